@@ -1,0 +1,36 @@
+/**
+ * The one error class for harness problems (never for a provider's non-conformance, which is data).
+ * Match on `code`, not on `instanceof`. Each code maps to one exit code in the CLI.
+ */
+export type HarnessErrorCode =
+  | 'E_USAGE' // bad flag or argument
+  | 'E_SUITE' // a suite file is malformed or names an unknown check
+  | 'E_SELECT' // unknown suite, case, tag or fault
+  | 'E_PROVIDER_UNREACHABLE' // the endpoint did not answer
+  | 'E_PROVIDER_PROBE' // discovery or driver probe gave an unusable answer
+  | 'E_DRIVER' // a driver call failed during a case
+  | 'E_PRECONDITION' // a case could not reach the state its check needs
+  | 'E_TIMEOUT' // a deadline passed
+  | 'E_REPORT' // a report could not be written
+  | 'E_INTERNAL';
+
+export class HarnessError extends Error {
+  constructor(
+    readonly code: HarnessErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'HarnessError';
+  }
+}
+
+export const isHarnessError = (e: unknown): e is HarnessError =>
+  e instanceof Error && typeof (e as { code?: unknown }).code === 'string' && e.name === 'HarnessError';
+
+/** One line for a human: the message, and the cause's when it adds something. */
+export function describeError(e: unknown): string {
+  if (!(e instanceof Error)) return String(e);
+  const cause = e.cause instanceof Error ? e.cause.message : undefined;
+  return cause && !e.message.includes(cause) ? `${e.message} (${cause})` : e.message;
+}

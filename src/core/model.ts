@@ -1,0 +1,148 @@
+/**
+ * The conformance model: suites and cases as declared, results as observed. Closed unions are
+ * mapped exhaustively (`Record<Outcome, …>`) so that a new outcome fails to compile where unhandled.
+ */
+
+export type Level = 'MUST' | 'SHOULD' | 'MAY';
+export const LEVELS: readonly Level[] = ['MUST', 'SHOULD', 'MAY'];
+
+export type Outcome = 'pass' | 'fail' | 'warn' | 'skip' | 'error';
+export const OUTCOMES: readonly Outcome[] = ['pass', 'fail', 'warn', 'skip', 'error'];
+
+export type SuiteName = 'encryption' | 'stanza' | 'enlistment' | 'ownership' | 'media' | 'messaging';
+
+export interface Requirement {
+  /** Stable id of a requirement in docs/PROFILE.md, e.g. FRAME-OPEN. */
+  readonly id: string;
+  /** A short quote of the requirement's sentence. */
+  readonly quote: string;
+}
+
+/** A deliberate defect of the reference provider that must make the case fail. */
+export interface FaultRef {
+  readonly name: string;
+  /** Text the failure message must contain under this fault: the specific reason. */
+  readonly expect: string;
+}
+
+export interface CaseSpec {
+  readonly id: string;
+  readonly suite: SuiteName;
+  readonly title: string;
+  readonly level: Level;
+  readonly requirement: Requirement;
+  readonly tags: readonly string[];
+  /** Capabilities the provider must declare for the case to run. */
+  readonly needs: readonly string[];
+  /** Name of the check in the check registry. */
+  readonly check: string;
+  readonly params: Readonly<Record<string, unknown>>;
+  readonly faults: readonly FaultRef[];
+  readonly timeoutMs?: number;
+}
+
+export interface SuiteSpec {
+  readonly name: SuiteName;
+  readonly title: string;
+  readonly file: string;
+  /** sha256 of the suite file, hex. */
+  readonly digest: string;
+  readonly cases: readonly CaseSpec[];
+}
+
+/**
+ * What a check concludes. A requirement not met is data, never an exception: only harness problems
+ * are thrown, and they make the case `error`.
+ */
+export type Finding =
+  | { readonly verdict: 'met'; readonly note?: string }
+  | { readonly verdict: 'not-met'; readonly expected: string; readonly actual: string }
+  | { readonly verdict: 'not-applicable'; readonly reason: string };
+
+export const met = (note?: string): Finding => (note === undefined ? { verdict: 'met' } : { verdict: 'met', note });
+export const notMet = (expected: string, actual: string): Finding => ({ verdict: 'not-met', expected, actual });
+export const notApplicable = (reason: string): Finding => ({ verdict: 'not-applicable', reason });
+
+export type EvidenceEntry =
+  | {
+      readonly kind: 'frame';
+      readonly at: number;
+      readonly connection: string;
+      readonly login?: string;
+      /** Direction relative to the provider's client. */
+      readonly direction: 'client-to-gatekeeper' | 'gatekeeper-to-client';
+      readonly binary: boolean;
+      readonly bytes: number;
+      readonly text: string;
+      readonly truncated?: boolean;
+    }
+  | {
+      readonly kind: 'http';
+      readonly at: number;
+      readonly method: string;
+      readonly url: string;
+      readonly status?: number;
+      readonly requestBody?: string;
+      readonly responseBody?: string;
+      readonly error?: string;
+      readonly durationMs: number;
+    }
+  | { readonly kind: 'step'; readonly at: number; readonly name: string }
+  | { readonly kind: 'note'; readonly at: number; readonly text: string };
+
+export interface CaseResult {
+  readonly id: string;
+  readonly suite: SuiteName;
+  readonly title: string;
+  readonly level: Level;
+  readonly requirement: Requirement;
+  readonly tags: readonly string[];
+  readonly outcome: Outcome;
+  /** Says what was expected and what was seen. */
+  readonly message: string;
+  readonly expected?: string;
+  readonly actual?: string;
+  /** Name of the step that was running when the verdict or error came. */
+  readonly step?: string;
+  readonly startedAt: string;
+  readonly durationMs: number;
+  readonly evidence: readonly EvidenceEntry[];
+}
+
+export type Summary = Record<Outcome, number> & { readonly total: number; readonly conformant: boolean };
+
+export interface ProviderInfo {
+  readonly endpoint: string;
+  readonly embedded: boolean;
+  readonly faults: readonly string[];
+  readonly discovery: unknown;
+  readonly driver: unknown;
+}
+
+export interface RunMeta {
+  readonly id: string;
+  readonly tool: { readonly name: string; readonly version: string };
+  readonly profileVersion: string;
+  readonly seed: number;
+  readonly startedAt: string;
+  readonly finishedAt: string;
+  readonly durationMs: number;
+  readonly provider: ProviderInfo;
+  readonly suites: readonly { readonly name: SuiteName; readonly file: string; readonly digest: string; readonly cases: number }[];
+  readonly filters: { readonly suites: readonly string[]; readonly grep?: string; readonly tags: readonly string[] };
+  readonly node: string;
+}
+
+export interface RunReport {
+  readonly schemaVersion: 1;
+  readonly run: RunMeta;
+  readonly summary: Summary;
+  readonly cases: readonly CaseResult[];
+}
+
+/** A run is conformant when no MUST failed and nothing errored. */
+export function summarize(results: readonly CaseResult[]): Summary {
+  const counts: Record<Outcome, number> = { pass: 0, fail: 0, warn: 0, skip: 0, error: 0 };
+  for (const r of results) counts[r.outcome]++;
+  return { ...counts, total: results.length, conformant: counts.fail === 0 && counts.error === 0 };
+}

@@ -1,0 +1,116 @@
+/**
+ * What the gatekeeper side offers the checks: its endpoints, the connections of provider clients
+ * as it observes them, and its own reference users. Implemented in gatekeeper.ts.
+ */
+import type { CodecCondition } from '../protocol/codec.js';
+import type { Discovery } from '../protocol/driver-api.js';
+import type { StanzaNode } from '../protocol/node.js';
+
+export type FrameDirection = 'client-to-gatekeeper' | 'gatekeeper-to-client';
+
+/** One WebSocket data message on a provider client's connection, as the gatekeeper saw it. */
+export interface FrameEvent {
+  /** Increases by one per frame across the whole gatekeeper. */
+  readonly seq: number;
+  /** Date.now() when seen. */
+  readonly at: number;
+  readonly connection: string;
+  /** The login the connection authenticated as (from its `<open from>`), once known. */
+  readonly login?: string;
+  readonly direction: FrameDirection;
+  readonly binary: boolean;
+  readonly bytes: number;
+  /** The frame as UTF-8 text (binary frames are decoded as UTF-8 too, for the record). */
+  readonly text: string;
+  /** The decoded element, when the codec accepted the frame. */
+  readonly node?: StanzaNode;
+  /** Why the codec refused the frame, when it did. */
+  readonly refused?: { readonly condition: CodecCondition; readonly message: string };
+}
+
+export interface HttpExchange {
+  readonly at: number;
+  readonly method: string;
+  readonly url: string;
+  readonly status: number;
+  readonly requestBody: string;
+  readonly responseBody: string;
+  readonly durationMs: number;
+}
+
+export interface WaitOptions {
+  readonly signal: AbortSignal;
+  /** How long to wait before giving up with null; the signal still wins if it fires first. */
+  readonly timeoutMs: number;
+}
+
+/** A provider client's connection to the chat server, from the gatekeeper's side. */
+export interface ClientConnection {
+  readonly id: string;
+  /** Subprotocols the client offered in its handshake, in order. */
+  readonly offeredSubprotocols: readonly string[];
+  readonly login: string | undefined;
+  /** The client's first element, if it decoded. */
+  readonly open: StanzaNode | undefined;
+  /** True once the `<open/>` was accepted (login enlisted, proof verified). */
+  readonly authenticated: boolean;
+  readonly frames: readonly FrameEvent[];
+  /** Set when the WebSocket closed: the close code and who closed it. */
+  readonly closed: { readonly code: number; readonly reason: string; readonly by: 'client' | 'gatekeeper' } | undefined;
+  /** Sends a node through the codec. */
+  send(n: StanzaNode): void;
+  /** Sends raw text (or bytes) as one WebSocket message: for hostile and malformed input. */
+  sendRaw(data: string | Uint8Array, options?: { binary?: boolean }): void;
+  /** Resolves with the first frame from the client after `afterSeq` (default: now) that matches, or null. */
+  waitForFrame(match: (f: FrameEvent) => boolean, options: WaitOptions & { afterSeq?: number }): Promise<FrameEvent | null>;
+  /** Resolves with the close record once the connection is closed, or null on timeout. */
+  waitForClose(options: WaitOptions): Promise<ClientConnection['closed'] | null>;
+  /** Sends a ping IQ and resolves true when the matching result arrives in time. */
+  ping(options: WaitOptions): Promise<boolean>;
+}
+
+/** A message a reference user received, with every layer kept for the checks. */
+export interface ReferenceDelivery {
+  readonly stanza: StanzaNode;
+  readonly from: string;
+  readonly id: string | undefined;
+  /** `<enc>` as routed (the one under participants/to, or a bare one). */
+  readonly enc: StanzaNode | undefined;
+  readonly ciphertext: Uint8Array | undefined;
+  /** The padded plaintext, when libsignal decrypted it. */
+  readonly plaintext: Uint8Array | undefined;
+  /** libsignal's error, when it did not. */
+  readonly decryptError: string | undefined;
+}
+
+/** A user of the gatekeeper's own messenger, on the reference libsignal (classic mode). */
+export interface ReferenceUser {
+  readonly jid: string;
+  readonly deliveries: readonly ReferenceDelivery[];
+  /** Encrypts `content` (already padded protobuf bytes) to `to` and delivers it; returns the stanza id. */
+  sendPayload(to: string, plaintext: Uint8Array): Promise<string>;
+  /** Sends a text as the profile's padded `Message` protobuf. */
+  sendText(to: string, text: string): Promise<string>;
+  waitForDelivery(match: (d: ReferenceDelivery) => boolean, options: WaitOptions): Promise<ReferenceDelivery | null>;
+}
+
+export interface Gatekeeper {
+  /** wss://127.0.0.1:{port}/chat */
+  readonly chatUrl: string;
+  /** https://127.0.0.1:{port}/3p/interop_reg */
+  readonly enlistUrl: string;
+  /** The run's self-signed certificate (PEM), which provider clients must trust. */
+  readonly caCertPem: string;
+  /** Tells the gatekeeper which provider it serves: where its proof keys are. */
+  setProvider(discovery: Discovery): void;
+  /** Every frame on every connection, as it happens. Returns an unsubscribe function. */
+  onFrame(listener: (f: FrameEvent) => void): () => void;
+  /** Every enlistment exchange, as it happens. Returns an unsubscribe function. */
+  onHttp(listener: (e: HttpExchange) => void): () => void;
+  /** The newest connection that authenticated as `login`, waiting for it if need be. */
+  waitForConnection(login: string, options: WaitOptions): Promise<ClientConnection | null>;
+  /** Resolves when `login` has uploaded its keys (KEYS-UPLOAD), or null on timeout. */
+  waitForKeys(login: string, options: WaitOptions): Promise<boolean>;
+  createReferenceUser(): Promise<ReferenceUser>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,99 @@
+/**
+ * The conformance driver API (docs/DRIVER-API.md; schemas/driver-api.schema.json): JSON over HTTP,
+ * under the provider endpoint, bearer token. The harness triggers through it; the wire decides.
+ * Each response type below is the schema's definition of the same name.
+ */
+
+/** Path of the provider's discovery document under its base URL. */
+export const DISCOVERY_PATH = '/.well-known/dma-interop';
+
+export type SessionMode = 'classic' | 'pq';
+
+export interface Discovery {
+  readonly providerId: string;
+  readonly profileVersion: string;
+  readonly displayName?: string;
+  /** Absolute URL of the provider's JSON Web Key Set for ownership proofs. */
+  readonly jwksUri: string;
+  /** Absolute URL of the provider's push endpoint (gatekeeper → provider). */
+  readonly pushEndpoint: string;
+  readonly mediaOrigins: readonly string[];
+  readonly sessionModes: readonly SessionMode[];
+  readonly capabilities: readonly string[];
+  /** Absolute URL of the driver API root; only test deployments serve it. */
+  readonly driver: string;
+}
+
+export interface DriverInfo {
+  readonly driverVersion: string;
+  readonly implementation: { readonly name: string; readonly version: string };
+}
+
+export interface GatekeeperEndpoint {
+  readonly url: string;
+  /** PEM of the certificate to trust for this run's gatekeeper (it is generated per run). */
+  readonly caCertPem: string;
+}
+
+export interface CreatedUser {
+  /** Driver handle of the user, used in paths. */
+  readonly user: string;
+  /** The user-visible identifier (phone number, e-mail, handle). */
+  readonly identifier: string;
+}
+
+export type EnlistResult =
+  | { readonly status: 'ok'; readonly login: string }
+  | { readonly status: 'fail'; readonly reason: string };
+
+export interface ConnectResult {
+  readonly connected: boolean;
+}
+
+export interface SendRequest {
+  readonly to: string;
+  readonly text: string;
+}
+
+export interface SendResult {
+  /** The stanza id the client used. */
+  readonly id: string;
+}
+
+export interface ReceivedMessage {
+  readonly id: string;
+  readonly from: string;
+  readonly text: string;
+}
+
+export interface Inbox {
+  readonly messages: readonly ReceivedMessage[];
+}
+
+export type SecurityEventType = 'identity-change' | 'decryption-failure';
+
+export interface SecurityEvent {
+  readonly type: SecurityEventType;
+  readonly peer: string;
+  readonly detail?: string;
+}
+
+export interface Events {
+  readonly events: readonly SecurityEvent[];
+}
+
+export interface DriverErrorBody {
+  readonly error: { readonly code: string; readonly message: string };
+}
+
+/** Paths relative to the driver root. */
+export const driverPaths = {
+  info: '',
+  reset: '/reset',
+  users: '/users',
+  enlist: (user: string) => `/users/${encodeURIComponent(user)}/enlist`,
+  connect: (user: string) => `/users/${encodeURIComponent(user)}/connect`,
+  disconnect: (user: string) => `/users/${encodeURIComponent(user)}/disconnect`,
+  messages: (user: string) => `/users/${encodeURIComponent(user)}/messages`,
+  events: (user: string) => `/users/${encodeURIComponent(user)}/events`,
+} as const;

@@ -1,0 +1,36 @@
+/**
+ * The plaintext inside `<enc>`: a `Message` protobuf (proto/message.proto) followed by the
+ * overview's random padding, n bytes of value n, 1 ≤ n ≤ 15 (PAYLOAD-PADDING).
+ */
+import { randomInt } from 'node:crypto';
+import { interop } from '../gen/message.js';
+
+export type MessageContent = interop.Message.$Properties;
+
+export function encodeMessage(content: MessageContent): Uint8Array {
+  return interop.Message.encode(interop.Message.create(content)).finish();
+}
+
+/** Throws when the bytes are not a valid `Message`. */
+export function decodeMessage(bytes: Uint8Array): interop.Message {
+  return interop.Message.decode(bytes);
+}
+
+export function pad(bytes: Uint8Array, n: number = randomInt(1, 16)): Uint8Array {
+  const out = new Uint8Array(bytes.length + n);
+  out.set(bytes);
+  out.fill(n, bytes.length);
+  return out;
+}
+
+/** Returns the unpadded bytes, or a reason the padding is not the profile's. */
+export function unpad(bytes: Uint8Array): { ok: true; bytes: Uint8Array } | { ok: false; reason: string } {
+  const n = bytes.at(-1);
+  if (n === undefined) return { ok: false, reason: 'empty plaintext' };
+  if (n < 1 || n > 15) return { ok: false, reason: `last byte ${n} is not a padding length in 1..15` };
+  if (n > bytes.length) return { ok: false, reason: `padding length ${n} exceeds plaintext of ${bytes.length} bytes` };
+  for (let i = bytes.length - n; i < bytes.length; i++) {
+    if (bytes[i] !== n) return { ok: false, reason: `padding byte ${bytes.length - 1 - i} from the end is ${bytes[i]}, expected ${n}` };
+  }
+  return { ok: true, bytes: bytes.subarray(0, bytes.length - n) };
+}

@@ -1,0 +1,97 @@
+/**
+ * In-memory libsignal stores for the classic session mode (libsignal 0.72.1: X3DH, message
+ * version 3). Trust is the caller's policy: `onIdentityChange` decides and is told.
+ */
+import * as Signal from 'libsignal-classic';
+
+export { Signal };
+
+const addressKey = (a: Signal.ProtocolAddress): string => `${a.name()}.${a.deviceId()}`;
+
+export class MemoryIdentityStore extends Signal.IdentityKeyStore {
+  private readonly known = new Map<string, Signal.PublicKey>();
+  constructor(
+    private readonly pair: Signal.IdentityKeyPair,
+    private readonly registrationId: number,
+    /** Called when a known address presents a different key; returns whether to trust it. */
+    private readonly onIdentityChange: (address: string, key: Signal.PublicKey) => boolean = () => false,
+  ) {
+    super();
+  }
+  override async getIdentityKey(): Promise<Signal.PrivateKey> {
+    return this.pair.privateKey;
+  }
+  override async getLocalRegistrationId(): Promise<number> {
+    return this.registrationId;
+  }
+  override async saveIdentity(a: Signal.ProtocolAddress, k: Signal.PublicKey): Promise<Signal.IdentityChange> {
+    const old = this.known.get(addressKey(a));
+    this.known.set(addressKey(a), k);
+    return old && old.compare(k) !== 0 ? Signal.IdentityChange.ReplacedExisting : Signal.IdentityChange.NewOrUnchanged;
+  }
+  override async isTrustedIdentity(a: Signal.ProtocolAddress, k: Signal.PublicKey): Promise<boolean> {
+    const old = this.known.get(addressKey(a));
+    if (!old || old.compare(k) === 0) return true;
+    return this.onIdentityChange(a.name(), k);
+  }
+  override async getIdentity(a: Signal.ProtocolAddress): Promise<Signal.PublicKey | null> {
+    return this.known.get(addressKey(a)) ?? null;
+  }
+}
+
+export class MemorySessionStore extends Signal.SessionStore {
+  private readonly sessions = new Map<string, Buffer>();
+  override async saveSession(a: Signal.ProtocolAddress, r: Signal.SessionRecord): Promise<void> {
+    this.sessions.set(addressKey(a), r.serialize());
+  }
+  override async getSession(a: Signal.ProtocolAddress): Promise<Signal.SessionRecord | null> {
+    const b = this.sessions.get(addressKey(a));
+    return b ? Signal.SessionRecord.deserialize(b) : null;
+  }
+  override async getExistingSessions(as: Signal.ProtocolAddress[]): Promise<Signal.SessionRecord[]> {
+    const found = await Promise.all(as.map((a) => this.getSession(a)));
+    return found.filter((r): r is Signal.SessionRecord => r !== null);
+  }
+}
+
+export class MemoryPreKeyStore extends Signal.PreKeyStore {
+  readonly records = new Map<number, Signal.PreKeyRecord>();
+  /** When false, a used one-time prekey stays available: the `reuse-one-time-prekey` fault. */
+  constructor(private readonly deleteOnUse = true) {
+    super();
+  }
+  override async savePreKey(id: number, r: Signal.PreKeyRecord): Promise<void> {
+    this.records.set(id, r);
+  }
+  override async getPreKey(id: number): Promise<Signal.PreKeyRecord> {
+    const r = this.records.get(id);
+    if (!r) throw new Error(`no prekey ${id}`);
+    return r;
+  }
+  override async removePreKey(id: number): Promise<void> {
+    if (this.deleteOnUse) this.records.delete(id);
+  }
+}
+
+export class MemorySignedPreKeyStore extends Signal.SignedPreKeyStore {
+  readonly records = new Map<number, Signal.SignedPreKeyRecord>();
+  override async saveSignedPreKey(id: number, r: Signal.SignedPreKeyRecord): Promise<void> {
+    this.records.set(id, r);
+  }
+  override async getSignedPreKey(id: number): Promise<Signal.SignedPreKeyRecord> {
+    const r = this.records.get(id);
+    if (!r) throw new Error(`no signed prekey ${id}`);
+    return r;
+  }
+}
+
+/** Classic sessions carry no Kyber prekeys; a lookup means the peer sent a PQ message. */
+export class NoKyberPreKeyStore extends Signal.KyberPreKeyStore {
+  override async saveKyberPreKey(): Promise<void> {
+    throw new Error('classic mode stores no Kyber prekeys');
+  }
+  override async getKyberPreKey(id: number): Promise<Signal.KyberPreKeyRecord> {
+    throw new Error(`no kyber prekey ${id} in classic mode`);
+  }
+  override async markKyberPreKeyUsed(): Promise<void> {}
+}

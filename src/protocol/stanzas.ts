@@ -1,0 +1,186 @@
+/**
+ * Builders and readers for the profile's stanzas (docs/PROFILE.md §3–§5), shared by the gatekeeper
+ * and the reference provider. Readers return null on a shape they cannot read; the caller decides
+ * what that means (a check fails, a client answers bad-request).
+ */
+import { fromBase64, toBase64 } from './base64.js';
+import {
+  DJB_KEY_TYPE,
+  ENC_VERSION,
+  ENCRYPT_NS,
+  FRAMING_NS,
+  GATEKEEPER_SERVER,
+  INTEROP_VERSION,
+  PING_NS,
+  STREAM_NS,
+  STREAMS_NS,
+  type InboundCondition,
+} from './constants.js';
+import { at, child, children, node, type StanzaNode } from './node.js';
+
+export type EncType = 'pkmsg' | 'msg';
+
+export const openElement = (attrs: Record<string, string | undefined>): StanzaNode =>
+  node('open', { xmlns: FRAMING_NS, version: '1.0', ...attrs });
+
+export const clientOpen = (login: string, token: string): StanzaNode =>
+  openElement({ to: GATEKEEPER_SERVER, from: login, 'interop-version': INTEROP_VERSION, token });
+
+export const closeElement = (): StanzaNode => node('close', { xmlns: FRAMING_NS });
+
+export const streamError = (condition: string, text?: string): StanzaNode =>
+  node('stream:error', { 'xmlns:stream': STREAM_NS }, [
+    node(condition, { xmlns: STREAMS_NS }),
+    ...(text ? [node('text', { xmlns: STREAMS_NS }, text)] : []),
+  ]);
+
+export const encElement = (type: EncType, ciphertext: Uint8Array): StanzaNode =>
+  node('enc', { v: ENC_VERSION, type }, toBase64(ciphertext));
+
+/** A one-to-one message as the sending client writes it (MSG-SHAPE). */
+export const outgoingMessage = (id: string, to: string, t: number, enc: StanzaNode): StanzaNode =>
+  node('message', { id, to, type: 'text', t: String(t) }, [node('participants', {}, [node('to', { jid: to }, [enc])])]);
+
+/** The same message as the server delivers it to the recipient. */
+export const deliveredMessage = (id: string, from: string, t: number, enc: StanzaNode): StanzaNode =>
+  node('message', { id, from, type: 'text', t: String(t) }, [enc]);
+
+/** The `<enc>` of an outgoing message: the one under participants/to. */
+export const outgoingEnc = (message: StanzaNode): StanzaNode | undefined => at(message, 'participants', 'to', 'enc');
+
+export const ack = (attrs: { class: string; id?: string; to?: string; from?: string; t?: string; error?: InboundCondition }): StanzaNode =>
+  node('ack', attrs);
+
+/** A delivery receipt has no type (RECEIPT-DELIVERY); `read` and `retry` are the others. */
+export const receipt = (attrs: { id: string; to?: string; from?: string; t: string; type?: 'read' | 'retry' }): StanzaNode =>
+  node('receipt', attrs);
+
+export const pingIq = (id: string, to?: string): StanzaNode =>
+  node('iq', { id, type: 'get', xmlns: PING_NS, to }, [node('ping')]);
+
+export const iqResult = (id: string, attrs: Record<string, string> = {}, content: StanzaNode[] = []): StanzaNode =>
+  node('iq', { id, type: 'result', ...attrs }, content);
+
+export const iqError = (id: string, condition: string, attrs: Record<string, string> = {}): StanzaNode =>
+  node('iq', { id, type: 'error', ...attrs }, [node('error', { type: 'cancel' }, [node(condition, { xmlns: 'urn:ietf:params:xml:ns:xmpp-stanzas' })])]);
+
+// ---- prekeys (KEYS-UPLOAD, KEYS-FETCH) ----
+
+export interface OneTimePreKey {
+  readonly id: number;
+  /** Raw 32-byte Curve25519 key, without the type byte. */
+  readonly publicKey: Uint8Array;
+}
+
+export interface SignedPreKey extends OneTimePreKey {
+  /** 64-byte XEdDSA signature by the identity key over 0x05 ‖ publicKey. */
+  readonly signature: Uint8Array;
+}
+
+export interface PreKeyUpload {
+  readonly registrationId: number;
+  /** Raw 32-byte identity key. */
+  readonly identityKey: Uint8Array;
+  readonly signedPreKey: SignedPreKey;
+  readonly oneTimePreKeys: readonly OneTimePreKey[];
+}
+
+export interface KeyBundle {
+  readonly jid: string;
+  readonly registrationId: number;
+  readonly identityKey: Uint8Array;
+  readonly signedPreKey: SignedPreKey;
+  readonly oneTimePreKey?: OneTimePreKey;
+}
+
+const bin = (tag: string, bytes: Uint8Array): StanzaNode => node(tag, {}, toBase64(bytes));
+
+export function uintBytes(value: number, length: number): Uint8Array {
+  const out = new Uint8Array(length);
+  for (let i = length - 1, v = value; i >= 0; i--, v = Math.floor(v / 256)) out[i] = v & 0xff;
+  return out;
+}
+
+function bytesUint(bytes: Uint8Array): number {
+  return bytes.reduce((acc, b) => acc * 256 + b, 0);
+}
+
+const keyNode = (k: OneTimePreKey): StanzaNode => node('key', {}, [bin('id', uintBytes(k.id, 3)), bin('value', k.publicKey)]);
+const skeyNode = (k: SignedPreKey): StanzaNode =>
+  node('skey', {}, [bin('id', uintBytes(k.id, 3)), bin('value', k.publicKey), bin('signature', k.signature)]);
+
+const keyMaterial = (k: { registrationId: number; identityKey: Uint8Array }): StanzaNode[] => [
+  bin('registration', uintBytes(k.registrationId, 4)),
+  bin('type', Uint8Array.of(DJB_KEY_TYPE)),
+  bin('identity', k.identityKey),
+];
+
+export const preKeyUploadIq = (id: string, keys: PreKeyUpload): StanzaNode =>
+  node('iq', { id, type: 'set', xmlns: ENCRYPT_NS, to: GATEKEEPER_SERVER }, [
+    ...keyMaterial(keys),
+    node('list', {}, keys.oneTimePreKeys.map(keyNode)),
+    skeyNode(keys.signedPreKey),
+  ]);
+
+export const bundleFetchIq = (id: string, jid: string): StanzaNode =>
+  node('iq', { id, type: 'get', xmlns: ENCRYPT_NS, to: GATEKEEPER_SERVER }, [node('key', {}, [node('user', { jid })])]);
+
+export const bundleResultIq = (id: string, bundle: KeyBundle): StanzaNode =>
+  iqResult(id, { from: GATEKEEPER_SERVER }, [
+    node('list', {}, [
+      node('user', { jid: bundle.jid }, [
+        ...keyMaterial(bundle),
+        skeyNode(bundle.signedPreKey),
+        ...(bundle.oneTimePreKey ? [keyNode(bundle.oneTimePreKey)] : []),
+      ]),
+    ]),
+  ]);
+
+/** Decodes a base64 child with an exact byte length; null when missing or wrong. */
+export function binChild(n: StanzaNode | undefined, tag: string, length?: number): Uint8Array | null {
+  const c = n && child(n, tag);
+  const bytes = c?.text === undefined ? null : fromBase64(c.text);
+  return bytes && (length === undefined || bytes.length === length) ? bytes : null;
+}
+
+function readOneTime(k: StanzaNode): OneTimePreKey | null {
+  const id = binChild(k, 'id', 3);
+  const publicKey = binChild(k, 'value', 32);
+  return id && publicKey ? { id: bytesUint(id), publicKey } : null;
+}
+
+function readSigned(k: StanzaNode | undefined): SignedPreKey | null {
+  const base = k && readOneTime(k);
+  const signature = binChild(k, 'signature', 64);
+  return base && signature ? { ...base, signature } : null;
+}
+
+function readKeyMaterial(n: StanzaNode): { registrationId: number; identityKey: Uint8Array } | null {
+  const reg = binChild(n, 'registration', 4);
+  const type = binChild(n, 'type', 1);
+  const identityKey = binChild(n, 'identity', 32);
+  if (!reg || !type || type[0] !== DJB_KEY_TYPE || !identityKey) return null;
+  return { registrationId: bytesUint(reg), identityKey };
+}
+
+export function readPreKeyUpload(iq: StanzaNode): PreKeyUpload | null {
+  const material = readKeyMaterial(iq);
+  const signedPreKey = readSigned(child(iq, 'skey'));
+  const list = child(iq, 'list');
+  if (!material || !signedPreKey || !list) return null;
+  const oneTimePreKeys = children(list, 'key').map(readOneTime);
+  if (oneTimePreKeys.some((k) => k === null)) return null;
+  return { ...material, signedPreKey, oneTimePreKeys: oneTimePreKeys as OneTimePreKey[] };
+}
+
+export function readBundleResult(iq: StanzaNode): KeyBundle | null {
+  const user = at(iq, 'list', 'user');
+  const jid = user?.attrs['jid'];
+  if (!user || !jid) return null;
+  const material = readKeyMaterial(user);
+  const signedPreKey = readSigned(child(user, 'skey'));
+  const keyEl = child(user, 'key');
+  const oneTimePreKey = keyEl ? readOneTime(keyEl) : undefined;
+  if (!material || !signedPreKey || oneTimePreKey === null) return null;
+  return { jid, ...material, signedPreKey, ...(oneTimePreKey ? { oneTimePreKey } : {}) };
+}

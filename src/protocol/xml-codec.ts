@@ -1,0 +1,145 @@
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { CodecError, type CodecLimits, type StanzaCodec } from './codec.js';
+import type { StanzaNode } from './node.js';
+
+/** docs/PROFILE.md STANZA-SIZE and XML-DEPTH. */
+export const PROFILE_LIMITS: CodecLimits = { maxBytes: 256 * 1024, maxDepth: 32 };
+
+const PREDEFINED: Record<string, string> = { lt: '<', gt: '>', amp: '&', apos: "'", quot: '"' };
+
+// RFC 6120 §11.1: no comments, processing instructions, DTDs or entity references other than the
+// predefined ones. The profile also refuses XML declarations and CDATA sections in framed elements.
+const RESTRICTED: ReadonlyArray<[RegExp, string]> = [
+  [/<!DOCTYPE/i, 'DOCTYPE declaration'],
+  [/<!ENTITY/i, 'ENTITY declaration'],
+  [/<!--/, 'comment'],
+  [/<\?/, 'processing instruction or XML declaration'],
+  [/<!\[CDATA\[/, 'CDATA section'],
+];
+const REFERENCE = /&(#x[0-9a-fA-F]+|#[0-9]+|[A-Za-z_:][\w.:-]*)?(;)?/g;
+
+const parser = new XMLParser({
+  preserveOrder: true,
+  ignoreAttributes: false,
+  attributeNamePrefix: '',
+  allowBooleanAttributes: false,
+  processEntities: false,
+  parseTagValue: false,
+  parseAttributeValue: false,
+  trimValues: false,
+  ignoreDeclaration: false,
+  ignorePiTags: false,
+});
+
+type Parsed = Record<string, unknown>;
+
+export class XmlTextCodec implements StanzaCodec {
+  readonly name = 'xml-text';
+  constructor(private readonly limits: CodecLimits = PROFILE_LIMITS) {}
+
+  encode(n: StanzaNode): string {
+    let out = `<${n.tag}`;
+    for (const [k, v] of Object.entries(n.attrs)) out += ` ${k}="${escapeAttr(v)}"`;
+    if (n.children.length > 0) {
+      out += '>';
+      for (const c of n.children) out += this.encode(c);
+      return `${out}</${n.tag}>`;
+    }
+    if (n.text !== undefined && n.text !== '') return `${out}>${escapeText(n.text)}</${n.tag}>`;
+    return `${out}/>`;
+  }
+
+  decode(frame: string): StanzaNode {
+    const bytes = Buffer.byteLength(frame, 'utf8');
+    if (bytes > this.limits.maxBytes) {
+      throw new CodecError('policy-violation', `element of ${bytes} bytes exceeds the ${this.limits.maxBytes}-byte limit`);
+    }
+    for (const [pattern, what] of RESTRICTED) {
+      if (pattern.test(frame)) throw new CodecError('restricted-xml', `${what} not allowed`);
+    }
+    checkReferences(frame);
+    checkDepth(frame, this.limits.maxDepth);
+    const valid = XMLValidator.validate(frame, { allowBooleanAttributes: false });
+    if (valid !== true) {
+      throw new CodecError('not-well-formed', `${valid.err.msg} (line ${valid.err.line}, column ${valid.err.col})`);
+    }
+    const top = (parser.parse(frame) as Parsed[]).filter((p) => !isBlankText(p));
+    if (top.length !== 1 || top[0] === undefined || '#text' in top[0]) {
+      throw new CodecError('not-well-formed', `expected exactly one element, found ${top.length} top-level items`);
+    }
+    return toNode(top[0]);
+  }
+}
+
+function checkReferences(frame: string): void {
+  for (const m of frame.matchAll(REFERENCE)) {
+    const [, name, semi] = m;
+    if (name === undefined || semi === undefined) {
+      throw new CodecError('not-well-formed', `bare '&' at offset ${m.index}`);
+    }
+    if (name.startsWith('#')) {
+      const code = name.startsWith('#x') ? parseInt(name.slice(2), 16) : parseInt(name.slice(1), 10);
+      if (!isXmlChar(code)) throw new CodecError('not-well-formed', `character reference &${name}; is not an XML character`);
+      continue;
+    }
+    if (!(name in PREDEFINED)) throw new CodecError('restricted-xml', `entity reference &${name}; is not predefined`);
+  }
+}
+
+/** XML 1.0 §2.2 Char production. */
+function isXmlChar(c: number): boolean {
+  return (
+    c === 0x9 || c === 0xa || c === 0xd || (c >= 0x20 && c <= 0xd7ff) || (c >= 0xe000 && c <= 0xfffd) || (c >= 0x10000 && c <= 0x10ffff)
+  );
+}
+
+/** A cheap pre-parse bound, so that a deeply nested element never reaches the parser's recursion. */
+function checkDepth(frame: string, maxDepth: number): void {
+  let depth = 0;
+  for (const m of frame.matchAll(/<(\/)?[^<>]*?(\/)?>/g)) {
+    if (m[1]) depth--;
+    else if (!m[2]) depth++;
+    if (depth > maxDepth) throw new CodecError('policy-violation', `element nesting deeper than ${maxDepth}`);
+  }
+}
+
+function isBlankText(p: Parsed): boolean {
+  return '#text' in p && String(p['#text']).trim() === '';
+}
+
+function toNode(p: Parsed): StanzaNode {
+  const tag = Object.keys(p).find((k) => k !== ':@');
+  if (tag === undefined) throw new CodecError('not-well-formed', 'empty element');
+  const rawAttrs = (p[':@'] ?? {}) as Record<string, unknown>;
+  const attrs: Record<string, string> = {};
+  for (const [k, v] of Object.entries(rawAttrs)) attrs[k] = unescape(String(v));
+  const items = (p[tag] ?? []) as Parsed[];
+  const elements = items.filter((i) => !('#text' in i));
+  const text = items
+    .filter((i) => '#text' in i)
+    .map((i) => String(i['#text']))
+    .join('');
+  if (elements.length > 0) {
+    if (text.trim() !== '') throw new CodecError('bad-request', `<${tag}> mixes text and child elements`);
+    return { tag, attrs, children: elements.map(toNode) };
+  }
+  return text === '' ? { tag, attrs, children: [] } : { tag, attrs, children: [], text: unescape(text) };
+}
+
+function unescape(s: string): string {
+  return s.replace(/&(#x[0-9a-fA-F]+|#[0-9]+|lt|gt|amp|apos|quot);/g, (_, ref: string) => {
+    if (ref.startsWith('#x')) return String.fromCodePoint(parseInt(ref.slice(2), 16));
+    if (ref.startsWith('#')) return String.fromCodePoint(parseInt(ref.slice(1), 10));
+    return PREDEFINED[ref] ?? '';
+  });
+}
+
+function escapeText(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+function escapeAttr(s: string): string {
+  return escapeText(s).replace(/"/g, '&quot;');
+}
+
+export const xmlCodec = new XmlTextCodec();
