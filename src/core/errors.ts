@@ -34,3 +34,20 @@ export function describeError(e: unknown): string {
   const cause = e.cause instanceof Error ? e.cause.message : undefined;
   return cause && !e.message.includes(cause) ? `${e.message} (${cause})` : e.message;
 }
+
+/**
+ * Thrown from deep inside a helper (a driver answer that breaks its schema, say) when the provider
+ * broke a rule and the check cannot go on. The runner turns it back into data: a not-met finding.
+ */
+export class ProviderViolation extends Error {
+  constructor(
+    readonly expected: string,
+    readonly actual: string,
+  ) {
+    super(`expected ${expected}; saw ${actual}`);
+    this.name = 'ProviderViolation';
+  }
+}
+
+export const isProviderViolation = (e: unknown): e is ProviderViolation =>
+  e instanceof Error && e.name === 'ProviderViolation';

@@ -97,9 +97,12 @@ function isXmlChar(c: number): boolean {
 function checkDepth(frame: string, maxDepth: number): void {
   let depth = 0;
   for (const m of frame.matchAll(/<(\/)?[^<>]*?(\/)?>/g)) {
-    if (m[1]) depth--;
-    else if (!m[2]) depth++;
-    if (depth > maxDepth) throw new CodecError('policy-violation', `element nesting deeper than ${maxDepth}`);
+    if (m[1]) {
+      depth--;
+      continue;
+    }
+    if (depth + 1 > maxDepth) throw new CodecError('policy-violation', `element nesting deeper than ${maxDepth}`);
+    if (!m[2]) depth++;
   }
 }
 
@@ -143,3 +146,31 @@ function escapeAttr(s: string): string {
 }
 
 export const xmlCodec = new XmlTextCodec();
+
+const lenientParser = new XMLParser({
+  preserveOrder: true,
+  ignoreAttributes: false,
+  attributeNamePrefix: '',
+  processEntities: false,
+  parseTagValue: false,
+  parseAttributeValue: false,
+  trimValues: false,
+  ignoreDeclaration: true,
+  ignorePiTags: true,
+});
+
+/**
+ * For observers only, never for a client's own input: the elements in a frame that the strict
+ * codec refused (a declaration, a comment, two elements at once), so that the gatekeeper can
+ * still route and a check can still see what was sent. Entities are never expanded.
+ */
+export function readElementsLeniently(frame: string): StanzaNode[] | null {
+  if (Buffer.byteLength(frame, 'utf8') > PROFILE_LIMITS.maxBytes * 4) return null;
+  const stripped = frame.replace(/<!DOCTYPE[^>]*(\[[\s\S]*?\])?\s*>/gi, '').replace(/<!--[\s\S]*?-->/g, '');
+  if (XMLValidator.validate(`<lenient-root>${stripped.replace(/<\?[\s\S]*?\?>/g, '')}</lenient-root>`) !== true) return null;
+  try {
+    return (lenientParser.parse(stripped) as Parsed[]).filter((p) => !('#text' in p)).map(toNode);
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,202 @@
+/**
+ * Runs cases one at a time in a seeded order, each under its own deadline, and returns results in
+ * declaration order. It knows nothing of providers or gatekeepers: `execute` brings the world.
+ */
+import { describeError, isHarnessError, isProviderViolation } from './errors.js';
+import type { CaseResult, CaseSpec, EvidenceEntry, Finding, Level, Outcome } from './model.js';
+import { redact } from './redact.js';
+import { Rng } from './rng.js';
+
+/** Frames and bodies longer than this are cut in the evidence (the byte count stays exact). */
+export const EVIDENCE_TEXT_LIMIT = 4096;
+
+export interface CaseEnv {
+  readonly spec: CaseSpec;
+  readonly signal: AbortSignal;
+  readonly rng: Rng;
+  /** Records evidence; `at` is Date.now() at the time of the event. */
+  record(entry: EvidenceEntry): void;
+  /** Names the phase the case is in, for the evidence and for a timeout's message. */
+  step(name: string): void;
+  /** Runs after the verdict, in reverse order, whatever the outcome. */
+  defer(cleanup: () => Promise<void> | void): void;
+}
+
+export type ExecuteCase = (env: CaseEnv) => Promise<Finding>;
+
+export interface RunOptions {
+  readonly cases: readonly CaseSpec[];
+  readonly seed: number;
+  readonly defaultTimeoutMs: number;
+  /** What the provider declared; a case needing more is skipped. */
+  readonly capabilities: ReadonlySet<string>;
+  readonly execute: ExecuteCase;
+  readonly signal?: AbortSignal;
+  readonly onCaseEnd?: (result: CaseResult) => void;
+}
+
+const NOT_MET: Record<Level, Outcome> = { MUST: 'fail', SHOULD: 'warn', MAY: 'warn' };
+const CLEANUP_MS = 3000;
+
+export async function runCases(options: RunOptions): Promise<CaseResult[]> {
+  const rng = new Rng(options.seed);
+  const order = rng.shuffle(options.cases);
+  const results = new Map<string, CaseResult>();
+  for (const spec of order) {
+    const result = options.signal?.aborted
+      ? skipped(spec, 'the run was interrupted before this case')
+      : await runCase(spec, rng.fork(spec.id), options);
+    results.set(spec.id, result);
+    options.onCaseEnd?.(result);
+  }
+  return options.cases.map((c) => results.get(c.id) as CaseResult);
+}
+
+async function runCase(spec: CaseSpec, rng: Rng, options: RunOptions): Promise<CaseResult> {
+  const missing = spec.needs.filter((n) => !options.capabilities.has(n));
+  if (missing.length > 0) return skipped(spec, `the provider does not declare ${missing.join(', ')}`);
+
+  const started = Date.now();
+  const evidence: EvidenceEntry[] = [];
+  const cleanups: (() => Promise<void> | void)[] = [];
+  let step: string | undefined;
+  const timeoutMs = spec.timeoutMs ?? options.defaultTimeoutMs;
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(new DeadlineError(timeoutMs, step)), timeoutMs);
+  timer.unref();
+  const onRunAbort = (): void => controller.abort(options.signal?.reason);
+  options.signal?.addEventListener('abort', onRunAbort, { once: true });
+
+  const env: CaseEnv = {
+    spec,
+    signal: controller.signal,
+    rng,
+    record: (entry) => evidence.push(forReport(entry, started)),
+    step: (name) => {
+      step = name;
+      evidence.push({ kind: 'step', at: Date.now() - started, name });
+    },
+    defer: (fn) => cleanups.push(fn),
+  };
+
+  let finding: Finding | undefined;
+  let thrown: unknown;
+  try {
+    finding = await Promise.race([options.execute(env), rejectOnAbort(controller.signal)]);
+  } catch (e) {
+    thrown = e;
+  } finally {
+    clearTimeout(timer);
+    options.signal?.removeEventListener('abort', onRunAbort);
+    if (!controller.signal.aborted) controller.abort(new Error('case finished'));
+  }
+  const failedStep = step;
+  await runCleanups(cleanups, env);
+
+  const base = {
+    id: spec.id,
+    suite: spec.suite,
+    title: spec.title,
+    level: spec.level,
+    requirement: spec.requirement,
+    tags: spec.tags,
+    startedAt: new Date(started).toISOString(),
+    durationMs: Date.now() - started,
+    evidence,
+    ...(failedStep === undefined ? {} : { step: failedStep }),
+  };
+  if (isProviderViolation(thrown)) finding = { verdict: 'not-met', expected: thrown.expected, actual: thrown.actual };
+  if (finding === undefined) {
+    const message = thrown instanceof DeadlineError ? thrown.message : describeError(thrown);
+    const where = failedStep && !(thrown instanceof DeadlineError) ? ` (during ${failedStep})` : '';
+    return { ...base, outcome: 'error', message: `no verdict: ${message}${where}` };
+  }
+  switch (finding.verdict) {
+    case 'met':
+      return { ...base, outcome: 'pass', message: finding.note ?? 'requirement met' };
+    case 'not-applicable':
+      return { ...base, outcome: 'skip', message: finding.reason };
+    case 'not-met':
+      return {
+        ...base,
+        outcome: NOT_MET[spec.level],
+        message: `expected ${finding.expected}; saw ${finding.actual}`,
+        expected: finding.expected,
+        actual: finding.actual,
+      };
+  }
+}
+
+class DeadlineError extends Error {
+  constructor(ms: number, step: string | undefined) {
+    super(`case deadline of ${ms} ms passed${step ? ` during ${step}` : ''}`);
+    this.name = 'DeadlineError';
+  }
+}
+
+function rejectOnAbort(signal: AbortSignal): Promise<never> {
+  return new Promise((_, reject) => {
+    const fire = (): void => reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
+    if (signal.aborted) fire();
+    else signal.addEventListener('abort', fire, { once: true });
+  });
+}
+
+async function runCleanups(cleanups: (() => Promise<void> | void)[], env: CaseEnv): Promise<void> {
+  for (const fn of cleanups.reverse()) {
+    try {
+      await Promise.race([fn(), new Promise((r) => setTimeout(r, CLEANUP_MS).unref())]);
+    } catch (e) {
+      env.record({ kind: 'note', at: Date.now(), text: `cleanup failed: ${isHarnessError(e) ? e.message : describeError(e)}` });
+    }
+  }
+}
+
+function skipped(spec: CaseSpec, reason: string): CaseResult {
+  return {
+    id: spec.id,
+    suite: spec.suite,
+    title: spec.title,
+    level: spec.level,
+    requirement: spec.requirement,
+    tags: spec.tags,
+    outcome: 'skip',
+    message: reason,
+    startedAt: new Date().toISOString(),
+    durationMs: 0,
+    evidence: [],
+  };
+}
+
+/** Relative time, redacted secrets, bounded text. */
+function forReport(entry: EvidenceEntry, started: number): EvidenceEntry {
+  const at = Math.max(0, entry.at - started);
+  const cut = (s: string | undefined): { text?: string; truncated?: boolean } => {
+    if (s === undefined) return {};
+    const clean = redact(s);
+    return clean.length > EVIDENCE_TEXT_LIMIT
+      ? { text: `${clean.slice(0, EVIDENCE_TEXT_LIMIT)}…`, truncated: true }
+      : { text: clean };
+  };
+  switch (entry.kind) {
+    case 'frame': {
+      const { text, truncated } = cut(entry.text);
+      return { ...entry, at, text: text ?? '', ...(truncated ? { truncated } : {}) };
+    }
+    case 'http': {
+      const req = cut(entry.requestBody);
+      const res = cut(entry.responseBody);
+      return {
+        ...entry,
+        at,
+        url: redact(entry.url),
+        ...(req.text === undefined ? {} : { requestBody: req.text }),
+        ...(res.text === undefined ? {} : { responseBody: res.text }),
+      };
+    }
+    case 'note':
+      return { ...entry, at, text: redact(entry.text) };
+    case 'step':
+      return { ...entry, at };
+  }
+}

@@ -1,0 +1,116 @@
+/**
+ * Loads the suite files, validates them against schemas/suite.schema.json and against what the
+ * harness knows (checks, faults, profile requirements), and reports the first problem with the
+ * file, the case and the JSON path.
+ */
+import { createHash } from 'node:crypto';
+import { readdir, readFile } from 'node:fs/promises';
+import { basename, join, relative } from 'node:path';
+import type { ErrorObject } from 'ajv';
+import { HarnessError } from './errors.js';
+import type { CaseSpec, SuiteName, SuiteSpec } from './model.js';
+import { schemaValidator } from './json-schema.js';
+import { projectFile } from './paths.js';
+
+export interface SuiteCatalogue {
+  readonly checks: ReadonlySet<string>;
+  readonly faults: ReadonlySet<string>;
+  readonly requirements: ReadonlySet<string>;
+}
+
+interface RawSuite {
+  suite: SuiteName;
+  title: string;
+  cases: Omit<CaseSpec, 'suite'>[];
+}
+
+export const defaultSuiteDir = (): string => projectFile('suites');
+
+/** Every `*.json` in `dir`, in name order. */
+export async function loadSuites(catalogue: SuiteCatalogue, dir = defaultSuiteDir()): Promise<SuiteSpec[]> {
+  let names: string[];
+  try {
+    names = (await readdir(dir)).filter((n) => n.endsWith('.json')).sort();
+  } catch (e) {
+    throw new HarnessError('E_SUITE', `cannot read the suite folder ${dir}`, { cause: e });
+  }
+  const suites: SuiteSpec[] = [];
+  for (const name of names) suites.push(await loadSuiteFile(join(dir, name), catalogue));
+  checkUnique(suites);
+  return suites;
+}
+
+export async function loadSuiteFile(path: string, catalogue: SuiteCatalogue): Promise<SuiteSpec> {
+  const file = displayPath(path);
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    throw new HarnessError('E_SUITE', `${file}: cannot read the file`, { cause: e });
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new HarnessError('E_SUITE', `${file}: not valid JSON: ${(e as Error).message}`);
+  }
+  const validate = schemaValidator('suite.schema.json');
+  if (!validate(raw)) {
+    const err = validate.errors?.[0];
+    throw new HarnessError('E_SUITE', `${file}: ${locate(raw, err)}: ${describeAjvError(err)}`);
+  }
+  const suite = raw as RawSuite;
+  const expectedName = basename(path, '.json');
+  if (suite.suite !== expectedName) {
+    throw new HarnessError('E_SUITE', `${file} (/suite): declares suite "${suite.suite}", but the file is named ${expectedName}.json`);
+  }
+  const cases = suite.cases.map((c, i): CaseSpec => {
+    const where = `${file}: case ${c.id} (/cases/${i}`;
+    if (!c.id.startsWith(`${suite.suite}.`)) throw new HarnessError('E_SUITE', `${where}/id): id must start with "${suite.suite}."`);
+    if (!catalogue.checks.has(c.check)) throw new HarnessError('E_SUITE', `${where}/check): unknown check "${c.check}"`);
+    if (!catalogue.requirements.has(c.requirement.id)) {
+      throw new HarnessError('E_SUITE', `${where}/requirement/id): "${c.requirement.id}" is not a requirement of docs/PROFILE.md`);
+    }
+    c.faults.forEach((f, j) => {
+      if (!catalogue.faults.has(f.name)) throw new HarnessError('E_SUITE', `${where}/faults/${j}/name): unknown fault "${f.name}"`);
+    });
+    return { ...c, suite: suite.suite };
+  });
+  const digest = createHash('sha256').update(text).digest('hex');
+  return { name: suite.suite, title: suite.title, file, digest, cases };
+}
+
+function checkUnique(suites: readonly SuiteSpec[]): void {
+  const seen = new Map<string, string>();
+  for (const s of suites) {
+    for (const c of s.cases) {
+      const other = seen.get(c.id);
+      if (other) throw new HarnessError('E_SUITE', `${s.file}: case ${c.id}: id already used in ${other}`);
+      seen.set(c.id, s.file);
+    }
+  }
+}
+
+/** "case X (/cases/3/level)" when the error is inside a case, else the bare path. */
+function locate(raw: unknown, err: ErrorObject | undefined): string {
+  const path = err?.instancePath || '/';
+  const m = /^\/cases\/(\d+)/.exec(path);
+  if (!m?.[1]) return `(${path})`;
+  const c = (raw as { cases?: { id?: unknown }[] }).cases?.[Number(m[1])];
+  const id = typeof c?.id === 'string' ? c.id : `#${m[1]}`;
+  return `case ${id} (${path})`;
+}
+
+function describeAjvError(err: ErrorObject | undefined): string {
+  if (!err) return 'invalid';
+  const p = err.params as Record<string, unknown>;
+  if (err.keyword === 'additionalProperties') return `unknown property "${String(p['additionalProperty'])}"`;
+  if (err.keyword === 'required') return `missing property "${String(p['missingProperty'])}"`;
+  if (err.keyword === 'enum') return `${err.message ?? 'invalid'}: ${(p['allowedValues'] as unknown[]).join(', ')}`;
+  return err.message ?? 'invalid';
+}
+
+function displayPath(path: string): string {
+  const rel = relative(process.cwd(), path);
+  return rel.startsWith('..') ? path : rel;
+}

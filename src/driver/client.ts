@@ -1,0 +1,230 @@
+/**
+ * Client of the provider's conformance driver API (docs/DRIVER-API.md). Every answer is validated
+ * against schemas/driver-api.schema.json: a provider whose driver breaks the schema fails the case
+ * (ProviderViolation), with the JSON path. Every exchange is recorded as evidence.
+ */
+import { Agent, request } from 'undici';
+import { describeError, HarnessError, ProviderViolation } from '../core/errors.js';
+import { describeSchemaErrors, schemaValidator } from '../core/json-schema.js';
+import type { EvidenceEntry } from '../core/model.js';
+import {
+  DISCOVERY_PATH,
+  driverPaths,
+  type ConnectResult,
+  type CreatedUser,
+  type Discovery,
+  type DriverInfo,
+  type EnlistResult,
+  type Events,
+  type GatekeeperEndpoint,
+  type Inbox,
+  type SendRequest,
+  type SendResult,
+} from '../protocol/driver-api.js';
+
+const MAX_RESPONSE_BYTES = 1024 * 1024;
+
+export interface DriverOptions {
+  /** Driver root URL, from the discovery document. */
+  readonly base: string;
+  readonly token: string;
+  /** Per-request deadline. */
+  readonly timeoutMs: number;
+  readonly record?: (entry: EvidenceEntry) => void;
+  readonly signal?: AbortSignal;
+}
+
+type Method = 'GET' | 'POST';
+
+export class DriverClient {
+  private readonly agent: Agent;
+  constructor(private readonly options: DriverOptions) {
+    this.agent = sharedAgent(options.timeoutMs);
+  }
+
+  /** The same driver, recording into another case's evidence under another signal. */
+  forCase(record: (entry: EvidenceEntry) => void, signal: AbortSignal): DriverClient {
+    return new DriverClient({ ...this.options, record, signal });
+  }
+
+  info(): Promise<DriverInfo> {
+    return this.call('GET', driverPaths.info, undefined, 'DriverInfo');
+  }
+  reset(): Promise<unknown> {
+    return this.call('POST', driverPaths.reset, {}, 'Empty');
+  }
+  createUser(label?: string): Promise<CreatedUser> {
+    return this.call('POST', driverPaths.users, label === undefined ? {} : { label }, 'CreatedUser');
+  }
+  enlist(user: string, gatekeeper: GatekeeperEndpoint): Promise<EnlistResult> {
+    return this.call('POST', driverPaths.enlist(user), gatekeeper, 'EnlistResult');
+  }
+  connect(user: string, gatekeeper: GatekeeperEndpoint): Promise<ConnectResult> {
+    return this.call('POST', driverPaths.connect(user), gatekeeper, 'ConnectResult');
+  }
+  disconnect(user: string): Promise<ConnectResult> {
+    return this.call('POST', driverPaths.disconnect(user), {}, 'ConnectResult');
+  }
+  send(user: string, message: SendRequest): Promise<SendResult> {
+    return this.call('POST', driverPaths.messages(user), message, 'SendResult');
+  }
+  inbox(user: string): Promise<Inbox> {
+    return this.call('GET', driverPaths.messages(user), undefined, 'Inbox');
+  }
+  events(user: string): Promise<Events> {
+    return this.call('GET', driverPaths.events(user), undefined, 'Events');
+  }
+
+  private async call<T>(method: Method, path: string, body: unknown, def: string): Promise<T> {
+    const url = `${this.options.base}${path}`;
+    const { status, json } = await exchange(this.agent, method, url, body, {
+      token: this.options.token,
+      timeoutMs: this.options.timeoutMs,
+      ...(this.options.record ? { record: this.options.record } : {}),
+      ...(this.options.signal ? { signal: this.options.signal } : {}),
+    });
+    if (status < 200 || status > 299) {
+      const detail = errorText(json);
+      throw new HarnessError('E_DRIVER', `driver ${method} ${path} answered HTTP ${status}${detail ? `: ${detail}` : ''}`);
+    }
+    return conform<T>(json, def, `the driver's answer to ${method} ${path}`);
+  }
+}
+
+/**
+ * Reads the discovery document and the driver root. Any problem here means the harness cannot
+ * run: E_PROVIDER_UNREACHABLE or E_PROVIDER_PROBE, with the reason in one line.
+ */
+export async function probeProvider(
+  endpoint: string,
+  token: string,
+  timeoutMs: number,
+): Promise<{ discovery: Discovery; info: DriverInfo; driver: DriverClient }> {
+  const agent = sharedAgent(timeoutMs);
+  const discoveryUrl = new URL(DISCOVERY_PATH, endpoint).toString();
+  let answer: { status: number; json: unknown };
+  try {
+    answer = await exchange(agent, 'GET', discoveryUrl, undefined, { timeoutMs });
+  } catch (e) {
+    if (e instanceof HarnessError && e.code === 'E_PROVIDER_PROBE') throw e;
+    throw new HarnessError('E_PROVIDER_UNREACHABLE', `provider endpoint ${endpoint} is unreachable: ${describeError(e)}`);
+  }
+  if (answer.status !== 200) {
+    throw new HarnessError('E_PROVIDER_PROBE', `discovery document ${discoveryUrl} answered HTTP ${answer.status}, expected 200`);
+  }
+  const discovery = probeConform<Discovery>(answer.json, 'Discovery', `discovery document ${discoveryUrl}`);
+  const driver = new DriverClient({ base: discovery.driver, token, timeoutMs });
+  let info: DriverInfo;
+  try {
+    info = await driver.info();
+  } catch (e) {
+    throw new HarnessError('E_PROVIDER_PROBE', `driver API at ${discovery.driver} is not usable: ${describeError(e)}`);
+  }
+  return { discovery, info, driver };
+}
+
+function probeConform<T>(json: unknown, def: string, what: string): T {
+  try {
+    return conform<T>(json, def, what);
+  } catch (e) {
+    throw new HarnessError('E_PROVIDER_PROBE', describeError(e));
+  }
+}
+
+function conform<T>(json: unknown, def: string, what: string): T {
+  const validate = schemaValidator('driver-api.schema.json', def);
+  if (!validate(json)) {
+    const errors = describeSchemaErrors(validate.errors).join('; ');
+    throw new ProviderViolation(`${what} to match ${def} in schemas/driver-api.schema.json`, errors);
+  }
+  return json as T;
+}
+
+interface ExchangeOptions {
+  readonly token?: string;
+  readonly timeoutMs: number;
+  readonly record?: (entry: EvidenceEntry) => void;
+  readonly signal?: AbortSignal;
+}
+
+async function exchange(
+  agent: Agent,
+  method: Method,
+  url: string,
+  body: unknown,
+  options: ExchangeOptions,
+): Promise<{ status: number; json: unknown }> {
+  const started = Date.now();
+  const requestBody = body === undefined ? undefined : JSON.stringify(body);
+  const signals = [AbortSignal.timeout(options.timeoutMs), ...(options.signal ? [options.signal] : [])];
+  const record = (fields: { status?: number; responseBody?: string; error?: string }): void =>
+    options.record?.({
+      kind: 'http',
+      at: started,
+      method,
+      url,
+      durationMs: Date.now() - started,
+      ...(requestBody === undefined ? {} : { requestBody }),
+      ...fields,
+    });
+  let status: number;
+  let text: string;
+  try {
+    const res = await request(url, {
+      method,
+      dispatcher: agent,
+      signal: AbortSignal.any(signals),
+      headers: {
+        accept: 'application/json',
+        ...(requestBody === undefined ? {} : { 'content-type': 'application/json' }),
+        ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
+      },
+      ...(requestBody === undefined ? {} : { body: requestBody }),
+    });
+    status = res.statusCode;
+    text = await res.body.text();
+  } catch (e) {
+    record({ error: describeError(e) });
+    throw new HarnessError('E_DRIVER', `${method} ${url} failed: ${describeError(e)}`, { cause: e });
+  }
+  record({ status, responseBody: text });
+  if (text === '') return { status, json: undefined };
+  try {
+    return { status, json: JSON.parse(text) as unknown };
+  } catch {
+    if (status >= 200 && status < 300) {
+      throw new ProviderViolation(`a JSON body from ${method} ${url}`, `${text.length} bytes that are not JSON: ${text.slice(0, 80)}`);
+    }
+    return { status, json: text };
+  }
+}
+
+function errorText(json: unknown): string | undefined {
+  if (typeof json === 'string') return json.slice(0, 200);
+  const err = (json as { error?: { code?: unknown; message?: unknown } } | undefined)?.error;
+  return err ? `${String(err.code)}: ${String(err.message)}` : undefined;
+}
+
+const agents = new Map<number, Agent>();
+
+/** One connection pool per timeout: driver calls reuse their connections across cases. */
+function sharedAgent(timeoutMs: number): Agent {
+  let a = agents.get(timeoutMs);
+  if (!a) {
+    a = new Agent({
+      connect: { timeout: timeoutMs },
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
+      maxResponseSize: MAX_RESPONSE_BYTES,
+    });
+    agents.set(timeoutMs, a);
+  }
+  return a;
+}
+
+/** Closes the pooled connections so the process can exit. */
+export async function closeDriverAgents(): Promise<void> {
+  const all = [...agents.values()];
+  agents.clear();
+  await Promise.all(all.map((a) => a.close()));
+}
