@@ -1,6 +1,7 @@
 /** JSON Schema validation for the schemas in schemas/: one Ajv, compiled once per schema. */
 import { readFileSync } from 'node:fs';
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
+import { Ajv2020 as Ajv } from 'ajv/dist/2020.js';
 import formatsModule from 'ajv-formats';
 import { projectFile } from './paths.js';
 

@@ -62,8 +62,8 @@ async function runCase(spec: CaseSpec, rng: Rng, options: RunOptions): Promise<C
   let step: string | undefined;
   const timeoutMs = spec.timeoutMs ?? options.defaultTimeoutMs;
   const controller = new AbortController();
+  // Not unref'd: the deadline is what guarantees progress when a check awaits nothing at all.
   const timer = setTimeout(() => controller.abort(new DeadlineError(timeoutMs, step)), timeoutMs);
-  timer.unref();
   const onRunAbort = (): void => controller.abort(options.signal?.reason);
   options.signal?.addEventListener('abort', onRunAbort, { once: true });
 
@@ -144,10 +144,13 @@ function rejectOnAbort(signal: AbortSignal): Promise<never> {
 
 async function runCleanups(cleanups: (() => Promise<void> | void)[], env: CaseEnv): Promise<void> {
   for (const fn of cleanups.reverse()) {
+    let timer: NodeJS.Timeout | undefined;
     try {
-      await Promise.race([fn(), new Promise((r) => setTimeout(r, CLEANUP_MS).unref())]);
+      await Promise.race([fn(), new Promise((r) => (timer = setTimeout(r, CLEANUP_MS)))]);
     } catch (e) {
       env.record({ kind: 'note', at: Date.now(), text: `cleanup failed: ${isHarnessError(e) ? e.message : describeError(e)}` });
+    } finally {
+      clearTimeout(timer);
     }
   }
 }

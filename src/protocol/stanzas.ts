@@ -41,8 +41,8 @@ export const encElement = (type: EncType, ciphertext: Uint8Array): StanzaNode =>
 export const outgoingMessage = (id: string, to: string, t: number, enc: StanzaNode): StanzaNode =>
   node('message', { id, to, type: 'text', t: String(t) }, [node('participants', {}, [node('to', { jid: to }, [enc])])]);
 
-/** The same message as the server delivers it to the recipient. */
-export const deliveredMessage = (id: string, from: string, t: number, enc: StanzaNode): StanzaNode =>
+/** The same message as the server delivers it to the recipient (without `id` if the sender gave none). */
+export const deliveredMessage = (id: string | undefined, from: string, t: number, enc: StanzaNode): StanzaNode =>
   node('message', { id, from, type: 'text', t: String(t) }, [enc]);
 
 /** The `<enc>` of an outgoing message: the one under participants/to. */

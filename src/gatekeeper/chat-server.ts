@@ -1,0 +1,176 @@
+/**
+ * The chat server: WSS with RFC 7395 framing on the gatekeeper's HTTPS server. It authenticates
+ * each connection's `<open/>` (FRAME-OPEN: an enlisted login and an ownership proof naming its
+ * identifier), then hands elements to stanza-handler.ts and routes stanzas between provider
+ * clients, their mailboxes and the reference users. It is lenient on purpose: it records what a
+ * client got wrong and goes on, so that one fault does not break unrelated cases.
+ */
+import type { IncomingMessage, Server } from 'node:http';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { Rng } from '../core/rng.js';
+import type { StanzaCodec } from '../protocol/codec.js';
+import { GATEKEEPER_SERVER, INTEROP_VERSION, XMPP_SUBPROTOCOL } from '../protocol/constants.js';
+import { node, type StanzaNode } from '../protocol/node.js';
+import { closeElement, openElement, streamError } from '../protocol/stanzas.js';
+import { Connection } from './connection.js';
+import type { Directory } from './directory.js';
+import { Listeners } from './events.js';
+import type { ProofVerifier } from './proof-verifier.js';
+import { handleElement, type HandlerDeps, type RouteResult } from './stanza-handler.js';
+import type { FrameEvent } from './types.js';
+
+export const CHAT_PATH = '/chat';
+/** Large enough for an over-limit element to reach the codec, which answers policy-violation. */
+const MAX_PAYLOAD = 8 * 1024 * 1024;
+
+export interface ChatServerDeps {
+  /** The HTTPS server to share (node:https servers are node:http servers with TLS). */
+  readonly server: Server;
+  readonly codec: StanzaCodec;
+  readonly directory: Directory;
+  readonly verifier: ProofVerifier;
+  readonly rng: Rng;
+}
+
+export class ChatServer {
+  readonly connections: Connection[] = [];
+  readonly frames = new Listeners<FrameEvent>();
+  readonly authenticated = new Listeners<Connection>();
+  readonly keys = new Listeners<string>();
+  private readonly wss: WebSocketServer;
+  private seq = 0;
+  private readonly handlerDeps: HandlerDeps;
+
+  constructor(private readonly deps: ChatServerDeps) {
+    this.wss = new WebSocketServer({
+      server: deps.server,
+      path: CHAT_PATH,
+      maxPayload: MAX_PAYLOAD,
+      // @see RFC 7395 §3.1: select `xmpp` when offered; a client that offers none is still let in,
+      // and FRAME-SUBPROTOCOL judges it from offeredSubprotocols.
+      handleProtocols: (offered: Set<string>) => (offered.has(XMPP_SUBPROTOCOL) ? XMPP_SUBPROTOCOL : false),
+    });
+    this.wss.on('connection', (ws: WebSocket, req: IncomingMessage) => this.accept(ws, req));
+    this.wss.on('error', () => {}); // errors of the shared server surface there
+    this.handlerDeps = {
+      directory: deps.directory,
+      knows: (jid) => deps.directory.provider(jid) !== undefined || deps.directory.reference(jid) !== undefined,
+      deliver: (to, stanza) => this.deliver(to, stanza),
+      keysUploaded: (login) => this.keys.emit(login),
+    };
+  }
+
+  /** The newest authenticated connection of `login` that is still open. */
+  liveConnection(login: string): Connection | undefined {
+    for (let i = this.connections.length - 1; i >= 0; i--) {
+      const c = this.connections[i] as Connection;
+      if (c.authenticated && c.login === login && c.isOpen) return c;
+    }
+    return undefined;
+  }
+
+  /**
+   * Routes a stanza, already in its delivered form (`from` and `t` stamped), to `to`: a reference
+   * user in-process, a provider user's live connection, or else its offline mailbox.
+   */
+  deliver(to: string, stanza: StanzaNode): RouteResult {
+    const reference = this.deps.directory.reference(to);
+    if (reference) {
+      try {
+        reference.receive(stanza);
+      } catch {
+        // A reference user records its own failures; routing goes on.
+      }
+      return 'reference';
+    }
+    if (!this.deps.directory.provider(to)) return 'unknown';
+    const live = this.liveConnection(to);
+    if (live) {
+      live.send(stanza);
+      return 'connection';
+    }
+    this.deps.directory.toMailbox(to, stanza);
+    return 'mailbox';
+  }
+
+  /** Drops every connection at once and stops accepting new ones. */
+  async close(): Promise<void> {
+    for (const c of this.connections) c.terminate();
+    await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+  }
+
+  private accept(ws: WebSocket, req: IncomingMessage): void {
+    const header = req.headers['sec-websocket-protocol'];
+    const offered = (header ?? '')
+      .split(',')
+      .map((p) => p.trim())
+      .filter((p) => p !== '');
+    const conn = new Connection({
+      id: `conn-${this.connections.length + 1}`,
+      ws,
+      offeredSubprotocols: offered,
+      codec: this.deps.codec,
+      seq: { next: () => ++this.seq, current: () => this.seq },
+      publish: (f) => this.frames.emit(f),
+      newId: () => this.deps.rng.string(20, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789'),
+      onInbound: (c, f) => c.serial(() => this.onInbound(c, f)),
+    });
+    this.connections.push(conn);
+  }
+
+  private async onInbound(conn: Connection, f: FrameEvent): Promise<void> {
+    if (!conn.isOpen) return;
+    if (!conn.authenticated) return this.authenticate(conn, f);
+    try {
+      if (f.refused) conn.send(node('ack', { error: f.refused.condition }));
+      else if (f.node) handleElement(conn, f.node, this.handlerDeps);
+    } catch (e) {
+      // A handler bug must not take the server down; the client learns something went wrong.
+      conn.send(node('ack', { class: f.node?.tag, id: f.node?.attrs['id'], error: 'internal-server-error', text: (e as Error).message }));
+    }
+  }
+
+  /**
+   * FRAME-OPEN: the first element must be `<open/>` from an enlisted login with a proof naming its
+   * identifier. A wrong namespace or a missing interop-version is let through (the frame is kept
+   * for the checks); anything else ends the stream with `<stream:error>`.
+   */
+  private async authenticate(conn: Connection, f: FrameEvent): Promise<void> {
+    if (conn.open !== undefined || f.refused) {
+      // Either a frame arrived after a refused open while we were closing, or the first one was not XML.
+      if (f.refused && conn.open === undefined) this.refuse(conn, f.refused.condition, f.refused.message);
+      return;
+    }
+    const n = f.node as StanzaNode;
+    if (n.tag !== 'open') return this.refuse(conn, 'not-authorized', `the first element is <${n.tag}>, not <open/>`);
+    conn.open = n;
+    const { from, token } = n.attrs;
+    if (!from) return this.refuse(conn, 'not-authorized', '<open/> has no from');
+    conn.login = from;
+    const user = this.deps.directory.provider(from);
+    if (!user) return this.refuse(conn, 'not-authorized', `${from} is not an enlisted login`);
+    if (!token) return this.refuse(conn, 'not-authorized', '<open/> has no token');
+    const proof = await this.deps.verifier.verify(token);
+    if (!proof.ok) return this.refuse(conn, 'not-authorized', `proof refused: ${proof.reason}`);
+    if (proof.identifier !== user.identifier) {
+      const names = `proof names ${JSON.stringify(proof.identifier)}`;
+      return this.refuse(conn, 'not-authorized', `${names}, ${from} belongs to ${JSON.stringify(user.identifier)}`);
+    }
+    if (!conn.isOpen) return;
+    conn.authenticated = true;
+    conn.send(this.serverOpen());
+    for (const stanza of this.deps.directory.drainMailbox(from)) conn.send(stanza);
+    this.authenticated.emit(conn);
+  }
+
+  private refuse(conn: Connection, condition: string, text: string): void {
+    conn.send(this.serverOpen());
+    conn.send(streamError(condition, text));
+    conn.send(closeElement());
+    conn.end('gatekeeper');
+  }
+
+  private serverOpen(): StanzaNode {
+    return openElement({ from: GATEKEEPER_SERVER, id: this.deps.rng.string(16), 'interop-version': INTEROP_VERSION });
+  }
+}

@@ -1,0 +1,183 @@
+/**
+ * One provider client's WebSocket on the chat server, as the gatekeeper observes it: every data
+ * message in both directions becomes a FrameEvent, decoded by the run's codec where it can be.
+ * What the frames mean is the chat server's business (chat-server.ts, stanza-handler.ts).
+ */
+import { WebSocket, type RawData } from 'ws';
+import { CodecError, type StanzaCodec } from '../protocol/codec.js';
+import type { StanzaNode } from '../protocol/node.js';
+import { pingIq } from '../protocol/stanzas.js';
+import { Listeners, waitFor } from './events.js';
+import type { ClientConnection, FrameDirection, FrameEvent, WaitOptions } from './types.js';
+
+type Closed = NonNullable<ClientConnection['closed']>;
+
+export interface ConnectionDeps {
+  readonly id: string;
+  readonly ws: WebSocket;
+  readonly offeredSubprotocols: readonly string[];
+  readonly codec: StanzaCodec;
+  /** The gatekeeper-wide frame counter: `next` takes a number, `current` reads the last one. */
+  readonly seq: { next(): number; current(): number };
+  /** Publishes a frame to the gatekeeper's listeners. */
+  readonly publish: (f: FrameEvent) => void;
+  /** A fresh stanza id (for pings). */
+  readonly newId: () => string;
+  /** Called with every frame the client sends, after it is recorded. */
+  readonly onInbound: (conn: Connection, f: FrameEvent) => void;
+}
+
+export class Connection implements ClientConnection {
+  readonly id: string;
+  readonly offeredSubprotocols: readonly string[];
+  login: string | undefined;
+  open: StanzaNode | undefined;
+  authenticated = false;
+  readonly frames: FrameEvent[] = [];
+  closed: Closed | undefined;
+
+  private closingBy: Closed['by'] | undefined;
+  private readonly inbound = new Listeners<FrameEvent>();
+  private readonly closes = new Listeners<Closed>();
+  private chain: Promise<void> = Promise.resolve();
+
+  constructor(private readonly deps: ConnectionDeps) {
+    this.id = deps.id;
+    this.offeredSubprotocols = deps.offeredSubprotocols;
+    const { ws } = deps;
+    ws.on('message', (data: RawData, isBinary: boolean) => {
+      const bytes = toBuffer(data);
+      const frame = this.record('client-to-gatekeeper', bytes.toString('utf8'), bytes.length, isBinary);
+      this.inbound.emit(frame);
+      deps.onInbound(this, frame);
+    });
+    // ws reports protocol violations (oversized message, bad UTF-8…) and then closes the socket itself.
+    ws.on('error', () => {
+      this.closingBy ??= 'gatekeeper';
+    });
+    ws.on('close', (code: number, reason: Buffer) => {
+      this.closed = { code, reason: reason.toString('utf8'), by: this.closingBy ?? 'client' };
+      this.closes.emit(this.closed);
+    });
+  }
+
+  /** True while the WebSocket can carry frames. */
+  get isOpen(): boolean {
+    return this.deps.ws.readyState === WebSocket.OPEN;
+  }
+
+  send(n: StanzaNode): void {
+    if (!this.isOpen) return;
+    const text = this.deps.codec.encode(n);
+    this.record('gatekeeper-to-client', text, Buffer.byteLength(text, 'utf8'), false, n);
+    this.deps.ws.send(text, { binary: false }, ignore);
+  }
+
+  sendRaw(data: string | Uint8Array, options: { binary?: boolean } = {}): void {
+    if (!this.isOpen) return;
+    const binary = options.binary ?? typeof data !== 'string';
+    const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : Buffer.from(data);
+    this.record('gatekeeper-to-client', bytes.toString('utf8'), bytes.length, binary);
+    const payload = typeof data === 'string' && !binary ? data : bytes;
+    this.deps.ws.send(payload, { binary }, ignore);
+  }
+
+  waitForFrame(match: (f: FrameEvent) => boolean, options: WaitOptions & { afterSeq?: number }): Promise<FrameEvent | null> {
+    const after = options.afterSeq ?? this.deps.seq.current();
+    const fits = (f: FrameEvent): boolean => f.direction === 'client-to-gatekeeper' && f.seq > after && safeMatch(match, f);
+    return waitFor<FrameEvent>(options, (resolve) => {
+      const seen = this.frames.find(fits);
+      if (seen) {
+        resolve(seen);
+        return () => {};
+      }
+      return this.inbound.add((f) => {
+        if (fits(f)) resolve(f);
+      });
+    });
+  }
+
+  waitForClose(options: WaitOptions): Promise<Closed | null> {
+    return waitFor<Closed>(options, (resolve) => {
+      if (this.closed) {
+        resolve(this.closed);
+        return () => {};
+      }
+      return this.closes.add(resolve);
+    });
+  }
+
+  async ping(options: WaitOptions): Promise<boolean> {
+    const id = this.deps.newId();
+    const after = this.deps.seq.current();
+    this.send(pingIq(id, this.login));
+    const answer = await this.waitForFrame(
+      (f) => f.node?.tag === 'iq' && f.node.attrs['id'] === id && (f.node.attrs['type'] === 'result' || f.node.attrs['type'] === 'error'),
+      { ...options, afterSeq: after },
+    );
+    return answer?.node?.attrs['type'] === 'result';
+  }
+
+  /** Runs `op` after every earlier one on this connection: elements are handled in order. */
+  serial(op: () => Promise<void> | void): void {
+    this.chain = this.chain.then(op).catch(ignore);
+  }
+
+  /** Closes the WebSocket; `by` says who ended the session (the client, by sending `<close/>`). */
+  end(by: Closed['by'], code = 1000, reason = ''): void {
+    this.closingBy ??= by;
+    const { ws } = this.deps;
+    if (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING) ws.close(code, reason);
+  }
+
+  /** Drops the socket at once (gatekeeper shutdown). */
+  terminate(): void {
+    this.closingBy ??= 'gatekeeper';
+    this.deps.ws.terminate();
+  }
+
+  private record(direction: FrameDirection, text: string, bytes: number, binary: boolean, sent?: StanzaNode): FrameEvent {
+    let decoded: Pick<FrameEvent, 'node' | 'refused'>;
+    if (sent) decoded = { node: sent };
+    else {
+      try {
+        decoded = { node: this.deps.codec.decode(text) };
+      } catch (e) {
+        decoded =
+          e instanceof CodecError
+            ? { refused: { condition: e.condition, message: e.message } }
+            : { refused: { condition: 'not-well-formed', message: (e as Error).message } };
+      }
+    }
+    const frame: FrameEvent = {
+      seq: this.deps.seq.next(),
+      at: Date.now(),
+      connection: this.id,
+      ...(this.login === undefined ? {} : { login: this.login }),
+      direction,
+      binary,
+      bytes,
+      text,
+      ...decoded,
+    };
+    this.frames.push(frame);
+    this.deps.publish(frame);
+    return frame;
+  }
+}
+
+function toBuffer(data: RawData): Buffer {
+  if (Buffer.isBuffer(data)) return data;
+  if (Array.isArray(data)) return Buffer.concat(data);
+  return Buffer.from(data);
+}
+
+function safeMatch(match: (f: FrameEvent) => boolean, f: FrameEvent): boolean {
+  try {
+    return match(f);
+  } catch {
+    return false;
+  }
+}
+
+const ignore = (): void => {};

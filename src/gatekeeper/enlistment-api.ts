@@ -1,0 +1,176 @@
+/**
+ * The Enlistment API (DESIGN.md §1, "Enlistment"): `POST /3p/interop_reg`, a form of unpadded
+ * base64url fields. Both outcomes are HTTP 200 with `{"login","status":"ok"}` or
+ * `{"status":"fail","reason"}`; transport-level mistakes (method, content type, size) get their
+ * HTTP status. Every exchange is recorded for the checks, with the proof's signature redacted.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { fromBase64Url } from '../protocol/base64.js';
+import { DJB_KEY_TYPE } from '../protocol/constants.js';
+import { Signal } from '../protocol/signal-store.js';
+import type { Directory, Enlistment } from './directory.js';
+import { MAX_TOKEN_CHARS, type ProofVerifier } from './proof-verifier.js';
+import type { HttpExchange } from './types.js';
+
+export const ENLIST_PATH = '/3p/interop_reg';
+const MAX_BODY_BYTES = 16 * 1024;
+const FORM_TYPE = 'application/x-www-form-urlencoded';
+
+/** Byte sizes of the binary fields, in the order they are checked. */
+const FIELDS = {
+  authkey: 32,
+  e_keytype: 1,
+  e_regid: 4,
+  e_ident: 32,
+  e_skey_id: 3,
+  e_skey_val: 32,
+  e_skey_sig: 64,
+} as const;
+type BinaryField = keyof typeof FIELDS;
+
+export type EnlistOutcome = { readonly status: 'ok'; readonly login: string } | { readonly status: 'fail'; readonly reason: string };
+
+export interface EnlistmentDeps {
+  readonly directory: Directory;
+  readonly verifier: ProofVerifier;
+  /** Origin the exchange URLs are recorded under, e.g. https://127.0.0.1:4433. */
+  readonly origin: string;
+  readonly record: (e: HttpExchange) => void;
+}
+
+export class EnlistmentApi {
+  constructor(private readonly deps: EnlistmentDeps) {}
+
+  /** Handles one request to ENLIST_PATH; never throws. */
+  async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = Date.now();
+    let requestBody = '';
+    const reply = (status: number, body: string, headers: Record<string, string> = {}): void => {
+      if (!res.headersSent) {
+        res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers });
+        res.end(body);
+      }
+      this.deps.record({
+        at: started,
+        method: req.method ?? '',
+        url: `${this.deps.origin}${req.url ?? ''}`,
+        status,
+        requestBody,
+        responseBody: body,
+        durationMs: Date.now() - started,
+      });
+    };
+    const error = (status: number, message: string, headers?: Record<string, string>): void =>
+      reply(status, JSON.stringify({ error: message }), headers);
+
+    try {
+      if (req.method !== 'POST') return error(405, `method ${req.method} not allowed`, { allow: 'POST' });
+      const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
+      if (type !== FORM_TYPE) return error(415, `content type must be ${FORM_TYPE}`);
+      const declared = Number(req.headers['content-length'] ?? 0);
+      if (declared > MAX_BODY_BYTES) {
+        requestBody = `[${declared} bytes not recorded]`;
+        return error(413, `body over ${MAX_BODY_BYTES} bytes`, { connection: 'close' });
+      }
+      const raw = await readBody(req, MAX_BODY_BYTES);
+      if (raw === null) {
+        requestBody = `[over ${MAX_BODY_BYTES} bytes, not recorded]`;
+        return error(413, `body over ${MAX_BODY_BYTES} bytes`, { connection: 'close' });
+      }
+      requestBody = redactToken(raw);
+      const outcome = await this.enlist(raw);
+      reply(200, JSON.stringify(outcome));
+    } catch (e) {
+      error(500, `internal error: ${(e as Error).message}`);
+    }
+  }
+
+  /** Checks the form and enlists; every refusal is a `fail` outcome, never an exception. */
+  async enlist(body: string): Promise<EnlistOutcome> {
+    const form = new URLSearchParams(body);
+    const bytes = {} as Record<BinaryField, Uint8Array>;
+    for (const [name, size] of Object.entries(FIELDS) as [BinaryField, number][]) {
+      const values = form.getAll(name);
+      if (values.length === 0) return badRequest(`missing ${name}`);
+      if (values.length > 1) return badRequest(`${name} given ${values.length} times`);
+      const decoded = fromBase64Url(values[0] as string);
+      if (decoded === null) return badRequest(`${name} is not unpadded base64url`);
+      if (decoded.length !== size) return badRequest(`${name} length ${decoded.length}`);
+      bytes[name] = decoded;
+    }
+    if (bytes.e_keytype[0] !== DJB_KEY_TYPE) return badRequest(`e_keytype 0x${hex(bytes.e_keytype)}`);
+    const tokens = form.getAll('token');
+    if (tokens.length !== 1) return badRequest(tokens.length === 0 ? 'missing token' : `token given ${tokens.length} times`);
+    const token = tokens[0] as string;
+    if (token.length > MAX_TOKEN_CHARS) return badRequest(`token length ${token.length}`);
+
+    if (!verifySignedPreKey(bytes.e_ident, bytes.e_skey_val, bytes.e_skey_sig)) {
+      return { status: 'fail', reason: 'bad_signature:e_skey_sig does not verify under e_ident' };
+    }
+    const proof = await this.deps.verifier.verify(token);
+    if (!proof.ok) return { status: 'fail', reason: `bad_token:${proof.reason}` };
+
+    const enlistment: Enlistment = {
+      identifier: proof.identifier,
+      authKey: bytes.authkey,
+      registrationId: uint(bytes.e_regid),
+      identityKey: bytes.e_ident,
+      signedPreKey: { id: uint(bytes.e_skey_id), publicKey: bytes.e_skey_val, signature: bytes.e_skey_sig },
+    };
+    // Key order as in the public sample: {"login": …, "status": "ok"}.
+    return { login: this.deps.directory.enlist(enlistment).login, status: 'ok' };
+  }
+}
+
+const badRequest = (detail: string): EnlistOutcome => ({ status: 'fail', reason: `bad_request:${detail}` });
+
+/** XEdDSA by 0x05 ‖ identity over 0x05 ‖ signed prekey (KEYS-UPLOAD); false on any malformed key. */
+export function verifySignedPreKey(identity: Uint8Array, value: Uint8Array, signature: Uint8Array): boolean {
+  try {
+    const key = Signal.PublicKey.deserialize(Buffer.concat([Buffer.of(DJB_KEY_TYPE), identity]));
+    return key.verify(Buffer.concat([Buffer.of(DJB_KEY_TYPE), value]), Buffer.from(signature));
+  } catch {
+    return false;
+  }
+}
+
+/** Keeps the JWT's header and payload for the record, replaces its signature. */
+export function redactToken(body: string): string {
+  return body
+    .split('&')
+    .map((pair) => {
+      if (!pair.startsWith('token=')) return pair;
+      const parts = pair.slice('token='.length).split('.');
+      return parts.length === 3 ? `token=${parts[0]}.${parts[1]}.[redacted]` : 'token=[redacted]';
+    })
+    .join('&');
+}
+
+/** Reads the body as UTF-8, or null once it passes `limit` bytes (the rest is discarded). */
+function readBody(req: IncomingMessage, limit: number): Promise<string | null> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let over = false;
+    req.on('data', (chunk: Buffer) => {
+      if (over) return;
+      size += chunk.length;
+      if (size > limit) {
+        over = true;
+        chunks.length = 0;
+        resolve(null);
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => {
+      if (!over) resolve(Buffer.concat(chunks).toString('utf8'));
+    });
+    req.on('error', reject);
+    // Settles nothing when 'end' came first; otherwise the client went away mid-body.
+    req.on('close', () => reject(new Error('the client closed the request before its end')));
+  });
+}
+
+const uint = (bytes: Uint8Array): number => bytes.reduce((acc, b) => acc * 256 + b, 0);
+const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');

@@ -1,0 +1,112 @@
+/**
+ * The gatekeeper the harness plays: one HTTPS server on loopback carrying the Enlistment API and
+ * the chat server (WSS), the directory of users, the proof verifier and the reference users.
+ */
+import { createServer, type Server } from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Rng, randomSeed } from '../core/rng.js';
+import type { StanzaCodec } from '../protocol/codec.js';
+import type { Discovery } from '../protocol/driver-api.js';
+import { xmlCodec } from '../protocol/xml-codec.js';
+import { CHAT_PATH, ChatServer } from './chat-server.js';
+import { Directory } from './directory.js';
+import { ENLIST_PATH, EnlistmentApi } from './enlistment-api.js';
+import { Listeners, waitFor } from './events.js';
+import { ProofVerifier } from './proof-verifier.js';
+import { LocalReferenceUser } from './reference-user.js';
+import { resolveTls, type TlsMaterial } from './tls.js';
+import type { ClientConnection, Gatekeeper, HttpExchange, WaitOptions } from './types.js';
+
+export interface GatekeeperOptions {
+  /** The only address the gatekeeper binds. */
+  readonly host?: '127.0.0.1';
+  /** 0 (the default) picks a free port. */
+  readonly port?: number;
+  /** Reuse a certificate (tests do, to save time); one is generated otherwise. */
+  readonly tls?: TlsMaterial;
+  /** Seeds logins, stanza ids and stream ids; key material comes from the crypto libraries. */
+  readonly seed?: number;
+  readonly codec?: StanzaCodec;
+  /** A CA to trust when fetching the provider's key set over HTTPS (a test provider's certificate). */
+  readonly providerCaPem?: string;
+}
+
+export async function startGatekeeper(options: GatekeeperOptions = {}): Promise<Gatekeeper> {
+  const host = options.host ?? '127.0.0.1';
+  const tls = await resolveTls(options.tls);
+  const rng = new Rng(options.seed ?? randomSeed());
+  const codec = options.codec ?? xmlCodec;
+  const directory = new Directory(rng.fork('directory'));
+  const verifier = new ProofVerifier(options.providerCaPem === undefined ? {} : { providerCaPem: options.providerCaPem });
+  const http = new Listeners<HttpExchange>();
+
+  let enlistment: EnlistmentApi | undefined;
+  const server: Server = createServer({ key: tls.keyPem, cert: tls.certPem }, (req, res) => route(req, res, enlistment));
+  server.on('clientError', (_err, socket) => socket.destroy());
+  const chat = new ChatServer({ server, codec, directory, verifier, rng: rng.fork('chat') });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  const origin = `https://${host}:${port}`;
+  enlistment = new EnlistmentApi({ directory, verifier, origin, record: (e) => http.emit(e) });
+
+  const referenceRng = rng.fork('reference-users');
+  let closing: Promise<void> | undefined;
+
+  return {
+    chatUrl: `wss://${host}:${port}${CHAT_PATH}`,
+    enlistUrl: `${origin}${ENLIST_PATH}`,
+    caCertPem: tls.certPem,
+    setProvider: (discovery: Discovery) => verifier.setDiscovery(discovery),
+    onFrame: (listener) => chat.frames.add(listener),
+    onHttp: (listener) => http.add(listener),
+    waitForConnection: (login: string, o: WaitOptions) =>
+      waitFor<ClientConnection>(o, (resolve) => {
+        const live = chat.liveConnection(login);
+        if (live) {
+          resolve(live);
+          return () => {};
+        }
+        return chat.authenticated.add((c) => {
+          if (c.login === login) resolve(c);
+        });
+      }),
+    waitForKeys: async (login: string, o: WaitOptions) =>
+      (await waitFor<true>(o, (resolve) => {
+        if (directory.provider(login)?.keysUploadedAt !== undefined) {
+          resolve(true);
+          return () => {};
+        }
+        return chat.keys.add((l) => {
+          if (l === login) resolve(true);
+        });
+      })) === true,
+    createReferenceUser: () => LocalReferenceUser.create({ directory, deliver: (to, s) => chat.deliver(to, s), rng: referenceRng }),
+    close: () => (closing ??= shutdown(server, chat, verifier)),
+  };
+}
+
+function route(req: IncomingMessage, res: ServerResponse, enlistment: EnlistmentApi | undefined): void {
+  const path = (req.url ?? '').split('?')[0];
+  if (path === ENLIST_PATH && enlistment) {
+    void enlistment.handle(req, res);
+    return;
+  }
+  res.writeHead(404, { 'content-type': 'application/json' });
+  res.end(JSON.stringify({ error: 'not found' }));
+}
+
+/** Drops every socket at once: a finished run must not keep the process alive. */
+async function shutdown(server: Server, chat: ChatServer, verifier: ProofVerifier): Promise<void> {
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  await chat.close();
+  server.closeAllConnections();
+  await Promise.all([closed, verifier.close()]);
+}

@@ -1,0 +1,139 @@
+/**
+ * Verifies the ownership proof a provider's client presents at enlistment and on every connection:
+ * a compact JWT signed by the provider's server, checked against the key set its discovery
+ * document names (DESIGN.md §1, "Ownership proof"). The key set is fetched once per run and
+ * fetched again when a token names a key it does not hold (key rotation must not break a user).
+ */
+import { createLocalJWKSet, errors as joseErrors, jwtVerify, type JSONWebKeySet, type JWTPayload } from 'jose';
+import { Agent, request } from 'undici';
+import type { Discovery } from '../protocol/driver-api.js';
+
+export type ProofResult =
+  | { readonly ok: true; readonly identifier: string; readonly claims: JWTPayload }
+  | { readonly ok: false; readonly reason: string };
+
+/** Signature algorithms a proof may use. */
+export const PROOF_ALGORITHMS = ['RS256', 'ES256', 'EdDSA'] as const;
+/** A proof is a short token; anything longer is not one (the enlistment form says the same). */
+export const MAX_TOKEN_CHARS = 4096;
+const MAX_JWKS_BYTES = 64 * 1024;
+const FETCH_TIMEOUT_MS = 5000;
+/** A token naming an unknown `kid` triggers a refetch, at most this often. */
+const REFETCH_INTERVAL_MS = 1000;
+
+export interface ProofVerifierOptions {
+  /** PEM of a CA to trust for the provider's HTTPS key set (a test provider's own certificate). */
+  readonly providerCaPem?: string;
+}
+
+type KeySet = ReturnType<typeof createLocalJWKSet>;
+
+interface CachedSet {
+  readonly uri: string;
+  readonly fetchedAt: number;
+  /** The key set, or why there is none usable. */
+  readonly keys: Promise<KeySet | string>;
+  failed: boolean;
+}
+
+export class ProofVerifier {
+  private discovery: Discovery | undefined;
+  private cached: CachedSet | undefined;
+  private readonly agent: Agent;
+
+  constructor(options: ProofVerifierOptions = {}) {
+    this.agent = new Agent({
+      connect: { timeout: FETCH_TIMEOUT_MS, ...(options.providerCaPem ? { ca: options.providerCaPem } : {}) },
+      headersTimeout: FETCH_TIMEOUT_MS,
+      bodyTimeout: FETCH_TIMEOUT_MS,
+      maxResponseSize: MAX_JWKS_BYTES,
+    });
+  }
+
+  setDiscovery(discovery: Discovery): void {
+    this.discovery = discovery;
+    this.cached = undefined;
+  }
+
+  async verify(token: string): Promise<ProofResult> {
+    if (this.discovery === undefined) return fail('no provider is set, so there is no key set to verify against');
+    if (token.length === 0) return fail('empty token');
+    if (token.length > MAX_TOKEN_CHARS) return fail(`token of ${token.length} characters exceeds ${MAX_TOKEN_CHARS}`);
+    const first = await this.tryVerify(token, false);
+    if (first.ok || !first.unknownKey) return first.result;
+    return (await this.tryVerify(token, true)).result;
+  }
+
+  async close(): Promise<void> {
+    await this.agent.close();
+  }
+
+  private async tryVerify(token: string, refetch: boolean): Promise<{ ok: boolean; unknownKey: boolean; result: ProofResult }> {
+    const keys = await this.keySet(refetch);
+    if (typeof keys === 'string') return { ok: false, unknownKey: false, result: fail(keys) };
+    try {
+      const { payload } = await jwtVerify(token, keys, { algorithms: [...PROOF_ALGORITHMS], requiredClaims: ['sub', 'exp'] });
+      if (typeof payload.sub !== 'string' || payload.sub === '') {
+        return { ok: false, unknownKey: false, result: fail('claim "sub" is not a non-empty string') };
+      }
+      return { ok: true, unknownKey: false, result: { ok: true, identifier: payload.sub, claims: payload } };
+    } catch (e) {
+      const unknownKey = e instanceof joseErrors.JWKSNoMatchingKey;
+      return { ok: false, unknownKey, result: fail(describeJoseError(e)) };
+    }
+  }
+
+  /** The cached key set, or a reason it is unusable; `refetch` asks for a fresh one (rate-limited). */
+  private keySet(refetch: boolean): Promise<KeySet | string> {
+    const uri = this.discovery?.jwksUri ?? '';
+    const now = Date.now();
+    const c = this.cached;
+    const old = c !== undefined && now - c.fetchedAt >= REFETCH_INTERVAL_MS;
+    if (c !== undefined && c.uri === uri && !((refetch || c.failed) && old)) return c.keys;
+    const entry: CachedSet = { uri, fetchedAt: now, keys: this.fetchKeySet(uri), failed: false };
+    void entry.keys.then((k) => {
+      entry.failed = typeof k === 'string';
+    });
+    this.cached = entry;
+    return entry.keys;
+  }
+
+  private async fetchKeySet(uri: string): Promise<KeySet | string> {
+    let url: URL;
+    try {
+      url = new URL(uri);
+    } catch {
+      return `jwksUri ${JSON.stringify(uri)} is not an absolute URL`;
+    }
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') return `jwksUri scheme ${url.protocol} is not http(s)`;
+    let body: string;
+    try {
+      const res = await request(url, {
+        method: 'GET',
+        dispatcher: this.agent,
+        headers: { accept: 'application/json' },
+        signal: AbortSignal.timeout(FETCH_TIMEOUT_MS * 2),
+      });
+      body = await res.body.text();
+      if (res.statusCode !== 200) return `key set fetch from ${uri} answered HTTP ${res.statusCode}`;
+    } catch (e) {
+      const code = (e as { code?: unknown }).code;
+      return `key set fetch from ${uri} failed: ${typeof code === 'string' ? `${code} ` : ''}${(e as Error).message}`;
+    }
+    try {
+      const jwks = JSON.parse(body) as JSONWebKeySet;
+      if (!jwks || !Array.isArray(jwks.keys)) return `key set from ${uri} has no "keys" array`;
+      return createLocalJWKSet(jwks);
+    } catch (e) {
+      return `key set from ${uri} is not a JSON Web Key Set: ${(e as Error).message}`;
+    }
+  }
+}
+
+const fail = (reason: string): ProofResult => ({ ok: false, reason });
+
+function describeJoseError(e: unknown): string {
+  if (e instanceof joseErrors.JWTClaimValidationFailed) return `${e.code} (${e.claim}): ${e.message}`;
+  if (e instanceof joseErrors.JOSEError) return `${e.code}: ${e.message}`;
+  return e instanceof Error ? e.message : String(e);
+}

@@ -1,0 +1,100 @@
+/**
+ * What the chat server does with each element an authenticated client sends (docs/PROFILE.md §4,
+ * §6, §7): prekey upload and fetch, pings, message and receipt routing with the server's acks, and
+ * the end of the session. It stays lenient where the profile is strict, so that one fault of the
+ * provider does not break the cases that look at something else: the checks judge the frames.
+ */
+import { ENCRYPT_NS, GATEKEEPER_SERVER, PING_NS } from '../protocol/constants.js';
+import { at, child, node, type StanzaNode } from '../protocol/node.js';
+import {
+  bundleResultIq,
+  closeElement,
+  deliveredMessage,
+  iqError,
+  iqResult,
+  outgoingEnc,
+  readPreKeyUpload,
+} from '../protocol/stanzas.js';
+import type { Connection } from './connection.js';
+import type { Directory } from './directory.js';
+
+/** Where a routed stanza went. */
+export type RouteResult = 'connection' | 'mailbox' | 'reference' | 'unknown';
+
+export interface HandlerDeps {
+  readonly directory: Directory;
+  /** True when `jid` is a user the gatekeeper can deliver to. */
+  readonly knows: (jid: string) => boolean;
+  readonly deliver: (to: string, stanza: StanzaNode) => RouteResult;
+  /** Told when a login has uploaded its keys (Gatekeeper.waitForKeys). */
+  readonly keysUploaded: (login: string) => void;
+}
+
+/** The server's time in Unix seconds, as it stamps `t`. */
+export const serverTime = (): string => String(Math.floor(Date.now() / 1000));
+
+/** `<ack class id t from="s.whatsapp.net" [error]>`; attributes the client did not give are left out. */
+export const serverAck = (klass: string, id: string | undefined, error?: string): StanzaNode =>
+  node('ack', { class: klass, id, t: serverTime(), from: GATEKEEPER_SERVER, error });
+
+/** Handles one element from an authenticated client. `conn.login` is set. */
+export function handleElement(conn: Connection, n: StanzaNode, deps: HandlerDeps): void {
+  switch (n.tag) {
+    case 'iq':
+      return handleIq(conn, n, deps);
+    case 'message':
+      return handleMessage(conn, n, deps);
+    case 'receipt':
+      return handleReceipt(conn, n, deps);
+    case 'ack':
+      return; // recorded with the frame; a client's ack needs no answer
+    case 'close':
+      conn.send(closeElement());
+      return conn.end('client');
+    default:
+      conn.send(node('ack', { class: n.tag, id: n.attrs['id'], error: 'feature-not-implemented' }));
+  }
+}
+
+function handleIq(conn: Connection, iq: StanzaNode, deps: HandlerDeps): void {
+  const { id, type, xmlns } = iq.attrs;
+  // Results and errors answer the gatekeeper's own IQs (pings); Connection.ping sees them as frames.
+  if (type === 'result' || type === 'error') return;
+  if (id === undefined || id === '') return conn.send(serverAck('iq', undefined, 'bad-request'));
+  const from = { from: GATEKEEPER_SERVER };
+  if (xmlns === ENCRYPT_NS && type === 'set') {
+    const upload = readPreKeyUpload(iq);
+    if (!upload) return conn.send(iqError(id, 'bad-request', from));
+    deps.directory.storeUpload(conn.login as string, upload);
+    conn.send(iqResult(id, from));
+    return deps.keysUploaded(conn.login as string);
+  }
+  if (xmlns === ENCRYPT_NS && type === 'get') {
+    const jid = at(iq, 'key', 'user')?.attrs['jid'];
+    if (!jid) return conn.send(iqError(id, 'bad-request', from));
+    const bundle = deps.directory.takeBundle(jid);
+    return conn.send(bundle ? bundleResultIq(id, bundle) : iqError(id, 'item-not-found', from));
+  }
+  if (xmlns === PING_NS && type === 'get') return conn.send(iqResult(id, from));
+  conn.send(iqError(id, 'feature-not-implemented', from));
+}
+
+function handleMessage(conn: Connection, message: StanzaNode, deps: HandlerDeps): void {
+  const { id, to } = message.attrs;
+  // MSG-SHAPE puts <enc> under participants/to; a bare <enc> child is routed too (the checks judge).
+  const enc = outgoingEnc(message) ?? child(message, 'enc');
+  if (!to || !enc) return conn.send(serverAck('message', id, 'bad-request'));
+  if (!deps.knows(to)) return conn.send(serverAck('message', id, 'item-not-found'));
+  const t = serverTime();
+  conn.send(serverAck('message', id));
+  deps.deliver(to, deliveredMessage(id, conn.login as string, Number(t), enc));
+}
+
+function handleReceipt(conn: Connection, r: StanzaNode, deps: HandlerDeps): void {
+  const { id, to, type } = r.attrs;
+  if (!id || !to) return conn.send(serverAck('receipt', id, 'bad-request'));
+  if (!deps.knows(to)) return conn.send(serverAck('receipt', id, 'item-not-found'));
+  const t = serverTime();
+  conn.send(serverAck('receipt', id));
+  deps.deliver(to, node('receipt', { id, from: conn.login, t, type }));
+}

@@ -1,0 +1,96 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { HarnessError, ProviderViolation } from '../src/core/errors.js';
+import { met, notApplicable, notMet, type CaseSpec, type Level } from '../src/core/model.js';
+import { runCases, type ExecuteCase } from '../src/core/runner.js';
+
+const spec = (id: string, level: Level = 'MUST', extra: Partial<CaseSpec> = {}): CaseSpec => ({
+  id: `stanza.${id}`,
+  suite: 'stanza',
+  title: id,
+  level,
+  requirement: { id: 'PING', quote: 'q' },
+  tags: [],
+  needs: [],
+  check: 'x',
+  params: {},
+  faults: [{ name: 'f', expect: 'e' }],
+  ...extra,
+});
+
+const run = (cases: CaseSpec[], execute: ExecuteCase, seed = 7) =>
+  runCases({ cases, seed, defaultTimeoutMs: 2000, capabilities: new Set(['classic']), execute });
+
+void test('maps findings to outcomes by level, and reports in declaration order', async () => {
+  const cases = [spec('a'), spec('b'), spec('c', 'SHOULD'), spec('d'), spec('e')];
+  const results = await run(cases, async (env) => {
+    switch (env.spec.id) {
+      case 'stanza.a':
+        return met();
+      case 'stanza.b':
+      case 'stanza.c':
+        return notMet('X', 'Y');
+      case 'stanza.d':
+        return notApplicable('not here');
+      default:
+        throw new ProviderViolation('a schema-valid answer', '/id must be string');
+    }
+  });
+  assert.deepEqual(results.map((r) => r.id), cases.map((c) => c.id));
+  assert.deepEqual(results.map((r) => r.outcome), ['pass', 'fail', 'warn', 'skip', 'fail']);
+  assert.equal(results[1]?.message, 'expected X; saw Y');
+  assert.equal(results[4]?.actual, '/id must be string');
+});
+
+void test('the seed fixes the execution order; another seed changes it', async () => {
+  const cases = Array.from({ length: 12 }, (_, i) => spec(`c${i}`));
+  const order = async (seed: number): Promise<string[]> => {
+    const seen: string[] = [];
+    await run(cases, async (env) => (seen.push(env.spec.id), met()), seed);
+    return seen;
+  };
+  assert.deepEqual(await order(42), await order(42));
+  assert.notDeepEqual(await order(42), await order(43));
+});
+
+void test('a case past its deadline is an error naming the step, and its cleanups still run', async () => {
+  let cleaned = false;
+  const [r] = await run([spec('slow', 'MUST', { timeoutMs: 150 })], async (env) => {
+    env.defer(() => {
+      cleaned = true;
+    });
+    env.step('waiting for the provider');
+    await new Promise((resolve) => setTimeout(resolve, 5000).unref());
+    return met();
+  });
+  assert.equal(r?.outcome, 'error');
+  assert.match(r?.message ?? '', /deadline of 150 ms passed during waiting for the provider/);
+  assert.equal(r?.step, 'waiting for the provider');
+  assert.ok(cleaned);
+});
+
+void test('a harness error is an error outcome, never a pass; unmet needs skip', async () => {
+  const results = await run([spec('boom'), spec('pq', 'MUST', { needs: ['pq'] })], async () => {
+    throw new HarnessError('E_PRECONDITION', 'enlistment failed');
+  });
+  assert.equal(results[0]?.outcome, 'error');
+  assert.match(results[0]?.message ?? '', /enlistment failed/);
+  assert.equal(results[1]?.outcome, 'skip');
+  assert.match(results[1]?.message ?? '', /does not declare pq/);
+});
+
+void test('evidence is redacted, bounded and timed from the case start', async () => {
+  const jwt = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJlLXNlY3JldA';
+  const [r] = await run([spec('e')], async (env) => {
+    env.record({ kind: 'frame', at: Date.now(), connection: 'c1', direction: 'client-to-gatekeeper', binary: false, bytes: 10, text: `<open token="${jwt}"/>` });
+    env.record({ kind: 'note', at: Date.now(), text: 'authorization: Bearer abc.def' });
+    env.record({ kind: 'frame', at: Date.now(), connection: 'c1', direction: 'gatekeeper-to-client', binary: false, bytes: 9000, text: 'x'.repeat(9000) });
+    return met();
+  });
+  const text = JSON.stringify(r?.evidence);
+  assert.ok(!text.includes('c2lnbmF0dXJlLXNlY3JldA'));
+  assert.ok(!text.includes('abc.def'));
+  const big = r?.evidence[2];
+  assert.ok(big?.kind === 'frame' && big.truncated === true && big.text.length < 5000 && big.bytes === 9000);
+  assert.ok(r?.evidence.every((e) => e.at >= 0 && e.at < 1000));
+});

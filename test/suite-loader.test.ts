@@ -1,0 +1,108 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { isHarnessError } from '../src/core/errors.js';
+import { parseProfile } from '../src/core/profile.js';
+import { loadSuiteFile, type SuiteCatalogue } from '../src/core/suite-loader.js';
+import { projectFile } from '../src/core/paths.js';
+import { loadCatalogue, selectCases, uncovered } from '../src/harness/catalogue.js';
+
+const catalogue: SuiteCatalogue = {
+  checks: new Set(['stanza/ping']),
+  faults: new Set(['ignore-ping']),
+  requirements: new Set(['PING']),
+};
+
+const goodCase = {
+  id: 'stanza.frame.ping',
+  title: 'Answers pings',
+  level: 'MUST',
+  requirement: { id: 'PING', quote: 'A client MUST answer a ping' },
+  tags: ['framing'],
+  needs: [],
+  check: 'stanza/ping',
+  params: {},
+  faults: [{ name: 'ignore-ping', expect: 'no answer' }],
+};
+
+let dir: string;
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'suites-'));
+});
+after(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function loadError(content: unknown, name = 'stanza.json'): Promise<string> {
+  const path = join(dir, name);
+  await writeFile(path, typeof content === 'string' ? content : JSON.stringify(content));
+  try {
+    await loadSuiteFile(path, catalogue);
+  } catch (e) {
+    assert.ok(isHarnessError(e), String(e));
+    assert.equal(e.code, 'E_SUITE');
+    return e.message;
+  }
+  return 'loaded';
+}
+
+const suite = (cases: unknown[]) => ({ suite: 'stanza', title: 'Stanzas', cases });
+
+void test('a valid suite loads, with a digest and the suite stamped on each case', async () => {
+  const path = join(dir, 'stanza.json');
+  await writeFile(path, JSON.stringify(suite([goodCase])));
+  const s = await loadSuiteFile(path, catalogue);
+  assert.equal(s.cases[0]?.suite, 'stanza');
+  assert.match(s.digest, /^[0-9a-f]{64}$/);
+});
+
+void test('a bad suite file names the file, the case and the JSON path', async () => {
+  const message = await loadError(suite([goodCase, { ...goodCase, id: 'stanza.frame.other', level: 'OUGHT' }]));
+  assert.match(message, /stanza\.json/);
+  assert.match(message, /case stanza\.frame\.other/);
+  assert.match(message, /\/cases\/1\/level/);
+  assert.match(message, /MUST, SHOULD, MAY/);
+});
+
+void test('a case without faults, an unknown check, fault or requirement is refused', async () => {
+  assert.match(await loadError(suite([{ ...goodCase, faults: [] }])), /\/cases\/0\/faults.*must NOT have fewer than 1 items/);
+  assert.match(await loadError(suite([{ ...goodCase, check: 'stanza/nope' }])), /\/cases\/0\/check\): unknown check "stanza\/nope"/);
+  assert.match(await loadError(suite([{ ...goodCase, faults: [{ name: 'nope', expect: 'x' }] }])), /faults\/0\/name\): unknown fault "nope"/);
+  assert.match(await loadError(suite([{ ...goodCase, requirement: { id: 'NOPE', quote: 'x' } }])), /"NOPE" is not a requirement/);
+  assert.match(await loadError(suite([{ ...goodCase, extra: 1 }])), /unknown property "extra"/);
+});
+
+void test('broken JSON, a wrong suite name and a foreign id prefix are refused', async () => {
+  assert.match(await loadError('{"suite": '), /stanza\.json: not valid JSON/);
+  assert.match(await loadError(suite([goodCase]), 'media.json'), /declares suite "stanza", but the file is named media\.json/);
+  assert.match(await loadError(suite([{ ...goodCase, id: 'media.frame.ping' }])), /id must start with "stanza\."/);
+});
+
+void test('the shipped suites load, every case has a fault, and the profile parses', async () => {
+  const shipped = await loadCatalogue();
+  const cases = shipped.suites.flatMap((s) => s.cases);
+  assert.ok(cases.filter((c) => c.suite === 'stanza').length >= 20);
+  for (const c of cases) assert.ok(c.faults.length > 0, c.id);
+  const ids = parseProfile(await readFile(projectFile('docs', 'PROFILE.md'), 'utf8')).map((r) => r.id);
+  assert.ok(ids.includes('FRAME-OPEN') && ids.includes('IN-RESTRICTED') && ids.includes('XML-DEPTH'));
+  assert.ok(Array.isArray(uncovered(shipped)));
+});
+
+void test('selection refuses unknown suites, tags and empty greps', async () => {
+  const shipped = await loadCatalogue();
+  const code = (f: () => unknown): string | undefined => {
+    try {
+      f();
+    } catch (e) {
+      return isHarnessError(e) ? e.code : 'other';
+    }
+    return undefined;
+  };
+  assert.equal(code(() => selectCases(shipped, { suites: ['nope'], tags: [] })), 'E_SELECT');
+  assert.equal(code(() => selectCases(shipped, { suites: [], tags: ['nope'] })), 'E_SELECT');
+  assert.equal(code(() => selectCases(shipped, { suites: [], tags: [], grep: 'no-such-case' })), 'E_SELECT');
+  assert.equal(code(() => selectCases(shipped, { suites: [], tags: [], grep: '(' })), 'E_USAGE');
+  assert.equal(selectCases(shipped, { suites: ['stanza'], tags: [], grep: '^stanza\\.frame\\.open$' }).length, 1);
+});
