@@ -1,0 +1,153 @@
+/**
+ * The human reporter: a line per case as it finishes, then a summary grouped by outcome and suite,
+ * the verdict, and the command that re-runs the same cases in the same order. The CLI decides
+ * colour (a TTY and no NO_COLOR); `summary.txt` is the same summary without colour.
+ */
+import { Chalk, type ChalkInstance } from 'chalk';
+import type { CaseResult, Outcome, RunReport } from '../core/model.js';
+import { OUTCOMES } from '../core/model.js';
+import { reportSuites, type Reporter, type ReportFile, type RunStart } from './reporter.js';
+
+export interface ConsoleReporterOptions {
+  readonly out: { write(chunk: string): unknown };
+  readonly color: boolean;
+}
+
+const BADGE: Record<Outcome, { readonly label: string; readonly style: (c: ChalkInstance) => ChalkInstance }> = {
+  pass: { label: 'PASS ', style: (c) => c.green },
+  fail: { label: 'FAIL ', style: (c) => c.bold.red },
+  warn: { label: 'WARN ', style: (c) => c.yellow },
+  skip: { label: 'SKIP ', style: (c) => c.gray },
+  error: { label: 'ERROR', style: (c) => c.bold.magenta },
+};
+
+const COUNTED: Record<Outcome, string> = { pass: 'passed', fail: 'failed', warn: 'warned', skip: 'skipped', error: 'errored' };
+
+/** Messages quote what a provider sent; one long answer must not bury the rest of the run. */
+const MAX_MESSAGE = 1000;
+
+export class ConsoleReporter implements Reporter {
+  readonly name = 'console' as const;
+  readonly #out: ConsoleReporterOptions['out'];
+  readonly #c: ChalkInstance;
+
+  constructor(options: ConsoleReporterOptions) {
+    this.#out = options.out;
+    this.#c = new Chalk({ level: options.color ? 1 : 0 });
+  }
+
+  onBegin(start: RunStart): void {
+    const suites = start.suites.length > 0 ? start.suites.join(', ') : 'none';
+    this.#out.write(`Running ${plural(start.cases, 'case')} (${suites}) against ${clean(start.provider)}, seed ${start.seed}\n\n`);
+  }
+
+  onCaseEnd(result: CaseResult): void {
+    this.#out.write(caseLine(result, this.#c));
+  }
+
+  onEnd(report: RunReport): readonly ReportFile[] {
+    this.#out.write(`\n${renderSummary(report, this.#c)}`);
+    return [{ name: 'summary.txt', content: renderSummary(report, new Chalk({ level: 0 })) }];
+  }
+}
+
+/** The case's line, and for anything but a pass its message and requirement, indented below. */
+export function caseLine(r: CaseResult, c: ChalkInstance): string {
+  const badge = BADGE[r.outcome];
+  let line = `  ${badge.style(c)(badge.label)}  ${c.bold(clean(r.id))}  ${clean(r.title)}  ${c.dim(`(${duration(r.durationMs)})`)}\n`;
+  if (r.outcome !== 'pass') {
+    line += indent(bounded(clean(r.message)), 9);
+    if (r.outcome === 'fail' || r.outcome === 'warn' || r.outcome === 'error') {
+      const step = r.step === undefined ? '' : `, at step ${clean(r.step)}`;
+      line += c.dim(`         ${clean(r.requirement.id)} (${r.level})${step}\n`);
+    }
+  }
+  return line;
+}
+
+export function renderSummary(report: RunReport, c: ChalkInstance): string {
+  const { run, summary, cases } = report;
+  const lines: string[] = [];
+  lines.push(c.bold(`${run.tool.name} ${run.tool.version}, profile ${run.profileVersion}, run ${run.id}`));
+  const faults = run.provider.faults.length > 0 ? ` with faults ${run.provider.faults.join(', ')}` : '';
+  lines.push(`provider ${clean(run.provider.endpoint)}${run.provider.embedded ? ` (embedded reference provider${faults})` : ''}`);
+  lines.push('');
+
+  const counts = OUTCOMES.map((o) => BADGE[o].style(c)(`${summary[o]} ${COUNTED[o]}`)).join(', ');
+  lines.push(`${plural(summary.total, 'case')}: ${counts} in ${duration(run.durationMs)}`);
+
+  const suites = reportSuites(report);
+  if (suites.length > 0) {
+    const width = Math.max(...suites.map((s) => s.length));
+    lines.push('', 'by suite:');
+    for (const suite of suites) {
+      const own = cases.filter((r) => r.suite === suite);
+      const cells = OUTCOMES.map((o) => `${String(own.filter((r) => r.outcome === o).length).padStart(3)} ${o}`).join('  ');
+      lines.push(`  ${suite.padEnd(width)}  ${cells}`);
+    }
+  }
+
+  for (const [title, outcomes] of [
+    ['not met:', ['fail', 'error']],
+    ['SHOULD not met (not failures):', ['warn']],
+  ] as const) {
+    const listed = cases.filter((r) => (outcomes as readonly Outcome[]).includes(r.outcome));
+    if (listed.length === 0) continue;
+    lines.push('', title);
+    for (const r of listed) {
+      const badge = BADGE[r.outcome];
+      lines.push(`  ${badge.style(c)(badge.label)}  ${clean(r.id)} [${clean(r.requirement.id)}, ${r.level}]: ${oneLine(clean(r.message), 300)}`);
+    }
+  }
+
+  lines.push('');
+  if (summary.conformant) {
+    const warned = summary.warn > 0 ? `, with ${plural(summary.warn, 'SHOULD')} not met` : '';
+    lines.push(c.bold.green(`CONFORMANT${warned}`));
+  } else {
+    lines.push(c.bold.red(`NOT CONFORMANT: ${summary.fail} failed, ${summary.error} errored (an error is never a pass)`));
+  }
+  lines.push(`seed ${run.seed}; re-run the same cases in the same order with:`);
+  lines.push(`  ${rerunCommand(report)}`);
+  return `${lines.join('\n')}\n`;
+}
+
+/** The command line that repeats this run: same seed, same selection, same provider. */
+export function rerunCommand(report: RunReport): string {
+  const { run } = report;
+  const args = [run.tool.name, 'run', '--seed', String(run.seed)];
+  if (!run.provider.embedded) args.push('--provider', run.provider.endpoint);
+  for (const f of run.provider.faults) args.push('--reference-fault', f);
+  for (const s of run.filters.suites) args.push('--suite', s);
+  for (const t of run.filters.tags) args.push('--tag', t);
+  if (run.filters.grep !== undefined) args.push('--grep', run.filters.grep);
+  return args.map(shellQuote).join(' ');
+}
+
+const shellQuote = (arg: string): string => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`);
+
+/**
+ * Messages quote the provider; a terminal must not obey control sequences it sent. Keeps newlines
+ * and tabs, drops the rest of C0, DEL and C1 (ESC and CSI included).
+ */
+// eslint-disable-next-line no-control-regex
+const clean = (text: string): string => text.replace(/[\u0000-\u0008\u000B-\u001F\u007F-\u009F]/g, '');
+
+const bounded = (text: string): string => (text.length > MAX_MESSAGE ? `${text.slice(0, MAX_MESSAGE)}… [${text.length - MAX_MESSAGE} more characters]` : text);
+
+const oneLine = (text: string, max: number): string => {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > max ? `${flat.slice(0, max)}…` : flat;
+};
+
+const indent = (text: string, by: number): string =>
+  text
+    .split('\n')
+    .map((l) => `${' '.repeat(by)}${l}\n`)
+    .join('');
+
+export function duration(ms: number): string {
+  return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
+}
+
+const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;

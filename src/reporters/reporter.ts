@@ -1,0 +1,36 @@
+/**
+ * What a reporter is: optional hooks over the model. A reporter builds values (lines on a stream,
+ * files as strings) and never writes files itself: `write.ts` does, once, for all of them.
+ */
+import type { CaseResult, RunReport, SuiteName } from '../core/model.js';
+
+export type ReporterName = 'console' | 'json' | 'junit';
+export const REPORTER_NAMES: readonly ReporterName[] = ['console', 'json', 'junit'];
+
+/** A file for the run's report folder; `name` is a plain file name, no directories. */
+export interface ReportFile {
+  readonly name: string;
+  readonly content: string;
+}
+
+export interface RunStart {
+  readonly seed: number;
+  readonly cases: number;
+  readonly provider: string;
+  readonly suites: readonly string[];
+}
+
+export interface Reporter {
+  readonly name: ReporterName;
+  onBegin?(start: RunStart): void;
+  /** Called once per case, as it finishes. */
+  onCaseEnd?(result: CaseResult): void;
+  onEnd?(report: RunReport): readonly ReportFile[];
+}
+
+/** The report's suites in run order, then any suite only a case names (a drifted report). */
+export function reportSuites(report: RunReport): SuiteName[] {
+  const names = report.run.suites.map((s) => s.name);
+  for (const r of report.cases) if (!names.includes(r.suite)) names.push(r.suite);
+  return names;
+}

@@ -1,0 +1,86 @@
+/**
+ * The one place report files are written. A run folder appears whole or not at all: the files go
+ * into a hidden temporary sibling, which is renamed into place (an atomic rename on one file
+ * system). `latest.txt` then names the newest run folder; a plain file rather than a symlink,
+ * because symlinks need privileges on Windows and do not survive every CI artifact upload.
+ */
+import { lstat, mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { describeError, HarnessError } from '../core/errors.js';
+import type { ReportFile } from './reporter.js';
+
+export const LATEST_FILE = 'latest.txt';
+
+/** Writes `files` into `${outDir}/${runId}/` and returns that folder's path. */
+export async function writeReportFiles(outDir: string, runId: string, files: readonly ReportFile[]): Promise<string> {
+  checkName('run id', runId);
+  const seen = new Set<string>();
+  for (const f of files) {
+    checkName('report file name', f.name);
+    if (seen.has(f.name)) throw new HarnessError('E_REPORT', `two report files are both named ${f.name}`);
+    seen.add(f.name);
+  }
+
+  const target = join(outDir, runId);
+  try {
+    await mkdir(outDir, { recursive: true });
+  } catch (e) {
+    throw new HarnessError('E_REPORT', `cannot create the report folder ${outDir}: ${describeError(e)}`, { cause: e });
+  }
+  if (await exists(target)) throw new HarnessError('E_REPORT', `the report folder ${target} already exists; not overwriting it`);
+
+  let temp: string | undefined;
+  try {
+    temp = await mkdtemp(join(outDir, `.${runId}.partial-`));
+    for (const f of files) await writeFile(join(temp, f.name), f.content, { encoding: 'utf8', flag: 'wx' });
+    // rename() would replace an empty folder that appeared meanwhile; that is still a whole report.
+    await rename(temp, target);
+  } catch (e) {
+    if (temp !== undefined) await rm(temp, { recursive: true, force: true }).catch(() => undefined);
+    throw new HarnessError('E_REPORT', `cannot write the report to ${target}: ${describeError(e)}`, { cause: e });
+  }
+
+  await pointLatest(outDir, runId);
+  return target;
+}
+
+/**
+ * `latest.txt` holds the newest run folder's name and a newline. Run ids sort by start time, so an
+ * older run finishing late does not take the pointer back. Best effort: the run folder is the
+ * report, the pointer only a convenience, and a failure to move it must not fail a finished run.
+ */
+async function pointLatest(outDir: string, runId: string): Promise<void> {
+  const file = join(outDir, LATEST_FILE);
+  const current = await readFile(file, 'utf8').then(
+    (s) => s.trim(),
+    () => '',
+  );
+  if (current > runId) return;
+  const temp = join(outDir, `.${LATEST_FILE}.${process.pid}.${runId}`);
+  try {
+    await writeFile(temp, `${runId}\n`, 'utf8');
+    await rename(temp, file);
+  } catch {
+    await rm(temp, { force: true }).catch(() => undefined);
+  }
+}
+
+/** A plain name inside one folder: no separators, no `.`/`..`, nothing hidden or reserved. */
+function checkName(what: string, name: string): void {
+  const ok =
+    name.length > 0 &&
+    basename(name) === name &&
+    !/[/\\:*?"<>|\u0000-\u001f]/.test(name) &&
+    !name.startsWith('.') &&
+    name !== LATEST_FILE;
+  if (!ok) throw new HarnessError('E_REPORT', `invalid ${what} ${JSON.stringify(name)}`);
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await lstat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}

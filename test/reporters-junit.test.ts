@@ -1,0 +1,99 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import type { RunReport } from '../src/core/model.js';
+import { JunitReporter, SYSTEM_OUT_LIMIT } from '../src/reporters/junit.js';
+import { defaultCases, sampleCase, sampleReport } from './helpers/sample-report.js';
+
+type Attrs = Record<string, string>;
+interface TestCase extends Attrs {
+  failure?: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  error?: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  skipped?: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  'system-out': string;
+}
+interface Parsed {
+  testsuites: Attrs & { testsuite: (Attrs & { testcase: TestCase[] })[] };
+}
+
+function junit(report: RunReport): { xml: string; doc: Parsed } {
+  const [file] = new JunitReporter().onEnd(report);
+  assert.equal(file?.name, 'junit.xml');
+  const valid = XMLValidator.validate(file.content);
+  assert.equal(valid, true, JSON.stringify(valid));
+  const parser = new XMLParser({
+    ignoreAttributes: false,
+    attributeNamePrefix: '',
+    parseAttributeValue: false,
+    parseTagValue: false,
+    trimValues: false,
+    // Attributes carry tab and newline as the standard `&#9;` `&#10;`; fast-xml-parser decodes
+    // numeric references only under this (deprecated) option, as Jenkins' and GitLab's parsers always do.
+    htmlEntities: true,
+    isArray: (name) => name === 'testsuite' || name === 'testcase',
+  });
+  return { xml: file.content, doc: parser.parse(file.content) as Parsed };
+}
+
+void test('junit.xml is well-formed and counts a warn as a pass, an error as an error', () => {
+  const { xml, doc } = junit(sampleReport());
+  assert.match(xml, /^<\?xml version="1.0" encoding="UTF-8"\?>\n<testsuites /);
+  const root = doc.testsuites;
+  assert.deepEqual([root.name, root.tests, root.failures, root.errors, root.skipped, root.time], ['interop-conformance', '6', '1', '1', '1', '2.500']);
+  assert.equal(root.timestamp, '2026-03-01T10:00:00');
+
+  const [stanza, media] = root.testsuite;
+  assert.deepEqual([stanza?.name, stanza?.tests, stanza?.failures, stanza?.errors, stanza?.skipped], ['stanza', '5', '1', '1', '1']);
+  assert.deepEqual([media?.name, media?.tests, media?.failures, media?.errors, media?.skipped], ['media', '1', '0', '0', '0']);
+
+  const byId = new Map(stanza?.testcase.map((c) => [c.name?.split(':')[0], c]));
+  const fail = byId.get('stanza.sample.fail');
+  assert.equal(fail?.classname, 'stanza');
+  assert.equal(fail?.name, 'stanza.sample.fail: A fail case');
+  assert.equal(fail?.time, '0.042');
+  assert.equal(fail?.failure.type, 'MUST');
+  assert.equal(fail?.failure.message, 'expected an <ack/> within 2 s; saw nothing');
+  assert.match(fail?.failure['#text'], /expected: an <ack\/> within 2 s\nactual: nothing\nrequirement: ACK-MSG \(MUST\)/);
+
+  const warn = byId.get('stanza.sample.warn');
+  assert.equal(warn?.failure, undefined);
+  assert.equal(warn?.error, undefined);
+  assert.match(warn?.['system-out'] ?? '', /SHOULD not met \(not a failure\): expected a receipt; saw none/);
+
+  assert.equal(byId.get('stanza.sample.error')?.error.type, 'no-verdict');
+  assert.equal(byId.get('stanza.sample.skip')?.skipped.message, 'capability "media" not declared');
+  assert.equal(byId.get('stanza.sample.pass')?.failure, undefined);
+
+  const out = byId.get('stanza.sample.fail')?.['system-out'] ?? '';
+  assert.match(out, /^requirement: ACK-MSG \(MUST\): The receiving side MUST ack/);
+  assert.match(out, /evidence: 6 entries/);
+  assert.match(out, /\+5ms frame -> c1 alice 27 B: <message to="bob">hi<\/message>/);
+  assert.match(out, /\+8ms http POST http:\/\/127.0.0.1:4000\/driver\/send -> 200 \(3 ms\)/);
+  assert.match(out, /http GET \S+ -> failed: ECONNRESET/);
+});
+
+void test('nasty strings are escaped in attributes and text; characters XML 1.0 forbids are replaced', () => {
+  const nasty = `<&"'\u0001]]>\u0000\uD800 x\ty\nz`;
+  const report = sampleReport([
+    sampleCase('fail', { title: nasty, message: nasty, expected: nasty, actual: nasty, requirement: { id: 'R', quote: nasty } }),
+    sampleCase('skip', { id: 'stanza.sample.skip2', message: nasty }),
+  ]);
+  const { xml, doc } = junit(report);
+  assert.doesNotMatch(xml, /[\u0000\u0001]/);
+  const [fail, skip] = doc.testsuites.testsuite[0]?.testcase ?? [];
+  const expected = `<&"'\uFFFD]]>\uFFFD\uFFFD x\ty\nz`;
+  assert.equal(fail?.name, `stanza.sample.fail: ${expected}`);
+  assert.equal(fail?.failure.message, expected);
+  assert.equal(skip?.skipped.message, expected);
+  assert.ok(fail?.failure['#text'].includes(`expected: ${expected}`));
+});
+
+void test('<system-out> is bounded per case', () => {
+  const evidence = Array.from({ length: 500 }, (_, i) => ({ kind: 'note' as const, at: i, text: `é${'x'.repeat(300)}` }));
+  const { doc } = junit(sampleReport([sampleCase('fail', { evidence }), ...defaultCases().slice(0, 1)]));
+  const out = doc.testsuites.testsuite[0]?.testcase[0]?.['system-out'] ?? '';
+  assert.ok(Buffer.byteLength(out) <= SYSTEM_OUT_LIMIT, `${Buffer.byteLength(out)} bytes`);
+  assert.ok(Buffer.byteLength(out) > SYSTEM_OUT_LIMIT - 1024);
+  assert.match(out, /\[truncated: \d+ bytes in all; report.json has the full evidence\]$/);
+  assert.doesNotMatch(out, /\uFFFD/, 'cut on a character boundary');
+});
