@@ -1,0 +1,206 @@
+/**
+ * One chat connection of a client: the WebSocket to the gatekeeper (RFC 7395), the stream's
+ * `<open/>` handshake, requests waiting for their answers, and an orderly close.
+ */
+import WebSocket, { type RawData } from 'ws';
+import { XMPP_SUBPROTOCOL } from '../protocol/constants.js';
+import type { StanzaNode } from '../protocol/node.js';
+import { closeElement } from '../protocol/stanzas.js';
+import { InboundHandler, type InboundContext } from './client-inbound.js';
+import { StanzaWriter } from './client-wire.js';
+import type { FaultSet } from './faults.js';
+import { inboundCodec } from './inbound-codec.js';
+
+/** How long the gatekeeper has to answer our `<open/>`. */
+const OPEN_TIMEOUT_MS = 10_000;
+/** How long the gatekeeper has to answer our `<close/>` before we close the socket anyway. */
+const CLOSE_GRACE_MS = 1_000;
+
+/** The parts of the inbound context that belong to the client rather than to the connection. */
+export type ClientSide = Pick<InboundContext, 'registrationId' | 'decrypt' | 'deliver' | 'raise'>;
+
+export interface ConnectionOptions {
+  readonly url: string;
+  readonly caCertPem: string;
+  readonly faults: FaultSet;
+  /** The client's `<open/>` (FRAME-OPEN). */
+  readonly open: StanzaNode;
+  readonly client: ClientSide;
+}
+
+/** The gatekeeper refused the stream (a `<stream:error>`, or a close before its `<open/>`). */
+export class StreamRefused extends Error {
+  override readonly name = 'StreamRefused';
+}
+
+export class ChatConnection {
+  private readonly writer: StanzaWriter;
+  private readonly faults: FaultSet;
+  private readonly pendingIq = new Map<string, { resolve: (n: StanzaNode) => void; reject: (e: Error) => void }>();
+  private readonly pendingAck = new Map<string, () => void>();
+  private closing = false;
+  /** Why the gatekeeper refused the stream, once it sent `<stream:error>`. */
+  private refusal: string | undefined;
+  private readonly closed: Promise<void>;
+  private opened: { resolve: () => void; reject: (e: Error) => void } | undefined;
+
+  private constructor(
+    private readonly ws: WebSocket,
+    options: ConnectionOptions,
+  ) {
+    const faults = options.faults;
+    this.faults = faults;
+    this.writer = new StanzaWriter(
+      {
+        send: (data) => {
+          if (ws.readyState === WebSocket.OPEN) ws.send(data);
+        },
+        close: () => ws.close(1000),
+      },
+      faults,
+    );
+    const handler = new InboundHandler({
+      ...options.client,
+      faults,
+      codec: inboundCodec(faults),
+      writer: this.writer,
+      isClosing: () => this.closing,
+      onOpen: () => this.opened?.resolve(),
+      onAck: (ack) => {
+        const id = ack.attrs['id'];
+        if (id !== undefined) this.pendingAck.get(id)?.();
+      },
+      onIqResponse: (iq) => {
+        const id = iq.attrs['id'] ?? '';
+        this.pendingIq.get(id)?.resolve(iq);
+        this.pendingIq.delete(id);
+      },
+      onStreamError: (error) => {
+        const condition = error.children.find((c) => c.tag !== 'text')?.tag ?? 'unknown condition';
+        const text = error.children.find((c) => c.tag === 'text')?.text;
+        this.refusal = `the gatekeeper refused the stream: ${condition}${text ? ` (${text})` : ''}`;
+        this.opened?.reject(new StreamRefused(this.refusal));
+      },
+    });
+    // RFC 7395 frames are text; a binary one is read as UTF-8 all the same, and judged by the codec.
+    ws.on('message', (data) => {
+      void handler.handleFrame(frameText(data)).catch(() => undefined);
+    });
+    this.closed = new Promise((resolve) => {
+      ws.once('close', (code) => {
+        const reason = this.refusal ?? `the chat connection closed (code ${code})`;
+        // Closed before the gatekeeper's `<open/>`: the stream was refused.
+        this.opened?.reject(new StreamRefused(reason));
+        // A refusal may also follow the gatekeeper's `<open/>` (RFC 6120 §4.9.1.1) and end a request.
+        const gone = this.refusal ? new StreamRefused(reason) : new Error(reason);
+        for (const p of this.pendingIq.values()) p.reject(gone);
+        this.pendingIq.clear();
+        for (const release of this.pendingAck.values()) release();
+        resolve();
+      });
+    });
+  }
+
+  /** Opens the WebSocket, sends `<open/>`, and resolves once the gatekeeper's `<open/>` arrived. */
+  static async open(options: ConnectionOptions): Promise<ChatConnection> {
+    const protocols = options.faults.has('no-subprotocol') ? [] : [XMPP_SUBPROTOCOL];
+    const ws = new WebSocket(options.url, protocols, { ca: options.caCertPem, handshakeTimeout: OPEN_TIMEOUT_MS });
+    const connection = new ChatConnection(ws, options);
+    const opened = new Promise<void>((resolve, reject) => {
+      connection.opened = { resolve, reject };
+    });
+    const timer = setTimeout(() => connection.opened?.reject(new Error(`no <open/> from the gatekeeper within ${OPEN_TIMEOUT_MS} ms`)), OPEN_TIMEOUT_MS);
+    timer.unref();
+    ws.once('open', () => connection.writer.write(options.open));
+    ws.on('error', (e) => connection.opened?.reject(e));
+    try {
+      await opened;
+      return connection;
+    } catch (e) {
+      connection.terminate();
+      throw e;
+    } finally {
+      clearTimeout(timer);
+      connection.opened = undefined;
+    }
+  }
+
+  get isOpen(): boolean {
+    return this.ws.readyState === WebSocket.OPEN && !this.closing;
+  }
+
+  /** Sends an IQ and resolves with the gatekeeper's result or error IQ. */
+  request(iq: StanzaNode, timeoutMs: number): Promise<StanzaNode> {
+    const id = iq.attrs['id'] ?? '';
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pendingIq.delete(id);
+        reject(new Error(`no answer to <iq id="${id}"> within ${timeoutMs} ms`));
+      }, timeoutMs);
+      timer.unref();
+      this.pendingIq.set(id, {
+        resolve: (answer) => {
+          clearTimeout(timer);
+          resolve(answer);
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      });
+      this.writer.write(iq);
+    });
+  }
+
+  /** Sends a message and resolves true once the gatekeeper acked `id`, false after `timeoutMs` or a close. */
+  sendMessage(message: StanzaNode, id: string, timeoutMs: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const done = (acked: boolean): void => {
+        clearTimeout(timer);
+        if (this.pendingAck.get(id) === release) this.pendingAck.delete(id);
+        resolve(acked);
+      };
+      const release = (): void => done(this.isOpen);
+      const timer = setTimeout(() => done(false), timeoutMs);
+      timer.unref();
+      this.pendingAck.set(id, release);
+      this.writer.write(message);
+    });
+  }
+
+  /** FRAME-CLOSE: `<close/>` first, then the WebSocket, once the gatekeeper answered or a grace passed. */
+  async close(): Promise<void> {
+    if (this.ws.readyState === WebSocket.CLOSED) return;
+    this.closing = true;
+    if (this.ws.readyState === WebSocket.OPEN) {
+      if (!this.faults.has('no-close-element')) this.writer.write(closeElement());
+      else this.writer.closeSocket();
+    }
+    if (!(await settlesWithin(this.closed, CLOSE_GRACE_MS))) this.writer.closeSocket();
+    if (!(await settlesWithin(this.closed, CLOSE_GRACE_MS))) this.ws.terminate();
+    await this.closed;
+  }
+
+  private terminate(): void {
+    this.closing = true;
+    this.ws.terminate();
+  }
+}
+
+function frameText(data: RawData): string {
+  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
+  if (data instanceof ArrayBuffer) return Buffer.from(data).toString('utf8');
+  return data.toString('utf8');
+}
+
+async function settlesWithin(p: Promise<void>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([p.then(() => true as const), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,194 @@
+/**
+ * Everything the gatekeeper sends to a client, one WebSocket message at a time. The client never
+ * trusts the stream (docs/PROFILE.md §3): whatever arrives, it answers with the profile's answer
+ * and keeps the connection. The robustness, ack and receipt faults live here.
+ */
+import { fromBase64, toBase64 } from '../protocol/base64.js';
+import { CodecError, type StanzaCodec } from '../protocol/codec.js';
+import { ENC_VERSION, PING_NS, type InboundCondition } from '../protocol/constants.js';
+import type { ReceivedMessage, SecurityEvent } from '../protocol/driver-api.js';
+import { child, node, type StanzaNode } from '../protocol/node.js';
+import { decodeMessage, unpad } from '../protocol/payload.js';
+import { closeElement, iqResult, uintBytes, type EncType } from '../protocol/stanzas.js';
+import type { StanzaWriter } from './client-wire.js';
+import type { FaultSet } from './faults.js';
+
+/** What the handler needs from the client and its connection. */
+export interface InboundContext {
+  readonly faults: FaultSet;
+  readonly codec: StanzaCodec;
+  readonly writer: StanzaWriter;
+  readonly registrationId: number;
+  /** True once this side has sent `<close/>`, so that the server's `<close/>` is the answer, not a request. */
+  isClosing(): boolean;
+  /** Returns the padded plaintext; throws when the ciphertext cannot be decrypted. */
+  decrypt(from: string, type: EncType, ciphertext: Uint8Array): Promise<Uint8Array>;
+  deliver(message: ReceivedMessage): void;
+  raise(event: SecurityEvent): void;
+  onOpen(open: StanzaNode): void;
+  onAck(ack: StanzaNode): void;
+  onIqResponse(iq: StanzaNode): void;
+  onStreamError(error: StanzaNode): void;
+}
+
+/** What a refused element could be read far enough to say about itself. */
+interface Identity {
+  readonly class?: string | undefined;
+  readonly id?: string | undefined;
+}
+
+const nowSeconds = (): string => String(Math.floor(Date.now() / 1000));
+
+/** The acks this client writes may lack attributes on lenient paths; node() drops undefined ones. */
+const ackNode = (attrs: Record<string, string | undefined>): StanzaNode => node('ack', attrs);
+
+export class InboundHandler {
+  constructor(private readonly ctx: InboundContext) {}
+
+  /** Handles one WebSocket message; resolves when its answers have been written. */
+  async handleFrame(frame: string): Promise<void> {
+    let element: StanzaNode;
+    try {
+      element = this.ctx.codec.decode(frame);
+    } catch (e) {
+      if (!(e instanceof CodecError)) throw e;
+      this.refuse(e.condition, identify(frame));
+      return;
+    }
+    await this.dispatch(element);
+  }
+
+  private async dispatch(n: StanzaNode): Promise<void> {
+    switch (n.tag) {
+      case 'message':
+        return this.onMessage(n);
+      case 'receipt':
+        return this.onReceipt(n);
+      case 'ack':
+        // Acks are never answered, not even malformed ones: two peers answering each other's acks loop.
+        return this.ctx.onAck(n);
+      case 'iq':
+        return this.onIq(n);
+      case 'open':
+        return this.ctx.onOpen(n);
+      case 'stream:error':
+        // RFC 6120 §4.9.1.1: a stream error is unrecoverable; the stream ends.
+        this.ctx.onStreamError(n);
+        this.ctx.writer.write(closeElement());
+        return this.ctx.writer.closeSocket();
+      case 'close':
+        // RFC 7395 §3.6: answer the server's `<close/>` with ours, unless ours came first.
+        if (!this.ctx.isClosing()) this.ctx.writer.write(closeElement());
+        return this.ctx.writer.closeSocket();
+      default:
+        return this.refuse('feature-not-implemented', { class: n.tag, id: n.attrs['id'] });
+    }
+  }
+
+  /** IN-ERROR: the one place a bad element is answered. */
+  private refuse(condition: InboundCondition, about: Identity): void {
+    const { faults, writer } = this.ctx;
+    if (faults.has('ignore-bad-stanzas')) return;
+    const error = faults.has('generic-error') ? 'bad-request' : condition;
+    writer.write(ackNode({ class: about.class, id: about.id, error }));
+    if (faults.has('close-on-error')) writer.closeSocket();
+  }
+
+  private async onMessage(n: StanzaNode): Promise<void> {
+    const { faults } = this.ctx;
+    const { id, from, t } = n.attrs;
+    const enc = child(n, 'enc');
+    const type = enc?.attrs['type'];
+    // An empty `<enc/>` is the canonical base64 of zero bytes: it reaches decryption, and fails there.
+    const ciphertext = enc === undefined || enc.children.length > 0 ? null : fromBase64(enc.text ?? '');
+    const encOk = enc?.attrs['v'] === ENC_VERSION && (type === 'pkmsg' || type === 'msg') && ciphertext !== null;
+    const attrsOk = id !== undefined && from !== undefined && t !== undefined;
+    if (!encOk || (!attrsOk && !faults.has('lenient-attributes'))) {
+      return this.refuse('bad-request', { class: 'message', id });
+    }
+
+    const peer = from ?? '';
+    let text: string;
+    try {
+      text = readText(await this.ctx.decrypt(peer, type, ciphertext));
+    } catch (e) {
+      return this.onUndecryptable(n, e instanceof Error ? e.message : String(e));
+    }
+    this.ctx.deliver({ id: id ?? '', from: peer, text });
+    const answers = this.messageAck(n);
+    if (!faults.has('no-delivery-receipt')) answers.push(node('receipt', { id, to: from, t: nowSeconds() }));
+    this.answer(answers);
+  }
+
+  /** RECEIPT-AFTER-DECRYPT: a retry receipt asks the sender for a fresh copy; never a delivery receipt. */
+  private onUndecryptable(n: StanzaNode, reason: string): void {
+    const { faults } = this.ctx;
+    const { id, from, t } = n.attrs;
+    this.ctx.raise({ type: 'decryption-failure', peer: from ?? '', detail: reason });
+    const now = nowSeconds();
+    const answers = this.messageAck(n);
+    if (faults.has('receipt-on-failure')) answers.push(node('receipt', { id, to: from, t: now }));
+    answers.push(
+      node('receipt', { id, to: from, t: now, type: 'retry' }, [
+        node('retry', { count: '1', id, t: t ?? now, v: '1' }),
+        node('registration', {}, toBase64(uintBytes(this.ctx.registrationId, 4))),
+      ]),
+    );
+    this.answer(answers);
+  }
+
+  /** ACK-MESSAGE: every delivered message is acked, whether it decrypted or not. */
+  private messageAck(n: StanzaNode): StanzaNode[] {
+    if (this.ctx.faults.has('no-ack')) return [];
+    return [ackNode({ class: 'message', id: n.attrs['id'], to: n.attrs['from'] })];
+  }
+
+  /** FRAME-ONE-ELEMENT: each answer in its own WebSocket message. */
+  private answer(nodes: readonly StanzaNode[]): void {
+    if (this.ctx.faults.has('batch-elements') && nodes.length > 1) return this.ctx.writer.writeBatch(nodes);
+    for (const n of nodes) this.ctx.writer.write(n);
+  }
+
+  /** ACK-RECEIPT */
+  private onReceipt(n: StanzaNode): void {
+    const { id, from, type } = n.attrs;
+    if (id === undefined || from === undefined) return this.refuse('bad-request', { class: 'receipt', id });
+    if (this.ctx.faults.has('no-receipt-ack')) return;
+    this.ctx.writer.write(ackNode({ class: 'receipt', id, to: from, type }));
+  }
+
+  private onIq(n: StanzaNode): void {
+    const { id, type, xmlns } = n.attrs;
+    if (id === undefined || type === undefined) return this.refuse('bad-request', { class: 'iq', id });
+    if (type === 'result' || type === 'error') return this.ctx.onIqResponse(n);
+    if (type === 'get' && xmlns === PING_NS) {
+      // PING
+      if (!this.ctx.faults.has('ignore-ping')) this.ctx.writer.write(iqResult(id));
+      return;
+    }
+    this.refuse('feature-not-implemented', { class: 'iq', id });
+  }
+}
+
+/** The padded plaintext to the message's text (PAYLOAD-PADDING, PAYLOAD-PROTOBUF); throws when it is not one. */
+function readText(padded: Uint8Array): string {
+  const unpadded = unpad(padded);
+  if (!unpadded.ok) throw new Error(`padding: ${unpadded.reason}`);
+  const message = decodeMessage(unpadded.bytes);
+  return message.conversation || message.extendedTextMessage?.text || '';
+}
+
+const START_TAG = /^\s*<([A-Za-z_][\w.:-]*)(?=[\s/>])([^<>]*)>/;
+const ID_ATTR = /\sid\s*=\s*(?:"([^"<&]*)"|'([^'<&]*)')/;
+
+/**
+ * The class and id of an element the codec refused, when its start tag comes first and reads
+ * plainly (IN-ERROR: "whenever the element could be parsed far enough"). Never more than a regex
+ * over the start tag: nothing in a refused frame is parsed further.
+ */
+function identify(frame: string): Identity {
+  const start = START_TAG.exec(frame.slice(0, 4096));
+  if (!start) return {};
+  const id = ID_ATTR.exec(start[2] ?? '');
+  return { class: start[1], id: id?.[1] ?? id?.[2] };
+}

@@ -1,0 +1,85 @@
+/**
+ * How the client writes a message (docs/PROFILE.md §4–§5): the stanza id, the timestamp, the
+ * plaintext inside `<enc>` and the stanza around it. The message and payload faults live here.
+ */
+import { randomBytes, randomInt } from 'node:crypto';
+import { toBase64Url } from '../protocol/base64.js';
+import { node, type StanzaNode } from '../protocol/node.js';
+import { encodeMessage, pad } from '../protocol/payload.js';
+import { encElement, outgoingMessage, type EncType } from '../protocol/stanzas.js';
+import type { FaultSet } from './faults.js';
+
+const ID_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+const ID_LENGTH = 20;
+
+/** A stanza id (STANZA-ID): 20 characters from a 62-letter alphabet, about 119 random bits. */
+export function randomId(length = ID_LENGTH): string {
+  let id = '';
+  for (let i = 0; i < length; i++) id += ID_ALPHABET[randomInt(ID_ALPHABET.length)];
+  return id;
+}
+
+export class MessageComposer {
+  private counter = 0;
+  private readonly fixedId = randomId();
+
+  constructor(private readonly faults: FaultSet) {}
+
+  /** A new message id; never reused (STANZA-ID-UNIQUE). */
+  nextId(): string {
+    if (this.faults.has('short-stanza-id')) return String(++this.counter);
+    if (this.faults.has('reuse-stanza-id')) return this.fixedId;
+    return randomId();
+  }
+
+  /** The sender's clock in Unix seconds (STANZA-TIME). */
+  timestamp(): number {
+    if (this.faults.has('timestamp-ms')) return Date.now();
+    return Math.floor(Date.now() / 1000);
+  }
+
+  /** The plaintext to encrypt: a padded `Message` protobuf (PAYLOAD-PROTOBUF, PAYLOAD-PADDING). */
+  plaintext(text: string): Uint8Array {
+    let content = encodeMessage({ conversation: text });
+    if (this.faults.has('wrong-field-number')) content = stringField(2, text);
+    if (this.faults.has('garbage-payload')) content = garbage();
+    if (this.faults.has('no-padding')) return content;
+    return pad(content);
+  }
+
+  /** The stanza carrying one ciphertext to `to` (MSG-SHAPE, ENC-VERSION, ENC-TYPE, ENC-ENCODING). */
+  stanza(id: string, to: string, t: number, type: EncType, ciphertext: Uint8Array): StanzaNode {
+    let enc = encElement(this.faults.has('enc-type-mislabel') ? 'msg' : type, ciphertext);
+    if (this.faults.has('enc-v1')) enc = { ...enc, attrs: { ...enc.attrs, v: '1' } };
+    if (this.faults.has('base64url-enc')) enc = { ...enc, text: toBase64Url(ciphertext) };
+    const message = this.faults.has('no-participants')
+      ? node('message', { id, to, type: 'text', t: String(t) }, [enc])
+      : outgoingMessage(id, to, t, enc);
+    if (this.faults.has('drop-stanza-id')) {
+      const { id: _dropped, ...attrs } = message.attrs;
+      return { ...message, attrs };
+    }
+    return message;
+  }
+}
+
+/** A protobuf with one length-delimited string field, for a field number `Message` does not define. */
+function stringField(field: number, text: string): Uint8Array {
+  const bytes = Buffer.from(text, 'utf8');
+  const length: number[] = [];
+  for (let n = bytes.length; ; n >>>= 7) {
+    if (n < 0x80) {
+      length.push(n);
+      break;
+    }
+    length.push((n & 0x7f) | 0x80);
+  }
+  return Uint8Array.from([(field << 3) | 2, ...length, ...bytes]);
+}
+
+/** Bytes no protobuf parser accepts: the first tag names field 0 with wire type 7, neither of which exists. */
+function garbage(): Uint8Array {
+  const bytes = randomBytes(32);
+  bytes[0] = 0x07;
+  return new Uint8Array(bytes);
+}

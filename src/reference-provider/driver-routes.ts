@@ -1,0 +1,130 @@
+/**
+ * The conformance driver API (schemas/driver-api.schema.json): the harness makes the provider's
+ * clients act through it. Only test deployments serve it, behind a bearer token.
+ */
+import type { ConnectResult, DriverInfo, Events, GatekeeperEndpoint, Inbox, SendRequest, SendResult } from '../protocol/driver-api.js';
+import { ClientStateError, type ProviderClient } from './client.js';
+import { requestProblem, type RequestDef } from './request-schemas.js';
+import type { UserDirectory } from './users.js';
+
+/** Where the driver API lives under the provider's base URL. */
+export const DRIVER_ROOT = '/conformance/v1';
+const DRIVER_VERSION = '1.0';
+const IMPLEMENTATION_NAME = 'interop-conformance reference provider';
+
+/** An answer the driver gives instead of a result; the server writes it as a DriverErrorBody. */
+export class DriverError extends Error {
+  constructor(
+    readonly status: 400 | 401 | 404 | 405 | 409 | 413 | 500,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'DriverError';
+  }
+}
+
+export interface DriverRequest {
+  readonly method: string;
+  /** The path under DRIVER_ROOT: '' for the root, '/users/u1/connect', ... */
+  readonly path: string;
+  /** The parsed JSON body ({} when there was none). */
+  readonly body: unknown;
+}
+
+export interface DriverAnswer {
+  readonly status: number;
+  readonly body: unknown;
+}
+
+export class DriverRoutes {
+  constructor(
+    private readonly users: UserDirectory,
+    private readonly version: string,
+  ) {}
+
+  async handle({ method, path, body }: DriverRequest): Promise<DriverAnswer> {
+    if (path === '' || path === '/') {
+      allow(method, 'GET');
+      const info: DriverInfo = { driverVersion: DRIVER_VERSION, implementation: { name: IMPLEMENTATION_NAME, version: this.version } };
+      return ok(info);
+    }
+    if (path === '/reset') {
+      allow(method, 'POST');
+      valid('Empty', body);
+      await this.users.reset();
+      return ok({});
+    }
+    if (path === '/users') {
+      allow(method, 'POST');
+      valid('CreateUserRequest', body);
+      return { status: 201, body: this.users.create() };
+    }
+    const m = /^\/users\/([^/]+)\/(enlist|connect|disconnect|messages|events)$/.exec(path);
+    const handle = m?.[1] === undefined ? undefined : safeDecode(m[1]);
+    if (!m || handle === undefined) throw new DriverError(404, 'not-found', `no driver route ${path}`);
+    const client = this.users.get(handle);
+    if (!client) throw new DriverError(404, 'unknown-user', `no user "${handle}"`);
+    try {
+      return await this.userAction(client, m[2] ?? '', method, body);
+    } catch (e) {
+      if (e instanceof ClientStateError) throw new DriverError(409, 'conflict', e.message);
+      throw e;
+    }
+  }
+
+  private async userAction(client: ProviderClient, action: string, method: string, body: unknown): Promise<DriverAnswer> {
+    switch (action) {
+      case 'enlist':
+        allow(method, 'POST');
+        return ok(await client.enlist(valid<GatekeeperEndpoint>('GatekeeperEndpoint', body)));
+      case 'connect': {
+        allow(method, 'POST');
+        const result: ConnectResult = { connected: await client.connect(valid<GatekeeperEndpoint>('GatekeeperEndpoint', body)) };
+        return ok(result);
+      }
+      case 'disconnect': {
+        allow(method, 'POST');
+        valid('Empty', body);
+        await client.disconnect();
+        const result: ConnectResult = { connected: false };
+        return ok(result);
+      }
+      case 'messages': {
+        if (method === 'GET') {
+          const inbox: Inbox = { messages: client.inbox };
+          return ok(inbox);
+        }
+        allow(method, 'POST');
+        const request = valid<SendRequest>('SendRequest', body);
+        const result: SendResult = { id: await client.send(request.to, request.text) };
+        return ok(result);
+      }
+      default: {
+        allow(method, 'GET');
+        const events: Events = { events: client.events };
+        return ok(events);
+      }
+    }
+  }
+}
+
+const ok = (body: unknown): DriverAnswer => ({ status: 200, body });
+
+function allow(method: string, expected: 'GET' | 'POST'): void {
+  if (method !== expected) throw new DriverError(405, 'method-not-allowed', `use ${expected} here, not ${method}`);
+}
+
+function valid<T>(def: RequestDef, body: unknown): T {
+  const problem = requestProblem(def, body);
+  if (problem !== null) throw new DriverError(400, 'bad-request', `not a valid ${def}: ${problem}`);
+  return body as T;
+}
+
+function safeDecode(s: string): string | undefined {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,95 @@
+/**
+ * How the client reads what the gatekeeper sends. The clean client uses the shared restricted codec
+ * (docs/PROFILE.md §2–§3): it refuses DTDs, entities, comments and processing instructions without
+ * expanding anything, and bounds size and depth. Two faults weaken it, each in one branch below.
+ */
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { CodecError, type CodecLimits, type StanzaCodec } from '../protocol/codec.js';
+import type { StanzaNode } from '../protocol/node.js';
+import { PROFILE_LIMITS, XmlTextCodec, xmlCodec } from '../protocol/xml-codec.js';
+import type { FaultSet } from './faults.js';
+
+export function inboundCodec(faults: FaultSet): StanzaCodec {
+  const limits: CodecLimits = faults.has('no-size-limit') ? { ...PROFILE_LIMITS, maxBytes: Number.POSITIVE_INFINITY } : PROFILE_LIMITS;
+  if (faults.has('accept-restricted-xml')) return new PermissiveXmlCodec(limits);
+  return limits === PROFILE_LIMITS ? xmlCodec : new XmlTextCodec(limits);
+}
+
+// ---- the `accept-restricted-xml` fault ----
+
+const permissiveParser = new XMLParser({
+  preserveOrder: true,
+  ignoreAttributes: false,
+  attributeNamePrefix: '',
+  // Internal DTD entities are expanded, as a general-purpose parser does; the caps keep an entity
+  // bomb from costing more than a moment even here.
+  processEntities: { enabled: true, maxEntitySize: 4096, maxEntityCount: 64, maxTotalExpansions: 1000, maxExpandedLength: 64 * 1024 },
+  parseTagValue: false,
+  parseAttributeValue: false,
+  trimValues: false,
+  ignoreDeclaration: true,
+  ignorePiTags: true,
+});
+
+type Parsed = Record<string, unknown>;
+
+/**
+ * A deliberately careless decoder: it parses DOCTYPEs, entities, comments, processing instructions
+ * and CDATA "like any XML" (the profile requires a refusal). Sizes, depth and well-formedness are
+ * still checked, so that only the restricted-XML answers change.
+ */
+class PermissiveXmlCodec implements StanzaCodec {
+  readonly name = 'xml-text-permissive';
+  constructor(private readonly limits: CodecLimits) {}
+
+  encode(n: StanzaNode): string {
+    return xmlCodec.encode(n);
+  }
+
+  decode(frame: string): StanzaNode {
+    const bytes = Buffer.byteLength(frame, 'utf8');
+    if (bytes > this.limits.maxBytes) throw new CodecError('policy-violation', `element of ${bytes} bytes exceeds the ${this.limits.maxBytes}-byte limit`);
+    checkDepth(frame, this.limits.maxDepth);
+    const valid = XMLValidator.validate(frame);
+    if (valid !== true) throw new CodecError('not-well-formed', valid.err.msg);
+    const top = (permissiveParser.parse(frame) as Parsed[]).filter((p) => !('#text' in p && String(p['#text']).trim() === ''));
+    if (top.length !== 1 || top[0] === undefined || '#text' in top[0]) {
+      throw new CodecError('not-well-formed', `expected exactly one element, found ${top.length} top-level items`);
+    }
+    return toNode(top[0]);
+  }
+}
+
+/** The same cheap pre-parse bound as the strict codec's: nesting never reaches the parser's recursion. */
+function checkDepth(frame: string, maxDepth: number): void {
+  let depth = 0;
+  for (const m of frame.matchAll(/<([/!?])?[^<>]*?(\/)?>/g)) {
+    if (m[1] === '/') depth--;
+    else if (m[1] === undefined && !m[2]) depth++;
+    if (depth > maxDepth) throw new CodecError('policy-violation', `element nesting deeper than ${maxDepth}`);
+  }
+}
+
+function toNode(p: Parsed): StanzaNode {
+  const tag = Object.keys(p).find((k) => k !== ':@') ?? '';
+  const attrs: Record<string, string> = {};
+  for (const [k, v] of Object.entries((p[':@'] ?? {}) as Record<string, unknown>)) attrs[k] = leftovers(String(v));
+  const items = (p[tag] ?? []) as Parsed[];
+  const elements = items.filter((i) => !('#text' in i));
+  if (elements.length > 0) return { tag, attrs, children: elements.map(toNode) };
+  const text = leftovers(items.map((i) => String(i['#text'] ?? '')).join(''));
+  return text === '' ? { tag, attrs, children: [] } : { tag, attrs, children: [], text };
+}
+
+/**
+ * The parser expands declared and predefined entities but leaves character references and
+ * references it could not resolve (undeclared, or nested past its caps) as they were. A lenient
+ * reader decodes the first and drops the second.
+ */
+function leftovers(s: string): string {
+  return s.replace(/&(#x[0-9a-fA-F]+|#[0-9]+|[A-Za-z_:][\w.:-]*);/g, (_, ref: string) => {
+    if (ref.startsWith('#x')) return String.fromCodePoint(parseInt(ref.slice(2), 16));
+    if (ref.startsWith('#')) return String.fromCodePoint(parseInt(ref.slice(1), 10));
+    return '';
+  });
+}

@@ -1,0 +1,72 @@
+/**
+ * The reference provider: a complete, conforming provider (server and clients) that `run` starts
+ * on loopback when no endpoint is given, and the example a provider's engineers can read
+ * (DESIGN.md §3). Faults, by name, make it deliberately wrong in one behaviour each.
+ */
+import type { AddressInfo } from 'node:net';
+import { FAULTS, isFaultName, type FaultName } from './faults.js';
+import { DriverRoutes } from './driver-routes.js';
+import { packageVersion } from './project.js';
+import { createProofSigner } from './proof-signer.js';
+import { createProviderServer } from './server.js';
+import { UserDirectory } from './users.js';
+
+export interface ReferenceProviderOptions {
+  readonly host?: '127.0.0.1';
+  /** 0 (the default) picks a free port. */
+  readonly port?: number;
+  readonly faults?: readonly FaultName[];
+  /** The bearer token the driver API requires. */
+  readonly driverToken: string;
+  readonly providerId?: string;
+}
+
+export interface ReferenceProvider {
+  /** Base URL, e.g. http://127.0.0.1:41234 (no trailing slash). */
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+export const DEFAULT_PROVIDER_ID = 'reference-provider';
+
+export async function startReferenceProvider(options: ReferenceProviderOptions): Promise<ReferenceProvider> {
+  const faults = new Set(checkFaults(options.faults ?? []));
+  const providerId = options.providerId ?? DEFAULT_PROVIDER_ID;
+  const host = options.host ?? '127.0.0.1';
+  const signer = await createProofSigner(providerId);
+  const users = new UserDirectory({ faults, issueProof: (identifier) => signer.issue(identifier) });
+  let url = '';
+  const server = createProviderServer({
+    providerId,
+    driverToken: options.driverToken,
+    signer,
+    driver: new DriverRoutes(users, packageVersion()),
+    baseUrl: () => url,
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  url = `http://${host}:${(server.address() as AddressInfo).port}`;
+
+  return {
+    url,
+    async close() {
+      await users.reset();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** Faults arrive from the command line too: refuse an unknown name rather than run a clean provider under it. */
+function checkFaults(names: readonly string[]): FaultName[] {
+  const unknown = names.filter((n) => !isFaultName(n));
+  if (unknown.length > 0) {
+    throw new Error(`unknown fault${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}; known: ${Object.keys(FAULTS).join(', ')}`);
+  }
+  return names as FaultName[];
+}

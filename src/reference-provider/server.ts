@@ -1,0 +1,117 @@
+/**
+ * The provider's server over HTTP: its discovery document, the key set for ownership proofs, the
+ * push endpoint, and (test deployments only) the driver API.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { PROFILE_VERSION } from '../protocol/constants.js';
+import { DISCOVERY_PATH, type Discovery, type DriverErrorBody } from '../protocol/driver-api.js';
+import { DRIVER_ROOT, DriverError, type DriverRoutes } from './driver-routes.js';
+import type { ProofSigner } from './proof-signer.js';
+
+/** @see DESIGN.md §1: where the gatekeeper fetches the provider's proof keys. */
+export const JWKS_PATH = '/.well-known/oauth/openid/jwks';
+export const PUSH_PATH = '/push';
+/** Driver requests are small JSON; anything larger is refused before it is parsed. */
+const MAX_BODY_BYTES = 64 * 1024;
+
+export interface ServerDeps {
+  readonly providerId: string;
+  readonly driverToken: string;
+  readonly signer: ProofSigner;
+  readonly driver: DriverRoutes;
+  /** The base URL the server is reachable at, known once it listens. */
+  baseUrl(): string;
+}
+
+export function createProviderServer(deps: ServerDeps): Server {
+  return createServer((req, res) => {
+    route(deps, req, res).catch((e: unknown) => {
+      if (e instanceof DriverError) return sendError(res, e.status, e.code, e.message);
+      sendError(res, 500, 'internal', e instanceof Error ? e.message : String(e));
+    });
+  });
+}
+
+async function route(deps: ServerDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const method = req.method ?? 'GET';
+  const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+  if (path === DISCOVERY_PATH) return onlyGet(method, () => sendJson(res, 200, discovery(deps)));
+  if (path === JWKS_PATH) return onlyGet(method, () => sendJson(res, 200, deps.signer.jwks));
+  // Gatekeeper → provider push (DESIGN.md §1, "Push"): not served yet.
+  if (path === PUSH_PATH) return sendError(res, 501, 'not-implemented', 'push is not implemented yet');
+  if (path === DRIVER_ROOT || path.startsWith(`${DRIVER_ROOT}/`)) {
+    if (!authorized(req, deps.driverToken)) {
+      res.setHeader('www-authenticate', 'Bearer realm="conformance driver"');
+      return sendError(res, 401, 'unauthorized', 'the driver API needs the bearer token of this deployment');
+    }
+    const body = method === 'POST' ? await readJson(req) : {};
+    const answer = await deps.driver.handle({ method, path: path.slice(DRIVER_ROOT.length), body });
+    return sendJson(res, answer.status, answer.body);
+  }
+  throw new DriverError(404, 'not-found', `nothing at ${path}`);
+}
+
+function discovery(deps: ServerDeps): Discovery {
+  const url = deps.baseUrl();
+  return {
+    providerId: deps.providerId,
+    profileVersion: PROFILE_VERSION,
+    displayName: 'interop-conformance reference provider',
+    jwksUri: `${url}${JWKS_PATH}`,
+    pushEndpoint: `${url}${PUSH_PATH}`,
+    mediaOrigins: [url],
+    sessionModes: ['classic'],
+    capabilities: [],
+    driver: `${url}${DRIVER_ROOT}`,
+  };
+}
+
+function onlyGet(method: string, answer: () => void): void {
+  if (method !== 'GET' && method !== 'HEAD') throw new DriverError(405, 'method-not-allowed', `use GET here, not ${method}`);
+  answer();
+}
+
+/** Compares digests, so that the comparison takes the same time whatever the token's length or content. */
+function authorized(req: IncomingMessage, token: string): boolean {
+  const m = /^Bearer ([^\s]+)$/.exec(req.headers.authorization ?? '');
+  if (!m?.[1]) return false;
+  const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
+  return timingSafeEqual(digest(m[1]), digest(token));
+}
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > MAX_BODY_BYTES) throw tooLarge();
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY_BYTES) throw tooLarge();
+    chunks.push(chunk);
+  }
+  const text = Buffer.concat(chunks).toString('utf8');
+  // An empty body reads as {}: a bodyless POST /reset or /disconnect is not worth refusing.
+  if (text.trim() === '') return {};
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (e) {
+    throw new DriverError(400, 'bad-json', `the body is not JSON: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
+const tooLarge = (): DriverError => new DriverError(413, 'too-large', `request bodies are limited to ${MAX_BODY_BYTES} bytes`);
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  if (res.headersSent) return;
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
+  res.end(text);
+}
+
+function sendError(res: ServerResponse, status: number, code: string, message: string): void {
+  const body: DriverErrorBody = { error: { code, message } };
+  // After a refused upload the rest of the body is not worth reading: close the connection instead.
+  if (status === 413) res.setHeader('connection', 'close');
+  sendJson(res, status, body);
+}

@@ -1,0 +1,151 @@
+/**
+ * The reference provider against the gatekeeper, both on loopback: the provider is driven only
+ * through its driver API, and judged by what the gatekeeper and its reference user saw.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { request } from 'undici';
+import { startGatekeeper } from '../src/gatekeeper/gatekeeper.js';
+import type { ClientConnection, Gatekeeper } from '../src/gatekeeper/types.js';
+import { FRAMING_NS, XMPP_SUBPROTOCOL } from '../src/protocol/constants.js';
+import { DISCOVERY_PATH, driverPaths, type Discovery, type EnlistResult, type Inbox } from '../src/protocol/driver-api.js';
+import { decodeMessage, unpad } from '../src/protocol/payload.js';
+import { xmlCodec } from '../src/protocol/xml-codec.js';
+import { startReferenceProvider, type ReferenceProvider } from '../src/reference-provider/provider.js';
+
+const TOKEN = 'gatekeeper-test-token';
+const wait = (timeoutMs = 5000) => ({ signal: AbortSignal.timeout(20_000), timeoutMs });
+
+void describe('reference provider ⇄ gatekeeper', () => {
+  let gk: Gatekeeper;
+  let provider: ReferenceProvider;
+  let discovery: Discovery;
+
+  async function driver<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+    const res = await request(`${discovery.driver}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const json = (await res.body.json()) as T;
+    assert.ok(res.statusCode >= 200 && res.statusCode < 300, `${method} ${path}: HTTP ${res.statusCode} ${JSON.stringify(json)}`);
+    return json;
+  }
+
+  /** A provider user, enlisted and connected, as the gatekeeper sees it. */
+  async function providerUser(): Promise<{ user: string; login: string; connection: ClientConnection }> {
+    const { user } = await driver<{ user: string }>('POST', driverPaths.users, {});
+    const enlisted = await driver<EnlistResult>('POST', driverPaths.enlist(user), { url: gk.enlistUrl, caCertPem: gk.caCertPem });
+    assert.equal(enlisted.status, 'ok', JSON.stringify(enlisted));
+    const login = (enlisted as { login: string }).login;
+    assert.deepEqual(await driver('POST', driverPaths.connect(user), { url: gk.chatUrl, caCertPem: gk.caCertPem }), { connected: true });
+    const connection = await gk.waitForConnection(login, wait());
+    assert.ok(connection, 'the gatekeeper saw an authenticated connection');
+    assert.equal(await gk.waitForKeys(login, wait()), true);
+    return { user, login, connection };
+  }
+
+  async function inboxUntil(user: string, count: number): Promise<Inbox> {
+    const deadline = Date.now() + 5000;
+    for (;;) {
+      const inbox = await driver<Inbox>('GET', driverPaths.messages(user));
+      if (inbox.messages.length >= count || Date.now() > deadline) return inbox;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  before(async () => {
+    gk = await startGatekeeper();
+    provider = await startReferenceProvider({ driverToken: TOKEN });
+    const res = await request(`${provider.url}${DISCOVERY_PATH}`);
+    discovery = (await res.body.json()) as Discovery;
+    gk.setProvider(discovery);
+  });
+  after(async () => {
+    await provider?.close();
+    await gk?.close();
+  });
+
+  void test('enlists, connects with the xmpp subprotocol and a proper <open/>, and uploads keys', async () => {
+    const { login, connection } = await providerUser();
+    assert.deepEqual(connection.offeredSubprotocols, [XMPP_SUBPROTOCOL]);
+    assert.equal(connection.open?.attrs['xmlns'], FRAMING_NS);
+    assert.equal(connection.open?.attrs['from'], login);
+    assert.equal(connection.open?.attrs['interop-version'], '1');
+    assert.equal(await connection.ping({ signal: AbortSignal.timeout(5000), timeoutMs: 3000 }), true);
+  });
+
+  void test('messages both ways with a reference user, with acks and receipts', async () => {
+    const { user, login, connection } = await providerUser();
+    const reference = await gk.createReferenceUser();
+
+    const { id } = await driver<{ id: string }>('POST', driverPaths.messages(user), { to: reference.jid, text: 'hello from the provider' });
+    const first = await reference.waitForDelivery((d) => d.id === id, wait());
+    assert.ok(first?.plaintext, `the reference user decrypted it: ${first?.decryptError ?? 'no delivery'}`);
+    assert.equal(first.enc?.attrs['type'], 'pkmsg');
+    const unpadded = unpad(first.plaintext);
+    assert.ok(unpadded.ok);
+    assert.equal(decodeMessage(unpadded.bytes).conversation, 'hello from the provider');
+
+    const beforeReply = connection.frames.at(-1)?.seq ?? 0;
+    const replyId = await reference.sendText(login, 'hello from the gatekeeper');
+    const inbox = await inboxUntil(user, 1);
+    assert.deepEqual(inbox.messages, [{ id: replyId, from: reference.jid, text: 'hello from the gatekeeper' }]);
+    const answered = await connection.waitForFrame((f) => f.direction === 'client-to-gatekeeper' && f.node?.tag === 'receipt' && f.node.attrs['id'] === replyId, {
+      ...wait(),
+      afterSeq: beforeReply,
+    });
+    assert.ok(answered, 'a delivery receipt for the reply');
+    assert.ok(connection.frames.some((f) => f.node?.tag === 'ack' && f.node.attrs['class'] === 'message' && f.node.attrs['id'] === replyId && f.direction === 'client-to-gatekeeper'));
+
+    // The reference user's delivery receipt for the first message reached the client, which acked it.
+    const receiptAck = await connection.waitForFrame(
+      (f) => f.node?.tag === 'ack' && f.node.attrs['class'] === 'receipt' && f.node.attrs['id'] === id,
+      { ...wait(), afterSeq: 0 },
+    );
+    assert.equal(receiptAck?.text, `<ack class="receipt" id="${id}" to="${reference.jid}"/>`);
+
+    // After the reply, the session is acknowledged: a plain SignalMessage.
+    const second = await driver<{ id: string }>('POST', driverPaths.messages(user), { to: reference.jid, text: 'second' });
+    const delivered = await reference.waitForDelivery((d) => d.id === second.id, wait());
+    assert.equal(delivered?.enc?.attrs['type'], 'msg');
+    assert.ok(delivered?.plaintext);
+
+    assert.deepEqual(await driver('GET', driverPaths.events(user)), { events: [] });
+    // FRAME-TEXT, FRAME-ONE-ELEMENT, XML-RESTRICTED-OUT: every client frame is one restricted element in text.
+    for (const f of connection.frames.filter((fr) => fr.direction === 'client-to-gatekeeper')) {
+      assert.equal(f.binary, false);
+      assert.doesNotThrow(() => xmlCodec.decode(f.text), f.text.slice(0, 80));
+    }
+  });
+
+  void test('answers hostile input on the real wire and keeps the connection', async () => {
+    const { connection } = await providerUser();
+    const seq = connection.frames.at(-1)?.seq ?? 0;
+    connection.sendRaw('<!DOCTYPE message [<!ENTITY x "AAAA">]><message id="hostile01" from="a@s.whatsapp.net" type="text" t="1"><enc v="2" type="msg">&x;</enc></message>');
+    const answer = await connection.waitForFrame((f) => f.direction === 'client-to-gatekeeper' && f.node?.tag === 'ack', { ...wait(), afterSeq: seq });
+    assert.equal(answer?.text, '<ack error="restricted-xml"/>');
+    assert.equal(await connection.ping({ signal: AbortSignal.timeout(5000), timeoutMs: 3000 }), true);
+  });
+
+  void test('disconnects with <close/> before closing the WebSocket', async () => {
+    const { user, connection } = await providerUser();
+    assert.deepEqual(await driver('POST', driverPaths.disconnect(user), {}), { connected: false });
+    const closed = await connection.waitForClose(wait());
+    assert.ok(closed, 'the WebSocket closed');
+    assert.ok(connection.frames.some((f) => f.direction === 'client-to-gatekeeper' && f.node?.tag === 'close'));
+  });
+
+  void test('a refused stream is connected:false, not an error', async () => {
+    const { user } = await driver<{ user: string }>('POST', driverPaths.users, {});
+    const enlisted = await driver<EnlistResult>('POST', driverPaths.enlist(user), { url: gk.enlistUrl, caCertPem: gk.caCertPem });
+    assert.equal(enlisted.status, 'ok');
+    // The gatekeeper now fetches proof keys from a place that has none: every proof is refused.
+    gk.setProvider({ ...discovery, jwksUri: `${provider.url}/nowhere` });
+    try {
+      assert.deepEqual(await driver('POST', driverPaths.connect(user), { url: gk.chatUrl, caCertPem: gk.caCertPem }), { connected: false });
+    } finally {
+      gk.setProvider(discovery);
+    }
+  });
+});
