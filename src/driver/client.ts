@@ -37,14 +37,23 @@ export interface DriverOptions {
 type Method = 'GET' | 'POST';
 
 export class DriverClient {
+  /** The run's connection pool, shared by every case's view of the driver. */
   private readonly agent: Agent;
-  constructor(private readonly options: DriverOptions) {
-    this.agent = sharedAgent(options.timeoutMs);
+  constructor(
+    private readonly options: DriverOptions,
+    agent?: Agent,
+  ) {
+    this.agent = agent ?? newAgent(options.timeoutMs);
   }
 
   /** The same driver, recording into another case's evidence under another signal. */
   forCase(record: (entry: EvidenceEntry) => void, signal: AbortSignal): DriverClient {
-    return new DriverClient({ ...this.options, record, signal });
+    return new DriverClient({ ...this.options, record, signal }, this.agent);
+  }
+
+  /** Closes the pooled connections, for every view of this driver. */
+  close(): Promise<void> {
+    return this.agent.close();
   }
 
   info(): Promise<DriverInfo> {
@@ -100,7 +109,21 @@ export async function probeProvider(
   token: string,
   timeoutMs: number,
 ): Promise<{ discovery: Discovery; info: DriverInfo; driver: DriverClient }> {
-  const agent = sharedAgent(timeoutMs);
+  const agent = newAgent(timeoutMs);
+  try {
+    return await probeWith(agent, endpoint, token, timeoutMs);
+  } catch (e) {
+    await agent.close().catch(() => undefined);
+    throw e;
+  }
+}
+
+async function probeWith(
+  agent: Agent,
+  endpoint: string,
+  token: string,
+  timeoutMs: number,
+): Promise<{ discovery: Discovery; info: DriverInfo; driver: DriverClient }> {
   const discoveryUrl = new URL(DISCOVERY_PATH, endpoint).toString();
   let answer: { status: number; json: unknown };
   try {
@@ -113,7 +136,7 @@ export async function probeProvider(
     throw new HarnessError('E_PROVIDER_PROBE', `discovery document ${discoveryUrl} answered HTTP ${answer.status}, expected 200`);
   }
   const discovery = probeConform<Discovery>(answer.json, 'Discovery', `discovery document ${discoveryUrl}`);
-  const driver = new DriverClient({ base: discovery.driver, token, timeoutMs });
+  const driver = new DriverClient({ base: discovery.driver, token, timeoutMs }, agent);
   let info: DriverInfo;
   try {
     info = await driver.info();
@@ -205,26 +228,15 @@ function errorText(json: unknown): string | undefined {
   return err ? `${String(err.code)}: ${String(err.message)}` : undefined;
 }
 
-const agents = new Map<number, Agent>();
-
-/** One connection pool per timeout: driver calls reuse their connections across cases. */
-function sharedAgent(timeoutMs: number): Agent {
-  let a = agents.get(timeoutMs);
-  if (!a) {
-    a = new Agent({
-      connect: { timeout: timeoutMs },
-      headersTimeout: timeoutMs,
-      bodyTimeout: timeoutMs,
-      maxResponseSize: MAX_RESPONSE_BYTES,
-    });
-    agents.set(timeoutMs, a);
-  }
-  return a;
-}
-
-/** Closes the pooled connections so the process can exit. */
-export async function closeDriverAgents(): Promise<void> {
-  const all = [...agents.values()];
-  agents.clear();
-  await Promise.all(all.map((a) => a.close()));
+/**
+ * A connection pool for one run: driver calls reuse their connections across cases, and two runs
+ * in one process (the tests) never share, so one closing cannot break the other.
+ */
+function newAgent(timeoutMs: number): Agent {
+  return new Agent({
+    connect: { timeout: timeoutMs },
+    headersTimeout: timeoutMs,
+    bodyTimeout: timeoutMs,
+    maxResponseSize: MAX_RESPONSE_BYTES,
+  });
 }

@@ -12,6 +12,7 @@ import type { StanzaCodec } from '../protocol/codec.js';
 import { GATEKEEPER_SERVER, INTEROP_VERSION, XMPP_SUBPROTOCOL } from '../protocol/constants.js';
 import { node, type StanzaNode } from '../protocol/node.js';
 import { closeElement, openElement, streamError } from '../protocol/stanzas.js';
+import { readElementsLeniently } from '../protocol/xml-codec.js';
 import { Connection } from './connection.js';
 import type { Directory } from './directory.js';
 import { Listeners } from './events.js';
@@ -122,8 +123,13 @@ export class ChatServer {
     if (!conn.isOpen) return;
     if (!conn.authenticated) return this.authenticate(conn, f);
     try {
-      if (f.refused) conn.send(node('ack', { error: f.refused.condition }));
-      else if (f.node) handleElement(conn, f.node, this.handlerDeps);
+      if (f.node) handleElement(conn, f.node, this.handlerDeps);
+      else if (f.refused) {
+        conn.send(node('ack', { error: f.refused.condition }));
+        // Still route what a lenient reading finds, so that one fault of a client (a comment, two
+        // elements in a frame) fails only the case that checks it; the frame stays in the record.
+        for (const element of readElementsLeniently(f.text) ?? []) handleElement(conn, element, this.handlerDeps);
+      }
     } catch (e) {
       // A handler bug must not take the server down; the client learns something went wrong.
       conn.send(node('ack', { class: f.node?.tag, id: f.node?.attrs['id'], error: 'internal-server-error', text: (e as Error).message }));

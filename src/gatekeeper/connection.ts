@@ -37,7 +37,7 @@ export class Connection implements ClientConnection {
   closed: Closed | undefined;
 
   private closingBy: Closed['by'] | undefined;
-  private readonly inbound = new Listeners<FrameEvent>();
+  private readonly recorded = new Listeners<FrameEvent>();
   private readonly closes = new Listeners<Closed>();
   private chain: Promise<void> = Promise.resolve();
 
@@ -48,7 +48,6 @@ export class Connection implements ClientConnection {
     ws.on('message', (data: RawData, isBinary: boolean) => {
       const bytes = toBuffer(data);
       const frame = this.record('client-to-gatekeeper', bytes.toString('utf8'), bytes.length, isBinary);
-      this.inbound.emit(frame);
       deps.onInbound(this, frame);
     });
     // ws reports protocol violations (oversized message, bad UTF-8…) and then closes the socket itself.
@@ -82,16 +81,20 @@ export class Connection implements ClientConnection {
     this.deps.ws.send(payload, { binary }, ignore);
   }
 
-  waitForFrame(match: (f: FrameEvent) => boolean, options: WaitOptions & { afterSeq?: number }): Promise<FrameEvent | null> {
+  waitForFrame(
+    match: (f: FrameEvent) => boolean,
+    options: WaitOptions & { afterSeq?: number; direction?: FrameDirection },
+  ): Promise<FrameEvent | null> {
     const after = options.afterSeq ?? this.deps.seq.current();
-    const fits = (f: FrameEvent): boolean => f.direction === 'client-to-gatekeeper' && f.seq > after && safeMatch(match, f);
+    const direction = options.direction ?? 'client-to-gatekeeper';
+    const fits = (f: FrameEvent): boolean => f.direction === direction && f.seq > after && safeMatch(match, f);
     return waitFor<FrameEvent>(options, (resolve) => {
       const seen = this.frames.find(fits);
       if (seen) {
         resolve(seen);
         return () => {};
       }
-      return this.inbound.add((f) => {
+      return this.recorded.add((f) => {
         if (fits(f)) resolve(f);
       });
     });
@@ -162,6 +165,7 @@ export class Connection implements ClientConnection {
     };
     this.frames.push(frame);
     this.deps.publish(frame);
+    this.recorded.emit(frame);
     return frame;
   }
 }

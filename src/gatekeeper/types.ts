@@ -61,8 +61,14 @@ export interface ClientConnection {
   send(n: StanzaNode): void;
   /** Sends raw text (or bytes) as one WebSocket message: for hostile and malformed input. */
   sendRaw(data: string | Uint8Array, options?: { binary?: boolean }): void;
-  /** Resolves with the first frame from the client after `afterSeq` (default: now) that matches, or null. */
-  waitForFrame(match: (f: FrameEvent) => boolean, options: WaitOptions & { afterSeq?: number }): Promise<FrameEvent | null>;
+  /**
+   * Resolves with the first frame after `afterSeq` (default: now) that matches, or null; frames
+   * from the client unless `direction` says otherwise.
+   */
+  waitForFrame(
+    match: (f: FrameEvent) => boolean,
+    options: WaitOptions & { afterSeq?: number; direction?: FrameDirection },
+  ): Promise<FrameEvent | null>;
   /** Resolves with the close record once the connection is closed, or null on timeout. */
   waitForClose(options: WaitOptions): Promise<ClientConnection['closed'] | null>;
   /** Sends a ping IQ and resolves true when the matching result arrives in time. */
