@@ -1,0 +1,122 @@
+/**
+ * A case's world: provider users made through the driver and observed on the gatekeeper, and
+ * reference users on the gatekeeper itself. Everything a case creates is recorded as its evidence
+ * and torn down when it ends.
+ */
+import { HarnessError } from '../core/errors.js';
+import type { CaseEnv } from '../core/runner.js';
+import type { DriverClient } from '../driver/client.js';
+import type { ClientConnection, FrameEvent, Gatekeeper, ReferenceUser } from '../gatekeeper/types.js';
+import type { GatekeeperEndpoint, SendResult } from '../protocol/driver-api.js';
+import { ANSWER_MS } from './check.js';
+
+export interface ProviderUser {
+  readonly user: string;
+  readonly identifier: string;
+  readonly login: string;
+  /** The connection as the gatekeeper sees it; undefined until connected. */
+  readonly connection: ClientConnection;
+  send(to: string, text: string): Promise<SendResult>;
+  disconnect(): Promise<void>;
+}
+
+export class Lab {
+  private readonly logins = new Set<string>();
+  private readonly early = new Map<string, FrameEvent[]>();
+
+  constructor(
+    readonly gatekeeper: Gatekeeper,
+    readonly driver: DriverClient,
+    private readonly env: CaseEnv,
+  ) {
+    const offFrames = gatekeeper.onFrame((f) => this.recordFrame(f));
+    const offHttp = gatekeeper.onHttp((e) => env.record({ kind: 'http', ...e }));
+    env.defer(() => {
+      offFrames();
+      offHttp();
+    });
+  }
+
+  private endpoint(url: string): GatekeeperEndpoint {
+    return { url, caCertPem: this.gatekeeper.caCertPem };
+  }
+
+  private wait(timeoutMs = ANSWER_MS): { signal: AbortSignal; timeoutMs: number } {
+    return { signal: this.env.signal, timeoutMs };
+  }
+
+  /** A provider user, enlisted, connected and with its keys uploaded. */
+  async providerUser(label = 'user'): Promise<ProviderUser> {
+    const { driver, gatekeeper } = this;
+    this.env.step(`create provider ${label}`);
+    const created = await driver.createUser(label);
+    this.env.step(`enlist provider ${label}`);
+    const enlisted = await driver.enlist(created.user, this.endpoint(gatekeeper.enlistUrl));
+    if (enlisted.status !== 'ok') {
+      throw new HarnessError('E_PRECONDITION', `enlistment of a provider user failed: ${enlisted.reason}`);
+    }
+    const login = enlisted.login;
+    this.logins.add(login);
+    this.env.step(`connect provider ${label}`);
+    await driver.connect(created.user, this.endpoint(gatekeeper.chatUrl));
+    const connection = await gatekeeper.waitForConnection(login, this.wait());
+    if (!connection) throw new HarnessError('E_PRECONDITION', `the driver said ${login} connected, but no authenticated connection came`);
+    if (!(await gatekeeper.waitForKeys(login, this.wait()))) {
+      throw new HarnessError('E_PRECONDITION', `${login} connected but uploaded no keys within ${ANSWER_MS} ms`);
+    }
+    let connected = true;
+    const disconnect = async (): Promise<void> => {
+      if (!connected) return;
+      connected = false;
+      await driver.disconnect(created.user);
+    };
+    this.env.defer(disconnect);
+    return {
+      user: created.user,
+      identifier: created.identifier,
+      login,
+      connection,
+      send: (to, text) => driver.send(created.user, { to, text }),
+      disconnect,
+    };
+  }
+
+  async referenceUser(): Promise<ReferenceUser> {
+    this.env.step('create reference user');
+    return this.gatekeeper.createReferenceUser();
+  }
+
+  /** Waits for a frame from the client matching `match`, after `afterSeq`. */
+  frameFrom(
+    connection: ClientConnection,
+    match: (f: FrameEvent) => boolean,
+    options: { afterSeq?: number; timeoutMs?: number } = {},
+  ): Promise<FrameEvent | null> {
+    return connection.waitForFrame(match, { ...this.wait(options.timeoutMs), ...(options.afterSeq === undefined ? {} : { afterSeq: options.afterSeq }) });
+  }
+
+  private recordFrame(f: FrameEvent): void {
+    if (f.login === undefined) {
+      // A connection's first frame (its <open/>) comes before the gatekeeper knows its login.
+      const early = this.early.get(f.connection) ?? [];
+      if (early.length < 4) this.early.set(f.connection, [...early, f]);
+      return;
+    }
+    if (!this.logins.has(f.login)) return;
+    const early = this.early.get(f.connection);
+    if (early) {
+      this.early.delete(f.connection);
+      for (const e of early) this.recordFrame({ ...e, login: f.login });
+    }
+    this.env.record({
+      kind: 'frame',
+      at: f.at,
+      connection: f.connection,
+      login: f.login,
+      direction: f.direction,
+      binary: f.binary,
+      bytes: f.bytes,
+      text: f.text,
+    });
+  }
+}

@@ -1,0 +1,46 @@
+/** Reading what a provider's client sent, as the gatekeeper recorded it. */
+import type { ClientConnection, FrameEvent } from '../gatekeeper/types.js';
+import type { StanzaNode } from '../protocol/node.js';
+import { xmlCodec, readElementsLeniently } from '../protocol/xml-codec.js';
+
+/** The elements in a frame: the codec's node, or what a lenient reading finds in a refused frame. */
+export function elementsOf(f: FrameEvent): StanzaNode[] {
+  if (f.node) return [f.node];
+  return readElementsLeniently(f.text) ?? [];
+}
+
+export interface Sent {
+  readonly frame: FrameEvent;
+  readonly element: StanzaNode;
+}
+
+/** Every element the client sent after `afterSeq`, with its frame. */
+export function sentBy(connection: ClientConnection, afterSeq = 0): Sent[] {
+  return connection.frames
+    .filter((f) => f.direction === 'client-to-gatekeeper' && f.seq > afterSeq)
+    .flatMap((frame) => elementsOf(frame).map((element) => ({ frame, element })));
+}
+
+/** The seq of the newest frame on the connection, to wait for what comes after it. */
+export const lastSeq = (connection: ClientConnection): number => connection.frames.at(-1)?.seq ?? 0;
+
+/** A frame matcher for elements the client sends: `<tag>` whose attributes include `attrs`. */
+export function sends(tag: string, attrs: Record<string, string | undefined> = {}, extra?: (n: StanzaNode) => boolean) {
+  return (f: FrameEvent): boolean =>
+    f.direction === 'client-to-gatekeeper' &&
+    elementsOf(f).some(
+      (n) => n.tag === tag && Object.entries(attrs).every(([k, v]) => n.attrs[k] === v) && (extra ? extra(n) : true),
+    );
+}
+
+/** An element, shortened for a verdict message. */
+export function show(n: StanzaNode, max = 160): string {
+  const text = xmlCodec.encode(n.children.length > 0 || n.text ? { ...n, children: [], text: '…' } : n);
+  return text.length > max ? `${text.slice(0, max)}…` : text;
+}
+
+export function describeAll(items: readonly StanzaNode[], max = 4): string {
+  if (items.length === 0) return 'nothing';
+  const shown = items.slice(0, max).map((n) => show(n));
+  return items.length > max ? `${shown.join(', ')} and ${items.length - max} more` : shown.join(', ');
+}

@@ -1,0 +1,78 @@
+/** Acknowledgements, receipts and pings from the provider's client (docs/PROFILE.md §1, §6). */
+import { HarnessError } from '../../core/errors.js';
+import { met, notMet, type Finding } from '../../core/model.js';
+import { deliveredMessage, encElement } from '../../protocol/stanzas.js';
+import { ANSWER_MS, QUIET_MS, type CheckContext } from '../check.js';
+import { describeAll, lastSeq, sends, sentBy } from '../observe.js';
+import { pair, receiveOne, sendOne } from './scenario.js';
+
+/** ACK-MESSAGE */
+export async function ackMessage(ctx: CheckContext): Promise<Finding> {
+  const p = await pair(ctx);
+  const { id, afterSeq } = await receiveOne(p, ctx);
+  ctx.step('wait for the ack');
+  const expected = `<ack class="message" id="${id}" to="${p.reference.jid}"/>`;
+  const ack = await ctx.lab.frameFrom(p.provider.connection, sends('ack', { class: 'message', id }), { afterSeq });
+  if (!ack) return notMet(expected, `no <ack> for the message within ${ANSWER_MS} ms; the client sent ${describeAll(sentBy(p.provider.connection, afterSeq).map((s) => s.element))}`);
+  const element = sentBy(p.provider.connection, afterSeq).find((s) => s.element.tag === 'ack' && s.element.attrs['id'] === id)?.element;
+  return element?.attrs['to'] === p.reference.jid ? met() : notMet(expected, `<ack> with to="${element?.attrs['to'] ?? ''}"`);
+}
+
+/** ACK-RECEIPT */
+export async function ackReceipt(ctx: CheckContext): Promise<Finding> {
+  const p = await pair(ctx);
+  const afterSeq = lastSeq(p.provider.connection);
+  const out = await sendOne(p, ctx);
+  const id = out.sent.element.attrs['id'];
+  if (!id) throw new HarnessError('E_PRECONDITION', 'the message had no id, so no receipt can name it');
+  ctx.step('wait for the receipt to reach the client');
+  const toClient = await p.provider.connection.waitForFrame(
+    (f) => f.node?.tag === 'receipt' && f.node.attrs['id'] === id,
+    { signal: ctx.signal, timeoutMs: ANSWER_MS, afterSeq, direction: 'gatekeeper-to-client' },
+  );
+  if (!toClient) throw new HarnessError('E_PRECONDITION', 'the reference user\'s delivery receipt never reached the client');
+  ctx.step('wait for the ack of the receipt');
+  const expected = `<ack class="receipt" id="${id}" to="${p.reference.jid}"/>`;
+  const ack = await ctx.lab.frameFrom(p.provider.connection, sends('ack', { class: 'receipt', id }), { afterSeq: toClient.seq });
+  if (!ack) return notMet(expected, `no <ack> for the receipt within ${ANSWER_MS} ms; the client sent ${describeAll(sentBy(p.provider.connection, toClient.seq).map((s) => s.element))}`);
+  return met();
+}
+
+/** RECEIPT-DELIVERY */
+export async function deliveryReceipt(ctx: CheckContext): Promise<Finding> {
+  const p = await pair(ctx);
+  const { id, afterSeq } = await receiveOne(p, ctx);
+  ctx.step('wait for the delivery receipt');
+  const expected = `<receipt id="${id}" to="${p.reference.jid}" t/> with no type`;
+  const frame = await ctx.lab.frameFrom(p.provider.connection, sends('receipt', { id }, (n) => n.attrs['type'] === undefined), { afterSeq });
+  if (!frame) return notMet(expected, `no delivery receipt within ${ANSWER_MS} ms; the client sent ${describeAll(sentBy(p.provider.connection, afterSeq).map((s) => s.element))}`);
+  const receipt = sentBy(p.provider.connection, afterSeq).find((s) => s.element.tag === 'receipt' && s.element.attrs['id'] === id)?.element;
+  const missing = ['to', 't'].filter((a) => !receipt?.attrs[a]);
+  if (receipt?.attrs['to'] && receipt.attrs['to'] !== p.reference.jid) return notMet(expected, `to="${receipt.attrs['to']}"`);
+  return missing.length === 0 ? met() : notMet(expected, `a receipt without ${missing.join(', ')}`);
+}
+
+/** RECEIPT-AFTER-DECRYPT: a message that cannot decrypt gets no delivery receipt. */
+export async function noReceiptWithoutDecrypt(ctx: CheckContext): Promise<Finding> {
+  const p = await pair(ctx);
+  const id = ctx.rng.string(20);
+  const afterSeq = lastSeq(p.provider.connection);
+  ctx.step('deliver a message that cannot be decrypted');
+  const garbage = Uint8Array.from({ length: 64 }, () => ctx.rng.int(0, 256));
+  garbage[0] = 0x33; // a version byte that passes a first glance
+  p.provider.connection.send(deliveredMessage(id, p.reference.jid, Math.floor(Date.now() / 1000), encElement('msg', garbage)));
+  ctx.step('watch for a delivery receipt');
+  const receipt = await ctx.lab.frameFrom(p.provider.connection, sends('receipt', { id }, (n) => n.attrs['type'] === undefined), { afterSeq, timeoutMs: QUIET_MS });
+  return receipt
+    ? notMet('no delivery receipt for a message that cannot be decrypted (a retry receipt instead)', `a delivery receipt for it: ${receipt.text.slice(0, 120)}`)
+    : met(`no delivery receipt within ${QUIET_MS} ms`);
+}
+
+/** PING */
+export async function ping(ctx: CheckContext): Promise<Finding> {
+  const { connection } = await ctx.lab.providerUser();
+  ctx.step('ping the client');
+  return (await connection.ping({ signal: ctx.signal, timeoutMs: ANSWER_MS }))
+    ? met()
+    : notMet('<iq type="result"> with the ping\'s id', `no answer to the ping within ${ANSWER_MS} ms`);
+}

@@ -1,0 +1,107 @@
+/**
+ * The provider's client under hostile input (docs/PROFILE.md §3): each input must get its own
+ * error condition, and the connection must survive it.
+ */
+import { met, notMet, type Finding } from '../../core/model.js';
+import { toBase64 } from '../../protocol/base64.js';
+import type { InboundCondition } from '../../protocol/constants.js';
+import { PROFILE_LIMITS } from '../../protocol/xml-codec.js';
+import { ANSWER_MS, type CheckContext } from '../check.js';
+import { describeAll, lastSeq, sends, sentBy, show } from '../observe.js';
+
+interface Input {
+  readonly condition: InboundCondition;
+  /** Whether the element is readable enough that the answer must name its class and id. */
+  readonly identified: boolean;
+  readonly make: (id: string, from: string, t: number, filler: () => string) => string;
+}
+
+const enc = (body: string): string => `<enc v="2" type="msg">${body}</enc>`;
+const message = (id: string, from: string, t: number, inner: string): string =>
+  `<message id="${id}" from="${from}" type="text" t="${t}">${inner}</message>`;
+
+const bomb = (): string => {
+  const levels = Array.from({ length: 10 }, (_, i) => `<!ENTITY l${i} "${i === 0 ? 'lol' : `&l${i - 1};`.repeat(10)}">`);
+  return `<!DOCTYPE message [${levels.join('')}]>`;
+};
+
+/** Named hostile inputs; suites pick one by name in `params.input`. */
+export const INPUTS: Record<string, Input> = {
+  'not-well-formed': {
+    condition: 'not-well-formed',
+    identified: false,
+    make: (id, from, t, f) => `<message id="${id}" from="${from}" type="text" t="${t}">${enc(f())}`,
+  },
+  doctype: {
+    condition: 'restricted-xml',
+    identified: false,
+    make: (id, from, t) => `<!DOCTYPE message [<!ENTITY payload "AAAA">]>${message(id, from, t, enc('&payload;'))}`,
+  },
+  'entity-bomb': {
+    condition: 'restricted-xml',
+    identified: false,
+    make: (id, from, t) => `${bomb()}${message(id, from, t, enc('&l9;'))}`,
+  },
+  comment: {
+    condition: 'restricted-xml',
+    identified: false,
+    make: (id, from, t, f) => message(id, from, t, `<!-- routed by the gatekeeper -->${enc(f())}`),
+  },
+  'processing-instruction': {
+    condition: 'restricted-xml',
+    identified: false,
+    make: (id, from, t, f) => message(id, from, t, `<?render fast?>${enc(f())}`),
+  },
+  'undeclared-entity': {
+    condition: 'restricted-xml',
+    identified: false,
+    make: (id, from, t) => message(id, from, t, enc('&payload;')),
+  },
+  oversized: {
+    condition: 'policy-violation',
+    identified: false,
+    make: (id, from, t) => message(id, from, t, enc('A'.repeat(PROFILE_LIMITS.maxBytes + 4096))),
+  },
+  'unknown-element': {
+    condition: 'feature-not-implemented',
+    identified: true,
+    make: (id) => `<frobnicate id="${id}" xmlns="urn:example:not-in-the-profile"><level>11</level></frobnicate>`,
+  },
+  'missing-attributes': {
+    condition: 'bad-request',
+    identified: true,
+    make: (id, _from, _t, f) => `<message id="${id}" type="text">${enc(f())}</message>`,
+  },
+};
+
+/** IN-*: send `params.input`; expect `<ack error={its condition}>`; then the connection must still answer a ping. */
+export async function inboundAnswer(ctx: CheckContext): Promise<Finding> {
+  const name = String(ctx.params['input']);
+  const input = INPUTS[name];
+  if (!input) throw new Error(`unknown inbound input "${name}" in the case's params`);
+  const user = await ctx.lab.providerUser();
+  const conn = user.connection;
+  const id = ctx.rng.string(20);
+  const filler = (): string => toBase64(Uint8Array.from({ length: 48 }, () => ctx.rng.int(0, 256)));
+  const afterSeq = lastSeq(conn);
+  ctx.step(`send ${name}`);
+  conn.sendRaw(input.make(id, 'conformance.peer@s.whatsapp.net', Math.floor(Date.now() / 1000), filler));
+
+  ctx.step('wait for the error answer');
+  const expected = `<ack error="${input.condition}"${input.identified ? ` class id="${id}"` : ''}/> and a live connection`;
+  const answer = await ctx.lab.frameFrom(conn, sends('ack', {}, (n) => n.attrs['error'] !== undefined), { afterSeq });
+  const ackWithError = sentBy(conn, afterSeq).find((s) => s.element.tag === 'ack' && s.element.attrs['error'] !== undefined)?.element;
+  if (!answer || !ackWithError) {
+    const closed = conn.closed ? `; the connection closed (code ${conn.closed.code})` : '';
+    return notMet(expected, `no <ack error> within ${ANSWER_MS} ms${closed}; the client sent ${describeAll(sentBy(conn, afterSeq).map((s) => s.element))}`);
+  }
+  if (ackWithError.attrs['error'] !== input.condition) return notMet(expected, show(ackWithError));
+  if (input.identified && ackWithError.attrs['id'] !== id) return notMet(expected, `${show(ackWithError)}: the answer does not name id ${id}`);
+
+  ctx.step('check the connection is still alive');
+  const alive = conn.closed === undefined && (await conn.ping({ signal: ctx.signal, timeoutMs: ANSWER_MS }));
+  if (!alive) {
+    return notMet(expected, conn.closed ? `the right answer, then the connection closed (code ${conn.closed.code}, by ${conn.closed.by})` : 'the right answer, then no answer to a ping');
+  }
+  return met();
+}

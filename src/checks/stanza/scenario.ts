@@ -1,0 +1,50 @@
+/** The exchanges the stanza checks observe: a provider user sending to, and receiving from, a reference user. */
+import { HarnessError } from '../../core/errors.js';
+import type { ReferenceDelivery, ReferenceUser } from '../../gatekeeper/types.js';
+import type { CheckContext } from '../check.js';
+import { ANSWER_MS } from '../check.js';
+import type { ProviderUser } from '../lab.js';
+import { elementsOf, lastSeq, sends, type Sent } from '../observe.js';
+
+export interface Outbound {
+  readonly text: string;
+  /** The id the driver said the client used. */
+  readonly reportedId: string;
+  readonly sent: Sent;
+  readonly delivery: ReferenceDelivery;
+}
+
+export interface Pair {
+  readonly provider: ProviderUser;
+  readonly reference: ReferenceUser;
+}
+
+export async function pair(ctx: CheckContext): Promise<Pair> {
+  const provider = await ctx.lab.providerUser();
+  const reference = await ctx.lab.referenceUser();
+  return { provider, reference };
+}
+
+/** The provider user sends one text to the reference user; returns what went over the wire. */
+export async function sendOne({ provider, reference }: Pair, ctx: CheckContext, label = 'message'): Promise<Outbound> {
+  const text = `${label} ${ctx.rng.string(12)}`;
+  const before = lastSeq(provider.connection);
+  const earlier = new Set(reference.deliveries);
+  ctx.step(`provider sends ${label}`);
+  const { id } = await provider.send(reference.jid, text);
+  const frame = await ctx.lab.frameFrom(provider.connection, sends('message'), { afterSeq: before });
+  if (!frame) throw new HarnessError('E_PRECONDITION', `the driver accepted a send, but no <message> came within ${ANSWER_MS} ms`);
+  const element = elementsOf(frame).find((n) => n.tag === 'message');
+  ctx.step(`reference user receives ${label}`);
+  const delivery = await reference.waitForDelivery((d) => !earlier.has(d), { signal: ctx.signal, timeoutMs: ANSWER_MS });
+  if (!element || !delivery) throw new HarnessError('E_PRECONDITION', `the <message> for ${label} never reached the reference user`);
+  return { text, reportedId: id, sent: { frame, element }, delivery };
+}
+
+/** The reference user sends one text to the provider user; resolves with the stanza id. */
+export async function receiveOne({ provider, reference }: Pair, ctx: CheckContext, label = 'message'): Promise<{ id: string; afterSeq: number }> {
+  const afterSeq = lastSeq(provider.connection);
+  ctx.step(`reference user sends ${label}`);
+  const id = await reference.sendText(provider.login, `${label} ${ctx.rng.string(12)}`);
+  return { id, afterSeq };
+}

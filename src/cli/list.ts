@@ -1,0 +1,42 @@
+/** `interop-conformance list`: the cases, the uncovered requirements, or the faults. */
+import { loadCatalogue, uncovered } from '../harness/catalogue.js';
+import { FAULTS } from '../reference-provider/faults.js';
+import { EXIT } from './exit-codes.js';
+
+export async function listCommand(
+  flags: { json?: boolean; uncovered?: boolean; faults?: boolean },
+  out: NodeJS.WritableStream,
+): Promise<number> {
+  if (flags.faults) {
+    const faults = Object.entries(FAULTS).map(([name, description]) => ({ name, description }));
+    out.write(flags.json ? `${JSON.stringify(faults, null, 2)}\n` : faults.map((f) => `${f.name.padEnd(24)} ${f.description}\n`).join(''));
+    return EXIT.conformant;
+  }
+  const catalogue = await loadCatalogue();
+  if (flags.uncovered) {
+    const missing = uncovered(catalogue);
+    out.write(flags.json ? `${JSON.stringify(missing, null, 2)}\n` : missing.map((r) => `${r.id.padEnd(24)} ${r.section}\n`).join(''));
+    return EXIT.conformant;
+  }
+  const cases = catalogue.suites.flatMap((s) => s.cases);
+  if (flags.json) {
+    const rows = cases.map((c) => ({
+      id: c.id,
+      suite: c.suite,
+      title: c.title,
+      level: c.level,
+      requirement: c.requirement,
+      tags: c.tags,
+      needs: c.needs,
+      faults: c.faults.map((f) => f.name),
+    }));
+    out.write(`${JSON.stringify(rows, null, 2)}\n`);
+    return EXIT.conformant;
+  }
+  const width = Math.max(...cases.map((c) => c.id.length));
+  for (const c of cases) {
+    out.write(`${c.id.padEnd(width)}  ${c.level.padEnd(6)} ${c.requirement.id.padEnd(22)} ${c.faults.map((f) => f.name).join(', ')}\n`);
+  }
+  out.write(`${cases.length} cases in ${catalogue.suites.length} suite(s)\n`);
+  return EXIT.conformant;
+}

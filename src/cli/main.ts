@@ -1,0 +1,81 @@
+#!/usr/bin/env node
+/**
+ * The command line: parses argv, runs a command, maps the result to an exit code. The only place
+ * that reads the environment or calls process.exit.
+ */
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError, Option } from 'commander';
+import { describeError, HarnessError, isHarnessError } from '../core/errors.js';
+import { projectFile } from '../core/paths.js';
+import { EXIT, EXIT_FOR } from './exit-codes.js';
+import { listCommand } from './list.js';
+import { referenceProviderCommand } from './reference-provider.js';
+import { runCommand } from './run.js';
+
+const version = (JSON.parse(readFileSync(projectFile('package.json'), 'utf8')) as { version: string }).version;
+const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+
+function program(): Command {
+  const p = new Command('interop-conformance')
+    .description('Conformance harness for messaging providers interoperating with a gatekeeper (EU DMA Art. 7)')
+    .version(version)
+    .exitOverride()
+    .showSuggestionAfterError(true)
+    .configureOutput({ outputError: () => undefined });
+
+  p.command('run')
+    .description('run the suites against a provider endpoint (default: the embedded reference provider)')
+    .option('--provider <url>', 'provider endpoint (base URL serving /.well-known/dma-interop)')
+    .option('--token <token>', 'driver API bearer token (or INTEROP_CONFORMANCE_TOKEN)')
+    .option('--suite <name>', 'run only this suite (repeatable, or comma-separated)', collect)
+    .option('--grep <regex>', 'run only cases whose id or title matches')
+    .option('--tag <tag>', 'run only cases with this tag (repeatable)', collect)
+    .option('--out <dir>', 'report folder root', 'reports')
+    .option('--reporter <list>', 'reporters: console,json,junit', 'console,json,junit')
+    .option('--seed <n>', 'seed for generated inputs and case order')
+    .option('--timeout <ms>', 'default per-case deadline in milliseconds')
+    .addOption(new Option('--reference-fault <fault>', 'switch on a fault of the embedded reference provider (repeatable)').argParser(collect))
+    .action(async (flags: Record<string, unknown>) => {
+      process.exitCode = await runCommand(flags, process.env, process.stdout, process.stderr);
+    });
+
+  p.command('list')
+    .description('list every case with its id, suite, level, requirement and faults')
+    .option('--json', 'machine-readable output')
+    .option('--uncovered', 'list the profile requirements that no case checks')
+    .option('--faults', 'list the reference provider\'s faults')
+    .action(async (flags: { json?: boolean; uncovered?: boolean; faults?: boolean }) => {
+      process.exitCode = await listCommand(flags, process.stdout);
+    });
+
+  p.command('reference-provider')
+    .description('serve the reference provider on loopback for another harness run')
+    .option('--port <n>', 'port on 127.0.0.1 (default: any free port)')
+    .option('--token <token>', 'driver API bearer token (default: a random one, printed)')
+    .option('--fault <fault>', 'switch on a fault (repeatable)', collect)
+    .action(async (flags: { port?: string; token?: string; fault?: string[] }) => {
+      process.exitCode = await referenceProviderCommand(flags, process.stdout);
+    });
+  return p;
+}
+
+async function main(argv: string[]): Promise<void> {
+  try {
+    await program().parseAsync(argv);
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') {
+        process.exitCode = EXIT.conformant;
+        return;
+      }
+      process.stderr.write(`interop-conformance: ${e.message.replace(/^error: /, '')}\n`);
+      process.exitCode = EXIT.usage;
+      return;
+    }
+    const code = isHarnessError(e) ? EXIT_FOR[(e as HarnessError).code] : EXIT.cannotRun;
+    process.stderr.write(`interop-conformance: ${describeError(e)}\n`);
+    process.exitCode = code;
+  }
+}
+
+await main(process.argv);

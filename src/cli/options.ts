@@ -1,0 +1,88 @@
+/**
+ * Turns raw flag values into validated settings, once: flag > environment > default, per field.
+ * Every problem is an E_USAGE HarnessError with one line that names the flag.
+ */
+import { HarnessError } from '../core/errors.js';
+import { randomSeed } from '../core/rng.js';
+import { REPORTER_NAMES, type ReporterName } from '../reporters/reporter.js';
+
+export const DEFAULT_TIMEOUT_MS = 20_000;
+export const DEFAULT_OUT_DIR = 'reports';
+export const TOKEN_ENV = 'INTEROP_CONFORMANCE_TOKEN';
+
+export interface RawRunFlags {
+  provider?: string;
+  token?: string;
+  suite?: string[];
+  grep?: string;
+  tag?: string[];
+  out?: string;
+  reporter?: string;
+  seed?: string;
+  timeout?: string;
+  referenceFault?: string[];
+}
+
+export interface RunSettings {
+  readonly provider?: string;
+  readonly token?: string;
+  readonly suites: readonly string[];
+  readonly grep?: string;
+  readonly tags: readonly string[];
+  readonly outDir: string;
+  readonly reporters: readonly ReporterName[];
+  readonly seed: number;
+  readonly timeoutMs: number;
+  readonly referenceFaults: readonly string[];
+}
+
+const usage = (message: string): HarnessError => new HarnessError('E_USAGE', message);
+
+export function resolveRunSettings(flags: RawRunFlags, env: NodeJS.ProcessEnv): RunSettings {
+  const provider = flags.provider === undefined ? undefined : parseEndpoint(flags.provider);
+  const token = flags.token ?? env[TOKEN_ENV];
+  if (provider !== undefined && !token) throw usage(`--provider needs a driver token: pass --token or set ${TOKEN_ENV}`);
+  return {
+    ...(provider === undefined ? {} : { provider }),
+    ...(token ? { token } : {}),
+    suites: splitList(flags.suite),
+    ...(flags.grep === undefined ? {} : { grep: flags.grep }),
+    tags: splitList(flags.tag),
+    outDir: flags.out ?? DEFAULT_OUT_DIR,
+    reporters: parseReporters(flags.reporter ?? 'console,json,junit'),
+    seed: flags.seed === undefined ? randomSeed() : parseInteger('--seed', flags.seed, 0, 2 ** 32 - 1),
+    timeoutMs: flags.timeout === undefined ? DEFAULT_TIMEOUT_MS : parseInteger('--timeout', flags.timeout, 100, 600_000),
+    referenceFaults: splitList(flags.referenceFault),
+  };
+}
+
+export function parseEndpoint(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw usage(`--provider "${value}" is not a URL (expected http://host:port or https://host)`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw usage(`--provider "${value}" must be an http or https URL`);
+  return url.toString().replace(/\/$/, '');
+}
+
+export function parseInteger(flag: string, value: string, min: number, max: number): number {
+  if (!/^[0-9]+$/.test(value)) throw usage(`${flag} "${value}" is not a whole number`);
+  const n = Number(value);
+  if (n < min || n > max) throw usage(`${flag} ${value} is out of range (${min}–${max})`);
+  return n;
+}
+
+function parseReporters(value: string): ReporterName[] {
+  const names = splitList([value]);
+  const unknown = names.filter((n) => !(REPORTER_NAMES as readonly string[]).includes(n));
+  if (unknown.length > 0) throw usage(`--reporter ${unknown.join(', ')} unknown; choose from ${REPORTER_NAMES.join(', ')}`);
+  if (names.length === 0) throw usage('--reporter needs at least one reporter');
+  return names as ReporterName[];
+}
+
+/** Repeated flags and comma lists both work: `--tag a --tag b,c`. */
+function splitList(values: readonly string[] | undefined): string[] {
+  return [...new Set((values ?? []).flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean))];
+}

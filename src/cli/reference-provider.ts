@@ -1,0 +1,32 @@
+/** `interop-conformance reference-provider`: serve the reference provider until interrupted. */
+import { randomBytes } from 'node:crypto';
+import { HarnessError } from '../core/errors.js';
+import { isFaultName, type FaultName } from '../reference-provider/faults.js';
+import { startReferenceProvider } from '../reference-provider/provider.js';
+import { EXIT } from './exit-codes.js';
+import { parseInteger } from './options.js';
+
+export async function referenceProviderCommand(
+  flags: { port?: string; token?: string; fault?: string[] },
+  out: NodeJS.WritableStream,
+): Promise<number> {
+  const port = flags.port === undefined ? 0 : parseInteger('--port', flags.port, 0, 65535);
+  const faults = (flags.fault ?? []).flatMap((f) => f.split(',')).filter(Boolean);
+  const unknown = faults.filter((f) => !isFaultName(f));
+  if (unknown.length > 0) throw new HarnessError('E_SELECT', `unknown fault ${unknown.map((f) => `"${f}"`).join(', ')}; see \`interop-conformance list --faults\``);
+  const token = flags.token ?? randomBytes(24).toString('base64url');
+  let provider;
+  try {
+    provider = await startReferenceProvider({ port, faults: faults as FaultName[], driverToken: token });
+  } catch (e) {
+    throw new HarnessError('E_USAGE', `cannot serve on 127.0.0.1:${port}: ${(e as Error).message}`);
+  }
+  out.write(`reference provider at ${provider.url}\ndriver token ${token}\n${faults.length ? `faults ${faults.join(', ')}\n` : ''}`);
+  out.write(`run against it: interop-conformance run --provider ${provider.url} --token ${token}\n`);
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  await provider.close();
+  return EXIT.conformant;
+}

@@ -1,0 +1,66 @@
+/** What the harness knows: its checks, the reference provider's faults, the profile, the suites. */
+import { CHECKS } from '../checks/registry.js';
+import { HarnessError } from '../core/errors.js';
+import type { CaseSpec, SuiteSpec } from '../core/model.js';
+import { loadProfile, type ProfileRequirement } from '../core/profile.js';
+import { loadSuites } from '../core/suite-loader.js';
+import { FAULTS } from '../reference-provider/faults.js';
+
+export interface Catalogue {
+  readonly requirements: readonly ProfileRequirement[];
+  readonly suites: readonly SuiteSpec[];
+}
+
+export async function loadCatalogue(suiteDir?: string): Promise<Catalogue> {
+  const requirements = await loadProfile();
+  const suites = await loadSuites(
+    {
+      checks: new Set(Object.keys(CHECKS)),
+      faults: new Set(Object.keys(FAULTS)),
+      requirements: new Set(requirements.map((r) => r.id)),
+    },
+    suiteDir,
+  );
+  return { requirements, suites };
+}
+
+export interface Selection {
+  readonly suites: readonly string[];
+  readonly grep?: string;
+  readonly tags: readonly string[];
+}
+
+/** The cases a run selects, in declaration order; naming something that does not exist is an error. */
+export function selectCases(catalogue: Catalogue, selection: Selection): CaseSpec[] {
+  const known = new Set(catalogue.suites.map((s) => s.name));
+  for (const s of selection.suites) {
+    if (!known.has(s as never)) {
+      throw new HarnessError('E_SELECT', `unknown suite "${s}"; the suites are ${[...known].join(', ')}`);
+    }
+  }
+  let cases = catalogue.suites.filter((s) => selection.suites.length === 0 || selection.suites.includes(s.name)).flatMap((s) => s.cases);
+  if (selection.tags.length > 0) {
+    const allTags = new Set(cases.flatMap((c) => c.tags));
+    const unknown = selection.tags.filter((t) => !allTags.has(t));
+    if (unknown.length > 0) throw new HarnessError('E_SELECT', `no case has the tag ${unknown.map((t) => `"${t}"`).join(', ')}`);
+    cases = cases.filter((c) => selection.tags.some((t) => c.tags.includes(t)));
+  }
+  if (selection.grep !== undefined) {
+    let re: RegExp;
+    try {
+      re = new RegExp(selection.grep);
+    } catch (e) {
+      throw new HarnessError('E_USAGE', `--grep "${selection.grep}" is not a valid regular expression: ${(e as Error).message}`);
+    }
+    cases = cases.filter((c) => re.test(c.id) || re.test(c.title));
+    if (cases.length === 0) throw new HarnessError('E_SELECT', `no case id or title matches --grep "${selection.grep}"`);
+  }
+  if (cases.length === 0) throw new HarnessError('E_SELECT', 'the selection holds no case');
+  return cases;
+}
+
+/** Requirements of the profile that no case cites. */
+export function uncovered(catalogue: Catalogue): ProfileRequirement[] {
+  const cited = new Set(catalogue.suites.flatMap((s) => s.cases.map((c) => c.requirement.id)));
+  return catalogue.requirements.filter((r) => !cited.has(r.id));
+}

@@ -1,0 +1,152 @@
+/**
+ * One conformance run, end to end: select the cases, bring up the provider (the embedded reference
+ * one unless an endpoint is given), probe it, start the gatekeeper, run, report. The CLI maps the
+ * outcome to an exit code; the tests call this directly.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { CHECKS } from '../checks/registry.js';
+import { Lab } from '../checks/lab.js';
+import { HarnessError } from '../core/errors.js';
+import type { CaseResult, RunReport } from '../core/model.js';
+import { summarize } from '../core/model.js';
+import { projectFile } from '../core/paths.js';
+import { runCases } from '../core/runner.js';
+import { probeProvider } from '../driver/client.js';
+import { startGatekeeper } from '../gatekeeper/gatekeeper.js';
+import { PROFILE_VERSION } from '../protocol/constants.js';
+import { isFaultName, type FaultName } from '../reference-provider/faults.js';
+import { startReferenceProvider } from '../reference-provider/provider.js';
+import { Multiplexer } from '../reporters/multiplexer.js';
+import type { Reporter } from '../reporters/reporter.js';
+import { writeReportFiles } from '../reporters/write.js';
+import { loadCatalogue, selectCases, type Selection } from './catalogue.js';
+
+export interface RunOptions {
+  /** Provider endpoint; when absent the embedded reference provider runs on loopback. */
+  readonly provider?: string;
+  readonly token?: string;
+  /** Faults of the embedded reference provider. */
+  readonly referenceFaults?: readonly string[];
+  readonly selection: Selection;
+  readonly seed: number;
+  /** Default per-case deadline. */
+  readonly timeoutMs: number;
+  readonly reporters: readonly Reporter[];
+  /** Report folder root; no files are written when absent. */
+  readonly outDir?: string;
+  readonly suiteDir?: string;
+  /** Reuse a certificate (tests); otherwise one is generated for the run. */
+  readonly tls?: { readonly certPem: string; readonly keyPem: string };
+  readonly signal?: AbortSignal;
+}
+
+export interface RunOutcome {
+  readonly report: RunReport;
+  /** The folder the report was written to, if any. */
+  readonly dir?: string;
+  /** Problems of reporters, which never change the verdict. */
+  readonly reporterProblems: readonly string[];
+}
+
+const PROBE_TIMEOUT_MS = 5000;
+const TOOL_VERSION = (JSON.parse(readFileSync(projectFile('package.json'), 'utf8')) as { version: string }).version;
+
+export async function runConformance(options: RunOptions): Promise<RunOutcome> {
+  const catalogue = await loadCatalogue(options.suiteDir);
+  const cases = selectCases(catalogue, options.selection);
+  const faults = checkFaults(options);
+  const started = Date.now();
+  const teardown: (() => Promise<unknown>)[] = [];
+  try {
+    let endpoint = options.provider;
+    let token = options.token ?? '';
+    if (endpoint === undefined) {
+      token = randomBytes(24).toString('base64url');
+      const reference = await startReferenceProvider({ faults, driverToken: token });
+      teardown.push(() => reference.close());
+      endpoint = reference.url;
+    }
+    const { discovery, info, driver } = await probeProvider(endpoint, token, PROBE_TIMEOUT_MS);
+    teardown.push(() => driver.close());
+    try {
+      await driver.reset();
+    } catch (e) {
+      throw new HarnessError('E_PROVIDER_PROBE', `the driver's reset failed: ${(e as Error).message}`, { cause: e });
+    }
+    const gatekeeper = await startGatekeeper({ seed: options.seed, ...(options.tls ? { tls: options.tls } : {}) });
+    teardown.push(() => gatekeeper.close());
+    gatekeeper.setProvider(discovery);
+
+    const mux = new Multiplexer(options.reporters);
+    mux.onBegin({ seed: options.seed, cases: cases.length, provider: endpoint, suites: [...new Set(cases.map((c) => c.suite))] });
+    const results: CaseResult[] = await runCases({
+      cases,
+      seed: options.seed,
+      defaultTimeoutMs: options.timeoutMs,
+      capabilities: new Set([...discovery.capabilities, ...discovery.sessionModes]),
+      ...(options.signal ? { signal: options.signal } : {}),
+      onCaseEnd: (r) => mux.onCaseEnd(r),
+      execute: async (env) => {
+        const check = CHECKS[env.spec.check];
+        if (!check) throw new HarnessError('E_INTERNAL', `no check named ${env.spec.check}`);
+        const lab = new Lab(gatekeeper, driver.forCase(env.record, env.signal), env);
+        return check({
+          params: env.spec.params,
+          signal: env.signal,
+          rng: env.rng,
+          lab,
+          step: env.step,
+          note: (text) => env.record({ kind: 'note', at: Date.now(), text }),
+        });
+      },
+    });
+
+    const finished = Date.now();
+    const selectedSuites = new Set(cases.map((c) => c.suite));
+    const report: RunReport = {
+      schemaVersion: 1,
+      run: {
+        id: runId(started),
+        tool: { name: 'interop-conformance', version: TOOL_VERSION },
+        profileVersion: PROFILE_VERSION,
+        seed: options.seed,
+        startedAt: new Date(started).toISOString(),
+        finishedAt: new Date(finished).toISOString(),
+        durationMs: finished - started,
+        provider: { endpoint, embedded: options.provider === undefined, faults, discovery, driver: info },
+        suites: catalogue.suites
+          .filter((s) => selectedSuites.has(s.name))
+          .map((s) => ({ name: s.name, file: s.file, digest: s.digest, cases: cases.filter((c) => c.suite === s.name).length })),
+        filters: {
+          suites: options.selection.suites,
+          tags: options.selection.tags,
+          ...(options.selection.grep === undefined ? {} : { grep: options.selection.grep }),
+        },
+        node: process.version,
+      },
+      summary: summarize(results),
+      cases: results,
+    };
+    const files = mux.onEnd(report);
+    const dir = options.outDir === undefined ? undefined : await writeReportFiles(options.outDir, report.run.id, files);
+    return { report, ...(dir === undefined ? {} : { dir }), reporterProblems: mux.problems };
+  } finally {
+    for (const fn of teardown.reverse()) await fn().catch(() => undefined);
+  }
+}
+
+function checkFaults(options: RunOptions): FaultName[] {
+  const faults = options.referenceFaults ?? [];
+  if (faults.length > 0 && options.provider !== undefined) {
+    throw new HarnessError('E_USAGE', '--reference-fault applies to the embedded reference provider only; drop --provider');
+  }
+  const unknown = faults.filter((f) => !isFaultName(f));
+  if (unknown.length > 0) throw new HarnessError('E_SELECT', `unknown fault ${unknown.map((f) => `"${f}"`).join(', ')}; see \`interop-conformance list --faults\``);
+  return faults as FaultName[];
+}
+
+/** Sortable and unique: 2026-11-23T01-02-03Z-1a2b3c. */
+function runId(started: number): string {
+  return `${new Date(started).toISOString().replace(/\.\d+Z$/, 'Z').replace(/:/g, '-')}-${randomUUID().slice(0, 6)}`;
+}
