@@ -1,6 +1,8 @@
 /** The CLI end to end, as a user runs it: exit codes, one-line errors, the report folder. */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { createServer, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -82,6 +84,31 @@ void test('an unreachable provider exits 3 with one line and writes nothing', as
   assert.match(r.stderr, /unreachable/);
   assert.deepEqual(await readdir(empty), []);
   await rm(empty, { recursive: true, force: true });
+});
+
+void test('a provider that answers garbage exits 3 with one line naming what was wrong, and writes nothing', async () => {
+  const answers: Record<string, (res: ServerResponse) => void> = {
+    'not JSON': (res) => res.writeHead(200, { 'content-type': 'application/json' }).end('<html>hello</html>'),
+    'HTTP 500': (res) => res.writeHead(500).end(),
+    Discovery: (res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"provider": 42}'),
+  };
+  for (const [expected, answer] of Object.entries(answers)) {
+    const server = createServer((_req, res) => answer(res));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const empty = await mkdtemp(join(tmpdir(), 'reports-garbage-'));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const r = await run(['run', '--provider', `http://127.0.0.1:${port}`, '--token', 't', '--out', empty]);
+      assert.equal(r.code, 3, `${expected}: ${r.stdout}${r.stderr}`);
+      oneLine(r.stderr);
+      assert.ok(r.stderr.includes(expected), `${expected}: ${r.stderr}`);
+      assert.deepEqual(await readdir(empty), []);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+      await rm(empty, { recursive: true, force: true });
+    }
+  }
 });
 
 void test('list --json shows every case with its faults', async () => {
