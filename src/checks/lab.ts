@@ -7,16 +7,22 @@ import { HarnessError } from '../core/errors.js';
 import type { CaseEnv } from '../core/runner.js';
 import type { DriverClient } from '../driver/client.js';
 import type { ClientConnection, FrameEvent, Gatekeeper, ReferenceUser } from '../gatekeeper/types.js';
-import type { GatekeeperEndpoint, SendResult } from '../protocol/driver-api.js';
+import type { GatekeeperEndpoint, ReceivedMessage, SecurityEvent, SendResult } from '../protocol/driver-api.js';
 import { ANSWER_MS } from './check.js';
 
 export interface ProviderUser {
   readonly user: string;
   readonly identifier: string;
   readonly login: string;
-  /** The connection as the gatekeeper sees it; undefined until connected. */
+  /** The newest connection, as the gatekeeper sees it. */
   readonly connection: ClientConnection;
   send(to: string, text: string): Promise<SendResult>;
+  /** Connects again through the driver; resolves with the new connection once it is authenticated. */
+  reconnect(): Promise<ClientConnection>;
+  /** What the driver says its user was shown. */
+  inbox(): Promise<readonly ReceivedMessage[]>;
+  /** The security events the driver says its user was told of. */
+  events(): Promise<readonly SecurityEvent[]>;
   disconnect(): Promise<void>;
 }
 
@@ -71,19 +77,35 @@ export class Lab {
       await driver.disconnect(created.user);
     };
     this.env.defer(disconnect);
+    let current = connection;
+    const reconnect = async (): Promise<ClientConnection> => {
+      this.env.step(`reconnect provider ${label}`);
+      const before = current;
+      await driver.connect(created.user, this.endpoint(gatekeeper.chatUrl));
+      connected = true;
+      const again = await gatekeeper.waitForConnection(login, this.wait());
+      if (!again || again.id === before.id) throw new HarnessError('E_PRECONDITION', `the driver said ${login} reconnected, but no new connection came`);
+      current = again;
+      return again;
+    };
     return {
       user: created.user,
       identifier: created.identifier,
       login,
-      connection,
+      get connection() {
+        return current;
+      },
       send: (to, text) => driver.send(created.user, { to, text }),
+      reconnect,
+      inbox: async () => (await driver.inbox(created.user)).messages,
+      events: async () => (await driver.events(created.user)).events,
       disconnect,
     };
   }
 
-  async referenceUser(): Promise<ReferenceUser> {
+  async referenceUser(options: { readonly badSignedPreKeySignature?: boolean } = {}): Promise<ReferenceUser> {
     this.env.step('create reference user');
-    return this.gatekeeper.createReferenceUser();
+    return this.gatekeeper.createReferenceUser(options);
   }
 
   /** Waits for a frame from the client matching `match`, after `afterSeq`. */

@@ -1,5 +1,11 @@
 /** Every check by the name suites use in `check`. One area per folder. */
 import type { Check } from './check.js';
+import * as adversary from './encryption/adversary.js';
+import * as agnostic from './encryption/agnostic.js';
+import * as content from './encryption/content.js';
+import * as identity from './encryption/identity.js';
+import * as keys from './encryption/keys.js';
+import * as sessions from './encryption/sessions.js';
 import * as acks from './stanza/acks.js';
 import * as framing from './stanza/framing.js';
 import { inboundAnswer } from './stanza/inbound.js';
@@ -29,4 +35,29 @@ export const CHECKS: Readonly<Record<string, Check>> = {
   'stanza/receipt-after-decrypt': acks.noReceiptWithoutDecrypt,
   'stanza/ping': acks.ping,
   'stanza/inbound-answer': inboundAnswer,
+  // encryption
+  'encryption/signed-prekey-signature': keys.signedPreKeySignature,
+  'encryption/one-time-prekeys': keys.oneTimePreKeys,
+  'encryption/registration-id': keys.registrationId,
+  'encryption/one-identity': keys.oneIdentity,
+  'encryption/refuse-bad-bundle': keys.refuseBadBundle,
+  'encryption/session-out': sessions.outboundSession,
+  'encryption/session-in': sessions.inboundSession,
+  'encryption/no-prekey-after-reply': sessions.noPreKeyAfterReply,
+  'encryption/ratchet-on-reply': sessions.ratchetOnReply,
+  'encryption/chain-counters': sessions.chainCounters,
+  'encryption/prekey-used-once': sessions.preKeyUsedOnce,
+  'encryption/concurrent-sends': sessions.concurrentSends,
+  'encryption/replay-message': adversary.replayMessage,
+  'encryption/replay-prekey-message': adversary.replayPreKeyMessage,
+  'encryption/tampered-message': adversary.tamperedMessage,
+  'encryption/out-of-order': adversary.outOfOrder,
+  'encryption/identity-change': identity.identityChange,
+  'encryption/safety-number': identity.safetyNumber,
+  'encryption/content-out': content.contentOut,
+  'encryption/content-in': content.contentIn,
+  'encryption/no-plaintext': agnostic.noPlaintext,
+  'encryption/fresh-ciphertext': agnostic.freshCiphertext,
+  'encryption/replay-between-users': agnostic.replayBetweenUsers,
+  'encryption/tamper-between-users': agnostic.tamperBetweenUsers,
 };

@@ -18,6 +18,7 @@ import {
   type Events,
   type GatekeeperEndpoint,
   type Inbox,
+  type SafetyNumber,
   type SendRequest,
   type SendResult,
 } from '../protocol/driver-api.js';
@@ -82,6 +83,9 @@ export class DriverClient {
   }
   events(user: string): Promise<Events> {
     return this.call('GET', driverPaths.events(user), undefined, 'Events');
+  }
+  safetyNumber(user: string, peer: string): Promise<SafetyNumber> {
+    return this.call('POST', driverPaths.safetyNumber(user), { peer }, 'SafetyNumber');
   }
 
   private async call<T>(method: Method, path: string, body: unknown, def: string): Promise<T> {

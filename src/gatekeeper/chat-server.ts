@@ -41,6 +41,7 @@ export class ChatServer {
   private readonly wss: WebSocketServer;
   private seq = 0;
   private readonly handlerDeps: HandlerDeps;
+  private readonly holds: { readonly to: string; readonly take: (stanza: StanzaNode) => void }[] = [];
 
   constructor(private readonly deps: ChatServerDeps) {
     this.wss = new WebSocketServer({
@@ -61,6 +62,19 @@ export class ChatServer {
     };
   }
 
+  /**
+   * Holds back the next message routed to `to` and hands it to `take` instead: a check can then
+   * deliver it changed (tampered, late). Returns the function that withdraws the hold.
+   */
+  holdNextMessage(to: string, take: (stanza: StanzaNode) => void): () => void {
+    const hold = { to, take };
+    this.holds.push(hold);
+    return () => {
+      const i = this.holds.indexOf(hold);
+      if (i >= 0) this.holds.splice(i, 1);
+    };
+  }
+
   /** The newest authenticated connection of `login` that is still open. */
   liveConnection(login: string): Connection | undefined {
     for (let i = this.connections.length - 1; i >= 0; i--) {
@@ -75,6 +89,12 @@ export class ChatServer {
    * user in-process, a provider user's live connection, or else its offline mailbox.
    */
   deliver(to: string, stanza: StanzaNode): RouteResult {
+    const hold = stanza.tag === 'message' ? this.holds.find((h) => h.to === to) : undefined;
+    if (hold) {
+      this.holds.splice(this.holds.indexOf(hold), 1);
+      hold.take(stanza);
+      return 'held';
+    }
     const reference = this.deps.directory.reference(to);
     if (reference) {
       try {

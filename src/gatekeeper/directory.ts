@@ -102,6 +102,12 @@ export class Directory {
     return entry;
   }
 
+  /** A reference user's reinstall: new keys under the same jid. */
+  republishReference(jid: string, keys: PublishedKeys): void {
+    const entry = this.references.get(jid);
+    if (entry) entry.keys = keys;
+  }
+
   /** Stores a KEYS-UPLOAD: the newest material wins; one-time prekeys add up, replacing equal ids. */
   storeUpload(login: string, upload: PreKeyUpload): boolean {
     const user = this.providers.get(login);

@@ -90,4 +90,10 @@ export class KeyedQueue {
     });
     return result;
   }
+
+  /** Runs `op` once every operation queued so far, on any key, has finished. */
+  async all<T>(op: () => Promise<T>): Promise<T> {
+    await Promise.all(this.tails.values());
+    return op();
+  }
 }

@@ -7,6 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Rng, randomSeed } from '../core/rng.js';
 import type { StanzaCodec } from '../protocol/codec.js';
+import type { StanzaNode } from '../protocol/node.js';
 import type { Discovery } from '../protocol/driver-api.js';
 import { xmlCodec } from '../protocol/xml-codec.js';
 import { CHAT_PATH, ChatServer } from './chat-server.js';
@@ -88,7 +89,12 @@ export async function startGatekeeper(options: GatekeeperOptions = {}): Promise<
           if (l === login) resolve(true);
         });
       })) === true,
-    createReferenceUser: () => LocalReferenceUser.create({ directory, deliver: (to, s) => chat.deliver(to, s), rng: referenceRng }),
+    createReferenceUser: (o = {}) => LocalReferenceUser.create({ directory, deliver: (to, s) => chat.deliver(to, s), rng: referenceRng }, o),
+    takeBundle: (jid: string) => directory.takeBundle(jid),
+    holdNextMessage: (to: string, o: WaitOptions) => waitFor<StanzaNode>(o, (resolve) => chat.holdNextMessage(to, resolve)),
+    deliver: (to, stanza) => {
+      chat.deliver(to, stanza);
+    },
     close: () => (closing ??= shutdown(server, chat, verifier)),
   };
 }

@@ -19,7 +19,7 @@ import type { Connection } from './connection.js';
 import type { Directory } from './directory.js';
 
 /** Where a routed stanza went. */
-export type RouteResult = 'connection' | 'mailbox' | 'reference' | 'unknown';
+export type RouteResult = 'connection' | 'mailbox' | 'reference' | 'held' | 'unknown';
 
 export interface HandlerDeps {
   readonly directory: Directory;

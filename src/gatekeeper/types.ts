@@ -5,6 +5,7 @@
 import type { CodecCondition } from '../protocol/codec.js';
 import type { Discovery } from '../protocol/driver-api.js';
 import type { StanzaNode } from '../protocol/node.js';
+import type { EncType, KeyBundle } from '../protocol/stanzas.js';
 
 export type FrameDirection = 'client-to-gatekeeper' | 'gatekeeper-to-client';
 
@@ -89,15 +90,31 @@ export interface ReferenceDelivery {
   readonly decryptError: string | undefined;
 }
 
+/** A Signal message as it goes into `<enc>`. */
+export interface EncryptedMessage {
+  readonly type: EncType;
+  readonly ciphertext: Uint8Array;
+}
+
 /** A user of the gatekeeper's own messenger, on the reference libsignal (classic mode). */
 export interface ReferenceUser {
   readonly jid: string;
+  /** The raw 32-byte identity key it publishes now. */
+  readonly identityKey: Uint8Array;
   readonly deliveries: readonly ReferenceDelivery[];
   /** Encrypts `content` (already padded protobuf bytes) to `to` and delivers it; returns the stanza id. */
   sendPayload(to: string, plaintext: Uint8Array): Promise<string>;
   /** Sends a text as the profile's padded `Message` protobuf. */
   sendText(to: string, text: string): Promise<string>;
   waitForDelivery(match: (d: ReferenceDelivery) => boolean, options: WaitOptions): Promise<ReferenceDelivery | null>;
+  /** Encrypts to `to` (building a session from its published bundle if need be) without sending. */
+  encrypt(to: string, plaintext: Uint8Array): Promise<EncryptedMessage>;
+  /** Delivers a ciphertext as a message from this user, as is (replayed, tampered, reordered); returns the stanza id. */
+  deliverCiphertext(to: string, message: EncryptedMessage, id?: string): string;
+  /** Builds a new session with `bundle.jid` from exactly this bundle. */
+  startSession(bundle: KeyBundle): Promise<void>;
+  /** A reinstall: new identity key and prekeys under the same jid; sessions are gone. */
+  replaceIdentity(): Promise<void>;
 }
 
 export interface Gatekeeper {
@@ -117,6 +134,12 @@ export interface Gatekeeper {
   waitForConnection(login: string, options: WaitOptions): Promise<ClientConnection | null>;
   /** Resolves when `login` has uploaded its keys (KEYS-UPLOAD), or null on timeout. */
   waitForKeys(login: string, options: WaitOptions): Promise<boolean>;
-  createReferenceUser(): Promise<ReferenceUser>;
+  createReferenceUser(options?: { readonly badSignedPreKeySignature?: boolean }): Promise<ReferenceUser>;
+  /** Hands out `jid`'s prekey bundle as a key fetch would, taking its next one-time prekey. */
+  takeBundle(jid: string): KeyBundle | null;
+  /** Holds back the next message routed to `to` and resolves with it (null on timeout): it is not delivered. */
+  holdNextMessage(to: string, options: WaitOptions): Promise<StanzaNode | null>;
+  /** Routes a stanza, in its delivered form, to `to` (a provider user or a reference user). */
+  deliver(to: string, stanza: StanzaNode): void;
   close(): Promise<void>;
 }

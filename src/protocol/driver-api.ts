@@ -70,7 +70,7 @@ export interface Inbox {
   readonly messages: readonly ReceivedMessage[];
 }
 
-export type SecurityEventType = 'identity-change' | 'decryption-failure';
+export type SecurityEventType = 'identity-change' | 'decryption-failure' | 'duplicate';
 
 export interface SecurityEvent {
   readonly type: SecurityEventType;
@@ -80,6 +80,16 @@ export interface SecurityEvent {
 
 export interface Events {
   readonly events: readonly SecurityEvent[];
+}
+
+export interface SafetyNumberRequest {
+  /** The peer's login or jid. */
+  readonly peer: string;
+}
+
+export interface SafetyNumber {
+  /** The 60 digits both users compare (docs/PROFILE.md SAFETY-NUMBER). */
+  readonly displayable: string;
 }
 
 export interface DriverErrorBody {
@@ -96,4 +106,5 @@ export const driverPaths = {
   disconnect: (user: string) => `/users/${encodeURIComponent(user)}/disconnect`,
   messages: (user: string) => `/users/${encodeURIComponent(user)}/messages`,
   events: (user: string) => `/users/${encodeURIComponent(user)}/events`,
+  safetyNumber: (user: string) => `/users/${encodeURIComponent(user)}/safety-number`,
 } as const;

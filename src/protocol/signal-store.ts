@@ -48,6 +48,9 @@ export class MemorySessionStore extends Signal.SessionStore {
     const b = this.sessions.get(addressKey(a));
     return b ? Signal.SessionRecord.deserialize(b) : null;
   }
+  removeSession(a: Signal.ProtocolAddress): void {
+    this.sessions.delete(addressKey(a));
+  }
   override async getExistingSessions(as: Signal.ProtocolAddress[]): Promise<Signal.SessionRecord[]> {
     const found = await Promise.all(as.map((a) => this.getSession(a)));
     return found.filter((r): r is Signal.SessionRecord => r !== null);

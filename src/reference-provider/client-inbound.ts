@@ -10,6 +10,8 @@ import type { ReceivedMessage, SecurityEvent } from '../protocol/driver-api.js';
 import { child, node, type StanzaNode } from '../protocol/node.js';
 import { decodeMessage, unpad } from '../protocol/payload.js';
 import { closeElement, iqResult, uintBytes, type EncType } from '../protocol/stanzas.js';
+import { mangleText } from './client-outbound.js';
+import { DuplicateMessage } from './client-session.js';
 import type { StanzaWriter } from './client-wire.js';
 import type { FaultSet } from './faults.js';
 
@@ -110,14 +112,21 @@ export class InboundHandler {
     const peer = from ?? '';
     let text: string;
     try {
-      text = readText(await this.ctx.decrypt(peer, type, ciphertext));
+      text = readText(await this.ctx.decrypt(peer, type, ciphertext), faults);
     } catch (e) {
+      if (e instanceof DuplicateMessage && !faults.has('duplicate-as-failure')) return this.onDuplicate(n, e.message);
       return this.onUndecryptable(n, e instanceof Error ? e.message : String(e));
     }
     this.ctx.deliver({ id: id ?? '', from: peer, text });
     const answers = this.messageAck(n);
     if (!faults.has('no-delivery-receipt')) answers.push(node('receipt', { id, to: from, t: nowSeconds() }));
     this.answer(answers);
+  }
+
+  /** ENC-REPLAY: a message already received is acked and reported, never shown again nor retried. */
+  private onDuplicate(n: StanzaNode, reason: string): void {
+    this.ctx.raise({ type: 'duplicate', peer: n.attrs['from'] ?? '', detail: reason });
+    this.answer(this.messageAck(n));
   }
 
   /** RECEIPT-AFTER-DECRYPT: a retry receipt asks the sender for a fresh copy; never a delivery receipt. */
@@ -171,11 +180,11 @@ export class InboundHandler {
 }
 
 /** The padded plaintext to the message's text (PAYLOAD-PADDING, PAYLOAD-PROTOBUF); throws when it is not one. */
-function readText(padded: Uint8Array): string {
+function readText(padded: Uint8Array, faults: FaultSet): string {
   const unpadded = unpad(padded);
   if (!unpadded.ok) throw new Error(`padding: ${unpadded.reason}`);
   const message = decodeMessage(unpadded.bytes);
-  return message.conversation || message.extendedTextMessage?.text || '';
+  return mangleText(message.conversation || message.extendedTextMessage?.text || '', faults);
 }
 
 const START_TAG = /^\s*<([A-Za-z_][\w.:-]*)(?=[\s/>])([^<>]*)>/;

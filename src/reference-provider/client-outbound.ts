@@ -40,7 +40,7 @@ export class MessageComposer {
 
   /** The plaintext to encrypt: a padded `Message` protobuf (PAYLOAD-PROTOBUF, PAYLOAD-PADDING). */
   plaintext(text: string): Uint8Array {
-    let content = encodeMessage({ conversation: text });
+    let content = encodeMessage({ conversation: mangleText(text, this.faults) });
     if (this.faults.has('wrong-field-number')) content = stringField(2, text);
     if (this.faults.has('garbage-payload')) content = garbage();
     if (this.faults.has('no-padding')) return content;
@@ -61,6 +61,14 @@ export class MessageComposer {
     }
     return message;
   }
+}
+
+/** The text faults, on both ways a text passes through the client (ENC-LARGE, ENC-UNICODE). */
+export function mangleText(text: string, faults: FaultSet): string {
+  let out = text;
+  if (faults.has('latin1-text')) out = Buffer.from(out, 'utf8').toString('latin1');
+  if (faults.has('truncate-long-text')) out = out.slice(0, 16 * 1024);
+  return out;
 }
 
 /** A protobuf with one length-delimited string field, for a field number `Message` does not define. */

@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import type { EnlistResult, GatekeeperEndpoint, ReceivedMessage, SecurityEvent } from '../protocol/driver-api.js';
 import type { StanzaNode } from '../protocol/node.js';
-import { bundleFetchIq, clientOpen, preKeyUploadIq, readBundleResult } from '../protocol/stanzas.js';
+import { bundleFetchIq, clientOpen, preKeyUploadIq, readBundleResult, type EncType } from '../protocol/stanzas.js';
 import { ChatConnection, StreamRefused } from './client-connection.js';
 import { postEnlistment } from './client-enlist.js';
 import { MessageComposer, randomId } from './client-outbound.js';
@@ -33,8 +33,11 @@ export class ClientStateError extends Error {
 export class ProviderClient {
   readonly inbox: ReceivedMessage[] = [];
   readonly events: SecurityEvent[] = [];
-  private readonly session = new SignalSession((peer) => this.events.push({ type: 'identity-change', peer }));
+  private session: SignalSession;
   private readonly composer: MessageComposer;
+  /** Ciphertexts by peer and text: only the `cache-ciphertext` fault uses them. */
+  private readonly sentCiphertexts = new Map<string, { type: EncType; ciphertext: Uint8Array }>();
+  private connections = 0;
   private readonly authKey = new Uint8Array(randomBytes(32));
   private login: string | undefined;
   private connection: ChatConnection | undefined;
@@ -44,6 +47,15 @@ export class ProviderClient {
     private readonly deps: ClientDeps,
   ) {
     this.composer = new MessageComposer(deps.faults);
+    this.session = this.newSession();
+  }
+
+  /** IDENTITY-CHANGE: a peer's new identity key is accepted, and its user is told. */
+  private newSession(): SignalSession {
+    const onIdentityChange = (peer: string): void => {
+      if (!this.deps.faults.has('silent-identity-change')) this.events.push({ type: 'identity-change', peer });
+    };
+    return new SignalSession(onIdentityChange, this.deps.faults);
   }
 
   async enlist(endpoint: GatekeeperEndpoint): Promise<EnlistResult> {
@@ -60,6 +72,8 @@ export class ProviderClient {
     const login = this.login;
     if (login === undefined) throw new ClientStateError('the user is not enlisted');
     await this.disconnect();
+    if (this.deps.faults.has('new-identity-per-connect') && this.connections > 0) this.session = this.newSession();
+    this.connections++;
     const token = await this.deps.issueProof(this.identifier); // a fresh proof on every connection
     try {
       const connection = await ChatConnection.open({
@@ -75,13 +89,7 @@ export class ProviderClient {
         },
       });
       this.connection = connection;
-      const upload = preKeyUploadIq(randomId(), {
-        registrationId: this.session.registrationId,
-        identityKey: this.session.identityKey,
-        signedPreKey: this.session.signedPreKey,
-        oneTimePreKeys: await this.session.newOneTimePreKeys(PREKEYS_PER_UPLOAD),
-      });
-      expectResult(await connection.request(upload, IQ_TIMEOUT_MS), 'key upload');
+      expectResult(await connection.request(await this.keyUpload(), IQ_TIMEOUT_MS), 'key upload');
       return true;
     } catch (e) {
       await this.disconnect();
@@ -101,20 +109,63 @@ export class ProviderClient {
   async send(to: string, text: string): Promise<string> {
     const connection = this.connection;
     if (!connection?.isOpen) throw new ClientStateError('the user is not connected');
-    const { id, acked } = await this.session.serialized(to, async () => {
-      if (!(await this.session.hasSession(to))) {
-        const answer = expectResult(await connection.request(bundleFetchIq(randomId(), to), IQ_TIMEOUT_MS), `key fetch for ${to}`);
-        const bundle = readBundleResult(answer);
-        if (!bundle || bundle.jid !== to) throw new Error(`the key fetch for ${to} returned no usable bundle`);
-        await this.session.processBundle(bundle);
-      }
-      const { type, ciphertext } = await this.session.encrypt(to, this.composer.plaintext(text));
+    const compose = async (): Promise<{ id: string; acked: Promise<unknown> }> => {
+      const { type, ciphertext } = await this.encryptFor(connection, to, text);
       const id = this.composer.nextId();
-      // Written while the peer's queue is held, so that messages leave in ratchet order; the ack is awaited outside it.
-      return { id, acked: connection.sendMessage(this.composer.stanza(id, to, this.composer.timestamp(), type, ciphertext), id, ACK_WAIT_MS) };
-    });
+      let stanza = this.composer.stanza(id, to, this.composer.timestamp(), type, ciphertext);
+      if (this.deps.faults.has('plaintext-preview')) stanza = { ...stanza, attrs: { ...stanza.attrs, preview: text.slice(0, 40) } };
+      return { id, acked: connection.sendMessage(stanza, id, ACK_WAIT_MS) };
+    };
+    // Written while the peer's queue is held, so that messages leave in ratchet order; the ack is awaited outside it.
+    const { id, acked } = this.deps.faults.has('no-send-lock') ? await compose() : await this.session.serialized(to, compose);
     await acked;
     return id;
+  }
+
+  /** SAFETY-NUMBER with `peer`, once its identity key is known. */
+  safetyNumber(peer: string): Promise<string | null> {
+    if (this.login === undefined) throw new ClientStateError('the user is not enlisted');
+    return this.session.safetyNumber(this.login, peer);
+  }
+
+  /** A session with `to` (from a fetched bundle when there is none), then the ciphertext of `text`. */
+  private async encryptFor(connection: ChatConnection, to: string, text: string): Promise<{ type: EncType; ciphertext: Uint8Array }> {
+    const { faults } = this.deps;
+    const cacheKey = `${to}\0${text}`;
+    const cached = this.sentCiphertexts.get(cacheKey);
+    if (cached && faults.has('cache-ciphertext')) return cached;
+    if (!(await this.session.hasSession(to)) || faults.has('rebuild-session-per-message')) {
+      const answer = expectResult(await connection.request(bundleFetchIq(randomId(), to), IQ_TIMEOUT_MS), `key fetch for ${to}`);
+      const bundle = readBundleResult(answer);
+      if (!bundle || bundle.jid !== to) throw new Error(`the key fetch for ${to} returned no usable bundle`);
+      try {
+        await this.session.processBundle(bundle);
+      } catch (e) {
+        // BUNDLE-VERIFY: a bundle libsignal refuses leaves no session, and nothing is sent.
+        if (faults.has('send-despite-bad-bundle')) return { type: 'pkmsg', ciphertext: this.composer.plaintext(text) };
+        throw e;
+      }
+    }
+    const sealed = await this.session.encrypt(to, this.composer.plaintext(text));
+    const last = sealed.ciphertext.length - 1;
+    if (faults.has('corrupt-outgoing-mac')) sealed.ciphertext[last] = (sealed.ciphertext[last] ?? 0) ^ 0x01;
+    if (faults.has('cache-ciphertext')) this.sentCiphertexts.set(cacheKey, sealed);
+    return sealed;
+  }
+
+  /** KEYS-UPLOAD: the identity, the signed prekey and fresh one-time prekeys. */
+  private async keyUpload(): Promise<StanzaNode> {
+    const { faults } = this.deps;
+    const oneTimePreKeys = await this.session.newOneTimePreKeys(PREKEYS_PER_UPLOAD);
+    if (faults.has('duplicate-prekey-ids') && oneTimePreKeys[0] && oneTimePreKeys[1]) {
+      oneTimePreKeys[1] = { ...oneTimePreKeys[1], id: oneTimePreKeys[0].id };
+    }
+    return preKeyUploadIq(randomId(), {
+      registrationId: faults.has('registration-id-out-of-range') ? 0 : this.session.registrationId,
+      identityKey: this.session.identityKey,
+      signedPreKey: this.session.uploadedSignedPreKey,
+      oneTimePreKeys,
+    });
   }
 
   /** FRAME-OPEN, CONNECT-VERSION */

@@ -2,7 +2,17 @@
  * The conformance driver API (schemas/driver-api.schema.json): the harness makes the provider's
  * clients act through it. Only test deployments serve it, behind a bearer token.
  */
-import type { ConnectResult, DriverInfo, Events, GatekeeperEndpoint, Inbox, SendRequest, SendResult } from '../protocol/driver-api.js';
+import type {
+  ConnectResult,
+  DriverInfo,
+  Events,
+  GatekeeperEndpoint,
+  Inbox,
+  SafetyNumber,
+  SafetyNumberRequest,
+  SendRequest,
+  SendResult,
+} from '../protocol/driver-api.js';
 import { ClientStateError, type ProviderClient } from './client.js';
 import { requestProblem, type RequestDef } from './request-schemas.js';
 import type { UserDirectory } from './users.js';
@@ -60,7 +70,7 @@ export class DriverRoutes {
       valid('CreateUserRequest', body);
       return { status: 201, body: this.users.create() };
     }
-    const m = /^\/users\/([^/]+)\/(enlist|connect|disconnect|messages|events)$/.exec(path);
+    const m = /^\/users\/([^/]+)\/(enlist|connect|disconnect|messages|events|safety-number)$/.exec(path);
     const handle = m?.[1] === undefined ? undefined : safeDecode(m[1]);
     if (!m || handle === undefined) throw new DriverError(404, 'not-found', `no driver route ${path}`);
     const client = this.users.get(handle);
@@ -98,6 +108,14 @@ export class DriverRoutes {
         allow(method, 'POST');
         const request = valid<SendRequest>('SendRequest', body);
         const result: SendResult = { id: await client.send(request.to, request.text) };
+        return ok(result);
+      }
+      case 'safety-number': {
+        allow(method, 'POST');
+        const { peer } = valid<SafetyNumberRequest>('SafetyNumberRequest', body);
+        const displayable = await client.safetyNumber(peer);
+        if (displayable === null) throw new DriverError(409, 'conflict', `the user has no identity key of ${peer} yet`);
+        const result: SafetyNumber = { displayable };
         return ok(result);
       }
       default: {

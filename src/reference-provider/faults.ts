@@ -40,6 +40,30 @@ export const FAULTS = {
   'accept-restricted-xml': 'parses DOCTYPEs, entities, comments and processing instructions like any XML',
   'no-size-limit': 'accepts elements of any size',
   'lenient-attributes': 'processes messages that lack required attributes',
+  // encryption: published keys (docs/PROFILE.md §8)
+  'bad-signed-prekey-signature': 'uploads a signed prekey signed over the raw 32 bytes instead of 0x05 ‖ key',
+  'duplicate-prekey-ids': 'uploads one-time prekeys that share an id',
+  'registration-id-out-of-range': 'uploads registration id 0',
+  'new-identity-per-connect': 'generates a new identity key on every connection',
+  'send-despite-bad-bundle': 'sends the plaintext in `<enc>` when a peer\'s bundle does not verify',
+  // encryption: sessions and the ratchet
+  'corrupt-outgoing-mac': 'flips the last MAC byte of every ciphertext it sends',
+  'forget-one-time-prekeys': 'keeps no private one-time prekeys, so prekey messages that use one fail',
+  'reuse-one-time-prekey': 'never deletes a one-time prekey once a prekey message has used it',
+  'rebuild-session-per-message': 'fetches a bundle and starts a new session for every message it sends',
+  'forget-ratchet-state': 'does not keep the session state a decryption advanced',
+  'no-send-lock': 'encrypts concurrent sends to one peer without serializing them',
+  // encryption: what it receives
+  'duplicate-as-failure': 'treats a replayed message as undecryptable and asks for a retry',
+  'reset-session-on-error': 'deletes the session with a peer when one of its messages fails to decrypt',
+  'drop-out-of-order': 'drops a message whose counter is lower than one already received',
+  'silent-identity-change': 'accepts a peer\'s new identity key without telling its user',
+  'wrong-safety-number': 'computes safety numbers with 1024 iterations instead of 5200',
+  // encryption: content
+  'truncate-long-text': 'cuts texts to 16 KiB when sending and when showing them',
+  'latin1-text': 'encodes and decodes texts as Latin-1 instead of UTF-8',
+  'plaintext-preview': 'puts the start of the text in a `preview` attribute of `<message>`',
+  'cache-ciphertext': 'sends the same ciphertext again when a peer gets the same text twice',
 } as const satisfies Record<string, string>;
 
 export type FaultName = keyof typeof FAULTS;

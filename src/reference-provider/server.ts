@@ -12,8 +12,11 @@ import type { ProofSigner } from './proof-signer.js';
 /** @see DESIGN.md §1: where the gatekeeper fetches the provider's proof keys. */
 export const JWKS_PATH = '/.well-known/oauth/openid/jwks';
 export const PUSH_PATH = '/push';
-/** Driver requests are small JSON; anything larger is refused before it is parsed. */
-const MAX_BODY_BYTES = 64 * 1024;
+/**
+ * Driver requests are small JSON but for a text to send, which may be 64 KiB (ENC-CONTENT) and
+ * grows when escaped; anything larger is refused before it is parsed.
+ */
+const MAX_BODY_BYTES = 512 * 1024;
 
 export interface ServerDeps {
   readonly providerId: string;

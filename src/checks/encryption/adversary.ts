@@ -1,0 +1,103 @@
+/**
+ * The network as an adversary (docs/PROFILE.md §8.3): the harness's chat server replays, tampers
+ * with and reorders the reference user's ciphertexts, and the provider's client must refuse what
+ * is not genuine, for the right reason, without losing the session or a genuine message.
+ */
+import { HarnessError } from '../../core/errors.js';
+import { met, notMet, type Finding } from '../../core/model.js';
+import type { EncryptedMessage } from '../../gatekeeper/types.js';
+import { readSignalMessage } from '../../protocol/signal-wire.js';
+import type { CheckContext } from '../check.js';
+import type { Pair } from '../stanza/scenario.js';
+import { conversation, deliverAndWatch, describeAnswer, sealText, timesShown, type Answer } from './exchange.js';
+
+/** Delivers a genuine message; anything but a delivery receipt means the setup failed, not the case. */
+async function genuine(ctx: CheckContext, p: Pair, message: EncryptedMessage, label: string): Promise<void> {
+  const { answer } = await deliverAndWatch(ctx, p, message, label);
+  if (answer !== 'delivery') throw new HarnessError('E_PRECONDITION', `the ${label} got ${describeAnswer(answer)}`);
+}
+
+/** ENC-REPLAY: the same ciphertext again gets an ack, no receipt of either kind, and is shown once. */
+async function replay(ctx: CheckContext, p: Pair, message: EncryptedMessage, text: string): Promise<Finding> {
+  await genuine(ctx, p, message, 'original message');
+  const { answer } = await deliverAndWatch(ctx, p, message, 'the replayed copy');
+  const expected = 'the replay acked, with no delivery or retry receipt, and its text shown once';
+  if (answer !== 'ack only') return notMet(expected, `${describeAnswer(answer)} for the replay`);
+  const shown = await timesShown(p.provider, text);
+  if (shown !== 1) return notMet(expected, `the text shown ${shown} times`);
+  const events = await p.provider.events();
+  return events.some((e) => e.type === 'duplicate' && e.peer === p.reference.jid)
+    ? met()
+    : notMet(`${expected}, reported as a duplicate`, `events ${events.map((e) => e.type).join(', ') || 'none'}`);
+}
+
+/** ENC-REPLAY, for a SignalMessage inside an established session. */
+export async function replayMessage(ctx: CheckContext): Promise<Finding> {
+  const p = await conversation(ctx);
+  const text = `once only ${ctx.rng.string(10)}`;
+  const sealed = await sealText(p.reference, p.provider, text);
+  if (sealed.type !== 'msg') throw new HarnessError('E_PRECONDITION', `the reference user wrote a ${sealed.type}, not a msg`);
+  return replay(ctx, p, sealed, text);
+}
+
+/** ENC-REPLAY, for the prekey message that opened the session. */
+export async function replayPreKeyMessage(ctx: CheckContext): Promise<Finding> {
+  const provider = await ctx.lab.providerUser();
+  const reference = await ctx.lab.referenceUser();
+  const text = `first and once ${ctx.rng.string(10)}`;
+  const sealed = await sealText(reference, provider, text);
+  if (sealed.type !== 'pkmsg') throw new HarnessError('E_PRECONDITION', 'the reference user had a session before its first message');
+  return replay(ctx, { provider, reference }, sealed, text);
+}
+
+type Region = 'version' | 'ratchet-key' | 'body' | 'mac';
+
+/** A copy of a SignalMessage with one bit flipped in `region`. */
+function tamper(message: EncryptedMessage, region: Region): EncryptedMessage {
+  const view = readSignalMessage(message.ciphertext);
+  if (!view) throw new HarnessError('E_PRECONDITION', 'the reference user\'s message is not a SignalMessage the harness can read');
+  const at: Record<Region, number> = {
+    version: 0,
+    'ratchet-key': view.offsets.ratchetKey + 5,
+    body: view.offsets.ciphertext + 3,
+    mac: view.offsets.mac + 2,
+  };
+  const bytes = Uint8Array.from(message.ciphertext);
+  // The version byte's high nibble is the message version: flipping its low bit of that nibble turns 3 into 2.
+  bytes[at[region]] = (bytes[at[region]] ?? 0) ^ (region === 'version' ? 0x10 : 0x01);
+  return { type: message.type, ciphertext: bytes };
+}
+
+/** ENC-TAMPER: a flipped bit anywhere is refused with a retry receipt, shows nothing, and the session survives it. */
+export async function tamperedMessage(ctx: CheckContext): Promise<Finding> {
+  const region = String(ctx.params['region']) as Region;
+  if (!['version', 'ratchet-key', 'body', 'mac'].includes(region)) throw new Error(`unknown region "${region}" in the case's params`);
+  const p = await conversation(ctx);
+  const text = `untouched ${ctx.rng.string(10)}`;
+  const sealed = await sealText(p.reference, p.provider, text);
+  const { answer } = await deliverAndWatch(ctx, p, tamper(sealed, region), `a copy with the ${region} tampered`);
+  const expected = `the tampered copy refused with a retry receipt, nothing shown, then the genuine message decrypted`;
+  if (answer !== 'retry') return notMet(expected, `${describeAnswer(answer)} for the tampered copy`);
+  if ((await timesShown(p.provider, text)) > 0) return notMet(expected, 'the text shown from the tampered copy');
+  const after = await deliverAndWatch(ctx, p, sealed, 'the genuine message');
+  if (after.answer !== 'delivery') return notMet(expected, `${describeAnswer(after.answer)} for the genuine message after it`);
+  const shown = await timesShown(p.provider, text);
+  return shown === 1 ? met() : notMet(expected, `the text shown ${shown} times`);
+}
+
+/** ENC-ORDER: messages delivered out of order inside the window all decrypt, each once. */
+export async function outOfOrder(ctx: CheckContext): Promise<Finding> {
+  const p = await conversation(ctx);
+  const texts = Array.from({ length: 5 }, (_, i) => `in order ${i + 1} ${ctx.rng.string(8)}`);
+  const sealed: EncryptedMessage[] = [];
+  for (const t of texts) sealed.push(await sealText(p.reference, p.provider, t));
+  const order = [2, 0, 4, 1, 3];
+  const answers: Answer[] = [];
+  for (const i of order) answers.push((await deliverAndWatch(ctx, p, sealed[i] as EncryptedMessage, `message ${i + 1}`)).answer);
+  const expected = `messages sent 1..5 and delivered as ${order.map((i) => i + 1).join(', ')} each decrypted and shown once`;
+  const refused = order.filter((_, k) => answers[k] !== 'delivery').map((i) => i + 1);
+  if (refused.length > 0) return notMet(expected, `no delivery receipt for message ${refused.join(', ')} (${answers.map(describeAnswer).join('; ')})`);
+  const inbox = await p.provider.inbox();
+  const counts = texts.map((t) => inbox.filter((m) => m.text === t).length);
+  return counts.every((c) => c === 1) ? met() : notMet(expected, `shown ${counts.join(', ')} times`);
+}

@@ -1,0 +1,141 @@
+/**
+ * Guarantees any end-to-end protocol must give, whatever it is (docs/PROFILE.md §8.6): observed on
+ * the harness's wire between two of the provider's own users, with no reference implementation in
+ * the loop. A provider that claims "the same guarantees as Signal" with another protocol is held to
+ * these.
+ */
+import { HarnessError } from '../../core/errors.js';
+import { met, notMet, type Finding } from '../../core/model.js';
+import type { ClientConnection } from '../../gatekeeper/types.js';
+import { fromBase64 } from '../../protocol/base64.js';
+import { child, type StanzaNode } from '../../protocol/node.js';
+import { macOffset } from '../../protocol/signal-wire.js';
+import { encElement, type EncType } from '../../protocol/stanzas.js';
+import { ANSWER_MS, type CheckContext } from '../check.js';
+import type { ProviderUser } from '../lab.js';
+import { lastSeq } from '../observe.js';
+import { answerTo, describeAnswer, timesShown, type Answer } from './exchange.js';
+
+interface Users {
+  readonly a: ProviderUser;
+  readonly b: ProviderUser;
+}
+
+async function twoUsers(ctx: CheckContext): Promise<Users> {
+  return { a: await ctx.lab.providerUser('A'), b: await ctx.lab.providerUser('B') };
+}
+
+/** `from` sends `text` to `to` through the driver; resolves with the stanza id and `to`'s answer. */
+async function say(ctx: CheckContext, from: ProviderUser, to: ProviderUser, text: string, label: string): Promise<{ id: string; answer: Answer }> {
+  const afterSeq = lastSeq(to.connection);
+  ctx.step(`${label}`);
+  const { id } = await from.send(to.login, text);
+  return { id, answer: await answerTo(ctx, to.connection, id, afterSeq) };
+}
+
+async function sayOk(ctx: CheckContext, from: ProviderUser, to: ProviderUser, text: string, label: string): Promise<string> {
+  const { id, answer } = await say(ctx, from, to, text, label);
+  if (answer !== 'delivery') throw new HarnessError('E_PRECONDITION', `${label}: ${describeAnswer(answer)}`);
+  return id;
+}
+
+/** The message `id` as the gatekeeper delivered it to `connection`. */
+function delivered(connection: ClientConnection, id: string): StanzaNode {
+  const frame = connection.frames.find((f) => f.direction === 'gatekeeper-to-client' && f.node?.tag === 'message' && f.node.attrs['id'] === id);
+  if (!frame?.node) throw new HarnessError('E_PRECONDITION', `the harness never delivered message ${id}`);
+  return frame.node;
+}
+
+/** The ways a plaintext can travel in a text frame unencrypted: as is, hex, base64 and base64url at every alignment. */
+function encodingsOf(secret: string): string[] {
+  const bytes = Buffer.from(secret, 'utf8');
+  const out = [secret, bytes.toString('hex'), bytes.toString('hex').toUpperCase()];
+  for (let k = 0; k < 3; k++) {
+    const aligned = bytes.subarray(k);
+    const b64 = aligned.toString('base64').slice(0, Math.floor(aligned.length / 3) * 4);
+    out.push(b64, b64.replace(/\+/g, '-').replace(/\//g, '_'));
+  }
+  return out;
+}
+
+/** E2E-CONFIDENTIAL: no frame of either user carries the text, in any common encoding. */
+export async function noPlaintext(ctx: CheckContext): Promise<Finding> {
+  const { a, b } = await twoUsers(ctx);
+  const secret = ctx.rng.string(24);
+  await sayOk(ctx, a, b, `secret ${secret}`, 'A sends B a secret');
+  const encodings = encodingsOf(secret);
+  for (const connection of [a.connection, b.connection]) {
+    for (const f of connection.frames) {
+      const found = encodings.find((e) => f.text.includes(e));
+      if (found !== undefined) {
+        return notMet('no frame carrying the text or an encoding of it', `the plaintext (as ${found === secret ? 'UTF-8' : `"${found.slice(0, 12)}…"`}) in frame ${f.seq}, ${f.direction}: ${f.text.slice(0, 100)}`);
+      }
+    }
+  }
+  return met(`${a.connection.frames.length + b.connection.frames.length} frames searched for ${encodings.length} encodings`);
+}
+
+/** E2E-FRESH: the same text twice gives two different ciphertexts. */
+export async function freshCiphertext(ctx: CheckContext): Promise<Finding> {
+  const { a, b } = await twoUsers(ctx);
+  const text = `the same words ${ctx.rng.string(8)}`;
+  const first = await sayOk(ctx, a, b, text, 'A sends a text');
+  const second = (await say(ctx, a, b, text, 'A sends the same text again')).id;
+  const ciphertext = (id: string): string | undefined => child(delivered(b.connection, id), 'enc')?.text;
+  const [one, two] = [ciphertext(first), ciphertext(second)];
+  if (one === undefined || two === undefined) throw new HarnessError('E_PRECONDITION', 'a delivered message had no <enc> text');
+  return one !== two ? met() : notMet('two different ciphertexts for the same text', `identical ciphertext for the same text twice (${one.length} characters)`);
+}
+
+/** E2E-REPLAY: a delivered message delivered again is not shown again and gets no receipt. */
+export async function replayBetweenUsers(ctx: CheckContext): Promise<Finding> {
+  const { a, b } = await twoUsers(ctx);
+  await sayOk(ctx, a, b, `hello ${ctx.rng.string(8)}`, 'A opens the conversation');
+  await sayOk(ctx, b, a, `hi ${ctx.rng.string(8)}`, 'B replies');
+  const text = `just once ${ctx.rng.string(8)}`;
+  const id = await sayOk(ctx, a, b, text, 'A sends the message to replay');
+  const copy = delivered(b.connection, id);
+  const afterSeq = lastSeq(b.connection);
+  const replayId = `${id.slice(0, 8)}replay${ctx.rng.string(8)}`;
+  ctx.step('deliver the same message again');
+  ctx.lab.gatekeeper.deliver(b.login, { ...copy, attrs: { ...copy.attrs, id: replayId } });
+  const answer = await answerTo(ctx, b.connection, replayId, afterSeq);
+  const expected = 'the replay acked, with no delivery or retry receipt, and shown once';
+  if (answer !== 'ack only') return notMet(expected, `${describeAnswer(answer)} for the replay`);
+  const shown = await timesShown(b, text);
+  return shown === 1 ? met() : notMet(expected, `the text shown ${shown} times`);
+}
+
+/** E2E-INTEGRITY: a message changed in transit is refused, shows nothing, and the genuine one still arrives. */
+export async function tamperBetweenUsers(ctx: CheckContext): Promise<Finding> {
+  const { a, b } = await twoUsers(ctx);
+  await sayOk(ctx, a, b, `hello ${ctx.rng.string(8)}`, 'A opens the conversation');
+  const text = `unchanged ${ctx.rng.string(8)}`;
+  const held = ctx.lab.gatekeeper.holdNextMessage(b.login, { signal: ctx.signal, timeoutMs: ANSWER_MS });
+  ctx.step('A sends a message the harness holds back');
+  await a.send(b.login, text);
+  const original = await held;
+  const enc = original && child(original, 'enc');
+  const bytes = enc?.text === undefined ? null : fromBase64(enc.text);
+  if (!original || !enc || !bytes) throw new HarnessError('E_PRECONDITION', 'A\'s message never reached the gatekeeper with a ciphertext');
+  // In a Signal message, a bit of its MAC; in another protocol's ciphertext, one in the middle.
+  const at = macOffset(bytes) ?? Math.floor(bytes.length / 2);
+  const flipped = Uint8Array.from(bytes);
+  flipped[at] = (flipped[at] ?? 0) ^ 0x01;
+  const tamperedId = `${ctx.rng.string(12)}tampered`;
+  const tampered = { ...original, attrs: { ...original.attrs, id: tamperedId }, children: [encElement(enc.attrs['type'] as EncType, flipped)] };
+
+  const expected = 'the changed copy refused with a retry receipt and nothing shown, then the genuine message decrypted';
+  let afterSeq = lastSeq(b.connection);
+  ctx.step('deliver the changed copy');
+  ctx.lab.gatekeeper.deliver(b.login, tampered);
+  const answer = await answerTo(ctx, b.connection, tamperedId, afterSeq);
+  if (answer !== 'retry') return notMet(expected, `${describeAnswer(answer)} for the changed copy`);
+  if ((await timesShown(b, text)) > 0) return notMet(expected, 'the text shown from the changed copy');
+  afterSeq = lastSeq(b.connection);
+  ctx.step('deliver the genuine message');
+  ctx.lab.gatekeeper.deliver(b.login, original);
+  const after = await answerTo(ctx, b.connection, original.attrs['id'] ?? '', afterSeq);
+  if (after !== 'delivery') return notMet(expected, `${describeAnswer(after)} for the genuine message after it`);
+  return (await timesShown(b, text)) === 1 ? met() : notMet(expected, 'the genuine text not shown once');
+}

@@ -1,0 +1,56 @@
+/**
+ * Texts that stress the payload (docs/PROFILE.md §8.5): large and unicode texts cross the session
+ * byte for byte, in both directions.
+ */
+import { HarnessError } from '../../core/errors.js';
+import { met, notMet, type Finding } from '../../core/model.js';
+import type { Rng } from '../../core/rng.js';
+import type { CheckContext } from '../check.js';
+import { conversation, deliverAndWatch, describeAnswer, readText, sealText } from './exchange.js';
+
+/** Texts by the name a case gives in `params.text`. */
+const TEXTS: Record<string, (rng: Rng) => string> = {
+  // 64 KiB of ASCII: the profile's floor for the largest text a client must carry.
+  large: (rng) => `${rng.string(16)} ${'0123456789abcdef'.repeat(4096)}`.slice(0, 64 * 1024),
+  // Astral emoji, a ZWJ family, combining marks, right-to-left and CJK scripts, a BOM-like character.
+  unicode: (rng) => `😀 👨‍👩‍👧‍👦 é ñ ế 中文 日本語 한국어 العربية עברית ‮ ﻿ 𝄞 ${rng.string(8)}`,
+};
+
+function textFor(ctx: CheckContext): string {
+  const make = TEXTS[String(ctx.params['text'])];
+  if (!make) throw new Error(`unknown text "${String(ctx.params['text'])}" in the case's params`);
+  return make(ctx.rng);
+}
+
+/** Where two texts first differ, for a verdict that says what broke. */
+function difference(expected: string, actual: string): string {
+  const a = [...expected];
+  const b = [...actual];
+  let i = 0;
+  while (i < a.length && a[i] === b[i]) i++;
+  const at = (s: string[]): string => JSON.stringify(s.slice(i, i + 6).join(''));
+  return `${b.length} characters, not ${a.length}; differs at character ${i}: ${at(b)} instead of ${at(a)}`;
+}
+
+/** ENC-CONTENT, provider → gatekeeper: the reference user decrypts exactly the text the provider was asked to send. */
+export async function contentOut(ctx: CheckContext): Promise<Finding> {
+  const text = textFor(ctx);
+  const p = await conversation(ctx);
+  ctx.step('provider sends the text');
+  const before = new Set(p.reference.deliveries);
+  await p.provider.send(p.reference.jid, text);
+  const delivery = await p.reference.waitForDelivery((d) => !before.has(d), { signal: ctx.signal, timeoutMs: 10_000 });
+  if (!delivery?.plaintext) throw new HarnessError('E_PRECONDITION', `the text never decrypted at the reference user: ${delivery?.decryptError ?? 'no message came'}`);
+  const received = readText(delivery.plaintext) ?? '';
+  return received === text ? met(`${Buffer.byteLength(text)} bytes`) : notMet(`the ${Buffer.byteLength(text)}-byte text, byte for byte`, difference(text, received));
+}
+
+/** ENC-CONTENT, gatekeeper → provider: the provider's user is shown exactly the text the reference user sent. */
+export async function contentIn(ctx: CheckContext): Promise<Finding> {
+  const text = textFor(ctx);
+  const p = await conversation(ctx);
+  const { answer } = await deliverAndWatch(ctx, p, await sealText(p.reference, p.provider, text), 'the text');
+  if (answer !== 'delivery') throw new HarnessError('E_PRECONDITION', `the text got ${describeAnswer(answer)}`);
+  const shown = (await p.provider.inbox()).at(-1)?.text ?? '';
+  return shown === text ? met(`${Buffer.byteLength(text)} bytes`) : notMet(`the ${Buffer.byteLength(text)}-byte text, byte for byte`, difference(text, shown));
+}

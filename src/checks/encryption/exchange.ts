@@ -1,0 +1,97 @@
+/**
+ * The exchanges the encryption checks build on: a reference user's ciphertexts delivered to a
+ * provider user as they are (or replayed, tampered, reordered), and what the provider's client
+ * answered for each one on the wire.
+ */
+import { HarnessError } from '../../core/errors.js';
+import type { ClientConnection, EncryptedMessage, ReferenceUser } from '../../gatekeeper/types.js';
+import type { StanzaNode } from '../../protocol/node.js';
+import { decodeMessage, encodeMessage, pad, unpad } from '../../protocol/payload.js';
+import { ANSWER_MS, QUIET_MS, type CheckContext } from '../check.js';
+import type { ProviderUser } from '../lab.js';
+import { lastSeq, sentBy } from '../observe.js';
+import { pair, sendOne, type Pair } from '../stanza/scenario.js';
+
+/** The plaintext of a text message, as the profile writes it (PAYLOAD-PROTOBUF, PAYLOAD-PADDING). */
+export const textPayload = (text: string): Uint8Array => pad(encodeMessage({ conversation: text }));
+
+/**
+ * A provider user and a reference user whose session the provider started: the reference user's
+ * next messages are plain SignalMessages (`msg`), the usual shape after the first exchange.
+ */
+export async function conversation(ctx: CheckContext): Promise<Pair> {
+  const p = await pair(ctx);
+  await sendOne(p, ctx, 'opening message');
+  return p;
+}
+
+/** How a provider's client answered one delivered message. */
+export type Answer = 'delivery' | 'retry' | 'ack only' | 'nothing';
+
+/**
+ * Waits for the client's answer to message `id`: a delivery or retry receipt; an ack alone after
+ * QUIET_MS without a receipt (the answer to a duplicate); nothing at all.
+ */
+export async function answerTo(ctx: CheckContext, connection: ClientConnection, id: string, afterSeq: number): Promise<Answer> {
+  const isReceipt = (n: StanzaNode): boolean => n.tag === 'receipt' && n.attrs['id'] === id;
+  const isAck = (n: StanzaNode): boolean => n.tag === 'ack' && n.attrs['class'] === 'message' && n.attrs['id'] === id;
+  const seen = (match: (n: StanzaNode) => boolean): StanzaNode | undefined => sentBy(connection, afterSeq).find((s) => match(s.element))?.element;
+  const waitFor = (match: (n: StanzaNode) => boolean, timeoutMs: number) =>
+    ctx.lab.frameFrom(connection, () => seen(match) !== undefined, { afterSeq, timeoutMs });
+  await waitFor((n) => isReceipt(n) || isAck(n), ANSWER_MS);
+  if (!seen(isReceipt)) await waitFor(isReceipt, QUIET_MS);
+  const receipt = seen(isReceipt);
+  if (receipt) return receipt.attrs['type'] === 'retry' ? 'retry' : 'delivery';
+  return seen(isAck) ? 'ack only' : 'nothing';
+}
+
+/** Delivers `message` from the reference user and returns the client's answer to it. */
+export async function deliverAndWatch(
+  ctx: CheckContext,
+  { provider, reference }: Pair,
+  message: EncryptedMessage,
+  label: string,
+): Promise<{ id: string; answer: Answer }> {
+  const afterSeq = lastSeq(provider.connection);
+  ctx.step(`deliver ${label}`);
+  const id = reference.deliverCiphertext(provider.login, message);
+  ctx.step(`wait for the answer to ${label}`);
+  return { id, answer: await answerTo(ctx, provider.connection, id, afterSeq) };
+}
+
+/** A text from the reference user to the provider user, encrypted but not yet delivered. */
+export async function sealText(reference: ReferenceUser, provider: ProviderUser, text: string): Promise<EncryptedMessage> {
+  return reference.encrypt(provider.login, textPayload(text));
+}
+
+/** The text in a padded `Message` plaintext, or undefined when it holds none. */
+export function readText(padded: Uint8Array): string | undefined {
+  const r = unpad(padded);
+  try {
+    return r.ok ? (decodeMessage(r.bytes).conversation ?? undefined) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** How many times the provider's user was shown `text`. */
+export async function timesShown(provider: ProviderUser, text: string): Promise<number> {
+  return (await provider.inbox()).filter((m) => m.text === text).length;
+}
+
+/** Describes an answer for a verdict: "a retry receipt", "only an ack". */
+export function describeAnswer(answer: Answer): string {
+  const words: Record<Answer, string> = {
+    delivery: 'a delivery receipt',
+    retry: 'a retry receipt',
+    'ack only': 'only an ack',
+    nothing: `no ack and no receipt within ${ANSWER_MS} ms`,
+  };
+  return words[answer];
+}
+
+/** The ciphertext of the provider's message as delivered to the reference user, or a precondition error. */
+export function deliveredCiphertext(ciphertext: Uint8Array | undefined, label: string): Uint8Array {
+  if (!ciphertext) throw new HarnessError('E_PRECONDITION', `the ${label} carried no ciphertext the harness could read`);
+  return ciphertext;
+}

@@ -1,0 +1,56 @@
+/**
+ * Identity keys as users see them (docs/PROFILE.md §8.4): a peer's new identity key is told to
+ * the user, and both sides compute the same safety number.
+ */
+import { HarnessError } from '../../core/errors.js';
+import { met, notMet, type Finding } from '../../core/model.js';
+import { DJB_KEY_TYPE, ENCRYPT_NS } from '../../protocol/constants.js';
+import { Signal } from '../../protocol/signal-store.js';
+import { readPreKeyUpload } from '../../protocol/stanzas.js';
+import type { CheckContext } from '../check.js';
+import { sentBy } from '../observe.js';
+import { conversation, deliverAndWatch, describeAnswer, sealText } from './exchange.js';
+
+/** SAFETY-NUMBER parameters, as docs/PROFILE.md fixes them. */
+const FINGERPRINT_ITERATIONS = 5200;
+const FINGERPRINT_VERSION = 1;
+
+const djb = (raw: Uint8Array): Signal.PublicKey => Signal.PublicKey.deserialize(Buffer.concat([Buffer.of(DJB_KEY_TYPE), raw]));
+
+/** IDENTITY-CHANGE: a message under a peer's new identity key is taken, and the user is told. */
+export async function identityChange(ctx: CheckContext): Promise<Finding> {
+  const p = await conversation(ctx);
+  ctx.step('the reference user reinstalls with a new identity key');
+  await p.reference.replaceIdentity();
+  const sealed = await sealText(p.reference, p.provider, `after the reinstall ${ctx.rng.string(8)}`);
+  const { answer } = await deliverAndWatch(ctx, p, sealed, 'the first message under the new identity');
+  if (answer !== 'delivery') throw new HarnessError('E_PRECONDITION', `the message under the new identity got ${describeAnswer(answer)}`);
+  const events = await p.provider.events();
+  return events.some((e) => e.type === 'identity-change' && e.peer === p.reference.jid)
+    ? met()
+    : notMet(`an identity-change event for ${p.reference.jid}`, `no identity-change event; events: ${events.map((e) => `${e.type} ${e.peer}`).join(', ') || 'none'}`);
+}
+
+/** SAFETY-NUMBER: the provider's user sees the 60 digits the gatekeeper's user sees. */
+export async function safetyNumber(ctx: CheckContext): Promise<Finding> {
+  const p = await conversation(ctx);
+  const upload = sentBy(p.provider.connection)
+    .map((s) => s.element)
+    .filter((n) => n.tag === 'iq' && n.attrs['xmlns'] === ENCRYPT_NS && n.attrs['type'] === 'set')
+    .map(readPreKeyUpload)
+    .at(-1);
+  if (!upload) throw new HarnessError('E_PRECONDITION', 'no key upload of the provider user to take its identity key from');
+  ctx.step('ask the provider for the safety number');
+  const { displayable } = await ctx.lab.driver.safetyNumber(p.provider.user, p.reference.jid);
+  const ours = Signal.Fingerprint.new(
+    FINGERPRINT_ITERATIONS,
+    FINGERPRINT_VERSION,
+    Buffer.from(p.reference.jid, 'utf8'),
+    djb(p.reference.identityKey),
+    Buffer.from(p.provider.login, 'utf8'),
+    djb(upload.identityKey),
+  )
+    .displayableFingerprint()
+    .toString();
+  return displayable === ours ? met() : notMet(`safety number ${ours}`, `${displayable}, which differs`);
+}

@@ -1,0 +1,95 @@
+/**
+ * The keys a provider's client publishes (KEYS-UPLOAD on the chat channel) and the bundles it
+ * accepts from others (docs/PROFILE.md §8.1). Signatures are verified here with libsignal, never
+ * trusted.
+ */
+import { HarnessError } from '../../core/errors.js';
+import { met, notMet, type Finding } from '../../core/model.js';
+import type { ClientConnection } from '../../gatekeeper/types.js';
+import { DJB_KEY_TYPE, ENCRYPT_NS } from '../../protocol/constants.js';
+import { Signal } from '../../protocol/signal-store.js';
+import { readPreKeyUpload, type PreKeyUpload } from '../../protocol/stanzas.js';
+import { ANSWER_MS, QUIET_MS, numberParam, type CheckContext } from '../check.js';
+import { lastSeq, sends, sentBy } from '../observe.js';
+
+/** libsignal's registration ids are 14-bit and never 0. */
+const MAX_REGISTRATION_ID = 16380;
+const MAX_PREKEY_ID = 0xffffff;
+
+const djb = (raw: Uint8Array): Signal.PublicKey => Signal.PublicKey.deserialize(Buffer.concat([Buffer.of(DJB_KEY_TYPE), raw]));
+const isUpload = sends('iq', { type: 'set', xmlns: ENCRYPT_NS });
+
+/** The newest KEYS-UPLOAD on `connection`, as sent, waiting for it if need be. */
+async function uploadOn(ctx: CheckContext, connection: ClientConnection): Promise<PreKeyUpload> {
+  const frame = await ctx.lab.frameFrom(connection, isUpload, { afterSeq: 0 });
+  if (!frame) throw new HarnessError('E_PRECONDITION', `no <iq type="set" xmlns="${ENCRYPT_NS}"> within ${ANSWER_MS} ms`);
+  const iq = sentBy(connection).filter((s) => s.element.tag === 'iq' && s.element.attrs['xmlns'] === ENCRYPT_NS && s.element.attrs['type'] === 'set').at(-1);
+  const upload = iq && readPreKeyUpload(iq.element);
+  if (!upload) throw new HarnessError('E_PRECONDITION', 'the key upload does not have the profile\'s shape (KEYS-UPLOAD)');
+  return upload;
+}
+
+/** KEYS-SIGNATURE: the signed prekey's XEdDSA signature verifies under the uploaded identity key. */
+export async function signedPreKeySignature(ctx: CheckContext): Promise<Finding> {
+  const { connection } = await ctx.lab.providerUser();
+  const upload = await uploadOn(ctx, connection);
+  const signed = Buffer.concat([Buffer.of(DJB_KEY_TYPE), upload.signedPreKey.publicKey]);
+  const verifies = djb(upload.identityKey).verify(signed, Buffer.from(upload.signedPreKey.signature));
+  return verifies
+    ? met()
+    : notMet('an XEdDSA signature by the identity key over 0x05 ‖ signed prekey', `signature of signed prekey ${upload.signedPreKey.id} does not verify`);
+}
+
+/** KEYS-PREKEYS: enough one-time prekeys, with distinct 3-byte ids and distinct keys. */
+export async function oneTimePreKeys(ctx: CheckContext): Promise<Finding> {
+  const minimum = numberParam(ctx, 'minimum', 5);
+  const { connection } = await ctx.lab.providerUser();
+  const { oneTimePreKeys: keys } = await uploadOn(ctx, connection);
+  const expected = `at least ${minimum} one-time prekeys, ids in 1..${MAX_PREKEY_ID} that differ, keys that differ`;
+  if (keys.length < minimum) return notMet(expected, `${keys.length} one-time prekeys`);
+  const ids = new Map<number, number>();
+  for (const k of keys) ids.set(k.id, (ids.get(k.id) ?? 0) + 1);
+  const shared = [...ids].filter(([, n]) => n > 1).map(([id]) => id);
+  if (shared.length > 0) return notMet(expected, `${keys.length} prekeys that share id ${shared.join(', ')}`);
+  const outOfRange = keys.filter((k) => k.id < 1 || k.id > MAX_PREKEY_ID).map((k) => k.id);
+  if (outOfRange.length > 0) return notMet(expected, `ids out of range: ${outOfRange.join(', ')}`);
+  const distinctKeys = new Set(keys.map((k) => Buffer.from(k.publicKey).toString('hex')));
+  if (distinctKeys.size !== keys.length) return notMet(expected, `${keys.length} prekeys with ${distinctKeys.size} distinct keys`);
+  return met(`${keys.length} one-time prekeys`);
+}
+
+/** KEYS-REGISTRATION: the registration id is libsignal's 14-bit, non-zero kind. */
+export async function registrationId(ctx: CheckContext): Promise<Finding> {
+  const { connection } = await ctx.lab.providerUser();
+  const { registrationId: id } = await uploadOn(ctx, connection);
+  return id >= 1 && id <= MAX_REGISTRATION_ID ? met() : notMet(`a registration id in 1..${MAX_REGISTRATION_ID}`, `registration id ${id}`);
+}
+
+/** ONE-DEVICE: one identity key per user: a new connection publishes the same one. */
+export async function oneIdentity(ctx: CheckContext): Promise<Finding> {
+  const user = await ctx.lab.providerUser();
+  const first = await uploadOn(ctx, user.connection);
+  const again = await user.reconnect();
+  const second = await uploadOn(ctx, again);
+  const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
+  return hex(first.identityKey) === hex(second.identityKey)
+    ? met()
+    : notMet('the same identity key on every connection of a user', `another identity key after reconnecting: ${hex(first.identityKey).slice(0, 16)}… then ${hex(second.identityKey).slice(0, 16)}…`);
+}
+
+/** BUNDLE-VERIFY: a peer whose bundle's signature does not verify gets no message at all. */
+export async function refuseBadBundle(ctx: CheckContext): Promise<Finding> {
+  const provider = await ctx.lab.providerUser();
+  const forged = await ctx.lab.referenceUser({ badSignedPreKeySignature: true });
+  const afterSeq = lastSeq(provider.connection);
+  ctx.step('ask the provider to message a peer with a forged bundle');
+  const refusedBy = await provider.send(forged.jid, `to a forged bundle ${ctx.rng.string(8)}`).then(
+    () => 'nothing',
+    (e: unknown) => (e instanceof Error ? e.message : String(e)),
+  );
+  ctx.note(`the driver's send answered: ${refusedBy}`);
+  const message = await ctx.lab.frameFrom(provider.connection, sends('message', { to: forged.jid }), { afterSeq, timeoutMs: QUIET_MS });
+  return message
+    ? notMet('no <message> to a peer whose signed prekey signature does not verify', `a <message> to ${forged.jid} (${message.bytes} bytes)`)
+    : met(`no <message> within ${QUIET_MS} ms`);
+}
