@@ -8,9 +8,6 @@ import { Command, CommanderError, Option } from 'commander';
 import { describeError, HarnessError, isHarnessError } from '../core/errors.js';
 import { projectFile } from '../core/paths.js';
 import { EXIT, EXIT_FOR } from './exit-codes.js';
-import { listCommand } from './list.js';
-import { referenceProviderCommand } from './reference-provider.js';
-import { runCommand } from './run.js';
 
 const version = (JSON.parse(readFileSync(projectFile('package.json'), 'utf8')) as { version: string }).version;
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
@@ -36,6 +33,8 @@ function program(): Command {
     .option('--timeout <ms>', 'default per-case deadline in milliseconds')
     .addOption(new Option('--reference-fault <fault>', 'switch on a fault of the embedded reference provider (repeatable)').argParser(collect))
     .action(async (flags: Record<string, unknown>) => {
+      // Commands load on demand: `--version` and `--help` must not pay for libsignal and the suites.
+      const { runCommand } = await import('./run.js');
       process.exitCode = await runCommand(flags, process.env, process.stdout, process.stderr);
     });
 
@@ -45,6 +44,7 @@ function program(): Command {
     .option('--uncovered', 'list the profile requirements that no case checks')
     .option('--faults', 'list the reference provider\'s faults')
     .action(async (flags: { json?: boolean; uncovered?: boolean; faults?: boolean }) => {
+      const { listCommand } = await import('./list.js');
       process.exitCode = await listCommand(flags, process.stdout);
     });
 
@@ -54,6 +54,7 @@ function program(): Command {
     .option('--token <token>', 'driver API bearer token (default: a random one, printed)')
     .option('--fault <fault>', 'switch on a fault (repeatable)', collect)
     .action(async (flags: { port?: string; token?: string; fault?: string[] }) => {
+      const { referenceProviderCommand } = await import('./reference-provider.js');
       process.exitCode = await referenceProviderCommand(flags, process.stdout);
     });
   return p;
