@@ -6,7 +6,7 @@
 import { HarnessError } from '../core/errors.js';
 import type { CaseEnv } from '../core/runner.js';
 import type { DriverClient } from '../driver/client.js';
-import type { ClientConnection, FrameEvent, Gatekeeper, ReferenceUser } from '../gatekeeper/types.js';
+import type { ClientConnection, FrameEvent, Gatekeeper, ReferenceUser, ReferenceUserOptions } from '../gatekeeper/types.js';
 import type { GatekeeperEndpoint, ReceivedMessage, SecurityEvent, SendResult } from '../protocol/driver-api.js';
 import { ANSWER_MS } from './check.js';
 
@@ -103,8 +103,8 @@ export class Lab {
     };
   }
 
-  async referenceUser(options: { readonly badSignedPreKeySignature?: boolean } = {}): Promise<ReferenceUser> {
-    this.env.step('create reference user');
+  async referenceUser(options: ReferenceUserOptions = {}): Promise<ReferenceUser> {
+    this.env.step(`create reference user${options.mode === 'pq' ? ' (pq)' : ''}`);
     return this.gatekeeper.createReferenceUser(options);
   }
 

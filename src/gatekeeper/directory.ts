@@ -6,7 +6,7 @@
 import type { Rng } from '../core/rng.js';
 import { GATEKEEPER_SERVER, INTEROP_SERVER } from '../protocol/constants.js';
 import type { StanzaNode } from '../protocol/node.js';
-import type { KeyBundle, OneTimePreKey, PreKeyUpload, SignedPreKey } from '../protocol/stanzas.js';
+import type { KeyBundle, KyberPreKey, OneTimePreKey, PreKeyUpload, SignedPreKey } from '../protocol/stanzas.js';
 
 /** Public key material of one user, as published (raw 32-byte keys, no type byte). */
 export interface PublishedKeys {
@@ -15,6 +15,8 @@ export interface PublishedKeys {
   signedPreKey: SignedPreKey;
   /** In upload order; a bundle handout takes (and removes) the first. */
   oneTimePreKeys: OneTimePreKey[];
+  /** The last-resort Kyber prekey of a `pq` client; handed out with every bundle. */
+  kyberPreKey?: KyberPreKey;
 }
 
 export interface ProviderUser {
@@ -119,6 +121,7 @@ export class Directory {
       identityKey: upload.identityKey,
       signedPreKey: upload.signedPreKey,
       oneTimePreKeys: [...kept, ...upload.oneTimePreKeys],
+      ...(upload.kyberPreKey ? { kyberPreKey: upload.kyberPreKey } : {}),
     };
     user.keysUploadedAt = Date.now();
     return true;
@@ -133,9 +136,9 @@ export class Directory {
   takeBundle(jid: string): KeyBundle | null {
     const entry = this.providers.get(jid) ?? this.references.get(jid);
     if (!entry) return null;
-    const { registrationId, identityKey, signedPreKey } = entry.keys;
+    const { registrationId, identityKey, signedPreKey, kyberPreKey } = entry.keys;
     const oneTimePreKey = entry.keys.oneTimePreKeys.shift();
-    return { jid, registrationId, identityKey, signedPreKey, ...(oneTimePreKey ? { oneTimePreKey } : {}) };
+    return { jid, registrationId, identityKey, signedPreKey, ...(oneTimePreKey ? { oneTimePreKey } : {}), ...(kyberPreKey ? { kyberPreKey } : {}) };
   }
 
   /** Appends to a provider user's mailbox; false when `login` is not enlisted. */

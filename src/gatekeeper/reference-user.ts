@@ -1,34 +1,22 @@
 /**
- * A user of the gatekeeper's own messenger, on the reference libsignal in the classic mode (X3DH,
- * message version 3: libsignal 0.72.1). It publishes its keys in the directory, sends through the
- * chat server's routing like any user, and keeps every layer of what it receives for the checks.
- * Its libsignal operations are serialized per peer: libsignal does no locking of its own.
+ * A user of the gatekeeper's own messenger, on the reference libsignal in either session mode
+ * (reference-device.ts). It publishes its keys in the directory, sends through the chat server's
+ * routing like any user, and keeps every layer of what it receives for the checks. Its libsignal
+ * operations are serialized per peer: libsignal does no locking of its own.
  */
-import { randomInt } from 'node:crypto';
 import { HarnessError } from '../core/errors.js';
 import type { Rng } from '../core/rng.js';
 import { fromBase64 } from '../protocol/base64.js';
-import { DJB_KEY_TYPE } from '../protocol/constants.js';
 import { child, type StanzaNode } from '../protocol/node.js';
 import { encodeMessage, pad } from '../protocol/payload.js';
-import {
-  MemoryIdentityStore,
-  MemoryPreKeyStore,
-  MemorySessionStore,
-  MemorySignedPreKeyStore,
-  NoKyberPreKeyStore,
-  Signal,
-} from '../protocol/signal-store.js';
-import { deliveredMessage, encElement, outgoingEnc, receipt, type EncType, type KeyBundle, type OneTimePreKey } from '../protocol/stanzas.js';
-import type { Directory, PublishedKeys } from './directory.js';
+import { deliveredMessage, encElement, outgoingEnc, receipt, type EncType, type KeyBundle } from '../protocol/stanzas.js';
+import type { Directory } from './directory.js';
 import { equalBytes } from './directory.js';
 import { KeyedQueue, Listeners, waitFor } from './events.js';
+import { newDevice, type DeviceOptions, type ReferenceDevice, type SessionMode } from './reference-device.js';
 import type { RouteResult } from './stanza-handler.js';
 import type { EncryptedMessage, ReferenceDelivery, ReferenceUser, WaitOptions } from './types.js';
 
-/** One device per user (ONE-DEVICE), so every address is device 1. */
-const DEVICE_ID = 1;
-const ONE_TIME_PREKEYS = 5;
 const ID_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
 
 export interface ReferenceUserDeps {
@@ -38,54 +26,43 @@ export interface ReferenceUserDeps {
   readonly rng: Rng;
 }
 
-export interface ReferenceUserOptions {
-  /** Publish a signed prekey whose signature does not verify (a bundle a provider must refuse). */
-  readonly badSignedPreKeySignature?: boolean;
-}
-
-/** libsignal wants the type-prefixed 33-byte form of the directory's raw 32-byte keys. */
-const djb = (raw: Uint8Array): Signal.PublicKey => Signal.PublicKey.deserialize(Buffer.concat([Buffer.of(DJB_KEY_TYPE), raw]));
-
-/** One identity and everything that hangs off it: a reinstall replaces all of it at once. */
-interface Device {
-  readonly identity: Signal.IdentityKeyPair;
-  readonly sessions: MemorySessionStore;
-  readonly identities: MemoryIdentityStore;
-  readonly preKeys: MemoryPreKeyStore;
-  readonly signedPreKeys: MemorySignedPreKeyStore;
-  readonly published: PublishedKeys;
+export interface ReferenceUserOptions extends DeviceOptions {
+  readonly mode?: SessionMode;
 }
 
 export class LocalReferenceUser implements ReferenceUser {
   readonly deliveries: ReferenceDelivery[] = [];
   /** Receipts routed to this user, as delivered. */
   readonly receipts: StanzaNode[] = [];
-  /** Peers whose identity key changed while a session existed (accepted, like the messenger does). */
-  readonly identityChanges: string[] = [];
 
-  private readonly kyber = new NoKyberPreKeyStore();
   private readonly queue = new KeyedQueue();
   private readonly delivered = new Listeners<ReferenceDelivery>();
   private jidValue = '';
 
   private constructor(
-    private device: Device,
+    private device: ReferenceDevice,
     private readonly deps: ReferenceUserDeps,
+    /** Peers whose identity key changed while a session existed (accepted, like the messenger does). */
+    readonly identityChanges: string[],
   ) {}
+
+  get mode(): SessionMode {
+    return this.device.mode;
+  }
 
   get jid(): string {
     return this.jidValue;
   }
 
   get identityKey(): Uint8Array {
-    return new Uint8Array(this.device.identity.publicKey.getPublicKeyBytes());
+    return this.device.identityKey;
   }
 
   /** Generates the keys (identity, signed prekey, five one-time prekeys) and publishes them. */
   static async create(deps: ReferenceUserDeps, options: ReferenceUserOptions = {}): Promise<LocalReferenceUser> {
     const identityChanges: string[] = [];
-    const user = new LocalReferenceUser(await newDevice(options, identityChanges), deps);
-    user.identityChanges.push(...identityChanges);
+    const device = await newDevice(options.mode ?? 'classic', options, (peer) => identityChanges.push(peer));
+    const user = new LocalReferenceUser(device, deps, identityChanges);
     const entry = deps.directory.addReference(user.device.published, (stanza) => user.receive(stanza));
     user.jidValue = entry.jid;
     return user;
@@ -97,7 +74,7 @@ export class LocalReferenceUser implements ReferenceUser {
    */
   async replaceIdentity(): Promise<void> {
     await this.queue.all(async () => {
-      this.device = await newDevice({}, this.identityChanges);
+      this.device = await newDevice(this.device.mode, {}, (peer) => this.identityChanges.push(peer));
       this.deps.directory.republishReference(this.jid, this.device.published);
     });
   }
@@ -122,18 +99,12 @@ export class LocalReferenceUser implements ReferenceUser {
   }
 
   startSession(bundle: KeyBundle): Promise<void> {
-    return this.queue.run(bundle.jid, async () => {
-      const address = Signal.ProtocolAddress.new(bundle.jid, DEVICE_ID);
-      await this.processBundle(bundle, address);
-    });
+    return this.queue.run(bundle.jid, () => this.processBundle(bundle));
   }
 
   private async encryptNow(to: string, plaintext: Uint8Array): Promise<EncryptedMessage> {
-    const address = Signal.ProtocolAddress.new(to, DEVICE_ID);
-    await this.ensureSession(to, address);
-    const { sessions, identities } = this.device;
-    const ct = await Signal.signalEncrypt(Buffer.from(plaintext), address, sessions, identities);
-    return { type: ct.type() === Signal.CiphertextMessageType.PreKey ? 'pkmsg' : 'msg', ciphertext: new Uint8Array(ct.serialize()) };
+    await this.ensureSession(to);
+    return this.device.encrypt(to, plaintext);
   }
 
   private deliverNow(to: string, type: EncType, ciphertext: Uint8Array, id = this.deps.rng.string(20, ID_ALPHABET)): string {
@@ -178,20 +149,19 @@ export class LocalReferenceUser implements ReferenceUser {
    * Builds a session from the peer's published bundle when there is none yet, or when the peer now
    * publishes another identity key (a reinstall: the messenger accepts it and notes the change).
    */
-  private async ensureSession(to: string, address: Signal.ProtocolAddress): Promise<void> {
-    const record = await this.device.sessions.getSession(address);
-    const known = await this.device.identities.getIdentity(address);
+  private async ensureSession(to: string): Promise<void> {
+    const known = await this.device.knownIdentity(to);
     const published = this.deps.directory.identityOf(to);
-    const identityMoved = known !== null && published !== undefined && !equalBytes(known.getPublicKeyBytes(), published);
-    if (record?.hasCurrentState() && !identityMoved) return;
+    const identityMoved = known !== null && published !== undefined && !equalBytes(known, published);
+    if ((await this.device.hasSession(to)) && !identityMoved) return;
     const bundle = this.deps.directory.takeBundle(to);
     if (!bundle) throw new HarnessError('E_PRECONDITION', `no prekey bundle published for ${to}`);
-    await this.processBundle(bundle, address);
+    await this.processBundle(bundle);
   }
 
-  private async processBundle(bundle: KeyBundle, address: Signal.ProtocolAddress): Promise<void> {
+  private async processBundle(bundle: KeyBundle): Promise<void> {
     try {
-      await Signal.processPreKeyBundle(toLibsignal(bundle), address, this.device.sessions, this.device.identities);
+      await this.device.processBundle(bundle);
     } catch (e) {
       // A bundle libsignal refuses (say, a bad signed-prekey signature) leaves nothing to send with.
       throw new HarnessError('E_PRECONDITION', `libsignal refused the bundle of ${bundle.jid}: ${(e as Error).message}`, { cause: e });
@@ -208,7 +178,7 @@ export class LocalReferenceUser implements ReferenceUser {
     else if (!ciphertext) decryptError = '<enc> holds no base64 ciphertext';
     else {
       try {
-        plaintext = new Uint8Array(await this.decrypt(from, enc.attrs['type'], ciphertext));
+        plaintext = new Uint8Array(await this.device.decrypt(from, enc.attrs['type'], ciphertext));
       } catch (e) {
         decryptError = e instanceof Error ? e.message : String(e);
       }
@@ -219,82 +189,6 @@ export class LocalReferenceUser implements ReferenceUser {
     // RECEIPT-DELIVERY, as the messenger does it: only for a message it decrypted and can name.
     if (plaintext && id) this.deps.deliver(from, receipt({ id, from: this.jid, t: String(Math.floor(Date.now() / 1000)) }));
   }
-
-  /** Decrypts by the declared type, or as the other type when the bytes do not parse as declared. */
-  private async decrypt(from: string, type: string | undefined, bytes: Uint8Array): Promise<Buffer> {
-    const address = Signal.ProtocolAddress.new(from, DEVICE_ID);
-    const { sessions, identities, preKeys, signedPreKeys } = this.device;
-    const m = parseCiphertext(Buffer.from(bytes), type === 'msg' ? ['msg', 'pkmsg'] : ['pkmsg', 'msg']);
-    return m instanceof Signal.PreKeySignalMessage
-      ? Signal.signalDecryptPreKey(m, address, sessions, identities, preKeys, signedPreKeys, this.kyber)
-      : Signal.signalDecrypt(m, address, sessions, identities);
-  }
-}
-
-/** A fresh identity with its signed prekey and one-time prekeys, stored and ready to publish. */
-async function newDevice(options: ReferenceUserOptions, identityChanges: string[]): Promise<Device> {
-  const identity = Signal.IdentityKeyPair.generate();
-  const registrationId = randomInt(1, 16381);
-  const identities = new MemoryIdentityStore(identity, registrationId, (address) => {
-    identityChanges.push(address);
-    return true;
-  });
-  const preKeys = new MemoryPreKeyStore();
-  const signedPreKeys = new MemorySignedPreKeyStore();
-
-  const spkId = randomInt(1, 0x1000000);
-  const spk = Signal.PrivateKey.generate();
-  const signature = identity.privateKey.sign(spk.getPublicKey().serialize());
-  await signedPreKeys.saveSignedPreKey(spkId, Signal.SignedPreKeyRecord.new(spkId, Date.now(), spk.getPublicKey(), spk, signature));
-  const published = new Uint8Array(signature);
-  if (options.badSignedPreKeySignature) published[10] = (published[10] ?? 0) ^ 0x01;
-
-  const firstId = randomInt(1, 0x1000000 - ONE_TIME_PREKEYS);
-  const oneTimePreKeys: OneTimePreKey[] = [];
-  for (let id = firstId; id < firstId + ONE_TIME_PREKEYS; id++) {
-    const k = Signal.PrivateKey.generate();
-    await preKeys.savePreKey(id, Signal.PreKeyRecord.new(id, k.getPublicKey(), k));
-    oneTimePreKeys.push({ id, publicKey: new Uint8Array(k.getPublicKey().getPublicKeyBytes()) });
-  }
-  return {
-    identity,
-    sessions: new MemorySessionStore(),
-    identities,
-    preKeys,
-    signedPreKeys,
-    published: {
-      registrationId,
-      identityKey: new Uint8Array(identity.publicKey.getPublicKeyBytes()),
-      signedPreKey: { id: spkId, publicKey: new Uint8Array(spk.getPublicKey().getPublicKeyBytes()), signature: published },
-      oneTimePreKeys,
-    },
-  };
-}
-
-/** ENC-TYPE is a check's business: the reference user reads a mislabelled message all the same. */
-function parseCiphertext(buf: Buffer, order: readonly ('pkmsg' | 'msg')[]): Signal.PreKeySignalMessage | Signal.SignalMessage {
-  let firstError: unknown;
-  for (const kind of order) {
-    try {
-      return kind === 'pkmsg' ? Signal.PreKeySignalMessage.deserialize(buf) : Signal.SignalMessage.deserialize(buf);
-    } catch (e) {
-      firstError ??= e;
-    }
-  }
-  throw firstError;
-}
-
-function toLibsignal(b: KeyBundle): Signal.PreKeyBundle {
-  return Signal.PreKeyBundle.new(
-    b.registrationId,
-    DEVICE_ID,
-    b.oneTimePreKey?.id ?? null,
-    b.oneTimePreKey ? djb(b.oneTimePreKey.publicKey) : null,
-    b.signedPreKey.id,
-    djb(b.signedPreKey.publicKey),
-    Buffer.from(b.signedPreKey.signature),
-    djb(b.identityKey),
-  );
 }
 
 /** Canonical base64 first; else Node's forgiving decoder (base64url, missing padding). */

@@ -90,6 +90,15 @@ export interface ReferenceDelivery {
   readonly decryptError: string | undefined;
 }
 
+/** How a reference user is made: its session mode, and keys a provider must refuse. */
+export interface ReferenceUserOptions {
+  readonly mode?: 'classic' | 'pq';
+  /** Publish a signed prekey whose signature does not verify. */
+  readonly badSignedPreKeySignature?: boolean;
+  /** Publish a Kyber prekey whose signature does not verify (`pq` only). */
+  readonly badKyberPreKeySignature?: boolean;
+}
+
 /** A Signal message as it goes into `<enc>`. */
 export interface EncryptedMessage {
   readonly type: EncType;
@@ -99,6 +108,7 @@ export interface EncryptedMessage {
 /** A user of the gatekeeper's own messenger, on the reference libsignal (classic mode). */
 export interface ReferenceUser {
   readonly jid: string;
+  readonly mode: 'classic' | 'pq';
   /** The raw 32-byte identity key it publishes now. */
   readonly identityKey: Uint8Array;
   readonly deliveries: readonly ReferenceDelivery[];
@@ -134,7 +144,7 @@ export interface Gatekeeper {
   waitForConnection(login: string, options: WaitOptions): Promise<ClientConnection | null>;
   /** Resolves when `login` has uploaded its keys (KEYS-UPLOAD), or null on timeout. */
   waitForKeys(login: string, options: WaitOptions): Promise<boolean>;
-  createReferenceUser(options?: { readonly badSignedPreKeySignature?: boolean }): Promise<ReferenceUser>;
+  createReferenceUser(options?: ReferenceUserOptions): Promise<ReferenceUser>;
   /** Hands out `jid`'s prekey bundle as a key fetch would, taking its next one-time prekey. */
   takeBundle(jid: string): KeyBundle | null;
   /** Holds back the next message routed to `to` and resolves with it (null on timeout): it is not delivered. */

@@ -77,12 +77,26 @@ export interface SignedPreKey extends OneTimePreKey {
   readonly signature: Uint8Array;
 }
 
+/** Kyber1024 public keys travel serialized, with their type byte (0x08): 1569 bytes. */
+export const KYBER_KEY_LENGTH = 1569;
+
+/** The last-resort Kyber prekey of the `pq` mode (KEYS-KYBER): signed by the identity key like the signed prekey. */
+export interface KyberPreKey {
+  readonly id: number;
+  /** The serialized Kyber1024 public key, type byte included. */
+  readonly publicKey: Uint8Array;
+  /** 64-byte XEdDSA signature by the identity key over publicKey. */
+  readonly signature: Uint8Array;
+}
+
 export interface PreKeyUpload {
   readonly registrationId: number;
   /** Raw 32-byte identity key. */
   readonly identityKey: Uint8Array;
   readonly signedPreKey: SignedPreKey;
   readonly oneTimePreKeys: readonly OneTimePreKey[];
+  /** Present when the client speaks the `pq` mode. */
+  readonly kyberPreKey?: KyberPreKey;
 }
 
 export interface KeyBundle {
@@ -91,6 +105,8 @@ export interface KeyBundle {
   readonly identityKey: Uint8Array;
   readonly signedPreKey: SignedPreKey;
   readonly oneTimePreKey?: OneTimePreKey;
+  /** Present when the peer speaks the `pq` mode: a session built on it is PQXDH (message version 4). */
+  readonly kyberPreKey?: KyberPreKey;
 }
 
 const bin = (tag: string, bytes: Uint8Array): StanzaNode => node(tag, {}, toBase64(bytes));
@@ -108,6 +124,8 @@ function bytesUint(bytes: Uint8Array): number {
 const keyNode = (k: OneTimePreKey): StanzaNode => node('key', {}, [bin('id', uintBytes(k.id, 3)), bin('value', k.publicKey)]);
 const skeyNode = (k: SignedPreKey): StanzaNode =>
   node('skey', {}, [bin('id', uintBytes(k.id, 3)), bin('value', k.publicKey), bin('signature', k.signature)]);
+const kskeyNodes = (k: KyberPreKey | undefined): StanzaNode[] =>
+  k ? [node('kskey', {}, [bin('id', uintBytes(k.id, 3)), bin('value', k.publicKey), bin('signature', k.signature)])] : [];
 
 const keyMaterial = (k: { registrationId: number; identityKey: Uint8Array }): StanzaNode[] => [
   bin('registration', uintBytes(k.registrationId, 4)),
@@ -120,6 +138,7 @@ export const preKeyUploadIq = (id: string, keys: PreKeyUpload): StanzaNode =>
     ...keyMaterial(keys),
     node('list', {}, keys.oneTimePreKeys.map(keyNode)),
     skeyNode(keys.signedPreKey),
+    ...kskeyNodes(keys.kyberPreKey),
   ]);
 
 export const bundleFetchIq = (id: string, jid: string): StanzaNode =>
@@ -132,6 +151,7 @@ export const bundleResultIq = (id: string, bundle: KeyBundle): StanzaNode =>
         ...keyMaterial(bundle),
         skeyNode(bundle.signedPreKey),
         ...(bundle.oneTimePreKey ? [keyNode(bundle.oneTimePreKey)] : []),
+        ...kskeyNodes(bundle.kyberPreKey),
       ]),
     ]),
   ]);
@@ -155,6 +175,16 @@ function readSigned(k: StanzaNode | undefined): SignedPreKey | null {
   return base && signature ? { ...base, signature } : null;
 }
 
+/** The `<kskey>` of `n`: undefined when absent, null when present but malformed. */
+function readKyber(n: StanzaNode): KyberPreKey | undefined | null {
+  const k = child(n, 'kskey');
+  if (!k) return undefined;
+  const id = binChild(k, 'id', 3);
+  const publicKey = binChild(k, 'value', KYBER_KEY_LENGTH);
+  const signature = binChild(k, 'signature', 64);
+  return id && publicKey && signature ? { id: bytesUint(id), publicKey, signature } : null;
+}
+
 function readKeyMaterial(n: StanzaNode): { registrationId: number; identityKey: Uint8Array } | null {
   const reg = binChild(n, 'registration', 4);
   const type = binChild(n, 'type', 1);
@@ -169,8 +199,9 @@ export function readPreKeyUpload(iq: StanzaNode): PreKeyUpload | null {
   const list = child(iq, 'list');
   if (!material || !signedPreKey || !list) return null;
   const oneTimePreKeys = children(list, 'key').map(readOneTime);
-  if (oneTimePreKeys.some((k) => k === null)) return null;
-  return { ...material, signedPreKey, oneTimePreKeys: oneTimePreKeys as OneTimePreKey[] };
+  const kyberPreKey = readKyber(iq);
+  if (oneTimePreKeys.some((k) => k === null) || kyberPreKey === null) return null;
+  return { ...material, signedPreKey, oneTimePreKeys: oneTimePreKeys as OneTimePreKey[], ...(kyberPreKey ? { kyberPreKey } : {}) };
 }
 
 export function readBundleResult(iq: StanzaNode): KeyBundle | null {
@@ -181,6 +212,7 @@ export function readBundleResult(iq: StanzaNode): KeyBundle | null {
   const signedPreKey = readSigned(child(user, 'skey'));
   const keyEl = child(user, 'key');
   const oneTimePreKey = keyEl ? readOneTime(keyEl) : undefined;
-  if (!material || !signedPreKey || oneTimePreKey === null) return null;
-  return { jid, ...material, signedPreKey, ...(oneTimePreKey ? { oneTimePreKey } : {}) };
+  const kyberPreKey = readKyber(user);
+  if (!material || !signedPreKey || oneTimePreKey === null || kyberPreKey === null) return null;
+  return { jid, ...material, signedPreKey, ...(oneTimePreKey ? { oneTimePreKey } : {}), ...(kyberPreKey ? { kyberPreKey } : {}) };
 }
