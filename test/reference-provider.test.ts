@@ -76,7 +76,7 @@ void describe('reference provider server', () => {
     assert.equal(d.jwksUri, `${provider.url}/.well-known/oauth/openid/jwks`);
     assert.equal(d.pushEndpoint, `${provider.url}/push`);
     assert.equal(d.driver, driver);
-    assert.deepEqual(d.sessionModes, ['classic']);
+    assert.deepEqual(d.sessionModes, ['classic', 'pq']);
     assert.deepEqual(d.mediaOrigins, [provider.url]);
     assert.equal(d.profileVersion, '1');
   });
@@ -158,8 +158,8 @@ void describe('reference provider server', () => {
     }
   });
 
-  void test('refuses a body over 64 KiB with 413', async () => {
-    const { status, json } = await call(`${driver}${driverPaths.users}`, 'POST', { label: 'x'.repeat(70 * 1024) });
+  void test('refuses a body over 512 KiB with 413', async () => {
+    const { status, json } = await call(`${driver}${driverPaths.users}`, 'POST', { label: 'x'.repeat(520 * 1024) });
     assert.equal(status, 413);
     assertSchema('DriverErrorBody', json);
   });

@@ -24,3 +24,8 @@ export function numberParam(ctx: CheckContext, name: string, fallback: number): 
 /** How long a check waits for something that should come (an answer) and for nothing to come. */
 export const ANSWER_MS = 5000;
 export const QUIET_MS = 1500;
+
+/** The session mode a case runs in (`params.mode`): `classic` unless it says `pq`. */
+export function sessionMode(ctx: CheckContext): 'classic' | 'pq' {
+  return ctx.params['mode'] === 'pq' ? 'pq' : 'classic';
+}

@@ -38,6 +38,7 @@ export const CHECKS: Readonly<Record<string, Check>> = {
   // encryption
   'encryption/signed-prekey-signature': keys.signedPreKeySignature,
   'encryption/one-time-prekeys': keys.oneTimePreKeys,
+  'encryption/kyber-prekey': keys.kyberPreKey,
   'encryption/registration-id': keys.registrationId,
   'encryption/one-identity': keys.oneIdentity,
   'encryption/refuse-bad-bundle': keys.refuseBadBundle,
@@ -52,6 +53,7 @@ export const CHECKS: Readonly<Record<string, Check>> = {
   'encryption/replay-prekey-message': adversary.replayPreKeyMessage,
   'encryption/tampered-message': adversary.tamperedMessage,
   'encryption/out-of-order': adversary.outOfOrder,
+  'encryption/kyber-replay': adversary.kyberReplay,
   'encryption/identity-change': identity.identityChange,
   'encryption/safety-number': identity.safetyNumber,
   'encryption/content-out': content.contentOut,

@@ -4,18 +4,20 @@
  * newer library's classes; trust stays the caller's policy.
  */
 import * as SignalPq from '@signalapp/libsignal-client';
+import { IdentityBook, sameKey } from './identity-book.js';
 
 export { SignalPq };
 
 const addressKey = (a: SignalPq.ProtocolAddress): string => `${a.name()}.${a.deviceId()}`;
 
 export class PqIdentityStore extends SignalPq.IdentityKeyStore {
-  private readonly known = new Map<string, SignalPq.PublicKey>();
   constructor(
     private readonly pair: SignalPq.IdentityKeyPair,
     private readonly registrationId: number,
     /** Called when a known address presents a different key; returns whether to trust it. */
     private readonly onIdentityChange: (address: string) => boolean = () => false,
+    /** Shared with the user's other stores, when it has some. */
+    private readonly known = new IdentityBook(),
   ) {
     super();
   }
@@ -27,16 +29,17 @@ export class PqIdentityStore extends SignalPq.IdentityKeyStore {
   }
   override async saveIdentity(a: SignalPq.ProtocolAddress, k: SignalPq.PublicKey): Promise<SignalPq.IdentityChange> {
     const old = this.known.get(addressKey(a));
-    this.known.set(addressKey(a), k);
-    return old && !old.equals(k) ? SignalPq.IdentityChange.ReplacedExisting : SignalPq.IdentityChange.NewOrUnchanged;
+    this.known.set(addressKey(a), k.serialize());
+    return old && !sameKey(old, k.serialize()) ? SignalPq.IdentityChange.ReplacedExisting : SignalPq.IdentityChange.NewOrUnchanged;
   }
   override async isTrustedIdentity(a: SignalPq.ProtocolAddress, k: SignalPq.PublicKey): Promise<boolean> {
     const old = this.known.get(addressKey(a));
-    if (!old || old.equals(k)) return true;
+    if (!old || sameKey(old, k.serialize())) return true;
     return this.onIdentityChange(a.name());
   }
   override async getIdentity(a: SignalPq.ProtocolAddress): Promise<SignalPq.PublicKey | null> {
-    return this.known.get(addressKey(a)) ?? null;
+    const k = this.known.get(addressKey(a));
+    return k ? SignalPq.PublicKey.deserialize(Uint8Array.from(k)) : null;
   }
 }
 

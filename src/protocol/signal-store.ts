@@ -3,18 +3,20 @@
  * version 3). Trust is the caller's policy: `onIdentityChange` decides and is told.
  */
 import * as Signal from 'libsignal-classic';
+import { IdentityBook, sameKey } from './identity-book.js';
 
 export { Signal };
 
 const addressKey = (a: Signal.ProtocolAddress): string => `${a.name()}.${a.deviceId()}`;
 
 export class MemoryIdentityStore extends Signal.IdentityKeyStore {
-  private readonly known = new Map<string, Signal.PublicKey>();
   constructor(
     private readonly pair: Signal.IdentityKeyPair,
     private readonly registrationId: number,
     /** Called when a known address presents a different key; returns whether to trust it. */
-    private readonly onIdentityChange: (address: string, key: Signal.PublicKey) => boolean = () => false,
+    private readonly onIdentityChange: (address: string) => boolean = () => false,
+    /** Shared with the user's other stores, when it has some. */
+    private readonly known = new IdentityBook(),
   ) {
     super();
   }
@@ -26,16 +28,17 @@ export class MemoryIdentityStore extends Signal.IdentityKeyStore {
   }
   override async saveIdentity(a: Signal.ProtocolAddress, k: Signal.PublicKey): Promise<Signal.IdentityChange> {
     const old = this.known.get(addressKey(a));
-    this.known.set(addressKey(a), k);
-    return old && old.compare(k) !== 0 ? Signal.IdentityChange.ReplacedExisting : Signal.IdentityChange.NewOrUnchanged;
+    this.known.set(addressKey(a), k.serialize());
+    return old && !sameKey(old, k.serialize()) ? Signal.IdentityChange.ReplacedExisting : Signal.IdentityChange.NewOrUnchanged;
   }
   override async isTrustedIdentity(a: Signal.ProtocolAddress, k: Signal.PublicKey): Promise<boolean> {
     const old = this.known.get(addressKey(a));
-    if (!old || old.compare(k) === 0) return true;
-    return this.onIdentityChange(a.name(), k);
+    if (!old || sameKey(old, k.serialize())) return true;
+    return this.onIdentityChange(a.name());
   }
   override async getIdentity(a: Signal.ProtocolAddress): Promise<Signal.PublicKey | null> {
-    return this.known.get(addressKey(a)) ?? null;
+    const k = this.known.get(addressKey(a));
+    return k ? Signal.PublicKey.deserialize(Buffer.from(k)) : null;
   }
 }
 

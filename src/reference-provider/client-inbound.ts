@@ -11,7 +11,7 @@ import { child, node, type StanzaNode } from '../protocol/node.js';
 import { decodeMessage, unpad } from '../protocol/payload.js';
 import { closeElement, iqResult, uintBytes, type EncType } from '../protocol/stanzas.js';
 import { mangleText } from './client-outbound.js';
-import { DuplicateMessage } from './client-session.js';
+import { DuplicateMessage } from './client-stack.js';
 import type { StanzaWriter } from './client-wire.js';
 import type { FaultSet } from './faults.js';
 

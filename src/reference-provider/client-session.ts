@@ -1,52 +1,49 @@
 /**
- * One provider user's Signal state in the profile's `classic` mode (X3DH and the Double Ratchet,
- * message version 3, on libsignal 0.72.1): its identity, its prekeys, and its sessions with peers.
+ * One provider user's Signal state: its identity, its prekeys, and its sessions with peers, in
+ * the profile's `classic` mode (libsignal 0.72.1) and, when the provider speaks it, the `pq` mode
+ * (libsignal 0.103). Both stacks share the user's keys; a session lives in the stack its peer's
+ * bundle or first message chose (a Kyber prekey in the bundle, message version 4).
  */
 import { randomInt } from 'node:crypto';
+import { IdentityBook } from '../protocol/identity-book.js';
+import { Signal } from '../protocol/signal-store.js';
 import { readSignalMessage } from '../protocol/signal-wire.js';
-import type { EncType, KeyBundle, OneTimePreKey, SignedPreKey } from '../protocol/stanzas.js';
+import type { EncType, KeyBundle, KyberPreKey, OneTimePreKey, SignedPreKey } from '../protocol/stanzas.js';
+import { ClassicStack } from './client-stack-classic.js';
+import { PqStack } from './client-stack-pq.js';
+import type { SignalStack } from './client-stack.js';
 import type { FaultSet } from './faults.js';
-import {
-  MemoryIdentityStore,
-  MemoryPreKeyStore,
-  MemorySessionStore,
-  MemorySignedPreKeyStore,
-  NoKyberPreKeyStore,
-  Signal,
-} from '../protocol/signal-store.js';
 
-/** One device per provider user (DESIGN.md §1), so every address uses the same device id. */
-const DEVICE_ID = 1;
+export { DuplicateMessage } from './client-stack.js';
+
 /** Prekey ids travel as 3 bytes (KEYS-UPLOAD); 0 is avoided as some stores treat it as "none". */
 const MAX_PREKEY_ID = 0xffffff;
 /** libsignal's registration ids are 14-bit. */
 const MAX_REGISTRATION_ID = 16380;
-
-const DJB_PREFIX = Buffer.of(0x05);
-/** libsignal wants the 33-byte serialized form; the wire carries the raw 32 bytes. */
-const publicKeyFromRaw = (raw: Uint8Array): Signal.PublicKey => Signal.PublicKey.deserialize(Buffer.concat([DJB_PREFIX, raw]));
-const address = (peer: string): Signal.ProtocolAddress => Signal.ProtocolAddress.new(peer, DEVICE_ID);
 /** SAFETY-NUMBER: the parameters both sides use, so that both compute the same 60 digits. */
 const FINGERPRINT_ITERATIONS = 5200;
 const FINGERPRINT_VERSION = 1;
 
-/** A message libsignal has already decrypted once (ENC-REPLAY): not a failure, a duplicate. */
-export class DuplicateMessage extends Error {
-  override readonly name = 'DuplicateMessage';
+const djb = (raw: Uint8Array): Signal.PublicKey => Signal.PublicKey.deserialize(Buffer.concat([Buffer.of(0x05), raw]));
+
+export interface SessionOptions {
+  /** Whether the user speaks the `pq` mode too (the provider's discovery document says so). */
+  readonly pq?: boolean;
 }
 
 export class SignalSession {
   readonly registrationId = randomInt(1, MAX_REGISTRATION_ID + 1);
   private readonly identity = Signal.IdentityKeyPair.generate();
-  private readonly identities: MemoryIdentityStore;
-  private readonly sessions = new MemorySessionStore();
-  private readonly preKeys: MemoryPreKeyStore;
-  private readonly signedPreKeys = new MemorySignedPreKeyStore();
-  private readonly kyberPreKeys = new NoKyberPreKeyStore();
+  private readonly classic: ClassicStack;
+  private readonly pq: PqStack | undefined;
+  /** The stack each peer's session lives in. */
+  private readonly stackOf = new Map<string, SignalStack>();
   private nextPreKeyId = randomInt(1, MAX_PREKEY_ID);
   /** The tail of each peer's queue of libsignal operations. */
   private readonly queues = new Map<string, Promise<unknown>>();
   readonly signedPreKey: SignedPreKey;
+  /** What KEYS-UPLOAD publishes; the same as the enlisted key, but for a fault. */
+  readonly uploadedSignedPreKey: SignedPreKey;
   /** The highest counter received per peer and ratchet key: only the `drop-out-of-order` fault reads it. */
   private readonly highestCounter = new Map<string, number>();
 
@@ -54,40 +51,54 @@ export class SignalSession {
   constructor(
     onIdentityChange: (peer: string) => void,
     private readonly faults: FaultSet = new Set(),
+    options: SessionOptions = {},
   ) {
-    this.preKeys = new MemoryPreKeyStore(!faults.has('reuse-one-time-prekey'));
+    const spkId = randomInt(1, MAX_PREKEY_ID + 1);
+    const spk = Signal.PrivateKey.generate();
+    // XEdDSA over 0x05 ‖ key: the serialized public key is exactly that.
+    const signature = this.identity.privateKey.sign(spk.getPublicKey().serialize());
+    this.signedPreKey = { id: spkId, publicKey: new Uint8Array(spk.getPublicKey().getPublicKeyBytes()), signature: new Uint8Array(signature) };
+    this.uploadedSignedPreKey = faults.has('bad-signed-prekey-signature')
+      ? { ...this.signedPreKey, signature: new Uint8Array(this.identity.privateKey.sign(Buffer.from(this.signedPreKey.publicKey))) }
+      : this.signedPreKey;
+    const shared = {
+      identityPair: new Uint8Array(this.identity.serialize()),
+      registrationId: this.registrationId,
+      signedPreKey: { id: spkId, privateKey: new Uint8Array(spk.serialize()), signature: new Uint8Array(signature) },
+      identities: new IdentityBook(),
+    };
     // Trust on first use; a changed key is accepted but raised to the user (an event in the driver).
-    this.identities = new MemoryIdentityStore(this.identity, this.registrationId, (peer) => {
+    const trust = (peer: string): boolean => {
       onIdentityChange(peer);
       return true;
-    });
-    const id = randomInt(1, MAX_PREKEY_ID + 1);
-    const key = Signal.PrivateKey.generate();
-    // XEdDSA over 0x05 ‖ key: the serialized public key is exactly that.
-    const signature = this.identity.privateKey.sign(key.getPublicKey().serialize());
-    this.signedPreKeys.records.set(id, Signal.SignedPreKeyRecord.new(id, Date.now(), key.getPublicKey(), key, signature));
-    this.signedPreKey = { id, publicKey: new Uint8Array(key.getPublicKey().getPublicKeyBytes()), signature: new Uint8Array(signature) };
-    if (faults.has('bad-signed-prekey-signature')) {
-      this.uploadedSignedPreKey = { ...this.signedPreKey, signature: new Uint8Array(this.identity.privateKey.sign(Buffer.from(this.signedPreKey.publicKey))) };
-    } else this.uploadedSignedPreKey = this.signedPreKey;
+    };
+    const deletePreKeysOnUse = !faults.has('reuse-one-time-prekey');
+    this.classic = new ClassicStack(shared, trust, { deletePreKeysOnUse });
+    this.pq = options.pq ? new PqStack(shared, trust, randomInt(1, MAX_PREKEY_ID + 1), { deletePreKeysOnUse, refuseKyberReplay: !faults.has('accept-kyber-replay') }) : undefined;
   }
-
-  /** What KEYS-UPLOAD publishes; the same as the enlisted key, but for a fault. */
-  readonly uploadedSignedPreKey: SignedPreKey;
 
   /** The raw 32-byte identity key. */
   get identityKey(): Uint8Array {
     return new Uint8Array(this.identity.publicKey.getPublicKeyBytes());
   }
 
-  /** Fresh one-time prekeys, stored for the prekey messages that will use them. */
+  /** The last-resort Kyber prekey KEYS-UPLOAD publishes in the `pq` mode (KEYS-KYBER). */
+  get kyberPreKey(): KyberPreKey | undefined {
+    const k = this.pq?.kyberPreKey;
+    if (!k || !this.faults.has('bad-kyber-prekey-signature')) return k;
+    return { ...k, signature: new Uint8Array(this.identity.privateKey.sign(Buffer.from(k.publicKey.subarray(1)))) };
+  }
+
+  /** Fresh one-time prekeys, stored in every stack for the prekey messages that will use them. */
   async newOneTimePreKeys(count: number): Promise<OneTimePreKey[]> {
     const out: OneTimePreKey[] = [];
     for (let i = 0; i < count; i++) {
       const id = this.nextPreKeyId;
       this.nextPreKeyId = (id % MAX_PREKEY_ID) + 1;
       const key = Signal.PrivateKey.generate();
-      if (!this.faults.has('forget-one-time-prekeys')) await this.preKeys.savePreKey(id, Signal.PreKeyRecord.new(id, key.getPublicKey(), key));
+      if (!this.faults.has('forget-one-time-prekeys')) {
+        for (const stack of this.stacks()) await stack.savePreKey(id, new Uint8Array(key.serialize()));
+      }
       out.push({ id, publicKey: new Uint8Array(key.getPublicKey().getPublicKeyBytes()) });
     }
     return out;
@@ -111,68 +122,65 @@ export class SignalSession {
   // The methods below assume the caller holds the peer's queue (serialized).
 
   async hasSession(peer: string): Promise<boolean> {
-    const record = await this.sessions.getSession(address(peer));
-    return record?.hasCurrentState() ?? false;
+    return (await this.sessionStack(peer)) !== undefined;
   }
 
+  /** A bundle with a Kyber prekey opens a `pq` session when the user speaks it; any other, a classic one. */
   async processBundle(bundle: KeyBundle): Promise<void> {
-    const pre = bundle.oneTimePreKey;
-    const libBundle = Signal.PreKeyBundle.new(
-      bundle.registrationId,
-      DEVICE_ID,
-      pre?.id ?? null,
-      pre ? publicKeyFromRaw(pre.publicKey) : null,
-      bundle.signedPreKey.id,
-      publicKeyFromRaw(bundle.signedPreKey.publicKey),
-      Buffer.from(bundle.signedPreKey.signature),
-      publicKeyFromRaw(bundle.identityKey),
-    );
-    await Signal.processPreKeyBundle(libBundle, address(bundle.jid), this.sessions, this.identities);
+    const pq = bundle.kyberPreKey && !this.faults.has('classic-to-pq-peers') ? this.pq : undefined;
+    const stack = pq ?? this.classic;
+    await stack.processBundle(bundle);
+    this.stackOf.set(bundle.jid, stack);
   }
 
   async encrypt(peer: string, plaintext: Uint8Array): Promise<{ type: EncType; ciphertext: Uint8Array }> {
-    const message = await Signal.signalEncrypt(Buffer.from(plaintext), address(peer), this.sessions, this.identities);
-    const type: EncType = message.type() === Signal.CiphertextMessageType.PreKey ? 'pkmsg' : 'msg';
-    return { type, ciphertext: new Uint8Array(message.serialize()) };
+    return ((await this.sessionStack(peer)) ?? this.classic).encrypt(peer, plaintext);
   }
 
   async decrypt(peer: string, type: EncType, ciphertext: Uint8Array): Promise<Uint8Array> {
-    const before = this.faults.has('forget-ratchet-state') ? await this.sessions.getSession(address(peer)) : null;
+    // The high nibble of byte 0 is the message version: 4 is PQXDH, 3 is X3DH.
+    const stack = (ciphertext[0] ?? 0) >> 4 === 4 && this.pq ? this.pq : this.classic;
+    const before = this.faults.has('forget-ratchet-state') ? await stack.snapshot(peer) : null;
     if (this.faults.has('drop-out-of-order')) this.dropOutOfOrder(peer, type, ciphertext);
     try {
-      const plaintext = await this.decryptNow(peer, type, Buffer.from(ciphertext));
-      if (before) await this.sessions.saveSession(address(peer), before);
+      const plaintext = await stack.decrypt(peer, type, ciphertext);
+      this.stackOf.set(peer, stack);
+      if (before) await stack.restore(peer, before);
       return plaintext;
     } catch (e) {
-      if ((e as { code?: unknown }).code === Signal.ErrorCode.DuplicatedMessage) throw new DuplicateMessage((e as Error).message);
-      if (this.faults.has('reset-session-on-error')) this.sessions.removeSession(address(peer));
+      if (this.faults.has('reset-session-on-error')) stack.removeSession(peer);
       throw e;
     }
   }
 
   /** SAFETY-NUMBER: the 60 digits for this user (`login`) and `peer`, from the identity key last seen for it. */
   async safetyNumber(login: string, peer: string): Promise<string | null> {
-    const remote = await this.identities.getIdentity(address(peer));
+    const stack = this.stackOf.get(peer) ?? this.classic;
+    const remote = (await stack.knownIdentity(peer)) ?? (await this.otherKnownIdentity(peer));
     if (!remote) return null;
     const iterations = this.faults.has('wrong-safety-number') ? 1024 : FINGERPRINT_ITERATIONS;
-    const fingerprint = Signal.Fingerprint.new(iterations, FINGERPRINT_VERSION, Buffer.from(login, 'utf8'), this.identity.publicKey, Buffer.from(peer, 'utf8'), remote);
+    const fingerprint = Signal.Fingerprint.new(iterations, FINGERPRINT_VERSION, Buffer.from(login, 'utf8'), this.identity.publicKey, Buffer.from(peer, 'utf8'), djb(remote));
     return fingerprint.displayableFingerprint().toString();
   }
 
-  private async decryptNow(peer: string, type: EncType, bytes: Buffer): Promise<Uint8Array> {
-    const plaintext =
-      type === 'pkmsg'
-        ? await Signal.signalDecryptPreKey(
-            Signal.PreKeySignalMessage.deserialize(bytes),
-            address(peer),
-            this.sessions,
-            this.identities,
-            this.preKeys,
-            this.signedPreKeys,
-            this.kyberPreKeys,
-          )
-        : await Signal.signalDecrypt(Signal.SignalMessage.deserialize(bytes), address(peer), this.sessions, this.identities);
-    return new Uint8Array(plaintext);
+  private stacks(): SignalStack[] {
+    return this.pq ? [this.classic, this.pq] : [this.classic];
+  }
+
+  /** The stack holding a usable session with `peer`: the one it last used, else any. */
+  private async sessionStack(peer: string): Promise<SignalStack | undefined> {
+    const known = this.stackOf.get(peer);
+    if (known && (await known.hasSession(peer))) return known;
+    for (const stack of this.stacks()) if (await stack.hasSession(peer)) return stack;
+    return undefined;
+  }
+
+  private async otherKnownIdentity(peer: string): Promise<Uint8Array | null> {
+    for (const stack of this.stacks()) {
+      const k = await stack.knownIdentity(peer);
+      if (k) return k;
+    }
+    return null;
   }
 
   /** The naive anti-replay of the `drop-out-of-order` fault: a lower counter on a known chain is refused. */

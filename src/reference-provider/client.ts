@@ -21,6 +21,8 @@ const ACK_WAIT_MS = 2_000;
 
 export interface ClientDeps {
   readonly faults: FaultSet;
+  /** Whether the provider speaks the `pq` session mode besides `classic`. */
+  readonly pq: boolean;
   /** Asks the provider's server for a fresh ownership proof of this user. */
   issueProof(identifier: string): Promise<string>;
 }
@@ -55,7 +57,7 @@ export class ProviderClient {
     const onIdentityChange = (peer: string): void => {
       if (!this.deps.faults.has('silent-identity-change')) this.events.push({ type: 'identity-change', peer });
     };
-    return new SignalSession(onIdentityChange, this.deps.faults);
+    return new SignalSession(onIdentityChange, this.deps.faults, { pq: this.deps.pq });
   }
 
   async enlist(endpoint: GatekeeperEndpoint): Promise<EnlistResult> {
@@ -165,6 +167,7 @@ export class ProviderClient {
       identityKey: this.session.identityKey,
       signedPreKey: this.session.uploadedSignedPreKey,
       oneTimePreKeys,
+      ...(this.session.kyberPreKey && !faults.has('no-kyber-upload') ? { kyberPreKey: this.session.kyberPreKey } : {}),
     });
   }
 

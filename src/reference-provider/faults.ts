@@ -46,6 +46,11 @@ export const FAULTS = {
   'registration-id-out-of-range': 'uploads registration id 0',
   'new-identity-per-connect': 'generates a new identity key on every connection',
   'send-despite-bad-bundle': 'sends the plaintext in `<enc>` when a peer\'s bundle does not verify',
+  // encryption: the pq mode (PQXDH)
+  'bad-kyber-prekey-signature': 'uploads a Kyber prekey signed over the key without its type byte',
+  'no-kyber-upload': 'declares the pq mode but uploads no Kyber prekey',
+  'classic-to-pq-peers': 'builds classic X3DH sessions even with peers whose bundle has a Kyber prekey',
+  'accept-kyber-replay': 'lets its last-resort Kyber prekey open a session twice with the same base key',
   // encryption: sessions and the ratchet
   'corrupt-outgoing-mac': 'flips the last MAC byte of every ciphertext it sends',
   'forget-one-time-prekeys': 'keeps no private one-time prekeys, so prekey messages that use one fail',

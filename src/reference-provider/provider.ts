@@ -4,6 +4,7 @@
  * (DESIGN.md §3). Faults, by name, make it deliberately wrong in one behaviour each.
  */
 import type { AddressInfo } from 'node:net';
+import type { SessionMode } from '../protocol/driver-api.js';
 import { FAULTS, isFaultName, type FaultName } from './faults.js';
 import { DriverRoutes } from './driver-routes.js';
 import { packageVersion } from './project.js';
@@ -19,6 +20,8 @@ export interface ReferenceProviderOptions {
   /** The bearer token the driver API requires. */
   readonly driverToken: string;
   readonly providerId?: string;
+  /** The session modes it declares and speaks; both by default (`classic` is required). */
+  readonly sessionModes?: readonly SessionMode[];
 }
 
 export interface ReferenceProvider {
@@ -34,10 +37,12 @@ export async function startReferenceProvider(options: ReferenceProviderOptions):
   const providerId = options.providerId ?? DEFAULT_PROVIDER_ID;
   const host = options.host ?? '127.0.0.1';
   const signer = await createProofSigner(providerId);
-  const users = new UserDirectory({ faults, issueProof: (identifier) => signer.issue(identifier) });
+  const sessionModes = options.sessionModes ?? ['classic', 'pq'];
+  const users = new UserDirectory({ faults, pq: sessionModes.includes('pq'), issueProof: (identifier) => signer.issue(identifier) });
   let url = '';
   const server = createProviderServer({
     providerId,
+    sessionModes,
     driverToken: options.driverToken,
     signer,
     driver: new DriverRoutes(users, packageVersion()),

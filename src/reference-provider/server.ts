@@ -5,7 +5,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { PROFILE_VERSION } from '../protocol/constants.js';
-import { DISCOVERY_PATH, type Discovery, type DriverErrorBody } from '../protocol/driver-api.js';
+import { DISCOVERY_PATH, type Discovery, type DriverErrorBody, type SessionMode } from '../protocol/driver-api.js';
 import { DRIVER_ROOT, DriverError, type DriverRoutes } from './driver-routes.js';
 import type { ProofSigner } from './proof-signer.js';
 
@@ -20,6 +20,7 @@ const MAX_BODY_BYTES = 512 * 1024;
 
 export interface ServerDeps {
   readonly providerId: string;
+  readonly sessionModes: readonly SessionMode[];
   readonly driverToken: string;
   readonly signer: ProofSigner;
   readonly driver: DriverRoutes;
@@ -64,7 +65,7 @@ function discovery(deps: ServerDeps): Discovery {
     jwksUri: `${url}${JWKS_PATH}`,
     pushEndpoint: `${url}${PUSH_PATH}`,
     mediaOrigins: [url],
-    sessionModes: ['classic'],
+    sessionModes: [...deps.sessionModes],
     capabilities: [],
     driver: `${url}${DRIVER_ROOT}`,
   };

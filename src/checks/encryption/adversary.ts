@@ -7,7 +7,7 @@ import { HarnessError } from '../../core/errors.js';
 import { met, notMet, type Finding } from '../../core/model.js';
 import type { EncryptedMessage } from '../../gatekeeper/types.js';
 import { readSignalMessage } from '../../protocol/signal-wire.js';
-import type { CheckContext } from '../check.js';
+import { sessionMode, type CheckContext } from '../check.js';
 import type { Pair } from '../stanza/scenario.js';
 import { conversation, deliverAndWatch, describeAnswer, sealText, timesShown, type Answer } from './exchange.js';
 
@@ -43,11 +43,34 @@ export async function replayMessage(ctx: CheckContext): Promise<Finding> {
 /** ENC-REPLAY, for the prekey message that opened the session. */
 export async function replayPreKeyMessage(ctx: CheckContext): Promise<Finding> {
   const provider = await ctx.lab.providerUser();
-  const reference = await ctx.lab.referenceUser();
+  const reference = await ctx.lab.referenceUser({ mode: sessionMode(ctx) });
   const text = `first and once ${ctx.rng.string(10)}`;
   const sealed = await sealText(reference, provider, text);
   if (sealed.type !== 'pkmsg') throw new HarnessError('E_PRECONDITION', 'the reference user had a session before its first message');
   return replay(ctx, { provider, reference }, sealed, text);
+}
+
+/**
+ * PREKEY-KYBER-REPLAY: a first message built on the last-resort Kyber prekey alone (no one-time
+ * prekey) opens one session: delivered again under another sender, who has no session yet, it
+ * must be refused, or whoever captured it can open a session with it at will.
+ */
+export async function kyberReplay(ctx: CheckContext): Promise<Finding> {
+  const provider = await ctx.lab.providerUser();
+  const sender = await ctx.lab.referenceUser({ mode: 'pq' });
+  const other = await ctx.lab.referenceUser({ mode: 'pq' });
+  const bundle = ctx.lab.gatekeeper.takeBundle(provider.login);
+  if (!bundle?.kyberPreKey) throw new HarnessError('E_PRECONDITION', 'the provider user published no Kyber prekey');
+  const { oneTimePreKey: _dropped, ...lastResortOnly } = bundle;
+  await sender.startSession(lastResortOnly);
+  const text = `on the last resort ${ctx.rng.string(10)}`;
+  const sealed = await sealText(sender, provider, text);
+  await genuine(ctx, { provider, reference: sender }, sealed, 'first message on the last-resort Kyber prekey');
+  const { answer } = await deliverAndWatch(ctx, { provider, reference: other }, sealed, 'the same message from another sender');
+  const expected = `the replay under another sender refused with a retry receipt (Kyber prekey ${bundle.kyberPreKey.id} with that base key already used)`;
+  if (answer !== 'retry') return notMet(expected, `${describeAnswer(answer)} for the replay under another sender`);
+  const shown = await timesShown(provider, text);
+  return shown === 1 ? met() : notMet(expected, `the text shown ${shown} times`);
 }
 
 type Region = 'version' | 'ratchet-key' | 'body' | 'mac';

@@ -9,9 +9,11 @@ import type { ClientConnection } from '../../gatekeeper/types.js';
 import { DJB_KEY_TYPE, ENCRYPT_NS } from '../../protocol/constants.js';
 import { Signal } from '../../protocol/signal-store.js';
 import { readPreKeyUpload, type PreKeyUpload } from '../../protocol/stanzas.js';
-import { ANSWER_MS, QUIET_MS, numberParam, type CheckContext } from '../check.js';
+import { ANSWER_MS, QUIET_MS, numberParam, sessionMode, type CheckContext } from '../check.js';
 import { lastSeq, sends, sentBy } from '../observe.js';
 
+/** The type byte of a serialized Kyber1024 public key. */
+const KYBER_KEY_TYPE = 0x08;
 /** libsignal's registration ids are 14-bit and never 0. */
 const MAX_REGISTRATION_ID = 16380;
 const MAX_PREKEY_ID = 0xffffff;
@@ -38,6 +40,18 @@ export async function signedPreKeySignature(ctx: CheckContext): Promise<Finding>
   return verifies
     ? met()
     : notMet('an XEdDSA signature by the identity key over 0x05 ‖ signed prekey', `signature of signed prekey ${upload.signedPreKey.id} does not verify`);
+}
+
+/** KEYS-KYBER: in the `pq` mode, a last-resort Kyber prekey signed by the identity key. */
+export async function kyberPreKey(ctx: CheckContext): Promise<Finding> {
+  const { connection } = await ctx.lab.providerUser();
+  const { identityKey, kyberPreKey: kyber } = await uploadOn(ctx, connection);
+  const expected = 'a <kskey> whose XEdDSA signature by the identity key over the serialized Kyber key verifies';
+  if (!kyber) return notMet(expected, 'no <kskey> in the key upload of a provider that declares pq');
+  if (kyber.publicKey[0] !== KYBER_KEY_TYPE) return notMet(expected, `a Kyber key of type ${kyber.publicKey[0] ?? '?'}, not ${KYBER_KEY_TYPE} (Kyber1024)`);
+  return djb(identityKey).verify(Buffer.from(kyber.publicKey), Buffer.from(kyber.signature))
+    ? met(`Kyber prekey ${kyber.id}`)
+    : notMet(expected, `the signature of Kyber prekey ${kyber.id} does not verify`);
 }
 
 /** KEYS-PREKEYS: enough one-time prekeys, with distinct 3-byte ids and distinct keys. */
@@ -80,7 +94,7 @@ export async function oneIdentity(ctx: CheckContext): Promise<Finding> {
 /** BUNDLE-VERIFY: a peer whose bundle's signature does not verify gets no message at all. */
 export async function refuseBadBundle(ctx: CheckContext): Promise<Finding> {
   const provider = await ctx.lab.providerUser();
-  const forged = await ctx.lab.referenceUser({ badSignedPreKeySignature: true });
+  const forged = await ctx.lab.referenceUser(ctx.params['forge'] === 'kyber' ? { mode: 'pq', badKyberPreKeySignature: true } : { mode: sessionMode(ctx), badSignedPreKeySignature: true });
   const afterSeq = lastSeq(provider.connection);
   ctx.step('ask the provider to message a peer with a forged bundle');
   const refusedBy = await provider.send(forged.jid, `to a forged bundle ${ctx.rng.string(8)}`).then(

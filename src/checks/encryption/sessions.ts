@@ -6,7 +6,7 @@
 import { HarnessError } from '../../core/errors.js';
 import { met, notMet, type Finding } from '../../core/model.js';
 import { innerSignalMessage, readPreKeySignalMessage, readSignalMessage } from '../../protocol/signal-wire.js';
-import { ANSWER_MS, numberParam, type CheckContext } from '../check.js';
+import { ANSWER_MS, numberParam, sessionMode, type CheckContext } from '../check.js';
 import { pair, receiveOne, sendOne, type Outbound, type Pair } from '../stanza/scenario.js';
 import { lastSeq } from '../observe.js';
 import { answerTo, conversation, deliverAndWatch, deliveredCiphertext, describeAnswer, readText, sealText, timesShown } from './exchange.js';
@@ -27,11 +27,12 @@ export async function outboundSession(ctx: CheckContext): Promise<Finding> {
   const p = await pair(ctx);
   const o = await sendOne(p, ctx, 'first message');
   const bytes = deliveredCiphertext(o.delivery.ciphertext, 'first message');
-  const expected = 'a PreKeySignalMessage of version 3, on a one-time prekey, that libsignal decrypts';
+  const version = sessionMode(ctx) === 'pq' ? 4 : 3;
+  const expected = `a PreKeySignalMessage of version ${version}, on a one-time prekey, that libsignal decrypts`;
   if (!o.delivery.plaintext) return notMet(expected, `libsignal could not decrypt it: ${o.delivery.decryptError ?? 'no reason given'}`);
   const pk = readPreKeySignalMessage(bytes);
   if (!pk) return notMet(expected, `${bytes.length} bytes that are not a PreKeySignalMessage`);
-  if (pk.version !== 3) return notMet(expected, `message version ${pk.version}`);
+  if (pk.version !== version) return notMet(expected, `message version ${pk.version}`);
   if (pk.preKeyId === undefined) return notMet(expected, 'a prekey message without the one-time prekey the bundle held');
   return met(`one-time prekey ${pk.preKeyId}, signed prekey ${pk.signedPreKeyId}`);
 }
@@ -100,8 +101,8 @@ export async function chainCounters(ctx: CheckContext): Promise<Finding> {
 /** PREKEY-ONCE: a second session built on an already used one-time prekey must fail. */
 export async function preKeyUsedOnce(ctx: CheckContext): Promise<Finding> {
   const provider = await ctx.lab.providerUser();
-  const first = await ctx.lab.referenceUser();
-  const second = await ctx.lab.referenceUser();
+  const first = await ctx.lab.referenceUser({ mode: sessionMode(ctx) });
+  const second = await ctx.lab.referenceUser({ mode: sessionMode(ctx) });
   const bundle = ctx.lab.gatekeeper.takeBundle(provider.login);
   if (!bundle?.oneTimePreKey) throw new HarnessError('E_PRECONDITION', 'the provider user published no one-time prekey');
   await first.startSession(bundle);

@@ -1,0 +1,92 @@
+/** The `classic` stack: libsignal 0.72.1, X3DH and the Double Ratchet, message version 3. */
+import {
+  MemoryIdentityStore,
+  MemoryPreKeyStore,
+  MemorySessionStore,
+  MemorySignedPreKeyStore,
+  NoKyberPreKeyStore,
+  Signal,
+} from '../protocol/signal-store.js';
+import type { KeyBundle } from '../protocol/stanzas.js';
+import { DEVICE_ID, DuplicateMessage, isDuplicate, type SharedKeys, type SignalStack } from './client-stack.js';
+
+const djb = (raw: Uint8Array): Signal.PublicKey => Signal.PublicKey.deserialize(Buffer.concat([Buffer.of(0x05), raw]));
+const address = (peer: string): Signal.ProtocolAddress => Signal.ProtocolAddress.new(peer, DEVICE_ID);
+
+export class ClassicStack implements SignalStack {
+  private readonly identities: MemoryIdentityStore;
+  private readonly sessions = new MemorySessionStore();
+  private readonly preKeys: MemoryPreKeyStore;
+  private readonly signedPreKeys = new MemorySignedPreKeyStore();
+  private readonly kyber = new NoKyberPreKeyStore();
+
+  constructor(keys: SharedKeys, onIdentityChange: (peer: string) => boolean, options: { readonly deletePreKeysOnUse: boolean }) {
+    const identity = Signal.IdentityKeyPair.deserialize(Buffer.from(keys.identityPair));
+    this.identities = new MemoryIdentityStore(identity, keys.registrationId, onIdentityChange, keys.identities);
+    this.preKeys = new MemoryPreKeyStore(options.deletePreKeysOnUse);
+    const spk = Signal.PrivateKey.deserialize(Buffer.from(keys.signedPreKey.privateKey));
+    const { id, signature } = keys.signedPreKey;
+    this.signedPreKeys.records.set(id, Signal.SignedPreKeyRecord.new(id, Date.now(), spk.getPublicKey(), spk, Buffer.from(signature)));
+  }
+
+  async hasSession(peer: string): Promise<boolean> {
+    return (await this.sessions.getSession(address(peer)))?.hasCurrentState() ?? false;
+  }
+
+  async knownIdentity(peer: string): Promise<Uint8Array | null> {
+    const k = await this.identities.getIdentity(address(peer));
+    return k ? new Uint8Array(k.getPublicKeyBytes()) : null;
+  }
+
+  async processBundle(b: KeyBundle): Promise<void> {
+    const pre = b.oneTimePreKey;
+    const bundle = Signal.PreKeyBundle.new(
+      b.registrationId,
+      DEVICE_ID,
+      pre?.id ?? null,
+      pre ? djb(pre.publicKey) : null,
+      b.signedPreKey.id,
+      djb(b.signedPreKey.publicKey),
+      Buffer.from(b.signedPreKey.signature),
+      djb(b.identityKey),
+    );
+    await Signal.processPreKeyBundle(bundle, address(b.jid), this.sessions, this.identities);
+  }
+
+  async encrypt(peer: string, plaintext: Uint8Array): ReturnType<SignalStack['encrypt']> {
+    const m = await Signal.signalEncrypt(Buffer.from(plaintext), address(peer), this.sessions, this.identities);
+    return { type: m.type() === Signal.CiphertextMessageType.PreKey ? 'pkmsg' : 'msg', ciphertext: new Uint8Array(m.serialize()) };
+  }
+
+  async decrypt(peer: string, type: 'pkmsg' | 'msg', ciphertext: Uint8Array): Promise<Uint8Array> {
+    const bytes = Buffer.from(ciphertext);
+    try {
+      const plaintext =
+        type === 'pkmsg'
+          ? await Signal.signalDecryptPreKey(Signal.PreKeySignalMessage.deserialize(bytes), address(peer), this.sessions, this.identities, this.preKeys, this.signedPreKeys, this.kyber)
+          : await Signal.signalDecrypt(Signal.SignalMessage.deserialize(bytes), address(peer), this.sessions, this.identities);
+      return new Uint8Array(plaintext);
+    } catch (e) {
+      if (isDuplicate(e, Signal.ErrorCode.DuplicatedMessage)) throw new DuplicateMessage((e as Error).message);
+      throw e;
+    }
+  }
+
+  async snapshot(peer: string): Promise<Uint8Array | null> {
+    const r = await this.sessions.getSession(address(peer));
+    return r ? new Uint8Array(r.serialize()) : null;
+  }
+
+  async restore(peer: string, record: Uint8Array): Promise<void> {
+    await this.sessions.saveSession(address(peer), Signal.SessionRecord.deserialize(Buffer.from(record)));
+  }
+
+  removeSession(peer: string): void {
+    this.sessions.removeSession(address(peer));
+  }
+
+  async savePreKey(id: number, privateKey: Uint8Array): Promise<void> {
+    const k = Signal.PrivateKey.deserialize(Buffer.from(privateKey));
+    await this.preKeys.savePreKey(id, Signal.PreKeyRecord.new(id, k.getPublicKey(), k));
+  }
+}
