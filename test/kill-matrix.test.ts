@@ -47,7 +47,7 @@ void test('every fault is named by at least one case, and every named fault exis
   assert.deepEqual([...named].filter((f) => !(f in FAULTS)), []);
 });
 
-void describe('under each fault', { concurrency: 4 }, () => {
+void describe('under each fault', { concurrency: 8 }, () => {
   for (const fault of Object.keys(FAULTS)) {
     void test(fault, async () => {
       const suites = [...new Set(cases.filter((c) => c.faults.some((f) => f.name === fault)).map((c) => c.suite))];
