@@ -4,6 +4,7 @@ import * as adversary from './encryption/adversary.js';
 import * as agnostic from './encryption/agnostic.js';
 import * as content from './encryption/content.js';
 import * as identity from './encryption/identity.js';
+import * as keyIqs from './encryption/key-iqs.js';
 import * as keys from './encryption/keys.js';
 import * as sessions from './encryption/sessions.js';
 import * as acks from './stanza/acks.js';
@@ -36,6 +37,8 @@ export const CHECKS: Readonly<Record<string, Check>> = {
   'stanza/ping': acks.ping,
   'stanza/inbound-answer': inboundAnswer,
   // encryption
+  'encryption/upload-shape': keyIqs.uploadShape,
+  'encryption/fetch-shape': keyIqs.fetchShape,
   'encryption/signed-prekey-signature': keys.signedPreKeySignature,
   'encryption/one-time-prekeys': keys.oneTimePreKeys,
   'encryption/kyber-prekey': keys.kyberPreKey,

@@ -79,6 +79,7 @@ export async function startGatekeeper(options: GatekeeperOptions = {}): Promise<
           if (c.login === login) resolve(c);
         });
       }),
+    connectionsOf: (login: string) => chat.connections.filter((c) => c.authenticated && c.login === login),
     waitForKeys: async (login: string, o: WaitOptions) =>
       (await waitFor<true>(o, (resolve) => {
         if (directory.provider(login)?.keysUploadedAt !== undefined) {

@@ -142,6 +142,8 @@ export interface Gatekeeper {
   onHttp(listener: (e: HttpExchange) => void): () => void;
   /** The newest connection that authenticated as `login`, waiting for it if need be. */
   waitForConnection(login: string, options: WaitOptions): Promise<ClientConnection | null>;
+  /** Every connection that authenticated as `login`, oldest first, closed ones included. */
+  connectionsOf(login: string): readonly ClientConnection[];
   /** Resolves when `login` has uploaded its keys (KEYS-UPLOAD), or null on timeout. */
   waitForKeys(login: string, options: WaitOptions): Promise<boolean>;
   createReferenceUser(options?: ReferenceUserOptions): Promise<ReferenceUser>;

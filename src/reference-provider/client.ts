@@ -137,7 +137,7 @@ export class ProviderClient {
     const cached = this.sentCiphertexts.get(cacheKey);
     if (cached && faults.has('cache-ciphertext')) return cached;
     if (!(await this.session.hasSession(to)) || faults.has('rebuild-session-per-message')) {
-      const answer = expectResult(await connection.request(bundleFetchIq(randomId(), to), IQ_TIMEOUT_MS), `key fetch for ${to}`);
+      const answer = expectResult(await connection.request(this.keyFetch(to), IQ_TIMEOUT_MS), `key fetch for ${to}`);
       const bundle = readBundleResult(answer);
       if (!bundle || bundle.jid !== to) throw new Error(`the key fetch for ${to} returned no usable bundle`);
       try {
@@ -155,6 +155,12 @@ export class ProviderClient {
     return sealed;
   }
 
+  /** KEYS-FETCH */
+  private keyFetch(to: string): StanzaNode {
+    const iq = bundleFetchIq(randomId(), to);
+    return this.deps.faults.has('fetch-without-key-wrapper') ? { ...iq, children: iq.children.flatMap((k) => k.children) } : iq;
+  }
+
   /** KEYS-UPLOAD: the identity, the signed prekey and fresh one-time prekeys. */
   private async keyUpload(): Promise<StanzaNode> {
     const { faults } = this.deps;
@@ -164,7 +170,7 @@ export class ProviderClient {
     }
     return preKeyUploadIq(randomId(), {
       registrationId: faults.has('registration-id-out-of-range') ? 0 : this.session.registrationId,
-      identityKey: this.session.identityKey,
+      identityKey: faults.has('identity-with-type-byte') ? Uint8Array.from([0x05, ...this.session.identityKey]) : this.session.identityKey,
       signedPreKey: this.session.uploadedSignedPreKey,
       oneTimePreKeys,
       ...(this.session.kyberPreKey && !faults.has('no-kyber-upload') ? { kyberPreKey: this.session.kyberPreKey } : {}),

@@ -44,6 +44,8 @@ export const FAULTS = {
   'bad-signed-prekey-signature': 'uploads a signed prekey signed over the raw 32 bytes instead of 0x05 ‖ key',
   'duplicate-prekey-ids': 'uploads one-time prekeys that share an id',
   'registration-id-out-of-range': 'uploads registration id 0',
+  'identity-with-type-byte': 'uploads its identity key with the 0x05 type byte: 33 bytes',
+  'fetch-without-key-wrapper': 'fetches bundles with `<user jid>` directly under `<iq>`, without `<key>`',
   'new-identity-per-connect': 'generates a new identity key on every connection',
   'send-despite-bad-bundle': 'sends the plaintext in `<enc>` when a peer\'s bundle does not verify',
   // encryption: the pq mode (PQXDH)

@@ -1,0 +1,76 @@
+/**
+ * The key IQs of the chat channel (docs/PROFILE.md §7): the upload a client sends after it
+ * connects, and the fetch it sends before its first message to a peer, each in the profile's
+ * shape. A malformed one is named down to the child and its byte count.
+ */
+import { HarnessError } from '../../core/errors.js';
+import { met, notMet, type Finding } from '../../core/model.js';
+import { fromBase64 } from '../../protocol/base64.js';
+import { ENCRYPT_NS, GATEKEEPER_SERVER } from '../../protocol/constants.js';
+import { at, child, children, type StanzaNode } from '../../protocol/node.js';
+import { KYBER_KEY_LENGTH } from '../../protocol/stanzas.js';
+import { ANSWER_MS, type CheckContext } from '../check.js';
+import { lastSeq, sends, sentBy, show } from '../observe.js';
+
+/** Byte lengths of each base64 child, by path under the IQ (KEYS-UPLOAD). */
+const UPLOAD_LENGTHS: readonly [path: readonly string[], bytes: number, optional?: boolean][] = [
+  [['registration'], 4],
+  [['type'], 1],
+  [['identity'], 32],
+  [['skey', 'id'], 3],
+  [['skey', 'value'], 32],
+  [['skey', 'signature'], 64],
+  [['kskey', 'id'], 3, true],
+  [['kskey', 'value'], KYBER_KEY_LENGTH, true],
+  [['kskey', 'signature'], 64, true],
+];
+
+/** What is wrong with an upload's shape, or null when nothing is. */
+function uploadProblem(iq: StanzaNode): string | null {
+  if (iq.attrs['to'] !== GATEKEEPER_SERVER) return `to="${iq.attrs['to'] ?? ''}"`;
+  for (const [path, bytes, optional] of UPLOAD_LENGTHS) {
+    if (optional && !child(iq, path[0] as string)) continue;
+    const el = at(iq, ...path);
+    const value = el?.text === undefined ? null : fromBase64(el.text);
+    const name = `<${path.join('><')}>`;
+    if (!el) return `no ${name}`;
+    if (!value) return `${name} is not canonical base64`;
+    if (value.length !== bytes) return `${name} of ${value.length} bytes, not ${bytes}`;
+  }
+  const list = child(iq, 'list');
+  if (!list) return 'no <list> of one-time prekeys';
+  for (const key of children(list, 'key')) {
+    const id = fromBase64(child(key, 'id')?.text ?? '');
+    const value = fromBase64(child(key, 'value')?.text ?? '');
+    if (id?.length !== 3 || value?.length !== 32) return `a one-time <key> with a ${id?.length ?? 0}-byte id and a ${value?.length ?? 0}-byte value, not 3 and 32`;
+  }
+  return null;
+}
+
+/** KEYS-UPLOAD: the upload after connecting has the profile's shape, and the gatekeeper took it. */
+export async function uploadShape(ctx: CheckContext): Promise<Finding> {
+  const { connection } = await ctx.lab.providerUser('user', { tolerant: true });
+  const frame = await ctx.lab.frameFrom(connection, sends('iq', { type: 'set', xmlns: ENCRYPT_NS }), { afterSeq: 0 });
+  const iq = frame && sentBy(connection).find((s) => s.frame === frame && s.element.tag === 'iq')?.element;
+  if (!iq) throw new HarnessError('E_PRECONDITION', `no key upload within ${ANSWER_MS} ms`);
+  const problem = uploadProblem(iq);
+  return problem === null
+    ? met()
+    : notMet('<iq type="set" xmlns="encrypt" to="s.whatsapp.net"> with registration (4), type (1), identity (32), list of keys (3+32), skey (3+32+64)', `${problem} in ${show(iq)}`);
+}
+
+/** KEYS-FETCH: before its first message to a new peer, the client fetches the peer's bundle in the profile's shape. */
+export async function fetchShape(ctx: CheckContext): Promise<Finding> {
+  const provider = await ctx.lab.providerUser();
+  const reference = await ctx.lab.referenceUser();
+  const afterSeq = lastSeq(provider.connection);
+  ctx.step('provider sends its first message to a new peer');
+  await provider.send(reference.jid, `first ${ctx.rng.string(8)}`).catch((e: unknown) => ctx.note(`the driver's send failed: ${String(e)}`));
+  const expected = `<iq type="get" xmlns="encrypt" to="s.whatsapp.net"><key><user jid="${reference.jid}"/></key></iq> before the message`;
+  const fetch = sentBy(provider.connection, afterSeq).find((s) => s.element.tag === 'iq' && s.element.attrs['type'] === 'get' && s.element.attrs['xmlns'] === ENCRYPT_NS)?.element;
+  if (!fetch) return notMet(expected, `no key fetch; the client sent ${sentBy(provider.connection, afterSeq).map((s) => `<${s.element.tag}>`).join(', ') || 'nothing'}`);
+  const jid = at(fetch, 'key', 'user')?.attrs['jid'];
+  if (jid !== reference.jid) return notMet(expected, jid === undefined ? `no <key><user jid>; the IQ holds ${fetch.children.map((c) => `<${c.tag}>`).join(', ') || 'nothing'}` : `a fetch for ${jid}`);
+  if (fetch.attrs['to'] !== GATEKEEPER_SERVER) return notMet(expected, `to="${fetch.attrs['to'] ?? ''}"`);
+  return met();
+}
