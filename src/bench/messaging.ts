@@ -52,9 +52,9 @@ async function pingPong(p: Pair): Promise<void> {
   const id = await p.reference.sendText(p.login, TEXT);
   const receipt = await p.connection.waitForFrame((f) => f.node?.tag === 'receipt' && f.node.attrs['id'] === id, { ...wait, afterSeq });
   if (!receipt) throw new Error('the provider never receipted the reference user\'s message');
-  const seen = p.reference.deliveries.length;
+  const earlier = p.reference.deliveries.at(-1);
   await p.driver.send(p.user, { to: p.reference.jid, text: TEXT });
-  const delivered = await p.reference.waitForDelivery((d) => p.reference.deliveries.indexOf(d) >= seen && d.plaintext !== undefined, wait);
+  const delivered = await p.reference.waitForDelivery((d) => p.reference.deliveries.at(-1) === d && d !== earlier && d.plaintext !== undefined, wait);
   if (!delivered) throw new Error('the provider\'s message never decrypted at the reference user');
 }
 

@@ -89,7 +89,7 @@ export class Connection implements ClientConnection {
     const direction = options.direction ?? 'client-to-gatekeeper';
     const fits = (f: FrameEvent): boolean => f.direction === direction && f.seq > after && safeMatch(match, f);
     return waitFor<FrameEvent>(options, (resolve) => {
-      const seen = this.frames.find(fits);
+      const seen = this.firstSince(after, fits);
       if (seen) {
         resolve(seen);
         return () => {};
@@ -98,6 +98,17 @@ export class Connection implements ClientConnection {
         if (fits(f)) resolve(f);
       });
     });
+  }
+
+  /**
+   * The first frame after seq `after` that fits. Frames are in seq order, so the search starts where
+   * they begin, found from the end: a long case's history is not scanned on every wait.
+   */
+  private firstSince(after: number, fits: (f: FrameEvent) => boolean): FrameEvent | undefined {
+    let start = this.frames.length;
+    while (start > 0 && (this.frames[start - 1] as FrameEvent).seq > after) start--;
+    for (let i = start; i < this.frames.length; i++) if (fits(this.frames[i] as FrameEvent)) return this.frames[i];
+    return undefined;
   }
 
   waitForClose(options: WaitOptions): Promise<Closed | null> {
