@@ -28,7 +28,7 @@ function program(): Command {
     .option('--grep <regex>', 'run only cases whose id or title matches')
     .option('--tag <tag>', 'run only cases with this tag (repeatable)', collect)
     .option('--out <dir>', 'report folder root', 'reports')
-    .option('--reporter <list>', 'reporters: console,json,junit', 'console,json,junit')
+    .option('--reporter <list>', 'reporters: console,json,junit,markdown', 'console,json,junit,markdown')
     .option('--seed <n>', 'seed for generated inputs and case order')
     .option('--timeout <ms>', 'default per-case deadline in milliseconds')
     .addOption(new Option('--reference-fault <fault>', 'switch on a fault of the embedded reference provider (repeatable)').argParser(collect))

@@ -49,7 +49,7 @@ export function resolveRunSettings(flags: RawRunFlags, env: NodeJS.ProcessEnv): 
     ...(flags.grep === undefined ? {} : { grep: flags.grep }),
     tags: splitList(flags.tag),
     outDir: flags.out ?? DEFAULT_OUT_DIR,
-    reporters: parseReporters(flags.reporter ?? 'console,json,junit'),
+    reporters: parseReporters(flags.reporter ?? 'console,json,junit,markdown'),
     seed: flags.seed === undefined ? randomSeed() : parseInteger('--seed', flags.seed, 0, 2 ** 32 - 1),
     timeoutMs: flags.timeout === undefined ? DEFAULT_TIMEOUT_MS : parseInteger('--timeout', flags.timeout, 100, 600_000),
     referenceFaults: splitList(flags.referenceFault),
