@@ -18,6 +18,8 @@ import {
   type Events,
   type GatekeeperEndpoint,
   type Inbox,
+  type SendMediaRequest,
+  type SendMediaResult,
   type SendRequest,
   type SendResult,
 } from '../protocol/driver-api.js';
@@ -82,6 +84,12 @@ export class DriverClient {
   }
   events(user: string): Promise<Events> {
     return this.call('GET', driverPaths.events(user), undefined, 'Events');
+  }
+  sendMedia(user: string, media: SendMediaRequest): Promise<SendMediaResult> {
+    return this.call('POST', driverPaths.media(user), media, 'SendMediaResult');
+  }
+  expireMedia(): Promise<unknown> {
+    return this.call('POST', driverPaths.expireMedia, {}, 'Empty');
   }
 
   private async call<T>(method: Method, path: string, body: unknown, def: string): Promise<T> {

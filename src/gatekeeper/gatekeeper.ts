@@ -14,6 +14,8 @@ import { Directory } from './directory.js';
 import { ENLIST_PATH, EnlistmentApi } from './enlistment-api.js';
 import { Listeners, waitFor } from './events.js';
 import { ProofVerifier } from './proof-verifier.js';
+import { GATEKEEPER_MEDIA_PATH, GatekeeperMediaHost } from './media-host.js';
+import { MediaProxy } from './media-proxy.js';
 import { LocalReferenceUser } from './reference-user.js';
 import { resolveTls, type TlsMaterial } from './tls.js';
 import type { ClientConnection, Gatekeeper, HttpExchange, WaitOptions } from './types.js';
@@ -28,7 +30,7 @@ export interface GatekeeperOptions {
   /** Seeds logins, stanza ids and stream ids; key material comes from the crypto libraries. */
   readonly seed?: number;
   readonly codec?: StanzaCodec;
-  /** A CA to trust when fetching the provider's key set over HTTPS (a test provider's certificate). */
+  /** A CA to trust when fetching the provider's key set and media over HTTPS (a test provider's certificate). */
   readonly providerCaPem?: string;
 }
 
@@ -42,7 +44,15 @@ export async function startGatekeeper(options: GatekeeperOptions = {}): Promise<
   const http = new Listeners<HttpExchange>();
 
   let enlistment: EnlistmentApi | undefined;
-  const server: Server = createServer({ key: tls.keyPem, cert: tls.certPem }, (req, res) => route(req, res, enlistment));
+  let origin = '';
+  const mediaHost = new GatekeeperMediaHost(() => origin);
+  const mediaProxy = new MediaProxy({
+    certPem: tls.certPem,
+    keyPem: tls.keyPem,
+    ...(options.providerCaPem === undefined ? {} : { providerCaPem: options.providerCaPem }),
+    record: (e) => http.emit(e),
+  });
+  const server: Server = createServer({ key: tls.keyPem, cert: tls.certPem }, (req, res) => route(req, res, enlistment, mediaHost));
   server.on('clientError', (_err, socket) => socket.destroy());
   const chat = new ChatServer({ server, codec, directory, verifier, rng: rng.fork('chat') });
 
@@ -54,7 +64,7 @@ export async function startGatekeeper(options: GatekeeperOptions = {}): Promise<
     });
   });
   const { port } = server.address() as AddressInfo;
-  const origin = `https://${host}:${port}`;
+  origin = `https://${host}:${port}`;
   enlistment = new EnlistmentApi({ directory, verifier, origin, record: (e) => http.emit(e) });
 
   const referenceRng = rng.fork('reference-users');
@@ -64,7 +74,10 @@ export async function startGatekeeper(options: GatekeeperOptions = {}): Promise<
     chatUrl: `wss://${host}:${port}${CHAT_PATH}`,
     enlistUrl: `${origin}${ENLIST_PATH}`,
     caCertPem: tls.certPem,
-    setProvider: (discovery: Discovery) => verifier.setDiscovery(discovery),
+    setProvider: (discovery: Discovery) => {
+      verifier.setDiscovery(discovery);
+      mediaProxy.setProvider(discovery);
+    },
     onFrame: (listener) => chat.frames.add(listener),
     onHttp: (listener) => http.add(listener),
     waitForConnection: (login: string, o: WaitOptions) =>
@@ -89,16 +102,19 @@ export async function startGatekeeper(options: GatekeeperOptions = {}): Promise<
         });
       })) === true,
     createReferenceUser: () => LocalReferenceUser.create({ directory, deliver: (to, s) => chat.deliver(to, s), rng: referenceRng }),
-    close: () => (closing ??= shutdown(server, chat, verifier)),
+    mediaProxy,
+    mediaHost,
+    close: () => (closing ??= shutdown(server, chat, verifier).then(() => mediaProxy.close())),
   };
 }
 
-function route(req: IncomingMessage, res: ServerResponse, enlistment: EnlistmentApi | undefined): void {
-  const path = (req.url ?? '').split('?')[0];
+function route(req: IncomingMessage, res: ServerResponse, enlistment: EnlistmentApi | undefined, media: GatekeeperMediaHost): void {
+  const path = (req.url ?? '').split('?')[0] ?? '';
   if (path === ENLIST_PATH && enlistment) {
     void enlistment.handle(req, res);
     return;
   }
+  if (path.startsWith(GATEKEEPER_MEDIA_PATH)) return media.handle(req, res);
   res.writeHead(404, { 'content-type': 'application/json' });
   res.end(JSON.stringify({ error: 'not found' }));
 }

@@ -5,6 +5,8 @@
 import type { CodecCondition } from '../protocol/codec.js';
 import type { Discovery } from '../protocol/driver-api.js';
 import type { StanzaNode } from '../protocol/node.js';
+import type { GatekeeperMediaHost } from './media-host.js';
+import type { MediaProxy } from './media-proxy.js';
 
 export type FrameDirection = 'client-to-gatekeeper' | 'gatekeeper-to-client';
 
@@ -111,12 +113,16 @@ export interface Gatekeeper {
   setProvider(discovery: Discovery): void;
   /** Every frame on every connection, as it happens. Returns an unsubscribe function. */
   onFrame(listener: (f: FrameEvent) => void): () => void;
-  /** Every enlistment exchange, as it happens. Returns an unsubscribe function. */
+  /** Every enlistment exchange and media fetch, as it happens. Returns an unsubscribe function. */
   onHttp(listener: (e: HttpExchange) => void): () => void;
   /** The newest connection that authenticated as `login`, waiting for it if need be. */
   waitForConnection(login: string, options: WaitOptions): Promise<ClientConnection | null>;
   /** Resolves when `login` has uploaded its keys (KEYS-UPLOAD), or null on timeout. */
   waitForKeys(login: string, options: WaitOptions): Promise<boolean>;
   createReferenceUser(): Promise<ReferenceUser>;
+  /** The media proxy that fetches from the provider's media host (docs/PROFILE.md §8). */
+  readonly mediaProxy: MediaProxy;
+  /** The gatekeeper's own media host, for media sent to provider users. */
+  readonly mediaHost: GatekeeperMediaHost;
   close(): Promise<void>;
 }

@@ -4,11 +4,13 @@
  * The driver API makes it act; what it does on the wire is what the harness judges.
  */
 import { randomBytes } from 'node:crypto';
-import type { EnlistResult, GatekeeperEndpoint, ReceivedMessage, SecurityEvent } from '../protocol/driver-api.js';
+import type { interop } from '../gen/message.js';
+import type { EnlistResult, GatekeeperEndpoint, ReceivedMessage, SecurityEvent, SendMediaRequest, SendMediaResult } from '../protocol/driver-api.js';
 import type { StanzaNode } from '../protocol/node.js';
 import { bundleFetchIq, clientOpen, preKeyUploadIq, readBundleResult } from '../protocol/stanzas.js';
 import { ChatConnection, StreamRefused } from './client-connection.js';
 import { postEnlistment } from './client-enlist.js';
+import { MediaReceiver, MediaSender, type MediaDeps } from './client-media.js';
 import { MessageComposer, randomId } from './client-outbound.js';
 import { SignalSession } from './client-session.js';
 import type { FaultSet } from './faults.js';
@@ -21,8 +23,11 @@ const ACK_WAIT_MS = 2_000;
 
 export interface ClientDeps {
   readonly faults: FaultSet;
+  readonly media: MediaDeps;
   /** Asks the provider's server for a fresh ownership proof of this user. */
   issueProof(identifier: string): Promise<string>;
+  /** Tells the provider's media host which gatekeeper certificate its proxy presents. */
+  trustGatekeeper(caCertPem: string): void;
 }
 
 /** The client is asked to do something its state does not allow (send before connecting, say). */
@@ -35,6 +40,8 @@ export class ProviderClient {
   readonly events: SecurityEvent[] = [];
   private readonly session = new SignalSession((peer) => this.events.push({ type: 'identity-change', peer }));
   private readonly composer: MessageComposer;
+  private readonly mediaSender: MediaSender;
+  private readonly mediaReceiver: MediaReceiver;
   private readonly authKey = new Uint8Array(randomBytes(32));
   private login: string | undefined;
   private connection: ChatConnection | undefined;
@@ -44,6 +51,8 @@ export class ProviderClient {
     private readonly deps: ClientDeps,
   ) {
     this.composer = new MessageComposer(deps.faults);
+    this.mediaSender = new MediaSender(deps.media);
+    this.mediaReceiver = new MediaReceiver(deps.faults);
   }
 
   async enlist(endpoint: GatekeeperEndpoint): Promise<EnlistResult> {
@@ -61,6 +70,8 @@ export class ProviderClient {
     if (login === undefined) throw new ClientStateError('the user is not enlisted');
     await this.disconnect();
     const token = await this.deps.issueProof(this.identifier); // a fresh proof on every connection
+    this.deps.trustGatekeeper(endpoint.caCertPem);
+    this.mediaReceiver.useGatekeeper(endpoint.caCertPem);
     try {
       const connection = await ChatConnection.open({
         url: endpoint.url,
@@ -71,6 +82,8 @@ export class ProviderClient {
           registrationId: this.session.registrationId,
           decrypt: (from, type, ciphertext) => this.session.serialized(from, () => this.session.decrypt(from, type, ciphertext)),
           deliver: (message) => this.inbox.push(message),
+          isMedia: (message) => this.mediaReceiver.isMedia(message),
+          receiveMedia: (id, from, message) => this.receiveMedia(id, from, message),
           raise: (event) => this.events.push(event),
         },
       });
@@ -98,7 +111,30 @@ export class ProviderClient {
   }
 
   /** Encrypts `text` to `to` and sends it; resolves with the stanza id once acked, or after ACK_WAIT_MS. */
-  async send(to: string, text: string): Promise<string> {
+  send(to: string, text: string): Promise<string> {
+    return this.sendPlaintext(to, this.composer.plaintext(text));
+  }
+
+  /** Encrypts and uploads a file, then sends its media message (docs/PROFILE.md §8). */
+  async sendMedia(req: SendMediaRequest): Promise<SendMediaResult> {
+    if (!this.connection?.isOpen) throw new ClientStateError('the user is not connected');
+    const composed = await this.mediaSender.compose(req);
+    if ('refused' in composed) return composed;
+    return { id: await this.sendPlaintext(req.to, this.composer.pad(composed.message)) };
+  }
+
+  /** Shows received media only once it was downloaded and verified; otherwise raises an event. */
+  private async receiveMedia(id: string, from: string, message: interop.Message): Promise<void> {
+    try {
+      const media = await this.mediaReceiver.receive(message);
+      this.inbox.push({ id, from, text: '', media });
+    } catch (e) {
+      if (this.deps.faults.has('receive-no-failure-event')) return;
+      this.events.push({ type: 'decryption-failure', peer: from, detail: `media: ${e instanceof Error ? e.message : String(e)}` });
+    }
+  }
+
+  private async sendPlaintext(to: string, plaintext: Uint8Array): Promise<string> {
     const connection = this.connection;
     if (!connection?.isOpen) throw new ClientStateError('the user is not connected');
     const { id, acked } = await this.session.serialized(to, async () => {
@@ -108,7 +144,7 @@ export class ProviderClient {
         if (!bundle || bundle.jid !== to) throw new Error(`the key fetch for ${to} returned no usable bundle`);
         await this.session.processBundle(bundle);
       }
-      const { type, ciphertext } = await this.session.encrypt(to, this.composer.plaintext(text));
+      const { type, ciphertext } = await this.session.encrypt(to, plaintext);
       const id = this.composer.nextId();
       // Written while the peer's queue is held, so that messages leave in ratchet order; the ack is awaited outside it.
       return { id, acked: connection.sendMessage(this.composer.stanza(id, to, this.composer.timestamp(), type, ciphertext), id, ACK_WAIT_MS) };

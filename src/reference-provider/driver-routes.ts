@@ -2,9 +2,10 @@
  * The conformance driver API (schemas/driver-api.schema.json): the harness makes the provider's
  * clients act through it. Only test deployments serve it, behind a bearer token.
  */
-import type { ConnectResult, DriverInfo, Events, GatekeeperEndpoint, Inbox, SendRequest, SendResult } from '../protocol/driver-api.js';
+import type { ConnectResult, DriverInfo, Events, GatekeeperEndpoint, Inbox, SendMediaRequest, SendRequest, SendResult } from '../protocol/driver-api.js';
 import { ClientStateError, type ProviderClient } from './client.js';
 import { requestProblem, type RequestDef } from './request-schemas.js';
+import type { MediaStore } from './media-store.js';
 import type { UserDirectory } from './users.js';
 
 /** Where the driver API lives under the provider's base URL. */
@@ -41,6 +42,7 @@ export class DriverRoutes {
   constructor(
     private readonly users: UserDirectory,
     private readonly version: string,
+    private readonly media: MediaStore,
   ) {}
 
   async handle({ method, path, body }: DriverRequest): Promise<DriverAnswer> {
@@ -53,6 +55,13 @@ export class DriverRoutes {
       allow(method, 'POST');
       valid('Empty', body);
       await this.users.reset();
+      this.media.clear();
+      return ok({});
+    }
+    if (path === '/media/expire') {
+      allow(method, 'POST');
+      valid('Empty', body);
+      this.media.expireAll();
       return ok({});
     }
     if (path === '/users') {
@@ -60,7 +69,7 @@ export class DriverRoutes {
       valid('CreateUserRequest', body);
       return { status: 201, body: this.users.create() };
     }
-    const m = /^\/users\/([^/]+)\/(enlist|connect|disconnect|messages|events)$/.exec(path);
+    const m = /^\/users\/([^/]+)\/(enlist|connect|disconnect|messages|media|events)$/.exec(path);
     const handle = m?.[1] === undefined ? undefined : safeDecode(m[1]);
     if (!m || handle === undefined) throw new DriverError(404, 'not-found', `no driver route ${path}`);
     const client = this.users.get(handle);
@@ -100,6 +109,9 @@ export class DriverRoutes {
         const result: SendResult = { id: await client.send(request.to, request.text) };
         return ok(result);
       }
+      case 'media':
+        allow(method, 'POST');
+        return ok(await client.sendMedia(valid<SendMediaRequest>('SendMediaRequest', body)));
       default: {
         allow(method, 'GET');
         const events: Events = { events: client.events };

@@ -11,7 +11,7 @@ import { readProjectFile } from './project.js';
 // ajv-formats is CommonJS: under NodeNext its default import is module.exports, which carries the plugin as `.default`.
 const addFormats = formatsModule.default;
 
-export type RequestDef = 'CreateUserRequest' | 'GatekeeperEndpoint' | 'SendRequest' | 'Empty';
+export type RequestDef = 'CreateUserRequest' | 'GatekeeperEndpoint' | 'SendRequest' | 'SendMediaRequest' | 'Empty';
 
 let validators: Map<string, ValidateFunction> | undefined;
 
@@ -22,7 +22,7 @@ function validator(def: RequestDef): ValidateFunction {
     const schema = JSON.parse(readProjectFile('schemas', 'driver-api.schema.json')) as { $id: string };
     ajv.addSchema(schema);
     validators = new Map();
-    for (const d of ['CreateUserRequest', 'GatekeeperEndpoint', 'SendRequest', 'Empty'] satisfies RequestDef[]) {
+    for (const d of ['CreateUserRequest', 'GatekeeperEndpoint', 'SendRequest', 'SendMediaRequest', 'Empty'] satisfies RequestDef[]) {
       const v = ajv.getSchema(`${schema.$id}#/$defs/${d}`);
       if (!v) throw new Error(`schemas/driver-api.schema.json has no $defs/${d}`);
       validators.set(d, v);
