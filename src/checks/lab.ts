@@ -7,7 +7,7 @@ import { HarnessError } from '../core/errors.js';
 import type { CaseEnv } from '../core/runner.js';
 import type { DriverClient } from '../driver/client.js';
 import type { ClientConnection, FrameEvent, Gatekeeper, ReferenceUser } from '../gatekeeper/types.js';
-import type { GatekeeperEndpoint, SendResult } from '../protocol/driver-api.js';
+import type { GatekeeperEndpoint, SendMediaRequest, SendMediaResult, SendResult } from '../protocol/driver-api.js';
 import { ANSWER_MS } from './check.js';
 
 export interface ProviderUser {
@@ -17,6 +17,7 @@ export interface ProviderUser {
   /** The connection as the gatekeeper sees it; undefined until connected. */
   readonly connection: ClientConnection;
   send(to: string, text: string): Promise<SendResult>;
+  sendMedia(media: SendMediaRequest): Promise<SendMediaResult>;
   disconnect(): Promise<void>;
 }
 
@@ -77,6 +78,7 @@ export class Lab {
       login,
       connection,
       send: (to, text) => driver.send(created.user, { to, text }),
+      sendMedia: (media) => driver.sendMedia(created.user, media),
       disconnect,
     };
   }

@@ -1,6 +1,12 @@
 /** Every check by the name suites use in `check`. One area per folder. */
 import type { Check } from './check.js';
 import * as acks from './stanza/acks.js';
+import * as mediaFetch from './media/fetch.js';
+import * as mediaIntegrity from './media/integrity.js';
+import * as mediaLimits from './media/limits.js';
+import { messageFields as mediaMessageFields } from './media/message.js';
+import { receive as mediaReceive } from './media/receive.js';
+import * as mediaReference from './media/reference.js';
 import * as framing from './stanza/framing.js';
 import { inboundAnswer } from './stanza/inbound.js';
 import * as outbound from './stanza/outbound.js';
@@ -29,4 +35,23 @@ export const CHECKS: Readonly<Record<string, Check>> = {
   'stanza/receipt-after-decrypt': acks.noReceiptWithoutDecrypt,
   'stanza/ping': acks.ping,
   'stanza/inbound-answer': inboundAnswer,
+  // media
+  'media/message-fields': mediaMessageFields,
+  'media/fetch-https': mediaFetch.https,
+  'media/fetch-length': mediaFetch.length,
+  'media/fetch-content-type': mediaFetch.contentType,
+  'media/fetch-range': mediaFetch.range,
+  'media/fetch-no-redirect': mediaFetch.noRedirectOffOrigin,
+  'media/fetch-auth': mediaFetch.fetchAuth,
+  'media/reference-unguessable': mediaReference.unguessable,
+  'media/reference-expiry': mediaReference.expiry,
+  'media/enc-hash': mediaIntegrity.encHash,
+  'media/mac': mediaIntegrity.mac,
+  'media/plain-hash': mediaIntegrity.plainHash,
+  'media/length-match': mediaIntegrity.lengthMatch,
+  'media/type-match': mediaIntegrity.typeMatch,
+  'media/keys': mediaIntegrity.keys,
+  'media/limits-announced': mediaLimits.announced,
+  'media/limits-enforced': mediaLimits.enforced,
+  'media/receive': mediaReceive,
 };
