@@ -4,7 +4,7 @@ import * as acks from './stanza/acks.js';
 import * as mediaFetch from './media/fetch.js';
 import * as mediaIntegrity from './media/integrity.js';
 import * as mediaLimits from './media/limits.js';
-import { messageFields as mediaMessageFields } from './media/message.js';
+import * as mediaMessage from './media/message.js';
 import { receive as mediaReceive } from './media/receive.js';
 import * as mediaReference from './media/reference.js';
 import * as framing from './stanza/framing.js';
@@ -36,7 +36,8 @@ export const CHECKS: Readonly<Record<string, Check>> = {
   'stanza/ping': acks.ping,
   'stanza/inbound-answer': inboundAnswer,
   // media
-  'media/message-fields': mediaMessageFields,
+  'media/message-fields': mediaMessage.messageFields,
+  'media/download-path': mediaMessage.downloadPath,
   'media/fetch-https': mediaFetch.https,
   'media/fetch-length': mediaFetch.length,
   'media/fetch-content-type': mediaFetch.contentType,

@@ -45,7 +45,7 @@ export async function startGatekeeper(options: GatekeeperOptions = {}): Promise<
 
   let enlistment: EnlistmentApi | undefined;
   let origin = '';
-  const mediaHost = new GatekeeperMediaHost(() => origin);
+  const mediaHost = new GatekeeperMediaHost(() => origin, (e) => http.emit(e));
   const mediaProxy = new MediaProxy({
     certPem: tls.certPem,
     keyPem: tls.keyPem,

@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Listeners, waitFor } from './events.js';
-import type { WaitOptions } from './types.js';
+import type { HttpExchange, WaitOptions } from './types.js';
 
 export const GATEKEEPER_MEDIA_PATH = '/media/';
 
@@ -29,7 +29,11 @@ export class GatekeeperMediaHost {
   private readonly downloads: MediaDownload[] = [];
   private readonly served = new Listeners<MediaDownload>();
 
-  constructor(private readonly origin: () => string) {}
+  constructor(
+    private readonly origin: () => string,
+    /** Every download goes into the evidence, like the proxy's fetches. */
+    private readonly record: (e: HttpExchange) => void,
+  ) {}
 
   put(blob: Buffer): HostedMedia {
     const reference = randomBytes(32).toString('base64url');
@@ -47,6 +51,7 @@ export class GatekeeperMediaHost {
     res.writeHead(status, blob ? { 'content-type': 'application/octet-stream', 'content-length': String(blob.length) } : {});
     res.end(blob);
     const download = { reference, at: Date.now(), status, bytes: blob?.length ?? 0 };
+    this.record({ at: download.at, method: req.method ?? 'GET', url: `${this.origin()}${path}`, status, requestBody: '', responseBody: `${download.bytes} bytes served`, durationMs: 0 });
     this.downloads.push(download);
     this.served.emit(download);
   }

@@ -62,7 +62,7 @@ export class MediaSender {
     const reference = store.put(encrypted.blob, mimetype);
     const fields: MediaFields = {
       url: `${this.deps.mediaBase()}/${reference}`,
-      directPath: downloadPath(this.deps.providerId, reference),
+      directPath: faults.has('media-bare-path') ? `/media/${reference}` : downloadPath(this.deps.providerId, reference),
       mimetype,
       mediaKey,
       fileSha256: faults.has('media-plain-hash-padded') ? paddedPlainHash(await plaintextOf(prefix, size)) : encrypted.fileSha256,
@@ -107,7 +107,7 @@ export class MediaReceiver {
 
   /** Trust the gatekeeper's certificate for its media URLs, as for its chat server (never globally). */
   useGatekeeper(caCertPem: string): void {
-    void this.agent?.close();
+    this.close();
     this.agent = new Agent({ connect: { ca: caCertPem }, headersTimeout: DOWNLOAD_TIMEOUT_MS, bodyTimeout: DOWNLOAD_TIMEOUT_MS });
   }
 
@@ -153,7 +153,9 @@ export class MediaReceiver {
     return { type, mimetype: fields.mimetype, fileLength: length, sha256: toBase64(hash.digest()) };
   }
 
+  /** Lets downloads in flight finish, then drops the connections to the gatekeeper. */
   close(): void {
     void this.agent?.close();
+    this.agent = undefined;
   }
 }

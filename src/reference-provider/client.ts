@@ -107,6 +107,7 @@ export class ProviderClient {
   async disconnect(): Promise<void> {
     const connection = this.connection;
     this.connection = undefined;
+    this.mediaReceiver.close();
     await connection?.close();
   }
 

@@ -44,6 +44,7 @@ export const FAULTS = {
   'image-video-layout': 'writes image messages with the video message\'s field numbers',
   'media-shared-layout': 'writes video and audio messages with the image message\'s field numbers',
   'document-no-file-name': 'sends documents without a fileName',
+  'media-bare-path': 'puts its own host\'s path, /media/{reference}, in directPath',
   'media-no-enc-hash': 'leaves fileEncSha256 out of media messages',
   'media-wrong-enc-hash': 'declares the SHA-256 of the ciphertext without its MAC as fileEncSha256',
   'media-mac-without-iv': 'computes the media MAC over the ciphertext only, without the IV',

@@ -21,12 +21,16 @@ export async function messageFields(ctx: CheckContext): Promise<Finding> {
   const layout = LAYOUTS[type];
   const expected = `a ${layout.name} (${layout.message}) with mediaKey (${layout.fields.mediaKey}), fileSha256 (${layout.fields.fileSha256}), fileEncSha256 (${layout.fields.fileEncSha256}), fileLength (${layout.fields.fileLength}), mimetype (${layout.fields.mimetype}) and directPath (${layout.fields.directPath})${layout.fields.fileName ? `, fileName (${layout.fields.fileName})` : ''}`;
   const problem = missingField(declared);
-  if (problem) return notMet(expected, `${problem}; fields present: ${declared.present.join(', ')}`);
+  return problem ? notMet(expected, `${problem}; fields present: ${declared.present.join(', ')}`) : met();
+}
+
+/** MEDIA-PATH: the download path names the provider and the storage reference. */
+export async function downloadPath(ctx: CheckContext): Promise<Finding> {
+  const sent = await sendMedia(ctx, 'document');
+  if ('verdict' in sent) return sent;
   const providerId = discoveryOf(ctx).providerId;
-  if (storageReference(declared, providerId) === undefined) {
-    return notMet(`directPath /interop/whatsapp/download/${providerId}/{storage reference}/`, `directPath ${JSON.stringify(declared.directPath)}`);
-  }
-  return met();
+  if (storageReference(sent.declared, providerId) !== undefined) return met();
+  return notMet(`directPath /interop/whatsapp/download/${providerId}/{storage reference}/`, `directPath ${JSON.stringify(sent.declared.directPath ?? '')}`);
 }
 
 /** The first required field that is missing or of the wrong size, named with its number. */

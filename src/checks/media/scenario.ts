@@ -10,7 +10,7 @@ import type { MediaFetch, MediaFetchResult } from '../../gatekeeper/media-proxy.
 import type { ReferenceUser } from '../../gatekeeper/types.js';
 import { toBase64 } from '../../protocol/base64.js';
 import type { Discovery } from '../../protocol/driver-api.js';
-import type { MediaType } from '../../protocol/media/scheme.js';
+import { blobLength, type MediaType } from '../../protocol/media/scheme.js';
 import { unpad } from '../../protocol/payload.js';
 import { ANSWER_MS, type CheckContext } from '../check.js';
 import type { ProviderUser } from '../lab.js';
@@ -93,10 +93,18 @@ export async function fetchSent(ctx: CheckContext, sent: SentMedia, options: Par
 
 /** The proxy's fetch as it went, refusals included: for the checks that judge those. */
 export async function fetchRaw(ctx: CheckContext, sent: SentMedia, options: Partial<MediaFetch> = {}): Promise<MediaFetchResult> {
+  ctx.step('the media proxy fetches the blob');
   const reference = storageReference(sent.declared, discoveryOf(ctx).providerId);
   if (reference === undefined) throw new HarnessError('E_PRECONDITION', `no storage reference in the download path ${JSON.stringify(sent.declared.directPath ?? '')}`);
-  ctx.step('the media proxy fetches the blob');
-  return ctx.lab.gatekeeper.mediaProxy.fetch({ reference, signal: ctx.signal, timeoutMs: ANSWER_MS, ...options });
+  // The proxy reads no more than the largest blob the announced limit allows (MEDIA-LIMITS).
+  const limit = discoveryOf(ctx).mediaLimits?.[sent.type];
+  return ctx.lab.gatekeeper.mediaProxy.fetch({
+    reference,
+    signal: ctx.signal,
+    timeoutMs: ANSWER_MS,
+    ...(limit === undefined ? {} : { maxBytes: blobLength(limit) }),
+    ...options,
+  });
 }
 
 /** Fetches and verifies under the type's keys (and the other types', to name a mix-up). */
