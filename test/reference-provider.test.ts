@@ -77,7 +77,11 @@ void describe('reference provider server', () => {
     assert.equal(d.pushEndpoint, `${provider.url}/push`);
     assert.equal(d.driver, driver);
     assert.deepEqual(d.sessionModes, ['classic', 'pq']);
-    assert.deepEqual(d.mediaOrigins, [provider.url]);
+    // Media is served from its own HTTPS origin (MEDIA-HTTPS), under the media base.
+    assert.equal(d.mediaOrigins.length, 1);
+    assert.match(d.mediaOrigins[0] ?? '', /^https:\/\/127\.0\.0\.1:\d+$/);
+    assert.equal(d.mediaBase, `${d.mediaOrigins[0] ?? ''}/media`);
+    assert.deepEqual(Object.keys(d.mediaLimits ?? {}).sort(), ['audio', 'document', 'image', 'video']);
     assert.equal(d.profileVersion, '1');
   });
 
@@ -256,6 +260,8 @@ function harness(faults: FaultName[] = [], decrypt?: InboundContext['decrypt']):
     isClosing: () => false,
     decrypt: decrypt ?? (() => Promise.reject(new Error('no session'))),
     deliver: (m) => inbox.push(m),
+    isMedia: () => false,
+    receiveMedia: () => Promise.resolve(),
     raise: (e) => events.push(e),
     onOpen: () => undefined,
     onAck: () => undefined,

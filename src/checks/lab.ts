@@ -7,7 +7,7 @@ import { HarnessError } from '../core/errors.js';
 import type { CaseEnv } from '../core/runner.js';
 import type { DriverClient } from '../driver/client.js';
 import type { ClientConnection, FrameEvent, Gatekeeper, ReferenceUser, ReferenceUserOptions } from '../gatekeeper/types.js';
-import type { GatekeeperEndpoint, ReceivedMessage, SecurityEvent, SendResult } from '../protocol/driver-api.js';
+import type { GatekeeperEndpoint, ReceivedMessage, SecurityEvent, SendMediaRequest, SendMediaResult, SendResult } from '../protocol/driver-api.js';
 import { ANSWER_MS } from './check.js';
 
 export interface ProviderUser {
@@ -23,6 +23,7 @@ export interface ProviderUser {
   inbox(): Promise<readonly ReceivedMessage[]>;
   /** The security events the driver says its user was told of. */
   events(): Promise<readonly SecurityEvent[]>;
+  sendMedia(media: SendMediaRequest): Promise<SendMediaResult>;
   disconnect(): Promise<void>;
 }
 
@@ -110,6 +111,7 @@ export class Lab {
       reconnect,
       inbox: async () => (await driver.inbox(created.user)).messages,
       events: async () => (await driver.events(created.user)).events,
+      sendMedia: (media) => driver.sendMedia(created.user, media),
       disconnect,
     };
   }

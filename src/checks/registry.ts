@@ -8,6 +8,12 @@ import * as keyIqs from './encryption/key-iqs.js';
 import * as keys from './encryption/keys.js';
 import * as sessions from './encryption/sessions.js';
 import * as acks from './stanza/acks.js';
+import * as mediaFetch from './media/fetch.js';
+import * as mediaIntegrity from './media/integrity.js';
+import * as mediaLimits from './media/limits.js';
+import * as mediaMessage from './media/message.js';
+import { receive as mediaReceive } from './media/receive.js';
+import * as mediaReference from './media/reference.js';
 import * as framing from './stanza/framing.js';
 import { inboundAnswer } from './stanza/inbound.js';
 import * as outbound from './stanza/outbound.js';
@@ -65,4 +71,24 @@ export const CHECKS: Readonly<Record<string, Check>> = {
   'encryption/fresh-ciphertext': agnostic.freshCiphertext,
   'encryption/replay-between-users': agnostic.replayBetweenUsers,
   'encryption/tamper-between-users': agnostic.tamperBetweenUsers,
+  // media
+  'media/message-fields': mediaMessage.messageFields,
+  'media/download-path': mediaMessage.downloadPath,
+  'media/fetch-https': mediaFetch.https,
+  'media/fetch-length': mediaFetch.length,
+  'media/fetch-content-type': mediaFetch.contentType,
+  'media/fetch-range': mediaFetch.range,
+  'media/fetch-no-redirect': mediaFetch.noRedirectOffOrigin,
+  'media/fetch-auth': mediaFetch.fetchAuth,
+  'media/reference-unguessable': mediaReference.unguessable,
+  'media/reference-expiry': mediaReference.expiry,
+  'media/enc-hash': mediaIntegrity.encHash,
+  'media/mac': mediaIntegrity.mac,
+  'media/plain-hash': mediaIntegrity.plainHash,
+  'media/length-match': mediaIntegrity.lengthMatch,
+  'media/type-match': mediaIntegrity.typeMatch,
+  'media/keys': mediaIntegrity.keys,
+  'media/limits-announced': mediaLimits.announced,
+  'media/limits-enforced': mediaLimits.enforced,
+  'media/receive': mediaReceive,
 };

@@ -19,6 +19,8 @@ import {
   type GatekeeperEndpoint,
   type Inbox,
   type SafetyNumber,
+  type SendMediaRequest,
+  type SendMediaResult,
   type SendRequest,
   type SendResult,
 } from '../protocol/driver-api.js';
@@ -86,6 +88,12 @@ export class DriverClient {
   }
   safetyNumber(user: string, peer: string): Promise<SafetyNumber> {
     return this.call('POST', driverPaths.safetyNumber(user), { peer }, 'SafetyNumber');
+  }
+  sendMedia(user: string, media: SendMediaRequest): Promise<SendMediaResult> {
+    return this.call('POST', driverPaths.media(user), media, 'SendMediaResult');
+  }
+  expireMedia(): Promise<unknown> {
+    return this.call('POST', driverPaths.expireMedia, {}, 'Empty');
   }
 
   private async call<T>(method: Method, path: string, body: unknown, def: string): Promise<T> {

@@ -15,6 +15,8 @@ import { Directory } from './directory.js';
 import { ENLIST_PATH, EnlistmentApi } from './enlistment-api.js';
 import { Listeners, waitFor } from './events.js';
 import { ProofVerifier } from './proof-verifier.js';
+import { GATEKEEPER_MEDIA_PATH, GatekeeperMediaHost } from './media-host.js';
+import { MediaProxy } from './media-proxy.js';
 import { LocalReferenceUser } from './reference-user.js';
 import { resolveTls, type TlsMaterial } from './tls.js';
 import type { ClientConnection, Gatekeeper, HttpExchange, WaitOptions } from './types.js';
@@ -29,7 +31,7 @@ export interface GatekeeperOptions {
   /** Seeds logins, stanza ids and stream ids; key material comes from the crypto libraries. */
   readonly seed?: number;
   readonly codec?: StanzaCodec;
-  /** A CA to trust when fetching the provider's key set over HTTPS (a test provider's certificate). */
+  /** A CA to trust when fetching the provider's key set and media over HTTPS (a test provider's certificate). */
   readonly providerCaPem?: string;
 }
 
@@ -43,7 +45,15 @@ export async function startGatekeeper(options: GatekeeperOptions = {}): Promise<
   const http = new Listeners<HttpExchange>();
 
   let enlistment: EnlistmentApi | undefined;
-  const server: Server = createServer({ key: tls.keyPem, cert: tls.certPem }, (req, res) => route(req, res, enlistment));
+  let origin = '';
+  const mediaHost = new GatekeeperMediaHost(() => origin, (e) => http.emit(e));
+  const mediaProxy = new MediaProxy({
+    certPem: tls.certPem,
+    keyPem: tls.keyPem,
+    ...(options.providerCaPem === undefined ? {} : { providerCaPem: options.providerCaPem }),
+    record: (e) => http.emit(e),
+  });
+  const server: Server = createServer({ key: tls.keyPem, cert: tls.certPem }, (req, res) => route(req, res, enlistment, mediaHost));
   server.on('clientError', (_err, socket) => socket.destroy());
   const chat = new ChatServer({ server, codec, directory, verifier, rng: rng.fork('chat') });
 
@@ -55,7 +65,7 @@ export async function startGatekeeper(options: GatekeeperOptions = {}): Promise<
     });
   });
   const { port } = server.address() as AddressInfo;
-  const origin = `https://${host}:${port}`;
+  origin = `https://${host}:${port}`;
   enlistment = new EnlistmentApi({ directory, verifier, origin, record: (e) => http.emit(e) });
 
   const referenceRng = rng.fork('reference-users');
@@ -65,7 +75,10 @@ export async function startGatekeeper(options: GatekeeperOptions = {}): Promise<
     chatUrl: `wss://${host}:${port}${CHAT_PATH}`,
     enlistUrl: `${origin}${ENLIST_PATH}`,
     caCertPem: tls.certPem,
-    setProvider: (discovery: Discovery) => verifier.setDiscovery(discovery),
+    setProvider: (discovery: Discovery) => {
+      verifier.setDiscovery(discovery);
+      mediaProxy.setProvider(discovery);
+    },
     onFrame: (listener) => chat.frames.add(listener),
     onHttp: (listener) => http.add(listener),
     waitForConnection: (login: string, o: WaitOptions) =>
@@ -96,16 +109,19 @@ export async function startGatekeeper(options: GatekeeperOptions = {}): Promise<
     deliver: (to, stanza) => {
       chat.deliver(to, stanza);
     },
-    close: () => (closing ??= shutdown(server, chat, verifier)),
+    mediaProxy,
+    mediaHost,
+    close: () => (closing ??= shutdown(server, chat, verifier).then(() => mediaProxy.close())),
   };
 }
 
-function route(req: IncomingMessage, res: ServerResponse, enlistment: EnlistmentApi | undefined): void {
-  const path = (req.url ?? '').split('?')[0];
+function route(req: IncomingMessage, res: ServerResponse, enlistment: EnlistmentApi | undefined, media: GatekeeperMediaHost): void {
+  const path = (req.url ?? '').split('?')[0] ?? '';
   if (path === ENLIST_PATH && enlistment) {
     void enlistment.handle(req, res);
     return;
   }
+  if (path.startsWith(GATEKEEPER_MEDIA_PATH)) return media.handle(req, res);
   res.writeHead(404, { 'content-type': 'application/json' });
   res.end(JSON.stringify({ error: 'not found' }));
 }

@@ -6,6 +6,8 @@ import type { CodecCondition } from '../protocol/codec.js';
 import type { Discovery } from '../protocol/driver-api.js';
 import type { StanzaNode } from '../protocol/node.js';
 import type { EncType, KeyBundle } from '../protocol/stanzas.js';
+import type { GatekeeperMediaHost } from './media-host.js';
+import type { MediaProxy } from './media-proxy.js';
 
 export type FrameDirection = 'client-to-gatekeeper' | 'gatekeeper-to-client';
 
@@ -138,7 +140,7 @@ export interface Gatekeeper {
   setProvider(discovery: Discovery): void;
   /** Every frame on every connection, as it happens. Returns an unsubscribe function. */
   onFrame(listener: (f: FrameEvent) => void): () => void;
-  /** Every enlistment exchange, as it happens. Returns an unsubscribe function. */
+  /** Every enlistment exchange and media fetch, as it happens. Returns an unsubscribe function. */
   onHttp(listener: (e: HttpExchange) => void): () => void;
   /** The newest connection that authenticated as `login`, waiting for it if need be. */
   waitForConnection(login: string, options: WaitOptions): Promise<ClientConnection | null>;
@@ -153,5 +155,9 @@ export interface Gatekeeper {
   holdNextMessage(to: string, options: WaitOptions): Promise<StanzaNode | null>;
   /** Routes a stanza, in its delivered form, to `to` (a provider user or a reference user). */
   deliver(to: string, stanza: StanzaNode): void;
+  /** The media proxy that fetches from the provider's media host (docs/PROFILE.md §9). */
+  readonly mediaProxy: MediaProxy;
+  /** The gatekeeper's own media host, for media sent to provider users. */
+  readonly mediaHost: GatekeeperMediaHost;
   close(): Promise<void>;
 }

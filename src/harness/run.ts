@@ -61,11 +61,13 @@ export async function runConformance(options: RunOptions): Promise<RunOutcome> {
   try {
     let endpoint = options.provider;
     let token = options.token ?? '';
+    let providerCaPem: string | undefined;
     if (endpoint === undefined) {
       token = randomBytes(24).toString('base64url');
       const reference = await startReferenceProvider({ faults, driverToken: token });
       teardown.push(() => reference.close());
       endpoint = reference.url;
+      providerCaPem = reference.mediaCaPem;
     }
     const { discovery, info, driver } = await probeProvider(endpoint, token, PROBE_TIMEOUT_MS);
     teardown.push(() => driver.close());
@@ -74,7 +76,11 @@ export async function runConformance(options: RunOptions): Promise<RunOutcome> {
     } catch (e) {
       throw new HarnessError('E_PROVIDER_PROBE', `the driver's reset failed: ${(e as Error).message}`, { cause: e });
     }
-    const gatekeeper = await startGatekeeper({ seed: options.seed, ...(options.tls ? { tls: options.tls } : {}) });
+    const gatekeeper = await startGatekeeper({
+      seed: options.seed,
+      ...(options.tls ? { tls: options.tls } : {}),
+      ...(providerCaPem === undefined ? {} : { providerCaPem }),
+    });
     teardown.push(() => gatekeeper.close());
     gatekeeper.setProvider(discovery);
 

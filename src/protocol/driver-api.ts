@@ -7,6 +7,8 @@
 /** Path of the provider's discovery document under its base URL. */
 export const DISCOVERY_PATH = '/.well-known/dma-interop';
 
+import type { MediaType } from './media/scheme.js';
+
 export type SessionMode = 'classic' | 'pq';
 
 export interface Discovery {
@@ -18,6 +20,10 @@ export interface Discovery {
   /** Absolute URL of the provider's push endpoint (gatekeeper → provider). */
   readonly pushEndpoint: string;
   readonly mediaOrigins: readonly string[];
+  /** Where the gatekeeper's media proxy fetches `{mediaBase}/{storage reference}` (MEDIA-BASE). */
+  readonly mediaBase?: string;
+  /** Largest plaintext, in bytes, the provider's users can send per media type (MEDIA-LIMITS). */
+  readonly mediaLimits?: Readonly<Record<MediaType, number>>;
   readonly sessionModes: readonly SessionMode[];
   readonly capabilities: readonly string[];
   /** Absolute URL of the driver API root; only test deployments serve it. */
@@ -60,10 +66,37 @@ export interface SendResult {
   readonly id: string;
 }
 
+/**
+ * A media file to send. The plaintext is `content` (base64) followed, when `size` is larger, by the
+ * filler of src/protocol/media/content.ts up to `size` bytes: a file of any size in a small request.
+ */
+export interface SendMediaRequest {
+  readonly to: string;
+  readonly type: MediaType;
+  readonly mimetype: string;
+  readonly content: string;
+  readonly size?: number;
+  /** Documents: the file name shown to the user. */
+  readonly fileName?: string;
+}
+
+/** The stanza id, or why the client would not send (a file over its announced limit). */
+export type SendMediaResult = { readonly id: string } | { readonly refused: string };
+
+/** Media the client downloaded, verified and decrypted, as it would show it. */
+export interface ReceivedMedia {
+  readonly type: MediaType;
+  readonly mimetype: string;
+  readonly fileLength: number;
+  /** SHA-256 of the decrypted plaintext, padded base64. */
+  readonly sha256: string;
+}
+
 export interface ReceivedMessage {
   readonly id: string;
   readonly from: string;
   readonly text: string;
+  readonly media?: ReceivedMedia;
 }
 
 export interface Inbox {
@@ -107,4 +140,6 @@ export const driverPaths = {
   messages: (user: string) => `/users/${encodeURIComponent(user)}/messages`,
   events: (user: string) => `/users/${encodeURIComponent(user)}/events`,
   safetyNumber: (user: string) => `/users/${encodeURIComponent(user)}/safety-number`,
+  media: (user: string) => `/users/${encodeURIComponent(user)}/media`,
+  expireMedia: '/media/expire',
 } as const;

@@ -17,7 +17,7 @@ const OPEN_TIMEOUT_MS = 10_000;
 const CLOSE_GRACE_MS = 1_000;
 
 /** The parts of the inbound context that belong to the client rather than to the connection. */
-export type ClientSide = Pick<InboundContext, 'registrationId' | 'decrypt' | 'deliver' | 'raise'>;
+export type ClientSide = Pick<InboundContext, 'registrationId' | 'decrypt' | 'deliver' | 'raise' | 'isMedia' | 'receiveMedia'>;
 
 export interface ConnectionOptions {
   readonly url: string;

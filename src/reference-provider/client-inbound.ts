@@ -10,6 +10,7 @@ import type { ReceivedMessage, SecurityEvent } from '../protocol/driver-api.js';
 import { child, node, type StanzaNode } from '../protocol/node.js';
 import { decodeMessage, unpad } from '../protocol/payload.js';
 import { closeElement, iqResult, uintBytes, type EncType } from '../protocol/stanzas.js';
+import type { interop } from '../gen/message.js';
 import { mangleText } from './client-outbound.js';
 import { DuplicateMessage } from './client-stack.js';
 import type { StanzaWriter } from './client-wire.js';
@@ -26,6 +27,9 @@ export interface InboundContext {
   /** Returns the padded plaintext; throws when the ciphertext cannot be decrypted. */
   decrypt(from: string, type: EncType, ciphertext: Uint8Array): Promise<Uint8Array>;
   deliver(message: ReceivedMessage): void;
+  isMedia(message: interop.Message): boolean;
+  /** Downloads and verifies media in the background, then shows it or raises an event. */
+  receiveMedia(id: string, from: string, message: interop.Message): Promise<void>;
   raise(event: SecurityEvent): void;
   onOpen(open: StanzaNode): void;
   onAck(ack: StanzaNode): void;
@@ -110,14 +114,16 @@ export class InboundHandler {
     }
 
     const peer = from ?? '';
-    let text: string;
+    let message: interop.Message;
     try {
-      text = readText(await this.ctx.decrypt(peer, type, ciphertext), faults);
+      message = readMessage(await this.ctx.decrypt(peer, type, ciphertext));
     } catch (e) {
       if (e instanceof DuplicateMessage && !faults.has('duplicate-as-failure')) return this.onDuplicate(n, e.message);
       return this.onUndecryptable(n, e instanceof Error ? e.message : String(e));
     }
-    this.ctx.deliver({ id: id ?? '', from: peer, text });
+    // The Signal message decrypted: it is acked and receipted now; its media may still be refused.
+    if (this.ctx.isMedia(message)) void this.ctx.receiveMedia(id ?? '', peer, message);
+    else this.ctx.deliver({ id: id ?? '', from: peer, text: mangleText(message.conversation || message.extendedTextMessage?.text || '', faults) });
     const answers = this.messageAck(n);
     if (!faults.has('no-delivery-receipt')) answers.push(node('receipt', { id, to: from, t: nowSeconds() }));
     this.answer(answers);
@@ -179,12 +185,11 @@ export class InboundHandler {
   }
 }
 
-/** The padded plaintext to the message's text (PAYLOAD-PADDING, PAYLOAD-PROTOBUF); throws when it is not one. */
-function readText(padded: Uint8Array, faults: FaultSet): string {
+/** The padded plaintext to its `Message` (PAYLOAD-PADDING, PAYLOAD-PROTOBUF); throws when it is not one. */
+function readMessage(padded: Uint8Array): interop.Message {
   const unpadded = unpad(padded);
   if (!unpadded.ok) throw new Error(`padding: ${unpadded.reason}`);
-  const message = decodeMessage(unpadded.bytes);
-  return mangleText(message.conversation || message.extendedTextMessage?.text || '', faults);
+  return decodeMessage(unpadded.bytes);
 }
 
 const START_TAG = /^\s*<([A-Za-z_][\w.:-]*)(?=[\s/>])([^<>]*)>/;

@@ -4,6 +4,7 @@
  */
 import { randomBytes, randomInt } from 'node:crypto';
 import { toBase64Url } from '../protocol/base64.js';
+import { lengthDelimited } from '../protocol/media/message.js';
 import { node, type StanzaNode } from '../protocol/node.js';
 import { encodeMessage, pad } from '../protocol/payload.js';
 import { encElement, outgoingMessage, type EncType } from '../protocol/stanzas.js';
@@ -43,6 +44,11 @@ export class MessageComposer {
     let content = encodeMessage({ conversation: mangleText(text, this.faults) });
     if (this.faults.has('wrong-field-number')) content = stringField(2, text);
     if (this.faults.has('garbage-payload')) content = garbage();
+    return this.pad(content);
+  }
+
+  /** PAYLOAD-PADDING, for any `Message`. */
+  pad(content: Uint8Array): Uint8Array {
     if (this.faults.has('no-padding')) return content;
     return pad(content);
   }
@@ -72,18 +78,7 @@ export function mangleText(text: string, faults: FaultSet): string {
 }
 
 /** A protobuf with one length-delimited string field, for a field number `Message` does not define. */
-function stringField(field: number, text: string): Uint8Array {
-  const bytes = Buffer.from(text, 'utf8');
-  const length: number[] = [];
-  for (let n = bytes.length; ; n >>>= 7) {
-    if (n < 0x80) {
-      length.push(n);
-      break;
-    }
-    length.push((n & 0x7f) | 0x80);
-  }
-  return Uint8Array.from([(field << 3) | 2, ...length, ...bytes]);
-}
+const stringField = (field: number, text: string): Uint8Array => lengthDelimited(field, Buffer.from(text, 'utf8'));
 
 /** Bytes no protobuf parser accepts: the first tag names field 0 with wire type 7, neither of which exists. */
 function garbage(): Uint8Array {

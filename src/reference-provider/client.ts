@@ -4,11 +4,13 @@
  * The driver API makes it act; what it does on the wire is what the harness judges.
  */
 import { randomBytes } from 'node:crypto';
-import type { EnlistResult, GatekeeperEndpoint, ReceivedMessage, SecurityEvent } from '../protocol/driver-api.js';
+import type { interop } from '../gen/message.js';
+import type { EnlistResult, GatekeeperEndpoint, ReceivedMessage, SecurityEvent, SendMediaRequest, SendMediaResult } from '../protocol/driver-api.js';
 import type { StanzaNode } from '../protocol/node.js';
 import { bundleFetchIq, clientOpen, preKeyUploadIq, readBundleResult, type EncType } from '../protocol/stanzas.js';
 import { ChatConnection, StreamRefused } from './client-connection.js';
 import { postEnlistment } from './client-enlist.js';
+import { MediaReceiver, MediaSender, type MediaDeps } from './client-media.js';
 import { MessageComposer, randomId } from './client-outbound.js';
 import { SignalSession } from './client-session.js';
 import type { FaultSet } from './faults.js';
@@ -23,8 +25,11 @@ export interface ClientDeps {
   readonly faults: FaultSet;
   /** Whether the provider speaks the `pq` session mode besides `classic`. */
   readonly pq: boolean;
+  readonly media: MediaDeps;
   /** Asks the provider's server for a fresh ownership proof of this user. */
   issueProof(identifier: string): Promise<string>;
+  /** Tells the provider's media host which gatekeeper certificate its proxy presents. */
+  trustGatekeeper(caCertPem: string): void;
 }
 
 /** The client is asked to do something its state does not allow (send before connecting, say). */
@@ -40,6 +45,8 @@ export class ProviderClient {
   /** Ciphertexts by peer and text: only the `cache-ciphertext` fault uses them. */
   private readonly sentCiphertexts = new Map<string, { type: EncType; ciphertext: Uint8Array }>();
   private connections = 0;
+  private readonly mediaSender: MediaSender;
+  private readonly mediaReceiver: MediaReceiver;
   private readonly authKey = new Uint8Array(randomBytes(32));
   private login: string | undefined;
   private connection: ChatConnection | undefined;
@@ -49,6 +56,8 @@ export class ProviderClient {
     private readonly deps: ClientDeps,
   ) {
     this.composer = new MessageComposer(deps.faults);
+    this.mediaSender = new MediaSender(deps.media);
+    this.mediaReceiver = new MediaReceiver(deps.faults);
     this.session = this.newSession();
   }
 
@@ -77,6 +86,8 @@ export class ProviderClient {
     if (this.deps.faults.has('new-identity-per-connect') && this.connections > 0) this.session = this.newSession();
     this.connections++;
     const token = await this.deps.issueProof(this.identifier); // a fresh proof on every connection
+    this.deps.trustGatekeeper(endpoint.caCertPem);
+    this.mediaReceiver.useGatekeeper(endpoint.caCertPem);
     try {
       const connection = await ChatConnection.open({
         url: endpoint.url,
@@ -87,6 +98,8 @@ export class ProviderClient {
           registrationId: this.session.registrationId,
           decrypt: (from, type, ciphertext) => this.session.serialized(from, () => this.session.decrypt(from, type, ciphertext)),
           deliver: (message) => this.inbox.push(message),
+          isMedia: (message) => this.mediaReceiver.isMedia(message),
+          receiveMedia: (id, from, message) => this.receiveMedia(id, from, message),
           raise: (event) => this.events.push(event),
         },
       });
@@ -104,18 +117,43 @@ export class ProviderClient {
   async disconnect(): Promise<void> {
     const connection = this.connection;
     this.connection = undefined;
+    this.mediaReceiver.close();
     await connection?.close();
   }
 
   /** Encrypts `text` to `to` and sends it; resolves with the stanza id once acked, or after ACK_WAIT_MS. */
-  async send(to: string, text: string): Promise<string> {
+  send(to: string, text: string): Promise<string> {
+    return this.sendPlaintext(to, this.composer.plaintext(text), text);
+  }
+
+  /** Encrypts and uploads a file, then sends its media message (docs/PROFILE.md §9). */
+  async sendMedia(req: SendMediaRequest): Promise<SendMediaResult> {
+    if (!this.connection?.isOpen) throw new ClientStateError('the user is not connected');
+    const composed = await this.mediaSender.compose(req);
+    if ('refused' in composed) return composed;
+    return { id: await this.sendPlaintext(req.to, this.composer.pad(composed.message)) };
+  }
+
+  /** Shows received media only once it was downloaded and verified; otherwise raises an event. */
+  private async receiveMedia(id: string, from: string, message: interop.Message): Promise<void> {
+    try {
+      const media = await this.mediaReceiver.receive(message);
+      this.inbox.push({ id, from, text: '', media });
+    } catch (e) {
+      if (this.deps.faults.has('receive-no-failure-event')) return;
+      this.events.push({ type: 'decryption-failure', peer: from, detail: `media: ${e instanceof Error ? e.message : String(e)}` });
+    }
+  }
+
+  /** `text`, when the plaintext is a text message, for the faults that look at it. */
+  private async sendPlaintext(to: string, plaintext: Uint8Array, text?: string): Promise<string> {
     const connection = this.connection;
     if (!connection?.isOpen) throw new ClientStateError('the user is not connected');
     const compose = async (): Promise<{ id: string; acked: Promise<unknown> }> => {
-      const { type, ciphertext } = await this.encryptFor(connection, to, text);
+      const { type, ciphertext } = await this.encryptFor(connection, to, plaintext, text);
       const id = this.composer.nextId();
       let stanza = this.composer.stanza(id, to, this.composer.timestamp(), type, ciphertext);
-      if (this.deps.faults.has('plaintext-preview')) stanza = { ...stanza, attrs: { ...stanza.attrs, preview: text.slice(0, 40) } };
+      if (text !== undefined && this.deps.faults.has('plaintext-preview')) stanza = { ...stanza, attrs: { ...stanza.attrs, preview: text.slice(0, 40) } };
       return { id, acked: connection.sendMessage(stanza, id, ACK_WAIT_MS) };
     };
     // Written while the peer's queue is held, so that messages leave in ratchet order; the ack is awaited outside it.
@@ -130,11 +168,11 @@ export class ProviderClient {
     return this.session.safetyNumber(this.login, peer);
   }
 
-  /** A session with `to` (from a fetched bundle when there is none), then the ciphertext of `text`. */
-  private async encryptFor(connection: ChatConnection, to: string, text: string): Promise<{ type: EncType; ciphertext: Uint8Array }> {
+  /** A session with `to` (from a fetched bundle when there is none), then the ciphertext of `plaintext`. */
+  private async encryptFor(connection: ChatConnection, to: string, plaintext: Uint8Array, text?: string): Promise<{ type: EncType; ciphertext: Uint8Array }> {
     const { faults } = this.deps;
-    const cacheKey = `${to}\0${text}`;
-    const cached = this.sentCiphertexts.get(cacheKey);
+    const cacheKey = text === undefined ? undefined : `${to}\0${text}`;
+    const cached = cacheKey === undefined ? undefined : this.sentCiphertexts.get(cacheKey);
     if (cached && faults.has('cache-ciphertext')) return cached;
     if (!(await this.session.hasSession(to)) || faults.has('rebuild-session-per-message')) {
       const answer = expectResult(await connection.request(this.keyFetch(to), IQ_TIMEOUT_MS), `key fetch for ${to}`);
@@ -144,14 +182,14 @@ export class ProviderClient {
         await this.session.processBundle(bundle);
       } catch (e) {
         // BUNDLE-VERIFY: a bundle libsignal refuses leaves no session, and nothing is sent.
-        if (faults.has('send-despite-bad-bundle')) return { type: 'pkmsg', ciphertext: this.composer.plaintext(text) };
+        if (faults.has('send-despite-bad-bundle')) return { type: 'pkmsg', ciphertext: plaintext };
         throw e;
       }
     }
-    const sealed = await this.session.encrypt(to, this.composer.plaintext(text));
+    const sealed = await this.session.encrypt(to, plaintext);
     const last = sealed.ciphertext.length - 1;
     if (faults.has('corrupt-outgoing-mac')) sealed.ciphertext[last] = (sealed.ciphertext[last] ?? 0) ^ 0x01;
-    if (faults.has('cache-ciphertext')) this.sentCiphertexts.set(cacheKey, sealed);
+    if (cacheKey !== undefined && faults.has('cache-ciphertext')) this.sentCiphertexts.set(cacheKey, sealed);
     return sealed;
   }
 

@@ -10,11 +10,13 @@ import type {
   Inbox,
   SafetyNumber,
   SafetyNumberRequest,
+  SendMediaRequest,
   SendRequest,
   SendResult,
 } from '../protocol/driver-api.js';
 import { ClientStateError, type ProviderClient } from './client.js';
 import { requestProblem, type RequestDef } from './request-schemas.js';
+import type { MediaStore } from './media-store.js';
 import type { UserDirectory } from './users.js';
 
 /** Where the driver API lives under the provider's base URL. */
@@ -51,6 +53,7 @@ export class DriverRoutes {
   constructor(
     private readonly users: UserDirectory,
     private readonly version: string,
+    private readonly media: MediaStore,
   ) {}
 
   async handle({ method, path, body }: DriverRequest): Promise<DriverAnswer> {
@@ -63,6 +66,13 @@ export class DriverRoutes {
       allow(method, 'POST');
       valid('Empty', body);
       await this.users.reset();
+      this.media.clear();
+      return ok({});
+    }
+    if (path === '/media/expire') {
+      allow(method, 'POST');
+      valid('Empty', body);
+      this.media.expireAll();
       return ok({});
     }
     if (path === '/users') {
@@ -70,7 +80,7 @@ export class DriverRoutes {
       valid('CreateUserRequest', body);
       return { status: 201, body: this.users.create() };
     }
-    const m = /^\/users\/([^/]+)\/(enlist|connect|disconnect|messages|events|safety-number)$/.exec(path);
+    const m = /^\/users\/([^/]+)\/(enlist|connect|disconnect|messages|media|events|safety-number)$/.exec(path);
     const handle = m?.[1] === undefined ? undefined : safeDecode(m[1]);
     if (!m || handle === undefined) throw new DriverError(404, 'not-found', `no driver route ${path}`);
     const client = this.users.get(handle);
@@ -118,6 +128,9 @@ export class DriverRoutes {
         const result: SafetyNumber = { displayable };
         return ok(result);
       }
+      case 'media':
+        allow(method, 'POST');
+        return ok(await client.sendMedia(valid<SendMediaRequest>('SendMediaRequest', body)));
       default: {
         allow(method, 'GET');
         const events: Events = { events: client.events };

@@ -40,7 +40,7 @@ export const FAULTS = {
   'accept-restricted-xml': 'parses DOCTYPEs, entities, comments and processing instructions like any XML',
   'no-size-limit': 'accepts elements of any size',
   'lenient-attributes': 'processes messages that lack required attributes',
-  // encryption: published keys (docs/PROFILE.md §8)
+  // encryption: published keys (docs/PROFILE.md §9)
   'bad-signed-prekey-signature': 'uploads a signed prekey signed over the raw 32 bytes instead of 0x05 ‖ key',
   'duplicate-prekey-ids': 'uploads one-time prekeys that share an id',
   'registration-id-out-of-range': 'uploads registration id 0',
@@ -71,6 +71,37 @@ export const FAULTS = {
   'latin1-text': 'encodes and decodes texts as Latin-1 instead of UTF-8',
   'plaintext-preview': 'puts the start of the text in a `preview` attribute of `<message>`',
   'cache-ciphertext': 'sends the same ciphertext again when a peer gets the same text twice',
+  // media (§9): the message the client sends
+  'image-video-layout': 'writes image messages with the video message\'s field numbers',
+  'media-shared-layout': 'writes video and audio messages with the image message\'s field numbers',
+  'document-no-file-name': 'sends documents without a fileName',
+  'media-bare-path': 'puts its own host\'s path, /media/{reference}, in directPath',
+  'media-no-enc-hash': 'leaves fileEncSha256 out of media messages',
+  'media-wrong-enc-hash': 'declares the SHA-256 of the ciphertext without its MAC as fileEncSha256',
+  'media-mac-without-iv': 'computes the media MAC over the ciphertext only, without the IV',
+  'media-plain-hash-padded': 'declares the SHA-256 of the PKCS#7-padded plaintext as fileSha256',
+  'media-length-of-blob': 'declares the blob\'s length as fileLength',
+  'media-generic-mimetype': 'declares every media file as application/octet-stream',
+  'audio-video-keys': 'derives voice-note keys with the info string of video',
+  'media-no-size-limit': 'sends media larger than the limits it announces',
+  // media (§9): the provider's media host
+  'media-over-http': 'announces and serves its media base over plain http',
+  'media-chunked': 'serves media without a Content-Length',
+  'media-plaintext-content-type': 'serves blobs with the plaintext\'s MIME type',
+  'media-ignore-range': 'answers range requests with the whole blob and 200',
+  'media-redirect-off-origin': 'redirects media fetches to an origin it does not declare',
+  'media-counter-reference': 'names stored blobs with a zero-padded counter',
+  'media-never-expires': 'serves media past its expiry',
+  'media-no-auth': 'serves media to anyone, without the proxy\'s client certificate',
+  'media-no-limits': 'announces no media size limits',
+  // media (§9): the client receiving media
+  'receive-wrong-info': 'derives the keys of received images with the document info string',
+  'receive-shared-layout': 'reads every received media message with the image message\'s field numbers',
+  'receive-skip-mac': 'does not check the MAC of received media',
+  'receive-skip-enc-hash': 'does not check fileEncSha256 of received media',
+  'receive-optional-mac': 'takes a received blob of whole AES blocks as ciphertext without a MAC',
+  'receive-skip-plain-hash': 'does not check fileSha256 of received media',
+  'receive-no-failure-event': 'refuses corrupted media silently, raising no event',
 } as const satisfies Record<string, string>;
 
 export type FaultName = keyof typeof FAULTS;

@@ -10,6 +10,8 @@ import { DriverRoutes } from './driver-routes.js';
 import { packageVersion } from './project.js';
 import { createProofSigner } from './proof-signer.js';
 import { createProviderServer } from './server.js';
+import { startMediaHost } from './media-host.js';
+import { MediaStore } from './media-store.js';
 import { UserDirectory } from './users.js';
 
 export interface ReferenceProviderOptions {
@@ -27,6 +29,8 @@ export interface ReferenceProviderOptions {
 export interface ReferenceProvider {
   /** Base URL, e.g. http://127.0.0.1:41234 (no trailing slash). */
   readonly url: string;
+  /** The certificate of its media host, which a harness on loopback must trust. */
+  readonly mediaCaPem: string;
   close(): Promise<void>;
 }
 
@@ -38,14 +42,24 @@ export async function startReferenceProvider(options: ReferenceProviderOptions):
   const host = options.host ?? '127.0.0.1';
   const signer = await createProofSigner(providerId);
   const sessionModes = options.sessionModes ?? ['classic', 'pq'];
-  const users = new UserDirectory({ faults, pq: sessionModes.includes('pq'), issueProof: (identifier) => signer.issue(identifier) });
   let url = '';
+  const store = new MediaStore(faults);
+  const mediaHost = await startMediaHost(store, faults, () => url);
+  const users = new UserDirectory({
+    faults,
+    pq: sessionModes.includes('pq'),
+    media: { faults, store, providerId, mediaBase: () => mediaHost.base },
+    issueProof: (identifier) => signer.issue(identifier),
+    trustGatekeeper: (pem) => mediaHost.trustGatekeeper(pem),
+  });
   const server = createProviderServer({
     providerId,
     sessionModes,
     driverToken: options.driverToken,
     signer,
-    driver: new DriverRoutes(users, packageVersion()),
+    driver: new DriverRoutes(users, packageVersion(), store),
+    media: mediaHost,
+    faults,
     baseUrl: () => url,
   });
   await new Promise<void>((resolve, reject) => {
@@ -59,8 +73,10 @@ export async function startReferenceProvider(options: ReferenceProviderOptions):
 
   return {
     url,
+    mediaCaPem: mediaHost.caCertPem,
     async close() {
       await users.reset();
+      await mediaHost.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },

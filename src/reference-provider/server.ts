@@ -7,6 +7,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { PROFILE_VERSION } from '../protocol/constants.js';
 import { DISCOVERY_PATH, type Discovery, type DriverErrorBody, type SessionMode } from '../protocol/driver-api.js';
 import { DRIVER_ROOT, DriverError, type DriverRoutes } from './driver-routes.js';
+import { MEDIA_LIMITS } from './client-media.js';
+import type { FaultSet } from './faults.js';
+import { MEDIA_PATH, type MediaHost } from './media-host.js';
 import type { ProofSigner } from './proof-signer.js';
 
 /** @see DESIGN.md §1: where the gatekeeper fetches the provider's proof keys. */
@@ -24,6 +27,8 @@ export interface ServerDeps {
   readonly driverToken: string;
   readonly signer: ProofSigner;
   readonly driver: DriverRoutes;
+  readonly media: MediaHost;
+  readonly faults: FaultSet;
   /** The base URL the server is reachable at, known once it listens. */
   baseUrl(): string;
 }
@@ -44,6 +49,8 @@ async function route(deps: ServerDeps, req: IncomingMessage, res: ServerResponse
   if (path === JWKS_PATH) return onlyGet(method, () => sendJson(res, 200, deps.signer.jwks));
   // Gatekeeper → provider push (DESIGN.md §1, "Push"): not served yet.
   if (path === PUSH_PATH) return sendError(res, 501, 'not-implemented', 'push is not implemented yet');
+  // Media belongs on its own HTTPS origin; only the `media-over-http` fault serves it here.
+  if (path.startsWith(`${MEDIA_PATH}/`) && deps.faults.has('media-over-http')) return deps.media.handle(req, res);
   if (path === DRIVER_ROOT || path.startsWith(`${DRIVER_ROOT}/`)) {
     if (!authorized(req, deps.driverToken)) {
       res.setHeader('www-authenticate', 'Bearer realm="conformance driver"');
@@ -64,9 +71,11 @@ function discovery(deps: ServerDeps): Discovery {
     displayName: 'interop-conformance reference provider',
     jwksUri: `${url}${JWKS_PATH}`,
     pushEndpoint: `${url}${PUSH_PATH}`,
-    mediaOrigins: [url],
+    mediaOrigins: [...deps.media.origins],
+    mediaBase: deps.media.base,
+    ...(deps.faults.has('media-no-limits') ? {} : { mediaLimits: MEDIA_LIMITS }),
     sessionModes: [...deps.sessionModes],
-    capabilities: [],
+    capabilities: ['media-send'],
     driver: `${url}${DRIVER_ROOT}`,
   };
 }

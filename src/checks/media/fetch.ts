@@ -1,0 +1,91 @@
+/**
+ * The provider's media host as the gatekeeper's proxy finds it (MEDIA-HTTPS, MEDIA-LENGTH,
+ * MEDIA-CONTENT-TYPE, MEDIA-RANGE, MEDIA-NO-REDIRECT, MEDIA-FETCH-AUTH).
+ */
+import { HarnessError } from '../../core/errors.js';
+import { met, notMet, type Finding } from '../../core/model.js';
+import { MEDIA_CONTENT_TYPE } from '../../gatekeeper/media-proxy.js';
+import type { CheckContext } from '../check.js';
+import { discoveryOf, fetchRaw, fetchSent, sendMedia } from './scenario.js';
+
+/** MEDIA-HTTPS: the media base, every media origin and the message's URL are https. */
+export async function https(ctx: CheckContext): Promise<Finding> {
+  const sent = await sendMedia(ctx, 'document');
+  if ('verdict' in sent) return sent;
+  const d = discoveryOf(ctx);
+  const urls = [d.mediaBase ?? '(no mediaBase)', ...d.mediaOrigins, ...(sent.declared.url ? [sent.declared.url] : [])];
+  const plain = urls.filter((u) => !u.startsWith('https://'));
+  return plain.length === 0 ? met() : notMet('https:// media base, media origins and media URLs', plain.join(', '));
+}
+
+/** MEDIA-LENGTH: 200 with a Content-Length that the body matches. */
+export async function length(ctx: CheckContext): Promise<Finding> {
+  const sent = await sendMedia(ctx, 'document');
+  if ('verdict' in sent) return sent;
+  const r = await fetchSent(ctx, sent);
+  const declared = r.headers['content-length'];
+  const expected = `200 with a Content-Length equal to the ${r.bytes} bytes served`;
+  if (r.status !== 200) return notMet(expected, `HTTP ${r.status}`);
+  if (declared === undefined) return notMet(expected, `no Content-Length${r.headers['transfer-encoding'] ? ` (transfer-encoding: ${r.headers['transfer-encoding']})` : ''}`);
+  return Number(declared) === r.bytes ? met() : notMet(expected, `Content-Length ${declared}`);
+}
+
+/** MEDIA-CONTENT-TYPE: the blob is opaque bytes, whatever the file inside. */
+export async function contentType(ctx: CheckContext): Promise<Finding> {
+  const sent = await sendMedia(ctx, 'document');
+  if ('verdict' in sent) return sent;
+  const r = await fetchSent(ctx, sent);
+  const type = r.headers['content-type'];
+  return type?.split(';')[0]?.trim() === MEDIA_CONTENT_TYPE ? met() : notMet(`Content-Type: ${MEDIA_CONTENT_TYPE}`, type === undefined ? 'no Content-Type' : `Content-Type: ${type}`);
+}
+
+/** MEDIA-RANGE: a middle range and a suffix range, each 206 with its Content-Range and exactly its bytes. */
+export async function range(ctx: CheckContext): Promise<Finding> {
+  const sent = await sendMedia(ctx, 'document');
+  if ('verdict' in sent) return sent;
+  const whole = await fetchSent(ctx, sent, { keepBody: true });
+  const body = whole.body;
+  if (whole.status !== 200 || !body) return notMet('200 and the blob for a plain GET', `HTTP ${whole.status}`);
+  const total = body.length;
+  const first = Math.floor(total / 3);
+  const last = Math.floor((2 * total) / 3);
+  const asks: [string, number, number][] = [
+    [`bytes=${first}-${last}`, first, last],
+    ['bytes=-10', total - 10, total - 1],
+  ];
+  for (const [header, start, end] of asks) {
+    ctx.step(`range ${header}`);
+    const r = await fetchSent(ctx, sent, { range: header, keepBody: true });
+    const expected = `206 with Content-Range: bytes ${start}-${end}/${total} for Range: ${header}`;
+    if (r.status !== 206) return notMet(expected, `HTTP ${r.status} with ${r.bytes} bytes`);
+    const cr = r.headers['content-range'];
+    if (cr !== `bytes ${start}-${end}/${total}`) return notMet(expected, cr === undefined ? 'no Content-Range' : `Content-Range: ${cr}`);
+    if (!r.body?.equals(body.subarray(start, end + 1))) return notMet(`${expected}, and those bytes`, `${r.bytes} other bytes`);
+  }
+  return met();
+}
+
+/** MEDIA-NO-REDIRECT: the proxy gets the blob from a declared media origin, never sent elsewhere. */
+export async function noRedirectOffOrigin(ctx: CheckContext): Promise<Finding> {
+  const sent = await sendMedia(ctx, 'document');
+  if ('verdict' in sent) return sent;
+  const r = await fetchRaw(ctx, sent);
+  const hop = r.redirects.at(-1);
+  if (r.refused && hop) return notMet('the blob served from a declared media origin', `HTTP ${hop.status} to ${hop.location}, off the declared media origins ${discoveryOf(ctx).mediaOrigins.join(', ')}`);
+  if (r.refused || r.error) throw new HarnessError('E_PRECONDITION', `the media proxy did not fetch: ${r.refused ?? r.error ?? ''}`);
+  return r.status === 200 ? met(r.redirects.length ? `${r.redirects.length} redirect(s) within the declared origins` : undefined) : notMet('200 from a declared media origin', `HTTP ${r.status}`);
+}
+
+/** MEDIA-FETCH-AUTH: without the gatekeeper's client certificate, no blob. */
+export async function fetchAuth(ctx: CheckContext): Promise<Finding> {
+  const sent = await sendMedia(ctx, 'document');
+  if ('verdict' in sent) return sent;
+  const good = await fetchSent(ctx, sent);
+  if (good.status !== 200) return notMet('200 to the proxy with its certificate', `HTTP ${good.status}`);
+  ctx.step('fetch without the proxy\'s certificate');
+  const r = await fetchRaw(ctx, sent, { credentials: false });
+  const expected = 'a refusal (401, 403 or a TLS handshake failure) without the proxy\'s client certificate';
+  if (r.error !== undefined) return met(`refused at the transport: ${r.error}`);
+  if (r.status === 401 || r.status === 403) return met();
+  return notMet(expected, `HTTP ${r.status ?? '?'}${r.status === 200 ? ` and ${r.bytes} bytes without the proxy's certificate` : ''}`);
+}

@@ -1,0 +1,89 @@
+/**
+ * The blob the proxy fetched against what the message declares, verified independently of the
+ * shared scheme (src/gatekeeper/media-verifier.ts): MEDIA-ENC-HASH, MEDIA-MAC, MEDIA-PLAIN-HASH,
+ * MEDIA-LENGTH-MATCH, MEDIA-TYPE-MATCH and MEDIA-KEYS. Each judges its own rule only.
+ */
+import { HarnessError } from '../../core/errors.js';
+import { met, notMet, type Finding } from '../../core/model.js';
+import type { MediaVerdict } from '../../gatekeeper/media-verifier.js';
+import { MEDIA_TYPES, type MediaType } from '../../protocol/media/scheme.js';
+import type { CheckContext } from '../check.js';
+import { fetchVerified, sendMedia, short, type SentMedia } from './scenario.js';
+import { essence, sniff } from './sniff.js';
+import { LAYOUTS } from './wire-fields.js';
+
+async function verified(ctx: CheckContext, type: MediaType = 'document'): Promise<{ sent: SentMedia; verdict: MediaVerdict } | Finding> {
+  const sent = await sendMedia(ctx, type);
+  if ('verdict' in sent) return sent;
+  const r = await fetchVerified(ctx, sent);
+  if (r.status !== 200 || !r.verdict) throw new HarnessError('E_PRECONDITION', `the media host answered HTTP ${r.status ?? '?'} to the proxy`);
+  return { sent, verdict: r.verdict };
+}
+
+const equal = (a: Uint8Array, b: Uint8Array | undefined): boolean => b !== undefined && Buffer.from(a).equals(Buffer.from(b));
+
+/** MEDIA-ENC-HASH */
+export async function encHash(ctx: CheckContext): Promise<Finding> {
+  const v = await verified(ctx);
+  if (!('sent' in v)) return v;
+  const { sent, verdict } = v;
+  const declared = sent.declared.fileEncSha256;
+  const expected = 'fileEncSha256 equal to the SHA-256 of the blob served, MAC included';
+  if (!declared) return notMet(expected, 'no fileEncSha256 declared');
+  return equal(verdict.encSha256, declared) ? met() : notMet(expected, `the ${verdict.blobBytes}-byte blob hashes to ${short(verdict.encSha256)}, fileEncSha256 says ${short(declared)}`);
+}
+
+/** MEDIA-MAC */
+export async function mac(ctx: CheckContext): Promise<Finding> {
+  const v = await verified(ctx);
+  if (!('sent' in v)) return v;
+  const info = LAYOUTS.document.info;
+  if (v.verdict.macVerifiesUnder.includes(info)) return met();
+  return notMet(`the last 10 bytes to be HMAC-SHA256(macKey, IV ‖ ciphertext) under "${info}"`, `a MAC that does not verify over ${v.verdict.blobBytes - 10} bytes of ciphertext`);
+}
+
+/** MEDIA-PLAIN-HASH */
+export async function plainHash(ctx: CheckContext): Promise<Finding> {
+  const v = await verified(ctx);
+  if (!('sent' in v)) return v;
+  const { declared } = v.sent;
+  const expected = 'fileSha256 equal to the SHA-256 of the decrypted file';
+  if (v.verdict.decryptError) return notMet(expected, `a blob that does not decrypt: ${v.verdict.decryptError}`);
+  if (!declared.fileSha256) return notMet(expected, 'no fileSha256 declared');
+  return equal(v.verdict.plainSha256, declared.fileSha256) ? met() : notMet(expected, `the file decrypts to ${short(v.verdict.plainSha256)}, fileSha256 says ${short(declared.fileSha256)}`);
+}
+
+/** MEDIA-LENGTH-MATCH */
+export async function lengthMatch(ctx: CheckContext): Promise<Finding> {
+  const v = await verified(ctx);
+  if (!('sent' in v)) return v;
+  const { fileLength } = v.sent.declared;
+  const expected = 'fileLength equal to the length of the decrypted file';
+  if (v.verdict.decryptError) return notMet(expected, `a blob that does not decrypt: ${v.verdict.decryptError}`);
+  return fileLength === v.verdict.plainLength ? met() : notMet(expected, `the file decrypts to ${v.verdict.plainLength} bytes, fileLength says ${fileLength ?? 'nothing'}`);
+}
+
+/** MEDIA-TYPE-MATCH */
+export async function typeMatch(ctx: CheckContext): Promise<Finding> {
+  const v = await verified(ctx);
+  if (!('sent' in v)) return v;
+  const declared = v.sent.declared.mimetype ?? '';
+  const sniffed = sniff(v.verdict.head);
+  const expected = 'a mimetype matching the decrypted file\'s signature';
+  if (!sniffed) return notMet(expected, `a file whose first bytes match no known signature (${v.verdict.head.subarray(0, 8).toString('hex')})`);
+  return essence(declared) === sniffed ? met() : notMet(expected, `mimetype ${declared || '(none)'} for a file that sniffs as ${sniffed}`);
+}
+
+/** MEDIA-KEYS: the blob is keyed with its own type's info string. */
+export async function keys(ctx: CheckContext): Promise<Finding> {
+  const t = ctx.params['type'];
+  const type: MediaType = MEDIA_TYPES.includes(t as MediaType) ? (t as MediaType) : 'audio';
+  const v = await verified(ctx, type);
+  if (!('sent' in v)) return v;
+  const own = LAYOUTS[type].info;
+  const under = v.verdict.macVerifiesUnder;
+  const expected = `a ${type} blob keyed with HKDF info "${own}"`;
+  if (under.includes(own) && !v.verdict.decryptError) return met();
+  if (under.length > 0) return notMet(expected, `a blob whose MAC verifies only under keys derived with "${under.join('", "')}"`);
+  return notMet(expected, `a blob whose MAC verifies under no media type's keys${v.verdict.decryptError ? ` and that does not decrypt (${v.verdict.decryptError})` : ''}`);
+}

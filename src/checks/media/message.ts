@@ -1,0 +1,54 @@
+/** The media message a provider's client sends, read at the profile's field numbers (MEDIA-FIELDS, MEDIA-PATH). */
+import { met, notMet, type Finding } from '../../core/model.js';
+import { MEDIA_TYPES, type MediaType } from '../../protocol/media/scheme.js';
+import type { CheckContext } from '../check.js';
+import { discoveryOf, sendMedia, storageReference } from './scenario.js';
+import { LAYOUTS, type Declared, type DeclaredField } from './wire-fields.js';
+
+const HASH_BYTES = 32;
+
+function typeParam(ctx: CheckContext): MediaType {
+  const t = ctx.params['type'];
+  return MEDIA_TYPES.includes(t as MediaType) ? (t as MediaType) : 'image';
+}
+
+/** MEDIA-FIELDS: every field the receiver needs, at its type's numbers, with the right sizes. */
+export async function messageFields(ctx: CheckContext): Promise<Finding> {
+  const type = typeParam(ctx);
+  const sent = await sendMedia(ctx, type);
+  if ('verdict' in sent) return sent;
+  const { declared } = sent;
+  const layout = LAYOUTS[type];
+  const expected = `a ${layout.name} (${layout.message}) with mediaKey (${layout.fields.mediaKey}), fileSha256 (${layout.fields.fileSha256}), fileEncSha256 (${layout.fields.fileEncSha256}), fileLength (${layout.fields.fileLength}), mimetype (${layout.fields.mimetype}) and directPath (${layout.fields.directPath})${layout.fields.fileName ? `, fileName (${layout.fields.fileName})` : ''}`;
+  const problem = missingField(declared);
+  return problem ? notMet(expected, `${problem}; fields present: ${declared.present.join(', ')}`) : met();
+}
+
+/** MEDIA-PATH: the download path names the provider and the storage reference. */
+export async function downloadPath(ctx: CheckContext): Promise<Finding> {
+  const sent = await sendMedia(ctx, 'document');
+  if ('verdict' in sent) return sent;
+  const providerId = discoveryOf(ctx).providerId;
+  if (storageReference(sent.declared, providerId) !== undefined) return met();
+  return notMet(`directPath /interop/whatsapp/download/${providerId}/{storage reference}/`, `directPath ${JSON.stringify(sent.declared.directPath ?? '')}`);
+}
+
+/** The first required field that is missing or of the wrong size, named with its number. */
+function missingField(d: Declared): string | undefined {
+  const layout = LAYOUTS[d.type];
+  const at = (f: DeclaredField): string => `${f} at field ${layout.fields[f] ?? '?'}`;
+  const sizes: [DeclaredField, Uint8Array | undefined][] = [
+    ['mediaKey', d.mediaKey],
+    ['fileSha256', d.fileSha256],
+    ['fileEncSha256', d.fileEncSha256],
+  ];
+  for (const [name, value] of sizes) {
+    if (!value) return `no ${at(name)}`;
+    if (value.length !== HASH_BYTES) return `${at(name)} has ${value.length} bytes, not ${HASH_BYTES}`;
+  }
+  if (d.fileLength === undefined) return `no ${at('fileLength')}`;
+  if (!d.mimetype) return `no ${at('mimetype')}`;
+  if (!d.directPath) return `no ${at('directPath')}`;
+  if (layout.fields.fileName !== undefined && !d.fileName) return `no ${at('fileName')}`;
+  return undefined;
+}

@@ -1,0 +1,126 @@
+/**
+ * The other direction (MEDIA-RECEIVE, MEDIA-RECEIVE-REFUSE): a reference user sends a file from the
+ * gatekeeper's media host to a provider user. The host's log shows whether the client fetched the
+ * blob; what the user was shown, and the events raised, come from the driver, the only window on a
+ * screen. A corrupted variant must be fetched, refused with an event, and never shown.
+ */
+import { randomBytes } from 'node:crypto';
+import { met, notMet, type Finding } from '../../core/model.js';
+import type { Events, Inbox } from '../../protocol/driver-api.js';
+import { encodeMediaMessage } from '../../protocol/media/message.js';
+import { MEDIA_TYPES, type MediaType } from '../../protocol/media/scheme.js';
+import { pad } from '../../protocol/payload.js';
+import { ANSWER_MS, QUIET_MS, type CheckContext } from '../check.js';
+import { samplePlaintext } from './scenario.js';
+import { hashOf, seal, type Sealed } from './seal.js';
+import { SAMPLES } from './sniff.js';
+import { LAYOUTS } from './wire-fields.js';
+
+export type Variant = 'valid' | 'bad-mac' | 'wrong-enc-hash' | 'truncated' | 'wrong-plain-hash' | 'wrong-key';
+const VARIANTS: readonly Variant[] = ['valid', 'bad-mac', 'wrong-enc-hash', 'truncated', 'wrong-plain-hash', 'wrong-key'];
+const POLL_MS = 150;
+
+const flipFirst = (b: Buffer): Buffer => Buffer.concat([Buffer.of((b[0] ?? 0) ^ 0x01), b.subarray(1)]);
+
+/** The blob to host and what to declare, for one variant: each breaks exactly one check of the receiver. */
+function corrupt(variant: Variant, s: Sealed): Sealed {
+  switch (variant) {
+    case 'valid':
+      return s;
+    case 'bad-mac': {
+      const blob = Buffer.concat([s.blob.subarray(0, -1), Buffer.of((s.blob.at(-1) ?? 0) ^ 0x01)]);
+      return { ...s, blob, fileEncSha256: hashOf(blob) };
+    }
+    case 'wrong-enc-hash':
+      return { ...s, fileEncSha256: flipFirst(s.fileEncSha256) };
+    case 'truncated': {
+      // The MAC cut off: whole AES blocks remain, and the declared hash is theirs, so only the missing MAC tells.
+      const blob = s.blob.subarray(0, -10);
+      return { ...s, blob, fileEncSha256: hashOf(blob) };
+    }
+    case 'wrong-plain-hash':
+      return { ...s, fileSha256: flipFirst(s.fileSha256) };
+    case 'wrong-key':
+      return { ...s, mediaKey: randomBytes(32) };
+  }
+}
+
+export async function receive(ctx: CheckContext): Promise<Finding> {
+  const variant = VARIANTS.includes(ctx.params['variant'] as Variant) ? (ctx.params['variant'] as Variant) : 'valid';
+  const type = MEDIA_TYPES.includes(ctx.params['type'] as MediaType) ? (ctx.params['type'] as MediaType) : 'image';
+  const provider = await ctx.lab.providerUser();
+  const reference = await ctx.lab.referenceUser();
+  const plaintext = samplePlaintext(ctx, type);
+  const sealed = seal(plaintext, LAYOUTS[type].info);
+  const sent = corrupt(variant, sealed);
+  const hosted = ctx.lab.gatekeeper.mediaHost.put(sent.blob);
+  const message = encodeMediaMessage(type, {
+    url: hosted.url,
+    directPath: hosted.directPath,
+    mimetype: SAMPLES[type].mimetype,
+    mediaKey: sent.mediaKey,
+    fileSha256: sent.fileSha256,
+    fileEncSha256: sent.fileEncSha256,
+    fileLength: plaintext.length,
+    mediaKeyTimestamp: Math.floor(Date.now() / 1000),
+    ...(type === 'document' ? { fileName: 'sample.pdf' } : {}),
+  });
+  const known = (await ctx.lab.driver.events(provider.user)).events.length;
+  ctx.step(`reference user sends a ${variant} ${type}`);
+  const id = await reference.sendPayload(provider.login, pad(message));
+
+  ctx.step('the provider client downloads the blob');
+  const download = await ctx.lab.gatekeeper.mediaHost.waitForDownload(hosted.reference, { signal: ctx.signal, timeoutMs: ANSWER_MS });
+  if (!download) return notMet(`the client to download the ${type} from the gatekeeper's media URL`, `no download within ${ANSWER_MS} ms`);
+
+  ctx.step('read what the user was shown');
+  const { shown, failure } = await outcome(ctx, { user: provider.user, id, peer: reference.jid, known }, variant === 'valid');
+  const expectedHash = sealed.fileSha256.toString('base64');
+  if (variant === 'valid') {
+    const expected = `the ${type} shown to the user (inbox entry ${id} with sha256 ${expectedHash})`;
+    if (!shown) return notMet(expected, `nothing shown${failure ? `; event decryption-failure: ${failure}` : ''}`);
+    return shown.media?.sha256 === expectedHash ? met() : notMet(expected, `an entry with ${shown.media ? `sha256 ${shown.media.sha256}` : 'no media'}`);
+  }
+  const expected = `the ${variant} ${type} refused: nothing shown, a decryption-failure event raised`;
+  if (shown) return notMet(expected, `the ${variant} ${type} shown to the user (inbox entry ${id})`);
+  return failure !== undefined ? met(`refused: ${failure}`) : notMet(expected, `nothing shown, but no decryption-failure event from ${reference.jid}`);
+}
+
+interface Shown {
+  readonly shown: Inbox['messages'][number] | undefined;
+  readonly failure: string | undefined;
+}
+
+/**
+ * Polls the driver until the message is shown or a failure event from `peer` (after the first
+ * `known` events) appears, or the deadline passes. A refusal is awaited a little past an event, in case the file shows up anyway.
+ */
+async function outcome(ctx: CheckContext, about: { user: string; id: string; peer: string; known: number }, wantShown: boolean): Promise<Shown> {
+  const { user, id, peer, known } = about;
+  const deadline = Date.now() + (wantShown ? ANSWER_MS : 2 * QUIET_MS);
+  let failure: string | undefined;
+  for (;;) {
+    const [inbox, events]: [Inbox, Events] = await Promise.all([ctx.lab.driver.inbox(user), ctx.lab.driver.events(user)]);
+    const shown = inbox.messages.find((m) => m.id === id);
+    const event = events.events.slice(known).find((e) => e.type === 'decryption-failure' && e.peer === peer);
+    failure = event ? (event.detail ?? '') : failure;
+    if (shown || (failure !== undefined && wantShown) || Date.now() > deadline) return { shown, failure };
+    if (failure !== undefined && !wantShown) {
+      await sleep(ctx, POLL_MS * 2);
+      const again = await ctx.lab.driver.inbox(user);
+      return { shown: again.messages.find((m) => m.id === id), failure };
+    }
+    await sleep(ctx, POLL_MS);
+  }
+}
+
+function sleep(ctx: CheckContext, ms: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(resolve, ms);
+    timer.unref();
+    ctx.signal.addEventListener('abort', () => {
+      clearTimeout(timer);
+      reject(ctx.signal.reason);
+    }, { once: true });
+  });
+}

@@ -1,0 +1,67 @@
+/** The storage reference as the only secret of a media URL: unguessable (MEDIA-REFERENCE) and short-lived (MEDIA-EXPIRY). */
+import { HarnessError } from '../../core/errors.js';
+import { met, notMet, type Finding } from '../../core/model.js';
+import { numberParam, type CheckContext } from '../check.js';
+import { discoveryOf, fetchRaw, fetchSent, sendMedia, storageReference, type SentMedia } from './scenario.js';
+
+/** 22 base64url characters carry 132 bits: the profile's bound is 128. */
+export const MIN_REFERENCE_CHARS = 22;
+/** After expiry the host answers 410 Gone (MEDIA-EXPIRY). */
+export const EXPIRED_STATUS = 410;
+
+async function sendSeveral(ctx: CheckContext, count: number): Promise<SentMedia[] | Finding> {
+  const provider = await ctx.lab.providerUser();
+  const reference = await ctx.lab.referenceUser();
+  const out: SentMedia[] = [];
+  for (let i = 0; i < count; i++) {
+    const sent = await sendMedia(ctx, 'document', { provider, reference });
+    if ('verdict' in sent) return sent;
+    out.push(sent);
+  }
+  return out;
+}
+
+/** Positions at which two strings differ, over the shorter one. */
+function differences(a: string, b: string): number {
+  let n = 0;
+  for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) n++;
+  return n;
+}
+
+/** MEDIA-REFERENCE: long, unrelated references, and a neighbour of one is not served. */
+export async function unguessable(ctx: CheckContext): Promise<Finding> {
+  const sent = await sendSeveral(ctx, numberParam(ctx, 'files', 3));
+  if (!Array.isArray(sent)) return sent;
+  const providerId = discoveryOf(ctx).providerId;
+  const refs = sent.map((s) => storageReference(s.declared, providerId));
+  if (refs.some((r) => r === undefined)) throw new HarnessError('E_PRECONDITION', 'a download path names no storage reference');
+  const references = refs as string[];
+  const expected = `storage references of at least ${MIN_REFERENCE_CHARS} random base64url characters (128 bits)`;
+  const short = references.find((r) => r.length < MIN_REFERENCE_CHARS);
+  if (short !== undefined) return notMet(expected, `"${short}", ${short.length} characters`);
+  for (let i = 1; i < references.length; i++) {
+    const [a, b] = [references[i - 1] as string, references[i] as string];
+    const d = differences(a, b);
+    // Independent random strings differ almost everywhere; a counter or a timestamp differs at its end.
+    if (d < Math.min(a.length, b.length) / 2) return notMet(expected, `"${a}" and "${b}" differ in only ${d} of ${Math.min(a.length, b.length)} characters`);
+  }
+  const first = sent[0] as SentMedia;
+  const ref = references[0] as string;
+  const neighbour = `${ref.slice(0, -1)}${ref.endsWith('A') ? 'B' : 'A'}`;
+  ctx.step('the proxy fetches a neighbouring reference');
+  const r = await fetchRaw(ctx, { ...first, declared: { ...first.declared, directPath: `/interop/whatsapp/download/${providerId}/${neighbour}/` } });
+  return r.status === 200 ? notMet(expected, `a blob served for the guessed reference "${neighbour}"`) : met();
+}
+
+/** MEDIA-EXPIRY: once the provider's time to live has passed, the host answers 410. */
+export async function expiry(ctx: CheckContext): Promise<Finding> {
+  const sent = await sendMedia(ctx, 'document');
+  if ('verdict' in sent) return sent;
+  const before = await fetchSent(ctx, sent);
+  if (before.status !== 200) return notMet('200 before expiry', `HTTP ${before.status}`);
+  ctx.step('the driver expires the media');
+  await ctx.lab.driver.expireMedia();
+  const after = await fetchRaw(ctx, sent);
+  if (after.status === EXPIRED_STATUS) return met();
+  return notMet(`${EXPIRED_STATUS} Gone after expiry`, after.status === undefined ? after.refused ?? after.error ?? 'no answer' : `HTTP ${after.status}${after.status === 200 ? ` and ${after.bytes} bytes after expiry` : ''}`);
+}

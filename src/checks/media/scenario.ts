@@ -1,0 +1,120 @@
+/**
+ * The exchanges the media checks observe. Outbound: a provider user sends a file to a reference
+ * user; the check reads the media message the reference user decrypted, then has the gatekeeper's
+ * proxy fetch the blob from the provider's media host. What the driver answers only says when to
+ * look.
+ */
+import { HarnessError } from '../../core/errors.js';
+import { notMet, type Finding } from '../../core/model.js';
+import type { MediaFetch, MediaFetchResult } from '../../gatekeeper/media-proxy.js';
+import type { ReferenceUser } from '../../gatekeeper/types.js';
+import { toBase64 } from '../../protocol/base64.js';
+import type { Discovery } from '../../protocol/driver-api.js';
+import { blobLength, type MediaType } from '../../protocol/media/scheme.js';
+import { unpad } from '../../protocol/payload.js';
+import { ANSWER_MS, type CheckContext } from '../check.js';
+import type { ProviderUser } from '../lab.js';
+import { lastSeq, sends } from '../observe.js';
+import { SAMPLES } from './sniff.js';
+import { LAYOUTS, readDeclared, type Declared } from './wire-fields.js';
+
+/** Small enough for a quick case, large enough for many AES blocks and several TCP segments. */
+export const SAMPLE_BYTES = 3000;
+
+export interface SentMedia {
+  readonly provider: ProviderUser;
+  readonly reference: ReferenceUser;
+  readonly type: MediaType;
+  /** The plaintext the harness asked for. */
+  readonly plaintext: Buffer;
+  readonly declared: Declared;
+}
+
+/** A sample file of `type`: its signature, then seeded random bytes. */
+export function samplePlaintext(ctx: CheckContext, type: MediaType, size = SAMPLE_BYTES): Buffer {
+  const head = Buffer.from(SAMPLES[type].head);
+  const tail = Buffer.alloc(Math.max(0, size - head.length));
+  for (let i = 0; i < tail.length; i++) tail[i] = ctx.rng.int(0, 256);
+  return Buffer.concat([head, tail]);
+}
+
+export function discoveryOf(ctx: CheckContext): Discovery {
+  const d = ctx.lab.gatekeeper.mediaProxy.provider;
+  if (!d) throw new HarnessError('E_INTERNAL', 'the gatekeeper has no discovery document');
+  return d;
+}
+
+/**
+ * The provider user sends one file to a reference user. Resolves with what the message declares,
+ * or with a not-met finding when the message is not a readable media message of `type`.
+ */
+export async function sendMedia(ctx: CheckContext, type: MediaType, options: { provider?: ProviderUser; reference?: ReferenceUser } = {}): Promise<SentMedia | Finding> {
+  const provider = options.provider ?? (await ctx.lab.providerUser());
+  const reference = options.reference ?? (await ctx.lab.referenceUser());
+  const plaintext = samplePlaintext(ctx, type);
+  const before = lastSeq(provider.connection);
+  const earlier = new Set(reference.deliveries);
+  ctx.step(`provider sends a ${type}`);
+  const answer = await provider.sendMedia({
+    to: reference.jid,
+    type,
+    mimetype: SAMPLES[type].mimetype,
+    content: toBase64(plaintext),
+    ...(type === 'document' ? { fileName: 'sample.pdf' } : {}),
+  });
+  if ('refused' in answer) throw new HarnessError('E_PRECONDITION', `the client refused to send a ${plaintext.length}-byte ${type}: ${answer.refused}`);
+  const frame = await ctx.lab.frameFrom(provider.connection, sends('message'), { afterSeq: before });
+  if (!frame) throw new HarnessError('E_PRECONDITION', `the driver accepted a media send, but no <message> came within ${ANSWER_MS} ms`);
+  ctx.step(`reference user receives the ${type}`);
+  const delivery = await reference.waitForDelivery((d) => !earlier.has(d), { signal: ctx.signal, timeoutMs: ANSWER_MS });
+  if (!delivery?.plaintext) throw new HarnessError('E_PRECONDITION', `the reference user could not decrypt the ${type} message: ${delivery?.decryptError ?? 'nothing arrived'}`);
+  const unpadded = unpad(delivery.plaintext);
+  const declared = readDeclared(unpadded.ok ? unpadded.bytes : delivery.plaintext, type);
+  if (typeof declared === 'string') return notMet(`a ${LAYOUTS[type].name} (field ${LAYOUTS[type].message}) in the Message`, declared);
+  return { provider, reference, type, plaintext, declared };
+}
+
+/** The storage reference in a download path `/interop/whatsapp/download/{provider id}/{reference}/` (MEDIA-PATH). */
+export function storageReference(declared: Declared, providerId: string): string | undefined {
+  const prefix = `/interop/whatsapp/download/${providerId}/`;
+  const path = declared.directPath ?? '';
+  if (!path.startsWith(prefix) || !path.endsWith('/')) return undefined;
+  const reference = path.slice(prefix.length, -1);
+  return /^[A-Za-z0-9_-]+$/.test(reference) ? reference : undefined;
+}
+
+/** The proxy fetches the blob of a sent file; a refusal or transport failure leaves the case without a verdict. */
+export async function fetchSent(ctx: CheckContext, sent: SentMedia, options: Partial<MediaFetch> = {}): Promise<MediaFetchResult> {
+  const result = await fetchRaw(ctx, sent, options);
+  if (result.refused) throw new HarnessError('E_PRECONDITION', `the media proxy did not fetch: ${result.refused}`);
+  if (result.error) throw new HarnessError('E_PRECONDITION', `the media fetch failed: ${result.error}`);
+  return result;
+}
+
+/** The proxy's fetch as it went, refusals included: for the checks that judge those. */
+export async function fetchRaw(ctx: CheckContext, sent: SentMedia, options: Partial<MediaFetch> = {}): Promise<MediaFetchResult> {
+  ctx.step('the media proxy fetches the blob');
+  const reference = storageReference(sent.declared, discoveryOf(ctx).providerId);
+  if (reference === undefined) throw new HarnessError('E_PRECONDITION', `no storage reference in the download path ${JSON.stringify(sent.declared.directPath ?? '')}`);
+  // The proxy reads no more than the largest blob the announced limit allows (MEDIA-LIMITS).
+  const limit = discoveryOf(ctx).mediaLimits?.[sent.type];
+  return ctx.lab.gatekeeper.mediaProxy.fetch({
+    reference,
+    signal: ctx.signal,
+    timeoutMs: ANSWER_MS,
+    ...(limit === undefined ? {} : { maxBytes: blobLength(limit) }),
+    ...options,
+  });
+}
+
+/** Fetches and verifies under the type's keys (and the other types', to name a mix-up). */
+export function fetchVerified(ctx: CheckContext, sent: SentMedia): Promise<MediaFetchResult> {
+  const { mediaKey } = sent.declared;
+  if (!mediaKey) throw new HarnessError('E_PRECONDITION', 'the media message declares no mediaKey');
+  const own = LAYOUTS[sent.type].info;
+  const infos = [own, ...Object.values(LAYOUTS).map((l) => l.info).filter((i) => i !== own)];
+  return fetchSent(ctx, sent, { verify: { mediaKey, infos } });
+}
+
+/** Hex of the first bytes of a hash, for messages. */
+export const short = (bytes: Uint8Array | undefined): string => (bytes ? `${Buffer.from(bytes).toString('hex').slice(0, 16)}…` : 'nothing');

@@ -1,0 +1,27 @@
+/**
+ * The type of a decrypted file from its first bytes (MEDIA-TYPE-MATCH), after the WHATWG MIME
+ * Sniffing standard's signatures for the types the cases send.
+ */
+const SIGNATURES: readonly { readonly mime: string; readonly at: number; readonly bytes: readonly number[] }[] = [
+  { mime: 'image/jpeg', at: 0, bytes: [0xff, 0xd8, 0xff] },
+  { mime: 'image/png', at: 0, bytes: [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a] },
+  { mime: 'video/mp4', at: 4, bytes: [0x66, 0x74, 0x79, 0x70] }, // "ftyp"
+  { mime: 'audio/ogg', at: 0, bytes: [0x4f, 0x67, 0x67, 0x53] }, // "OggS"
+  { mime: 'application/pdf', at: 0, bytes: [0x25, 0x50, 0x44, 0x46, 0x2d] }, // "%PDF-"
+];
+
+/** The MIME type the bytes announce, or undefined when none of the signatures matches. */
+export function sniff(head: Uint8Array): string | undefined {
+  return SIGNATURES.find((s) => s.bytes.every((b, i) => head[s.at + i] === b))?.mime;
+}
+
+/** The essence of a MIME type: lowercase type/subtype without parameters. */
+export const essence = (mime: string): string => (mime.split(';')[0] ?? '').trim().toLowerCase();
+
+/** A small file of each type, with the signature its MIME type sniffs to. */
+export const SAMPLES = {
+  image: { mimetype: 'image/jpeg', head: [0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, 0x4a, 0x46, 0x49, 0x46, 0x00] },
+  video: { mimetype: 'video/mp4', head: [0x00, 0x00, 0x00, 0x18, 0x66, 0x74, 0x79, 0x70, 0x6d, 0x70, 0x34, 0x32] },
+  audio: { mimetype: 'audio/ogg; codecs=opus', head: [0x4f, 0x67, 0x67, 0x53, 0x00, 0x02] },
+  document: { mimetype: 'application/pdf', head: [...Buffer.from('%PDF-1.7\n')] },
+} as const;

@@ -1,0 +1,178 @@
+/**
+ * The gatekeeper's media proxy (docs/PROFILE.md §9): it fetches `GET {mediaBase}/{storage
+ * reference}` from the provider, over HTTPS only, presenting the gatekeeper's certificate, following
+ * a redirect only within the declared media origins, and streaming the body through the verifier
+ * so that a file of any size costs constant memory. It reports what it saw; checks judge it.
+ */
+import { createHash } from 'node:crypto';
+import { Transform, Writable, type TransformCallback } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { Agent, request } from 'undici';
+import { describeError } from '../core/errors.js';
+import type { Discovery } from '../protocol/driver-api.js';
+import { MediaVerifier, type MediaVerdict } from './media-verifier.js';
+import type { HttpExchange, WaitOptions } from './types.js';
+
+const MAX_REDIRECTS = 3;
+/** The only Content-Type of a blob: it is encrypted, so it is opaque bytes whatever the file (MEDIA-CONTENT-TYPE). */
+export const MEDIA_CONTENT_TYPE = 'application/octet-stream';
+/** Without a declared limit, the proxy reads no more than this. */
+const DEFAULT_MAX_BYTES = 64 * 1024 * 1024;
+
+export interface MediaFetch extends WaitOptions {
+  readonly reference: string;
+  /** A Range header to send. */
+  readonly range?: string;
+  /** False to fetch without the proxy's client certificate (MEDIA-FETCH-AUTH). */
+  readonly credentials?: boolean;
+  /** Verify and decrypt the body with this media key, under these info strings (the type's first). */
+  readonly verify?: { readonly mediaKey: Uint8Array; readonly infos: readonly string[] };
+  /** Stop reading past this many bytes. */
+  readonly maxBytes?: number;
+  /** Keep the body (small blobs only: it is held in memory). */
+  readonly keepBody?: boolean;
+}
+
+export interface MediaFetchResult {
+  /** The first URL fetched. */
+  readonly url: string;
+  /** Set when the proxy would not fetch (or go on fetching), with the reason. */
+  readonly refused?: string;
+  readonly status?: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly redirects: readonly { readonly status: number; readonly location: string }[];
+  readonly bytes: number;
+  readonly bodySha256?: Buffer;
+  /** The body, when asked to keep it. */
+  readonly body?: Buffer;
+  readonly verdict?: MediaVerdict;
+  /** A transport error (TLS refused, connection reset, timeout). */
+  readonly error?: string;
+}
+
+export interface ProxyDeps {
+  readonly certPem: string;
+  readonly keyPem: string;
+  /** A CA to trust for the provider's media host (a test provider's self-signed certificate). */
+  readonly providerCaPem?: string;
+  record(e: HttpExchange): void;
+}
+
+export class MediaProxy {
+  private discovery: Discovery | undefined;
+  private readonly withCert: Agent;
+  private readonly withoutCert: Agent;
+
+  constructor(private readonly deps: ProxyDeps) {
+    const ca = deps.providerCaPem === undefined ? {} : { ca: deps.providerCaPem };
+    this.withCert = new Agent({ connect: { ...ca, cert: deps.certPem, key: deps.keyPem } });
+    this.withoutCert = new Agent({ connect: { ...ca } });
+  }
+
+  setProvider(discovery: Discovery): void {
+    this.discovery = discovery;
+  }
+
+  get provider(): Discovery | undefined {
+    return this.discovery;
+  }
+
+  async fetch(req: MediaFetch): Promise<MediaFetchResult> {
+    const base = this.discovery?.mediaBase;
+    const url = `${base ?? ''}/${encodeURIComponent(req.reference)}`;
+    const redirects: { status: number; location: string }[] = [];
+    const nothing = { url, headers: {}, redirects, bytes: 0 };
+    if (!base) return { ...nothing, refused: 'the discovery document declares no mediaBase' };
+    let target = url;
+    for (;;) {
+      if (!target.startsWith('https://')) return { ...nothing, refused: `not fetching ${target}: media is fetched over https only` };
+      const started = Date.now();
+      let res;
+      try {
+        res = await request(target, {
+          dispatcher: req.credentials === false ? this.withoutCert : this.withCert,
+          signal: AbortSignal.any([req.signal, AbortSignal.timeout(req.timeoutMs)]),
+          headers: req.range === undefined ? {} : { range: req.range },
+        });
+      } catch (e) {
+        this.record(target, started, undefined, describeError(e));
+        return { ...nothing, error: describeError(e) };
+      }
+      const headers = flatten(res.headers);
+      const location = headers['location'];
+      if (res.statusCode >= 300 && res.statusCode < 400 && location !== undefined) {
+        await res.body.dump();
+        this.record(target, started, res.statusCode, `redirect to ${location}`);
+        const next = new URL(location, target);
+        redirects.push({ status: res.statusCode, location: next.toString() });
+        if (!this.declaresOrigin(next.origin)) return { ...nothing, status: res.statusCode, headers, refused: `not following a redirect to ${next.origin}, an origin the discovery document does not declare` };
+        if (redirects.length > MAX_REDIRECTS) return { ...nothing, status: res.statusCode, headers, refused: `more than ${MAX_REDIRECTS} redirects` };
+        target = next.toString();
+        continue;
+      }
+      const meter = new Meter(req.maxBytes ?? DEFAULT_MAX_BYTES, req.keepBody === true);
+      const verifier = req.verify && res.statusCode === 200 ? new MediaVerifier(req.verify.mediaKey, req.verify.infos) : undefined;
+      let error: string | undefined;
+      try {
+        await pipeline(res.body, meter, verifier ?? discard());
+      } catch (e) {
+        error = describeError(e);
+      }
+      this.record(target, started, res.statusCode, error ?? `${meter.bytes} bytes`);
+      return {
+        url,
+        status: res.statusCode,
+        headers,
+        redirects,
+        bytes: meter.bytes,
+        bodySha256: meter.digest(),
+        ...(req.keepBody ? { body: Buffer.concat(meter.kept) } : {}),
+        ...(verifier && error === undefined ? { verdict: verifier.result() } : {}),
+        ...(error === undefined ? {} : { error }),
+      };
+    }
+  }
+
+  close(): Promise<void> {
+    return Promise.all([this.withCert.close(), this.withoutCert.close()]).then(() => undefined);
+  }
+
+  private declaresOrigin(origin: string): boolean {
+    return origin.startsWith('https://') && (this.discovery?.mediaOrigins ?? []).some((o) => new URL(o).origin === origin);
+  }
+
+  private record(url: string, started: number, status: number | undefined, summary: string): void {
+    this.deps.record({ at: started, method: 'GET', url, status: status ?? 0, requestBody: '', responseBody: summary, durationMs: Date.now() - started });
+  }
+}
+
+/** Counts and hashes the body (keeping it when asked), and stops it past the limit. */
+class Meter extends Transform {
+  bytes = 0;
+  readonly kept: Buffer[] = [];
+  private readonly hash = createHash('sha256');
+  constructor(
+    private readonly max: number,
+    private readonly keep: boolean,
+  ) {
+    super();
+  }
+  override _transform(chunk: Buffer, _e: BufferEncoding, done: TransformCallback): void {
+    this.bytes += chunk.length;
+    if (this.bytes > this.max) return done(new Error(`the body went past ${this.max} bytes`));
+    this.hash.update(chunk);
+    if (this.keep) this.kept.push(chunk);
+    done(null, chunk);
+  }
+  digest(): Buffer {
+    return this.hash.digest();
+  }
+}
+
+const discard = (): Writable => new Writable({ write: (_c, _e, done) => done() });
+
+function flatten(headers: Record<string, string | string[] | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(headers)) if (v !== undefined) out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
+  return out;
+}

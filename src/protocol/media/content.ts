@@ -1,0 +1,56 @@
+/**
+ * Media content described in a few bytes, so that a driver request can ask for a file of any size
+ * (docs/DRIVER-API.md, SendMediaRequest): the given prefix, then filler up to `size` bytes where the
+ * byte at offset i is i mod 251. Both sides can produce it as a stream and hash it without holding it.
+ */
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { MediaEncryptStream, type EncryptOptions } from './stream.js';
+
+const CHUNK = 64 * 1024;
+/** A prime, so that the filler never lines up with AES blocks or powers of two. */
+const FILLER_MODULUS = 251;
+
+export function fillerByte(offset: number): number {
+  return offset % FILLER_MODULUS;
+}
+
+/** The content: `prefix`, then filler up to `size` bytes (or the prefix alone when `size` is smaller). */
+export function contentStream(prefix: Uint8Array, size: number = prefix.length): Readable {
+  let offset = 0;
+  const total = Math.max(size, prefix.length);
+  return new Readable({
+    read() {
+      if (offset >= total) {
+        this.push(null);
+        return;
+      }
+      const n = Math.min(CHUNK, total - offset);
+      const chunk = Buffer.allocUnsafe(n);
+      for (let i = 0; i < n; i++) {
+        const at = offset + i;
+        chunk[i] = at < prefix.length ? (prefix[at] as number) : fillerByte(at);
+      }
+      offset += n;
+      this.push(chunk);
+    },
+  });
+}
+
+export interface EncryptedMedia {
+  readonly blob: Buffer;
+  readonly fileSha256: Buffer;
+  readonly fileEncSha256: Buffer;
+  readonly fileLength: number;
+}
+
+/** Encrypts a whole plaintext in memory: for the small files of the cases, never for large ones. */
+export async function encryptToBuffer(plaintext: Readable, options: EncryptOptions): Promise<EncryptedMedia> {
+  const encrypt = new MediaEncryptStream(options);
+  const chunks: Buffer[] = [];
+  await pipeline(plaintext, encrypt, async (blob: AsyncIterable<Buffer>) => {
+    for await (const chunk of blob) chunks.push(chunk);
+  });
+  const { fileSha256, fileEncSha256, fileLength } = encrypt.result();
+  return { blob: Buffer.concat(chunks), fileSha256, fileEncSha256, fileLength };
+}

@@ -1,0 +1,161 @@
+/**
+ * Media in the provider's client (docs/PROFILE.md §9). Sending: the file is encrypted with a fresh
+ * media key, uploaded to the provider's own store, and described in a media message whose download
+ * path names the storage reference. Receiving: the blob is downloaded from the gatekeeper's media
+ * URL, verified and decrypted as a stream, and shown only once every check passed. The faults of
+ * the message and of the receiving client live here.
+ */
+import { createHash } from 'node:crypto';
+import { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { Agent, request } from 'undici';
+import type { interop } from '../gen/message.js';
+import { fromBase64, toBase64 } from '../protocol/base64.js';
+import type { ReceivedMedia, SendMediaRequest } from '../protocol/driver-api.js';
+import { contentStream, encryptToBuffer } from '../protocol/media/content.js';
+import { encodeMediaMessage, readMediaMessage, type MediaFields } from '../protocol/media/message.js';
+import { MEDIA_INFO, newMediaKey, type MediaType } from '../protocol/media/scheme.js';
+import { MediaDecryptStream } from '../protocol/media/stream.js';
+import type { FaultSet } from './faults.js';
+import type { MediaStore } from './media-store.js';
+
+/** The largest plaintext per type that this provider's users can send (MEDIA-LIMITS). */
+export const MEDIA_LIMITS: Readonly<Record<MediaType, number>> = {
+  image: 16 * 1024 * 1024,
+  video: 64 * 1024 * 1024,
+  audio: 16 * 1024 * 1024,
+  document: 100 * 1024 * 1024,
+};
+const DOWNLOAD_TIMEOUT_MS = 10_000;
+
+export interface MediaDeps {
+  readonly faults: FaultSet;
+  readonly store: MediaStore;
+  readonly providerId: string;
+  /** The media base of the discovery document. */
+  mediaBase(): string;
+}
+
+/** The download path of a stored blob (MEDIA-PATH), after the public overview's shape. */
+export const downloadPath = (providerId: string, reference: string): string => `/interop/whatsapp/download/${providerId}/${reference}/`;
+
+export class MediaSender {
+  constructor(private readonly deps: MediaDeps) {}
+
+  /** The unpadded `Message` bytes for a file, or why the client will not send it. */
+  async compose(req: SendMediaRequest): Promise<{ message: Uint8Array } | { refused: string }> {
+    const { faults, store } = this.deps;
+    const prefix = fromBase64(req.content) ?? new Uint8Array();
+    const size = Math.max(req.size ?? 0, prefix.length);
+    if (size > MEDIA_LIMITS[req.type] && !faults.has('media-no-size-limit')) {
+      return { refused: `${size} bytes is over the ${req.type} limit of ${MEDIA_LIMITS[req.type]} bytes` };
+    }
+    const mediaKey = newMediaKey();
+    const info = req.type === 'audio' && faults.has('audio-video-keys') ? MEDIA_INFO.video : MEDIA_INFO[req.type];
+    const encrypted = await encryptToBuffer(contentStream(prefix, size), {
+      type: req.type,
+      mediaKey,
+      info,
+      macWithoutIv: faults.has('media-mac-without-iv'),
+    });
+    const mimetype = faults.has('media-generic-mimetype') ? 'application/octet-stream' : req.mimetype;
+    const reference = store.put(encrypted.blob, mimetype);
+    const fields: MediaFields = {
+      url: `${this.deps.mediaBase()}/${reference}`,
+      directPath: faults.has('media-bare-path') ? `/media/${reference}` : downloadPath(this.deps.providerId, reference),
+      mimetype,
+      mediaKey,
+      fileSha256: faults.has('media-plain-hash-padded') ? paddedPlainHash(await plaintextOf(prefix, size)) : encrypted.fileSha256,
+      ...(faults.has('media-no-enc-hash') ? {} : { fileEncSha256: this.encHash(encrypted.blob) }),
+      fileLength: faults.has('media-length-of-blob') ? encrypted.blob.length : encrypted.fileLength,
+      mediaKeyTimestamp: Math.floor(Date.now() / 1000),
+      ...(req.type === 'document' && !faults.has('document-no-file-name') ? { fileName: req.fileName ?? 'document' } : {}),
+      ...(req.type === 'audio' ? { ptt: true } : {}),
+    };
+    return { message: encodeMediaMessage(req.type, fields, this.layout(req.type)) };
+  }
+
+  private encHash(blob: Buffer): Buffer {
+    const hashed = this.deps.faults.has('media-wrong-enc-hash') ? blob.subarray(0, blob.length - 10) : blob;
+    return createHash('sha256').update(hashed).digest();
+  }
+
+  private layout(type: MediaType): MediaType {
+    const { faults } = this.deps;
+    if (type === 'image' && faults.has('image-video-layout')) return 'video';
+    if ((type === 'video' || type === 'audio') && faults.has('media-shared-layout')) return 'image';
+    return type;
+  }
+}
+
+async function plaintextOf(prefix: Uint8Array, size: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of contentStream(prefix, size)) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+function paddedPlainHash(plain: Buffer): Buffer {
+  const n = 16 - (plain.length % 16);
+  return createHash('sha256').update(Buffer.concat([plain, Buffer.alloc(n, n)])).digest();
+}
+
+/** Downloads, verifies and decrypts received media; throws, showing nothing, when any check fails. */
+export class MediaReceiver {
+  private agent: Agent | undefined;
+
+  constructor(private readonly faults: FaultSet) {}
+
+  /** Trust the gatekeeper's certificate for its media URLs, as for its chat server (never globally). */
+  useGatekeeper(caCertPem: string): void {
+    this.close();
+    this.agent = new Agent({ connect: { ca: caCertPem }, headersTimeout: DOWNLOAD_TIMEOUT_MS, bodyTimeout: DOWNLOAD_TIMEOUT_MS });
+  }
+
+  isMedia(message: interop.Message): boolean {
+    return readMediaMessage(message) !== undefined;
+  }
+
+  async receive(message: interop.Message): Promise<ReceivedMedia> {
+    const { faults } = this;
+    const read = readMediaMessage(message, faults.has('receive-shared-layout') ? 'image' : undefined);
+    if (!read) throw new Error('no media message');
+    const { type, fields } = read;
+    const { mediaKey, fileSha256, fileEncSha256, url } = fields;
+    if (!mediaKey || !fileSha256 || !fileEncSha256 || !url) throw new Error('the media message lacks its key, hashes or URL');
+    if (!url.startsWith('https://')) throw new Error(`refusing a media URL that is not https: ${url}`);
+    if (!this.agent) throw new Error('no gatekeeper to download from');
+    const res = await request(url, { dispatcher: this.agent, signal: AbortSignal.timeout(DOWNLOAD_TIMEOUT_MS) });
+    if (res.statusCode !== 200) {
+      await res.body.dump();
+      throw new Error(`the media download answered HTTP ${res.statusCode}`);
+    }
+    const skip = new Set<'enc-hash' | 'mac' | 'plain-hash'>();
+    if (faults.has('receive-skip-mac')) skip.add('mac');
+    if (faults.has('receive-skip-enc-hash')) skip.add('enc-hash');
+    if (faults.has('receive-skip-plain-hash')) skip.add('plain-hash');
+    const decrypt = new MediaDecryptStream({
+      type,
+      descriptor: { mediaKey, fileSha256, fileEncSha256, fileLength: fields.fileLength },
+      ...(type === 'image' && faults.has('receive-wrong-info') ? { info: MEDIA_INFO.document } : {}),
+      skip,
+      macOptional: faults.has('receive-optional-mac'),
+    });
+    const hash = createHash('sha256');
+    let length = 0;
+    const sink = new Writable({
+      write(chunk: Buffer, _e, done) {
+        hash.update(chunk);
+        length += chunk.length;
+        done();
+      },
+    });
+    await pipeline(res.body, decrypt, sink);
+    return { type, mimetype: fields.mimetype, fileLength: length, sha256: toBase64(hash.digest()) };
+  }
+
+  /** Lets downloads in flight finish, then drops the connections to the gatekeeper. */
+  close(): void {
+    void this.agent?.close();
+    this.agent = undefined;
+  }
+}

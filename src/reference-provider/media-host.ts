@@ -1,0 +1,160 @@
+/**
+ * The provider's media host (docs/PROFILE.md §9): HTTPS on its own origin, serving the encrypted
+ * blobs of the store to the gatekeeper's media proxy only, which it knows by the client
+ * certificate the gatekeeper gave its clients. Ranges for streaming; 410 once a blob expired.
+ * The media host faults live here.
+ */
+import { X509Certificate } from 'node:crypto';
+import { createServer as createHttpsServer, type Server } from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import { generate } from 'selfsigned';
+import type { FaultSet } from './faults.js';
+import type { MediaStore } from './media-store.js';
+
+export const MEDIA_PATH = '/media';
+const CHUNK = 64 * 1024;
+
+export interface MediaHost {
+  /** https://127.0.0.1:{port}/media, or the plain-http one under `media-over-http`. */
+  readonly base: string;
+  readonly origins: readonly string[];
+  /** The host's self-signed certificate, for a harness that must trust it. */
+  readonly caCertPem: string;
+  /** Lets the gatekeeper whose certificate this is fetch media (from a client's GatekeeperEndpoint). */
+  trustGatekeeper(certPem: string): void;
+  /** Serves a media request that reached the provider's plain-http server (`media-over-http`). */
+  handle(req: IncomingMessage, res: ServerResponse): void;
+  close(): Promise<void>;
+}
+
+export async function startMediaHost(store: MediaStore, faults: FaultSet, httpBase: () => string): Promise<MediaHost> {
+  const { cert, private: key } = await generate([{ name: 'commonName', value: 'reference provider media' }], {
+    keyType: 'ec',
+    curve: 'P-256',
+    algorithm: 'sha256',
+    notBeforeDate: new Date(Date.now() - 3_600_000),
+    notAfterDate: new Date(Date.now() + 24 * 3_600_000),
+    extensions: [{ name: 'subjectAltName', altNames: [{ type: 7, ip: '127.0.0.1' }] }],
+  });
+  const trusted = new Set<string>();
+  let cdn: string | undefined;
+  const serve = (redirect: boolean) => (req: IncomingMessage, res: ServerResponse) =>
+    answer(req, res, { store, faults, trusted, redirectTo: redirect ? cdn : undefined });
+
+  const main = await listen(createHttpsServer({ cert, key, requestCert: true, rejectUnauthorized: false }, serve(true)));
+  // An origin the discovery document never names, for the deliberate off-origin redirect.
+  const other = faults.has('media-redirect-off-origin')
+    ? await listen(createHttpsServer({ cert, key, requestCert: true, rejectUnauthorized: false }, serve(false)))
+    : undefined;
+  const origin = (s: Server): string => `https://127.0.0.1:${(s.address() as AddressInfo).port}`;
+  if (other) cdn = origin(other);
+
+  // Read when the discovery document is served: the plain-http base is known only once that server listens.
+  const served = (): string => (faults.has('media-over-http') ? httpBase() : origin(main));
+  return {
+    get base() {
+      return `${served()}${MEDIA_PATH}`;
+    },
+    get origins() {
+      return [served()];
+    },
+    caCertPem: cert,
+    trustGatekeeper: (pem) => trusted.add(new X509Certificate(pem).fingerprint256),
+    handle: serve(false),
+    close: async () => {
+      for (const s of [main, other]) {
+        if (!s) continue;
+        s.closeAllConnections();
+        await new Promise<void>((resolve) => s.close(() => resolve()));
+      }
+    },
+  };
+}
+
+function listen(server: Server): Promise<Server> {
+  server.on('clientError', (_e, socket) => socket.destroy());
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve(server));
+  });
+}
+
+interface AnswerDeps {
+  readonly store: MediaStore;
+  readonly faults: FaultSet;
+  readonly trusted: ReadonlySet<string>;
+  readonly redirectTo: string | undefined;
+}
+
+function answer(req: IncomingMessage, res: ServerResponse, { store, faults, trusted, redirectTo }: AnswerDeps): void {
+  const path = (req.url ?? '').split('?')[0] ?? '';
+  if (req.method !== 'GET' && req.method !== 'HEAD') return status(res, 405);
+  if (!path.startsWith(`${MEDIA_PATH}/`)) return status(res, 404);
+  // MEDIA-FETCH-AUTH: only the gatekeeper's proxy, by its certificate.
+  if (!faults.has('media-no-auth') && !trusted.has(peerFingerprint(req) ?? '')) return status(res, 403);
+  const reference = decodeURIComponent(path.slice(MEDIA_PATH.length + 1));
+  const stored = store.get(reference);
+  if (!stored) return status(res, 404);
+  if (stored.expired && !faults.has('media-never-expires')) return status(res, 410);
+  if (redirectTo !== undefined) {
+    res.writeHead(302, { location: `${redirectTo}${path}` });
+    return void res.end();
+  }
+  const { blob } = stored;
+  const headers: Record<string, string> = {
+    'content-type': faults.has('media-plaintext-content-type') ? stored.mimetype : 'application/octet-stream',
+    'accept-ranges': 'bytes',
+    'cache-control': 'private, no-store',
+  };
+  const range = faults.has('media-ignore-range') ? undefined : req.headers.range;
+  let body = blob;
+  let code = 200;
+  if (range !== undefined) {
+    const r = parseRange(range, blob.length);
+    if (r === 'unsatisfiable') {
+      res.writeHead(416, { 'content-range': `bytes */${blob.length}` });
+      return void res.end();
+    }
+    if (r) {
+      body = blob.subarray(r.start, r.end + 1);
+      code = 206;
+      headers['content-range'] = `bytes ${r.start}-${r.end}/${blob.length}`;
+    }
+  }
+  // MEDIA-LENGTH: a length up front; without it (the fault) Node falls back to chunked encoding.
+  if (!faults.has('media-chunked')) headers['content-length'] = String(body.length);
+  res.writeHead(code, headers);
+  if (req.method === 'HEAD') return void res.end();
+  for (let i = 0; i < body.length; i += CHUNK) res.write(body.subarray(i, i + CHUNK));
+  res.end();
+}
+
+function peerFingerprint(req: IncomingMessage): string | undefined {
+  const socket = req.socket as Partial<TLSSocket>;
+  const cert = socket.getPeerCertificate?.();
+  return cert && 'fingerprint256' in cert && cert.fingerprint256 ? cert.fingerprint256 : undefined;
+}
+
+/** @see RFC 9110 §14.1.2: one range, `first-last`, `first-` or `-suffix`; several ranges are served whole. */
+function parseRange(header: string, size: number): { start: number; end: number } | 'unsatisfiable' | undefined {
+  const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  if (!m || (m[1] === '' && m[2] === '')) return undefined;
+  let start: number;
+  let end: number;
+  if (m[1] === '') {
+    start = Math.max(0, size - Number(m[2]));
+    end = size - 1;
+  } else {
+    start = Number(m[1]);
+    end = m[2] === '' ? size - 1 : Math.min(Number(m[2]), size - 1);
+  }
+  if (start >= size || start > end) return 'unsatisfiable';
+  return { start, end };
+}
+
+function status(res: ServerResponse, code: number): void {
+  res.writeHead(code, { 'content-type': 'text/plain; charset=utf-8' });
+  res.end(`${code}\n`);
+}

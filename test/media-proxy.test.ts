@@ -1,0 +1,95 @@
+/**
+ * The gatekeeper's media proxy on its own, against a small HTTPS host: https only, redirects only
+ * within the declared media origins, a body cut off past its limit, and the independent verifier's
+ * verdict on a shipped vector (and on the same blob under the wrong type's keys).
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { after, before, test } from 'node:test';
+import { projectFile } from '../src/core/paths.js';
+import { MediaProxy } from '../src/gatekeeper/media-proxy.js';
+import { generateTls, type TlsMaterial } from '../src/gatekeeper/tls.js';
+import type { Discovery } from '../src/protocol/driver-api.js';
+
+interface Vector {
+  type: string;
+  info: string;
+  mediaKey: string;
+  plaintext: string;
+  blob: string;
+  fileSha256: string;
+  fileEncSha256: string;
+}
+const { vectors } = JSON.parse(readFileSync(projectFile('fixtures', 'media', 'vectors.json'), 'utf8')) as { vectors: Vector[] };
+const vector = vectors.find((v) => v.type === 'document' && v.plaintext.length === 2000) as Vector;
+const blob = Buffer.from(vector.blob, 'hex');
+
+let tls: TlsMaterial;
+let host: Server;
+let origin: string;
+let proxy: MediaProxy;
+const abort = new AbortController();
+
+function discovery(mediaBase: string, mediaOrigins: string[]): Discovery {
+  return { providerId: 'p', profileVersion: '1', jwksUri: `${origin}/j`, pushEndpoint: `${origin}/p`, mediaOrigins, mediaBase, sessionModes: ['classic'], capabilities: [], driver: `${origin}/d` };
+}
+
+before(async () => {
+  tls = await generateTls();
+  host = createServer({ key: tls.keyPem, cert: tls.certPem }, (req, res) => {
+    if (req.url === '/m/inside') return void res.writeHead(302, { location: '/m/blob' }).end();
+    if (req.url === '/m/outside') return void res.writeHead(302, { location: 'https://127.0.0.2:1/m/blob' }).end();
+    res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(blob.length) }).end(blob);
+  });
+  await new Promise<void>((resolve) => host.listen(0, '127.0.0.1', resolve));
+  origin = `https://127.0.0.1:${(host.address() as AddressInfo).port}`;
+  proxy = new MediaProxy({ certPem: tls.certPem, keyPem: tls.keyPem, providerCaPem: tls.certPem, record: () => {} });
+  proxy.setProvider(discovery(`${origin}/m`, [origin]));
+});
+
+after(async () => {
+  await proxy.close();
+  host.closeAllConnections();
+  await new Promise<void>((resolve) => host.close(() => resolve()));
+});
+
+const fetch = (reference: string, more: { maxBytes?: number; infos?: string[] } = {}) =>
+  proxy.fetch({
+    reference,
+    signal: abort.signal,
+    timeoutMs: 5000,
+    ...(more.maxBytes === undefined ? {} : { maxBytes: more.maxBytes }),
+    verify: { mediaKey: Buffer.from(vector.mediaKey, 'hex'), infos: more.infos ?? [vector.info, 'WhatsApp Image Keys'] },
+  });
+
+void test('verifies and decrypts a shipped vector independently of the shared scheme', async () => {
+  const r = await fetch('blob');
+  assert.equal(r.status, 200);
+  assert.equal(r.verdict?.encSha256.toString('base64'), vector.fileEncSha256);
+  assert.deepEqual(r.verdict?.macVerifiesUnder, [vector.info]);
+  assert.equal(r.verdict?.plainSha256.toString('base64'), vector.fileSha256);
+  assert.equal(r.verdict?.head.subarray(0, 5).toString(), '%PDF-');
+});
+
+void test('names the keys a blob was made with when they are another type\'s', async () => {
+  const r = await fetch('blob', { infos: ['WhatsApp Image Keys', vector.info] });
+  assert.deepEqual(r.verdict?.macVerifiesUnder, [vector.info]);
+  assert.ok(r.verdict?.decryptError !== undefined || r.verdict?.plainSha256.toString('base64') !== vector.fileSha256);
+});
+
+void test('follows a redirect within the declared origins, and refuses one off them', async () => {
+  const inside = await fetch('inside');
+  assert.equal(inside.status, 200);
+  assert.equal(inside.redirects.length, 1);
+  const outside = await fetch('outside');
+  assert.match(outside.refused ?? '', /not following a redirect to https:\/\/127\.0\.0\.2:1/);
+});
+
+void test('fetches over https only, and stops reading past the limit', async () => {
+  proxy.setProvider(discovery(`http://127.0.0.1:1/m`, [origin]));
+  assert.match((await fetch('blob')).refused ?? '', /https only/);
+  proxy.setProvider(discovery(`${origin}/m`, [origin]));
+  assert.match((await fetch('blob', { maxBytes: 100 })).error ?? '', /past 100 bytes/);
+});
