@@ -1,5 +1,6 @@
 /** Reading what a provider's client sent, as the gatekeeper recorded it. */
 import type { ClientConnection, FrameEvent } from '../gatekeeper/types.js';
+import { ANSWER_MS, QUIET_MS } from './check.js';
 import type { StanzaNode } from '../protocol/node.js';
 import { xmlCodec, readElementsLeniently } from '../protocol/xml-codec.js';
 
@@ -43,4 +44,15 @@ export function describeAll(items: readonly StanzaNode[], max = 4): string {
   if (items.length === 0) return 'nothing';
   const shown = items.slice(0, max).map((n) => show(n));
   return items.length > max ? `${shown.join(', ')} and ${items.length - max} more` : shown.join(', ');
+}
+
+/**
+ * Waits until every element sent to the client so far has had its answer: a ping, answered in
+ * order (IN-ORDER), is the barrier. A client that does not answer pings gets QUIET_MS instead.
+ * Resolves with how the wait ended, for the evidence.
+ */
+export async function barrier(connection: ClientConnection, signal: AbortSignal): Promise<'ping' | 'quiet'> {
+  if (await connection.ping({ signal, timeoutMs: ANSWER_MS })) return 'ping';
+  await new Promise((resolve) => setTimeout(resolve, QUIET_MS).unref());
+  return 'quiet';
 }

@@ -41,6 +41,7 @@ export const CHECKS: Readonly<Record<string, Check>> = {
   'stanza/receipt-delivery': acks.deliveryReceipt,
   'stanza/receipt-after-decrypt': acks.noReceiptWithoutDecrypt,
   'stanza/ping': acks.ping,
+  'stanza/in-order': acks.inOrder,
   'stanza/inbound-answer': inboundAnswer,
   // encryption
   'encryption/upload-shape': keyIqs.uploadShape,

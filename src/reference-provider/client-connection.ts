@@ -83,8 +83,16 @@ export class ChatConnection {
       },
     });
     // RFC 7395 frames are text; a binary one is read as UTF-8 all the same, and judged by the codec.
+    // IN-ORDER (RFC 6120 §10.1): each element is handled, and answered, before the next one, so a
+    // ping answered means every element before it has had its answer.
+    let inOrder: Promise<void> = Promise.resolve();
     ws.on('message', (data) => {
-      void handler.handleFrame(frameText(data)).catch(() => undefined);
+      const frame = frameText(data);
+      if (options.faults.has('ping-out-of-order') && PING_FRAME.test(frame)) {
+        void handler.handleFrame(frame).catch(() => undefined);
+        return;
+      }
+      inOrder = inOrder.then(() => handler.handleFrame(frame)).catch(() => undefined);
     });
     this.closed = new Promise((resolve) => {
       ws.once('close', (code) => {
@@ -186,6 +194,9 @@ export class ChatConnection {
     this.ws.terminate();
   }
 }
+
+/** A ping IQ, recognised without parsing: only the `ping-out-of-order` fault looks. */
+const PING_FRAME = /^<iq\b[^>]*\bxmlns="urn:xmpp:ping"/;
 
 function frameText(data: RawData): string {
   if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');

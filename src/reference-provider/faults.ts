@@ -12,6 +12,7 @@ export const FAULTS = {
   'binary-frames': 'sends message stanzas in binary WebSocket messages',
   'no-close-element': 'disconnects without sending `<close/>`',
   'ignore-ping': 'does not answer the gatekeeper\'s ping IQs',
+  'ping-out-of-order': 'answers pings at once, before the elements that came before them',
   // XML (§2)
   'xml-declaration': 'prefixes message stanzas with an XML declaration',
   'emit-comment': 'puts a comment inside message stanzas',

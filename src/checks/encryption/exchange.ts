@@ -7,9 +7,9 @@ import { HarnessError } from '../../core/errors.js';
 import type { ClientConnection, EncryptedMessage, ReferenceUser } from '../../gatekeeper/types.js';
 import type { StanzaNode } from '../../protocol/node.js';
 import { decodeMessage, encodeMessage, pad, unpad } from '../../protocol/payload.js';
-import { ANSWER_MS, QUIET_MS, type CheckContext } from '../check.js';
+import { ANSWER_MS, type CheckContext } from '../check.js';
 import type { ProviderUser } from '../lab.js';
-import { lastSeq, sentBy } from '../observe.js';
+import { barrier, lastSeq, sentBy } from '../observe.js';
 import { pair, sendOne, type Pair } from '../stanza/scenario.js';
 
 /** The plaintext of a text message, as the profile writes it (PAYLOAD-PROTOBUF, PAYLOAD-PADDING). */
@@ -29,8 +29,8 @@ export async function conversation(ctx: CheckContext): Promise<Pair> {
 export type Answer = 'delivery' | 'retry' | 'ack only' | 'nothing';
 
 /**
- * Waits for the client's answer to message `id`: a delivery or retry receipt; an ack alone after
- * QUIET_MS without a receipt (the answer to a duplicate); nothing at all.
+ * Waits for the client's answer to message `id`: a delivery or retry receipt; an ack alone, with no
+ * receipt before the answer to a later ping (the answer to a duplicate); nothing at all.
  */
 export async function answerTo(ctx: CheckContext, connection: ClientConnection, id: string, afterSeq: number): Promise<Answer> {
   const isReceipt = (n: StanzaNode): boolean => n.tag === 'receipt' && n.attrs['id'] === id;
@@ -39,7 +39,8 @@ export async function answerTo(ctx: CheckContext, connection: ClientConnection, 
   const waitFor = (match: (n: StanzaNode) => boolean, timeoutMs: number) =>
     ctx.lab.frameFrom(connection, () => seen(match) !== undefined, { afterSeq, timeoutMs });
   await waitFor((n) => isReceipt(n) || isAck(n), ANSWER_MS);
-  if (!seen(isReceipt)) await waitFor(isReceipt, QUIET_MS);
+  // A receipt, if one comes, comes before the answer to a later ping (IN-ORDER).
+  if (!seen(isReceipt)) await barrier(connection, ctx.signal);
   const receipt = seen(isReceipt);
   if (receipt) return receipt.attrs['type'] === 'retry' ? 'retry' : 'delivery';
   return seen(isAck) ? 'ack only' : 'nothing';

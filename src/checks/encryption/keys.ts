@@ -10,7 +10,7 @@ import { DJB_KEY_TYPE, ENCRYPT_NS } from '../../protocol/constants.js';
 import { Signal } from '../../protocol/signal-store.js';
 import { readPreKeyUpload, type PreKeyUpload } from '../../protocol/stanzas.js';
 import { ANSWER_MS, QUIET_MS, numberParam, sessionMode, type CheckContext } from '../check.js';
-import { lastSeq, sends, sentBy } from '../observe.js';
+import { barrier, lastSeq, sends, sentBy } from '../observe.js';
 
 /** The type byte of a serialized Kyber1024 public key. */
 const KYBER_KEY_TYPE = 0x08;
@@ -102,8 +102,9 @@ export async function refuseBadBundle(ctx: CheckContext): Promise<Finding> {
     (e: unknown) => (e instanceof Error ? e.message : String(e)),
   );
   ctx.note(`the driver's send answered: ${refusedBy}`);
-  const message = await ctx.lab.frameFrom(provider.connection, sends('message', { to: forged.jid }), { afterSeq, timeoutMs: QUIET_MS });
+  const until = await barrier(provider.connection, ctx.signal);
+  const message = sentBy(provider.connection, afterSeq).find((s) => s.element.tag === 'message' && s.element.attrs['to'] === forged.jid);
   return message
-    ? notMet('no <message> to a peer whose signed prekey signature does not verify', `a <message> to ${forged.jid} (${message.bytes} bytes)`)
-    : met(`no <message> within ${QUIET_MS} ms`);
+    ? notMet('no <message> to a peer whose signed prekey signature does not verify', `a <message> to ${forged.jid} (${message.frame.bytes} bytes)`)
+    : met(`no <message> before the ${until === 'ping' ? 'answer to a ping' : `end of ${QUIET_MS} ms`}`);
 }

@@ -3,7 +3,7 @@ import { HarnessError } from '../../core/errors.js';
 import { met, notMet, type Finding } from '../../core/model.js';
 import { deliveredMessage, encElement } from '../../protocol/stanzas.js';
 import { ANSWER_MS, QUIET_MS, type CheckContext } from '../check.js';
-import { describeAll, lastSeq, sends, sentBy } from '../observe.js';
+import { barrier, describeAll, lastSeq, sends, sentBy } from '../observe.js';
 import { pair, receiveOne, sendOne } from './scenario.js';
 
 /** ACK-MESSAGE */
@@ -62,10 +62,12 @@ export async function noReceiptWithoutDecrypt(ctx: CheckContext): Promise<Findin
   garbage[0] = 0x33; // a version byte that passes a first glance
   p.provider.connection.send(deliveredMessage(id, p.reference.jid, Math.floor(Date.now() / 1000), encElement('msg', garbage)));
   ctx.step('watch for a delivery receipt');
-  const receipt = await ctx.lab.frameFrom(p.provider.connection, sends('receipt', { id }, (n) => n.attrs['type'] === undefined), { afterSeq, timeoutMs: QUIET_MS });
+  await ctx.lab.frameFrom(p.provider.connection, sends('ack', { class: 'message', id }), { afterSeq });
+  const until = await barrier(p.provider.connection, ctx.signal);
+  const receipt = sentBy(p.provider.connection, afterSeq).find((s) => s.element.tag === 'receipt' && s.element.attrs['id'] === id && s.element.attrs['type'] === undefined);
   return receipt
-    ? notMet('no delivery receipt for a message that cannot be decrypted (a retry receipt instead)', `a delivery receipt for it: ${receipt.text.slice(0, 120)}`)
-    : met(`no delivery receipt within ${QUIET_MS} ms`);
+    ? notMet('no delivery receipt for a message that cannot be decrypted (a retry receipt instead)', `a delivery receipt for it: ${receipt.frame.text.slice(0, 120)}`)
+    : met(`no delivery receipt before the ${until === 'ping' ? 'answer to a ping' : `end of ${QUIET_MS} ms`}`);
 }
 
 /** PING */
@@ -75,4 +77,20 @@ export async function ping(ctx: CheckContext): Promise<Finding> {
   return (await connection.ping({ signal: ctx.signal, timeoutMs: ANSWER_MS }))
     ? met()
     : notMet('<iq type="result"> with the ping\'s id', `no answer to the ping within ${ANSWER_MS} ms`);
+}
+
+/** IN-ORDER: a message, then a ping at once: the message's answers come before the ping's. */
+export async function inOrder(ctx: CheckContext): Promise<Finding> {
+  const p = await pair(ctx);
+  const { id, afterSeq } = await receiveOne(p, ctx);
+  ctx.step('ping right behind the message');
+  const answered = await p.provider.connection.ping({ signal: ctx.signal, timeoutMs: ANSWER_MS });
+  if (!answered) throw new HarnessError('E_PRECONDITION', `no answer to the ping within ${ANSWER_MS} ms`);
+  const sent = sentBy(p.provider.connection, afterSeq);
+  // Any answer to the message will do (its ack or its receipt): the order is what is judged here.
+  const answerAt = sent.findIndex((s) => (s.element.tag === 'receipt' || s.element.tag === 'ack') && s.element.attrs['id'] === id);
+  const pongAt = sent.findIndex((s) => s.element.tag === 'iq' && s.element.attrs['type'] === 'result');
+  const expected = 'the message\'s ack or receipt before the answer to the ping that followed it';
+  if (answerAt === -1) return notMet(expected, `the ping's answer, and no answer to the message before it; the client sent ${describeAll(sent.map((s) => s.element))}`);
+  return answerAt < pongAt ? met() : notMet(expected, 'the ping\'s answer first, then the answer to the message');
 }
