@@ -18,6 +18,7 @@ import {
   type Events,
   type GatekeeperEndpoint,
   type Inbox,
+  type RotatedKey,
   type SendRequest,
   type SendResult,
 } from '../protocol/driver-api.js';
@@ -82,6 +83,20 @@ export class DriverClient {
   }
   events(user: string): Promise<Events> {
     return this.call('GET', driverPaths.events(user), undefined, 'Events');
+  }
+  // enlistment and ownership (driver 1.1)
+  optOut(user: string): Promise<unknown> {
+    return this.call('POST', driverPaths.optOut(user), {}, 'Empty');
+  }
+  rotateProofKey(): Promise<RotatedKey> {
+    return this.call('POST', driverPaths.rotateProofKey, {}, 'RotatedKey');
+  }
+  retireProofKeys(): Promise<unknown> {
+    return this.call('POST', driverPaths.retireProofKeys, {}, 'Empty');
+  }
+  /** Tells the provider's server which gatekeeper key set signs push tokens: `url` is the key set. */
+  trustGatekeeperKeys(keys: GatekeeperEndpoint): Promise<unknown> {
+    return this.call('POST', driverPaths.gatekeeperKeys, keys, 'Empty');
   }
 
   private async call<T>(method: Method, path: string, body: unknown, def: string): Promise<T> {

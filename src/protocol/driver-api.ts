@@ -70,7 +70,8 @@ export interface Inbox {
   readonly messages: readonly ReceivedMessage[];
 }
 
-export type SecurityEventType = 'identity-change' | 'decryption-failure';
+/** Security notices, and (driver 1.1) the enlistment and stream refusals a user must be told of. */
+export type SecurityEventType = 'identity-change' | 'decryption-failure' | 'enlistment-failed' | 'stream-refused';
 
 export interface SecurityEvent {
   readonly type: SecurityEventType;
@@ -80,6 +81,11 @@ export interface SecurityEvent {
 
 export interface Events {
   readonly events: readonly SecurityEvent[];
+}
+
+export interface RotatedKey {
+  /** The `kid` of the key that signs from now on. */
+  readonly kid: string;
 }
 
 export interface DriverErrorBody {
@@ -96,4 +102,8 @@ export const driverPaths = {
   disconnect: (user: string) => `/users/${encodeURIComponent(user)}/disconnect`,
   messages: (user: string) => `/users/${encodeURIComponent(user)}/messages`,
   events: (user: string) => `/users/${encodeURIComponent(user)}/events`,
+  optOut: (user: string) => `/users/${encodeURIComponent(user)}/opt-out`,
+  rotateProofKey: '/proof-keys/rotate',
+  retireProofKeys: '/proof-keys/retire',
+  gatekeeperKeys: '/gatekeeper-keys',
 } as const;

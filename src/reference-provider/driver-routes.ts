@@ -2,14 +2,16 @@
  * The conformance driver API (schemas/driver-api.schema.json): the harness makes the provider's
  * clients act through it. Only test deployments serve it, behind a bearer token.
  */
-import type { ConnectResult, DriverInfo, Events, GatekeeperEndpoint, Inbox, SendRequest, SendResult } from '../protocol/driver-api.js';
+import type { ConnectResult, DriverInfo, Events, GatekeeperEndpoint, Inbox, RotatedKey, SendRequest, SendResult } from '../protocol/driver-api.js';
 import { ClientStateError, type ProviderClient } from './client.js';
+import type { ProofSigner } from './proof-signer.js';
+import type { PushEndpoint } from './push-endpoint.js';
 import { requestProblem, type RequestDef } from './request-schemas.js';
 import type { UserDirectory } from './users.js';
 
 /** Where the driver API lives under the provider's base URL. */
 export const DRIVER_ROOT = '/conformance/v1';
-const DRIVER_VERSION = '1.0';
+const DRIVER_VERSION = '1.1';
 const IMPLEMENTATION_NAME = 'interop-conformance reference provider';
 
 /** An answer the driver gives instead of a result; the server writes it as a DriverErrorBody. */
@@ -41,6 +43,8 @@ export class DriverRoutes {
   constructor(
     private readonly users: UserDirectory,
     private readonly version: string,
+    /** The server's parts that the enlistment and ownership routes act on. */
+    private readonly server: { readonly signer: ProofSigner; readonly push: PushEndpoint },
   ) {}
 
   async handle({ method, path, body }: DriverRequest): Promise<DriverAnswer> {
@@ -60,7 +64,9 @@ export class DriverRoutes {
       valid('CreateUserRequest', body);
       return { status: 201, body: this.users.create() };
     }
-    const m = /^\/users\/([^/]+)\/(enlist|connect|disconnect|messages|events)$/.exec(path);
+    const serverAnswer = await this.serverAction(path, method, body);
+    if (serverAnswer) return serverAnswer;
+    const m = /^\/users\/([^/]+)\/(enlist|connect|disconnect|messages|events|opt-out)$/.exec(path);
     const handle = m?.[1] === undefined ? undefined : safeDecode(m[1]);
     if (!m || handle === undefined) throw new DriverError(404, 'not-found', `no driver route ${path}`);
     const client = this.users.get(handle);
@@ -90,6 +96,11 @@ export class DriverRoutes {
         const result: ConnectResult = { connected: false };
         return ok(result);
       }
+      case 'opt-out':
+        allow(method, 'POST');
+        valid('Empty', body);
+        await client.optOut();
+        return ok({});
       case 'messages': {
         if (method === 'GET') {
           const inbox: Inbox = { messages: client.inbox };
@@ -105,6 +116,29 @@ export class DriverRoutes {
         const events: Events = { events: client.events };
         return ok(events);
       }
+    }
+  }
+
+  /** Driver 1.1: proof-key rotation, and the gatekeeper whose push tokens the server trusts. */
+  private async serverAction(path: string, method: string, body: unknown): Promise<DriverAnswer | undefined> {
+    switch (path) {
+      case '/proof-keys/rotate': {
+        allow(method, 'POST');
+        valid('Empty', body);
+        const rotated: RotatedKey = { kid: await this.server.signer.rotate() };
+        return ok(rotated);
+      }
+      case '/proof-keys/retire':
+        allow(method, 'POST');
+        valid('Empty', body);
+        this.server.signer.retire();
+        return ok({});
+      case '/gatekeeper-keys':
+        allow(method, 'POST');
+        this.server.push.trust(valid<GatekeeperEndpoint>('GatekeeperEndpoint', body));
+        return ok({});
+      default:
+        return undefined;
     }
   }
 }

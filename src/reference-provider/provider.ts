@@ -8,6 +8,7 @@ import { FAULTS, isFaultName, type FaultName } from './faults.js';
 import { DriverRoutes } from './driver-routes.js';
 import { packageVersion } from './project.js';
 import { createProofSigner } from './proof-signer.js';
+import { PushEndpoint } from './push-endpoint.js';
 import { createProviderServer } from './server.js';
 import { UserDirectory } from './users.js';
 
@@ -33,14 +34,25 @@ export async function startReferenceProvider(options: ReferenceProviderOptions):
   const faults = new Set(checkFaults(options.faults ?? []));
   const providerId = options.providerId ?? DEFAULT_PROVIDER_ID;
   const host = options.host ?? '127.0.0.1';
-  const signer = await createProofSigner(providerId);
+  const signer = await createProofSigner(providerId, faults);
   const users = new UserDirectory({ faults, issueProof: (identifier) => signer.issue(identifier) });
   let url = '';
-  const server = createProviderServer({
+  const push = new PushEndpoint({
+    faults,
+    baseUrl: () => url,
+    wake: (identifier) => {
+      const client = users.byIdentifier(identifier);
+      client?.wake();
+      return client !== undefined;
+    },
+  });
+  const { server, closeAllConnections } = createProviderServer({
     providerId,
     driverToken: options.driverToken,
     signer,
-    driver: new DriverRoutes(users, packageVersion()),
+    push,
+    faults,
+    driver: new DriverRoutes(users, packageVersion(), { signer, push }),
     baseUrl: () => url,
   });
   await new Promise<void>((resolve, reject) => {
@@ -56,7 +68,7 @@ export async function startReferenceProvider(options: ReferenceProviderOptions):
     url,
     async close() {
       await users.reset();
-      server.closeAllConnections();
+      closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
