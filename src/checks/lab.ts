@@ -6,9 +6,9 @@
 import { HarnessError } from '../core/errors.js';
 import type { CaseEnv } from '../core/runner.js';
 import type { DriverClient } from '../driver/client.js';
-import type { ClientConnection, FrameEvent, Gatekeeper, ReferenceUser } from '../gatekeeper/types.js';
-import type { GatekeeperEndpoint, SendResult } from '../protocol/driver-api.js';
-import { ANSWER_MS } from './check.js';
+import type { ClientConnection, EnlistRequest, FrameEvent, Gatekeeper, ReferenceUser } from '../gatekeeper/types.js';
+import type { CreatedUser, EnlistResult, GatekeeperEndpoint, SendResult } from '../protocol/driver-api.js';
+import { ANSWER_MS, QUIET_MS } from './check.js';
 
 export interface ProviderUser {
   readonly user: string;
@@ -37,7 +37,7 @@ export class Lab {
     });
   }
 
-  private endpoint(url: string): GatekeeperEndpoint {
+  endpoint(url: string): GatekeeperEndpoint {
     return { url, caCertPem: this.gatekeeper.caCertPem };
   }
 
@@ -58,9 +58,13 @@ export class Lab {
     const login = enlisted.login;
     this.logins.add(login);
     this.env.step(`connect provider ${label}`);
-    await driver.connect(created.user, this.endpoint(gatekeeper.chatUrl));
-    const connection = await gatekeeper.waitForConnection(login, this.wait());
-    if (!connection) throw new HarnessError('E_PRECONDITION', `the driver said ${login} connected, but no authenticated connection came`);
+    const answer = await driver.connect(created.user, this.endpoint(gatekeeper.chatUrl));
+    // A driver that reports a refused stream shortens the wait; only the wire can say it connected.
+    const connection = await gatekeeper.waitForConnection(login, this.wait(answer.connected ? ANSWER_MS : QUIET_MS));
+    if (!connection) {
+      const said = answer.connected ? 'the driver said it connected' : 'the driver said the stream was refused';
+      throw new HarnessError('E_PRECONDITION', `no authenticated connection of ${login} came (${said})`);
+    }
     if (!(await gatekeeper.waitForKeys(login, this.wait()))) {
       throw new HarnessError('E_PRECONDITION', `${login} connected but uploaded no keys within ${ANSWER_MS} ms`);
     }
@@ -93,6 +97,39 @@ export class Lab {
     options: { afterSeq?: number; timeoutMs?: number } = {},
   ): Promise<FrameEvent | null> {
     return connection.waitForFrame(match, { ...this.wait(options.timeoutMs), ...(options.afterSeq === undefined ? {} : { afterSeq: options.afterSeq }) });
+  }
+
+  // ---- enlistment and ownership ----
+
+  /** Runs `cleanup` when the case ends, whatever its outcome. */
+  defer(cleanup: () => Promise<void> | void): void {
+    this.env.defer(cleanup);
+  }
+
+  /** Every enlistment request from now to the end of the case, unredacted, as it arrives. */
+  watchEnlistments(): EnlistRequest[] {
+    const seen: EnlistRequest[] = [];
+    this.env.defer(this.gatekeeper.onEnlistRequest((r) => seen.push(r)));
+    return seen;
+  }
+
+  /** Every `<open/>` a client sends from now on, authenticated or refused. */
+  watchOpens(): FrameEvent[] {
+    const seen: FrameEvent[] = [];
+    this.env.defer(this.gatekeeper.onFrame((f) => {
+      if (f.direction === 'client-to-gatekeeper' && f.node?.tag === 'open') seen.push(f);
+    }));
+    return seen;
+  }
+
+  /** A provider user asked to enlist, whatever the answer; the login is watched if it got one. */
+  async enlistedOnce(label = 'user'): Promise<CreatedUser & { readonly result: EnlistResult }> {
+    this.env.step(`create provider ${label}`);
+    const created = await this.driver.createUser(label);
+    this.env.step(`enlist provider ${label}`);
+    const result = await this.driver.enlist(created.user, this.endpoint(this.gatekeeper.enlistUrl));
+    if (result.status === 'ok') this.logins.add(result.login);
+    return { ...created, result };
   }
 
   private recordFrame(f: FrameEvent): void {
