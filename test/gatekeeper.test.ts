@@ -239,6 +239,8 @@ describe('gatekeeper', () => {
     assert.equal((await c.closed).code, 1000);
     const unknown = await connect('1-00000000000000@interop', token);
     assert.ok(child(await unknown.nextTag('stream:error'), 'not-authorized'));
+    const expired = await connect(login, await jwks.sign('+491700000030', { ttl: -120 }));
+    assert.ok(child(await expired.nextTag('stream:error'), 'not-authorized'));
     assert.equal(jwks.fetches, 1, 'the key set is fetched once per run');
   });
 

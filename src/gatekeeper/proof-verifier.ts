@@ -18,6 +18,8 @@ const MAX_JWKS_BYTES = 64 * 1024;
 const FETCH_TIMEOUT_MS = 5000;
 /** A token naming an unknown `kid` triggers a refetch, at most this often. */
 const REFETCH_INTERVAL_MS = 1000;
+/** The key set is fetched again when older than this, whatever the tokens name. */
+const KEY_SET_MAX_AGE_MS = 5 * 60_000;
 
 export interface ProofVerifierOptions {
   /** PEM of a CA to trust for the provider's HTTPS key set (a test provider's own certificate). */
@@ -102,7 +104,9 @@ export class ProofVerifier {
     const now = Date.now();
     const c = this.cached;
     const old = c !== undefined && now - c.fetchedAt >= REFETCH_INTERVAL_MS;
-    if (c !== undefined && c.uri === uri && !((refetch || c.failed) && old)) return c.keys;
+    // PROOF-ROTATION-RETIRE: a key the provider retired stops verifying within KEY_SET_MAX_AGE_MS.
+    const stale = c !== undefined && now - c.fetchedAt >= KEY_SET_MAX_AGE_MS;
+    if (c !== undefined && c.uri === uri && !stale && !((refetch || c.failed) && old)) return c.keys;
     const entry: CachedSet = { uri, fetchedAt: now, keys: this.fetchKeySet(uri), failed: false };
     void entry.keys.then((k) => {
       entry.failed = typeof k === 'string';

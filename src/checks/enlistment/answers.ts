@@ -45,7 +45,8 @@ export async function noChatBeforeEnlistment(ctx: CheckContext): Promise<Finding
   ctx.step('ask the unenlisted user to connect');
   // The driver answers 409 for a user that is not enlisted; the wire says whether a stream opened anyway.
   await ctx.lab.driver.connect(user.user, ctx.lab.endpoint(ctx.lab.gatekeeper.chatUrl)).catch(() => undefined);
-  const mine = opens.find((f) => subjectOf(f.node?.attrs['token'] ?? '') === user.identifier || f.login?.startsWith(user.identifier.replace(/\D/g, '')));
+  // Its proof names the user, or it claims a login nobody enlisted: either way, a stream without an ok.
+  const mine = opens.find((f) => subjectOf(f.node?.attrs['token'] ?? '') === user.identifier || !ctx.lab.gatekeeper.isEnlisted(f.node?.attrs['from'] ?? ''));
   return mine
     ? notMet('no chat stream before an enlistment answered ok', `a chat stream opened (<open from="${mine.node?.attrs['from'] ?? ''}">) after the enlistment failed`)
     : met();
