@@ -46,8 +46,12 @@ function replay(socket: Socket, first: Buffer): Duplex {
 
 export function createDualServer(handler: Handler, faults: FaultSet): DualServer {
   const http1 = createHttp1(handler);
-  // Without this, a request the parser refuses (HTTP/2's preface, under the fault) errors the stream unhandled.
-  http1.on('clientError', (_error, socket) => socket.destroy());
+  // Node's own answer to a request its parser refuses (HTTP/2's preface, under the fault), written
+  // here because on a replayed stream the default would raise the error unhandled.
+  http1.on('clientError', (_error, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+    else socket.destroy();
+  });
   // The compatibility API gives HTTP/2 requests the same shape as HTTP/1.1 ones.
   const http2 = createHttp2((req, res) => handler(req as unknown as IncomingMessage, res as unknown as ServerResponse));
   const sockets = new Set<Socket>();
