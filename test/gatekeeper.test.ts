@@ -53,7 +53,8 @@ describe('gatekeeper', () => {
   async function connect(login: string, token: string, protocols?: string[]): Promise<RawClient> {
     const c = await RawClient.connect(gk.chatUrl, { ca: gk.caCertPem, ...(protocols ? { protocols } : {}) });
     clients.push(c);
-    c.send(clientOpen(login, token));
+    // The chat server records the authkey for the checks and does not judge it.
+    c.send(clientOpen(login, token, 'AAAA'));
     return c;
   }
 
@@ -133,6 +134,34 @@ describe('gatekeeper', () => {
     assert.equal((await enlist(party.enlistForm(token, { pad: 'x'.repeat(17_000) }))).status, 413);
   });
 
+  it('refuses proofs for another audience or issuer, or valid longer than an hour', async () => {
+    const party = await ClassicParty.create();
+    const reason = async (token: string) => (await enlist(party.enlistForm(token))).json?.['reason'] ?? 'ok';
+    assert.match(await reason(await jwks.sign('+491700000003', { aud: 'elsewhere' })), /^bad_token:.*aud/);
+    assert.match(await reason(await jwks.sign('+491700000003', { iss: 'someone-else' })), /^bad_token:.*iss/);
+    assert.match(await reason(await jwks.sign('+491700000003', { ttl: 7200 })), /^bad_token:lifetime of 7200 s exceeds 3600 s/);
+    assert.equal(await reason(await jwks.sign('+491700000003', { ttl: 3600 })), 'ok');
+  });
+
+  it('publishes its push keys, answers scripted enlistment errors, and forgets a user who asks', async () => {
+    const jwksAnswer = await request(gk.jwksUri, { dispatcher: agent });
+    const keys = (await jwksAnswer.body.json()) as { keys: { kid?: string; use?: string }[] };
+    assert.equal(keys.keys.length, 1);
+    assert.equal(keys.keys[0]?.use, 'sig');
+    const undo = gk.scriptEnlistment((n) => (n === 1 ? { status: 429, headers: { 'retry-after': '1' } } : { fail: 'bad_integrator:x' }));
+    const party = await ClassicParty.create();
+    const token = await jwks.sign('+491700000004');
+    const first = await enlist(party.enlistForm(token));
+    assert.equal(first.status, 429);
+    assert.deepEqual((await enlist(party.enlistForm(token))).json, { status: 'fail', reason: 'bad_integrator:x' });
+    undo();
+    const dave = await providerUser('+491700000005');
+    assert.equal(gk.isEnlisted(dave.login), true);
+    dave.client.send(node('iq', { id: 'delete0001', type: 'set', xmlns: 'interop:account', to: GATEKEEPER_SERVER }, [node('delete')]));
+    assert.equal((await dave.client.nextTag('iq', { id: 'delete0001' })).attrs['type'], 'result');
+    assert.equal(gk.isEnlisted(dave.login), false);
+  });
+
   it('carries messages both ways between a provider client and a reference user', async () => {
     const alice = await providerUser('+491700000010');
     assert.equal(await gk.waitForKeys(alice.login, wait()), true);
@@ -210,6 +239,8 @@ describe('gatekeeper', () => {
     assert.equal((await c.closed).code, 1000);
     const unknown = await connect('1-00000000000000@interop', token);
     assert.ok(child(await unknown.nextTag('stream:error'), 'not-authorized'));
+    const expired = await connect(login, await jwks.sign('+491700000030', { ttl: -120 }));
+    assert.ok(child(await expired.nextTag('stream:error'), 'not-authorized'));
     assert.equal(jwks.fetches, 1, 'the key set is fetched once per run');
   });
 

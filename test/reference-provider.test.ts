@@ -97,8 +97,27 @@ void describe('reference provider server', () => {
     assert.equal((key as Record<string, unknown>)['d'], undefined);
   });
 
-  void test('answers push with 501 for now', async () => {
-    assert.equal((await call(`${provider.url}/push`, 'POST', { to: '+4915550000000' }, null)).status, 501);
+  void test('refuses a push without a gatekeeper token: 401, invalid_token, no body', async () => {
+    const res = await request(`${provider.url}/push`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"to":"+4915550000000"}' });
+    assert.equal(res.statusCode, 401);
+    assert.equal(res.headers['www-authenticate'], 'Bearer error="invalid_token"');
+    assert.equal(await res.body.text(), '');
+  });
+
+  void test('serves HTTP/2 with prior knowledge on the same port', async () => {
+    const { connect } = await import('node:http2');
+    const session = connect(provider.url);
+    try {
+      const status = await new Promise<unknown>((resolve, reject) => {
+        const req = session.request({ ':path': DISCOVERY_PATH });
+        req.on('response', (h) => resolve(h[':status']));
+        req.on('error', reject);
+        req.end();
+      });
+      assert.equal(status, 200);
+    } finally {
+      session.destroy();
+    }
   });
 
   void test('requires the bearer token on every driver route', async () => {
@@ -119,7 +138,7 @@ void describe('reference provider server', () => {
     const { status, json } = await call(driver);
     assert.equal(status, 200);
     assertSchema('DriverInfo', json);
-    assert.deepEqual((json as { driverVersion: string }).driverVersion, '1.0');
+    assert.deepEqual((json as { driverVersion: string }).driverVersion, '1.1');
   });
 
   void test('creates users with schema-valid, distinct identifiers', async () => {
@@ -188,15 +207,15 @@ void test('refuses unknown fault names, and knows every listed one', async () =>
 });
 
 void test('proofs are RS256 JWTs naming the provider, the user and the gatekeeper, for ten minutes', async () => {
-  const signer = await createProofSigner('example-provider');
+  const signer = await createProofSigner('example-provider', new Set());
   const token = await signer.issue('+4915550123456');
-  const { payload, protectedHeader } = await jwtVerify(token, createLocalJWKSet(signer.jwks), {
+  const { payload, protectedHeader } = await jwtVerify(token, createLocalJWKSet(signer.jwks()), {
     issuer: 'example-provider',
     audience: 's.whatsapp.net',
     subject: '+4915550123456',
   });
   assert.equal(protectedHeader.alg, 'RS256');
-  assert.equal(protectedHeader.kid, signer.jwks.keys[0]?.kid);
+  assert.equal(protectedHeader.kid, signer.jwks().keys[0]?.kid);
   assert.equal((payload.exp ?? 0) - (payload.iat ?? 0), 600);
 });
 

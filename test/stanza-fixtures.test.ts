@@ -21,7 +21,7 @@ const keys = {
 };
 
 const BUILT: Record<string, StanzaNode> = {
-  'open.xml': S.clientOpen(LOGIN, 'eyJhbGciOiJSUzI1NiJ9.e30.c2ln'),
+  'open.xml': S.clientOpen(LOGIN, 'eyJhbGciOiJSUzI1NiJ9.e30.c2ln', 'n2IvHhuuFS-u1IPzKJ3Udj8dtmhQmW8k9_x4Mw0OWgI'),
   'close.xml': S.closeElement(),
   'message-outgoing.xml': S.outgoingMessage(ID, LOGIN, 1795468233, S.encElement('pkmsg', bytes(24))),
   'message-delivered.xml': S.deliveredMessage(ID, LOGIN, 1795468233, S.encElement('msg', bytes(24, 100))),

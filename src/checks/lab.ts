@@ -6,9 +6,18 @@
 import { HarnessError } from '../core/errors.js';
 import type { CaseEnv } from '../core/runner.js';
 import type { DriverClient } from '../driver/client.js';
-import type { ClientConnection, FrameEvent, Gatekeeper, ReferenceUser, ReferenceUserOptions } from '../gatekeeper/types.js';
-import type { GatekeeperEndpoint, ReceivedMessage, SecurityEvent, SendMediaRequest, SendMediaResult, SendResult } from '../protocol/driver-api.js';
-import { ANSWER_MS } from './check.js';
+import type { ClientConnection, EnlistRequest, FrameEvent, Gatekeeper, ReferenceUser, ReferenceUserOptions } from '../gatekeeper/types.js';
+import type {
+  CreatedUser,
+  EnlistResult,
+  GatekeeperEndpoint,
+  ReceivedMessage,
+  SecurityEvent,
+  SendMediaRequest,
+  SendMediaResult,
+  SendResult,
+} from '../protocol/driver-api.js';
+import { ANSWER_MS, QUIET_MS } from './check.js';
 
 export interface ProviderUser {
   readonly user: string;
@@ -44,7 +53,7 @@ export class Lab {
     });
   }
 
-  private endpoint(url: string): GatekeeperEndpoint {
+  endpoint(url: string): GatekeeperEndpoint {
     return { url, caCertPem: this.gatekeeper.caCertPem };
   }
 
@@ -69,17 +78,24 @@ export class Lab {
     const login = enlisted.login;
     this.logins.add(login);
     this.env.step(`connect provider ${label}`);
-    const failed = await driver.connect(created.user, this.endpoint(gatekeeper.chatUrl)).then(
-      () => undefined,
+    const answer = await driver.connect(created.user, this.endpoint(gatekeeper.chatUrl)).then(
+      (a) => ({ connected: a.connected, failed: undefined }),
       (e: unknown) => {
         if (!options.tolerant) throw e;
-        return e instanceof Error ? e.message : String(e);
+        return { connected: false, failed: e instanceof Error ? e.message : String(e) };
       },
     );
-    if (failed !== undefined) this.env.record({ kind: 'note', at: Date.now(), text: `the driver's connect failed: ${failed}` });
-    const connection = failed === undefined ? await gatekeeper.waitForConnection(login, this.wait()) : gatekeeper.connectionsOf(login).at(-1);
-    if (!connection) throw new HarnessError('E_PRECONDITION', `the driver said ${login} connected, but no authenticated connection came`);
-    if (failed === undefined && !(await gatekeeper.waitForKeys(login, this.wait()))) {
+    if (answer.failed !== undefined) this.env.record({ kind: 'note', at: Date.now(), text: `the driver's connect failed: ${answer.failed}` });
+    // A driver that reports a refused stream shortens the wait; only the wire can say it connected.
+    const connection =
+      answer.failed === undefined
+        ? await gatekeeper.waitForConnection(login, this.wait(answer.connected ? ANSWER_MS : QUIET_MS))
+        : gatekeeper.connectionsOf(login).at(-1);
+    if (!connection) {
+      const said = answer.connected ? 'the driver said it connected' : 'the driver said the stream was refused';
+      throw new HarnessError('E_PRECONDITION', `no authenticated connection of ${login} came (${said})`);
+    }
+    if (answer.failed === undefined && !(await gatekeeper.waitForKeys(login, this.wait()))) {
       throw new HarnessError('E_PRECONDITION', `${login} connected but uploaded no keys within ${ANSWER_MS} ms`);
     }
     let connected = true;
@@ -128,6 +144,39 @@ export class Lab {
     options: { afterSeq?: number; timeoutMs?: number } = {},
   ): Promise<FrameEvent | null> {
     return connection.waitForFrame(match, { ...this.wait(options.timeoutMs), ...(options.afterSeq === undefined ? {} : { afterSeq: options.afterSeq }) });
+  }
+
+  // ---- enlistment and ownership ----
+
+  /** Runs `cleanup` when the case ends, whatever its outcome. */
+  defer(cleanup: () => Promise<void> | void): void {
+    this.env.defer(cleanup);
+  }
+
+  /** Every enlistment request from now to the end of the case, unredacted, as it arrives. */
+  watchEnlistments(): EnlistRequest[] {
+    const seen: EnlistRequest[] = [];
+    this.env.defer(this.gatekeeper.onEnlistRequest((r) => seen.push(r)));
+    return seen;
+  }
+
+  /** Every `<open/>` a client sends from now on, authenticated or refused. */
+  watchOpens(): FrameEvent[] {
+    const seen: FrameEvent[] = [];
+    this.env.defer(this.gatekeeper.onFrame((f) => {
+      if (f.direction === 'client-to-gatekeeper' && f.node?.tag === 'open') seen.push(f);
+    }));
+    return seen;
+  }
+
+  /** A provider user asked to enlist, whatever the answer; the login is watched if it got one. */
+  async enlistedOnce(label = 'user'): Promise<CreatedUser & { readonly result: EnlistResult }> {
+    this.env.step(`create provider ${label}`);
+    const created = await this.driver.createUser(label);
+    this.env.step(`enlist provider ${label}`);
+    const result = await this.driver.enlist(created.user, this.endpoint(this.gatekeeper.enlistUrl));
+    if (result.status === 'ok') this.logins.add(result.login);
+    return { ...created, result };
   }
 
   private recordFrame(f: FrameEvent): void {

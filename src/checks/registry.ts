@@ -7,6 +7,13 @@ import * as identity from './encryption/identity.js';
 import * as keyIqs from './encryption/key-iqs.js';
 import * as keys from './encryption/keys.js';
 import * as sessions from './encryption/sessions.js';
+import * as account from './enlistment/account.js';
+import * as answers from './enlistment/answers.js';
+import * as form from './enlistment/form.js';
+import * as claims from './ownership/claims.js';
+import { httpVersions } from './ownership/http-versions.js';
+import * as push from './ownership/push.js';
+import * as rotation from './ownership/rotation.js';
 import * as acks from './stanza/acks.js';
 import * as mediaFetch from './media/fetch.js';
 import * as mediaIntegrity from './media/integrity.js';
@@ -92,4 +99,35 @@ export const CHECKS: Readonly<Record<string, Check>> = {
   'media/limits-announced': mediaLimits.announced,
   'media/limits-enforced': mediaLimits.enforced,
   'media/receive': mediaReceive,
+  // enlistment and ownership (docs/PROFILE.md §10–§13)
+  'enlistment/form': form.contentType,
+  'enlistment/fields': form.fields,
+  'enlistment/base64url': form.base64url,
+  'enlistment/sizes': form.sizes,
+  'enlistment/keytype': form.keyType,
+  'enlistment/skey-signature': form.signedPreKeySignature,
+  'enlistment/token-size': form.tokenSize,
+  'enlistment/token-identifier': form.tokenIdentifier,
+  'enlistment/authkey': account.authKeyReused,
+  'enlistment/repeat': account.repeatEnlistment,
+  'enlistment/opt-out': account.optOut,
+  'enlistment/unenlisted': account.reenlistAfterUnenlistment,
+  'enlistment/fail-final': answers.failIsFinal,
+  'enlistment/no-chat-before-enlistment': answers.noChatBeforeEnlistment,
+  'enlistment/retry-after': answers.retryAfter,
+  'enlistment/retry-5xx': answers.retry5xx,
+  'enlistment/no-retry-4xx': answers.noRetry4xx,
+  'ownership/signature': claims.signature,
+  'ownership/kid': claims.kid,
+  'ownership/algorithm': claims.algorithm,
+  'ownership/lifetime': claims.lifetime,
+  'ownership/audience': claims.audience,
+  'ownership/on-every-connection': claims.onEveryConnection,
+  'ownership/rotation-publish': rotation.publishedBeforeSigning,
+  'ownership/rotation-retire': rotation.retiredKeySignsNothing,
+  'ownership/refusal-reported': rotation.refusalReported,
+  'ownership/push-accepted': push.accepted,
+  'ownership/push-refused': push.refused,
+  'ownership/push-wakes-client': push.wakesClient,
+  'ownership/http-versions': httpVersions,
 };

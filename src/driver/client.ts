@@ -21,6 +21,7 @@ import {
   type SafetyNumber,
   type SendMediaRequest,
   type SendMediaResult,
+  type RotatedKey,
   type SendRequest,
   type SendResult,
 } from '../protocol/driver-api.js';
@@ -94,6 +95,20 @@ export class DriverClient {
   }
   expireMedia(): Promise<unknown> {
     return this.call('POST', driverPaths.expireMedia, {}, 'Empty');
+  }
+  // enlistment and ownership (driver 1.1)
+  optOut(user: string): Promise<unknown> {
+    return this.call('POST', driverPaths.optOut(user), {}, 'Empty');
+  }
+  rotateProofKey(): Promise<RotatedKey> {
+    return this.call('POST', driverPaths.rotateProofKey, {}, 'RotatedKey');
+  }
+  retireProofKeys(): Promise<unknown> {
+    return this.call('POST', driverPaths.retireProofKeys, {}, 'Empty');
+  }
+  /** Tells the provider's server which gatekeeper key set signs push tokens: `url` is the key set. */
+  trustGatekeeperKeys(keys: GatekeeperEndpoint): Promise<unknown> {
+    return this.call('POST', driverPaths.gatekeeperKeys, keys, 'Empty');
   }
 
   private async call<T>(method: Method, path: string, body: unknown, def: string): Promise<T> {

@@ -11,6 +11,7 @@ import type { Rng } from '../core/rng.js';
 import type { StanzaCodec } from '../protocol/codec.js';
 import { GATEKEEPER_SERVER, INTEROP_VERSION, XMPP_SUBPROTOCOL } from '../protocol/constants.js';
 import { node, type StanzaNode } from '../protocol/node.js';
+import { unenlistedError } from '../protocol/enlistment.js';
 import { closeElement, openElement, streamError } from '../protocol/stanzas.js';
 import { readElementsLeniently } from '../protocol/xml-codec.js';
 import { Connection } from './connection.js';
@@ -38,6 +39,8 @@ export class ChatServer {
   readonly frames = new Listeners<FrameEvent>();
   readonly authenticated = new Listeners<Connection>();
   readonly keys = new Listeners<string>();
+  /** Logins whose streams a case makes the gatekeeper refuse, with the reason it gives. */
+  readonly refusals = new Map<string, string>();
   private readonly wss: WebSocketServer;
   private seq = 0;
   private readonly handlerDeps: HandlerDeps;
@@ -114,6 +117,16 @@ export class ChatServer {
     return 'mailbox';
   }
 
+  /** ENLIST-UNENLISTED: forgets `login` and ends its live stream with the unenlisted error. */
+  unenlist(login: string): void {
+    this.deps.directory.remove(login);
+    const live = this.liveConnection(login);
+    if (!live) return;
+    live.send(unenlistedError());
+    live.send(closeElement());
+    live.end('gatekeeper');
+  }
+
   /** Drops every connection at once and stops accepting new ones. */
   async close(): Promise<void> {
     for (const c of this.connections) c.terminate();
@@ -176,6 +189,8 @@ export class ChatServer {
     const user = this.deps.directory.provider(from);
     if (!user) return this.refuse(conn, 'not-authorized', `${from} is not an enlisted login`);
     if (!token) return this.refuse(conn, 'not-authorized', '<open/> has no token');
+    const refusal = this.refusals.get(from);
+    if (refusal !== undefined) return this.refuse(conn, 'not-authorized', refusal);
     const proof = await this.deps.verifier.verify(token);
     if (!proof.ok) return this.refuse(conn, 'not-authorized', `proof refused: ${proof.reason}`);
     if (proof.identifier !== user.identifier) {

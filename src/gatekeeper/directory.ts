@@ -87,6 +87,14 @@ export class Directory {
     return user;
   }
 
+  /** Forgets a provider user (opt-out, un-enlistment); its next enlistment gets a new login. */
+  remove(login: string): void {
+    const user = this.providers.get(login);
+    if (!user) return;
+    this.providers.delete(login);
+    this.byIdentifier.delete(user.identifier);
+  }
+
   provider(login: string): ProviderUser | undefined {
     return this.providers.get(login);
   }

@@ -7,26 +7,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { fromBase64Url } from '../protocol/base64.js';
 import { DJB_KEY_TYPE } from '../protocol/constants.js';
+import { ENLIST_FIELDS as FIELDS, ENLIST_FORM_TYPE as FORM_TYPE, MAX_TOKEN_CHARS, type EnlistBinaryField as BinaryField } from '../protocol/enlistment.js';
 import { Signal } from '../protocol/signal-store.js';
 import type { Directory, Enlistment } from './directory.js';
-import { MAX_TOKEN_CHARS, type ProofVerifier } from './proof-verifier.js';
-import type { HttpExchange } from './types.js';
+import type { ProofVerifier } from './proof-verifier.js';
+import type { EnlistRequest, HttpExchange, ScriptedAnswer } from './types.js';
 
 export const ENLIST_PATH = '/3p/interop_reg';
 const MAX_BODY_BYTES = 16 * 1024;
-const FORM_TYPE = 'application/x-www-form-urlencoded';
-
-/** Byte sizes of the binary fields, in the order they are checked. */
-const FIELDS = {
-  authkey: 32,
-  e_keytype: 1,
-  e_regid: 4,
-  e_ident: 32,
-  e_skey_id: 3,
-  e_skey_val: 32,
-  e_skey_sig: 64,
-} as const;
-type BinaryField = keyof typeof FIELDS;
 
 export type EnlistOutcome = { readonly status: 'ok'; readonly login: string } | { readonly status: 'fail'; readonly reason: string };
 
@@ -36,10 +24,25 @@ export interface EnlistmentDeps {
   /** Origin the exchange URLs are recorded under, e.g. https://127.0.0.1:4433. */
   readonly origin: string;
   readonly record: (e: HttpExchange) => void;
+  /** Every request as it came, unredacted, for the checks (never for the report). */
+  readonly seen: (r: EnlistRequest) => void;
 }
 
 export class EnlistmentApi {
+  /** A case's script of transport answers (429, 5xx, 4xx, `fail`), by attempt number from 1. */
+  private script: ((attempt: number) => ScriptedAnswer | undefined) | undefined;
+  private attempts = 0;
+
   constructor(private readonly deps: EnlistmentDeps) {}
+
+  /** Answers the next requests from `script` where it returns an answer; returns the undo. */
+  scripted(script: (attempt: number) => ScriptedAnswer | undefined): () => void {
+    this.script = script;
+    this.attempts = 0;
+    return () => {
+      if (this.script === script) this.script = undefined;
+    };
+  }
 
   /** Handles one request to ENLIST_PATH; never throws. */
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -65,8 +68,7 @@ export class EnlistmentApi {
 
     try {
       if (req.method !== 'POST') return error(405, `method ${req.method} not allowed`, { allow: 'POST' });
-      const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
-      if (type !== FORM_TYPE) return error(415, `content type must be ${FORM_TYPE}`);
+      const contentType = req.headers['content-type'] ?? '';
       const declared = Number(req.headers['content-length'] ?? 0);
       if (declared > MAX_BODY_BYTES) {
         requestBody = `[${declared} bytes not recorded]`;
@@ -78,6 +80,12 @@ export class EnlistmentApi {
         return error(413, `body over ${MAX_BODY_BYTES} bytes`, { connection: 'close' });
       }
       requestBody = redactToken(raw);
+      this.deps.seen({ at: started, contentType, body: raw });
+      // A scripted answer stands for the service's state (overloaded, down), so it comes before any validation.
+      const scripted = this.script?.(++this.attempts);
+      if (scripted && 'fail' in scripted) return reply(200, JSON.stringify({ status: 'fail', reason: scripted.fail }));
+      if (scripted) return error(scripted.status, 'scripted answer', scripted.headers);
+      if (contentType.split(';')[0]?.trim().toLowerCase() !== FORM_TYPE) return error(415, `content type must be ${FORM_TYPE}`);
       const outcome = await this.enlist(raw);
       reply(200, JSON.stringify(outcome));
     } catch (e) {

@@ -14,12 +14,14 @@ import { CHAT_PATH, ChatServer } from './chat-server.js';
 import { Directory } from './directory.js';
 import { ENLIST_PATH, EnlistmentApi } from './enlistment-api.js';
 import { Listeners, waitFor } from './events.js';
+import { GATEKEEPER_JWKS_PATH } from '../protocol/ownership.js';
 import { ProofVerifier } from './proof-verifier.js';
 import { GATEKEEPER_MEDIA_PATH, GatekeeperMediaHost } from './media-host.js';
 import { MediaProxy } from './media-proxy.js';
+import { PushSender } from './push.js';
 import { LocalReferenceUser } from './reference-user.js';
 import { resolveTls, type TlsMaterial } from './tls.js';
-import type { ClientConnection, Gatekeeper, HttpExchange, WaitOptions } from './types.js';
+import type { ClientConnection, EnlistRequest, Gatekeeper, HttpExchange, WaitOptions } from './types.js';
 
 export interface GatekeeperOptions {
   /** The only address the gatekeeper binds. */
@@ -43,6 +45,8 @@ export async function startGatekeeper(options: GatekeeperOptions = {}): Promise<
   const directory = new Directory(rng.fork('directory'));
   const verifier = new ProofVerifier(options.providerCaPem === undefined ? {} : { providerCaPem: options.providerCaPem });
   const http = new Listeners<HttpExchange>();
+  const enlistRequests = new Listeners<EnlistRequest>();
+  const pusher = await PushSender.create((e) => http.emit(e), options.providerCaPem);
 
   let enlistment: EnlistmentApi | undefined;
   let origin = '';
@@ -53,7 +57,7 @@ export async function startGatekeeper(options: GatekeeperOptions = {}): Promise<
     ...(options.providerCaPem === undefined ? {} : { providerCaPem: options.providerCaPem }),
     record: (e) => http.emit(e),
   });
-  const server: Server = createServer({ key: tls.keyPem, cert: tls.certPem }, (req, res) => route(req, res, enlistment, mediaHost));
+  const server: Server = createServer({ key: tls.keyPem, cert: tls.certPem }, (req, res) => route(req, res, enlistment, mediaHost, pusher));
   server.on('clientError', (_err, socket) => socket.destroy());
   const chat = new ChatServer({ server, codec, directory, verifier, rng: rng.fork('chat') });
 
@@ -66,17 +70,23 @@ export async function startGatekeeper(options: GatekeeperOptions = {}): Promise<
   });
   const { port } = server.address() as AddressInfo;
   origin = `https://${host}:${port}`;
-  enlistment = new EnlistmentApi({ directory, verifier, origin, record: (e) => http.emit(e) });
+  const api = new EnlistmentApi({ directory, verifier, origin, record: (e) => http.emit(e), seen: (r) => enlistRequests.emit(r) });
+  enlistment = api;
 
   const referenceRng = rng.fork('reference-users');
   let closing: Promise<void> | undefined;
+  let provider: Discovery | undefined;
 
   return {
     chatUrl: `wss://${host}:${port}${CHAT_PATH}`,
     enlistUrl: `${origin}${ENLIST_PATH}`,
     caCertPem: tls.certPem,
+    jwksUri: `${origin}${GATEKEEPER_JWKS_PATH}`,
+    providerDiscovery: () => provider,
     setProvider: (discovery: Discovery) => {
+      provider = discovery;
       verifier.setDiscovery(discovery);
+      pusher.setPushEndpoint(discovery.pushEndpoint);
       mediaProxy.setProvider(discovery);
     },
     onFrame: (listener) => chat.frames.add(listener),
@@ -111,25 +121,39 @@ export async function startGatekeeper(options: GatekeeperOptions = {}): Promise<
     },
     mediaProxy,
     mediaHost,
-    close: () => (closing ??= shutdown(server, chat, verifier).then(() => mediaProxy.close())),
+    onEnlistRequest: (listener) => enlistRequests.add(listener),
+    scriptEnlistment: (script) => api.scripted(script),
+    isEnlisted: (login) => directory.provider(login) !== undefined,
+    unenlist: (login) => chat.unenlist(login),
+    refuseStreams: (login, reason) => {
+      chat.refusals.set(login, reason);
+      return () => chat.refusals.delete(login);
+    },
+    push: (identifier, defect, signal) => pusher.push(identifier, defect, signal),
+    close: () => (closing ??= shutdown(server, chat, verifier, pusher).then(() => mediaProxy.close())),
   };
 }
 
-function route(req: IncomingMessage, res: ServerResponse, enlistment: EnlistmentApi | undefined, media: GatekeeperMediaHost): void {
+function route(req: IncomingMessage, res: ServerResponse, enlistment: EnlistmentApi | undefined, media: GatekeeperMediaHost, pusher: PushSender): void {
   const path = (req.url ?? '').split('?')[0] ?? '';
   if (path === ENLIST_PATH && enlistment) {
     void enlistment.handle(req, res);
     return;
   }
   if (path.startsWith(GATEKEEPER_MEDIA_PATH)) return media.handle(req, res);
+  if (path === GATEKEEPER_JWKS_PATH && req.method === 'GET') {
+    res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'max-age=300' });
+    res.end(JSON.stringify(pusher.jwks));
+    return;
+  }
   res.writeHead(404, { 'content-type': 'application/json' });
   res.end(JSON.stringify({ error: 'not found' }));
 }
 
 /** Drops every socket at once: a finished run must not keep the process alive. */
-async function shutdown(server: Server, chat: ChatServer, verifier: ProofVerifier): Promise<void> {
+async function shutdown(server: Server, chat: ChatServer, verifier: ProofVerifier, pusher: PushSender): Promise<void> {
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
   await chat.close();
   server.closeAllConnections();
-  await Promise.all([closed, verifier.close()]);
+  await Promise.all([closed, verifier.close(), pusher.close()]);
 }

@@ -7,19 +7,19 @@
 import { createLocalJWKSet, errors as joseErrors, jwtVerify, type JSONWebKeySet, type JWTPayload } from 'jose';
 import { Agent, request } from 'undici';
 import type { Discovery } from '../protocol/driver-api.js';
+import { MAX_TOKEN_CHARS } from '../protocol/enlistment.js';
+import { ALLOWED_ALGORITHMS, CLOCK_SKEW_S, PROOF_AUDIENCE, PROOF_MAX_LIFETIME_S } from '../protocol/ownership.js';
 
 export type ProofResult =
   | { readonly ok: true; readonly identifier: string; readonly claims: JWTPayload }
   | { readonly ok: false; readonly reason: string };
 
-/** Signature algorithms a proof may use. */
-export const PROOF_ALGORITHMS = ['RS256', 'ES256', 'EdDSA'] as const;
-/** A proof is a short token; anything longer is not one (the enlistment form says the same). */
-export const MAX_TOKEN_CHARS = 4096;
 const MAX_JWKS_BYTES = 64 * 1024;
 const FETCH_TIMEOUT_MS = 5000;
 /** A token naming an unknown `kid` triggers a refetch, at most this often. */
 const REFETCH_INTERVAL_MS = 1000;
+/** The key set is fetched again when older than this, whatever the tokens name. */
+const KEY_SET_MAX_AGE_MS = 5 * 60_000;
 
 export interface ProofVerifierOptions {
   /** PEM of a CA to trust for the provider's HTTPS key set (a test provider's own certificate). */
@@ -61,6 +61,10 @@ export class ProofVerifier {
     if (token.length > MAX_TOKEN_CHARS) return fail(`token of ${token.length} characters exceeds ${MAX_TOKEN_CHARS}`);
     const first = await this.tryVerify(token, false);
     if (first.ok || !first.unknownKey) return first.result;
+    // A new kid after a rotation: wait out the refetch interval rather than refuse a live user.
+    // A timer may fire a little before Date.now() says the interval passed: hence the margin.
+    const wait = (this.cached?.fetchedAt ?? 0) + REFETCH_INTERVAL_MS + 10 - Date.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait).unref());
     return (await this.tryVerify(token, true)).result;
   }
 
@@ -72,9 +76,20 @@ export class ProofVerifier {
     const keys = await this.keySet(refetch);
     if (typeof keys === 'string') return { ok: false, unknownKey: false, result: fail(keys) };
     try {
-      const { payload } = await jwtVerify(token, keys, { algorithms: [...PROOF_ALGORITHMS], requiredClaims: ['sub', 'exp'] });
+      // PROOF-CLAIMS: issued by the provider of the discovery document, for the gatekeeper.
+      const { payload } = await jwtVerify(token, keys, {
+        algorithms: [...ALLOWED_ALGORITHMS],
+        requiredClaims: ['iss', 'sub', 'aud', 'iat', 'exp'],
+        issuer: this.discovery?.providerId ?? '',
+        audience: PROOF_AUDIENCE,
+        clockTolerance: CLOCK_SKEW_S,
+      });
       if (typeof payload.sub !== 'string' || payload.sub === '') {
         return { ok: false, unknownKey: false, result: fail('claim "sub" is not a non-empty string') };
+      }
+      const lifetime = (payload.exp ?? 0) - (payload.iat ?? 0);
+      if (lifetime > PROOF_MAX_LIFETIME_S) {
+        return { ok: false, unknownKey: false, result: fail(`lifetime of ${lifetime} s exceeds ${PROOF_MAX_LIFETIME_S} s`) };
       }
       return { ok: true, unknownKey: false, result: { ok: true, identifier: payload.sub, claims: payload } };
     } catch (e) {
@@ -89,7 +104,9 @@ export class ProofVerifier {
     const now = Date.now();
     const c = this.cached;
     const old = c !== undefined && now - c.fetchedAt >= REFETCH_INTERVAL_MS;
-    if (c !== undefined && c.uri === uri && !((refetch || c.failed) && old)) return c.keys;
+    // PROOF-ROTATION-RETIRE: a key the provider retired stops verifying within KEY_SET_MAX_AGE_MS.
+    const stale = c !== undefined && now - c.fetchedAt >= KEY_SET_MAX_AGE_MS;
+    if (c !== undefined && c.uri === uri && !stale && !((refetch || c.failed) && old)) return c.keys;
     const entry: CachedSet = { uri, fetchedAt: now, keys: this.fetchKeySet(uri), failed: false };
     void entry.keys.then((k) => {
       entry.failed = typeof k === 'string';

@@ -5,6 +5,7 @@
  * provider does not break the cases that look at something else: the checks judge the frames.
  */
 import { ENCRYPT_NS, GATEKEEPER_SERVER, PING_NS } from '../protocol/constants.js';
+import { ACCOUNT_NS, DELETE_TAG } from '../protocol/enlistment.js';
 import { at, child, node, type StanzaNode } from '../protocol/node.js';
 import {
   bundleResultIq,
@@ -76,6 +77,11 @@ function handleIq(conn: Connection, iq: StanzaNode, deps: HandlerDeps): void {
     return conn.send(bundle ? bundleResultIq(id, bundle) : iqError(id, 'item-not-found', from));
   }
   if (xmlns === PING_NS && type === 'get') return conn.send(iqResult(id, from));
+  // ENLIST-OPT-OUT: the user is forgotten; the client then closes the stream.
+  if (xmlns === ACCOUNT_NS && type === 'set' && child(iq, DELETE_TAG)) {
+    deps.directory.remove(conn.login as string);
+    return conn.send(iqResult(id, from));
+  }
   conn.send(iqError(id, 'feature-not-implemented', from));
 }
 

@@ -8,6 +8,7 @@ import type { StanzaNode } from '../protocol/node.js';
 import type { EncType, KeyBundle } from '../protocol/stanzas.js';
 import type { GatekeeperMediaHost } from './media-host.js';
 import type { MediaProxy } from './media-proxy.js';
+import type { PushAnswer, PushDefect } from './push.js';
 
 export type FrameDirection = 'client-to-gatekeeper' | 'gatekeeper-to-client';
 
@@ -40,6 +41,17 @@ export interface HttpExchange {
   readonly responseBody: string;
   readonly durationMs: number;
 }
+
+/** An enlistment request as it came, unredacted: for the checks' eyes, never for the report. */
+export interface EnlistRequest {
+  readonly at: number;
+  readonly contentType: string;
+  /** The raw body ('' when the content type was refused before it was read). */
+  readonly body: string;
+}
+
+/** A transport answer a case makes the enlistment API give instead of enlisting. */
+export type ScriptedAnswer = { readonly status: number; readonly headers?: Record<string, string> } | { readonly fail: string };
 
 export interface WaitOptions {
   readonly signal: AbortSignal;
@@ -159,5 +171,22 @@ export interface Gatekeeper {
   readonly mediaProxy: MediaProxy;
   /** The gatekeeper's own media host, for media sent to provider users. */
   readonly mediaHost: GatekeeperMediaHost;
+  // enlistment and ownership (docs/PROFILE.md §10–§12)
+  /** https://127.0.0.1:{port}/.well-known/jwks: the keys of the gatekeeper's push tokens. */
+  readonly jwksUri: string;
+  /** The provider's discovery document, once set. */
+  providerDiscovery(): Discovery | undefined;
+  /** Every enlistment request, unredacted. Returns an unsubscribe function. */
+  onEnlistRequest(listener: (r: EnlistRequest) => void): () => void;
+  /** Answers enlistment attempts (numbered from 1) from `script` where it gives an answer; returns the undo. */
+  scriptEnlistment(script: (attempt: number) => ScriptedAnswer | undefined): () => void;
+  /** True while `login` is enlisted. */
+  isEnlisted(login: string): boolean;
+  /** Un-enlists `login` (as after 30 days away) and ends its live stream with the unenlisted error. */
+  unenlist(login: string): void;
+  /** Refuses every `<open/>` of `login` with `<not-authorized/>` until the returned undo is called. */
+  refuseStreams(login: string, reason: string): () => void;
+  /** Sends a push for the user-visible `identifier` to the provider, with at most one defect. */
+  push(identifier: string, defect: PushDefect, signal: AbortSignal): Promise<PushAnswer>;
   close(): Promise<void>;
 }

@@ -103,7 +103,8 @@ export interface Inbox {
   readonly messages: readonly ReceivedMessage[];
 }
 
-export type SecurityEventType = 'identity-change' | 'decryption-failure' | 'duplicate';
+/** Security notices, and (driver 1.1) the enlistment and stream refusals a user must be told of. */
+export type SecurityEventType = 'identity-change' | 'decryption-failure' | 'enlistment-failed' | 'stream-refused' | 'duplicate';
 
 export interface SecurityEvent {
   readonly type: SecurityEventType;
@@ -125,6 +126,11 @@ export interface SafetyNumber {
   readonly displayable: string;
 }
 
+export interface RotatedKey {
+  /** The `kid` of the key that signs from now on. */
+  readonly kid: string;
+}
+
 export interface DriverErrorBody {
   readonly error: { readonly code: string; readonly message: string };
 }
@@ -142,4 +148,8 @@ export const driverPaths = {
   safetyNumber: (user: string) => `/users/${encodeURIComponent(user)}/safety-number`,
   media: (user: string) => `/users/${encodeURIComponent(user)}/media`,
   expireMedia: '/media/expire',
+  optOut: (user: string) => `/users/${encodeURIComponent(user)}/opt-out`,
+  rotateProofKey: '/proof-keys/rotate',
+  retireProofKeys: '/proof-keys/retire',
+  gatekeeperKeys: '/gatekeeper-keys',
 } as const;

@@ -23,8 +23,9 @@ export type EncType = 'pkmsg' | 'msg';
 export const openElement = (attrs: Record<string, string | undefined>): StanzaNode =>
   node('open', { xmlns: FRAMING_NS, version: '1.0', ...attrs });
 
-export const clientOpen = (login: string, token: string): StanzaNode =>
-  openElement({ to: GATEKEEPER_SERVER, from: login, 'interop-version': INTEROP_VERSION, token });
+/** FRAME-OPEN: `authkey` is the enlistment's, unpadded base64url (ENLIST-AUTHKEY). */
+export const clientOpen = (login: string, token: string, authkey: string): StanzaNode =>
+  openElement({ to: GATEKEEPER_SERVER, from: login, 'interop-version': INTEROP_VERSION, token, authkey });
 
 export const closeElement = (): StanzaNode => node('close', { xmlns: FRAMING_NS });
 

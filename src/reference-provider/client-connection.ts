@@ -26,6 +26,8 @@ export interface ConnectionOptions {
   /** The client's `<open/>` (FRAME-OPEN). */
   readonly open: StanzaNode;
   readonly client: ClientSide;
+  /** Hears a `<stream:error>` that ends an established stream (un-enlistment, say). */
+  readonly onStreamError?: (error: StanzaNode) => void;
 }
 
 /** The gatekeeper refused the stream (a `<stream:error>`, or a close before its `<open/>`). */
@@ -79,7 +81,8 @@ export class ChatConnection {
         const condition = error.children.find((c) => c.tag !== 'text')?.tag ?? 'unknown condition';
         const text = error.children.find((c) => c.tag === 'text')?.text;
         this.refusal = `the gatekeeper refused the stream: ${condition}${text ? ` (${text})` : ''}`;
-        this.opened?.reject(new StreamRefused(this.refusal));
+        if (this.opened) this.opened.reject(new StreamRefused(this.refusal));
+        else options.onStreamError?.(error);
       },
     });
     // RFC 7395 frames are text; a binary one is read as UTF-8 all the same, and judged by the codec.

@@ -1,12 +1,16 @@
 /**
- * The enlistment request (DESIGN.md §1, "Enlistment"): the public overview's form, every value
- * unpadded base64url, POSTed to the gatekeeper's enlistment API. Both outcomes come back as 200.
+ * The enlistment request (docs/PROFILE.md §10): the public overview's form, every value unpadded
+ * base64url, POSTed to the gatekeeper's enlistment API. Both outcomes come back as 200; transport
+ * errors are retried as the profile bounds them (ENLIST-RETRY-*), and nothing else is.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, request } from 'undici';
-import { toBase64Url } from '../protocol/base64.js';
+import { toBase64, toBase64Url } from '../protocol/base64.js';
 import { DJB_KEY_TYPE } from '../protocol/constants.js';
 import type { EnlistResult, GatekeeperEndpoint } from '../protocol/driver-api.js';
+import { ENLIST_FIRST_BACKOFF_MS, ENLIST_FORM_TYPE, ENLIST_MAX_ATTEMPTS, ENLIST_MAX_RETRY_AFTER_S } from '../protocol/enlistment.js';
 import { uintBytes, type SignedPreKey } from '../protocol/stanzas.js';
+import type { FaultSet } from './faults.js';
 
 const TIMEOUT_MS = 10_000;
 const MAX_RESPONSE_BYTES = 64 * 1024;
@@ -22,41 +26,101 @@ export interface EnlistmentKeys {
 }
 
 /** The form, field by field, in the overview's order. */
-export function enlistmentForm(keys: EnlistmentKeys, token: string): URLSearchParams {
-  return new URLSearchParams({
-    authkey: toBase64Url(keys.authKey),
-    e_keytype: toBase64Url(Uint8Array.of(DJB_KEY_TYPE)),
-    e_regid: toBase64Url(uintBytes(keys.registrationId, 4)),
-    e_ident: toBase64Url(keys.identityKey),
-    e_skey_id: toBase64Url(uintBytes(keys.signedPreKey.id, 3)),
-    e_skey_val: toBase64Url(keys.signedPreKey.publicKey),
-    e_skey_sig: toBase64Url(keys.signedPreKey.signature),
+export function enlistmentForm(keys: EnlistmentKeys, token: string, faults: FaultSet = new Set()): URLSearchParams {
+  // The enlistment faults each get one field wrong.
+  const encode = faults.has('enlist-padded-base64') ? toBase64 : toBase64Url;
+  const identity = faults.has('enlist-prefixed-ident') ? Uint8Array.of(DJB_KEY_TYPE, ...keys.identityKey) : keys.identityKey;
+  const signature = Uint8Array.from(keys.signedPreKey.signature);
+  if (faults.has('enlist-corrupt-skey-sig')) signature[0] = (signature[0] ?? 0) ^ 0x01;
+  const fields: Record<string, string> = {
+    authkey: encode(keys.authKey),
+    e_keytype: encode(Uint8Array.of(faults.has('enlist-keytype-zero') ? 0x00 : DJB_KEY_TYPE)),
+    e_regid: encode(uintBytes(keys.registrationId, 4)),
+    e_ident: encode(identity),
+    e_skey_id: encode(uintBytes(keys.signedPreKey.id, 3)),
+    e_skey_val: encode(keys.signedPreKey.publicKey),
+    e_skey_sig: encode(signature),
     token,
-  });
+  };
+  if (faults.has('enlist-omit-regid')) delete fields['e_regid'];
+  return new URLSearchParams(fields);
 }
 
-export async function postEnlistment(endpoint: GatekeeperEndpoint, keys: EnlistmentKeys, token: string): Promise<EnlistResult> {
+interface Answer {
+  readonly status: number;
+  readonly body: string;
+  readonly retryAfter: string | undefined;
+}
+
+/** Posts the form, retrying what the profile says to retry; resolves with the last answer. */
+export async function postEnlistment(endpoint: GatekeeperEndpoint, keys: EnlistmentKeys, token: string, faults: FaultSet): Promise<EnlistResult> {
   const agent = new Agent({
     connect: { ca: endpoint.caCertPem, timeout: TIMEOUT_MS },
     headersTimeout: TIMEOUT_MS,
     bodyTimeout: TIMEOUT_MS,
     maxResponseSize: MAX_RESPONSE_BYTES,
   });
+  const form = enlistmentForm(keys, token, faults);
+  const json = faults.has('enlist-json-body');
+  const body = json ? JSON.stringify(Object.fromEntries(form)) : form.toString();
+  const contentType = json ? 'application/json' : ENLIST_FORM_TYPE;
   try {
-    const res = await request(endpoint.url, {
-      method: 'POST',
-      dispatcher: agent,
-      headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
-      body: enlistmentForm(keys, token).toString(),
-      signal: AbortSignal.timeout(TIMEOUT_MS * 2),
-    });
-    const body = await res.body.text();
-    if (res.statusCode !== 200) return { status: 'fail', reason: `the enlistment API answered HTTP ${res.statusCode}: ${body.slice(0, 200)}` };
-    return readAnswer(body);
+    let backoff = ENLIST_FIRST_BACKOFF_MS;
+    for (let attempt = 1; ; attempt++) {
+      const answer = await post(agent, endpoint.url, contentType, body);
+      const result = answer.status === 200 ? readAnswer(answer.body) : undefined;
+      const wait = result ? retryOnFail(result, attempt, faults) : retryDelay(answer, backoff, faults);
+      if (wait === undefined || attempt >= attemptLimit(faults)) return result ?? transportFailure(answer);
+      await sleep(wait);
+      if (answer.status !== 429) backoff *= 2;
+    }
   } finally {
     await agent.close();
   }
 }
+
+async function post(agent: Agent, url: string, contentType: string, body: string): Promise<Answer> {
+  try {
+    const res = await request(url, {
+      method: 'POST',
+      dispatcher: agent,
+      headers: { 'content-type': contentType, accept: 'application/json' },
+      body,
+      signal: AbortSignal.timeout(TIMEOUT_MS * 2),
+    });
+    const header = res.headers['retry-after'];
+    return { status: res.statusCode, body: await res.body.text(), retryAfter: Array.isArray(header) ? header[0] : header };
+  } catch (e) {
+    // No answer at all is a transport error, retried like a 5xx.
+    return { status: 0, body: (e as Error).message, retryAfter: undefined };
+  }
+}
+
+/** ENLIST-RETRY-*: how long to wait before the next attempt, or undefined when the answer is final. */
+function retryDelay(answer: Answer, backoff: number, faults: FaultSet): number | undefined {
+  if (answer.status === 429) {
+    if (faults.has('no-429-retry')) return undefined;
+    const seconds = Number(answer.retryAfter);
+    if (faults.has('ignore-retry-after') || !Number.isFinite(seconds)) return backoff;
+    // A longer wait than the profile's bound is not worth holding the user for.
+    return seconds <= ENLIST_MAX_RETRY_AFTER_S ? Math.max(0, seconds) * 1000 : undefined;
+  }
+  const transient = answer.status === 0 || answer.status >= 500 || (faults.has('retry-4xx') && answer.status >= 400);
+  if (!transient || faults.has('no-5xx-retry')) return undefined;
+  return faults.has('retry-5xx-no-backoff') ? 0 : backoff;
+}
+
+/** A `fail` answer is final: the fault retries it anyway. */
+const retryOnFail = (result: EnlistResult, _attempt: number, faults: FaultSet): number | undefined =>
+  result.status === 'fail' && faults.has('enlist-retry-on-fail') ? ENLIST_FIRST_BACKOFF_MS : undefined;
+
+/** Without backoff, a client that cannot count keeps going: twice the profile's bound, to show it. */
+const attemptLimit = (faults: FaultSet): number => (faults.has('retry-5xx-no-backoff') ? ENLIST_MAX_ATTEMPTS * 2 : ENLIST_MAX_ATTEMPTS);
+
+const transportFailure = (answer: Answer): EnlistResult => ({
+  status: 'fail',
+  reason: answer.status === 0 ? `the enlistment API could not be reached: ${answer.body}` : `the enlistment API answered HTTP ${answer.status}: ${answer.body.slice(0, 200)}`,
+});
 
 /** `{"login": "<id>@interop", "status": "ok"}` or `{"status": "fail", "reason": "..."}`. */
 function readAnswer(body: string): EnlistResult {

@@ -8,6 +8,7 @@ import type {
   Events,
   GatekeeperEndpoint,
   Inbox,
+  RotatedKey,
   SafetyNumber,
   SafetyNumberRequest,
   SendMediaRequest,
@@ -15,13 +16,15 @@ import type {
   SendResult,
 } from '../protocol/driver-api.js';
 import { ClientStateError, type ProviderClient } from './client.js';
+import type { ProofSigner } from './proof-signer.js';
+import type { PushEndpoint } from './push-endpoint.js';
 import { requestProblem, type RequestDef } from './request-schemas.js';
 import type { MediaStore } from './media-store.js';
 import type { UserDirectory } from './users.js';
 
 /** Where the driver API lives under the provider's base URL. */
 export const DRIVER_ROOT = '/conformance/v1';
-const DRIVER_VERSION = '1.0';
+const DRIVER_VERSION = '1.1';
 const IMPLEMENTATION_NAME = 'interop-conformance reference provider';
 
 /** An answer the driver gives instead of a result; the server writes it as a DriverErrorBody. */
@@ -53,7 +56,8 @@ export class DriverRoutes {
   constructor(
     private readonly users: UserDirectory,
     private readonly version: string,
-    private readonly media: MediaStore,
+    /** The server's parts that the enlistment, ownership and media routes act on. */
+    private readonly server: { readonly signer: ProofSigner; readonly push: PushEndpoint; readonly media: MediaStore },
   ) {}
 
   async handle({ method, path, body }: DriverRequest): Promise<DriverAnswer> {
@@ -66,13 +70,13 @@ export class DriverRoutes {
       allow(method, 'POST');
       valid('Empty', body);
       await this.users.reset();
-      this.media.clear();
+      this.server.media.clear();
       return ok({});
     }
     if (path === '/media/expire') {
       allow(method, 'POST');
       valid('Empty', body);
-      this.media.expireAll();
+      this.server.media.expireAll();
       return ok({});
     }
     if (path === '/users') {
@@ -80,7 +84,9 @@ export class DriverRoutes {
       valid('CreateUserRequest', body);
       return { status: 201, body: this.users.create() };
     }
-    const m = /^\/users\/([^/]+)\/(enlist|connect|disconnect|messages|media|events|safety-number)$/.exec(path);
+    const serverAnswer = await this.serverAction(path, method, body);
+    if (serverAnswer) return serverAnswer;
+    const m = /^\/users\/([^/]+)\/(enlist|connect|disconnect|messages|media|events|safety-number|opt-out)$/.exec(path);
     const handle = m?.[1] === undefined ? undefined : safeDecode(m[1]);
     if (!m || handle === undefined) throw new DriverError(404, 'not-found', `no driver route ${path}`);
     const client = this.users.get(handle);
@@ -110,6 +116,11 @@ export class DriverRoutes {
         const result: ConnectResult = { connected: false };
         return ok(result);
       }
+      case 'opt-out':
+        allow(method, 'POST');
+        valid('Empty', body);
+        await client.optOut();
+        return ok({});
       case 'messages': {
         if (method === 'GET') {
           const inbox: Inbox = { messages: client.inbox };
@@ -136,6 +147,29 @@ export class DriverRoutes {
         const events: Events = { events: client.events };
         return ok(events);
       }
+    }
+  }
+
+  /** Driver 1.1: proof-key rotation, and the gatekeeper whose push tokens the server trusts. */
+  private async serverAction(path: string, method: string, body: unknown): Promise<DriverAnswer | undefined> {
+    switch (path) {
+      case '/proof-keys/rotate': {
+        allow(method, 'POST');
+        valid('Empty', body);
+        const rotated: RotatedKey = { kid: await this.server.signer.rotate() };
+        return ok(rotated);
+      }
+      case '/proof-keys/retire':
+        allow(method, 'POST');
+        valid('Empty', body);
+        this.server.signer.retire();
+        return ok({});
+      case '/gatekeeper-keys':
+        allow(method, 'POST');
+        this.server.push.trust(valid<GatekeeperEndpoint>('GatekeeperEndpoint', body));
+        return ok({});
+      default:
+        return undefined;
     }
   }
 }

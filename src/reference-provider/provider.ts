@@ -9,6 +9,7 @@ import { FAULTS, isFaultName, type FaultName } from './faults.js';
 import { DriverRoutes } from './driver-routes.js';
 import { packageVersion } from './project.js';
 import { createProofSigner } from './proof-signer.js';
+import { PushEndpoint } from './push-endpoint.js';
 import { createProviderServer } from './server.js';
 import { startMediaHost } from './media-host.js';
 import { MediaStore } from './media-store.js';
@@ -40,7 +41,7 @@ export async function startReferenceProvider(options: ReferenceProviderOptions):
   const faults = new Set(checkFaults(options.faults ?? []));
   const providerId = options.providerId ?? DEFAULT_PROVIDER_ID;
   const host = options.host ?? '127.0.0.1';
-  const signer = await createProofSigner(providerId);
+  const signer = await createProofSigner(providerId, faults);
   const sessionModes = options.sessionModes ?? ['classic', 'pq'];
   let url = '';
   const store = new MediaStore(faults);
@@ -52,14 +53,24 @@ export async function startReferenceProvider(options: ReferenceProviderOptions):
     issueProof: (identifier) => signer.issue(identifier),
     trustGatekeeper: (pem) => mediaHost.trustGatekeeper(pem),
   });
-  const server = createProviderServer({
+  const push = new PushEndpoint({
+    faults,
+    baseUrl: () => url,
+    wake: (identifier) => {
+      const client = users.byIdentifier(identifier);
+      client?.wake();
+      return client !== undefined;
+    },
+  });
+  const { server, closeAllConnections } = createProviderServer({
     providerId,
     sessionModes,
     driverToken: options.driverToken,
     signer,
-    driver: new DriverRoutes(users, packageVersion(), store),
+    push,
     media: mediaHost,
     faults,
+    driver: new DriverRoutes(users, packageVersion(), { signer, push, media: store }),
     baseUrl: () => url,
   });
   await new Promise<void>((resolve, reject) => {
@@ -77,7 +88,7 @@ export async function startReferenceProvider(options: ReferenceProviderOptions):
     async close() {
       await users.reset();
       await mediaHost.close();
-      server.closeAllConnections();
+      closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };

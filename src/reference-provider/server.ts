@@ -3,17 +3,18 @@
  * push endpoint, and (test deployments only) the driver API.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { PROFILE_VERSION } from '../protocol/constants.js';
 import { DISCOVERY_PATH, type Discovery, type DriverErrorBody, type SessionMode } from '../protocol/driver-api.js';
-import { DRIVER_ROOT, DriverError, type DriverRoutes } from './driver-routes.js';
+import { PROVIDER_JWKS_PATH as JWKS_PATH } from '../protocol/ownership.js';
 import { MEDIA_LIMITS } from './client-media.js';
+import { DRIVER_ROOT, DriverError, type DriverRoutes } from './driver-routes.js';
 import type { FaultSet } from './faults.js';
+import { createDualServer, type DualServer } from './http-versions.js';
 import { MEDIA_PATH, type MediaHost } from './media-host.js';
 import type { ProofSigner } from './proof-signer.js';
+import type { PushEndpoint } from './push-endpoint.js';
 
-/** @see DESIGN.md §1: where the gatekeeper fetches the provider's proof keys. */
-export const JWKS_PATH = '/.well-known/oauth/openid/jwks';
 export const PUSH_PATH = '/push';
 /**
  * Driver requests are small JSON but for a text to send, which may be 64 KiB (ENC-CONTENT) and
@@ -26,6 +27,7 @@ export interface ServerDeps {
   readonly sessionModes: readonly SessionMode[];
   readonly driverToken: string;
   readonly signer: ProofSigner;
+  readonly push: PushEndpoint;
   readonly driver: DriverRoutes;
   readonly media: MediaHost;
   readonly faults: FaultSet;
@@ -33,22 +35,21 @@ export interface ServerDeps {
   baseUrl(): string;
 }
 
-export function createProviderServer(deps: ServerDeps): Server {
-  return createServer((req, res) => {
+export function createProviderServer(deps: ServerDeps): DualServer {
+  return createDualServer((req, res) => {
     route(deps, req, res).catch((e: unknown) => {
       if (e instanceof DriverError) return sendError(res, e.status, e.code, e.message);
       sendError(res, 500, 'internal', e instanceof Error ? e.message : String(e));
     });
-  });
+  }, deps.faults);
 }
 
 async function route(deps: ServerDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const method = req.method ?? 'GET';
   const path = new URL(req.url ?? '/', 'http://localhost').pathname;
   if (path === DISCOVERY_PATH) return onlyGet(method, () => sendJson(res, 200, discovery(deps)));
-  if (path === JWKS_PATH) return onlyGet(method, () => sendJson(res, 200, deps.signer.jwks));
-  // Gatekeeper → provider push (DESIGN.md §1, "Push"): not served yet.
-  if (path === PUSH_PATH) return sendError(res, 501, 'not-implemented', 'push is not implemented yet');
+  if (path === JWKS_PATH) return onlyGet(method, () => sendJson(res, 200, deps.signer.jwks()));
+  if (path === PUSH_PATH) return deps.push.handle(req, res);
   // Media belongs on its own HTTPS origin; only the `media-over-http` fault serves it here.
   if (path.startsWith(`${MEDIA_PATH}/`) && deps.faults.has('media-over-http')) return deps.media.handle(req, res);
   if (path === DRIVER_ROOT || path.startsWith(`${DRIVER_ROOT}/`)) {

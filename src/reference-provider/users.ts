@@ -25,6 +25,12 @@ export class UserDirectory {
     return this.clients.get(user);
   }
 
+  /** The client of the user with this user-visible identifier (a push names users so). */
+  byIdentifier(identifier: string): ProviderClient | undefined {
+    for (const client of this.clients.values()) if (client.identifier === identifier) return client;
+    return undefined;
+  }
+
   /** Disconnects and forgets every user. */
   async reset(): Promise<void> {
     const clients = [...this.clients.values()];

@@ -9,7 +9,7 @@ import { exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
 export interface JwksServer {
   readonly jwksUri: string;
   /** Signs a proof for `sub`, valid `ttl` seconds (negative: already expired). */
-  sign(sub: string, options?: { ttl?: number; kid?: string; key?: CryptoKey }): Promise<string>;
+  sign(sub: string, options?: { ttl?: number; kid?: string; key?: CryptoKey; aud?: string; iss?: string }): Promise<string>;
   /** Number of times the key set was fetched. */
   readonly fetches: number;
   close(): Promise<void>;
@@ -35,6 +35,8 @@ export async function startJwksServer(): Promise<JwksServer> {
       new SignJWT({})
         .setProtectedHeader({ alg: 'RS256', kid: o.kid ?? 'test-1' })
         .setSubject(sub)
+        .setIssuer(o.iss ?? 'test')
+        .setAudience(o.aud ?? 's.whatsapp.net')
         .setIssuedAt()
         .setExpirationTime(Math.floor(Date.now() / 1000) + (o.ttl ?? 300))
         .sign(o.key ?? privateKey),

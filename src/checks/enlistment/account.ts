@@ -1,0 +1,82 @@
+/**
+ * The enlisted account over time (docs/PROFILE.md §10): the authkey the client connects with,
+ * a repeated enlistment, opt-out over the chat channel, and re-enlistment after the gatekeeper
+ * un-enlisted the user.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { HarnessError } from '../../core/errors.js';
+import { met, notMet, type Finding } from '../../core/model.js';
+import type { HttpExchange } from '../../gatekeeper/types.js';
+import { ACCOUNT_NS, DELETE_TAG } from '../../protocol/enlistment.js';
+import { child } from '../../protocol/node.js';
+import { ANSWER_MS, QUIET_MS, type CheckContext } from '../check.js';
+import { sends } from '../observe.js';
+import { enlistOnce } from './form.js';
+
+/** ENLIST-AUTHKEY */
+export async function authKeyReused(ctx: CheckContext): Promise<Finding> {
+  const seen = ctx.lab.watchEnlistments();
+  const user = await ctx.lab.providerUser();
+  const enlisted = new URLSearchParams(seen[0]?.body ?? '').get('authkey');
+  if (!enlisted) throw new HarnessError('E_PRECONDITION', 'no authkey in the enlistment form to compare with');
+  const presented = user.connection.open?.attrs['authkey'];
+  const expected = `<open authkey="${enlisted}"/>, the enlisted authkey`;
+  if (presented === undefined) return notMet(expected, 'no authkey on <open/>');
+  return presented === enlisted ? met() : notMet(expected, `authkey at connect differs from the enlisted one: "${presented}"`);
+}
+
+/** ENLIST-REPEAT */
+export async function repeatEnlistment(ctx: CheckContext): Promise<Finding> {
+  const first = await enlistOnce(ctx);
+  if (first.user.result.status !== 'ok') throw new HarnessError('E_PRECONDITION', `the first enlistment failed: ${first.user.result.reason}`);
+  const seen = ctx.lab.watchEnlistments();
+  ctx.step('enlist the same user again');
+  const again = await ctx.lab.driver.enlist(first.user.user, ctx.lab.endpoint(ctx.lab.gatekeeper.enlistUrl));
+  const second = new URLSearchParams(seen[0]?.body ?? '');
+  for (const field of ['authkey', 'e_ident'] as const) {
+    if (second.get(field) !== first.form.get(field)) return notMet(`the same ${field} in a repeated enlistment`, `${field} changed between enlistments`);
+  }
+  const login = again.status === 'ok' ? again.login : `fail: ${again.reason}`;
+  return login === first.user.result.login ? met() : notMet(`the same login ${first.user.result.login}`, login);
+}
+
+/** ENLIST-OPT-OUT */
+export async function optOut(ctx: CheckContext): Promise<Finding> {
+  const user = await ctx.lab.providerUser();
+  ctx.step('opt the user out');
+  await ctx.lab.driver.optOut(user.user);
+  const deletion = sends('iq', { type: 'set', xmlns: ACCOUNT_NS }, (n) => child(n, DELETE_TAG) !== undefined);
+  if (!user.connection.frames.some(deletion)) return notMet(`<iq type="set" xmlns="${ACCOUNT_NS}"><${DELETE_TAG}/></iq> over the chat channel`, 'no deletion request over the chat channel');
+  if (ctx.lab.gatekeeper.isEnlisted(user.login)) throw new HarnessError('E_INTERNAL', 'the gatekeeper kept a user that asked to be deleted');
+  // The driver resolved once the client was done, so the close is due already.
+  const closed = await user.connection.waitForClose({ signal: ctx.signal, timeoutMs: QUIET_MS });
+  return closed ? met() : notMet('the client to close its stream after the deletion', `the stream still open ${QUIET_MS} ms after the opt-out`);
+}
+
+/** ENLIST-UNENLISTED: the client enlists again and reconnects on its own; its new login comes in the API's answer. */
+export async function reenlistAfterUnenlistment(ctx: CheckContext): Promise<Finding> {
+  const user = await ctx.lab.providerUser();
+  const exchanges: HttpExchange[] = [];
+  ctx.lab.defer(ctx.lab.gatekeeper.onHttp((e) => exchanges.push(e)));
+  ctx.step('un-enlist the user');
+  ctx.lab.gatekeeper.unenlist(user.login);
+  const deadline = Date.now() + ANSWER_MS;
+  let login: string | undefined;
+  while (login === undefined && Date.now() < deadline) {
+    await sleep(50, undefined, { signal: ctx.signal });
+    login = exchanges.filter((e) => e.url === ctx.lab.gatekeeper.enlistUrl).map(loginOf).find((l) => l !== undefined);
+  }
+  if (login === undefined) return notMet('a new enlistment after the un-enlistment', `no enlistment within ${ANSWER_MS} ms of the un-enlistment`);
+  const connection = await ctx.lab.gatekeeper.waitForConnection(login, { signal: ctx.signal, timeoutMs: QUIET_MS + ANSWER_MS });
+  return connection ? met(`re-enlisted as ${login}`) : notMet(`a connection as ${login} after re-enlisting`, 'no connection after the re-enlistment');
+}
+
+function loginOf(e: HttpExchange): string | undefined {
+  if (e.status !== 200) return undefined;
+  try {
+    const answer = JSON.parse(e.responseBody) as { status?: string; login?: string };
+    return answer.status === 'ok' ? answer.login : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,81 @@
+/**
+ * How a client takes the enlistment API's answers (docs/PROFILE.md §10): a `fail` is final and
+ * reaches the user, transport errors are retried within the profile's bounds, and no chat stream
+ * opens before an `ok`. The gatekeeper gives scripted answers; the request times are the evidence.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { met, notMet, type Finding } from '../../core/model.js';
+import type { EnlistRequest, ScriptedAnswer } from '../../gatekeeper/types.js';
+import { ENLIST_FIRST_BACKOFF_MS, ENLIST_MAX_ATTEMPTS } from '../../protocol/enlistment.js';
+import type { CheckContext } from '../check.js';
+import { subjectOf } from './form.js';
+
+/** A late retry, one a client makes after it answered the driver, would come within this. */
+const LATE_RETRY_MS = 300;
+/** Timer slack when judging a wait the client made. */
+const SLACK_MS = 20;
+const FAIL_REASON = 'bad_integrator:refused by the conformance harness';
+
+/** Enlists a fresh user while the gatekeeper answers from `script`; returns what reached the API. */
+async function enlistScripted(ctx: CheckContext, script: (attempt: number) => ScriptedAnswer | undefined) {
+  const seen = ctx.lab.watchEnlistments();
+  ctx.lab.defer(ctx.lab.gatekeeper.scriptEnlistment(script));
+  const user = await ctx.lab.enlistedOnce();
+  await sleep(LATE_RETRY_MS, undefined, { signal: ctx.signal });
+  return { user, requests: [...seen] };
+}
+
+const gaps = (requests: readonly EnlistRequest[]): number[] => requests.slice(1).map((r, i) => r.at - (requests[i]?.at ?? r.at));
+
+/** ENLIST-FAIL */
+export async function failIsFinal(ctx: CheckContext): Promise<Finding> {
+  const { user, requests } = await enlistScripted(ctx, () => ({ fail: FAIL_REASON }));
+  if (requests.length !== 1) return notMet('one enlistment request, no retry after a fail answer', `${requests.length} enlistment requests after a fail answer`);
+  ctx.step('read the user\'s events');
+  const { events } = await ctx.lab.driver.events(user.user);
+  const told = events.find((e) => e.type === 'enlistment-failed');
+  if (!told) return notMet(`an enlistment-failed event carrying the reason "${FAIL_REASON}"`, `no enlistment-failed event (events: ${events.map((e) => e.type).join(', ') || 'none'})`);
+  return told.detail?.includes(FAIL_REASON) ? met() : notMet(`the reason "${FAIL_REASON}" in the event`, `detail ${JSON.stringify(told.detail ?? '')}`);
+}
+
+/** ENLIST-BEFORE-CHAT: after a failed enlistment, asked to connect, the client opens no stream. */
+export async function noChatBeforeEnlistment(ctx: CheckContext): Promise<Finding> {
+  const opens = ctx.lab.watchOpens();
+  const { user } = await enlistScripted(ctx, () => ({ fail: FAIL_REASON }));
+  ctx.step('ask the unenlisted user to connect');
+  // The driver answers 409 for a user that is not enlisted; the wire says whether a stream opened anyway.
+  await ctx.lab.driver.connect(user.user, ctx.lab.endpoint(ctx.lab.gatekeeper.chatUrl)).catch(() => undefined);
+  // Its proof names the user, or it claims a login nobody enlisted: either way, a stream without an ok.
+  const mine = opens.find((f) => subjectOf(f.node?.attrs['token'] ?? '') === user.identifier || !ctx.lab.gatekeeper.isEnlisted(f.node?.attrs['from'] ?? ''));
+  return mine
+    ? notMet('no chat stream before an enlistment answered ok', `a chat stream opened (<open from="${mine.node?.attrs['from'] ?? ''}">) after the enlistment failed`)
+    : met();
+}
+
+/** ENLIST-RETRY-429 */
+export async function retryAfter(ctx: CheckContext): Promise<Finding> {
+  const { requests } = await enlistScripted(ctx, (n) => (n === 1 ? { status: 429, headers: { 'retry-after': '1' } } : undefined));
+  const [gap] = gaps(requests);
+  const expected = 'a retry no sooner than Retry-After: 1 (1000 ms)';
+  if (gap === undefined) return notMet(expected, 'no retry after a 429');
+  return gap >= 1000 - SLACK_MS ? met(`retried after ${gap} ms`) : notMet(expected, `a retry ${gap} ms after the 429`);
+}
+
+/** ENLIST-RETRY-5XX */
+export async function retry5xx(ctx: CheckContext): Promise<Finding> {
+  const { requests } = await enlistScripted(ctx, () => ({ status: 503 }));
+  const expected = `retries after a 503, retry n no sooner than ${ENLIST_FIRST_BACKOFF_MS}·2^(n−1) ms after the previous request, at most ${ENLIST_MAX_ATTEMPTS} requests`;
+  if (requests.length < 2) return notMet(expected, 'one request: no retry after a 503');
+  // The measured gaps include each request's round trip, so the floors double from the profile's, not from them.
+  for (const [i, gap] of gaps(requests).entries()) {
+    const floor = ENLIST_FIRST_BACKOFF_MS * 2 ** i;
+    if (gap < floor - SLACK_MS) return notMet(expected, `retry ${i + 1} came ${gap} ms after the previous request`);
+  }
+  return requests.length <= ENLIST_MAX_ATTEMPTS ? met(`${requests.length} requests`) : notMet(expected, `${requests.length} requests`);
+}
+
+/** ENLIST-NO-RETRY-4XX */
+export async function noRetry4xx(ctx: CheckContext): Promise<Finding> {
+  const { requests } = await enlistScripted(ctx, () => ({ status: 400 }));
+  return requests.length === 1 ? met() : notMet('one request: a 400 is final', `${requests.length} requests after a 400`);
+}

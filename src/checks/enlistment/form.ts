@@ -1,0 +1,130 @@
+/** The enlistment form as the gatekeeper received it (docs/PROFILE.md §10, ENLIST-FORM to ENLIST-TOKEN-SUB). */
+import { decodeJwt } from 'jose';
+import { HarnessError } from '../../core/errors.js';
+import { met, notApplicable, notMet, type Finding } from '../../core/model.js';
+import { verifySignedPreKey } from '../../gatekeeper/enlistment-api.js';
+import type { EnlistRequest } from '../../gatekeeper/types.js';
+import { fromBase64Url } from '../../protocol/base64.js';
+import { DJB_KEY_TYPE } from '../../protocol/constants.js';
+import type { CreatedUser, EnlistResult } from '../../protocol/driver-api.js';
+import { ENLIST_FIELDS, ENLIST_FORM_TYPE, MAX_TOKEN_CHARS, type EnlistBinaryField } from '../../protocol/enlistment.js';
+import type { CheckContext } from '../check.js';
+
+export interface SeenForm {
+  readonly user: CreatedUser & { readonly result: EnlistResult };
+  readonly request: EnlistRequest;
+  readonly form: URLSearchParams;
+}
+
+const BINARY = Object.keys(ENLIST_FIELDS) as EnlistBinaryField[];
+
+/** One enlistment of a fresh user, and the first request it made. */
+export async function enlistOnce(ctx: CheckContext): Promise<SeenForm> {
+  const seen = ctx.lab.watchEnlistments();
+  const user = await ctx.lab.enlistedOnce();
+  const request = seen[0];
+  if (!request) throw new HarnessError('E_PRECONDITION', 'the driver enlisted a user, but no request reached the enlistment API');
+  return { user, request, form: new URLSearchParams(request.body) };
+}
+
+const isForm = (r: EnlistRequest): boolean => r.contentType.split(';')[0]?.trim().toLowerCase() === ENLIST_FORM_TYPE;
+
+/** The bytes of a field however it was encoded (base64url or base64, padded or not), for the rules that judge bytes. */
+const lenientBytes = (v: string): Buffer => Buffer.from(v.replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, ''), 'base64url');
+
+/** Judges the form of a fresh enlistment; a body that is not a form is judged by ENLIST-FORM alone. */
+async function judgeForm(ctx: CheckContext, judge: (seen: SeenForm) => Finding): Promise<Finding> {
+  const seen = await enlistOnce(ctx);
+  return isForm(seen.request) ? judge(seen) : notApplicable(`not a form (${seen.request.contentType}); ENLIST-FORM judges that`);
+}
+
+/** ENLIST-FORM */
+export async function contentType(ctx: CheckContext): Promise<Finding> {
+  const { request } = await enlistOnce(ctx);
+  return isForm(request) ? met() : notMet(`a POST with content type ${ENLIST_FORM_TYPE}`, `content type ${request.contentType || '(none)'}`);
+}
+
+/** ENLIST-FIELDS */
+export function fields(ctx: CheckContext): Promise<Finding> {
+  return judgeForm(ctx, (seen) => {
+    for (const name of [...BINARY, 'token']) {
+      const count = seen.form.getAll(name).length;
+      if (count !== 1) return notMet(`each of ${[...BINARY, 'token'].join(', ')} exactly once`, count === 0 ? `missing ${name}` : `${name} given ${count} times`);
+    }
+    return met();
+  });
+}
+
+/** ENLIST-BASE64URL */
+export function base64url(ctx: CheckContext): Promise<Finding> {
+  return judgeForm(ctx, (seen) => {
+    for (const name of BINARY) {
+      const value = seen.form.get(name);
+      if (value === null || fromBase64Url(value) !== null) continue;
+      const why = value.endsWith('=') ? 'ends in "=" padding' : /[+/]/.test(value) ? 'uses the base64 alphabet (+ or /)' : 'is not canonical base64url';
+      return notMet('every binary field in unpadded base64url (RFC 4648 §5)', `${name}="${value.slice(0, 48)}" ${why}`);
+    }
+    return met();
+  });
+}
+
+/** ENLIST-SIZES */
+export function sizes(ctx: CheckContext): Promise<Finding> {
+  return judgeForm(ctx, (seen) => {
+    for (const name of BINARY) {
+      const value = seen.form.get(name);
+      if (value === null) continue;
+      const length = lenientBytes(value).length;
+      if (length !== ENLIST_FIELDS[name]) return notMet(`${name} of ${ENLIST_FIELDS[name]} bytes`, `${name} of ${length} bytes`);
+    }
+    return met();
+  });
+}
+
+/** ENLIST-KEYTYPE */
+export function keyType(ctx: CheckContext): Promise<Finding> {
+  return judgeForm(ctx, (seen) => {
+    const value = seen.form.get('e_keytype');
+    if (value === null) return notApplicable('no e_keytype; ENLIST-FIELDS judges that');
+    const bytes = lenientBytes(value);
+    const expected = `e_keytype 0x0${DJB_KEY_TYPE}`;
+    return bytes.length === 1 && bytes[0] === DJB_KEY_TYPE ? met() : notMet(expected, `e_keytype 0x${bytes.toString('hex')}`);
+  });
+}
+
+/** ENLIST-SKEY-SIG, verified by libsignal itself. */
+export function signedPreKeySignature(ctx: CheckContext): Promise<Finding> {
+  return judgeForm(ctx, (seen) => {
+    const [ident, value, sig] = (['e_ident', 'e_skey_val', 'e_skey_sig'] as const).map((n) => lenientBytes(seen.form.get(n) ?? ''));
+    if (ident?.length !== 32 || value?.length !== 32 || sig?.length !== 64) return notApplicable('the key fields are missing or of the wrong size; ENLIST-SIZES judges that');
+    return verifySignedPreKey(ident, value, sig)
+      ? met()
+      : notMet('e_skey_sig, an XEdDSA signature by e_ident over 0x05 ‖ e_skey_val', `e_skey_sig does not verify under e_ident`);
+  });
+}
+
+/** ENLIST-TOKEN-SIZE */
+export function tokenSize(ctx: CheckContext): Promise<Finding> {
+  return judgeForm(ctx, (seen) => {
+    const token = seen.form.get('token') ?? '';
+    return token.length <= MAX_TOKEN_CHARS ? met(`${token.length} characters`) : notMet(`a token of at most ${MAX_TOKEN_CHARS} characters`, `a token of ${token.length} characters`);
+  });
+}
+
+/** ENLIST-TOKEN-SUB: the proof names the identifier the driver said the user has. */
+export function tokenIdentifier(ctx: CheckContext): Promise<Finding> {
+  return judgeForm(ctx, (seen) => {
+    const sub = subjectOf(seen.form.get('token') ?? '');
+    const expected = `a token whose sub is the user's identifier ${JSON.stringify(seen.user.identifier)}`;
+    return sub === seen.user.identifier ? met() : notMet(expected, sub === undefined ? 'a token with no readable sub' : `sub ${JSON.stringify(sub)}`);
+  });
+}
+
+export function subjectOf(token: string): string | undefined {
+  try {
+    const { sub } = decodeJwt(token);
+    return typeof sub === 'string' ? sub : undefined;
+  } catch {
+    return undefined;
+  }
+}

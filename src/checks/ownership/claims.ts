@@ -1,0 +1,93 @@
+/**
+ * The ownership proof a client presents at enlistment and on `<open/>` (docs/PROFILE.md §11): signed
+ * by a key the provider publishes, with an allowed algorithm, naming the gatekeeper, the provider
+ * and the user, and short-lived.
+ */
+import { HarnessError } from '../../core/errors.js';
+import { met, notApplicable, notMet, type Finding } from '../../core/model.js';
+import { CLOCK_SKEW_S, PROOF_AUDIENCE, PROOF_MAX_LIFETIME_S } from '../../protocol/ownership.js';
+import type { CheckContext } from '../check.js';
+import { enlistOnce } from '../enlistment/form.js';
+import { allowedAlg, fetchKeySet, kidProblem, readProof, signatureProblem, type ReadProof } from './proof.js';
+
+/** The proof of a fresh user's enlistment, decoded. */
+async function enlistmentProof(ctx: CheckContext): Promise<{ token: string; proof: ReadProof; identifier: string }> {
+  const { form, user } = await enlistOnce(ctx);
+  const token = form.get('token') ?? '';
+  const proof = readProof(token);
+  if (!proof) throw new HarnessError('E_PRECONDITION', 'the enlistment carried no readable JWT; ENLIST-FIELDS judges the form');
+  return { token, proof, identifier: user.identifier };
+}
+
+/** PROOF-SIGNATURE */
+export async function signature(ctx: CheckContext): Promise<Finding> {
+  const { token, proof } = await enlistmentProof(ctx);
+  if (!allowedAlg(proof.header.alg)) return notApplicable(`alg ${proof.header.alg ?? '(none)'}; PROOF-ALG judges that`);
+  const problem = await signatureProblem(token, await fetchKeySet(ctx));
+  return problem === undefined ? met() : notMet('a proof whose signature verifies with the published key set', `signature check failed: ${problem}`);
+}
+
+/** PROOF-KID */
+export async function kid(ctx: CheckContext): Promise<Finding> {
+  const { proof } = await enlistmentProof(ctx);
+  const problem = kidProblem(proof, await fetchKeySet(ctx));
+  return problem === undefined ? met() : notMet('a kid naming a signing key of the published key set', problem);
+}
+
+/** PROOF-ALG */
+export async function algorithm(ctx: CheckContext): Promise<Finding> {
+  const { proof } = await enlistmentProof(ctx);
+  const { alg } = proof.header;
+  return allowedAlg(alg) ? met(`alg ${alg ?? ''}`) : notMet('alg RS256, ES256 or EdDSA', `alg ${alg ?? '(none)'}`);
+}
+
+/** PROOF-LIFETIME */
+export async function lifetime(ctx: CheckContext): Promise<Finding> {
+  const { proof } = await enlistmentProof(ctx);
+  const { iat, exp } = proof.claims;
+  const expected = `iat and exp, exp − iat ≤ ${PROOF_MAX_LIFETIME_S} s, iat within ${CLOCK_SKEW_S} s of now`;
+  if (exp === undefined) return notMet(expected, 'no exp claim');
+  if (iat === undefined) return notMet(expected, 'no iat claim');
+  if (exp - iat > PROOF_MAX_LIFETIME_S) return notMet(expected, `a lifetime of ${exp - iat} s`);
+  const skew = iat - Math.floor(Date.now() / 1000);
+  return Math.abs(skew) <= CLOCK_SKEW_S ? met(`${exp - iat} s`) : notMet(expected, `iat ${Math.abs(skew)} s ${skew > 0 ? 'ahead' : 'behind'}`);
+}
+
+/** PROOF-AUDIENCE: the gatekeeper as audience, the provider as issuer. */
+export async function audience(ctx: CheckContext): Promise<Finding> {
+  const { proof } = await enlistmentProof(ctx);
+  const providerId = ctx.lab.gatekeeper.providerDiscovery()?.providerId;
+  const { aud, iss } = proof.claims;
+  const expected = `aud "${PROOF_AUDIENCE}" and iss "${providerId ?? ''}"`;
+  const audOk = aud === PROOF_AUDIENCE || (Array.isArray(aud) && aud.includes(PROOF_AUDIENCE));
+  if (!audOk) return notMet(expected, `aud ${JSON.stringify(aud ?? null)}`);
+  return iss === providerId ? met() : notMet(expected, `iss ${JSON.stringify(iss ?? null)}`);
+}
+
+/** PROOF-ON-CONNECT: every `<open/>` carries a proof that verifies and names the user. */
+export async function onEveryConnection(ctx: CheckContext): Promise<Finding> {
+  const opens = ctx.lab.watchOpens();
+  const { user, identifier, result } = await ctx.lab.enlistedOnce();
+  if (result.status !== 'ok') throw new HarnessError('E_PRECONDITION', `enlistment failed: ${result.reason}`);
+  const chat = ctx.lab.endpoint(ctx.lab.gatekeeper.chatUrl);
+  for (const round of ['first', 'second']) {
+    ctx.step(`${round} connection`);
+    await ctx.lab.driver.connect(user, chat);
+  }
+  ctx.lab.defer(async () => {
+    await ctx.lab.driver.disconnect(user);
+  });
+  const mine = opens.filter((f) => f.node?.attrs['from'] === result.login);
+  if (mine.length < 2) throw new HarnessError('E_PRECONDITION', `two connections asked for, ${mine.length} <open/> seen`);
+  const jwks = await fetchKeySet(ctx);
+  const expected = `a proof on every <open/> that verifies with the published key set and names ${identifier}`;
+  for (const f of mine) {
+    const token = f.node?.attrs['token'];
+    if (token === undefined) return notMet(expected, 'no token on <open/>');
+    const problem = await signatureProblem(token, jwks);
+    if (problem !== undefined) return notMet(expected, `a proof on <open/> that fails its signature check: ${problem}`);
+    const sub = readProof(token)?.claims.sub;
+    if (sub !== identifier) return notMet(expected, `a proof on <open/> with sub ${JSON.stringify(sub ?? null)}`);
+  }
+  return met();
+}

@@ -1,0 +1,63 @@
+/**
+ * What a proof is, read independently of the gatekeeper's verifier (docs/PROFILE.md §11): the key
+ * set fetched afresh from the provider's discovery document, the token decoded and verified with
+ * `jose`. One rule per function, so that each case judges only its own.
+ */
+import { compactVerify, createLocalJWKSet, decodeJwt, decodeProtectedHeader, type JSONWebKeySet, type JWTPayload, type ProtectedHeaderParameters } from 'jose';
+import { request } from 'undici';
+import { HarnessError } from '../../core/errors.js';
+import { ALLOWED_ALGORITHMS } from '../../protocol/ownership.js';
+import { ANSWER_MS, type CheckContext } from '../check.js';
+
+export interface ReadProof {
+  readonly header: ProtectedHeaderParameters;
+  readonly claims: JWTPayload;
+}
+
+/** The provider's key set as it is served right now. */
+export async function fetchKeySet(ctx: CheckContext): Promise<JSONWebKeySet> {
+  const uri = ctx.lab.gatekeeper.providerDiscovery()?.jwksUri;
+  if (uri === undefined) throw new HarnessError('E_PRECONDITION', 'no discovery document, so no key set');
+  ctx.step('fetch the provider\'s key set');
+  const res = await request(uri, { signal: AbortSignal.any([ctx.signal, AbortSignal.timeout(ANSWER_MS)]), headers: { accept: 'application/json' } });
+  const text = await res.body.text();
+  if (res.statusCode !== 200) throw new HarnessError('E_PRECONDITION', `the key set ${uri} answered HTTP ${res.statusCode}`);
+  try {
+    const jwks = JSON.parse(text) as JSONWebKeySet;
+    if (!Array.isArray(jwks.keys)) throw new Error('no "keys" array');
+    return jwks;
+  } catch (e) {
+    throw new HarnessError('E_PRECONDITION', `the key set ${uri} is not a JWK Set: ${(e as Error).message}`);
+  }
+}
+
+/** Header and claims, or undefined when the token is not a compact JWS. */
+export function readProof(token: string): ReadProof | undefined {
+  try {
+    return { header: decodeProtectedHeader(token), claims: decodeJwt(token) };
+  } catch {
+    return undefined;
+  }
+}
+
+export const allowedAlg = (alg: string | undefined): boolean => (ALLOWED_ALGORITHMS as readonly string[]).includes(alg ?? '');
+
+/** Why the token's signature does not verify with `jwks`, or undefined when it does. */
+export async function signatureProblem(token: string, jwks: JSONWebKeySet): Promise<string | undefined> {
+  try {
+    await compactVerify(token, createLocalJWKSet(jwks), { algorithms: [...ALLOWED_ALGORITHMS] });
+    return undefined;
+  } catch (e) {
+    return (e as Error).message;
+  }
+}
+
+/** Why the proof's `kid` does not name a published signing key, or undefined when it does. */
+export function kidProblem(proof: ReadProof, jwks: JSONWebKeySet): string | undefined {
+  const kid = proof.header.kid;
+  if (kid === undefined) return 'no kid in the proof\'s header';
+  const key = jwks.keys.find((k) => k.kid === kid);
+  if (!key) return `kid "${kid}", which the key set does not hold (it holds ${jwks.keys.map((k) => `"${k.kid ?? ''}"`).join(', ') || 'no key'})`;
+  if (key.use !== undefined && key.use !== 'sig') return `kid "${kid}" names a key with use "${key.use}"`;
+  return undefined;
+}

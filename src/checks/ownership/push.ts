@@ -1,0 +1,77 @@
+/**
+ * The provider's push endpoint (docs/PROFILE.md §12): it accepts the gatekeeper's signed push and
+ * refuses each defect alone, and a push wakes the client, which reconnects and drains its mailbox.
+ * Every refusal case first sends a valid push, so that a provider refusing everything cannot pass.
+ */
+import { HarnessError } from '../../core/errors.js';
+import { met, notMet, type Finding } from '../../core/model.js';
+import type { PushAnswer, PushDefect } from '../../gatekeeper/push.js';
+import { ANSWER_MS, type CheckContext } from '../check.js';
+import { sends } from '../observe.js';
+
+/** What the provider must answer to each defect. */
+const REFUSAL: Record<Exclude<PushDefect, 'valid'>, readonly number[]> = {
+  'forged-signature': [401, 403],
+  'unknown-kid': [401, 403],
+  'wrong-issuer': [401, 403],
+  'wrong-audience': [401, 403],
+  expired: [401, 403],
+  'alg-none': [401, 403],
+  'missing-header': [401, 403],
+  'malformed-body': [400],
+  'oversized-body': [413],
+};
+
+async function push(ctx: CheckContext, identifier: string, defect: PushDefect): Promise<PushAnswer> {
+  ctx.step(`push (${defect})`);
+  return ctx.lab.gatekeeper.push(identifier, defect, AbortSignal.any([ctx.signal, AbortSignal.timeout(ANSWER_MS)]));
+}
+
+/** A provider user, and the provider's server told which key set signs push tokens. */
+async function pushTarget(ctx: CheckContext): Promise<{ user: string; identifier: string }> {
+  await ctx.lab.driver.trustGatekeeperKeys(ctx.lab.endpoint(ctx.lab.gatekeeper.jwksUri));
+  return ctx.lab.driver.createUser('push target');
+}
+
+const described = (a: PushAnswer): string => `HTTP ${a.status}${a.body ? ` with a body of ${a.body.length} bytes` : ''}`;
+
+/** PUSH-ACCEPT */
+export async function accepted(ctx: CheckContext): Promise<Finding> {
+  const { identifier } = await pushTarget(ctx);
+  const answer = await push(ctx, identifier, 'valid');
+  return answer.status === 200 && answer.body === '' ? met() : notMet('HTTP 200 with no body to a valid push', `the valid push answered ${described(answer)}`);
+}
+
+/** PUSH-REFUSE-*: `params.defect` names the one thing wrong with the push. */
+export async function refused(ctx: CheckContext): Promise<Finding> {
+  const defect = ctx.params['defect'] as Exclude<PushDefect, 'valid'>;
+  const expectedStatus = REFUSAL[defect];
+  if (!expectedStatus) throw new HarnessError('E_SUITE', `unknown push defect ${String(defect)}`);
+  const { identifier } = await pushTarget(ctx);
+  const control = await push(ctx, identifier, 'valid');
+  if (control.status !== 200) throw new HarnessError('E_PRECONDITION', `a valid push was answered HTTP ${control.status}; PUSH-ACCEPT judges that`);
+  const answer = await push(ctx, identifier, defect);
+  const expected = `HTTP ${expectedStatus.join(' or ')} with no body to a push with ${defect.replace(/-/g, ' ')}`;
+  if (!expectedStatus.includes(answer.status)) return notMet(expected, `the push with ${defect.replace(/-/g, ' ')} answered ${described(answer)}`);
+  return answer.body === '' ? met() : notMet(expected, `a refusal with a body of ${answer.body.length} bytes`);
+}
+
+/** PUSH-WAKE: a message waits in the mailbox; after the push the client connects and acks it. */
+export async function wakesClient(ctx: CheckContext): Promise<Finding> {
+  const provider = await ctx.lab.providerUser();
+  const reference = await ctx.lab.referenceUser();
+  await ctx.lab.driver.trustGatekeeperKeys(ctx.lab.endpoint(ctx.lab.gatekeeper.jwksUri));
+  await provider.disconnect();
+  ctx.step('reference user sends to the offline provider user');
+  const id = await reference.sendText(provider.login, `while you were away ${ctx.rng.string(8)}`);
+  const answer = await push(ctx, provider.identifier, 'valid');
+  if (answer.status !== 200) throw new HarnessError('E_PRECONDITION', `the valid push was answered HTTP ${answer.status}; PUSH-ACCEPT judges that`);
+  ctx.step('wait for the client to reconnect');
+  const connection = await ctx.lab.gatekeeper.waitForConnection(provider.login, { signal: ctx.signal, timeoutMs: ANSWER_MS });
+  if (!connection || connection === provider.connection) return notMet('a new connection after the push', `no connection within ${ANSWER_MS} ms of the push`);
+  ctx.lab.defer(async () => {
+    await ctx.lab.driver.disconnect(provider.user);
+  });
+  const acked = await connection.waitForFrame(sends('ack', { class: 'message', id }), { signal: ctx.signal, timeoutMs: ANSWER_MS, afterSeq: 0 });
+  return acked ? met() : notMet(`the mailbox drained: an ack of message ${id}`, 'no ack of the waiting message after the reconnection');
+}

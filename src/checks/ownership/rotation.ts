@@ -1,0 +1,75 @@
+/**
+ * Proof-key rotation and refused streams (docs/PROFILE.md §11): a new key is published before it
+ * signs, a retired key signs nothing more, no live user breaks, and a refused stream is reported
+ * to the user rather than retried in a loop.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { HarnessError } from '../../core/errors.js';
+import { met, notMet, type Finding } from '../../core/model.js';
+import { ANSWER_MS, QUIET_MS, type CheckContext } from '../check.js';
+import type { ProviderUser } from '../lab.js';
+import { fetchKeySet, readProof, signatureProblem } from './proof.js';
+
+/** Connects `user` again and returns the proof its new `<open/>` carried. */
+async function reconnectProof(ctx: CheckContext, user: ProviderUser): Promise<{ token: string; accepted: boolean }> {
+  const opens = ctx.lab.watchOpens();
+  ctx.step('reconnect');
+  const { connected } = await ctx.lab.driver.connect(user.user, ctx.lab.endpoint(ctx.lab.gatekeeper.chatUrl));
+  const open = opens.find((f) => f.node?.attrs['from'] === user.login);
+  const token = open?.node?.attrs['token'];
+  if (token === undefined) throw new HarnessError('E_PRECONDITION', 'the reconnection sent no <open/> with a proof');
+  const accepted = connected && (await ctx.lab.gatekeeper.waitForConnection(user.login, { signal: ctx.signal, timeoutMs: ANSWER_MS })) !== null;
+  return { token, accepted };
+}
+
+/** PROOF-ROTATION-PUBLISH */
+export async function publishedBeforeSigning(ctx: CheckContext): Promise<Finding> {
+  const user = await ctx.lab.providerUser();
+  ctx.step('rotate the proof key');
+  const { kid } = await ctx.lab.driver.rotateProofKey();
+  const jwks = await fetchKeySet(ctx);
+  const { token } = await reconnectProof(ctx, user);
+  const expected = `the new key (kid "${kid}") in the key set before a proof is signed with it`;
+  const newKey = jwks.keys.find((k) => k.kid === kid);
+  if (!newKey) return notMet(expected, `kid "${kid}" not in the key set served right after the rotation`);
+  // Judged by the signature, not the header's kid: PROOF-KID judges that.
+  const problem = await signatureProblem(token, { keys: [newKey] });
+  return problem === undefined ? met() : notMet(`proofs signed with the new key "${kid}" after the rotation`, `a proof the new key does not verify: ${problem}`);
+}
+
+/** PROOF-ROTATION-RETIRE: after the old key is retired, the live stream lives and new proofs verify. */
+export async function retiredKeySignsNothing(ctx: CheckContext): Promise<Finding> {
+  const user = await ctx.lab.providerUser();
+  ctx.step('rotate the proof key, then retire the old one');
+  await ctx.lab.driver.rotateProofKey();
+  await ctx.lab.driver.retireProofKeys();
+  if (!(await user.connection.ping({ signal: ctx.signal, timeoutMs: ANSWER_MS }))) {
+    return notMet('the live stream to go on across a key rotation', 'no answer to a ping after the rotation');
+  }
+  const jwks = await fetchKeySet(ctx);
+  const { token, accepted } = await reconnectProof(ctx, user);
+  const expected = 'a proof after the rotation that verifies with the key set as now published';
+  // Judged by the signature alone: PROOF-KID judges the header.
+  const problem = await signatureProblem(token, jwks);
+  if (problem !== undefined) return notMet(expected, `a proof (kid "${readProof(token)?.header.kid ?? ''}") the published key set does not verify: ${problem}`);
+  return accepted ? met() : notMet('the reconnection after the rotation accepted', 'the gatekeeper refused the stream');
+}
+
+/** PROOF-REFUSED */
+export async function refusalReported(ctx: CheckContext): Promise<Finding> {
+  const user = await ctx.lab.providerUser();
+  await user.disconnect();
+  const reason = 'proof refused: refused by the conformance harness';
+  ctx.lab.defer(ctx.lab.gatekeeper.refuseStreams(user.login, reason));
+  const opens = ctx.lab.watchOpens();
+  ctx.step('connect while the gatekeeper refuses the stream');
+  const { connected } = await ctx.lab.driver.connect(user.user, ctx.lab.endpoint(ctx.lab.gatekeeper.chatUrl));
+  if (connected) throw new HarnessError('E_DRIVER', 'the driver said the user connected, though the gatekeeper refused its stream');
+  await sleep(QUIET_MS / 2, undefined, { signal: ctx.signal });
+  const attempts = opens.filter((f) => f.node?.attrs['from'] === user.login).length;
+  if (attempts !== 1) return notMet('one stream attempt, then a report to the user', `${attempts} stream attempts after a refusal`);
+  const { events } = await ctx.lab.driver.events(user.user);
+  return events.some((e) => e.type === 'stream-refused')
+    ? met()
+    : notMet('a stream-refused event for the user', `no stream-refused event (events: ${events.map((e) => e.type).join(', ') || 'none'})`);
+}

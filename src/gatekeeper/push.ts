@@ -1,0 +1,123 @@
+/**
+ * Gatekeeper → provider push (DESIGN.md §1, "Push"; docs/PROFILE.md §12): `POST {pushEndpoint}`
+ * with `{"to": "<identifier>"}` and a Bearer JWT that the gatekeeper signs with its own key,
+ * published at `{gatekeeper origin}/.well-known/jwks`. The defects are the ways a forged or stale
+ * push can look; a provider must refuse each one.
+ */
+import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT, UnsecuredJWT, type CryptoKey, type JSONWebKeySet, type JWTPayload } from 'jose';
+import { Agent, request } from 'undici';
+import { MAX_PUSH_BODY_BYTES, PUSH_ISSUER, PUSH_TOKEN_LIFETIME_S, pushAudience } from '../protocol/ownership.js';
+import type { HttpExchange } from './types.js';
+
+const ALGORITHM = 'RS256';
+const TIMEOUT_MS = 5000;
+const MAX_ANSWER_BYTES = 64 * 1024;
+
+/** One thing wrong with a push, or nothing (`valid`). */
+export type PushDefect =
+  | 'valid'
+  | 'forged-signature'
+  | 'unknown-kid'
+  | 'wrong-issuer'
+  | 'wrong-audience'
+  | 'expired'
+  | 'alg-none'
+  | 'missing-header'
+  | 'malformed-body'
+  | 'oversized-body';
+
+export interface PushAnswer {
+  readonly status: number;
+  readonly body: string;
+  readonly wwwAuthenticate: string | undefined;
+}
+
+interface SigningKey {
+  readonly kid: string;
+  readonly privateKey: CryptoKey;
+}
+
+export class PushSender {
+  private readonly agent: Agent;
+  private pushEndpoint: string | undefined;
+
+  private constructor(
+    readonly jwks: JSONWebKeySet,
+    private readonly own: SigningKey,
+    /** Same kid, another key: what a forger who read the key set would sign with. */
+    private readonly forger: CryptoKey,
+    private readonly record: (e: HttpExchange) => void,
+    providerCaPem: string | undefined,
+  ) {
+    this.agent = new Agent({
+      connect: { timeout: TIMEOUT_MS, ...(providerCaPem ? { ca: providerCaPem } : {}) },
+      headersTimeout: TIMEOUT_MS,
+      bodyTimeout: TIMEOUT_MS,
+      maxResponseSize: MAX_ANSWER_BYTES,
+    });
+  }
+
+  static async create(record: (e: HttpExchange) => void, providerCaPem?: string): Promise<PushSender> {
+    const [own, forged] = await Promise.all([generateKeyPair(ALGORITHM), generateKeyPair(ALGORITHM)]);
+    const jwk = await exportJWK(own.publicKey);
+    const kid = await calculateJwkThumbprint(jwk);
+    const jwks: JSONWebKeySet = { keys: [{ ...jwk, kid, alg: ALGORITHM, use: 'sig' }] };
+    return new PushSender(jwks, { kid, privateKey: own.privateKey }, forged.privateKey, record, providerCaPem);
+  }
+
+  setPushEndpoint(url: string): void {
+    this.pushEndpoint = url;
+  }
+
+  /** Sends one push for `to`, with at most one defect, and returns the provider's answer. */
+  async push(to: string, defect: PushDefect, signal: AbortSignal): Promise<PushAnswer> {
+    const url = this.pushEndpoint;
+    if (url === undefined) throw new Error('no provider is set, so there is no push endpoint');
+    const body = pushBody(to, defect);
+    const token = defect === 'missing-header' ? undefined : await this.token(url, defect);
+    const started = Date.now();
+    const res = await request(url, {
+      method: 'POST',
+      dispatcher: this.agent,
+      signal: AbortSignal.any([signal, AbortSignal.timeout(TIMEOUT_MS)]),
+      headers: { 'content-type': 'application/json', ...(token === undefined ? {} : { authorization: `Bearer ${token}` }) },
+      body,
+    });
+    const text = await res.body.text();
+    const header = res.headers['www-authenticate'];
+    this.record({
+      at: started,
+      method: 'POST',
+      url,
+      status: res.statusCode,
+      requestBody: `${token === undefined ? '' : `Authorization: Bearer ${token}\n`}${body.slice(0, 200)}`,
+      responseBody: text,
+      durationMs: Date.now() - started,
+    });
+    return { status: res.statusCode, body: text, wwwAuthenticate: Array.isArray(header) ? header.join(', ') : header };
+  }
+
+  close(): Promise<void> {
+    return this.agent.close();
+  }
+
+  private async token(pushEndpoint: string, defect: PushDefect): Promise<string> {
+    const now = Math.floor(Date.now() / 1000);
+    const claims: JWTPayload = {
+      iss: defect === 'wrong-issuer' ? `${PUSH_ISSUER}-NOT` : PUSH_ISSUER,
+      aud: defect === 'wrong-audience' ? 'https://elsewhere.invalid' : pushAudience(pushEndpoint),
+      iat: defect === 'expired' ? now - 2 * PUSH_TOKEN_LIFETIME_S : now,
+      exp: defect === 'expired' ? now - PUSH_TOKEN_LIFETIME_S : now + PUSH_TOKEN_LIFETIME_S,
+    };
+    if (defect === 'alg-none') return new UnsecuredJWT(claims).encode();
+    const kid = defect === 'unknown-kid' ? 'not-a-published-kid' : this.own.kid;
+    const key = defect === 'forged-signature' ? this.forger : this.own.privateKey;
+    return new SignJWT(claims).setProtectedHeader({ alg: ALGORITHM, kid, typ: 'JWT' }).sign(key);
+  }
+}
+
+function pushBody(to: string, defect: PushDefect): string {
+  if (defect === 'malformed-body') return `{"to": ${JSON.stringify(to)}`;
+  if (defect === 'oversized-body') return JSON.stringify({ to, padding: 'x'.repeat(MAX_PUSH_BODY_BYTES * 4) });
+  return JSON.stringify({ to });
+}

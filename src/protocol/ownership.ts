@@ -1,0 +1,28 @@
+/**
+ * Identifier-ownership proofs and push tokens (docs/PROFILE.md §11, §12): the claims, algorithms
+ * and bounds both sides apply. The JOSE work itself is `jose`'s.
+ */
+import { GATEKEEPER_SERVER } from './constants.js';
+
+/** @see DESIGN.md §1: where a provider publishes its proof keys (a JWK Set). */
+export const PROVIDER_JWKS_PATH = '/.well-known/oauth/openid/jwks';
+/** Signature algorithms a proof or push token may use (PROOF-ALG); never `none`, never HMAC. */
+export const ALLOWED_ALGORITHMS = ['RS256', 'ES256', 'EdDSA'] as const;
+/** Audience of an ownership proof (PROOF-AUDIENCE). */
+export const PROOF_AUDIENCE = GATEKEEPER_SERVER;
+/** Longest `exp - iat` of an ownership proof (PROOF-LIFETIME). */
+export const PROOF_MAX_LIFETIME_S = 3600;
+/** Clock difference allowed when judging `iat`, `nbf` and `exp`. */
+export const CLOCK_SKEW_S = 60;
+
+/** Issuer of push tokens, as in the overview's sample (PUSH-TOKEN). */
+export const PUSH_ISSUER = 'WHATSAPP';
+/** Where the gatekeeper publishes its push-token keys, under its own origin. */
+export const GATEKEEPER_JWKS_PATH = '/.well-known/jwks';
+/** Lifetime of a push token the gatekeeper signs. */
+export const PUSH_TOKEN_LIFETIME_S = 3600;
+/** A push body is `{"to": "<identifier>"}`; anything larger than this is refused with 413. */
+export const MAX_PUSH_BODY_BYTES = 1024;
+
+/** The audience of a push token: the provider's base URL, which is the origin of its push endpoint. */
+export const pushAudience = (pushEndpoint: string): string => new URL(pushEndpoint).origin;

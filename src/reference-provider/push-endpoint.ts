@@ -1,0 +1,148 @@
+/**
+ * The provider's push endpoint (docs/PROFILE.md §12): the gatekeeper POSTs `{"to": "<identifier>"}`
+ * with a Bearer JWT it signs; the server verifies it against the gatekeeper's published key set and
+ * wakes the user's client, which reconnects and drains its mailbox. A refusal says only
+ * `invalid_token` (RFC 6750 §3.1): a prober learns nothing about which check failed.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, importJWK, jwtVerify, type JSONWebKeySet, type JWTPayload, type JWTVerifyOptions } from 'jose';
+import { Agent, request } from 'undici';
+import type { GatekeeperEndpoint } from '../protocol/driver-api.js';
+import { ALLOWED_ALGORITHMS, CLOCK_SKEW_S, MAX_PUSH_BODY_BYTES, PUSH_ISSUER } from '../protocol/ownership.js';
+import type { FaultSet } from './faults.js';
+
+const FETCH_TIMEOUT_MS = 5000;
+/** What a fault that forgets the size limit still stops at, so that the process survives. */
+const NO_LIMIT_BYTES = 1024 * 1024;
+
+export interface PushDeps {
+  readonly faults: FaultSet;
+  /** The provider's base URL: the audience push tokens must name. */
+  baseUrl(): string;
+  /** Wakes the client of the user with this identifier; false when there is no such user. */
+  wake(identifier: string): boolean;
+}
+
+export class PushEndpoint {
+  private trusted: { endpoint: GatekeeperEndpoint; keys: Promise<JSONWebKeySet> } | undefined;
+
+  constructor(private readonly deps: PushDeps) {}
+
+  /** Trusts the gatekeeper whose key set is at `endpoint.url` (a test deployment learns it from the driver). */
+  trust(endpoint: GatekeeperEndpoint): void {
+    if (this.trusted?.endpoint.url === endpoint.url) return;
+    const keys = fetchKeySet(endpoint);
+    keys.catch(() => undefined); // a failed fetch refuses every push (verify), and is no crash
+    this.trusted = { endpoint, keys };
+  }
+
+  async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const { faults } = this.deps;
+    if (req.method !== 'POST') return answer(res, 405, { allow: 'POST' });
+    const bearer = /^Bearer ([A-Za-z0-9._~+/=-]*)$/.exec(req.headers.authorization ?? '')?.[1];
+    if (bearer === undefined && !faults.has('push-no-auth-required')) return refuse(res);
+    if (bearer !== undefined && !(await this.verify(bearer))) return refuse(res);
+    const limit = faults.has('push-no-size-limit') ? NO_LIMIT_BYTES : MAX_PUSH_BODY_BYTES;
+    const body = await readBody(req, limit);
+    if (body === null) return answer(res, 413, { connection: 'close' });
+    const to = readTo(body);
+    if (to === undefined && !faults.has('push-lenient-body')) return answer(res, 400);
+    if (to !== undefined && !this.deps.wake(to)) return answer(res, 404);
+    answer(res, 200);
+  }
+
+  /** PUSH-TOKEN: the provider's base URL, the origin of its push endpoint. */
+  private audience(): string {
+    const origin = new URL(this.deps.baseUrl()).origin;
+    return this.deps.faults.has('push-strict-audience') ? `${origin}/push` : origin;
+  }
+
+  /** True when `token` is a push token of the trusted gatekeeper for this provider, still valid. */
+  private async verify(token: string): Promise<boolean> {
+    const { faults } = this.deps;
+    if (!this.trusted) return false;
+    const options: JWTVerifyOptions = {
+      algorithms: [...ALLOWED_ALGORITHMS],
+      requiredClaims: ['iss', 'aud', 'iat', 'exp'],
+      clockTolerance: faults.has('push-ignore-expiry') ? 10 * 365 * 86400 : CLOCK_SKEW_S,
+      ...(faults.has('push-ignore-issuer') ? {} : { issuer: PUSH_ISSUER }),
+      ...(faults.has('push-ignore-audience') ? {} : { audience: this.audience() }),
+    };
+    try {
+      const header = decodeProtectedHeader(token);
+      if (faults.has('push-no-signature-check') || (faults.has('push-accept-alg-none') && header.alg === 'none')) {
+        return claimsHold(decodeJwt(token), options);
+      }
+      const jwks = await this.trusted.keys;
+      if (faults.has('push-ignore-kid')) {
+        const first = jwks.keys[0];
+        if (!first) return false;
+        await jwtVerify(token, await importJWK(first, first.alg ?? 'RS256'), options);
+        return true;
+      }
+      await jwtVerify(token, createLocalJWKSet(jwks), options);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+}
+
+/** The claim checks alone, for the faults that skip the signature. */
+function claimsHold(claims: JWTPayload, options: JWTVerifyOptions): boolean {
+  const now = Math.floor(Date.now() / 1000);
+  if (options.issuer !== undefined && claims.iss !== options.issuer) return false;
+  if (options.audience !== undefined && claims.aud !== options.audience && !(Array.isArray(claims.aud) && claims.aud.includes(String(options.audience)))) return false;
+  return typeof claims.exp === 'number' && claims.exp + Number(options.clockTolerance ?? 0) >= now;
+}
+
+async function fetchKeySet(endpoint: GatekeeperEndpoint): Promise<JSONWebKeySet> {
+  const agent = new Agent({ connect: { ca: endpoint.caCertPem, timeout: FETCH_TIMEOUT_MS }, headersTimeout: FETCH_TIMEOUT_MS, bodyTimeout: FETCH_TIMEOUT_MS });
+  try {
+    const res = await request(endpoint.url, { dispatcher: agent, signal: AbortSignal.timeout(FETCH_TIMEOUT_MS) });
+    const jwks = (await res.body.json()) as JSONWebKeySet;
+    if (res.statusCode !== 200 || !Array.isArray(jwks.keys)) throw new Error(`the gatekeeper's key set answered HTTP ${res.statusCode}`);
+    return jwks;
+  } finally {
+    await agent.close();
+  }
+}
+
+function readTo(body: string): string | undefined {
+  try {
+    const json = JSON.parse(body) as { to?: unknown };
+    return typeof json.to === 'string' && json.to !== '' ? json.to : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** RFC 6750 §3: 401 with the error code only, and no body. */
+function refuse(res: ServerResponse): void {
+  answer(res, 401, { 'www-authenticate': 'Bearer error="invalid_token"' });
+}
+
+function answer(res: ServerResponse, status: number, headers: Record<string, string> = {}): void {
+  if (res.headersSent) return;
+  res.writeHead(status, { 'content-length': '0', 'cache-control': 'no-store', ...headers });
+  res.end();
+}
+
+function readBody(req: IncomingMessage, limit: number): Promise<string | null> {
+  if (Number(req.headers['content-length'] ?? 0) > limit) return Promise.resolve(null);
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        resolve(null);
+        req.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
