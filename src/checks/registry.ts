@@ -22,7 +22,7 @@ import * as mediaMessage from './media/message.js';
 import { receive as mediaReceive } from './media/receive.js';
 import * as mediaReference from './media/reference.js';
 import * as framing from './stanza/framing.js';
-import { inboundAnswer } from './stanza/inbound.js';
+import { inboundAnswer, keepsConnection } from './stanza/inbound.js';
 import * as outbound from './stanza/outbound.js';
 
 export const CHECKS: Readonly<Record<string, Check>> = {
@@ -50,6 +50,7 @@ export const CHECKS: Readonly<Record<string, Check>> = {
   'stanza/ping': acks.ping,
   'stanza/in-order': acks.inOrder,
   'stanza/inbound-answer': inboundAnswer,
+  'stanza/keeps-connection': keepsConnection,
   // encryption
   'encryption/upload-shape': keyIqs.uploadShape,
   'encryption/fetch-shape': keyIqs.fetchShape,

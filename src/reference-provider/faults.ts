@@ -40,6 +40,8 @@ export const FAULTS = {
   'generic-error': 'answers every bad element with `bad-request`, whatever was wrong',
   'accept-restricted-xml': 'parses DOCTYPEs, entities, comments and processing instructions like any XML',
   'no-size-limit': 'accepts elements of any size',
+  'no-depth-limit': 'accepts elements nested to any depth',
+  'accept-mixed-content': 'reads an element that mixes text and children by dropping the text',
   'lenient-attributes': 'processes messages that lack required attributes',
   // encryption: published keys (docs/PROFILE.md §9)
   'bad-signed-prekey-signature': 'uploads a signed prekey signed over the raw 32 bytes instead of 0x05 ‖ key',

@@ -58,6 +58,9 @@ export function createDualServer(handler: Handler, faults: FaultSet): DualServer
   const server = createNet((socket) => {
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
+    // A peer that resets the connection must not take the process down: the raw socket has no
+    // server of its own to hear its error, and the replayed stream ends with it.
+    socket.on('error', () => socket.destroy());
     socket.once('data', (first: Buffer) => {
       const h2 = !faults.has('http1-only') && first.subarray(0, PREFACE.length).equals(PREFACE);
       (h2 ? http2 : http1).emit('connection', replay(socket, first));

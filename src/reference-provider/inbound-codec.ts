@@ -10,9 +10,33 @@ import { PROFILE_LIMITS, XmlTextCodec, xmlCodec } from '../protocol/xml-codec.js
 import type { FaultSet } from './faults.js';
 
 export function inboundCodec(faults: FaultSet): StanzaCodec {
-  const limits: CodecLimits = faults.has('no-size-limit') ? { ...PROFILE_LIMITS, maxBytes: Number.POSITIVE_INFINITY } : PROFILE_LIMITS;
-  if (faults.has('accept-restricted-xml')) return new PermissiveXmlCodec(limits);
-  return limits === PROFILE_LIMITS ? xmlCodec : new XmlTextCodec(limits);
+  let limits: CodecLimits = PROFILE_LIMITS;
+  if (faults.has('no-size-limit')) limits = { ...limits, maxBytes: Number.POSITIVE_INFINITY };
+  if (faults.has('no-depth-limit')) limits = { ...limits, maxDepth: Number.POSITIVE_INFINITY };
+  let codec: StanzaCodec = limits === PROFILE_LIMITS ? xmlCodec : new XmlTextCodec(limits);
+  if (faults.has('accept-restricted-xml')) codec = new PermissiveXmlCodec(limits);
+  return faults.has('accept-mixed-content') ? new TextDroppingCodec(codec) : codec;
+}
+
+// ---- the `accept-mixed-content` fault ----
+
+/** Reads an element that mixes text and children by dropping the text, where the profile says bad-request. */
+class TextDroppingCodec implements StanzaCodec {
+  readonly name = 'xml-text-mixed';
+  constructor(private readonly inner: StanzaCodec) {}
+
+  encode(n: StanzaNode): string {
+    return this.inner.encode(n);
+  }
+
+  decode(frame: string): StanzaNode {
+    try {
+      return this.inner.decode(frame);
+    } catch (e) {
+      if (!(e instanceof CodecError) || e.condition !== 'bad-request') throw e;
+      return this.inner.decode(frame.replace(/>[^<]+</g, '><'));
+    }
+  }
 }
 
 // ---- the `accept-restricted-xml` fault ----

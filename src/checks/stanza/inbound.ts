@@ -3,11 +3,13 @@
  * error condition, and the connection must survive it.
  */
 import { met, notMet, type Finding } from '../../core/model.js';
+import type { FrameEvent } from '../../gatekeeper/types.js';
 import { toBase64 } from '../../protocol/base64.js';
 import type { InboundCondition } from '../../protocol/constants.js';
 import { PROFILE_LIMITS } from '../../protocol/xml-codec.js';
 import { ANSWER_MS, type CheckContext } from '../check.js';
 import { describeAll, lastSeq, sends, sentBy, show } from '../observe.js';
+import { pair, receiveOne } from './scenario.js';
 
 interface Input {
   readonly condition: InboundCondition;
@@ -62,6 +64,16 @@ export const INPUTS: Record<string, Input> = {
     identified: false,
     make: (id, from, t) => message(id, from, t, enc('A'.repeat(PROFILE_LIMITS.maxBytes + 4096))),
   },
+  'too-deep': {
+    condition: 'policy-violation',
+    identified: false,
+    make: (id, from, t, f) => message(id, from, t, `${'<x>'.repeat(PROFILE_LIMITS.maxDepth + 8)}${enc(f())}${'</x>'.repeat(PROFILE_LIMITS.maxDepth + 8)}`),
+  },
+  'mixed-content': {
+    condition: 'bad-request',
+    identified: true,
+    make: (id, from, t, f) => message(id, from, t, `read me${enc(f())}`),
+  },
   'unknown-element': {
     condition: 'feature-not-implemented',
     identified: true,
@@ -104,4 +116,21 @@ export async function inboundAnswer(ctx: CheckContext): Promise<Finding> {
     return notMet(expected, conn.closed ? `the right answer, then the connection closed (code ${conn.closed.code}, by ${conn.closed.by})` : 'the right answer, then no answer to a ping');
   }
   return met();
+}
+
+/** IN-KEEP-CONNECTION: after a run of bad input, the connection still carries a real message to the user. */
+export async function keepsConnection(ctx: CheckContext): Promise<Finding> {
+  const p = await pair(ctx);
+  const conn = p.provider.connection;
+  const filler = (): string => toBase64(Uint8Array.from({ length: 48 }, () => ctx.rng.int(0, 256)));
+  const names = ['not-well-formed', 'doctype', 'unknown-element', 'missing-attributes'];
+  ctx.step(`send ${names.join(', ')}`);
+  for (const name of names) conn.sendRaw((INPUTS[name] as Input).make(ctx.rng.string(20), 'conformance.peer@s.whatsapp.net', Math.floor(Date.now() / 1000), filler));
+  const { id, afterSeq } = await receiveOne(p, ctx, 'real message');
+  ctx.step('wait for the real message\'s answer');
+  // Its ack or its receipt: either shows the connection still carries messages to the client.
+  const answered = (f: FrameEvent): boolean => sends('receipt', { id })(f) || sends('ack', { class: 'message', id })(f);
+  if (await ctx.lab.frameFrom(conn, answered, { afterSeq })) return met();
+  const closed = conn.closed ? `the connection closed (code ${conn.closed.code}, by ${conn.closed.by})` : `no answer within ${ANSWER_MS} ms`;
+  return notMet(`an ack or receipt for a real message after ${names.length} bad elements`, `${closed}; the client sent ${describeAll(sentBy(conn, afterSeq).map((x) => x.element))}`);
 }
