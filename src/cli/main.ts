@@ -79,4 +79,16 @@ async function main(argv: string[]): Promise<void> {
   }
 }
 
+/**
+ * The last line of defence: an error no part of the harness caught (a socket of a hostile peer
+ * without a listener, say) is a harness that could not run, exit 3 with one line, never Node's
+ * default exit 1, which would read as "not conformant" to a CI gate.
+ */
+function crashed(e: unknown): void {
+  process.stderr.write(`interop-conformance: internal error, the run was abandoned: ${describeError(e)}\n`);
+  process.exit(EXIT.cannotRun);
+}
+process.on('uncaughtException', crashed);
+process.on('unhandledRejection', crashed);
+
 await main(process.argv);
