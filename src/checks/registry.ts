@@ -72,6 +72,7 @@ export const CHECKS: Readonly<Record<string, Check>> = {
   'encryption/tampered-message': adversary.tamperedMessage,
   'encryption/out-of-order': adversary.outOfOrder,
   'encryption/kyber-replay': adversary.kyberReplay,
+  'encryption/far-future': adversary.farFuture,
   'encryption/identity-change': identity.identityChange,
   'encryption/safety-number': identity.safetyNumber,
   'encryption/content-out': content.contentOut,

@@ -4,7 +4,7 @@
  * the triple ratchet, version 4). One identity and everything that hangs off it: a reinstall
  * replaces the whole device. The caller serializes operations per peer.
  */
-import { randomInt } from 'node:crypto';
+import { createCipheriv, randomInt } from 'node:crypto';
 import { DJB_KEY_TYPE } from '../protocol/constants.js';
 import {
   MemoryIdentityStore,
@@ -14,6 +14,7 @@ import {
   NoKyberPreKeyStore,
   Signal,
 } from '../protocol/signal-store.js';
+import { messageKeysAt, sessionChains } from '../protocol/signal-chain.js';
 import { PqIdentityStore, PqKyberPreKeyStore, PqPreKeyStore, PqSessionStore, PqSignedPreKeyStore, SignalPq } from '../protocol/signal-store-pq.js';
 import type { EncType, KeyBundle, KyberPreKey, OneTimePreKey, SignedPreKey } from '../protocol/stanzas.js';
 import type { PublishedKeys } from './directory.js';
@@ -44,6 +45,11 @@ export interface ReferenceDevice {
   encrypt(peer: string, plaintext: Uint8Array): Promise<EncryptedMessage>;
   /** Decrypts as the bytes parse (a mislabelled `type` is a check's business, not the reader's). */
   decrypt(peer: string, type: string | undefined, bytes: Uint8Array): Promise<Uint8Array>;
+  /**
+   * A SignalMessage `jump` steps past the next one on the sending chain, built from the chain's
+   * state without advancing it (ENC-WINDOW); `classic` only.
+   */
+  encryptAhead(peer: string, plaintext: Uint8Array, jump: number): Promise<EncryptedMessage>;
 }
 
 const flipped = (signature: Uint8Array, bad: boolean | undefined): Uint8Array => {
@@ -113,6 +119,19 @@ async function newClassicDevice(options: DeviceOptions, onIdentityChange: (peer:
     encrypt: async (peer, plaintext) => {
       const ct = await Signal.signalEncrypt(Buffer.from(plaintext), address(peer), sessions, identities);
       return { type: ct.type() === Signal.CiphertextMessageType.PreKey ? 'pkmsg' : 'msg', ciphertext: new Uint8Array(ct.serialize()) };
+    },
+    encryptAhead: async (peer, plaintext, jump) => {
+      const record = await sessions.getSession(address(peer));
+      const chains = record && sessionChains(new Uint8Array(record.serialize()));
+      const remote = await identities.getIdentity(address(peer));
+      if (!chains?.sender || !remote) throw new Error(`no sending chain towards ${peer} to build ahead on`);
+      const counter = chains.sender.index + jump;
+      const keys = messageKeysAt(chains.sender, counter);
+      const cipher = createCipheriv('aes-256-cbc', keys.cipherKey, keys.iv);
+      const body = Buffer.concat([cipher.update(plaintext), cipher.final()]);
+      const ratchetKey = Signal.PublicKey.deserialize(Buffer.from(chains.sender.ratchetKey));
+      const m = Signal.SignalMessage._new(3, keys.macKey, ratchetKey, counter, chains.previousCounter, body, identity.publicKey, remote);
+      return { type: 'msg', ciphertext: new Uint8Array(m.serialize()) };
     },
     decrypt: async (peer, type, bytes) => {
       const buf = Buffer.from(bytes);
@@ -198,6 +217,7 @@ async function newPqDevice(options: DeviceOptions, onIdentityChange: (peer: stri
       const type: EncType = ct.type() === SignalPq.CiphertextMessageType.PreKey ? 'pkmsg' : 'msg';
       return { type, ciphertext: ct.serialize() };
     },
+    encryptAhead: () => Promise.reject(new Error('building messages ahead is done in the classic mode only')),
     decrypt: async (peer, type, bytes) => {
       const buf = Uint8Array.from(bytes);
       const asPreKey = (): SignalPq.PreKeySignalMessage | SignalPq.SignalMessage => SignalPq.PreKeySignalMessage.deserialize(buf);

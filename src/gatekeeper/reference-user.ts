@@ -94,6 +94,16 @@ export class LocalReferenceUser implements ReferenceUser {
     return this.queue.run(to, () => this.encryptNow(to, plaintext));
   }
 
+  encryptAhead(to: string, plaintext: Uint8Array, jump: number): Promise<EncryptedMessage> {
+    return this.queue.run(to, async () => {
+      try {
+        return await this.device.encryptAhead(to, plaintext, jump);
+      } catch (e) {
+        throw new HarnessError('E_PRECONDITION', (e as Error).message, { cause: e });
+      }
+    });
+  }
+
   deliverCiphertext(to: string, message: EncryptedMessage, id?: string): string {
     return this.deliverNow(to, message.type, message.ciphertext, id);
   }

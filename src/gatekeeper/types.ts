@@ -133,6 +133,8 @@ export interface ReferenceUser {
   waitForDelivery(match: (d: ReferenceDelivery) => boolean, options: WaitOptions): Promise<ReferenceDelivery | null>;
   /** Encrypts to `to` (building a session from its published bundle if need be) without sending. */
   encrypt(to: string, plaintext: Uint8Array): Promise<EncryptedMessage>;
+  /** A message `jump` steps past the next on the sending chain, without advancing it (`classic` only). */
+  encryptAhead(to: string, plaintext: Uint8Array, jump: number): Promise<EncryptedMessage>;
   /** Delivers a ciphertext as a message from this user, as is (replayed, tampered, reordered); returns the stanza id. */
   deliverCiphertext(to: string, message: EncryptedMessage, id?: string): string;
   /** Builds a new session with `bundle.jid` from exactly this bundle. */

@@ -33,7 +33,7 @@ export interface PreKeySignalMessageView {
   readonly messageOffset: number;
 }
 
-interface Field {
+export interface Field {
   readonly number: number;
   /** A varint's value, or undefined for a length-delimited field. */
   readonly value?: number;
@@ -43,7 +43,7 @@ interface Field {
 }
 
 /** Top-level fields of a protobuf holding only varints and length-delimited fields; null when it is not one. */
-function readFields(buf: Uint8Array): Field[] | null {
+export function readFields(buf: Uint8Array): Field[] | null {
   const fields: Field[] = [];
   let i = 0;
   const varint = (): number | null => {
@@ -76,7 +76,7 @@ function readFields(buf: Uint8Array): Field[] | null {
   return fields;
 }
 
-const find = (fields: Field[], n: number): Field | undefined => fields.find((f) => f.number === n);
+export const find = (fields: Field[], n: number): Field | undefined => fields.find((f) => f.number === n);
 
 /** A SignalMessage (type `msg`), or null when the bytes are not one. */
 export function readSignalMessage(bytes: Uint8Array): SignalMessageView | null {

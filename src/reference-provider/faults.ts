@@ -67,6 +67,7 @@ export const FAULTS = {
   'duplicate-as-failure': 'treats a replayed message as undecryptable and asks for a retry',
   'reset-session-on-error': 'deletes the session with a peer when one of its messages fails to decrypt',
   'drop-out-of-order': 'drops a message whose counter is lower than one already received',
+  'unbounded-skip': 'decrypts a message however far ahead of its chain it claims to be',
   'silent-identity-change': 'accepts a peer\'s new identity key without telling its user',
   'wrong-safety-number': 'computes safety numbers with 1024 iterations instead of 5200',
   // encryption: content

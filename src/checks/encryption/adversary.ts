@@ -7,9 +7,9 @@ import { HarnessError } from '../../core/errors.js';
 import { met, notMet, type Finding } from '../../core/model.js';
 import type { EncryptedMessage } from '../../gatekeeper/types.js';
 import { readSignalMessage } from '../../protocol/signal-wire.js';
-import { sessionMode, type CheckContext } from '../check.js';
+import { numberParam, sessionMode, type CheckContext } from '../check.js';
 import type { Pair } from '../stanza/scenario.js';
-import { conversation, deliverAndWatch, describeAnswer, sealText, timesShown, type Answer } from './exchange.js';
+import { conversation, deliverAndWatch, describeAnswer, sealText, textPayload, timesShown, type Answer } from './exchange.js';
 
 /** Delivers a genuine message; anything but a delivery receipt means the setup failed, not the case. */
 async function genuine(ctx: CheckContext, p: Pair, message: EncryptedMessage, label: string): Promise<void> {
@@ -123,4 +123,29 @@ export async function outOfOrder(ctx: CheckContext): Promise<Finding> {
   const inbox = await p.provider.inbox();
   const counts = texts.map((t) => inbox.filter((m) => m.text === t).length);
   return counts.every((c) => c === 1) ? met() : notMet(expected, `shown ${counts.join(', ')} times`);
+}
+
+/** libsignal's bound on how far a message may jump ahead of its chain (MAX_FORWARD_JUMPS). */
+export const FORWARD_WINDOW = 25_000;
+
+/**
+ * ENC-WINDOW: a message far past the window is refused, and costs the session nothing. A message
+ * built ahead inside the window first proves that the harness builds them right: it must decrypt.
+ */
+export async function farFuture(ctx: CheckContext): Promise<Finding> {
+  const p = await conversation(ctx);
+  const near = numberParam(ctx, 'near', 50);
+  const next = `next in line ${ctx.rng.string(8)}`;
+  const genuine = await sealText(p.reference, p.provider, next);
+  const expected = `a message ${near} ahead decrypted, one ${FORWARD_WINDOW + 1} past the chain refused with a retry receipt, then the skipped message decrypted`;
+  const ahead = await p.reference.encryptAhead(p.provider.login, textPayload(`ahead ${ctx.rng.string(8)}`), near);
+  const inside = await deliverAndWatch(ctx, p, ahead, `a message ${near} ahead`);
+  if (inside.answer !== 'delivery') return notMet(expected, `${describeAnswer(inside.answer)} for the message ${near} ahead, inside the window`);
+  // The provider's chain now stands at near + 1 past the genuine message; go one past the window from there.
+  const far = await p.reference.encryptAhead(p.provider.login, textPayload(`far ${ctx.rng.string(8)}`), near + 1 + FORWARD_WINDOW + 1);
+  const beyond = await deliverAndWatch(ctx, p, far, `a message ${FORWARD_WINDOW + 1} past the chain`);
+  if (beyond.answer !== 'retry') return notMet(expected, `${describeAnswer(beyond.answer)} for the message past the window`);
+  const after = await deliverAndWatch(ctx, p, genuine, 'the skipped message');
+  if (after.answer !== 'delivery') return notMet(expected, `${describeAnswer(after.answer)} for the skipped message after it`);
+  return (await timesShown(p.provider, next)) === 1 ? met() : notMet(expected, 'the skipped message not shown once');
 }
