@@ -24,6 +24,8 @@ const MAX_REGISTRATION_ID = 16380;
 /** SAFETY-NUMBER: the parameters both sides use, so that both compute the same 60 digits. */
 const FINGERPRINT_ITERATIONS = 5200;
 const FINGERPRINT_VERSION = 1;
+/** A database read's latency, in the `no-send-lock` fault. */
+const UNLOCKED_READ_MS = 20;
 /** libsignal's MAX_FORWARD_JUMPS: only the `unbounded-skip` fault goes past it. */
 const FORWARD_JUMPS = 25_000;
 
@@ -137,7 +139,20 @@ export class SignalSession {
   }
 
   async encrypt(peer: string, plaintext: Uint8Array): Promise<{ type: EncType; ciphertext: Uint8Array }> {
-    return ((await this.sessionStack(peer)) ?? this.classic).encrypt(peer, plaintext);
+    const stack = (await this.sessionStack(peer)) ?? this.classic;
+    if (this.faults.has('no-send-lock')) await this.unlockedRead(stack, peer);
+    return stack.encrypt(peer, plaintext);
+  }
+
+  /**
+   * The `no-send-lock` fault as a client that keeps sessions in a database does it: it reads the
+   * session, waits on the read, and encrypts from what it read, with nothing stopping another send
+   * from reading the same state meanwhile.
+   */
+  private async unlockedRead(stack: SignalStack, peer: string): Promise<void> {
+    const read = await stack.snapshot(peer);
+    await new Promise((resolve) => setTimeout(resolve, UNLOCKED_READ_MS));
+    if (read) await stack.restore(peer, read);
   }
 
   async decrypt(peer: string, type: EncType, ciphertext: Uint8Array): Promise<Uint8Array> {

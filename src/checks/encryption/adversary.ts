@@ -137,6 +137,7 @@ export async function farFuture(ctx: CheckContext): Promise<Finding> {
   const near = numberParam(ctx, 'near', 50);
   const next = `next in line ${ctx.rng.string(8)}`;
   const genuine = await sealText(p.reference, p.provider, next);
+  if (genuine.type !== 'msg') throw new HarnessError('E_PRECONDITION', 'the reference user could not read the provider\'s opening message, so it has no chain to build ahead on');
   const expected = `a message ${near} ahead decrypted, one ${FORWARD_WINDOW + 1} past the chain refused with a retry receipt, then the skipped message decrypted`;
   const ahead = await p.reference.encryptAhead(p.provider.login, textPayload(`ahead ${ctx.rng.string(8)}`), near);
   const inside = await deliverAndWatch(ctx, p, ahead, `a message ${near} ahead`);
