@@ -28,9 +28,14 @@ function program(): Command {
     .option('--grep <regex>', 'run only cases whose id or title matches')
     .option('--tag <tag>', 'run only cases with this tag (repeatable)', collect)
     .option('--out <dir>', 'report folder root', 'reports')
-    .option('--reporter <list>', 'reporters: console,json,junit,markdown', 'console,json,junit,markdown')
+    .option('--reporter <list>', 'reporters: console,json,junit,markdown,html', 'console,json,junit,markdown,html')
     .option('--seed <n>', 'seed for generated inputs and case order')
     .option('--timeout <ms>', 'default per-case deadline in milliseconds')
+    .option('--shard <i/n>', 'run the i-th of n deterministic shares of the selected cases')
+    .option('--last-failed', 'run only the cases that failed or errored in the newest report under --out')
+    .option('--bail', 'stop at the first MUST failure; the remaining cases are skipped')
+    .option('--baseline <file>', 'judge the run against a baseline of expected outcomes (schemas/baseline.schema.json)')
+    .option('--update-baseline <file>', 'write a baseline that accepts this run\'s failures (keeps entries still accurate)')
     .addOption(new Option('--reference-fault <fault>', 'switch on a fault of the embedded reference provider (repeatable)').argParser(collect))
     .action(async (flags: Record<string, unknown>) => {
       // Commands load on demand: `--version` and `--help` must not pay for libsignal and the suites.
