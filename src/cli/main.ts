@@ -43,6 +43,16 @@ function program(): Command {
       process.exitCode = await runCommand(flags, process.env, process.stdout, process.stderr);
     });
 
+  p.command('merge-reports')
+    .description('join the report folders of shards (run --shard i/n) into one report, in the same formats')
+    .argument('<dirs...>', 'run folders holding report.json')
+    .option('--out <dir>', 'report folder root', 'reports')
+    .option('--reporter <list>', 'reporters: console,json,junit,markdown,html', 'console,json,junit,markdown,html')
+    .action(async (dirs: string[], flags: { out?: string; reporter?: string }) => {
+      const { mergeCommand } = await import('./merge.js');
+      process.exitCode = await mergeCommand(dirs, flags, process.env, process.stdout, process.stderr);
+    });
+
   p.command('list')
     .description('list every case with its id, suite, level, requirement and faults')
     .option('--json', 'machine-readable output')

@@ -10,6 +10,7 @@ import { REPORTER_NAMES, type ReporterName } from '../reporters/reporter.js';
 export const DEFAULT_TIMEOUT_MS = 20_000;
 export const DEFAULT_OUT_DIR = 'reports';
 export const TOKEN_ENV = 'INTEROP_CONFORMANCE_TOKEN';
+export const DEFAULT_REPORTERS = 'console,json,junit,markdown,html';
 
 export interface RawRunFlags {
   provider?: string;
@@ -63,7 +64,7 @@ export function resolveRunSettings(flags: RawRunFlags, env: NodeJS.ProcessEnv): 
     ...(flags.grep === undefined ? {} : { grep: flags.grep }),
     tags: splitList(flags.tag),
     outDir: flags.out ?? DEFAULT_OUT_DIR,
-    reporters: parseReporters(flags.reporter ?? 'console,json,junit,markdown,html'),
+    reporters: parseReporters(flags.reporter ?? DEFAULT_REPORTERS),
     seed: flags.seed === undefined ? randomSeed() : parseInteger('--seed', flags.seed, 0, 2 ** 32 - 1),
     timeoutMs: flags.timeout === undefined ? DEFAULT_TIMEOUT_MS : parseInteger('--timeout', flags.timeout, 100, 600_000),
     referenceFaults: splitList(flags.referenceFault),
@@ -89,6 +90,17 @@ export function parseShard(value: string): Shard {
 function nonEmpty(flag: string, value: string): string {
   if (value.trim() === '') throw usage(`${flag} needs a file name`);
   return value;
+}
+
+export interface MergeSettings {
+  readonly dirs: readonly string[];
+  readonly outDir: string;
+  readonly reporters: readonly ReporterName[];
+}
+
+export function resolveMergeSettings(dirs: readonly string[], flags: { out?: string; reporter?: string }): MergeSettings {
+  if (dirs.length === 0) throw usage('merge-reports needs the report folders of the shards');
+  return { dirs, outDir: flags.out ?? DEFAULT_OUT_DIR, reporters: parseReporters(flags.reporter ?? DEFAULT_REPORTERS) };
 }
 
 export function parseEndpoint(value: string): string {

@@ -158,6 +158,6 @@ function checkFaults(options: RunOptions): FaultName[] {
 }
 
 /** Sortable and unique: 2026-11-23T01-02-03Z-1a2b3c. */
-function runId(started: number): string {
+export function runId(started: number): string {
   return `${new Date(started).toISOString().replace(/\.\d+Z$/, 'Z').replace(/:/g, '-')}-${randomUUID().slice(0, 6)}`;
 }
