@@ -3,12 +3,13 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 import { projectFile } from '../src/core/paths.js';
+import { loadProfile } from '../src/core/profile.js';
 import { validateReport } from '../src/reporters/report-schema.js';
 
 const cli = projectFile('dist', 'src', 'cli', 'main.js');
@@ -46,7 +47,12 @@ void test('a default run certifies the reference provider and writes a valid rep
   const [dir] = (await readdir(out)).filter((d) => !d.startsWith('latest'));
   assert.ok(dir);
   const files = await readdir(join(out, dir));
-  for (const f of ['report.json', 'junit.xml', 'summary.txt']) assert.ok(files.includes(f), f);
+  for (const f of ['report.json', 'junit.xml', 'summary.txt', 'summary.md', 'report.html']) assert.ok(files.includes(f), f);
+  // The reviewer's page maps every requirement of the profile, and this run checks all that have a case.
+  const page = await readFile(join(out, dir, 'report.html'), 'utf8');
+  const rows = [...page.matchAll(/data-requirement="([^"]+)" data-verdict="([a-z]+)"/g)];
+  assert.equal(rows.length, (await loadProfile()).length);
+  assert.ok(rows.every(([, , verdict]) => verdict === 'pass' || verdict === 'warn' || verdict === 'uncovered' || verdict === 'skip'), 'a conformant run');
   const report = JSON.parse(await readFile(join(out, dir, 'report.json'), 'utf8')) as { run: { seed: number }; summary: { conformant: boolean } };
   assert.deepEqual(validateReport(report), { ok: true });
   assert.equal(report.run.seed, 99);
@@ -67,7 +73,10 @@ void test('usage errors exit 2 with one line', async () => {
     ['run', '--grep', 'no-such-case-anywhere'],
     ['run', '--reference-fault', 'nope'],
     ['run', '--provider', 'not a url', '--token', 't'],
-    ['run', '--reporter', 'html'],
+    ['run', '--reporter', 'pdf'],
+    ['run', '--shard', '0/3'],
+    ['run', '--shard', '4/3'],
+    ['run', '--shard', 'half'],
     ['frobnicate'],
   ]) {
     const r = await run(args);
@@ -118,4 +127,50 @@ void test('list --json shows every case with its faults', async () => {
   const stanza = rows.filter((c) => c.suite === 'stanza');
   assert.ok(stanza.length >= 20);
   for (const c of rows) assert.ok(c.faults.length > 0 && c.requirement.id && c.level, c.id);
+});
+
+void test('a baseline gates CI: written from a failing run, matched by it, broken by a fix, refused when malformed', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'baseline-cli-'));
+  try {
+    const file = join(dir, 'baseline.json');
+    const failing = ['run', '--reference-fault', 'no-ack', '--grep', 'ack\\.message$', '--reporter', 'json', '--out', join(dir, 'reports')];
+    const written = await run([...failing, '--update-baseline', file]);
+    assert.equal(written.code, 0, written.stdout + written.stderr);
+    assert.match(written.stdout, /baseline: wrote 1 entries to /);
+    const baseline = JSON.parse(await readFile(file, 'utf8')) as { entries: { case: string; expected: string; owner: string }[] };
+    assert.deepEqual(baseline.entries.map((e) => [e.case, e.expected, e.owner]), [['stanza.ack.message', 'fail', 'unassigned']]);
+
+    const matched = await run([...failing, '--baseline', file]);
+    assert.equal(matched.code, 0, matched.stdout + matched.stderr);
+    const latest = (await readFile(join(dir, 'reports', 'latest.txt'), 'utf8')).trim();
+    const report = JSON.parse(await readFile(join(dir, 'reports', latest, 'report.json'), 'utf8')) as { cases: { id: string; outcome: string }[] };
+    assert.deepEqual(report.cases.map((c) => [c.id, c.outcome]), [['stanza.ack.message', 'fail']]);
+
+    const again = await run(['run', '--reference-fault', 'no-ack', '--last-failed', '--reporter', 'json', '--out', join(dir, 'reports')]);
+    assert.equal(again.code, 1, again.stdout + again.stderr);
+    const rerun = JSON.parse(await readFile(join(dir, 'reports', (await readFile(join(dir, 'reports', 'latest.txt'), 'utf8')).trim(), 'report.json'), 'utf8')) as {
+      run: { filters: { cases: string[] } };
+      cases: { id: string }[];
+    };
+    assert.deepEqual(rerun.run.filters.cases, ['stanza.ack.message'], '--last-failed took the failed case of the newest report');
+    assert.deepEqual(rerun.cases.map((c) => c.id), ['stanza.ack.message']);
+    const nothingBefore = await run(['run', '--last-failed', '--out', join(dir, 'nothing-here')]);
+    assert.equal(nothingBefore.code, 2);
+    oneLine(nothingBefore.stderr);
+    assert.match(nothingBefore.stderr, /--last-failed: no earlier report under/);
+
+    const fixed = await run(['run', '--grep', 'ack\\.message$', '--reporter', 'json', '--out', join(dir, 'reports'), '--baseline', file]);
+    assert.equal(fixed.code, 1, fixed.stdout + fixed.stderr);
+    assert.match(fixed.stdout, /baseline: expected fail now passes: stanza\.ack\.message/);
+
+    const empty = join(dir, 'empty');
+    await writeFile(file, JSON.stringify({ schemaVersion: 1, entries: [{ case: 'stanza.ack.message' }] }));
+    const malformed = await run([...failing.slice(0, -1), empty, '--baseline', file]);
+    assert.equal(malformed.code, 2, malformed.stdout + malformed.stderr);
+    oneLine(malformed.stderr);
+    assert.ok(malformed.stderr.includes(`baseline ${file}: /entries/0 is missing`), malformed.stderr);
+    await assert.rejects(readdir(empty), 'no report folder');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });

@@ -94,3 +94,25 @@ void test('evidence is redacted, bounded and timed from the case start', async (
   assert.ok(big?.kind === 'frame' && big.truncated === true && big.text.length < 5000 && big.bytes === 9000);
   assert.ok(r?.evidence.every((e) => e.at >= 0 && e.at < 1000));
 });
+
+void test('--bail stops at the first MUST failure: a SHOULD not met does not, and the rest are skipped with the reason', async () => {
+  const cases = Array.from({ length: 8 }, (_, i) => spec(`c${i}`, i === 2 ? 'SHOULD' : 'MUST'));
+  const ran: string[] = [];
+  const results = await runCases({
+    cases,
+    seed: 7,
+    defaultTimeoutMs: 2000,
+    capabilities: new Set(),
+    bail: true,
+    execute: async (env) => (ran.push(env.spec.id), env.spec.id === 'stanza.c2' || env.spec.id === 'stanza.c5' ? notMet('X', 'Y') : met()),
+  });
+  const stoppedAt = ran.indexOf('stanza.c5');
+  assert.ok(stoppedAt >= 0 && stoppedAt === ran.length - 1, `nothing runs after the MUST failure: ${ran.join(' ')}`);
+  assert.equal(results.find((r) => r.id === 'stanza.c2')?.outcome === 'warn' || !ran.includes('stanza.c2'), true);
+  for (const r of results.filter((r) => !ran.includes(r.id))) {
+    assert.equal(r.outcome, 'skip');
+    assert.equal(r.message, 'not run: --bail stopped the run at the first MUST failure, stanza.c5');
+  }
+  assert.ok(ran.length < cases.length, 'some cases were left');
+  assert.equal(results.length, cases.length);
+});

@@ -28,14 +28,29 @@ function program(): Command {
     .option('--grep <regex>', 'run only cases whose id or title matches')
     .option('--tag <tag>', 'run only cases with this tag (repeatable)', collect)
     .option('--out <dir>', 'report folder root', 'reports')
-    .option('--reporter <list>', 'reporters: console,json,junit,markdown', 'console,json,junit,markdown')
+    .option('--reporter <list>', 'reporters: console,json,junit,markdown,html', 'console,json,junit,markdown,html')
     .option('--seed <n>', 'seed for generated inputs and case order')
     .option('--timeout <ms>', 'default per-case deadline in milliseconds')
+    .option('--shard <i/n>', 'run the i-th of n deterministic shares of the selected cases')
+    .option('--last-failed', 'run only the cases that failed or errored in the newest report under --out')
+    .option('--bail', 'stop at the first MUST failure; the remaining cases are skipped')
+    .option('--baseline <file>', 'judge the run against a baseline of expected outcomes (schemas/baseline.schema.json)')
+    .option('--update-baseline <file>', 'write a baseline that accepts this run\'s failures (keeps entries still accurate)')
     .addOption(new Option('--reference-fault <fault>', 'switch on a fault of the embedded reference provider (repeatable)').argParser(collect))
     .action(async (flags: Record<string, unknown>) => {
       // Commands load on demand: `--version` and `--help` must not pay for libsignal and the suites.
       const { runCommand } = await import('./run.js');
       process.exitCode = await runCommand(flags, process.env, process.stdout, process.stderr);
+    });
+
+  p.command('merge-reports')
+    .description('join the report folders of shards (run --shard i/n) into one report, in the same formats')
+    .argument('<dirs...>', 'run folders holding report.json')
+    .option('--out <dir>', 'report folder root', 'reports')
+    .option('--reporter <list>', 'reporters: console,json,junit,markdown,html', 'console,json,junit,markdown,html')
+    .action(async (dirs: string[], flags: { out?: string; reporter?: string }) => {
+      const { mergeCommand } = await import('./merge.js');
+      process.exitCode = await mergeCommand(dirs, flags, process.env, process.stdout, process.stderr);
     });
 
   p.command('list')

@@ -3,12 +3,14 @@
  * Every problem is an E_USAGE HarnessError with one line that names the flag.
  */
 import { HarnessError } from '../core/errors.js';
+import type { Shard } from '../core/model.js';
 import { randomSeed } from '../core/rng.js';
 import { REPORTER_NAMES, type ReporterName } from '../reporters/reporter.js';
 
 export const DEFAULT_TIMEOUT_MS = 20_000;
 export const DEFAULT_OUT_DIR = 'reports';
 export const TOKEN_ENV = 'INTEROP_CONFORMANCE_TOKEN';
+export const DEFAULT_REPORTERS = 'console,json,junit,markdown,html';
 
 export interface RawRunFlags {
   provider?: string;
@@ -21,6 +23,11 @@ export interface RawRunFlags {
   seed?: string;
   timeout?: string;
   referenceFault?: string[];
+  baseline?: string;
+  updateBaseline?: string;
+  bail?: boolean;
+  shard?: string;
+  lastFailed?: boolean;
 }
 
 export interface RunSettings {
@@ -34,6 +41,14 @@ export interface RunSettings {
   readonly seed: number;
   readonly timeoutMs: number;
   readonly referenceFaults: readonly string[];
+  /** Judge the run against this baseline file instead of plain conformance. */
+  readonly baseline?: string;
+  /** Write a baseline that accepts this run to this file. */
+  readonly updateBaseline?: string;
+  readonly bail: boolean;
+  readonly shard?: Shard;
+  /** Re-run only what failed or errored in the newest report under outDir. */
+  readonly lastFailed: boolean;
 }
 
 const usage = (message: string): HarnessError => new HarnessError('E_USAGE', message);
@@ -49,11 +64,43 @@ export function resolveRunSettings(flags: RawRunFlags, env: NodeJS.ProcessEnv): 
     ...(flags.grep === undefined ? {} : { grep: flags.grep }),
     tags: splitList(flags.tag),
     outDir: flags.out ?? DEFAULT_OUT_DIR,
-    reporters: parseReporters(flags.reporter ?? 'console,json,junit,markdown'),
+    reporters: parseReporters(flags.reporter ?? DEFAULT_REPORTERS),
     seed: flags.seed === undefined ? randomSeed() : parseInteger('--seed', flags.seed, 0, 2 ** 32 - 1),
     timeoutMs: flags.timeout === undefined ? DEFAULT_TIMEOUT_MS : parseInteger('--timeout', flags.timeout, 100, 600_000),
     referenceFaults: splitList(flags.referenceFault),
+    ...(flags.baseline === undefined ? {} : { baseline: nonEmpty('--baseline', flags.baseline) }),
+    ...(flags.updateBaseline === undefined ? {} : { updateBaseline: nonEmpty('--update-baseline', flags.updateBaseline) }),
+    bail: flags.bail === true,
+    ...(flags.shard === undefined ? {} : { shard: parseShard(flags.shard) }),
+    lastFailed: flags.lastFailed === true,
   };
+}
+
+/** `i/n`: the i-th of n shares, 1 ≤ i ≤ n. */
+export function parseShard(value: string): Shard {
+  const m = /^([0-9]+)\/([0-9]+)$/.exec(value);
+  const index = Number(m?.[1]);
+  const total = Number(m?.[2]);
+  if (!m || total < 1 || index < 1 || index > total || total > 10_000) {
+    throw usage(`--shard "${value}" must be i/n with 1 ≤ i ≤ n (e.g. 2/4)`);
+  }
+  return { index, total };
+}
+
+function nonEmpty(flag: string, value: string): string {
+  if (value.trim() === '') throw usage(`${flag} needs a file name`);
+  return value;
+}
+
+export interface MergeSettings {
+  readonly dirs: readonly string[];
+  readonly outDir: string;
+  readonly reporters: readonly ReporterName[];
+}
+
+export function resolveMergeSettings(dirs: readonly string[], flags: { out?: string; reporter?: string }): MergeSettings {
+  if (dirs.length === 0) throw usage('merge-reports needs the report folders of the shards');
+  return { dirs, outDir: flags.out ?? DEFAULT_OUT_DIR, reporters: parseReporters(flags.reporter ?? DEFAULT_REPORTERS) };
 }
 
 export function parseEndpoint(value: string): string {

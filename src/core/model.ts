@@ -119,6 +119,12 @@ export interface ProviderInfo {
   readonly driver: unknown;
 }
 
+/** One of `total` deterministic shares of a selection, counted from 1. */
+export interface Shard {
+  readonly index: number;
+  readonly total: number;
+}
+
 export interface RunMeta {
   readonly id: string;
   readonly tool: { readonly name: string; readonly version: string };
@@ -129,7 +135,15 @@ export interface RunMeta {
   readonly durationMs: number;
   readonly provider: ProviderInfo;
   readonly suites: readonly { readonly name: SuiteName; readonly file: string; readonly digest: string; readonly cases: number }[];
-  readonly filters: { readonly suites: readonly string[]; readonly grep?: string; readonly tags: readonly string[] };
+  readonly filters: {
+    readonly suites: readonly string[];
+    readonly grep?: string;
+    readonly tags: readonly string[];
+    /** Case ids the run was limited to (`--last-failed`). */
+    readonly cases?: readonly string[];
+    /** This run's share of the selection (`--shard index/total`). */
+    readonly shard?: Shard;
+  };
   readonly node: string;
 }
 

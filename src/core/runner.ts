@@ -33,6 +33,8 @@ export interface RunOptions {
   readonly execute: ExecuteCase;
   readonly signal?: AbortSignal;
   readonly onCaseEnd?: (result: CaseResult) => void;
+  /** Stop at the first MUST failure: the cases after it, in execution order, are skipped. */
+  readonly bail?: boolean;
 }
 
 const NOT_MET: Record<Level, Outcome> = { MUST: 'fail', SHOULD: 'warn', MAY: 'warn' };
@@ -42,10 +44,14 @@ export async function runCases(options: RunOptions): Promise<CaseResult[]> {
   const rng = new Rng(options.seed);
   const order = rng.shuffle(options.cases);
   const results = new Map<string, CaseResult>();
+  let bailedAt: string | undefined;
   for (const spec of order) {
     const result = options.signal?.aborted
       ? skipped(spec, 'the run was interrupted before this case')
-      : await runCase(spec, rng.fork(spec.id), options);
+      : bailedAt !== undefined
+        ? skipped(spec, `not run: --bail stopped the run at the first MUST failure, ${bailedAt}`)
+        : await runCase(spec, rng.fork(spec.id), options);
+    if (options.bail && bailedAt === undefined && result.outcome === 'fail' && result.level === 'MUST') bailedAt = result.id;
     results.set(spec.id, result);
     options.onCaseEnd?.(result);
   }

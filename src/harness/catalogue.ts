@@ -1,7 +1,7 @@
 /** What the harness knows: its checks, the reference provider's faults, the profile, the suites. */
 import { CHECKS } from '../checks/registry.js';
 import { HarnessError } from '../core/errors.js';
-import type { CaseSpec, SuiteSpec } from '../core/model.js';
+import type { CaseSpec, Shard, SuiteSpec } from '../core/model.js';
 import { loadProfile, type ProfileRequirement } from '../core/profile.js';
 import { loadSuites } from '../core/suite-loader.js';
 import { FAULTS } from '../reference-provider/faults.js';
@@ -28,6 +28,9 @@ export interface Selection {
   readonly suites: readonly string[];
   readonly grep?: string;
   readonly tags: readonly string[];
+  /** Only these case ids (`--last-failed`). */
+  readonly cases?: readonly string[];
+  readonly shard?: Shard;
 }
 
 /** The cases a run selects, in declaration order; naming something that does not exist is an error. */
@@ -55,8 +58,26 @@ export function selectCases(catalogue: Catalogue, selection: Selection): CaseSpe
     cases = cases.filter((c) => re.test(c.id) || re.test(c.title));
     if (cases.length === 0) throw new HarnessError('E_SELECT', `no case id or title matches --grep "${selection.grep}"`);
   }
+  if (selection.cases !== undefined) {
+    const all = new Set(catalogue.suites.flatMap((s) => s.cases.map((c) => c.id)));
+    const unknown = selection.cases.filter((id) => !all.has(id));
+    if (unknown.length > 0) throw new HarnessError('E_SELECT', `no case has the id ${unknown.map((id) => `"${id}"`).join(', ')}`);
+    const wanted = new Set(selection.cases);
+    cases = cases.filter((c) => wanted.has(c.id));
+  }
   if (cases.length === 0) throw new HarnessError('E_SELECT', 'the selection holds no case');
+  if (selection.shard !== undefined) cases = shardOf(cases, selection.shard);
   return cases;
+}
+
+/**
+ * Every total-th case in declaration order, from the index-th: shards are disjoint, cover the
+ * selection, differ in size by one at most, and mix the suites (a suite's slow cases spread out).
+ */
+export function shardOf(cases: readonly CaseSpec[], shard: Shard): CaseSpec[] {
+  const mine = cases.filter((_, i) => i % shard.total === shard.index - 1);
+  if (mine.length === 0) throw new HarnessError('E_SELECT', `shard ${shard.index}/${shard.total} holds no case: the selection has only ${cases.length}`);
+  return mine;
 }
 
 /** Requirements of the profile that no case cites. */

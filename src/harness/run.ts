@@ -39,6 +39,8 @@ export interface RunOptions {
   /** Reuse a certificate (tests); otherwise one is generated for the run. */
   readonly tls?: { readonly certPem: string; readonly keyPem: string };
   readonly signal?: AbortSignal;
+  /** Stop at the first MUST failure; the remaining cases are skipped with the reason. */
+  readonly bail?: boolean;
 }
 
 export interface RunOutcome {
@@ -92,6 +94,7 @@ export async function runConformance(options: RunOptions): Promise<RunOutcome> {
       defaultTimeoutMs: options.timeoutMs,
       capabilities: new Set([...discovery.capabilities, ...discovery.sessionModes]),
       ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.bail ? { bail: true } : {}),
       onCaseEnd: (r) => mux.onCaseEnd(r),
       execute: async (env) => {
         const check = CHECKS[env.spec.check];
@@ -128,6 +131,8 @@ export async function runConformance(options: RunOptions): Promise<RunOutcome> {
           suites: options.selection.suites,
           tags: options.selection.tags,
           ...(options.selection.grep === undefined ? {} : { grep: options.selection.grep }),
+          ...(options.selection.cases === undefined ? {} : { cases: options.selection.cases }),
+          ...(options.selection.shard === undefined ? {} : { shard: options.selection.shard }),
         },
         node: process.version,
       },
@@ -153,6 +158,6 @@ function checkFaults(options: RunOptions): FaultName[] {
 }
 
 /** Sortable and unique: 2026-11-23T01-02-03Z-1a2b3c. */
-function runId(started: number): string {
+export function runId(started: number): string {
   return `${new Date(started).toISOString().replace(/\.\d+Z$/, 'Z').replace(/:/g, '-')}-${randomUUID().slice(0, 6)}`;
 }

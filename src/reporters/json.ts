@@ -36,7 +36,13 @@ function orderedRun(run: RunMeta): RunMeta {
     // discovery and driver are the provider's own documents: kept as the provider wrote them.
     provider: { endpoint: provider.endpoint, embedded: provider.embedded, faults: provider.faults, discovery: provider.discovery, driver: provider.driver },
     suites: run.suites.map((s) => ({ name: s.name, file: s.file, digest: s.digest, cases: s.cases })),
-    filters: { suites: filters.suites, ...opt('grep', filters.grep), tags: filters.tags },
+    filters: {
+      suites: filters.suites,
+      ...opt('grep', filters.grep),
+      tags: filters.tags,
+      ...opt('cases', filters.cases),
+      ...(filters.shard === undefined ? {} : { shard: { index: filters.shard.index, total: filters.shard.total } }),
+    },
     node: run.node,
   };
 }

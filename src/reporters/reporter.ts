@@ -4,8 +4,8 @@
  */
 import type { CaseResult, RunReport, SuiteName } from '../core/model.js';
 
-export type ReporterName = 'console' | 'json' | 'junit' | 'markdown';
-export const REPORTER_NAMES: readonly ReporterName[] = ['console', 'json', 'junit', 'markdown'];
+export type ReporterName = 'console' | 'json' | 'junit' | 'markdown' | 'html';
+export const REPORTER_NAMES: readonly ReporterName[] = ['console', 'json', 'junit', 'markdown', 'html'];
 
 /** A file for the run's report folder; `name` is a plain file name, no directories. */
 export interface ReportFile {

@@ -1,0 +1,82 @@
+/**
+ * A baseline: the outcomes a CI gate accepts for now, each with a reason, an owner and an expiry,
+ * so that an accepted failure cannot rot. Judging a run against one is pure: the CLI reads the
+ * file, gives today's date, and maps the judgement to an exit code.
+ * @see OpenID conformance suite's expected-failures files; WPT's expectation metadata.
+ */
+import type { Outcome, RunReport } from './model.js';
+
+export interface BaselineEntry {
+  readonly case: string;
+  readonly expected: Outcome;
+  readonly reason: string;
+  readonly owner: string;
+  /** Last day the entry holds, YYYY-MM-DD (UTC). */
+  readonly expires: string;
+}
+
+export interface Baseline {
+  readonly schemaVersion: 1;
+  readonly entries: readonly BaselineEntry[];
+}
+
+export type BaselineProblem =
+  | { readonly kind: 'unexpected'; readonly case: string; readonly outcome: Outcome; readonly message: string }
+  | { readonly kind: 'changed'; readonly case: string; readonly outcome: Outcome; readonly entry: BaselineEntry }
+  | { readonly kind: 'expired'; readonly entry: BaselineEntry };
+
+/** Outcomes that fail a run when no entry expects them, as they make a run not conformant. */
+const FAILS_UNLESS_EXPECTED: Record<Outcome, boolean> = { pass: false, warn: false, skip: false, fail: true, error: true };
+
+/**
+ * Every way the run departs from the baseline, in case order, then expired entries. Entries for
+ * cases the run did not hold (another shard, a filter) are neither used nor a problem, unless expired.
+ */
+export function judgeAgainstBaseline(report: RunReport, baseline: Baseline, today: string): BaselineProblem[] {
+  const byCase = new Map(baseline.entries.map((e) => [e.case, e]));
+  const problems: BaselineProblem[] = [];
+  for (const r of report.cases) {
+    const entry = byCase.get(r.id);
+    if (entry === undefined) {
+      if (FAILS_UNLESS_EXPECTED[r.outcome]) problems.push({ kind: 'unexpected', case: r.id, outcome: r.outcome, message: r.message });
+    } else if (entry.expected !== r.outcome) {
+      problems.push({ kind: 'changed', case: r.id, outcome: r.outcome, entry });
+    }
+  }
+  for (const entry of baseline.entries) if (entry.expires < today) problems.push({ kind: 'expired', entry });
+  return problems;
+}
+
+export function describeBaselineProblem(p: BaselineProblem): string {
+  switch (p.kind) {
+    case 'unexpected':
+      return `unexpected ${p.outcome}: ${p.case}: ${p.message}`;
+    case 'changed':
+      return p.outcome === 'pass'
+        ? `expected ${p.entry.expected} now passes: ${p.case}; remove its entry to tighten the baseline`
+        : `expected ${p.entry.expected}, saw ${p.outcome}: ${p.case}`;
+    case 'expired':
+      return `expired on ${p.entry.expires}: ${p.entry.case} (owner ${p.entry.owner}: ${p.entry.reason}); renew or remove the entry`;
+  }
+}
+
+/** How long a new entry holds unless someone renews it. */
+export const NEW_ENTRY_DAYS = 90;
+
+/**
+ * A baseline that accepts this run: an entry for every case that failed or errored (what would
+ * fail the gate). Entries still accurate keep their reason, owner and expiry; new ones say where
+ * they came from and wait for an owner.
+ */
+export function baselineFromReport(report: RunReport, previous: Baseline | undefined, today: string): Baseline {
+  const kept = new Map((previous?.entries ?? []).map((e) => [e.case, e]));
+  const expires = new Date(Date.parse(`${today}T00:00:00Z`) + NEW_ENTRY_DAYS * 86_400_000).toISOString().slice(0, 10);
+  const entries = report.cases
+    .filter((r) => FAILS_UNLESS_EXPECTED[r.outcome])
+    .map((r): BaselineEntry => {
+      const old = kept.get(r.id);
+      if (old !== undefined && old.expected === r.outcome) return old;
+      return { case: r.id, expected: r.outcome, reason: `recorded from run ${report.run.id}: ${r.message}`, owner: 'unassigned', expires };
+    });
+  return { schemaVersion: 1, entries };
+}

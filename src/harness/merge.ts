@@ -1,0 +1,93 @@
+/**
+ * `merge-reports`: shard reports joined into one report, as if one run had held every case, and
+ * written in the same formats. Shards must come from the same harness, profile and suite files;
+ * a case in two shards is refused rather than silently kept once.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describeError, HarnessError } from '../core/errors.js';
+import { summarize, type CaseResult, type RunMeta, type RunReport } from '../core/model.js';
+import { Multiplexer } from '../reporters/multiplexer.js';
+import type { Reporter } from '../reporters/reporter.js';
+import { validateReport } from '../reporters/report-schema.js';
+import { writeReportFiles } from '../reporters/write.js';
+import { loadCatalogue } from './catalogue.js';
+import { runId, type RunOutcome } from './run.js';
+
+export async function readRunReport(dir: string): Promise<RunReport> {
+  const file = join(dir, 'report.json');
+  let value: unknown;
+  try {
+    value = JSON.parse(await readFile(file, 'utf8'));
+  } catch (e) {
+    throw new HarnessError('E_USAGE', `cannot read the report ${file}: ${describeError(e)}`);
+  }
+  const valid = validateReport(value);
+  if (!valid.ok) throw new HarnessError('E_USAGE', `${file}: ${valid.errors[0] ?? 'not a report'}`);
+  return value as RunReport;
+}
+
+/** The merged report: cases in declaration order, run times spanning every shard. */
+export async function mergeRunReports(parts: readonly { readonly dir: string; readonly report: RunReport }[]): Promise<RunReport> {
+  const first = parts[0];
+  if (first === undefined) throw new HarnessError('E_USAGE', 'merge-reports needs at least one report folder');
+  const owner = new Map<string, string>();
+  for (const { dir, report } of parts) {
+    for (const [what, mine, theirs] of [
+      ['harness version', report.run.tool.version, first.report.run.tool.version],
+      ['profile version', report.run.profileVersion, first.report.run.profileVersion],
+    ] as const) {
+      if (mine !== theirs) throw new HarnessError('E_USAGE', `${dir} was made with ${what} ${mine}, ${first.dir} with ${theirs}; merge reports of one harness and profile`);
+    }
+    for (const s of report.run.suites) {
+      const other = parts.flatMap((p) => p.report.run.suites).find((o) => o.name === s.name && o.digest !== s.digest);
+      if (other) throw new HarnessError('E_USAGE', `${dir} ran another version of suite ${s.name} (sha256 ${s.digest.slice(0, 12)}… vs ${other.digest.slice(0, 12)}…)`);
+    }
+    for (const r of report.cases) {
+      const seen = owner.get(r.id);
+      if (seen !== undefined) throw new HarnessError('E_USAGE', `case ${r.id} is in both ${seen} and ${dir}; merge disjoint shards`);
+      owner.set(r.id, dir);
+    }
+  }
+  const catalogue = await loadCatalogue();
+  const position = new Map(catalogue.suites.flatMap((s) => s.cases).map((c, i) => [c.id, i]));
+  const cases: CaseResult[] = parts
+    .flatMap((p) => p.report.cases)
+    .map((r, i) => ({ r, i }))
+    .sort((a, b) => (position.get(a.r.id) ?? Infinity) - (position.get(b.r.id) ?? Infinity) || a.i - b.i)
+    .map(({ r }) => r);
+  const started = Math.min(...parts.map((p) => Date.parse(p.report.run.startedAt)));
+  const finished = Math.max(...parts.map((p) => Date.parse(p.report.run.finishedAt)));
+  const suiteNames = catalogue.suites.map((s) => s.name).filter((name) => parts.some((p) => p.report.run.suites.some((s) => s.name === name)));
+  const suites = suiteNames.map((name) => {
+    const own = parts.flatMap((p) => p.report.run.suites).filter((s) => s.name === name);
+    const base = own[0] as RunMeta['suites'][number];
+    return { name, file: base.file, digest: base.digest, cases: own.reduce((sum, s) => sum + s.cases, 0) };
+  });
+  const { shard: _shard, ...filters } = first.report.run.filters;
+  return {
+    schemaVersion: 1,
+    run: {
+      ...first.report.run,
+      id: runId(started),
+      startedAt: new Date(started).toISOString(),
+      finishedAt: new Date(finished).toISOString(),
+      durationMs: finished - started,
+      suites,
+      filters,
+    },
+    summary: summarize(cases),
+    cases,
+  };
+}
+
+/** Reads, merges, reports and writes, as a run does. */
+export async function mergeReports(dirs: readonly string[], reporters: readonly Reporter[], outDir: string): Promise<RunOutcome> {
+  const parts = [];
+  for (const dir of dirs) parts.push({ dir, report: await readRunReport(dir) });
+  const report = await mergeRunReports(parts);
+  const mux = new Multiplexer(reporters);
+  const files = mux.onEnd(report);
+  const dir = await writeReportFiles(outDir, report.run.id, files);
+  return { report, dir, reporterProblems: mux.problems };
+}

@@ -1,0 +1,79 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { readBaseline, writeBaseline } from '../src/cli/baseline-file.js';
+import { baselineFromReport, describeBaselineProblem, judgeAgainstBaseline, type Baseline, type BaselineEntry } from '../src/core/baseline.js';
+import { isHarnessError } from '../src/core/errors.js';
+import { defaultCases, sampleCase, sampleReport } from './helpers/sample-report.js';
+
+const TODAY = '2026-06-01';
+const entry = (id: string, expected: BaselineEntry['expected'], expires = '2026-12-31'): BaselineEntry => ({ case: id, expected, reason: 'ticket 12', owner: 'team-a', expires });
+const baseline = (...entries: BaselineEntry[]): Baseline => ({ schemaVersion: 1, entries });
+const judge = (b: Baseline, cases = defaultCases()): string[] => judgeAgainstBaseline(sampleReport(cases), b, TODAY).map(describeBaselineProblem);
+
+void test('a failure or error the baseline does not expect fails the gate; pass, warn and skip do not', () => {
+  assert.deepEqual(judge(baseline()), [
+    'unexpected fail: stanza.sample.fail: expected an <ack/> within 2 s; saw nothing',
+    'unexpected error: stanza.sample.error: no verdict: the provider closed the connection (step send)',
+  ]);
+  assert.deepEqual(judge(baseline(entry('stanza.sample.fail', 'fail'), entry('stanza.sample.error', 'error'))), []);
+});
+
+void test('an expected failure that now passes fails the gate, and so does any other change of outcome', () => {
+  const b = baseline(entry('stanza.sample.fail', 'fail'), entry('stanza.sample.error', 'fail'));
+  const cases = [sampleCase('pass', { id: 'stanza.sample.fail' }), sampleCase('error')];
+  assert.deepEqual(judge(b, cases), [
+    'expected fail now passes: stanza.sample.fail; remove its entry to tighten the baseline',
+    'expected fail, saw error: stanza.sample.error',
+  ]);
+});
+
+void test('an entry past its expiry fails the gate, even for a case this run did not hold; the expiry day itself holds', () => {
+  assert.deepEqual(judge(baseline(entry('stanza.sample.fail', 'fail', TODAY), entry('stanza.sample.error', 'error'), entry('other.shard.case', 'fail', '2026-05-31'))), [
+    'expired on 2026-05-31: other.shard.case (owner team-a: ticket 12); renew or remove the entry',
+  ]);
+});
+
+void test('a baseline from a run accepts exactly its failures, keeping entries that are still accurate', () => {
+  const report = sampleReport();
+  const kept = entry('stanza.sample.fail', 'fail');
+  const b = baselineFromReport(report, baseline(kept, entry('stanza.sample.error', 'fail'), entry('gone', 'fail')), TODAY);
+  assert.deepEqual(b.entries.map((e) => e.case), ['stanza.sample.fail', 'stanza.sample.error']);
+  assert.equal(b.entries[0], kept);
+  assert.deepEqual({ ...b.entries[1], reason: '' }, { case: 'stanza.sample.error', expected: 'error', reason: '', owner: 'unassigned', expires: '2026-08-30' });
+  assert.match(b.entries[1]?.reason ?? '', /^recorded from run 2026-03-01T10-00-00Z-abc123: no verdict/);
+  assert.deepEqual(judgeAgainstBaseline(report, b, TODAY), []);
+});
+
+void test('a baseline file round-trips; a bad one is one line naming the file and the JSON path', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'baseline-'));
+  try {
+    const file = join(dir, 'baseline.json');
+    const good = baseline(entry('a', 'fail'));
+    await writeBaseline(file, good);
+    assert.deepEqual(await readBaseline(file), good);
+    assert.match(await readFile(file, 'utf8'), /^\{\n {2}"schemaVersion": 1,/);
+    const cases: [unknown, RegExp][] = [
+      ['{ not json', /not JSON/],
+      [{ schemaVersion: 1, entries: [{ case: 'a', expected: 'fail', reason: 'r', owner: 'o' }] }, /\/entries\/0 is missing "expires"/],
+      [{ schemaVersion: 1, entries: [{ ...entry('a', 'fail'), expected: 'broken' }] }, /\/entries\/0\/expected must be equal to one of the allowed values/],
+      [{ schemaVersion: 1, entries: [{ ...entry('a', 'fail'), expires: '31/12/2026' }] }, /\/entries\/0\/expires must match format "date"/],
+      [{ schemaVersion: 1, entries: [entry('a', 'fail'), entry('a', 'error')] }, /\/entries\/1\/case repeats "a" of \/entries\/0/],
+    ];
+    for (const [content, message] of cases) {
+      await writeFile(file, typeof content === 'string' ? content : JSON.stringify(content));
+      await assert.rejects(readBaseline(file), (e: unknown) => {
+        assert.ok(isHarnessError(e) && e.code === 'E_USAGE');
+        assert.ok(e.message.startsWith(`baseline ${file}: `), e.message);
+        assert.match(e.message, message);
+        assert.ok(!e.message.includes('\n'));
+        return true;
+      });
+    }
+    await assert.rejects(readBaseline(join(dir, 'missing.json')), /cannot read it/);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});

@@ -1,0 +1,95 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { promisify } from 'node:util';
+import type { RunReport } from '../src/core/model.js';
+import { projectFile } from '../src/core/paths.js';
+import { mergeRunReports } from '../src/harness/merge.js';
+import { JsonReporter } from '../src/reporters/json.js';
+import { validateReport } from '../src/reporters/report-schema.js';
+import { writeReportFiles } from '../src/reporters/write.js';
+import { defaultCases, sampleReport } from './helpers/sample-report.js';
+
+let root: string;
+before(async () => {
+  root = await mkdtemp(join(tmpdir(), 'merge-'));
+});
+after(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+/** Two shards of the default cases, as `run --shard i/2` would write them. */
+function shards(): RunReport[] {
+  const cases = defaultCases();
+  return [0, 1].map((k) => {
+    const mine = cases.filter((_, i) => i % 2 === k);
+    const r = sampleReport(mine);
+    const start = Date.parse(r.run.startedAt) + k * 60_000;
+    return {
+      ...r,
+      run: {
+        ...r.run,
+        startedAt: new Date(start).toISOString(),
+        finishedAt: new Date(start + 1000).toISOString(),
+        filters: { ...r.run.filters, shard: { index: k + 1, total: 2 } },
+      },
+    };
+  });
+}
+
+async function written(report: RunReport, name: string): Promise<string> {
+  return writeReportFiles(join(root, name), report.run.id, new JsonReporter().onEnd(report));
+}
+
+void test('shards merge into one valid report: every case, counts recomputed, times spanning both, no shard filter', async () => {
+  const [a, b] = shards() as [RunReport, RunReport];
+  const merged = await mergeRunReports([
+    { dir: 'a', report: a },
+    { dir: 'b', report: b },
+  ]);
+  assert.deepEqual(validateReport(merged), { ok: true });
+  assert.deepEqual(merged.cases.map((c) => c.id).sort(), defaultCases().map((c) => c.id).sort());
+  assert.deepEqual(merged.summary, sampleReport().summary);
+  assert.equal(merged.run.startedAt, a.run.startedAt);
+  assert.equal(merged.run.finishedAt, b.run.finishedAt);
+  assert.equal(merged.run.durationMs, 61_000);
+  assert.equal(merged.run.filters.shard, undefined);
+  assert.deepEqual(merged.run.suites.map((s) => `${s.name} ${s.cases}`).sort(), ['media 1', 'stanza 5']);
+});
+
+void test('shards that overlap or come from another profile or suite version are refused', async () => {
+  const [a, b] = shards() as [RunReport, RunReport];
+  await assert.rejects(mergeRunReports([{ dir: 'a', report: a }, { dir: 'a2', report: a }]), /case stanza\.sample\.pass is in both a and a2/);
+  await assert.rejects(mergeRunReports([{ dir: 'a', report: a }, { dir: 'b', report: { ...b, run: { ...b.run, profileVersion: '2.0' } } }]), /b was made with profile version 2\.0, a with 1\.0/);
+  const suites = b.run.suites.map((s) => ({ ...s, digest: 'c'.repeat(64) }));
+  await assert.rejects(mergeRunReports([{ dir: 'a', report: a }, { dir: 'b', report: { ...b, run: { ...b.run, suites } } }]), /ran another version of suite/);
+});
+
+void test('merge-reports from the command line writes the same formats as a run and exits by the merged verdict', async () => {
+  const [a, b] = shards() as [RunReport, RunReport];
+  const dirs = [await written(a, 'shard-1'), await written(b, 'shard-2')];
+  const out = join(root, 'merged');
+  const cli = projectFile('dist', 'src', 'cli', 'main.js');
+  const result = await promisify(execFile)(process.execPath, [cli, 'merge-reports', ...dirs, '--out', out], { env: { ...process.env, NO_COLOR: '1' } }).then(
+    () => ({ code: 0 }),
+    (e: { code: number; stderr: string }) => e,
+  );
+  assert.equal(result.code, 1, 'the sample run is not conformant');
+  const [dir] = (await readdir(out)).filter((d) => d !== 'latest.txt');
+  assert.ok(dir);
+  assert.deepEqual((await readdir(join(out, dir))).sort(), ['junit.xml', 'report.html', 'report.json', 'summary.md', 'summary.txt']);
+  const merged = JSON.parse(await readFile(join(out, dir, 'report.json'), 'utf8')) as RunReport;
+  assert.equal(merged.cases.length, defaultCases().length);
+
+  const bad = await promisify(execFile)(process.execPath, [cli, 'merge-reports', join(root, 'nowhere'), '--out', join(root, 'none')]).then(
+    () => ({ code: 0, stderr: '' }),
+    (e: { code: number; stderr: string }) => e,
+  );
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /^interop-conformance: cannot read the report .*nowhere.*report\.json/);
+  assert.equal(bad.stderr.trim().split('\n').length, 1);
+  await assert.rejects(readdir(join(root, 'none')), 'nothing written');
+});

@@ -1,0 +1,127 @@
+/**
+ * report.html in a real browser: headless Chromium over the DevTools protocol (with `ws`, already
+ * a dependency). Checks that the page's own script runs under its policy, that the filters hide
+ * and show cases, and that a script a provider planted does not run. Chromium is optional: where it
+ * is not installed (`apt-get install -y chromium` on Debian) the test says so and skips.
+ */
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { test } from 'node:test';
+import WebSocket from 'ws';
+import { HtmlReporter } from '../src/reporters/html.js';
+import { defaultCases, sampleCase, sampleReport } from './helpers/sample-report.js';
+
+const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'].find((p) => existsSync(p));
+const SKIP = CHROMIUM === undefined ? 'chromium is not installed; to run this test: apt-get install -y chromium' : false;
+const DEADLINE_MS = 20_000;
+
+/** Without the networking flags Chromium reaches for Google's hosts at every start. */
+const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--remote-debugging-port=0'];
+
+void test('in headless Chromium the filters work, the page script runs under its policy, and a planted script does not', { skip: SKIP, timeout: 60_000 }, async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'report-html-'));
+  let browser: ChildProcess | undefined;
+  try {
+    const planted = sampleCase('fail', { id: 'stanza.sample.planted', message: '<script>window.planted = 1</script><img src=x onerror="window.planted = 2">' });
+    const [file] = new HtmlReporter().onEnd(sampleReport([...defaultCases(), planted]));
+    const page = join(dir, 'report.html');
+    await writeFile(page, file?.content ?? '');
+
+    browser = spawn(CHROMIUM as string, [...FLAGS, `--user-data-dir=${join(dir, 'profile')}`, 'about:blank'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const port = await devtoolsPort(browser);
+    const targets = (await (await fetch(`http://127.0.0.1:${port}/json/list`, { signal: AbortSignal.timeout(DEADLINE_MS) })).json()) as { type: string; webSocketDebuggerUrl: string }[];
+    const target = targets.find((t) => t.type === 'page');
+    assert.ok(target, 'a page to drive');
+    const cdp = await connect(target.webSocketDebuggerUrl);
+    try {
+      await cdp.send('Page.enable');
+      const loaded = cdp.event('Page.loadEventFired');
+      await cdp.send('Page.navigate', { url: pathToFileURL(page).href });
+      await loaded;
+      const evaluate = async (expression: string): Promise<unknown> =>
+        ((await cdp.send('Runtime.evaluate', { expression, returnByValue: true })) as { result: { value: unknown } }).result.value;
+      const shown = `[document.querySelectorAll('[data-case]:not([hidden])').length, document.getElementById('shown').textContent]`;
+      const choose = (name: string, value: string): string =>
+        `(() => { const s = document.querySelector('select[name=${name}]'); s.value = ${JSON.stringify(value)}; s.dispatchEvent(new Event('change', { bubbles: true })); return ${shown}; })()`;
+
+      assert.deepEqual(await evaluate(shown), [7, '7']);
+      assert.deepEqual(await evaluate(choose('outcome', 'fail')), [2, '2'], 'the page script ran and filtered');
+      assert.deepEqual(await evaluate(choose('suite', 'media')), [0, '0'], 'filters combine');
+      assert.deepEqual(await evaluate(choose('outcome', '')), [1, '1']);
+      assert.deepEqual(await evaluate(choose('level', 'SHOULD')), [0, '0']);
+      assert.equal(await evaluate('window.planted'), undefined, 'a provider\'s markup never runs');
+      const shot = (await cdp.send('Page.captureScreenshot', { format: 'png' })) as { data: string };
+      assert.ok(Buffer.from(shot.data, 'base64').subarray(1, 4).toString() === 'PNG');
+    } finally {
+      cdp.close();
+    }
+  } finally {
+    browser?.kill();
+    await rm(dir, { recursive: true, force: true, maxRetries: 3 });
+  }
+});
+
+/** Chromium prints `DevTools listening on ws://127.0.0.1:PORT/...` once it is ready. */
+function devtoolsPort(browser: ChildProcess): Promise<number> {
+  return new Promise((resolve, reject) => {
+    let seen = '';
+    const timer = setTimeout(() => reject(new Error(`chromium did not start within ${DEADLINE_MS} ms: ${seen}`)), DEADLINE_MS).unref();
+    browser.once('exit', (code) => reject(new Error(`chromium exited with ${code}: ${seen}`)));
+    browser.stderr?.on('data', (chunk: Buffer) => {
+      seen += chunk.toString();
+      const m = /DevTools listening on ws:\/\/[^:]+:(\d+)\//.exec(seen);
+      if (m?.[1]) {
+        clearTimeout(timer);
+        resolve(Number(m[1]));
+      }
+    });
+  });
+}
+
+interface Cdp {
+  send(method: string, params?: Record<string, unknown>): Promise<unknown>;
+  event(method: string): Promise<unknown>;
+  close(): void;
+}
+
+/** A minimal DevTools protocol client: numbered calls, awaited events, each with a deadline. */
+async function connect(url: string): Promise<Cdp> {
+  const ws = new WebSocket(url);
+  await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+  let next = 0;
+  const waiting = new Map<number | string, (message: { result?: unknown; error?: { message: string }; params?: unknown }) => void>();
+  ws.on('message', (data: Buffer) => {
+    const message = JSON.parse(data.toString()) as { id?: number; method?: string; result?: unknown; error?: { message: string }; params?: unknown };
+    const key = message.id ?? message.method;
+    const handler = key === undefined ? undefined : waiting.get(key);
+    if (handler && key !== undefined) {
+      waiting.delete(key);
+      handler(message);
+    }
+  });
+  const wait = (key: number | string, what: string): Promise<{ result?: unknown; error?: { message: string }; params?: unknown }> =>
+    new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no answer to ${what} within ${DEADLINE_MS} ms`)), DEADLINE_MS).unref();
+      waiting.set(key, (m) => {
+        clearTimeout(timer);
+        resolve(m);
+      });
+    });
+  return {
+    async send(method, params = {}) {
+      const id = ++next;
+      const answer = wait(id, method);
+      ws.send(JSON.stringify({ id, method, params }));
+      const m = await answer;
+      if (m.error) throw new Error(`${method}: ${m.error.message}`);
+      return m.result;
+    },
+    event: async (method) => (await wait(method, method)).params,
+    close: () => ws.close(),
+  };
+}
