@@ -19,6 +19,7 @@ import type { Directory } from './directory.js';
 import { Listeners } from './events.js';
 import type { ProofVerifier } from './proof-verifier.js';
 import { handleElement, type HandlerDeps, type RouteResult } from './stanza-handler.js';
+import { CHATSTATE_TAG } from '../protocol/messaging.js';
 import type { FrameEvent } from './types.js';
 
 export const CHAT_PATH = '/chat';
@@ -113,6 +114,8 @@ export class ChatServer {
       live.send(stanza);
       return 'connection';
     }
+    // TYPING-OUT: a typing indicator is stale once its reader is away.
+    if (stanza.tag === CHATSTATE_TAG) return 'unknown';
     this.deps.directory.toMailbox(to, stanza);
     return 'mailbox';
   }
