@@ -150,6 +150,28 @@ export const FAULTS = {
   'push-no-wake': 'answers a push but does not wake the client',
   'push-strict-audience': 'expects its push URL, not its base URL, as the push token\'s audience',
   'http1-only': 'serves HTTP/1.1 only',
+  // messaging (§14)
+  'receipt-first-only': 'sends a delivery receipt for the first message of each peer only',
+  'no-read-receipt': 'sends no read receipt when its user reads a message',
+  'read-on-delivery': 'sends a read receipt with every delivery receipt, before its user reads anything',
+  'hide-delivery-receipts': 'does not show its user the delivery receipts of its messages',
+  'hide-read-receipts': 'does not show its user the read receipts of its messages',
+  'ack-receipt-no-type': 'leaves the receipt\'s type out of the ack of a read or retry receipt',
+  'retry-no-registration': 'sends retry receipts without `<registration>`',
+  'retry-count-zero': 'writes `count="0"` in the `<retry>` of its first retry receipt',
+  'retry-resend-msg': 'answers a retry receipt by re-sending on the old session, as a `msg`',
+  'retry-no-count': 'writes no `count` on the `<enc>` of a re-sent message',
+  'retry-unbounded': 're-sends a message for every retry receipt, without a limit',
+  'reaction-random-key': 'reacts with a key naming a made-up message id',
+  'ignore-reactions': 'shows a received reaction as an empty text, on no message',
+  'reply-without-quote': 'sends a reply as a plain text, without the quoted message\'s id',
+  'drop-quote': 'shows a received reply as a plain text, without the message it quotes',
+  'no-typing-stanza': 'sends no typing indicator when its user types',
+  'typing-not-shown': 'does not show its user that a peer is typing',
+  'block-local-only': 'blocks a peer on the device only, without the blocklist IQ',
+  'show-blocked': 'shows messages from peers its user blocked',
+  'unblock-local-only': 'unblocks a peer on the device only, without the blocklist IQ',
+  'stay-blocked': 'sends the unblock IQ but keeps hiding the peer\'s messages',
 } as const satisfies Record<string, string>;
 
 export type FaultName = keyof typeof FAULTS;
