@@ -14,6 +14,7 @@ import { drainedAfterPush } from './messaging/mailbox.js';
 import * as receipts from './messaging/receipts.js';
 import * as retry from './messaging/retry.js';
 import * as typing from './messaging/typing.js';
+import { versionRefused } from './messaging/version.js';
 import * as answers from './enlistment/answers.js';
 import * as form from './enlistment/form.js';
 import * as claims from './ownership/claims.js';
@@ -158,4 +159,5 @@ export const CHECKS: Readonly<Record<string, Check>> = {
   'messaging/blocked-hidden': blocking.blockedHidden,
   'messaging/unblock': blocking.unblockRestores,
   'messaging/mailbox-drain': drainedAfterPush,
+  'messaging/version-refused': versionRefused,
 };
