@@ -10,6 +10,7 @@ import * as sessions from './encryption/sessions.js';
 import * as account from './enlistment/account.js';
 import * as blocking from './messaging/blocking.js';
 import * as messagingContent from './messaging/content.js';
+import { identityNotice } from './messaging/identity-notice.js';
 import { drainedAfterPush } from './messaging/mailbox.js';
 import * as receipts from './messaging/receipts.js';
 import * as retry from './messaging/retry.js';
@@ -160,4 +161,5 @@ export const CHECKS: Readonly<Record<string, Check>> = {
   'messaging/unblock': blocking.unblockRestores,
   'messaging/mailbox-drain': drainedAfterPush,
   'messaging/version-refused': versionRefused,
+  'messaging/identity-notice': identityNotice,
 };

@@ -103,6 +103,8 @@ export interface ReceivedMessage {
   readonly replyTo?: string;
   /** Driver 1.2: a reaction to message `id`, shown on that message (REACTION-IN). */
   readonly reaction?: { readonly id: string; readonly emoji: string };
+  /** Driver 1.2: a notice shown in the thread, not a message: `text` is "" (IDENTITY-NOTICE). */
+  readonly notice?: 'identity-change';
 }
 
 export interface Inbox {

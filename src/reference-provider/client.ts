@@ -81,7 +81,10 @@ export class ProviderClient {
   /** IDENTITY-CHANGE: a peer's new identity key is accepted, and its user is told. */
   private newSession(): SignalSession {
     const onIdentityChange = (peer: string): void => {
-      if (!this.deps.faults.has('silent-identity-change')) this.events.push({ type: 'identity-change', peer });
+      if (this.deps.faults.has('silent-identity-change')) return;
+      this.events.push({ type: 'identity-change', peer });
+      // IDENTITY-NOTICE: in the thread, before the message that came under the new key.
+      if (!this.deps.faults.has('identity-notice-event-only')) this.inbox.push({ id: '', from: peer, text: '', notice: 'identity-change' });
     };
     return new SignalSession(onIdentityChange, this.deps.faults, { pq: this.deps.pq });
   }

@@ -171,6 +171,7 @@ export const FAULTS = {
   'block-local-only': 'blocks a peer on the device only, without the blocklist IQ',
   'show-blocked': 'shows messages from peers its user blocked',
   'unblock-local-only': 'unblocks a peer on the device only, without the blocklist IQ',
+  'identity-notice-event-only': 'raises the identity-change event but shows no notice in the thread',
   'stay-blocked': 'sends the unblock IQ but keeps hiding the peer\'s messages',
 } as const satisfies Record<string, string>;
 
