@@ -138,7 +138,7 @@ void describe('reference provider server', () => {
     const { status, json } = await call(driver);
     assert.equal(status, 200);
     assertSchema('DriverInfo', json);
-    assert.deepEqual((json as { driverVersion: string }).driverVersion, '1.1');
+    assert.deepEqual((json as { driverVersion: string }).driverVersion, '1.2');
   });
 
   void test('creates users with schema-valid, distinct identifiers', async () => {
@@ -277,6 +277,9 @@ function harness(faults: FaultName[] = [], decrypt?: InboundContext['decrypt']):
     writer,
     registrationId: 0x01020304,
     isClosing: () => false,
+    isBlocked: () => false,
+    onReceipt: () => undefined,
+    onChatState: () => undefined,
     decrypt: decrypt ?? (() => Promise.reject(new Error('no session'))),
     deliver: (m) => inbox.push(m),
     isMedia: () => false,

@@ -8,6 +8,14 @@ import * as keyIqs from './encryption/key-iqs.js';
 import * as keys from './encryption/keys.js';
 import * as sessions from './encryption/sessions.js';
 import * as account from './enlistment/account.js';
+import * as blocking from './messaging/blocking.js';
+import * as messagingContent from './messaging/content.js';
+import { identityNotice } from './messaging/identity-notice.js';
+import { drainedAfterPush } from './messaging/mailbox.js';
+import * as receipts from './messaging/receipts.js';
+import * as retry from './messaging/retry.js';
+import * as typing from './messaging/typing.js';
+import { versionRefused } from './messaging/version.js';
 import * as answers from './enlistment/answers.js';
 import * as form from './enlistment/form.js';
 import * as claims from './ownership/claims.js';
@@ -132,4 +140,28 @@ export const CHECKS: Readonly<Record<string, Check>> = {
   'ownership/push-refused': push.refused,
   'ownership/push-wakes-client': push.wakesClient,
   'ownership/http-versions': httpVersions,
+  // messaging (docs/PROFILE.md §14)
+  'messaging/receipt-each': receipts.deliveryEach,
+  'messaging/read-on-mark': receipts.readOnMark,
+  'messaging/read-only-when-marked': receipts.readOnlyWhenMarked,
+  'messaging/delivery-shown': receipts.deliveryShown,
+  'messaging/read-shown': receipts.readShown,
+  'messaging/ack-read-receipt': receipts.ackReadReceipt,
+  'messaging/retry-registration': retry.registration,
+  'messaging/retry-element': retry.retryElement,
+  'messaging/resend-prekey': retry.resendPreKey,
+  'messaging/resend-count': retry.resendCount,
+  'messaging/resend-bounded': retry.resendBounded,
+  'messaging/reaction-out': messagingContent.reactionOut,
+  'messaging/reaction-in': messagingContent.reactionIn,
+  'messaging/reply-out': messagingContent.replyOut,
+  'messaging/reply-in': messagingContent.replyIn,
+  'messaging/typing-out': typing.typingOut,
+  'messaging/typing-in': typing.typingIn,
+  'messaging/block-iq': blocking.blockIq,
+  'messaging/blocked-hidden': blocking.blockedHidden,
+  'messaging/unblock': blocking.unblockRestores,
+  'messaging/mailbox-drain': drainedAfterPush,
+  'messaging/version-refused': versionRefused,
+  'messaging/identity-notice': identityNotice,
 };

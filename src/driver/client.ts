@@ -18,6 +18,8 @@ import {
   type Events,
   type GatekeeperEndpoint,
   type Inbox,
+  type Indicators,
+  type ReactRequest,
   type SafetyNumber,
   type SendMediaRequest,
   type SendMediaResult,
@@ -95,6 +97,25 @@ export class DriverClient {
   }
   expireMedia(): Promise<unknown> {
     return this.call('POST', driverPaths.expireMedia, {}, 'Empty');
+  }
+  // messaging (driver 1.2)
+  markRead(user: string, peer: string, id: string): Promise<unknown> {
+    return this.call('POST', driverPaths.read(user), { peer, id }, 'Empty');
+  }
+  react(user: string, reaction: ReactRequest): Promise<SendResult> {
+    return this.call('POST', driverPaths.react(user), reaction, 'SendResult');
+  }
+  typing(user: string, peer: string): Promise<unknown> {
+    return this.call('POST', driverPaths.typing(user), { peer }, 'Empty');
+  }
+  block(user: string, peer: string): Promise<unknown> {
+    return this.call('POST', driverPaths.block(user), { peer }, 'Empty');
+  }
+  unblock(user: string, peer: string): Promise<unknown> {
+    return this.call('POST', driverPaths.unblock(user), { peer }, 'Empty');
+  }
+  indicators(user: string): Promise<Indicators> {
+    return this.call('GET', driverPaths.indicators(user), undefined, 'Indicators');
   }
   // enlistment and ownership (driver 1.1)
   optOut(user: string): Promise<unknown> {

@@ -19,7 +19,8 @@ import type { Directory } from './directory.js';
 import { Listeners } from './events.js';
 import type { ProofVerifier } from './proof-verifier.js';
 import { handleElement, type HandlerDeps, type RouteResult } from './stanza-handler.js';
-import type { FrameEvent } from './types.js';
+import { CHATSTATE_TAG } from '../protocol/messaging.js';
+import type { FrameEvent, StreamRefusalCondition } from './types.js';
 
 export const CHAT_PATH = '/chat';
 /** Large enough for an over-limit element to reach the codec, which answers policy-violation. */
@@ -40,7 +41,7 @@ export class ChatServer {
   readonly authenticated = new Listeners<Connection>();
   readonly keys = new Listeners<string>();
   /** Logins whose streams a case makes the gatekeeper refuse, with the reason it gives. */
-  readonly refusals = new Map<string, string>();
+  readonly refusals = new Map<string, { readonly reason: string; readonly condition: StreamRefusalCondition }>();
   private readonly wss: WebSocketServer;
   private seq = 0;
   private readonly handlerDeps: HandlerDeps;
@@ -113,6 +114,8 @@ export class ChatServer {
       live.send(stanza);
       return 'connection';
     }
+    // TYPING-OUT: a typing indicator is stale once its reader is away.
+    if (stanza.tag === CHATSTATE_TAG) return 'unknown';
     this.deps.directory.toMailbox(to, stanza);
     return 'mailbox';
   }
@@ -189,8 +192,13 @@ export class ChatServer {
     const user = this.deps.directory.provider(from);
     if (!user) return this.refuse(conn, 'not-authorized', `${from} is not an enlisted login`);
     if (!token) return this.refuse(conn, 'not-authorized', '<open/> has no token');
+    // VERSION-REFUSED: a version stated and not spoken is refused; a missing one is FRAME-OPEN's to judge.
+    const version = n.attrs['interop-version'];
+    if (version !== undefined && version !== INTEROP_VERSION) {
+      return this.refuse(conn, 'unsupported-version', `interop-version ${version} is not supported; supported: ${INTEROP_VERSION}`);
+    }
     const refusal = this.refusals.get(from);
-    if (refusal !== undefined) return this.refuse(conn, 'not-authorized', refusal);
+    if (refusal !== undefined) return this.refuse(conn, refusal.condition, refusal.reason);
     const proof = await this.deps.verifier.verify(token);
     if (!proof.ok) return this.refuse(conn, 'not-authorized', `proof refused: ${proof.reason}`);
     if (proof.identifier !== user.identifier) {

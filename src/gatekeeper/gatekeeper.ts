@@ -125,8 +125,8 @@ export async function startGatekeeper(options: GatekeeperOptions = {}): Promise<
     scriptEnlistment: (script) => api.scripted(script),
     isEnlisted: (login) => directory.provider(login) !== undefined,
     unenlist: (login) => chat.unenlist(login),
-    refuseStreams: (login, reason) => {
-      chat.refusals.set(login, reason);
+    refuseStreams: (login, reason, condition = 'not-authorized') => {
+      chat.refusals.set(login, { reason, condition });
       return () => chat.refusals.delete(login);
     },
     push: (identifier, defect, signal) => pusher.push(identifier, defect, signal),

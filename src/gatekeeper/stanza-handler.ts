@@ -16,6 +16,7 @@ import {
   outgoingEnc,
   readPreKeyUpload,
 } from '../protocol/stanzas.js';
+import { BLOCKLIST_NS, CHATSTATE_TAG, readBlocklistIq } from '../protocol/messaging.js';
 import type { Connection } from './connection.js';
 import type { Directory } from './directory.js';
 
@@ -49,6 +50,8 @@ export function handleElement(conn: Connection, n: StanzaNode, deps: HandlerDeps
       return handleReceipt(conn, n, deps);
     case 'ack':
       return; // recorded with the frame; a client's ack needs no answer
+    case CHATSTATE_TAG:
+      return handleChatState(conn, n, deps);
     case 'close':
       conn.send(closeElement());
       return conn.end('client');
@@ -77,6 +80,8 @@ function handleIq(conn: Connection, iq: StanzaNode, deps: HandlerDeps): void {
     return conn.send(bundle ? bundleResultIq(id, bundle) : iqError(id, 'item-not-found', from));
   }
   if (xmlns === PING_NS && type === 'get') return conn.send(iqResult(id, from));
+  // BLOCK-IQ: the checks judge the request on the wire; the gatekeeper only answers it.
+  if (xmlns === BLOCKLIST_NS) return conn.send(readBlocklistIq(iq) ? iqResult(id, from) : iqError(id, 'bad-request', from));
   // ENLIST-OPT-OUT: the user is forgotten; the client then closes the stream.
   if (xmlns === ACCOUNT_NS && type === 'set' && child(iq, DELETE_TAG)) {
     deps.directory.remove(conn.login as string);
@@ -103,4 +108,11 @@ function handleReceipt(conn: Connection, r: StanzaNode, deps: HandlerDeps): void
   const t = serverTime();
   conn.send(serverAck('receipt', id));
   deps.deliver(to, node('receipt', { id, from: conn.login, t, type }));
+}
+
+/** TYPING-OUT: a typing indicator is routed as it is, unacknowledged, and never kept for later. */
+function handleChatState(conn: Connection, n: StanzaNode, deps: HandlerDeps): void {
+  const { to } = n.attrs;
+  if (!to || !deps.knows(to)) return;
+  deps.deliver(to, node(CHATSTATE_TAG, { from: conn.login }, n.children));
 }

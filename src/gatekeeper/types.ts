@@ -143,6 +143,9 @@ export interface ReferenceUser {
   replaceIdentity(): Promise<void>;
 }
 
+/** The stream error a refused `<open/>` gets: a bad proof, or (VERSION-REFUSED) a version the gatekeeper does not speak. */
+export type StreamRefusalCondition = 'not-authorized' | 'unsupported-version';
+
 export interface Gatekeeper {
   /** wss://127.0.0.1:{port}/chat */
   readonly chatUrl: string;
@@ -187,7 +190,7 @@ export interface Gatekeeper {
   /** Un-enlists `login` (as after 30 days away) and ends its live stream with the unenlisted error. */
   unenlist(login: string): void;
   /** Refuses every `<open/>` of `login` with `<not-authorized/>` until the returned undo is called. */
-  refuseStreams(login: string, reason: string): () => void;
+  refuseStreams(login: string, reason: string, condition?: StreamRefusalCondition): () => void;
   /** Sends a push for the user-visible `identifier` to the provider, with at most one defect. */
   push(identifier: string, defect: PushDefect, signal: AbortSignal): Promise<PushAnswer>;
   close(): Promise<void>;

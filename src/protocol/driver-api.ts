@@ -59,6 +59,8 @@ export interface ConnectResult {
 export interface SendRequest {
   readonly to: string;
   readonly text: string;
+  /** Driver 1.2: the id of the message this text replies to (REPLY-OUT). */
+  readonly replyTo?: string;
 }
 
 export interface SendResult {
@@ -97,6 +99,12 @@ export interface ReceivedMessage {
   readonly from: string;
   readonly text: string;
   readonly media?: ReceivedMedia;
+  /** Driver 1.2: the id of the message this one quotes (REPLY-IN). */
+  readonly replyTo?: string;
+  /** Driver 1.2: a reaction to message `id`, shown on that message (REACTION-IN). */
+  readonly reaction?: { readonly id: string; readonly emoji: string };
+  /** Driver 1.2: a notice shown in the thread, not a message: `text` is "" (IDENTITY-NOTICE). */
+  readonly notice?: 'identity-change';
 }
 
 export interface Inbox {
@@ -131,6 +139,37 @@ export interface RotatedKey {
   readonly kid: string;
 }
 
+/** Driver 1.2: the user marks message `id` from `peer` read (READ-ON-MARK). */
+export interface ReadRequest {
+  readonly peer: string;
+  readonly id: string;
+}
+
+/** Driver 1.2: the user reacts with `emoji` to message `id` in the chat with `to` (REACTION-OUT). */
+export interface ReactRequest {
+  readonly to: string;
+  readonly id: string;
+  readonly emoji: string;
+}
+
+/** Driver 1.2: a request about one peer: typing to it, blocking or unblocking it. */
+export interface PeerRequest {
+  readonly peer: string;
+}
+
+/** A receipt from a peer, as the user was shown it on the message it names (RECEIPT-SHOWN). */
+export interface ShownReceipt {
+  readonly id: string;
+  readonly peer: string;
+  readonly type: 'delivery' | 'read';
+}
+
+/** Driver 1.2: the receipts shown on the user's messages, and the peers shown typing (TYPING-IN). */
+export interface Indicators {
+  readonly receipts: readonly ShownReceipt[];
+  readonly typing: readonly string[];
+}
+
 export interface DriverErrorBody {
   readonly error: { readonly code: string; readonly message: string };
 }
@@ -152,4 +191,10 @@ export const driverPaths = {
   rotateProofKey: '/proof-keys/rotate',
   retireProofKeys: '/proof-keys/retire',
   gatekeeperKeys: '/gatekeeper-keys',
+  read: (user: string) => `/users/${encodeURIComponent(user)}/read`,
+  react: (user: string) => `/users/${encodeURIComponent(user)}/react`,
+  typing: (user: string) => `/users/${encodeURIComponent(user)}/typing`,
+  block: (user: string) => `/users/${encodeURIComponent(user)}/block`,
+  unblock: (user: string) => `/users/${encodeURIComponent(user)}/unblock`,
+  indicators: (user: string) => `/users/${encodeURIComponent(user)}/indicators`,
 } as const;

@@ -17,7 +17,10 @@ const OPEN_TIMEOUT_MS = 10_000;
 const CLOSE_GRACE_MS = 1_000;
 
 /** The parts of the inbound context that belong to the client rather than to the connection. */
-export type ClientSide = Pick<InboundContext, 'registrationId' | 'decrypt' | 'deliver' | 'raise' | 'isMedia' | 'receiveMedia'>;
+export type ClientSide = Pick<
+  InboundContext,
+  'registrationId' | 'decrypt' | 'deliver' | 'raise' | 'isMedia' | 'receiveMedia' | 'isBlocked' | 'onReceipt' | 'onChatState'
+>;
 
 export interface ConnectionOptions {
   readonly url: string;
@@ -138,6 +141,11 @@ export class ChatConnection {
 
   get isOpen(): boolean {
     return this.ws.readyState === WebSocket.OPEN && !this.closing;
+  }
+
+  /** Writes an element that expects no answer (a typing indicator, a receipt). */
+  write(n: StanzaNode): void {
+    this.writer.write(n);
   }
 
   /** Sends an IQ and resolves with the gatekeeper's result or error IQ. */

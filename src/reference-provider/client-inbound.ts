@@ -3,15 +3,16 @@
  * trusts the stream (docs/PROFILE.md §3): whatever arrives, it answers with the profile's answer
  * and keeps the connection. The robustness, ack and receipt faults live here.
  */
-import { fromBase64, toBase64 } from '../protocol/base64.js';
+import { fromBase64 } from '../protocol/base64.js';
 import { CodecError, type StanzaCodec } from '../protocol/codec.js';
 import { ENC_VERSION, PING_NS, type InboundCondition } from '../protocol/constants.js';
 import type { ReceivedMessage, SecurityEvent } from '../protocol/driver-api.js';
 import { child, node, type StanzaNode } from '../protocol/node.js';
 import { decodeMessage, unpad } from '../protocol/payload.js';
-import { closeElement, iqResult, uintBytes, type EncType } from '../protocol/stanzas.js';
+import { closeElement, iqResult, type EncType } from '../protocol/stanzas.js';
+import { CHATSTATE_TAG, readReceipt, retryReceipt } from '../protocol/messaging.js';
 import type { interop } from '../gen/message.js';
-import { mangleText } from './client-outbound.js';
+import { shownMessage } from './client-messaging.js';
 import { DuplicateMessage } from './client-stack.js';
 import type { StanzaWriter } from './client-wire.js';
 import type { FaultSet } from './faults.js';
@@ -31,6 +32,12 @@ export interface InboundContext {
   /** Downloads and verifies media in the background, then shows it or raises an event. */
   receiveMedia(id: string, from: string, message: interop.Message): Promise<void>;
   raise(event: SecurityEvent): void;
+  /** BLOCK-HIDDEN: true when the user blocked `peer`. */
+  isBlocked(peer: string): boolean;
+  /** A receipt from a peer, after its ack: shown on the message, or a retry to answer. */
+  onReceipt(receipt: StanzaNode): void;
+  /** TYPING-IN */
+  onChatState(chatState: StanzaNode): void;
   onOpen(open: StanzaNode): void;
   onAck(ack: StanzaNode): void;
   onIqResponse(iq: StanzaNode): void;
@@ -49,6 +56,9 @@ const nowSeconds = (): string => String(Math.floor(Date.now() / 1000));
 const ackNode = (attrs: Record<string, string | undefined>): StanzaNode => node('ack', attrs);
 
 export class InboundHandler {
+  /** Peers that have had a delivery receipt: only the `receipt-first-only` fault looks. */
+  private readonly receipted = new Set<string>();
+
   constructor(private readonly ctx: InboundContext) {}
 
   /** Handles one WebSocket message; resolves when its answers have been written. */
@@ -75,6 +85,9 @@ export class InboundHandler {
         return this.ctx.onAck(n);
       case 'iq':
         return this.onIq(n);
+      case CHATSTATE_TAG:
+        // TYPING-IN: shown, never answered.
+        return this.ctx.onChatState(n);
       case 'open':
         return this.ctx.onOpen(n);
       case 'stream:error':
@@ -121,11 +134,18 @@ export class InboundHandler {
       if (e instanceof DuplicateMessage && !faults.has('duplicate-as-failure')) return this.onDuplicate(n, e.message);
       return this.onUndecryptable(n, e instanceof Error ? e.message : String(e));
     }
+    // BLOCK-HIDDEN: a blocked peer's message is acked, and neither shown nor receipted.
+    if (this.ctx.isBlocked(peer)) return this.answer(this.messageAck(n));
     // The Signal message decrypted: it is acked and receipted now; its media may still be refused.
     if (this.ctx.isMedia(message)) void this.ctx.receiveMedia(id ?? '', peer, message);
-    else this.ctx.deliver({ id: id ?? '', from: peer, text: mangleText(message.conversation || message.extendedTextMessage?.text || '', faults) });
+    else this.ctx.deliver(shownMessage(id ?? '', peer, message, faults));
     const answers = this.messageAck(n);
-    if (!faults.has('no-delivery-receipt')) answers.push(node('receipt', { id, to: from, t: nowSeconds() }));
+    // RECEIPT-EACH: the fault receipts only the first message of each peer.
+    const receipt = !faults.has('no-delivery-receipt') && !(faults.has('receipt-first-only') && this.receipted.has(peer));
+    this.receipted.add(peer);
+    if (receipt) answers.push(node('receipt', { id, to: from, t: nowSeconds() }));
+    // READ-ONLY-MARKED: the fault reads for the user.
+    if (faults.has('read-on-delivery') && id !== undefined) answers.push(readReceipt(id, peer, nowSeconds()));
     this.answer(answers);
   }
 
@@ -143,12 +163,11 @@ export class InboundHandler {
     const now = nowSeconds();
     const answers = this.messageAck(n);
     if (faults.has('receipt-on-failure')) answers.push(node('receipt', { id, to: from, t: now }));
-    answers.push(
-      node('receipt', { id, to: from, t: now, type: 'retry' }, [
-        node('retry', { count: '1', id, t: t ?? now, v: '1' }),
-        node('registration', {}, toBase64(uintBytes(this.ctx.registrationId, 4))),
-      ]),
-    );
+    // RETRY-RECEIPT: the first request for this message, with the registration id.
+    const count = faults.has('retry-count-zero') ? 0 : 1;
+    const retry = retryReceipt({ id: id ?? '', to: from ?? '', t: now, count, registrationId: this.ctx.registrationId, messageT: t ?? now });
+    if (faults.has('retry-no-registration')) answers.push({ ...retry, children: retry.children.filter((c) => c.tag !== 'registration') });
+    else answers.push(retry);
     this.answer(answers);
   }
 
@@ -168,8 +187,11 @@ export class InboundHandler {
   private onReceipt(n: StanzaNode): void {
     const { id, from, type } = n.attrs;
     if (id === undefined || from === undefined) return this.refuse('bad-request', { class: 'receipt', id });
-    if (this.ctx.faults.has('no-receipt-ack')) return;
-    this.ctx.writer.write(ackNode({ class: 'receipt', id, to: from, type }));
+    if (!this.ctx.faults.has('no-receipt-ack')) {
+      // ACK-RECEIPT-TYPE: the fault leaves the receipt's type out of its ack.
+      this.ctx.writer.write(ackNode({ class: 'receipt', id, to: from, type: this.ctx.faults.has('ack-receipt-no-type') ? undefined : type }));
+    }
+    this.ctx.onReceipt(n);
   }
 
   private onIq(n: StanzaNode): void {

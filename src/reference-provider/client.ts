@@ -12,9 +12,12 @@ import type { EnlistResult, GatekeeperEndpoint, ReceivedMessage, SecurityEvent, 
 import { ACCOUNT_NS, DELETE_TAG, UNENLISTED_TAG } from '../protocol/enlistment.js';
 import { child, node, type StanzaNode } from '../protocol/node.js';
 import { bundleFetchIq, clientOpen, preKeyUploadIq, readBundleResult, type EncType } from '../protocol/stanzas.js';
+import { blocklistIq, chatState, reactionContent, readReceipt, replyContent } from '../protocol/messaging.js';
+import { encodeMessage } from '../protocol/payload.js';
 import { ChatConnection, StreamRefused } from './client-connection.js';
 import { postEnlistment } from './client-enlist.js';
 import { MediaReceiver, MediaSender, type MediaDeps } from './client-media.js';
+import { MessagingState, withEncCount } from './client-messaging.js';
 import { MessageComposer, randomId } from './client-outbound.js';
 import { SignalSession } from './client-session.js';
 import type { FaultSet } from './faults.js';
@@ -47,6 +50,7 @@ export class ClientStateError extends Error {
 export class ProviderClient {
   readonly inbox: ReceivedMessage[] = [];
   readonly events: SecurityEvent[] = [];
+  readonly messaging: MessagingState;
   private session: SignalSession;
   private readonly composer: MessageComposer;
   /** Ciphertexts by peer and text: only the `cache-ciphertext` fault uses them. */
@@ -68,6 +72,7 @@ export class ProviderClient {
     private readonly deps: ClientDeps,
   ) {
     this.composer = new MessageComposer(deps.faults);
+    this.messaging = new MessagingState(deps.faults);
     this.mediaSender = new MediaSender(deps.media);
     this.mediaReceiver = new MediaReceiver(deps.faults);
     this.session = this.newSession();
@@ -76,7 +81,10 @@ export class ProviderClient {
   /** IDENTITY-CHANGE: a peer's new identity key is accepted, and its user is told. */
   private newSession(): SignalSession {
     const onIdentityChange = (peer: string): void => {
-      if (!this.deps.faults.has('silent-identity-change')) this.events.push({ type: 'identity-change', peer });
+      if (this.deps.faults.has('silent-identity-change')) return;
+      this.events.push({ type: 'identity-change', peer });
+      // IDENTITY-NOTICE: in the thread, before the message that came under the new key.
+      if (!this.deps.faults.has('identity-notice-event-only')) this.inbox.push({ id: '', from: peer, text: '', notice: 'identity-change' });
     };
     return new SignalSession(onIdentityChange, this.deps.faults, { pq: this.deps.pq });
   }
@@ -136,6 +144,9 @@ export class ProviderClient {
           isMedia: (message) => this.mediaReceiver.isMedia(message),
           receiveMedia: (id, from, message) => this.receiveMedia(id, from, message),
           raise: (event) => this.events.push(event),
+          isBlocked: (peer) => this.messaging.isBlocked(peer),
+          onReceipt: (receipt) => this.onReceipt(receipt),
+          onChatState: (n) => this.messaging.showTyping(n),
         },
         onStreamError: (error) => this.onStreamError(error),
       });
@@ -193,8 +204,60 @@ export class ProviderClient {
   }
 
   /** Encrypts `text` to `to` and sends it; resolves with the stanza id once acked, or after ACK_WAIT_MS. */
-  send(to: string, text: string): Promise<string> {
-    return this.sendPlaintext(to, this.composer.plaintext(text), text);
+  send(to: string, text: string, replyTo?: string): Promise<string> {
+    // REPLY-OUT: the quoted message's sender is this user when it sent it, the peer otherwise.
+    if (replyTo === undefined || this.deps.faults.has('reply-without-quote')) return this.sendPlaintext(to, this.composer.plaintext(text), text);
+    const participant = this.messaging.wasSent(replyTo) ? (this.login ?? '') : to;
+    return this.sendPlaintext(to, this.composer.pad(encodeMessage(replyContent(text, replyTo, participant))));
+  }
+
+  /** REACTION-OUT */
+  react(to: string, id: string, emoji: string): Promise<string> {
+    const key = this.deps.faults.has('reaction-random-key') ? randomId() : id;
+    return this.sendPlaintext(to, this.composer.pad(encodeMessage(reactionContent(to, key, this.messaging.wasSent(id), emoji))));
+  }
+
+  /** READ-ON-MARK: the user read message `id` from `peer`. */
+  markRead(peer: string, id: string): void {
+    const connection = this.live();
+    if (!this.deps.faults.has('no-read-receipt')) connection.write(readReceipt(id, peer, String(Math.floor(Date.now() / 1000))));
+  }
+
+  /** TYPING-OUT */
+  typing(peer: string): void {
+    const connection = this.live();
+    if (!this.deps.faults.has('no-typing-stanza')) connection.write(chatState({ to: peer }));
+  }
+
+  /** BLOCK-IQ, UNBLOCK: the gatekeeper is told first; the client hides the peer either way. */
+  async setBlocked(peer: string, blocked: boolean): Promise<void> {
+    const connection = this.live();
+    const localOnly = this.deps.faults.has(blocked ? 'block-local-only' : 'unblock-local-only');
+    if (!localOnly) expectResult(await connection.request(blocklistIq(randomId(), blocked ? 'block' : 'unblock', peer), IQ_TIMEOUT_MS), 'blocklist change');
+    this.messaging.setBlocked(peer, blocked);
+  }
+
+  private live(): ChatConnection {
+    const connection = this.connection;
+    if (!connection?.isOpen) throw new ClientStateError('the user is not connected');
+    return connection;
+  }
+
+  /** RECEIPT-SHOWN, and RETRY-RESEND: a retry receipt is answered with a fresh prekey message. */
+  private onReceipt(receipt: StanzaNode): void {
+    this.messaging.showReceipt(receipt);
+    if (receipt.attrs['type'] !== 'retry') return;
+    const resend = this.messaging.resendFor(receipt);
+    const connection = this.connection;
+    if (!resend || !connection?.isOpen) return;
+    const { faults } = this.deps;
+    void this.session
+      .serialized(resend.to, async () => {
+        const { type, ciphertext } = await this.encryptFor(connection, resend.to, resend.plaintext, undefined, !faults.has('retry-resend-msg'));
+        const stanza = this.composer.stanza(resend.id, resend.to, this.composer.timestamp(), type, ciphertext);
+        return connection.sendMessage(faults.has('retry-no-count') ? stanza : withEncCount(stanza, resend.count), resend.id, ACK_WAIT_MS);
+      })
+      .catch(() => undefined);
   }
 
   /** Encrypts and uploads a file, then sends its media message (docs/PROFILE.md §9). */
@@ -223,6 +286,7 @@ export class ProviderClient {
     const compose = async (): Promise<{ id: string; acked: Promise<unknown> }> => {
       const { type, ciphertext } = await this.encryptFor(connection, to, plaintext, text);
       const id = this.composer.nextId();
+      this.messaging.remember(id, to, plaintext);
       let stanza = this.composer.stanza(id, to, this.composer.timestamp(), type, ciphertext);
       if (text !== undefined && this.deps.faults.has('plaintext-preview')) stanza = { ...stanza, attrs: { ...stanza.attrs, preview: text.slice(0, 40) } };
       return { id, acked: connection.sendMessage(stanza, id, ACK_WAIT_MS) };
@@ -240,12 +304,18 @@ export class ProviderClient {
   }
 
   /** A session with `to` (from a fetched bundle when there is none), then the ciphertext of `plaintext`. */
-  private async encryptFor(connection: ChatConnection, to: string, plaintext: Uint8Array, text?: string): Promise<{ type: EncType; ciphertext: Uint8Array }> {
+  private async encryptFor(
+    connection: ChatConnection,
+    to: string,
+    plaintext: Uint8Array,
+    text?: string,
+    freshSession = false,
+  ): Promise<{ type: EncType; ciphertext: Uint8Array }> {
     const { faults } = this.deps;
     const cacheKey = text === undefined ? undefined : `${to}\0${text}`;
     const cached = cacheKey === undefined ? undefined : this.sentCiphertexts.get(cacheKey);
     if (cached && faults.has('cache-ciphertext')) return cached;
-    if (!(await this.session.hasSession(to)) || faults.has('rebuild-session-per-message')) {
+    if (freshSession || !(await this.session.hasSession(to)) || faults.has('rebuild-session-per-message')) {
       const answer = expectResult(await connection.request(this.keyFetch(to), IQ_TIMEOUT_MS), `key fetch for ${to}`);
       const bundle = readBundleResult(answer);
       if (!bundle || bundle.jid !== to) throw new Error(`the key fetch for ${to} returned no usable bundle`);

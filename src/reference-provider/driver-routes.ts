@@ -8,6 +8,9 @@ import type {
   Events,
   GatekeeperEndpoint,
   Inbox,
+  PeerRequest,
+  ReactRequest,
+  ReadRequest,
   RotatedKey,
   SafetyNumber,
   SafetyNumberRequest,
@@ -24,7 +27,7 @@ import type { UserDirectory } from './users.js';
 
 /** Where the driver API lives under the provider's base URL. */
 export const DRIVER_ROOT = '/conformance/v1';
-const DRIVER_VERSION = '1.1';
+const DRIVER_VERSION = '1.2';
 const IMPLEMENTATION_NAME = 'interop-conformance reference provider';
 
 /** An answer the driver gives instead of a result; the server writes it as a DriverErrorBody. */
@@ -86,7 +89,7 @@ export class DriverRoutes {
     }
     const serverAnswer = await this.serverAction(path, method, body);
     if (serverAnswer) return serverAnswer;
-    const m = /^\/users\/([^/]+)\/(enlist|connect|disconnect|messages|media|events|safety-number|opt-out)$/.exec(path);
+    const m = /^\/users\/([^/]+)\/(enlist|connect|disconnect|messages|media|events|safety-number|opt-out|read|react|typing|block|unblock|indicators)$/.exec(path);
     const handle = m?.[1] === undefined ? undefined : safeDecode(m[1]);
     if (!m || handle === undefined) throw new DriverError(404, 'not-found', `no driver route ${path}`);
     const client = this.users.get(handle);
@@ -128,7 +131,7 @@ export class DriverRoutes {
         }
         allow(method, 'POST');
         const request = valid<SendRequest>('SendRequest', body);
-        const result: SendResult = { id: await client.send(request.to, request.text) };
+        const result: SendResult = { id: await client.send(request.to, request.text, request.replyTo) };
         return ok(result);
       }
       case 'safety-number': {
@@ -139,6 +142,30 @@ export class DriverRoutes {
         const result: SafetyNumber = { displayable };
         return ok(result);
       }
+      case 'read': {
+        allow(method, 'POST');
+        const { peer, id } = valid<ReadRequest>('ReadRequest', body);
+        client.markRead(peer, id);
+        return ok({});
+      }
+      case 'react': {
+        allow(method, 'POST');
+        const { to, id, emoji } = valid<ReactRequest>('ReactRequest', body);
+        const result: SendResult = { id: await client.react(to, id, emoji) };
+        return ok(result);
+      }
+      case 'typing':
+        allow(method, 'POST');
+        client.typing(valid<PeerRequest>('PeerRequest', body).peer);
+        return ok({});
+      case 'block':
+      case 'unblock':
+        allow(method, 'POST');
+        await client.setBlocked(valid<PeerRequest>('PeerRequest', body).peer, action === 'block');
+        return ok({});
+      case 'indicators':
+        allow(method, 'GET');
+        return ok(client.messaging.indicators());
       case 'media':
         allow(method, 'POST');
         return ok(await client.sendMedia(valid<SendMediaRequest>('SendMediaRequest', body)));

@@ -22,7 +22,7 @@ const REFUSAL: Record<Exclude<PushDefect, 'valid'>, readonly number[]> = {
   'oversized-body': [413],
 };
 
-async function push(ctx: CheckContext, identifier: string, defect: PushDefect): Promise<PushAnswer> {
+export async function push(ctx: CheckContext, identifier: string, defect: PushDefect): Promise<PushAnswer> {
   ctx.step(`push (${defect})`);
   return ctx.lab.gatekeeper.push(identifier, defect, AbortSignal.any([ctx.signal, AbortSignal.timeout(ANSWER_MS)]));
 }

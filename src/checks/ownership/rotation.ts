@@ -7,6 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { HarnessError } from '../../core/errors.js';
 import { met, notMet, type Finding } from '../../core/model.js';
 import { ANSWER_MS, QUIET_MS, type CheckContext } from '../check.js';
+import type { StreamRefusalCondition } from '../../gatekeeper/types.js';
 import type { ProviderUser } from '../lab.js';
 import { fetchKeySet, readProof, signatureProblem } from './proof.js';
 
@@ -56,11 +57,18 @@ export async function retiredKeySignsNothing(ctx: CheckContext): Promise<Finding
 }
 
 /** PROOF-REFUSED */
-export async function refusalReported(ctx: CheckContext): Promise<Finding> {
+export function refusalReported(ctx: CheckContext): Promise<Finding> {
+  return refusedOnce(ctx, 'not-authorized', 'proof refused: refused by the conformance harness');
+}
+
+/**
+ * The gatekeeper refuses a provider user's stream with `condition`: the client tries once, and tells
+ * its user with a stream-refused event that names the condition.
+ */
+export async function refusedOnce(ctx: CheckContext, condition: StreamRefusalCondition, reason: string): Promise<Finding> {
   const user = await ctx.lab.providerUser();
   await user.disconnect();
-  const reason = 'proof refused: refused by the conformance harness';
-  ctx.lab.defer(ctx.lab.gatekeeper.refuseStreams(user.login, reason));
+  ctx.lab.defer(ctx.lab.gatekeeper.refuseStreams(user.login, reason, condition));
   const opens = ctx.lab.watchOpens();
   ctx.step('connect while the gatekeeper refuses the stream');
   const { connected } = await ctx.lab.driver.connect(user.user, ctx.lab.endpoint(ctx.lab.gatekeeper.chatUrl));
@@ -69,7 +77,8 @@ export async function refusalReported(ctx: CheckContext): Promise<Finding> {
   const attempts = opens.filter((f) => f.node?.attrs['from'] === user.login).length;
   if (attempts !== 1) return notMet('one stream attempt, then a report to the user', `${attempts} stream attempts after a refusal`);
   const { events } = await ctx.lab.driver.events(user.user);
-  return events.some((e) => e.type === 'stream-refused')
-    ? met()
-    : notMet('a stream-refused event for the user', `no stream-refused event (events: ${events.map((e) => e.type).join(', ') || 'none'})`);
+  const refused = events.filter((e) => e.type === 'stream-refused');
+  const expected = `a stream-refused event for the user, naming ${condition}`;
+  if (refused.length === 0) return notMet(expected, `no stream-refused event (events: ${events.map((e) => e.type).join(', ') || 'none'})`);
+  return refused.some((e) => e.detail?.includes(condition)) ? met() : notMet(expected, `a stream-refused event that does not name it: ${refused[0]?.detail ?? 'no detail'}`);
 }

@@ -1,10 +1,9 @@
 /** Acknowledgements, receipts and pings from the provider's client (docs/PROFILE.md §1, §6). */
 import { HarnessError } from '../../core/errors.js';
 import { met, notMet, type Finding } from '../../core/model.js';
-import { deliveredMessage, encElement } from '../../protocol/stanzas.js';
 import { ANSWER_MS, QUIET_MS, type CheckContext } from '../check.js';
 import { barrier, describeAll, lastSeq, sends, sentBy } from '../observe.js';
-import { pair, receiveOne, sendOne } from './scenario.js';
+import { deliverUndecryptable, pair, receiveOne, sendOne } from './scenario.js';
 
 /** ACK-MESSAGE */
 export async function ackMessage(ctx: CheckContext): Promise<Finding> {
@@ -55,12 +54,7 @@ export async function deliveryReceipt(ctx: CheckContext): Promise<Finding> {
 /** RECEIPT-AFTER-DECRYPT: a message that cannot decrypt gets no delivery receipt. */
 export async function noReceiptWithoutDecrypt(ctx: CheckContext): Promise<Finding> {
   const p = await pair(ctx);
-  const id = ctx.rng.string(20);
-  const afterSeq = lastSeq(p.provider.connection);
-  ctx.step('deliver a message that cannot be decrypted');
-  const garbage = Uint8Array.from({ length: 64 }, () => ctx.rng.int(0, 256));
-  garbage[0] = 0x33; // a version byte that passes a first glance
-  p.provider.connection.send(deliveredMessage(id, p.reference.jid, Math.floor(Date.now() / 1000), encElement('msg', garbage)));
+  const { id, afterSeq } = deliverUndecryptable(p, ctx);
   ctx.step('watch for a delivery receipt');
   await ctx.lab.frameFrom(p.provider.connection, sends('ack', { class: 'message', id }), { afterSeq });
   const until = await barrier(p.provider.connection, ctx.signal);

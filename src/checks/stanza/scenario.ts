@@ -5,6 +5,7 @@ import type { CheckContext } from '../check.js';
 import { ANSWER_MS, sessionMode } from '../check.js';
 import type { ProviderUser } from '../lab.js';
 import { elementsOf, lastSeq, sends, type Sent } from '../observe.js';
+import { deliveredMessage, encElement } from '../../protocol/stanzas.js';
 
 export interface Outbound {
   readonly text: string;
@@ -46,5 +47,16 @@ export async function receiveOne({ provider, reference }: Pair, ctx: CheckContex
   const afterSeq = lastSeq(provider.connection);
   ctx.step(`reference user sends ${label}`);
   const id = await reference.sendText(provider.login, `${label} ${ctx.rng.string(12)}`);
+  return { id, afterSeq };
+}
+
+/** Delivers, as from the reference user, a `msg` of random bytes that no session can decrypt. */
+export function deliverUndecryptable({ provider, reference }: Pair, ctx: CheckContext): { id: string; afterSeq: number } {
+  const id = ctx.rng.string(20);
+  const afterSeq = lastSeq(provider.connection);
+  ctx.step('deliver a message that cannot be decrypted');
+  const garbage = Uint8Array.from({ length: 64 }, () => ctx.rng.int(0, 256));
+  garbage[0] = 0x33; // a version byte that passes a first glance
+  provider.connection.send(deliveredMessage(id, reference.jid, Math.floor(Date.now() / 1000), encElement('msg', garbage)));
   return { id, afterSeq };
 }

@@ -1,0 +1,55 @@
+/** Blocking and unblocking a peer (docs/PROFILE.md §14.5). */
+import { met, notMet, type Finding } from '../../core/model.js';
+import { readBlocklistIq } from '../../protocol/messaging.js';
+import type { CheckContext } from '../check.js';
+import { answerTo } from '../encryption/exchange.js';
+import { barrier, describeAll, lastSeq, sentBy } from '../observe.js';
+import { pair, type Pair } from '../stanza/scenario.js';
+
+/** The user blocks or unblocks the reference user; the blocklist IQ the client sent for it, if any. */
+async function changeBlock(ctx: CheckContext, p: Pair, action: 'block' | 'unblock') {
+  const afterSeq = lastSeq(p.provider.connection);
+  ctx.step(`the user ${action}s the reference user`);
+  await (action === 'block' ? ctx.lab.driver.block(p.provider.user, p.reference.jid) : ctx.lab.driver.unblock(p.provider.user, p.reference.jid));
+  const sent = sentBy(p.provider.connection, afterSeq).map((s) => s.element);
+  const iq = sent.map(readBlocklistIq).find((b) => b?.action === action && b.jid === p.reference.jid);
+  return { iq, sent };
+}
+
+/** The reference user sends a text; whether the provider user was shown it once the client answered. */
+async function textShown(ctx: CheckContext, p: Pair, label: string): Promise<{ text: string; shown: boolean }> {
+  const afterSeq = lastSeq(p.provider.connection);
+  const text = `${label} ${ctx.rng.string(10)}`;
+  ctx.step(`reference user sends ${label}`);
+  const id = await p.reference.sendText(p.provider.login, text);
+  await answerTo(ctx, p.provider.connection, id, afterSeq);
+  await barrier(p.provider.connection, ctx.signal);
+  return { text, shown: (await p.provider.inbox()).some((m) => m.text === text) };
+}
+
+/** BLOCK-IQ */
+export async function blockIq(ctx: CheckContext): Promise<Finding> {
+  const p = await pair(ctx);
+  const { iq, sent } = await changeBlock(ctx, p, 'block');
+  const expected = `<iq type="set" xmlns="blocklist"><item action="block" jid="${p.reference.jid}"/></iq>`;
+  return iq ? met() : notMet(expected, `no blocklist IQ; the client sent ${describeAll(sent)}`);
+}
+
+/** BLOCK-HIDDEN */
+export async function blockedHidden(ctx: CheckContext): Promise<Finding> {
+  const p = await pair(ctx);
+  await changeBlock(ctx, p, 'block');
+  const { text, shown } = await textShown(ctx, p, 'from a blocked user');
+  return shown ? notMet('a blocked user\'s message not shown', `the message was shown: "${text}"`) : met();
+}
+
+/** UNBLOCK: the unblock IQ, and the peer's messages shown again. */
+export async function unblockRestores(ctx: CheckContext): Promise<Finding> {
+  const p = await pair(ctx);
+  await changeBlock(ctx, p, 'block');
+  const { iq, sent } = await changeBlock(ctx, p, 'unblock');
+  const expected = `<item action="unblock" jid="${p.reference.jid}"/> in a blocklist IQ, then the peer's messages shown`;
+  if (!iq) return notMet(expected, `no blocklist IQ with action="unblock"; the client sent ${describeAll(sent)}`);
+  const { shown } = await textShown(ctx, p, 'after unblocking');
+  return shown ? met() : notMet(expected, 'the message after unblocking was not shown');
+}

@@ -1,0 +1,21 @@
+/** The identity-change notice in the thread (docs/PROFILE.md §14.8). */
+import { HarnessError } from '../../core/errors.js';
+import { met, notMet, type Finding } from '../../core/model.js';
+import type { CheckContext } from '../check.js';
+import { conversation, deliverAndWatch, describeAnswer, sealText } from '../encryption/exchange.js';
+
+/** IDENTITY-NOTICE: a peer's reinstall is shown in the thread, before its first message under the new key. */
+export async function identityNotice(ctx: CheckContext): Promise<Finding> {
+  const p = await conversation(ctx);
+  ctx.step('the reference user reinstalls with a new identity key');
+  await p.reference.replaceIdentity();
+  const text = `after the reinstall ${ctx.rng.string(8)}`;
+  const { answer } = await deliverAndWatch(ctx, p, await sealText(p.reference, p.provider, text), 'the first message under the new identity');
+  if (answer !== 'delivery') throw new HarnessError('E_PRECONDITION', `the message under the new identity got ${describeAnswer(answer)}`);
+  const thread = (await p.provider.inbox()).filter((m) => m.from === p.reference.jid);
+  const noticeAt = thread.findIndex((m) => m.notice === 'identity-change');
+  const messageAt = thread.findIndex((m) => m.text === text);
+  const expected = `an identity-change notice in the thread with ${p.reference.jid}, before the message that came under the new key`;
+  if (noticeAt === -1) return notMet(expected, 'no identity-change notice in the thread');
+  return noticeAt < messageAt || messageAt === -1 ? met() : notMet(expected, 'the notice after the message');
+}

@@ -1,0 +1,115 @@
+/** Delivery and read receipts, both ways, and their acks (docs/PROFILE.md §14.1). */
+import { HarnessError } from '../../core/errors.js';
+import { met, notMet, type Finding } from '../../core/model.js';
+import { receipt } from '../../protocol/stanzas.js';
+import { ANSWER_MS, type CheckContext } from '../check.js';
+import { answerTo } from '../encryption/exchange.js';
+import { barrier, describeAll, lastSeq, sends, sentBy } from '../observe.js';
+import { pair, receiveOne, sendOne, type Pair } from '../stanza/scenario.js';
+
+const MESSAGES = 3;
+const now = (): string => String(Math.floor(Date.now() / 1000));
+
+/** A message from the reference user, answered by the provider's client: every answer to it is on the wire. */
+async function received(ctx: CheckContext, p: Pair, label?: string): Promise<{ id: string; afterSeq: number }> {
+  const { id, afterSeq } = await receiveOne(p, ctx, label);
+  await answerTo(ctx, p.provider.connection, id, afterSeq);
+  await barrier(p.provider.connection, ctx.signal);
+  return { id, afterSeq };
+}
+
+const receiptsSent = (p: Pair, afterSeq: number, id: string, type?: string) =>
+  sentBy(p.provider.connection, afterSeq).filter((s) => s.element.tag === 'receipt' && s.element.attrs['id'] === id && s.element.attrs['type'] === type);
+
+/** RECEIPT-EACH: several messages in a row, a delivery receipt for each. */
+export async function deliveryEach(ctx: CheckContext): Promise<Finding> {
+  const p = await pair(ctx);
+  const afterSeq = lastSeq(p.provider.connection);
+  const ids: string[] = [];
+  for (let i = 1; i <= MESSAGES; i++) ids.push((await received(ctx, p, `message ${i}`)).id);
+  const missing = ids.filter((id) => receiptsSent(p, afterSeq, id).length === 0);
+  return missing.length === 0
+    ? met()
+    : notMet(`a delivery receipt for each of ${MESSAGES} messages`, `no delivery receipt for ${missing.length} of them (${missing.join(', ')})`);
+}
+
+/** READ-ON-MARK: the user reads a message; a read receipt names it. */
+export async function readOnMark(ctx: CheckContext): Promise<Finding> {
+  const p = await pair(ctx);
+  const { id } = await received(ctx, p);
+  const before = lastSeq(p.provider.connection);
+  ctx.step('the user reads the message');
+  await ctx.lab.driver.markRead(p.provider.user, p.reference.jid, id);
+  // The client writes the receipt before the driver answers; a ping after that answer comes behind it.
+  await barrier(p.provider.connection, ctx.signal);
+  const expected = `<receipt type="read" id="${id}" to="${p.reference.jid}" t/>`;
+  const read = receiptsSent(p, before, id, 'read')[0]?.element;
+  if (!read) return notMet(expected, `no read receipt after the user read the message; the client sent ${describeAll(sentBy(p.provider.connection, before).map((s) => s.element))}`);
+  if (read.attrs['to'] !== p.reference.jid) return notMet(expected, `a read receipt to="${read.attrs['to'] ?? ''}"`);
+  return read.attrs['t'] ? met() : notMet(expected, 'a read receipt without t');
+}
+
+/** READ-ONLY-MARKED: a message delivered and not yet read gets no read receipt. */
+export async function readOnlyWhenMarked(ctx: CheckContext): Promise<Finding> {
+  const p = await pair(ctx);
+  const { id, afterSeq } = await received(ctx, p);
+  const read = receiptsSent(p, afterSeq, id, 'read');
+  return read.length === 0
+    ? met('no read receipt before the answer to a ping')
+    : notMet('no read receipt until the user reads the message', 'a read receipt for it before the user read it');
+}
+
+/** A message from the provider user, with the reference user's delivery receipt for it delivered to the client. */
+async function sentAndDelivered(ctx: CheckContext): Promise<{ p: Pair; id: string }> {
+  const p = await pair(ctx);
+  const afterSeq = lastSeq(p.provider.connection);
+  const out = await sendOne(p, ctx);
+  const id = out.sent.element.attrs['id'];
+  if (!id) throw new HarnessError('E_PRECONDITION', 'the message had no id, so no receipt can name it');
+  ctx.step('wait for the delivery receipt to be acked');
+  const acked = await ctx.lab.frameFrom(p.provider.connection, sends('ack', { class: 'receipt', id }), { afterSeq });
+  if (!acked) throw new HarnessError('E_PRECONDITION', `the client did not ack the delivery receipt within ${ANSWER_MS} ms; ACK-RECEIPT judges that`);
+  return { p, id };
+}
+
+/** The reference user reads the provider user's message: its read receipt goes to the client. */
+async function readByReference(ctx: CheckContext): Promise<{ p: Pair; id: string; afterSeq: number }> {
+  const { p, id } = await sentAndDelivered(ctx);
+  const afterSeq = lastSeq(p.provider.connection);
+  ctx.step('the reference user reads the message');
+  ctx.lab.gatekeeper.deliver(p.provider.login, receipt({ id, from: p.reference.jid, t: now(), type: 'read' }));
+  await barrier(p.provider.connection, ctx.signal);
+  return { p, id, afterSeq };
+}
+
+async function shown(ctx: CheckContext, p: Pair, id: string, type: 'delivery' | 'read'): Promise<Finding> {
+  const { receipts } = await ctx.lab.driver.indicators(p.provider.user);
+  const expected = `the ${type} receipt of ${p.reference.jid} shown on message ${id}`;
+  if (receipts.some((r) => r.id === id && r.type === type && r.peer === p.reference.jid)) return met();
+  const onIt = receipts.filter((r) => r.id === id).map((r) => r.type);
+  return notMet(expected, `not shown: the message shows ${onIt.length === 0 ? 'no receipt' : onIt.join(', ')}`);
+}
+
+/** RECEIPT-SHOWN: a delivery receipt from the peer is shown on the message. */
+export async function deliveryShown(ctx: CheckContext): Promise<Finding> {
+  const { p, id } = await sentAndDelivered(ctx);
+  await barrier(p.provider.connection, ctx.signal);
+  return shown(ctx, p, id, 'delivery');
+}
+
+/** RECEIPT-SHOWN: a read receipt from the peer is shown on the message. */
+export async function readShown(ctx: CheckContext): Promise<Finding> {
+  const { p, id } = await readByReference(ctx);
+  return shown(ctx, p, id, 'read');
+}
+
+/** ACK-RECEIPT-TYPE: a read receipt is acked with its type. */
+export async function ackReadReceipt(ctx: CheckContext): Promise<Finding> {
+  const { p, id, afterSeq } = await readByReference(ctx);
+  const expected = `<ack class="receipt" id="${id}" to="${p.reference.jid}" type="read"/>`;
+  const acks = sentBy(p.provider.connection, afterSeq).filter((s) => s.element.tag === 'ack' && s.element.attrs['class'] === 'receipt' && s.element.attrs['id'] === id);
+  const ack = acks[0]?.element;
+  if (!ack) return notMet(expected, `no ack of the read receipt; the client sent ${describeAll(sentBy(p.provider.connection, afterSeq).map((s) => s.element))}`);
+  if (ack.attrs['type'] !== 'read') return notMet(expected, ack.attrs['type'] === undefined ? 'an ack without type' : `an ack with type="${ack.attrs['type']}"`);
+  return ack.attrs['to'] === p.reference.jid ? met() : notMet(expected, `an ack to="${ack.attrs['to'] ?? ''}"`);
+}

@@ -1,0 +1,104 @@
+/** Retry receipts, both ways (docs/PROFILE.md §14.2). */
+import { HarnessError } from '../../core/errors.js';
+import { met, notMet, type Finding } from '../../core/model.js';
+import { child, type StanzaNode } from '../../protocol/node.js';
+import { MAX_RESENDS, retryReceipt, retryRegistration } from '../../protocol/messaging.js';
+import { outgoingEnc, readPreKeyUpload } from '../../protocol/stanzas.js';
+import type { ReferenceDelivery } from '../../gatekeeper/types.js';
+import { ANSWER_MS, type CheckContext } from '../check.js';
+import { answerTo, readText } from '../encryption/exchange.js';
+import { describeAll, lastSeq, sends, sentBy, show } from '../observe.js';
+import { deliverUndecryptable, pair, receiveOne, sendOne, type Outbound, type Pair } from '../stanza/scenario.js';
+
+/** The client's retry receipt for a message it could not decrypt, with the registration id it uploaded. */
+async function retryFor(ctx: CheckContext): Promise<{ id: string; retry: StanzaNode; registrationId: number }> {
+  const p = await pair(ctx);
+  const upload = sentBy(p.provider.connection).map((s) => readPreKeyUpload(s.element)).find((u) => u !== null);
+  if (!upload) throw new HarnessError('E_PRECONDITION', 'the client uploaded no keys the harness could read');
+  const { id, afterSeq } = deliverUndecryptable(p, ctx);
+  ctx.step('wait for the retry receipt');
+  await ctx.lab.frameFrom(p.provider.connection, sends('receipt', { id, type: 'retry' }), { afterSeq });
+  const retry = sentBy(p.provider.connection, afterSeq).find((s) => s.element.tag === 'receipt' && s.element.attrs['id'] === id && s.element.attrs['type'] === 'retry')?.element;
+  if (!retry) throw new HarnessError('E_PRECONDITION', `no retry receipt within ${ANSWER_MS} ms; RECEIPT-AFTER-DECRYPT judges that; the client sent ${describeAll(sentBy(p.provider.connection, afterSeq).map((s) => s.element))}`);
+  return { id, retry, registrationId: upload.registrationId };
+}
+
+/** RETRY-RECEIPT: the retry receipt carries the registration id the client uploaded. */
+export async function registration(ctx: CheckContext): Promise<Finding> {
+  const { retry, registrationId } = await retryFor(ctx);
+  const got = retryRegistration(retry);
+  const expected = `<registration> holding ${registrationId}, the registration id the client uploaded, in 4 bytes`;
+  if (got === null) return notMet(expected, child(retry, 'registration') ? 'a <registration> that is not 4 bytes of base64' : 'no <registration> in the retry receipt');
+  return got === registrationId ? met() : notMet(expected, `registration id ${got}`);
+}
+
+/** RETRY-RECEIPT: `<retry count="1" id t v="1"/>` names the message and counts the first request. */
+export async function retryElement(ctx: CheckContext): Promise<Finding> {
+  const { id, retry } = await retryFor(ctx);
+  const r = child(retry, 'retry');
+  const expected = `<retry count="1" id="${id}" t v="1"/>`;
+  if (!r) return notMet(expected, 'a retry receipt without <retry>');
+  const ok = r.attrs['count'] === '1' && r.attrs['id'] === id && r.attrs['v'] === '1' && r.attrs['t'] !== undefined;
+  return ok ? met() : notMet(expected, show(r));
+}
+
+/** The reference user asks the provider's client, `count` times, to re-send message `id`. */
+function askResend(ctx: CheckContext, p: Pair, id: string, count: number): void {
+  ctx.step(`retry receipt ${count} for ${id}`);
+  const t = String(Math.floor(Date.now() / 1000));
+  ctx.lab.gatekeeper.deliver(p.provider.login, retryReceipt({ id, from: p.reference.jid, t, count, registrationId: 1 }));
+}
+
+/** A message from the provider user, a retry receipt for it, and the re-sent copy as the reference user received it. */
+async function resentOnce(ctx: CheckContext): Promise<{ out: Outbound; resent: ReferenceDelivery | null }> {
+  const p = await pair(ctx);
+  await sendOne(p, ctx, 'opening message');
+  // A reply confirms the session, so the provider's next message is a plain `msg` and a re-send on it would be too.
+  const reply = await receiveOne(p, ctx, 'reply');
+  await answerTo(ctx, p.provider.connection, reply.id, reply.afterSeq);
+  const out = await sendOne(p, ctx);
+  const id = out.sent.element.attrs['id'];
+  if (!id) throw new HarnessError('E_PRECONDITION', 'the message had no id, so no retry receipt can name it');
+  if (outgoingEnc(out.sent.element)?.attrs['type'] !== 'msg') throw new HarnessError('E_PRECONDITION', 'the message after a reply was not a plain msg; ENC-TYPE judges that');
+  askResend(ctx, p, id, 1);
+  ctx.step('wait for the re-sent message');
+  const resent = await p.reference.waitForDelivery((d) => d.id === id && d !== out.delivery, { signal: ctx.signal, timeoutMs: ANSWER_MS });
+  return { out, resent };
+}
+
+/** RETRY-RESEND: the re-sent copy is a fresh prekey message with the same id and text. */
+export async function resendPreKey(ctx: CheckContext): Promise<Finding> {
+  const { out, resent } = await resentOnce(ctx);
+  const expected = `the message re-sent with id ${out.delivery.id ?? ''} as <enc type="pkmsg"> holding the same text`;
+  if (!resent) return notMet(expected, `no re-sent message within ${ANSWER_MS} ms of the retry receipt`);
+  const type = resent.enc?.attrs['type'];
+  if (type !== 'pkmsg') return notMet(expected, `a re-send with type="${type ?? ''}"`);
+  if (!resent.plaintext) return notMet(expected, `a re-send the reference user could not decrypt: ${resent.decryptError ?? ''}`);
+  return readText(resent.plaintext) === out.text ? met() : notMet(expected, 'a re-send holding another text');
+}
+
+/** RETRY-RESEND: the re-sent copy's `<enc>` says which re-send it is. */
+export async function resendCount(ctx: CheckContext): Promise<Finding> {
+  const { resent } = await resentOnce(ctx);
+  if (!resent) throw new HarnessError('E_PRECONDITION', `no re-sent message within ${ANSWER_MS} ms; RETRY-RESEND judges that`);
+  const count = resent.enc?.attrs['count'];
+  return count === '1' ? met() : notMet('<enc count="1"> on the first re-send', count === undefined ? 'no count on <enc>' : `count="${count}"`);
+}
+
+/** RETRY-MAX: more retry receipts than the profile allows get no more re-sends than it allows. */
+export async function resendBounded(ctx: CheckContext): Promise<Finding> {
+  const p = await pair(ctx);
+  const first = (await sendOne(p, ctx, 'first message')).sent.element.attrs['id'];
+  const second = (await sendOne(p, ctx, 'second message')).sent.element.attrs['id'];
+  if (!first || !second) throw new HarnessError('E_PRECONDITION', 'a message had no id, so no retry receipt can name it');
+  const afterSeq = lastSeq(p.provider.connection);
+  for (let count = 1; count <= MAX_RESENDS + 1; count++) askResend(ctx, p, first, count);
+  // Re-sends to one peer leave in order: the second message's re-send comes after every re-send of the first.
+  askResend(ctx, p, second, 1);
+  ctx.step('wait for the re-send of the second message');
+  const marker = await ctx.lab.frameFrom(p.provider.connection, sends('message', { id: second }), { afterSeq });
+  if (!marker) throw new HarnessError('E_PRECONDITION', `no re-send of the second message within ${ANSWER_MS} ms; RETRY-RESEND judges that`);
+  const resends = sentBy(p.provider.connection, afterSeq).filter((s) => s.element.tag === 'message' && s.element.attrs['id'] === first).length;
+  const expected = `at most ${MAX_RESENDS} re-sends of a message for ${MAX_RESENDS + 1} retry receipts`;
+  return resends <= MAX_RESENDS ? met(`${resends} re-sends`) : notMet(expected, `${resends} re-sends`);
+}

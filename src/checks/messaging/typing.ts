@@ -1,0 +1,35 @@
+/** Typing indicators, both ways (docs/PROFILE.md §14.4). */
+import { met, notMet, type Finding } from '../../core/model.js';
+import { CHATSTATE_TAG, chatState, readChatState } from '../../protocol/messaging.js';
+import type { CheckContext } from '../check.js';
+import { barrier, describeAll, lastSeq, sentBy } from '../observe.js';
+import { pair } from '../stanza/scenario.js';
+
+/** TYPING-OUT: the user types; the client sends `<chatstate to><composing/></chatstate>`. */
+export async function typingOut(ctx: CheckContext): Promise<Finding> {
+  const p = await pair(ctx);
+  const afterSeq = lastSeq(p.provider.connection);
+  ctx.step('the user types');
+  await ctx.lab.driver.typing(p.provider.user, p.reference.jid);
+  await barrier(p.provider.connection, ctx.signal);
+  const sent = sentBy(p.provider.connection, afterSeq).map((s) => s.element);
+  const expected = `<chatstate to="${p.reference.jid}"><composing/></chatstate>`;
+  const state = sent.find((n) => n.tag === CHATSTATE_TAG);
+  if (!state) return notMet(expected, `no <chatstate>; the client sent ${describeAll(sent)}`);
+  if (state.attrs['to'] !== p.reference.jid) return notMet(expected, `a <chatstate> to="${state.attrs['to'] ?? ''}"`);
+  return readChatState(state) === 'composing' ? met() : notMet(expected, `a <chatstate> holding <${state.children[0]?.tag ?? 'nothing'}>`);
+}
+
+/** TYPING-IN: a peer's `<chatstate>` is shown, and never answered. */
+export async function typingIn(ctx: CheckContext): Promise<Finding> {
+  const p = await pair(ctx);
+  const afterSeq = lastSeq(p.provider.connection);
+  ctx.step('the reference user types');
+  ctx.lab.gatekeeper.deliver(p.provider.login, chatState({ from: p.reference.jid }));
+  await barrier(p.provider.connection, ctx.signal);
+  const expected = `${p.reference.jid} shown typing, and no answer to the <chatstate>`;
+  const answers = sentBy(p.provider.connection, afterSeq).map((s) => s.element).filter((n) => n.tag === 'ack');
+  if (answers.length > 0) return notMet(expected, `an answer to it: ${describeAll(answers)}`);
+  const { typing } = await ctx.lab.driver.indicators(p.provider.user);
+  return typing.includes(p.reference.jid) ? met() : notMet(expected, 'not shown: the user sees no one typing');
+}

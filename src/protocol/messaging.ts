@@ -1,0 +1,78 @@
+/**
+ * The stanzas of the messaging features (docs/PROFILE.md §14), shared by the gatekeeper and the
+ * reference provider: read and retry receipts, typing indicators, the blocklist IQ, and the message
+ * contents of reactions and replies. Readers return null on a shape they cannot read.
+ */
+import { fromBase64, toBase64 } from './base64.js';
+import { GATEKEEPER_SERVER } from './constants.js';
+import { child, node, type StanzaNode } from './node.js';
+import type { MessageContent } from './payload.js';
+import { uintBytes } from './stanzas.js';
+
+/** RETRY-MAX: how many times a sender re-sends one message for retry receipts. */
+export const MAX_RESENDS = 2;
+/** Namespace of the blocklist IQ (BLOCK-IQ). */
+export const BLOCKLIST_NS = 'blocklist';
+/** The typing indicator's element and its two states (TYPING-OUT). */
+export const CHATSTATE_TAG = 'chatstate';
+export type ChatState = 'composing' | 'paused';
+
+/** READ-ON-MARK: `<receipt type="read" id to t/>`. */
+export const readReceipt = (id: string, to: string, t: string): StanzaNode => node('receipt', { id, to, t, type: 'read' });
+
+/**
+ * RETRY-RECEIPT: `<receipt type="retry" id to t><retry count id t v="1"/><registration/></receipt>`,
+ * `count` the number of this request for the message (1 for the first).
+ */
+export const retryReceipt = (a: { id: string; to?: string; from?: string; t: string; count: number; registrationId: number; messageT?: string }): StanzaNode =>
+  node('receipt', { id: a.id, to: a.to, from: a.from, t: a.t, type: 'retry' }, [
+    node('retry', { count: String(a.count), id: a.id, t: a.messageT ?? a.t, v: '1' }),
+    node('registration', {}, toBase64(uintBytes(a.registrationId, 4))),
+  ]);
+
+/** The registration id of a retry receipt: 4 bytes, big-endian; null when absent or another length. */
+export function retryRegistration(r: StanzaNode): number | null {
+  const text = child(r, 'registration')?.text;
+  const bytes = text === undefined ? null : fromBase64(text);
+  return bytes && bytes.length === 4 ? bytes.reduce((acc, b) => acc * 256 + b, 0) : null;
+}
+
+/** The `count` of a retry receipt's `<retry>`, or null when it has none that reads as a number. */
+export function retryCount(r: StanzaNode): number | null {
+  const count = child(r, 'retry')?.attrs['count'];
+  return count !== undefined && /^[0-9]+$/.test(count) ? Number(count) : null;
+}
+
+/** TYPING-OUT: `<chatstate to><composing/></chatstate>` from a client; the server delivers it with `from`. */
+export const chatState = (addr: { to?: string; from?: string }, state: ChatState = 'composing'): StanzaNode =>
+  node(CHATSTATE_TAG, addr, [node(state)]);
+
+/** The state of a `<chatstate>`, or null when it names none the profile defines. */
+export function readChatState(n: StanzaNode): ChatState | null {
+  const state = n.children[0]?.tag;
+  return state === 'composing' || state === 'paused' ? state : null;
+}
+
+/** BLOCK-IQ: `<iq type="set" xmlns="blocklist" to="s.whatsapp.net"><item action jid/></iq>`. */
+export const blocklistIq = (id: string, action: 'block' | 'unblock', jid: string): StanzaNode =>
+  node('iq', { id, type: 'set', xmlns: BLOCKLIST_NS, to: GATEKEEPER_SERVER }, [node('item', { action, jid })]);
+
+/** The action and jid of a blocklist IQ, or null when it is not one. */
+export function readBlocklistIq(iq: StanzaNode): { action: 'block' | 'unblock'; jid: string } | null {
+  if (iq.tag !== 'iq' || iq.attrs['xmlns'] !== BLOCKLIST_NS || iq.attrs['type'] !== 'set') return null;
+  const item = child(iq, 'item');
+  const action = item?.attrs['action'];
+  const jid = item?.attrs['jid'];
+  return (action === 'block' || action === 'unblock') && jid ? { action, jid } : null;
+}
+
+/** REACTION-OUT: a reaction to message `id` in the chat with `chat`; `fromMe` when the reactor sent that message. */
+export const reactionContent = (chat: string, id: string, fromMe: boolean, emoji: string): MessageContent => ({
+  reactionMessage: { key: { remoteJid: chat, fromMe, id }, text: emoji, senderTimestampMs: Date.now() },
+});
+
+/** REPLY-OUT: a text quoting message `id`, sent by `participant`. */
+export const replyContent = (text: string, id: string, participant: string): MessageContent => ({
+  extendedTextMessage: { text, contextInfo: { stanzaId: id, participant } },
+});
+

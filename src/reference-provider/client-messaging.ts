@@ -1,0 +1,106 @@
+/**
+ * What the client keeps for the messaging features (docs/PROFILE.md §14): the receipts and typing
+ * indicators its user is shown, the peers it blocked, and the messages it sent, so that a retry
+ * receipt can be answered with a fresh copy. The messaging faults that touch this state live here.
+ */
+import type { interop } from '../gen/message.js';
+import type { Indicators, ReceivedMessage, ShownReceipt } from '../protocol/driver-api.js';
+import { MAX_RESENDS, readChatState } from '../protocol/messaging.js';
+import type { StanzaNode } from '../protocol/node.js';
+import { mangleText } from './client-outbound.js';
+import type { FaultSet } from './faults.js';
+
+/** A message this client sent, kept until it has been re-sent as often as RETRY-MAX allows. */
+interface Sent {
+  readonly to: string;
+  readonly plaintext: Uint8Array;
+  resends: number;
+}
+
+/** A re-send a retry receipt asked for: the original plaintext, and the `count` to put on `<enc>`. */
+export interface Resend {
+  readonly id: string;
+  readonly to: string;
+  readonly plaintext: Uint8Array;
+  readonly count: number;
+}
+
+/** Sent messages kept for re-sending; older ones are forgotten past this many. */
+const KEPT_SENT = 256;
+
+export class MessagingState {
+  private readonly receipts: ShownReceipt[] = [];
+  private readonly typing: string[] = [];
+  private readonly blocked = new Set<string>();
+  private readonly sent = new Map<string, Sent>();
+
+  constructor(private readonly faults: FaultSet) {}
+
+  indicators(): Indicators {
+    return { receipts: [...this.receipts], typing: [...this.typing] };
+  }
+
+  /** BLOCK-HIDDEN */
+  isBlocked(peer: string): boolean {
+    return this.blocked.has(peer) && !this.faults.has('show-blocked');
+  }
+
+  /** BLOCK-IQ, UNBLOCK */
+  setBlocked(peer: string, blocked: boolean): void {
+    if (blocked) this.blocked.add(peer);
+    else if (!this.faults.has('stay-blocked')) this.blocked.delete(peer);
+  }
+
+  wasSent(id: string): boolean {
+    return this.sent.has(id);
+  }
+
+  remember(id: string, to: string, plaintext: Uint8Array): void {
+    this.sent.set(id, { to, plaintext, resends: 0 });
+    if (this.sent.size > KEPT_SENT) this.sent.delete(this.sent.keys().next().value as string);
+  }
+
+  /** RECEIPT-SHOWN: a delivery or read receipt from the peer a message went to is shown on it. */
+  showReceipt(r: StanzaNode): void {
+    const { id, from, type } = r.attrs;
+    if (id === undefined || from === undefined || this.sent.get(id)?.to !== from) return;
+    if (type === undefined && !this.faults.has('hide-delivery-receipts')) this.receipts.push({ id, peer: from, type: 'delivery' });
+    if (type === 'read' && !this.faults.has('hide-read-receipts')) this.receipts.push({ id, peer: from, type: 'read' });
+  }
+
+  /** TYPING-IN */
+  showTyping(n: StanzaNode): void {
+    const from = n.attrs['from'];
+    if (from === undefined || readChatState(n) !== 'composing' || this.faults.has('typing-not-shown') || this.isBlocked(from)) return;
+    this.typing.push(from);
+  }
+
+  /** RETRY-RESEND, RETRY-MAX: the message a retry receipt from its recipient asks for, if it may be re-sent. */
+  resendFor(r: StanzaNode): Resend | undefined {
+    const { id, from } = r.attrs;
+    const sent = id === undefined ? undefined : this.sent.get(id);
+    if (id === undefined || !sent || sent.to !== from) return undefined;
+    if (sent.resends >= MAX_RESENDS && !this.faults.has('retry-unbounded')) return undefined;
+    sent.resends++;
+    return { id, to: sent.to, plaintext: sent.plaintext, count: sent.resends };
+  }
+}
+
+/** What the user is shown for a received `Message`: a text, a reply quoting its message, or a reaction. */
+export function shownMessage(id: string, from: string, message: interop.Message, faults: FaultSet): ReceivedMessage {
+  const reaction = message.reactionMessage;
+  const reactedTo = reaction?.key?.id;
+  // REACTION-IN: shown on the message it names, not as a text of its own.
+  if (reaction && reactedTo && !faults.has('ignore-reactions')) return { id, from, text: '', reaction: { id: reactedTo, emoji: reaction.text ?? '' } };
+  const extended = message.extendedTextMessage;
+  const text = mangleText(message.conversation || extended?.text || '', faults);
+  const quoted = extended?.contextInfo?.stanzaId;
+  // REPLY-IN
+  return quoted && !faults.has('drop-quote') ? { id, from, text, replyTo: quoted } : { id, from, text };
+}
+
+/** RETRY-RESEND: the re-sent message's `<enc>` carries `count`, the number of this re-send. */
+export function withEncCount(n: StanzaNode, count: number): StanzaNode {
+  if (n.tag === 'enc') return { ...n, attrs: { ...n.attrs, count: String(count) } };
+  return { ...n, children: n.children.map((c) => withEncCount(c, count)) };
+}
