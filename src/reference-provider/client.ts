@@ -108,18 +108,21 @@ export class ProviderClient {
     return result;
   }
 
-  /** Connects (replacing any live connection) and uploads keys; false when the gatekeeper refused the stream. */
-  async connect(endpoint: GatekeeperEndpoint): Promise<boolean> {
+  /**
+   * Connects (replacing any live connection) and uploads keys; false when the gatekeeper refused
+   * the stream. `woken`: a push asked for it, so the mailbox will be drained on this connection.
+   */
+  async connect(endpoint: GatekeeperEndpoint, woken = false): Promise<boolean> {
     const { faults } = this.deps;
     for (let tries = 1; ; tries++) {
-      const connected = await this.connectOnce(endpoint);
+      const connected = await this.connectOnce(endpoint, woken);
       // PROOF-REFUSED: a refusal is reported to the user, not retried in a loop.
       if (connected || !faults.has('stream-refusal-loop') || tries >= LOOP_TRIES) return connected;
       await sleep(LOOP_PAUSE_MS);
     }
   }
 
-  private async connectOnce(endpoint: GatekeeperEndpoint): Promise<boolean> {
+  private async connectOnce(endpoint: GatekeeperEndpoint, woken: boolean): Promise<boolean> {
     const login = this.login;
     if (login === undefined) throw new ClientStateError('the user is not enlisted');
     this.chatEndpoint = endpoint;
@@ -131,6 +134,8 @@ export class ProviderClient {
     const token = cached ?? (await this.deps.issueProof(this.identifier));
     this.deps.trustGatekeeper(endpoint.caCertPem);
     this.mediaReceiver.useGatekeeper(endpoint.caCertPem);
+    // Where the messages a wake-up drains start in the inbox: only the mailbox faults look.
+    const drainedFrom = woken ? this.inbox.length : undefined;
     try {
       const connection = await ChatConnection.open({
         url: endpoint.url,
@@ -140,7 +145,7 @@ export class ProviderClient {
         client: {
           registrationId: this.session.registrationId,
           decrypt: (from, type, ciphertext) => this.session.serialized(from, () => this.session.decrypt(from, type, ciphertext)),
-          deliver: (message) => this.inbox.push(message),
+          deliver: (message) => this.show(message, drainedFrom),
           isMedia: (message) => this.mediaReceiver.isMedia(message),
           receiveMedia: (id, from, message) => this.receiveMedia(id, from, message),
           raise: (event) => this.events.push(event),
@@ -180,7 +185,18 @@ export class ProviderClient {
   wake(): void {
     const endpoint = this.chatEndpoint;
     if (this.deps.faults.has('push-no-wake') || endpoint === undefined || this.connection?.isOpen) return;
-    void this.connect(endpoint).catch(() => undefined);
+    void this.connect(endpoint, true).catch(() => undefined);
+  }
+
+  /** MAILBOX-DRAIN: a message is shown once, where it arrived; the faults get the drained ones wrong. */
+  private show(message: ReceivedMessage, drainedFrom: number | undefined): void {
+    const { faults } = this.deps;
+    if (drainedFrom !== undefined && faults.has('mailbox-newest-first')) {
+      this.inbox.splice(drainedFrom, 0, message);
+      return;
+    }
+    this.inbox.push(message);
+    if (drainedFrom !== undefined && faults.has('mailbox-shown-twice')) this.inbox.push(message);
   }
 
   /** ENLIST-UNENLISTED: enlist again, then reconnect with the new login. */

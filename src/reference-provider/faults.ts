@@ -154,6 +154,8 @@ export const FAULTS = {
   'push-strict-audience': 'expects its push URL, not its base URL, as the push token\'s audience',
   'http1-only': 'serves HTTP/1.1 only',
   // messaging (§14)
+  'mailbox-newest-first': 'shows the messages a push-woken connection drains newest first',
+  'mailbox-shown-twice': 'shows each message a push-woken connection drains twice',
   'receipt-first-only': 'sends a delivery receipt for the first message of each peer only',
   'no-read-receipt': 'sends no read receipt when its user reads a message',
   'read-on-delivery': 'sends a read receipt with every delivery receipt, before its user reads anything',
