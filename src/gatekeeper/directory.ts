@@ -4,6 +4,7 @@
  * users, the offline mailbox of stanzas waiting for their next connection.
  */
 import type { Rng } from '../core/rng.js';
+import { equalBytes } from '../protocol/bytes.js';
 import { GATEKEEPER_SERVER, INTEROP_SERVER } from '../protocol/constants.js';
 import type { StanzaNode } from '../protocol/node.js';
 import type { KeyBundle, KyberPreKey, OneTimePreKey, PreKeyUpload, SignedPreKey } from '../protocol/stanzas.js';
@@ -169,8 +170,4 @@ export class Directory {
     while (this.providers.has(login));
     return login;
   }
-}
-
-export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
 }

@@ -4,26 +4,34 @@
  * the triple ratchet, version 4). One identity and everything that hangs off it: a reinstall
  * replaces the whole device. The caller serializes operations per peer.
  */
-import { createCipheriv, randomInt } from 'node:crypto';
-import { DJB_KEY_TYPE } from '../protocol/constants.js';
+import { randomInt } from 'node:crypto';
+import { sealAhead, sessionChains } from '../protocol/signal-chain.js';
 import {
+  classicBundle,
   MemoryIdentityStore,
   MemoryPreKeyStore,
   MemorySessionStore,
   MemorySignedPreKeyStore,
   NoKyberPreKeyStore,
   Signal,
+  signalAddress as address,
 } from '../protocol/signal-store.js';
-import { messageKeysAt, sessionChains } from '../protocol/signal-chain.js';
-import { PqIdentityStore, PqKyberPreKeyStore, PqPreKeyStore, PqSessionStore, PqSignedPreKeyStore, SignalPq } from '../protocol/signal-store-pq.js';
+import {
+  PqIdentityStore,
+  PqKyberPreKeyStore,
+  PqPreKeyStore,
+  PqSessionStore,
+  PqSignedPreKeyStore,
+  pqAddress,
+  pqBundle,
+  SignalPq,
+} from '../protocol/signal-store-pq.js';
 import type { EncType, KeyBundle, KyberPreKey, OneTimePreKey, SignedPreKey } from '../protocol/stanzas.js';
 import type { PublishedKeys } from './directory.js';
 import type { EncryptedMessage } from './types.js';
 
 export type SessionMode = 'classic' | 'pq';
 
-/** One device per user (ONE-DEVICE), so every address is device 1. */
-const DEVICE_ID = 1;
 const ONE_TIME_PREKEYS = 5;
 
 export interface DeviceOptions {
@@ -71,19 +79,17 @@ function parseFirst<T>(order: readonly (() => T)[]): T {
   throw firstError;
 }
 
-export async function newDevice(mode: SessionMode, options: DeviceOptions, onIdentityChange: (peer: string) => void): Promise<ReferenceDevice> {
-  return mode === 'pq' ? newPqDevice(options, onIdentityChange) : newClassicDevice(options, onIdentityChange);
+export async function newDevice(mode: SessionMode, options: DeviceOptions): Promise<ReferenceDevice> {
+  return mode === 'pq' ? newPqDevice(options) : newClassicDevice(options);
 }
 
-async function newClassicDevice(options: DeviceOptions, onIdentityChange: (peer: string) => void): Promise<ReferenceDevice> {
-  const djb = (raw: Uint8Array): Signal.PublicKey => Signal.PublicKey.deserialize(Buffer.concat([Buffer.of(DJB_KEY_TYPE), raw]));
-  const address = (peer: string): Signal.ProtocolAddress => Signal.ProtocolAddress.new(peer, DEVICE_ID);
+/** A peer's new identity key is accepted, as the gatekeeper's messenger does after a reinstall. */
+const trustChanges = (): boolean => true;
+
+async function newClassicDevice(options: DeviceOptions): Promise<ReferenceDevice> {
   const identity = Signal.IdentityKeyPair.generate();
   const registrationId = randomInt(1, 16381);
-  const identities = new MemoryIdentityStore(identity, registrationId, (peer) => {
-    onIdentityChange(peer);
-    return true;
-  });
+  const identities = new MemoryIdentityStore(identity, registrationId, trustChanges);
   const sessions = new MemorySessionStore();
   const preKeys = new MemoryPreKeyStore();
   const signedPreKeys = new MemorySignedPreKeyStore();
@@ -112,9 +118,7 @@ async function newClassicDevice(options: DeviceOptions, onIdentityChange: (peer:
       return k ? new Uint8Array(k.getPublicKeyBytes()) : null;
     },
     processBundle: async (b) => {
-      const pre = b.oneTimePreKey;
-      const bundle = Signal.PreKeyBundle.new(b.registrationId, DEVICE_ID, pre?.id ?? null, pre ? djb(pre.publicKey) : null, b.signedPreKey.id, djb(b.signedPreKey.publicKey), Buffer.from(b.signedPreKey.signature), djb(b.identityKey));
-      await Signal.processPreKeyBundle(bundle, address(b.jid), sessions, identities);
+      await Signal.processPreKeyBundle(classicBundle(b), address(b.jid), sessions, identities);
     },
     encrypt: async (peer, plaintext) => {
       const ct = await Signal.signalEncrypt(Buffer.from(plaintext), address(peer), sessions, identities);
@@ -124,14 +128,8 @@ async function newClassicDevice(options: DeviceOptions, onIdentityChange: (peer:
       const record = await sessions.getSession(address(peer));
       const chains = record && sessionChains(new Uint8Array(record.serialize()));
       const remote = await identities.getIdentity(address(peer));
-      if (!chains?.sender || !remote) throw new Error(`no sending chain towards ${peer} to build ahead on`);
-      const counter = chains.sender.index + jump;
-      const keys = messageKeysAt(chains.sender, counter);
-      const cipher = createCipheriv('aes-256-cbc', keys.cipherKey, keys.iv);
-      const body = Buffer.concat([cipher.update(plaintext), cipher.final()]);
-      const ratchetKey = Signal.PublicKey.deserialize(Buffer.from(chains.sender.ratchetKey));
-      const m = Signal.SignalMessage._new(3, keys.macKey, ratchetKey, counter, chains.previousCounter, body, identity.publicKey, remote);
-      return { type: 'msg', ciphertext: new Uint8Array(m.serialize()) };
+      if (!chains || !remote) throw new Error(`no session with ${peer} to build ahead on`);
+      return { type: 'msg', ciphertext: sealAhead(chains, jump, plaintext, { local: identity.publicKey, remote }) };
     },
     decrypt: async (peer, type, bytes) => {
       const buf = Buffer.from(bytes);
@@ -147,18 +145,14 @@ async function newClassicDevice(options: DeviceOptions, onIdentityChange: (peer:
   };
 }
 
-async function newPqDevice(options: DeviceOptions, onIdentityChange: (peer: string) => void): Promise<ReferenceDevice> {
-  const djb = (raw: Uint8Array): SignalPq.PublicKey => SignalPq.PublicKey.deserialize(Uint8Array.from([DJB_KEY_TYPE, ...raw]));
-  const address = (peer: string): SignalPq.ProtocolAddress => SignalPq.ProtocolAddress.new(peer, DEVICE_ID);
+async function newPqDevice(options: DeviceOptions): Promise<ReferenceDevice> {
+  const address = pqAddress;
   const identity = SignalPq.IdentityKeyPair.generate();
   const registrationId = randomInt(1, 16381);
   // libsignal 0.103 wants the local address too; jids are not ServiceIds, so no address binding
   // applies and the name does not enter the messages.
   const self = address('local');
-  const identities = new PqIdentityStore(identity, registrationId, (peer) => {
-    onIdentityChange(peer);
-    return true;
-  });
+  const identities = new PqIdentityStore(identity, registrationId, trustChanges);
   const sessions = new PqSessionStore();
   const preKeys = new PqPreKeyStore();
   const signedPreKeys = new PqSignedPreKeyStore();
@@ -194,23 +188,7 @@ async function newPqDevice(options: DeviceOptions, onIdentityChange: (peer: stri
     hasSession: async (peer) => (await sessions.getSession(address(peer)))?.hasCurrentState() ?? false,
     knownIdentity: async (peer) => (await identities.getIdentity(address(peer)))?.getPublicKeyBytes() ?? null,
     processBundle: async (b) => {
-      if (!b.kyberPreKey) throw new Error(`the bundle of ${b.jid} has no Kyber prekey: no pq session possible`);
-      const pre = b.oneTimePreKey;
-      const kyberKey = SignalPq.KEMPublicKey.deserialize(Uint8Array.from(b.kyberPreKey.publicKey));
-      const bundle = SignalPq.PreKeyBundle.new(
-        b.registrationId,
-        DEVICE_ID,
-        pre?.id ?? null,
-        pre ? djb(pre.publicKey) : null,
-        b.signedPreKey.id,
-        djb(b.signedPreKey.publicKey),
-        Uint8Array.from(b.signedPreKey.signature),
-        djb(b.identityKey),
-        b.kyberPreKey.id,
-        kyberKey,
-        Uint8Array.from(b.kyberPreKey.signature),
-      );
-      await SignalPq.processPreKeyBundle(bundle, address(b.jid), self, sessions, identities);
+      await SignalPq.processPreKeyBundle(pqBundle(b), address(b.jid), self, sessions, identities);
     },
     encrypt: async (peer, plaintext) => {
       const ct = await SignalPq.signalEncrypt(Uint8Array.from(plaintext), address(peer), self, sessions, identities);

@@ -11,7 +11,7 @@ import { child, type StanzaNode } from '../protocol/node.js';
 import { encodeMessage, pad } from '../protocol/payload.js';
 import { deliveredMessage, encElement, outgoingEnc, receipt, type EncType, type KeyBundle } from '../protocol/stanzas.js';
 import type { Directory } from './directory.js';
-import { equalBytes } from './directory.js';
+import { equalBytes } from '../protocol/bytes.js';
 import { KeyedQueue, Listeners, waitFor } from './events.js';
 import { newDevice, type DeviceOptions, type ReferenceDevice, type SessionMode } from './reference-device.js';
 import type { RouteResult } from './stanza-handler.js';
@@ -32,8 +32,6 @@ export interface ReferenceUserOptions extends DeviceOptions {
 
 export class LocalReferenceUser implements ReferenceUser {
   readonly deliveries: ReferenceDelivery[] = [];
-  /** Receipts routed to this user, as delivered. */
-  readonly receipts: StanzaNode[] = [];
 
   private readonly queue = new KeyedQueue();
   private readonly delivered = new Listeners<ReferenceDelivery>();
@@ -42,8 +40,6 @@ export class LocalReferenceUser implements ReferenceUser {
   private constructor(
     private device: ReferenceDevice,
     private readonly deps: ReferenceUserDeps,
-    /** Peers whose identity key changed while a session existed (accepted, like the messenger does). */
-    readonly identityChanges: string[],
   ) {}
 
   get mode(): SessionMode {
@@ -60,9 +56,7 @@ export class LocalReferenceUser implements ReferenceUser {
 
   /** Generates the keys (identity, signed prekey, five one-time prekeys) and publishes them. */
   static async create(deps: ReferenceUserDeps, options: ReferenceUserOptions = {}): Promise<LocalReferenceUser> {
-    const identityChanges: string[] = [];
-    const device = await newDevice(options.mode ?? 'classic', options, (peer) => identityChanges.push(peer));
-    const user = new LocalReferenceUser(device, deps, identityChanges);
+    const user = new LocalReferenceUser(await newDevice(options.mode ?? 'classic', options), deps);
     const entry = deps.directory.addReference(user.device.published, (stanza) => user.receive(stanza));
     user.jidValue = entry.jid;
     return user;
@@ -74,7 +68,7 @@ export class LocalReferenceUser implements ReferenceUser {
    */
   async replaceIdentity(): Promise<void> {
     await this.queue.all(async () => {
-      this.device = await newDevice(this.device.mode, {}, (peer) => this.identityChanges.push(peer));
+      this.device = await newDevice(this.device.mode, {});
       this.deps.directory.republishReference(this.jid, this.device.published);
     });
   }
@@ -144,12 +138,8 @@ export class LocalReferenceUser implements ReferenceUser {
     });
   }
 
-  /** Takes a routed stanza: messages are decrypted (then receipted), receipts are recorded. */
+  /** Takes a routed stanza: messages are decrypted, then receipted; receipts need nothing more. */
   receive(stanza: StanzaNode): void {
-    if (stanza.tag === 'receipt') {
-      this.receipts.push(stanza);
-      return;
-    }
     if (stanza.tag !== 'message') return;
     const from = stanza.attrs['from'] ?? '';
     void this.queue.run(from, () => this.decryptAndReceipt(stanza, from)).catch(() => {});

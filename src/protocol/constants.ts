@@ -25,6 +25,8 @@ export const INTEROP_SERVER = 'interop';
 export const ENC_VERSION = '2';
 /** Curve25519 key type byte (libsignal's DJB type). */
 export const DJB_KEY_TYPE = 0x05;
+/** One device per user (ONE-DEVICE): every Signal address uses device 1. */
+export const DEVICE_ID = 1;
 /** Stanza ids: 8 to 64 characters of [A-Za-z0-9_-] (STANZA-ID). */
 export const STANZA_ID = /^[A-Za-z0-9_-]{8,64}$/;
 /** Allowed clock difference for a client's `t` (STANZA-TIME), in seconds. */

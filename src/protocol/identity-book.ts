@@ -14,5 +14,3 @@ export class IdentityBook {
     this.keys.set(address, Uint8Array.from(serialized));
   }
 }
-
-export const sameKey = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && a.every((x, i) => x === b[i]);

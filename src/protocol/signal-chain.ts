@@ -6,7 +6,8 @@
  * `rust/protocol/src/ratchet/keys.rs` (message keys: HKDF-SHA256, zero salt, "WhisperMessageKeys",
  * 80 bytes: cipher key ‖ MAC key ‖ IV); its `storage.proto` for the record's field numbers.
  */
-import { createDecipheriv, createHmac, hkdfSync } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, hkdfSync } from 'node:crypto';
+import { Signal } from './signal-store.js';
 import { find, readFields } from './signal-wire.js';
 
 export interface ChainState {
@@ -66,4 +67,24 @@ export function messageKeysAt(chainState: ChainState, counter: number): MessageK
 export function openBody(keys: MessageKeys, body: Uint8Array): Buffer {
   const decipher = createDecipheriv('aes-256-cbc', keys.cipherKey, keys.iv);
   return Buffer.concat([decipher.update(body), decipher.final()]);
+}
+
+/**
+ * A classic SignalMessage `jump` steps past the next one on the session's sending chain, built
+ * from the chain's state without advancing it (ENC-WINDOW): libsignal computes its MAC.
+ */
+export function sealAhead(
+  chains: SessionChains,
+  jump: number,
+  plaintext: Uint8Array,
+  identities: { readonly local: Signal.PublicKey; readonly remote: Signal.PublicKey },
+): Uint8Array {
+  if (!chains.sender) throw new Error('the session has no sending chain to build ahead on');
+  const counter = chains.sender.index + jump;
+  const keys = messageKeysAt(chains.sender, counter);
+  const cipher = createCipheriv('aes-256-cbc', keys.cipherKey, keys.iv);
+  const body = Buffer.concat([cipher.update(plaintext), cipher.final()]);
+  const ratchetKey = Signal.PublicKey.deserialize(Buffer.from(chains.sender.ratchetKey));
+  const m = Signal.SignalMessage._new(3, keys.macKey, ratchetKey, counter, chains.previousCounter, body, identities.local, identities.remote);
+  return new Uint8Array(m.serialize());
 }

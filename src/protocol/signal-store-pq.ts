@@ -4,11 +4,39 @@
  * newer library's classes; trust stays the caller's policy.
  */
 import * as SignalPq from '@signalapp/libsignal-client';
-import { IdentityBook, sameKey } from './identity-book.js';
+import { equalBytes } from './bytes.js';
+import { DEVICE_ID, DJB_KEY_TYPE } from './constants.js';
+import { IdentityBook } from './identity-book.js';
+import type { KeyBundle } from './stanzas.js';
 
 export { SignalPq };
 
 const addressKey = (a: SignalPq.ProtocolAddress): string => `${a.name()}.${a.deviceId()}`;
+
+/** libsignal wants the type-prefixed 33-byte form of the wire's raw 32-byte keys. */
+export const pqDjbKey = (raw: Uint8Array): SignalPq.PublicKey => SignalPq.PublicKey.deserialize(Uint8Array.from([DJB_KEY_TYPE, ...raw]));
+
+/** A peer's address: its jid, on its one device. jids are not ServiceIds, so no address binding applies. */
+export const pqAddress = (jid: string): SignalPq.ProtocolAddress => SignalPq.ProtocolAddress.new(jid, DEVICE_ID);
+
+/** A bundle from the wire as libsignal 0.103 takes it: PQXDH, so the Kyber prekey is required. */
+export function pqBundle(b: KeyBundle): SignalPq.PreKeyBundle {
+  if (!b.kyberPreKey) throw new Error(`the bundle of ${b.jid} has no Kyber prekey: no pq session possible`);
+  const pre = b.oneTimePreKey;
+  return SignalPq.PreKeyBundle.new(
+    b.registrationId,
+    DEVICE_ID,
+    pre?.id ?? null,
+    pre ? pqDjbKey(pre.publicKey) : null,
+    b.signedPreKey.id,
+    pqDjbKey(b.signedPreKey.publicKey),
+    Uint8Array.from(b.signedPreKey.signature),
+    pqDjbKey(b.identityKey),
+    b.kyberPreKey.id,
+    SignalPq.KEMPublicKey.deserialize(Uint8Array.from(b.kyberPreKey.publicKey)),
+    Uint8Array.from(b.kyberPreKey.signature),
+  );
+}
 
 export class PqIdentityStore extends SignalPq.IdentityKeyStore {
   constructor(
@@ -30,11 +58,11 @@ export class PqIdentityStore extends SignalPq.IdentityKeyStore {
   override async saveIdentity(a: SignalPq.ProtocolAddress, k: SignalPq.PublicKey): Promise<SignalPq.IdentityChange> {
     const old = this.known.get(addressKey(a));
     this.known.set(addressKey(a), k.serialize());
-    return old && !sameKey(old, k.serialize()) ? SignalPq.IdentityChange.ReplacedExisting : SignalPq.IdentityChange.NewOrUnchanged;
+    return old && !equalBytes(old, k.serialize()) ? SignalPq.IdentityChange.ReplacedExisting : SignalPq.IdentityChange.NewOrUnchanged;
   }
   override async isTrustedIdentity(a: SignalPq.ProtocolAddress, k: SignalPq.PublicKey): Promise<boolean> {
     const old = this.known.get(addressKey(a));
-    if (!old || sameKey(old, k.serialize())) return true;
+    if (!old || equalBytes(old, k.serialize())) return true;
     return this.onIdentityChange(a.name());
   }
   override async getIdentity(a: SignalPq.ProtocolAddress): Promise<SignalPq.PublicKey | null> {

@@ -3,11 +3,35 @@
  * version 3). Trust is the caller's policy: `onIdentityChange` decides and is told.
  */
 import * as Signal from 'libsignal-classic';
-import { IdentityBook, sameKey } from './identity-book.js';
+import { equalBytes } from './bytes.js';
+import { DEVICE_ID, DJB_KEY_TYPE } from './constants.js';
+import { IdentityBook } from './identity-book.js';
+import type { KeyBundle } from './stanzas.js';
 
 export { Signal };
 
 const addressKey = (a: Signal.ProtocolAddress): string => `${a.name()}.${a.deviceId()}`;
+
+/** libsignal wants the type-prefixed 33-byte form of the wire's raw 32-byte keys. */
+export const djbKey = (raw: Uint8Array): Signal.PublicKey => Signal.PublicKey.deserialize(Buffer.concat([Buffer.of(DJB_KEY_TYPE), raw]));
+
+/** A peer's address: its jid, on its one device. */
+export const signalAddress = (jid: string): Signal.ProtocolAddress => Signal.ProtocolAddress.new(jid, DEVICE_ID);
+
+/** A bundle from the wire (KEYS-FETCH) as libsignal 0.72.1 takes it: X3DH, no Kyber prekey. */
+export function classicBundle(b: KeyBundle): Signal.PreKeyBundle {
+  const pre = b.oneTimePreKey;
+  return Signal.PreKeyBundle.new(
+    b.registrationId,
+    DEVICE_ID,
+    pre?.id ?? null,
+    pre ? djbKey(pre.publicKey) : null,
+    b.signedPreKey.id,
+    djbKey(b.signedPreKey.publicKey),
+    Buffer.from(b.signedPreKey.signature),
+    djbKey(b.identityKey),
+  );
+}
 
 export class MemoryIdentityStore extends Signal.IdentityKeyStore {
   constructor(
@@ -29,11 +53,11 @@ export class MemoryIdentityStore extends Signal.IdentityKeyStore {
   override async saveIdentity(a: Signal.ProtocolAddress, k: Signal.PublicKey): Promise<Signal.IdentityChange> {
     const old = this.known.get(addressKey(a));
     this.known.set(addressKey(a), k.serialize());
-    return old && !sameKey(old, k.serialize()) ? Signal.IdentityChange.ReplacedExisting : Signal.IdentityChange.NewOrUnchanged;
+    return old && !equalBytes(old, k.serialize()) ? Signal.IdentityChange.ReplacedExisting : Signal.IdentityChange.NewOrUnchanged;
   }
   override async isTrustedIdentity(a: Signal.ProtocolAddress, k: Signal.PublicKey): Promise<boolean> {
     const old = this.known.get(addressKey(a));
-    if (!old || sameKey(old, k.serialize())) return true;
+    if (!old || equalBytes(old, k.serialize())) return true;
     return this.onIdentityChange(a.name());
   }
   override async getIdentity(a: Signal.ProtocolAddress): Promise<Signal.PublicKey | null> {

@@ -6,7 +6,7 @@
  */
 import { randomInt } from 'node:crypto';
 import { IdentityBook } from '../protocol/identity-book.js';
-import { Signal } from '../protocol/signal-store.js';
+import { djbKey, Signal } from '../protocol/signal-store.js';
 import { messageKeysAt, openBody, sessionChains } from '../protocol/signal-chain.js';
 import { readSignalMessage } from '../protocol/signal-wire.js';
 import type { EncType, KeyBundle, KyberPreKey, OneTimePreKey, SignedPreKey } from '../protocol/stanzas.js';
@@ -14,8 +14,6 @@ import { ClassicStack } from './client-stack-classic.js';
 import { PqStack } from './client-stack-pq.js';
 import type { SignalStack } from './client-stack.js';
 import type { FaultSet } from './faults.js';
-
-export { DuplicateMessage } from './client-stack.js';
 
 /** Prekey ids travel as 3 bytes (KEYS-UPLOAD); 0 is avoided as some stores treat it as "none". */
 const MAX_PREKEY_ID = 0xffffff;
@@ -29,7 +27,6 @@ const UNLOCKED_READ_MS = 20;
 /** libsignal's MAX_FORWARD_JUMPS: only the `unbounded-skip` fault goes past it. */
 const FORWARD_JUMPS = 25_000;
 
-const djb = (raw: Uint8Array): Signal.PublicKey => Signal.PublicKey.deserialize(Buffer.concat([Buffer.of(0x05), raw]));
 
 export interface SessionOptions {
   /** Whether the user speaks the `pq` mode too (the provider's discovery document says so). */
@@ -139,7 +136,8 @@ export class SignalSession {
   }
 
   async encrypt(peer: string, plaintext: Uint8Array): Promise<{ type: EncType; ciphertext: Uint8Array }> {
-    const stack = (await this.sessionStack(peer)) ?? this.classic;
+    // The stack that opened or last used the session; the client has just made sure there is one.
+    const stack = this.stackOf.get(peer) ?? (await this.sessionStack(peer)) ?? this.classic;
     if (this.faults.has('no-send-lock')) await this.unlockedRead(stack, peer);
     return stack.encrypt(peer, plaintext);
   }
@@ -195,7 +193,7 @@ export class SignalSession {
     const remote = (await stack.knownIdentity(peer)) ?? (await this.otherKnownIdentity(peer));
     if (!remote) return null;
     const iterations = this.faults.has('wrong-safety-number') ? 1024 : FINGERPRINT_ITERATIONS;
-    const fingerprint = Signal.Fingerprint.new(iterations, FINGERPRINT_VERSION, Buffer.from(login, 'utf8'), this.identity.publicKey, Buffer.from(peer, 'utf8'), djb(remote));
+    const fingerprint = Signal.Fingerprint.new(iterations, FINGERPRINT_VERSION, Buffer.from(login, 'utf8'), this.identity.publicKey, Buffer.from(peer, 'utf8'), djbKey(remote));
     return fingerprint.displayableFingerprint().toString();
   }
 

@@ -1,17 +1,16 @@
 /** The `classic` stack: libsignal 0.72.1, X3DH and the Double Ratchet, message version 3. */
 import {
+  classicBundle,
   MemoryIdentityStore,
   MemoryPreKeyStore,
   MemorySessionStore,
   MemorySignedPreKeyStore,
   NoKyberPreKeyStore,
   Signal,
+  signalAddress as address,
 } from '../protocol/signal-store.js';
 import type { KeyBundle } from '../protocol/stanzas.js';
-import { DEVICE_ID, DuplicateMessage, isDuplicate, type SharedKeys, type SignalStack } from './client-stack.js';
-
-const djb = (raw: Uint8Array): Signal.PublicKey => Signal.PublicKey.deserialize(Buffer.concat([Buffer.of(0x05), raw]));
-const address = (peer: string): Signal.ProtocolAddress => Signal.ProtocolAddress.new(peer, DEVICE_ID);
+import { DuplicateMessage, isDuplicate, type SharedKeys, type SignalStack } from './client-stack.js';
 
 export class ClassicStack implements SignalStack {
   private readonly identities: MemoryIdentityStore;
@@ -39,18 +38,7 @@ export class ClassicStack implements SignalStack {
   }
 
   async processBundle(b: KeyBundle): Promise<void> {
-    const pre = b.oneTimePreKey;
-    const bundle = Signal.PreKeyBundle.new(
-      b.registrationId,
-      DEVICE_ID,
-      pre?.id ?? null,
-      pre ? djb(pre.publicKey) : null,
-      b.signedPreKey.id,
-      djb(b.signedPreKey.publicKey),
-      Buffer.from(b.signedPreKey.signature),
-      djb(b.identityKey),
-    );
-    await Signal.processPreKeyBundle(bundle, address(b.jid), this.sessions, this.identities);
+    await Signal.processPreKeyBundle(classicBundle(b), address(b.jid), this.sessions, this.identities);
   }
 
   async encrypt(peer: string, plaintext: Uint8Array): ReturnType<SignalStack['encrypt']> {

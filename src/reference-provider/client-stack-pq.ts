@@ -2,12 +2,19 @@
  * The `pq` stack: libsignal 0.103, PQXDH and the triple ratchet, message version 4. It also holds
  * the user's last-resort Kyber prekey, whose replays the store refuses (PREKEY-KYBER-REPLAY).
  */
-import { PqIdentityStore, PqKyberPreKeyStore, PqPreKeyStore, PqSessionStore, PqSignedPreKeyStore, SignalPq } from '../protocol/signal-store-pq.js';
+import {
+  PqIdentityStore,
+  PqKyberPreKeyStore,
+  PqPreKeyStore,
+  PqSessionStore,
+  PqSignedPreKeyStore,
+  pqAddress as address,
+  pqBundle,
+  SignalPq,
+} from '../protocol/signal-store-pq.js';
 import type { KeyBundle, KyberPreKey } from '../protocol/stanzas.js';
-import { DEVICE_ID, DuplicateMessage, isDuplicate, type SharedKeys, type SignalStack } from './client-stack.js';
+import { DuplicateMessage, isDuplicate, type SharedKeys, type SignalStack } from './client-stack.js';
 
-const djb = (raw: Uint8Array): SignalPq.PublicKey => SignalPq.PublicKey.deserialize(Uint8Array.from([0x05, ...raw]));
-const address = (peer: string): SignalPq.ProtocolAddress => SignalPq.ProtocolAddress.new(peer, DEVICE_ID);
 /** libsignal 0.103 takes the local address too; jids are not ServiceIds, so it binds nothing. */
 const SELF = address('self');
 
@@ -49,22 +56,7 @@ export class PqStack implements SignalStack {
   }
 
   async processBundle(b: KeyBundle): Promise<void> {
-    if (!b.kyberPreKey) throw new Error(`the bundle of ${b.jid} has no Kyber prekey`);
-    const pre = b.oneTimePreKey;
-    const bundle = SignalPq.PreKeyBundle.new(
-      b.registrationId,
-      DEVICE_ID,
-      pre?.id ?? null,
-      pre ? djb(pre.publicKey) : null,
-      b.signedPreKey.id,
-      djb(b.signedPreKey.publicKey),
-      Uint8Array.from(b.signedPreKey.signature),
-      djb(b.identityKey),
-      b.kyberPreKey.id,
-      SignalPq.KEMPublicKey.deserialize(Uint8Array.from(b.kyberPreKey.publicKey)),
-      Uint8Array.from(b.kyberPreKey.signature),
-    );
-    await SignalPq.processPreKeyBundle(bundle, address(b.jid), SELF, this.sessions, this.identities);
+    await SignalPq.processPreKeyBundle(pqBundle(b), address(b.jid), SELF, this.sessions, this.identities);
   }
 
   async encrypt(peer: string, plaintext: Uint8Array): ReturnType<SignalStack['encrypt']> {

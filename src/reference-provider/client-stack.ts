@@ -38,8 +38,5 @@ export interface SignalStack {
   savePreKey(id: number, privateKey: Uint8Array): Promise<void>;
 }
 
-/** One device per provider user (DESIGN.md §1), so every address uses the same device id. */
-export const DEVICE_ID = 1;
-
 /** Whether an error of either libsignal release is its DuplicatedMessage (code 1 in both). */
 export const isDuplicate = (e: unknown, duplicatedCode: number): boolean => (e as { code?: unknown }).code === duplicatedCode;

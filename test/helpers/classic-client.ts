@@ -7,17 +7,18 @@ import { fromBase64, toBase64Url } from '../../src/protocol/base64.js';
 import { DJB_KEY_TYPE } from '../../src/protocol/constants.js';
 import type { StanzaNode } from '../../src/protocol/node.js';
 import {
+  classicBundle,
   MemoryIdentityStore,
   MemoryPreKeyStore,
   MemorySessionStore,
   MemorySignedPreKeyStore,
   NoKyberPreKeyStore,
   Signal,
+  signalAddress,
 } from '../../src/protocol/signal-store.js';
 import { encElement, uintBytes, type KeyBundle, type PreKeyUpload } from '../../src/protocol/stanzas.js';
 
 const raw = (k: Signal.PublicKey): Uint8Array => new Uint8Array(k.getPublicKeyBytes());
-const djb = (b: Uint8Array): Signal.PublicKey => Signal.PublicKey.deserialize(Buffer.concat([Buffer.of(DJB_KEY_TYPE), b]));
 
 export class ClassicParty {
   readonly identity = Signal.IdentityKeyPair.generate();
@@ -84,17 +85,7 @@ export class ClassicParty {
   }
 
   async processBundle(b: KeyBundle): Promise<void> {
-    const bundle = Signal.PreKeyBundle.new(
-      b.registrationId,
-      1,
-      b.oneTimePreKey?.id ?? null,
-      b.oneTimePreKey ? djb(b.oneTimePreKey.publicKey) : null,
-      b.signedPreKey.id,
-      djb(b.signedPreKey.publicKey),
-      Buffer.from(b.signedPreKey.signature),
-      djb(b.identityKey),
-    );
-    await Signal.processPreKeyBundle(bundle, Signal.ProtocolAddress.new(b.jid, 1), this.sessions, this.identities);
+    await Signal.processPreKeyBundle(classicBundle(b), signalAddress(b.jid), this.sessions, this.identities);
   }
 
   /** Encrypts to `to` over the existing session; returns the `<enc>` element. */

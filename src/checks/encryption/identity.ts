@@ -4,8 +4,8 @@
  */
 import { HarnessError } from '../../core/errors.js';
 import { met, notMet, type Finding } from '../../core/model.js';
-import { DJB_KEY_TYPE, ENCRYPT_NS } from '../../protocol/constants.js';
-import { Signal } from '../../protocol/signal-store.js';
+import { ENCRYPT_NS } from '../../protocol/constants.js';
+import { djbKey, Signal } from '../../protocol/signal-store.js';
 import { readPreKeyUpload } from '../../protocol/stanzas.js';
 import type { CheckContext } from '../check.js';
 import { sentBy } from '../observe.js';
@@ -15,7 +15,6 @@ import { conversation, deliverAndWatch, describeAnswer, sealText } from './excha
 const FINGERPRINT_ITERATIONS = 5200;
 const FINGERPRINT_VERSION = 1;
 
-const djb = (raw: Uint8Array): Signal.PublicKey => Signal.PublicKey.deserialize(Buffer.concat([Buffer.of(DJB_KEY_TYPE), raw]));
 
 /** IDENTITY-CHANGE: a message under a peer's new identity key is taken, and the user is told. */
 export async function identityChange(ctx: CheckContext): Promise<Finding> {
@@ -46,9 +45,9 @@ export async function safetyNumber(ctx: CheckContext): Promise<Finding> {
     FINGERPRINT_ITERATIONS,
     FINGERPRINT_VERSION,
     Buffer.from(p.reference.jid, 'utf8'),
-    djb(p.reference.identityKey),
+    djbKey(p.reference.identityKey),
     Buffer.from(p.provider.login, 'utf8'),
-    djb(upload.identityKey),
+    djbKey(upload.identityKey),
   )
     .displayableFingerprint()
     .toString();

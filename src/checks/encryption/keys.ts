@@ -7,10 +7,11 @@ import { HarnessError } from '../../core/errors.js';
 import { met, notMet, type Finding } from '../../core/model.js';
 import type { ClientConnection } from '../../gatekeeper/types.js';
 import { DJB_KEY_TYPE, ENCRYPT_NS } from '../../protocol/constants.js';
-import { Signal } from '../../protocol/signal-store.js';
+import { djbKey } from '../../protocol/signal-store.js';
 import { readPreKeyUpload, type PreKeyUpload } from '../../protocol/stanzas.js';
 import { ANSWER_MS, QUIET_MS, numberParam, sessionMode, type CheckContext } from '../check.js';
 import { barrier, lastSeq, sends, sentBy } from '../observe.js';
+import { sendOne } from '../stanza/scenario.js';
 
 /** The type byte of a serialized Kyber1024 public key. */
 const KYBER_KEY_TYPE = 0x08;
@@ -18,7 +19,6 @@ const KYBER_KEY_TYPE = 0x08;
 const MAX_REGISTRATION_ID = 16380;
 const MAX_PREKEY_ID = 0xffffff;
 
-const djb = (raw: Uint8Array): Signal.PublicKey => Signal.PublicKey.deserialize(Buffer.concat([Buffer.of(DJB_KEY_TYPE), raw]));
 const isUpload = sends('iq', { type: 'set', xmlns: ENCRYPT_NS });
 
 /** The newest KEYS-UPLOAD on `connection`, as sent, waiting for it if need be. */
@@ -36,7 +36,7 @@ export async function signedPreKeySignature(ctx: CheckContext): Promise<Finding>
   const { connection } = await ctx.lab.providerUser();
   const upload = await uploadOn(ctx, connection);
   const signed = Buffer.concat([Buffer.of(DJB_KEY_TYPE), upload.signedPreKey.publicKey]);
-  const verifies = djb(upload.identityKey).verify(signed, Buffer.from(upload.signedPreKey.signature));
+  const verifies = djbKey(upload.identityKey).verify(signed, Buffer.from(upload.signedPreKey.signature));
   return verifies
     ? met()
     : notMet('an XEdDSA signature by the identity key over 0x05 ‖ signed prekey', `signature of signed prekey ${upload.signedPreKey.id} does not verify`);
@@ -49,7 +49,7 @@ export async function kyberPreKey(ctx: CheckContext): Promise<Finding> {
   const expected = 'a <kskey> whose XEdDSA signature by the identity key over the serialized Kyber key verifies';
   if (!kyber) return notMet(expected, 'no <kskey> in the key upload of a provider that declares pq');
   if (kyber.publicKey[0] !== KYBER_KEY_TYPE) return notMet(expected, `a Kyber key of type ${kyber.publicKey[0] ?? '?'}, not ${KYBER_KEY_TYPE} (Kyber1024)`);
-  return djb(identityKey).verify(Buffer.from(kyber.publicKey), Buffer.from(kyber.signature))
+  return djbKey(identityKey).verify(Buffer.from(kyber.publicKey), Buffer.from(kyber.signature))
     ? met(`Kyber prekey ${kyber.id}`)
     : notMet(expected, `the signature of Kyber prekey ${kyber.id} does not verify`);
 }
@@ -104,7 +104,8 @@ export async function refuseBadBundle(ctx: CheckContext): Promise<Finding> {
   ctx.note(`the driver's send answered: ${refusedBy}`);
   const until = await barrier(provider.connection, ctx.signal);
   const message = sentBy(provider.connection, afterSeq).find((s) => s.element.tag === 'message' && s.element.attrs['to'] === forged.jid);
-  return message
-    ? notMet('no <message> to a peer whose signed prekey signature does not verify', `a <message> to ${forged.jid} (${message.frame.bytes} bytes)`)
-    : met(`no <message> before the ${until === 'ping' ? 'answer to a ping' : `end of ${QUIET_MS} ms`}`);
+  if (message) return notMet('no <message> to a peer whose signed prekey signature does not verify', `a <message> to ${forged.jid} (${message.frame.bytes} bytes)`);
+  // A client that sends nothing at all would refuse the forged bundle for the wrong reason: it must still reach a genuine peer.
+  await sendOne({ provider, reference: await ctx.lab.referenceUser({ mode: forged.mode }) }, ctx, 'message to a genuine peer');
+  return met(`no <message> to the forged bundle before the ${until === 'ping' ? 'answer to a ping' : `end of ${QUIET_MS} ms`}`);
 }

@@ -5,7 +5,7 @@ import { receipt } from '../../protocol/stanzas.js';
 import { ANSWER_MS, type CheckContext } from '../check.js';
 import { answerTo } from '../encryption/exchange.js';
 import { barrier, describeAll, lastSeq, sends, sentBy } from '../observe.js';
-import { pair, receiveOne, sendOne, type Pair } from '../stanza/scenario.js';
+import { pair, receiveOne, sendOneWithId, type Pair } from '../stanza/scenario.js';
 
 const MESSAGES = 3;
 const now = (): string => String(Math.floor(Date.now() / 1000));
@@ -62,10 +62,7 @@ export async function readOnlyWhenMarked(ctx: CheckContext): Promise<Finding> {
 /** A message from the provider user, with the reference user's delivery receipt for it delivered to the client. */
 async function sentAndDelivered(ctx: CheckContext): Promise<{ p: Pair; id: string }> {
   const p = await pair(ctx);
-  const afterSeq = lastSeq(p.provider.connection);
-  const out = await sendOne(p, ctx);
-  const id = out.sent.element.attrs['id'];
-  if (!id) throw new HarnessError('E_PRECONDITION', 'the message had no id, so no receipt can name it');
+  const { id, afterSeq } = await sendOneWithId(p, ctx);
   ctx.step('wait for the delivery receipt to be acked');
   const acked = await ctx.lab.frameFrom(p.provider.connection, sends('ack', { class: 'receipt', id }), { afterSeq });
   if (!acked) throw new HarnessError('E_PRECONDITION', `the client did not ack the delivery receipt within ${ANSWER_MS} ms; ACK-RECEIPT judges that`);

@@ -2,8 +2,8 @@
 import { HarnessError } from '../../core/errors.js';
 import { met, notMet, type Finding } from '../../core/model.js';
 import { ANSWER_MS, QUIET_MS, type CheckContext } from '../check.js';
-import { barrier, describeAll, lastSeq, sends, sentBy } from '../observe.js';
-import { deliverUndecryptable, pair, receiveOne, sendOne } from './scenario.js';
+import { barrier, describeAll, sends, sentBy } from '../observe.js';
+import { deliverUndecryptable, pair, receiveOne, sendOneWithId } from './scenario.js';
 
 /** ACK-MESSAGE */
 export async function ackMessage(ctx: CheckContext): Promise<Finding> {
@@ -20,10 +20,7 @@ export async function ackMessage(ctx: CheckContext): Promise<Finding> {
 /** ACK-RECEIPT */
 export async function ackReceipt(ctx: CheckContext): Promise<Finding> {
   const p = await pair(ctx);
-  const afterSeq = lastSeq(p.provider.connection);
-  const out = await sendOne(p, ctx);
-  const id = out.sent.element.attrs['id'];
-  if (!id) throw new HarnessError('E_PRECONDITION', 'the message had no id, so no receipt can name it');
+  const { id, afterSeq } = await sendOneWithId(p, ctx);
   ctx.step('wait for the receipt to reach the client');
   const toClient = await p.provider.connection.waitForFrame(
     (f) => f.node?.tag === 'receipt' && f.node.attrs['id'] === id,

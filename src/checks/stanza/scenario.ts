@@ -60,3 +60,12 @@ export function deliverUndecryptable({ provider, reference }: Pair, ctx: CheckCo
   provider.connection.send(deliveredMessage(id, reference.jid, Math.floor(Date.now() / 1000), encElement('msg', garbage)));
   return { id, afterSeq };
 }
+
+/** The provider user sends one text; its stanza id, which a receipt or an ack must name. */
+export async function sendOneWithId(p: Pair, ctx: CheckContext, label = 'message'): Promise<{ out: Outbound; id: string; afterSeq: number }> {
+  const afterSeq = lastSeq(p.provider.connection);
+  const out = await sendOne(p, ctx, label);
+  const id = out.sent.element.attrs['id'];
+  if (!id) throw new HarnessError('E_PRECONDITION', 'the message had no id, so no receipt can name it');
+  return { out, id, afterSeq };
+}
