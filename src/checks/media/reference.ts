@@ -48,9 +48,13 @@ export async function unguessable(ctx: CheckContext): Promise<Finding> {
   const first = sent[0] as SentMedia;
   const ref = references[0] as string;
   const neighbour = `${ref.slice(0, -1)}${ref.endsWith('A') ? 'B' : 'A'}`;
+  // A host that serves nothing would refuse the neighbour for the wrong reason: the genuine reference must be served.
+  const genuine = await fetchSent(ctx, first);
+  if (genuine.status !== 200) throw new HarnessError('E_PRECONDITION', `the genuine reference was answered HTTP ${genuine.status}; MEDIA-FETCH judges that`);
   ctx.step('the proxy fetches a neighbouring reference');
   const r = await fetchRaw(ctx, { ...first, declared: { ...first.declared, directPath: `/interop/whatsapp/download/${providerId}/${neighbour}/` } });
-  return r.status === 200 ? notMet(expected, `a blob served for the guessed reference "${neighbour}"`) : met();
+  if (r.error !== undefined || r.refused !== undefined) throw new HarnessError('E_PRECONDITION', `the neighbouring reference could not be fetched at all: ${r.error ?? r.refused ?? ''}`);
+  return r.status === 200 ? notMet(expected, `a blob served for the guessed reference "${neighbour}"`) : met(`HTTP ${r.status} for the guessed reference`);
 }
 
 /** MEDIA-EXPIRY: once the provider's time to live has passed, the host answers 410. */
