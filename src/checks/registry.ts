@@ -165,3 +165,17 @@ export const CHECKS: Readonly<Record<string, Check>> = {
   'messaging/version-refused': versionRefused,
   'messaging/identity-notice': identityNotice,
 };
+
+/**
+ * Checks that change state every gatekeeper lane shares through the one provider: its proof keys,
+ * its hosted media, the gatekeeper keys it trusts. With `--workers`, they run while nothing else does.
+ */
+export const EXCLUSIVE_CHECKS: ReadonlySet<string> = new Set([
+  'media/reference-expiry',
+  'ownership/rotation-publish',
+  'ownership/rotation-retire',
+  'ownership/push-accepted',
+  'ownership/push-refused',
+  'ownership/push-wakes-client',
+  'messaging/mailbox-drain',
+]);

@@ -34,6 +34,7 @@ function program(): Command {
     .option('--shard <i/n>', 'run the i-th of n deterministic shares of the selected cases')
     .option('--last-failed', 'run only the cases that failed or errored in the newest report under --out')
     .option('--bail', 'stop at the first MUST failure; the remaining cases are skipped')
+    .option('--workers <n>', 'run suites side by side on n gatekeepers (1–16; default 1)')
     .option('--baseline <file>', 'judge the run against a baseline of expected outcomes (schemas/baseline.schema.json)')
     .option('--update-baseline <file>', 'write a baseline that accepts this run\'s failures (keeps entries still accurate)')
     .addOption(new Option('--reference-fault <fault>', 'switch on a fault of the embedded reference provider (repeatable)').argParser(collect))

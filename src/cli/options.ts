@@ -28,6 +28,7 @@ export interface RawRunFlags {
   bail?: boolean;
   shard?: string;
   lastFailed?: boolean;
+  workers?: string;
 }
 
 export interface RunSettings {
@@ -49,6 +50,8 @@ export interface RunSettings {
   readonly shard?: Shard;
   /** Re-run only what failed or errored in the newest report under outDir. */
   readonly lastFailed: boolean;
+  /** Gatekeepers side by side, each running whole suites. */
+  readonly workers: number;
 }
 
 const usage = (message: string): HarnessError => new HarnessError('E_USAGE', message);
@@ -73,6 +76,7 @@ export function resolveRunSettings(flags: RawRunFlags, env: NodeJS.ProcessEnv): 
     bail: flags.bail === true,
     ...(flags.shard === undefined ? {} : { shard: parseShard(flags.shard) }),
     lastFailed: flags.lastFailed === true,
+    workers: flags.workers === undefined ? 1 : parseInteger('--workers', flags.workers, 1, 16),
   };
 }
 

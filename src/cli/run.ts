@@ -44,6 +44,7 @@ export async function runCommand(
       outDir: settings.outDir,
       signal: controller.signal,
       bail: settings.bail,
+      workers: settings.workers,
     });
     for (const p of outcome.reporterProblems) err.write(`interop-conformance: reporter problem: ${p}\n`);
     if (outcome.dir) out.write(`report: ${outcome.dir}\n`);

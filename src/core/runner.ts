@@ -1,6 +1,8 @@
 /**
- * Runs cases one at a time in a seeded order, each under its own deadline, and returns results in
- * declaration order. It knows nothing of providers or gatekeepers: `execute` brings the world.
+ * Runs cases in a seeded order, each under its own deadline, and returns results in declaration
+ * order. Cases are dealt to lanes: one lane runs its cases one at a time, lanes run side by side, and
+ * an exclusive case runs while no other case does. It knows nothing of providers or gatekeepers:
+ * `execute` brings the world, one per lane.
  */
 import { describeError, isHarnessError, isProviderViolation } from './errors.js';
 import type { CaseResult, CaseSpec, EvidenceEntry, Finding, Level, Outcome } from './model.js';
@@ -12,6 +14,8 @@ export const EVIDENCE_TEXT_LIMIT = 4096;
 
 export interface CaseEnv {
   readonly spec: CaseSpec;
+  /** The lane the case runs in, 0 when there is one. */
+  readonly lane: number;
   readonly signal: AbortSignal;
   readonly rng: Rng;
   /** Records evidence; `at` is Date.now() at the time of the event. */
@@ -35,6 +39,10 @@ export interface RunOptions {
   readonly onCaseEnd?: (result: CaseResult) => void;
   /** Stop at the first MUST failure: the cases after it, in execution order, are skipped. */
   readonly bail?: boolean;
+  /** How many lanes run side by side (default 1) and which lane each case belongs to. */
+  readonly lanes?: { readonly count: number; readonly of: (spec: CaseSpec) => number };
+  /** A case that changes state all lanes share, which must run while no other case does. */
+  readonly isExclusive?: (spec: CaseSpec) => boolean;
 }
 
 const NOT_MET: Record<Level, Outcome> = { MUST: 'fail', SHOULD: 'warn', MAY: 'warn' };
@@ -43,22 +51,63 @@ const CLEANUP_MS = 3000;
 export async function runCases(options: RunOptions): Promise<CaseResult[]> {
   const rng = new Rng(options.seed);
   const order = rng.shuffle(options.cases);
+  const laneCount = options.lanes?.count ?? 1;
+  const queues: CaseSpec[][] = Array.from({ length: laneCount }, () => []);
+  for (const spec of order) queues[laneCount === 1 ? 0 : (options.lanes?.of(spec) ?? 0)]?.push(spec);
+  const gate = new ExclusiveGate();
   const results = new Map<string, CaseResult>();
   let bailedAt: string | undefined;
-  for (const spec of order) {
-    const result = options.signal?.aborted
-      ? skipped(spec, 'the run was interrupted before this case')
-      : bailedAt !== undefined
-        ? skipped(spec, `not run: --bail stopped the run at the first MUST failure, ${bailedAt}`)
-        : await runCase(spec, rng.fork(spec.id), options);
-    if (options.bail && bailedAt === undefined && result.outcome === 'fail' && result.level === 'MUST') bailedAt = result.id;
-    results.set(spec.id, result);
-    options.onCaseEnd?.(result);
-  }
+  const runLane = async (queue: readonly CaseSpec[], lane: number): Promise<void> => {
+    for (const spec of queue) {
+      const exclusive = options.isExclusive?.(spec) ?? false;
+      const result = await gate.enter(exclusive, async () =>
+        options.signal?.aborted
+          ? skipped(spec, 'the run was interrupted before this case')
+          : bailedAt !== undefined
+            ? skipped(spec, `not run: --bail stopped the run at the first MUST failure, ${bailedAt}`)
+            : runCase(spec, lane, rng.fork(spec.id), options),
+      );
+      if (options.bail && bailedAt === undefined && result.outcome === 'fail' && result.level === 'MUST') bailedAt = result.id;
+      results.set(spec.id, result);
+      options.onCaseEnd?.(result);
+    }
+  };
+  await Promise.all(queues.map(runLane));
   return options.cases.map((c) => results.get(c.id) as CaseResult);
 }
 
-async function runCase(spec: CaseSpec, rng: Rng, options: RunOptions): Promise<CaseResult> {
+/**
+ * Shared entry for ordinary cases, sole entry for exclusive ones. A waiting exclusive case keeps new
+ * ordinary cases out, so it is not starved by lanes that never pause.
+ */
+class ExclusiveGate {
+  private running = 0;
+  private exclusiveRunning = false;
+  private exclusiveWaiting = 0;
+  private readonly wakers: (() => void)[] = [];
+
+  async enter<T>(exclusive: boolean, body: () => Promise<T>): Promise<T> {
+    if (exclusive) this.exclusiveWaiting++;
+    while (exclusive ? this.exclusiveRunning || this.running > 0 : this.exclusiveRunning || this.exclusiveWaiting > 0) {
+      await new Promise<void>((wake) => this.wakers.push(wake));
+    }
+    if (exclusive) {
+      this.exclusiveWaiting--;
+      this.exclusiveRunning = true;
+    } else {
+      this.running++;
+    }
+    try {
+      return await body();
+    } finally {
+      if (exclusive) this.exclusiveRunning = false;
+      else this.running--;
+      for (const wake of this.wakers.splice(0)) wake();
+    }
+  }
+}
+
+async function runCase(spec: CaseSpec, lane: number, rng: Rng, options: RunOptions): Promise<CaseResult> {
   const missing = spec.needs.filter((n) => !options.capabilities.has(n));
   if (missing.length > 0) return skipped(spec, `the provider does not declare ${missing.join(', ')}`);
 
@@ -75,6 +124,7 @@ async function runCase(spec: CaseSpec, rng: Rng, options: RunOptions): Promise<C
 
   const env: CaseEnv = {
     spec,
+    lane,
     signal: controller.signal,
     rng,
     record: (entry) => evidence.push(forReport(entry, started)),

@@ -5,15 +5,18 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { CHECKS } from '../checks/registry.js';
+import { CHECKS, EXCLUSIVE_CHECKS } from '../checks/registry.js';
 import { Lab } from '../checks/lab.js';
 import { HarnessError } from '../core/errors.js';
-import type { CaseResult, RunReport } from '../core/model.js';
+import type { CaseResult, CaseSpec, RunReport } from '../core/model.js';
 import { summarize } from '../core/model.js';
 import { projectFile } from '../core/paths.js';
+import { Rng } from '../core/rng.js';
 import { runCases } from '../core/runner.js';
 import { probeProvider } from '../driver/client.js';
 import { startGatekeeper } from '../gatekeeper/gatekeeper.js';
+import { resolveTls } from '../gatekeeper/tls.js';
+import type { Gatekeeper } from '../gatekeeper/types.js';
 import { PROFILE_VERSION } from '../protocol/constants.js';
 import { isFaultName, type FaultName } from '../reference-provider/faults.js';
 import { startReferenceProvider } from '../reference-provider/provider.js';
@@ -41,6 +44,8 @@ export interface RunOptions {
   readonly signal?: AbortSignal;
   /** Stop at the first MUST failure; the remaining cases are skipped with the reason. */
   readonly bail?: boolean;
+  /** Gatekeepers run side by side, each with whole suites (default 1). */
+  readonly workers?: number;
 }
 
 export interface RunOutcome {
@@ -78,13 +83,20 @@ export async function runConformance(options: RunOptions): Promise<RunOutcome> {
     } catch (e) {
       throw new HarnessError('E_PROVIDER_PROBE', `the driver's reset failed: ${(e as Error).message}`, { cause: e });
     }
-    const gatekeeper = await startGatekeeper({
-      seed: options.seed,
-      ...(options.tls ? { tls: options.tls } : {}),
-      ...(providerCaPem === undefined ? {} : { providerCaPem }),
-    });
-    teardown.push(() => gatekeeper.close());
-    gatekeeper.setProvider(discovery);
+    const lanes = assignSuites(cases, options.workers ?? 1);
+    const tls = await resolveTls(options.tls);
+    const gatekeepers: Gatekeeper[] = [];
+    for (let lane = 0; lane < lanes.count; lane++) {
+      const gatekeeper = await startGatekeeper({
+        // Lane 0 keeps the run's seed, so one worker gives the logins and ids it always gave.
+        seed: lane === 0 ? options.seed : new Rng(options.seed).fork(`lane ${lane}`).seed,
+        tls,
+        ...(providerCaPem === undefined ? {} : { providerCaPem }),
+      });
+      teardown.push(() => gatekeeper.close());
+      gatekeeper.setProvider(discovery);
+      gatekeepers.push(gatekeeper);
+    }
 
     const mux = new Multiplexer(options.reporters);
     mux.onBegin({ seed: options.seed, cases: cases.length, provider: endpoint, suites: [...new Set(cases.map((c) => c.suite))] });
@@ -96,10 +108,12 @@ export async function runConformance(options: RunOptions): Promise<RunOutcome> {
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.bail ? { bail: true } : {}),
       onCaseEnd: (r) => mux.onCaseEnd(r),
+      lanes,
+      isExclusive: (spec) => EXCLUSIVE_CHECKS.has(spec.check),
       execute: async (env) => {
         const check = CHECKS[env.spec.check];
         if (!check) throw new HarnessError('E_INTERNAL', `no check named ${env.spec.check}`);
-        const lab = new Lab(gatekeeper, driver.forCase(env.record, env.signal), env);
+        const lab = new Lab(gatekeepers[env.lane] as Gatekeeper, driver.forCase(env.record, env.signal), env);
         return check({
           params: env.spec.params,
           signal: env.signal,
@@ -145,6 +159,24 @@ export async function runConformance(options: RunOptions): Promise<RunOutcome> {
   } finally {
     for (const fn of teardown.reverse()) await fn().catch(() => undefined);
   }
+}
+
+/**
+ * Deals whole suites to lanes, largest first onto the lightest lane, so a suite's cases keep sharing
+ * one gatekeeper and the split is the same for the same selection whatever the seed.
+ */
+function assignSuites(cases: readonly CaseSpec[], workers: number): { count: number; of: (spec: CaseSpec) => number } {
+  const sizes = new Map<string, number>();
+  for (const c of cases) sizes.set(c.suite, (sizes.get(c.suite) ?? 0) + 1);
+  const count = Math.max(1, Math.min(workers, sizes.size));
+  const load = new Array<number>(count).fill(0);
+  const laneOfSuite = new Map<string, number>();
+  for (const [suite, size] of [...sizes].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))) {
+    const lane = load.indexOf(Math.min(...load));
+    laneOfSuite.set(suite, lane);
+    load[lane] = (load[lane] ?? 0) + size;
+  }
+  return { count, of: (spec) => laneOfSuite.get(spec.suite) ?? 0 };
 }
 
 function checkFaults(options: RunOptions): FaultName[] {

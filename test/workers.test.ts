@@ -1,0 +1,26 @@
+/**
+ * `--workers`: suites run side by side on their own gatekeepers, against one provider, and the
+ * report says the same as a run on one. Logins and timings are the only things allowed to differ.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { CaseResult } from '../src/core/model.js';
+import { generateTls } from '../src/gatekeeper/tls.js';
+import { runConformance } from '../src/harness/run.js';
+
+// Ownership and messaging hold the exclusive cases (proof-key rotation, pushes, the mailbox).
+const SUITES = ['stanza', 'ownership', 'messaging'];
+
+const verdicts = (cases: readonly CaseResult[]): string[] =>
+  cases.map((c) => `${c.id}: ${c.outcome}: ${c.message.replace(/1-[0-9]{14}@interop/g, '<login>')}`);
+
+void test('the same seed gives the same verdicts on one worker and on three', async () => {
+  const tls = await generateTls();
+  const run = (workers: number) =>
+    runConformance({ selection: { suites: SUITES, tags: [] }, seed: 424242, timeoutMs: 20_000, reporters: [], tls, workers });
+  const one = await run(1);
+  const three = await run(3);
+  assert.equal(one.report.cases.length, three.report.cases.length);
+  assert.deepEqual(verdicts(three.report.cases), verdicts(one.report.cases));
+  assert.ok(one.report.summary.conformant, verdicts(one.report.cases).filter((v) => !v.includes(': pass:')).join('\n'));
+});
