@@ -1,6 +1,6 @@
 /** The CLI end to end, as a user runs it: exit codes, one-line errors, the report folder. */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -65,6 +65,28 @@ void test('a reference fault makes the run not conformant: exit 1', async () => 
   assert.match(r.stdout, /stanza\.ack\.message/);
 });
 
+void test('a provider served apart, with its own CA, is certified when the run trusts that CA, and not otherwise', async () => {
+  const ca = join(out, 'provider-ca.pem');
+  const served = spawn(process.execPath, [cli, 'reference-provider', '--ca-out', ca], { stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    let printed = '';
+    for await (const chunk of served.stdout) {
+      printed += String(chunk);
+      if (printed.includes('run against it:')) break;
+    }
+    const [, url, token] = /at (\S+)\ndriver token (\S+)/.exec(printed) ?? [];
+    assert.ok(url && token, printed);
+    const media = ['run', '--provider', url, '--token', token, '--grep', '^media\\.fetch\\.length$', '--reporter', 'console', '--out', out];
+    const trusted = await run([...media, '--provider-ca', ca]);
+    assert.equal(trusted.code, 0, trusted.stdout + trusted.stderr);
+    const untrusted = await run(media);
+    assert.equal(untrusted.code, 1, untrusted.stdout);
+    assert.match(untrusted.stdout, /self-signed certificate/);
+  } finally {
+    served.kill('SIGTERM');
+  }
+});
+
 void test('usage errors exit 2 with one line', async () => {
   for (const args of [
     ['run', '--bogus'],
@@ -77,6 +99,8 @@ void test('usage errors exit 2 with one line', async () => {
     ['run', '--shard', '0/3'],
     ['run', '--shard', '4/3'],
     ['run', '--shard', 'half'],
+    ['run', '--workers', '0'],
+    ['run', '--provider-ca', 'package.json'],
     ['frobnicate'],
   ]) {
     const r = await run(args);

@@ -34,6 +34,7 @@ function program(): Command {
     .option('--shard <i/n>', 'run the i-th of n deterministic shares of the selected cases')
     .option('--last-failed', 'run only the cases that failed or errored in the newest report under --out')
     .option('--bail', 'stop at the first MUST failure; the remaining cases are skipped')
+    .option('--provider-ca <file>', 'trust this CA (PEM) for the provider\'s HTTPS: a test deployment with its own')
     .option('--workers <n>', 'run suites side by side on n gatekeepers (1–16; default 1)')
     .option('--baseline <file>', 'judge the run against a baseline of expected outcomes (schemas/baseline.schema.json)')
     .option('--update-baseline <file>', 'write a baseline that accepts this run\'s failures (keeps entries still accurate)')
@@ -69,7 +70,8 @@ function program(): Command {
     .option('--port <n>', 'port on 127.0.0.1 (default: any free port)')
     .option('--token <token>', 'driver API bearer token (default: a random one, printed)')
     .option('--fault <fault>', 'switch on a fault (repeatable)', collect)
-    .action(async (flags: { port?: string; token?: string; fault?: string[] }) => {
+    .option('--ca-out <file>', 'write the CA of its HTTPS media host and server here, for run --provider-ca')
+    .action(async (flags: { port?: string; token?: string; fault?: string[]; caOut?: string }) => {
       const { referenceProviderCommand } = await import('./reference-provider.js');
       process.exitCode = await referenceProviderCommand(flags, process.stdout);
     });

@@ -29,6 +29,7 @@ export interface RawRunFlags {
   shard?: string;
   lastFailed?: boolean;
   workers?: string;
+  providerCa?: string;
 }
 
 export interface RunSettings {
@@ -52,6 +53,8 @@ export interface RunSettings {
   readonly lastFailed: boolean;
   /** Gatekeepers side by side, each running whole suites. */
   readonly workers: number;
+  /** A PEM file: the CA of the provider's HTTPS certificates, for a test deployment with its own. */
+  readonly providerCa?: string;
 }
 
 const usage = (message: string): HarnessError => new HarnessError('E_USAGE', message);
@@ -77,6 +80,7 @@ export function resolveRunSettings(flags: RawRunFlags, env: NodeJS.ProcessEnv): 
     ...(flags.shard === undefined ? {} : { shard: parseShard(flags.shard) }),
     lastFailed: flags.lastFailed === true,
     workers: flags.workers === undefined ? 1 : parseInteger('--workers', flags.workers, 1, 16),
+    ...(flags.providerCa === undefined ? {} : { providerCa: nonEmpty('--provider-ca', flags.providerCa) }),
   };
 }
 

@@ -1,5 +1,6 @@
 /** `interop-conformance reference-provider`: serve the reference provider until interrupted. */
 import { randomBytes } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
 import { HarnessError } from '../core/errors.js';
 import { isFaultName, type FaultName } from '../reference-provider/faults.js';
 import { startReferenceProvider } from '../reference-provider/provider.js';
@@ -7,7 +8,7 @@ import { EXIT } from './exit-codes.js';
 import { parseInteger } from './options.js';
 
 export async function referenceProviderCommand(
-  flags: { port?: string; token?: string; fault?: string[] },
+  flags: { port?: string; token?: string; fault?: string[]; caOut?: string },
   out: NodeJS.WritableStream,
 ): Promise<number> {
   const port = flags.port === undefined ? 0 : parseInteger('--port', flags.port, 0, 65535);
@@ -22,7 +23,9 @@ export async function referenceProviderCommand(
     throw new HarnessError('E_USAGE', `cannot serve on 127.0.0.1:${port}: ${(e as Error).message}`);
   }
   out.write(`reference provider at ${provider.url}\ndriver token ${token}\n${faults.length ? `faults ${faults.join(', ')}\n` : ''}`);
-  out.write(`run against it: interop-conformance run --provider ${provider.url} --token ${token}\n`);
+  if (flags.caOut !== undefined) await writeFile(flags.caOut, provider.mediaCaPem);
+  const trust = flags.caOut === undefined ? '' : ` --provider-ca ${flags.caOut}`;
+  out.write(`run against it: interop-conformance run --provider ${provider.url} --token ${token}${trust}\n`);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);

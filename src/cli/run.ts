@@ -1,6 +1,8 @@
 /** `interop-conformance run`: settings → a conformance run → an exit code. */
+import { X509Certificate } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { baselineFromReport, describeBaselineProblem, judgeAgainstBaseline, type Baseline } from '../core/baseline.js';
-import { describeError, isHarnessError, type HarnessError } from '../core/errors.js';
+import { describeError, HarnessError, isHarnessError } from '../core/errors.js';
 import type { RunReport } from '../core/model.js';
 import { loadProfile } from '../core/profile.js';
 import { runConformance } from '../harness/run.js';
@@ -26,6 +28,7 @@ export async function runCommand(
     const baseline = settings.baseline === undefined ? undefined : await readBaseline(settings.baseline);
     const previous = baseline ?? (settings.updateBaseline === undefined ? undefined : await readBaselineIfAny(settings.updateBaseline));
     const cases = settings.lastFailed ? await lastFailedCases(settings.outDir) : undefined;
+    const providerCaPem = settings.providerCa === undefined ? undefined : await readCertificate(settings.providerCa);
     out.write(`seed ${settings.seed}\n`);
     const outcome = await runConformance({
       ...(settings.provider === undefined ? {} : { provider: settings.provider }),
@@ -45,6 +48,7 @@ export async function runCommand(
       signal: controller.signal,
       bail: settings.bail,
       workers: settings.workers,
+      ...(providerCaPem === undefined ? {} : { providerCaPem }),
     });
     for (const p of outcome.reporterProblems) err.write(`interop-conformance: reporter problem: ${p}\n`);
     if (outcome.dir) out.write(`report: ${outcome.dir}\n`);
@@ -74,4 +78,16 @@ async function verdict(report: RunReport, settings: RunSettings, previous: Basel
   for (const p of problems) out.write(`baseline: ${describeBaselineProblem(p)}\n`);
   out.write(problems.length === 0 ? 'baseline: the run matches the baseline\n' : `baseline: ${problems.length} departures from the baseline\n`);
   return problems.length === 0 ? EXIT.conformant : EXIT.notConformant;
+}
+
+/** The provider's CA, checked to be a certificate before any case runs. */
+async function readCertificate(file: string): Promise<string> {
+  let pem: string;
+  try {
+    pem = await readFile(file, 'utf8');
+    new X509Certificate(pem);
+  } catch (e) {
+    throw new HarnessError('E_USAGE', `--provider-ca ${file}: not a readable PEM certificate (${(e as Error).message})`);
+  }
+  return pem;
 }

@@ -3,6 +3,7 @@
  * against schemas/driver-api.schema.json: a provider whose driver breaks the schema fails the case
  * (ProviderViolation), with the JSON path. Every exchange is recorded as evidence.
  */
+import { rootCertificates } from 'node:tls';
 import { Agent, request } from 'undici';
 import { describeError, HarnessError, ProviderViolation } from '../core/errors.js';
 import { describeSchemaErrors, schemaValidator } from '../core/json-schema.js';
@@ -156,8 +157,10 @@ export async function probeProvider(
   endpoint: string,
   token: string,
   timeoutMs: number,
+  /** A CA to trust besides the system's, for a provider whose test deployment has its own. */
+  caPem?: string,
 ): Promise<{ discovery: Discovery; info: DriverInfo; driver: DriverClient }> {
-  const agent = newAgent(timeoutMs);
+  const agent = newAgent(timeoutMs, caPem);
   try {
     return await probeWith(agent, endpoint, token, timeoutMs);
   } catch (e) {
@@ -280,9 +283,9 @@ function errorText(json: unknown): string | undefined {
  * A connection pool for one run: driver calls reuse their connections across cases, and two runs
  * in one process (the tests) never share, so one closing cannot break the other.
  */
-function newAgent(timeoutMs: number): Agent {
+function newAgent(timeoutMs: number, caPem?: string): Agent {
   return new Agent({
-    connect: { timeout: timeoutMs },
+    connect: { timeout: timeoutMs, ...(caPem === undefined ? {} : { ca: [...rootCertificates, caPem] }) },
     headersTimeout: timeoutMs,
     bodyTimeout: timeoutMs,
     maxResponseSize: MAX_RESPONSE_BYTES,

@@ -44,6 +44,8 @@ export interface RunOptions {
   readonly signal?: AbortSignal;
   /** Stop at the first MUST failure; the remaining cases are skipped with the reason. */
   readonly bail?: boolean;
+  /** A CA the provider's HTTPS certificates chain to, trusted besides the system's (PEM). */
+  readonly providerCaPem?: string;
   /** Gatekeepers run side by side, each with whole suites (default 1). */
   readonly workers?: number;
 }
@@ -68,7 +70,7 @@ export async function runConformance(options: RunOptions): Promise<RunOutcome> {
   try {
     let endpoint = options.provider;
     let token = options.token ?? '';
-    let providerCaPem: string | undefined;
+    let providerCaPem = options.providerCaPem;
     if (endpoint === undefined) {
       token = randomBytes(24).toString('base64url');
       const reference = await startReferenceProvider({ faults, driverToken: token });
@@ -76,7 +78,7 @@ export async function runConformance(options: RunOptions): Promise<RunOutcome> {
       endpoint = reference.url;
       providerCaPem = reference.mediaCaPem;
     }
-    const { discovery, info, driver } = await probeProvider(endpoint, token, PROBE_TIMEOUT_MS);
+    const { discovery, info, driver } = await probeProvider(endpoint, token, PROBE_TIMEOUT_MS, providerCaPem);
     teardown.push(() => driver.close());
     try {
       await driver.reset();
