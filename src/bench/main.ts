@@ -11,6 +11,7 @@ import { projectFile } from '../core/paths.js';
 import { fullRunFigure, startupFigures } from './commands.js';
 import type { Figure } from './measure.js';
 import { messagingFigure } from './messaging.js';
+import { splitFigures } from './split.js';
 
 const { values } = parseArgs({
   options: {
@@ -29,7 +30,8 @@ if (!Number.isInteger(runs) || runs < 1 || !Number.isInteger(rounds) || rounds <
 const benches: Record<string, () => Promise<Figure[]>> = {
   startup: () => startupFigures(Math.max(runs, 5)),
   messaging: async () => [await messagingFigure(runs, rounds)],
-  run: async () => [await fullRunFigure(runs)],
+  run: async () => [await fullRunFigure(runs), await fullRunFigure(runs, 2)],
+  split: () => splitFigures(runs),
 };
 
 function row(f: Figure): string {
