@@ -1,5 +1,6 @@
 /** `interop-conformance run`: settings → a conformance run → an exit code. */
 import { baselineFromReport, describeBaselineProblem, judgeAgainstBaseline, type Baseline } from '../core/baseline.js';
+import { systemClock, utcDay } from '../core/clock.js';
 import { describeError, isHarnessError, type HarnessError } from '../core/errors.js';
 import type { RunReport } from '../core/model.js';
 import { loadProfile } from '../core/profile.js';
@@ -62,7 +63,7 @@ export async function runCommand(
  */
 async function verdict(report: RunReport, settings: RunSettings, previous: Baseline | undefined, out: NodeJS.WritableStream): Promise<number> {
   let baseline = settings.baseline === undefined ? undefined : previous;
-  const today = new Date().toISOString().slice(0, 10);
+  const today = utcDay(systemClock);
   if (settings.updateBaseline !== undefined) {
     baseline = baselineFromReport(report, previous, today);
     await writeBaseline(settings.updateBaseline, baseline);

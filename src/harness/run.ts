@@ -7,6 +7,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { CHECKS } from '../checks/registry.js';
 import { Lab } from '../checks/lab.js';
+import { systemClock, type Clock } from '../core/clock.js';
 import { HarnessError } from '../core/errors.js';
 import type { CaseResult, RunReport } from '../core/model.js';
 import { summarize } from '../core/model.js';
@@ -41,6 +42,8 @@ export interface RunOptions {
   readonly signal?: AbortSignal;
   /** Stop at the first MUST failure; the remaining cases are skipped with the reason. */
   readonly bail?: boolean;
+  /** The time checks judge by; the system clock unless a test fixes it. */
+  readonly clock?: Clock;
 }
 
 export interface RunOutcome {
@@ -58,6 +61,7 @@ export async function runConformance(options: RunOptions): Promise<RunOutcome> {
   const catalogue = await loadCatalogue(options.suiteDir);
   const cases = selectCases(catalogue, options.selection);
   const faults = checkFaults(options);
+  const clock = options.clock ?? systemClock;
   const started = Date.now();
   const teardown: (() => Promise<unknown>)[] = [];
   try {
@@ -80,6 +84,7 @@ export async function runConformance(options: RunOptions): Promise<RunOutcome> {
     }
     const gatekeeper = await startGatekeeper({
       seed: options.seed,
+      clock,
       ...(options.tls ? { tls: options.tls } : {}),
       ...(providerCaPem === undefined ? {} : { providerCaPem }),
     });
@@ -104,6 +109,7 @@ export async function runConformance(options: RunOptions): Promise<RunOutcome> {
           params: env.spec.params,
           signal: env.signal,
           rng: env.rng,
+          clock,
           lab,
           step: env.step,
           note: (text) => env.record({ kind: 'note', at: Date.now(), text }),

@@ -15,6 +15,7 @@ import { samplePlaintext } from './scenario.js';
 import { hashOf, seal, type Sealed } from './seal.js';
 import { SAMPLES } from './sniff.js';
 import { LAYOUTS } from './wire-fields.js';
+import { unixSeconds } from '../../core/clock.js';
 
 export type Variant = 'valid' | 'bad-mac' | 'wrong-enc-hash' | 'truncated' | 'wrong-plain-hash' | 'wrong-key';
 const VARIANTS: readonly Variant[] = ['valid', 'bad-mac', 'wrong-enc-hash', 'truncated', 'wrong-plain-hash', 'wrong-key'];
@@ -62,7 +63,7 @@ export async function receive(ctx: CheckContext): Promise<Finding> {
     fileSha256: sent.fileSha256,
     fileEncSha256: sent.fileEncSha256,
     fileLength: plaintext.length,
-    mediaKeyTimestamp: Math.floor(Date.now() / 1000),
+    mediaKeyTimestamp: unixSeconds(ctx.clock),
     ...(type === 'document' ? { fileName: 'sample.pdf' } : {}),
   });
   const known = (await ctx.lab.driver.events(provider.user)).events.length;
