@@ -9,7 +9,7 @@ import { met, notMet, type Finding } from '../../core/model.js';
 import type { Events, Inbox } from '../../protocol/driver-api.js';
 import { encodeMediaMessage } from '../../protocol/media/message.js';
 import { MEDIA_TYPES, type MediaType } from '../../protocol/media/scheme.js';
-import { pad } from '../../protocol/payload.js';
+import { pad, paddingLength } from '../../protocol/payload.js';
 import { ANSWER_MS, QUIET_MS, type CheckContext } from '../check.js';
 import { samplePlaintext } from './scenario.js';
 import { hashOf, seal, type Sealed } from './seal.js';
@@ -68,7 +68,7 @@ export async function receive(ctx: CheckContext): Promise<Finding> {
   });
   const known = (await ctx.lab.driver.events(provider.user)).events.length;
   ctx.step(`reference user sends a ${variant} ${type}`);
-  const id = await reference.sendPayload(provider.login, pad(message));
+  const id = await reference.sendPayload(provider.login, pad(message, paddingLength(ctx.rng)));
 
   ctx.step('the provider client downloads the blob');
   const download = await ctx.lab.gatekeeper.mediaHost.waitForDownload(hosted.reference, { signal: ctx.signal, timeoutMs: ANSWER_MS });
