@@ -1,7 +1,8 @@
 /**
  * Judged time comes from the run's clock, not from today: a proof expires at exactly its `exp`
- * plus the allowed skew, push tokens are signed at the clock's time, and a baseline entry holds
- * through its last day. Every date here is derived from a fixed clock, so nothing here can expire.
+ * plus the allowed skew, push tokens are signed at the clock's time, a baseline entry holds
+ * through its last day, and a whole run's checks judge by the clock it was given. Every date here
+ * is derived from the clock under test, so nothing here can expire.
  */
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
@@ -9,9 +10,10 @@ import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import { decodeJwt } from 'jose';
 import { judgeAgainstBaseline, baselineFromReport, type Baseline } from '../src/core/baseline.js';
-import { fixedClock, unixSeconds, utcDay } from '../src/core/clock.js';
+import { fixedClock, unixSeconds, utcDay, type Clock } from '../src/core/clock.js';
 import { ProofVerifier } from '../src/gatekeeper/proof-verifier.js';
 import { PushSender } from '../src/gatekeeper/push.js';
+import { runConformance } from '../src/harness/run.js';
 import type { Discovery } from '../src/protocol/driver-api.js';
 import { CLOCK_SKEW_S, PUSH_TOKEN_LIFETIME_S } from '../src/protocol/ownership.js';
 import { startJwksServer } from './helpers/jwks-server.js';
@@ -79,4 +81,12 @@ void test("a baseline entry holds through its last day by the clock, fails the g
   clock.set(clock.now() + 1000);
   assert.deepEqual(judgeAgainstBaseline(sampleReport([]), b, utcDay(clock)).map((p) => p.kind), ['expired']);
   assert.deepEqual(new Set(baselineFromReport(sampleReport(), undefined, utcDay(fixedClock(T))).entries.map((e) => e.expires)), new Set(['2001-12-08']));
+});
+
+void test("a run's clock reaches its checks: two minutes ahead of the provider, its proofs' iat is judged two minutes behind", async () => {
+  const ahead: Clock = { now: () => Date.now() + 120_000 };
+  const { report } = await runConformance({ selection: { suites: ['ownership'], tags: [], grep: '^ownership\\.proof\\.lifetime$' }, seed: 1, timeoutMs: 10_000, reporters: [], clock: ahead });
+  const [lifetime] = report.cases;
+  assert.equal(lifetime?.outcome, 'fail', lifetime?.message);
+  assert.match(lifetime?.actual ?? '', /^iat 1(19|20|21) s behind$/);
 });
