@@ -74,3 +74,18 @@ void test('lenient reading sees what a sloppy client sent, without expanding ent
   assert.equal(readElementsLeniently('<?xml version="1.0"?><message id="x"><!-- c --><enc/></message>')?.[0]?.children[0]?.tag, 'enc');
   assert.equal(readElementsLeniently('<a>'), null);
 });
+
+// Counterexamples found by the properties in props-xml-codec.test.ts.
+void test('refuses raw characters outside XML Char, lone surrogates included, as not-well-formed', () => {
+  for (const frame of ['<a x="\u0000"/>', '<a>\u0001</a>', '<a>\uFFFE</a>', '<a>\uD800</a>']) assert.equal(refusal(frame), 'not-well-formed', JSON.stringify(frame));
+});
+
+void test('refuses a name the parser would rename or choke on, rather than change it or crash', () => {
+  for (const frame of ['<__proto__/>', '<a><constructor/></a>', '<a __proto__="x"/>', '<a toString="1"/>', '<hasOwnProperty/>']) assert.equal(refusal(frame), 'policy-violation', frame);
+});
+
+void test('a carriage return in text and whitespace in attributes survive the round trip; empty text is no text', () => {
+  const n = node('a', { x: 'a\tb\nc\rd' }, [node('b', {}, 'line\r\nnext\r'), node('c', {}, '')]);
+  assert.deepEqual(xmlCodec.decode(xmlCodec.encode(n)), n);
+  assert.deepEqual(node('c', {}, ''), { tag: 'c', attrs: {}, children: [] });
+});

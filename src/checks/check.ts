@@ -1,4 +1,5 @@
 /** What a check is given, and what it returns. */
+import type { Clock } from '../core/clock.js';
 import type { Finding } from '../core/model.js';
 import type { Rng } from '../core/rng.js';
 import type { Lab } from './lab.js';
@@ -7,6 +8,8 @@ export interface CheckContext {
   readonly params: Readonly<Record<string, unknown>>;
   readonly signal: AbortSignal;
   readonly rng: Rng;
+  /** The run's clock: what `t`, `iat` and the like are made from and judged against. */
+  readonly clock: Clock;
   readonly lab: Lab;
   /** Names the phase, for the evidence and a timeout's message. */
   step(name: string): void;

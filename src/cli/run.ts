@@ -2,6 +2,7 @@
 import { X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { baselineFromReport, describeBaselineProblem, judgeAgainstBaseline, type Baseline } from '../core/baseline.js';
+import { systemClock, utcDay } from '../core/clock.js';
 import { describeError, HarnessError, isHarnessError } from '../core/errors.js';
 import type { RunReport } from '../core/model.js';
 import { loadProfile } from '../core/profile.js';
@@ -67,7 +68,7 @@ export async function runCommand(
  */
 async function verdict(report: RunReport, settings: RunSettings, previous: Baseline | undefined, out: NodeJS.WritableStream): Promise<number> {
   let baseline = settings.baseline === undefined ? undefined : previous;
-  const today = new Date().toISOString().slice(0, 10);
+  const today = utcDay(systemClock);
   if (settings.updateBaseline !== undefined) {
     baseline = baselineFromReport(report, previous, today);
     await writeBaseline(settings.updateBaseline, baseline);

@@ -5,6 +5,7 @@
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { systemClock, type Clock } from '../core/clock.js';
 import { Rng, randomSeed } from '../core/rng.js';
 import type { StanzaCodec } from '../protocol/codec.js';
 import type { StanzaNode } from '../protocol/node.js';
@@ -35,6 +36,8 @@ export interface GatekeeperOptions {
   readonly codec?: StanzaCodec;
   /** A CA to trust when fetching the provider's key set and media over HTTPS (a test provider's certificate). */
   readonly providerCaPem?: string;
+  /** The time proofs and push tokens are judged and signed at; the system clock by default. */
+  readonly clock?: Clock;
 }
 
 export async function startGatekeeper(options: GatekeeperOptions = {}): Promise<Gatekeeper> {
@@ -43,10 +46,11 @@ export async function startGatekeeper(options: GatekeeperOptions = {}): Promise<
   const rng = new Rng(options.seed ?? randomSeed());
   const codec = options.codec ?? xmlCodec;
   const directory = new Directory(rng.fork('directory'));
-  const verifier = new ProofVerifier(options.providerCaPem === undefined ? {} : { providerCaPem: options.providerCaPem });
+  const clock = options.clock ?? systemClock;
+  const verifier = new ProofVerifier({ clock, ...(options.providerCaPem === undefined ? {} : { providerCaPem: options.providerCaPem }) });
   const http = new Listeners<HttpExchange>();
   const enlistRequests = new Listeners<EnlistRequest>();
-  const pusher = await PushSender.create((e) => http.emit(e), options.providerCaPem);
+  const pusher = await PushSender.create((e) => http.emit(e), options.providerCaPem, clock);
 
   let enlistment: EnlistmentApi | undefined;
   let origin = '';

@@ -6,6 +6,7 @@
  */
 import { createLocalJWKSet, errors as joseErrors, jwtVerify, type JSONWebKeySet, type JWTPayload } from 'jose';
 import { Agent, request } from 'undici';
+import { systemClock, type Clock } from '../core/clock.js';
 import type { Discovery } from '../protocol/driver-api.js';
 import { MAX_TOKEN_CHARS } from '../protocol/enlistment.js';
 import { ALLOWED_ALGORITHMS, CLOCK_SKEW_S, PROOF_AUDIENCE, PROOF_MAX_LIFETIME_S } from '../protocol/ownership.js';
@@ -24,6 +25,8 @@ const KEY_SET_MAX_AGE_MS = 5 * 60_000;
 export interface ProofVerifierOptions {
   /** PEM of a CA to trust for the provider's HTTPS key set (a test provider's own certificate). */
   readonly providerCaPem?: string;
+  /** The time `iat`, `nbf` and `exp` are judged at. */
+  readonly clock?: Clock;
 }
 
 type KeySet = ReturnType<typeof createLocalJWKSet>;
@@ -40,8 +43,10 @@ export class ProofVerifier {
   private discovery: Discovery | undefined;
   private cached: CachedSet | undefined;
   private readonly agent: Agent;
+  private readonly clock: Clock;
 
   constructor(options: ProofVerifierOptions = {}) {
+    this.clock = options.clock ?? systemClock;
     this.agent = new Agent({
       connect: { timeout: FETCH_TIMEOUT_MS, ...(options.providerCaPem ? { ca: options.providerCaPem } : {}) },
       headersTimeout: FETCH_TIMEOUT_MS,
@@ -83,6 +88,9 @@ export class ProofVerifier {
         issuer: this.discovery?.providerId ?? '',
         audience: PROOF_AUDIENCE,
         clockTolerance: CLOCK_SKEW_S,
+        // Bounds `iat` from both sides: a proof issued in the future would outlive PROOF-LIFETIME.
+        maxTokenAge: PROOF_MAX_LIFETIME_S,
+        currentDate: new Date(this.clock.now()),
       });
       if (typeof payload.sub !== 'string' || payload.sub === '') {
         return { ok: false, unknownKey: false, result: fail('claim "sub" is not a non-empty string') };

@@ -6,6 +6,7 @@
  */
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT, UnsecuredJWT, type CryptoKey, type JSONWebKeySet, type JWTPayload } from 'jose';
 import { Agent, request } from 'undici';
+import { systemClock, unixSeconds, type Clock } from '../core/clock.js';
 import { MAX_PUSH_BODY_BYTES, PUSH_ISSUER, PUSH_TOKEN_LIFETIME_S, pushAudience } from '../protocol/ownership.js';
 import type { HttpExchange } from './types.js';
 
@@ -48,6 +49,7 @@ export class PushSender {
     private readonly forger: CryptoKey,
     private readonly record: (e: HttpExchange) => void,
     providerCaPem: string | undefined,
+    private readonly clock: Clock,
   ) {
     this.agent = new Agent({
       connect: { timeout: TIMEOUT_MS, ...(providerCaPem ? { ca: providerCaPem } : {}) },
@@ -57,12 +59,12 @@ export class PushSender {
     });
   }
 
-  static async create(record: (e: HttpExchange) => void, providerCaPem?: string): Promise<PushSender> {
+  static async create(record: (e: HttpExchange) => void, providerCaPem?: string, clock: Clock = systemClock): Promise<PushSender> {
     const [own, forged] = await Promise.all([generateKeyPair(ALGORITHM), generateKeyPair(ALGORITHM)]);
     const jwk = await exportJWK(own.publicKey);
     const kid = await calculateJwkThumbprint(jwk);
     const jwks: JSONWebKeySet = { keys: [{ ...jwk, kid, alg: ALGORITHM, use: 'sig' }] };
-    return new PushSender(jwks, { kid, privateKey: own.privateKey }, forged.privateKey, record, providerCaPem);
+    return new PushSender(jwks, { kid, privateKey: own.privateKey }, forged.privateKey, record, providerCaPem, clock);
   }
 
   setPushEndpoint(url: string): void {
@@ -102,7 +104,7 @@ export class PushSender {
   }
 
   private async token(pushEndpoint: string, defect: PushDefect): Promise<string> {
-    const now = Math.floor(Date.now() / 1000);
+    const now = unixSeconds(this.clock);
     const claims: JWTPayload = {
       iss: defect === 'wrong-issuer' ? `${PUSH_ISSUER}-NOT` : PUSH_ISSUER,
       aud: defect === 'wrong-audience' ? 'https://elsewhere.invalid' : pushAudience(pushEndpoint),

@@ -7,6 +7,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { CHECKS, EXCLUSIVE_CHECKS } from '../checks/registry.js';
 import { Lab } from '../checks/lab.js';
+import { systemClock, type Clock } from '../core/clock.js';
 import { HarnessError } from '../core/errors.js';
 import type { CaseResult, CaseSpec, RunReport } from '../core/model.js';
 import { summarize } from '../core/model.js';
@@ -48,6 +49,8 @@ export interface RunOptions {
   readonly providerCaPem?: string;
   /** Gatekeepers run side by side, each with whole suites (default 1). */
   readonly workers?: number;
+  /** The time checks judge by; the system clock unless a test fixes it. */
+  readonly clock?: Clock;
 }
 
 export interface RunOutcome {
@@ -65,6 +68,7 @@ export async function runConformance(options: RunOptions): Promise<RunOutcome> {
   const catalogue = await loadCatalogue(options.suiteDir);
   const cases = selectCases(catalogue, options.selection);
   const faults = checkFaults(options);
+  const clock = options.clock ?? systemClock;
   const started = Date.now();
   const teardown: (() => Promise<unknown>)[] = [];
   try {
@@ -93,6 +97,7 @@ export async function runConformance(options: RunOptions): Promise<RunOutcome> {
         // Lane 0 keeps the run's seed, so one worker gives the logins and ids it always gave.
         seed: lane === 0 ? options.seed : new Rng(options.seed).fork(`lane ${lane}`).seed,
         tls,
+        clock,
         ...(providerCaPem === undefined ? {} : { providerCaPem }),
       });
       teardown.push(() => gatekeeper.close());
@@ -120,6 +125,7 @@ export async function runConformance(options: RunOptions): Promise<RunOutcome> {
           params: env.spec.params,
           signal: env.signal,
           rng: env.rng,
+          clock,
           lab,
           step: env.step,
           note: (text) => env.record({ kind: 'note', at: Date.now(), text }),

@@ -16,6 +16,8 @@ export function node(
 ): StanzaNode {
   const clean: Record<string, string> = {};
   for (const [k, v] of Object.entries(attrs)) if (v !== undefined) clean[k] = v;
+  // Empty text is no text, as the wire reads it: `<a></a>` and `<a/>` are the same element.
+  if (content === '') return { tag, attrs: clean, children: [] };
   return typeof content === 'string'
     ? { tag, attrs: clean, children: [], text: content }
     : { tag, attrs: clean, children: content };

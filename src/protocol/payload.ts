@@ -16,6 +16,9 @@ export function decodeMessage(bytes: Uint8Array): interop.Message {
   return interop.Message.decode(bytes);
 }
 
+/** A padding length drawn from `draw`: on the harness side the run's seeded generator, so a seed repeats it. */
+export const paddingLength = (draw: { int(min: number, maxExclusive: number): number }): number => draw.int(1, 16);
+
 export function pad(bytes: Uint8Array, n: number = randomInt(1, 16)): Uint8Array {
   const out = new Uint8Array(bytes.length + n);
   out.set(bytes);

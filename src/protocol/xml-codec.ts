@@ -17,6 +17,8 @@ const RESTRICTED: ReadonlyArray<[RegExp, string]> = [
   [/<!\[CDATA\[/, 'CDATA section'],
 ];
 const REFERENCE = /&(#x[0-9a-fA-F]+|#[0-9]+|[A-Za-z_:][\w.:-]*)?(;)?/g;
+/** Anything outside XML 1.0 §2.2 Char, lone surrogates included. */
+const NON_XML_CHAR = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
 
 const parser = new XMLParser({
   preserveOrder: true,
@@ -29,7 +31,16 @@ const parser = new XMLParser({
   trimValues: false,
   ignoreDeclaration: false,
   ignorePiTags: false,
+  onDangerousProperty: refuseName,
 });
+
+/**
+ * The parser would rename an element or attribute called `toString` (or refuse `__proto__` with a
+ * bare Error), to keep its objects safe: either way a name would change, so the name is refused.
+ */
+function refuseName(name: string): never {
+  throw new CodecError('policy-violation', `the name ${JSON.stringify(name)} is not accepted`);
+}
 
 type Parsed = Record<string, unknown>;
 
@@ -58,16 +69,26 @@ export class XmlTextCodec implements StanzaCodec {
       if (pattern.test(frame)) throw new CodecError('restricted-xml', `${what} not allowed`);
     }
     checkReferences(frame);
+    checkCharacters(frame);
     checkDepth(frame, this.limits.maxDepth);
     const valid = XMLValidator.validate(frame, { allowBooleanAttributes: false });
     if (valid !== true) {
       throw new CodecError('not-well-formed', `${valid.err.msg} (line ${valid.err.line}, column ${valid.err.col})`);
     }
-    const top = (parser.parse(frame) as Parsed[]).filter((p) => !isBlankText(p));
+    const top = parse(frame).filter((p) => !isBlankText(p));
     if (top.length !== 1 || top[0] === undefined || '#text' in top[0]) {
       throw new CodecError('not-well-formed', `expected exactly one element, found ${top.length} top-level items`);
     }
     return toNode(top[0]);
+  }
+}
+
+function parse(frame: string): Parsed[] {
+  try {
+    return parser.parse(frame) as Parsed[];
+  } catch (e) {
+    if (e instanceof CodecError) throw e;
+    throw new CodecError('policy-violation', `the parser refused the element: ${(e as Error).message}`);
   }
 }
 
@@ -84,6 +105,13 @@ function checkReferences(frame: string): void {
     }
     if (!(name in PREDEFINED)) throw new CodecError('restricted-xml', `entity reference &${name}; is not predefined`);
   }
+}
+
+function checkCharacters(frame: string): void {
+  const at = frame.search(NON_XML_CHAR);
+  if (at < 0) return;
+  const code = (frame.codePointAt(at) ?? 0).toString(16).toUpperCase().padStart(4, '0');
+  throw new CodecError('not-well-formed', `character U+${code} at offset ${at} is not an XML character`);
 }
 
 /** XML 1.0 §2.2 Char production. */
@@ -137,12 +165,14 @@ function unescape(s: string): string {
   });
 }
 
+// A parser normalises a raw CR (XML 1.0 §2.11) and raw whitespace in attributes (§3.3.3):
+// written as character references they survive, so what is built is what is read.
 function escapeText(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\r/g, '&#13;');
 }
 
 function escapeAttr(s: string): string {
-  return escapeText(s).replace(/"/g, '&quot;');
+  return escapeText(s).replace(/"/g, '&quot;').replace(/\t/g, '&#9;').replace(/\n/g, '&#10;');
 }
 
 export const xmlCodec = new XmlTextCodec();
@@ -157,6 +187,7 @@ const lenientParser = new XMLParser({
   trimValues: false,
   ignoreDeclaration: true,
   ignorePiTags: true,
+  onDangerousProperty: refuseName,
 });
 
 /**

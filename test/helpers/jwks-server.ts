@@ -8,8 +8,8 @@ import { exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
 
 export interface JwksServer {
   readonly jwksUri: string;
-  /** Signs a proof for `sub`, valid `ttl` seconds (negative: already expired). */
-  sign(sub: string, options?: { ttl?: number; kid?: string; key?: CryptoKey; aud?: string; iss?: string }): Promise<string>;
+  /** Signs a proof for `sub` issued at `now` (Unix seconds, the system clock's by default), valid `ttl` seconds (negative: already expired). */
+  sign(sub: string, options?: { ttl?: number; kid?: string; key?: CryptoKey; aud?: string; iss?: string; now?: number }): Promise<string>;
   /** Number of times the key set was fetched. */
   readonly fetches: number;
   close(): Promise<void>;
@@ -37,8 +37,8 @@ export async function startJwksServer(): Promise<JwksServer> {
         .setSubject(sub)
         .setIssuer(o.iss ?? 'test')
         .setAudience(o.aud ?? 's.whatsapp.net')
-        .setIssuedAt()
-        .setExpirationTime(Math.floor(Date.now() / 1000) + (o.ttl ?? 300))
+        .setIssuedAt(o.now ?? Math.floor(Date.now() / 1000))
+        .setExpirationTime((o.now ?? Math.floor(Date.now() / 1000)) + (o.ttl ?? 300))
         .sign(o.key ?? privateKey),
     close: () =>
       new Promise<void>((resolve) => {

@@ -35,7 +35,7 @@ async function replay(ctx: CheckContext, p: Pair, message: EncryptedMessage, tex
 export async function replayMessage(ctx: CheckContext): Promise<Finding> {
   const p = await conversation(ctx);
   const text = `once only ${ctx.rng.string(10)}`;
-  const sealed = await sealText(p.reference, p.provider, text);
+  const sealed = await sealText(ctx.rng, p.reference, p.provider, text);
   if (sealed.type !== 'msg') throw new HarnessError('E_PRECONDITION', `the reference user wrote a ${sealed.type}, not a msg`);
   return replay(ctx, p, sealed, text);
 }
@@ -45,7 +45,7 @@ export async function replayPreKeyMessage(ctx: CheckContext): Promise<Finding> {
   const provider = await ctx.lab.providerUser();
   const reference = await ctx.lab.referenceUser({ mode: sessionMode(ctx) });
   const text = `first and once ${ctx.rng.string(10)}`;
-  const sealed = await sealText(reference, provider, text);
+  const sealed = await sealText(ctx.rng, reference, provider, text);
   if (sealed.type !== 'pkmsg') throw new HarnessError('E_PRECONDITION', 'the reference user had a session before its first message');
   return replay(ctx, { provider, reference }, sealed, text);
 }
@@ -64,7 +64,7 @@ export async function kyberReplay(ctx: CheckContext): Promise<Finding> {
   const { oneTimePreKey: _dropped, ...lastResortOnly } = bundle;
   await sender.startSession(lastResortOnly);
   const text = `on the last resort ${ctx.rng.string(10)}`;
-  const sealed = await sealText(sender, provider, text);
+  const sealed = await sealText(ctx.rng, sender, provider, text);
   await genuine(ctx, { provider, reference: sender }, sealed, 'first message on the last-resort Kyber prekey');
   const { answer } = await deliverAndWatch(ctx, { provider, reference: other }, sealed, 'the same message from another sender');
   const expected = `the replay under another sender refused with a retry receipt (Kyber prekey ${bundle.kyberPreKey.id} with that base key already used)`;
@@ -97,7 +97,7 @@ export async function tamperedMessage(ctx: CheckContext): Promise<Finding> {
   if (!['version', 'ratchet-key', 'body', 'mac'].includes(region)) throw new Error(`unknown region "${region}" in the case's params`);
   const p = await conversation(ctx);
   const text = `untouched ${ctx.rng.string(10)}`;
-  const sealed = await sealText(p.reference, p.provider, text);
+  const sealed = await sealText(ctx.rng, p.reference, p.provider, text);
   const { answer } = await deliverAndWatch(ctx, p, tamper(sealed, region), `a copy with the ${region} tampered`);
   const expected = `the tampered copy refused with a retry receipt, nothing shown, then the genuine message decrypted`;
   if (answer !== 'retry') return notMet(expected, `${describeAnswer(answer)} for the tampered copy`);
@@ -113,7 +113,7 @@ export async function outOfOrder(ctx: CheckContext): Promise<Finding> {
   const p = await conversation(ctx);
   const texts = Array.from({ length: 5 }, (_, i) => `in order ${i + 1} ${ctx.rng.string(8)}`);
   const sealed: EncryptedMessage[] = [];
-  for (const t of texts) sealed.push(await sealText(p.reference, p.provider, t));
+  for (const t of texts) sealed.push(await sealText(ctx.rng, p.reference, p.provider, t));
   const order = [2, 0, 4, 1, 3];
   const answers: Answer[] = [];
   for (const i of order) answers.push((await deliverAndWatch(ctx, p, sealed[i] as EncryptedMessage, `message ${i + 1}`)).answer);
@@ -136,14 +136,14 @@ export async function farFuture(ctx: CheckContext): Promise<Finding> {
   const p = await conversation(ctx);
   const near = numberParam(ctx, 'near', 50);
   const next = `next in line ${ctx.rng.string(8)}`;
-  const genuine = await sealText(p.reference, p.provider, next);
+  const genuine = await sealText(ctx.rng, p.reference, p.provider, next);
   if (genuine.type !== 'msg') throw new HarnessError('E_PRECONDITION', 'the reference user could not read the provider\'s opening message, so it has no chain to build ahead on');
   const expected = `a message ${near} ahead decrypted, one ${FORWARD_WINDOW + 1} past the chain refused with a retry receipt, then the skipped message decrypted`;
-  const ahead = await p.reference.encryptAhead(p.provider.login, textPayload(`ahead ${ctx.rng.string(8)}`), near);
+  const ahead = await p.reference.encryptAhead(p.provider.login, textPayload(ctx.rng, `ahead ${ctx.rng.string(8)}`), near);
   const inside = await deliverAndWatch(ctx, p, ahead, `a message ${near} ahead`);
   if (inside.answer !== 'delivery') return notMet(expected, `${describeAnswer(inside.answer)} for the message ${near} ahead, inside the window`);
   // The provider's chain now stands at near + 1 past the genuine message; go one past the window from there.
-  const far = await p.reference.encryptAhead(p.provider.login, textPayload(`far ${ctx.rng.string(8)}`), near + 1 + FORWARD_WINDOW + 1);
+  const far = await p.reference.encryptAhead(p.provider.login, textPayload(ctx.rng, `far ${ctx.rng.string(8)}`), near + 1 + FORWARD_WINDOW + 1);
   const beyond = await deliverAndWatch(ctx, p, far, `a message ${FORWARD_WINDOW + 1} past the chain`);
   if (beyond.answer !== 'retry') return notMet(expected, `${describeAnswer(beyond.answer)} for the message past the window`);
   const after = await deliverAndWatch(ctx, p, genuine, 'the skipped message');

@@ -49,7 +49,7 @@ export async function contentOut(ctx: CheckContext): Promise<Finding> {
 export async function contentIn(ctx: CheckContext): Promise<Finding> {
   const text = textFor(ctx);
   const p = await conversation(ctx);
-  const { id, answer } = await deliverAndWatch(ctx, p, await sealText(p.reference, p.provider, text), 'the text');
+  const { id, answer } = await deliverAndWatch(ctx, p, await sealText(ctx.rng, p.reference, p.provider, text), 'the text');
   if (answer !== 'delivery') throw new HarnessError('E_PRECONDITION', `the text got ${describeAnswer(answer)}`);
   const shown = (await p.provider.inbox()).find((m) => m.id === id)?.text ?? '';
   return shown === text ? met(`${Buffer.byteLength(text)} bytes`) : notMet(`the ${Buffer.byteLength(text)}-byte text, byte for byte`, difference(text, shown));

@@ -21,7 +21,7 @@ export async function identityChange(ctx: CheckContext): Promise<Finding> {
   const p = await conversation(ctx);
   ctx.step('the reference user reinstalls with a new identity key');
   await p.reference.replaceIdentity();
-  const sealed = await sealText(p.reference, p.provider, `after the reinstall ${ctx.rng.string(8)}`);
+  const sealed = await sealText(ctx.rng, p.reference, p.provider, `after the reinstall ${ctx.rng.string(8)}`);
   const { answer } = await deliverAndWatch(ctx, p, sealed, 'the first message under the new identity');
   if (answer !== 'delivery') throw new HarnessError('E_PRECONDITION', `the message under the new identity got ${describeAnswer(answer)}`);
   const events = await p.provider.events();

@@ -41,7 +41,7 @@ export async function outboundSession(ctx: CheckContext): Promise<Finding> {
 export async function inboundSession(ctx: CheckContext): Promise<Finding> {
   const p = await pair(ctx);
   const text = `first words ${ctx.rng.string(12)}`;
-  const sealed = await sealText(p.reference, p.provider, text);
+  const sealed = await sealText(ctx.rng, p.reference, p.provider, text);
   if (sealed.type !== 'pkmsg') throw new HarnessError('E_PRECONDITION', 'the reference user had a session before its first message');
   const { answer } = await deliverAndWatch(ctx, p, sealed, 'the first message');
   const expected = 'a delivery receipt, and the text shown once';
@@ -107,10 +107,10 @@ export async function preKeyUsedOnce(ctx: CheckContext): Promise<Finding> {
   if (!bundle?.oneTimePreKey) throw new HarnessError('E_PRECONDITION', 'the provider user published no one-time prekey');
   await first.startSession(bundle);
   await second.startSession(bundle);
-  const opening = await deliverAndWatch(ctx, { provider, reference: first }, await sealText(first, provider, `first ${ctx.rng.string(8)}`), 'the first session\'s message');
+  const opening = await deliverAndWatch(ctx, { provider, reference: first }, await sealText(ctx.rng, first, provider, `first ${ctx.rng.string(8)}`), 'the first session\'s message');
   if (opening.answer !== 'delivery') throw new HarnessError('E_PRECONDITION', `the first session on one-time prekey ${bundle.oneTimePreKey.id} got ${describeAnswer(opening.answer)}`);
   const text = `second ${ctx.rng.string(8)}`;
-  const reuse = await deliverAndWatch(ctx, { provider, reference: second }, await sealText(second, provider, text), 'the second session\'s message');
+  const reuse = await deliverAndWatch(ctx, { provider, reference: second }, await sealText(ctx.rng, second, provider, text), 'the second session\'s message');
   const expected = `one-time prekey ${bundle.oneTimePreKey.id} consumed: the second session's message not decrypted, a retry receipt`;
   if (reuse.answer === 'delivery') return notMet(expected, 'a delivery receipt for the second session on the same one-time prekey');
   // A client that went quiet refused nothing: the profile's answer to a message it cannot decrypt is a retry receipt.

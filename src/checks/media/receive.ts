@@ -9,12 +9,13 @@ import { met, notMet, type Finding } from '../../core/model.js';
 import type { Events, Inbox } from '../../protocol/driver-api.js';
 import { encodeMediaMessage } from '../../protocol/media/message.js';
 import { MEDIA_TYPES, type MediaType } from '../../protocol/media/scheme.js';
-import { pad } from '../../protocol/payload.js';
+import { pad, paddingLength } from '../../protocol/payload.js';
 import { ANSWER_MS, QUIET_MS, type CheckContext } from '../check.js';
 import { samplePlaintext } from './scenario.js';
 import { hashOf, seal, type Sealed } from './seal.js';
 import { SAMPLES } from './sniff.js';
 import { LAYOUTS } from './wire-fields.js';
+import { unixSeconds } from '../../core/clock.js';
 
 export type Variant = 'valid' | 'bad-mac' | 'wrong-enc-hash' | 'truncated' | 'wrong-plain-hash' | 'wrong-key';
 const VARIANTS: readonly Variant[] = ['valid', 'bad-mac', 'wrong-enc-hash', 'truncated', 'wrong-plain-hash', 'wrong-key'];
@@ -62,12 +63,12 @@ export async function receive(ctx: CheckContext): Promise<Finding> {
     fileSha256: sent.fileSha256,
     fileEncSha256: sent.fileEncSha256,
     fileLength: plaintext.length,
-    mediaKeyTimestamp: Math.floor(Date.now() / 1000),
+    mediaKeyTimestamp: unixSeconds(ctx.clock),
     ...(type === 'document' ? { fileName: 'sample.pdf' } : {}),
   });
   const known = (await ctx.lab.driver.events(provider.user)).events.length;
   ctx.step(`reference user sends a ${variant} ${type}`);
-  const id = await reference.sendPayload(provider.login, pad(message));
+  const id = await reference.sendPayload(provider.login, pad(message, paddingLength(ctx.rng)));
 
   ctx.step('the provider client downloads the blob');
   const download = await ctx.lab.gatekeeper.mediaHost.waitForDownload(hosted.reference, { signal: ctx.signal, timeoutMs: ANSWER_MS });

@@ -3,7 +3,7 @@ import { HarnessError } from '../../core/errors.js';
 import { met, notMet, type Finding } from '../../core/model.js';
 import type { interop } from '../../gen/message.js';
 import { reactionContent, replyContent } from '../../protocol/messaging.js';
-import { decodeMessage, encodeMessage, pad, unpad } from '../../protocol/payload.js';
+import { decodeMessage, encodeMessage, pad, paddingLength, unpad } from '../../protocol/payload.js';
 import type { ReceivedMessage } from '../../protocol/driver-api.js';
 import { ANSWER_MS, type CheckContext } from '../check.js';
 import { answerTo } from '../encryption/exchange.js';
@@ -71,7 +71,7 @@ async function answeredAbout(ctx: CheckContext, content: (p: Pair, id: string) =
   if (!id) throw new HarnessError('E_PRECONDITION', 'the message had no id, so nothing can name it');
   const afterSeq = lastSeq(p.provider.connection);
   ctx.step('reference user sends about the message');
-  const about = await p.reference.sendPayload(p.provider.login, pad(encodeMessage(content(p, id))));
+  const about = await p.reference.sendPayload(p.provider.login, pad(encodeMessage(content(p, id)), paddingLength(ctx.rng)));
   await answerTo(ctx, p.provider.connection, about, afterSeq);
   await barrier(p.provider.connection, ctx.signal);
   return { id, inbox: await p.provider.inbox() };

@@ -6,9 +6,9 @@ import { ANSWER_MS, type CheckContext } from '../check.js';
 import { answerTo } from '../encryption/exchange.js';
 import { barrier, describeAll, lastSeq, sends, sentBy } from '../observe.js';
 import { pair, receiveOne, sendOneWithId, type Pair } from '../stanza/scenario.js';
+import { unixSeconds } from '../../core/clock.js';
 
 const MESSAGES = 3;
-const now = (): string => String(Math.floor(Date.now() / 1000));
 
 /** A message from the reference user, answered by the provider's client: every answer to it is on the wire. */
 async function received(ctx: CheckContext, p: Pair, label?: string): Promise<{ id: string; afterSeq: number }> {
@@ -74,7 +74,7 @@ async function readByReference(ctx: CheckContext): Promise<{ p: Pair; id: string
   const { p, id } = await sentAndDelivered(ctx);
   const afterSeq = lastSeq(p.provider.connection);
   ctx.step('the reference user reads the message');
-  ctx.lab.gatekeeper.deliver(p.provider.login, receipt({ id, from: p.reference.jid, t: now(), type: 'read' }));
+  ctx.lab.gatekeeper.deliver(p.provider.login, receipt({ id, from: p.reference.jid, t: String(unixSeconds(ctx.clock)), type: 'read' }));
   await barrier(p.provider.connection, ctx.signal);
   return { p, id, afterSeq };
 }

@@ -9,6 +9,7 @@ import { ANSWER_MS, type CheckContext } from '../check.js';
 import { answerTo, readText } from '../encryption/exchange.js';
 import { describeAll, lastSeq, sends, sentBy, show } from '../observe.js';
 import { deliverUndecryptable, pair, receiveOne, sendOne, type Outbound, type Pair } from '../stanza/scenario.js';
+import { unixSeconds } from '../../core/clock.js';
 
 /** The client's retry receipt for a message it could not decrypt, with the registration id it uploaded. */
 async function retryFor(ctx: CheckContext): Promise<{ id: string; retry: StanzaNode; registrationId: number }> {
@@ -45,7 +46,7 @@ export async function retryElement(ctx: CheckContext): Promise<Finding> {
 /** The reference user asks the provider's client, `count` times, to re-send message `id`. */
 function askResend(ctx: CheckContext, p: Pair, id: string, count: number): void {
   ctx.step(`retry receipt ${count} for ${id}`);
-  const t = String(Math.floor(Date.now() / 1000));
+  const t = String(unixSeconds(ctx.clock));
   ctx.lab.gatekeeper.deliver(p.provider.login, retryReceipt({ id, from: p.reference.jid, t, count, registrationId: 1 }));
 }
 

@@ -9,6 +9,7 @@ import { CLOCK_SKEW_S, PROOF_AUDIENCE, PROOF_MAX_LIFETIME_S } from '../../protoc
 import type { CheckContext } from '../check.js';
 import { enlistOnce } from '../enlistment/form.js';
 import { allowedAlg, fetchKeySet, kidProblem, readProof, signatureProblem, type ReadProof } from './proof.js';
+import { unixSeconds } from '../../core/clock.js';
 
 /** The proof of a fresh user's enlistment, decoded. */
 async function enlistmentProof(ctx: CheckContext): Promise<{ token: string; proof: ReadProof; identifier: string }> {
@@ -49,7 +50,7 @@ export async function lifetime(ctx: CheckContext): Promise<Finding> {
   if (exp === undefined) return notMet(expected, 'no exp claim');
   if (iat === undefined) return notMet(expected, 'no iat claim');
   if (exp - iat > PROOF_MAX_LIFETIME_S) return notMet(expected, `a lifetime of ${exp - iat} s`);
-  const skew = iat - Math.floor(Date.now() / 1000);
+  const skew = iat - unixSeconds(ctx.clock);
   return Math.abs(skew) <= CLOCK_SKEW_S ? met(`${exp - iat} s`) : notMet(expected, `iat ${Math.abs(skew)} s ${skew > 0 ? 'ahead' : 'behind'}`);
 }
 

@@ -10,6 +10,7 @@ import { PROFILE_LIMITS } from '../../protocol/xml-codec.js';
 import { ANSWER_MS, type CheckContext } from '../check.js';
 import { describeAll, lastSeq, sends, sentBy, show } from '../observe.js';
 import { pair, receiveOne } from './scenario.js';
+import { unixSeconds } from '../../core/clock.js';
 
 interface Input {
   readonly condition: InboundCondition;
@@ -97,7 +98,7 @@ export async function inboundAnswer(ctx: CheckContext): Promise<Finding> {
   const filler = (): string => toBase64(Uint8Array.from({ length: 48 }, () => ctx.rng.int(0, 256)));
   const afterSeq = lastSeq(conn);
   ctx.step(`send ${name}`);
-  conn.sendRaw(input.make(id, 'conformance.peer@s.whatsapp.net', Math.floor(Date.now() / 1000), filler));
+  conn.sendRaw(input.make(id, 'conformance.peer@s.whatsapp.net', unixSeconds(ctx.clock), filler));
 
   ctx.step('wait for the error answer');
   const expected = `<ack error="${input.condition}"${input.identified ? ` class id="${id}"` : ''}/> and a live connection`;
@@ -125,7 +126,7 @@ export async function keepsConnection(ctx: CheckContext): Promise<Finding> {
   const filler = (): string => toBase64(Uint8Array.from({ length: 48 }, () => ctx.rng.int(0, 256)));
   const names = ['not-well-formed', 'doctype', 'unknown-element', 'missing-attributes'];
   ctx.step(`send ${names.join(', ')}`);
-  for (const name of names) conn.sendRaw((INPUTS[name] as Input).make(ctx.rng.string(20), 'conformance.peer@s.whatsapp.net', Math.floor(Date.now() / 1000), filler));
+  for (const name of names) conn.sendRaw((INPUTS[name] as Input).make(ctx.rng.string(20), 'conformance.peer@s.whatsapp.net', unixSeconds(ctx.clock), filler));
   const { id, afterSeq } = await receiveOne(p, ctx, 'real message');
   ctx.step('wait for the real message\'s answer');
   // Its ack or its receipt: either shows the connection still carries messages to the client.

@@ -1,4 +1,5 @@
 /** The messages a provider's client sends, as the gatekeeper and its reference user saw them (§2, §4, §5). */
+import { unixSeconds } from '../../core/clock.js';
 import { met, notApplicable, notMet, type Finding } from '../../core/model.js';
 import { fromBase64 } from '../../protocol/base64.js';
 import { ENC_VERSION, MAX_CLOCK_SKEW_S, STANZA_ID } from '../../protocol/constants.js';
@@ -60,7 +61,8 @@ export async function messageTimestamp(ctx: CheckContext): Promise<Finding> {
   const expected = `t in Unix seconds within ${MAX_CLOCK_SKEW_S} s of the gatekeeper's clock`;
   if (t === undefined) return notMet(expected, 'no t attribute');
   if (!/^[0-9]{1,16}$/.test(t)) return notMet(expected, `t="${t}", not an integer number of seconds`);
-  const skew = Number(t) - Math.floor(o.sent.frame.at / 1000);
+  // Judged now rather than when seen: the seconds since are far inside the allowed skew.
+  const skew = Number(t) - unixSeconds(ctx.clock);
   if (Math.abs(skew) > MAX_CLOCK_SKEW_S) {
     const hint = Number(t) > 1e11 ? ' (milliseconds, not seconds?)' : '';
     return notMet(expected, `t="${t}", ${Math.abs(skew)} s ${skew > 0 ? 'ahead' : 'behind'}${hint}`);

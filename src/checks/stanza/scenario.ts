@@ -6,6 +6,7 @@ import { ANSWER_MS, sessionMode } from '../check.js';
 import type { ProviderUser } from '../lab.js';
 import { elementsOf, lastSeq, sends, type Sent } from '../observe.js';
 import { deliveredMessage, encElement } from '../../protocol/stanzas.js';
+import { unixSeconds } from '../../core/clock.js';
 
 export interface Outbound {
   readonly text: string;
@@ -57,7 +58,7 @@ export function deliverUndecryptable({ provider, reference }: Pair, ctx: CheckCo
   ctx.step('deliver a message that cannot be decrypted');
   const garbage = Uint8Array.from({ length: 64 }, () => ctx.rng.int(0, 256));
   garbage[0] = 0x33; // a version byte that passes a first glance
-  provider.connection.send(deliveredMessage(id, reference.jid, Math.floor(Date.now() / 1000), encElement('msg', garbage)));
+  provider.connection.send(deliveredMessage(id, reference.jid, unixSeconds(ctx.clock), encElement('msg', garbage)));
   return { id, afterSeq };
 }
 
