@@ -2,7 +2,7 @@
 import { describeError, isHarnessError, type HarnessError } from '../core/errors.js';
 import { loadProfile } from '../core/profile.js';
 import { mergeReports } from '../harness/merge.js';
-import { createReporters } from '../reporters/create.js';
+import { createReporters } from '../reporters/registry.js';
 import { EXIT, EXIT_FOR } from './exit-codes.js';
 import { resolveMergeSettings } from './options.js';
 

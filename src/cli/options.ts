@@ -5,12 +5,12 @@
 import { HarnessError } from '../core/errors.js';
 import type { Shard } from '../core/model.js';
 import { randomSeed } from '../core/rng.js';
-import { REPORTER_NAMES, type ReporterName } from '../reporters/reporter.js';
+import { REPORTER_NAMES, type ReporterName } from '../reporters/registry.js';
 
 export const DEFAULT_TIMEOUT_MS = 20_000;
 export const DEFAULT_OUT_DIR = 'reports';
 export const TOKEN_ENV = 'INTEROP_CONFORMANCE_TOKEN';
-export const DEFAULT_REPORTERS = 'console,json,junit,markdown,html';
+export const DEFAULT_REPORTERS = REPORTER_NAMES.join(',');
 
 export interface RawRunFlags {
   provider?: string;

@@ -4,7 +4,7 @@ import { describeError, isHarnessError, type HarnessError } from '../core/errors
 import type { RunReport } from '../core/model.js';
 import { loadProfile } from '../core/profile.js';
 import { runConformance } from '../harness/run.js';
-import { createReporters } from '../reporters/create.js';
+import { createReporters } from '../reporters/registry.js';
 import { readBaseline, readBaselineIfAny, writeBaseline } from './baseline-file.js';
 import { lastFailedCases } from './last-failed.js';
 import { EXIT, EXIT_FOR } from './exit-codes.js';

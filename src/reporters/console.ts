@@ -6,7 +6,7 @@
 import { Chalk, type ChalkInstance } from 'chalk';
 import type { CaseResult, Outcome, RunReport } from '../core/model.js';
 import { OUTCOMES } from '../core/model.js';
-import { reportSuites, type Reporter, type ReportFile, type RunStart } from './reporter.js';
+import { reportSuites, type Reporter, type ReporterDescriptor, type ReportFile, type RunStart } from './reporter.js';
 
 export interface ConsoleReporterOptions {
   readonly out: { write(chunk: string): unknown };
@@ -25,6 +25,8 @@ const COUNTED: Record<Outcome, string> = { pass: 'passed', fail: 'failed', warn:
 
 /** Messages quote what a provider sent; one long answer must not bury the rest of the run. */
 const MAX_MESSAGE = 1000;
+
+export const consoleReporter: ReporterDescriptor<'console'> = { name: 'console', create: (context) => new ConsoleReporter(context) };
 
 export class ConsoleReporter implements Reporter {
   readonly name = 'console' as const;

@@ -4,7 +4,9 @@
  * snapshot tests only need to mask times.
  */
 import type { CaseResult, EvidenceEntry, RunMeta, RunReport, Summary } from '../core/model.js';
-import type { Reporter, ReportFile } from './reporter.js';
+import type { Reporter, ReporterDescriptor, ReportFile } from './reporter.js';
+
+export const jsonReporter: ReporterDescriptor<'json'> = { name: 'json', create: () => new JsonReporter() };
 
 export class JsonReporter implements Reporter {
   readonly name = 'json' as const;

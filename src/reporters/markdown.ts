@@ -4,13 +4,15 @@
  * that was not a pass with what was expected and what was seen. report.json has the rest.
  */
 import type { CaseResult, Outcome, RunReport } from '../core/model.js';
-import { reportSuites, type Reporter, type ReportFile } from './reporter.js';
+import { reportSuites, type Reporter, type ReporterDescriptor, type ReportFile } from './reporter.js';
 
 const OUTCOMES: readonly Outcome[] = ['pass', 'fail', 'warn', 'skip', 'error'];
 const MARK: Record<Outcome, string> = { pass: '✅ pass', fail: '❌ fail', warn: '⚠️ warn', skip: '⏭️ skip', error: '💥 error' };
 /** GitHub refuses step summaries over 1 MiB; the failures list stops well before. */
 const MAX_LISTED = 200;
 const MAX_TEXT = 300;
+
+export const markdownReporter: ReporterDescriptor<'markdown'> = { name: 'markdown', create: () => new MarkdownReporter() };
 
 export class MarkdownReporter implements Reporter {
   readonly name = 'markdown' as const;
