@@ -48,7 +48,8 @@ function program(): Command {
     .argument('<dirs...>', 'run folders holding report.json')
     .option('--out <dir>', 'report folder root', 'reports')
     .option('--reporter <list>', 'reporters: console,json,junit,markdown,html', 'console,json,junit,markdown,html')
-    .action(async (dirs: string[], flags: { out?: string; reporter?: string }) => {
+    .option('--baseline <file>', 'judge the merged report against a baseline of expected outcomes, as run does')
+    .action(async (dirs: string[], flags: { out?: string; reporter?: string; baseline?: string }) => {
       const { mergeCommand } = await import('./merge.js');
       process.exitCode = await mergeCommand(dirs, flags, process.env, process.stdout, process.stderr);
     });

@@ -92,15 +92,28 @@ function nonEmpty(flag: string, value: string): string {
   return value;
 }
 
+export interface RawMergeFlags {
+  out?: string;
+  reporter?: string;
+  baseline?: string;
+}
+
 export interface MergeSettings {
   readonly dirs: readonly string[];
   readonly outDir: string;
   readonly reporters: readonly ReporterName[];
+  /** Judge the merged report against this baseline file, as `run --baseline` does. */
+  readonly baseline?: string;
 }
 
-export function resolveMergeSettings(dirs: readonly string[], flags: { out?: string; reporter?: string }): MergeSettings {
+export function resolveMergeSettings(dirs: readonly string[], flags: RawMergeFlags): MergeSettings {
   if (dirs.length === 0) throw usage('merge-reports needs the report folders of the shards');
-  return { dirs, outDir: flags.out ?? DEFAULT_OUT_DIR, reporters: parseReporters(flags.reporter ?? DEFAULT_REPORTERS) };
+  return {
+    dirs,
+    outDir: flags.out ?? DEFAULT_OUT_DIR,
+    reporters: parseReporters(flags.reporter ?? DEFAULT_REPORTERS),
+    ...(flags.baseline === undefined ? {} : { baseline: nonEmpty('--baseline', flags.baseline) }),
+  };
 }
 
 export function parseEndpoint(value: string): string {

@@ -41,6 +41,8 @@ export interface RunOptions {
   readonly signal?: AbortSignal;
   /** Stop at the first MUST failure; the remaining cases are skipped with the reason. */
   readonly bail?: boolean;
+  /** Writes a judgement into the report before any reporter sees it (a baseline's). */
+  readonly judge?: (report: RunReport) => Promise<RunReport>;
 }
 
 export interface RunOutcome {
@@ -113,7 +115,7 @@ export async function runConformance(options: RunOptions): Promise<RunOutcome> {
 
     const finished = Date.now();
     const selectedSuites = new Set(cases.map((c) => c.suite));
-    const report: RunReport = {
+    const raw: RunReport = {
       schemaVersion: 1,
       run: {
         id: runId(started),
@@ -139,6 +141,7 @@ export async function runConformance(options: RunOptions): Promise<RunOutcome> {
       summary: summarize(results),
       cases: results,
     };
+    const report = options.judge === undefined ? raw : await options.judge(raw);
     const files = mux.onEnd(report);
     const dir = options.outDir === undefined ? undefined : await writeReportFiles(options.outDir, report.run.id, files);
     return { report, ...(dir === undefined ? {} : { dir }), reporterProblems: mux.problems };
