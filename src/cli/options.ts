@@ -28,6 +28,8 @@ export interface RawRunFlags {
   bail?: boolean;
   shard?: string;
   lastFailed?: boolean;
+  official?: boolean;
+  signingKey?: string;
 }
 
 export interface RunSettings {
@@ -49,11 +51,28 @@ export interface RunSettings {
   readonly shard?: Shard;
   /** Re-run only what failed or errored in the newest report under outDir. */
   readonly lastFailed: boolean;
+  /** Run every case and write a signed certification package (docs/CERTIFICATION.md). */
+  readonly official: boolean;
+  /** PEM PKCS#8 Ed25519 key that signs the package; without it one is generated for the run. */
+  readonly signingKey?: string;
 }
+
+/** What an official run refuses: anything that selects cases, stops early or changes the verdict. */
+const NOT_OFFICIAL: readonly (readonly [keyof RawRunFlags, string])[] = [
+  ['suite', '--suite'],
+  ['grep', '--grep'],
+  ['tag', '--tag'],
+  ['shard', '--shard'],
+  ['lastFailed', '--last-failed'],
+  ['bail', '--bail'],
+  ['baseline', '--baseline'],
+  ['updateBaseline', '--update-baseline'],
+];
 
 const usage = (message: string): HarnessError => new HarnessError('E_USAGE', message);
 
 export function resolveRunSettings(flags: RawRunFlags, env: NodeJS.ProcessEnv): RunSettings {
+  checkOfficial(flags);
   const provider = flags.provider === undefined ? undefined : parseEndpoint(flags.provider);
   const token = flags.token ?? env[TOKEN_ENV];
   if (provider !== undefined && !token) throw usage(`--provider needs a driver token: pass --token or set ${TOKEN_ENV}`);
@@ -73,7 +92,20 @@ export function resolveRunSettings(flags: RawRunFlags, env: NodeJS.ProcessEnv): 
     bail: flags.bail === true,
     ...(flags.shard === undefined ? {} : { shard: parseShard(flags.shard) }),
     lastFailed: flags.lastFailed === true,
+    official: flags.official === true,
+    ...(flags.signingKey === undefined ? {} : { signingKey: nonEmpty('--signing-key', flags.signingKey) }),
   };
+}
+
+function checkOfficial(flags: RawRunFlags): void {
+  if (flags.official !== true) {
+    if (flags.signingKey !== undefined) throw usage('--signing-key signs the package of an official run: add --official');
+    return;
+  }
+  const given = NOT_OFFICIAL.filter(([key]) => flags[key] !== undefined && flags[key] !== false).map(([, flag]) => flag);
+  if (given.length > 0) {
+    throw usage(`--official runs every case and is judged on its own: drop ${given.join(', ')} (a certification package holds no filtered, stopped or baselined run)`);
+  }
 }
 
 /** `i/n`: the i-th of n shares, 1 ≤ i ≤ n. */

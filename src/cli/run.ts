@@ -1,4 +1,7 @@
 /** `interop-conformance run`: settings → a conformance run → an exit code. */
+import type { KeyObject } from 'node:crypto';
+import { keyFingerprint, publicKeyPem } from '../certification/manifest.js';
+import { certificationPackage } from '../certification/package.js';
 import { describeError, isHarnessError, type HarnessError } from '../core/errors.js';
 import { loadProfile } from '../core/profile.js';
 import { runConformance } from '../harness/run.js';
@@ -6,7 +9,8 @@ import { createReporters } from '../reporters/registry.js';
 import { baselineReport, openBaselineGate } from './baseline-gate.js';
 import { lastFailedCases } from './last-failed.js';
 import { EXIT, EXIT_FOR } from './exit-codes.js';
-import { resolveRunSettings, type RawRunFlags } from './options.js';
+import { resolveRunSettings, type RawRunFlags, type RunSettings } from './options.js';
+import { generateSigningKey, readSigningKey } from './signing-key.js';
 
 export async function runCommand(
   flags: RawRunFlags,
@@ -21,6 +25,9 @@ export async function runCommand(
   process.once('SIGINT', onSignal);
   try {
     const gate = await openBaselineGate(settings, out);
+    const signingKey = await officialKey(settings, out);
+    // The package's report.json is what a reviewer verifies: an official run always writes it.
+    const reporters = signingKey === undefined || settings.reporters.includes('json') ? settings.reporters : [...settings.reporters, 'json' as const];
     const cases = settings.lastFailed ? await lastFailedCases(settings.outDir) : undefined;
     out.write(`seed ${settings.seed}\n`);
     const outcome = await runConformance({
@@ -36,14 +43,18 @@ export async function runCommand(
       },
       seed: settings.seed,
       timeoutMs: settings.timeoutMs,
-      reporters: createReporters(settings.reporters, { out, color, requirements: await loadProfile() }),
+      reporters: createReporters(reporters, { out, color, requirements: await loadProfile() }),
       outDir: settings.outDir,
       signal: controller.signal,
       bail: settings.bail,
       ...(gate.judge === undefined ? {} : { judge: gate.judge }),
+      ...(signingKey === undefined ? {} : { seal: (report, files) => certificationPackage(report, files, signingKey) }),
     });
     for (const p of outcome.reporterProblems) err.write(`interop-conformance: reporter problem: ${p}\n`);
     if (outcome.dir) out.write(`report: ${outcome.dir}\n`);
+    if (outcome.dir && signingKey !== undefined) {
+      out.write(`certification package: ${outcome.dir}, signed by key ${keyFingerprint(signingKey)}; check it with: interop-conformance verify-report ${outcome.dir}\n`);
+    }
     if (!settings.reporters.includes('console')) baselineReport(outcome.report, out);
     return gate.exitCode(outcome.report);
   } catch (e) {
@@ -52,4 +63,13 @@ export async function runCommand(
   } finally {
     process.removeListener('SIGINT', onSignal);
   }
+}
+
+/** The key that signs an official run's package: the one given, or one made for this run and shown. */
+async function officialKey(settings: RunSettings, out: NodeJS.WritableStream): Promise<KeyObject | undefined> {
+  if (!settings.official) return undefined;
+  if (settings.signingKey !== undefined) return readSigningKey(settings.signingKey);
+  const key = generateSigningKey();
+  out.write(`signing key: generated for this run, its private half kept nowhere; public key ${keyFingerprint(key)} (also in the package as public-key.pem):\n${publicKeyPem(key)}`);
+  return key;
 }

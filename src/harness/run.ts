@@ -18,7 +18,7 @@ import { PROFILE_VERSION } from '../protocol/constants.js';
 import { isFaultName, type FaultName } from '../reference-provider/faults.js';
 import { startReferenceProvider } from '../reference-provider/provider.js';
 import { Multiplexer } from '../reporters/multiplexer.js';
-import type { Reporter } from '../reporters/reporter.js';
+import type { Reporter, ReportFile } from '../reporters/reporter.js';
 import { writeReportFiles } from '../reporters/write.js';
 import { loadCatalogue, selectCases, type Selection } from './catalogue.js';
 
@@ -43,6 +43,8 @@ export interface RunOptions {
   readonly bail?: boolean;
   /** Writes a judgement into the report before any reporter sees it (a baseline's). */
   readonly judge?: (report: RunReport) => Promise<RunReport>;
+  /** Adds files made from all the others (the certification package's) before the folder is written. */
+  readonly seal?: (report: RunReport, files: readonly ReportFile[]) => readonly ReportFile[];
 }
 
 export interface RunOutcome {
@@ -67,7 +69,8 @@ export async function runConformance(options: RunOptions): Promise<RunOutcome> {
     let token = options.token ?? '';
     let providerCaPem: string | undefined;
     if (endpoint === undefined) {
-      token = randomBytes(24).toString('base64url');
+      // A token given for the embedded provider is used as is (tests plant a known secret this way).
+      token = options.token ?? randomBytes(24).toString('base64url');
       const reference = await startReferenceProvider({ faults, driverToken: token });
       teardown.push(() => reference.close());
       endpoint = reference.url;
@@ -142,7 +145,8 @@ export async function runConformance(options: RunOptions): Promise<RunOutcome> {
       cases: results,
     };
     const report = options.judge === undefined ? raw : await options.judge(raw);
-    const files = mux.onEnd(report);
+    const reported = mux.onEnd(report);
+    const files = options.seal === undefined ? reported : options.seal(report, reported);
     const dir = options.outDir === undefined ? undefined : await writeReportFiles(options.outDir, report.run.id, files);
     return { report, ...(dir === undefined ? {} : { dir }), reporterProblems: mux.problems };
   } finally {
