@@ -14,6 +14,7 @@ import { projectFile } from '../core/paths.js';
 import { runCases } from '../core/runner.js';
 import { probeProvider } from '../driver/client.js';
 import { startGatekeeper } from '../gatekeeper/gatekeeper.js';
+import type { Gatekeeper } from '../gatekeeper/types.js';
 import { PROFILE_VERSION } from '../protocol/constants.js';
 import { isFaultName, type FaultName } from '../reference-provider/faults.js';
 import { startReferenceProvider } from '../reference-provider/provider.js';
@@ -45,6 +46,8 @@ export interface RunOptions {
   readonly judge?: (report: RunReport) => Promise<RunReport>;
   /** Adds files made from all the others (the certification package's) before the folder is written. */
   readonly seal?: (report: RunReport, files: readonly ReportFile[]) => readonly ReportFile[];
+  /** Sees the run's gatekeeper once it is up: what passes through it unredacted (the redaction test's secrets). */
+  readonly watch?: (gatekeeper: Gatekeeper) => void;
 }
 
 export interface RunOutcome {
@@ -90,6 +93,7 @@ export async function runConformance(options: RunOptions): Promise<RunOutcome> {
     });
     teardown.push(() => gatekeeper.close());
     gatekeeper.setProvider(discovery);
+    options.watch?.(gatekeeper);
 
     const mux = new Multiplexer(options.reporters);
     mux.onBegin({ seed: options.seed, cases: cases.length, provider: endpoint, suites: [...new Set(cases.map((c) => c.suite))] });
