@@ -9,39 +9,30 @@ import { describeError, HarnessError } from '../core/errors.js';
 
 const bad = (flag: string, path: string, what: string): HarnessError => new HarnessError('E_USAGE', `${flag} ${path}: ${what}`);
 
-export async function readSigningKey(path: string): Promise<KeyObject> {
-  const pem = await readPem('--signing-key', path);
-  let key: KeyObject;
-  try {
-    key = createPrivateKey({ key: pem, format: 'pem' });
-  } catch (e) {
-    throw bad('--signing-key', path, `not a PEM private key (PKCS#8): ${describeError(e)}`);
-  }
-  if (key.asymmetricKeyType !== 'ed25519') throw bad('--signing-key', path, `an ${key.asymmetricKeyType ?? 'unknown'} key; the package is signed with Ed25519`);
-  return key;
-}
+export const readSigningKey = (path: string): Promise<KeyObject> =>
+  readEd25519('--signing-key', path, 'a PEM private key (PKCS#8)', (key) => createPrivateKey({ key, format: 'pem' }), 'the package is signed with Ed25519');
 
-export async function readPublicKey(path: string): Promise<KeyObject> {
-  const pem = await readPem('--public-key', path);
+export const readPublicKey = (path: string): Promise<KeyObject> =>
+  readEd25519('--public-key', path, 'a PEM public key', (key) => createPublicKey({ key, format: 'pem' }), 'packages are signed with Ed25519');
+
+async function readEd25519(flag: string, path: string, what: string, parse: (pem: string) => KeyObject, why: string): Promise<KeyObject> {
+  let pem: string;
+  try {
+    pem = await readFile(path, 'utf8');
+  } catch (e) {
+    throw bad(flag, path, `cannot read it (${describeError(e)})`);
+  }
   let key: KeyObject;
   try {
-    key = createPublicKey({ key: pem, format: 'pem' });
+    key = parse(pem);
   } catch (e) {
-    throw bad('--public-key', path, `not a PEM public key: ${describeError(e)}`);
+    throw bad(flag, path, `not ${what}: ${describeError(e)}`);
   }
-  if (key.asymmetricKeyType !== 'ed25519') throw bad('--public-key', path, `an ${key.asymmetricKeyType ?? 'unknown'} key; packages are signed with Ed25519`);
+  if (key.asymmetricKeyType !== 'ed25519') throw bad(flag, path, `an ${key.asymmetricKeyType ?? 'unknown'} key; ${why}`);
   return key;
 }
 
 /** A key for this run only: its private half is never written anywhere. */
 export function generateSigningKey(): KeyObject {
   return generateKeyPairSync('ed25519').privateKey;
-}
-
-async function readPem(flag: string, path: string): Promise<string> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (e) {
-    throw bad(flag, path, `cannot read it (${describeError(e)})`);
-  }
 }
