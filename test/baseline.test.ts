@@ -8,6 +8,7 @@ import { applyBaseline, baselineFromReport, describeBaselineProblem, judgeAgains
 import { isHarnessError } from '../src/core/errors.js';
 import { Chalk } from 'chalk';
 import { renderSummary } from '../src/reporters/console.js';
+import { toHtml } from '../src/reporters/html.js';
 import { toJson } from '../src/reporters/json.js';
 import { toMarkdown } from '../src/reporters/markdown.js';
 import { validateReport } from '../src/reporters/report-schema.js';
@@ -116,4 +117,7 @@ void test('a judged report records each case against its entry and the verdict, 
   const txt = renderSummary(judged, new Chalk({ level: 0 }));
   assert.match(txt, /baseline ci\/baseline\.json \(3 entries, judged on 2026-06-01\): 3 departures\n {2}expected fail, saw error: stanza\.sample\.error\n/);
   assert.equal(toMarkdown(sampleReport()).includes('Baseline'), false, 'no baseline, no section');
+  const page = toHtml(judged);
+  assert.match(page, /<dt>baseline<\/dt><dd>ci\/baseline\.json \(3 entries, judged on 2026-06-01\): 3 departures: expected fail, saw error/);
+  assert.match(page, /<dt>baseline<\/dt><dd>newly-passing; expected fail, owner team-a, until 2026-12-31: ticket 12<\/dd>/);
 });

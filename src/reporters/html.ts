@@ -88,6 +88,11 @@ function metadata(report: RunReport): string {
     ['filters', filters.length > 0 ? filters.join('; ') : 'none (every case)'],
     ...run.suites.map((s): [string, string] => [`suite ${s.name}`, `${s.cases} cases · ${s.file} · sha256 ${s.digest}`]),
   ];
+  const b = report.baseline;
+  if (b !== undefined) {
+    const judged = b.matches ? 'the run matches it' : `${b.departures.length} departures: ${b.departures.join(' · ')}`;
+    rows.push(['baseline', `${b.file} (${b.entries} entries, judged on ${b.date}): ${judged}`]);
+  }
   const discovery = JSON.stringify(run.provider.discovery, null, 2) ?? 'none';
   return [
     '<dl class="meta">',
