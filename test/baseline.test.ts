@@ -4,8 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { readBaseline, writeBaseline } from '../src/cli/baseline-file.js';
-import { baselineFromReport, describeBaselineProblem, judgeAgainstBaseline, type Baseline, type BaselineEntry } from '../src/core/baseline.js';
+import { applyBaseline, baselineFromReport, describeBaselineProblem, judgeAgainstBaseline, type Baseline, type BaselineEntry } from '../src/core/baseline.js';
 import { isHarnessError } from '../src/core/errors.js';
+import { Chalk } from 'chalk';
+import { renderSummary } from '../src/reporters/console.js';
+import { toHtml } from '../src/reporters/html.js';
+import { toJson } from '../src/reporters/json.js';
+import { toMarkdown } from '../src/reporters/markdown.js';
+import { validateReport } from '../src/reporters/report-schema.js';
 import { defaultCases, sampleCase, sampleReport } from './helpers/sample-report.js';
 
 const TODAY = '2026-06-01';
@@ -76,4 +82,42 @@ void test('a baseline file round-trips; a bad one is one line naming the file an
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+});
+
+void test('a judged report records each case against its entry and the verdict, and the summaries show it', () => {
+  const b = baseline(entry('stanza.sample.fail', 'fail', '2026-05-01'), entry('media.sample.pass', 'fail'), entry('stanza.sample.error', 'fail'));
+  const judged = applyBaseline(sampleReport(), b, 'ci/baseline.json', TODAY);
+  assert.deepEqual(validateReport(JSON.parse(toJson(judged))), { ok: true });
+  const standing = Object.fromEntries(judged.cases.map((c) => [c.id, c.baseline?.status]));
+  assert.deepEqual(standing, {
+    'stanza.sample.pass': 'as-expected',
+    'stanza.sample.fail': 'as-expected',
+    'stanza.sample.warn': 'as-expected',
+    'stanza.sample.skip': 'as-expected',
+    'stanza.sample.error': 'changed',
+    'media.sample.pass': 'newly-passing',
+  });
+  assert.equal(judged.cases.find((c) => c.id === 'stanza.sample.fail')?.baseline?.entry?.expired, true);
+  assert.equal(judged.cases.find((c) => c.id === 'stanza.sample.pass')?.baseline?.entry, undefined);
+  assert.deepEqual(judged.baseline, {
+    file: 'ci/baseline.json',
+    date: TODAY,
+    entries: 3,
+    matches: false,
+    departures: [
+      'expected fail, saw error: stanza.sample.error',
+      'expected fail now passes: media.sample.pass; remove its entry to tighten the baseline',
+      'expired on 2026-05-01: stanza.sample.fail (owner team-a: ticket 12); renew or remove the entry',
+    ],
+  });
+  const md = toMarkdown(judged);
+  assert.match(md, /\*\*Baseline\*\* `ci\/baseline\.json` \(3 entries, judged on 2026-06-01\): ❌ 3 departures/);
+  assert.match(md, /- expected fail now passes: media\.sample\.pass/);
+  assert.ok(md.includes('| (baseline as-expected: expected fail, owner team-a, until 2026-05-01 (EXPIRED), ticket 12) expected an \\<ack/\\> within 2 s'), md);
+  const txt = renderSummary(judged, new Chalk({ level: 0 }));
+  assert.match(txt, /baseline ci\/baseline\.json \(3 entries, judged on 2026-06-01\): 3 departures\n {2}expected fail, saw error: stanza\.sample\.error\n/);
+  assert.equal(toMarkdown(sampleReport()).includes('Baseline'), false, 'no baseline, no section');
+  const page = toHtml(judged);
+  assert.match(page, /<dt>baseline<\/dt><dd>ci\/baseline\.json \(3 entries, judged on 2026-06-01\): 3 departures: expected fail, saw error/);
+  assert.match(page, /<dt>baseline<\/dt><dd>newly-passing; expected fail, owner team-a, until 2026-12-31: ticket 12<\/dd>/);
 });

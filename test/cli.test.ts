@@ -40,10 +40,17 @@ const oneLine = (s: string): void => {
   assert.doesNotMatch(s, /\n\s+at /, 'no stack trace');
 };
 
-void test('a default run certifies the reference provider and writes a valid report folder', async () => {
-  const r = await run(['run', '--out', out, '--seed', '99']);
+void test('a default run certifies the reference provider and writes a valid report folder, as an official package when asked', async () => {
+  // --official changes nothing of a default run but the package it adds, so one run tests both.
+  const r = await run(['run', '--out', out, '--seed', '99', '--official']);
   assert.equal(r.code, 0, r.stdout + r.stderr);
   assert.match(r.stdout, /seed 99/);
+  assert.match(r.stdout, /signing key: generated for this run, its private half kept nowhere; public key sha256:[0-9a-f]{64} \(also in the package as public-key\.pem\):\n-----BEGIN PUBLIC KEY-----/);
+  const packaged = /certification package: (\S+), signed by key/.exec(r.stdout)?.[1];
+  assert.ok(packaged, r.stdout);
+  const verified = await run(['verify-report', packaged]);
+  assert.equal(verified.code, 0, verified.stdout + verified.stderr);
+  assert.match(verified.stdout, /intact: 9 files/);
   const [dir] = (await readdir(out)).filter((d) => !d.startsWith('latest'));
   assert.ok(dir);
   const files = await readdir(join(out, dir));

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -92,4 +92,40 @@ void test('merge-reports from the command line writes the same formats as a run 
   assert.match(bad.stderr, /^interop-conformance: cannot read the report .*nowhere.*report\.json/);
   assert.equal(bad.stderr.trim().split('\n').length, 1);
   await assert.rejects(readdir(join(root, 'none')), 'nothing written');
+});
+
+void test('merge-reports --baseline judges the merged report as run does, and writes the judgement into it', async () => {
+  const [a, b] = shards() as [RunReport, RunReport];
+  const dirs = [await written(a, 'judged-1'), await written(b, 'judged-2')];
+  const cli = projectFile('dist', 'src', 'cli', 'main.js');
+  const merge = (out: string, baseline: string): Promise<{ code: number; stdout: string; stderr: string }> =>
+    promisify(execFile)(process.execPath, [cli, 'merge-reports', ...dirs, '--out', join(root, out), '--reporter', 'json,markdown', '--baseline', baseline]).then(
+      (r) => ({ code: 0, ...r }),
+      (e: { code: number; stdout: string; stderr: string }) => e,
+    );
+  const entry = (id: string, expected: string): object => ({ case: id, expected, reason: 'ticket 7', owner: 'team-a', expires: '2999-12-31' });
+  const accepting = join(root, 'accepting.json');
+  await writeFile(accepting, JSON.stringify({ schemaVersion: 1, entries: [entry('stanza.sample.fail', 'fail'), entry('stanza.sample.error', 'error')] }));
+  const ok = await merge('judged-ok', accepting);
+  assert.equal(ok.code, 0, ok.stdout + ok.stderr);
+  assert.match(ok.stdout, /baseline: the run matches the baseline/);
+  const [dir] = (await readdir(join(root, 'judged-ok'))).filter((d) => d !== 'latest.txt');
+  const report = JSON.parse(await readFile(join(root, 'judged-ok', dir as string, 'report.json'), 'utf8')) as RunReport;
+  assert.deepEqual(validateReport(report), { ok: true });
+  assert.equal(report.baseline?.matches, true);
+  assert.deepEqual(report.cases.find((c) => c.id === 'stanza.sample.fail')?.baseline, { status: 'as-expected', entry: { expected: 'fail', reason: 'ticket 7', owner: 'team-a', expires: '2999-12-31', expired: false } });
+  assert.match(await readFile(join(root, 'judged-ok', dir as string, 'summary.md'), 'utf8'), /\*\*Baseline\*\* `.*accepting\.json` \(2 entries, judged on \d{4}-\d\d-\d\d\): ✅ the run matches it/);
+
+  const stale = join(root, 'stale.json');
+  await writeFile(stale, JSON.stringify({ schemaVersion: 1, entries: [entry('stanza.sample.fail', 'fail'), entry('stanza.sample.error', 'error'), entry('media.sample.pass', 'fail')] }));
+  const departed = await merge('judged-stale', stale);
+  assert.equal(departed.code, 1, departed.stdout + departed.stderr);
+  assert.match(departed.stdout, /baseline: expected fail now passes: media\.sample\.pass; remove its entry/);
+
+  const broken = join(root, 'broken.json');
+  await writeFile(broken, '{"schemaVersion": 1}');
+  const refused = await merge('judged-broken', broken);
+  assert.equal(refused.code, 2);
+  assert.match(refused.stderr, /^interop-conformance: baseline .*broken\.json: .*entries/);
+  await assert.rejects(readdir(join(root, 'judged-broken')), 'refused before anything is written');
 });

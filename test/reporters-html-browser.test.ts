@@ -1,23 +1,27 @@
 /**
  * report.html in a real browser: headless Chromium over the DevTools protocol (with `ws`, already
  * a dependency). Checks that the page's own script runs under its policy, that the filters hide
- * and show cases, and that a script a provider planted does not run. Chromium is optional: where it
- * is not installed (`apt-get install -y chromium` on Debian) the test says so and skips.
+ * and show cases, and that a script a provider planted does not run, then saves a screenshot as
+ * reports/screenshots/report-html.png. `npm test` installs Chromium first (scripts/install-browser.sh);
+ * where it could not, the test says so and skips.
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { test } from 'node:test';
 import WebSocket from 'ws';
+import { projectFile } from '../src/core/paths.js';
 import { HtmlReporter } from '../src/reporters/html.js';
 import { defaultCases, sampleCase, sampleReport } from './helpers/sample-report.js';
 
 const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'].find((p) => existsSync(p));
-const SKIP = CHROMIUM === undefined ? 'chromium is not installed; to run this test: apt-get install -y chromium' : false;
+const SKIP = CHROMIUM === undefined ? 'chromium is not installed; to run this test: sh scripts/install-browser.sh (Debian: apt-get install -y chromium)' : false;
+/** reports/ is git-ignored: the screenshot is for a human (or a CI artifact), never committed. */
+const SCREENSHOT = projectFile('reports', 'screenshots', 'report-html.png');
 const DEADLINE_MS = 20_000;
 
 /** Without the networking flags Chromium reaches for Google's hosts at every start. */
@@ -55,8 +59,12 @@ void test('in headless Chromium the filters work, the page script runs under its
       assert.deepEqual(await evaluate(choose('outcome', '')), [1, '1']);
       assert.deepEqual(await evaluate(choose('level', 'SHOULD')), [0, '0']);
       assert.equal(await evaluate('window.planted'), undefined, 'a provider\'s markup never runs');
-      const shot = (await cdp.send('Page.captureScreenshot', { format: 'png' })) as { data: string };
-      assert.ok(Buffer.from(shot.data, 'base64').subarray(1, 4).toString() === 'PNG');
+      assert.deepEqual(await evaluate(choose('suite', '')), [1, '1'], 'the one SHOULD case, in any suite');
+      assert.deepEqual(await evaluate(choose('level', '')), [7, '7'], 'every case shown again for the screenshot');
+      const shot = Buffer.from(((await cdp.send('Page.captureScreenshot', { format: 'png', captureBeyondViewport: true })) as { data: string }).data, 'base64');
+      assert.equal(shot.subarray(1, 4).toString(), 'PNG');
+      await mkdir(dirname(SCREENSHOT), { recursive: true });
+      await writeFile(SCREENSHOT, shot);
     } finally {
       cdp.close();
     }

@@ -38,6 +38,8 @@ function program(): Command {
     .option('--workers <n>', 'run suites side by side on n gatekeepers (1–16; default 1)')
     .option('--baseline <file>', 'judge the run against a baseline of expected outcomes (schemas/baseline.schema.json)')
     .option('--update-baseline <file>', 'write a baseline that accepts this run\'s failures (keeps entries still accurate)')
+    .option('--official', 'run every case and write a signed certification package into the run folder')
+    .option('--signing-key <file>', 'Ed25519 private key (PEM, PKCS#8) that signs the package; default: one generated for the run')
     .addOption(new Option('--reference-fault <fault>', 'switch on a fault of the embedded reference provider (repeatable)').argParser(collect))
     .action(async (flags: Record<string, unknown>) => {
       // Commands load on demand: `--version` and `--help` must not pay for libsignal and the suites.
@@ -50,9 +52,19 @@ function program(): Command {
     .argument('<dirs...>', 'run folders holding report.json')
     .option('--out <dir>', 'report folder root', 'reports')
     .option('--reporter <list>', 'reporters: console,json,junit,markdown,html', 'console,json,junit,markdown,html')
-    .action(async (dirs: string[], flags: { out?: string; reporter?: string }) => {
+    .option('--baseline <file>', 'judge the merged report against a baseline of expected outcomes, as run does')
+    .action(async (dirs: string[], flags: { out?: string; reporter?: string; baseline?: string }) => {
       const { mergeCommand } = await import('./merge.js');
       process.exitCode = await mergeCommand(dirs, flags, process.env, process.stdout, process.stderr);
+    });
+
+  p.command('verify-report')
+    .description('check a certification package (run --official): every file, the manifest and the signature')
+    .argument('<dir>', 'the package: an official run folder')
+    .option('--public-key <file>', 'the Ed25519 public key (PEM) the package must be signed with')
+    .action(async (dir: string, flags: { publicKey?: string }) => {
+      const { verifyCommand } = await import('./verify.js');
+      process.exitCode = await verifyCommand(dir, flags, process.stdout, process.stderr);
     });
 
   p.command('list')

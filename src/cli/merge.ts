@@ -1,14 +1,15 @@
-/** `interop-conformance merge-reports DIR…`: shard reports → one report folder → an exit code. */
+/** `interop-conformance merge-reports DIR…`: shard reports → one report folder → an exit code, judged by a baseline as `run` is. */
 import { describeError, isHarnessError, type HarnessError } from '../core/errors.js';
 import { loadProfile } from '../core/profile.js';
 import { mergeReports } from '../harness/merge.js';
-import { createReporters } from '../reporters/create.js';
+import { createReporters } from '../reporters/registry.js';
+import { baselineReport, openBaselineGate } from './baseline-gate.js';
 import { EXIT, EXIT_FOR } from './exit-codes.js';
-import { resolveMergeSettings } from './options.js';
+import { resolveMergeSettings, type RawMergeFlags } from './options.js';
 
 export async function mergeCommand(
   dirs: readonly string[],
-  flags: { out?: string; reporter?: string },
+  flags: RawMergeFlags,
   env: NodeJS.ProcessEnv,
   out: NodeJS.WriteStream,
   err: NodeJS.WritableStream,
@@ -17,10 +18,12 @@ export async function mergeCommand(
     const settings = resolveMergeSettings(dirs, flags);
     const color = Boolean(out.isTTY) && env['NO_COLOR'] === undefined;
     const reporters = createReporters(settings.reporters, { out, color, requirements: await loadProfile() });
-    const outcome = await mergeReports(settings.dirs, reporters, settings.outDir);
+    const gate = await openBaselineGate(settings, out);
+    const outcome = await mergeReports(settings.dirs, reporters, settings.outDir, gate.judge);
     for (const p of outcome.reporterProblems) err.write(`interop-conformance: reporter problem: ${p}\n`);
     if (outcome.dir) out.write(`report: ${outcome.dir}\n`);
-    return outcome.report.summary.conformant ? EXIT.conformant : EXIT.notConformant;
+    if (!settings.reporters.includes('console')) baselineReport(outcome.report, out);
+    return gate.exitCode(outcome.report);
   } catch (e) {
     err.write(`interop-conformance: ${describeError(e)}\n`);
     return isHarnessError(e) ? EXIT_FOR[(e as HarnessError).code] : EXIT.cannotRun;

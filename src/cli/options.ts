@@ -5,12 +5,12 @@
 import { HarnessError } from '../core/errors.js';
 import type { Shard } from '../core/model.js';
 import { randomSeed } from '../core/rng.js';
-import { REPORTER_NAMES, type ReporterName } from '../reporters/reporter.js';
+import { REPORTER_NAMES, type ReporterName } from '../reporters/registry.js';
 
 export const DEFAULT_TIMEOUT_MS = 20_000;
 export const DEFAULT_OUT_DIR = 'reports';
 export const TOKEN_ENV = 'INTEROP_CONFORMANCE_TOKEN';
-export const DEFAULT_REPORTERS = 'console,json,junit,markdown,html';
+export const DEFAULT_REPORTERS = REPORTER_NAMES.join(',');
 
 export interface RawRunFlags {
   provider?: string;
@@ -30,6 +30,8 @@ export interface RawRunFlags {
   lastFailed?: boolean;
   workers?: string;
   providerCa?: string;
+  official?: boolean;
+  signingKey?: string;
 }
 
 export interface RunSettings {
@@ -55,11 +57,28 @@ export interface RunSettings {
   readonly workers: number;
   /** A PEM file: the CA of the provider's HTTPS certificates, for a test deployment with its own. */
   readonly providerCa?: string;
+  /** Run every case and write a signed certification package (docs/CERTIFICATION.md). */
+  readonly official: boolean;
+  /** PEM PKCS#8 Ed25519 key that signs the package; without it one is generated for the run. */
+  readonly signingKey?: string;
 }
+
+/** What an official run refuses: anything that selects cases, stops early or changes the verdict. */
+const NOT_OFFICIAL: readonly (readonly [keyof RawRunFlags, string])[] = [
+  ['suite', '--suite'],
+  ['grep', '--grep'],
+  ['tag', '--tag'],
+  ['shard', '--shard'],
+  ['lastFailed', '--last-failed'],
+  ['bail', '--bail'],
+  ['baseline', '--baseline'],
+  ['updateBaseline', '--update-baseline'],
+];
 
 const usage = (message: string): HarnessError => new HarnessError('E_USAGE', message);
 
 export function resolveRunSettings(flags: RawRunFlags, env: NodeJS.ProcessEnv): RunSettings {
+  checkOfficial(flags);
   const provider = flags.provider === undefined ? undefined : parseEndpoint(flags.provider);
   const token = flags.token ?? env[TOKEN_ENV];
   if (provider !== undefined && !token) throw usage(`--provider needs a driver token: pass --token or set ${TOKEN_ENV}`);
@@ -81,7 +100,20 @@ export function resolveRunSettings(flags: RawRunFlags, env: NodeJS.ProcessEnv): 
     lastFailed: flags.lastFailed === true,
     workers: flags.workers === undefined ? 1 : parseInteger('--workers', flags.workers, 1, 16),
     ...(flags.providerCa === undefined ? {} : { providerCa: nonEmpty('--provider-ca', flags.providerCa) }),
+    official: flags.official === true,
+    ...(flags.signingKey === undefined ? {} : { signingKey: nonEmpty('--signing-key', flags.signingKey) }),
   };
+}
+
+function checkOfficial(flags: RawRunFlags): void {
+  if (flags.official !== true) {
+    if (flags.signingKey !== undefined) throw usage('--signing-key signs the package of an official run: add --official');
+    return;
+  }
+  const given = NOT_OFFICIAL.filter(([key]) => flags[key] !== undefined && flags[key] !== false).map(([, flag]) => flag);
+  if (given.length > 0) {
+    throw usage(`--official runs every case and is judged on its own: drop ${given.join(', ')} (a certification package holds no filtered, stopped or baselined run)`);
+  }
 }
 
 /** `i/n`: the i-th of n shares, 1 ≤ i ≤ n. */
@@ -100,15 +132,28 @@ function nonEmpty(flag: string, value: string): string {
   return value;
 }
 
+export interface RawMergeFlags {
+  out?: string;
+  reporter?: string;
+  baseline?: string;
+}
+
 export interface MergeSettings {
   readonly dirs: readonly string[];
   readonly outDir: string;
   readonly reporters: readonly ReporterName[];
+  /** Judge the merged report against this baseline file, as `run --baseline` does. */
+  readonly baseline?: string;
 }
 
-export function resolveMergeSettings(dirs: readonly string[], flags: { out?: string; reporter?: string }): MergeSettings {
+export function resolveMergeSettings(dirs: readonly string[], flags: RawMergeFlags): MergeSettings {
   if (dirs.length === 0) throw usage('merge-reports needs the report folders of the shards');
-  return { dirs, outDir: flags.out ?? DEFAULT_OUT_DIR, reporters: parseReporters(flags.reporter ?? DEFAULT_REPORTERS) };
+  return {
+    dirs,
+    outDir: flags.out ?? DEFAULT_OUT_DIR,
+    reporters: parseReporters(flags.reporter ?? DEFAULT_REPORTERS),
+    ...(flags.baseline === undefined ? {} : { baseline: nonEmpty('--baseline', flags.baseline) }),
+  };
 }
 
 export function parseEndpoint(value: string): string {

@@ -1,17 +1,19 @@
 /** `interop-conformance run`: settings → a conformance run → an exit code. */
+import type { KeyObject } from 'node:crypto';
 import { X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { baselineFromReport, describeBaselineProblem, judgeAgainstBaseline, type Baseline } from '../core/baseline.js';
+import { keyFingerprint, publicKeyPem } from '../certification/manifest.js';
+import { certificationPackage } from '../certification/package.js';
 import { systemClock, utcDay } from '../core/clock.js';
 import { describeError, HarnessError, isHarnessError } from '../core/errors.js';
-import type { RunReport } from '../core/model.js';
 import { loadProfile } from '../core/profile.js';
 import { runConformance } from '../harness/run.js';
-import { createReporters } from '../reporters/create.js';
-import { readBaseline, readBaselineIfAny, writeBaseline } from './baseline-file.js';
+import { createReporters } from '../reporters/registry.js';
+import { baselineReport, openBaselineGate } from './baseline-gate.js';
 import { lastFailedCases } from './last-failed.js';
 import { EXIT, EXIT_FOR } from './exit-codes.js';
 import { resolveRunSettings, type RawRunFlags, type RunSettings } from './options.js';
+import { generateSigningKey, readSigningKey } from './signing-key.js';
 
 export async function runCommand(
   flags: RawRunFlags,
@@ -25,9 +27,10 @@ export async function runCommand(
   const onSignal = (): void => controller.abort(new Error('interrupted'));
   process.once('SIGINT', onSignal);
   try {
-    // A bad baseline is found before any case runs.
-    const baseline = settings.baseline === undefined ? undefined : await readBaseline(settings.baseline);
-    const previous = baseline ?? (settings.updateBaseline === undefined ? undefined : await readBaselineIfAny(settings.updateBaseline));
+    const gate = await openBaselineGate(settings, out, utcDay(systemClock));
+    const signingKey = await officialKey(settings, out);
+    // The package's report.json is what a reviewer verifies: an official run always writes it.
+    const reporters = signingKey === undefined || settings.reporters.includes('json') ? settings.reporters : [...settings.reporters, 'json' as const];
     const cases = settings.lastFailed ? await lastFailedCases(settings.outDir) : undefined;
     const providerCaPem = settings.providerCa === undefined ? undefined : await readCertificate(settings.providerCa);
     out.write(`seed ${settings.seed}\n`);
@@ -44,16 +47,22 @@ export async function runCommand(
       },
       seed: settings.seed,
       timeoutMs: settings.timeoutMs,
-      reporters: createReporters(settings.reporters, { out, color, requirements: await loadProfile() }),
+      reporters: createReporters(reporters, { out, color, requirements: await loadProfile() }),
       outDir: settings.outDir,
       signal: controller.signal,
       bail: settings.bail,
       workers: settings.workers,
       ...(providerCaPem === undefined ? {} : { providerCaPem }),
+      ...(gate.judge === undefined ? {} : { judge: gate.judge }),
+      ...(signingKey === undefined ? {} : { seal: (report, files) => certificationPackage(report, files, signingKey) }),
     });
     for (const p of outcome.reporterProblems) err.write(`interop-conformance: reporter problem: ${p}\n`);
     if (outcome.dir) out.write(`report: ${outcome.dir}\n`);
-    return await verdict(outcome.report, settings, previous, out);
+    if (outcome.dir && signingKey !== undefined) {
+      out.write(`certification package: ${outcome.dir}, signed by key ${keyFingerprint(signingKey)}; check it with: interop-conformance verify-report ${outcome.dir}\n`);
+    }
+    if (!settings.reporters.includes('console')) baselineReport(outcome.report, out);
+    return gate.exitCode(outcome.report);
   } catch (e) {
     err.write(`interop-conformance: ${describeError(e)}\n`);
     return isHarnessError(e) ? EXIT_FOR[(e as HarnessError).code] : EXIT.cannotRun;
@@ -62,23 +71,13 @@ export async function runCommand(
   }
 }
 
-/**
- * Without a baseline, the run's conformance. With one, the gate passes when the run departs from
- * it in nothing; `--update-baseline` writes one that accepts the run, then judges by it.
- */
-async function verdict(report: RunReport, settings: RunSettings, previous: Baseline | undefined, out: NodeJS.WritableStream): Promise<number> {
-  let baseline = settings.baseline === undefined ? undefined : previous;
-  const today = utcDay(systemClock);
-  if (settings.updateBaseline !== undefined) {
-    baseline = baselineFromReport(report, previous, today);
-    await writeBaseline(settings.updateBaseline, baseline);
-    out.write(`baseline: wrote ${baseline.entries.length} entries to ${settings.updateBaseline}\n`);
-  }
-  if (baseline === undefined) return report.summary.conformant ? EXIT.conformant : EXIT.notConformant;
-  const problems = judgeAgainstBaseline(report, baseline, today);
-  for (const p of problems) out.write(`baseline: ${describeBaselineProblem(p)}\n`);
-  out.write(problems.length === 0 ? 'baseline: the run matches the baseline\n' : `baseline: ${problems.length} departures from the baseline\n`);
-  return problems.length === 0 ? EXIT.conformant : EXIT.notConformant;
+/** The key that signs an official run's package: the one given, or one made for this run and shown. */
+async function officialKey(settings: RunSettings, out: NodeJS.WritableStream): Promise<KeyObject | undefined> {
+  if (!settings.official) return undefined;
+  if (settings.signingKey !== undefined) return readSigningKey(settings.signingKey);
+  const key = generateSigningKey();
+  out.write(`signing key: generated for this run, its private half kept nowhere; public key ${keyFingerprint(key)} (also in the package as public-key.pem):\n${publicKeyPem(key)}`);
+  return key;
 }
 
 /** The provider's CA, checked to be a certificate before any case runs. */

@@ -4,7 +4,7 @@
  * file, gives today's date, and maps the judgement to an exit code.
  * @see OpenID conformance suite's expected-failures files; WPT's expectation metadata.
  */
-import type { Outcome, RunReport } from './model.js';
+import type { BaselineStatus, CaseBaseline, CaseResult, Outcome, RunReport } from './model.js';
 
 export interface BaselineEntry {
   readonly case: string;
@@ -79,4 +79,21 @@ export function baselineFromReport(report: RunReport, previous: Baseline | undef
       return { case: r.id, expected: r.outcome, reason: `recorded from run ${report.run.id}: ${r.message}`, owner: 'unassigned', expires };
     });
   return { schemaVersion: 1, entries };
+}
+
+/**
+ * The report with its judgement written in: each case's standing and entry, and the verdict with
+ * every departure, so that report.json and the summaries carry what the gate decided and why.
+ */
+export function applyBaseline(report: RunReport, baseline: Baseline, file: string, today: string): RunReport {
+  const byCase = new Map(baseline.entries.map((e) => [e.case, e]));
+  const departures = judgeAgainstBaseline(report, baseline, today).map(describeBaselineProblem);
+  const cases = report.cases.map((r): CaseResult => ({ ...r, baseline: caseBaseline(r, byCase.get(r.id), today) }));
+  return { ...report, cases, baseline: { file, date: today, entries: baseline.entries.length, matches: departures.length === 0, departures } };
+}
+
+function caseBaseline(r: CaseResult, entry: BaselineEntry | undefined, today: string): CaseBaseline {
+  if (entry === undefined) return { status: FAILS_UNLESS_EXPECTED[r.outcome] ? 'unexpected' : 'as-expected' };
+  const status: BaselineStatus = entry.expected === r.outcome ? 'as-expected' : r.outcome === 'pass' ? 'newly-passing' : 'changed';
+  return { status, entry: { expected: entry.expected, reason: entry.reason, owner: entry.owner, expires: entry.expires, expired: entry.expires < today } };
 }

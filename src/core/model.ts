@@ -107,6 +107,39 @@ export interface CaseResult {
   readonly startedAt: string;
   readonly durationMs: number;
   readonly evidence: readonly EvidenceEntry[];
+  /** How the case stood against the baseline the run was judged by, if any. */
+  readonly baseline?: CaseBaseline;
+}
+
+/**
+ * A case against a baseline: `as-expected` (the entry's outcome, or no entry and nothing failed),
+ * `unexpected` (a failure or error no entry expects), `newly-passing` (an expected failure that now
+ * passes), `changed` (any other outcome than the entry's).
+ */
+export type BaselineStatus = 'as-expected' | 'unexpected' | 'newly-passing' | 'changed';
+
+export interface CaseBaseline {
+  readonly status: BaselineStatus;
+  /** The case's entry, when the baseline has one; `expired` when the run is past its expiry. */
+  readonly entry?: {
+    readonly expected: Outcome;
+    readonly reason: string;
+    readonly owner: string;
+    readonly expires: string;
+    readonly expired: boolean;
+  };
+}
+
+/** The gate's judgement of a run against a baseline file. */
+export interface BaselineVerdict {
+  readonly file: string;
+  /** The day (UTC) expiries were judged on, YYYY-MM-DD. */
+  readonly date: string;
+  readonly entries: number;
+  /** True when the run departs from the baseline in nothing. */
+  readonly matches: boolean;
+  /** Every departure, one line each, in case order, then expired entries. */
+  readonly departures: readonly string[];
 }
 
 export type Summary = Record<Outcome, number> & { readonly total: number; readonly conformant: boolean };
@@ -152,6 +185,8 @@ export interface RunReport {
   readonly run: RunMeta;
   readonly summary: Summary;
   readonly cases: readonly CaseResult[];
+  /** Present when the run was judged against a baseline (`--baseline`, `--update-baseline`). */
+  readonly baseline?: BaselineVerdict;
 }
 
 /** A run is conformant when no MUST failed and nothing errored. */

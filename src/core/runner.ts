@@ -165,21 +165,19 @@ async function runCase(spec: CaseSpec, lane: number, rng: Rng, options: RunOptio
   if (finding === undefined) {
     const message = thrown instanceof DeadlineError ? thrown.message : describeError(thrown);
     const where = failedStep && !(thrown instanceof DeadlineError) ? ` (during ${failedStep})` : '';
-    return { ...base, outcome: 'error', message: `no verdict: ${message}${where}` };
+    return { ...base, outcome: 'error', message: redact(`no verdict: ${message}${where}`) };
   }
   switch (finding.verdict) {
     case 'met':
-      return { ...base, outcome: 'pass', message: finding.note ?? 'requirement met' };
+      return { ...base, outcome: 'pass', message: redact(finding.note ?? 'requirement met') };
     case 'not-applicable':
-      return { ...base, outcome: 'skip', message: finding.reason };
-    case 'not-met':
-      return {
-        ...base,
-        outcome: NOT_MET[spec.level],
-        message: `expected ${finding.expected}; saw ${finding.actual}`,
-        expected: finding.expected,
-        actual: finding.actual,
-      };
+      return { ...base, outcome: 'skip', message: redact(finding.reason) };
+    case 'not-met': {
+      // A verdict quotes what was seen, which may be a credential: it is redacted as evidence is.
+      const expected = redact(finding.expected);
+      const actual = redact(finding.actual);
+      return { ...base, outcome: NOT_MET[spec.level], message: `expected ${expected}; saw ${actual}`, expected, actual };
+    }
   }
 }
 

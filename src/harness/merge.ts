@@ -55,7 +55,8 @@ export async function mergeRunReports(parts: readonly { readonly dir: string; re
     .flatMap((p) => p.report.cases)
     .map((r, i) => ({ r, i }))
     .sort((a, b) => (position.get(a.r.id) ?? Infinity) - (position.get(b.r.id) ?? Infinity) || a.i - b.i)
-    .map(({ r }) => r);
+    // A shard's own baseline judgement does not carry over: the merged report is judged anew, or not.
+    .map(({ r: { baseline: _judged, ...r } }) => r);
   const started = Math.min(...parts.map((p) => Date.parse(p.report.run.startedAt)));
   const finished = Math.max(...parts.map((p) => Date.parse(p.report.run.finishedAt)));
   const suiteNames = catalogue.suites.map((s) => s.name).filter((name) => parts.some((p) => p.report.run.suites.some((s) => s.name === name)));
@@ -82,10 +83,16 @@ export async function mergeRunReports(parts: readonly { readonly dir: string; re
 }
 
 /** Reads, merges, reports and writes, as a run does. */
-export async function mergeReports(dirs: readonly string[], reporters: readonly Reporter[], outDir: string): Promise<RunOutcome> {
+export async function mergeReports(
+  dirs: readonly string[],
+  reporters: readonly Reporter[],
+  outDir: string,
+  judge?: (report: RunReport) => Promise<RunReport>,
+): Promise<RunOutcome> {
   const parts = [];
   for (const dir of dirs) parts.push({ dir, report: await readRunReport(dir) });
-  const report = await mergeRunReports(parts);
+  const merged = await mergeRunReports(parts);
+  const report = judge === undefined ? merged : await judge(merged);
   const mux = new Multiplexer(reporters);
   const files = mux.onEnd(report);
   const dir = await writeReportFiles(outDir, report.run.id, files);

@@ -22,7 +22,7 @@ import { PROFILE_VERSION } from '../protocol/constants.js';
 import { isFaultName, type FaultName } from '../reference-provider/faults.js';
 import { startReferenceProvider } from '../reference-provider/provider.js';
 import { Multiplexer } from '../reporters/multiplexer.js';
-import type { Reporter } from '../reporters/reporter.js';
+import type { Reporter, ReportFile } from '../reporters/reporter.js';
 import { writeReportFiles } from '../reporters/write.js';
 import { loadCatalogue, selectCases, type Selection } from './catalogue.js';
 
@@ -51,6 +51,12 @@ export interface RunOptions {
   readonly workers?: number;
   /** The time checks judge by; the system clock unless a test fixes it. */
   readonly clock?: Clock;
+  /** Writes a judgement into the report before any reporter sees it (a baseline's). */
+  readonly judge?: (report: RunReport) => Promise<RunReport>;
+  /** Adds files made from all the others (the certification package's) before the folder is written. */
+  readonly seal?: (report: RunReport, files: readonly ReportFile[]) => readonly ReportFile[];
+  /** Sees each of the run's gatekeepers once it is up: what passes through unredacted (the redaction test's secrets). */
+  readonly watch?: (gatekeeper: Gatekeeper) => void;
 }
 
 export interface RunOutcome {
@@ -76,7 +82,8 @@ export async function runConformance(options: RunOptions): Promise<RunOutcome> {
     let token = options.token ?? '';
     let providerCaPem = options.providerCaPem;
     if (endpoint === undefined) {
-      token = randomBytes(24).toString('base64url');
+      // A token given for the embedded provider is used as is (tests plant a known secret this way).
+      token = options.token ?? randomBytes(24).toString('base64url');
       const reference = await startReferenceProvider({ faults, driverToken: token });
       teardown.push(() => reference.close());
       endpoint = reference.url;
@@ -103,6 +110,7 @@ export async function runConformance(options: RunOptions): Promise<RunOutcome> {
       teardown.push(() => gatekeeper.close());
       gatekeeper.setProvider(discovery);
       gatekeepers.push(gatekeeper);
+      options.watch?.(gatekeeper);
     }
 
     const mux = new Multiplexer(options.reporters);
@@ -135,7 +143,7 @@ export async function runConformance(options: RunOptions): Promise<RunOutcome> {
 
     const finished = Date.now();
     const selectedSuites = new Set(cases.map((c) => c.suite));
-    const report: RunReport = {
+    const raw: RunReport = {
       schemaVersion: 1,
       run: {
         id: runId(started),
@@ -161,7 +169,9 @@ export async function runConformance(options: RunOptions): Promise<RunOutcome> {
       summary: summarize(results),
       cases: results,
     };
-    const files = mux.onEnd(report);
+    const report = options.judge === undefined ? raw : await options.judge(raw);
+    const reported = mux.onEnd(report);
+    const files = options.seal === undefined ? reported : options.seal(report, reported);
     const dir = options.outDir === undefined ? undefined : await writeReportFiles(options.outDir, report.run.id, files);
     return { report, ...(dir === undefined ? {} : { dir }), reporterProblems: mux.problems };
   } finally {

@@ -6,7 +6,7 @@
 import { Chalk, type ChalkInstance } from 'chalk';
 import type { CaseResult, Outcome, RunReport } from '../core/model.js';
 import { OUTCOMES } from '../core/model.js';
-import { reportSuites, type Reporter, type ReportFile, type RunStart } from './reporter.js';
+import { reportSuites, type Reporter, type ReporterDescriptor, type ReportFile, type RunStart } from './reporter.js';
 
 export interface ConsoleReporterOptions {
   readonly out: { write(chunk: string): unknown };
@@ -25,6 +25,8 @@ const COUNTED: Record<Outcome, string> = { pass: 'passed', fail: 'failed', warn:
 
 /** Messages quote what a provider sent; one long answer must not bury the rest of the run. */
 const MAX_MESSAGE = 1000;
+
+export const consoleReporter: ReporterDescriptor<'console'> = { name: 'console', create: (context) => new ConsoleReporter(context) };
 
 export class ConsoleReporter implements Reporter {
   readonly name = 'console' as const;
@@ -107,9 +109,19 @@ export function renderSummary(report: RunReport, c: ChalkInstance): string {
   } else {
     lines.push(c.bold.red(`NOT CONFORMANT: ${summary.fail} failed, ${summary.error} errored (an error is never a pass)`));
   }
+  lines.push(...baselineLines(report, c));
   lines.push(`seed ${run.seed}; re-run the same cases in the same order with:`);
   lines.push(`  ${rerunCommand(report)}`);
   return `${lines.join('\n')}\n`;
+}
+
+/** The gate's judgement when the run was held to a baseline: it decides the exit code, not the verdict above. */
+export function baselineLines(report: RunReport, c: ChalkInstance): string[] {
+  const b = report.baseline;
+  if (b === undefined) return [];
+  const head = `baseline ${clean(b.file)} (${plural(b.entries, 'entry')}, judged on ${b.date}): `;
+  if (b.matches) return [c.bold.green(`${head}the run matches it`)];
+  return [c.bold.red(`${head}${plural(b.departures.length, 'departure')}`), ...b.departures.map((d) => `  ${oneLine(clean(d), 300)}`)];
 }
 
 /** The command line that repeats this run: same seed, same selection, same provider. */
@@ -153,4 +165,4 @@ export function duration(ms: number): string {
   return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
 }
 
-const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
+const plural = (n: number, word: string): string => (n === 1 ? `${n} ${word}` : `${n} ${word.replace(/y$/, 'ie')}s`);

@@ -24,6 +24,7 @@ export function caseSection(r: CaseResult): string {
     ['step', r.step],
     ['started', r.startedAt],
     ['tags', r.tags.join(', ') || undefined],
+    ['baseline', baselineFact(r)],
   ];
   out.push('<dl class="meta">');
   for (const [name, value] of facts) if (value !== undefined) out.push(`<dt>${name}</dt><dd>${text(value)}</dd>`);
@@ -37,6 +38,14 @@ export function caseSection(r: CaseResult): string {
   }
   out.push('</details>');
   return out.join('\n');
+}
+
+/** The case against the run's baseline: its standing, and its entry when it has one. */
+function baselineFact(r: CaseResult): string | undefined {
+  const b = r.baseline;
+  if (b === undefined) return undefined;
+  const e = b.entry;
+  return e === undefined ? b.status : `${b.status}; expected ${e.expected}, owner ${e.owner}, until ${e.expires}${e.expired ? ' (EXPIRED)' : ''}: ${e.reason}`;
 }
 
 /** A fragment id for a case; case ids are dotted words, but nothing here relies on it. */

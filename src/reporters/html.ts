@@ -11,12 +11,17 @@ import { CONTENT_SECURITY_POLICY, SCRIPT, STYLE } from './html-assets.js';
 import { coverageSection } from './html-coverage.js';
 import { caseSection } from './html-evidence.js';
 import { attr, text } from './junit.js';
-import { reportSuites, type Reporter, type ReportFile } from './reporter.js';
+import { reportSuites, type Reporter, type ReporterDescriptor, type ReportFile } from './reporter.js';
 
 export interface HtmlReporterOptions {
   /** The profile's requirements, for the coverage matrix; without them only cited ones are shown. */
   readonly requirements?: readonly ProfileRequirement[];
 }
+
+export const htmlReporter: ReporterDescriptor<'html'> = {
+  name: 'html',
+  create: (context) => new HtmlReporter(context.requirements === undefined ? {} : { requirements: context.requirements }),
+};
 
 export class HtmlReporter implements Reporter {
   readonly name = 'html' as const;
@@ -83,6 +88,11 @@ function metadata(report: RunReport): string {
     ['filters', filters.length > 0 ? filters.join('; ') : 'none (every case)'],
     ...run.suites.map((s): [string, string] => [`suite ${s.name}`, `${s.cases} cases · ${s.file} · sha256 ${s.digest}`]),
   ];
+  const b = report.baseline;
+  if (b !== undefined) {
+    const judged = b.matches ? 'the run matches it' : `${b.departures.length} departures: ${b.departures.join(' · ')}`;
+    rows.push(['baseline', `${b.file} (${b.entries} entries, judged on ${b.date}): ${judged}`]);
+  }
   const discovery = JSON.stringify(run.provider.discovery, null, 2) ?? 'none';
   return [
     '<dl class="meta">',

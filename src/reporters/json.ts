@@ -3,8 +3,10 @@
  * the model's order whatever order the runner built them in, so that two reports diff cleanly and
  * snapshot tests only need to mask times.
  */
-import type { CaseResult, EvidenceEntry, RunMeta, RunReport, Summary } from '../core/model.js';
-import type { Reporter, ReportFile } from './reporter.js';
+import type { BaselineVerdict, CaseBaseline, CaseResult, EvidenceEntry, RunMeta, RunReport, Summary } from '../core/model.js';
+import type { Reporter, ReporterDescriptor, ReportFile } from './reporter.js';
+
+export const jsonReporter: ReporterDescriptor<'json'> = { name: 'json', create: () => new JsonReporter() };
 
 export class JsonReporter implements Reporter {
   readonly name = 'json' as const;
@@ -20,7 +22,13 @@ export function toJson(report: RunReport): string {
 
 /** The report rebuilt with its keys in model order; optional fields absent stay absent. */
 export function ordered(report: RunReport): RunReport {
-  return { schemaVersion: report.schemaVersion, run: orderedRun(report.run), summary: orderedSummary(report.summary), cases: report.cases.map(orderedCase) };
+  return {
+    schemaVersion: report.schemaVersion,
+    run: orderedRun(report.run),
+    summary: orderedSummary(report.summary),
+    cases: report.cases.map(orderedCase),
+    ...(report.baseline === undefined ? {} : { baseline: orderedVerdict(report.baseline) }),
+  };
 }
 
 function orderedRun(run: RunMeta): RunMeta {
@@ -73,6 +81,17 @@ function orderedCase(r: CaseResult): CaseResult {
     startedAt: r.startedAt,
     durationMs: r.durationMs,
     evidence: r.evidence.map(orderedEvidence),
+    ...(r.baseline === undefined ? {} : { baseline: orderedCaseBaseline(r.baseline) }),
+  };
+}
+
+const orderedVerdict = (v: BaselineVerdict): BaselineVerdict => ({ file: v.file, date: v.date, entries: v.entries, matches: v.matches, departures: v.departures });
+
+function orderedCaseBaseline(b: CaseBaseline): CaseBaseline {
+  const e = b.entry;
+  return {
+    status: b.status,
+    ...(e === undefined ? {} : { entry: { expected: e.expected, reason: e.reason, owner: e.owner, expires: e.expires, expired: e.expired } }),
   };
 }
 

@@ -5,7 +5,9 @@
  * @see https://github.com/testmoapp/junitxml (the de-facto format); Jenkins' junit-10.xsd.
  */
 import type { CaseResult, EvidenceEntry, Outcome, RunReport } from '../core/model.js';
-import { reportSuites, type Reporter, type ReportFile } from './reporter.js';
+import { reportSuites, type Reporter, type ReporterDescriptor, type ReportFile } from './reporter.js';
+
+export const junitReporter: ReporterDescriptor<'junit'> = { name: 'junit', create: () => new JunitReporter() };
 
 export class JunitReporter implements Reporter {
   readonly name = 'junit' as const;

@@ -4,13 +4,15 @@
  * that was not a pass with what was expected and what was seen. report.json has the rest.
  */
 import type { CaseResult, Outcome, RunReport } from '../core/model.js';
-import { reportSuites, type Reporter, type ReportFile } from './reporter.js';
+import { reportSuites, type Reporter, type ReporterDescriptor, type ReportFile } from './reporter.js';
 
 const OUTCOMES: readonly Outcome[] = ['pass', 'fail', 'warn', 'skip', 'error'];
 const MARK: Record<Outcome, string> = { pass: '✅ pass', fail: '❌ fail', warn: '⚠️ warn', skip: '⏭️ skip', error: '💥 error' };
 /** GitHub refuses step summaries over 1 MiB; the failures list stops well before. */
 const MAX_LISTED = 200;
 const MAX_TEXT = 300;
+
+export const markdownReporter: ReporterDescriptor<'markdown'> = { name: 'markdown', create: () => new MarkdownReporter() };
 
 export class MarkdownReporter implements Reporter {
   readonly name = 'markdown' as const;
@@ -32,6 +34,7 @@ export function toMarkdown(report: RunReport): string {
     out.push(`| ${suite} | ${OUTCOMES.map((o) => cases.filter((r) => r.outcome === o).length).join(' | ')} |`);
   }
   out.push(`| **all** | ${OUTCOMES.map((o) => `**${summary[o]}**`).join(' | ')} |`, '');
+  out.push(...baselineSection(report));
   const notPassed = report.cases.filter((r) => r.outcome !== 'pass');
   if (notPassed.length > 0) {
     out.push('### Not passed', '', '| outcome | case | requirement | what happened |', '|---|---|---|---|');
@@ -44,7 +47,26 @@ export function toMarkdown(report: RunReport): string {
 }
 
 function row(r: CaseResult): string {
-  return `| ${MARK[r.outcome]} | ${code(r.id)} | ${r.requirement.id} (${r.level}) | ${cell(r.message)} |`;
+  return `| ${MARK[r.outcome]} | ${code(r.id)} | ${r.requirement.id} (${r.level}) | ${cell(`${baselineNote(r)}${r.message}`)} |`;
+}
+
+/** With a baseline the gate, not the verdict, decides: say whether it passed and every departure. */
+function baselineSection(report: RunReport): string[] {
+  const b = report.baseline;
+  if (b === undefined) return [];
+  const head = `**Baseline** ${code(b.file)} (${b.entries} entries, judged on ${b.date}): `;
+  if (b.matches) return [`${head}✅ the run matches it`, ''];
+  const listed = b.departures.slice(0, MAX_LISTED).map((d) => `- ${cell(d)}`);
+  const more = b.departures.length > MAX_LISTED ? [`- …and ${b.departures.length - MAX_LISTED} more in report.json.`] : [];
+  return [`${head}❌ ${b.departures.length} departures`, '', ...listed, ...more, ''];
+}
+
+/** A case's standing against the baseline, before its message. */
+function baselineNote(r: CaseResult): string {
+  const b = r.baseline;
+  if (b === undefined || (b.status === 'as-expected' && b.entry === undefined)) return '';
+  const entry = b.entry === undefined ? '' : `: expected ${b.entry.expected}, owner ${b.entry.owner}, until ${b.entry.expires}${b.entry.expired ? ' (EXPIRED)' : ''}, ${b.entry.reason}`;
+  return `(baseline ${b.status}${entry}) `;
 }
 
 /** Text for a table cell: one line, pipes escaped, Markdown and HTML neutralised, bounded. */

@@ -3,9 +3,8 @@
  * files as strings) and never writes files itself: `write.ts` does, once, for all of them.
  */
 import type { CaseResult, RunReport, SuiteName } from '../core/model.js';
+import type { ProfileRequirement } from '../core/profile.js';
 
-export type ReporterName = 'console' | 'json' | 'junit' | 'markdown' | 'html';
-export const REPORTER_NAMES: readonly ReporterName[] = ['console', 'json', 'junit', 'markdown', 'html'];
 
 /** A file for the run's report folder; `name` is a plain file name, no directories. */
 export interface ReportFile {
@@ -21,11 +20,28 @@ export interface RunStart {
 }
 
 export interface Reporter {
-  readonly name: ReporterName;
+  readonly name: string;
   onBegin?(start: RunStart): void;
   /** Called once per case, as it finishes. */
   onCaseEnd?(result: CaseResult): void;
   onEnd?(report: RunReport): readonly ReportFile[];
+}
+
+/** What the CLI hands every reporter it creates; each takes what it needs. */
+export interface ReporterContext {
+  readonly out: { write(chunk: string): unknown };
+  readonly color: boolean;
+  /** The profile's requirements, for the HTML coverage matrix. */
+  readonly requirements?: readonly ProfileRequirement[];
+}
+
+/**
+ * A reporter module exports one of these beside its class; the list in `registry.ts` is the only
+ * other place that names it, and the CLI's `--reporter` choices come from that list.
+ */
+export interface ReporterDescriptor<N extends string = string> {
+  readonly name: N;
+  create(context: ReporterContext): Reporter;
 }
 
 /** The report's suites in run order, then any suite only a case names (a drifted report). */

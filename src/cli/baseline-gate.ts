@@ -1,0 +1,52 @@
+/**
+ * The CI gate of `run` and `merge-reports`: read the baseline before anything runs, write the
+ * judgement into the report before any reporter sees it, and turn the report into an exit code.
+ * Without a baseline the report's own conformance decides; `--update-baseline` first writes a
+ * baseline that accepts the run, then judges by it.
+ */
+import { applyBaseline, baselineFromReport, type Baseline } from '../core/baseline.js';
+import type { RunReport } from '../core/model.js';
+import { readBaseline, readBaselineIfAny, writeBaseline } from './baseline-file.js';
+import { EXIT } from './exit-codes.js';
+
+export interface BaselineFlags {
+  readonly baseline?: string;
+  readonly updateBaseline?: string;
+}
+
+export interface BaselineGate {
+  /** Undefined when no baseline is involved: the report stays as it is. */
+  readonly judge?: (report: RunReport) => Promise<RunReport>;
+  exitCode(report: RunReport): number;
+}
+
+/** A bad baseline file is a usage error here, before any case runs. */
+export async function openBaselineGate(flags: BaselineFlags, out: NodeJS.WritableStream, today = new Date().toISOString().slice(0, 10)): Promise<BaselineGate> {
+  const given = flags.baseline === undefined ? undefined : await readBaseline(flags.baseline);
+  const previous = given ?? (flags.updateBaseline === undefined ? undefined : await readBaselineIfAny(flags.updateBaseline));
+  const exitCode = (report: RunReport): number => {
+    const ok = report.baseline === undefined ? report.summary.conformant : report.baseline.matches;
+    return ok ? EXIT.conformant : EXIT.notConformant;
+  };
+  if (flags.baseline === undefined && flags.updateBaseline === undefined) return { exitCode };
+  const judge = async (report: RunReport): Promise<RunReport> => {
+    let baseline: Baseline | undefined = given;
+    let file = flags.baseline;
+    if (flags.updateBaseline !== undefined) {
+      baseline = baselineFromReport(report, previous, today);
+      file = flags.updateBaseline;
+      await writeBaseline(file, baseline);
+      out.write(`baseline: wrote ${baseline.entries.length} entries to ${file}\n`);
+    }
+    return applyBaseline(report, baseline as Baseline, file as string, today);
+  };
+  return { judge, exitCode };
+}
+
+/** For output without the console reporter, whose summary already shows them. */
+export function baselineReport(report: RunReport, out: NodeJS.WritableStream): void {
+  const b = report.baseline;
+  if (b === undefined) return;
+  for (const d of b.departures) out.write(`baseline: ${d}\n`);
+  out.write(b.matches ? 'baseline: the run matches the baseline\n' : `baseline: ${b.departures.length} departures from the baseline\n`);
+}
