@@ -4,7 +4,7 @@
  * published at `{gatekeeper origin}/.well-known/jwks`. The defects are the ways a forged or stale
  * push can look; a provider must refuse each one.
  */
-import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT, UnsecuredJWT, type CryptoKey, type JSONWebKeySet, type JWTPayload } from 'jose';
+import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT, UnsecuredJWT, type CryptoKey, type GenerateKeyPairResult, type JSONWebKeySet, type JWTPayload } from 'jose';
 import { Agent, request } from 'undici';
 import { systemClock, unixSeconds, type Clock } from '../core/clock.js';
 import { MAX_PUSH_BODY_BYTES, PUSH_ISSUER, PUSH_TOKEN_LIFETIME_S, pushAudience } from '../protocol/ownership.js';
@@ -38,6 +38,13 @@ interface SigningKey {
   readonly privateKey: CryptoKey;
 }
 
+/**
+ * The gatekeeper's push key and the forger's, made once per process: every gatekeeper of a run
+ * (`--workers`) and of a test process signs as the one gatekeeper it plays, and an RSA key costs
+ * ~170 ms to make.
+ */
+let signingPairs: Promise<[GenerateKeyPairResult, GenerateKeyPairResult]> | undefined;
+
 export class PushSender {
   private readonly agent: Agent;
   private pushEndpoint: string | undefined;
@@ -60,7 +67,7 @@ export class PushSender {
   }
 
   static async create(record: (e: HttpExchange) => void, providerCaPem?: string, clock: Clock = systemClock): Promise<PushSender> {
-    const [own, forged] = await Promise.all([generateKeyPair(ALGORITHM), generateKeyPair(ALGORITHM)]);
+    const [own, forged] = await (signingPairs ??= Promise.all([generateKeyPair(ALGORITHM), generateKeyPair(ALGORITHM)]));
     const jwk = await exportJWK(own.publicKey);
     const kid = await calculateJwkThumbprint(jwk);
     const jwks: JSONWebKeySet = { keys: [{ ...jwk, kid, alg: ALGORITHM, use: 'sig' }] };

@@ -40,8 +40,15 @@ async function newKey(): Promise<SigningKey> {
   return { kid, jwk: { ...jwk, kid, alg: ALGORITHM, use: 'sig' }, privateKey };
 }
 
+/**
+ * The key a provider starts with, made once per process: a provider keeps its signing key across
+ * restarts, and an RSA key costs ~170 ms to make, which the tests' hundreds of starts would pay.
+ * Rotation still makes new keys.
+ */
+let firstKey: Promise<SigningKey> | undefined;
+
 export async function createProofSigner(providerId: string, faults: FaultSet): Promise<ProofSigner> {
-  let signing = await newKey();
+  let signing = await (firstKey ??= newKey());
   let published: SigningKey[] = [signing];
   /** What signs instead of `signing` under a fault (an unpublished or retired key). */
   let impostor: SigningKey | undefined = faults.has('proof-unpublished-key') ? { ...(await newKey()), kid: signing.kid } : undefined;
