@@ -281,6 +281,7 @@ function harness(faults: FaultName[] = [], decrypt?: InboundContext['decrypt']):
     onReceipt: () => undefined,
     onChatState: () => undefined,
     decrypt: decrypt ?? (() => Promise.reject(new Error('no session'))),
+    openGroup: () => Promise.reject(new Error('no sender key')),
     deliver: (m) => inbox.push(m),
     isMedia: () => false,
     receiveMedia: () => Promise.resolve(),

@@ -3,6 +3,7 @@ import type { Check } from './check.js';
 import * as adversary from './encryption/adversary.js';
 import * as agnostic from './encryption/agnostic.js';
 import * as content from './encryption/content.js';
+import * as groups from './encryption/groups.js';
 import * as identity from './encryption/identity.js';
 import * as keyIqs from './encryption/key-iqs.js';
 import * as keys from './encryption/keys.js';
@@ -89,6 +90,11 @@ export const CHECKS: Readonly<Record<string, Check>> = {
   'encryption/fresh-ciphertext': agnostic.freshCiphertext,
   'encryption/replay-between-users': agnostic.replayBetweenUsers,
   'encryption/tamper-between-users': agnostic.tamperBetweenUsers,
+  'encryption/group-out': groups.groupOut,
+  'encryption/group-in': groups.groupIn,
+  'encryption/group-replay': groups.groupReplay,
+  'encryption/group-tamper': groups.groupTamper,
+  'encryption/group-removal': groups.groupRemoval,
   // media
   'media/message-fields': mediaMessage.messageFields,
   'media/download-path': mediaMessage.downloadPath,
