@@ -8,6 +8,7 @@ import * as identity from './encryption/identity.js';
 import * as keyIqs from './encryption/key-iqs.js';
 import * as keys from './encryption/keys.js';
 import * as sessions from './encryption/sessions.js';
+import * as snapshots from './encryption/snapshots.js';
 import * as account from './enlistment/account.js';
 import * as blocking from './messaging/blocking.js';
 import * as messagingContent from './messaging/content.js';
@@ -90,6 +91,8 @@ export const CHECKS: Readonly<Record<string, Check>> = {
   'encryption/fresh-ciphertext': agnostic.freshCiphertext,
   'encryption/replay-between-users': agnostic.replayBetweenUsers,
   'encryption/tamper-between-users': agnostic.tamperBetweenUsers,
+  'encryption/forward-secrecy': snapshots.forwardSecrecy,
+  'encryption/post-compromise': snapshots.postCompromise,
   'encryption/group-out': groups.groupOut,
   'encryption/group-in': groups.groupIn,
   'encryption/group-replay': groups.groupReplay,
