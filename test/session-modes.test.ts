@@ -15,7 +15,7 @@ let tls: TlsMaterial;
 
 before(async () => {
   tls = await generateTls();
-  provider = await startReferenceProvider({ driverToken: token, sessionModes: ['classic'] });
+  provider = await startReferenceProvider({ driverToken: token, sessionModes: ['classic'], capabilities: ['media-send'] });
 });
 after(() => provider.close());
 
@@ -36,4 +36,19 @@ void test('a classic-only provider skips every pq case and passes the classic on
     'encryption.pq.keys.kyber-prekey': 'skip',
   });
   assert.deepEqual((report.run.provider.discovery as { sessionModes: string[] }).sessionModes, ['classic']);
+});
+
+void test('a provider that declares neither groups nor session-export skips those cases, with the reason', async () => {
+  const { report } = await runConformance({
+    provider: provider.url,
+    token,
+    selection: { suites: ['encryption'], grep: 'group\\.send|wire\\.forward', tags: [] },
+    seed: 7,
+    timeoutMs: 20_000,
+    reporters: [],
+    tls,
+  });
+  const outcomes = Object.fromEntries(report.cases.map((c) => [c.id, `${c.outcome}: ${c.message ?? ''}`]));
+  assert.deepEqual(Object.keys(outcomes).sort(), ['encryption.group.send', 'encryption.pq.group.send', 'encryption.wire.forward-secrecy']);
+  for (const [id, outcome] of Object.entries(outcomes)) assert.match(outcome, /^skip: .*(groups|session-export)/, id);
 });
