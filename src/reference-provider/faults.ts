@@ -27,7 +27,7 @@ export const FAULTS = {
   'enc-type-mislabel': 'marks every `<enc>` type="msg", even prekey messages',
   'base64url-enc': 'writes the ciphertext in base64url instead of base64',
   'no-padding': 'encrypts the protobuf without the padding',
-  'wrong-field-number': 'puts the text in field 2 of `Message` instead of `conversation`',
+  'wrong-field-number': 'puts the text in field 4 of `Message`, which the profile does not define, instead of `conversation`',
   'garbage-payload': 'encrypts random bytes instead of a `Message` protobuf',
   // acks and receipts (§6)
   'no-ack': 'does not acknowledge delivered messages',

@@ -54,15 +54,25 @@ async function replicaOf(exported: SessionExport, peer: string): Promise<Replica
   }
 }
 
-/** The SignalMessage of message `id` as the harness delivered it to `to`: a prekey message's inner one too. */
-function signalMessageOf(to: ProviderUser, id: string): Uint8Array {
+/** The SignalMessage of message `id` as the harness delivered it to `to`, and whether it came inside a prekey message. */
+function signalMessageOf(to: ProviderUser, id: string): { bytes: Uint8Array; prekey: boolean } {
   const enc = child(delivered(to.connection, id), 'enc');
   const bytes = enc?.text === undefined ? null : fromBase64(enc.text);
   if (!enc || !bytes) throw new HarnessError('E_PRECONDITION', `message ${id} carried no ciphertext`);
-  if (enc.attrs['type'] !== 'pkmsg') return bytes;
+  if (enc.attrs['type'] !== 'pkmsg') return { bytes, prekey: false };
   const inner = find(readFields(bytes.subarray(1)) ?? [], 4)?.bytes;
   if (!inner) throw new HarnessError('E_PRECONDITION', `message ${id} is a prekey message with no SignalMessage inside`);
-  return inner;
+  return { bytes: inner, prekey: true };
+}
+
+/**
+ * The control: the exported state must read the message sent right after it. A prekey message
+ * it cannot read may open a new session (a client may start one at will): no verdict then.
+ */
+function controlProblem(opened: Opened, sent: { prekey: boolean }, text: string, what: string): string | undefined {
+  if ('text' in opened && opened.text === text) return undefined;
+  if (sent.prekey) throw new HarnessError('E_PRECONDITION', `${what} is a prekey message the export cannot read: a new session, so the export cannot be judged`);
+  return `${what} ${describe(opened)}: the export is not the session in use`;
 }
 
 const describe = (o: Opened): string => ('refused' in o ? `refused (${o.refused})` : `decrypted to ${JSON.stringify(o.text)}`);
@@ -82,9 +92,10 @@ export async function forwardSecrecy(ctx: CheckContext): Promise<Finding> {
   const next = await sayOk(ctx, a, b, nextText, 'A sends the next message');
   const expected = 'the exported state decrypts the message sent after the export, and not the one B read before it';
   ctx.step('decrypt with the exported state');
-  const control = await (await replicaOf(exported, a.login)).open(signalMessageOf(b, next));
-  if (!('text' in control) || control.text !== nextText) return notMet(expected, `the message sent after the export ${describe(control)}: the export is not the session in use`);
-  const old = await (await replicaOf(exported, a.login)).open(signalMessageOf(b, read));
+  const nextSent = signalMessageOf(b, next);
+  const problem = controlProblem(await (await replicaOf(exported, a.login)).open(nextSent.bytes), nextSent, nextText, 'the message sent after the export');
+  if (problem) return notMet(expected, problem);
+  const old = await (await replicaOf(exported, a.login)).open(signalMessageOf(b, read).bytes);
   return 'refused' in old ? met(`${exported.sessionMode} session; the earlier message refused: ${old.refused}`) : notMet(expected, `the state exported after B read a message decrypted it again: ${describe(old)}`);
 }
 
@@ -113,9 +124,11 @@ export async function postCompromise(ctx: CheckContext): Promise<Finding> {
   const expected = 'the compromised state follows the traffic and reads the message right after the compromise, but not the one after two round trips';
   ctx.step('decrypt, in order, with the compromised state');
   const replica = await replicaOf(exported, a.login);
+  const sent = ids.map((id) => signalMessageOf(b, id));
   const opened: Opened[] = [];
-  for (const id of ids) opened.push(await replica.open(signalMessageOf(b, id)));
+  for (const m of sent) opened.push(await replica.open(m.bytes));
   const [first, , last] = opened as [Opened, Opened, Opened];
-  if (!('text' in first) || first.text !== texts[0]) return notMet(expected, `the message right after the compromise ${describe(first)}: the export is not the session in use`);
+  const problem = controlProblem(first, sent[0] ?? { prekey: false }, texts[0] ?? '', 'the message right after the compromise');
+  if (problem) return notMet(expected, problem);
   return 'refused' in last ? met(`${exported.sessionMode} session; the message after two round trips refused: ${last.refused}`) : notMet(expected, `the state exported before two round trips still decrypted the message after them: ${describe(last)}`);
 }
