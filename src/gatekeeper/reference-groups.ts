@@ -10,7 +10,7 @@ import { deliveredGroupMessage, readDeliveredGroup, skmsgElement } from '../prot
 import type { StanzaNode } from '../protocol/node.js';
 import { decodeMessage, encodeMessage, pad, unpad } from '../protocol/payload.js';
 import { distributionPayload, groupOpen, groupSeal, MemorySenderKeyStore, newDistribution, processDistribution } from '../protocol/sender-keys.js';
-import { Listeners, waitFor } from './events.js';
+import { Listeners, waitForRecorded } from './events.js';
 import type { GroupDirectory } from './groups.js';
 import type { RouteResult } from './stanza-handler.js';
 import type { EncryptedMessage, ReferenceGroupDelivery, SealedGroupMessage, WaitOptions } from './types.js';
@@ -78,16 +78,7 @@ export class ReferenceGroupMember {
   }
 
   wait(match: (d: ReferenceGroupDelivery) => boolean, options: WaitOptions): Promise<ReferenceGroupDelivery | null> {
-    return waitFor<ReferenceGroupDelivery>(options, (resolve) => {
-      const seen = this.deliveries.find(match);
-      if (seen) {
-        resolve(seen);
-        return () => {};
-      }
-      return this.delivered.add((d) => {
-        if (match(d)) resolve(d);
-      });
-    });
+    return waitForRecorded(this.deliveries, this.delivered, match, options);
   }
 
   /** Takes a delivered group message; the caller holds the queue for its sender. */

@@ -15,7 +15,7 @@ import type { GroupDirectory } from './groups.js';
 import { ReferenceGroupMember } from './reference-groups.js';
 import { isGroupJid } from '../protocol/groups.js';
 import { equalBytes } from '../protocol/bytes.js';
-import { KeyedQueue, Listeners, waitFor } from './events.js';
+import { KeyedQueue, Listeners, waitForRecorded } from './events.js';
 import { newDevice, type DeviceOptions, type ReferenceDevice, type SessionMode } from './reference-device.js';
 import type { RouteResult } from './stanza-handler.js';
 import type { EncryptedMessage, ReferenceDelivery, ReferenceGroupDelivery, ReferenceUser, SealedGroupMessage, WaitOptions } from './types.js';
@@ -152,23 +152,7 @@ export class LocalReferenceUser implements ReferenceUser {
   }
 
   waitForDelivery(match: (d: ReferenceDelivery) => boolean, options: WaitOptions): Promise<ReferenceDelivery | null> {
-    const fits = (d: ReferenceDelivery): boolean => {
-      try {
-        return match(d);
-      } catch {
-        return false;
-      }
-    };
-    return waitFor<ReferenceDelivery>(options, (resolve) => {
-      const seen = this.deliveries.find(fits);
-      if (seen) {
-        resolve(seen);
-        return () => {};
-      }
-      return this.delivered.add((d) => {
-        if (fits(d)) resolve(d);
-      });
-    });
+    return waitForRecorded(this.deliveries, this.delivered, match, options);
   }
 
   /** Takes a routed stanza: messages are decrypted, then receipted; receipts need nothing more. */
