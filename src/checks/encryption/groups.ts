@@ -53,24 +53,41 @@ async function providerSends(ctx: CheckContext, g: Group, text: string, label: s
 const distributionOf = (member: ReferenceUser, sender: string): Uint8Array | undefined =>
   member.groupDeliveries.filter((d) => d.sender === sender && d.distribution).at(-1)?.distribution;
 
-/**
- * GROUP-SKDM, GROUP-SKMSG: before its first group message the provider's sender key reaches each
- * member pairwise; every skmsg is signed by the distributed signing key, steps the iteration by
- * one on a constant chain, and decrypts with libsignal's groupDecrypt to the text.
- */
-export async function groupOut(ctx: CheckContext): Promise<Finding> {
+/** The provider user sends two group texts; what each reference member received of each. */
+async function twoGroupTexts(ctx: CheckContext): Promise<{ g: Group; texts: string[]; rounds: ReferenceGroupDelivery[][] }> {
   const g = await group(ctx);
   const texts = [`to the group ${ctx.rng.string(8)}`, `and again ${ctx.rng.string(8)}`];
-  const rounds = [await providerSends(ctx, g, texts[0] ?? '', 'the provider user sends a first group text'), await providerSends(ctx, g, texts[1] ?? '', 'the provider user sends a second group text')];
-  const expected = 'a sender key distributed pairwise to each member first, then skmsgs signed by it, iterations n and n+1 on one chain, that libsignal decrypts to the texts';
-  const first = rounds[0] ?? [];
-  for (const d of first) {
+  const rounds = [
+    await providerSends(ctx, g, texts[0] ?? '', 'the provider user sends a first group text'),
+    await providerSends(ctx, g, texts[1] ?? '', 'the provider user sends a second group text'),
+  ];
+  return { g, texts, rounds };
+}
+
+/** GROUP-SKDM: the provider's sender key reaches each member pairwise with its first group message, and reads there. */
+export async function groupDistribution(ctx: CheckContext): Promise<Finding> {
+  const { rounds } = await twoGroupTexts(ctx);
+  ctx.step('read the distributions at each member');
+  const expected = 'a sender key distribution, pairwise in the first group message to each member, that libsignal reads';
+  for (const d of rounds[0] ?? []) {
     if (d.pairwiseError) return notMet(expected, `a member could not read the sender key distribution: ${d.pairwiseError}`);
-    if (!d.distribution) return notMet(expected, `no sender key distribution reached a member with the first group message`);
+    if (!d.distribution) return notMet(expected, 'no sender key distribution reached a member with the first group message');
+    if (!readDistribution(d.distribution)) return notMet(expected, 'a distribution libsignal does not parse');
   }
+  return met(`${rounds[0]?.map((d) => d.pairwiseType).join(', ')} to ${rounds[0]?.length} members`);
+}
+
+/**
+ * GROUP-SKMSG: every skmsg is signed by the distributed signing key, steps the iteration by one on
+ * a constant chain, and decrypts with libsignal's groupDecrypt to the text.
+ */
+export async function groupSkmsg(ctx: CheckContext): Promise<Finding> {
+  const { g, texts, rounds } = await twoGroupTexts(ctx);
+  ctx.step('check the skmsgs against each member\'s distribution');
+  const expected = 'skmsgs signed by the distributed key, iterations n and n+1 on one chain, that libsignal decrypts to the texts';
   for (const [i, member] of g.members.entries()) {
     const distribution = readDistribution(distributionOf(member, g.provider.login) ?? new Uint8Array());
-    if (!distribution) return notMet(expected, 'a distribution libsignal does not parse');
+    if (!distribution) throw new HarnessError('E_PRECONDITION', `${member.jid} holds no sender key of the provider user to check the skmsgs against (GROUP-SKDM)`);
     const views: SenderKeyMessageView[] = [];
     for (const [n, round] of rounds.entries()) {
       const d = round[i] as ReferenceGroupDelivery;
@@ -91,7 +108,7 @@ export async function groupOut(ctx: CheckContext): Promise<Finding> {
       if (text !== texts[n]) return notMet(expected, `group message ${n + 1} decrypted to ${JSON.stringify(text)}`);
     }
   }
-  return met(`chain ${rounds[0]?.[0]?.skmsg ? readSenderKeyMessage(rounds[0][0].skmsg)?.chainId : '?'}, two members`);
+  return met(`two members, iterations ${rounds.map((r) => (r[0]?.skmsg ? readSenderKeyMessage(r[0].skmsg)?.iteration : '?')).join(' and ')}`);
 }
 
 /** Delivers `sealed` from `member` (optionally changed) and returns the provider client's answer. */
