@@ -24,9 +24,7 @@ import type { FaultSet } from './faults.js';
 interface OwnKey {
   readonly distributionId: string;
   readonly skdm: Uint8Array;
-  /** The members when it was made: one of them leaving retires it. */
-  readonly members: ReadonlySet<string>;
-  /** The members that were sent it. */
+  /** The members that were sent it: one of them leaving retires it. */
   readonly given: Set<string>;
 }
 
@@ -52,9 +50,9 @@ export class GroupChats {
   async seal(group: string, members: readonly string[], plaintext: Uint8Array): Promise<GroupSend> {
     const self = this.self();
     let key = this.own.get(group);
-    const someoneLeft = key !== undefined && [...key.members].some((m) => !members.includes(m));
+    const someoneLeft = key !== undefined && [...key.given].some((m) => !members.includes(m));
     if (!key || (someoneLeft && !this.faults.has('keep-sender-key-after-removal'))) {
-      key = { ...(await newDistribution(self, this.senderKeys)), members: new Set(members), given: new Set() };
+      key = { ...(await newDistribution(self, this.senderKeys)), given: new Set() };
       this.own.set(group, key);
     }
     const needing = this.faults.has('skip-skdm') ? [] : members.filter((m) => !key.given.has(m));
