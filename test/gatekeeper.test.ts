@@ -24,6 +24,7 @@ import {
   readBundleResult,
   receipt,
 } from '../src/protocol/stanzas.js';
+import { groupInfoIq, outgoingGroupMessage, readDeliveredGroup, readGroupInfo, skmsgElement } from '../src/protocol/groups.js';
 import { ClassicParty } from './helpers/classic-client.js';
 import { startJwksServer, type JwksServer } from './helpers/jwks-server.js';
 import { RawClient } from './helpers/raw-client.js';
@@ -305,5 +306,32 @@ describe('gatekeeper', () => {
     assert.equal(await erin.party.decrypt(ref.jid, child(stored, 'enc')!).then((b) => unpad(b).ok), true);
     const again = await gk.waitForConnection(erin.login, wait());
     assert.deepEqual(again?.offeredSubprotocols, []);
+  });
+
+  it('hosts a group: members only see its member list, one skmsg fans out with participant, a removed member gets nothing', async () => {
+    const [ann, bob] = [await providerUser('+491700000070'), await providerUser('+491700000071')];
+    const ref = await gk.createReferenceUser();
+    const group = gk.createGroup([ann.login, bob.login, ref.jid]);
+    ann.client.send(groupInfoIq('info0001', group));
+    assert.deepEqual(readGroupInfo(await ann.client.nextTag('iq', { id: 'info0001' })), [ann.login, bob.login, ref.jid]);
+    const skmsg = skmsgElement(Uint8Array.of(0x33, 1, 2, 3));
+    const pairwise = [{ jid: bob.login, enc: encElement('msg', Uint8Array.of(9, 9)) }];
+    ann.client.send(outgoingGroupMessage('group0001', group, now(), pairwise, skmsg));
+    assert.equal((await ann.client.nextTag('ack', { id: 'group0001' })).attrs['error'], undefined);
+    const atBob = await bob.client.nextTag('message', { id: 'group0001' });
+    assert.deepEqual([atBob.attrs['from'], atBob.attrs['participant']], [group, ann.login]);
+    const parts = readDeliveredGroup(atBob);
+    assert.deepEqual([parts.pairwise?.text, parts.skmsg?.text], [pairwise[0]?.enc.text, skmsg.text]);
+    const atRef = await ref.waitForGroupDelivery((d) => d.id === 'group0001', wait());
+    assert.deepEqual([atRef?.sender, atRef?.pairwiseType], [ann.login, undefined]);
+
+    gk.removeFromGroup(group, bob.login);
+    ann.client.send(outgoingGroupMessage('group0002', group, now(), [], skmsg));
+    await ann.client.nextTag('ack', { id: 'group0002' });
+    await assert.rejects(bob.client.nextTag('message', { id: 'group0002' }, 300));
+    bob.client.send(groupInfoIq('info0002', group));
+    assert.equal((await bob.client.nextTag('iq', { id: 'info0002' })).attrs['type'], 'error');
+    bob.client.send(outgoingGroupMessage('group0003', group, now(), [], skmsg));
+    assert.equal((await bob.client.nextTag('ack', { id: 'group0003' })).attrs['error'], 'forbidden');
   });
 });

@@ -138,7 +138,7 @@ void describe('reference provider server', () => {
     const { status, json } = await call(driver);
     assert.equal(status, 200);
     assertSchema('DriverInfo', json);
-    assert.deepEqual((json as { driverVersion: string }).driverVersion, '1.2');
+    assert.deepEqual((json as { driverVersion: string }).driverVersion, '1.3');
   });
 
   void test('creates users with schema-valid, distinct identifiers', async () => {
@@ -171,6 +171,9 @@ void describe('reference provider server', () => {
       [driverPaths.messages('nobody'), 'GET', undefined, 404],
       ['/no/such/route', 'GET', undefined, 404],
       [driverPaths.messages(created.user), 'POST', { to: 'someone@s.whatsapp.net', text: 'hi' }, 409],
+      [driverPaths.groupMessages(created.user), 'POST', { group: 'someone@s.whatsapp.net', text: 'hi' }, 400],
+      [driverPaths.groupMessages(created.user), 'POST', { group: '120363000000000001@g.us', text: 'hi' }, 409],
+      [driverPaths.sessionExport(created.user), 'POST', { peer: 'someone@s.whatsapp.net' }, 409],
       [driverPaths.connect(created.user), 'POST', { url: 'wss://127.0.0.1:1/chat', caCertPem: '-----BEGIN CERTIFICATE-----' }, 409],
       [driverPaths.users, 'GET', undefined, 405],
     ];
@@ -281,6 +284,7 @@ function harness(faults: FaultName[] = [], decrypt?: InboundContext['decrypt']):
     onReceipt: () => undefined,
     onChatState: () => undefined,
     decrypt: decrypt ?? (() => Promise.reject(new Error('no session'))),
+    openGroup: () => Promise.reject(new Error('no sender key')),
     deliver: (m) => inbox.push(m),
     isMedia: () => false,
     receiveMedia: () => Promise.resolve(),
@@ -567,9 +571,9 @@ void describe('outbound: the composer and the writer', () => {
   void test('each payload fault changes the plaintext its own way', () => {
     const plain = (faults: FaultName[]) => new MessageComposer(new Set(faults)).plaintext('hi');
     assert.equal(unpad(plain(['no-padding'])).ok, false);
-    const field2 = unpad(plain(['wrong-field-number']));
-    assert.ok(field2.ok);
-    assert.deepEqual([...field2.bytes], [0x12, 2, 0x68, 0x69]);
+    const field4 = unpad(plain(['wrong-field-number']));
+    assert.ok(field4.ok);
+    assert.deepEqual([...field4.bytes], [0x22, 2, 0x68, 0x69]);
     const garbage = unpad(plain(['garbage-payload']));
     assert.ok(garbage.ok);
     assert.throws(() => decodeMessage(garbage.bytes));

@@ -16,6 +16,7 @@ import type {
   SendMediaRequest,
   SendMediaResult,
   SendResult,
+  SessionExport,
 } from '../protocol/driver-api.js';
 import { ANSWER_MS, QUIET_MS } from './check.js';
 
@@ -33,6 +34,10 @@ export interface ProviderUser {
   /** The security events the driver says its user was told of. */
   events(): Promise<readonly SecurityEvent[]>;
   sendMedia(media: SendMediaRequest): Promise<SendMediaResult>;
+  /** Driver 1.3: a text to a group the gatekeeper hosts (GROUP-SEND). */
+  sendGroup(group: string, text: string): Promise<SendResult>;
+  /** Driver 1.3, capability `session-export`: the user's session with `peer` as it is now. */
+  exportSession(peer: string): Promise<SessionExport>;
   disconnect(): Promise<void>;
 }
 
@@ -128,6 +133,8 @@ export class Lab {
       inbox: async () => (await driver.inbox(created.user)).messages,
       events: async () => (await driver.events(created.user)).events,
       sendMedia: (media) => driver.sendMedia(created.user, media),
+      sendGroup: (group, text) => driver.sendGroup(created.user, { group, text }),
+      exportSession: (peer) => driver.exportSession(created.user, peer),
       disconnect,
     };
   }

@@ -3,10 +3,12 @@ import type { Check } from './check.js';
 import * as adversary from './encryption/adversary.js';
 import * as agnostic from './encryption/agnostic.js';
 import * as content from './encryption/content.js';
+import * as groups from './encryption/groups.js';
 import * as identity from './encryption/identity.js';
 import * as keyIqs from './encryption/key-iqs.js';
 import * as keys from './encryption/keys.js';
 import * as sessions from './encryption/sessions.js';
+import * as snapshots from './encryption/snapshots.js';
 import * as account from './enlistment/account.js';
 import * as blocking from './messaging/blocking.js';
 import * as messagingContent from './messaging/content.js';
@@ -89,6 +91,14 @@ export const CHECKS: Readonly<Record<string, Check>> = {
   'encryption/fresh-ciphertext': agnostic.freshCiphertext,
   'encryption/replay-between-users': agnostic.replayBetweenUsers,
   'encryption/tamper-between-users': agnostic.tamperBetweenUsers,
+  'encryption/forward-secrecy': snapshots.forwardSecrecy,
+  'encryption/post-compromise': snapshots.postCompromise,
+  'encryption/group-distribution': groups.groupDistribution,
+  'encryption/group-skmsg': groups.groupSkmsg,
+  'encryption/group-in': groups.groupIn,
+  'encryption/group-replay': groups.groupReplay,
+  'encryption/group-tamper': groups.groupTamper,
+  'encryption/group-removal': groups.groupRemoval,
   // media
   'media/message-fields': mediaMessage.messageFields,
   'media/download-path': mediaMessage.downloadPath,

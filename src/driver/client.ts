@@ -18,6 +18,7 @@ import {
   type EnlistResult,
   type Events,
   type GatekeeperEndpoint,
+  type GroupSendRequest,
   type Inbox,
   type Indicators,
   type ReactRequest,
@@ -27,6 +28,7 @@ import {
   type RotatedKey,
   type SendRequest,
   type SendResult,
+  type SessionExport,
 } from '../protocol/driver-api.js';
 
 const MAX_RESPONSE_BYTES = 1024 * 1024;
@@ -117,6 +119,13 @@ export class DriverClient {
   }
   indicators(user: string): Promise<Indicators> {
     return this.call('GET', driverPaths.indicators(user), undefined, 'Indicators');
+  }
+  // groups and session export (driver 1.3)
+  sendGroup(user: string, message: GroupSendRequest): Promise<SendResult> {
+    return this.call('POST', driverPaths.groupMessages(user), message, 'SendResult');
+  }
+  exportSession(user: string, peer: string): Promise<SessionExport> {
+    return this.call('POST', driverPaths.sessionExport(user), { peer }, 'SessionExport');
   }
   // enlistment and ownership (driver 1.1)
   optOut(user: string): Promise<unknown> {

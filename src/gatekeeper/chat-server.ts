@@ -16,6 +16,7 @@ import { closeElement, openElement, streamError } from '../protocol/stanzas.js';
 import { readElementsLeniently } from '../protocol/xml-codec.js';
 import { Connection } from './connection.js';
 import type { Directory } from './directory.js';
+import type { GroupDirectory } from './groups.js';
 import { Listeners } from './events.js';
 import type { ProofVerifier } from './proof-verifier.js';
 import { handleElement, type HandlerDeps, type RouteResult } from './stanza-handler.js';
@@ -31,6 +32,7 @@ export interface ChatServerDeps {
   readonly server: Server;
   readonly codec: StanzaCodec;
   readonly directory: Directory;
+  readonly groups: GroupDirectory;
   readonly verifier: ProofVerifier;
   readonly rng: Rng;
 }
@@ -60,6 +62,7 @@ export class ChatServer {
     this.wss.on('error', () => {}); // errors of the shared server surface there
     this.handlerDeps = {
       directory: deps.directory,
+      groups: deps.groups,
       knows: (jid) => deps.directory.provider(jid) !== undefined || deps.directory.reference(jid) !== undefined,
       deliver: (to, stanza) => this.deliver(to, stanza),
       keysUploaded: (login) => this.keys.emit(login),

@@ -71,6 +71,30 @@ export function waitFor<T>(
 }
 
 /**
+ * The first of `seen` that matches, or the first `listeners` emit later: a recorded list a check
+ * can wait on. A matcher that throws does not match.
+ */
+export function waitForRecorded<T>(seen: readonly T[], listeners: Listeners<T>, match: (value: T) => boolean, options: WaitOptions): Promise<T | null> {
+  const fits = (value: T): boolean => {
+    try {
+      return match(value);
+    } catch {
+      return false;
+    }
+  };
+  return waitFor<T>(options, (resolve) => {
+    const found = seen.find(fits);
+    if (found !== undefined) {
+      resolve(found);
+      return () => {};
+    }
+    return listeners.add((value) => {
+      if (fits(value)) resolve(value);
+    });
+  });
+}
+
+/**
  * Runs async operations one after another per key: libsignal has no locking, and two concurrent
  * operations on one session reuse a counter (research/libsignal.md §2).
  */

@@ -13,6 +13,7 @@ import type { Discovery } from '../protocol/driver-api.js';
 import { xmlCodec } from '../protocol/xml-codec.js';
 import { CHAT_PATH, ChatServer } from './chat-server.js';
 import { Directory } from './directory.js';
+import { GroupDirectory } from './groups.js';
 import { ENLIST_PATH, EnlistmentApi } from './enlistment-api.js';
 import { Listeners, waitFor } from './events.js';
 import { GATEKEEPER_JWKS_PATH } from '../protocol/ownership.js';
@@ -46,6 +47,7 @@ export async function startGatekeeper(options: GatekeeperOptions = {}): Promise<
   const rng = new Rng(options.seed ?? randomSeed());
   const codec = options.codec ?? xmlCodec;
   const directory = new Directory(rng.fork('directory'));
+  const groups = new GroupDirectory(rng.fork('groups'));
   const clock = options.clock ?? systemClock;
   const verifier = new ProofVerifier({ clock, ...(options.providerCaPem === undefined ? {} : { providerCaPem: options.providerCaPem }) });
   const http = new Listeners<HttpExchange>();
@@ -63,7 +65,7 @@ export async function startGatekeeper(options: GatekeeperOptions = {}): Promise<
   });
   const server: Server = createServer({ key: tls.keyPem, cert: tls.certPem }, (req, res) => route(req, res, enlistment, mediaHost, pusher));
   server.on('clientError', (_err, socket) => socket.destroy());
-  const chat = new ChatServer({ server, codec, directory, verifier, rng: rng.fork('chat') });
+  const chat = new ChatServer({ server, codec, directory, groups, verifier, rng: rng.fork('chat') });
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -117,7 +119,9 @@ export async function startGatekeeper(options: GatekeeperOptions = {}): Promise<
           if (l === login) resolve(true);
         });
       })) === true,
-    createReferenceUser: (o = {}) => LocalReferenceUser.create({ directory, deliver: (to, s) => chat.deliver(to, s), rng: referenceRng }, o),
+    createReferenceUser: (o = {}) => LocalReferenceUser.create({ directory, groups, deliver: (to, s) => chat.deliver(to, s), rng: referenceRng }, o),
+    createGroup: (members) => groups.create(members),
+    removeFromGroup: (group, member) => groups.remove(group, member),
     takeBundle: (jid: string) => directory.takeBundle(jid),
     holdNextMessage: (to: string, o: WaitOptions) => waitFor<StanzaNode>(o, (resolve) => chat.holdNextMessage(to, resolve)),
     deliver: (to, stanza) => {

@@ -11,16 +11,20 @@ import { child, type StanzaNode } from '../protocol/node.js';
 import { encodeMessage, pad, paddingLength } from '../protocol/payload.js';
 import { deliveredMessage, encElement, outgoingEnc, receipt, type EncType, type KeyBundle } from '../protocol/stanzas.js';
 import type { Directory } from './directory.js';
+import type { GroupDirectory } from './groups.js';
+import { ReferenceGroupMember } from './reference-groups.js';
+import { isGroupJid } from '../protocol/groups.js';
 import { equalBytes } from '../protocol/bytes.js';
-import { KeyedQueue, Listeners, waitFor } from './events.js';
+import { KeyedQueue, Listeners, waitForRecorded } from './events.js';
 import { newDevice, type DeviceOptions, type ReferenceDevice, type SessionMode } from './reference-device.js';
 import type { RouteResult } from './stanza-handler.js';
-import type { EncryptedMessage, ReferenceDelivery, ReferenceUser, WaitOptions } from './types.js';
+import type { EncryptedMessage, ReferenceDelivery, ReferenceGroupDelivery, ReferenceUser, SealedGroupMessage, WaitOptions } from './types.js';
 
 const ID_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
 
 export interface ReferenceUserDeps {
   readonly directory: Directory;
+  readonly groups: GroupDirectory;
   /** Routes a stanza in its delivered form (the chat server's deliver). */
   readonly deliver: (to: string, stanza: StanzaNode) => RouteResult;
   readonly rng: Rng;
@@ -36,11 +40,41 @@ export class LocalReferenceUser implements ReferenceUser {
   private readonly queue = new KeyedQueue();
   private readonly delivered = new Listeners<ReferenceDelivery>();
   private jidValue = '';
+  private readonly member: ReferenceGroupMember;
 
   private constructor(
     private device: ReferenceDevice,
     private readonly deps: ReferenceUserDeps,
-  ) {}
+  ) {
+    this.member = new ReferenceGroupMember(() => this.jidValue, {
+      groups: deps.groups,
+      deliver: deps.deliver,
+      encrypt: (to, plaintext) => this.encrypt(to, plaintext),
+      decrypt: async (from, type, bytes) => new Uint8Array(await this.device.decrypt(from, type, bytes)),
+      newId: () => deps.rng.string(20, ID_ALPHABET),
+      paddingLength: () => paddingLength(deps.rng),
+    });
+  }
+
+  get groupDeliveries(): readonly ReferenceGroupDelivery[] {
+    return this.member.deliveries;
+  }
+
+  waitForGroupDelivery(match: (d: ReferenceGroupDelivery) => boolean, options: WaitOptions): Promise<ReferenceGroupDelivery | null> {
+    return this.member.wait(match, options);
+  }
+
+  sealGroupText(group: string, text: string): Promise<SealedGroupMessage> {
+    return this.queue.run(group, () => this.member.seal(group, text));
+  }
+
+  deliverGroup(sealed: SealedGroupMessage, options?: { readonly id?: string; readonly withDistributions?: boolean }): string {
+    return this.member.deliver(sealed, options);
+  }
+
+  openGroupMessage(sender: string, skmsg: Uint8Array): Promise<Uint8Array> {
+    return this.queue.run(sender, () => this.member.open(sender, skmsg));
+  }
 
   get mode(): SessionMode {
     return this.device.mode;
@@ -119,29 +153,18 @@ export class LocalReferenceUser implements ReferenceUser {
   }
 
   waitForDelivery(match: (d: ReferenceDelivery) => boolean, options: WaitOptions): Promise<ReferenceDelivery | null> {
-    const fits = (d: ReferenceDelivery): boolean => {
-      try {
-        return match(d);
-      } catch {
-        return false;
-      }
-    };
-    return waitFor<ReferenceDelivery>(options, (resolve) => {
-      const seen = this.deliveries.find(fits);
-      if (seen) {
-        resolve(seen);
-        return () => {};
-      }
-      return this.delivered.add((d) => {
-        if (fits(d)) resolve(d);
-      });
-    });
+    return waitForRecorded(this.deliveries, this.delivered, match, options);
   }
 
   /** Takes a routed stanza: messages are decrypted, then receipted; receipts need nothing more. */
   receive(stanza: StanzaNode): void {
     if (stanza.tag !== 'message') return;
     const from = stanza.attrs['from'] ?? '';
+    const sender = stanza.attrs['participant'];
+    if (isGroupJid(from) && sender !== undefined) {
+      void this.queue.run(sender, () => this.member.receive(stanza, from, sender)).catch(() => {});
+      return;
+    }
     void this.queue.run(from, () => this.decryptAndReceipt(stanza, from)).catch(() => {});
   }
 

@@ -19,12 +19,15 @@ import {
 import { BLOCKLIST_NS, CHATSTATE_TAG, readBlocklistIq } from '../protocol/messaging.js';
 import type { Connection } from './connection.js';
 import type { Directory } from './directory.js';
+import type { GroupDirectory } from './groups.js';
+import { deliveredGroupMessage, GROUPS_NS, groupInfoResult, isGroupJid, readOutgoingGroup } from '../protocol/groups.js';
 
 /** Where a routed stanza went. */
 export type RouteResult = 'connection' | 'mailbox' | 'reference' | 'held' | 'unknown';
 
 export interface HandlerDeps {
   readonly directory: Directory;
+  readonly groups: GroupDirectory;
   /** True when `jid` is a user the gatekeeper can deliver to. */
   readonly knows: (jid: string) => boolean;
   readonly deliver: (to: string, stanza: StanzaNode) => RouteResult;
@@ -80,6 +83,14 @@ function handleIq(conn: Connection, iq: StanzaNode, deps: HandlerDeps): void {
     return conn.send(bundle ? bundleResultIq(id, bundle) : iqError(id, 'item-not-found', from));
   }
   if (xmlns === PING_NS && type === 'get') return conn.send(iqResult(id, from));
+  // GROUP-INFO: a member asks who is in the group now.
+  if (xmlns === GROUPS_NS && type === 'get') {
+    const group = iq.attrs['to'];
+    const members = group === undefined ? undefined : deps.groups.members(group);
+    if (group === undefined || !members) return conn.send(iqError(id, 'item-not-found', from));
+    if (!members.includes(conn.login as string)) return conn.send(iqError(id, 'forbidden', { from: group }));
+    return conn.send(groupInfoResult(id, group, members));
+  }
   // BLOCK-IQ: the checks judge the request on the wire; the gatekeeper only answers it.
   if (xmlns === BLOCKLIST_NS) return conn.send(readBlocklistIq(iq) ? iqResult(id, from) : iqError(id, 'bad-request', from));
   // ENLIST-OPT-OUT: the user is forgotten; the client then closes the stream.
@@ -92,6 +103,7 @@ function handleIq(conn: Connection, iq: StanzaNode, deps: HandlerDeps): void {
 
 function handleMessage(conn: Connection, message: StanzaNode, deps: HandlerDeps): void {
   const { id, to } = message.attrs;
+  if (isGroupJid(to)) return handleGroupMessage(conn, message, to, deps);
   // MSG-SHAPE puts <enc> under participants/to; a bare <enc> child is routed too (the checks judge).
   const enc = outgoingEnc(message) ?? child(message, 'enc');
   if (!to || !enc) return conn.send(serverAck('message', id, 'bad-request'));
@@ -101,9 +113,35 @@ function handleMessage(conn: Connection, message: StanzaNode, deps: HandlerDeps)
   deps.deliver(to, deliveredMessage(id, conn.login as string, Number(t), enc));
 }
 
+/**
+ * GROUP-FANOUT: one message in, one out to every other member: the `skmsg` for all, and to each
+ * member the pairwise `<enc>` its sender wrote for it, if any. A sender outside the group is refused.
+ */
+function handleGroupMessage(conn: Connection, message: StanzaNode, group: string, deps: HandlerDeps): void {
+  const id = message.attrs['id'];
+  const sender = conn.login as string;
+  const parts = readOutgoingGroup(message);
+  if (!parts) return conn.send(serverAck('message', id, 'bad-request'));
+  const members = deps.groups.members(group);
+  if (!members) return conn.send(serverAck('message', id, 'item-not-found'));
+  if (!members.includes(sender)) return conn.send(serverAck('message', id, 'forbidden'));
+  const t = serverTime();
+  conn.send(serverAck('message', id));
+  for (const member of members) {
+    if (member !== sender) deps.deliver(member, deliveredGroupMessage(id, group, sender, Number(t), parts.pairwise.get(member), parts.skmsg));
+  }
+}
+
 function handleReceipt(conn: Connection, r: StanzaNode, deps: HandlerDeps): void {
   const { id, to, type } = r.attrs;
   if (!id || !to) return conn.send(serverAck('receipt', id, 'bad-request'));
+  // A receipt for a group message goes to its sender, named in `participant`.
+  const participant = r.attrs['participant'];
+  if (isGroupJid(to) && participant !== undefined && deps.knows(participant)) {
+    conn.send(serverAck('receipt', id));
+    deps.deliver(participant, node('receipt', { id, from: to, participant: conn.login, t: serverTime(), type }));
+    return;
+  }
   if (!deps.knows(to)) return conn.send(serverAck('receipt', id, 'item-not-found'));
   const t = serverTime();
   conn.send(serverAck('receipt', id));

@@ -119,6 +119,34 @@ export interface EncryptedMessage {
   readonly ciphertext: Uint8Array;
 }
 
+/** A group message a reference user sealed and has not delivered yet (docs/PROFILE.md §8.7). */
+export interface SealedGroupMessage {
+  readonly group: string;
+  /** The pairwise message carrying the sender's key, for each member that needed it. */
+  readonly distributions: ReadonlyMap<string, EncryptedMessage>;
+  /** The one SenderKeyMessage for every member. */
+  readonly skmsg: Uint8Array;
+}
+
+/** A group message a reference user received, with every layer kept for the checks. */
+export interface ReferenceGroupDelivery {
+  readonly stanza: StanzaNode;
+  readonly group: string;
+  /** The sender, from `participant`. */
+  readonly sender: string;
+  readonly id: string | undefined;
+  /** The type of the pairwise `<enc>` for this member, when the message carried one. */
+  readonly pairwiseType: string | undefined;
+  /** The serialized SenderKeyDistributionMessage it carried for this group. */
+  readonly distribution: Uint8Array | undefined;
+  /** Why a pairwise `<enc>` gave no distribution for this group. */
+  readonly pairwiseError: string | undefined;
+  readonly skmsg: Uint8Array | undefined;
+  /** The padded plaintext, when libsignal's groupDecrypt opened the skmsg. */
+  readonly plaintext: Uint8Array | undefined;
+  readonly decryptError: string | undefined;
+}
+
 /** A user of the gatekeeper's own messenger, on the reference libsignal (classic mode). */
 export interface ReferenceUser {
   readonly jid: string;
@@ -141,6 +169,15 @@ export interface ReferenceUser {
   startSession(bundle: KeyBundle): Promise<void>;
   /** A reinstall: new identity key and prekeys under the same jid; sessions are gone. */
   replaceIdentity(): Promise<void>;
+  // groups (docs/PROFILE.md §8.7)
+  readonly groupDeliveries: readonly ReferenceGroupDelivery[];
+  waitForGroupDelivery(match: (d: ReferenceGroupDelivery) => boolean, options: WaitOptions): Promise<ReferenceGroupDelivery | null>;
+  /** Seals a group text: its sender key distributed pairwise to each member not given it yet, and the skmsg. */
+  sealGroupText(group: string, text: string): Promise<SealedGroupMessage>;
+  /** Delivers a sealed group message to every other member, as the chat server fans it out; returns the stanza id. */
+  deliverGroup(sealed: SealedGroupMessage, options?: { readonly id?: string; readonly withDistributions?: boolean }): string;
+  /** Tries libsignal's groupDecrypt on `skmsg` from `sender` with the sender keys this user holds. */
+  openGroupMessage(sender: string, skmsg: Uint8Array): Promise<Uint8Array>;
 }
 
 /** The stream error a refused `<open/>` gets: a bad proof, or (VERSION-REFUSED) a version the gatekeeper does not speak. */
@@ -166,6 +203,10 @@ export interface Gatekeeper {
   /** Resolves when `login` has uploaded its keys (KEYS-UPLOAD), or null on timeout. */
   waitForKeys(login: string, options: WaitOptions): Promise<boolean>;
   createReferenceUser(options?: ReferenceUserOptions): Promise<ReferenceUser>;
+  /** A group the chat server hosts, of provider logins and reference jids; returns its jid on g.us. */
+  createGroup(members: readonly string[]): string;
+  /** GROUP-REMOVE: `member` leaves the group; the chat server stops fanning its messages out to it. */
+  removeFromGroup(group: string, member: string): void;
   /** Hands out `jid`'s prekey bundle as a key fetch would, taking its next one-time prekey. */
   takeBundle(jid: string): KeyBundle | null;
   /** Holds back the next message routed to `to` and resolves with it (null on timeout): it is not delivered. */

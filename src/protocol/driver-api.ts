@@ -105,6 +105,8 @@ export interface ReceivedMessage {
   readonly reaction?: { readonly id: string; readonly emoji: string };
   /** Driver 1.2: a notice shown in the thread, not a message: `text` is "" (IDENTITY-NOTICE). */
   readonly notice?: 'identity-change';
+  /** Driver 1.3: the group the message was shown in; `from` is the member who sent it (GROUP-IN). */
+  readonly group?: string;
 }
 
 export interface Inbox {
@@ -132,6 +134,23 @@ export interface SafetyNumberRequest {
 export interface SafetyNumber {
   /** The 60 digits both users compare (docs/PROFILE.md SAFETY-NUMBER). */
   readonly displayable: string;
+}
+
+/** Driver 1.3: the user sends `text` to `group`, a group the gatekeeper hosts (GROUP-SEND). */
+export interface GroupSendRequest {
+  readonly group: string;
+  readonly text: string;
+}
+
+/**
+ * Driver 1.3, capability `session-export`, test deployments only: the user's session state toward a
+ * peer as it is now, libsignal's serialized SessionRecord of the session's mode (E2E-FORWARD-SECRECY).
+ */
+export interface SessionExport {
+  readonly format: 'libsignal-session-record';
+  readonly sessionMode: SessionMode;
+  /** base64 */
+  readonly record: string;
 }
 
 export interface RotatedKey {
@@ -197,4 +216,6 @@ export const driverPaths = {
   block: (user: string) => `/users/${encodeURIComponent(user)}/block`,
   unblock: (user: string) => `/users/${encodeURIComponent(user)}/unblock`,
   indicators: (user: string) => `/users/${encodeURIComponent(user)}/indicators`,
+  groupMessages: (user: string) => `/users/${encodeURIComponent(user)}/group-messages`,
+  sessionExport: (user: string) => `/users/${encodeURIComponent(user)}/session-export`,
 } as const;

@@ -11,6 +11,7 @@ import { child, node, type StanzaNode } from '../protocol/node.js';
 import { decodeMessage, unpad } from '../protocol/payload.js';
 import { closeElement, iqResult, type EncType } from '../protocol/stanzas.js';
 import { CHATSTATE_TAG, readReceipt, retryReceipt } from '../protocol/messaging.js';
+import { isGroupJid, readDeliveredGroup } from '../protocol/groups.js';
 import type { interop } from '../gen/message.js';
 import { shownMessage } from './client-messaging.js';
 import { DuplicateMessage } from './client-stack.js';
@@ -27,6 +28,8 @@ export interface InboundContext {
   isClosing(): boolean;
   /** Returns the padded plaintext; throws when the ciphertext cannot be decrypted. */
   decrypt(from: string, type: EncType, ciphertext: Uint8Array): Promise<Uint8Array>;
+  /** GROUP-IN: stores the distribution a pairwise `<enc>` carries, then opens the skmsg; the padded plaintext. */
+  openGroup(group: string, sender: string, pairwise: { type: EncType; ciphertext: Uint8Array } | undefined, skmsg: Uint8Array): Promise<Uint8Array>;
   deliver(message: ReceivedMessage): void;
   isMedia(message: interop.Message): boolean;
   /** Downloads and verifies media in the background, then shows it or raises an event. */
@@ -116,20 +119,40 @@ export class InboundHandler {
   private async onMessage(n: StanzaNode): Promise<void> {
     const { faults } = this.ctx;
     const { id, from, t } = n.attrs;
+    if (isGroupJid(from)) return this.onGroupMessage(n, from);
     const enc = child(n, 'enc');
     const type = enc?.attrs['type'];
-    // An empty `<enc/>` is the canonical base64 of zero bytes: it reaches decryption, and fails there.
-    const ciphertext = enc === undefined || enc.children.length > 0 ? null : fromBase64(enc.text ?? '');
+    const ciphertext = encBytes(enc);
     const encOk = enc?.attrs['v'] === ENC_VERSION && (type === 'pkmsg' || type === 'msg') && ciphertext !== null;
     const attrsOk = id !== undefined && from !== undefined && t !== undefined;
     if (!encOk || (!attrsOk && !faults.has('lenient-attributes'))) {
       return this.refuse('bad-request', { class: 'message', id });
     }
+    await this.openAndShow(n, from ?? '', () => this.ctx.decrypt(from ?? '', type, ciphertext));
+  }
 
-    const peer = from ?? '';
+  /** GROUP-IN: `participant` sent it; the member's pairwise `<enc>`, if any, carries its sender key. */
+  private async onGroupMessage(n: StanzaNode, group: string): Promise<void> {
+    const { id, participant, t } = n.attrs;
+    const { pairwise, skmsg } = readDeliveredGroup(n);
+    const skBytes = encBytes(skmsg);
+    const pairType = pairwise?.attrs['type'];
+    const pairBytes = encBytes(pairwise);
+    const pairOk = pairwise === undefined || ((pairType === 'pkmsg' || pairType === 'msg') && pairBytes !== null);
+    if (id === undefined || t === undefined || participant === undefined || skmsg?.attrs['v'] !== ENC_VERSION || skBytes === null || !pairOk) {
+      return this.refuse('bad-request', { class: 'message', id });
+    }
+    const carried = pairwise && pairBytes ? { type: pairType as EncType, ciphertext: pairBytes } : undefined;
+    await this.openAndShow(n, participant, () => this.ctx.openGroup(group, participant, carried, skBytes));
+  }
+
+  /** Decrypts with `open`, then shows and answers: a receipt, a retry receipt, or an ack alone for a duplicate. */
+  private async openAndShow(n: StanzaNode, peer: string, open: () => Promise<Uint8Array>): Promise<void> {
+    const { faults } = this.ctx;
+    const { id, from, participant } = n.attrs;
     let message: interop.Message;
     try {
-      message = readMessage(await this.ctx.decrypt(peer, type, ciphertext));
+      message = readMessage(await open());
     } catch (e) {
       if (e instanceof DuplicateMessage && !faults.has('duplicate-as-failure')) return this.onDuplicate(n, e.message);
       return this.onUndecryptable(n, e instanceof Error ? e.message : String(e));
@@ -138,12 +161,12 @@ export class InboundHandler {
     if (this.ctx.isBlocked(peer)) return this.answer(this.messageAck(n));
     // The Signal message decrypted: it is acked and receipted now; its media may still be refused.
     if (this.ctx.isMedia(message)) void this.ctx.receiveMedia(id ?? '', peer, message);
-    else this.ctx.deliver(shownMessage(id ?? '', peer, message, faults));
+    else this.ctx.deliver({ ...shownMessage(id ?? '', peer, message, faults), ...(participant === undefined ? {} : { group: from }) });
     const answers = this.messageAck(n);
     // RECEIPT-EACH: the fault receipts only the first message of each peer.
     const receipt = !faults.has('no-delivery-receipt') && !(faults.has('receipt-first-only') && this.receipted.has(peer));
     this.receipted.add(peer);
-    if (receipt) answers.push(node('receipt', { id, to: from, t: nowSeconds() }));
+    if (receipt) answers.push(node('receipt', { id, to: from, participant, t: nowSeconds() }));
     // READ-ONLY-MARKED: the fault reads for the user.
     if (faults.has('read-on-delivery') && id !== undefined) answers.push(readReceipt(id, peer, nowSeconds()));
     this.answer(answers);
@@ -151,21 +174,22 @@ export class InboundHandler {
 
   /** ENC-REPLAY: a message already received is acked and reported, never shown again nor retried. */
   private onDuplicate(n: StanzaNode, reason: string): void {
-    this.ctx.raise({ type: 'duplicate', peer: n.attrs['from'] ?? '', detail: reason });
+    this.ctx.raise({ type: 'duplicate', peer: n.attrs['participant'] ?? n.attrs['from'] ?? '', detail: reason });
     this.answer(this.messageAck(n));
   }
 
   /** RECEIPT-AFTER-DECRYPT: a retry receipt asks the sender for a fresh copy; never a delivery receipt. */
   private onUndecryptable(n: StanzaNode, reason: string): void {
     const { faults } = this.ctx;
-    const { id, from, t } = n.attrs;
-    this.ctx.raise({ type: 'decryption-failure', peer: from ?? '', detail: reason });
+    const { id, from, t, participant } = n.attrs;
+    this.ctx.raise({ type: 'decryption-failure', peer: participant ?? from ?? '', detail: reason });
     const now = nowSeconds();
     const answers = this.messageAck(n);
-    if (faults.has('receipt-on-failure')) answers.push(node('receipt', { id, to: from, t: now }));
+    if (faults.has('receipt-on-failure')) answers.push(node('receipt', { id, to: from, participant, t: now }));
     // RETRY-RECEIPT: the first request for this message, with the registration id.
     const count = faults.has('retry-count-zero') ? 0 : 1;
-    const retry = retryReceipt({ id: id ?? '', to: from ?? '', t: now, count, registrationId: this.ctx.registrationId, messageT: t ?? now });
+    const plain = retryReceipt({ id: id ?? '', to: from ?? '', t: now, count, registrationId: this.ctx.registrationId, messageT: t ?? now });
+    const retry = participant === undefined ? plain : { ...plain, attrs: { ...plain.attrs, participant } };
     if (faults.has('retry-no-registration')) answers.push({ ...retry, children: retry.children.filter((c) => c.tag !== 'registration') });
     else answers.push(retry);
     this.answer(answers);
@@ -174,7 +198,7 @@ export class InboundHandler {
   /** ACK-MESSAGE: every delivered message is acked, whether it decrypted or not. */
   private messageAck(n: StanzaNode): StanzaNode[] {
     if (this.ctx.faults.has('no-ack')) return [];
-    return [ackNode({ class: 'message', id: n.attrs['id'], to: n.attrs['from'] })];
+    return [ackNode({ class: 'message', id: n.attrs['id'], to: n.attrs['from'], participant: n.attrs['participant'] })];
   }
 
   /** FRAME-ONE-ELEMENT: each answer in its own WebSocket message. */
@@ -205,6 +229,11 @@ export class InboundHandler {
     }
     this.refuse('feature-not-implemented', { class: 'iq', id });
   }
+}
+
+/** An `<enc>`'s ciphertext; null when absent or not base64. An empty `<enc/>` is zero bytes: it reaches decryption, and fails there. */
+function encBytes(enc: StanzaNode | undefined): Uint8Array | null {
+  return enc === undefined || enc.children.length > 0 ? null : fromBase64(enc.text ?? '');
 }
 
 /** The padded plaintext to its `Message` (PAYLOAD-PADDING, PAYLOAD-PROTOBUF); throws when it is not one. */

@@ -42,7 +42,7 @@ export class MessageComposer {
   /** The plaintext to encrypt: a padded `Message` protobuf (PAYLOAD-PROTOBUF, PAYLOAD-PADDING). */
   plaintext(text: string): Uint8Array {
     let content = encodeMessage({ conversation: mangleText(text, this.faults) });
-    if (this.faults.has('wrong-field-number')) content = stringField(2, text);
+    if (this.faults.has('wrong-field-number')) content = stringField(4, text);
     if (this.faults.has('garbage-payload')) content = garbage();
     return this.pad(content);
   }

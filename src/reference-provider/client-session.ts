@@ -187,6 +187,13 @@ export class SignalSession {
     }
   }
 
+  /** E2E-FORWARD-SECRECY (test deployments only): the serialized session with `peer` and its mode, as it is now. */
+  async exportSession(peer: string): Promise<{ mode: 'classic' | 'pq'; record: Uint8Array } | null> {
+    const stack = await this.sessionStack(peer);
+    const record = stack && (await stack.snapshot(peer));
+    return stack && record ? { mode: stack === this.pq ? 'pq' : 'classic', record } : null;
+  }
+
   /** SAFETY-NUMBER: the 60 digits for this user (`login`) and `peer`, from the identity key last seen for it. */
   async safetyNumber(login: string, peer: string): Promise<string | null> {
     const stack = this.stackOf.get(peer) ?? this.classic;

@@ -6,9 +6,9 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { interop } from '../gen/message.js';
-import { toBase64Url } from '../protocol/base64.js';
+import { toBase64, toBase64Url } from '../protocol/base64.js';
 import { GATEKEEPER_SERVER, INTEROP_SERVER } from '../protocol/constants.js';
-import type { EnlistResult, GatekeeperEndpoint, ReceivedMessage, SecurityEvent, SendMediaRequest, SendMediaResult } from '../protocol/driver-api.js';
+import type { EnlistResult, GatekeeperEndpoint, ReceivedMessage, SecurityEvent, SendMediaRequest, SendMediaResult, SessionExport } from '../protocol/driver-api.js';
 import { ACCOUNT_NS, DELETE_TAG, UNENLISTED_TAG } from '../protocol/enlistment.js';
 import { child, node, type StanzaNode } from '../protocol/node.js';
 import { bundleFetchIq, clientOpen, preKeyUploadIq, readBundleResult, type EncType } from '../protocol/stanzas.js';
@@ -19,6 +19,10 @@ import { postEnlistment } from './client-enlist.js';
 import { MediaReceiver, MediaSender, type MediaDeps } from './client-media.js';
 import { MessagingState, withEncCount } from './client-messaging.js';
 import { MessageComposer, randomId } from './client-outbound.js';
+import { GroupChats } from './client-groups.js';
+import { DuplicateMessage } from './client-stack.js';
+import { groupInfoIq, outgoingGroupMessage, readGroupInfo, skmsgElement } from '../protocol/groups.js';
+import { encElement } from '../protocol/stanzas.js';
 import { SignalSession } from './client-session.js';
 import type { FaultSet } from './faults.js';
 
@@ -51,6 +55,7 @@ export class ProviderClient {
   readonly inbox: ReceivedMessage[] = [];
   readonly events: SecurityEvent[] = [];
   readonly messaging: MessagingState;
+  private readonly groups: GroupChats;
   private session: SignalSession;
   private readonly composer: MessageComposer;
   /** Ciphertexts by peer and text: only the `cache-ciphertext` fault uses them. */
@@ -76,6 +81,7 @@ export class ProviderClient {
     this.mediaSender = new MediaSender(deps.media);
     this.mediaReceiver = new MediaReceiver(deps.faults);
     this.session = this.newSession();
+    this.groups = new GroupChats(deps.faults, () => this.login ?? '');
   }
 
   /** IDENTITY-CHANGE: a peer's new identity key is accepted, and its user is told. */
@@ -145,6 +151,7 @@ export class ProviderClient {
         client: {
           registrationId: this.session.registrationId,
           decrypt: (from, type, ciphertext) => this.session.serialized(from, () => this.session.decrypt(from, type, ciphertext)),
+          openGroup: (group, sender, pairwise, skmsg) => this.openGroup(group, sender, pairwise, skmsg),
           deliver: (message) => this.show(message, drainedFrom),
           isMedia: (message) => this.mediaReceiver.isMedia(message),
           receiveMedia: (id, from, message) => this.receiveMedia(id, from, message),
@@ -311,6 +318,49 @@ export class ProviderClient {
     const { id, acked } = this.deps.faults.has('no-send-lock') ? await compose() : await this.session.serialized(to, compose);
     await acked;
     return id;
+  }
+
+  /**
+   * GROUP-SEND: the group's members from the gatekeeper (GROUP-INFO), the sender key's
+   * distributions pairwise to those that lack it, then one skmsg; resolves once acked.
+   */
+  async sendGroup(group: string, text: string): Promise<string> {
+    const connection = this.live();
+    const { id, acked } = await this.session.serialized(group, async () => {
+      const members = readGroupInfo(expectResult(await connection.request(groupInfoIq(randomId(), group), IQ_TIMEOUT_MS), 'group info'));
+      if (!members) throw new Error(`the gatekeeper's answer about ${group} lists no members`);
+      const sealed = await this.groups.seal(group, members.filter((m) => m !== this.login), this.composer.plaintext(text));
+      const pairwise = [];
+      for (const d of sealed.distributions) {
+        const { type, ciphertext } = await this.session.serialized(d.jid, () => this.encryptFor(connection, d.jid, d.plaintext));
+        pairwise.push({ jid: d.jid, enc: encElement(type, ciphertext) });
+      }
+      const messageId = this.composer.nextId();
+      const stanza = outgoingGroupMessage(messageId, group, this.composer.timestamp(), pairwise, skmsgElement(sealed.skmsg));
+      return { id: messageId, acked: connection.sendMessage(stanza, messageId, ACK_WAIT_MS) };
+    });
+    await acked;
+    return id;
+  }
+
+  /** GROUP-IN: a distribution in the pairwise `<enc>` is stored first (one seen before is no failure), then the skmsg opens. */
+  private async openGroup(group: string, sender: string, pairwise: { type: EncType; ciphertext: Uint8Array } | undefined, skmsg: Uint8Array): Promise<Uint8Array> {
+    return this.session.serialized(sender, async () => {
+      if (pairwise) {
+        try {
+          await this.groups.receiveDistribution(sender, group, await this.session.decrypt(sender, pairwise.type, pairwise.ciphertext));
+        } catch (e) {
+          if (!(e instanceof DuplicateMessage)) throw e;
+        }
+      }
+      return this.groups.open(sender, skmsg);
+    });
+  }
+
+  /** The driver's session export (capability `session-export`): the session with `peer` as it is now. */
+  async exportSession(peer: string): Promise<SessionExport | null> {
+    const exported = await this.session.serialized(peer, () => this.session.exportSession(peer));
+    return exported && { format: 'libsignal-session-record', sessionMode: exported.mode, record: toBase64(exported.record) };
   }
 
   /** SAFETY-NUMBER with `peer`, once its identity key is known. */

@@ -7,6 +7,7 @@ import type {
   DriverInfo,
   Events,
   GatekeeperEndpoint,
+  GroupSendRequest,
   Inbox,
   PeerRequest,
   ReactRequest,
@@ -17,6 +18,7 @@ import type {
   SendMediaRequest,
   SendRequest,
   SendResult,
+  SessionExport,
 } from '../protocol/driver-api.js';
 import { ClientStateError, type ProviderClient } from './client.js';
 import type { ProofSigner } from './proof-signer.js';
@@ -27,7 +29,7 @@ import type { UserDirectory } from './users.js';
 
 /** Where the driver API lives under the provider's base URL. */
 export const DRIVER_ROOT = '/conformance/v1';
-const DRIVER_VERSION = '1.2';
+const DRIVER_VERSION = '1.3';
 const IMPLEMENTATION_NAME = 'interop-conformance reference provider';
 
 /** An answer the driver gives instead of a result; the server writes it as a DriverErrorBody. */
@@ -89,7 +91,7 @@ export class DriverRoutes {
     }
     const serverAnswer = await this.serverAction(path, method, body);
     if (serverAnswer) return serverAnswer;
-    const m = /^\/users\/([^/]+)\/(enlist|connect|disconnect|messages|media|events|safety-number|opt-out|read|react|typing|block|unblock|indicators)$/.exec(path);
+    const m = /^\/users\/([^/]+)\/(enlist|connect|disconnect|messages|media|events|safety-number|opt-out|read|react|typing|block|unblock|indicators|group-messages|session-export)$/.exec(path);
     const handle = m?.[1] === undefined ? undefined : safeDecode(m[1]);
     if (!m || handle === undefined) throw new DriverError(404, 'not-found', `no driver route ${path}`);
     const client = this.users.get(handle);
@@ -169,6 +171,19 @@ export class DriverRoutes {
       case 'media':
         allow(method, 'POST');
         return ok(await client.sendMedia(valid<SendMediaRequest>('SendMediaRequest', body)));
+      case 'group-messages': {
+        allow(method, 'POST');
+        const { group, text } = valid<GroupSendRequest>('GroupSendRequest', body);
+        const result: SendResult = { id: await client.sendGroup(group, text) };
+        return ok(result);
+      }
+      case 'session-export': {
+        allow(method, 'POST');
+        const { peer } = valid<PeerRequest>('PeerRequest', body);
+        const exported: SessionExport | null = await client.exportSession(peer);
+        if (exported === null) throw new DriverError(409, 'conflict', `the user has no session with ${peer}`);
+        return ok(exported);
+      }
       default: {
         allow(method, 'GET');
         const events: Events = { events: client.events };

@@ -27,7 +27,7 @@ export const FAULTS = {
   'enc-type-mislabel': 'marks every `<enc>` type="msg", even prekey messages',
   'base64url-enc': 'writes the ciphertext in base64url instead of base64',
   'no-padding': 'encrypts the protobuf without the padding',
-  'wrong-field-number': 'puts the text in field 2 of `Message` instead of `conversation`',
+  'wrong-field-number': 'puts the text in field 4 of `Message`, which the profile does not define, instead of `conversation`',
   'garbage-payload': 'encrypts random bytes instead of a `Message` protobuf',
   // acks and receipts (§6)
   'no-ack': 'does not acknowledge delivered messages',
@@ -58,6 +58,13 @@ export const FAULTS = {
   'accept-kyber-replay': 'lets its last-resort Kyber prekey open a session twice with the same base key',
   // encryption: sessions and the ratchet
   'corrupt-outgoing-mac': 'flips the last MAC byte of every ciphertext it sends',
+  // encryption: groups and sender keys (§8.7)
+  'skip-skdm': 'sends group messages without distributing its sender key to the members first',
+  'wrong-sender-signature': 'signs its group messages with a key it never distributed',
+  'reuse-iteration': 'encrypts every group message at the same sender-key iteration',
+  'keep-sender-key-after-removal': 'keeps its sender key when a member leaves the group',
+  'ignore-sender-keys': 'drops the sender keys other members distribute to it',
+  'forget-sender-key-state': 'puts a member\'s sender key back as it was before each group message it opens',
   'forget-one-time-prekeys': 'keeps no private one-time prekeys, so prekey messages that use one fail',
   'reuse-one-time-prekey': 'never deletes a one-time prekey once a prekey message has used it',
   'rebuild-session-per-message': 'fetches a bundle and starts a new session for every message it sends',

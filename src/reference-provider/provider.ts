@@ -25,7 +25,12 @@ export interface ReferenceProviderOptions {
   readonly providerId?: string;
   /** The session modes it declares and speaks; both by default (`classic` is required). */
   readonly sessionModes?: readonly SessionMode[];
+  /** The optional features it declares; all it has by default (a test may declare fewer). */
+  readonly capabilities?: readonly string[];
 }
+
+/** What the reference provider can do beyond the required profile. */
+export const REFERENCE_CAPABILITIES = ['media-send', 'groups', 'session-export'] as const;
 
 export interface ReferenceProvider {
   /** Base URL, e.g. http://127.0.0.1:41234 (no trailing slash). */
@@ -65,6 +70,7 @@ export async function startReferenceProvider(options: ReferenceProviderOptions):
   const { server, closeAllConnections } = createProviderServer({
     providerId,
     sessionModes,
+    capabilities: options.capabilities ?? REFERENCE_CAPABILITIES,
     driverToken: options.driverToken,
     signer,
     push,

@@ -25,6 +25,8 @@ const MAX_BODY_BYTES = 512 * 1024;
 export interface ServerDeps {
   readonly providerId: string;
   readonly sessionModes: readonly SessionMode[];
+  /** The optional features it declares (Discovery.capabilities). */
+  readonly capabilities: readonly string[];
   readonly driverToken: string;
   readonly signer: ProofSigner;
   readonly push: PushEndpoint;
@@ -76,7 +78,7 @@ function discovery(deps: ServerDeps): Discovery {
     mediaBase: deps.media.base,
     ...(deps.faults.has('media-no-limits') ? {} : { mediaLimits: MEDIA_LIMITS }),
     sessionModes: [...deps.sessionModes],
-    capabilities: ['media-send'],
+    capabilities: [...deps.capabilities],
     driver: `${url}${DRIVER_ROOT}`,
   };
 }

@@ -16,12 +16,12 @@ import type { ProviderUser } from '../lab.js';
 import { lastSeq } from '../observe.js';
 import { answerTo, describeAnswer, timesShown, type Answer } from './exchange.js';
 
-interface Users {
+export interface Users {
   readonly a: ProviderUser;
   readonly b: ProviderUser;
 }
 
-async function twoUsers(ctx: CheckContext): Promise<Users> {
+export async function twoUsers(ctx: CheckContext): Promise<Users> {
   return { a: await ctx.lab.providerUser('A'), b: await ctx.lab.providerUser('B') };
 }
 
@@ -33,14 +33,14 @@ async function say(ctx: CheckContext, from: ProviderUser, to: ProviderUser, text
   return { id, answer: await answerTo(ctx, to.connection, id, afterSeq) };
 }
 
-async function sayOk(ctx: CheckContext, from: ProviderUser, to: ProviderUser, text: string, label: string): Promise<string> {
+export async function sayOk(ctx: CheckContext, from: ProviderUser, to: ProviderUser, text: string, label: string): Promise<string> {
   const { id, answer } = await say(ctx, from, to, text, label);
   if (answer !== 'delivery') throw new HarnessError('E_PRECONDITION', `${label}: ${describeAnswer(answer)}`);
   return id;
 }
 
 /** The message `id` as the gatekeeper delivered it to `connection`. */
-function delivered(connection: ClientConnection, id: string): StanzaNode {
+export function delivered(connection: ClientConnection, id: string): StanzaNode {
   const frame = connection.frames.find((f) => f.direction === 'gatekeeper-to-client' && f.node?.tag === 'message' && f.node.attrs['id'] === id);
   if (!frame?.node) throw new HarnessError('E_PRECONDITION', `the harness never delivered message ${id}`);
   return frame.node;

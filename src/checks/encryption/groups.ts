@@ -1,0 +1,211 @@
+/**
+ * Group messages with sender keys (docs/PROFILE.md §8.7), against libsignal at the harness's
+ * reference users: the provider distributes its sender key pairwise over each member's session
+ * (of the case's mode), then sends one skmsg that the chat server fans out; and the other way,
+ * the provider's user reads, and refuses, what a reference member sends the group.
+ */
+import { HarnessError } from '../../core/errors.js';
+import { met, notMet, type Finding } from '../../core/model.js';
+import type { ReferenceGroupDelivery, ReferenceUser, SealedGroupMessage } from '../../gatekeeper/types.js';
+import { readOutgoingGroup } from '../../protocol/groups.js';
+import { readDistribution, readSenderKeyMessage, type SenderKeyMessageView } from '../../protocol/sender-keys.js';
+import { ANSWER_MS, sessionMode, type CheckContext } from '../check.js';
+import type { ProviderUser } from '../lab.js';
+import { lastSeq, sentBy } from '../observe.js';
+import { answerTo, describeAnswer, readText, type Answer } from './exchange.js';
+
+interface Group {
+  readonly jid: string;
+  readonly provider: ProviderUser;
+  /** Two reference members, in the case's session mode. */
+  readonly members: readonly [ReferenceUser, ReferenceUser];
+}
+
+async function group(ctx: CheckContext): Promise<Group> {
+  const provider = await ctx.lab.providerUser();
+  const mode = sessionMode(ctx);
+  const members = [await ctx.lab.referenceUser({ mode }), await ctx.lab.referenceUser({ mode })] as const;
+  ctx.step('create the group');
+  const jid = ctx.lab.gatekeeper.createGroup([provider.login, ...members.map((m) => m.jid)]);
+  ctx.note(`group ${jid}: ${provider.login}, ${members.map((m) => m.jid).join(', ')}`);
+  return { jid, provider, members };
+}
+
+/** The provider user sends `text` to the group; resolves with what each reference member received. */
+async function providerSends(ctx: CheckContext, g: Group, text: string, label: string, to = g.members as readonly ReferenceUser[]): Promise<ReferenceGroupDelivery[]> {
+  ctx.step(label);
+  const { id } = await g.provider.sendGroup(g.jid, text);
+  const sent = sentBy(g.provider.connection).filter((s) => s.element.tag === 'message' && s.element.attrs['id'] === id);
+  const skmsgs = sent.flatMap((s) => s.element.children).filter((c) => c.tag === 'enc' && c.attrs['type'] === 'skmsg');
+  if (sent.length !== 1 || skmsgs.length !== 1 || !readOutgoingGroup(sent[0]?.element ?? { tag: '', attrs: {}, children: [] })) {
+    throw new HarnessError('E_PRECONDITION', `${label}: expected one <message to="${g.jid}"> with one <enc type="skmsg">; saw ${sent.length} message(s) with ${skmsgs.length} skmsg(s)`);
+  }
+  const deliveries: ReferenceGroupDelivery[] = [];
+  for (const member of to) {
+    const d = await member.waitForGroupDelivery((x) => x.id === id, { signal: ctx.signal, timeoutMs: ANSWER_MS });
+    if (!d) throw new HarnessError('E_PRECONDITION', `${label}: ${member.jid} never received message ${id}`);
+    deliveries.push(d);
+  }
+  return deliveries;
+}
+
+/** The distribution a member holds for the provider: the newest one its deliveries carried. */
+const distributionOf = (member: ReferenceUser, sender: string): Uint8Array | undefined =>
+  member.groupDeliveries.filter((d) => d.sender === sender && d.distribution).at(-1)?.distribution;
+
+/** The provider user sends two group texts; what each reference member received of each. */
+async function twoGroupTexts(ctx: CheckContext): Promise<{ g: Group; texts: string[]; rounds: ReferenceGroupDelivery[][] }> {
+  const g = await group(ctx);
+  const texts = [`to the group ${ctx.rng.string(8)}`, `and again ${ctx.rng.string(8)}`];
+  const rounds = [
+    await providerSends(ctx, g, texts[0] ?? '', 'the provider user sends a first group text'),
+    await providerSends(ctx, g, texts[1] ?? '', 'the provider user sends a second group text'),
+  ];
+  return { g, texts, rounds };
+}
+
+/** GROUP-SKDM: the provider's sender key reaches each member pairwise with its first group message, and reads there. */
+export async function groupDistribution(ctx: CheckContext): Promise<Finding> {
+  const { rounds } = await twoGroupTexts(ctx);
+  ctx.step('read the distributions at each member');
+  const expected = 'a sender key distribution, pairwise in the first group message to each member, that libsignal reads';
+  for (const d of rounds[0] ?? []) {
+    if (d.pairwiseError) return notMet(expected, `a member could not read the sender key distribution: ${d.pairwiseError}`);
+    if (!d.distribution) return notMet(expected, 'no sender key distribution reached a member with the first group message');
+    if (!readDistribution(d.distribution)) return notMet(expected, 'a distribution libsignal does not parse');
+  }
+  return met(`${rounds[0]?.map((d) => d.pairwiseType).join(', ')} to ${rounds[0]?.length} members`);
+}
+
+/**
+ * GROUP-SKMSG: every skmsg is signed by the distributed signing key, steps the iteration by one on
+ * a constant chain, and decrypts with libsignal's groupDecrypt to the text.
+ */
+export async function groupSkmsg(ctx: CheckContext): Promise<Finding> {
+  const { g, texts, rounds } = await twoGroupTexts(ctx);
+  ctx.step('check the skmsgs against each member\'s distribution');
+  const expected = 'skmsgs signed by the distributed key, iterations n and n+1 on one chain, that libsignal decrypts to the texts';
+  for (const [i, member] of g.members.entries()) {
+    const distribution = readDistribution(distributionOf(member, g.provider.login) ?? new Uint8Array());
+    if (!distribution) throw new HarnessError('E_PRECONDITION', `${member.jid} holds no sender key of the provider user to check the skmsgs against (GROUP-SKDM)`);
+    const views: SenderKeyMessageView[] = [];
+    for (const [n, round] of rounds.entries()) {
+      const d = round[i] as ReferenceGroupDelivery;
+      const view = d.skmsg && readSenderKeyMessage(d.skmsg);
+      if (!view) return notMet(expected, `group message ${n + 1} is not a SenderKeyMessage libsignal parses`);
+      if (!view.verify(distribution.signingKey)) return notMet(expected, `the signature of group message ${n + 1} does not verify under the distributed signing key`);
+      if (view.distributionId !== distribution.distributionId) return notMet(expected, `group message ${n + 1} names distribution ${view.distributionId}, not the distributed ${distribution.distributionId}`);
+      views.push(view);
+    }
+    const [a, b] = views as [SenderKeyMessageView, SenderKeyMessageView];
+    if (b.iteration !== a.iteration + 1 || b.chainId !== a.chainId) {
+      return notMet(expected, `iterations ${a.iteration} then ${b.iteration}, chain ids ${a.chainId} then ${b.chainId}`);
+    }
+    for (const [n, round] of rounds.entries()) {
+      const d = round[i] as ReferenceGroupDelivery;
+      if (!d.plaintext) return notMet(expected, `libsignal groupDecrypt refused group message ${n + 1}: ${d.decryptError ?? 'no plaintext'}`);
+      const text = readText(d.plaintext);
+      if (text !== texts[n]) return notMet(expected, `group message ${n + 1} decrypted to ${JSON.stringify(text)}`);
+    }
+  }
+  return met(`two members, iterations ${rounds.map((r) => (r[0]?.skmsg ? readSenderKeyMessage(r[0].skmsg)?.iteration : '?')).join(' and ')}`);
+}
+
+/** Delivers `sealed` from `member` (optionally changed) and returns the provider client's answer. */
+async function deliverGroup(ctx: CheckContext, g: Group, member: ReferenceUser, sealed: SealedGroupMessage, label: string, withDistributions = true): Promise<{ id: string; answer: Answer }> {
+  const afterSeq = lastSeq(g.provider.connection);
+  ctx.step(`deliver ${label}`);
+  const id = member.deliverGroup(sealed, { id: ctx.rng.string(20, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789'), withDistributions });
+  ctx.step(`wait for the answer to ${label}`);
+  return { id, answer: await answerTo(ctx, g.provider.connection, id, afterSeq) };
+}
+
+/** How many times the provider's user was shown `text` in the group, from `sender`. */
+async function shownInGroup(g: Group, sender: string, text: string): Promise<number> {
+  return (await g.provider.inbox()).filter((m) => m.text === text && m.group === g.jid && m.from === sender).length;
+}
+
+/** GROUP-IN: a reference member's group texts (the first with its distribution) are shown once each, in the group, from it. */
+export async function groupIn(ctx: CheckContext): Promise<Finding> {
+  const g = await group(ctx);
+  const [sender] = g.members;
+  const texts = [`from a member ${ctx.rng.string(8)}`, `more from it ${ctx.rng.string(8)}`];
+  const expected = `both group texts answered with a delivery receipt and shown once, in ${g.jid}, from ${sender.jid}`;
+  for (const [n, text] of texts.entries()) {
+    const sealed = await sender.sealGroupText(g.jid, text);
+    const { answer } = await deliverGroup(ctx, g, sender, sealed, `group message ${n + 1}`);
+    if (answer !== 'delivery') return notMet(expected, `${describeAnswer(answer)} for group message ${n + 1}`);
+  }
+  const shown = await Promise.all(texts.map((t) => shownInGroup(g, sender.jid, t)));
+  return shown.every((c) => c === 1) ? met() : notMet(expected, `shown ${shown.join(' and ')} times in the group`);
+}
+
+/** A reference member's genuine group message, delivered; anything but a delivery receipt is a failed setup. */
+async function genuine(ctx: CheckContext, g: Group, member: ReferenceUser, text: string, label: string): Promise<SealedGroupMessage> {
+  const sealed = await member.sealGroupText(g.jid, text);
+  const { answer } = await deliverGroup(ctx, g, member, sealed, label);
+  if (answer !== 'delivery') throw new HarnessError('E_PRECONDITION', `the ${label} got ${describeAnswer(answer)}`);
+  return sealed;
+}
+
+/** GROUP-REPLAY: a skmsg delivered again is acked, not receipted, shown once, and reported as a duplicate. */
+export async function groupReplay(ctx: CheckContext): Promise<Finding> {
+  const g = await group(ctx);
+  const [sender] = g.members;
+  const text = `once in the group ${ctx.rng.string(8)}`;
+  const sealed = await genuine(ctx, g, sender, text, 'original group message');
+  const { answer } = await deliverGroup(ctx, g, sender, sealed, 'the replayed skmsg', false);
+  const expected = 'the replay acked, with no delivery or retry receipt, shown once, and reported as a duplicate';
+  if (answer !== 'ack only') return notMet(expected, `${describeAnswer(answer)} for the replay`);
+  const shown = await shownInGroup(g, sender.jid, text);
+  if (shown !== 1) return notMet(expected, `the text shown ${shown} times`);
+  const events = await g.provider.events();
+  return events.some((e) => e.type === 'duplicate' && e.peer === sender.jid) ? met() : notMet(expected, `events ${events.map((e) => e.type).join(', ') || 'none'}`);
+}
+
+/** GROUP-TAMPER: a skmsg with a flipped bit is refused with a retry receipt, shows nothing, and the genuine one still opens. */
+export async function groupTamper(ctx: CheckContext): Promise<Finding> {
+  const g = await group(ctx);
+  const [sender] = g.members;
+  await genuine(ctx, g, sender, `opening ${ctx.rng.string(8)}`, 'first group message');
+  const text = `unchanged in the group ${ctx.rng.string(8)}`;
+  const sealed = await sender.sealGroupText(g.jid, text);
+  const flipped = Uint8Array.from(sealed.skmsg);
+  // A byte of the AES-CBC body, before the 64-byte signature.
+  const at = flipped.length - 64 - 5;
+  flipped[at] = (flipped[at] ?? 0) ^ 0x01;
+  const expected = 'the changed skmsg refused with a retry receipt, nothing shown, then the genuine one decrypted';
+  const { answer } = await deliverGroup(ctx, g, sender, { ...sealed, skmsg: flipped }, 'a copy with a flipped bit', false);
+  if (answer !== 'retry') return notMet(expected, `${describeAnswer(answer)} for the tampered copy`);
+  if ((await shownInGroup(g, sender.jid, text)) > 0) return notMet(expected, 'the text shown from the tampered copy');
+  const after = await deliverGroup(ctx, g, sender, sealed, 'the genuine message', false);
+  if (after.answer !== 'delivery') return notMet(expected, `${describeAnswer(after.answer)} for the genuine message after it`);
+  const shown = await shownInGroup(g, sender.jid, text);
+  return shown === 1 ? met() : notMet(expected, `the text shown ${shown} times`);
+}
+
+/**
+ * GROUP-REMOVE: once a member has left, the provider's next group message is under a new sender
+ * key, distributed to those who stay, that the member who left cannot decrypt with the key it had.
+ */
+export async function groupRemoval(ctx: CheckContext): Promise<Finding> {
+  const g = await group(ctx);
+  const [stays, leaves] = g.members;
+  const before = await providerSends(ctx, g, `before anyone leaves ${ctx.rng.string(8)}`, 'the provider user sends a group text');
+  if (before.some((d) => !d.plaintext)) throw new HarnessError('E_PRECONDITION', `a member could not read the first group message: ${before.map((d) => d.decryptError ?? 'ok').join('; ')}`);
+  ctx.step(`${leaves.jid} leaves the group`);
+  ctx.lab.gatekeeper.removeFromGroup(g.jid, leaves.jid);
+  const text = `after one left ${ctx.rng.string(8)}`;
+  const [after] = await providerSends(ctx, g, text, 'the provider user sends again', [stays]);
+  const expected = `the message after ${leaves.jid} left under a new sender key, distributed to the member who stays, that the removed member cannot decrypt`;
+  if (!after?.skmsg) return notMet(expected, 'no skmsg reached the member who stays');
+  ctx.step('the removed member tries its old sender key');
+  const opened = await leaves.openGroupMessage(g.provider.login, after.skmsg).then(readText, () => undefined);
+  if (opened !== undefined) return notMet(expected, `the removed member decrypted the message sent after it left: ${JSON.stringify(opened)}`);
+  const oldKey = readDistribution(before[0]?.distribution ?? new Uint8Array());
+  const newKey = readDistribution(after.distribution ?? new Uint8Array());
+  if (!newKey) return notMet(expected, `no new sender key distributed to the member who stays${after.pairwiseError ? ` (${after.pairwiseError})` : ''}`);
+  if (oldKey && newKey.distributionId === oldKey.distributionId && newKey.chainId === oldKey.chainId) return notMet(expected, 'the same sender key distributed again');
+  if (readText(after.plaintext ?? new Uint8Array()) !== text) return notMet(expected, `the member who stays could not decrypt it: ${after.decryptError ?? 'another text'}`);
+  return met();
+}

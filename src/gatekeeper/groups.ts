@@ -1,0 +1,35 @@
+/**
+ * The groups the gatekeeper hosts (docs/PROFILE.md §8.7): a jid on `g.us` and its members, provider
+ * users and reference users alike. The chat server answers GROUP-INFO from here and fans group
+ * messages out to the members; a case adds and removes members.
+ */
+import type { Rng } from '../core/rng.js';
+import { GROUP_SERVER } from '../protocol/groups.js';
+
+export class GroupDirectory {
+  private readonly groups = new Map<string, string[]>();
+
+  constructor(private readonly rng: Rng) {}
+
+  /** A new group of `members`; returns its jid. */
+  create(members: readonly string[]): string {
+    const jid = `120363${this.rng.string(12, '0123456789')}@${GROUP_SERVER}`;
+    this.groups.set(jid, [...new Set(members)]);
+    return jid;
+  }
+
+  /** The members now, or undefined for a group the gatekeeper does not host. */
+  members(group: string): readonly string[] | undefined {
+    return this.groups.get(group);
+  }
+
+  isMember(group: string, jid: string): boolean {
+    return this.groups.get(group)?.includes(jid) ?? false;
+  }
+
+  /** GROUP-REMOVE: `member` gets no message of the group from now on. */
+  remove(group: string, member: string): void {
+    const members = this.groups.get(group);
+    if (members) this.groups.set(group, members.filter((m) => m !== member));
+  }
+}

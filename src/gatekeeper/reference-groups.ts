@@ -1,0 +1,133 @@
+/**
+ * A reference user as a group member (docs/PROFILE.md §8.7), on libsignal's sender keys: it sends
+ * its own sender key pairwise to each member that lacks it (over the session of its mode), then
+ * one skmsg; it reads the distributions other members send it and opens their skmsgs, keeping
+ * every layer for the checks.
+ */
+import { fromBase64 } from '../protocol/base64.js';
+import { encElement, type EncType } from '../protocol/stanzas.js';
+import { deliveredGroupMessage, readDeliveredGroup, skmsgElement } from '../protocol/groups.js';
+import type { StanzaNode } from '../protocol/node.js';
+import { decodeMessage, encodeMessage, pad, unpad } from '../protocol/payload.js';
+import { distributionPayload, groupOpen, groupSeal, MemorySenderKeyStore, newDistribution, processDistribution } from '../protocol/sender-keys.js';
+import { Listeners, waitForRecorded } from './events.js';
+import type { GroupDirectory } from './groups.js';
+import type { RouteResult } from './stanza-handler.js';
+import type { EncryptedMessage, ReferenceGroupDelivery, SealedGroupMessage, WaitOptions } from './types.js';
+
+export interface GroupMemberDeps {
+  readonly groups: GroupDirectory;
+  readonly deliver: (to: string, stanza: StanzaNode) => RouteResult;
+  /** Encrypts pairwise to `to`, in the user's queue for that peer. */
+  readonly encrypt: (to: string, plaintext: Uint8Array) => Promise<EncryptedMessage>;
+  /** Decrypts pairwise from `from`; the caller holds the queue for that peer. */
+  readonly decrypt: (from: string, type: string | undefined, ciphertext: Uint8Array) => Promise<Uint8Array>;
+  readonly newId: () => string;
+  /** Padding lengths from the run's seeded generator, so a seed repeats a group message. */
+  readonly paddingLength: () => number;
+}
+
+interface OwnKey {
+  readonly distributionId: string;
+  readonly skdm: Uint8Array;
+  /** The members that were sent it. */
+  readonly given: Set<string>;
+}
+
+export class ReferenceGroupMember {
+  readonly deliveries: ReferenceGroupDelivery[] = [];
+  private readonly delivered = new Listeners<ReferenceGroupDelivery>();
+  private readonly senderKeys = new MemorySenderKeyStore();
+  private readonly own = new Map<string, OwnKey>();
+
+  constructor(
+    private readonly self: () => string,
+    private readonly deps: GroupMemberDeps,
+  ) {}
+
+  async seal(group: string, text: string): Promise<SealedGroupMessage> {
+    const self = this.self();
+    const members = (this.deps.groups.members(group) ?? []).filter((m) => m !== self);
+    let key = this.own.get(group);
+    if (!key) {
+      key = { ...(await newDistribution(self, this.senderKeys)), given: new Set() };
+      this.own.set(group, key);
+    }
+    const distributions = new Map<string, EncryptedMessage>();
+    for (const member of members.filter((m) => !key.given.has(m))) {
+      distributions.set(member, await this.deps.encrypt(member, distributionPayload(group, key.skdm)));
+      key.given.add(member);
+    }
+    const skmsg = await groupSeal(self, key.distributionId, this.senderKeys, pad(encodeMessage({ conversation: text }), this.deps.paddingLength()));
+    return { group, distributions, skmsg };
+  }
+
+  deliver(sealed: SealedGroupMessage, options: { readonly id?: string; readonly withDistributions?: boolean } = {}): string {
+    const id = options.id ?? this.deps.newId();
+    const t = Math.floor(Date.now() / 1000);
+    const self = this.self();
+    const skmsg = skmsgElement(sealed.skmsg);
+    for (const member of this.deps.groups.members(sealed.group) ?? []) {
+      if (member === self) continue;
+      const pairwise = options.withDistributions === false ? undefined : sealed.distributions.get(member);
+      this.deps.deliver(member, deliveredGroupMessage(id, sealed.group, self, t, pairwise && encElement(pairwise.type as EncType, pairwise.ciphertext), skmsg));
+    }
+    return id;
+  }
+
+  open(sender: string, skmsg: Uint8Array): Promise<Uint8Array> {
+    return groupOpen(sender, this.senderKeys, skmsg);
+  }
+
+  wait(match: (d: ReferenceGroupDelivery) => boolean, options: WaitOptions): Promise<ReferenceGroupDelivery | null> {
+    return waitForRecorded(this.deliveries, this.delivered, match, options);
+  }
+
+  /** Takes a delivered group message; the caller holds the queue for its sender. */
+  async receive(stanza: StanzaNode, group: string, sender: string): Promise<void> {
+    const { pairwise, skmsg: skEnc } = readDeliveredGroup(stanza);
+    let distribution: Uint8Array | undefined;
+    let pairwiseError: string | undefined;
+    const pairwiseBytes = pairwise?.text === undefined ? undefined : fromBase64(pairwise.text);
+    if (pairwise && !pairwiseBytes) pairwiseError = 'the pairwise <enc> holds no base64 ciphertext';
+    else if (pairwise && pairwiseBytes) {
+      try {
+        const padded = await this.deps.decrypt(sender, pairwise.attrs['type'], pairwiseBytes);
+        const unpadded = unpad(padded);
+        if (!unpadded.ok) throw new Error(`padding: ${unpadded.reason}`);
+        const carried = decodeMessage(unpadded.bytes).senderKeyDistributionMessage;
+        if (!carried?.axolotlSenderKeyDistributionMessage) throw new Error('the pairwise message carries no senderKeyDistributionMessage');
+        if (carried.groupId !== group) throw new Error(`the distribution names group ${carried.groupId ?? '(none)'}, not ${group}`);
+        distribution = carried.axolotlSenderKeyDistributionMessage;
+        await processDistribution(sender, distribution, this.senderKeys);
+      } catch (e) {
+        pairwiseError = e instanceof Error ? e.message : String(e);
+      }
+    }
+    const skmsg = skEnc?.text === undefined ? undefined : (fromBase64(skEnc.text) ?? undefined);
+    let plaintext: Uint8Array | undefined;
+    let decryptError: string | undefined;
+    if (!skmsg) decryptError = 'the message has no <enc type="skmsg"> with base64 content';
+    else {
+      try {
+        plaintext = await groupOpen(sender, this.senderKeys, skmsg);
+      } catch (e) {
+        decryptError = e instanceof Error ? e.message : String(e);
+      }
+    }
+    const delivery: ReferenceGroupDelivery = {
+      stanza,
+      group,
+      sender,
+      id: stanza.attrs['id'],
+      pairwiseType: pairwise?.attrs['type'],
+      distribution,
+      pairwiseError,
+      skmsg,
+      plaintext,
+      decryptError,
+    };
+    this.deliveries.push(delivery);
+    this.delivered.emit(delivery);
+  }
+}

@@ -1,0 +1,92 @@
+/**
+ * A provider user's group chats (docs/PROFILE.md §8.7) on libsignal's sender keys. Sending: the
+ * user's own sender key per group goes pairwise, over each member's session, to every member that
+ * lacks it; then one SenderKeyMessage for all. When a member leaves, the next message starts a new
+ * sender key (GROUP-REMOVE), so the one who left cannot read on. Receiving: a distribution from a
+ * member is stored, then that member's skmsgs open with it. The group faults live here.
+ */
+import { randomBytes } from 'node:crypto';
+import { decodeMessage, unpad } from '../protocol/payload.js';
+import {
+  distributionPayload,
+  groupOpen,
+  groupSeal,
+  isDuplicateGroupMessage,
+  MemorySenderKeyStore,
+  newDistribution,
+  processDistribution,
+  readSenderKeyMessage,
+} from '../protocol/sender-keys.js';
+import { DuplicateMessage } from './client-stack.js';
+import type { FaultSet } from './faults.js';
+
+/** The user's own sender key in one group. */
+interface OwnKey {
+  readonly distributionId: string;
+  readonly skdm: Uint8Array;
+  /** The members that were sent it: one of them leaving retires it. */
+  readonly given: Set<string>;
+}
+
+export interface GroupSend {
+  /** The pairwise message carrying the distribution, for each member that needed it. */
+  readonly distributions: readonly { readonly jid: string; readonly plaintext: Uint8Array }[];
+  readonly skmsg: Uint8Array;
+}
+
+export class GroupChats {
+  private readonly senderKeys = new MemorySenderKeyStore();
+  private readonly own = new Map<string, OwnKey>();
+
+  constructor(
+    private readonly faults: FaultSet,
+    private readonly self: () => string,
+  ) {}
+
+  /**
+   * Seals `plaintext` for `members` (the group's other members now); the caller encrypts each
+   * distribution pairwise, and holds the group's queue.
+   */
+  async seal(group: string, members: readonly string[], plaintext: Uint8Array): Promise<GroupSend> {
+    const self = this.self();
+    let key = this.own.get(group);
+    const someoneLeft = key !== undefined && [...key.given].some((m) => !members.includes(m));
+    if (!key || (someoneLeft && !this.faults.has('keep-sender-key-after-removal'))) {
+      key = { ...(await newDistribution(self, this.senderKeys)), given: new Set() };
+      this.own.set(group, key);
+    }
+    const needing = this.faults.has('skip-skdm') ? [] : members.filter((m) => !key.given.has(m));
+    for (const m of needing) key.given.add(m);
+    const before = this.faults.has('reuse-iteration') ? this.senderKeys.snapshot(self, key.distributionId) : undefined;
+    const skmsg = await groupSeal(self, key.distributionId, this.senderKeys, plaintext);
+    if (before) this.senderKeys.restore(self, key.distributionId, before);
+    // The signature is the last 64 bytes: the fault signs with a key no member was given.
+    if (this.faults.has('wrong-sender-signature')) skmsg.set(randomBytes(64), skmsg.length - 64);
+    const payload = distributionPayload(group, key.skdm);
+    return { distributions: needing.map((jid) => ({ jid, plaintext: payload })), skmsg };
+  }
+
+  /** GROUP-SKDM: the padded pairwise plaintext from `sender`; a distribution for `group` is stored. */
+  async receiveDistribution(sender: string, group: string, padded: Uint8Array): Promise<void> {
+    const unpadded = unpad(padded);
+    if (!unpadded.ok) throw new Error(`padding: ${unpadded.reason}`);
+    const carried = decodeMessage(unpadded.bytes).senderKeyDistributionMessage;
+    const skdm = carried?.axolotlSenderKeyDistributionMessage;
+    if (!skdm || carried?.groupId !== group || this.faults.has('ignore-sender-keys')) return;
+    await processDistribution(sender, skdm, this.senderKeys);
+  }
+
+  /** GROUP-IN: the padded plaintext of `sender`'s skmsg; throws DuplicateMessage for one already opened. */
+  async open(sender: string, skmsg: Uint8Array): Promise<Uint8Array> {
+    const distributionId = this.faults.has('forget-sender-key-state') ? readSenderKeyMessage(skmsg)?.distributionId : undefined;
+    const before = distributionId === undefined ? undefined : this.senderKeys.snapshot(sender, distributionId);
+    try {
+      return await groupOpen(sender, this.senderKeys, skmsg);
+    } catch (e) {
+      if (isDuplicateGroupMessage(e)) throw new DuplicateMessage((e as Error).message);
+      throw e;
+    } finally {
+      if (before && distributionId !== undefined) this.senderKeys.restore(sender, distributionId, before);
+    }
+  }
+}
