@@ -36,6 +36,8 @@ function program(): Command {
     .option('--bail', 'stop at the first MUST failure; the remaining cases are skipped')
     .option('--baseline <file>', 'judge the run against a baseline of expected outcomes (schemas/baseline.schema.json)')
     .option('--update-baseline <file>', 'write a baseline that accepts this run\'s failures (keeps entries still accurate)')
+    .option('--limit <name=value>', 'override a cap on what the provider may send, e.g. xml-depth=16 or http-request-ms=2s (repeatable; README lists them)', collect)
+    .option('--allow-private-targets', 'let media and server-to-server fetches reach loopback, private and link-local addresses (a local test)')
     .addOption(new Option('--reference-fault <fault>', 'switch on a fault of the embedded reference provider (repeatable)').argParser(collect))
     .action(async (flags: Record<string, unknown>) => {
       // Commands load on demand: `--version` and `--help` must not pay for libsignal and the suites.

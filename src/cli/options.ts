@@ -3,6 +3,7 @@
  * Every problem is an E_USAGE HarnessError with one line that names the flag.
  */
 import { HarnessError } from '../core/errors.js';
+import { resolveLimits, type Limits } from '../core/limits.js';
 import type { Shard } from '../core/model.js';
 import { randomSeed } from '../core/rng.js';
 import { REPORTER_NAMES, type ReporterName } from '../reporters/reporter.js';
@@ -28,6 +29,8 @@ export interface RawRunFlags {
   bail?: boolean;
   shard?: string;
   lastFailed?: boolean;
+  limit?: string[];
+  allowPrivateTargets?: boolean;
 }
 
 export interface RunSettings {
@@ -49,6 +52,10 @@ export interface RunSettings {
   readonly shard?: Shard;
   /** Re-run only what failed or errored in the newest report under outDir. */
   readonly lastFailed: boolean;
+  /** Caps and deadlines on what the harness reads from the provider: defaults overridden by `--limit`. */
+  readonly limits: Limits;
+  /** Media and server-to-server fetches may reach loopback and private addresses. */
+  readonly allowPrivateTargets: boolean;
 }
 
 const usage = (message: string): HarnessError => new HarnessError('E_USAGE', message);
@@ -73,6 +80,8 @@ export function resolveRunSettings(flags: RawRunFlags, env: NodeJS.ProcessEnv): 
     bail: flags.bail === true,
     ...(flags.shard === undefined ? {} : { shard: parseShard(flags.shard) }),
     lastFailed: flags.lastFailed === true,
+    limits: resolveLimits(flags.limit ?? []),
+    allowPrivateTargets: flags.allowPrivateTargets === true,
   };
 }
 

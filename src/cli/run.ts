@@ -44,6 +44,8 @@ export async function runCommand(
       outDir: settings.outDir,
       signal: controller.signal,
       bail: settings.bail,
+      limits: settings.limits,
+      allowPrivateTargets: settings.allowPrivateTargets,
     });
     for (const p of outcome.reporterProblems) err.write(`interop-conformance: reporter problem: ${p}\n`);
     if (outcome.dir) out.write(`report: ${outcome.dir}\n`);

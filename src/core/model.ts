@@ -104,6 +104,8 @@ export interface CaseResult {
   readonly actual?: string;
   /** Name of the step that was running when the verdict or error came. */
   readonly step?: string;
+  /** The harness cap (core/limits.ts) the provider went past in this case, if any. */
+  readonly limit?: { readonly name: string; readonly value: number };
   readonly startedAt: string;
   readonly durationMs: number;
   readonly evidence: readonly EvidenceEntry[];

@@ -3,6 +3,7 @@
  * declaration order. It knows nothing of providers or gatekeepers: `execute` brings the world.
  */
 import { describeError, isHarnessError, isProviderViolation } from './errors.js';
+import { describeLimit, limitNamedIn, type LimitHit } from './limits.js';
 import type { CaseResult, CaseSpec, EvidenceEntry, Finding, Level, Outcome } from './model.js';
 import { redact } from './redact.js';
 import { Rng } from './rng.js';
@@ -20,6 +21,8 @@ export interface CaseEnv {
   step(name: string): void;
   /** Runs after the verdict, in reverse order, whatever the outcome. */
   defer(cleanup: () => Promise<void> | void): void;
+  /** The provider went past a harness cap during the case: the case cannot pass, and its result names the cap. */
+  limitHit(hit: LimitHit): void;
 }
 
 export type ExecuteCase = (env: CaseEnv) => Promise<Finding>;
@@ -66,6 +69,7 @@ async function runCase(spec: CaseSpec, rng: Rng, options: RunOptions): Promise<C
   const evidence: EvidenceEntry[] = [];
   const cleanups: (() => Promise<void> | void)[] = [];
   let step: string | undefined;
+  let hit: LimitHit | undefined;
   const timeoutMs = spec.timeoutMs ?? options.defaultTimeoutMs;
   const controller = new AbortController();
   // Not unref'd: the deadline is what guarantees progress when a check awaits nothing at all.
@@ -83,6 +87,11 @@ async function runCase(spec: CaseSpec, rng: Rng, options: RunOptions): Promise<C
       evidence.push({ kind: 'step', at: Date.now() - started, name });
     },
     defer: (fn) => cleanups.push(fn),
+    limitHit: (h) => {
+      if (hit !== undefined) return;
+      hit = h;
+      evidence.push({ kind: 'note', at: Date.now() - started, text: h.message });
+    },
   };
 
   let finding: Finding | undefined;
@@ -115,8 +124,23 @@ async function runCase(spec: CaseSpec, rng: Rng, options: RunOptions): Promise<C
   if (finding === undefined) {
     const message = thrown instanceof DeadlineError ? thrown.message : describeError(thrown);
     const where = failedStep && !(thrown instanceof DeadlineError) ? ` (during ${failedStep})` : '';
-    return { ...base, outcome: 'error', message: `no verdict: ${message}${where}` };
+    return naming(hit, { ...base, outcome: 'error', message: `no verdict: ${message}${where}` });
   }
+  // A provider past a cap gives the harness less than it asked for: whatever the check saw, no pass.
+  if (hit !== undefined && finding.verdict === 'met') finding = { verdict: 'not-met', expected: 'the provider to stay within the harness\'s caps', actual: hit.message };
+  return naming(hit, verdictOf(finding, spec, base));
+}
+
+/** The cap in `limit`, from the one the case hit or else from the one its message names; the message names it too. */
+function naming(hit: LimitHit | undefined, result: CaseResult): CaseResult {
+  const cap = hit ?? limitNamedIn(result.message);
+  if (cap === undefined) return result;
+  const phrase = describeLimit(cap.limit, cap.value);
+  const message = result.message.includes(phrase) || hit === undefined ? result.message : `${result.message}; ${hit.message}`;
+  return { ...result, message, limit: { name: cap.limit, value: cap.value } };
+}
+
+function verdictOf(finding: Finding, spec: CaseSpec, base: Omit<CaseResult, 'outcome' | 'message'>): CaseResult {
   switch (finding.verdict) {
     case 'met':
       return { ...base, outcome: 'pass', message: finding.note ?? 'requirement met' };

@@ -5,11 +5,12 @@
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { DEFAULT_LIMITS, type LimitHit, type Limits } from '../core/limits.js';
 import { Rng, randomSeed } from '../core/rng.js';
 import type { StanzaCodec } from '../protocol/codec.js';
 import type { StanzaNode } from '../protocol/node.js';
 import type { Discovery } from '../protocol/driver-api.js';
-import { xmlCodec } from '../protocol/xml-codec.js';
+import { XmlTextCodec } from '../protocol/xml-codec.js';
 import { CHAT_PATH, ChatServer } from './chat-server.js';
 import { Directory } from './directory.js';
 import { ENLIST_PATH, EnlistmentApi } from './enlistment-api.js';
@@ -35,18 +36,29 @@ export interface GatekeeperOptions {
   readonly codec?: StanzaCodec;
   /** A CA to trust when fetching the provider's key set and media over HTTPS (a test provider's certificate). */
   readonly providerCaPem?: string;
+  /** Caps and deadlines on what the gatekeeper reads from the provider. */
+  readonly limits?: Limits;
+  /** Let the media proxy and server-to-server fetches reach loopback and private addresses (default: yes). */
+  readonly allowPrivateTargets?: boolean;
 }
 
 export async function startGatekeeper(options: GatekeeperOptions = {}): Promise<Gatekeeper> {
   const host = options.host ?? '127.0.0.1';
   const tls = await resolveTls(options.tls);
   const rng = new Rng(options.seed ?? randomSeed());
-  const codec = options.codec ?? xmlCodec;
+  const limits = options.limits ?? DEFAULT_LIMITS;
+  const codec = options.codec ?? cappedCodec(limits);
+  const outbound = {
+    limits,
+    allowPrivateTargets: options.allowPrivateTargets ?? true,
+    ...(options.providerCaPem === undefined ? {} : { tls: { ca: options.providerCaPem } }),
+  };
   const directory = new Directory(rng.fork('directory'));
-  const verifier = new ProofVerifier(options.providerCaPem === undefined ? {} : { providerCaPem: options.providerCaPem });
+  const verifier = new ProofVerifier(outbound);
   const http = new Listeners<HttpExchange>();
+  const limitHits = new Listeners<LimitHit>();
   const enlistRequests = new Listeners<EnlistRequest>();
-  const pusher = await PushSender.create((e) => http.emit(e), options.providerCaPem);
+  const pusher = await PushSender.create((e) => http.emit(e), outbound);
 
   let enlistment: EnlistmentApi | undefined;
   let origin = '';
@@ -54,12 +66,14 @@ export async function startGatekeeper(options: GatekeeperOptions = {}): Promise<
   const mediaProxy = new MediaProxy({
     certPem: tls.certPem,
     keyPem: tls.keyPem,
-    ...(options.providerCaPem === undefined ? {} : { providerCaPem: options.providerCaPem }),
+    outbound,
     record: (e) => http.emit(e),
+    onLimit: (hit) => limitHits.emit(hit),
   });
   const server: Server = createServer({ key: tls.keyPem, cert: tls.certPem }, (req, res) => route(req, res, enlistment, mediaHost, pusher));
   server.on('clientError', (_err, socket) => socket.destroy());
-  const chat = new ChatServer({ server, codec, directory, verifier, rng: rng.fork('chat') });
+  const chat = new ChatServer({ server, codec, directory, verifier, rng: rng.fork('chat'), limits });
+  chat.limitHits.add((hit) => limitHits.emit(hit));
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -91,6 +105,7 @@ export async function startGatekeeper(options: GatekeeperOptions = {}): Promise<
     },
     onFrame: (listener) => chat.frames.add(listener),
     onHttp: (listener) => http.add(listener),
+    onLimit: (listener) => limitHits.add(listener),
     waitForConnection: (login: string, o: WaitOptions) =>
       waitFor<ClientConnection>(o, (resolve) => {
         const live = chat.liveConnection(login);
@@ -148,6 +163,17 @@ function route(req: IncomingMessage, res: ServerResponse, enlistment: Enlistment
   }
   res.writeHead(404, { 'content-type': 'application/json' });
   res.end(JSON.stringify({ error: 'not found' }));
+}
+
+/** The XML codec under the run's caps, each refusal naming the cap it hit. */
+function cappedCodec(limits: Limits): StanzaCodec {
+  return new XmlTextCodec({
+    maxBytes: limits['xml-bytes'],
+    maxDepth: limits['xml-depth'],
+    maxAttributes: limits['xml-attributes'],
+    maxTextLength: limits['xml-text-bytes'],
+    names: { maxBytes: 'xml-bytes', maxDepth: 'xml-depth', maxAttributes: 'xml-attributes', maxTextLength: 'xml-text-bytes' },
+  });
 }
 
 /** Drops every socket at once: a finished run must not keep the process alive. */

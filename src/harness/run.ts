@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { CHECKS } from '../checks/registry.js';
 import { Lab } from '../checks/lab.js';
 import { HarnessError } from '../core/errors.js';
+import { DEFAULT_LIMITS, type Limits } from '../core/limits.js';
 import type { CaseResult, RunReport } from '../core/model.js';
 import { summarize } from '../core/model.js';
 import { projectFile } from '../core/paths.js';
@@ -41,6 +42,13 @@ export interface RunOptions {
   readonly signal?: AbortSignal;
   /** Stop at the first MUST failure; the remaining cases are skipped with the reason. */
   readonly bail?: boolean;
+  /** Caps and deadlines on what the harness reads from the provider; the defaults otherwise. */
+  readonly limits?: Limits;
+  /**
+   * Let media and server-to-server fetches reach loopback, private and link-local addresses. The
+   * embedded reference provider runs on loopback, so a run without an endpoint always allows them.
+   */
+  readonly allowPrivateTargets?: boolean;
 }
 
 export interface RunOutcome {
@@ -51,7 +59,6 @@ export interface RunOutcome {
   readonly reporterProblems: readonly string[];
 }
 
-const PROBE_TIMEOUT_MS = 5000;
 const TOOL_VERSION = (JSON.parse(readFileSync(projectFile('package.json'), 'utf8')) as { version: string }).version;
 
 export async function runConformance(options: RunOptions): Promise<RunOutcome> {
@@ -59,6 +66,8 @@ export async function runConformance(options: RunOptions): Promise<RunOutcome> {
   const cases = selectCases(catalogue, options.selection);
   const faults = checkFaults(options);
   const started = Date.now();
+  const limits = options.limits ?? DEFAULT_LIMITS;
+  const allowPrivateTargets = options.provider === undefined || options.allowPrivateTargets === true;
   const teardown: (() => Promise<unknown>)[] = [];
   try {
     let endpoint = options.provider;
@@ -71,7 +80,7 @@ export async function runConformance(options: RunOptions): Promise<RunOutcome> {
       endpoint = reference.url;
       providerCaPem = reference.mediaCaPem;
     }
-    const { discovery, info, driver } = await probeProvider(endpoint, token, PROBE_TIMEOUT_MS);
+    const { discovery, info, driver } = await probeProvider(endpoint, token, limits);
     teardown.push(() => driver.close());
     try {
       await driver.reset();
@@ -80,6 +89,8 @@ export async function runConformance(options: RunOptions): Promise<RunOutcome> {
     }
     const gatekeeper = await startGatekeeper({
       seed: options.seed,
+      limits,
+      allowPrivateTargets,
       ...(options.tls ? { tls: options.tls } : {}),
       ...(providerCaPem === undefined ? {} : { providerCaPem }),
     });
@@ -100,14 +111,19 @@ export async function runConformance(options: RunOptions): Promise<RunOutcome> {
         const check = CHECKS[env.spec.check];
         if (!check) throw new HarnessError('E_INTERNAL', `no check named ${env.spec.check}`);
         const lab = new Lab(gatekeeper, driver.forCase(env.record, env.signal), env);
-        return check({
-          params: env.spec.params,
-          signal: env.signal,
-          rng: env.rng,
-          lab,
-          step: env.step,
-          note: (text) => env.record({ kind: 'note', at: Date.now(), text }),
-        });
+        const stopListening = gatekeeper.onLimit((hit) => env.limitHit(hit));
+        try {
+          return await check({
+            params: env.spec.params,
+            signal: env.signal,
+            rng: env.rng,
+            lab,
+            step: env.step,
+            note: (text) => env.record({ kind: 'note', at: Date.now(), text }),
+          });
+        } finally {
+          stopListening();
+        }
       },
     });
 
