@@ -70,6 +70,7 @@ function orderedCase(r: CaseResult): CaseResult {
     ...opt('expected', r.expected),
     ...opt('actual', r.actual),
     ...opt('step', r.step),
+    ...(r.limit === undefined ? {} : { limit: { name: r.limit.name, value: r.limit.value } }),
     startedAt: r.startedAt,
     durationMs: r.durationMs,
     evidence: r.evidence.map(orderedEvidence),
