@@ -77,6 +77,8 @@ void test('usage errors exit 2 with one line', async () => {
     ['run', '--shard', '0/3'],
     ['run', '--shard', '4/3'],
     ['run', '--shard', 'half'],
+    ['run', '--limit', 'xml-depth=deep'],
+    ['run', '--limit', 'no-such-cap=3'],
     ['frobnicate'],
   ]) {
     const r = await run(args);

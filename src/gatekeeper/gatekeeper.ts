@@ -11,6 +11,7 @@ import type { StanzaCodec } from '../protocol/codec.js';
 import type { StanzaNode } from '../protocol/node.js';
 import type { Discovery } from '../protocol/driver-api.js';
 import { XmlTextCodec } from '../protocol/xml-codec.js';
+import { boundedRequest, outboundAgent } from '../net/outbound.js';
 import { CHAT_PATH, ChatServer } from './chat-server.js';
 import { Directory } from './directory.js';
 import { ENLIST_PATH, EnlistmentApi } from './enlistment-api.js';
@@ -55,6 +56,7 @@ export async function startGatekeeper(options: GatekeeperOptions = {}): Promise<
   };
   const directory = new Directory(rng.fork('directory'));
   const verifier = new ProofVerifier(outbound);
+  const providerAgent = outboundAgent(outbound);
   const http = new Listeners<HttpExchange>();
   const limitHits = new Listeners<LimitHit>();
   const enlistRequests = new Listeners<EnlistRequest>();
@@ -106,6 +108,7 @@ export async function startGatekeeper(options: GatekeeperOptions = {}): Promise<
     onFrame: (listener) => chat.frames.add(listener),
     onHttp: (listener) => http.add(listener),
     onLimit: (listener) => limitHits.add(listener),
+    providerGet: (url, signal) => boundedRequest(providerAgent, url, { method: 'GET', signal, bodyCap: 'http-body-bytes', what: `GET ${url}` }, limits),
     waitForConnection: (login: string, o: WaitOptions) =>
       waitFor<ClientConnection>(o, (resolve) => {
         const live = chat.liveConnection(login);
@@ -145,7 +148,7 @@ export async function startGatekeeper(options: GatekeeperOptions = {}): Promise<
       return () => chat.refusals.delete(login);
     },
     push: (identifier, defect, signal) => pusher.push(identifier, defect, signal),
-    close: () => (closing ??= shutdown(server, chat, verifier, pusher).then(() => mediaProxy.close())),
+    close: () => (closing ??= shutdown(server, chat, verifier, pusher).then(() => Promise.all([mediaProxy.close(), providerAgent.close()])).then(() => undefined)),
   };
 }
 
