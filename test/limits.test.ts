@@ -1,7 +1,9 @@
 /** The caps' configuration and the private-target rule, on their own. */
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
 import { test } from 'node:test';
-import { DEFAULT_LIMITS, describeLimit, limitNamedIn, resolveLimits } from '../src/core/limits.js';
+import { DEFAULT_LIMITS, describeLimit, LIMIT_NAMES, limitNamedIn, resolveLimits } from '../src/core/limits.js';
+import { projectFile } from '../src/core/paths.js';
 import { privateKind } from '../src/net/private-targets.js';
 
 void test('--limit settings override the defaults, with units', () => {
@@ -54,4 +56,9 @@ void test('loopback, private, link-local and mapped addresses are private; publi
     assert.equal(privateKind(address), kind, address);
   }
   for (const address of ['8.8.8.8', '1.1.1.1', '2606:4700:4700::1111', '172.32.0.1', 'example.com']) assert.equal(privateKind(address), undefined, address);
+});
+
+void test('README lists every cap with its default', async () => {
+  const readme = await readFile(projectFile('README.md'), 'utf8');
+  for (const name of LIMIT_NAMES) assert.match(readme, new RegExp(`^\\| \`${name}\` \\|`, 'm'), name);
 });
