@@ -22,15 +22,21 @@ import { startHostileMedia, type MediaBehaviour } from './helpers/hostile-media.
 import { startHostileFront, type DriverBehaviour } from './helpers/hostile-provider.js';
 
 const PEAK_RSS_LIMIT_KIB = 200 * 1024;
-/** A run's own deadlines add up to well under this, even on a loaded machine. */
-const RUN_DEADLINE_MS = 30_000;
+/**
+ * A run's own deadlines (start-up, one case of at most 6 s, teardown) add up to well under this;
+ * the margin is for a loaded CI machine, where four runs share two cores.
+ */
+const RUN_DEADLINE_MS = 45_000;
 const CONCURRENCY = 4;
 const MESSAGE_CASE = '^stanza\\.message\\.attributes$';
 /** The case that judges what a client sends as XML: the one a bomb or a DTD is about. */
 const CHAT_CASE = '^stanza\\.xml\\.restricted-outbound$';
 const MEDIA_CASE = '^media\\.fetch\\.length$';
-/** Deadlines short enough that a silent provider costs a second, long enough for a loaded machine. */
-const SMALL = ['--timeout', '4000', '--limit', 'http-request-ms=3s', '--limit', 'http-read-ms=2s'];
+/**
+ * Deadlines short enough that a silent provider costs seconds, long enough that a conforming answer
+ * on a loaded machine never hits them; the case deadline outlasts both.
+ */
+const SMALL = ['--timeout', '6000', '--limit', 'http-request-ms=4s', '--limit', 'http-read-ms=3s'];
 
 interface Prepared {
   readonly args: readonly string[];
@@ -103,8 +109,8 @@ const media = (behaviour: MediaBehaviour, expect: RegExp): Scenario => ({ behavi
 const SCENARIOS: readonly Scenario[] = [
   driver('oversized-body', /cap driver-response-bytes=65536/, ['--limit', 'driver-response-bytes=64KiB']),
   driver('endless-body', /cap driver-response-bytes=65536/, ['--limit', 'driver-response-bytes=64KiB']),
-  driver('slow-drip', /cap http-request-ms=3000/),
-  driver('never-answers', /cap http-read-ms=2000/),
+  driver('slow-drip', /cap http-request-ms=4000/),
+  driver('never-answers', /cap http-read-ms=3000/),
   driver('malformed-json', /not JSON/),
   driver('wrong-content-type', /served as application\/json; saw Content-Type "text\/html/),
   driver('invalid-utf8', /not valid UTF-8/),

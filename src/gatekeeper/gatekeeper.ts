@@ -72,7 +72,13 @@ export async function startGatekeeper(options: GatekeeperOptions = {}): Promise<
     record: (e) => http.emit(e),
     onLimit: (hit) => limitHits.emit(hit),
   });
-  const server: Server = createServer({ key: tls.keyPem, cert: tls.certPem }, (req, res) => route(req, res, enlistment, mediaHost, pusher));
+  // A provider's client that drips its request (slowloris) or sends endless headers is cut off by the run's caps.
+  const bounds = {
+    maxHeaderSize: limits['http-header-bytes'],
+    requestTimeout: limits['http-request-ms'],
+    headersTimeout: Math.min(limits['http-read-ms'], limits['http-request-ms']),
+  };
+  const server: Server = createServer({ key: tls.keyPem, cert: tls.certPem, ...bounds }, (req, res) => route(req, res, enlistment, mediaHost, pusher));
   server.on('clientError', (_err, socket) => socket.destroy());
   const chat = new ChatServer({ server, codec, directory, verifier, rng: rng.fork('chat'), limits });
   chat.limitHits.add((hit) => limitHits.emit(hit));
