@@ -210,7 +210,8 @@ void test('hostile providers get no pass, and never a crashed, hung or swollen h
           assert.ok(run.ms < RUN_DEADLINE_MS, context);
           assert.ok(run.peakRssKiB > 0 && run.peakRssKiB < PEAK_RSS_LIMIT_KIB, context);
           assert.deepEqual(validateReport(run.report), { ok: true }, context);
-          const cases = (run.report as { cases: CaseRow[] }).cases;
+          const { cases, run: meta } = run.report as { cases: CaseRow[]; run: { limits?: Record<string, number> } };
+          assert.equal(meta.limits?.['http-read-ms'], 3000, 'the report records the caps the run set');
           assert.ok(cases.length > 0, context);
           const failing = cases.filter((c) => c.outcome === 'fail' || c.outcome === 'error');
           if (s.passesBeforeTheEnd) assert.ok(failing.length > 0, context);

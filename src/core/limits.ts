@@ -44,6 +44,11 @@ export const LIMIT_NAMES = Object.keys(LIMIT_SPECS) as LimitName[];
 
 export const DEFAULT_LIMITS: Limits = Object.fromEntries(LIMIT_NAMES.map((n) => [n, LIMIT_SPECS[n].default])) as Limits;
 
+/** The caps set away from their defaults, by name: what a run's report records and a re-run repeats. */
+export function changedLimits(limits: Limits): Partial<Record<LimitName, number>> {
+  return Object.fromEntries(LIMIT_NAMES.filter((n) => limits[n] !== DEFAULT_LIMITS[n]).map((n) => [n, limits[n]]));
+}
+
 /** `cap xml-depth=32`: the phrase every message about a cap uses, and that the runner reads back. */
 export function describeLimit(name: LimitName, value: number): string {
   return `cap ${name}=${value}`;

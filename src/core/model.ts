@@ -146,6 +146,10 @@ export interface RunMeta {
     /** This run's share of the selection (`--shard index/total`). */
     readonly shard?: Shard;
   };
+  /** Caps the run set away from their defaults (`--limit`), by name. */
+  readonly limits?: Readonly<Record<string, number>>;
+  /** Present (true) when a run against an endpoint was let reach private targets. */
+  readonly allowPrivateTargets?: true;
   readonly node: string;
 }
 

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { CHECKS } from '../checks/registry.js';
 import { Lab } from '../checks/lab.js';
 import { HarnessError } from '../core/errors.js';
-import { DEFAULT_LIMITS, type Limits } from '../core/limits.js';
+import { changedLimits, DEFAULT_LIMITS, type Limits } from '../core/limits.js';
 import type { CaseResult, RunReport } from '../core/model.js';
 import { summarize } from '../core/model.js';
 import { projectFile } from '../core/paths.js';
@@ -150,6 +150,8 @@ export async function runConformance(options: RunOptions): Promise<RunOutcome> {
           ...(options.selection.cases === undefined ? {} : { cases: options.selection.cases }),
           ...(options.selection.shard === undefined ? {} : { shard: options.selection.shard }),
         },
+        ...(Object.keys(changedLimits(limits)).length === 0 ? {} : { limits: changedLimits(limits) }),
+        ...(options.provider !== undefined && allowPrivateTargets ? { allowPrivateTargets: true as const } : {}),
         node: process.version,
       },
       summary: summarize(results),

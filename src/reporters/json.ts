@@ -43,6 +43,8 @@ function orderedRun(run: RunMeta): RunMeta {
       ...opt('cases', filters.cases),
       ...(filters.shard === undefined ? {} : { shard: { index: filters.shard.index, total: filters.shard.total } }),
     },
+    ...opt('limits', run.limits),
+    ...opt('allowPrivateTargets', run.allowPrivateTargets),
     node: run.node,
   };
 }
