@@ -12,8 +12,8 @@ export interface OutboundOptions {
   readonly limits: Limits;
   /** False refuses loopback, private and link-local targets (private-targets.ts). */
   readonly allowPrivateTargets: boolean;
-  /** A CA to trust, and a client certificate to present. */
-  readonly tls?: { readonly ca?: string; readonly cert?: string; readonly key?: string };
+  /** CAs to trust (instead of the system's), and a client certificate to present. */
+  readonly tls?: { readonly ca?: string | readonly string[]; readonly cert?: string; readonly key?: string };
 }
 
 /** A connection pool whose every connection honours the caps and the private-target rule. */
