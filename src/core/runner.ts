@@ -91,6 +91,8 @@ async function runCase(spec: CaseSpec, rng: Rng, options: RunOptions): Promise<C
       if (hit !== undefined) return;
       hit = h;
       evidence.push({ kind: 'note', at: Date.now() - started, text: h.message });
+      // No pass is possible any more, and the provider's side of the case may be gone: end it now.
+      controller.abort(new CapHit(h));
     },
   };
 
@@ -121,13 +123,14 @@ async function runCase(spec: CaseSpec, rng: Rng, options: RunOptions): Promise<C
     ...(failedStep === undefined ? {} : { step: failedStep }),
   };
   if (isProviderViolation(thrown)) finding = { verdict: 'not-met', expected: thrown.expected, actual: thrown.actual };
+  if (thrown instanceof CapHit) finding = { verdict: 'not-met', expected: CAPS_EXPECTED, actual: thrown.hit.message };
   if (finding === undefined) {
     const message = thrown instanceof DeadlineError ? thrown.message : describeError(thrown);
     const where = failedStep && !(thrown instanceof DeadlineError) ? ` (during ${failedStep})` : '';
     return naming(hit, { ...base, outcome: 'error', message: `no verdict: ${message}${where}` });
   }
   // A provider past a cap gives the harness less than it asked for: whatever the check saw, no pass.
-  if (hit !== undefined && finding.verdict === 'met') finding = { verdict: 'not-met', expected: 'the provider to stay within the harness\'s caps', actual: hit.message };
+  if (hit !== undefined && finding.verdict === 'met') finding = { verdict: 'not-met', expected: CAPS_EXPECTED, actual: hit.message };
   return naming(hit, verdictOf(finding, spec, base));
 }
 
@@ -154,6 +157,16 @@ function verdictOf(finding: Finding, spec: CaseSpec, base: Omit<CaseResult, 'out
         expected: finding.expected,
         actual: finding.actual,
       };
+  }
+}
+
+const CAPS_EXPECTED = 'the provider to stay within the harness\'s caps';
+
+/** Why a case was ended early: the provider went past a cap. */
+class CapHit extends Error {
+  constructor(readonly hit: LimitHit) {
+    super(hit.message);
+    this.name = 'CapHit';
   }
 }
 
