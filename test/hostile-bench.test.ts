@@ -119,9 +119,9 @@ const SCENARIOS: readonly Scenario[] = [
   chat('deep-nesting', /cap xml-depth=32/),
   chat('huge-frame', /cap ws-message-bytes=1048576/),
   chat('frame-flood', /cap ws-messages-per-second=2000/),
-  // The connection is gone (reset by the client, or closed by ws with 1007): the message never comes.
+  // The connection is gone (reset by the client, or closed by ws with 1007 for the bad UTF-8).
   chat('reset-mid-stanza', /no <message> came within/),
-  chat('invalid-utf8-frame', /no <message> came within/),
+  chat('invalid-utf8-frame', /broke RFC 6455 \(Invalid WebSocket frame: invalid UTF-8 sequence\)/),
   media('redirect-loop', /more than 3 redirects/),
   media('redirect-private', /not following a redirect to https:\/\/169\.254\.169\.254/),
   media('bad-certificate', /certificate/),

@@ -23,6 +23,8 @@ export interface CaseEnv {
   defer(cleanup: () => Promise<void> | void): void;
   /** The provider went past a harness cap during the case: the case cannot pass, and its result names the cap. */
   limitHit(hit: LimitHit): void;
+  /** The provider broke a transport protocol so that the case cannot go on (a WebSocket closed on bad UTF-8): it fails now. */
+  breach(message: string): void;
 }
 
 export type ExecuteCase = (env: CaseEnv) => Promise<Finding>;
@@ -70,6 +72,7 @@ async function runCase(spec: CaseSpec, rng: Rng, options: RunOptions): Promise<C
   const cleanups: (() => Promise<void> | void)[] = [];
   let step: string | undefined;
   let hit: LimitHit | undefined;
+  let breach: string | undefined;
   const timeoutMs = spec.timeoutMs ?? options.defaultTimeoutMs;
   const controller = new AbortController();
   // Not unref'd: the deadline is what guarantees progress when a check awaits nothing at all.
@@ -92,7 +95,13 @@ async function runCase(spec: CaseSpec, rng: Rng, options: RunOptions): Promise<C
       hit = h;
       evidence.push({ kind: 'note', at: Date.now() - started, text: h.message });
       // No pass is possible any more, and the provider's side of the case may be gone: end it now.
-      controller.abort(new CapHit(h));
+      controller.abort(new EndedEarly(CAPS_EXPECTED, h.message));
+    },
+    breach: (message) => {
+      if (breach !== undefined || hit !== undefined) return;
+      breach = message;
+      evidence.push({ kind: 'note', at: Date.now() - started, text: message });
+      controller.abort(new EndedEarly('the provider to keep to the transport\'s protocol', message));
     },
   };
 
@@ -123,7 +132,7 @@ async function runCase(spec: CaseSpec, rng: Rng, options: RunOptions): Promise<C
     ...(failedStep === undefined ? {} : { step: failedStep }),
   };
   if (isProviderViolation(thrown)) finding = { verdict: 'not-met', expected: thrown.expected, actual: thrown.actual };
-  if (thrown instanceof CapHit) finding = { verdict: 'not-met', expected: CAPS_EXPECTED, actual: thrown.hit.message };
+  if (thrown instanceof EndedEarly) finding = { verdict: 'not-met', expected: thrown.expected, actual: thrown.actual };
   if (finding === undefined) {
     const message = thrown instanceof DeadlineError ? thrown.message : describeError(thrown);
     const where = failedStep && !(thrown instanceof DeadlineError) ? ` (during ${failedStep})` : '';
@@ -162,11 +171,14 @@ function verdictOf(finding: Finding, spec: CaseSpec, base: Omit<CaseResult, 'out
 
 const CAPS_EXPECTED = 'the provider to stay within the harness\'s caps';
 
-/** Why a case was ended early: the provider went past a cap. */
-class CapHit extends Error {
-  constructor(readonly hit: LimitHit) {
-    super(hit.message);
-    this.name = 'CapHit';
+/** Why a case was ended before its check did: the provider went past a cap, or broke a protocol. */
+class EndedEarly extends Error {
+  constructor(
+    readonly expected: string,
+    readonly actual: string,
+  ) {
+    super(actual);
+    this.name = 'EndedEarly';
   }
 }
 

@@ -43,6 +43,8 @@ export class ChatServer {
   readonly keys = new Listeners<string>();
   /** Caps the clients went past. */
   readonly limitHits = new Listeners<LimitHit>();
+  /** Protocol breaches of the clients that cost them their connection. */
+  readonly breaches = new Listeners<string>();
   /** Logins whose streams a case makes the gatekeeper refuse, with the reason it gives. */
   readonly refusals = new Map<string, { readonly reason: string; readonly condition: StreamRefusalCondition }>();
   private readonly wss: WebSocketServer;
@@ -160,6 +162,7 @@ export class ChatServer {
         messageBytes: this.deps.limits['ws-message-bytes'],
       },
       onLimit: (hit) => this.limitHits.emit(hit),
+      onBreach: (message) => this.breaches.emit(message),
     });
     this.connections.push(conn);
   }

@@ -30,6 +30,8 @@ export interface ConnectionDeps {
   readonly caps: { readonly messagesPerSecond: number; readonly connectionBytes: number; readonly messageBytes: number };
   /** Told when the client goes past a cap; the connection is then closed with 1008 (or 1009 by ws). */
   readonly onLimit: (hit: LimitHit) => void;
+  /** Told when the client breaks RFC 6455 (bad UTF-8 in a text frame, an unmasked frame…): ws closes the connection. */
+  readonly onBreach: (message: string) => void;
 }
 
 /** How long a flooding client gets to complete the close handshake before its socket is dropped. */
@@ -68,6 +70,7 @@ export class Connection implements ClientConnection {
     ws.on('error', (e: Error & { code?: string }) => {
       this.closingBy ??= 'gatekeeper';
       if (e.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') this.hit('ws-message-bytes', deps.caps.messageBytes, 'a WebSocket message');
+      else deps.onBreach(`the client of ${this.login ?? this.id} broke RFC 6455 (${e.message}); the gatekeeper closed its connection`);
     });
     ws.on('close', (code: number, reason: Buffer) => {
       this.closed = { code, reason: reason.toString('utf8'), by: this.closingBy ?? 'client' };

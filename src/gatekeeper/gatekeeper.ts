@@ -114,6 +114,7 @@ export async function startGatekeeper(options: GatekeeperOptions = {}): Promise<
     onFrame: (listener) => chat.frames.add(listener),
     onHttp: (listener) => http.add(listener),
     onLimit: (listener) => limitHits.add(listener),
+    onBreach: (listener) => chat.breaches.add(listener),
     providerGet: (url, signal) => boundedRequest(providerAgent, url, { method: 'GET', signal, bodyCap: 'http-body-bytes', what: `GET ${url}` }, limits),
     waitForConnection: (login: string, o: WaitOptions) =>
       waitFor<ClientConnection>(o, (resolve) => {

@@ -168,6 +168,8 @@ export interface Gatekeeper {
   providerGet(url: string, signal: AbortSignal): Promise<BoundedAnswer>;
   /** Caps of the run (core/limits.ts) that the provider went past: on the chat server, in a media fetch. */
   onLimit(listener: (hit: LimitHit) => void): () => void;
+  /** A provider's client broke the chat transport's protocol (RFC 6455) and lost its connection. */
+  onBreach(listener: (message: string) => void): () => void;
   /** The newest connection that authenticated as `login`, waiting for it if need be. */
   waitForConnection(login: string, options: WaitOptions): Promise<ClientConnection | null>;
   /** Every connection that authenticated as `login`, oldest first, closed ones included. */

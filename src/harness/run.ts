@@ -111,7 +111,7 @@ export async function runConformance(options: RunOptions): Promise<RunOutcome> {
         const check = CHECKS[env.spec.check];
         if (!check) throw new HarnessError('E_INTERNAL', `no check named ${env.spec.check}`);
         const lab = new Lab(gatekeeper, driver.forCase(env.record, env.signal), env);
-        const stopListening = gatekeeper.onLimit((hit) => env.limitHit(hit));
+        const stopListening = [gatekeeper.onLimit((hit) => env.limitHit(hit)), gatekeeper.onBreach((message) => env.breach(message))];
         try {
           return await check({
             params: env.spec.params,
@@ -122,7 +122,7 @@ export async function runConformance(options: RunOptions): Promise<RunOutcome> {
             note: (text) => env.record({ kind: 'note', at: Date.now(), text }),
           });
         } finally {
-          stopListening();
+          for (const stop of stopListening) stop();
         }
       },
     });
