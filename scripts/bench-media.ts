@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { DEFAULT_LIMITS, LIMIT_SPECS } from '../src/core/limits.js';
 import { MediaProxy } from '../src/gatekeeper/media-proxy.js';
 import { generateTls } from '../src/gatekeeper/tls.js';
 
@@ -44,7 +45,10 @@ try {
   const floorOk = floor.value === served.fileEncSha256;
 
   const tls = await generateTls();
-  const proxy = new MediaProxy({ certPem: tls.certPem, keyPem: tls.keyPem, providerCaPem: served.caPem, record: () => {} });
+  // The benchmark's file is larger than a run's default media cap, by design.
+  const limits = { ...DEFAULT_LIMITS, 'media-bytes': LIMIT_SPECS['media-bytes'].max };
+  const outbound = { limits, allowPrivateTargets: true, tls: { ca: served.caPem } };
+  const proxy = new MediaProxy({ certPem: tls.certPem, keyPem: tls.keyPem, outbound, record: () => {} });
   proxy.setProvider({
     providerId: 'bench',
     profileVersion: '1',

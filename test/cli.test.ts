@@ -83,7 +83,7 @@ void test('a provider served apart, with its own CA, is certified when the run t
     }
     const [, url, token] = /at (\S+)\ndriver token (\S+)/.exec(printed) ?? [];
     assert.ok(url && token, printed);
-    const media = ['run', '--provider', url, '--token', token, '--grep', '^media\\.fetch\\.length$', '--reporter', 'console', '--out', out];
+    const media = ['run', '--provider', url, '--token', token, '--allow-private-targets', '--grep', '^media\\.fetch\\.length$', '--reporter', 'console', '--out', out];
     const trusted = await run([...media, '--provider-ca', ca]);
     assert.equal(trusted.code, 0, trusted.stdout + trusted.stderr);
     const untrusted = await run(media);
@@ -108,6 +108,8 @@ void test('usage errors exit 2 with one line', async () => {
     ['run', '--shard', 'half'],
     ['run', '--workers', '0'],
     ['run', '--provider-ca', 'package.json'],
+    ['run', '--limit', 'xml-depth=deep'],
+    ['run', '--limit', 'no-such-cap=3'],
     ['frobnicate'],
   ]) {
     const r = await run(args);

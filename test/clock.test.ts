@@ -18,6 +18,10 @@ import type { Discovery } from '../src/protocol/driver-api.js';
 import { CLOCK_SKEW_S, PUSH_TOKEN_LIFETIME_S } from '../src/protocol/ownership.js';
 import { startJwksServer } from './helpers/jwks-server.js';
 import { sampleReport } from './helpers/sample-report.js';
+import { DEFAULT_LIMITS } from '../src/core/limits.js';
+
+/** The test's servers are on loopback. */
+const LOCAL = { limits: DEFAULT_LIMITS, allowPrivateTargets: true } as const;
 
 /** Long past, so that a check reading today's date instead of the clock would refuse everything. */
 const T = Date.parse('2001-09-09T01:46:40Z');
@@ -25,7 +29,7 @@ const T = Date.parse('2001-09-09T01:46:40Z');
 void test('by the injected clock, a proof is valid from iat to exp within the allowed skew, and refused one second outside', async () => {
   const keys = await startJwksServer();
   const clock = fixedClock(T);
-  const verifier = new ProofVerifier({ clock });
+  const verifier = new ProofVerifier(LOCAL, clock);
   try {
     verifier.setDiscovery({ providerId: 'test', jwksUri: keys.jwksUri } as Discovery);
     const ttl = 300;
@@ -56,7 +60,7 @@ void test('push tokens are issued at the clock: a valid one lasts its lifetime f
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const clock = fixedClock(T);
-  const pusher = await PushSender.create(() => undefined, undefined, clock);
+  const pusher = await PushSender.create(() => undefined, LOCAL, clock);
   try {
     pusher.setPushEndpoint(`http://127.0.0.1:${(server.address() as AddressInfo).port}/push`);
     const signal = AbortSignal.timeout(5000);

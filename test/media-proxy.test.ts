@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
+import { DEFAULT_LIMITS } from '../src/core/limits.js';
 import { projectFile } from '../src/core/paths.js';
 import { MediaProxy } from '../src/gatekeeper/media-proxy.js';
 import { generateTls, type TlsMaterial } from '../src/gatekeeper/tls.js';
@@ -41,13 +42,19 @@ before(async () => {
   host = createServer({ key: tls.keyPem, cert: tls.certPem }, (req, res) => {
     if (req.url === '/m/inside') return void res.writeHead(302, { location: '/m/blob' }).end();
     if (req.url === '/m/outside') return void res.writeHead(302, { location: 'https://127.0.0.2:1/m/blob' }).end();
+    if (req.url === '/m/loop') return void res.writeHead(302, { location: '/m/loop' }).end();
     res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(blob.length) }).end(blob);
   });
   await new Promise<void>((resolve) => host.listen(0, '127.0.0.1', resolve));
   origin = `https://127.0.0.1:${(host.address() as AddressInfo).port}`;
-  proxy = new MediaProxy({ certPem: tls.certPem, keyPem: tls.keyPem, providerCaPem: tls.certPem, record: () => {} });
+  proxy = newProxy(true);
   proxy.setProvider(discovery(`${origin}/m`, [origin]));
 });
+
+function newProxy(allowPrivateTargets: boolean, limits = DEFAULT_LIMITS): MediaProxy {
+  const outbound = { limits, allowPrivateTargets, tls: { ca: tls.certPem } };
+  return new MediaProxy({ certPem: tls.certPem, keyPem: tls.keyPem, outbound, record: () => {} });
+}
 
 after(async () => {
   await proxy.close();
@@ -92,4 +99,33 @@ void test('fetches over https only, and stops reading past the limit', async () 
   assert.match((await fetch('blob')).refused ?? '', /https only/);
   proxy.setProvider(discovery(`${origin}/m`, [origin]));
   assert.match((await fetch('blob', { maxBytes: 100 })).error ?? '', /past 100 bytes/);
+});
+
+void test('bounds a redirect loop', async () => {
+  assert.match((await fetch('loop')).refused ?? '', /more than 3 redirects/);
+});
+
+void test('stops past the media-bytes cap and names it', async () => {
+  const capped = newProxy(true, { ...DEFAULT_LIMITS, 'media-bytes': 512 });
+  capped.setProvider(discovery(`${origin}/m`, [origin]));
+  try {
+    const r = await capped.fetch({ reference: 'blob', signal: abort.signal, timeoutMs: 5000 });
+    assert.match(r.error ?? '', /cap media-bytes=512/);
+  } finally {
+    await capped.close();
+  }
+});
+
+void test('refuses loopback targets, by address and by name, unless private targets are allowed', async () => {
+  const strict = newProxy(false);
+  try {
+    const port = new URL(origin).port;
+    for (const host of ['127.0.0.1', 'localhost']) {
+      strict.setProvider(discovery(`https://${host}:${port}/m`, [`https://${host}:${port}`]));
+      const r = await strict.fetch({ reference: 'blob', signal: abort.signal, timeoutMs: 5000 });
+      assert.match(r.error ?? '', /refused to connect to .*loopback address; private targets are allowed only with --allow-private-targets/, host);
+    }
+  } finally {
+    await strict.close();
+  }
 });

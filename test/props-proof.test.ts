@@ -15,6 +15,10 @@ import { fixedClock, unixSeconds } from '../src/core/clock.js';
 import { ProofVerifier } from '../src/gatekeeper/proof-verifier.js';
 import type { Discovery } from '../src/protocol/driver-api.js';
 import { ALLOWED_ALGORITHMS, CLOCK_SKEW_S, PROOF_AUDIENCE, PROOF_MAX_LIFETIME_S } from '../src/protocol/ownership.js';
+import { DEFAULT_LIMITS } from '../src/core/limits.js';
+
+/** The test's servers are on loopback. */
+const LOCAL = { limits: DEFAULT_LIMITS, allowPrivateTargets: true } as const;
 
 type Alg = (typeof ALLOWED_ALGORITHMS)[number];
 interface Signer {
@@ -40,7 +44,7 @@ before(async () => {
   const body = JSON.stringify({ keys: [...signers.values()].map((s) => ({ ...s.publicJwk, kid: s.kid, alg: s.alg, use: 'sig' })) });
   const server = createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(body));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  verifier = new ProofVerifier({ clock });
+  verifier = new ProofVerifier(LOCAL, clock);
   verifier.setDiscovery({ providerId: PROVIDER, jwksUri: `http://127.0.0.1:${(server.address() as AddressInfo).port}/jwks` } as Discovery);
   close = async () => {
     await verifier.close();

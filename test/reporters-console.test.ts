@@ -73,6 +73,16 @@ void test('a conformant run says so; the re-run command quotes what the shell wo
   assert.match(summary, /--seed 1234 --provider http:\/\/127\.0\.0\.1:4000 --grep 'it'\\''s a test'$/m);
 });
 
+void test('the re-run command repeats the caps set with --limit and the private-target switch', () => {
+  const report = sampleReport([sampleCase('fail')]);
+  const capped: RunReport = {
+    ...report,
+    run: { ...report.run, provider: { ...report.run.provider, embedded: false, faults: [] }, limits: { 'xml-depth': 16 }, allowPrivateTargets: true },
+  };
+  const { summary } = play(capped, false);
+  assert.match(summary, /--provider http:\/\/127\.0\.0\.1:4000 --suite stanza --suite media --grep sample --limit xml-depth=16 --allow-private-targets$/m);
+});
+
 void test('control sequences a provider put in a message never reach the terminal', () => {
   const report = sampleReport([sampleCase('fail', { message: 'expected x; saw \u001b[2J\u001b]0;pwned\u0007\r\u009b31m' })]);
   const { out, summary } = play(report, false);

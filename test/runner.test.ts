@@ -150,3 +150,20 @@ void test('lanes run side by side, one case at a time within a lane, and an excl
   assert.deepEqual(results.map((r) => r.id), cases.map((c) => c.id));
   assert.ok(results.every((r) => r.outcome === 'pass'));
 });
+
+void test('a cap the provider went past ends the case at once as a failure that names the cap; a thrown cap is named too', async () => {
+  const hit = { limit: 'ws-messages-per-second' as const, value: 10, message: 'frames in one second of x@interop went past the harness\'s cap ws-messages-per-second=10' };
+  const started = Date.now();
+  const [waiting, thrown] = await run([spec('waits'), spec('throws')], async (env) => {
+    if (env.spec.id === 'stanza.throws') throw new HarnessError('E_DRIVER', 'the answer went past the harness\'s cap http-request-ms=3000');
+    setTimeout(() => env.limitHit(hit), 10);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    return met();
+  });
+  assert.ok(Date.now() - started < 1000, 'the case ended at the hit, not at its end');
+  assert.equal(waiting?.outcome, 'fail');
+  assert.equal(waiting?.message, `expected the provider to stay within the harness's caps; saw ${hit.message}`);
+  assert.deepEqual(waiting?.limit, { name: 'ws-messages-per-second', value: 10 });
+  assert.equal(thrown?.outcome, 'error');
+  assert.deepEqual(thrown?.limit, { name: 'http-request-ms', value: 3000 });
+});

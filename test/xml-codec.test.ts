@@ -89,3 +89,36 @@ void test('a carriage return in text and whitespace in attributes survive the ro
   assert.deepEqual(xmlCodec.decode(xmlCodec.encode(n)), n);
   assert.deepEqual(node('c', {}, ''), { tag: 'c', attrs: {}, children: [] });
 });
+
+void test('refuses too many attributes and too long a text before parsing, naming the cap when it is one', () => {
+  const capped = new XmlTextCodec({
+    maxBytes: 4096,
+    maxDepth: 8,
+    maxAttributes: 3,
+    maxTextLength: 100,
+    names: { maxAttributes: 'xml-attributes', maxTextLength: 'xml-text-bytes', maxDepth: 'xml-depth' },
+  });
+  const message = (frame: string): string => {
+    try {
+      capped.decode(frame);
+      return 'accepted';
+    } catch (e) {
+      return (e as Error).message;
+    }
+  };
+  assert.equal(message('<a w="1" x="2" y="3"><b>ok</b></a>'), 'accepted');
+  assert.match(message('<a w="1" x="2" y="3" z="4"/>'), /^policy-violation: an element with 4 attributes exceeds 3 \(cap xml-attributes=3\)$/);
+  assert.match(message(`<a>${'x'.repeat(101)}</a>`), /\(cap xml-text-bytes=100\)$/);
+  assert.match(message(`${'<a>'.repeat(100)}${'</a>'.repeat(100)}`), /deeper than 8 \(cap xml-depth=8\)$/);
+  // The profile's own codec names no cap: its limits are the profile's.
+  assert.doesNotMatch(refusalMessage(`<a>${'<b>'.repeat(50)}</a>`), /cap /);
+});
+
+function refusalMessage(frame: string): string {
+  try {
+    xmlCodec.decode(frame);
+    return 'accepted';
+  } catch (e) {
+    return (e as Error).message;
+  }
+}

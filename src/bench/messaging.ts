@@ -5,6 +5,7 @@
  * the same stores, in the same process and run.
  */
 import { randomBytes } from 'node:crypto';
+import { DEFAULT_LIMITS } from '../core/limits.js';
 import { probeProvider, type DriverClient } from '../driver/client.js';
 import { startGatekeeper } from '../gatekeeper/gatekeeper.js';
 import type { ClientConnection, Gatekeeper, ReferenceUser } from '../gatekeeper/types.js';
@@ -29,7 +30,7 @@ interface Pair {
 async function setUp(): Promise<Pair> {
   const token = randomBytes(24).toString('base64url');
   const provider = await startReferenceProvider({ driverToken: token });
-  const { discovery, driver } = await probeProvider(provider.url, token, WAIT_MS);
+  const { discovery, driver } = await probeProvider(provider.url, token, { ...DEFAULT_LIMITS, 'http-request-ms': WAIT_MS });
   const gatekeeper = await startGatekeeper();
   gatekeeper.setProvider(discovery);
   await driver.reset();

@@ -47,6 +47,7 @@ export async function splitFigures(runs: number): Promise<Figure[]> {
         provider: served.url,
         token: served.token,
         providerCaPem: served.caPem,
+        allowPrivateTargets: true,
         selection: { suites: [], tags: [] },
         seed: 1,
         timeoutMs: 20_000,

@@ -4,9 +4,10 @@
  * and torn down when it ends.
  */
 import { HarnessError } from '../core/errors.js';
+import type { EvidenceEntry } from '../core/model.js';
 import type { CaseEnv } from '../core/runner.js';
 import type { DriverClient } from '../driver/client.js';
-import type { ClientConnection, EnlistRequest, FrameEvent, Gatekeeper, ReferenceUser, ReferenceUserOptions } from '../gatekeeper/types.js';
+import type { ClientConnection, EnlistRequest, FrameEvent, Gatekeeper, HttpExchange, ReferenceUser, ReferenceUserOptions } from '../gatekeeper/types.js';
 import type {
   CreatedUser,
   EnlistResult,
@@ -51,7 +52,7 @@ export class Lab {
     private readonly env: CaseEnv,
   ) {
     const offFrames = gatekeeper.onFrame((f) => this.recordFrame(f));
-    const offHttp = gatekeeper.onHttp((e) => env.record({ kind: 'http', ...e }));
+    const offHttp = gatekeeper.onHttp((e) => env.record(httpEvidence(e)));
     env.defer(() => {
       offFrames();
       offHttp();
@@ -210,4 +211,10 @@ export class Lab {
       text: f.text,
     });
   }
+}
+
+/** An exchange the gatekeeper made; status 0 means no answer came, and then the summary is the error. */
+function httpEvidence(e: HttpExchange): EvidenceEntry {
+  const { status, responseBody, ...rest } = e;
+  return status === 0 ? { kind: 'http', ...rest, error: responseBody } : { kind: 'http', ...rest, status, responseBody };
 }

@@ -40,6 +40,8 @@ function program(): Command {
     .option('--update-baseline <file>', 'write a baseline that accepts this run\'s failures (keeps entries still accurate)')
     .option('--official', 'run every case and write a signed certification package into the run folder')
     .option('--signing-key <file>', 'Ed25519 private key (PEM, PKCS#8) that signs the package; default: one generated for the run')
+    .option('--limit <name=value>', 'override a cap on what the provider may send, e.g. xml-depth=16 or http-request-ms=2s (repeatable; README lists them)', collect)
+    .option('--allow-private-targets', 'let media and server-to-server fetches reach loopback, private and link-local addresses (a local test)')
     .addOption(new Option('--reference-fault <fault>', 'switch on a fault of the embedded reference provider (repeatable)').argParser(collect))
     .action(async (flags: Record<string, unknown>) => {
       // Commands load on demand: `--version` and `--help` must not pay for libsignal and the suites.

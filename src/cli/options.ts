@@ -3,6 +3,7 @@
  * Every problem is an E_USAGE HarnessError with one line that names the flag.
  */
 import { HarnessError } from '../core/errors.js';
+import { resolveLimits, type Limits } from '../core/limits.js';
 import type { Shard } from '../core/model.js';
 import { randomSeed } from '../core/rng.js';
 import { REPORTER_NAMES, type ReporterName } from '../reporters/registry.js';
@@ -32,6 +33,8 @@ export interface RawRunFlags {
   providerCa?: string;
   official?: boolean;
   signingKey?: string;
+  limit?: string[];
+  allowPrivateTargets?: boolean;
 }
 
 export interface RunSettings {
@@ -61,6 +64,10 @@ export interface RunSettings {
   readonly official: boolean;
   /** PEM PKCS#8 Ed25519 key that signs the package; without it one is generated for the run. */
   readonly signingKey?: string;
+  /** Caps and deadlines on what the harness reads from the provider: defaults overridden by `--limit`. */
+  readonly limits: Limits;
+  /** Media and server-to-server fetches may reach loopback and private addresses. */
+  readonly allowPrivateTargets: boolean;
 }
 
 /** What an official run refuses: anything that selects cases, stops early or changes the verdict. */
@@ -102,6 +109,8 @@ export function resolveRunSettings(flags: RawRunFlags, env: NodeJS.ProcessEnv): 
     ...(flags.providerCa === undefined ? {} : { providerCa: nonEmpty('--provider-ca', flags.providerCa) }),
     official: flags.official === true,
     ...(flags.signingKey === undefined ? {} : { signingKey: nonEmpty('--signing-key', flags.signingKey) }),
+    limits: resolveLimits(flags.limit ?? []),
+    allowPrivateTargets: flags.allowPrivateTargets === true,
   };
 }
 

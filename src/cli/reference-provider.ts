@@ -25,7 +25,8 @@ export async function referenceProviderCommand(
   out.write(`reference provider at ${provider.url}\ndriver token ${token}\n${faults.length ? `faults ${faults.join(', ')}\n` : ''}`);
   if (flags.caOut !== undefined) await writeFile(flags.caOut, provider.mediaCaPem);
   const trust = flags.caOut === undefined ? '' : ` --provider-ca ${flags.caOut}`;
-  out.write(`run against it: interop-conformance run --provider ${provider.url} --token ${token}${trust}\n`);
+  // It serves on loopback, which a run refuses to fetch from unless told it is a local test.
+  out.write(`run against it: interop-conformance run --provider ${provider.url} --token ${token}${trust} --allow-private-targets\n`);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);

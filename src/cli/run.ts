@@ -55,6 +55,8 @@ export async function runCommand(
       ...(providerCaPem === undefined ? {} : { providerCaPem }),
       ...(gate.judge === undefined ? {} : { judge: gate.judge }),
       ...(signingKey === undefined ? {} : { seal: (report, files) => certificationPackage(report, files, signingKey) }),
+      limits: settings.limits,
+      allowPrivateTargets: settings.allowPrivateTargets,
     });
     for (const p of outcome.reporterProblems) err.write(`interop-conformance: reporter problem: ${p}\n`);
     if (outcome.dir) out.write(`report: ${outcome.dir}\n`);

@@ -104,6 +104,8 @@ export interface CaseResult {
   readonly actual?: string;
   /** Name of the step that was running when the verdict or error came. */
   readonly step?: string;
+  /** The harness cap (core/limits.ts) the provider went past in this case, if any. */
+  readonly limit?: { readonly name: string; readonly value: number };
   readonly startedAt: string;
   readonly durationMs: number;
   readonly evidence: readonly EvidenceEntry[];
@@ -177,6 +179,10 @@ export interface RunMeta {
     /** This run's share of the selection (`--shard index/total`). */
     readonly shard?: Shard;
   };
+  /** Caps the run set away from their defaults (`--limit`), by name. */
+  readonly limits?: Readonly<Record<string, number>>;
+  /** Present (true) when a run against an endpoint was let reach private targets. */
+  readonly allowPrivateTargets?: true;
   readonly node: string;
 }
 

@@ -5,6 +5,7 @@
  * `execute` brings the world, one per lane.
  */
 import { describeError, isHarnessError, isProviderViolation } from './errors.js';
+import { describeLimit, limitNamedIn, type LimitHit } from './limits.js';
 import type { CaseResult, CaseSpec, EvidenceEntry, Finding, Level, Outcome } from './model.js';
 import { redact } from './redact.js';
 import { Rng } from './rng.js';
@@ -24,6 +25,10 @@ export interface CaseEnv {
   step(name: string): void;
   /** Runs after the verdict, in reverse order, whatever the outcome. */
   defer(cleanup: () => Promise<void> | void): void;
+  /** The provider went past a harness cap during the case: the case cannot pass, and its result names the cap. */
+  limitHit(hit: LimitHit): void;
+  /** The provider broke a transport protocol so that the case cannot go on (a WebSocket closed on bad UTF-8): it fails now. */
+  breach(message: string): void;
 }
 
 export type ExecuteCase = (env: CaseEnv) => Promise<Finding>;
@@ -115,6 +120,8 @@ async function runCase(spec: CaseSpec, lane: number, rng: Rng, options: RunOptio
   const evidence: EvidenceEntry[] = [];
   const cleanups: (() => Promise<void> | void)[] = [];
   let step: string | undefined;
+  let hit: LimitHit | undefined;
+  let breach: string | undefined;
   const timeoutMs = spec.timeoutMs ?? options.defaultTimeoutMs;
   const controller = new AbortController();
   // Not unref'd: the deadline is what guarantees progress when a check awaits nothing at all.
@@ -133,6 +140,19 @@ async function runCase(spec: CaseSpec, lane: number, rng: Rng, options: RunOptio
       evidence.push({ kind: 'step', at: Date.now() - started, name });
     },
     defer: (fn) => cleanups.push(fn),
+    limitHit: (h) => {
+      if (hit !== undefined) return;
+      hit = h;
+      evidence.push({ kind: 'note', at: Date.now() - started, text: h.message });
+      // No pass is possible any more, and the provider's side of the case may be gone: end it now.
+      controller.abort(new EndedEarly(CAPS_EXPECTED, h.message));
+    },
+    breach: (message) => {
+      if (breach !== undefined || hit !== undefined) return;
+      breach = message;
+      evidence.push({ kind: 'note', at: Date.now() - started, text: message });
+      controller.abort(new EndedEarly('the provider to keep to the transport\'s protocol', message));
+    },
   };
 
   let finding: Finding | undefined;
@@ -162,11 +182,27 @@ async function runCase(spec: CaseSpec, lane: number, rng: Rng, options: RunOptio
     ...(failedStep === undefined ? {} : { step: failedStep }),
   };
   if (isProviderViolation(thrown)) finding = { verdict: 'not-met', expected: thrown.expected, actual: thrown.actual };
+  if (thrown instanceof EndedEarly) finding = { verdict: 'not-met', expected: thrown.expected, actual: thrown.actual };
   if (finding === undefined) {
     const message = thrown instanceof DeadlineError ? thrown.message : describeError(thrown);
     const where = failedStep && !(thrown instanceof DeadlineError) ? ` (during ${failedStep})` : '';
-    return { ...base, outcome: 'error', message: redact(`no verdict: ${message}${where}`) };
+    return naming(hit, { ...base, outcome: 'error', message: redact(`no verdict: ${message}${where}`) });
   }
+  // A provider past a cap gives the harness less than it asked for: whatever the check saw, no pass.
+  if (hit !== undefined && finding.verdict === 'met') finding = { verdict: 'not-met', expected: CAPS_EXPECTED, actual: hit.message };
+  return naming(hit, verdictOf(finding, spec, base));
+}
+
+/** The cap in `limit`, from the one the case hit or else from the one its message names; the message names it too. */
+function naming(hit: LimitHit | undefined, result: CaseResult): CaseResult {
+  const cap = hit ?? limitNamedIn(result.message);
+  if (cap === undefined) return result;
+  const phrase = describeLimit(cap.limit, cap.value);
+  const message = result.message.includes(phrase) || hit === undefined ? result.message : `${result.message}; ${hit.message}`;
+  return { ...result, message, limit: { name: cap.limit, value: cap.value } };
+}
+
+function verdictOf(finding: Finding, spec: CaseSpec, base: Omit<CaseResult, 'outcome' | 'message'>): CaseResult {
   switch (finding.verdict) {
     case 'met':
       return { ...base, outcome: 'pass', message: redact(finding.note ?? 'requirement met') };
@@ -178,6 +214,19 @@ async function runCase(spec: CaseSpec, lane: number, rng: Rng, options: RunOptio
       const actual = redact(finding.actual);
       return { ...base, outcome: NOT_MET[spec.level], message: `expected ${expected}; saw ${actual}`, expected, actual };
     }
+  }
+}
+
+const CAPS_EXPECTED = 'the provider to stay within the harness\'s caps';
+
+/** Why a case was ended before its check did: the provider went past a cap, or broke a protocol. */
+class EndedEarly extends Error {
+  constructor(
+    readonly expected: string,
+    readonly actual: string,
+  ) {
+    super(actual);
+    this.name = 'EndedEarly';
   }
 }
 

@@ -4,10 +4,12 @@
  * (ProviderViolation), with the JSON path. Every exchange is recorded as evidence.
  */
 import { rootCertificates } from 'node:tls';
-import { Agent, request } from 'undici';
-import { describeError, HarnessError, ProviderViolation } from '../core/errors.js';
+import type { Agent } from 'undici';
+import { describeError, HarnessError, isProviderViolation, ProviderViolation } from '../core/errors.js';
 import { describeSchemaErrors, schemaValidator } from '../core/json-schema.js';
+import { DEFAULT_LIMITS, LimitExceeded, type Limits } from '../core/limits.js';
 import type { EvidenceEntry } from '../core/model.js';
+import { boundedRequest, decodeJson, outboundAgent } from '../net/outbound.js';
 import {
   DISCOVERY_PATH,
   driverPaths,
@@ -31,14 +33,12 @@ import {
   type SessionExport,
 } from '../protocol/driver-api.js';
 
-const MAX_RESPONSE_BYTES = 1024 * 1024;
-
 export interface DriverOptions {
   /** Driver root URL, from the discovery document. */
   readonly base: string;
   readonly token: string;
-  /** Per-request deadline. */
-  readonly timeoutMs: number;
+  /** Caps and deadlines on every answer (core/limits.ts). */
+  readonly limits: Limits;
   readonly record?: (entry: EvidenceEntry) => void;
   readonly signal?: AbortSignal;
 }
@@ -52,7 +52,7 @@ export class DriverClient {
     private readonly options: DriverOptions,
     agent?: Agent,
   ) {
-    this.agent = agent ?? newAgent(options.timeoutMs);
+    this.agent = agent ?? newAgent(options.limits);
   }
 
   /** The same driver, recording into another case's evidence under another signal. */
@@ -146,7 +146,7 @@ export class DriverClient {
     const url = `${this.options.base}${path}`;
     const { status, json } = await exchange(this.agent, method, url, body, {
       token: this.options.token,
-      timeoutMs: this.options.timeoutMs,
+      limits: this.options.limits,
       ...(this.options.record ? { record: this.options.record } : {}),
       ...(this.options.signal ? { signal: this.options.signal } : {}),
     });
@@ -165,13 +165,13 @@ export class DriverClient {
 export async function probeProvider(
   endpoint: string,
   token: string,
-  timeoutMs: number,
+  limits: Limits = DEFAULT_LIMITS,
   /** A CA to trust besides the system's, for a provider whose test deployment has its own. */
   caPem?: string,
 ): Promise<{ discovery: Discovery; info: DriverInfo; driver: DriverClient }> {
-  const agent = newAgent(timeoutMs, caPem);
+  const agent = newAgent(limits, caPem);
   try {
-    return await probeWith(agent, endpoint, token, timeoutMs);
+    return await probeWith(agent, endpoint, token, limits);
   } catch (e) {
     await agent.close().catch(() => undefined);
     throw e;
@@ -182,21 +182,26 @@ async function probeWith(
   agent: Agent,
   endpoint: string,
   token: string,
-  timeoutMs: number,
+  limits: Limits,
 ): Promise<{ discovery: Discovery; info: DriverInfo; driver: DriverClient }> {
   const discoveryUrl = new URL(DISCOVERY_PATH, endpoint).toString();
   let answer: { status: number; json: unknown };
   try {
-    answer = await exchange(agent, 'GET', discoveryUrl, undefined, { timeoutMs });
+    answer = await exchange(agent, 'GET', discoveryUrl, undefined, { limits });
   } catch (e) {
     if (e instanceof HarnessError && e.code === 'E_PROVIDER_PROBE') throw e;
+    if (e instanceof LimitExceeded || isProviderViolation(e)) throw new HarnessError('E_PROVIDER_PROBE', `discovery document ${discoveryUrl}: ${e.message}`);
     throw new HarnessError('E_PROVIDER_UNREACHABLE', `provider endpoint ${endpoint} is unreachable: ${describeError(e)}`);
   }
   if (answer.status !== 200) {
     throw new HarnessError('E_PROVIDER_PROBE', `discovery document ${discoveryUrl} answered HTTP ${answer.status}, expected 200`);
   }
   const discovery = probeConform<Discovery>(answer.json, 'Discovery', `discovery document ${discoveryUrl}`);
-  const driver = new DriverClient({ base: discovery.driver, token, timeoutMs }, agent);
+  // The bearer token goes to the declared endpoint's origin only, never where a document points it.
+  if (new URL(discovery.driver).origin !== new URL(endpoint).origin) {
+    throw new HarnessError('E_PROVIDER_PROBE', `discovery document ${discoveryUrl} puts the driver at ${discovery.driver}, off the endpoint's origin ${new URL(endpoint).origin}`);
+  }
+  const driver = new DriverClient({ base: discovery.driver, token, limits }, agent);
   let info: DriverInfo;
   try {
     info = await driver.info();
@@ -225,7 +230,7 @@ function conform<T>(json: unknown, def: string, what: string): T {
 
 interface ExchangeOptions {
   readonly token?: string;
-  readonly timeoutMs: number;
+  readonly limits: Limits;
   readonly record?: (entry: EvidenceEntry) => void;
   readonly signal?: AbortSignal;
 }
@@ -239,7 +244,7 @@ async function exchange(
 ): Promise<{ status: number; json: unknown }> {
   const started = Date.now();
   const requestBody = body === undefined ? undefined : JSON.stringify(body);
-  const signals = [AbortSignal.timeout(options.timeoutMs), ...(options.signal ? [options.signal] : [])];
+  const what = `the answer to ${method} ${url}`;
   const record = (fields: { status?: number; responseBody?: string; error?: string }): void =>
     options.record?.({
       kind: 'http',
@@ -250,36 +255,50 @@ async function exchange(
       ...(requestBody === undefined ? {} : { requestBody }),
       ...fields,
     });
-  let status: number;
-  let text: string;
+  let answer;
   try {
-    const res = await request(url, {
-      method,
-      dispatcher: agent,
-      signal: AbortSignal.any(signals),
-      headers: {
-        accept: 'application/json',
-        ...(requestBody === undefined ? {} : { 'content-type': 'application/json' }),
-        ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
+    answer = await boundedRequest(
+      agent,
+      url,
+      {
+        method,
+        ...(options.signal ? { signal: options.signal } : {}),
+        headers: {
+          accept: 'application/json',
+          ...(requestBody === undefined ? {} : { 'content-type': 'application/json' }),
+          ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
+        },
+        ...(requestBody === undefined ? {} : { body: requestBody }),
+        bodyCap: 'driver-response-bytes',
+        what,
       },
-      ...(requestBody === undefined ? {} : { body: requestBody }),
-    });
-    status = res.statusCode;
-    text = await res.body.text();
+      options.limits,
+    );
   } catch (e) {
     record({ error: describeError(e) });
+    // A cap the provider hit is its failure, with the cap named; anything else is a driver that failed.
+    if (e instanceof LimitExceeded) throw new ProviderViolation(`${what} within the harness's caps`, e.message);
     throw new HarnessError('E_DRIVER', `${method} ${url} failed: ${describeError(e)}`, { cause: e });
   }
-  record({ status, responseBody: text });
-  if (text === '') return { status, json: undefined };
-  try {
-    return { status, json: JSON.parse(text) as unknown };
-  } catch {
-    if (status >= 200 && status < 300) {
-      throw new ProviderViolation(`a JSON body from ${method} ${url}`, `${text.length} bytes that are not JSON: ${text.slice(0, 80)}`);
-    }
-    return { status, json: text };
+  const { status, headers } = answer;
+  record({ status, responseBody: answer.body.toString('utf8') });
+  if (answer.body.length === 0) return { status, json: undefined };
+  const ok = status >= 200 && status < 300;
+  if (ok && !isJsonType(headers['content-type'])) {
+    throw new ProviderViolation(`${what} served as application/json`, `Content-Type ${JSON.stringify(headers['content-type'] ?? '(none)')}`);
   }
+  try {
+    return { status, json: decodeJson(answer.body, options.limits, what) };
+  } catch (e) {
+    if (ok || e instanceof LimitExceeded) throw e;
+    return { status, json: answer.body.toString('utf8') };
+  }
+}
+
+/** application/json or a +json type (RFC 6839), parameters aside. */
+function isJsonType(contentType: string | undefined): boolean {
+  const type = (contentType ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+  return type === 'application/json' || /^application\/[a-z0-9.+-]+\+json$/.test(type);
 }
 
 function errorText(json: unknown): string | undefined {
@@ -290,13 +309,9 @@ function errorText(json: unknown): string | undefined {
 
 /**
  * A connection pool for one run: driver calls reuse their connections across cases, and two runs
- * in one process (the tests) never share, so one closing cannot break the other.
+ * in one process (the tests) never share, so one closing cannot break the other. The driver is at
+ * the endpoint the user declared, on loopback for a local test: private targets are allowed here.
  */
-function newAgent(timeoutMs: number, caPem?: string): Agent {
-  return new Agent({
-    connect: { timeout: timeoutMs, ...(caPem === undefined ? {} : { ca: [...rootCertificates, caPem] }) },
-    headersTimeout: timeoutMs,
-    bodyTimeout: timeoutMs,
-    maxResponseSize: MAX_RESPONSE_BYTES,
-  });
+function newAgent(limits: Limits, caPem?: string): Agent {
+  return outboundAgent({ limits, allowPrivateTargets: true, ...(caPem === undefined ? {} : { tls: { ca: [...rootCertificates, caPem] } }) });
 }

@@ -7,6 +7,7 @@
  */
 import type { IncomingMessage, Server } from 'node:http';
 import { WebSocketServer, type WebSocket } from 'ws';
+import type { LimitHit, Limits } from '../core/limits.js';
 import type { Rng } from '../core/rng.js';
 import type { StanzaCodec } from '../protocol/codec.js';
 import { GATEKEEPER_SERVER, INTEROP_VERSION, XMPP_SUBPROTOCOL } from '../protocol/constants.js';
@@ -24,8 +25,6 @@ import { CHATSTATE_TAG } from '../protocol/messaging.js';
 import type { FrameEvent, StreamRefusalCondition } from './types.js';
 
 export const CHAT_PATH = '/chat';
-/** Large enough for an over-limit element to reach the codec, which answers policy-violation. */
-const MAX_PAYLOAD = 8 * 1024 * 1024;
 
 export interface ChatServerDeps {
   /** The HTTPS server to share (node:https servers are node:http servers with TLS). */
@@ -35,6 +34,8 @@ export interface ChatServerDeps {
   readonly groups: GroupDirectory;
   readonly verifier: ProofVerifier;
   readonly rng: Rng;
+  /** `ws-message-bytes` should stay above `xml-bytes`, so that an over-limit element reaches the codec, which answers policy-violation. */
+  readonly limits: Limits;
 }
 
 export class ChatServer {
@@ -42,6 +43,10 @@ export class ChatServer {
   readonly frames = new Listeners<FrameEvent>();
   readonly authenticated = new Listeners<Connection>();
   readonly keys = new Listeners<string>();
+  /** Caps the clients went past. */
+  readonly limitHits = new Listeners<LimitHit>();
+  /** Protocol breaches of the clients that cost them their connection. */
+  readonly breaches = new Listeners<string>();
   /** Logins whose streams a case makes the gatekeeper refuse, with the reason it gives. */
   readonly refusals = new Map<string, { readonly reason: string; readonly condition: StreamRefusalCondition }>();
   private readonly wss: WebSocketServer;
@@ -53,7 +58,7 @@ export class ChatServer {
     this.wss = new WebSocketServer({
       server: deps.server,
       path: CHAT_PATH,
-      maxPayload: MAX_PAYLOAD,
+      maxPayload: deps.limits['ws-message-bytes'],
       // @see RFC 7395 §3.1: select `xmpp` when offered; a client that offers none is still let in,
       // and FRAME-SUBPROTOCOL judges it from offeredSubprotocols.
       handleProtocols: (offered: Set<string>) => (offered.has(XMPP_SUBPROTOCOL) ? XMPP_SUBPROTOCOL : false),
@@ -154,6 +159,13 @@ export class ChatServer {
       publish: (f) => this.frames.emit(f),
       newId: () => this.deps.rng.string(20, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789'),
       onInbound: (c, f) => c.serial(() => this.onInbound(c, f)),
+      caps: {
+        messagesPerSecond: this.deps.limits['ws-messages-per-second'],
+        connectionBytes: this.deps.limits['ws-connection-bytes'],
+        messageBytes: this.deps.limits['ws-message-bytes'],
+      },
+      onLimit: (hit) => this.limitHits.emit(hit),
+      onBreach: (message) => this.breaches.emit(message),
     });
     this.connections.push(conn);
   }
@@ -167,6 +179,8 @@ export class ChatServer {
         conn.send(node('ack', { error: f.refused.condition }));
         // Still route what a lenient reading finds, so that one fault of a client (a comment, two
         // elements in a frame) fails only the case that checks it; the frame stays in the record.
+        // A frame over a size or depth bound is never read further: that bound is what keeps it cheap.
+        if (f.refused.condition === 'policy-violation') return;
         for (const element of readElementsLeniently(f.text) ?? []) handleElement(conn, element, this.handlerDeps);
       }
     } catch (e) {

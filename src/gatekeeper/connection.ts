@@ -4,6 +4,7 @@
  * What the frames mean is the chat server's business (chat-server.ts, stanza-handler.ts).
  */
 import { WebSocket, type RawData } from 'ws';
+import { describeLimit, limitNamedIn, type LimitHit, type LimitName } from '../core/limits.js';
 import { CodecError, type StanzaCodec } from '../protocol/codec.js';
 import type { StanzaNode } from '../protocol/node.js';
 import { pingIq } from '../protocol/stanzas.js';
@@ -25,7 +26,16 @@ export interface ConnectionDeps {
   readonly newId: () => string;
   /** Called with every frame the client sends, after it is recorded. */
   readonly onInbound: (conn: Connection, f: FrameEvent) => void;
+  /** What one connection may send: frames in a second, bytes in all (`ws-message-bytes` is ws's maxPayload). */
+  readonly caps: { readonly messagesPerSecond: number; readonly connectionBytes: number; readonly messageBytes: number };
+  /** Told when the client goes past a cap; the connection is then closed with 1008 (or 1009 by ws). */
+  readonly onLimit: (hit: LimitHit) => void;
+  /** Told when the client breaks RFC 6455 (bad UTF-8 in a text frame, an unmasked frame…): ws closes the connection. */
+  readonly onBreach: (message: string) => void;
 }
+
+/** How long a flooding client gets to complete the close handshake before its socket is dropped. */
+const CLOSE_GRACE_MS = 250;
 
 export class Connection implements ClientConnection {
   readonly id: string;
@@ -40,19 +50,27 @@ export class Connection implements ClientConnection {
   private readonly recorded = new Listeners<FrameEvent>();
   private readonly closes = new Listeners<Closed>();
   private chain: Promise<void> = Promise.resolve();
+  /** Frames and bytes received, for the caps: the current one-second window, and in all. */
+  private window = { start: 0, frames: 0 };
+  private received = 0;
+  private overCap = false;
 
   constructor(private readonly deps: ConnectionDeps) {
     this.id = deps.id;
     this.offeredSubprotocols = deps.offeredSubprotocols;
     const { ws } = deps;
     ws.on('message', (data: RawData, isBinary: boolean) => {
+      if (this.overCap) return;
       const bytes = toBuffer(data);
+      if (this.exceedsCaps(bytes.length)) return;
       const frame = this.record('client-to-gatekeeper', bytes.toString('utf8'), bytes.length, isBinary);
       deps.onInbound(this, frame);
     });
     // ws reports protocol violations (oversized message, bad UTF-8…) and then closes the socket itself.
-    ws.on('error', () => {
+    ws.on('error', (e: Error & { code?: string }) => {
       this.closingBy ??= 'gatekeeper';
+      if (e.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') this.hit('ws-message-bytes', deps.caps.messageBytes, 'a WebSocket message');
+      else deps.onBreach(`the client of ${this.login ?? this.id} broke RFC 6455 (${e.message}); the gatekeeper closed its connection`);
     });
     ws.on('close', (code: number, reason: Buffer) => {
       this.closed = { code, reason: reason.toString('utf8'), by: this.closingBy ?? 'client' };
@@ -150,6 +168,31 @@ export class Connection implements ClientConnection {
     this.deps.ws.terminate();
   }
 
+  /** True, after closing the connection, when this frame takes the client past a cap. */
+  private exceedsCaps(bytes: number): boolean {
+    const { caps } = this.deps;
+    const now = Date.now();
+    if (now - this.window.start >= 1000) this.window = { start: now, frames: 0 };
+    this.window.frames++;
+    this.received += bytes;
+    if (this.window.frames > caps.messagesPerSecond) return this.closeOverCap('ws-messages-per-second', caps.messagesPerSecond, 'frames in one second');
+    if (this.received > caps.connectionBytes) return this.closeOverCap('ws-connection-bytes', caps.connectionBytes, 'the bytes sent on one connection');
+    return false;
+  }
+
+  private closeOverCap(limit: LimitName, value: number, what: string): true {
+    this.overCap = true;
+    this.hit(limit, value, what);
+    // @see RFC 6455 §7.4.1: 1008, policy violation. A flood does not wait for a polite close.
+    this.end('gatekeeper', 1008, describeLimit(limit, value));
+    setTimeout(() => this.deps.ws.terminate(), CLOSE_GRACE_MS).unref();
+    return true;
+  }
+
+  private hit(limit: LimitName, value: number, what: string): void {
+    this.deps.onLimit({ limit, value, message: `${what} of ${this.login ?? this.id} went past the harness's ${describeLimit(limit, value)}` });
+  }
+
   private record(direction: FrameDirection, text: string, bytes: number, binary: boolean, sent?: StanzaNode): FrameEvent {
     let decoded: Pick<FrameEvent, 'node' | 'refused'>;
     if (sent) decoded = { node: sent };
@@ -161,6 +204,9 @@ export class Connection implements ClientConnection {
           e instanceof CodecError
             ? { refused: { condition: e.condition, message: e.message } }
             : { refused: { condition: 'not-well-formed', message: (e as Error).message } };
+        // Only what the client sends counts against it: the gatekeeper's own hostile frames do not.
+        const cap = direction === 'client-to-gatekeeper' ? limitNamedIn(decoded.refused?.message ?? '') : undefined;
+        if (cap !== undefined) this.hit(cap.limit, cap.value, 'an element');
       }
     }
     const frame: FrameEvent = {

@@ -6,11 +6,13 @@ import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { systemClock, type Clock } from '../core/clock.js';
+import { DEFAULT_LIMITS, type LimitHit, type Limits } from '../core/limits.js';
 import { Rng, randomSeed } from '../core/rng.js';
 import type { StanzaCodec } from '../protocol/codec.js';
 import type { StanzaNode } from '../protocol/node.js';
 import type { Discovery } from '../protocol/driver-api.js';
-import { xmlCodec } from '../protocol/xml-codec.js';
+import { XmlTextCodec } from '../protocol/xml-codec.js';
+import { boundedRequest, outboundAgent } from '../net/outbound.js';
 import { CHAT_PATH, ChatServer } from './chat-server.js';
 import { Directory } from './directory.js';
 import { GroupDirectory } from './groups.js';
@@ -39,20 +41,32 @@ export interface GatekeeperOptions {
   readonly providerCaPem?: string;
   /** The time proofs and push tokens are judged and signed at; the system clock by default. */
   readonly clock?: Clock;
+  /** Caps and deadlines on what the gatekeeper reads from the provider. */
+  readonly limits?: Limits;
+  /** Let the media proxy and server-to-server fetches reach loopback and private addresses (default: yes). */
+  readonly allowPrivateTargets?: boolean;
 }
 
 export async function startGatekeeper(options: GatekeeperOptions = {}): Promise<Gatekeeper> {
   const host = options.host ?? '127.0.0.1';
   const tls = await resolveTls(options.tls);
   const rng = new Rng(options.seed ?? randomSeed());
-  const codec = options.codec ?? xmlCodec;
+  const limits = options.limits ?? DEFAULT_LIMITS;
+  const codec = options.codec ?? cappedCodec(limits);
+  const outbound = {
+    limits,
+    allowPrivateTargets: options.allowPrivateTargets ?? true,
+    ...(options.providerCaPem === undefined ? {} : { tls: { ca: options.providerCaPem } }),
+  };
   const directory = new Directory(rng.fork('directory'));
   const groups = new GroupDirectory(rng.fork('groups'));
   const clock = options.clock ?? systemClock;
-  const verifier = new ProofVerifier({ clock, ...(options.providerCaPem === undefined ? {} : { providerCaPem: options.providerCaPem }) });
+  const verifier = new ProofVerifier(outbound, clock);
+  const providerAgent = outboundAgent(outbound);
   const http = new Listeners<HttpExchange>();
+  const limitHits = new Listeners<LimitHit>();
   const enlistRequests = new Listeners<EnlistRequest>();
-  const pusher = await PushSender.create((e) => http.emit(e), options.providerCaPem, clock);
+  const pusher = await PushSender.create((e) => http.emit(e), outbound, clock);
 
   let enlistment: EnlistmentApi | undefined;
   let origin = '';
@@ -60,12 +74,20 @@ export async function startGatekeeper(options: GatekeeperOptions = {}): Promise<
   const mediaProxy = new MediaProxy({
     certPem: tls.certPem,
     keyPem: tls.keyPem,
-    ...(options.providerCaPem === undefined ? {} : { providerCaPem: options.providerCaPem }),
+    outbound,
     record: (e) => http.emit(e),
+    onLimit: (hit) => limitHits.emit(hit),
   });
-  const server: Server = createServer({ key: tls.keyPem, cert: tls.certPem }, (req, res) => route(req, res, enlistment, mediaHost, pusher));
+  // A provider's client that drips its request (slowloris) or sends endless headers is cut off by the run's caps.
+  const bounds = {
+    maxHeaderSize: limits['http-header-bytes'],
+    requestTimeout: limits['http-request-ms'],
+    headersTimeout: Math.min(limits['http-read-ms'], limits['http-request-ms']),
+  };
+  const server: Server = createServer({ key: tls.keyPem, cert: tls.certPem, ...bounds }, (req, res) => route(req, res, enlistment, mediaHost, pusher));
   server.on('clientError', (_err, socket) => socket.destroy());
-  const chat = new ChatServer({ server, codec, directory, groups, verifier, rng: rng.fork('chat') });
+  const chat = new ChatServer({ server, codec, directory, groups, verifier, rng: rng.fork('chat'), limits });
+  chat.limitHits.add((hit) => limitHits.emit(hit));
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -97,6 +119,9 @@ export async function startGatekeeper(options: GatekeeperOptions = {}): Promise<
     },
     onFrame: (listener) => chat.frames.add(listener),
     onHttp: (listener) => http.add(listener),
+    onLimit: (listener) => limitHits.add(listener),
+    onBreach: (listener) => chat.breaches.add(listener),
+    providerGet: (url, signal) => boundedRequest(providerAgent, url, { method: 'GET', signal, bodyCap: 'http-body-bytes', what: `GET ${url}` }, limits),
     waitForConnection: (login: string, o: WaitOptions) =>
       waitFor<ClientConnection>(o, (resolve) => {
         const live = chat.liveConnection(login);
@@ -138,7 +163,7 @@ export async function startGatekeeper(options: GatekeeperOptions = {}): Promise<
       return () => chat.refusals.delete(login);
     },
     push: (identifier, defect, signal) => pusher.push(identifier, defect, signal),
-    close: () => (closing ??= shutdown(server, chat, verifier, pusher).then(() => mediaProxy.close())),
+    close: () => (closing ??= shutdown(server, chat, verifier, pusher).then(() => Promise.all([mediaProxy.close(), providerAgent.close()])).then(() => undefined)),
   };
 }
 
@@ -156,6 +181,17 @@ function route(req: IncomingMessage, res: ServerResponse, enlistment: Enlistment
   }
   res.writeHead(404, { 'content-type': 'application/json' });
   res.end(JSON.stringify({ error: 'not found' }));
+}
+
+/** The XML codec under the run's caps, each refusal naming the cap it hit. */
+function cappedCodec(limits: Limits): StanzaCodec {
+  return new XmlTextCodec({
+    maxBytes: limits['xml-bytes'],
+    maxDepth: limits['xml-depth'],
+    maxAttributes: limits['xml-attributes'],
+    maxTextLength: limits['xml-text-bytes'],
+    names: { maxBytes: 'xml-bytes', maxDepth: 'xml-depth', maxAttributes: 'xml-attributes', maxTextLength: 'xml-text-bytes' },
+  });
 }
 
 /** Drops every socket at once: a finished run must not keep the process alive. */

@@ -7,8 +7,10 @@
 import { createHash } from 'node:crypto';
 import { Transform, Writable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { Agent, request } from 'undici';
+import { request, type Agent } from 'undici';
 import { describeError } from '../core/errors.js';
+import { LimitExceeded, limitNamedIn, type LimitHit } from '../core/limits.js';
+import { asLimit, flattenHeaders, outboundAgent, type OutboundOptions } from '../net/outbound.js';
 import type { Discovery } from '../protocol/driver-api.js';
 import { MediaVerifier, type MediaVerdict } from './media-verifier.js';
 import type { HttpExchange, WaitOptions } from './types.js';
@@ -16,8 +18,6 @@ import type { HttpExchange, WaitOptions } from './types.js';
 const MAX_REDIRECTS = 3;
 /** The only Content-Type of a blob: it is encrypted, so it is opaque bytes whatever the file (MEDIA-CONTENT-TYPE). */
 export const MEDIA_CONTENT_TYPE = 'application/octet-stream';
-/** Without a declared limit, the proxy reads no more than this. */
-const DEFAULT_MAX_BYTES = 64 * 1024 * 1024;
 
 export interface MediaFetch extends WaitOptions {
   readonly reference: string;
@@ -27,7 +27,7 @@ export interface MediaFetch extends WaitOptions {
   readonly credentials?: boolean;
   /** Verify and decrypt the body with this media key, under these info strings (the type's first). */
   readonly verify?: { readonly mediaKey: Uint8Array; readonly infos: readonly string[] };
-  /** Stop reading past this many bytes. */
+  /** Stop reading past this many bytes (the provider's announced limit); else the cap media-bytes. */
   readonly maxBytes?: number;
   /** Keep the body (small blobs only: it is held in memory). */
   readonly keepBody?: boolean;
@@ -53,9 +53,11 @@ export interface MediaFetchResult {
 export interface ProxyDeps {
   readonly certPem: string;
   readonly keyPem: string;
-  /** A CA to trust for the provider's media host (a test provider's self-signed certificate). */
-  readonly providerCaPem?: string;
+  /** Caps, the private-target rule, and a CA to trust for a test provider's self-signed media host. */
+  readonly outbound: OutboundOptions;
   record(e: HttpExchange): void;
+  /** Told when a fetch stops at a cap. */
+  onLimit?(hit: LimitHit): void;
 }
 
 export class MediaProxy {
@@ -64,9 +66,9 @@ export class MediaProxy {
   private readonly withoutCert: Agent;
 
   constructor(private readonly deps: ProxyDeps) {
-    const ca = deps.providerCaPem === undefined ? {} : { ca: deps.providerCaPem };
-    this.withCert = new Agent({ connect: { ...ca, cert: deps.certPem, key: deps.keyPem } });
-    this.withoutCert = new Agent({ connect: { ...ca } });
+    const { outbound } = deps;
+    this.withCert = outboundAgent({ ...outbound, tls: { ...outbound.tls, cert: deps.certPem, key: deps.keyPem } });
+    this.withoutCert = outboundAgent(outbound);
   }
 
   setProvider(discovery: Discovery): void {
@@ -95,10 +97,11 @@ export class MediaProxy {
           headers: req.range === undefined ? {} : { range: req.range },
         });
       } catch (e) {
-        this.record(target, started, undefined, describeError(e));
-        return { ...nothing, error: describeError(e) };
+        const error = describeError(asLimit(e, this.deps.outbound.limits, `the media host's answer`));
+        this.record(target, started, undefined, error);
+        return { ...nothing, error };
       }
-      const headers = flatten(res.headers);
+      const headers = flattenHeaders(res.headers);
       const location = headers['location'];
       if (res.statusCode >= 300 && res.statusCode < 400 && location !== undefined) {
         await res.body.dump();
@@ -110,13 +113,17 @@ export class MediaProxy {
         target = next.toString();
         continue;
       }
-      const meter = new Meter(req.maxBytes ?? DEFAULT_MAX_BYTES, req.keepBody === true);
+      const cap = this.deps.outbound.limits['media-bytes'];
+      const max = Math.min(req.maxBytes ?? cap, cap);
+      const over = (): Error =>
+        max === cap ? new LimitExceeded('media-bytes', cap, 'the media blob') : new Error(`the body went past ${max} bytes, the limit the provider announced`);
+      const meter = new Meter(max, req.keepBody === true, over);
       const verifier = req.verify && res.statusCode === 200 ? new MediaVerifier(req.verify.mediaKey, req.verify.infos) : undefined;
       let error: string | undefined;
       try {
         await pipeline(res.body, meter, verifier ?? discard());
       } catch (e) {
-        error = describeError(e);
+        error = describeError(asLimit(e, this.deps.outbound.limits, `the media blob`));
       }
       this.record(target, started, res.statusCode, error ?? `${meter.bytes} bytes`);
       return {
@@ -142,6 +149,8 @@ export class MediaProxy {
   }
 
   private record(url: string, started: number, status: number | undefined, summary: string): void {
+    const cap = limitNamedIn(summary);
+    if (cap !== undefined) this.deps.onLimit?.({ ...cap, message: summary });
     this.deps.record({ at: started, method: 'GET', url, status: status ?? 0, requestBody: '', responseBody: summary, durationMs: Date.now() - started });
   }
 }
@@ -154,12 +163,13 @@ class Meter extends Transform {
   constructor(
     private readonly max: number,
     private readonly keep: boolean,
+    private readonly over: () => Error,
   ) {
     super();
   }
   override _transform(chunk: Buffer, _e: BufferEncoding, done: TransformCallback): void {
     this.bytes += chunk.length;
-    if (this.bytes > this.max) return done(new Error(`the body went past ${this.max} bytes`));
+    if (this.bytes > this.max) return done(this.over());
     this.hash.update(chunk);
     if (this.keep) this.kept.push(chunk);
     done(null, chunk);
@@ -170,9 +180,3 @@ class Meter extends Transform {
 }
 
 const discard = (): Writable => new Writable({ write: (_c, _e, done) => done() });
-
-function flatten(headers: Record<string, string | string[] | undefined>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(headers)) if (v !== undefined) out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
-  return out;
-}

@@ -5,8 +5,10 @@
  * fetched again when a token names a key it does not hold (key rotation must not break a user).
  */
 import { createLocalJWKSet, errors as joseErrors, jwtVerify, type JSONWebKeySet, type JWTPayload } from 'jose';
-import { Agent, request } from 'undici';
 import { systemClock, type Clock } from '../core/clock.js';
+import type { Agent } from 'undici';
+import { describeError } from '../core/errors.js';
+import { boundedRequest, decodeJson, outboundAgent, type OutboundOptions } from '../net/outbound.js';
 import type { Discovery } from '../protocol/driver-api.js';
 import { MAX_TOKEN_CHARS } from '../protocol/enlistment.js';
 import { ALLOWED_ALGORITHMS, CLOCK_SKEW_S, PROOF_AUDIENCE, PROOF_MAX_LIFETIME_S } from '../protocol/ownership.js';
@@ -15,19 +17,10 @@ export type ProofResult =
   | { readonly ok: true; readonly identifier: string; readonly claims: JWTPayload }
   | { readonly ok: false; readonly reason: string };
 
-const MAX_JWKS_BYTES = 64 * 1024;
-const FETCH_TIMEOUT_MS = 5000;
 /** A token naming an unknown `kid` triggers a refetch, at most this often. */
 const REFETCH_INTERVAL_MS = 1000;
 /** The key set is fetched again when older than this, whatever the tokens name. */
 const KEY_SET_MAX_AGE_MS = 5 * 60_000;
-
-export interface ProofVerifierOptions {
-  /** PEM of a CA to trust for the provider's HTTPS key set (a test provider's own certificate). */
-  readonly providerCaPem?: string;
-  /** The time `iat`, `nbf` and `exp` are judged at. */
-  readonly clock?: Clock;
-}
 
 type KeySet = ReturnType<typeof createLocalJWKSet>;
 
@@ -45,14 +38,13 @@ export class ProofVerifier {
   private readonly agent: Agent;
   private readonly clock: Clock;
 
-  constructor(options: ProofVerifierOptions = {}) {
-    this.clock = options.clock ?? systemClock;
-    this.agent = new Agent({
-      connect: { timeout: FETCH_TIMEOUT_MS, ...(options.providerCaPem ? { ca: options.providerCaPem } : {}) },
-      headersTimeout: FETCH_TIMEOUT_MS,
-      bodyTimeout: FETCH_TIMEOUT_MS,
-      maxResponseSize: MAX_JWKS_BYTES,
-    });
+  /** `outbound.tls.ca` trusts a test provider's own certificate for its HTTPS key set. */
+  constructor(
+    private readonly outbound: OutboundOptions,
+    clock: Clock = systemClock,
+  ) {
+    this.clock = clock;
+    this.agent = outboundAgent(outbound);
   }
 
   setDiscovery(discovery: Discovery): void {
@@ -131,22 +123,18 @@ export class ProofVerifier {
       return `jwksUri ${JSON.stringify(uri)} is not an absolute URL`;
     }
     if (url.protocol !== 'https:' && url.protocol !== 'http:') return `jwksUri scheme ${url.protocol} is not http(s)`;
-    let body: string;
+    let body: Buffer;
+    const what = `the key set ${uri}`;
     try {
-      const res = await request(url, {
-        method: 'GET',
-        dispatcher: this.agent,
-        headers: { accept: 'application/json' },
-        signal: AbortSignal.timeout(FETCH_TIMEOUT_MS * 2),
-      });
-      body = await res.body.text();
-      if (res.statusCode !== 200) return `key set fetch from ${uri} answered HTTP ${res.statusCode}`;
+      const res = await boundedRequest(this.agent, uri, { method: 'GET', headers: { accept: 'application/json' }, bodyCap: 'http-body-bytes', what }, this.outbound.limits);
+      body = res.body;
+      if (res.status !== 200) return `key set fetch from ${uri} answered HTTP ${res.status}`;
     } catch (e) {
       const code = (e as { code?: unknown }).code;
-      return `key set fetch from ${uri} failed: ${typeof code === 'string' ? `${code} ` : ''}${(e as Error).message}`;
+      return `key set fetch from ${uri} failed: ${typeof code === 'string' ? `${code} ` : ''}${describeError(e)}`;
     }
     try {
-      const jwks = JSON.parse(body) as JSONWebKeySet;
+      const jwks = decodeJson(body, this.outbound.limits, what) as JSONWebKeySet;
       if (!jwks || !Array.isArray(jwks.keys)) return `key set from ${uri} has no "keys" array`;
       return createLocalJWKSet(jwks);
     } catch (e) {

@@ -5,14 +5,13 @@
  * push can look; a provider must refuse each one.
  */
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT, UnsecuredJWT, type CryptoKey, type GenerateKeyPairResult, type JSONWebKeySet, type JWTPayload } from 'jose';
-import { Agent, request } from 'undici';
+import type { Agent } from 'undici';
 import { systemClock, unixSeconds, type Clock } from '../core/clock.js';
+import { boundedRequest, outboundAgent, type OutboundOptions } from '../net/outbound.js';
 import { MAX_PUSH_BODY_BYTES, PUSH_ISSUER, PUSH_TOKEN_LIFETIME_S, pushAudience } from '../protocol/ownership.js';
 import type { HttpExchange } from './types.js';
 
 const ALGORITHM = 'RS256';
-const TIMEOUT_MS = 5000;
-const MAX_ANSWER_BYTES = 64 * 1024;
 
 /** One thing wrong with a push, or nothing (`valid`). */
 export type PushDefect =
@@ -55,23 +54,18 @@ export class PushSender {
     /** Same kid, another key: what a forger who read the key set would sign with. */
     private readonly forger: CryptoKey,
     private readonly record: (e: HttpExchange) => void,
-    providerCaPem: string | undefined,
+    private readonly outbound: OutboundOptions,
     private readonly clock: Clock,
   ) {
-    this.agent = new Agent({
-      connect: { timeout: TIMEOUT_MS, ...(providerCaPem ? { ca: providerCaPem } : {}) },
-      headersTimeout: TIMEOUT_MS,
-      bodyTimeout: TIMEOUT_MS,
-      maxResponseSize: MAX_ANSWER_BYTES,
-    });
+    this.agent = outboundAgent(outbound);
   }
 
-  static async create(record: (e: HttpExchange) => void, providerCaPem?: string, clock: Clock = systemClock): Promise<PushSender> {
+  static async create(record: (e: HttpExchange) => void, outbound: OutboundOptions, clock: Clock = systemClock): Promise<PushSender> {
     const [own, forged] = await (signingPairs ??= Promise.all([generateKeyPair(ALGORITHM), generateKeyPair(ALGORITHM)]));
     const jwk = await exportJWK(own.publicKey);
     const kid = await calculateJwkThumbprint(jwk);
     const jwks: JSONWebKeySet = { keys: [{ ...jwk, kid, alg: ALGORITHM, use: 'sig' }] };
-    return new PushSender(jwks, { kid, privateKey: own.privateKey }, forged.privateKey, record, providerCaPem, clock);
+    return new PushSender(jwks, { kid, privateKey: own.privateKey }, forged.privateKey, record, outbound, clock);
   }
 
   setPushEndpoint(url: string): void {
@@ -85,25 +79,31 @@ export class PushSender {
     const body = pushBody(to, defect);
     const token = defect === 'missing-header' ? undefined : await this.token(url, defect);
     const started = Date.now();
-    const res = await request(url, {
-      method: 'POST',
-      dispatcher: this.agent,
-      signal: AbortSignal.any([signal, AbortSignal.timeout(TIMEOUT_MS)]),
-      headers: { 'content-type': 'application/json', ...(token === undefined ? {} : { authorization: `Bearer ${token}` }) },
-      body,
-    });
-    const text = await res.body.text();
+    const res = await boundedRequest(
+      this.agent,
+      url,
+      {
+        method: 'POST',
+        signal,
+        headers: { 'content-type': 'application/json', ...(token === undefined ? {} : { authorization: `Bearer ${token}` }) },
+        body,
+        bodyCap: 'http-body-bytes',
+        what: `the push endpoint's answer`,
+      },
+      this.outbound.limits,
+    );
+    const text = res.body.toString('utf8');
     const header = res.headers['www-authenticate'];
     this.record({
       at: started,
       method: 'POST',
       url,
-      status: res.statusCode,
+      status: res.status,
       requestBody: `${token === undefined ? '' : `Authorization: Bearer ${token}\n`}${body.slice(0, 200)}`,
       responseBody: text,
       durationMs: Date.now() - started,
     });
-    return { status: res.statusCode, body: text, wwwAuthenticate: Array.isArray(header) ? header.join(', ') : header };
+    return { status: res.status, body: text, wwwAuthenticate: header };
   }
 
   close(): Promise<void> {

@@ -2,6 +2,8 @@
  * What the gatekeeper side offers the checks: its endpoints, the connections of provider clients
  * as it observes them, and its own reference users. Implemented in gatekeeper.ts.
  */
+import type { LimitHit } from '../core/limits.js';
+import type { BoundedAnswer } from '../net/outbound.js';
 import type { CodecCondition } from '../protocol/codec.js';
 import type { Discovery } from '../protocol/driver-api.js';
 import type { StanzaNode } from '../protocol/node.js';
@@ -196,6 +198,15 @@ export interface Gatekeeper {
   onFrame(listener: (f: FrameEvent) => void): () => void;
   /** Every enlistment exchange and media fetch, as it happens. Returns an unsubscribe function. */
   onHttp(listener: (e: HttpExchange) => void): () => void;
+  /**
+   * GET from the provider's server as the gatekeeper does (its key set, its discovery document):
+   * under the run's caps and private-target rule; a cap gone past throws LimitExceeded.
+   */
+  providerGet(url: string, signal: AbortSignal): Promise<BoundedAnswer>;
+  /** Caps of the run (core/limits.ts) that the provider went past: on the chat server, in a media fetch. */
+  onLimit(listener: (hit: LimitHit) => void): () => void;
+  /** A provider's client broke the chat transport's protocol (RFC 6455) and lost its connection. */
+  onBreach(listener: (message: string) => void): () => void;
   /** The newest connection that authenticated as `login`, waiting for it if need be. */
   waitForConnection(login: string, options: WaitOptions): Promise<ClientConnection | null>;
   /** Every connection that authenticated as `login`, oldest first, closed ones included. */

@@ -9,6 +9,7 @@ import { CHECKS, EXCLUSIVE_CHECKS } from '../checks/registry.js';
 import { Lab } from '../checks/lab.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import { HarnessError } from '../core/errors.js';
+import { changedLimits, DEFAULT_LIMITS, type Limits } from '../core/limits.js';
 import type { CaseResult, CaseSpec, RunReport } from '../core/model.js';
 import { summarize } from '../core/model.js';
 import { projectFile } from '../core/paths.js';
@@ -57,6 +58,13 @@ export interface RunOptions {
   readonly seal?: (report: RunReport, files: readonly ReportFile[]) => readonly ReportFile[];
   /** Sees each of the run's gatekeepers once it is up: what passes through unredacted (the redaction test's secrets). */
   readonly watch?: (gatekeeper: Gatekeeper) => void;
+  /** Caps and deadlines on what the harness reads from the provider; the defaults otherwise. */
+  readonly limits?: Limits;
+  /**
+   * Let media and server-to-server fetches reach loopback, private and link-local addresses. The
+   * embedded reference provider runs on loopback, so a run without an endpoint always allows them.
+   */
+  readonly allowPrivateTargets?: boolean;
 }
 
 export interface RunOutcome {
@@ -67,7 +75,6 @@ export interface RunOutcome {
   readonly reporterProblems: readonly string[];
 }
 
-const PROBE_TIMEOUT_MS = 5000;
 const TOOL_VERSION = (JSON.parse(readFileSync(projectFile('package.json'), 'utf8')) as { version: string }).version;
 
 export async function runConformance(options: RunOptions): Promise<RunOutcome> {
@@ -76,6 +83,8 @@ export async function runConformance(options: RunOptions): Promise<RunOutcome> {
   const faults = checkFaults(options);
   const clock = options.clock ?? systemClock;
   const started = Date.now();
+  const limits = options.limits ?? DEFAULT_LIMITS;
+  const allowPrivateTargets = options.provider === undefined || options.allowPrivateTargets === true;
   const teardown: (() => Promise<unknown>)[] = [];
   try {
     let endpoint = options.provider;
@@ -89,7 +98,7 @@ export async function runConformance(options: RunOptions): Promise<RunOutcome> {
       endpoint = reference.url;
       providerCaPem = reference.mediaCaPem;
     }
-    const { discovery, info, driver } = await probeProvider(endpoint, token, PROBE_TIMEOUT_MS, providerCaPem);
+    const { discovery, info, driver } = await probeProvider(endpoint, token, limits, providerCaPem);
     teardown.push(() => driver.close());
     try {
       await driver.reset();
@@ -105,6 +114,8 @@ export async function runConformance(options: RunOptions): Promise<RunOutcome> {
         seed: lane === 0 ? options.seed : new Rng(options.seed).fork(`lane ${lane}`).seed,
         tls,
         clock,
+        limits,
+        allowPrivateTargets,
         ...(providerCaPem === undefined ? {} : { providerCaPem }),
       });
       teardown.push(() => gatekeeper.close());
@@ -128,16 +139,22 @@ export async function runConformance(options: RunOptions): Promise<RunOutcome> {
       execute: async (env) => {
         const check = CHECKS[env.spec.check];
         if (!check) throw new HarnessError('E_INTERNAL', `no check named ${env.spec.check}`);
-        const lab = new Lab(gatekeepers[env.lane] as Gatekeeper, driver.forCase(env.record, env.signal), env);
-        return check({
-          params: env.spec.params,
-          signal: env.signal,
-          rng: env.rng,
-          clock,
-          lab,
-          step: env.step,
-          note: (text) => env.record({ kind: 'note', at: Date.now(), text }),
-        });
+        const gatekeeper = gatekeepers[env.lane] as Gatekeeper;
+        const lab = new Lab(gatekeeper, driver.forCase(env.record, env.signal), env);
+        const stopListening = [gatekeeper.onLimit((hit) => env.limitHit(hit)), gatekeeper.onBreach((message) => env.breach(message))];
+        try {
+          return await check({
+            params: env.spec.params,
+            signal: env.signal,
+            rng: env.rng,
+            clock,
+            lab,
+            step: env.step,
+            note: (text) => env.record({ kind: 'note', at: Date.now(), text }),
+          });
+        } finally {
+          for (const stop of stopListening) stop();
+        }
       },
     });
 
@@ -164,6 +181,8 @@ export async function runConformance(options: RunOptions): Promise<RunOutcome> {
           ...(options.selection.cases === undefined ? {} : { cases: options.selection.cases }),
           ...(options.selection.shard === undefined ? {} : { shard: options.selection.shard }),
         },
+        ...(Object.keys(changedLimits(limits)).length === 0 ? {} : { limits: changedLimits(limits) }),
+        ...(options.provider !== undefined && allowPrivateTargets ? { allowPrivateTargets: true as const } : {}),
         node: process.version,
       },
       summary: summarize(results),

@@ -21,6 +21,15 @@ export interface CodecLimits {
   readonly maxBytes: number;
   /** Deepest element nesting accepted. */
   readonly maxDepth: number;
+  /** Most attributes on one element. */
+  readonly maxAttributes?: number;
+  /** Longest text between two tags, in UTF-16 code units (no more than bytes). */
+  readonly maxTextLength?: number;
+  /**
+   * What to call each bound in a refusal, when it is a configured cap rather than the profile's
+   * own limit: the message then names it (`cap xml-depth=32`).
+   */
+  readonly names?: Readonly<Partial<Record<'maxBytes' | 'maxDepth' | 'maxAttributes' | 'maxTextLength', string>>>;
 }
 
 /**

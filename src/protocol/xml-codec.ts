@@ -63,14 +63,14 @@ export class XmlTextCodec implements StanzaCodec {
   decode(frame: string): StanzaNode {
     const bytes = Buffer.byteLength(frame, 'utf8');
     if (bytes > this.limits.maxBytes) {
-      throw new CodecError('policy-violation', `element of ${bytes} bytes exceeds the ${this.limits.maxBytes}-byte limit`);
+      throw new CodecError('policy-violation', `element of ${bytes} bytes exceeds the ${this.limits.maxBytes}-byte limit${capName(this.limits, 'maxBytes')}`);
     }
     for (const [pattern, what] of RESTRICTED) {
       if (pattern.test(frame)) throw new CodecError('restricted-xml', `${what} not allowed`);
     }
     checkReferences(frame);
     checkCharacters(frame);
-    checkDepth(frame, this.limits.maxDepth);
+    scanBounds(frame, this.limits);
     const valid = XMLValidator.validate(frame, { allowBooleanAttributes: false });
     if (valid !== true) {
       throw new CodecError('not-well-formed', `${valid.err.msg} (line ${valid.err.line}, column ${valid.err.col})`);
@@ -121,17 +121,41 @@ function isXmlChar(c: number): boolean {
   );
 }
 
-/** A cheap pre-parse bound, so that a deeply nested element never reaches the parser's recursion. */
-function checkDepth(frame: string, maxDepth: number): void {
+/**
+ * Cheap pre-parse bounds on nesting, attributes and text, so that a deep, wide or long element
+ * never reaches the parser (its recursion, its attribute maps, its strings): one pass over the tags.
+ */
+function scanBounds(frame: string, limits: CodecLimits): void {
+  const { maxDepth, maxAttributes = Infinity, maxTextLength = Infinity } = limits;
   let depth = 0;
+  let textStart = 0;
   for (const m of frame.matchAll(/<(\/)?[^<>]*?(\/)?>/g)) {
+    if (m.index - textStart > maxTextLength) {
+      throw new CodecError('policy-violation', `text of ${m.index - textStart} characters exceeds ${maxTextLength}${capName(limits, 'maxTextLength')}`);
+    }
+    textStart = m.index + m[0].length;
     if (m[1]) {
       depth--;
       continue;
     }
-    if (depth + 1 > maxDepth) throw new CodecError('policy-violation', `element nesting deeper than ${maxDepth}`);
+    if (depth + 1 > maxDepth) throw new CodecError('policy-violation', `element nesting deeper than ${maxDepth}${capName(limits, 'maxDepth')}`);
+    if (maxAttributes !== Infinity) {
+      const attributes = m[0].match(/\s[^\s=<>/]+\s*=/g)?.length ?? 0;
+      if (attributes > maxAttributes) {
+        throw new CodecError('policy-violation', `an element with ${attributes} attributes exceeds ${maxAttributes}${capName(limits, 'maxAttributes')}`);
+      }
+    }
     if (!m[2]) depth++;
   }
+  if (frame.length - textStart > maxTextLength) {
+    throw new CodecError('policy-violation', `text of ${frame.length - textStart} characters exceeds ${maxTextLength}${capName(limits, 'maxTextLength')}`);
+  }
+}
+
+/** ` (cap xml-depth=32)` when the bound is a named cap; nothing for the profile's own limits. */
+function capName(limits: CodecLimits, bound: keyof NonNullable<CodecLimits['names']>): string {
+  const name = limits.names?.[bound];
+  return name === undefined ? '' : ` (cap ${name}=${String(limits[bound])})`;
 }
 
 function isBlankText(p: Parsed): boolean {
@@ -198,6 +222,11 @@ const lenientParser = new XMLParser({
 export function readElementsLeniently(frame: string): StanzaNode[] | null {
   if (Buffer.byteLength(frame, 'utf8') > PROFILE_LIMITS.maxBytes * 4) return null;
   const stripped = frame.replace(/<!DOCTYPE[^>]*(\[[\s\S]*?\])?\s*>/gi, '').replace(/<!--[\s\S]*?-->/g, '');
+  try {
+    scanBounds(stripped, PROFILE_LIMITS);
+  } catch {
+    return null;
+  }
   if (XMLValidator.validate(`<lenient-root>${stripped.replace(/<\?[\s\S]*?\?>/g, '')}</lenient-root>`) !== true) return null;
   try {
     return (lenientParser.parse(stripped) as Parsed[]).filter((p) => !('#text' in p)).map(toNode);

@@ -136,6 +136,8 @@ export function rerunCommand(report: RunReport): string {
   // A --last-failed run names its cases; a pattern of exactly those ids repeats it.
   if (run.filters.cases !== undefined) args.push('--grep', `^(${run.filters.cases.map((id) => id.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})$`);
   if (run.filters.shard !== undefined) args.push('--shard', `${run.filters.shard.index}/${run.filters.shard.total}`);
+  for (const [name, value] of Object.entries(run.limits ?? {})) args.push('--limit', `${name}=${value}`);
+  if (run.allowPrivateTargets) args.push('--allow-private-targets');
   return args.map(shellQuote).join(' ');
 }
 

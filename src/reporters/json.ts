@@ -51,6 +51,8 @@ function orderedRun(run: RunMeta): RunMeta {
       ...opt('cases', filters.cases),
       ...(filters.shard === undefined ? {} : { shard: { index: filters.shard.index, total: filters.shard.total } }),
     },
+    ...opt('limits', run.limits),
+    ...opt('allowPrivateTargets', run.allowPrivateTargets),
     node: run.node,
   };
 }
@@ -78,6 +80,7 @@ function orderedCase(r: CaseResult): CaseResult {
     ...opt('expected', r.expected),
     ...opt('actual', r.actual),
     ...opt('step', r.step),
+    ...(r.limit === undefined ? {} : { limit: { name: r.limit.name, value: r.limit.value } }),
     startedAt: r.startedAt,
     durationMs: r.durationMs,
     evidence: r.evidence.map(orderedEvidence),

@@ -4,7 +4,6 @@
  * h2c with prior knowledge (RFC 9113 §3.3).
  */
 import { connect } from 'node:http2';
-import { request } from 'undici';
 import { HarnessError } from '../../core/errors.js';
 import { met, notMet, type Finding } from '../../core/model.js';
 import { DISCOVERY_PATH } from '../../protocol/driver-api.js';
@@ -36,10 +35,9 @@ export async function httpVersions(ctx: CheckContext): Promise<Finding> {
   if (!discovery) throw new HarnessError('E_PRECONDITION', 'no discovery document');
   const origin = new URL(discovery.jwksUri).origin;
   ctx.step('GET the discovery document over HTTP/1.1');
-  const h1 = await request(`${origin}${DISCOVERY_PATH}`, { signal: AbortSignal.any([ctx.signal, AbortSignal.timeout(ANSWER_MS)]) });
-  await h1.body.dump();
+  const h1 = await ctx.lab.gatekeeper.providerGet(`${origin}${DISCOVERY_PATH}`, AbortSignal.any([ctx.signal, AbortSignal.timeout(ANSWER_MS)]));
   const expected = `HTTP 200 to GET ${DISCOVERY_PATH} over HTTP/1.1 and over HTTP/2`;
-  if (h1.statusCode !== 200) return notMet(expected, `HTTP/1.1 answered ${h1.statusCode}`);
+  if (h1.status !== 200) return notMet(expected, `HTTP/1.1 answered ${h1.status}`);
   ctx.step('GET the discovery document over HTTP/2');
   const h2 = await getOverHttp2(origin, DISCOVERY_PATH, ctx.signal);
   return h2 === 200 ? met() : notMet(expected, typeof h2 === 'number' ? `HTTP/2 answered ${h2}` : `HTTP/2 request failed: ${h2}`);

@@ -1,0 +1,130 @@
+/**
+ * HTTP requests to the provider under test, each bounded by the run's caps (core/limits.ts): the
+ * connection pool caps headers and the silence between reads, the body is read up to its cap and
+ * then dropped, the whole exchange has a deadline. Going past a cap throws LimitExceeded naming it.
+ */
+import { Agent, request, type Dispatcher } from 'undici';
+import { LimitExceeded, type LimitName, type Limits } from '../core/limits.js';
+import { ProviderViolation } from '../core/errors.js';
+import { guardedConnector } from './private-targets.js';
+
+export interface OutboundOptions {
+  readonly limits: Limits;
+  /** False refuses loopback, private and link-local targets (private-targets.ts). */
+  readonly allowPrivateTargets: boolean;
+  /** CAs to trust (instead of the system's), and a client certificate to present. */
+  readonly tls?: { readonly ca?: string | readonly string[]; readonly cert?: string; readonly key?: string };
+}
+
+/** A connection pool whose every connection honours the caps and the private-target rule. */
+export function outboundAgent(options: OutboundOptions): Agent {
+  const { limits } = options;
+  const tls = Object.fromEntries(Object.entries(options.tls ?? {}).filter(([, v]) => v !== undefined));
+  return new Agent({
+    connect: guardedConnector({ timeout: limits['http-read-ms'], ...tls }, options.allowPrivateTargets),
+    headersTimeout: limits['http-read-ms'],
+    bodyTimeout: limits['http-read-ms'],
+    maxHeaderSize: limits['http-header-bytes'],
+  });
+}
+
+export interface BoundedAnswer {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: Buffer;
+}
+
+export interface BoundedRequest {
+  readonly method: 'GET' | 'POST';
+  readonly headers?: Record<string, string>;
+  readonly body?: string;
+  readonly signal?: AbortSignal;
+  /** The cap on the body's bytes. */
+  readonly bodyCap: LimitName;
+  /** What is being read, for the messages: "the driver's answer to GET /info". */
+  readonly what: string;
+}
+
+/** One exchange under the caps; transport errors other than caps are thrown as undici throws them. */
+export async function boundedRequest(agent: Dispatcher, url: string, req: BoundedRequest, limits: Limits): Promise<BoundedAnswer> {
+  const deadline = AbortSignal.timeout(limits['http-request-ms']);
+  const signal = req.signal ? AbortSignal.any([req.signal, deadline]) : deadline;
+  try {
+    const res = await request(url, {
+      method: req.method,
+      dispatcher: agent,
+      signal,
+      ...(req.headers ? { headers: req.headers } : {}),
+      ...(req.body === undefined ? {} : { body: req.body }),
+    });
+    const headers = flattenHeaders(res.headers);
+    const body = await readCapped(res.body, limits[req.bodyCap], req.bodyCap, req.what, headers['content-length']);
+    return { status: res.statusCode, headers, body };
+  } catch (e) {
+    throw asLimit(e, limits, req.what, deadline);
+  }
+}
+
+/** Reads a body up to `max` bytes; past it, drops the connection and throws LimitExceeded. */
+export async function readCapped(
+  body: NodeJS.ReadableStream & { destroy(e?: Error): unknown },
+  max: number,
+  cap: LimitName,
+  what: string,
+  declaredLength?: string,
+): Promise<Buffer> {
+  if (declaredLength !== undefined && Number(declaredLength) > max) {
+    body.destroy();
+    throw new LimitExceeded(cap, max, `${what} (Content-Length ${declaredLength})`);
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > max) {
+      body.destroy();
+      throw new LimitExceeded(cap, max, what);
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}
+
+/** undici's own cap and deadline errors, and our deadline, as the cap they are; anything else as is. */
+export function asLimit(e: unknown, limits: Limits, what: string, deadline?: AbortSignal): unknown {
+  if (e instanceof LimitExceeded) return e;
+  const code = (e as { code?: unknown }).code;
+  if (code === 'UND_ERR_HEADERS_OVERFLOW') return new LimitExceeded('http-header-bytes', limits['http-header-bytes'], `the headers of ${what}`);
+  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT') {
+    return new LimitExceeded('http-read-ms', limits['http-read-ms'], `the silence while reading ${what}`);
+  }
+  if (deadline?.aborted) return new LimitExceeded('http-request-ms', limits['http-request-ms'], `the time taken by ${what}`);
+  return e;
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * A JSON document from the provider: at most `json-bytes`, valid UTF-8 (RFC 8259 §8.1), then
+ * parsed. A violation of either is the provider's (ProviderViolation); the cap is LimitExceeded.
+ */
+export function decodeJson(body: Buffer, limits: Limits, what: string): unknown {
+  if (body.length > limits['json-bytes']) throw new LimitExceeded('json-bytes', limits['json-bytes'], `${what} (${body.length} bytes)`);
+  let text: string;
+  try {
+    text = utf8.decode(body);
+  } catch {
+    throw new ProviderViolation(`${what} in UTF-8`, `${body.length} bytes that are not valid UTF-8`);
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (e) {
+    throw new ProviderViolation(`${what} in JSON`, `${body.length} bytes that are not JSON (${(e as Error).message}): ${text.slice(0, 80)}`);
+  }
+}
+
+export function flattenHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(headers)) if (v !== undefined) out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
+  return out;
+}

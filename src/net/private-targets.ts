@@ -1,0 +1,93 @@
+/**
+ * Keeps the harness's server-to-server and media fetches off loopback, private and link-local
+ * addresses (a provider's discovery document could otherwise point the gatekeeper at its own
+ * network: the cloud metadata service, an admin port), unless the user allows private targets for
+ * a local test. The name is resolved once, every address it resolves to is checked, and the socket
+ * connects to the checked address: a DNS rebinding between check and connect cannot slip through.
+ */
+import { lookup as dnsLookup, type LookupAddress, type LookupAllOptions } from 'node:dns';
+import { BlockList, isIP } from 'node:net';
+import { buildConnector } from 'undici';
+
+// @see RFC 6890 (special-purpose registries), RFC 6598 (shared address space), RFC 4193 (ULA),
+// RFC 4291 §2.5.6 (link-local): what a server on the public internet never is.
+const PRIVATE: ReadonlyArray<readonly [string, number, 'ipv4' | 'ipv6', string]> = [
+  ['0.0.0.0', 8, 'ipv4', 'this-network'],
+  ['10.0.0.0', 8, 'ipv4', 'private'],
+  ['100.64.0.0', 10, 'ipv4', 'shared (carrier-grade NAT)'],
+  ['127.0.0.0', 8, 'ipv4', 'loopback'],
+  ['169.254.0.0', 16, 'ipv4', 'link-local'],
+  ['172.16.0.0', 12, 'ipv4', 'private'],
+  ['192.0.0.0', 24, 'ipv4', 'IETF protocol assignments'],
+  ['192.168.0.0', 16, 'ipv4', 'private'],
+  ['198.18.0.0', 15, 'ipv4', 'benchmarking'],
+  ['224.0.0.0', 4, 'ipv4', 'multicast'],
+  ['240.0.0.0', 4, 'ipv4', 'reserved'],
+  ['::', 128, 'ipv6', 'unspecified'],
+  ['::1', 128, 'ipv6', 'loopback'],
+  ['fc00::', 7, 'ipv6', 'unique local (private)'],
+  ['fe80::', 10, 'ipv6', 'link-local'],
+  ['ff00::', 8, 'ipv6', 'multicast'],
+];
+
+const lists = PRIVATE.map(([network, prefix, type, kind]) => {
+  const list = new BlockList();
+  list.addSubnet(network, prefix, type);
+  return { list, type, kind };
+});
+
+/** What kind of non-public address `address` is, or undefined for a public one. */
+export function privateKind(address: string): string | undefined {
+  const bare = address.replace(/^\[|\]$/g, '');
+  const family = isIP(bare);
+  if (family === 0) return undefined;
+  // An IPv4-mapped IPv6 address (::ffff:127.0.0.1) is the IPv4 address it maps.
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(bare)?.[1];
+  if (mapped !== undefined) return privateKind(mapped);
+  const type = family === 4 ? 'ipv4' : 'ipv6';
+  return lists.find((l) => l.type === type && l.list.check(bare, type))?.kind;
+}
+
+export class PrivateTargetRefused extends Error {
+  readonly code = 'E_PRIVATE_TARGET';
+  constructor(host: string, address: string, kind: string) {
+    const via = host === address ? address : `${host} (${address})`;
+    super(`refused to connect to ${via}: a ${kind} address; private targets are allowed only with --allow-private-targets`);
+    this.name = 'PrivateTargetRefused';
+  }
+}
+
+type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
+
+/** dns.lookup that fails when any address of the name is private, as net.connect expects it. */
+function checkedLookup(hostname: string, options: LookupAllOptions | { all?: boolean; family?: number }, callback: LookupCallback): void {
+  dnsLookup(hostname, { ...options, all: true }, (err, addresses) => {
+    if (err) return callback(err, []);
+    for (const a of addresses) {
+      const kind = privateKind(a.address);
+      if (kind !== undefined) return callback(new PrivateTargetRefused(hostname, a.address, kind) as NodeJS.ErrnoException, []);
+    }
+    const first = addresses[0];
+    if (options.all === true) return callback(null, addresses);
+    if (first === undefined) return callback(Object.assign(new Error(`${hostname} resolved to no address`), { code: 'ENOTFOUND' }), []);
+    callback(null, first.address, first.family);
+  });
+}
+
+/**
+ * undici's connector, with TLS options, that refuses private targets unless `allowPrivate`: an
+ * address literal is checked here, a name by its lookup (the socket then connects to what was checked).
+ */
+export function guardedConnector(tls: buildConnector.BuildOptions, allowPrivate: boolean): buildConnector.connector {
+  if (allowPrivate) return buildConnector(tls);
+  const connect = buildConnector({ ...tls, lookup: checkedLookup } as buildConnector.BuildOptions);
+  return (options, callback) => {
+    const host = options.hostname.replace(/^\[|\]$/g, '');
+    const kind = isIP(host) === 0 ? undefined : privateKind(host);
+    if (kind !== undefined) {
+      callback(new PrivateTargetRefused(host, host, kind), null);
+      return;
+    }
+    connect(options, callback);
+  };
+}

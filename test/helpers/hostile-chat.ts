@@ -1,0 +1,105 @@
+/**
+ * A hostile relay between the provider's client and the harness's chat server, for the bench: it
+ * relays both ways, and once the stream is authenticated sends something hostile before each
+ * `<message>` the client sends. The harness sees a provider whose client misbehaves mid-stream.
+ */
+import { createServer, type Server } from 'node:https';
+import type { AddressInfo, Socket } from 'node:net';
+import { WebSocket, WebSocketServer, type RawData } from 'ws';
+import type { TlsMaterial } from '../../src/gatekeeper/tls.js';
+
+export type ChatBehaviour = 'xml-bomb' | 'doctype' | 'deep-nesting' | 'huge-frame' | 'frame-flood' | 'reset-mid-stanza' | 'invalid-utf8-frame';
+
+export interface HostileChat {
+  readonly url: string;
+  readonly caCertPem: string;
+  relayTo(url: string, caCertPem: string): void;
+  close(): Promise<void>;
+}
+
+const BILLION_LAUGHS =
+  '<!DOCTYPE message [<!ENTITY lol "lol">' +
+  Array.from({ length: 9 }, (_, i) => `<!ENTITY lol${i + 1} "${`&lol${i === 0 ? '' : i};`.repeat(10)}">`).join('') +
+  ']><message id="bomb" type="text">&lol9;</message>';
+
+/** What the relay sends instead of the client's message, frame by frame. */
+function hostileFrames(behaviour: ChatBehaviour): (string | Buffer)[] {
+  switch (behaviour) {
+    case 'xml-bomb':
+      return [BILLION_LAUGHS];
+    case 'doctype':
+      return ['<!DOCTYPE message SYSTEM "http://169.254.169.254/latest/meta-data/"><message id="dtd" type="text"/>'];
+    case 'deep-nesting':
+      return [`${'<a>'.repeat(10_000)}${'</a>'.repeat(10_000)}`];
+    case 'huge-frame':
+      return [`<message id="huge" type="text"><body>${'x'.repeat(4 * 1024 * 1024)}</body></message>`];
+    case 'frame-flood':
+      return Array.from({ length: 20_000 }, () => '<presence/>');
+    case 'invalid-utf8-frame':
+      return [Buffer.from([0x3c, 0x61, 0x3e, 0xff, 0xfe, 0x3c, 0x2f, 0x61, 0x3e])];
+    case 'reset-mid-stanza':
+      return [];
+  }
+}
+
+export async function startHostileChat(behaviour: ChatBehaviour, tls: TlsMaterial): Promise<HostileChat> {
+  let upstream: { url: string; ca: string } | undefined;
+  const server: Server = createServer({ key: tls.keyPem, cert: tls.certPem });
+  const wss = new WebSocketServer({ server, handleProtocols: (offered: Set<string>) => [...offered][0] ?? false });
+  wss.on('connection', (client: WebSocket) => {
+    if (!upstream) return client.terminate();
+    relay(client, new WebSocket(upstream.url, client.protocol ? [client.protocol] : [], { ca: upstream.ca }), behaviour);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `wss://127.0.0.1:${port}/chat`,
+    caCertPem: tls.certPem,
+    relayTo: (url, ca) => {
+      upstream = { url, ca };
+    },
+    async close() {
+      for (const c of wss.clients) c.terminate();
+      server.closeAllConnections();
+      await new Promise((resolve) => wss.close(resolve));
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+function relay(client: WebSocket, up: WebSocket, behaviour: ChatBehaviour): void {
+  const queued: [RawData, boolean][] = [];
+  let authenticated = false;
+  const toUp = (data: RawData | string | Buffer, binary: boolean): void => {
+    if (up.readyState === WebSocket.OPEN) up.send(data as Buffer, { binary });
+  };
+  up.on('open', () => {
+    for (const [data, binary] of queued.splice(0)) toUp(data, binary);
+  });
+  client.on('message', (data: RawData, binary: boolean) => {
+    if (up.readyState === WebSocket.CONNECTING) return void queued.push([data, binary]);
+    // The hostile frames go first; the message follows, if the connection still stands.
+    if (authenticated && String(data).startsWith('<message')) attack(up, behaviour);
+    toUp(data, binary);
+  });
+  up.on('message', (data: RawData, binary: boolean) => {
+    if (String(data).startsWith('<open')) authenticated = true;
+    if (client.readyState === WebSocket.OPEN) client.send(data as Buffer, { binary });
+  });
+  up.on('close', () => client.terminate());
+  client.on('close', () => up.terminate());
+  up.on('error', () => client.terminate());
+  client.on('error', () => up.terminate());
+}
+
+function attack(up: WebSocket, behaviour: ChatBehaviour): void {
+  if (up.readyState !== WebSocket.OPEN) return;
+  if (behaviour === 'reset-mid-stanza') {
+    // A masked text frame that announces 1000 bytes and brings 100 of them, then the socket dies.
+    const socket = (up as unknown as { _socket: Socket })._socket;
+    const header = Buffer.from([0x81, 0x80 | 126, 0x03, 0xe8, 1, 2, 3, 4]);
+    socket.write(Buffer.concat([header, Buffer.alloc(100, 0x41)]), () => socket.destroy());
+    return;
+  }
+  for (const frame of hostileFrames(behaviour)) up.send(frame, { binary: false });
+}
