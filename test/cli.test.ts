@@ -153,6 +153,12 @@ void test('a provider that answers garbage exits 3 with one line naming what was
   }
 });
 
+void test('a reader that leaves early (list | head -1) gets its line, and the harness exits 0 without a word', async () => {
+  const { stdout, stderr } = await promisify(execFile)('bash', ['-c', `set -o pipefail; "${process.execPath}" "${cli}" list | head -1`]);
+  assert.equal(stdout.trim().split('\n').length, 1);
+  assert.equal(stderr, '');
+});
+
 void test('list --json shows every case with its faults', async () => {
   const r = await run(['list', '--json']);
   assert.equal(r.code, 0);

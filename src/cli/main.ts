@@ -121,6 +121,10 @@ function crashed(e: unknown): void {
   process.exit(EXIT.cannotRun);
 }
 process.on('uncaughtException', crashed);
+// A reader that leaves early (`list | head`) is not a harness failure: the rest is not shown, and a run goes on to its report.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code !== 'EPIPE') crashed(e);
+});
 process.on('unhandledRejection', crashed);
 
 await main(process.argv);
