@@ -1,7 +1,7 @@
 /**
  * Named, deliberate defects of the reference provider. Each one breaks exactly one behaviour, so
  * that the cases naming it prove they can fail, and the cases not naming it prove they are not
- * fooled by it (the kill matrix, test/kill-matrix.test.ts).
+ * fooled by it (the kill matrix, test/helpers/kill-matrix.ts).
  */
 export const FAULTS = {
   // framing (docs/PROFILE.md §1)

@@ -1,0 +1,76 @@
+/**
+ * The kill matrix: every case passes against the clean reference provider; under each fault, every
+ * case that names it fails for the stated reason, and no other case of the suites it touches fails.
+ * A fault runs only those suites: a fault's collateral damage across suites would show in its own
+ * suite first, and the matrix must stay within CI's time. The faults are dealt to two test files,
+ * which the test runner runs in two processes, one per core.
+ */
+import assert from 'node:assert/strict';
+import { before, describe, test } from 'node:test';
+import type { CaseResult, CaseSpec } from '../../src/core/model.js';
+import { generateTls, type TlsMaterial } from '../../src/gatekeeper/tls.js';
+import { loadCatalogue } from '../../src/harness/catalogue.js';
+import { runConformance } from '../../src/harness/run.js';
+import { FAULTS } from '../../src/reference-provider/faults.js';
+
+let tls: TlsMaterial;
+let cases: CaseSpec[];
+
+/** The matrix's share `index` of `of`: every `of`-th fault; share 0 also holds the clean run. */
+export function killMatrix(index: number, of: number): void {
+  before(async () => {
+    tls = await generateTls();
+    cases = (await loadCatalogue()).suites.flatMap((s) => s.cases);
+  });
+  if (index === 0) {
+    void test('every case passes against the clean reference provider', cleanRun);
+    void test('every fault is named by at least one case, and every named fault exists', everyFaultNamed);
+  }
+  void describe('under each fault', { concurrency: 8 }, () => {
+    for (const fault of Object.keys(FAULTS).filter((_, i) => i % of === index)) void test(fault, () => underFault(fault));
+  });
+}
+
+async function runWith(faults: string[], suites: string[] = []): Promise<Map<string, CaseResult>> {
+  const { report } = await runConformance({
+    referenceFaults: faults,
+    selection: { suites, tags: [] },
+    seed: 20261123,
+    timeoutMs: 20_000,
+    reporters: [],
+    tls,
+  });
+  return new Map(report.cases.map((r) => [r.id, r]));
+}
+
+const brief = (r: CaseResult | undefined): string => `${r?.id}: ${r?.outcome}: ${r?.message}`;
+
+async function cleanRun(): Promise<void> {
+  const results = await runWith([]);
+  const bad = [...results.values()].filter((r) => r.outcome !== 'pass');
+  assert.deepEqual(bad.map(brief), []);
+  assert.equal(results.size, cases.length);
+}
+
+function everyFaultNamed(): void {
+  const named = new Set(cases.flatMap((c) => c.faults.map((f) => f.name)));
+  assert.deepEqual(Object.keys(FAULTS).filter((f) => !named.has(f)), []);
+  assert.deepEqual([...named].filter((f) => !(f in FAULTS)), []);
+}
+
+async function underFault(fault: string): Promise<void> {
+  const suites = [...new Set(cases.filter((c) => c.faults.some((f) => f.name === fault)).map((c) => c.suite))];
+  const results = await runWith([fault], suites);
+  const problems: string[] = [];
+  for (const c of cases.filter((k) => suites.includes(k.suite))) {
+    const r = results.get(c.id);
+    const ref = c.faults.find((f) => f.name === fault);
+    if (ref) {
+      if (r?.outcome !== 'fail') problems.push(`should fail: ${brief(r)}`);
+      else if (!(r.actual ?? '').includes(ref.expect)) problems.push(`fails for another reason than "${ref.expect}": ${brief(r)}`);
+    } else if (r?.outcome === 'fail') {
+      problems.push(`fails without naming ${fault}: ${brief(r)}`);
+    }
+  }
+  assert.deepEqual(problems, []);
+}
