@@ -4,6 +4,7 @@
  * same file in the same run, the floor no verifier can beat. It prints both throughputs, their
  * ratio, and the peak memory of this process, which holds the proxy and nothing else (the host
  * runs in a child process); it exits 1 when the peak reaches 200 MiB or the file does not verify.
+ * `--json` prints one JSON line instead, for `npm run bench`.
  */
 import { spawn } from 'node:child_process';
 import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
@@ -17,7 +18,8 @@ import { generateTls } from '../src/gatekeeper/tls.js';
 
 const MIB = 1024 * 1024;
 const PEAK_LIMIT = 200 * MIB;
-const size = Number(process.argv[2] ?? 2 ** 30);
+const json = process.argv.includes('--json');
+const size = Number(process.argv.slice(2).find((a) => a !== '--json') ?? 2 ** 30);
 
 interface Served {
   base: string;
@@ -92,7 +94,11 @@ try {
     `ratio proxy/floor ${(rate(fetched.ms) / rate(floor.ms)).toFixed(2)}`,
     `peak memory       ${(peak / MIB).toFixed(1)} MiB RSS of the harness process (limit ${PEAK_LIMIT / MIB} MiB)`,
   ];
-  console.log(lines.join('\n'));
+  console.log(
+    json
+      ? JSON.stringify({ blobBytes: served.blobLength, floorMs: floor.ms, floorOk, proxyMs: fetched.ms, verified, peakBytes: peak })
+      : lines.join('\n'),
+  );
   process.exitCode = verified && floorOk && peak < PEAK_LIMIT ? 0 : 1;
 } finally {
   host.stdin.end();

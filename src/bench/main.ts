@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util';
 import { projectFile } from '../core/paths.js';
 import { fullRunFigure, startupFigures } from './commands.js';
 import type { Figure } from './measure.js';
+import { mediaFigures } from './media.js';
 import { messagingFigure } from './messaging.js';
 import { splitFigures } from './split.js';
 
@@ -30,8 +31,9 @@ if (!Number.isInteger(runs) || runs < 1 || !Number.isInteger(rounds) || rounds <
 const benches: Record<string, () => Promise<Figure[]>> = {
   startup: () => startupFigures(Math.max(runs, 5)),
   messaging: async () => [await messagingFigure(runs, rounds)],
-  run: async () => [await fullRunFigure(runs), await fullRunFigure(runs, 2)],
+  run: async () => [await fullRunFigure(runs), await fullRunFigure(runs, 1)],
   split: () => splitFigures(runs),
+  media: () => mediaFigures(runs),
 };
 
 function row(f: Figure): string {
