@@ -46,13 +46,13 @@ export async function startupFigures(runs: number): Promise<Figure[]> {
   return figures;
 }
 
-/** The full default run, as `npm start` runs it (with `--workers` when given); the cases per second come from its report. */
-export async function fullRunFigure(runs: number, workers = 1): Promise<Figure> {
+/** The full default run, as `npm start` runs it (or with `--workers N`); the cases per second come from its report. */
+export async function fullRunFigure(runs: number, workers?: number): Promise<Figure> {
   let cases = 0;
   const samples = await repeat(runs, async () => {
     const out = await mkdtemp(join(tmpdir(), 'bench-run-'));
     try {
-      const ms = await timeCli(['run', '--out', out, '--reporter', 'json', '--seed', '1', '--workers', String(workers)]);
+      const ms = await timeCli(['run', '--out', out, '--reporter', 'json', '--seed', '1', ...(workers === undefined ? [] : ['--workers', String(workers)])]);
       const [dir] = (await readdir(out)).filter((d) => d !== 'latest.txt');
       const report = JSON.parse(await readFile(join(out, dir ?? '', 'report.json'), 'utf8')) as { cases: unknown[] };
       cases = report.cases.length;
@@ -63,7 +63,7 @@ export async function fullRunFigure(runs: number, workers = 1): Promise<Figure> 
   });
   const value = median(samples);
   return {
-    name: `full default run${workers > 1 ? `, --workers ${workers}` : ''} (${cases} cases, ${round(cases / (value / 1000), 1)} cases/s)`,
+    name: `full default run${workers === undefined ? '' : `, --workers ${workers}`} (${cases} cases, ${round(cases / (value / 1000), 1)} cases/s)`,
     unit: 'ms',
     value: round(value, 0),
     samples: samples.map((s) => round(s, 0)),

@@ -35,7 +35,7 @@ function program(): Command {
     .option('--last-failed', 'run only the cases that failed or errored in the newest report under --out')
     .option('--bail', 'stop at the first MUST failure; the remaining cases are skipped')
     .option('--provider-ca <file>', 'trust this CA (PEM) for the provider\'s HTTPS: a test deployment with its own')
-    .option('--workers <n>', 'run suites side by side on n gatekeepers (1–16; default 1)')
+    .option('--workers <n>', 'run suites side by side on n gatekeepers (1–16; default 2)')
     .option('--baseline <file>', 'judge the run against a baseline of expected outcomes (schemas/baseline.schema.json)')
     .option('--update-baseline <file>', 'write a baseline that accepts this run\'s failures (keeps entries still accurate)')
     .option('--official', 'run every case and write a signed certification package into the run folder')

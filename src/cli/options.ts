@@ -11,6 +11,8 @@ import { REPORTER_NAMES, type ReporterName } from '../reporters/registry.js';
 export const DEFAULT_TIMEOUT_MS = 20_000;
 export const DEFAULT_OUT_DIR = 'reports';
 export const TOKEN_ENV = 'INTEROP_CONFORMANCE_TOKEN';
+/** Two gatekeepers overlap one suite's waits with another's cases; the verdicts are the same whatever the number. */
+export const DEFAULT_WORKERS = 2;
 export const DEFAULT_REPORTERS = REPORTER_NAMES.join(',');
 
 export interface RawRunFlags {
@@ -105,7 +107,7 @@ export function resolveRunSettings(flags: RawRunFlags, env: NodeJS.ProcessEnv): 
     bail: flags.bail === true,
     ...(flags.shard === undefined ? {} : { shard: parseShard(flags.shard) }),
     lastFailed: flags.lastFailed === true,
-    workers: flags.workers === undefined ? 1 : parseInteger('--workers', flags.workers, 1, 16),
+    workers: flags.workers === undefined ? DEFAULT_WORKERS : parseInteger('--workers', flags.workers, 1, 16),
     ...(flags.providerCa === undefined ? {} : { providerCa: nonEmpty('--provider-ca', flags.providerCa) }),
     official: flags.official === true,
     ...(flags.signingKey === undefined ? {} : { signingKey: nonEmpty('--signing-key', flags.signingKey) }),
