@@ -5,6 +5,7 @@
  * screen. A corrupted variant must be fetched, refused with an event, and never shown.
  */
 import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { met, notMet, type Finding } from '../../core/model.js';
 import type { Events, Inbox } from '../../protocol/driver-api.js';
 import { encodeMediaMessage } from '../../protocol/media/message.js';
@@ -107,21 +108,10 @@ async function outcome(ctx: CheckContext, about: { user: string; id: string; pee
     failure = event ? (event.detail ?? '') : failure;
     if (shown || (failure !== undefined && wantShown) || Date.now() > deadline) return { shown, failure };
     if (failure !== undefined && !wantShown) {
-      await sleep(ctx, POLL_MS * 2);
+      await sleep(POLL_MS * 2, undefined, { signal: ctx.signal });
       const again = await ctx.lab.driver.inbox(user);
       return { shown: again.messages.find((m) => m.id === id), failure };
     }
-    await sleep(ctx, POLL_MS);
+    await sleep(POLL_MS, undefined, { signal: ctx.signal });
   }
-}
-
-function sleep(ctx: CheckContext, ms: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(resolve, ms);
-    timer.unref();
-    ctx.signal.addEventListener('abort', () => {
-      clearTimeout(timer);
-      reject(ctx.signal.reason);
-    }, { once: true });
-  });
 }
