@@ -178,7 +178,8 @@ export const CHECKS: Readonly<Record<string, Check>> = {
 
 /**
  * Checks that change state every gatekeeper lane shares through the one provider: its proof keys,
- * its hosted media, the gatekeeper keys it trusts. With `--workers`, they run while nothing else does.
+ * its hosted media, the gatekeeper keys it trusts. With `--workers`, they run while nothing else does;
+ * the driver refuses such a change from any other check, so a missing entry fails on the first run.
  */
 export const EXCLUSIVE_CHECKS: ReadonlySet<string> = new Set([
   'media/reference-expiry',

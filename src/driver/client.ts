@@ -3,13 +3,12 @@
  * against schemas/driver-api.schema.json: a provider whose driver breaks the schema fails the case
  * (ProviderViolation), with the JSON path. Every exchange is recorded as evidence.
  */
-import { rootCertificates } from 'node:tls';
 import type { Agent } from 'undici';
 import { describeError, HarnessError, isProviderViolation, ProviderViolation } from '../core/errors.js';
 import { describeSchemaErrors, schemaValidator } from '../core/json-schema.js';
 import { DEFAULT_LIMITS, LimitExceeded, type Limits } from '../core/limits.js';
 import type { EvidenceEntry } from '../core/model.js';
-import { boundedRequest, decodeJson, outboundAgent } from '../net/outbound.js';
+import { boundedRequest, decodeJson, outboundAgent, trustAlso } from '../net/outbound.js';
 import {
   DISCOVERY_PATH,
   driverPaths,
@@ -41,6 +40,11 @@ export interface DriverOptions {
   readonly limits: Limits;
   readonly record?: (entry: EvidenceEntry) => void;
   readonly signal?: AbortSignal;
+  /**
+   * Whether the case may change state every gatekeeper lane shares (proof keys, hosted media, the
+   * gatekeeper keys the provider trusts): only a case that runs alone. Unset outside a case.
+   */
+  readonly alone?: boolean;
 }
 
 type Method = 'GET' | 'POST';
@@ -56,8 +60,15 @@ export class DriverClient {
   }
 
   /** The same driver, recording into another case's evidence under another signal. */
-  forCase(record: (entry: EvidenceEntry) => void, signal: AbortSignal): DriverClient {
-    return new DriverClient({ ...this.options, record, signal }, this.agent);
+  forCase(record: (entry: EvidenceEntry) => void, signal: AbortSignal, alone: boolean): DriverClient {
+    return new DriverClient({ ...this.options, record, signal, alone }, this.agent);
+  }
+
+  /** A provider-wide change from a case that shares the run with others is the harness's bug, found on its first run. */
+  private providerWide(call: string): void {
+    if (this.options.alone === false) {
+      throw new HarnessError('E_INTERNAL', `${call} changes state every lane shares, so its check must be listed in EXCLUSIVE_CHECKS`);
+    }
   }
 
   /** Closes the pooled connections, for every view of this driver. */
@@ -98,7 +109,8 @@ export class DriverClient {
   sendMedia(user: string, media: SendMediaRequest): Promise<SendMediaResult> {
     return this.call('POST', driverPaths.media(user), media, 'SendMediaResult');
   }
-  expireMedia(): Promise<unknown> {
+  async expireMedia(): Promise<unknown> {
+    this.providerWide('expireMedia');
     return this.call('POST', driverPaths.expireMedia, {}, 'Empty');
   }
   // messaging (driver 1.2)
@@ -131,14 +143,17 @@ export class DriverClient {
   optOut(user: string): Promise<unknown> {
     return this.call('POST', driverPaths.optOut(user), {}, 'Empty');
   }
-  rotateProofKey(): Promise<RotatedKey> {
+  async rotateProofKey(): Promise<RotatedKey> {
+    this.providerWide('rotateProofKey');
     return this.call('POST', driverPaths.rotateProofKey, {}, 'RotatedKey');
   }
-  retireProofKeys(): Promise<unknown> {
+  async retireProofKeys(): Promise<unknown> {
+    this.providerWide('retireProofKeys');
     return this.call('POST', driverPaths.retireProofKeys, {}, 'Empty');
   }
   /** Tells the provider's server which gatekeeper key set signs push tokens: `url` is the key set. */
-  trustGatekeeperKeys(keys: GatekeeperEndpoint): Promise<unknown> {
+  async trustGatekeeperKeys(keys: GatekeeperEndpoint): Promise<unknown> {
+    this.providerWide('trustGatekeeperKeys');
     return this.call('POST', driverPaths.gatekeeperKeys, keys, 'Empty');
   }
 
@@ -233,6 +248,11 @@ interface ExchangeOptions {
   readonly limits: Limits;
   readonly record?: (entry: EvidenceEntry) => void;
   readonly signal?: AbortSignal;
+  /**
+   * Whether the case may change state every gatekeeper lane shares (proof keys, hosted media, the
+   * gatekeeper keys the provider trusts): only a case that runs alone. Unset outside a case.
+   */
+  readonly alone?: boolean;
 }
 
 async function exchange(
@@ -313,5 +333,5 @@ function errorText(json: unknown): string | undefined {
  * the endpoint the user declared, on loopback for a local test: private targets are allowed here.
  */
 function newAgent(limits: Limits, caPem?: string): Agent {
-  return outboundAgent({ limits, allowPrivateTargets: true, ...(caPem === undefined ? {} : { tls: { ca: [...rootCertificates, caPem] } }) });
+  return outboundAgent({ limits, allowPrivateTargets: true, ...trustAlso(caPem) });
 }

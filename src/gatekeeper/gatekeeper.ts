@@ -12,7 +12,7 @@ import type { StanzaCodec } from '../protocol/codec.js';
 import type { StanzaNode } from '../protocol/node.js';
 import type { Discovery } from '../protocol/driver-api.js';
 import { XmlTextCodec } from '../protocol/xml-codec.js';
-import { boundedRequest, outboundAgent } from '../net/outbound.js';
+import { boundedRequest, outboundAgent, trustAlso } from '../net/outbound.js';
 import { CHAT_PATH, ChatServer } from './chat-server.js';
 import { Directory } from './directory.js';
 import { GroupDirectory } from './groups.js';
@@ -56,7 +56,7 @@ export async function startGatekeeper(options: GatekeeperOptions = {}): Promise<
   const outbound = {
     limits,
     allowPrivateTargets: options.allowPrivateTargets ?? true,
-    ...(options.providerCaPem === undefined ? {} : { tls: { ca: options.providerCaPem } }),
+    ...trustAlso(options.providerCaPem),
   };
   const directory = new Directory(rng.fork('directory'));
   const groups = new GroupDirectory(rng.fork('groups'));

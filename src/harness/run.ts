@@ -140,7 +140,7 @@ export async function runConformance(options: RunOptions): Promise<RunOutcome> {
         const check = CHECKS[env.spec.check];
         if (!check) throw new HarnessError('E_INTERNAL', `no check named ${env.spec.check}`);
         const gatekeeper = gatekeepers[env.lane] as Gatekeeper;
-        const lab = new Lab(gatekeeper, driver.forCase(env.record, env.signal), env);
+        const lab = new Lab(gatekeeper, driver.forCase(env.record, env.signal, EXCLUSIVE_CHECKS.has(env.spec.check)), env);
         const stopListening = [gatekeeper.onLimit((hit) => env.limitHit(hit)), gatekeeper.onBreach((message) => env.breach(message))];
         try {
           return await check({

@@ -3,6 +3,7 @@
  * connection pool caps headers and the silence between reads, the body is read up to its cap and
  * then dropped, the whole exchange has a deadline. Going past a cap throws LimitExceeded naming it.
  */
+import { rootCertificates } from 'node:tls';
 import { Agent, request, type Dispatcher } from 'undici';
 import { LimitExceeded, type LimitName, type Limits } from '../core/limits.js';
 import { ProviderViolation } from '../core/errors.js';
@@ -14,6 +15,14 @@ export interface OutboundOptions {
   readonly allowPrivateTargets: boolean;
   /** CAs to trust (instead of the system's), and a client certificate to present. */
   readonly tls?: { readonly ca?: string | readonly string[]; readonly cert?: string; readonly key?: string };
+}
+
+/**
+ * The TLS trust for a provider with its own CA (`--provider-ca`): that CA beside the system's, so
+ * its driver, key set, media and push endpoints may each be under either.
+ */
+export function trustAlso(caPem: string | undefined): Pick<OutboundOptions, 'tls'> {
+  return caPem === undefined ? {} : { tls: { ca: [...rootCertificates, caPem] } };
 }
 
 /** A connection pool whose every connection honours the caps and the private-target rule. */
