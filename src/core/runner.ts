@@ -58,7 +58,12 @@ export async function runCases(options: RunOptions): Promise<CaseResult[]> {
   const order = rng.shuffle(options.cases);
   const laneCount = options.lanes?.count ?? 1;
   const queues: CaseSpec[][] = Array.from({ length: laneCount }, () => []);
-  for (const spec of order) queues[laneCount === 1 ? 0 : (options.lanes?.of(spec) ?? 0)]?.push(spec);
+  for (const spec of order) {
+    const queue = queues[options.lanes?.of(spec) ?? 0];
+    // A case dealt to no lane would vanish from the results: that is the caller's bug, said at once.
+    if (!queue) throw new RangeError(`${spec.id} was dealt to a lane outside 0…${laneCount - 1}`);
+    queue.push(spec);
+  }
   const gate = new ExclusiveGate();
   const results = new Map<string, CaseResult>();
   let bailedAt: string | undefined;
