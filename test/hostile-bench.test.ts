@@ -41,7 +41,6 @@ const SMALL = ['--timeout', '15000', '--limit', 'http-request-ms=4s', '--limit',
 
 interface Prepared {
   readonly args: readonly string[];
-  readonly env?: Readonly<Record<string, string>>;
   readonly onStdout?: (text: string) => void;
   close(): Promise<void>;
 }
@@ -88,8 +87,7 @@ async function fronted(
   const caFile = join(dir, `${behaviour}.pem`);
   await writeFile(caFile, `${upstream.mediaCaPem}\n${trusted.certPem}`);
   return {
-    args: ['run', '--provider', front.url, '--token', token, '--grep', grep, ...flags],
-    env: { NODE_EXTRA_CA_CERTS: caFile },
+    args: ['run', '--provider', front.url, '--token', token, '--provider-ca', caFile, '--grep', grep, ...flags],
     async close() {
       await front.close();
       await chat?.close();
@@ -199,7 +197,6 @@ void test('hostile providers get no pass, and never a crashed, hung or swollen h
           try {
             run = await runHarnessChild([...prepared.args, ...SMALL, '--seed', '7', '--reporter', 'console,json'], {
               killAfterMs: RUN_DEADLINE_MS,
-              ...(prepared.env ? { env: prepared.env } : {}),
               ...(prepared.onStdout ? { onStdout: prepared.onStdout } : {}),
             });
           } finally {
