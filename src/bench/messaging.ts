@@ -9,7 +9,7 @@ import { DEFAULT_LIMITS } from '../core/limits.js';
 import { probeProvider, type DriverClient } from '../driver/client.js';
 import { startGatekeeper } from '../gatekeeper/gatekeeper.js';
 import type { ClientConnection, Gatekeeper, ReferenceUser } from '../gatekeeper/types.js';
-import { encodeMessage, pad } from '../protocol/payload.js';
+import { textPayload } from '../protocol/payload.js';
 import { SignalSession } from '../reference-provider/client-session.js';
 import { startReferenceProvider, type ReferenceProvider } from '../reference-provider/provider.js';
 import { median, repeat, round, since, type Figure } from './measure.js';
@@ -81,7 +81,7 @@ async function rawLibsignal(runs: number, rounds: number): Promise<number[]> {
   const bob = new SignalSession(() => undefined);
   const [oneTime] = await bob.newOneTimePreKeys(1);
   await alice.processBundle({ jid: 'bob', registrationId: bob.registrationId, identityKey: bob.identityKey, signedPreKey: bob.signedPreKey, ...(oneTime ? { oneTimePreKey: oneTime } : {}) });
-  const plaintext = pad(encodeMessage({ conversation: TEXT }));
+  const plaintext = textPayload(TEXT);
   const turn = async (from: SignalSession, to: SignalSession, fromName: string, toName: string): Promise<void> => {
     const { type, ciphertext } = await from.encrypt(toName, plaintext);
     await to.decrypt(fromName, type, ciphertext);

@@ -248,11 +248,6 @@ interface ExchangeOptions {
   readonly limits: Limits;
   readonly record?: (entry: EvidenceEntry) => void;
   readonly signal?: AbortSignal;
-  /**
-   * Whether the case may change state every gatekeeper lane shares (proof keys, hosted media, the
-   * gatekeeper keys the provider trusts): only a case that runs alone. Unset outside a case.
-   */
-  readonly alone?: boolean;
 }
 
 async function exchange(

@@ -8,7 +8,7 @@ import { fromBase64 } from '../protocol/base64.js';
 import { encElement, type EncType } from '../protocol/stanzas.js';
 import { deliveredGroupMessage, readDeliveredGroup, skmsgElement } from '../protocol/groups.js';
 import type { StanzaNode } from '../protocol/node.js';
-import { decodeMessage, encodeMessage, pad, unpad } from '../protocol/payload.js';
+import { decodeMessage, textPayload, unpad } from '../protocol/payload.js';
 import { distributionPayload, groupOpen, groupSeal, MemorySenderKeyStore, newDistribution, processDistribution } from '../protocol/sender-keys.js';
 import { Listeners, waitForRecorded } from './events.js';
 import type { GroupDirectory } from './groups.js';
@@ -55,10 +55,10 @@ export class ReferenceGroupMember {
     }
     const distributions = new Map<string, EncryptedMessage>();
     for (const member of members.filter((m) => !key.given.has(m))) {
-      distributions.set(member, await this.deps.encrypt(member, distributionPayload(group, key.skdm)));
+      distributions.set(member, await this.deps.encrypt(member, distributionPayload(group, key.skdm, this.deps.paddingLength())));
       key.given.add(member);
     }
-    const skmsg = await groupSeal(self, key.distributionId, this.senderKeys, pad(encodeMessage({ conversation: text }), this.deps.paddingLength()));
+    const skmsg = await groupSeal(self, key.distributionId, this.senderKeys, textPayload(text, this.deps.paddingLength()));
     return { group, distributions, skmsg };
   }
 

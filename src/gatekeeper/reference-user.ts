@@ -8,7 +8,7 @@ import { HarnessError } from '../core/errors.js';
 import type { Rng } from '../core/rng.js';
 import { fromBase64 } from '../protocol/base64.js';
 import { child, type StanzaNode } from '../protocol/node.js';
-import { encodeMessage, pad, paddingLength } from '../protocol/payload.js';
+import { paddingLength, textPayload } from '../protocol/payload.js';
 import { deliveredMessage, encElement, outgoingEnc, receipt, type EncType, type KeyBundle } from '../protocol/stanzas.js';
 import type { Directory } from './directory.js';
 import type { GroupDirectory } from './groups.js';
@@ -108,7 +108,7 @@ export class LocalReferenceUser implements ReferenceUser {
   }
 
   sendText(to: string, text: string): Promise<string> {
-    return this.sendPayload(to, pad(encodeMessage({ conversation: text }), paddingLength(this.deps.rng)));
+    return this.sendPayload(to, textPayload(text, paddingLength(this.deps.rng)));
   }
 
   sendPayload(to: string, plaintext: Uint8Array): Promise<string> {

@@ -26,6 +26,12 @@ export function pad(bytes: Uint8Array, n: number = randomInt(1, 16)): Uint8Array
   return out;
 }
 
+/**
+ * The plaintext of a text message, as the profile writes it (PAYLOAD-PROTOBUF, PAYLOAD-PADDING);
+ * `padding` is drawn at random when not given.
+ */
+export const textPayload = (text: string, padding?: number): Uint8Array => pad(encodeMessage({ conversation: text }), padding);
+
 /** Returns the unpadded bytes, or a reason the padding is not the profile's. */
 export function unpad(bytes: Uint8Array): { ok: true; bytes: Uint8Array } | { ok: false; reason: string } {
   const n = bytes.at(-1);

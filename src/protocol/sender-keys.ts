@@ -35,9 +35,9 @@ export async function newDistribution(self: string, store: MemorySenderKeyStore)
   return { distributionId, skdm: skdm.serialize() };
 }
 
-/** GROUP-SKDM: the padded `Message` that carries a distribution pairwise. */
-export const distributionPayload = (group: string, skdm: Uint8Array): Uint8Array =>
-  pad(encodeMessage({ senderKeyDistributionMessage: { groupId: group, axolotlSenderKeyDistributionMessage: skdm } }));
+/** GROUP-SKDM: the padded `Message` that carries a distribution pairwise; `padding` is random when not given. */
+export const distributionPayload = (group: string, skdm: Uint8Array, padding?: number): Uint8Array =>
+  pad(encodeMessage({ senderKeyDistributionMessage: { groupId: group, axolotlSenderKeyDistributionMessage: skdm } }), padding);
 
 export async function processDistribution(sender: string, skdm: Uint8Array, store: MemorySenderKeyStore): Promise<void> {
   await SignalPq.processSenderKeyDistributionMessage(pqAddress(sender), SignalPq.SenderKeyDistributionMessage.deserialize(Uint8Array.from(skdm)), store);

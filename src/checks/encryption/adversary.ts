@@ -9,7 +9,8 @@ import type { EncryptedMessage } from '../../gatekeeper/types.js';
 import { readSignalMessage } from '../../protocol/signal-wire.js';
 import { numberParam, sessionMode, type CheckContext } from '../check.js';
 import type { Pair } from '../stanza/scenario.js';
-import { conversation, deliverAndWatch, describeAnswer, sealText, textPayload, timesShown, type Answer } from './exchange.js';
+import { paddingLength, textPayload } from '../../protocol/payload.js';
+import { conversation, deliverAndWatch, describeAnswer, sealText, timesShown, type Answer } from './exchange.js';
 
 /** Delivers a genuine message; anything but a delivery receipt means the setup failed, not the case. */
 async function genuine(ctx: CheckContext, p: Pair, message: EncryptedMessage, label: string): Promise<void> {
@@ -139,11 +140,11 @@ export async function farFuture(ctx: CheckContext): Promise<Finding> {
   const genuine = await sealText(ctx.rng, p.reference, p.provider, next);
   if (genuine.type !== 'msg') throw new HarnessError('E_PRECONDITION', 'the reference user could not read the provider\'s opening message, so it has no chain to build ahead on');
   const expected = `a message ${near} ahead decrypted, one ${FORWARD_WINDOW + 1} past the chain refused with a retry receipt, then the skipped message decrypted`;
-  const ahead = await p.reference.encryptAhead(p.provider.login, textPayload(ctx.rng, `ahead ${ctx.rng.string(8)}`), near);
+  const ahead = await p.reference.encryptAhead(p.provider.login, textPayload(`ahead ${ctx.rng.string(8)}`, paddingLength(ctx.rng)), near);
   const inside = await deliverAndWatch(ctx, p, ahead, `a message ${near} ahead`);
   if (inside.answer !== 'delivery') return notMet(expected, `${describeAnswer(inside.answer)} for the message ${near} ahead, inside the window`);
   // The provider's chain now stands at near + 1 past the genuine message; go one past the window from there.
-  const far = await p.reference.encryptAhead(p.provider.login, textPayload(ctx.rng, `far ${ctx.rng.string(8)}`), near + 1 + FORWARD_WINDOW + 1);
+  const far = await p.reference.encryptAhead(p.provider.login, textPayload(`far ${ctx.rng.string(8)}`, paddingLength(ctx.rng)), near + 1 + FORWARD_WINDOW + 1);
   const beyond = await deliverAndWatch(ctx, p, far, `a message ${FORWARD_WINDOW + 1} past the chain`);
   if (beyond.answer !== 'retry') return notMet(expected, `${describeAnswer(beyond.answer)} for the message past the window`);
   const after = await deliverAndWatch(ctx, p, genuine, 'the skipped message');

@@ -7,14 +7,12 @@ import { HarnessError } from '../../core/errors.js';
 import type { Rng } from '../../core/rng.js';
 import type { ClientConnection, EncryptedMessage, ReferenceUser } from '../../gatekeeper/types.js';
 import type { StanzaNode } from '../../protocol/node.js';
-import { decodeMessage, encodeMessage, pad, paddingLength, unpad } from '../../protocol/payload.js';
+import { decodeMessage, paddingLength, textPayload, unpad } from '../../protocol/payload.js';
 import { ANSWER_MS, type CheckContext } from '../check.js';
 import type { ProviderUser } from '../lab.js';
 import { barrier, lastSeq, sentBy } from '../observe.js';
 import { pair, sendOne, type Pair } from '../stanza/scenario.js';
 
-/** The plaintext of a text message, as the profile writes it (PAYLOAD-PROTOBUF, PAYLOAD-PADDING). */
-export const textPayload = (rng: Rng, text: string): Uint8Array => pad(encodeMessage({ conversation: text }), paddingLength(rng));
 
 /**
  * A provider user and a reference user whose session the provider started: the reference user's
@@ -63,7 +61,7 @@ export async function deliverAndWatch(
 
 /** A text from the reference user to the provider user, encrypted but not yet delivered. */
 export async function sealText(rng: Rng, reference: ReferenceUser, provider: ProviderUser, text: string): Promise<EncryptedMessage> {
-  return reference.encrypt(provider.login, textPayload(rng, text));
+  return reference.encrypt(provider.login, textPayload(text, paddingLength(rng)));
 }
 
 /** The text in a padded `Message` plaintext, or undefined when it holds none. */
