@@ -52,10 +52,16 @@ void test('loopback, private, link-local and mapped addresses are private; publi
     ['fe80::1', 'link-local'],
     ['fd00::1', 'unique local (private)'],
     ['::ffff:127.0.0.1', 'loopback'],
+    // The same addresses spelled in hex, as the URL parser writes them, and through NAT64.
+    ['::ffff:7f00:1', 'loopback'],
+    ['[::ffff:a9fe:a9fe]', 'link-local'],
+    ['64:ff9b::7f00:1', 'loopback'],
+    ['::127.0.0.1', 'loopback'],
+    ['::ffff:c0a8:1', 'private'],
   ] as const) {
     assert.equal(privateKind(address), kind, address);
   }
-  for (const address of ['8.8.8.8', '1.1.1.1', '2606:4700:4700::1111', '172.32.0.1', 'example.com']) assert.equal(privateKind(address), undefined, address);
+  for (const address of ['8.8.8.8', '1.1.1.1', '2606:4700:4700::1111', '172.32.0.1', 'example.com', '::ffff:808:808', '::ffff:8.8.8.8']) assert.equal(privateKind(address), undefined, address);
 });
 
 void test('README lists every cap with its default', async () => {

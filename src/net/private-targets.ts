@@ -41,11 +41,24 @@ export function privateKind(address: string): string | undefined {
   const bare = address.replace(/^\[|\]$/g, '');
   const family = isIP(bare);
   if (family === 0) return undefined;
-  // An IPv4-mapped IPv6 address (::ffff:127.0.0.1) is the IPv4 address it maps.
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(bare)?.[1];
-  if (mapped !== undefined) return privateKind(mapped);
+  const embedded = family === 6 ? embeddedIpv4(bare) : undefined;
+  if (embedded !== undefined) return privateKind(embedded);
   const type = family === 4 ? 'ipv4' : 'ipv6';
   return lists.find((l) => l.type === type && l.list.check(bare, type))?.kind;
+}
+
+/**
+ * The IPv4 address an IPv6 address carries in its last 32 bits, in any spelling (dotted or hex):
+ * IPv4-mapped (::ffff:0:0/96), NAT64 (64:ff9b::/96) and IPv4-compatible (::/96). A connection to
+ * one reaches that IPv4 address, so it is judged as that address.
+ */
+function embeddedIpv4(v6: string): string | undefined {
+  // The URL parser writes every IPv6 address one way: compressed, lower-case, hex.
+  const canonical = new URL(`http://[${v6}]`).hostname.slice(1, -1);
+  const m = /^(?:::ffff:|64:ff9b::|::)([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(canonical);
+  if (!m) return undefined;
+  const [hi, lo] = [parseInt(m[1] as string, 16), parseInt(m[2] as string, 16)];
+  return `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
 }
 
 export class PrivateTargetRefused extends Error {
