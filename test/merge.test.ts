@@ -68,6 +68,15 @@ void test('shards that overlap or come from another profile or suite version are
   await assert.rejects(mergeRunReports([{ dir: 'a', report: a }, { dir: 'b', report: { ...b, run: { ...b.run, suites } } }]), /ran another version of suite/);
 });
 
+void test('a merge of some shards, of shards of other runs, or of a whole run is refused', async () => {
+  const [a, b] = shards() as [RunReport, RunReport];
+  await assert.rejects(mergeRunReports([{ dir: 'a', report: a }]), /shard 2 of 2 is missing/);
+  const elsewhere = { ...b, run: { ...b.run, provider: { ...b.run.provider, endpoint: 'https://other.test' } } };
+  await assert.rejects(mergeRunReports([{ dir: 'a', report: a }, { dir: 'b', report: elsewhere }]), /b ran against another provider or selection than a/);
+  const { shard: _shard, ...whole } = b.run.filters;
+  await assert.rejects(mergeRunReports([{ dir: 'a', report: a }, { dir: 'b', report: { ...b, run: { ...b.run, filters: whole } } }]), /b is not a shard, a one of 2/);
+});
+
 void test('merge-reports from the command line writes the same formats as a run and exits by the merged verdict', async () => {
   const [a, b] = shards() as [RunReport, RunReport];
   const dirs = [await written(a, 'shard-1'), await written(b, 'shard-2')];

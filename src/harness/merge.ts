@@ -49,6 +49,7 @@ export async function mergeRunReports(parts: readonly { readonly dir: string; re
       owner.set(r.id, dir);
     }
   }
+  checkOneWholeRun(parts);
   const catalogue = await loadCatalogue();
   const position = new Map(catalogue.suites.flatMap((s) => s.cases).map((c, i) => [c.id, i]));
   const cases: CaseResult[] = parts
@@ -80,6 +81,29 @@ export async function mergeRunReports(parts: readonly { readonly dir: string; re
     summary: summarize(cases),
     cases,
   };
+}
+
+/**
+ * Shards of one run and all of them: one total, every index once, one provider and one selection.
+ * A missing shard would otherwise merge into a report that reads as the whole run.
+ */
+function checkOneWholeRun(parts: readonly { readonly dir: string; readonly report: RunReport }[]): void {
+  const setting = (r: RunReport): string => {
+    const { shard: _shard, ...filters } = r.run.filters;
+    return JSON.stringify({ provider: r.run.provider.endpoint, filters, limits: r.run.limits });
+  };
+  const first = parts[0] as (typeof parts)[number];
+  const total = first.report.run.filters.shard?.total;
+  for (const { dir, report } of parts) {
+    const shard = report.run.filters.shard;
+    if (shard === undefined || shard.total !== total) {
+      throw new HarnessError('E_USAGE', `${dir} is ${shard ? `shard ${shard.index}/${shard.total}` : 'not a shard'}, ${first.dir} ${total === undefined ? 'is not a shard' : `one of ${total}`}; merge the shards of one run`);
+    }
+    if (setting(report) !== setting(first.report)) throw new HarnessError('E_USAGE', `${dir} ran against another provider or selection than ${first.dir}; merge the shards of one run`);
+  }
+  const given = new Set(parts.map((p) => p.report.run.filters.shard?.index));
+  const missing = Array.from({ length: total ?? 0 }, (_, i) => i + 1).filter((i) => !given.has(i));
+  if (missing.length > 0) throw new HarnessError('E_USAGE', `shard ${missing.join(', ')} of ${total} is missing; a merge of some shards would read as the whole run`);
 }
 
 /** Reads, merges, reports and writes, as a run does. */
