@@ -42,11 +42,14 @@ void test('an entry past its expiry fails the gate, even for a case this run did
   ]);
 });
 
-void test('a baseline from a run accepts exactly its failures, keeping entries that are still accurate', () => {
+void test('a baseline from a run accepts exactly its failures, keeping entries that are still accurate and those of cases it did not hold', () => {
   const report = sampleReport();
   const kept = entry('stanza.sample.fail', 'fail');
-  const b = baselineFromReport(report, baseline(kept, entry('stanza.sample.error', 'fail'), entry('gone', 'fail')), TODAY);
-  assert.deepEqual(b.entries.map((e) => e.case), ['stanza.sample.fail', 'stanza.sample.error']);
+  const elsewhere = entry('other.shard.case', 'fail');
+  const b = baselineFromReport(report, baseline(kept, entry('stanza.sample.error', 'fail'), entry('stanza.sample.pass', 'fail'), elsewhere), TODAY);
+  // stanza.sample.pass passed in this run, so its entry goes; other.shard.case was not run, so it stays as it was.
+  assert.deepEqual(b.entries.map((e) => e.case), ['stanza.sample.fail', 'stanza.sample.error', 'other.shard.case']);
+  assert.equal(b.entries[2], elsewhere);
   assert.equal(b.entries[0], kept);
   assert.deepEqual({ ...b.entries[1], reason: '' }, { case: 'stanza.sample.error', expected: 'error', reason: '', owner: 'unassigned', expires: '2026-08-30' });
   assert.match(b.entries[1]?.reason ?? '', /^recorded from run 2026-03-01T10-00-00Z-abc123: no verdict/);

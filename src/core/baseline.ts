@@ -66,7 +66,8 @@ export const NEW_ENTRY_DAYS = 90;
 /**
  * A baseline that accepts this run: an entry for every case that failed or errored (what would
  * fail the gate). Entries still accurate keep their reason, owner and expiry; new ones say where
- * they came from and wait for an owner.
+ * they came from and wait for an owner. Entries for cases this run did not hold (another shard, a
+ * `--grep`) stay as they were: the run says nothing about them.
  */
 export function baselineFromReport(report: RunReport, previous: Baseline | undefined, today: string): Baseline {
   const kept = new Map((previous?.entries ?? []).map((e) => [e.case, e]));
@@ -78,7 +79,8 @@ export function baselineFromReport(report: RunReport, previous: Baseline | undef
       if (old !== undefined && old.expected === r.outcome) return old;
       return { case: r.id, expected: r.outcome, reason: `recorded from run ${report.run.id}: ${r.message}`, owner: 'unassigned', expires };
     });
-  return { schemaVersion: 1, entries };
+  const held = new Set(report.cases.map((r) => r.id));
+  return { schemaVersion: 1, entries: [...entries, ...(previous?.entries ?? []).filter((e) => !held.has(e.case))] };
 }
 
 /**
