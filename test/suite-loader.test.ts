@@ -72,6 +72,7 @@ void test('a case without faults, an unknown check, fault or requirement is refu
   assert.match(await loadError(suite([{ ...goodCase, faults: [{ name: 'nope', expect: 'x' }] }])), /faults\/0\/name\): unknown fault "nope"/);
   assert.match(await loadError(suite([{ ...goodCase, requirement: { id: 'NOPE', quote: 'x' } }])), /"NOPE" is not a requirement/);
   assert.match(await loadError(suite([{ ...goodCase, extra: 1 }])), /unknown property "extra"/);
+  assert.match(await loadError(suite([{ ...goodCase, params: { ...goodCase.params, mode: 'pq' } }])), /\/needs\): a case in mode "pq" must need "pq"/);
 });
 
 void test('broken JSON, a wrong suite name and a foreign id prefix are refused', async () => {

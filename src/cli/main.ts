@@ -27,8 +27,8 @@ function program(): Command {
     .option('--suite <name>', 'run only this suite (repeatable, or comma-separated)', collect)
     .option('--grep <regex>', 'run only cases whose id or title matches')
     .option('--tag <tag>', 'run only cases with this tag (repeatable)', collect)
-    .option('--out <dir>', 'report folder root', 'reports')
-    .option('--reporter <list>', 'reporters: console,json,junit,markdown,html', 'console,json,junit,markdown,html')
+    .option('--out <dir>', 'report folder root (default: reports)')
+    .option('--reporter <list>', 'reporters: console,json,junit,markdown,html (default: all)')
     .option('--seed <n>', 'seed for generated inputs and case order')
     .option('--timeout <ms>', 'default per-case deadline in milliseconds')
     .option('--shard <i/n>', 'run the i-th of n deterministic shares of the selected cases')
@@ -52,8 +52,8 @@ function program(): Command {
   p.command('merge-reports')
     .description('join the report folders of shards (run --shard i/n) into one report, in the same formats')
     .argument('<dirs...>', 'run folders holding report.json')
-    .option('--out <dir>', 'report folder root', 'reports')
-    .option('--reporter <list>', 'reporters: console,json,junit,markdown,html', 'console,json,junit,markdown,html')
+    .option('--out <dir>', 'report folder root (default: reports)')
+    .option('--reporter <list>', 'reporters: console,json,junit,markdown,html (default: all)')
     .option('--baseline <file>', 'judge the merged report against a baseline of expected outcomes, as run does')
     .action(async (dirs: string[], flags: { out?: string; reporter?: string; baseline?: string }) => {
       const { mergeCommand } = await import('./merge.js');

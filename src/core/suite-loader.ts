@@ -71,6 +71,8 @@ export async function loadSuiteFile(path: string, catalogue: SuiteCatalogue): Pr
     if (!catalogue.requirements.has(c.requirement.id)) {
       throw new HarnessError('E_SUITE', `${where}/requirement/id): "${c.requirement.id}" is not a requirement of docs/PROFILE.md`);
     }
+    // A pq case that does not need pq would run against a classic-only provider and fail it, not skip.
+    if (c.params['mode'] === 'pq' && !c.needs.includes('pq')) throw new HarnessError('E_SUITE', `${where}/needs): a case in mode "pq" must need "pq"`);
     c.faults.forEach((f, j) => {
       if (!catalogue.faults.has(f.name)) throw new HarnessError('E_SUITE', `${where}/faults/${j}/name): unknown fault "${f.name}"`);
     });

@@ -23,10 +23,6 @@ export class GroupDirectory {
     return this.groups.get(group);
   }
 
-  isMember(group: string, jid: string): boolean {
-    return this.groups.get(group)?.includes(jid) ?? false;
-  }
-
   /** GROUP-REMOVE: `member` gets no message of the group from now on. */
   remove(group: string, member: string): void {
     const members = this.groups.get(group);
