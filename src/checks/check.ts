@@ -3,6 +3,7 @@ import type { Clock } from '../core/clock.js';
 import type { Finding } from '../core/model.js';
 import type { Rng } from '../core/rng.js';
 import type { Lab } from './lab.js';
+import type { SessionMode } from '../protocol/driver-api.js';
 
 export interface CheckContext {
   readonly params: Readonly<Record<string, unknown>>;
@@ -29,6 +30,6 @@ export const ANSWER_MS = 5000;
 export const QUIET_MS = 1500;
 
 /** The session mode a case runs in (`params.mode`): `classic` unless it says `pq`. */
-export function sessionMode(ctx: CheckContext): 'classic' | 'pq' {
+export function sessionMode(ctx: CheckContext): SessionMode {
   return ctx.params['mode'] === 'pq' ? 'pq' : 'classic';
 }

@@ -29,8 +29,8 @@ import {
 import type { EncType, KeyBundle, KyberPreKey, OneTimePreKey, SignedPreKey } from '../protocol/stanzas.js';
 import type { PublishedKeys } from './directory.js';
 import type { EncryptedMessage } from './types.js';
+import type { SessionMode } from '../protocol/driver-api.js';
 
-export type SessionMode = 'classic' | 'pq';
 
 const ONE_TIME_PREKEYS = 5;
 

@@ -16,7 +16,8 @@ import { ReferenceGroupMember } from './reference-groups.js';
 import { isGroupJid } from '../protocol/groups.js';
 import { equalBytes } from '../protocol/bytes.js';
 import { KeyedQueue, Listeners, waitForRecorded } from './events.js';
-import { newDevice, type DeviceOptions, type ReferenceDevice, type SessionMode } from './reference-device.js';
+import type { SessionMode } from '../protocol/driver-api.js';
+import { newDevice, type DeviceOptions, type ReferenceDevice } from './reference-device.js';
 import type { RouteResult } from './stanza-handler.js';
 import type { EncryptedMessage, ReferenceDelivery, ReferenceGroupDelivery, ReferenceUser, SealedGroupMessage, WaitOptions } from './types.js';
 

@@ -5,7 +5,7 @@
 import type { LimitHit } from '../core/limits.js';
 import type { BoundedAnswer } from '../net/outbound.js';
 import type { CodecCondition } from '../protocol/codec.js';
-import type { Discovery } from '../protocol/driver-api.js';
+import type { Discovery, SessionMode } from '../protocol/driver-api.js';
 import type { StanzaNode } from '../protocol/node.js';
 import type { EncType, KeyBundle } from '../protocol/stanzas.js';
 import type { GatekeeperMediaHost } from './media-host.js';
@@ -108,7 +108,7 @@ export interface ReferenceDelivery {
 
 /** How a reference user is made: its session mode, and keys a provider must refuse. */
 export interface ReferenceUserOptions {
-  readonly mode?: 'classic' | 'pq';
+  readonly mode?: SessionMode;
   /** Publish a signed prekey whose signature does not verify. */
   readonly badSignedPreKeySignature?: boolean;
   /** Publish a Kyber prekey whose signature does not verify (`pq` only). */
@@ -152,7 +152,7 @@ export interface ReferenceGroupDelivery {
 /** A user of the gatekeeper's own messenger, on the reference libsignal (classic mode). */
 export interface ReferenceUser {
   readonly jid: string;
-  readonly mode: 'classic' | 'pq';
+  readonly mode: SessionMode;
   /** The raw 32-byte identity key it publishes now. */
   readonly identityKey: Uint8Array;
   readonly deliveries: readonly ReferenceDelivery[];

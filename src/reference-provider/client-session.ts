@@ -14,6 +14,7 @@ import { ClassicStack } from './client-stack-classic.js';
 import { PqStack } from './client-stack-pq.js';
 import type { SignalStack } from './client-stack.js';
 import type { FaultSet } from './faults.js';
+import type { SessionMode } from '../protocol/driver-api.js';
 
 /** Prekey ids travel as 3 bytes (KEYS-UPLOAD); 0 is avoided as some stores treat it as "none". */
 const MAX_PREKEY_ID = 0xffffff;
@@ -188,7 +189,7 @@ export class SignalSession {
   }
 
   /** E2E-FORWARD-SECRECY (test deployments only): the serialized session with `peer` and its mode, as it is now. */
-  async exportSession(peer: string): Promise<{ mode: 'classic' | 'pq'; record: Uint8Array } | null> {
+  async exportSession(peer: string): Promise<{ mode: SessionMode; record: Uint8Array } | null> {
     const stack = await this.sessionStack(peer);
     const record = stack && (await stack.snapshot(peer));
     return stack && record ? { mode: stack === this.pq ? 'pq' : 'classic', record } : null;
