@@ -10,7 +10,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { test } from 'node:test';
 import WebSocket from 'ws';
@@ -18,7 +18,10 @@ import { projectFile } from '../src/core/paths.js';
 import { HtmlReporter } from '../src/reporters/html.js';
 import { defaultCases, sampleCase, sampleReport } from './helpers/sample-report.js';
 
-const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'].find((p) => existsSync(p));
+/** Found the way scripts/install-browser.sh looks for it: the same names, anywhere on PATH. */
+const CHROMIUM = ['chromium', 'chromium-browser', 'google-chrome']
+  .flatMap((name) => (process.env['PATH'] ?? '').split(delimiter).map((dir) => join(dir, name)))
+  .find((p) => existsSync(p));
 const SKIP = CHROMIUM === undefined ? 'chromium is not installed; to run this test: sh scripts/install-browser.sh (Debian: apt-get install -y chromium)' : false;
 /** reports/ is git-ignored: the screenshot is for a human (or a CI artifact), never committed. */
 const SCREENSHOT = projectFile('reports', 'screenshots', 'report-html.png');
