@@ -56,13 +56,16 @@ export interface BoundedRequest {
 
 /** One exchange under the caps; transport errors other than caps are thrown as undici throws them. */
 export async function boundedRequest(agent: Dispatcher, url: string, req: BoundedRequest, limits: Limits): Promise<BoundedAnswer> {
-  const deadline = AbortSignal.timeout(limits['http-request-ms']);
-  const signal = req.signal ? AbortSignal.any([req.signal, deadline]) : deadline;
+  // The deadline's timer is cleared when the exchange ends (AbortSignal.timeout's would stay
+  // armed until it fired). The caller's signal joins through AbortSignal.any, which adds no
+  // listener to it: a case may have fifty requests out at once on its signal.
+  const deadline = new AbortController();
+  const timer = setTimeout(() => deadline.abort(new DeadlinePassed()), limits['http-request-ms']);
   try {
     const res = await request(url, {
       method: req.method,
       dispatcher: agent,
-      signal,
+      signal: req.signal ? AbortSignal.any([req.signal, deadline.signal]) : deadline.signal,
       ...(req.headers ? { headers: req.headers } : {}),
       ...(req.body === undefined ? {} : { body: req.body }),
     });
@@ -70,12 +73,17 @@ export async function boundedRequest(agent: Dispatcher, url: string, req: Bounde
     const body = await readCapped(res.body, limits[req.bodyCap], req.bodyCap, req.what, headers['content-length']);
     return { status: res.statusCode, headers, body };
   } catch (e) {
-    throw asLimit(e, limits, req.what, deadline);
+    throw asLimit(e, limits, req.what, deadline.signal.reason instanceof DeadlinePassed);
+  } finally {
+    clearTimeout(timer);
   }
 }
 
+/** The reason an exchange's own deadline aborts it with. */
+class DeadlinePassed extends Error {}
+
 /** Reads a body up to `max` bytes; past it, drops the connection and throws LimitExceeded. */
-export async function readCapped(
+export function readCapped(
   body: NodeJS.ReadableStream & { destroy(e?: Error): unknown },
   max: number,
   cap: LimitName,
@@ -84,30 +92,39 @@ export async function readCapped(
 ): Promise<Buffer> {
   if (declaredLength !== undefined && Number(declaredLength) > max) {
     body.destroy();
-    throw new LimitExceeded(cap, max, `${what} (Content-Length ${declaredLength})`);
+    return Promise.reject(new LimitExceeded(cap, max, `${what} (Content-Length ${declaredLength})`));
   }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > max) {
+  // Listeners rather than `for await`: an async iterator costs a promise per chunk, and most
+  // answers are one small chunk.
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size <= max) {
+        chunks.push(chunk);
+        return;
+      }
+      body.removeListener('data', onData);
       body.destroy();
-      throw new LimitExceeded(cap, max, what);
-    }
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
+      reject(new LimitExceeded(cap, max, what));
+    };
+    body.on('data', onData);
+    body.once('end', () => resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks)));
+    body.once('error', reject);
+    body.once('close', () => reject(new Error(`${what} ended before its body was complete`)));
+  });
 }
 
 /** undici's own cap and deadline errors, and our deadline, as the cap they are; anything else as is. */
-export function asLimit(e: unknown, limits: Limits, what: string, deadline?: AbortSignal): unknown {
+export function asLimit(e: unknown, limits: Limits, what: string, deadlinePassed = false): unknown {
   if (e instanceof LimitExceeded) return e;
   const code = (e as { code?: unknown }).code;
   if (code === 'UND_ERR_HEADERS_OVERFLOW') return new LimitExceeded('http-header-bytes', limits['http-header-bytes'], `the headers of ${what}`);
   if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT') {
     return new LimitExceeded('http-read-ms', limits['http-read-ms'], `the silence while reading ${what}`);
   }
-  if (deadline?.aborted) return new LimitExceeded('http-request-ms', limits['http-request-ms'], `the time taken by ${what}`);
+  if (deadlinePassed) return new LimitExceeded('http-request-ms', limits['http-request-ms'], `the time taken by ${what}`);
   return e;
 }
 

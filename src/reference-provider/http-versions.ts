@@ -21,8 +21,8 @@ export interface DualServer {
 }
 
 /**
- * The socket as a stream that starts again with the bytes already read. (`unshift` is not enough:
- * the HTTP/2 server reads a net.Socket's handle directly, below the stream's buffer.)
+ * The socket as a stream that starts again with the bytes already read. (`unshift` is not enough
+ * for HTTP/2: its server reads a net.Socket's handle directly, below the stream's buffer.)
  */
 function replay(socket: Socket, first: Buffer): Duplex {
   socket.pause();
@@ -63,7 +63,11 @@ export function createDualServer(handler: Handler, faults: FaultSet): DualServer
     socket.on('error', () => socket.destroy());
     socket.once('data', (first: Buffer) => {
       const h2 = !faults.has('http1-only') && first.subarray(0, PREFACE.length).equals(PREFACE);
-      (h2 ? http2 : http1).emit('connection', replay(socket, first));
+      if (h2) return http2.emit('connection', replay(socket, first));
+      // The HTTP/1.1 server reads the socket's own buffer before its handle, so the bytes go back
+      // there and the server gets the socket itself: no stream in between on every request.
+      socket.unshift(first);
+      http1.emit('connection', socket);
     });
   });
   return {
