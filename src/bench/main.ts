@@ -11,8 +11,13 @@ import { projectFile } from '../core/paths.js';
 import { fullRunFigure, startupFigures } from './commands.js';
 import type { Figure } from './measure.js';
 import { mediaFigures } from './media.js';
-import { messagingFigure } from './messaging.js';
+import { messagingFigures } from './messaging.js';
 import { splitFigures } from './split.js';
+
+// A reader that leaves early (`npm run bench | head`) does not lose the figures: they still go to the JSON file.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code !== 'EPIPE') throw e;
+});
 
 const { values } = parseArgs({
   options: {
@@ -30,7 +35,7 @@ if (!Number.isInteger(runs) || runs < 1 || !Number.isInteger(rounds) || rounds <
 
 const benches: Record<string, () => Promise<Figure[]>> = {
   startup: () => startupFigures(Math.max(runs, 5)),
-  messaging: async () => [await messagingFigure(runs, rounds)],
+  messaging: () => messagingFigures(runs, rounds),
   run: async () => [await fullRunFigure(runs), await fullRunFigure(runs, 1)],
   split: () => splitFigures(runs),
   media: () => mediaFigures(runs),
