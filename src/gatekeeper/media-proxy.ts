@@ -4,7 +4,6 @@
  * a redirect only within the declared media origins, and streaming the body through the verifier
  * so that a file of any size costs constant memory. It reports what it saw; checks judge it.
  */
-import { createHash } from 'node:crypto';
 import { Transform, Writable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { request, type Agent } from 'undici';
@@ -42,7 +41,6 @@ export interface MediaFetchResult {
   readonly headers: Readonly<Record<string, string>>;
   readonly redirects: readonly { readonly status: number; readonly location: string }[];
   readonly bytes: number;
-  readonly bodySha256?: Buffer;
   /** The body, when asked to keep it. */
   readonly body?: Buffer;
   readonly verdict?: MediaVerdict;
@@ -132,7 +130,6 @@ export class MediaProxy {
         headers,
         redirects,
         bytes: meter.bytes,
-        bodySha256: meter.digest(),
         ...(req.keepBody ? { body: Buffer.concat(meter.kept) } : {}),
         ...(verifier && error === undefined ? { verdict: verifier.result() } : {}),
         ...(error === undefined ? {} : { error }),
@@ -155,11 +152,10 @@ export class MediaProxy {
   }
 }
 
-/** Counts and hashes the body (keeping it when asked), and stops it past the limit. */
+/** Counts the body (keeping it when asked), and stops it past the limit. */
 class Meter extends Transform {
   bytes = 0;
   readonly kept: Buffer[] = [];
-  private readonly hash = createHash('sha256');
   constructor(
     private readonly max: number,
     private readonly keep: boolean,
@@ -170,12 +166,8 @@ class Meter extends Transform {
   override _transform(chunk: Buffer, _e: BufferEncoding, done: TransformCallback): void {
     this.bytes += chunk.length;
     if (this.bytes > this.max) return done(this.over());
-    this.hash.update(chunk);
     if (this.keep) this.kept.push(chunk);
     done(null, chunk);
-  }
-  digest(): Buffer {
-    return this.hash.digest();
   }
 }
 

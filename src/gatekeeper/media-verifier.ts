@@ -62,13 +62,26 @@ export class MediaVerifier extends Writable {
   override _write(chunk: Buffer, _encoding: BufferEncoding, done: (e?: Error | null) => void): void {
     this.blobHash.update(chunk);
     this.blobBytes += chunk.length;
-    const joined = this.held.length === 0 ? chunk : Buffer.concat([this.held, chunk]);
-    const cut = Math.max(0, joined.length - TRUNCATED_MAC);
-    const ciphertext = joined.subarray(0, cut);
-    this.held = Buffer.from(joined.subarray(cut));
-    for (const m of this.macs) m.mac.update(ciphertext);
-    this.plain(this.decipher.update(ciphertext));
+    // The last 10 bytes seen may be the MAC: they are held back until more arrive. A large chunk
+    // is not copied to join them: what was held goes first, then the chunk but its last 10 bytes.
+    if (chunk.length >= TRUNCATED_MAC) {
+      this.cipher(this.held);
+      this.cipher(chunk.subarray(0, chunk.length - TRUNCATED_MAC));
+      this.held = Buffer.from(chunk.subarray(chunk.length - TRUNCATED_MAC));
+    } else {
+      const joined = Buffer.concat([this.held, chunk]);
+      const cut = Math.max(0, joined.length - TRUNCATED_MAC);
+      this.cipher(joined.subarray(0, cut));
+      this.held = Buffer.from(joined.subarray(cut));
+    }
     done();
+  }
+
+  /** Ciphertext for the MACs and the decipher. */
+  private cipher(bytes: Buffer): void {
+    if (bytes.length === 0) return;
+    for (const m of this.macs) m.mac.update(bytes);
+    this.plain(this.decipher.update(bytes));
   }
 
   override _final(done: (e?: Error | null) => void): void {
