@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { HarnessError, ProviderViolation } from '../src/core/errors.js';
+import { LimitExceeded } from '../src/core/limits.js';
 import { met, notApplicable, notMet, type CaseSpec, type Level } from '../src/core/model.js';
 import { runCases, type ExecuteCase } from '../src/core/runner.js';
 
@@ -166,4 +167,13 @@ void test('a cap the provider went past ends the case at once as a failure that 
   assert.deepEqual(waiting?.limit, { name: 'ws-messages-per-second', value: 10 });
   assert.equal(thrown?.outcome, 'error');
   assert.deepEqual(thrown?.limit, { name: 'http-request-ms', value: 3000 });
+});
+
+void test('a cap the provider went past on a request of the harness (LimitExceeded thrown from a check) is a failure naming it, not a case without a verdict', async () => {
+  const [result] = await run([spec('push')], async () => {
+    throw new LimitExceeded('http-body-bytes', 1024, 'the push endpoint\'s answer');
+  });
+  assert.equal(result?.outcome, 'fail');
+  assert.equal(result?.message, `expected the provider to stay within the harness's caps; saw the push endpoint's answer went past the harness's cap http-body-bytes=1024`);
+  assert.deepEqual(result?.limit, { name: 'http-body-bytes', value: 1024 });
 });

@@ -5,7 +5,7 @@
  * `execute` brings the world, one per lane.
  */
 import { describeError, isHarnessError, isProviderViolation } from './errors.js';
-import { describeLimit, limitNamedIn, type LimitHit } from './limits.js';
+import { describeLimit, LimitExceeded, limitNamedIn, type LimitHit } from './limits.js';
 import type { CaseResult, CaseSpec, EvidenceEntry, Finding, Level, Outcome } from './model.js';
 import { redact } from './redact.js';
 import { Rng } from './rng.js';
@@ -187,6 +187,11 @@ async function runCase(spec: CaseSpec, lane: number, rng: Rng, options: RunOptio
     ...(failedStep === undefined ? {} : { step: failedStep }),
   };
   if (isProviderViolation(thrown)) finding = { verdict: 'not-met', expected: thrown.expected, actual: thrown.actual };
+  // A cap the provider went past on the harness's own request (a push answer, a slow key set): its failure, not a case without a verdict.
+  if (thrown instanceof LimitExceeded) {
+    hit ??= thrown;
+    finding = { verdict: 'not-met', expected: CAPS_EXPECTED, actual: thrown.message };
+  }
   if (thrown instanceof EndedEarly) finding = { verdict: 'not-met', expected: thrown.expected, actual: thrown.actual };
   if (finding === undefined) {
     const message = thrown instanceof DeadlineError ? thrown.message : describeError(thrown);

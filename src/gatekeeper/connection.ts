@@ -4,7 +4,7 @@
  * What the frames mean is the chat server's business (chat-server.ts, stanza-handler.ts).
  */
 import { WebSocket, type RawData } from 'ws';
-import { describeLimit, limitNamedIn, type LimitHit, type LimitName } from '../core/limits.js';
+import { describeLimit, isLimitName, type LimitHit, type LimitName } from '../core/limits.js';
 import { CodecError, type StanzaCodec } from '../protocol/codec.js';
 import type { StanzaNode } from '../protocol/node.js';
 import { pingIq } from '../protocol/stanzas.js';
@@ -205,8 +205,8 @@ export class Connection implements ClientConnection {
             ? { refused: { condition: e.condition, message: e.message } }
             : { refused: { condition: 'not-well-formed', message: (e as Error).message } };
         // Only what the client sends counts against it: the gatekeeper's own hostile frames do not.
-        const cap = direction === 'client-to-gatekeeper' ? limitNamedIn(decoded.refused?.message ?? '') : undefined;
-        if (cap !== undefined) this.hit(cap.limit, cap.value, 'an element');
+        const cap = e instanceof CodecError ? e.cap : undefined;
+        if (direction === 'client-to-gatekeeper' && cap !== undefined && isLimitName(cap.name)) this.hit(cap.name, cap.value, 'an element');
       }
     }
     const frame: FrameEvent = {

@@ -8,7 +8,7 @@ import { Transform, Writable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { request, type Agent } from 'undici';
 import { describeError } from '../core/errors.js';
-import { LimitExceeded, limitNamedIn, type LimitHit } from '../core/limits.js';
+import { LimitExceeded, type LimitHit } from '../core/limits.js';
 import { asLimit, flattenHeaders, outboundAgent, type OutboundOptions } from '../net/outbound.js';
 import type { Discovery } from '../protocol/driver-api.js';
 import { MediaVerifier, type MediaVerdict } from './media-verifier.js';
@@ -95,8 +95,9 @@ export class MediaProxy {
           headers: req.range === undefined ? {} : { range: req.range },
         });
       } catch (e) {
-        const error = describeError(asLimit(e, this.deps.outbound.limits, `the media host's answer`));
-        this.record(target, started, undefined, error);
+        const failure = asLimit(e, this.deps.outbound.limits, `the media host's answer`);
+        const error = describeError(failure);
+        this.record(target, started, undefined, error, failure);
         return { ...nothing, error };
       }
       const headers = flattenHeaders(res.headers);
@@ -118,12 +119,14 @@ export class MediaProxy {
       const meter = new Meter(max, req.keepBody === true, over);
       const verifier = req.verify && res.statusCode === 200 ? new MediaVerifier(req.verify.mediaKey, req.verify.infos) : undefined;
       let error: string | undefined;
+      let failure: unknown;
       try {
         await pipeline(res.body, meter, verifier ?? discard());
       } catch (e) {
-        error = describeError(asLimit(e, this.deps.outbound.limits, `the media blob`));
+        failure = asLimit(e, this.deps.outbound.limits, `the media blob`);
+        error = describeError(failure);
       }
-      this.record(target, started, res.statusCode, error ?? `${meter.bytes} bytes`);
+      this.record(target, started, res.statusCode, error ?? `${meter.bytes} bytes`, failure);
       return {
         url,
         status: res.statusCode,
@@ -145,9 +148,9 @@ export class MediaProxy {
     return origin.startsWith('https://') && (this.discovery?.mediaOrigins ?? []).some((o) => new URL(o).origin === origin);
   }
 
-  private record(url: string, started: number, status: number | undefined, summary: string): void {
-    const cap = limitNamedIn(summary);
-    if (cap !== undefined) this.deps.onLimit?.({ ...cap, message: summary });
+  /** `failure`, when it is a cap the provider went past, is also told to the case (onLimit). */
+  private record(url: string, started: number, status: number | undefined, summary: string, failure?: unknown): void {
+    if (failure instanceof LimitExceeded) this.deps.onLimit?.({ limit: failure.limit, value: failure.value, message: summary });
     this.deps.record({ at: started, method: 'GET', url, status: status ?? 0, requestBody: '', responseBody: summary, durationMs: Date.now() - started });
   }
 }

@@ -10,6 +10,8 @@ export class CodecError extends Error {
   constructor(
     readonly condition: CodecCondition,
     detail: string,
+    /** The configured cap the element went past, when a named one refused it (CodecLimits.names). */
+    readonly cap?: { readonly name: string; readonly value: number },
   ) {
     super(`${condition}: ${detail}`);
     this.name = 'CodecError';

@@ -63,7 +63,7 @@ export class XmlTextCodec implements StanzaCodec {
   decode(frame: string): StanzaNode {
     const bytes = Buffer.byteLength(frame, 'utf8');
     if (bytes > this.limits.maxBytes) {
-      throw new CodecError('policy-violation', `element of ${bytes} bytes exceeds the ${this.limits.maxBytes}-byte limit${capName(this.limits, 'maxBytes')}`);
+      throw beyond(this.limits, 'maxBytes', `element of ${bytes} bytes exceeds the ${this.limits.maxBytes}-byte limit`);
     }
     for (const [pattern, what] of RESTRICTED) {
       if (pattern.test(frame)) throw new CodecError('restricted-xml', `${what} not allowed`);
@@ -131,31 +131,38 @@ function scanBounds(frame: string, limits: CodecLimits): void {
   let textStart = 0;
   for (const m of frame.matchAll(/<(\/)?[^<>]*?(\/)?>/g)) {
     if (m.index - textStart > maxTextLength) {
-      throw new CodecError('policy-violation', `text of ${m.index - textStart} characters exceeds ${maxTextLength}${capName(limits, 'maxTextLength')}`);
+      throw beyond(limits, 'maxTextLength', `text of ${m.index - textStart} characters exceeds ${maxTextLength}`);
     }
     textStart = m.index + m[0].length;
     if (m[1]) {
       depth--;
       continue;
     }
-    if (depth + 1 > maxDepth) throw new CodecError('policy-violation', `element nesting deeper than ${maxDepth}${capName(limits, 'maxDepth')}`);
+    if (depth + 1 > maxDepth) throw beyond(limits, 'maxDepth', `element nesting deeper than ${maxDepth}`);
     if (maxAttributes !== Infinity) {
       const attributes = m[0].match(/\s[^\s=<>/]+\s*=/g)?.length ?? 0;
       if (attributes > maxAttributes) {
-        throw new CodecError('policy-violation', `an element with ${attributes} attributes exceeds ${maxAttributes}${capName(limits, 'maxAttributes')}`);
+        throw beyond(limits, 'maxAttributes', `an element with ${attributes} attributes exceeds ${maxAttributes}`);
       }
     }
     if (!m[2]) depth++;
   }
   if (frame.length - textStart > maxTextLength) {
-    throw new CodecError('policy-violation', `text of ${frame.length - textStart} characters exceeds ${maxTextLength}${capName(limits, 'maxTextLength')}`);
+    throw beyond(limits, 'maxTextLength', `text of ${frame.length - textStart} characters exceeds ${maxTextLength}`);
   }
 }
 
-/** ` (cap xml-depth=32)` when the bound is a named cap; nothing for the profile's own limits. */
-function capName(limits: CodecLimits, bound: keyof NonNullable<CodecLimits['names']>): string {
+type Bound = keyof NonNullable<CodecLimits['names']>;
+
+/**
+ * A policy violation past `bound`: when the bound is a named cap, the message names it
+ * (` (cap xml-depth=32)`) and the error carries it; the profile's own limits go unnamed.
+ */
+function beyond(limits: CodecLimits, bound: Bound, detail: string): CodecError {
   const name = limits.names?.[bound];
-  return name === undefined ? '' : ` (cap ${name}=${String(limits[bound])})`;
+  const value = limits[bound];
+  if (name === undefined || value === undefined) return new CodecError('policy-violation', detail);
+  return new CodecError('policy-violation', `${detail} (cap ${name}=${String(value)})`, { name, value });
 }
 
 function isBlankText(p: Parsed): boolean {
