@@ -12,6 +12,7 @@ import type { StanzaCodec } from '../protocol/codec.js';
 import type { StanzaNode } from '../protocol/node.js';
 import type { Discovery } from '../protocol/driver-api.js';
 import { XmlTextCodec } from '../protocol/xml-codec.js';
+import { http2Status } from '../net/http2-get.js';
 import { boundedRequest, outboundAgent, trustAlso } from '../net/outbound.js';
 import { CHAT_PATH, ChatServer } from './chat-server.js';
 import { Directory } from './directory.js';
@@ -122,6 +123,7 @@ export async function startGatekeeper(options: GatekeeperOptions = {}): Promise<
     onLimit: (listener) => limitHits.add(listener),
     onBreach: (listener) => chat.breaches.add(listener),
     providerGet: (url, signal) => boundedRequest(providerAgent, url, { method: 'GET', signal, bodyCap: 'http-body-bytes', what: `GET ${url}` }, limits),
+    providerHttp2Status: (url, signal, timeoutMs) => http2Status(url, outbound, signal, timeoutMs),
     waitForConnection: (login: string, o: WaitOptions) =>
       waitFor<ClientConnection>(o, (resolve) => {
         const live = chat.liveConnection(login);

@@ -203,6 +203,8 @@ export interface Gatekeeper {
    * under the run's caps and private-target rule; a cap gone past throws LimitExceeded.
    */
   providerGet(url: string, signal: AbortSignal): Promise<BoundedAnswer>;
+  /** The status of a GET over HTTP/2 to the provider's server, or why there was none, under the same rules. */
+  providerHttp2Status(url: string, signal: AbortSignal, timeoutMs: number): Promise<number | string>;
   /** Caps of the run (core/limits.ts) that the provider went past: on the chat server, in a media fetch. */
   onLimit(listener: (hit: LimitHit) => void): () => void;
   /** A provider's client broke the chat transport's protocol (RFC 6455) and lost its connection. */

@@ -87,18 +87,30 @@ function checkedLookup(hostname: string, options: LookupAllOptions | { all?: boo
   });
 }
 
+/** The refusal for an address literal that is private; a name is checked by its lookup instead. */
+export function refusedLiteral(hostname: string): PrivateTargetRefused | undefined {
+  const host = hostname.replace(/^\[|\]$/g, '');
+  const kind = isIP(host) === 0 ? undefined : privateKind(host);
+  return kind === undefined ? undefined : new PrivateTargetRefused(host, host, kind);
+}
+
+/**
+ * The connect options of a socket that refuses private targets unless `allowPrivate`: its lookup
+ * fails on a private address, so the socket connects to what was checked. (Literals: refusedLiteral.)
+ */
+export const guardedLookup = (allowPrivate: boolean): { lookup?: typeof checkedLookup } => (allowPrivate ? {} : { lookup: checkedLookup });
+
 /**
  * undici's connector, with TLS options, that refuses private targets unless `allowPrivate`: an
  * address literal is checked here, a name by its lookup (the socket then connects to what was checked).
  */
 export function guardedConnector(tls: buildConnector.BuildOptions, allowPrivate: boolean): buildConnector.connector {
   if (allowPrivate) return buildConnector(tls);
-  const connect = buildConnector({ ...tls, lookup: checkedLookup } as buildConnector.BuildOptions);
+  const connect = buildConnector({ ...tls, ...guardedLookup(false) } as buildConnector.BuildOptions);
   return (options, callback) => {
-    const host = options.hostname.replace(/^\[|\]$/g, '');
-    const kind = isIP(host) === 0 ? undefined : privateKind(host);
-    if (kind !== undefined) {
-      callback(new PrivateTargetRefused(host, host, kind), null);
+    const refused = refusedLiteral(options.hostname);
+    if (refused) {
+      callback(refused, null);
       return;
     }
     connect(options, callback);
