@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Agent, request } from 'undici';
+import { DEFAULT_LIMITS, type LimitHit } from '../src/core/limits.js';
 import { startGatekeeper } from '../src/gatekeeper/gatekeeper.js';
 import { generateTls } from '../src/gatekeeper/tls.js';
 import type { FrameEvent, Gatekeeper, HttpExchange } from '../src/gatekeeper/types.js';
@@ -333,5 +334,30 @@ describe('gatekeeper', () => {
     assert.equal((await bob.client.nextTag('iq', { id: 'info0002' })).attrs['type'], 'error');
     bob.client.send(outgoingGroupMessage('group0003', group, now(), [], skmsg));
     assert.equal((await bob.client.nextTag('ack', { id: 'group0003' })).attrs['error'], 'forbidden');
+  });
+});
+
+describe('gatekeeper connection cap', () => {
+  it('refuses the upgrade past ws-connections with 503, tells the case the cap, and lets a client in again once one closed', async () => {
+    const gk = await startGatekeeper({ tls: await generateTls(), limits: { ...DEFAULT_LIMITS, 'ws-connections': 2 } });
+    const hits: LimitHit[] = [];
+    gk.onLimit((h) => hits.push(h));
+    try {
+      const first = await RawClient.connect(gk.chatUrl, { ca: gk.caCertPem });
+      await RawClient.connect(gk.chatUrl, { ca: gk.caCertPem });
+      await assert.rejects(RawClient.connect(gk.chatUrl, { ca: gk.caCertPem }), /Unexpected server response: 503/);
+      assert.deepEqual(
+        hits.map((h) => [h.limit, h.value, h.message]),
+        [['ws-connections', 2, "the chat connections of the provider went past the harness's cap ws-connections=2"]],
+      );
+      first.ws.close();
+      await first.closed;
+      // The server hears the close a moment after the client: each attempt is a whole handshake, so a few suffice.
+      let again: RawClient | undefined;
+      for (let attempt = 0; attempt < 20 && again === undefined; attempt++) again = await RawClient.connect(gk.chatUrl, { ca: gk.caCertPem }).catch(() => undefined);
+      assert.ok(again, 'a client is let in once a connection closed');
+    } finally {
+      await gk.close();
+    }
   });
 });

@@ -28,6 +28,7 @@ export const LIMIT_SPECS = {
   'ws-message-bytes': { kind: 'bytes', default: 1 * MiB, min: 1 * KiB, max: 64 * MiB, what: 'a WebSocket message on the chat server' },
   'ws-messages-per-second': { kind: 'count', default: 2000, min: 10, max: 1_000_000, what: 'frames one chat connection may send in a second' },
   'ws-connection-bytes': { kind: 'bytes', default: 32 * MiB, min: 64 * KiB, max: 4096 * MiB, what: 'all the frames one chat connection may send' },
+  'ws-connections': { kind: 'count', default: 1024, min: 1, max: 100_000, what: 'chat connections the provider may hold open at once on one gatekeeper' },
   'xml-bytes': { kind: 'bytes', default: 256 * KiB, min: 1 * KiB, max: 64 * MiB, what: 'an XML element (the profile\'s STANZA-SIZE)' },
   'xml-depth': { kind: 'count', default: 32, min: 2, max: 1000, what: 'element nesting (the profile\'s XML-DEPTH)' },
   'xml-attributes': { kind: 'count', default: 64, min: 4, max: 10_000, what: 'attributes on one element' },

@@ -7,7 +7,7 @@
  */
 import type { IncomingMessage, Server } from 'node:http';
 import { WebSocketServer, type WebSocket } from 'ws';
-import type { LimitHit, Limits } from '../core/limits.js';
+import { describeLimit, type LimitHit, type Limits } from '../core/limits.js';
 import type { Rng } from '../core/rng.js';
 import type { StanzaCodec } from '../protocol/codec.js';
 import { GATEKEEPER_SERVER, INTEROP_VERSION, XMPP_SUBPROTOCOL } from '../protocol/constants.js';
@@ -40,6 +40,8 @@ export interface ChatServerDeps {
 
 export class ChatServer {
   readonly connections: Connection[] = [];
+  /** Those of `connections` whose WebSocket is not closed yet, for the ws-connections cap. */
+  private readonly open = new Set<Connection>();
   readonly frames = new Listeners<FrameEvent>();
   readonly authenticated = new Listeners<Connection>();
   readonly keys = new Listeners<string>();
@@ -62,6 +64,14 @@ export class ChatServer {
       // @see RFC 7395 §3.1: select `xmpp` when offered; a client that offers none is still let in,
       // and FRAME-SUBPROTOCOL judges it from offeredSubprotocols.
       handleProtocols: (offered: Set<string>) => (offered.has(XMPP_SUBPROTOCOL) ? XMPP_SUBPROTOCOL : false),
+      // A client that opens connection after connection would hold the gatekeeper's memory: past
+      // the cap, the upgrade is refused and the case is told.
+      verifyClient: (_info: unknown, done: (ok: boolean, code?: number, message?: string) => void) => {
+        const cap = deps.limits['ws-connections'];
+        if (this.open.size < cap) return done(true);
+        this.limitHits.emit({ limit: 'ws-connections', value: cap, message: `the chat connections of the provider went past the harness's ${describeLimit('ws-connections', cap)}` });
+        done(false, 503, describeLimit('ws-connections', cap));
+      },
     });
     this.wss.on('connection', (ws: WebSocket, req: IncomingMessage) => this.accept(ws, req));
     this.wss.on('error', () => {}); // errors of the shared server surface there
@@ -168,6 +178,8 @@ export class ChatServer {
       onBreach: (message) => this.breaches.emit(message),
     });
     this.connections.push(conn);
+    this.open.add(conn);
+    ws.once('close', () => this.open.delete(conn));
   }
 
   private async onInbound(conn: Connection, f: FrameEvent): Promise<void> {
