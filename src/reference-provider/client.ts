@@ -336,7 +336,8 @@ export class ProviderClient {
         pairwise.push({ jid: d.jid, enc: encElement(type, ciphertext) });
       }
       const messageId = this.composer.nextId();
-      const stanza = outgoingGroupMessage(messageId, group, this.composer.timestamp(), pairwise, skmsgElement(sealed.skmsg));
+      const sent = outgoingGroupMessage(messageId, group, this.composer.timestamp(), pairwise, skmsgElement(sealed.skmsg));
+      const stanza = this.deps.faults.has('two-skmsgs') ? { ...sent, children: [...sent.children, skmsgElement(sealed.skmsg)] } : sent;
       return { id: messageId, acked: connection.sendMessage(stanza, messageId, ACK_WAIT_MS) };
     });
     await acked;

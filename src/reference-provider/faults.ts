@@ -62,6 +62,7 @@ export const FAULTS = {
   'skip-skdm': 'sends group messages without distributing its sender key to the members first',
   'wrong-sender-signature': 'signs its group messages with a key it never distributed',
   'reuse-iteration': 'encrypts every group message at the same sender-key iteration',
+  'two-skmsgs': 'puts its skmsg twice in one group message',
   'keep-sender-key-after-removal': 'keeps its sender key when a member leaves the group',
   'ignore-sender-keys': 'drops the sender keys other members distribute to it',
   'forget-sender-key-state': 'puts a member\'s sender key back as it was before each group message it opens',

@@ -4,7 +4,7 @@
  * (of the case's mode), then sends one skmsg that the chat server fans out; and the other way,
  * the provider's user reads, and refuses, what a reference member sends the group.
  */
-import { HarnessError } from '../../core/errors.js';
+import { HarnessError, ProviderViolation } from '../../core/errors.js';
 import { met, notMet, type Finding } from '../../core/model.js';
 import type { ReferenceGroupDelivery, ReferenceUser, SealedGroupMessage } from '../../gatekeeper/types.js';
 import { readOutgoingGroup } from '../../protocol/groups.js';
@@ -38,7 +38,8 @@ async function providerSends(ctx: CheckContext, g: Group, text: string, label: s
   const sent = sentBy(g.provider.connection).filter((s) => s.element.tag === 'message' && s.element.attrs['id'] === id);
   const skmsgs = sent.flatMap((s) => s.element.children).filter((c) => c.tag === 'enc' && c.attrs['type'] === 'skmsg');
   if (sent.length !== 1 || skmsgs.length !== 1 || !readOutgoingGroup(sent[0]?.element ?? { tag: '', attrs: {}, children: [] })) {
-    throw new HarnessError('E_PRECONDITION', `${label}: expected one <message to="${g.jid}"> with one <enc type="skmsg">; saw ${sent.length} message(s) with ${skmsgs.length} skmsg(s)`);
+    // GROUP-SKMSG: the provider broke the shape every group case rests on; that is its failure, not a case without a verdict.
+    throw new ProviderViolation(`one <message to="${g.jid}"> with one <enc type="skmsg"> for one group send (GROUP-SKMSG)`, `${label}: ${sent.length} message(s) with ${skmsgs.length} skmsg(s)`);
   }
   const deliveries: ReferenceGroupDelivery[] = [];
   for (const member of to) {
