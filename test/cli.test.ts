@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -197,6 +197,12 @@ void test('a baseline gates CI: written from a failing run, matched by it, broke
     assert.equal(nothingBefore.code, 2);
     oneLine(nothingBefore.stderr);
     assert.match(nothingBefore.stderr, /--last-failed: no earlier report under/);
+    await mkdir(join(dir, 'no-json', 'run-1'), { recursive: true });
+    await writeFile(join(dir, 'no-json', 'latest.txt'), 'run-1\n');
+    const noJson = await run(['run', '--last-failed', '--out', join(dir, 'no-json')]);
+    assert.equal(noJson.code, 2);
+    oneLine(noJson.stderr);
+    assert.match(noJson.stderr, /--last-failed: the newest run, .*run-1, has no report\.json; was the json reporter on\?/);
 
     const fixed = await run(['run', '--grep', 'ack\\.message$', '--reporter', 'json', '--out', join(dir, 'reports'), '--baseline', file]);
     assert.equal(fixed.code, 1, fixed.stdout + fixed.stderr);

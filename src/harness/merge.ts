@@ -3,29 +3,14 @@
  * written in the same formats. Shards must come from the same harness, profile and suite files;
  * a case in two shards is refused rather than silently kept once.
  */
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { describeError, HarnessError } from '../core/errors.js';
+import { HarnessError } from '../core/errors.js';
 import { summarize, type CaseResult, type RunMeta, type RunReport } from '../core/model.js';
 import { Multiplexer } from '../reporters/multiplexer.js';
 import type { Reporter } from '../reporters/reporter.js';
-import { validateReport } from '../reporters/report-schema.js';
+import { readRunReport } from '../reporters/read-report.js';
 import { writeReportFiles } from '../reporters/write.js';
 import { loadCatalogue } from './catalogue.js';
 import { runId, type RunOutcome } from './run.js';
-
-export async function readRunReport(dir: string): Promise<RunReport> {
-  const file = join(dir, 'report.json');
-  let value: unknown;
-  try {
-    value = JSON.parse(await readFile(file, 'utf8'));
-  } catch (e) {
-    throw new HarnessError('E_USAGE', `cannot read the report ${file}: ${describeError(e)}`);
-  }
-  const valid = validateReport(value);
-  if (!valid.ok) throw new HarnessError('E_USAGE', `${file}: ${valid.errors[0] ?? 'not a report'}`);
-  return value as RunReport;
-}
 
 /** The merged report: cases in declaration order, run times spanning every shard. */
 export async function mergeRunReports(parts: readonly { readonly dir: string; readonly report: RunReport }[]): Promise<RunReport> {
