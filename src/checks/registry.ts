@@ -1,179 +1,192 @@
-/** Every check by the name suites use in `check`. One area per folder. */
+/**
+ * Every check by the name suites use in `check`. One area per folder. Each module is imported when
+ * a run first needs it, so that the commands that only read the catalogue (`list`, merge-reports)
+ * start without the checks and what they load (libsignal, protobuf roots, undici).
+ */
 import type { Check } from './check.js';
-import * as adversary from './encryption/adversary.js';
-import * as agnostic from './encryption/agnostic.js';
-import * as content from './encryption/content.js';
-import * as groups from './encryption/groups.js';
-import * as identity from './encryption/identity.js';
-import * as keyIqs from './encryption/key-iqs.js';
-import * as keys from './encryption/keys.js';
-import * as sessions from './encryption/sessions.js';
-import * as snapshots from './encryption/snapshots.js';
-import * as account from './enlistment/account.js';
-import * as blocking from './messaging/blocking.js';
-import * as messagingContent from './messaging/content.js';
-import { identityNotice } from './messaging/identity-notice.js';
-import { drainedAfterPush } from './messaging/mailbox.js';
-import * as receipts from './messaging/receipts.js';
-import * as retry from './messaging/retry.js';
-import * as typing from './messaging/typing.js';
-import { versionRefused } from './messaging/version.js';
-import * as answers from './enlistment/answers.js';
-import * as form from './enlistment/form.js';
-import * as claims from './ownership/claims.js';
-import { httpVersions } from './ownership/http-versions.js';
-import * as push from './ownership/push.js';
-import * as rotation from './ownership/rotation.js';
-import * as acks from './stanza/acks.js';
-import * as mediaFetch from './media/fetch.js';
-import * as mediaIntegrity from './media/integrity.js';
-import * as mediaLimits from './media/limits.js';
-import * as mediaMessage from './media/message.js';
-import { receive as mediaReceive } from './media/receive.js';
-import * as mediaReference from './media/reference.js';
-import * as framing from './stanza/framing.js';
-import { inboundAnswer, keepsConnection } from './stanza/inbound.js';
-import * as outbound from './stanza/outbound.js';
 
-export const CHECKS: Readonly<Record<string, Check>> = {
-  'stanza/frame-subprotocol': framing.subprotocol,
-  'stanza/frame-open': framing.open,
-  'stanza/interop-version': framing.interopVersion,
-  'stanza/frame-text': framing.textFrames,
-  'stanza/frame-one-element': framing.oneElement,
-  'stanza/frame-close': framing.close,
-  'stanza/xml-restricted-out': outbound.restrictedXml,
-  'stanza/message-attributes': outbound.messageAttributes,
-  'stanza/message-id-format': outbound.messageIdFormat,
-  'stanza/message-id-unique': outbound.messageIdUnique,
-  'stanza/message-timestamp': outbound.messageTimestamp,
-  'stanza/message-shape': outbound.messageShape,
-  'stanza/enc-version': outbound.encVersion,
-  'stanza/enc-type': outbound.encType,
-  'stanza/enc-encoding': outbound.encEncoding,
-  'stanza/payload-padding': outbound.payloadPadding,
-  'stanza/payload-protobuf': outbound.payloadProtobuf,
-  'stanza/ack-message': acks.ackMessage,
-  'stanza/ack-receipt': acks.ackReceipt,
-  'stanza/receipt-delivery': acks.deliveryReceipt,
-  'stanza/receipt-after-decrypt': acks.noReceiptWithoutDecrypt,
-  'stanza/ping': acks.ping,
-  'stanza/in-order': acks.inOrder,
-  'stanza/inbound-answer': inboundAnswer,
-  'stanza/keeps-connection': keepsConnection,
+const adversary = () => import('./encryption/adversary.js');
+const agnostic = () => import('./encryption/agnostic.js');
+const content = () => import('./encryption/content.js');
+const groups = () => import('./encryption/groups.js');
+const identity = () => import('./encryption/identity.js');
+const keyIqs = () => import('./encryption/key-iqs.js');
+const keys = () => import('./encryption/keys.js');
+const sessions = () => import('./encryption/sessions.js');
+const snapshots = () => import('./encryption/snapshots.js');
+const account = () => import('./enlistment/account.js');
+const blocking = () => import('./messaging/blocking.js');
+const messagingContent = () => import('./messaging/content.js');
+const identityNotice = () => import('./messaging/identity-notice.js');
+const mailbox = () => import('./messaging/mailbox.js');
+const receipts = () => import('./messaging/receipts.js');
+const retry = () => import('./messaging/retry.js');
+const typing = () => import('./messaging/typing.js');
+const version = () => import('./messaging/version.js');
+const answers = () => import('./enlistment/answers.js');
+const form = () => import('./enlistment/form.js');
+const claims = () => import('./ownership/claims.js');
+const httpVersions = () => import('./ownership/http-versions.js');
+const push = () => import('./ownership/push.js');
+const rotation = () => import('./ownership/rotation.js');
+const acks = () => import('./stanza/acks.js');
+const mediaFetch = () => import('./media/fetch.js');
+const mediaIntegrity = () => import('./media/integrity.js');
+const mediaLimits = () => import('./media/limits.js');
+const mediaMessage = () => import('./media/message.js');
+const mediaReceive = () => import('./media/receive.js');
+const mediaReference = () => import('./media/reference.js');
+const framing = () => import('./stanza/framing.js');
+const inbound = () => import('./stanza/inbound.js');
+const outbound = () => import('./stanza/outbound.js');
+
+/** A check, imported on first use. */
+export type CheckLoader = () => Promise<Check>;
+
+const lazy =
+  <M>(load: () => Promise<M>, pick: (m: M) => Check): CheckLoader =>
+  async () =>
+    pick(await load());
+
+export const CHECKS: Readonly<Record<string, CheckLoader>> = {
+  'stanza/frame-subprotocol': lazy(framing, (m) => m.subprotocol),
+  'stanza/frame-open': lazy(framing, (m) => m.open),
+  'stanza/interop-version': lazy(framing, (m) => m.interopVersion),
+  'stanza/frame-text': lazy(framing, (m) => m.textFrames),
+  'stanza/frame-one-element': lazy(framing, (m) => m.oneElement),
+  'stanza/frame-close': lazy(framing, (m) => m.close),
+  'stanza/xml-restricted-out': lazy(outbound, (m) => m.restrictedXml),
+  'stanza/message-attributes': lazy(outbound, (m) => m.messageAttributes),
+  'stanza/message-id-format': lazy(outbound, (m) => m.messageIdFormat),
+  'stanza/message-id-unique': lazy(outbound, (m) => m.messageIdUnique),
+  'stanza/message-timestamp': lazy(outbound, (m) => m.messageTimestamp),
+  'stanza/message-shape': lazy(outbound, (m) => m.messageShape),
+  'stanza/enc-version': lazy(outbound, (m) => m.encVersion),
+  'stanza/enc-type': lazy(outbound, (m) => m.encType),
+  'stanza/enc-encoding': lazy(outbound, (m) => m.encEncoding),
+  'stanza/payload-padding': lazy(outbound, (m) => m.payloadPadding),
+  'stanza/payload-protobuf': lazy(outbound, (m) => m.payloadProtobuf),
+  'stanza/ack-message': lazy(acks, (m) => m.ackMessage),
+  'stanza/ack-receipt': lazy(acks, (m) => m.ackReceipt),
+  'stanza/receipt-delivery': lazy(acks, (m) => m.deliveryReceipt),
+  'stanza/receipt-after-decrypt': lazy(acks, (m) => m.noReceiptWithoutDecrypt),
+  'stanza/ping': lazy(acks, (m) => m.ping),
+  'stanza/in-order': lazy(acks, (m) => m.inOrder),
+  'stanza/inbound-answer': lazy(inbound, (m) => m.inboundAnswer),
+  'stanza/keeps-connection': lazy(inbound, (m) => m.keepsConnection),
   // encryption
-  'encryption/upload-shape': keyIqs.uploadShape,
-  'encryption/fetch-shape': keyIqs.fetchShape,
-  'encryption/signed-prekey-signature': keys.signedPreKeySignature,
-  'encryption/one-time-prekeys': keys.oneTimePreKeys,
-  'encryption/kyber-prekey': keys.kyberPreKey,
-  'encryption/registration-id': keys.registrationId,
-  'encryption/one-identity': keys.oneIdentity,
-  'encryption/refuse-bad-bundle': keys.refuseBadBundle,
-  'encryption/session-out': sessions.outboundSession,
-  'encryption/session-in': sessions.inboundSession,
-  'encryption/no-prekey-after-reply': sessions.noPreKeyAfterReply,
-  'encryption/ratchet-on-reply': sessions.ratchetOnReply,
-  'encryption/chain-counters': sessions.chainCounters,
-  'encryption/prekey-used-once': sessions.preKeyUsedOnce,
-  'encryption/concurrent-sends': sessions.concurrentSends,
-  'encryption/replay-message': adversary.replayMessage,
-  'encryption/replay-prekey-message': adversary.replayPreKeyMessage,
-  'encryption/tampered-message': adversary.tamperedMessage,
-  'encryption/out-of-order': adversary.outOfOrder,
-  'encryption/kyber-replay': adversary.kyberReplay,
-  'encryption/far-future': adversary.farFuture,
-  'encryption/identity-change': identity.identityChange,
-  'encryption/safety-number': identity.safetyNumber,
-  'encryption/content-out': content.contentOut,
-  'encryption/content-in': content.contentIn,
-  'encryption/no-plaintext': agnostic.noPlaintext,
-  'encryption/fresh-ciphertext': agnostic.freshCiphertext,
-  'encryption/replay-between-users': agnostic.replayBetweenUsers,
-  'encryption/tamper-between-users': agnostic.tamperBetweenUsers,
-  'encryption/forward-secrecy': snapshots.forwardSecrecy,
-  'encryption/post-compromise': snapshots.postCompromise,
-  'encryption/group-distribution': groups.groupDistribution,
-  'encryption/group-skmsg': groups.groupSkmsg,
-  'encryption/group-in': groups.groupIn,
-  'encryption/group-replay': groups.groupReplay,
-  'encryption/group-tamper': groups.groupTamper,
-  'encryption/group-removal': groups.groupRemoval,
+  'encryption/upload-shape': lazy(keyIqs, (m) => m.uploadShape),
+  'encryption/fetch-shape': lazy(keyIqs, (m) => m.fetchShape),
+  'encryption/signed-prekey-signature': lazy(keys, (m) => m.signedPreKeySignature),
+  'encryption/one-time-prekeys': lazy(keys, (m) => m.oneTimePreKeys),
+  'encryption/kyber-prekey': lazy(keys, (m) => m.kyberPreKey),
+  'encryption/registration-id': lazy(keys, (m) => m.registrationId),
+  'encryption/one-identity': lazy(keys, (m) => m.oneIdentity),
+  'encryption/refuse-bad-bundle': lazy(keys, (m) => m.refuseBadBundle),
+  'encryption/session-out': lazy(sessions, (m) => m.outboundSession),
+  'encryption/session-in': lazy(sessions, (m) => m.inboundSession),
+  'encryption/no-prekey-after-reply': lazy(sessions, (m) => m.noPreKeyAfterReply),
+  'encryption/ratchet-on-reply': lazy(sessions, (m) => m.ratchetOnReply),
+  'encryption/chain-counters': lazy(sessions, (m) => m.chainCounters),
+  'encryption/prekey-used-once': lazy(sessions, (m) => m.preKeyUsedOnce),
+  'encryption/concurrent-sends': lazy(sessions, (m) => m.concurrentSends),
+  'encryption/replay-message': lazy(adversary, (m) => m.replayMessage),
+  'encryption/replay-prekey-message': lazy(adversary, (m) => m.replayPreKeyMessage),
+  'encryption/tampered-message': lazy(adversary, (m) => m.tamperedMessage),
+  'encryption/out-of-order': lazy(adversary, (m) => m.outOfOrder),
+  'encryption/kyber-replay': lazy(adversary, (m) => m.kyberReplay),
+  'encryption/far-future': lazy(adversary, (m) => m.farFuture),
+  'encryption/identity-change': lazy(identity, (m) => m.identityChange),
+  'encryption/safety-number': lazy(identity, (m) => m.safetyNumber),
+  'encryption/content-out': lazy(content, (m) => m.contentOut),
+  'encryption/content-in': lazy(content, (m) => m.contentIn),
+  'encryption/no-plaintext': lazy(agnostic, (m) => m.noPlaintext),
+  'encryption/fresh-ciphertext': lazy(agnostic, (m) => m.freshCiphertext),
+  'encryption/replay-between-users': lazy(agnostic, (m) => m.replayBetweenUsers),
+  'encryption/tamper-between-users': lazy(agnostic, (m) => m.tamperBetweenUsers),
+  'encryption/forward-secrecy': lazy(snapshots, (m) => m.forwardSecrecy),
+  'encryption/post-compromise': lazy(snapshots, (m) => m.postCompromise),
+  'encryption/group-distribution': lazy(groups, (m) => m.groupDistribution),
+  'encryption/group-skmsg': lazy(groups, (m) => m.groupSkmsg),
+  'encryption/group-in': lazy(groups, (m) => m.groupIn),
+  'encryption/group-replay': lazy(groups, (m) => m.groupReplay),
+  'encryption/group-tamper': lazy(groups, (m) => m.groupTamper),
+  'encryption/group-removal': lazy(groups, (m) => m.groupRemoval),
   // media
-  'media/message-fields': mediaMessage.messageFields,
-  'media/download-path': mediaMessage.downloadPath,
-  'media/fetch-https': mediaFetch.https,
-  'media/fetch-length': mediaFetch.length,
-  'media/fetch-content-type': mediaFetch.contentType,
-  'media/fetch-range': mediaFetch.range,
-  'media/fetch-no-redirect': mediaFetch.noRedirectOffOrigin,
-  'media/fetch-auth': mediaFetch.fetchAuth,
-  'media/reference-unguessable': mediaReference.unguessable,
-  'media/reference-expiry': mediaReference.expiry,
-  'media/enc-hash': mediaIntegrity.encHash,
-  'media/mac': mediaIntegrity.mac,
-  'media/plain-hash': mediaIntegrity.plainHash,
-  'media/length-match': mediaIntegrity.lengthMatch,
-  'media/type-match': mediaIntegrity.typeMatch,
-  'media/keys': mediaIntegrity.keys,
-  'media/limits-announced': mediaLimits.announced,
-  'media/limits-enforced': mediaLimits.enforced,
-  'media/receive': mediaReceive,
+  'media/message-fields': lazy(mediaMessage, (m) => m.messageFields),
+  'media/download-path': lazy(mediaMessage, (m) => m.downloadPath),
+  'media/fetch-https': lazy(mediaFetch, (m) => m.https),
+  'media/fetch-length': lazy(mediaFetch, (m) => m.length),
+  'media/fetch-content-type': lazy(mediaFetch, (m) => m.contentType),
+  'media/fetch-range': lazy(mediaFetch, (m) => m.range),
+  'media/fetch-no-redirect': lazy(mediaFetch, (m) => m.noRedirectOffOrigin),
+  'media/fetch-auth': lazy(mediaFetch, (m) => m.fetchAuth),
+  'media/reference-unguessable': lazy(mediaReference, (m) => m.unguessable),
+  'media/reference-expiry': lazy(mediaReference, (m) => m.expiry),
+  'media/enc-hash': lazy(mediaIntegrity, (m) => m.encHash),
+  'media/mac': lazy(mediaIntegrity, (m) => m.mac),
+  'media/plain-hash': lazy(mediaIntegrity, (m) => m.plainHash),
+  'media/length-match': lazy(mediaIntegrity, (m) => m.lengthMatch),
+  'media/type-match': lazy(mediaIntegrity, (m) => m.typeMatch),
+  'media/keys': lazy(mediaIntegrity, (m) => m.keys),
+  'media/limits-announced': lazy(mediaLimits, (m) => m.announced),
+  'media/limits-enforced': lazy(mediaLimits, (m) => m.enforced),
+  'media/receive': lazy(mediaReceive, (m) => m.receive),
   // enlistment and ownership (docs/PROFILE.md §10–§13)
-  'enlistment/form': form.contentType,
-  'enlistment/fields': form.fields,
-  'enlistment/base64url': form.base64url,
-  'enlistment/sizes': form.sizes,
-  'enlistment/keytype': form.keyType,
-  'enlistment/skey-signature': form.signedPreKeySignature,
-  'enlistment/token-size': form.tokenSize,
-  'enlistment/token-identifier': form.tokenIdentifier,
-  'enlistment/authkey': account.authKeyReused,
-  'enlistment/repeat': account.repeatEnlistment,
-  'enlistment/opt-out': account.optOut,
-  'enlistment/unenlisted': account.reenlistAfterUnenlistment,
-  'enlistment/fail-final': answers.failIsFinal,
-  'enlistment/no-chat-before-enlistment': answers.noChatBeforeEnlistment,
-  'enlistment/retry-after': answers.retryAfter,
-  'enlistment/retry-5xx': answers.retry5xx,
-  'enlistment/no-retry-4xx': answers.noRetry4xx,
-  'ownership/signature': claims.signature,
-  'ownership/kid': claims.kid,
-  'ownership/algorithm': claims.algorithm,
-  'ownership/lifetime': claims.lifetime,
-  'ownership/audience': claims.audience,
-  'ownership/on-every-connection': claims.onEveryConnection,
-  'ownership/rotation-publish': rotation.publishedBeforeSigning,
-  'ownership/rotation-retire': rotation.retiredKeySignsNothing,
-  'ownership/refusal-reported': rotation.refusalReported,
-  'ownership/push-accepted': push.accepted,
-  'ownership/push-refused': push.refused,
-  'ownership/push-wakes-client': push.wakesClient,
-  'ownership/http-versions': httpVersions,
+  'enlistment/form': lazy(form, (m) => m.contentType),
+  'enlistment/fields': lazy(form, (m) => m.fields),
+  'enlistment/base64url': lazy(form, (m) => m.base64url),
+  'enlistment/sizes': lazy(form, (m) => m.sizes),
+  'enlistment/keytype': lazy(form, (m) => m.keyType),
+  'enlistment/skey-signature': lazy(form, (m) => m.signedPreKeySignature),
+  'enlistment/token-size': lazy(form, (m) => m.tokenSize),
+  'enlistment/token-identifier': lazy(form, (m) => m.tokenIdentifier),
+  'enlistment/authkey': lazy(account, (m) => m.authKeyReused),
+  'enlistment/repeat': lazy(account, (m) => m.repeatEnlistment),
+  'enlistment/opt-out': lazy(account, (m) => m.optOut),
+  'enlistment/unenlisted': lazy(account, (m) => m.reenlistAfterUnenlistment),
+  'enlistment/fail-final': lazy(answers, (m) => m.failIsFinal),
+  'enlistment/no-chat-before-enlistment': lazy(answers, (m) => m.noChatBeforeEnlistment),
+  'enlistment/retry-after': lazy(answers, (m) => m.retryAfter),
+  'enlistment/retry-5xx': lazy(answers, (m) => m.retry5xx),
+  'enlistment/no-retry-4xx': lazy(answers, (m) => m.noRetry4xx),
+  'ownership/signature': lazy(claims, (m) => m.signature),
+  'ownership/kid': lazy(claims, (m) => m.kid),
+  'ownership/algorithm': lazy(claims, (m) => m.algorithm),
+  'ownership/lifetime': lazy(claims, (m) => m.lifetime),
+  'ownership/audience': lazy(claims, (m) => m.audience),
+  'ownership/on-every-connection': lazy(claims, (m) => m.onEveryConnection),
+  'ownership/rotation-publish': lazy(rotation, (m) => m.publishedBeforeSigning),
+  'ownership/rotation-retire': lazy(rotation, (m) => m.retiredKeySignsNothing),
+  'ownership/refusal-reported': lazy(rotation, (m) => m.refusalReported),
+  'ownership/push-accepted': lazy(push, (m) => m.accepted),
+  'ownership/push-refused': lazy(push, (m) => m.refused),
+  'ownership/push-wakes-client': lazy(push, (m) => m.wakesClient),
+  'ownership/http-versions': lazy(httpVersions, (m) => m.httpVersions),
   // messaging (docs/PROFILE.md §14)
-  'messaging/receipt-each': receipts.deliveryEach,
-  'messaging/read-on-mark': receipts.readOnMark,
-  'messaging/read-only-when-marked': receipts.readOnlyWhenMarked,
-  'messaging/delivery-shown': receipts.deliveryShown,
-  'messaging/read-shown': receipts.readShown,
-  'messaging/ack-read-receipt': receipts.ackReadReceipt,
-  'messaging/retry-registration': retry.registration,
-  'messaging/retry-element': retry.retryElement,
-  'messaging/resend-prekey': retry.resendPreKey,
-  'messaging/resend-count': retry.resendCount,
-  'messaging/resend-bounded': retry.resendBounded,
-  'messaging/reaction-out': messagingContent.reactionOut,
-  'messaging/reaction-in': messagingContent.reactionIn,
-  'messaging/reply-out': messagingContent.replyOut,
-  'messaging/reply-in': messagingContent.replyIn,
-  'messaging/typing-out': typing.typingOut,
-  'messaging/typing-in': typing.typingIn,
-  'messaging/block-iq': blocking.blockIq,
-  'messaging/blocked-hidden': blocking.blockedHidden,
-  'messaging/unblock': blocking.unblockRestores,
-  'messaging/mailbox-drain': drainedAfterPush,
-  'messaging/version-refused': versionRefused,
-  'messaging/identity-notice': identityNotice,
+  'messaging/receipt-each': lazy(receipts, (m) => m.deliveryEach),
+  'messaging/read-on-mark': lazy(receipts, (m) => m.readOnMark),
+  'messaging/read-only-when-marked': lazy(receipts, (m) => m.readOnlyWhenMarked),
+  'messaging/delivery-shown': lazy(receipts, (m) => m.deliveryShown),
+  'messaging/read-shown': lazy(receipts, (m) => m.readShown),
+  'messaging/ack-read-receipt': lazy(receipts, (m) => m.ackReadReceipt),
+  'messaging/retry-registration': lazy(retry, (m) => m.registration),
+  'messaging/retry-element': lazy(retry, (m) => m.retryElement),
+  'messaging/resend-prekey': lazy(retry, (m) => m.resendPreKey),
+  'messaging/resend-count': lazy(retry, (m) => m.resendCount),
+  'messaging/resend-bounded': lazy(retry, (m) => m.resendBounded),
+  'messaging/reaction-out': lazy(messagingContent, (m) => m.reactionOut),
+  'messaging/reaction-in': lazy(messagingContent, (m) => m.reactionIn),
+  'messaging/reply-out': lazy(messagingContent, (m) => m.replyOut),
+  'messaging/reply-in': lazy(messagingContent, (m) => m.replyIn),
+  'messaging/typing-out': lazy(typing, (m) => m.typingOut),
+  'messaging/typing-in': lazy(typing, (m) => m.typingIn),
+  'messaging/block-iq': lazy(blocking, (m) => m.blockIq),
+  'messaging/blocked-hidden': lazy(blocking, (m) => m.blockedHidden),
+  'messaging/unblock': lazy(blocking, (m) => m.unblockRestores),
+  'messaging/mailbox-drain': lazy(mailbox, (m) => m.drainedAfterPush),
+  'messaging/version-refused': lazy(version, (m) => m.versionRefused),
+  'messaging/identity-notice': lazy(identityNotice, (m) => m.identityNotice),
 };
 
 /**

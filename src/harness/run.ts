@@ -5,6 +5,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import type { Check } from '../checks/check.js';
 import { CHECKS, EXCLUSIVE_CHECKS } from '../checks/registry.js';
 import { Lab } from '../checks/lab.js';
 import { systemClock, type Clock } from '../core/clock.js';
@@ -105,6 +106,12 @@ export async function runConformance(options: RunOptions): Promise<RunOutcome> {
     } catch (e) {
       throw new HarnessError('E_PROVIDER_PROBE', `the driver's reset failed: ${(e as Error).message}`, { cause: e });
     }
+    // The selected cases' checks, imported before the first case starts: no case's time includes loading them.
+    const loaded = new Map<string, Check>();
+    for (const name of new Set(cases.map((c) => c.check))) {
+      const load = CHECKS[name];
+      if (load) loaded.set(name, await load());
+    }
     const lanes = assignSuites(cases, options.workers ?? 1);
     const tls = await resolveTls(options.tls);
     const gatekeepers: Gatekeeper[] = [];
@@ -137,7 +144,7 @@ export async function runConformance(options: RunOptions): Promise<RunOutcome> {
       lanes,
       isExclusive: (spec) => EXCLUSIVE_CHECKS.has(spec.check),
       execute: async (env) => {
-        const check = CHECKS[env.spec.check];
+        const check = loaded.get(env.spec.check);
         if (!check) throw new HarnessError('E_INTERNAL', `no check named ${env.spec.check}`);
         const gatekeeper = gatekeepers[env.lane] as Gatekeeper;
         const lab = new Lab(gatekeeper, driver.forCase(env.record, env.signal, EXCLUSIVE_CHECKS.has(env.spec.check)), env);
