@@ -8,9 +8,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { CodecError, type CodecCondition } from '../src/protocol/codec.js';
+import { CodecError, PROFILE_LIMITS, type CodecCondition } from '../src/protocol/codec.js';
 import type { StanzaNode } from '../src/protocol/node.js';
-import { PROFILE_LIMITS, readElementsLeniently, xmlCodec } from '../src/protocol/xml-codec.js';
+import { readElementsLeniently, xmlCodec } from '../src/protocol/xml-codec.js';
 import { deliveredMessage, encElement, outgoingMessage, receipt } from '../src/protocol/stanzas.js';
 
 const CONDITIONS: ReadonlySet<CodecCondition> = new Set(['not-well-formed', 'restricted-xml', 'policy-violation', 'bad-request']);

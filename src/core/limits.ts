@@ -4,6 +4,7 @@
  * --limit name=value`) with defaults that a conforming provider never comes near. When a provider
  * hits one, the verdict names it (`cap http-body-bytes=65536`) and report.json carries it.
  */
+import { PROFILE_LIMITS } from '../protocol/codec.js';
 import { HarnessError } from './errors.js';
 
 export type LimitKind = 'bytes' | 'count' | 'ms';
@@ -29,8 +30,8 @@ export const LIMIT_SPECS = {
   'ws-messages-per-second': { kind: 'count', default: 2000, min: 10, max: 1_000_000, what: 'frames one chat connection may send in a second' },
   'ws-connection-bytes': { kind: 'bytes', default: 32 * MiB, min: 64 * KiB, max: 4096 * MiB, what: 'all the frames one chat connection may send' },
   'ws-connections': { kind: 'count', default: 1024, min: 1, max: 100_000, what: 'chat connections the provider may hold open at once on one gatekeeper' },
-  'xml-bytes': { kind: 'bytes', default: 256 * KiB, min: 1 * KiB, max: 64 * MiB, what: 'an XML element (the profile\'s STANZA-SIZE)' },
-  'xml-depth': { kind: 'count', default: 32, min: 2, max: 1000, what: 'element nesting (the profile\'s XML-DEPTH)' },
+  'xml-bytes': { kind: 'bytes', default: PROFILE_LIMITS.maxBytes, min: 1 * KiB, max: 64 * MiB, what: 'an XML element (the profile\'s STANZA-SIZE)' },
+  'xml-depth': { kind: 'count', default: PROFILE_LIMITS.maxDepth, min: 2, max: 1000, what: 'element nesting (the profile\'s XML-DEPTH)' },
   'xml-attributes': { kind: 'count', default: 64, min: 4, max: 10_000, what: 'attributes on one element' },
   'xml-text-bytes': { kind: 'bytes', default: 192 * KiB, min: 1 * KiB, max: 64 * MiB, what: 'the text of one element' },
   'media-bytes': { kind: 'bytes', default: 64 * MiB, min: 1 * KiB, max: 4096 * MiB, what: 'a media blob, when the provider announces no smaller limit' },

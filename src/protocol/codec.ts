@@ -34,6 +34,9 @@ export interface CodecLimits {
   readonly names?: Readonly<Partial<Record<'maxBytes' | 'maxDepth' | 'maxAttributes' | 'maxTextLength', string>>>;
 }
 
+/** docs/PROFILE.md STANZA-SIZE and XML-DEPTH: what every codec of the profile accepts at most. */
+export const PROFILE_LIMITS: CodecLimits = { maxBytes: 256 * 1024, maxDepth: 32 };
+
 /**
  * Turns one framed element into a node tree and back. Checks never see the encoding: a binary
  * encoding can replace the XML text one behind this interface.

@@ -1,9 +1,7 @@
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
-import { CodecError, type CodecLimits, type StanzaCodec } from './codec.js';
+import { CodecError, PROFILE_LIMITS, type CodecLimits, type StanzaCodec } from './codec.js';
 import type { StanzaNode } from './node.js';
 
-/** docs/PROFILE.md STANZA-SIZE and XML-DEPTH. */
-export const PROFILE_LIMITS: CodecLimits = { maxBytes: 256 * 1024, maxDepth: 32 };
 
 const PREDEFINED: Record<string, string> = { lt: '<', gt: '>', amp: '&', apos: "'", quot: '"' };
 

@@ -4,9 +4,9 @@
  * expanding anything, and bounds size and depth. Two faults weaken it, each in one branch below.
  */
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
-import { CodecError, type CodecLimits, type StanzaCodec } from '../protocol/codec.js';
+import { CodecError, PROFILE_LIMITS, type CodecLimits, type StanzaCodec } from '../protocol/codec.js';
 import type { StanzaNode } from '../protocol/node.js';
-import { PROFILE_LIMITS, XmlTextCodec, xmlCodec } from '../protocol/xml-codec.js';
+import { XmlTextCodec, xmlCodec } from '../protocol/xml-codec.js';
 import type { FaultSet } from './faults.js';
 
 export function inboundCodec(faults: FaultSet): StanzaCodec {

@@ -6,7 +6,7 @@ import { met, notMet, type Finding } from '../../core/model.js';
 import type { FrameEvent } from '../../gatekeeper/types.js';
 import { toBase64 } from '../../protocol/base64.js';
 import type { InboundCondition } from '../../protocol/constants.js';
-import { PROFILE_LIMITS } from '../../protocol/xml-codec.js';
+import { PROFILE_LIMITS } from '../../protocol/codec.js';
 import { ANSWER_MS, type CheckContext } from '../check.js';
 import { describeAll, lastSeq, sends, sentBy, show } from '../observe.js';
 import { pair, receiveOne } from './scenario.js';
