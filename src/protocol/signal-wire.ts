@@ -27,8 +27,9 @@ export interface PreKeySignalMessageView {
   readonly signedPreKeyId: number;
   readonly baseKey: Uint8Array;
   readonly identityKey: Uint8Array;
-  /** The SignalMessage inside (field 4). */
+  /** The SignalMessage inside (field 4), read and as bytes. */
   readonly message: SignalMessageView;
+  readonly messageBytes: Uint8Array;
   /** Where the SignalMessage starts in the prekey message's bytes. */
   readonly messageOffset: number;
 }
@@ -120,6 +121,7 @@ export function readPreKeySignalMessage(bytes: Uint8Array): PreKeySignalMessageV
     baseKey,
     identityKey,
     message,
+    messageBytes: inner as Uint8Array,
     messageOffset: 1 + (innerField?.offset ?? 0),
   };
 }

@@ -13,7 +13,7 @@ import type { SessionExport } from '../../protocol/driver-api.js';
 import { child } from '../../protocol/node.js';
 import { MemoryIdentityStore, MemorySessionStore, Signal, signalAddress } from '../../protocol/signal-store.js';
 import { PqIdentityStore, PqSessionStore, pqAddress, SignalPq } from '../../protocol/signal-store-pq.js';
-import { find, readFields } from '../../protocol/signal-wire.js';
+import { readPreKeySignalMessage } from '../../protocol/signal-wire.js';
 import type { CheckContext } from '../check.js';
 import type { ProviderUser } from '../lab.js';
 import { delivered, sayOk, twoUsers } from './agnostic.js';
@@ -60,7 +60,7 @@ function signalMessageOf(to: ProviderUser, id: string): { bytes: Uint8Array; pre
   const bytes = enc?.text === undefined ? null : fromBase64(enc.text);
   if (!enc || !bytes) throw new HarnessError('E_PRECONDITION', `message ${id} carried no ciphertext`);
   if (enc.attrs['type'] !== 'pkmsg') return { bytes, prekey: false };
-  const inner = find(readFields(bytes.subarray(1)) ?? [], 4)?.bytes;
+  const inner = readPreKeySignalMessage(bytes)?.messageBytes;
   if (!inner) throw new HarnessError('E_PRECONDITION', `message ${id} is a prekey message with no SignalMessage inside`);
   return { bytes: inner, prekey: true };
 }
