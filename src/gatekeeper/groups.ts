@@ -4,7 +4,25 @@
  * messages out to the members; a case adds and removes members.
  */
 import type { Rng } from '../core/rng.js';
-import { GROUP_SERVER } from '../protocol/groups.js';
+import { deliveredGroupMessage, GROUP_SERVER } from '../protocol/groups.js';
+import type { StanzaNode } from '../protocol/node.js';
+
+/** What one member of a group gets of a message: the skmsg for all, and the pairwise `<enc>` its sender wrote for it, if any. */
+export interface GroupMessage {
+  readonly id: string | undefined;
+  readonly group: string;
+  readonly sender: string;
+  readonly t: number;
+  readonly pairwiseFor: (member: string) => StanzaNode | undefined;
+  readonly skmsg: StanzaNode;
+}
+
+/** GROUP-FANOUT: one copy to each member but the sender, whoever sent it (a provider's client or a reference user). */
+export function fanOut(members: readonly string[], m: GroupMessage, deliver: (to: string, stanza: StanzaNode) => unknown): void {
+  for (const member of members) {
+    if (member !== m.sender) deliver(member, deliveredGroupMessage(m.id, m.group, m.sender, m.t, m.pairwiseFor(member), m.skmsg));
+  }
+}
 
 export class GroupDirectory {
   private readonly groups = new Map<string, string[]>();

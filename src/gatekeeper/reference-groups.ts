@@ -6,12 +6,12 @@
  */
 import { fromBase64 } from '../protocol/base64.js';
 import { encElement, type EncType } from '../protocol/stanzas.js';
-import { deliveredGroupMessage, readDeliveredGroup, skmsgElement } from '../protocol/groups.js';
+import { readDeliveredGroup, skmsgElement } from '../protocol/groups.js';
 import type { StanzaNode } from '../protocol/node.js';
 import { decodeMessage, textPayload, unpad } from '../protocol/payload.js';
 import { distributionPayload, groupOpen, groupSeal, MemorySenderKeyStore, newDistribution, processDistribution } from '../protocol/sender-keys.js';
 import { Listeners, waitForRecorded } from './events.js';
-import type { GroupDirectory } from './groups.js';
+import { fanOut, type GroupDirectory } from './groups.js';
 import type { RouteResult } from './stanza-handler.js';
 import type { EncryptedMessage, ReferenceGroupDelivery, SealedGroupMessage, WaitOptions } from './types.js';
 
@@ -66,12 +66,11 @@ export class ReferenceGroupMember {
     const id = options.id ?? this.deps.newId();
     const t = Math.floor(Date.now() / 1000);
     const self = this.self();
-    const skmsg = skmsgElement(sealed.skmsg);
-    for (const member of this.deps.groups.members(sealed.group) ?? []) {
-      if (member === self) continue;
+    const pairwiseFor = (member: string): StanzaNode | undefined => {
       const pairwise = options.withDistributions === false ? undefined : sealed.distributions.get(member);
-      this.deps.deliver(member, deliveredGroupMessage(id, sealed.group, self, t, pairwise && encElement(pairwise.type as EncType, pairwise.ciphertext), skmsg));
-    }
+      return pairwise && encElement(pairwise.type as EncType, pairwise.ciphertext);
+    };
+    fanOut(this.deps.groups.members(sealed.group) ?? [], { id, group: sealed.group, sender: self, t, pairwiseFor, skmsg: skmsgElement(sealed.skmsg) }, this.deps.deliver);
     return id;
   }
 

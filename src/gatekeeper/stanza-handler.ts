@@ -19,8 +19,8 @@ import {
 import { BLOCKLIST_NS, CHATSTATE_TAG, readBlocklistIq } from '../protocol/messaging.js';
 import type { Connection } from './connection.js';
 import type { Directory } from './directory.js';
-import type { GroupDirectory } from './groups.js';
-import { deliveredGroupMessage, GROUPS_NS, groupInfoResult, isGroupJid, readOutgoingGroup } from '../protocol/groups.js';
+import { fanOut, type GroupDirectory } from './groups.js';
+import { GROUPS_NS, groupInfoResult, isGroupJid, readOutgoingGroup } from '../protocol/groups.js';
 
 /** Where a routed stanza went. */
 export type RouteResult = 'connection' | 'mailbox' | 'reference' | 'held' | 'unknown';
@@ -127,9 +127,7 @@ function handleGroupMessage(conn: Connection, message: StanzaNode, group: string
   if (!members.includes(sender)) return conn.send(serverAck('message', id, 'forbidden'));
   const t = serverTime();
   conn.send(serverAck('message', id));
-  for (const member of members) {
-    if (member !== sender) deps.deliver(member, deliveredGroupMessage(id, group, sender, Number(t), parts.pairwise.get(member), parts.skmsg));
-  }
+  fanOut(members, { id, group, sender, t: Number(t), pairwiseFor: (member) => parts.pairwise.get(member), skmsg: parts.skmsg }, deps.deliver);
 }
 
 function handleReceipt(conn: Connection, r: StanzaNode, deps: HandlerDeps): void {
