@@ -37,14 +37,19 @@ export function judgeAgainstBaseline(report: RunReport, baseline: Baseline, toda
   const problems: BaselineProblem[] = [];
   for (const r of report.cases) {
     const entry = byCase.get(r.id);
-    if (entry === undefined) {
-      if (FAILS_UNLESS_EXPECTED[r.outcome]) problems.push({ kind: 'unexpected', case: r.id, outcome: r.outcome, message: r.message });
-    } else if (entry.expected !== r.outcome) {
-      problems.push({ kind: 'changed', case: r.id, outcome: r.outcome, entry });
-    }
+    const status = standing(r, entry);
+    if (status === 'unexpected') problems.push({ kind: 'unexpected', case: r.id, outcome: r.outcome, message: r.message });
+    else if (status !== 'as-expected' && entry !== undefined) problems.push({ kind: 'changed', case: r.id, outcome: r.outcome, entry });
   }
   for (const entry of baseline.entries) if (entry.expires < today) problems.push({ kind: 'expired', entry });
   return problems;
+}
+
+/** A case against its entry: the one place a case's standing is decided. */
+function standing(r: CaseResult, entry: BaselineEntry | undefined): BaselineStatus {
+  if (entry === undefined) return FAILS_UNLESS_EXPECTED[r.outcome] ? 'unexpected' : 'as-expected';
+  if (entry.expected === r.outcome) return 'as-expected';
+  return r.outcome === 'pass' ? 'newly-passing' : 'changed';
 }
 
 export function describeBaselineProblem(p: BaselineProblem): string {
@@ -95,7 +100,7 @@ export function applyBaseline(report: RunReport, baseline: Baseline, file: strin
 }
 
 function caseBaseline(r: CaseResult, entry: BaselineEntry | undefined, today: string): CaseBaseline {
-  if (entry === undefined) return { status: FAILS_UNLESS_EXPECTED[r.outcome] ? 'unexpected' : 'as-expected' };
-  const status: BaselineStatus = entry.expected === r.outcome ? 'as-expected' : r.outcome === 'pass' ? 'newly-passing' : 'changed';
+  const status = standing(r, entry);
+  if (entry === undefined) return { status };
   return { status, entry: { expected: entry.expected, reason: entry.reason, owner: entry.owner, expires: entry.expires, expired: entry.expires < today } };
 }
