@@ -8,9 +8,9 @@ import { summarize, type CaseResult, type RunMeta, type RunReport } from '../cor
 import { Multiplexer } from '../reporters/multiplexer.js';
 import type { Reporter } from '../reporters/reporter.js';
 import { readRunReport } from '../reporters/read-report.js';
-import { writeReportFiles } from '../reporters/write.js';
+import { runId, writeReportFiles } from '../reporters/write.js';
 import { loadCatalogue } from './catalogue.js';
-import { runId, type RunOutcome } from './run.js';
+import type { RunOutcome } from './run.js';
 
 /** The merged report: cases in declaration order, run times spanning every shard. */
 export async function mergeRunReports(parts: readonly { readonly dir: string; readonly report: RunReport }[]): Promise<RunReport> {

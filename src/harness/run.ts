@@ -3,7 +3,7 @@
  * one unless an endpoint is given), probe it, start the gatekeeper, run, report. The CLI maps the
  * outcome to an exit code; the tests call this directly.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Check } from '../checks/check.js';
 import { CHECKS, EXCLUSIVE_CHECKS } from '../checks/registry.js';
@@ -25,7 +25,7 @@ import { isFaultName, type FaultName } from '../reference-provider/faults.js';
 import { startReferenceProvider } from '../reference-provider/provider.js';
 import { Multiplexer } from '../reporters/multiplexer.js';
 import type { Reporter, ReportFile } from '../reporters/reporter.js';
-import { writeReportFiles } from '../reporters/write.js';
+import { runId, writeReportFiles } from '../reporters/write.js';
 import { loadCatalogue, selectCases, type Selection } from './catalogue.js';
 
 export interface RunOptions {
@@ -233,7 +233,3 @@ function checkFaults(options: RunOptions): FaultName[] {
   return faults as FaultName[];
 }
 
-/** Sortable and unique: 2026-11-23T01-02-03Z-1a2b3c. */
-export function runId(started: number): string {
-  return `${new Date(started).toISOString().replace(/\.\d+Z$/, 'Z').replace(/:/g, '-')}-${randomUUID().slice(0, 6)}`;
-}

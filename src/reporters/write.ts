@@ -4,12 +4,18 @@
  * system). `latest.txt` then names the newest run folder; a plain file rather than a symlink,
  * because symlinks need privileges on Windows and do not survive every CI artifact upload.
  */
+import { randomUUID } from 'node:crypto';
 import { lstat, mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { describeError, HarnessError } from '../core/errors.js';
 import type { ReportFile } from './reporter.js';
 
 export const LATEST_FILE = 'latest.txt';
+
+/** A run folder's name, sortable and unique: 2026-11-23T01-02-03Z-1a2b3c. */
+export function runId(started: number): string {
+  return `${new Date(started).toISOString().replace(/\.\d+Z$/, 'Z').replace(/:/g, '-')}-${randomUUID().slice(0, 6)}`;
+}
 
 /** Writes `files` into `${outDir}/${runId}/` and returns that folder's path. */
 export async function writeReportFiles(outDir: string, runId: string, files: readonly ReportFile[]): Promise<string> {
