@@ -197,8 +197,8 @@ export class SignalSession {
 
   /** SAFETY-NUMBER: the 60 digits for this user (`login`) and `peer`, from the identity key last seen for it. */
   async safetyNumber(login: string, peer: string): Promise<string | null> {
-    const stack = this.stackOf.get(peer) ?? this.classic;
-    const remote = (await stack.knownIdentity(peer)) ?? (await this.otherKnownIdentity(peer));
+    // Both stacks keep identities in the one book (SharedKeys.identities): either can answer.
+    const remote = await this.classic.knownIdentity(peer);
     if (!remote) return null;
     const iterations = this.faults.has('wrong-safety-number') ? 1024 : FINGERPRINT_ITERATIONS;
     const fingerprint = Signal.Fingerprint.new(iterations, FINGERPRINT_VERSION, Buffer.from(login, 'utf8'), this.identity.publicKey, Buffer.from(peer, 'utf8'), djbKey(remote));
@@ -215,14 +215,6 @@ export class SignalSession {
     if (known && (await known.hasSession(peer))) return known;
     for (const stack of this.stacks()) if (await stack.hasSession(peer)) return stack;
     return undefined;
-  }
-
-  private async otherKnownIdentity(peer: string): Promise<Uint8Array | null> {
-    for (const stack of this.stacks()) {
-      const k = await stack.knownIdentity(peer);
-      if (k) return k;
-    }
-    return null;
   }
 
   /** The naive anti-replay of the `drop-out-of-order` fault: a lower counter on a known chain is refused. */
