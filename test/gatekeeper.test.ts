@@ -329,9 +329,10 @@ describe('gatekeeper', () => {
     gk.removeFromGroup(group, bob.login);
     ann.client.send(outgoingGroupMessage('group0002', group, now(), [], skmsg));
     await ann.client.nextTag('ack', { id: 'group0002' });
-    await assert.rejects(bob.client.nextTag('message', { id: 'group0002' }, 300));
+    // The fan-out is written with ann's ack, so bob's answer to a later request comes after anything it would get.
     bob.client.send(groupInfoIq('info0002', group));
     assert.equal((await bob.client.nextTag('iq', { id: 'info0002' })).attrs['type'], 'error');
+    assert.ok(!bob.client.received.some((n) => n.tag === 'message' && n.attrs['id'] === 'group0002'), 'a removed member gets nothing');
     bob.client.send(outgoingGroupMessage('group0003', group, now(), [], skmsg));
     assert.equal((await bob.client.nextTag('ack', { id: 'group0003' })).attrs['error'], 'forbidden');
   });
