@@ -121,6 +121,11 @@ const SCENARIOS: readonly Scenario[] = [
   // The connection is gone (reset by the client, or closed by ws with 1007 for the bad UTF-8).
   chat('reset-mid-stanza', /no <message> came within/),
   chat('invalid-utf8-frame', /broke RFC 6455 \(Invalid WebSocket frame: invalid UTF-8 sequence\)/),
+  {
+    behaviour: 'connection-flood',
+    expect: /chat connections of the provider went past the harness's cap ws-connections=16/,
+    prepare: () => fronted('connection-flood', CHAT_CASE, { chat: 'connection-flood' }, ['--allow-private-targets', '--limit', 'ws-connections=16']),
+  },
   media('redirect-loop', /more than 3 redirects/),
   media('redirect-private', /not following a redirect to https:\/\/169\.254\.169\.254/),
   media('bad-certificate', /certificate/),

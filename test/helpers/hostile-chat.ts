@@ -1,14 +1,18 @@
 /**
  * A hostile relay between the provider's client and the harness's chat server, for the bench: it
  * relays both ways, and once the stream is authenticated sends something hostile before each
- * `<message>` the client sends. The harness sees a provider whose client misbehaves mid-stream.
+ * `<message>` the client sends, or opens connection after connection beside it. The harness sees a
+ * provider whose client misbehaves mid-stream.
  */
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import type { TlsMaterial } from '../../src/gatekeeper/tls.js';
 
-export type ChatBehaviour = 'xml-bomb' | 'doctype' | 'deep-nesting' | 'huge-frame' | 'frame-flood' | 'reset-mid-stanza' | 'invalid-utf8-frame';
+export type ChatBehaviour = 'xml-bomb' | 'doctype' | 'deep-nesting' | 'huge-frame' | 'frame-flood' | 'reset-mid-stanza' | 'invalid-utf8-frame' | 'connection-flood';
+
+/** How many more connections `connection-flood` opens to the chat server, all at once. */
+const FLOOD_CONNECTIONS = 64;
 
 export interface HostileChat {
   readonly url: string;
@@ -38,6 +42,7 @@ function hostileFrames(behaviour: ChatBehaviour): (string | Buffer)[] {
     case 'invalid-utf8-frame':
       return [Buffer.from([0x3c, 0x61, 0x3e, 0xff, 0xfe, 0x3c, 0x2f, 0x61, 0x3e])];
     case 'reset-mid-stanza':
+    case 'connection-flood':
       return [];
   }
 }
@@ -46,9 +51,17 @@ export async function startHostileChat(behaviour: ChatBehaviour, tls: TlsMateria
   let upstream: { url: string; ca: string } | undefined;
   const server: Server = createServer({ key: tls.keyPem, cert: tls.certPem });
   const wss = new WebSocketServer({ server, handleProtocols: (offered: Set<string>) => [...offered][0] ?? false });
+  const flood: WebSocket[] = [];
   wss.on('connection', (client: WebSocket) => {
     if (!upstream) return client.terminate();
-    relay(client, new WebSocket(upstream.url, client.protocol ? [client.protocol] : [], { ca: upstream.ca }), behaviour);
+    const { url, ca } = upstream;
+    relay(client, new WebSocket(url, client.protocol ? [client.protocol] : [], { ca }), behaviour, () => {
+      for (let i = 0; i < FLOOD_CONNECTIONS; i++) {
+        const ws = new WebSocket(url, ['xmpp'], { ca });
+        ws.on('error', () => {}); // past the cap, the upgrade is refused: that is the point
+        flood.push(ws);
+      }
+    });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
@@ -59,6 +72,7 @@ export async function startHostileChat(behaviour: ChatBehaviour, tls: TlsMateria
       upstream = { url, ca };
     },
     async close() {
+      for (const ws of flood) ws.terminate();
       for (const c of wss.clients) c.terminate();
       server.closeAllConnections();
       await new Promise((resolve) => wss.close(resolve));
@@ -67,7 +81,7 @@ export async function startHostileChat(behaviour: ChatBehaviour, tls: TlsMateria
   };
 }
 
-function relay(client: WebSocket, up: WebSocket, behaviour: ChatBehaviour): void {
+function relay(client: WebSocket, up: WebSocket, behaviour: ChatBehaviour, openFlood: () => void): void {
   const queued: [RawData, boolean][] = [];
   let authenticated = false;
   const toUp = (data: RawData | string | Buffer, binary: boolean): void => {
@@ -79,7 +93,10 @@ function relay(client: WebSocket, up: WebSocket, behaviour: ChatBehaviour): void
   client.on('message', (data: RawData, binary: boolean) => {
     if (up.readyState === WebSocket.CONNECTING) return void queued.push([data, binary]);
     // The hostile frames go first; the message follows, if the connection still stands.
-    if (authenticated && String(data).startsWith('<message')) attack(up, behaviour);
+    if (authenticated && String(data).startsWith('<message')) {
+      if (behaviour === 'connection-flood') openFlood();
+      else attack(up, behaviour);
+    }
     toUp(data, binary);
   });
   up.on('message', (data: RawData, binary: boolean) => {
