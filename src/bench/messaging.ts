@@ -64,8 +64,8 @@ async function pingPong(p: Pair, signal: AbortSignal): Promise<void> {
   if (!receipt) throw new Error('the provider never receipted the reference user\'s message');
   const before = p.reference.deliveries.length;
   const sent = await p.driver.send(p.user, { to: p.reference.jid, text: TEXT });
-  // Usually there already (the provider's send resolves on the gatekeeper's ack); looked up from
-  // the end, so that a long sample does not rescan every earlier delivery.
+  // Usually there already (the provider's send resolves on the gatekeeper's ack); looked up among
+  // the deliveries since the send, so that a long sample does not rescan every earlier one.
   const arrived = (d: ReferenceDelivery): boolean => d.id === sent.id && d.plaintext !== undefined;
   const delivered = p.reference.deliveries.slice(before).find(arrived) ?? (await p.reference.waitForDelivery(arrived, wait));
   if (!delivered) throw new Error('the provider\'s message never decrypted at the reference user');
@@ -100,17 +100,17 @@ function pairedRatio(samples: readonly number[], floor: readonly number[]): numb
   return median(samples.map((s, i) => s / (floor[i] as number)));
 }
 
-/** Messages per second over `rounds` rounds of `round`. */
-async function rate(rounds: number, round: () => Promise<void>): Promise<number> {
+/** Messages per second over `rounds` rounds of `play`. */
+async function rate(rounds: number, play: () => Promise<void>): Promise<number> {
   const start = performance.now();
-  for (let i = 0; i < rounds; i++) await round();
+  for (let i = 0; i < rounds; i++) await play();
   return (2 * rounds) / (since(start) / 1000);
 }
 
 /** Rounds until the code paths are compiled and the pools are full: until `ms` have passed. */
-async function warmUp(ms: number, round: () => Promise<void>): Promise<void> {
+async function warmUp(ms: number, play: () => Promise<void>): Promise<void> {
   const start = performance.now();
-  while (since(start) < ms) await round();
+  while (since(start) < ms) await play();
 }
 
 /**
