@@ -30,6 +30,6 @@ export const ANSWER_MS = 5000;
 export const QUIET_MS = 1500;
 
 /** The session mode a case runs in (`params.mode`): `classic` unless it says `pq`. */
-export function sessionMode(ctx: CheckContext): SessionMode {
+export function sessionMode(ctx: Pick<CheckContext, 'params'>): SessionMode {
   return ctx.params['mode'] === 'pq' ? 'pq' : 'classic';
 }

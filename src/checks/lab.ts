@@ -19,7 +19,7 @@ import type {
   SendResult,
   SessionExport,
 } from '../protocol/driver-api.js';
-import { ANSWER_MS, QUIET_MS } from './check.js';
+import { ANSWER_MS, QUIET_MS, sessionMode } from './check.js';
 
 export interface ProviderUser {
   readonly user: string;
@@ -140,9 +140,11 @@ export class Lab {
     };
   }
 
+  /** A reference user in the case's session mode unless `options.mode` says otherwise, so a `pq` case never gets a classic peer by omission. */
   async referenceUser(options: ReferenceUserOptions = {}): Promise<ReferenceUser> {
-    this.env.step(`create reference user${options.mode === 'pq' ? ' (pq)' : ''}`);
-    return this.gatekeeper.createReferenceUser(options);
+    const mode = options.mode ?? sessionMode(this.env.spec);
+    this.env.step(`create reference user${mode === 'pq' ? ' (pq)' : ''}`);
+    return this.gatekeeper.createReferenceUser({ ...options, mode });
   }
 
   /** Waits for a frame from the client matching `match`, after `afterSeq`. */
