@@ -19,6 +19,16 @@ export function parseProfile(markdown: string): ProfileRequirement[] {
   return out;
 }
 
-export async function loadProfile(path = projectFile('docs', 'PROFILE.md')): Promise<ProfileRequirement[]> {
-  return parseProfile(await readFile(path, 'utf8'));
+/** Read once per file and process: a run asks for the profile twice (the catalogue, the reporters). */
+const loaded = new Map<string, Promise<readonly ProfileRequirement[]>>();
+
+export function loadProfile(path = projectFile('docs', 'PROFILE.md')): Promise<readonly ProfileRequirement[]> {
+  let profile = loaded.get(path);
+  if (profile === undefined) {
+    profile = readFile(path, 'utf8').then(parseProfile);
+    // A failed read is not kept: the next caller tries again and gets its own error.
+    profile.catch(() => loaded.delete(path));
+    loaded.set(path, profile);
+  }
+  return profile;
 }
