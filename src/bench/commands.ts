@@ -67,6 +67,7 @@ export async function fullRunFigure(runs: number, workers?: number): Promise<Fig
     unit: 'ms',
     value: round(value, 0),
     samples: samples.map((s) => round(s, 0)),
-    target: { text: '< 15 000 ms', met: value < 15_000 },
+    // The target is the default run's; another worker count is there to compare with it.
+    ...(workers === undefined ? { target: { text: '< 15 000 ms', met: value < 15_000 } } : {}),
   };
 }
