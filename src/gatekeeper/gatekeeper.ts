@@ -62,12 +62,13 @@ export async function startGatekeeper(options: GatekeeperOptions = {}): Promise<
   const directory = new Directory(rng.fork('directory'));
   const groups = new GroupDirectory(rng.fork('groups'));
   const clock = options.clock ?? systemClock;
-  const verifier = new ProofVerifier(outbound, clock);
+  // One pool for what the gatekeeper asks of the provider's server: the key set, pushes, plain GETs, media without a client certificate.
   const providerAgent = outboundAgent(outbound);
+  const verifier = new ProofVerifier(outbound, clock, providerAgent);
   const http = new Listeners<HttpExchange>();
   const limitHits = new Listeners<LimitHit>();
   const enlistRequests = new Listeners<EnlistRequest>();
-  const pusher = await PushSender.create((e) => http.emit(e), outbound, clock);
+  const pusher = await PushSender.create((e) => http.emit(e), outbound, clock, providerAgent);
 
   let enlistment: EnlistmentApi | undefined;
   let origin = '';
@@ -78,6 +79,7 @@ export async function startGatekeeper(options: GatekeeperOptions = {}): Promise<
     outbound,
     record: (e) => http.emit(e),
     onLimit: (hit) => limitHits.emit(hit),
+    agent: providerAgent,
   });
   // A provider's client that drips its request (slowloris) or sends endless headers is cut off by the run's caps.
   const bounds = {

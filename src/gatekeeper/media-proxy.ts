@@ -56,6 +56,8 @@ export interface ProxyDeps {
   record(e: HttpExchange): void;
   /** Told when a fetch stops at a cap. */
   onLimit?(hit: LimitHit): void;
+  /** A pool of `outbound`'s options to fetch without the client certificate, shared with the gatekeeper's other requests; its owner closes it. */
+  readonly agent?: Agent;
 }
 
 export class MediaProxy {
@@ -66,7 +68,7 @@ export class MediaProxy {
   constructor(private readonly deps: ProxyDeps) {
     const { outbound } = deps;
     this.withCert = outboundAgent({ ...outbound, tls: { ...outbound.tls, cert: deps.certPem, key: deps.keyPem } });
-    this.withoutCert = outboundAgent(outbound);
+    this.withoutCert = deps.agent ?? outboundAgent(outbound);
   }
 
   setProvider(discovery: Discovery): void {
@@ -141,7 +143,8 @@ export class MediaProxy {
   }
 
   close(): Promise<void> {
-    return Promise.all([this.withCert.close(), this.withoutCert.close()]).then(() => undefined);
+    const owned = this.deps.agent === undefined ? [this.withCert, this.withoutCert] : [this.withCert];
+    return Promise.all(owned.map((a) => a.close())).then(() => undefined);
   }
 
   private declaresOrigin(origin: string): boolean {

@@ -36,15 +36,22 @@ export class ProofVerifier {
   private discovery: Discovery | undefined;
   private cached: CachedSet | undefined;
   private readonly agent: Agent;
+  private readonly ownsAgent: boolean;
   private readonly clock: Clock;
 
-  /** `outbound.tls.ca` trusts a test provider's own certificate for its HTTPS key set. */
+  /**
+   * `outbound.tls.ca` trusts a test provider's own certificate for its HTTPS key set. `agent`, when
+   * given, is a pool of the same options shared with the gatekeeper's other requests to the
+   * provider; its owner closes it.
+   */
   constructor(
     private readonly outbound: OutboundOptions,
     clock: Clock = systemClock,
+    agent?: Agent,
   ) {
     this.clock = clock;
-    this.agent = outboundAgent(outbound);
+    this.agent = agent ?? outboundAgent(outbound);
+    this.ownsAgent = agent === undefined;
   }
 
   setDiscovery(discovery: Discovery): void {
@@ -66,7 +73,7 @@ export class ProofVerifier {
   }
 
   async close(): Promise<void> {
-    await this.agent.close();
+    if (this.ownsAgent) await this.agent.close();
   }
 
   private async tryVerify(token: string, refetch: boolean): Promise<{ ok: boolean; unknownKey: boolean; result: ProofResult }> {

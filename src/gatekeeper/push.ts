@@ -46,6 +46,7 @@ let signingPairs: Promise<[GenerateKeyPairResult, GenerateKeyPairResult]> | unde
 
 export class PushSender {
   private readonly agent: Agent;
+  private readonly ownsAgent: boolean;
   private pushEndpoint: string | undefined;
 
   private constructor(
@@ -56,16 +57,19 @@ export class PushSender {
     private readonly record: (e: HttpExchange) => void,
     private readonly outbound: OutboundOptions,
     private readonly clock: Clock,
+    agent: Agent | undefined,
   ) {
-    this.agent = outboundAgent(outbound);
+    this.agent = agent ?? outboundAgent(outbound);
+    this.ownsAgent = agent === undefined;
   }
 
-  static async create(record: (e: HttpExchange) => void, outbound: OutboundOptions, clock: Clock = systemClock): Promise<PushSender> {
+  /** `agent`, when given, is a pool of the same options shared with the gatekeeper's other requests to the provider; its owner closes it. */
+  static async create(record: (e: HttpExchange) => void, outbound: OutboundOptions, clock: Clock = systemClock, agent?: Agent): Promise<PushSender> {
     const [own, forged] = await (signingPairs ??= Promise.all([generateKeyPair(ALGORITHM), generateKeyPair(ALGORITHM)]));
     const jwk = await exportJWK(own.publicKey);
     const kid = await calculateJwkThumbprint(jwk);
     const jwks: JSONWebKeySet = { keys: [{ ...jwk, kid, alg: ALGORITHM, use: 'sig' }] };
-    return new PushSender(jwks, { kid, privateKey: own.privateKey }, forged.privateKey, record, outbound, clock);
+    return new PushSender(jwks, { kid, privateKey: own.privateKey }, forged.privateKey, record, outbound, clock, agent);
   }
 
   setPushEndpoint(url: string): void {
@@ -107,7 +111,7 @@ export class PushSender {
   }
 
   close(): Promise<void> {
-    return this.agent.close();
+    return this.ownsAgent ? this.agent.close() : Promise.resolve();
   }
 
   private async token(pushEndpoint: string, defect: PushDefect): Promise<string> {
