@@ -33,16 +33,22 @@ const FAILS_UNLESS_EXPECTED: Record<Outcome, boolean> = { pass: false, warn: fal
  * cases the run did not hold (another shard, a filter) are neither used nor a problem, unless expired.
  */
 export function judgeAgainstBaseline(report: RunReport, baseline: Baseline, today: string): BaselineProblem[] {
+  return judge(report, baseline, today).problems;
+}
+
+/** Each case's standing, decided once, and the departures it makes. */
+function judge(report: RunReport, baseline: Baseline, today: string): { problems: BaselineProblem[]; cases: CaseResult[] } {
   const byCase = new Map(baseline.entries.map((e) => [e.case, e]));
   const problems: BaselineProblem[] = [];
-  for (const r of report.cases) {
+  const cases = report.cases.map((r): CaseResult => {
     const entry = byCase.get(r.id);
     const status = standing(r, entry);
     if (status === 'unexpected') problems.push({ kind: 'unexpected', case: r.id, outcome: r.outcome, message: r.message });
     else if (status !== 'as-expected' && entry !== undefined) problems.push({ kind: 'changed', case: r.id, outcome: r.outcome, entry });
-  }
+    return { ...r, baseline: caseBaseline(status, entry, today) };
+  });
   for (const entry of baseline.entries) if (entry.expires < today) problems.push({ kind: 'expired', entry });
-  return problems;
+  return { problems, cases };
 }
 
 /** A case against its entry: the one place a case's standing is decided. */
@@ -93,14 +99,12 @@ export function baselineFromReport(report: RunReport, previous: Baseline | undef
  * every departure, so that report.json and the summaries carry what the gate decided and why.
  */
 export function applyBaseline(report: RunReport, baseline: Baseline, file: string, today: string): RunReport {
-  const byCase = new Map(baseline.entries.map((e) => [e.case, e]));
-  const departures = judgeAgainstBaseline(report, baseline, today).map(describeBaselineProblem);
-  const cases = report.cases.map((r): CaseResult => ({ ...r, baseline: caseBaseline(r, byCase.get(r.id), today) }));
+  const { problems, cases } = judge(report, baseline, today);
+  const departures = problems.map(describeBaselineProblem);
   return { ...report, cases, baseline: { file, date: today, entries: baseline.entries.length, matches: departures.length === 0, departures } };
 }
 
-function caseBaseline(r: CaseResult, entry: BaselineEntry | undefined, today: string): CaseBaseline {
-  const status = standing(r, entry);
+function caseBaseline(status: BaselineStatus, entry: BaselineEntry | undefined, today: string): CaseBaseline {
   if (entry === undefined) return { status };
   return { status, entry: { expected: entry.expected, reason: entry.reason, owner: entry.owner, expires: entry.expires, expired: entry.expires < today } };
 }
