@@ -4,6 +4,7 @@
  * Without a baseline the report's own conformance decides; `--update-baseline` first writes a
  * baseline that accepts the run, then judges by it.
  */
+import { systemClock, utcDay, type Clock } from '../core/clock.js';
 import { applyBaseline, baselineFromReport, type Baseline } from '../core/baseline.js';
 import type { RunReport } from '../core/model.js';
 import { readBaseline, readBaselineIfAny, writeBaseline } from './baseline-file.js';
@@ -21,7 +22,8 @@ export interface BaselineGate {
 }
 
 /** A bad baseline file is a usage error here, before any case runs. */
-export async function openBaselineGate(flags: BaselineFlags, out: NodeJS.WritableStream, today = new Date().toISOString().slice(0, 10)): Promise<BaselineGate> {
+export async function openBaselineGate(flags: BaselineFlags, out: NodeJS.WritableStream, clock: Clock = systemClock): Promise<BaselineGate> {
+  const today = utcDay(clock);
   const given = flags.baseline === undefined ? undefined : await readBaseline(flags.baseline);
   const previous = given ?? (flags.updateBaseline === undefined ? undefined : await readBaselineIfAny(flags.updateBaseline));
   const exitCode = (report: RunReport): number => {

@@ -4,7 +4,6 @@ import { X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { keyFingerprint, publicKeyPem } from '../certification/manifest.js';
 import { certificationPackage } from '../certification/package.js';
-import { systemClock, utcDay } from '../core/clock.js';
 import { describeError, HarnessError, isHarnessError } from '../core/errors.js';
 import { loadProfile } from '../core/profile.js';
 import { runConformance } from '../harness/run.js';
@@ -27,7 +26,7 @@ export async function runCommand(
   const onSignal = (): void => controller.abort(new Error('interrupted'));
   process.once('SIGINT', onSignal);
   try {
-    const gate = await openBaselineGate(settings, out, utcDay(systemClock));
+    const gate = await openBaselineGate(settings, out);
     const signingKey = await officialKey(settings, out);
     // The package's report.json is what a reviewer verifies: an official run always writes it.
     const reporters = signingKey === undefined || settings.reporters.includes('json') ? settings.reporters : [...settings.reporters, 'json' as const];
