@@ -20,10 +20,21 @@ const verdicts = (cases: readonly CaseResult[]): string[] =>
 
 void test('the same seed gives the same verdicts on one worker and on three', async () => {
   const tls = await generateTls();
+  const gatekeepers = new Map<number, number>();
   const run = (workers: number) =>
-    runConformance({ selection: { suites: SUITES, tags: [] }, seed: 424242, timeoutMs: 20_000, reporters: [], tls, workers });
+    runConformance({
+      selection: { suites: SUITES, tags: [] },
+      seed: 424242,
+      timeoutMs: 20_000,
+      reporters: [],
+      tls,
+      workers,
+      watch: () => gatekeepers.set(workers, (gatekeepers.get(workers) ?? 0) + 1),
+    });
   const one = await run(1);
   const three = await run(3);
+  // Without this, a run that ignored --workers would compare a run with itself.
+  assert.deepEqual([gatekeepers.get(1), gatekeepers.get(3)], [1, 3], 'three workers ran on three gatekeepers');
   assert.equal(one.report.cases.length, three.report.cases.length);
   assert.deepEqual(verdicts(three.report.cases), verdicts(one.report.cases));
   assert.ok(one.report.summary.conformant, verdicts(one.report.cases).filter((v) => !v.includes(': pass:')).join('\n'));
