@@ -40,8 +40,6 @@ export interface ChatServerDeps {
 
 export class ChatServer {
   readonly connections: Connection[] = [];
-  /** Those of `connections` whose WebSocket is not closed yet, for the ws-connections cap. */
-  private readonly open = new Set<Connection>();
   readonly frames = new Listeners<FrameEvent>();
   readonly authenticated = new Listeners<Connection>();
   readonly keys = new Listeners<string>();
@@ -68,7 +66,8 @@ export class ChatServer {
       // the cap, the upgrade is refused and the case is told.
       verifyClient: (_info: unknown, done: (ok: boolean, code?: number, message?: string) => void) => {
         const cap = deps.limits['ws-connections'];
-        if (this.open.size < cap) return done(true);
+        // ws keeps the open ones (clientTracking): a closed socket leaves `clients`.
+        if (this.wss.clients.size < cap) return done(true);
         this.limitHits.emit({ limit: 'ws-connections', value: cap, message: `the chat connections of the provider went past the harness's ${describeLimit('ws-connections', cap)}` });
         done(false, 503, describeLimit('ws-connections', cap));
       },
@@ -178,8 +177,6 @@ export class ChatServer {
       onBreach: (message) => this.breaches.emit(message),
     });
     this.connections.push(conn);
-    this.open.add(conn);
-    ws.once('close', () => this.open.delete(conn));
   }
 
   private async onInbound(conn: Connection, f: FrameEvent): Promise<void> {
