@@ -43,7 +43,7 @@ export function canonicalText(files: readonly ManifestFile[]): string {
 }
 
 /** What the key signs: the digest under a label, so that the signature means nothing elsewhere. */
-export const signedMessage = (digest: string): Buffer => Buffer.from(`${MANIFEST_FORMAT}:1:sha256:${digest}`, 'utf8');
+const signedMessage = (digest: string): Buffer => Buffer.from(`${MANIFEST_FORMAT}:1:sha256:${digest}`, 'utf8');
 
 /** Of either half of a key pair: the public half's. */
 const publicHalf = (key: KeyObject): KeyObject => (key.type === 'private' ? createPublicKey(key) : key);

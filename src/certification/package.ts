@@ -10,9 +10,9 @@ import type { RunReport } from '../core/model.js';
 import type { ReportFile } from '../reporters/reporter.js';
 import { buildManifest, MANIFEST_FILE, MANIFEST_FORMAT, PUBLIC_KEY_FILE, publicKeyPem } from './manifest.js';
 
-export const EVIDENCE_FILE = 'evidence.json';
-export const DISCOVERY_FILE = 'discovery.json';
-export const CERTIFICATION_FILE = 'certification.json';
+const EVIDENCE_FILE = 'evidence.json';
+const DISCOVERY_FILE = 'discovery.json';
+const CERTIFICATION_FILE = 'certification.json';
 
 const json = (value: unknown): string => `${JSON.stringify(value, null, 2)}\n`;
 
@@ -31,7 +31,7 @@ export function certificationPackage(report: RunReport, files: readonly ReportFi
 }
 
 /** What was certified, in one short file: who ran what, against whom, with which verdict. */
-export function certificationStatement(report: RunReport): object {
+function certificationStatement(report: RunReport): object {
   const { run, summary } = report;
   return {
     format: MANIFEST_FORMAT,

@@ -10,7 +10,7 @@ import { describeError, HarnessError } from '../core/errors.js';
 import { describeSchemaErrors, schemaValidator } from '../core/json-schema.js';
 import { canonicalText, keyFingerprint, MANIFEST_FILE, PUBLIC_KEY_FILE, sha256Hex, signatureHolds, type Manifest } from './manifest.js';
 
-export const MANIFEST_SCHEMA = 'certification-manifest.schema.json';
+const MANIFEST_SCHEMA = 'certification-manifest.schema.json';
 
 export interface Verification {
   readonly intact: boolean;

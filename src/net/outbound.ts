@@ -83,7 +83,7 @@ export async function boundedRequest(agent: Dispatcher, url: string, req: Bounde
 class DeadlinePassed extends Error {}
 
 /** Reads a body up to `max` bytes; past it, drops the connection and throws LimitExceeded. */
-export function readCapped(
+function readCapped(
   body: NodeJS.ReadableStream & { destroy(e?: Error): unknown },
   max: number,
   cap: LimitName,

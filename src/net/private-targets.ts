@@ -61,7 +61,7 @@ function embeddedIpv4(v6: string): string | undefined {
   return `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
 }
 
-export class PrivateTargetRefused extends Error {
+class PrivateTargetRefused extends Error {
   readonly code = 'E_PRIVATE_TARGET';
   constructor(host: string, address: string, kind: string) {
     const via = host === address ? address : `${host} (${address})`;

@@ -116,7 +116,7 @@ export function renderSummary(report: RunReport, c: ChalkInstance): string {
 }
 
 /** The gate's judgement when the run was held to a baseline: it decides the exit code, not the verdict above. */
-export function baselineLines(report: RunReport, c: ChalkInstance): string[] {
+function baselineLines(report: RunReport, c: ChalkInstance): string[] {
   const b = report.baseline;
   if (b === undefined) return [];
   const head = `baseline ${clean(b.file)} (${plural(b.entries, 'entry')}, judged on ${b.date}): `;
