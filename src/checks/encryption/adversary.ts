@@ -7,7 +7,7 @@ import { HarnessError } from '../../core/errors.js';
 import { met, notMet, type Finding } from '../../core/model.js';
 import type { EncryptedMessage } from '../../gatekeeper/types.js';
 import { readSignalMessage } from '../../protocol/signal-wire.js';
-import { numberParam, sessionMode, type CheckContext } from '../check.js';
+import { numberParam, type CheckContext } from '../check.js';
 import type { Pair } from '../stanza/scenario.js';
 import { paddingLength, textPayload } from '../../protocol/payload.js';
 import { conversation, deliverAndWatch, describeAnswer, sealText, timesShown, type Answer } from './exchange.js';
@@ -44,7 +44,7 @@ export async function replayMessage(ctx: CheckContext): Promise<Finding> {
 /** ENC-REPLAY, for the prekey message that opened the session. */
 export async function replayPreKeyMessage(ctx: CheckContext): Promise<Finding> {
   const provider = await ctx.lab.providerUser();
-  const reference = await ctx.lab.referenceUser({ mode: sessionMode(ctx) });
+  const reference = await ctx.lab.referenceUser();
   const text = `first and once ${ctx.rng.string(10)}`;
   const sealed = await sealText(ctx.rng, reference, provider, text);
   if (sealed.type !== 'pkmsg') throw new HarnessError('E_PRECONDITION', 'the reference user had a session before its first message');

@@ -9,7 +9,7 @@ import { met, notMet, type Finding } from '../../core/model.js';
 import type { ReferenceGroupDelivery, ReferenceUser, SealedGroupMessage } from '../../gatekeeper/types.js';
 import { readOutgoingGroup } from '../../protocol/groups.js';
 import { readDistribution, readSenderKeyMessage, type SenderKeyMessageView } from '../../protocol/sender-keys.js';
-import { ANSWER_MS, sessionMode, type CheckContext } from '../check.js';
+import { ANSWER_MS, type CheckContext } from '../check.js';
 import type { ProviderUser } from '../lab.js';
 import { lastSeq, sentBy } from '../observe.js';
 import { answerTo, describeAnswer, readText, type Answer } from './exchange.js';
@@ -23,8 +23,7 @@ interface Group {
 
 async function group(ctx: CheckContext): Promise<Group> {
   const provider = await ctx.lab.providerUser();
-  const mode = sessionMode(ctx);
-  const members = [await ctx.lab.referenceUser({ mode }), await ctx.lab.referenceUser({ mode })] as const;
+  const members = [await ctx.lab.referenceUser(), await ctx.lab.referenceUser()] as const;
   ctx.step('create the group');
   const jid = ctx.lab.gatekeeper.createGroup([provider.login, ...members.map((m) => m.jid)]);
   ctx.note(`group ${jid}: ${provider.login}, ${members.map((m) => m.jid).join(', ')}`);

@@ -101,8 +101,8 @@ export async function chainCounters(ctx: CheckContext): Promise<Finding> {
 /** PREKEY-ONCE: a second session built on an already used one-time prekey must fail. */
 export async function preKeyUsedOnce(ctx: CheckContext): Promise<Finding> {
   const provider = await ctx.lab.providerUser();
-  const first = await ctx.lab.referenceUser({ mode: sessionMode(ctx) });
-  const second = await ctx.lab.referenceUser({ mode: sessionMode(ctx) });
+  const first = await ctx.lab.referenceUser();
+  const second = await ctx.lab.referenceUser();
   const bundle = ctx.lab.gatekeeper.takeBundle(provider.login);
   if (!bundle?.oneTimePreKey) throw new HarnessError('E_PRECONDITION', 'the provider user published no one-time prekey');
   await first.startSession(bundle);

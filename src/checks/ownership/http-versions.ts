@@ -13,7 +13,7 @@ export async function httpVersions(ctx: CheckContext): Promise<Finding> {
   if (!discovery) throw new HarnessError('E_PRECONDITION', 'no discovery document');
   const origin = new URL(discovery.jwksUri).origin;
   ctx.step('GET the discovery document over HTTP/1.1');
-  const h1 = await ctx.lab.gatekeeper.providerGet(`${origin}${DISCOVERY_PATH}`, AbortSignal.any([ctx.signal, AbortSignal.timeout(ANSWER_MS)]));
+  const h1 = await ctx.lab.gatekeeper.providerGet(`${origin}${DISCOVERY_PATH}`, AbortSignal.any([ctx.signal, AbortSignal.timeout(ANSWER_MS)]), 'driver-response-bytes');
   const expected = `HTTP 200 to GET ${DISCOVERY_PATH} over HTTP/1.1 and over HTTP/2`;
   if (h1.status !== 200) return notMet(expected, `HTTP/1.1 answered ${h1.status}`);
   ctx.step('GET the discovery document over HTTP/2');

@@ -2,7 +2,7 @@
 import { HarnessError } from '../../core/errors.js';
 import type { ReferenceDelivery, ReferenceUser } from '../../gatekeeper/types.js';
 import type { CheckContext } from '../check.js';
-import { ANSWER_MS, sessionMode } from '../check.js';
+import { ANSWER_MS } from '../check.js';
 import type { ProviderUser } from '../lab.js';
 import { elementsOf, lastSeq, sends, type Sent } from '../observe.js';
 import { deliveredMessage, encElement } from '../../protocol/stanzas.js';
@@ -23,7 +23,7 @@ export interface Pair {
 
 export async function pair(ctx: CheckContext): Promise<Pair> {
   const provider = await ctx.lab.providerUser();
-  const reference = await ctx.lab.referenceUser({ mode: sessionMode(ctx) });
+  const reference = await ctx.lab.referenceUser();
   return { provider, reference };
 }
 
