@@ -133,6 +133,7 @@ export async function runConformance(options: RunOptions): Promise<RunOutcome> {
 
     const mux = new Multiplexer(options.reporters);
     mux.onBegin({ seed: options.seed, cases: cases.length, provider: endpoint, suites: [...new Set(cases.map((c) => c.suite))] });
+    const isExclusive = (spec: CaseSpec): boolean => EXCLUSIVE_CHECKS.has(spec.check);
     const results: CaseResult[] = await runCases({
       cases,
       seed: options.seed,
@@ -142,12 +143,12 @@ export async function runConformance(options: RunOptions): Promise<RunOutcome> {
       ...(options.bail ? { bail: true } : {}),
       onCaseEnd: (r) => mux.onCaseEnd(r),
       lanes,
-      isExclusive: (spec) => EXCLUSIVE_CHECKS.has(spec.check),
+      isExclusive,
       execute: async (env) => {
         const check = loaded.get(env.spec.check);
         if (!check) throw new HarnessError('E_INTERNAL', `no check named ${env.spec.check}`);
         const gatekeeper = gatekeepers[env.lane] as Gatekeeper;
-        const lab = new Lab(gatekeeper, driver.forCase(env.record, env.signal, EXCLUSIVE_CHECKS.has(env.spec.check)), env);
+        const lab = new Lab(gatekeeper, driver.forCase(env.record, env.signal, isExclusive(env.spec)), env);
         const stopListening = [gatekeeper.onLimit((hit) => env.limitHit(hit)), gatekeeper.onBreach((message) => env.breach(message))];
         try {
           return await check({
@@ -167,6 +168,7 @@ export async function runConformance(options: RunOptions): Promise<RunOutcome> {
 
     const finished = Date.now();
     const selectedSuites = new Set(cases.map((c) => c.suite));
+    const changed = changedLimits(limits);
     const raw: RunReport = {
       schemaVersion: 1,
       run: {
@@ -188,7 +190,7 @@ export async function runConformance(options: RunOptions): Promise<RunOutcome> {
           ...(options.selection.cases === undefined ? {} : { cases: options.selection.cases }),
           ...(options.selection.shard === undefined ? {} : { shard: options.selection.shard }),
         },
-        ...(Object.keys(changedLimits(limits)).length === 0 ? {} : { limits: changedLimits(limits) }),
+        ...(Object.keys(changed).length === 0 ? {} : { limits: changed }),
         ...(options.provider !== undefined && allowPrivateTargets ? { allowPrivateTargets: true as const } : {}),
         node: process.version,
       },
