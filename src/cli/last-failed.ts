@@ -3,7 +3,6 @@
  * root (the one `latest.txt` names). A missing or unreadable report is a usage error, not a run
  * of nothing.
  */
-import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HarnessError } from '../core/errors.js';
@@ -22,10 +21,8 @@ export async function lastFailedCases(outDir: string): Promise<string[]> {
     throw bad(`no earlier report under ${outDir} (no ${LATEST_FILE}); run once without it`);
   }
   const dir = join(outDir, runId);
-  const file = join(dir, 'report.json');
-  if (!existsSync(file)) throw bad(`the newest run, ${dir}, has no report.json; was the json reporter on?`);
-  const report = await readRunReport(dir, '--last-failed: ');
+  const report = await readRunReport(dir, '--last-failed: ', `the newest run, ${dir}, has no report.json; was the json reporter on?`);
   const ids = report.cases.filter((r) => RERUN[r.outcome]).map((r) => r.id);
-  if (ids.length === 0) throw bad(`nothing failed or errored in ${file}`);
+  if (ids.length === 0) throw bad(`nothing failed or errored in ${join(dir, 'report.json')}`);
   return ids;
 }

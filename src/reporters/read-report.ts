@@ -5,14 +5,18 @@ import { describeError, HarnessError } from '../core/errors.js';
 import type { RunReport } from '../core/model.js';
 import { validateReport } from './report-schema.js';
 
-/** The report in `dir`; anything unreadable or off the schema is a usage error naming the file, after `context` when given. */
-export async function readRunReport(dir: string, context = ''): Promise<RunReport> {
+/**
+ * The report in `dir`; anything unreadable or off the schema is a usage error naming the file,
+ * after `context` when given, and with `ifMissing` when there is no report.json at all.
+ */
+export async function readRunReport(dir: string, context = '', ifMissing?: string): Promise<RunReport> {
   const file = join(dir, 'report.json');
   const bad = (what: string): HarnessError => new HarnessError('E_USAGE', `${context}${what}`);
   let value: unknown;
   try {
     value = JSON.parse(await readFile(file, 'utf8'));
   } catch (e) {
+    if (ifMissing !== undefined && (e as NodeJS.ErrnoException).code === 'ENOENT') throw bad(ifMissing);
     throw bad(`cannot read the report ${file}: ${describeError(e)}`);
   }
   const valid = validateReport(value);
