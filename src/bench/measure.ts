@@ -21,6 +21,15 @@ export function median(samples: readonly number[]): number {
   return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
+/**
+ * The median of each sample divided by its floor sample, taken beside it: the machine's speed
+ * drifts between and within processes on a shared host, for both alike, so the ratio of a pair
+ * holds where two medians apart would not.
+ */
+export function pairedRatio(samples: readonly number[], floor: readonly number[]): number {
+  return median(samples.map((s, i) => s / (floor[i] as number)));
+}
+
 /** Runs `sample` `runs` times, one after the other (concurrent samples would measure each other). */
 export async function repeat(runs: number, sample: () => Promise<number>): Promise<number[]> {
   const out: number[] = [];

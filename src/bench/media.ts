@@ -6,7 +6,7 @@
  */
 import { spawn } from 'node:child_process';
 import { projectFile } from '../core/paths.js';
-import { median, repeat, round, type Figure } from './measure.js';
+import { median, pairedRatio, repeat, round, type Figure } from './measure.js';
 
 const MIB = 1024 * 1024;
 
@@ -43,7 +43,8 @@ export async function mediaFigures(runs: number): Promise<Figure[]> {
   const rate = (bytes: number, ms: number): number => bytes / MIB / (ms / 1000);
   const proxy = samples.map((s) => rate(s.blobBytes, s.proxyMs));
   const floor = samples.map((s) => rate(s.blobBytes, s.floorMs));
-  const ratio = median(proxy) / median(floor);
+  // Each sample's proxy and floor ran in one child, one after the other: a pair.
+  const ratio = pairedRatio(proxy, floor);
   const big = await sample(1024 * MIB);
   const peakMib = big.peakBytes / MIB;
   return [

@@ -12,7 +12,7 @@ import type { ClientConnection, Gatekeeper, ReferenceDelivery, ReferenceUser } f
 import { textPayload } from '../protocol/payload.js';
 import { SignalSession } from '../reference-provider/client-session.js';
 import { startReferenceProvider, type ReferenceProvider } from '../reference-provider/provider.js';
-import { median, round, since, type Figure } from './measure.js';
+import { median, pairedRatio, round, since, type Figure } from './measure.js';
 import { startPipeline, type Pipeline } from './pipeline.js';
 
 const WAIT_MS = 10_000;
@@ -93,11 +93,6 @@ async function rawParties(): Promise<{ round: () => Promise<void>; ciphertextByt
   };
   await round();
   return { round, ciphertextBytes };
-}
-
-/** The median of each sample divided by the floor's sample taken just before it. */
-function pairedRatio(samples: readonly number[], floor: readonly number[]): number {
-  return median(samples.map((s, i) => s / (floor[i] as number)));
 }
 
 /** Messages per second over `rounds` rounds of `play`. */
