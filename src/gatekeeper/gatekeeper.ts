@@ -124,7 +124,7 @@ export async function startGatekeeper(options: GatekeeperOptions = {}): Promise<
     onHttp: (listener) => http.add(listener),
     onLimit: (listener) => limitHits.add(listener),
     onBreach: (listener) => chat.breaches.add(listener),
-    providerGet: (url, signal) => boundedRequest(providerAgent, url, { method: 'GET', signal, bodyCap: 'http-body-bytes', what: `GET ${url}` }, limits),
+    providerGet: (url, signal, bodyCap = 'http-body-bytes') => boundedRequest(providerAgent, url, { method: 'GET', signal, bodyCap, what: `GET ${url}` }, limits),
     providerHttp2Status: (url, signal, timeoutMs) => http2Status(url, outbound, signal, timeoutMs),
     waitForConnection: (login: string, o: WaitOptions) =>
       waitFor<ClientConnection>(o, (resolve) => {

@@ -2,7 +2,7 @@
  * What the gatekeeper side offers the checks: its endpoints, the connections of provider clients
  * as it observes them, and its own reference users. Implemented in gatekeeper.ts.
  */
-import type { LimitHit } from '../core/limits.js';
+import type { LimitHit, LimitName } from '../core/limits.js';
 import type { BoundedAnswer } from '../net/outbound.js';
 import type { CodecCondition } from '../protocol/codec.js';
 import type { Discovery, SessionMode } from '../protocol/driver-api.js';
@@ -200,9 +200,10 @@ export interface Gatekeeper {
   onHttp(listener: (e: HttpExchange) => void): () => void;
   /**
    * GET from the provider's server as the gatekeeper does (its key set, its discovery document):
-   * under the run's caps and private-target rule; a cap gone past throws LimitExceeded.
+   * under the run's caps and private-target rule; a cap gone past throws LimitExceeded. The body is
+   * held to `bodyCap`: http-body-bytes, or driver-response-bytes for the discovery document.
    */
-  providerGet(url: string, signal: AbortSignal): Promise<BoundedAnswer>;
+  providerGet(url: string, signal: AbortSignal, bodyCap?: LimitName): Promise<BoundedAnswer>;
   /** The status of a GET over HTTP/2 to the provider's server, or why there was none, under the same rules. */
   providerHttp2Status(url: string, signal: AbortSignal, timeoutMs: number): Promise<number | string>;
   /** Caps of the run (core/limits.ts) that the provider went past: on the chat server, in a media fetch. */
