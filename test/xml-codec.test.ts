@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { CodecError } from '../src/protocol/codec.js';
+import { CodecError, PROFILE_LIMITS } from '../src/protocol/codec.js';
 import { node } from '../src/protocol/node.js';
 import { readElementsLeniently, XmlTextCodec, xmlCodec } from '../src/protocol/xml-codec.js';
 
@@ -122,3 +122,9 @@ function refusalMessage(frame: string): string {
     return (e as Error).message;
   }
 }
+
+void test('the lenient reader gives a frame behind an XML declaration the same depth as one without', () => {
+  const nested = (depth: number): string => `${'<a>'.repeat(depth)}${'</a>'.repeat(depth)}`;
+  assert.equal(readElementsLeniently(`<?xml version="1.0"?>${nested(PROFILE_LIMITS.maxDepth)}`)?.length, 1);
+  assert.equal(readElementsLeniently(`<?xml version="1.0"?>${nested(PROFILE_LIMITS.maxDepth + 1)}`), null);
+});

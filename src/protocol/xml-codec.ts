@@ -226,13 +226,18 @@ const lenientParser = new XMLParser({
  */
 export function readElementsLeniently(frame: string): StanzaNode[] | null {
   if (Buffer.byteLength(frame, 'utf8') > PROFILE_LIMITS.maxBytes * 4) return null;
-  const stripped = frame.replace(/<!DOCTYPE[^>]*(\[[\s\S]*?\])?\s*>/gi, '').replace(/<!--[\s\S]*?-->/g, '');
+  // Declarations, DTDs, comments and processing instructions go first: the bounds scan would count
+  // `<?xml …?>` as an element opened and never closed.
+  const stripped = frame
+    .replace(/<!DOCTYPE[^>]*(\[[\s\S]*?\])?\s*>/gi, '')
+    .replace(/<!--[\s\S]*?-->/g, '')
+    .replace(/<\?[\s\S]*?\?>/g, '');
   try {
     scanBounds(stripped, PROFILE_LIMITS);
   } catch {
     return null;
   }
-  if (XMLValidator.validate(`<lenient-root>${stripped.replace(/<\?[\s\S]*?\?>/g, '')}</lenient-root>`) !== true) return null;
+  if (XMLValidator.validate(`<lenient-root>${stripped}</lenient-root>`) !== true) return null;
   try {
     return (lenientParser.parse(stripped) as Parsed[]).filter((p) => !('#text' in p)).map(toNode);
   } catch {
