@@ -123,19 +123,21 @@ function isXmlChar(c: number): boolean {
  * Cheap pre-parse bounds on nesting, attributes and text, so that a deep, wide or long element
  * never reaches the parser (its recursion, its attribute maps, its strings): one pass over the tags.
  */
-function scanBounds(frame: string, limits: CodecLimits): void {
+export function scanBounds(frame: string, limits: CodecLimits): void {
   const { maxDepth, maxAttributes = Infinity, maxTextLength = Infinity } = limits;
   let depth = 0;
   let textStart = 0;
-  for (const m of frame.matchAll(/<(\/)?[^<>]*?(\/)?>/g)) {
+  for (const m of frame.matchAll(/<([/!?])?[^<>]*?(\/)?>/g)) {
     if (m.index - textStart > maxTextLength) {
       throw beyond(limits, 'maxTextLength', `text of ${m.index - textStart} characters exceeds ${maxTextLength}`);
     }
     textStart = m.index + m[0].length;
-    if (m[1]) {
+    if (m[1] === '/') {
       depth--;
       continue;
     }
+    // A declaration, DTD, comment or processing instruction opens no element.
+    if (m[1] !== undefined) continue;
     if (depth + 1 > maxDepth) throw beyond(limits, 'maxDepth', `element nesting deeper than ${maxDepth}`);
     if (maxAttributes !== Infinity) {
       const attributes = m[0].match(/\s[^\s=<>/]+\s*=/g)?.length ?? 0;
@@ -226,8 +228,8 @@ const lenientParser = new XMLParser({
  */
 export function readElementsLeniently(frame: string): StanzaNode[] | null {
   if (Buffer.byteLength(frame, 'utf8') > PROFILE_LIMITS.maxBytes * 4) return null;
-  // Declarations, DTDs, comments and processing instructions go first: the bounds scan would count
-  // `<?xml …?>` as an element opened and never closed.
+  // Declarations, DTDs, comments and processing instructions go: the validator refuses them inside
+  // the wrapping root, and the parser is not to see a DTD.
   const stripped = frame
     .replace(/<!DOCTYPE[^>]*(\[[\s\S]*?\])?\s*>/gi, '')
     .replace(/<!--[\s\S]*?-->/g, '')

@@ -6,7 +6,7 @@
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { CodecError, PROFILE_LIMITS, type CodecLimits, type StanzaCodec } from '../protocol/codec.js';
 import type { StanzaNode } from '../protocol/node.js';
-import { XmlTextCodec, xmlCodec } from '../protocol/xml-codec.js';
+import { scanBounds, XmlTextCodec, xmlCodec } from '../protocol/xml-codec.js';
 import type { FaultSet } from './faults.js';
 
 export function inboundCodec(faults: FaultSet): StanzaCodec {
@@ -73,7 +73,7 @@ class PermissiveXmlCodec implements StanzaCodec {
   decode(frame: string): StanzaNode {
     const bytes = Buffer.byteLength(frame, 'utf8');
     if (bytes > this.limits.maxBytes) throw new CodecError('policy-violation', `element of ${bytes} bytes exceeds the ${this.limits.maxBytes}-byte limit`);
-    checkDepth(frame, this.limits.maxDepth);
+    scanBounds(frame, this.limits);
     const valid = XMLValidator.validate(frame);
     if (valid !== true) throw new CodecError('not-well-formed', valid.err.msg);
     const top = (permissiveParser.parse(frame) as Parsed[]).filter((p) => !('#text' in p && String(p['#text']).trim() === ''));
@@ -81,16 +81,6 @@ class PermissiveXmlCodec implements StanzaCodec {
       throw new CodecError('not-well-formed', `expected exactly one element, found ${top.length} top-level items`);
     }
     return toNode(top[0]);
-  }
-}
-
-/** The same cheap pre-parse bound as the strict codec's: nesting never reaches the parser's recursion. */
-function checkDepth(frame: string, maxDepth: number): void {
-  let depth = 0;
-  for (const m of frame.matchAll(/<([/!?])?[^<>]*?(\/)?>/g)) {
-    if (m[1] === '/') depth--;
-    else if (m[1] === undefined && !m[2]) depth++;
-    if (depth > maxDepth) throw new CodecError('policy-violation', `element nesting deeper than ${maxDepth}`);
   }
 }
 
