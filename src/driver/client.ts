@@ -291,8 +291,8 @@ async function exchange(
     );
   } catch (e) {
     record({ error: describeError(e) });
-    // A cap the provider hit is its failure, with the cap named; anything else is a driver that failed.
-    if (e instanceof LimitExceeded) throw new ProviderViolation(`${what} within the harness's caps`, e.message);
+    // A cap the provider hit is its failure: the runner makes it one that names the cap, as data.
+    if (e instanceof LimitExceeded) throw e;
     throw new HarnessError('E_DRIVER', `${method} ${url} failed: ${describeError(e)}`, { cause: e });
   }
   const { status, headers } = answer;
