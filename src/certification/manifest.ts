@@ -34,10 +34,13 @@ export interface Manifest {
 
 export const sha256Hex = (bytes: string | Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
 
+/** By path, in code-unit order (as `sort` in the C locale). */
+const byPath = (a: ManifestFile, b: ManifestFile): number => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
+
 /** One line per file, `<sha256>  <path>\n` (as sha256sum prints), sorted by path. */
 export function canonicalText(files: readonly ManifestFile[]): string {
   return [...files]
-    .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
+    .sort(byPath)
     .map((f) => `${f.sha256}  ${f.path}\n`)
     .join('');
 }
@@ -58,7 +61,7 @@ export function publicKeyPem(key: KeyObject): string {
 
 /** The manifest of `files` (name → content), signed with an Ed25519 private key. */
 export function buildManifest(files: readonly { readonly name: string; readonly content: string | Uint8Array }[], privateKey: KeyObject): Manifest {
-  const listed = files.map((f) => ({ path: f.name, sha256: sha256Hex(f.content) })).sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  const listed = files.map((f) => ({ path: f.name, sha256: sha256Hex(f.content) })).sort(byPath);
   const digest = sha256Hex(canonicalText(listed));
   const value = sign(null, signedMessage(digest), privateKey).toString('base64url');
   return {
