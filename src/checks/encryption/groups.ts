@@ -8,7 +8,7 @@ import { HarnessError, ProviderViolation } from '../../core/errors.js';
 import { met, notMet, type Finding } from '../../core/model.js';
 import type { ReferenceGroupDelivery, ReferenceUser, SealedGroupMessage } from '../../gatekeeper/types.js';
 import { readOutgoingGroup } from '../../protocol/groups.js';
-import { readDistribution, readSenderKeyMessage, type SenderKeyMessageView } from '../../protocol/sender-keys.js';
+import { readDistribution, readSenderKeyMessage, type DistributionView, type SenderKeyMessageView } from '../../protocol/sender-keys.js';
 import { ANSWER_MS, type CheckContext } from '../check.js';
 import type { ProviderUser } from '../lab.js';
 import { lastSeq, sentBy } from '../observe.js';
@@ -68,13 +68,18 @@ async function twoGroupTexts(ctx: CheckContext): Promise<{ g: Group; texts: stri
 export async function groupDistribution(ctx: CheckContext): Promise<Finding> {
   const { rounds } = await twoGroupTexts(ctx);
   ctx.step('read the distributions at each member');
+  return judgeDistributions(rounds[0] ?? []);
+}
+
+/** GROUP-SKDM, on what each reference member received of the client's first group message. */
+export function judgeDistributions(firstRound: readonly ReferenceGroupDelivery[]): Finding {
   const expected = 'a sender key distribution, pairwise in the first group message to each member, that libsignal reads';
-  for (const d of rounds[0] ?? []) {
+  for (const d of firstRound) {
     if (d.pairwiseError) return notMet(expected, `a member could not read the sender key distribution: ${d.pairwiseError}`);
     if (!d.distribution) return notMet(expected, 'no sender key distribution reached a member with the first group message');
     if (!readDistribution(d.distribution)) return notMet(expected, 'a distribution libsignal does not parse');
   }
-  return met(`${rounds[0]?.map((d) => d.pairwiseType).join(', ')} to ${rounds[0]?.length} members`);
+  return met(`${firstRound.map((d) => d.pairwiseType).join(', ')} to ${firstRound.length} members`);
 }
 
 /**
@@ -84,31 +89,39 @@ export async function groupDistribution(ctx: CheckContext): Promise<Finding> {
 export async function groupSkmsg(ctx: CheckContext): Promise<Finding> {
   const { g, texts, rounds } = await twoGroupTexts(ctx);
   ctx.step('check the skmsgs against each member\'s distribution');
-  const expected = 'skmsgs signed by the distributed key, iterations n and n+1 on one chain, that libsignal decrypts to the texts';
   for (const [i, member] of g.members.entries()) {
     const distribution = readDistribution(distributionOf(member, g.provider.login) ?? new Uint8Array());
     if (!distribution) throw new HarnessError('E_PRECONDITION', `${member.jid} holds no sender key of the provider user to check the skmsgs against (GROUP-SKDM)`);
-    const views: SenderKeyMessageView[] = [];
-    for (const [n, round] of rounds.entries()) {
-      const d = round[i] as ReferenceGroupDelivery;
-      const view = d.skmsg && readSenderKeyMessage(d.skmsg);
-      if (!view) return notMet(expected, `group message ${n + 1} is not a SenderKeyMessage libsignal parses`);
-      if (!view.verify(distribution.signingKey)) return notMet(expected, `the signature of group message ${n + 1} does not verify under the distributed signing key`);
-      if (view.distributionId !== distribution.distributionId) return notMet(expected, `group message ${n + 1} names distribution ${view.distributionId}, not the distributed ${distribution.distributionId}`);
-      views.push(view);
-    }
-    const [a, b] = views as [SenderKeyMessageView, SenderKeyMessageView];
-    if (b.iteration !== a.iteration + 1 || b.chainId !== a.chainId) {
-      return notMet(expected, `iterations ${a.iteration} then ${b.iteration}, chain ids ${a.chainId} then ${b.chainId}`);
-    }
-    for (const [n, round] of rounds.entries()) {
-      const d = round[i] as ReferenceGroupDelivery;
-      if (!d.plaintext) return notMet(expected, `libsignal groupDecrypt refused group message ${n + 1}: ${d.decryptError ?? 'no plaintext'}`);
-      const text = readText(d.plaintext);
-      if (text !== texts[n]) return notMet(expected, `group message ${n + 1} decrypted to ${JSON.stringify(text)}`);
-    }
+    const finding = judgeSkmsgs(distribution, rounds.map((round) => round[i] as ReferenceGroupDelivery), texts);
+    if (finding.verdict !== 'met') return finding;
   }
   return met(`two members, iterations ${rounds.map((r) => (r[0]?.skmsg ? readSenderKeyMessage(r[0].skmsg)?.iteration : '?')).join(' and ')}`);
+}
+
+/**
+ * GROUP-SKMSG, at one member: what it received of two group messages in a row (holding `texts`),
+ * against the distribution it holds of the sender.
+ */
+export function judgeSkmsgs(distribution: DistributionView, received: readonly ReferenceGroupDelivery[], texts: readonly string[]): Finding {
+  const expected = 'skmsgs signed by the distributed key, iterations n and n+1 on one chain, that libsignal decrypts to the texts';
+  const views: SenderKeyMessageView[] = [];
+  for (const [n, d] of received.entries()) {
+    const view = d.skmsg && readSenderKeyMessage(d.skmsg);
+    if (!view) return notMet(expected, `group message ${n + 1} is not a SenderKeyMessage libsignal parses`);
+    if (!view.verify(distribution.signingKey)) return notMet(expected, `the signature of group message ${n + 1} does not verify under the distributed signing key`);
+    if (view.distributionId !== distribution.distributionId) return notMet(expected, `group message ${n + 1} names distribution ${view.distributionId}, not the distributed ${distribution.distributionId}`);
+    views.push(view);
+  }
+  const [a, b] = views as [SenderKeyMessageView, SenderKeyMessageView];
+  if (b.iteration !== a.iteration + 1 || b.chainId !== a.chainId) {
+    return notMet(expected, `iterations ${a.iteration} then ${b.iteration}, chain ids ${a.chainId} then ${b.chainId}`);
+  }
+  for (const [n, d] of received.entries()) {
+    if (!d.plaintext) return notMet(expected, `libsignal groupDecrypt refused group message ${n + 1}: ${d.decryptError ?? 'no plaintext'}`);
+    const text = readText(d.plaintext);
+    if (text !== texts[n]) return notMet(expected, `group message ${n + 1} decrypted to ${JSON.stringify(text)}`);
+  }
+  return met();
 }
 
 /** Delivers `sealed` from `member` (optionally changed) and returns the provider client's answer. */

@@ -1,6 +1,7 @@
 /** Delivery and read receipts, both ways, and their acks (docs/PROFILE.md §14.1). */
 import { HarnessError } from '../../core/errors.js';
 import { met, notMet, type Finding } from '../../core/model.js';
+import type { StanzaNode } from '../../protocol/node.js';
 import { receipt } from '../../protocol/stanzas.js';
 import { ANSWER_MS, type CheckContext } from '../check.js';
 import { answerTo } from '../encryption/exchange.js';
@@ -42,10 +43,15 @@ export async function readOnMark(ctx: CheckContext): Promise<Finding> {
   await ctx.lab.driver.markRead(p.provider.user, p.reference.jid, id);
   // The client writes the receipt before the driver answers; a ping after that answer comes behind it.
   await barrier(p.provider.connection, ctx.signal);
-  const expected = `<receipt type="read" id="${id}" to="${p.reference.jid}" t/>`;
-  const read = receiptsSent(p, before, id, 'read')[0]?.element;
-  if (!read) return notMet(expected, `no read receipt after the user read the message; the client sent ${describeAll(sentBy(p.provider.connection, before).map((s) => s.element))}`);
-  if (read.attrs['to'] !== p.reference.jid) return notMet(expected, `a read receipt to="${read.attrs['to'] ?? ''}"`);
+  return judgeReadReceipt(sentBy(p.provider.connection, before).map((s) => s.element), id, p.reference.jid);
+}
+
+/** READ-ON-MARK, on what the client sent after its user read message `id` from `peer`. */
+export function judgeReadReceipt(sent: readonly StanzaNode[], id: string, peer: string): Finding {
+  const expected = `<receipt type="read" id="${id}" to="${peer}" t/>`;
+  const read = sent.find((n) => n.tag === 'receipt' && n.attrs['id'] === id && n.attrs['type'] === 'read');
+  if (!read) return notMet(expected, `no read receipt after the user read the message; the client sent ${describeAll(sent)}`);
+  if (read.attrs['to'] !== peer) return notMet(expected, `a read receipt to="${read.attrs['to'] ?? ''}"`);
   return read.attrs['t'] ? met() : notMet(expected, 'a read receipt without t');
 }
 

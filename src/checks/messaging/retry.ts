@@ -27,6 +27,11 @@ async function retryFor(ctx: CheckContext): Promise<{ id: string; retry: StanzaN
 /** RETRY-RECEIPT: the retry receipt carries the registration id the client uploaded. */
 export async function registration(ctx: CheckContext): Promise<Finding> {
   const { retry, registrationId } = await retryFor(ctx);
+  return judgeRetryRegistration(retry, registrationId);
+}
+
+/** RETRY-RECEIPT, `<registration>`: on a retry receipt as sent, against the registration id the client uploaded. */
+export function judgeRetryRegistration(retry: StanzaNode, registrationId: number): Finding {
   const got = retryRegistration(retry);
   const expected = `<registration> holding ${registrationId}, the registration id the client uploaded, in 4 bytes`;
   if (got === null) return notMet(expected, child(retry, 'registration') ? 'a <registration> that is not 4 bytes of base64' : 'no <registration> in the retry receipt');
@@ -36,6 +41,11 @@ export async function registration(ctx: CheckContext): Promise<Finding> {
 /** RETRY-RECEIPT: `<retry count="1" id t v="1"/>` names the message and counts the first request. */
 export async function retryElement(ctx: CheckContext): Promise<Finding> {
   const { id, retry } = await retryFor(ctx);
+  return judgeRetryElement(retry, id);
+}
+
+/** RETRY-RECEIPT, `<retry>`: on the first retry receipt for message `id`, as sent. */
+export function judgeRetryElement(retry: StanzaNode, id: string): Finding {
   const r = child(retry, 'retry');
   const expected = `<retry count="1" id="${id}" t v="1"/>`;
   if (!r) return notMet(expected, 'a retry receipt without <retry>');
@@ -70,18 +80,28 @@ async function resentOnce(ctx: CheckContext): Promise<{ out: Outbound; resent: R
 /** RETRY-RESEND: the re-sent copy is a fresh prekey message with the same id and text. */
 export async function resendPreKey(ctx: CheckContext): Promise<Finding> {
   const { out, resent } = await resentOnce(ctx);
-  const expected = `the message re-sent with id ${out.delivery.id ?? ''} as <enc type="pkmsg"> holding the same text`;
+  return judgeResend(resent, out.delivery.id ?? '', out.text);
+}
+
+/** RETRY-RESEND, on the re-sent copy of message `id` (holding `text`) as the reference user received it. */
+export function judgeResend(resent: ReferenceDelivery | null, id: string, text: string): Finding {
+  const expected = `the message re-sent with id ${id} as <enc type="pkmsg"> holding the same text`;
   if (!resent) return notMet(expected, `no re-sent message within ${ANSWER_MS} ms of the retry receipt`);
   const type = resent.enc?.attrs['type'];
   if (type !== 'pkmsg') return notMet(expected, `a re-send with type="${type ?? ''}"`);
   if (!resent.plaintext) return notMet(expected, `a re-send the reference user could not decrypt: ${resent.decryptError ?? ''}`);
-  return readText(resent.plaintext) === out.text ? met() : notMet(expected, 'a re-send holding another text');
+  return readText(resent.plaintext) === text ? met() : notMet(expected, 'a re-send holding another text');
 }
 
 /** RETRY-RESEND: the re-sent copy's `<enc>` says which re-send it is. */
 export async function resendCount(ctx: CheckContext): Promise<Finding> {
   const { resent } = await resentOnce(ctx);
   if (!resent) throw new HarnessError('E_PRECONDITION', `no re-sent message within ${ANSWER_MS} ms; RETRY-RESEND judges that`);
+  return judgeResendCount(resent);
+}
+
+/** RETRY-RESEND, `count`: on the first re-sent copy as the reference user received it. */
+export function judgeResendCount(resent: ReferenceDelivery): Finding {
   const count = resent.enc?.attrs['count'];
   return count === '1' ? met() : notMet('<enc count="1"> on the first re-send', count === undefined ? 'no count on <enc>' : `count="${count}"`);
 }

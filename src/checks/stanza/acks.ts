@@ -1,6 +1,7 @@
 /** Acknowledgements, receipts and pings from the provider's client (docs/PROFILE.md §1, §6). */
 import { HarnessError } from '../../core/errors.js';
 import { met, notMet, type Finding } from '../../core/model.js';
+import type { StanzaNode } from '../../protocol/node.js';
 import { ANSWER_MS, QUIET_MS, type CheckContext } from '../check.js';
 import { barrier, describeAll, sends, sentBy } from '../observe.js';
 import { deliverUndecryptable, pair, receiveOne, sendOneWithId } from './scenario.js';
@@ -10,11 +11,16 @@ export async function ackMessage(ctx: CheckContext): Promise<Finding> {
   const p = await pair(ctx);
   const { id, afterSeq } = await receiveOne(p, ctx);
   ctx.step('wait for the ack');
-  const expected = `<ack class="message" id="${id}" to="${p.reference.jid}"/>`;
-  const ack = await ctx.lab.frameFrom(p.provider.connection, sends('ack', { class: 'message', id }), { afterSeq });
-  if (!ack) return notMet(expected, `no <ack> for the message within ${ANSWER_MS} ms; the client sent ${describeAll(sentBy(p.provider.connection, afterSeq).map((s) => s.element))}`);
-  const element = sentBy(p.provider.connection, afterSeq).find((s) => s.element.tag === 'ack' && s.element.attrs['id'] === id)?.element;
-  return element?.attrs['to'] === p.reference.jid ? met() : notMet(expected, `<ack> with to="${element?.attrs['to'] ?? ''}"`);
+  await ctx.lab.frameFrom(p.provider.connection, sends('ack', { class: 'message', id }), { afterSeq });
+  return judgeMessageAck(sentBy(p.provider.connection, afterSeq).map((s) => s.element), id, p.reference.jid);
+}
+
+/** ACK-MESSAGE, on what the client sent after message `id` from `peer` reached it. */
+export function judgeMessageAck(sent: readonly StanzaNode[], id: string, peer: string): Finding {
+  const expected = `<ack class="message" id="${id}" to="${peer}"/>`;
+  const element = sent.find((n) => n.tag === 'ack' && n.attrs['class'] === 'message' && n.attrs['id'] === id);
+  if (!element) return notMet(expected, `no <ack> for the message within ${ANSWER_MS} ms; the client sent ${describeAll(sent)}`);
+  return element.attrs['to'] === peer ? met() : notMet(expected, `<ack> with to="${element.attrs['to'] ?? ''}"`);
 }
 
 /** ACK-RECEIPT */
@@ -28,10 +34,15 @@ export async function ackReceipt(ctx: CheckContext): Promise<Finding> {
   );
   if (!toClient) throw new HarnessError('E_PRECONDITION', 'the reference user\'s delivery receipt never reached the client');
   ctx.step('wait for the ack of the receipt');
-  const expected = `<ack class="receipt" id="${id}" to="${p.reference.jid}"/>`;
-  const ack = await ctx.lab.frameFrom(p.provider.connection, sends('ack', { class: 'receipt', id }), { afterSeq: toClient.seq });
-  if (!ack) return notMet(expected, `no <ack> for the receipt within ${ANSWER_MS} ms; the client sent ${describeAll(sentBy(p.provider.connection, toClient.seq).map((s) => s.element))}`);
-  return met();
+  await ctx.lab.frameFrom(p.provider.connection, sends('ack', { class: 'receipt', id }), { afterSeq: toClient.seq });
+  return judgeReceiptAck(sentBy(p.provider.connection, toClient.seq).map((s) => s.element), id, p.reference.jid);
+}
+
+/** ACK-RECEIPT, on what the client sent after a receipt for its message `id` from `peer` reached it. */
+export function judgeReceiptAck(sent: readonly StanzaNode[], id: string, peer: string): Finding {
+  const expected = `<ack class="receipt" id="${id}" to="${peer}"/>`;
+  const ack = sent.find((n) => n.tag === 'ack' && n.attrs['class'] === 'receipt' && n.attrs['id'] === id);
+  return ack ? met() : notMet(expected, `no <ack> for the receipt within ${ANSWER_MS} ms; the client sent ${describeAll(sent)}`);
 }
 
 /** RECEIPT-DELIVERY */
@@ -39,12 +50,19 @@ export async function deliveryReceipt(ctx: CheckContext): Promise<Finding> {
   const p = await pair(ctx);
   const { id, afterSeq } = await receiveOne(p, ctx);
   ctx.step('wait for the delivery receipt');
-  const expected = `<receipt id="${id}" to="${p.reference.jid}" t/> with no type`;
-  const frame = await ctx.lab.frameFrom(p.provider.connection, sends('receipt', { id }, (n) => n.attrs['type'] === undefined), { afterSeq });
-  if (!frame) return notMet(expected, `no delivery receipt within ${ANSWER_MS} ms; the client sent ${describeAll(sentBy(p.provider.connection, afterSeq).map((s) => s.element))}`);
-  const receipt = sentBy(p.provider.connection, afterSeq).find((s) => s.element.tag === 'receipt' && s.element.attrs['id'] === id)?.element;
+  await ctx.lab.frameFrom(p.provider.connection, sends('receipt', { id }, (n) => n.attrs['type'] === undefined), { afterSeq });
+  return judgeDeliveryReceipt(sentBy(p.provider.connection, afterSeq).map((s) => s.element), id, p.reference.jid);
+}
+
+/** RECEIPT-DELIVERY, on what the client sent after message `id` from `peer` reached it. */
+export function judgeDeliveryReceipt(sent: readonly StanzaNode[], id: string, peer: string): Finding {
+  const expected = `<receipt id="${id}" to="${peer}" t/> with no type`;
+  if (!sent.some((n) => n.tag === 'receipt' && n.attrs['id'] === id && n.attrs['type'] === undefined)) {
+    return notMet(expected, `no delivery receipt within ${ANSWER_MS} ms; the client sent ${describeAll(sent)}`);
+  }
+  const receipt = sent.find((n) => n.tag === 'receipt' && n.attrs['id'] === id);
   const missing = ['to', 't'].filter((a) => !receipt?.attrs[a]);
-  if (receipt?.attrs['to'] && receipt.attrs['to'] !== p.reference.jid) return notMet(expected, `to="${receipt.attrs['to']}"`);
+  if (receipt?.attrs['to'] && receipt.attrs['to'] !== peer) return notMet(expected, `to="${receipt.attrs['to']}"`);
   return missing.length === 0 ? met() : notMet(expected, `a receipt without ${missing.join(', ')}`);
 }
 
