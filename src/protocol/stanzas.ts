@@ -110,6 +110,27 @@ export interface KeyBundle {
   readonly kyberPreKey?: KyberPreKey;
 }
 
+/**
+ * The elements whose content is binary (§2: keys, signatures, ciphertexts), each with the parents
+ * it is binary under (`*`: any). In the XML text encoding their text is canonical padded base64;
+ * a binary encoding of the node tree carries their bytes instead. The one table of them.
+ */
+export const BINARY_CONTENT: Readonly<Record<string, readonly string[] | '*'>> = {
+  enc: '*', // §5, §8.7: pkmsg, msg, skmsg
+  registration: '*', // KEYS-UPLOAD, KEYS-FETCH, RETRY-RECEIPT
+  type: ['iq', 'user'],
+  identity: ['iq', 'user'],
+  id: ['key', 'skey', 'kskey'],
+  value: ['key', 'skey', 'kskey'],
+  signature: ['skey', 'kskey'],
+};
+
+/** True when the content of `<tag>` under `<parent>` is binary (BINARY_CONTENT). */
+export function hasBinaryContent(tag: string, parent: string | undefined): boolean {
+  const under = BINARY_CONTENT[tag];
+  return under === '*' || (under !== undefined && parent !== undefined && under.includes(parent));
+}
+
 const bin = (tag: string, bytes: Uint8Array): StanzaNode => node(tag, {}, toBase64(bytes));
 
 export function uintBytes(value: number, length: number): Uint8Array {
