@@ -5,7 +5,7 @@
  * replaces the whole device. The caller serializes operations per peer.
  */
 import { randomInt } from 'node:crypto';
-import { sealAhead, sessionChains } from '../protocol/signal-chain.js';
+import { sealAhead, sealClassic, sessionChains } from '../protocol/signal-chain.js';
 import {
   classicBundle,
   MemoryIdentityStore,
@@ -120,10 +120,7 @@ async function newClassicDevice(options: DeviceOptions): Promise<ReferenceDevice
     processBundle: async (b) => {
       await Signal.processPreKeyBundle(classicBundle(b), address(b.jid), sessions, identities);
     },
-    encrypt: async (peer, plaintext) => {
-      const ct = await Signal.signalEncrypt(Buffer.from(plaintext), address(peer), sessions, identities);
-      return { type: ct.type() === Signal.CiphertextMessageType.PreKey ? 'pkmsg' : 'msg', ciphertext: new Uint8Array(ct.serialize()) };
-    },
+    encrypt: (peer, plaintext) => sealClassic(plaintext, address(peer), sessions, identities),
     encryptAhead: async (peer, plaintext, jump) => {
       const record = await sessions.getSession(address(peer));
       const chains = record && sessionChains(new Uint8Array(record.serialize()));

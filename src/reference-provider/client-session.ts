@@ -76,7 +76,7 @@ export class SignalSession {
       return true;
     };
     const deletePreKeysOnUse = !faults.has('reuse-one-time-prekey');
-    this.classic = new ClassicStack(shared, trust, { deletePreKeysOnUse });
+    this.classic = new ClassicStack(shared, trust, { deletePreKeysOnUse, libsignalVersion: faults.has('libsignal-version-byte') });
     this.pq = options.pq ? new PqStack(shared, trust, randomInt(1, MAX_PREKEY_ID + 1), { deletePreKeysOnUse, refuseKyberReplay: !faults.has('accept-kyber-replay') }) : undefined;
   }
 

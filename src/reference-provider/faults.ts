@@ -57,6 +57,7 @@ export const FAULTS = {
   'classic-to-pq-peers': 'builds classic X3DH sessions even with peers whose bundle has a Kyber prekey',
   'accept-kyber-replay': 'lets its last-resort Kyber prekey open a session twice with the same base key',
   // encryption: sessions and the ratchet
+  'libsignal-version-byte': 'writes libsignal\'s version byte 0x34 on classic messages, which WhatsApp-lineage Signal refuses, instead of 0x33',
   'corrupt-outgoing-mac': 'flips the last MAC byte of every ciphertext it sends',
   // encryption: groups and sender keys (§8.7)
   'skip-skdm': 'sends group messages without distributing its sender key to the members first',
