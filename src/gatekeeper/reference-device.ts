@@ -5,6 +5,7 @@
  * replaces the whole device. The caller serializes operations per peer.
  */
 import { randomInt } from 'node:crypto';
+import { MAX_REGISTRATION_ID } from '../protocol/constants.js';
 import { sealAhead, sealClassic, sessionChains } from '../protocol/signal-chain.js';
 import {
   classicBundle,
@@ -88,7 +89,7 @@ const trustChanges = (): boolean => true;
 
 async function newClassicDevice(options: DeviceOptions): Promise<ReferenceDevice> {
   const identity = Signal.IdentityKeyPair.generate();
-  const registrationId = randomInt(1, 16381);
+  const registrationId = randomInt(0, MAX_REGISTRATION_ID + 1);
   const identities = new MemoryIdentityStore(identity, registrationId, trustChanges);
   const sessions = new MemorySessionStore();
   const preKeys = new MemoryPreKeyStore();
@@ -145,7 +146,7 @@ async function newClassicDevice(options: DeviceOptions): Promise<ReferenceDevice
 async function newPqDevice(options: DeviceOptions): Promise<ReferenceDevice> {
   const address = pqAddress;
   const identity = SignalPq.IdentityKeyPair.generate();
-  const registrationId = randomInt(1, 16381);
+  const registrationId = randomInt(0, MAX_REGISTRATION_ID + 1);
   // libsignal 0.103 wants the local address too; jids are not ServiceIds, so no address binding
   // applies and the name does not enter the messages.
   const self = address('local');
