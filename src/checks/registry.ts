@@ -85,6 +85,7 @@ export const CHECKS: Readonly<Record<string, CheckLoader>> = {
   'encryption/refuse-bad-bundle': lazy(keys, (m) => m.refuseBadBundle),
   'encryption/session-out': lazy(sessions, (m) => m.outboundSession),
   'encryption/session-in': lazy(sessions, (m) => m.inboundSession),
+  'encryption/version-byte': lazy(sessions, (m) => m.versionByte),
   'encryption/no-prekey-after-reply': lazy(sessions, (m) => m.noPreKeyAfterReply),
   'encryption/ratchet-on-reply': lazy(sessions, (m) => m.ratchetOnReply),
   'encryption/chain-counters': lazy(sessions, (m) => m.chainCounters),

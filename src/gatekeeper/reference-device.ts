@@ -5,7 +5,8 @@
  * replaces the whole device. The caller serializes operations per peer.
  */
 import { randomInt } from 'node:crypto';
-import { sealAhead, sessionChains } from '../protocol/signal-chain.js';
+import { MAX_REGISTRATION_ID } from '../protocol/constants.js';
+import { sealAhead, sealClassic, sessionChains } from '../protocol/signal-chain.js';
 import {
   classicBundle,
   MemoryIdentityStore,
@@ -88,7 +89,7 @@ const trustChanges = (): boolean => true;
 
 async function newClassicDevice(options: DeviceOptions): Promise<ReferenceDevice> {
   const identity = Signal.IdentityKeyPair.generate();
-  const registrationId = randomInt(1, 16381);
+  const registrationId = randomInt(0, MAX_REGISTRATION_ID + 1);
   const identities = new MemoryIdentityStore(identity, registrationId, trustChanges);
   const sessions = new MemorySessionStore();
   const preKeys = new MemoryPreKeyStore();
@@ -120,10 +121,7 @@ async function newClassicDevice(options: DeviceOptions): Promise<ReferenceDevice
     processBundle: async (b) => {
       await Signal.processPreKeyBundle(classicBundle(b), address(b.jid), sessions, identities);
     },
-    encrypt: async (peer, plaintext) => {
-      const ct = await Signal.signalEncrypt(Buffer.from(plaintext), address(peer), sessions, identities);
-      return { type: ct.type() === Signal.CiphertextMessageType.PreKey ? 'pkmsg' : 'msg', ciphertext: new Uint8Array(ct.serialize()) };
-    },
+    encrypt: (peer, plaintext) => sealClassic(plaintext, address(peer), sessions, identities),
     encryptAhead: async (peer, plaintext, jump) => {
       const record = await sessions.getSession(address(peer));
       const chains = record && sessionChains(new Uint8Array(record.serialize()));
@@ -148,7 +146,7 @@ async function newClassicDevice(options: DeviceOptions): Promise<ReferenceDevice
 async function newPqDevice(options: DeviceOptions): Promise<ReferenceDevice> {
   const address = pqAddress;
   const identity = SignalPq.IdentityKeyPair.generate();
-  const registrationId = randomInt(1, 16381);
+  const registrationId = randomInt(0, MAX_REGISTRATION_ID + 1);
   // libsignal 0.103 wants the local address too; jids are not ServiceIds, so no address binding
   // applies and the name does not enter the messages.
   const self = address('local');

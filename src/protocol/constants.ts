@@ -27,6 +27,12 @@ export const ENC_VERSION = '2';
 export const DJB_KEY_TYPE = 0x05;
 /** One device per user (ONE-DEVICE): every Signal address uses device 1. */
 export const DEVICE_ID = 1;
+/**
+ * Registration ids are 14-bit, 0 included (KEYS-REGISTRATION): WhatsApp-lineage generators take
+ * `& 0x3fff` of a random value, which gives 0 now and then.
+ * @see libsignal-node `src/keyhelper.js` generateRegistrationId.
+ */
+export const MAX_REGISTRATION_ID = 0x3fff;
 /** Stanza ids: 8 to 64 characters of [A-Za-z0-9_-] (STANZA-ID). */
 export const STANZA_ID = /^[A-Za-z0-9_-]{8,64}$/;
 /** Allowed clock difference for a client's `t` (STANZA-TIME), in seconds. */

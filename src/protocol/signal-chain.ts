@@ -7,8 +7,9 @@
  * 80 bytes: cipher key ‖ MAC key ‖ IV); its `storage.proto` for the record's field numbers.
  */
 import { createCipheriv, createDecipheriv, createHmac, hkdfSync } from 'node:crypto';
+import { equalBytes } from './bytes.js';
 import { Signal } from './signal-store.js';
-import { find, readFields } from './signal-wire.js';
+import { find, MAC_LENGTH, readFields, readPreKeySignalMessage, readSignalMessage } from './signal-wire.js';
 
 export interface ChainState {
   /** The ratchet key the chain belongs to, serialized (33 bytes). */
@@ -86,5 +87,75 @@ export function sealAhead(
   const body = Buffer.concat([cipher.update(plaintext), cipher.final()]);
   const ratchetKey = Signal.PublicKey.deserialize(Buffer.from(chains.sender.ratchetKey));
   const m = Signal.SignalMessage._new(3, keys.macKey, ratchetKey, counter, chains.previousCounter, body, identities.local, identities.remote);
-  return new Uint8Array(m.serialize());
+  return rewriteSignalMessage(new Uint8Array(m.serialize()), 0, keys.macKey, identities);
+}
+
+/**
+ * The version byte WhatsApp's clients write on classic messages: message version 3, current
+ * version 3. libsignal-client 0.72.1 writes 0x34 (current version 4) in the same session, and
+ * WhatsApp-lineage Signal refuses a low nibble above 3 and MACs its own 0x33, so it can read no
+ * 0x34 message; libsignal-client reads 0x33.
+ * @see libsignal-node `src/session_cipher.js` (decryptWhisperMessage, decryptPreKeyWhisperMessage,
+ * and the MAC input in doDecryptWhisperMessage: `(3 << 4) | 3`).
+ */
+export const LINEAGE_VERSION_BYTE = 0x33;
+
+/** Sets the version byte of the SignalMessage at `at` in `out` and its MAC, which covers that byte. */
+function rewriteSignalMessage(
+  out: Uint8Array,
+  at: number,
+  macKey: Uint8Array,
+  identities: { readonly local: Signal.PublicKey; readonly remote: Signal.PublicKey },
+  length = out.length - at,
+): Uint8Array {
+  out[at] = LINEAGE_VERSION_BYTE;
+  const macAt = at + length - MAC_LENGTH;
+  // libsignal's MAC: HMAC-SHA256(MAC key, sender identity ‖ receiver identity ‖ message without MAC), 8 bytes.
+  const mac = createHmac('sha256', macKey).update(identities.local.serialize()).update(identities.remote.serialize()).update(out.subarray(at, macAt)).digest();
+  out.set(mac.subarray(0, MAC_LENGTH), macAt);
+  return out;
+}
+
+/**
+ * A classic message libsignal has just sealed (`pkmsg` or `msg`), rewritten to
+ * LINEAGE_VERSION_BYTE: the prekey message's own byte, and the SignalMessage's byte and MAC.
+ * `sender` is the session's sending chain as it stood before the seal, which gave the message key.
+ */
+export function toLineageVersion(
+  ciphertext: Uint8Array,
+  sender: ChainState,
+  identities: { readonly local: Signal.PublicKey; readonly remote: Signal.PublicKey },
+): Uint8Array {
+  const out = new Uint8Array(ciphertext);
+  const pk = readPreKeySignalMessage(out);
+  const message = pk?.message ?? readSignalMessage(out);
+  if (!message) throw new Error('not a classic Signal message to rewrite');
+  if (!equalBytes(message.ratchetKey, sender.ratchetKey)) throw new Error('the message is not on the sending chain it was sealed on');
+  const { macKey } = messageKeysAt(sender, message.counter);
+  if (!pk) return rewriteSignalMessage(out, 0, macKey, identities);
+  out[0] = LINEAGE_VERSION_BYTE;
+  return rewriteSignalMessage(out, pk.messageOffset, macKey, identities, pk.messageBytes.length);
+}
+
+/**
+ * Seals `plaintext` to `peer` on the classic session as WhatsApp's clients write it
+ * (LINEAGE_VERSION_BYTE), or as libsignal writes it when `libsignalVersion` is set.
+ */
+export async function sealClassic(
+  plaintext: Uint8Array,
+  peer: Signal.ProtocolAddress,
+  sessions: Signal.SessionStore,
+  identities: Signal.IdentityKeyStore,
+  options: { readonly libsignalVersion?: boolean } = {},
+): Promise<{ type: 'pkmsg' | 'msg'; ciphertext: Uint8Array }> {
+  const before = await sessions.getSession(peer);
+  const sender = before && sessionChains(new Uint8Array(before.serialize()))?.sender;
+  const sealed = await Signal.signalEncrypt(Buffer.from(plaintext), peer, sessions, identities);
+  const type = sealed.type() === Signal.CiphertextMessageType.PreKey ? 'pkmsg' : 'msg';
+  const bytes = new Uint8Array(sealed.serialize());
+  if (options.libsignalVersion) return { type, ciphertext: bytes };
+  const remote = await identities.getIdentity(peer);
+  if (!sender || !remote) throw new Error(`no sending chain with ${peer.name()} before the seal`);
+  const local = (await identities.getIdentityKey()).getPublicKey();
+  return { type, ciphertext: toLineageVersion(bytes, sender, { local, remote }) };
 }

@@ -5,6 +5,7 @@
  * bundle or first message chose (a Kyber prekey in the bundle, message version 4).
  */
 import { randomInt } from 'node:crypto';
+import { MAX_REGISTRATION_ID } from '../protocol/constants.js';
 import { IdentityBook } from '../protocol/identity-book.js';
 import { djbKey, Signal } from '../protocol/signal-store.js';
 import { messageKeysAt, openBody, sessionChains } from '../protocol/signal-chain.js';
@@ -18,8 +19,6 @@ import type { SessionMode } from '../protocol/driver-api.js';
 
 /** Prekey ids travel as 3 bytes (KEYS-UPLOAD); 0 is avoided as some stores treat it as "none". */
 const MAX_PREKEY_ID = 0xffffff;
-/** libsignal's registration ids are 14-bit. */
-const MAX_REGISTRATION_ID = 16380;
 /** SAFETY-NUMBER: the parameters both sides use, so that both compute the same 60 digits. */
 const FINGERPRINT_ITERATIONS = 5200;
 const FINGERPRINT_VERSION = 1;
@@ -35,7 +34,7 @@ export interface SessionOptions {
 }
 
 export class SignalSession {
-  readonly registrationId = randomInt(1, MAX_REGISTRATION_ID + 1);
+  readonly registrationId = randomInt(0, MAX_REGISTRATION_ID + 1);
   private readonly identity = Signal.IdentityKeyPair.generate();
   private readonly classic: ClassicStack;
   private readonly pq: PqStack | undefined;
@@ -76,7 +75,7 @@ export class SignalSession {
       return true;
     };
     const deletePreKeysOnUse = !faults.has('reuse-one-time-prekey');
-    this.classic = new ClassicStack(shared, trust, { deletePreKeysOnUse });
+    this.classic = new ClassicStack(shared, trust, { deletePreKeysOnUse, libsignalVersion: faults.has('libsignal-version-byte') });
     this.pq = options.pq ? new PqStack(shared, trust, randomInt(1, MAX_PREKEY_ID + 1), { deletePreKeysOnUse, refuseKyberReplay: !faults.has('accept-kyber-replay') }) : undefined;
   }
 

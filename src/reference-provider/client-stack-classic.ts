@@ -9,6 +9,7 @@ import {
   Signal,
   signalAddress as address,
 } from '../protocol/signal-store.js';
+import { sealClassic } from '../protocol/signal-chain.js';
 import type { KeyBundle } from '../protocol/stanzas.js';
 import { DuplicateMessage, isDuplicate, type SharedKeys, type SignalStack } from './client-stack.js';
 
@@ -19,7 +20,15 @@ export class ClassicStack implements SignalStack {
   private readonly signedPreKeys = new MemorySignedPreKeyStore();
   private readonly kyber = new NoKyberPreKeyStore();
 
-  constructor(keys: SharedKeys, onIdentityChange: (peer: string) => boolean, options: { readonly deletePreKeysOnUse: boolean }) {
+  constructor(
+    keys: SharedKeys,
+    onIdentityChange: (peer: string) => boolean,
+    private readonly options: {
+      readonly deletePreKeysOnUse: boolean;
+      /** Send libsignal's own version byte, 0x34, instead of WhatsApp's 0x33: the `libsignal-version-byte` fault. */
+      readonly libsignalVersion: boolean;
+    },
+  ) {
     const identity = Signal.IdentityKeyPair.deserialize(Buffer.from(keys.identityPair));
     this.identities = new MemoryIdentityStore(identity, keys.registrationId, onIdentityChange, keys.identities);
     this.preKeys = new MemoryPreKeyStore(options.deletePreKeysOnUse);
@@ -41,9 +50,8 @@ export class ClassicStack implements SignalStack {
     await Signal.processPreKeyBundle(classicBundle(b), address(b.jid), this.sessions, this.identities);
   }
 
-  async encrypt(peer: string, plaintext: Uint8Array): ReturnType<SignalStack['encrypt']> {
-    const m = await Signal.signalEncrypt(Buffer.from(plaintext), address(peer), this.sessions, this.identities);
-    return { type: m.type() === Signal.CiphertextMessageType.PreKey ? 'pkmsg' : 'msg', ciphertext: new Uint8Array(m.serialize()) };
+  encrypt(peer: string, plaintext: Uint8Array): ReturnType<SignalStack['encrypt']> {
+    return sealClassic(plaintext, address(peer), this.sessions, this.identities, { libsignalVersion: this.options.libsignalVersion });
   }
 
   async decrypt(peer: string, type: 'pkmsg' | 'msg', ciphertext: Uint8Array): Promise<Uint8Array> {

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { interop } from '../gen/message.js';
 import { toBase64, toBase64Url } from '../protocol/base64.js';
-import { GATEKEEPER_SERVER, INTEROP_SERVER } from '../protocol/constants.js';
+import { GATEKEEPER_SERVER, INTEROP_SERVER, MAX_REGISTRATION_ID } from '../protocol/constants.js';
 import type { EnlistResult, GatekeeperEndpoint, ReceivedMessage, SecurityEvent, SendMediaRequest, SendMediaResult, SessionExport } from '../protocol/driver-api.js';
 import { ACCOUNT_NS, DELETE_TAG, UNENLISTED_TAG } from '../protocol/enlistment.js';
 import { child, node, type StanzaNode } from '../protocol/node.js';
@@ -415,7 +415,7 @@ export class ProviderClient {
       oneTimePreKeys[1] = { ...oneTimePreKeys[1], id: oneTimePreKeys[0].id };
     }
     return preKeyUploadIq(randomId(), {
-      registrationId: faults.has('registration-id-out-of-range') ? 0 : this.session.registrationId,
+      registrationId: faults.has('registration-id-out-of-range') ? MAX_REGISTRATION_ID + 1 : this.session.registrationId,
       identityKey: faults.has('identity-with-type-byte') ? Uint8Array.from([0x05, ...this.session.identityKey]) : this.session.identityKey,
       signedPreKey: this.session.uploadedSignedPreKey,
       oneTimePreKeys,

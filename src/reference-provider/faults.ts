@@ -46,7 +46,7 @@ export const FAULTS = {
   // encryption: published keys (docs/PROFILE.md §9)
   'bad-signed-prekey-signature': 'uploads a signed prekey signed over the raw 32 bytes instead of 0x05 ‖ key',
   'duplicate-prekey-ids': 'uploads one-time prekeys that share an id',
-  'registration-id-out-of-range': 'uploads registration id 0',
+  'registration-id-out-of-range': 'uploads registration id 16384, one past the 14 bits',
   'identity-with-type-byte': 'uploads its identity key with the 0x05 type byte: 33 bytes',
   'fetch-without-key-wrapper': 'fetches bundles with `<user jid>` directly under `<iq>`, without `<key>`',
   'new-identity-per-connect': 'generates a new identity key on every connection',
@@ -57,6 +57,7 @@ export const FAULTS = {
   'classic-to-pq-peers': 'builds classic X3DH sessions even with peers whose bundle has a Kyber prekey',
   'accept-kyber-replay': 'lets its last-resort Kyber prekey open a session twice with the same base key',
   // encryption: sessions and the ratchet
+  'libsignal-version-byte': 'writes libsignal\'s version byte 0x34 on classic messages, which WhatsApp-lineage Signal refuses, instead of 0x33',
   'corrupt-outgoing-mac': 'flips the last MAC byte of every ciphertext it sends',
   // encryption: groups and sender keys (§8.7)
   'skip-skdm': 'sends group messages without distributing its sender key to the members first',

@@ -6,7 +6,7 @@
 import { HarnessError } from '../../core/errors.js';
 import { met, notMet, type Finding } from '../../core/model.js';
 import type { ClientConnection } from '../../gatekeeper/types.js';
-import { DJB_KEY_TYPE, ENCRYPT_NS } from '../../protocol/constants.js';
+import { DJB_KEY_TYPE, ENCRYPT_NS, MAX_REGISTRATION_ID } from '../../protocol/constants.js';
 import { djbKey } from '../../protocol/signal-store.js';
 import { readPreKeyUpload, type PreKeyUpload } from '../../protocol/stanzas.js';
 import { ANSWER_MS, QUIET_MS, numberParam, sessionMode, type CheckContext } from '../check.js';
@@ -15,8 +15,6 @@ import { sendOne } from '../stanza/scenario.js';
 
 /** The type byte of a serialized Kyber1024 public key. */
 const KYBER_KEY_TYPE = 0x08;
-/** libsignal's registration ids are 14-bit and never 0. */
-const MAX_REGISTRATION_ID = 16380;
 const MAX_PREKEY_ID = 0xffffff;
 
 const isUpload = sends('iq', { type: 'set', xmlns: ENCRYPT_NS });
@@ -80,15 +78,13 @@ export function judgeOneTimePreKeys({ oneTimePreKeys: keys }: PreKeyUpload, mini
   return met(`${keys.length} one-time prekeys`);
 }
 
-/** KEYS-REGISTRATION: the registration id is libsignal's 14-bit, non-zero kind. */
+/** KEYS-REGISTRATION: a registration id fits 14 bits; 0 is one, as the lineage generates it. */
+export const judgeRegistrationId = (id: number): Finding =>
+  Number.isInteger(id) && id >= 0 && id <= MAX_REGISTRATION_ID ? met() : notMet(`a registration id in 0..${MAX_REGISTRATION_ID} (14 bits)`, `registration id ${id}`);
+
 export async function registrationId(ctx: CheckContext): Promise<Finding> {
   const { connection } = await ctx.lab.providerUser();
-  return judgeRegistrationId(await uploadOn(ctx, connection));
-}
-
-/** KEYS-REGISTRATION, on a key upload as read from the wire. */
-export function judgeRegistrationId({ registrationId: id }: PreKeyUpload): Finding {
-  return id >= 1 && id <= MAX_REGISTRATION_ID ? met() : notMet(`a registration id in 1..${MAX_REGISTRATION_ID}`, `registration id ${id}`);
+  return judgeRegistrationId((await uploadOn(ctx, connection)).registrationId);
 }
 
 /** ONE-DEVICE: one identity key per user: a new connection publishes the same one. */

@@ -5,6 +5,7 @@
  */
 import { HarnessError } from '../../core/errors.js';
 import { met, notMet, type Finding } from '../../core/model.js';
+import { LINEAGE_VERSION_BYTE } from '../../protocol/signal-chain.js';
 import { innerSignalMessage, readPreKeySignalMessage, readSignalMessage } from '../../protocol/signal-wire.js';
 import { ANSWER_MS, numberParam, sessionMode, type CheckContext } from '../check.js';
 import { pair, receiveOne, sendOne, type Outbound, type Pair } from '../stanza/scenario.js';
@@ -35,6 +36,34 @@ export async function outboundSession(ctx: CheckContext): Promise<Finding> {
   if (pk.version !== version) return notMet(expected, `message version ${pk.version}`);
   if (pk.preKeyId === undefined) return notMet(expected, 'a prekey message without the one-time prekey the bundle held');
   return met(`one-time prekey ${pk.preKeyId}, signed prekey ${pk.signedPreKeyId}`);
+}
+
+/**
+ * ENC-VERSION-BYTE: classic messages carry WhatsApp's version byte 0x33 (message version 3,
+ * current version 3), on a prekey message, the SignalMessage inside it, and a later message.
+ * libsignal-client writes 0x34, which WhatsApp-lineage Signal refuses.
+ */
+export async function versionByte(ctx: CheckContext): Promise<Finding> {
+  const p = await pair(ctx);
+  const first = deliveredCiphertext((await sendOne(p, ctx, 'first message')).delivery.ciphertext, 'first message');
+  await replyTaken(p, ctx, 'reply');
+  const later = deliveredCiphertext((await sendOne(p, ctx, 'message after the reply')).delivery.ciphertext, 'message after the reply');
+  const pk = readPreKeySignalMessage(first);
+  const inner = pk?.messageBytes;
+  if (!pk || !inner) throw new HarnessError('E_PRECONDITION', 'the first message is not a prekey message (SESSION-OUT judges that)');
+  const bytes = [
+    { what: 'the prekey message', byte: first[0] },
+    { what: 'the SignalMessage inside it', byte: inner[0] },
+    { what: 'the message after the reply', byte: later[0] },
+  ];
+  const expected = 'version byte 0x33 on every classic message, as WhatsApp-lineage Signal writes and reads it';
+  const wrong = bytes.filter((b) => b.byte !== LINEAGE_VERSION_BYTE);
+  if (wrong.length === 0) return met();
+  const hex2 = (b: number | undefined): string => `0x${(b ?? 0).toString(16).padStart(2, '0')}`;
+  const risk = wrong.some((b) => b.byte !== undefined && b.byte >> 4 === 3 && (b.byte & 0x0f) > 3)
+    ? ': libsignal-node, the Signal library of WhatsApp-lineage clients, refuses a current version above 3 and cannot read it'
+    : '';
+  return notMet(expected, `${wrong.map((b) => `${hex2(b.byte)} on ${b.what}`).join(', ')}${risk}`);
 }
 
 /** SESSION-IN: the provider's client decrypts the reference user's first message and shows its text. */
