@@ -85,7 +85,11 @@ export async function noPreKeyAfterReply(ctx: CheckContext): Promise<Finding> {
   await sendOne(p, ctx, 'first message');
   await replyTaken(p, ctx, 'reply');
   const second = await sendOne(p, ctx, 'second message');
-  const bytes = deliveredCiphertext(second.delivery.ciphertext, 'second message');
+  return judgeNoPreKeyAfterReply(deliveredCiphertext(second.delivery.ciphertext, 'second message'));
+}
+
+/** SESSION-ACK, on the ciphertext of the client's first message after the peer's reply. */
+export function judgeNoPreKeyAfterReply(bytes: Uint8Array): Finding {
   if (readSignalMessage(bytes) && !readPreKeySignalMessage(bytes)) return met();
   const pk = readPreKeySignalMessage(bytes);
   return notMet('a SignalMessage once the session is acknowledged', pk ? `a PreKeySignalMessage after the reply (base key ${short(pk.baseKey)})` : `${bytes.length} bytes of neither kind`);

@@ -3,7 +3,7 @@ import { HarnessError } from '../../core/errors.js';
 import { met, notMet, type Finding } from '../../core/model.js';
 import type { StanzaNode } from '../../protocol/node.js';
 import { ANSWER_MS, QUIET_MS, type CheckContext } from '../check.js';
-import { barrier, describeAll, sends, sentBy } from '../observe.js';
+import { barrier, describeAll, sends, sentBy, type Sent } from '../observe.js';
 import { deliverUndecryptable, pair, receiveOne, sendOneWithId } from './scenario.js';
 
 /** ACK-MESSAGE */
@@ -73,10 +73,15 @@ export async function noReceiptWithoutDecrypt(ctx: CheckContext): Promise<Findin
   ctx.step('watch for a delivery receipt');
   await ctx.lab.frameFrom(p.provider.connection, sends('ack', { class: 'message', id }), { afterSeq });
   const until = await barrier(p.provider.connection, ctx.signal);
-  const receipt = sentBy(p.provider.connection, afterSeq).find((s) => s.element.tag === 'receipt' && s.element.attrs['id'] === id && s.element.attrs['type'] === undefined);
+  return judgeNoDeliveryReceipt(sentBy(p.provider.connection, afterSeq), id, `before the ${until === 'ping' ? 'answer to a ping' : `end of ${QUIET_MS} ms`}`);
+}
+
+/** RECEIPT-AFTER-DECRYPT, on what the client sent, `until` some point, after an undecryptable message `id` reached it. */
+export function judgeNoDeliveryReceipt(sent: readonly Sent[], id: string, until: string): Finding {
+  const receipt = sent.find((s) => s.element.tag === 'receipt' && s.element.attrs['id'] === id && s.element.attrs['type'] === undefined);
   return receipt
     ? notMet('no delivery receipt for a message that cannot be decrypted (a retry receipt instead)', `a delivery receipt for it: ${receipt.frame.text.slice(0, 120)}`)
-    : met(`no delivery receipt before the ${until === 'ping' ? 'answer to a ping' : `end of ${QUIET_MS} ms`}`);
+    : met(`no delivery receipt ${until}`);
 }
 
 /** PING */
