@@ -64,11 +64,13 @@ export async function sealText(rng: Rng, reference: ReferenceUser, provider: Pro
   return reference.encrypt(provider.login, textPayload(text, paddingLength(rng)));
 }
 
-/** The text in a padded `Message` plaintext, or undefined when it holds none. */
+/** The text in a padded `Message` plaintext, where PAYLOAD-PROTOBUF puts it, or undefined when it holds none. */
 export function readText(padded: Uint8Array): string | undefined {
   const r = unpad(padded);
+  if (!r.ok) return undefined;
   try {
-    return r.ok ? (decodeMessage(r.bytes).conversation ?? undefined) : undefined;
+    const m = decodeMessage(r.bytes);
+    return m.conversation || m.extendedTextMessage?.text || undefined;
   } catch {
     return undefined;
   }
