@@ -243,7 +243,8 @@ export class ProviderClient {
   /** READ-ON-MARK: the user read message `id` from `peer`. */
   markRead(peer: string, id: string): void {
     const connection = this.live();
-    if (!this.deps.faults.has('no-read-receipt')) connection.write(readReceipt(id, peer, String(Math.floor(Date.now() / 1000))));
+    const t = this.deps.faults.has('timestamp-ms') ? Date.now() : Math.floor(Date.now() / 1000);
+    if (!this.deps.faults.has('no-read-receipt')) connection.write(readReceipt(id, peer, String(t)));
   }
 
   /** TYPING-OUT */

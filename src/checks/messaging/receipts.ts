@@ -5,6 +5,7 @@ import { receipt } from '../../protocol/stanzas.js';
 import { ANSWER_MS, type CheckContext } from '../check.js';
 import { answerTo } from '../encryption/exchange.js';
 import { barrier, describeAll, lastSeq, sends, sentBy } from '../observe.js';
+import { judgeTime } from '../time.js';
 import { pair, receiveOne, sendOneWithId, type Pair } from '../stanza/scenario.js';
 import { unixSeconds } from '../../core/clock.js';
 
@@ -46,7 +47,7 @@ export async function readOnMark(ctx: CheckContext): Promise<Finding> {
   const read = receiptsSent(p, before, id, 'read')[0]?.element;
   if (!read) return notMet(expected, `no read receipt after the user read the message; the client sent ${describeAll(sentBy(p.provider.connection, before).map((s) => s.element))}`);
   if (read.attrs['to'] !== p.reference.jid) return notMet(expected, `a read receipt to="${read.attrs['to'] ?? ''}"`);
-  return read.attrs['t'] ? met() : notMet(expected, 'a read receipt without t');
+  return judgeTime(read.attrs['t'], ctx.clock, 'the read receipt');
 }
 
 /** READ-ONLY-MARKED: a message delivered and not yet read gets no read receipt. */
