@@ -154,7 +154,7 @@ export class InboundHandler {
     try {
       message = readMessage(await open());
     } catch (e) {
-      if (e instanceof DuplicateMessage && !faults.has('duplicate-as-failure')) return this.onDuplicate(n, e.message);
+      if (e instanceof DuplicateMessage) return this.onDuplicate(n, e.message);
       return this.onUndecryptable(n, e instanceof Error ? e.message : String(e));
     }
     // BLOCK-HIDDEN: a blocked peer's message is acked, and neither shown nor receipted.
