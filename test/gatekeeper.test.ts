@@ -10,7 +10,7 @@ import { startGatekeeper } from '../src/gatekeeper/gatekeeper.js';
 import { generateTls } from '../src/gatekeeper/tls.js';
 import type { FrameEvent, Gatekeeper, HttpExchange } from '../src/gatekeeper/types.js';
 import { toBase64Url } from '../src/protocol/base64.js';
-import { GATEKEEPER_SERVER, PING_NS } from '../src/protocol/constants.js';
+import { GATEKEEPER_SERVER, KEEPALIVE_NS, PING_NS } from '../src/protocol/constants.js';
 import type { Discovery } from '../src/protocol/driver-api.js';
 import { child, node } from '../src/protocol/node.js';
 import { decodeMessage, encodeMessage, pad, unpad } from '../src/protocol/payload.js';
@@ -289,6 +289,12 @@ describe('gatekeeper', () => {
     const pending = conn.waitForFrame(() => false, { signal: aborted.signal, timeoutMs: 5000 });
     aborted.abort(new Error('case over'));
     await assert.rejects(pending, /case over/);
+    // A client's keep-alive, WhatsApp's and XMPP's alike, gets an empty result from the server.
+    for (const xmlns of [KEEPALIVE_NS, PING_NS]) {
+      dave.client.send(node('iq', { id: `keepalive-${xmlns}`, type: 'get', xmlns, to: GATEKEEPER_SERVER }, [node('ping')]));
+      const result = await dave.client.nextTag('iq', { id: `keepalive-${xmlns}` });
+      assert.deepEqual(result.attrs, { id: `keepalive-${xmlns}`, type: 'result', from: GATEKEEPER_SERVER });
+    }
     dave.client.send(closeElement());
     await dave.client.nextTag('close');
     assert.deepEqual(await conn.waitForClose(wait()), { code: 1000, reason: '', by: 'client' });

@@ -4,7 +4,7 @@
  * the end of the session. It stays lenient where the profile is strict, so that one fault of the
  * provider does not break the cases that look at something else: the checks judge the frames.
  */
-import { ENCRYPT_NS, GATEKEEPER_SERVER, PING_NS } from '../protocol/constants.js';
+import { ENCRYPT_NS, GATEKEEPER_SERVER, KEEPALIVE_NS, PING_NS } from '../protocol/constants.js';
 import { ACCOUNT_NS, DELETE_TAG } from '../protocol/enlistment.js';
 import { at, child, node, type StanzaNode } from '../protocol/node.js';
 import {
@@ -82,7 +82,8 @@ function handleIq(conn: Connection, iq: StanzaNode, deps: HandlerDeps): void {
     const bundle = deps.directory.takeBundle(jid);
     return conn.send(bundle ? bundleResultIq(id, bundle) : iqError(id, 'item-not-found', from));
   }
-  if (xmlns === PING_NS && type === 'get') return conn.send(iqResult(id, from));
+  // PING: a WhatsApp client's keep-alive (w:p) and an XMPP ping get the same empty result.
+  if ((xmlns === KEEPALIVE_NS || xmlns === PING_NS) && type === 'get') return conn.send(iqResult(id, from));
   // GROUP-INFO: a member asks who is in the group now.
   if (xmlns === GROUPS_NS && type === 'get') {
     const group = iq.attrs['to'];

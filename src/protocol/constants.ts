@@ -13,6 +13,11 @@ export const STREAMS_NS = 'urn:ietf:params:xml:ns:xmpp-streams';
 export const STREAM_NS = 'http://etherx.jabber.org/streams';
 /** @see XEP-0199: XMPP ping. */
 export const PING_NS = 'urn:xmpp:ping';
+/**
+ * The namespace of a WhatsApp client's keep-alive, `<iq type="get" xmlns="w:p"><ping/></iq>` (PING).
+ * @see Baileys `lib/Socket/socket.js` startKeepAliveRequest.
+ */
+export const KEEPALIVE_NS = 'w:p';
 /** Namespace of prekey IQs (the public overview's `encrypt`). */
 export const ENCRYPT_NS = 'encrypt';
 

@@ -1,7 +1,12 @@
 import { GATEKEEPER_SERVER, INTEROP_SERVER } from './constants.js';
 
-/** `user@server`, no resource: every provider user has exactly one device (ONE-DEVICE). */
-const JID = /^([A-Za-z0-9.+_-]{1,64})@([a-z0-9.-]{1,64})$/;
+/**
+ * `user@server`, no resource: every provider user has exactly one device (ONE-DEVICE). The user
+ * part leaves out `_` and `:`, which WhatsApp's binary jid encoding reads as the agent and device
+ * separators: `alice_b@interop` comes back from it as `alice@interop` (JID-USER).
+ * @see Baileys `lib/WABinary/jid-utils.js` jidDecode, jidEncode.
+ */
+const JID = /^([A-Za-z0-9.+-]{1,64})@([a-z0-9.-]{1,64})$/;
 
 export interface Jid {
   readonly user: string;

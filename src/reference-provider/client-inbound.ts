@@ -154,7 +154,7 @@ export class InboundHandler {
     try {
       message = readMessage(await open());
     } catch (e) {
-      if (e instanceof DuplicateMessage && !faults.has('duplicate-as-failure')) return this.onDuplicate(n, e.message);
+      if (e instanceof DuplicateMessage) return this.onDuplicate(n, e.message);
       return this.onUndecryptable(n, e instanceof Error ? e.message : String(e));
     }
     // BLOCK-HIDDEN: a blocked peer's message is acked, and neither shown nor receipted.
@@ -166,7 +166,8 @@ export class InboundHandler {
     // RECEIPT-EACH: the fault receipts only the first message of each peer.
     const receipt = !faults.has('no-delivery-receipt') && !(faults.has('receipt-first-only') && this.receipted.has(peer));
     this.receipted.add(peer);
-    if (receipt) answers.push(node('receipt', { id, to: from, participant, t: nowSeconds() }));
+    // WhatsApp's clients put no t on a delivery receipt; the fault writes one, in milliseconds.
+    if (receipt) answers.push(node('receipt', { id, to: from, participant, t: faults.has('timestamp-ms') ? String(Date.now()) : undefined }));
     // READ-ONLY-MARKED: the fault reads for the user.
     if (faults.has('read-on-delivery') && id !== undefined) answers.push(readReceipt(id, peer, nowSeconds()));
     this.answer(answers);

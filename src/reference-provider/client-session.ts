@@ -9,7 +9,7 @@ import { MAX_REGISTRATION_ID } from '../protocol/constants.js';
 import { IdentityBook } from '../protocol/identity-book.js';
 import { djbKey, Signal } from '../protocol/signal-store.js';
 import { messageKeysAt, openBody, sessionChains } from '../protocol/signal-chain.js';
-import { readSignalMessage } from '../protocol/signal-wire.js';
+import { readPreKeySignalMessage, readSignalMessage } from '../protocol/signal-wire.js';
 import type { EncType, KeyBundle, KyberPreKey, OneTimePreKey, SignedPreKey } from '../protocol/stanzas.js';
 import { ClassicStack } from './client-stack-classic.js';
 import { PqStack } from './client-stack-pq.js';
@@ -48,6 +48,8 @@ export class SignalSession {
   readonly uploadedSignedPreKey: SignedPreKey;
   /** The highest counter received per peer and ratchet key: only the `drop-out-of-order` fault reads it. */
   private readonly highestCounter = new Map<string, number>();
+  /** Peer and base key of each prekey message read (the `rebuild-session-on-replay` fault). */
+  private readonly baseKeysRead = new Set<string>();
 
   /** `onIdentityChange` hears of a peer whose identity key changed; the new key is trusted. */
   constructor(
@@ -74,9 +76,9 @@ export class SignalSession {
       onIdentityChange(peer);
       return true;
     };
-    const deletePreKeysOnUse = !faults.has('reuse-one-time-prekey');
+    const deletePreKeysOnUse = !faults.has('reuse-one-time-prekey') && !faults.has('rebuild-session-on-replay');
     this.classic = new ClassicStack(shared, trust, { deletePreKeysOnUse, libsignalVersion: faults.has('libsignal-version-byte') });
-    this.pq = options.pq ? new PqStack(shared, trust, randomInt(1, MAX_PREKEY_ID + 1), { deletePreKeysOnUse, refuseKyberReplay: !faults.has('accept-kyber-replay') }) : undefined;
+    this.pq = options.pq ? new PqStack(shared, trust, randomInt(1, MAX_PREKEY_ID + 1), { deletePreKeysOnUse, refuseKyberReplay: !faults.has('accept-kyber-replay') && !faults.has('rebuild-session-on-replay') }) : undefined;
   }
 
   /** The raw 32-byte identity key. */
@@ -157,9 +159,12 @@ export class SignalSession {
     // The high nibble of byte 0 is the message version: 4 is PQXDH, 3 is X3DH.
     const stack = (ciphertext[0] ?? 0) >> 4 === 4 && this.pq ? this.pq : this.classic;
     const before = this.faults.has('forget-ratchet-state') ? await stack.snapshot(peer) : null;
+    const replayed = this.faults.has('rebuild-session-on-replay') && type === 'pkmsg' ? this.readBefore(peer, ciphertext) : undefined;
+    if (replayed?.before) stack.removeSession(peer);
     if (this.faults.has('drop-out-of-order')) this.dropOutOfOrder(peer, type, ciphertext);
     try {
       const plaintext = await stack.decrypt(peer, type, ciphertext);
+      if (replayed) this.baseKeysRead.add(replayed.key);
       this.stackOf.set(peer, stack);
       if (before) await stack.restore(peer, before);
       return plaintext;
@@ -169,6 +174,14 @@ export class SignalSession {
       if (this.faults.has('reset-session-on-error')) stack.removeSession(peer);
       throw e;
     }
+  }
+
+  /** The `rebuild-session-on-replay` fault: whether it has read a prekey message on this base key from `peer` before. */
+  private readBefore(peer: string, ciphertext: Uint8Array): { key: string; before: boolean } | undefined {
+    const baseKey = readPreKeySignalMessage(ciphertext)?.baseKey;
+    if (!baseKey) return undefined;
+    const key = `${peer} ${Buffer.from(baseKey).toString('hex')}`;
+    return { key, before: this.baseKeysRead.has(key) };
   }
 
   /**

@@ -243,7 +243,8 @@ export class ProviderClient {
   /** READ-ON-MARK: the user read message `id` from `peer`. */
   markRead(peer: string, id: string): void {
     const connection = this.live();
-    if (!this.deps.faults.has('no-read-receipt')) connection.write(readReceipt(id, peer, String(Math.floor(Date.now() / 1000))));
+    const t = this.deps.faults.has('timestamp-ms') ? Date.now() : Math.floor(Date.now() / 1000);
+    if (!this.deps.faults.has('no-read-receipt')) connection.write(readReceipt(id, peer, String(t)));
   }
 
   /** TYPING-OUT */
@@ -278,7 +279,7 @@ export class ProviderClient {
       .serialized(resend.to, async () => {
         const { type, ciphertext } = await this.encryptFor(connection, resend.to, resend.plaintext, undefined, !faults.has('retry-resend-msg'));
         const stanza = this.composer.stanza(resend.id, resend.to, this.composer.timestamp(), type, ciphertext);
-        return connection.sendMessage(faults.has('retry-no-count') ? stanza : withEncCount(stanza, resend.count), resend.id, ACK_WAIT_MS);
+        return connection.sendMessage(withEncCount(stanza, faults.has('retry-count-off-by-one') ? resend.count + 1 : resend.count), resend.id, ACK_WAIT_MS);
       })
       .catch(() => undefined);
   }

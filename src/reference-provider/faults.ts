@@ -20,7 +20,7 @@ export const FAULTS = {
   'drop-stanza-id': 'sends messages without an id',
   'short-stanza-id': 'uses a counter (1, 2, 3…) as message id',
   'reuse-stanza-id': 'uses the same id for every message',
-  'timestamp-ms': 'writes `t` in milliseconds',
+  'timestamp-ms': 'writes `t` in milliseconds on messages, delivery receipts and read receipts',
   'no-participants': 'puts `<enc>` directly under `<message>`',
   // payload (§5)
   'enc-v1': 'marks `<enc>` with v="1"',
@@ -73,7 +73,7 @@ export const FAULTS = {
   'forget-ratchet-state': 'does not keep the session state a decryption advanced',
   'no-send-lock': 'encrypts concurrent sends to one peer without serializing them',
   // encryption: what it receives
-  'duplicate-as-failure': 'treats a replayed message as undecryptable and asks for a retry',
+  'rebuild-session-on-replay': 'keeps its one-time prekeys, and builds a new session from a prekey message it has already read, so that a replay decrypts again',
   'reset-session-on-error': 'deletes the session with a peer when one of its messages fails to decrypt',
   'drop-out-of-order': 'drops a message whose counter is lower than one already received',
   'unbounded-skip': 'decrypts a message however far ahead of its chain it claims to be',
@@ -174,7 +174,7 @@ export const FAULTS = {
   'retry-no-registration': 'sends retry receipts without `<registration>`',
   'retry-count-zero': 'writes `count="0"` in the `<retry>` of its first retry receipt',
   'retry-resend-msg': 'answers a retry receipt by re-sending on the old session, as a `msg`',
-  'retry-no-count': 'writes no `count` on the `<enc>` of a re-sent message',
+  'retry-count-off-by-one': 'numbers its re-sends from 2: `count="2"` on the first re-send\'s `<enc>`',
   'retry-unbounded': 're-sends a message for every retry receipt, without a limit',
   'reaction-random-key': 'reacts with a key naming a made-up message id',
   'ignore-reactions': 'shows a received reaction as an empty text, on no message',

@@ -6,8 +6,9 @@ import { receipt } from '../../protocol/stanzas.js';
 import { ANSWER_MS, type CheckContext } from '../check.js';
 import { answerTo } from '../encryption/exchange.js';
 import { barrier, describeAll, lastSeq, sends, sentBy } from '../observe.js';
+import { judgeTime } from '../time.js';
 import { pair, receiveOne, sendOneWithId, type Pair } from '../stanza/scenario.js';
-import { unixSeconds } from '../../core/clock.js';
+import { unixSeconds, type Clock } from '../../core/clock.js';
 
 const MESSAGES = 3;
 
@@ -43,16 +44,16 @@ export async function readOnMark(ctx: CheckContext): Promise<Finding> {
   await ctx.lab.driver.markRead(p.provider.user, p.reference.jid, id);
   // The client writes the receipt before the driver answers; a ping after that answer comes behind it.
   await barrier(p.provider.connection, ctx.signal);
-  return judgeReadReceipt(sentBy(p.provider.connection, before).map((s) => s.element), id, p.reference.jid);
+  return judgeReadReceipt(sentBy(p.provider.connection, before).map((s) => s.element), id, p.reference.jid, ctx.clock);
 }
 
 /** READ-ON-MARK, on what the client sent after its user read message `id` from `peer`. */
-export function judgeReadReceipt(sent: readonly StanzaNode[], id: string, peer: string): Finding {
+export function judgeReadReceipt(sent: readonly StanzaNode[], id: string, peer: string, clock: Clock): Finding {
   const expected = `<receipt type="read" id="${id}" to="${peer}" t/>`;
   const read = sent.find((n) => n.tag === 'receipt' && n.attrs['id'] === id && n.attrs['type'] === 'read');
   if (!read) return notMet(expected, `no read receipt after the user read the message; the client sent ${describeAll(sent)}`);
   if (read.attrs['to'] !== peer) return notMet(expected, `a read receipt to="${read.attrs['to'] ?? ''}"`);
-  return read.attrs['t'] ? met() : notMet(expected, 'a read receipt without t');
+  return judgeTime(read.attrs['t'], clock, 'the read receipt');
 }
 
 /** READ-ONLY-MARKED: a message delivered and not yet read gets no read receipt. */

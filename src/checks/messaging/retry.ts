@@ -1,6 +1,6 @@
 /** Retry receipts, both ways (docs/PROFILE.md §14.2). */
 import { HarnessError } from '../../core/errors.js';
-import { met, notMet, type Finding } from '../../core/model.js';
+import { met, notApplicable, notMet, type Finding } from '../../core/model.js';
 import { child, type StanzaNode } from '../../protocol/node.js';
 import { MAX_RESENDS, retryReceipt, retryRegistration } from '../../protocol/messaging.js';
 import { outgoingEnc, readPreKeyUpload } from '../../protocol/stanzas.js';
@@ -93,7 +93,7 @@ export function judgeResend(resent: ReferenceDelivery | null, id: string, text: 
   return readText(resent.plaintext) === text ? met() : notMet(expected, 'a re-send holding another text');
 }
 
-/** RETRY-RESEND: the re-sent copy's `<enc>` says which re-send it is. */
+/** RETRY-RESEND: a `count` on the re-sent copy's `<enc>` says which re-send it is; WhatsApp's clients put none. */
 export async function resendCount(ctx: CheckContext): Promise<Finding> {
   const { resent } = await resentOnce(ctx);
   if (!resent) throw new HarnessError('E_PRECONDITION', `no re-sent message within ${ANSWER_MS} ms; RETRY-RESEND judges that`);
@@ -103,7 +103,8 @@ export async function resendCount(ctx: CheckContext): Promise<Finding> {
 /** RETRY-RESEND, `count`: on the first re-sent copy as the reference user received it. */
 export function judgeResendCount(resent: ReferenceDelivery): Finding {
   const count = resent.enc?.attrs['count'];
-  return count === '1' ? met() : notMet('<enc count="1"> on the first re-send', count === undefined ? 'no count on <enc>' : `count="${count}"`);
+  if (count === undefined) return notApplicable('no count on <enc>, which the profile allows');
+  return count === '1' ? met() : notMet('<enc count="1"> on the first re-send, or no count', `count="${count}"`);
 }
 
 /** RETRY-MAX: more retry receipts than the profile allows get no more re-sends than it allows. */

@@ -1,9 +1,11 @@
 /** Acknowledgements, receipts and pings from the provider's client (docs/PROFILE.md §1, §6). */
+import type { Clock } from '../../core/clock.js';
 import { HarnessError } from '../../core/errors.js';
 import { met, notMet, type Finding } from '../../core/model.js';
 import type { StanzaNode } from '../../protocol/node.js';
 import { ANSWER_MS, QUIET_MS, type CheckContext } from '../check.js';
 import { barrier, describeAll, sends, sentBy, type Sent } from '../observe.js';
+import { judgeTime } from '../time.js';
 import { deliverUndecryptable, pair, receiveOne, sendOneWithId } from './scenario.js';
 
 /** ACK-MESSAGE */
@@ -51,19 +53,20 @@ export async function deliveryReceipt(ctx: CheckContext): Promise<Finding> {
   const { id, afterSeq } = await receiveOne(p, ctx);
   ctx.step('wait for the delivery receipt');
   await ctx.lab.frameFrom(p.provider.connection, sends('receipt', { id }, (n) => n.attrs['type'] === undefined), { afterSeq });
-  return judgeDeliveryReceipt(sentBy(p.provider.connection, afterSeq).map((s) => s.element), id, p.reference.jid);
+  return judgeDeliveryReceipt(sentBy(p.provider.connection, afterSeq).map((s) => s.element), id, p.reference.jid, ctx.clock);
 }
 
 /** RECEIPT-DELIVERY, on what the client sent after message `id` from `peer` reached it. */
-export function judgeDeliveryReceipt(sent: readonly StanzaNode[], id: string, peer: string): Finding {
-  const expected = `<receipt id="${id}" to="${peer}" t/> with no type`;
+export function judgeDeliveryReceipt(sent: readonly StanzaNode[], id: string, peer: string, clock: Clock): Finding {
+  const expected = `<receipt id="${id}" to="${peer}"/> with no type (t optional)`;
   if (!sent.some((n) => n.tag === 'receipt' && n.attrs['id'] === id && n.attrs['type'] === undefined)) {
     return notMet(expected, `no delivery receipt within ${ANSWER_MS} ms; the client sent ${describeAll(sent)}`);
   }
   const receipt = sent.find((n) => n.tag === 'receipt' && n.attrs['id'] === id);
-  const missing = ['to', 't'].filter((a) => !receipt?.attrs[a]);
-  if (receipt?.attrs['to'] && receipt.attrs['to'] !== peer) return notMet(expected, `to="${receipt.attrs['to']}"`);
-  return missing.length === 0 ? met() : notMet(expected, `a receipt without ${missing.join(', ')}`);
+  if (!receipt?.attrs['to']) return notMet(expected, 'a receipt without to');
+  if (receipt.attrs['to'] !== peer) return notMet(expected, `to="${receipt.attrs['to']}"`);
+  // WhatsApp's clients send no t on a delivery receipt; one that is sent is judged (STANZA-TIME).
+  return receipt.attrs['t'] === undefined ? met('no t, as WhatsApp\'s clients send it') : judgeTime(receipt.attrs['t'], clock, 'the delivery receipt');
 }
 
 /** RECEIPT-AFTER-DECRYPT: a message that cannot decrypt gets no delivery receipt. */

@@ -1,8 +1,8 @@
 /** The messages a provider's client sends, as the gatekeeper and its reference user saw them (§2, §4, §5). */
-import { unixSeconds } from '../../core/clock.js';
+import type { Clock } from '../../core/clock.js';
 import { met, notApplicable, notMet, type Finding } from '../../core/model.js';
 import { fromBase64 } from '../../protocol/base64.js';
-import { ENC_VERSION, MAX_CLOCK_SKEW_S, STANZA_ID } from '../../protocol/constants.js';
+import { ENC_VERSION, STANZA_ID } from '../../protocol/constants.js';
 import { child, children, type StanzaNode } from '../../protocol/node.js';
 import { decodeMessage, unpad } from '../../protocol/payload.js';
 import { Signal } from '../../protocol/signal-store.js';
@@ -10,6 +10,7 @@ import { outgoingEnc } from '../../protocol/stanzas.js';
 import type { ReferenceDelivery } from '../../gatekeeper/types.js';
 import { numberParam, type CheckContext } from '../check.js';
 import { sentBy, show } from '../observe.js';
+import { judgeTime } from '../time.js';
 import { pair, receiveOne, sendOne, type Outbound } from './scenario.js';
 
 async function sendMany(ctx: CheckContext, count: number): Promise<Outbound[]> {
@@ -22,10 +23,10 @@ async function sendMany(ctx: CheckContext, count: number): Promise<Outbound[]> {
 /** The `<enc>` wherever the client put it, so that each check judges only its own rule. */
 const encOf = (o: Outbound) => outgoingEnc(o.sent.element) ?? child(o.sent.element, 'enc');
 
-/** MSG-ATTRS, on a `<message>` as the client sent it. */
+/** MSG-ATTRS, on a `<message>` as the client sent it: `t` is the client's to give or not (WhatsApp's clients leave it out); STANZA-TIME judges it. */
 export function judgeMessageAttributes(m: StanzaNode): Finding {
-  const missing = ['id', 'to', 'type', 't'].filter((a) => !m.attrs[a]);
-  return missing.length === 0 ? met() : notMet('<message> with id, to, type and t', `${show(m)} missing ${missing.join(', ')}`);
+  const missing = ['id', 'to', 'type'].filter((a) => !m.attrs[a]);
+  return missing.length === 0 ? met() : notMet('<message> with id, to and type', `${show(m)} missing ${missing.join(', ')}`);
 }
 
 /** MSG-ATTRS */
@@ -68,22 +69,15 @@ export async function messageIdUnique(ctx: CheckContext): Promise<Finding> {
 export async function messageTimestamp(ctx: CheckContext): Promise<Finding> {
   const [o] = await sendMany(ctx, 1);
   if (!o) return notApplicable('nothing sent');
-  // Judged now rather than when seen: the seconds since are far inside the allowed skew.
-  return judgeMessageTime(o.sent.element, unixSeconds(ctx.clock));
+  return judgeMessageTime(o.sent.element, ctx.clock);
 }
 
-/** STANZA-TIME, on a `<message>` as the client sent it, against the gatekeeper's clock `now` (Unix seconds). */
-export function judgeMessageTime(m: StanzaNode, now: number): Finding {
+/** STANZA-TIME, on a `<message>` as the client sent it. */
+export function judgeMessageTime(m: StanzaNode, clock: Clock): Finding {
   const t = m.attrs['t'];
-  const expected = `t in Unix seconds within ${MAX_CLOCK_SKEW_S} s of the gatekeeper's clock`;
-  if (t === undefined) return notMet(expected, 'no t attribute');
-  if (!/^[0-9]{1,16}$/.test(t)) return notMet(expected, `t="${t}", not an integer number of seconds`);
-  const skew = Number(t) - now;
-  if (Math.abs(skew) > MAX_CLOCK_SKEW_S) {
-    const hint = Number(t) > 1e11 ? ' (milliseconds, not seconds?)' : '';
-    return notMet(expected, `t="${t}", ${Math.abs(skew)} s ${skew > 0 ? 'ahead' : 'behind'}${hint}`);
-  }
-  return met(`skew ${skew} s`);
+  // MSG-ATTRS leaves `t` to the client; the gatekeeper stamps its own on delivery.
+  if (t === undefined) return notApplicable('the message carries no t, which the profile allows');
+  return judgeTime(t, clock, 'the message');
 }
 
 /** MSG-SHAPE */
