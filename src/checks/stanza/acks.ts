@@ -4,6 +4,7 @@ import { met, notMet, type Finding } from '../../core/model.js';
 import { ANSWER_MS, QUIET_MS, type CheckContext } from '../check.js';
 import { barrier, describeAll, sends, sentBy } from '../observe.js';
 import { judgeTime } from '../time.js';
+import { isDeliveryReceipt } from '../../protocol/stanzas.js';
 import { deliverUndecryptable, pair, receiveOne, sendOneWithId } from './scenario.js';
 
 /** ACK-MESSAGE */
@@ -40,8 +41,8 @@ export async function deliveryReceipt(ctx: CheckContext): Promise<Finding> {
   const p = await pair(ctx);
   const { id, afterSeq } = await receiveOne(p, ctx);
   ctx.step('wait for the delivery receipt');
-  const expected = `<receipt id="${id}" to="${p.reference.jid}"/> with no type (t optional)`;
-  const frame = await ctx.lab.frameFrom(p.provider.connection, sends('receipt', { id }, (n) => n.attrs['type'] === undefined), { afterSeq });
+  const expected = `<receipt id="${id}" to="${p.reference.jid}"/> with no type or type="inactive" (t optional)`;
+  const frame = await ctx.lab.frameFrom(p.provider.connection, sends('receipt', { id }, isDeliveryReceipt), { afterSeq });
   if (!frame) return notMet(expected, `no delivery receipt within ${ANSWER_MS} ms; the client sent ${describeAll(sentBy(p.provider.connection, afterSeq).map((s) => s.element))}`);
   const receipt = sentBy(p.provider.connection, afterSeq).find((s) => s.element.tag === 'receipt' && s.element.attrs['id'] === id)?.element;
   if (!receipt?.attrs['to']) return notMet(expected, 'a receipt without to');
@@ -57,7 +58,7 @@ export async function noReceiptWithoutDecrypt(ctx: CheckContext): Promise<Findin
   ctx.step('watch for a delivery receipt');
   await ctx.lab.frameFrom(p.provider.connection, sends('ack', { class: 'message', id }), { afterSeq });
   const until = await barrier(p.provider.connection, ctx.signal);
-  const receipt = sentBy(p.provider.connection, afterSeq).find((s) => s.element.tag === 'receipt' && s.element.attrs['id'] === id && s.element.attrs['type'] === undefined);
+  const receipt = sentBy(p.provider.connection, afterSeq).find((s) => isDeliveryReceipt(s.element) && s.element.attrs['id'] === id);
   return receipt
     ? notMet('no delivery receipt for a message that cannot be decrypted (a retry receipt instead)', `a delivery receipt for it: ${receipt.frame.text.slice(0, 120)}`)
     : met(`no delivery receipt before the ${until === 'ping' ? 'answer to a ping' : `end of ${QUIET_MS} ms`}`);
