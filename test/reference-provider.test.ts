@@ -82,7 +82,7 @@ void describe('reference provider server', () => {
     assert.match(d.mediaOrigins[0] ?? '', /^https:\/\/127\.0\.0\.1:\d+$/);
     assert.equal(d.mediaBase, `${d.mediaOrigins[0] ?? ''}/media`);
     assert.deepEqual(Object.keys(d.mediaLimits ?? {}).sort(), ['audio', 'document', 'image', 'video']);
-    assert.equal(d.profileVersion, '1');
+    assert.equal(d.profileVersion, '2');
   });
 
   void test('serves an RS256 key set with a kid, and no private parts', async () => {

@@ -91,6 +91,23 @@ void test('the shipped suites load, every case has a fault, and the profile pars
   assert.ok(Array.isArray(uncovered(shipped)));
 });
 
+void test('a requirement\'s sources are read from its (Source: …), over its continuation lines', () => {
+  const parsed = parseProfile(
+    [
+      '## 4. Messages',
+      '- **MSG-ATTRS** — A message MUST carry `id`, `to` and `type`. It MAY carry `t`.',
+      '  (Source: TECH, the overview; LINEAGE, Baileys `relayMessage`.)',
+      '- **IN-A**, **IN-B** and **IN-C** — Each kind. (Source: PROFILE.)',
+      '- **NO-SOURCE** — Nothing named.',
+      '  Not a (Source) either.',
+    ].join('\n'),
+  );
+  assert.deepEqual(
+    parsed.map((r) => `${r.id} ${r.section} ${r.sources.join('+')}`),
+    ['MSG-ATTRS 4. Messages TECH+LINEAGE', 'IN-A 4. Messages PROFILE', 'IN-B 4. Messages PROFILE', 'IN-C 4. Messages PROFILE', 'NO-SOURCE 4. Messages '],
+  );
+});
+
 void test('selection refuses unknown suites, tags and empty greps', async () => {
   const shipped = await loadCatalogue();
   const code = (f: () => unknown): string | undefined => {

@@ -2,20 +2,48 @@
 import { readFile } from 'node:fs/promises';
 import { projectFile } from './paths.js';
 
+/**
+ * Where a requirement comes from (PROFILE.md, "Sources"): the public technical overview, the
+ * public WhatsApp-lineage clients, or the profile's own choice.
+ */
+export type RequirementSource = 'TECH' | 'LINEAGE' | 'PROFILE';
+const SOURCES: readonly RequirementSource[] = ['TECH', 'LINEAGE', 'PROFILE'];
+
 export interface ProfileRequirement {
   readonly id: string;
   readonly section: string;
+  /** The sources its `(Source: …)` names, in the order written; empty when it names none. */
+  readonly sources: readonly RequirementSource[];
+}
+
+/** The sources a requirement's text names in its `(Source: …)`. */
+function sourcesOf(text: string): RequirementSource[] {
+  const named = /\(Source: ([^)]*)\)/.exec(text)?.[1] ?? '';
+  return SOURCES.filter((s) => new RegExp(`\\b${s}\\b`).test(named)).sort((a, b) => named.indexOf(a) - named.indexOf(b));
 }
 
 export function parseProfile(markdown: string): ProfileRequirement[] {
   const out: ProfileRequirement[] = [];
   let section = '';
+  let open: { ids: string[]; section: string; text: string } | undefined;
+  const close = (): void => {
+    if (open) for (const id of open.ids) out.push({ id, section: open.section, sources: sourcesOf(open.text) });
+    open = undefined;
+  };
   for (const line of markdown.split('\n')) {
+    // A requirement's text goes on over its indented lines.
+    if (open && line.startsWith('  ')) {
+      open.text += ` ${line.trim()}`;
+      continue;
+    }
+    close();
     if (line.startsWith('## ')) section = line.slice(3).trim();
     const lead = /^- ((?:\*\*[A-Z][A-Z0-9-]*\*\*(?:, | and )?)+)/.exec(line);
     if (!lead?.[1]) continue;
-    for (const m of lead[1].matchAll(/\*\*([A-Z][A-Z0-9-]*)\*\*/g)) if (m[1]) out.push({ id: m[1], section });
+    const ids = [...lead[1].matchAll(/\*\*([A-Z][A-Z0-9-]*)\*\*/g)].flatMap((m) => (m[1] ? [m[1]] : []));
+    open = { ids, section, text: line };
   }
+  close();
   return out;
 }
 

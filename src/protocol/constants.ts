@@ -1,6 +1,6 @@
-/** Protocol constants of docs/PROFILE.md version 1. One place, cited by requirement id. */
+/** Protocol constants of docs/PROFILE.md. One place, cited by requirement id. */
 
-export const PROFILE_VERSION = '1';
+export const PROFILE_VERSION = '2';
 /** The interop protocol version a client states on connect (CONNECT-VERSION). */
 export const INTEROP_VERSION = '1';
 

@@ -56,6 +56,13 @@ export const ack = (attrs: { class: string; id?: string; to?: string; from?: str
 export const receipt = (attrs: { id: string; to?: string; from?: string; t: string; type?: 'read' | 'retry' }): StanzaNode =>
   node('receipt', attrs);
 
+/**
+ * RECEIPT-DELIVERY: a delivery receipt has no type, or `inactive`, which WhatsApp's clients put on
+ * it while they have not announced themselves available.
+ * @see Baileys `lib/Socket/messages-recv.js` handleMessage; whatsmeow `receipt.go` sendMessageReceipt.
+ */
+export const isDeliveryReceipt = (n: StanzaNode): boolean => n.tag === 'receipt' && (n.attrs['type'] === undefined || n.attrs['type'] === 'inactive');
+
 export const pingIq = (id: string, to?: string): StanzaNode =>
   node('iq', { id, type: 'get', xmlns: PING_NS, to }, [node('ping')]);
 

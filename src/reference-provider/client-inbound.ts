@@ -166,8 +166,9 @@ export class InboundHandler {
     // RECEIPT-EACH: the fault receipts only the first message of each peer.
     const receipt = !faults.has('no-delivery-receipt') && !(faults.has('receipt-first-only') && this.receipted.has(peer));
     this.receipted.add(peer);
-    // WhatsApp's clients put no t on a delivery receipt; the fault writes one, in milliseconds.
-    if (receipt) answers.push(node('receipt', { id, to: from, participant, t: faults.has('timestamp-ms') ? String(Date.now()) : undefined }));
+    // As WhatsApp's clients write it while not marked available: type="inactive" and no t (the
+    // fault writes one, in milliseconds).
+    if (receipt) answers.push(node('receipt', { id, to: from, participant, type: 'inactive', t: faults.has('timestamp-ms') ? String(Date.now()) : undefined }));
     // READ-ONLY-MARKED: the fault reads for the user.
     if (faults.has('read-on-delivery') && id !== undefined) answers.push(readReceipt(id, peer, nowSeconds()));
     this.answer(answers);

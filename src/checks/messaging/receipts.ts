@@ -2,7 +2,7 @@
 import { HarnessError } from '../../core/errors.js';
 import { met, notMet, type Finding } from '../../core/model.js';
 import type { StanzaNode } from '../../protocol/node.js';
-import { receipt } from '../../protocol/stanzas.js';
+import { isDeliveryReceipt, receipt } from '../../protocol/stanzas.js';
 import { ANSWER_MS, type CheckContext } from '../check.js';
 import { answerTo } from '../encryption/exchange.js';
 import { barrier, describeAll, lastSeq, sends, sentBy } from '../observe.js';
@@ -20,8 +20,11 @@ async function received(ctx: CheckContext, p: Pair, label?: string): Promise<{ i
   return { id, afterSeq };
 }
 
-const receiptsSent = (p: Pair, afterSeq: number, id: string, type?: string) =>
-  sentBy(p.provider.connection, afterSeq).filter((s) => s.element.tag === 'receipt' && s.element.attrs['id'] === id && s.element.attrs['type'] === type);
+/** The receipts the provider sent for `id`: of `type`, or delivery receipts (RECEIPT-DELIVERY) when none is given. */
+const receiptsSent = (p: Pair, afterSeq: number, id: string, type?: 'read') =>
+  sentBy(p.provider.connection, afterSeq).filter(
+    (s) => s.element.attrs['id'] === id && (type === undefined ? isDeliveryReceipt(s.element) : s.element.tag === 'receipt' && s.element.attrs['type'] === type),
+  );
 
 /** RECEIPT-EACH: several messages in a row, a delivery receipt for each. */
 export async function deliveryEach(ctx: CheckContext): Promise<Finding> {

@@ -6,6 +6,7 @@ import type { StanzaNode } from '../../protocol/node.js';
 import { ANSWER_MS, QUIET_MS, type CheckContext } from '../check.js';
 import { barrier, describeAll, sends, sentBy, type Sent } from '../observe.js';
 import { judgeTime } from '../time.js';
+import { isDeliveryReceipt } from '../../protocol/stanzas.js';
 import { deliverUndecryptable, pair, receiveOne, sendOneWithId } from './scenario.js';
 
 /** ACK-MESSAGE */
@@ -52,14 +53,14 @@ export async function deliveryReceipt(ctx: CheckContext): Promise<Finding> {
   const p = await pair(ctx);
   const { id, afterSeq } = await receiveOne(p, ctx);
   ctx.step('wait for the delivery receipt');
-  await ctx.lab.frameFrom(p.provider.connection, sends('receipt', { id }, (n) => n.attrs['type'] === undefined), { afterSeq });
+  await ctx.lab.frameFrom(p.provider.connection, sends('receipt', { id }, isDeliveryReceipt), { afterSeq });
   return judgeDeliveryReceipt(sentBy(p.provider.connection, afterSeq).map((s) => s.element), id, p.reference.jid, ctx.clock);
 }
 
 /** RECEIPT-DELIVERY, on what the client sent after message `id` from `peer` reached it. */
 export function judgeDeliveryReceipt(sent: readonly StanzaNode[], id: string, peer: string, clock: Clock): Finding {
-  const expected = `<receipt id="${id}" to="${peer}"/> with no type (t optional)`;
-  if (!sent.some((n) => n.tag === 'receipt' && n.attrs['id'] === id && n.attrs['type'] === undefined)) {
+  const expected = `<receipt id="${id}" to="${peer}"/> with no type or type="inactive" (t optional)`;
+  if (!sent.some((n) => isDeliveryReceipt(n) && n.attrs['id'] === id)) {
     return notMet(expected, `no delivery receipt within ${ANSWER_MS} ms; the client sent ${describeAll(sent)}`);
   }
   const receipt = sent.find((n) => n.tag === 'receipt' && n.attrs['id'] === id);
@@ -81,7 +82,7 @@ export async function noReceiptWithoutDecrypt(ctx: CheckContext): Promise<Findin
 
 /** RECEIPT-AFTER-DECRYPT, on what the client sent, `until` some point, after an undecryptable message `id` reached it. */
 export function judgeNoDeliveryReceipt(sent: readonly Sent[], id: string, until: string): Finding {
-  const receipt = sent.find((s) => s.element.tag === 'receipt' && s.element.attrs['id'] === id && s.element.attrs['type'] === undefined);
+  const receipt = sent.find((s) => isDeliveryReceipt(s.element) && s.element.attrs['id'] === id);
   return receipt
     ? notMet('no delivery receipt for a message that cannot be decrypted (a retry receipt instead)', `a delivery receipt for it: ${receipt.frame.text.slice(0, 120)}`)
     : met(`no delivery receipt ${until}`);
