@@ -98,41 +98,6 @@ export const DIFFERENCES: readonly Difference[] = [
   },
   // ---- judgements of the checks that Baileys does not meet ----
   {
-    id: 'MSG-ATTRS',
-    status: 'pending',
-    baileys: 'sends `<message id to type>` without `t`, one-to-one and to groups',
-    why: 'the gatekeeper stamps `t` on delivery; main is making `t` optional on `<message>`',
-    fix: 'main',
-  },
-  {
-    id: 'STANZA-TIME',
-    status: 'pending',
-    baileys: 'sends no `t` on `<message>`, so there is no clock to judge',
-    why: 'as MSG-ATTRS',
-    fix: 'main',
-  },
-  {
-    id: 'RECEIPT-DELIVERY',
-    status: 'pending',
-    baileys: 'sends a delivery receipt `<receipt id to/>` without `t` (only read receipts carry `t`)',
-    why: 'main is making `t` optional on delivery receipts',
-    fix: 'main',
-  },
-  {
-    id: 'RETRY-RESEND:count',
-    status: 'pending',
-    baileys: 're-sends a message (a new pkmsg, same id and content) without `count` on `<enc>`',
-    why: 'main is making `count` optional on a re-send\'s `<enc>`',
-    fix: 'main',
-  },
-  {
-    id: 'KEEPALIVE',
-    status: 'pending',
-    baileys: 'keeps alive with `<iq xmlns="w:p" type="get" to="s.whatsapp.net"><ping/></iq>` every keepAliveIntervalMs; the gatekeeper answers it with an error (feature-not-implemented)',
-    why: 'main is making the gatekeeper answer `w:p` pings as it answers `urn:xmpp:ping` (PING: a client MAY ping)',
-    fix: 'main',
-  },
-  {
     id: 'PING',
     status: 'lineage',
     baileys: 'does not answer the gatekeeper\'s `<iq type="get" xmlns="urn:xmpp:ping"><ping/></iq>` (it has no handler for it; whatsmeow answers it)',

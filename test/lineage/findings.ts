@@ -23,11 +23,15 @@ export class Findings {
   differences(): Map<string, string[]> {
     const out = new Map<string, string[]>();
     for (const { id, scenario, finding } of this.judged) {
-      if (finding.verdict === 'met') continue;
-      const why = finding.verdict === 'not-met' ? `expected ${finding.expected}, saw ${finding.actual}` : `not judged: ${finding.reason}`;
-      out.set(id, [...(out.get(id) ?? []), `${scenario}: ${why}`]);
+      if (finding.verdict !== 'not-met') continue;
+      out.set(id, [...(out.get(id) ?? []), `${scenario}: expected ${finding.expected}, saw ${finding.actual}`]);
     }
     return out;
+  }
+
+  /** The judgements that found nothing to judge, with the check's reason (the profile allows it, or an earlier step did not happen). */
+  notJudged(): string[] {
+    return this.judged.flatMap((j) => (j.finding.verdict === 'not-applicable' ? [`${j.id} (${j.scenario}): ${j.finding.reason}`] : []));
   }
 }
 
