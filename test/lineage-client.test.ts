@@ -16,11 +16,11 @@ import type { ClientConnection, FrameEvent, Gatekeeper, ReferenceDelivery, Refer
 import { ENCRYPT_NS } from '../src/protocol/constants.js';
 import { child, type StanzaNode } from '../src/protocol/node.js';
 import { retryReceipt } from '../src/protocol/messaging.js';
-import { readDistribution } from '../src/protocol/sender-keys.js';
 import { deliveredMessage, encElement, outgoingEnc, readPreKeyUpload } from '../src/protocol/stanzas.js';
 import { judgeFetchShape, judgeUploadShape } from '../src/checks/encryption/key-iqs.js';
 import { judgeOneTimePreKeys, judgeRegistrationId, judgeSignedPreKeySignature } from '../src/checks/encryption/keys.js';
-import { judgeDistributions, judgeSkmsgs } from '../src/checks/encryption/groups.js';
+import { judgeDistributions, judgeSkmsgsAt } from '../src/checks/encryption/groups.js';
+import { readDistribution } from '../src/checks/encryption/sender-key-reader.js';
 import { judgeNoPreKeyAfterReply } from '../src/checks/encryption/sessions.js';
 import { judgeReadReceipt } from '../src/checks/messaging/receipts.js';
 import { judgeResend, judgeResendCount, judgeRetryElement, judgeRetryRegistration } from '../src/checks/messaging/retry.js';
@@ -242,14 +242,14 @@ describe('a WhatsApp-lineage client (Baileys 6.17.16) against the gatekeeper', {
     record('GROUP-SKDM', scenario, judgeDistributions(rounds[0] ?? []));
     for (const [i, m] of members.entries()) {
       const held = rounds[0]?.[i]?.distribution;
-      const distribution = held && readDistribution(held);
+      const distribution = held ? readDistribution(held) : 'no distribution reached the member';
       record(
         'GROUP-SKMSG',
         `${scenario} at ${m.jid}`,
-        distribution
-          ? judgeSkmsgs(distribution, rounds.map((r) => r[i] as ReferenceGroupDelivery), texts)
+        typeof distribution !== 'string'
+          ? judgeSkmsgsAt(m.jid, distribution, rounds.map((r) => r[i] as ReferenceGroupDelivery), texts)
           : // The check errors here (E_PRECONDITION): it has no distribution to judge the skmsgs against.
-            notMet('a sender key of Baileys\'s at the member, to judge its skmsgs against (GROUP-SKDM)', 'none that the harness reads'),
+            notMet('a sender key of Baileys\'s at the member, to judge its skmsgs against (GROUP-SKDM)', distribution),
       );
     }
   });
