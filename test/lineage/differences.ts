@@ -21,7 +21,7 @@ export interface Difference {
   /** Why it is outside the profile, or what is pending. */
   readonly why: string;
   /** Where the fix is expected, for `pending`; `no` otherwise. */
-  readonly fix: 'main' | 'branch sender-keys' | 'no';
+  readonly fix: 'main' | 'no';
 }
 
 export const DIFFERENCES: readonly Difference[] = [
@@ -103,19 +103,5 @@ export const DIFFERENCES: readonly Difference[] = [
     baileys: 'does not answer the gatekeeper\'s `<iq type="get" xmlns="urn:xmpp:ping"><ping/></iq>` (it has no handler for it; whatsmeow answers it)',
     why: 'the profile requires the answer: the checks use it as their barrier (IN-ORDER) and fall back to waiting',
     fix: 'no',
-  },
-  {
-    id: 'GROUP-SKDM',
-    status: 'pending',
-    baileys: 'distributes its sender key in WhatsApp\'s SenderKeyDistributionMessage layout ({1: id, 2: iteration, 3: chainKey, 4: signingKey}), which libsignal 0.103 does not parse',
-    why: 'branch sender-keys switches the reference users to WhatsApp-format sender keys',
-    fix: 'branch sender-keys',
-  },
-  {
-    id: 'GROUP-SKMSG',
-    status: 'pending',
-    baileys: 'sends WhatsApp-format SenderKeyMessages, which the reference users cannot open without the distribution',
-    why: 'as GROUP-SKDM',
-    fix: 'branch sender-keys',
   },
 ];
