@@ -17,8 +17,12 @@ export async function messageFields(ctx: CheckContext): Promise<Finding> {
   const type = typeParam(ctx);
   const sent = await sendMedia(ctx, type);
   if ('verdict' in sent) return sent;
-  const { declared } = sent;
-  const layout = LAYOUTS[type];
+  return judgeMediaFields(sent.declared);
+}
+
+/** MEDIA-FIELDS, on what a media message declares at its type's field numbers. */
+export function judgeMediaFields(declared: Declared): Finding {
+  const layout = LAYOUTS[declared.type];
   const expected = `a ${layout.name} (${layout.message}) with mediaKey (${layout.fields.mediaKey}), fileSha256 (${layout.fields.fileSha256}), fileEncSha256 (${layout.fields.fileEncSha256}), fileLength (${layout.fields.fileLength}), mimetype (${layout.fields.mimetype}) and directPath (${layout.fields.directPath})${layout.fields.fileName ? `, fileName (${layout.fields.fileName})` : ''}`;
   const problem = missingField(declared);
   return problem ? notMet(expected, `${problem}; fields present: ${declared.present.join(', ')}`) : met();
@@ -28,9 +32,13 @@ export async function messageFields(ctx: CheckContext): Promise<Finding> {
 export async function downloadPath(ctx: CheckContext): Promise<Finding> {
   const sent = await sendMedia(ctx, 'document');
   if ('verdict' in sent) return sent;
-  const providerId = discoveryOf(ctx).providerId;
-  if (storageReference(sent.declared, providerId) !== undefined) return met();
-  return notMet(`directPath /interop/whatsapp/download/${providerId}/{storage reference}/`, `directPath ${JSON.stringify(sent.declared.directPath ?? '')}`);
+  return judgeDownloadPath(sent.declared, discoveryOf(ctx).providerId);
+}
+
+/** MEDIA-PATH, on what a media message declares, for the provider `providerId`. */
+export function judgeDownloadPath(declared: Declared, providerId: string): Finding {
+  if (storageReference(declared, providerId) !== undefined) return met();
+  return notMet(`directPath /interop/whatsapp/download/${providerId}/{storage reference}/`, `directPath ${JSON.stringify(declared.directPath ?? '')}`);
 }
 
 /** The first required field that is missing or of the wrong size, named with its number. */
