@@ -7,6 +7,7 @@
  * test asserts that exactly those occurred.
  */
 import assert from 'node:assert/strict';
+import { Agent as HttpsAgent } from 'node:https';
 import { after, before, describe, it } from 'node:test';
 import { unixSeconds, systemClock } from '../src/core/clock.js';
 import { met, notApplicable, notMet, type Finding } from '../src/core/model.js';
@@ -37,12 +38,24 @@ import {
   judgePayloadText,
 } from '../src/checks/stanza/outbound.js';
 import { lastSeq, sentBy } from '../src/checks/observe.js';
+import { judgeEncHash, judgeKeys, judgeLengthMatch, judgeMac, judgePlainHash, judgeTypeMatch } from '../src/checks/media/integrity.js';
+import { judgeDownloadPath, judgeMediaFields } from '../src/checks/media/message.js';
+import { corrupt, judgeShown, type Variant } from '../src/checks/media/receive.js';
+import { storageReference, verifyInfos } from '../src/checks/media/scenario.js';
+import { hashOf, seal } from '../src/checks/media/seal.js';
+import { SAMPLES } from '../src/checks/media/sniff.js';
+import { LAYOUTS, readDeclared } from '../src/checks/media/wire-fields.js';
+import { encodeMediaMessage } from '../src/protocol/media/message.js';
+import { pad, paddingLength, unpad } from '../src/protocol/payload.js';
 import { startJwksServer, type JwksServer } from './helpers/jwks-server.js';
+import { baileys } from './lineage/baileys.js';
+import { startMediaHost, type LineageMediaHost } from './lineage/media-host.js';
 import { startLineageClient, type LineageClient } from './lineage/client.js';
 import { DIFFERENCES } from './lineage/differences.js';
 import { compare, Findings } from './lineage/findings.js';
 
 const SEED = 15;
+const PROVIDER_ID = 'lineage';
 /** Deadline of every wait for something that should come. */
 const WAIT_MS = 5000;
 /** How long to wait for an answer that a client may never send (a ping's). */
@@ -57,6 +70,7 @@ describe('a WhatsApp-lineage client (Baileys 6.17.16) against the gatekeeper', {
   const rng = new Rng(SEED);
   const findings = new Findings();
   let jwks: JwksServer;
+  let media: LineageMediaHost;
   let gk: Gatekeeper;
   let client: LineageClient;
   let conn: ClientConnection;
@@ -72,25 +86,27 @@ describe('a WhatsApp-lineage client (Baileys 6.17.16) against the gatekeeper', {
 
   before(async () => {
     console.log(`lineage seed ${SEED}`);
-    jwks = await startJwksServer();
-    gk = await startGatekeeper({ seed: SEED });
+    [jwks, media] = await Promise.all([startJwksServer(), startMediaHost(PROVIDER_ID)]);
+    gk = await startGatekeeper({ seed: SEED, providerCaPem: media.certPem });
     gk.setProvider({
-      providerId: 'lineage',
+      providerId: PROVIDER_ID,
       profileVersion: '1',
       jwksUri: jwks.jwksUri,
       pushEndpoint: 'http://127.0.0.1:9/push',
-      mediaOrigins: [],
+      mediaOrigins: [media.origin],
+      mediaBase: media.mediaBase,
       sessionModes: ['classic'],
-      capabilities: ['groups'],
+      capabilities: ['groups', 'media-send'],
       driver: 'http://127.0.0.1:9/driver',
     });
     client = await startLineageClient({
       gatekeeper: gk,
-      sign: (sub) => jwks.sign(sub, { iss: 'lineage' }),
+      sign: (sub) => jwks.sign(sub, { iss: PROVIDER_ID }),
       identifier: '+491700015015',
       registrationId: rng.int(0, 256),
       keepAliveMs: KEEP_ALIVE_MS,
       timeoutMs: WAIT_MS,
+      mediaHost: media,
     });
     const c = await gk.waitForConnection(client.login, wait());
     assert.ok(c, 'the bridge connected Baileys to the chat server');
@@ -100,7 +116,7 @@ describe('a WhatsApp-lineage client (Baileys 6.17.16) against the gatekeeper', {
   after(async () => {
     await client?.close();
     await gk?.close();
-    await jwks?.close();
+    await Promise.all([jwks?.close(), media?.close()]);
   });
 
   it('uploads its keys after login: KEYS-UPLOAD, KEYS-SIGNATURE, KEYS-PREKEYS, KEYS-REGISTRATION', () => {
@@ -251,6 +267,79 @@ describe('a WhatsApp-lineage client (Baileys 6.17.16) against the gatekeeper', {
           : // The check errors here (E_PRECONDITION): it has no distribution to judge the skmsgs against.
             notMet('a sender key of Baileys\'s at the member, to judge its skmsgs against (GROUP-SKDM)', distribution),
       );
+    }
+  });
+
+  /** A sample file of `type`: its signature, then seeded bytes (as the media checks make them). */
+  const sampleFile = (type: keyof typeof SAMPLES, size = 3000): Buffer =>
+    Buffer.concat([Buffer.from(SAMPLES[type].head), Buffer.from(Array.from({ length: size - SAMPLES[type].head.length }, () => rng.int(0, 256)))]);
+
+  it('sends a document through the provider\'s media host: MEDIA-FIELDS, MEDIA-PATH, MEDIA-ENC-HASH, MEDIA-MAC, MEDIA-PLAIN-HASH, MEDIA-LENGTH-MATCH, MEDIA-TYPE-MATCH, MEDIA-KEYS', async () => {
+    const scenario = 'document from Baileys';
+    const ref = await gk.createReferenceUser();
+    const sent = await client.send(ref.jid, { document: sampleFile('document'), mimetype: SAMPLES.document.mimetype, fileName: 'sample.pdf' });
+    const delivery = await ref.waitForDelivery((d) => d.id === sent.key.id, wait());
+    assert.ok(delivery?.plaintext, `the reference user decrypted the document message; Baileys logged: ${client.errors.join(' | ')}`);
+    const message = sentSince(0).find((n) => n.tag === 'message' && n.attrs['id'] === sent.key.id) as StanzaNode;
+    judgeMessage(scenario, message, [{ label: 'document message', delivery }]);
+    const unpadded = unpad(delivery.plaintext);
+    const declared = readDeclared(unpadded.ok ? unpadded.bytes : delivery.plaintext, 'document');
+    assert.ok(typeof declared !== 'string', `a documentMessage: ${String(declared)}`);
+    record('MEDIA-FIELDS', scenario, judgeMediaFields(declared));
+    record('MEDIA-PATH', scenario, judgeDownloadPath(declared, PROVIDER_ID));
+    const reference = storageReference(declared, PROVIDER_ID);
+    assert.ok(reference !== undefined && declared.mediaKey, 'a storage reference and a media key to fetch with');
+    const fetched = await gk.mediaProxy.fetch({ reference, ...wait(), verify: { mediaKey: declared.mediaKey, infos: verifyInfos('document') } });
+    assert.ok(fetched.status === 200 && fetched.verdict, `the proxy fetched the blob: ${fetched.refused ?? fetched.error ?? fetched.status}`);
+    const v = fetched.verdict;
+    record('MEDIA-ENC-HASH', scenario, judgeEncHash(declared, v));
+    record('MEDIA-MAC', scenario, judgeMac(v, 'document'));
+    record('MEDIA-PLAIN-HASH', scenario, judgePlainHash(declared, v));
+    record('MEDIA-LENGTH-MATCH', scenario, judgeLengthMatch(declared, v));
+    record('MEDIA-TYPE-MATCH', scenario, judgeTypeMatch(declared, v));
+    record('MEDIA-KEYS', scenario, judgeKeys(v, 'document'));
+  });
+
+  it('downloads a document from the gatekeeper\'s media host, and what it shows of corrupted ones: MEDIA-RECEIVE, MEDIA-RECEIVE-REFUSE', async () => {
+    const ref = await gk.createReferenceUser();
+    const trustGatekeeper = new HttpsAgent({ ca: gk.caCertPem });
+    try {
+      for (const variant of ['valid', 'bad-mac', 'wrong-enc-hash', 'truncated', 'wrong-plain-hash', 'wrong-key'] as const satisfies readonly Variant[]) {
+        const plaintext = sampleFile('document');
+        const sealed = seal(plaintext, LAYOUTS.document.info);
+        const sent = corrupt(variant, sealed);
+        const hosted = gk.mediaHost.put(sent.blob);
+        const message = encodeMediaMessage('document', {
+          url: hosted.url,
+          directPath: hosted.directPath,
+          mimetype: SAMPLES.document.mimetype,
+          mediaKey: sent.mediaKey,
+          fileSha256: sent.fileSha256,
+          fileEncSha256: sent.fileEncSha256,
+          fileLength: plaintext.length,
+          mediaKeyTimestamp: unixSeconds(systemClock),
+          fileName: 'sample.pdf',
+        });
+        const id = await ref.sendPayload(client.login, pad(message, paddingLength(rng)));
+        const shownMessage = await client.waitForUpsert((m) => m.key.id === id);
+        const doc = shownMessage?.message?.documentMessage;
+        assert.ok(doc, `Baileys took the ${variant} document message`);
+        // What an app on Baileys does to show a file: download and decrypt it with Baileys' own code.
+        let shown: { media: { sha256: string } } | undefined;
+        let failure: string | undefined;
+        try {
+          const chunks: Buffer[] = [];
+          for await (const c of await baileys.downloadContentFromMessage(doc, 'document', { options: { httpsAgent: trustGatekeeper, timeout: WAIT_MS } })) chunks.push(c as Buffer);
+          shown = { media: { sha256: hashOf(Buffer.concat(chunks)).toString('base64') } };
+        } catch (e) {
+          failure = (e as Error).message;
+        }
+        assert.ok(await gk.mediaHost.waitForDownload(hosted.reference, wait()), `Baileys fetched the ${variant} blob from the gatekeeper`);
+        const about = { variant, type: 'document' as const, id, peer: ref.jid, expectedHash: sealed.fileSha256.toString('base64') };
+        record(variant === 'valid' ? 'MEDIA-RECEIVE' : 'MEDIA-RECEIVE-REFUSE', `${variant} document to Baileys`, judgeShown(about, shown, failure));
+      }
+    } finally {
+      trustGatekeeper.destroy();
     }
   });
 

@@ -30,7 +30,8 @@ export type Adaptation =
   | 'passive-iq'
   | 'presence'
   | 'privacy-iq'
-  | 'batched-key-fetch';
+  | 'batched-key-fetch'
+  | 'media-conn';
 
 export interface Sent {
   /** As Baileys built it, jids re-addressed to the profile's. */
@@ -47,6 +48,8 @@ export interface BridgeOptions {
   readonly authkey: string;
   /** Deadline for the gatekeeper's `<open/>`. */
   readonly timeoutMs: number;
+  /** The provider's media host, `host:port`, where Baileys uploads what it sends. */
+  readonly mediaHost: string;
 }
 
 export class LineageBridge implements TransportPeer {
@@ -61,6 +64,7 @@ export class LineageBridge implements TransportPeer {
   private constructor(
     private readonly ws: WebSocket,
     readonly login: string,
+    private readonly mediaHost: string,
   ) {
     this.self = login.slice(0, login.indexOf('@'));
     ws.on('message', (data: Buffer) => this.fromGatekeeper(data.toString('utf8')));
@@ -84,7 +88,7 @@ export class LineageBridge implements TransportPeer {
     ws.send(xmlCodec.encode(clientOpen(o.login, o.token, o.authkey)));
     const open = await opened;
     if (open.tag !== 'open') throw new Error(`the gatekeeper answered <open/> with <${open.tag}>`);
-    return new LineageBridge(ws, o.login);
+    return new LineageBridge(ws, o.login, o.mediaHost);
   }
 
   /** Ends the stream as a client should (FRAME-CLOSE) and drops the socket. */
@@ -131,6 +135,7 @@ export class LineageBridge implements TransportPeer {
       if (xmlns === 'usync') return this.answer('usync', usyncDevices(n));
       if (xmlns === 'passive') return this.answer('passive-iq', iqResult(id, { from: GATEKEEPER_SERVER }));
       if (xmlns === 'privacy' && type === 'get') return this.answer('privacy-iq', privacySettings(id));
+      if (xmlns === 'w:m') return this.answer('media-conn', mediaConn(id, this.mediaHost));
       if (xmlns === ENCRYPT_NS && type === 'get' && child(n, 'count')) {
         return this.answer('prekey-count', iqResult(id, { from: GATEKEEPER_SERVER }, [node('count', { value: '0' })]));
       }
@@ -286,4 +291,9 @@ function usyncDevices(iq: StanzaNode): StanzaNode {
 /** The privacy settings Baileys reads before a read receipt: read receipts on. */
 function privacySettings(id: string): StanzaNode {
   return iqResult(id, { from: GATEKEEPER_SERVER }, [node('privacy', {}, [node('category', { name: 'readreceipts', value: 'all' })])]);
+}
+
+/** Where Baileys uploads media (`<media_conn>`): the provider's own media host. */
+function mediaConn(id: string, hostname: string): StanzaNode {
+  return iqResult(id, { from: GATEKEEPER_SERVER }, [node('media_conn', { auth: 'lineage', ttl: '300' }, [node('host', { hostname })])]);
 }

@@ -3,6 +3,7 @@
  * bridge, logged in, with its keys uploaded to the gatekeeper. The enlistment and the `<open/>` are
  * the bridge's (the lineage has neither); everything after is Baileys' own socket code.
  */
+import { Agent as HttpsAgent } from 'node:https';
 import { Agent, request } from 'undici';
 import type { AnyMessageContent, proto, WAMessage } from 'baileys';
 import { toBase64Url } from '../../src/protocol/base64.js';
@@ -24,6 +25,8 @@ export interface LineageClientOptions {
   readonly keepAliveMs: number;
   /** Deadline of every wait. */
   readonly timeoutMs: number;
+  /** The provider's media host: `host:port` and the certificate to trust for uploads. */
+  readonly mediaHost: { readonly hostname: string; readonly certPem: string };
 }
 
 export interface LineageClient {
@@ -95,9 +98,10 @@ export async function startLineageClient(o: LineageClientOptions): Promise<Linea
   // Baileys names the user on its own server. A name, so that it goes online (`available`) and sends
   // plain delivery receipts, not `inactive` ones.
   creds.me = { id: `${user}@s.whatsapp.net`, name: 'lineage' };
-  const bridge = await LineageBridge.connect({ chatUrl: o.gatekeeper.chatUrl, ca: o.gatekeeper.caCertPem, login, token, authkey: toBase64Url(creds.noiseKey.public), timeoutMs: o.timeoutMs });
+  const bridge = await LineageBridge.connect({ chatUrl: o.gatekeeper.chatUrl, ca: o.gatekeeper.caCertPem, login, token, authkey: toBase64Url(creds.noiseKey.public), timeoutMs: o.timeoutMs, mediaHost: o.mediaHost.hostname });
   const errors: string[] = [];
   const sentMessages = new Map<string, proto.IMessage>();
+  const uploads = new HttpsAgent({ ca: o.mediaHost.certPem });
   const alreadyAsked = { get: <T>() => true as T, set: () => {}, del: () => {}, flushAll: () => {} };
   const sock = startBaileys(bridge, {
     auth: { creds, keys: memoryKeys() },
@@ -112,6 +116,7 @@ export async function startLineageClient(o: LineageClientOptions): Promise<Linea
     placeholderResendCache: alreadyAsked,
     getMessage: async (key) => (key.id ? sentMessages.get(key.id) : undefined),
     shouldSyncHistoryMessage: () => false,
+    fetchAgent: uploads,
   } as Parameters<typeof startBaileys>[1]);
   const upserts: WAMessage[] = [];
   const upserted = new Set<(m: WAMessage) => void>();
@@ -162,6 +167,7 @@ export async function startLineageClient(o: LineageClientOptions): Promise<Linea
     close: async () => {
       sock.end(undefined);
       bridge.close();
+      uploads.destroy();
     },
   };
 }

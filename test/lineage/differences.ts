@@ -90,6 +90,13 @@ export const DIFFERENCES: readonly Difference[] = [
     fix: 'no',
   },
   {
+    id: 'media-conn',
+    status: 'by-design',
+    baileys: 'asks `<iq xmlns="w:m" type="set"><media_conn/></iq>` where to upload, then POSTs the blob to `https://{host}/mms/{type}/{fileEncSha256}` and takes `direct_path` from the answer',
+    why: 'the profile has the provider host its users\' media (§9); the bridge names the test\'s provider media host, which answers with the profile\'s directPath',
+    fix: 'no',
+  },
+  {
     id: 'batched-key-fetch',
     status: 'lineage',
     baileys: 'fetches the bundles of several users in one `<iq xmlns="encrypt" type="get"><key><user/><user/>…</key>` (its peer and itself; every group member)',
@@ -97,6 +104,13 @@ export const DIFFERENCES: readonly Difference[] = [
     fix: 'no',
   },
   // ---- judgements of the checks that Baileys does not meet ----
+  {
+    id: 'MEDIA-RECEIVE-REFUSE',
+    status: 'lineage',
+    baileys: 'downloadContentFromMessage checks neither the MAC nor fileEncSha256, fileSha256 or the length: it returns the file of a blob with a bad MAC, a wrong hash or its MAC cut off; only a wrong mediaKey fails, by its AES padding',
+    why: 'the profile requires the checks (MEDIA-RECEIVE); whatsmeow makes them (download.go). An app on Baileys shows what it was given',
+    fix: 'no',
+  },
   {
     id: 'PING',
     status: 'lineage',
