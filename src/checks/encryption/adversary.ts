@@ -22,12 +22,21 @@ async function genuine(ctx: CheckContext, p: Pair, message: EncryptedMessage, la
 async function replay(ctx: CheckContext, p: Pair, message: EncryptedMessage, text: string): Promise<Finding> {
   await genuine(ctx, p, message, 'original message');
   const { answer } = await deliverAndWatch(ctx, p, message, 'the replayed copy');
+  // The driver is asked only as far as the judgement goes.
+  const shown = isReplayAnswer(answer) ? await timesShown(p.provider, text) : 0;
+  const events = shown === 1 ? await p.provider.events() : [];
+  return judgeReplay(answer, shown, events, p.reference.jid);
+}
+
+/**
+ * ENC-REPLAY, on the client's answer to a replayed message from `peer`, the times its text was
+ * shown, and the events the client raised.
+ */
+export function judgeReplay(answer: Answer, shown: number, events: readonly { readonly type: string; readonly peer?: string }[], peer: string): Finding {
   const expected = `${REPLAY_ANSWER}, and its text shown once`;
   if (!isReplayAnswer(answer)) return notMet(expected, `${describeAnswer(answer)} for the replay`);
-  const shown = await timesShown(p.provider, text);
   if (shown !== 1) return notMet(expected, `the text shown ${shown} times`);
-  const events = await p.provider.events();
-  return events.some((e) => isReplayEvent(e, p.reference.jid))
+  return events.some((e) => isReplayEvent(e, peer))
     ? met(describeAnswer(answer))
     : notMet(`${expected}, reported as a duplicate or a decryption failure`, `events ${events.map((e) => e.type).join(', ') || 'none'}`);
 }

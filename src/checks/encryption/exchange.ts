@@ -40,9 +40,14 @@ export async function answerTo(ctx: CheckContext, connection: ClientConnection, 
   await waitFor((n) => isReceipt(n) || isAck(n), ANSWER_MS);
   // A receipt, if one comes, comes before the answer to a later ping (IN-ORDER).
   if (!seen(isReceipt)) await barrier(connection, ctx.signal);
-  const receipt = seen(isReceipt);
+  return classifyAnswer(sentBy(connection, afterSeq).map((s) => s.element), id);
+}
+
+/** How the client answered message `id`, from everything it sent since the message reached it. */
+export function classifyAnswer(sent: readonly StanzaNode[], id: string): Answer {
+  const receipt = sent.find((n) => n.tag === 'receipt' && n.attrs['id'] === id);
   if (receipt) return receipt.attrs['type'] === 'retry' ? 'retry' : 'delivery';
-  return seen(isAck) ? 'ack only' : 'nothing';
+  return sent.some((n) => n.tag === 'ack' && n.attrs['class'] === 'message' && n.attrs['id'] === id) ? 'ack only' : 'nothing';
 }
 
 /** Delivers `message` from the reference user and returns the client's answer to it. */

@@ -140,13 +140,24 @@ export async function groupIn(ctx: CheckContext): Promise<Finding> {
   const g = await group(ctx);
   const [sender] = g.members;
   const texts = [`from a member ${ctx.rng.string(8)}`, `more from it ${ctx.rng.string(8)}`];
-  const expected = `both group texts answered with a delivery receipt and shown once, in ${g.jid}, from ${sender.jid}`;
+  const answers: Answer[] = [];
   for (const [n, text] of texts.entries()) {
     const sealed = await sender.sealGroupText(g.jid, text);
-    const { answer } = await deliverGroup(ctx, g, sender, sealed, `group message ${n + 1}`);
-    if (answer !== 'delivery') return notMet(expected, `${describeAnswer(answer)} for group message ${n + 1}`);
+    answers.push((await deliverGroup(ctx, g, sender, sealed, `group message ${n + 1}`)).answer);
+    if (answers.at(-1) !== 'delivery') return judgeGroupIn(g.jid, sender.jid, answers, undefined);
   }
-  const shown = await Promise.all(texts.map((t) => shownInGroup(g, sender.jid, t)));
+  return judgeGroupIn(g.jid, sender.jid, answers, await Promise.all(texts.map((t) => shownInGroup(g, sender.jid, t))));
+}
+
+/**
+ * GROUP-IN, on the client's answers to a member's group texts in a row and the times each was
+ * shown in `group` from `sender` (undefined when an answer already fails it).
+ */
+export function judgeGroupIn(group: string, sender: string, answers: readonly Answer[], shown: readonly number[] | undefined): Finding {
+  const expected = `both group texts answered with a delivery receipt and shown once, in ${group}, from ${sender}`;
+  const wrong = answers.findIndex((a) => a !== 'delivery');
+  if (wrong >= 0) return notMet(expected, `${describeAnswer(answers[wrong] as Answer)} for group message ${wrong + 1}`);
+  if (!shown) return notMet(expected, 'nothing shown');
   return shown.every((c) => c === 1) ? met() : notMet(expected, `shown ${shown.join(' and ')} times in the group`);
 }
 
