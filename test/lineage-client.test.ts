@@ -20,7 +20,9 @@ import { retryReceipt } from '../src/protocol/messaging.js';
 import { deliveredMessage, encElement, outgoingEnc, readPreKeyUpload } from '../src/protocol/stanzas.js';
 import { judgeFetchShape, judgeUploadShape } from '../src/checks/encryption/key-iqs.js';
 import { judgeOneTimePreKeys, judgeRegistrationId, judgeSignedPreKeySignature } from '../src/checks/encryption/keys.js';
-import { judgeDistributions, judgeSkmsgsAt } from '../src/checks/encryption/groups.js';
+import { judgeReplay } from '../src/checks/encryption/adversary.js';
+import { classifyAnswer, type Answer } from '../src/checks/encryption/exchange.js';
+import { judgeDistributions, judgeGroupIn, judgeSkmsgsAt } from '../src/checks/encryption/groups.js';
 import { readDistribution } from '../src/checks/encryption/sender-key-reader.js';
 import { judgeNoPreKeyAfterReply } from '../src/checks/encryption/sessions.js';
 import { judgeReadReceipt } from '../src/checks/messaging/receipts.js';
@@ -46,7 +48,7 @@ import { hashOf, seal } from '../src/checks/media/seal.js';
 import { SAMPLES } from '../src/checks/media/sniff.js';
 import { LAYOUTS, readDeclared } from '../src/checks/media/wire-fields.js';
 import { encodeMediaMessage } from '../src/protocol/media/message.js';
-import { pad, paddingLength, unpad } from '../src/protocol/payload.js';
+import { pad, paddingLength, textPayload, unpad } from '../src/protocol/payload.js';
 import { startJwksServer, type JwksServer } from './helpers/jwks-server.js';
 import { baileys } from './lineage/baileys.js';
 import { startMediaHost, type LineageMediaHost } from './lineage/media-host.js';
@@ -63,6 +65,8 @@ const SHORT_MS = 1000;
 /** Baileys' keep-alive interval: short, so that its first ping comes within the test. */
 const KEEP_ALIVE_MS = 1000;
 const ID_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
+/** proto.WebMessageInfo.StubType.CIPHERTEXT: Baileys' placeholder for a message it could not decrypt. */
+const CIPHERTEXT_STUB = 2;
 
 const wait = () => ({ signal: AbortSignal.timeout(WAIT_MS * 2), timeoutMs: WAIT_MS });
 
@@ -176,6 +180,65 @@ describe('a WhatsApp-lineage client (Baileys 6.17.16) against the gatekeeper', {
     assert.ok(acked, `Baileys acked ${id}; it sent ${sentSince(afterSeq).map((n) => `<${n.tag}>`).join(', ')}`);
     return { id, afterSeq };
   }
+
+  /**
+   * How Baileys answered message `id` (ENC-REPLAY's classes): it acks last, and a retry receipt
+   * may follow its ack, so a receipt is awaited a little after it. Baileys answers no ping, the
+   * profile's barrier.
+   */
+  async function answerOf(id: string, afterSeq: number): Promise<Answer> {
+    await frameFromClient((n) => n.tag === 'ack' && n.attrs['id'] === id, afterSeq);
+    await conn.waitForFrame((f) => f.node?.tag === 'receipt' && f.node.attrs['id'] === id, { signal: AbortSignal.timeout(WAIT_MS), timeoutMs: SHORT_MS, afterSeq });
+    return classifyAnswer(sentSince(afterSeq), id);
+  }
+
+  /** The texts Baileys handed its user, as a driver's inbox would show them. */
+  const shownTimes = (body: string, from?: { group: string; sender: string }): number =>
+    client.upserts.filter((m) => {
+      const t = m.message?.conversation || m.message?.extendedTextMessage?.text;
+      return t === body && (!from || (m.key.remoteJid === from.group && m.key.participant === from.sender));
+    }).length;
+
+  /** What Baileys told its user of messages it could not decrypt: a placeholder (stub CIPHERTEXT), as a driver's decryption-failure event. */
+  const failureEvents = (): { type: string; peer?: string }[] =>
+    client.upserts.flatMap((m) => (m.messageStubType === CIPHERTEXT_STUB ? [{ type: 'decryption-failure', peer: m.key.participant || (m.key.remoteJid ?? '') }] : []));
+
+  it('takes a replayed message without showing it again: ENC-REPLAY', async () => {
+    const ref = await gk.createReferenceUser();
+    for (const label of ['pkmsg', 'msg']) {
+      const body = text(`once only, ${label}`);
+      const sealed = await ref.encrypt(client.login, textPayload(body, paddingLength(rng)));
+      assert.equal(sealed.type, label, `the reference user wrote a ${label}`);
+      const original = lastSeq(conn);
+      const id = ref.deliverCiphertext(client.login, sealed);
+      assert.equal(await answerOf(id, original), 'delivery', `Baileys took the original ${label}`);
+      const afterSeq = lastSeq(conn);
+      const again = ref.deliverCiphertext(client.login, sealed, rng.string(20, ID_ALPHABET));
+      const answer = await answerOf(again, afterSeq);
+      record(`ENC-REPLAY:${label}`, `replayed ${label}`, judgeReplay(answer, shownTimes(body), failureEvents(), ref.jid));
+      // A reply, so that the reference user's next message is a plain msg.
+      const reply = await client.send(ref.jid, { text: text('a reply') });
+      assert.ok(await ref.waitForDelivery((d) => d.id === reply.key.id, wait()), 'the reference user took the reply');
+    }
+  });
+
+  it('reads a reference member\'s group messages: GROUP-IN', async () => {
+    const scenario = 'group message from a member';
+    const members = [await gk.createReferenceUser(), await gk.createReferenceUser()] as const;
+    const group = gk.createGroup([client.login, ...members.map((m) => m.jid)]);
+    const [sender] = members;
+    const texts = [text('from a member'), text('more from it')];
+    const answers: Answer[] = [];
+    for (const body of texts) {
+      const sealed = await sender.sealGroupText(group, body);
+      const afterSeq = lastSeq(conn);
+      const id = sender.deliverGroup(sealed, { id: rng.string(20, ID_ALPHABET), withDistributions: true });
+      answers.push(await answerOf(id, afterSeq));
+      record('ACK-MESSAGE', scenario, judgeMessageAck(sentSince(afterSeq), id, group));
+      record('RECEIPT-DELIVERY', scenario, judgeDeliveryReceipt(sentSince(afterSeq), id, group, systemClock));
+    }
+    record('GROUP-IN', scenario, judgeGroupIn(group, sender.jid, answers, texts.map((t) => shownTimes(t, { group, sender: sender.jid }))));
+  });
 
   let reader: { ref: ReferenceUser; id: string } | undefined;
 

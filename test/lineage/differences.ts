@@ -105,6 +105,13 @@ export const DIFFERENCES: readonly Difference[] = [
   },
   // ---- judgements of the checks that Baileys does not meet ----
   {
+    id: 'ENC-REPLAY:pkmsg',
+    status: 'lineage',
+    baileys: 'answers a replayed prekey message with `<ack class="message" error="487">` (a nack: libsignal-node finds its message key used) and tells its app nothing; a replayed msg gets a retry receipt and a placeholder (stub CIPHERTEXT), which meets ENC-REPLAY',
+    why: 'ENC-REPLAY asks that the user be told (a `duplicate` or `decryption-failure` event); WhatsApp\'s clients drop such a replay silently. A candidate for the profile, not changed on main',
+    fix: 'no',
+  },
+  {
     id: 'MEDIA-RECEIVE-REFUSE',
     status: 'lineage',
     baileys: 'downloadContentFromMessage checks neither the MAC nor fileEncSha256, fileSha256 or the length: it returns the file of a blob with a bad MAC, a wrong hash or its MAC cut off; only a wrong mediaKey fails, by its AES padding',
