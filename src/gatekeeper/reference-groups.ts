@@ -1,5 +1,5 @@
 /**
- * A reference user as a group member (docs/PROFILE.md §8.7), on libsignal's sender keys: it sends
+ * A reference user as a group member (docs/PROFILE.md §8.7), on WhatsApp's sender keys: it sends
  * its own sender key pairwise to each member that lacks it (over the session of its mode), then
  * one skmsg; it reads the distributions other members send it and opens their skmsgs, keeping
  * every layer for the checks.
@@ -9,7 +9,7 @@ import { encElement, type EncType } from '../protocol/stanzas.js';
 import { readDeliveredGroup, skmsgElement } from '../protocol/groups.js';
 import type { StanzaNode } from '../protocol/node.js';
 import { decodeMessage, textPayload, unpad } from '../protocol/payload.js';
-import { distributionPayload, groupOpen, groupSeal, MemorySenderKeyStore, newDistribution, processDistribution } from '../protocol/sender-keys.js';
+import { distributionPayload, groupOpen, groupSeal, newDistribution, processDistribution, SenderKeyStore } from '../protocol/sender-keys.js';
 import { Listeners, waitForRecorded } from './events.js';
 import { fanOut, type GroupDirectory } from './groups.js';
 import type { RouteResult } from './stanza-handler.js';
@@ -28,7 +28,6 @@ export interface GroupMemberDeps {
 }
 
 interface OwnKey {
-  readonly distributionId: string;
   readonly skdm: Uint8Array;
   /** The members that were sent it. */
   readonly given: Set<string>;
@@ -37,7 +36,7 @@ interface OwnKey {
 export class ReferenceGroupMember {
   readonly deliveries: ReferenceGroupDelivery[] = [];
   private readonly delivered = new Listeners<ReferenceGroupDelivery>();
-  private readonly senderKeys = new MemorySenderKeyStore();
+  private readonly senderKeys = new SenderKeyStore();
   private readonly own = new Map<string, OwnKey>();
 
   constructor(
@@ -50,7 +49,7 @@ export class ReferenceGroupMember {
     const members = (this.deps.groups.members(group) ?? []).filter((m) => m !== self);
     let key = this.own.get(group);
     if (!key) {
-      key = { ...(await newDistribution(self, this.senderKeys)), given: new Set() };
+      key = { skdm: newDistribution(group, self, this.senderKeys).skdm, given: new Set() };
       this.own.set(group, key);
     }
     const distributions = new Map<string, EncryptedMessage>();
@@ -58,7 +57,7 @@ export class ReferenceGroupMember {
       distributions.set(member, await this.deps.encrypt(member, distributionPayload(group, key.skdm, this.deps.paddingLength())));
       key.given.add(member);
     }
-    const skmsg = await groupSeal(self, key.distributionId, this.senderKeys, textPayload(text, this.deps.paddingLength()));
+    const skmsg = groupSeal(group, self, this.senderKeys, textPayload(text, this.deps.paddingLength()));
     return { group, distributions, skmsg };
   }
 
@@ -74,8 +73,9 @@ export class ReferenceGroupMember {
     return id;
   }
 
-  open(sender: string, skmsg: Uint8Array): Promise<Uint8Array> {
-    return groupOpen(sender, this.senderKeys, skmsg);
+  /** Throws SenderKeyError, whose code says why the skmsg was refused. */
+  open(group: string, sender: string, skmsg: Uint8Array): Uint8Array {
+    return groupOpen(group, sender, this.senderKeys, skmsg);
   }
 
   wait(match: (d: ReferenceGroupDelivery) => boolean, options: WaitOptions): Promise<ReferenceGroupDelivery | null> {
@@ -98,7 +98,7 @@ export class ReferenceGroupMember {
         if (!carried?.axolotlSenderKeyDistributionMessage) throw new Error('the pairwise message carries no senderKeyDistributionMessage');
         if (carried.groupId !== group) throw new Error(`the distribution names group ${carried.groupId ?? '(none)'}, not ${group}`);
         distribution = carried.axolotlSenderKeyDistributionMessage;
-        await processDistribution(sender, distribution, this.senderKeys);
+        processDistribution(group, sender, distribution, this.senderKeys);
       } catch (e) {
         pairwiseError = e instanceof Error ? e.message : String(e);
       }
@@ -109,7 +109,7 @@ export class ReferenceGroupMember {
     if (!skmsg) decryptError = 'the message has no <enc type="skmsg"> with base64 content';
     else {
       try {
-        plaintext = await groupOpen(sender, this.senderKeys, skmsg);
+        plaintext = groupOpen(group, sender, this.senderKeys, skmsg);
       } catch (e) {
         decryptError = e instanceof Error ? e.message : String(e);
       }

@@ -73,8 +73,8 @@ export class LocalReferenceUser implements ReferenceUser {
     return this.member.deliver(sealed, options);
   }
 
-  openGroupMessage(sender: string, skmsg: Uint8Array): Promise<Uint8Array> {
-    return this.queue.run(sender, () => this.member.open(sender, skmsg));
+  openGroupMessage(group: string, sender: string, skmsg: Uint8Array): Promise<Uint8Array> {
+    return this.queue.run(sender, async () => this.member.open(group, sender, skmsg));
   }
 
   get mode(): SessionMode {

@@ -144,7 +144,7 @@ export interface ReferenceGroupDelivery {
   /** Why a pairwise `<enc>` gave no distribution for this group. */
   readonly pairwiseError: string | undefined;
   readonly skmsg: Uint8Array | undefined;
-  /** The padded plaintext, when libsignal's groupDecrypt opened the skmsg. */
+  /** The padded plaintext, when the member opened the skmsg with the sender key it holds. */
   readonly plaintext: Uint8Array | undefined;
   readonly decryptError: string | undefined;
 }
@@ -178,8 +178,8 @@ export interface ReferenceUser {
   sealGroupText(group: string, text: string): Promise<SealedGroupMessage>;
   /** Delivers a sealed group message to every other member, as the chat server fans it out; returns the stanza id. */
   deliverGroup(sealed: SealedGroupMessage, options?: { readonly id?: string; readonly withDistributions?: boolean }): string;
-  /** Tries libsignal's groupDecrypt on `skmsg` from `sender` with the sender keys this user holds. */
-  openGroupMessage(sender: string, skmsg: Uint8Array): Promise<Uint8Array>;
+  /** Opens `skmsg` from `sender` in `group` with the sender keys this user holds (docs/PROFILE.md §8.7); rejects with why not. */
+  openGroupMessage(group: string, sender: string, skmsg: Uint8Array): Promise<Uint8Array>;
 }
 
 /** The stream error a refused `<open/>` gets: a bad proof, or (VERSION-REFUSED) a version the gatekeeper does not speak. */

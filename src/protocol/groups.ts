@@ -16,7 +16,7 @@ export const GROUPS_NS = 'w:g2';
 
 export const isGroupJid = (s: string | undefined): s is string => s !== undefined && parseJid(s)?.server === GROUP_SERVER;
 
-/** `<enc v="2" type="skmsg">`: a libsignal SenderKeyMessage, base64. */
+/** `<enc v="2" type="skmsg">`: a SenderKeyMessage in WhatsApp's format (sender-key-wire.ts), base64. */
 export const skmsgElement = (ciphertext: Uint8Array): StanzaNode => node('enc', { v: ENC_VERSION, type: 'skmsg' }, toBase64(ciphertext));
 
 /** One member's pairwise `<enc>` (pkmsg or msg) carrying the sender's key distribution. */

@@ -1,5 +1,5 @@
 /**
- * A provider user's group chats (docs/PROFILE.md §8.7) on libsignal's sender keys. Sending: the
+ * A provider user's group chats (docs/PROFILE.md §8.7) on WhatsApp's sender keys. Sending: the
  * user's own sender key per group goes pairwise, over each member's session, to every member that
  * lacks it; then one SenderKeyMessage for all. When a member leaves, the next message starts a new
  * sender key (GROUP-REMOVE), so the one who left cannot read on. Receiving: a distribution from a
@@ -7,22 +7,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import { decodeMessage, unpad } from '../protocol/payload.js';
-import {
-  distributionPayload,
-  groupOpen,
-  groupSeal,
-  isDuplicateGroupMessage,
-  MemorySenderKeyStore,
-  newDistribution,
-  processDistribution,
-  readSenderKeyMessage,
-} from '../protocol/sender-keys.js';
+import { distributionPayload, groupOpen, groupSeal, isDuplicateGroupMessage, newDistribution, processDistribution, SenderKeyStore } from '../protocol/sender-keys.js';
 import { DuplicateMessage } from './client-stack.js';
 import type { FaultSet } from './faults.js';
 
 /** The user's own sender key in one group. */
 interface OwnKey {
-  readonly distributionId: string;
   readonly skdm: Uint8Array;
   /** The members that were sent it: one of them leaving retires it. */
   readonly given: Set<string>;
@@ -35,7 +25,7 @@ export interface GroupSend {
 }
 
 export class GroupChats {
-  private readonly senderKeys = new MemorySenderKeyStore();
+  private readonly senderKeys = new SenderKeyStore();
   private readonly own = new Map<string, OwnKey>();
 
   constructor(
@@ -47,19 +37,19 @@ export class GroupChats {
    * Seals `plaintext` for `members` (the group's other members now); the caller encrypts each
    * distribution pairwise, and holds the group's queue.
    */
-  async seal(group: string, members: readonly string[], plaintext: Uint8Array): Promise<GroupSend> {
+  seal(group: string, members: readonly string[], plaintext: Uint8Array): GroupSend {
     const self = this.self();
     let key = this.own.get(group);
     const someoneLeft = key !== undefined && [...key.given].some((m) => !members.includes(m));
     if (!key || (someoneLeft && !this.faults.has('keep-sender-key-after-removal'))) {
-      key = { ...(await newDistribution(self, this.senderKeys)), given: new Set() };
+      key = { skdm: newDistribution(group, self, this.senderKeys).skdm, given: new Set() };
       this.own.set(group, key);
     }
     const needing = this.faults.has('skip-skdm') ? [] : members.filter((m) => !key.given.has(m));
     for (const m of needing) key.given.add(m);
-    const before = this.faults.has('reuse-iteration') ? this.senderKeys.snapshot(self, key.distributionId) : undefined;
-    const skmsg = await groupSeal(self, key.distributionId, this.senderKeys, plaintext);
-    if (before) this.senderKeys.restore(self, key.distributionId, before);
+    const before = this.faults.has('reuse-iteration') ? this.senderKeys.snapshot(group, self) : undefined;
+    const skmsg = groupSeal(group, self, this.senderKeys, plaintext);
+    if (before) this.senderKeys.restore(group, self, before);
     // The signature is the last 64 bytes: the fault signs with a key no member was given.
     if (this.faults.has('wrong-sender-signature')) skmsg.set(randomBytes(64), skmsg.length - 64);
     const payload = distributionPayload(group, key.skdm);
@@ -67,26 +57,25 @@ export class GroupChats {
   }
 
   /** GROUP-SKDM: the padded pairwise plaintext from `sender`; a distribution for `group` is stored. */
-  async receiveDistribution(sender: string, group: string, padded: Uint8Array): Promise<void> {
+  receiveDistribution(sender: string, group: string, padded: Uint8Array): void {
     const unpadded = unpad(padded);
     if (!unpadded.ok) throw new Error(`padding: ${unpadded.reason}`);
     const carried = decodeMessage(unpadded.bytes).senderKeyDistributionMessage;
     const skdm = carried?.axolotlSenderKeyDistributionMessage;
     if (!skdm || carried?.groupId !== group || this.faults.has('ignore-sender-keys')) return;
-    await processDistribution(sender, skdm, this.senderKeys);
+    processDistribution(group, sender, skdm, this.senderKeys);
   }
 
-  /** GROUP-IN: the padded plaintext of `sender`'s skmsg; throws DuplicateMessage for one already opened. */
-  async open(sender: string, skmsg: Uint8Array): Promise<Uint8Array> {
-    const distributionId = this.faults.has('forget-sender-key-state') ? readSenderKeyMessage(skmsg)?.distributionId : undefined;
-    const before = distributionId === undefined ? undefined : this.senderKeys.snapshot(sender, distributionId);
+  /** GROUP-IN: the padded plaintext of `sender`'s skmsg in `group`; throws DuplicateMessage for a message key already used. */
+  open(group: string, sender: string, skmsg: Uint8Array): Uint8Array {
+    const before = this.faults.has('forget-sender-key-state') ? this.senderKeys.snapshot(group, sender) : undefined;
     try {
-      return await groupOpen(sender, this.senderKeys, skmsg);
+      return groupOpen(group, sender, this.senderKeys, skmsg);
     } catch (e) {
       if (isDuplicateGroupMessage(e)) throw new DuplicateMessage((e as Error).message);
       throw e;
     } finally {
-      if (before && distributionId !== undefined) this.senderKeys.restore(sender, distributionId, before);
+      if (before) this.senderKeys.restore(group, sender, before);
     }
   }
 }

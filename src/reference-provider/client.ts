@@ -330,7 +330,7 @@ export class ProviderClient {
     const { id, acked } = await this.session.serialized(group, async () => {
       const members = readGroupInfo(expectResult(await connection.request(groupInfoIq(randomId(), group), IQ_TIMEOUT_MS), 'group info'));
       if (!members) throw new Error(`the gatekeeper's answer about ${group} lists no members`);
-      const sealed = await this.groups.seal(group, members.filter((m) => m !== this.login), this.composer.plaintext(text));
+      const sealed = this.groups.seal(group, members.filter((m) => m !== this.login), this.composer.plaintext(text));
       const pairwise = [];
       for (const d of sealed.distributions) {
         const { type, ciphertext } = await this.session.serialized(d.jid, () => this.encryptFor(connection, d.jid, d.plaintext));
@@ -350,12 +350,12 @@ export class ProviderClient {
     return this.session.serialized(sender, async () => {
       if (pairwise) {
         try {
-          await this.groups.receiveDistribution(sender, group, await this.session.decrypt(sender, pairwise.type, pairwise.ciphertext));
+          this.groups.receiveDistribution(sender, group, await this.session.decrypt(sender, pairwise.type, pairwise.ciphertext));
         } catch (e) {
           if (!(e instanceof DuplicateMessage)) throw e;
         }
       }
-      return this.groups.open(sender, skmsg);
+      return this.groups.open(group, sender, skmsg);
     });
   }
 

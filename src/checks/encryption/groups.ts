@@ -1,18 +1,20 @@
 /**
- * Group messages with sender keys (docs/PROFILE.md §8.7), against libsignal at the harness's
- * reference users: the provider distributes its sender key pairwise over each member's session
- * (of the case's mode), then sends one skmsg that the chat server fans out; and the other way,
- * the provider's user reads, and refuses, what a reference member sends the group.
+ * Group messages with sender keys in WhatsApp's format (docs/PROFILE.md §8.7): the provider
+ * distributes its sender key pairwise over each member's session (of the case's mode), then sends
+ * one skmsg that the chat server fans out, judged by the gatekeeper's own reading
+ * (sender-key-reader.ts) and opened at each reference member; and the other way, the provider's
+ * user reads, and refuses, what a reference member sends the group.
  */
 import { HarnessError, ProviderViolation } from '../../core/errors.js';
 import { met, notMet, type Finding } from '../../core/model.js';
 import type { ReferenceGroupDelivery, ReferenceUser, SealedGroupMessage } from '../../gatekeeper/types.js';
+import { equalBytes } from '../../protocol/bytes.js';
 import { readOutgoingGroup } from '../../protocol/groups.js';
-import { readDistribution, readSenderKeyMessage, type SenderKeyMessageView } from '../../protocol/sender-keys.js';
 import { ANSWER_MS, type CheckContext } from '../check.js';
 import type { ProviderUser } from '../lab.js';
 import { lastSeq, sentBy } from '../observe.js';
 import { answerTo, describeAnswer, isReplayAnswer, isReplayEvent, readText, REPLAY_ANSWER, type Answer } from './exchange.js';
+import { judgeSkmsgs, readDistribution } from './sender-key-reader.js';
 
 interface Group {
   readonly jid: string;
@@ -68,47 +70,41 @@ async function twoGroupTexts(ctx: CheckContext): Promise<{ g: Group; texts: stri
 export async function groupDistribution(ctx: CheckContext): Promise<Finding> {
   const { rounds } = await twoGroupTexts(ctx);
   ctx.step('read the distributions at each member');
-  const expected = 'a sender key distribution, pairwise in the first group message to each member, that libsignal reads';
+  const expected = 'a SenderKeyDistributionMessage in WhatsApp\'s format, pairwise in the first group message to each member';
   for (const d of rounds[0] ?? []) {
+    // The gatekeeper's own reading first: it says what is wrong with a distribution that came through.
+    const read = d.distribution && readDistribution(d.distribution);
+    if (typeof read === 'string') return notMet(expected, `a distribution the gatekeeper does not read: ${read}`);
     if (d.pairwiseError) return notMet(expected, `a member could not read the sender key distribution: ${d.pairwiseError}`);
     if (!d.distribution) return notMet(expected, 'no sender key distribution reached a member with the first group message');
-    if (!readDistribution(d.distribution)) return notMet(expected, 'a distribution libsignal does not parse');
   }
   return met(`${rounds[0]?.map((d) => d.pairwiseType).join(', ')} to ${rounds[0]?.length} members`);
 }
 
 /**
- * GROUP-SKMSG: every skmsg is signed by the distributed signing key, steps the iteration by one on
- * a constant chain, and decrypts with libsignal's groupDecrypt to the text.
+ * GROUP-SKMSG: every skmsg is under the distributed key id, signed by the distributed signing key,
+ * at an iteration past the last one (gaps allowed: the lineage's own sender leaves them), and
+ * decrypts to the text, by the gatekeeper's own reading; and each member opened it.
  */
 export async function groupSkmsg(ctx: CheckContext): Promise<Finding> {
   const { g, texts, rounds } = await twoGroupTexts(ctx);
   ctx.step('check the skmsgs against each member\'s distribution');
-  const expected = 'skmsgs signed by the distributed key, iterations n and n+1 on one chain, that libsignal decrypts to the texts';
+  const expected = 'skmsgs under the distributed key id and signing key, at increasing iterations, that decrypt to the texts at every member';
+  let iterations: number[] = [];
   for (const [i, member] of g.members.entries()) {
     const distribution = readDistribution(distributionOf(member, g.provider.login) ?? new Uint8Array());
-    if (!distribution) throw new HarnessError('E_PRECONDITION', `${member.jid} holds no sender key of the provider user to check the skmsgs against (GROUP-SKDM)`);
-    const views: SenderKeyMessageView[] = [];
-    for (const [n, round] of rounds.entries()) {
-      const d = round[i] as ReferenceGroupDelivery;
-      const view = d.skmsg && readSenderKeyMessage(d.skmsg);
-      if (!view) return notMet(expected, `group message ${n + 1} is not a SenderKeyMessage libsignal parses`);
-      if (!view.verify(distribution.signingKey)) return notMet(expected, `the signature of group message ${n + 1} does not verify under the distributed signing key`);
-      if (view.distributionId !== distribution.distributionId) return notMet(expected, `group message ${n + 1} names distribution ${view.distributionId}, not the distributed ${distribution.distributionId}`);
-      views.push(view);
-    }
-    const [a, b] = views as [SenderKeyMessageView, SenderKeyMessageView];
-    if (b.iteration !== a.iteration + 1 || b.chainId !== a.chainId) {
-      return notMet(expected, `iterations ${a.iteration} then ${b.iteration}, chain ids ${a.chainId} then ${b.chainId}`);
-    }
-    for (const [n, round] of rounds.entries()) {
-      const d = round[i] as ReferenceGroupDelivery;
-      if (!d.plaintext) return notMet(expected, `libsignal groupDecrypt refused group message ${n + 1}: ${d.decryptError ?? 'no plaintext'}`);
-      const text = readText(d.plaintext);
+    if (typeof distribution === 'string') throw new HarnessError('E_PRECONDITION', `${member.jid} holds no readable sender key of the provider user to check the skmsgs against (GROUP-SKDM): ${distribution}`);
+    const delivered = rounds.map((round) => round[i] as ReferenceGroupDelivery);
+    const judged = judgeSkmsgs(distribution, delivered.map((d) => d.skmsg ?? new Uint8Array()));
+    if (typeof judged === 'string') return notMet(expected, judged);
+    for (const [n, d] of delivered.entries()) {
+      const text = readText(judged.plaintexts[n] ?? new Uint8Array());
       if (text !== texts[n]) return notMet(expected, `group message ${n + 1} decrypted to ${JSON.stringify(text)}`);
+      if (!d.plaintext) return notMet(expected, `${member.jid} could not open group message ${n + 1}: ${d.decryptError ?? 'no plaintext'}`);
     }
+    iterations = judged.iterations;
   }
-  return met(`two members, iterations ${rounds.map((r) => (r[0]?.skmsg ? readSenderKeyMessage(r[0].skmsg)?.iteration : '?')).join(' and ')}`);
+  return met(`two members, iterations ${iterations.join(' and ')}`);
 }
 
 /** Delivers `sealed` from `member` (optionally changed) and returns the provider client's answer. */
@@ -200,12 +196,15 @@ export async function groupRemoval(ctx: CheckContext): Promise<Finding> {
   const expected = `the message after ${leaves.jid} left under a new sender key, distributed to the member who stays, that the removed member cannot decrypt`;
   if (!after?.skmsg) return notMet(expected, 'no skmsg reached the member who stays');
   ctx.step('the removed member tries its old sender key');
-  const opened = await leaves.openGroupMessage(g.provider.login, after.skmsg).then(readText, () => undefined);
+  const opened = await leaves.openGroupMessage(g.jid, g.provider.login, after.skmsg).then(readText, () => undefined);
   if (opened !== undefined) return notMet(expected, `the removed member decrypted the message sent after it left: ${JSON.stringify(opened)}`);
   const oldKey = readDistribution(before[0]?.distribution ?? new Uint8Array());
   const newKey = readDistribution(after.distribution ?? new Uint8Array());
-  if (!newKey) return notMet(expected, `no new sender key distributed to the member who stays${after.pairwiseError ? ` (${after.pairwiseError})` : ''}`);
-  if (oldKey && newKey.distributionId === oldKey.distributionId && newKey.chainId === oldKey.chainId) return notMet(expected, 'the same sender key distributed again');
+  if (typeof newKey === 'string') return notMet(expected, `no new sender key distributed to the member who stays${after.pairwiseError ? ` (${after.pairwiseError})` : ''}`);
+  // A lineage receiver finds a key by its id and keeps the first it was given under that id, so a new key needs a new id too.
+  if (typeof oldKey !== 'string' && (newKey.keyId === oldKey.keyId || equalBytes(newKey.signingKey, oldKey.signingKey))) {
+    return notMet(expected, `the new distribution reuses ${newKey.keyId === oldKey.keyId ? `key id ${newKey.keyId}` : 'the signing key the removed member holds'}`);
+  }
   if (readText(after.plaintext ?? new Uint8Array()) !== text) return notMet(expected, `the member who stays could not decrypt it: ${after.decryptError ?? 'another text'}`);
   return met();
 }
