@@ -173,6 +173,7 @@ export const CHECKS: Readonly<Record<string, CheckLoader>> = {
   'messaging/ack-read-receipt': lazy(receipts, (m) => m.ackReadReceipt),
   'messaging/retry-registration': lazy(retry, (m) => m.registration),
   'messaging/retry-element': lazy(retry, (m) => m.retryElement),
+  'messaging/resend': lazy(retry, (m) => m.resend),
   'messaging/resend-prekey': lazy(retry, (m) => m.resendPreKey),
   'messaging/resend-count': lazy(retry, (m) => m.resendCount),
   'messaging/resend-bounded': lazy(retry, (m) => m.resendBounded),

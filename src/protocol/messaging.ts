@@ -9,8 +9,13 @@ import { child, node, type StanzaNode } from './node.js';
 import type { MessageContent } from './payload.js';
 import { uintBytes } from './stanzas.js';
 
-/** RETRY-MAX: how many times a sender re-sends one message for retry receipts. */
-export const MAX_RESENDS = 2;
+/**
+ * RETRY-MAX: how many times a sender re-sends one message for retry receipts: the largest bound of
+ * the lineage, whose clients re-send up to 5 (Baileys) and 9 (whatsmeow) times.
+ * @see Baileys `lib/Socket/messages-recv.js` willSendMessageAgain (maxMsgRetryCount); whatsmeow
+ * `retry.go` handleRetryReceipt.
+ */
+export const MAX_RESENDS = 9;
 /** Namespace of the blocklist IQ (BLOCK-IQ). */
 export const BLOCKLIST_NS = 'blocklist';
 /** The typing indicator's element and its two states (TYPING-OUT). */

@@ -278,8 +278,9 @@ export class ProviderClient {
     void this.session
       .serialized(resend.to, async () => {
         const { type, ciphertext } = await this.encryptFor(connection, resend.to, resend.plaintext, undefined, !faults.has('retry-resend-msg'));
-        const stanza = this.composer.stanza(resend.id, resend.to, this.composer.timestamp(), type, ciphertext);
-        return connection.sendMessage(withEncCount(stanza, faults.has('retry-count-off-by-one') ? resend.count + 1 : resend.count), resend.id, ACK_WAIT_MS);
+        const id = faults.has('retry-resend-new-id') ? this.composer.nextId() : resend.id;
+        const stanza = this.composer.stanza(id, resend.to, this.composer.timestamp(), type, ciphertext);
+        return connection.sendMessage(withEncCount(stanza, faults.has('retry-count-off-by-one') ? resend.count + 1 : resend.count), id, ACK_WAIT_MS);
       })
       .catch(() => undefined);
   }

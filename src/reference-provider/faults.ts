@@ -174,6 +174,7 @@ export const FAULTS = {
   'retry-no-registration': 'sends retry receipts without `<registration>`',
   'retry-count-zero': 'writes `count="0"` in the `<retry>` of its first retry receipt',
   'retry-resend-msg': 'answers a retry receipt by re-sending on the old session, as a `msg`',
+  'retry-resend-new-id': 'answers a retry receipt by sending the message again under a new stanza id',
   'retry-count-off-by-one': 'numbers its re-sends from 2: `count="2"` on the first re-send\'s `<enc>`',
   'retry-unbounded': 're-sends a message for every retry receipt, without a limit',
   'reaction-random-key': 'reacts with a key naming a made-up message id',
