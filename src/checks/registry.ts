@@ -116,6 +116,7 @@ export const CHECKS: Readonly<Record<string, CheckLoader>> = {
   // media
   'media/message-fields': lazy(mediaMessage, (m) => m.messageFields),
   'media/download-path': lazy(mediaMessage, (m) => m.downloadPath),
+  'media/enc-mediatype': lazy(mediaMessage, (m) => m.encMediatype),
   'media/fetch-https': lazy(mediaFetch, (m) => m.https),
   'media/fetch-length': lazy(mediaFetch, (m) => m.length),
   'media/fetch-content-type': lazy(mediaFetch, (m) => m.contentType),

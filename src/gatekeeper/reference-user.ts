@@ -8,6 +8,7 @@ import { HarnessError } from '../core/errors.js';
 import type { Rng } from '../core/rng.js';
 import { fromBase64 } from '../protocol/base64.js';
 import { child, type StanzaNode } from '../protocol/node.js';
+import { ENC_MEDIATYPE, type MediaKind } from '../protocol/media/enc-mediatype.js';
 import { paddingLength, textPayload } from '../protocol/payload.js';
 import { deliveredMessage, encElement, outgoingEnc, receipt, type EncType, type KeyBundle } from '../protocol/stanzas.js';
 import type { Directory } from './directory.js';
@@ -112,10 +113,12 @@ export class LocalReferenceUser implements ReferenceUser {
     return this.sendPayload(to, textPayload(text, paddingLength(this.deps.rng)));
   }
 
-  sendPayload(to: string, plaintext: Uint8Array): Promise<string> {
+  sendPayload(to: string, plaintext: Uint8Array, options: { readonly media?: MediaKind } = {}): Promise<string> {
+    // ENC-MEDIATYPE: as the messenger's clients write it, on the <enc> of a media message only.
+    const mediatype = options.media && ENC_MEDIATYPE[options.media];
     return this.queue.run(to, async () => {
       const { type, ciphertext } = await this.encryptNow(to, plaintext);
-      return this.deliverNow(to, type, ciphertext);
+      return this.deliverNow(to, type, ciphertext, undefined, mediatype);
     });
   }
 
@@ -146,9 +149,9 @@ export class LocalReferenceUser implements ReferenceUser {
     return this.device.encrypt(to, plaintext);
   }
 
-  private deliverNow(to: string, type: EncType, ciphertext: Uint8Array, id = this.deps.rng.string(20, ID_ALPHABET)): string {
+  private deliverNow(to: string, type: EncType, ciphertext: Uint8Array, id = this.deps.rng.string(20, ID_ALPHABET), mediatype?: string): string {
     const t = Math.floor(Date.now() / 1000);
-    const routed = this.deps.deliver(to, deliveredMessage(id, this.jid, t, encElement(type, ciphertext)));
+    const routed = this.deps.deliver(to, deliveredMessage(id, this.jid, t, encElement(type, ciphertext, mediatype)));
     if (routed === 'unknown') throw new HarnessError('E_PRECONDITION', `${to} is not a user the gatekeeper can deliver to`);
     return id;
   }

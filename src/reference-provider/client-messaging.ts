@@ -14,6 +14,8 @@ import type { FaultSet } from './faults.js';
 interface Sent {
   readonly to: string;
   readonly plaintext: Uint8Array;
+  /** A media message's kind on its `<enc>`, which a re-send carries again (ENC-MEDIATYPE). */
+  readonly mediatype: string | undefined;
   resends: number;
 }
 
@@ -22,6 +24,7 @@ export interface Resend {
   readonly id: string;
   readonly to: string;
   readonly plaintext: Uint8Array;
+  readonly mediatype: string | undefined;
   readonly count: number;
 }
 
@@ -55,8 +58,8 @@ export class MessagingState {
     return this.sent.has(id);
   }
 
-  remember(id: string, to: string, plaintext: Uint8Array): void {
-    this.sent.set(id, { to, plaintext, resends: 0 });
+  remember(id: string, to: string, plaintext: Uint8Array, mediatype?: string): void {
+    this.sent.set(id, { to, plaintext, mediatype, resends: 0 });
     if (this.sent.size > KEPT_SENT) this.sent.delete(this.sent.keys().next().value as string);
   }
 
@@ -82,7 +85,7 @@ export class MessagingState {
     if (id === undefined || !sent || sent.to !== from) return undefined;
     if (sent.resends >= MAX_RESENDS && !this.faults.has('retry-unbounded')) return undefined;
     sent.resends++;
-    return { id, to: sent.to, plaintext: sent.plaintext, count: sent.resends };
+    return { id, to: sent.to, plaintext: sent.plaintext, mediatype: sent.mediatype, count: sent.resends };
   }
 }
 

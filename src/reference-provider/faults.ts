@@ -97,6 +97,8 @@ export const FAULTS = {
   'media-generic-mimetype': 'declares every media file as application/octet-stream',
   'audio-video-keys': 'derives voice-note keys with the info string of video',
   'media-no-size-limit': 'sends media larger than the limits it announces',
+  'no-mediatype': 'puts no `mediatype` on the `<enc>` of media messages',
+  'wrong-mediatype': 'marks the `<enc>` of a voice note `mediatype="audio"`, as for a music file, instead of `ptt`',
   // media (§9): the provider's media host
   'media-over-http': 'announces and serves its media base over plain http',
   'media-chunked': 'serves media without a Content-Length',
