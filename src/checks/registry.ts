@@ -18,6 +18,7 @@ const account = () => import('./enlistment/account.js');
 const blocking = () => import('./messaging/blocking.js');
 const messagingContent = () => import('./messaging/content.js');
 const identityNotice = () => import('./messaging/identity-notice.js');
+const kinds = () => import('./messaging/kinds.js');
 const mailbox = () => import('./messaging/mailbox.js');
 const receipts = () => import('./messaging/receipts.js');
 const retry = () => import('./messaging/retry.js');
@@ -189,6 +190,10 @@ export const CHECKS: Readonly<Record<string, CheckLoader>> = {
   'messaging/mailbox-drain': lazy(mailbox, (m) => m.drainedAfterPush),
   'messaging/version-refused': lazy(version, (m) => m.versionRefused),
   'messaging/identity-notice': lazy(identityNotice, (m) => m.identityNotice),
+  'messaging/revoke-hidden': lazy(kinds, (m) => m.revokeHidden),
+  'messaging/revoke-applied': lazy(kinds, (m) => m.revokeApplied),
+  'messaging/revoke-sender-only': lazy(kinds, (m) => m.revokeSenderOnly),
+  'messaging/unknown-kind': lazy(kinds, (m) => m.unknownKind),
 };
 
 /**

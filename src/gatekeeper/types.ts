@@ -164,6 +164,11 @@ export interface ReferenceUser {
   sendPayload(to: string, plaintext: Uint8Array, options?: { readonly media?: MediaKind }): Promise<string>;
   /** Sends a text as the profile's padded `Message` protobuf. */
   sendText(to: string, text: string): Promise<string>;
+  /**
+   * Revokes ("delete for everyone") message `id` of the chat with `to`, as its sender, in the
+   * lineage's stanza (`edit="7"`); returns the revoke's own stanza id. Nothing checks that it sent `id`.
+   */
+  revoke(to: string, id: string): Promise<string>;
   waitForDelivery(match: (d: ReferenceDelivery) => boolean, options: WaitOptions): Promise<ReferenceDelivery | null>;
   /** Encrypts to `to` (building a session from its published bundle if need be) without sending. */
   encrypt(to: string, plaintext: Uint8Array): Promise<EncryptedMessage>;

@@ -5,7 +5,7 @@
  */
 import type { interop } from '../gen/message.js';
 import type { Indicators, ReceivedMessage, ShownReceipt } from '../protocol/driver-api.js';
-import { MAX_RESENDS, readChatState } from '../protocol/messaging.js';
+import { MAX_RESENDS, readChatState, revokedId } from '../protocol/messaging.js';
 import type { StanzaNode } from '../protocol/node.js';
 import { mangleText } from './client-outbound.js';
 import type { FaultSet } from './faults.js';
@@ -89,17 +89,40 @@ export class MessagingState {
   }
 }
 
-/** What the user is shown for a received `Message`: a text, a reply quoting its message, or a reaction. */
-export function shownMessage(id: string, from: string, message: interop.Message, faults: FaultSet): ReceivedMessage {
+/**
+ * What a received `Message` (not media) does to the thread: a message it shows (a text, a reply
+ * quoting its message, a reaction, or a notice in place of a kind the client does not show), and
+ * the message it revokes, if any.
+ */
+export interface Shown {
+  readonly message?: ReceivedMessage;
+  /** REVOKE-IN: the id of the sender's message to take out of sight. */
+  readonly revokes?: string;
+}
+
+/** REACTION-IN, REPLY-IN, REVOKE-HIDDEN, REVOKE-IN, MSG-UNKNOWN-KIND */
+export function shownMessage(id: string, from: string, message: interop.Message, faults: FaultSet): Shown {
   const reaction = message.reactionMessage;
   const reactedTo = reaction?.key?.id;
   // REACTION-IN: shown on the message it names, not as a text of its own.
-  if (reaction && reactedTo && !faults.has('ignore-reactions')) return { id, from, text: '', reaction: { id: reactedTo, emoji: reaction.text ?? '' } };
+  if (reaction && reactedTo) return { message: faults.has('ignore-reactions') ? { id, from, text: '' } : { id, from, text: '', reaction: { id: reactedTo, emoji: reaction.text ?? '' } } };
+  const revoked = faults.has('unknown-protocol-as-revoke') ? message.protocolMessage?.key?.id || undefined : revokedId(message);
+  // REVOKE-HIDDEN, REVOKE-IN: a revoke is no message of its own; it takes its sender's message out of sight.
+  if (revoked !== undefined) {
+    if (faults.has('ignore-revoke')) return {};
+    return faults.has('show-revoke-as-text') ? { revokes: revoked, message: { id, from, text: '' } } : { revokes: revoked };
+  }
   const extended = message.extendedTextMessage;
+  if (!Object.hasOwn(message, 'conversation') && !extended) {
+    // MSG-UNKNOWN-KIND: never a text; a protocol message the client does not act on shows nothing,
+    // a kind it does not know a notice in its place.
+    if (faults.has('show-unknown-as-empty-text')) return { message: { id, from, text: '' } };
+    return message.protocolMessage ? {} : { message: { id, from, text: '', notice: 'unsupported' } };
+  }
   const text = mangleText(message.conversation || extended?.text || '', faults);
   const quoted = extended?.contextInfo?.stanzaId;
   // REPLY-IN
-  return quoted && !faults.has('drop-quote') ? { id, from, text, replyTo: quoted } : { id, from, text };
+  return { message: quoted && !faults.has('drop-quote') ? { id, from, text, replyTo: quoted } : { id, from, text } };
 }
 
 /** RETRY-RESEND: the re-sent message's `<enc>` carries `count`, the number of this re-send. */

@@ -153,6 +153,7 @@ export class ProviderClient {
           decrypt: (from, type, ciphertext) => this.session.serialized(from, () => this.session.decrypt(from, type, ciphertext)),
           openGroup: (group, sender, pairwise, skmsg) => this.openGroup(group, sender, pairwise, skmsg),
           deliver: (message) => this.show(message, drainedFrom),
+          revoke: (sender, id, group) => this.revoke(sender, id, group),
           isMedia: (message) => this.mediaReceiver.isMedia(message),
           receiveMedia: (id, from, message) => this.receiveMedia(id, from, message),
           raise: (event) => this.events.push(event),
@@ -204,6 +205,19 @@ export class ProviderClient {
     }
     this.inbox.push(message);
     if (drainedFrom !== undefined && faults.has('mailbox-shown-twice')) this.inbox.push(message);
+  }
+
+  /**
+   * REVOKE-IN: the revoked message stays in the thread as a notice that it was deleted, without its
+   * content. REVOKE-SENDER: only a message the revoke's sender sent in that chat.
+   */
+  private revoke(sender: string, id: string, group: string | undefined): void {
+    const anySender = this.deps.faults.has('revoke-any-sender');
+    // An identity notice has the id "", which no revoke names.
+    const at = this.inbox.findIndex((m) => m.id === id && (anySender || (m.from === sender && m.group === group)));
+    const shown = this.inbox[at];
+    if (!shown) return;
+    this.inbox[at] = { id, from: shown.from, text: '', revoked: true, ...(shown.group === undefined ? {} : { group: shown.group }) };
   }
 
   /** ENLIST-UNENLISTED: enlist again, then reconnect with the new login. */
