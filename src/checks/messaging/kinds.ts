@@ -98,7 +98,7 @@ function doubleField(field: number, value: number): Uint8Array {
 }
 
 /** What the reference user sends that the profile gives the client nothing to show for. */
-const UNKNOWN_KINDS = {
+export const UNKNOWN_KINDS = {
   /** WAProto's `Message.locationMessage` (5): degreesLatitude 1, degreesLongitude 2, name 3. */
   location: {
     label: 'location message (field 5)',
