@@ -138,7 +138,7 @@ void describe('reference provider server', () => {
     const { status, json } = await call(driver);
     assert.equal(status, 200);
     assertSchema('DriverInfo', json);
-    assert.deepEqual((json as { driverVersion: string }).driverVersion, '1.3');
+    assert.deepEqual((json as { driverVersion: string }).driverVersion, '1.4');
   });
 
   void test('creates users with schema-valid, distinct identifiers', async () => {
@@ -286,6 +286,7 @@ function harness(faults: FaultName[] = [], decrypt?: InboundContext['decrypt']):
     decrypt: decrypt ?? (() => Promise.reject(new Error('no session'))),
     openGroup: () => Promise.reject(new Error('no sender key')),
     deliver: (m) => inbox.push(m),
+    revoke: () => undefined,
     isMedia: () => false,
     receiveMedia: () => Promise.resolve(),
     raise: (e) => events.push(e),
