@@ -7,15 +7,26 @@ import { judgeTime } from '../time.js';
 import { isDeliveryReceipt } from '../../protocol/stanzas.js';
 import { deliverUndecryptable, pair, receiveOne, sendOneWithId } from './scenario.js';
 
-/** ACK-MESSAGE */
+/**
+ * ACK-MESSAGE: a message the client decrypted is acked, or answered by its delivery receipt alone,
+ * which whatsmeow sends in place of the ack; one it could not decrypt is acked by every client.
+ */
 export async function ackMessage(ctx: CheckContext): Promise<Finding> {
   const p = await pair(ctx);
   const { id, afterSeq } = await receiveOne(p, ctx);
-  ctx.step('wait for the ack');
-  const expected = `<ack class="message" id="${id}" to="${p.reference.jid}"/>`;
-  const ack = await ctx.lab.frameFrom(p.provider.connection, sends('ack', { class: 'message', id }), { afterSeq });
-  if (!ack) return notMet(expected, `no <ack> for the message within ${ANSWER_MS} ms; the client sent ${describeAll(sentBy(p.provider.connection, afterSeq).map((s) => s.element))}`);
-  const element = sentBy(p.provider.connection, afterSeq).find((s) => s.element.tag === 'ack' && s.element.attrs['id'] === id)?.element;
+  ctx.step('wait for the ack or the delivery receipt');
+  const acked = sends('ack', { class: 'message', id });
+  const answered = await ctx.lab.frameFrom(p.provider.connection, (f) => acked(f) || sends('receipt', { id }, isDeliveryReceipt)(f), { afterSeq });
+  const decryptedExpected = `<ack class="message" id="${id}" to="${p.reference.jid}"/>, or its delivery receipt`;
+  if (!answered) return notMet(decryptedExpected, `neither for the message within ${ANSWER_MS} ms; the client sent ${describeAll(sentBy(p.provider.connection, afterSeq).map((s) => s.element))}`);
+  const ack = sentBy(p.provider.connection, afterSeq).find((s) => s.element.tag === 'ack' && s.element.attrs['id'] === id)?.element;
+  if (ack && ack.attrs['to'] !== p.reference.jid) return notMet(decryptedExpected, `<ack> with to="${ack.attrs['to'] ?? ''}"`);
+  const bad = deliverUndecryptable(p, ctx);
+  ctx.step('wait for the ack of a message that cannot be decrypted');
+  const expected = `<ack class="message" id="${bad.id}" to="${p.reference.jid}"/> for a message it could not decrypt`;
+  const badAck = await ctx.lab.frameFrom(p.provider.connection, sends('ack', { class: 'message', id: bad.id }), { afterSeq: bad.afterSeq });
+  if (!badAck) return notMet(expected, `no <ack> for the message within ${ANSWER_MS} ms; the client sent ${describeAll(sentBy(p.provider.connection, bad.afterSeq).map((s) => s.element))}`);
+  const element = sentBy(p.provider.connection, bad.afterSeq).find((s) => s.element.tag === 'ack' && s.element.attrs['id'] === bad.id)?.element;
   return element?.attrs['to'] === p.reference.jid ? met() : notMet(expected, `<ack> with to="${element?.attrs['to'] ?? ''}"`);
 }
 
