@@ -32,7 +32,7 @@ const throughBinary = async (jid: string): Promise<string | undefined> =>
   (await wabinary.decodeBinaryNode(wabinary.encodeBinaryNode({ tag: 'message', attrs: { to: jid } }))).attrs['to'];
 
 void test('JID-USER: the jids the gatekeeper makes survive WhatsApp\'s binary encoding; the ones it refuses do not', async () => {
-  for (const jid of ['1-10853634039893@interop', '41265890317@s.whatsapp.net', '120363123456789012@g.us', 'a.b+c-d@interop']) {
+  for (const jid of ['1-10853634039893@interop', '41265890317@s.whatsapp.net', '120363123456789012@g.us', 'ab+c-d@interop']) {
     assert.ok(parseJid(jid), jid);
     assert.equal(await throughBinary(jid), jid);
   }
@@ -40,4 +40,6 @@ void test('JID-USER: the jids the gatekeeper makes survive WhatsApp\'s binary en
     assert.equal(parseJid(jid), null, jid);
     assert.notEqual(await throughBinary(jid), jid, `${jid} is changed by the binary encoding`);
   }
+  // whatsmeow's string form reads a dot as an agent separator; the profile leaves it out too.
+  assert.equal(parseJid('a.b@interop'), null);
 });

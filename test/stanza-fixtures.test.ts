@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';
 import { test } from 'node:test';
 import { projectFile } from '../src/core/paths.js';
+import { ENC_MEDIATYPE } from '../src/protocol/media/enc-mediatype.js';
 import type { StanzaNode } from '../src/protocol/node.js';
 import * as S from '../src/protocol/stanzas.js';
 import { xmlCodec } from '../src/protocol/xml-codec.js';
@@ -24,6 +25,7 @@ const BUILT: Record<string, StanzaNode> = {
   'open.xml': S.clientOpen(LOGIN, 'eyJhbGciOiJSUzI1NiJ9.e30.c2ln', 'n2IvHhuuFS-u1IPzKJ3Udj8dtmhQmW8k9_x4Mw0OWgI'),
   'close.xml': S.closeElement(),
   'message-outgoing.xml': S.outgoingMessage(ID, LOGIN, 1795468233, S.encElement('pkmsg', bytes(24))),
+  'message-voice-note-outgoing.xml': S.outgoingMessage(ID, LOGIN, 1795468233, S.encElement('msg', bytes(24, 200), ENC_MEDIATYPE['voice-note'])),
   'message-delivered.xml': S.deliveredMessage(ID, LOGIN, 1795468233, S.encElement('msg', bytes(24, 100))),
   'ack-message.xml': S.ack({ class: 'message', id: ID, to: LOGIN }),
   'ack-error.xml': S.ack({ class: 'message', id: ID, error: 'bad-request' }),

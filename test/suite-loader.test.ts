@@ -86,8 +86,11 @@ void test('the shipped suites load, every case has a fault, and the profile pars
   const cases = shipped.suites.flatMap((s) => s.cases);
   assert.ok(cases.filter((c) => c.suite === 'stanza').length >= 20);
   for (const c of cases) assert.ok(c.faults.length > 0, c.id);
-  const ids = parseProfile(await readFile(projectFile('docs', 'PROFILE.md'), 'utf8')).map((r) => r.id);
+  const requirements = parseProfile(await readFile(projectFile('docs', 'PROFILE.md'), 'utf8'));
+  const ids = requirements.map((r) => r.id);
   assert.ok(ids.includes('FRAME-OPEN') && ids.includes('IN-RESTRICTED') && ids.includes('XML-DEPTH'));
+  // Every requirement names where it comes from: the overview, the lineage, or the profile's own choice.
+  assert.deepEqual(requirements.filter((r) => r.sources.length === 0).map((r) => r.id), []);
   assert.ok(Array.isArray(uncovered(shipped)));
 });
 

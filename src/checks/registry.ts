@@ -18,6 +18,7 @@ const account = () => import('./enlistment/account.js');
 const blocking = () => import('./messaging/blocking.js');
 const messagingContent = () => import('./messaging/content.js');
 const identityNotice = () => import('./messaging/identity-notice.js');
+const kinds = () => import('./messaging/kinds.js');
 const mailbox = () => import('./messaging/mailbox.js');
 const receipts = () => import('./messaging/receipts.js');
 const retry = () => import('./messaging/retry.js');
@@ -116,6 +117,7 @@ export const CHECKS: Readonly<Record<string, CheckLoader>> = {
   // media
   'media/message-fields': lazy(mediaMessage, (m) => m.messageFields),
   'media/download-path': lazy(mediaMessage, (m) => m.downloadPath),
+  'media/enc-mediatype': lazy(mediaMessage, (m) => m.encMediatype),
   'media/fetch-https': lazy(mediaFetch, (m) => m.https),
   'media/fetch-length': lazy(mediaFetch, (m) => m.length),
   'media/fetch-content-type': lazy(mediaFetch, (m) => m.contentType),
@@ -173,6 +175,7 @@ export const CHECKS: Readonly<Record<string, CheckLoader>> = {
   'messaging/ack-read-receipt': lazy(receipts, (m) => m.ackReadReceipt),
   'messaging/retry-registration': lazy(retry, (m) => m.registration),
   'messaging/retry-element': lazy(retry, (m) => m.retryElement),
+  'messaging/resend': lazy(retry, (m) => m.resend),
   'messaging/resend-prekey': lazy(retry, (m) => m.resendPreKey),
   'messaging/resend-count': lazy(retry, (m) => m.resendCount),
   'messaging/resend-bounded': lazy(retry, (m) => m.resendBounded),
@@ -188,6 +191,10 @@ export const CHECKS: Readonly<Record<string, CheckLoader>> = {
   'messaging/mailbox-drain': lazy(mailbox, (m) => m.drainedAfterPush),
   'messaging/version-refused': lazy(version, (m) => m.versionRefused),
   'messaging/identity-notice': lazy(identityNotice, (m) => m.identityNotice),
+  'messaging/revoke-hidden': lazy(kinds, (m) => m.revokeHidden),
+  'messaging/revoke-applied': lazy(kinds, (m) => m.revokeApplied),
+  'messaging/revoke-sender-only': lazy(kinds, (m) => m.revokeSenderOnly),
+  'messaging/unknown-kind': lazy(kinds, (m) => m.unknownKind),
 };
 
 /**

@@ -50,7 +50,8 @@ export interface RunOptions {
   readonly isExclusive?: (spec: CaseSpec) => boolean;
 }
 
-const NOT_MET: Record<Level, Outcome> = { MUST: 'fail', SHOULD: 'warn', MAY: 'warn' };
+/** The outcome of a requirement not met, by the case's level. */
+export const NOT_MET: Record<Level, Outcome> = { MUST: 'fail', SHOULD: 'warn', MAY: 'warn' };
 const CLEANUP_MS = 3000;
 
 export async function runCases(options: RunOptions): Promise<CaseResult[]> {

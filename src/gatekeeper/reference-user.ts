@@ -8,7 +8,9 @@ import { HarnessError } from '../core/errors.js';
 import type { Rng } from '../core/rng.js';
 import { fromBase64 } from '../protocol/base64.js';
 import { child, type StanzaNode } from '../protocol/node.js';
-import { paddingLength, textPayload } from '../protocol/payload.js';
+import { ENC_MEDIATYPE, type MediaKind } from '../protocol/media/enc-mediatype.js';
+import { revokeContent, SENDER_REVOKE_EDIT } from '../protocol/messaging.js';
+import { encodeMessage, pad, paddingLength, textPayload } from '../protocol/payload.js';
 import { deliveredMessage, encElement, outgoingEnc, receipt, type EncType, type KeyBundle } from '../protocol/stanzas.js';
 import type { Directory } from './directory.js';
 import type { GroupDirectory } from './groups.js';
@@ -29,6 +31,13 @@ export interface ReferenceUserDeps {
   /** Routes a stanza in its delivered form (the chat server's deliver). */
   readonly deliver: (to: string, stanza: StanzaNode) => RouteResult;
   readonly rng: Rng;
+}
+
+/** What a delivered stanza carries besides the ciphertext: its id (a fresh one if none), `<enc mediatype>`, `<message edit>`. */
+interface DeliveryOptions {
+  readonly id?: string;
+  readonly mediatype?: string | undefined;
+  readonly edit?: string;
 }
 
 export interface ReferenceUserOptions extends DeviceOptions {
@@ -112,10 +121,19 @@ export class LocalReferenceUser implements ReferenceUser {
     return this.sendPayload(to, textPayload(text, paddingLength(this.deps.rng)));
   }
 
-  sendPayload(to: string, plaintext: Uint8Array): Promise<string> {
+  sendPayload(to: string, plaintext: Uint8Array, options: { readonly media?: MediaKind } = {}): Promise<string> {
+    // ENC-MEDIATYPE: as the messenger's clients write it, on the <enc> of a media message only.
+    return this.sendNow(to, plaintext, { mediatype: options.media && ENC_MEDIATYPE[options.media] });
+  }
+
+  revoke(to: string, id: string): Promise<string> {
+    return this.sendNow(to, pad(encodeMessage(revokeContent(to, id)), paddingLength(this.deps.rng)), { edit: SENDER_REVOKE_EDIT });
+  }
+
+  private sendNow(to: string, plaintext: Uint8Array, stanza: DeliveryOptions): Promise<string> {
     return this.queue.run(to, async () => {
       const { type, ciphertext } = await this.encryptNow(to, plaintext);
-      return this.deliverNow(to, type, ciphertext);
+      return this.deliverNow(to, type, ciphertext, stanza);
     });
   }
 
@@ -134,7 +152,7 @@ export class LocalReferenceUser implements ReferenceUser {
   }
 
   deliverCiphertext(to: string, message: EncryptedMessage, id?: string): string {
-    return this.deliverNow(to, message.type, message.ciphertext, id);
+    return this.deliverNow(to, message.type, message.ciphertext, id === undefined ? {} : { id });
   }
 
   startSession(bundle: KeyBundle): Promise<void> {
@@ -146,9 +164,12 @@ export class LocalReferenceUser implements ReferenceUser {
     return this.device.encrypt(to, plaintext);
   }
 
-  private deliverNow(to: string, type: EncType, ciphertext: Uint8Array, id = this.deps.rng.string(20, ID_ALPHABET)): string {
+  private deliverNow(to: string, type: EncType, ciphertext: Uint8Array, options: DeliveryOptions = {}): string {
+    const id = options.id ?? this.deps.rng.string(20, ID_ALPHABET);
     const t = Math.floor(Date.now() / 1000);
-    const routed = this.deps.deliver(to, deliveredMessage(id, this.jid, t, encElement(type, ciphertext)));
+    const message = deliveredMessage(id, this.jid, t, encElement(type, ciphertext, options.mediatype));
+    const stanza = options.edit === undefined ? message : { ...message, attrs: { ...message.attrs, edit: options.edit } };
+    const routed = this.deps.deliver(to, stanza);
     if (routed === 'unknown') throw new HarnessError('E_PRECONDITION', `${to} is not a user the gatekeeper can deliver to`);
     return id;
   }

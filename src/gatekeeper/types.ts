@@ -6,6 +6,7 @@ import type { LimitHit, LimitName } from '../core/limits.js';
 import type { BoundedAnswer } from '../net/outbound.js';
 import type { CodecCondition } from '../protocol/codec.js';
 import type { Discovery, SessionMode } from '../protocol/driver-api.js';
+import type { MediaKind } from '../protocol/media/enc-mediatype.js';
 import type { StanzaNode } from '../protocol/node.js';
 import type { EncType, KeyBundle } from '../protocol/stanzas.js';
 import type { GatekeeperMediaHost } from './media-host.js';
@@ -156,10 +157,18 @@ export interface ReferenceUser {
   /** The raw 32-byte identity key it publishes now. */
   readonly identityKey: Uint8Array;
   readonly deliveries: readonly ReferenceDelivery[];
-  /** Encrypts `content` (already padded protobuf bytes) to `to` and delivers it; returns the stanza id. */
-  sendPayload(to: string, plaintext: Uint8Array): Promise<string>;
+  /**
+   * Encrypts `content` (already padded protobuf bytes) to `to` and delivers it; returns the stanza id.
+   * `media` names the kind of a media message, which its `<enc>` then carries (ENC-MEDIATYPE).
+   */
+  sendPayload(to: string, plaintext: Uint8Array, options?: { readonly media?: MediaKind }): Promise<string>;
   /** Sends a text as the profile's padded `Message` protobuf. */
   sendText(to: string, text: string): Promise<string>;
+  /**
+   * Revokes ("delete for everyone") message `id` of the chat with `to`, as its sender, in the
+   * lineage's stanza (`edit="7"`); returns the revoke's own stanza id. Nothing checks that it sent `id`.
+   */
+  revoke(to: string, id: string): Promise<string>;
   waitForDelivery(match: (d: ReferenceDelivery) => boolean, options: WaitOptions): Promise<ReferenceDelivery | null>;
   /** Encrypts to `to` (building a session from its published bundle if need be) without sending. */
   encrypt(to: string, plaintext: Uint8Array): Promise<EncryptedMessage>;

@@ -33,7 +33,7 @@ export const DJB_KEY_TYPE = 0x05;
 /** One device per user (ONE-DEVICE): every Signal address uses device 1. */
 export const DEVICE_ID = 1;
 /**
- * Registration ids are 14-bit, 0 included (KEYS-REGISTRATION): WhatsApp-lineage generators take
+ * Registration ids should be 14-bit, 0 included (KEYS-REGISTRATION): WhatsApp-lineage generators take
  * `& 0x3fff` of a random value, which gives 0 now and then.
  * @see libsignal-node `src/keyhelper.js` generateRegistrationId.
  */

@@ -103,8 +103,13 @@ export interface ReceivedMessage {
   readonly replyTo?: string;
   /** Driver 1.2: a reaction to message `id`, shown on that message (REACTION-IN). */
   readonly reaction?: { readonly id: string; readonly emoji: string };
-  /** Driver 1.2: a notice shown in the thread, not a message: `text` is "" (IDENTITY-NOTICE). */
-  readonly notice?: 'identity-change';
+  /**
+   * Driver 1.2: a notice shown in the thread, not a message: `text` is "" (IDENTITY-NOTICE). Driver
+   * 1.4: `unsupported` stands in place of message `id`, of a kind the client does not show (MSG-UNKNOWN-KIND).
+   */
+  readonly notice?: 'identity-change' | 'unsupported';
+  /** Driver 1.4: its sender revoked it; `text` is "" and nothing else of it is shown (REVOKE-IN). */
+  readonly revoked?: true;
   /** Driver 1.3: the group the message was shown in; `from` is the member who sent it (GROUP-IN). */
   readonly group?: string;
 }

@@ -35,8 +35,9 @@ export const streamError = (condition: string, text?: string): StanzaNode =>
     ...(text ? [node('text', { xmlns: STREAMS_NS }, text)] : []),
   ]);
 
-export const encElement = (type: EncType, ciphertext: Uint8Array): StanzaNode =>
-  node('enc', { v: ENC_VERSION, type }, toBase64(ciphertext));
+/** `<enc v="2" type>`; a media message's names its kind in `mediatype` (ENC-MEDIATYPE, media/enc-mediatype.ts). */
+export const encElement = (type: EncType, ciphertext: Uint8Array, mediatype?: string): StanzaNode =>
+  node('enc', { v: ENC_VERSION, type, mediatype }, toBase64(ciphertext));
 
 /** A one-to-one message as the sending client writes it (MSG-SHAPE). */
 export const outgoingMessage = (id: string, to: string, t: number, enc: StanzaNode): StanzaNode =>

@@ -19,7 +19,7 @@ const CLOSE_GRACE_MS = 1_000;
 /** The parts of the inbound context that belong to the client rather than to the connection. */
 export type ClientSide = Pick<
   InboundContext,
-  'registrationId' | 'decrypt' | 'openGroup' | 'deliver' | 'raise' | 'isMedia' | 'receiveMedia' | 'isBlocked' | 'onReceipt' | 'onChatState'
+  'registrationId' | 'decrypt' | 'openGroup' | 'deliver' | 'revoke' | 'raise' | 'isMedia' | 'receiveMedia' | 'isBlocked' | 'onReceipt' | 'onChatState'
 >;
 
 export interface ConnectionOptions {

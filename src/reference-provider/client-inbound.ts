@@ -31,6 +31,8 @@ export interface InboundContext {
   /** GROUP-IN: stores the distribution a pairwise `<enc>` carries, then opens the skmsg; the padded plaintext. */
   openGroup(group: string, sender: string, pairwise: { type: EncType; ciphertext: Uint8Array } | undefined, skmsg: Uint8Array): Promise<Uint8Array>;
   deliver(message: ReceivedMessage): void;
+  /** REVOKE-IN: `sender` revoked its message `id`, in `group` when it was a group message. */
+  revoke(sender: string, id: string, group: string | undefined): void;
   isMedia(message: interop.Message): boolean;
   /** Downloads and verifies media in the background, then shows it or raises an event. */
   receiveMedia(id: string, from: string, message: interop.Message): Promise<void>;
@@ -161,7 +163,12 @@ export class InboundHandler {
     if (this.ctx.isBlocked(peer)) return this.answer(this.messageAck(n));
     // The Signal message decrypted: it is acked and receipted now; its media may still be refused.
     if (this.ctx.isMedia(message)) void this.ctx.receiveMedia(id ?? '', peer, message);
-    else this.ctx.deliver({ ...shownMessage(id ?? '', peer, message, faults), ...(participant === undefined ? {} : { group: from }) });
+    else {
+      const group = participant === undefined ? undefined : from;
+      const shown = shownMessage(id ?? '', peer, message, faults);
+      if (shown.revokes !== undefined) this.ctx.revoke(peer, shown.revokes, group);
+      if (shown.message) this.ctx.deliver({ ...shown.message, ...(group === undefined ? {} : { group }) });
+    }
     const answers = this.messageAck(n);
     // RECEIPT-EACH: the fault receipts only the first message of each peer.
     const receipt = !faults.has('no-delivery-receipt') && !(faults.has('receipt-first-only') && this.receipted.has(peer));

@@ -13,6 +13,7 @@ import type { interop } from '../gen/message.js';
 import { fromBase64, toBase64 } from '../protocol/base64.js';
 import type { ReceivedMedia, SendMediaRequest } from '../protocol/driver-api.js';
 import { contentStream, encryptToBuffer } from '../protocol/media/content.js';
+import { ENC_MEDIATYPE, mediaKind } from '../protocol/media/enc-mediatype.js';
 import { encodeMediaMessage, readMediaMessage, type MediaFields } from '../protocol/media/message.js';
 import { MEDIA_INFO, newMediaKey, type MediaType } from '../protocol/media/scheme.js';
 import { MediaDecryptStream } from '../protocol/media/stream.js';
@@ -42,8 +43,11 @@ export const downloadPath = (providerId: string, reference: string): string => `
 export class MediaSender {
   constructor(private readonly deps: MediaDeps) {}
 
-  /** The unpadded `Message` bytes for a file, or why the client will not send it. */
-  async compose(req: SendMediaRequest): Promise<{ message: Uint8Array } | { refused: string }> {
+  /**
+   * The unpadded `Message` bytes for a file and the `mediatype` its `<enc>` carries (ENC-MEDIATYPE,
+   * none when a fault leaves it out), or why the client will not send it.
+   */
+  async compose(req: SendMediaRequest): Promise<{ message: Uint8Array; mediatype: string | undefined } | { refused: string }> {
     const { faults, store } = this.deps;
     const prefix = fromBase64(req.content) ?? new Uint8Array();
     const size = Math.max(req.size ?? 0, prefix.length);
@@ -72,7 +76,15 @@ export class MediaSender {
       ...(req.type === 'document' && !faults.has('document-no-file-name') ? { fileName: req.fileName ?? 'document' } : {}),
       ...(req.type === 'audio' ? { ptt: true } : {}),
     };
-    return { message: encodeMediaMessage(req.type, fields, this.layout(req.type)) };
+    return { message: encodeMediaMessage(req.type, fields, this.layout(req.type)), mediatype: this.mediatype(req.type, fields) };
+  }
+
+  /** ENC-MEDIATYPE: the kind of the message as composed; the faults leave it out, or call a voice note plain audio. */
+  private mediatype(type: MediaType, fields: MediaFields): string | undefined {
+    const { faults } = this.deps;
+    if (faults.has('no-mediatype')) return undefined;
+    const kind = mediaKind(type, fields);
+    return ENC_MEDIATYPE[kind === 'voice-note' && faults.has('wrong-mediatype') ? 'audio' : kind];
   }
 
   private encHash(blob: Buffer): Buffer {

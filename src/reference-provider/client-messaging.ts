@@ -5,7 +5,7 @@
  */
 import type { interop } from '../gen/message.js';
 import type { Indicators, ReceivedMessage, ShownReceipt } from '../protocol/driver-api.js';
-import { MAX_RESENDS, readChatState } from '../protocol/messaging.js';
+import { MAX_RESENDS, readChatState, revokedId } from '../protocol/messaging.js';
 import type { StanzaNode } from '../protocol/node.js';
 import { mangleText } from './client-outbound.js';
 import type { FaultSet } from './faults.js';
@@ -14,6 +14,8 @@ import type { FaultSet } from './faults.js';
 interface Sent {
   readonly to: string;
   readonly plaintext: Uint8Array;
+  /** A media message's kind on its `<enc>`, which a re-send carries again (ENC-MEDIATYPE). */
+  readonly mediatype: string | undefined;
   resends: number;
 }
 
@@ -22,6 +24,7 @@ export interface Resend {
   readonly id: string;
   readonly to: string;
   readonly plaintext: Uint8Array;
+  readonly mediatype: string | undefined;
   readonly count: number;
 }
 
@@ -55,8 +58,8 @@ export class MessagingState {
     return this.sent.has(id);
   }
 
-  remember(id: string, to: string, plaintext: Uint8Array): void {
-    this.sent.set(id, { to, plaintext, resends: 0 });
+  remember(id: string, to: string, plaintext: Uint8Array, mediatype?: string): void {
+    this.sent.set(id, { to, plaintext, mediatype, resends: 0 });
     if (this.sent.size > KEPT_SENT) this.sent.delete(this.sent.keys().next().value as string);
   }
 
@@ -82,21 +85,44 @@ export class MessagingState {
     if (id === undefined || !sent || sent.to !== from) return undefined;
     if (sent.resends >= MAX_RESENDS && !this.faults.has('retry-unbounded')) return undefined;
     sent.resends++;
-    return { id, to: sent.to, plaintext: sent.plaintext, count: sent.resends };
+    return { id, to: sent.to, plaintext: sent.plaintext, mediatype: sent.mediatype, count: sent.resends };
   }
 }
 
-/** What the user is shown for a received `Message`: a text, a reply quoting its message, or a reaction. */
-export function shownMessage(id: string, from: string, message: interop.Message, faults: FaultSet): ReceivedMessage {
+/**
+ * What a received `Message` (not media) does to the thread: a message it shows (a text, a reply
+ * quoting its message, a reaction, or a notice in place of a kind the client does not show), and
+ * the message it revokes, if any.
+ */
+export interface Shown {
+  readonly message?: ReceivedMessage;
+  /** REVOKE-IN: the id of the sender's message to take out of sight. */
+  readonly revokes?: string;
+}
+
+/** REACTION-IN, REPLY-IN, REVOKE-HIDDEN, REVOKE-IN, MSG-UNKNOWN-KIND */
+export function shownMessage(id: string, from: string, message: interop.Message, faults: FaultSet): Shown {
   const reaction = message.reactionMessage;
   const reactedTo = reaction?.key?.id;
   // REACTION-IN: shown on the message it names, not as a text of its own.
-  if (reaction && reactedTo && !faults.has('ignore-reactions')) return { id, from, text: '', reaction: { id: reactedTo, emoji: reaction.text ?? '' } };
+  if (reaction && reactedTo) return { message: faults.has('ignore-reactions') ? { id, from, text: '' } : { id, from, text: '', reaction: { id: reactedTo, emoji: reaction.text ?? '' } } };
+  const revoked = faults.has('unknown-protocol-as-revoke') ? message.protocolMessage?.key?.id || undefined : revokedId(message);
+  // REVOKE-HIDDEN, REVOKE-IN: a revoke is no message of its own; it takes its sender's message out of sight.
+  if (revoked !== undefined) {
+    if (faults.has('ignore-revoke')) return {};
+    return faults.has('show-revoke-as-text') ? { revokes: revoked, message: { id, from, text: '' } } : { revokes: revoked };
+  }
   const extended = message.extendedTextMessage;
+  if (!Object.hasOwn(message, 'conversation') && !extended) {
+    // MSG-UNKNOWN-KIND: never a text; a protocol message the client does not act on shows nothing,
+    // a kind it does not know a notice in its place.
+    if (faults.has('show-unknown-as-empty-text')) return { message: { id, from, text: '' } };
+    return message.protocolMessage ? {} : { message: { id, from, text: '', notice: 'unsupported' } };
+  }
   const text = mangleText(message.conversation || extended?.text || '', faults);
   const quoted = extended?.contextInfo?.stanzaId;
   // REPLY-IN
-  return quoted && !faults.has('drop-quote') ? { id, from, text, replyTo: quoted } : { id, from, text };
+  return { message: quoted && !faults.has('drop-quote') ? { id, from, text, replyTo: quoted } : { id, from, text } };
 }
 
 /** RETRY-RESEND: the re-sent message's `<enc>` carries `count`, the number of this re-send. */

@@ -53,9 +53,12 @@ export class MessageComposer {
     return pad(content);
   }
 
-  /** The stanza carrying one ciphertext to `to` (MSG-SHAPE, ENC-VERSION, ENC-TYPE, ENC-ENCODING). */
-  stanza(id: string, to: string, t: number, type: EncType, ciphertext: Uint8Array): StanzaNode {
-    let enc = encElement(this.faults.has('enc-type-mislabel') ? 'msg' : type, ciphertext);
+  /**
+   * The stanza carrying one ciphertext to `to` (MSG-SHAPE, ENC-VERSION, ENC-TYPE, ENC-ENCODING);
+   * `mediatype` names a media message's kind on its `<enc>` (ENC-MEDIATYPE).
+   */
+  stanza(id: string, to: string, t: number, type: EncType, ciphertext: Uint8Array, mediatype?: string): StanzaNode {
+    let enc = encElement(this.faults.has('enc-type-mislabel') ? 'msg' : type, ciphertext, mediatype);
     if (this.faults.has('enc-v1')) enc = { ...enc, attrs: { ...enc.attrs, v: '1' } };
     if (this.faults.has('base64url-enc')) enc = { ...enc, text: toBase64Url(ciphertext) };
     const message = this.faults.has('no-participants')

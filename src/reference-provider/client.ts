@@ -153,6 +153,7 @@ export class ProviderClient {
           decrypt: (from, type, ciphertext) => this.session.serialized(from, () => this.session.decrypt(from, type, ciphertext)),
           openGroup: (group, sender, pairwise, skmsg) => this.openGroup(group, sender, pairwise, skmsg),
           deliver: (message) => this.show(message, drainedFrom),
+          revoke: (sender, id, group) => this.revoke(sender, id, group),
           isMedia: (message) => this.mediaReceiver.isMedia(message),
           receiveMedia: (id, from, message) => this.receiveMedia(id, from, message),
           raise: (event) => this.events.push(event),
@@ -204,6 +205,19 @@ export class ProviderClient {
     }
     this.inbox.push(message);
     if (drainedFrom !== undefined && faults.has('mailbox-shown-twice')) this.inbox.push(message);
+  }
+
+  /**
+   * REVOKE-IN: the revoked message stays in the thread as a notice that it was deleted, without its
+   * content. REVOKE-SENDER: only a message the revoke's sender sent in that chat.
+   */
+  private revoke(sender: string, id: string, group: string | undefined): void {
+    const anySender = this.deps.faults.has('revoke-any-sender');
+    // An identity notice has the id "", which no revoke names.
+    const at = this.inbox.findIndex((m) => m.id === id && (anySender || (m.from === sender && m.group === group)));
+    const shown = this.inbox[at];
+    if (!shown) return;
+    this.inbox[at] = { id, from: shown.from, text: '', revoked: true, ...(shown.group === undefined ? {} : { group: shown.group }) };
   }
 
   /** ENLIST-UNENLISTED: enlist again, then reconnect with the new login. */
@@ -278,8 +292,9 @@ export class ProviderClient {
     void this.session
       .serialized(resend.to, async () => {
         const { type, ciphertext } = await this.encryptFor(connection, resend.to, resend.plaintext, undefined, !faults.has('retry-resend-msg'));
-        const stanza = this.composer.stanza(resend.id, resend.to, this.composer.timestamp(), type, ciphertext);
-        return connection.sendMessage(withEncCount(stanza, faults.has('retry-count-off-by-one') ? resend.count + 1 : resend.count), resend.id, ACK_WAIT_MS);
+        const id = faults.has('retry-resend-new-id') ? this.composer.nextId() : resend.id;
+        const stanza = this.composer.stanza(id, resend.to, this.composer.timestamp(), type, ciphertext, resend.mediatype);
+        return connection.sendMessage(withEncCount(stanza, faults.has('retry-count-off-by-one') ? resend.count + 1 : resend.count), id, ACK_WAIT_MS);
       })
       .catch(() => undefined);
   }
@@ -289,7 +304,7 @@ export class ProviderClient {
     if (!this.connection?.isOpen) throw new ClientStateError('the user is not connected');
     const composed = await this.mediaSender.compose(req);
     if ('refused' in composed) return composed;
-    return { id: await this.sendPlaintext(req.to, this.composer.pad(composed.message)) };
+    return { id: await this.sendPlaintext(req.to, this.composer.pad(composed.message), undefined, composed.mediatype) };
   }
 
   /** Shows received media only once it was downloaded and verified; otherwise raises an event. */
@@ -303,15 +318,15 @@ export class ProviderClient {
     }
   }
 
-  /** `text`, when the plaintext is a text message, for the faults that look at it. */
-  private async sendPlaintext(to: string, plaintext: Uint8Array, text?: string): Promise<string> {
+  /** `text`, when the plaintext is a text message, for the faults that look at it; `mediatype` for a media message's `<enc>`. */
+  private async sendPlaintext(to: string, plaintext: Uint8Array, text?: string, mediatype?: string): Promise<string> {
     const connection = this.connection;
     if (!connection?.isOpen) throw new ClientStateError('the user is not connected');
     const compose = async (): Promise<{ id: string; acked: Promise<unknown> }> => {
       const { type, ciphertext } = await this.encryptFor(connection, to, plaintext, text);
       const id = this.composer.nextId();
-      this.messaging.remember(id, to, plaintext);
-      let stanza = this.composer.stanza(id, to, this.composer.timestamp(), type, ciphertext);
+      this.messaging.remember(id, to, plaintext, mediatype);
+      let stanza = this.composer.stanza(id, to, this.composer.timestamp(), type, ciphertext, mediatype);
       if (text !== undefined && this.deps.faults.has('plaintext-preview')) stanza = { ...stanza, attrs: { ...stanza.attrs, preview: text.slice(0, 40) } };
       return { id, acked: connection.sendMessage(stanza, id, ACK_WAIT_MS) };
     };

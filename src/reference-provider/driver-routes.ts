@@ -29,7 +29,7 @@ import type { UserDirectory } from './users.js';
 
 /** Where the driver API lives under the provider's base URL. */
 export const DRIVER_ROOT = '/conformance/v1';
-const DRIVER_VERSION = '1.3';
+const DRIVER_VERSION = '1.4';
 const IMPLEMENTATION_NAME = 'interop-conformance reference provider';
 
 /** An answer the driver gives instead of a result; the server writes it as a DriverErrorBody. */

@@ -97,6 +97,8 @@ export const FAULTS = {
   'media-generic-mimetype': 'declares every media file as application/octet-stream',
   'audio-video-keys': 'derives voice-note keys with the info string of video',
   'media-no-size-limit': 'sends media larger than the limits it announces',
+  'no-mediatype': 'puts no `mediatype` on the `<enc>` of media messages',
+  'wrong-mediatype': 'marks the `<enc>` of a voice note `mediatype="audio"`, as for a music file, instead of `ptt`',
   // media (§9): the provider's media host
   'media-over-http': 'announces and serves its media base over plain http',
   'media-chunked': 'serves media without a Content-Length',
@@ -174,6 +176,7 @@ export const FAULTS = {
   'retry-no-registration': 'sends retry receipts without `<registration>`',
   'retry-count-zero': 'writes `count="0"` in the `<retry>` of its first retry receipt',
   'retry-resend-msg': 'answers a retry receipt by re-sending on the old session, as a `msg`',
+  'retry-resend-new-id': 'answers a retry receipt by sending the message again under a new stanza id',
   'retry-count-off-by-one': 'numbers its re-sends from 2: `count="2"` on the first re-send\'s `<enc>`',
   'retry-unbounded': 're-sends a message for every retry receipt, without a limit',
   'reaction-random-key': 'reacts with a key naming a made-up message id',
@@ -187,6 +190,11 @@ export const FAULTS = {
   'unblock-local-only': 'unblocks a peer on the device only, without the blocklist IQ',
   'identity-notice-event-only': 'raises the identity-change event but shows no notice in the thread',
   'stay-blocked': 'sends the unblock IQ but keeps hiding the peer\'s messages',
+  'show-revoke-as-text': 'takes a revoked message out of sight, but also shows the revoke as an empty text of its own',
+  'ignore-revoke': 'does nothing with a revoke: the revoked message stays shown as it was',
+  'revoke-any-sender': 'applies a revoke to the message its key names, whoever sent that message',
+  'show-unknown-as-empty-text': 'shows a message of a kind it does not know as an empty text',
+  'unknown-protocol-as-revoke': 'reads a protocolMessage of a type it does not know as a revoke, the enum\'s default',
 } as const satisfies Record<string, string>;
 
 export type FaultName = keyof typeof FAULTS;

@@ -105,13 +105,6 @@ export const DIFFERENCES: readonly Difference[] = [
   },
   // ---- judgements of the checks that Baileys does not meet ----
   {
-    id: 'ENC-REPLAY:pkmsg',
-    status: 'lineage',
-    baileys: 'answers a replayed prekey message with `<ack class="message" error="487">` (a nack: libsignal-node finds its message key used) and tells its app nothing; a replayed msg gets a retry receipt and a placeholder (stub CIPHERTEXT), which meets ENC-REPLAY',
-    why: 'ENC-REPLAY asks that the user be told (a `duplicate` or `decryption-failure` event); WhatsApp\'s clients drop such a replay silently. A candidate for the profile, not changed on main',
-    fix: 'no',
-  },
-  {
     id: 'MEDIA-RECEIVE-REFUSE',
     status: 'lineage',
     baileys: 'downloadContentFromMessage checks neither the MAC nor fileEncSha256, fileSha256 or the length: it returns the file of a blob with a bad MAC, a wrong hash or its MAC cut off; only a wrong mediaKey fails, by its AES padding',
@@ -121,8 +114,8 @@ export const DIFFERENCES: readonly Difference[] = [
   {
     id: 'PING',
     status: 'lineage',
-    baileys: 'does not answer the gatekeeper\'s `<iq type="get" xmlns="urn:xmpp:ping"><ping/></iq>` (it has no handler for it; whatsmeow answers it)',
-    why: 'the profile requires the answer: the checks use it as their barrier (IN-ORDER) and fall back to waiting',
+    baileys: 'does not answer the gatekeeper\'s `<iq type="get" xmlns="urn:xmpp:ping"><ping/></iq>`: a companion client keeps the connection alive itself (`w:p`) and never receives a server ping, so it has no handler for one (whatsmeow neither; WhatsApp\'s mobile clients answer it)',
+    why: 'the profile keeps PING a MUST on purpose: the answer to a ping is the checks\' barrier (IN-ORDER); without it a check waits out its quiet time',
     fix: 'no',
   },
 ];

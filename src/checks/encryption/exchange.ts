@@ -87,15 +87,12 @@ export async function timesShown(provider: ProviderUser, text: string): Promise<
 }
 
 /**
- * ENC-REPLAY, GROUP-REPLAY, E2E-REPLAY: a message delivered again may get an ack alone, or a retry
- * receipt, as WhatsApp-lineage clients answer it (libsignal-node has no message key left for it);
- * never a delivery receipt, which would say it was read again, and never nothing.
+ * ENC-REPLAY, GROUP-REPLAY, E2E-REPLAY: what a replay must not do is show again. Its answer may be
+ * any of the lineage's: an ack alone, a retry receipt (Baileys: libsignal-node has no message key
+ * left for it) or a delivery receipt (whatsmeow skips an old counter as delivered), but not silence.
  */
-export const REPLAY_ANSWER = 'the replay acked, or answered with a retry receipt, never a delivery receipt';
-export const isReplayAnswer = (answer: Answer): boolean => answer === 'ack only' || answer === 'retry';
-/** How a client may tell its user of a replay: a `duplicate`, or a `decryption-failure` as the lineage sees it. */
-export const isReplayEvent = (e: { readonly type: string; readonly peer?: string }, peer: string): boolean =>
-  (e.type === 'duplicate' || e.type === 'decryption-failure') && e.peer === peer;
+export const REPLAY_ANSWER = 'the replay answered (an ack or a receipt)';
+export const isReplayAnswer = (answer: Answer): boolean => answer !== 'nothing';
 
 /** Describes an answer for a verdict: "a retry receipt", "only an ack". */
 export function describeAnswer(answer: Answer): string {

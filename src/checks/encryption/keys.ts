@@ -78,7 +78,7 @@ export function judgeOneTimePreKeys({ oneTimePreKeys: keys }: PreKeyUpload, mini
   return met(`${keys.length} one-time prekeys`);
 }
 
-/** KEYS-REGISTRATION: a registration id fits 14 bits; 0 is one, as the lineage generates it. */
+/** KEYS-REGISTRATION: a registration id fits 14 bits (a SHOULD: whatsmeow draws 32); 0 is one, as the lineage generates it. */
 export const judgeRegistrationId = (id: number): Finding =>
   Number.isInteger(id) && id >= 0 && id <= MAX_REGISTRATION_ID ? met() : notMet(`a registration id in 0..${MAX_REGISTRATION_ID} (14 bits)`, `registration id ${id}`);
 

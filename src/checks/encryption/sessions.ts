@@ -10,7 +10,7 @@ import { innerSignalMessage, readPreKeySignalMessage, readSignalMessage } from '
 import { ANSWER_MS, numberParam, sessionMode, type CheckContext } from '../check.js';
 import { pair, receiveOne, sendOne, type Outbound, type Pair } from '../stanza/scenario.js';
 import { lastSeq } from '../observe.js';
-import { answerTo, conversation, deliverAndWatch, deliveredCiphertext, describeAnswer, readText, sealText, timesShown } from './exchange.js';
+import { answerTo, conversation, deliverAndWatch, deliveredCiphertext, describeAnswer, readText, sealText, timesShown, type Answer } from './exchange.js';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 const short = (b: Uint8Array): string => `${hex(b).slice(0, 12)}…`;
@@ -73,9 +73,13 @@ export async function inboundSession(ctx: CheckContext): Promise<Finding> {
   const sealed = await sealText(ctx.rng, p.reference, p.provider, text);
   if (sealed.type !== 'pkmsg') throw new HarnessError('E_PRECONDITION', 'the reference user had a session before its first message');
   const { answer } = await deliverAndWatch(ctx, p, sealed, 'the first message');
+  return judgeInboundSession(answer, answer === 'delivery' ? await timesShown(p.provider, text) : 0);
+}
+
+/** SESSION-IN, on the client's answer to the reference user's first message and the times its text was shown. */
+export function judgeInboundSession(answer: Answer, shown: number): Finding {
   const expected = 'a delivery receipt, and the text shown once';
   if (answer !== 'delivery') return notMet(expected, describeAnswer(answer));
-  const shown = await timesShown(p.provider, text);
   return shown === 1 ? met() : notMet(expected, `the text shown ${shown} times`);
 }
 

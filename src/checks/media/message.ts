@@ -1,4 +1,4 @@
-/** The media message a provider's client sends, read at the profile's field numbers (MEDIA-FIELDS, MEDIA-PATH). */
+/** The media message a provider's client sends, read at the profile's field numbers (MEDIA-FIELDS, MEDIA-PATH), and its `<enc>` (ENC-MEDIATYPE). */
 import { met, notMet, type Finding } from '../../core/model.js';
 import { MEDIA_TYPES, type MediaType } from '../../protocol/media/scheme.js';
 import type { CheckContext } from '../check.js';
@@ -39,6 +39,26 @@ export async function downloadPath(ctx: CheckContext): Promise<Finding> {
 export function judgeDownloadPath(declared: Declared, providerId: string): Finding {
   if (storageReference(declared, providerId) !== undefined) return met();
   return notMet(`directPath /interop/whatsapp/download/${providerId}/{storage reference}/`, `directPath ${JSON.stringify(declared.directPath ?? '')}`);
+}
+
+/**
+ * ENC-MEDIATYPE: the provider user sends one file of each type, and each `<enc>` must name its kind
+ * with the lineage's value; every type that does not is named.
+ */
+export async function encMediatype(ctx: CheckContext): Promise<Finding> {
+  const provider = await ctx.lab.providerUser();
+  const reference = await ctx.lab.referenceUser();
+  const wrong: string[] = [];
+  for (const type of MEDIA_TYPES) {
+    const sent = await sendMedia(ctx, type, { provider, reference });
+    if ('verdict' in sent) return sent;
+    const { label, mediatype } = LAYOUTS[type];
+    const seen = sent.enc?.attrs['mediatype'];
+    if (seen === undefined) wrong.push(`no mediatype on the <enc> of the ${label}`);
+    else if (seen !== mediatype) wrong.push(`mediatype="${seen}" on the <enc> of the ${label}`);
+  }
+  const expected = MEDIA_TYPES.map((t) => `mediatype="${LAYOUTS[t].mediatype}" on the <enc> of the ${LAYOUTS[t].label}`).join(', ');
+  return wrong.length === 0 ? met() : notMet(expected, wrong.join('; '));
 }
 
 /** The first required field that is missing or of the wrong size, named with its number. */

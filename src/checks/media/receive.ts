@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { met, notMet, type Finding } from '../../core/model.js';
 import type { Events, Inbox } from '../../protocol/driver-api.js';
+import { mediaKind } from '../../protocol/media/enc-mediatype.js';
 import { encodeMediaMessage } from '../../protocol/media/message.js';
 import { MEDIA_TYPES, type MediaType } from '../../protocol/media/scheme.js';
 import { pad, paddingLength } from '../../protocol/payload.js';
@@ -66,10 +67,13 @@ export async function receive(ctx: CheckContext): Promise<Finding> {
     fileLength: plaintext.length,
     mediaKeyTimestamp: unixSeconds(ctx.clock),
     ...(type === 'document' ? { fileName: 'sample.pdf' } : {}),
+    // The driver's audio is a voice note, and so is the gatekeeper's.
+    ...(type === 'audio' ? { ptt: true } : {}),
   });
   const known = (await ctx.lab.driver.events(provider.user)).events.length;
   ctx.step(`reference user sends a ${variant} ${type}`);
-  const id = await reference.sendPayload(provider.login, pad(message, paddingLength(ctx.rng)));
+  const media = mediaKind(type, { ptt: type === 'audio' });
+  const id = await reference.sendPayload(provider.login, pad(message, paddingLength(ctx.rng)), { media });
 
   ctx.step('the provider client downloads the blob');
   const download = await ctx.lab.gatekeeper.mediaHost.waitForDownload(hosted.reference, { signal: ctx.signal, timeoutMs: ANSWER_MS });

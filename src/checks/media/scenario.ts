@@ -11,10 +11,12 @@ import type { ReferenceUser } from '../../gatekeeper/types.js';
 import { toBase64 } from '../../protocol/base64.js';
 import type { Discovery } from '../../protocol/driver-api.js';
 import { blobLength, type MediaType } from '../../protocol/media/scheme.js';
+import { child, type StanzaNode } from '../../protocol/node.js';
 import { unpad } from '../../protocol/payload.js';
+import { outgoingEnc } from '../../protocol/stanzas.js';
 import { ANSWER_MS, type CheckContext } from '../check.js';
 import type { ProviderUser } from '../lab.js';
-import { lastSeq, sends } from '../observe.js';
+import { elementsOf, lastSeq, sends } from '../observe.js';
 import { SAMPLES } from './sniff.js';
 import { LAYOUTS, readDeclared, type Declared } from './wire-fields.js';
 
@@ -28,6 +30,8 @@ export interface SentMedia {
   /** The plaintext the harness asked for. */
   readonly plaintext: Buffer;
   readonly declared: Declared;
+  /** The `<enc>` of the `<message>` as the client sent it. */
+  readonly enc: StanzaNode | undefined;
 }
 
 /** A sample file of `type`: its signature, then seeded random bytes. */
@@ -71,7 +75,9 @@ export async function sendMedia(ctx: CheckContext, type: MediaType, options: { p
   const unpadded = unpad(delivery.plaintext);
   const declared = readDeclared(unpadded.ok ? unpadded.bytes : delivery.plaintext, type);
   if (typeof declared === 'string') return notMet(`a ${LAYOUTS[type].name} (field ${LAYOUTS[type].message}) in the Message`, declared);
-  return { provider, reference, type, plaintext, declared };
+  const message = elementsOf(frame).find((n) => n.tag === 'message');
+  const enc = message && (outgoingEnc(message) ?? child(message, 'enc'));
+  return { provider, reference, type, plaintext, declared, enc };
 }
 
 /** The storage reference in a download path `/interop/whatsapp/download/{provider id}/{reference}/` (MEDIA-PATH). */

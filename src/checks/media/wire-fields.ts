@@ -14,6 +14,13 @@ export interface Layout {
   readonly fields: Readonly<Partial<Record<DeclaredField, number>>>;
   /** @see WhatsApp security whitepaper, "Transmitting Media": HKDF info per type. */
   readonly info: string;
+  /** What the type is called in a verdict. */
+  readonly label: string;
+  /**
+   * ENC-MEDIATYPE: the `mediatype` on the `<enc>` of the type as the driver asks for it (its audio is a
+   * voice note). @see Baileys 6.17.16 `lib/Socket/messages-send.js`, getMediaType.
+   */
+  readonly mediatype: string;
 }
 
 /** @see the public `WAWebProtobufsE2E.Message` layouts: field numbers differ per type. */
@@ -23,24 +30,32 @@ export const LAYOUTS: Readonly<Record<MediaType, Layout>> = {
     name: 'imageMessage',
     fields: { url: 1, mimetype: 2, fileSha256: 4, fileLength: 5, mediaKey: 8, fileEncSha256: 9, directPath: 11 },
     info: 'WhatsApp Image Keys',
+    label: 'image',
+    mediatype: 'image',
   },
   video: {
     message: 9,
     name: 'videoMessage',
     fields: { url: 1, mimetype: 2, fileSha256: 3, fileLength: 4, mediaKey: 6, fileEncSha256: 11, directPath: 13 },
     info: 'WhatsApp Video Keys',
+    label: 'video',
+    mediatype: 'video',
   },
   audio: {
     message: 8,
     name: 'audioMessage',
     fields: { url: 1, mimetype: 2, fileSha256: 3, fileLength: 4, mediaKey: 7, fileEncSha256: 8, directPath: 9 },
     info: 'WhatsApp Audio Keys',
+    label: 'voice note',
+    mediatype: 'ptt',
   },
   document: {
     message: 7,
     name: 'documentMessage',
     fields: { url: 1, mimetype: 2, fileSha256: 4, fileLength: 5, mediaKey: 7, fileName: 8, fileEncSha256: 9, directPath: 10 },
     info: 'WhatsApp Document Keys',
+    label: 'document',
+    mediatype: 'document',
   },
 };
 

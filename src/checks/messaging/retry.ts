@@ -12,16 +12,16 @@ import { deliverUndecryptable, pair, receiveOne, sendOne, type Outbound, type Pa
 import { unixSeconds } from '../../core/clock.js';
 
 /** The client's retry receipt for a message it could not decrypt, with the registration id it uploaded. */
-async function retryFor(ctx: CheckContext): Promise<{ id: string; retry: StanzaNode; registrationId: number }> {
+async function retryFor(ctx: CheckContext): Promise<{ id: string; t: string; retry: StanzaNode; registrationId: number }> {
   const p = await pair(ctx);
   const upload = sentBy(p.provider.connection).map((s) => readPreKeyUpload(s.element)).find((u) => u !== null);
   if (!upload) throw new HarnessError('E_PRECONDITION', 'the client uploaded no keys the harness could read');
-  const { id, afterSeq } = deliverUndecryptable(p, ctx);
+  const { id, afterSeq, t } = deliverUndecryptable(p, ctx);
   ctx.step('wait for the retry receipt');
   await ctx.lab.frameFrom(p.provider.connection, sends('receipt', { id, type: 'retry' }), { afterSeq });
   const retry = sentBy(p.provider.connection, afterSeq).find((s) => s.element.tag === 'receipt' && s.element.attrs['id'] === id && s.element.attrs['type'] === 'retry')?.element;
   if (!retry) throw new HarnessError('E_PRECONDITION', `no retry receipt within ${ANSWER_MS} ms; RECEIPT-AFTER-DECRYPT judges that; the client sent ${describeAll(sentBy(p.provider.connection, afterSeq).map((s) => s.element))}`);
-  return { id, retry, registrationId: upload.registrationId };
+  return { id, t, retry, registrationId: upload.registrationId };
 }
 
 /** RETRY-RECEIPT: the retry receipt carries the registration id the client uploaded. */
@@ -38,18 +38,18 @@ export function judgeRetryRegistration(retry: StanzaNode, registrationId: number
   return got === registrationId ? met() : notMet(expected, `registration id ${got}`);
 }
 
-/** RETRY-RECEIPT: `<retry count="1" id t v="1"/>` names the message and counts the first request. */
+/** RETRY-RECEIPT: `<retry count="1" id t v="1"/>` names the message, its `t`, and counts the first request. */
 export async function retryElement(ctx: CheckContext): Promise<Finding> {
-  const { id, retry } = await retryFor(ctx);
-  return judgeRetryElement(retry, id);
+  const { id, t, retry } = await retryFor(ctx);
+  return judgeRetryElement(retry, id, t);
 }
 
-/** RETRY-RECEIPT, `<retry>`: on the first retry receipt for message `id`, as sent. */
-export function judgeRetryElement(retry: StanzaNode, id: string): Finding {
+/** RETRY-RECEIPT, `<retry>`: on the first retry receipt for message `id`, delivered with `t`, as sent. */
+export function judgeRetryElement(retry: StanzaNode, id: string, t: string): Finding {
   const r = child(retry, 'retry');
-  const expected = `<retry count="1" id="${id}" t v="1"/>`;
+  const expected = `<retry count="1" id="${id}" t="${t}" v="1"/>, t the message's as delivered`;
   if (!r) return notMet(expected, 'a retry receipt without <retry>');
-  const ok = r.attrs['count'] === '1' && r.attrs['id'] === id && r.attrs['v'] === '1' && r.attrs['t'] !== undefined;
+  const ok = r.attrs['count'] === '1' && r.attrs['id'] === id && r.attrs['v'] === '1' && r.attrs['t'] === t;
   return ok ? met() : notMet(expected, show(r));
 }
 
@@ -77,20 +77,31 @@ async function resentOnce(ctx: CheckContext): Promise<{ out: Outbound; resent: R
   return { out, resent };
 }
 
-/** RETRY-RESEND: the re-sent copy is a fresh prekey message with the same id and text. */
-export async function resendPreKey(ctx: CheckContext): Promise<Finding> {
+/** RETRY-RESEND: the message comes again, with the same id and text, and decrypts. */
+export async function resend(ctx: CheckContext): Promise<Finding> {
   const { out, resent } = await resentOnce(ctx);
   return judgeResend(resent, out.delivery.id ?? '', out.text);
 }
 
 /** RETRY-RESEND, on the re-sent copy of message `id` (holding `text`) as the reference user received it. */
 export function judgeResend(resent: ReferenceDelivery | null, id: string, text: string): Finding {
-  const expected = `the message re-sent with id ${id} as <enc type="pkmsg"> holding the same text`;
-  if (!resent) return notMet(expected, `no re-sent message within ${ANSWER_MS} ms of the retry receipt`);
-  const type = resent.enc?.attrs['type'];
-  if (type !== 'pkmsg') return notMet(expected, `a re-send with type="${type ?? ''}"`);
+  const expected = `the message re-sent with id ${id}, holding the same text, that the reference user decrypts`;
+  if (!resent) return notMet(expected, `no re-sent message with that id within ${ANSWER_MS} ms of the retry receipt`);
   if (!resent.plaintext) return notMet(expected, `a re-send the reference user could not decrypt: ${resent.decryptError ?? ''}`);
   return readText(resent.plaintext) === text ? met() : notMet(expected, 'a re-send holding another text');
+}
+
+/** RETRY-RESEND: the first re-send is on a fresh session, a prekey message; whatsmeow re-sends on the old one. */
+export async function resendPreKey(ctx: CheckContext): Promise<Finding> {
+  const { resent } = await resentOnce(ctx);
+  if (!resent) throw new HarnessError('E_PRECONDITION', `no re-sent message within ${ANSWER_MS} ms; RETRY-RESEND's own case judges that`);
+  return judgeResendPreKey(resent);
+}
+
+/** RETRY-RESEND, the fresh session: on the first re-sent copy as the reference user received it. */
+export function judgeResendPreKey(resent: ReferenceDelivery): Finding {
+  const type = resent.enc?.attrs['type'];
+  return type === 'pkmsg' ? met() : notMet('the first re-send as <enc type="pkmsg">, on a session built from a fresh bundle', `a re-send with type="${type ?? ''}"`);
 }
 
 /** RETRY-RESEND: a `count` on the re-sent copy's `<enc>` says which re-send it is; WhatsApp's clients put none. */

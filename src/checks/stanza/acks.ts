@@ -9,21 +9,41 @@ import { judgeTime } from '../time.js';
 import { isDeliveryReceipt } from '../../protocol/stanzas.js';
 import { deliverUndecryptable, pair, receiveOne, sendOneWithId } from './scenario.js';
 
-/** ACK-MESSAGE */
+/**
+ * ACK-MESSAGE: a message the client decrypted is acked, or answered by its delivery receipt alone,
+ * which whatsmeow sends in place of the ack; one it could not decrypt is acked by every client.
+ */
 export async function ackMessage(ctx: CheckContext): Promise<Finding> {
   const p = await pair(ctx);
   const { id, afterSeq } = await receiveOne(p, ctx);
-  ctx.step('wait for the ack');
-  await ctx.lab.frameFrom(p.provider.connection, sends('ack', { class: 'message', id }), { afterSeq });
-  return judgeMessageAck(sentBy(p.provider.connection, afterSeq).map((s) => s.element), id, p.reference.jid);
+  ctx.step('wait for the ack or the delivery receipt');
+  const acked = sends('ack', { class: 'message', id });
+  await ctx.lab.frameFrom(p.provider.connection, (f) => acked(f) || sends('receipt', { id }, isDeliveryReceipt)(f), { afterSeq });
+  const decrypted = judgeMessageAck(sentBy(p.provider.connection, afterSeq).map((s) => s.element), id, p.reference.jid, true);
+  if (decrypted.verdict !== 'met') return decrypted;
+  const bad = deliverUndecryptable(p, ctx);
+  ctx.step('wait for the ack of a message that cannot be decrypted');
+  await ctx.lab.frameFrom(p.provider.connection, sends('ack', { class: 'message', id: bad.id }), { afterSeq: bad.afterSeq });
+  return judgeMessageAck(sentBy(p.provider.connection, bad.afterSeq).map((s) => s.element), bad.id, p.reference.jid, false);
 }
 
-/** ACK-MESSAGE, on what the client sent after message `id` from `peer` reached it. */
-export function judgeMessageAck(sent: readonly StanzaNode[], id: string, peer: string): Finding {
-  const expected = `<ack class="message" id="${id}" to="${peer}"/>`;
-  const element = sent.find((n) => n.tag === 'ack' && n.attrs['class'] === 'message' && n.attrs['id'] === id);
-  if (!element) return notMet(expected, `no <ack> for the message within ${ANSWER_MS} ms; the client sent ${describeAll(sent)}`);
-  return element.attrs['to'] === peer ? met() : notMet(expected, `<ack> with to="${element.attrs['to'] ?? ''}"`);
+/**
+ * ACK-MESSAGE, on what the client sent after message `id` from `peer` reached it: an ack, or for a
+ * message it `decrypted`, its delivery receipt in the ack's stead.
+ */
+export function judgeMessageAck(sent: readonly StanzaNode[], id: string, peer: string, decrypted: boolean): Finding {
+  const ack = sent.find((n) => n.tag === 'ack' && n.attrs['id'] === id);
+  if (decrypted) {
+    const expected = `<ack class="message" id="${id}" to="${peer}"/>, or its delivery receipt`;
+    const answered = sent.some((n) => (n.tag === 'ack' && n.attrs['class'] === 'message' && n.attrs['id'] === id) || (isDeliveryReceipt(n) && n.attrs['id'] === id));
+    if (!answered) return notMet(expected, `neither for the message within ${ANSWER_MS} ms; the client sent ${describeAll(sent)}`);
+    return ack && ack.attrs['to'] !== peer ? notMet(expected, `<ack> with to="${ack.attrs['to'] ?? ''}"`) : met();
+  }
+  const expected = `<ack class="message" id="${id}" to="${peer}"/> for a message it could not decrypt`;
+  if (!sent.some((n) => n.tag === 'ack' && n.attrs['class'] === 'message' && n.attrs['id'] === id)) {
+    return notMet(expected, `no <ack> for the message within ${ANSWER_MS} ms; the client sent ${describeAll(sent)}`);
+  }
+  return ack?.attrs['to'] === peer ? met() : notMet(expected, `<ack> with to="${ack?.attrs['to'] ?? ''}"`);
 }
 
 /** ACK-RECEIPT */
@@ -92,10 +112,12 @@ export function judgeNoDeliveryReceipt(sent: readonly Sent[], id: string, until:
 export async function ping(ctx: CheckContext): Promise<Finding> {
   const { connection } = await ctx.lab.providerUser();
   ctx.step('ping the client');
-  return (await connection.ping({ signal: ctx.signal, timeoutMs: ANSWER_MS }))
-    ? met()
-    : notMet('<iq type="result"> with the ping\'s id', `no answer to the ping within ${ANSWER_MS} ms`);
+  return judgePingAnswer(await connection.ping({ signal: ctx.signal, timeoutMs: ANSWER_MS }), ANSWER_MS);
 }
+
+/** PING, on whether the client answered the gatekeeper's ping within `timeoutMs`. */
+export const judgePingAnswer = (answered: boolean, timeoutMs: number): Finding =>
+  answered ? met() : notMet('<iq type="result"> with the ping\'s id', `no answer to the ping within ${timeoutMs} ms`);
 
 /** IN-ORDER: a message, then a ping at once: the message's answers come before the ping's. */
 export async function inOrder(ctx: CheckContext): Promise<Finding> {

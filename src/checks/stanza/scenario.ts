@@ -52,14 +52,15 @@ export async function receiveOne({ provider, reference }: Pair, ctx: CheckContex
 }
 
 /** Delivers, as from the reference user, a `msg` of random bytes that no session can decrypt. */
-export function deliverUndecryptable({ provider, reference }: Pair, ctx: CheckContext): { id: string; afterSeq: number } {
+export function deliverUndecryptable({ provider, reference }: Pair, ctx: CheckContext): { id: string; afterSeq: number; t: string } {
   const id = ctx.rng.string(20);
   const afterSeq = lastSeq(provider.connection);
   ctx.step('deliver a message that cannot be decrypted');
   const garbage = Uint8Array.from({ length: 64 }, () => ctx.rng.int(0, 256));
   garbage[0] = 0x33; // a version byte that passes a first glance
-  provider.connection.send(deliveredMessage(id, reference.jid, unixSeconds(ctx.clock), encElement('msg', garbage)));
-  return { id, afterSeq };
+  const t = unixSeconds(ctx.clock);
+  provider.connection.send(deliveredMessage(id, reference.jid, t, encElement('msg', garbage)));
+  return { id, afterSeq, t: String(t) };
 }
 
 /** The provider user sends one text; its stanza id, which a receipt or an ack must name. */

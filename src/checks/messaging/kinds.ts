@@ -1,0 +1,146 @@
+/**
+ * Messages that are not texts to show (docs/PROFILE.md §14.9): a revoke, which takes its sender's
+ * message out of sight and is no message of its own, and kinds the client does not know, which
+ * are never a text. The driver's inbox is the only window on what the user was shown; the wire
+ * says when the client has handled each message (its answer, then a ping answered in order).
+ */
+import { HarnessError } from '../../core/errors.js';
+import { met, notMet, type Finding } from '../../core/model.js';
+import type { ReferenceUser } from '../../gatekeeper/types.js';
+import type { ReceivedMessage } from '../../protocol/driver-api.js';
+import { lengthDelimited } from '../../protocol/media/message.js';
+import { encodeMessage, pad, paddingLength } from '../../protocol/payload.js';
+import type { CheckContext } from '../check.js';
+import { answerTo } from '../encryption/exchange.js';
+import { barrier, lastSeq } from '../observe.js';
+import { pair, type Pair } from '../stanza/scenario.js';
+
+/** `send` as the reference user, then the provider user's inbox once its client has handled it. */
+async function settled(ctx: CheckContext, p: Pair, label: string, send: () => Promise<string>): Promise<{ id: string; inbox: readonly ReceivedMessage[] }> {
+  const afterSeq = lastSeq(p.provider.connection);
+  ctx.step(label);
+  const id = await send();
+  await answerTo(ctx, p.provider.connection, id, afterSeq);
+  await barrier(p.provider.connection, ctx.signal);
+  return { id, inbox: await p.provider.inbox() };
+}
+
+/** A text from the reference user, shown to the provider user: what the cases then act on. */
+async function shownText(ctx: CheckContext, p: Pair): Promise<{ id: string; text: string }> {
+  const text = `to act on ${ctx.rng.string(10)}`;
+  const { id, inbox } = await settled(ctx, p, 'reference user sends a text', () => p.reference.sendText(p.provider.login, text));
+  if (inbox.find((m) => m.id === id)?.text !== text) throw new HarnessError('E_PRECONDITION', `the text ${id} was not shown, so nothing can act on it`);
+  return { id, text };
+}
+
+/** "still shown as …", or what became of the entry. */
+function describeEntry(entry: ReceivedMessage | undefined): string {
+  if (!entry) return 'gone from the inbox';
+  if (entry.revoked) return `marked revoked${entry.text || entry.media ? ` but still showing ${entry.media ? 'its media' : `"${entry.text}"`}` : ''}`;
+  return `still shown as "${entry.text}"${entry.media ? ' with its media' : ''}`;
+}
+
+interface Revoked {
+  readonly p: Pair;
+  readonly id: string;
+  readonly text: string;
+  readonly revoker: ReferenceUser;
+  readonly revokeId: string;
+  readonly inbox: readonly ReceivedMessage[];
+}
+
+/** The reference user's text is shown, then `by` (its sender, or another reference user) revokes it. */
+async function revokeScenario(ctx: CheckContext, by: 'sender' | 'another user'): Promise<Revoked> {
+  const p = await pair(ctx);
+  const { id, text } = await shownText(ctx, p);
+  const revoker = by === 'sender' ? p.reference : await ctx.lab.referenceUser();
+  const { id: revokeId, inbox } = await settled(ctx, p, `${by === 'sender' ? 'its sender' : 'another reference user'} revokes message ${id}`, () =>
+    revoker.revoke(p.provider.login, id),
+  );
+  return { p, id, text, revoker, revokeId, inbox };
+}
+
+/** REVOKE-HIDDEN: nothing in the thread under the revoke's own stanza id. */
+export async function revokeHidden(ctx: CheckContext): Promise<Finding> {
+  const { revokeId, inbox } = await revokeScenario(ctx, 'sender');
+  const entry = inbox.find((m) => m.id === revokeId);
+  if (!entry) return met();
+  return notMet(`nothing shown for the revoke (stanza ${revokeId})`, `the revoke shown as a message of its own: inbox entry ${revokeId} with text "${entry.text}"`);
+}
+
+/** REVOKE-IN: the revoked message removed, or left as a notice without its content. */
+export async function revokeApplied(ctx: CheckContext): Promise<Finding> {
+  const { id, inbox } = await revokeScenario(ctx, 'sender');
+  const entry = inbox.find((m) => m.id === id);
+  if (!entry) return met('the revoked message was removed');
+  const bare = entry.revoked === true && entry.text === '' && !entry.media && entry.replyTo === undefined && !entry.reaction;
+  if (bare) return met('the revoked message is shown as revoked');
+  return notMet(`message ${id} taken out of sight: gone, or shown with revoked: true and none of its content`, `message ${id} ${describeEntry(entry)}`);
+}
+
+/** REVOKE-SENDER: another user's revoke of the reference user's message changes nothing. */
+export async function revokeSenderOnly(ctx: CheckContext): Promise<Finding> {
+  const { p, id, text, revoker, inbox } = await revokeScenario(ctx, 'another user');
+  const entry = inbox.find((m) => m.id === id);
+  if (entry && !entry.revoked && entry.text === text) return met();
+  return notMet(
+    `message ${id} from ${p.reference.jid} left as it was: a revoke from ${revoker.jid}, who did not send it, changes nothing`,
+    `message ${id} ${describeEntry(entry)} after the revoke from ${revoker.jid}, who did not send it`,
+  );
+}
+
+/** A protobuf field of wire type 1 (64 bits) holding a double. */
+function doubleField(field: number, value: number): Uint8Array {
+  const bytes = Buffer.alloc(9);
+  bytes[0] = (field << 3) | 1;
+  bytes.writeDoubleLE(value, 1);
+  return bytes;
+}
+
+/** What the reference user sends that the profile gives the client nothing to show for. */
+export const UNKNOWN_KINDS = {
+  /** WAProto's `Message.locationMessage` (5): degreesLatitude 1, degreesLongitude 2, name 3. */
+  location: {
+    label: 'location message (field 5)',
+    content: (): Uint8Array =>
+      lengthDelimited(5, Buffer.concat([doubleField(1, 52.5163), doubleField(2, 13.3777), lengthDelimited(3, Buffer.from('Brandenburger Tor'))])),
+  },
+  /**
+   * An edit: WAProto's ProtocolMessage type MESSAGE_EDIT (14), naming the message by its key, the new
+   * content in editedMessage (14). The profile's enum has REVOKE (0) only, which proto2 falls back to.
+   */
+  edit: {
+    label: 'protocolMessage of type 14 (an edit)',
+    content: (chat: string, id: string): Uint8Array => {
+      // MessageKey: remoteJid 1, fromMe 2 (varint 1), id 3.
+      const key = Buffer.concat([lengthDelimited(1, Buffer.from(chat)), Uint8Array.of(0x10, 0x01), lengthDelimited(3, Buffer.from(id))]);
+      const protocol = Buffer.concat([lengthDelimited(1, key), Uint8Array.of(0x10, 14), lengthDelimited(14, encodeMessage({ conversation: 'edited' }))]);
+      return lengthDelimited(12, protocol);
+    },
+  },
+} as const;
+
+type UnknownKind = keyof typeof UNKNOWN_KINDS;
+
+/**
+ * MSG-UNKNOWN-KIND: a message of a kind the client does not know is not shown as a text, or is a
+ * notice in its place; and it is not taken for a kind the client knows: the text it names stays.
+ */
+export async function unknownKind(ctx: CheckContext): Promise<Finding> {
+  const kind: UnknownKind = ctx.params['kind'] === 'edit' ? 'edit' : 'location';
+  const { label, content } = UNKNOWN_KINDS[kind];
+  const p = await pair(ctx);
+  const { id, text } = await shownText(ctx, p);
+  const plaintext = pad(content(p.provider.login, id), paddingLength(ctx.rng));
+  const { id: unknownId, inbox } = await settled(ctx, p, `reference user sends a ${label}`, () => p.reference.sendPayload(p.provider.login, plaintext));
+  const entry = inbox.find((m) => m.id === unknownId);
+  if (entry && entry.notice !== 'unsupported') {
+    return notMet(`the ${label} not shown as a text: no inbox entry ${unknownId}, or one with notice "unsupported"`, `the ${label} shown as a text message: inbox entry ${unknownId} with text "${entry.text}"`);
+  }
+  const earlier = inbox.find((m) => m.id === id);
+  if (!earlier || earlier.revoked || earlier.text !== text) {
+    const became = !earlier || earlier.revoked ? `${describeEntry(earlier)}: the ${label} was taken for a revoke` : describeEntry(earlier);
+    return notMet(`the ${label} taken for nothing the client knows: message ${id} left as it was`, `message ${id} ${became}`);
+  }
+  return met(entry ? 'a notice in its place' : 'nothing shown');
+}
