@@ -86,8 +86,16 @@ describe('a WhatsApp-lineage client (Baileys 6.17.16) against the gatekeeper', {
     conn.waitForFrame((f) => f.node !== undefined && match(f.node), { ...wait(), afterSeq });
   const text = (label: string): string => `${label} ${rng.string(10)}`;
 
+  // libsignal-node writes each decryption it fails (the replays, the undecryptable message) to the
+  // console with a stack; they are expected here, so they are kept for a failure's message instead.
+  const consoleLines: string[] = [];
+  const consoleKept = { error: console.error, warn: console.warn, info: console.info };
+
   before(async () => {
     console.log(`lineage seed ${SEED}`);
+    for (const level of ['error', 'warn', 'info'] as const) {
+      console[level] = (...args: unknown[]) => void consoleLines.push(`${level}: ${args.map(String).join(' ').split('\n')[0] ?? ''}`);
+    }
     [jwks, media] = await Promise.all([startJwksServer(), startMediaHost(PROVIDER_ID)]);
     gk = await startGatekeeper({ seed: SEED, providerCaPem: media.certPem });
     gk.setProvider({
@@ -116,6 +124,7 @@ describe('a WhatsApp-lineage client (Baileys 6.17.16) against the gatekeeper', {
   });
 
   after(async () => {
+    Object.assign(console, consoleKept);
     await client?.close();
     await gk?.close();
     await Promise.all([jwks?.close(), media?.close()]);
@@ -413,6 +422,6 @@ describe('a WhatsApp-lineage client (Baileys 6.17.16) against the gatekeeper', {
     console.log(`lineage: met ${[...new Set(judged)].join(', ')}`);
     console.log(`lineage: not judged ${findings.notJudged().join('; ') || 'none'}`);
     console.log(`lineage: differences ${[...observed.keys()].join(', ')}`);
-    assert.deepEqual(lines, [], lines.join('\n'));
+    assert.deepEqual(lines, [], [...lines, `Baileys logged: ${client.errors.join(' | ') || 'nothing'}`, `on the console: ${consoleLines.join(' | ') || 'nothing'}`].join('\n'));
   });
 });
