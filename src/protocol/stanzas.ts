@@ -64,8 +64,11 @@ export const receipt = (attrs: { id: string; to?: string; from?: string; t: stri
  */
 export const isDeliveryReceipt = (n: StanzaNode): boolean => n.tag === 'receipt' && (n.attrs['type'] === undefined || n.attrs['type'] === 'inactive');
 
-export const pingIq = (id: string, to?: string): StanzaNode =>
-  node('iq', { id, type: 'get', xmlns: PING_NS, to }, [node('ping')]);
+/**
+ * PING: the server's ping as WhatsApp's mobile protocol has it, with no `<ping/>` child.
+ * @see yowsup `yowsup/layers/protocol_iq/protocolentities/iq_ping.py`.
+ */
+export const pingIq = (id: string, to?: string): StanzaNode => node('iq', { id, type: 'get', xmlns: PING_NS, from: GATEKEEPER_SERVER, to });
 
 export const iqResult = (id: string, attrs: Record<string, string> = {}, content: StanzaNode[] = []): StanzaNode =>
   node('iq', { id, type: 'result', ...attrs }, content);

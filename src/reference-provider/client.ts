@@ -19,6 +19,7 @@ import { postEnlistment } from './client-enlist.js';
 import { MediaReceiver, MediaSender, type MediaDeps } from './client-media.js';
 import { MessagingState, withEncCount } from './client-messaging.js';
 import { MessageComposer, randomId } from './client-outbound.js';
+import { LibsignalSenderKeys } from './libsignal-sender-keys.js';
 import { GroupChats } from './client-groups.js';
 import { DuplicateMessage } from './client-stack.js';
 import { groupInfoIq, outgoingGroupMessage, readGroupInfo, skmsgElement } from '../protocol/groups.js';
@@ -56,6 +57,8 @@ export class ProviderClient {
   readonly events: SecurityEvent[] = [];
   readonly messaging: MessagingState;
   private readonly groups: GroupChats;
+  /** The `libsignal-sender-keys` fault: groups in libsignal-client's layout instead of WhatsApp's. */
+  private readonly libsignalSenderKeys: LibsignalSenderKeys | undefined;
   private session: SignalSession;
   private readonly composer: MessageComposer;
   /** Ciphertexts by peer and text: only the `cache-ciphertext` fault uses them. */
@@ -82,6 +85,7 @@ export class ProviderClient {
     this.mediaReceiver = new MediaReceiver(deps.faults);
     this.session = this.newSession();
     this.groups = new GroupChats(deps.faults, () => this.login ?? '');
+    this.libsignalSenderKeys = deps.faults.has('libsignal-sender-keys') ? new LibsignalSenderKeys() : undefined;
   }
 
   /** IDENTITY-CHANGE: a peer's new identity key is accepted, and its user is told. */
@@ -345,7 +349,9 @@ export class ProviderClient {
     const { id, acked } = await this.session.serialized(group, async () => {
       const members = readGroupInfo(expectResult(await connection.request(groupInfoIq(randomId(), group), IQ_TIMEOUT_MS), 'group info'));
       if (!members) throw new Error(`the gatekeeper's answer about ${group} lists no members`);
-      const sealed = this.groups.seal(group, members.filter((m) => m !== this.login), this.composer.plaintext(text));
+      const others = members.filter((m) => m !== this.login);
+      const plaintext = this.composer.plaintext(text);
+      const sealed = this.libsignalSenderKeys ? await this.libsignalSenderKeys.seal(group, this.login ?? '', others, plaintext) : this.groups.seal(group, others, plaintext);
       const pairwise = [];
       for (const d of sealed.distributions) {
         const { type, ciphertext } = await this.session.serialized(d.jid, () => this.encryptFor(connection, d.jid, d.plaintext));

@@ -158,29 +158,34 @@ export function judgeEncTypes(encs: readonly { label: string; enc: StanzaNode | 
   return met(encs.map((e) => e.enc?.attrs['type']).join(' then '));
 }
 
-/** ENC-ENCODING */
+/**
+ * ENC-ENCODING, over several messages: one ciphertext's base64 may hold no `+`, `/` or `=`, and
+ * then reads the same in base64url; six in a row all doing so is beyond chance.
+ */
 export async function encEncoding(ctx: CheckContext): Promise<Finding> {
-  const [o] = await sendMany(ctx, 1);
-  const enc = o && encOf(o);
-  if (!enc) return notApplicable('no <enc> to judge');
-  return judgeEncEncoding(enc);
+  const sent = await sendMany(ctx, numberParam(ctx, 'messages', 6));
+  if (sent.length === 0) return notApplicable('nothing sent');
+  return judgeEncEncoding(sent.map(encOf));
 }
 
-/** ENC-ENCODING, on one `<enc>` of the classic mode. */
-export function judgeEncEncoding(enc: StanzaNode): Finding {
-  const text = enc.text ?? '';
-  const bytes = fromBase64(text);
-  if (!bytes) {
-    const hint = /[-_]/.test(text) ? ' (base64url alphabet)' : !text.endsWith('=') && text.length % 4 !== 0 ? ' (padding missing)' : '';
-    return notMet('canonical padded base64 (RFC 4648 §4) in <enc>', `${text.length} characters that are not${hint}: ${text.slice(0, 24)}…`);
+/** ENC-ENCODING, on the `<enc>` of each message a client sent in a row (classic mode). */
+export function judgeEncEncoding(encs: readonly (StanzaNode | undefined)[]): Finding {
+  for (const [n, enc] of encs.entries()) {
+    if (!enc) return notApplicable('no <enc> to judge');
+    const text = enc.text ?? '';
+    const bytes = fromBase64(text);
+    if (!bytes) {
+      const hint = /[-_]/.test(text) ? ' (base64url alphabet)' : !text.endsWith('=') && text.length % 4 !== 0 ? ' (padding missing)' : '';
+      return notMet('canonical padded base64 (RFC 4648 §4) in <enc>', `message ${n + 1}: ${text.length} characters that are not${hint}: ${text.slice(0, 24)}…`);
+    }
+    const kind = signalKind(bytes);
+    // Byte 0 of both message kinds is (message version << 4) | current version.
+    const version = kind === undefined ? undefined : (bytes[0] ?? 0) >> 4;
+    if (version !== 3) {
+      return notMet('a Signal message of version 3 (classic mode)', version === undefined ? `message ${n + 1}: bytes libsignal cannot parse` : `message ${n + 1}: message version ${version}`);
+    }
   }
-  const kind = signalKind(bytes);
-  // Byte 0 of both message kinds is (message version << 4) | current version.
-  const version = kind === undefined ? undefined : (bytes[0] ?? 0) >> 4;
-  if (version !== 3) {
-    return notMet('a Signal message of version 3 (classic mode)', version === undefined ? 'bytes libsignal cannot parse' : `message version ${version}`);
-  }
-  return met();
+  return met(`${encs.length} messages`);
 }
 
 /** PAYLOAD-PADDING */
