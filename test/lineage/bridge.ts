@@ -61,12 +61,17 @@ export class LineageBridge implements TransportPeer {
   private readonly fetches = new Map<string, { id: string; parts: Map<string, StanzaNode | undefined> }>();
   private readonly self: string;
 
+  /** The gatekeeper's first element: its `<open/>`, or what it sent instead. */
+  private readonly opened: Promise<StanzaNode>;
+  private takeOpen: ((n: StanzaNode) => void) | undefined;
+
   private constructor(
     private readonly ws: WebSocket,
     readonly login: string,
     private readonly mediaHost: string,
   ) {
     this.self = login.slice(0, login.indexOf('@'));
+    this.opened = new Promise((resolve) => (this.takeOpen = resolve));
     ws.on('message', (data: Buffer) => this.fromGatekeeper(data.toString('utf8')));
   }
 
@@ -77,18 +82,14 @@ export class LineageBridge implements TransportPeer {
       ws.once('open', () => resolve());
       ws.once('error', reject);
     });
-    const opened = new Promise<StanzaNode>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no <open/> from the gatekeeper within ${o.timeoutMs} ms`)), o.timeoutMs);
-      timer.unref();
-      ws.once('message', (data: Buffer) => {
-        clearTimeout(timer);
-        resolve(xmlCodec.decode(data.toString('utf8')));
-      });
-    });
+    // The bridge listens before `<open/>` goes: what the gatekeeper sends right behind its own
+    // `<open/>` (a mailbox) waits for Baileys with everything else.
+    const bridge = new LineageBridge(ws, o.login, o.mediaHost);
     ws.send(xmlCodec.encode(clientOpen(o.login, o.token, o.authkey)));
-    const open = await opened;
-    if (open.tag !== 'open') throw new Error(`the gatekeeper answered <open/> with <${open.tag}>`);
-    return new LineageBridge(ws, o.login, o.mediaHost);
+    const deadline = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no <open/> from the gatekeeper within ${o.timeoutMs} ms`)), o.timeoutMs).unref());
+    const open = await Promise.race([bridge.opened, deadline]);
+    if (open.tag !== 'open') throw new Error(`the gatekeeper answered <open/> with <${open.tag}>: ${xmlCodec.encode(open).slice(0, 200)}`);
+    return bridge;
   }
 
   /** Ends the stream as a client should (FRAME-CLOSE) and drops the socket. */
@@ -215,6 +216,11 @@ export class LineageBridge implements TransportPeer {
       return;
     }
     this.received.push(n);
+    if (this.takeOpen) {
+      this.takeOpen(n);
+      this.takeOpen = undefined;
+      return;
+    }
     if (n.tag === 'iq' && this.joinFetch(n)) return;
     this.deliver(n);
   }
