@@ -168,7 +168,7 @@ export function memoryKeys(): SignalKeyStore {
 export type Creds = AuthenticationCreds;
 
 /** A logger that keeps Baileys' errors for the test's messages and prints nothing. */
-export function quietLogger(errors: string[]): SocketConfig['logger'] {
+export function quietLogger(errors: string[]): NonNullable<SocketConfig['logger']> {
   const keep = (level: string) => (obj: unknown, msg?: string) => {
     if (errors.length < 200) errors.push(`${level}: ${msg ?? ''} ${describe(obj)}`.slice(0, 600));
   };
@@ -182,7 +182,7 @@ export function quietLogger(errors: string[]): SocketConfig['logger'] {
     warn: keep('warn'),
     error: keep('error'),
   };
-  return logger as unknown as SocketConfig['logger'];
+  return logger as unknown as NonNullable<SocketConfig['logger']>;
 }
 
 function describe(obj: unknown): string {

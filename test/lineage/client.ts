@@ -117,7 +117,7 @@ export async function startLineageClient(o: LineageClientOptions): Promise<Linea
     getMessage: async (key) => (key.id ? sentMessages.get(key.id) : undefined),
     shouldSyncHistoryMessage: () => false,
     fetchAgent: uploads,
-  } as Parameters<typeof startBaileys>[1]);
+  });
   const upserts: WAMessage[] = [];
   const upserted = new Set<(m: WAMessage) => void>();
   sock.ev.on('messages.upsert', ({ messages }) => {
