@@ -113,10 +113,14 @@ export async function readShown(ctx: CheckContext): Promise<Finding> {
 /** ACK-RECEIPT-TYPE: a read receipt is acked with its type. */
 export async function ackReadReceipt(ctx: CheckContext): Promise<Finding> {
   const { p, id, afterSeq } = await readByReference(ctx);
-  const expected = `<ack class="receipt" id="${id}" to="${p.reference.jid}" type="read"/>`;
-  const acks = sentBy(p.provider.connection, afterSeq).filter((s) => s.element.tag === 'ack' && s.element.attrs['class'] === 'receipt' && s.element.attrs['id'] === id);
-  const ack = acks[0]?.element;
-  if (!ack) return notMet(expected, `no ack of the read receipt; the client sent ${describeAll(sentBy(p.provider.connection, afterSeq).map((s) => s.element))}`);
+  return judgeReadReceiptAck(sentBy(p.provider.connection, afterSeq).map((s) => s.element), id, p.reference.jid);
+}
+
+/** ACK-RECEIPT of a read receipt, on what the client sent after `peer`'s read receipt for its message `id` reached it. */
+export function judgeReadReceiptAck(sent: readonly StanzaNode[], id: string, peer: string): Finding {
+  const expected = `<ack class="receipt" id="${id}" to="${peer}" type="read"/>`;
+  const ack = sent.find((n) => n.tag === 'ack' && n.attrs['class'] === 'receipt' && n.attrs['id'] === id);
+  if (!ack) return notMet(expected, `no ack of the read receipt; the client sent ${describeAll(sent)}`);
   if (ack.attrs['type'] !== 'read') return notMet(expected, ack.attrs['type'] === undefined ? 'an ack without type' : `an ack with type="${ack.attrs['type']}"`);
-  return ack.attrs['to'] === p.reference.jid ? met() : notMet(expected, `an ack to="${ack.attrs['to'] ?? ''}"`);
+  return ack.attrs['to'] === peer ? met() : notMet(expected, `an ack to="${ack.attrs['to'] ?? ''}"`);
 }
