@@ -16,8 +16,8 @@ import { startGatekeeper } from '../src/gatekeeper/gatekeeper.js';
 import type { ClientConnection, FrameEvent, Gatekeeper, ReferenceDelivery, ReferenceGroupDelivery, ReferenceUser } from '../src/gatekeeper/types.js';
 import { ENCRYPT_NS } from '../src/protocol/constants.js';
 import { child, type StanzaNode } from '../src/protocol/node.js';
-import { retryReceipt } from '../src/protocol/messaging.js';
-import { deliveredMessage, encElement, outgoingEnc, readPreKeyUpload } from '../src/protocol/stanzas.js';
+import { chatState, retryReceipt } from '../src/protocol/messaging.js';
+import { deliveredMessage, encElement, outgoingEnc, readPreKeyUpload, receipt } from '../src/protocol/stanzas.js';
 import { judgeFetchShape, judgeUploadShape } from '../src/checks/encryption/key-iqs.js';
 import { judgeOneTimePreKeys, judgeRegistrationId, judgeSignedPreKeySignature } from '../src/checks/encryption/keys.js';
 import { judgeReplay } from '../src/checks/encryption/adversary.js';
@@ -25,7 +25,9 @@ import { classifyAnswer, type Answer } from '../src/checks/encryption/exchange.j
 import { judgeDistributions, judgeGroupIn, judgeSkmsgsAt } from '../src/checks/encryption/groups.js';
 import { readDistribution } from '../src/checks/encryption/sender-key-reader.js';
 import { judgeInboundSession, judgeNoPreKeyAfterReply } from '../src/checks/encryption/sessions.js';
-import { judgeReadReceipt } from '../src/checks/messaging/receipts.js';
+import { judgeBlockedHidden, judgeBlockIq, judgeUnblock } from '../src/checks/messaging/blocking.js';
+import { judgeReadReceipt, judgeReadReceiptAck } from '../src/checks/messaging/receipts.js';
+import { judgeTypingIn, judgeTypingOut } from '../src/checks/messaging/typing.js';
 import { judgeResend, judgeResendCount, judgeResendPreKey, judgeRetryElement, judgeRetryRegistration } from '../src/checks/messaging/retry.js';
 import { judgeDeliveryReceipt, judgeMessageAck, judgeNoDeliveryReceipt, judgePingAnswer, judgeReceiptAck } from '../src/checks/stanza/acks.js';
 import {
@@ -290,11 +292,69 @@ describe('a WhatsApp-lineage client (Baileys 6.17.16) against the gatekeeper', {
     assert.ok(firstOut, 'a message was sent');
     const { id, to, text: body } = firstOut;
     const before = new Set(to.deliveries);
+    const afterSeq = lastSeq(conn);
     gk.deliver(client.login, retryReceipt({ id, from: to.jid, t: String(unixSeconds(systemClock)), count: 1, registrationId: 1 }));
     const resent = await to.waitForDelivery((d) => d.id === id && !before.has(d), wait());
+    // Baileys acks the retry receipt once it has re-sent; the next receipt for this message waits for that.
+    await frameFromClient((n) => n.tag === 'ack' && n.attrs['class'] === 'receipt' && n.attrs['id'] === id, afterSeq);
     record('RETRY-RESEND', 're-send', judgeResend(resent, id, body));
     record('RETRY-RESEND:pkmsg', 're-send', resent ? judgeResendPreKey(resent) : notApplicable('no re-send'));
     record('RETRY-RESEND:count', 're-send', resent ? judgeResendCount(resent) : notApplicable('no re-send'));
+  });
+
+  it('acks a read receipt for its message with its type: ACK-RECEIPT', async () => {
+    const to = await gk.createReferenceUser();
+    const sentSeq = lastSeq(conn);
+    const id = (await client.send(to.jid, { text: text('to be read') })).key.id as string;
+    // The delivery receipt first, and Baileys' ack of it, so that the next ack for this id is the read receipt's.
+    await frameFromClient((n) => n.tag === 'ack' && n.attrs['class'] === 'receipt' && n.attrs['id'] === id, sentSeq);
+    const afterSeq = lastSeq(conn);
+    gk.deliver(client.login, receipt({ id, from: to.jid, t: String(unixSeconds(systemClock)), type: 'read' }));
+    await frameFromClient((n) => n.tag === 'ack' && n.attrs['class'] === 'receipt' && n.attrs['id'] === id, afterSeq);
+    record('ACK-RECEIPT:read', 'read receipt from a reference user', judgeReadReceiptAck(sentSince(afterSeq), id, to.jid));
+  });
+
+  it('says when its user types, and shows a peer typing: TYPING-OUT, TYPING-IN', async () => {
+    const ref = await gk.createReferenceUser();
+    const afterSeq = lastSeq(conn);
+    await client.sock.sendPresenceUpdate('composing', ref.jid);
+    await frameFromClient((n) => n.tag === 'chatstate', afterSeq);
+    record('TYPING-OUT', 'typing', judgeTypingOut(sentSince(afterSeq), ref.jid));
+
+    const typing: string[] = [];
+    const seen = new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, WAIT_MS);
+      timer.unref();
+      client.sock.ev.on('presence.update', ({ id, presences }) => {
+        if (presences[id]?.lastKnownPresence === 'composing') typing.push(id);
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+    const before = lastSeq(conn);
+    gk.deliver(client.login, chatState({ from: ref.jid }));
+    await seen;
+    record('TYPING-IN', 'a peer typing', judgeTypingIn(sentSince(before), typing, ref.jid));
+  });
+
+  it('blocks and unblocks a peer: BLOCK-IQ, BLOCK-HIDDEN, UNBLOCK', async () => {
+    const ref = await gk.createReferenceUser();
+    const blocked = lastSeq(conn);
+    await client.sock.updateBlockStatus(ref.jid, 'block');
+    record('BLOCK-IQ', 'block', judgeBlockIq(sentSince(blocked), ref.jid));
+    const hidden = text('from a blocked user');
+    const afterSeq = lastSeq(conn);
+    await answerOf(await ref.sendText(client.login, hidden), afterSeq);
+    record('BLOCK-HIDDEN', 'a blocked peer\'s message', judgeBlockedHidden(hidden, shownTimes(hidden) > 0));
+    const unblocked = lastSeq(conn);
+    await client.sock.updateBlockStatus(ref.jid, 'unblock');
+    const sent = sentSince(unblocked);
+    const again = text('after unblocking');
+    const later = lastSeq(conn);
+    const id = await ref.sendText(client.login, again);
+    await answerOf(id, later);
+    await client.waitForUpsert((m) => m.key.id === id);
+    record('UNBLOCK', 'unblock', judgeUnblock(sent, ref.jid, shownTimes(again) > 0));
   });
 
   it('sends group messages with sender keys: GROUP-SKDM, GROUP-SKMSG', async () => {

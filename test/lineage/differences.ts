@@ -112,6 +112,13 @@ export const DIFFERENCES: readonly Difference[] = [
     fix: 'no',
   },
   {
+    id: 'BLOCK-HIDDEN',
+    status: 'lineage',
+    baileys: 'sends the blocklist IQ (BLOCK-IQ and UNBLOCK are met) but shows a blocked peer\'s later messages, and receipts them: it has no filter of its own, since WhatsApp\'s server stops delivering from a peer its user blocked',
+    why: 'the profile puts the block on the client: the gatekeeper routes what it is given. A candidate for the profile (the gatekeeper dropping a blocked peer\'s messages, as WhatsApp\'s server does), not changed on main',
+    fix: 'no',
+  },
+  {
     id: 'PING',
     status: 'lineage',
     baileys: 'does not answer the gatekeeper\'s `<iq type="get" xmlns="urn:xmpp:ping"><ping/></iq>`: a companion client keeps the connection alive itself (`w:p`) and never receives a server ping, so it has no handler for one (whatsmeow neither; WhatsApp\'s mobile clients answer it)',
