@@ -27,6 +27,7 @@ import { judgeDistributions, judgeGroupIn, judgeSkmsgsAt } from '../src/checks/e
 import { readDistribution } from '../src/checks/encryption/sender-key-reader.js';
 import { judgeInboundSession, judgeNoPreKeyAfterReply } from '../src/checks/encryption/sessions.js';
 import { judgeBlockedHidden, judgeBlockIq, judgeUnblock } from '../src/checks/messaging/blocking.js';
+import { judgeReactionOut, judgeReplyOut, readContent } from '../src/checks/messaging/content.js';
 import { judgeReadReceipt, judgeReadReceiptAck } from '../src/checks/messaging/receipts.js';
 import { judgeTypingIn, judgeTypingOut } from '../src/checks/messaging/typing.js';
 import { judgeResend, judgeResendCount, judgeResendPreKey, judgeRetryElement, judgeRetryRegistration } from '../src/checks/messaging/retry.js';
@@ -261,6 +262,21 @@ describe('a WhatsApp-lineage client (Baileys 6.17.16) against the gatekeeper', {
     record('SESSION-ACK', scenario, judgeNoPreKeyAfterReply(delivery.ciphertext));
     const message = sentSince(0).find((n) => n.tag === 'message' && n.attrs['id'] === sent.key.id) as StanzaNode;
     judgeMessage(scenario, message, [{ label: 'reply', delivery }]);
+  });
+
+  it('reacts and replies to a message it received: REACTION-OUT, REPLY-OUT', async () => {
+    assert.ok(reader, 'a message was received');
+    const { ref, id } = reader;
+    const received = client.upserts.find((m) => m.key.id === id);
+    assert.ok(received, 'Baileys holds the message it received');
+    const emoji = '👍';
+    const reaction = await client.send(ref.jid, { react: { text: emoji, key: received.key } });
+    const reacted = await ref.waitForDelivery((d) => d.id === reaction.key.id, wait());
+    record('REACTION-OUT', 'a reaction', judgeReactionOut(readContent(reacted?.plaintext), id, emoji));
+    const body = text('a reply');
+    const reply = await client.send(ref.jid, { text: body }, { quoted: received });
+    const replied = await ref.waitForDelivery((d) => d.id === reply.key.id, wait());
+    record('REPLY-OUT', 'a reply', judgeReplyOut(readContent(replied?.plaintext), id, body));
   });
 
   it('sends a read receipt when its user reads a message: READ-ON-MARK', async () => {

@@ -5,7 +5,7 @@
  */
 import { Agent as HttpsAgent } from 'node:https';
 import { Agent, request } from 'undici';
-import type { AnyMessageContent, proto, WAMessage } from 'baileys';
+import type { AnyMessageContent, MiscMessageGenerationOptions, proto, WAMessage } from 'baileys';
 import { toBase64Url } from '../../src/protocol/base64.js';
 import { DJB_KEY_TYPE } from '../../src/protocol/constants.js';
 import { ENLIST_FORM_TYPE } from '../../src/protocol/enlistment.js';
@@ -40,7 +40,7 @@ export interface LineageClient {
   /** The messages Baileys handed its user (messages.upsert), in order. */
   readonly upserts: WAMessage[];
   /** Sends as the user would, through Baileys' sendMessage; resolves with what Baileys sent. */
-  send(jid: string, content: AnyMessageContent): Promise<WAMessage>;
+  send(jid: string, content: AnyMessageContent, options?: MiscMessageGenerationOptions): Promise<WAMessage>;
   /** Resolves with the first upsert that matches, or null at the deadline. */
   waitForUpsert(match: (m: WAMessage) => boolean): Promise<WAMessage | null>;
   close(): Promise<void>;
@@ -146,8 +146,8 @@ export async function startLineageClient(o: LineageClientOptions): Promise<Linea
     login,
     errors,
     upserts,
-    send: async (jid, content) => {
-      const m = await sock.sendMessage(jid, content);
+    send: async (jid, content, options) => {
+      const m = await sock.sendMessage(jid, content, options);
       if (!m?.key.id || !m.message) throw new Error(`Baileys sent nothing to ${jid}`);
       // getMessage answers retry receipts with what was sent.
       sentMessages.set(m.key.id, m.message);
