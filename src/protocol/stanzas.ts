@@ -177,17 +177,30 @@ export const preKeyUploadIq = (id: string, keys: PreKeyUpload): StanzaNode =>
 export const bundleFetchIq = (id: string, jid: string): StanzaNode =>
   node('iq', { id, type: 'get', xmlns: ENCRYPT_NS, to: GATEKEEPER_SERVER }, [node('key', {}, [node('user', { jid })])]);
 
-export const bundleResultIq = (id: string, bundle: KeyBundle): StanzaNode =>
+/** KEYS-FETCH's result: one `<user>` under `<list>` for each bundle, in the order asked. */
+export const bundleResultIq = (id: string, ...bundles: readonly KeyBundle[]): StanzaNode =>
   iqResult(id, { from: GATEKEEPER_SERVER }, [
-    node('list', {}, [
-      node('user', { jid: bundle.jid }, [
-        ...keyMaterial(bundle),
-        skeyNode(bundle.signedPreKey),
-        ...(bundle.oneTimePreKey ? [keyNode(bundle.oneTimePreKey)] : []),
-        ...kskeyNodes(bundle.kyberPreKey),
-      ]),
-    ]),
+    node(
+      'list',
+      {},
+      bundles.map((bundle) =>
+        node('user', { jid: bundle.jid }, [
+          ...keyMaterial(bundle),
+          skeyNode(bundle.signedPreKey),
+          ...(bundle.oneTimePreKey ? [keyNode(bundle.oneTimePreKey)] : []),
+          ...kskeyNodes(bundle.kyberPreKey),
+        ]),
+      ),
+    ),
   ]);
+
+/**
+ * The jids a KEYS-FETCH asks for: every `<user jid>` under `<key>`. WhatsApp's clients ask for
+ * several in one IQ (Baileys `lib/Socket/messages-send.js` assertSessions; whatsmeow `prekeys.go`
+ * fetchPreKeys).
+ */
+export const fetchedJids = (iq: StanzaNode): string[] =>
+  children(iq, 'key').flatMap((key) => children(key, 'user').flatMap((u) => (u.attrs['jid'] ? [u.attrs['jid']] : [])));
 
 /** Decodes a base64 child with an exact byte length; null when missing or wrong. */
 export function binChild(n: StanzaNode | undefined, tag: string, length?: number): Uint8Array | null {

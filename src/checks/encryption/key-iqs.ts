@@ -8,7 +8,7 @@ import { met, notMet, type Finding } from '../../core/model.js';
 import { fromBase64 } from '../../protocol/base64.js';
 import { ENCRYPT_NS, GATEKEEPER_SERVER } from '../../protocol/constants.js';
 import { at, child, children, type StanzaNode } from '../../protocol/node.js';
-import { KYBER_KEY_LENGTH } from '../../protocol/stanzas.js';
+import { fetchedJids, KYBER_KEY_LENGTH } from '../../protocol/stanzas.js';
 import { ANSWER_MS, type CheckContext } from '../check.js';
 import { lastSeq, sends, sentBy, show } from '../observe.js';
 
@@ -79,8 +79,9 @@ export function judgeFetchShape(sent: readonly StanzaNode[], peer: string): Find
   const expected = `<iq type="get" xmlns="encrypt" to="s.whatsapp.net"><key><user jid="${peer}"/></key></iq> before the message`;
   const fetch = sent.find((n) => n.tag === 'iq' && n.attrs['type'] === 'get' && n.attrs['xmlns'] === ENCRYPT_NS);
   if (!fetch) return notMet(expected, `no key fetch; the client sent ${sent.map((n) => `<${n.tag}>`).join(', ') || 'nothing'}`);
-  const jid = at(fetch, 'key', 'user')?.attrs['jid'];
-  if (jid !== peer) return notMet(expected, jid === undefined ? `no <key><user jid>; the IQ holds ${fetch.children.map((c) => `<${c.tag}>`).join(', ') || 'nothing'}` : `a fetch for ${jid}`);
+  // WhatsApp's clients may ask for several users in one IQ; the peer must be one of them.
+  const jids = fetchedJids(fetch);
+  if (!jids.includes(peer)) return notMet(expected, jids.length === 0 ? `no <key><user jid>; the IQ holds ${fetch.children.map((c) => `<${c.tag}>`).join(', ') || 'nothing'}` : `a fetch for ${jids.join(', ')}`);
   if (fetch.attrs['to'] !== GATEKEEPER_SERVER) return notMet(expected, `to="${fetch.attrs['to'] ?? ''}"`);
   return met();
 }
