@@ -30,7 +30,6 @@ export type Adaptation =
   | 'passive-iq'
   | 'presence'
   | 'privacy-iq'
-  | 'batched-key-fetch'
   | 'media-conn';
 
 export interface Sent {
@@ -58,7 +57,6 @@ export class LineageBridge implements TransportPeer {
   readonly adaptations = new Map<Adaptation, number>();
   private toBaileys: ((n: BinaryNode) => void) | undefined;
   private readonly early: BinaryNode[] = [];
-  private readonly fetches = new Map<string, { id: string; parts: Map<string, StanzaNode | undefined> }>();
   private readonly self: string;
 
   /** The gatekeeper's first element: its `<open/>`, or what it sent instead. */
@@ -140,7 +138,6 @@ export class LineageBridge implements TransportPeer {
       if (xmlns === ENCRYPT_NS && type === 'get' && child(n, 'count')) {
         return this.answer('prekey-count', iqResult(id, { from: GATEKEEPER_SERVER }, [node('count', { value: '0' })]));
       }
-      if (xmlns === ENCRYPT_NS && type === 'get') return this.splitFetch(n, id);
     }
     if (tag === 'message') return [this.singleDevice(n)];
     return [n];
@@ -150,37 +147,6 @@ export class LineageBridge implements TransportPeer {
     this.adapt(a);
     setImmediate(() => this.deliver(reply));
     return [];
-  }
-
-  /**
-   * The profile fetches one bundle per IQ (KEYS-FETCH); the lineage asks for several users in one.
-   * Each goes to the gatekeeper alone, and the answers come back to Baileys as one.
-   */
-  private splitFetch(iq: StanzaNode, id: string): StanzaNode[] {
-    const users = children(child(iq, 'key') ?? iq, 'user');
-    if (users.length <= 1) return [iq];
-    this.adapt('batched-key-fetch');
-    const parts = new Map<string, StanzaNode | undefined>();
-    const out = users.map((u, i) => {
-      const partId = `${id.replace(/[^A-Za-z0-9_-]/g, '')}-part${i}`;
-      parts.set(partId, undefined);
-      this.fetches.set(partId, { id, parts });
-      return node('iq', { ...iq.attrs, id: partId }, [node('key', {}, [u])]);
-    });
-    return out;
-  }
-
-  /** A fetch answer that is one of a split: held until all are in, then one answer to Baileys. */
-  private joinFetch(n: StanzaNode): boolean {
-    const pending = this.fetches.get(n.attrs['id'] ?? '');
-    if (!pending) return false;
-    pending.parts.set(n.attrs['id'] as string, n);
-    const answers = [...pending.parts.values()];
-    if (answers.some((a) => a === undefined)) return true;
-    for (const k of pending.parts.keys()) this.fetches.delete(k);
-    const users = answers.flatMap((a) => children(child(a as StanzaNode, 'list') ?? (a as StanzaNode), 'user'));
-    this.deliver(iqResult(pending.id, { from: GATEKEEPER_SERVER }, [node('list', {}, users)]));
-    return true;
   }
 
   /**
@@ -221,7 +187,6 @@ export class LineageBridge implements TransportPeer {
       this.takeOpen = undefined;
       return;
     }
-    if (n.tag === 'iq' && this.joinFetch(n)) return;
     this.deliver(n);
   }
 

@@ -96,13 +96,6 @@ export const DIFFERENCES: readonly Difference[] = [
     why: 'the profile has the provider host its users\' media (§9); the bridge names the test\'s provider media host, which answers with the profile\'s directPath',
     fix: 'no',
   },
-  {
-    id: 'batched-key-fetch',
-    status: 'lineage',
-    baileys: 'fetches the bundles of several users in one `<iq xmlns="encrypt" type="get"><key><user/><user/>…</key>` (its peer and itself; every group member)',
-    why: 'KEYS-FETCH has one `<user>` and the gatekeeper answers the first only; the bridge sends one IQ per user and joins the answers. A gatekeeper answering each user of a batch would take the lineage as it is (proposed, not on main)',
-    fix: 'no',
-  },
   // ---- judgements of the checks that Baileys does not meet ----
   {
     id: 'MEDIA-RECEIVE-REFUSE',
