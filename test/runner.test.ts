@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { choiceParam, numberParam } from '../src/checks/check.js';
 import { HarnessError, ProviderViolation } from '../src/core/errors.js';
 import { LimitExceeded } from '../src/core/limits.js';
 import { met, notApplicable, notMet, type CaseSpec, type Level } from '../src/core/model.js';
@@ -176,4 +177,14 @@ void test('a cap the provider went past on a request of the harness (LimitExceed
   assert.equal(result?.outcome, 'fail');
   assert.equal(result?.message, `expected the provider to stay within the harness's caps; saw the push endpoint's answer went past the harness's cap http-body-bytes=1024`);
   assert.deepEqual(result?.limit, { name: 'http-body-bytes', value: 1024 });
+});
+
+void test('a case whose params name an unknown choice or a non-number ends without a verdict, never on a default', () => {
+  const ctx = (params: Record<string, unknown>) => ({ params });
+  assert.equal(choiceParam(ctx({ variant: 'bad-mac' }), 'variant', ['valid', 'bad-mac']), 'bad-mac');
+  assert.equal(choiceParam(ctx({}), 'mode', ['classic', 'pq'], 'classic'), 'classic');
+  assert.throws(() => choiceParam(ctx({ variant: 'bad-macc' }), 'variant', ['valid', 'bad-mac'], 'valid'), { code: 'E_SUITE' });
+  assert.throws(() => choiceParam(ctx({}), 'variant', ['valid', 'bad-mac']), { code: 'E_SUITE' });
+  assert.equal(numberParam(ctx({}), 'messages', 6), 6);
+  assert.throws(() => numberParam(ctx({ messages: '6' }), 'messages', 6), { code: 'E_SUITE' });
 });

@@ -1,5 +1,6 @@
 /** What a check is given, and what it returns. */
 import type { Clock } from '../core/clock.js';
+import { HarnessError } from '../core/errors.js';
 import type { Finding } from '../core/model.js';
 import type { Rng } from '../core/rng.js';
 import type { Lab } from './lab.js';
@@ -19,10 +20,27 @@ export interface CheckContext {
 
 export type Check = (ctx: CheckContext) => Promise<Finding>;
 
-/** A numeric parameter of the case, or its default. */
-export function numberParam(ctx: CheckContext, name: string, fallback: number): number {
+/**
+ * A numeric parameter of the case, or its default when the case gives none. A value that is not a
+ * number is the suite's error, never a silent default.
+ */
+export function numberParam(ctx: Pick<CheckContext, 'params'>, name: string, fallback: number): number {
   const v = ctx.params[name];
-  return typeof v === 'number' && Number.isFinite(v) ? v : fallback;
+  if (v === undefined) return fallback;
+  if (typeof v === 'number' && Number.isFinite(v)) return v;
+  throw new HarnessError('E_SUITE', `the case's params.${name} is ${JSON.stringify(v)}, not a number`);
+}
+
+/**
+ * A parameter that names one of `choices`, or `fallback` when the case gives none (no fallback: it
+ * must be given). An unknown value is the suite's error: read as the default, it would turn a
+ * negative case into a positive one.
+ */
+export function choiceParam<T extends string>(ctx: Pick<CheckContext, 'params'>, name: string, choices: readonly T[], fallback?: T): T {
+  const v = ctx.params[name];
+  if (v === undefined && fallback !== undefined) return fallback;
+  if (typeof v === 'string' && (choices as readonly string[]).includes(v)) return v as T;
+  throw new HarnessError('E_SUITE', `the case's params.${name} is ${JSON.stringify(v)}, not one of ${choices.join(', ')}`);
 }
 
 /** How long a check waits for something that should come (an answer) and for nothing to come. */
@@ -31,5 +49,5 @@ export const QUIET_MS = 1500;
 
 /** The session mode a case runs in (`params.mode`): `classic` unless it says `pq`. */
 export function sessionMode(ctx: Pick<CheckContext, 'params'>): SessionMode {
-  return ctx.params['mode'] === 'pq' ? 'pq' : 'classic';
+  return choiceParam<SessionMode>(ctx, 'mode', ['classic', 'pq'], 'classic');
 }

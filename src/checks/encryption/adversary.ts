@@ -7,7 +7,7 @@ import { HarnessError } from '../../core/errors.js';
 import { met, notMet, type Finding } from '../../core/model.js';
 import type { EncryptedMessage } from '../../gatekeeper/types.js';
 import { readSignalMessage } from '../../protocol/signal-wire.js';
-import { numberParam, type CheckContext } from '../check.js';
+import { choiceParam, numberParam, type CheckContext } from '../check.js';
 import type { Pair } from '../stanza/scenario.js';
 import { paddingLength, textPayload } from '../../protocol/payload.js';
 import { conversation, deliverAndWatch, describeAnswer, isReplayAnswer, REPLAY_ANSWER, sealText, timesShown, type Answer } from './exchange.js';
@@ -94,8 +94,7 @@ function tamper(message: EncryptedMessage, region: Region): EncryptedMessage {
 
 /** ENC-TAMPER: a flipped bit anywhere is refused with a retry receipt, shows nothing, and the session survives it. */
 export async function tamperedMessage(ctx: CheckContext): Promise<Finding> {
-  const region = String(ctx.params['region']) as Region;
-  if (!['version', 'ratchet-key', 'body', 'mac'].includes(region)) throw new Error(`unknown region "${region}" in the case's params`);
+  const region = choiceParam<Region>(ctx, 'region', ['version', 'ratchet-key', 'body', 'mac']);
   const p = await conversation(ctx);
   const text = `untouched ${ctx.rng.string(10)}`;
   const sealed = await sealText(ctx.rng, p.reference, p.provider, text);

@@ -9,7 +9,7 @@ import type { ClientConnection } from '../../gatekeeper/types.js';
 import { DJB_KEY_TYPE, ENCRYPT_NS, MAX_REGISTRATION_ID } from '../../protocol/constants.js';
 import { djbKey } from '../../protocol/signal-store.js';
 import { readPreKeyUpload, type PreKeyUpload } from '../../protocol/stanzas.js';
-import { ANSWER_MS, QUIET_MS, numberParam, sessionMode, type CheckContext } from '../check.js';
+import { ANSWER_MS, choiceParam, QUIET_MS, numberParam, sessionMode, type CheckContext } from '../check.js';
 import { barrier, lastSeq, sends, sentBy } from '../observe.js';
 import { sendOne } from '../stanza/scenario.js';
 
@@ -102,7 +102,7 @@ export async function oneIdentity(ctx: CheckContext): Promise<Finding> {
 /** BUNDLE-VERIFY: a peer whose bundle's signature does not verify gets no message at all. */
 export async function refuseBadBundle(ctx: CheckContext): Promise<Finding> {
   const provider = await ctx.lab.providerUser();
-  const forged = await ctx.lab.referenceUser(ctx.params['forge'] === 'kyber' ? { mode: 'pq', badKyberPreKeySignature: true } : { mode: sessionMode(ctx), badSignedPreKeySignature: true });
+  const forged = await ctx.lab.referenceUser(choiceParam(ctx, 'forge', ['signed-prekey', 'kyber'], 'signed-prekey') === 'kyber' ? { mode: 'pq', badKyberPreKeySignature: true } : { mode: sessionMode(ctx), badSignedPreKeySignature: true });
   const afterSeq = lastSeq(provider.connection);
   ctx.step('ask the provider to message a peer with a forged bundle');
   const refusedBy = await provider.send(forged.jid, `to a forged bundle ${ctx.rng.string(8)}`).then(

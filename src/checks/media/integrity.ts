@@ -7,7 +7,7 @@ import { HarnessError } from '../../core/errors.js';
 import { met, notMet, type Finding } from '../../core/model.js';
 import type { MediaVerdict } from '../../gatekeeper/media-verifier.js';
 import { MEDIA_TYPES, type MediaType } from '../../protocol/media/scheme.js';
-import type { CheckContext } from '../check.js';
+import { choiceParam, type CheckContext } from '../check.js';
 import { fetchVerified, sendMedia, short, type SentMedia } from './scenario.js';
 import { essence, sniff } from './sniff.js';
 import { LAYOUTS, type Declared } from './wire-fields.js';
@@ -97,8 +97,7 @@ export function judgeTypeMatch({ mimetype }: Declared, verdict: MediaVerdict): F
 
 /** MEDIA-KEYS: the blob is keyed with its own type's info string. */
 export async function keys(ctx: CheckContext): Promise<Finding> {
-  const t = ctx.params['type'];
-  const type: MediaType = MEDIA_TYPES.includes(t as MediaType) ? (t as MediaType) : 'audio';
+  const type = choiceParam(ctx, 'type', MEDIA_TYPES, 'audio');
   const v = await verified(ctx, type);
   if (!('sent' in v)) return v;
   return judgeKeys(v.verdict, type);

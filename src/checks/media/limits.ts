@@ -2,9 +2,9 @@
 import { HarnessError } from '../../core/errors.js';
 import { met, notMet, type Finding } from '../../core/model.js';
 import { toBase64 } from '../../protocol/base64.js';
-import { MEDIA_TYPES, type MediaType } from '../../protocol/media/scheme.js';
+import { MEDIA_TYPES } from '../../protocol/media/scheme.js';
 import { unpad } from '../../protocol/payload.js';
-import { ANSWER_MS, QUIET_MS, type CheckContext } from '../check.js';
+import { ANSWER_MS, choiceParam, QUIET_MS, type CheckContext } from '../check.js';
 import { lastSeq, sends } from '../observe.js';
 import { discoveryOf, samplePlaintext } from './scenario.js';
 import { SAMPLES } from './sniff.js';
@@ -24,8 +24,7 @@ export async function announced(ctx: CheckContext): Promise<Finding> {
 
 /** MEDIA-LIMIT-ENFORCED: asked to send one byte over its limit, the client sends no media message. */
 export async function enforced(ctx: CheckContext): Promise<Finding> {
-  const t = ctx.params['type'];
-  const type: MediaType = MEDIA_TYPES.includes(t as MediaType) ? (t as MediaType) : 'image';
+  const type = choiceParam(ctx, 'type', MEDIA_TYPES, 'image');
   const limit = discoveryOf(ctx).mediaLimits?.[type];
   if (limit === undefined) return notMet(`an announced ${type} limit to keep`, 'no mediaLimits in the discovery document');
   const provider = await ctx.lab.providerUser();

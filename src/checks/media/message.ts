@@ -2,15 +2,14 @@
 import { met, notMet, type Finding } from '../../core/model.js';
 import type { StanzaNode } from '../../protocol/node.js';
 import { MEDIA_TYPES, type MediaType } from '../../protocol/media/scheme.js';
-import type { CheckContext } from '../check.js';
+import { choiceParam, type CheckContext } from '../check.js';
 import { discoveryOf, sendMedia, storageReference } from './scenario.js';
 import { LAYOUTS, type Declared, type DeclaredField } from './wire-fields.js';
 
 const HASH_BYTES = 32;
 
 function typeParam(ctx: CheckContext): MediaType {
-  const t = ctx.params['type'];
-  return MEDIA_TYPES.includes(t as MediaType) ? (t as MediaType) : 'image';
+  return choiceParam(ctx, 'type', MEDIA_TYPES, 'image');
 }
 
 /** MEDIA-FIELDS: every field the receiver needs, at its type's numbers, with the right sizes. */

@@ -12,7 +12,7 @@ import { mediaKind } from '../../protocol/media/enc-mediatype.js';
 import { encodeMediaMessage } from '../../protocol/media/message.js';
 import { MEDIA_TYPES, type MediaType } from '../../protocol/media/scheme.js';
 import { pad, paddingLength } from '../../protocol/payload.js';
-import { ANSWER_MS, QUIET_MS, type CheckContext } from '../check.js';
+import { ANSWER_MS, choiceParam, QUIET_MS, type CheckContext } from '../check.js';
 import { samplePlaintext } from './scenario.js';
 import { hashOf, seal, type Sealed } from './seal.js';
 import { SAMPLES } from './sniff.js';
@@ -49,8 +49,8 @@ export function corrupt(variant: Variant, s: Sealed): Sealed {
 }
 
 export async function receive(ctx: CheckContext): Promise<Finding> {
-  const variant = VARIANTS.includes(ctx.params['variant'] as Variant) ? (ctx.params['variant'] as Variant) : 'valid';
-  const type = MEDIA_TYPES.includes(ctx.params['type'] as MediaType) ? (ctx.params['type'] as MediaType) : 'image';
+  const variant = choiceParam(ctx, 'variant', VARIANTS);
+  const type = choiceParam(ctx, 'type', MEDIA_TYPES);
   const provider = await ctx.lab.providerUser();
   const reference = await ctx.lab.referenceUser();
   const plaintext = samplePlaintext(ctx, type);

@@ -10,7 +10,7 @@ import type { ReferenceUser } from '../../gatekeeper/types.js';
 import type { ReceivedMessage } from '../../protocol/driver-api.js';
 import { lengthDelimited } from '../../protocol/media/message.js';
 import { encodeMessage, pad, paddingLength } from '../../protocol/payload.js';
-import type { CheckContext } from '../check.js';
+import { choiceParam, type CheckContext } from '../check.js';
 import { answerTo } from '../encryption/exchange.js';
 import { barrier, lastSeq } from '../observe.js';
 import { pair, type Pair } from '../stanza/scenario.js';
@@ -127,7 +127,7 @@ type UnknownKind = keyof typeof UNKNOWN_KINDS;
  * notice in its place; and it is not taken for a kind the client knows: the text it names stays.
  */
 export async function unknownKind(ctx: CheckContext): Promise<Finding> {
-  const kind: UnknownKind = ctx.params['kind'] === 'edit' ? 'edit' : 'location';
+  const kind = choiceParam<UnknownKind>(ctx, 'kind', ['location', 'edit']);
   const { label, content } = UNKNOWN_KINDS[kind];
   const p = await pair(ctx);
   const { id, text } = await shownText(ctx, p);
