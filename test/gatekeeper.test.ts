@@ -12,7 +12,7 @@ import type { FrameEvent, Gatekeeper, HttpExchange } from '../src/gatekeeper/typ
 import { toBase64Url } from '../src/protocol/base64.js';
 import { GATEKEEPER_SERVER, KEEPALIVE_NS, PING_NS } from '../src/protocol/constants.js';
 import type { Discovery } from '../src/protocol/driver-api.js';
-import { child, node } from '../src/protocol/node.js';
+import { child, children, node } from '../src/protocol/node.js';
 import { decodeMessage, encodeMessage, pad, unpad } from '../src/protocol/payload.js';
 import {
   ack,
@@ -226,6 +226,13 @@ describe('gatekeeper', () => {
     const error = await bob.client.nextTag('iq', { id: 'fetch0009' });
     assert.equal(error.attrs['type'], 'error');
     assert.ok(child(child(error, 'error')!, 'item-not-found'));
+
+    // A batch, as WhatsApp's clients ask: a bundle for each user known, in the order asked.
+    const other = await gk.createReferenceUser();
+    const users = [ref.jid, '999@s.whatsapp.net', other.jid].map((jid) => node('user', { jid }));
+    bob.client.send(node('iq', { id: 'fetch0010', type: 'get', xmlns: 'encrypt', to: GATEKEEPER_SERVER }, [node('key', {}, users)]));
+    const batch = await bob.client.nextTag('iq', { id: 'fetch0010' });
+    assert.deepEqual(children(child(batch, 'list')!, 'user').map((u) => u.attrs['jid']), [ref.jid, other.jid]);
   });
 
   it('refuses a bad proof with not-authorized and closes', async () => {

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';
 import { test } from 'node:test';
 import { projectFile } from '../src/core/paths.js';
+import { fromBase64 } from '../src/protocol/base64.js';
 import { ENC_MEDIATYPE } from '../src/protocol/media/enc-mediatype.js';
 import type { StanzaNode } from '../src/protocol/node.js';
 import * as S from '../src/protocol/stanzas.js';
@@ -69,4 +70,19 @@ void test('the readers recover the keys from the upload and bundle fixtures', as
   assert.equal(bundle?.jid, LOGIN);
   assert.equal(bundle?.oneTimePreKey?.id, 2);
   assert.deepEqual(bundle?.identityKey, keys.identityKey);
+});
+
+/** Elements whose text is words for a person, never bytes. */
+const TEXTUAL = new Set(['text']);
+
+void test('the table of binary elements (BINARY_CONTENT) names exactly the fixtures\' elements whose text is bytes', async () => {
+  const walk = (n: StanzaNode, parent: string | undefined, name: string): void => {
+    if (n.text !== undefined) {
+      const binary = S.hasBinaryContent(n.tag, parent);
+      assert.equal(binary, !TEXTUAL.has(n.tag), `${name}: <${n.tag}> under <${parent ?? ''}>`);
+      if (binary) assert.ok(fromBase64(n.text), `${name}: <${n.tag}> holds canonical base64`);
+    }
+    for (const c of n.children) walk(c, n.tag, name);
+  };
+  for (const name of Object.keys(BUILT)) walk(xmlCodec.decode(await fixture(name)), undefined, name);
 });

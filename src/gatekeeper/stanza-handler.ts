@@ -6,9 +6,10 @@
  */
 import { ENCRYPT_NS, GATEKEEPER_SERVER, KEEPALIVE_NS, PING_NS } from '../protocol/constants.js';
 import { ACCOUNT_NS, DELETE_TAG } from '../protocol/enlistment.js';
-import { at, child, node, type StanzaNode } from '../protocol/node.js';
+import { child, node, type StanzaNode } from '../protocol/node.js';
 import {
   bundleResultIq,
+  fetchedJids,
   closeElement,
   deliveredMessage,
   iqError,
@@ -77,10 +78,11 @@ function handleIq(conn: Connection, iq: StanzaNode, deps: HandlerDeps): void {
     return deps.keysUploaded(conn.login as string);
   }
   if (xmlns === ENCRYPT_NS && type === 'get') {
-    const jid = at(iq, 'key', 'user')?.attrs['jid'];
-    if (!jid) return conn.send(iqError(id, 'bad-request', from));
-    const bundle = deps.directory.takeBundle(jid);
-    return conn.send(bundle ? bundleResultIq(id, bundle) : iqError(id, 'item-not-found', from));
+    const jids = fetchedJids(iq);
+    if (jids.length === 0) return conn.send(iqError(id, 'bad-request', from));
+    // A batch gets a bundle for each user the gatekeeper knows; none known is item-not-found.
+    const bundles = jids.flatMap((jid) => deps.directory.takeBundle(jid) ?? []);
+    return conn.send(bundles.length > 0 ? bundleResultIq(id, ...bundles) : iqError(id, 'item-not-found', from));
   }
   // PING: a WhatsApp client's keep-alive (w:p) and an XMPP ping get the same empty result.
   if ((xmlns === KEEPALIVE_NS || xmlns === PING_NS) && type === 'get') return conn.send(iqResult(id, from));

@@ -121,6 +121,27 @@ export interface KeyBundle {
   readonly kyberPreKey?: KyberPreKey;
 }
 
+/**
+ * The elements whose content is binary (§2: keys, signatures, ciphertexts), each with the parents
+ * it is binary under (`*`: any). In the XML text encoding their text is canonical padded base64;
+ * a binary encoding of the node tree carries their bytes instead. The one table of them.
+ */
+export const BINARY_CONTENT: Readonly<Record<string, readonly string[] | '*'>> = {
+  enc: '*', // §5, §8.7: pkmsg, msg, skmsg
+  registration: '*', // KEYS-UPLOAD, KEYS-FETCH, RETRY-RECEIPT
+  type: ['iq', 'user'],
+  identity: ['iq', 'user'],
+  id: ['key', 'skey', 'kskey'],
+  value: ['key', 'skey', 'kskey'],
+  signature: ['skey', 'kskey'],
+};
+
+/** True when the content of `<tag>` under `<parent>` is binary (BINARY_CONTENT). */
+export function hasBinaryContent(tag: string, parent: string | undefined): boolean {
+  const under = BINARY_CONTENT[tag];
+  return under === '*' || (under !== undefined && parent !== undefined && under.includes(parent));
+}
+
 const bin = (tag: string, bytes: Uint8Array): StanzaNode => node(tag, {}, toBase64(bytes));
 
 export function uintBytes(value: number, length: number): Uint8Array {
@@ -156,17 +177,30 @@ export const preKeyUploadIq = (id: string, keys: PreKeyUpload): StanzaNode =>
 export const bundleFetchIq = (id: string, jid: string): StanzaNode =>
   node('iq', { id, type: 'get', xmlns: ENCRYPT_NS, to: GATEKEEPER_SERVER }, [node('key', {}, [node('user', { jid })])]);
 
-export const bundleResultIq = (id: string, bundle: KeyBundle): StanzaNode =>
+/** KEYS-FETCH's result: one `<user>` under `<list>` for each bundle, in the order asked. */
+export const bundleResultIq = (id: string, ...bundles: readonly KeyBundle[]): StanzaNode =>
   iqResult(id, { from: GATEKEEPER_SERVER }, [
-    node('list', {}, [
-      node('user', { jid: bundle.jid }, [
-        ...keyMaterial(bundle),
-        skeyNode(bundle.signedPreKey),
-        ...(bundle.oneTimePreKey ? [keyNode(bundle.oneTimePreKey)] : []),
-        ...kskeyNodes(bundle.kyberPreKey),
-      ]),
-    ]),
+    node(
+      'list',
+      {},
+      bundles.map((bundle) =>
+        node('user', { jid: bundle.jid }, [
+          ...keyMaterial(bundle),
+          skeyNode(bundle.signedPreKey),
+          ...(bundle.oneTimePreKey ? [keyNode(bundle.oneTimePreKey)] : []),
+          ...kskeyNodes(bundle.kyberPreKey),
+        ]),
+      ),
+    ),
   ]);
+
+/**
+ * The jids a KEYS-FETCH asks for: every `<user jid>` under `<key>`. WhatsApp's clients ask for
+ * several in one IQ (Baileys `lib/Socket/messages-send.js` assertSessions; whatsmeow `prekeys.go`
+ * fetchPreKeys).
+ */
+export const fetchedJids = (iq: StanzaNode): string[] =>
+  children(iq, 'key').flatMap((key) => children(key, 'user').flatMap((u) => (u.attrs['jid'] ? [u.attrs['jid']] : [])));
 
 /** Decodes a base64 child with an exact byte length; null when missing or wrong. */
 export function binChild(n: StanzaNode | undefined, tag: string, length?: number): Uint8Array | null {

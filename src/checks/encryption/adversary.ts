@@ -22,8 +22,12 @@ async function genuine(ctx: CheckContext, p: Pair, message: EncryptedMessage, la
 async function replay(ctx: CheckContext, p: Pair, message: EncryptedMessage, text: string): Promise<Finding> {
   await genuine(ctx, p, message, 'original message');
   const { answer } = await deliverAndWatch(ctx, p, message, 'the replayed copy');
+  return judgeReplay(answer, await timesShown(p.provider, text));
+}
+
+/** ENC-REPLAY, on the client's answer to a replayed message and the times its text was shown. */
+export function judgeReplay(answer: Answer, shown: number): Finding {
   const expected = `${REPLAY_ANSWER}, and its text shown once`;
-  const shown = await timesShown(p.provider, text);
   if (shown !== 1) return notMet(expected, `the text shown ${shown} times, with ${describeAnswer(answer)} for the replay`);
   return isReplayAnswer(answer) ? met(describeAnswer(answer)) : notMet(expected, `${describeAnswer(answer)} for the replay`);
 }

@@ -40,9 +40,14 @@ export async function answerTo(ctx: CheckContext, connection: ClientConnection, 
   await waitFor((n) => isReceipt(n) || isAck(n), ANSWER_MS);
   // A receipt, if one comes, comes before the answer to a later ping (IN-ORDER).
   if (!seen(isReceipt)) await barrier(connection, ctx.signal);
-  const receipt = seen(isReceipt);
+  return classifyAnswer(sentBy(connection, afterSeq).map((s) => s.element), id);
+}
+
+/** How the client answered message `id`, from everything it sent since the message reached it. */
+export function classifyAnswer(sent: readonly StanzaNode[], id: string): Answer {
+  const receipt = sent.find((n) => n.tag === 'receipt' && n.attrs['id'] === id);
   if (receipt) return receipt.attrs['type'] === 'retry' ? 'retry' : 'delivery';
-  return seen(isAck) ? 'ack only' : 'nothing';
+  return sent.some((n) => n.tag === 'ack' && n.attrs['class'] === 'message' && n.attrs['id'] === id) ? 'ack only' : 'nothing';
 }
 
 /** Delivers `message` from the reference user and returns the client's answer to it. */
@@ -64,11 +69,13 @@ export async function sealText(rng: Rng, reference: ReferenceUser, provider: Pro
   return reference.encrypt(provider.login, textPayload(text, paddingLength(rng)));
 }
 
-/** The text in a padded `Message` plaintext, or undefined when it holds none. */
+/** The text in a padded `Message` plaintext, where PAYLOAD-PROTOBUF puts it, or undefined when it holds none. */
 export function readText(padded: Uint8Array): string | undefined {
   const r = unpad(padded);
+  if (!r.ok) return undefined;
   try {
-    return r.ok ? (decodeMessage(r.bytes).conversation ?? undefined) : undefined;
+    const m = decodeMessage(r.bytes);
+    return m.conversation || m.extendedTextMessage?.text || undefined;
   } catch {
     return undefined;
   }

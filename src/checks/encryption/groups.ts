@@ -14,7 +14,7 @@ import { ANSWER_MS, type CheckContext } from '../check.js';
 import type { ProviderUser } from '../lab.js';
 import { lastSeq, sentBy } from '../observe.js';
 import { answerTo, describeAnswer, isReplayAnswer, readText, REPLAY_ANSWER, type Answer } from './exchange.js';
-import { judgeSkmsgs, readDistribution } from './sender-key-reader.js';
+import { judgeSkmsgs, readDistribution, type DistributionRead } from './sender-key-reader.js';
 
 interface Group {
   readonly jid: string;
@@ -70,15 +70,20 @@ async function twoGroupTexts(ctx: CheckContext): Promise<{ g: Group; texts: stri
 export async function groupDistribution(ctx: CheckContext): Promise<Finding> {
   const { rounds } = await twoGroupTexts(ctx);
   ctx.step('read the distributions at each member');
+  return judgeDistributions(rounds[0] ?? []);
+}
+
+/** GROUP-SKDM, on what each reference member received of the client's first group message. */
+export function judgeDistributions(firstRound: readonly ReferenceGroupDelivery[]): Finding {
   const expected = 'a SenderKeyDistributionMessage in WhatsApp\'s format, pairwise in the first group message to each member';
-  for (const d of rounds[0] ?? []) {
+  for (const d of firstRound) {
     // The gatekeeper's own reading first: it says what is wrong with a distribution that came through.
     const read = d.distribution && readDistribution(d.distribution);
     if (typeof read === 'string') return notMet(expected, `a distribution the gatekeeper does not read: ${read}`);
     if (d.pairwiseError) return notMet(expected, `a member could not read the sender key distribution: ${d.pairwiseError}`);
     if (!d.distribution) return notMet(expected, 'no sender key distribution reached a member with the first group message');
   }
-  return met(`${rounds[0]?.map((d) => d.pairwiseType).join(', ')} to ${rounds[0]?.length} members`);
+  return met(`${firstRound.map((d) => d.pairwiseType).join(', ')} to ${firstRound.length} members`);
 }
 
 /**
@@ -89,22 +94,31 @@ export async function groupDistribution(ctx: CheckContext): Promise<Finding> {
 export async function groupSkmsg(ctx: CheckContext): Promise<Finding> {
   const { g, texts, rounds } = await twoGroupTexts(ctx);
   ctx.step('check the skmsgs against each member\'s distribution');
-  const expected = 'skmsgs under the distributed key id and signing key, at increasing iterations, that decrypt to the texts at every member';
-  let iterations: number[] = [];
+  let note = '';
   for (const [i, member] of g.members.entries()) {
     const distribution = readDistribution(distributionOf(member, g.provider.login) ?? new Uint8Array());
     if (typeof distribution === 'string') throw new HarnessError('E_PRECONDITION', `${member.jid} holds no readable sender key of the provider user to check the skmsgs against (GROUP-SKDM): ${distribution}`);
-    const delivered = rounds.map((round) => round[i] as ReferenceGroupDelivery);
-    const judged = judgeSkmsgs(distribution, delivered.map((d) => d.skmsg ?? new Uint8Array()));
-    if (typeof judged === 'string') return notMet(expected, judged);
-    for (const [n, d] of delivered.entries()) {
-      const text = readText(judged.plaintexts[n] ?? new Uint8Array());
-      if (text !== texts[n]) return notMet(expected, `group message ${n + 1} decrypted to ${JSON.stringify(text)}`);
-      if (!d.plaintext) return notMet(expected, `${member.jid} could not open group message ${n + 1}: ${d.decryptError ?? 'no plaintext'}`);
-    }
-    iterations = judged.iterations;
+    const finding = judgeSkmsgsAt(member.jid, distribution, rounds.map((round) => round[i] as ReferenceGroupDelivery), texts);
+    if (finding.verdict !== 'met') return finding;
+    note = finding.note ?? '';
   }
-  return met(`two members, iterations ${iterations.join(' and ')}`);
+  return met(`two members, ${note}`);
+}
+
+/**
+ * GROUP-SKMSG, at `member`: what it received of the client's group messages in a row (holding
+ * `texts`), against the distribution it holds of the sender.
+ */
+export function judgeSkmsgsAt(member: string, distribution: DistributionRead, delivered: readonly ReferenceGroupDelivery[], texts: readonly string[]): Finding {
+  const expected = 'skmsgs under the distributed key id and signing key, at increasing iterations, that decrypt to the texts at every member';
+  const judged = judgeSkmsgs(distribution, delivered.map((d) => d.skmsg ?? new Uint8Array()));
+  if (typeof judged === 'string') return notMet(expected, judged);
+  for (const [n, d] of delivered.entries()) {
+    const text = readText(judged.plaintexts[n] ?? new Uint8Array());
+    if (text !== texts[n]) return notMet(expected, `group message ${n + 1} decrypted to ${JSON.stringify(text)}`);
+    if (!d.plaintext) return notMet(expected, `${member} could not open group message ${n + 1}: ${d.decryptError ?? 'no plaintext'}`);
+  }
+  return met(`iterations ${judged.iterations.join(' and ')}`);
 }
 
 /** Delivers `sealed` from `member` (optionally changed) and returns the provider client's answer. */
@@ -126,13 +140,24 @@ export async function groupIn(ctx: CheckContext): Promise<Finding> {
   const g = await group(ctx);
   const [sender] = g.members;
   const texts = [`from a member ${ctx.rng.string(8)}`, `more from it ${ctx.rng.string(8)}`];
-  const expected = `both group texts answered with a delivery receipt and shown once, in ${g.jid}, from ${sender.jid}`;
+  const answers: Answer[] = [];
   for (const [n, text] of texts.entries()) {
     const sealed = await sender.sealGroupText(g.jid, text);
-    const { answer } = await deliverGroup(ctx, g, sender, sealed, `group message ${n + 1}`);
-    if (answer !== 'delivery') return notMet(expected, `${describeAnswer(answer)} for group message ${n + 1}`);
+    answers.push((await deliverGroup(ctx, g, sender, sealed, `group message ${n + 1}`)).answer);
+    if (answers.at(-1) !== 'delivery') return judgeGroupIn(g.jid, sender.jid, answers, undefined);
   }
-  const shown = await Promise.all(texts.map((t) => shownInGroup(g, sender.jid, t)));
+  return judgeGroupIn(g.jid, sender.jid, answers, await Promise.all(texts.map((t) => shownInGroup(g, sender.jid, t))));
+}
+
+/**
+ * GROUP-IN, on the client's answers to a member's group texts in a row and the times each was
+ * shown in `group` from `sender` (undefined when an answer already fails it).
+ */
+export function judgeGroupIn(group: string, sender: string, answers: readonly Answer[], shown: readonly number[] | undefined): Finding {
+  const expected = `both group texts answered with a delivery receipt and shown once, in ${group}, from ${sender}`;
+  const wrong = answers.findIndex((a) => a !== 'delivery');
+  if (wrong >= 0) return notMet(expected, `${describeAnswer(answers[wrong] as Answer)} for group message ${wrong + 1}`);
+  if (!shown) return notMet(expected, 'nothing shown');
   return shown.every((c) => c === 1) ? met() : notMet(expected, `shown ${shown.join(' and ')} times in the group`);
 }
 

@@ -8,7 +8,7 @@ import { met, notMet, type Finding } from '../../core/model.js';
 import { fromBase64 } from '../../protocol/base64.js';
 import { ENCRYPT_NS, GATEKEEPER_SERVER } from '../../protocol/constants.js';
 import { at, child, children, type StanzaNode } from '../../protocol/node.js';
-import { KYBER_KEY_LENGTH } from '../../protocol/stanzas.js';
+import { fetchedJids, KYBER_KEY_LENGTH } from '../../protocol/stanzas.js';
 import { ANSWER_MS, type CheckContext } from '../check.js';
 import { lastSeq, sends, sentBy, show } from '../observe.js';
 
@@ -53,6 +53,11 @@ export async function uploadShape(ctx: CheckContext): Promise<Finding> {
   const frame = await ctx.lab.frameFrom(connection, sends('iq', { type: 'set', xmlns: ENCRYPT_NS }), { afterSeq: 0 });
   const iq = frame && sentBy(connection).find((s) => s.frame === frame && s.element.tag === 'iq')?.element;
   if (!iq) throw new HarnessError('E_PRECONDITION', `no key upload within ${ANSWER_MS} ms`);
+  return judgeUploadShape(iq);
+}
+
+/** KEYS-UPLOAD, on the key upload IQ as the client sent it. */
+export function judgeUploadShape(iq: StanzaNode): Finding {
   const problem = uploadProblem(iq);
   return problem === null
     ? met()
@@ -66,11 +71,17 @@ export async function fetchShape(ctx: CheckContext): Promise<Finding> {
   const afterSeq = lastSeq(provider.connection);
   ctx.step('provider sends its first message to a new peer');
   await provider.send(reference.jid, `first ${ctx.rng.string(8)}`).catch((e: unknown) => ctx.note(`the driver's send failed: ${String(e)}`));
-  const expected = `<iq type="get" xmlns="encrypt" to="s.whatsapp.net"><key><user jid="${reference.jid}"/></key></iq> before the message`;
-  const fetch = sentBy(provider.connection, afterSeq).find((s) => s.element.tag === 'iq' && s.element.attrs['type'] === 'get' && s.element.attrs['xmlns'] === ENCRYPT_NS)?.element;
-  if (!fetch) return notMet(expected, `no key fetch; the client sent ${sentBy(provider.connection, afterSeq).map((s) => `<${s.element.tag}>`).join(', ') || 'nothing'}`);
-  const jid = at(fetch, 'key', 'user')?.attrs['jid'];
-  if (jid !== reference.jid) return notMet(expected, jid === undefined ? `no <key><user jid>; the IQ holds ${fetch.children.map((c) => `<${c.tag}>`).join(', ') || 'nothing'}` : `a fetch for ${jid}`);
+  return judgeFetchShape(sentBy(provider.connection, afterSeq).map((s) => s.element), reference.jid);
+}
+
+/** KEYS-FETCH, on what the client sent when asked for its first message to `peer`. */
+export function judgeFetchShape(sent: readonly StanzaNode[], peer: string): Finding {
+  const expected = `<iq type="get" xmlns="encrypt" to="s.whatsapp.net"><key><user jid="${peer}"/></key></iq> before the message`;
+  const fetch = sent.find((n) => n.tag === 'iq' && n.attrs['type'] === 'get' && n.attrs['xmlns'] === ENCRYPT_NS);
+  if (!fetch) return notMet(expected, `no key fetch; the client sent ${sent.map((n) => `<${n.tag}>`).join(', ') || 'nothing'}`);
+  // WhatsApp's clients may ask for several users in one IQ; the peer must be one of them.
+  const jids = fetchedJids(fetch);
+  if (!jids.includes(peer)) return notMet(expected, jids.length === 0 ? `no <key><user jid>; the IQ holds ${fetch.children.map((c) => `<${c.tag}>`).join(', ') || 'nothing'}` : `a fetch for ${jids.join(', ')}`);
   if (fetch.attrs['to'] !== GATEKEEPER_SERVER) return notMet(expected, `to="${fetch.attrs['to'] ?? ''}"`);
   return met();
 }

@@ -32,7 +32,11 @@ async function uploadOn(ctx: CheckContext, connection: ClientConnection): Promis
 /** KEYS-SIGNATURE: the signed prekey's XEdDSA signature verifies under the uploaded identity key. */
 export async function signedPreKeySignature(ctx: CheckContext): Promise<Finding> {
   const { connection } = await ctx.lab.providerUser();
-  const upload = await uploadOn(ctx, connection);
+  return judgeSignedPreKeySignature(await uploadOn(ctx, connection));
+}
+
+/** KEYS-SIGNATURE, on a key upload as read from the wire. */
+export function judgeSignedPreKeySignature(upload: PreKeyUpload): Finding {
   const signed = Buffer.concat([Buffer.of(DJB_KEY_TYPE), upload.signedPreKey.publicKey]);
   const verifies = djbKey(upload.identityKey).verify(signed, Buffer.from(upload.signedPreKey.signature));
   return verifies
@@ -56,7 +60,11 @@ export async function kyberPreKey(ctx: CheckContext): Promise<Finding> {
 export async function oneTimePreKeys(ctx: CheckContext): Promise<Finding> {
   const minimum = numberParam(ctx, 'minimum', 5);
   const { connection } = await ctx.lab.providerUser();
-  const { oneTimePreKeys: keys } = await uploadOn(ctx, connection);
+  return judgeOneTimePreKeys(await uploadOn(ctx, connection), minimum);
+}
+
+/** KEYS-PREKEYS, on a key upload as read from the wire. */
+export function judgeOneTimePreKeys({ oneTimePreKeys: keys }: PreKeyUpload, minimum: number): Finding {
   const expected = `at least ${minimum} one-time prekeys, ids in 1..${MAX_PREKEY_ID} that differ, keys that differ`;
   if (keys.length < minimum) return notMet(expected, `${keys.length} one-time prekeys`);
   const ids = new Map<number, number>();

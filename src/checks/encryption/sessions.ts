@@ -10,7 +10,7 @@ import { innerSignalMessage, readPreKeySignalMessage, readSignalMessage } from '
 import { ANSWER_MS, numberParam, sessionMode, type CheckContext } from '../check.js';
 import { pair, receiveOne, sendOne, type Outbound, type Pair } from '../stanza/scenario.js';
 import { lastSeq } from '../observe.js';
-import { answerTo, conversation, deliverAndWatch, deliveredCiphertext, describeAnswer, readText, sealText, timesShown } from './exchange.js';
+import { answerTo, conversation, deliverAndWatch, deliveredCiphertext, describeAnswer, readText, sealText, timesShown, type Answer } from './exchange.js';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 const short = (b: Uint8Array): string => `${hex(b).slice(0, 12)}…`;
@@ -73,9 +73,13 @@ export async function inboundSession(ctx: CheckContext): Promise<Finding> {
   const sealed = await sealText(ctx.rng, p.reference, p.provider, text);
   if (sealed.type !== 'pkmsg') throw new HarnessError('E_PRECONDITION', 'the reference user had a session before its first message');
   const { answer } = await deliverAndWatch(ctx, p, sealed, 'the first message');
+  return judgeInboundSession(answer, answer === 'delivery' ? await timesShown(p.provider, text) : 0);
+}
+
+/** SESSION-IN, on the client's answer to the reference user's first message and the times its text was shown. */
+export function judgeInboundSession(answer: Answer, shown: number): Finding {
   const expected = 'a delivery receipt, and the text shown once';
   if (answer !== 'delivery') return notMet(expected, describeAnswer(answer));
-  const shown = await timesShown(p.provider, text);
   return shown === 1 ? met() : notMet(expected, `the text shown ${shown} times`);
 }
 
@@ -85,7 +89,11 @@ export async function noPreKeyAfterReply(ctx: CheckContext): Promise<Finding> {
   await sendOne(p, ctx, 'first message');
   await replyTaken(p, ctx, 'reply');
   const second = await sendOne(p, ctx, 'second message');
-  const bytes = deliveredCiphertext(second.delivery.ciphertext, 'second message');
+  return judgeNoPreKeyAfterReply(deliveredCiphertext(second.delivery.ciphertext, 'second message'));
+}
+
+/** SESSION-ACK, on the ciphertext of the client's first message after the peer's reply. */
+export function judgeNoPreKeyAfterReply(bytes: Uint8Array): Finding {
   if (readSignalMessage(bytes) && !readPreKeySignalMessage(bytes)) return met();
   const pk = readPreKeySignalMessage(bytes);
   return notMet('a SignalMessage once the session is acknowledged', pk ? `a PreKeySignalMessage after the reply (base key ${short(pk.baseKey)})` : `${bytes.length} bytes of neither kind`);

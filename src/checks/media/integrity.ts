@@ -10,7 +10,7 @@ import { MEDIA_TYPES, type MediaType } from '../../protocol/media/scheme.js';
 import type { CheckContext } from '../check.js';
 import { fetchVerified, sendMedia, short, type SentMedia } from './scenario.js';
 import { essence, sniff } from './sniff.js';
-import { LAYOUTS } from './wire-fields.js';
+import { LAYOUTS, type Declared } from './wire-fields.js';
 
 async function verified(ctx: CheckContext, type: MediaType = 'document'): Promise<{ sent: SentMedia; verdict: MediaVerdict } | Finding> {
   const sent = await sendMedia(ctx, type);
@@ -26,8 +26,11 @@ const equal = (a: Uint8Array, b: Uint8Array | undefined): boolean => b !== undef
 export async function encHash(ctx: CheckContext): Promise<Finding> {
   const v = await verified(ctx);
   if (!('sent' in v)) return v;
-  const { sent, verdict } = v;
-  const declared = sent.declared.fileEncSha256;
+  return judgeEncHash(v.sent.declared, v.verdict);
+}
+
+/** MEDIA-ENC-HASH, on what a media message declares and what the proxy fetched. */
+export function judgeEncHash({ fileEncSha256: declared }: Declared, verdict: MediaVerdict): Finding {
   const expected = 'fileEncSha256 equal to the SHA-256 of the blob served, MAC included';
   if (!declared) return notMet(expected, 'no fileEncSha256 declared');
   return equal(verdict.encSha256, declared) ? met() : notMet(expected, `the ${verdict.blobBytes}-byte blob hashes to ${short(verdict.encSha256)}, fileEncSha256 says ${short(declared)}`);
@@ -37,40 +40,58 @@ export async function encHash(ctx: CheckContext): Promise<Finding> {
 export async function mac(ctx: CheckContext): Promise<Finding> {
   const v = await verified(ctx);
   if (!('sent' in v)) return v;
-  const info = LAYOUTS.document.info;
-  if (v.verdict.macVerifiesUnder.includes(info)) return met();
-  return notMet(`the last 10 bytes to be HMAC-SHA256(macKey, IV ‖ ciphertext) under "${info}"`, `a MAC that does not verify over ${v.verdict.blobBytes - 10} bytes of ciphertext`);
+  return judgeMac(v.verdict, 'document');
+}
+
+/** MEDIA-MAC, on what the proxy fetched of a file of `type`. */
+export function judgeMac(verdict: MediaVerdict, type: MediaType): Finding {
+  const info = LAYOUTS[type].info;
+  if (verdict.macVerifiesUnder.includes(info)) return met();
+  return notMet(`the last 10 bytes to be HMAC-SHA256(macKey, IV ‖ ciphertext) under "${info}"`, `a MAC that does not verify over ${verdict.blobBytes - 10} bytes of ciphertext`);
 }
 
 /** MEDIA-PLAIN-HASH */
 export async function plainHash(ctx: CheckContext): Promise<Finding> {
   const v = await verified(ctx);
   if (!('sent' in v)) return v;
-  const { declared } = v.sent;
+  return judgePlainHash(v.sent.declared, v.verdict);
+}
+
+/** MEDIA-PLAIN-HASH, on what a media message declares and what the proxy fetched. */
+export function judgePlainHash(declared: Declared, verdict: MediaVerdict): Finding {
   const expected = 'fileSha256 equal to the SHA-256 of the decrypted file';
-  if (v.verdict.decryptError) return notMet(expected, `a blob that does not decrypt: ${v.verdict.decryptError}`);
+  if (verdict.decryptError) return notMet(expected, `a blob that does not decrypt: ${verdict.decryptError}`);
   if (!declared.fileSha256) return notMet(expected, 'no fileSha256 declared');
-  return equal(v.verdict.plainSha256, declared.fileSha256) ? met() : notMet(expected, `the file decrypts to ${short(v.verdict.plainSha256)}, fileSha256 says ${short(declared.fileSha256)}`);
+  return equal(verdict.plainSha256, declared.fileSha256) ? met() : notMet(expected, `the file decrypts to ${short(verdict.plainSha256)}, fileSha256 says ${short(declared.fileSha256)}`);
 }
 
 /** MEDIA-LENGTH-MATCH */
 export async function lengthMatch(ctx: CheckContext): Promise<Finding> {
   const v = await verified(ctx);
   if (!('sent' in v)) return v;
-  const { fileLength } = v.sent.declared;
+  return judgeLengthMatch(v.sent.declared, v.verdict);
+}
+
+/** MEDIA-LENGTH-MATCH, on what a media message declares and what the proxy fetched. */
+export function judgeLengthMatch({ fileLength }: Declared, verdict: MediaVerdict): Finding {
   const expected = 'fileLength equal to the length of the decrypted file';
-  if (v.verdict.decryptError) return notMet(expected, `a blob that does not decrypt: ${v.verdict.decryptError}`);
-  return fileLength === v.verdict.plainLength ? met() : notMet(expected, `the file decrypts to ${v.verdict.plainLength} bytes, fileLength says ${fileLength ?? 'nothing'}`);
+  if (verdict.decryptError) return notMet(expected, `a blob that does not decrypt: ${verdict.decryptError}`);
+  return fileLength === verdict.plainLength ? met() : notMet(expected, `the file decrypts to ${verdict.plainLength} bytes, fileLength says ${fileLength ?? 'nothing'}`);
 }
 
 /** MEDIA-TYPE-MATCH */
 export async function typeMatch(ctx: CheckContext): Promise<Finding> {
   const v = await verified(ctx);
   if (!('sent' in v)) return v;
-  const declared = v.sent.declared.mimetype ?? '';
-  const sniffed = sniff(v.verdict.head);
+  return judgeTypeMatch(v.sent.declared, v.verdict);
+}
+
+/** MEDIA-TYPE-MATCH, on what a media message declares and what the proxy fetched. */
+export function judgeTypeMatch({ mimetype }: Declared, verdict: MediaVerdict): Finding {
+  const declared = mimetype ?? '';
+  const sniffed = sniff(verdict.head);
   const expected = 'a mimetype matching the decrypted file\'s signature';
-  if (!sniffed) return notMet(expected, `a file whose first bytes match no known signature (${v.verdict.head.subarray(0, 8).toString('hex')})`);
+  if (!sniffed) return notMet(expected, `a file whose first bytes match no known signature (${verdict.head.subarray(0, 8).toString('hex')})`);
   return essence(declared) === sniffed ? met() : notMet(expected, `mimetype ${declared || '(none)'} for a file that sniffs as ${sniffed}`);
 }
 
@@ -80,10 +101,15 @@ export async function keys(ctx: CheckContext): Promise<Finding> {
   const type: MediaType = MEDIA_TYPES.includes(t as MediaType) ? (t as MediaType) : 'audio';
   const v = await verified(ctx, type);
   if (!('sent' in v)) return v;
+  return judgeKeys(v.verdict, type);
+}
+
+/** MEDIA-KEYS, on what the proxy fetched of a file of `type`. */
+export function judgeKeys(verdict: MediaVerdict, type: MediaType): Finding {
   const own = LAYOUTS[type].info;
-  const under = v.verdict.macVerifiesUnder;
+  const under = verdict.macVerifiesUnder;
   const expected = `a ${type} blob keyed with HKDF info "${own}"`;
-  if (under.includes(own) && !v.verdict.decryptError) return met();
+  if (under.includes(own) && !verdict.decryptError) return met();
   if (under.length > 0) return notMet(expected, `a blob whose MAC verifies only under keys derived with "${under.join('", "')}"`);
-  return notMet(expected, `a blob whose MAC verifies under no media type's keys${v.verdict.decryptError ? ` and that does not decrypt (${v.verdict.decryptError})` : ''}`);
+  return notMet(expected, `a blob whose MAC verifies under no media type's keys${verdict.decryptError ? ` and that does not decrypt (${verdict.decryptError})` : ''}`);
 }

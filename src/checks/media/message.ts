@@ -1,5 +1,6 @@
 /** The media message a provider's client sends, read at the profile's field numbers (MEDIA-FIELDS, MEDIA-PATH), and its `<enc>` (ENC-MEDIATYPE). */
 import { met, notMet, type Finding } from '../../core/model.js';
+import type { StanzaNode } from '../../protocol/node.js';
 import { MEDIA_TYPES, type MediaType } from '../../protocol/media/scheme.js';
 import type { CheckContext } from '../check.js';
 import { discoveryOf, sendMedia, storageReference } from './scenario.js';
@@ -17,8 +18,12 @@ export async function messageFields(ctx: CheckContext): Promise<Finding> {
   const type = typeParam(ctx);
   const sent = await sendMedia(ctx, type);
   if ('verdict' in sent) return sent;
-  const { declared } = sent;
-  const layout = LAYOUTS[type];
+  return judgeMediaFields(sent.declared);
+}
+
+/** MEDIA-FIELDS, on what a media message declares at its type's field numbers. */
+export function judgeMediaFields(declared: Declared): Finding {
+  const layout = LAYOUTS[declared.type];
   const expected = `a ${layout.name} (${layout.message}) with mediaKey (${layout.fields.mediaKey}), fileSha256 (${layout.fields.fileSha256}), fileEncSha256 (${layout.fields.fileEncSha256}), fileLength (${layout.fields.fileLength}), mimetype (${layout.fields.mimetype}) and directPath (${layout.fields.directPath})${layout.fields.fileName ? `, fileName (${layout.fields.fileName})` : ''}`;
   const problem = missingField(declared);
   return problem ? notMet(expected, `${problem}; fields present: ${declared.present.join(', ')}`) : met();
@@ -28,9 +33,13 @@ export async function messageFields(ctx: CheckContext): Promise<Finding> {
 export async function downloadPath(ctx: CheckContext): Promise<Finding> {
   const sent = await sendMedia(ctx, 'document');
   if ('verdict' in sent) return sent;
-  const providerId = discoveryOf(ctx).providerId;
-  if (storageReference(sent.declared, providerId) !== undefined) return met();
-  return notMet(`directPath /interop/whatsapp/download/${providerId}/{storage reference}/`, `directPath ${JSON.stringify(sent.declared.directPath ?? '')}`);
+  return judgeDownloadPath(sent.declared, discoveryOf(ctx).providerId);
+}
+
+/** MEDIA-PATH, on what a media message declares, for the provider `providerId`. */
+export function judgeDownloadPath(declared: Declared, providerId: string): Finding {
+  if (storageReference(declared, providerId) !== undefined) return met();
+  return notMet(`directPath /interop/whatsapp/download/${providerId}/{storage reference}/`, `directPath ${JSON.stringify(declared.directPath ?? '')}`);
 }
 
 /**
@@ -40,16 +49,25 @@ export async function downloadPath(ctx: CheckContext): Promise<Finding> {
 export async function encMediatype(ctx: CheckContext): Promise<Finding> {
   const provider = await ctx.lab.providerUser();
   const reference = await ctx.lab.referenceUser();
-  const wrong: string[] = [];
+  const encs: { type: MediaType; enc: StanzaNode | undefined }[] = [];
   for (const type of MEDIA_TYPES) {
     const sent = await sendMedia(ctx, type, { provider, reference });
     if ('verdict' in sent) return sent;
+    encs.push({ type, enc: sent.enc });
+  }
+  return judgeEncMediatypes(encs);
+}
+
+/** ENC-MEDIATYPE, on the `<enc>` of one media message of each type, as the client sent them. */
+export function judgeEncMediatypes(encs: readonly { type: MediaType; enc: StanzaNode | undefined }[]): Finding {
+  const wrong: string[] = [];
+  for (const { type, enc } of encs) {
     const { label, mediatype } = LAYOUTS[type];
-    const seen = sent.enc?.attrs['mediatype'];
+    const seen = enc?.attrs['mediatype'];
     if (seen === undefined) wrong.push(`no mediatype on the <enc> of the ${label}`);
     else if (seen !== mediatype) wrong.push(`mediatype="${seen}" on the <enc> of the ${label}`);
   }
-  const expected = MEDIA_TYPES.map((t) => `mediatype="${LAYOUTS[t].mediatype}" on the <enc> of the ${LAYOUTS[t].label}`).join(', ');
+  const expected = encs.map(({ type }) => `mediatype="${LAYOUTS[type].mediatype}" on the <enc> of the ${LAYOUTS[type].label}`).join(', ');
   return wrong.length === 0 ? met() : notMet(expected, wrong.join('; '));
 }
 

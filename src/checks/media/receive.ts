@@ -26,7 +26,7 @@ const POLL_MS = 150;
 const flipFirst = (b: Buffer): Buffer => Buffer.concat([Buffer.of((b[0] ?? 0) ^ 0x01), b.subarray(1)]);
 
 /** The blob to host and what to declare, for one variant: each breaks exactly one check of the receiver. */
-function corrupt(variant: Variant, s: Sealed): Sealed {
+export function corrupt(variant: Variant, s: Sealed): Sealed {
   switch (variant) {
     case 'valid':
       return s;
@@ -81,7 +81,19 @@ export async function receive(ctx: CheckContext): Promise<Finding> {
 
   ctx.step('read what the user was shown');
   const { shown, failure } = await outcome(ctx, { user: provider.user, id, peer: reference.jid, known }, variant === 'valid');
-  const expectedHash = sealed.fileSha256.toString('base64');
+  return judgeShown({ variant, type, id, peer: reference.jid, expectedHash: sealed.fileSha256.toString('base64') }, shown, failure);
+}
+
+/**
+ * MEDIA-RECEIVE (`valid`) and MEDIA-RECEIVE-REFUSE (the other variants), once the client fetched
+ * the blob: what its user was shown of message `id`, and the decryption failure it raised, if any.
+ */
+export function judgeShown(
+  about: { variant: Variant; type: MediaType; id: string; peer: string; expectedHash: string },
+  shown: { readonly media?: { readonly sha256: string } | undefined } | undefined,
+  failure: string | undefined,
+): Finding {
+  const { variant, type, id, peer, expectedHash } = about;
   if (variant === 'valid') {
     const expected = `the ${type} shown to the user (inbox entry ${id} with sha256 ${expectedHash})`;
     if (!shown) return notMet(expected, `nothing shown${failure ? `; event decryption-failure: ${failure}` : ''}`);
@@ -89,7 +101,7 @@ export async function receive(ctx: CheckContext): Promise<Finding> {
   }
   const expected = `the ${variant} ${type} refused: nothing shown, a decryption-failure event raised`;
   if (shown) return notMet(expected, `the ${variant} ${type} shown to the user (inbox entry ${id})`);
-  return failure !== undefined ? met(`refused: ${failure}`) : notMet(expected, `nothing shown, but no decryption-failure event from ${reference.jid}`);
+  return failure !== undefined ? met(`refused: ${failure}`) : notMet(expected, `nothing shown, but no decryption-failure event from ${peer}`);
 }
 
 interface Shown {

@@ -113,13 +113,17 @@ export async function fetchRaw(ctx: CheckContext, sent: SentMedia, options: Part
   });
 }
 
+/** The info strings a blob of `type` is verified under: its own first, then the other types', to name a mix-up. */
+export function verifyInfos(type: MediaType): string[] {
+  const own = LAYOUTS[type].info;
+  return [own, ...Object.values(LAYOUTS).map((l) => l.info).filter((i) => i !== own)];
+}
+
 /** Fetches and verifies under the type's keys (and the other types', to name a mix-up). */
 export function fetchVerified(ctx: CheckContext, sent: SentMedia): Promise<MediaFetchResult> {
   const { mediaKey } = sent.declared;
   if (!mediaKey) throw new HarnessError('E_PRECONDITION', 'the media message declares no mediaKey');
-  const own = LAYOUTS[sent.type].info;
-  const infos = [own, ...Object.values(LAYOUTS).map((l) => l.info).filter((i) => i !== own)];
-  return fetchSent(ctx, sent, { verify: { mediaKey, infos } });
+  return fetchSent(ctx, sent, { verify: { mediaKey, infos: verifyInfos(sent.type) } });
 }
 
 /** Hex of the first bytes of a hash, for messages. */

@@ -1,6 +1,7 @@
 /** Blocking and unblocking a peer (docs/PROFILE.md §14.5). */
 import { met, notMet, type Finding } from '../../core/model.js';
 import { readBlocklistIq } from '../../protocol/messaging.js';
+import type { StanzaNode } from '../../protocol/node.js';
 import type { CheckContext } from '../check.js';
 import { answerTo } from '../encryption/exchange.js';
 import { barrier, describeAll, lastSeq, sentBy } from '../observe.js';
@@ -12,8 +13,7 @@ async function changeBlock(ctx: CheckContext, p: Pair, action: 'block' | 'unbloc
   ctx.step(`the user ${action}s the reference user`);
   await (action === 'block' ? ctx.lab.driver.block(p.provider.user, p.reference.jid) : ctx.lab.driver.unblock(p.provider.user, p.reference.jid));
   const sent = sentBy(p.provider.connection, afterSeq).map((s) => s.element);
-  const iq = sent.map(readBlocklistIq).find((b) => b?.action === action && b.jid === p.reference.jid);
-  return { iq, sent };
+  return { iq: blocklistIq(sent, action, p.reference.jid), sent };
 }
 
 /** The reference user sends a text; whether the provider user was shown it once the client answered. */
@@ -30,26 +30,42 @@ async function textShown(ctx: CheckContext, p: Pair, label: string): Promise<{ t
 /** BLOCK-IQ */
 export async function blockIq(ctx: CheckContext): Promise<Finding> {
   const p = await pair(ctx);
-  const { iq, sent } = await changeBlock(ctx, p, 'block');
-  const expected = `<iq type="set" xmlns="blocklist"><item action="block" jid="${p.reference.jid}"/></iq>`;
-  return iq ? met() : notMet(expected, `no blocklist IQ; the client sent ${describeAll(sent)}`);
+  const { sent } = await changeBlock(ctx, p, 'block');
+  return judgeBlockIq(sent, p.reference.jid);
 }
+
+/** BLOCK-IQ, on what the client sent when its user blocked `peer`. */
+export function judgeBlockIq(sent: readonly StanzaNode[], peer: string): Finding {
+  const expected = `<iq type="set" xmlns="blocklist"><item action="block" jid="${peer}"/></iq>`;
+  return blocklistIq(sent, 'block', peer) ? met() : notMet(expected, `no blocklist IQ; the client sent ${describeAll(sent)}`);
+}
+
+const blocklistIq = (sent: readonly StanzaNode[], action: 'block' | 'unblock', peer: string) => sent.map(readBlocklistIq).find((b) => b?.action === action && b.jid === peer);
 
 /** BLOCK-HIDDEN */
 export async function blockedHidden(ctx: CheckContext): Promise<Finding> {
   const p = await pair(ctx);
   await changeBlock(ctx, p, 'block');
   const { text, shown } = await textShown(ctx, p, 'from a blocked user');
-  return shown ? notMet('a blocked user\'s message not shown', `the message was shown: "${text}"`) : met();
+  return judgeBlockedHidden(text, shown);
 }
+
+/** BLOCK-HIDDEN, on whether a blocked peer's `text` was shown. */
+export const judgeBlockedHidden = (text: string, shown: boolean): Finding =>
+  shown ? notMet('a blocked user\'s message not shown', `the message was shown: "${text}"`) : met();
 
 /** UNBLOCK: the unblock IQ, and the peer's messages shown again. */
 export async function unblockRestores(ctx: CheckContext): Promise<Finding> {
   const p = await pair(ctx);
   await changeBlock(ctx, p, 'block');
   const { iq, sent } = await changeBlock(ctx, p, 'unblock');
-  const expected = `<item action="unblock" jid="${p.reference.jid}"/> in a blocklist IQ, then the peer's messages shown`;
-  if (!iq) return notMet(expected, `no blocklist IQ with action="unblock"; the client sent ${describeAll(sent)}`);
-  const { shown } = await textShown(ctx, p, 'after unblocking');
-  return shown ? met() : notMet(expected, 'the message after unblocking was not shown');
+  if (!iq) return judgeUnblock(sent, p.reference.jid, false);
+  return judgeUnblock(sent, p.reference.jid, (await textShown(ctx, p, 'after unblocking')).shown);
+}
+
+/** UNBLOCK, on what the client sent when its user unblocked `peer`, and whether the peer's next message was shown. */
+export function judgeUnblock(sent: readonly StanzaNode[], peer: string, shownAfter: boolean): Finding {
+  const expected = `<item action="unblock" jid="${peer}"/> in a blocklist IQ, then the peer's messages shown`;
+  if (!blocklistIq(sent, 'unblock', peer)) return notMet(expected, `no blocklist IQ with action="unblock"; the client sent ${describeAll(sent)}`);
+  return shownAfter ? met() : notMet(expected, 'the message after unblocking was not shown');
 }

@@ -13,7 +13,7 @@ import { pair, receiveOne, sendOne, type Pair } from '../stanza/scenario.js';
 const EMOJI = '👍';
 
 /** The `Message` in a padded plaintext, or undefined when it is not one. */
-function readContent(padded: Uint8Array | undefined): interop.Message | undefined {
+export function readContent(padded: Uint8Array | undefined): interop.Message | undefined {
   const r = padded && unpad(padded);
   try {
     return r?.ok ? decodeMessage(r.bytes) : undefined;
@@ -41,11 +41,16 @@ export async function reactionOut(ctx: CheckContext): Promise<Finding> {
     ctx.step('the user reacts');
     return ctx.lab.driver.react(p.provider.user, { to: p.reference.jid, id, emoji: EMOJI });
   });
+  return judgeReactionOut(content, id, EMOJI);
+}
+
+/** REACTION-OUT, on the `Message` the client sent when its user reacted with `emoji` to message `id`. */
+export function judgeReactionOut(content: interop.Message | undefined, id: string, emoji: string): Finding {
   const reaction = content?.reactionMessage;
-  const expected = `a reactionMessage with key.id "${id}" and text "${EMOJI}"`;
+  const expected = `a reactionMessage with key.id "${id}" and text "${emoji}"`;
   if (!reaction) return notMet(expected, 'no reactionMessage in the payload');
   if (reaction.key?.id !== id) return notMet(expected, `a reaction to another message (key.id "${reaction.key?.id ?? ''}")`);
-  return reaction.text === EMOJI ? met() : notMet(expected, `text "${reaction.text ?? ''}"`);
+  return reaction.text === emoji ? met() : notMet(expected, `text "${reaction.text ?? ''}"`);
 }
 
 /** REPLY-OUT */
@@ -55,6 +60,11 @@ export async function replyOut(ctx: CheckContext): Promise<Finding> {
     ctx.step('the user replies');
     return ctx.lab.driver.send(p.provider.user, { to: p.reference.jid, text, replyTo: id });
   });
+  return judgeReplyOut(content, id, text);
+}
+
+/** REPLY-OUT, on the `Message` the client sent when its user replied `text` to message `id`. */
+export function judgeReplyOut(content: interop.Message | undefined, id: string, text: string): Finding {
   const reply = content?.extendedTextMessage;
   const expected = `an extendedTextMessage with text "${text}" and contextInfo.stanzaId "${id}"`;
   const quoted = reply?.contextInfo?.stanzaId;

@@ -1,13 +1,14 @@
 /** Delivery and read receipts, both ways, and their acks (docs/PROFILE.md §14.1). */
 import { HarnessError } from '../../core/errors.js';
 import { met, notMet, type Finding } from '../../core/model.js';
+import type { StanzaNode } from '../../protocol/node.js';
 import { isDeliveryReceipt, receipt } from '../../protocol/stanzas.js';
 import { ANSWER_MS, type CheckContext } from '../check.js';
 import { answerTo } from '../encryption/exchange.js';
 import { barrier, describeAll, lastSeq, sends, sentBy } from '../observe.js';
 import { judgeTime } from '../time.js';
 import { pair, receiveOne, sendOneWithId, type Pair } from '../stanza/scenario.js';
-import { unixSeconds } from '../../core/clock.js';
+import { unixSeconds, type Clock } from '../../core/clock.js';
 
 const MESSAGES = 3;
 
@@ -46,11 +47,16 @@ export async function readOnMark(ctx: CheckContext): Promise<Finding> {
   await ctx.lab.driver.markRead(p.provider.user, p.reference.jid, id);
   // The client writes the receipt before the driver answers; a ping after that answer comes behind it.
   await barrier(p.provider.connection, ctx.signal);
-  const expected = `<receipt type="read" id="${id}" to="${p.reference.jid}" t/>`;
-  const read = receiptsSent(p, before, id, 'read')[0]?.element;
-  if (!read) return notMet(expected, `no read receipt after the user read the message; the client sent ${describeAll(sentBy(p.provider.connection, before).map((s) => s.element))}`);
-  if (read.attrs['to'] !== p.reference.jid) return notMet(expected, `a read receipt to="${read.attrs['to'] ?? ''}"`);
-  return judgeTime(read.attrs['t'], ctx.clock, 'the read receipt');
+  return judgeReadReceipt(sentBy(p.provider.connection, before).map((s) => s.element), id, p.reference.jid, ctx.clock);
+}
+
+/** READ-ON-MARK, on what the client sent after its user read message `id` from `peer`. */
+export function judgeReadReceipt(sent: readonly StanzaNode[], id: string, peer: string, clock: Clock): Finding {
+  const expected = `<receipt type="read" id="${id}" to="${peer}" t/>`;
+  const read = sent.find((n) => n.tag === 'receipt' && n.attrs['id'] === id && n.attrs['type'] === 'read');
+  if (!read) return notMet(expected, `no read receipt after the user read the message; the client sent ${describeAll(sent)}`);
+  if (read.attrs['to'] !== peer) return notMet(expected, `a read receipt to="${read.attrs['to'] ?? ''}"`);
+  return judgeTime(read.attrs['t'], clock, 'the read receipt');
 }
 
 /** READ-ONLY-MARKED: a message delivered and not yet read gets no read receipt. */
@@ -107,10 +113,14 @@ export async function readShown(ctx: CheckContext): Promise<Finding> {
 /** ACK-RECEIPT-TYPE: a read receipt is acked with its type. */
 export async function ackReadReceipt(ctx: CheckContext): Promise<Finding> {
   const { p, id, afterSeq } = await readByReference(ctx);
-  const expected = `<ack class="receipt" id="${id}" to="${p.reference.jid}" type="read"/>`;
-  const acks = sentBy(p.provider.connection, afterSeq).filter((s) => s.element.tag === 'ack' && s.element.attrs['class'] === 'receipt' && s.element.attrs['id'] === id);
-  const ack = acks[0]?.element;
-  if (!ack) return notMet(expected, `no ack of the read receipt; the client sent ${describeAll(sentBy(p.provider.connection, afterSeq).map((s) => s.element))}`);
+  return judgeReadReceiptAck(sentBy(p.provider.connection, afterSeq).map((s) => s.element), id, p.reference.jid);
+}
+
+/** ACK-RECEIPT of a read receipt, on what the client sent after `peer`'s read receipt for its message `id` reached it. */
+export function judgeReadReceiptAck(sent: readonly StanzaNode[], id: string, peer: string): Finding {
+  const expected = `<ack class="receipt" id="${id}" to="${peer}" type="read"/>`;
+  const ack = sent.find((n) => n.tag === 'ack' && n.attrs['class'] === 'receipt' && n.attrs['id'] === id);
+  if (!ack) return notMet(expected, `no ack of the read receipt; the client sent ${describeAll(sent)}`);
   if (ack.attrs['type'] !== 'read') return notMet(expected, ack.attrs['type'] === undefined ? 'an ack without type' : `an ack with type="${ack.attrs['type']}"`);
-  return ack.attrs['to'] === p.reference.jid ? met() : notMet(expected, `an ack to="${ack.attrs['to'] ?? ''}"`);
+  return ack.attrs['to'] === peer ? met() : notMet(expected, `an ack to="${ack.attrs['to'] ?? ''}"`);
 }

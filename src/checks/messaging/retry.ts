@@ -27,6 +27,11 @@ async function retryFor(ctx: CheckContext): Promise<{ id: string; t: string; ret
 /** RETRY-RECEIPT: the retry receipt carries the registration id the client uploaded. */
 export async function registration(ctx: CheckContext): Promise<Finding> {
   const { retry, registrationId } = await retryFor(ctx);
+  return judgeRetryRegistration(retry, registrationId);
+}
+
+/** RETRY-RECEIPT, `<registration>`: on a retry receipt as sent, against the registration id the client uploaded. */
+export function judgeRetryRegistration(retry: StanzaNode, registrationId: number): Finding {
   const got = retryRegistration(retry);
   const expected = `<registration> holding ${registrationId}, the registration id the client uploaded, in 4 bytes`;
   if (got === null) return notMet(expected, child(retry, 'registration') ? 'a <registration> that is not 4 bytes of base64' : 'no <registration> in the retry receipt');
@@ -36,6 +41,11 @@ export async function registration(ctx: CheckContext): Promise<Finding> {
 /** RETRY-RECEIPT: `<retry count="1" id t v="1"/>` names the message, its `t`, and counts the first request. */
 export async function retryElement(ctx: CheckContext): Promise<Finding> {
   const { id, t, retry } = await retryFor(ctx);
+  return judgeRetryElement(retry, id, t);
+}
+
+/** RETRY-RECEIPT, `<retry>`: on the first retry receipt for message `id`, delivered with `t`, as sent. */
+export function judgeRetryElement(retry: StanzaNode, id: string, t: string): Finding {
   const r = child(retry, 'retry');
   const expected = `<retry count="1" id="${id}" t="${t}" v="1"/>, t the message's as delivered`;
   if (!r) return notMet(expected, 'a retry receipt without <retry>');
@@ -70,16 +80,26 @@ async function resentOnce(ctx: CheckContext): Promise<{ out: Outbound; resent: R
 /** RETRY-RESEND: the message comes again, with the same id and text, and decrypts. */
 export async function resend(ctx: CheckContext): Promise<Finding> {
   const { out, resent } = await resentOnce(ctx);
-  const expected = `the message re-sent with id ${out.delivery.id ?? ''}, holding the same text, that the reference user decrypts`;
+  return judgeResend(resent, out.delivery.id ?? '', out.text);
+}
+
+/** RETRY-RESEND, on the re-sent copy of message `id` (holding `text`) as the reference user received it. */
+export function judgeResend(resent: ReferenceDelivery | null, id: string, text: string): Finding {
+  const expected = `the message re-sent with id ${id}, holding the same text, that the reference user decrypts`;
   if (!resent) return notMet(expected, `no re-sent message with that id within ${ANSWER_MS} ms of the retry receipt`);
   if (!resent.plaintext) return notMet(expected, `a re-send the reference user could not decrypt: ${resent.decryptError ?? ''}`);
-  return readText(resent.plaintext) === out.text ? met() : notMet(expected, 'a re-send holding another text');
+  return readText(resent.plaintext) === text ? met() : notMet(expected, 'a re-send holding another text');
 }
 
 /** RETRY-RESEND: the first re-send is on a fresh session, a prekey message; whatsmeow re-sends on the old one. */
 export async function resendPreKey(ctx: CheckContext): Promise<Finding> {
   const { resent } = await resentOnce(ctx);
   if (!resent) throw new HarnessError('E_PRECONDITION', `no re-sent message within ${ANSWER_MS} ms; RETRY-RESEND's own case judges that`);
+  return judgeResendPreKey(resent);
+}
+
+/** RETRY-RESEND, the fresh session: on the first re-sent copy as the reference user received it. */
+export function judgeResendPreKey(resent: ReferenceDelivery): Finding {
   const type = resent.enc?.attrs['type'];
   return type === 'pkmsg' ? met() : notMet('the first re-send as <enc type="pkmsg">, on a session built from a fresh bundle', `a re-send with type="${type ?? ''}"`);
 }
@@ -88,6 +108,11 @@ export async function resendPreKey(ctx: CheckContext): Promise<Finding> {
 export async function resendCount(ctx: CheckContext): Promise<Finding> {
   const { resent } = await resentOnce(ctx);
   if (!resent) throw new HarnessError('E_PRECONDITION', `no re-sent message within ${ANSWER_MS} ms; RETRY-RESEND judges that`);
+  return judgeResendCount(resent);
+}
+
+/** RETRY-RESEND, `count`: on the first re-sent copy as the reference user received it. */
+export function judgeResendCount(resent: ReferenceDelivery): Finding {
   const count = resent.enc?.attrs['count'];
   if (count === undefined) return notApplicable('no count on <enc>, which the profile allows');
   return count === '1' ? met() : notMet('<enc count="1"> on the first re-send, or no count', `count="${count}"`);

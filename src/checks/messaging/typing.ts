@@ -1,5 +1,6 @@
 /** Typing indicators, both ways (docs/PROFILE.md §14.4). */
 import { met, notMet, type Finding } from '../../core/model.js';
+import type { StanzaNode } from '../../protocol/node.js';
 import { CHATSTATE_TAG, chatState, readChatState } from '../../protocol/messaging.js';
 import type { CheckContext } from '../check.js';
 import { barrier, describeAll, lastSeq, sentBy } from '../observe.js';
@@ -12,11 +13,15 @@ export async function typingOut(ctx: CheckContext): Promise<Finding> {
   ctx.step('the user types');
   await ctx.lab.driver.typing(p.provider.user, p.reference.jid);
   await barrier(p.provider.connection, ctx.signal);
-  const sent = sentBy(p.provider.connection, afterSeq).map((s) => s.element);
-  const expected = `<chatstate to="${p.reference.jid}"><composing/></chatstate>`;
+  return judgeTypingOut(sentBy(p.provider.connection, afterSeq).map((s) => s.element), p.reference.jid);
+}
+
+/** TYPING-OUT, on what the client sent after its user started typing to `peer`. */
+export function judgeTypingOut(sent: readonly StanzaNode[], peer: string): Finding {
+  const expected = `<chatstate to="${peer}"><composing/></chatstate>`;
   const state = sent.find((n) => n.tag === CHATSTATE_TAG);
   if (!state) return notMet(expected, `no <chatstate>; the client sent ${describeAll(sent)}`);
-  if (state.attrs['to'] !== p.reference.jid) return notMet(expected, `a <chatstate> to="${state.attrs['to'] ?? ''}"`);
+  if (state.attrs['to'] !== peer) return notMet(expected, `a <chatstate> to="${state.attrs['to'] ?? ''}"`);
   return readChatState(state) === 'composing' ? met() : notMet(expected, `a <chatstate> holding <${state.children[0]?.tag ?? 'nothing'}>`);
 }
 
@@ -27,9 +32,15 @@ export async function typingIn(ctx: CheckContext): Promise<Finding> {
   ctx.step('the reference user types');
   ctx.lab.gatekeeper.deliver(p.provider.login, chatState({ from: p.reference.jid }));
   await barrier(p.provider.connection, ctx.signal);
-  const expected = `${p.reference.jid} shown typing, and no answer to the <chatstate>`;
-  const answers = sentBy(p.provider.connection, afterSeq).map((s) => s.element).filter((n) => n.tag === 'ack');
+  const sent = sentBy(p.provider.connection, afterSeq).map((s) => s.element);
+  if (sent.some((n) => n.tag === 'ack')) return judgeTypingIn(sent, [], p.reference.jid);
+  return judgeTypingIn(sent, (await ctx.lab.driver.indicators(p.provider.user)).typing, p.reference.jid);
+}
+
+/** TYPING-IN, on what the client sent after `peer`'s `<chatstate>` reached it, and who its user sees typing. */
+export function judgeTypingIn(sent: readonly StanzaNode[], typing: readonly string[], peer: string): Finding {
+  const expected = `${peer} shown typing, and no answer to the <chatstate>`;
+  const answers = sent.filter((n) => n.tag === 'ack');
   if (answers.length > 0) return notMet(expected, `an answer to it: ${describeAll(answers)}`);
-  const { typing } = await ctx.lab.driver.indicators(p.provider.user);
-  return typing.includes(p.reference.jid) ? met() : notMet(expected, 'not shown: the user sees no one typing');
+  return typing.includes(peer) ? met() : notMet(expected, 'not shown: the user sees no one typing');
 }

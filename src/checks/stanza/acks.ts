@@ -1,8 +1,10 @@
 /** Acknowledgements, receipts and pings from the provider's client (docs/PROFILE.md §1, §6). */
+import type { Clock } from '../../core/clock.js';
 import { HarnessError } from '../../core/errors.js';
 import { met, notMet, type Finding } from '../../core/model.js';
+import type { StanzaNode } from '../../protocol/node.js';
 import { ANSWER_MS, QUIET_MS, type CheckContext } from '../check.js';
-import { barrier, describeAll, sends, sentBy } from '../observe.js';
+import { barrier, describeAll, sends, sentBy, type Sent } from '../observe.js';
 import { judgeTime } from '../time.js';
 import { isDeliveryReceipt } from '../../protocol/stanzas.js';
 import { deliverUndecryptable, pair, receiveOne, sendOneWithId } from './scenario.js';
@@ -16,18 +18,32 @@ export async function ackMessage(ctx: CheckContext): Promise<Finding> {
   const { id, afterSeq } = await receiveOne(p, ctx);
   ctx.step('wait for the ack or the delivery receipt');
   const acked = sends('ack', { class: 'message', id });
-  const answered = await ctx.lab.frameFrom(p.provider.connection, (f) => acked(f) || sends('receipt', { id }, isDeliveryReceipt)(f), { afterSeq });
-  const decryptedExpected = `<ack class="message" id="${id}" to="${p.reference.jid}"/>, or its delivery receipt`;
-  if (!answered) return notMet(decryptedExpected, `neither for the message within ${ANSWER_MS} ms; the client sent ${describeAll(sentBy(p.provider.connection, afterSeq).map((s) => s.element))}`);
-  const ack = sentBy(p.provider.connection, afterSeq).find((s) => s.element.tag === 'ack' && s.element.attrs['id'] === id)?.element;
-  if (ack && ack.attrs['to'] !== p.reference.jid) return notMet(decryptedExpected, `<ack> with to="${ack.attrs['to'] ?? ''}"`);
+  await ctx.lab.frameFrom(p.provider.connection, (f) => acked(f) || sends('receipt', { id }, isDeliveryReceipt)(f), { afterSeq });
+  const decrypted = judgeMessageAck(sentBy(p.provider.connection, afterSeq).map((s) => s.element), id, p.reference.jid, true);
+  if (decrypted.verdict !== 'met') return decrypted;
   const bad = deliverUndecryptable(p, ctx);
   ctx.step('wait for the ack of a message that cannot be decrypted');
-  const expected = `<ack class="message" id="${bad.id}" to="${p.reference.jid}"/> for a message it could not decrypt`;
-  const badAck = await ctx.lab.frameFrom(p.provider.connection, sends('ack', { class: 'message', id: bad.id }), { afterSeq: bad.afterSeq });
-  if (!badAck) return notMet(expected, `no <ack> for the message within ${ANSWER_MS} ms; the client sent ${describeAll(sentBy(p.provider.connection, bad.afterSeq).map((s) => s.element))}`);
-  const element = sentBy(p.provider.connection, bad.afterSeq).find((s) => s.element.tag === 'ack' && s.element.attrs['id'] === bad.id)?.element;
-  return element?.attrs['to'] === p.reference.jid ? met() : notMet(expected, `<ack> with to="${element?.attrs['to'] ?? ''}"`);
+  await ctx.lab.frameFrom(p.provider.connection, sends('ack', { class: 'message', id: bad.id }), { afterSeq: bad.afterSeq });
+  return judgeMessageAck(sentBy(p.provider.connection, bad.afterSeq).map((s) => s.element), bad.id, p.reference.jid, false);
+}
+
+/**
+ * ACK-MESSAGE, on what the client sent after message `id` from `peer` reached it: an ack, or for a
+ * message it `decrypted`, its delivery receipt in the ack's stead.
+ */
+export function judgeMessageAck(sent: readonly StanzaNode[], id: string, peer: string, decrypted: boolean): Finding {
+  const ack = sent.find((n) => n.tag === 'ack' && n.attrs['id'] === id);
+  if (decrypted) {
+    const expected = `<ack class="message" id="${id}" to="${peer}"/>, or its delivery receipt`;
+    const answered = sent.some((n) => (n.tag === 'ack' && n.attrs['class'] === 'message' && n.attrs['id'] === id) || (isDeliveryReceipt(n) && n.attrs['id'] === id));
+    if (!answered) return notMet(expected, `neither for the message within ${ANSWER_MS} ms; the client sent ${describeAll(sent)}`);
+    return ack && ack.attrs['to'] !== peer ? notMet(expected, `<ack> with to="${ack.attrs['to'] ?? ''}"`) : met();
+  }
+  const expected = `<ack class="message" id="${id}" to="${peer}"/> for a message it could not decrypt`;
+  if (!sent.some((n) => n.tag === 'ack' && n.attrs['class'] === 'message' && n.attrs['id'] === id)) {
+    return notMet(expected, `no <ack> for the message within ${ANSWER_MS} ms; the client sent ${describeAll(sent)}`);
+  }
+  return ack?.attrs['to'] === peer ? met() : notMet(expected, `<ack> with to="${ack?.attrs['to'] ?? ''}"`);
 }
 
 /** ACK-RECEIPT */
@@ -41,10 +57,15 @@ export async function ackReceipt(ctx: CheckContext): Promise<Finding> {
   );
   if (!toClient) throw new HarnessError('E_PRECONDITION', 'the reference user\'s delivery receipt never reached the client');
   ctx.step('wait for the ack of the receipt');
-  const expected = `<ack class="receipt" id="${id}" to="${p.reference.jid}"/>`;
-  const ack = await ctx.lab.frameFrom(p.provider.connection, sends('ack', { class: 'receipt', id }), { afterSeq: toClient.seq });
-  if (!ack) return notMet(expected, `no <ack> for the receipt within ${ANSWER_MS} ms; the client sent ${describeAll(sentBy(p.provider.connection, toClient.seq).map((s) => s.element))}`);
-  return met();
+  await ctx.lab.frameFrom(p.provider.connection, sends('ack', { class: 'receipt', id }), { afterSeq: toClient.seq });
+  return judgeReceiptAck(sentBy(p.provider.connection, toClient.seq).map((s) => s.element), id, p.reference.jid);
+}
+
+/** ACK-RECEIPT, on what the client sent after a receipt for its message `id` from `peer` reached it. */
+export function judgeReceiptAck(sent: readonly StanzaNode[], id: string, peer: string): Finding {
+  const expected = `<ack class="receipt" id="${id}" to="${peer}"/>`;
+  const ack = sent.find((n) => n.tag === 'ack' && n.attrs['class'] === 'receipt' && n.attrs['id'] === id);
+  return ack ? met() : notMet(expected, `no <ack> for the receipt within ${ANSWER_MS} ms; the client sent ${describeAll(sent)}`);
 }
 
 /** RECEIPT-DELIVERY */
@@ -52,14 +73,21 @@ export async function deliveryReceipt(ctx: CheckContext): Promise<Finding> {
   const p = await pair(ctx);
   const { id, afterSeq } = await receiveOne(p, ctx);
   ctx.step('wait for the delivery receipt');
-  const expected = `<receipt id="${id}" to="${p.reference.jid}"/> with no type or type="inactive" (t optional)`;
-  const frame = await ctx.lab.frameFrom(p.provider.connection, sends('receipt', { id }, isDeliveryReceipt), { afterSeq });
-  if (!frame) return notMet(expected, `no delivery receipt within ${ANSWER_MS} ms; the client sent ${describeAll(sentBy(p.provider.connection, afterSeq).map((s) => s.element))}`);
-  const receipt = sentBy(p.provider.connection, afterSeq).find((s) => s.element.tag === 'receipt' && s.element.attrs['id'] === id)?.element;
+  await ctx.lab.frameFrom(p.provider.connection, sends('receipt', { id }, isDeliveryReceipt), { afterSeq });
+  return judgeDeliveryReceipt(sentBy(p.provider.connection, afterSeq).map((s) => s.element), id, p.reference.jid, ctx.clock);
+}
+
+/** RECEIPT-DELIVERY, on what the client sent after message `id` from `peer` reached it. */
+export function judgeDeliveryReceipt(sent: readonly StanzaNode[], id: string, peer: string, clock: Clock): Finding {
+  const expected = `<receipt id="${id}" to="${peer}"/> with no type or type="inactive" (t optional)`;
+  if (!sent.some((n) => isDeliveryReceipt(n) && n.attrs['id'] === id)) {
+    return notMet(expected, `no delivery receipt within ${ANSWER_MS} ms; the client sent ${describeAll(sent)}`);
+  }
+  const receipt = sent.find((n) => n.tag === 'receipt' && n.attrs['id'] === id);
   if (!receipt?.attrs['to']) return notMet(expected, 'a receipt without to');
-  if (receipt.attrs['to'] !== p.reference.jid) return notMet(expected, `to="${receipt.attrs['to']}"`);
+  if (receipt.attrs['to'] !== peer) return notMet(expected, `to="${receipt.attrs['to']}"`);
   // WhatsApp's clients send no t on a delivery receipt; one that is sent is judged (STANZA-TIME).
-  return receipt.attrs['t'] === undefined ? met('no t, as WhatsApp\'s clients send it') : judgeTime(receipt.attrs['t'], ctx.clock, 'the delivery receipt');
+  return receipt.attrs['t'] === undefined ? met('no t, as WhatsApp\'s clients send it') : judgeTime(receipt.attrs['t'], clock, 'the delivery receipt');
 }
 
 /** RECEIPT-AFTER-DECRYPT: a message that cannot decrypt gets no delivery receipt. */
@@ -69,20 +97,27 @@ export async function noReceiptWithoutDecrypt(ctx: CheckContext): Promise<Findin
   ctx.step('watch for a delivery receipt');
   await ctx.lab.frameFrom(p.provider.connection, sends('ack', { class: 'message', id }), { afterSeq });
   const until = await barrier(p.provider.connection, ctx.signal);
-  const receipt = sentBy(p.provider.connection, afterSeq).find((s) => isDeliveryReceipt(s.element) && s.element.attrs['id'] === id);
+  return judgeNoDeliveryReceipt(sentBy(p.provider.connection, afterSeq), id, `before the ${until === 'ping' ? 'answer to a ping' : `end of ${QUIET_MS} ms`}`);
+}
+
+/** RECEIPT-AFTER-DECRYPT, on what the client sent, `until` some point, after an undecryptable message `id` reached it. */
+export function judgeNoDeliveryReceipt(sent: readonly Sent[], id: string, until: string): Finding {
+  const receipt = sent.find((s) => isDeliveryReceipt(s.element) && s.element.attrs['id'] === id);
   return receipt
     ? notMet('no delivery receipt for a message that cannot be decrypted (a retry receipt instead)', `a delivery receipt for it: ${receipt.frame.text.slice(0, 120)}`)
-    : met(`no delivery receipt before the ${until === 'ping' ? 'answer to a ping' : `end of ${QUIET_MS} ms`}`);
+    : met(`no delivery receipt ${until}`);
 }
 
 /** PING */
 export async function ping(ctx: CheckContext): Promise<Finding> {
   const { connection } = await ctx.lab.providerUser();
   ctx.step('ping the client');
-  return (await connection.ping({ signal: ctx.signal, timeoutMs: ANSWER_MS }))
-    ? met()
-    : notMet('<iq type="result"> with the ping\'s id', `no answer to the ping within ${ANSWER_MS} ms`);
+  return judgePingAnswer(await connection.ping({ signal: ctx.signal, timeoutMs: ANSWER_MS }), ANSWER_MS);
 }
+
+/** PING, on whether the client answered the gatekeeper's ping within `timeoutMs`. */
+export const judgePingAnswer = (answered: boolean, timeoutMs: number): Finding =>
+  answered ? met() : notMet('<iq type="result"> with the ping\'s id', `no answer to the ping within ${timeoutMs} ms`);
 
 /** IN-ORDER: a message, then a ping at once: the message's answers come before the ping's. */
 export async function inOrder(ctx: CheckContext): Promise<Finding> {

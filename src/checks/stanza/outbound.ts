@@ -1,11 +1,13 @@
 /** The messages a provider's client sends, as the gatekeeper and its reference user saw them (§2, §4, §5). */
+import type { Clock } from '../../core/clock.js';
 import { met, notApplicable, notMet, type Finding } from '../../core/model.js';
 import { fromBase64 } from '../../protocol/base64.js';
 import { ENC_VERSION, STANZA_ID } from '../../protocol/constants.js';
-import { child, children } from '../../protocol/node.js';
+import { child, children, type StanzaNode } from '../../protocol/node.js';
 import { decodeMessage, unpad } from '../../protocol/payload.js';
 import { Signal } from '../../protocol/signal-store.js';
 import { outgoingEnc } from '../../protocol/stanzas.js';
+import type { ReferenceDelivery } from '../../gatekeeper/types.js';
 import { numberParam, type CheckContext } from '../check.js';
 import { sentBy, show } from '../observe.js';
 import { judgeTime } from '../time.js';
@@ -21,23 +23,33 @@ async function sendMany(ctx: CheckContext, count: number): Promise<Outbound[]> {
 /** The `<enc>` wherever the client put it, so that each check judges only its own rule. */
 const encOf = (o: Outbound) => outgoingEnc(o.sent.element) ?? child(o.sent.element, 'enc');
 
-/** MSG-ATTRS: `t` is the client's to give or not (WhatsApp's clients leave it out); STANZA-TIME judges it. */
+/** MSG-ATTRS, on a `<message>` as the client sent it: `t` is the client's to give or not (WhatsApp's clients leave it out); STANZA-TIME judges it. */
+export function judgeMessageAttributes(m: StanzaNode): Finding {
+  const missing = ['id', 'to', 'type'].filter((a) => !m.attrs[a]);
+  return missing.length === 0 ? met() : notMet('<message> with id, to and type', `${show(m)} missing ${missing.join(', ')}`);
+}
+
+/** MSG-ATTRS */
 export async function messageAttributes(ctx: CheckContext): Promise<Finding> {
   const [o] = await sendMany(ctx, 1);
   if (!o) return notApplicable('nothing sent');
-  const missing = ['id', 'to', 'type'].filter((a) => !o.sent.element.attrs[a]);
-  return missing.length === 0 ? met() : notMet('<message> with id, to and type', `${show(o.sent.element)} missing ${missing.join(', ')}`);
+  return judgeMessageAttributes(o.sent.element);
+}
+
+/** STANZA-ID, on the messages a client sent. */
+export function judgeMessageIds(messages: readonly StanzaNode[]): Finding {
+  for (const m of messages) {
+    const id = m.attrs['id'];
+    if (id === undefined) return notMet('an id of 8 to 64 characters of [A-Za-z0-9_-]', `${show(m)} has no id`);
+    if (!STANZA_ID.test(id)) return notMet('an id of 8 to 64 characters of [A-Za-z0-9_-]', `id="${id}"`);
+  }
+  return met();
 }
 
 /** STANZA-ID */
 export async function messageIdFormat(ctx: CheckContext): Promise<Finding> {
   const sent = await sendMany(ctx, numberParam(ctx, 'messages', 2));
-  for (const o of sent) {
-    const id = o.sent.element.attrs['id'];
-    if (id === undefined) return notMet('an id of 8 to 64 characters of [A-Za-z0-9_-]', `${show(o.sent.element)} has no id`);
-    if (!STANZA_ID.test(id)) return notMet('an id of 8 to 64 characters of [A-Za-z0-9_-]', `id="${id}"`);
-  }
-  return met();
+  return judgeMessageIds(sent.map((o) => o.sent.element));
 }
 
 /** STANZA-ID-UNIQUE */
@@ -57,17 +69,26 @@ export async function messageIdUnique(ctx: CheckContext): Promise<Finding> {
 export async function messageTimestamp(ctx: CheckContext): Promise<Finding> {
   const [o] = await sendMany(ctx, 1);
   if (!o) return notApplicable('nothing sent');
-  const t = o.sent.element.attrs['t'];
+  return judgeMessageTime(o.sent.element, ctx.clock);
+}
+
+/** STANZA-TIME, on a `<message>` as the client sent it. */
+export function judgeMessageTime(m: StanzaNode, clock: Clock): Finding {
+  const t = m.attrs['t'];
   // MSG-ATTRS leaves `t` to the client; the gatekeeper stamps its own on delivery.
   if (t === undefined) return notApplicable('the message carries no t, which the profile allows');
-  return judgeTime(t, ctx.clock, 'the message');
+  return judgeTime(t, clock, 'the message');
 }
 
 /** MSG-SHAPE */
 export async function messageShape(ctx: CheckContext): Promise<Finding> {
   const [o] = await sendMany(ctx, 1);
   if (!o) return notApplicable('nothing sent');
-  const m = o.sent.element;
+  return judgeMessageShape(o.sent.element);
+}
+
+/** MSG-SHAPE, on a one-to-one `<message>` as the client sent it. */
+export function judgeMessageShape(m: StanzaNode): Finding {
   const expected = '<message> → one <participants> → one <to jid={to}> → one <enc>';
   const participants = children(m, 'participants');
   if (participants.length !== 1 || !participants[0]) {
@@ -85,6 +106,11 @@ export async function encVersion(ctx: CheckContext): Promise<Finding> {
   const [o] = await sendMany(ctx, 1);
   const enc = o && encOf(o);
   if (!enc) return notApplicable('no <enc> to judge');
+  return judgeEncVersion(enc);
+}
+
+/** ENC-VERSION, on one `<enc>`. */
+export function judgeEncVersion(enc: StanzaNode): Finding {
   const v = enc.attrs['v'];
   return v === ENC_VERSION ? met() : notMet(`<enc v="${ENC_VERSION}">`, v === undefined ? '<enc> without v' : `<enc v="${v}">`);
 }
@@ -113,17 +139,23 @@ export async function encType(ctx: CheckContext): Promise<Finding> {
   ctx.step('wait for the provider to take the reply');
   await ctx.lab.frameFrom(p.provider.connection, (f) => f.direction === 'client-to-gatekeeper' && sentBy(p.provider.connection).some((s) => s.element.tag === 'ack' && s.element.attrs['id'] === id));
   const second = await sendOne(p, ctx, 'second message');
-  for (const o of [first, second]) {
-    const enc = encOf(o);
-    const bytes = o.delivery.ciphertext;
+  return judgeEncTypes([
+    { label: 'first message', enc: encOf(first), ciphertext: first.delivery.ciphertext },
+    { label: 'second message', enc: encOf(second), ciphertext: second.delivery.ciphertext },
+  ]);
+}
+
+/** ENC-TYPE, on `<enc>`s with the ciphertext each carried: the type says what libsignal parses. */
+export function judgeEncTypes(encs: readonly { label: string; enc: StanzaNode | undefined; ciphertext: Uint8Array | undefined }[]): Finding {
+  for (const { label, enc, ciphertext: bytes } of encs) {
     if (!enc || !bytes) return notApplicable('no <enc> ciphertext to judge');
     const actual = signalKind(bytes);
     if (actual === undefined) return notMet('a Signal PreKeySignalMessage or SignalMessage in <enc>', `${bytes.length} bytes libsignal cannot parse`);
     if (enc.attrs['type'] !== actual) {
-      return notMet(`type="${actual}" for a ${actual === 'pkmsg' ? 'PreKeySignalMessage' : 'SignalMessage'}`, `type="${enc.attrs['type'] ?? ''}" on the ${o === first ? 'first' : 'second'} message`);
+      return notMet(`type="${actual}" for a ${actual === 'pkmsg' ? 'PreKeySignalMessage' : 'SignalMessage'}`, `type="${enc.attrs['type'] ?? ''}" on the ${label}`);
     }
   }
-  return met('pkmsg then msg');
+  return met(encs.map((e) => e.enc?.attrs['type']).join(' then '));
 }
 
 /**
@@ -133,8 +165,12 @@ export async function encType(ctx: CheckContext): Promise<Finding> {
 export async function encEncoding(ctx: CheckContext): Promise<Finding> {
   const sent = await sendMany(ctx, numberParam(ctx, 'messages', 6));
   if (sent.length === 0) return notApplicable('nothing sent');
-  for (const [n, o] of sent.entries()) {
-    const enc = encOf(o);
+  return judgeEncEncoding(sent.map(encOf));
+}
+
+/** ENC-ENCODING, on the `<enc>` of each message a client sent in a row (classic mode). */
+export function judgeEncEncoding(encs: readonly (StanzaNode | undefined)[]): Finding {
+  for (const [n, enc] of encs.entries()) {
     if (!enc) return notApplicable('no <enc> to judge');
     const text = enc.text ?? '';
     const bytes = fromBase64(text);
@@ -149,15 +185,20 @@ export async function encEncoding(ctx: CheckContext): Promise<Finding> {
       return notMet('a Signal message of version 3 (classic mode)', version === undefined ? `message ${n + 1}: bytes libsignal cannot parse` : `message ${n + 1}: message version ${version}`);
     }
   }
-  return met(`${sent.length} messages`);
+  return met(`${encs.length} messages`);
 }
 
 /** PAYLOAD-PADDING */
 export async function payloadPadding(ctx: CheckContext): Promise<Finding> {
   const sent = await sendMany(ctx, numberParam(ctx, 'messages', 2));
-  for (const o of sent) {
-    const plain = o.delivery.plaintext;
-    if (!plain) return notApplicable(`the reference user could not decrypt: ${o.delivery.decryptError ?? 'no ciphertext'}`);
+  return judgePadding(sent.map((o) => o.delivery));
+}
+
+/** PAYLOAD-PADDING, on what the reference user decrypted of each message. */
+export function judgePadding(deliveries: readonly Pick<ReferenceDelivery, 'plaintext' | 'decryptError'>[]): Finding {
+  for (const d of deliveries) {
+    const plain = d.plaintext;
+    if (!plain) return notApplicable(`the reference user could not decrypt: ${d.decryptError ?? 'no ciphertext'}`);
     const r = unpad(plain);
     if (!r.ok) return notMet('plaintext ending in n bytes of value n, 1 ≤ n ≤ 15', r.reason);
   }
@@ -167,20 +208,26 @@ export async function payloadPadding(ctx: CheckContext): Promise<Finding> {
 /** PAYLOAD-PROTOBUF */
 export async function payloadProtobuf(ctx: CheckContext): Promise<Finding> {
   const [o] = await sendMany(ctx, 1);
-  const plain = o?.delivery.plaintext;
-  if (!o || !plain) return notApplicable(`the reference user could not decrypt: ${o?.delivery.decryptError ?? 'nothing sent'}`);
+  if (!o) return notApplicable('the reference user could not decrypt: nothing sent');
+  return judgePayloadText(o.delivery, o.text);
+}
+
+/** PAYLOAD-PROTOBUF, on what the reference user decrypted of a message the client sent with `text`. */
+export function judgePayloadText(delivery: Pick<ReferenceDelivery, 'plaintext' | 'decryptError'>, text: string): Finding {
+  const plain = delivery.plaintext;
+  if (!plain) return notApplicable(`the reference user could not decrypt: ${delivery.decryptError ?? 'nothing sent'}`);
   const r = unpad(plain);
   const bytes = r.ok ? r.bytes : plain;
-  const expected = `a Message protobuf with "${o.text}" in conversation (1) or extendedTextMessage.text (6.1)`;
+  const expected = `a Message protobuf with "${text}" in conversation (1) or extendedTextMessage.text (6.1)`;
   let message;
   try {
     message = decodeMessage(bytes);
   } catch (e) {
     return notMet(expected, `bytes that are not a Message protobuf: ${(e as Error).message}`);
   }
-  const text = message.conversation || message.extendedTextMessage?.text;
-  if (text === o.text) return met();
-  if (text) return notMet(expected, `text "${text}"`);
+  const shown = message.conversation || message.extendedTextMessage?.text;
+  if (shown === text) return met();
+  if (shown) return notMet(expected, `text "${shown}"`);
   const fields = unknownFields(bytes);
   return notMet(expected, `a Message with no text${fields.length ? `; unknown field ${fields.join(', ')}` : ''}`);
 }
