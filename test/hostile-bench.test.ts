@@ -129,11 +129,7 @@ const SCENARIOS: readonly Scenario[] = [
   media('redirect-loop', /more than 3 redirects/),
   media('redirect-private', /not following a redirect to https:\/\/169\.254\.169\.254/),
   media('bad-certificate', /certificate/),
-  {
-    behaviour: 'private-target',
-    expect: /private targets are allowed only with --allow-private-targets/,
-    prepare: () => fronted('private-target', MESSAGE_CASE, {}, []),
-  },
+  // A provider that points the harness at a private target is refused before its first case (exit 2): test/cli-run-experience.test.ts.
   { behaviour: 'killed-mid-run', expect: /ECONNREFUSED|ECONNRESET|other side closed|socket hang up/, passesBeforeTheEnd: true, prepare: killedMidRun },
 ];
 

@@ -31,6 +31,7 @@ void test('every exported reporter descriptor is in the registry, once, and crea
 
 void test('the CLI offers exactly the registry, and its default is all of it', () => {
   assert.equal(DEFAULT_REPORTERS, REPORTER_NAMES.join(','));
-  assert.deepEqual(resolveRunSettings({ reporter: 'json,html' }, {}).reporters, ['json', 'html']);
-  assert.throws(() => resolveRunSettings({ reporter: 'pdf' }, {}), /--reporter pdf unknown; choose from console, json, junit, markdown, html/);
+  assert.deepEqual(resolveRunSettings({ reporter: ['json,html'] }, {}).reporters, ['json', 'html']);
+  assert.deepEqual(resolveRunSettings({ reporter: ['json', 'junit', 'json'] }, {}).reporters, ['json', 'junit'], 'a repeated --reporter accumulates');
+  assert.throws(() => resolveRunSettings({ reporter: ['pdf'] }, {}), /--reporter pdf unknown; choose from console, json, junit, markdown, html/);
 });

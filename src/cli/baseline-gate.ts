@@ -8,7 +8,10 @@ import { systemClock, utcDay, type Clock } from '../core/clock.js';
 import { applyBaseline, baselineFromReport, type Baseline } from '../core/baseline.js';
 import type { RunReport } from '../core/model.js';
 import { readBaseline, readBaselineIfAny, writeBaseline } from './baseline-file.js';
-import { EXIT } from './exit-codes.js';
+import { HarnessError } from '../core/errors.js';
+import { didYouMean } from '../core/suggest.js';
+import { loadCatalogue } from '../harness/catalogue.js';
+import { EXIT, EXIT_FOR_SIGNAL } from './exit-codes.js';
 
 export interface BaselineFlags {
   readonly baseline?: string;
@@ -21,12 +24,24 @@ export interface BaselineGate {
   exitCode(report: RunReport): number;
 }
 
-/** A bad baseline file is a usage error here, before any case runs. */
-export async function openBaselineGate(flags: BaselineFlags, out: NodeJS.WritableStream, clock: Clock = systemClock): Promise<BaselineGate> {
+/**
+ * A bad baseline file is a usage error here, before any case runs; so is an entry for a case that
+ * does not exist (a typo, or a case renamed since), which would otherwise hold nothing, silently.
+ */
+export async function openBaselineGate(
+  flags: BaselineFlags,
+  out: NodeJS.WritableStream,
+  clock: Clock = systemClock,
+  knownCases: () => Promise<ReadonlySet<string>> = catalogueCases,
+): Promise<BaselineGate> {
   const today = utcDay(clock);
   const given = flags.baseline === undefined ? undefined : await readBaseline(flags.baseline);
   const previous = given ?? (flags.updateBaseline === undefined ? undefined : await readBaselineIfAny(flags.updateBaseline));
+  for (const [baseline, file] of [[given, flags.baseline], [previous, flags.updateBaseline]] as const) {
+    if (baseline !== undefined && file !== undefined) checkCaseIds(baseline, file, await knownCases());
+  }
   const exitCode = (report: RunReport): number => {
+    if (report.run.interrupted !== undefined) return EXIT_FOR_SIGNAL[report.run.interrupted.signal];
     const ok = report.baseline === undefined ? report.summary.conformant : report.baseline.matches;
     return ok ? EXIT.conformant : EXIT.notConformant;
   };
@@ -43,6 +58,19 @@ export async function openBaselineGate(flags: BaselineFlags, out: NodeJS.Writabl
     return applyBaseline(report, baseline as Baseline, file as string, today);
   };
   return { judge, exitCode };
+}
+
+async function catalogueCases(): Promise<ReadonlySet<string>> {
+  const catalogue = await loadCatalogue();
+  return new Set(catalogue.suites.flatMap((s) => s.cases.map((c) => c.id)));
+}
+
+function checkCaseIds(baseline: Baseline, file: string, known: ReadonlySet<string>): void {
+  baseline.entries.forEach((e, i) => {
+    if (!known.has(e.case)) {
+      throw new HarnessError('E_USAGE', `baseline ${file}: /entries/${i}/case "${e.case}" is no case of this harness${didYouMean(e.case, known)} (\`interop-conformance list\` shows them)`);
+    }
+  });
 }
 
 /** For output without the console reporter, whose summary already shows them. */

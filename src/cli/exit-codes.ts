@@ -1,7 +1,11 @@
-/** Exit codes (DESIGN.md §5): CI gates rely on them. */
+/** Exit codes (README, "Exit codes"): CI gates rely on them. */
 import type { HarnessErrorCode } from '../core/errors.js';
+import type { StopSignal } from '../core/model.js';
 
 export const EXIT = { conformant: 0, notConformant: 1, usage: 2, cannotRun: 3 } as const;
+
+/** A run stopped by a signal exits as the shell reports a process killed by it (128 + its number), so a CI job reads it as cancelled, never as a verdict. */
+export const EXIT_FOR_SIGNAL: Record<StopSignal, number> = { SIGINT: 130, SIGTERM: 143 };
 
 export const EXIT_FOR: Record<HarnessErrorCode, number> = {
   E_USAGE: EXIT.usage,

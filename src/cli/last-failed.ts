@@ -1,28 +1,40 @@
 /**
- * `--last-failed`: the cases that failed or errored in the newest report under the report folder
- * root (the one `latest.txt` names). A missing or unreadable report is a usage error, not a run
- * of nothing.
+ * `--last-failed`: the cases to run again from the newest report under the report folder root (the
+ * one `latest.txt` names): those that failed or errored, and, when that run was interrupted, those
+ * it never started. A missing or unreadable report is a usage error, not a run of nothing; a report
+ * with nothing to run again is a green result, so a "rerun the failures" CI step stays green.
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HarnessError } from '../core/errors.js';
-import type { Outcome } from '../core/model.js';
+import type { CaseResult, Outcome } from '../core/model.js';
+import { NOT_RUN_INTERRUPTED } from '../core/runner.js';
 import { readRunReport } from '../reporters/read-report.js';
 import { LATEST_FILE } from '../reporters/write.js';
 
-const RERUN: Record<Outcome, boolean> = { fail: true, error: true, pass: false, warn: false, skip: false };
+const RERUN: Record<Outcome, (r: CaseResult) => boolean> = {
+  fail: () => true,
+  error: () => true,
+  pass: () => false,
+  warn: () => false,
+  skip: (r) => r.message === NOT_RUN_INTERRUPTED,
+};
 
-export async function lastFailedCases(outDir: string): Promise<string[]> {
-  const bad = (what: string): HarnessError => new HarnessError('E_USAGE', `--last-failed: ${what}`);
+export interface LastFailed {
+  /** The ids to run again, in declaration order; empty when there is nothing to rerun. */
+  readonly cases: readonly string[];
+  /** The report.json they come from. */
+  readonly file: string;
+}
+
+export async function lastFailedCases(outDir: string): Promise<LastFailed> {
   let runId: string;
   try {
     runId = (await readFile(join(outDir, LATEST_FILE), 'utf8')).trim();
   } catch {
-    throw bad(`no earlier report under ${outDir} (no ${LATEST_FILE}); run once without it`);
+    throw new HarnessError('E_USAGE', `--last-failed: no earlier report under ${outDir} (no ${LATEST_FILE}); run once without it`);
   }
   const dir = join(outDir, runId);
   const report = await readRunReport(dir, '--last-failed: ', `the newest run, ${dir}, has no report.json; was the json reporter on?`);
-  const ids = report.cases.filter((r) => RERUN[r.outcome]).map((r) => r.id);
-  if (ids.length === 0) throw bad(`nothing failed or errored in ${join(dir, 'report.json')}`);
-  return ids;
+  return { cases: report.cases.filter((r) => RERUN[r.outcome](r)).map((r) => r.id), file: join(dir, 'report.json') };
 }

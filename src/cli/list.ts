@@ -1,12 +1,19 @@
 /** `interop-conformance list`: the cases, the uncovered requirements, or the faults. */
-import { loadCatalogue, uncovered } from '../harness/catalogue.js';
+import { loadCatalogue, selectCases, uncovered } from '../harness/catalogue.js';
 import { FAULTS } from '../reference-provider/faults.js';
 import { EXIT } from './exit-codes.js';
+import { splitList } from './options.js';
 
-export async function listCommand(
-  flags: { json?: boolean; uncovered?: boolean; faults?: boolean },
-  out: NodeJS.WritableStream,
-): Promise<number> {
+export interface ListFlags {
+  json?: boolean;
+  uncovered?: boolean;
+  faults?: boolean;
+  suite?: string[];
+  grep?: string;
+  tag?: string[];
+}
+
+export async function listCommand(flags: ListFlags, out: NodeJS.WritableStream): Promise<number> {
   if (flags.faults) {
     const faults = Object.entries(FAULTS).map(([name, description]) => ({ name, description }));
     out.write(flags.json ? `${JSON.stringify(faults, null, 2)}\n` : faults.map((f) => `${f.name.padEnd(24)} ${f.description}\n`).join(''));
@@ -18,7 +25,8 @@ export async function listCommand(
     out.write(flags.json ? `${JSON.stringify(missing, null, 2)}\n` : missing.map((r) => `${r.id.padEnd(24)} ${r.section}\n`).join(''));
     return EXIT.conformant;
   }
-  const cases = catalogue.suites.flatMap((s) => s.cases);
+  // The same selection, and the same refusals, as `run` with these flags: list shows what a run would hold.
+  const cases = selectCases(catalogue, { suites: splitList(flags.suite), tags: splitList(flags.tag), ...(flags.grep === undefined ? {} : { grep: flags.grep }) });
   if (flags.json) {
     const rows = cases.map((c) => ({
       id: c.id,
@@ -37,6 +45,6 @@ export async function listCommand(
   for (const c of cases) {
     out.write(`${c.id.padEnd(width)}  ${c.level.padEnd(6)} ${c.requirement.id.padEnd(22)} ${c.faults.map((f) => f.name).join(', ')}\n`);
   }
-  out.write(`${cases.length} cases in ${catalogue.suites.length} suite(s)\n`);
+  out.write(`${cases.length} cases in ${new Set(cases.map((c) => c.suite)).size} suite(s)\n`);
   return EXIT.conformant;
 }

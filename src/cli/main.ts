@@ -8,6 +8,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { describeError, HarnessError, isHarnessError } from '../core/errors.js';
 import { projectFile } from '../core/paths.js';
 import { EXIT, EXIT_FOR } from './exit-codes.js';
+import type { ListFlags } from './list.js';
 
 const version = (JSON.parse(readFileSync(projectFile('package.json'), 'utf8')) as { version: string }).version;
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
@@ -28,7 +29,9 @@ function program(): Command {
     .option('--grep <regex>', 'run only cases whose id or title matches')
     .option('--tag <tag>', 'run only cases with this tag (repeatable)', collect)
     .option('--out <dir>', 'report folder root (default: reports)')
-    .option('--reporter <list>', 'reporters: console,json,junit,markdown,html (default: all)')
+    .option('--reporter <list>', 'reporters: console,json,junit,markdown,html (repeatable, or comma-separated; default: all)', collect)
+    .option('--color', 'colour the console output, even into a pipe (default: when a terminal, unless NO_COLOR)')
+    .option('--no-color', 'never colour the console output')
     .option('--seed <n>', 'seed for generated inputs and case order')
     .option('--timeout <ms>', 'default per-case deadline in milliseconds')
     .option('--shard <i/n>', 'run the i-th of n deterministic shares of the selected cases')
@@ -53,9 +56,11 @@ function program(): Command {
     .description('join the report folders of shards (run --shard i/n) into one report, in the same formats')
     .argument('<dirs...>', 'run folders holding report.json')
     .option('--out <dir>', 'report folder root (default: reports)')
-    .option('--reporter <list>', 'reporters: console,json,junit,markdown,html (default: all)')
+    .option('--reporter <list>', 'reporters: console,json,junit,markdown,html (repeatable, or comma-separated; default: all)', collect)
+    .option('--color', 'colour the console output, even into a pipe')
+    .option('--no-color', 'never colour the console output')
     .option('--baseline <file>', 'judge the merged report against a baseline of expected outcomes, as run does')
-    .action(async (dirs: string[], flags: { out?: string; reporter?: string; baseline?: string }) => {
+    .action(async (dirs: string[], flags: { out?: string; reporter?: string[]; baseline?: string; color?: boolean }) => {
       const { mergeCommand } = await import('./merge.js');
       process.exitCode = await mergeCommand(dirs, flags, process.env, process.stdout, process.stderr);
     });
@@ -74,7 +79,10 @@ function program(): Command {
     .option('--json', 'machine-readable output')
     .option('--uncovered', 'list the profile requirements that no case checks')
     .option('--faults', 'list the reference provider\'s faults')
-    .action(async (flags: { json?: boolean; uncovered?: boolean; faults?: boolean }) => {
+    .option('--suite <name>', 'only this suite\'s cases (repeatable, or comma-separated)', collect)
+    .option('--grep <regex>', 'only cases whose id or title matches')
+    .option('--tag <tag>', 'only cases with this tag (repeatable)', collect)
+    .action(async (flags: ListFlags) => {
       const { listCommand } = await import('./list.js');
       process.exitCode = await listCommand(flags, process.stdout);
     });

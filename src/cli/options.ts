@@ -22,7 +22,7 @@ export interface RawRunFlags {
   grep?: string;
   tag?: string[];
   out?: string;
-  reporter?: string;
+  reporter?: string[];
   seed?: string;
   timeout?: string;
   referenceFault?: string[];
@@ -37,6 +37,8 @@ export interface RawRunFlags {
   signingKey?: string;
   limit?: string[];
   allowPrivateTargets?: boolean;
+  /** `--color` (true) or `--no-color` (false); absent: decided by the environment. */
+  color?: boolean;
 }
 
 export interface RunSettings {
@@ -98,7 +100,7 @@ export function resolveRunSettings(flags: RawRunFlags, env: NodeJS.ProcessEnv): 
     ...(flags.grep === undefined ? {} : { grep: flags.grep }),
     tags: splitList(flags.tag),
     outDir: flags.out ?? DEFAULT_OUT_DIR,
-    reporters: parseReporters(flags.reporter ?? DEFAULT_REPORTERS),
+    reporters: parseReporters(flags.reporter),
     seed: flags.seed === undefined ? randomSeed() : parseInteger('--seed', flags.seed, 0, 2 ** 32 - 1),
     timeoutMs: flags.timeout === undefined ? DEFAULT_TIMEOUT_MS : parseInteger('--timeout', flags.timeout, 100, 600_000),
     referenceFaults: splitList(flags.referenceFault),
@@ -145,8 +147,9 @@ function nonEmpty(flag: string, value: string): string {
 
 export interface RawMergeFlags {
   out?: string;
-  reporter?: string;
+  reporter?: string[];
   baseline?: string;
+  color?: boolean;
 }
 
 export interface MergeSettings {
@@ -162,7 +165,7 @@ export function resolveMergeSettings(dirs: readonly string[], flags: RawMergeFla
   return {
     dirs,
     outDir: flags.out ?? DEFAULT_OUT_DIR,
-    reporters: parseReporters(flags.reporter ?? DEFAULT_REPORTERS),
+    reporters: parseReporters(flags.reporter),
     ...(flags.baseline === undefined ? {} : { baseline: nonEmpty('--baseline', flags.baseline) }),
   };
 }
@@ -179,14 +182,17 @@ export function parseEndpoint(value: string): string {
 }
 
 export function parseInteger(flag: string, value: string, min: number, max: number): number {
+  // A negative number is a whole number, just out of range: say that, not that it is not a number.
+  if (/^-[0-9]+$/.test(value.trim())) throw usage(`${flag} ${value.trim()} is out of range (${min}–${max}): it cannot be negative`);
   if (!/^[0-9]+$/.test(value)) throw usage(`${flag} "${value}" is not a whole number`);
   const n = Number(value);
   if (n < min || n > max) throw usage(`${flag} ${value} is out of range (${min}–${max})`);
   return n;
 }
 
-function parseReporters(value: string): ReporterName[] {
-  const names = splitList([value]);
+/** `--reporter json --reporter junit` and `--reporter json,junit` say the same; absent, every reporter. */
+function parseReporters(values: readonly string[] | undefined): ReporterName[] {
+  const names = splitList(values ?? [DEFAULT_REPORTERS]);
   const unknown = names.filter((n) => !(REPORTER_NAMES as readonly string[]).includes(n));
   if (unknown.length > 0) throw usage(`--reporter ${unknown.join(', ')} unknown; choose from ${REPORTER_NAMES.join(', ')}`);
   if (names.length === 0) throw usage('--reporter needs at least one reporter');
@@ -194,6 +200,6 @@ function parseReporters(value: string): ReporterName[] {
 }
 
 /** Repeated flags and comma lists both work: `--tag a --tag b,c`. */
-function splitList(values: readonly string[] | undefined): string[] {
+export function splitList(values: readonly string[] | undefined): string[] {
   return [...new Set((values ?? []).flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean))];
 }

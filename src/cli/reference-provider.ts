@@ -1,8 +1,8 @@
 /** `interop-conformance reference-provider`: serve the reference provider until interrupted. */
 import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
-import { HarnessError } from '../core/errors.js';
-import { isFaultName, type FaultName } from '../reference-provider/faults.js';
+import { describeError, HarnessError } from '../core/errors.js';
+import { checkFaultNames } from '../harness/catalogue.js';
 import { startReferenceProvider } from '../reference-provider/provider.js';
 import { EXIT } from './exit-codes.js';
 import { parseInteger } from './options.js';
@@ -12,18 +12,24 @@ export async function referenceProviderCommand(
   out: NodeJS.WritableStream,
 ): Promise<number> {
   const port = flags.port === undefined ? 0 : parseInteger('--port', flags.port, 0, 65535);
-  const faults = (flags.fault ?? []).flatMap((f) => f.split(',')).filter(Boolean);
-  const unknown = faults.filter((f) => !isFaultName(f));
-  if (unknown.length > 0) throw new HarnessError('E_SELECT', `unknown fault ${unknown.map((f) => `"${f}"`).join(', ')}; see \`interop-conformance list --faults\``);
+  const faults = checkFaultNames((flags.fault ?? []).flatMap((f) => f.split(',')).filter(Boolean));
   const token = flags.token ?? randomBytes(24).toString('base64url');
   let provider;
   try {
-    provider = await startReferenceProvider({ port, faults: faults as FaultName[], driverToken: token });
+    provider = await startReferenceProvider({ port, faults, driverToken: token });
   } catch (e) {
-    throw new HarnessError('E_USAGE', `cannot serve on 127.0.0.1:${port}: ${(e as Error).message}`);
+    throw new HarnessError('E_USAGE', `cannot serve on 127.0.0.1:${port}: ${describeError(e)}`);
+  }
+  // Written before anything is announced: a caller waiting for the URL must not start a run that cannot trust it.
+  if (flags.caOut !== undefined) {
+    try {
+      await writeFile(flags.caOut, provider.mediaCaPem);
+    } catch (e) {
+      await provider.close();
+      throw new HarnessError('E_USAGE', `--ca-out ${flags.caOut}: cannot write the CA there (${describeError(e)})`);
+    }
   }
   out.write(`reference provider at ${provider.url}\ndriver token ${token}\n${faults.length ? `faults ${faults.join(', ')}\n` : ''}`);
-  if (flags.caOut !== undefined) await writeFile(flags.caOut, provider.mediaCaPem);
   const trust = flags.caOut === undefined ? '' : ` --provider-ca ${flags.caOut}`;
   // It serves on loopback, which a run refuses to fetch from unless told it is a local test.
   out.write(`run against it: interop-conformance run --provider ${provider.url} --token ${token}${trust} --allow-private-targets\n`);

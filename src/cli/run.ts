@@ -4,13 +4,17 @@ import { X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { keyFingerprint, publicKeyPem } from '../certification/manifest.js';
 import { certificationPackage } from '../certification/package.js';
-import { describeError, HarnessError, isHarnessError } from '../core/errors.js';
+import { Chalk } from 'chalk';
+import { describeError, HarnessError, Interruption, isHarnessError } from '../core/errors.js';
+import type { StopSignal } from '../core/model.js';
 import { loadProfile } from '../core/profile.js';
 import { runConformance } from '../harness/run.js';
+import { verdictLine } from '../reporters/console.js';
 import { createReporters } from '../reporters/registry.js';
 import { baselineReport, openBaselineGate } from './baseline-gate.js';
 import { lastFailedCases } from './last-failed.js';
-import { EXIT, EXIT_FOR } from './exit-codes.js';
+import { useColor } from './color.js';
+import { EXIT, EXIT_FOR, EXIT_FOR_SIGNAL } from './exit-codes.js';
 import { resolveRunSettings, type RawRunFlags, type RunSettings } from './options.js';
 import { generateSigningKey, readSigningKey } from './signing-key.js';
 
@@ -21,18 +25,33 @@ export async function runCommand(
   err: NodeJS.WritableStream,
 ): Promise<number> {
   const settings = resolveRunSettings(flags, env);
-  const color = Boolean(out.isTTY) && env['NO_COLOR'] === undefined;
+  const color = useColor(flags.color, env, out);
   const controller = new AbortController();
-  const onSignal = (): void => controller.abort(new Error('interrupted'));
-  process.once('SIGINT', onSignal);
+  // The first signal stops the run and still writes its report; a second one does not wait for that.
+  const onSignal = (signal: StopSignal): void => {
+    if (controller.signal.aborted) process.exit(EXIT_FOR_SIGNAL[signal]);
+    err.write(`interop-conformance: ${signal}: stopping; the report will hold the cases that ran (${signal} again to quit at once)\n`);
+    controller.abort(new Interruption(signal));
+  };
+  const onInt = (): void => onSignal('SIGINT');
+  const onTerm = (): void => onSignal('SIGTERM');
+  process.on('SIGINT', onInt);
+  process.on('SIGTERM', onTerm);
   try {
+    // Everything that can refuse the run does so before the first case: the baseline, the key, the CA, the report folder.
     const gate = await openBaselineGate(settings, out);
     const signingKey = await officialKey(settings, out);
     // The package's report.json is what a reviewer verifies: an official run always writes it.
     const reporters = signingKey === undefined || settings.reporters.includes('json') ? settings.reporters : [...settings.reporters, 'json' as const];
-    const cases = settings.lastFailed ? await lastFailedCases(settings.outDir) : undefined;
+    const lastFailed = settings.lastFailed ? await lastFailedCases(settings.outDir) : undefined;
+    if (lastFailed !== undefined && lastFailed.cases.length === 0) {
+      out.write(`--last-failed: nothing failed, errored or went unrun in ${lastFailed.file}; nothing to rerun\n`);
+      return EXIT.conformant;
+    }
     const providerCaPem = settings.providerCa === undefined ? undefined : await readCertificate(settings.providerCa);
-    out.write(`seed ${settings.seed}\n`);
+    const hasConsole = settings.reporters.includes('console');
+    // The console reporter prints the seed as the run begins; without it, the seed still shows, once.
+    if (!hasConsole) out.write(`seed ${settings.seed}\n`);
     const outcome = await runConformance({
       ...(settings.provider === undefined ? {} : { provider: settings.provider }),
       ...(settings.token === undefined ? {} : { token: settings.token }),
@@ -41,7 +60,7 @@ export async function runCommand(
         suites: settings.suites,
         tags: settings.tags,
         ...(settings.grep === undefined ? {} : { grep: settings.grep }),
-        ...(cases === undefined ? {} : { cases }),
+        ...(lastFailed === undefined ? {} : { cases: lastFailed.cases }),
         ...(settings.shard === undefined ? {} : { shard: settings.shard }),
       },
       seed: settings.seed,
@@ -51,7 +70,7 @@ export async function runCommand(
       signal: controller.signal,
       bail: settings.bail,
       workers: settings.workers,
-      ...(providerCaPem === undefined ? {} : { providerCaPem }),
+      ...(providerCaPem === undefined ? {} : { providerCaPem, providerCaFile: settings.providerCa as string }),
       ...(gate.judge === undefined ? {} : { judge: gate.judge }),
       ...(signingKey === undefined ? {} : { seal: (report, files) => certificationPackage(report, files, signingKey) }),
       limits: settings.limits,
@@ -59,16 +78,20 @@ export async function runCommand(
     });
     for (const p of outcome.reporterProblems) err.write(`interop-conformance: reporter problem: ${p}\n`);
     if (outcome.dir) out.write(`report: ${outcome.dir}\n`);
-    if (outcome.dir && signingKey !== undefined) {
+    if (outcome.dir && signingKey !== undefined && outcome.report.run.interrupted === undefined) {
       out.write(`certification package: ${outcome.dir}, signed by key ${keyFingerprint(signingKey)}; check it with: interop-conformance verify-report ${outcome.dir}\n`);
     }
-    if (!settings.reporters.includes('console')) baselineReport(outcome.report, out);
+    if (!hasConsole) {
+      baselineReport(outcome.report, out);
+      out.write(`${verdictLine(outcome.report, new Chalk({ level: color ? 1 : 0 }))}\n`);
+    }
     return gate.exitCode(outcome.report);
   } catch (e) {
     err.write(`interop-conformance: ${describeError(e)}\n`);
     return isHarnessError(e) ? EXIT_FOR[(e as HarnessError).code] : EXIT.cannotRun;
   } finally {
-    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGINT', onInt);
+    process.removeListener('SIGTERM', onTerm);
   }
 }
 

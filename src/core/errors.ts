@@ -2,6 +2,8 @@
  * The one error class for harness problems (never for a provider's non-conformance, which is data).
  * Match on `code`, not on `instanceof`. Each code maps to one exit code in the CLI.
  */
+import type { StopSignal } from './model.js';
+
 export type HarnessErrorCode =
   | 'E_USAGE' // bad flag or argument
   | 'E_SUITE' // a suite file is malformed or names an unknown check
@@ -51,3 +53,17 @@ export class ProviderViolation extends Error {
 
 export const isProviderViolation = (e: unknown): e is ProviderViolation =>
   e instanceof Error && e.name === 'ProviderViolation';
+
+/**
+ * The reason a run's signal is aborted with when a person (Ctrl-C) or a CI job (cancel, `timeout`)
+ * stops it: cases in flight end without a verdict, and the report says which signal it was.
+ */
+export class Interruption extends Error {
+  constructor(readonly signal: StopSignal) {
+    super(`the run was interrupted (${signal})`);
+    this.name = 'Interruption';
+  }
+}
+
+export const interruptionOf = (reason: unknown): StopSignal | undefined =>
+  reason instanceof Error && reason.name === 'Interruption' ? (reason as Interruption).signal : undefined;

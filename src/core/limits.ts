@@ -4,6 +4,7 @@
  * --limit name=value`) with defaults that a conforming provider never comes near. When a provider
  * hits one, the verdict names it (`cap http-body-bytes=65536`) and report.json carries it.
  */
+import { didYouMean } from './suggest.js';
 import { PROFILE_LIMITS } from '../protocol/codec.js';
 import { HarnessError } from './errors.js';
 
@@ -105,7 +106,7 @@ export function resolveLimits(settings: readonly string[]): Limits {
   for (const setting of settings) {
     const m = /^([a-z-]+)=([0-9]+)([A-Za-z]*)$/.exec(setting.trim());
     const name = m?.[1] ?? setting.split('=')[0] ?? '';
-    if (!isLimitName(name)) throw usage(`--limit "${setting}": unknown cap "${name}"; known: ${LIMIT_NAMES.join(', ')}`);
+    if (!isLimitName(name)) throw usage(`--limit "${setting}": unknown cap "${name}"${didYouMean(name, LIMIT_NAMES)}; known: ${LIMIT_NAMES.join(', ')}`);
     const spec: LimitSpec = LIMIT_SPECS[name];
     const unit = UNITS[spec.kind][(m?.[3] ?? '').toLowerCase()];
     if (!m || unit === undefined) throw usage(`--limit "${setting}" must be ${name}=N${unitHint(spec.kind)}`);

@@ -144,7 +144,21 @@ export interface BaselineVerdict {
   readonly departures: readonly string[];
 }
 
-export type Summary = Record<Outcome, number> & { readonly total: number; readonly conformant: boolean };
+/**
+ * `conformant` is null when the run was interrupted: cases that never ran say nothing either way,
+ * so such a run has no conformance verdict at all.
+ */
+export type Summary = Record<Outcome, number> & { readonly total: number; readonly conformant: boolean | null };
+
+/** What a run's report concludes, for every place that shows it; map it with a `Record<Verdict, …>`. */
+export type Verdict = 'conformant' | 'not-conformant' | 'interrupted';
+
+export function verdictOf(summary: Summary): Verdict {
+  return summary.conformant === null ? 'interrupted' : summary.conformant ? 'conformant' : 'not-conformant';
+}
+
+/** The signals that stop a run early: Ctrl-C, and a CI job's cancel or `timeout`. */
+export type StopSignal = 'SIGINT' | 'SIGTERM';
 
 export interface ProviderInfo {
   readonly endpoint: string;
@@ -183,6 +197,14 @@ export interface RunMeta {
   readonly limits?: Readonly<Record<string, number>>;
   /** Present (true) when a run against an endpoint was let reach private targets. */
   readonly allowPrivateTargets?: true;
+  /** The default per-case deadline (`--timeout`), in ms; absent in reports of older versions. */
+  readonly timeoutMs?: number;
+  /** The CA file the provider's HTTPS was trusted by (`--provider-ca`), as given, to repeat the run. */
+  readonly providerCa?: string;
+  /** Present (true) when the run stopped at the first MUST failure (`--bail`). */
+  readonly bail?: true;
+  /** Present when a signal stopped the run: cases not yet run are skipped, and there is no verdict. */
+  readonly interrupted?: { readonly signal: StopSignal };
   readonly node: string;
 }
 
@@ -195,9 +217,9 @@ export interface RunReport {
   readonly baseline?: BaselineVerdict;
 }
 
-/** A run is conformant when no MUST failed and nothing errored. */
-export function summarize(results: readonly CaseResult[]): Summary {
+/** A run is conformant when no MUST failed and nothing errored; an interrupted run is neither. */
+export function summarize(results: readonly CaseResult[], interrupted = false): Summary {
   const counts: Record<Outcome, number> = { pass: 0, fail: 0, warn: 0, skip: 0, error: 0 };
   for (const r of results) counts[r.outcome]++;
-  return { ...counts, total: results.length, conformant: counts.fail === 0 && counts.error === 0 };
+  return { ...counts, total: results.length, conformant: interrupted ? null : counts.fail === 0 && counts.error === 0 };
 }

@@ -50,6 +50,9 @@ export interface RunOptions {
   readonly isExclusive?: (spec: CaseSpec) => boolean;
 }
 
+/** The message of a case skipped because the run was stopped before it: `--last-failed` runs it again. */
+export const NOT_RUN_INTERRUPTED = 'not run: the run was interrupted before this case';
+
 /** The outcome of a requirement not met, by the case's level. */
 export const NOT_MET: Record<Level, Outcome> = { MUST: 'fail', SHOULD: 'warn', MAY: 'warn' };
 const CLEANUP_MS = 3000;
@@ -73,7 +76,7 @@ export async function runCases(options: RunOptions): Promise<CaseResult[]> {
       const exclusive = options.isExclusive?.(spec) ?? false;
       const result = await gate.enter(exclusive, async () =>
         options.signal?.aborted
-          ? skipped(spec, 'the run was interrupted before this case')
+          ? skipped(spec, NOT_RUN_INTERRUPTED)
           : bailedAt !== undefined
             ? skipped(spec, `not run: --bail stopped the run at the first MUST failure, ${bailedAt}`)
             : runCase(spec, lane, rng.fork(spec.id), options),

@@ -4,7 +4,8 @@ import { HarnessError } from '../core/errors.js';
 import type { CaseSpec, Shard, SuiteSpec } from '../core/model.js';
 import { loadProfile, type ProfileRequirement } from '../core/profile.js';
 import { loadSuites } from '../core/suite-loader.js';
-import { FAULTS } from '../reference-provider/faults.js';
+import { FAULTS, isFaultName, type FaultName } from '../reference-provider/faults.js';
+import { didYouMean } from '../core/suggest.js';
 
 export interface Catalogue {
   readonly requirements: readonly ProfileRequirement[];
@@ -38,14 +39,14 @@ export function selectCases(catalogue: Catalogue, selection: Selection): CaseSpe
   const known = new Set(catalogue.suites.map((s) => s.name));
   for (const s of selection.suites) {
     if (!known.has(s as never)) {
-      throw new HarnessError('E_SELECT', `unknown suite "${s}"; the suites are ${[...known].join(', ')}`);
+      throw new HarnessError('E_SELECT', `unknown suite "${s}"${didYouMean(s, known)}; the suites are ${[...known].join(', ')}`);
     }
   }
   let cases = catalogue.suites.filter((s) => selection.suites.length === 0 || selection.suites.includes(s.name)).flatMap((s) => s.cases);
   if (selection.tags.length > 0) {
     const allTags = new Set(cases.flatMap((c) => c.tags));
     const unknown = selection.tags.filter((t) => !allTags.has(t));
-    if (unknown.length > 0) throw new HarnessError('E_SELECT', `no case has the tag ${unknown.map((t) => `"${t}"`).join(', ')}`);
+    if (unknown.length > 0) throw new HarnessError('E_SELECT', `no case has the tag ${unknown.map((t) => `"${t}"${didYouMean(t, allTags)}`).join(', ')}`);
     cases = cases.filter((c) => selection.tags.some((t) => c.tags.includes(t)));
   }
   if (selection.grep !== undefined) {
@@ -78,6 +79,16 @@ export function shardOf(cases: readonly CaseSpec[], shard: Shard): CaseSpec[] {
   const mine = cases.filter((_, i) => i % shard.total === shard.index - 1);
   if (mine.length === 0) throw new HarnessError('E_SELECT', `shard ${shard.index}/${shard.total} holds no case: the selection has only ${cases.length}`);
   return mine;
+}
+
+/** The reference provider's faults by name; a name it does not know is refused, with the closest it does. */
+export function checkFaultNames(names: readonly string[]): FaultName[] {
+  const unknown = names.filter((f) => !isFaultName(f));
+  if (unknown.length > 0) {
+    const listed = unknown.map((f) => `"${f}"${didYouMean(f, Object.keys(FAULTS))}`).join(', ');
+    throw new HarnessError('E_SELECT', `unknown fault ${listed}; see \`interop-conformance list --faults\``);
+  }
+  return names as FaultName[];
 }
 
 /** Requirements of the profile that no case cites. */

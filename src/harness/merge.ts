@@ -8,11 +8,15 @@ import { summarize, type CaseResult, type RunMeta, type RunReport } from '../cor
 import { Multiplexer } from '../reporters/multiplexer.js';
 import type { Reporter } from '../reporters/reporter.js';
 import { readRunReport } from '../reporters/read-report.js';
-import { runId, writeReportFiles } from '../reporters/write.js';
+import { checkReportRoot, runId, writeReportFiles } from '../reporters/write.js';
 import { loadCatalogue } from './catalogue.js';
 import type { RunOutcome } from './run.js';
 
-/** The merged report: cases in declaration order, run times spanning every shard. */
+/**
+ * The merged report: cases in declaration order; startedAt and finishedAt span every shard, and
+ * durationMs is the longest shard's: shards run side by side (one per CI job), so that is the run's
+ * wall time, where the span would also count the time between jobs that started apart.
+ */
 export async function mergeRunReports(parts: readonly { readonly dir: string; readonly report: RunReport }[]): Promise<RunReport> {
   const first = parts[0];
   if (first === undefined) throw new HarnessError('E_USAGE', 'merge-reports needs at least one report folder');
@@ -59,7 +63,7 @@ export async function mergeRunReports(parts: readonly { readonly dir: string; re
       id: runId(started),
       startedAt: new Date(started).toISOString(),
       finishedAt: new Date(finished).toISOString(),
-      durationMs: finished - started,
+      durationMs: Math.max(...parts.map((p) => p.report.run.durationMs)),
       suites,
       filters,
     },
@@ -69,14 +73,27 @@ export async function mergeRunReports(parts: readonly { readonly dir: string; re
 }
 
 /**
- * Shards of one run and all of them: one total, every index once, one provider and one selection.
- * A missing shard would otherwise merge into a report that reads as the whole run.
+ * What must be the same in every shard of one run, by name, so that a refusal says which field
+ * differs. The embedded reference provider listens on a random port in each shard, so for it the
+ * faults stand for the provider, not the endpoint.
+ */
+const SAME_IN_EVERY_SHARD: readonly (readonly [string, (r: RunReport) => unknown])[] = [
+  ['provider', (r) => (r.run.provider.embedded ? 'the embedded reference provider' : r.run.provider.endpoint)],
+  ['reference faults', (r) => r.run.provider.faults],
+  ['seed', (r) => r.run.seed],
+  ['--suite', (r) => r.run.filters.suites],
+  ['--tag', (r) => r.run.filters.tags],
+  ['--grep', (r) => r.run.filters.grep ?? null],
+  ['--last-failed cases', (r) => r.run.filters.cases ?? null],
+  ['--limit', (r) => r.run.limits ?? {}],
+  ['--timeout', (r) => r.run.timeoutMs ?? null],
+];
+
+/**
+ * Shards of one run and all of them: one total, every index once, one provider and one selection,
+ * none interrupted. A missing shard would otherwise merge into a report that reads as the whole run.
  */
 function checkOneWholeRun(parts: readonly { readonly dir: string; readonly report: RunReport }[]): void {
-  const setting = (r: RunReport): string => {
-    const { shard: _shard, ...filters } = r.run.filters;
-    return JSON.stringify({ provider: r.run.provider.endpoint, filters, limits: r.run.limits });
-  };
   const first = parts[0] as (typeof parts)[number];
   const total = first.report.run.filters.shard?.total;
   for (const { dir, report } of parts) {
@@ -84,7 +101,13 @@ function checkOneWholeRun(parts: readonly { readonly dir: string; readonly repor
     if (shard === undefined || shard.total !== total) {
       throw new HarnessError('E_USAGE', `${dir} is ${shard ? `shard ${shard.index}/${shard.total}` : 'not a shard'}, ${first.dir} ${total === undefined ? 'is not a shard' : `one of ${total}`}; merge the shards of one run`);
     }
-    if (setting(report) !== setting(first.report)) throw new HarnessError('E_USAGE', `${dir} ran against another provider or selection than ${first.dir}; merge the shards of one run`);
+    if (report.run.interrupted !== undefined) {
+      throw new HarnessError('E_USAGE', `${dir} was interrupted (${report.run.interrupted.signal}) and holds no verdict; run shard ${shard.index}/${shard.total} again`);
+    }
+    for (const [field, of] of SAME_IN_EVERY_SHARD) {
+      const [mine, theirs] = [JSON.stringify(of(report)), JSON.stringify(of(first.report))];
+      if (mine !== theirs) throw new HarnessError('E_USAGE', `${dir} differs from ${first.dir} in ${field}: ${mine} vs ${theirs}; merge the shards of one run`);
+    }
   }
   const given = new Set(parts.map((p) => p.report.run.filters.shard?.index));
   const missing = Array.from({ length: total ?? 0 }, (_, i) => i + 1).filter((i) => !given.has(i));
@@ -102,6 +125,7 @@ export async function mergeReports(
   for (const dir of dirs) parts.push({ dir, report: await readRunReport(dir) });
   const merged = await mergeRunReports(parts);
   const report = judge === undefined ? merged : await judge(merged);
+  await checkReportRoot(outDir);
   const mux = new Multiplexer(reporters);
   const files = mux.onEnd(report);
   const dir = await writeReportFiles(outDir, report.run.id, files);

@@ -9,7 +9,7 @@ import type { Check } from '../checks/check.js';
 import { CHECKS, EXCLUSIVE_CHECKS } from '../checks/registry.js';
 import { Lab } from '../checks/lab.js';
 import { systemClock, type Clock } from '../core/clock.js';
-import { HarnessError } from '../core/errors.js';
+import { HarnessError, interruptionOf } from '../core/errors.js';
 import { changedLimits, DEFAULT_LIMITS, type Limits } from '../core/limits.js';
 import type { CaseResult, CaseSpec, RunReport } from '../core/model.js';
 import { summarize } from '../core/model.js';
@@ -21,12 +21,14 @@ import { startGatekeeper } from '../gatekeeper/gatekeeper.js';
 import { resolveTls } from '../gatekeeper/tls.js';
 import type { Gatekeeper } from '../gatekeeper/types.js';
 import { PROFILE_VERSION } from '../protocol/constants.js';
-import { isFaultName, type FaultName } from '../reference-provider/faults.js';
+import { DISCOVERY_PATH } from '../protocol/driver-api.js';
+import type { FaultName } from '../reference-provider/faults.js';
 import { startReferenceProvider } from '../reference-provider/provider.js';
 import { Multiplexer } from '../reporters/multiplexer.js';
 import type { Reporter, ReportFile } from '../reporters/reporter.js';
-import { runId, writeReportFiles } from '../reporters/write.js';
-import { loadCatalogue, selectCases, type Selection } from './catalogue.js';
+import { checkReportRoot, runId, writeReportFiles } from '../reporters/write.js';
+import { checkFaultNames, loadCatalogue, selectCases, type Selection } from './catalogue.js';
+import { refusePrivateTargets } from './private-targets.js';
 
 export interface RunOptions {
   /** Provider endpoint; when absent the embedded reference provider runs on loopback. */
@@ -49,6 +51,8 @@ export interface RunOptions {
   readonly bail?: boolean;
   /** A CA the provider's HTTPS certificates chain to, trusted besides the system's (PEM). */
   readonly providerCaPem?: string;
+  /** The file providerCaPem was read from, recorded so that the report's re-run command repeats the run. */
+  readonly providerCaFile?: string;
   /** Gatekeepers run side by side, each with whole suites (default 1). */
   readonly workers?: number;
   /** The time checks judge by; the system clock unless a test fixes it. */
@@ -86,6 +90,8 @@ export async function runConformance(options: RunOptions): Promise<RunOutcome> {
   const started = Date.now();
   const limits = options.limits ?? DEFAULT_LIMITS;
   const allowPrivateTargets = options.provider === undefined || options.allowPrivateTargets === true;
+  // A report that could not be written would be found only after every case had run.
+  if (options.outDir !== undefined) await checkReportRoot(options.outDir);
   const teardown: (() => Promise<unknown>)[] = [];
   try {
     let endpoint = options.provider;
@@ -101,6 +107,7 @@ export async function runConformance(options: RunOptions): Promise<RunOutcome> {
     }
     const { discovery, info, driver } = await probeProvider(endpoint, token, limits, providerCaPem);
     teardown.push(() => driver.close());
+    if (!allowPrivateTargets) await refusePrivateTargets(discovery, new URL(DISCOVERY_PATH, endpoint).toString());
     try {
       await driver.reset();
     } catch (e) {
@@ -167,6 +174,8 @@ export async function runConformance(options: RunOptions): Promise<RunOutcome> {
     });
 
     const finished = Date.now();
+    // A stopped run is reported, so that what ran is not lost, but judged by nothing: neither a baseline nor a seal.
+    const interrupted = options.signal?.aborted ? (interruptionOf(options.signal.reason) ?? 'SIGINT') : undefined;
     const selectedSuites = new Set(cases.map((c) => c.suite));
     const changed = changedLimits(limits);
     const raw: RunReport = {
@@ -192,14 +201,18 @@ export async function runConformance(options: RunOptions): Promise<RunOutcome> {
         },
         ...(Object.keys(changed).length === 0 ? {} : { limits: changed }),
         ...(options.provider !== undefined && allowPrivateTargets ? { allowPrivateTargets: true as const } : {}),
+        timeoutMs: options.timeoutMs,
+        ...(options.providerCaFile === undefined ? {} : { providerCa: options.providerCaFile }),
+        ...(options.bail ? { bail: true as const } : {}),
+        ...(interrupted === undefined ? {} : { interrupted: { signal: interrupted } }),
         node: process.version,
       },
-      summary: summarize(results),
+      summary: summarize(results, interrupted !== undefined),
       cases: results,
     };
-    const report = options.judge === undefined ? raw : await options.judge(raw);
+    const report = options.judge === undefined || interrupted !== undefined ? raw : await options.judge(raw);
     const reported = mux.onEnd(report);
-    const files = options.seal === undefined ? reported : options.seal(report, reported);
+    const files = options.seal === undefined || interrupted !== undefined ? reported : options.seal(report, reported);
     const dir = options.outDir === undefined ? undefined : await writeReportFiles(options.outDir, report.run.id, files);
     return { report, ...(dir === undefined ? {} : { dir }), reporterProblems: mux.problems };
   } finally {
@@ -230,8 +243,6 @@ function checkFaults(options: RunOptions): FaultName[] {
   if (faults.length > 0 && options.provider !== undefined) {
     throw new HarnessError('E_USAGE', '--reference-fault applies to the embedded reference provider only; drop --provider');
   }
-  const unknown = faults.filter((f) => !isFaultName(f));
-  if (unknown.length > 0) throw new HarnessError('E_SELECT', `unknown fault ${unknown.map((f) => `"${f}"`).join(', ')}; see \`interop-conformance list --faults\``);
-  return faults as FaultName[];
+  return checkFaultNames(faults);
 }
 

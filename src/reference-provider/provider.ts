@@ -79,13 +79,19 @@ export async function startReferenceProvider(options: ReferenceProviderOptions):
     driver: new DriverRoutes(users, packageVersion(), { signer, push, media: store }),
     baseUrl: () => url,
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => {
-      server.off('error', reject);
-      resolve();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port ?? 0, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
     });
-  });
+  } catch (e) {
+    // The media host is up already: left open, it would keep the process alive with nothing served (a port in use).
+    await mediaHost.close().catch(() => undefined);
+    throw e;
+  }
   url = `http://${host}:${(server.address() as AddressInfo).port}`;
 
   return {

@@ -7,6 +7,8 @@ import { Chalk, type ChalkInstance } from 'chalk';
 import type { CaseResult, Outcome, RunReport } from '../core/model.js';
 import { OUTCOMES } from '../core/model.js';
 import { reportSuites, type Reporter, type ReporterDescriptor, type ReportFile, type RunStart } from './reporter.js';
+import { rerunCommand } from './rerun.js';
+import { headline, type Tone } from './verdict.js';
 
 export interface ConsoleReporterOptions {
   readonly out: { write(chunk: string): unknown };
@@ -102,46 +104,29 @@ export function renderSummary(report: RunReport, c: ChalkInstance): string {
     }
   }
 
-  lines.push('');
-  if (summary.conformant) {
-    const warned = summary.warn > 0 ? `, with ${plural(summary.warn, 'SHOULD')} not met` : '';
-    lines.push(c.bold.green(`CONFORMANT${warned}`));
-  } else {
-    lines.push(c.bold.red(`NOT CONFORMANT: ${summary.fail} failed, ${summary.error} errored (an error is never a pass)`));
-  }
+  lines.push('', verdictLine(report, c));
   lines.push(...baselineLines(report, c));
   lines.push(`seed ${run.seed}; re-run the same cases in the same order with:`);
   lines.push(`  ${rerunCommand(report)}`);
   return `${lines.join('\n')}\n`;
 }
 
-/** The gate's judgement when the run was held to a baseline: it decides the exit code, not the verdict above. */
+const TONE: Record<Tone, (c: ChalkInstance) => ChalkInstance> = { good: (c) => c.bold.green, bad: (c) => c.bold.red, none: (c) => c.bold.yellow };
+
+/** The headline the exit code follows, coloured by it: the summary's verdict, and the CLI's when the console reporter is off. */
+export function verdictLine(report: RunReport, c: ChalkInstance): string {
+  const h = headline(report);
+  return TONE[h.tone](c)(h.text);
+}
+
+/** Which baseline judged the run (the headline above says how), and every departure. */
 function baselineLines(report: RunReport, c: ChalkInstance): string[] {
   const b = report.baseline;
   if (b === undefined) return [];
   const head = `baseline ${clean(b.file)} (${plural(b.entries, 'entry')}, judged on ${b.date}): `;
-  if (b.matches) return [c.bold.green(`${head}the run matches it`)];
-  return [c.bold.red(`${head}${plural(b.departures.length, 'departure')}`), ...b.departures.map((d) => `  ${oneLine(clean(d), 300)}`)];
+  if (b.matches) return [`${head}the run matches it`];
+  return [`${head}${plural(b.departures.length, 'departure')}`, ...b.departures.map((d) => `  ${oneLine(clean(d), 300)}`)];
 }
-
-/** The command line that repeats this run: same seed, same selection, same provider. */
-export function rerunCommand(report: RunReport): string {
-  const { run } = report;
-  const args = [run.tool.name, 'run', '--seed', String(run.seed)];
-  if (!run.provider.embedded) args.push('--provider', run.provider.endpoint);
-  for (const f of run.provider.faults) args.push('--reference-fault', f);
-  for (const s of run.filters.suites) args.push('--suite', s);
-  for (const t of run.filters.tags) args.push('--tag', t);
-  if (run.filters.grep !== undefined) args.push('--grep', run.filters.grep);
-  // A --last-failed run names its cases; a pattern of exactly those ids repeats it.
-  if (run.filters.cases !== undefined) args.push('--grep', `^(${run.filters.cases.map((id) => id.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})$`);
-  if (run.filters.shard !== undefined) args.push('--shard', `${run.filters.shard.index}/${run.filters.shard.total}`);
-  for (const [name, value] of Object.entries(run.limits ?? {})) args.push('--limit', `${name}=${value}`);
-  if (run.allowPrivateTargets) args.push('--allow-private-targets');
-  return args.map(shellQuote).join(' ');
-}
-
-const shellQuote = (arg: string): string => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`);
 
 /**
  * Messages quote the provider; a terminal must not obey control sequences it sent. Keeps newlines

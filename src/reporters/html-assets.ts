@@ -17,6 +17,7 @@ td.n { text-align: right; font-variant-numeric: tabular-nums; }
 .verdict { font-weight: bold; font-size: 1.1rem; }
 .verdict.conformant { color: var(--pass); }
 .verdict.not-conformant { color: var(--fail); }
+.verdict.interrupted { color: var(--warn); }
 .o { display: inline-block; min-width: 3.5em; font-weight: bold; text-transform: uppercase; font-size: .8rem; }
 .o-pass { color: var(--pass); } .o-fail { color: var(--fail); } .o-warn { color: var(--warn); }
 .o-skip { color: var(--skip); } .o-error { color: var(--error); }

@@ -12,6 +12,7 @@ import { coverageSection } from './html-coverage.js';
 import { caseSection } from './html-evidence.js';
 import { attr, text } from './junit.js';
 import { reportSuites, type Reporter, type ReporterDescriptor, type ReportFile } from './reporter.js';
+import { headline, type Tone } from './verdict.js';
 
 export interface HtmlReporterOptions {
   /** The profile's requirements, for the coverage matrix; without them only cited ones are shown. */
@@ -36,9 +37,12 @@ export class HtmlReporter implements Reporter {
   }
 }
 
+const VERDICT_CLASS: Record<Tone, string> = { good: 'conformant', bad: 'not-conformant', none: 'interrupted' };
+
 export function toHtml(report: RunReport, requirements: readonly ProfileRequirement[] = []): string {
-  const { run, summary } = report;
-  const verdict = summary.conformant ? 'CONFORMANT' : 'NOT CONFORMANT';
+  const { run } = report;
+  const head = headline(report);
+  const verdict = head.text;
   const out: string[] = [
     '<!DOCTYPE html>',
     '<html xmlns="http://www.w3.org/1999/xhtml" lang="en">',
@@ -51,7 +55,7 @@ export function toHtml(report: RunReport, requirements: readonly ProfileRequirem
     '</head>',
     '<body>',
     `<h1>${text(run.tool.name)} report</h1>`,
-    `<p class="verdict ${summary.conformant ? 'conformant' : 'not-conformant'}" id="verdict">${verdict}</p>`,
+    `<p class="verdict ${VERDICT_CLASS[head.tone]}" id="verdict">${text(verdict)}</p>`,
     metadata(report),
     '<h2 id="summary">Summary</h2>',
     countsTable('suite', reportSuites(report), (r, s) => r.suite === s, report.cases),

@@ -53,6 +53,10 @@ function orderedRun(run: RunMeta): RunMeta {
     },
     ...opt('limits', run.limits),
     ...opt('allowPrivateTargets', run.allowPrivateTargets),
+    ...opt('timeoutMs', run.timeoutMs),
+    ...opt('providerCa', run.providerCa),
+    ...opt('bail', run.bail),
+    ...(run.interrupted === undefined ? {} : { interrupted: { signal: run.interrupted.signal } }),
     node: run.node,
   };
 }

@@ -5,6 +5,8 @@
  */
 import type { CaseResult, Outcome, RunReport } from '../core/model.js';
 import { reportSuites, type Reporter, type ReporterDescriptor, type ReportFile } from './reporter.js';
+import { rerunCommand } from './rerun.js';
+import { headline } from './verdict.js';
 
 const OUTCOMES: readonly Outcome[] = ['pass', 'fail', 'warn', 'skip', 'error'];
 const MARK: Record<Outcome, string> = { pass: '✅ pass', fail: '❌ fail', warn: '⚠️ warn', skip: '⏭️ skip', error: '💥 error' };
@@ -25,7 +27,7 @@ export class MarkdownReporter implements Reporter {
 export function toMarkdown(report: RunReport): string {
   const { run, summary } = report;
   const out: string[] = [];
-  out.push(`## interop-conformance: ${summary.conformant ? 'CONFORMANT' : 'NOT CONFORMANT'}`, '');
+  out.push(`## interop-conformance: ${headline(report).text}`, '');
   const provider = run.provider.embedded ? `${run.provider.endpoint} (embedded reference provider${run.provider.faults.length ? `, faults: ${run.provider.faults.join(', ')}` : ''})` : run.provider.endpoint;
   out.push(`Provider ${code(provider)} · profile ${run.profileVersion} · ${run.tool.name} ${run.tool.version} · seed ${run.seed} · ${(run.durationMs / 1000).toFixed(1)} s`, '');
   out.push(`| suite | ${OUTCOMES.join(' | ')} |`, `|---|${OUTCOMES.map(() => '--:').join('|')}|`);
@@ -42,7 +44,7 @@ export function toMarkdown(report: RunReport): string {
     if (notPassed.length > MAX_LISTED) out.push('', `…and ${notPassed.length - MAX_LISTED} more in report.json.`);
     out.push('');
   }
-  out.push(`Re-run the same cases in the same order: ${code(`interop-conformance run --seed ${run.seed}`)}`);
+  out.push(`Re-run the same cases in the same order: ${code(rerunCommand(report))}`);
   return `${out.join('\n')}\n`;
 }
 

@@ -5,8 +5,8 @@
  * because symlinks need privileges on Windows and do not survive every CI artifact upload.
  */
 import { randomUUID } from 'node:crypto';
-import { lstat, mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { lstat, mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
 import { describeError, HarnessError } from '../core/errors.js';
 import type { ReportFile } from './reporter.js';
 
@@ -28,11 +28,7 @@ export async function writeReportFiles(outDir: string, runId: string, files: rea
   }
 
   const target = join(outDir, runId);
-  try {
-    await mkdir(outDir, { recursive: true });
-  } catch (e) {
-    throw new HarnessError('E_REPORT', `cannot create the report folder ${outDir}: ${describeError(e)}`, { cause: e });
-  }
+  await makeFolders(outDir, (what) => new HarnessError('E_REPORT', `cannot create the report folder ${outDir}: ${what}`));
   if (await exists(target)) throw new HarnessError('E_REPORT', `the report folder ${target} already exists; not overwriting it`);
 
   let temp: string | undefined;
@@ -48,6 +44,53 @@ export async function writeReportFiles(outDir: string, runId: string, files: rea
 
   await pointLatest(outDir, runId);
   return target;
+}
+
+/**
+ * Makes sure `outDir` is a folder the harness can write a run folder into, creating it if need be,
+ * before the first case runs: a run whose report cannot be written is refused at once (E_USAGE,
+ * naming `flag`), not after every case has run.
+ */
+export async function checkReportRoot(outDir: string, flag = '--out'): Promise<void> {
+  const refuse = (what: string): HarnessError => new HarnessError('E_USAGE', `${flag} ${outDir}: ${what}`);
+  await makeFolders(outDir, refuse);
+  let probe: string | undefined;
+  try {
+    probe = await mkdtemp(join(outDir, '.write-check-'));
+  } catch (e) {
+    throw refuse(`cannot write into it (${describeError(e)})`);
+  } finally {
+    if (probe !== undefined) await rm(probe, { recursive: true, force: true }).catch(() => undefined);
+  }
+}
+
+/**
+ * `mkdir -p`, one level at a time from the nearest folder that exists. Node's recursive mkdir
+ * loops forever on a path it can never create, such as one under /proc; this fails with the reason.
+ */
+async function makeFolders(dir: string, refuse: (what: string) => HarnessError): Promise<void> {
+  const missing: string[] = [];
+  for (let at = resolve(dir); ; at = dirname(at)) {
+    let isFolder: boolean;
+    try {
+      isFolder = (await stat(at)).isDirectory();
+    } catch (e) {
+      // ENOTDIR: a file further up, which the walk up names.
+      const code = (e as NodeJS.ErrnoException).code;
+      if ((code !== 'ENOENT' && code !== 'ENOTDIR') || dirname(at) === at) throw refuse(`cannot reach ${at} (${describeError(e)})`);
+      missing.unshift(at);
+      continue;
+    }
+    if (!isFolder) throw refuse(at === resolve(dir) ? 'not a folder' : `${at} is not a folder`);
+    break;
+  }
+  for (const at of missing) {
+    try {
+      await mkdir(at);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw refuse(`cannot create ${at} (${describeError(e)})`);
+    }
+  }
 }
 
 /**

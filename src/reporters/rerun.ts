@@ -1,0 +1,27 @@
+/**
+ * The command that repeats a run from its report: same seed, selection, provider, trust, deadline
+ * and caps. The console summary and summary.md both print it from here, so they cannot drift. The
+ * driver token is never printed: a run against an endpoint takes it from the environment again.
+ */
+import type { RunReport } from '../core/model.js';
+
+export function rerunCommand(report: RunReport): string {
+  const { run } = report;
+  const args = [run.tool.name, 'run', '--seed', String(run.seed)];
+  if (!run.provider.embedded) args.push('--provider', run.provider.endpoint);
+  if (run.providerCa !== undefined) args.push('--provider-ca', run.providerCa);
+  for (const f of run.provider.faults) args.push('--reference-fault', f);
+  for (const s of run.filters.suites) args.push('--suite', s);
+  for (const t of run.filters.tags) args.push('--tag', t);
+  if (run.filters.grep !== undefined) args.push('--grep', run.filters.grep);
+  // A --last-failed run names its cases; a pattern of exactly those ids repeats it.
+  if (run.filters.cases !== undefined) args.push('--grep', `^(${run.filters.cases.map((id) => id.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})$`);
+  if (run.filters.shard !== undefined) args.push('--shard', `${run.filters.shard.index}/${run.filters.shard.total}`);
+  if (run.timeoutMs !== undefined) args.push('--timeout', String(run.timeoutMs));
+  if (run.bail) args.push('--bail');
+  for (const [name, value] of Object.entries(run.limits ?? {})) args.push('--limit', `${name}=${value}`);
+  if (run.allowPrivateTargets) args.push('--allow-private-targets');
+  return args.map(shellQuote).join(' ');
+}
+
+const shellQuote = (arg: string): string => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`);
