@@ -184,7 +184,8 @@ export class InboundHandler {
   /** ENC-REPLAY: a message already received is acked and reported, never shown again nor retried. */
   private onDuplicate(n: StanzaNode, reason: string): void {
     this.ctx.raise({ type: 'duplicate', peer: n.attrs['participant'] ?? n.attrs['from'] ?? '', detail: reason });
-    this.answer(this.messageAck(n));
+    // The fault drops a replay without a word: no ack, no receipt.
+    if (!this.ctx.faults.has('silent-on-duplicate')) this.answer(this.messageAck(n));
   }
 
   /** RECEIPT-AFTER-DECRYPT: a retry receipt asks the sender for a fresh copy; never a delivery receipt. */
@@ -197,7 +198,7 @@ export class InboundHandler {
     if (faults.has('receipt-on-failure')) answers.push(node('receipt', { id, to: from, participant, t: now }));
     // RETRY-RECEIPT: the first request for this message, with the registration id.
     const count = faults.has('retry-count-zero') ? 0 : 1;
-    const plain = retryReceipt({ id: id ?? '', to: from ?? '', t: now, count, registrationId: this.ctx.registrationId, messageT: t ?? now });
+    const plain = retryReceipt({ id: id ?? '', to: from ?? '', t: now, count, registrationId: this.ctx.registrationId, messageT: faults.has('retry-t-own-clock') ? now : (t ?? now) });
     const retry = participant === undefined ? plain : { ...plain, attrs: { ...plain.attrs, participant } };
     if (faults.has('retry-no-registration')) answers.push({ ...retry, children: retry.children.filter((c) => c.tag !== 'registration') });
     else answers.push(retry);

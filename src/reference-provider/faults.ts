@@ -74,6 +74,7 @@ export const FAULTS = {
   'forget-ratchet-state': 'does not keep the session state a decryption advanced',
   'no-send-lock': 'encrypts concurrent sends to one peer without serializing them',
   // encryption: what it receives
+  'silent-on-duplicate': 'answers a replayed message with nothing at all: no ack, no receipt',
   'rebuild-session-on-replay': 'keeps its one-time prekeys, and builds a new session from a prekey message it has already read, so that a replay decrypts again',
   'reset-session-on-error': 'deletes the session with a peer when one of its messages fails to decrypt',
   'drop-out-of-order': 'drops a message whose counter is lower than one already received',
@@ -176,6 +177,7 @@ export const FAULTS = {
   'ack-receipt-no-type': 'leaves the receipt\'s type out of the ack of a read or retry receipt',
   'retry-no-registration': 'sends retry receipts without `<registration>`',
   'retry-count-zero': 'writes `count="0"` in the `<retry>` of its first retry receipt',
+  'retry-t-own-clock': 'writes its own clock in `<retry t>`, not the `t` of the message it could not decrypt',
   'retry-resend-msg': 'answers a retry receipt by re-sending on the old session, as a `msg`',
   'retry-resend-new-id': 'answers a retry receipt by sending the message again under a new stanza id',
   'retry-count-off-by-one': 'numbers its re-sends from 2: `count="2"` on the first re-send\'s `<enc>`',

@@ -8,6 +8,7 @@ import { met, notMet, type Finding } from '../../core/model.js';
 import type { EncryptedMessage } from '../../gatekeeper/types.js';
 import { readSignalMessage } from '../../protocol/signal-wire.js';
 import { choiceParam, numberParam, type CheckContext } from '../check.js';
+import { barrier } from '../observe.js';
 import type { Pair } from '../stanza/scenario.js';
 import { paddingLength, textPayload } from '../../protocol/payload.js';
 import { conversation, deliverAndWatch, describeAnswer, isReplayAnswer, REPLAY_ANSWER, sealText, timesShown, type Answer } from './exchange.js';
@@ -22,6 +23,9 @@ async function genuine(ctx: CheckContext, p: Pair, message: EncryptedMessage, la
 async function replay(ctx: CheckContext, p: Pair, message: EncryptedMessage, text: string): Promise<Finding> {
   await genuine(ctx, p, message, 'original message');
   const { answer } = await deliverAndWatch(ctx, p, message, 'the replayed copy');
+  // A delivery receipt is an allowed answer, so what is judged is the inbox: read it once the
+  // client has answered everything before a ping, not at the first receipt.
+  await barrier(p.provider.connection, ctx.signal);
   return judgeReplay(answer, await timesShown(p.provider, text));
 }
 

@@ -13,7 +13,7 @@ import { macOffset } from '../../protocol/signal-wire.js';
 import { encElement, type EncType } from '../../protocol/stanzas.js';
 import { ANSWER_MS, type CheckContext } from '../check.js';
 import type { ProviderUser } from '../lab.js';
-import { lastSeq } from '../observe.js';
+import { barrier, lastSeq } from '../observe.js';
 import { answerTo, describeAnswer, isReplayAnswer, REPLAY_ANSWER, timesShown, type Answer } from './exchange.js';
 
 export interface Users {
@@ -100,6 +100,7 @@ export async function replayBetweenUsers(ctx: CheckContext): Promise<Finding> {
   ctx.step('deliver the same message again');
   ctx.lab.gatekeeper.deliver(b.login, { ...copy, attrs: { ...copy.attrs, id: replayId } });
   const answer = await answerTo(ctx, b.connection, replayId, afterSeq);
+  await barrier(b.connection, ctx.signal);
   const expected = `${REPLAY_ANSWER}, and shown once`;
   const shown = await timesShown(b, text);
   if (shown !== 1) return notMet(expected, `the text shown ${shown} times, with ${describeAnswer(answer)} for the replay`);

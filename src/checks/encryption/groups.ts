@@ -12,7 +12,7 @@ import { equalBytes } from '../../protocol/bytes.js';
 import { readOutgoingGroup } from '../../protocol/groups.js';
 import { ANSWER_MS, type CheckContext } from '../check.js';
 import type { ProviderUser } from '../lab.js';
-import { lastSeq, sentBy } from '../observe.js';
+import { barrier, lastSeq, sentBy } from '../observe.js';
 import { answerTo, describeAnswer, isReplayAnswer, readText, REPLAY_ANSWER, type Answer } from './exchange.js';
 import { judgeSkmsgs, readDistribution, type DistributionRead } from './sender-key-reader.js';
 
@@ -176,6 +176,7 @@ export async function groupReplay(ctx: CheckContext): Promise<Finding> {
   const text = `once in the group ${ctx.rng.string(8)}`;
   const sealed = await genuine(ctx, g, sender, text, 'original group message');
   const { answer } = await deliverGroup(ctx, g, sender, sealed, 'the replayed skmsg', false);
+  await barrier(g.provider.connection, ctx.signal);
   const expected = `${REPLAY_ANSWER}, and shown once`;
   const shown = await shownInGroup(g, sender.jid, text);
   if (shown !== 1) return notMet(expected, `the text shown ${shown} times, with ${describeAnswer(answer)} for the replay`);

@@ -58,7 +58,9 @@ export function deliverUndecryptable({ provider, reference }: Pair, ctx: CheckCo
   ctx.step('deliver a message that cannot be decrypted');
   const garbage = Uint8Array.from({ length: 64 }, () => ctx.rng.int(0, 256));
   garbage[0] = 0x33; // a version byte that passes a first glance
-  const t = unixSeconds(ctx.clock);
+  // Two minutes old, inside STANZA-TIME's window: a retry receipt that echoes its own clock instead
+  // of the message's t is then told apart.
+  const t = unixSeconds(ctx.clock) - 120;
   provider.connection.send(deliveredMessage(id, reference.jid, t, encElement('msg', garbage)));
   return { id, afterSeq, t: String(t) };
 }
