@@ -80,8 +80,10 @@ function handleIq(conn: Connection, iq: StanzaNode, deps: HandlerDeps): void {
   if (xmlns === ENCRYPT_NS && type === 'get') {
     const jids = fetchedJids(iq);
     if (jids.length === 0) return conn.send(iqError(id, 'bad-request', from));
-    // A batch gets a bundle for each user the gatekeeper knows; none known is item-not-found.
-    const bundles = jids.flatMap((jid) => deps.directory.takeBundle(jid) ?? []);
+    // A batch gets a bundle for each user the gatekeeper knows, once each, so that a user named
+    // twice does not spend two of its one-time prekeys; none known is item-not-found.
+    const asked = [...new Set(jids)];
+    const bundles = asked.flatMap((jid) => deps.directory.takeBundle(jid) ?? []);
     return conn.send(bundles.length > 0 ? bundleResultIq(id, ...bundles) : iqError(id, 'item-not-found', from));
   }
   // PING: a WhatsApp client's keep-alive (w:p) and an XMPP ping get the same empty result.

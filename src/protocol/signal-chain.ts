@@ -100,19 +100,23 @@ export function sealAhead(
  */
 export const LINEAGE_VERSION_BYTE = 0x33;
 
+type Identities = { readonly local: Signal.PublicKey; readonly remote: Signal.PublicKey };
+
+/** libsignal's MAC: HMAC-SHA256(MAC key, sender identity ‖ receiver identity ‖ message without MAC), 8 bytes. */
+const signalMac = (macKey: Uint8Array, identities: Identities, body: Uint8Array): Buffer =>
+  createHmac('sha256', macKey).update(identities.local.serialize()).update(identities.remote.serialize()).update(body).digest().subarray(0, MAC_LENGTH);
+
 /** Sets the version byte of the SignalMessage at `at` in `out` and its MAC, which covers that byte. */
 function rewriteSignalMessage(
   out: Uint8Array,
   at: number,
   macKey: Uint8Array,
-  identities: { readonly local: Signal.PublicKey; readonly remote: Signal.PublicKey },
+  identities: Identities,
   length = out.length - at,
 ): Uint8Array {
   out[at] = LINEAGE_VERSION_BYTE;
   const macAt = at + length - MAC_LENGTH;
-  // libsignal's MAC: HMAC-SHA256(MAC key, sender identity ‖ receiver identity ‖ message without MAC), 8 bytes.
-  const mac = createHmac('sha256', macKey).update(identities.local.serialize()).update(identities.remote.serialize()).update(out.subarray(at, macAt)).digest();
-  out.set(mac.subarray(0, MAC_LENGTH), macAt);
+  out.set(signalMac(macKey, identities, out.subarray(at, macAt)), macAt);
   return out;
 }
 
@@ -132,6 +136,10 @@ export function toLineageVersion(
   if (!message) throw new Error('not a classic Signal message to rewrite');
   if (!equalBytes(message.ratchetKey, sender.ratchetKey)) throw new Error('the message is not on the sending chain it was sealed on');
   const { macKey } = messageKeysAt(sender, message.counter);
+  // The keys and identities must be the ones libsignal sealed with: its own MAC proves it, before
+  // anything is rewritten (a diverging identity store would give a corrupt message otherwise).
+  const signal = pk ? out.subarray(pk.messageOffset, pk.messageOffset + pk.messageBytes.length) : out;
+  if (!equalBytes(signalMac(macKey, identities, signal.subarray(0, signal.length - MAC_LENGTH)), signal.subarray(signal.length - MAC_LENGTH))) throw new Error('libsignal sealed the message with other keys than the sending chain gives');
   if (!pk) return rewriteSignalMessage(out, 0, macKey, identities);
   out[0] = LINEAGE_VERSION_BYTE;
   return rewriteSignalMessage(out, pk.messageOffset, macKey, identities, pk.messageBytes.length);

@@ -7,6 +7,7 @@ import type { interop } from '../gen/message.js';
 import type { Indicators, ReceivedMessage, ShownReceipt } from '../protocol/driver-api.js';
 import { MAX_RESENDS, readChatState, revokedId } from '../protocol/messaging.js';
 import type { StanzaNode } from '../protocol/node.js';
+import { isDeliveryReceipt } from '../protocol/stanzas.js';
 import { mangleText } from './client-outbound.js';
 import type { FaultSet } from './faults.js';
 
@@ -67,7 +68,7 @@ export class MessagingState {
   showReceipt(r: StanzaNode): void {
     const { id, from, type } = r.attrs;
     if (id === undefined || from === undefined || this.sent.get(id)?.to !== from) return;
-    if (type === undefined && !this.faults.has('hide-delivery-receipts')) this.receipts.push({ id, peer: from, type: 'delivery' });
+    if (isDeliveryReceipt(r) && !this.faults.has('hide-delivery-receipts')) this.receipts.push({ id, peer: from, type: 'delivery' });
     if (type === 'read' && !this.faults.has('hide-read-receipts')) this.receipts.push({ id, peer: from, type: 'read' });
   }
 

@@ -45,8 +45,9 @@ export async function answerTo(ctx: CheckContext, connection: ClientConnection, 
 
 /** How the client answered message `id`, from everything it sent since the message reached it. */
 export function classifyAnswer(sent: readonly StanzaNode[], id: string): Answer {
-  const receipt = sent.find((n) => n.tag === 'receipt' && n.attrs['id'] === id);
-  if (receipt) return receipt.attrs['type'] === 'retry' ? 'retry' : 'delivery';
+  const receipts = sent.filter((n) => n.tag === 'receipt' && n.attrs['id'] === id);
+  if (receipts.some((n) => n.attrs['type'] === 'retry')) return 'retry';
+  if (receipts.length > 0) return 'delivery';
   return sent.some((n) => n.tag === 'ack' && n.attrs['class'] === 'message' && n.attrs['id'] === id) ? 'ack only' : 'nothing';
 }
 

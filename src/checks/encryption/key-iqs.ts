@@ -77,11 +77,15 @@ export async function fetchShape(ctx: CheckContext): Promise<Finding> {
 /** KEYS-FETCH, on what the client sent when asked for its first message to `peer`. */
 export function judgeFetchShape(sent: readonly StanzaNode[], peer: string): Finding {
   const expected = `<iq type="get" xmlns="encrypt" to="s.whatsapp.net"><key><user jid="${peer}"/></key></iq> before the message`;
-  const fetch = sent.find((n) => n.tag === 'iq' && n.attrs['type'] === 'get' && n.attrs['xmlns'] === ENCRYPT_NS);
-  if (!fetch) return notMet(expected, `no key fetch; the client sent ${sent.map((n) => `<${n.tag}>`).join(', ') || 'nothing'}`);
-  // WhatsApp's clients may ask for several users in one IQ; the peer must be one of them.
-  const jids = fetchedJids(fetch);
-  if (!jids.includes(peer)) return notMet(expected, jids.length === 0 ? `no <key><user jid>; the IQ holds ${fetch.children.map((c) => `<${c.tag}>`).join(', ') || 'nothing'}` : `a fetch for ${jids.join(', ')}`);
+  const fetches = sent.filter((n) => n.tag === 'iq' && n.attrs['type'] === 'get' && n.attrs['xmlns'] === ENCRYPT_NS);
+  if (fetches.length === 0) return notMet(expected, `no key fetch; the client sent ${sent.map((n) => `<${n.tag}>`).join(', ') || 'nothing'}`);
+  // WhatsApp's clients ask other encrypt IQs too (<count/>, <digest/>) and may ask for several users
+  // in one fetch; the one judged is the one that names the peer.
+  const fetch = fetches.find((n) => fetchedJids(n).includes(peer));
+  if (!fetch) {
+    const asked = fetches.flatMap((n) => fetchedJids(n));
+    return notMet(expected, asked.length === 0 ? `no <key><user jid>; the IQ holds ${fetches[0]?.children.map((c) => `<${c.tag}>`).join(', ') || 'nothing'}` : `a fetch for ${asked.join(', ')}`);
+  }
   if (fetch.attrs['to'] !== GATEKEEPER_SERVER) return notMet(expected, `to="${fetch.attrs['to'] ?? ''}"`);
   return met();
 }

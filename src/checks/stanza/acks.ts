@@ -83,7 +83,7 @@ export function judgeDeliveryReceipt(sent: readonly StanzaNode[], id: string, pe
   if (!sent.some((n) => isDeliveryReceipt(n) && n.attrs['id'] === id)) {
     return notMet(expected, `no delivery receipt within ${ANSWER_MS} ms; the client sent ${describeAll(sent)}`);
   }
-  const receipt = sent.find((n) => n.tag === 'receipt' && n.attrs['id'] === id);
+  const receipt = sent.find((n) => isDeliveryReceipt(n) && n.attrs['id'] === id);
   if (!receipt?.attrs['to']) return notMet(expected, 'a receipt without to');
   if (receipt.attrs['to'] !== peer) return notMet(expected, `to="${receipt.attrs['to']}"`);
   // WhatsApp's clients send no t on a delivery receipt; one that is sent is judged (STANZA-TIME).
