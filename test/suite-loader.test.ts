@@ -101,13 +101,14 @@ void test('a requirement\'s sources are read from its (Source: …), over its co
       '- **MSG-ATTRS** — A message MUST carry `id`, `to` and `type`. It MAY carry `t`.',
       '  (Source: TECH, the overview; LINEAGE, Baileys `relayMessage`.)',
       '- **IN-A**, **IN-B** and **IN-C** — Each kind. (Source: PROFILE.)',
+      '- **NESTED** — With a citation. (Source: TECH, the overview (its first part); LINEAGE, Baileys.)',
       '- **NO-SOURCE** — Nothing named.',
       '  Not a (Source) either.',
     ].join('\n'),
   );
   assert.deepEqual(
     parsed.map((r) => `${r.id} ${r.section} ${r.sources.join('+')}`),
-    ['MSG-ATTRS 4. Messages TECH+LINEAGE', 'IN-A 4. Messages PROFILE', 'IN-B 4. Messages PROFILE', 'IN-C 4. Messages PROFILE', 'NO-SOURCE 4. Messages '],
+    ['MSG-ATTRS 4. Messages TECH+LINEAGE', 'IN-A 4. Messages PROFILE', 'IN-B 4. Messages PROFILE', 'IN-C 4. Messages PROFILE', 'NESTED 4. Messages TECH+LINEAGE', 'NO-SOURCE 4. Messages '],
   );
 });
 

@@ -18,7 +18,16 @@ export interface ProfileRequirement {
 
 /** The sources a requirement's text names in its `(Source: …)`. */
 function sourcesOf(text: string): RequirementSource[] {
-  const named = /\(Source: ([^)]*)\)/.exec(text)?.[1] ?? '';
+  const start = text.indexOf('(Source:');
+  if (start === -1) return [];
+  // Up to the parenthesis that closes it: a citation inside may hold its own, `(the integrity guarantee (I))`.
+  let depth = 0;
+  let end = start;
+  for (; end < text.length; end++) {
+    if (text[end] === '(') depth++;
+    else if (text[end] === ')' && --depth === 0) break;
+  }
+  const named = text.slice(start, end);
   return SOURCES.filter((s) => new RegExp(`\\b${s}\\b`).test(named)).sort((a, b) => named.indexOf(a) - named.indexOf(b));
 }
 

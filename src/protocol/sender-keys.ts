@@ -8,7 +8,6 @@
  */
 import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes, randomInt } from 'node:crypto';
 import { PrivateKey, PublicKey } from '@signalapp/libsignal-client';
-import { equalBytes } from './bytes.js';
 import { encodeMessage, pad } from './payload.js';
 import { decodeDistribution, decodeSenderKeyMessage, encodeDistribution, encodeSenderKeyMessageBody } from './sender-key-wire.js';
 
@@ -118,7 +117,9 @@ export function processDistribution(group: string, sender: string, skdm: Uint8Ar
     throw new SenderKeyError('malformed', 'the signingKey is not a Curve25519 public key');
   }
   const states = store.states(group, sender);
-  const held = states.find((s) => s.keyId === d.keyId && equalBytes(s.signingKey, d.signingKey));
+  // A key held under this id stays as it stands, whatever the new one says: a lineage receiver finds
+  // a key by its id and takes the first it holds (Baileys `WASignalGroup/sender_key_record.js`).
+  const held = states.find((s) => s.keyId === d.keyId);
   const others = states.filter((s) => s.keyId !== d.keyId);
   const state = held ?? { keyId: d.keyId, iteration: d.iteration, chainKey: Uint8Array.from(d.chainKey), signingKey: Uint8Array.from(d.signingKey), skipped: new Map() };
   store.set(group, sender, [state, ...others].slice(0, MAX_SENDER_KEYS));
