@@ -198,7 +198,9 @@ export class InboundHandler {
     if (faults.has('receipt-on-failure')) answers.push(node('receipt', { id, to: from, participant, t: now }));
     // RETRY-RECEIPT: the first request for this message, with the registration id.
     const count = faults.has('retry-count-zero') ? 0 : 1;
-    const plain = retryReceipt({ id: id ?? '', to: from ?? '', t: now, count, registrationId: this.ctx.registrationId, messageT: faults.has('retry-t-own-clock') ? now : (t ?? now) });
+    // The receipt's own t is optional (WhatsApp's clients leave it out); the fault writes it in milliseconds.
+    const own = faults.has('timestamp-ms') ? String(Date.now()) : now;
+    const plain = retryReceipt({ id: id ?? '', to: from ?? '', t: own, count, registrationId: this.ctx.registrationId, messageT: faults.has('retry-t-own-clock') ? now : (t ?? now) });
     const retry = participant === undefined ? plain : { ...plain, attrs: { ...plain.attrs, participant } };
     if (faults.has('retry-no-registration')) answers.push({ ...retry, children: retry.children.filter((c) => c.tag !== 'registration') });
     else answers.push(retry);

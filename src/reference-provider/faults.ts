@@ -20,7 +20,7 @@ export const FAULTS = {
   'drop-stanza-id': 'sends messages without an id',
   'short-stanza-id': 'uses a counter (1, 2, 3…) as message id',
   'reuse-stanza-id': 'uses the same id for every message',
-  'timestamp-ms': 'writes `t` in milliseconds on messages, delivery receipts and read receipts',
+  'timestamp-ms': 'writes `t` in milliseconds on messages and on delivery, read and retry receipts',
   'no-participants': 'puts `<enc>` directly under `<message>`',
   // payload (§5)
   'enc-v1': 'marks `<enc>` with v="1"',

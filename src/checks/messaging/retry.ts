@@ -9,7 +9,8 @@ import { ANSWER_MS, type CheckContext } from '../check.js';
 import { answerTo, readText } from '../encryption/exchange.js';
 import { describeAll, lastSeq, sends, sentBy, show } from '../observe.js';
 import { deliverUndecryptable, pair, receiveOne, sendOne, type Outbound, type Pair } from '../stanza/scenario.js';
-import { unixSeconds } from '../../core/clock.js';
+import { unixSeconds, type Clock } from '../../core/clock.js';
+import { judgeTime } from '../time.js';
 
 /** The client's retry receipt for a message it could not decrypt, with the registration id it uploaded. */
 async function retryFor(ctx: CheckContext): Promise<{ id: string; t: string; retry: StanzaNode; registrationId: number }> {
@@ -41,16 +42,20 @@ export function judgeRetryRegistration(retry: StanzaNode, registrationId: number
 /** RETRY-RECEIPT: `<retry count="1" id t v="1"/>` names the message, its `t`, and counts the first request. */
 export async function retryElement(ctx: CheckContext): Promise<Finding> {
   const { id, t, retry } = await retryFor(ctx);
-  return judgeRetryElement(retry, id, t);
+  return judgeRetryElement(retry, id, t, ctx.clock);
 }
 
-/** RETRY-RECEIPT, `<retry>`: on the first retry receipt for message `id`, delivered with `t`, as sent. */
-export function judgeRetryElement(retry: StanzaNode, id: string, t: string): Finding {
+/**
+ * RETRY-RECEIPT, `<retry>`: on the first retry receipt for message `id`, delivered with `t`, as sent.
+ * A `t` on the receipt itself is optional, and judged by the clock when there is one (STANZA-TIME).
+ */
+export function judgeRetryElement(retry: StanzaNode, id: string, t: string, clock?: Clock): Finding {
   const r = child(retry, 'retry');
   const expected = `<retry count="1" id="${id}" t="${t}" v="1"/>, t the message's as delivered`;
   if (!r) return notMet(expected, 'a retry receipt without <retry>');
   const ok = r.attrs['count'] === '1' && r.attrs['id'] === id && r.attrs['v'] === '1' && r.attrs['t'] === t;
-  return ok ? met() : notMet(expected, show(r));
+  if (!ok) return notMet(expected, show(r));
+  return clock && retry.attrs['t'] !== undefined ? judgeTime(retry.attrs['t'], clock, 'the retry receipt') : met();
 }
 
 /** The reference user asks the provider's client, `count` times, to re-send message `id`. */
