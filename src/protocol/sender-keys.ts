@@ -86,12 +86,19 @@ function messageKey(seed: Uint8Array): { iv: Buffer; key: Buffer } {
  * key and signing key, at iteration 0. The key id is below 2^31 as the lineage draws it, and not 0,
  * which Baileys' record reads as "the newest key" (`sender_key_record.js`).
  */
-export function newDistribution(group: string, self: string, store: SenderKeyStore): { keyId: number; skdm: Uint8Array } {
+export function newDistribution(
+  group: string,
+  self: string,
+  store: SenderKeyStore,
+  /** The `rekey-same-chain` fault: a new key id and signing key over the chain the member held. */
+  options: { readonly keepChain?: boolean } = {},
+): { keyId: number; skdm: Uint8Array } {
   const signing = PrivateKey.generate();
+  const held = options.keepChain ? store.states(group, self)[0] : undefined;
   const state: SenderKeyState = {
     keyId: randomInt(1, 2 ** 31 - 1),
-    iteration: 0,
-    chainKey: randomBytes(32),
+    iteration: held?.iteration ?? 0,
+    chainKey: held ? Uint8Array.from(held.chainKey) : randomBytes(32),
     signingKey: signing.getPublicKey().serialize(),
     signingPrivate: signing.serialize(),
     skipped: new Map(),

@@ -63,6 +63,7 @@ export const FAULTS = {
   'skip-skdm': 'sends group messages without distributing its sender key to the members first',
   'wrong-sender-signature': 'signs its group messages with a key it never distributed',
   'reuse-iteration': 'encrypts every group message at the same sender-key iteration',
+  'rekey-same-chain': 'after a member leaves, sends a new key id and signing key over the chain key it held, which the member who left can still derive',
   'libsignal-sender-keys': 'writes group sender keys in libsignal-client\'s current layout (a 16-byte distribution id, a chain id), which WhatsApp\'s clients cannot read',
   'two-skmsgs': 'puts its skmsg twice in one group message',
   'keep-sender-key-after-removal': 'keeps its sender key when a member leaves the group',

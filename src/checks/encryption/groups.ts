@@ -14,7 +14,7 @@ import { ANSWER_MS, type CheckContext } from '../check.js';
 import type { ProviderUser } from '../lab.js';
 import { barrier, lastSeq, sentBy } from '../observe.js';
 import { answerTo, describeAnswer, isReplayAnswer, readText, REPLAY_ANSWER, type Answer } from './exchange.js';
-import { judgeSkmsgs, readDistribution, type DistributionRead } from './sender-key-reader.js';
+import { deriveOnChain, judgeSkmsgs, readDistribution, type DistributionRead } from './sender-key-reader.js';
 
 interface Group {
   readonly jid: string;
@@ -223,6 +223,10 @@ export async function groupRemoval(ctx: CheckContext): Promise<Finding> {
   const opened = await leaves.openGroupMessage(g.jid, g.provider.login, after.skmsg).then(readText, () => undefined);
   if (opened !== undefined) return notMet(expected, `the removed member decrypted the message sent after it left: ${JSON.stringify(opened)}`);
   const oldKey = readDistribution(before[0]?.distribution ?? new Uint8Array());
+  // A removed member that derives the chain itself needs no lookup by key id: a new id and signing
+  // key over the old chain key is no new sender key.
+  const derived = typeof oldKey === 'string' ? undefined : deriveOnChain(oldKey, after.skmsg);
+  if (derived && readText(derived) === text) return notMet(expected, 'the removed member derived the message from the chain key it held: a new key id and signing key over the old chain');
   const newKey = readDistribution(after.distribution ?? new Uint8Array());
   if (typeof newKey === 'string') return notMet(expected, `no new sender key distributed to the member who stays${after.pairwiseError ? ` (${after.pairwiseError})` : ''}`);
   // A lineage receiver finds a key by its id and keeps the first it was given under that id, so a new key needs a new id too.

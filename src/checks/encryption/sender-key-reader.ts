@@ -98,6 +98,20 @@ function open(d: DistributionRead, iteration: number, ciphertext: Uint8Array): U
 }
 
 /**
+ * What a member holding distribution `d` can derive of `skmsg` whatever key id and signature it
+ * carries (GROUP-REMOVE): its plaintext when it lies on `d`'s chain, else undefined.
+ */
+export function deriveOnChain(d: DistributionRead, skmsg: Uint8Array): Uint8Array | undefined {
+  const m = readSkmsg(skmsg);
+  if (typeof m === 'string' || m.iteration < d.iteration || m.iteration - d.iteration > MAX_AHEAD) return undefined;
+  try {
+    return open(d, m.iteration, m.ciphertext);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * GROUP-SKMSG's judgement of one sender's skmsgs in a row under distribution `d`: each parses,
  * names the distributed key id, carries a signature the distributed signing key verifies, sits at
  * an iteration past the last (gaps allowed, as the lineage's own sender leaves them, up to the
