@@ -82,6 +82,7 @@ export const CHECKS: Readonly<Record<string, CheckLoader>> = {
   'encryption/one-time-prekeys': lazy(keys, (m) => m.oneTimePreKeys),
   'encryption/kyber-prekey': lazy(keys, (m) => m.kyberPreKey),
   'encryption/registration-id': lazy(keys, (m) => m.registrationId),
+  'encryption/registration-id-taken': lazy(keys, (m) => m.registrationIdTaken),
   'encryption/one-identity': lazy(keys, (m) => m.oneIdentity),
   'encryption/refuse-bad-bundle': lazy(keys, (m) => m.refuseBadBundle),
   'encryption/session-out': lazy(sessions, (m) => m.outboundSession),

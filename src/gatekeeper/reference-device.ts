@@ -40,6 +40,11 @@ export interface DeviceOptions {
   readonly badSignedPreKeySignature?: boolean;
   /** Publish a Kyber prekey whose signature does not verify (`pq` only). */
   readonly badKyberPreKeySignature?: boolean;
+  /**
+   * A registration id of the case's choosing. By default one drawn from 1..16383: 0 and ids past 14
+   * bits come only where a case asks for them (KEYS-REGISTRATION), so no other case meets them by chance.
+   */
+  readonly registrationId?: number;
 }
 
 export interface ReferenceDevice {
@@ -89,7 +94,7 @@ const trustChanges = (): boolean => true;
 
 async function newClassicDevice(options: DeviceOptions): Promise<ReferenceDevice> {
   const identity = Signal.IdentityKeyPair.generate();
-  const registrationId = randomInt(0, MAX_REGISTRATION_ID + 1);
+  const registrationId = options.registrationId ?? randomInt(1, MAX_REGISTRATION_ID + 1);
   const identities = new MemoryIdentityStore(identity, registrationId, trustChanges);
   const sessions = new MemorySessionStore();
   const preKeys = new MemoryPreKeyStore();
@@ -146,7 +151,7 @@ async function newClassicDevice(options: DeviceOptions): Promise<ReferenceDevice
 async function newPqDevice(options: DeviceOptions): Promise<ReferenceDevice> {
   const address = pqAddress;
   const identity = SignalPq.IdentityKeyPair.generate();
-  const registrationId = randomInt(0, MAX_REGISTRATION_ID + 1);
+  const registrationId = options.registrationId ?? randomInt(1, MAX_REGISTRATION_ID + 1);
   // libsignal 0.103 wants the local address too; jids are not ServiceIds, so no address binding
   // applies and the name does not enter the messages.
   const self = address('local');

@@ -114,6 +114,8 @@ export interface ReferenceUserOptions {
   readonly badSignedPreKeySignature?: boolean;
   /** Publish a Kyber prekey whose signature does not verify (`pq` only). */
   readonly badKyberPreKeySignature?: boolean;
+  /** The registration id to publish and put in prekey messages (KEYS-REGISTRATION): any 32-bit value. */
+  readonly registrationId?: number;
 }
 
 /** A Signal message as it goes into `<enc>`. */

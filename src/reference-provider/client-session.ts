@@ -161,6 +161,11 @@ export class SignalSession {
     const before = this.faults.has('forget-ratchet-state') ? await stack.snapshot(peer) : null;
     const replayed = this.faults.has('rebuild-session-on-replay') && type === 'pkmsg' ? this.readBefore(peer, ciphertext) : undefined;
     if (replayed?.before) stack.removeSession(peer);
+    // The fault holds peers to libsignal's 14-bit range, which WhatsApp's clients do not keep.
+    if (this.faults.has('refuse-wide-registration-id') && type === 'pkmsg') {
+      const id = readPreKeySignalMessage(ciphertext)?.registrationId ?? 0;
+      if (id < 1 || id > MAX_REGISTRATION_ID) throw new Error(`registration id ${id} outside 1..${MAX_REGISTRATION_ID}`);
+    }
     if (this.faults.has('drop-out-of-order')) this.dropOutOfOrder(peer, type, ciphertext);
     try {
       const plaintext = await stack.decrypt(peer, type, ciphertext);

@@ -47,6 +47,7 @@ export const FAULTS = {
   'bad-signed-prekey-signature': 'uploads a signed prekey signed over the raw 32 bytes instead of 0x05 ‖ key',
   'duplicate-prekey-ids': 'uploads one-time prekeys that share an id',
   'registration-id-out-of-range': 'uploads registration id 16384, one past the 14 bits',
+  'refuse-wide-registration-id': 'refuses a prekey message whose registration id is 0 or does not fit 14 bits',
   'identity-with-type-byte': 'uploads its identity key with the 0x05 type byte: 33 bytes',
   'fetch-without-key-wrapper': 'fetches bundles with `<user jid>` directly under `<iq>`, without `<key>`',
   'new-identity-per-connect': 'generates a new identity key on every connection',

@@ -12,6 +12,7 @@ import { readPreKeyUpload, type PreKeyUpload } from '../../protocol/stanzas.js';
 import { ANSWER_MS, choiceParam, QUIET_MS, numberParam, sessionMode, type CheckContext } from '../check.js';
 import { barrier, lastSeq, sends, sentBy } from '../observe.js';
 import { sendOne } from '../stanza/scenario.js';
+import { deliverAndWatch, describeAnswer, sealText, timesShown } from './exchange.js';
 
 /** The type byte of a serialized Kyber1024 public key. */
 const KYBER_KEY_TYPE = 0x08;
@@ -85,6 +86,24 @@ export const judgeRegistrationId = (id: number): Finding =>
 export async function registrationId(ctx: CheckContext): Promise<Finding> {
   const { connection } = await ctx.lab.providerUser();
   return judgeRegistrationId((await uploadOn(ctx, connection)).registrationId);
+}
+
+/**
+ * KEYS-REGISTRATION, as a receiver: prekey messages from peers whose registration ids are 0 and
+ * 2^32 − 1 open sessions like any other. whatsmeow draws 32 bits, libsignal's generators give 0.
+ */
+export async function registrationIdTaken(ctx: CheckContext): Promise<Finding> {
+  const provider = await ctx.lab.providerUser();
+  for (const registrationId of [0, 0xffffffff]) {
+    const reference = await ctx.lab.referenceUser({ registrationId });
+    const text = `from registration id ${registrationId} ${ctx.rng.string(8)}`;
+    const { answer } = await deliverAndWatch(ctx, { provider, reference }, await sealText(ctx.rng, reference, provider, text), `the first message of a peer with registration id ${registrationId}`);
+    const shown = answer === 'delivery' ? await timesShown(provider, text) : 0;
+    if (answer !== 'delivery' || shown !== 1) {
+      return notMet('a session opened, and the text shown once, whatever the peer\'s registration id', `${describeAnswer(answer)} and the text shown ${shown} times for a peer with registration id ${registrationId}`);
+    }
+  }
+  return met('registration ids 0 and 4294967295');
 }
 
 /** ONE-DEVICE: one identity key per user: a new connection publishes the same one. */
