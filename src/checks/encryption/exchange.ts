@@ -8,6 +8,7 @@ import type { Rng } from '../../core/rng.js';
 import type { ClientConnection, EncryptedMessage, ReferenceUser } from '../../gatekeeper/types.js';
 import type { StanzaNode } from '../../protocol/node.js';
 import { decodeMessage, paddingLength, textPayload, unpad } from '../../protocol/payload.js';
+import { isDeliveryReceipt } from '../../protocol/stanzas.js';
 import { ANSWER_MS, type CheckContext } from '../check.js';
 import type { ProviderUser } from '../lab.js';
 import { barrier, lastSeq, sentBy } from '../observe.js';
@@ -45,7 +46,10 @@ export async function answerTo(ctx: CheckContext, connection: ClientConnection, 
 
 /** How the client answered message `id`, from everything it sent since the message reached it. */
 export function classifyAnswer(sent: readonly StanzaNode[], id: string): Answer {
+  // A delivery receipt beside a retry receipt is still a delivery receipt, for a message the client
+  // says it could not read (RECEIPT-AFTER-DECRYPT): it decides. A read receipt says read, so delivered.
   const receipts = sent.filter((n) => n.tag === 'receipt' && n.attrs['id'] === id);
+  if (receipts.some((n) => isDeliveryReceipt(n) || n.attrs['type'] === 'read')) return 'delivery';
   if (receipts.some((n) => n.attrs['type'] === 'retry')) return 'retry';
   if (receipts.length > 0) return 'delivery';
   return sent.some((n) => n.tag === 'ack' && n.attrs['class'] === 'message' && n.attrs['id'] === id) ? 'ack only' : 'nothing';

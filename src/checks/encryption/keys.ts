@@ -93,8 +93,9 @@ export async function registrationId(ctx: CheckContext): Promise<Finding> {
  * 2^32 − 1 open sessions like any other. whatsmeow draws 32 bits, libsignal's generators give 0.
  */
 export async function registrationIdTaken(ctx: CheckContext): Promise<Finding> {
-  const provider = await ctx.lab.providerUser();
   for (const registrationId of [0, 0xffffffff]) {
+    // A provider user each: one session on a fresh bundle, as SESSION-IN opens it, judges the id alone.
+    const provider = await ctx.lab.providerUser(`user for registration id ${registrationId}`);
     const reference = await ctx.lab.referenceUser({ registrationId });
     const text = `from registration id ${registrationId} ${ctx.rng.string(8)}`;
     const { answer } = await deliverAndWatch(ctx, { provider, reference }, await sealText(ctx.rng, reference, provider, text), `the first message of a peer with registration id ${registrationId}`);
