@@ -94,9 +94,14 @@ export async function registrationId(ctx: CheckContext): Promise<Finding> {
  */
 export async function registrationIdTaken(ctx: CheckContext): Promise<Finding> {
   for (const registrationId of [0, 0xffffffff]) {
-    // A provider user each: one session on a fresh bundle, as SESSION-IN opens it, judges the id alone.
+    // A provider user each, and a session on the signed prekey alone, so that the registration id is
+    // all this case judges: the one-time prekeys have their own cases (SESSION-IN, PREKEY-ONCE).
     const provider = await ctx.lab.providerUser(`user for registration id ${registrationId}`);
     const reference = await ctx.lab.referenceUser({ registrationId });
+    const bundle = ctx.lab.gatekeeper.takeBundle(provider.login);
+    if (!bundle) throw new HarnessError('E_PRECONDITION', 'the provider user published no bundle');
+    const { oneTimePreKey: _unused, ...signedOnly } = bundle;
+    await reference.startSession(signedOnly);
     const text = `from registration id ${registrationId} ${ctx.rng.string(8)}`;
     const { answer } = await deliverAndWatch(ctx, { provider, reference }, await sealText(ctx.rng, reference, provider, text), `the first message of a peer with registration id ${registrationId}`);
     const shown = answer === 'delivery' ? await timesShown(provider, text) : 0;
