@@ -108,7 +108,7 @@ export class Lab {
     const disconnect = async (): Promise<void> => {
       if (!connected) return;
       connected = false;
-      await driver.disconnect(created.user);
+      await this.afterCase().disconnect(created.user);
     };
     this.env.defer(disconnect);
     let current = connection;
@@ -157,6 +157,14 @@ export class Lab {
   }
 
   // ---- enlistment and ownership ----
+
+  /**
+   * The driver for a cleanup: the case's signal has ended the case by the time cleanups run
+   * ("case finished"), so they get one of their own; each exchange keeps its deadline.
+   */
+  afterCase(): DriverClient {
+    return this.driver.withSignal(new AbortController().signal);
+  }
 
   /** Runs `cleanup` when the case ends, whatever its outcome. */
   defer(cleanup: () => Promise<void> | void): void {

@@ -64,6 +64,14 @@ export class DriverClient {
     return new DriverClient({ ...this.options, record, signal, alone }, this.agent);
   }
 
+  /**
+   * The same driver under another signal: a case's cleanup runs after the case's own signal has
+   * ended it, so it needs one of its own (each exchange keeps its http-request-ms deadline).
+   */
+  withSignal(signal: AbortSignal): DriverClient {
+    return new DriverClient({ ...this.options, signal }, this.agent);
+  }
+
   /** A provider-wide change from a case that shares the run with others is the harness's bug, found on its first run. */
   private providerWide(call: string): void {
     if (this.options.alone === false) {

@@ -28,7 +28,7 @@ export async function drainedAfterPush(ctx: CheckContext): Promise<Finding> {
   const expected = `the ${WAITING} waiting messages shown in the order sent, once each, after the push`;
   if (!connection || connection === provider.connection) return notMet(expected, `no connection within ${ANSWER_MS} ms of the push`);
   ctx.lab.defer(async () => {
-    await ctx.lab.driver.disconnect(provider.user);
+    await ctx.lab.afterCase().disconnect(provider.user);
   });
   const last = ids.at(-1) ?? '';
   const acked = (): boolean => sentBy(connection).some((s) => s.element.tag === 'ack' && s.element.attrs['id'] === last);

@@ -76,7 +76,7 @@ export async function onEveryConnection(ctx: CheckContext): Promise<Finding> {
     await ctx.lab.driver.connect(user, chat);
   }
   ctx.lab.defer(async () => {
-    await ctx.lab.driver.disconnect(user);
+    await ctx.lab.afterCase().disconnect(user);
   });
   const mine = opens.filter((f) => f.node?.attrs['from'] === result.login);
   if (mine.length < 2) throw new HarnessError('E_PRECONDITION', `two connections asked for, ${mine.length} <open/> seen`);

@@ -70,7 +70,7 @@ export async function wakesClient(ctx: CheckContext): Promise<Finding> {
   const connection = await ctx.lab.gatekeeper.waitForConnection(provider.login, { signal: ctx.signal, timeoutMs: ANSWER_MS });
   if (!connection || connection === provider.connection) return notMet('a new connection after the push', `no connection within ${ANSWER_MS} ms of the push`);
   ctx.lab.defer(async () => {
-    await ctx.lab.driver.disconnect(provider.user);
+    await ctx.lab.afterCase().disconnect(provider.user);
   });
   const acked = await connection.waitForFrame(sends('ack', { class: 'message', id }), { signal: ctx.signal, timeoutMs: ANSWER_MS, afterSeq: 0 });
   return acked ? met() : notMet(`the mailbox drained: an ack of message ${id}`, 'no ack of the waiting message after the reconnection');
