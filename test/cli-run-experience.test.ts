@@ -150,11 +150,11 @@ void test('a baseline entry for a case that does not exist is refused before any
 
 void test('the printed re-run command, on the console and in summary.md, is one command that repeats the run; report.json records --timeout', async () => {
   const out = join(root, 'rerun');
-  const args = ['run', '--suite', 'stanza', '--tag', 'ack', '--grep', 'message$', '--reference-fault', 'no-ack', '--timeout', '15000', '--seed', '21', '--reporter', 'console,json,markdown', '--out', out];
+  const args = ['run', '--suite', 'stanza', '--tag', 'acks', '--grep', 'message$', '--reference-fault', 'no-ack', '--timeout', '15000', '--seed', '21', '--reporter', 'console,json,markdown', '--out', out];
   const first = await run(args);
   assert.equal(first.code, 1, first.stdout + first.stderr);
   const printed = /re-run the same cases in the same order with:\n {2}(.+)\n/.exec(first.stdout)?.[1];
-  assert.equal(printed, "interop-conformance run --seed 21 --reference-fault no-ack --suite stanza --tag ack --grep 'message$' --timeout 15000");
+  assert.equal(printed, "interop-conformance run --seed 21 --reference-fault no-ack --suite stanza --tag acks --grep 'message$' --timeout 15000");
   const { dir, report } = await latest(out);
   assert.equal(report.run.timeoutMs, 15000);
   assert.ok((await readFile(join(dir, 'summary.md'), 'utf8')).includes(`\`${printed}\``), 'summary.md prints the same command');
@@ -247,11 +247,11 @@ void test('flags: --reporter accumulates, the verdict prints without the console
 });
 
 void test('list honours --suite, --grep and --tag as run does', async () => {
-  const r = await run(['list', '--json', '--suite', 'stanza', '--tag', 'ack', '--grep', 'message']);
+  const r = await run(['list', '--json', '--suite', 'stanza', '--tag', 'acks', '--grep', 'message']);
   assert.equal(r.code, 0, r.stderr);
   const rows = JSON.parse(r.stdout) as { id: string; suite: string; tags: string[] }[];
   assert.ok(rows.length > 0);
-  for (const c of rows) assert.ok(c.suite === 'stanza' && c.tags.includes('ack') && /message/.test(c.id), c.id);
+  for (const c of rows) assert.ok(c.suite === 'stanza' && c.tags.includes('acks') && /message/.test(c.id), c.id);
   const text = await run(['list', '--suite', 'media']);
   assert.match(text.stdout, /^\d+ cases in 1 suite\(s\)$/m);
 });

@@ -128,3 +128,7 @@ void test('selection refuses unknown suites, tags and empty greps', async () => 
   assert.equal(code(() => selectCases(shipped, { suites: [], tags: [], grep: '(' })), 'E_USAGE');
   assert.equal(selectCases(shipped, { suites: ['stanza'], tags: [], grep: '^stanza\\.frame\\.open$' }).length, 1);
 });
+
+void test('a tag outside the one vocabulary is refused when the suite loads, naming where', async () => {
+  assert.match(await loadError(suite([{ ...goodCase, tags: ['ack'] }])), /tags\/0/);
+});
