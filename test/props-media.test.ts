@@ -10,6 +10,7 @@ import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { test } from 'node:test';
 import fc from 'fast-check';
+import './helpers/props-seed.js';
 import { MediaVerifier, type MediaVerdict } from '../src/gatekeeper/media-verifier.js';
 import { encryptToBuffer, type EncryptedMedia } from '../src/protocol/media/content.js';
 import { MEDIA_INFO, MEDIA_KEY_BYTES, MEDIA_TYPES, type MediaDescriptor, type MediaType } from '../src/protocol/media/scheme.js';

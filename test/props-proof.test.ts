@@ -10,11 +10,12 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
 import fc from 'fast-check';
+import './helpers/props-seed.js';
 import { exportJWK, generateKeyPair, SignJWT, UnsecuredJWT, type CryptoKey, type JWK, type JWTPayload } from 'jose';
 import { fixedClock, unixSeconds } from '../src/core/clock.js';
 import { ProofVerifier } from '../src/gatekeeper/proof-verifier.js';
 import type { Discovery } from '../src/protocol/driver-api.js';
-import { ALLOWED_ALGORITHMS, CLOCK_SKEW_S, PROOF_AUDIENCE, PROOF_MAX_LIFETIME_S } from '../src/protocol/ownership.js';
+import { ALLOWED_ALGORITHMS, CLOCK_SKEW_S, isCompactJws, PROOF_AUDIENCE, PROOF_MAX_LIFETIME_S } from '../src/protocol/ownership.js';
 import { DEFAULT_LIMITS } from '../src/core/limits.js';
 
 /** The test's servers are on loopback. */
@@ -190,4 +191,13 @@ void test('random strings, dotted or not, never crash the verifier nor verify', 
     }),
     { numRuns: 400 },
   );
+});
+
+void test('only canonical compact serialization is read: bytes spliced into a segment, padding or a fourth segment are refused first', async () => {
+  assert.equal(isCompactJws('eyJh.eyJi.c2ln'), true);
+  for (const token of ['eyJh.eyJi.c2 ln', 'eyJh.eyJi.c2ln=', 'eyJh.eyJi.c2ln.eA', 'eyJh..c2ln', 'eyJh.eyJi.c2l']) {
+    assert.equal(isCompactJws(token), false, token);
+  }
+  const result = await verifier.verify('eyJh.eyJi.c2 ln');
+  assert.ok(!result.ok && /compact JWS/.test(result.reason));
 });

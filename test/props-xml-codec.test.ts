@@ -8,6 +8,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
+import './helpers/props-seed.js';
 import { CodecError, PROFILE_LIMITS, type CodecCondition } from '../src/protocol/codec.js';
 import type { StanzaNode } from '../src/protocol/node.js';
 import { readElementsLeniently, xmlCodec } from '../src/protocol/xml-codec.js';

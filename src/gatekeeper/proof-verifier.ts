@@ -11,7 +11,7 @@ import { describeError } from '../core/errors.js';
 import { boundedRequest, decodeJson, outboundAgent, type OutboundOptions } from '../net/outbound.js';
 import type { Discovery } from '../protocol/driver-api.js';
 import { MAX_TOKEN_CHARS } from '../protocol/enlistment.js';
-import { ALLOWED_ALGORITHMS, CLOCK_SKEW_S, PROOF_AUDIENCE, PROOF_MAX_LIFETIME_S } from '../protocol/ownership.js';
+import { ALLOWED_ALGORITHMS, CLOCK_SKEW_S, isCompactJws, PROOF_AUDIENCE, PROOF_MAX_LIFETIME_S } from '../protocol/ownership.js';
 
 export type ProofResult =
   | { readonly ok: true; readonly identifier: string; readonly claims: JWTPayload }
@@ -63,6 +63,7 @@ export class ProofVerifier {
     if (this.discovery === undefined) return fail('no provider is set, so there is no key set to verify against');
     if (token.length === 0) return fail('empty token');
     if (token.length > MAX_TOKEN_CHARS) return fail(`token of ${token.length} characters exceeds ${MAX_TOKEN_CHARS}`);
+    if (!isCompactJws(token)) return fail('not a compact JWS: three segments of canonical unpadded base64url and nothing else');
     const first = await this.tryVerify(token, false);
     if (first.ok || !first.unknownKey) return first.result;
     // A new kid after a rotation: wait out the refetch interval rather than refuse a live user.

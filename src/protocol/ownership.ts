@@ -2,6 +2,7 @@
  * Identifier-ownership proofs and push tokens (docs/PROFILE.md §11, §12): the claims, algorithms
  * and bounds both sides apply. The JOSE work itself is `jose`'s.
  */
+import { fromBase64Url } from './base64.js';
 import { GATEKEEPER_SERVER } from './constants.js';
 
 /** @see DESIGN.md §1: where a provider publishes its proof keys (a JWK Set). */
@@ -26,3 +27,13 @@ export const MAX_PUSH_BODY_BYTES = 1024;
 
 /** The audience of a push token: the provider's base URL, which is the origin of its push endpoint. */
 export const pushAudience = (pushEndpoint: string): string => new URL(pushEndpoint).origin;
+
+/**
+ * A token in the canonical compact serialization, three segments of canonical unpadded base64url
+ * and nothing else (RFC 7515 §7.1). A base64url decoder that skips what it does not know would
+ * otherwise take a token with bytes spliced in as the token without them.
+ */
+export const isCompactJws = (token: string): boolean => {
+  const segments = token.split('.');
+  return segments.length === 3 && segments.every((s) => s.length > 0 && fromBase64Url(s) !== null);
+};

@@ -8,7 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, importJWK, jwtVerify, type JSONWebKeySet, type JWTPayload, type JWTVerifyOptions } from 'jose';
 import { Agent, request } from 'undici';
 import type { GatekeeperEndpoint } from '../protocol/driver-api.js';
-import { ALLOWED_ALGORITHMS, CLOCK_SKEW_S, MAX_PUSH_BODY_BYTES, PUSH_ISSUER } from '../protocol/ownership.js';
+import { ALLOWED_ALGORITHMS, CLOCK_SKEW_S, isCompactJws, MAX_PUSH_BODY_BYTES, PUSH_ISSUER } from '../protocol/ownership.js';
 import type { FaultSet } from './faults.js';
 
 const FETCH_TIMEOUT_MS = 5000;
@@ -61,6 +61,7 @@ export class PushEndpoint {
   private async verify(token: string): Promise<boolean> {
     const { faults } = this.deps;
     if (!this.trusted) return false;
+    if (!isCompactJws(token)) return false;
     const options: JWTVerifyOptions = {
       algorithms: [...ALLOWED_ALGORITHMS],
       requiredClaims: ['iss', 'aud', 'iat', 'exp'],
