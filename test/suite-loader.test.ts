@@ -91,17 +91,19 @@ void test('the shipped suites load, every case has a fault, and the profile pars
   assert.ok(ids.includes('FRAME-OPEN') && ids.includes('IN-RESTRICTED') && ids.includes('XML-DEPTH'));
   // Every requirement names where it comes from: the overview, the lineage, or the profile's own choice.
   assert.deepEqual(requirements.filter((r) => r.sources.length === 0).map((r) => r.id), []);
+  // The lead line's sources and the citation's say the same.
+  assert.deepEqual(requirements.filter((r) => r.sources.join() !== r.cited.join()).map((r) => `${r.id}: [${r.sources.join(', ')}] vs (Source: ${r.cited.join(', ')})`), []);
   assert.ok(Array.isArray(uncovered(shipped)));
 });
 
-void test('a requirement\'s sources are read from its (Source: …), over its continuation lines', () => {
+void test('a requirement\'s sources are read from its lead line, and its citation from its (Source: …), over its continuation lines', () => {
   const parsed = parseProfile(
     [
       '## 4. Messages',
-      '- **MSG-ATTRS** — A message MUST carry `id`, `to` and `type`. It MAY carry `t`.',
+      '- **MSG-ATTRS** [TECH, LINEAGE] — A message MUST carry `id`, `to` and `type`. It MAY carry `t`.',
       '  (Source: TECH, the overview; LINEAGE, Baileys `relayMessage`.)',
-      '- **IN-A**, **IN-B** and **IN-C** — Each kind. (Source: PROFILE.)',
-      '- **NESTED** — With a citation. (Source: TECH, the overview (its first part); LINEAGE, Baileys.)',
+      '- **IN-A**, **IN-B** and **IN-C** [PROFILE] — Each kind. (Source: PROFILE.)',
+      '- **NESTED** [TECH, LINEAGE] (C) — With a citation. (Source: TECH, the overview (its first part); LINEAGE, Baileys.)',
       '- **NO-SOURCE** — Nothing named.',
       '  Not a (Source) either.',
     ].join('\n'),
@@ -109,6 +111,10 @@ void test('a requirement\'s sources are read from its (Source: …), over its co
   assert.deepEqual(
     parsed.map((r) => `${r.id} ${r.section} ${r.sources.join('+')}`),
     ['MSG-ATTRS 4. Messages TECH+LINEAGE', 'IN-A 4. Messages PROFILE', 'IN-B 4. Messages PROFILE', 'IN-C 4. Messages PROFILE', 'NESTED 4. Messages TECH+LINEAGE', 'NO-SOURCE 4. Messages '],
+  );
+  assert.deepEqual(
+    parsed.map((r) => `${r.id} ${r.cited.join('+')}`),
+    ['MSG-ATTRS TECH+LINEAGE', 'IN-A PROFILE', 'IN-B PROFILE', 'IN-C PROFILE', 'NESTED TECH+LINEAGE', 'NO-SOURCE '],
   );
 });
 

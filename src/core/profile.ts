@@ -1,4 +1,4 @@
-/** The requirement ids of docs/PROFILE.md: list items that start with bold ids (`- **FRAME-OPEN** —`). */
+/** The requirements of docs/PROFILE.md: list items that start with bold ids and their sources (`- **FRAME-OPEN** [TECH, PROFILE] —`). */
 import { readFile } from 'node:fs/promises';
 import { projectFile } from './paths.js';
 
@@ -12,31 +12,35 @@ const SOURCES: readonly RequirementSource[] = ['TECH', 'LINEAGE', 'PROFILE'];
 export interface ProfileRequirement {
   readonly id: string;
   readonly section: string;
-  /** The sources its `(Source: …)` names, in the order written; empty when it names none. */
+  /** The sources on its lead line (`- **FRAME-OPEN** [TECH, PROFILE] —`), in the order written. */
   readonly sources: readonly RequirementSource[];
+  /** The sources its closing `(Source: …)` citation names; the same as `sources` in a sound profile. */
+  readonly cited: readonly RequirementSource[];
 }
 
-/** The sources a requirement's text names in its `(Source: …)`. */
-function sourcesOf(text: string): RequirementSource[] {
+/** The sources `text` names, in the order it names them. */
+const named = (text: string): RequirementSource[] =>
+  SOURCES.filter((s) => new RegExp(`\\b${s}\\b`).test(text)).sort((a, b) => text.indexOf(a) - text.indexOf(b));
+
+/** The `(Source: …)` citation of a requirement's text, up to the parenthesis that closes it (a citation may hold its own). */
+function citation(text: string): string {
   const start = text.indexOf('(Source:');
-  if (start === -1) return [];
-  // Up to the parenthesis that closes it: a citation inside may hold its own, `(the integrity guarantee (I))`.
+  if (start === -1) return '';
   let depth = 0;
   let end = start;
   for (; end < text.length; end++) {
     if (text[end] === '(') depth++;
     else if (text[end] === ')' && --depth === 0) break;
   }
-  const named = text.slice(start, end);
-  return SOURCES.filter((s) => new RegExp(`\\b${s}\\b`).test(named)).sort((a, b) => named.indexOf(a) - named.indexOf(b));
+  return text.slice(start, end);
 }
 
 export function parseProfile(markdown: string): ProfileRequirement[] {
   const out: ProfileRequirement[] = [];
   let section = '';
-  let open: { ids: string[]; section: string; text: string } | undefined;
+  let open: { ids: string[]; section: string; sources: RequirementSource[]; text: string } | undefined;
   const close = (): void => {
-    if (open) for (const id of open.ids) out.push({ id, section: open.section, sources: sourcesOf(open.text) });
+    if (open) for (const id of open.ids) out.push({ id, section: open.section, sources: open.sources, cited: named(citation(open.text)) });
     open = undefined;
   };
   for (const line of markdown.split('\n')) {
@@ -47,10 +51,10 @@ export function parseProfile(markdown: string): ProfileRequirement[] {
     }
     close();
     if (line.startsWith('## ')) section = line.slice(3).trim();
-    const lead = /^- ((?:\*\*[A-Z][A-Z0-9-]*\*\*(?:, | and )?)+)/.exec(line);
+    const lead = /^- ((?:\*\*[A-Z][A-Z0-9-]*\*\*(?:, | and )?)+)(?: ?\[([^\]]*)\])?/.exec(line);
     if (!lead?.[1]) continue;
     const ids = [...lead[1].matchAll(/\*\*([A-Z][A-Z0-9-]*)\*\*/g)].flatMap((m) => (m[1] ? [m[1]] : []));
-    open = { ids, section, text: line };
+    open = { ids, section, sources: named(lead[2] ?? ''), text: line };
   }
   close();
   return out;
