@@ -4,34 +4,24 @@
  * what a certification cannot hold before anything runs.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { appendFile, cp, mkdtemp, readdir, readFile, rm, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { promisify } from 'node:util';
 import { canonicalText, keyFingerprint, publicKeyPem, sha256Hex, type Manifest } from '../src/certification/manifest.js';
 import { certificationPackage } from '../src/certification/package.js';
 import { schemaValidator } from '../src/core/json-schema.js';
-import { projectFile } from '../src/core/paths.js';
 import { createReporters, REPORTER_NAMES } from '../src/reporters/registry.js';
 import { writeReportFiles } from '../src/reporters/write.js';
 import { sampleReport } from './helpers/sample-report.js';
+import { runCli as run } from './helpers/cli-run.js';
 
-const cli = projectFile('dist', 'src', 'cli', 'main.js');
 const newKey = (): KeyObject => generateKeyPairSync('ed25519').privateKey;
 let root: string;
 let original: string;
 let key: KeyObject;
 let keyFile: string;
-
-async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return promisify(execFile)(process.execPath, [cli, ...args], { env: { ...process.env, NO_COLOR: '1' } }).then(
-    (r) => ({ code: 0, ...r }),
-    (e: { code: number; stdout: string; stderr: string }) => e,
-  );
-}
 
 /** The sample report in every format, packaged and signed with `signer`, written under `name`. */
 async function packaged(name: string, signer: KeyObject): Promise<string> {

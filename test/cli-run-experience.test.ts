@@ -18,8 +18,8 @@ import type { RunReport } from '../src/core/model.js';
 import { projectFile } from '../src/core/paths.js';
 import { startReferenceProvider } from '../src/reference-provider/provider.js';
 import { validateReport } from '../src/reporters/report-schema.js';
+import { cli, runCli as run, assertOneLine as oneLine, type CliRun as Ran } from './helpers/cli-run.js';
 
-const cli = projectFile('dist', 'src', 'cli', 'main.js');
 /** One fast failing case: the reference provider with its acks switched off. */
 const FAILING = ['--reference-fault', 'no-ack', '--grep', '^stanza\\.ack\\.message$', '--seed', '5'];
 const PASSING = ['--grep', '^stanza\\.ack\\.message$', '--seed', '5'];
@@ -31,30 +31,6 @@ before(async () => {
 after(async () => {
   await rm(root, { recursive: true, force: true });
 });
-
-interface Ran {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-async function run(args: readonly string[], env: Record<string, string | undefined> = { NO_COLOR: '1' }): Promise<Ran> {
-  const clean = { ...process.env };
-  delete clean['FORCE_COLOR'];
-  delete clean['NO_COLOR'];
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [cli, ...args], { env: { ...clean, ...env }, timeout: 120_000 });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-}
-
-const oneLine = (s: string): void => {
-  assert.equal(s.trim().split('\n').length, 1, `expected one line, got:\n${s}`);
-  assert.doesNotMatch(s, /\n\s+at /, 'no stack trace');
-};
 
 async function latest(out: string): Promise<{ dir: string; report: RunReport }> {
   const id = (await readFile(join(out, 'latest.txt'), 'utf8')).trim();

@@ -8,11 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
-import { projectFile } from '../src/core/paths.js';
 import { loadProfile } from '../src/core/profile.js';
 import { validateReport } from '../src/reporters/report-schema.js';
+import { cli, runCli as run, assertOneLine as oneLine } from './helpers/cli-run.js';
 
-const cli = projectFile('dist', 'src', 'cli', 'main.js');
 let out: string;
 
 before(async () => {
@@ -21,24 +20,6 @@ before(async () => {
 after(async () => {
   await rm(out, { recursive: true, force: true });
 });
-
-async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [cli, ...args], {
-      env: { ...process.env, NO_COLOR: '1' },
-      timeout: 120_000,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-}
-
-const oneLine = (s: string): void => {
-  assert.equal(s.trim().split('\n').length, 1, `expected one line, got:\n${s}`);
-  assert.doesNotMatch(s, /\n\s+at /, 'no stack trace');
-};
 
 void test('a default run certifies the reference provider and writes a valid report folder, as an official package when asked', async () => {
   // --official changes nothing of a default run but the package it adds, so one run tests both.
