@@ -21,7 +21,7 @@ import { chatState, retryReceipt } from '../src/protocol/messaging.js';
 import { deliveredMessage, encElement, outgoingEnc, readPreKeyUpload, receipt } from '../src/protocol/stanzas.js';
 import { judgeFetchShape, judgeUploadShape } from '../src/checks/encryption/key-iqs.js';
 import { judgeOneTimePreKeys, judgeRegistrationId, judgeSignedPreKeySignature } from '../src/checks/encryption/keys.js';
-import { judgeReplay } from '../src/checks/encryption/adversary.js';
+import { judgeReplay } from '../src/checks/encryption/exchange.js';
 import { classifyAnswer, type Answer } from '../src/checks/encryption/exchange.js';
 import { judgeDistributions, judgeGroupIn, judgeSkmsgsAt } from '../src/checks/encryption/groups.js';
 import { readDistribution } from '../src/checks/encryption/sender-key-reader.js';

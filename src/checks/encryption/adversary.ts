@@ -11,7 +11,7 @@ import { choiceParam, numberParam, type CheckContext } from '../check.js';
 import { barrier } from '../observe.js';
 import type { Pair } from '../stanza/scenario.js';
 import { paddingLength, textPayload } from '../../protocol/payload.js';
-import { conversation, deliverAndWatch, describeAnswer, isReplayAnswer, REPLAY_ANSWER, sealText, timesShown, type Answer } from './exchange.js';
+import { conversation, deliverAndWatch, describeAnswer, judgeReplay, sealText, timesShown, type Answer } from './exchange.js';
 
 /** Delivers a genuine message; anything but a delivery receipt means the setup failed, not the case. */
 async function genuine(ctx: CheckContext, p: Pair, message: EncryptedMessage, label: string): Promise<void> {
@@ -27,13 +27,6 @@ async function replay(ctx: CheckContext, p: Pair, message: EncryptedMessage, tex
   // client has answered everything before a ping, not at the first receipt.
   await barrier(p.provider.connection, ctx.signal);
   return judgeReplay(answer, await timesShown(p.provider, text));
-}
-
-/** ENC-REPLAY, on the client's answer to a replayed message and the times its text was shown. */
-export function judgeReplay(answer: Answer, shown: number): Finding {
-  const expected = `${REPLAY_ANSWER}, and its text shown once`;
-  if (shown !== 1) return notMet(expected, `the text shown ${shown} times, with ${describeAnswer(answer)} for the replay`);
-  return isReplayAnswer(answer) ? met(describeAnswer(answer)) : notMet(expected, `${describeAnswer(answer)} for the replay`);
 }
 
 /** ENC-REPLAY, for a SignalMessage inside an established session. */

@@ -14,7 +14,7 @@ import { encElement, type EncType } from '../../protocol/stanzas.js';
 import { ANSWER_MS, type CheckContext } from '../check.js';
 import type { ProviderUser } from '../lab.js';
 import { barrier, lastSeq } from '../observe.js';
-import { answerTo, describeAnswer, isReplayAnswer, REPLAY_ANSWER, timesShown, type Answer } from './exchange.js';
+import { answerTo, describeAnswer, judgeReplay, timesShown, type Answer } from './exchange.js';
 
 export interface Users {
   readonly a: ProviderUser;
@@ -101,10 +101,7 @@ export async function replayBetweenUsers(ctx: CheckContext): Promise<Finding> {
   ctx.lab.gatekeeper.deliver(b.login, { ...copy, attrs: { ...copy.attrs, id: replayId } });
   const answer = await answerTo(ctx, b.connection, replayId, afterSeq);
   await barrier(b.connection, ctx.signal);
-  const expected = `${REPLAY_ANSWER}, and shown once`;
-  const shown = await timesShown(b, text);
-  if (shown !== 1) return notMet(expected, `the text shown ${shown} times, with ${describeAnswer(answer)} for the replay`);
-  return isReplayAnswer(answer) ? met(describeAnswer(answer)) : notMet(expected, `${describeAnswer(answer)} for the replay`);
+  return judgeReplay(answer, await timesShown(b, text));
 }
 
 /** E2E-INTEGRITY: a message changed in transit is refused, shows nothing, and the genuine one still arrives. */

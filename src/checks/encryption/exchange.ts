@@ -4,6 +4,7 @@
  * answered for each one on the wire.
  */
 import { HarnessError } from '../../core/errors.js';
+import { met, notMet, type Finding } from '../../core/model.js';
 import type { Rng } from '../../core/rng.js';
 import type { ClientConnection, EncryptedMessage, ReferenceUser } from '../../gatekeeper/types.js';
 import type { StanzaNode } from '../../protocol/node.js';
@@ -96,8 +97,11 @@ export async function timesShown(provider: ProviderUser, text: string): Promise<
  * any of the lineage's: an ack alone, a retry receipt (Baileys: libsignal-node has no message key
  * left for it) or a delivery receipt (whatsmeow skips an old counter as delivered), but not silence.
  */
-export const REPLAY_ANSWER = 'the replay answered (an ack or a receipt)';
-export const isReplayAnswer = (answer: Answer): boolean => answer !== 'nothing';
+export function judgeReplay(answer: Answer, shown: number): Finding {
+  const expected = 'the replay answered (an ack or a receipt), and its text shown once';
+  if (shown !== 1) return notMet(expected, `the text shown ${shown} times, with ${describeAnswer(answer)} for the replay`);
+  return answer !== 'nothing' ? met(describeAnswer(answer)) : notMet(expected, `${describeAnswer(answer)} for the replay`);
+}
 
 /** Describes an answer for a verdict: "a retry receipt", "only an ack". */
 export function describeAnswer(answer: Answer): string {

@@ -13,7 +13,7 @@ import { readOutgoingGroup } from '../../protocol/groups.js';
 import { ANSWER_MS, type CheckContext } from '../check.js';
 import type { ProviderUser } from '../lab.js';
 import { barrier, lastSeq, sentBy } from '../observe.js';
-import { answerTo, describeAnswer, isReplayAnswer, readText, REPLAY_ANSWER, type Answer } from './exchange.js';
+import { answerTo, describeAnswer, judgeReplay, readText, type Answer } from './exchange.js';
 import { deriveOnChain, judgeSkmsgs, readDistribution, type DistributionRead } from './sender-key-reader.js';
 
 interface Group {
@@ -177,10 +177,7 @@ export async function groupReplay(ctx: CheckContext): Promise<Finding> {
   const sealed = await genuine(ctx, g, sender, text, 'original group message');
   const { answer } = await deliverGroup(ctx, g, sender, sealed, 'the replayed skmsg', false);
   await barrier(g.provider.connection, ctx.signal);
-  const expected = `${REPLAY_ANSWER}, and shown once`;
-  const shown = await shownInGroup(g, sender.jid, text);
-  if (shown !== 1) return notMet(expected, `the text shown ${shown} times, with ${describeAnswer(answer)} for the replay`);
-  return isReplayAnswer(answer) ? met(describeAnswer(answer)) : notMet(expected, `${describeAnswer(answer)} for the replay`);
+  return judgeReplay(answer, await shownInGroup(g, sender.jid, text));
 }
 
 /** GROUP-TAMPER: a skmsg with a flipped bit is refused with a retry receipt, shows nothing, and the genuine one still opens. */
