@@ -25,6 +25,9 @@ export interface SessionChains {
   readonly receivers: readonly ChainState[];
 }
 
+/** The two identity keys a SignalMessage's MAC covers: the sender's (local) and the receiver's. */
+type Identities = { readonly local: Signal.PublicKey; readonly remote: Signal.PublicKey };
+
 export interface MessageKeys {
   readonly cipherKey: Buffer;
   readonly macKey: Buffer;
@@ -78,7 +81,7 @@ export function sealAhead(
   chains: SessionChains,
   jump: number,
   plaintext: Uint8Array,
-  identities: { readonly local: Signal.PublicKey; readonly remote: Signal.PublicKey },
+  identities: Identities,
 ): Uint8Array {
   if (!chains.sender) throw new Error('the session has no sending chain to build ahead on');
   const counter = chains.sender.index + jump;
@@ -99,8 +102,6 @@ export function sealAhead(
  * and the MAC input in doDecryptWhisperMessage: `(3 << 4) | 3`).
  */
 export const LINEAGE_VERSION_BYTE = 0x33;
-
-type Identities = { readonly local: Signal.PublicKey; readonly remote: Signal.PublicKey };
 
 /** libsignal's MAC: HMAC-SHA256(MAC key, sender identity ‖ receiver identity ‖ message without MAC), 8 bytes. */
 const signalMac = (macKey: Uint8Array, identities: Identities, body: Uint8Array): Buffer =>
@@ -125,15 +126,11 @@ function rewriteSignalMessage(
  * LINEAGE_VERSION_BYTE: the prekey message's own byte, and the SignalMessage's byte and MAC.
  * `sender` is the session's sending chain as it stood before the seal, which gave the message key.
  */
-export function toLineageVersion(
-  ciphertext: Uint8Array,
-  sender: ChainState,
-  identities: { readonly local: Signal.PublicKey; readonly remote: Signal.PublicKey },
-): Uint8Array {
+function toLineageVersion(ciphertext: Uint8Array, type: 'pkmsg' | 'msg', sender: ChainState, identities: Identities): Uint8Array {
   const out = new Uint8Array(ciphertext);
-  const pk = readPreKeySignalMessage(out);
-  const message = pk?.message ?? readSignalMessage(out);
-  if (!message) throw new Error('not a classic Signal message to rewrite');
+  const pk = type === 'pkmsg' ? readPreKeySignalMessage(out) : null;
+  const message = type === 'pkmsg' ? pk?.message : readSignalMessage(out);
+  if (!message) throw new Error(`not a classic ${type} to rewrite`);
   if (!equalBytes(message.ratchetKey, sender.ratchetKey)) throw new Error('the message is not on the sending chain it was sealed on');
   const { macKey } = messageKeysAt(sender, message.counter);
   // The keys and identities must be the ones libsignal sealed with: its own MAC proves it, before
@@ -165,5 +162,5 @@ export async function sealClassic(
   const remote = await identities.getIdentity(peer);
   if (!sender || !remote) throw new Error(`no sending chain with ${peer.name()} before the seal`);
   const local = (await identities.getIdentityKey()).getPublicKey();
-  return { type, ciphertext: toLineageVersion(bytes, sender, { local, remote }) };
+  return { type, ciphertext: toLineageVersion(bytes, type, sender, { local, remote }) };
 }
