@@ -8,9 +8,9 @@ import { prettyXml } from '../src/reporters/html-evidence.js';
 import { defaultCases, sampleCase, sampleEvidence, sampleReport } from './helpers/sample-report.js';
 
 const REQUIREMENTS = [
-  { id: 'ACK-MSG', section: '6. Acknowledgements and receipts', sources: ['TECH' as const], cited: ['TECH' as const] },
-  { id: 'MEDIA-HASH', section: '9. Media', sources: ['TECH' as const], cited: ['TECH' as const] },
-  { id: 'NOBODY-CHECKS', section: '9. Media', sources: ['PROFILE' as const], cited: ['PROFILE' as const] },
+  { id: 'ACK-MSG', section: '6. Acknowledgements and receipts', sources: ['TECH' as const], cited: ['TECH' as const], quote: 'A client MUST ack a message.' },
+  { id: 'MEDIA-HASH', section: '9. Media', sources: ['TECH' as const], cited: ['TECH' as const], quote: 'A hash MUST match.' },
+  { id: 'NOBODY-CHECKS', section: '9. Media', sources: ['PROFILE' as const], cited: ['PROFILE' as const], quote: 'Nobody checks this.' },
 ];
 
 const html = (cases: CaseResult[] = defaultCases()): string => {

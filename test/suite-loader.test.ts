@@ -3,23 +3,27 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { MODE_PARAM, paramsOf } from '../src/checks/check.js';
 import { isHarnessError } from '../src/core/errors.js';
-import { parseProfile } from '../src/core/profile.js';
+import { firstSentence, parseProfile } from '../src/core/profile.js';
 import { loadSuiteFile, type SuiteCatalogue } from '../src/core/suite-loader.js';
 import { projectFile } from '../src/core/paths.js';
 import { loadCatalogue, selectCases, uncovered } from '../src/harness/catalogue.js';
 
 const catalogue: SuiteCatalogue = {
-  checks: new Set(['stanza/ping']),
+  checks: new Map([
+    ['stanza/ping', { params: paramsOf({ mode: MODE_PARAM }) }],
+    ['stanza/answer', { params: paramsOf({ input: { enum: ['comment', 'doctype'] }, messages: { type: 'integer', minimum: 1 } }, ['input']) }],
+  ]),
   faults: new Set(['ignore-ping']),
-  requirements: new Set(['PING']),
+  requirements: new Map([['PING', 'A client MUST answer a ping.']]),
 };
 
 const goodCase = {
   id: 'stanza.frame.ping',
   title: 'Answers pings',
   level: 'MUST',
-  requirement: { id: 'PING', quote: 'A client MUST answer a ping' },
+  requirement: 'PING',
   tags: ['framing'],
   needs: [],
   check: 'stanza/ping',
@@ -55,6 +59,7 @@ void test('a valid suite loads, with a digest and the suite stamped on each case
   await writeFile(path, JSON.stringify(suite([goodCase])));
   const s = await loadSuiteFile(path, catalogue);
   assert.equal(s.cases[0]?.suite, 'stanza');
+  assert.deepEqual(s.cases[0]?.requirement, { id: 'PING', quote: 'A client MUST answer a ping.' }, "the quote is the profile's");
   assert.match(s.digest, /^[0-9a-f]{64}$/);
 });
 
@@ -70,9 +75,20 @@ void test('a case without faults, an unknown check, fault or requirement is refu
   assert.match(await loadError(suite([{ ...goodCase, faults: [] }])), /\/cases\/0\/faults.*must NOT have fewer than 1 items/);
   assert.match(await loadError(suite([{ ...goodCase, check: 'stanza/nope' }])), /\/cases\/0\/check\): unknown check "stanza\/nope"/);
   assert.match(await loadError(suite([{ ...goodCase, faults: [{ name: 'nope', expect: 'x' }] }])), /faults\/0\/name\): unknown fault "nope"/);
-  assert.match(await loadError(suite([{ ...goodCase, requirement: { id: 'NOPE', quote: 'x' } }])), /"NOPE" is not a requirement/);
+  assert.match(await loadError(suite([{ ...goodCase, requirement: 'NOPE' }])), /"NOPE" is not a requirement/);
   assert.match(await loadError(suite([{ ...goodCase, extra: 1 }])), /unknown property "extra"/);
   assert.match(await loadError(suite([{ ...goodCase, params: { ...goodCase.params, mode: 'pq' } }])), /\/needs\): a case in mode "pq" must need "pq"/);
+});
+
+void test("a case's params are checked against its check's schema when the suite loads", async () => {
+  const answer = { ...goodCase, check: 'stanza/answer' };
+  assert.equal(await loadError(suite([{ ...answer, params: { input: 'comment', messages: 1 } }])), 'loaded', 'the boundary value loads');
+  // Read as the default, an unknown value would turn a negative case into a positive one.
+  assert.match(await loadError(suite([{ ...answer, params: { input: 'coment' } }])), /\/cases\/0\/params\/input\): must be equal to one of the allowed values: comment, doctype \(check stanza\/answer\)/);
+  assert.match(await loadError(suite([{ ...answer, params: {} }])), /\/cases\/0\/params\): missing property "input"/);
+  assert.match(await loadError(suite([{ ...answer, params: { input: 'comment', messages: 0 } }])), /\/params\/messages\): must be >= 1/);
+  assert.match(await loadError(suite([{ ...answer, params: { input: 'comment', mesages: 2 } }])), /\/params\): unknown property "mesages"/);
+  assert.match(await loadError(suite([{ ...goodCase, params: { mode: 'post-quantum' } }])), /\/params\/mode\): must be equal to one of the allowed values: classic, pq/);
 });
 
 void test('broken JSON, a wrong suite name and a foreign id prefix are refused', async () => {
@@ -116,6 +132,13 @@ void test('a requirement\'s sources are read from its lead line, and its citatio
     parsed.map((r) => `${r.id} ${r.cited.join('+')}`),
     ['MSG-ATTRS TECH+LINEAGE', 'IN-A PROFILE', 'IN-B PROFILE', 'IN-C PROFILE', 'NESTED TECH+LINEAGE', 'NO-SOURCE '],
   );
+  // The quote a case's report carries: the first sentence, as plain text.
+  assert.deepEqual(
+    parsed.map((r) => r.quote),
+    ['A message MUST carry id, to and type.', 'Each kind.', 'Each kind.', 'Each kind.', 'With a citation.', 'Nothing named. Not a (Source) either.'],
+  );
+  assert.equal(firstSentence('- **X** [PROFILE] — Keys, e.g. `<key/>`, i.e. 32 bytes. More.'), 'Keys, e.g. <key/>, i.e. 32 bytes.');
+  assert.equal(firstSentence('- **X** [PROFILE] — No full stop (Source: PROFILE.)'), 'No full stop');
 });
 
 void test('selection refuses unknown suites, tags and empty greps', async () => {

@@ -4,10 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { HarnessError } from '../src/core/errors.js';
-import { DEFAULT_LIMITS } from '../src/core/limits.js';
 import type { CaseResult } from '../src/core/model.js';
-import { DriverClient } from '../src/driver/client.js';
 import { generateTls } from '../src/gatekeeper/tls.js';
 import { runConformance } from '../src/harness/run.js';
 
@@ -38,15 +35,4 @@ void test('the same seed gives the same verdicts on one worker and on three', as
   assert.equal(one.report.cases.length, three.report.cases.length);
   assert.deepEqual(verdicts(three.report.cases), verdicts(one.report.cases));
   assert.ok(one.report.summary.conformant, verdicts(one.report.cases).filter((v) => !v.includes(': pass:')).join('\n'));
-});
-
-void test('a provider-wide driver call from a case that shares the run is refused before it is sent', async () => {
-  const shared = new DriverClient({ base: 'http://127.0.0.1:9', token: 't', limits: DEFAULT_LIMITS, alone: false });
-  try {
-    for (const call of [() => shared.expireMedia(), () => shared.rotateProofKey(), () => shared.retireProofKeys()]) {
-      await assert.rejects(call, (e: HarnessError) => e.code === 'E_INTERNAL' && /EXCLUSIVE_CHECKS/.test(e.message));
-    }
-  } finally {
-    await shared.close();
-  }
 });

@@ -6,7 +6,7 @@
 import { HarnessError } from '../core/errors.js';
 import type { EvidenceEntry } from '../core/model.js';
 import type { CaseEnv } from '../core/runner.js';
-import type { DriverClient } from '../driver/client.js';
+import type { CaseDriver, DriverClient } from '../driver/client.js';
 import type { ClientConnection, EnlistRequest, FrameEvent, Gatekeeper, HttpExchange, ReferenceUser, ReferenceUserOptions } from '../gatekeeper/types.js';
 import type {
   CreatedUser,
@@ -48,7 +48,7 @@ export class Lab {
 
   constructor(
     readonly gatekeeper: Gatekeeper,
-    readonly driver: DriverClient,
+    private readonly client: DriverClient,
     private readonly env: CaseEnv,
   ) {
     const offFrames = gatekeeper.onFrame((f) => this.recordFrame(f));
@@ -57,6 +57,11 @@ export class Lab {
       offFrames();
       offHttp();
     });
+  }
+
+  /** The provider's driver; the provider-wide actions come only with a declared change (`ProviderState`). */
+  get driver(): CaseDriver {
+    return this.client;
   }
 
   endpoint(url: string): GatekeeperEndpoint {
@@ -162,8 +167,8 @@ export class Lab {
    * The driver for a cleanup: the case's signal has ended the case by the time cleanups run
    * ("case finished"), so they get one of their own; each exchange keeps its deadline.
    */
-  afterCase(): DriverClient {
-    return this.driver.withSignal(new AbortController().signal);
+  afterCase(): CaseDriver {
+    return this.client.withSignal(new AbortController().signal);
   }
 
   /** Runs `cleanup` when the case ends, whatever its outcome. */

@@ -35,6 +35,19 @@ export function schemaValidator(file: string, def?: string): ValidateFunction {
   return v;
 }
 
+const inline = new Map<string, ValidateFunction>();
+
+/** A validator for a schema given as a value (a check's params), compiled once per distinct schema. */
+export function compiledValidator(schema: object): ValidateFunction {
+  const key = JSON.stringify(schema);
+  let v = inline.get(key);
+  if (!v) {
+    v = instance().compile(schema);
+    inline.set(key, v);
+  }
+  return v;
+}
+
 /** "/messages/0/text must be string", one line per error. */
 export function describeSchemaErrors(errors: readonly ErrorObject[] | null | undefined): string[] {
   return (errors ?? []).map((e) => {

@@ -16,6 +16,8 @@ export interface ProfileRequirement {
   readonly sources: readonly RequirementSource[];
   /** The sources its closing `(Source: …)` citation names; the same as `sources` in a sound profile. */
   readonly cited: readonly RequirementSource[];
+  /** Its first sentence, as plain text: what a case that checks it quotes in its report. */
+  readonly quote: string;
 }
 
 /** The sources `text` names, in the order it names them. */
@@ -35,12 +37,29 @@ function citation(text: string): string {
   return text.slice(start, end);
 }
 
+/**
+ * The first sentence of a requirement's statement (after the dash of its lead line), code spans
+ * unquoted. A sentence ends at a full stop before a space, except in an abbreviation.
+ */
+export function firstSentence(text: string): string {
+  const statement = text.slice(text.indexOf(' — ') + 3).replace(/`/g, '');
+  for (const m of statement.matchAll(/\.(?=\s)/g)) {
+    if (!/\b(?:e\.g|i\.e|cf|vs|etc)$/.test(statement.slice(0, m.index))) return statement.slice(0, m.index + 1);
+  }
+  const citationAt = statement.indexOf('(Source:');
+  return (citationAt === -1 ? statement : statement.slice(0, citationAt)).trim();
+}
+
 export function parseProfile(markdown: string): ProfileRequirement[] {
   const out: ProfileRequirement[] = [];
   let section = '';
   let open: { ids: string[]; section: string; sources: RequirementSource[]; text: string } | undefined;
   const close = (): void => {
-    if (open) for (const id of open.ids) out.push({ id, section: open.section, sources: open.sources, cited: named(citation(open.text)) });
+    if (open) {
+      for (const id of open.ids) {
+        out.push({ id, section: open.section, sources: open.sources, cited: named(citation(open.text)), quote: firstSentence(open.text) });
+      }
+    }
     open = undefined;
   };
   for (const line of markdown.split('\n')) {

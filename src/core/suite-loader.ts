@@ -9,19 +9,21 @@ import { basename, join, relative } from 'node:path';
 import type { ErrorObject } from 'ajv';
 import { HarnessError } from './errors.js';
 import type { CaseSpec, SuiteName, SuiteSpec } from './model.js';
-import { schemaValidator } from './json-schema.js';
+import { compiledValidator, schemaValidator } from './json-schema.js';
 import { projectFile } from './paths.js';
 
+/** What a suite may name: checks with the JSON Schema of their params, faults, requirements. */
 export interface SuiteCatalogue {
-  readonly checks: ReadonlySet<string>;
+  readonly checks: ReadonlyMap<string, { readonly params: object }>;
   readonly faults: ReadonlySet<string>;
-  readonly requirements: ReadonlySet<string>;
+  /** The profile's requirements by id, each with the quote a case's report carries. */
+  readonly requirements: ReadonlyMap<string, string>;
 }
 
 interface RawSuite {
   suite: SuiteName;
   title: string;
-  cases: Omit<CaseSpec, 'suite'>[];
+  cases: (Omit<CaseSpec, 'suite' | 'requirement'> & { requirement: string })[];
 }
 
 export const defaultSuiteDir = (): string => projectFile('suites');
@@ -67,16 +69,23 @@ export async function loadSuiteFile(path: string, catalogue: SuiteCatalogue): Pr
   const cases = suite.cases.map((c, i): CaseSpec => {
     const where = `${file}: case ${c.id} (/cases/${i}`;
     if (!c.id.startsWith(`${suite.suite}.`)) throw new HarnessError('E_SUITE', `${where}/id): id must start with "${suite.suite}."`);
-    if (!catalogue.checks.has(c.check)) throw new HarnessError('E_SUITE', `${where}/check): unknown check "${c.check}"`);
-    if (!catalogue.requirements.has(c.requirement.id)) {
-      throw new HarnessError('E_SUITE', `${where}/requirement/id): "${c.requirement.id}" is not a requirement of docs/PROFILE.md`);
+    const check = catalogue.checks.get(c.check);
+    if (!check) throw new HarnessError('E_SUITE', `${where}/check): unknown check "${c.check}"`);
+    // Read by the check as it stands, a misspelt or unknown param would quietly become the default.
+    const validParams = compiledValidator(check.params);
+    if (!validParams(c.params)) {
+      const err = validParams.errors?.[0];
+      throw new HarnessError('E_SUITE', `${where}/params${err?.instancePath ?? ''}): ${describeAjvError(err)} (check ${c.check})`);
     }
+    // Quoted from the profile, never copied: two cases of one requirement cannot quote it differently.
+    const quote = catalogue.requirements.get(c.requirement);
+    if (quote === undefined) throw new HarnessError('E_SUITE', `${where}/requirement): "${c.requirement}" is not a requirement of docs/PROFILE.md`);
     // A pq case that does not need pq would run against a classic-only provider and fail it, not skip.
     if (c.params['mode'] === 'pq' && !c.needs.includes('pq')) throw new HarnessError('E_SUITE', `${where}/needs): a case in mode "pq" must need "pq"`);
     c.faults.forEach((f, j) => {
       if (!catalogue.faults.has(f.name)) throw new HarnessError('E_SUITE', `${where}/faults/${j}/name): unknown fault "${f.name}"`);
     });
-    return { ...c, suite: suite.suite };
+    return { ...c, requirement: { id: c.requirement, quote }, suite: suite.suite };
   });
   const digest = createHash('sha256').update(text).digest('hex');
   return { name: suite.suite, title: suite.title, file, digest, cases };

@@ -40,12 +40,17 @@ export interface DriverOptions {
   readonly limits: Limits;
   readonly record?: (entry: EvidenceEntry) => void;
   readonly signal?: AbortSignal;
-  /**
-   * Whether the case may change state every gatekeeper lane shares (proof keys, hosted media, the
-   * gatekeeper keys the provider trusts): only a case that runs alone. Unset outside a case.
-   */
-  readonly alone?: boolean;
 }
+
+/**
+ * The actions that change state every gatekeeper lane shares through the one provider (its proof
+ * keys, its hosted media, the gatekeeper keys it trusts). A check reaches them only by declaring
+ * the change (checks/check.ts `ProviderState`), which makes the run give it the provider alone.
+ */
+export type ProviderWideCall = 'expireMedia' | 'rotateProofKey' | 'retireProofKeys' | 'trustGatekeeperKeys';
+
+/** The driver as a case sees it: everything but the provider-wide actions. */
+export type CaseDriver = Omit<DriverClient, ProviderWideCall | 'forCase' | 'withSignal' | 'close'>;
 
 type Method = 'GET' | 'POST';
 
@@ -60,8 +65,8 @@ export class DriverClient {
   }
 
   /** The same driver, recording into another case's evidence under another signal. */
-  forCase(record: (entry: EvidenceEntry) => void, signal: AbortSignal, alone: boolean): DriverClient {
-    return new DriverClient({ ...this.options, record, signal, alone }, this.agent);
+  forCase(record: (entry: EvidenceEntry) => void, signal: AbortSignal): DriverClient {
+    return new DriverClient({ ...this.options, record, signal }, this.agent);
   }
 
   /**
@@ -70,13 +75,6 @@ export class DriverClient {
    */
   withSignal(signal: AbortSignal): DriverClient {
     return new DriverClient({ ...this.options, signal }, this.agent);
-  }
-
-  /** A provider-wide change from a case that shares the run with others is the harness's bug, found on its first run. */
-  private providerWide(call: string): void {
-    if (this.options.alone === false) {
-      throw new HarnessError('E_INTERNAL', `${call} changes state every lane shares, so its check must be listed in EXCLUSIVE_CHECKS`);
-    }
   }
 
   /** Closes the pooled connections, for every view of this driver. */
@@ -118,7 +116,6 @@ export class DriverClient {
     return this.call('POST', driverPaths.media(user), media, 'SendMediaResult');
   }
   async expireMedia(): Promise<unknown> {
-    this.providerWide('expireMedia');
     return this.call('POST', driverPaths.expireMedia, {}, 'Empty');
   }
   // messaging (driver 1.2)
@@ -152,16 +149,13 @@ export class DriverClient {
     return this.call('POST', driverPaths.optOut(user), {}, 'Empty');
   }
   async rotateProofKey(): Promise<RotatedKey> {
-    this.providerWide('rotateProofKey');
     return this.call('POST', driverPaths.rotateProofKey, {}, 'RotatedKey');
   }
   async retireProofKeys(): Promise<unknown> {
-    this.providerWide('retireProofKeys');
     return this.call('POST', driverPaths.retireProofKeys, {}, 'Empty');
   }
   /** Tells the provider's server which gatekeeper key set signs push tokens: `url` is the key set. */
   async trustGatekeeperKeys(keys: GatekeeperEndpoint): Promise<unknown> {
-    this.providerWide('trustGatekeeperKeys');
     return this.call('POST', driverPaths.gatekeeperKeys, keys, 'Empty');
   }
 

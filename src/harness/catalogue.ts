@@ -1,5 +1,5 @@
 /** What the harness knows: its checks, the reference provider's faults, the profile, the suites. */
-import { CHECKS } from '../checks/registry.js';
+import { checkManifest } from '../checks/manifest.js';
 import { HarnessError } from '../core/errors.js';
 import type { CaseSpec, Shard, SuiteSpec } from '../core/model.js';
 import { loadProfile, type ProfileRequirement } from '../core/profile.js';
@@ -16,9 +16,9 @@ export async function loadCatalogue(suiteDir?: string): Promise<Catalogue> {
   const requirements = await loadProfile();
   const suites = await loadSuites(
     {
-      checks: new Set(Object.keys(CHECKS)),
+      checks: checkManifest(),
       faults: new Set(Object.keys(FAULTS)),
-      requirements: new Set(requirements.map((r) => r.id)),
+      requirements: new Map(requirements.map((r) => [r.id, r.quote])),
     },
     suiteDir,
   );

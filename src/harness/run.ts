@@ -5,8 +5,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { Check } from '../checks/check.js';
-import { CHECKS, EXCLUSIVE_CHECKS } from '../checks/registry.js';
+import type { DefinedCheck } from '../checks/check.js';
+import { checkManifest, loadCheck } from '../checks/manifest.js';
 import { Lab } from '../checks/lab.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import { HarnessError, interruptionOf } from '../core/errors.js';
@@ -114,10 +114,11 @@ export async function runConformance(options: RunOptions): Promise<RunOutcome> {
       throw new HarnessError('E_PROVIDER_PROBE', `the driver's reset failed: ${(e as Error).message}`, { cause: e });
     }
     // The selected cases' checks, imported before the first case starts: no case's time includes loading them.
-    const loaded = new Map<string, Check>();
+    const manifest = checkManifest();
+    const loaded = new Map<string, DefinedCheck>();
     for (const name of new Set(cases.map((c) => c.check))) {
-      const load = CHECKS[name];
-      if (load) loaded.set(name, await load());
+      const entry = manifest.get(name);
+      if (entry) loaded.set(name, await loadCheck(entry));
     }
     const lanes = assignSuites(cases, options.workers ?? 1);
     const tls = await resolveTls(options.tls);
@@ -140,7 +141,8 @@ export async function runConformance(options: RunOptions): Promise<RunOutcome> {
 
     const mux = new Multiplexer(options.reporters);
     mux.onBegin({ seed: options.seed, cases: cases.length, provider: endpoint, suites: [...new Set(cases.map((c) => c.suite))] });
-    const isExclusive = (spec: CaseSpec): boolean => EXCLUSIVE_CHECKS.has(spec.check);
+    // A check that changes provider-wide state (its declared `changes`) runs while no other case does.
+    const isExclusive = (spec: CaseSpec): boolean => (manifest.get(spec.check)?.changes.length ?? 0) > 0;
     const results: CaseResult[] = await runCases({
       cases,
       seed: options.seed,
@@ -155,18 +157,20 @@ export async function runConformance(options: RunOptions): Promise<RunOutcome> {
         const check = loaded.get(env.spec.check);
         if (!check) throw new HarnessError('E_INTERNAL', `no check named ${env.spec.check}`);
         const gatekeeper = gatekeepers[env.lane] as Gatekeeper;
-        const lab = new Lab(gatekeeper, driver.forCase(env.record, env.signal, isExclusive(env.spec)), env);
+        const caseDriver = driver.forCase(env.record, env.signal);
+        const lab = new Lab(gatekeeper, caseDriver, env);
         const stopListening = [gatekeeper.onLimit((hit) => env.limitHit(hit)), gatekeeper.onBreach((message) => env.breach(message))];
         try {
-          return await check({
+          const context = {
             params: env.spec.params,
             signal: env.signal,
             rng: env.rng,
             clock,
             lab,
             step: env.step,
-            note: (text) => env.record({ kind: 'note', at: Date.now(), text }),
-          });
+            note: (text: string) => env.record({ kind: 'note', at: Date.now(), text }),
+          };
+          return await check.run(context, check.changes.length > 0 ? caseDriver : undefined);
         } finally {
           for (const stop of stopListening) stop();
         }

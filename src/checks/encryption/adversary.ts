@@ -7,7 +7,7 @@ import { HarnessError } from '../../core/errors.js';
 import { met, notMet, type Finding } from '../../core/model.js';
 import type { EncryptedMessage } from '../../gatekeeper/types.js';
 import { readSignalMessage } from '../../protocol/signal-wire.js';
-import { choiceParam, numberParam, type CheckContext } from '../check.js';
+import { defineCheck, MODE_PARAM, paramsOf, choiceParam, numberParam, type CheckContext } from '../check.js';
 import { barrier } from '../observe.js';
 import type { Pair } from '../stanza/scenario.js';
 import { paddingLength, textPayload } from '../../protocol/payload.js';
@@ -30,30 +30,30 @@ async function replay(ctx: CheckContext, p: Pair, message: EncryptedMessage, tex
 }
 
 /** ENC-REPLAY, for a SignalMessage inside an established session. */
-export async function replayMessage(ctx: CheckContext): Promise<Finding> {
+export const replayMessage = defineCheck({ name: 'encryption/replay-message', params: paramsOf({ mode: MODE_PARAM }) }, async (ctx) => {
   const p = await conversation(ctx);
   const text = `once only ${ctx.rng.string(10)}`;
   const sealed = await sealText(ctx.rng, p.reference, p.provider, text);
   if (sealed.type !== 'msg') throw new HarnessError('E_PRECONDITION', `the reference user wrote a ${sealed.type}, not a msg`);
   return replay(ctx, p, sealed, text);
-}
+});
 
 /** ENC-REPLAY, for the prekey message that opened the session. */
-export async function replayPreKeyMessage(ctx: CheckContext): Promise<Finding> {
+export const replayPreKeyMessage = defineCheck({ name: 'encryption/replay-prekey-message', params: paramsOf({ mode: MODE_PARAM }) }, async (ctx) => {
   const provider = await ctx.lab.providerUser();
   const reference = await ctx.lab.referenceUser();
   const text = `first and once ${ctx.rng.string(10)}`;
   const sealed = await sealText(ctx.rng, reference, provider, text);
   if (sealed.type !== 'pkmsg') throw new HarnessError('E_PRECONDITION', 'the reference user had a session before its first message');
   return replay(ctx, { provider, reference }, sealed, text);
-}
+});
 
 /**
  * PREKEY-KYBER-REPLAY: a first message built on the last-resort Kyber prekey alone (no one-time
  * prekey) opens one session: delivered again under another sender, who has no session yet, it
  * must be refused, or whoever captured it can open a session with it at will.
  */
-export async function kyberReplay(ctx: CheckContext): Promise<Finding> {
+export const kyberReplay = defineCheck({ name: 'encryption/kyber-replay', params: paramsOf({ mode: MODE_PARAM }) }, async (ctx) => {
   const provider = await ctx.lab.providerUser();
   const sender = await ctx.lab.referenceUser({ mode: 'pq' });
   const other = await ctx.lab.referenceUser({ mode: 'pq' });
@@ -69,9 +69,10 @@ export async function kyberReplay(ctx: CheckContext): Promise<Finding> {
   if (answer !== 'retry') return notMet(expected, `${describeAnswer(answer)} for the replay under another sender`);
   const shown = await timesShown(provider, text);
   return shown === 1 ? met() : notMet(expected, `the text shown ${shown} times`);
-}
+});
 
-type Region = 'version' | 'ratchet-key' | 'body' | 'mac';
+const REGIONS = ['version', 'ratchet-key', 'body', 'mac'] as const;
+type Region = (typeof REGIONS)[number];
 
 /** A copy of a SignalMessage with one bit flipped in `region`. */
 function tamper(message: EncryptedMessage, region: Region): EncryptedMessage {
@@ -90,8 +91,8 @@ function tamper(message: EncryptedMessage, region: Region): EncryptedMessage {
 }
 
 /** ENC-TAMPER: a flipped bit anywhere is refused with a retry receipt, shows nothing, and the session survives it. */
-export async function tamperedMessage(ctx: CheckContext): Promise<Finding> {
-  const region = choiceParam<Region>(ctx, 'region', ['version', 'ratchet-key', 'body', 'mac']);
+export const tamperedMessage = defineCheck({ name: 'encryption/tampered-message', params: paramsOf({ mode: MODE_PARAM, region: { enum: REGIONS } }, ['region']) }, async (ctx) => {
+  const region = choiceParam(ctx, 'region', REGIONS);
   const p = await conversation(ctx);
   const text = `untouched ${ctx.rng.string(10)}`;
   const sealed = await sealText(ctx.rng, p.reference, p.provider, text);
@@ -103,10 +104,10 @@ export async function tamperedMessage(ctx: CheckContext): Promise<Finding> {
   if (after.answer !== 'delivery') return notMet(expected, `${describeAnswer(after.answer)} for the genuine message after it`);
   const shown = await timesShown(p.provider, text);
   return shown === 1 ? met() : notMet(expected, `the text shown ${shown} times`);
-}
+});
 
 /** ENC-ORDER: messages delivered out of order inside the window all decrypt, each once. */
-export async function outOfOrder(ctx: CheckContext): Promise<Finding> {
+export const outOfOrder = defineCheck({ name: 'encryption/out-of-order', params: paramsOf({ mode: MODE_PARAM }) }, async (ctx) => {
   const p = await conversation(ctx);
   const texts = Array.from({ length: 5 }, (_, i) => `in order ${i + 1} ${ctx.rng.string(8)}`);
   const sealed: EncryptedMessage[] = [];
@@ -120,7 +121,7 @@ export async function outOfOrder(ctx: CheckContext): Promise<Finding> {
   const inbox = await p.provider.inbox();
   const counts = texts.map((t) => inbox.filter((m) => m.text === t).length);
   return counts.every((c) => c === 1) ? met() : notMet(expected, `shown ${counts.join(', ')} times`);
-}
+});
 
 /** libsignal's bound on how far a message may jump ahead of its chain (MAX_FORWARD_JUMPS). */
 export const FORWARD_WINDOW = 25_000;
@@ -129,7 +130,7 @@ export const FORWARD_WINDOW = 25_000;
  * ENC-WINDOW: a message far past the window is refused, and costs the session nothing. A message
  * built ahead inside the window first proves that the harness builds them right: it must decrypt.
  */
-export async function farFuture(ctx: CheckContext): Promise<Finding> {
+export const farFuture = defineCheck({ name: 'encryption/far-future', params: paramsOf({ near: { type: 'integer', minimum: 1 } }) }, async (ctx) => {
   const p = await conversation(ctx);
   const near = numberParam(ctx, 'near', 50);
   const next = `next in line ${ctx.rng.string(8)}`;
@@ -146,4 +147,4 @@ export async function farFuture(ctx: CheckContext): Promise<Finding> {
   const after = await deliverAndWatch(ctx, p, genuine, 'the skipped message');
   if (after.answer !== 'delivery') return notMet(expected, `${describeAnswer(after.answer)} for the skipped message after it`);
   return (await timesShown(p.provider, next)) === 1 ? met() : notMet(expected, 'the skipped message not shown once');
-}
+});

@@ -5,13 +5,13 @@
  * these.
  */
 import { HarnessError } from '../../core/errors.js';
-import { met, notMet, type Finding } from '../../core/model.js';
+import { met, notMet } from '../../core/model.js';
 import type { ClientConnection } from '../../gatekeeper/types.js';
 import { fromBase64 } from '../../protocol/base64.js';
 import { child, type StanzaNode } from '../../protocol/node.js';
 import { macOffset } from '../../protocol/signal-wire.js';
 import { encElement, type EncType } from '../../protocol/stanzas.js';
-import { ANSWER_MS, type CheckContext } from '../check.js';
+import { defineCheck, ANSWER_MS, type CheckContext } from '../check.js';
 import type { ProviderUser } from '../lab.js';
 import { barrier, lastSeq } from '../observe.js';
 import { answerTo, describeAnswer, judgeReplay, timesShown, type Answer } from './exchange.js';
@@ -59,7 +59,7 @@ function encodingsOf(secret: string): string[] {
 }
 
 /** E2E-CONFIDENTIAL: no frame of either user carries the text, in any common encoding. */
-export async function noPlaintext(ctx: CheckContext): Promise<Finding> {
+export const noPlaintext = defineCheck({ name: 'encryption/no-plaintext' }, async (ctx) => {
   const { a, b } = await twoUsers(ctx);
   const secret = ctx.rng.string(24);
   await sayOk(ctx, a, b, `secret ${secret}`, 'A sends B a secret');
@@ -73,10 +73,10 @@ export async function noPlaintext(ctx: CheckContext): Promise<Finding> {
     }
   }
   return met(`${a.connection.frames.length + b.connection.frames.length} frames searched for ${encodings.length} encodings`);
-}
+});
 
 /** E2E-FRESH: the same text twice gives two different ciphertexts. */
-export async function freshCiphertext(ctx: CheckContext): Promise<Finding> {
+export const freshCiphertext = defineCheck({ name: 'encryption/fresh-ciphertext' }, async (ctx) => {
   const { a, b } = await twoUsers(ctx);
   const text = `the same words ${ctx.rng.string(8)}`;
   const first = await sayOk(ctx, a, b, text, 'A sends a text');
@@ -85,10 +85,10 @@ export async function freshCiphertext(ctx: CheckContext): Promise<Finding> {
   const [one, two] = [ciphertext(first), ciphertext(second)];
   if (one === undefined || two === undefined) throw new HarnessError('E_PRECONDITION', 'a delivered message had no <enc> text');
   return one !== two ? met() : notMet('two different ciphertexts for the same text', `identical ciphertext for the same text twice (${one.length} characters)`);
-}
+});
 
 /** E2E-REPLAY: a delivered message delivered again is answered and not shown again. */
-export async function replayBetweenUsers(ctx: CheckContext): Promise<Finding> {
+export const replayBetweenUsers = defineCheck({ name: 'encryption/replay-between-users' }, async (ctx) => {
   const { a, b } = await twoUsers(ctx);
   await sayOk(ctx, a, b, `hello ${ctx.rng.string(8)}`, 'A opens the conversation');
   await sayOk(ctx, b, a, `hi ${ctx.rng.string(8)}`, 'B replies');
@@ -102,10 +102,10 @@ export async function replayBetweenUsers(ctx: CheckContext): Promise<Finding> {
   const answer = await answerTo(ctx, b.connection, replayId, afterSeq);
   await barrier(b.connection, ctx.signal);
   return judgeReplay(answer, await timesShown(b, text));
-}
+});
 
 /** E2E-INTEGRITY: a message changed in transit is refused, shows nothing, and the genuine one still arrives. */
-export async function tamperBetweenUsers(ctx: CheckContext): Promise<Finding> {
+export const tamperBetweenUsers = defineCheck({ name: 'encryption/tamper-between-users' }, async (ctx) => {
   const { a, b } = await twoUsers(ctx);
   await sayOk(ctx, a, b, `hello ${ctx.rng.string(8)}`, 'A opens the conversation');
   const text = `unchanged ${ctx.rng.string(8)}`;
@@ -136,4 +136,4 @@ export async function tamperBetweenUsers(ctx: CheckContext): Promise<Finding> {
   const after = await answerTo(ctx, b.connection, original.attrs['id'] ?? '', afterSeq);
   if (after !== 'delivery') return notMet(expected, `${describeAnswer(after)} for the genuine message after it`);
   return (await timesShown(b, text)) === 1 ? met() : notMet(expected, 'the genuine text not shown once');
-}
+});

@@ -3,9 +3,9 @@
  * byte for byte, in both directions.
  */
 import { HarnessError } from '../../core/errors.js';
-import { met, notMet, type Finding } from '../../core/model.js';
+import { met, notMet } from '../../core/model.js';
 import type { Rng } from '../../core/rng.js';
-import type { CheckContext } from '../check.js';
+import { choiceParam, defineCheck, MODE_PARAM, paramsOf, type CheckContext } from '../check.js';
 import { conversation, deliverAndWatch, describeAnswer, readText, sealText } from './exchange.js';
 
 /** Texts by the name a case gives in `params.text`. */
@@ -17,9 +17,8 @@ const TEXTS: Record<string, (rng: Rng) => string> = {
 };
 
 function textFor(ctx: CheckContext): string {
-  const make = TEXTS[String(ctx.params['text'])];
-  if (!make) throw new Error(`unknown text "${String(ctx.params['text'])}" in the case's params`);
-  return make(ctx.rng);
+  const make = TEXTS[choiceParam(ctx, 'text', Object.keys(TEXTS))];
+  return (make as (rng: Rng) => string)(ctx.rng);
 }
 
 /** Where two texts first differ, for a verdict that says what broke. */
@@ -33,7 +32,7 @@ function difference(expected: string, actual: string): string {
 }
 
 /** ENC-CONTENT, provider → gatekeeper: the reference user decrypts exactly the text the provider was asked to send. */
-export async function contentOut(ctx: CheckContext): Promise<Finding> {
+export const contentOut = defineCheck({ name: 'encryption/content-out', params: paramsOf({ mode: MODE_PARAM, text: { enum: Object.keys(TEXTS) } }, ['text']) }, async (ctx) => {
   const text = textFor(ctx);
   const p = await conversation(ctx);
   ctx.step('provider sends the text');
@@ -43,14 +42,14 @@ export async function contentOut(ctx: CheckContext): Promise<Finding> {
   if (!delivery?.plaintext) throw new HarnessError('E_PRECONDITION', `the text never decrypted at the reference user: ${delivery?.decryptError ?? 'no message came'}`);
   const received = readText(delivery.plaintext) ?? '';
   return received === text ? met(`${Buffer.byteLength(text)} bytes`) : notMet(`the ${Buffer.byteLength(text)}-byte text, byte for byte`, difference(text, received));
-}
+});
 
 /** ENC-CONTENT, gatekeeper → provider: the provider's user is shown exactly the text the reference user sent. */
-export async function contentIn(ctx: CheckContext): Promise<Finding> {
+export const contentIn = defineCheck({ name: 'encryption/content-in', params: paramsOf({ mode: MODE_PARAM, text: { enum: Object.keys(TEXTS) } }, ['text']) }, async (ctx) => {
   const text = textFor(ctx);
   const p = await conversation(ctx);
   const { id, answer } = await deliverAndWatch(ctx, p, await sealText(ctx.rng, p.reference, p.provider, text), 'the text');
   if (answer !== 'delivery') throw new HarnessError('E_PRECONDITION', `the text got ${describeAnswer(answer)}`);
   const shown = (await p.provider.inbox()).find((m) => m.id === id)?.text ?? '';
   return shown === text ? met(`${Buffer.byteLength(text)} bytes`) : notMet(`the ${Buffer.byteLength(text)}-byte text, byte for byte`, difference(text, shown));
-}
+});

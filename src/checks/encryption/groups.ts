@@ -10,7 +10,7 @@ import { met, notMet, type Finding } from '../../core/model.js';
 import type { ReferenceGroupDelivery, ReferenceUser, SealedGroupMessage } from '../../gatekeeper/types.js';
 import { equalBytes } from '../../protocol/bytes.js';
 import { readOutgoingGroup } from '../../protocol/groups.js';
-import { ANSWER_MS, type CheckContext } from '../check.js';
+import { defineCheck, MODE_PARAM, paramsOf, ANSWER_MS, type CheckContext } from '../check.js';
 import type { ProviderUser } from '../lab.js';
 import { barrier, lastSeq, sentBy } from '../observe.js';
 import { answerTo, describeAnswer, judgeReplay, readText, type Answer } from './exchange.js';
@@ -67,11 +67,11 @@ async function twoGroupTexts(ctx: CheckContext): Promise<{ g: Group; texts: stri
 }
 
 /** GROUP-SKDM: the provider's sender key reaches each member pairwise with its first group message, and reads there. */
-export async function groupDistribution(ctx: CheckContext): Promise<Finding> {
+export const groupDistribution = defineCheck({ name: 'encryption/group-distribution', params: paramsOf({ mode: MODE_PARAM }) }, async (ctx) => {
   const { rounds } = await twoGroupTexts(ctx);
   ctx.step('read the distributions at each member');
   return judgeDistributions(rounds[0] ?? []);
-}
+});
 
 /** GROUP-SKDM, on what each reference member received of the client's first group message. */
 export function judgeDistributions(firstRound: readonly ReferenceGroupDelivery[]): Finding {
@@ -91,7 +91,7 @@ export function judgeDistributions(firstRound: readonly ReferenceGroupDelivery[]
  * at an iteration past the last one (gaps allowed: the lineage's own sender leaves them), and
  * decrypts to the text, by the gatekeeper's own reading; and each member opened it.
  */
-export async function groupSkmsg(ctx: CheckContext): Promise<Finding> {
+export const groupSkmsg = defineCheck({ name: 'encryption/group-skmsg', params: paramsOf({ mode: MODE_PARAM }) }, async (ctx) => {
   const { g, texts, rounds } = await twoGroupTexts(ctx);
   ctx.step('check the skmsgs against each member\'s distribution');
   let note = '';
@@ -103,7 +103,7 @@ export async function groupSkmsg(ctx: CheckContext): Promise<Finding> {
     note = finding.note ?? '';
   }
   return met(`two members, ${note}`);
-}
+});
 
 /**
  * GROUP-SKMSG, at `member`: what it received of the client's group messages in a row (holding
@@ -136,7 +136,7 @@ async function shownInGroup(g: Group, sender: string, text: string): Promise<num
 }
 
 /** GROUP-IN: a reference member's group texts (the first with its distribution) are shown once each, in the group, from it. */
-export async function groupIn(ctx: CheckContext): Promise<Finding> {
+export const groupIn = defineCheck({ name: 'encryption/group-in', params: paramsOf({ mode: MODE_PARAM }) }, async (ctx) => {
   const g = await group(ctx);
   const [sender] = g.members;
   const texts = [`from a member ${ctx.rng.string(8)}`, `more from it ${ctx.rng.string(8)}`];
@@ -147,7 +147,7 @@ export async function groupIn(ctx: CheckContext): Promise<Finding> {
     if (answers.at(-1) !== 'delivery') return judgeGroupIn(g.jid, sender.jid, answers, undefined);
   }
   return judgeGroupIn(g.jid, sender.jid, answers, await Promise.all(texts.map((t) => shownInGroup(g, sender.jid, t))));
-}
+});
 
 /**
  * GROUP-IN, on the client's answers to a member's group texts in a row and the times each was
@@ -170,7 +170,7 @@ async function genuine(ctx: CheckContext, g: Group, member: ReferenceUser, text:
 }
 
 /** GROUP-REPLAY: a skmsg delivered again is answered and not shown again. */
-export async function groupReplay(ctx: CheckContext): Promise<Finding> {
+export const groupReplay = defineCheck({ name: 'encryption/group-replay' }, async (ctx) => {
   const g = await group(ctx);
   const [sender] = g.members;
   const text = `once in the group ${ctx.rng.string(8)}`;
@@ -178,10 +178,10 @@ export async function groupReplay(ctx: CheckContext): Promise<Finding> {
   const { answer } = await deliverGroup(ctx, g, sender, sealed, 'the replayed skmsg', false);
   await barrier(g.provider.connection, ctx.signal);
   return judgeReplay(answer, await shownInGroup(g, sender.jid, text));
-}
+});
 
 /** GROUP-TAMPER: a skmsg with a flipped bit is refused with a retry receipt, shows nothing, and the genuine one still opens. */
-export async function groupTamper(ctx: CheckContext): Promise<Finding> {
+export const groupTamper = defineCheck({ name: 'encryption/group-tamper' }, async (ctx) => {
   const g = await group(ctx);
   const [sender] = g.members;
   await genuine(ctx, g, sender, `opening ${ctx.rng.string(8)}`, 'first group message');
@@ -199,13 +199,13 @@ export async function groupTamper(ctx: CheckContext): Promise<Finding> {
   if (after.answer !== 'delivery') return notMet(expected, `${describeAnswer(after.answer)} for the genuine message after it`);
   const shown = await shownInGroup(g, sender.jid, text);
   return shown === 1 ? met() : notMet(expected, `the text shown ${shown} times`);
-}
+});
 
 /**
  * GROUP-REMOVE: once a member has left, the provider's next group message is under a new sender
  * key, distributed to those who stay, that the member who left cannot decrypt with the key it had.
  */
-export async function groupRemoval(ctx: CheckContext): Promise<Finding> {
+export const groupRemoval = defineCheck({ name: 'encryption/group-removal' }, async (ctx) => {
   const g = await group(ctx);
   const [stays, leaves] = g.members;
   const before = await providerSends(ctx, g, `before anyone leaves ${ctx.rng.string(8)}`, 'the provider user sends a group text');
@@ -232,4 +232,4 @@ export async function groupRemoval(ctx: CheckContext): Promise<Finding> {
   }
   if (readText(after.plaintext ?? new Uint8Array()) !== text) return notMet(expected, `the member who stays could not decrypt it: ${after.decryptError ?? 'another text'}`);
   return met();
-}
+});

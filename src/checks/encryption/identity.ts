@@ -3,11 +3,11 @@
  * the user, and both sides compute the same safety number.
  */
 import { HarnessError } from '../../core/errors.js';
-import { met, notMet, type Finding } from '../../core/model.js';
+import { met, notMet } from '../../core/model.js';
 import { ENCRYPT_NS } from '../../protocol/constants.js';
 import { djbKey, Signal } from '../../protocol/signal-store.js';
 import { readPreKeyUpload } from '../../protocol/stanzas.js';
-import type { CheckContext } from '../check.js';
+import { defineCheck, MODE_PARAM, paramsOf } from '../check.js';
 import { sentBy } from '../observe.js';
 import { conversation, deliverAndWatch, describeAnswer, sealText } from './exchange.js';
 
@@ -17,7 +17,7 @@ const FINGERPRINT_VERSION = 1;
 
 
 /** IDENTITY-CHANGE: a message under a peer's new identity key is taken, and the user is told. */
-export async function identityChange(ctx: CheckContext): Promise<Finding> {
+export const identityChange = defineCheck({ name: 'encryption/identity-change', params: paramsOf({ mode: MODE_PARAM }) }, async (ctx) => {
   const p = await conversation(ctx);
   ctx.step('the reference user reinstalls with a new identity key');
   await p.reference.replaceIdentity();
@@ -28,10 +28,10 @@ export async function identityChange(ctx: CheckContext): Promise<Finding> {
   return events.some((e) => e.type === 'identity-change' && e.peer === p.reference.jid)
     ? met()
     : notMet(`an identity-change event for ${p.reference.jid}`, `no identity-change event; events: ${events.map((e) => `${e.type} ${e.peer}`).join(', ') || 'none'}`);
-}
+});
 
 /** SAFETY-NUMBER: the provider's user sees the 60 digits the gatekeeper's user sees. */
-export async function safetyNumber(ctx: CheckContext): Promise<Finding> {
+export const safetyNumber = defineCheck({ name: 'encryption/safety-number', params: paramsOf({ mode: MODE_PARAM }) }, async (ctx) => {
   const p = await conversation(ctx);
   const upload = sentBy(p.provider.connection)
     .map((s) => s.element)
@@ -52,4 +52,4 @@ export async function safetyNumber(ctx: CheckContext): Promise<Finding> {
     .displayableFingerprint()
     .toString();
   return displayable === ours ? met() : notMet(`safety number ${ours}`, `${displayable}, which differs`);
-}
+});

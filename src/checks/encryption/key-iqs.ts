@@ -9,7 +9,7 @@ import { fromBase64 } from '../../protocol/base64.js';
 import { ENCRYPT_NS, GATEKEEPER_SERVER } from '../../protocol/constants.js';
 import { at, child, children, type StanzaNode } from '../../protocol/node.js';
 import { fetchedJids, KYBER_KEY_LENGTH } from '../../protocol/stanzas.js';
-import { ANSWER_MS, type CheckContext } from '../check.js';
+import { defineCheck, ANSWER_MS } from '../check.js';
 import { lastSeq, sends, sentBy, show } from '../observe.js';
 
 /** Byte lengths of each base64 child, by path under the IQ (KEYS-UPLOAD). */
@@ -48,13 +48,13 @@ function uploadProblem(iq: StanzaNode): string | null {
 }
 
 /** KEYS-UPLOAD: the upload after connecting has the profile's shape, and the gatekeeper took it. */
-export async function uploadShape(ctx: CheckContext): Promise<Finding> {
+export const uploadShape = defineCheck({ name: 'encryption/upload-shape' }, async (ctx) => {
   const { connection } = await ctx.lab.providerUser('user', { tolerant: true });
   const frame = await ctx.lab.frameFrom(connection, sends('iq', { type: 'set', xmlns: ENCRYPT_NS }), { afterSeq: 0 });
   const iq = frame && sentBy(connection).find((s) => s.frame === frame && s.element.tag === 'iq')?.element;
   if (!iq) throw new HarnessError('E_PRECONDITION', `no key upload within ${ANSWER_MS} ms`);
   return judgeUploadShape(iq);
-}
+});
 
 /** KEYS-UPLOAD, on the key upload IQ as the client sent it. */
 export function judgeUploadShape(iq: StanzaNode): Finding {
@@ -65,14 +65,14 @@ export function judgeUploadShape(iq: StanzaNode): Finding {
 }
 
 /** KEYS-FETCH: before its first message to a new peer, the client fetches the peer's bundle in the profile's shape. */
-export async function fetchShape(ctx: CheckContext): Promise<Finding> {
+export const fetchShape = defineCheck({ name: 'encryption/fetch-shape' }, async (ctx) => {
   const provider = await ctx.lab.providerUser();
   const reference = await ctx.lab.referenceUser();
   const afterSeq = lastSeq(provider.connection);
   ctx.step('provider sends its first message to a new peer');
   await provider.send(reference.jid, `first ${ctx.rng.string(8)}`).catch((e: unknown) => ctx.note(`the driver's send failed: ${String(e)}`));
   return judgeFetchShape(sentBy(provider.connection, afterSeq).map((s) => s.element), reference.jid);
-}
+});
 
 /** KEYS-FETCH, on what the client sent when asked for its first message to `peer`. */
 export function judgeFetchShape(sent: readonly StanzaNode[], peer: string): Finding {

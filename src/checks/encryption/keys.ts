@@ -9,7 +9,7 @@ import type { ClientConnection } from '../../gatekeeper/types.js';
 import { DJB_KEY_TYPE, ENCRYPT_NS, MAX_REGISTRATION_ID } from '../../protocol/constants.js';
 import { djbKey } from '../../protocol/signal-store.js';
 import { readPreKeyUpload, type PreKeyUpload } from '../../protocol/stanzas.js';
-import { ANSWER_MS, choiceParam, QUIET_MS, numberParam, sessionMode, type CheckContext } from '../check.js';
+import { defineCheck, MODE_PARAM, paramsOf, ANSWER_MS, choiceParam, QUIET_MS, numberParam, sessionMode, type CheckContext } from '../check.js';
 import { barrier, lastSeq, sends, sentBy } from '../observe.js';
 import { sendOne } from '../stanza/scenario.js';
 import { deliverAndWatch, describeAnswer, sealText, timesShown } from './exchange.js';
@@ -31,10 +31,10 @@ async function uploadOn(ctx: CheckContext, connection: ClientConnection): Promis
 }
 
 /** KEYS-SIGNATURE: the signed prekey's XEdDSA signature verifies under the uploaded identity key. */
-export async function signedPreKeySignature(ctx: CheckContext): Promise<Finding> {
+export const signedPreKeySignature = defineCheck({ name: 'encryption/signed-prekey-signature' }, async (ctx) => {
   const { connection } = await ctx.lab.providerUser();
   return judgeSignedPreKeySignature(await uploadOn(ctx, connection));
-}
+});
 
 /** KEYS-SIGNATURE, on a key upload as read from the wire. */
 export function judgeSignedPreKeySignature(upload: PreKeyUpload): Finding {
@@ -46,7 +46,7 @@ export function judgeSignedPreKeySignature(upload: PreKeyUpload): Finding {
 }
 
 /** KEYS-KYBER: in the `pq` mode, a last-resort Kyber prekey signed by the identity key. */
-export async function kyberPreKey(ctx: CheckContext): Promise<Finding> {
+export const kyberPreKey = defineCheck({ name: 'encryption/kyber-prekey' }, async (ctx) => {
   const { connection } = await ctx.lab.providerUser();
   const { identityKey, kyberPreKey: kyber } = await uploadOn(ctx, connection);
   const expected = 'a <kskey> whose XEdDSA signature by the identity key over the serialized Kyber key verifies';
@@ -55,14 +55,14 @@ export async function kyberPreKey(ctx: CheckContext): Promise<Finding> {
   return djbKey(identityKey).verify(Buffer.from(kyber.publicKey), Buffer.from(kyber.signature))
     ? met(`Kyber prekey ${kyber.id}`)
     : notMet(expected, `the signature of Kyber prekey ${kyber.id} does not verify`);
-}
+});
 
 /** KEYS-PREKEYS: enough one-time prekeys, with distinct 3-byte ids and distinct keys. */
-export async function oneTimePreKeys(ctx: CheckContext): Promise<Finding> {
+export const oneTimePreKeys = defineCheck({ name: 'encryption/one-time-prekeys', params: paramsOf({ minimum: { type: 'integer', minimum: 1 } }) }, async (ctx) => {
   const minimum = numberParam(ctx, 'minimum', 5);
   const { connection } = await ctx.lab.providerUser();
   return judgeOneTimePreKeys(await uploadOn(ctx, connection), minimum);
-}
+});
 
 /** KEYS-PREKEYS, on a key upload as read from the wire. */
 export function judgeOneTimePreKeys({ oneTimePreKeys: keys }: PreKeyUpload, minimum: number): Finding {
@@ -83,16 +83,16 @@ export function judgeOneTimePreKeys({ oneTimePreKeys: keys }: PreKeyUpload, mini
 export const judgeRegistrationId = (id: number): Finding =>
   Number.isInteger(id) && id >= 0 && id <= MAX_REGISTRATION_ID ? met() : notMet(`a registration id in 0..${MAX_REGISTRATION_ID} (14 bits)`, `registration id ${id}`);
 
-export async function registrationId(ctx: CheckContext): Promise<Finding> {
+export const registrationId = defineCheck({ name: 'encryption/registration-id' }, async (ctx) => {
   const { connection } = await ctx.lab.providerUser();
   return judgeRegistrationId((await uploadOn(ctx, connection)).registrationId);
-}
+});
 
 /**
  * KEYS-REGISTRATION, as a receiver: prekey messages from peers whose registration ids are 0 and
  * 2^32 − 1 open sessions like any other. whatsmeow draws 32 bits, libsignal's generators give 0.
  */
-export async function registrationIdTaken(ctx: CheckContext): Promise<Finding> {
+export const registrationIdTaken = defineCheck({ name: 'encryption/registration-id-taken' }, async (ctx) => {
   for (const registrationId of [0, 0xffffffff]) {
     // A provider user each, and a session on the signed prekey alone, so that the registration id is
     // all this case judges: the one-time prekeys have their own cases (SESSION-IN, PREKEY-ONCE).
@@ -110,10 +110,10 @@ export async function registrationIdTaken(ctx: CheckContext): Promise<Finding> {
     }
   }
   return met('registration ids 0 and 4294967295');
-}
+});
 
 /** ONE-DEVICE: one identity key per user: a new connection publishes the same one. */
-export async function oneIdentity(ctx: CheckContext): Promise<Finding> {
+export const oneIdentity = defineCheck({ name: 'encryption/one-identity' }, async (ctx) => {
   const user = await ctx.lab.providerUser();
   const first = await uploadOn(ctx, user.connection);
   const again = await user.reconnect();
@@ -122,10 +122,10 @@ export async function oneIdentity(ctx: CheckContext): Promise<Finding> {
   return hex(first.identityKey) === hex(second.identityKey)
     ? met()
     : notMet('the same identity key on every connection of a user', `another identity key after reconnecting: ${hex(first.identityKey).slice(0, 16)}… then ${hex(second.identityKey).slice(0, 16)}…`);
-}
+});
 
 /** BUNDLE-VERIFY: a peer whose bundle's signature does not verify gets no message at all. */
-export async function refuseBadBundle(ctx: CheckContext): Promise<Finding> {
+export const refuseBadBundle = defineCheck({ name: 'encryption/refuse-bad-bundle', params: paramsOf({ mode: MODE_PARAM, forge: { enum: ['signed-prekey', 'kyber'] } }) }, async (ctx) => {
   const provider = await ctx.lab.providerUser();
   const forged = await ctx.lab.referenceUser(choiceParam(ctx, 'forge', ['signed-prekey', 'kyber'], 'signed-prekey') === 'kyber' ? { mode: 'pq', badKyberPreKeySignature: true } : { mode: sessionMode(ctx), badSignedPreKeySignature: true });
   const afterSeq = lastSeq(provider.connection);
@@ -141,4 +141,4 @@ export async function refuseBadBundle(ctx: CheckContext): Promise<Finding> {
   // A client that sends nothing at all would refuse the forged bundle for the wrong reason: it must still reach a genuine peer.
   await sendOne({ provider, reference: await ctx.lab.referenceUser({ mode: forged.mode }) }, ctx, 'message to a genuine peer');
   return met(`no <message> to the forged bundle before the ${until === 'ping' ? 'answer to a ping' : `end of ${QUIET_MS} ms`}`);
-}
+});

@@ -7,7 +7,7 @@ import { HarnessError } from '../../core/errors.js';
 import { met, notMet, type Finding } from '../../core/model.js';
 import { LINEAGE_VERSION_BYTE } from '../../protocol/signal-chain.js';
 import { innerSignalMessage, readPreKeySignalMessage, readSignalMessage } from '../../protocol/signal-wire.js';
-import { ANSWER_MS, numberParam, sessionMode, type CheckContext } from '../check.js';
+import { defineCheck, MODE_PARAM, paramsOf, ANSWER_MS, numberParam, sessionMode, type CheckContext } from '../check.js';
 import { pair, receiveOne, sendOne, type Outbound, type Pair } from '../stanza/scenario.js';
 import { lastSeq } from '../observe.js';
 import { answerTo, conversation, deliverAndWatch, deliveredCiphertext, describeAnswer, readText, sealText, timesShown, type Answer } from './exchange.js';
@@ -24,7 +24,7 @@ async function replyTaken(p: Pair, ctx: CheckContext, label: string): Promise<vo
 }
 
 /** SESSION-OUT: the provider's first message is a version 3 prekey message that libsignal decrypts. */
-export async function outboundSession(ctx: CheckContext): Promise<Finding> {
+export const outboundSession = defineCheck({ name: 'encryption/session-out', params: paramsOf({ mode: MODE_PARAM }) }, async (ctx) => {
   const p = await pair(ctx);
   const o = await sendOne(p, ctx, 'first message');
   const bytes = deliveredCiphertext(o.delivery.ciphertext, 'first message');
@@ -36,14 +36,14 @@ export async function outboundSession(ctx: CheckContext): Promise<Finding> {
   if (pk.version !== version) return notMet(expected, `message version ${pk.version}`);
   if (pk.preKeyId === undefined) return notMet(expected, 'a prekey message without the one-time prekey the bundle held');
   return met(`one-time prekey ${pk.preKeyId}, signed prekey ${pk.signedPreKeyId}`);
-}
+});
 
 /**
  * ENC-VERSION-BYTE: classic messages carry WhatsApp's version byte 0x33 (message version 3,
  * current version 3), on a prekey message, the SignalMessage inside it, and a later message.
  * libsignal-client writes 0x34, which WhatsApp-lineage Signal refuses.
  */
-export async function versionByte(ctx: CheckContext): Promise<Finding> {
+export const versionByte = defineCheck({ name: 'encryption/version-byte' }, async (ctx) => {
   const p = await pair(ctx);
   const first = deliveredCiphertext((await sendOne(p, ctx, 'first message')).delivery.ciphertext, 'first message');
   await replyTaken(p, ctx, 'reply');
@@ -64,17 +64,17 @@ export async function versionByte(ctx: CheckContext): Promise<Finding> {
     ? ': libsignal-node, the Signal library of WhatsApp-lineage clients, refuses a current version above 3 and cannot read it'
     : '';
   return notMet(expected, `${wrong.map((b) => `${hex2(b.byte)} on ${b.what}`).join(', ')}${risk}`);
-}
+});
 
 /** SESSION-IN: the provider's client decrypts the reference user's first message and shows its text. */
-export async function inboundSession(ctx: CheckContext): Promise<Finding> {
+export const inboundSession = defineCheck({ name: 'encryption/session-in', params: paramsOf({ mode: MODE_PARAM }) }, async (ctx) => {
   const p = await pair(ctx);
   const text = `first words ${ctx.rng.string(12)}`;
   const sealed = await sealText(ctx.rng, p.reference, p.provider, text);
   if (sealed.type !== 'pkmsg') throw new HarnessError('E_PRECONDITION', 'the reference user had a session before its first message');
   const { answer } = await deliverAndWatch(ctx, p, sealed, 'the first message');
   return judgeInboundSession(answer, answer === 'delivery' ? await timesShown(p.provider, text) : 0);
-}
+});
 
 /** SESSION-IN, on the client's answer to the reference user's first message and the times its text was shown. */
 export function judgeInboundSession(answer: Answer, shown: number): Finding {
@@ -84,13 +84,13 @@ export function judgeInboundSession(answer: Answer, shown: number): Finding {
 }
 
 /** SESSION-ACK: once the peer has answered, the provider's messages are no longer prekey messages. */
-export async function noPreKeyAfterReply(ctx: CheckContext): Promise<Finding> {
+export const noPreKeyAfterReply = defineCheck({ name: 'encryption/no-prekey-after-reply', params: paramsOf({ mode: MODE_PARAM }) }, async (ctx) => {
   const p = await pair(ctx);
   await sendOne(p, ctx, 'first message');
   await replyTaken(p, ctx, 'reply');
   const second = await sendOne(p, ctx, 'second message');
   return judgeNoPreKeyAfterReply(deliveredCiphertext(second.delivery.ciphertext, 'second message'));
-}
+});
 
 /** SESSION-ACK, on the ciphertext of the client's first message after the peer's reply. */
 export function judgeNoPreKeyAfterReply(bytes: Uint8Array): Finding {
@@ -108,7 +108,7 @@ function ratchetOf(o: Outbound, label: string): { key: string; counter: number }
 }
 
 /** RATCHET-DH: every change of direction brings a new ratchet key. */
-export async function ratchetOnReply(ctx: CheckContext): Promise<Finding> {
+export const ratchetOnReply = defineCheck({ name: 'encryption/ratchet-on-reply', params: paramsOf({ mode: MODE_PARAM }) }, async (ctx) => {
   const p = await pair(ctx);
   const keys: string[] = [];
   for (let round = 1; round <= 3; round++) {
@@ -119,10 +119,10 @@ export async function ratchetOnReply(ctx: CheckContext): Promise<Finding> {
   return reused === -1
     ? met()
     : notMet('a new ratchet key on each message after a reply', `the same ratchet key ${keys[reused]?.slice(0, 12)}… on message ${reused + 1} as before the reply`);
-}
+});
 
 /** RATCHET-CHAIN: a run of messages without a reply stays on one chain, counters counting up by one. */
-export async function chainCounters(ctx: CheckContext): Promise<Finding> {
+export const chainCounters = defineCheck({ name: 'encryption/chain-counters', params: paramsOf({ mode: MODE_PARAM }) }, async (ctx) => {
   const p = await conversation(ctx);
   await replyTaken(p, ctx, 'reply');
   const run: { key: string; counter: number }[] = [];
@@ -133,10 +133,10 @@ export async function chainCounters(ctx: CheckContext): Promise<Finding> {
   return keys.size === 1 && counting
     ? met(`counters ${counters.join(', ')}`)
     : notMet('one ratchet key and counters n, n+1, n+2 over three messages in a row', `${keys.size} ratchet keys, counters ${counters.join(', ')}`);
-}
+});
 
 /** PREKEY-ONCE: a second session built on an already used one-time prekey must fail. */
-export async function preKeyUsedOnce(ctx: CheckContext): Promise<Finding> {
+export const preKeyUsedOnce = defineCheck({ name: 'encryption/prekey-used-once', params: paramsOf({ mode: MODE_PARAM }) }, async (ctx) => {
   const provider = await ctx.lab.providerUser();
   const first = await ctx.lab.referenceUser();
   const second = await ctx.lab.referenceUser();
@@ -154,10 +154,10 @@ export async function preKeyUsedOnce(ctx: CheckContext): Promise<Finding> {
   if (reuse.answer !== 'retry') return notMet(expected, `${describeAnswer(reuse.answer)} for the second session's message`);
   const shown = await timesShown(provider, text);
   return shown === 0 ? met() : notMet(expected, 'the second session\'s text shown');
-}
+});
 
 /** SEND-CONCURRENT: concurrent sends never reuse a message key, and all of them decrypt. */
-export async function concurrentSends(ctx: CheckContext): Promise<Finding> {
+export const concurrentSends = defineCheck({ name: 'encryption/concurrent-sends', params: paramsOf({ mode: MODE_PARAM, messages: { type: 'integer', minimum: 2 } }) }, async (ctx) => {
   const count = numberParam(ctx, 'messages', 50);
   const p = await conversation(ctx);
   await replyTaken(p, ctx, 'reply');
@@ -185,4 +185,4 @@ export async function concurrentSends(ctx: CheckContext): Promise<Finding> {
   const missing = texts.filter((t) => !texts2.has(t)).length;
   if (!all || missing > 0) return notMet(expected, `${missing} of ${count} texts never decrypted`);
   return met();
-}
+});

@@ -7,14 +7,14 @@
  * received (FS) nor one sent after two round trips (PCS).
  */
 import { HarnessError } from '../../core/errors.js';
-import { met, notMet, type Finding } from '../../core/model.js';
+import { met, notMet } from '../../core/model.js';
 import { fromBase64 } from '../../protocol/base64.js';
 import type { SessionExport } from '../../protocol/driver-api.js';
 import { child } from '../../protocol/node.js';
 import { MemoryIdentityStore, MemorySessionStore, Signal, signalAddress } from '../../protocol/signal-store.js';
 import { PqIdentityStore, PqSessionStore, pqAddress, SignalPq } from '../../protocol/signal-store-pq.js';
 import { readPreKeySignalMessage } from '../../protocol/signal-wire.js';
-import type { CheckContext } from '../check.js';
+import { defineCheck } from '../check.js';
 import type { ProviderUser } from '../lab.js';
 import { delivered, sayOk, twoUsers } from './agnostic.js';
 import { readText } from './exchange.js';
@@ -81,7 +81,7 @@ const describe = (o: Opened): string => ('refused' in o ? `refused (${o.refused}
  * E2E-FORWARD-SECRECY: the state exported after a message was read cannot read it again; it does
  * read the next one (else the export is not the session in use).
  */
-export async function forwardSecrecy(ctx: CheckContext): Promise<Finding> {
+export const forwardSecrecy = defineCheck({ name: 'encryption/forward-secrecy' }, async (ctx) => {
   const { a, b } = await twoUsers(ctx);
   await sayOk(ctx, a, b, `hello ${ctx.rng.string(8)}`, 'A opens the conversation');
   await sayOk(ctx, b, a, `hi ${ctx.rng.string(8)}`, 'B replies');
@@ -97,13 +97,13 @@ export async function forwardSecrecy(ctx: CheckContext): Promise<Finding> {
   if (problem) return notMet(expected, problem);
   const old = await (await replicaOf(exported, a.login)).open(signalMessageOf(b, read).bytes);
   return 'refused' in old ? met(`${exported.sessionMode} session; the earlier message refused: ${old.refused}`) : notMet(expected, `the state exported after B read a message decrypted it again: ${describe(old)}`);
-}
+});
 
 /**
  * E2E-POST-COMPROMISE: an attacker holding B's state and every later ciphertext reads on until
  * the ratchet turns twice (B → A, A → B, B → A, A → B); the message after that it cannot read.
  */
-export async function postCompromise(ctx: CheckContext): Promise<Finding> {
+export const postCompromise = defineCheck({ name: 'encryption/post-compromise' }, async (ctx) => {
   const { a, b } = await twoUsers(ctx);
   await sayOk(ctx, a, b, `hello ${ctx.rng.string(8)}`, 'A opens the conversation');
   await sayOk(ctx, b, a, `hi ${ctx.rng.string(8)}`, 'B replies');
@@ -131,4 +131,4 @@ export async function postCompromise(ctx: CheckContext): Promise<Finding> {
   const problem = controlProblem(first, sent[0] ?? { prekey: false }, texts[0] ?? '', 'the message right after the compromise');
   if (problem) return notMet(expected, problem);
   return 'refused' in last ? met(`${exported.sessionMode} session; the message after two round trips refused: ${last.refused}`) : notMet(expected, `the state exported before two round trips still decrypted the message after them: ${describe(last)}`);
-}
+});

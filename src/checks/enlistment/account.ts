@@ -5,16 +5,16 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HarnessError } from '../../core/errors.js';
-import { met, notMet, type Finding } from '../../core/model.js';
+import { met, notMet } from '../../core/model.js';
 import type { HttpExchange } from '../../gatekeeper/types.js';
 import { ACCOUNT_NS, DELETE_TAG } from '../../protocol/enlistment.js';
 import { child } from '../../protocol/node.js';
-import { ANSWER_MS, QUIET_MS, type CheckContext } from '../check.js';
+import { defineCheck, ANSWER_MS, QUIET_MS } from '../check.js';
 import { sends } from '../observe.js';
 import { enlistOnce } from './form.js';
 
 /** ENLIST-AUTHKEY */
-export async function authKeyReused(ctx: CheckContext): Promise<Finding> {
+export const authKeyReused = defineCheck({ name: 'enlistment/authkey' }, async (ctx) => {
   const seen = ctx.lab.watchEnlistments();
   const user = await ctx.lab.providerUser();
   const enlisted = new URLSearchParams(seen[0]?.body ?? '').get('authkey');
@@ -24,10 +24,10 @@ export async function authKeyReused(ctx: CheckContext): Promise<Finding> {
   if (presented === undefined) return notMet(expected, 'no authkey on <open/>');
   // Neither value is quoted: an authkey is a credential, redacted from every report anyway.
   return presented === enlisted ? met() : notMet(expected, 'authkey at connect differs from the enlisted one');
-}
+});
 
 /** ENLIST-REPEAT */
-export async function repeatEnlistment(ctx: CheckContext): Promise<Finding> {
+export const repeatEnlistment = defineCheck({ name: 'enlistment/repeat' }, async (ctx) => {
   const first = await enlistOnce(ctx);
   if (first.user.result.status !== 'ok') throw new HarnessError('E_PRECONDITION', `the first enlistment failed: ${first.user.result.reason}`);
   const seen = ctx.lab.watchEnlistments();
@@ -39,10 +39,10 @@ export async function repeatEnlistment(ctx: CheckContext): Promise<Finding> {
   }
   const login = again.status === 'ok' ? again.login : `fail: ${again.reason}`;
   return login === first.user.result.login ? met() : notMet(`the same login ${first.user.result.login}`, login);
-}
+});
 
 /** ENLIST-OPT-OUT */
-export async function optOut(ctx: CheckContext): Promise<Finding> {
+export const optOut = defineCheck({ name: 'enlistment/opt-out' }, async (ctx) => {
   const user = await ctx.lab.providerUser();
   ctx.step('opt the user out');
   await ctx.lab.driver.optOut(user.user);
@@ -52,10 +52,10 @@ export async function optOut(ctx: CheckContext): Promise<Finding> {
   // The driver resolved once the client was done, so the close is due already.
   const closed = await user.connection.waitForClose({ signal: ctx.signal, timeoutMs: QUIET_MS });
   return closed ? met() : notMet('the client to close its stream after the deletion', `the stream still open ${QUIET_MS} ms after the opt-out`);
-}
+});
 
 /** ENLIST-UNENLISTED: the client enlists again and reconnects on its own; its new login comes in the API's answer. */
-export async function reenlistAfterUnenlistment(ctx: CheckContext): Promise<Finding> {
+export const reenlistAfterUnenlistment = defineCheck({ name: 'enlistment/unenlisted' }, async (ctx) => {
   const user = await ctx.lab.providerUser();
   const exchanges: HttpExchange[] = [];
   ctx.lab.defer(ctx.lab.gatekeeper.onHttp((e) => exchanges.push(e)));
@@ -70,7 +70,7 @@ export async function reenlistAfterUnenlistment(ctx: CheckContext): Promise<Find
   if (login === undefined) return notMet('a new enlistment after the un-enlistment', `no enlistment within ${ANSWER_MS} ms of the un-enlistment`);
   const connection = await ctx.lab.gatekeeper.waitForConnection(login, { signal: ctx.signal, timeoutMs: QUIET_MS + ANSWER_MS });
   return connection ? met(`re-enlisted as ${login}`) : notMet(`a connection as ${login} after re-enlisting`, 'no connection after the re-enlistment');
-}
+});
 
 function loginOf(e: HttpExchange): string | undefined {
   if (e.status !== 200) return undefined;

@@ -4,10 +4,10 @@
  * opens before an `ok`. The gatekeeper gives scripted answers; the request times are the evidence.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { met, notMet, type Finding } from '../../core/model.js';
+import { met, notMet } from '../../core/model.js';
 import type { EnlistRequest, ScriptedAnswer } from '../../gatekeeper/types.js';
 import { ENLIST_FIRST_BACKOFF_MS, ENLIST_MAX_ATTEMPTS } from '../../protocol/enlistment.js';
-import type { CheckContext } from '../check.js';
+import { defineCheck, type CheckContext } from '../check.js';
 import { subjectOf } from './form.js';
 
 /** A late retry, one a client makes after it answered the driver, would come within this. */
@@ -28,7 +28,7 @@ async function enlistScripted(ctx: CheckContext, script: (attempt: number) => Sc
 const gaps = (requests: readonly EnlistRequest[]): number[] => requests.slice(1).map((r, i) => r.at - (requests[i]?.at ?? r.at));
 
 /** ENLIST-FAIL */
-export async function failIsFinal(ctx: CheckContext): Promise<Finding> {
+export const failIsFinal = defineCheck({ name: 'enlistment/fail-final' }, async (ctx) => {
   const { user, requests } = await enlistScripted(ctx, () => ({ fail: FAIL_REASON }));
   if (requests.length !== 1) return notMet('one enlistment request, no retry after a fail answer', `${requests.length} enlistment requests after a fail answer`);
   ctx.step('read the user\'s events');
@@ -36,10 +36,10 @@ export async function failIsFinal(ctx: CheckContext): Promise<Finding> {
   const told = events.find((e) => e.type === 'enlistment-failed');
   if (!told) return notMet(`an enlistment-failed event carrying the reason "${FAIL_REASON}"`, `no enlistment-failed event (events: ${events.map((e) => e.type).join(', ') || 'none'})`);
   return told.detail?.includes(FAIL_REASON) ? met() : notMet(`the reason "${FAIL_REASON}" in the event`, `detail ${JSON.stringify(told.detail ?? '')}`);
-}
+});
 
 /** ENLIST-BEFORE-CHAT: after a failed enlistment, asked to connect, the client opens no stream. */
-export async function noChatBeforeEnlistment(ctx: CheckContext): Promise<Finding> {
+export const noChatBeforeEnlistment = defineCheck({ name: 'enlistment/no-chat-before-enlistment' }, async (ctx) => {
   const opens = ctx.lab.watchOpens();
   const { user } = await enlistScripted(ctx, () => ({ fail: FAIL_REASON }));
   ctx.step('ask the unenlisted user to connect');
@@ -50,19 +50,19 @@ export async function noChatBeforeEnlistment(ctx: CheckContext): Promise<Finding
   return mine
     ? notMet('no chat stream before an enlistment answered ok', `a chat stream opened (<open from="${mine.node?.attrs['from'] ?? ''}">) after the enlistment failed`)
     : met();
-}
+});
 
 /** ENLIST-RETRY-429 */
-export async function retryAfter(ctx: CheckContext): Promise<Finding> {
+export const retryAfter = defineCheck({ name: 'enlistment/retry-after' }, async (ctx) => {
   const { requests } = await enlistScripted(ctx, (n) => (n === 1 ? { status: 429, headers: { 'retry-after': '1' } } : undefined));
   const [gap] = gaps(requests);
   const expected = 'a retry no sooner than Retry-After: 1 (1000 ms)';
   if (gap === undefined) return notMet(expected, 'no retry after a 429');
   return gap >= 1000 - SLACK_MS ? met(`retried after ${gap} ms`) : notMet(expected, `a retry ${gap} ms after the 429`);
-}
+});
 
 /** ENLIST-RETRY-5XX */
-export async function retry5xx(ctx: CheckContext): Promise<Finding> {
+export const retry5xx = defineCheck({ name: 'enlistment/retry-5xx' }, async (ctx) => {
   const { requests } = await enlistScripted(ctx, () => ({ status: 503 }));
   const expected = `retries after a 503, retry n no sooner than ${ENLIST_FIRST_BACKOFF_MS}·2^(n−1) ms after the previous request, at most ${ENLIST_MAX_ATTEMPTS} requests`;
   if (requests.length < 2) return notMet(expected, 'one request: no retry after a 503');
@@ -72,10 +72,10 @@ export async function retry5xx(ctx: CheckContext): Promise<Finding> {
     if (gap < floor - SLACK_MS) return notMet(expected, `retry ${i + 1} came ${gap} ms after the previous request`);
   }
   return requests.length <= ENLIST_MAX_ATTEMPTS ? met(`${requests.length} requests`) : notMet(expected, `${requests.length} requests`);
-}
+});
 
 /** ENLIST-NO-RETRY-4XX */
-export async function noRetry4xx(ctx: CheckContext): Promise<Finding> {
+export const noRetry4xx = defineCheck({ name: 'enlistment/no-retry-4xx' }, async (ctx) => {
   const { requests } = await enlistScripted(ctx, () => ({ status: 400 }));
   return requests.length === 1 ? met() : notMet('one request: a 400 is final', `${requests.length} requests after a 400`);
-}
+});

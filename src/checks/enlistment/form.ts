@@ -8,7 +8,7 @@ import { fromBase64Url } from '../../protocol/base64.js';
 import { DJB_KEY_TYPE } from '../../protocol/constants.js';
 import type { CreatedUser, EnlistResult } from '../../protocol/driver-api.js';
 import { ENLIST_FIELDS, ENLIST_FORM_TYPE, MAX_TOKEN_CHARS, type EnlistBinaryField } from '../../protocol/enlistment.js';
-import type { CheckContext } from '../check.js';
+import { defineCheck, type CheckContext } from '../check.js';
 
 export interface SeenForm {
   readonly user: CreatedUser & { readonly result: EnlistResult };
@@ -39,13 +39,13 @@ async function judgeForm(ctx: CheckContext, judge: (seen: SeenForm) => Finding):
 }
 
 /** ENLIST-FORM */
-export async function contentType(ctx: CheckContext): Promise<Finding> {
+export const contentType = defineCheck({ name: 'enlistment/form' }, async (ctx) => {
   const { request } = await enlistOnce(ctx);
   return isForm(request) ? met() : notMet(`a POST with content type ${ENLIST_FORM_TYPE}`, `content type ${request.contentType || '(none)'}`);
-}
+});
 
 /** ENLIST-FIELDS */
-export function fields(ctx: CheckContext): Promise<Finding> {
+export const fields = defineCheck({ name: 'enlistment/fields' }, (ctx) => {
   return judgeForm(ctx, (seen) => {
     for (const name of [...BINARY, 'token']) {
       const count = seen.form.getAll(name).length;
@@ -53,10 +53,10 @@ export function fields(ctx: CheckContext): Promise<Finding> {
     }
     return met();
   });
-}
+});
 
 /** ENLIST-BASE64URL */
-export function base64url(ctx: CheckContext): Promise<Finding> {
+export const base64url = defineCheck({ name: 'enlistment/base64url' }, (ctx) => {
   return judgeForm(ctx, (seen) => {
     for (const name of BINARY) {
       const value = seen.form.get(name);
@@ -66,10 +66,10 @@ export function base64url(ctx: CheckContext): Promise<Finding> {
     }
     return met();
   });
-}
+});
 
 /** ENLIST-SIZES */
-export function sizes(ctx: CheckContext): Promise<Finding> {
+export const sizes = defineCheck({ name: 'enlistment/sizes' }, (ctx) => {
   return judgeForm(ctx, (seen) => {
     for (const name of BINARY) {
       const value = seen.form.get(name);
@@ -79,10 +79,10 @@ export function sizes(ctx: CheckContext): Promise<Finding> {
     }
     return met();
   });
-}
+});
 
 /** ENLIST-KEYTYPE */
-export function keyType(ctx: CheckContext): Promise<Finding> {
+export const keyType = defineCheck({ name: 'enlistment/keytype' }, (ctx) => {
   return judgeForm(ctx, (seen) => {
     const value = seen.form.get('e_keytype');
     if (value === null) return notApplicable('no e_keytype; ENLIST-FIELDS judges that');
@@ -90,10 +90,10 @@ export function keyType(ctx: CheckContext): Promise<Finding> {
     const expected = `e_keytype 0x0${DJB_KEY_TYPE}`;
     return bytes.length === 1 && bytes[0] === DJB_KEY_TYPE ? met() : notMet(expected, `e_keytype 0x${bytes.toString('hex')}`);
   });
-}
+});
 
 /** ENLIST-SKEY-SIG, verified by libsignal itself. */
-export function signedPreKeySignature(ctx: CheckContext): Promise<Finding> {
+export const signedPreKeySignature = defineCheck({ name: 'enlistment/skey-signature' }, (ctx) => {
   return judgeForm(ctx, (seen) => {
     const [ident, value, sig] = (['e_ident', 'e_skey_val', 'e_skey_sig'] as const).map((n) => lenientBytes(seen.form.get(n) ?? ''));
     if (ident?.length !== 32 || value?.length !== 32 || sig?.length !== 64) return notApplicable('the key fields are missing or of the wrong size; ENLIST-SIZES judges that');
@@ -101,24 +101,24 @@ export function signedPreKeySignature(ctx: CheckContext): Promise<Finding> {
       ? met()
       : notMet('e_skey_sig, an XEdDSA signature by e_ident over 0x05 ‖ e_skey_val', `e_skey_sig does not verify under e_ident`);
   });
-}
+});
 
 /** ENLIST-TOKEN-SIZE */
-export function tokenSize(ctx: CheckContext): Promise<Finding> {
+export const tokenSize = defineCheck({ name: 'enlistment/token-size' }, (ctx) => {
   return judgeForm(ctx, (seen) => {
     const token = seen.form.get('token') ?? '';
     return token.length <= MAX_TOKEN_CHARS ? met(`${token.length} characters`) : notMet(`a token of at most ${MAX_TOKEN_CHARS} characters`, `a token of ${token.length} characters`);
   });
-}
+});
 
 /** ENLIST-TOKEN-SUB: the proof names the identifier the driver said the user has. */
-export function tokenIdentifier(ctx: CheckContext): Promise<Finding> {
+export const tokenIdentifier = defineCheck({ name: 'enlistment/token-identifier' }, (ctx) => {
   return judgeForm(ctx, (seen) => {
     const sub = subjectOf(seen.form.get('token') ?? '');
     const expected = `a token whose sub is the user's identifier ${JSON.stringify(seen.user.identifier)}`;
     return sub === seen.user.identifier ? met() : notMet(expected, sub === undefined ? 'a token with no readable sub' : `sub ${JSON.stringify(sub)}`);
   });
-}
+});
 
 export function subjectOf(token: string): string | undefined {
   try {

@@ -3,23 +3,23 @@
  * MEDIA-CONTENT-TYPE, MEDIA-RANGE, MEDIA-NO-REDIRECT, MEDIA-FETCH-AUTH).
  */
 import { HarnessError } from '../../core/errors.js';
-import { met, notMet, type Finding } from '../../core/model.js';
+import { met, notMet } from '../../core/model.js';
 import { MEDIA_CONTENT_TYPE } from '../../gatekeeper/media-proxy.js';
-import type { CheckContext } from '../check.js';
+import { defineCheck } from '../check.js';
 import { discoveryOf, fetchRaw, fetchSent, sendMedia } from './scenario.js';
 
 /** MEDIA-HTTPS: the media base, every media origin and the message's URL are https. */
-export async function https(ctx: CheckContext): Promise<Finding> {
+export const https = defineCheck({ name: 'media/fetch-https' }, async (ctx) => {
   const sent = await sendMedia(ctx, 'document');
   if ('verdict' in sent) return sent;
   const d = discoveryOf(ctx);
   const urls = [d.mediaBase ?? '(no mediaBase)', ...d.mediaOrigins, ...(sent.declared.url ? [sent.declared.url] : [])];
   const plain = urls.filter((u) => !u.startsWith('https://'));
   return plain.length === 0 ? met() : notMet('https:// media base, media origins and media URLs', plain.join(', '));
-}
+});
 
 /** MEDIA-LENGTH: 200 with a Content-Length that the body matches. */
-export async function length(ctx: CheckContext): Promise<Finding> {
+export const length = defineCheck({ name: 'media/fetch-length' }, async (ctx) => {
   const sent = await sendMedia(ctx, 'document');
   if ('verdict' in sent) return sent;
   const r = await fetchSent(ctx, sent);
@@ -28,19 +28,19 @@ export async function length(ctx: CheckContext): Promise<Finding> {
   if (r.status !== 200) return notMet(expected, `HTTP ${r.status}`);
   if (declared === undefined) return notMet(expected, `no Content-Length${r.headers['transfer-encoding'] ? ` (transfer-encoding: ${r.headers['transfer-encoding']})` : ''}`);
   return Number(declared) === r.bytes ? met() : notMet(expected, `Content-Length ${declared}`);
-}
+});
 
 /** MEDIA-CONTENT-TYPE: the blob is opaque bytes, whatever the file inside. */
-export async function contentType(ctx: CheckContext): Promise<Finding> {
+export const contentType = defineCheck({ name: 'media/fetch-content-type' }, async (ctx) => {
   const sent = await sendMedia(ctx, 'document');
   if ('verdict' in sent) return sent;
   const r = await fetchSent(ctx, sent);
   const type = r.headers['content-type'];
   return type?.split(';')[0]?.trim() === MEDIA_CONTENT_TYPE ? met() : notMet(`Content-Type: ${MEDIA_CONTENT_TYPE}`, type === undefined ? 'no Content-Type' : `Content-Type: ${type}`);
-}
+});
 
 /** MEDIA-RANGE: a middle range and a suffix range, each 206 with its Content-Range and exactly its bytes. */
-export async function range(ctx: CheckContext): Promise<Finding> {
+export const range = defineCheck({ name: 'media/fetch-range' }, async (ctx) => {
   const sent = await sendMedia(ctx, 'document');
   if ('verdict' in sent) return sent;
   const whole = await fetchSent(ctx, sent, { keepBody: true });
@@ -63,10 +63,10 @@ export async function range(ctx: CheckContext): Promise<Finding> {
     if (!r.body?.equals(body.subarray(start, end + 1))) return notMet(`${expected}, and those bytes`, `${r.bytes} other bytes`);
   }
   return met();
-}
+});
 
 /** MEDIA-NO-REDIRECT: the proxy gets the blob from a declared media origin, never sent elsewhere. */
-export async function noRedirectOffOrigin(ctx: CheckContext): Promise<Finding> {
+export const noRedirectOffOrigin = defineCheck({ name: 'media/fetch-no-redirect' }, async (ctx) => {
   const sent = await sendMedia(ctx, 'document');
   if ('verdict' in sent) return sent;
   const r = await fetchRaw(ctx, sent);
@@ -74,10 +74,10 @@ export async function noRedirectOffOrigin(ctx: CheckContext): Promise<Finding> {
   if (r.refused && hop) return notMet('the blob served from a declared media origin', `HTTP ${hop.status} to ${hop.location}, off the declared media origins ${discoveryOf(ctx).mediaOrigins.join(', ')}`);
   if (r.refused || r.error) throw new HarnessError('E_PRECONDITION', `the media proxy did not fetch: ${r.refused ?? r.error ?? ''}`);
   return r.status === 200 ? met(r.redirects.length ? `${r.redirects.length} redirect(s) within the declared origins` : undefined) : notMet('200 from a declared media origin', `HTTP ${r.status}`);
-}
+});
 
 /** MEDIA-FETCH-AUTH: without the gatekeeper's client certificate, no blob. */
-export async function fetchAuth(ctx: CheckContext): Promise<Finding> {
+export const fetchAuth = defineCheck({ name: 'media/fetch-auth' }, async (ctx) => {
   const sent = await sendMedia(ctx, 'document');
   if ('verdict' in sent) return sent;
   const good = await fetchSent(ctx, sent);
@@ -88,4 +88,4 @@ export async function fetchAuth(ctx: CheckContext): Promise<Finding> {
   if (r.error !== undefined) return met(`refused at the transport: ${r.error}`);
   if (r.status === 401 || r.status === 403) return met();
   return notMet(expected, `HTTP ${r.status ?? '?'}${r.status === 200 ? ` and ${r.bytes} bytes without the proxy's certificate` : ''}`);
-}
+});

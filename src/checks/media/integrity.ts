@@ -7,7 +7,7 @@ import { HarnessError } from '../../core/errors.js';
 import { met, notMet, type Finding } from '../../core/model.js';
 import type { MediaVerdict } from '../../gatekeeper/media-verifier.js';
 import { MEDIA_TYPES, type MediaType } from '../../protocol/media/scheme.js';
-import { choiceParam, type CheckContext } from '../check.js';
+import { defineCheck, paramsOf, choiceParam, type CheckContext } from '../check.js';
 import { fetchVerified, sendMedia, short, type SentMedia } from './scenario.js';
 import { essence, sniff } from './sniff.js';
 import { LAYOUTS, type Declared } from './wire-fields.js';
@@ -23,11 +23,11 @@ async function verified(ctx: CheckContext, type: MediaType = 'document'): Promis
 const equal = (a: Uint8Array, b: Uint8Array | undefined): boolean => b !== undefined && Buffer.from(a).equals(Buffer.from(b));
 
 /** MEDIA-ENC-HASH */
-export async function encHash(ctx: CheckContext): Promise<Finding> {
+export const encHash = defineCheck({ name: 'media/enc-hash' }, async (ctx) => {
   const v = await verified(ctx);
   if (!('sent' in v)) return v;
   return judgeEncHash(v.sent.declared, v.verdict);
-}
+});
 
 /** MEDIA-ENC-HASH, on what a media message declares and what the proxy fetched. */
 export function judgeEncHash({ fileEncSha256: declared }: Declared, verdict: MediaVerdict): Finding {
@@ -37,11 +37,11 @@ export function judgeEncHash({ fileEncSha256: declared }: Declared, verdict: Med
 }
 
 /** MEDIA-MAC */
-export async function mac(ctx: CheckContext): Promise<Finding> {
+export const mac = defineCheck({ name: 'media/mac' }, async (ctx) => {
   const v = await verified(ctx);
   if (!('sent' in v)) return v;
   return judgeMac(v.verdict, 'document');
-}
+});
 
 /** MEDIA-MAC, on what the proxy fetched of a file of `type`. */
 export function judgeMac(verdict: MediaVerdict, type: MediaType): Finding {
@@ -51,11 +51,11 @@ export function judgeMac(verdict: MediaVerdict, type: MediaType): Finding {
 }
 
 /** MEDIA-PLAIN-HASH */
-export async function plainHash(ctx: CheckContext): Promise<Finding> {
+export const plainHash = defineCheck({ name: 'media/plain-hash' }, async (ctx) => {
   const v = await verified(ctx);
   if (!('sent' in v)) return v;
   return judgePlainHash(v.sent.declared, v.verdict);
-}
+});
 
 /** MEDIA-PLAIN-HASH, on what a media message declares and what the proxy fetched. */
 export function judgePlainHash(declared: Declared, verdict: MediaVerdict): Finding {
@@ -66,11 +66,11 @@ export function judgePlainHash(declared: Declared, verdict: MediaVerdict): Findi
 }
 
 /** MEDIA-LENGTH-MATCH */
-export async function lengthMatch(ctx: CheckContext): Promise<Finding> {
+export const lengthMatch = defineCheck({ name: 'media/length-match' }, async (ctx) => {
   const v = await verified(ctx);
   if (!('sent' in v)) return v;
   return judgeLengthMatch(v.sent.declared, v.verdict);
-}
+});
 
 /** MEDIA-LENGTH-MATCH, on what a media message declares and what the proxy fetched. */
 export function judgeLengthMatch({ fileLength }: Declared, verdict: MediaVerdict): Finding {
@@ -80,11 +80,11 @@ export function judgeLengthMatch({ fileLength }: Declared, verdict: MediaVerdict
 }
 
 /** MEDIA-TYPE-MATCH */
-export async function typeMatch(ctx: CheckContext): Promise<Finding> {
+export const typeMatch = defineCheck({ name: 'media/type-match' }, async (ctx) => {
   const v = await verified(ctx);
   if (!('sent' in v)) return v;
   return judgeTypeMatch(v.sent.declared, v.verdict);
-}
+});
 
 /** MEDIA-TYPE-MATCH, on what a media message declares and what the proxy fetched. */
 export function judgeTypeMatch({ mimetype }: Declared, verdict: MediaVerdict): Finding {
@@ -96,12 +96,12 @@ export function judgeTypeMatch({ mimetype }: Declared, verdict: MediaVerdict): F
 }
 
 /** MEDIA-KEYS: the blob is keyed with its own type's info string. */
-export async function keys(ctx: CheckContext): Promise<Finding> {
+export const keys = defineCheck({ name: 'media/keys', params: paramsOf({ type: { enum: MEDIA_TYPES } }) }, async (ctx) => {
   const type = choiceParam(ctx, 'type', MEDIA_TYPES, 'audio');
   const v = await verified(ctx, type);
   if (!('sent' in v)) return v;
   return judgeKeys(v.verdict, type);
-}
+});
 
 /** MEDIA-KEYS, on what the proxy fetched of a file of `type`. */
 export function judgeKeys(verdict: MediaVerdict, type: MediaType): Finding {

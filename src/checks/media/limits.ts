@@ -1,10 +1,10 @@
 /** Size limits per media type: announced in the discovery document (MEDIA-LIMITS) and kept by the client (MEDIA-LIMIT-ENFORCED). */
 import { HarnessError } from '../../core/errors.js';
-import { met, notMet, type Finding } from '../../core/model.js';
+import { met, notMet } from '../../core/model.js';
 import { toBase64 } from '../../protocol/base64.js';
 import { MEDIA_TYPES } from '../../protocol/media/scheme.js';
 import { unpad } from '../../protocol/payload.js';
-import { ANSWER_MS, choiceParam, QUIET_MS, type CheckContext } from '../check.js';
+import { defineCheck, paramsOf, ANSWER_MS, choiceParam, QUIET_MS } from '../check.js';
 import { lastSeq, sends } from '../observe.js';
 import { discoveryOf, samplePlaintext } from './scenario.js';
 import { SAMPLES } from './sniff.js';
@@ -14,16 +14,16 @@ import { readDeclared } from './wire-fields.js';
 export const MAX_MEDIA_LIMIT = 2 * 1024 ** 3;
 
 /** MEDIA-LIMITS */
-export async function announced(ctx: CheckContext): Promise<Finding> {
+export const announced = defineCheck({ name: 'media/limits-announced' }, async (ctx) => {
   const limits = discoveryOf(ctx).mediaLimits;
   const expected = `mediaLimits with a byte count from 1 to ${MAX_MEDIA_LIMIT} for ${MEDIA_TYPES.join(', ')}`;
   if (!limits) return notMet(expected, 'no mediaLimits in the discovery document');
   const bad = MEDIA_TYPES.filter((t) => !Number.isInteger(limits[t]) || limits[t] < 1 || limits[t] > MAX_MEDIA_LIMIT);
   return bad.length === 0 ? met() : notMet(expected, bad.map((t) => `${t}: ${String(limits[t] ?? 'missing')}`).join(', '));
-}
+});
 
 /** MEDIA-LIMIT-ENFORCED: asked to send one byte over its limit, the client sends no media message. */
-export async function enforced(ctx: CheckContext): Promise<Finding> {
+export const enforced = defineCheck({ name: 'media/limits-enforced', params: paramsOf({ type: { enum: MEDIA_TYPES } }) }, async (ctx) => {
   const type = choiceParam(ctx, 'type', MEDIA_TYPES, 'image');
   const limit = discoveryOf(ctx).mediaLimits?.[type];
   if (limit === undefined) return notMet(`an announced ${type} limit to keep`, 'no mediaLimits in the discovery document');
@@ -41,4 +41,4 @@ export async function enforced(ctx: CheckContext): Promise<Finding> {
   const declared = readDeclared(unpadded.bytes, type);
   const length = typeof declared === 'string' ? undefined : declared.fileLength;
   return notMet(`no ${type} over the announced limit of ${limit} bytes`, `${type} message of fileLength ${length ?? '?'}, over its announced limit of ${limit}`);
-}
+});

@@ -2,7 +2,7 @@
 import { met, notMet, type Finding } from '../../core/model.js';
 import type { StanzaNode } from '../../protocol/node.js';
 import { MEDIA_TYPES, type MediaType } from '../../protocol/media/scheme.js';
-import { choiceParam, type CheckContext } from '../check.js';
+import { defineCheck, paramsOf, choiceParam, type CheckContext } from '../check.js';
 import { discoveryOf, sendMedia, storageReference } from './scenario.js';
 import { LAYOUTS, type Declared, type DeclaredField } from './wire-fields.js';
 
@@ -13,12 +13,12 @@ function typeParam(ctx: CheckContext): MediaType {
 }
 
 /** MEDIA-FIELDS: every field the receiver needs, at its type's numbers, with the right sizes. */
-export async function messageFields(ctx: CheckContext): Promise<Finding> {
+export const messageFields = defineCheck({ name: 'media/message-fields', params: paramsOf({ type: { enum: MEDIA_TYPES } }) }, async (ctx) => {
   const type = typeParam(ctx);
   const sent = await sendMedia(ctx, type);
   if ('verdict' in sent) return sent;
   return judgeMediaFields(sent.declared);
-}
+});
 
 /** MEDIA-FIELDS, on what a media message declares at its type's field numbers. */
 export function judgeMediaFields(declared: Declared): Finding {
@@ -29,11 +29,11 @@ export function judgeMediaFields(declared: Declared): Finding {
 }
 
 /** MEDIA-PATH: the download path names the provider and the storage reference. */
-export async function downloadPath(ctx: CheckContext): Promise<Finding> {
+export const downloadPath = defineCheck({ name: 'media/download-path' }, async (ctx) => {
   const sent = await sendMedia(ctx, 'document');
   if ('verdict' in sent) return sent;
   return judgeDownloadPath(sent.declared, discoveryOf(ctx).providerId);
-}
+});
 
 /** MEDIA-PATH, on what a media message declares, for the provider `providerId`. */
 export function judgeDownloadPath(declared: Declared, providerId: string): Finding {
@@ -45,7 +45,7 @@ export function judgeDownloadPath(declared: Declared, providerId: string): Findi
  * ENC-MEDIATYPE: the provider user sends one file of each type, and each `<enc>` must name its kind
  * with the lineage's value; every type that does not is named.
  */
-export async function encMediatype(ctx: CheckContext): Promise<Finding> {
+export const encMediatype = defineCheck({ name: 'media/enc-mediatype' }, async (ctx) => {
   const provider = await ctx.lab.providerUser();
   const reference = await ctx.lab.referenceUser();
   const encs: { type: MediaType; enc: StanzaNode | undefined }[] = [];
@@ -55,7 +55,7 @@ export async function encMediatype(ctx: CheckContext): Promise<Finding> {
     encs.push({ type, enc: sent.enc });
   }
   return judgeEncMediatypes(encs);
-}
+});
 
 /** ENC-MEDIATYPE, on the `<enc>` of one media message of each type, as the client sent them. */
 export function judgeEncMediatypes(encs: readonly { type: MediaType; enc: StanzaNode | undefined }[]): Finding {

@@ -12,7 +12,7 @@ import { mediaKind } from '../../protocol/media/enc-mediatype.js';
 import { encodeMediaMessage } from '../../protocol/media/message.js';
 import { MEDIA_TYPES, type MediaType } from '../../protocol/media/scheme.js';
 import { pad, paddingLength } from '../../protocol/payload.js';
-import { ANSWER_MS, choiceParam, QUIET_MS, type CheckContext } from '../check.js';
+import { defineCheck, paramsOf, ANSWER_MS, choiceParam, QUIET_MS, type CheckContext } from '../check.js';
 import { samplePlaintext } from './scenario.js';
 import { hashOf, seal, type Sealed } from './seal.js';
 import { SAMPLES } from './sniff.js';
@@ -48,7 +48,7 @@ export function corrupt(variant: Variant, s: Sealed): Sealed {
   }
 }
 
-export async function receive(ctx: CheckContext): Promise<Finding> {
+export const receive = defineCheck({ name: 'media/receive', params: paramsOf({ variant: { enum: VARIANTS }, type: { enum: MEDIA_TYPES } }, ['variant', 'type']) }, async (ctx) => {
   const variant = choiceParam(ctx, 'variant', VARIANTS);
   const type = choiceParam(ctx, 'type', MEDIA_TYPES);
   const provider = await ctx.lab.providerUser();
@@ -82,7 +82,7 @@ export async function receive(ctx: CheckContext): Promise<Finding> {
   ctx.step('read what the user was shown');
   const { shown, failure } = await outcome(ctx, { user: provider.user, id, peer: reference.jid, known }, variant === 'valid');
   return judgeShown({ variant, type, id, peer: reference.jid, expectedHash: sealed.fileSha256.toString('base64') }, shown, failure);
-}
+});
 
 /**
  * MEDIA-RECEIVE (`valid`) and MEDIA-RECEIVE-REFUSE (the other variants), once the client fetched

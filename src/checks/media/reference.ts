@@ -1,7 +1,7 @@
 /** The storage reference as the only secret of a media URL: unguessable (MEDIA-REFERENCE) and short-lived (MEDIA-EXPIRY). */
 import { HarnessError } from '../../core/errors.js';
 import { met, notMet, type Finding } from '../../core/model.js';
-import { numberParam, type CheckContext } from '../check.js';
+import { defineCheck, paramsOf, numberParam, type CheckContext } from '../check.js';
 import { discoveryOf, fetchRaw, fetchSent, sendMedia, storageReference, type SentMedia } from './scenario.js';
 
 /** 22 base64url characters carry 132 bits: the profile's bound is 128. */
@@ -29,7 +29,7 @@ function differences(a: string, b: string): number {
 }
 
 /** MEDIA-REFERENCE: long, unrelated references, and a neighbour of one is not served. */
-export async function unguessable(ctx: CheckContext): Promise<Finding> {
+export const unguessable = defineCheck({ name: 'media/reference-unguessable', params: paramsOf({ files: { type: 'integer', minimum: 2 } }) }, async (ctx) => {
   const sent = await sendSeveral(ctx, numberParam(ctx, 'files', 3));
   if (!Array.isArray(sent)) return sent;
   const providerId = discoveryOf(ctx).providerId;
@@ -55,17 +55,17 @@ export async function unguessable(ctx: CheckContext): Promise<Finding> {
   const r = await fetchRaw(ctx, { ...first, declared: { ...first.declared, directPath: `/interop/whatsapp/download/${providerId}/${neighbour}/` } });
   if (r.error !== undefined || r.refused !== undefined) throw new HarnessError('E_PRECONDITION', `the neighbouring reference could not be fetched at all: ${r.error ?? r.refused ?? ''}`);
   return r.status === 200 ? notMet(expected, `a blob served for the guessed reference "${neighbour}"`) : met(`HTTP ${r.status} for the guessed reference`);
-}
+});
 
 /** MEDIA-EXPIRY: once the provider's time to live has passed, the host answers 410. */
-export async function expiry(ctx: CheckContext): Promise<Finding> {
+export const expiry = defineCheck({ name: 'media/reference-expiry', changes: ['hosted-media'] }, async (ctx) => {
   const sent = await sendMedia(ctx, 'document');
   if ('verdict' in sent) return sent;
   const before = await fetchSent(ctx, sent);
   if (before.status !== 200) return notMet('200 before expiry', `HTTP ${before.status}`);
   ctx.step('the driver expires the media');
-  await ctx.lab.driver.expireMedia();
+  await ctx.providerWide.expireMedia();
   const after = await fetchRaw(ctx, sent);
   if (after.status === EXPIRED_STATUS) return met();
   return notMet(`${EXPIRED_STATUS} Gone after expiry`, after.status === undefined ? after.refused ?? after.error ?? 'no answer' : `HTTP ${after.status}${after.status === 200 ? ` and ${after.bytes} bytes after expiry` : ''}`);
-}
+});

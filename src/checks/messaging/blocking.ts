@@ -2,7 +2,7 @@
 import { met, notMet, type Finding } from '../../core/model.js';
 import { readBlocklistIq } from '../../protocol/messaging.js';
 import type { StanzaNode } from '../../protocol/node.js';
-import type { CheckContext } from '../check.js';
+import { defineCheck, type CheckContext } from '../check.js';
 import { answerTo } from '../encryption/exchange.js';
 import { barrier, describeAll, lastSeq, sentBy } from '../observe.js';
 import { pair, type Pair } from '../stanza/scenario.js';
@@ -28,11 +28,11 @@ async function textShown(ctx: CheckContext, p: Pair, label: string): Promise<{ t
 }
 
 /** BLOCK-IQ */
-export async function blockIq(ctx: CheckContext): Promise<Finding> {
+export const blockIq = defineCheck({ name: 'messaging/block-iq' }, async (ctx) => {
   const p = await pair(ctx);
   const { sent } = await changeBlock(ctx, p, 'block');
   return judgeBlockIq(sent, p.reference.jid);
-}
+});
 
 /** BLOCK-IQ, on what the client sent when its user blocked `peer`. */
 export function judgeBlockIq(sent: readonly StanzaNode[], peer: string): Finding {
@@ -43,25 +43,25 @@ export function judgeBlockIq(sent: readonly StanzaNode[], peer: string): Finding
 const blocklistIq = (sent: readonly StanzaNode[], action: 'block' | 'unblock', peer: string) => sent.map(readBlocklistIq).find((b) => b?.action === action && b.jid === peer);
 
 /** BLOCK-HIDDEN */
-export async function blockedHidden(ctx: CheckContext): Promise<Finding> {
+export const blockedHidden = defineCheck({ name: 'messaging/blocked-hidden' }, async (ctx) => {
   const p = await pair(ctx);
   await changeBlock(ctx, p, 'block');
   const { text, shown } = await textShown(ctx, p, 'from a blocked user');
   return judgeBlockedHidden(text, shown);
-}
+});
 
 /** BLOCK-HIDDEN, on whether a blocked peer's `text` was shown. */
 export const judgeBlockedHidden = (text: string, shown: boolean): Finding =>
   shown ? notMet('a blocked user\'s message not shown', `the message was shown: "${text}"`) : met();
 
 /** UNBLOCK: the unblock IQ, and the peer's messages shown again. */
-export async function unblockRestores(ctx: CheckContext): Promise<Finding> {
+export const unblockRestores = defineCheck({ name: 'messaging/unblock' }, async (ctx) => {
   const p = await pair(ctx);
   await changeBlock(ctx, p, 'block');
   const { iq, sent } = await changeBlock(ctx, p, 'unblock');
   if (!iq) return judgeUnblock(sent, p.reference.jid, false);
   return judgeUnblock(sent, p.reference.jid, (await textShown(ctx, p, 'after unblocking')).shown);
-}
+});
 
 /** UNBLOCK, on what the client sent when its user unblocked `peer`, and whether the peer's next message was shown. */
 export function judgeUnblock(sent: readonly StanzaNode[], peer: string, shownAfter: boolean): Finding {

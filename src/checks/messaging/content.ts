@@ -5,7 +5,7 @@ import type { interop } from '../../gen/message.js';
 import { reactionContent, replyContent } from '../../protocol/messaging.js';
 import { decodeMessage, encodeMessage, pad, paddingLength, unpad } from '../../protocol/payload.js';
 import type { ReceivedMessage } from '../../protocol/driver-api.js';
-import { ANSWER_MS, type CheckContext } from '../check.js';
+import { defineCheck, ANSWER_MS, type CheckContext } from '../check.js';
 import { answerTo } from '../encryption/exchange.js';
 import { barrier, lastSeq } from '../observe.js';
 import { pair, receiveOne, sendOne, type Pair } from '../stanza/scenario.js';
@@ -36,13 +36,13 @@ async function aboutReceived(ctx: CheckContext, act: (p: Pair, id: string) => Pr
 }
 
 /** REACTION-OUT */
-export async function reactionOut(ctx: CheckContext): Promise<Finding> {
+export const reactionOut = defineCheck({ name: 'messaging/reaction-out' }, async (ctx) => {
   const { id, content } = await aboutReceived(ctx, (p, id) => {
     ctx.step('the user reacts');
     return ctx.lab.driver.react(p.provider.user, { to: p.reference.jid, id, emoji: EMOJI });
   });
   return judgeReactionOut(content, id, EMOJI);
-}
+});
 
 /** REACTION-OUT, on the `Message` the client sent when its user reacted with `emoji` to message `id`. */
 export function judgeReactionOut(content: interop.Message | undefined, id: string, emoji: string): Finding {
@@ -54,14 +54,14 @@ export function judgeReactionOut(content: interop.Message | undefined, id: strin
 }
 
 /** REPLY-OUT */
-export async function replyOut(ctx: CheckContext): Promise<Finding> {
+export const replyOut = defineCheck({ name: 'messaging/reply-out' }, async (ctx) => {
   const text = `reply ${ctx.rng.string(8)}`;
   const { id, content } = await aboutReceived(ctx, (p, id) => {
     ctx.step('the user replies');
     return ctx.lab.driver.send(p.provider.user, { to: p.reference.jid, text, replyTo: id });
   });
   return judgeReplyOut(content, id, text);
-}
+});
 
 /** REPLY-OUT, on the `Message` the client sent when its user replied `text` to message `id`. */
 export function judgeReplyOut(content: interop.Message | undefined, id: string, text: string): Finding {
@@ -88,16 +88,16 @@ async function answeredAbout(ctx: CheckContext, content: (p: Pair, id: string) =
 }
 
 /** REACTION-IN */
-export async function reactionIn(ctx: CheckContext): Promise<Finding> {
+export const reactionIn = defineCheck({ name: 'messaging/reaction-in' }, async (ctx) => {
   const { id, inbox } = await answeredAbout(ctx, (p, id) => reactionContent(p.provider.login, id, false, EMOJI));
   const expected = `the reaction "${EMOJI}" shown on message ${id}`;
   const shown = inbox.find((m) => m.reaction?.id === id);
   if (!shown) return notMet(expected, 'no reaction shown on it');
   return shown.reaction?.emoji === EMOJI ? met() : notMet(expected, `the reaction "${shown.reaction?.emoji ?? ''}"`);
-}
+});
 
 /** REPLY-IN */
-export async function replyIn(ctx: CheckContext): Promise<Finding> {
+export const replyIn = defineCheck({ name: 'messaging/reply-in' }, async (ctx) => {
   const text = `reply ${ctx.rng.string(8)}`;
   const { id, inbox } = await answeredAbout(ctx, (p, id) => replyContent(text, id, p.provider.login));
   const expected = `the reply "${text}" shown quoting message ${id}`;
@@ -105,4 +105,4 @@ export async function replyIn(ctx: CheckContext): Promise<Finding> {
   if (!shown) return notMet(expected, 'the reply was not shown at all');
   if (shown.replyTo === undefined) return notMet(expected, 'the reply shown with no replyTo');
   return shown.replyTo === id ? met() : notMet(expected, `the reply shown quoting ${shown.replyTo}`);
-}
+});

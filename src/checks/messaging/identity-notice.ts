@@ -1,11 +1,11 @@
 /** The identity-change notice in the thread (docs/PROFILE.md §14.8). */
 import { HarnessError } from '../../core/errors.js';
-import { met, notMet, type Finding } from '../../core/model.js';
-import type { CheckContext } from '../check.js';
+import { met, notMet } from '../../core/model.js';
+import { defineCheck } from '../check.js';
 import { conversation, deliverAndWatch, describeAnswer, sealText } from '../encryption/exchange.js';
 
 /** IDENTITY-NOTICE: a peer's reinstall is shown in the thread, before its first message under the new key. */
-export async function identityNotice(ctx: CheckContext): Promise<Finding> {
+export const identityNotice = defineCheck({ name: 'messaging/identity-notice' }, async (ctx) => {
   const p = await conversation(ctx);
   ctx.step('the reference user reinstalls with a new identity key');
   await p.reference.replaceIdentity();
@@ -18,4 +18,4 @@ export async function identityNotice(ctx: CheckContext): Promise<Finding> {
   const expected = `an identity-change notice in the thread with ${p.reference.jid}, before the message that came under the new key`;
   if (noticeAt === -1) return notMet(expected, 'no identity-change notice in the thread');
   return noticeAt < messageAt || messageAt === -1 ? met() : notMet(expected, 'the notice after the message');
-}
+});

@@ -5,12 +5,12 @@
  * says when the client has handled each message (its answer, then a ping answered in order).
  */
 import { HarnessError } from '../../core/errors.js';
-import { met, notMet, type Finding } from '../../core/model.js';
+import { met, notMet } from '../../core/model.js';
 import type { ReferenceUser } from '../../gatekeeper/types.js';
 import type { ReceivedMessage } from '../../protocol/driver-api.js';
 import { lengthDelimited } from '../../protocol/media/message.js';
 import { encodeMessage, pad, paddingLength } from '../../protocol/payload.js';
-import { choiceParam, type CheckContext } from '../check.js';
+import { defineCheck, paramsOf, choiceParam, type CheckContext } from '../check.js';
 import { answerTo } from '../encryption/exchange.js';
 import { barrier, lastSeq } from '../observe.js';
 import { pair, type Pair } from '../stanza/scenario.js';
@@ -61,25 +61,25 @@ async function revokeScenario(ctx: CheckContext, by: 'sender' | 'another user'):
 }
 
 /** REVOKE-HIDDEN: nothing in the thread under the revoke's own stanza id. */
-export async function revokeHidden(ctx: CheckContext): Promise<Finding> {
+export const revokeHidden = defineCheck({ name: 'messaging/revoke-hidden' }, async (ctx) => {
   const { revokeId, inbox } = await revokeScenario(ctx, 'sender');
   const entry = inbox.find((m) => m.id === revokeId);
   if (!entry) return met();
   return notMet(`nothing shown for the revoke (stanza ${revokeId})`, `the revoke shown as a message of its own: inbox entry ${revokeId} with text "${entry.text}"`);
-}
+});
 
 /** REVOKE-IN: the revoked message removed, or left as a notice without its content. */
-export async function revokeApplied(ctx: CheckContext): Promise<Finding> {
+export const revokeApplied = defineCheck({ name: 'messaging/revoke-applied' }, async (ctx) => {
   const { id, inbox } = await revokeScenario(ctx, 'sender');
   const entry = inbox.find((m) => m.id === id);
   if (!entry) return met('the revoked message was removed');
   const bare = entry.revoked === true && entry.text === '' && !entry.media && entry.replyTo === undefined && !entry.reaction;
   if (bare) return met('the revoked message is shown as revoked');
   return notMet(`message ${id} taken out of sight: gone, or shown with revoked: true and none of its content`, `message ${id} ${describeEntry(entry)}`);
-}
+});
 
 /** REVOKE-SENDER: another user's revoke of the reference user's message changes nothing. */
-export async function revokeSenderOnly(ctx: CheckContext): Promise<Finding> {
+export const revokeSenderOnly = defineCheck({ name: 'messaging/revoke-sender-only' }, async (ctx) => {
   const { p, id, text, revoker, inbox } = await revokeScenario(ctx, 'another user');
   const entry = inbox.find((m) => m.id === id);
   if (entry && !entry.revoked && entry.text === text) return met();
@@ -87,7 +87,7 @@ export async function revokeSenderOnly(ctx: CheckContext): Promise<Finding> {
     `message ${id} from ${p.reference.jid} left as it was: a revoke from ${revoker.jid}, who did not send it, changes nothing`,
     `message ${id} ${describeEntry(entry)} after the revoke from ${revoker.jid}, who did not send it`,
   );
-}
+});
 
 /** A protobuf field of wire type 1 (64 bits) holding a double. */
 function doubleField(field: number, value: number): Uint8Array {
@@ -126,8 +126,8 @@ type UnknownKind = keyof typeof UNKNOWN_KINDS;
  * MSG-UNKNOWN-KIND: a message of a kind the client does not know is not shown as a text, or is a
  * notice in its place; and it is not taken for a kind the client knows: the text it names stays.
  */
-export async function unknownKind(ctx: CheckContext): Promise<Finding> {
-  const kind = choiceParam<UnknownKind>(ctx, 'kind', ['location', 'edit']);
+export const unknownKind = defineCheck({ name: 'messaging/unknown-kind', params: paramsOf({ kind: { enum: Object.keys(UNKNOWN_KINDS) } }, ['kind']) }, async (ctx) => {
+  const kind = choiceParam(ctx, 'kind', Object.keys(UNKNOWN_KINDS) as UnknownKind[]);
   const { label, content } = UNKNOWN_KINDS[kind];
   const p = await pair(ctx);
   const { id, text } = await shownText(ctx, p);
@@ -143,4 +143,4 @@ export async function unknownKind(ctx: CheckContext): Promise<Finding> {
     return notMet(`the ${label} taken for nothing the client knows: message ${id} left as it was`, `message ${id} ${became}`);
   }
   return met(entry ? 'a notice in its place' : 'nothing shown');
-}
+});

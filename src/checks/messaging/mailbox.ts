@@ -1,17 +1,17 @@
 /** The offline mailbox, drained after a push wakes the client (docs/PROFILE.md §14.6). */
 import { HarnessError } from '../../core/errors.js';
-import { met, notMet, type Finding } from '../../core/model.js';
-import { ANSWER_MS, type CheckContext } from '../check.js';
+import { met, notMet } from '../../core/model.js';
+import { defineCheck, ANSWER_MS } from '../check.js';
 import { barrier, sentBy } from '../observe.js';
 import { push } from '../ownership/push.js';
 
 const WAITING = 3;
 
 /** MAILBOX-DRAIN: texts sent while the client was away are shown after the push, in order, once each. */
-export async function drainedAfterPush(ctx: CheckContext): Promise<Finding> {
+export const drainedAfterPush = defineCheck({ name: 'messaging/mailbox-drain', changes: ['trusted-gatekeeper-keys'] }, async (ctx) => {
   const provider = await ctx.lab.providerUser();
   const reference = await ctx.lab.referenceUser();
-  await ctx.lab.driver.trustGatekeeperKeys(ctx.lab.endpoint(ctx.lab.gatekeeper.jwksUri));
+  await ctx.providerWide.trustGatekeeperKeys(ctx.lab.endpoint(ctx.lab.gatekeeper.jwksUri));
   await provider.disconnect();
   const texts: string[] = [];
   const ids: string[] = [];
@@ -38,4 +38,4 @@ export async function drainedAfterPush(ctx: CheckContext): Promise<Finding> {
   if (shown.join('\n') === texts.join('\n')) return met();
   const order = shown.map((t) => texts.indexOf(t) + 1);
   return notMet(expected, order.length === 0 ? 'none of them shown' : `shown as messages ${order.join(', ')}`);
-}
+});

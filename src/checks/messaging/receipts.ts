@@ -3,7 +3,7 @@ import { HarnessError } from '../../core/errors.js';
 import { met, notMet, type Finding } from '../../core/model.js';
 import type { StanzaNode } from '../../protocol/node.js';
 import { isDeliveryReceipt, receipt } from '../../protocol/stanzas.js';
-import { ANSWER_MS, type CheckContext } from '../check.js';
+import { defineCheck, ANSWER_MS, type CheckContext } from '../check.js';
 import { answerTo } from '../encryption/exchange.js';
 import { barrier, describeAll, lastSeq, sends, sentBy } from '../observe.js';
 import { judgeTime } from '../time.js';
@@ -27,7 +27,7 @@ const receiptsSent = (p: Pair, afterSeq: number, id: string, type?: 'read') =>
   );
 
 /** RECEIPT-EACH: several messages in a row, a delivery receipt for each. */
-export async function deliveryEach(ctx: CheckContext): Promise<Finding> {
+export const deliveryEach = defineCheck({ name: 'messaging/receipt-each' }, async (ctx) => {
   const p = await pair(ctx);
   const afterSeq = lastSeq(p.provider.connection);
   const ids: string[] = [];
@@ -36,10 +36,10 @@ export async function deliveryEach(ctx: CheckContext): Promise<Finding> {
   return missing.length === 0
     ? met()
     : notMet(`a delivery receipt for each of ${MESSAGES} messages`, `no delivery receipt for ${missing.length} of them (${missing.join(', ')})`);
-}
+});
 
 /** READ-ON-MARK: the user reads a message; a read receipt names it. */
-export async function readOnMark(ctx: CheckContext): Promise<Finding> {
+export const readOnMark = defineCheck({ name: 'messaging/read-on-mark' }, async (ctx) => {
   const p = await pair(ctx);
   const { id } = await received(ctx, p);
   const before = lastSeq(p.provider.connection);
@@ -48,7 +48,7 @@ export async function readOnMark(ctx: CheckContext): Promise<Finding> {
   // The client writes the receipt before the driver answers; a ping after that answer comes behind it.
   await barrier(p.provider.connection, ctx.signal);
   return judgeReadReceipt(sentBy(p.provider.connection, before).map((s) => s.element), id, p.reference.jid, ctx.clock);
-}
+});
 
 /** READ-ON-MARK, on what the client sent after its user read message `id` from `peer`. */
 export function judgeReadReceipt(sent: readonly StanzaNode[], id: string, peer: string, clock: Clock): Finding {
@@ -60,14 +60,14 @@ export function judgeReadReceipt(sent: readonly StanzaNode[], id: string, peer: 
 }
 
 /** READ-ONLY-MARKED: a message delivered and not yet read gets no read receipt. */
-export async function readOnlyWhenMarked(ctx: CheckContext): Promise<Finding> {
+export const readOnlyWhenMarked = defineCheck({ name: 'messaging/read-only-when-marked' }, async (ctx) => {
   const p = await pair(ctx);
   const { id, afterSeq } = await received(ctx, p);
   const read = receiptsSent(p, afterSeq, id, 'read');
   return read.length === 0
     ? met('no read receipt before the answer to a ping')
     : notMet('no read receipt until the user reads the message', 'a read receipt for it before the user read it');
-}
+});
 
 /** A message from the provider user, with the reference user's delivery receipt for it delivered to the client. */
 async function sentAndDelivered(ctx: CheckContext): Promise<{ p: Pair; id: string }> {
@@ -98,23 +98,23 @@ async function shown(ctx: CheckContext, p: Pair, id: string, type: 'delivery' | 
 }
 
 /** RECEIPT-SHOWN: a delivery receipt from the peer is shown on the message. */
-export async function deliveryShown(ctx: CheckContext): Promise<Finding> {
+export const deliveryShown = defineCheck({ name: 'messaging/delivery-shown' }, async (ctx) => {
   const { p, id } = await sentAndDelivered(ctx);
   await barrier(p.provider.connection, ctx.signal);
   return shown(ctx, p, id, 'delivery');
-}
+});
 
 /** RECEIPT-SHOWN: a read receipt from the peer is shown on the message. */
-export async function readShown(ctx: CheckContext): Promise<Finding> {
+export const readShown = defineCheck({ name: 'messaging/read-shown' }, async (ctx) => {
   const { p, id } = await readByReference(ctx);
   return shown(ctx, p, id, 'read');
-}
+});
 
 /** ACK-RECEIPT-TYPE: a read receipt is acked with its type. */
-export async function ackReadReceipt(ctx: CheckContext): Promise<Finding> {
+export const ackReadReceipt = defineCheck({ name: 'messaging/ack-read-receipt' }, async (ctx) => {
   const { p, id, afterSeq } = await readByReference(ctx);
   return judgeReadReceiptAck(sentBy(p.provider.connection, afterSeq).map((s) => s.element), id, p.reference.jid);
-}
+});
 
 /** ACK-RECEIPT of a read receipt, on what the client sent after `peer`'s read receipt for its message `id` reached it. */
 export function judgeReadReceiptAck(sent: readonly StanzaNode[], id: string, peer: string): Finding {

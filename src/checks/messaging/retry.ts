@@ -5,7 +5,7 @@ import { child, type StanzaNode } from '../../protocol/node.js';
 import { MAX_RESENDS, retryReceipt, retryRegistration } from '../../protocol/messaging.js';
 import { outgoingEnc, readPreKeyUpload } from '../../protocol/stanzas.js';
 import type { ReferenceDelivery } from '../../gatekeeper/types.js';
-import { ANSWER_MS, type CheckContext } from '../check.js';
+import { defineCheck, ANSWER_MS, type CheckContext } from '../check.js';
 import { answerTo, readText } from '../encryption/exchange.js';
 import { describeAll, lastSeq, sends, sentBy, show } from '../observe.js';
 import { deliverUndecryptable, pair, receiveOne, sendOne, type Outbound, type Pair } from '../stanza/scenario.js';
@@ -26,10 +26,10 @@ async function retryFor(ctx: CheckContext): Promise<{ id: string; t: string; ret
 }
 
 /** RETRY-RECEIPT: the retry receipt carries the registration id the client uploaded. */
-export async function registration(ctx: CheckContext): Promise<Finding> {
+export const registration = defineCheck({ name: 'messaging/retry-registration' }, async (ctx) => {
   const { retry, registrationId } = await retryFor(ctx);
   return judgeRetryRegistration(retry, registrationId);
-}
+});
 
 /** RETRY-RECEIPT, `<registration>`: on a retry receipt as sent, against the registration id the client uploaded. */
 export function judgeRetryRegistration(retry: StanzaNode, registrationId: number): Finding {
@@ -40,10 +40,10 @@ export function judgeRetryRegistration(retry: StanzaNode, registrationId: number
 }
 
 /** RETRY-RECEIPT: `<retry count="1" id t v="1"/>` names the message, its `t`, and counts the first request. */
-export async function retryElement(ctx: CheckContext): Promise<Finding> {
+export const retryElement = defineCheck({ name: 'messaging/retry-element' }, async (ctx) => {
   const { id, t, retry } = await retryFor(ctx);
   return judgeRetryElement(retry, id, t, ctx.clock);
-}
+});
 
 /**
  * RETRY-RECEIPT, `<retry>`: on the first retry receipt for message `id`, delivered with `t`, as sent.
@@ -83,10 +83,10 @@ async function resentOnce(ctx: CheckContext): Promise<{ out: Outbound; resent: R
 }
 
 /** RETRY-RESEND: the message comes again, with the same id and text, and decrypts. */
-export async function resend(ctx: CheckContext): Promise<Finding> {
+export const resend = defineCheck({ name: 'messaging/resend' }, async (ctx) => {
   const { out, resent } = await resentOnce(ctx);
   return judgeResend(resent, out.delivery.id ?? '', out.text);
-}
+});
 
 /** RETRY-RESEND, on the re-sent copy of message `id` (holding `text`) as the reference user received it. */
 export function judgeResend(resent: ReferenceDelivery | null, id: string, text: string): Finding {
@@ -97,11 +97,11 @@ export function judgeResend(resent: ReferenceDelivery | null, id: string, text: 
 }
 
 /** RETRY-RESEND: the first re-send is on a fresh session, a prekey message; whatsmeow re-sends on the old one. */
-export async function resendPreKey(ctx: CheckContext): Promise<Finding> {
+export const resendPreKey = defineCheck({ name: 'messaging/resend-prekey' }, async (ctx) => {
   const { resent } = await resentOnce(ctx);
   if (!resent) throw new HarnessError('E_PRECONDITION', `no re-sent message within ${ANSWER_MS} ms; RETRY-RESEND's own case judges that`);
   return judgeResendPreKey(resent);
-}
+});
 
 /** RETRY-RESEND, the fresh session: on the first re-sent copy as the reference user received it. */
 export function judgeResendPreKey(resent: ReferenceDelivery): Finding {
@@ -110,11 +110,11 @@ export function judgeResendPreKey(resent: ReferenceDelivery): Finding {
 }
 
 /** RETRY-RESEND: a `count` on the re-sent copy's `<enc>` says which re-send it is; WhatsApp's clients put none. */
-export async function resendCount(ctx: CheckContext): Promise<Finding> {
+export const resendCount = defineCheck({ name: 'messaging/resend-count' }, async (ctx) => {
   const { resent } = await resentOnce(ctx);
   if (!resent) throw new HarnessError('E_PRECONDITION', `no re-sent message within ${ANSWER_MS} ms; RETRY-RESEND judges that`);
   return judgeResendCount(resent);
-}
+});
 
 /** RETRY-RESEND, `count`: on the first re-sent copy as the reference user received it. */
 export function judgeResendCount(resent: ReferenceDelivery): Finding {
@@ -124,7 +124,7 @@ export function judgeResendCount(resent: ReferenceDelivery): Finding {
 }
 
 /** RETRY-MAX: more retry receipts than the profile allows get no more re-sends than it allows. */
-export async function resendBounded(ctx: CheckContext): Promise<Finding> {
+export const resendBounded = defineCheck({ name: 'messaging/resend-bounded' }, async (ctx) => {
   const p = await pair(ctx);
   const first = (await sendOne(p, ctx, 'first message')).sent.element.attrs['id'];
   const second = (await sendOne(p, ctx, 'second message')).sent.element.attrs['id'];
@@ -139,4 +139,4 @@ export async function resendBounded(ctx: CheckContext): Promise<Finding> {
   const resends = sentBy(p.provider.connection, afterSeq).filter((s) => s.element.tag === 'message' && s.element.attrs['id'] === first).length;
   const expected = `at most ${MAX_RESENDS} re-sends of a message for ${MAX_RESENDS + 1} retry receipts`;
   return resends <= MAX_RESENDS ? met(`${resends} re-sends`) : notMet(expected, `${resends} re-sends`);
-}
+});

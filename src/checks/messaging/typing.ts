@@ -2,19 +2,19 @@
 import { met, notMet, type Finding } from '../../core/model.js';
 import type { StanzaNode } from '../../protocol/node.js';
 import { CHATSTATE_TAG, chatState, readChatState } from '../../protocol/messaging.js';
-import type { CheckContext } from '../check.js';
+import { defineCheck } from '../check.js';
 import { barrier, describeAll, lastSeq, sentBy } from '../observe.js';
 import { pair } from '../stanza/scenario.js';
 
 /** TYPING-OUT: the user types; the client sends `<chatstate to><composing/></chatstate>`. */
-export async function typingOut(ctx: CheckContext): Promise<Finding> {
+export const typingOut = defineCheck({ name: 'messaging/typing-out' }, async (ctx) => {
   const p = await pair(ctx);
   const afterSeq = lastSeq(p.provider.connection);
   ctx.step('the user types');
   await ctx.lab.driver.typing(p.provider.user, p.reference.jid);
   await barrier(p.provider.connection, ctx.signal);
   return judgeTypingOut(sentBy(p.provider.connection, afterSeq).map((s) => s.element), p.reference.jid);
-}
+});
 
 /** TYPING-OUT, on what the client sent after its user started typing to `peer`. */
 export function judgeTypingOut(sent: readonly StanzaNode[], peer: string): Finding {
@@ -26,7 +26,7 @@ export function judgeTypingOut(sent: readonly StanzaNode[], peer: string): Findi
 }
 
 /** TYPING-IN: a peer's `<chatstate>` is shown, and never answered. */
-export async function typingIn(ctx: CheckContext): Promise<Finding> {
+export const typingIn = defineCheck({ name: 'messaging/typing-in' }, async (ctx) => {
   const p = await pair(ctx);
   const afterSeq = lastSeq(p.provider.connection);
   ctx.step('the reference user types');
@@ -35,7 +35,7 @@ export async function typingIn(ctx: CheckContext): Promise<Finding> {
   const sent = sentBy(p.provider.connection, afterSeq).map((s) => s.element);
   if (sent.some((n) => n.tag === 'ack')) return judgeTypingIn(sent, [], p.reference.jid);
   return judgeTypingIn(sent, (await ctx.lab.driver.indicators(p.provider.user)).typing, p.reference.jid);
-}
+});
 
 /** TYPING-IN, on what the client sent after `peer`'s `<chatstate>` reached it, and who its user sees typing. */
 export function judgeTypingIn(sent: readonly StanzaNode[], typing: readonly string[], peer: string): Finding {

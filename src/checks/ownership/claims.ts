@@ -4,9 +4,9 @@
  * and the user, and short-lived.
  */
 import { HarnessError } from '../../core/errors.js';
-import { met, notApplicable, notMet, type Finding } from '../../core/model.js';
+import { met, notApplicable, notMet } from '../../core/model.js';
 import { CLOCK_SKEW_S, PROOF_AUDIENCE, PROOF_MAX_LIFETIME_S } from '../../protocol/ownership.js';
-import type { CheckContext } from '../check.js';
+import { defineCheck, type CheckContext } from '../check.js';
 import { enlistOnce } from '../enlistment/form.js';
 import { allowedAlg, fetchKeySet, kidProblem, readProof, signatureProblem, type ReadProof } from './proof.js';
 import { unixSeconds } from '../../core/clock.js';
@@ -21,29 +21,29 @@ async function enlistmentProof(ctx: CheckContext): Promise<{ token: string; proo
 }
 
 /** PROOF-SIGNATURE */
-export async function signature(ctx: CheckContext): Promise<Finding> {
+export const signature = defineCheck({ name: 'ownership/signature' }, async (ctx) => {
   const { token, proof } = await enlistmentProof(ctx);
   if (!allowedAlg(proof.header.alg)) return notApplicable(`alg ${proof.header.alg ?? '(none)'}; PROOF-ALG judges that`);
   const problem = await signatureProblem(token, await fetchKeySet(ctx));
   return problem === undefined ? met() : notMet('a proof whose signature verifies with the published key set', `signature check failed: ${problem}`);
-}
+});
 
 /** PROOF-KID */
-export async function kid(ctx: CheckContext): Promise<Finding> {
+export const kid = defineCheck({ name: 'ownership/kid' }, async (ctx) => {
   const { proof } = await enlistmentProof(ctx);
   const problem = kidProblem(proof, await fetchKeySet(ctx));
   return problem === undefined ? met() : notMet('a kid naming a signing key of the published key set', problem);
-}
+});
 
 /** PROOF-ALG */
-export async function algorithm(ctx: CheckContext): Promise<Finding> {
+export const algorithm = defineCheck({ name: 'ownership/algorithm' }, async (ctx) => {
   const { proof } = await enlistmentProof(ctx);
   const { alg } = proof.header;
   return allowedAlg(alg) ? met(`alg ${alg ?? ''}`) : notMet('alg RS256, ES256 or EdDSA', `alg ${alg ?? '(none)'}`);
-}
+});
 
 /** PROOF-LIFETIME */
-export async function lifetime(ctx: CheckContext): Promise<Finding> {
+export const lifetime = defineCheck({ name: 'ownership/lifetime' }, async (ctx) => {
   const { proof } = await enlistmentProof(ctx);
   const { iat, exp } = proof.claims;
   const expected = `iat and exp, exp − iat ≤ ${PROOF_MAX_LIFETIME_S} s, iat within ${CLOCK_SKEW_S} s of now`;
@@ -52,10 +52,10 @@ export async function lifetime(ctx: CheckContext): Promise<Finding> {
   if (exp - iat > PROOF_MAX_LIFETIME_S) return notMet(expected, `a lifetime of ${exp - iat} s`);
   const skew = iat - unixSeconds(ctx.clock);
   return Math.abs(skew) <= CLOCK_SKEW_S ? met(`${exp - iat} s`) : notMet(expected, `iat ${Math.abs(skew)} s ${skew > 0 ? 'ahead' : 'behind'}`);
-}
+});
 
 /** PROOF-AUDIENCE: the gatekeeper as audience, the provider as issuer. */
-export async function audience(ctx: CheckContext): Promise<Finding> {
+export const audience = defineCheck({ name: 'ownership/audience' }, async (ctx) => {
   const { proof } = await enlistmentProof(ctx);
   const providerId = ctx.lab.gatekeeper.providerDiscovery()?.providerId;
   const { aud, iss } = proof.claims;
@@ -63,10 +63,10 @@ export async function audience(ctx: CheckContext): Promise<Finding> {
   const audOk = aud === PROOF_AUDIENCE || (Array.isArray(aud) && aud.includes(PROOF_AUDIENCE));
   if (!audOk) return notMet(expected, `aud ${JSON.stringify(aud ?? null)}`);
   return iss === providerId ? met() : notMet(expected, `iss ${JSON.stringify(iss ?? null)}`);
-}
+});
 
 /** PROOF-ON-CONNECT: every `<open/>` carries a proof that verifies and names the user. */
-export async function onEveryConnection(ctx: CheckContext): Promise<Finding> {
+export const onEveryConnection = defineCheck({ name: 'ownership/on-every-connection' }, async (ctx) => {
   const opens = ctx.lab.watchOpens();
   const { user, identifier, result } = await ctx.lab.enlistedOnce();
   if (result.status !== 'ok') throw new HarnessError('E_PRECONDITION', `enlistment failed: ${result.reason}`);
@@ -91,4 +91,4 @@ export async function onEveryConnection(ctx: CheckContext): Promise<Finding> {
     if (sub !== identifier) return notMet(expected, `a proof on <open/> with sub ${JSON.stringify(sub ?? null)}`);
   }
   return met();
-}
+});

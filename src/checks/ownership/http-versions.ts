@@ -4,11 +4,11 @@
  * h2c with prior knowledge (RFC 9113 §3.3).
  */
 import { HarnessError } from '../../core/errors.js';
-import { met, notMet, type Finding } from '../../core/model.js';
+import { met, notMet } from '../../core/model.js';
 import { DISCOVERY_PATH } from '../../protocol/driver-api.js';
-import { ANSWER_MS, type CheckContext } from '../check.js';
+import { defineCheck, ANSWER_MS } from '../check.js';
 
-export async function httpVersions(ctx: CheckContext): Promise<Finding> {
+export const httpVersions = defineCheck({ name: 'ownership/http-versions' }, async (ctx) => {
   const discovery = ctx.lab.gatekeeper.providerDiscovery();
   if (!discovery) throw new HarnessError('E_PRECONDITION', 'no discovery document');
   const origin = new URL(discovery.jwksUri).origin;
@@ -19,4 +19,4 @@ export async function httpVersions(ctx: CheckContext): Promise<Finding> {
   ctx.step('GET the discovery document over HTTP/2');
   const h2 = await ctx.lab.gatekeeper.providerHttp2Status(`${origin}${DISCOVERY_PATH}`, ctx.signal, ANSWER_MS);
   return h2 === 200 ? met() : notMet(expected, typeof h2 === 'number' ? `HTTP/2 answered ${h2}` : `HTTP/2 request failed: ${h2}`);
-}
+});

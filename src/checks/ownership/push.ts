@@ -4,9 +4,9 @@
  * Every refusal case first sends a valid push, so that a provider refusing everything cannot pass.
  */
 import { HarnessError } from '../../core/errors.js';
-import { met, notMet, type Finding } from '../../core/model.js';
+import { met, notMet } from '../../core/model.js';
 import type { PushAnswer, PushDefect } from '../../gatekeeper/push.js';
-import { ANSWER_MS, type CheckContext } from '../check.js';
+import { defineCheck, ANSWER_MS, paramsOf, type ChangingContext, type CheckContext } from '../check.js';
 import { sends } from '../observe.js';
 
 /** What the provider must answer to each defect. */
@@ -28,22 +28,22 @@ export async function push(ctx: CheckContext, identifier: string, defect: PushDe
 }
 
 /** A provider user, and the provider's server told which key set signs push tokens. */
-async function pushTarget(ctx: CheckContext): Promise<{ user: string; identifier: string }> {
-  await ctx.lab.driver.trustGatekeeperKeys(ctx.lab.endpoint(ctx.lab.gatekeeper.jwksUri));
+async function pushTarget(ctx: ChangingContext<'trusted-gatekeeper-keys'>): Promise<{ user: string; identifier: string }> {
+  await ctx.providerWide.trustGatekeeperKeys(ctx.lab.endpoint(ctx.lab.gatekeeper.jwksUri));
   return ctx.lab.driver.createUser('push target');
 }
 
 const described = (a: PushAnswer): string => `HTTP ${a.status}${a.body ? ` with a body of ${a.body.length} bytes` : ''}`;
 
 /** PUSH-ACCEPT */
-export async function accepted(ctx: CheckContext): Promise<Finding> {
+export const accepted = defineCheck({ name: 'ownership/push-accepted', changes: ['trusted-gatekeeper-keys'] }, async (ctx) => {
   const { identifier } = await pushTarget(ctx);
   const answer = await push(ctx, identifier, 'valid');
   return answer.status === 200 && answer.body === '' ? met() : notMet('HTTP 200 with no body to a valid push', `the valid push answered ${described(answer)}`);
-}
+});
 
 /** PUSH-REFUSE-*: `params.defect` names the one thing wrong with the push. */
-export async function refused(ctx: CheckContext): Promise<Finding> {
+export const refused = defineCheck({ name: 'ownership/push-refused', params: paramsOf({ defect: { enum: Object.keys(REFUSAL) } }, ['defect']), changes: ['trusted-gatekeeper-keys'] }, async (ctx) => {
   const defect = ctx.params['defect'] as Exclude<PushDefect, 'valid'>;
   const expectedStatus = REFUSAL[defect];
   if (!expectedStatus) throw new HarnessError('E_SUITE', `unknown push defect ${String(defect)}`);
@@ -54,13 +54,13 @@ export async function refused(ctx: CheckContext): Promise<Finding> {
   const expected = `HTTP ${expectedStatus.join(' or ')} with no body to a push with ${defect.replace(/-/g, ' ')}`;
   if (!expectedStatus.includes(answer.status)) return notMet(expected, `the push with ${defect.replace(/-/g, ' ')} answered ${described(answer)}`);
   return answer.body === '' ? met() : notMet(expected, `a refusal with a body of ${answer.body.length} bytes`);
-}
+});
 
 /** PUSH-WAKE: a message waits in the mailbox; after the push the client connects and acks it. */
-export async function wakesClient(ctx: CheckContext): Promise<Finding> {
+export const wakesClient = defineCheck({ name: 'ownership/push-wakes-client', changes: ['trusted-gatekeeper-keys'] }, async (ctx) => {
   const provider = await ctx.lab.providerUser();
   const reference = await ctx.lab.referenceUser();
-  await ctx.lab.driver.trustGatekeeperKeys(ctx.lab.endpoint(ctx.lab.gatekeeper.jwksUri));
+  await ctx.providerWide.trustGatekeeperKeys(ctx.lab.endpoint(ctx.lab.gatekeeper.jwksUri));
   await provider.disconnect();
   ctx.step('reference user sends to the offline provider user');
   const id = await reference.sendText(provider.login, `while you were away ${ctx.rng.string(8)}`);
@@ -74,4 +74,4 @@ export async function wakesClient(ctx: CheckContext): Promise<Finding> {
   });
   const acked = await connection.waitForFrame(sends('ack', { class: 'message', id }), { signal: ctx.signal, timeoutMs: ANSWER_MS, afterSeq: 0 });
   return acked ? met() : notMet(`the mailbox drained: an ack of message ${id}`, 'no ack of the waiting message after the reconnection');
-}
+});

@@ -6,7 +6,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HarnessError } from '../../core/errors.js';
 import { met, notMet, type Finding } from '../../core/model.js';
-import { ANSWER_MS, QUIET_MS, type CheckContext } from '../check.js';
+import { defineCheck, ANSWER_MS, QUIET_MS, type CheckContext } from '../check.js';
 import type { StreamRefusalCondition } from '../../gatekeeper/types.js';
 import type { ProviderUser } from '../lab.js';
 import { fetchKeySet, readProof, signatureProblem } from './proof.js';
@@ -24,10 +24,10 @@ async function reconnectProof(ctx: CheckContext, user: ProviderUser): Promise<{ 
 }
 
 /** PROOF-ROTATION-PUBLISH */
-export async function publishedBeforeSigning(ctx: CheckContext): Promise<Finding> {
+export const publishedBeforeSigning = defineCheck({ name: 'ownership/rotation-publish', changes: ['proof-keys'] }, async (ctx) => {
   const user = await ctx.lab.providerUser();
   ctx.step('rotate the proof key');
-  const { kid } = await ctx.lab.driver.rotateProofKey();
+  const { kid } = await ctx.providerWide.rotateProofKey();
   const jwks = await fetchKeySet(ctx);
   const { token } = await reconnectProof(ctx, user);
   const expected = `the new key (kid "${kid}") in the key set before a proof is signed with it`;
@@ -36,14 +36,14 @@ export async function publishedBeforeSigning(ctx: CheckContext): Promise<Finding
   // Judged by the signature, not the header's kid: PROOF-KID judges that.
   const problem = await signatureProblem(token, { keys: [newKey] });
   return problem === undefined ? met() : notMet(`proofs signed with the new key "${kid}" after the rotation`, `a proof the new key does not verify: ${problem}`);
-}
+});
 
 /** PROOF-ROTATION-RETIRE: after the old key is retired, the live stream lives and new proofs verify. */
-export async function retiredKeySignsNothing(ctx: CheckContext): Promise<Finding> {
+export const retiredKeySignsNothing = defineCheck({ name: 'ownership/rotation-retire', changes: ['proof-keys'] }, async (ctx) => {
   const user = await ctx.lab.providerUser();
   ctx.step('rotate the proof key, then retire the old one');
-  await ctx.lab.driver.rotateProofKey();
-  await ctx.lab.driver.retireProofKeys();
+  await ctx.providerWide.rotateProofKey();
+  await ctx.providerWide.retireProofKeys();
   if (!(await user.connection.ping({ signal: ctx.signal, timeoutMs: ANSWER_MS }))) {
     return notMet('the live stream to go on across a key rotation', 'no answer to a ping after the rotation');
   }
@@ -54,12 +54,12 @@ export async function retiredKeySignsNothing(ctx: CheckContext): Promise<Finding
   const problem = await signatureProblem(token, jwks);
   if (problem !== undefined) return notMet(expected, `a proof (kid "${readProof(token)?.header.kid ?? ''}") the published key set does not verify: ${problem}`);
   return accepted ? met() : notMet('the reconnection after the rotation accepted', 'the gatekeeper refused the stream');
-}
+});
 
 /** PROOF-REFUSED */
-export function refusalReported(ctx: CheckContext): Promise<Finding> {
+export const refusalReported = defineCheck({ name: 'ownership/refusal-reported' }, (ctx) => {
   return refusedOnce(ctx, 'not-authorized', 'proof refused: refused by the conformance harness');
-}
+});
 
 /**
  * The gatekeeper refuses a provider user's stream with `condition`: the client tries once, and tells

@@ -3,7 +3,7 @@ import type { Clock } from '../../core/clock.js';
 import { HarnessError } from '../../core/errors.js';
 import { met, notMet, type Finding } from '../../core/model.js';
 import type { StanzaNode } from '../../protocol/node.js';
-import { ANSWER_MS, QUIET_MS, type CheckContext } from '../check.js';
+import { defineCheck, ANSWER_MS, QUIET_MS } from '../check.js';
 import { barrier, describeAll, sends, sentBy, type Sent } from '../observe.js';
 import { judgeTime } from '../time.js';
 import { isDeliveryReceipt } from '../../protocol/stanzas.js';
@@ -13,7 +13,7 @@ import { deliverUndecryptable, pair, receiveOne, sendOneWithId } from './scenari
  * ACK-MESSAGE: a message the client decrypted is acked, or answered by its delivery receipt alone,
  * which whatsmeow sends in place of the ack; one it could not decrypt is acked by every client.
  */
-export async function ackMessage(ctx: CheckContext): Promise<Finding> {
+export const ackMessage = defineCheck({ name: 'stanza/ack-message' }, async (ctx) => {
   const p = await pair(ctx);
   const { id, afterSeq } = await receiveOne(p, ctx);
   ctx.step('wait for the ack or the delivery receipt');
@@ -25,7 +25,7 @@ export async function ackMessage(ctx: CheckContext): Promise<Finding> {
   ctx.step('wait for the ack of a message that cannot be decrypted');
   await ctx.lab.frameFrom(p.provider.connection, sends('ack', { class: 'message', id: bad.id }), { afterSeq: bad.afterSeq });
   return judgeMessageAck(sentBy(p.provider.connection, bad.afterSeq).map((s) => s.element), bad.id, p.reference.jid, false);
-}
+});
 
 /**
  * ACK-MESSAGE, on what the client sent after message `id` from `peer` reached it: an ack, or for a
@@ -47,7 +47,7 @@ export function judgeMessageAck(sent: readonly StanzaNode[], id: string, peer: s
 }
 
 /** ACK-RECEIPT */
-export async function ackReceipt(ctx: CheckContext): Promise<Finding> {
+export const ackReceipt = defineCheck({ name: 'stanza/ack-receipt' }, async (ctx) => {
   const p = await pair(ctx);
   const { id, afterSeq } = await sendOneWithId(p, ctx);
   ctx.step('wait for the receipt to reach the client');
@@ -59,7 +59,7 @@ export async function ackReceipt(ctx: CheckContext): Promise<Finding> {
   ctx.step('wait for the ack of the receipt');
   await ctx.lab.frameFrom(p.provider.connection, sends('ack', { class: 'receipt', id }), { afterSeq: toClient.seq });
   return judgeReceiptAck(sentBy(p.provider.connection, toClient.seq).map((s) => s.element), id, p.reference.jid);
-}
+});
 
 /** ACK-RECEIPT, on what the client sent after a receipt for its message `id` from `peer` reached it. */
 export function judgeReceiptAck(sent: readonly StanzaNode[], id: string, peer: string): Finding {
@@ -69,13 +69,13 @@ export function judgeReceiptAck(sent: readonly StanzaNode[], id: string, peer: s
 }
 
 /** RECEIPT-DELIVERY */
-export async function deliveryReceipt(ctx: CheckContext): Promise<Finding> {
+export const deliveryReceipt = defineCheck({ name: 'stanza/receipt-delivery' }, async (ctx) => {
   const p = await pair(ctx);
   const { id, afterSeq } = await receiveOne(p, ctx);
   ctx.step('wait for the delivery receipt');
   await ctx.lab.frameFrom(p.provider.connection, sends('receipt', { id }, isDeliveryReceipt), { afterSeq });
   return judgeDeliveryReceipt(sentBy(p.provider.connection, afterSeq).map((s) => s.element), id, p.reference.jid, ctx.clock);
-}
+});
 
 /** RECEIPT-DELIVERY, on what the client sent after message `id` from `peer` reached it. */
 export function judgeDeliveryReceipt(sent: readonly StanzaNode[], id: string, peer: string, clock: Clock): Finding {
@@ -91,14 +91,14 @@ export function judgeDeliveryReceipt(sent: readonly StanzaNode[], id: string, pe
 }
 
 /** RECEIPT-AFTER-DECRYPT: a message that cannot decrypt gets no delivery receipt. */
-export async function noReceiptWithoutDecrypt(ctx: CheckContext): Promise<Finding> {
+export const noReceiptWithoutDecrypt = defineCheck({ name: 'stanza/receipt-after-decrypt' }, async (ctx) => {
   const p = await pair(ctx);
   const { id, afterSeq } = deliverUndecryptable(p, ctx);
   ctx.step('watch for a delivery receipt');
   await ctx.lab.frameFrom(p.provider.connection, sends('ack', { class: 'message', id }), { afterSeq });
   const until = await barrier(p.provider.connection, ctx.signal);
   return judgeNoDeliveryReceipt(sentBy(p.provider.connection, afterSeq), id, `before the ${until === 'ping' ? 'answer to a ping' : `end of ${QUIET_MS} ms`}`);
-}
+});
 
 /** RECEIPT-AFTER-DECRYPT, on what the client sent, `until` some point, after an undecryptable message `id` reached it. */
 export function judgeNoDeliveryReceipt(sent: readonly Sent[], id: string, until: string): Finding {
@@ -109,18 +109,18 @@ export function judgeNoDeliveryReceipt(sent: readonly Sent[], id: string, until:
 }
 
 /** PING */
-export async function ping(ctx: CheckContext): Promise<Finding> {
+export const ping = defineCheck({ name: 'stanza/ping' }, async (ctx) => {
   const { connection } = await ctx.lab.providerUser();
   ctx.step('ping the client');
   return judgePingAnswer(await connection.ping({ signal: ctx.signal, timeoutMs: ANSWER_MS }), ANSWER_MS);
-}
+});
 
 /** PING, on whether the client answered the gatekeeper's ping within `timeoutMs`. */
 export const judgePingAnswer = (answered: boolean, timeoutMs: number): Finding =>
   answered ? met() : notMet('<iq type="result"> with the ping\'s id', `no answer to the ping within ${timeoutMs} ms`);
 
 /** IN-ORDER: a message, then a ping at once: the message's answers come before the ping's. */
-export async function inOrder(ctx: CheckContext): Promise<Finding> {
+export const inOrder = defineCheck({ name: 'stanza/in-order' }, async (ctx) => {
   const p = await pair(ctx);
   const { id, afterSeq } = await receiveOne(p, ctx);
   ctx.step('ping right behind the message');
@@ -133,4 +133,4 @@ export async function inOrder(ctx: CheckContext): Promise<Finding> {
   const expected = 'the message\'s ack or receipt before the answer to the ping that followed it';
   if (answerAt === -1) return notMet(expected, `the ping's answer, and no answer to the message before it; the client sent ${describeAll(sent.map((s) => s.element))}`);
   return answerAt < pongAt ? met() : notMet(expected, 'the ping\'s answer first, then the answer to the message');
-}
+});

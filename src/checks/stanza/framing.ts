@@ -1,21 +1,21 @@
 /** RFC 7395 framing as the gatekeeper observed it (docs/PROFILE.md §1). */
-import { met, notMet, type Finding } from '../../core/model.js';
+import { met, notMet } from '../../core/model.js';
 import { FRAMING_NS, GATEKEEPER_SERVER, INTEROP_VERSION, XMPP_SUBPROTOCOL } from '../../protocol/constants.js';
-import { ANSWER_MS, type CheckContext } from '../check.js';
+import { defineCheck, ANSWER_MS } from '../check.js';
 import { elementsOf, sentBy, show } from '../observe.js';
 import { pair, receiveOne, sendOne } from './scenario.js';
 
 /** FRAME-SUBPROTOCOL */
-export async function subprotocol(ctx: CheckContext): Promise<Finding> {
+export const subprotocol = defineCheck({ name: 'stanza/frame-subprotocol' }, async (ctx) => {
   const { connection } = await ctx.lab.providerUser();
   const offered = connection.offeredSubprotocols;
   return offered.includes(XMPP_SUBPROTOCOL)
     ? met(`offered ${offered.join(', ')}`)
     : notMet(`the WebSocket subprotocol "${XMPP_SUBPROTOCOL}" offered (RFC 7395 §3.1)`, offered.length ? `offered ${offered.join(', ')}` : 'no subprotocol offered');
-}
+});
 
 /** FRAME-OPEN */
-export async function open(ctx: CheckContext): Promise<Finding> {
+export const open = defineCheck({ name: 'stanza/frame-open' }, async (ctx) => {
   const user = await ctx.lab.providerUser();
   const first = user.connection.frames.find((f) => f.direction === 'client-to-gatekeeper');
   const element = first ? elementsOf(first)[0] : undefined;
@@ -29,20 +29,20 @@ export async function open(ctx: CheckContext): Promise<Finding> {
   if (element.attrs['version'] !== '1.0') wrong.push(`version="${element.attrs['version'] ?? ''}"`);
   if (!element.attrs['token']) wrong.push('no token');
   return wrong.length === 0 ? met() : notMet(expected, `${show(element)}: ${wrong.join(', ')}`);
-}
+});
 
 /** CONNECT-VERSION */
-export async function interopVersion(ctx: CheckContext): Promise<Finding> {
+export const interopVersion = defineCheck({ name: 'stanza/interop-version' }, async (ctx) => {
   const { connection } = await ctx.lab.providerUser();
   const open = sentBy(connection).find((s) => s.element.tag === 'open')?.element;
   const version = open?.attrs['interop-version'];
   return version === INTEROP_VERSION
     ? met()
     : notMet(`interop-version="${INTEROP_VERSION}" on <open/>`, version === undefined ? 'no interop-version attribute' : `interop-version="${version}"`);
-}
+});
 
 /** FRAME-TEXT: over a send and a receive, every frame the client sends is text. */
-export async function textFrames(ctx: CheckContext): Promise<Finding> {
+export const textFrames = defineCheck({ name: 'stanza/frame-text' }, async (ctx) => {
   const p = await pair(ctx);
   await sendOne(p, ctx);
   await receiveOne(p, ctx);
@@ -51,10 +51,10 @@ export async function textFrames(ctx: CheckContext): Promise<Finding> {
   if (binary.length === 0) return met();
   const tags = binary.flatMap((f) => elementsOf(f).map((n) => `<${n.tag}>`));
   return notMet('every WebSocket message from the client to be a text message', `${binary.length} binary message(s) carrying ${tags.join(', ') || 'unreadable data'}`);
-}
+});
 
 /** FRAME-ONE-ELEMENT: the ack and receipt of a delivered message, the send of one, each in its own frame. */
-export async function oneElement(ctx: CheckContext): Promise<Finding> {
+export const oneElement = defineCheck({ name: 'stanza/frame-one-element' }, async (ctx) => {
   const p = await pair(ctx);
   await sendOne(p, ctx);
   const { id, afterSeq } = await receiveOne(p, ctx);
@@ -70,10 +70,10 @@ export async function oneElement(ctx: CheckContext): Promise<Finding> {
     }
   }
   return met();
-}
+});
 
 /** FRAME-CLOSE */
-export async function close(ctx: CheckContext): Promise<Finding> {
+export const close = defineCheck({ name: 'stanza/frame-close' }, async (ctx) => {
   const user = await ctx.lab.providerUser();
   ctx.step('disconnect the provider user');
   await user.disconnect();
@@ -83,4 +83,4 @@ export async function close(ctx: CheckContext): Promise<Finding> {
   return closeSent
     ? met()
     : notMet(`<close xmlns="${FRAMING_NS}"/> before the WebSocket closed`, `the WebSocket closed (code ${closed.code}) with no <close/> element`);
-}
+});

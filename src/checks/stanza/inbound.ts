@@ -2,12 +2,12 @@
  * The provider's client under hostile input (docs/PROFILE.md §3): each input must get its own
  * error condition, and the connection must survive it.
  */
-import { met, notMet, type Finding } from '../../core/model.js';
+import { met, notMet } from '../../core/model.js';
 import type { FrameEvent } from '../../gatekeeper/types.js';
 import { toBase64 } from '../../protocol/base64.js';
 import type { InboundCondition } from '../../protocol/constants.js';
 import { PROFILE_LIMITS } from '../../protocol/codec.js';
-import { ANSWER_MS, type CheckContext } from '../check.js';
+import { ANSWER_MS, choiceParam, defineCheck, paramsOf } from '../check.js';
 import { describeAll, lastSeq, sends, sentBy, show } from '../observe.js';
 import { pair, receiveOne } from './scenario.js';
 import { unixSeconds } from '../../core/clock.js';
@@ -88,10 +88,9 @@ export const INPUTS: Record<string, Input> = {
 };
 
 /** IN-*: send `params.input`; expect `<ack error={its condition}>`; then the connection must still answer a ping. */
-export async function inboundAnswer(ctx: CheckContext): Promise<Finding> {
-  const name = String(ctx.params['input']);
-  const input = INPUTS[name];
-  if (!input) throw new Error(`unknown inbound input "${name}" in the case's params`);
+export const inboundAnswer = defineCheck({ name: 'stanza/inbound-answer', params: paramsOf({ input: { enum: Object.keys(INPUTS) } }, ['input']) }, async (ctx) => {
+  const name = choiceParam(ctx, 'input', Object.keys(INPUTS));
+  const input = INPUTS[name] as Input;
   const user = await ctx.lab.providerUser();
   const conn = user.connection;
   const id = ctx.rng.string(20);
@@ -117,10 +116,10 @@ export async function inboundAnswer(ctx: CheckContext): Promise<Finding> {
     return notMet(expected, conn.closed ? `the right answer, then the connection closed (code ${conn.closed.code}, by ${conn.closed.by})` : 'the right answer, then no answer to a ping');
   }
   return met();
-}
+});
 
 /** IN-KEEP-CONNECTION: after a run of bad input, the connection still carries a real message to the user. */
-export async function keepsConnection(ctx: CheckContext): Promise<Finding> {
+export const keepsConnection = defineCheck({ name: 'stanza/keeps-connection' }, async (ctx) => {
   const p = await pair(ctx);
   const conn = p.provider.connection;
   const filler = (): string => toBase64(Uint8Array.from({ length: 48 }, () => ctx.rng.int(0, 256)));
@@ -134,4 +133,4 @@ export async function keepsConnection(ctx: CheckContext): Promise<Finding> {
   if (await ctx.lab.frameFrom(conn, answered, { afterSeq })) return met();
   const closed = conn.closed ? `the connection closed (code ${conn.closed.code}, by ${conn.closed.by})` : `no answer within ${ANSWER_MS} ms`;
   return notMet(`an ack or receipt for a real message after ${names.length} bad elements`, `${closed}; the client sent ${describeAll(sentBy(conn, afterSeq).map((x) => x.element))}`);
-}
+});

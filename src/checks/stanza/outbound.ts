@@ -8,7 +8,7 @@ import { decodeMessage, unpad } from '../../protocol/payload.js';
 import { Signal } from '../../protocol/signal-store.js';
 import { outgoingEnc } from '../../protocol/stanzas.js';
 import type { ReferenceDelivery } from '../../gatekeeper/types.js';
-import { numberParam, type CheckContext } from '../check.js';
+import { defineCheck, paramsOf, numberParam, type CheckContext } from '../check.js';
 import { sentBy, show } from '../observe.js';
 import { judgeTime } from '../time.js';
 import { pair, receiveOne, sendOne, type Outbound } from './scenario.js';
@@ -30,11 +30,11 @@ export function judgeMessageAttributes(m: StanzaNode): Finding {
 }
 
 /** MSG-ATTRS */
-export async function messageAttributes(ctx: CheckContext): Promise<Finding> {
+export const messageAttributes = defineCheck({ name: 'stanza/message-attributes' }, async (ctx) => {
   const [o] = await sendMany(ctx, 1);
   if (!o) return notApplicable('nothing sent');
   return judgeMessageAttributes(o.sent.element);
-}
+});
 
 /** STANZA-ID, on the messages a client sent. */
 export function judgeMessageIds(messages: readonly StanzaNode[]): Finding {
@@ -47,13 +47,13 @@ export function judgeMessageIds(messages: readonly StanzaNode[]): Finding {
 }
 
 /** STANZA-ID */
-export async function messageIdFormat(ctx: CheckContext): Promise<Finding> {
+export const messageIdFormat = defineCheck({ name: 'stanza/message-id-format', params: paramsOf({ messages: { type: 'integer', minimum: 1 } }) }, async (ctx) => {
   const sent = await sendMany(ctx, numberParam(ctx, 'messages', 2));
   return judgeMessageIds(sent.map((o) => o.sent.element));
-}
+});
 
 /** STANZA-ID-UNIQUE */
-export async function messageIdUnique(ctx: CheckContext): Promise<Finding> {
+export const messageIdUnique = defineCheck({ name: 'stanza/message-id-unique', params: paramsOf({ messages: { type: 'integer', minimum: 2 } }) }, async (ctx) => {
   const sent = await sendMany(ctx, numberParam(ctx, 'messages', 3));
   const ids = sent.map((o) => o.sent.element.attrs['id']).filter((id): id is string => id !== undefined);
   if (ids.length < 2) return notApplicable('fewer than two messages carried an id');
@@ -63,14 +63,14 @@ export async function messageIdUnique(ctx: CheckContext): Promise<Finding> {
     seen.add(id);
   }
   return met();
-}
+});
 
 /** STANZA-TIME */
-export async function messageTimestamp(ctx: CheckContext): Promise<Finding> {
+export const messageTimestamp = defineCheck({ name: 'stanza/message-timestamp' }, async (ctx) => {
   const [o] = await sendMany(ctx, 1);
   if (!o) return notApplicable('nothing sent');
   return judgeMessageTime(o.sent.element, ctx.clock);
-}
+});
 
 /** STANZA-TIME, on a `<message>` as the client sent it. */
 export function judgeMessageTime(m: StanzaNode, clock: Clock): Finding {
@@ -81,11 +81,11 @@ export function judgeMessageTime(m: StanzaNode, clock: Clock): Finding {
 }
 
 /** MSG-SHAPE */
-export async function messageShape(ctx: CheckContext): Promise<Finding> {
+export const messageShape = defineCheck({ name: 'stanza/message-shape' }, async (ctx) => {
   const [o] = await sendMany(ctx, 1);
   if (!o) return notApplicable('nothing sent');
   return judgeMessageShape(o.sent.element);
-}
+});
 
 /** MSG-SHAPE, on a one-to-one `<message>` as the client sent it. */
 export function judgeMessageShape(m: StanzaNode): Finding {
@@ -102,12 +102,12 @@ export function judgeMessageShape(m: StanzaNode): Finding {
 }
 
 /** ENC-VERSION */
-export async function encVersion(ctx: CheckContext): Promise<Finding> {
+export const encVersion = defineCheck({ name: 'stanza/enc-version' }, async (ctx) => {
   const [o] = await sendMany(ctx, 1);
   const enc = o && encOf(o);
   if (!enc) return notApplicable('no <enc> to judge');
   return judgeEncVersion(enc);
-}
+});
 
 /** ENC-VERSION, on one `<enc>`. */
 export function judgeEncVersion(enc: StanzaNode): Finding {
@@ -132,7 +132,7 @@ function signalKind(bytes: Uint8Array): 'pkmsg' | 'msg' | undefined {
 }
 
 /** ENC-TYPE: the first message of a session is a prekey message; after a reply, plain ones. */
-export async function encType(ctx: CheckContext): Promise<Finding> {
+export const encType = defineCheck({ name: 'stanza/enc-type' }, async (ctx) => {
   const p = await pair(ctx);
   const first = await sendOne(p, ctx, 'first message');
   const { id } = await receiveOne(p, ctx, 'reply');
@@ -143,7 +143,7 @@ export async function encType(ctx: CheckContext): Promise<Finding> {
     { label: 'first message', enc: encOf(first), ciphertext: first.delivery.ciphertext },
     { label: 'second message', enc: encOf(second), ciphertext: second.delivery.ciphertext },
   ]);
-}
+});
 
 /** ENC-TYPE, on `<enc>`s with the ciphertext each carried: the type says what libsignal parses. */
 export function judgeEncTypes(encs: readonly { label: string; enc: StanzaNode | undefined; ciphertext: Uint8Array | undefined }[]): Finding {
@@ -162,11 +162,11 @@ export function judgeEncTypes(encs: readonly { label: string; enc: StanzaNode | 
  * ENC-ENCODING, over several messages: one ciphertext's base64 may hold no `+`, `/` or `=`, and
  * then reads the same in base64url; six in a row all doing so is beyond chance.
  */
-export async function encEncoding(ctx: CheckContext): Promise<Finding> {
+export const encEncoding = defineCheck({ name: 'stanza/enc-encoding', params: paramsOf({ messages: { type: 'integer', minimum: 1 } }) }, async (ctx) => {
   const sent = await sendMany(ctx, numberParam(ctx, 'messages', 6));
   if (sent.length === 0) return notApplicable('nothing sent');
   return judgeEncEncoding(sent.map(encOf));
-}
+});
 
 /** ENC-ENCODING, on the `<enc>` of each message a client sent in a row (classic mode). */
 export function judgeEncEncoding(encs: readonly (StanzaNode | undefined)[]): Finding {
@@ -189,10 +189,10 @@ export function judgeEncEncoding(encs: readonly (StanzaNode | undefined)[]): Fin
 }
 
 /** PAYLOAD-PADDING */
-export async function payloadPadding(ctx: CheckContext): Promise<Finding> {
+export const payloadPadding = defineCheck({ name: 'stanza/payload-padding', params: paramsOf({ messages: { type: 'integer', minimum: 1 } }) }, async (ctx) => {
   const sent = await sendMany(ctx, numberParam(ctx, 'messages', 2));
   return judgePadding(sent.map((o) => o.delivery));
-}
+});
 
 /** PAYLOAD-PADDING, on what the reference user decrypted of each message. */
 export function judgePadding(deliveries: readonly Pick<ReferenceDelivery, 'plaintext' | 'decryptError'>[]): Finding {
@@ -206,11 +206,11 @@ export function judgePadding(deliveries: readonly Pick<ReferenceDelivery, 'plain
 }
 
 /** PAYLOAD-PROTOBUF */
-export async function payloadProtobuf(ctx: CheckContext): Promise<Finding> {
+export const payloadProtobuf = defineCheck({ name: 'stanza/payload-protobuf' }, async (ctx) => {
   const [o] = await sendMany(ctx, 1);
   if (!o) return notApplicable('the reference user could not decrypt: nothing sent');
   return judgePayloadText(o.delivery, o.text);
-}
+});
 
 /** PAYLOAD-PROTOBUF, on what the reference user decrypted of a message the client sent with `text`. */
 export function judgePayloadText(delivery: Pick<ReferenceDelivery, 'plaintext' | 'decryptError'>, text: string): Finding {
@@ -261,7 +261,7 @@ function unknownFields(bytes: Uint8Array): number[] {
 }
 
 /** XML-RESTRICTED-OUT: over a send and a receive, nothing the client sends is refused as restricted XML. */
-export async function restrictedXml(ctx: CheckContext): Promise<Finding> {
+export const restrictedXml = defineCheck({ name: 'stanza/xml-restricted-out' }, async (ctx) => {
   const p = await pair(ctx);
   await sendOne(p, ctx);
   await receiveOne(p, ctx);
@@ -270,4 +270,4 @@ export async function restrictedXml(ctx: CheckContext): Promise<Finding> {
   return refused?.refused
     ? notMet('restricted XML (RFC 6120 §11.1): no declaration, PI, comment, DTD or entity', `${refused.refused.message} in ${refused.text.slice(0, 100)}`)
     : met();
-}
+});
