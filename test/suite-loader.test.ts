@@ -135,7 +135,7 @@ void test('a requirement\'s sources are read from its lead line, and its citatio
   // The quote a case's report carries: the first sentence, as plain text.
   assert.deepEqual(
     parsed.map((r) => r.quote),
-    ['A message MUST carry id, to and type.', 'Each kind.', 'Each kind.', 'Each kind.', 'With a citation.', 'Nothing named. Not a (Source) either.'],
+    ['A message MUST carry id, to and type.', 'Each kind.', 'Each kind.', 'Each kind.', 'With a citation.', 'Nothing named.'],
   );
   assert.equal(firstSentence('- **X** [PROFILE] — Keys, e.g. `<key/>`, i.e. 32 bytes. More.'), 'Keys, e.g. <key/>, i.e. 32 bytes.');
   assert.equal(firstSentence('- **X** [PROFILE] — No full stop (Source: PROFILE.)'), 'No full stop');

@@ -9,10 +9,13 @@ import type { CaseEnv } from '../core/runner.js';
 import type { CaseDriver, DriverClient } from '../driver/client.js';
 import type { ClientConnection, EnlistRequest, FrameEvent, Gatekeeper, HttpExchange, ReferenceUser, ReferenceUserOptions } from '../gatekeeper/types.js';
 import type {
+  ConnectResult,
   CreatedUser,
   EnlistResult,
   GatekeeperEndpoint,
+  Indicators,
   ReceivedMessage,
+  SafetyNumber,
   SecurityEvent,
   SendMediaRequest,
   SendMediaResult,
@@ -21,15 +24,19 @@ import type {
 } from '../protocol/driver-api.js';
 import { ANSWER_MS, QUIET_MS, sessionMode } from './check.js';
 
-export interface ProviderUser {
+/** A provider user as the driver knows it: every per-user driver action, bound to the user. */
+export interface DriverUser {
   readonly user: string;
   readonly identifier: string;
-  readonly login: string;
-  /** The newest connection, as the gatekeeper sees it. */
-  readonly connection: ClientConnection;
-  send(to: string, text: string): Promise<SendResult>;
-  /** Connects again through the driver; resolves with the new connection once it is authenticated. */
-  reconnect(): Promise<ClientConnection>;
+  /**
+   * Asks the driver to connect the user to the gatekeeper's chat server, and returns what the driver
+   * said; nothing waits for the wire (`providerUser` and `reconnect` do).
+   */
+  connect(): Promise<ConnectResult>;
+  /** Asks the driver to enlist the user (again) with the gatekeeper's enlistment API. */
+  enlist(): Promise<EnlistResult>;
+  /** A text; with `replyTo` (driver 1.2), a reply to that message (REPLY-OUT). */
+  send(to: string, text: string, options?: { readonly replyTo?: string }): Promise<SendResult>;
   /** What the driver says its user was shown. */
   inbox(): Promise<readonly ReceivedMessage[]>;
   /** The security events the driver says its user was told of. */
@@ -39,6 +46,27 @@ export interface ProviderUser {
   sendGroup(group: string, text: string): Promise<SendResult>;
   /** Driver 1.3, capability `session-export`: the user's session with `peer` as it is now. */
   exportSession(peer: string): Promise<SessionExport>;
+  safetyNumber(peer: string): Promise<SafetyNumber>;
+  /** Driver 1.2: the user reads message `id` from `peer`. */
+  markRead(peer: string, id: string): Promise<unknown>;
+  /** Driver 1.2: the user reacts to message `id` of the conversation with `to`. */
+  react(to: string, id: string, emoji: string): Promise<SendResult>;
+  typing(peer: string): Promise<unknown>;
+  block(peer: string): Promise<unknown>;
+  unblock(peer: string): Promise<unknown>;
+  /** What the user's client shows of receipts and typing. */
+  indicators(): Promise<Indicators>;
+  /** The user opts out of interoperability (ENLIST-OPT-OUT). */
+  optOut(): Promise<unknown>;
+}
+
+/** A provider user enlisted and connected, as the gatekeeper sees it too. */
+export interface ProviderUser extends DriverUser {
+  readonly login: string;
+  /** The newest connection, as the gatekeeper sees it. */
+  readonly connection: ClientConnection;
+  /** Connects again through the driver; resolves with the new connection once it is authenticated. */
+  reconnect(): Promise<ClientConnection>;
   disconnect(): Promise<void>;
 }
 
@@ -128,20 +156,39 @@ export class Lab {
       return again;
     };
     return {
-      user: created.user,
-      identifier: created.identifier,
+      ...this.driverUser(created),
       login,
       get connection() {
         return current;
       },
-      send: (to, text) => driver.send(created.user, { to, text }),
       reconnect,
-      inbox: async () => (await driver.inbox(created.user)).messages,
-      events: async () => (await driver.events(created.user)).events,
-      sendMedia: (media) => driver.sendMedia(created.user, media),
-      sendGroup: (group, text) => driver.sendGroup(created.user, { group, text }),
-      exportSession: (peer) => driver.exportSession(created.user, peer),
       disconnect,
+    };
+  }
+
+  /** The driver's actions for a user it created, bound to that user. */
+  driverUser(created: CreatedUser): DriverUser {
+    const { driver } = this;
+    const { user } = created;
+    return {
+      user,
+      identifier: created.identifier,
+      connect: () => driver.connect(user, this.endpoint(this.gatekeeper.chatUrl)),
+      enlist: () => driver.enlist(user, this.endpoint(this.gatekeeper.enlistUrl)),
+      send: (to, text, options = {}) => driver.send(user, { to, text, ...options }),
+      inbox: async () => (await driver.inbox(user)).messages,
+      events: async () => (await driver.events(user)).events,
+      sendMedia: (media) => driver.sendMedia(user, media),
+      sendGroup: (group, text) => driver.sendGroup(user, { group, text }),
+      exportSession: (peer) => driver.exportSession(user, peer),
+      safetyNumber: (peer) => driver.safetyNumber(user, peer),
+      markRead: (peer, id) => driver.markRead(user, peer, id),
+      react: (to, id, emoji) => driver.react(user, { to, id, emoji }),
+      typing: (peer) => driver.typing(user, peer),
+      block: (peer) => driver.block(user, peer),
+      unblock: (peer) => driver.unblock(user, peer),
+      indicators: () => driver.indicators(user),
+      optOut: () => driver.optOut(user),
     };
   }
 
@@ -193,13 +240,13 @@ export class Lab {
   }
 
   /** A provider user asked to enlist, whatever the answer; the login is watched if it got one. */
-  async enlistedOnce(label = 'user'): Promise<CreatedUser & { readonly result: EnlistResult }> {
+  async enlistedOnce(label = 'user'): Promise<DriverUser & { readonly result: EnlistResult }> {
     this.env.step(`create provider ${label}`);
     const created = await this.driver.createUser(label);
     this.env.step(`enlist provider ${label}`);
     const result = await this.driver.enlist(created.user, this.endpoint(this.gatekeeper.enlistUrl));
     if (result.status === 'ok') this.logins.add(result.login);
-    return { ...created, result };
+    return { ...this.driverUser(created), result };
   }
 
   private recordFrame(f: FrameEvent): void {

@@ -40,7 +40,7 @@ export const safetyNumber = defineCheck({ name: 'encryption/safety-number', para
     .at(-1);
   if (!upload) throw new HarnessError('E_PRECONDITION', 'no key upload of the provider user to take its identity key from');
   ctx.step('ask the provider for the safety number');
-  const { displayable } = await ctx.lab.driver.safetyNumber(p.provider.user, p.reference.jid);
+  const { displayable } = await p.provider.safetyNumber(p.reference.jid);
   const ours = Signal.Fingerprint.new(
     FINGERPRINT_ITERATIONS,
     FINGERPRINT_VERSION,

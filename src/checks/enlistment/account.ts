@@ -32,7 +32,7 @@ export const repeatEnlistment = defineCheck({ name: 'enlistment/repeat' }, async
   if (first.user.result.status !== 'ok') throw new HarnessError('E_PRECONDITION', `the first enlistment failed: ${first.user.result.reason}`);
   const seen = ctx.lab.watchEnlistments();
   ctx.step('enlist the same user again');
-  const again = await ctx.lab.driver.enlist(first.user.user, ctx.lab.endpoint(ctx.lab.gatekeeper.enlistUrl));
+  const again = await first.user.enlist();
   const second = new URLSearchParams(seen[0]?.body ?? '');
   for (const field of ['authkey', 'e_ident'] as const) {
     if (second.get(field) !== first.form.get(field)) return notMet(`the same ${field} in a repeated enlistment`, `${field} changed between enlistments`);
@@ -45,7 +45,7 @@ export const repeatEnlistment = defineCheck({ name: 'enlistment/repeat' }, async
 export const optOut = defineCheck({ name: 'enlistment/opt-out' }, async (ctx) => {
   const user = await ctx.lab.providerUser();
   ctx.step('opt the user out');
-  await ctx.lab.driver.optOut(user.user);
+  await user.optOut();
   const deletion = sends('iq', { type: 'set', xmlns: ACCOUNT_NS }, (n) => child(n, DELETE_TAG) !== undefined);
   if (!user.connection.frames.some(deletion)) return notMet(`<iq type="set" xmlns="${ACCOUNT_NS}"><${DELETE_TAG}/></iq> over the chat channel`, 'no deletion request over the chat channel');
   if (ctx.lab.gatekeeper.isEnlisted(user.login)) throw new HarnessError('E_INTERNAL', 'the gatekeeper kept a user that asked to be deleted');

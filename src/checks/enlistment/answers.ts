@@ -32,7 +32,7 @@ export const failIsFinal = defineCheck({ name: 'enlistment/fail-final' }, async 
   const { user, requests } = await enlistScripted(ctx, () => ({ fail: FAIL_REASON }));
   if (requests.length !== 1) return notMet('one enlistment request, no retry after a fail answer', `${requests.length} enlistment requests after a fail answer`);
   ctx.step('read the user\'s events');
-  const { events } = await ctx.lab.driver.events(user.user);
+  const events = await user.events();
   const told = events.find((e) => e.type === 'enlistment-failed');
   if (!told) return notMet(`an enlistment-failed event carrying the reason "${FAIL_REASON}"`, `no enlistment-failed event (events: ${events.map((e) => e.type).join(', ') || 'none'})`);
   return told.detail?.includes(FAIL_REASON) ? met() : notMet(`the reason "${FAIL_REASON}" in the event`, `detail ${JSON.stringify(told.detail ?? '')}`);
@@ -44,7 +44,7 @@ export const noChatBeforeEnlistment = defineCheck({ name: 'enlistment/no-chat-be
   const { user } = await enlistScripted(ctx, () => ({ fail: FAIL_REASON }));
   ctx.step('ask the unenlisted user to connect');
   // The driver answers 409 for a user that is not enlisted; the wire says whether a stream opened anyway.
-  await ctx.lab.driver.connect(user.user, ctx.lab.endpoint(ctx.lab.gatekeeper.chatUrl)).catch(() => undefined);
+  await user.connect().catch(() => undefined);
   // Its proof names the user, or it claims a login nobody enlisted: either way, a stream without an ok.
   const mine = opens.find((f) => subjectOf(f.node?.attrs['token'] ?? '') === user.identifier || !ctx.lab.gatekeeper.isEnlisted(f.node?.attrs['from'] ?? ''));
   return mine

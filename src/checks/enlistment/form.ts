@@ -6,12 +6,13 @@ import { verifySignedPreKey } from '../../gatekeeper/enlistment-api.js';
 import type { EnlistRequest } from '../../gatekeeper/types.js';
 import { fromBase64Url } from '../../protocol/base64.js';
 import { DJB_KEY_TYPE } from '../../protocol/constants.js';
-import type { CreatedUser, EnlistResult } from '../../protocol/driver-api.js';
+import type { EnlistResult } from '../../protocol/driver-api.js';
+import type { DriverUser } from '../lab.js';
 import { ENLIST_FIELDS, ENLIST_FORM_TYPE, MAX_TOKEN_CHARS, type EnlistBinaryField } from '../../protocol/enlistment.js';
 import { defineCheck, type CheckContext } from '../check.js';
 
 export interface SeenForm {
-  readonly user: CreatedUser & { readonly result: EnlistResult };
+  readonly user: DriverUser & { readonly result: EnlistResult };
   readonly request: EnlistRequest;
   readonly form: URLSearchParams;
 }

@@ -11,7 +11,6 @@ import { discoveryOf, fetchRaw, fetchSent, sendMedia } from './scenario.js';
 /** MEDIA-HTTPS: the media base, every media origin and the message's URL are https. */
 export const https = defineCheck({ name: 'media/fetch-https' }, async (ctx) => {
   const sent = await sendMedia(ctx, 'document');
-  if ('verdict' in sent) return sent;
   const d = discoveryOf(ctx);
   const urls = [d.mediaBase ?? '(no mediaBase)', ...d.mediaOrigins, ...(sent.declared.url ? [sent.declared.url] : [])];
   const plain = urls.filter((u) => !u.startsWith('https://'));
@@ -21,7 +20,6 @@ export const https = defineCheck({ name: 'media/fetch-https' }, async (ctx) => {
 /** MEDIA-LENGTH: 200 with a Content-Length that the body matches. */
 export const length = defineCheck({ name: 'media/fetch-length' }, async (ctx) => {
   const sent = await sendMedia(ctx, 'document');
-  if ('verdict' in sent) return sent;
   const r = await fetchSent(ctx, sent);
   const declared = r.headers['content-length'];
   const expected = `200 with a Content-Length equal to the ${r.bytes} bytes served`;
@@ -33,7 +31,6 @@ export const length = defineCheck({ name: 'media/fetch-length' }, async (ctx) =>
 /** MEDIA-CONTENT-TYPE: the blob is opaque bytes, whatever the file inside. */
 export const contentType = defineCheck({ name: 'media/fetch-content-type' }, async (ctx) => {
   const sent = await sendMedia(ctx, 'document');
-  if ('verdict' in sent) return sent;
   const r = await fetchSent(ctx, sent);
   const type = r.headers['content-type'];
   return type?.split(';')[0]?.trim() === MEDIA_CONTENT_TYPE ? met() : notMet(`Content-Type: ${MEDIA_CONTENT_TYPE}`, type === undefined ? 'no Content-Type' : `Content-Type: ${type}`);
@@ -42,7 +39,6 @@ export const contentType = defineCheck({ name: 'media/fetch-content-type' }, asy
 /** MEDIA-RANGE: a middle range and a suffix range, each 206 with its Content-Range and exactly its bytes. */
 export const range = defineCheck({ name: 'media/fetch-range' }, async (ctx) => {
   const sent = await sendMedia(ctx, 'document');
-  if ('verdict' in sent) return sent;
   const whole = await fetchSent(ctx, sent, { keepBody: true });
   const body = whole.body;
   if (whole.status !== 200 || !body) return notMet('200 and the blob for a plain GET', `HTTP ${whole.status}`);
@@ -68,7 +64,6 @@ export const range = defineCheck({ name: 'media/fetch-range' }, async (ctx) => {
 /** MEDIA-NO-REDIRECT: the proxy gets the blob from a declared media origin, never sent elsewhere. */
 export const noRedirectOffOrigin = defineCheck({ name: 'media/fetch-no-redirect' }, async (ctx) => {
   const sent = await sendMedia(ctx, 'document');
-  if ('verdict' in sent) return sent;
   const r = await fetchRaw(ctx, sent);
   const hop = r.redirects.at(-1);
   if (r.refused && hop) return notMet('the blob served from a declared media origin', `HTTP ${hop.status} to ${hop.location}, off the declared media origins ${discoveryOf(ctx).mediaOrigins.join(', ')}`);
@@ -79,7 +74,6 @@ export const noRedirectOffOrigin = defineCheck({ name: 'media/fetch-no-redirect'
 /** MEDIA-FETCH-AUTH: without the gatekeeper's client certificate, no blob. */
 export const fetchAuth = defineCheck({ name: 'media/fetch-auth' }, async (ctx) => {
   const sent = await sendMedia(ctx, 'document');
-  if ('verdict' in sent) return sent;
   const good = await fetchSent(ctx, sent);
   if (good.status !== 200) return notMet('200 to the proxy with its certificate', `HTTP ${good.status}`);
   ctx.step('fetch without the proxy\'s certificate');

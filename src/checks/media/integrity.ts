@@ -14,7 +14,6 @@ import { LAYOUTS, type Declared } from './wire-fields.js';
 
 async function verified(ctx: CheckContext, type: MediaType = 'document'): Promise<{ sent: SentMedia; verdict: MediaVerdict } | Finding> {
   const sent = await sendMedia(ctx, type);
-  if ('verdict' in sent) return sent;
   const r = await fetchVerified(ctx, sent);
   if (r.status !== 200 || !r.verdict) throw new HarnessError('E_PRECONDITION', `the media host answered HTTP ${r.status ?? '?'} to the proxy`);
   return { sent, verdict: r.verdict };

@@ -16,7 +16,6 @@ function typeParam(ctx: CheckContext): MediaType {
 export const messageFields = defineCheck({ name: 'media/message-fields', params: paramsOf({ type: { enum: MEDIA_TYPES } }) }, async (ctx) => {
   const type = typeParam(ctx);
   const sent = await sendMedia(ctx, type);
-  if ('verdict' in sent) return sent;
   return judgeMediaFields(sent.declared);
 });
 
@@ -31,7 +30,6 @@ export function judgeMediaFields(declared: Declared): Finding {
 /** MEDIA-PATH: the download path names the provider and the storage reference. */
 export const downloadPath = defineCheck({ name: 'media/download-path' }, async (ctx) => {
   const sent = await sendMedia(ctx, 'document');
-  if ('verdict' in sent) return sent;
   return judgeDownloadPath(sent.declared, discoveryOf(ctx).providerId);
 });
 
@@ -51,7 +49,6 @@ export const encMediatype = defineCheck({ name: 'media/enc-mediatype' }, async (
   const encs: { type: MediaType; enc: StanzaNode | undefined }[] = [];
   for (const type of MEDIA_TYPES) {
     const sent = await sendMedia(ctx, type, { provider, reference });
-    if ('verdict' in sent) return sent;
     encs.push({ type, enc: sent.enc });
   }
   return judgeEncMediatypes(encs);

@@ -7,7 +7,8 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { met, notMet, type Finding } from '../../core/model.js';
-import type { Events, Inbox } from '../../protocol/driver-api.js';
+import type { Inbox } from '../../protocol/driver-api.js';
+import type { DriverUser } from '../lab.js';
 import { mediaKind } from '../../protocol/media/enc-mediatype.js';
 import { encodeMediaMessage } from '../../protocol/media/message.js';
 import { MEDIA_TYPES, type MediaType } from '../../protocol/media/scheme.js';
@@ -70,7 +71,7 @@ export const receive = defineCheck({ name: 'media/receive', params: paramsOf({ v
     // The driver's audio is a voice note, and so is the gatekeeper's.
     ...(type === 'audio' ? { ptt: true } : {}),
   });
-  const known = (await ctx.lab.driver.events(provider.user)).events.length;
+  const known = (await provider.events()).length;
   ctx.step(`reference user sends a ${variant} ${type}`);
   const media = mediaKind(type, { ptt: type === 'audio' });
   const id = await reference.sendPayload(provider.login, pad(message, paddingLength(ctx.rng)), { media });
@@ -80,7 +81,7 @@ export const receive = defineCheck({ name: 'media/receive', params: paramsOf({ v
   if (!download) return notMet(`the client to download the ${type} from the gatekeeper's media URL`, `no download within ${ANSWER_MS} ms`);
 
   ctx.step('read what the user was shown');
-  const { shown, failure } = await outcome(ctx, { user: provider.user, id, peer: reference.jid, known }, variant === 'valid');
+  const { shown, failure } = await outcome(ctx, { user: provider, id, peer: reference.jid, known }, variant === 'valid');
   return judgeShown({ variant, type, id, peer: reference.jid, expectedHash: sealed.fileSha256.toString('base64') }, shown, failure);
 });
 
@@ -113,20 +114,20 @@ interface Shown {
  * Polls the driver until the message is shown or a failure event from `peer` (after the first
  * `known` events) appears, or the deadline passes. A refusal is awaited a little past an event, in case the file shows up anyway.
  */
-async function outcome(ctx: CheckContext, about: { user: string; id: string; peer: string; known: number }, wantShown: boolean): Promise<Shown> {
+async function outcome(ctx: CheckContext, about: { user: DriverUser; id: string; peer: string; known: number }, wantShown: boolean): Promise<Shown> {
   const { user, id, peer, known } = about;
   const deadline = Date.now() + (wantShown ? ANSWER_MS : 2 * QUIET_MS);
   let failure: string | undefined;
   for (;;) {
-    const [inbox, events]: [Inbox, Events] = await Promise.all([ctx.lab.driver.inbox(user), ctx.lab.driver.events(user)]);
-    const shown = inbox.messages.find((m) => m.id === id);
-    const event = events.events.slice(known).find((e) => e.type === 'decryption-failure' && e.peer === peer);
+    const [inbox, events] = await Promise.all([user.inbox(), user.events()]);
+    const shown = inbox.find((m) => m.id === id);
+    const event = events.slice(known).find((e) => e.type === 'decryption-failure' && e.peer === peer);
     failure = event ? (event.detail ?? '') : failure;
     if (shown || (failure !== undefined && wantShown) || Date.now() > deadline) return { shown, failure };
     if (failure !== undefined && !wantShown) {
       await sleep(POLL_MS * 2, undefined, { signal: ctx.signal });
-      const again = await ctx.lab.driver.inbox(user);
-      return { shown: again.messages.find((m) => m.id === id), failure };
+      const again = await user.inbox();
+      return { shown: again.find((m) => m.id === id), failure };
     }
     await sleep(POLL_MS, undefined, { signal: ctx.signal });
   }

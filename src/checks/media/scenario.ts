@@ -4,8 +4,7 @@
  * proxy fetch the blob from the provider's media host. What the driver answers only says when to
  * look.
  */
-import { HarnessError } from '../../core/errors.js';
-import { notMet, type Finding } from '../../core/model.js';
+import { HarnessError, ProviderViolation } from '../../core/errors.js';
 import type { MediaFetch, MediaFetchResult } from '../../gatekeeper/media-proxy.js';
 import type { ReferenceUser } from '../../gatekeeper/types.js';
 import { toBase64 } from '../../protocol/base64.js';
@@ -49,10 +48,10 @@ export function discoveryOf(ctx: CheckContext): Discovery {
 }
 
 /**
- * The provider user sends one file to a reference user. Resolves with what the message declares,
- * or with a not-met finding when the message is not a readable media message of `type`.
+ * The provider user sends one file to a reference user. Resolves with what the message declares;
+ * a message that is not a readable media message of `type` is the provider's violation.
  */
-export async function sendMedia(ctx: CheckContext, type: MediaType, options: { provider?: ProviderUser; reference?: ReferenceUser } = {}): Promise<SentMedia | Finding> {
+export async function sendMedia(ctx: CheckContext, type: MediaType, options: { provider?: ProviderUser; reference?: ReferenceUser } = {}): Promise<SentMedia> {
   const provider = options.provider ?? (await ctx.lab.providerUser());
   const reference = options.reference ?? (await ctx.lab.referenceUser());
   const plaintext = samplePlaintext(ctx, type);
@@ -74,7 +73,7 @@ export async function sendMedia(ctx: CheckContext, type: MediaType, options: { p
   if (!delivery?.plaintext) throw new HarnessError('E_PRECONDITION', `the reference user could not decrypt the ${type} message: ${delivery?.decryptError ?? 'nothing arrived'}`);
   const unpadded = unpad(delivery.plaintext);
   const declared = readDeclared(unpadded.ok ? unpadded.bytes : delivery.plaintext, type);
-  if (typeof declared === 'string') return notMet(`a ${LAYOUTS[type].name} (field ${LAYOUTS[type].message}) in the Message`, declared);
+  if (typeof declared === 'string') throw new ProviderViolation(`a ${LAYOUTS[type].name} (field ${LAYOUTS[type].message}) in the Message`, declared);
   const message = elementsOf(frame).find((n) => n.tag === 'message');
   const enc = message && (outgoingEnc(message) ?? child(message, 'enc'));
   return { provider, reference, type, plaintext, declared, enc };

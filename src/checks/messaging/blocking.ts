@@ -11,7 +11,7 @@ import { pair, type Pair } from '../stanza/scenario.js';
 async function changeBlock(ctx: CheckContext, p: Pair, action: 'block' | 'unblock') {
   const afterSeq = lastSeq(p.provider.connection);
   ctx.step(`the user ${action}s the reference user`);
-  await (action === 'block' ? ctx.lab.driver.block(p.provider.user, p.reference.jid) : ctx.lab.driver.unblock(p.provider.user, p.reference.jid));
+  await (action === 'block' ? p.provider.block(p.reference.jid) : p.provider.unblock(p.reference.jid));
   const sent = sentBy(p.provider.connection, afterSeq).map((s) => s.element);
   return { iq: blocklistIq(sent, action, p.reference.jid), sent };
 }

@@ -39,7 +39,7 @@ async function aboutReceived(ctx: CheckContext, act: (p: Pair, id: string) => Pr
 export const reactionOut = defineCheck({ name: 'messaging/reaction-out' }, async (ctx) => {
   const { id, content } = await aboutReceived(ctx, (p, id) => {
     ctx.step('the user reacts');
-    return ctx.lab.driver.react(p.provider.user, { to: p.reference.jid, id, emoji: EMOJI });
+    return p.provider.react(p.reference.jid, id, EMOJI);
   });
   return judgeReactionOut(content, id, EMOJI);
 });
@@ -58,7 +58,7 @@ export const replyOut = defineCheck({ name: 'messaging/reply-out' }, async (ctx)
   const text = `reply ${ctx.rng.string(8)}`;
   const { id, content } = await aboutReceived(ctx, (p, id) => {
     ctx.step('the user replies');
-    return ctx.lab.driver.send(p.provider.user, { to: p.reference.jid, text, replyTo: id });
+    return p.provider.send(p.reference.jid, text, { replyTo: id });
   });
   return judgeReplyOut(content, id, text);
 });

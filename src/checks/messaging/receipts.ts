@@ -44,7 +44,7 @@ export const readOnMark = defineCheck({ name: 'messaging/read-on-mark' }, async 
   const { id } = await received(ctx, p);
   const before = lastSeq(p.provider.connection);
   ctx.step('the user reads the message');
-  await ctx.lab.driver.markRead(p.provider.user, p.reference.jid, id);
+  await p.provider.markRead(p.reference.jid, id);
   // The client writes the receipt before the driver answers; a ping after that answer comes behind it.
   await barrier(p.provider.connection, ctx.signal);
   return judgeReadReceipt(sentBy(p.provider.connection, before).map((s) => s.element), id, p.reference.jid, ctx.clock);
@@ -90,7 +90,7 @@ async function readByReference(ctx: CheckContext): Promise<{ p: Pair; id: string
 }
 
 async function shown(ctx: CheckContext, p: Pair, id: string, type: 'delivery' | 'read'): Promise<Finding> {
-  const { receipts } = await ctx.lab.driver.indicators(p.provider.user);
+  const { receipts } = await p.provider.indicators();
   const expected = `the ${type} receipt of ${p.reference.jid} shown on message ${id}`;
   if (receipts.some((r) => r.id === id && r.type === type && r.peer === p.reference.jid)) return met();
   const onIt = receipts.filter((r) => r.id === id).map((r) => r.type);

@@ -11,7 +11,7 @@ export const typingOut = defineCheck({ name: 'messaging/typing-out' }, async (ct
   const p = await pair(ctx);
   const afterSeq = lastSeq(p.provider.connection);
   ctx.step('the user types');
-  await ctx.lab.driver.typing(p.provider.user, p.reference.jid);
+  await p.provider.typing(p.reference.jid);
   await barrier(p.provider.connection, ctx.signal);
   return judgeTypingOut(sentBy(p.provider.connection, afterSeq).map((s) => s.element), p.reference.jid);
 });
@@ -34,7 +34,7 @@ export const typingIn = defineCheck({ name: 'messaging/typing-in' }, async (ctx)
   await barrier(p.provider.connection, ctx.signal);
   const sent = sentBy(p.provider.connection, afterSeq).map((s) => s.element);
   if (sent.some((n) => n.tag === 'ack')) return judgeTypingIn(sent, [], p.reference.jid);
-  return judgeTypingIn(sent, (await ctx.lab.driver.indicators(p.provider.user)).typing, p.reference.jid);
+  return judgeTypingIn(sent, (await p.provider.indicators()).typing, p.reference.jid);
 });
 
 /** TYPING-IN, on what the client sent after `peer`'s `<chatstate>` reached it, and who its user sees typing. */

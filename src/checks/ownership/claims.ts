@@ -68,15 +68,15 @@ export const audience = defineCheck({ name: 'ownership/audience' }, async (ctx) 
 /** PROOF-ON-CONNECT: every `<open/>` carries a proof that verifies and names the user. */
 export const onEveryConnection = defineCheck({ name: 'ownership/on-every-connection' }, async (ctx) => {
   const opens = ctx.lab.watchOpens();
-  const { user, identifier, result } = await ctx.lab.enlistedOnce();
+  const enlisted = await ctx.lab.enlistedOnce();
+  const { identifier, result } = enlisted;
   if (result.status !== 'ok') throw new HarnessError('E_PRECONDITION', `enlistment failed: ${result.reason}`);
-  const chat = ctx.lab.endpoint(ctx.lab.gatekeeper.chatUrl);
   for (const round of ['first', 'second']) {
     ctx.step(`${round} connection`);
-    await ctx.lab.driver.connect(user, chat);
+    await enlisted.connect();
   }
   ctx.lab.defer(async () => {
-    await ctx.lab.afterCase().disconnect(user);
+    await ctx.lab.afterCase().disconnect(enlisted.user);
   });
   const mine = opens.filter((f) => f.node?.attrs['from'] === result.login);
   if (mine.length < 2) throw new HarnessError('E_PRECONDITION', `two connections asked for, ${mine.length} <open/> seen`);

@@ -15,7 +15,7 @@ import { fetchKeySet, readProof, signatureProblem } from './proof.js';
 async function reconnectProof(ctx: CheckContext, user: ProviderUser): Promise<{ token: string; accepted: boolean }> {
   const opens = ctx.lab.watchOpens();
   ctx.step('reconnect');
-  const { connected } = await ctx.lab.driver.connect(user.user, ctx.lab.endpoint(ctx.lab.gatekeeper.chatUrl));
+  const { connected } = await user.connect();
   const open = opens.find((f) => f.node?.attrs['from'] === user.login);
   const token = open?.node?.attrs['token'];
   if (token === undefined) throw new HarnessError('E_PRECONDITION', 'the reconnection sent no <open/> with a proof');
@@ -71,12 +71,12 @@ export async function refusedOnce(ctx: CheckContext, condition: StreamRefusalCon
   ctx.lab.defer(ctx.lab.gatekeeper.refuseStreams(user.login, reason, condition));
   const opens = ctx.lab.watchOpens();
   ctx.step('connect while the gatekeeper refuses the stream');
-  const { connected } = await ctx.lab.driver.connect(user.user, ctx.lab.endpoint(ctx.lab.gatekeeper.chatUrl));
+  const { connected } = await user.connect();
   if (connected) throw new HarnessError('E_DRIVER', 'the driver said the user connected, though the gatekeeper refused its stream');
   await sleep(QUIET_MS / 2, undefined, { signal: ctx.signal });
   const attempts = opens.filter((f) => f.node?.attrs['from'] === user.login).length;
   if (attempts !== 1) return notMet('one stream attempt, then a report to the user', `${attempts} stream attempts after a refusal`);
-  const { events } = await ctx.lab.driver.events(user.user);
+  const events = await user.events();
   const refused = events.filter((e) => e.type === 'stream-refused');
   const expected = `a stream-refused event for the user, naming ${condition}`;
   if (refused.length === 0) return notMet(expected, `no stream-refused event (events: ${events.map((e) => e.type).join(', ') || 'none'})`);
