@@ -9,9 +9,9 @@ import type { EncryptedMessage } from '../../gatekeeper/types.js';
 import { readSignalMessage } from '../../protocol/signal-wire.js';
 import { defineCheck, MODE_PARAM, paramsOf, choiceParam, numberParam, type CheckContext } from '../check.js';
 import { barrier } from '../observe.js';
-import type { Pair } from '../stanza/scenario.js';
+import type { Pair } from '../scenarios/conversation.js';
 import { paddingLength, textPayload } from '../../protocol/payload.js';
-import { conversation, deliverAndWatch, describeAnswer, judgeReplay, sealText, timesShown, type Answer } from './exchange.js';
+import { conversation, deliverAndWatch, describeAnswer, judgeReplay, sealText, timesShown, type Answer } from '../scenarios/exchange.js';
 
 /** Delivers a genuine message; anything but a delivery receipt means the setup failed, not the case. */
 async function genuine(ctx: CheckContext, p: Pair, message: EncryptedMessage, label: string): Promise<void> {

@@ -14,7 +14,7 @@ import { encElement, type EncType } from '../../protocol/stanzas.js';
 import { defineCheck, ANSWER_MS, type CheckContext } from '../check.js';
 import type { ProviderUser } from '../lab.js';
 import { barrier, lastSeq } from '../observe.js';
-import { answerTo, describeAnswer, judgeReplay, timesShown, type Answer } from './exchange.js';
+import { answerTo, describeAnswer, judgeReplay, timesShown, type Answer } from '../scenarios/exchange.js';
 
 export interface Users {
   readonly a: ProviderUser;

@@ -6,7 +6,7 @@ import { HarnessError } from '../../core/errors.js';
 import { met, notMet } from '../../core/model.js';
 import type { Rng } from '../../core/rng.js';
 import { choiceParam, defineCheck, MODE_PARAM, paramsOf, type CheckContext } from '../check.js';
-import { conversation, deliverAndWatch, describeAnswer, readText, sealText } from './exchange.js';
+import { conversation, deliverAndWatch, describeAnswer, readText, sealText } from '../scenarios/exchange.js';
 
 /** Texts by the name a case gives in `params.text`. */
 const TEXTS: Record<string, (rng: Rng) => string> = {

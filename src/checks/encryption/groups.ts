@@ -13,7 +13,7 @@ import { readOutgoingGroup } from '../../protocol/groups.js';
 import { defineCheck, MODE_PARAM, paramsOf, ANSWER_MS, type CheckContext } from '../check.js';
 import type { ProviderUser } from '../lab.js';
 import { barrier, lastSeq, sentBy } from '../observe.js';
-import { answerTo, describeAnswer, judgeReplay, readText, type Answer } from './exchange.js';
+import { answerTo, describeAnswer, judgeReplay, readText, type Answer } from '../scenarios/exchange.js';
 import { deriveOnChain, judgeSkmsgs, readDistribution, type DistributionRead } from './sender-key-reader.js';
 
 interface Group {

@@ -9,7 +9,7 @@ import { djbKey, Signal } from '../../protocol/signal-store.js';
 import { readPreKeyUpload } from '../../protocol/stanzas.js';
 import { defineCheck, MODE_PARAM, paramsOf } from '../check.js';
 import { sentBy } from '../observe.js';
-import { conversation, deliverAndWatch, describeAnswer, sealText } from './exchange.js';
+import { conversation, deliverAndWatch, describeAnswer, sealText } from '../scenarios/exchange.js';
 
 /** SAFETY-NUMBER parameters, as docs/PROFILE.md fixes them. */
 const FINGERPRINT_ITERATIONS = 5200;

@@ -11,8 +11,8 @@ import { djbKey } from '../../protocol/signal-store.js';
 import { readPreKeyUpload, type PreKeyUpload } from '../../protocol/stanzas.js';
 import { defineCheck, MODE_PARAM, paramsOf, ANSWER_MS, choiceParam, QUIET_MS, numberParam, sessionMode, type CheckContext } from '../check.js';
 import { barrier, lastSeq, sends, sentBy } from '../observe.js';
-import { sendOne } from '../stanza/scenario.js';
-import { deliverAndWatch, describeAnswer, sealText, timesShown } from './exchange.js';
+import { sendOne } from '../scenarios/conversation.js';
+import { deliverAndWatch, describeAnswer, sealText, timesShown } from '../scenarios/exchange.js';
 
 /** The type byte of a serialized Kyber1024 public key. */
 const KYBER_KEY_TYPE = 0x08;

@@ -8,9 +8,9 @@ import { met, notMet, type Finding } from '../../core/model.js';
 import { LINEAGE_VERSION_BYTE } from '../../protocol/signal-chain.js';
 import { innerSignalMessage, readPreKeySignalMessage, readSignalMessage } from '../../protocol/signal-wire.js';
 import { defineCheck, MODE_PARAM, paramsOf, ANSWER_MS, numberParam, sessionMode, type CheckContext } from '../check.js';
-import { pair, receiveOne, sendOne, type Outbound, type Pair } from '../stanza/scenario.js';
+import { pair, receiveOne, sendOne, type Outbound, type Pair } from '../scenarios/conversation.js';
 import { lastSeq } from '../observe.js';
-import { answerTo, conversation, deliverAndWatch, deliveredCiphertext, describeAnswer, readText, sealText, timesShown, type Answer } from './exchange.js';
+import { answerTo, conversation, deliverAndWatch, deliveredCiphertext, describeAnswer, readText, sealText, timesShown, type Answer } from '../scenarios/exchange.js';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 const short = (b: Uint8Array): string => `${hex(b).slice(0, 12)}…`;

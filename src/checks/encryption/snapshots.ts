@@ -17,7 +17,7 @@ import { readPreKeySignalMessage } from '../../protocol/signal-wire.js';
 import { defineCheck } from '../check.js';
 import type { ProviderUser } from '../lab.js';
 import { delivered, sayOk, twoUsers } from './agnostic.js';
-import { readText } from './exchange.js';
+import { readText } from '../scenarios/exchange.js';
 
 /** What a replica made of one ciphertext: its text, or libsignal's refusal. */
 type Opened = { readonly text: string | undefined } | { readonly refused: string };

@@ -11,7 +11,7 @@ import { ACCOUNT_NS, DELETE_TAG } from '../../protocol/enlistment.js';
 import { child } from '../../protocol/node.js';
 import { defineCheck, ANSWER_MS, QUIET_MS } from '../check.js';
 import { sends } from '../observe.js';
-import { enlistOnce } from './form.js';
+import { enlistOnce } from '../scenarios/enlistment.js';
 
 /** ENLIST-AUTHKEY */
 export const authKeyReused = defineCheck({ name: 'enlistment/authkey' }, async (ctx) => {

@@ -1,32 +1,15 @@
 /** The enlistment form as the gatekeeper received it (docs/PROFILE.md §10, ENLIST-FORM to ENLIST-TOKEN-SUB). */
 import { decodeJwt } from 'jose';
-import { HarnessError } from '../../core/errors.js';
 import { met, notApplicable, notMet, type Finding } from '../../core/model.js';
 import { verifySignedPreKey } from '../../gatekeeper/enlistment-api.js';
 import type { EnlistRequest } from '../../gatekeeper/types.js';
 import { fromBase64Url } from '../../protocol/base64.js';
 import { DJB_KEY_TYPE } from '../../protocol/constants.js';
-import type { EnlistResult } from '../../protocol/driver-api.js';
-import type { DriverUser } from '../lab.js';
 import { ENLIST_FIELDS, ENLIST_FORM_TYPE, MAX_TOKEN_CHARS, type EnlistBinaryField } from '../../protocol/enlistment.js';
 import { defineCheck, type CheckContext } from '../check.js';
-
-export interface SeenForm {
-  readonly user: DriverUser & { readonly result: EnlistResult };
-  readonly request: EnlistRequest;
-  readonly form: URLSearchParams;
-}
+import { enlistOnce, type SeenForm } from '../scenarios/enlistment.js';
 
 const BINARY = Object.keys(ENLIST_FIELDS) as EnlistBinaryField[];
-
-/** One enlistment of a fresh user, and the first request it made. */
-export async function enlistOnce(ctx: CheckContext): Promise<SeenForm> {
-  const seen = ctx.lab.watchEnlistments();
-  const user = await ctx.lab.enlistedOnce();
-  const request = seen[0];
-  if (!request) throw new HarnessError('E_PRECONDITION', 'the driver enlisted a user, but no request reached the enlistment API');
-  return { user, request, form: new URLSearchParams(request.body) };
-}
 
 const isForm = (r: EnlistRequest): boolean => r.contentType.split(';')[0]?.trim().toLowerCase() === ENLIST_FORM_TYPE;
 

@@ -3,9 +3,9 @@ import { met, notMet, type Finding } from '../../core/model.js';
 import { readBlocklistIq } from '../../protocol/messaging.js';
 import type { StanzaNode } from '../../protocol/node.js';
 import { defineCheck, type CheckContext } from '../check.js';
-import { answerTo } from '../encryption/exchange.js';
+import { answerTo } from '../scenarios/exchange.js';
 import { barrier, describeAll, lastSeq, sentBy } from '../observe.js';
-import { pair, type Pair } from '../stanza/scenario.js';
+import { pair, type Pair } from '../scenarios/conversation.js';
 
 /** The user blocks or unblocks the reference user; the blocklist IQ the client sent for it, if any. */
 async function changeBlock(ctx: CheckContext, p: Pair, action: 'block' | 'unblock') {

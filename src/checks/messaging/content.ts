@@ -6,9 +6,9 @@ import { reactionContent, replyContent } from '../../protocol/messaging.js';
 import { decodeMessage, encodeMessage, pad, paddingLength, unpad } from '../../protocol/payload.js';
 import type { ReceivedMessage } from '../../protocol/driver-api.js';
 import { defineCheck, ANSWER_MS, type CheckContext } from '../check.js';
-import { answerTo } from '../encryption/exchange.js';
+import { answerTo } from '../scenarios/exchange.js';
 import { barrier, lastSeq } from '../observe.js';
-import { pair, receiveOne, sendOne, type Pair } from '../stanza/scenario.js';
+import { pair, receiveOne, sendOne, type Pair } from '../scenarios/conversation.js';
 
 const EMOJI = '👍';
 

@@ -2,7 +2,7 @@
 import { HarnessError } from '../../core/errors.js';
 import { met, notMet } from '../../core/model.js';
 import { defineCheck } from '../check.js';
-import { conversation, deliverAndWatch, describeAnswer, sealText } from '../encryption/exchange.js';
+import { conversation, deliverAndWatch, describeAnswer, sealText } from '../scenarios/exchange.js';
 
 /** IDENTITY-NOTICE: a peer's reinstall is shown in the thread, before its first message under the new key. */
 export const identityNotice = defineCheck({ name: 'messaging/identity-notice' }, async (ctx) => {

@@ -11,9 +11,9 @@ import type { ReceivedMessage } from '../../protocol/driver-api.js';
 import { lengthDelimited } from '../../protocol/media/message.js';
 import { encodeMessage, pad, paddingLength } from '../../protocol/payload.js';
 import { defineCheck, paramsOf, choiceParam, type CheckContext } from '../check.js';
-import { answerTo } from '../encryption/exchange.js';
+import { answerTo } from '../scenarios/exchange.js';
 import { barrier, lastSeq } from '../observe.js';
-import { pair, type Pair } from '../stanza/scenario.js';
+import { pair, type Pair } from '../scenarios/conversation.js';
 
 /** `send` as the reference user, then the provider user's inbox once its client has handled it. */
 async function settled(ctx: CheckContext, p: Pair, label: string, send: () => Promise<string>): Promise<{ id: string; inbox: readonly ReceivedMessage[] }> {

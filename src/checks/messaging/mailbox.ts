@@ -3,7 +3,7 @@ import { HarnessError } from '../../core/errors.js';
 import { met, notMet } from '../../core/model.js';
 import { defineCheck, ANSWER_MS } from '../check.js';
 import { barrier, sentBy } from '../observe.js';
-import { push } from '../ownership/push.js';
+import { push } from '../scenarios/push.js';
 
 const WAITING = 3;
 

@@ -4,10 +4,10 @@ import { met, notMet, type Finding } from '../../core/model.js';
 import type { StanzaNode } from '../../protocol/node.js';
 import { isDeliveryReceipt, receipt } from '../../protocol/stanzas.js';
 import { defineCheck, ANSWER_MS, type CheckContext } from '../check.js';
-import { answerTo } from '../encryption/exchange.js';
+import { answerTo } from '../scenarios/exchange.js';
 import { barrier, describeAll, lastSeq, sends, sentBy } from '../observe.js';
 import { judgeTime } from '../time.js';
-import { pair, receiveOne, sendOneWithId, type Pair } from '../stanza/scenario.js';
+import { pair, receiveOne, sendOneWithId, type Pair } from '../scenarios/conversation.js';
 import { unixSeconds, type Clock } from '../../core/clock.js';
 
 const MESSAGES = 3;

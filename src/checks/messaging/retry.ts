@@ -6,9 +6,9 @@ import { MAX_RESENDS, retryReceipt, retryRegistration } from '../../protocol/mes
 import { outgoingEnc, readPreKeyUpload } from '../../protocol/stanzas.js';
 import type { ReferenceDelivery } from '../../gatekeeper/types.js';
 import { defineCheck, ANSWER_MS, type CheckContext } from '../check.js';
-import { answerTo, readText } from '../encryption/exchange.js';
+import { answerTo, readText } from '../scenarios/exchange.js';
 import { describeAll, lastSeq, sends, sentBy, show } from '../observe.js';
-import { deliverUndecryptable, pair, receiveOne, sendOne, type Outbound, type Pair } from '../stanza/scenario.js';
+import { deliverUndecryptable, pair, receiveOne, sendOne, type Outbound, type Pair } from '../scenarios/conversation.js';
 import { unixSeconds, type Clock } from '../../core/clock.js';
 import { judgeTime } from '../time.js';
 

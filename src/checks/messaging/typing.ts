@@ -4,7 +4,7 @@ import type { StanzaNode } from '../../protocol/node.js';
 import { CHATSTATE_TAG, chatState, readChatState } from '../../protocol/messaging.js';
 import { defineCheck } from '../check.js';
 import { barrier, describeAll, lastSeq, sentBy } from '../observe.js';
-import { pair } from '../stanza/scenario.js';
+import { pair } from '../scenarios/conversation.js';
 
 /** TYPING-OUT: the user types; the client sends `<chatstate to><composing/></chatstate>`. */
 export const typingOut = defineCheck({ name: 'messaging/typing-out' }, async (ctx) => {

@@ -1,7 +1,7 @@
 /** The interop protocol version a gatekeeper does not speak (docs/PROFILE.md §14.7). */
 import { INTEROP_VERSION } from '../../protocol/constants.js';
 import { defineCheck } from '../check.js';
-import { refusedOnce } from '../ownership/rotation.js';
+import { refusedOnce } from '../scenarios/stream-refusal.js';
 
 /** A version the gatekeeper of this case claims to speak instead of the client's. */
 const ONLY_SUPPORTED = '99';

@@ -7,7 +7,7 @@ import { HarnessError } from '../../core/errors.js';
 import { met, notApplicable, notMet } from '../../core/model.js';
 import { CLOCK_SKEW_S, PROOF_AUDIENCE, PROOF_MAX_LIFETIME_S } from '../../protocol/ownership.js';
 import { defineCheck, type CheckContext } from '../check.js';
-import { enlistOnce } from '../enlistment/form.js';
+import { enlistOnce } from '../scenarios/enlistment.js';
 import { allowedAlg, fetchKeySet, kidProblem, readProof, signatureProblem, type ReadProof } from './proof.js';
 import { unixSeconds } from '../../core/clock.js';
 

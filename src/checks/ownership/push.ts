@@ -6,8 +6,9 @@
 import { HarnessError } from '../../core/errors.js';
 import { met, notMet } from '../../core/model.js';
 import type { PushAnswer, PushDefect } from '../../gatekeeper/push.js';
-import { defineCheck, ANSWER_MS, paramsOf, type ChangingContext, type CheckContext } from '../check.js';
+import { defineCheck, ANSWER_MS, paramsOf, type ChangingContext } from '../check.js';
 import { sends } from '../observe.js';
+import { push } from '../scenarios/push.js';
 
 /** What the provider must answer to each defect. */
 const REFUSAL: Record<Exclude<PushDefect, 'valid'>, readonly number[]> = {
@@ -21,11 +22,6 @@ const REFUSAL: Record<Exclude<PushDefect, 'valid'>, readonly number[]> = {
   'malformed-body': [400],
   'oversized-body': [413],
 };
-
-export async function push(ctx: CheckContext, identifier: string, defect: PushDefect): Promise<PushAnswer> {
-  ctx.step(`push (${defect})`);
-  return ctx.lab.gatekeeper.push(identifier, defect, AbortSignal.any([ctx.signal, AbortSignal.timeout(ANSWER_MS)]));
-}
 
 /** A provider user, and the provider's server told which key set signs push tokens. */
 async function pushTarget(ctx: ChangingContext<'trusted-gatekeeper-keys'>): Promise<{ user: string; identifier: string }> {

@@ -7,7 +7,7 @@ import { defineCheck, ANSWER_MS, QUIET_MS } from '../check.js';
 import { barrier, describeAll, sends, sentBy, type Sent } from '../observe.js';
 import { judgeTime } from '../time.js';
 import { isDeliveryReceipt } from '../../protocol/stanzas.js';
-import { deliverUndecryptable, pair, receiveOne, sendOneWithId } from './scenario.js';
+import { deliverUndecryptable, pair, receiveOne, sendOneWithId } from '../scenarios/conversation.js';
 
 /**
  * ACK-MESSAGE: a message the client decrypted is acked, or answered by its delivery receipt alone,

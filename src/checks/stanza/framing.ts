@@ -3,7 +3,7 @@ import { met, notMet } from '../../core/model.js';
 import { FRAMING_NS, GATEKEEPER_SERVER, INTEROP_VERSION, XMPP_SUBPROTOCOL } from '../../protocol/constants.js';
 import { defineCheck, ANSWER_MS } from '../check.js';
 import { elementsOf, sentBy, show } from '../observe.js';
-import { pair, receiveOne, sendOne } from './scenario.js';
+import { pair, receiveOne, sendOne } from '../scenarios/conversation.js';
 
 /** FRAME-SUBPROTOCOL */
 export const subprotocol = defineCheck({ name: 'stanza/frame-subprotocol' }, async (ctx) => {

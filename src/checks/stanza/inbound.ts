@@ -9,7 +9,7 @@ import type { InboundCondition } from '../../protocol/constants.js';
 import { PROFILE_LIMITS } from '../../protocol/codec.js';
 import { ANSWER_MS, choiceParam, defineCheck, paramsOf } from '../check.js';
 import { describeAll, lastSeq, sends, sentBy, show } from '../observe.js';
-import { pair, receiveOne } from './scenario.js';
+import { pair, receiveOne } from '../scenarios/conversation.js';
 import { unixSeconds } from '../../core/clock.js';
 
 interface Input {

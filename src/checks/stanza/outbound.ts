@@ -11,7 +11,7 @@ import type { ReferenceDelivery } from '../../gatekeeper/types.js';
 import { defineCheck, paramsOf, numberParam, type CheckContext } from '../check.js';
 import { sentBy, show } from '../observe.js';
 import { judgeTime } from '../time.js';
-import { pair, receiveOne, sendOne, type Outbound } from './scenario.js';
+import { pair, receiveOne, sendOne, type Outbound } from '../scenarios/conversation.js';
 
 async function sendMany(ctx: CheckContext, count: number): Promise<Outbound[]> {
   const p = await pair(ctx);

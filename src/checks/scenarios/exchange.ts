@@ -13,7 +13,7 @@ import { isDeliveryReceipt } from '../../protocol/stanzas.js';
 import { ANSWER_MS, type CheckContext } from '../check.js';
 import type { ProviderUser } from '../lab.js';
 import { barrier, lastSeq, sentBy } from '../observe.js';
-import { pair, sendOne, type Pair } from '../stanza/scenario.js';
+import { pair, sendOne, type Pair } from './conversation.js';
 
 
 /**
