@@ -11,7 +11,8 @@ import { ENLIST_FIELDS as FIELDS, ENLIST_FORM_TYPE as FORM_TYPE, MAX_TOKEN_CHARS
 import { Signal } from '../protocol/signal-store.js';
 import type { Directory, Enlistment } from './directory.js';
 import type { ProofVerifier } from './proof-verifier.js';
-import type { EnlistRequest, HttpExchange, ScriptedAnswer } from './types.js';
+import type { ScriptedAnswer } from './control-types.js';
+import type { EnlistRequest, HttpExchange } from './observation-types.js';
 
 export const ENLIST_PATH = '/3p/interop_reg';
 const MAX_BODY_BYTES = 16 * 1024;

@@ -9,28 +9,10 @@ import type { Agent } from 'undici';
 import { systemClock, unixSeconds, type Clock } from '../core/clock.js';
 import { boundedRequest, outboundAgent, type OutboundOptions } from '../net/outbound.js';
 import { MAX_PUSH_BODY_BYTES, PUSH_ISSUER, PUSH_TOKEN_LIFETIME_S, pushAudience } from '../protocol/ownership.js';
-import type { HttpExchange } from './types.js';
+import type { PushAnswer, PushDefect } from './control-types.js';
+import type { HttpExchange } from './observation-types.js';
 
 const ALGORITHM = 'RS256';
-
-/** One thing wrong with a push, or nothing (`valid`). */
-export type PushDefect =
-  | 'valid'
-  | 'forged-signature'
-  | 'unknown-kid'
-  | 'wrong-issuer'
-  | 'wrong-audience'
-  | 'expired'
-  | 'alg-none'
-  | 'missing-header'
-  | 'malformed-body'
-  | 'oversized-body';
-
-export interface PushAnswer {
-  readonly status: number;
-  readonly body: string;
-  readonly wwwAuthenticate: string | undefined;
-}
 
 interface SigningKey {
   readonly kid: string;

@@ -6,8 +6,7 @@
  */
 import { HarnessError } from '../../core/errors.js';
 import { notMet, type Finding } from '../../core/model.js';
-import type { MediaFetch, MediaFetchResult } from '../../gatekeeper/media-proxy.js';
-import type { ReferenceUser } from '../../gatekeeper/types.js';
+import type { MediaFetch, MediaFetchResult, ReferenceUser } from '../../gatekeeper/types.js';
 import { toBase64 } from '../../protocol/base64.js';
 import type { Discovery } from '../../protocol/driver-api.js';
 import { blobLength, type MediaType } from '../../protocol/media/scheme.js';

@@ -5,7 +5,7 @@
  */
 import { HarnessError } from '../../core/errors.js';
 import { met, notMet, type Finding } from '../../core/model.js';
-import type { PushAnswer, PushDefect } from '../../gatekeeper/push.js';
+import type { PushAnswer, PushDefect } from '../../gatekeeper/types.js';
 import { ANSWER_MS, type CheckContext } from '../check.js';
 import { sends } from '../observe.js';
 
