@@ -19,7 +19,8 @@ import type {
   SendResult,
   SessionExport,
 } from '../protocol/driver-api.js';
-import { ANSWER_MS, QUIET_MS, sessionMode } from './check.js';
+import { sessionMode } from './params.js';
+import { ANSWER_MS, QUIET_MS } from './waits.js';
 
 export interface ProviderUser {
   readonly user: string;
