@@ -1,5 +1,5 @@
 /**
- * The Enlistment API (DESIGN.md §1, "Enlistment"): `POST /3p/interop_reg`, a form of unpadded
+ * The Enlistment API (docs/PROFILE.md §10): `POST /3p/interop_reg`, a form of unpadded
  * base64url fields. Both outcomes are HTTP 200 with `{"login","status":"ok"}` or
  * `{"status":"fail","reason"}`; transport-level mistakes (method, content type, size) get their
  * HTTP status. Every exchange is recorded for the checks, with the proof's signature redacted.

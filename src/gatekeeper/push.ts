@@ -1,5 +1,5 @@
 /**
- * Gatekeeper → provider push (DESIGN.md §1, "Push"; docs/PROFILE.md §12): `POST {pushEndpoint}`
+ * Gatekeeper → provider push (docs/PROFILE.md §12): `POST {pushEndpoint}`
  * with `{"to": "<identifier>"}` and a Bearer JWT that the gatekeeper signs with its own key,
  * published at `{gatekeeper origin}/.well-known/jwks`. The defects are the ways a forged or stale
  * push can look; a provider must refuse each one.
