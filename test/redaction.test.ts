@@ -12,8 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { certificationPackage } from '../src/certification/package.js';
-import type { MediaFetch } from '../src/gatekeeper/media-proxy.js';
-import type { Gatekeeper } from '../src/gatekeeper/types.js';
+import type { EnlistmentControl, Media, MediaFetch, Observation } from '../src/gatekeeper/types.js';
 import { redact } from '../src/core/redact.js';
 import { runConformance } from '../src/harness/run.js';
 import { createReporters, REPORTER_NAMES } from '../src/reporters/registry.js';
@@ -44,7 +43,7 @@ class Secrets {
     return new Set([...this.found.values()].map((s) => s.kind));
   }
 
-  watch(gatekeeper: Gatekeeper): void {
+  watch(gatekeeper: EnlistmentControl & Observation & Media): void {
     gatekeeper.onEnlistRequest((r) => {
       const form = new URLSearchParams(r.body);
       const token = form.get('token');

@@ -22,7 +22,8 @@ import type {
   SendResult,
   SessionExport,
 } from '../protocol/driver-api.js';
-import { ANSWER_MS, QUIET_MS, sessionMode } from './check.js';
+import { sessionMode } from './params.js';
+import { ANSWER_MS, QUIET_MS } from './waits.js';
 
 /** A provider user as the driver knows it: every per-user driver action, bound to the user. */
 export interface DriverUser {

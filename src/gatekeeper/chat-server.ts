@@ -22,7 +22,8 @@ import { Listeners } from './events.js';
 import type { ProofVerifier } from './proof-verifier.js';
 import { handleElement, type HandlerDeps, type RouteResult } from './stanza-handler.js';
 import { CHATSTATE_TAG } from '../protocol/messaging.js';
-import type { FrameEvent, StreamRefusalCondition } from './types.js';
+import type { StreamRefusalCondition } from './control-types.js';
+import type { FrameEvent } from './observation-types.js';
 
 export const CHAT_PATH = '/chat';
 

@@ -9,7 +9,7 @@ import { CodecError, type StanzaCodec } from '../protocol/codec.js';
 import type { StanzaNode } from '../protocol/node.js';
 import { pingIq } from '../protocol/stanzas.js';
 import { Listeners, waitFor } from './events.js';
-import type { ClientConnection, FrameDirection, FrameEvent, WaitOptions } from './types.js';
+import type { ClientConnection, FrameDirection, FrameEvent, WaitOptions } from './observation-types.js';
 
 type Closed = NonNullable<ClientConnection['closed']>;
 

@@ -1,5 +1,5 @@
 /**
- * The Enlistment API (DESIGN.md §1, "Enlistment"): `POST /3p/interop_reg`, a form of unpadded
+ * The Enlistment API (docs/PROFILE.md §10): `POST /3p/interop_reg`, a form of unpadded
  * base64url fields. Both outcomes are HTTP 200 with `{"login","status":"ok"}` or
  * `{"status":"fail","reason"}`; transport-level mistakes (method, content type, size) get their
  * HTTP status. Every exchange is recorded for the checks, with the proof's signature redacted.
@@ -11,7 +11,8 @@ import { ENLIST_FIELDS as FIELDS, ENLIST_FORM_TYPE as FORM_TYPE, MAX_TOKEN_CHARS
 import { Signal } from '../protocol/signal-store.js';
 import type { Directory, Enlistment } from './directory.js';
 import type { ProofVerifier } from './proof-verifier.js';
-import type { EnlistRequest, HttpExchange, ScriptedAnswer } from './types.js';
+import type { ScriptedAnswer } from './control-types.js';
+import type { EnlistRequest, HttpExchange } from './observation-types.js';
 
 export const ENLIST_PATH = '/3p/interop_reg';
 const MAX_BODY_BYTES = 16 * 1024;

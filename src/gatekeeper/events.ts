@@ -3,7 +3,7 @@
  * has a deadline and a signal (STYLE habit 1): a silent peer yields null, an aborted case rejects
  * with the signal's reason, and nothing is left behind (timer cleared, listener removed).
  */
-import type { WaitOptions } from './types.js';
+import type { WaitOptions } from './observation-types.js';
 
 /** A set of listeners; one listener's exception never stops the others nor the emitter. */
 export class Listeners<T> {

@@ -6,25 +6,12 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Listeners, waitFor } from './events.js';
-import type { HttpExchange, WaitOptions } from './types.js';
+import type { HostedMedia, MediaDownload, MediaHost } from './media-types.js';
+import type { HttpExchange, WaitOptions } from './observation-types.js';
 
 export const GATEKEEPER_MEDIA_PATH = '/media/';
 
-export interface HostedMedia {
-  readonly reference: string;
-  readonly url: string;
-  readonly directPath: string;
-}
-
-/** One answered download. */
-export interface MediaDownload {
-  readonly reference: string;
-  readonly at: number;
-  readonly status: number;
-  readonly bytes: number;
-}
-
-export class GatekeeperMediaHost {
+export class GatekeeperMediaHost implements MediaHost {
   private readonly blobs = new Map<string, Buffer>();
   private readonly downloads: MediaDownload[] = [];
   private readonly served = new Listeners<MediaDownload>();

@@ -11,42 +11,13 @@ import { describeError } from '../core/errors.js';
 import { LimitExceeded, type LimitHit } from '../core/limits.js';
 import { asLimit, flattenHeaders, outboundAgent, type OutboundOptions } from '../net/outbound.js';
 import type { Discovery } from '../protocol/driver-api.js';
-import { MediaVerifier, type MediaVerdict } from './media-verifier.js';
-import type { HttpExchange, WaitOptions } from './types.js';
+import { MediaVerifier } from './media-verifier.js';
+import type { MediaFetch, MediaFetcher, MediaFetchResult } from './media-types.js';
+import type { HttpExchange } from './observation-types.js';
 
 const MAX_REDIRECTS = 3;
 /** The only Content-Type of a blob: it is encrypted, so it is opaque bytes whatever the file (MEDIA-CONTENT-TYPE). */
 export const MEDIA_CONTENT_TYPE = 'application/octet-stream';
-
-export interface MediaFetch extends WaitOptions {
-  readonly reference: string;
-  /** A Range header to send. */
-  readonly range?: string;
-  /** False to fetch without the proxy's client certificate (MEDIA-FETCH-AUTH). */
-  readonly credentials?: boolean;
-  /** Verify and decrypt the body with this media key, under these info strings (the type's first). */
-  readonly verify?: { readonly mediaKey: Uint8Array; readonly infos: readonly string[] };
-  /** Stop reading past this many bytes (the provider's announced limit); else the cap media-bytes. */
-  readonly maxBytes?: number;
-  /** Keep the body (small blobs only: it is held in memory). */
-  readonly keepBody?: boolean;
-}
-
-export interface MediaFetchResult {
-  /** The first URL fetched. */
-  readonly url: string;
-  /** Set when the proxy would not fetch (or go on fetching), with the reason. */
-  readonly refused?: string;
-  readonly status?: number;
-  readonly headers: Readonly<Record<string, string>>;
-  readonly redirects: readonly { readonly status: number; readonly location: string }[];
-  readonly bytes: number;
-  /** The body, when asked to keep it. */
-  readonly body?: Buffer;
-  readonly verdict?: MediaVerdict;
-  /** A transport error (TLS refused, connection reset, timeout). */
-  readonly error?: string;
-}
 
 export interface ProxyDeps {
   readonly certPem: string;
@@ -60,7 +31,7 @@ export interface ProxyDeps {
   readonly agent?: Agent;
 }
 
-export class MediaProxy {
+export class MediaProxy implements MediaFetcher {
   private discovery: Discovery | undefined;
   private readonly withCert: Agent;
   private readonly withoutCert: Agent;

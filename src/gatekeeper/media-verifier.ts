@@ -7,23 +7,11 @@
  */
 import { createDecipheriv, createHash, createHmac, hkdfSync, type Hmac } from 'node:crypto';
 import { Writable } from 'node:stream';
+import type { MediaVerdict } from './media-types.js';
 
 /** @see WhatsApp security whitepaper, "Transmitting Media": the blob ends in HMAC-SHA256 truncated to 10 bytes. */
 const TRUNCATED_MAC = 10;
 const HEAD_BYTES = 64;
-
-export interface MediaVerdict {
-  readonly blobBytes: number;
-  /** SHA-256 of the whole blob, MAC included. */
-  readonly encSha256: Buffer;
-  /** The info strings under whose keys the MAC verified (the expected one first, when it did). */
-  readonly macVerifiesUnder: readonly string[];
-  readonly decryptError?: string;
-  readonly plainSha256: Buffer;
-  readonly plainLength: number;
-  /** The first bytes of the plaintext, for sniffing its type. */
-  readonly head: Buffer;
-}
 
 interface Derived {
   readonly info: string;

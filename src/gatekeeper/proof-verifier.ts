@@ -1,7 +1,7 @@
 /**
  * Verifies the ownership proof a provider's client presents at enlistment and on every connection:
  * a compact JWT signed by the provider's server, checked against the key set its discovery
- * document names (DESIGN.md §1, "Ownership proof"). The key set is fetched once per run and
+ * document names (docs/PROFILE.md §11). The key set is fetched once per run and
  * fetched again when a token names a key it does not hold (key rotation must not break a user).
  */
 import { createLocalJWKSet, errors as joseErrors, jwtVerify, type JSONWebKeySet, type JWTPayload } from 'jose';

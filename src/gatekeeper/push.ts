@@ -1,5 +1,5 @@
 /**
- * Gatekeeper → provider push (DESIGN.md §1, "Push"; docs/PROFILE.md §12): `POST {pushEndpoint}`
+ * Gatekeeper → provider push (docs/PROFILE.md §12): `POST {pushEndpoint}`
  * with `{"to": "<identifier>"}` and a Bearer JWT that the gatekeeper signs with its own key,
  * published at `{gatekeeper origin}/.well-known/jwks`. The defects are the ways a forged or stale
  * push can look; a provider must refuse each one.
@@ -9,28 +9,10 @@ import type { Agent } from 'undici';
 import { systemClock, unixSeconds, type Clock } from '../core/clock.js';
 import { boundedRequest, outboundAgent, type OutboundOptions } from '../net/outbound.js';
 import { MAX_PUSH_BODY_BYTES, PUSH_ISSUER, PUSH_TOKEN_LIFETIME_S, pushAudience } from '../protocol/ownership.js';
-import type { HttpExchange } from './types.js';
+import type { PushAnswer, PushDefect } from './control-types.js';
+import type { HttpExchange } from './observation-types.js';
 
 const ALGORITHM = 'RS256';
-
-/** One thing wrong with a push, or nothing (`valid`). */
-export type PushDefect =
-  | 'valid'
-  | 'forged-signature'
-  | 'unknown-kid'
-  | 'wrong-issuer'
-  | 'wrong-audience'
-  | 'expired'
-  | 'alg-none'
-  | 'missing-header'
-  | 'malformed-body'
-  | 'oversized-body';
-
-export interface PushAnswer {
-  readonly status: number;
-  readonly body: string;
-  readonly wwwAuthenticate: string | undefined;
-}
 
 interface SigningKey {
   readonly kid: string;

@@ -29,7 +29,7 @@ import {
 } from '../protocol/signal-store-pq.js';
 import type { EncType, KeyBundle, KyberPreKey, OneTimePreKey, SignedPreKey } from '../protocol/stanzas.js';
 import type { PublishedKeys } from './directory.js';
-import type { EncryptedMessage } from './types.js';
+import type { EncryptedMessage } from './reference-types.js';
 import type { SessionMode } from '../protocol/driver-api.js';
 
 

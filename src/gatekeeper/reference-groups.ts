@@ -13,7 +13,8 @@ import { distributionPayload, groupOpen, groupSeal, newDistribution, processDist
 import { Listeners, waitForRecorded } from './events.js';
 import { fanOut, type GroupDirectory } from './groups.js';
 import type { RouteResult } from './stanza-handler.js';
-import type { EncryptedMessage, ReferenceGroupDelivery, SealedGroupMessage, WaitOptions } from './types.js';
+import type { WaitOptions } from './observation-types.js';
+import type { EncryptedMessage, ReferenceGroupDelivery, SealedGroupMessage } from './reference-types.js';
 
 export interface GroupMemberDeps {
   readonly groups: GroupDirectory;

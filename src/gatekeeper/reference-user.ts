@@ -21,7 +21,8 @@ import { KeyedQueue, Listeners, waitForRecorded } from './events.js';
 import type { SessionMode } from '../protocol/driver-api.js';
 import { newDevice, type DeviceOptions, type ReferenceDevice } from './reference-device.js';
 import type { RouteResult } from './stanza-handler.js';
-import type { EncryptedMessage, ReferenceDelivery, ReferenceGroupDelivery, ReferenceUser, SealedGroupMessage, WaitOptions } from './types.js';
+import type { WaitOptions } from './observation-types.js';
+import type { EncryptedMessage, ReferenceDelivery, ReferenceGroupDelivery, ReferenceUser, SealedGroupMessage } from './reference-types.js';
 
 const ID_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
 

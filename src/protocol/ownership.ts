@@ -5,7 +5,7 @@
 import { fromBase64Url } from './base64.js';
 import { GATEKEEPER_SERVER } from './constants.js';
 
-/** @see DESIGN.md §1: where a provider publishes its proof keys (a JWK Set). */
+/** @see docs/PROFILE.md §11, PROOF-SIGNATURE: where a provider publishes its proof keys (a JWK Set). */
 export const PROVIDER_JWKS_PATH = '/.well-known/oauth/openid/jwks';
 /** Signature algorithms a proof or push token may use (PROOF-ALG); never `none`, never HMAC. */
 export const ALLOWED_ALGORITHMS = ['RS256', 'ES256', 'EdDSA'] as const;

@@ -1,7 +1,7 @@
 /**
  * The reference provider: a complete, conforming provider (server and clients) that `run` starts
  * on loopback when no endpoint is given, and the example a provider's engineers can read
- * (DESIGN.md §3). Faults, by name, make it deliberately wrong in one behaviour each.
+ * (docs/ARCHITECTURE.md §1). Faults, by name, make it deliberately wrong in one behaviour each.
  */
 import type { AddressInfo } from 'node:net';
 import type { SessionMode } from '../protocol/driver-api.js';

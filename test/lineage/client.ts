@@ -10,12 +10,12 @@ import { toBase64Url } from '../../src/protocol/base64.js';
 import { DJB_KEY_TYPE } from '../../src/protocol/constants.js';
 import { ENLIST_FORM_TYPE } from '../../src/protocol/enlistment.js';
 import { uintBytes } from '../../src/protocol/stanzas.js';
-import type { Gatekeeper } from '../../src/gatekeeper/types.js';
+import type { Connections, GatekeeperEndpoints } from '../../src/gatekeeper/types.js';
 import { baileys, memoryKeys, quietLogger, startBaileys, type BaileysSocket, type Creds } from './baileys.js';
 import { LineageBridge } from './bridge.js';
 
 export interface LineageClientOptions {
-  readonly gatekeeper: Gatekeeper;
+  readonly gatekeeper: GatekeeperEndpoints & Connections;
   /** Signs the ownership proof for the user's identifier. */
   readonly sign: (identifier: string) => Promise<string>;
   readonly identifier: string;

@@ -5,7 +5,7 @@
  */
 import { HarnessError } from '../../core/errors.js';
 import { met, notMet, type Finding } from '../../core/model.js';
-import type { MediaVerdict } from '../../gatekeeper/media-verifier.js';
+import type { MediaVerdict } from '../../gatekeeper/types.js';
 import { MEDIA_TYPES, type MediaType } from '../../protocol/media/scheme.js';
 import { defineCheck, paramsOf, choiceParam, type CheckContext } from '../check.js';
 import { fetchVerified, sendMedia, short, type SentMedia } from './scenario.js';

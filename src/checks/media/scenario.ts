@@ -5,8 +5,7 @@
  * look.
  */
 import { HarnessError, ProviderViolation } from '../../core/errors.js';
-import type { MediaFetch, MediaFetchResult } from '../../gatekeeper/media-proxy.js';
-import type { ReferenceUser } from '../../gatekeeper/types.js';
+import type { MediaFetch, MediaFetchResult, ReferenceUser } from '../../gatekeeper/types.js';
 import { toBase64 } from '../../protocol/base64.js';
 import type { Discovery } from '../../protocol/driver-api.js';
 import { blobLength, type MediaType } from '../../protocol/media/scheme.js';

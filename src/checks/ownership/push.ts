@@ -5,7 +5,7 @@
  */
 import { HarnessError } from '../../core/errors.js';
 import { met, notMet } from '../../core/model.js';
-import type { PushAnswer, PushDefect } from '../../gatekeeper/push.js';
+import type { PushAnswer, PushDefect } from '../../gatekeeper/types.js';
 import { defineCheck, ANSWER_MS, paramsOf, type ChangingContext } from '../check.js';
 import { sends } from '../observe.js';
 import { push } from '../scenarios/push.js';

@@ -1,0 +1,30 @@
+/**
+ * What a case makes the gatekeeper answer or send in enlistment and ownership (docs/PROFILE.md
+ * §10–§12): scripted enlistment answers, refused streams, defective pushes. Types only, with no
+ * import of the gatekeeper's implementation, so that its modules can import these.
+ */
+
+/** A transport answer a case makes the enlistment API give instead of enlisting. */
+export type ScriptedAnswer = { readonly status: number; readonly headers?: Record<string, string> } | { readonly fail: string };
+
+/** The stream error a refused `<open/>` gets: a bad proof, or (VERSION-REFUSED) a version the gatekeeper does not speak. */
+export type StreamRefusalCondition = 'not-authorized' | 'unsupported-version';
+
+/** One thing wrong with a push, or nothing (`valid`). */
+export type PushDefect =
+  | 'valid'
+  | 'forged-signature'
+  | 'unknown-kid'
+  | 'wrong-issuer'
+  | 'wrong-audience'
+  | 'expired'
+  | 'alg-none'
+  | 'missing-header'
+  | 'malformed-body'
+  | 'oversized-body';
+
+export interface PushAnswer {
+  readonly status: number;
+  readonly body: string;
+  readonly wwwAuthenticate: string | undefined;
+}

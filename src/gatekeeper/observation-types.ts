@@ -1,0 +1,84 @@
+/**
+ * What the gatekeeper observes and hands to the checks: frames, HTTP exchanges, enlistment
+ * requests, provider clients' connections, and how to wait for them. Interface types only, and no
+ * import of the gatekeeper's implementation, so that every module of it can import these.
+ */
+import type { CodecCondition } from '../protocol/codec.js';
+import type { StanzaNode } from '../protocol/node.js';
+
+export type FrameDirection = 'client-to-gatekeeper' | 'gatekeeper-to-client';
+
+/** One WebSocket data message on a provider client's connection, as the gatekeeper saw it. */
+export interface FrameEvent {
+  /** Increases by one per frame across the whole gatekeeper. */
+  readonly seq: number;
+  /** Date.now() when seen. */
+  readonly at: number;
+  readonly connection: string;
+  /** The login the connection authenticated as (from its `<open from>`), once known. */
+  readonly login?: string;
+  readonly direction: FrameDirection;
+  readonly binary: boolean;
+  readonly bytes: number;
+  /** The frame as UTF-8 text (binary frames are decoded as UTF-8 too, for the record). */
+  readonly text: string;
+  /** The decoded element, when the codec accepted the frame. */
+  readonly node?: StanzaNode;
+  /** Why the codec refused the frame, when it did. */
+  readonly refused?: { readonly condition: CodecCondition; readonly message: string };
+}
+
+export interface HttpExchange {
+  readonly at: number;
+  readonly method: string;
+  readonly url: string;
+  readonly status: number;
+  readonly requestBody: string;
+  readonly responseBody: string;
+  readonly durationMs: number;
+}
+
+/** An enlistment request as it came, unredacted: for the checks' eyes, never for the report. */
+export interface EnlistRequest {
+  readonly at: number;
+  readonly contentType: string;
+  /** The raw body ('' when the content type was refused before it was read). */
+  readonly body: string;
+}
+
+export interface WaitOptions {
+  readonly signal: AbortSignal;
+  /** How long to wait before giving up with null; the signal still wins if it fires first. */
+  readonly timeoutMs: number;
+}
+
+/** A provider client's connection to the chat server, from the gatekeeper's side. */
+export interface ClientConnection {
+  readonly id: string;
+  /** Subprotocols the client offered in its handshake, in order. */
+  readonly offeredSubprotocols: readonly string[];
+  readonly login: string | undefined;
+  /** The client's first element, if it decoded. */
+  readonly open: StanzaNode | undefined;
+  /** True once the `<open/>` was accepted (login enlisted, proof verified). */
+  readonly authenticated: boolean;
+  readonly frames: readonly FrameEvent[];
+  /** Set when the WebSocket closed: the close code and who closed it. */
+  readonly closed: { readonly code: number; readonly reason: string; readonly by: 'client' | 'gatekeeper' } | undefined;
+  /** Sends a node through the codec. */
+  send(n: StanzaNode): void;
+  /** Sends raw text (or bytes) as one WebSocket message: for hostile and malformed input. */
+  sendRaw(data: string | Uint8Array, options?: { binary?: boolean }): void;
+  /**
+   * Resolves with the first frame after `afterSeq` (default: now) that matches, or null; frames
+   * from the client unless `direction` says otherwise.
+   */
+  waitForFrame(
+    match: (f: FrameEvent) => boolean,
+    options: WaitOptions & { afterSeq?: number; direction?: FrameDirection },
+  ): Promise<FrameEvent | null>;
+  /** Resolves with the close record once the connection is closed, or null on timeout. */
+  waitForClose(options: WaitOptions): Promise<ClientConnection['closed'] | null>;
+  /** Sends a ping IQ and resolves true when the matching result arrives in time. */
+  ping(options: WaitOptions): Promise<boolean>;
+}
