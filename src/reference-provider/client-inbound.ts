@@ -4,7 +4,7 @@
  * and keeps the connection. The robustness, ack and receipt faults live here.
  */
 import { fromBase64 } from '../protocol/base64.js';
-import { CodecError, type StanzaCodec } from '../protocol/codec.js';
+import { isCodecError, type StanzaCodec } from '../protocol/codec.js';
 import { ENC_VERSION, PING_NS, type InboundCondition } from '../protocol/constants.js';
 import type { ReceivedMessage, SecurityEvent } from '../protocol/driver-api.js';
 import { child, node, type StanzaNode } from '../protocol/node.js';
@@ -72,7 +72,7 @@ export class InboundHandler {
     try {
       element = this.ctx.codec.decode(frame);
     } catch (e) {
-      if (!(e instanceof CodecError)) throw e;
+      if (!isCodecError(e)) throw e;
       this.refuse(e.condition, identify(frame));
       return;
     }
