@@ -14,7 +14,7 @@ import { CHATSTATE_TAG, readReceipt, retryReceipt } from '../protocol/messaging.
 import { isGroupJid, readDeliveredGroup } from '../protocol/groups.js';
 import type { interop } from '../gen/message.js';
 import { shownMessage } from './client-messaging.js';
-import { DuplicateMessage } from './client-stack.js';
+import { isDuplicateMessage } from './client-stack.js';
 import type { StanzaWriter } from './client-wire.js';
 import type { FaultSet } from './faults.js';
 
@@ -156,7 +156,7 @@ export class InboundHandler {
     try {
       message = readMessage(await open());
     } catch (e) {
-      if (e instanceof DuplicateMessage) return this.onDuplicate(n, e.message);
+      if (isDuplicateMessage(e)) return this.onDuplicate(n, e.message);
       return this.onUndecryptable(n, e instanceof Error ? e.message : String(e));
     }
     // BLOCK-HIDDEN: a blocked peer's message is acked, and neither shown nor receipted.
