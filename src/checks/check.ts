@@ -1,6 +1,6 @@
 /** What a check is given, and what it returns. */
 import type { Clock } from '../core/clock.js';
-import { HarnessError } from '../core/errors.js';
+import { SuiteError } from '../core/errors.js';
 import type { Finding } from '../core/model.js';
 import type { Rng } from '../core/rng.js';
 import type { Lab } from './lab.js';
@@ -28,7 +28,7 @@ export function numberParam(ctx: Pick<CheckContext, 'params'>, name: string, fal
   const v = ctx.params[name];
   if (v === undefined) return fallback;
   if (typeof v === 'number' && Number.isFinite(v)) return v;
-  throw new HarnessError('E_SUITE', `the case's params.${name} is ${JSON.stringify(v)}, not a number`);
+  throw new SuiteError(`the case's params.${name} is ${JSON.stringify(v)}, not a number`);
 }
 
 /**
@@ -40,7 +40,7 @@ export function choiceParam<T extends string>(ctx: Pick<CheckContext, 'params'>,
   const v = ctx.params[name];
   if (v === undefined && fallback !== undefined) return fallback;
   if (typeof v === 'string' && (choices as readonly string[]).includes(v)) return v as T;
-  throw new HarnessError('E_SUITE', `the case's params.${name} is ${JSON.stringify(v)}, not one of ${choices.join(', ')}`);
+  throw new SuiteError(`the case's params.${name} is ${JSON.stringify(v)}, not one of ${choices.join(', ')}`);
 }
 
 /** How long a check waits for something that should come (an answer) and for nothing to come. */

@@ -6,7 +6,7 @@
  */
 import { didYouMean } from './suggest.js';
 import { PROFILE_LIMITS } from '../protocol/codec.js';
-import { HarnessError } from './errors.js';
+import { codeOf, ConformanceError, UsageError } from './errors.js';
 
 export type LimitKind = 'bytes' | 'count' | 'ms';
 
@@ -80,7 +80,9 @@ export interface LimitHit {
  * A provider went past a cap. Thrown where a read stops; the runner turns it into the case's
  * verdict with the cap in `limit`.
  */
-export class LimitExceeded extends Error implements LimitHit {
+export class LimitExceeded extends ConformanceError implements LimitHit {
+  override readonly code = 'E_LIMIT_EXCEEDED';
+
   constructor(
     readonly limit: LimitName,
     readonly value: number,
@@ -90,6 +92,8 @@ export class LimitExceeded extends Error implements LimitHit {
     this.name = 'LimitExceeded';
   }
 }
+
+export const isLimitExceeded = (e: unknown): e is LimitExceeded => codeOf(e) === 'E_LIMIT_EXCEEDED';
 
 const UNITS: Record<LimitKind, Readonly<Record<string, number>>> = {
   bytes: { '': 1, b: 1, k: KiB, kib: KiB, m: MiB, mib: MiB, g: 1024 * MiB, gib: 1024 * MiB },
@@ -125,4 +129,4 @@ function unitHint(kind: LimitKind): string {
   return ', a whole number';
 }
 
-const usage = (message: string): HarnessError => new HarnessError('E_USAGE', message);
+const usage = (message: string): UsageError => new UsageError(message);

@@ -4,7 +4,7 @@
  * (ProviderViolation), with the JSON path. Every exchange is recorded as evidence.
  */
 import type { Agent } from 'undici';
-import { describeError, HarnessError, isProviderViolation, ProviderViolation } from '../core/errors.js';
+import { describeError, DriverCallError, HarnessError, InternalError, isProviderViolation, ProviderProbeError, ProviderUnreachableError, ProviderViolation } from '../core/errors.js';
 import { describeSchemaErrors, schemaValidator } from '../core/json-schema.js';
 import { DEFAULT_LIMITS, LimitExceeded, type Limits } from '../core/limits.js';
 import type { EvidenceEntry } from '../core/model.js';
@@ -75,7 +75,7 @@ export class DriverClient {
   /** A provider-wide change from a case that shares the run with others is the harness's bug, found on its first run. */
   private providerWide(call: string): void {
     if (this.options.alone === false) {
-      throw new HarnessError('E_INTERNAL', `${call} changes state every lane shares, so its check must be listed in EXCLUSIVE_CHECKS`);
+      throw new InternalError(`${call} changes state every lane shares, so its check must be listed in EXCLUSIVE_CHECKS`);
     }
   }
 
@@ -175,7 +175,7 @@ export class DriverClient {
     });
     if (status < 200 || status > 299) {
       const detail = errorText(json);
-      throw new HarnessError('E_DRIVER', `driver ${method} ${path} answered HTTP ${status}${detail ? `: ${detail}` : ''}`);
+      throw new DriverCallError(`driver ${method} ${path} answered HTTP ${status}${detail ? `: ${detail}` : ''}`);
     }
     return conform<T>(json, def, `the driver's answer to ${method} ${path}`);
   }
@@ -213,23 +213,23 @@ async function probeWith(
     answer = await exchange(agent, 'GET', discoveryUrl, undefined, { limits });
   } catch (e) {
     if (e instanceof HarnessError && e.code === 'E_PROVIDER_PROBE') throw e;
-    if (e instanceof LimitExceeded || isProviderViolation(e)) throw new HarnessError('E_PROVIDER_PROBE', `discovery document ${discoveryUrl}: ${e.message}`);
-    throw new HarnessError('E_PROVIDER_UNREACHABLE', `provider endpoint ${endpoint} is unreachable: ${describeError(e)}`);
+    if (e instanceof LimitExceeded || isProviderViolation(e)) throw new ProviderProbeError(`discovery document ${discoveryUrl}: ${e.message}`);
+    throw new ProviderUnreachableError(`provider endpoint ${endpoint} is unreachable: ${describeError(e)}`);
   }
   if (answer.status !== 200) {
-    throw new HarnessError('E_PROVIDER_PROBE', `discovery document ${discoveryUrl} answered HTTP ${answer.status}, expected 200`);
+    throw new ProviderProbeError(`discovery document ${discoveryUrl} answered HTTP ${answer.status}, expected 200`);
   }
   const discovery = probeConform<Discovery>(answer.json, 'Discovery', `discovery document ${discoveryUrl}`);
   // The bearer token goes to the declared endpoint's origin only, never where a document points it.
   if (new URL(discovery.driver).origin !== new URL(endpoint).origin) {
-    throw new HarnessError('E_PROVIDER_PROBE', `discovery document ${discoveryUrl} puts the driver at ${discovery.driver}, off the endpoint's origin ${new URL(endpoint).origin}`);
+    throw new ProviderProbeError(`discovery document ${discoveryUrl} puts the driver at ${discovery.driver}, off the endpoint's origin ${new URL(endpoint).origin}`);
   }
   const driver = new DriverClient({ base: discovery.driver, token, limits }, agent);
   let info: DriverInfo;
   try {
     info = await driver.info();
   } catch (e) {
-    throw new HarnessError('E_PROVIDER_PROBE', `driver API at ${discovery.driver} is not usable: ${describeError(e)}`);
+    throw new ProviderProbeError(`driver API at ${discovery.driver} is not usable: ${describeError(e)}`);
   }
   return { discovery, info, driver };
 }
@@ -238,7 +238,7 @@ function probeConform<T>(json: unknown, def: string, what: string): T {
   try {
     return conform<T>(json, def, what);
   } catch (e) {
-    throw new HarnessError('E_PROVIDER_PROBE', describeError(e));
+    throw new ProviderProbeError(describeError(e));
   }
 }
 
@@ -301,7 +301,7 @@ async function exchange(
     record({ error: describeError(e) });
     // A cap the provider hit is its failure: the runner makes it one that names the cap, as data.
     if (e instanceof LimitExceeded) throw e;
-    throw new HarnessError('E_DRIVER', `${method} ${url} failed: ${describeError(e)}`, { cause: e });
+    throw new DriverCallError(`${method} ${url} failed: ${describeError(e)}`, { cause: e });
   }
   const { status, headers } = answer;
   record({ status, responseBody: answer.body.toString('utf8') });

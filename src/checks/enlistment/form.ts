@@ -1,6 +1,6 @@
 /** The enlistment form as the gatekeeper received it (docs/PROFILE.md §10, ENLIST-FORM to ENLIST-TOKEN-SUB). */
 import { decodeJwt } from 'jose';
-import { HarnessError } from '../../core/errors.js';
+import { PreconditionError } from '../../core/errors.js';
 import { met, notApplicable, notMet, type Finding } from '../../core/model.js';
 import { verifySignedPreKey } from '../../gatekeeper/enlistment-api.js';
 import type { EnlistRequest } from '../../gatekeeper/types.js';
@@ -23,7 +23,7 @@ export async function enlistOnce(ctx: CheckContext): Promise<SeenForm> {
   const seen = ctx.lab.watchEnlistments();
   const user = await ctx.lab.enlistedOnce();
   const request = seen[0];
-  if (!request) throw new HarnessError('E_PRECONDITION', 'the driver enlisted a user, but no request reached the enlistment API');
+  if (!request) throw new PreconditionError('the driver enlisted a user, but no request reached the enlistment API');
   return { user, request, form: new URLSearchParams(request.body) };
 }
 

@@ -4,7 +4,7 @@
  * to the user rather than retried in a loop.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { HarnessError } from '../../core/errors.js';
+import { DriverCallError, PreconditionError } from '../../core/errors.js';
 import { met, notMet, type Finding } from '../../core/model.js';
 import { ANSWER_MS, QUIET_MS, type CheckContext } from '../check.js';
 import type { StreamRefusalCondition } from '../../gatekeeper/types.js';
@@ -18,7 +18,7 @@ async function reconnectProof(ctx: CheckContext, user: ProviderUser): Promise<{ 
   const { connected } = await ctx.lab.driver.connect(user.user, ctx.lab.endpoint(ctx.lab.gatekeeper.chatUrl));
   const open = opens.find((f) => f.node?.attrs['from'] === user.login);
   const token = open?.node?.attrs['token'];
-  if (token === undefined) throw new HarnessError('E_PRECONDITION', 'the reconnection sent no <open/> with a proof');
+  if (token === undefined) throw new PreconditionError('the reconnection sent no <open/> with a proof');
   const accepted = connected && (await ctx.lab.gatekeeper.waitForConnection(user.login, { signal: ctx.signal, timeoutMs: ANSWER_MS })) !== null;
   return { token, accepted };
 }
@@ -72,7 +72,7 @@ export async function refusedOnce(ctx: CheckContext, condition: StreamRefusalCon
   const opens = ctx.lab.watchOpens();
   ctx.step('connect while the gatekeeper refuses the stream');
   const { connected } = await ctx.lab.driver.connect(user.user, ctx.lab.endpoint(ctx.lab.gatekeeper.chatUrl));
-  if (connected) throw new HarnessError('E_DRIVER', 'the driver said the user connected, though the gatekeeper refused its stream');
+  if (connected) throw new DriverCallError('the driver said the user connected, though the gatekeeper refused its stream');
   await sleep(QUIET_MS / 2, undefined, { signal: ctx.signal });
   const attempts = opens.filter((f) => f.node?.attrs['from'] === user.login).length;
   if (attempts !== 1) return notMet('one stream attempt, then a report to the user', `${attempts} stream attempts after a refusal`);
