@@ -4,8 +4,8 @@
  * an exclusive case runs while no other case does. It knows nothing of providers or gatekeepers:
  * `execute` brings the world, one per lane.
  */
-import { describeError, isHarnessError, isProviderViolation } from './errors.js';
-import { describeLimit, LimitExceeded, limitNamedIn, type LimitHit } from './limits.js';
+import { codeOf, ConformanceError, describeError, isHarnessError, isProviderViolation } from './errors.js';
+import { describeLimit, isLimitExceeded, limitNamedIn, type LimitHit } from './limits.js';
 import type { CaseResult, CaseSpec, EvidenceEntry, Finding, Level, Outcome } from './model.js';
 import { redact } from './redact.js';
 import { Rng } from './rng.js';
@@ -192,11 +192,11 @@ async function runCase(spec: CaseSpec, lane: number, rng: Rng, options: RunOptio
   };
   if (isProviderViolation(thrown)) finding = { verdict: 'not-met', expected: thrown.expected, actual: thrown.actual };
   // A cap the provider went past on the harness's own request (a push answer, a slow key set): its failure, not a case without a verdict.
-  if (thrown instanceof LimitExceeded) {
+  if (isLimitExceeded(thrown)) {
     hit ??= thrown;
     finding = { verdict: 'not-met', expected: CAPS_EXPECTED, actual: thrown.message };
   }
-  if (thrown instanceof EndedEarly) finding = { verdict: 'not-met', expected: thrown.expected, actual: thrown.actual };
+  if (isEndedEarly(thrown)) finding = { verdict: 'not-met', expected: thrown.expected, actual: thrown.actual };
   if (finding === undefined) {
     const message = thrown instanceof DeadlineError ? thrown.message : describeError(thrown);
     const where = failedStep && !(thrown instanceof DeadlineError) ? ` (during ${failedStep})` : '';
@@ -234,7 +234,9 @@ function verdictOf(finding: Finding, spec: CaseSpec, base: Omit<CaseResult, 'out
 const CAPS_EXPECTED = 'the provider to stay within the harness\'s caps';
 
 /** Why a case was ended before its check did: the provider went past a cap, or broke a protocol. */
-class EndedEarly extends Error {
+class EndedEarly extends ConformanceError {
+  override readonly code = 'E_ENDED_EARLY';
+
   constructor(
     readonly expected: string,
     readonly actual: string,
@@ -243,6 +245,8 @@ class EndedEarly extends Error {
     this.name = 'EndedEarly';
   }
 }
+
+const isEndedEarly = (e: unknown): e is EndedEarly => codeOf(e) === 'E_ENDED_EARLY';
 
 class DeadlineError extends Error {
   constructor(ms: number, step: string | undefined) {

@@ -4,9 +4,9 @@
  * (ProviderViolation), with the JSON path. Every exchange is recorded as evidence.
  */
 import type { Agent } from 'undici';
-import { describeError, DriverCallError, HarnessError, InternalError, isProviderViolation, ProviderProbeError, ProviderUnreachableError, ProviderViolation } from '../core/errors.js';
+import { codeOf, describeError, DriverCallError, InternalError, isProviderViolation, ProviderProbeError, ProviderUnreachableError, ProviderViolation } from '../core/errors.js';
 import { describeSchemaErrors, schemaValidator } from '../core/json-schema.js';
-import { DEFAULT_LIMITS, LimitExceeded, type Limits } from '../core/limits.js';
+import { DEFAULT_LIMITS, isLimitExceeded, type Limits } from '../core/limits.js';
 import type { EvidenceEntry } from '../core/model.js';
 import { boundedRequest, decodeJson, outboundAgent, trustAlso } from '../net/outbound.js';
 import {
@@ -212,8 +212,8 @@ async function probeWith(
   try {
     answer = await exchange(agent, 'GET', discoveryUrl, undefined, { limits });
   } catch (e) {
-    if (e instanceof HarnessError && e.code === 'E_PROVIDER_PROBE') throw e;
-    if (e instanceof LimitExceeded || isProviderViolation(e)) throw new ProviderProbeError(`discovery document ${discoveryUrl}: ${e.message}`);
+    if (codeOf(e) === 'E_PROVIDER_PROBE') throw e;
+    if (isLimitExceeded(e) || isProviderViolation(e)) throw new ProviderProbeError(`discovery document ${discoveryUrl}: ${e.message}`);
     throw new ProviderUnreachableError(`provider endpoint ${endpoint} is unreachable: ${describeError(e)}`);
   }
   if (answer.status !== 200) {
@@ -300,7 +300,7 @@ async function exchange(
   } catch (e) {
     record({ error: describeError(e) });
     // A cap the provider hit is its failure: the runner makes it one that names the cap, as data.
-    if (e instanceof LimitExceeded) throw e;
+    if (isLimitExceeded(e)) throw e;
     throw new DriverCallError(`${method} ${url} failed: ${describeError(e)}`, { cause: e });
   }
   const { status, headers } = answer;
@@ -313,7 +313,7 @@ async function exchange(
   try {
     return { status, json: decodeJson(answer.body, options.limits, what) };
   } catch (e) {
-    if (ok || e instanceof LimitExceeded) throw e;
+    if (ok || isLimitExceeded(e)) throw e;
     return { status, json: answer.body.toString('utf8') };
   }
 }

@@ -5,7 +5,7 @@
  */
 import { rootCertificates } from 'node:tls';
 import { Agent, request, type Dispatcher } from 'undici';
-import { LimitExceeded, type LimitName, type Limits } from '../core/limits.js';
+import { isLimitExceeded, LimitExceeded, type LimitName, type Limits } from '../core/limits.js';
 import { ProviderViolation } from '../core/errors.js';
 import { guardedConnector } from './private-targets.js';
 
@@ -118,7 +118,7 @@ function readCapped(
 
 /** undici's own cap and deadline errors, and our deadline, as the cap they are; anything else as is. */
 export function asLimit(e: unknown, limits: Limits, what: string, deadlinePassed = false): unknown {
-  if (e instanceof LimitExceeded) return e;
+  if (isLimitExceeded(e)) return e;
   const code = (e as { code?: unknown }).code;
   if (code === 'UND_ERR_HEADERS_OVERFLOW') return new LimitExceeded('http-header-bytes', limits['http-header-bytes'], `the headers of ${what}`);
   if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT') {
