@@ -4,7 +4,7 @@
  * an exclusive case runs while no other case does. It knows nothing of providers or gatekeepers:
  * `execute` brings the world, one per lane.
  */
-import { codeOf, ConformanceError, describeError, isHarnessError, isProviderViolation } from './errors.js';
+import { codeOf, ConformanceError, describeError, isHarnessError, isProviderViolation, isTimeout, TimeoutError } from './errors.js';
 import { describeLimit, isLimitExceeded, limitNamedIn, type LimitHit } from './limits.js';
 import type { CaseResult, CaseSpec, EvidenceEntry, Finding, Level, Outcome } from './model.js';
 import { redact } from './redact.js';
@@ -134,7 +134,7 @@ async function runCase(spec: CaseSpec, lane: number, rng: Rng, options: RunOptio
   const timeoutMs = spec.timeoutMs ?? options.defaultTimeoutMs;
   const controller = new AbortController();
   // Not unref'd: the deadline is what guarantees progress when a check awaits nothing at all.
-  const timer = setTimeout(() => controller.abort(new DeadlineError(timeoutMs, step)), timeoutMs);
+  const timer = setTimeout(() => controller.abort(new TimeoutError('case deadline', timeoutMs, step)), timeoutMs);
   const onRunAbort = (): void => controller.abort(options.signal?.reason);
   options.signal?.addEventListener('abort', onRunAbort, { once: true });
 
@@ -198,8 +198,8 @@ async function runCase(spec: CaseSpec, lane: number, rng: Rng, options: RunOptio
   }
   if (isEndedEarly(thrown)) finding = { verdict: 'not-met', expected: thrown.expected, actual: thrown.actual };
   if (finding === undefined) {
-    const message = thrown instanceof DeadlineError ? thrown.message : describeError(thrown);
-    const where = failedStep && !(thrown instanceof DeadlineError) ? ` (during ${failedStep})` : '';
+    const message = isTimeout(thrown) ? thrown.message : describeError(thrown);
+    const where = failedStep && !isTimeout(thrown) ? ` (during ${failedStep})` : '';
     return naming(hit, { ...base, outcome: 'error', message: redact(`no verdict: ${message}${where}`) });
   }
   // A provider past a cap gives the harness less than it asked for: whatever the check saw, no pass.
@@ -247,13 +247,6 @@ class EndedEarly extends ConformanceError {
 }
 
 const isEndedEarly = (e: unknown): e is EndedEarly => codeOf(e) === 'E_ENDED_EARLY';
-
-class DeadlineError extends Error {
-  constructor(ms: number, step: string | undefined) {
-    super(`case deadline of ${ms} ms passed${step ? ` during ${step}` : ''}`);
-    this.name = 'DeadlineError';
-  }
-}
 
 function rejectOnAbort(signal: AbortSignal): Promise<never> {
   return new Promise((_, reject) => {
