@@ -157,7 +157,7 @@ void test('a cap the provider went past ends the case at once as a failure that 
   const hit = { limit: 'ws-messages-per-second' as const, value: 10, message: 'frames in one second of x@interop went past the harness\'s cap ws-messages-per-second=10' };
   const started = Date.now();
   const [waiting, thrown] = await run([spec('waits'), spec('throws')], async (env) => {
-    if (env.spec.id === 'stanza.throws') throw new DriverCallError('the answer went past the harness\'s cap http-request-ms=3000');
+    if (env.spec.id === 'stanza.throws') throw new DriverCallError('POST /send failed', { cause: new LimitExceeded('http-request-ms', 3000, 'the answer') });
     setTimeout(() => env.limitHit(hit), 10);
     await new Promise((resolve) => setTimeout(resolve, 1500));
     return met();

@@ -52,18 +52,9 @@ export function changedLimits(limits: Limits): Partial<Record<LimitName, number>
   return Object.fromEntries(LIMIT_NAMES.filter((n) => limits[n] !== DEFAULT_LIMITS[n]).map((n) => [n, limits[n]]));
 }
 
-/** `cap xml-depth=32`: the phrase every message about a cap uses, and that the runner reads back. */
+/** `cap xml-depth=32`: the phrase every message about a cap uses. The cap itself travels as data (LimitHit, LimitExceeded), never read back from the text. */
 export function describeLimit(name: LimitName, value: number): string {
   return `cap ${name}=${value}`;
-}
-
-const CAP_PHRASE = /\bcap ([a-z-]+)=([0-9]+)\b/;
-
-/** The cap a message names, if it names a known one. */
-export function limitNamedIn(message: string): { readonly limit: LimitName; readonly value: number } | undefined {
-  const m = CAP_PHRASE.exec(message);
-  if (!m || !isLimitName(m[1] ?? '')) return undefined;
-  return { limit: m[1] as LimitName, value: Number(m[2]) };
 }
 
 export const isLimitName = (name: string): name is LimitName => Object.hasOwn(LIMIT_SPECS, name);

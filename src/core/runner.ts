@@ -5,7 +5,7 @@
  * `execute` brings the world, one per lane.
  */
 import { codeOf, ConformanceError, describeError, isHarnessError, isProviderViolation, isTimeout, TimeoutError } from './errors.js';
-import { describeLimit, isLimitExceeded, limitNamedIn, type LimitHit } from './limits.js';
+import { describeLimit, isLimitExceeded, type LimitHit } from './limits.js';
 import type { CaseResult, CaseSpec, EvidenceEntry, Finding, Level, Outcome } from './model.js';
 import { redact } from './redact.js';
 import { Rng } from './rng.js';
@@ -200,16 +200,23 @@ async function runCase(spec: CaseSpec, lane: number, rng: Rng, options: RunOptio
   if (finding === undefined) {
     const message = isTimeout(thrown) ? thrown.message : describeError(thrown);
     const where = failedStep && !isTimeout(thrown) ? ` (during ${failedStep})` : '';
-    return naming(hit, { ...base, outcome: 'error', message: redact(`no verdict: ${message}${where}`) });
+    return naming(hit ?? limitCarried(thrown), hit, { ...base, outcome: 'error', message: redact(`no verdict: ${message}${where}`) });
   }
   // A provider past a cap gives the harness less than it asked for: whatever the check saw, no pass.
   if (hit !== undefined && finding.verdict === 'met') finding = { verdict: 'not-met', expected: CAPS_EXPECTED, actual: hit.message };
-  return naming(hit, verdictOf(finding, spec, base));
+  return naming(hit ?? limitCarried(thrown), hit, verdictOf(finding, spec, base));
 }
 
-/** The cap in `limit`, from the one the case hit or else from the one its message names; the message names it too. */
-function naming(hit: LimitHit | undefined, result: CaseResult): CaseResult {
-  const cap = hit ?? limitNamedIn(result.message);
+/** A cap a thrown error carries as data, itself or as a cause (a driver call that went past one, say). */
+function limitCarried(thrown: unknown): LimitHit | undefined {
+  for (let e = thrown, depth = 0; e !== undefined && depth < 8; e = (e as { cause?: unknown } | null)?.cause, depth++) {
+    if (isLimitExceeded(e)) return e;
+  }
+  return undefined;
+}
+
+/** The cap in `limit`: the one the case hit, or else one a thrown error carries; the message names it too. */
+function naming(cap: LimitHit | undefined, hit: LimitHit | undefined, result: CaseResult): CaseResult {
   if (cap === undefined) return result;
   const phrase = describeLimit(cap.limit, cap.value);
   const message = result.message.includes(phrase) || hit === undefined ? result.message : `${result.message}; ${hit.message}`;
