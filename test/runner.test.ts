@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { choiceParam, numberParam } from '../src/checks/check.js';
-import { DriverCallError, PreconditionError, ProviderViolation } from '../src/core/errors.js';
+import { DriverCallError, isTimeout, PreconditionError, ProviderViolation } from '../src/core/errors.js';
 import { LimitExceeded } from '../src/core/limits.js';
 import { met, notApplicable, notMet, type CaseSpec, type Level } from '../src/core/model.js';
 import { runCases, type ExecuteCase } from '../src/core/runner.js';
@@ -57,10 +57,12 @@ void test('the seed fixes the execution order; another seed changes it', async (
 
 void test('a case past its deadline is an error naming the step, and its cleanups still run', async () => {
   let cleaned = false;
+  let reason: unknown;
   const [r] = await run([spec('slow', 'MUST', { timeoutMs: 150 })], async (env) => {
     env.defer(() => {
       cleaned = true;
     });
+    env.signal.addEventListener('abort', () => (reason = env.signal.reason));
     env.step('waiting for the provider');
     await new Promise((resolve) => setTimeout(resolve, 5000).unref());
     return met();
@@ -69,6 +71,8 @@ void test('a case past its deadline is an error naming the step, and its cleanup
   assert.match(r?.message ?? '', /deadline of 150 ms passed during waiting for the provider/);
   assert.equal(r?.step, 'waiting for the provider');
   assert.ok(cleaned);
+  // What the case's own work sees abort it: E_TIMEOUT, with the deadline as data.
+  assert.deepEqual(isTimeout(reason) && [reason.ms, reason.step], [150, 'waiting for the provider']);
 });
 
 void test('a harness error is an error outcome, never a pass; unmet needs skip', async () => {
