@@ -15,7 +15,7 @@ import { MediaVerifier } from '../src/gatekeeper/media-verifier.js';
 import type { MediaVerdict } from '../src/gatekeeper/types.js';
 import { encryptToBuffer, type EncryptedMedia } from '../src/protocol/media/content.js';
 import { MEDIA_INFO, MEDIA_KEY_BYTES, MEDIA_TYPES, type MediaDescriptor, type MediaType } from '../src/protocol/media/scheme.js';
-import { MediaDecryptStream, MediaIntegrityError, type MediaRefusal } from '../src/protocol/media/stream.js';
+import { isMediaIntegrityError, MediaDecryptStream, type MediaRefusal } from '../src/protocol/media/stream.js';
 
 interface Sample {
   readonly type: MediaType;
@@ -54,7 +54,7 @@ async function decrypt(blob: Buffer, descriptor: MediaDescriptor, type: MediaTyp
   try {
     await pipeline(Readable.from(chunked(blob, at)), new MediaDecryptStream({ type, descriptor }), new Writable({ write: (c: Buffer, _e, done) => (out.push(c), done()) }));
   } catch (e) {
-    assert.ok(e instanceof MediaIntegrityError, `not a MediaIntegrityError: ${String(e)}`);
+    assert.ok(isMediaIntegrityError(e), `not a MediaIntegrityError: ${String(e)}`);
     return e.refusal;
   }
   return Buffer.concat(out);

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import './helpers/props-seed.js';
-import { CodecError, PROFILE_LIMITS, type CodecCondition } from '../src/protocol/codec.js';
+import { isCodecError, PROFILE_LIMITS, type CodecCondition } from '../src/protocol/codec.js';
 import type { StanzaNode } from '../src/protocol/node.js';
 import { readElementsLeniently, xmlCodec } from '../src/protocol/xml-codec.js';
 import { deliveredMessage, encElement, outgoingMessage, receipt } from '../src/protocol/stanzas.js';
@@ -58,7 +58,7 @@ function decodeOrRefuse(frame: string): StanzaNode | CodecCondition {
   try {
     n = xmlCodec.decode(frame);
   } catch (e) {
-    assert.ok(e instanceof CodecError, `not a CodecError: ${String(e)}`);
+    assert.ok(isCodecError(e), `not a CodecError: ${String(e)}`);
     assert.ok(CONDITIONS.has(e.condition), e.condition);
     return e.condition;
   }

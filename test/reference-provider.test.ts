@@ -11,7 +11,7 @@ import formatsModule from 'ajv-formats';
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
 import { request } from 'undici';
 import { fromBase64, fromBase64Url, toBase64 } from '../src/protocol/base64.js';
-import { CodecError } from '../src/protocol/codec.js';
+import { isCodecError } from '../src/protocol/codec.js';
 import { DISCOVERY_PATH, driverPaths, type Discovery } from '../src/protocol/driver-api.js';
 import { node } from '../src/protocol/node.js';
 import { decodeMessage, encodeMessage, pad, unpad } from '../src/protocol/payload.js';
@@ -594,7 +594,7 @@ void describe('outbound: the composer and the writer', () => {
         xmlCodec.decode(String(frame));
         return 'accepted';
       } catch (e) {
-        return e instanceof CodecError ? e.message : String(e);
+        return isCodecError(e) ? e.message : String(e);
       }
     };
     const ack = node('ack', { class: 'message', id: 'x1234567', to: PEER });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { choiceParam, numberParam } from '../src/checks/check.js';
-import { HarnessError, ProviderViolation } from '../src/core/errors.js';
+import { DriverCallError, isTimeout, PreconditionError, ProviderViolation } from '../src/core/errors.js';
 import { LimitExceeded } from '../src/core/limits.js';
 import { met, notApplicable, notMet, type CaseSpec, type Level } from '../src/core/model.js';
 import { runCases, type ExecuteCase } from '../src/core/runner.js';
@@ -57,10 +57,12 @@ void test('the seed fixes the execution order; another seed changes it', async (
 
 void test('a case past its deadline is an error naming the step, and its cleanups still run', async () => {
   let cleaned = false;
+  let reason: unknown;
   const [r] = await run([spec('slow', 'MUST', { timeoutMs: 150 })], async (env) => {
     env.defer(() => {
       cleaned = true;
     });
+    env.signal.addEventListener('abort', () => (reason = env.signal.reason));
     env.step('waiting for the provider');
     await new Promise((resolve) => setTimeout(resolve, 5000).unref());
     return met();
@@ -69,11 +71,13 @@ void test('a case past its deadline is an error naming the step, and its cleanup
   assert.match(r?.message ?? '', /deadline of 150 ms passed during waiting for the provider/);
   assert.equal(r?.step, 'waiting for the provider');
   assert.ok(cleaned);
+  // What the case's own work sees abort it: E_TIMEOUT, with the deadline as data.
+  assert.deepEqual(isTimeout(reason) && [reason.ms, reason.step], [150, 'waiting for the provider']);
 });
 
 void test('a harness error is an error outcome, never a pass; unmet needs skip', async () => {
   const results = await run([spec('boom'), spec('pq', 'MUST', { needs: ['pq'] })], async () => {
-    throw new HarnessError('E_PRECONDITION', 'enlistment failed');
+    throw new PreconditionError('enlistment failed');
   });
   assert.equal(results[0]?.outcome, 'error');
   assert.match(results[0]?.message ?? '', /enlistment failed/);
@@ -157,7 +161,7 @@ void test('a cap the provider went past ends the case at once as a failure that 
   const hit = { limit: 'ws-messages-per-second' as const, value: 10, message: 'frames in one second of x@interop went past the harness\'s cap ws-messages-per-second=10' };
   const started = Date.now();
   const [waiting, thrown] = await run([spec('waits'), spec('throws')], async (env) => {
-    if (env.spec.id === 'stanza.throws') throw new HarnessError('E_DRIVER', 'the answer went past the harness\'s cap http-request-ms=3000');
+    if (env.spec.id === 'stanza.throws') throw new DriverCallError('POST /send failed', { cause: new LimitExceeded('http-request-ms', 3000, 'the answer') });
     setTimeout(() => env.limitHit(hit), 10);
     await new Promise((resolve) => setTimeout(resolve, 1500));
     return met();

@@ -11,7 +11,7 @@ import { test } from 'node:test';
 import * as SignalPq from '@signalapp/libsignal-client';
 import { judgeSkmsgs, readDistribution, type DistributionRead } from '../src/checks/encryption/sender-key-reader.js';
 import { decodeSenderKeyMessage } from '../src/protocol/sender-key-wire.js';
-import { groupOpen, groupSeal, newDistribution, processDistribution, SenderKeyError, SenderKeyStore, type SenderKeyRefusal } from '../src/protocol/sender-keys.js';
+import { groupOpen, groupSeal, isSenderKeyError, newDistribution, processDistribution, SenderKeyStore, type SenderKeyRefusal } from '../src/protocol/sender-keys.js';
 
 interface WaDistribution {
   serialize(): Buffer;
@@ -48,7 +48,7 @@ function waStore(): WaStore {
 
 const texts = ['first', 'second', 'third', 'fourth', 'fifth'].map((t) => Buffer.from(`${t} to the group`));
 
-const refusal = (code: SenderKeyRefusal) => (e: unknown) => e instanceof SenderKeyError && e.code === code;
+const refusal = (code: SenderKeyRefusal) => (e: unknown) => isSenderKeyError(e) && e.refusal === code;
 
 /** The gatekeeper's own reading of a distribution, which must succeed. */
 function read(skdm: Uint8Array): DistributionRead {

@@ -5,7 +5,7 @@
  * lists them all with their digests and signs the lot (docs/CERTIFICATION.md).
  */
 import type { KeyObject } from 'node:crypto';
-import { HarnessError } from '../core/errors.js';
+import { InternalError } from '../core/errors.js';
 import type { RunReport } from '../core/model.js';
 import type { ReportFile } from '../reporters/reporter.js';
 import { buildManifest, MANIFEST_FILE, MANIFEST_FORMAT, PUBLIC_KEY_FILE, publicKeyPem } from './manifest.js';
@@ -25,7 +25,7 @@ export function certificationPackage(report: RunReport, files: readonly ReportFi
     { name: PUBLIC_KEY_FILE, content: publicKeyPem(privateKey) },
   ];
   const taken = files.find((f) => f.name === MANIFEST_FILE || own.some((o) => o.name === f.name));
-  if (taken) throw new HarnessError('E_INTERNAL', `a reporter wrote ${taken.name}, which the certification package writes itself`);
+  if (taken) throw new InternalError(`a reporter wrote ${taken.name}, which the certification package writes itself`);
   const all = [...files, ...own];
   return [...all, { name: MANIFEST_FILE, content: json(buildManifest(all, privateKey)) }];
 }

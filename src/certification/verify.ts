@@ -6,7 +6,7 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { describeError, HarnessError } from '../core/errors.js';
+import { describeError, UsageError } from '../core/errors.js';
 import { describeSchemaErrors, schemaValidator } from '../core/json-schema.js';
 import { canonicalText, keyFingerprint, MANIFEST_FILE, PUBLIC_KEY_FILE, sha256Hex, signatureHolds, type Manifest } from './manifest.js';
 
@@ -28,7 +28,7 @@ export async function verifyPackage(dir: string, trusted?: KeyObject): Promise<V
   try {
     names = (await readdir(dir, { withFileTypes: true })).map((e) => (e.isFile() ? e.name : `${e.name}/`));
   } catch (e) {
-    throw new HarnessError('E_USAGE', `cannot read the package folder ${dir}: ${describeError(e)}`);
+    throw new UsageError(`cannot read the package folder ${dir}: ${describeError(e)}`);
   }
   const altered = (problems: string[]): Verification => ({ intact: false, problems, summary: '' });
   if (!names.includes(MANIFEST_FILE)) return altered([`removed: ${MANIFEST_FILE}; without it nothing can be verified`]);

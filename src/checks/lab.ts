@@ -3,7 +3,7 @@
  * reference users on the gatekeeper itself. Everything a case creates is recorded as its evidence
  * and torn down when it ends.
  */
-import { HarnessError } from '../core/errors.js';
+import { PreconditionError } from '../core/errors.js';
 import type { EvidenceEntry } from '../core/model.js';
 import type { CaseEnv } from '../core/runner.js';
 import type { CaseDriver, DriverClient } from '../driver/client.js';
@@ -113,7 +113,7 @@ export class Lab {
     this.env.step(`enlist provider ${label}`);
     const enlisted = await driver.enlist(created.user, this.endpoint(gatekeeper.enlistUrl));
     if (enlisted.status !== 'ok') {
-      throw new HarnessError('E_PRECONDITION', `enlistment of a provider user failed: ${enlisted.reason}`);
+      throw new PreconditionError(`enlistment of a provider user failed: ${enlisted.reason}`);
     }
     const login = enlisted.login;
     this.logins.add(login);
@@ -133,10 +133,10 @@ export class Lab {
         : gatekeeper.connectionsOf(login).at(-1);
     if (!connection) {
       const said = answer.connected ? 'the driver said it connected' : 'the driver said the stream was refused';
-      throw new HarnessError('E_PRECONDITION', `no authenticated connection of ${login} came (${said})`);
+      throw new PreconditionError(`no authenticated connection of ${login} came (${said})`);
     }
     if (answer.failed === undefined && !(await gatekeeper.waitForKeys(login, this.wait()))) {
-      throw new HarnessError('E_PRECONDITION', `${login} connected but uploaded no keys within ${ANSWER_MS} ms`);
+      throw new PreconditionError(`${login} connected but uploaded no keys within ${ANSWER_MS} ms`);
     }
     let connected = true;
     const disconnect = async (): Promise<void> => {
@@ -152,7 +152,7 @@ export class Lab {
       await driver.connect(created.user, this.endpoint(gatekeeper.chatUrl));
       connected = true;
       const again = await gatekeeper.waitForConnection(login, this.wait());
-      if (!again || again.id === before.id) throw new HarnessError('E_PRECONDITION', `the driver said ${login} reconnected, but no new connection came`);
+      if (!again || again.id === before.id) throw new PreconditionError(`the driver said ${login} reconnected, but no new connection came`);
       current = again;
       return again;
     };

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { readdir, writeFile } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { HarnessError } from '../core/errors.js';
+import { InternalError } from '../core/errors.js';
 import { isDefinedCheck, type DefinedCheck, type ParamsSchema, type ProviderState } from './check.js';
 
 /** One check: where it lives and what the catalogue needs to know of it. */
@@ -34,7 +34,7 @@ export function checkManifest(): ReadonlyMap<string, CheckEntry> {
     try {
       entries = JSON.parse(readFileSync(join(here, MANIFEST_FILE), 'utf8')) as CheckEntry[];
     } catch (e) {
-      throw new HarnessError('E_INTERNAL', `the check manifest ${MANIFEST_FILE} is missing or unreadable; \`npm run build\` writes it`, { cause: e });
+      throw new InternalError(`the check manifest ${MANIFEST_FILE} is missing or unreadable; \`npm run build\` writes it`, { cause: e });
     }
     manifest = new Map(entries.map((c) => [c.name, c]));
   }
@@ -46,7 +46,7 @@ export async function loadCheck(entry: CheckEntry): Promise<DefinedCheck> {
   const module = (await import(pathToFileURL(join(here, entry.module)).href)) as Record<string, unknown>;
   const check = module[entry.export];
   if (!isDefinedCheck(check) || check.name !== entry.name) {
-    throw new HarnessError('E_INTERNAL', `${entry.module} no longer exports check ${entry.name} as ${entry.export}; rebuild (\`npm run build\`)`);
+    throw new InternalError(`${entry.module} no longer exports check ${entry.name} as ${entry.export}; rebuild (\`npm run build\`)`);
   }
   return check;
 }

@@ -2,7 +2,7 @@
  * Reading a case's params. Apart from check.ts so that the Lab, which check.ts names in
  * CheckContext, can read the session mode without importing check.ts back.
  */
-import { HarnessError } from '../core/errors.js';
+import { SuiteError } from '../core/errors.js';
 import type { SessionMode } from '../protocol/driver-api.js';
 
 /** What the readers need of a check's context or a case's spec. */
@@ -18,7 +18,7 @@ export function numberParam(ctx: WithParams, name: string, fallback: number): nu
   const v = ctx.params[name];
   if (v === undefined) return fallback;
   if (typeof v === 'number' && Number.isFinite(v)) return v;
-  throw new HarnessError('E_SUITE', `the case's params.${name} is ${JSON.stringify(v)}, not a number`);
+  throw new SuiteError(`the case's params.${name} is ${JSON.stringify(v)}, not a number`);
 }
 
 /**
@@ -30,7 +30,7 @@ export function choiceParam<T extends string>(ctx: WithParams, name: string, cho
   const v = ctx.params[name];
   if (v === undefined && fallback !== undefined) return fallback;
   if (typeof v === 'string' && (choices as readonly string[]).includes(v)) return v as T;
-  throw new HarnessError('E_SUITE', `the case's params.${name} is ${JSON.stringify(v)}, not one of ${choices.join(', ')}`);
+  throw new SuiteError(`the case's params.${name} is ${JSON.stringify(v)}, not one of ${choices.join(', ')}`);
 }
 
 /** The session mode a case runs in (`params.mode`): `classic` unless it says `pq`. */

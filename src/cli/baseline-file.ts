@@ -5,12 +5,12 @@
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Baseline } from '../core/baseline.js';
-import { describeError, HarnessError } from '../core/errors.js';
+import { describeError, HarnessError, ReportError, UsageError } from '../core/errors.js';
 import { describeSchemaErrors, schemaValidator } from '../core/json-schema.js';
 
 export const BASELINE_SCHEMA = 'baseline.schema.json';
 
-const bad = (path: string, what: string): HarnessError => new HarnessError('E_USAGE', `baseline ${path}: ${what}`);
+const bad = (path: string, what: string): HarnessError => new UsageError(`baseline ${path}: ${what}`);
 
 export async function readBaseline(path: string): Promise<Baseline> {
   let raw: string;
@@ -55,6 +55,6 @@ export async function writeBaseline(path: string, baseline: Baseline): Promise<v
     await rename(temp, path);
   } catch (e) {
     await rm(temp, { force: true }).catch(() => undefined);
-    throw new HarnessError('E_REPORT', `cannot write the baseline ${path}: ${describeError(e)}`, { cause: e });
+    throw new ReportError(`cannot write the baseline ${path}: ${describeError(e)}`, { cause: e });
   }
 }

@@ -8,7 +8,7 @@ import { systemClock, utcDay, type Clock } from '../core/clock.js';
 import { applyBaseline, baselineFromReport, type Baseline } from '../core/baseline.js';
 import type { RunReport } from '../core/model.js';
 import { readBaseline, readBaselineIfAny, writeBaseline } from './baseline-file.js';
-import { HarnessError } from '../core/errors.js';
+import { UsageError } from '../core/errors.js';
 import { didYouMean } from '../core/suggest.js';
 import { loadCatalogue } from '../harness/catalogue.js';
 import { EXIT, EXIT_FOR_SIGNAL } from './exit-codes.js';
@@ -68,7 +68,7 @@ async function catalogueCases(): Promise<ReadonlySet<string>> {
 function checkCaseIds(baseline: Baseline, file: string, known: ReadonlySet<string>): void {
   baseline.entries.forEach((e, i) => {
     if (!known.has(e.case)) {
-      throw new HarnessError('E_USAGE', `baseline ${file}: /entries/${i}/case "${e.case}" is no case of this harness${didYouMean(e.case, known)} (\`interop-conformance list\` shows them)`);
+      throw new UsageError(`baseline ${file}: /entries/${i}/case "${e.case}" is no case of this harness${didYouMean(e.case, known)} (\`interop-conformance list\` shows them)`);
     }
   });
 }

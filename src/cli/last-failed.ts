@@ -6,7 +6,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { HarnessError } from '../core/errors.js';
+import { UsageError } from '../core/errors.js';
 import type { CaseResult, Outcome } from '../core/model.js';
 import { NOT_RUN_INTERRUPTED } from '../core/runner.js';
 import { readRunReport } from '../reporters/read-report.js';
@@ -32,7 +32,7 @@ export async function lastFailedCases(outDir: string): Promise<LastFailed> {
   try {
     runId = (await readFile(join(outDir, LATEST_FILE), 'utf8')).trim();
   } catch {
-    throw new HarnessError('E_USAGE', `--last-failed: no earlier report under ${outDir} (no ${LATEST_FILE}); run once without it`);
+    throw new UsageError(`--last-failed: no earlier report under ${outDir} (no ${LATEST_FILE}); run once without it`);
   }
   const dir = join(outDir, runId);
   const report = await readRunReport(dir, '--last-failed: ', `the newest run, ${dir}, has no report.json; was the json reporter on?`);

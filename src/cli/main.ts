@@ -4,8 +4,8 @@
  * that reads the environment or calls process.exit.
  */
 import { readFileSync } from 'node:fs';
-import { Command, CommanderError, Option } from 'commander';
-import { describeError, HarnessError, isHarnessError } from '../core/errors.js';
+import { Command, Option, type CommanderError } from 'commander';
+import { codeOf, describeError, HarnessError, isHarnessError } from '../core/errors.js';
 import { projectFile } from '../core/paths.js';
 import { EXIT, EXIT_FOR } from './exit-codes.js';
 import type { ListFlags } from './list.js';
@@ -100,11 +100,14 @@ function program(): Command {
   return p;
 }
 
+/** Commander's own errors (a bad flag, --help), by their code: `commander.unknownOption`, … */
+const isCommanderError = (e: unknown): e is CommanderError => String(codeOf(e)).startsWith('commander.');
+
 async function main(argv: string[]): Promise<void> {
   try {
     await program().parseAsync(argv);
   } catch (e) {
-    if (e instanceof CommanderError) {
+    if (isCommanderError(e)) {
       if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') {
         process.exitCode = EXIT.conformant;
         return;

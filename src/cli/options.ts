@@ -2,7 +2,7 @@
  * Turns raw flag values into validated settings, once: flag > environment > default, per field.
  * Every problem is an E_USAGE HarnessError with one line that names the flag.
  */
-import { HarnessError } from '../core/errors.js';
+import { HarnessError, UsageError } from '../core/errors.js';
 import { resolveLimits, type Limits } from '../core/limits.js';
 import type { Shard } from '../core/model.js';
 import { randomSeed } from '../core/rng.js';
@@ -86,7 +86,7 @@ const NOT_OFFICIAL: readonly (readonly [keyof RawRunFlags, string])[] = [
   ['updateBaseline', '--update-baseline'],
 ];
 
-const usage = (message: string): HarnessError => new HarnessError('E_USAGE', message);
+const usage = (message: string): HarnessError => new UsageError(message);
 
 export function resolveRunSettings(flags: RawRunFlags, env: NodeJS.ProcessEnv): RunSettings {
   checkOfficial(flags);

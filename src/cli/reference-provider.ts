@@ -1,7 +1,7 @@
 /** `interop-conformance reference-provider`: serve the reference provider until interrupted. */
 import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
-import { describeError, HarnessError } from '../core/errors.js';
+import { describeError, UsageError } from '../core/errors.js';
 import { checkFaultNames } from '../harness/catalogue.js';
 import { startReferenceProvider } from '../reference-provider/provider.js';
 import { EXIT } from './exit-codes.js';
@@ -18,7 +18,7 @@ export async function referenceProviderCommand(
   try {
     provider = await startReferenceProvider({ port, faults, driverToken: token });
   } catch (e) {
-    throw new HarnessError('E_USAGE', `cannot serve on 127.0.0.1:${port}: ${describeError(e)}`);
+    throw new UsageError(`cannot serve on 127.0.0.1:${port}: ${describeError(e)}`);
   }
   // Written before anything is announced: a caller waiting for the URL must not start a run that cannot trust it.
   if (flags.caOut !== undefined) {
@@ -26,7 +26,7 @@ export async function referenceProviderCommand(
       await writeFile(flags.caOut, provider.mediaCaPem);
     } catch (e) {
       await provider.close();
-      throw new HarnessError('E_USAGE', `--ca-out ${flags.caOut}: cannot write the CA there (${describeError(e)})`);
+      throw new UsageError(`--ca-out ${flags.caOut}: cannot write the CA there (${describeError(e)})`);
     }
   }
   out.write(`reference provider at ${provider.url}\ndriver token ${token}\n${faults.length ? `faults ${faults.join(', ')}\n` : ''}`);

@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { keyFingerprint, publicKeyPem } from '../certification/manifest.js';
 import { certificationPackage } from '../certification/package.js';
 import { Chalk } from 'chalk';
-import { describeError, HarnessError, Interruption, isHarnessError } from '../core/errors.js';
+import { describeError, HarnessError, Interruption, isHarnessError, UsageError } from '../core/errors.js';
 import type { StopSignal } from '../core/model.js';
 import { loadProfile } from '../core/profile.js';
 import { runConformance } from '../harness/run.js';
@@ -111,7 +111,7 @@ async function readCertificate(file: string): Promise<string> {
     pem = await readFile(file, 'utf8');
     new X509Certificate(pem);
   } catch (e) {
-    throw new HarnessError('E_USAGE', `--provider-ca ${file}: not a readable PEM certificate (${(e as Error).message})`);
+    throw new UsageError(`--provider-ca ${file}: not a readable PEM certificate (${(e as Error).message})`);
   }
   return pem;
 }

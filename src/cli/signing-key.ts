@@ -5,9 +5,9 @@
  */
 import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { describeError, HarnessError } from '../core/errors.js';
+import { describeError, HarnessError, UsageError } from '../core/errors.js';
 
-const bad = (flag: string, path: string, what: string): HarnessError => new HarnessError('E_USAGE', `${flag} ${path}: ${what}`);
+const bad = (flag: string, path: string, what: string): HarnessError => new UsageError(`${flag} ${path}: ${what}`);
 
 export const readSigningKey = (path: string): Promise<KeyObject> =>
   readEd25519('--signing-key', path, 'a PEM private key (PKCS#8)', (key) => createPrivateKey({ key, format: 'pem' }), 'the package is signed with Ed25519');

@@ -1,9 +1,15 @@
 /**
- * The one error class for harness problems (never for a provider's non-conformance, which is data).
- * Match on `code`, not on `instanceof`. Each code maps to one exit code in the CLI.
+ * The harness's errors, one family after undici's (lib/core/errors.js): a base class with a stable
+ * `code`, one subclass per failure mode, and the data as fields, never only in the message. Match
+ * on `code` (isHarnessError, isProviderViolation, …), not on `instanceof`, `name` or message text.
+ * docs/ARCHITECTURE.md, "Errors", lists the codes.
  */
+import { codeOf, CodedError } from '../protocol/errors.js';
 import type { StopSignal } from './model.js';
 
+export { codeOf };
+
+/** The harness's problems (never a provider's non-conformance, which is data). Each code maps to one exit code in the CLI. */
 export type HarnessErrorCode =
   | 'E_USAGE' // bad flag or argument
   | 'E_SUITE' // a suite file is malformed or names an unknown check
@@ -16,19 +22,103 @@ export type HarnessErrorCode =
   | 'E_REPORT' // a report could not be written
   | 'E_INTERNAL';
 
-export class HarnessError extends Error {
-  constructor(
-    readonly code: HarnessErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
+/** Every code of the family: the harness's problems, and what the runner turns into a verdict or a stop. */
+export type ErrorCode =
+  | HarnessErrorCode
+  | 'E_PROVIDER_VIOLATION' // the provider broke a rule deep in a helper: a not-met finding
+  | 'E_LIMIT_EXCEEDED' // the provider went past a harness cap (core/limits.ts): a not-met finding naming it
+  | 'E_ENDED_EARLY' // the runner ended a case for a cap or protocol breach (core/runner.ts): a not-met finding
+  | 'E_INTERRUPTED' // a signal stopped the run
+  | 'E_PRIVATE_TARGET'; // a connection to a private address was refused (net/private-targets.ts)
+
+/** The base of the family. */
+export abstract class ConformanceError extends CodedError {
+  abstract override readonly code: ErrorCode;
+}
+
+/**
+ * A problem of the harness: it could not run, or could not decide a case. Every subclass keeps the
+ * name HarnessError, which is what a person reads in `String(e)`; the code says which one it is.
+ */
+export abstract class HarnessError extends ConformanceError {
+  abstract override readonly code: HarnessErrorCode;
+
+  constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'HarnessError';
   }
 }
 
-export const isHarnessError = (e: unknown): e is HarnessError =>
-  e instanceof Error && typeof (e as { code?: unknown }).code === 'string' && e.name === 'HarnessError';
+export class UsageError extends HarnessError {
+  override readonly code = 'E_USAGE';
+}
+
+export class SuiteError extends HarnessError {
+  override readonly code = 'E_SUITE';
+}
+
+export class SelectionError extends HarnessError {
+  override readonly code = 'E_SELECT';
+}
+
+export class ProviderUnreachableError extends HarnessError {
+  override readonly code = 'E_PROVIDER_UNREACHABLE';
+}
+
+export class ProviderProbeError extends HarnessError {
+  override readonly code = 'E_PROVIDER_PROBE';
+}
+
+export class DriverCallError extends HarnessError {
+  override readonly code = 'E_DRIVER';
+}
+
+export class PreconditionError extends HarnessError {
+  override readonly code = 'E_PRECONDITION';
+}
+
+/** A deadline of the harness passed: `case deadline of 20000 ms passed during <step>`. */
+export class TimeoutError extends HarnessError {
+  override readonly code = 'E_TIMEOUT';
+
+  constructor(
+    /** Which deadline: `case deadline`, `request deadline`. */
+    readonly deadline: string,
+    readonly ms: number,
+    /** The case's step when it passed, if it had one. */
+    readonly step?: string,
+  ) {
+    super(`${deadline} of ${ms} ms passed${step ? ` during ${step}` : ''}`);
+  }
+}
+
+export class ReportError extends HarnessError {
+  override readonly code = 'E_REPORT';
+}
+
+export class InternalError extends HarnessError {
+  override readonly code = 'E_INTERNAL';
+}
+
+const HARNESS_CODES: Readonly<Record<HarnessErrorCode, true>> = {
+  E_USAGE: true,
+  E_SUITE: true,
+  E_SELECT: true,
+  E_PROVIDER_UNREACHABLE: true,
+  E_PROVIDER_PROBE: true,
+  E_DRIVER: true,
+  E_PRECONDITION: true,
+  E_TIMEOUT: true,
+  E_REPORT: true,
+  E_INTERNAL: true,
+};
+
+export const isHarnessError = (e: unknown): e is HarnessError => {
+  const code = codeOf(e);
+  return typeof code === 'string' && Object.hasOwn(HARNESS_CODES, code);
+};
+
+export const isTimeout = (e: unknown): e is TimeoutError => codeOf(e) === 'E_TIMEOUT';
 
 /** One line for a human: the message, and the cause's when it adds something. */
 export function describeError(e: unknown): string {
@@ -41,7 +131,9 @@ export function describeError(e: unknown): string {
  * Thrown from deep inside a helper (a driver answer that breaks its schema, say) when the provider
  * broke a rule and the check cannot go on. The runner turns it back into data: a not-met finding.
  */
-export class ProviderViolation extends Error {
+export class ProviderViolation extends ConformanceError {
+  override readonly code = 'E_PROVIDER_VIOLATION';
+
   constructor(
     readonly expected: string,
     readonly actual: string,
@@ -51,14 +143,15 @@ export class ProviderViolation extends Error {
   }
 }
 
-export const isProviderViolation = (e: unknown): e is ProviderViolation =>
-  e instanceof Error && e.name === 'ProviderViolation';
+export const isProviderViolation = (e: unknown): e is ProviderViolation => codeOf(e) === 'E_PROVIDER_VIOLATION';
 
 /**
  * The reason a run's signal is aborted with when a person (Ctrl-C) or a CI job (cancel, `timeout`)
  * stops it: cases in flight end without a verdict, and the report says which signal it was.
  */
-export class Interruption extends Error {
+export class Interruption extends ConformanceError {
+  override readonly code = 'E_INTERRUPTED';
+
   constructor(readonly signal: StopSignal) {
     super(`the run was interrupted (${signal})`);
     this.name = 'Interruption';
@@ -66,4 +159,4 @@ export class Interruption extends Error {
 }
 
 export const interruptionOf = (reason: unknown): StopSignal | undefined =>
-  reason instanceof Error && reason.name === 'Interruption' ? (reason as Interruption).signal : undefined;
+  codeOf(reason) === 'E_INTERRUPTED' ? (reason as Interruption).signal : undefined;

@@ -6,7 +6,7 @@
  */
 import { didYouMean } from './suggest.js';
 import { PROFILE_LIMITS } from '../protocol/codec.js';
-import { HarnessError } from './errors.js';
+import { codeOf, ConformanceError, UsageError } from './errors.js';
 
 export type LimitKind = 'bytes' | 'count' | 'ms';
 
@@ -52,18 +52,9 @@ export function changedLimits(limits: Limits): Partial<Record<LimitName, number>
   return Object.fromEntries(LIMIT_NAMES.filter((n) => limits[n] !== DEFAULT_LIMITS[n]).map((n) => [n, limits[n]]));
 }
 
-/** `cap xml-depth=32`: the phrase every message about a cap uses, and that the runner reads back. */
+/** `cap xml-depth=32`: the phrase every message about a cap uses. The cap itself travels as data (LimitHit, LimitExceeded), never read back from the text. */
 export function describeLimit(name: LimitName, value: number): string {
   return `cap ${name}=${value}`;
-}
-
-const CAP_PHRASE = /\bcap ([a-z-]+)=([0-9]+)\b/;
-
-/** The cap a message names, if it names a known one. */
-export function limitNamedIn(message: string): { readonly limit: LimitName; readonly value: number } | undefined {
-  const m = CAP_PHRASE.exec(message);
-  if (!m || !isLimitName(m[1] ?? '')) return undefined;
-  return { limit: m[1] as LimitName, value: Number(m[2]) };
 }
 
 export const isLimitName = (name: string): name is LimitName => Object.hasOwn(LIMIT_SPECS, name);
@@ -80,7 +71,9 @@ export interface LimitHit {
  * A provider went past a cap. Thrown where a read stops; the runner turns it into the case's
  * verdict with the cap in `limit`.
  */
-export class LimitExceeded extends Error implements LimitHit {
+export class LimitExceeded extends ConformanceError implements LimitHit {
+  override readonly code = 'E_LIMIT_EXCEEDED';
+
   constructor(
     readonly limit: LimitName,
     readonly value: number,
@@ -90,6 +83,8 @@ export class LimitExceeded extends Error implements LimitHit {
     this.name = 'LimitExceeded';
   }
 }
+
+export const isLimitExceeded = (e: unknown): e is LimitExceeded => codeOf(e) === 'E_LIMIT_EXCEEDED';
 
 const UNITS: Record<LimitKind, Readonly<Record<string, number>>> = {
   bytes: { '': 1, b: 1, k: KiB, kib: KiB, m: MiB, mib: MiB, g: 1024 * MiB, gib: 1024 * MiB },
@@ -125,4 +120,4 @@ function unitHint(kind: LimitKind): string {
   return ', a whole number';
 }
 
-const usage = (message: string): HarnessError => new HarnessError('E_USAGE', message);
+const usage = (message: string): UsageError => new UsageError(message);

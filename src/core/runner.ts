@@ -4,8 +4,8 @@
  * an exclusive case runs while no other case does. It knows nothing of providers or gatekeepers:
  * `execute` brings the world, one per lane.
  */
-import { describeError, isHarnessError, isProviderViolation } from './errors.js';
-import { describeLimit, LimitExceeded, limitNamedIn, type LimitHit } from './limits.js';
+import { codeOf, ConformanceError, describeError, isHarnessError, isProviderViolation, isTimeout, TimeoutError } from './errors.js';
+import { describeLimit, isLimitExceeded, type LimitHit } from './limits.js';
 import type { CaseResult, CaseSpec, EvidenceEntry, Finding, Level, Outcome } from './model.js';
 import { redact } from './redact.js';
 import { Rng } from './rng.js';
@@ -134,7 +134,7 @@ async function runCase(spec: CaseSpec, lane: number, rng: Rng, options: RunOptio
   const timeoutMs = spec.timeoutMs ?? options.defaultTimeoutMs;
   const controller = new AbortController();
   // Not unref'd: the deadline is what guarantees progress when a check awaits nothing at all.
-  const timer = setTimeout(() => controller.abort(new DeadlineError(timeoutMs, step)), timeoutMs);
+  const timer = setTimeout(() => controller.abort(new TimeoutError('case deadline', timeoutMs, step)), timeoutMs);
   const onRunAbort = (): void => controller.abort(options.signal?.reason);
   options.signal?.addEventListener('abort', onRunAbort, { once: true });
 
@@ -192,24 +192,31 @@ async function runCase(spec: CaseSpec, lane: number, rng: Rng, options: RunOptio
   };
   if (isProviderViolation(thrown)) finding = { verdict: 'not-met', expected: thrown.expected, actual: thrown.actual };
   // A cap the provider went past on the harness's own request (a push answer, a slow key set): its failure, not a case without a verdict.
-  if (thrown instanceof LimitExceeded) {
+  if (isLimitExceeded(thrown)) {
     hit ??= thrown;
     finding = { verdict: 'not-met', expected: CAPS_EXPECTED, actual: thrown.message };
   }
-  if (thrown instanceof EndedEarly) finding = { verdict: 'not-met', expected: thrown.expected, actual: thrown.actual };
+  if (isEndedEarly(thrown)) finding = { verdict: 'not-met', expected: thrown.expected, actual: thrown.actual };
   if (finding === undefined) {
-    const message = thrown instanceof DeadlineError ? thrown.message : describeError(thrown);
-    const where = failedStep && !(thrown instanceof DeadlineError) ? ` (during ${failedStep})` : '';
-    return naming(hit, { ...base, outcome: 'error', message: redact(`no verdict: ${message}${where}`) });
+    const message = isTimeout(thrown) ? thrown.message : describeError(thrown);
+    const where = failedStep && !isTimeout(thrown) ? ` (during ${failedStep})` : '';
+    return naming(hit ?? limitCarried(thrown), hit, { ...base, outcome: 'error', message: redact(`no verdict: ${message}${where}`) });
   }
   // A provider past a cap gives the harness less than it asked for: whatever the check saw, no pass.
   if (hit !== undefined && finding.verdict === 'met') finding = { verdict: 'not-met', expected: CAPS_EXPECTED, actual: hit.message };
-  return naming(hit, verdictOf(finding, spec, base));
+  return naming(hit ?? limitCarried(thrown), hit, verdictOf(finding, spec, base));
 }
 
-/** The cap in `limit`, from the one the case hit or else from the one its message names; the message names it too. */
-function naming(hit: LimitHit | undefined, result: CaseResult): CaseResult {
-  const cap = hit ?? limitNamedIn(result.message);
+/** A cap a thrown error carries as data, itself or as a cause (a driver call that went past one, say). */
+function limitCarried(thrown: unknown): LimitHit | undefined {
+  for (let e = thrown, depth = 0; e !== undefined && depth < 8; e = (e as { cause?: unknown } | null)?.cause, depth++) {
+    if (isLimitExceeded(e)) return e;
+  }
+  return undefined;
+}
+
+/** The cap in `limit`: the one the case hit, or else one a thrown error carries; the message names it too. */
+function naming(cap: LimitHit | undefined, hit: LimitHit | undefined, result: CaseResult): CaseResult {
   if (cap === undefined) return result;
   const phrase = describeLimit(cap.limit, cap.value);
   const message = result.message.includes(phrase) || hit === undefined ? result.message : `${result.message}; ${hit.message}`;
@@ -234,7 +241,9 @@ function verdictOf(finding: Finding, spec: CaseSpec, base: Omit<CaseResult, 'out
 const CAPS_EXPECTED = 'the provider to stay within the harness\'s caps';
 
 /** Why a case was ended before its check did: the provider went past a cap, or broke a protocol. */
-class EndedEarly extends Error {
+class EndedEarly extends ConformanceError {
+  override readonly code = 'E_ENDED_EARLY';
+
   constructor(
     readonly expected: string,
     readonly actual: string,
@@ -244,12 +253,7 @@ class EndedEarly extends Error {
   }
 }
 
-class DeadlineError extends Error {
-  constructor(ms: number, step: string | undefined) {
-    super(`case deadline of ${ms} ms passed${step ? ` during ${step}` : ''}`);
-    this.name = 'DeadlineError';
-  }
-}
+const isEndedEarly = (e: unknown): e is EndedEarly => codeOf(e) === 'E_ENDED_EARLY';
 
 function rejectOnAbort(signal: AbortSignal): Promise<never> {
   return new Promise((_, reject) => {

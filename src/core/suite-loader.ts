@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { basename, join, relative } from 'node:path';
 import type { ErrorObject } from 'ajv';
-import { HarnessError } from './errors.js';
+import { SuiteError } from './errors.js';
 import type { CaseSpec, SuiteName, SuiteSpec } from './model.js';
 import { compiledValidator, schemaValidator } from './json-schema.js';
 import { projectFile } from './paths.js';
@@ -34,7 +34,7 @@ export async function loadSuites(catalogue: SuiteCatalogue, dir = defaultSuiteDi
   try {
     names = (await readdir(dir)).filter((n) => n.endsWith('.json')).sort();
   } catch (e) {
-    throw new HarnessError('E_SUITE', `cannot read the suite folder ${dir}`, { cause: e });
+    throw new SuiteError(`cannot read the suite folder ${dir}`, { cause: e });
   }
   const suites: SuiteSpec[] = [];
   for (const name of names) suites.push(await loadSuiteFile(join(dir, name), catalogue));
@@ -48,42 +48,42 @@ export async function loadSuiteFile(path: string, catalogue: SuiteCatalogue): Pr
   try {
     text = await readFile(path, 'utf8');
   } catch (e) {
-    throw new HarnessError('E_SUITE', `${file}: cannot read the file`, { cause: e });
+    throw new SuiteError(`${file}: cannot read the file`, { cause: e });
   }
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch (e) {
-    throw new HarnessError('E_SUITE', `${file}: not valid JSON: ${(e as Error).message}`);
+    throw new SuiteError(`${file}: not valid JSON: ${(e as Error).message}`);
   }
   const validate = schemaValidator('suite.schema.json');
   if (!validate(raw)) {
     const err = validate.errors?.[0];
-    throw new HarnessError('E_SUITE', `${file}: ${locate(raw, err)}: ${describeAjvError(err)}`);
+    throw new SuiteError(`${file}: ${locate(raw, err)}: ${describeAjvError(err)}`);
   }
   const suite = raw as RawSuite;
   const expectedName = basename(path, '.json');
   if (suite.suite !== expectedName) {
-    throw new HarnessError('E_SUITE', `${file} (/suite): declares suite "${suite.suite}", but the file is named ${expectedName}.json`);
+    throw new SuiteError(`${file} (/suite): declares suite "${suite.suite}", but the file is named ${expectedName}.json`);
   }
   const cases = suite.cases.map((c, i): CaseSpec => {
     const where = `${file}: case ${c.id} (/cases/${i}`;
-    if (!c.id.startsWith(`${suite.suite}.`)) throw new HarnessError('E_SUITE', `${where}/id): id must start with "${suite.suite}."`);
+    if (!c.id.startsWith(`${suite.suite}.`)) throw new SuiteError(`${where}/id): id must start with "${suite.suite}."`);
     const check = catalogue.checks.get(c.check);
-    if (!check) throw new HarnessError('E_SUITE', `${where}/check): unknown check "${c.check}"`);
+    if (!check) throw new SuiteError(`${where}/check): unknown check "${c.check}"`);
     // Read by the check as it stands, a misspelt or unknown param would quietly become the default.
     const validParams = compiledValidator(check.params);
     if (!validParams(c.params)) {
       const err = validParams.errors?.[0];
-      throw new HarnessError('E_SUITE', `${where}/params${err?.instancePath ?? ''}): ${describeAjvError(err)} (check ${c.check})`);
+      throw new SuiteError(`${where}/params${err?.instancePath ?? ''}): ${describeAjvError(err)} (check ${c.check})`);
     }
     // Quoted from the profile, never copied: two cases of one requirement cannot quote it differently.
     const quote = catalogue.requirements.get(c.requirement);
-    if (quote === undefined) throw new HarnessError('E_SUITE', `${where}/requirement): "${c.requirement}" is not a requirement of docs/PROFILE.md`);
+    if (quote === undefined) throw new SuiteError(`${where}/requirement): "${c.requirement}" is not a requirement of docs/PROFILE.md`);
     // A pq case that does not need pq would run against a classic-only provider and fail it, not skip.
-    if (c.params['mode'] === 'pq' && !c.needs.includes('pq')) throw new HarnessError('E_SUITE', `${where}/needs): a case in mode "pq" must need "pq"`);
+    if (c.params['mode'] === 'pq' && !c.needs.includes('pq')) throw new SuiteError(`${where}/needs): a case in mode "pq" must need "pq"`);
     c.faults.forEach((f, j) => {
-      if (!catalogue.faults.has(f.name)) throw new HarnessError('E_SUITE', `${where}/faults/${j}/name): unknown fault "${f.name}"`);
+      if (!catalogue.faults.has(f.name)) throw new SuiteError(`${where}/faults/${j}/name): unknown fault "${f.name}"`);
     });
     return { ...c, requirement: { id: c.requirement, quote }, suite: suite.suite };
   });
@@ -96,7 +96,7 @@ function checkUnique(suites: readonly SuiteSpec[]): void {
   for (const s of suites) {
     for (const c of s.cases) {
       const other = seen.get(c.id);
-      if (other) throw new HarnessError('E_SUITE', `${s.file}: case ${c.id}: id already used in ${other}`);
+      if (other) throw new SuiteError(`${s.file}: case ${c.id}: id already used in ${other}`);
       seen.set(c.id, s.file);
     }
   }

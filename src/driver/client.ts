@@ -4,9 +4,9 @@
  * (ProviderViolation), with the JSON path. Every exchange is recorded as evidence.
  */
 import type { Agent } from 'undici';
-import { describeError, HarnessError, isProviderViolation, ProviderViolation } from '../core/errors.js';
+import { codeOf, describeError, DriverCallError, isProviderViolation, ProviderProbeError, ProviderUnreachableError, ProviderViolation } from '../core/errors.js';
 import { describeSchemaErrors, schemaValidator } from '../core/json-schema.js';
-import { DEFAULT_LIMITS, LimitExceeded, type Limits } from '../core/limits.js';
+import { DEFAULT_LIMITS, isLimitExceeded, type Limits } from '../core/limits.js';
 import type { EvidenceEntry } from '../core/model.js';
 import { boundedRequest, decodeJson, outboundAgent, trustAlso } from '../net/outbound.js';
 import {
@@ -169,7 +169,7 @@ export class DriverClient {
     });
     if (status < 200 || status > 299) {
       const detail = errorText(json);
-      throw new HarnessError('E_DRIVER', `driver ${method} ${path} answered HTTP ${status}${detail ? `: ${detail}` : ''}`);
+      throw new DriverCallError(`driver ${method} ${path} answered HTTP ${status}${detail ? `: ${detail}` : ''}`);
     }
     return conform<T>(json, def, `the driver's answer to ${method} ${path}`);
   }
@@ -206,24 +206,24 @@ async function probeWith(
   try {
     answer = await exchange(agent, 'GET', discoveryUrl, undefined, { limits });
   } catch (e) {
-    if (e instanceof HarnessError && e.code === 'E_PROVIDER_PROBE') throw e;
-    if (e instanceof LimitExceeded || isProviderViolation(e)) throw new HarnessError('E_PROVIDER_PROBE', `discovery document ${discoveryUrl}: ${e.message}`);
-    throw new HarnessError('E_PROVIDER_UNREACHABLE', `provider endpoint ${endpoint} is unreachable: ${describeError(e)}`);
+    if (codeOf(e) === 'E_PROVIDER_PROBE') throw e;
+    if (isLimitExceeded(e) || isProviderViolation(e)) throw new ProviderProbeError(`discovery document ${discoveryUrl}: ${e.message}`);
+    throw new ProviderUnreachableError(`provider endpoint ${endpoint} is unreachable: ${describeError(e)}`);
   }
   if (answer.status !== 200) {
-    throw new HarnessError('E_PROVIDER_PROBE', `discovery document ${discoveryUrl} answered HTTP ${answer.status}, expected 200`);
+    throw new ProviderProbeError(`discovery document ${discoveryUrl} answered HTTP ${answer.status}, expected 200`);
   }
   const discovery = probeConform<Discovery>(answer.json, 'Discovery', `discovery document ${discoveryUrl}`);
   // The bearer token goes to the declared endpoint's origin only, never where a document points it.
   if (new URL(discovery.driver).origin !== new URL(endpoint).origin) {
-    throw new HarnessError('E_PROVIDER_PROBE', `discovery document ${discoveryUrl} puts the driver at ${discovery.driver}, off the endpoint's origin ${new URL(endpoint).origin}`);
+    throw new ProviderProbeError(`discovery document ${discoveryUrl} puts the driver at ${discovery.driver}, off the endpoint's origin ${new URL(endpoint).origin}`);
   }
   const driver = new DriverClient({ base: discovery.driver, token, limits }, agent);
   let info: DriverInfo;
   try {
     info = await driver.info();
   } catch (e) {
-    throw new HarnessError('E_PROVIDER_PROBE', `driver API at ${discovery.driver} is not usable: ${describeError(e)}`);
+    throw new ProviderProbeError(`driver API at ${discovery.driver} is not usable: ${describeError(e)}`);
   }
   return { discovery, info, driver };
 }
@@ -232,7 +232,7 @@ function probeConform<T>(json: unknown, def: string, what: string): T {
   try {
     return conform<T>(json, def, what);
   } catch (e) {
-    throw new HarnessError('E_PROVIDER_PROBE', describeError(e));
+    throw new ProviderProbeError(describeError(e));
   }
 }
 
@@ -294,8 +294,8 @@ async function exchange(
   } catch (e) {
     record({ error: describeError(e) });
     // A cap the provider hit is its failure: the runner makes it one that names the cap, as data.
-    if (e instanceof LimitExceeded) throw e;
-    throw new HarnessError('E_DRIVER', `${method} ${url} failed: ${describeError(e)}`, { cause: e });
+    if (isLimitExceeded(e)) throw e;
+    throw new DriverCallError(`${method} ${url} failed: ${describeError(e)}`, { cause: e });
   }
   const { status, headers } = answer;
   record({ status, responseBody: answer.body.toString('utf8') });
@@ -307,7 +307,7 @@ async function exchange(
   try {
     return { status, json: decodeJson(answer.body, options.limits, what) };
   } catch (e) {
-    if (ok || e instanceof LimitExceeded) throw e;
+    if (ok || isLimitExceeded(e)) throw e;
     return { status, json: answer.body.toString('utf8') };
   }
 }

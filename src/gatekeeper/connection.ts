@@ -5,7 +5,7 @@
  */
 import { WebSocket, type RawData } from 'ws';
 import { describeLimit, isLimitName, type LimitHit, type LimitName } from '../core/limits.js';
-import { CodecError, type StanzaCodec } from '../protocol/codec.js';
+import { isCodecError, type StanzaCodec } from '../protocol/codec.js';
 import type { StanzaNode } from '../protocol/node.js';
 import { pingIq } from '../protocol/stanzas.js';
 import { Listeners, waitFor } from './events.js';
@@ -201,11 +201,11 @@ export class Connection implements ClientConnection {
         decoded = { node: this.deps.codec.decode(text) };
       } catch (e) {
         decoded =
-          e instanceof CodecError
+          isCodecError(e)
             ? { refused: { condition: e.condition, message: e.message } }
             : { refused: { condition: 'not-well-formed', message: (e as Error).message } };
         // Only what the client sends counts against it: the gatekeeper's own hostile frames do not.
-        const cap = e instanceof CodecError ? e.cap : undefined;
+        const cap = isCodecError(e) ? e.cap : undefined;
         if (direction === 'client-to-gatekeeper' && cap !== undefined && isLimitName(cap.name)) this.hit(cap.name, cap.value, 'an element');
       }
     }

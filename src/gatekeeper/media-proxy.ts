@@ -8,7 +8,7 @@ import { Transform, Writable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { request, type Agent } from 'undici';
 import { describeError } from '../core/errors.js';
-import { LimitExceeded, type LimitHit } from '../core/limits.js';
+import { isLimitExceeded, LimitExceeded, type LimitHit } from '../core/limits.js';
 import { asLimit, flattenHeaders, outboundAgent, type OutboundOptions } from '../net/outbound.js';
 import type { Discovery } from '../protocol/driver-api.js';
 import { MediaVerifier } from './media-verifier.js';
@@ -124,7 +124,7 @@ export class MediaProxy implements MediaFetcher {
 
   /** `failure`, when it is a cap the provider went past, is also told to the case (onLimit). */
   private record(url: string, started: number, status: number | undefined, summary: string, failure?: unknown): void {
-    if (failure instanceof LimitExceeded) this.deps.onLimit?.({ limit: failure.limit, value: failure.value, message: summary });
+    if (isLimitExceeded(failure)) this.deps.onLimit?.({ limit: failure.limit, value: failure.value, message: summary });
     this.deps.record({ at: started, method: 'GET', url, status: status ?? 0, requestBody: '', responseBody: summary, durationMs: Date.now() - started });
   }
 }

@@ -7,7 +7,8 @@
 import { createLocalJWKSet, errors as joseErrors, jwtVerify, type JSONWebKeySet, type JWTPayload } from 'jose';
 import { systemClock, type Clock } from '../core/clock.js';
 import type { Agent } from 'undici';
-import { describeError } from '../core/errors.js';
+import { codeOf, describeError } from '../core/errors.js';
+import { isLimitExceeded } from '../core/limits.js';
 import { boundedRequest, decodeJson, outboundAgent, type OutboundOptions } from '../net/outbound.js';
 import type { Discovery } from '../protocol/driver-api.js';
 import { MAX_TOKEN_CHARS } from '../protocol/enlistment.js';
@@ -138,7 +139,8 @@ export class ProofVerifier {
       body = res.body;
       if (res.status !== 200) return `key set fetch from ${uri} answered HTTP ${res.status}`;
     } catch (e) {
-      const code = (e as { code?: unknown }).code;
+      // A cap's message names the cap; a transport's code (ECONNREFUSED, UND_ERR_…) says what its message may not.
+      const code = isLimitExceeded(e) ? undefined : codeOf(e);
       return `key set fetch from ${uri} failed: ${typeof code === 'string' ? `${code} ` : ''}${describeError(e)}`;
     }
     try {

@@ -74,7 +74,7 @@ export class ReferenceGroupMember {
     return id;
   }
 
-  /** Throws SenderKeyError, whose code says why the skmsg was refused. */
+  /** Throws SenderKeyError, whose refusal says why the skmsg was refused. */
   open(group: string, sender: string, skmsg: Uint8Array): Uint8Array {
     return groupOpen(group, sender, this.senderKeys, skmsg);
   }

@@ -4,7 +4,7 @@
  * routing like any user, and keeps every layer of what it receives for the checks. Its libsignal
  * operations are serialized per peer: libsignal does no locking of its own.
  */
-import { HarnessError } from '../core/errors.js';
+import { PreconditionError } from '../core/errors.js';
 import type { Rng } from '../core/rng.js';
 import { fromBase64 } from '../protocol/base64.js';
 import { child, type StanzaNode } from '../protocol/node.js';
@@ -147,7 +147,7 @@ export class LocalReferenceUser implements ReferenceUser {
       try {
         return await this.device.encryptAhead(to, plaintext, jump);
       } catch (e) {
-        throw new HarnessError('E_PRECONDITION', (e as Error).message, { cause: e });
+        throw new PreconditionError((e as Error).message, { cause: e });
       }
     });
   }
@@ -171,7 +171,7 @@ export class LocalReferenceUser implements ReferenceUser {
     const message = deliveredMessage(id, this.jid, t, encElement(type, ciphertext, options.mediatype));
     const stanza = options.edit === undefined ? message : { ...message, attrs: { ...message.attrs, edit: options.edit } };
     const routed = this.deps.deliver(to, stanza);
-    if (routed === 'unknown') throw new HarnessError('E_PRECONDITION', `${to} is not a user the gatekeeper can deliver to`);
+    if (routed === 'unknown') throw new PreconditionError(`${to} is not a user the gatekeeper can deliver to`);
     return id;
   }
 
@@ -201,7 +201,7 @@ export class LocalReferenceUser implements ReferenceUser {
     const identityMoved = known !== null && published !== undefined && !equalBytes(known, published);
     if ((await this.device.hasSession(to)) && !identityMoved) return;
     const bundle = this.deps.directory.takeBundle(to);
-    if (!bundle) throw new HarnessError('E_PRECONDITION', `no prekey bundle published for ${to}`);
+    if (!bundle) throw new PreconditionError(`no prekey bundle published for ${to}`);
     await this.processBundle(bundle);
   }
 
@@ -210,7 +210,7 @@ export class LocalReferenceUser implements ReferenceUser {
       await this.device.processBundle(bundle);
     } catch (e) {
       // A bundle libsignal refuses (say, a bad signed-prekey signature) leaves nothing to send with.
-      throw new HarnessError('E_PRECONDITION', `libsignal refused the bundle of ${bundle.jid}: ${(e as Error).message}`, { cause: e });
+      throw new PreconditionError(`libsignal refused the bundle of ${bundle.jid}: ${(e as Error).message}`, { cause: e });
     }
   }
 

@@ -1,6 +1,6 @@
 /** What the harness knows: its checks, the reference provider's faults, the profile, the suites. */
 import { checkManifest } from '../checks/manifest.js';
-import { HarnessError } from '../core/errors.js';
+import { SelectionError, UsageError } from '../core/errors.js';
 import type { CaseSpec, Shard, SuiteSpec } from '../core/model.js';
 import { loadProfile, type ProfileRequirement } from '../core/profile.js';
 import { loadSuites } from '../core/suite-loader.js';
@@ -39,14 +39,14 @@ export function selectCases(catalogue: Catalogue, selection: Selection): CaseSpe
   const known = new Set(catalogue.suites.map((s) => s.name));
   for (const s of selection.suites) {
     if (!known.has(s as never)) {
-      throw new HarnessError('E_SELECT', `unknown suite "${s}"${didYouMean(s, known)}; the suites are ${[...known].join(', ')}`);
+      throw new SelectionError(`unknown suite "${s}"${didYouMean(s, known)}; the suites are ${[...known].join(', ')}`);
     }
   }
   let cases = catalogue.suites.filter((s) => selection.suites.length === 0 || selection.suites.includes(s.name)).flatMap((s) => s.cases);
   if (selection.tags.length > 0) {
     const allTags = new Set(cases.flatMap((c) => c.tags));
     const unknown = selection.tags.filter((t) => !allTags.has(t));
-    if (unknown.length > 0) throw new HarnessError('E_SELECT', `no case has the tag ${unknown.map((t) => `"${t}"${didYouMean(t, allTags)}`).join(', ')}`);
+    if (unknown.length > 0) throw new SelectionError(`no case has the tag ${unknown.map((t) => `"${t}"${didYouMean(t, allTags)}`).join(', ')}`);
     cases = cases.filter((c) => selection.tags.some((t) => c.tags.includes(t)));
   }
   if (selection.grep !== undefined) {
@@ -54,19 +54,19 @@ export function selectCases(catalogue: Catalogue, selection: Selection): CaseSpe
     try {
       re = new RegExp(selection.grep);
     } catch (e) {
-      throw new HarnessError('E_USAGE', `--grep "${selection.grep}" is not a valid regular expression: ${(e as Error).message}`);
+      throw new UsageError(`--grep "${selection.grep}" is not a valid regular expression: ${(e as Error).message}`);
     }
     cases = cases.filter((c) => re.test(c.id) || re.test(c.title));
-    if (cases.length === 0) throw new HarnessError('E_SELECT', `no case id or title matches --grep "${selection.grep}"`);
+    if (cases.length === 0) throw new SelectionError(`no case id or title matches --grep "${selection.grep}"`);
   }
   if (selection.cases !== undefined) {
     const all = new Set(catalogue.suites.flatMap((s) => s.cases.map((c) => c.id)));
     const unknown = selection.cases.filter((id) => !all.has(id));
-    if (unknown.length > 0) throw new HarnessError('E_SELECT', `no case has the id ${unknown.map((id) => `"${id}"`).join(', ')}`);
+    if (unknown.length > 0) throw new SelectionError(`no case has the id ${unknown.map((id) => `"${id}"`).join(', ')}`);
     const wanted = new Set(selection.cases);
     cases = cases.filter((c) => wanted.has(c.id));
   }
-  if (cases.length === 0) throw new HarnessError('E_SELECT', 'the selection holds no case');
+  if (cases.length === 0) throw new SelectionError('the selection holds no case');
   if (selection.shard !== undefined) cases = shardOf(cases, selection.shard);
   return cases;
 }
@@ -77,7 +77,7 @@ export function selectCases(catalogue: Catalogue, selection: Selection): CaseSpe
  */
 export function shardOf(cases: readonly CaseSpec[], shard: Shard): CaseSpec[] {
   const mine = cases.filter((_, i) => i % shard.total === shard.index - 1);
-  if (mine.length === 0) throw new HarnessError('E_SELECT', `shard ${shard.index}/${shard.total} holds no case: the selection has only ${cases.length}`);
+  if (mine.length === 0) throw new SelectionError(`shard ${shard.index}/${shard.total} holds no case: the selection has only ${cases.length}`);
   return mine;
 }
 
@@ -86,7 +86,7 @@ export function checkFaultNames(names: readonly string[]): FaultName[] {
   const unknown = names.filter((f) => !isFaultName(f));
   if (unknown.length > 0) {
     const listed = unknown.map((f) => `"${f}"${didYouMean(f, Object.keys(FAULTS))}`).join(', ');
-    throw new HarnessError('E_SELECT', `unknown fault ${listed}; see \`interop-conformance list --faults\``);
+    throw new SelectionError(`unknown fault ${listed}; see \`interop-conformance list --faults\``);
   }
   return names as FaultName[];
 }

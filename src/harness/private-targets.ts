@@ -7,7 +7,7 @@
  */
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
-import { HarnessError } from '../core/errors.js';
+import { UsageError } from '../core/errors.js';
 import { privateKind } from '../net/private-targets.js';
 import type { Discovery } from '../protocol/driver-api.js';
 
@@ -31,8 +31,7 @@ export async function refusePrivateTargets(discovery: Discovery, discoveryUrl: s
     const found = await kindOf(host);
     if (found !== undefined) {
       const where = found.address === host ? host : `${host} (${found.address})`;
-      throw new HarnessError(
-        'E_USAGE',
+      throw new UsageError(
         `${discoveryUrl} points ${field} at ${where}, a ${found.kind} address, which the harness refuses to fetch from; for a provider on your own machine or network, pass --allow-private-targets`,
       );
     }

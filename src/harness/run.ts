@@ -9,7 +9,7 @@ import type { DefinedCheck } from '../checks/check.js';
 import { checkManifest, loadCheck } from '../checks/manifest.js';
 import { Lab } from '../checks/lab.js';
 import { systemClock, type Clock } from '../core/clock.js';
-import { HarnessError, interruptionOf } from '../core/errors.js';
+import { InternalError, interruptionOf, ProviderProbeError, UsageError } from '../core/errors.js';
 import { changedLimits, DEFAULT_LIMITS, type Limits } from '../core/limits.js';
 import type { CaseResult, CaseSpec, RunReport } from '../core/model.js';
 import { summarize } from '../core/model.js';
@@ -111,7 +111,7 @@ export async function runConformance(options: RunOptions): Promise<RunOutcome> {
     try {
       await driver.reset();
     } catch (e) {
-      throw new HarnessError('E_PROVIDER_PROBE', `the driver's reset failed: ${(e as Error).message}`, { cause: e });
+      throw new ProviderProbeError(`the driver's reset failed: ${(e as Error).message}`, { cause: e });
     }
     // The selected cases' checks, imported before the first case starts: no case's time includes loading them.
     const manifest = checkManifest();
@@ -155,7 +155,7 @@ export async function runConformance(options: RunOptions): Promise<RunOutcome> {
       isExclusive,
       execute: async (env) => {
         const check = loaded.get(env.spec.check);
-        if (!check) throw new HarnessError('E_INTERNAL', `no check named ${env.spec.check}`);
+        if (!check) throw new InternalError(`no check named ${env.spec.check}`);
         const gatekeeper = gatekeepers[env.lane] as Gatekeeper;
         const caseDriver = driver.forCase(env.record, env.signal);
         const lab = new Lab(gatekeeper, caseDriver, env);
@@ -245,7 +245,7 @@ function assignSuites(cases: readonly CaseSpec[], workers: number): { count: num
 function checkFaults(options: RunOptions): FaultName[] {
   const faults = options.referenceFaults ?? [];
   if (faults.length > 0 && options.provider !== undefined) {
-    throw new HarnessError('E_USAGE', '--reference-fault applies to the embedded reference provider only; drop --provider');
+    throw new UsageError('--reference-fault applies to the embedded reference provider only; drop --provider');
   }
   return checkFaultNames(faults);
 }

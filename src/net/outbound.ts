@@ -5,8 +5,8 @@
  */
 import { rootCertificates } from 'node:tls';
 import { Agent, request, type Dispatcher } from 'undici';
-import { LimitExceeded, type LimitName, type Limits } from '../core/limits.js';
-import { ProviderViolation } from '../core/errors.js';
+import { isLimitExceeded, LimitExceeded, type LimitName, type Limits } from '../core/limits.js';
+import { ProviderViolation, TimeoutError } from '../core/errors.js';
 import { guardedConnector } from './private-targets.js';
 
 export interface OutboundOptions {
@@ -60,7 +60,7 @@ export async function boundedRequest(agent: Dispatcher, url: string, req: Bounde
   // armed until it fired). The caller's signal joins through AbortSignal.any, which adds no
   // listener to it: a case may have fifty requests out at once on its signal.
   const deadline = new AbortController();
-  const timer = setTimeout(() => deadline.abort(new DeadlinePassed()), limits['http-request-ms']);
+  const timer = setTimeout(() => deadline.abort(new TimeoutError('request deadline', limits['http-request-ms'])), limits['http-request-ms']);
   try {
     const res = await request(url, {
       method: req.method,
@@ -73,14 +73,12 @@ export async function boundedRequest(agent: Dispatcher, url: string, req: Bounde
     const body = await readCapped(res.body, limits[req.bodyCap], req.bodyCap, req.what, headers['content-length']);
     return { status: res.statusCode, headers, body };
   } catch (e) {
-    throw asLimit(e, limits, req.what, deadline.signal.reason instanceof DeadlinePassed);
+    // Only this exchange's deadline aborts `deadline`; the case's own (a TimeoutError too) is no cap of the provider's.
+    throw asLimit(e, limits, req.what, deadline.signal.aborted);
   } finally {
     clearTimeout(timer);
   }
 }
-
-/** The reason an exchange's own deadline aborts it with. */
-class DeadlinePassed extends Error {}
 
 /** Reads a body up to `max` bytes; past it, drops the connection and throws LimitExceeded. */
 function readCapped(
@@ -118,7 +116,7 @@ function readCapped(
 
 /** undici's own cap and deadline errors, and our deadline, as the cap they are; anything else as is. */
 export function asLimit(e: unknown, limits: Limits, what: string, deadlinePassed = false): unknown {
-  if (e instanceof LimitExceeded) return e;
+  if (isLimitExceeded(e)) return e;
   const code = (e as { code?: unknown }).code;
   if (code === 'UND_ERR_HEADERS_OVERFLOW') return new LimitExceeded('http-header-bytes', limits['http-header-bytes'], `the headers of ${what}`);
   if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT') {

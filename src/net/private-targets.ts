@@ -8,6 +8,7 @@
 import { lookup as dnsLookup, type LookupAddress, type LookupAllOptions } from 'node:dns';
 import { BlockList, isIP } from 'node:net';
 import { buildConnector } from 'undici';
+import { ConformanceError } from '../core/errors.js';
 
 // @see RFC 6890 (special-purpose registries), RFC 6598 (shared address space), RFC 4193 (ULA),
 // RFC 4291 §2.5.6 (link-local): what a server on the public internet never is.
@@ -61,9 +62,13 @@ function embeddedIpv4(v6: string): string | undefined {
   return `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
 }
 
-class PrivateTargetRefused extends Error {
-  readonly code = 'E_PRIVATE_TARGET';
-  constructor(host: string, address: string, kind: string) {
+class PrivateTargetRefused extends ConformanceError {
+  override readonly code = 'E_PRIVATE_TARGET';
+  constructor(
+    readonly host: string,
+    readonly address: string,
+    readonly kind: string,
+  ) {
     const via = host === address ? address : `${host} (${address})`;
     super(`refused to connect to ${via}: a ${kind} address; private targets are allowed only with --allow-private-targets`);
     this.name = 'PrivateTargetRefused';

@@ -1,3 +1,4 @@
+import { codeOf, CodedError } from './errors.js';
 import type { StanzaNode } from './node.js';
 
 /**
@@ -6,7 +7,9 @@ import type { StanzaNode } from './node.js';
  */
 export type CodecCondition = 'not-well-formed' | 'restricted-xml' | 'policy-violation' | 'bad-request';
 
-export class CodecError extends Error {
+export class CodecError extends CodedError {
+  override readonly code = 'E_CODEC';
+
   constructor(
     readonly condition: CodecCondition,
     detail: string,
@@ -17,6 +20,8 @@ export class CodecError extends Error {
     this.name = 'CodecError';
   }
 }
+
+export const isCodecError = (e: unknown): e is CodecError => codeOf(e) === 'E_CODEC';
 
 export interface CodecLimits {
   /** Largest element accepted, in UTF-8 bytes. */

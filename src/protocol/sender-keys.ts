@@ -8,6 +8,7 @@
  */
 import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes, randomInt } from 'node:crypto';
 import { PrivateKey, PublicKey } from '@signalapp/libsignal-client';
+import { codeOf, CodedError } from './errors.js';
 import { encodeMessage, pad } from './payload.js';
 import { decodeDistribution, decodeSenderKeyMessage, encodeDistribution, encodeSenderKeyMessageBody } from './sender-key-wire.js';
 
@@ -21,9 +22,11 @@ const MAX_AHEAD = 2000;
 /** Why a sender-key message was refused; `duplicate` is a message key already used (GROUP-REPLAY). */
 export type SenderKeyRefusal = 'malformed' | 'no-sender-key' | 'bad-signature' | 'duplicate' | 'too-far-ahead' | 'decrypt';
 
-export class SenderKeyError extends Error {
+export class SenderKeyError extends CodedError {
+  override readonly code = 'E_SENDER_KEY';
+
   constructor(
-    readonly code: SenderKeyRefusal,
+    readonly refusal: SenderKeyRefusal,
     message: string,
   ) {
     super(message);
@@ -31,7 +34,9 @@ export class SenderKeyError extends Error {
   }
 }
 
-export const isDuplicateGroupMessage = (e: unknown): boolean => (e as { code?: unknown } | null)?.code === 'duplicate';
+export const isSenderKeyError = (e: unknown): e is SenderKeyError => codeOf(e) === 'E_SENDER_KEY';
+
+export const isDuplicateGroupMessage = (e: unknown): boolean => isSenderKeyError(e) && e.refusal === 'duplicate';
 
 interface SenderKeyState {
   readonly keyId: number;

@@ -1,5 +1,5 @@
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
-import { CodecError, PROFILE_LIMITS, type CodecLimits, type StanzaCodec } from './codec.js';
+import { CodecError, isCodecError, PROFILE_LIMITS, type CodecLimits, type StanzaCodec } from './codec.js';
 import type { StanzaNode } from './node.js';
 
 
@@ -85,7 +85,7 @@ function parse(frame: string): Parsed[] {
   try {
     return parser.parse(frame) as Parsed[];
   } catch (e) {
-    if (e instanceof CodecError) throw e;
+    if (isCodecError(e)) throw e;
     throw new CodecError('policy-violation', `the parser refused the element: ${(e as Error).message}`);
   }
 }

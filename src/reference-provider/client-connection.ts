@@ -4,6 +4,7 @@
  */
 import WebSocket, { type RawData } from 'ws';
 import { XMPP_SUBPROTOCOL } from '../protocol/constants.js';
+import { codeOf, CodedError } from '../protocol/errors.js';
 import type { StanzaNode } from '../protocol/node.js';
 import { closeElement } from '../protocol/stanzas.js';
 import { InboundHandler, type InboundContext } from './client-inbound.js';
@@ -34,9 +35,12 @@ export interface ConnectionOptions {
 }
 
 /** The gatekeeper refused the stream (a `<stream:error>`, or a close before its `<open/>`). */
-export class StreamRefused extends Error {
+export class StreamRefused extends CodedError {
+  override readonly code = 'E_STREAM_REFUSED';
   override readonly name = 'StreamRefused';
 }
+
+export const isStreamRefused = (e: unknown): e is StreamRefused => codeOf(e) === 'E_STREAM_REFUSED';
 
 export class ChatConnection {
   private readonly writer: StanzaWriter;

@@ -4,7 +4,7 @@
  * and keeps the connection. The robustness, ack and receipt faults live here.
  */
 import { fromBase64 } from '../protocol/base64.js';
-import { CodecError, type StanzaCodec } from '../protocol/codec.js';
+import { isCodecError, type StanzaCodec } from '../protocol/codec.js';
 import { ENC_VERSION, PING_NS, type InboundCondition } from '../protocol/constants.js';
 import type { ReceivedMessage, SecurityEvent } from '../protocol/driver-api.js';
 import { child, node, type StanzaNode } from '../protocol/node.js';
@@ -14,7 +14,7 @@ import { CHATSTATE_TAG, readReceipt, retryReceipt } from '../protocol/messaging.
 import { isGroupJid, readDeliveredGroup } from '../protocol/groups.js';
 import type { interop } from '../gen/message.js';
 import { shownMessage } from './client-messaging.js';
-import { DuplicateMessage } from './client-stack.js';
+import { isDuplicateMessage } from './client-stack.js';
 import type { StanzaWriter } from './client-wire.js';
 import type { FaultSet } from './faults.js';
 
@@ -72,7 +72,7 @@ export class InboundHandler {
     try {
       element = this.ctx.codec.decode(frame);
     } catch (e) {
-      if (!(e instanceof CodecError)) throw e;
+      if (!isCodecError(e)) throw e;
       this.refuse(e.condition, identify(frame));
       return;
     }
@@ -156,7 +156,7 @@ export class InboundHandler {
     try {
       message = readMessage(await open());
     } catch (e) {
-      if (e instanceof DuplicateMessage) return this.onDuplicate(n, e.message);
+      if (isDuplicateMessage(e)) return this.onDuplicate(n, e.message);
       return this.onUndecryptable(n, e instanceof Error ? e.message : String(e));
     }
     // BLOCK-HIDDEN: a blocked peer's message is acked, and neither shown nor receipted.

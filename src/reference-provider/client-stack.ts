@@ -4,13 +4,17 @@
  * of a user share its identity key, signed prekey and one-time prekeys (client-session.ts); the
  * session with each peer lives in the stack of the mode it was built in.
  */
+import { codeOf, CodedError } from '../protocol/errors.js';
 import type { IdentityBook } from '../protocol/identity-book.js';
 import type { EncType, KeyBundle } from '../protocol/stanzas.js';
 
 /** A message libsignal has already decrypted once (ENC-REPLAY): not a failure, a duplicate. */
-export class DuplicateMessage extends Error {
+export class DuplicateMessage extends CodedError {
+  override readonly code = 'E_DUPLICATE_MESSAGE';
   override readonly name = 'DuplicateMessage';
 }
+
+export const isDuplicateMessage = (e: unknown): e is DuplicateMessage => codeOf(e) === 'E_DUPLICATE_MESSAGE';
 
 /** The keys every stack of a user holds, as serialized private keys (32 bytes) and records. */
 export interface SharedKeys {

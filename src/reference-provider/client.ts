@@ -13,15 +13,16 @@ import { ACCOUNT_NS, DELETE_TAG, UNENLISTED_TAG } from '../protocol/enlistment.j
 import { child, node, type StanzaNode } from '../protocol/node.js';
 import { bundleFetchIq, clientOpen, preKeyUploadIq, readBundleResult, type EncType } from '../protocol/stanzas.js';
 import { blocklistIq, chatState, reactionContent, readReceipt, replyContent } from '../protocol/messaging.js';
+import { codeOf, CodedError } from '../protocol/errors.js';
 import { encodeMessage } from '../protocol/payload.js';
-import { ChatConnection, StreamRefused } from './client-connection.js';
+import { ChatConnection, isStreamRefused } from './client-connection.js';
 import { postEnlistment } from './client-enlist.js';
 import { MediaReceiver, MediaSender, type MediaDeps } from './client-media.js';
 import { MessagingState, withEncCount } from './client-messaging.js';
 import { MessageComposer, randomId } from './client-outbound.js';
 import { LibsignalSenderKeys } from './libsignal-sender-keys.js';
 import { GroupChats } from './client-groups.js';
-import { DuplicateMessage } from './client-stack.js';
+import { isDuplicateMessage } from './client-stack.js';
 import { groupInfoIq, outgoingGroupMessage, readGroupInfo, skmsgElement } from '../protocol/groups.js';
 import { encElement } from '../protocol/stanzas.js';
 import { SignalSession } from './client-session.js';
@@ -48,9 +49,12 @@ export interface ClientDeps {
 }
 
 /** The client is asked to do something its state does not allow (send before connecting, say). */
-export class ClientStateError extends Error {
+export class ClientStateError extends CodedError {
+  override readonly code = 'E_CLIENT_STATE';
   override readonly name = 'ClientStateError';
 }
+
+export const isClientStateError = (e: unknown): e is ClientStateError => codeOf(e) === 'E_CLIENT_STATE';
 
 export class ProviderClient {
   readonly inbox: ReceivedMessage[] = [];
@@ -173,7 +177,7 @@ export class ProviderClient {
     } catch (e) {
       await this.disconnect();
       // A refused stream (a bad proof, an unknown login) is an answer, not a failure of the client.
-      if (!(e instanceof StreamRefused)) throw e;
+      if (!isStreamRefused(e)) throw e;
       if (!this.deps.faults.has('stream-refusal-silent')) this.events.push({ type: 'stream-refused', peer: GATEKEEPER_SERVER, detail: e.message });
       return false;
     }
@@ -373,7 +377,7 @@ export class ProviderClient {
         try {
           this.groups.receiveDistribution(sender, group, await this.session.decrypt(sender, pairwise.type, pairwise.ciphertext));
         } catch (e) {
-          if (!(e instanceof DuplicateMessage)) throw e;
+          if (!isDuplicateMessage(e)) throw e;
         }
       }
       return this.groups.open(group, sender, skmsg);

@@ -20,7 +20,8 @@ import type {
   SendResult,
   SessionExport,
 } from '../protocol/driver-api.js';
-import { ClientStateError, type ProviderClient } from './client.js';
+import { codeOf, CodedError } from '../protocol/errors.js';
+import { isClientStateError, type ProviderClient } from './client.js';
 import type { ProofSigner } from './proof-signer.js';
 import type { PushEndpoint } from './push-endpoint.js';
 import { requestProblem, type RequestDef } from './request-schemas.js';
@@ -33,16 +34,21 @@ const DRIVER_VERSION = '1.4';
 const IMPLEMENTATION_NAME = 'interop-conformance reference provider';
 
 /** An answer the driver gives instead of a result; the server writes it as a DriverErrorBody. */
-export class DriverError extends Error {
+export class DriverError extends CodedError {
+  override readonly code = 'E_DRIVER_ANSWER';
+
   constructor(
     readonly status: 400 | 401 | 404 | 405 | 409 | 413 | 500,
-    readonly code: string,
+    /** The answer's `error.code`: `not-found`, `conflict`, … */
+    readonly errorCode: string,
     message: string,
   ) {
     super(message);
     this.name = 'DriverError';
   }
 }
+
+export const isDriverError = (e: unknown): e is DriverError => codeOf(e) === 'E_DRIVER_ANSWER';
 
 export interface DriverRequest {
   readonly method: string;
@@ -99,7 +105,7 @@ export class DriverRoutes {
     try {
       return await this.userAction(client, m[2] ?? '', method, body);
     } catch (e) {
-      if (e instanceof ClientStateError) throw new DriverError(409, 'conflict', e.message);
+      if (isClientStateError(e)) throw new DriverError(409, 'conflict', e.message);
       throw e;
     }
   }

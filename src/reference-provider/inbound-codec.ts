@@ -4,7 +4,7 @@
  * expanding anything, and bounds size and depth. Two faults weaken it, each in one branch below.
  */
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
-import { CodecError, PROFILE_LIMITS, type CodecLimits, type StanzaCodec } from '../protocol/codec.js';
+import { CodecError, isCodecError, PROFILE_LIMITS, type CodecLimits, type StanzaCodec } from '../protocol/codec.js';
 import type { StanzaNode } from '../protocol/node.js';
 import { scanBounds, XmlTextCodec, xmlCodec } from '../protocol/xml-codec.js';
 import type { FaultSet } from './faults.js';
@@ -33,7 +33,7 @@ class TextDroppingCodec implements StanzaCodec {
     try {
       return this.inner.decode(frame);
     } catch (e) {
-      if (!(e instanceof CodecError) || e.condition !== 'bad-request') throw e;
+      if (!isCodecError(e) || e.condition !== 'bad-request') throw e;
       return this.inner.decode(frame.replace(/>[^<]+</g, '><'));
     }
   }

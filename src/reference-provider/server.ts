@@ -8,7 +8,7 @@ import { PROFILE_VERSION } from '../protocol/constants.js';
 import { DISCOVERY_PATH, type Discovery, type DriverErrorBody, type SessionMode } from '../protocol/driver-api.js';
 import { PROVIDER_JWKS_PATH as JWKS_PATH } from '../protocol/ownership.js';
 import { MEDIA_LIMITS } from './client-media.js';
-import { DRIVER_ROOT, DriverError, type DriverRoutes } from './driver-routes.js';
+import { DRIVER_ROOT, DriverError, isDriverError, type DriverRoutes } from './driver-routes.js';
 import type { FaultSet } from './faults.js';
 import { createDualServer, type DualServer } from './http-versions.js';
 import { MEDIA_PATH, type MediaHost } from './media-host.js';
@@ -40,7 +40,7 @@ export interface ServerDeps {
 export function createProviderServer(deps: ServerDeps): DualServer {
   return createDualServer((req, res) => {
     route(deps, req, res).catch((e: unknown) => {
-      if (e instanceof DriverError) return sendError(res, e.status, e.code, e.message);
+      if (isDriverError(e)) return sendError(res, e.status, e.errorCode, e.message);
       sendError(res, 500, 'internal', e instanceof Error ? e.message : String(e));
     });
   }, deps.faults);

@@ -1,7 +1,7 @@
 /** A run's report.json read back (merge-reports, --last-failed): parsed and held to its schema. */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { describeError, HarnessError } from '../core/errors.js';
+import { describeError, HarnessError, UsageError } from '../core/errors.js';
 import type { RunReport } from '../core/model.js';
 import { validateReport } from './report-schema.js';
 
@@ -11,7 +11,7 @@ import { validateReport } from './report-schema.js';
  */
 export async function readRunReport(dir: string, context = '', ifMissing?: string): Promise<RunReport> {
   const file = join(dir, 'report.json');
-  const bad = (what: string): HarnessError => new HarnessError('E_USAGE', `${context}${what}`);
+  const bad = (what: string): HarnessError => new UsageError(`${context}${what}`);
   let value: unknown;
   try {
     value = JSON.parse(await readFile(file, 'utf8'));

@@ -7,7 +7,7 @@ import { htmlReporter } from './html.js';
 import { jsonReporter } from './json.js';
 import { junitReporter } from './junit.js';
 import { markdownReporter } from './markdown.js';
-import { HarnessError } from '../core/errors.js';
+import { UsageError } from '../core/errors.js';
 import type { Reporter, ReporterContext } from './reporter.js';
 
 export const REPORTERS = [consoleReporter, jsonReporter, junitReporter, markdownReporter, htmlReporter] as const;
@@ -18,7 +18,7 @@ export const REPORTER_NAMES: readonly ReporterName[] = REPORTERS.map((r) => r.na
 export function createReporters(names: readonly ReporterName[], context: ReporterContext): Reporter[] {
   return names.map((name) => {
     const descriptor = REPORTERS.find((r) => r.name === name);
-    if (descriptor === undefined) throw new HarnessError('E_USAGE', `no reporter named ${name}`);
+    if (descriptor === undefined) throw new UsageError(`no reporter named ${name}`);
     return descriptor.create(context);
   });
 }

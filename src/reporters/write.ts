@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { lstat, mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { describeError, HarnessError } from '../core/errors.js';
+import { describeError, HarnessError, ReportError, UsageError } from '../core/errors.js';
 import type { ReportFile } from './reporter.js';
 
 export const LATEST_FILE = 'latest.txt';
@@ -23,13 +23,13 @@ export async function writeReportFiles(outDir: string, runId: string, files: rea
   const seen = new Set<string>();
   for (const f of files) {
     checkName('report file name', f.name);
-    if (seen.has(f.name)) throw new HarnessError('E_REPORT', `two report files are both named ${f.name}`);
+    if (seen.has(f.name)) throw new ReportError(`two report files are both named ${f.name}`);
     seen.add(f.name);
   }
 
   const target = join(outDir, runId);
-  await makeFolders(outDir, (what) => new HarnessError('E_REPORT', `cannot create the report folder ${outDir}: ${what}`));
-  if (await exists(target)) throw new HarnessError('E_REPORT', `the report folder ${target} already exists; not overwriting it`);
+  await makeFolders(outDir, (what) => new ReportError(`cannot create the report folder ${outDir}: ${what}`));
+  if (await exists(target)) throw new ReportError(`the report folder ${target} already exists; not overwriting it`);
 
   let temp: string | undefined;
   try {
@@ -39,7 +39,7 @@ export async function writeReportFiles(outDir: string, runId: string, files: rea
     await rename(temp, target);
   } catch (e) {
     if (temp !== undefined) await rm(temp, { recursive: true, force: true }).catch(() => undefined);
-    throw new HarnessError('E_REPORT', `cannot write the report to ${target}: ${describeError(e)}`, { cause: e });
+    throw new ReportError(`cannot write the report to ${target}: ${describeError(e)}`, { cause: e });
   }
 
   await pointLatest(outDir, runId);
@@ -52,7 +52,7 @@ export async function writeReportFiles(outDir: string, runId: string, files: rea
  * naming `flag`), not after every case has run.
  */
 export async function checkReportRoot(outDir: string, flag = '--out'): Promise<void> {
-  const refuse = (what: string): HarnessError => new HarnessError('E_USAGE', `${flag} ${outDir}: ${what}`);
+  const refuse = (what: string): HarnessError => new UsageError(`${flag} ${outDir}: ${what}`);
   await makeFolders(outDir, refuse);
   let probe: string | undefined;
   try {
@@ -122,7 +122,7 @@ function checkName(what: string, name: string): void {
     !/[/\\:*?"<>|\u0000-\u001f]/.test(name) &&
     !name.startsWith('.') &&
     name !== LATEST_FILE;
-  if (!ok) throw new HarnessError('E_REPORT', `invalid ${what} ${JSON.stringify(name)}`);
+  if (!ok) throw new ReportError(`invalid ${what} ${JSON.stringify(name)}`);
 }
 
 async function exists(path: string): Promise<boolean> {

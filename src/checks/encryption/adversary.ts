@@ -3,7 +3,7 @@
  * with and reorders the reference user's ciphertexts, and the provider's client must refuse what
  * is not genuine, for the right reason, without losing the session or a genuine message.
  */
-import { HarnessError } from '../../core/errors.js';
+import { PreconditionError } from '../../core/errors.js';
 import { met, notMet, type Finding } from '../../core/model.js';
 import type { EncryptedMessage } from '../../gatekeeper/types.js';
 import { readSignalMessage } from '../../protocol/signal-wire.js';
@@ -16,7 +16,7 @@ import { conversation, deliverAndWatch, describeAnswer, judgeReplay, sealText, t
 /** Delivers a genuine message; anything but a delivery receipt means the setup failed, not the case. */
 async function genuine(ctx: CheckContext, p: Pair, message: EncryptedMessage, label: string): Promise<void> {
   const { answer } = await deliverAndWatch(ctx, p, message, label);
-  if (answer !== 'delivery') throw new HarnessError('E_PRECONDITION', `the ${label} got ${describeAnswer(answer)}`);
+  if (answer !== 'delivery') throw new PreconditionError(`the ${label} got ${describeAnswer(answer)}`);
 }
 
 /** ENC-REPLAY: the same ciphertext again is answered, and its text is not shown a second time. */
@@ -34,7 +34,7 @@ export const replayMessage = defineCheck({ name: 'encryption/replay-message', pa
   const p = await conversation(ctx);
   const text = `once only ${ctx.rng.string(10)}`;
   const sealed = await sealText(ctx.rng, p.reference, p.provider, text);
-  if (sealed.type !== 'msg') throw new HarnessError('E_PRECONDITION', `the reference user wrote a ${sealed.type}, not a msg`);
+  if (sealed.type !== 'msg') throw new PreconditionError(`the reference user wrote a ${sealed.type}, not a msg`);
   return replay(ctx, p, sealed, text);
 });
 
@@ -44,7 +44,7 @@ export const replayPreKeyMessage = defineCheck({ name: 'encryption/replay-prekey
   const reference = await ctx.lab.referenceUser();
   const text = `first and once ${ctx.rng.string(10)}`;
   const sealed = await sealText(ctx.rng, reference, provider, text);
-  if (sealed.type !== 'pkmsg') throw new HarnessError('E_PRECONDITION', 'the reference user had a session before its first message');
+  if (sealed.type !== 'pkmsg') throw new PreconditionError('the reference user had a session before its first message');
   return replay(ctx, { provider, reference }, sealed, text);
 });
 
@@ -58,7 +58,7 @@ export const kyberReplay = defineCheck({ name: 'encryption/kyber-replay', params
   const sender = await ctx.lab.referenceUser({ mode: 'pq' });
   const other = await ctx.lab.referenceUser({ mode: 'pq' });
   const bundle = ctx.lab.gatekeeper.takeBundle(provider.login);
-  if (!bundle?.kyberPreKey) throw new HarnessError('E_PRECONDITION', 'the provider user published no Kyber prekey');
+  if (!bundle?.kyberPreKey) throw new PreconditionError('the provider user published no Kyber prekey');
   const { oneTimePreKey: _dropped, ...lastResortOnly } = bundle;
   await sender.startSession(lastResortOnly);
   const text = `on the last resort ${ctx.rng.string(10)}`;
@@ -77,7 +77,7 @@ type Region = (typeof REGIONS)[number];
 /** A copy of a SignalMessage with one bit flipped in `region`. */
 function tamper(message: EncryptedMessage, region: Region): EncryptedMessage {
   const view = readSignalMessage(message.ciphertext);
-  if (!view) throw new HarnessError('E_PRECONDITION', 'the reference user\'s message is not a SignalMessage the harness can read');
+  if (!view) throw new PreconditionError('the reference user\'s message is not a SignalMessage the harness can read');
   const at: Record<Region, number> = {
     version: 0,
     'ratchet-key': view.offsets.ratchetKey + 5,
@@ -135,7 +135,7 @@ export const farFuture = defineCheck({ name: 'encryption/far-future', params: pa
   const near = numberParam(ctx, 'near', 50);
   const next = `next in line ${ctx.rng.string(8)}`;
   const genuine = await sealText(ctx.rng, p.reference, p.provider, next);
-  if (genuine.type !== 'msg') throw new HarnessError('E_PRECONDITION', 'the reference user could not read the provider\'s opening message, so it has no chain to build ahead on');
+  if (genuine.type !== 'msg') throw new PreconditionError('the reference user could not read the provider\'s opening message, so it has no chain to build ahead on');
   const expected = `a message ${near} ahead decrypted, one ${FORWARD_WINDOW + 1} past the chain refused with a retry receipt, then the skipped message decrypted`;
   const ahead = await p.reference.encryptAhead(p.provider.login, textPayload(`ahead ${ctx.rng.string(8)}`, paddingLength(ctx.rng)), near);
   const inside = await deliverAndWatch(ctx, p, ahead, `a message ${near} ahead`);

@@ -4,7 +4,7 @@
  * the loop. A provider that claims "the same guarantees as Signal" with another protocol is held to
  * these.
  */
-import { HarnessError } from '../../core/errors.js';
+import { PreconditionError } from '../../core/errors.js';
 import { met, notMet } from '../../core/model.js';
 import type { ClientConnection } from '../../gatekeeper/types.js';
 import { fromBase64 } from '../../protocol/base64.js';
@@ -35,14 +35,14 @@ async function say(ctx: CheckContext, from: ProviderUser, to: ProviderUser, text
 
 export async function sayOk(ctx: CheckContext, from: ProviderUser, to: ProviderUser, text: string, label: string): Promise<string> {
   const { id, answer } = await say(ctx, from, to, text, label);
-  if (answer !== 'delivery') throw new HarnessError('E_PRECONDITION', `${label}: ${describeAnswer(answer)}`);
+  if (answer !== 'delivery') throw new PreconditionError(`${label}: ${describeAnswer(answer)}`);
   return id;
 }
 
 /** The message `id` as the gatekeeper delivered it to `connection`. */
 export function delivered(connection: ClientConnection, id: string): StanzaNode {
   const frame = connection.frames.find((f) => f.direction === 'gatekeeper-to-client' && f.node?.tag === 'message' && f.node.attrs['id'] === id);
-  if (!frame?.node) throw new HarnessError('E_PRECONDITION', `the harness never delivered message ${id}`);
+  if (!frame?.node) throw new PreconditionError(`the harness never delivered message ${id}`);
   return frame.node;
 }
 
@@ -83,7 +83,7 @@ export const freshCiphertext = defineCheck({ name: 'encryption/fresh-ciphertext'
   const second = (await say(ctx, a, b, text, 'A sends the same text again')).id;
   const ciphertext = (id: string): string | undefined => child(delivered(b.connection, id), 'enc')?.text;
   const [one, two] = [ciphertext(first), ciphertext(second)];
-  if (one === undefined || two === undefined) throw new HarnessError('E_PRECONDITION', 'a delivered message had no <enc> text');
+  if (one === undefined || two === undefined) throw new PreconditionError('a delivered message had no <enc> text');
   return one !== two ? met() : notMet('two different ciphertexts for the same text', `identical ciphertext for the same text twice (${one.length} characters)`);
 });
 
@@ -115,7 +115,7 @@ export const tamperBetweenUsers = defineCheck({ name: 'encryption/tamper-between
   const original = await held;
   const enc = original && child(original, 'enc');
   const bytes = enc?.text === undefined ? null : fromBase64(enc.text);
-  if (!original || !enc || !bytes) throw new HarnessError('E_PRECONDITION', 'A\'s message never reached the gatekeeper with a ciphertext');
+  if (!original || !enc || !bytes) throw new PreconditionError('A\'s message never reached the gatekeeper with a ciphertext');
   // In a Signal message, a bit of its MAC; in another protocol's ciphertext, one in the middle.
   const at = macOffset(bytes) ?? Math.floor(bytes.length / 2);
   const flipped = Uint8Array.from(bytes);

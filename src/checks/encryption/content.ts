@@ -2,7 +2,7 @@
  * Texts that stress the payload (docs/PROFILE.md §8.5): large and unicode texts cross the session
  * byte for byte, in both directions.
  */
-import { HarnessError } from '../../core/errors.js';
+import { PreconditionError } from '../../core/errors.js';
 import { met, notMet } from '../../core/model.js';
 import type { Rng } from '../../core/rng.js';
 import { choiceParam, defineCheck, MODE_PARAM, paramsOf, type CheckContext } from '../check.js';
@@ -39,7 +39,7 @@ export const contentOut = defineCheck({ name: 'encryption/content-out', params: 
   const before = new Set(p.reference.deliveries);
   await p.provider.send(p.reference.jid, text);
   const delivery = await p.reference.waitForDelivery((d) => !before.has(d), { signal: ctx.signal, timeoutMs: 10_000 });
-  if (!delivery?.plaintext) throw new HarnessError('E_PRECONDITION', `the text never decrypted at the reference user: ${delivery?.decryptError ?? 'no message came'}`);
+  if (!delivery?.plaintext) throw new PreconditionError(`the text never decrypted at the reference user: ${delivery?.decryptError ?? 'no message came'}`);
   const received = readText(delivery.plaintext) ?? '';
   return received === text ? met(`${Buffer.byteLength(text)} bytes`) : notMet(`the ${Buffer.byteLength(text)}-byte text, byte for byte`, difference(text, received));
 });
@@ -49,7 +49,7 @@ export const contentIn = defineCheck({ name: 'encryption/content-in', params: pa
   const text = textFor(ctx);
   const p = await conversation(ctx);
   const { id, answer } = await deliverAndWatch(ctx, p, await sealText(ctx.rng, p.reference, p.provider, text), 'the text');
-  if (answer !== 'delivery') throw new HarnessError('E_PRECONDITION', `the text got ${describeAnswer(answer)}`);
+  if (answer !== 'delivery') throw new PreconditionError(`the text got ${describeAnswer(answer)}`);
   const shown = (await p.provider.inbox()).find((m) => m.id === id)?.text ?? '';
   return shown === text ? met(`${Buffer.byteLength(text)} bytes`) : notMet(`the ${Buffer.byteLength(text)}-byte text, byte for byte`, difference(text, shown));
 });

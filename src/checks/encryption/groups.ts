@@ -5,7 +5,7 @@
  * (sender-key-reader.ts) and opened at each reference member; and the other way, the provider's
  * user reads, and refuses, what a reference member sends the group.
  */
-import { HarnessError, ProviderViolation } from '../../core/errors.js';
+import { PreconditionError, ProviderViolation } from '../../core/errors.js';
 import { met, notMet, type Finding } from '../../core/model.js';
 import type { ReferenceGroupDelivery, ReferenceUser, SealedGroupMessage } from '../../gatekeeper/types.js';
 import { equalBytes } from '../../protocol/bytes.js';
@@ -45,7 +45,7 @@ async function providerSends(ctx: CheckContext, g: Group, text: string, label: s
   const deliveries: ReferenceGroupDelivery[] = [];
   for (const member of to) {
     const d = await member.waitForGroupDelivery((x) => x.id === id, { signal: ctx.signal, timeoutMs: ANSWER_MS });
-    if (!d) throw new HarnessError('E_PRECONDITION', `${label}: ${member.jid} never received message ${id}`);
+    if (!d) throw new PreconditionError(`${label}: ${member.jid} never received message ${id}`);
     deliveries.push(d);
   }
   return deliveries;
@@ -97,7 +97,7 @@ export const groupSkmsg = defineCheck({ name: 'encryption/group-skmsg', params: 
   let note = '';
   for (const [i, member] of g.members.entries()) {
     const distribution = readDistribution(distributionOf(member, g.provider.login) ?? new Uint8Array());
-    if (typeof distribution === 'string') throw new HarnessError('E_PRECONDITION', `${member.jid} holds no readable sender key of the provider user to check the skmsgs against (GROUP-SKDM): ${distribution}`);
+    if (typeof distribution === 'string') throw new PreconditionError(`${member.jid} holds no readable sender key of the provider user to check the skmsgs against (GROUP-SKDM): ${distribution}`);
     const finding = judgeSkmsgsAt(member.jid, distribution, rounds.map((round) => round[i] as ReferenceGroupDelivery), texts);
     if (finding.verdict !== 'met') return finding;
     note = finding.note ?? '';
@@ -165,7 +165,7 @@ export function judgeGroupIn(group: string, sender: string, answers: readonly An
 async function genuine(ctx: CheckContext, g: Group, member: ReferenceUser, text: string, label: string): Promise<SealedGroupMessage> {
   const sealed = await member.sealGroupText(g.jid, text);
   const { answer } = await deliverGroup(ctx, g, member, sealed, label);
-  if (answer !== 'delivery') throw new HarnessError('E_PRECONDITION', `the ${label} got ${describeAnswer(answer)}`);
+  if (answer !== 'delivery') throw new PreconditionError(`the ${label} got ${describeAnswer(answer)}`);
   return sealed;
 }
 
@@ -209,7 +209,7 @@ export const groupRemoval = defineCheck({ name: 'encryption/group-removal' }, as
   const g = await group(ctx);
   const [stays, leaves] = g.members;
   const before = await providerSends(ctx, g, `before anyone leaves ${ctx.rng.string(8)}`, 'the provider user sends a group text');
-  if (before.some((d) => !d.plaintext)) throw new HarnessError('E_PRECONDITION', `a member could not read the first group message: ${before.map((d) => d.decryptError ?? 'ok').join('; ')}`);
+  if (before.some((d) => !d.plaintext)) throw new PreconditionError(`a member could not read the first group message: ${before.map((d) => d.decryptError ?? 'ok').join('; ')}`);
   ctx.step(`${leaves.jid} leaves the group`);
   ctx.lab.gatekeeper.removeFromGroup(g.jid, leaves.jid);
   const text = `after one left ${ctx.rng.string(8)}`;

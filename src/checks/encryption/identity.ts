@@ -2,7 +2,7 @@
  * Identity keys as users see them (docs/PROFILE.md §8.4): a peer's new identity key is told to
  * the user, and both sides compute the same safety number.
  */
-import { HarnessError } from '../../core/errors.js';
+import { PreconditionError } from '../../core/errors.js';
 import { met, notMet } from '../../core/model.js';
 import { ENCRYPT_NS } from '../../protocol/constants.js';
 import { djbKey, Signal } from '../../protocol/signal-store.js';
@@ -23,7 +23,7 @@ export const identityChange = defineCheck({ name: 'encryption/identity-change', 
   await p.reference.replaceIdentity();
   const sealed = await sealText(ctx.rng, p.reference, p.provider, `after the reinstall ${ctx.rng.string(8)}`);
   const { answer } = await deliverAndWatch(ctx, p, sealed, 'the first message under the new identity');
-  if (answer !== 'delivery') throw new HarnessError('E_PRECONDITION', `the message under the new identity got ${describeAnswer(answer)}`);
+  if (answer !== 'delivery') throw new PreconditionError(`the message under the new identity got ${describeAnswer(answer)}`);
   const events = await p.provider.events();
   return events.some((e) => e.type === 'identity-change' && e.peer === p.reference.jid)
     ? met()
@@ -38,7 +38,7 @@ export const safetyNumber = defineCheck({ name: 'encryption/safety-number', para
     .filter((n) => n.tag === 'iq' && n.attrs['xmlns'] === ENCRYPT_NS && n.attrs['type'] === 'set')
     .map(readPreKeyUpload)
     .at(-1);
-  if (!upload) throw new HarnessError('E_PRECONDITION', 'no key upload of the provider user to take its identity key from');
+  if (!upload) throw new PreconditionError('no key upload of the provider user to take its identity key from');
   ctx.step('ask the provider for the safety number');
   const { displayable } = await p.provider.safetyNumber(p.reference.jid);
   const ours = Signal.Fingerprint.new(

@@ -3,7 +3,7 @@
  * connects, and the fetch it sends before its first message to a peer, each in the profile's
  * shape. A malformed one is named down to the child and its byte count.
  */
-import { HarnessError } from '../../core/errors.js';
+import { PreconditionError } from '../../core/errors.js';
 import { met, notMet, type Finding } from '../../core/model.js';
 import { fromBase64 } from '../../protocol/base64.js';
 import { ENCRYPT_NS, GATEKEEPER_SERVER } from '../../protocol/constants.js';
@@ -52,7 +52,7 @@ export const uploadShape = defineCheck({ name: 'encryption/upload-shape' }, asyn
   const { connection } = await ctx.lab.providerUser('user', { tolerant: true });
   const frame = await ctx.lab.frameFrom(connection, sends('iq', { type: 'set', xmlns: ENCRYPT_NS }), { afterSeq: 0 });
   const iq = frame && sentBy(connection).find((s) => s.frame === frame && s.element.tag === 'iq')?.element;
-  if (!iq) throw new HarnessError('E_PRECONDITION', `no key upload within ${ANSWER_MS} ms`);
+  if (!iq) throw new PreconditionError(`no key upload within ${ANSWER_MS} ms`);
   return judgeUploadShape(iq);
 });
 

@@ -3,7 +3,7 @@
  * accepts from others (docs/PROFILE.md §8.1). Signatures are verified here with libsignal, never
  * trusted.
  */
-import { HarnessError } from '../../core/errors.js';
+import { PreconditionError } from '../../core/errors.js';
 import { met, notMet, type Finding } from '../../core/model.js';
 import type { ClientConnection } from '../../gatekeeper/types.js';
 import { DJB_KEY_TYPE, ENCRYPT_NS, MAX_REGISTRATION_ID } from '../../protocol/constants.js';
@@ -23,10 +23,10 @@ const isUpload = sends('iq', { type: 'set', xmlns: ENCRYPT_NS });
 /** The newest KEYS-UPLOAD on `connection`, as sent, waiting for it if need be. */
 async function uploadOn(ctx: CheckContext, connection: ClientConnection): Promise<PreKeyUpload> {
   const frame = await ctx.lab.frameFrom(connection, isUpload, { afterSeq: 0 });
-  if (!frame) throw new HarnessError('E_PRECONDITION', `no <iq type="set" xmlns="${ENCRYPT_NS}"> within ${ANSWER_MS} ms`);
+  if (!frame) throw new PreconditionError(`no <iq type="set" xmlns="${ENCRYPT_NS}"> within ${ANSWER_MS} ms`);
   const iq = sentBy(connection).filter((s) => s.element.tag === 'iq' && s.element.attrs['xmlns'] === ENCRYPT_NS && s.element.attrs['type'] === 'set').at(-1);
   const upload = iq && readPreKeyUpload(iq.element);
-  if (!upload) throw new HarnessError('E_PRECONDITION', 'the key upload does not have the profile\'s shape (KEYS-UPLOAD)');
+  if (!upload) throw new PreconditionError('the key upload does not have the profile\'s shape (KEYS-UPLOAD)');
   return upload;
 }
 
@@ -99,7 +99,7 @@ export const registrationIdTaken = defineCheck({ name: 'encryption/registration-
     const provider = await ctx.lab.providerUser(`user for registration id ${registrationId}`);
     const reference = await ctx.lab.referenceUser({ registrationId });
     const bundle = ctx.lab.gatekeeper.takeBundle(provider.login);
-    if (!bundle) throw new HarnessError('E_PRECONDITION', 'the provider user published no bundle');
+    if (!bundle) throw new PreconditionError('the provider user published no bundle');
     const { oneTimePreKey: _unused, ...signedOnly } = bundle;
     await reference.startSession(signedOnly);
     const text = `from registration id ${registrationId} ${ctx.rng.string(8)}`;

@@ -3,7 +3,7 @@
  * (docs/PROFILE.md §8.2): who decrypts what, which message kinds are sent when, how ratchet keys
  * and counters move, and that a one-time prekey opens one session only.
  */
-import { HarnessError } from '../../core/errors.js';
+import { PreconditionError } from '../../core/errors.js';
 import { met, notMet, type Finding } from '../../core/model.js';
 import { LINEAGE_VERSION_BYTE } from '../../protocol/signal-chain.js';
 import { innerSignalMessage, readPreKeySignalMessage, readSignalMessage } from '../../protocol/signal-wire.js';
@@ -20,7 +20,7 @@ async function replyTaken(p: Pair, ctx: CheckContext, label: string): Promise<vo
   const { id, afterSeq } = await receiveOne(p, ctx, label);
   ctx.step(`wait for the provider to take the ${label}`);
   const answer = await answerTo(ctx, p.provider.connection, id, afterSeq);
-  if (answer !== 'delivery') throw new HarnessError('E_PRECONDITION', `the provider answered the ${label} with ${describeAnswer(answer)}`);
+  if (answer !== 'delivery') throw new PreconditionError(`the provider answered the ${label} with ${describeAnswer(answer)}`);
 }
 
 /** SESSION-OUT: the provider's first message is a version 3 prekey message that libsignal decrypts. */
@@ -50,7 +50,7 @@ export const versionByte = defineCheck({ name: 'encryption/version-byte' }, asyn
   const later = deliveredCiphertext((await sendOne(p, ctx, 'message after the reply')).delivery.ciphertext, 'message after the reply');
   const pk = readPreKeySignalMessage(first);
   const inner = pk?.messageBytes;
-  if (!pk || !inner) throw new HarnessError('E_PRECONDITION', 'the first message is not a prekey message (SESSION-OUT judges that)');
+  if (!pk || !inner) throw new PreconditionError('the first message is not a prekey message (SESSION-OUT judges that)');
   const bytes = [
     { what: 'the prekey message', byte: first[0] },
     { what: 'the SignalMessage inside it', byte: inner[0] },
@@ -71,7 +71,7 @@ export const inboundSession = defineCheck({ name: 'encryption/session-in', param
   const p = await pair(ctx);
   const text = `first words ${ctx.rng.string(12)}`;
   const sealed = await sealText(ctx.rng, p.reference, p.provider, text);
-  if (sealed.type !== 'pkmsg') throw new HarnessError('E_PRECONDITION', 'the reference user had a session before its first message');
+  if (sealed.type !== 'pkmsg') throw new PreconditionError('the reference user had a session before its first message');
   const { answer } = await deliverAndWatch(ctx, p, sealed, 'the first message');
   return judgeInboundSession(answer, answer === 'delivery' ? await timesShown(p.provider, text) : 0);
 });
@@ -101,9 +101,9 @@ export function judgeNoPreKeyAfterReply(bytes: Uint8Array): Finding {
 
 /** The ratchet key and counter of a message the reference user received. */
 function ratchetOf(o: Outbound, label: string): { key: string; counter: number } {
-  if (!o.delivery.plaintext) throw new HarnessError('E_PRECONDITION', `the reference user could not decrypt the ${label}: ${o.delivery.decryptError ?? 'no reason given'}`);
+  if (!o.delivery.plaintext) throw new PreconditionError(`the reference user could not decrypt the ${label}: ${o.delivery.decryptError ?? 'no reason given'}`);
   const m = innerSignalMessage(deliveredCiphertext(o.delivery.ciphertext, label));
-  if (!m) throw new HarnessError('E_PRECONDITION', `the ${label} is not a Signal message the harness can read`);
+  if (!m) throw new PreconditionError(`the ${label} is not a Signal message the harness can read`);
   return { key: hex(m.ratchetKey), counter: m.counter };
 }
 
@@ -141,11 +141,11 @@ export const preKeyUsedOnce = defineCheck({ name: 'encryption/prekey-used-once',
   const first = await ctx.lab.referenceUser();
   const second = await ctx.lab.referenceUser();
   const bundle = ctx.lab.gatekeeper.takeBundle(provider.login);
-  if (!bundle?.oneTimePreKey) throw new HarnessError('E_PRECONDITION', 'the provider user published no one-time prekey');
+  if (!bundle?.oneTimePreKey) throw new PreconditionError('the provider user published no one-time prekey');
   await first.startSession(bundle);
   await second.startSession(bundle);
   const opening = await deliverAndWatch(ctx, { provider, reference: first }, await sealText(ctx.rng, first, provider, `first ${ctx.rng.string(8)}`), 'the first session\'s message');
-  if (opening.answer !== 'delivery') throw new HarnessError('E_PRECONDITION', `the first session on one-time prekey ${bundle.oneTimePreKey.id} got ${describeAnswer(opening.answer)}`);
+  if (opening.answer !== 'delivery') throw new PreconditionError(`the first session on one-time prekey ${bundle.oneTimePreKey.id} got ${describeAnswer(opening.answer)}`);
   const text = `second ${ctx.rng.string(8)}`;
   const reuse = await deliverAndWatch(ctx, { provider, reference: second }, await sealText(ctx.rng, second, provider, text), 'the second session\'s message');
   const expected = `one-time prekey ${bundle.oneTimePreKey.id} consumed: the second session's message not decrypted, a retry receipt`;
@@ -167,7 +167,7 @@ export const concurrentSends = defineCheck({ name: 'encryption/concurrent-sends'
   const texts = Array.from({ length: count }, (_, i) => `burst ${i} ${ctx.rng.string(8)}`);
   const sends = await Promise.allSettled(texts.map((t) => p.provider.send(p.reference.jid, t)));
   const refused = sends.filter((s) => s.status === 'rejected').length;
-  if (refused > 0) throw new HarnessError('E_PRECONDITION', `the driver refused ${refused} of ${count} sends`);
+  if (refused > 0) throw new PreconditionError(`the driver refused ${refused} of ${count} sends`);
   ctx.step('wait for the reference user to receive them');
   const all = await p.reference.waitForDelivery(() => p.reference.deliveries.filter((d) => !earlier.has(d)).length >= count, { signal: ctx.signal, timeoutMs: ANSWER_MS * 2 });
   const received = p.reference.deliveries.filter((d) => !earlier.has(d));

@@ -6,7 +6,7 @@
  * right after it (so the export is the live session), and must not read a message already
  * received (FS) nor one sent after two round trips (PCS).
  */
-import { HarnessError } from '../../core/errors.js';
+import { PreconditionError } from '../../core/errors.js';
 import { met, notMet } from '../../core/model.js';
 import { fromBase64 } from '../../protocol/base64.js';
 import type { SessionExport } from '../../protocol/driver-api.js';
@@ -29,7 +29,7 @@ interface Replica {
 
 async function replicaOf(exported: SessionExport, peer: string): Promise<Replica> {
   const record = fromBase64(exported.record);
-  if (!record) throw new HarnessError('E_PRECONDITION', 'the exported record is not base64');
+  if (!record) throw new PreconditionError('the exported record is not base64');
   const attempt = async (decrypt: () => Promise<Uint8Array>): Promise<Opened> => {
     try {
       return { text: readText(await decrypt()) };
@@ -50,7 +50,7 @@ async function replicaOf(exported: SessionExport, peer: string): Promise<Replica
     await sessions.saveSession(signalAddress(peer), Signal.SessionRecord.deserialize(Buffer.from(record)));
     return { open: (m) => attempt(async () => new Uint8Array(await Signal.signalDecrypt(Signal.SignalMessage.deserialize(Buffer.from(m)), signalAddress(peer), sessions, identities))) };
   } catch (e) {
-    throw new HarnessError('E_PRECONDITION', `libsignal does not read the exported ${exported.sessionMode} session record: ${(e as Error).message}`, { cause: e });
+    throw new PreconditionError(`libsignal does not read the exported ${exported.sessionMode} session record: ${(e as Error).message}`, { cause: e });
   }
 }
 
@@ -58,10 +58,10 @@ async function replicaOf(exported: SessionExport, peer: string): Promise<Replica
 function signalMessageOf(to: ProviderUser, id: string): { bytes: Uint8Array; prekey: boolean } {
   const enc = child(delivered(to.connection, id), 'enc');
   const bytes = enc?.text === undefined ? null : fromBase64(enc.text);
-  if (!enc || !bytes) throw new HarnessError('E_PRECONDITION', `message ${id} carried no ciphertext`);
+  if (!enc || !bytes) throw new PreconditionError(`message ${id} carried no ciphertext`);
   if (enc.attrs['type'] !== 'pkmsg') return { bytes, prekey: false };
   const inner = readPreKeySignalMessage(bytes)?.messageBytes;
-  if (!inner) throw new HarnessError('E_PRECONDITION', `message ${id} is a prekey message with no SignalMessage inside`);
+  if (!inner) throw new PreconditionError(`message ${id} is a prekey message with no SignalMessage inside`);
   return { bytes: inner, prekey: true };
 }
 
@@ -71,7 +71,7 @@ function signalMessageOf(to: ProviderUser, id: string): { bytes: Uint8Array; pre
  */
 function controlProblem(opened: Opened, sent: { prekey: boolean }, text: string, what: string): string | undefined {
   if ('text' in opened && opened.text === text) return undefined;
-  if (sent.prekey) throw new HarnessError('E_PRECONDITION', `${what} is a prekey message the export cannot read: a new session, so the export cannot be judged`);
+  if (sent.prekey) throw new PreconditionError(`${what} is a prekey message the export cannot read: a new session, so the export cannot be judged`);
   return `${what} ${describe(opened)}: the export is not the session in use`;
 }
 

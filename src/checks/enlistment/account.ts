@@ -4,7 +4,7 @@
  * un-enlisted the user.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { HarnessError } from '../../core/errors.js';
+import { InternalError, PreconditionError } from '../../core/errors.js';
 import { met, notMet } from '../../core/model.js';
 import type { HttpExchange } from '../../gatekeeper/types.js';
 import { ACCOUNT_NS, DELETE_TAG } from '../../protocol/enlistment.js';
@@ -18,7 +18,7 @@ export const authKeyReused = defineCheck({ name: 'enlistment/authkey' }, async (
   const seen = ctx.lab.watchEnlistments();
   const user = await ctx.lab.providerUser();
   const enlisted = new URLSearchParams(seen[0]?.body ?? '').get('authkey');
-  if (!enlisted) throw new HarnessError('E_PRECONDITION', 'no authkey in the enlistment form to compare with');
+  if (!enlisted) throw new PreconditionError('no authkey in the enlistment form to compare with');
   const presented = user.connection.open?.attrs['authkey'];
   const expected = `<open authkey="${enlisted}"/>, the enlisted authkey`;
   if (presented === undefined) return notMet(expected, 'no authkey on <open/>');
@@ -29,7 +29,7 @@ export const authKeyReused = defineCheck({ name: 'enlistment/authkey' }, async (
 /** ENLIST-REPEAT */
 export const repeatEnlistment = defineCheck({ name: 'enlistment/repeat' }, async (ctx) => {
   const first = await enlistOnce(ctx);
-  if (first.user.result.status !== 'ok') throw new HarnessError('E_PRECONDITION', `the first enlistment failed: ${first.user.result.reason}`);
+  if (first.user.result.status !== 'ok') throw new PreconditionError(`the first enlistment failed: ${first.user.result.reason}`);
   const seen = ctx.lab.watchEnlistments();
   ctx.step('enlist the same user again');
   const again = await first.user.enlist();
@@ -48,7 +48,7 @@ export const optOut = defineCheck({ name: 'enlistment/opt-out' }, async (ctx) =>
   await user.optOut();
   const deletion = sends('iq', { type: 'set', xmlns: ACCOUNT_NS }, (n) => child(n, DELETE_TAG) !== undefined);
   if (!user.connection.frames.some(deletion)) return notMet(`<iq type="set" xmlns="${ACCOUNT_NS}"><${DELETE_TAG}/></iq> over the chat channel`, 'no deletion request over the chat channel');
-  if (ctx.lab.gatekeeper.isEnlisted(user.login)) throw new HarnessError('E_INTERNAL', 'the gatekeeper kept a user that asked to be deleted');
+  if (ctx.lab.gatekeeper.isEnlisted(user.login)) throw new InternalError('the gatekeeper kept a user that asked to be deleted');
   // The driver resolved once the client was done, so the close is due already.
   const closed = await user.connection.waitForClose({ signal: ctx.signal, timeoutMs: QUIET_MS });
   return closed ? met() : notMet('the client to close its stream after the deletion', `the stream still open ${QUIET_MS} ms after the opt-out`);

@@ -2,7 +2,7 @@
  * The provider's media host as the gatekeeper's proxy finds it (MEDIA-HTTPS, MEDIA-LENGTH,
  * MEDIA-CONTENT-TYPE, MEDIA-RANGE, MEDIA-NO-REDIRECT, MEDIA-FETCH-AUTH).
  */
-import { HarnessError } from '../../core/errors.js';
+import { PreconditionError } from '../../core/errors.js';
 import { met, notMet } from '../../core/model.js';
 import { MEDIA_CONTENT_TYPE } from '../../gatekeeper/media-proxy.js';
 import { defineCheck } from '../check.js';
@@ -67,7 +67,7 @@ export const noRedirectOffOrigin = defineCheck({ name: 'media/fetch-no-redirect'
   const r = await fetchRaw(ctx, sent);
   const hop = r.redirects.at(-1);
   if (r.refused && hop) return notMet('the blob served from a declared media origin', `HTTP ${hop.status} to ${hop.location}, off the declared media origins ${discoveryOf(ctx).mediaOrigins.join(', ')}`);
-  if (r.refused || r.error) throw new HarnessError('E_PRECONDITION', `the media proxy did not fetch: ${r.refused ?? r.error ?? ''}`);
+  if (r.refused || r.error) throw new PreconditionError(`the media proxy did not fetch: ${r.refused ?? r.error ?? ''}`);
   return r.status === 200 ? met(r.redirects.length ? `${r.redirects.length} redirect(s) within the declared origins` : undefined) : notMet('200 from a declared media origin', `HTTP ${r.status}`);
 });
 

@@ -3,7 +3,7 @@
  * shared scheme (src/gatekeeper/media-verifier.ts): MEDIA-ENC-HASH, MEDIA-MAC, MEDIA-PLAIN-HASH,
  * MEDIA-LENGTH-MATCH, MEDIA-TYPE-MATCH and MEDIA-KEYS. Each judges its own rule only.
  */
-import { HarnessError } from '../../core/errors.js';
+import { PreconditionError } from '../../core/errors.js';
 import { met, notMet, type Finding } from '../../core/model.js';
 import type { MediaVerdict } from '../../gatekeeper/types.js';
 import { MEDIA_TYPES, type MediaType } from '../../protocol/media/scheme.js';
@@ -15,7 +15,7 @@ import { LAYOUTS, type Declared } from './wire-fields.js';
 async function verified(ctx: CheckContext, type: MediaType = 'document'): Promise<{ sent: SentMedia; verdict: MediaVerdict } | Finding> {
   const sent = await sendMedia(ctx, type);
   const r = await fetchVerified(ctx, sent);
-  if (r.status !== 200 || !r.verdict) throw new HarnessError('E_PRECONDITION', `the media host answered HTTP ${r.status ?? '?'} to the proxy`);
+  if (r.status !== 200 || !r.verdict) throw new PreconditionError(`the media host answered HTTP ${r.status ?? '?'} to the proxy`);
   return { sent, verdict: r.verdict };
 }
 

@@ -1,5 +1,5 @@
 /** Size limits per media type: announced in the discovery document (MEDIA-LIMITS) and kept by the client (MEDIA-LIMIT-ENFORCED). */
-import { HarnessError } from '../../core/errors.js';
+import { PreconditionError } from '../../core/errors.js';
 import { met, notMet } from '../../core/model.js';
 import { toBase64 } from '../../protocol/base64.js';
 import { MEDIA_TYPES } from '../../protocol/media/scheme.js';
@@ -37,7 +37,7 @@ export const enforced = defineCheck({ name: 'media/limits-enforced', params: par
   if (!frame) return met('refused' in answer ? `refused: ${answer.refused}` : 'nothing sent');
   const delivery = await reference.waitForDelivery((d) => !earlier.has(d), { signal: ctx.signal, timeoutMs: ANSWER_MS });
   const unpadded = delivery?.plaintext ? unpad(delivery.plaintext) : undefined;
-  if (!unpadded?.ok) throw new HarnessError('E_PRECONDITION', 'the message sent instead of a refusal could not be read');
+  if (!unpadded?.ok) throw new PreconditionError('the message sent instead of a refusal could not be read');
   const declared = readDeclared(unpadded.bytes, type);
   const length = typeof declared === 'string' ? undefined : declared.fileLength;
   return notMet(`no ${type} over the announced limit of ${limit} bytes`, `${type} message of fileLength ${length ?? '?'}, over its announced limit of ${limit}`);

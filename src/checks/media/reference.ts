@@ -1,5 +1,5 @@
 /** The storage reference as the only secret of a media URL: unguessable (MEDIA-REFERENCE) and short-lived (MEDIA-EXPIRY). */
-import { HarnessError } from '../../core/errors.js';
+import { PreconditionError } from '../../core/errors.js';
 import { met, notMet } from '../../core/model.js';
 import { defineCheck, paramsOf, numberParam, type CheckContext } from '../check.js';
 import { discoveryOf, fetchRaw, fetchSent, sendMedia, storageReference, type SentMedia } from './scenario.js';
@@ -33,7 +33,7 @@ export const unguessable = defineCheck({ name: 'media/reference-unguessable', pa
   if (!Array.isArray(sent)) return sent;
   const providerId = discoveryOf(ctx).providerId;
   const refs = sent.map((s) => storageReference(s.declared, providerId));
-  if (refs.some((r) => r === undefined)) throw new HarnessError('E_PRECONDITION', 'a download path names no storage reference');
+  if (refs.some((r) => r === undefined)) throw new PreconditionError('a download path names no storage reference');
   const references = refs as string[];
   const expected = `storage references of at least ${MIN_REFERENCE_CHARS} random base64url characters (128 bits)`;
   const short = references.find((r) => r.length < MIN_REFERENCE_CHARS);
@@ -49,10 +49,10 @@ export const unguessable = defineCheck({ name: 'media/reference-unguessable', pa
   const neighbour = `${ref.slice(0, -1)}${ref.endsWith('A') ? 'B' : 'A'}`;
   // A host that serves nothing would refuse the neighbour for the wrong reason: the genuine reference must be served.
   const genuine = await fetchSent(ctx, first);
-  if (genuine.status !== 200) throw new HarnessError('E_PRECONDITION', `the genuine reference was answered HTTP ${genuine.status}; MEDIA-FETCH judges that`);
+  if (genuine.status !== 200) throw new PreconditionError(`the genuine reference was answered HTTP ${genuine.status}; MEDIA-FETCH judges that`);
   ctx.step('the proxy fetches a neighbouring reference');
   const r = await fetchRaw(ctx, { ...first, declared: { ...first.declared, directPath: `/interop/whatsapp/download/${providerId}/${neighbour}/` } });
-  if (r.error !== undefined || r.refused !== undefined) throw new HarnessError('E_PRECONDITION', `the neighbouring reference could not be fetched at all: ${r.error ?? r.refused ?? ''}`);
+  if (r.error !== undefined || r.refused !== undefined) throw new PreconditionError(`the neighbouring reference could not be fetched at all: ${r.error ?? r.refused ?? ''}`);
   return r.status === 200 ? notMet(expected, `a blob served for the guessed reference "${neighbour}"`) : met(`HTTP ${r.status} for the guessed reference`);
 });
 

@@ -4,7 +4,7 @@
  * proxy fetch the blob from the provider's media host. What the driver answers only says when to
  * look.
  */
-import { HarnessError, ProviderViolation } from '../../core/errors.js';
+import { ProviderViolation, InternalError, PreconditionError } from '../../core/errors.js';
 import type { MediaFetch, MediaFetchResult, ReferenceUser } from '../../gatekeeper/types.js';
 import { toBase64 } from '../../protocol/base64.js';
 import type { Discovery } from '../../protocol/driver-api.js';
@@ -42,7 +42,7 @@ export function samplePlaintext(ctx: CheckContext, type: MediaType, size = SAMPL
 
 export function discoveryOf(ctx: CheckContext): Discovery {
   const d = ctx.lab.gatekeeper.mediaProxy.provider;
-  if (!d) throw new HarnessError('E_INTERNAL', 'the gatekeeper has no discovery document');
+  if (!d) throw new InternalError('the gatekeeper has no discovery document');
   return d;
 }
 
@@ -64,12 +64,12 @@ export async function sendMedia(ctx: CheckContext, type: MediaType, options: { p
     content: toBase64(plaintext),
     ...(type === 'document' ? { fileName: 'sample.pdf' } : {}),
   });
-  if ('refused' in answer) throw new HarnessError('E_PRECONDITION', `the client refused to send a ${plaintext.length}-byte ${type}: ${answer.refused}`);
+  if ('refused' in answer) throw new PreconditionError(`the client refused to send a ${plaintext.length}-byte ${type}: ${answer.refused}`);
   const frame = await ctx.lab.frameFrom(provider.connection, sends('message'), { afterSeq: before });
-  if (!frame) throw new HarnessError('E_PRECONDITION', `the driver accepted a media send, but no <message> came within ${ANSWER_MS} ms`);
+  if (!frame) throw new PreconditionError(`the driver accepted a media send, but no <message> came within ${ANSWER_MS} ms`);
   ctx.step(`reference user receives the ${type}`);
   const delivery = await reference.waitForDelivery((d) => !earlier.has(d), { signal: ctx.signal, timeoutMs: ANSWER_MS });
-  if (!delivery?.plaintext) throw new HarnessError('E_PRECONDITION', `the reference user could not decrypt the ${type} message: ${delivery?.decryptError ?? 'nothing arrived'}`);
+  if (!delivery?.plaintext) throw new PreconditionError(`the reference user could not decrypt the ${type} message: ${delivery?.decryptError ?? 'nothing arrived'}`);
   const unpadded = unpad(delivery.plaintext);
   const declared = readDeclared(unpadded.ok ? unpadded.bytes : delivery.plaintext, type);
   if (typeof declared === 'string') throw new ProviderViolation(`a ${LAYOUTS[type].name} (field ${LAYOUTS[type].message}) in the Message`, declared);
@@ -90,8 +90,8 @@ export function storageReference(declared: Declared, providerId: string): string
 /** The proxy fetches the blob of a sent file; a refusal or transport failure leaves the case without a verdict. */
 export async function fetchSent(ctx: CheckContext, sent: SentMedia, options: Partial<MediaFetch> = {}): Promise<MediaFetchResult> {
   const result = await fetchRaw(ctx, sent, options);
-  if (result.refused) throw new HarnessError('E_PRECONDITION', `the media proxy did not fetch: ${result.refused}`);
-  if (result.error) throw new HarnessError('E_PRECONDITION', `the media fetch failed: ${result.error}`);
+  if (result.refused) throw new PreconditionError(`the media proxy did not fetch: ${result.refused}`);
+  if (result.error) throw new PreconditionError(`the media fetch failed: ${result.error}`);
   return result;
 }
 
@@ -99,7 +99,7 @@ export async function fetchSent(ctx: CheckContext, sent: SentMedia, options: Par
 export async function fetchRaw(ctx: CheckContext, sent: SentMedia, options: Partial<MediaFetch> = {}): Promise<MediaFetchResult> {
   ctx.step('the media proxy fetches the blob');
   const reference = storageReference(sent.declared, discoveryOf(ctx).providerId);
-  if (reference === undefined) throw new HarnessError('E_PRECONDITION', `no storage reference in the download path ${JSON.stringify(sent.declared.directPath ?? '')}`);
+  if (reference === undefined) throw new PreconditionError(`no storage reference in the download path ${JSON.stringify(sent.declared.directPath ?? '')}`);
   // The proxy reads no more than the largest blob the announced limit allows (MEDIA-LIMITS).
   const limit = discoveryOf(ctx).mediaLimits?.[sent.type];
   return ctx.lab.gatekeeper.mediaProxy.fetch({
@@ -120,7 +120,7 @@ export function verifyInfos(type: MediaType): string[] {
 /** Fetches and verifies under the type's keys (and the other types', to name a mix-up). */
 export function fetchVerified(ctx: CheckContext, sent: SentMedia): Promise<MediaFetchResult> {
   const { mediaKey } = sent.declared;
-  if (!mediaKey) throw new HarnessError('E_PRECONDITION', 'the media message declares no mediaKey');
+  if (!mediaKey) throw new PreconditionError('the media message declares no mediaKey');
   return fetchSent(ctx, sent, { verify: { mediaKey, infos: verifyInfos(sent.type) } });
 }
 

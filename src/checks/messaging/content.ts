@@ -1,5 +1,5 @@
 /** Reactions and replies, both ways, in the public `Message` shapes (docs/PROFILE.md §14.3). */
-import { HarnessError } from '../../core/errors.js';
+import { PreconditionError } from '../../core/errors.js';
 import { met, notMet, type Finding } from '../../core/model.js';
 import type { interop } from '../../gen/message.js';
 import { reactionContent, replyContent } from '../../protocol/messaging.js';
@@ -31,7 +31,7 @@ async function aboutReceived(ctx: CheckContext, act: (p: Pair, id: string) => Pr
   await act(p, id);
   ctx.step('reference user receives it');
   const delivery = await p.reference.waitForDelivery((d) => !earlier.has(d), { signal: ctx.signal, timeoutMs: ANSWER_MS });
-  if (!delivery) throw new HarnessError('E_PRECONDITION', `the driver accepted the action, but no message reached the reference user within ${ANSWER_MS} ms`);
+  if (!delivery) throw new PreconditionError(`the driver accepted the action, but no message reached the reference user within ${ANSWER_MS} ms`);
   return { id, content: readContent(delivery.plaintext) };
 }
 
@@ -78,7 +78,7 @@ async function answeredAbout(ctx: CheckContext, content: (p: Pair, id: string) =
   const p = await pair(ctx);
   const out = await sendOne(p, ctx);
   const id = out.sent.element.attrs['id'];
-  if (!id) throw new HarnessError('E_PRECONDITION', 'the message had no id, so nothing can name it');
+  if (!id) throw new PreconditionError('the message had no id, so nothing can name it');
   const afterSeq = lastSeq(p.provider.connection);
   ctx.step('reference user sends about the message');
   const about = await p.reference.sendPayload(p.provider.login, pad(encodeMessage(content(p, id)), paddingLength(ctx.rng)));

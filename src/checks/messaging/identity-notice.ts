@@ -1,5 +1,5 @@
 /** The identity-change notice in the thread (docs/PROFILE.md §14.8). */
-import { HarnessError } from '../../core/errors.js';
+import { PreconditionError } from '../../core/errors.js';
 import { met, notMet } from '../../core/model.js';
 import { defineCheck } from '../check.js';
 import { conversation, deliverAndWatch, describeAnswer, sealText } from '../scenarios/exchange.js';
@@ -11,7 +11,7 @@ export const identityNotice = defineCheck({ name: 'messaging/identity-notice' },
   await p.reference.replaceIdentity();
   const text = `after the reinstall ${ctx.rng.string(8)}`;
   const { answer } = await deliverAndWatch(ctx, p, await sealText(ctx.rng, p.reference, p.provider, text), 'the first message under the new identity');
-  if (answer !== 'delivery') throw new HarnessError('E_PRECONDITION', `the message under the new identity got ${describeAnswer(answer)}`);
+  if (answer !== 'delivery') throw new PreconditionError(`the message under the new identity got ${describeAnswer(answer)}`);
   const thread = (await p.provider.inbox()).filter((m) => m.from === p.reference.jid);
   const noticeAt = thread.findIndex((m) => m.notice === 'identity-change');
   const messageAt = thread.findIndex((m) => m.text === text);

@@ -4,7 +4,7 @@
  * are never a text. The driver's inbox is the only window on what the user was shown; the wire
  * says when the client has handled each message (its answer, then a ping answered in order).
  */
-import { HarnessError } from '../../core/errors.js';
+import { PreconditionError } from '../../core/errors.js';
 import { met, notMet } from '../../core/model.js';
 import type { ReferenceUser } from '../../gatekeeper/types.js';
 import type { ReceivedMessage } from '../../protocol/driver-api.js';
@@ -29,7 +29,7 @@ async function settled(ctx: CheckContext, p: Pair, label: string, send: () => Pr
 async function shownText(ctx: CheckContext, p: Pair): Promise<{ id: string; text: string }> {
   const text = `to act on ${ctx.rng.string(10)}`;
   const { id, inbox } = await settled(ctx, p, 'reference user sends a text', () => p.reference.sendText(p.provider.login, text));
-  if (inbox.find((m) => m.id === id)?.text !== text) throw new HarnessError('E_PRECONDITION', `the text ${id} was not shown, so nothing can act on it`);
+  if (inbox.find((m) => m.id === id)?.text !== text) throw new PreconditionError(`the text ${id} was not shown, so nothing can act on it`);
   return { id, text };
 }
 

@@ -1,5 +1,5 @@
 /** The offline mailbox, drained after a push wakes the client (docs/PROFILE.md §14.6). */
-import { HarnessError } from '../../core/errors.js';
+import { PreconditionError } from '../../core/errors.js';
 import { met, notMet } from '../../core/model.js';
 import { defineCheck, ANSWER_MS } from '../check.js';
 import { barrier, sentBy } from '../observe.js';
@@ -22,7 +22,7 @@ export const drainedAfterPush = defineCheck({ name: 'messaging/mailbox-drain', c
     ids.push(await reference.sendText(provider.login, text));
   }
   const answer = await push(ctx, provider.identifier, 'valid');
-  if (answer.status !== 200) throw new HarnessError('E_PRECONDITION', `the valid push was answered HTTP ${answer.status}; PUSH-ACCEPT judges that`);
+  if (answer.status !== 200) throw new PreconditionError(`the valid push was answered HTTP ${answer.status}; PUSH-ACCEPT judges that`);
   ctx.step('wait for the client to reconnect');
   const connection = await ctx.lab.gatekeeper.waitForConnection(provider.login, { signal: ctx.signal, timeoutMs: ANSWER_MS });
   const expected = `the ${WAITING} waiting messages shown in the order sent, once each, after the push`;

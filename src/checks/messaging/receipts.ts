@@ -1,5 +1,5 @@
 /** Delivery and read receipts, both ways, and their acks (docs/PROFILE.md §14.1). */
-import { HarnessError } from '../../core/errors.js';
+import { PreconditionError } from '../../core/errors.js';
 import { met, notMet, type Finding } from '../../core/model.js';
 import type { StanzaNode } from '../../protocol/node.js';
 import { isDeliveryReceipt, receipt } from '../../protocol/stanzas.js';
@@ -75,7 +75,7 @@ async function sentAndDelivered(ctx: CheckContext): Promise<{ p: Pair; id: strin
   const { id, afterSeq } = await sendOneWithId(p, ctx);
   ctx.step('wait for the delivery receipt to be acked');
   const acked = await ctx.lab.frameFrom(p.provider.connection, sends('ack', { class: 'receipt', id }), { afterSeq });
-  if (!acked) throw new HarnessError('E_PRECONDITION', `the client did not ack the delivery receipt within ${ANSWER_MS} ms; ACK-RECEIPT judges that`);
+  if (!acked) throw new PreconditionError(`the client did not ack the delivery receipt within ${ANSWER_MS} ms; ACK-RECEIPT judges that`);
   return { p, id };
 }
 

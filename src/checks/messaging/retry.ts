@@ -1,5 +1,5 @@
 /** Retry receipts, both ways (docs/PROFILE.md §14.2). */
-import { HarnessError } from '../../core/errors.js';
+import { PreconditionError } from '../../core/errors.js';
 import { met, notApplicable, notMet, type Finding } from '../../core/model.js';
 import { child, type StanzaNode } from '../../protocol/node.js';
 import { MAX_RESENDS, retryReceipt, retryRegistration } from '../../protocol/messaging.js';
@@ -16,12 +16,12 @@ import { judgeTime } from '../time.js';
 async function retryFor(ctx: CheckContext): Promise<{ id: string; t: string; retry: StanzaNode; registrationId: number }> {
   const p = await pair(ctx);
   const upload = sentBy(p.provider.connection).map((s) => readPreKeyUpload(s.element)).find((u) => u !== null);
-  if (!upload) throw new HarnessError('E_PRECONDITION', 'the client uploaded no keys the harness could read');
+  if (!upload) throw new PreconditionError('the client uploaded no keys the harness could read');
   const { id, afterSeq, t } = deliverUndecryptable(p, ctx);
   ctx.step('wait for the retry receipt');
   await ctx.lab.frameFrom(p.provider.connection, sends('receipt', { id, type: 'retry' }), { afterSeq });
   const retry = sentBy(p.provider.connection, afterSeq).find((s) => s.element.tag === 'receipt' && s.element.attrs['id'] === id && s.element.attrs['type'] === 'retry')?.element;
-  if (!retry) throw new HarnessError('E_PRECONDITION', `no retry receipt within ${ANSWER_MS} ms; RECEIPT-AFTER-DECRYPT judges that; the client sent ${describeAll(sentBy(p.provider.connection, afterSeq).map((s) => s.element))}`);
+  if (!retry) throw new PreconditionError(`no retry receipt within ${ANSWER_MS} ms; RECEIPT-AFTER-DECRYPT judges that; the client sent ${describeAll(sentBy(p.provider.connection, afterSeq).map((s) => s.element))}`);
   return { id, t, retry, registrationId: upload.registrationId };
 }
 
@@ -74,8 +74,8 @@ async function resentOnce(ctx: CheckContext): Promise<{ out: Outbound; resent: R
   await answerTo(ctx, p.provider.connection, reply.id, reply.afterSeq);
   const out = await sendOne(p, ctx);
   const id = out.sent.element.attrs['id'];
-  if (!id) throw new HarnessError('E_PRECONDITION', 'the message had no id, so no retry receipt can name it');
-  if (outgoingEnc(out.sent.element)?.attrs['type'] !== 'msg') throw new HarnessError('E_PRECONDITION', 'the message after a reply was not a plain msg; ENC-TYPE judges that');
+  if (!id) throw new PreconditionError('the message had no id, so no retry receipt can name it');
+  if (outgoingEnc(out.sent.element)?.attrs['type'] !== 'msg') throw new PreconditionError('the message after a reply was not a plain msg; ENC-TYPE judges that');
   askResend(ctx, p, id, 1);
   ctx.step('wait for the re-sent message');
   const resent = await p.reference.waitForDelivery((d) => d.id === id && d !== out.delivery, { signal: ctx.signal, timeoutMs: ANSWER_MS });
@@ -99,7 +99,7 @@ export function judgeResend(resent: ReferenceDelivery | null, id: string, text: 
 /** RETRY-RESEND: the first re-send is on a fresh session, a prekey message; whatsmeow re-sends on the old one. */
 export const resendPreKey = defineCheck({ name: 'messaging/resend-prekey' }, async (ctx) => {
   const { resent } = await resentOnce(ctx);
-  if (!resent) throw new HarnessError('E_PRECONDITION', `no re-sent message within ${ANSWER_MS} ms; RETRY-RESEND's own case judges that`);
+  if (!resent) throw new PreconditionError(`no re-sent message within ${ANSWER_MS} ms; RETRY-RESEND's own case judges that`);
   return judgeResendPreKey(resent);
 });
 
@@ -112,7 +112,7 @@ export function judgeResendPreKey(resent: ReferenceDelivery): Finding {
 /** RETRY-RESEND: a `count` on the re-sent copy's `<enc>` says which re-send it is; WhatsApp's clients put none. */
 export const resendCount = defineCheck({ name: 'messaging/resend-count' }, async (ctx) => {
   const { resent } = await resentOnce(ctx);
-  if (!resent) throw new HarnessError('E_PRECONDITION', `no re-sent message within ${ANSWER_MS} ms; RETRY-RESEND judges that`);
+  if (!resent) throw new PreconditionError(`no re-sent message within ${ANSWER_MS} ms; RETRY-RESEND judges that`);
   return judgeResendCount(resent);
 });
 
@@ -128,14 +128,14 @@ export const resendBounded = defineCheck({ name: 'messaging/resend-bounded' }, a
   const p = await pair(ctx);
   const first = (await sendOne(p, ctx, 'first message')).sent.element.attrs['id'];
   const second = (await sendOne(p, ctx, 'second message')).sent.element.attrs['id'];
-  if (!first || !second) throw new HarnessError('E_PRECONDITION', 'a message had no id, so no retry receipt can name it');
+  if (!first || !second) throw new PreconditionError('a message had no id, so no retry receipt can name it');
   const afterSeq = lastSeq(p.provider.connection);
   for (let count = 1; count <= MAX_RESENDS + 1; count++) askResend(ctx, p, first, count);
   // Re-sends to one peer leave in order: the second message's re-send comes after every re-send of the first.
   askResend(ctx, p, second, 1);
   ctx.step('wait for the re-send of the second message');
   const marker = await ctx.lab.frameFrom(p.provider.connection, sends('message', { id: second }), { afterSeq });
-  if (!marker) throw new HarnessError('E_PRECONDITION', `no re-send of the second message within ${ANSWER_MS} ms; RETRY-RESEND judges that`);
+  if (!marker) throw new PreconditionError(`no re-send of the second message within ${ANSWER_MS} ms; RETRY-RESEND judges that`);
   const resends = sentBy(p.provider.connection, afterSeq).filter((s) => s.element.tag === 'message' && s.element.attrs['id'] === first).length;
   const expected = `at most ${MAX_RESENDS} re-sends of a message for ${MAX_RESENDS + 1} retry receipts`;
   return resends <= MAX_RESENDS ? met(`${resends} re-sends`) : notMet(expected, `${resends} re-sends`);

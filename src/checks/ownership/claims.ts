@@ -3,7 +3,7 @@
  * by a key the provider publishes, with an allowed algorithm, naming the gatekeeper, the provider
  * and the user, and short-lived.
  */
-import { HarnessError } from '../../core/errors.js';
+import { PreconditionError } from '../../core/errors.js';
 import { met, notApplicable, notMet } from '../../core/model.js';
 import { CLOCK_SKEW_S, PROOF_AUDIENCE, PROOF_MAX_LIFETIME_S } from '../../protocol/ownership.js';
 import { defineCheck, type CheckContext } from '../check.js';
@@ -16,7 +16,7 @@ async function enlistmentProof(ctx: CheckContext): Promise<{ token: string; proo
   const { form, user } = await enlistOnce(ctx);
   const token = form.get('token') ?? '';
   const proof = readProof(token);
-  if (!proof) throw new HarnessError('E_PRECONDITION', 'the enlistment carried no readable JWT; ENLIST-FIELDS judges the form');
+  if (!proof) throw new PreconditionError('the enlistment carried no readable JWT; ENLIST-FIELDS judges the form');
   return { token, proof, identifier: user.identifier };
 }
 
@@ -70,7 +70,7 @@ export const onEveryConnection = defineCheck({ name: 'ownership/on-every-connect
   const opens = ctx.lab.watchOpens();
   const enlisted = await ctx.lab.enlistedOnce();
   const { identifier, result } = enlisted;
-  if (result.status !== 'ok') throw new HarnessError('E_PRECONDITION', `enlistment failed: ${result.reason}`);
+  if (result.status !== 'ok') throw new PreconditionError(`enlistment failed: ${result.reason}`);
   for (const round of ['first', 'second']) {
     ctx.step(`${round} connection`);
     await enlisted.connect();
@@ -79,7 +79,7 @@ export const onEveryConnection = defineCheck({ name: 'ownership/on-every-connect
     await ctx.lab.afterCase().disconnect(enlisted.user);
   });
   const mine = opens.filter((f) => f.node?.attrs['from'] === result.login);
-  if (mine.length < 2) throw new HarnessError('E_PRECONDITION', `two connections asked for, ${mine.length} <open/> seen`);
+  if (mine.length < 2) throw new PreconditionError(`two connections asked for, ${mine.length} <open/> seen`);
   const jwks = await fetchKeySet(ctx);
   const expected = `a proof on every <open/> that verifies with the published key set and names ${identifier}`;
   for (const f of mine) {

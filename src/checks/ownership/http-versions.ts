@@ -3,14 +3,14 @@
  * HTTP/2, as the overview requires. Over https ALPN negotiates h2; over http the harness speaks
  * h2c with prior knowledge (RFC 9113 §3.3).
  */
-import { HarnessError } from '../../core/errors.js';
+import { PreconditionError } from '../../core/errors.js';
 import { met, notMet } from '../../core/model.js';
 import { DISCOVERY_PATH } from '../../protocol/driver-api.js';
 import { defineCheck, ANSWER_MS } from '../check.js';
 
 export const httpVersions = defineCheck({ name: 'ownership/http-versions' }, async (ctx) => {
   const discovery = ctx.lab.gatekeeper.providerDiscovery();
-  if (!discovery) throw new HarnessError('E_PRECONDITION', 'no discovery document');
+  if (!discovery) throw new PreconditionError('no discovery document');
   const origin = new URL(discovery.jwksUri).origin;
   ctx.step('GET the discovery document over HTTP/1.1');
   const h1 = await ctx.lab.gatekeeper.providerGet(`${origin}${DISCOVERY_PATH}`, AbortSignal.any([ctx.signal, AbortSignal.timeout(ANSWER_MS)]), 'driver-response-bytes');

@@ -4,7 +4,7 @@
  * `jose`. One rule per function, so that each case judges only its own.
  */
 import { compactVerify, createLocalJWKSet, decodeJwt, decodeProtectedHeader, type JSONWebKeySet, type JWTPayload, type ProtectedHeaderParameters } from 'jose';
-import { HarnessError } from '../../core/errors.js';
+import { PreconditionError } from '../../core/errors.js';
 import { ALLOWED_ALGORITHMS } from '../../protocol/ownership.js';
 import { ANSWER_MS, type CheckContext } from '../check.js';
 
@@ -16,17 +16,17 @@ export interface ReadProof {
 /** The provider's key set as it is served right now. */
 export async function fetchKeySet(ctx: CheckContext): Promise<JSONWebKeySet> {
   const uri = ctx.lab.gatekeeper.providerDiscovery()?.jwksUri;
-  if (uri === undefined) throw new HarnessError('E_PRECONDITION', 'no discovery document, so no key set');
+  if (uri === undefined) throw new PreconditionError('no discovery document, so no key set');
   ctx.step('fetch the provider\'s key set');
   const res = await ctx.lab.gatekeeper.providerGet(uri, AbortSignal.any([ctx.signal, AbortSignal.timeout(ANSWER_MS)]));
   const text = res.body.toString('utf8');
-  if (res.status !== 200) throw new HarnessError('E_PRECONDITION', `the key set ${uri} answered HTTP ${res.status}`);
+  if (res.status !== 200) throw new PreconditionError(`the key set ${uri} answered HTTP ${res.status}`);
   try {
     const jwks = JSON.parse(text) as JSONWebKeySet;
     if (!Array.isArray(jwks.keys)) throw new Error('no "keys" array');
     return jwks;
   } catch (e) {
-    throw new HarnessError('E_PRECONDITION', `the key set ${uri} is not a JWK Set: ${(e as Error).message}`);
+    throw new PreconditionError(`the key set ${uri} is not a JWK Set: ${(e as Error).message}`);
   }
 }
 

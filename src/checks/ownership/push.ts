@@ -3,7 +3,7 @@
  * refuses each defect alone, and a push wakes the client, which reconnects and drains its mailbox.
  * Every refusal case first sends a valid push, so that a provider refusing everything cannot pass.
  */
-import { HarnessError } from '../../core/errors.js';
+import { PreconditionError, SuiteError } from '../../core/errors.js';
 import { met, notMet } from '../../core/model.js';
 import type { PushAnswer, PushDefect } from '../../gatekeeper/types.js';
 import { defineCheck, ANSWER_MS, paramsOf, type ChangingContext } from '../check.js';
@@ -42,10 +42,10 @@ export const accepted = defineCheck({ name: 'ownership/push-accepted', changes: 
 export const refused = defineCheck({ name: 'ownership/push-refused', params: paramsOf({ defect: { enum: Object.keys(REFUSAL) } }, ['defect']), changes: ['trusted-gatekeeper-keys'] }, async (ctx) => {
   const defect = ctx.params['defect'] as Exclude<PushDefect, 'valid'>;
   const expectedStatus = REFUSAL[defect];
-  if (!expectedStatus) throw new HarnessError('E_SUITE', `unknown push defect ${String(defect)}`);
+  if (!expectedStatus) throw new SuiteError(`unknown push defect ${String(defect)}`);
   const { identifier } = await pushTarget(ctx);
   const control = await push(ctx, identifier, 'valid');
-  if (control.status !== 200) throw new HarnessError('E_PRECONDITION', `a valid push was answered HTTP ${control.status}; PUSH-ACCEPT judges that`);
+  if (control.status !== 200) throw new PreconditionError(`a valid push was answered HTTP ${control.status}; PUSH-ACCEPT judges that`);
   const answer = await push(ctx, identifier, defect);
   const expected = `HTTP ${expectedStatus.join(' or ')} with no body to a push with ${defect.replace(/-/g, ' ')}`;
   if (!expectedStatus.includes(answer.status)) return notMet(expected, `the push with ${defect.replace(/-/g, ' ')} answered ${described(answer)}`);
@@ -61,7 +61,7 @@ export const wakesClient = defineCheck({ name: 'ownership/push-wakes-client', ch
   ctx.step('reference user sends to the offline provider user');
   const id = await reference.sendText(provider.login, `while you were away ${ctx.rng.string(8)}`);
   const answer = await push(ctx, provider.identifier, 'valid');
-  if (answer.status !== 200) throw new HarnessError('E_PRECONDITION', `the valid push was answered HTTP ${answer.status}; PUSH-ACCEPT judges that`);
+  if (answer.status !== 200) throw new PreconditionError(`the valid push was answered HTTP ${answer.status}; PUSH-ACCEPT judges that`);
   ctx.step('wait for the client to reconnect');
   const connection = await ctx.lab.gatekeeper.waitForConnection(provider.login, { signal: ctx.signal, timeoutMs: ANSWER_MS });
   if (!connection || connection === provider.connection) return notMet('a new connection after the push', `no connection within ${ANSWER_MS} ms of the push`);

@@ -3,7 +3,7 @@
  * signs, a retired key signs nothing more, no live user breaks, and a refused stream is reported
  * to the user rather than retried in a loop.
  */
-import { HarnessError } from '../../core/errors.js';
+import { PreconditionError } from '../../core/errors.js';
 import { met, notMet } from '../../core/model.js';
 import { defineCheck, ANSWER_MS, type CheckContext } from '../check.js';
 import type { ProviderUser } from '../lab.js';
@@ -17,7 +17,7 @@ async function reconnectProof(ctx: CheckContext, user: ProviderUser): Promise<{ 
   const { connected } = await user.connect();
   const open = opens.find((f) => f.node?.attrs['from'] === user.login);
   const token = open?.node?.attrs['token'];
-  if (token === undefined) throw new HarnessError('E_PRECONDITION', 'the reconnection sent no <open/> with a proof');
+  if (token === undefined) throw new PreconditionError('the reconnection sent no <open/> with a proof');
   const accepted = connected && (await ctx.lab.gatekeeper.waitForConnection(user.login, { signal: ctx.signal, timeoutMs: ANSWER_MS })) !== null;
   return { token, accepted };
 }

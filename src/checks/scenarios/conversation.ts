@@ -1,5 +1,5 @@
 /** The exchanges the stanza checks observe: a provider user sending to, and receiving from, a reference user. */
-import { HarnessError } from '../../core/errors.js';
+import { PreconditionError } from '../../core/errors.js';
 import type { ReferenceDelivery, ReferenceUser } from '../../gatekeeper/types.js';
 import type { CheckContext } from '../check.js';
 import { ANSWER_MS } from '../check.js';
@@ -35,11 +35,11 @@ export async function sendOne({ provider, reference }: Pair, ctx: CheckContext, 
   ctx.step(`provider sends ${label}`);
   const { id } = await provider.send(reference.jid, text);
   const frame = await ctx.lab.frameFrom(provider.connection, sends('message'), { afterSeq: before });
-  if (!frame) throw new HarnessError('E_PRECONDITION', `the driver accepted a send, but no <message> came within ${ANSWER_MS} ms`);
+  if (!frame) throw new PreconditionError(`the driver accepted a send, but no <message> came within ${ANSWER_MS} ms`);
   const element = elementsOf(frame).find((n) => n.tag === 'message');
   ctx.step(`reference user receives ${label}`);
   const delivery = await reference.waitForDelivery((d) => !earlier.has(d), { signal: ctx.signal, timeoutMs: ANSWER_MS });
-  if (!element || !delivery) throw new HarnessError('E_PRECONDITION', `the <message> for ${label} never reached the reference user`);
+  if (!element || !delivery) throw new PreconditionError(`the <message> for ${label} never reached the reference user`);
   return { text, reportedId: id, sent: { frame, element }, delivery };
 }
 
@@ -70,6 +70,6 @@ export async function sendOneWithId(p: Pair, ctx: CheckContext, label = 'message
   const afterSeq = lastSeq(p.provider.connection);
   const out = await sendOne(p, ctx, label);
   const id = out.sent.element.attrs['id'];
-  if (!id) throw new HarnessError('E_PRECONDITION', 'the message had no id, so no receipt can name it');
+  if (!id) throw new PreconditionError('the message had no id, so no receipt can name it');
   return { out, id, afterSeq };
 }

@@ -1,5 +1,5 @@
 /** An enlistment as the gatekeeper's enlistment API received it, for the enlistment and ownership checks. */
-import { HarnessError } from '../../core/errors.js';
+import { PreconditionError } from '../../core/errors.js';
 import type { EnlistRequest } from '../../gatekeeper/types.js';
 import type { EnlistResult } from '../../protocol/driver-api.js';
 import type { CheckContext } from '../check.js';
@@ -16,6 +16,6 @@ export async function enlistOnce(ctx: CheckContext): Promise<SeenForm> {
   const seen = ctx.lab.watchEnlistments();
   const user = await ctx.lab.enlistedOnce();
   const request = seen[0];
-  if (!request) throw new HarnessError('E_PRECONDITION', 'the driver enlisted a user, but no request reached the enlistment API');
+  if (!request) throw new PreconditionError('the driver enlisted a user, but no request reached the enlistment API');
   return { user, request, form: new URLSearchParams(request.body) };
 }

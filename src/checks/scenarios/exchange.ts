@@ -3,7 +3,7 @@
  * provider user as they are (or replayed, tampered, reordered), and what the provider's client
  * answered for each one on the wire.
  */
-import { HarnessError } from '../../core/errors.js';
+import { PreconditionError } from '../../core/errors.js';
 import { met, notMet, type Finding } from '../../core/model.js';
 import type { Rng } from '../../core/rng.js';
 import type { ClientConnection, EncryptedMessage, ReferenceUser } from '../../gatekeeper/types.js';
@@ -116,6 +116,6 @@ export function describeAnswer(answer: Answer): string {
 
 /** The ciphertext of the provider's message as delivered to the reference user, or a precondition error. */
 export function deliveredCiphertext(ciphertext: Uint8Array | undefined, label: string): Uint8Array {
-  if (!ciphertext) throw new HarnessError('E_PRECONDITION', `the ${label} carried no ciphertext the harness could read`);
+  if (!ciphertext) throw new PreconditionError(`the ${label} carried no ciphertext the harness could read`);
   return ciphertext;
 }

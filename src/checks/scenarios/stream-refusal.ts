@@ -1,6 +1,6 @@
 /** A stream the gatekeeper refuses, and what the client then does (PROOF-REFUSED, CONNECT-VERSION). */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { HarnessError } from '../../core/errors.js';
+import { DriverCallError } from '../../core/errors.js';
 import { met, notMet, type Finding } from '../../core/model.js';
 import type { StreamRefusalCondition } from '../../gatekeeper/types.js';
 import { QUIET_MS, type CheckContext } from '../check.js';
@@ -16,7 +16,7 @@ export async function refusedOnce(ctx: CheckContext, condition: StreamRefusalCon
   const opens = ctx.lab.watchOpens();
   ctx.step('connect while the gatekeeper refuses the stream');
   const { connected } = await user.connect();
-  if (connected) throw new HarnessError('E_DRIVER', 'the driver said the user connected, though the gatekeeper refused its stream');
+  if (connected) throw new DriverCallError('the driver said the user connected, though the gatekeeper refused its stream');
   await sleep(QUIET_MS / 2, undefined, { signal: ctx.signal });
   const attempts = opens.filter((f) => f.node?.attrs['from'] === user.login).length;
   if (attempts !== 1) return notMet('one stream attempt, then a report to the user', `${attempts} stream attempts after a refusal`);

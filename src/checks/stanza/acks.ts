@@ -1,6 +1,6 @@
 /** Acknowledgements, receipts and pings from the provider's client (docs/PROFILE.md §1, §6). */
 import type { Clock } from '../../core/clock.js';
-import { HarnessError } from '../../core/errors.js';
+import { PreconditionError } from '../../core/errors.js';
 import { met, notMet, type Finding } from '../../core/model.js';
 import type { StanzaNode } from '../../protocol/node.js';
 import { defineCheck, ANSWER_MS, QUIET_MS } from '../check.js';
@@ -55,7 +55,7 @@ export const ackReceipt = defineCheck({ name: 'stanza/ack-receipt' }, async (ctx
     (f) => f.node?.tag === 'receipt' && f.node.attrs['id'] === id,
     { signal: ctx.signal, timeoutMs: ANSWER_MS, afterSeq, direction: 'gatekeeper-to-client' },
   );
-  if (!toClient) throw new HarnessError('E_PRECONDITION', 'the reference user\'s delivery receipt never reached the client');
+  if (!toClient) throw new PreconditionError('the reference user\'s delivery receipt never reached the client');
   ctx.step('wait for the ack of the receipt');
   await ctx.lab.frameFrom(p.provider.connection, sends('ack', { class: 'receipt', id }), { afterSeq: toClient.seq });
   return judgeReceiptAck(sentBy(p.provider.connection, toClient.seq).map((s) => s.element), id, p.reference.jid);
@@ -125,7 +125,7 @@ export const inOrder = defineCheck({ name: 'stanza/in-order' }, async (ctx) => {
   const { id, afterSeq } = await receiveOne(p, ctx);
   ctx.step('ping right behind the message');
   const answered = await p.provider.connection.ping({ signal: ctx.signal, timeoutMs: ANSWER_MS });
-  if (!answered) throw new HarnessError('E_PRECONDITION', `no answer to the ping within ${ANSWER_MS} ms`);
+  if (!answered) throw new PreconditionError(`no answer to the ping within ${ANSWER_MS} ms`);
   const sent = sentBy(p.provider.connection, afterSeq);
   // Any answer to the message will do (its ack or its receipt): the order is what is judged here.
   const answerAt = sent.findIndex((s) => (s.element.tag === 'receipt' || s.element.tag === 'ack') && s.element.attrs['id'] === id);

@@ -5,12 +5,15 @@
  */
 import { createCipheriv, createDecipheriv, createHash, createHmac, timingSafeEqual, type Hash, type Hmac } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
+import { codeOf, CodedError } from '../errors.js';
 import { AES_BLOCK, expandMediaKey, MAC_BYTES, MEDIA_INFO, type MediaDescriptor, type MediaType } from './scheme.js';
 
 /** Why a blob was refused, in the receiver's order of checks. */
 export type MediaRefusal = 'enc-hash' | 'mac' | 'decrypt' | 'plain-hash' | 'length' | 'truncated';
 
-export class MediaIntegrityError extends Error {
+export class MediaIntegrityError extends CodedError {
+  override readonly code = 'E_MEDIA_INTEGRITY';
+
   constructor(
     readonly refusal: MediaRefusal,
     message: string,
@@ -19,6 +22,8 @@ export class MediaIntegrityError extends Error {
     this.name = 'MediaIntegrityError';
   }
 }
+
+export const isMediaIntegrityError = (e: unknown): e is MediaIntegrityError => codeOf(e) === 'E_MEDIA_INTEGRITY';
 
 export interface EncryptOptions {
   readonly type: MediaType;
