@@ -88,7 +88,7 @@ export async function runCommand(
     return gate.exitCode(outcome.report);
   } catch (e) {
     err.write(`interop-conformance: ${describeError(e)}\n`);
-    return isHarnessError(e) ? EXIT_FOR[(e as HarnessError).code] : EXIT.cannotRun;
+    return isHarnessError(e) ? EXIT_FOR[e.code] : EXIT.cannotRun;
   } finally {
     process.removeListener('SIGINT', onInt);
     process.removeListener('SIGTERM', onTerm);

@@ -155,7 +155,7 @@ export async function runConformance(options: RunOptions): Promise<RunOutcome> {
         const check = loaded.get(env.spec.check);
         if (!check) throw new HarnessError('E_INTERNAL', `no check named ${env.spec.check}`);
         const gatekeeper = gatekeepers[env.lane] as Gatekeeper;
-        const lab = new Lab(gatekeeper, driver.forCase(env.record, env.signal, isExclusive(env.spec)), env);
+        const lab = new Lab(gatekeeper, driver.forCase((entry) => env.record(entry), env.signal, isExclusive(env.spec)), env);
         const stopListening = [gatekeeper.onLimit((hit) => env.limitHit(hit)), gatekeeper.onBreach((message) => env.breach(message))];
         try {
           return await check({
@@ -164,7 +164,7 @@ export async function runConformance(options: RunOptions): Promise<RunOutcome> {
             rng: env.rng,
             clock,
             lab,
-            step: env.step,
+            step: (name) => env.step(name),
             note: (text) => env.record({ kind: 'note', at: Date.now(), text }),
           });
         } finally {
