@@ -63,6 +63,7 @@ void test('two checks of one name, or a check outside its folder, stop the build
 
 // Compile-time assertions: each @ts-expect-error fails the build if the line below it compiles.
 // Never run; the checks are defined only to be type-checked.
+/* eslint-disable @typescript-eslint/no-unsafe-call -- the lines under @ts-expect-error must not type-check */
 void (() => {
   defineCheck({ name: 'stanza/undeclared' }, async (ctx) => {
     // @ts-expect-error: a check that declares no change is given no provider-wide action...
@@ -78,3 +79,4 @@ void (() => {
     return met();
   });
 });
+/* eslint-enable @typescript-eslint/no-unsafe-call */

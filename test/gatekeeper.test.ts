@@ -180,7 +180,7 @@ describe('gatekeeper', () => {
     assert.equal(incoming.attrs['from'], ref.jid);
     const enc = child(incoming, 'enc');
     assert.equal(enc?.attrs['type'], 'pkmsg');
-    const plain = unpad(await alice.party.decrypt(ref.jid, enc!));
+    const plain = unpad(await alice.party.decrypt(ref.jid, enc));
     assert.ok(plain.ok);
     assert.equal(decodeMessage(plain.bytes).conversation, 'hello from the gatekeeper');
     alice.client.send(ack({ class: 'message', id, to: ref.jid }));

@@ -15,7 +15,7 @@ const SCRIPT = projectFile('scripts', 'install-browser.sh');
 const sh = (env: NodeJS.ProcessEnv): Promise<{ stdout: string; stderr: string }> => promisify(execFile)('/bin/sh', [SCRIPT], { env, timeout: 10_000 });
 
 void test('npm test runs the browser setup before it builds', async () => {
-  const { scripts } = (await import(projectFile('package.json'), { with: { type: 'json' } })).default as { scripts: Record<string, string> };
+  const { scripts } = ((await import(projectFile('package.json'), { with: { type: 'json' } })) as { default: { scripts: Record<string, string> } }).default;
   assert.match(scripts['pretest'] ?? '', /^sh scripts\/install-browser\.sh && npm run build$/);
 });
 

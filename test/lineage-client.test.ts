@@ -440,7 +440,7 @@ describe('a WhatsApp-lineage client (Baileys 6.17.16) against the gatekeeper', {
       encs.push({ type, enc: outgoingEnc(message) });
       const unpadded = unpad(delivery.plaintext);
       const declared = readDeclared(unpadded.ok ? unpadded.bytes : delivery.plaintext, type);
-      assert.ok(typeof declared !== 'string', `a ${LAYOUTS[type].name}: ${String(declared)}`);
+      if (typeof declared === 'string') assert.fail(`a ${LAYOUTS[type].name}: ${declared}`);
       record('MEDIA-FIELDS', scenario, judgeMediaFields(declared));
       record('MEDIA-PATH', scenario, judgeDownloadPath(declared, PROVIDER_ID));
       const reference = storageReference(declared, PROVIDER_ID);

@@ -112,7 +112,7 @@ void test('media messages carry their fields at the profile\'s numbers for every
       fileName: 'a.pdf',
     });
     const d = readDeclared(bytes, type);
-    assert.ok(typeof d !== 'string', `${type}: ${String(d)}`);
+    if (typeof d === 'string') assert.fail(`${type}: ${d}`);
     assert.equal(bytes[0], (LAYOUTS[type].message << 3) | 2);
     assert.deepEqual(Buffer.from(d.mediaKey ?? []), Buffer.alloc(32, 2));
     assert.deepEqual(Buffer.from(d.fileEncSha256 ?? []), e.fileEncSha256);

@@ -39,6 +39,7 @@ function lineageGetMediaType(): (message: object) => string | undefined {
   const end = source.indexOf('\n    };', start);
   assert.ok(start >= 0 && end > start, 'getMediaType is where Baileys 6.17.16 keeps it');
   const body = source.slice(source.indexOf('{', start), end + '\n    }'.length);
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval -- Baileys' own code, cut from its installed source, is the oracle
   return new Function('message', body) as (message: object) => string | undefined;
 }
 

@@ -4,7 +4,6 @@ import type { RunReport } from '../src/core/model.js';
 import { ConsoleReporter } from '../src/reporters/console.js';
 import { sampleCase, sampleReport } from './helpers/sample-report.js';
 
-// eslint-disable-next-line no-control-regex
 const ANSI = /\u001b\[/;
 
 function play(report: RunReport, color: boolean): { out: string; summary: string } {

@@ -44,7 +44,7 @@ function elements(nodes: Node[], out: { tag: string; attrs: Record<string, strin
 const textOf = (node: Node): string =>
   Object.entries(node)
     .filter(([k]) => k !== ':@')
-    .map(([k, v]) => (k === '#text' ? String(v) : (v as Node[]).map(textOf).join('')))
+    .map(([k, v]) => (k === '#text' ? (v as string) : (v as Node[]).map(textOf).join('')))
     .join('');
 
 void test('report.html is one well-formed page with the verdict, counts and every case carrying its filter attributes', () => {

@@ -6,10 +6,14 @@ import { JunitReporter, SYSTEM_OUT_LIMIT } from '../src/reporters/junit.js';
 import { defaultCases, sampleCase, sampleReport } from './helpers/sample-report.js';
 
 type Attrs = Record<string, string>;
-interface TestCase extends Attrs {
-  failure?: any; // eslint-disable-line @typescript-eslint/no-explicit-any
-  error?: any; // eslint-disable-line @typescript-eslint/no-explicit-any
-  skipped?: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+/** A `<testcase>`: its attributes, and its `<failure>`, `<error>` or `<skipped>` (attributes, text under `#text`). */
+interface TestCase {
+  name?: string;
+  classname?: string;
+  time?: string;
+  failure?: Attrs;
+  error?: Attrs;
+  skipped?: Attrs;
   'system-out': string;
 }
 interface Parsed {
@@ -51,17 +55,17 @@ void test('junit.xml is well-formed and counts a warn as a pass, an error as an 
   assert.equal(fail?.classname, 'stanza');
   assert.equal(fail?.name, 'stanza.sample.fail: A fail case');
   assert.equal(fail?.time, '0.042');
-  assert.equal(fail?.failure.type, 'MUST');
-  assert.equal(fail?.failure.message, 'expected an <ack/> within 2 s; saw nothing');
-  assert.match(fail?.failure['#text'], /expected: an <ack\/> within 2 s\nactual: nothing\nrequirement: ACK-MSG \(MUST\)/);
+  assert.equal(fail?.failure?.type, 'MUST');
+  assert.equal(fail?.failure?.message, 'expected an <ack/> within 2 s; saw nothing');
+  assert.match(fail?.failure?.['#text'] ?? '', /expected: an <ack\/> within 2 s\nactual: nothing\nrequirement: ACK-MSG \(MUST\)/);
 
   const warn = byId.get('stanza.sample.warn');
   assert.equal(warn?.failure, undefined);
   assert.equal(warn?.error, undefined);
   assert.match(warn?.['system-out'] ?? '', /SHOULD not met \(not a failure\): expected a receipt; saw none/);
 
-  assert.equal(byId.get('stanza.sample.error')?.error.type, 'no-verdict');
-  assert.equal(byId.get('stanza.sample.skip')?.skipped.message, 'capability "media" not declared');
+  assert.equal(byId.get('stanza.sample.error')?.error?.type, 'no-verdict');
+  assert.equal(byId.get('stanza.sample.skip')?.skipped?.message, 'capability "media" not declared');
   assert.equal(byId.get('stanza.sample.pass')?.failure, undefined);
 
   const out = byId.get('stanza.sample.fail')?.['system-out'] ?? '';
@@ -83,9 +87,9 @@ void test('nasty strings are escaped in attributes and text; characters XML 1.0 
   const [fail, skip] = doc.testsuites.testsuite[0]?.testcase ?? [];
   const expected = `<&"'\uFFFD]]>\uFFFD\uFFFD x\ty\nz`;
   assert.equal(fail?.name, `stanza.sample.fail: ${expected}`);
-  assert.equal(fail?.failure.message, expected);
-  assert.equal(skip?.skipped.message, expected);
-  assert.ok(fail?.failure['#text'].includes(`expected: ${expected}`));
+  assert.equal(fail?.failure?.message, expected);
+  assert.equal(skip?.skipped?.message, expected);
+  assert.ok(fail?.failure?.['#text']?.includes(`expected: ${expected}`));
 });
 
 void test('<system-out> is bounded per case', () => {

@@ -62,7 +62,9 @@ void test('a case past its deadline is an error naming the step, and its cleanup
     env.defer(() => {
       cleaned = true;
     });
-    env.signal.addEventListener('abort', () => (reason = env.signal.reason));
+    env.signal.addEventListener('abort', () => {
+      reason = env.signal.reason as unknown;
+    });
     env.step('waiting for the provider');
     await new Promise((resolve) => setTimeout(resolve, 5000).unref());
     return met();

@@ -48,15 +48,16 @@ export async function startPipeline(ciphertextBytes: number): Promise<Pipeline> 
   const port = await listen(https);
   const client = new WebSocket(`wss://127.0.0.1:${port}`, { ca: tls.certPem });
   let answered = 0;
+  // ws hands a message over as one Buffer (its default binaryType, 'nodebuffer').
   client.on('message', (data: RawData) => {
-    xmlCodec.decode(data.toString());
+    xmlCodec.decode((data as Buffer).toString());
     client.send(xmlCodec.encode(toServer[answered++ % toServer.length] as StanzaNode));
   });
   await new Promise<void>((resolve, reject) => client.once('open', resolve).once('error', reject));
   const server = await serverSide;
   let pending: (() => void) | undefined;
   server.on('message', (data: RawData) => {
-    xmlCodec.decode(data.toString());
+    xmlCodec.decode((data as Buffer).toString());
     pending?.();
   });
   const exchange = (i: number): Promise<void> =>

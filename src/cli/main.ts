@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, Option, type CommanderError } from 'commander';
-import { codeOf, describeError, HarnessError, isHarnessError } from '../core/errors.js';
+import { codeOf, describeError, isHarnessError } from '../core/errors.js';
 import { projectFile } from '../core/paths.js';
 import { EXIT, EXIT_FOR } from './exit-codes.js';
 import type { ListFlags } from './list.js';
@@ -116,7 +116,7 @@ async function main(argv: string[]): Promise<void> {
       process.exitCode = EXIT.usage;
       return;
     }
-    const code = isHarnessError(e) ? EXIT_FOR[(e as HarnessError).code] : EXIT.cannotRun;
+    const code = isHarnessError(e) ? EXIT_FOR[e.code] : EXIT.cannotRun;
     process.stderr.write(`interop-conformance: ${describeError(e)}\n`);
     process.exitCode = code;
   }

@@ -1,5 +1,5 @@
 /** `interop-conformance merge-reports DIR…`: shard reports → one report folder → an exit code, judged by a baseline as `run` is. */
-import { describeError, isHarnessError, type HarnessError } from '../core/errors.js';
+import { describeError, isHarnessError } from '../core/errors.js';
 import { loadProfile } from '../core/profile.js';
 import { mergeReports } from '../harness/merge.js';
 import { Chalk } from 'chalk';
@@ -32,6 +32,6 @@ export async function mergeCommand(
     return gate.exitCode(outcome.report);
   } catch (e) {
     err.write(`interop-conformance: ${describeError(e)}\n`);
-    return isHarnessError(e) ? EXIT_FOR[(e as HarnessError).code] : EXIT.cannotRun;
+    return isHarnessError(e) ? EXIT_FOR[e.code] : EXIT.cannotRun;
   }
 }

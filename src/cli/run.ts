@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { keyFingerprint, publicKeyPem } from '../certification/manifest.js';
 import { certificationPackage } from '../certification/package.js';
 import { Chalk } from 'chalk';
-import { describeError, HarnessError, Interruption, isHarnessError, UsageError } from '../core/errors.js';
+import { describeError, Interruption, isHarnessError, UsageError } from '../core/errors.js';
 import type { StopSignal } from '../core/model.js';
 import { loadProfile } from '../core/profile.js';
 import { runConformance } from '../harness/run.js';
@@ -88,7 +88,7 @@ export async function runCommand(
     return gate.exitCode(outcome.report);
   } catch (e) {
     err.write(`interop-conformance: ${describeError(e)}\n`);
-    return isHarnessError(e) ? EXIT_FOR[(e as HarnessError).code] : EXIT.cannotRun;
+    return isHarnessError(e) ? EXIT_FOR[e.code] : EXIT.cannotRun;
   } finally {
     process.removeListener('SIGINT', onInt);
     process.removeListener('SIGTERM', onTerm);

@@ -1,5 +1,5 @@
 /** `interop-conformance verify-report DIR`: 0 intact, 1 altered (each alteration a line), 2 usage. */
-import { describeError, isHarnessError, type HarnessError } from '../core/errors.js';
+import { describeError, isHarnessError } from '../core/errors.js';
 import { verifyPackage } from '../certification/verify.js';
 import { EXIT, EXIT_FOR } from './exit-codes.js';
 import { readPublicKey } from './signing-key.js';
@@ -17,6 +17,6 @@ export async function verifyCommand(dir: string, flags: { publicKey?: string }, 
     return EXIT.notConformant;
   } catch (e) {
     err.write(`interop-conformance: ${describeError(e)}\n`);
-    return isHarnessError(e) ? EXIT_FOR[(e as HarnessError).code] : EXIT.cannotRun;
+    return isHarnessError(e) ? EXIT_FOR[e.code] : EXIT.cannotRun;
   }
 }

@@ -209,7 +209,7 @@ async function runCase(spec: CaseSpec, lane: number, rng: Rng, options: RunOptio
 
 /** A cap a thrown error carries as data, itself or as a cause (a driver call that went past one, say). */
 function limitCarried(thrown: unknown): LimitHit | undefined {
-  for (let e = thrown, depth = 0; e !== undefined && depth < 8; e = (e as { cause?: unknown } | null)?.cause, depth++) {
+  for (let e = thrown, depth = 0; e !== undefined && depth < 8; e = typeof e === 'object' && e !== null ? (e as { cause?: unknown }).cause : undefined, depth++) {
     if (isLimitExceeded(e)) return e;
   }
   return undefined;

@@ -5,7 +5,7 @@
  * every layer for the checks.
  */
 import { fromBase64 } from '../protocol/base64.js';
-import { encElement, type EncType } from '../protocol/stanzas.js';
+import { encElement } from '../protocol/stanzas.js';
 import { readDeliveredGroup, skmsgElement } from '../protocol/groups.js';
 import type { StanzaNode } from '../protocol/node.js';
 import { decodeMessage, textPayload, unpad } from '../protocol/payload.js';
@@ -68,7 +68,7 @@ export class ReferenceGroupMember {
     const self = this.self();
     const pairwiseFor = (member: string): StanzaNode | undefined => {
       const pairwise = options.withDistributions === false ? undefined : sealed.distributions.get(member);
-      return pairwise && encElement(pairwise.type as EncType, pairwise.ciphertext);
+      return pairwise && encElement(pairwise.type, pairwise.ciphertext);
     };
     fanOut(this.deps.groups.members(sealed.group) ?? [], { id, group: sealed.group, sender: self, t, pairwiseFor, skmsg: skmsgElement(sealed.skmsg) }, this.deps.deliver);
     return id;

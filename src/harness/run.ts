@@ -157,7 +157,7 @@ export async function runConformance(options: RunOptions): Promise<RunOutcome> {
         const check = loaded.get(env.spec.check);
         if (!check) throw new InternalError(`no check named ${env.spec.check}`);
         const gatekeeper = gatekeepers[env.lane] as Gatekeeper;
-        const caseDriver = driver.forCase(env.record, env.signal);
+        const caseDriver = driver.forCase((entry) => env.record(entry), env.signal);
         const lab = new Lab(gatekeeper, caseDriver, env);
         const stopListening = [gatekeeper.onLimit((hit) => env.limitHit(hit)), gatekeeper.onBreach((message) => env.breach(message))];
         try {
@@ -167,7 +167,7 @@ export async function runConformance(options: RunOptions): Promise<RunOutcome> {
             rng: env.rng,
             clock,
             lab,
-            step: env.step,
+            step: (name: string) => env.step(name),
             note: (text: string) => env.record({ kind: 'note', at: Date.now(), text }),
           };
           return await check.run(context, check.changes.length > 0 ? caseDriver : undefined);

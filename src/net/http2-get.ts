@@ -37,10 +37,10 @@ export function http2Status(url: string, options: OutboundOptions, signal: Abort
     const abort = (): void => done('aborted');
     const timer = setTimeout(() => done(silence), Math.min(timeoutMs, cap));
     signal.addEventListener('abort', abort, { once: true });
-    session.on('error', (e) => done(e.message));
+    session.on('error', (e: Error) => done(e.message));
     const req = session.request({ ':method': 'GET', ':path': `${target.pathname}${target.search}` });
     req.on('response', (headers) => done(Number(headers[':status'])));
-    req.on('error', (e) => done(e.message));
+    req.on('error', (e: Error) => done(e.message));
     req.end();
   });
 }

@@ -83,7 +83,7 @@ function checkedLookup(hostname: string, options: LookupAllOptions | { all?: boo
     if (err) return callback(err, []);
     for (const a of addresses) {
       const kind = privateKind(a.address);
-      if (kind !== undefined) return callback(new PrivateTargetRefused(hostname, a.address, kind) as NodeJS.ErrnoException, []);
+      if (kind !== undefined) return callback(new PrivateTargetRefused(hostname, a.address, kind), []);
     }
     const first = addresses[0];
     if (options.all === true) return callback(null, addresses);

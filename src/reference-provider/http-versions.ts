@@ -17,7 +17,7 @@ export type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 export interface DualServer {
   readonly server: Server;
   /** Drops every open connection, of either version. */
-  closeAllConnections(): void;
+  readonly closeAllConnections: () => void;
 }
 
 /**

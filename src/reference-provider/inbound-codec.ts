@@ -91,7 +91,7 @@ function toNode(p: Parsed): StanzaNode {
   const items = (p[tag] ?? []) as Parsed[];
   const elements = items.filter((i) => !('#text' in i));
   if (elements.length > 0) return { tag, attrs, children: elements.map(toNode) };
-  const text = leftovers(items.map((i) => String(i['#text'] ?? '')).join(''));
+  const text = leftovers(items.map((i) => (i['#text'] as string | undefined) ?? '').join(''));
   return text === '' ? { tag, attrs, children: [] } : { tag, attrs, children: [], text };
 }
 

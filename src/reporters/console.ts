@@ -105,7 +105,7 @@ export function renderSummary(report: RunReport, c: ChalkInstance): string {
   }
 
   lines.push('', verdictLine(report, c));
-  lines.push(...baselineLines(report, c));
+  lines.push(...baselineLines(report));
   lines.push(`seed ${run.seed}; re-run the same cases in the same order with:`);
   lines.push(`  ${rerunCommand(report)}`);
   return `${lines.join('\n')}\n`;
@@ -120,7 +120,7 @@ export function verdictLine(report: RunReport, c: ChalkInstance): string {
 }
 
 /** Which baseline judged the run (the headline above says how), and every departure. */
-function baselineLines(report: RunReport, c: ChalkInstance): string[] {
+function baselineLines(report: RunReport): string[] {
   const b = report.baseline;
   if (b === undefined) return [];
   const head = `baseline ${clean(b.file)} (${plural(b.entries, 'entry')}, judged on ${b.date}): `;
@@ -132,7 +132,6 @@ function baselineLines(report: RunReport, c: ChalkInstance): string[] {
  * Messages quote the provider; a terminal must not obey control sequences it sent. Keeps newlines
  * and tabs, drops the rest of C0, DEL and C1 (ESC and CSI included).
  */
-// eslint-disable-next-line no-control-regex
 const clean = (text: string): string => text.replace(/[\u0000-\u0008\u000B-\u001F\u007F-\u009F]/g, '');
 
 const bounded = (text: string): string => (text.length > MAX_MESSAGE ? `${text.slice(0, MAX_MESSAGE)}… [${text.length - MAX_MESSAGE} more characters]` : text);

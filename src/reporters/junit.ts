@@ -155,7 +155,6 @@ const timestamp = (iso: string): string => iso.replace(/(\.\d+)?Z$/, '');
  * controls, lone surrogates, U+FFFE/U+FFFF) is replaced by U+FFFD, so that a provider's bytes can
  * never make the file unreadable. @see https://www.w3.org/TR/xml/#charsets
  */
-// eslint-disable-next-line no-control-regex
 const NOT_XML = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uD800-\uDFFF\uFFFE\uFFFF]/gu;
 
 export const xmlSafe = (s: string): string => s.replace(NOT_XML, '\uFFFD');

@@ -93,14 +93,14 @@ function relay(client: WebSocket, up: WebSocket, behaviour: ChatBehaviour, openF
   client.on('message', (data: RawData, binary: boolean) => {
     if (up.readyState === WebSocket.CONNECTING) return void queued.push([data, binary]);
     // The hostile frames go first; the message follows, if the connection still stands.
-    if (authenticated && String(data).startsWith('<message')) {
+    if (authenticated && (data as Buffer).toString().startsWith('<message')) {
       if (behaviour === 'connection-flood') openFlood();
       else attack(up, behaviour);
     }
     toUp(data, binary);
   });
   up.on('message', (data: RawData, binary: boolean) => {
-    if (String(data).startsWith('<open')) authenticated = true;
+    if ((data as Buffer).toString().startsWith('<open')) authenticated = true;
     if (client.readyState === WebSocket.OPEN) client.send(data as Buffer, { binary });
   });
   up.on('close', () => client.terminate());

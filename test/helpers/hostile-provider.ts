@@ -47,7 +47,7 @@ export async function startHostileFront(options: FrontOptions): Promise<HostileF
     let body = await readAll(req);
     if (path === DISCOVERY_PATH) return sendJson(res, rewriteDiscovery(await upstreamJson(path), options, url));
     const spoil = options.driver !== undefined && path.startsWith(DRIVER_ROOT) && !PROBE_PATHS.has(path);
-    if (spoil && options.driver !== 'wrong-content-type' && options.driver !== 'invalid-utf8') return misbehave(options.driver as DriverBehaviour, res);
+    if (spoil && options.driver !== 'wrong-content-type' && options.driver !== 'invalid-utf8') return misbehave(options.driver, res);
     if (options.chat && /\/users\/[^/]+\/connect$/.test(path)) body = redirectChat(body, options.chat);
     const answer = await request(`${options.upstream.url}${req.url ?? '/'}`, {
       method: (req.method ?? 'GET') as 'GET',

@@ -47,6 +47,7 @@ class InMemorySocket extends EventEmitter {
     if (!nextPeer) throw new Error('no transport peer for the Baileys socket: call startBaileys');
     this.peer = nextPeer;
     // makeSocket makes its Noise handler right after its socket.
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- a hand-off to that handler, not an alias for a closure
     lastSocket = this;
   }
 
@@ -182,7 +183,7 @@ export function quietLogger(errors: string[]): NonNullable<SocketConfig['logger'
     warn: keep('warn'),
     error: keep('error'),
   };
-  return logger as unknown as NonNullable<SocketConfig['logger']>;
+  return logger;
 }
 
 function describe(obj: unknown): string {

@@ -13,7 +13,7 @@ const TEXTS: Record<string, (rng: Rng) => string> = {
   // 64 KiB of ASCII: the profile's floor for the largest text a client must carry.
   large: (rng) => `${rng.string(16)} ${'0123456789abcdef'.repeat(4096)}`.slice(0, 64 * 1024),
   // Astral emoji, a ZWJ family, combining marks, right-to-left and CJK scripts, a BOM-like character.
-  unicode: (rng) => `😀 👨‍👩‍👧‍👦 é ñ ế 中文 日本語 한국어 العربية עברית ‮ ﻿ 𝄞 ${rng.string(8)}`,
+  unicode: (rng) => `😀 👨‍👩‍👧‍👦 é ñ ế 中文 日本語 한국어 العربية עברית \u202E \uFEFF 𝄞 ${rng.string(8)}`,
 };
 
 function textFor(ctx: CheckContext): string {

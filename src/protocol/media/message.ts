@@ -30,10 +30,10 @@ interface Layout {
 }
 
 const LAYOUT: Readonly<Record<MediaType, Layout>> = {
-  image: interop.ImageMessage as unknown as Layout,
-  video: interop.VideoMessage as unknown as Layout,
-  audio: interop.AudioMessage as unknown as Layout,
-  document: interop.DocumentMessage as unknown as Layout,
+  image: interop.ImageMessage,
+  video: interop.VideoMessage,
+  audio: interop.AudioMessage,
+  document: interop.DocumentMessage,
 };
 
 /** A protobuf length-delimited field: tag, varint length, bytes. */
