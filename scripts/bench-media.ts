@@ -32,7 +32,11 @@ interface Served {
   blobLength: number;
 }
 
-const host = spawn(process.execPath, [fileURLToPath(new URL('./bench-media-server.js', import.meta.url)), String(size)], { stdio: ['pipe', 'pipe', 'inherit'] });
+const host = spawn(
+  process.execPath,
+  [fileURLToPath(new URL('./bench-media-server.js', import.meta.url)), String(size)],
+  { stdio: ['pipe', 'pipe', 'inherit'] },
+);
 const served = await new Promise<Served>((resolve, reject) => {
   host.once('exit', (code) => reject(new Error(`the media host exited with ${code}`)));
   createInterface({ input: host.stdout }).once('line', (line) => resolve(JSON.parse(line) as Served));
@@ -96,7 +100,14 @@ try {
   ];
   console.log(
     json
-      ? JSON.stringify({ blobBytes: served.blobLength, floorMs: floor.ms, floorOk, proxyMs: fetched.ms, verified, peakBytes: peak })
+      ? JSON.stringify({
+          blobBytes: served.blobLength,
+          floorMs: floor.ms,
+          floorOk,
+          proxyMs: fetched.ms,
+          verified,
+          peakBytes: peak,
+        })
       : lines.join('\n'),
   );
   process.exitCode = verified && floorOk && peak < PEAK_LIMIT ? 0 : 1;
@@ -113,10 +124,14 @@ async function timed<T>(fn: () => Promise<T>): Promise<{ value: T; ms: number }>
 
 function curlSha256(target: string, ca: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    const sh = spawn('sh', ['-c', 'curl -sS --fail --cacert "$1" "$2" | sha256sum', 'bench', ca, target], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const sh = spawn('sh', ['-c', 'curl -sS --fail --cacert "$1" "$2" | sha256sum', 'bench', ca, target], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let out = '';
     sh.stdout.on('data', (d: Buffer) => (out += d.toString()));
     sh.once('error', reject);
-    sh.once('exit', (code) => (code === 0 ? resolve(out.split(/\s/)[0] ?? '') : reject(new Error(`curl | sha256sum exited with ${code}`))));
+    sh.once('exit', (code) =>
+      code === 0 ? resolve(out.split(/\s/)[0] ?? '') : reject(new Error(`curl | sha256sum exited with ${code}`)),
+    );
   });
 }

@@ -45,7 +45,8 @@ for (const type of MEDIA_TYPES) {
   }
 }
 const doc = {
-  description: 'WhatsApp media scheme (docs/PROFILE.md §9): HKDF-SHA256(mediaKey, salt 32 zero bytes, info, 112) → iv ‖ cipherKey ‖ macKey ‖ refKey; blob = AES-256-CBC(PKCS#7) ‖ HMAC-SHA256(macKey, iv ‖ ciphertext)[0:10]. Hex, hashes in base64.',
+  description:
+    'WhatsApp media scheme (docs/PROFILE.md §9): HKDF-SHA256(mediaKey, salt 32 zero bytes, info, 112) → iv ‖ cipherKey ‖ macKey ‖ refKey; blob = AES-256-CBC(PKCS#7) ‖ HMAC-SHA256(macKey, iv ‖ ciphertext)[0:10]. Hex, hashes in base64.',
   vectors,
 };
 writeFileSync(projectFile('fixtures', 'media', 'vectors.json'), `${JSON.stringify(doc, null, 2)}\n`);

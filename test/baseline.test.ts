@@ -4,7 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { readBaseline, writeBaseline } from '../src/cli/baseline-file.js';
-import { applyBaseline, baselineFromReport, describeBaselineProblem, judgeAgainstBaseline, type Baseline, type BaselineEntry } from '../src/core/baseline.js';
+import {
+  applyBaseline,
+  baselineFromReport,
+  describeBaselineProblem,
+  judgeAgainstBaseline,
+  type Baseline,
+  type BaselineEntry,
+} from '../src/core/baseline.js';
 import { isHarnessError } from '../src/core/errors.js';
 import { Chalk } from 'chalk';
 import { renderSummary } from '../src/reporters/console.js';
@@ -15,9 +22,16 @@ import { validateReport } from '../src/reporters/report-schema.js';
 import { defaultCases, sampleCase, sampleReport } from './helpers/sample-report.js';
 
 const TODAY = '2026-06-01';
-const entry = (id: string, expected: BaselineEntry['expected'], expires = '2026-12-31'): BaselineEntry => ({ case: id, expected, reason: 'ticket 12', owner: 'team-a', expires });
+const entry = (id: string, expected: BaselineEntry['expected'], expires = '2026-12-31'): BaselineEntry => ({
+  case: id,
+  expected,
+  reason: 'ticket 12',
+  owner: 'team-a',
+  expires,
+});
 const baseline = (...entries: BaselineEntry[]): Baseline => ({ schemaVersion: 1, entries });
-const judge = (b: Baseline, cases = defaultCases()): string[] => judgeAgainstBaseline(sampleReport(cases), b, TODAY).map(describeBaselineProblem);
+const judge = (b: Baseline, cases = defaultCases()): string[] =>
+  judgeAgainstBaseline(sampleReport(cases), b, TODAY).map(describeBaselineProblem);
 
 void test('a failure or error the baseline does not expect fails the gate; pass, warn and skip do not', () => {
   assert.deepEqual(judge(baseline()), [
@@ -37,21 +51,38 @@ void test('an expected failure that now passes fails the gate, and so does any o
 });
 
 void test('an entry past its expiry fails the gate, even for a case this run did not hold; the expiry day itself holds', () => {
-  assert.deepEqual(judge(baseline(entry('stanza.sample.fail', 'fail', TODAY), entry('stanza.sample.error', 'error'), entry('other.shard.case', 'fail', '2026-05-31'))), [
-    'expired on 2026-05-31: other.shard.case (owner team-a: ticket 12); renew or remove the entry',
-  ]);
+  assert.deepEqual(
+    judge(
+      baseline(
+        entry('stanza.sample.fail', 'fail', TODAY),
+        entry('stanza.sample.error', 'error'),
+        entry('other.shard.case', 'fail', '2026-05-31'),
+      ),
+    ),
+    ['expired on 2026-05-31: other.shard.case (owner team-a: ticket 12); renew or remove the entry'],
+  );
 });
 
 void test('a baseline from a run accepts exactly its failures, keeping entries that are still accurate and those of cases it did not hold', () => {
   const report = sampleReport();
   const kept = entry('stanza.sample.fail', 'fail');
   const elsewhere = entry('other.shard.case', 'fail');
-  const b = baselineFromReport(report, baseline(kept, entry('stanza.sample.error', 'fail'), entry('stanza.sample.pass', 'fail'), elsewhere), TODAY);
+  const b = baselineFromReport(
+    report,
+    baseline(kept, entry('stanza.sample.error', 'fail'), entry('stanza.sample.pass', 'fail'), elsewhere),
+    TODAY,
+  );
   // stanza.sample.pass passed in this run, so its entry goes; other.shard.case was not run, so it stays as it was.
-  assert.deepEqual(b.entries.map((e) => e.case), ['stanza.sample.fail', 'stanza.sample.error', 'other.shard.case']);
+  assert.deepEqual(
+    b.entries.map((e) => e.case),
+    ['stanza.sample.fail', 'stanza.sample.error', 'other.shard.case'],
+  );
   assert.equal(b.entries[2], elsewhere);
   assert.equal(b.entries[0], kept);
-  assert.deepEqual({ ...b.entries[1], reason: '' }, { case: 'stanza.sample.error', expected: 'error', reason: '', owner: 'unassigned', expires: '2026-08-30' });
+  assert.deepEqual(
+    { ...b.entries[1], reason: '' },
+    { case: 'stanza.sample.error', expected: 'error', reason: '', owner: 'unassigned', expires: '2026-08-30' },
+  );
   assert.match(b.entries[1]?.reason ?? '', /^recorded from run 2026-03-01T10-00-00Z-abc123: no verdict/);
   assert.deepEqual(judgeAgainstBaseline(report, b, TODAY), []);
 });
@@ -66,10 +97,22 @@ void test('a baseline file round-trips; a bad one is one line naming the file an
     assert.match(await readFile(file, 'utf8'), /^\{\n {2}"schemaVersion": 1,/);
     const cases: [unknown, RegExp][] = [
       ['{ not json', /not JSON/],
-      [{ schemaVersion: 1, entries: [{ case: 'a', expected: 'fail', reason: 'r', owner: 'o' }] }, /\/entries\/0 is missing "expires"/],
-      [{ schemaVersion: 1, entries: [{ ...entry('a', 'fail'), expected: 'broken' }] }, /\/entries\/0\/expected must be equal to one of the allowed values/],
-      [{ schemaVersion: 1, entries: [{ ...entry('a', 'fail'), expires: '31/12/2026' }] }, /\/entries\/0\/expires must match format "date"/],
-      [{ schemaVersion: 1, entries: [entry('a', 'fail'), entry('a', 'error')] }, /\/entries\/1\/case repeats "a" of \/entries\/0/],
+      [
+        { schemaVersion: 1, entries: [{ case: 'a', expected: 'fail', reason: 'r', owner: 'o' }] },
+        /\/entries\/0 is missing "expires"/,
+      ],
+      [
+        { schemaVersion: 1, entries: [{ ...entry('a', 'fail'), expected: 'broken' }] },
+        /\/entries\/0\/expected must be equal to one of the allowed values/,
+      ],
+      [
+        { schemaVersion: 1, entries: [{ ...entry('a', 'fail'), expires: '31/12/2026' }] },
+        /\/entries\/0\/expires must match format "date"/,
+      ],
+      [
+        { schemaVersion: 1, entries: [entry('a', 'fail'), entry('a', 'error')] },
+        /\/entries\/1\/case repeats "a" of \/entries\/0/,
+      ],
     ];
     for (const [content, message] of cases) {
       await writeFile(file, typeof content === 'string' ? content : JSON.stringify(content));
@@ -88,7 +131,11 @@ void test('a baseline file round-trips; a bad one is one line naming the file an
 });
 
 void test('a judged report records each case against its entry and the verdict, and the summaries show it', () => {
-  const b = baseline(entry('stanza.sample.fail', 'fail', '2026-05-01'), entry('media.sample.pass', 'fail'), entry('stanza.sample.error', 'fail'));
+  const b = baseline(
+    entry('stanza.sample.fail', 'fail', '2026-05-01'),
+    entry('media.sample.pass', 'fail'),
+    entry('stanza.sample.error', 'fail'),
+  );
   const judged = applyBaseline(sampleReport(), b, 'ci/baseline.json', TODAY);
   assert.deepEqual(validateReport(JSON.parse(toJson(judged))), { ok: true });
   const standing = Object.fromEntries(judged.cases.map((c) => [c.id, c.baseline?.status]));
@@ -116,11 +163,25 @@ void test('a judged report records each case against its entry and the verdict, 
   const md = toMarkdown(judged);
   assert.match(md, /\*\*Baseline\*\* `ci\/baseline\.json` \(3 entries, judged on 2026-06-01\): ❌ 3 departures/);
   assert.match(md, /- expected fail now passes: media\.sample\.pass/);
-  assert.ok(md.includes('| (baseline as-expected: expected fail, owner team-a, until 2026-05-01 (EXPIRED), ticket 12) expected an \\<ack/\\> within 2 s'), md);
+  assert.ok(
+    md.includes(
+      '| (baseline as-expected: expected fail, owner team-a, until 2026-05-01 (EXPIRED), ticket 12) expected an \\<ack/\\> within 2 s',
+    ),
+    md,
+  );
   const txt = renderSummary(judged, new Chalk({ level: 0 }));
-  assert.match(txt, /baseline ci\/baseline\.json \(3 entries, judged on 2026-06-01\): 3 departures\n {2}expected fail, saw error: stanza\.sample\.error\n/);
+  assert.match(
+    txt,
+    /baseline ci\/baseline\.json \(3 entries, judged on 2026-06-01\): 3 departures\n {2}expected fail, saw error: stanza\.sample\.error\n/,
+  );
   assert.equal(toMarkdown(sampleReport()).includes('Baseline'), false, 'no baseline, no section');
   const page = toHtml(judged);
-  assert.match(page, /<dt>baseline<\/dt><dd>ci\/baseline\.json \(3 entries, judged on 2026-06-01\): 3 departures: expected fail, saw error/);
-  assert.match(page, /<dt>baseline<\/dt><dd>newly-passing; expected fail, owner team-a, until 2026-12-31: ticket 12<\/dd>/);
+  assert.match(
+    page,
+    /<dt>baseline<\/dt><dd>ci\/baseline\.json \(3 entries, judged on 2026-06-01\): 3 departures: expected fail, saw error/,
+  );
+  assert.match(
+    page,
+    /<dt>baseline<\/dt><dd>newly-passing; expected fail, owner team-a, until 2026-12-31: ticket 12<\/dd>/,
+  );
 });

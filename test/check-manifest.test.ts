@@ -29,7 +29,9 @@ void test('every check is named by some case, and the checks that change provide
   const used = new Set(suites.flatMap((s) => s.cases.map((c) => c.check)));
   const unused = [...checkManifest().keys()].filter((name) => !used.has(name));
   assert.deepEqual(unused, [], 'a check no case runs is dead code');
-  const alone = [...checkManifest().values()].filter((c) => c.changes.length > 0).map((c) => `${c.name}: ${c.changes.join(', ')}`);
+  const alone = [...checkManifest().values()]
+    .filter((c) => c.changes.length > 0)
+    .map((c) => `${c.name}: ${c.changes.join(', ')}`);
   assert.deepEqual(alone, [
     'media/reference-expiry: hosted-media',
     'messaging/mailbox-drain: trusted-gatekeeper-keys',
@@ -43,19 +45,26 @@ void test('every check is named by some case, and the checks that change provide
 
 void test('two checks of one name, or a check outside its folder, stop the build', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'checks-'));
-  const check = (name: string) => `export const c = { kind: 'check', name: '${name}', params: {}, changes: [], run: async () => ({}) };\n`;
+  const check = (name: string) =>
+    `export const c = { kind: 'check', name: '${name}', params: {}, changes: [], run: async () => ({}) };\n`;
   try {
     await mkdir(join(dir, 'stanza'));
     await writeFile(join(dir, 'stanza', 'a.js'), check('stanza/ping'));
     await writeFile(join(dir, 'stanza', 'b.js'), check('stanza/ping'));
-    await assert.rejects(findChecks(dir), /check stanza\/ping is exported by both stanza\/a\.js \(c\) and stanza\/b\.js \(c\)/);
+    await assert.rejects(
+      findChecks(dir),
+      /check stanza\/ping is exported by both stanza\/a\.js \(c\) and stanza\/b\.js \(c\)/,
+    );
     // A new file name each time: the module cache would hand back the first b.js.
     await rm(join(dir, 'stanza', 'b.js'));
     await writeFile(join(dir, 'stanza', 'c.js'), check('media/ping'));
     await assert.rejects(findChecks(dir), /stanza\/c\.js exports check media\/ping, which belongs in media\//);
     await rm(join(dir, 'stanza', 'c.js'));
     await writeFile(join(dir, 'stanza', 'd.js'), check('stanza/pong'));
-    assert.deepEqual((await findChecks(dir)).map((c) => `${c.module} ${c.export} ${c.name}`), ['stanza/a.js c stanza/ping', 'stanza/d.js c stanza/pong']);
+    assert.deepEqual(
+      (await findChecks(dir)).map((c) => `${c.module} ${c.export} ${c.name}`),
+      ['stanza/a.js c stanza/ping', 'stanza/d.js c stanza/pong'],
+    );
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

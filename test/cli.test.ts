@@ -26,7 +26,10 @@ void test('a default run certifies the reference provider and writes a valid rep
   const r = await run(['run', '--out', out, '--seed', '99', '--official']);
   assert.equal(r.code, 0, r.stdout + r.stderr);
   assert.match(r.stdout, /seed 99/);
-  assert.match(r.stdout, /signing key: generated for this run, its private half kept nowhere; public key sha256:[0-9a-f]{64} \(also in the package as public-key\.pem\):\n-----BEGIN PUBLIC KEY-----/);
+  assert.match(
+    r.stdout,
+    /signing key: generated for this run, its private half kept nowhere; public key sha256:[0-9a-f]{64} \(also in the package as public-key\.pem\):\n-----BEGIN PUBLIC KEY-----/,
+  );
   const packaged = /certification package: (\S+), signed by key/.exec(r.stdout)?.[1];
   assert.ok(packaged, r.stdout);
   const verified = await run(['verify-report', packaged]);
@@ -35,27 +38,48 @@ void test('a default run certifies the reference provider and writes a valid rep
   const [dir] = (await readdir(out)).filter((d) => !d.startsWith('latest'));
   assert.ok(dir);
   const files = await readdir(join(out, dir));
-  for (const f of ['report.json', 'junit.xml', 'summary.txt', 'summary.md', 'report.html']) assert.ok(files.includes(f), f);
+  for (const f of ['report.json', 'junit.xml', 'summary.txt', 'summary.md', 'report.html'])
+    assert.ok(files.includes(f), f);
   // The reviewer's page maps every requirement of the profile, and this run checks all that have a case.
   const page = await readFile(join(out, dir, 'report.html'), 'utf8');
   const rows = [...page.matchAll(/data-requirement="([^"]+)" data-verdict="([a-z]+)"/g)];
   assert.equal(rows.length, (await loadProfile()).length);
-  assert.ok(rows.every(([, , verdict]) => verdict === 'pass' || verdict === 'warn' || verdict === 'uncovered' || verdict === 'skip'), 'a conformant run');
-  const report = JSON.parse(await readFile(join(out, dir, 'report.json'), 'utf8')) as { run: { seed: number }; summary: { conformant: boolean } };
+  assert.ok(
+    rows.every(
+      ([, , verdict]) => verdict === 'pass' || verdict === 'warn' || verdict === 'uncovered' || verdict === 'skip',
+    ),
+    'a conformant run',
+  );
+  const report = JSON.parse(await readFile(join(out, dir, 'report.json'), 'utf8')) as {
+    run: { seed: number };
+    summary: { conformant: boolean };
+  };
   assert.deepEqual(validateReport(report), { ok: true });
   assert.equal(report.run.seed, 99);
   assert.equal(report.summary.conformant, true);
 });
 
 void test('a reference fault makes the run not conformant: exit 1', async () => {
-  const r = await run(['run', '--reference-fault', 'no-ack', '--grep', 'ack\\.message', '--reporter', 'console', '--out', out]);
+  const r = await run([
+    'run',
+    '--reference-fault',
+    'no-ack',
+    '--grep',
+    'ack\\.message',
+    '--reporter',
+    'console',
+    '--out',
+    out,
+  ]);
   assert.equal(r.code, 1, r.stdout + r.stderr);
   assert.match(r.stdout, /stanza\.ack\.message/);
 });
 
 void test('a provider served apart, with its own CA, is certified when the run trusts that CA, and not otherwise', async () => {
   const ca = join(out, 'provider-ca.pem');
-  const served = spawn(process.execPath, [cli, 'reference-provider', '--ca-out', ca], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const served = spawn(process.execPath, [cli, 'reference-provider', '--ca-out', ca], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   try {
     let printed = '';
     for await (const chunk of served.stdout) {
@@ -64,7 +88,20 @@ void test('a provider served apart, with its own CA, is certified when the run t
     }
     const [, url, token] = /at (\S+)\ndriver token (\S+)/.exec(printed) ?? [];
     assert.ok(url && token, printed);
-    const media = ['run', '--provider', url, '--token', token, '--allow-private-targets', '--grep', '^media\\.fetch\\.length$', '--reporter', 'console', '--out', out];
+    const media = [
+      'run',
+      '--provider',
+      url,
+      '--token',
+      token,
+      '--allow-private-targets',
+      '--grep',
+      '^media\\.fetch\\.length$',
+      '--reporter',
+      'console',
+      '--out',
+      out,
+    ];
     const trusted = await run([...media, '--provider-ca', ca]);
     assert.equal(trusted.code, 0, trusted.stdout + trusted.stderr);
     const untrusted = await run(media);
@@ -135,7 +172,10 @@ void test('a provider that answers garbage exits 3 with one line naming what was
 });
 
 void test('a reader that leaves early (list | head -1) gets its line, and the harness exits 0 without a word', async () => {
-  const { stdout, stderr } = await promisify(execFile)('bash', ['-c', `set -o pipefail; "${process.execPath}" "${cli}" list | head -1`]);
+  const { stdout, stderr } = await promisify(execFile)('bash', [
+    '-c',
+    `set -o pipefail; "${process.execPath}" "${cli}" list | head -1`,
+  ]);
   assert.equal(stdout.trim().split('\n').length, 1);
   assert.equal(stderr, '');
 });
@@ -143,7 +183,13 @@ void test('a reader that leaves early (list | head -1) gets its line, and the ha
 void test('list --json shows every case with its faults', async () => {
   const r = await run(['list', '--json']);
   assert.equal(r.code, 0);
-  const rows = JSON.parse(r.stdout) as { id: string; suite: string; level: string; requirement: { id: string }; faults: string[] }[];
+  const rows = JSON.parse(r.stdout) as {
+    id: string;
+    suite: string;
+    level: string;
+    requirement: { id: string };
+    faults: string[];
+  }[];
   const stanza = rows.filter((c) => c.suite === 'stanza');
   assert.ok(stanza.length >= 20);
   for (const c of rows) assert.ok(c.faults.length > 0 && c.requirement.id && c.level, c.id);
@@ -153,27 +199,68 @@ void test('a baseline gates CI: written from a failing run, matched by it, broke
   const dir = await mkdtemp(join(tmpdir(), 'baseline-cli-'));
   try {
     const file = join(dir, 'baseline.json');
-    const failing = ['run', '--reference-fault', 'no-ack', '--grep', 'ack\\.message$', '--reporter', 'json', '--out', join(dir, 'reports')];
+    const failing = [
+      'run',
+      '--reference-fault',
+      'no-ack',
+      '--grep',
+      'ack\\.message$',
+      '--reporter',
+      'json',
+      '--out',
+      join(dir, 'reports'),
+    ];
     const written = await run([...failing, '--update-baseline', file]);
     assert.equal(written.code, 0, written.stdout + written.stderr);
     assert.match(written.stdout, /baseline: wrote 1 entries to /);
-    const baseline = JSON.parse(await readFile(file, 'utf8')) as { entries: { case: string; expected: string; owner: string }[] };
-    assert.deepEqual(baseline.entries.map((e) => [e.case, e.expected, e.owner]), [['stanza.ack.message', 'fail', 'unassigned']]);
+    const baseline = JSON.parse(await readFile(file, 'utf8')) as {
+      entries: { case: string; expected: string; owner: string }[];
+    };
+    assert.deepEqual(
+      baseline.entries.map((e) => [e.case, e.expected, e.owner]),
+      [['stanza.ack.message', 'fail', 'unassigned']],
+    );
 
     const matched = await run([...failing, '--baseline', file]);
     assert.equal(matched.code, 0, matched.stdout + matched.stderr);
     const latest = (await readFile(join(dir, 'reports', 'latest.txt'), 'utf8')).trim();
-    const report = JSON.parse(await readFile(join(dir, 'reports', latest, 'report.json'), 'utf8')) as { cases: { id: string; outcome: string }[] };
-    assert.deepEqual(report.cases.map((c) => [c.id, c.outcome]), [['stanza.ack.message', 'fail']]);
+    const report = JSON.parse(await readFile(join(dir, 'reports', latest, 'report.json'), 'utf8')) as {
+      cases: { id: string; outcome: string }[];
+    };
+    assert.deepEqual(
+      report.cases.map((c) => [c.id, c.outcome]),
+      [['stanza.ack.message', 'fail']],
+    );
 
-    const again = await run(['run', '--reference-fault', 'no-ack', '--last-failed', '--reporter', 'json', '--out', join(dir, 'reports')]);
+    const again = await run([
+      'run',
+      '--reference-fault',
+      'no-ack',
+      '--last-failed',
+      '--reporter',
+      'json',
+      '--out',
+      join(dir, 'reports'),
+    ]);
     assert.equal(again.code, 1, again.stdout + again.stderr);
-    const rerun = JSON.parse(await readFile(join(dir, 'reports', (await readFile(join(dir, 'reports', 'latest.txt'), 'utf8')).trim(), 'report.json'), 'utf8')) as {
+    const rerun = JSON.parse(
+      await readFile(
+        join(dir, 'reports', (await readFile(join(dir, 'reports', 'latest.txt'), 'utf8')).trim(), 'report.json'),
+        'utf8',
+      ),
+    ) as {
       run: { filters: { cases: string[] } };
       cases: { id: string }[];
     };
-    assert.deepEqual(rerun.run.filters.cases, ['stanza.ack.message'], '--last-failed took the failed case of the newest report');
-    assert.deepEqual(rerun.cases.map((c) => c.id), ['stanza.ack.message']);
+    assert.deepEqual(
+      rerun.run.filters.cases,
+      ['stanza.ack.message'],
+      '--last-failed took the failed case of the newest report',
+    );
+    assert.deepEqual(
+      rerun.cases.map((c) => c.id),
+      ['stanza.ack.message'],
+    );
     const nothingBefore = await run(['run', '--last-failed', '--out', join(dir, 'nothing-here')]);
     assert.equal(nothingBefore.code, 2);
     oneLine(nothingBefore.stderr);
@@ -183,9 +270,22 @@ void test('a baseline gates CI: written from a failing run, matched by it, broke
     const noJson = await run(['run', '--last-failed', '--out', join(dir, 'no-json')]);
     assert.equal(noJson.code, 2);
     oneLine(noJson.stderr);
-    assert.match(noJson.stderr, /--last-failed: the newest run, .*run-1, has no report\.json; was the json reporter on\?/);
+    assert.match(
+      noJson.stderr,
+      /--last-failed: the newest run, .*run-1, has no report\.json; was the json reporter on\?/,
+    );
 
-    const fixed = await run(['run', '--grep', 'ack\\.message$', '--reporter', 'json', '--out', join(dir, 'reports'), '--baseline', file]);
+    const fixed = await run([
+      'run',
+      '--grep',
+      'ack\\.message$',
+      '--reporter',
+      'json',
+      '--out',
+      join(dir, 'reports'),
+      '--baseline',
+      file,
+    ]);
     assert.equal(fixed.code, 1, fixed.stdout + fixed.stderr);
     assert.match(fixed.stdout, /baseline: expected fail now passes: stanza\.ack\.message/);
 

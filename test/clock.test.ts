@@ -79,17 +79,32 @@ void test('push tokens are issued at the clock: a valid one lasts its lifetime f
 
 void test("a baseline entry holds through its last day by the clock, fails the gate the next second, and a new one lasts 90 days from the clock's day", () => {
   const lastDay = '2001-09-09';
-  const b: Baseline = { schemaVersion: 1, entries: [{ case: 'x', expected: 'fail', reason: 'r', owner: 'o', expires: lastDay }] };
+  const b: Baseline = {
+    schemaVersion: 1,
+    entries: [{ case: 'x', expected: 'fail', reason: 'r', owner: 'o', expires: lastDay }],
+  };
   const clock = fixedClock(Date.parse(`${lastDay}T23:59:59Z`));
   assert.deepEqual(judgeAgainstBaseline(sampleReport([]), b, utcDay(clock)), []);
   clock.set(clock.now() + 1000);
-  assert.deepEqual(judgeAgainstBaseline(sampleReport([]), b, utcDay(clock)).map((p) => p.kind), ['expired']);
-  assert.deepEqual(new Set(baselineFromReport(sampleReport(), undefined, utcDay(fixedClock(T))).entries.map((e) => e.expires)), new Set(['2001-12-08']));
+  assert.deepEqual(
+    judgeAgainstBaseline(sampleReport([]), b, utcDay(clock)).map((p) => p.kind),
+    ['expired'],
+  );
+  assert.deepEqual(
+    new Set(baselineFromReport(sampleReport(), undefined, utcDay(fixedClock(T))).entries.map((e) => e.expires)),
+    new Set(['2001-12-08']),
+  );
 });
 
 void test("a run's clock reaches its checks: two minutes ahead of the provider, its proofs' iat is judged two minutes behind", async () => {
   const ahead: Clock = { now: () => Date.now() + 120_000 };
-  const { report } = await runConformance({ selection: { suites: ['ownership'], tags: [], grep: '^ownership\\.proof\\.lifetime$' }, seed: 1, timeoutMs: 10_000, reporters: [], clock: ahead });
+  const { report } = await runConformance({
+    selection: { suites: ['ownership'], tags: [], grep: '^ownership\\.proof\\.lifetime$' },
+    seed: 1,
+    timeoutMs: 10_000,
+    reporters: [],
+    clock: ahead,
+  });
   const [lifetime] = report.cases;
   assert.equal(lifetime?.outcome, 'fail', lifetime?.message);
   assert.match(lifetime?.actual ?? '', /^iat 1(19|20|21) s behind$/);

@@ -25,7 +25,13 @@ import {
   readBundleResult,
   receipt,
 } from '../src/protocol/stanzas.js';
-import { groupInfoIq, outgoingGroupMessage, readDeliveredGroup, readGroupInfo, skmsgElement } from '../src/protocol/groups.js';
+import {
+  groupInfoIq,
+  outgoingGroupMessage,
+  readDeliveredGroup,
+  readGroupInfo,
+  skmsgElement,
+} from '../src/protocol/groups.js';
 import { ClassicParty } from './helpers/classic-client.js';
 import { startJwksServer, type JwksServer } from './helpers/jwks-server.js';
 import { RawClient } from './helpers/raw-client.js';
@@ -49,7 +55,11 @@ describe('gatekeeper', () => {
       body: new URLSearchParams(form).toString(),
     });
     const text = await res.body.text();
-    return { status: res.statusCode, text, json: res.statusCode === 200 ? (JSON.parse(text) as Record<string, string>) : undefined };
+    return {
+      status: res.statusCode,
+      text,
+      json: res.statusCode === 200 ? (JSON.parse(text) as Record<string, string>) : undefined,
+    };
   }
 
   async function connect(login: string, token: string, protocols?: string[]): Promise<RawClient> {
@@ -120,16 +130,26 @@ describe('gatekeeper', () => {
   it('refuses bad enlistment fields with the public fail shape', async () => {
     const party = await ClassicParty.create();
     const token = await jwks.sign('+491700000002');
-    const fail = async (override: Record<string, string>, t = token) => (await enlist(party.enlistForm(t, override))).json;
+    const fail = async (override: Record<string, string>, t = token) =>
+      (await enlist(party.enlistForm(t, override))).json;
     const short = await fail({ e_skey_sig: toBase64Url(new Uint8Array(63)) });
     assert.deepEqual(short, { status: 'fail', reason: 'bad_request:e_skey_sig length 63' });
-    assert.match((await fail({ e_keytype: toBase64Url(Uint8Array.of(6)) }))?.['reason'] ?? '', /^bad_request:e_keytype/);
-    assert.match((await fail({ e_ident: `${party.enlistForm(token)['e_ident']}=` }))?.['reason'] ?? '', /^bad_request:e_ident is not/);
+    assert.match(
+      (await fail({ e_keytype: toBase64Url(Uint8Array.of(6)) }))?.['reason'] ?? '',
+      /^bad_request:e_keytype/,
+    );
+    assert.match(
+      (await fail({ e_ident: `${party.enlistForm(token)['e_ident']}=` }))?.['reason'] ?? '',
+      /^bad_request:e_ident is not/,
+    );
     const form = party.enlistForm(token);
     delete form['authkey'];
     assert.equal((await enlist(form)).json?.['reason'], 'bad_request:missing authkey');
     assert.match((await fail({ e_skey_sig: toBase64Url(new Uint8Array(64)) }))?.['reason'] ?? '', /^bad_signature/);
-    assert.match((await fail({}, await jwks.sign('+491700000002', { ttl: -60 })))?.['reason'] ?? '', /^bad_token:.*exp/);
+    assert.match(
+      (await fail({}, await jwks.sign('+491700000002', { ttl: -60 })))?.['reason'] ?? '',
+      /^bad_token:.*exp/,
+    );
     assert.match((await fail({}, 'not.a.jwt'))?.['reason'] ?? '', /^bad_token/);
     assert.equal((await enlist(party.enlistForm(token), {}, 'PUT')).status, 405);
     assert.equal((await enlist(party.enlistForm(token), { 'content-type': 'application/json' })).status, 415);
@@ -141,7 +161,10 @@ describe('gatekeeper', () => {
     const reason = async (token: string) => (await enlist(party.enlistForm(token))).json?.['reason'] ?? 'ok';
     assert.match(await reason(await jwks.sign('+491700000003', { aud: 'elsewhere' })), /^bad_token:.*aud/);
     assert.match(await reason(await jwks.sign('+491700000003', { iss: 'someone-else' })), /^bad_token:.*iss/);
-    assert.match(await reason(await jwks.sign('+491700000003', { ttl: 7200 })), /^bad_token:lifetime of 7200 s exceeds 3600 s/);
+    assert.match(
+      await reason(await jwks.sign('+491700000003', { ttl: 7200 })),
+      /^bad_token:lifetime of 7200 s exceeds 3600 s/,
+    );
     assert.equal(await reason(await jwks.sign('+491700000003', { ttl: 3600 })), 'ok');
   });
 
@@ -150,7 +173,9 @@ describe('gatekeeper', () => {
     const keys = (await jwksAnswer.body.json()) as { keys: { kid?: string; use?: string }[] };
     assert.equal(keys.keys.length, 1);
     assert.equal(keys.keys[0]?.use, 'sig');
-    const undo = gk.scriptEnlistment((n) => (n === 1 ? { status: 429, headers: { 'retry-after': '1' } } : { fail: 'bad_integrator:x' }));
+    const undo = gk.scriptEnlistment((n) =>
+      n === 1 ? { status: 429, headers: { 'retry-after': '1' } } : { fail: 'bad_integrator:x' },
+    );
     const party = await ClassicParty.create();
     const token = await jwks.sign('+491700000004');
     const first = await enlist(party.enlistForm(token));
@@ -159,7 +184,9 @@ describe('gatekeeper', () => {
     undo();
     const dave = await providerUser('+491700000005');
     assert.equal(gk.isEnlisted(dave.login), true);
-    dave.client.send(node('iq', { id: 'delete0001', type: 'set', xmlns: 'interop:account', to: GATEKEEPER_SERVER }, [node('delete')]));
+    dave.client.send(
+      node('iq', { id: 'delete0001', type: 'set', xmlns: 'interop:account', to: GATEKEEPER_SERVER }, [node('delete')]),
+    );
     assert.equal((await dave.client.nextTag('iq', { id: 'delete0001' })).attrs['type'], 'result');
     assert.equal(gk.isEnlisted(dave.login), false);
   });
@@ -208,7 +235,9 @@ describe('gatekeeper', () => {
     // Every frame was recorded, decoded, with a gatekeeper-wide increasing seq.
     const mine = frames.filter((f) => f.connection === conn.id);
     assert.ok(mine.every((f, i) => i === 0 || f.seq > (mine[i - 1] as FrameEvent).seq));
-    assert.ok(mine.some((f) => f.direction === 'client-to-gatekeeper' && f.node?.tag === 'message' && f.login === alice.login));
+    assert.ok(
+      mine.some((f) => f.direction === 'client-to-gatekeeper' && f.node?.tag === 'message' && f.login === alice.login),
+    );
   });
 
   it('hands out bundles with each one-time prekey once, and item-not-found for strangers', async () => {
@@ -230,9 +259,14 @@ describe('gatekeeper', () => {
     // A batch, as WhatsApp's clients ask: a bundle for each user known, in the order asked.
     const other = await gk.createReferenceUser();
     const users = [ref.jid, '999@s.whatsapp.net', other.jid].map((jid) => node('user', { jid }));
-    bob.client.send(node('iq', { id: 'fetch0010', type: 'get', xmlns: 'encrypt', to: GATEKEEPER_SERVER }, [node('key', {}, users)]));
+    bob.client.send(
+      node('iq', { id: 'fetch0010', type: 'get', xmlns: 'encrypt', to: GATEKEEPER_SERVER }, [node('key', {}, users)]),
+    );
     const batch = await bob.client.nextTag('iq', { id: 'fetch0010' });
-    assert.deepEqual(children(child(batch, 'list')!, 'user').map((u) => u.attrs['jid']), [ref.jid, other.jid]);
+    assert.deepEqual(
+      children(child(batch, 'list')!, 'user').map((u) => u.attrs['jid']),
+      [ref.jid, other.jid],
+    );
   });
 
   it('refuses a bad proof with not-authorized and closes', async () => {
@@ -298,7 +332,9 @@ describe('gatekeeper', () => {
     await assert.rejects(pending, /case over/);
     // A client's keep-alive, WhatsApp's and XMPP's alike, gets an empty result from the server.
     for (const xmlns of [KEEPALIVE_NS, PING_NS]) {
-      dave.client.send(node('iq', { id: `keepalive-${xmlns}`, type: 'get', xmlns, to: GATEKEEPER_SERVER }, [node('ping')]));
+      dave.client.send(
+        node('iq', { id: `keepalive-${xmlns}`, type: 'get', xmlns, to: GATEKEEPER_SERVER }, [node('ping')]),
+      );
       const result = await dave.client.nextTag('iq', { id: `keepalive-${xmlns}` });
       assert.deepEqual(result.attrs, { id: `keepalive-${xmlns}`, type: 'result', from: GATEKEEPER_SERVER });
     }
@@ -327,7 +363,11 @@ describe('gatekeeper', () => {
     const ref = await gk.createReferenceUser();
     const group = gk.createGroup([ann.login, bob.login, ref.jid]);
     ann.client.send(groupInfoIq('info0001', group));
-    assert.deepEqual(readGroupInfo(await ann.client.nextTag('iq', { id: 'info0001' })), [ann.login, bob.login, ref.jid]);
+    assert.deepEqual(readGroupInfo(await ann.client.nextTag('iq', { id: 'info0001' })), [
+      ann.login,
+      bob.login,
+      ref.jid,
+    ]);
     const skmsg = skmsgElement(Uint8Array.of(0x33, 1, 2, 3));
     const pairwise = [{ jid: bob.login, enc: encElement('msg', Uint8Array.of(9, 9)) }];
     ann.client.send(outgoingGroupMessage('group0001', group, now(), pairwise, skmsg));
@@ -345,7 +385,10 @@ describe('gatekeeper', () => {
     // The fan-out is written with ann's ack, so bob's answer to a later request comes after anything it would get.
     bob.client.send(groupInfoIq('info0002', group));
     assert.equal((await bob.client.nextTag('iq', { id: 'info0002' })).attrs['type'], 'error');
-    assert.ok(!bob.client.received.some((n) => n.tag === 'message' && n.attrs['id'] === 'group0002'), 'a removed member gets nothing');
+    assert.ok(
+      !bob.client.received.some((n) => n.tag === 'message' && n.attrs['id'] === 'group0002'),
+      'a removed member gets nothing',
+    );
     bob.client.send(outgoingGroupMessage('group0003', group, now(), [], skmsg));
     assert.equal((await bob.client.nextTag('ack', { id: 'group0003' })).attrs['error'], 'forbidden');
   });
@@ -368,7 +411,8 @@ describe('gatekeeper connection cap', () => {
       await first.closed;
       // The server hears the close a moment after the client: each attempt is a whole handshake, so a few suffice.
       let again: RawClient | undefined;
-      for (let attempt = 0; attempt < 20 && again === undefined; attempt++) again = await RawClient.connect(gk.chatUrl, { ca: gk.caCertPem }).catch(() => undefined);
+      for (let attempt = 0; attempt < 20 && again === undefined; attempt++)
+        again = await RawClient.connect(gk.chatUrl, { ca: gk.caCertPem }).catch(() => undefined);
       assert.ok(again, 'a client is let in once a connection closed');
     } finally {
       await gk.close();

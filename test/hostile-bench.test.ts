@@ -76,7 +76,10 @@ async function fronted(
   const token = randomBytes(16).toString('base64url');
   const upstream = await startReferenceProvider({ driverToken: token });
   const chat = extra.chat === undefined ? undefined : await startHostileChat(extra.chat, trusted);
-  const media = extra.media === undefined ? undefined : await startHostileMedia(extra.media, extra.media === 'bad-certificate' ? untrusted : trusted);
+  const media =
+    extra.media === undefined
+      ? undefined
+      : await startHostileMedia(extra.media, extra.media === 'bad-certificate' ? untrusted : trusted);
   const front = await startHostileFront({
     upstream,
     ...(extra.driver === undefined ? {} : { driver: extra.driver }),
@@ -102,8 +105,16 @@ const driver = (behaviour: DriverBehaviour, expect: RegExp, limits: readonly str
   expect,
   prepare: () => fronted(behaviour, MESSAGE_CASE, { driver: behaviour }, ['--allow-private-targets', ...limits]),
 });
-const chat = (behaviour: ChatBehaviour, expect: RegExp): Scenario => ({ behaviour, expect, prepare: () => fronted(behaviour, CHAT_CASE, { chat: behaviour }) });
-const media = (behaviour: MediaBehaviour, expect: RegExp): Scenario => ({ behaviour, expect, prepare: () => fronted(behaviour, MEDIA_CASE, { media: behaviour }) });
+const chat = (behaviour: ChatBehaviour, expect: RegExp): Scenario => ({
+  behaviour,
+  expect,
+  prepare: () => fronted(behaviour, CHAT_CASE, { chat: behaviour }),
+});
+const media = (behaviour: MediaBehaviour, expect: RegExp): Scenario => ({
+  behaviour,
+  expect,
+  prepare: () => fronted(behaviour, MEDIA_CASE, { media: behaviour }),
+});
 
 const SCENARIOS: readonly Scenario[] = [
   driver('oversized-body', /cap driver-response-bytes=65536/, ['--limit', 'driver-response-bytes=64KiB']),
@@ -124,21 +135,35 @@ const SCENARIOS: readonly Scenario[] = [
   {
     behaviour: 'connection-flood',
     expect: /chat connections of the provider went past the harness's cap ws-connections=16/,
-    prepare: () => fronted('connection-flood', CHAT_CASE, { chat: 'connection-flood' }, ['--allow-private-targets', '--limit', 'ws-connections=16']),
+    prepare: () =>
+      fronted('connection-flood', CHAT_CASE, { chat: 'connection-flood' }, [
+        '--allow-private-targets',
+        '--limit',
+        'ws-connections=16',
+      ]),
   },
   media('redirect-loop', /more than 3 redirects/),
   media('redirect-private', /not following a redirect to https:\/\/169\.254\.169\.254/),
   media('bad-certificate', /certificate/),
   // A provider that points the harness at a private target is refused before its first case (exit 2): test/cli-run-experience.test.ts.
-  { behaviour: 'killed-mid-run', expect: /ECONNREFUSED|ECONNRESET|other side closed|socket hang up/, passesBeforeTheEnd: true, prepare: killedMidRun },
+  {
+    behaviour: 'killed-mid-run',
+    expect: /ECONNREFUSED|ECONNRESET|other side closed|socket hang up/,
+    passesBeforeTheEnd: true,
+    prepare: killedMidRun,
+  },
 ];
 
 /** A reference provider in its own process, killed once the harness reports its first case. */
 async function killedMidRun(): Promise<Prepared> {
   const token = randomBytes(16).toString('base64url');
-  const provider: ChildProcess = spawn(process.execPath, [projectFile('dist', 'src', 'cli', 'main.js'), 'reference-provider', '--token', token], {
-    stdio: ['ignore', 'pipe', 'ignore'],
-  });
+  const provider: ChildProcess = spawn(
+    process.execPath,
+    [projectFile('dist', 'src', 'cli', 'main.js'), 'reference-provider', '--token', token],
+    {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    },
+  );
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
     provider.stdout?.on('data', (d: Buffer) => {
@@ -187,41 +212,58 @@ interface CaseRow {
   limit?: { name: string; value: number };
 }
 
-void test('hostile providers get no pass, and never a crashed, hung or swollen harness', { concurrency: true }, async (t) => {
-  const slot = limiter(CONCURRENCY);
-  await Promise.all(
-    SCENARIOS.map((s) =>
-      t.test(s.behaviour, () =>
-        slot(async () => {
-          const prepared = await s.prepare();
-          let run: ChildRun;
-          try {
-            run = await runHarnessChild([...prepared.args, ...SMALL, '--seed', '7', '--reporter', 'console,json'], {
-              killAfterMs: RUN_DEADLINE_MS,
-              ...(prepared.onStdout ? { onStdout: prepared.onStdout } : {}),
-            });
-          } finally {
-            await prepared.close();
-          }
-          const context = `${s.behaviour}: exit ${run.code} in ${run.ms} ms, peak ${Math.round(run.peakRssKiB / 1024)} MiB\n${run.stdout}${run.stderr}`;
-          const rows = ((run.report as { cases?: CaseRow[] } | undefined)?.cases ?? []).map((c) => `${c.outcome} ${c.durationMs} ms (${c.message.slice(0, 140)})`);
-          t.diagnostic(`${s.behaviour}: ${run.ms} ms, peak RSS ${Math.round(run.peakRssKiB / 1024)} MiB, cases: ${rows.join(', ')}`);
-          assert.equal(run.code, 1, context);
-          assert.ok(run.ms < RUN_DEADLINE_MS, context);
-          assert.ok(run.peakRssKiB > 0 && run.peakRssKiB < PEAK_RSS_LIMIT_KIB, context);
-          assert.deepEqual(validateReport(run.report), { ok: true }, context);
-          const { cases, run: meta } = run.report as { cases: CaseRow[]; run: { limits?: Record<string, number> } };
-          assert.equal(meta.limits?.['http-read-ms'], 3000, 'the report records the caps the run set');
-          assert.ok(cases.length > 0, context);
-          const failing = cases.filter((c) => c.outcome === 'fail' || c.outcome === 'error');
-          if (s.passesBeforeTheEnd) assert.ok(failing.length > 0, context);
-          else assert.deepEqual(cases.filter((c) => c.outcome === 'pass' || c.outcome === 'warn'), [], context);
-          assert.match(failing.map((c) => c.message).join('\n'), s.expect, context);
-          // A behaviour that must hit a cap: the report's structured field names that cap, whatever the message says.
-          const cap = /cap ([a-z-]+)=(\d+)/.exec(s.expect.source);
-          if (cap) assert.ok(failing.some((c) => c.limit?.name === cap[1] && c.limit?.value === Number(cap[2])), `the report's limit field names ${cap[1]}=${cap[2]}: ${context}`);
-        }),
+void test(
+  'hostile providers get no pass, and never a crashed, hung or swollen harness',
+  { concurrency: true },
+  async (t) => {
+    const slot = limiter(CONCURRENCY);
+    await Promise.all(
+      SCENARIOS.map((s) =>
+        t.test(s.behaviour, () =>
+          slot(async () => {
+            const prepared = await s.prepare();
+            let run: ChildRun;
+            try {
+              run = await runHarnessChild([...prepared.args, ...SMALL, '--seed', '7', '--reporter', 'console,json'], {
+                killAfterMs: RUN_DEADLINE_MS,
+                ...(prepared.onStdout ? { onStdout: prepared.onStdout } : {}),
+              });
+            } finally {
+              await prepared.close();
+            }
+            const context = `${s.behaviour}: exit ${run.code} in ${run.ms} ms, peak ${Math.round(run.peakRssKiB / 1024)} MiB\n${run.stdout}${run.stderr}`;
+            const rows = ((run.report as { cases?: CaseRow[] } | undefined)?.cases ?? []).map(
+              (c) => `${c.outcome} ${c.durationMs} ms (${c.message.slice(0, 140)})`,
+            );
+            t.diagnostic(
+              `${s.behaviour}: ${run.ms} ms, peak RSS ${Math.round(run.peakRssKiB / 1024)} MiB, cases: ${rows.join(', ')}`,
+            );
+            assert.equal(run.code, 1, context);
+            assert.ok(run.ms < RUN_DEADLINE_MS, context);
+            assert.ok(run.peakRssKiB > 0 && run.peakRssKiB < PEAK_RSS_LIMIT_KIB, context);
+            assert.deepEqual(validateReport(run.report), { ok: true }, context);
+            const { cases, run: meta } = run.report as { cases: CaseRow[]; run: { limits?: Record<string, number> } };
+            assert.equal(meta.limits?.['http-read-ms'], 3000, 'the report records the caps the run set');
+            assert.ok(cases.length > 0, context);
+            const failing = cases.filter((c) => c.outcome === 'fail' || c.outcome === 'error');
+            if (s.passesBeforeTheEnd) assert.ok(failing.length > 0, context);
+            else
+              assert.deepEqual(
+                cases.filter((c) => c.outcome === 'pass' || c.outcome === 'warn'),
+                [],
+                context,
+              );
+            assert.match(failing.map((c) => c.message).join('\n'), s.expect, context);
+            // A behaviour that must hit a cap: the report's structured field names that cap, whatever the message says.
+            const cap = /cap ([a-z-]+)=(\d+)/.exec(s.expect.source);
+            if (cap)
+              assert.ok(
+                failing.some((c) => c.limit?.name === cap[1] && c.limit?.value === Number(cap[2])),
+                `the report's limit field names ${cap[1]}=${cap[2]}: ${context}`,
+              );
+          }),
+        ),
       ),
-    ),
-  );
-});
+    );
+  },
+);

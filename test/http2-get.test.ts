@@ -18,17 +18,28 @@ const signal = new AbortController().signal;
 const allowed = { limits: DEFAULT_LIMITS, allowPrivateTargets: true };
 
 const port = (server: Http2Server | Http2SecureServer): number => (server.address() as AddressInfo).port;
-const listen = (server: Http2Server | Http2SecureServer): Promise<void> => new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+const listen = (server: Http2Server | Http2SecureServer): Promise<void> =>
+  new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
 
 before(async () => {
   tls = await generateTls();
   const answer = (path: string | undefined, respond: (headers: Record<string, string | number>) => void): void => {
     if (path === '/silent') return;
-    if (path === '/many-headers') return respond({ ':status': 200, ...Object.fromEntries(Array.from({ length: 300 }, (_, i) => [`x-h${i}`, 'v'])) });
+    if (path === '/many-headers')
+      return respond({
+        ':status': 200,
+        ...Object.fromEntries(Array.from({ length: 300 }, (_, i) => [`x-h${i}`, 'v'])),
+      });
     respond({ ':status': path === '/missing' ? 404 : 200 });
   };
-  h2c = createServer({ maxHeaderListPairs: 1000 }, (req, res) => answer(req.url, (h) => res.writeHead(Number(h[':status']), Object.fromEntries(Object.entries(h).filter(([k]) => k !== ':status'))).end()));
-  h2 = createSecureServer({ key: tls.keyPem, cert: tls.certPem }, (req, res) => answer(req.url, (h) => res.writeHead(Number(h[':status'])).end()));
+  h2c = createServer({ maxHeaderListPairs: 1000 }, (req, res) =>
+    answer(req.url, (h) =>
+      res.writeHead(Number(h[':status']), Object.fromEntries(Object.entries(h).filter(([k]) => k !== ':status'))).end(),
+    ),
+  );
+  h2 = createSecureServer({ key: tls.keyPem, cert: tls.certPem }, (req, res) =>
+    answer(req.url, (h) => res.writeHead(Number(h[':status'])).end()),
+  );
   await Promise.all([listen(h2c), listen(h2)]);
 });
 
@@ -42,7 +53,7 @@ void test('an h2c server with prior knowledge answers with its status', async ()
   assert.equal(await http2Status(`http://127.0.0.1:${port(h2c)}/missing`, allowed, signal), 404);
 });
 
-void test('over https, the provider\'s own CA is trusted when given, and only then', async () => {
+void test("over https, the provider's own CA is trusted when given, and only then", async () => {
   const url = `https://127.0.0.1:${port(h2)}/ok`;
   assert.equal(await http2Status(url, { ...allowed, tls: { ca: tls.certPem } }, signal), 200);
   assert.match(String(await http2Status(url, allowed, signal)), /self.signed|certificate/i);
@@ -52,15 +63,28 @@ void test('private targets are refused unless allowed, by address and by name', 
   const strict = { limits: DEFAULT_LIMITS, allowPrivateTargets: false };
   for (const host of ['127.0.0.1', 'localhost']) {
     const status = await http2Status(`http://${host}:${port(h2c)}/ok`, strict, signal);
-    assert.match(String(status), /refused to connect to .*loopback address; private targets are allowed only with --allow-private-targets/, host);
+    assert.match(
+      String(status),
+      /refused to connect to .*loopback address; private targets are allowed only with --allow-private-targets/,
+      host,
+    );
   }
 });
 
 void test('a silent server ends at the deadline, named; an answer with too many header fields is refused', async () => {
   const started = Date.now();
-  assert.equal(await http2Status(`http://127.0.0.1:${port(h2c)}/silent`, allowed, signal, 300), 'no answer within 300 ms');
+  assert.equal(
+    await http2Status(`http://127.0.0.1:${port(h2c)}/silent`, allowed, signal, 300),
+    'no answer within 300 ms',
+  );
   assert.ok(Date.now() - started < 2000);
   const capped = { ...allowed, limits: { ...DEFAULT_LIMITS, 'http-request-ms': 300 } };
-  assert.equal(await http2Status(`http://127.0.0.1:${port(h2c)}/silent`, capped, signal), "no answer within the harness's cap http-request-ms=300");
-  assert.equal(await http2Status(`http://127.0.0.1:${port(h2c)}/many-headers`, allowed, signal), 'Stream closed with error code NGHTTP2_ENHANCE_YOUR_CALM');
+  assert.equal(
+    await http2Status(`http://127.0.0.1:${port(h2c)}/silent`, capped, signal),
+    "no answer within the harness's cap http-request-ms=300",
+  );
+  assert.equal(
+    await http2Status(`http://127.0.0.1:${port(h2c)}/many-headers`, allowed, signal),
+    'Stream closed with error code NGHTTP2_ENHANCE_YOUR_CALM',
+  );
 });

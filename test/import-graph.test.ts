@@ -29,13 +29,30 @@ function specifiersOf(text: string): string[] {
   const source = ts.createSourceFile('module.ts', text, ts.ScriptTarget.Latest, false, ts.ScriptKind.TS);
   const found: string[] = [];
   const visit = (node: ts.Node): void => {
-    if ((ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) && node.moduleSpecifier && ts.isStringLiteral(node.moduleSpecifier)) {
+    if (
+      (ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) &&
+      node.moduleSpecifier &&
+      ts.isStringLiteral(node.moduleSpecifier)
+    ) {
       found.push(node.moduleSpecifier.text);
-    } else if (ts.isImportEqualsDeclaration(node) && ts.isExternalModuleReference(node.moduleReference) && ts.isStringLiteral(node.moduleReference.expression)) {
+    } else if (
+      ts.isImportEqualsDeclaration(node) &&
+      ts.isExternalModuleReference(node.moduleReference) &&
+      ts.isStringLiteral(node.moduleReference.expression)
+    ) {
       found.push(node.moduleReference.expression.text);
-    } else if (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword && node.arguments[0] && ts.isStringLiteralLike(node.arguments[0])) {
+    } else if (
+      ts.isCallExpression(node) &&
+      node.expression.kind === ts.SyntaxKind.ImportKeyword &&
+      node.arguments[0] &&
+      ts.isStringLiteralLike(node.arguments[0])
+    ) {
       found.push(node.arguments[0].text);
-    } else if (ts.isImportTypeNode(node) && ts.isLiteralTypeNode(node.argument) && ts.isStringLiteral(node.argument.literal)) {
+    } else if (
+      ts.isImportTypeNode(node) &&
+      ts.isLiteralTypeNode(node.argument) &&
+      ts.isStringLiteral(node.argument.literal)
+    ) {
       found.push(node.argument.literal.text);
     }
     ts.forEachChild(node, visit);
@@ -47,7 +64,9 @@ function specifiersOf(text: string): string[] {
 /** The file a relative specifier names, as a project path (`src/…`); `.js` stands for the `.ts` source. */
 function resolveSpecifier(from: string, specifier: string): string | undefined {
   const base = posix.join(posix.dirname(from), specifier);
-  const candidates = base.endsWith('.js') ? [`${base.slice(0, -3)}.ts`, base] : [base, `${base}.ts`, `${base}/index.ts`];
+  const candidates = base.endsWith('.js')
+    ? [`${base.slice(0, -3)}.ts`, base]
+    : [base, `${base}.ts`, `${base}/index.ts`];
   return candidates.find((c) => existsSync(projectFile(c)));
 }
 
@@ -154,7 +173,18 @@ void test('the graph counts every form of import, and each import of ours names 
     "import i = require('./i.js');",
     "import { readFileSync } from 'node:fs';",
   ].join('\n');
-  assert.deepEqual(specifiersOf(source), ['./a.js', './b.js', './c.js', './d.js', './e.js', './f.js', './g.js', './h.js', './i.js', 'node:fs']);
+  assert.deepEqual(specifiersOf(source), [
+    './a.js',
+    './b.js',
+    './c.js',
+    './d.js',
+    './e.js',
+    './f.js',
+    './g.js',
+    './h.js',
+    './i.js',
+    'node:fs',
+  ]);
   assert.ok(graph.files.length > 100, `only ${graph.files.length} files under src/`);
   assert.deepEqual(graph.unresolved, [], `imports that name no file:\n${listed(graph.unresolved)}`);
 });
@@ -165,20 +195,31 @@ void test('src/ has no import cycle, type-only imports included', () => {
 });
 
 void test('src/protocol/ imports nothing of ours outside itself but the generated src/gen/', () => {
-  const outside = edges.filter((e) => e.from.startsWith('src/protocol/') && !within(e.to, PROTOCOL_MAY_IMPORT)).map(arrow);
+  const outside = edges
+    .filter((e) => e.from.startsWith('src/protocol/') && !within(e.to, PROTOCOL_MAY_IMPORT))
+    .map(arrow);
   assert.deepEqual(outside, [], `src/protocol/ is below everything, yet:\n${listed(outside)}`);
 });
 
 void test('src/reference-provider/ imports of ours only src/protocol/ and src/gen/', () => {
-  const outside = edges.filter((e) => e.from.startsWith('src/reference-provider/') && !within(e.to, REFERENCE_PROVIDER_MAY_IMPORT)).map(arrow);
-  assert.deepEqual(outside, [], `the reference provider may import only ${REFERENCE_PROVIDER_MAY_IMPORT.join(', ')}, yet:\n${listed(outside)}`);
+  const outside = edges
+    .filter((e) => e.from.startsWith('src/reference-provider/') && !within(e.to, REFERENCE_PROVIDER_MAY_IMPORT))
+    .map(arrow);
+  assert.deepEqual(
+    outside,
+    [],
+    `the reference provider may import only ${REFERENCE_PROVIDER_MAY_IMPORT.join(', ')}, yet:\n${listed(outside)}`,
+  );
 });
 
 void test("the gatekeeper's interface modules declare types only and import none of its implementation", () => {
-  const isInterface = (f: string): boolean => f === 'src/gatekeeper/types.ts' || /^src\/gatekeeper\/[^/]+-types\.ts$/.test(f);
+  const isInterface = (f: string): boolean =>
+    f === 'src/gatekeeper/types.ts' || /^src\/gatekeeper\/[^/]+-types\.ts$/.test(f);
   const modules = graph.files.filter(isInterface);
   assert.ok(modules.length > 1, `no interface modules found in src/gatekeeper/: ${modules.join(', ')}`);
-  const reaching = edges.filter((e) => isInterface(e.from) && e.to.startsWith('src/gatekeeper/') && !isInterface(e.to)).map(arrow);
+  const reaching = edges
+    .filter((e) => isInterface(e.from) && e.to.startsWith('src/gatekeeper/') && !isInterface(e.to))
+    .map(arrow);
   assert.deepEqual(reaching, [], `the gatekeeper's interface imports its implementation:\n${listed(reaching)}`);
   const typesOnly = (s: ts.Statement): boolean =>
     ts.isInterfaceDeclaration(s) ||
@@ -186,8 +227,18 @@ void test("the gatekeeper's interface modules declare types only and import none
     (ts.isImportDeclaration(s) && s.importClause?.isTypeOnly === true) ||
     (ts.isExportDeclaration(s) && s.isTypeOnly);
   const code = modules.flatMap((file) => {
-    const source = ts.createSourceFile(file, readFileSync(projectFile(file), 'utf8'), ts.ScriptTarget.Latest, true, ts.ScriptKind.TS);
-    return source.statements.filter((s) => !typesOnly(s)).map((s) => `${file}:${source.getLineAndCharacterOfPosition(s.getStart()).line + 1}: ${s.getText().split('\n')[0]}`);
+    const source = ts.createSourceFile(
+      file,
+      readFileSync(projectFile(file), 'utf8'),
+      ts.ScriptTarget.Latest,
+      true,
+      ts.ScriptKind.TS,
+    );
+    return source.statements
+      .filter((s) => !typesOnly(s))
+      .map(
+        (s) => `${file}:${source.getLineAndCharacterOfPosition(s.getStart()).line + 1}: ${s.getText().split('\n')[0]}`,
+      );
   });
   assert.deepEqual(code, [], `the gatekeeper's interface modules hold more than types:\n${listed(code)}`);
 });
@@ -206,5 +257,9 @@ function crossSuiteImports(): string[] {
 }
 
 void test("no suite's checks import another suite's folder, and the shared fixtures import no suite", () => {
-  assert.deepEqual(crossSuiteImports(), [], `imports across suite folders under src/checks/; put what both need in src/checks/${SHARED_FIXTURES}/:\n${listed(crossSuiteImports())}`);
+  assert.deepEqual(
+    crossSuiteImports(),
+    [],
+    `imports across suite folders under src/checks/; put what both need in src/checks/${SHARED_FIXTURES}/:\n${listed(crossSuiteImports())}`,
+  );
 });

@@ -12,10 +12,15 @@ import { promisify } from 'node:util';
 import { projectFile } from '../src/core/paths.js';
 
 const SCRIPT = projectFile('scripts', 'install-browser.sh');
-const sh = (env: NodeJS.ProcessEnv): Promise<{ stdout: string; stderr: string }> => promisify(execFile)('/bin/sh', [SCRIPT], { env, timeout: 10_000 });
+const sh = (env: NodeJS.ProcessEnv): Promise<{ stdout: string; stderr: string }> =>
+  promisify(execFile)('/bin/sh', [SCRIPT], { env, timeout: 10_000 });
 
 void test('npm test runs the browser setup before it builds', async () => {
-  const { scripts } = ((await import(projectFile('package.json'), { with: { type: 'json' } })) as { default: { scripts: Record<string, string> } }).default;
+  const { scripts } = (
+    (await import(projectFile('package.json'), { with: { type: 'json' } })) as {
+      default: { scripts: Record<string, string> };
+    }
+  ).default;
   assert.match(scripts['pretest'] ?? '', /^sh scripts\/install-browser\.sh && npm run build$/);
 });
 
@@ -29,14 +34,21 @@ void test('without apt-get on PATH it installs nothing, says so, and succeeds', 
   }
 });
 
-void test('with Chromium already on PATH it does nothing, in well under a second', { skip: process.platform !== 'linux' }, async (t) => {
-  const found = await promisify(execFile)('/bin/sh', ['-c', 'command -v chromium || command -v chromium-browser || command -v google-chrome']).then(
-    () => true,
-    () => false,
-  );
-  if (!found) return t.skip('no Chromium on PATH here');
-  const started = performance.now();
-  const { stdout, stderr } = await sh(process.env);
-  assert.equal(stdout + stderr, '');
-  assert.ok(performance.now() - started < 1000);
-});
+void test(
+  'with Chromium already on PATH it does nothing, in well under a second',
+  { skip: process.platform !== 'linux' },
+  async (t) => {
+    const found = await promisify(execFile)('/bin/sh', [
+      '-c',
+      'command -v chromium || command -v chromium-browser || command -v google-chrome',
+    ]).then(
+      () => true,
+      () => false,
+    );
+    if (!found) return t.skip('no Chromium on PATH here');
+    const started = performance.now();
+    const { stdout, stderr } = await sh(process.env);
+    assert.equal(stdout + stderr, '');
+    assert.ok(performance.now() - started < 1000);
+  },
+);

@@ -28,7 +28,7 @@ function envOf(params: Record<string, unknown>): CaseEnv {
   } as unknown as CaseEnv;
 }
 
-void test('a reference user is in the case\'s session mode unless the check names one', async () => {
+void test("a reference user is in the case's session mode unless the check names one", async () => {
   const lab = (params: Record<string, unknown>) => new Lab(gk, {} as DriverClient, envOf(params));
   assert.equal((await lab({ mode: 'pq' }).referenceUser()).mode, 'pq');
   assert.equal((await lab({}).referenceUser()).mode, 'classic');

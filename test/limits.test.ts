@@ -59,7 +59,16 @@ void test('loopback, private, link-local and mapped addresses are private; publi
   ] as const) {
     assert.equal(privateKind(address), kind, address);
   }
-  for (const address of ['8.8.8.8', '1.1.1.1', '2606:4700:4700::1111', '172.32.0.1', 'example.com', '::ffff:808:808', '::ffff:8.8.8.8']) assert.equal(privateKind(address), undefined, address);
+  for (const address of [
+    '8.8.8.8',
+    '1.1.1.1',
+    '2606:4700:4700::1111',
+    '172.32.0.1',
+    'example.com',
+    '::ffff:808:808',
+    '::ffff:8.8.8.8',
+  ])
+    assert.equal(privateKind(address), undefined, address);
 });
 
 void test('README lists every cap with its default', async () => {

@@ -8,10 +8,13 @@ import { test } from 'node:test';
 import { judgeRegistrationId } from '../src/checks/encryption/keys.js';
 import { parseJid } from '../src/protocol/jid.js';
 
-const lineageKeyhelper = createRequire(import.meta.url)('libsignal/src/keyhelper.js') as { generateRegistrationId(): number };
+const lineageKeyhelper = createRequire(import.meta.url)('libsignal/src/keyhelper.js') as {
+  generateRegistrationId(): number;
+};
 
 void test('KEYS-REGISTRATION: 0 and 16 383 are met, 16 384 and -1 are not', () => {
-  for (const id of [0, 1, 255, 16_380, 16_383]) assert.equal(judgeRegistrationId(id).verdict, 'met', `registration id ${id}`);
+  for (const id of [0, 1, 255, 16_380, 16_383])
+    assert.equal(judgeRegistrationId(id).verdict, 'met', `registration id ${id}`);
   for (const id of [16_384, -1, 1.5]) assert.equal(judgeRegistrationId(id).verdict, 'not-met', `registration id ${id}`);
 });
 
@@ -31,8 +34,13 @@ const wabinary = createRequire(import.meta.url)('baileys/lib/WABinary') as Binar
 const throughBinary = async (jid: string): Promise<string | undefined> =>
   (await wabinary.decodeBinaryNode(wabinary.encodeBinaryNode({ tag: 'message', attrs: { to: jid } }))).attrs['to'];
 
-void test('JID-USER: the jids the gatekeeper makes survive WhatsApp\'s binary encoding; the ones it refuses do not', async () => {
-  for (const jid of ['1-10853634039893@interop', '41265890317@s.whatsapp.net', '120363123456789012@g.us', 'ab+c-d@interop']) {
+void test("JID-USER: the jids the gatekeeper makes survive WhatsApp's binary encoding; the ones it refuses do not", async () => {
+  for (const jid of [
+    '1-10853634039893@interop',
+    '41265890317@s.whatsapp.net',
+    '120363123456789012@g.us',
+    'ab+c-d@interop',
+  ]) {
     assert.ok(parseJid(jid), jid);
     assert.equal(await throughBinary(jid), jid);
   }

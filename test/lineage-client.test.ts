@@ -14,7 +14,14 @@ import { unixSeconds, systemClock } from '../src/core/clock.js';
 import { met, notApplicable, notMet, type Finding } from '../src/core/model.js';
 import { Rng } from '../src/core/rng.js';
 import { startGatekeeper } from '../src/gatekeeper/gatekeeper.js';
-import type { ClientConnection, FrameEvent, Gatekeeper, ReferenceDelivery, ReferenceGroupDelivery, ReferenceUser } from '../src/gatekeeper/types.js';
+import type {
+  ClientConnection,
+  FrameEvent,
+  Gatekeeper,
+  ReferenceDelivery,
+  ReferenceGroupDelivery,
+  ReferenceUser,
+} from '../src/gatekeeper/types.js';
 import { ENCRYPT_NS } from '../src/protocol/constants.js';
 import { child, type StanzaNode } from '../src/protocol/node.js';
 import { chatState, retryReceipt } from '../src/protocol/messaging.js';
@@ -30,8 +37,20 @@ import { judgeBlockedHidden, judgeBlockIq, judgeUnblock } from '../src/checks/me
 import { judgeReactionOut, judgeReplyOut, readContent } from '../src/checks/messaging/content.js';
 import { judgeReadReceipt, judgeReadReceiptAck } from '../src/checks/messaging/receipts.js';
 import { judgeTypingIn, judgeTypingOut } from '../src/checks/messaging/typing.js';
-import { judgeResend, judgeResendCount, judgeResendPreKey, judgeRetryElement, judgeRetryRegistration } from '../src/checks/messaging/retry.js';
-import { judgeDeliveryReceipt, judgeMessageAck, judgeNoDeliveryReceipt, judgePingAnswer, judgeReceiptAck } from '../src/checks/stanza/acks.js';
+import {
+  judgeResend,
+  judgeResendCount,
+  judgeResendPreKey,
+  judgeRetryElement,
+  judgeRetryRegistration,
+} from '../src/checks/messaging/retry.js';
+import {
+  judgeDeliveryReceipt,
+  judgeMessageAck,
+  judgeNoDeliveryReceipt,
+  judgePingAnswer,
+  judgeReceiptAck,
+} from '../src/checks/stanza/acks.js';
 import {
   judgeEncEncoding,
   judgeEncTypes,
@@ -44,7 +63,14 @@ import {
   judgePayloadText,
 } from '../src/checks/stanza/outbound.js';
 import { lastSeq, sentBy } from '../src/checks/observe.js';
-import { judgeEncHash, judgeKeys, judgeLengthMatch, judgeMac, judgePlainHash, judgeTypeMatch } from '../src/checks/media/integrity.js';
+import {
+  judgeEncHash,
+  judgeKeys,
+  judgeLengthMatch,
+  judgeMac,
+  judgePlainHash,
+  judgeTypeMatch,
+} from '../src/checks/media/integrity.js';
 import { judgeDownloadPath, judgeEncMediatypes, judgeMediaFields } from '../src/checks/media/message.js';
 import { corrupt, judgeShown, type Variant } from '../src/checks/media/receive.js';
 import { storageReference, verifyInfos } from '../src/checks/media/scenario.js';
@@ -99,7 +125,8 @@ describe('a WhatsApp-lineage client (Baileys 6.17.16) against the gatekeeper', {
   before(async () => {
     console.log(`lineage seed ${SEED}`);
     for (const level of ['error', 'warn', 'info'] as const) {
-      console[level] = (...args: unknown[]) => void consoleLines.push(`${level}: ${args.map(String).join(' ').split('\n')[0] ?? ''}`);
+      console[level] = (...args: unknown[]) =>
+        void consoleLines.push(`${level}: ${args.map(String).join(' ').split('\n')[0] ?? ''}`);
     }
     [jwks, media] = await Promise.all([startJwksServer(), startMediaHost(PROVIDER_ID)]);
     gk = await startGatekeeper({ seed: SEED, providerCaPem: media.certPem });
@@ -136,12 +163,14 @@ describe('a WhatsApp-lineage client (Baileys 6.17.16) against the gatekeeper', {
   });
 
   it('uploads its keys after login: KEYS-UPLOAD, KEYS-SIGNATURE, KEYS-PREKEYS, KEYS-REGISTRATION', () => {
-    const upload = sentSince(0).find((n) => n.tag === 'iq' && n.attrs['type'] === 'set' && n.attrs['xmlns'] === ENCRYPT_NS);
+    const upload = sentSince(0).find(
+      (n) => n.tag === 'iq' && n.attrs['type'] === 'set' && n.attrs['xmlns'] === ENCRYPT_NS,
+    );
     assert.ok(upload, 'Baileys sent a key upload');
     const scenario = 'key upload';
     record('KEYS-UPLOAD', scenario, judgeUploadShape(upload));
     const keys = readPreKeyUpload(upload);
-    assert.ok(keys, 'the upload reads as the profile\'s');
+    assert.ok(keys, "the upload reads as the profile's");
     record('KEYS-SIGNATURE', scenario, judgeSignedPreKeySignature(keys));
     record('KEYS-PREKEYS', scenario, judgeOneTimePreKeys(keys, 5));
     record('KEYS-REGISTRATION', scenario, judgeRegistrationId(keys.registrationId));
@@ -165,14 +194,24 @@ describe('a WhatsApp-lineage client (Baileys 6.17.16) against the gatekeeper', {
     record('PAYLOAD-PROTOBUF', scenario, judgePayloadText(delivery, body));
     firstOut = { id, text: body, to: ref };
 
-    const receiptSeq = (await conn.waitForFrame((f) => f.node?.tag === 'receipt' && f.node.attrs['id'] === id, { ...wait(), afterSeq, direction: 'gatekeeper-to-client' }))?.seq;
-    assert.ok(receiptSeq, 'the reference user\'s delivery receipt reached Baileys');
+    const receiptSeq = (
+      await conn.waitForFrame((f) => f.node?.tag === 'receipt' && f.node.attrs['id'] === id, {
+        ...wait(),
+        afterSeq,
+        direction: 'gatekeeper-to-client',
+      })
+    )?.seq;
+    assert.ok(receiptSeq, "the reference user's delivery receipt reached Baileys");
     await frameFromClient((n) => n.tag === 'ack' && n.attrs['class'] === 'receipt' && n.attrs['id'] === id, receiptSeq);
     record('ACK-RECEIPT', scenario, judgeReceiptAck(sentSince(receiptSeq), id, ref.jid));
   });
 
   /** MSG-SHAPE to ENC-ENCODING on one message, with what its recipients decrypted. */
-  function judgeMessage(scenario: string, message: StanzaNode, received: readonly { label: string; delivery: ReferenceDelivery }[]): void {
+  function judgeMessage(
+    scenario: string,
+    message: StanzaNode,
+    received: readonly { label: string; delivery: ReferenceDelivery }[],
+  ): void {
     const enc = outgoingEnc(message);
     record('MSG-SHAPE', scenario, judgeMessageShape(message));
     record('MSG-ATTRS', scenario, judgeMessageAttributes(message));
@@ -180,7 +219,11 @@ describe('a WhatsApp-lineage client (Baileys 6.17.16) against the gatekeeper', {
     record('STANZA-TIME', scenario, judgeMessageTime(message, systemClock));
     record('ENC-VERSION', scenario, enc ? judgeEncVersion(enc) : notApplicable('no <enc>'));
     record('ENC-ENCODING', scenario, judgeEncEncoding([enc]));
-    record('ENC-TYPE', scenario, judgeEncTypes(received.map((r) => ({ label: r.label, enc, ciphertext: r.delivery.ciphertext }))));
+    record(
+      'ENC-TYPE',
+      scenario,
+      judgeEncTypes(received.map((r) => ({ label: r.label, enc, ciphertext: r.delivery.ciphertext }))),
+    );
     record('PAYLOAD-PADDING', scenario, judgePadding(received.map((r) => r.delivery)));
   }
 
@@ -191,7 +234,11 @@ describe('a WhatsApp-lineage client (Baileys 6.17.16) against the gatekeeper', {
    */
   async function answerOf(id: string, afterSeq: number): Promise<Answer> {
     await frameFromClient((n) => n.tag === 'ack' && n.attrs['id'] === id, afterSeq);
-    await conn.waitForFrame((f) => f.node?.tag === 'receipt' && f.node.attrs['id'] === id, { signal: AbortSignal.timeout(WAIT_MS), timeoutMs: SHORT_MS, afterSeq });
+    await conn.waitForFrame((f) => f.node?.tag === 'receipt' && f.node.attrs['id'] === id, {
+      signal: AbortSignal.timeout(WAIT_MS),
+      timeoutMs: SHORT_MS,
+      afterSeq,
+    });
     return classifyAnswer(sentSince(afterSeq), id);
   }
 
@@ -221,7 +268,7 @@ describe('a WhatsApp-lineage client (Baileys 6.17.16) against the gatekeeper', {
     }
   });
 
-  it('reads a reference member\'s group messages: GROUP-IN', async () => {
+  it("reads a reference member's group messages: GROUP-IN", async () => {
     const scenario = 'group message from a member';
     const members = [await gk.createReferenceUser(), await gk.createReferenceUser()] as const;
     const group = gk.createGroup([client.login, ...members.map((m) => m.jid)]);
@@ -236,12 +283,21 @@ describe('a WhatsApp-lineage client (Baileys 6.17.16) against the gatekeeper', {
       record('ACK-MESSAGE', scenario, judgeMessageAck(sentSince(afterSeq), id, group, true));
       record('RECEIPT-DELIVERY', scenario, judgeDeliveryReceipt(sentSince(afterSeq), id, group, systemClock));
     }
-    record('GROUP-IN', scenario, judgeGroupIn(group, sender.jid, answers, texts.map((t) => shownTimes(t, { group, sender: sender.jid }))));
+    record(
+      'GROUP-IN',
+      scenario,
+      judgeGroupIn(
+        group,
+        sender.jid,
+        answers,
+        texts.map((t) => shownTimes(t, { group, sender: sender.jid })),
+      ),
+    );
   });
 
   let reader: { ref: ReferenceUser; id: string } | undefined;
 
-  it('takes a reference user\'s pkmsg then msg, and answers on the session: ACK-MESSAGE, RECEIPT-DELIVERY, SESSION-IN, SESSION-ACK', async () => {
+  it("takes a reference user's pkmsg then msg, and answers on the session: ACK-MESSAGE, RECEIPT-DELIVERY, SESSION-IN, SESSION-ACK", async () => {
     const ref = await gk.createReferenceUser();
     for (const [n, label] of ['pkmsg', 'msg'].entries()) {
       const scenario = `${label} from a reference user`;
@@ -285,7 +341,11 @@ describe('a WhatsApp-lineage client (Baileys 6.17.16) against the gatekeeper', {
     const key = { remoteJid: reader.ref.jid, id: reader.id, fromMe: false };
     await client.sock.readMessages([key]);
     await frameFromClient((n) => n.tag === 'receipt' && n.attrs['id'] === reader?.id, afterSeq);
-    record('READ-ON-MARK', 'read receipt', judgeReadReceipt(sentSince(afterSeq), reader.id, reader.ref.jid, systemClock));
+    record(
+      'READ-ON-MARK',
+      'read receipt',
+      judgeReadReceipt(sentSince(afterSeq), reader.id, reader.ref.jid, systemClock),
+    );
   });
 
   it('answers a message it cannot decrypt with a retry receipt: RECEIPT-AFTER-DECRYPT, RETRY-RECEIPT, ACK-MESSAGE', async () => {
@@ -297,8 +357,16 @@ describe('a WhatsApp-lineage client (Baileys 6.17.16) against the gatekeeper', {
     const afterSeq = lastSeq(conn);
     const t = unixSeconds(systemClock);
     conn.send(deliveredMessage(id, ref.jid, t, encElement('msg', garbage)));
-    const frame = await frameFromClient((n) => n.tag === 'receipt' && n.attrs['id'] === id && n.attrs['type'] === 'retry', afterSeq);
-    assert.ok(frame?.node, `Baileys answered with a retry receipt; it sent ${sentSince(afterSeq).map((n) => `<${n.tag}>`).join(', ')}`);
+    const frame = await frameFromClient(
+      (n) => n.tag === 'receipt' && n.attrs['id'] === id && n.attrs['type'] === 'retry',
+      afterSeq,
+    );
+    assert.ok(
+      frame?.node,
+      `Baileys answered with a retry receipt; it sent ${sentSince(afterSeq)
+        .map((n) => `<${n.tag}>`)
+        .join(', ')}`,
+    );
     await frameFromClient((n) => n.tag === 'ack' && n.attrs['id'] === id, afterSeq);
     record('RECEIPT-AFTER-DECRYPT', scenario, judgeNoDeliveryReceipt(sentBy(conn, afterSeq), id, 'before its ack'));
     record('RETRY-RECEIPT:registration', scenario, judgeRetryRegistration(frame.node, client.creds.registrationId));
@@ -306,12 +374,15 @@ describe('a WhatsApp-lineage client (Baileys 6.17.16) against the gatekeeper', {
     record('ACK-MESSAGE', scenario, judgeMessageAck(sentSince(afterSeq), id, ref.jid, false));
   });
 
-  it('re-sends a message on the recipient\'s retry receipt: RETRY-RESEND', async () => {
+  it("re-sends a message on the recipient's retry receipt: RETRY-RESEND", async () => {
     assert.ok(firstOut, 'a message was sent');
     const { id, to, text: body } = firstOut;
     const before = new Set(to.deliveries);
     const afterSeq = lastSeq(conn);
-    gk.deliver(client.login, retryReceipt({ id, from: to.jid, t: String(unixSeconds(systemClock)), count: 1, registrationId: 1 }));
+    gk.deliver(
+      client.login,
+      retryReceipt({ id, from: to.jid, t: String(unixSeconds(systemClock)), count: 1, registrationId: 1 }),
+    );
     const resent = await to.waitForDelivery((d) => d.id === id && !before.has(d), wait());
     // Baileys acks the retry receipt once it has re-sent; the next receipt for this message waits for that.
     await frameFromClient((n) => n.tag === 'ack' && n.attrs['class'] === 'receipt' && n.attrs['id'] === id, afterSeq);
@@ -329,7 +400,11 @@ describe('a WhatsApp-lineage client (Baileys 6.17.16) against the gatekeeper', {
     const afterSeq = lastSeq(conn);
     gk.deliver(client.login, receipt({ id, from: to.jid, t: String(unixSeconds(systemClock)), type: 'read' }));
     await frameFromClient((n) => n.tag === 'ack' && n.attrs['class'] === 'receipt' && n.attrs['id'] === id, afterSeq);
-    record('ACK-RECEIPT:read', 'read receipt from a reference user', judgeReadReceiptAck(sentSince(afterSeq), id, to.jid));
+    record(
+      'ACK-RECEIPT:read',
+      'read receipt from a reference user',
+      judgeReadReceiptAck(sentSince(afterSeq), id, to.jid),
+    );
   });
 
   it('says when its user types, and shows a peer typing: TYPING-OUT, TYPING-IN', async () => {
@@ -363,7 +438,7 @@ describe('a WhatsApp-lineage client (Baileys 6.17.16) against the gatekeeper', {
     const hidden = text('from a blocked user');
     const afterSeq = lastSeq(conn);
     await answerOf(await ref.sendText(client.login, hidden), afterSeq);
-    record('BLOCK-HIDDEN', 'a blocked peer\'s message', judgeBlockedHidden(hidden, shownTimes(hidden) > 0));
+    record('BLOCK-HIDDEN', "a blocked peer's message", judgeBlockedHidden(hidden, shownTimes(hidden) > 0));
     const unblocked = lastSeq(conn);
     await client.sock.updateBlockStatus(ref.jid, 'unblock');
     const sent = sentSince(unblocked);
@@ -401,16 +476,24 @@ describe('a WhatsApp-lineage client (Baileys 6.17.16) against the gatekeeper', {
         'GROUP-SKMSG',
         `${scenario} at ${m.jid}`,
         typeof distribution !== 'string'
-          ? judgeSkmsgsAt(m.jid, distribution, rounds.map((r) => r[i] as ReferenceGroupDelivery), texts)
+          ? judgeSkmsgsAt(
+              m.jid,
+              distribution,
+              rounds.map((r) => r[i] as ReferenceGroupDelivery),
+              texts,
+            )
           : // The check errors here (E_PRECONDITION): it has no distribution to judge the skmsgs against.
-            notMet('a sender key of Baileys\'s at the member, to judge its skmsgs against (GROUP-SKDM)', distribution),
+            notMet("a sender key of Baileys's at the member, to judge its skmsgs against (GROUP-SKDM)", distribution),
       );
     }
   });
 
   /** A sample file of `type`: its signature, then seeded bytes (as the media checks make them). */
   const sampleFile = (type: keyof typeof SAMPLES, size = 3000): Buffer =>
-    Buffer.concat([Buffer.from(SAMPLES[type].head), Buffer.from(Array.from({ length: size - SAMPLES[type].head.length }, () => rng.int(0, 256)))]);
+    Buffer.concat([
+      Buffer.from(SAMPLES[type].head),
+      Buffer.from(Array.from({ length: size - SAMPLES[type].head.length }, () => rng.int(0, 256))),
+    ]);
 
   /** Each media type as Baileys' user sends it (its audio a voice note, as the driver asks for one). */
   const outgoingMedia = (type: MediaType, file: Buffer): AnyMessageContent => {
@@ -427,14 +510,17 @@ describe('a WhatsApp-lineage client (Baileys 6.17.16) against the gatekeeper', {
     }
   };
 
-  it('sends a file of each type through the provider\'s media host: ENC-MEDIATYPE, MEDIA-FIELDS, MEDIA-PATH, MEDIA-ENC-HASH, MEDIA-MAC, MEDIA-PLAIN-HASH, MEDIA-LENGTH-MATCH, MEDIA-TYPE-MATCH, MEDIA-KEYS', async () => {
+  it("sends a file of each type through the provider's media host: ENC-MEDIATYPE, MEDIA-FIELDS, MEDIA-PATH, MEDIA-ENC-HASH, MEDIA-MAC, MEDIA-PLAIN-HASH, MEDIA-LENGTH-MATCH, MEDIA-TYPE-MATCH, MEDIA-KEYS", async () => {
     const ref = await gk.createReferenceUser();
     const encs: { type: MediaType; enc: StanzaNode | undefined }[] = [];
     for (const type of MEDIA_TYPES) {
       const scenario = `${type} from Baileys`;
       const sent = await client.send(ref.jid, outgoingMedia(type, sampleFile(type)));
       const delivery = await ref.waitForDelivery((d) => d.id === sent.key.id, wait());
-      assert.ok(delivery?.plaintext, `the reference user decrypted the ${type} message; Baileys logged: ${client.errors.join(' | ')}`);
+      assert.ok(
+        delivery?.plaintext,
+        `the reference user decrypted the ${type} message; Baileys logged: ${client.errors.join(' | ')}`,
+      );
       const message = sentSince(0).find((n) => n.tag === 'message' && n.attrs['id'] === sent.key.id) as StanzaNode;
       judgeMessage(scenario, message, [{ label: `${type} message`, delivery }]);
       encs.push({ type, enc: outgoingEnc(message) });
@@ -445,8 +531,15 @@ describe('a WhatsApp-lineage client (Baileys 6.17.16) against the gatekeeper', {
       record('MEDIA-PATH', scenario, judgeDownloadPath(declared, PROVIDER_ID));
       const reference = storageReference(declared, PROVIDER_ID);
       assert.ok(reference !== undefined && declared.mediaKey, 'a storage reference and a media key to fetch with');
-      const fetched = await gk.mediaProxy.fetch({ reference, ...wait(), verify: { mediaKey: declared.mediaKey, infos: verifyInfos(type) } });
-      assert.ok(fetched.status === 200 && fetched.verdict, `the proxy fetched the blob: ${fetched.refused ?? fetched.error ?? fetched.status}`);
+      const fetched = await gk.mediaProxy.fetch({
+        reference,
+        ...wait(),
+        verify: { mediaKey: declared.mediaKey, infos: verifyInfos(type) },
+      });
+      assert.ok(
+        fetched.status === 200 && fetched.verdict,
+        `the proxy fetched the blob: ${fetched.refused ?? fetched.error ?? fetched.status}`,
+      );
       const v = fetched.verdict;
       record('MEDIA-ENC-HASH', scenario, judgeEncHash(declared, v));
       record('MEDIA-MAC', scenario, judgeMac(v, type));
@@ -458,11 +551,18 @@ describe('a WhatsApp-lineage client (Baileys 6.17.16) against the gatekeeper', {
     record('ENC-MEDIATYPE', 'a file of each type from Baileys', judgeEncMediatypes(encs));
   });
 
-  it('downloads a document from the gatekeeper\'s media host, and what it shows of corrupted ones: MEDIA-RECEIVE, MEDIA-RECEIVE-REFUSE', async () => {
+  it("downloads a document from the gatekeeper's media host, and what it shows of corrupted ones: MEDIA-RECEIVE, MEDIA-RECEIVE-REFUSE", async () => {
     const ref = await gk.createReferenceUser();
     const trustGatekeeper = new HttpsAgent({ ca: gk.caCertPem });
     try {
-      for (const variant of ['valid', 'bad-mac', 'wrong-enc-hash', 'truncated', 'wrong-plain-hash', 'wrong-key'] as const satisfies readonly Variant[]) {
+      for (const variant of [
+        'valid',
+        'bad-mac',
+        'wrong-enc-hash',
+        'truncated',
+        'wrong-plain-hash',
+        'wrong-key',
+      ] as const satisfies readonly Variant[]) {
         const plaintext = sampleFile('document');
         const sealed = seal(plaintext, LAYOUTS.document.info);
         const sent = corrupt(variant, sealed);
@@ -487,14 +587,30 @@ describe('a WhatsApp-lineage client (Baileys 6.17.16) against the gatekeeper', {
         let failure: string | undefined;
         try {
           const chunks: Buffer[] = [];
-          for await (const c of await baileys.downloadContentFromMessage(doc, 'document', { options: { httpsAgent: trustGatekeeper, timeout: WAIT_MS } })) chunks.push(c as Buffer);
+          for await (const c of await baileys.downloadContentFromMessage(doc, 'document', {
+            options: { httpsAgent: trustGatekeeper, timeout: WAIT_MS },
+          }))
+            chunks.push(c as Buffer);
           shown = { media: { sha256: hashOf(Buffer.concat(chunks)).toString('base64') } };
         } catch (e) {
           failure = (e as Error).message;
         }
-        assert.ok(await gk.mediaHost.waitForDownload(hosted.reference, wait()), `Baileys fetched the ${variant} blob from the gatekeeper`);
-        const about = { variant, type: 'document' as const, id, peer: ref.jid, expectedHash: sealed.fileSha256.toString('base64') };
-        record(variant === 'valid' ? 'MEDIA-RECEIVE' : 'MEDIA-RECEIVE-REFUSE', `${variant} document to Baileys`, judgeShown(about, shown, failure));
+        assert.ok(
+          await gk.mediaHost.waitForDownload(hosted.reference, wait()),
+          `Baileys fetched the ${variant} blob from the gatekeeper`,
+        );
+        const about = {
+          variant,
+          type: 'document' as const,
+          id,
+          peer: ref.jid,
+          expectedHash: sealed.fileSha256.toString('base64'),
+        };
+        record(
+          variant === 'valid' ? 'MEDIA-RECEIVE' : 'MEDIA-RECEIVE-REFUSE',
+          `${variant} document to Baileys`,
+          judgeShown(about, shown, failure),
+        );
       }
     } finally {
       trustGatekeeper.destroy();
@@ -502,12 +618,25 @@ describe('a WhatsApp-lineage client (Baileys 6.17.16) against the gatekeeper', {
   });
 
   it('keeps alive with pings of its own, and is pinged: PING', async () => {
-    const ping = await frameFromClient((n) => n.tag === 'iq' && child(n, 'ping') !== undefined && n.attrs['type'] === 'get', 0);
+    const ping = await frameFromClient(
+      (n) => n.tag === 'iq' && child(n, 'ping') !== undefined && n.attrs['type'] === 'get',
+      0,
+    );
     assert.ok(ping?.node, `Baileys sent a keep-alive within ${WAIT_MS} ms`);
     const id = ping.node.attrs['id'];
-    const answer = await conn.waitForFrame((f) => f.node?.tag === 'iq' && f.node.attrs['id'] === id, { ...wait(), afterSeq: ping.seq, direction: 'gatekeeper-to-client' });
+    const answer = await conn.waitForFrame((f) => f.node?.tag === 'iq' && f.node.attrs['id'] === id, {
+      ...wait(),
+      afterSeq: ping.seq,
+      direction: 'gatekeeper-to-client',
+    });
     // PING: the gatekeeper answers the lineage's own keep-alive with an empty result.
-    record('PING:keep-alive', 'keep-alive', answer?.node?.attrs['type'] === 'result' ? met() : notMet(`<iq type="result" id="${id}"> from the gatekeeper`, answer?.text.slice(0, 160) ?? 'no answer'));
+    record(
+      'PING:keep-alive',
+      'keep-alive',
+      answer?.node?.attrs['type'] === 'result'
+        ? met()
+        : notMet(`<iq type="result" id="${id}"> from the gatekeeper`, answer?.text.slice(0, 160) ?? 'no answer'),
+    );
     const answered = await conn.ping({ signal: AbortSignal.timeout(WAIT_MS), timeoutMs: SHORT_MS });
     record('PING', 'ping from the gatekeeper', judgePingAnswer(answered, SHORT_MS));
   });
@@ -520,6 +649,14 @@ describe('a WhatsApp-lineage client (Baileys 6.17.16) against the gatekeeper', {
     console.log(`lineage: met ${[...new Set(judged)].join(', ')}`);
     console.log(`lineage: not judged ${findings.notJudged().join('; ') || 'none'}`);
     console.log(`lineage: differences ${[...observed.keys()].join(', ')}`);
-    assert.deepEqual(lines, [], [...lines, `Baileys logged: ${client.errors.join(' | ') || 'nothing'}`, `on the console: ${consoleLines.join(' | ') || 'nothing'}`].join('\n'));
+    assert.deepEqual(
+      lines,
+      [],
+      [
+        ...lines,
+        `Baileys logged: ${client.errors.join(' | ') || 'nothing'}`,
+        `on the console: ${consoleLines.join(' | ') || 'nothing'}`,
+      ].join('\n'),
+    );
   });
 });

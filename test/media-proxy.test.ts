@@ -23,7 +23,9 @@ interface Vector {
   fileSha256: string;
   fileEncSha256: string;
 }
-const { vectors } = JSON.parse(readFileSync(projectFile('fixtures', 'media', 'vectors.json'), 'utf8')) as { vectors: Vector[] };
+const { vectors } = JSON.parse(readFileSync(projectFile('fixtures', 'media', 'vectors.json'), 'utf8')) as {
+  vectors: Vector[];
+};
 const vector = vectors.find((v) => v.type === 'document' && v.plaintext.length === 2000) as Vector;
 const blob = Buffer.from(vector.blob, 'hex');
 
@@ -34,7 +36,17 @@ let proxy: MediaProxy;
 const abort = new AbortController();
 
 function discovery(mediaBase: string, mediaOrigins: string[]): Discovery {
-  return { providerId: 'p', profileVersion: '1', jwksUri: `${origin}/j`, pushEndpoint: `${origin}/p`, mediaOrigins, mediaBase, sessionModes: ['classic'], capabilities: [], driver: `${origin}/d` };
+  return {
+    providerId: 'p',
+    profileVersion: '1',
+    jwksUri: `${origin}/j`,
+    pushEndpoint: `${origin}/p`,
+    mediaOrigins,
+    mediaBase,
+    sessionModes: ['classic'],
+    capabilities: [],
+    driver: `${origin}/d`,
+  };
 }
 
 before(async () => {
@@ -68,7 +80,10 @@ const fetch = (reference: string, more: { maxBytes?: number; infos?: string[] } 
     signal: abort.signal,
     timeoutMs: 5000,
     ...(more.maxBytes === undefined ? {} : { maxBytes: more.maxBytes }),
-    verify: { mediaKey: Buffer.from(vector.mediaKey, 'hex'), infos: more.infos ?? [vector.info, 'WhatsApp Image Keys'] },
+    verify: {
+      mediaKey: Buffer.from(vector.mediaKey, 'hex'),
+      infos: more.infos ?? [vector.info, 'WhatsApp Image Keys'],
+    },
   });
 
 void test('verifies and decrypts a shipped vector independently of the shared scheme', async () => {
@@ -80,7 +95,7 @@ void test('verifies and decrypts a shipped vector independently of the shared sc
   assert.equal(r.verdict?.head.subarray(0, 5).toString(), '%PDF-');
 });
 
-void test('names the keys a blob was made with when they are another type\'s', async () => {
+void test("names the keys a blob was made with when they are another type's", async () => {
   const r = await fetch('blob', { infos: ['WhatsApp Image Keys', vector.info] });
   assert.deepEqual(r.verdict?.macVerifiesUnder, [vector.info]);
   assert.ok(r.verdict?.decryptError !== undefined || r.verdict?.plainSha256.toString('base64') !== vector.fileSha256);
@@ -123,7 +138,11 @@ void test('refuses loopback targets, by address and by name, unless private targ
     for (const host of ['127.0.0.1', 'localhost']) {
       strict.setProvider(discovery(`https://${host}:${port}/m`, [`https://${host}:${port}`]));
       const r = await strict.fetch({ reference: 'blob', signal: abort.signal, timeoutMs: 5000 });
-      assert.match(r.error ?? '', /refused to connect to .*loopback address; private targets are allowed only with --allow-private-targets/, host);
+      assert.match(
+        r.error ?? '',
+        /refused to connect to .*loopback address; private targets are allowed only with --allow-private-targets/,
+        host,
+      );
     }
   } finally {
     await strict.close();

@@ -32,7 +32,9 @@ interface Vector {
   fileLength: number;
 }
 
-const { vectors } = JSON.parse(readFileSync(projectFile('fixtures', 'media', 'vectors.json'), 'utf8')) as { vectors: Vector[] };
+const { vectors } = JSON.parse(readFileSync(projectFile('fixtures', 'media', 'vectors.json'), 'utf8')) as {
+  vectors: Vector[];
+};
 const hex = (s: string): Buffer => Buffer.from(s, 'hex');
 const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('base64');
 
@@ -43,7 +45,11 @@ void test('every shipped vector agrees with node:crypto computed here', () => {
     assert.equal(okm.toString('hex'), v.iv + v.cipherKey + v.macKey + v.refKey, `${v.type} keys`);
     const cipher = createCipheriv('aes-256-cbc', okm.subarray(16, 48), okm.subarray(0, 16));
     const ct = Buffer.concat([cipher.update(hex(v.plaintext)), cipher.final()]);
-    const mac = createHmac('sha256', okm.subarray(48, 80)).update(okm.subarray(0, 16)).update(ct).digest().subarray(0, 10);
+    const mac = createHmac('sha256', okm.subarray(48, 80))
+      .update(okm.subarray(0, 16))
+      .update(ct)
+      .digest()
+      .subarray(0, 10);
     const blob = Buffer.concat([ct, mac]);
     assert.equal(blob.toString('hex'), v.blob, `${v.type} blob`);
     assert.equal(sha256(hex(v.plaintext)), v.fileSha256);
@@ -53,7 +59,10 @@ void test('every shipped vector agrees with node:crypto computed here', () => {
 });
 
 void test('the domain notes\' known answer: key 00..1f, "hello", image', () => {
-  const v = vectors.find((x) => x.type === 'image' && x.plaintext === Buffer.from('hello').toString('hex') && x.mediaKey.startsWith('000102'));
+  const v = vectors.find(
+    (x) =>
+      x.type === 'image' && x.plaintext === Buffer.from('hello').toString('hex') && x.mediaKey.startsWith('000102'),
+  );
   assert.ok(v);
   assert.equal(v.iv, 'aa6a127218397cbd2383e4ccf7176a79');
   assert.ok(v.cipherKey.startsWith('008c9aea9b7c5d81'));
@@ -64,7 +73,12 @@ void test('the domain notes\' known answer: key 00..1f, "hello", image', () => {
 });
 
 /** Feeds the blob in `chunk`-byte pieces; resolves with the plaintext or the refusal. */
-async function decrypt(v: Vector, blob: Buffer, chunk: number, change: Partial<{ mediaKey: Buffer; fileSha256: Buffer; fileEncSha256: Buffer }> = {}): Promise<Buffer | MediaRefusal> {
+async function decrypt(
+  v: Vector,
+  blob: Buffer,
+  chunk: number,
+  change: Partial<{ mediaKey: Buffer; fileSha256: Buffer; fileEncSha256: Buffer }> = {},
+): Promise<Buffer | MediaRefusal> {
   const pieces: Buffer[] = [];
   for (let i = 0; i < blob.length; i += chunk) pieces.push(blob.subarray(i, i + chunk));
   const out: Buffer[] = [];
@@ -75,7 +89,11 @@ async function decrypt(v: Vector, blob: Buffer, chunk: number, change: Partial<{
     fileLength: v.fileLength,
   };
   try {
-    await pipeline(Readable.from(pieces), new MediaDecryptStream({ type: v.type, descriptor }), new Writable({ write: (c: Buffer, _e, done) => (out.push(c), done()) }));
+    await pipeline(
+      Readable.from(pieces),
+      new MediaDecryptStream({ type: v.type, descriptor }),
+      new Writable({ write: (c: Buffer, _e, done) => (out.push(c), done()) }),
+    );
     return Buffer.concat(out);
   } catch (e) {
     return (e as { refusal: MediaRefusal }).refusal;
@@ -84,7 +102,8 @@ async function decrypt(v: Vector, blob: Buffer, chunk: number, change: Partial<{
 
 void test('the streaming decryption takes every vector in any chunking and refuses each corruption for its reason', async () => {
   for (const v of vectors) {
-    for (const chunk of [1, 7, 16, 4096]) assert.equal((await decrypt(v, hex(v.blob), chunk)).toString(), hex(v.plaintext).toString());
+    for (const chunk of [1, 7, 16, 4096])
+      assert.equal((await decrypt(v, hex(v.blob), chunk)).toString(), hex(v.plaintext).toString());
   }
   const v = vectors.find((x) => x.type === 'document' && x.fileLength === 1000) as Vector;
   const blob = hex(v.blob);
@@ -98,7 +117,7 @@ void test('the streaming decryption takes every vector in any chunking and refus
   assert.equal(await decrypt(v, cut, 100, { fileEncSha256: createHash('sha256').update(cut).digest() }), 'truncated');
 });
 
-void test('media messages carry their fields at the profile\'s numbers for every type', async () => {
+void test("media messages carry their fields at the profile's numbers for every type", async () => {
   for (const type of MEDIA_TYPES) {
     const e = await encryptToBuffer(contentStream(Buffer.from('x'), 10), { type, mediaKey: Buffer.alloc(32, 2) });
     const bytes = encodeMediaMessage(type, {

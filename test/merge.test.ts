@@ -56,14 +56,19 @@ async function written(report: RunReport, name: string): Promise<string> {
   return writeReportFiles(join(root, name), report.run.id, new JsonReporter().onEnd(report));
 }
 
-void test('shards merge into one valid report: every case, counts recomputed, times spanning both, the longest shard\'s duration, no shard filter', async () => {
+void test("shards merge into one valid report: every case, counts recomputed, times spanning both, the longest shard's duration, no shard filter", async () => {
   const [a, b] = shards() as [RunReport, RunReport];
   const merged = await mergeRunReports([
     { dir: 'a', report: a },
     { dir: 'b', report: b },
   ]);
   assert.deepEqual(validateReport(merged), { ok: true });
-  assert.deepEqual(merged.cases.map((c) => c.id).sort(), realCases().map((c) => c.id).sort());
+  assert.deepEqual(
+    merged.cases.map((c) => c.id).sort(),
+    realCases()
+      .map((c) => c.id)
+      .sort(),
+  );
   assert.deepEqual(merged.summary, sampleReport().summary);
   assert.equal(merged.run.startedAt, a.run.startedAt);
   assert.equal(merged.run.finishedAt, b.run.finishedAt);
@@ -75,26 +80,78 @@ void test('shards merge into one valid report: every case, counts recomputed, ti
 
 void test('shards that overlap or come from another profile or suite version are refused', async () => {
   const [a, b] = shards() as [RunReport, RunReport];
-  await assert.rejects(mergeRunReports([{ dir: 'a', report: a }, { dir: 'a2', report: a }]), /case stanza\.frame\.subprotocol is in both a and a2/);
-  await assert.rejects(mergeRunReports([{ dir: 'a', report: a }, { dir: 'b', report: { ...b, run: { ...b.run, profileVersion: '2.0' } } }]), /b was made with profile version 2\.0, a with 1\.0/);
+  await assert.rejects(
+    mergeRunReports([
+      { dir: 'a', report: a },
+      { dir: 'a2', report: a },
+    ]),
+    /case stanza\.frame\.subprotocol is in both a and a2/,
+  );
+  await assert.rejects(
+    mergeRunReports([
+      { dir: 'a', report: a },
+      { dir: 'b', report: { ...b, run: { ...b.run, profileVersion: '2.0' } } },
+    ]),
+    /b was made with profile version 2\.0, a with 1\.0/,
+  );
   const suites = b.run.suites.map((s) => ({ ...s, digest: 'c'.repeat(64) }));
-  await assert.rejects(mergeRunReports([{ dir: 'a', report: a }, { dir: 'b', report: { ...b, run: { ...b.run, suites } } }]), /ran another version of suite/);
+  await assert.rejects(
+    mergeRunReports([
+      { dir: 'a', report: a },
+      { dir: 'b', report: { ...b, run: { ...b.run, suites } } },
+    ]),
+    /ran another version of suite/,
+  );
 });
 
 void test('a merge of some shards, of shards of other runs, or of a whole run is refused', async () => {
   const [a, b] = shards() as [RunReport, RunReport];
   await assert.rejects(mergeRunReports([{ dir: 'a', report: a }]), /shard 2 of 2 is missing/);
-  const at = (r: RunReport, endpoint: string): RunReport => ({ ...r, run: { ...r.run, provider: { ...r.run.provider, embedded: false, faults: [], endpoint } } });
+  const at = (r: RunReport, endpoint: string): RunReport => ({
+    ...r,
+    run: { ...r.run, provider: { ...r.run.provider, embedded: false, faults: [], endpoint } },
+  });
   await assert.rejects(
-    mergeRunReports([{ dir: 'a', report: at(a, 'https://one.test') }, { dir: 'b', report: at(b, 'https://other.test') }]),
+    mergeRunReports([
+      { dir: 'a', report: at(a, 'https://one.test') },
+      { dir: 'b', report: at(b, 'https://other.test') },
+    ]),
     /b differs from a in provider: "https:\/\/other\.test" vs "https:\/\/one\.test"; merge the shards of one run/,
   );
-  await assert.rejects(mergeRunReports([{ dir: 'a', report: a }, { dir: 'b', report: { ...b, run: { ...b.run, seed: 99 } } }]), /b differs from a in seed: 99 vs 1234/);
-  await assert.rejects(mergeRunReports([{ dir: 'a', report: a }, { dir: 'b', report: { ...b, run: { ...b.run, filters: { ...b.run.filters, tags: ['ack'] } } } }]), /b differs from a in --tag: \["ack"\] vs \[\]/);
-  const stopped = { ...b, run: { ...b.run, interrupted: { signal: 'SIGTERM' as const } }, summary: { ...b.summary, conformant: null } };
-  await assert.rejects(mergeRunReports([{ dir: 'a', report: a }, { dir: 'b', report: stopped }]), /b was interrupted \(SIGTERM\) and holds no verdict; run shard 2\/2 again/);
+  await assert.rejects(
+    mergeRunReports([
+      { dir: 'a', report: a },
+      { dir: 'b', report: { ...b, run: { ...b.run, seed: 99 } } },
+    ]),
+    /b differs from a in seed: 99 vs 1234/,
+  );
+  await assert.rejects(
+    mergeRunReports([
+      { dir: 'a', report: a },
+      { dir: 'b', report: { ...b, run: { ...b.run, filters: { ...b.run.filters, tags: ['ack'] } } } },
+    ]),
+    /b differs from a in --tag: \["ack"\] vs \[\]/,
+  );
+  const stopped = {
+    ...b,
+    run: { ...b.run, interrupted: { signal: 'SIGTERM' as const } },
+    summary: { ...b.summary, conformant: null },
+  };
+  await assert.rejects(
+    mergeRunReports([
+      { dir: 'a', report: a },
+      { dir: 'b', report: stopped },
+    ]),
+    /b was interrupted \(SIGTERM\) and holds no verdict; run shard 2\/2 again/,
+  );
   const { shard: _shard, ...whole } = b.run.filters;
-  await assert.rejects(mergeRunReports([{ dir: 'a', report: a }, { dir: 'b', report: { ...b, run: { ...b.run, filters: whole } } }]), /b is not a shard, a one of 2/);
+  await assert.rejects(
+    mergeRunReports([
+      { dir: 'a', report: a },
+      { dir: 'b', report: { ...b, run: { ...b.run, filters: whole } } },
+    ]),
+    /b is not a shard, a one of 2/,
+  );
 });
 
 void test('merge-reports from the command line writes the same formats as a run and exits by the merged verdict', async () => {
@@ -102,18 +159,32 @@ void test('merge-reports from the command line writes the same formats as a run 
   const dirs = [await written(a, 'shard-1'), await written(b, 'shard-2')];
   const out = join(root, 'merged');
   const cli = projectFile('dist', 'src', 'cli', 'main.js');
-  const result = await promisify(execFile)(process.execPath, [cli, 'merge-reports', ...dirs, '--out', out], { env: { ...process.env, NO_COLOR: '1' } }).then(
+  const result = await promisify(execFile)(process.execPath, [cli, 'merge-reports', ...dirs, '--out', out], {
+    env: { ...process.env, NO_COLOR: '1' },
+  }).then(
     () => ({ code: 0 }),
     (e: { code: number; stderr: string }) => e,
   );
   assert.equal(result.code, 1, 'the sample run is not conformant');
   const [dir] = (await readdir(out)).filter((d) => d !== 'latest.txt');
   assert.ok(dir);
-  assert.deepEqual((await readdir(join(out, dir))).sort(), ['junit.xml', 'report.html', 'report.json', 'summary.md', 'summary.txt']);
+  assert.deepEqual((await readdir(join(out, dir))).sort(), [
+    'junit.xml',
+    'report.html',
+    'report.json',
+    'summary.md',
+    'summary.txt',
+  ]);
   const merged = JSON.parse(await readFile(join(out, dir, 'report.json'), 'utf8')) as RunReport;
   assert.equal(merged.cases.length, realCases().length);
 
-  const bad = await promisify(execFile)(process.execPath, [cli, 'merge-reports', join(root, 'nowhere'), '--out', join(root, 'none')]).then(
+  const bad = await promisify(execFile)(process.execPath, [
+    cli,
+    'merge-reports',
+    join(root, 'nowhere'),
+    '--out',
+    join(root, 'none'),
+  ]).then(
     () => ({ code: 0, stderr: '' }),
     (e: { code: number; stderr: string }) => e,
   );
@@ -128,13 +199,35 @@ void test('merge-reports --baseline judges the merged report as run does, and wr
   const dirs = [await written(a, 'judged-1'), await written(b, 'judged-2')];
   const cli = projectFile('dist', 'src', 'cli', 'main.js');
   const merge = (out: string, baseline: string): Promise<{ code: number; stdout: string; stderr: string }> =>
-    promisify(execFile)(process.execPath, [cli, 'merge-reports', ...dirs, '--out', join(root, out), '--reporter', 'json,markdown', '--baseline', baseline]).then(
+    promisify(execFile)(process.execPath, [
+      cli,
+      'merge-reports',
+      ...dirs,
+      '--out',
+      join(root, out),
+      '--reporter',
+      'json,markdown',
+      '--baseline',
+      baseline,
+    ]).then(
       (r) => ({ code: 0, ...r }),
       (e: { code: number; stdout: string; stderr: string }) => e,
     );
-  const entry = (id: string, expected: string): object => ({ case: id, expected, reason: 'ticket 7', owner: 'team-a', expires: '2999-12-31' });
+  const entry = (id: string, expected: string): object => ({
+    case: id,
+    expected,
+    reason: 'ticket 7',
+    owner: 'team-a',
+    expires: '2999-12-31',
+  });
   const accepting = join(root, 'accepting.json');
-  await writeFile(accepting, JSON.stringify({ schemaVersion: 1, entries: [entry('stanza.frame.open', 'fail'), entry('stanza.frame.one-element', 'error')] }));
+  await writeFile(
+    accepting,
+    JSON.stringify({
+      schemaVersion: 1,
+      entries: [entry('stanza.frame.open', 'fail'), entry('stanza.frame.one-element', 'error')],
+    }),
+  );
   const ok = await merge('judged-ok', accepting);
   assert.equal(ok.code, 0, ok.stdout + ok.stderr);
   assert.match(ok.stdout, /baseline: the run matches the baseline/);
@@ -142,11 +235,27 @@ void test('merge-reports --baseline judges the merged report as run does, and wr
   const report = JSON.parse(await readFile(join(root, 'judged-ok', dir as string, 'report.json'), 'utf8')) as RunReport;
   assert.deepEqual(validateReport(report), { ok: true });
   assert.equal(report.baseline?.matches, true);
-  assert.deepEqual(report.cases.find((c) => c.id === 'stanza.frame.open')?.baseline, { status: 'as-expected', entry: { expected: 'fail', reason: 'ticket 7', owner: 'team-a', expires: '2999-12-31', expired: false } });
-  assert.match(await readFile(join(root, 'judged-ok', dir as string, 'summary.md'), 'utf8'), /\*\*Baseline\*\* `.*accepting\.json` \(2 entries, judged on \d{4}-\d\d-\d\d\): ✅ the run matches it/);
+  assert.deepEqual(report.cases.find((c) => c.id === 'stanza.frame.open')?.baseline, {
+    status: 'as-expected',
+    entry: { expected: 'fail', reason: 'ticket 7', owner: 'team-a', expires: '2999-12-31', expired: false },
+  });
+  assert.match(
+    await readFile(join(root, 'judged-ok', dir as string, 'summary.md'), 'utf8'),
+    /\*\*Baseline\*\* `.*accepting\.json` \(2 entries, judged on \d{4}-\d\d-\d\d\): ✅ the run matches it/,
+  );
 
   const stale = join(root, 'stale.json');
-  await writeFile(stale, JSON.stringify({ schemaVersion: 1, entries: [entry('stanza.frame.open', 'fail'), entry('stanza.frame.one-element', 'error'), entry('media.message.image', 'fail')] }));
+  await writeFile(
+    stale,
+    JSON.stringify({
+      schemaVersion: 1,
+      entries: [
+        entry('stanza.frame.open', 'fail'),
+        entry('stanza.frame.one-element', 'error'),
+        entry('media.message.image', 'fail'),
+      ],
+    }),
+  );
   const departed = await merge('judged-stale', stale);
   assert.equal(departed.code, 1, departed.stdout + departed.stderr);
   assert.match(departed.stdout, /baseline: expected fail now passes: media\.message\.image; remove its entry/);
@@ -168,12 +277,28 @@ void test('shards of the embedded reference provider, each on its own random por
     );
   const shard = async (index: number, seed: string): Promise<string> => {
     const out = join(root, `embedded-${index}-${seed}`);
-    const r = await exec(['run', '--grep', '^stanza\\.ack\\.', '--shard', `${index}/2`, '--seed', seed, '--reporter', 'json', '--out', out]);
+    const r = await exec([
+      'run',
+      '--grep',
+      '^stanza\\.ack\\.',
+      '--shard',
+      `${index}/2`,
+      '--seed',
+      seed,
+      '--reporter',
+      'json',
+      '--out',
+      out,
+    ]);
     assert.equal(r.code, 0, r.stdout + r.stderr);
     return join(out, (await readFile(join(out, 'latest.txt'), 'utf8')).trim());
   };
   const [one, two] = [await shard(1, '3'), await shard(2, '3')];
-  const ports = await Promise.all([one, two].map(async (d) => (JSON.parse(await readFile(join(d, 'report.json'), 'utf8')) as RunReport).run.provider.endpoint));
+  const ports = await Promise.all(
+    [one, two].map(
+      async (d) => (JSON.parse(await readFile(join(d, 'report.json'), 'utf8')) as RunReport).run.provider.endpoint,
+    ),
+  );
   assert.notEqual(ports[0], ports[1], 'each shard had its own embedded provider');
   const merged = await exec(['merge-reports', one, two, '--reporter', 'json', '--out', join(root, 'embedded-merged')]);
   assert.equal(merged.code, 0, merged.stdout + merged.stderr);
@@ -183,5 +308,8 @@ void test('shards of the embedded reference provider, each on its own random por
   const refused = await exec(['merge-reports', one, other, '--out', join(root, 'embedded-refused')]);
   assert.equal(refused.code, 2);
   assert.equal(refused.stderr.trim().split('\n').length, 1);
-  assert.ok(refused.stderr.includes(`${other} differs from ${one} in seed: 4 vs 3; merge the shards of one run`), refused.stderr);
+  assert.ok(
+    refused.stderr.includes(`${other} differs from ${one} in seed: 4 vs 3; merge the shards of one run`),
+    refused.stderr,
+  );
 });

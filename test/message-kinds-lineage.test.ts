@@ -58,16 +58,18 @@ void test('ENC-MEDIATYPE: the value for each kind is the one Baileys puts on <en
   assert.equal(getMediaType({ conversation: 'hi' }), undefined);
 });
 
-void test('a revoke is byte for byte what WAProto writes for one, and each reads the other\'s', () => {
+void test("a revoke is byte for byte what WAProto writes for one, and each reads the other's", () => {
   const key = { remoteJid: '4915112345678@interop', fromMe: true, id: '3EB0A1B2C3D4E5F6' };
   const ours = encodeMessage(revokeContent(key.remoteJid, key.id));
-  const theirs = proto.Message.encode({ protocolMessage: { key, type: proto.Message.ProtocolMessage.Type['REVOKE'] } }).finish();
+  const theirs = proto.Message.encode({
+    protocolMessage: { key, type: proto.Message.ProtocolMessage.Type['REVOKE'] },
+  }).finish();
   assert.deepEqual(Buffer.from(ours), Buffer.from(theirs));
   assert.equal(revokedId(decodeMessage(theirs)), key.id);
   assert.equal(proto.Message.decode(ours).protocolMessage?.type, proto.Message.ProtocolMessage.Type['REVOKE']);
 });
 
-void test('the kinds the cases send as unknown are WhatsApp\'s location and edit, and no revoke to the profile', () => {
+void test("the kinds the cases send as unknown are WhatsApp's location and edit, and no revoke to the profile", () => {
   const chat = '4915112345678@interop';
   const edit = proto.Message.decode(UNKNOWN_KINDS.edit.content(chat, '3EB0A1B2C3D4E5F6'));
   assert.equal(edit.protocolMessage?.type, proto.Message.ProtocolMessage.Type['MESSAGE_EDIT']);

@@ -16,7 +16,8 @@ const PEER = '41265890317@s.whatsapp.net';
 const ME = '4915112345678@interop';
 const wire = (content: interop.Message.$Properties): interop.Message => decodeMessage(encodeMessage(content));
 /** A protocolMessage naming message `id` with `type` 14, WAProto's MESSAGE_EDIT, which this profile's enum lacks. */
-const edit = (id: string): interop.Message => wire({ protocolMessage: { key: { remoteJid: ME, fromMe: true, id }, type: 14 as interop.ProtocolMessage.Type } });
+const edit = (id: string): interop.Message =>
+  wire({ protocolMessage: { key: { remoteJid: ME, fromMe: true, id }, type: 14 as interop.ProtocolMessage.Type } });
 const shown = (m: interop.Message, faults: FaultName[] = []) => shownMessage('msg00002', PEER, m, new Set(faults));
 
 void test('a revoke names the message it takes back, at the WAProto field numbers', () => {
@@ -41,6 +42,8 @@ void test('a kind the client does not know is a notice in its place, never a tex
   // Field 5 is WAProto's locationMessage, which this profile does not define.
   const location = decodeMessage(lengthDelimited(5, Uint8Array.of(0x09, 0, 0, 0, 0, 0, 0, 0x4a, 0x40)));
   assert.deepEqual(shown(location), { message: { id: 'msg00002', from: PEER, text: '', notice: 'unsupported' } });
-  assert.deepEqual(shown(location, ['show-unknown-as-empty-text']), { message: { id: 'msg00002', from: PEER, text: '' } });
+  assert.deepEqual(shown(location, ['show-unknown-as-empty-text']), {
+    message: { id: 'msg00002', from: PEER, text: '' },
+  });
   assert.deepEqual(shown(wire({ conversation: '' })), { message: { id: 'msg00002', from: PEER, text: '' } });
 });

@@ -14,7 +14,13 @@ import './helpers/props-seed.js';
 import { MediaVerifier } from '../src/gatekeeper/media-verifier.js';
 import type { MediaVerdict } from '../src/gatekeeper/types.js';
 import { encryptToBuffer, type EncryptedMedia } from '../src/protocol/media/content.js';
-import { MEDIA_INFO, MEDIA_KEY_BYTES, MEDIA_TYPES, type MediaDescriptor, type MediaType } from '../src/protocol/media/scheme.js';
+import {
+  MEDIA_INFO,
+  MEDIA_KEY_BYTES,
+  MEDIA_TYPES,
+  type MediaDescriptor,
+  type MediaType,
+} from '../src/protocol/media/scheme.js';
 import { isMediaIntegrityError, MediaDecryptStream, type MediaRefusal } from '../src/protocol/media/stream.js';
 
 interface Sample {
@@ -30,7 +36,10 @@ const sample: fc.Arbitrary<Promise<Sample>> = fc
     mediaKey: fc.uint8Array({ minLength: MEDIA_KEY_BYTES, maxLength: MEDIA_KEY_BYTES }).map((b) => Buffer.from(b)),
     plaintext: fc.uint8Array({ maxLength: 2048 }).map((b) => Buffer.from(b)),
   })
-  .map(async (s) => ({ ...s, media: await encryptToBuffer(Readable.from([s.plaintext]), { type: s.type, mediaKey: s.mediaKey }) }));
+  .map(async (s) => ({
+    ...s,
+    media: await encryptToBuffer(Readable.from([s.plaintext]), { type: s.type, mediaKey: s.mediaKey }),
+  }));
 
 /** Where to cut a blob into chunks, as a network would. */
 const cuts = fc.array(fc.nat({ max: 4096 }), { maxLength: 6 });
@@ -46,13 +55,27 @@ function chunked(blob: Buffer, at: readonly number[]): Buffer[] {
   return out;
 }
 
-const descriptorOf = (s: Sample): MediaDescriptor => ({ mediaKey: s.mediaKey, fileSha256: s.media.fileSha256, fileEncSha256: s.media.fileEncSha256, fileLength: s.media.fileLength });
+const descriptorOf = (s: Sample): MediaDescriptor => ({
+  mediaKey: s.mediaKey,
+  fileSha256: s.media.fileSha256,
+  fileEncSha256: s.media.fileEncSha256,
+  fileLength: s.media.fileLength,
+});
 
 /** The receiver's decryption: the plaintext, or the refusal (any other error fails the property). */
-async function decrypt(blob: Buffer, descriptor: MediaDescriptor, type: MediaType, at: readonly number[]): Promise<Buffer | MediaRefusal> {
+async function decrypt(
+  blob: Buffer,
+  descriptor: MediaDescriptor,
+  type: MediaType,
+  at: readonly number[],
+): Promise<Buffer | MediaRefusal> {
   const out: Buffer[] = [];
   try {
-    await pipeline(Readable.from(chunked(blob, at)), new MediaDecryptStream({ type, descriptor }), new Writable({ write: (c: Buffer, _e, done) => (out.push(c), done()) }));
+    await pipeline(
+      Readable.from(chunked(blob, at)),
+      new MediaDecryptStream({ type, descriptor }),
+      new Writable({ write: (c: Buffer, _e, done) => (out.push(c), done()) }),
+    );
   } catch (e) {
     assert.ok(isMediaIntegrityError(e), `not a MediaIntegrityError: ${String(e)}`);
     return e.refusal;
@@ -61,7 +84,10 @@ async function decrypt(blob: Buffer, descriptor: MediaDescriptor, type: MediaTyp
 }
 
 async function verify(blob: Buffer, mediaKey: Buffer, type: MediaType, at: readonly number[]): Promise<MediaVerdict> {
-  const verifier = new MediaVerifier(mediaKey, [MEDIA_INFO[type], ...MEDIA_TYPES.filter((t) => t !== type).map((t) => MEDIA_INFO[t])]);
+  const verifier = new MediaVerifier(mediaKey, [
+    MEDIA_INFO[type],
+    ...MEDIA_TYPES.filter((t) => t !== type).map((t) => MEDIA_INFO[t]),
+  ]);
   await pipeline(Readable.from(chunked(blob, at)), verifier);
   return verifier.result();
 }
@@ -128,8 +154,15 @@ void test('a changed blob is refused by the receiver and never passes the verifi
 
 /** One change to what the message declares: key (hence IV and keys), either hash, length, or type. */
 const declarationMutation = fc.oneof(
-  fc.record({ field: fc.constantFrom('mediaKey' as const, 'fileSha256' as const, 'fileEncSha256' as const), at: fc.nat({ max: 31 }), bit: fc.nat({ max: 7 }) }),
-  fc.record({ field: fc.constant('fileLength' as const), delta: fc.integer({ min: -5000, max: 5000 }).filter((d) => d !== 0) }),
+  fc.record({
+    field: fc.constantFrom('mediaKey' as const, 'fileSha256' as const, 'fileEncSha256' as const),
+    at: fc.nat({ max: 31 }),
+    bit: fc.nat({ max: 7 }),
+  }),
+  fc.record({
+    field: fc.constant('fileLength' as const),
+    delta: fc.integer({ min: -5000, max: 5000 }).filter((d) => d !== 0),
+  }),
   fc.record({ field: fc.constant('type' as const), shift: fc.integer({ min: 1, max: MEDIA_TYPES.length - 1 }) }),
 );
 
@@ -139,15 +172,20 @@ void test('a changed declaration (key, hashes, length or media type) is refused 
       const s = await pending;
       let d = descriptorOf(s);
       let type = s.type;
-      if (m.field === 'fileLength') d = { ...d, fileLength: d.fileLength + m.delta < 0 ? d.fileLength - m.delta : d.fileLength + m.delta };
-      else if (m.field === 'type') type = MEDIA_TYPES[(MEDIA_TYPES.indexOf(s.type) + m.shift) % MEDIA_TYPES.length] as MediaType;
+      if (m.field === 'fileLength')
+        d = { ...d, fileLength: d.fileLength + m.delta < 0 ? d.fileLength - m.delta : d.fileLength + m.delta };
+      else if (m.field === 'type')
+        type = MEDIA_TYPES[(MEDIA_TYPES.indexOf(s.type) + m.shift) % MEDIA_TYPES.length] as MediaType;
       else {
         const bytes = Buffer.from(d[m.field]);
         bytes[m.at] = (bytes[m.at] as number) ^ (1 << m.bit);
         d = { ...d, [m.field]: bytes };
       }
       assert.equal(typeof (await decrypt(s.media.blob, d, type, at)), 'string', `accepted with a changed ${m.field}`);
-      assert.ok(!verifierAccepts(await verify(s.media.blob, Buffer.from(d.mediaKey), type, at), d, type), `the verifier accepts a changed ${m.field}`);
+      assert.ok(
+        !verifierAccepts(await verify(s.media.blob, Buffer.from(d.mediaKey), type, at), d, type),
+        `the verifier accepts a changed ${m.field}`,
+      );
     }),
     { numRuns: 300 },
   );

@@ -14,7 +14,12 @@ import type { StanzaNode } from '../src/protocol/node.js';
 import { readElementsLeniently, xmlCodec } from '../src/protocol/xml-codec.js';
 import { deliveredMessage, encElement, outgoingMessage, receipt } from '../src/protocol/stanzas.js';
 
-const CONDITIONS: ReadonlySet<CodecCondition> = new Set(['not-well-formed', 'restricted-xml', 'policy-violation', 'bad-request']);
+const CONDITIONS: ReadonlySet<CodecCondition> = new Set([
+  'not-well-formed',
+  'restricted-xml',
+  'policy-violation',
+  'bad-request',
+]);
 /** What the parser reads as a name: no markup, no space, not starting like a number. */
 const NAME = /^[^\s<>&"'=/!?\d.-][^\s<>&"'=/!?]*$/u;
 /** XML 1.0 §2.2 Char, on UTF-16 code points. */
@@ -23,15 +28,43 @@ const XML_CHARS = /^[\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]*$/u;
 const name = fc.stringMatching(/^[A-Za-z_][\w.-]{0,11}(:[A-Za-z_][\w.-]{0,7})?$/);
 /** Any XML character, the escaped ones and non-BMP ones weighted in. */
 const xmlText = fc
-  .string({ unit: fc.oneof(fc.constantFrom('<', '>', '&', '"', "'", ';', '#', ' ', '\t', '\n', 'ü', '😀'), fc.string({ unit: 'binary', minLength: 1, maxLength: 1 })), maxLength: 40 })
+  .string({
+    unit: fc.oneof(
+      fc.constantFrom('<', '>', '&', '"', "'", ';', '#', ' ', '\t', '\n', 'ü', '😀'),
+      fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }),
+    ),
+    maxLength: 40,
+  })
   .filter((s) => XML_CHARS.test(s));
 
 const tree: fc.Arbitrary<StanzaNode> = fc.letrec<{ node: StanzaNode }>((tie) => ({
   node: fc.oneof(
     { depthSize: 'small', withCrossShrink: true },
-    fc.record({ tag: name, attrs: fc.dictionary(name, xmlText, { maxKeys: 4, noNullPrototype: true }), children: fc.constant([]) }, { noNullPrototype: true }),
-    fc.record({ tag: name, attrs: fc.dictionary(name, xmlText, { maxKeys: 4, noNullPrototype: true }), children: fc.constant([]), text: xmlText.filter((s) => s !== '') }, { noNullPrototype: true }),
-    fc.record({ tag: name, attrs: fc.dictionary(name, xmlText, { maxKeys: 4, noNullPrototype: true }), children: fc.array(tie('node'), { minLength: 1, maxLength: 4 }) }, { noNullPrototype: true }),
+    fc.record(
+      {
+        tag: name,
+        attrs: fc.dictionary(name, xmlText, { maxKeys: 4, noNullPrototype: true }),
+        children: fc.constant([]),
+      },
+      { noNullPrototype: true },
+    ),
+    fc.record(
+      {
+        tag: name,
+        attrs: fc.dictionary(name, xmlText, { maxKeys: 4, noNullPrototype: true }),
+        children: fc.constant([]),
+        text: xmlText.filter((s) => s !== ''),
+      },
+      { noNullPrototype: true },
+    ),
+    fc.record(
+      {
+        tag: name,
+        attrs: fc.dictionary(name, xmlText, { maxKeys: 4, noNullPrototype: true }),
+        children: fc.array(tie('node'), { minLength: 1, maxLength: 4 }),
+      },
+      { noNullPrototype: true },
+    ),
   ),
 })).node;
 
@@ -79,11 +112,21 @@ void test('every node of names, attributes and XML text round-trips build → pa
 void test('the profile stanza builders round-trip for any id, address, time and ciphertext', () => {
   const jid = fc.tuple(xmlText, xmlText).map(([u, s]) => `${u}@${s}`);
   fc.assert(
-    fc.property(xmlText, jid, fc.integer({ min: 0, max: 2 ** 40 }), fc.uint8Array({ maxLength: 300 }), (id, to, t, bytes) => {
-      for (const n of [outgoingMessage(id, to, t, encElement('pkmsg', bytes)), deliveredMessage(id, to, t, encElement('msg', bytes)), receipt({ id, to, t: String(t), type: 'read' })]) {
-        assert.deepEqual(xmlCodec.decode(xmlCodec.encode(n)), n);
-      }
-    }),
+    fc.property(
+      xmlText,
+      jid,
+      fc.integer({ min: 0, max: 2 ** 40 }),
+      fc.uint8Array({ maxLength: 300 }),
+      (id, to, t, bytes) => {
+        for (const n of [
+          outgoingMessage(id, to, t, encElement('pkmsg', bytes)),
+          deliveredMessage(id, to, t, encElement('msg', bytes)),
+          receipt({ id, to, t: String(t), type: 'read' }),
+        ]) {
+          assert.deepEqual(xmlCodec.decode(xmlCodec.encode(n)), n);
+        }
+      },
+    ),
     { numRuns: 200 },
   );
 });
@@ -124,8 +167,12 @@ const mutation = (frame: string): fc.Arbitrary<string> => {
       if (bytes.length > 0) bytes[i] = (bytes[i] as number) ^ (1 << bit);
       return bytes.toString('utf8');
     }),
-    fc.tuple(at, fc.uint8Array({ minLength: 1, maxLength: 8 })).map(([i, raw]) => frame.slice(0, i) + Buffer.from(raw).toString('utf8') + frame.slice(i)),
-    fc.integer({ min: PROFILE_LIMITS.maxDepth - 2, max: 3000 }).map((d) => `${'<a>'.repeat(d)}${frame}${'</a>'.repeat(d)}`),
+    fc
+      .tuple(at, fc.uint8Array({ minLength: 1, maxLength: 8 }))
+      .map(([i, raw]) => frame.slice(0, i) + Buffer.from(raw).toString('utf8') + frame.slice(i)),
+    fc
+      .integer({ min: PROFILE_LIMITS.maxDepth - 2, max: 3000 })
+      .map((d) => `${'<a>'.repeat(d)}${frame}${'</a>'.repeat(d)}`),
   );
 };
 
@@ -143,7 +190,9 @@ void test('a mutated frame is refused with a codec condition, or parsed into a n
 
 void test('random bytes and strings never crash the parser', () => {
   const bytes = fc.uint8Array({ maxLength: 200 }).map((b) => Buffer.from(b).toString('utf8'));
-  const markup = fc.array(fc.constantFrom('<a>', '</a>', '<b x="1"/>', 'text', ' ', ...HOSTILE), { maxLength: 30 }).map((parts) => parts.join(''));
+  const markup = fc
+    .array(fc.constantFrom('<a>', '</a>', '<b x="1"/>', 'text', ' ', ...HOSTILE), { maxLength: 30 })
+    .map((parts) => parts.join(''));
   fc.assert(
     fc.property(fc.oneof(bytes, fc.string({ unit: 'binary' }), markup), (frame) => {
       decodeOrRefuse(frame);

@@ -8,7 +8,13 @@ import { request } from 'undici';
 import { startGatekeeper } from '../src/gatekeeper/gatekeeper.js';
 import type { ClientConnection, Gatekeeper } from '../src/gatekeeper/types.js';
 import { FRAMING_NS, XMPP_SUBPROTOCOL } from '../src/protocol/constants.js';
-import { DISCOVERY_PATH, driverPaths, type Discovery, type EnlistResult, type Inbox } from '../src/protocol/driver-api.js';
+import {
+  DISCOVERY_PATH,
+  driverPaths,
+  type Discovery,
+  type EnlistResult,
+  type Inbox,
+} from '../src/protocol/driver-api.js';
 import { decodeMessage, unpad } from '../src/protocol/payload.js';
 import { xmlCodec } from '../src/protocol/xml-codec.js';
 import { startReferenceProvider, type ReferenceProvider } from '../src/reference-provider/provider.js';
@@ -28,17 +34,25 @@ void describe('reference provider ⇄ gatekeeper', () => {
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
     const json = (await res.body.json()) as T;
-    assert.ok(res.statusCode >= 200 && res.statusCode < 300, `${method} ${path}: HTTP ${res.statusCode} ${JSON.stringify(json)}`);
+    assert.ok(
+      res.statusCode >= 200 && res.statusCode < 300,
+      `${method} ${path}: HTTP ${res.statusCode} ${JSON.stringify(json)}`,
+    );
     return json;
   }
 
   /** A provider user, enlisted and connected, as the gatekeeper sees it. */
   async function providerUser(): Promise<{ user: string; login: string; connection: ClientConnection }> {
     const { user } = await driver<{ user: string }>('POST', driverPaths.users, {});
-    const enlisted = await driver<EnlistResult>('POST', driverPaths.enlist(user), { url: gk.enlistUrl, caCertPem: gk.caCertPem });
+    const enlisted = await driver<EnlistResult>('POST', driverPaths.enlist(user), {
+      url: gk.enlistUrl,
+      caCertPem: gk.caCertPem,
+    });
     assert.equal(enlisted.status, 'ok', JSON.stringify(enlisted));
     const login = (enlisted as { login: string }).login;
-    assert.deepEqual(await driver('POST', driverPaths.connect(user), { url: gk.chatUrl, caCertPem: gk.caCertPem }), { connected: true });
+    assert.deepEqual(await driver('POST', driverPaths.connect(user), { url: gk.chatUrl, caCertPem: gk.caCertPem }), {
+      connected: true,
+    });
     const connection = await gk.waitForConnection(login, wait());
     assert.ok(connection, 'the gatekeeper saw an authenticated connection');
     assert.equal(await gk.waitForKeys(login, wait()), true);
@@ -79,7 +93,10 @@ void describe('reference provider ⇄ gatekeeper', () => {
     const { user, login, connection } = await providerUser();
     const reference = await gk.createReferenceUser();
 
-    const { id } = await driver<{ id: string }>('POST', driverPaths.messages(user), { to: reference.jid, text: 'hello from the provider' });
+    const { id } = await driver<{ id: string }>('POST', driverPaths.messages(user), {
+      to: reference.jid,
+      text: 'hello from the provider',
+    });
     const first = await reference.waitForDelivery((d) => d.id === id, wait());
     assert.ok(first?.plaintext, `the reference user decrypted it: ${first?.decryptError ?? 'no delivery'}`);
     assert.equal(first.enc?.attrs['type'], 'pkmsg');
@@ -91,12 +108,23 @@ void describe('reference provider ⇄ gatekeeper', () => {
     const replyId = await reference.sendText(login, 'hello from the gatekeeper');
     const inbox = await inboxUntil(user, 1);
     assert.deepEqual(inbox.messages, [{ id: replyId, from: reference.jid, text: 'hello from the gatekeeper' }]);
-    const answered = await connection.waitForFrame((f) => f.direction === 'client-to-gatekeeper' && f.node?.tag === 'receipt' && f.node.attrs['id'] === replyId, {
-      ...wait(),
-      afterSeq: beforeReply,
-    });
+    const answered = await connection.waitForFrame(
+      (f) => f.direction === 'client-to-gatekeeper' && f.node?.tag === 'receipt' && f.node.attrs['id'] === replyId,
+      {
+        ...wait(),
+        afterSeq: beforeReply,
+      },
+    );
     assert.ok(answered, 'a delivery receipt for the reply');
-    assert.ok(connection.frames.some((f) => f.node?.tag === 'ack' && f.node.attrs['class'] === 'message' && f.node.attrs['id'] === replyId && f.direction === 'client-to-gatekeeper'));
+    assert.ok(
+      connection.frames.some(
+        (f) =>
+          f.node?.tag === 'ack' &&
+          f.node.attrs['class'] === 'message' &&
+          f.node.attrs['id'] === replyId &&
+          f.direction === 'client-to-gatekeeper',
+      ),
+    );
 
     // The reference user's delivery receipt for the first message reached the client, which acked it.
     const receiptAck = await connection.waitForFrame(
@@ -106,7 +134,10 @@ void describe('reference provider ⇄ gatekeeper', () => {
     assert.equal(receiptAck?.text, `<ack class="receipt" id="${id}" to="${reference.jid}"/>`);
 
     // After the reply, the session is acknowledged: a plain SignalMessage.
-    const second = await driver<{ id: string }>('POST', driverPaths.messages(user), { to: reference.jid, text: 'second' });
+    const second = await driver<{ id: string }>('POST', driverPaths.messages(user), {
+      to: reference.jid,
+      text: 'second',
+    });
     const delivered = await reference.waitForDelivery((d) => d.id === second.id, wait());
     assert.equal(delivered?.enc?.attrs['type'], 'msg');
     assert.ok(delivered?.plaintext);
@@ -122,8 +153,13 @@ void describe('reference provider ⇄ gatekeeper', () => {
   void test('answers hostile input on the real wire and keeps the connection', async () => {
     const { connection } = await providerUser();
     const seq = connection.frames.at(-1)?.seq ?? 0;
-    connection.sendRaw('<!DOCTYPE message [<!ENTITY x "AAAA">]><message id="hostile01" from="a@s.whatsapp.net" type="text" t="1"><enc v="2" type="msg">&x;</enc></message>');
-    const answer = await connection.waitForFrame((f) => f.direction === 'client-to-gatekeeper' && f.node?.tag === 'ack', { ...wait(), afterSeq: seq });
+    connection.sendRaw(
+      '<!DOCTYPE message [<!ENTITY x "AAAA">]><message id="hostile01" from="a@s.whatsapp.net" type="text" t="1"><enc v="2" type="msg">&x;</enc></message>',
+    );
+    const answer = await connection.waitForFrame(
+      (f) => f.direction === 'client-to-gatekeeper' && f.node?.tag === 'ack',
+      { ...wait(), afterSeq: seq },
+    );
     assert.equal(answer?.text, '<ack error="restricted-xml"/>');
     assert.equal(await connection.ping({ signal: AbortSignal.timeout(5000), timeoutMs: 3000 }), true);
   });
@@ -138,12 +174,17 @@ void describe('reference provider ⇄ gatekeeper', () => {
 
   void test('a refused stream is connected:false, not an error', async () => {
     const { user } = await driver<{ user: string }>('POST', driverPaths.users, {});
-    const enlisted = await driver<EnlistResult>('POST', driverPaths.enlist(user), { url: gk.enlistUrl, caCertPem: gk.caCertPem });
+    const enlisted = await driver<EnlistResult>('POST', driverPaths.enlist(user), {
+      url: gk.enlistUrl,
+      caCertPem: gk.caCertPem,
+    });
     assert.equal(enlisted.status, 'ok');
     // The gatekeeper now fetches proof keys from a place that has none: every proof is refused.
     gk.setProvider({ ...discovery, jwksUri: `${provider.url}/nowhere` });
     try {
-      assert.deepEqual(await driver('POST', driverPaths.connect(user), { url: gk.chatUrl, caCertPem: gk.caCertPem }), { connected: false });
+      assert.deepEqual(await driver('POST', driverPaths.connect(user), { url: gk.chatUrl, caCertPem: gk.caCertPem }), {
+        connected: false,
+      });
     } finally {
       gk.setProvider(discovery);
     }

@@ -30,7 +30,9 @@ import { startReferenceProvider, type ReferenceProvider } from '../src/reference
 
 // ---------- the driver API contract ----------
 
-const schema = JSON.parse(readFileSync(new URL('../../schemas/driver-api.schema.json', import.meta.url), 'utf8')) as { $id: string };
+const schema = JSON.parse(readFileSync(new URL('../../schemas/driver-api.schema.json', import.meta.url), 'utf8')) as {
+  $id: string;
+};
 const ajv = new Ajv2020({ strict: true });
 formatsModule.default(ajv);
 ajv.addSchema(schema);
@@ -45,7 +47,12 @@ function assertSchema(def: string, value: unknown): void {
 
 const TOKEN = 'test-driver-token';
 
-async function call(url: string, method: 'GET' | 'POST' = 'GET', body?: unknown, token: string | null = TOKEN): Promise<{ status: number; json: unknown }> {
+async function call(
+  url: string,
+  method: 'GET' | 'POST' = 'GET',
+  body?: unknown,
+  token: string | null = TOKEN,
+): Promise<{ status: number; json: unknown }> {
   const res = await request(url, {
     method,
     headers: {
@@ -98,7 +105,11 @@ void describe('reference provider server', () => {
   });
 
   void test('refuses a push without a gatekeeper token: 401, invalid_token, no body', async () => {
-    const res = await request(`${provider.url}/push`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"to":"+4915550000000"}' });
+    const res = await request(`${provider.url}/push`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"to":"+4915550000000"}',
+    });
     assert.equal(res.statusCode, 401);
     assert.equal(res.headers['www-authenticate'], 'Bearer error="invalid_token"');
     assert.equal(await res.body.text(), '');
@@ -167,14 +178,24 @@ void describe('reference provider server', () => {
       [driverPaths.users, 'POST', '{not json', 400],
       [driverPaths.messages(created.user), 'POST', { to: 'someone@s.whatsapp.net' }, 400],
       [driverPaths.connect(created.user), 'POST', { url: 'wss://127.0.0.1:1/chat', caCertPem: 'nope' }, 400],
-      [driverPaths.enlist('nobody'), 'POST', { url: 'https://127.0.0.1:1/', caCertPem: '-----BEGIN CERTIFICATE-----' }, 404],
+      [
+        driverPaths.enlist('nobody'),
+        'POST',
+        { url: 'https://127.0.0.1:1/', caCertPem: '-----BEGIN CERTIFICATE-----' },
+        404,
+      ],
       [driverPaths.messages('nobody'), 'GET', undefined, 404],
       ['/no/such/route', 'GET', undefined, 404],
       [driverPaths.messages(created.user), 'POST', { to: 'someone@s.whatsapp.net', text: 'hi' }, 409],
       [driverPaths.groupMessages(created.user), 'POST', { group: 'someone@s.whatsapp.net', text: 'hi' }, 400],
       [driverPaths.groupMessages(created.user), 'POST', { group: '120363000000000001@g.us', text: 'hi' }, 409],
       [driverPaths.sessionExport(created.user), 'POST', { peer: 'someone@s.whatsapp.net' }, 409],
-      [driverPaths.connect(created.user), 'POST', { url: 'wss://127.0.0.1:1/chat', caCertPem: '-----BEGIN CERTIFICATE-----' }, 409],
+      [
+        driverPaths.connect(created.user),
+        'POST',
+        { url: 'wss://127.0.0.1:1/chat', caCertPem: '-----BEGIN CERTIFICATE-----' },
+        409,
+      ],
       [driverPaths.users, 'GET', undefined, 405],
     ];
     for (const [path, method, body, expected] of cases) {
@@ -203,7 +224,10 @@ void describe('reference provider server', () => {
 });
 
 void test('refuses unknown fault names, and knows every listed one', async () => {
-  await assert.rejects(startReferenceProvider({ driverToken: TOKEN, faults: ['no-such-fault' as FaultName] }), /unknown fault no-such-fault/);
+  await assert.rejects(
+    startReferenceProvider({ driverToken: TOKEN, faults: ['no-such-fault' as FaultName] }),
+    /unknown fault no-such-fault/,
+  );
   const all = Object.keys(FAULTS) as FaultName[];
   const provider = await startReferenceProvider({ driverToken: TOKEN, faults: all });
   await provider.close();
@@ -225,13 +249,24 @@ void test('proofs are RS256 JWTs naming the provider, the user and the gatekeepe
 void test('the enlistment form carries the overview fields at their exact sizes, signed prekey verifying', () => {
   const session = new SignalSession(() => undefined);
   const authKey = new Uint8Array(32).fill(7);
-  const form = enlistmentForm({ authKey, registrationId: session.registrationId, identityKey: session.identityKey, signedPreKey: session.signedPreKey }, 'jwt');
+  const form = enlistmentForm(
+    {
+      authKey,
+      registrationId: session.registrationId,
+      identityKey: session.identityKey,
+      signedPreKey: session.signedPreKey,
+    },
+    'jwt',
+  );
   const bytes = (k: string): Uint8Array => {
     const v = fromBase64Url(form.get(k) ?? '');
     assert.ok(v, `${k} is unpadded base64url`);
     return v;
   };
-  assert.deepEqual([...form.keys()], ['authkey', 'e_keytype', 'e_regid', 'e_ident', 'e_skey_id', 'e_skey_val', 'e_skey_sig', 'token']);
+  assert.deepEqual(
+    [...form.keys()],
+    ['authkey', 'e_keytype', 'e_regid', 'e_ident', 'e_skey_id', 'e_skey_val', 'e_skey_sig', 'token'],
+  );
   assert.deepEqual(
     ['authkey', 'e_keytype', 'e_regid', 'e_ident', 'e_skey_id', 'e_skey_val', 'e_skey_sig'].map((k) => bytes(k).length),
     [32, 1, 4, 32, 3, 32, 64],
@@ -295,41 +330,115 @@ function harness(faults: FaultName[] = [], decrypt?: InboundContext['decrypt']):
     onIqResponse: () => undefined,
     onStreamError: () => undefined,
   });
-  return { frames, text: () => frames.map((f) => (typeof f === 'string' ? f : `binary:${Buffer.from(f).toString('utf8')}`)), closed: () => closed, handler, inbox, events };
+  return {
+    frames,
+    text: () => frames.map((f) => (typeof f === 'string' ? f : `binary:${Buffer.from(f).toString('utf8')}`)),
+    closed: () => closed,
+    handler,
+    inbox,
+    events,
+  };
 }
 
 const T = 1_700_000_000;
 const enc = (body: string, type = 'msg', v = '2'): string => `<enc v="${v}" type="${type}">${body}</enc>`;
-const message = (inner: string, attrs = `id="msg00001" from="${PEER}" type="text" t="${T}"`): string => `<message ${attrs}>${inner}</message>`;
+const message = (inner: string, attrs = `id="msg00001" from="${PEER}" type="text" t="${T}"`): string =>
+  `<message ${attrs}>${inner}</message>`;
 const B64 = toBase64(new Uint8Array(48).fill(0x33));
 const bomb = `<!DOCTYPE message [${Array.from({ length: 10 }, (_, i) => `<!ENTITY l${i} "${i === 0 ? 'lol' : `&l${i - 1};`.repeat(10)}">`).join('')}]>`;
 
 /** Hostile and malformed inputs, and the exact answer the clean client gives. */
 const BAD_INPUTS: Record<string, { frame: string; answer: string }> = {
-  'not-well-formed': { frame: `<message id="msg00001" from="${PEER}">${enc(B64)}`, answer: '<ack class="message" id="msg00001" error="not-well-formed"/>' },
-  'two elements': { frame: `<receipt id="a1234567" from="${PEER}"/><receipt id="b1234567" from="${PEER}"/>`, answer: '<ack class="receipt" id="a1234567" error="not-well-formed"/>' },
-  'bare ampersand': { frame: message(enc('a & b')), answer: '<ack class="message" id="msg00001" error="not-well-formed"/>' },
-  doctype: { frame: `<!DOCTYPE message [<!ENTITY payload "AAAA">]>${message(enc('&payload;'))}`, answer: '<ack error="restricted-xml"/>' },
+  'not-well-formed': {
+    frame: `<message id="msg00001" from="${PEER}">${enc(B64)}`,
+    answer: '<ack class="message" id="msg00001" error="not-well-formed"/>',
+  },
+  'two elements': {
+    frame: `<receipt id="a1234567" from="${PEER}"/><receipt id="b1234567" from="${PEER}"/>`,
+    answer: '<ack class="receipt" id="a1234567" error="not-well-formed"/>',
+  },
+  'bare ampersand': {
+    frame: message(enc('a & b')),
+    answer: '<ack class="message" id="msg00001" error="not-well-formed"/>',
+  },
+  doctype: {
+    frame: `<!DOCTYPE message [<!ENTITY payload "AAAA">]>${message(enc('&payload;'))}`,
+    answer: '<ack error="restricted-xml"/>',
+  },
   'entity bomb': { frame: `${bomb}${message(enc('&l9;'))}`, answer: '<ack error="restricted-xml"/>' },
-  comment: { frame: message(`<!-- hi -->${enc(B64)}`), answer: '<ack class="message" id="msg00001" error="restricted-xml"/>' },
-  'processing instruction': { frame: message(`<?render fast?>${enc(B64)}`), answer: '<ack class="message" id="msg00001" error="restricted-xml"/>' },
+  comment: {
+    frame: message(`<!-- hi -->${enc(B64)}`),
+    answer: '<ack class="message" id="msg00001" error="restricted-xml"/>',
+  },
+  'processing instruction': {
+    frame: message(`<?render fast?>${enc(B64)}`),
+    answer: '<ack class="message" id="msg00001" error="restricted-xml"/>',
+  },
   'xml declaration': { frame: `<?xml version="1.0"?>${message(enc(B64))}`, answer: '<ack error="restricted-xml"/>' },
-  'undeclared entity': { frame: message(enc('&payload;')), answer: '<ack class="message" id="msg00001" error="restricted-xml"/>' },
-  cdata: { frame: message(enc(`<![CDATA[${B64}]]>`)), answer: '<ack class="message" id="msg00001" error="restricted-xml"/>' },
-  oversized: { frame: message(enc('A'.repeat(256 * 1024 + 4096))), answer: '<ack class="message" id="msg00001" error="policy-violation"/>' },
-  'too deep': { frame: `<message id="msg00001">${'<x>'.repeat(40)}${'</x>'.repeat(40)}</message>`, answer: '<ack class="message" id="msg00001" error="policy-violation"/>' },
-  'unknown element': { frame: '<frobnicate id="frob0001" xmlns="urn:example:x"><level>11</level></frobnicate>', answer: '<ack class="frobnicate" id="frob0001" error="feature-not-implemented"/>' },
-  'unknown iq': { frame: '<iq id="iq000001" type="set" xmlns="urn:example:x"><x/></iq>', answer: '<ack class="iq" id="iq000001" error="feature-not-implemented"/>' },
-  'message without from and t': { frame: message(enc(B64), 'id="msg00001" type="text"'), answer: '<ack class="message" id="msg00001" error="bad-request"/>' },
-  'message without id': { frame: message(enc(B64), `from="${PEER}" type="text" t="${T}"`), answer: '<ack class="message" error="bad-request"/>' },
-  'message without enc': { frame: message('<body>hi</body>'), answer: '<ack class="message" id="msg00001" error="bad-request"/>' },
-  'enc v="1"': { frame: message(enc(B64, 'msg', '1')), answer: '<ack class="message" id="msg00001" error="bad-request"/>' },
-  'enc of unknown type': { frame: message(enc(B64, 'skmsg')), answer: '<ack class="message" id="msg00001" error="bad-request"/>' },
-  'enc in base64url': { frame: message(enc('_-_-')), answer: '<ack class="message" id="msg00001" error="bad-request"/>' },
-  'enc in unpadded base64': { frame: message(enc('QUI')), answer: '<ack class="message" id="msg00001" error="bad-request"/>' },
-  'mixed content': { frame: message(`text${enc(B64)}`), answer: '<ack class="message" id="msg00001" error="bad-request"/>' },
-  'receipt without from': { frame: '<receipt id="rcpt0001" t="1"/>', answer: '<ack class="receipt" id="rcpt0001" error="bad-request"/>' },
-  'iq without type': { frame: '<iq id="iq000001"><ping/></iq>', answer: '<ack class="iq" id="iq000001" error="bad-request"/>' },
+  'undeclared entity': {
+    frame: message(enc('&payload;')),
+    answer: '<ack class="message" id="msg00001" error="restricted-xml"/>',
+  },
+  cdata: {
+    frame: message(enc(`<![CDATA[${B64}]]>`)),
+    answer: '<ack class="message" id="msg00001" error="restricted-xml"/>',
+  },
+  oversized: {
+    frame: message(enc('A'.repeat(256 * 1024 + 4096))),
+    answer: '<ack class="message" id="msg00001" error="policy-violation"/>',
+  },
+  'too deep': {
+    frame: `<message id="msg00001">${'<x>'.repeat(40)}${'</x>'.repeat(40)}</message>`,
+    answer: '<ack class="message" id="msg00001" error="policy-violation"/>',
+  },
+  'unknown element': {
+    frame: '<frobnicate id="frob0001" xmlns="urn:example:x"><level>11</level></frobnicate>',
+    answer: '<ack class="frobnicate" id="frob0001" error="feature-not-implemented"/>',
+  },
+  'unknown iq': {
+    frame: '<iq id="iq000001" type="set" xmlns="urn:example:x"><x/></iq>',
+    answer: '<ack class="iq" id="iq000001" error="feature-not-implemented"/>',
+  },
+  'message without from and t': {
+    frame: message(enc(B64), 'id="msg00001" type="text"'),
+    answer: '<ack class="message" id="msg00001" error="bad-request"/>',
+  },
+  'message without id': {
+    frame: message(enc(B64), `from="${PEER}" type="text" t="${T}"`),
+    answer: '<ack class="message" error="bad-request"/>',
+  },
+  'message without enc': {
+    frame: message('<body>hi</body>'),
+    answer: '<ack class="message" id="msg00001" error="bad-request"/>',
+  },
+  'enc v="1"': {
+    frame: message(enc(B64, 'msg', '1')),
+    answer: '<ack class="message" id="msg00001" error="bad-request"/>',
+  },
+  'enc of unknown type': {
+    frame: message(enc(B64, 'skmsg')),
+    answer: '<ack class="message" id="msg00001" error="bad-request"/>',
+  },
+  'enc in base64url': {
+    frame: message(enc('_-_-')),
+    answer: '<ack class="message" id="msg00001" error="bad-request"/>',
+  },
+  'enc in unpadded base64': {
+    frame: message(enc('QUI')),
+    answer: '<ack class="message" id="msg00001" error="bad-request"/>',
+  },
+  'mixed content': {
+    frame: message(`text${enc(B64)}`),
+    answer: '<ack class="message" id="msg00001" error="bad-request"/>',
+  },
+  'receipt without from': {
+    frame: '<receipt id="rcpt0001" t="1"/>',
+    answer: '<ack class="receipt" id="rcpt0001" error="bad-request"/>',
+  },
+  'iq without type': {
+    frame: '<iq id="iq000001"><ping/></iq>',
+    answer: '<ack class="iq" id="iq000001" error="bad-request"/>',
+  },
 };
 
 const PING = '<iq id="ping0001" type="get" xmlns="urn:xmpp:ping"><ping/></iq>';
@@ -361,7 +470,9 @@ void describe('inbound faults', () => {
     return h;
   };
   const retryOf = (id: string, t: string): RegExp =>
-    new RegExp(`^<receipt id="${id}" to="${PEER.replace(/\./g, '\\.')}" t="\\d+" type="retry"><retry count="1" id="${id}" t="${t}" v="1"/><registration>AQIDBA==</registration></receipt>$`);
+    new RegExp(
+      `^<receipt id="${id}" to="${PEER.replace(/\./g, '\\.')}" t="\\d+" type="retry"><retry count="1" id="${id}" t="${t}" v="1"/><registration>AQIDBA==</registration></receipt>$`,
+    );
 
   void test('generic-error answers every condition with bad-request', async () => {
     for (const name of ['not-well-formed', 'doctype', 'comment', 'oversized', 'unknown element']) {
@@ -385,7 +496,15 @@ void describe('inbound faults', () => {
   });
 
   void test('accept-restricted-xml parses DTDs, entities, comments and PIs and processes the message', async () => {
-    for (const name of ['doctype', 'entity bomb', 'comment', 'processing instruction', 'undeclared entity', 'xml declaration', 'cdata']) {
+    for (const name of [
+      'doctype',
+      'entity bomb',
+      'comment',
+      'processing instruction',
+      'undeclared entity',
+      'xml declaration',
+      'cdata',
+    ]) {
       const started = Date.now();
       const h = await answerTo(['accept-restricted-xml'], BAD_INPUTS[name]?.frame ?? '');
       assert.ok(Date.now() - started < 1000, `${name} took too long`);
@@ -423,7 +542,9 @@ void describe('inbound faults', () => {
     assert.equal(h.text()[0], '<ack class="message" id="msg00001"/>');
     assert.ok(h.text().every((f) => !f.includes('error=')));
     // The enc rules are not attributes: they still hold.
-    assert.deepEqual((await answerTo(['lenient-attributes'], BAD_INPUTS['enc v="1"']?.frame ?? '')).text(), [BAD_INPUTS['enc v="1"']?.answer]);
+    assert.deepEqual((await answerTo(['lenient-attributes'], BAD_INPUTS['enc v="1"']?.frame ?? '')).text(), [
+      BAD_INPUTS['enc v="1"']?.answer,
+    ]);
   });
 
   void test('ignore-ping leaves pings unanswered', async () => {
@@ -433,12 +554,17 @@ void describe('inbound faults', () => {
   void test('receipts are acked with their type, unless no-receipt-ack', async () => {
     const r = `<receipt id="rcpt0001" from="${PEER}" t="${T}" type="read"/>`;
     assert.deepEqual((await answerTo([], r)).text(), [`<ack class="receipt" id="rcpt0001" to="${PEER}" type="read"/>`]);
-    assert.deepEqual((await answerTo([], `<receipt id="rcpt0002" from="${PEER}" t="${T}"/>`)).text(), [`<ack class="receipt" id="rcpt0002" to="${PEER}"/>`]);
+    assert.deepEqual((await answerTo([], `<receipt id="rcpt0002" from="${PEER}" t="${T}"/>`)).text(), [
+      `<ack class="receipt" id="rcpt0002" to="${PEER}"/>`,
+    ]);
     assert.deepEqual((await answerTo(['no-receipt-ack'], r)).text(), []);
   });
 
-  void test('acks are never answered; the server\'s <close/> is answered with ours', async () => {
-    assert.deepEqual((await answerTo([], '<ack class="message" id="x1234567" t="1" from="s.whatsapp.net"/>')).text(), []);
+  void test("acks are never answered; the server's <close/> is answered with ours", async () => {
+    assert.deepEqual(
+      (await answerTo([], '<ack class="message" id="x1234567" t="1" from="s.whatsapp.net"/>')).text(),
+      [],
+    );
     assert.deepEqual((await answerTo([], '<ack/>')).text(), []);
     const h = await answerTo([], '<close xmlns="urn:ietf:params:xml:ns:xmpp-framing"/>');
     assert.deepEqual(h.text(), ['<close xmlns="urn:ietf:params:xml:ns:xmpp-framing"/>']);
@@ -459,7 +585,12 @@ void describe('inbound faults', () => {
 });
 
 void describe('inbound: a real message, end to end through libsignal', () => {
-  async function pkmsgFrom(sender: SignalSession, recipient: SignalSession, text: string, padded = true): Promise<string> {
+  async function pkmsgFrom(
+    sender: SignalSession,
+    recipient: SignalSession,
+    text: string,
+    padded = true,
+  ): Promise<string> {
     const [oneTimePreKey] = await recipient.newOneTimePreKeys(1);
     await sender.serialized(ME, () =>
       sender.processBundle({
@@ -501,11 +632,17 @@ void describe('inbound: a real message, end to end through libsignal', () => {
 
     const noAck = receiving(['no-ack']);
     await noAck.h.handler.handleFrame(await pkmsgFrom(new SignalSession(() => undefined), noAck.me, 'hi'));
-    assert.deepEqual(noAck.h.text().map((f) => f.slice(0, 8)), ['<receipt']);
+    assert.deepEqual(
+      noAck.h.text().map((f) => f.slice(0, 8)),
+      ['<receipt'],
+    );
 
     const noReceipt = receiving(['no-delivery-receipt']);
     await noReceipt.h.handler.handleFrame(await pkmsgFrom(new SignalSession(() => undefined), noReceipt.me, 'hi'));
-    assert.deepEqual(noReceipt.h.text().map((f) => f.slice(0, 4)), ['<ack']);
+    assert.deepEqual(
+      noReceipt.h.text().map((f) => f.slice(0, 4)),
+      ['<ack'],
+    );
   });
 
   void test('a plaintext without the padding is a failure: retry receipt, decryption-failure event', async () => {
@@ -520,7 +657,12 @@ void describe('inbound: a real message, end to end through libsignal', () => {
     const changes: string[] = [];
     const me = new SignalSession((peer) => changes.push(peer));
     const peer = new SignalSession(() => undefined);
-    const bundle = (p: SignalSession) => ({ jid: PEER, registrationId: p.registrationId, identityKey: p.identityKey, signedPreKey: p.signedPreKey });
+    const bundle = (p: SignalSession) => ({
+      jid: PEER,
+      registrationId: p.registrationId,
+      identityKey: p.identityKey,
+      signedPreKey: p.signedPreKey,
+    });
     await me.processBundle(bundle(peer));
     assert.deepEqual(changes, []);
     await me.processBundle(bundle(new SignalSession(() => undefined)));
@@ -564,7 +706,10 @@ void describe('outbound: the composer and the writer', () => {
     assert.equal(reuse.nextId(), reuse.nextId());
     assert.ok(new MessageComposer(new Set(['timestamp-ms'])).timestamp() > 1e12);
     const bare = compose(['no-participants']);
-    assert.deepEqual(bare.children.map((c) => c.tag), ['enc']);
+    assert.deepEqual(
+      bare.children.map((c) => c.tag),
+      ['enc'],
+    );
     assert.equal(outgoingEnc(compose(['enc-v1']))?.attrs['v'], '1');
     assert.equal(outgoingEnc(compose(['enc-type-mislabel']))?.attrs['type'], 'msg');
     assert.equal(outgoingEnc(compose(['base64url-enc']))?.text, '-_8BAgM');

@@ -9,7 +9,12 @@ const ANSI = /\u001b\[/;
 function play(report: RunReport, color: boolean): { out: string; summary: string } {
   let out = '';
   const reporter = new ConsoleReporter({ out: { write: (s: string) => (out += s) }, color });
-  reporter.onBegin({ seed: report.run.seed, cases: report.cases.length, provider: report.run.provider.endpoint, suites: ['stanza', 'media'] });
+  reporter.onBegin({
+    seed: report.run.seed,
+    cases: report.cases.length,
+    provider: report.run.provider.endpoint,
+    suites: ['stanza', 'media'],
+  });
   for (const r of report.cases) reporter.onCaseEnd(r);
   const [file, ...rest] = reporter.onEnd(report);
   assert.equal(rest.length, 0);
@@ -54,18 +59,28 @@ void test('the summary counts per outcome and per suite, gives the verdict, the 
   assert.match(summary, /^6 cases: 2 passed, 1 failed, 1 warned, 1 skipped, 1 errored in 2\.5 s$/m);
   assert.match(summary, /^ {2}stanza {4}1 pass {4}1 fail {4}1 warn {4}1 skip {4}1 error$/m);
   assert.match(summary, /^ {2}media {5}1 pass {4}0 fail {4}0 warn {4}0 skip {4}0 error$/m);
-  assert.match(summary, /^not met:\n {2}FAIL {3}stanza\.sample\.fail \[ACK-MSG, MUST\]: expected .*\n {2}ERROR {2}stanza\.sample\.error/m);
+  assert.match(
+    summary,
+    /^not met:\n {2}FAIL {3}stanza\.sample\.fail \[ACK-MSG, MUST\]: expected .*\n {2}ERROR {2}stanza\.sample\.error/m,
+  );
   assert.match(summary, /^SHOULD not met \(not failures\):\n {2}WARN {3}stanza\.sample\.warn \[ACK-MSG, SHOULD\]/m);
   assert.match(summary, /^NOT CONFORMANT: 1 failed, 1 errored/m);
   assert.match(summary, /^seed 1234; re-run/m);
-  assert.match(summary, /^ {2}interop-conformance run --seed 1234 --reference-fault no-ack --suite stanza --suite media --grep sample$/m);
+  assert.match(
+    summary,
+    /^ {2}interop-conformance run --seed 1234 --reference-fault no-ack --suite stanza --suite media --grep sample$/m,
+  );
 });
 
 void test('a conformant run says so; the re-run command quotes what the shell would split', () => {
   const report = sampleReport([sampleCase('pass'), sampleCase('warn')]);
   const odd: RunReport = {
     ...report,
-    run: { ...report.run, provider: { ...report.run.provider, embedded: false, faults: [] }, filters: { suites: [], tags: [], grep: "it's a test" } },
+    run: {
+      ...report.run,
+      provider: { ...report.run.provider, embedded: false, faults: [] },
+      filters: { suites: [], tags: [], grep: "it's a test" },
+    },
   };
   const { summary } = play(odd, false);
   assert.match(summary, /^CONFORMANT, with 1 SHOULD not met$/m);
@@ -76,14 +91,24 @@ void test('the re-run command repeats the caps set with --limit and the private-
   const report = sampleReport([sampleCase('fail')]);
   const capped: RunReport = {
     ...report,
-    run: { ...report.run, provider: { ...report.run.provider, embedded: false, faults: [] }, limits: { 'xml-depth': 16 }, allowPrivateTargets: true },
+    run: {
+      ...report.run,
+      provider: { ...report.run.provider, embedded: false, faults: [] },
+      limits: { 'xml-depth': 16 },
+      allowPrivateTargets: true,
+    },
   };
   const { summary } = play(capped, false);
-  assert.match(summary, /--provider http:\/\/127\.0\.0\.1:4000 --suite stanza --suite media --grep sample --limit xml-depth=16 --allow-private-targets$/m);
+  assert.match(
+    summary,
+    /--provider http:\/\/127\.0\.0\.1:4000 --suite stanza --suite media --grep sample --limit xml-depth=16 --allow-private-targets$/m,
+  );
 });
 
 void test('control sequences a provider put in a message never reach the terminal', () => {
-  const report = sampleReport([sampleCase('fail', { message: 'expected x; saw \u001b[2J\u001b]0;pwned\u0007\r\u009b31m' })]);
+  const report = sampleReport([
+    sampleCase('fail', { message: 'expected x; saw \u001b[2J\u001b]0;pwned\u0007\r\u009b31m' }),
+  ]);
   const { out, summary } = play(report, false);
   assert.doesNotMatch(out, /[\u001b\u0007\r\u009b]/);
   assert.doesNotMatch(summary, /[\u001b\u0007\r\u009b]/);

@@ -8,9 +8,27 @@ import { prettyXml } from '../src/reporters/html-evidence.js';
 import { defaultCases, sampleCase, sampleEvidence, sampleReport } from './helpers/sample-report.js';
 
 const REQUIREMENTS = [
-  { id: 'ACK-MSG', section: '6. Acknowledgements and receipts', sources: ['TECH' as const], cited: ['TECH' as const], quote: 'A client MUST ack a message.' },
-  { id: 'MEDIA-HASH', section: '9. Media', sources: ['TECH' as const], cited: ['TECH' as const], quote: 'A hash MUST match.' },
-  { id: 'NOBODY-CHECKS', section: '9. Media', sources: ['PROFILE' as const], cited: ['PROFILE' as const], quote: 'Nobody checks this.' },
+  {
+    id: 'ACK-MSG',
+    section: '6. Acknowledgements and receipts',
+    sources: ['TECH' as const],
+    cited: ['TECH' as const],
+    quote: 'A client MUST ack a message.',
+  },
+  {
+    id: 'MEDIA-HASH',
+    section: '9. Media',
+    sources: ['TECH' as const],
+    cited: ['TECH' as const],
+    quote: 'A hash MUST match.',
+  },
+  {
+    id: 'NOBODY-CHECKS',
+    section: '9. Media',
+    sources: ['PROFILE' as const],
+    cited: ['PROFILE' as const],
+    quote: 'Nobody checks this.',
+  },
 ];
 
 const html = (cases: CaseResult[] = defaultCases()): string => {
@@ -27,7 +45,12 @@ interface Node {
 function parse(page: string): Node[] {
   const valid = XMLValidator.validate(page.replace(/^<!DOCTYPE html>\n/, ''));
   assert.equal(valid, true, `report.html is not well-formed: ${JSON.stringify(valid)}`);
-  const parser = new XMLParser({ preserveOrder: true, ignoreAttributes: false, attributeNamePrefix: '', processEntities: true });
+  const parser = new XMLParser({
+    preserveOrder: true,
+    ignoreAttributes: false,
+    attributeNamePrefix: '',
+    processEntities: true,
+  });
   return parser.parse(page.replace(/^<!DOCTYPE html>\n/, '')) as Node[];
 }
 
@@ -61,13 +84,21 @@ void test('report.html is one well-formed page with the verdict, counts and ever
     const select = all.find((e) => e.tag === 'select' && e.attrs['name'] === name);
     assert.ok(select, `a filter on ${name}`);
     const values = elements(select.node['select'] as Node[]).map((o) => o.attrs['value']);
-    for (const c of cases) assert.ok(values.includes(c.attrs[`data-${name}`]), `${name} filter offers ${c.attrs[`data-${name}`]}`);
+    for (const c of cases)
+      assert.ok(values.includes(c.attrs[`data-${name}`]), `${name} filter offers ${c.attrs[`data-${name}`]}`);
   }
   const suiteCounts = all.find((e) => e.tag === 'table' && e.attrs['data-by'] === 'suite');
   assert.ok(suiteCounts && /stanza11111/.test(textOf(suiteCounts.node).replace(/\s/g, '')));
   const failed = cases.find((e) => e.attrs['data-outcome'] === 'fail');
   const failText = failed ? textOf(failed.node) : '';
-  for (const part of ['The receiving side MUST ack every message stanza.', 'expected an <ack/> within 2 s; saw nothing', 'await ack', 'POST', '+8 ms', '3 ms'])
+  for (const part of [
+    'The receiving side MUST ack every message stanza.',
+    'expected an <ack/> within 2 s; saw nothing',
+    'await ack',
+    'POST',
+    '+8 ms',
+    '3 ms',
+  ])
     assert.ok(failText.includes(part), `the failed case shows ${part}`);
 });
 
@@ -80,7 +111,10 @@ void test('the page needs no network: no external source, and a policy that allo
   assert.match(csp, /default-src 'none'/);
   assert.match(csp, /script-src 'sha256-[A-Za-z0-9+/=]+'(;|$)/);
   assert.equal(all.filter((e) => e.tag === 'script').length, 1);
-  assert.ok(page.includes(`<script>${SCRIPT}</script>`) && page.includes(`<style>${STYLE}</style>`), 'exactly the hashed text');
+  assert.ok(
+    page.includes(`<script>${SCRIPT}</script>`) && page.includes(`<style>${STYLE}</style>`),
+    'exactly the hashed text',
+  );
 });
 
 void test('what a provider wrote is text, never markup, wherever it lands', () => {
@@ -92,20 +126,45 @@ void test('what a provider wrote is text, never markup, wherever it lands', () =
     step: hostile,
     title: hostile,
     evidence: [
-      { kind: 'frame', at: 1, connection: hostile, login: hostile, direction: 'client-to-gatekeeper', binary: false, bytes: 9, text: hostile },
-      { kind: 'http', at: 2, method: hostile, url: hostile, status: 500, requestBody: hostile, responseBody: `{"x":"${'</pre><script>alert(3)</script>'}"}`, durationMs: 1 },
+      {
+        kind: 'frame',
+        at: 1,
+        connection: hostile,
+        login: hostile,
+        direction: 'client-to-gatekeeper',
+        binary: false,
+        bytes: 9,
+        text: hostile,
+      },
+      {
+        kind: 'http',
+        at: 2,
+        method: hostile,
+        url: hostile,
+        status: 500,
+        requestBody: hostile,
+        responseBody: `{"x":"${'</pre><script>alert(3)</script>'}"}`,
+        durationMs: 1,
+      },
       { kind: 'note', at: 3, text: hostile },
       { kind: 'step', at: 4, name: hostile },
     ],
   });
   const report = sampleReport([evil]);
-  const page = new HtmlReporter().onEnd({ ...report, run: { ...report.run, provider: { ...report.run.provider, endpoint: hostile, discovery: { name: hostile } } } })[0]?.content ?? '';
+  const page =
+    new HtmlReporter().onEnd({
+      ...report,
+      run: { ...report.run, provider: { ...report.run.provider, endpoint: hostile, discovery: { name: hostile } } },
+    })[0]?.content ?? '';
   const all = elements(parse(page));
-  assert.equal(all.filter((e) => e.tag === 'script').length, 1, 'only the page\'s own script');
+  assert.equal(all.filter((e) => e.tag === 'script').length, 1, "only the page's own script");
   assert.ok(!all.some((e) => e.tag === 'img'));
   assert.ok(!all.some((e) => Object.keys(e.attrs).some((a) => a.startsWith('on'))), 'no event handler attribute');
   assert.ok(page.includes('&lt;script&gt;alert(1)&lt;/script&gt;'));
-  assert.ok(textOf(all.find((e) => e.attrs['data-case'] !== undefined)?.node ?? {}).includes(hostile), 'shown as written');
+  assert.ok(
+    textOf(all.find((e) => e.attrs['data-case'] !== undefined)?.node ?? {}).includes(hostile),
+    'shown as written',
+  );
 });
 
 void test('the coverage matrix lists every requirement, its cases and verdicts, and marks those without a case', () => {
@@ -119,7 +178,9 @@ void test('the coverage matrix lists every requirement, its cases and verdicts, 
       ['NOBODY-CHECKS', 'uncovered', 'uncovered'],
     ],
   );
-  const links = elements(rows[0]?.node['tr'] as Node[]).filter((e) => e.tag === 'a').map((e) => e.attrs['href']);
+  const links = elements(rows[0]?.node['tr'] as Node[])
+    .filter((e) => e.tag === 'a')
+    .map((e) => e.attrs['href']);
   assert.equal(links.length, defaultCases().length);
   const anchors = new Set(all.filter((e) => e.attrs['data-case'] !== undefined).map((e) => `#${e.attrs['id']}`));
   for (const l of links) assert.ok(anchors.has(l ?? ''), `${l} leads to its case`);
@@ -127,11 +188,17 @@ void test('the coverage matrix lists every requirement, its cases and verdicts, 
 
 void test('a requirement a case cites but the profile lacks is shown, as not in the profile', () => {
   const page = html([sampleCase('pass', { requirement: { id: 'DRIFTED', quote: 'q' } })]);
-  assert.match(page, /data-requirement="DRIFTED" data-verdict="pass"><td><code>DRIFTED<\/code><\/td><td>not in the profile/);
+  assert.match(
+    page,
+    /data-requirement="DRIFTED" data-verdict="pass"><td><code>DRIFTED<\/code><\/td><td>not in the profile/,
+  );
 });
 
 void test('stanzas are shown one element per line, JSON bodies indented', () => {
-  assert.equal(prettyXml('<message to="b"><body>hi &amp; bye</body><x/></message>'), '<message to="b">\n  <body>hi &amp; bye</body>\n  <x/>\n</message>');
+  assert.equal(
+    prettyXml('<message to="b"><body>hi &amp; bye</body><x/></message>'),
+    '<message to="b">\n  <body>hi &amp; bye</body>\n  <x/>\n</message>',
+  );
   assert.equal(prettyXml('not xml'), 'not xml');
   const page = html([sampleCase('pass', { evidence: sampleEvidence() })]);
   assert.ok(page.includes('{\n  &quot;to&quot;: &quot;bob&quot;\n}') || page.includes('{\n  "to": "bob"\n}'));

@@ -27,7 +27,10 @@ function broken(report: RunReport, path: readonly (string | number)[], value: un
 void test('a report with every outcome and every evidence kind validates', () => {
   const report = sampleReport();
   assert.deepEqual(new Set(report.cases.map((c) => c.outcome)), new Set(['pass', 'fail', 'warn', 'skip', 'error']));
-  assert.deepEqual(new Set(report.cases.flatMap((c) => c.evidence.map((e) => e.kind))), new Set(['frame', 'http', 'step', 'note']));
+  assert.deepEqual(
+    new Set(report.cases.flatMap((c) => c.evidence.map((e) => e.kind))),
+    new Set(['frame', 'http', 'step', 'note']),
+  );
   const parsed: unknown = JSON.parse(reportJson(report));
   assert.deepEqual(validateReport(parsed), { ok: true });
   assert.deepEqual(parsed, report);
@@ -44,15 +47,50 @@ void test('report.json is indented by two spaces, ends with a newline, and keeps
   const shuffled = Object.fromEntries(Object.entries(c).reverse()) as unknown as CaseResult;
   assert.equal(toJson(sampleReport([shuffled])), toJson(sampleReport([c])));
   const keys = Object.keys((JSON.parse(toJson(sampleReport([shuffled]))) as { cases: object[] }).cases[0] ?? {});
-  assert.deepEqual(keys, ['id', 'suite', 'title', 'level', 'requirement', 'tags', 'outcome', 'message', 'expected', 'actual', 'step', 'startedAt', 'durationMs', 'evidence']);
+  assert.deepEqual(keys, [
+    'id',
+    'suite',
+    'title',
+    'level',
+    'requirement',
+    'tags',
+    'outcome',
+    'message',
+    'expected',
+    'actual',
+    'step',
+    'startedAt',
+    'durationMs',
+    'evidence',
+  ]);
 });
 
 void test('a broken report fails with the JSON path of what broke', () => {
   const cases: [string, (string | number)[], unknown, string][] = [
-    ['missing field of a frame', ['cases', 1, 'evidence', 1, 'bytes'], undefined, '/cases/1/evidence/1 is missing "bytes"'],
-    ['unknown evidence kind', ['cases', 0, 'evidence', 0, 'kind'], 'smoke', '/cases/0/evidence/0/kind must be one of frame, http, step, note'],
-    ['extra field of an http entry', ['cases', 0, 'evidence', 3, 'extra'], 1, '/cases/0/evidence/3 has unknown property "extra"'],
-    ['unknown outcome', ['cases', 2, 'outcome'], 'maybe', '/cases/2/outcome must be equal to one of the allowed values'],
+    [
+      'missing field of a frame',
+      ['cases', 1, 'evidence', 1, 'bytes'],
+      undefined,
+      '/cases/1/evidence/1 is missing "bytes"',
+    ],
+    [
+      'unknown evidence kind',
+      ['cases', 0, 'evidence', 0, 'kind'],
+      'smoke',
+      '/cases/0/evidence/0/kind must be one of frame, http, step, note',
+    ],
+    [
+      'extra field of an http entry',
+      ['cases', 0, 'evidence', 3, 'extra'],
+      1,
+      '/cases/0/evidence/3 has unknown property "extra"',
+    ],
+    [
+      'unknown outcome',
+      ['cases', 2, 'outcome'],
+      'maybe',
+      '/cases/2/outcome must be equal to one of the allowed values',
+    ],
     ['wrong schema version', ['schemaVersion'], 2, '/schemaVersion must be equal to constant'],
     ['drifted summary', ['summary', 'flaky'], 0, '/summary has unknown property "flaky"'],
     ['bad timestamp', ['run', 'startedAt'], 'yesterday', '/run/startedAt must match format "date-time"'],

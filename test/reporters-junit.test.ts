@@ -43,12 +43,21 @@ void test('junit.xml is well-formed and counts a warn as a pass, an error as an 
   const { xml, doc } = junit(sampleReport());
   assert.match(xml, /^<\?xml version="1.0" encoding="UTF-8"\?>\n<testsuites /);
   const root = doc.testsuites;
-  assert.deepEqual([root.name, root.tests, root.failures, root.errors, root.skipped, root.time], ['interop-conformance', '6', '1', '1', '1', '2.500']);
+  assert.deepEqual(
+    [root.name, root.tests, root.failures, root.errors, root.skipped, root.time],
+    ['interop-conformance', '6', '1', '1', '1', '2.500'],
+  );
   assert.equal(root.timestamp, '2026-03-01T10:00:00');
 
   const [stanza, media] = root.testsuite;
-  assert.deepEqual([stanza?.name, stanza?.tests, stanza?.failures, stanza?.errors, stanza?.skipped], ['stanza', '5', '1', '1', '1']);
-  assert.deepEqual([media?.name, media?.tests, media?.failures, media?.errors, media?.skipped], ['media', '1', '0', '0', '0']);
+  assert.deepEqual(
+    [stanza?.name, stanza?.tests, stanza?.failures, stanza?.errors, stanza?.skipped],
+    ['stanza', '5', '1', '1', '1'],
+  );
+  assert.deepEqual(
+    [media?.name, media?.tests, media?.failures, media?.errors, media?.skipped],
+    ['media', '1', '0', '0', '0'],
+  );
 
   const byId = new Map(stanza?.testcase.map((c) => [c.name?.split(':')[0], c]));
   const fail = byId.get('stanza.sample.fail');
@@ -57,7 +66,10 @@ void test('junit.xml is well-formed and counts a warn as a pass, an error as an 
   assert.equal(fail?.time, '0.042');
   assert.equal(fail?.failure?.type, 'MUST');
   assert.equal(fail?.failure?.message, 'expected an <ack/> within 2 s; saw nothing');
-  assert.match(fail?.failure?.['#text'] ?? '', /expected: an <ack\/> within 2 s\nactual: nothing\nrequirement: ACK-MSG \(MUST\)/);
+  assert.match(
+    fail?.failure?.['#text'] ?? '',
+    /expected: an <ack\/> within 2 s\nactual: nothing\nrequirement: ACK-MSG \(MUST\)/,
+  );
 
   const warn = byId.get('stanza.sample.warn');
   assert.equal(warn?.failure, undefined);
@@ -79,7 +91,13 @@ void test('junit.xml is well-formed and counts a warn as a pass, an error as an 
 void test('nasty strings are escaped in attributes and text; characters XML 1.0 forbids are replaced', () => {
   const nasty = `<&"'\u0001]]>\u0000\uD800 x\ty\nz`;
   const report = sampleReport([
-    sampleCase('fail', { title: nasty, message: nasty, expected: nasty, actual: nasty, requirement: { id: 'R', quote: nasty } }),
+    sampleCase('fail', {
+      title: nasty,
+      message: nasty,
+      expected: nasty,
+      actual: nasty,
+      requirement: { id: 'R', quote: nasty },
+    }),
     sampleCase('skip', { id: 'stanza.sample.skip2', message: nasty }),
   ]);
   const { xml, doc } = junit(report);
@@ -93,7 +111,11 @@ void test('nasty strings are escaped in attributes and text; characters XML 1.0 
 });
 
 void test('<system-out> is bounded per case', () => {
-  const evidence = Array.from({ length: 500 }, (_, i) => ({ kind: 'note' as const, at: i, text: `é${'x'.repeat(300)}` }));
+  const evidence = Array.from({ length: 500 }, (_, i) => ({
+    kind: 'note' as const,
+    at: i,
+    text: `é${'x'.repeat(300)}`,
+  }));
   const { doc } = junit(sampleReport([sampleCase('fail', { evidence }), ...defaultCases().slice(0, 1)]));
   const out = doc.testsuites.testsuite[0]?.testcase[0]?.['system-out'] ?? '';
   assert.ok(Buffer.byteLength(out) <= SYSTEM_OUT_LIMIT, `${Buffer.byteLength(out)} bytes`);

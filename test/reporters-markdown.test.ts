@@ -15,11 +15,16 @@ void test('summary.md gives the verdict, a table per suite and every case that d
   assert.match(md, /\| stanza \| 1 \| 1 \| 1 \| 1 \| 1 \|/);
   assert.match(md, /\| media \| 1 \| 0 \| 0 \| 0 \| 0 \|/);
   assert.match(md, /\| \*\*all\*\* \| \*\*2\*\* \| \*\*1\*\* \| \*\*1\*\* \| \*\*1\*\* \| \*\*1\*\* \|/);
-  const listed = md.split('\n').filter((l) => l.startsWith('| ❌') || l.startsWith('| ⚠️') || l.startsWith('| ⏭️') || l.startsWith('| 💥'));
+  const listed = md
+    .split('\n')
+    .filter((l) => l.startsWith('| ❌') || l.startsWith('| ⚠️') || l.startsWith('| ⏭️') || l.startsWith('| 💥'));
   assert.equal(listed.length, 4);
   assert.ok(!md.includes('stanza.sample.pass'), 'a pass is not listed');
   // The same command as the console's: the selection and the faults come with the seed.
-  assert.match(md, /`interop-conformance run --seed 1234 --reference-fault no-ack --suite stanza --suite media --grep sample`/);
+  assert.match(
+    md,
+    /`interop-conformance run --seed 1234 --reference-fault no-ack --suite stanza --suite media --grep sample`/,
+  );
 });
 
 void test('a conformant run says so and lists nothing', () => {

@@ -24,7 +24,13 @@ void test('a throwing reporter becomes a problem; the others still get every hoo
     onCaseEnd: (r) => seen.push(r.id),
     onEnd: () => [{ name: 'report.json', content: '{}' }],
   };
-  const duplicate: Reporter = { name: 'junit', onEnd: () => [{ name: 'report.json', content: 'late' }, { name: 'junit.xml', content: '<x/>' }] };
+  const duplicate: Reporter = {
+    name: 'junit',
+    onEnd: () => [
+      { name: 'report.json', content: 'late' },
+      { name: 'junit.xml', content: '<x/>' },
+    ],
+  };
   const report = sampleReport();
   const mux = new Multiplexer([broken, good, duplicate]);
   mux.onBegin({ seed: 1, cases: report.cases.length, provider: 'p', suites: [] });

@@ -38,8 +38,14 @@ void test('maps findings to outcomes by level, and reports in declaration order'
         throw new ProviderViolation('a schema-valid answer', '/id must be string');
     }
   });
-  assert.deepEqual(results.map((r) => r.id), cases.map((c) => c.id));
-  assert.deepEqual(results.map((r) => r.outcome), ['pass', 'fail', 'warn', 'skip', 'fail']);
+  assert.deepEqual(
+    results.map((r) => r.id),
+    cases.map((c) => c.id),
+  );
+  assert.deepEqual(
+    results.map((r) => r.outcome),
+    ['pass', 'fail', 'warn', 'skip', 'fail'],
+  );
   assert.equal(results[1]?.message, 'expected X; saw Y');
   assert.equal(results[4]?.actual, '/id must be string');
 });
@@ -90,9 +96,25 @@ void test('a harness error is an error outcome, never a pass; unmet needs skip',
 void test('evidence is redacted, bounded and timed from the case start', async () => {
   const jwt = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJlLXNlY3JldA';
   const [r] = await run([spec('e')], async (env) => {
-    env.record({ kind: 'frame', at: Date.now(), connection: 'c1', direction: 'client-to-gatekeeper', binary: false, bytes: 10, text: `<open token="${jwt}"/>` });
+    env.record({
+      kind: 'frame',
+      at: Date.now(),
+      connection: 'c1',
+      direction: 'client-to-gatekeeper',
+      binary: false,
+      bytes: 10,
+      text: `<open token="${jwt}"/>`,
+    });
     env.record({ kind: 'note', at: Date.now(), text: 'authorization: Bearer abc.def' });
-    env.record({ kind: 'frame', at: Date.now(), connection: 'c1', direction: 'gatekeeper-to-client', binary: false, bytes: 9000, text: 'x'.repeat(9000) });
+    env.record({
+      kind: 'frame',
+      at: Date.now(),
+      connection: 'c1',
+      direction: 'gatekeeper-to-client',
+      binary: false,
+      bytes: 9000,
+      text: 'x'.repeat(9000),
+    });
     return met();
   });
   const text = JSON.stringify(r?.evidence);
@@ -112,7 +134,10 @@ void test('--bail stops at the first MUST failure: a SHOULD not met does not, an
     defaultTimeoutMs: 2000,
     capabilities: new Set(),
     bail: true,
-    execute: async (env) => (ran.push(env.spec.id), env.spec.id === 'stanza.c2' || env.spec.id === 'stanza.c5' ? notMet('X', 'Y') : met()),
+    execute: async (env) => (
+      ran.push(env.spec.id),
+      env.spec.id === 'stanza.c2' || env.spec.id === 'stanza.c5' ? notMet('X', 'Y') : met()
+    ),
   });
   const stoppedAt = ran.indexOf('stanza.c5');
   assert.ok(stoppedAt >= 0 && stoppedAt === ran.length - 1, `nothing runs after the MUST failure: ${ran.join(' ')}`);
@@ -127,7 +152,9 @@ void test('--bail stops at the first MUST failure: a SHOULD not met does not, an
 
 void test('lanes run side by side, one case at a time within a lane, and an exclusive case runs alone', async () => {
   const suites = ['stanza', 'media', 'messaging'] as const;
-  const cases = Array.from({ length: 12 }, (_, i) => spec(`c${i}`, 'MUST', { suite: suites[i % 3] as CaseSpec['suite'] }));
+  const cases = Array.from({ length: 12 }, (_, i) =>
+    spec(`c${i}`, 'MUST', { suite: suites[i % 3] as CaseSpec['suite'] }),
+  );
   const exclusive = new Set(['stanza.c4', 'stanza.c9']);
   const running = new Set<string>();
   const overlaps: string[] = [];
@@ -142,7 +169,8 @@ void test('lanes run side by side, one case at a time within a lane, and an excl
     execute: async (env) => {
       const lane = `lane ${env.lane}`;
       if (running.has(lane)) overlaps.push(`${env.spec.id} shares ${lane}`);
-      if (exclusive.has(env.spec.id) && running.size > 0) overlaps.push(`${env.spec.id} ran beside ${[...running].join(', ')}`);
+      if (exclusive.has(env.spec.id) && running.size > 0)
+        overlaps.push(`${env.spec.id} ran beside ${[...running].join(', ')}`);
       if ([...exclusive].some((id) => running.has(id))) overlaps.push(`${env.spec.id} ran beside an exclusive case`);
       running.add(lane);
       if (exclusive.has(env.spec.id)) running.add(env.spec.id);
@@ -155,15 +183,25 @@ void test('lanes run side by side, one case at a time within a lane, and an excl
   });
   assert.deepEqual(overlaps, []);
   assert.equal(widest, 3, 'the three lanes never ran at once');
-  assert.deepEqual(results.map((r) => r.id), cases.map((c) => c.id));
+  assert.deepEqual(
+    results.map((r) => r.id),
+    cases.map((c) => c.id),
+  );
   assert.ok(results.every((r) => r.outcome === 'pass'));
 });
 
 void test('a cap the provider went past ends the case at once as a failure that names the cap; a thrown cap is named too', async () => {
-  const hit = { limit: 'ws-messages-per-second' as const, value: 10, message: 'frames in one second of x@interop went past the harness\'s cap ws-messages-per-second=10' };
+  const hit = {
+    limit: 'ws-messages-per-second' as const,
+    value: 10,
+    message: "frames in one second of x@interop went past the harness's cap ws-messages-per-second=10",
+  };
   const started = Date.now();
   const [waiting, thrown] = await run([spec('waits'), spec('throws')], async (env) => {
-    if (env.spec.id === 'stanza.throws') throw new DriverCallError('POST /send failed', { cause: new LimitExceeded('http-request-ms', 3000, 'the answer') });
+    if (env.spec.id === 'stanza.throws')
+      throw new DriverCallError('POST /send failed', {
+        cause: new LimitExceeded('http-request-ms', 3000, 'the answer'),
+      });
     setTimeout(() => env.limitHit(hit), 10);
     await new Promise((resolve) => setTimeout(resolve, 1500));
     return met();
@@ -178,10 +216,13 @@ void test('a cap the provider went past ends the case at once as a failure that 
 
 void test('a cap the provider went past on a request of the harness (LimitExceeded thrown from a check) is a failure naming it, not a case without a verdict', async () => {
   const [result] = await run([spec('push')], async () => {
-    throw new LimitExceeded('http-body-bytes', 1024, 'the push endpoint\'s answer');
+    throw new LimitExceeded('http-body-bytes', 1024, "the push endpoint's answer");
   });
   assert.equal(result?.outcome, 'fail');
-  assert.equal(result?.message, `expected the provider to stay within the harness's caps; saw the push endpoint's answer went past the harness's cap http-body-bytes=1024`);
+  assert.equal(
+    result?.message,
+    `expected the provider to stay within the harness's caps; saw the push endpoint's answer went past the harness's cap http-body-bytes=1024`,
+  );
   assert.deepEqual(result?.limit, { name: 'http-body-bytes', value: 1024 });
 });
 
@@ -189,7 +230,9 @@ void test('a case whose params name an unknown choice or a non-number ends witho
   const ctx = (params: Record<string, unknown>) => ({ params });
   assert.equal(choiceParam(ctx({ variant: 'bad-mac' }), 'variant', ['valid', 'bad-mac']), 'bad-mac');
   assert.equal(choiceParam(ctx({}), 'mode', ['classic', 'pq'], 'classic'), 'classic');
-  assert.throws(() => choiceParam(ctx({ variant: 'bad-macc' }), 'variant', ['valid', 'bad-mac'], 'valid'), { code: 'E_SUITE' });
+  assert.throws(() => choiceParam(ctx({ variant: 'bad-macc' }), 'variant', ['valid', 'bad-mac'], 'valid'), {
+    code: 'E_SUITE',
+  });
   assert.throws(() => choiceParam(ctx({}), 'variant', ['valid', 'bad-mac']), { code: 'E_SUITE' });
   assert.equal(numberParam(ctx({}), 'messages', 6), 6);
   assert.throws(() => numberParam(ctx({ messages: '6' }), 'messages', 6), { code: 'E_SUITE' });

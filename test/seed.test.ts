@@ -21,7 +21,10 @@ before(async () => {
 });
 
 /** The catalogue's execution order and, per case, what it drew the way checks draw (ids, bytes, choices). */
-async function drawsOf(cases: readonly CaseSpec[], seed: number): Promise<{ order: string[]; inputs: Map<string, string> }> {
+async function drawsOf(
+  cases: readonly CaseSpec[],
+  seed: number,
+): Promise<{ order: string[]; inputs: Map<string, string> }> {
   const order: string[] = [];
   const inputs = new Map<string, string>();
   await runCases({
@@ -31,7 +34,15 @@ async function drawsOf(cases: readonly CaseSpec[], seed: number): Promise<{ orde
     capabilities: new Set(cases.flatMap((c) => c.needs)),
     execute: async (env) => {
       order.push(env.spec.id);
-      inputs.set(env.spec.id, [env.rng.string(20), env.rng.int(0, 256), env.rng.pick(['a', 'b', 'c']), env.rng.shuffle([1, 2, 3, 4]).join('')].join(' '));
+      inputs.set(
+        env.spec.id,
+        [
+          env.rng.string(20),
+          env.rng.int(0, 256),
+          env.rng.pick(['a', 'b', 'c']),
+          env.rng.shuffle([1, 2, 3, 4]).join(''),
+        ].join(' '),
+      );
       return met();
     },
   });
@@ -60,15 +71,26 @@ void test("a case's inputs depend on the seed and its id only, not on which othe
 const INBOUND = 'stanza\\.inbound\\.(not-well-formed|doctype|comment|mixed-content|processing-instruction)$';
 
 async function realRun(seed: number): Promise<{ order: string[]; sent: Map<string, string[]> }> {
-  const { report } = await runConformance({ selection: { suites: ['stanza'], tags: [], grep: INBOUND }, seed, timeoutMs: 10_000, reporters: [], tls });
-  assert.deepEqual(report.cases.filter((r) => r.outcome !== 'pass').map((r) => `${r.id}: ${r.message}`), []);
+  const { report } = await runConformance({
+    selection: { suites: ['stanza'], tags: [], grep: INBOUND },
+    seed,
+    timeoutMs: 10_000,
+    reporters: [],
+    tls,
+  });
+  assert.deepEqual(
+    report.cases.filter((r) => r.outcome !== 'pass').map((r) => `${r.id}: ${r.message}`),
+    [],
+  );
   const byStart = [...report.cases].sort((a, b) => a.startedAt.localeCompare(b.startedAt));
   return { order: byStart.map((r) => r.id), sent: new Map(report.cases.map((r) => [r.id, hostileFrames(r)])) };
 }
 
 /** What the check sent as from the conformance peer, its `t` (the clock's) masked. */
 function hostileFrames(r: CaseResult): string[] {
-  return r.evidence.flatMap((e) => (e.kind === 'frame' && e.text.includes('conformance.peer@') ? [e.text.replace(/ t="\d+"/g, ' t="…"')] : []));
+  return r.evidence.flatMap((e) =>
+    e.kind === 'frame' && e.text.includes('conformance.peer@') ? [e.text.replace(/ t="\d+"/g, ' t="…"')] : [],
+  );
 }
 
 void test('against the reference provider, a seed repeats the case order and every hostile stanza a check sends', async () => {

@@ -11,7 +11,15 @@ import { test } from 'node:test';
 import * as SignalPq from '@signalapp/libsignal-client';
 import { judgeSkmsgs, readDistribution, type DistributionRead } from '../src/checks/encryption/sender-key-reader.js';
 import { decodeSenderKeyMessage } from '../src/protocol/sender-key-wire.js';
-import { groupOpen, groupSeal, isSenderKeyError, newDistribution, processDistribution, SenderKeyStore, type SenderKeyRefusal } from '../src/protocol/sender-keys.js';
+import {
+  groupOpen,
+  groupSeal,
+  isSenderKeyError,
+  newDistribution,
+  processDistribution,
+  SenderKeyStore,
+  type SenderKeyRefusal,
+} from '../src/protocol/sender-keys.js';
 
 interface WaDistribution {
   serialize(): Buffer;
@@ -24,9 +32,21 @@ interface WaStore {
   storeSenderKey(name: string, record: { serialize(): unknown[] }): Promise<void>;
 }
 interface WASignalGroup {
-  GroupSessionBuilder: new (store: WaStore) => { process(name: string, m: WaDistribution): Promise<void>; create(name: string): Promise<WaDistribution> };
-  GroupCipher: new (store: WaStore, name: string) => { encrypt(padded: Buffer): Promise<Buffer>; decrypt(skmsg: Buffer): Promise<Buffer> };
-  SenderKeyDistributionMessage: new (id: null, iteration: null, chainKey: null, signingKey: null, serialized: Buffer) => WaDistribution;
+  GroupSessionBuilder: new (store: WaStore) => {
+    process(name: string, m: WaDistribution): Promise<void>;
+    create(name: string): Promise<WaDistribution>;
+  };
+  GroupCipher: new (
+    store: WaStore,
+    name: string,
+  ) => { encrypt(padded: Buffer): Promise<Buffer>; decrypt(skmsg: Buffer): Promise<Buffer> };
+  SenderKeyDistributionMessage: new (
+    id: null,
+    iteration: null,
+    chainKey: null,
+    signingKey: null,
+    serialized: Buffer,
+  ) => WaDistribution;
   SenderKeyRecord: new (states?: unknown[]) => { serialize(): unknown[] };
 }
 
@@ -63,37 +83,54 @@ function refused(result: object | string): string {
   return result;
 }
 
-void test('our distribution is processed by Baileys\' GroupSessionBuilder and our skmsgs open in its GroupCipher', async () => {
+void test("our distribution is processed by Baileys' GroupSessionBuilder and our skmsgs open in its GroupCipher", async () => {
   const ours = new SenderKeyStore();
   const { keyId, skdm } = newDistribution(GROUP, SENDER, ours);
   const store = waStore();
   const distribution = new wa.SenderKeyDistributionMessage(null, null, null, null, Buffer.from(skdm));
-  assert.deepEqual([distribution.getId(), distribution.getIteration(), distribution.getSignatureKey().length], [keyId, 0, 33]);
+  assert.deepEqual(
+    [distribution.getId(), distribution.getIteration(), distribution.getSignatureKey().length],
+    [keyId, 0, 33],
+  );
   await new wa.GroupSessionBuilder(store).process(WA_NAME, distribution);
   const sealed = texts.map((t) => Buffer.from(groupSeal(GROUP, SENDER, ours, t)));
-  assert.deepEqual(sealed.map((s) => decodeSenderKeyMessage(s)?.iteration), [0, 1, 2, 3, 4], 'ours steps by one');
+  assert.deepEqual(
+    sealed.map((s) => decodeSenderKeyMessage(s)?.iteration),
+    [0, 1, 2, 3, 4],
+    'ours steps by one',
+  );
   const cipher = new wa.GroupCipher(store, WA_NAME);
   // Out of order too: Baileys keeps the key it skips.
   for (const i of [0, 2, 1, 3, 4]) assert.deepEqual(await cipher.decrypt(sealed[i] as Buffer), texts[i]);
   await assert.rejects(cipher.decrypt(sealed[4] as Buffer), /old counter/, 'Baileys refuses a replay of ours');
 });
 
-void test('Baileys\' distribution and skmsgs open in ours, across the iterations its sender skips', async () => {
+void test("Baileys' distribution and skmsgs open in ours, across the iterations its sender skips", async () => {
   const store = waStore();
   const distribution = await new wa.GroupSessionBuilder(store).create(WA_NAME);
   const cipher = new wa.GroupCipher(store, WA_NAME);
   const sealed: Buffer[] = [];
   for (const t of texts) sealed.push(await cipher.encrypt(t));
   // group_cipher.js encrypts at `iteration === 0 ? 0 : iteration + 1`: after the first, every message skips one.
-  assert.deepEqual(sealed.map((s) => decodeSenderKeyMessage(s)?.keyId), texts.map(() => distribution.getId()));
-  assert.deepEqual(sealed.map((s) => decodeSenderKeyMessage(s)?.iteration), [0, 2, 4, 6, 8]);
+  assert.deepEqual(
+    sealed.map((s) => decodeSenderKeyMessage(s)?.keyId),
+    texts.map(() => distribution.getId()),
+  );
+  assert.deepEqual(
+    sealed.map((s) => decodeSenderKeyMessage(s)?.iteration),
+    [0, 2, 4, 6, 8],
+  );
   const ours = new SenderKeyStore();
   processDistribution(GROUP, SENDER, distribution.serialize(), ours);
-  for (const i of [0, 2, 1, 3, 4]) assert.deepEqual(Buffer.from(groupOpen(GROUP, SENDER, ours, sealed[i] as Buffer)), texts[i]);
+  for (const i of [0, 2, 1, 3, 4])
+    assert.deepEqual(Buffer.from(groupOpen(GROUP, SENDER, ours, sealed[i] as Buffer)), texts[i]);
   const verdict = judgeSkmsgs(read(distribution.serialize()), sealed);
   if (typeof verdict === 'string') assert.fail(`GROUP-SKMSG's own reading refuses the lineage: ${verdict}`);
   assert.deepEqual(verdict.iterations, [0, 2, 4, 6, 8]);
-  assert.deepEqual(verdict.plaintexts.map((p) => Buffer.from(p)), texts);
+  assert.deepEqual(
+    verdict.plaintexts.map((p) => Buffer.from(p)),
+    texts,
+  );
 });
 
 void test('ours refuses what the lineage refuses: a changed bit, a replay, a message key used twice, an unknown key', async () => {
@@ -107,33 +144,49 @@ void test('ours refuses what the lineage refuses: a changed bit, a replay, a mes
   tampered.writeUInt8(tampered.readUInt8(tampered.length - 64 - 5) ^ 0x01, tampered.length - 64 - 5);
   assert.throws(() => groupOpen(GROUP, SENDER, ours, tampered), refusal('bad-signature'));
   assert.deepEqual(Buffer.from(groupOpen(GROUP, SENDER, ours, second)), texts[1], 'a refused message changes nothing');
-  assert.deepEqual(Buffer.from(groupOpen(GROUP, SENDER, ours, first)), texts[0], 'the key skipped for the first was kept');
+  assert.deepEqual(
+    Buffer.from(groupOpen(GROUP, SENDER, ours, first)),
+    texts[0],
+    'the key skipped for the first was kept',
+  );
   assert.throws(() => groupOpen(GROUP, SENDER, ours, first), refusal('duplicate'));
   assert.throws(() => groupOpen(GROUP, SENDER, ours, second), refusal('duplicate'));
   // The same distribution again must not wind the chain back and open the replay.
   processDistribution(GROUP, SENDER, distribution.serialize(), ours);
   assert.throws(() => groupOpen(GROUP, SENDER, ours, second), refusal('duplicate'));
-  assert.throws(() => groupOpen('120363000000000002@g.us', SENDER, ours, second), refusal('no-sender-key'), 'keys are per group and sender');
+  assert.throws(
+    () => groupOpen('120363000000000002@g.us', SENDER, ours, second),
+    refusal('no-sender-key'),
+    'keys are per group and sender',
+  );
 });
 
 void test('both refuse a message more than 2000 iterations past the chain, and take one at 2000', async () => {
   const ours = new SenderKeyStore();
   const { skdm } = newDistribution(GROUP, SENDER, ours);
-  const sealed = Array.from({ length: 2002 }, (_, i) => Buffer.from(groupSeal(GROUP, SENDER, ours, Buffer.from(`n${i}`))));
+  const sealed = Array.from({ length: 2002 }, (_, i) =>
+    Buffer.from(groupSeal(GROUP, SENDER, ours, Buffer.from(`n${i}`))),
+  );
   const [at2000, at2001] = [sealed[2000] as Buffer, sealed[2001] as Buffer];
   const receiver = new SenderKeyStore();
   processDistribution(GROUP, SENDER, skdm, receiver);
   assert.throws(() => groupOpen(GROUP, SENDER, receiver, at2001), refusal('too-far-ahead'));
   assert.equal(Buffer.from(groupOpen(GROUP, SENDER, receiver, at2000)).toString(), 'n2000');
-  for (const [bytes, accepted] of [[at2001, false], [at2000, true]] as const) {
+  for (const [bytes, accepted] of [
+    [at2001, false],
+    [at2000, true],
+  ] as const) {
     const store = waStore();
-    await new wa.GroupSessionBuilder(store).process(WA_NAME, new wa.SenderKeyDistributionMessage(null, null, null, null, Buffer.from(skdm)));
+    await new wa.GroupSessionBuilder(store).process(
+      WA_NAME,
+      new wa.SenderKeyDistributionMessage(null, null, null, null, Buffer.from(skdm)),
+    );
     const opened = new wa.GroupCipher(store, WA_NAME).decrypt(bytes);
     await (accepted ? assert.doesNotReject(opened) : assert.rejects(opened, /2000 messages into the future/));
   }
 });
 
-void test('GROUP-SKMSG\'s reading fails an iteration used twice, and libsignal-client\'s newer layout is refused with the reason', async () => {
+void test("GROUP-SKMSG's reading fails an iteration used twice, and libsignal-client's newer layout is refused with the reason", async () => {
   const ours = new SenderKeyStore();
   const { skdm } = newDistribution(GROUP, SENDER, ours);
   const before = ours.snapshot(GROUP, SENDER);
@@ -142,15 +195,26 @@ void test('GROUP-SKMSG\'s reading fails an iteration used twice, and libsignal-c
   const twice = groupSeal(GROUP, SENDER, ours, texts[1] as Buffer);
   assert.match(refused(judgeSkmsgs(read(skdm), [once, twice])), /iterations 0 then 0 .*a message key used twice/);
 
-  const newer = await SignalPq.SenderKeyDistributionMessage.create(SignalPq.ProtocolAddress.new(SENDER, 1), '9b3c1f2e-5d4a-4c3b-8a2f-1e0d9c8b7a65', new NewerStore());
+  const newer = await SignalPq.SenderKeyDistributionMessage.create(
+    SignalPq.ProtocolAddress.new(SENDER, 1),
+    '9b3c1f2e-5d4a-4c3b-8a2f-1e0d9c8b7a65',
+    new NewerStore(),
+  );
   assert.match(refused(readDistribution(newer.serialize())), /field 1 \(id\) has wire type 2.*distribution uuid/);
-  assert.throws(() => processDistribution(GROUP, SENDER, newer.serialize(), new SenderKeyStore()), refusal('malformed'));
+  assert.throws(
+    () => processDistribution(GROUP, SENDER, newer.serialize(), new SenderKeyStore()),
+    refusal('malformed'),
+  );
 });
 
 /** libsignal-client's own store, only to make a distribution in its layout. */
 class NewerStore extends SignalPq.SenderKeyStore {
   private readonly records = new Map<string, SignalPq.SenderKeyRecord>();
-  override saveSenderKey(sender: SignalPq.ProtocolAddress, id: string, record: SignalPq.SenderKeyRecord): Promise<void> {
+  override saveSenderKey(
+    sender: SignalPq.ProtocolAddress,
+    id: string,
+    record: SignalPq.SenderKeyRecord,
+  ): Promise<void> {
     return Promise.resolve(void this.records.set(`${sender.name()}\0${id}`, record));
   }
   override getSenderKey(sender: SignalPq.ProtocolAddress, id: string): Promise<SignalPq.SenderKeyRecord | null> {

@@ -16,7 +16,11 @@ let tls: TlsMaterial;
 
 before(async () => {
   tls = await generateTls();
-  provider = await startReferenceProvider({ driverToken: token, sessionModes: ['classic'], capabilities: ['media-send'] });
+  provider = await startReferenceProvider({
+    driverToken: token,
+    sessionModes: ['classic'],
+    capabilities: ['media-send'],
+  });
 });
 after(() => provider.close());
 
@@ -50,6 +54,10 @@ void test('a classic-only provider skips every pq case and passes the classic on
 void test('a provider that declares neither groups nor session-export skips those cases, with the reason', async () => {
   const report = await runEncryption('group\\.distribution|wire\\.forward');
   const outcomes = Object.fromEntries(report.cases.map((c) => [c.id, `${c.outcome}: ${c.message ?? ''}`]));
-  assert.deepEqual(Object.keys(outcomes).sort(), ['encryption.group.distribution', 'encryption.pq.group.distribution', 'encryption.wire.forward-secrecy']);
+  assert.deepEqual(Object.keys(outcomes).sort(), [
+    'encryption.group.distribution',
+    'encryption.pq.group.distribution',
+    'encryption.wire.forward-secrecy',
+  ]);
   for (const [id, outcome] of Object.entries(outcomes)) assert.match(outcome, /^skip: .*(groups|session-export)/, id);
 });

@@ -6,7 +6,14 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { messageKeysAt, openBody, sealAhead, sessionChains } from '../src/protocol/signal-chain.js';
-import { MemoryIdentityStore, MemoryPreKeyStore, MemorySessionStore, MemorySignedPreKeyStore, NoKyberPreKeyStore, Signal } from '../src/protocol/signal-store.js';
+import {
+  MemoryIdentityStore,
+  MemoryPreKeyStore,
+  MemorySessionStore,
+  MemorySignedPreKeyStore,
+  NoKyberPreKeyStore,
+  Signal,
+} from '../src/protocol/signal-store.js';
 
 interface Party {
   readonly identity: Signal.IdentityKeyPair;
@@ -39,9 +46,22 @@ async function session(): Promise<{ alice: Party; bob: Party }> {
   await Signal.processPreKeyBundle(bundle, bob.address, alice.sessions, alice.identities);
   // A first exchange both ways, so that both sides hold ordinary chains.
   const first = await Signal.signalEncrypt(Buffer.from('hi'), bob.address, alice.sessions, alice.identities);
-  await Signal.signalDecryptPreKey(Signal.PreKeySignalMessage.deserialize(first.serialize()), alice.address, bob.sessions, bob.identities, bob.preKeys, bob.signed, new NoKyberPreKeyStore());
+  await Signal.signalDecryptPreKey(
+    Signal.PreKeySignalMessage.deserialize(first.serialize()),
+    alice.address,
+    bob.sessions,
+    bob.identities,
+    bob.preKeys,
+    bob.signed,
+    new NoKyberPreKeyStore(),
+  );
   const reply = await Signal.signalEncrypt(Buffer.from('hello'), alice.address, bob.sessions, bob.identities);
-  await Signal.signalDecrypt(Signal.SignalMessage.deserialize(reply.serialize()), bob.address, alice.sessions, alice.identities);
+  await Signal.signalDecrypt(
+    Signal.SignalMessage.deserialize(reply.serialize()),
+    bob.address,
+    alice.sessions,
+    alice.identities,
+  );
   return { alice, bob };
 }
 
@@ -50,11 +70,18 @@ async function ahead(from: Party, to: Party, jump: number, text: string): Promis
   const record = await from.sessions.getSession(to.address);
   const chains = sessionChains(new Uint8Array(record?.serialize() ?? []));
   assert.ok(chains?.sender);
-  return Buffer.from(sealAhead(chains, jump, Buffer.from(text, 'utf8'), { local: from.identity.publicKey, remote: to.identity.publicKey }));
+  return Buffer.from(
+    sealAhead(chains, jump, Buffer.from(text, 'utf8'), {
+      local: from.identity.publicKey,
+      remote: to.identity.publicKey,
+    }),
+  );
 }
 
 const decrypt = async (to: Party, from: Party, bytes: Buffer): Promise<string> =>
-  (await Signal.signalDecrypt(Signal.SignalMessage.deserialize(bytes), from.address, to.sessions, to.identities)).toString('utf8');
+  (
+    await Signal.signalDecrypt(Signal.SignalMessage.deserialize(bytes), from.address, to.sessions, to.identities)
+  ).toString('utf8');
 
 void test('a message built ahead inside the window decrypts; the chains read as libsignal left them', async () => {
   const { alice, bob } = await session();
@@ -81,7 +108,9 @@ void test('the receiving side can open a message from its own chain state', asyn
   const record = await bob.sessions.getSession(alice.address);
   const chains = sessionChains(new Uint8Array(record?.serialize() ?? []));
   const m = Signal.SignalMessage.deserialize(sent.serialize());
-  const chain = chains?.receivers.find((c) => Buffer.from(c.ratchetKey).equals(Buffer.from(m.serialize().subarray(3, 36))));
-  assert.ok(chain, 'a receiving chain for the message\'s ratchet key');
+  const chain = chains?.receivers.find((c) =>
+    Buffer.from(c.ratchetKey).equals(Buffer.from(m.serialize().subarray(3, 36))),
+  );
+  assert.ok(chain, "a receiving chain for the message's ratchet key");
   assert.equal(openBody(messageKeysAt(chain, m.counter()), m.body()).toString('utf8'), 'read me');
 });

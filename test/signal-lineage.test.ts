@@ -8,7 +8,14 @@ import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { test } from 'node:test';
 import { sealClassic } from '../src/protocol/signal-chain.js';
-import { MemoryIdentityStore, MemoryPreKeyStore, MemorySessionStore, MemorySignedPreKeyStore, NoKyberPreKeyStore, Signal } from '../src/protocol/signal-store.js';
+import {
+  MemoryIdentityStore,
+  MemoryPreKeyStore,
+  MemorySessionStore,
+  MemorySignedPreKeyStore,
+  NoKyberPreKeyStore,
+  Signal,
+} from '../src/protocol/signal-store.js';
 
 interface KeyPair {
   readonly pubKey: Buffer;
@@ -77,18 +84,32 @@ async function pair() {
   await Signal.processPreKeyBundle(bundle, bobAddress, alice.sessions, alice.identities);
   const bobCipher = new lineage.SessionCipher(bob.storage, new lineage.ProtocolAddress('alice', 1));
   const aliceAddress = Signal.ProtocolAddress.new('alice', 1);
-  const aliceSeal = (text: string, options?: { libsignalVersion?: boolean }) => sealClassic(Buffer.from(text), bobAddress, alice.sessions, alice.identities, options);
+  const aliceSeal = (text: string, options?: { libsignalVersion?: boolean }) =>
+    sealClassic(Buffer.from(text), bobAddress, alice.sessions, alice.identities, options);
   const aliceOpen = async (m: { type: number; body: Buffer }): Promise<string> => {
     const plain =
       m.type === 3
-        ? await Signal.signalDecryptPreKey(Signal.PreKeySignalMessage.deserialize(m.body), bobAddress, alice.sessions, alice.identities, alice.preKeys, alice.signed, new NoKyberPreKeyStore())
-        : await Signal.signalDecrypt(Signal.SignalMessage.deserialize(m.body), bobAddress, alice.sessions, alice.identities);
+        ? await Signal.signalDecryptPreKey(
+            Signal.PreKeySignalMessage.deserialize(m.body),
+            bobAddress,
+            alice.sessions,
+            alice.identities,
+            alice.preKeys,
+            alice.signed,
+            new NoKyberPreKeyStore(),
+          )
+        : await Signal.signalDecrypt(
+            Signal.SignalMessage.deserialize(m.body),
+            bobAddress,
+            alice.sessions,
+            alice.identities,
+          );
     return plain.toString('utf8');
   };
   return { bobCipher, aliceSeal, aliceOpen, aliceAddress };
 }
 
-void test('libsignal-node reads the classic peers\' prekey message and messages (0x33), and they read its own', async () => {
+void test("libsignal-node reads the classic peers' prekey message and messages (0x33), and they read its own", async () => {
   const { bobCipher, aliceSeal, aliceOpen } = await pair();
   const first = await aliceSeal('first words');
   assert.equal(first.type, 'pkmsg');
@@ -113,9 +134,12 @@ void test('libsignal-node reads the classic peers\' prekey message and messages 
   assert.equal(await aliceOpen(back), 'and back');
 });
 
-void test('libsignal-node refuses libsignal\'s own version byte, 0x34: the interop risk the profile names', async () => {
+void test("libsignal-node refuses libsignal's own version byte, 0x34: the interop risk the profile names", async () => {
   const { bobCipher, aliceSeal } = await pair();
   const first = await aliceSeal('first words', { libsignalVersion: true });
   assert.equal(first.ciphertext[0], 0x34);
-  await assert.rejects(bobCipher.decryptPreKeyWhisperMessage(Buffer.from(first.ciphertext)), /Incompatible version number/);
+  await assert.rejects(
+    bobCipher.decryptPreKeyWhisperMessage(Buffer.from(first.ciphertext)),
+    /Incompatible version number/,
+  );
 });

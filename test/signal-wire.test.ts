@@ -13,7 +13,13 @@ async function twoParties(): Promise<{ alice: SignalSession; bob: SignalSession 
   const alice = new SignalSession(() => undefined);
   const bob = new SignalSession(() => undefined);
   const [oneTime] = await bob.newOneTimePreKeys(1);
-  await alice.processBundle({ jid: 'bob', registrationId: bob.registrationId, identityKey: bob.identityKey, signedPreKey: bob.signedPreKey, ...(oneTime ? { oneTimePreKey: oneTime } : {}) });
+  await alice.processBundle({
+    jid: 'bob',
+    registrationId: bob.registrationId,
+    identityKey: bob.identityKey,
+    signedPreKey: bob.signedPreKey,
+    ...(oneTime ? { oneTimePreKey: oneTime } : {}),
+  });
   return { alice, bob };
 }
 
@@ -54,7 +60,10 @@ void test('a SignalMessage reads as libsignal reads it; a flip in each region is
   assert.equal(a.ratchetKey.length, 33);
   assert.equal(a.mac.length, 8);
   for (const at of [0, a.offsets.ratchetKey + 5, a.offsets.ciphertext + 3, a.offsets.mac + 2]) {
-    await assert.rejects(alice.decrypt('bob', 'msg', flip(reply.ciphertext, at, at === 0 ? 0x10 : 0x01)), `flip at ${at}`);
+    await assert.rejects(
+      alice.decrypt('bob', 'msg', flip(reply.ciphertext, at, at === 0 ? 0x10 : 0x01)),
+      `flip at ${at}`,
+    );
   }
   assert.deepEqual([...(await alice.decrypt('bob', 'msg', reply.ciphertext))], [2]);
 });

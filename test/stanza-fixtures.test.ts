@@ -26,7 +26,12 @@ const BUILT: Record<string, StanzaNode> = {
   'open.xml': S.clientOpen(LOGIN, 'eyJhbGciOiJSUzI1NiJ9.e30.c2ln', 'n2IvHhuuFS-u1IPzKJ3Udj8dtmhQmW8k9_x4Mw0OWgI'),
   'close.xml': S.closeElement(),
   'message-outgoing.xml': S.outgoingMessage(ID, LOGIN, 1795468233, S.encElement('pkmsg', bytes(24))),
-  'message-voice-note-outgoing.xml': S.outgoingMessage(ID, LOGIN, 1795468233, S.encElement('msg', bytes(24, 200), ENC_MEDIATYPE['voice-note'])),
+  'message-voice-note-outgoing.xml': S.outgoingMessage(
+    ID,
+    LOGIN,
+    1795468233,
+    S.encElement('msg', bytes(24, 200), ENC_MEDIATYPE['voice-note']),
+  ),
   'message-delivered.xml': S.deliveredMessage(ID, LOGIN, 1795468233, S.encElement('msg', bytes(24, 100))),
   'ack-message.xml': S.ack({ class: 'message', id: ID, to: LOGIN }),
   'ack-error.xml': S.ack({ class: 'message', id: ID, error: 'bad-request' }),
@@ -41,7 +46,11 @@ const BUILT: Record<string, StanzaNode> = {
     ],
   }),
   'iq-bundle-fetch.xml': S.bundleFetchIq('keys-0002', LOGIN),
-  'iq-bundle-result.xml': S.bundleResultIq('keys-0002', { jid: LOGIN, ...keys, oneTimePreKey: { id: 2, publicKey: bytes(32, 128) } }),
+  'iq-bundle-result.xml': S.bundleResultIq('keys-0002', {
+    jid: LOGIN,
+    ...keys,
+    oneTimePreKey: { id: 2, publicKey: bytes(32, 128) },
+  }),
   'stream-error.xml': S.streamError('not-authorized', 'the ownership proof did not verify'),
 };
 
@@ -64,7 +73,10 @@ void test('the builders write each fixture byte for byte, and the codec reads it
 void test('the readers recover the keys from the upload and bundle fixtures', async () => {
   const upload = S.readPreKeyUpload(xmlCodec.decode(await fixture('iq-prekey-upload.xml')));
   assert.equal(upload?.registrationId, 4242);
-  assert.deepEqual(upload?.oneTimePreKeys.map((k) => k.id), [2, 3]);
+  assert.deepEqual(
+    upload?.oneTimePreKeys.map((k) => k.id),
+    [2, 3],
+  );
   assert.deepEqual(upload?.signedPreKey.signature, keys.signedPreKey.signature);
   const bundle = S.readBundleResult(xmlCodec.decode(await fixture('iq-bundle-result.xml')));
   assert.equal(bundle?.jid, LOGIN);
@@ -75,7 +87,7 @@ void test('the readers recover the keys from the upload and bundle fixtures', as
 /** Elements whose text is words for a person, never bytes. */
 const TEXTUAL = new Set(['text']);
 
-void test('the table of binary elements (BINARY_CONTENT) names exactly the fixtures\' elements whose text is bytes', async () => {
+void test("the table of binary elements (BINARY_CONTENT) names exactly the fixtures' elements whose text is bytes", async () => {
   const walk = (n: StanzaNode, parent: string | undefined, name: string): void => {
     if (n.text !== undefined) {
       const binary = S.hasBinaryContent(n.tag, parent);

@@ -13,7 +13,10 @@ const SUITES = ['stanza', 'ownership', 'messaging'];
 
 // Logins differ by lane, and a measured clock skew by the second it crossed: neither is a verdict.
 const verdicts = (cases: readonly CaseResult[]): string[] =>
-  cases.map((c) => `${c.id}: ${c.outcome}: ${c.message.replace(/1-[0-9]{14}@interop/g, '<login>').replace(/skew -?[0-9]+ s/g, 'skew <n> s')}`);
+  cases.map(
+    (c) =>
+      `${c.id}: ${c.outcome}: ${c.message.replace(/1-[0-9]{14}@interop/g, '<login>').replace(/skew -?[0-9]+ s/g, 'skew <n> s')}`,
+  );
 
 void test('the same seed gives the same verdicts on one worker and on three', async () => {
   const tls = await generateTls();
@@ -34,5 +37,10 @@ void test('the same seed gives the same verdicts on one worker and on three', as
   assert.deepEqual([gatekeepers.get(1), gatekeepers.get(3)], [1, 3], 'three workers ran on three gatekeepers');
   assert.equal(one.report.cases.length, three.report.cases.length);
   assert.deepEqual(verdicts(three.report.cases), verdicts(one.report.cases));
-  assert.ok(one.report.summary.conformant, verdicts(one.report.cases).filter((v) => !v.includes(': pass:')).join('\n'));
+  assert.ok(
+    one.report.summary.conformant,
+    verdicts(one.report.cases)
+      .filter((v) => !v.includes(': pass:'))
+      .join('\n'),
+  );
 });

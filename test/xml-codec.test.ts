@@ -44,8 +44,12 @@ void test('refuses restricted XML with restricted-xml (RFC 6120 §11.1)', () => 
 });
 
 void test('refuses a billion-laughs bomb without expanding it', () => {
-  const lol = '<!DOCTYPE l [<!ENTITY a "aaaaaaaaaa">' +
-    Array.from({ length: 9 }, (_, i) => `<!ENTITY ${String.fromCharCode(98 + i)} "${`&${String.fromCharCode(97 + i)};`.repeat(10)}">`).join('') +
+  const lol =
+    '<!DOCTYPE l [<!ENTITY a "aaaaaaaaaa">' +
+    Array.from(
+      { length: 9 },
+      (_, i) => `<!ENTITY ${String.fromCharCode(98 + i)} "${`&${String.fromCharCode(97 + i)};`.repeat(10)}">`,
+    ).join('') +
     ']><message>&j;</message>';
   const started = Date.now();
   assert.equal(refusal(lol), 'restricted-xml');
@@ -71,17 +75,28 @@ void test('lenient reading sees what a sloppy client sent, without expanding ent
     readElementsLeniently('<ack class="message" id="1"/><receipt id="1"/>')?.map((n) => n.tag),
     ['ack', 'receipt'],
   );
-  assert.equal(readElementsLeniently('<?xml version="1.0"?><message id="x"><!-- c --><enc/></message>')?.[0]?.children[0]?.tag, 'enc');
+  assert.equal(
+    readElementsLeniently('<?xml version="1.0"?><message id="x"><!-- c --><enc/></message>')?.[0]?.children[0]?.tag,
+    'enc',
+  );
   assert.equal(readElementsLeniently('<a>'), null);
 });
 
 // Counterexamples found by the properties in props-xml-codec.test.ts.
 void test('refuses raw characters outside XML Char, lone surrogates included, as not-well-formed', () => {
-  for (const frame of ['<a x="\u0000"/>', '<a>\u0001</a>', '<a>\uFFFE</a>', '<a>\uD800</a>']) assert.equal(refusal(frame), 'not-well-formed', JSON.stringify(frame));
+  for (const frame of ['<a x="\u0000"/>', '<a>\u0001</a>', '<a>\uFFFE</a>', '<a>\uD800</a>'])
+    assert.equal(refusal(frame), 'not-well-formed', JSON.stringify(frame));
 });
 
 void test('refuses a name the parser would rename or choke on, rather than change it or crash', () => {
-  for (const frame of ['<__proto__/>', '<a><constructor/></a>', '<a __proto__="x"/>', '<a toString="1"/>', '<hasOwnProperty/>']) assert.equal(refusal(frame), 'policy-violation', frame);
+  for (const frame of [
+    '<__proto__/>',
+    '<a><constructor/></a>',
+    '<a __proto__="x"/>',
+    '<a toString="1"/>',
+    '<hasOwnProperty/>',
+  ])
+    assert.equal(refusal(frame), 'policy-violation', frame);
 });
 
 void test('a carriage return in text and whitespace in attributes survive the round trip; empty text is no text', () => {
@@ -107,7 +122,10 @@ void test('refuses too many attributes and too long a text before parsing, namin
     }
   };
   assert.equal(message('<a w="1" x="2" y="3"><b>ok</b></a>'), 'accepted');
-  assert.match(message('<a w="1" x="2" y="3" z="4"/>'), /^policy-violation: an element with 4 attributes exceeds 3 \(cap xml-attributes=3\)$/);
+  assert.match(
+    message('<a w="1" x="2" y="3" z="4"/>'),
+    /^policy-violation: an element with 4 attributes exceeds 3 \(cap xml-attributes=3\)$/,
+  );
   assert.match(message(`<a>${'x'.repeat(101)}</a>`), /\(cap xml-text-bytes=100\)$/);
   assert.match(message(`${'<a>'.repeat(100)}${'</a>'.repeat(100)}`), /deeper than 8 \(cap xml-depth=8\)$/);
   // The profile's own codec names no cap: its limits are the profile's.

@@ -15,14 +15,20 @@ const CLI = projectFile('dist', 'src', 'cli', 'main.js');
 function timeCli(args: readonly string[], allowedCodes: readonly number[] = [0]): Promise<number> {
   return new Promise((resolve, reject) => {
     const start = performance.now();
-    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+    const child = spawn(process.execPath, [CLI, ...args], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { ...process.env, NO_COLOR: '1' },
+    });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
     child.on('error', reject);
     child.on('exit', (code) => {
       const ms = since(start);
       if (allowedCodes.includes(code ?? -1)) resolve(ms);
-      else reject(new Error(`interop-conformance ${args.join(' ')} exited ${code}: ${stderr.trim().split('\n')[0] ?? ''}`));
+      else
+        reject(
+          new Error(`interop-conformance ${args.join(' ')} exited ${code}: ${stderr.trim().split('\n')[0] ?? ''}`),
+        );
     });
   });
 }
@@ -52,7 +58,16 @@ export async function fullRunFigure(runs: number, workers?: number): Promise<Fig
   const samples = await repeat(runs, async () => {
     const out = await mkdtemp(join(tmpdir(), 'bench-run-'));
     try {
-      const ms = await timeCli(['run', '--out', out, '--reporter', 'json', '--seed', '1', ...(workers === undefined ? [] : ['--workers', String(workers)])]);
+      const ms = await timeCli([
+        'run',
+        '--out',
+        out,
+        '--reporter',
+        'json',
+        '--seed',
+        '1',
+        ...(workers === undefined ? [] : ['--workers', String(workers)]),
+      ]);
       const [dir] = (await readdir(out)).filter((d) => d !== 'latest.txt');
       const report = JSON.parse(await readFile(join(out, dir ?? '', 'report.json'), 'utf8')) as { cases: unknown[] };
       cases = report.cases.length;

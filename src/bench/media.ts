@@ -21,14 +21,16 @@ interface MediaSample {
 
 function sample(bytes: number): Promise<MediaSample> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [projectFile('dist', 'scripts', 'bench-media.js'), String(bytes), '--json'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [projectFile('dist', 'scripts', 'bench-media.js'), String(bytes), '--json'], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString('utf8')));
     child.on('error', reject);
     child.on('exit', () => {
       try {
         const s = JSON.parse(out.trim().split('\n').at(-1) ?? '') as MediaSample;
-        if (!s.verified || !s.floorOk) reject(new Error('the media benchmark\'s file did not verify'));
+        if (!s.verified || !s.floorOk) reject(new Error("the media benchmark's file did not verify"));
         else resolve(s);
       } catch {
         reject(new Error(`the media benchmark printed no result: ${out.slice(0, 200)}`));
@@ -53,7 +55,11 @@ export async function mediaFigures(runs: number): Promise<Figure[]> {
       unit: 'MiB/s',
       value: round(median(proxy), 1),
       samples: proxy.map((s) => round(s, 1)),
-      floor: { name: 'curl | sha256sum, same file', value: round(median(floor), 1), samples: floor.map((s) => round(s, 1)) },
+      floor: {
+        name: 'curl | sha256sum, same file',
+        value: round(median(floor), 1),
+        samples: floor.map((s) => round(s, 1)),
+      },
       ratio: round(ratio, 3),
       target: { text: 'ratio ≥ 0.80', met: ratio >= 0.8 },
     },

@@ -35,7 +35,10 @@ interface Pair {
 async function setUp(): Promise<Pair> {
   const token = randomBytes(24).toString('base64url');
   const provider = await startReferenceProvider({ driverToken: token });
-  const { discovery, driver } = await probeProvider(provider.url, token, { ...DEFAULT_LIMITS, 'http-request-ms': WAIT_MS });
+  const { discovery, driver } = await probeProvider(provider.url, token, {
+    ...DEFAULT_LIMITS,
+    'http-request-ms': WAIT_MS,
+  });
   // A ping-pong this fast sends more frames a second than a case ever does: the flood cap is not what is measured.
   const gatekeeper = await startGatekeeper({ limits: { ...DEFAULT_LIMITS, 'ws-messages-per-second': 1_000_000 } });
   gatekeeper.setProvider(discovery);
@@ -47,7 +50,8 @@ async function setUp(): Promise<Pair> {
   await driver.connect(user, endpoint(gatekeeper.chatUrl));
   const signal = AbortSignal.timeout(WAIT_MS);
   const connection = await gatekeeper.waitForConnection(enlisted.login, { signal, timeoutMs: WAIT_MS });
-  if (!connection || !(await gatekeeper.waitForKeys(enlisted.login, { signal, timeoutMs: WAIT_MS }))) throw new Error('the provider user never connected');
+  if (!connection || !(await gatekeeper.waitForKeys(enlisted.login, { signal, timeoutMs: WAIT_MS })))
+    throw new Error('the provider user never connected');
   const reference = await gatekeeper.createReferenceUser();
   return { provider, gatekeeper, driver, user, login: enlisted.login, connection, reference };
 }
@@ -60,15 +64,19 @@ async function pingPong(p: Pair, signal: AbortSignal): Promise<void> {
   const wait = { signal, timeoutMs: WAIT_MS };
   const afterSeq = p.connection.frames.at(-1)?.seq ?? 0;
   const id = await p.reference.sendText(p.login, TEXT);
-  const receipt = await p.connection.waitForFrame((f) => f.node?.tag === 'receipt' && f.node.attrs['id'] === id, { ...wait, afterSeq });
-  if (!receipt) throw new Error('the provider never receipted the reference user\'s message');
+  const receipt = await p.connection.waitForFrame((f) => f.node?.tag === 'receipt' && f.node.attrs['id'] === id, {
+    ...wait,
+    afterSeq,
+  });
+  if (!receipt) throw new Error("the provider never receipted the reference user's message");
   const before = p.reference.deliveries.length;
   const sent = await p.driver.send(p.user, { to: p.reference.jid, text: TEXT });
   // Usually there already (the provider's send resolves on the gatekeeper's ack); looked up among
   // the deliveries since the send, so that a long sample does not rescan every earlier one.
   const arrived = (d: ReferenceDelivery): boolean => d.id === sent.id && d.plaintext !== undefined;
-  const delivered = p.reference.deliveries.slice(before).find(arrived) ?? (await p.reference.waitForDelivery(arrived, wait));
-  if (!delivered) throw new Error('the provider\'s message never decrypted at the reference user');
+  const delivered =
+    p.reference.deliveries.slice(before).find(arrived) ?? (await p.reference.waitForDelivery(arrived, wait));
+  if (!delivered) throw new Error("the provider's message never decrypted at the reference user");
 }
 
 /**
@@ -79,7 +87,13 @@ async function rawParties(): Promise<{ round: () => Promise<void>; ciphertextByt
   const alice = new SignalSession(() => undefined);
   const bob = new SignalSession(() => undefined);
   const [oneTime] = await bob.newOneTimePreKeys(1);
-  await alice.processBundle({ jid: 'bob', registrationId: bob.registrationId, identityKey: bob.identityKey, signedPreKey: bob.signedPreKey, ...(oneTime ? { oneTimePreKey: oneTime } : {}) });
+  await alice.processBundle({
+    jid: 'bob',
+    registrationId: bob.registrationId,
+    identityKey: bob.identityKey,
+    signedPreKey: bob.signedPreKey,
+    ...(oneTime ? { oneTimePreKey: oneTime } : {}),
+  });
   const plaintext = textPayload(TEXT);
   let ciphertextBytes = 0;
   const turn = async (from: SignalSession, to: SignalSession, fromName: string, toName: string): Promise<void> => {
@@ -135,7 +149,11 @@ export async function messagingFigures(runs: number, rounds: number): Promise<Fi
       const signal = AbortSignal.timeout(WAIT_MS + rounds * WAIT_PER_ROUND_MS);
       samples.push(await rate(rounds, () => pingPong(p, signal)));
     }
-    const floorFigure = { name: 'raw libsignal ping-pong', value: round(median(floor), 1), samples: floor.map((s) => round(s, 1)) };
+    const floorFigure = {
+      name: 'raw libsignal ping-pong',
+      value: round(median(floor), 1),
+      samples: floor.map((s) => round(s, 1)),
+    };
     const ratio = pairedRatio(samples, floor);
     const bareRatio = pairedRatio(bareSamples, floor);
     return [

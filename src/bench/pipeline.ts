@@ -32,8 +32,18 @@ function roundStanzas(ciphertextBytes: number): { toClient: StanzaNode[]; toServ
   const [a, b] = ['16024415581@s.whatsapp.net', '1-4155550100@interop'];
   const id = 'Y3j4biaQ9Uw43SeEJgph';
   return {
-    toClient: [deliveredMessage(id, a, Number(t), enc), ack({ class: 'receipt', id, t, from: 's.whatsapp.net' }), ack({ class: 'message', id, t, from: 's.whatsapp.net' }), receipt({ id, from: a, t })],
-    toServer: [ack({ class: 'message', id, to: a }), receipt({ id, to: a, t }), outgoingMessage(id, a, Number(t), enc), ack({ class: 'receipt', id, to: b })],
+    toClient: [
+      deliveredMessage(id, a, Number(t), enc),
+      ack({ class: 'receipt', id, t, from: 's.whatsapp.net' }),
+      ack({ class: 'message', id, t, from: 's.whatsapp.net' }),
+      receipt({ id, from: a, t }),
+    ],
+    toServer: [
+      ack({ class: 'message', id, to: a }),
+      receipt({ id, to: a, t }),
+      outgoingMessage(id, a, Number(t), enc),
+      ack({ class: 'receipt', id, to: b }),
+    ],
   };
 }
 
@@ -78,19 +88,30 @@ export async function startPipeline(ciphertextBytes: number): Promise<Pipeline> 
     });
   });
   const pool = new Pool(`http://127.0.0.1:${await listen(http)}`);
-  const body = JSON.stringify({ to: '16024415581@s.whatsapp.net', text: 'benchmark message of a typical length, about sixty characters' });
+  const body = JSON.stringify({
+    to: '16024415581@s.whatsapp.net',
+    text: 'benchmark message of a typical length, about sixty characters',
+  });
 
   return {
     async round() {
       for (let i = 0; i < toClient.length; i++) await exchange(i);
-      const res = await pool.request({ path: '/driver/users/u1/messages', method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      const res = await pool.request({
+        path: '/driver/users/u1/messages',
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+      });
       JSON.parse(await res.body.text());
     },
     async close() {
       client.terminate();
       await pool.close();
       await new Promise((resolve) => wss.close(resolve));
-      await Promise.all([new Promise((resolve) => https.close(resolve)), new Promise((resolve) => http.close(resolve))]);
+      await Promise.all([
+        new Promise((resolve) => https.close(resolve)),
+        new Promise((resolve) => http.close(resolve)),
+      ]);
     },
   };
 }

@@ -20,9 +20,13 @@ interface Served {
 
 async function serveReferenceProvider(dir: string): Promise<Served> {
   const caFile = join(dir, 'ca.pem');
-  const child = spawn(process.execPath, [projectFile('dist', 'src', 'cli', 'main.js'), 'reference-provider', '--ca-out', caFile], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    [projectFile('dist', 'src', 'cli', 'main.js'), 'reference-provider', '--ca-out', caFile],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   let printed = '';
   for await (const chunk of child.stdout) {
     printed += String(chunk);

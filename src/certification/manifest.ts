@@ -60,7 +60,10 @@ export function publicKeyPem(key: KeyObject): string {
 }
 
 /** The manifest of `files` (name → content), signed with an Ed25519 private key. */
-export function buildManifest(files: readonly { readonly name: string; readonly content: string | Uint8Array }[], privateKey: KeyObject): Manifest {
+export function buildManifest(
+  files: readonly { readonly name: string; readonly content: string | Uint8Array }[],
+  privateKey: KeyObject,
+): Manifest {
   const listed = files.map((f) => ({ path: f.name, sha256: sha256Hex(f.content) })).sort(byPath);
   const digest = sha256Hex(canonicalText(listed));
   const value = sign(null, signedMessage(digest), privateKey).toString('base64url');

@@ -17,11 +17,28 @@ const CERTIFICATION_FILE = 'certification.json';
 const json = (value: unknown): string => `${JSON.stringify(value, null, 2)}\n`;
 
 /** The reporters' files, the package's own files, and the signed manifest over all of them. */
-export function certificationPackage(report: RunReport, files: readonly ReportFile[], privateKey: KeyObject): ReportFile[] {
+export function certificationPackage(
+  report: RunReport,
+  files: readonly ReportFile[],
+  privateKey: KeyObject,
+): ReportFile[] {
   const own: ReportFile[] = [
     { name: CERTIFICATION_FILE, content: json(certificationStatement(report)) },
-    { name: EVIDENCE_FILE, content: json({ run: report.run.id, cases: report.cases.map((c) => ({ id: c.id, outcome: c.outcome, evidence: c.evidence })) }) },
-    { name: DISCOVERY_FILE, content: json({ endpoint: report.run.provider.endpoint, discovery: report.run.provider.discovery, driver: report.run.provider.driver }) },
+    {
+      name: EVIDENCE_FILE,
+      content: json({
+        run: report.run.id,
+        cases: report.cases.map((c) => ({ id: c.id, outcome: c.outcome, evidence: c.evidence })),
+      }),
+    },
+    {
+      name: DISCOVERY_FILE,
+      content: json({
+        endpoint: report.run.provider.endpoint,
+        discovery: report.run.provider.discovery,
+        driver: report.run.provider.driver,
+      }),
+    },
     { name: PUBLIC_KEY_FILE, content: publicKeyPem(privateKey) },
   ];
   const taken = files.find((f) => f.name === MANIFEST_FILE || own.some((o) => o.name === f.name));

@@ -8,7 +8,15 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describeError, UsageError } from '../core/errors.js';
 import { describeSchemaErrors, schemaValidator } from '../core/json-schema.js';
-import { canonicalText, keyFingerprint, MANIFEST_FILE, PUBLIC_KEY_FILE, sha256Hex, signatureHolds, type Manifest } from './manifest.js';
+import {
+  canonicalText,
+  keyFingerprint,
+  MANIFEST_FILE,
+  PUBLIC_KEY_FILE,
+  sha256Hex,
+  signatureHolds,
+  type Manifest,
+} from './manifest.js';
 
 const MANIFEST_SCHEMA = 'certification-manifest.schema.json';
 
@@ -46,10 +54,14 @@ export async function verifyPackage(dir: string, trusted?: KeyObject): Promise<V
       continue;
     }
     const found = sha256Hex(await readFile(join(dir, path)));
-    if (found !== expected) problems.push(`changed: ${path} (sha256 ${short(found)}, the manifest says ${short(expected)})`);
+    if (found !== expected)
+      problems.push(`changed: ${path} (sha256 ${short(found)}, the manifest says ${short(expected)})`);
   }
   const digest = sha256Hex(canonicalText(manifest.files));
-  if (digest !== manifest.digest) problems.push(`${MANIFEST_FILE} edited: its file list hashes to ${short(digest)}, not to its digest ${short(manifest.digest)}`);
+  if (digest !== manifest.digest)
+    problems.push(
+      `${MANIFEST_FILE} edited: its file list hashes to ${short(digest)}, not to its digest ${short(manifest.digest)}`,
+    );
 
   const { key, whose } = await signingKey(dir, manifest, trusted, problems);
   if (key !== undefined) {
@@ -81,19 +93,28 @@ async function readManifest(file: string): Promise<Manifest | string> {
     return `${MANIFEST_FILE} edited: not JSON (${describeError(e)})`;
   }
   const validate = schemaValidator(MANIFEST_SCHEMA);
-  if (!validate(value)) return `${MANIFEST_FILE} edited: ${describeSchemaErrors(validate.errors)[0] ?? 'not a manifest'}`;
+  if (!validate(value))
+    return `${MANIFEST_FILE} edited: ${describeSchemaErrors(validate.errors)[0] ?? 'not a manifest'}`;
   return value as Manifest;
 }
 
 /** The key to check the signature with: the one given, else the package's own. */
-async function signingKey(dir: string, manifest: Manifest, trusted: KeyObject | undefined, problems: string[]): Promise<{ key?: KeyObject; whose: string }> {
+async function signingKey(
+  dir: string,
+  manifest: Manifest,
+  trusted: KeyObject | undefined,
+  problems: string[],
+): Promise<{ key?: KeyObject; whose: string }> {
   if (trusted !== undefined) return { key: trusted, whose: 'the key given' };
   if (!manifest.files.some((f) => f.path === PUBLIC_KEY_FILE)) {
     problems.push(`${PUBLIC_KEY_FILE} is not in the manifest: pass --public-key to check the signature`);
     return { whose: '' };
   }
   try {
-    return { key: createPublicKey(await readFile(join(dir, PUBLIC_KEY_FILE), 'utf8')), whose: `the package's own ${PUBLIC_KEY_FILE}; pass --public-key to check whose key it is` };
+    return {
+      key: createPublicKey(await readFile(join(dir, PUBLIC_KEY_FILE), 'utf8')),
+      whose: `the package's own ${PUBLIC_KEY_FILE}; pass --public-key to check whose key it is`,
+    };
   } catch {
     return { whose: '' }; // already reported as changed or removed
   }

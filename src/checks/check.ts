@@ -49,7 +49,10 @@ export type ChangingContext<S extends ProviderState> = CheckContext & { readonly
 export type ParamsSchema = Readonly<Record<string, unknown>>;
 
 /** An object of these optional (or `required`) properties and no others: a misspelt param is the suite's error. */
-export function paramsOf(properties: Readonly<Record<string, ParamsSchema>>, required: readonly string[] = []): ParamsSchema {
+export function paramsOf(
+  properties: Readonly<Record<string, ParamsSchema>>,
+  required: readonly string[] = [],
+): ParamsSchema {
   return { type: 'object', properties, ...(required.length > 0 ? { required } : {}), additionalProperties: false };
 }
 

@@ -7,7 +7,15 @@ import { PreconditionError } from '../core/errors.js';
 import type { EvidenceEntry } from '../core/model.js';
 import type { CaseEnv } from '../core/runner.js';
 import type { CaseDriver, DriverClient } from '../driver/client.js';
-import type { ClientConnection, EnlistRequest, FrameEvent, Gatekeeper, HttpExchange, ReferenceUser, ReferenceUserOptions } from '../gatekeeper/types.js';
+import type {
+  ClientConnection,
+  EnlistRequest,
+  FrameEvent,
+  Gatekeeper,
+  HttpExchange,
+  ReferenceUser,
+  ReferenceUserOptions,
+} from '../gatekeeper/types.js';
 import type {
   ConnectResult,
   CreatedUser,
@@ -125,7 +133,8 @@ export class Lab {
         return { connected: false, failed: e instanceof Error ? e.message : String(e) };
       },
     );
-    if (answer.failed !== undefined) this.env.record({ kind: 'note', at: Date.now(), text: `the driver's connect failed: ${answer.failed}` });
+    if (answer.failed !== undefined)
+      this.env.record({ kind: 'note', at: Date.now(), text: `the driver's connect failed: ${answer.failed}` });
     // A driver that reports a refused stream shortens the wait; only the wire can say it connected.
     const connection =
       answer.failed === undefined
@@ -152,7 +161,8 @@ export class Lab {
       await driver.connect(created.user, this.endpoint(gatekeeper.chatUrl));
       connected = true;
       const again = await gatekeeper.waitForConnection(login, this.wait());
-      if (!again || again.id === before.id) throw new PreconditionError(`the driver said ${login} reconnected, but no new connection came`);
+      if (!again || again.id === before.id)
+        throw new PreconditionError(`the driver said ${login} reconnected, but no new connection came`);
       current = again;
       return again;
     };
@@ -206,7 +216,10 @@ export class Lab {
     match: (f: FrameEvent) => boolean,
     options: { afterSeq?: number; timeoutMs?: number } = {},
   ): Promise<FrameEvent | null> {
-    return connection.waitForFrame(match, { ...this.wait(options.timeoutMs), ...(options.afterSeq === undefined ? {} : { afterSeq: options.afterSeq }) });
+    return connection.waitForFrame(match, {
+      ...this.wait(options.timeoutMs),
+      ...(options.afterSeq === undefined ? {} : { afterSeq: options.afterSeq }),
+    });
   }
 
   // ---- enlistment and ownership ----
@@ -234,9 +247,11 @@ export class Lab {
   /** Every `<open/>` a client sends from now on, authenticated or refused. */
   watchOpens(): FrameEvent[] {
     const seen: FrameEvent[] = [];
-    this.env.defer(this.gatekeeper.onFrame((f) => {
-      if (f.direction === 'client-to-gatekeeper' && f.node?.tag === 'open') seen.push(f);
-    }));
+    this.env.defer(
+      this.gatekeeper.onFrame((f) => {
+        if (f.direction === 'client-to-gatekeeper' && f.node?.tag === 'open') seen.push(f);
+      }),
+    );
     return seen;
   }
 
@@ -279,5 +294,7 @@ export class Lab {
 /** An exchange the gatekeeper made; status 0 means no answer came, and then the summary is the error. */
 function httpEvidence(e: HttpExchange): EvidenceEntry {
   const { status, responseBody, ...rest } = e;
-  return status === 0 ? { kind: 'http', ...rest, error: responseBody } : { kind: 'http', ...rest, status, responseBody };
+  return status === 0
+    ? { kind: 'http', ...rest, error: responseBody }
+    : { kind: 'http', ...rest, status, responseBody };
 }

@@ -34,7 +34,10 @@ export function checkManifest(): ReadonlyMap<string, CheckEntry> {
     try {
       entries = JSON.parse(readFileSync(join(here, MANIFEST_FILE), 'utf8')) as CheckEntry[];
     } catch (e) {
-      throw new InternalError(`the check manifest ${MANIFEST_FILE} is missing or unreadable; \`npm run build\` writes it`, { cause: e });
+      throw new InternalError(
+        `the check manifest ${MANIFEST_FILE} is missing or unreadable; \`npm run build\` writes it`,
+        { cause: e },
+      );
     }
     manifest = new Map(entries.map((c) => [c.name, c]));
   }
@@ -46,7 +49,9 @@ export async function loadCheck(entry: CheckEntry): Promise<DefinedCheck> {
   const module = (await import(pathToFileURL(join(here, entry.module)).href)) as Record<string, unknown>;
   const check = module[entry.export];
   if (!isDefinedCheck(check) || check.name !== entry.name) {
-    throw new InternalError(`${entry.module} no longer exports check ${entry.name} as ${entry.export}; rebuild (\`npm run build\`)`);
+    throw new InternalError(
+      `${entry.module} no longer exports check ${entry.name} as ${entry.export}; rebuild (\`npm run build\`)`,
+    );
   }
   return check;
 }
@@ -64,9 +69,13 @@ export async function findChecks(dir = here): Promise<CheckEntry[]> {
     for (const [name, value] of Object.entries(exports)) {
       if (!isDefinedCheck(value)) continue;
       const folder = module.slice(0, module.indexOf('/'));
-      if (!value.name.startsWith(`${folder}/`)) throw new Error(`${module} exports check ${value.name}, which belongs in ${value.name.split('/')[0]}/`);
+      if (!value.name.startsWith(`${folder}/`))
+        throw new Error(`${module} exports check ${value.name}, which belongs in ${value.name.split('/')[0]}/`);
       const twin = found.find((c) => c.name === value.name);
-      if (twin) throw new Error(`check ${value.name} is exported by both ${twin.module} (${twin.export}) and ${module} (${name})`);
+      if (twin)
+        throw new Error(
+          `check ${value.name} is exported by both ${twin.module} (${twin.export}) and ${module} (${name})`,
+        );
       found.push({ name: value.name, module, export: name, params: value.params, changes: value.changes });
     }
   }

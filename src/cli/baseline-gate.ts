@@ -36,8 +36,12 @@ export async function openBaselineGate(
 ): Promise<BaselineGate> {
   const today = utcDay(clock);
   const given = flags.baseline === undefined ? undefined : await readBaseline(flags.baseline);
-  const previous = given ?? (flags.updateBaseline === undefined ? undefined : await readBaselineIfAny(flags.updateBaseline));
-  for (const [baseline, file] of [[given, flags.baseline], [previous, flags.updateBaseline]] as const) {
+  const previous =
+    given ?? (flags.updateBaseline === undefined ? undefined : await readBaselineIfAny(flags.updateBaseline));
+  for (const [baseline, file] of [
+    [given, flags.baseline],
+    [previous, flags.updateBaseline],
+  ] as const) {
     if (baseline !== undefined && file !== undefined) checkCaseIds(baseline, file, await knownCases());
   }
   const exitCode = (report: RunReport): number => {
@@ -68,7 +72,9 @@ async function catalogueCases(): Promise<ReadonlySet<string>> {
 function checkCaseIds(baseline: Baseline, file: string, known: ReadonlySet<string>): void {
   baseline.entries.forEach((e, i) => {
     if (!known.has(e.case)) {
-      throw new UsageError(`baseline ${file}: /entries/${i}/case "${e.case}" is no case of this harness${didYouMean(e.case, known)} (\`interop-conformance list\` shows them)`);
+      throw new UsageError(
+        `baseline ${file}: /entries/${i}/case "${e.case}" is no case of this harness${didYouMean(e.case, known)} (\`interop-conformance list\` shows them)`,
+      );
     }
   });
 }
@@ -78,5 +84,9 @@ export function baselineReport(report: RunReport, out: NodeJS.WritableStream): v
   const b = report.baseline;
   if (b === undefined) return;
   for (const d of b.departures) out.write(`baseline: ${d}\n`);
-  out.write(b.matches ? 'baseline: the run matches the baseline\n' : `baseline: ${b.departures.length} departures from the baseline\n`);
+  out.write(
+    b.matches
+      ? 'baseline: the run matches the baseline\n'
+      : `baseline: ${b.departures.length} departures from the baseline\n`,
+  );
 }

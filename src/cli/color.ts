@@ -5,7 +5,11 @@
  * otherwise colour exactly when the stream is a terminal.
  * @see https://no-color.org, https://force-color.org, Node's `tty.hasColors()`.
  */
-export function useColor(flag: boolean | undefined, env: NodeJS.ProcessEnv, stream: { readonly isTTY?: boolean }): boolean {
+export function useColor(
+  flag: boolean | undefined,
+  env: NodeJS.ProcessEnv,
+  stream: { readonly isTTY?: boolean },
+): boolean {
   if (flag !== undefined) return flag;
   const force = env['FORCE_COLOR'];
   if (force !== undefined) return force !== '0' && force.toLowerCase() !== 'false';

@@ -35,6 +35,10 @@ export async function lastFailedCases(outDir: string): Promise<LastFailed> {
     throw new UsageError(`--last-failed: no earlier report under ${outDir} (no ${LATEST_FILE}); run once without it`);
   }
   const dir = join(outDir, runId);
-  const report = await readRunReport(dir, '--last-failed: ', `the newest run, ${dir}, has no report.json; was the json reporter on?`);
+  const report = await readRunReport(
+    dir,
+    '--last-failed: ',
+    `the newest run, ${dir}, has no report.json; was the json reporter on?`,
+  );
   return { cases: report.cases.filter((r) => RERUN[r.outcome](r)).map((r) => r.id), file: join(dir, 'report.json') };
 }

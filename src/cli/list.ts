@@ -16,17 +16,29 @@ export interface ListFlags {
 export async function listCommand(flags: ListFlags, out: NodeJS.WritableStream): Promise<number> {
   if (flags.faults) {
     const faults = Object.entries(FAULTS).map(([name, description]) => ({ name, description }));
-    out.write(flags.json ? `${JSON.stringify(faults, null, 2)}\n` : faults.map((f) => `${f.name.padEnd(24)} ${f.description}\n`).join(''));
+    out.write(
+      flags.json
+        ? `${JSON.stringify(faults, null, 2)}\n`
+        : faults.map((f) => `${f.name.padEnd(24)} ${f.description}\n`).join(''),
+    );
     return EXIT.conformant;
   }
   const catalogue = await loadCatalogue();
   if (flags.uncovered) {
     const missing = uncovered(catalogue);
-    out.write(flags.json ? `${JSON.stringify(missing, null, 2)}\n` : missing.map((r) => `${r.id.padEnd(24)} ${r.section}\n`).join(''));
+    out.write(
+      flags.json
+        ? `${JSON.stringify(missing, null, 2)}\n`
+        : missing.map((r) => `${r.id.padEnd(24)} ${r.section}\n`).join(''),
+    );
     return EXIT.conformant;
   }
   // The same selection, and the same refusals, as `run` with these flags: list shows what a run would hold.
-  const cases = selectCases(catalogue, { suites: splitList(flags.suite), tags: splitList(flags.tag), ...(flags.grep === undefined ? {} : { grep: flags.grep }) });
+  const cases = selectCases(catalogue, {
+    suites: splitList(flags.suite),
+    tags: splitList(flags.tag),
+    ...(flags.grep === undefined ? {} : { grep: flags.grep }),
+  });
   if (flags.json) {
     const rows = cases.map((c) => ({
       id: c.id,
@@ -43,7 +55,9 @@ export async function listCommand(flags: ListFlags, out: NodeJS.WritableStream):
   }
   const width = Math.max(...cases.map((c) => c.id.length));
   for (const c of cases) {
-    out.write(`${c.id.padEnd(width)}  ${c.level.padEnd(6)} ${c.requirement.id.padEnd(22)} ${c.faults.map((f) => f.name).join(', ')}\n`);
+    out.write(
+      `${c.id.padEnd(width)}  ${c.level.padEnd(6)} ${c.requirement.id.padEnd(22)} ${c.faults.map((f) => f.name).join(', ')}\n`,
+    );
   }
   out.write(`${cases.length} cases in ${new Set(cases.map((c) => c.suite)).size} suite(s)\n`);
   return EXIT.conformant;

@@ -29,7 +29,11 @@ function program(): Command {
     .option('--grep <regex>', 'run only cases whose id or title matches')
     .option('--tag <tag>', 'run only cases with this tag (repeatable)', collect)
     .option('--out <dir>', 'report folder root (default: reports)')
-    .option('--reporter <list>', 'reporters: console,json,junit,markdown,html (repeatable, or comma-separated; default: all)', collect)
+    .option(
+      '--reporter <list>',
+      'reporters: console,json,junit,markdown,html (repeatable, or comma-separated; default: all)',
+      collect,
+    )
     .option('--color', 'colour the console output, even into a pipe (default: when a terminal, unless NO_COLOR)')
     .option('--no-color', 'never colour the console output')
     .option('--seed <n>', 'seed for generated inputs and case order')
@@ -37,15 +41,33 @@ function program(): Command {
     .option('--shard <i/n>', 'run the i-th of n deterministic shares of the selected cases')
     .option('--last-failed', 'run only the cases that failed or errored in the newest report under --out')
     .option('--bail', 'stop at the first MUST failure; the remaining cases are skipped')
-    .option('--provider-ca <file>', 'trust this CA (PEM) for the provider\'s HTTPS: a test deployment with its own')
+    .option('--provider-ca <file>', "trust this CA (PEM) for the provider's HTTPS: a test deployment with its own")
     .option('--workers <n>', 'run suites side by side on n gatekeepers (1–16; default 2)')
     .option('--baseline <file>', 'judge the run against a baseline of expected outcomes (schemas/baseline.schema.json)')
-    .option('--update-baseline <file>', 'write a baseline that accepts this run\'s failures (keeps entries still accurate)')
+    .option(
+      '--update-baseline <file>',
+      "write a baseline that accepts this run's failures (keeps entries still accurate)",
+    )
     .option('--official', 'run every case and write a signed certification package into the run folder')
-    .option('--signing-key <file>', 'Ed25519 private key (PEM, PKCS#8) that signs the package; default: one generated for the run')
-    .option('--limit <name=value>', 'override a cap on what the provider may send, e.g. xml-depth=16 or http-request-ms=2s (repeatable; README lists them)', collect)
-    .option('--allow-private-targets', 'let media and server-to-server fetches reach loopback, private and link-local addresses (a local test)')
-    .addOption(new Option('--reference-fault <fault>', 'switch on a fault of the embedded reference provider (repeatable)').argParser(collect))
+    .option(
+      '--signing-key <file>',
+      'Ed25519 private key (PEM, PKCS#8) that signs the package; default: one generated for the run',
+    )
+    .option(
+      '--limit <name=value>',
+      'override a cap on what the provider may send, e.g. xml-depth=16 or http-request-ms=2s (repeatable; README lists them)',
+      collect,
+    )
+    .option(
+      '--allow-private-targets',
+      'let media and server-to-server fetches reach loopback, private and link-local addresses (a local test)',
+    )
+    .addOption(
+      new Option(
+        '--reference-fault <fault>',
+        'switch on a fault of the embedded reference provider (repeatable)',
+      ).argParser(collect),
+    )
     .action(async (flags: Record<string, unknown>) => {
       // Commands load on demand: `--version` and `--help` must not pay for libsignal and the suites.
       const { runCommand } = await import('./run.js');
@@ -56,14 +78,20 @@ function program(): Command {
     .description('join the report folders of shards (run --shard i/n) into one report, in the same formats')
     .argument('<dirs...>', 'run folders holding report.json')
     .option('--out <dir>', 'report folder root (default: reports)')
-    .option('--reporter <list>', 'reporters: console,json,junit,markdown,html (repeatable, or comma-separated; default: all)', collect)
+    .option(
+      '--reporter <list>',
+      'reporters: console,json,junit,markdown,html (repeatable, or comma-separated; default: all)',
+      collect,
+    )
     .option('--color', 'colour the console output, even into a pipe')
     .option('--no-color', 'never colour the console output')
     .option('--baseline <file>', 'judge the merged report against a baseline of expected outcomes, as run does')
-    .action(async (dirs: string[], flags: { out?: string; reporter?: string[]; baseline?: string; color?: boolean }) => {
-      const { mergeCommand } = await import('./merge.js');
-      process.exitCode = await mergeCommand(dirs, flags, process.env, process.stdout, process.stderr);
-    });
+    .action(
+      async (dirs: string[], flags: { out?: string; reporter?: string[]; baseline?: string; color?: boolean }) => {
+        const { mergeCommand } = await import('./merge.js');
+        process.exitCode = await mergeCommand(dirs, flags, process.env, process.stdout, process.stderr);
+      },
+    );
 
   p.command('verify-report')
     .description('check a certification package (run --official): every file, the manifest and the signature')
@@ -78,8 +106,8 @@ function program(): Command {
     .description('list every case with its id, suite, level, requirement and faults')
     .option('--json', 'machine-readable output')
     .option('--uncovered', 'list the profile requirements that no case checks')
-    .option('--faults', 'list the reference provider\'s faults')
-    .option('--suite <name>', 'only this suite\'s cases (repeatable, or comma-separated)', collect)
+    .option('--faults', "list the reference provider's faults")
+    .option('--suite <name>', "only this suite's cases (repeatable, or comma-separated)", collect)
     .option('--grep <regex>', 'only cases whose id or title matches')
     .option('--tag <tag>', 'only cases with this tag (repeatable)', collect)
     .action(async (flags: ListFlags) => {

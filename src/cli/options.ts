@@ -92,7 +92,8 @@ export function resolveRunSettings(flags: RawRunFlags, env: NodeJS.ProcessEnv): 
   checkOfficial(flags);
   const provider = flags.provider === undefined ? undefined : parseEndpoint(flags.provider);
   const token = flags.token ?? env[TOKEN_ENV];
-  if (provider !== undefined && !token) throw usage(`--provider needs a driver token: pass --token or set ${TOKEN_ENV}`);
+  if (provider !== undefined && !token)
+    throw usage(`--provider needs a driver token: pass --token or set ${TOKEN_ENV}`);
   return {
     ...(provider === undefined ? {} : { provider }),
     ...(token ? { token } : {}),
@@ -102,10 +103,13 @@ export function resolveRunSettings(flags: RawRunFlags, env: NodeJS.ProcessEnv): 
     outDir: flags.out ?? DEFAULT_OUT_DIR,
     reporters: parseReporters(flags.reporter),
     seed: flags.seed === undefined ? randomSeed() : parseInteger('--seed', flags.seed, 0, 2 ** 32 - 1),
-    timeoutMs: flags.timeout === undefined ? DEFAULT_TIMEOUT_MS : parseInteger('--timeout', flags.timeout, 100, 600_000),
+    timeoutMs:
+      flags.timeout === undefined ? DEFAULT_TIMEOUT_MS : parseInteger('--timeout', flags.timeout, 100, 600_000),
     referenceFaults: splitList(flags.referenceFault),
     ...(flags.baseline === undefined ? {} : { baseline: nonEmpty('--baseline', flags.baseline) }),
-    ...(flags.updateBaseline === undefined ? {} : { updateBaseline: nonEmpty('--update-baseline', flags.updateBaseline) }),
+    ...(flags.updateBaseline === undefined
+      ? {}
+      : { updateBaseline: nonEmpty('--update-baseline', flags.updateBaseline) }),
     bail: flags.bail === true,
     ...(flags.shard === undefined ? {} : { shard: parseShard(flags.shard) }),
     lastFailed: flags.lastFailed === true,
@@ -120,12 +124,17 @@ export function resolveRunSettings(flags: RawRunFlags, env: NodeJS.ProcessEnv): 
 
 function checkOfficial(flags: RawRunFlags): void {
   if (flags.official !== true) {
-    if (flags.signingKey !== undefined) throw usage('--signing-key signs the package of an official run: add --official');
+    if (flags.signingKey !== undefined)
+      throw usage('--signing-key signs the package of an official run: add --official');
     return;
   }
-  const given = NOT_OFFICIAL.filter(([key]) => flags[key] !== undefined && flags[key] !== false).map(([, flag]) => flag);
+  const given = NOT_OFFICIAL.filter(([key]) => flags[key] !== undefined && flags[key] !== false).map(
+    ([, flag]) => flag,
+  );
   if (given.length > 0) {
-    throw usage(`--official runs every case and is judged on its own: drop ${given.join(', ')} (a certification package holds no filtered, stopped or baselined run)`);
+    throw usage(
+      `--official runs every case and is judged on its own: drop ${given.join(', ')} (a certification package holds no filtered, stopped or baselined run)`,
+    );
   }
 }
 
@@ -177,13 +186,15 @@ export function parseEndpoint(value: string): string {
   } catch {
     throw usage(`--provider "${value}" is not a URL (expected http://host:port or https://host)`);
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw usage(`--provider "${value}" must be an http or https URL`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw usage(`--provider "${value}" must be an http or https URL`);
   return url.toString().replace(/\/$/, '');
 }
 
 export function parseInteger(flag: string, value: string, min: number, max: number): number {
   // A negative number is a whole number, just out of range: say that, not that it is not a number.
-  if (/^-[0-9]+$/.test(value.trim())) throw usage(`${flag} ${value.trim()} is out of range (${min}–${max}): it cannot be negative`);
+  if (/^-[0-9]+$/.test(value.trim()))
+    throw usage(`${flag} ${value.trim()} is out of range (${min}–${max}): it cannot be negative`);
   if (!/^[0-9]+$/.test(value)) throw usage(`${flag} "${value}" is not a whole number`);
   const n = Number(value);
   if (n < min || n > max) throw usage(`${flag} ${value} is out of range (${min}–${max})`);
@@ -194,12 +205,20 @@ export function parseInteger(flag: string, value: string, min: number, max: numb
 function parseReporters(values: readonly string[] | undefined): ReporterName[] {
   const names = splitList(values ?? [DEFAULT_REPORTERS]);
   const unknown = names.filter((n) => !(REPORTER_NAMES as readonly string[]).includes(n));
-  if (unknown.length > 0) throw usage(`--reporter ${unknown.join(', ')} unknown; choose from ${REPORTER_NAMES.join(', ')}`);
+  if (unknown.length > 0)
+    throw usage(`--reporter ${unknown.join(', ')} unknown; choose from ${REPORTER_NAMES.join(', ')}`);
   if (names.length === 0) throw usage('--reporter needs at least one reporter');
   return names as ReporterName[];
 }
 
 /** Repeated flags and comma lists both work: `--tag a --tag b,c`. */
 export function splitList(values: readonly string[] | undefined): string[] {
-  return [...new Set((values ?? []).flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean))];
+  return [
+    ...new Set(
+      (values ?? [])
+        .flatMap((v) => v.split(','))
+        .map((v) => v.trim())
+        .filter(Boolean),
+    ),
+  ];
 }

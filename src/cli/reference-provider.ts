@@ -29,10 +29,14 @@ export async function referenceProviderCommand(
       throw new UsageError(`--ca-out ${flags.caOut}: cannot write the CA there (${describeError(e)})`);
     }
   }
-  out.write(`reference provider at ${provider.url}\ndriver token ${token}\n${faults.length ? `faults ${faults.join(', ')}\n` : ''}`);
+  out.write(
+    `reference provider at ${provider.url}\ndriver token ${token}\n${faults.length ? `faults ${faults.join(', ')}\n` : ''}`,
+  );
   const trust = flags.caOut === undefined ? '' : ` --provider-ca ${flags.caOut}`;
   // It serves on loopback, which a run refuses to fetch from unless told it is a local test.
-  out.write(`run against it: interop-conformance run --provider ${provider.url} --token ${token}${trust} --allow-private-targets\n`);
+  out.write(
+    `run against it: interop-conformance run --provider ${provider.url} --token ${token}${trust} --allow-private-targets\n`,
+  );
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);

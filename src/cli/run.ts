@@ -30,7 +30,9 @@ export async function runCommand(
   // The first signal stops the run and still writes its report; a second one does not wait for that.
   const onSignal = (signal: StopSignal): void => {
     if (controller.signal.aborted) process.exit(EXIT_FOR_SIGNAL[signal]);
-    err.write(`interop-conformance: ${signal}: stopping; the report will hold the cases that ran (${signal} again to quit at once)\n`);
+    err.write(
+      `interop-conformance: ${signal}: stopping; the report will hold the cases that ran (${signal} again to quit at once)\n`,
+    );
     controller.abort(new Interruption(signal));
   };
   const onInt = (): void => onSignal('SIGINT');
@@ -42,7 +44,10 @@ export async function runCommand(
     const gate = await openBaselineGate(settings, out);
     const signingKey = await officialKey(settings, out);
     // The package's report.json is what a reviewer verifies: an official run always writes it.
-    const reporters = signingKey === undefined || settings.reporters.includes('json') ? settings.reporters : [...settings.reporters, 'json' as const];
+    const reporters =
+      signingKey === undefined || settings.reporters.includes('json')
+        ? settings.reporters
+        : [...settings.reporters, 'json' as const];
     const lastFailed = settings.lastFailed ? await lastFailedCases(settings.outDir) : undefined;
     if (lastFailed !== undefined && lastFailed.cases.length === 0) {
       out.write(`--last-failed: nothing failed, errored or went unrun in ${lastFailed.file}; nothing to rerun\n`);
@@ -79,7 +84,9 @@ export async function runCommand(
     for (const p of outcome.reporterProblems) err.write(`interop-conformance: reporter problem: ${p}\n`);
     if (outcome.dir) out.write(`report: ${outcome.dir}\n`);
     if (outcome.dir && signingKey !== undefined && outcome.report.run.interrupted === undefined) {
-      out.write(`certification package: ${outcome.dir}, signed by key ${keyFingerprint(signingKey)}; check it with: interop-conformance verify-report ${outcome.dir}\n`);
+      out.write(
+        `certification package: ${outcome.dir}, signed by key ${keyFingerprint(signingKey)}; check it with: interop-conformance verify-report ${outcome.dir}\n`,
+      );
     }
     if (!hasConsole) {
       baselineReport(outcome.report, out);
@@ -100,7 +107,9 @@ async function officialKey(settings: RunSettings, out: NodeJS.WritableStream): P
   if (!settings.official) return undefined;
   if (settings.signingKey !== undefined) return readSigningKey(settings.signingKey);
   const key = generateSigningKey();
-  out.write(`signing key: generated for this run, its private half kept nowhere; public key ${keyFingerprint(key)} (also in the package as public-key.pem):\n${publicKeyPem(key)}`);
+  out.write(
+    `signing key: generated for this run, its private half kept nowhere; public key ${keyFingerprint(key)} (also in the package as public-key.pem):\n${publicKeyPem(key)}`,
+  );
   return key;
 }
 

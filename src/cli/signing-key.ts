@@ -10,12 +10,30 @@ import { describeError, HarnessError, UsageError } from '../core/errors.js';
 const bad = (flag: string, path: string, what: string): HarnessError => new UsageError(`${flag} ${path}: ${what}`);
 
 export const readSigningKey = (path: string): Promise<KeyObject> =>
-  readEd25519('--signing-key', path, 'a PEM private key (PKCS#8)', (key) => createPrivateKey({ key, format: 'pem' }), 'the package is signed with Ed25519');
+  readEd25519(
+    '--signing-key',
+    path,
+    'a PEM private key (PKCS#8)',
+    (key) => createPrivateKey({ key, format: 'pem' }),
+    'the package is signed with Ed25519',
+  );
 
 export const readPublicKey = (path: string): Promise<KeyObject> =>
-  readEd25519('--public-key', path, 'a PEM public key', (key) => createPublicKey({ key, format: 'pem' }), 'packages are signed with Ed25519');
+  readEd25519(
+    '--public-key',
+    path,
+    'a PEM public key',
+    (key) => createPublicKey({ key, format: 'pem' }),
+    'packages are signed with Ed25519',
+  );
 
-async function readEd25519(flag: string, path: string, what: string, parse: (pem: string) => KeyObject, why: string): Promise<KeyObject> {
+async function readEd25519(
+  flag: string,
+  path: string,
+  what: string,
+  parse: (pem: string) => KeyObject,
+  why: string,
+): Promise<KeyObject> {
   let pem: string;
   try {
     pem = await readFile(path, 'utf8');
@@ -28,7 +46,8 @@ async function readEd25519(flag: string, path: string, what: string, parse: (pem
   } catch (e) {
     throw bad(flag, path, `not ${what}: ${describeError(e)}`);
   }
-  if (key.asymmetricKeyType !== 'ed25519') throw bad(flag, path, `an ${key.asymmetricKeyType ?? 'unknown'} key; ${why}`);
+  if (key.asymmetricKeyType !== 'ed25519')
+    throw bad(flag, path, `an ${key.asymmetricKeyType ?? 'unknown'} key; ${why}`);
   return key;
 }
 

@@ -26,7 +26,13 @@ export type BaselineProblem =
   | { readonly kind: 'expired'; readonly entry: BaselineEntry };
 
 /** Outcomes that fail a run when no entry expects them, as they make a run not conformant. */
-const FAILS_UNLESS_EXPECTED: Record<Outcome, boolean> = { pass: false, warn: false, skip: false, fail: true, error: true };
+const FAILS_UNLESS_EXPECTED: Record<Outcome, boolean> = {
+  pass: false,
+  warn: false,
+  skip: false,
+  fail: true,
+  error: true,
+};
 
 /**
  * Every way the run departs from the baseline, in case order, then expired entries. Entries for
@@ -37,14 +43,20 @@ export function judgeAgainstBaseline(report: RunReport, baseline: Baseline, toda
 }
 
 /** Each case's standing, decided once, and the departures it makes. */
-function judge(report: RunReport, baseline: Baseline, today: string): { problems: BaselineProblem[]; cases: CaseResult[] } {
+function judge(
+  report: RunReport,
+  baseline: Baseline,
+  today: string,
+): { problems: BaselineProblem[]; cases: CaseResult[] } {
   const byCase = new Map(baseline.entries.map((e) => [e.case, e]));
   const problems: BaselineProblem[] = [];
   const cases = report.cases.map((r): CaseResult => {
     const entry = byCase.get(r.id);
     const status = standing(r, entry);
-    if (status === 'unexpected') problems.push({ kind: 'unexpected', case: r.id, outcome: r.outcome, message: r.message });
-    else if (status !== 'as-expected' && entry !== undefined) problems.push({ kind: 'changed', case: r.id, outcome: r.outcome, entry });
+    if (status === 'unexpected')
+      problems.push({ kind: 'unexpected', case: r.id, outcome: r.outcome, message: r.message });
+    else if (status !== 'as-expected' && entry !== undefined)
+      problems.push({ kind: 'changed', case: r.id, outcome: r.outcome, entry });
     return { ...r, baseline: caseBaseline(status, entry, today) };
   });
   for (const entry of baseline.entries) if (entry.expires < today) problems.push({ kind: 'expired', entry });
@@ -88,7 +100,13 @@ export function baselineFromReport(report: RunReport, previous: Baseline | undef
     .map((r): BaselineEntry => {
       const old = kept.get(r.id);
       if (old !== undefined && old.expected === r.outcome) return old;
-      return { case: r.id, expected: r.outcome, reason: `recorded from run ${report.run.id}: ${r.message}`, owner: 'unassigned', expires };
+      return {
+        case: r.id,
+        expected: r.outcome,
+        reason: `recorded from run ${report.run.id}: ${r.message}`,
+        owner: 'unassigned',
+        expires,
+      };
     });
   const held = new Set(report.cases.map((r) => r.id));
   return { schemaVersion: 1, entries: [...entries, ...(previous?.entries ?? []).filter((e) => !held.has(e.case))] };
@@ -101,10 +119,23 @@ export function baselineFromReport(report: RunReport, previous: Baseline | undef
 export function applyBaseline(report: RunReport, baseline: Baseline, file: string, today: string): RunReport {
   const { problems, cases } = judge(report, baseline, today);
   const departures = problems.map(describeBaselineProblem);
-  return { ...report, cases, baseline: { file, date: today, entries: baseline.entries.length, matches: departures.length === 0, departures } };
+  return {
+    ...report,
+    cases,
+    baseline: { file, date: today, entries: baseline.entries.length, matches: departures.length === 0, departures },
+  };
 }
 
 function caseBaseline(status: BaselineStatus, entry: BaselineEntry | undefined, today: string): CaseBaseline {
   if (entry === undefined) return { status };
-  return { status, entry: { expected: entry.expected, reason: entry.reason, owner: entry.owner, expires: entry.expires, expired: entry.expires < today } };
+  return {
+    status,
+    entry: {
+      expected: entry.expected,
+      reason: entry.reason,
+      owner: entry.owner,
+      expires: entry.expires,
+      expired: entry.expires < today,
+    },
+  };
 }

@@ -54,7 +54,8 @@ export function describeSchemaErrors(errors: readonly ErrorObject[] | null | und
     const p = e.params as Record<string, unknown>;
     const where = e.instancePath || '/';
     if (e.keyword === 'required') return `${where} is missing "${String(p['missingProperty'])}"`;
-    if (e.keyword === 'additionalProperties') return `${where} has unknown property "${String(p['additionalProperty'])}"`;
+    if (e.keyword === 'additionalProperties')
+      return `${where} has unknown property "${String(p['additionalProperty'])}"`;
     return `${where} ${e.message ?? 'is invalid'}`;
   });
 }

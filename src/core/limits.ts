@@ -23,21 +23,99 @@ const MiB = 1024 * KiB;
 
 /** The caps, by name; README's table lists the same. */
 export const LIMIT_SPECS = {
-  'http-header-bytes': { kind: 'bytes', default: 16 * KiB, min: 1 * KiB, max: 1 * MiB, what: 'response headers of any HTTP answer' },
-  'http-body-bytes': { kind: 'bytes', default: 64 * KiB, min: 1 * KiB, max: 64 * MiB, what: 'server-to-server answers: key set, push' },
-  'driver-response-bytes': { kind: 'bytes', default: 1 * MiB, min: 1 * KiB, max: 256 * MiB, what: 'the discovery document and driver answers' },
-  'json-bytes': { kind: 'bytes', default: 1 * MiB, min: 1 * KiB, max: 256 * MiB, what: 'a JSON document before it is parsed' },
-  'ws-message-bytes': { kind: 'bytes', default: 1 * MiB, min: 1 * KiB, max: 64 * MiB, what: 'a WebSocket message on the chat server' },
-  'ws-messages-per-second': { kind: 'count', default: 2000, min: 10, max: 1_000_000, what: 'frames one chat connection may send in a second' },
-  'ws-connection-bytes': { kind: 'bytes', default: 32 * MiB, min: 64 * KiB, max: 4096 * MiB, what: 'all the frames one chat connection may send' },
-  'ws-connections': { kind: 'count', default: 1024, min: 1, max: 100_000, what: 'chat connections the provider may hold open at once on one gatekeeper' },
-  'xml-bytes': { kind: 'bytes', default: PROFILE_LIMITS.maxBytes, min: 1 * KiB, max: 64 * MiB, what: 'an XML element (the profile\'s STANZA-SIZE)' },
-  'xml-depth': { kind: 'count', default: PROFILE_LIMITS.maxDepth, min: 2, max: 1000, what: 'element nesting (the profile\'s XML-DEPTH)' },
+  'http-header-bytes': {
+    kind: 'bytes',
+    default: 16 * KiB,
+    min: 1 * KiB,
+    max: 1 * MiB,
+    what: 'response headers of any HTTP answer',
+  },
+  'http-body-bytes': {
+    kind: 'bytes',
+    default: 64 * KiB,
+    min: 1 * KiB,
+    max: 64 * MiB,
+    what: 'server-to-server answers: key set, push',
+  },
+  'driver-response-bytes': {
+    kind: 'bytes',
+    default: 1 * MiB,
+    min: 1 * KiB,
+    max: 256 * MiB,
+    what: 'the discovery document and driver answers',
+  },
+  'json-bytes': {
+    kind: 'bytes',
+    default: 1 * MiB,
+    min: 1 * KiB,
+    max: 256 * MiB,
+    what: 'a JSON document before it is parsed',
+  },
+  'ws-message-bytes': {
+    kind: 'bytes',
+    default: 1 * MiB,
+    min: 1 * KiB,
+    max: 64 * MiB,
+    what: 'a WebSocket message on the chat server',
+  },
+  'ws-messages-per-second': {
+    kind: 'count',
+    default: 2000,
+    min: 10,
+    max: 1_000_000,
+    what: 'frames one chat connection may send in a second',
+  },
+  'ws-connection-bytes': {
+    kind: 'bytes',
+    default: 32 * MiB,
+    min: 64 * KiB,
+    max: 4096 * MiB,
+    what: 'all the frames one chat connection may send',
+  },
+  'ws-connections': {
+    kind: 'count',
+    default: 1024,
+    min: 1,
+    max: 100_000,
+    what: 'chat connections the provider may hold open at once on one gatekeeper',
+  },
+  'xml-bytes': {
+    kind: 'bytes',
+    default: PROFILE_LIMITS.maxBytes,
+    min: 1 * KiB,
+    max: 64 * MiB,
+    what: "an XML element (the profile's STANZA-SIZE)",
+  },
+  'xml-depth': {
+    kind: 'count',
+    default: PROFILE_LIMITS.maxDepth,
+    min: 2,
+    max: 1000,
+    what: "element nesting (the profile's XML-DEPTH)",
+  },
   'xml-attributes': { kind: 'count', default: 64, min: 4, max: 10_000, what: 'attributes on one element' },
   'xml-text-bytes': { kind: 'bytes', default: 192 * KiB, min: 1 * KiB, max: 64 * MiB, what: 'the text of one element' },
-  'media-bytes': { kind: 'bytes', default: 64 * MiB, min: 1 * KiB, max: 4096 * MiB, what: 'a media blob, when the provider announces no smaller limit' },
-  'http-read-ms': { kind: 'ms', default: 10_000, min: 50, max: 600_000, what: 'silence between two reads of an HTTP answer' },
-  'http-request-ms': { kind: 'ms', default: 5_000, min: 50, max: 600_000, what: 'one driver, discovery, key set or push exchange, start to end' },
+  'media-bytes': {
+    kind: 'bytes',
+    default: 64 * MiB,
+    min: 1 * KiB,
+    max: 4096 * MiB,
+    what: 'a media blob, when the provider announces no smaller limit',
+  },
+  'http-read-ms': {
+    kind: 'ms',
+    default: 10_000,
+    min: 50,
+    max: 600_000,
+    what: 'silence between two reads of an HTTP answer',
+  },
+  'http-request-ms': {
+    kind: 'ms',
+    default: 5_000,
+    min: 50,
+    max: 600_000,
+    what: 'one driver, discovery, key set or push exchange, start to end',
+  },
 } as const satisfies Record<string, LimitSpec>;
 
 export type LimitName = keyof typeof LIMIT_SPECS;
@@ -101,13 +179,18 @@ export function resolveLimits(settings: readonly string[]): Limits {
   for (const setting of settings) {
     const m = /^([a-z-]+)=([0-9]+)([A-Za-z]*)$/.exec(setting.trim());
     const name = m?.[1] ?? setting.split('=')[0] ?? '';
-    if (!isLimitName(name)) throw usage(`--limit "${setting}": unknown cap "${name}"${didYouMean(name, LIMIT_NAMES)}; known: ${LIMIT_NAMES.join(', ')}`);
+    if (!isLimitName(name))
+      throw usage(
+        `--limit "${setting}": unknown cap "${name}"${didYouMean(name, LIMIT_NAMES)}; known: ${LIMIT_NAMES.join(', ')}`,
+      );
     const spec: LimitSpec = LIMIT_SPECS[name];
     const unit = UNITS[spec.kind][(m?.[3] ?? '').toLowerCase()];
     if (!m || unit === undefined) throw usage(`--limit "${setting}" must be ${name}=N${unitHint(spec.kind)}`);
     const value = Number(m[2]) * unit;
     if (!Number.isSafeInteger(value) || value < spec.min || value > spec.max) {
-      throw usage(`--limit ${name}=${value} is out of range (${spec.min}–${spec.max}${spec.kind === 'count' ? '' : ` ${spec.kind}`})`);
+      throw usage(
+        `--limit ${name}=${value} is out of range (${spec.min}–${spec.max}${spec.kind === 'count' ? '' : ` ${spec.kind}`})`,
+      );
     }
     limits[name] = value;
   }

@@ -183,7 +183,12 @@ export interface RunMeta {
   readonly finishedAt: string;
   readonly durationMs: number;
   readonly provider: ProviderInfo;
-  readonly suites: readonly { readonly name: SuiteName; readonly file: string; readonly digest: string; readonly cases: number }[];
+  readonly suites: readonly {
+    readonly name: SuiteName;
+    readonly file: string;
+    readonly digest: string;
+    readonly cases: number;
+  }[];
   readonly filters: {
     readonly suites: readonly string[];
     readonly grep?: string;

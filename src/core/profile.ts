@@ -57,7 +57,13 @@ export function parseProfile(markdown: string): ProfileRequirement[] {
   const close = (): void => {
     if (open) {
       for (const id of open.ids) {
-        out.push({ id, section: open.section, sources: open.sources, cited: named(citation(open.text)), quote: firstSentence(open.text) });
+        out.push({
+          id,
+          section: open.section,
+          sources: open.sources,
+          cited: named(citation(open.text)),
+          quote: firstSentence(open.text),
+        });
       }
     }
     open = undefined;

@@ -4,7 +4,15 @@
  * an exclusive case runs while no other case does. It knows nothing of providers or gatekeepers:
  * `execute` brings the world, one per lane.
  */
-import { codeOf, ConformanceError, describeError, isHarnessError, isProviderViolation, isTimeout, TimeoutError } from './errors.js';
+import {
+  codeOf,
+  ConformanceError,
+  describeError,
+  isHarnessError,
+  isProviderViolation,
+  isTimeout,
+  TimeoutError,
+} from './errors.js';
 import { describeLimit, isLimitExceeded, type LimitHit } from './limits.js';
 import type { CaseResult, CaseSpec, EvidenceEntry, Finding, Level, Outcome } from './model.js';
 import { redact } from './redact.js';
@@ -81,7 +89,8 @@ export async function runCases(options: RunOptions): Promise<CaseResult[]> {
             ? skipped(spec, `not run: --bail stopped the run at the first MUST failure, ${bailedAt}`)
             : runCase(spec, lane, rng.fork(spec.id), options),
       );
-      if (options.bail && bailedAt === undefined && result.outcome === 'fail' && result.level === 'MUST') bailedAt = result.id;
+      if (options.bail && bailedAt === undefined && result.outcome === 'fail' && result.level === 'MUST')
+        bailedAt = result.id;
       results.set(spec.id, result);
       options.onCaseEnd?.(result);
     }
@@ -160,7 +169,7 @@ async function runCase(spec: CaseSpec, lane: number, rng: Rng, options: RunOptio
       if (breach !== undefined || hit !== undefined) return;
       breach = message;
       evidence.push({ kind: 'note', at: Date.now() - started, text: message });
-      controller.abort(new EndedEarly('the provider to keep to the transport\'s protocol', message));
+      controller.abort(new EndedEarly("the provider to keep to the transport's protocol", message));
     },
   };
 
@@ -200,16 +209,25 @@ async function runCase(spec: CaseSpec, lane: number, rng: Rng, options: RunOptio
   if (finding === undefined) {
     const message = isTimeout(thrown) ? thrown.message : describeError(thrown);
     const where = failedStep && !isTimeout(thrown) ? ` (during ${failedStep})` : '';
-    return naming(hit ?? limitCarried(thrown), hit, { ...base, outcome: 'error', message: redact(`no verdict: ${message}${where}`) });
+    return naming(hit ?? limitCarried(thrown), hit, {
+      ...base,
+      outcome: 'error',
+      message: redact(`no verdict: ${message}${where}`),
+    });
   }
   // A provider past a cap gives the harness less than it asked for: whatever the check saw, no pass.
-  if (hit !== undefined && finding.verdict === 'met') finding = { verdict: 'not-met', expected: CAPS_EXPECTED, actual: hit.message };
+  if (hit !== undefined && finding.verdict === 'met')
+    finding = { verdict: 'not-met', expected: CAPS_EXPECTED, actual: hit.message };
   return naming(hit ?? limitCarried(thrown), hit, verdictOf(finding, spec, base));
 }
 
 /** A cap a thrown error carries as data, itself or as a cause (a driver call that went past one, say). */
 function limitCarried(thrown: unknown): LimitHit | undefined {
-  for (let e = thrown, depth = 0; e !== undefined && depth < 8; e = typeof e === 'object' && e !== null ? (e as { cause?: unknown }).cause : undefined, depth++) {
+  for (
+    let e = thrown, depth = 0;
+    e !== undefined && depth < 8;
+    e = typeof e === 'object' && e !== null ? (e as { cause?: unknown }).cause : undefined, depth++
+  ) {
     if (isLimitExceeded(e)) return e;
   }
   return undefined;
@@ -219,7 +237,8 @@ function limitCarried(thrown: unknown): LimitHit | undefined {
 function naming(cap: LimitHit | undefined, hit: LimitHit | undefined, result: CaseResult): CaseResult {
   if (cap === undefined) return result;
   const phrase = describeLimit(cap.limit, cap.value);
-  const message = result.message.includes(phrase) || hit === undefined ? result.message : `${result.message}; ${hit.message}`;
+  const message =
+    result.message.includes(phrase) || hit === undefined ? result.message : `${result.message}; ${hit.message}`;
   return { ...result, message, limit: { name: cap.limit, value: cap.value } };
 }
 
@@ -233,12 +252,18 @@ function verdictOf(finding: Finding, spec: CaseSpec, base: Omit<CaseResult, 'out
       // A verdict quotes what was seen, which may be a credential: it is redacted as evidence is.
       const expected = redact(finding.expected);
       const actual = redact(finding.actual);
-      return { ...base, outcome: NOT_MET[spec.level], message: `expected ${expected}; saw ${actual}`, expected, actual };
+      return {
+        ...base,
+        outcome: NOT_MET[spec.level],
+        message: `expected ${expected}; saw ${actual}`,
+        expected,
+        actual,
+      };
     }
   }
 }
 
-const CAPS_EXPECTED = 'the provider to stay within the harness\'s caps';
+const CAPS_EXPECTED = "the provider to stay within the harness's caps";
 
 /** Why a case was ended before its check did: the provider went past a cap, or broke a protocol. */
 class EndedEarly extends ConformanceError {
@@ -269,7 +294,11 @@ async function runCleanups(cleanups: (() => Promise<void> | void)[], env: CaseEn
     try {
       await Promise.race([fn(), new Promise((r) => (timer = setTimeout(r, CLEANUP_MS)))]);
     } catch (e) {
-      env.record({ kind: 'note', at: Date.now(), text: `cleanup failed: ${isHarnessError(e) ? e.message : describeError(e)}` });
+      env.record({
+        kind: 'note',
+        at: Date.now(),
+        text: `cleanup failed: ${isHarnessError(e) ? e.message : describeError(e)}`,
+      });
     } finally {
       clearTimeout(timer);
     }

@@ -8,7 +8,10 @@ export function closest(given: string, known: Iterable<string>): string | undefi
   let best: { name: string; distance: number } | undefined;
   for (const name of known) {
     const candidate = name.toLowerCase();
-    const distance = candidate.includes(wanted) || wanted.includes(candidate) ? Math.abs(candidate.length - wanted.length) : editDistance(wanted, candidate);
+    const distance =
+      candidate.includes(wanted) || wanted.includes(candidate)
+        ? Math.abs(candidate.length - wanted.length)
+        : editDistance(wanted, candidate);
     if (best === undefined || distance < best.distance) best = { name, distance };
   }
   if (best === undefined) return undefined;
@@ -23,7 +26,9 @@ export function didYouMean(given: string, known: Iterable<string>): string {
 
 /** Optimal string alignment distance: insertions, deletions, substitutions and swaps of neighbours. */
 function editDistance(a: string, b: string): number {
-  const d = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  const d = Array.from({ length: a.length + 1 }, (_, i) =>
+    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
+  );
   const at = (i: number, j: number): number => d[i]?.[j] ?? Infinity;
   for (let i = 1; i <= a.length; i++) {
     for (let j = 1; j <= b.length; j++) {

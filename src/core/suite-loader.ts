@@ -64,7 +64,9 @@ export async function loadSuiteFile(path: string, catalogue: SuiteCatalogue): Pr
   const suite = raw as RawSuite;
   const expectedName = basename(path, '.json');
   if (suite.suite !== expectedName) {
-    throw new SuiteError(`${file} (/suite): declares suite "${suite.suite}", but the file is named ${expectedName}.json`);
+    throw new SuiteError(
+      `${file} (/suite): declares suite "${suite.suite}", but the file is named ${expectedName}.json`,
+    );
   }
   const cases = suite.cases.map((c, i): CaseSpec => {
     const where = `${file}: case ${c.id} (/cases/${i}`;
@@ -79,9 +81,11 @@ export async function loadSuiteFile(path: string, catalogue: SuiteCatalogue): Pr
     }
     // Quoted from the profile, never copied: two cases of one requirement cannot quote it differently.
     const quote = catalogue.requirements.get(c.requirement);
-    if (quote === undefined) throw new SuiteError(`${where}/requirement): "${c.requirement}" is not a requirement of docs/PROFILE.md`);
+    if (quote === undefined)
+      throw new SuiteError(`${where}/requirement): "${c.requirement}" is not a requirement of docs/PROFILE.md`);
     // A pq case that does not need pq would run against a classic-only provider and fail it, not skip.
-    if (c.params['mode'] === 'pq' && !c.needs.includes('pq')) throw new SuiteError(`${where}/needs): a case in mode "pq" must need "pq"`);
+    if (c.params['mode'] === 'pq' && !c.needs.includes('pq'))
+      throw new SuiteError(`${where}/needs): a case in mode "pq" must need "pq"`);
     c.faults.forEach((f, j) => {
       if (!catalogue.faults.has(f.name)) throw new SuiteError(`${where}/faults/${j}/name): unknown fault "${f.name}"`);
     });

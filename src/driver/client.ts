@@ -4,7 +4,15 @@
  * (ProviderViolation), with the JSON path. Every exchange is recorded as evidence.
  */
 import type { Agent } from 'undici';
-import { codeOf, describeError, DriverCallError, isProviderViolation, ProviderProbeError, ProviderUnreachableError, ProviderViolation } from '../core/errors.js';
+import {
+  codeOf,
+  describeError,
+  DriverCallError,
+  isProviderViolation,
+  ProviderProbeError,
+  ProviderUnreachableError,
+  ProviderViolation,
+} from '../core/errors.js';
 import { describeSchemaErrors, schemaValidator } from '../core/json-schema.js';
 import { DEFAULT_LIMITS, isLimitExceeded, type Limits } from '../core/limits.js';
 import type { EvidenceEntry } from '../core/model.js';
@@ -207,7 +215,8 @@ async function probeWith(
     answer = await exchange(agent, 'GET', discoveryUrl, undefined, { limits });
   } catch (e) {
     if (codeOf(e) === 'E_PROVIDER_PROBE') throw e;
-    if (isLimitExceeded(e) || isProviderViolation(e)) throw new ProviderProbeError(`discovery document ${discoveryUrl}: ${e.message}`);
+    if (isLimitExceeded(e) || isProviderViolation(e))
+      throw new ProviderProbeError(`discovery document ${discoveryUrl}: ${e.message}`);
     throw new ProviderUnreachableError(`provider endpoint ${endpoint} is unreachable: ${describeError(e)}`);
   }
   if (answer.status !== 200) {
@@ -216,7 +225,9 @@ async function probeWith(
   const discovery = probeConform<Discovery>(answer.json, 'Discovery', `discovery document ${discoveryUrl}`);
   // The bearer token goes to the declared endpoint's origin only, never where a document points it.
   if (new URL(discovery.driver).origin !== new URL(endpoint).origin) {
-    throw new ProviderProbeError(`discovery document ${discoveryUrl} puts the driver at ${discovery.driver}, off the endpoint's origin ${new URL(endpoint).origin}`);
+    throw new ProviderProbeError(
+      `discovery document ${discoveryUrl} puts the driver at ${discovery.driver}, off the endpoint's origin ${new URL(endpoint).origin}`,
+    );
   }
   const driver = new DriverClient({ base: discovery.driver, token, limits }, agent);
   let info: DriverInfo;
@@ -302,7 +313,10 @@ async function exchange(
   if (answer.body.length === 0) return { status, json: undefined };
   const ok = status >= 200 && status < 300;
   if (ok && !isJsonType(headers['content-type'])) {
-    throw new ProviderViolation(`${what} served as application/json`, `Content-Type ${JSON.stringify(headers['content-type'] ?? '(none)')}`);
+    throw new ProviderViolation(
+      `${what} served as application/json`,
+      `Content-Type ${JSON.stringify(headers['content-type'] ?? '(none)')}`,
+    );
   }
   try {
     return { status, json: decodeJson(answer.body, options.limits, what) };

@@ -69,7 +69,11 @@ export class ChatServer {
         const cap = deps.limits['ws-connections'];
         // ws keeps the open ones (clientTracking): a closed socket leaves `clients`.
         if (this.wss.clients.size < cap) return done(true);
-        this.limitHits.emit({ limit: 'ws-connections', value: cap, message: `the chat connections of the provider went past the harness's ${describeLimit('ws-connections', cap)}` });
+        this.limitHits.emit({
+          limit: 'ws-connections',
+          value: cap,
+          message: `the chat connections of the provider went past the harness's ${describeLimit('ws-connections', cap)}`,
+        });
         done(false, 503, describeLimit('ws-connections', cap));
       },
     });
@@ -195,7 +199,14 @@ export class ChatServer {
       }
     } catch (e) {
       // A handler bug must not take the server down; the client learns something went wrong.
-      conn.send(node('ack', { class: f.node?.tag, id: f.node?.attrs['id'], error: 'internal-server-error', text: (e as Error).message }));
+      conn.send(
+        node('ack', {
+          class: f.node?.tag,
+          id: f.node?.attrs['id'],
+          error: 'internal-server-error',
+          text: (e as Error).message,
+        }),
+      );
     }
   }
 
@@ -222,7 +233,11 @@ export class ChatServer {
     // VERSION-REFUSED: a version stated and not spoken is refused; a missing one is FRAME-OPEN's to judge.
     const version = n.attrs['interop-version'];
     if (version !== undefined && version !== INTEROP_VERSION) {
-      return this.refuse(conn, 'unsupported-version', `interop-version ${version} is not supported; supported: ${INTEROP_VERSION}`);
+      return this.refuse(
+        conn,
+        'unsupported-version',
+        `interop-version ${version} is not supported; supported: ${INTEROP_VERSION}`,
+      );
     }
     const refusal = this.refusals.get(from);
     if (refusal !== undefined) return this.refuse(conn, refusal.condition, refusal.reason);

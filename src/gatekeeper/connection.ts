@@ -27,7 +27,11 @@ export interface ConnectionDeps {
   /** Called with every frame the client sends, after it is recorded. */
   readonly onInbound: (conn: Connection, f: FrameEvent) => void;
   /** What one connection may send: frames in a second, bytes in all (`ws-message-bytes` is ws's maxPayload). */
-  readonly caps: { readonly messagesPerSecond: number; readonly connectionBytes: number; readonly messageBytes: number };
+  readonly caps: {
+    readonly messagesPerSecond: number;
+    readonly connectionBytes: number;
+    readonly messageBytes: number;
+  };
   /** Told when the client goes past a cap; the connection is then closed with 1008 (or 1009 by ws). */
   readonly onLimit: (hit: LimitHit) => void;
   /** Told when the client breaks RFC 6455 (bad UTF-8 in a text frame, an unmasked frame…): ws closes the connection. */
@@ -69,8 +73,12 @@ export class Connection implements ClientConnection {
     // ws reports protocol violations (oversized message, bad UTF-8…) and then closes the socket itself.
     ws.on('error', (e: Error & { code?: string }) => {
       this.closingBy ??= 'gatekeeper';
-      if (e.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') this.hit('ws-message-bytes', deps.caps.messageBytes, 'a WebSocket message');
-      else deps.onBreach(`the client of ${this.login ?? this.id} broke RFC 6455 (${e.message}); the gatekeeper closed its connection`);
+      if (e.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH')
+        this.hit('ws-message-bytes', deps.caps.messageBytes, 'a WebSocket message');
+      else
+        deps.onBreach(
+          `the client of ${this.login ?? this.id} broke RFC 6455 (${e.message}); the gatekeeper closed its connection`,
+        );
     });
     ws.on('close', (code: number, reason: Buffer) => {
       this.closed = { code, reason: reason.toString('utf8'), by: this.closingBy ?? 'client' };
@@ -144,7 +152,10 @@ export class Connection implements ClientConnection {
     const after = this.deps.seq.current();
     this.send(pingIq(id, this.login));
     const answer = await this.waitForFrame(
-      (f) => f.node?.tag === 'iq' && f.node.attrs['id'] === id && (f.node.attrs['type'] === 'result' || f.node.attrs['type'] === 'error'),
+      (f) =>
+        f.node?.tag === 'iq' &&
+        f.node.attrs['id'] === id &&
+        (f.node.attrs['type'] === 'result' || f.node.attrs['type'] === 'error'),
       { ...options, afterSeq: after },
     );
     return answer?.node?.attrs['type'] === 'result';
@@ -175,8 +186,10 @@ export class Connection implements ClientConnection {
     if (now - this.window.start >= 1000) this.window = { start: now, frames: 0 };
     this.window.frames++;
     this.received += bytes;
-    if (this.window.frames > caps.messagesPerSecond) return this.closeOverCap('ws-messages-per-second', caps.messagesPerSecond, 'frames in one second');
-    if (this.received > caps.connectionBytes) return this.closeOverCap('ws-connection-bytes', caps.connectionBytes, 'the bytes sent on one connection');
+    if (this.window.frames > caps.messagesPerSecond)
+      return this.closeOverCap('ws-messages-per-second', caps.messagesPerSecond, 'frames in one second');
+    if (this.received > caps.connectionBytes)
+      return this.closeOverCap('ws-connection-bytes', caps.connectionBytes, 'the bytes sent on one connection');
     return false;
   }
 
@@ -190,23 +203,33 @@ export class Connection implements ClientConnection {
   }
 
   private hit(limit: LimitName, value: number, what: string): void {
-    this.deps.onLimit({ limit, value, message: `${what} of ${this.login ?? this.id} went past the harness's ${describeLimit(limit, value)}` });
+    this.deps.onLimit({
+      limit,
+      value,
+      message: `${what} of ${this.login ?? this.id} went past the harness's ${describeLimit(limit, value)}`,
+    });
   }
 
-  private record(direction: FrameDirection, text: string, bytes: number, binary: boolean, sent?: StanzaNode): FrameEvent {
+  private record(
+    direction: FrameDirection,
+    text: string,
+    bytes: number,
+    binary: boolean,
+    sent?: StanzaNode,
+  ): FrameEvent {
     let decoded: Pick<FrameEvent, 'node' | 'refused'>;
     if (sent) decoded = { node: sent };
     else {
       try {
         decoded = { node: this.deps.codec.decode(text) };
       } catch (e) {
-        decoded =
-          isCodecError(e)
-            ? { refused: { condition: e.condition, message: e.message } }
-            : { refused: { condition: 'not-well-formed', message: (e as Error).message } };
+        decoded = isCodecError(e)
+          ? { refused: { condition: e.condition, message: e.message } }
+          : { refused: { condition: 'not-well-formed', message: (e as Error).message } };
         // Only what the client sends counts against it: the gatekeeper's own hostile frames do not.
         const cap = isCodecError(e) ? e.cap : undefined;
-        if (direction === 'client-to-gatekeeper' && cap !== undefined && isLimitName(cap.name)) this.hit(cap.name, cap.value, 'an element');
+        if (direction === 'client-to-gatekeeper' && cap !== undefined && isLimitName(cap.name))
+          this.hit(cap.name, cap.value, 'an element');
       }
     }
     const frame: FrameEvent = {

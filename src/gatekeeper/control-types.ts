@@ -5,7 +5,8 @@
  */
 
 /** A transport answer a case makes the enlistment API give instead of enlisting. */
-export type ScriptedAnswer = { readonly status: number; readonly headers?: Record<string, string> } | { readonly fail: string };
+export type ScriptedAnswer =
+  { readonly status: number; readonly headers?: Record<string, string> } | { readonly fail: string };
 
 /** The stream error a refused `<open/>` gets: a bad proof, or (VERSION-REFUSED) a version the gatekeeper does not speak. */
 export type StreamRefusalCondition = 'not-authorized' | 'unsupported-version';

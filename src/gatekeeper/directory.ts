@@ -79,7 +79,12 @@ export class Directory {
       login: this.newLogin(),
       identifier: e.identifier,
       authKey: e.authKey,
-      keys: { registrationId: e.registrationId, identityKey: e.identityKey, signedPreKey: e.signedPreKey, oneTimePreKeys: [] },
+      keys: {
+        registrationId: e.registrationId,
+        identityKey: e.identityKey,
+        signedPreKey: e.signedPreKey,
+        oneTimePreKeys: [],
+      },
       keysUploadedAt: undefined,
       mailbox: [],
     };
@@ -124,7 +129,9 @@ export class Directory {
     const user = this.providers.get(login);
     if (!user) return false;
     const sameIdentity = equalBytes(user.keys.identityKey, upload.identityKey);
-    const kept = sameIdentity ? user.keys.oneTimePreKeys.filter((k) => !upload.oneTimePreKeys.some((u) => u.id === k.id)) : [];
+    const kept = sameIdentity
+      ? user.keys.oneTimePreKeys.filter((k) => !upload.oneTimePreKeys.some((u) => u.id === k.id))
+      : [];
     user.keys = {
       registrationId: upload.registrationId,
       identityKey: upload.identityKey,
@@ -147,7 +154,14 @@ export class Directory {
     if (!entry) return null;
     const { registrationId, identityKey, signedPreKey, kyberPreKey } = entry.keys;
     const oneTimePreKey = entry.keys.oneTimePreKeys.shift();
-    return { jid, registrationId, identityKey, signedPreKey, ...(oneTimePreKey ? { oneTimePreKey } : {}), ...(kyberPreKey ? { kyberPreKey } : {}) };
+    return {
+      jid,
+      registrationId,
+      identityKey,
+      signedPreKey,
+      ...(oneTimePreKey ? { oneTimePreKey } : {}),
+      ...(kyberPreKey ? { kyberPreKey } : {}),
+    };
   }
 
   /** Appends to a provider user's mailbox; false when `login` is not enlisted. */

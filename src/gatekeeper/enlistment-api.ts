@@ -7,7 +7,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { fromBase64Url } from '../protocol/base64.js';
 import { DJB_KEY_TYPE } from '../protocol/constants.js';
-import { ENLIST_FIELDS as FIELDS, ENLIST_FORM_TYPE as FORM_TYPE, MAX_TOKEN_CHARS, type EnlistBinaryField as BinaryField } from '../protocol/enlistment.js';
+import {
+  ENLIST_FIELDS as FIELDS,
+  ENLIST_FORM_TYPE as FORM_TYPE,
+  MAX_TOKEN_CHARS,
+  type EnlistBinaryField as BinaryField,
+} from '../protocol/enlistment.js';
 import { Signal } from '../protocol/signal-store.js';
 import type { Directory, Enlistment } from './directory.js';
 import type { ProofVerifier } from './proof-verifier.js';
@@ -17,7 +22,8 @@ import type { EnlistRequest, HttpExchange } from './observation-types.js';
 export const ENLIST_PATH = '/3p/interop_reg';
 const MAX_BODY_BYTES = 16 * 1024;
 
-export type EnlistOutcome = { readonly status: 'ok'; readonly login: string } | { readonly status: 'fail'; readonly reason: string };
+export type EnlistOutcome =
+  { readonly status: 'ok'; readonly login: string } | { readonly status: 'fail'; readonly reason: string };
 
 export interface EnlistmentDeps {
   readonly directory: Directory;
@@ -86,7 +92,8 @@ export class EnlistmentApi {
       const scripted = this.script?.(++this.attempts);
       if (scripted && 'fail' in scripted) return reply(200, JSON.stringify({ status: 'fail', reason: scripted.fail }));
       if (scripted) return error(scripted.status, 'scripted answer', scripted.headers);
-      if (contentType.split(';')[0]?.trim().toLowerCase() !== FORM_TYPE) return error(415, `content type must be ${FORM_TYPE}`);
+      if (contentType.split(';')[0]?.trim().toLowerCase() !== FORM_TYPE)
+        return error(415, `content type must be ${FORM_TYPE}`);
       const outcome = await this.enlist(raw);
       reply(200, JSON.stringify(outcome));
     } catch (e) {
@@ -109,7 +116,8 @@ export class EnlistmentApi {
     }
     if (bytes.e_keytype[0] !== DJB_KEY_TYPE) return badRequest(`e_keytype 0x${hex(bytes.e_keytype)}`);
     const tokens = form.getAll('token');
-    if (tokens.length !== 1) return badRequest(tokens.length === 0 ? 'missing token' : `token given ${tokens.length} times`);
+    if (tokens.length !== 1)
+      return badRequest(tokens.length === 0 ? 'missing token' : `token given ${tokens.length} times`);
     const token = tokens[0] as string;
     if (token.length > MAX_TOKEN_CHARS) return badRequest(`token length ${token.length}`);
 

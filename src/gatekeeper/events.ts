@@ -74,7 +74,12 @@ export function waitFor<T>(
  * The first of `seen` that matches, or the first `listeners` emit later: a recorded list a check
  * can wait on. A matcher that throws does not match.
  */
-export function waitForRecorded<T>(seen: readonly T[], listeners: Listeners<T>, match: (value: T) => boolean, options: WaitOptions): Promise<T | null> {
+export function waitForRecorded<T>(
+  seen: readonly T[],
+  listeners: Listeners<T>,
+  match: (value: T) => boolean,
+  options: WaitOptions,
+): Promise<T | null> {
   const fits = (value: T): boolean => {
     try {
       return match(value);

@@ -72,7 +72,10 @@ export async function startGatekeeper(options: GatekeeperOptions = {}): Promise<
 
   let enlistment: EnlistmentApi | undefined;
   let origin = '';
-  const mediaHost = new GatekeeperMediaHost(() => origin, (e) => http.emit(e));
+  const mediaHost = new GatekeeperMediaHost(
+    () => origin,
+    (e) => http.emit(e),
+  );
   const mediaProxy = new MediaProxy({
     certPem: tls.certPem,
     keyPem: tls.keyPem,
@@ -87,7 +90,9 @@ export async function startGatekeeper(options: GatekeeperOptions = {}): Promise<
     requestTimeout: limits['http-request-ms'],
     headersTimeout: Math.min(limits['http-read-ms'], limits['http-request-ms']),
   };
-  const server: Server = createServer({ key: tls.keyPem, cert: tls.certPem, ...bounds }, (req, res) => route(req, res, enlistment, mediaHost, pusher));
+  const server: Server = createServer({ key: tls.keyPem, cert: tls.certPem, ...bounds }, (req, res) =>
+    route(req, res, enlistment, mediaHost, pusher),
+  );
   server.on('clientError', (_err, socket) => socket.destroy());
   const chat = new ChatServer({ server, codec, directory, groups, verifier, rng: rng.fork('chat'), limits });
   chat.limitHits.add((hit) => limitHits.emit(hit));
@@ -101,7 +106,13 @@ export async function startGatekeeper(options: GatekeeperOptions = {}): Promise<
   });
   const { port } = server.address() as AddressInfo;
   origin = `https://${host}:${port}`;
-  const api = new EnlistmentApi({ directory, verifier, origin, record: (e) => http.emit(e), seen: (r) => enlistRequests.emit(r) });
+  const api = new EnlistmentApi({
+    directory,
+    verifier,
+    origin,
+    record: (e) => http.emit(e),
+    seen: (r) => enlistRequests.emit(r),
+  });
   enlistment = api;
 
   const referenceRng = rng.fork('reference-users');
@@ -124,7 +135,8 @@ export async function startGatekeeper(options: GatekeeperOptions = {}): Promise<
     onHttp: (listener) => http.add(listener),
     onLimit: (listener) => limitHits.add(listener),
     onBreach: (listener) => chat.breaches.add(listener),
-    providerGet: (url, signal, bodyCap = 'http-body-bytes') => boundedRequest(providerAgent, url, { method: 'GET', signal, bodyCap, what: `GET ${url}` }, limits),
+    providerGet: (url, signal, bodyCap = 'http-body-bytes') =>
+      boundedRequest(providerAgent, url, { method: 'GET', signal, bodyCap, what: `GET ${url}` }, limits),
     providerHttp2Status: (url, signal, timeoutMs) => http2Status(url, outbound, signal, timeoutMs),
     waitForConnection: (login: string, o: WaitOptions) =>
       waitFor<ClientConnection>(o, (resolve) => {
@@ -148,11 +160,13 @@ export async function startGatekeeper(options: GatekeeperOptions = {}): Promise<
           if (l === login) resolve(true);
         });
       })) === true,
-    createReferenceUser: (o = {}) => LocalReferenceUser.create({ directory, groups, deliver: (to, s) => chat.deliver(to, s), rng: referenceRng }, o),
+    createReferenceUser: (o = {}) =>
+      LocalReferenceUser.create({ directory, groups, deliver: (to, s) => chat.deliver(to, s), rng: referenceRng }, o),
     createGroup: (members) => groups.create(members),
     removeFromGroup: (group, member) => groups.remove(group, member),
     takeBundle: (jid: string) => directory.takeBundle(jid),
-    holdNextMessage: (to: string, o: WaitOptions) => waitFor<StanzaNode>(o, (resolve) => chat.holdNextMessage(to, resolve)),
+    holdNextMessage: (to: string, o: WaitOptions) =>
+      waitFor<StanzaNode>(o, (resolve) => chat.holdNextMessage(to, resolve)),
     deliver: (to, stanza) => {
       chat.deliver(to, stanza);
     },
@@ -167,11 +181,20 @@ export async function startGatekeeper(options: GatekeeperOptions = {}): Promise<
       return () => chat.refusals.delete(login);
     },
     push: (identifier, defect, signal) => pusher.push(identifier, defect, signal),
-    close: () => (closing ??= shutdown(server, chat, verifier, pusher).then(() => Promise.all([mediaProxy.close(), providerAgent.close()])).then(() => undefined)),
+    close: () =>
+      (closing ??= shutdown(server, chat, verifier, pusher)
+        .then(() => Promise.all([mediaProxy.close(), providerAgent.close()]))
+        .then(() => undefined)),
   };
 }
 
-function route(req: IncomingMessage, res: ServerResponse, enlistment: EnlistmentApi | undefined, media: GatekeeperMediaHost, pusher: PushSender): void {
+function route(
+  req: IncomingMessage,
+  res: ServerResponse,
+  enlistment: EnlistmentApi | undefined,
+  media: GatekeeperMediaHost,
+  pusher: PushSender,
+): void {
   const path = (req.url ?? '').split('?')[0] ?? '';
   if (path === ENLIST_PATH && enlistment) {
     void enlistment.handle(req, res);
@@ -194,7 +217,12 @@ function cappedCodec(limits: Limits): StanzaCodec {
     maxDepth: limits['xml-depth'],
     maxAttributes: limits['xml-attributes'],
     maxTextLength: limits['xml-text-bytes'],
-    names: { maxBytes: 'xml-bytes', maxDepth: 'xml-depth', maxAttributes: 'xml-attributes', maxTextLength: 'xml-text-bytes' },
+    names: {
+      maxBytes: 'xml-bytes',
+      maxDepth: 'xml-depth',
+      maxAttributes: 'xml-attributes',
+      maxTextLength: 'xml-text-bytes',
+    },
   });
 }
 

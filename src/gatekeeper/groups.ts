@@ -18,9 +18,14 @@ export interface GroupMessage {
 }
 
 /** GROUP-FANOUT: one copy to each member but the sender, whoever sent it (a provider's client or a reference user). */
-export function fanOut(members: readonly string[], m: GroupMessage, deliver: (to: string, stanza: StanzaNode) => unknown): void {
+export function fanOut(
+  members: readonly string[],
+  m: GroupMessage,
+  deliver: (to: string, stanza: StanzaNode) => unknown,
+): void {
   for (const member of members) {
-    if (member !== m.sender) deliver(member, deliveredGroupMessage(m.id, m.group, m.sender, m.t, m.pairwiseFor(member), m.skmsg));
+    if (member !== m.sender)
+      deliver(member, deliveredGroupMessage(m.id, m.group, m.sender, m.t, m.pairwiseFor(member), m.skmsg));
   }
 }
 
@@ -44,6 +49,10 @@ export class GroupDirectory {
   /** GROUP-REMOVE: `member` gets no message of the group from now on. */
   remove(group: string, member: string): void {
     const members = this.groups.get(group);
-    if (members) this.groups.set(group, members.filter((m) => m !== member));
+    if (members)
+      this.groups.set(
+        group,
+        members.filter((m) => m !== member),
+      );
   }
 }

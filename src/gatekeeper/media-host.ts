@@ -35,10 +35,21 @@ export class GatekeeperMediaHost implements MediaHost {
     const reference = path.slice(GATEKEEPER_MEDIA_PATH.length);
     const blob = req.method === 'GET' ? this.blobs.get(reference) : undefined;
     const status = blob ? 200 : req.method === 'GET' ? 404 : 405;
-    res.writeHead(status, blob ? { 'content-type': 'application/octet-stream', 'content-length': String(blob.length) } : {});
+    res.writeHead(
+      status,
+      blob ? { 'content-type': 'application/octet-stream', 'content-length': String(blob.length) } : {},
+    );
     res.end(blob);
     const download = { reference, at: Date.now(), status, bytes: blob?.length ?? 0 };
-    this.record({ at: download.at, method: req.method ?? 'GET', url: `${this.origin()}${path}`, status, requestBody: '', responseBody: `${download.bytes} bytes served`, durationMs: 0 });
+    this.record({
+      at: download.at,
+      method: req.method ?? 'GET',
+      url: `${this.origin()}${path}`,
+      status,
+      requestBody: '',
+      responseBody: `${download.bytes} bytes served`,
+      durationMs: 0,
+    });
     this.downloads.push(download);
     this.served.emit(download);
   }

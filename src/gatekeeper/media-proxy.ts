@@ -58,7 +58,8 @@ export class MediaProxy implements MediaFetcher {
     if (!base) return { ...nothing, refused: 'the discovery document declares no mediaBase' };
     let target = url;
     for (;;) {
-      if (!target.startsWith('https://')) return { ...nothing, refused: `not fetching ${target}: media is fetched over https only` };
+      if (!target.startsWith('https://'))
+        return { ...nothing, refused: `not fetching ${target}: media is fetched over https only` };
       const started = Date.now();
       let res;
       try {
@@ -80,17 +81,27 @@ export class MediaProxy implements MediaFetcher {
         this.record(target, started, res.statusCode, `redirect to ${location}`);
         const next = new URL(location, target);
         redirects.push({ status: res.statusCode, location: next.toString() });
-        if (!this.declaresOrigin(next.origin)) return { ...nothing, status: res.statusCode, headers, refused: `not following a redirect to ${next.origin}, an origin the discovery document does not declare` };
-        if (redirects.length > MAX_REDIRECTS) return { ...nothing, status: res.statusCode, headers, refused: `more than ${MAX_REDIRECTS} redirects` };
+        if (!this.declaresOrigin(next.origin))
+          return {
+            ...nothing,
+            status: res.statusCode,
+            headers,
+            refused: `not following a redirect to ${next.origin}, an origin the discovery document does not declare`,
+          };
+        if (redirects.length > MAX_REDIRECTS)
+          return { ...nothing, status: res.statusCode, headers, refused: `more than ${MAX_REDIRECTS} redirects` };
         target = next.toString();
         continue;
       }
       const cap = this.deps.outbound.limits['media-bytes'];
       const max = Math.min(req.maxBytes ?? cap, cap);
       const over = (): Error =>
-        max === cap ? new LimitExceeded('media-bytes', cap, 'the media blob') : new Error(`the body went past ${max} bytes, the limit the provider announced`);
+        max === cap
+          ? new LimitExceeded('media-bytes', cap, 'the media blob')
+          : new Error(`the body went past ${max} bytes, the limit the provider announced`);
       const meter = new Meter(max, req.keepBody === true, over);
-      const verifier = req.verify && res.statusCode === 200 ? new MediaVerifier(req.verify.mediaKey, req.verify.infos) : undefined;
+      const verifier =
+        req.verify && res.statusCode === 200 ? new MediaVerifier(req.verify.mediaKey, req.verify.infos) : undefined;
       let error: string | undefined;
       let failure: unknown;
       try {
@@ -119,13 +130,23 @@ export class MediaProxy implements MediaFetcher {
   }
 
   private declaresOrigin(origin: string): boolean {
-    return origin.startsWith('https://') && (this.discovery?.mediaOrigins ?? []).some((o) => new URL(o).origin === origin);
+    return (
+      origin.startsWith('https://') && (this.discovery?.mediaOrigins ?? []).some((o) => new URL(o).origin === origin)
+    );
   }
 
   /** `failure`, when it is a cap the provider went past, is also told to the case (onLimit). */
   private record(url: string, started: number, status: number | undefined, summary: string, failure?: unknown): void {
     if (isLimitExceeded(failure)) this.deps.onLimit?.({ limit: failure.limit, value: failure.value, message: summary });
-    this.deps.record({ at: started, method: 'GET', url, status: status ?? 0, requestBody: '', responseBody: summary, durationMs: Date.now() - started });
+    this.deps.record({
+      at: started,
+      method: 'GET',
+      url,
+      status: status ?? 0,
+      requestBody: '',
+      responseBody: summary,
+      durationMs: Date.now() - started,
+    });
   }
 }
 

@@ -80,7 +80,9 @@ export class MediaVerifier extends Writable {
       decryptError = (e as Error).message;
     }
     const tag = this.held;
-    const macVerifiesUnder = this.macs.filter((m) => tag.length === TRUNCATED_MAC && m.mac.digest().subarray(0, TRUNCATED_MAC).equals(tag)).map((m) => m.info);
+    const macVerifiesUnder = this.macs
+      .filter((m) => tag.length === TRUNCATED_MAC && m.mac.digest().subarray(0, TRUNCATED_MAC).equals(tag))
+      .map((m) => m.info);
     this.verdict = {
       blobBytes: this.blobBytes,
       encSha256: this.blobHash.digest(),
@@ -97,7 +99,8 @@ export class MediaVerifier extends Writable {
     if (bytes.length === 0) return;
     this.plainHash.update(bytes);
     this.plainLength += bytes.length;
-    if (this.head.length < HEAD_BYTES) this.head = Buffer.concat([this.head, bytes.subarray(0, HEAD_BYTES - this.head.length)]);
+    if (this.head.length < HEAD_BYTES)
+      this.head = Buffer.concat([this.head, bytes.subarray(0, HEAD_BYTES - this.head.length)]);
   }
 
   /** The verdict, once the blob has ended. */

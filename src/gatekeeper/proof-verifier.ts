@@ -12,7 +12,13 @@ import { isLimitExceeded } from '../core/limits.js';
 import { boundedRequest, decodeJson, outboundAgent, type OutboundOptions } from '../net/outbound.js';
 import type { Discovery } from '../protocol/driver-api.js';
 import { MAX_TOKEN_CHARS } from '../protocol/enlistment.js';
-import { ALLOWED_ALGORITHMS, CLOCK_SKEW_S, isCompactJws, PROOF_AUDIENCE, PROOF_MAX_LIFETIME_S } from '../protocol/ownership.js';
+import {
+  ALLOWED_ALGORITHMS,
+  CLOCK_SKEW_S,
+  isCompactJws,
+  PROOF_AUDIENCE,
+  PROOF_MAX_LIFETIME_S,
+} from '../protocol/ownership.js';
 
 export type ProofResult =
   | { readonly ok: true; readonly identifier: string; readonly claims: JWTPayload }
@@ -64,7 +70,8 @@ export class ProofVerifier {
     if (this.discovery === undefined) return fail('no provider is set, so there is no key set to verify against');
     if (token.length === 0) return fail('empty token');
     if (token.length > MAX_TOKEN_CHARS) return fail(`token of ${token.length} characters exceeds ${MAX_TOKEN_CHARS}`);
-    if (!isCompactJws(token)) return fail('not a compact JWS: three segments of canonical unpadded base64url and nothing else');
+    if (!isCompactJws(token))
+      return fail('not a compact JWS: three segments of canonical unpadded base64url and nothing else');
     const first = await this.tryVerify(token, false);
     if (first.ok || !first.unknownKey) return first.result;
     // A new kid after a rotation: wait out the refetch interval rather than refuse a live user.
@@ -78,7 +85,10 @@ export class ProofVerifier {
     if (this.ownsAgent) await this.agent.close();
   }
 
-  private async tryVerify(token: string, refetch: boolean): Promise<{ ok: boolean; unknownKey: boolean; result: ProofResult }> {
+  private async tryVerify(
+    token: string,
+    refetch: boolean,
+  ): Promise<{ ok: boolean; unknownKey: boolean; result: ProofResult }> {
     const keys = await this.keySet(refetch);
     if (typeof keys === 'string') return { ok: false, unknownKey: false, result: fail(keys) };
     try {
@@ -98,7 +108,11 @@ export class ProofVerifier {
       }
       const lifetime = (payload.exp ?? 0) - (payload.iat ?? 0);
       if (lifetime > PROOF_MAX_LIFETIME_S) {
-        return { ok: false, unknownKey: false, result: fail(`lifetime of ${lifetime} s exceeds ${PROOF_MAX_LIFETIME_S} s`) };
+        return {
+          ok: false,
+          unknownKey: false,
+          result: fail(`lifetime of ${lifetime} s exceeds ${PROOF_MAX_LIFETIME_S} s`),
+        };
       }
       return { ok: true, unknownKey: false, result: { ok: true, identifier: payload.sub, claims: payload } };
     } catch (e) {
@@ -135,7 +149,12 @@ export class ProofVerifier {
     let body: Buffer;
     const what = `the key set ${uri}`;
     try {
-      const res = await boundedRequest(this.agent, uri, { method: 'GET', headers: { accept: 'application/json' }, bodyCap: 'http-body-bytes', what }, this.outbound.limits);
+      const res = await boundedRequest(
+        this.agent,
+        uri,
+        { method: 'GET', headers: { accept: 'application/json' }, bodyCap: 'http-body-bytes', what },
+        this.outbound.limits,
+      );
       body = res.body;
       if (res.status !== 200) return `key set fetch from ${uri} answered HTTP ${res.status}`;
     } catch (e) {

@@ -4,7 +4,17 @@
  * published at `{gatekeeper origin}/.well-known/jwks`. The defects are the ways a forged or stale
  * push can look; a provider must refuse each one.
  */
-import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT, UnsecuredJWT, type CryptoKey, type GenerateKeyPairResult, type JSONWebKeySet, type JWTPayload } from 'jose';
+import {
+  calculateJwkThumbprint,
+  exportJWK,
+  generateKeyPair,
+  SignJWT,
+  UnsecuredJWT,
+  type CryptoKey,
+  type GenerateKeyPairResult,
+  type JSONWebKeySet,
+  type JWTPayload,
+} from 'jose';
 import type { Agent } from 'undici';
 import { systemClock, unixSeconds, type Clock } from '../core/clock.js';
 import { boundedRequest, outboundAgent, type OutboundOptions } from '../net/outbound.js';
@@ -46,8 +56,16 @@ export class PushSender {
   }
 
   /** `agent`, when given, is a pool of the same options shared with the gatekeeper's other requests to the provider; its owner closes it. */
-  static async create(record: (e: HttpExchange) => void, outbound: OutboundOptions, clock: Clock = systemClock, agent?: Agent): Promise<PushSender> {
-    const [own, forged] = await (signingPairs ??= Promise.all([generateKeyPair(ALGORITHM), generateKeyPair(ALGORITHM)]));
+  static async create(
+    record: (e: HttpExchange) => void,
+    outbound: OutboundOptions,
+    clock: Clock = systemClock,
+    agent?: Agent,
+  ): Promise<PushSender> {
+    const [own, forged] = await (signingPairs ??= Promise.all([
+      generateKeyPair(ALGORITHM),
+      generateKeyPair(ALGORITHM),
+    ]));
     const jwk = await exportJWK(own.publicKey);
     const kid = await calculateJwkThumbprint(jwk);
     const jwks: JSONWebKeySet = { keys: [{ ...jwk, kid, alg: ALGORITHM, use: 'sig' }] };
@@ -71,7 +89,10 @@ export class PushSender {
       {
         method: 'POST',
         signal,
-        headers: { 'content-type': 'application/json', ...(token === undefined ? {} : { authorization: `Bearer ${token}` }) },
+        headers: {
+          'content-type': 'application/json',
+          ...(token === undefined ? {} : { authorization: `Bearer ${token}` }),
+        },
         body,
         bodyCap: 'http-body-bytes',
         what: `the push endpoint's answer`,

@@ -32,7 +32,6 @@ import type { PublishedKeys } from './directory.js';
 import type { EncryptedMessage } from './reference-types.js';
 import type { SessionMode } from '../protocol/driver-api.js';
 
-
 const ONE_TIME_PREKEYS = 5;
 
 export interface DeviceOptions {
@@ -104,8 +103,15 @@ async function newClassicDevice(options: DeviceOptions): Promise<ReferenceDevice
   const spkId = randomInt(1, 0x1000000);
   const spk = Signal.PrivateKey.generate();
   const signature = identity.privateKey.sign(spk.getPublicKey().serialize());
-  await signedPreKeys.saveSignedPreKey(spkId, Signal.SignedPreKeyRecord.new(spkId, Date.now(), spk.getPublicKey(), spk, signature));
-  const signedPreKey: SignedPreKey = { id: spkId, publicKey: new Uint8Array(spk.getPublicKey().getPublicKeyBytes()), signature: flipped(signature, options.badSignedPreKeySignature) };
+  await signedPreKeys.saveSignedPreKey(
+    spkId,
+    Signal.SignedPreKeyRecord.new(spkId, Date.now(), spk.getPublicKey(), spk, signature),
+  );
+  const signedPreKey: SignedPreKey = {
+    id: spkId,
+    publicKey: new Uint8Array(spk.getPublicKey().getPublicKeyBytes()),
+    signature: flipped(signature, options.badSignedPreKeySignature),
+  };
   const oneTimePreKeys: OneTimePreKey[] = [];
   const firstId = randomInt(1, 0x1000000 - ONE_TIME_PREKEYS);
   for (let id = firstId; id < firstId + ONE_TIME_PREKEYS; id++) {
@@ -136,7 +142,8 @@ async function newClassicDevice(options: DeviceOptions): Promise<ReferenceDevice
     },
     decrypt: async (peer, type, bytes) => {
       const buf = Buffer.from(bytes);
-      const asPreKey = (): Signal.PreKeySignalMessage | Signal.SignalMessage => Signal.PreKeySignalMessage.deserialize(buf);
+      const asPreKey = (): Signal.PreKeySignalMessage | Signal.SignalMessage =>
+        Signal.PreKeySignalMessage.deserialize(buf);
       const asMessage = (): Signal.PreKeySignalMessage | Signal.SignalMessage => Signal.SignalMessage.deserialize(buf);
       const m = parseFirst(type === 'msg' ? [asMessage, asPreKey] : [asPreKey, asMessage]);
       const plain =
@@ -164,7 +171,10 @@ async function newPqDevice(options: DeviceOptions): Promise<ReferenceDevice> {
   const spkId = randomInt(1, 0x1000000);
   const spk = SignalPq.PrivateKey.generate();
   const spkSignature = identity.privateKey.sign(spk.getPublicKey().serialize());
-  await signedPreKeys.saveSignedPreKey(spkId, SignalPq.SignedPreKeyRecord.new(spkId, Date.now(), spk.getPublicKey(), spk, spkSignature));
+  await signedPreKeys.saveSignedPreKey(
+    spkId,
+    SignalPq.SignedPreKeyRecord.new(spkId, Date.now(), spk.getPublicKey(), spk, spkSignature),
+  );
   const kyberId = randomInt(1, 0x1000000);
   const kem = SignalPq.KEMKeyPair.generate();
   const kemSignature = identity.privateKey.sign(kem.getPublicKey().serialize());
@@ -177,14 +187,22 @@ async function newPqDevice(options: DeviceOptions): Promise<ReferenceDevice> {
     oneTimePreKeys.push({ id, publicKey: k.getPublicKey().getPublicKeyBytes() });
   }
   const identityKey = identity.publicKey.getPublicKeyBytes();
-  const kyberPreKey: KyberPreKey = { id: kyberId, publicKey: kem.getPublicKey().serialize(), signature: flipped(kemSignature, options.badKyberPreKeySignature) };
+  const kyberPreKey: KyberPreKey = {
+    id: kyberId,
+    publicKey: kem.getPublicKey().serialize(),
+    signature: flipped(kemSignature, options.badKyberPreKeySignature),
+  };
   return {
     mode: 'pq',
     identityKey,
     published: {
       registrationId,
       identityKey,
-      signedPreKey: { id: spkId, publicKey: spk.getPublicKey().getPublicKeyBytes(), signature: flipped(spkSignature, options.badSignedPreKeySignature) },
+      signedPreKey: {
+        id: spkId,
+        publicKey: spk.getPublicKey().getPublicKeyBytes(),
+        signature: flipped(spkSignature, options.badSignedPreKeySignature),
+      },
       oneTimePreKeys,
       kyberPreKey,
     },
@@ -201,8 +219,10 @@ async function newPqDevice(options: DeviceOptions): Promise<ReferenceDevice> {
     encryptAhead: () => Promise.reject(new Error('building messages ahead is done in the classic mode only')),
     decrypt: async (peer, type, bytes) => {
       const buf = Uint8Array.from(bytes);
-      const asPreKey = (): SignalPq.PreKeySignalMessage | SignalPq.SignalMessage => SignalPq.PreKeySignalMessage.deserialize(buf);
-      const asMessage = (): SignalPq.PreKeySignalMessage | SignalPq.SignalMessage => SignalPq.SignalMessage.deserialize(buf);
+      const asPreKey = (): SignalPq.PreKeySignalMessage | SignalPq.SignalMessage =>
+        SignalPq.PreKeySignalMessage.deserialize(buf);
+      const asMessage = (): SignalPq.PreKeySignalMessage | SignalPq.SignalMessage =>
+        SignalPq.SignalMessage.deserialize(buf);
       const m = parseFirst(type === 'msg' ? [asMessage, asPreKey] : [asPreKey, asMessage]);
       return m instanceof SignalPq.PreKeySignalMessage
         ? SignalPq.signalDecryptPreKey(m, address(peer), self, sessions, identities, preKeys, signedPreKeys, kyberStore)

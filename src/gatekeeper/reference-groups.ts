@@ -9,7 +9,14 @@ import { encElement } from '../protocol/stanzas.js';
 import { readDeliveredGroup, skmsgElement } from '../protocol/groups.js';
 import type { StanzaNode } from '../protocol/node.js';
 import { decodeMessage, textPayload, unpad } from '../protocol/payload.js';
-import { distributionPayload, groupOpen, groupSeal, newDistribution, processDistribution, SenderKeyStore } from '../protocol/sender-keys.js';
+import {
+  distributionPayload,
+  groupOpen,
+  groupSeal,
+  newDistribution,
+  processDistribution,
+  SenderKeyStore,
+} from '../protocol/sender-keys.js';
 import { Listeners, waitForRecorded } from './events.js';
 import { fanOut, type GroupDirectory } from './groups.js';
 import type { RouteResult } from './stanza-handler.js';
@@ -55,14 +62,20 @@ export class ReferenceGroupMember {
     }
     const distributions = new Map<string, EncryptedMessage>();
     for (const member of members.filter((m) => !key.given.has(m))) {
-      distributions.set(member, await this.deps.encrypt(member, distributionPayload(group, key.skdm, this.deps.paddingLength())));
+      distributions.set(
+        member,
+        await this.deps.encrypt(member, distributionPayload(group, key.skdm, this.deps.paddingLength())),
+      );
       key.given.add(member);
     }
     const skmsg = groupSeal(group, self, this.senderKeys, textPayload(text, this.deps.paddingLength()));
     return { group, distributions, skmsg };
   }
 
-  deliver(sealed: SealedGroupMessage, options: { readonly id?: string; readonly withDistributions?: boolean } = {}): string {
+  deliver(
+    sealed: SealedGroupMessage,
+    options: { readonly id?: string; readonly withDistributions?: boolean } = {},
+  ): string {
     const id = options.id ?? this.deps.newId();
     const t = Math.floor(Date.now() / 1000);
     const self = this.self();
@@ -70,7 +83,11 @@ export class ReferenceGroupMember {
       const pairwise = options.withDistributions === false ? undefined : sealed.distributions.get(member);
       return pairwise && encElement(pairwise.type, pairwise.ciphertext);
     };
-    fanOut(this.deps.groups.members(sealed.group) ?? [], { id, group: sealed.group, sender: self, t, pairwiseFor, skmsg: skmsgElement(sealed.skmsg) }, this.deps.deliver);
+    fanOut(
+      this.deps.groups.members(sealed.group) ?? [],
+      { id, group: sealed.group, sender: self, t, pairwiseFor, skmsg: skmsgElement(sealed.skmsg) },
+      this.deps.deliver,
+    );
     return id;
   }
 
@@ -96,8 +113,10 @@ export class ReferenceGroupMember {
         const unpadded = unpad(padded);
         if (!unpadded.ok) throw new Error(`padding: ${unpadded.reason}`);
         const carried = decodeMessage(unpadded.bytes).senderKeyDistributionMessage;
-        if (!carried?.axolotlSenderKeyDistributionMessage) throw new Error('the pairwise message carries no senderKeyDistributionMessage');
-        if (carried.groupId !== group) throw new Error(`the distribution names group ${carried.groupId ?? '(none)'}, not ${group}`);
+        if (!carried?.axolotlSenderKeyDistributionMessage)
+          throw new Error('the pairwise message carries no senderKeyDistributionMessage');
+        if (carried.groupId !== group)
+          throw new Error(`the distribution names group ${carried.groupId ?? '(none)'}, not ${group}`);
         distribution = carried.axolotlSenderKeyDistributionMessage;
         processDistribution(group, sender, distribution, this.senderKeys);
       } catch (e) {

@@ -100,11 +100,17 @@ export interface ReferenceUser {
   replaceIdentity(): Promise<void>;
   // groups (docs/PROFILE.md §8.7)
   readonly groupDeliveries: readonly ReferenceGroupDelivery[];
-  waitForGroupDelivery(match: (d: ReferenceGroupDelivery) => boolean, options: WaitOptions): Promise<ReferenceGroupDelivery | null>;
+  waitForGroupDelivery(
+    match: (d: ReferenceGroupDelivery) => boolean,
+    options: WaitOptions,
+  ): Promise<ReferenceGroupDelivery | null>;
   /** Seals a group text: its sender key distributed pairwise to each member not given it yet, and the skmsg. */
   sealGroupText(group: string, text: string): Promise<SealedGroupMessage>;
   /** Delivers a sealed group message to every other member, as the chat server fans it out; returns the stanza id. */
-  deliverGroup(sealed: SealedGroupMessage, options?: { readonly id?: string; readonly withDistributions?: boolean }): string;
+  deliverGroup(
+    sealed: SealedGroupMessage,
+    options?: { readonly id?: string; readonly withDistributions?: boolean },
+  ): string;
   /** Opens `skmsg` from `sender` in `group` with the sender keys this user holds (docs/PROFILE.md §8.7); rejects with why not. */
   openGroupMessage(group: string, sender: string, skmsg: Uint8Array): Promise<Uint8Array>;
 }

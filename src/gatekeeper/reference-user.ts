@@ -11,7 +11,14 @@ import { child, type StanzaNode } from '../protocol/node.js';
 import { ENC_MEDIATYPE, type MediaKind } from '../protocol/media/enc-mediatype.js';
 import { revokeContent, SENDER_REVOKE_EDIT } from '../protocol/messaging.js';
 import { encodeMessage, pad, paddingLength, textPayload } from '../protocol/payload.js';
-import { deliveredMessage, encElement, outgoingEnc, receipt, type EncType, type KeyBundle } from '../protocol/stanzas.js';
+import {
+  deliveredMessage,
+  encElement,
+  outgoingEnc,
+  receipt,
+  type EncType,
+  type KeyBundle,
+} from '../protocol/stanzas.js';
 import type { Directory } from './directory.js';
 import type { GroupDirectory } from './groups.js';
 import { ReferenceGroupMember } from './reference-groups.js';
@@ -22,7 +29,13 @@ import type { SessionMode } from '../protocol/driver-api.js';
 import { newDevice, type DeviceOptions, type ReferenceDevice } from './reference-device.js';
 import type { RouteResult } from './stanza-handler.js';
 import type { WaitOptions } from './observation-types.js';
-import type { EncryptedMessage, ReferenceDelivery, ReferenceGroupDelivery, ReferenceUser, SealedGroupMessage } from './reference-types.js';
+import type {
+  EncryptedMessage,
+  ReferenceDelivery,
+  ReferenceGroupDelivery,
+  ReferenceUser,
+  SealedGroupMessage,
+} from './reference-types.js';
 
 const ID_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
 
@@ -71,7 +84,10 @@ export class LocalReferenceUser implements ReferenceUser {
     return this.member.deliveries;
   }
 
-  waitForGroupDelivery(match: (d: ReferenceGroupDelivery) => boolean, options: WaitOptions): Promise<ReferenceGroupDelivery | null> {
+  waitForGroupDelivery(
+    match: (d: ReferenceGroupDelivery) => boolean,
+    options: WaitOptions,
+  ): Promise<ReferenceGroupDelivery | null> {
     return this.member.wait(match, options);
   }
 
@@ -79,7 +95,10 @@ export class LocalReferenceUser implements ReferenceUser {
     return this.queue.run(group, () => this.member.seal(group, text));
   }
 
-  deliverGroup(sealed: SealedGroupMessage, options?: { readonly id?: string; readonly withDistributions?: boolean }): string {
+  deliverGroup(
+    sealed: SealedGroupMessage,
+    options?: { readonly id?: string; readonly withDistributions?: boolean },
+  ): string {
     return this.member.deliver(sealed, options);
   }
 
@@ -128,7 +147,9 @@ export class LocalReferenceUser implements ReferenceUser {
   }
 
   revoke(to: string, id: string): Promise<string> {
-    return this.sendNow(to, pad(encodeMessage(revokeContent(to, id)), paddingLength(this.deps.rng)), { edit: SENDER_REVOKE_EDIT });
+    return this.sendNow(to, pad(encodeMessage(revokeContent(to, id)), paddingLength(this.deps.rng)), {
+      edit: SENDER_REVOKE_EDIT,
+    });
   }
 
   private sendNow(to: string, plaintext: Uint8Array, stanza: DeliveryOptions): Promise<string> {
@@ -169,7 +190,8 @@ export class LocalReferenceUser implements ReferenceUser {
     const id = options.id ?? this.deps.rng.string(20, ID_ALPHABET);
     const t = Math.floor(Date.now() / 1000);
     const message = deliveredMessage(id, this.jid, t, encElement(type, ciphertext, options.mediatype));
-    const stanza = options.edit === undefined ? message : { ...message, attrs: { ...message.attrs, edit: options.edit } };
+    const stanza =
+      options.edit === undefined ? message : { ...message, attrs: { ...message.attrs, edit: options.edit } };
     const routed = this.deps.deliver(to, stanza);
     if (routed === 'unknown') throw new PreconditionError(`${to} is not a user the gatekeeper can deliver to`);
     return id;
@@ -210,7 +232,9 @@ export class LocalReferenceUser implements ReferenceUser {
       await this.device.processBundle(bundle);
     } catch (e) {
       // A bundle libsignal refuses (say, a bad signed-prekey signature) leaves nothing to send with.
-      throw new PreconditionError(`libsignal refused the bundle of ${bundle.jid}: ${(e as Error).message}`, { cause: e });
+      throw new PreconditionError(`libsignal refused the bundle of ${bundle.jid}: ${(e as Error).message}`, {
+        cause: e,
+      });
     }
   }
 
@@ -233,7 +257,8 @@ export class LocalReferenceUser implements ReferenceUser {
     this.deliveries.push(delivery);
     this.delivered.emit(delivery);
     // RECEIPT-DELIVERY, as the messenger does it: only for a message it decrypted and can name.
-    if (plaintext && id) this.deps.deliver(from, receipt({ id, from: this.jid, t: String(Math.floor(Date.now() / 1000)) }));
+    if (plaintext && id)
+      this.deps.deliver(from, receipt({ id, from: this.jid, t: String(Math.floor(Date.now() / 1000)) }));
   }
 }
 

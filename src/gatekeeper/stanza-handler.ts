@@ -97,7 +97,8 @@ function handleIq(conn: Connection, iq: StanzaNode, deps: HandlerDeps): void {
     return conn.send(groupInfoResult(id, group, members));
   }
   // BLOCK-IQ: the checks judge the request on the wire; the gatekeeper only answers it.
-  if (xmlns === BLOCKLIST_NS) return conn.send(readBlocklistIq(iq) ? iqResult(id, from) : iqError(id, 'bad-request', from));
+  if (xmlns === BLOCKLIST_NS)
+    return conn.send(readBlocklistIq(iq) ? iqResult(id, from) : iqError(id, 'bad-request', from));
   // ENLIST-OPT-OUT: the user is forgotten; the client then closes the stream.
   if (xmlns === ACCOUNT_NS && type === 'set' && child(iq, DELETE_TAG)) {
     deps.directory.remove(conn.login as string);
@@ -132,7 +133,11 @@ function handleGroupMessage(conn: Connection, message: StanzaNode, group: string
   if (!members.includes(sender)) return conn.send(serverAck('message', id, 'forbidden'));
   const t = serverTime();
   conn.send(serverAck('message', id));
-  fanOut(members, { id, group, sender, t: Number(t), pairwiseFor: (member) => parts.pairwise.get(member), skmsg: parts.skmsg }, deps.deliver);
+  fanOut(
+    members,
+    { id, group, sender, t: Number(t), pairwiseFor: (member) => parts.pairwise.get(member), skmsg: parts.skmsg },
+    deps.deliver,
+  );
 }
 
 function handleReceipt(conn: Connection, r: StanzaNode, deps: HandlerDeps): void {

@@ -122,6 +122,15 @@ export interface Push {
 }
 
 export interface Gatekeeper
-  extends GatekeeperEndpoints, ProviderAccess, Observation, Connections, Routing, ReferenceUsers, Media, EnlistmentControl, Push {
+  extends
+    GatekeeperEndpoints,
+    ProviderAccess,
+    Observation,
+    Connections,
+    Routing,
+    ReferenceUsers,
+    Media,
+    EnlistmentControl,
+    Push {
   close(): Promise<void>;
 }

@@ -42,11 +42,16 @@ export function selectCases(catalogue: Catalogue, selection: Selection): CaseSpe
       throw new SelectionError(`unknown suite "${s}"${didYouMean(s, known)}; the suites are ${[...known].join(', ')}`);
     }
   }
-  let cases = catalogue.suites.filter((s) => selection.suites.length === 0 || selection.suites.includes(s.name)).flatMap((s) => s.cases);
+  let cases = catalogue.suites
+    .filter((s) => selection.suites.length === 0 || selection.suites.includes(s.name))
+    .flatMap((s) => s.cases);
   if (selection.tags.length > 0) {
     const allTags = new Set(cases.flatMap((c) => c.tags));
     const unknown = selection.tags.filter((t) => !allTags.has(t));
-    if (unknown.length > 0) throw new SelectionError(`no case has the tag ${unknown.map((t) => `"${t}"${didYouMean(t, allTags)}`).join(', ')}`);
+    if (unknown.length > 0)
+      throw new SelectionError(
+        `no case has the tag ${unknown.map((t) => `"${t}"${didYouMean(t, allTags)}`).join(', ')}`,
+      );
     cases = cases.filter((c) => selection.tags.some((t) => c.tags.includes(t)));
   }
   if (selection.grep !== undefined) {
@@ -77,7 +82,10 @@ export function selectCases(catalogue: Catalogue, selection: Selection): CaseSpe
  */
 export function shardOf(cases: readonly CaseSpec[], shard: Shard): CaseSpec[] {
   const mine = cases.filter((_, i) => i % shard.total === shard.index - 1);
-  if (mine.length === 0) throw new SelectionError(`shard ${shard.index}/${shard.total} holds no case: the selection has only ${cases.length}`);
+  if (mine.length === 0)
+    throw new SelectionError(
+      `shard ${shard.index}/${shard.total} holds no case: the selection has only ${cases.length}`,
+    );
   return mine;
 }
 

@@ -17,7 +17,9 @@ import type { RunOutcome } from './run.js';
  * durationMs is the longest shard's: shards run side by side (one per CI job), so that is the run's
  * wall time, where the span would also count the time between jobs that started apart.
  */
-export async function mergeRunReports(parts: readonly { readonly dir: string; readonly report: RunReport }[]): Promise<RunReport> {
+export async function mergeRunReports(
+  parts: readonly { readonly dir: string; readonly report: RunReport }[],
+): Promise<RunReport> {
   const first = parts[0];
   if (first === undefined) throw new UsageError('merge-reports needs at least one report folder');
   const owner = new Map<string, string>();
@@ -26,11 +28,17 @@ export async function mergeRunReports(parts: readonly { readonly dir: string; re
       ['harness version', report.run.tool.version, first.report.run.tool.version],
       ['profile version', report.run.profileVersion, first.report.run.profileVersion],
     ] as const) {
-      if (mine !== theirs) throw new UsageError(`${dir} was made with ${what} ${mine}, ${first.dir} with ${theirs}; merge reports of one harness and profile`);
+      if (mine !== theirs)
+        throw new UsageError(
+          `${dir} was made with ${what} ${mine}, ${first.dir} with ${theirs}; merge reports of one harness and profile`,
+        );
     }
     for (const s of report.run.suites) {
       const other = parts.flatMap((p) => p.report.run.suites).find((o) => o.name === s.name && o.digest !== s.digest);
-      if (other) throw new UsageError(`${dir} ran another version of suite ${s.name} (sha256 ${s.digest.slice(0, 12)}… vs ${other.digest.slice(0, 12)}…)`);
+      if (other)
+        throw new UsageError(
+          `${dir} ran another version of suite ${s.name} (sha256 ${s.digest.slice(0, 12)}… vs ${other.digest.slice(0, 12)}…)`,
+        );
     }
     for (const r of report.cases) {
       const seen = owner.get(r.id);
@@ -49,7 +57,9 @@ export async function mergeRunReports(parts: readonly { readonly dir: string; re
     .map(({ r: { baseline: _judged, ...r } }) => r);
   const started = Math.min(...parts.map((p) => Date.parse(p.report.run.startedAt)));
   const finished = Math.max(...parts.map((p) => Date.parse(p.report.run.finishedAt)));
-  const suiteNames = catalogue.suites.map((s) => s.name).filter((name) => parts.some((p) => p.report.run.suites.some((s) => s.name === name)));
+  const suiteNames = catalogue.suites
+    .map((s) => s.name)
+    .filter((name) => parts.some((p) => p.report.run.suites.some((s) => s.name === name)));
   const suites = suiteNames.map((name) => {
     const own = parts.flatMap((p) => p.report.run.suites).filter((s) => s.name === name);
     const base = own[0] as RunMeta['suites'][number];
@@ -99,19 +109,29 @@ function checkOneWholeRun(parts: readonly { readonly dir: string; readonly repor
   for (const { dir, report } of parts) {
     const shard = report.run.filters.shard;
     if (shard === undefined || shard.total !== total) {
-      throw new UsageError(`${dir} is ${shard ? `shard ${shard.index}/${shard.total}` : 'not a shard'}, ${first.dir} ${total === undefined ? 'is not a shard' : `one of ${total}`}; merge the shards of one run`);
+      throw new UsageError(
+        `${dir} is ${shard ? `shard ${shard.index}/${shard.total}` : 'not a shard'}, ${first.dir} ${total === undefined ? 'is not a shard' : `one of ${total}`}; merge the shards of one run`,
+      );
     }
     if (report.run.interrupted !== undefined) {
-      throw new UsageError(`${dir} was interrupted (${report.run.interrupted.signal}) and holds no verdict; run shard ${shard.index}/${shard.total} again`);
+      throw new UsageError(
+        `${dir} was interrupted (${report.run.interrupted.signal}) and holds no verdict; run shard ${shard.index}/${shard.total} again`,
+      );
     }
     for (const [field, of] of SAME_IN_EVERY_SHARD) {
       const [mine, theirs] = [JSON.stringify(of(report)), JSON.stringify(of(first.report))];
-      if (mine !== theirs) throw new UsageError(`${dir} differs from ${first.dir} in ${field}: ${mine} vs ${theirs}; merge the shards of one run`);
+      if (mine !== theirs)
+        throw new UsageError(
+          `${dir} differs from ${first.dir} in ${field}: ${mine} vs ${theirs}; merge the shards of one run`,
+        );
     }
   }
   const given = new Set(parts.map((p) => p.report.run.filters.shard?.index));
   const missing = Array.from({ length: total ?? 0 }, (_, i) => i + 1).filter((i) => !given.has(i));
-  if (missing.length > 0) throw new UsageError(`shard ${missing.join(', ')} of ${total} is missing; a merge of some shards would read as the whole run`);
+  if (missing.length > 0)
+    throw new UsageError(
+      `shard ${missing.join(', ')} of ${total} is missing; a merge of some shards would read as the whole run`,
+    );
 }
 
 /** Reads, merges, reports and writes, as a run does. */

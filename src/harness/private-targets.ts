@@ -54,7 +54,13 @@ async function resolve(host: string): Promise<string[]> {
     timer.unref();
   });
   try {
-    return await Promise.race([lookup(host, { all: true }).then((all) => all.map((a) => a.address), () => []), late]);
+    return await Promise.race([
+      lookup(host, { all: true }).then(
+        (all) => all.map((a) => a.address),
+        () => [],
+      ),
+      late,
+    ]);
   } finally {
     clearTimeout(timer);
   }

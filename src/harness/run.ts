@@ -140,7 +140,12 @@ export async function runConformance(options: RunOptions): Promise<RunOutcome> {
     }
 
     const mux = new Multiplexer(options.reporters);
-    mux.onBegin({ seed: options.seed, cases: cases.length, provider: endpoint, suites: [...new Set(cases.map((c) => c.suite))] });
+    mux.onBegin({
+      seed: options.seed,
+      cases: cases.length,
+      provider: endpoint,
+      suites: [...new Set(cases.map((c) => c.suite))],
+    });
     // A check that changes provider-wide state (its declared `changes`) runs while no other case does.
     const isExclusive = (spec: CaseSpec): boolean => (manifest.get(spec.check)?.changes.length ?? 0) > 0;
     const results: CaseResult[] = await runCases({
@@ -159,7 +164,10 @@ export async function runConformance(options: RunOptions): Promise<RunOutcome> {
         const gatekeeper = gatekeepers[env.lane] as Gatekeeper;
         const caseDriver = driver.forCase((entry) => env.record(entry), env.signal);
         const lab = new Lab(gatekeeper, caseDriver, env);
-        const stopListening = [gatekeeper.onLimit((hit) => env.limitHit(hit)), gatekeeper.onBreach((message) => env.breach(message))];
+        const stopListening = [
+          gatekeeper.onLimit((hit) => env.limitHit(hit)),
+          gatekeeper.onBreach((message) => env.breach(message)),
+        ];
         try {
           const context = {
             params: env.spec.params,
@@ -195,7 +203,12 @@ export async function runConformance(options: RunOptions): Promise<RunOutcome> {
         provider: { endpoint, embedded: options.provider === undefined, faults, discovery, driver: info },
         suites: catalogue.suites
           .filter((s) => selectedSuites.has(s.name))
-          .map((s) => ({ name: s.name, file: s.file, digest: s.digest, cases: cases.filter((c) => c.suite === s.name).length })),
+          .map((s) => ({
+            name: s.name,
+            file: s.file,
+            digest: s.digest,
+            cases: cases.filter((c) => c.suite === s.name).length,
+          })),
         filters: {
           suites: options.selection.suites,
           tags: options.selection.tags,
@@ -249,4 +262,3 @@ function checkFaults(options: RunOptions): FaultName[] {
   }
   return checkFaultNames(faults);
 }
-

@@ -14,10 +14,18 @@ import { guardedLookup, refusedLiteral } from './private-targets.js';
 const MAX_HEADER_FIELDS = 128;
 
 /** The answer's status, or why there was none, in a phrase; within `timeoutMs` when it is shorter than the cap. */
-export function http2Status(url: string, options: OutboundOptions, signal: AbortSignal, timeoutMs = Infinity): Promise<number | string> {
+export function http2Status(
+  url: string,
+  options: OutboundOptions,
+  signal: AbortSignal,
+  timeoutMs = Infinity,
+): Promise<number | string> {
   const { limits } = options;
   const cap = limits['http-request-ms'];
-  const silence = timeoutMs < cap ? `no answer within ${timeoutMs} ms` : `no answer within the harness's ${describeLimit('http-request-ms', cap)}`;
+  const silence =
+    timeoutMs < cap
+      ? `no answer within ${timeoutMs} ms`
+      : `no answer within the harness's ${describeLimit('http-request-ms', cap)}`;
   const target = new URL(url);
   const refused = options.allowPrivateTargets ? undefined : refusedLiteral(target.hostname);
   if (refused) return Promise.resolve(refused.message);

@@ -55,12 +55,20 @@ export interface BoundedRequest {
 }
 
 /** One exchange under the caps; transport errors other than caps are thrown as undici throws them. */
-export async function boundedRequest(agent: Dispatcher, url: string, req: BoundedRequest, limits: Limits): Promise<BoundedAnswer> {
+export async function boundedRequest(
+  agent: Dispatcher,
+  url: string,
+  req: BoundedRequest,
+  limits: Limits,
+): Promise<BoundedAnswer> {
   // The deadline's timer is cleared when the exchange ends (AbortSignal.timeout's would stay
   // armed until it fired). The caller's signal joins through AbortSignal.any, which adds no
   // listener to it: a case may have fifty requests out at once on its signal.
   const deadline = new AbortController();
-  const timer = setTimeout(() => deadline.abort(new TimeoutError('request deadline', limits['http-request-ms'])), limits['http-request-ms']);
+  const timer = setTimeout(
+    () => deadline.abort(new TimeoutError('request deadline', limits['http-request-ms'])),
+    limits['http-request-ms'],
+  );
   try {
     const res = await request(url, {
       method: req.method,
@@ -118,11 +126,13 @@ function readCapped(
 export function asLimit(e: unknown, limits: Limits, what: string, deadlinePassed = false): unknown {
   if (isLimitExceeded(e)) return e;
   const code = (e as { code?: unknown }).code;
-  if (code === 'UND_ERR_HEADERS_OVERFLOW') return new LimitExceeded('http-header-bytes', limits['http-header-bytes'], `the headers of ${what}`);
+  if (code === 'UND_ERR_HEADERS_OVERFLOW')
+    return new LimitExceeded('http-header-bytes', limits['http-header-bytes'], `the headers of ${what}`);
   if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT') {
     return new LimitExceeded('http-read-ms', limits['http-read-ms'], `the silence while reading ${what}`);
   }
-  if (deadlinePassed) return new LimitExceeded('http-request-ms', limits['http-request-ms'], `the time taken by ${what}`);
+  if (deadlinePassed)
+    return new LimitExceeded('http-request-ms', limits['http-request-ms'], `the time taken by ${what}`);
   return e;
 }
 
@@ -133,7 +143,8 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
  * parsed. A violation of either is the provider's (ProviderViolation); the cap is LimitExceeded.
  */
 export function decodeJson(body: Buffer, limits: Limits, what: string): unknown {
-  if (body.length > limits['json-bytes']) throw new LimitExceeded('json-bytes', limits['json-bytes'], `${what} (${body.length} bytes)`);
+  if (body.length > limits['json-bytes'])
+    throw new LimitExceeded('json-bytes', limits['json-bytes'], `${what} (${body.length} bytes)`);
   let text: string;
   try {
     text = utf8.decode(body);
@@ -143,12 +154,16 @@ export function decodeJson(body: Buffer, limits: Limits, what: string): unknown 
   try {
     return JSON.parse(text) as unknown;
   } catch (e) {
-    throw new ProviderViolation(`${what} in JSON`, `${body.length} bytes that are not JSON (${(e as Error).message}): ${text.slice(0, 80)}`);
+    throw new ProviderViolation(
+      `${what} in JSON`,
+      `${body.length} bytes that are not JSON (${(e as Error).message}): ${text.slice(0, 80)}`,
+    );
   }
 }
 
 export function flattenHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(headers)) if (v !== undefined) out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
+  for (const [k, v] of Object.entries(headers))
+    if (v !== undefined) out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
   return out;
 }

@@ -70,7 +70,9 @@ class PrivateTargetRefused extends ConformanceError {
     readonly kind: string,
   ) {
     const via = host === address ? address : `${host} (${address})`;
-    super(`refused to connect to ${via}: a ${kind} address; private targets are allowed only with --allow-private-targets`);
+    super(
+      `refused to connect to ${via}: a ${kind} address; private targets are allowed only with --allow-private-targets`,
+    );
     this.name = 'PrivateTargetRefused';
   }
 }
@@ -78,7 +80,11 @@ class PrivateTargetRefused extends ConformanceError {
 type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
 
 /** dns.lookup that fails when any address of the name is private, as net.connect expects it. */
-function checkedLookup(hostname: string, options: LookupAllOptions | { all?: boolean; family?: number }, callback: LookupCallback): void {
+function checkedLookup(
+  hostname: string,
+  options: LookupAllOptions | { all?: boolean; family?: number },
+  callback: LookupCallback,
+): void {
   dnsLookup(hostname, { ...options, all: true }, (err, addresses) => {
     if (err) return callback(err, []);
     for (const a of addresses) {
@@ -87,7 +93,8 @@ function checkedLookup(hostname: string, options: LookupAllOptions | { all?: boo
     }
     const first = addresses[0];
     if (options.all === true) return callback(null, addresses);
-    if (first === undefined) return callback(Object.assign(new Error(`${hostname} resolved to no address`), { code: 'ENOTFOUND' }), []);
+    if (first === undefined)
+      return callback(Object.assign(new Error(`${hostname} resolved to no address`), { code: 'ENOTFOUND' }), []);
     callback(null, first.address, first.family);
   });
 }
@@ -103,7 +110,8 @@ export function refusedLiteral(hostname: string): PrivateTargetRefused | undefin
  * The connect options of a socket that refuses private targets unless `allowPrivate`: its lookup
  * fails on a private address, so the socket connects to what was checked. (Literals: refusedLiteral.)
  */
-export const guardedLookup = (allowPrivate: boolean): { lookup?: typeof checkedLookup } => (allowPrivate ? {} : { lookup: checkedLookup });
+export const guardedLookup = (allowPrivate: boolean): { lookup?: typeof checkedLookup } =>
+  allowPrivate ? {} : { lookup: checkedLookup };
 
 /**
  * undici's connector, with TLS options, that refuses private targets unless `allowPrivate`: an

@@ -45,8 +45,4 @@ export const MAX_CLOCK_SKEW_S = 300;
 
 /** Conditions a client uses in `<ack error>` (IN-ERROR); RFC 6120 §4.9.3 and §8.3.3 names. */
 export type InboundCondition =
-  | 'not-well-formed'
-  | 'restricted-xml'
-  | 'policy-violation'
-  | 'bad-request'
-  | 'feature-not-implemented';
+  'not-well-formed' | 'restricted-xml' | 'policy-violation' | 'bad-request' | 'feature-not-implemented';

@@ -49,8 +49,7 @@ export interface CreatedUser {
 }
 
 export type EnlistResult =
-  | { readonly status: 'ok'; readonly login: string }
-  | { readonly status: 'fail'; readonly reason: string };
+  { readonly status: 'ok'; readonly login: string } | { readonly status: 'fail'; readonly reason: string };
 
 export interface ConnectResult {
   readonly connected: boolean;
@@ -119,7 +118,8 @@ export interface Inbox {
 }
 
 /** Security notices, and (driver 1.1) the enlistment and stream refusals a user must be told of. */
-export type SecurityEventType = 'identity-change' | 'decryption-failure' | 'enlistment-failed' | 'stream-refused' | 'duplicate';
+export type SecurityEventType =
+  'identity-change' | 'decryption-failure' | 'enlistment-failed' | 'stream-refused' | 'duplicate';
 
 export interface SecurityEvent {
   readonly type: SecurityEventType;

@@ -9,4 +9,5 @@ export abstract class CodedError extends Error {
 }
 
 /** The `code` of anything thrown, when it has one. */
-export const codeOf = (e: unknown): unknown => (typeof e === 'object' && e !== null ? (e as { code?: unknown }).code : undefined);
+export const codeOf = (e: unknown): unknown =>
+  typeof e === 'object' && e !== null ? (e as { code?: unknown }).code : undefined;

@@ -14,10 +14,12 @@ export const GROUP_SERVER = 'g.us';
 /** Namespace of the group-info IQ (GROUP-INFO), WhatsApp's own. */
 export const GROUPS_NS = 'w:g2';
 
-export const isGroupJid = (s: string | undefined): s is string => s !== undefined && parseJid(s)?.server === GROUP_SERVER;
+export const isGroupJid = (s: string | undefined): s is string =>
+  s !== undefined && parseJid(s)?.server === GROUP_SERVER;
 
 /** `<enc v="2" type="skmsg">`: a SenderKeyMessage in WhatsApp's format (sender-key-wire.ts), base64. */
-export const skmsgElement = (ciphertext: Uint8Array): StanzaNode => node('enc', { v: ENC_VERSION, type: 'skmsg' }, toBase64(ciphertext));
+export const skmsgElement = (ciphertext: Uint8Array): StanzaNode =>
+  node('enc', { v: ENC_VERSION, type: 'skmsg' }, toBase64(ciphertext));
 
 /** One member's pairwise `<enc>` (pkmsg or msg) carrying the sender's key distribution. */
 export interface PairwiseEnc {
@@ -29,13 +31,30 @@ export interface PairwiseEnc {
  * GROUP-SEND: `<message id to="…@g.us" type="text" t>[<participants><to jid><enc/></to>…</participants>]
  * <enc type="skmsg"/></message>`; `<participants>` only when some member needs the sender's key.
  */
-export function outgoingGroupMessage(id: string, group: string, t: number, pairwise: readonly PairwiseEnc[], skmsg: StanzaNode): StanzaNode {
-  const participants = pairwise.length === 0 ? [] : [node('participants', {}, pairwise.map((p) => node('to', { jid: p.jid }, [p.enc])))];
+export function outgoingGroupMessage(
+  id: string,
+  group: string,
+  t: number,
+  pairwise: readonly PairwiseEnc[],
+  skmsg: StanzaNode,
+): StanzaNode {
+  const participants =
+    pairwise.length === 0
+      ? []
+      : [
+          node(
+            'participants',
+            {},
+            pairwise.map((p) => node('to', { jid: p.jid }, [p.enc])),
+          ),
+        ];
   return node('message', { id, to: group, type: 'text', t: String(t) }, [...participants, skmsg]);
 }
 
 /** The parts of a group message as its sender wrote it; null when it has no `skmsg`. */
-export function readOutgoingGroup(message: StanzaNode): { pairwise: Map<string, StanzaNode>; skmsg: StanzaNode } | null {
+export function readOutgoingGroup(
+  message: StanzaNode,
+): { pairwise: Map<string, StanzaNode>; skmsg: StanzaNode } | null {
   const skmsg = children(message, 'enc').find((e) => e.attrs['type'] === 'skmsg');
   if (!skmsg) return null;
   const pairwise = new Map<string, StanzaNode>();
@@ -52,13 +71,29 @@ export function readOutgoingGroup(message: StanzaNode): { pairwise: Map<string, 
  * GROUP-FANOUT: what one member receives: `from` the group, `participant` the sender, its own
  * pairwise `<enc>` when the sender wrote one for it, then the one `skmsg`.
  */
-export const deliveredGroupMessage = (id: string | undefined, group: string, participant: string, t: number, pairwise: StanzaNode | undefined, skmsg: StanzaNode): StanzaNode =>
-  node('message', { id, from: group, participant, type: 'text', t: String(t) }, [...(pairwise ? [pairwise] : []), skmsg]);
+export const deliveredGroupMessage = (
+  id: string | undefined,
+  group: string,
+  participant: string,
+  t: number,
+  pairwise: StanzaNode | undefined,
+  skmsg: StanzaNode,
+): StanzaNode =>
+  node('message', { id, from: group, participant, type: 'text', t: String(t) }, [
+    ...(pairwise ? [pairwise] : []),
+    skmsg,
+  ]);
 
 /** The pairwise `<enc>` and the `skmsg` of a delivered group message. */
-export function readDeliveredGroup(message: StanzaNode): { pairwise: StanzaNode | undefined; skmsg: StanzaNode | undefined } {
+export function readDeliveredGroup(message: StanzaNode): {
+  pairwise: StanzaNode | undefined;
+  skmsg: StanzaNode | undefined;
+} {
   const encs = children(message, 'enc');
-  return { pairwise: encs.find((e) => e.attrs['type'] === 'pkmsg' || e.attrs['type'] === 'msg'), skmsg: encs.find((e) => e.attrs['type'] === 'skmsg') };
+  return {
+    pairwise: encs.find((e) => e.attrs['type'] === 'pkmsg' || e.attrs['type'] === 'msg'),
+    skmsg: encs.find((e) => e.attrs['type'] === 'skmsg'),
+  };
 }
 
 /** GROUP-INFO: `<iq type="get" xmlns="w:g2" to="…@g.us"><query request="interactive"/></iq>`. */
@@ -67,7 +102,13 @@ export const groupInfoIq = (id: string, group: string): StanzaNode =>
 
 /** The answer: `<iq type="result" from="…@g.us"><group id><participant jid/>…</group></iq>`. */
 export const groupInfoResult = (id: string, group: string, members: readonly string[]): StanzaNode =>
-  iqResult(id, { from: group }, [node('group', { id: group.split('@')[0] ?? group }, members.map((jid) => node('participant', { jid })))]);
+  iqResult(id, { from: group }, [
+    node(
+      'group',
+      { id: group.split('@')[0] ?? group },
+      members.map((jid) => node('participant', { jid })),
+    ),
+  ]);
 
 /** The members a group-info answer lists; null when it is not one. */
 export function readGroupInfo(iq: StanzaNode): string[] | null {

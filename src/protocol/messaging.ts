@@ -24,13 +24,22 @@ export const CHATSTATE_TAG = 'chatstate';
 export type ChatState = 'composing' | 'paused';
 
 /** READ-ON-MARK: `<receipt type="read" id to t/>`. */
-export const readReceipt = (id: string, to: string, t: string): StanzaNode => node('receipt', { id, to, t, type: 'read' });
+export const readReceipt = (id: string, to: string, t: string): StanzaNode =>
+  node('receipt', { id, to, t, type: 'read' });
 
 /**
  * RETRY-RECEIPT: `<receipt type="retry" id to t><retry count id t v="1"/><registration/></receipt>`,
  * `count` the number of this request for the message (1 for the first).
  */
-export const retryReceipt = (a: { id: string; to?: string; from?: string; t: string; count: number; registrationId: number; messageT?: string }): StanzaNode =>
+export const retryReceipt = (a: {
+  id: string;
+  to?: string;
+  from?: string;
+  t: string;
+  count: number;
+  registrationId: number;
+  messageT?: string;
+}): StanzaNode =>
   node('receipt', { id: a.id, to: a.to, from: a.from, t: a.t, type: 'retry' }, [
     node('retry', { count: String(a.count), id: a.id, t: a.messageT ?? a.t, v: '1' }),
     node('registration', {}, toBase64(uintBytes(a.registrationId, 4))),
@@ -100,6 +109,7 @@ export const revokeContent = (chat: string, id: string): MessageContent => ({
  */
 export function revokedId(message: interop.Message): string | undefined {
   const protocol = message.protocolMessage;
-  if (!protocol || !Object.hasOwn(protocol, 'type') || protocol.type !== interop.ProtocolMessage.Type.REVOKE) return undefined;
+  if (!protocol || !Object.hasOwn(protocol, 'type') || protocol.type !== interop.ProtocolMessage.Type.REVOKE)
+    return undefined;
   return protocol.key?.id || undefined;
 }

@@ -30,7 +30,8 @@ export function pad(bytes: Uint8Array, n: number = randomInt(1, 16)): Uint8Array
  * The plaintext of a text message, as the profile writes it (PAYLOAD-PROTOBUF, PAYLOAD-PADDING);
  * `padding` is drawn at random when not given.
  */
-export const textPayload = (text: string, padding?: number): Uint8Array => pad(encodeMessage({ conversation: text }), padding);
+export const textPayload = (text: string, padding?: number): Uint8Array =>
+  pad(encodeMessage({ conversation: text }), padding);
 
 /** Returns the unpadded bytes, or a reason the padding is not the profile's. */
 export function unpad(bytes: Uint8Array): { ok: true; bytes: Uint8Array } | { ok: false; reason: string } {
@@ -39,7 +40,8 @@ export function unpad(bytes: Uint8Array): { ok: true; bytes: Uint8Array } | { ok
   if (n < 1 || n > 15) return { ok: false, reason: `last byte ${n} is not a padding length in 1..15` };
   if (n > bytes.length) return { ok: false, reason: `padding length ${n} exceeds plaintext of ${bytes.length} bytes` };
   for (let i = bytes.length - n; i < bytes.length; i++) {
-    if (bytes[i] !== n) return { ok: false, reason: `padding byte ${bytes.length - 1 - i} from the end is ${bytes[i]}, expected ${n}` };
+    if (bytes[i] !== n)
+      return { ok: false, reason: `padding byte ${bytes.length - 1 - i} from the end is ${bytes[i]}, expected ${n}` };
   }
   return { ok: true, bytes: bytes.subarray(0, bytes.length - n) };
 }

@@ -42,27 +42,52 @@ function varint(n: number): number[] {
 
 /** Fields in number order, zeros written out as the lineage's writer does (it sets every field). */
 function protobuf(fields: readonly (readonly [number, number | Uint8Array])[]): number[] {
-  return fields.flatMap(([n, v]) => (typeof v === 'number' ? [...varint(n * 8), ...varint(v)] : [...varint(n * 8 + 2), ...varint(v.length), ...v]));
+  return fields.flatMap(([n, v]) =>
+    typeof v === 'number' ? [...varint(n * 8), ...varint(v)] : [...varint(n * 8 + 2), ...varint(v.length), ...v],
+  );
 }
 
 export const encodeDistribution = (d: Distribution): Uint8Array<ArrayBuffer> =>
-  Uint8Array.from([SENDER_KEY_VERSION, ...protobuf([[1, d.keyId], [2, d.iteration], [3, d.chainKey], [4, d.signingKey]])]);
+  Uint8Array.from([
+    SENDER_KEY_VERSION,
+    ...protobuf([
+      [1, d.keyId],
+      [2, d.iteration],
+      [3, d.chainKey],
+      [4, d.signingKey],
+    ]),
+  ]);
 
 /** The part a SenderKeyMessage's signature covers; the caller appends the signature. */
-export const encodeSenderKeyMessageBody = (m: Pick<SenderKeyMessage, 'keyId' | 'iteration' | 'ciphertext'>): Uint8Array<ArrayBuffer> =>
-  Uint8Array.from([SENDER_KEY_VERSION, ...protobuf([[1, m.keyId], [2, m.iteration], [3, m.ciphertext]])]);
+export const encodeSenderKeyMessageBody = (
+  m: Pick<SenderKeyMessage, 'keyId' | 'iteration' | 'ciphertext'>,
+): Uint8Array<ArrayBuffer> =>
+  Uint8Array.from([
+    SENDER_KEY_VERSION,
+    ...protobuf([
+      [1, m.keyId],
+      [2, m.iteration],
+      [3, m.ciphertext],
+    ]),
+  ]);
 
 /**
  * The fields of a version-3 message's protobuf; null for another version, a protobuf that does
  * not parse, or a known field in the wrong wire type (libsignal-client's newer layout has 16 bytes
  * at field 1, where the key id is a varint). A field left out reads as proto2's default.
  */
-function body(bytes: Uint8Array, varints: readonly number[], blobs: readonly number[]): ((n: number) => Field | undefined) | null {
+function body(
+  bytes: Uint8Array,
+  varints: readonly number[],
+  blobs: readonly number[],
+): ((n: number) => Field | undefined) | null {
   // A Java-born reader refuses any other message version (the high nibble); the lineage writes 0x33.
   if (bytes.length < 1 || (bytes[0] as number) >> 4 !== SENDER_KEY_VERSION >> 4) return null;
   const fields = readFields(bytes.subarray(1));
   if (!fields) return null;
-  const wrong = fields.some((f) => (varints.includes(f.number) && f.value === undefined) || (blobs.includes(f.number) && f.bytes === undefined));
+  const wrong = fields.some(
+    (f) => (varints.includes(f.number) && f.value === undefined) || (blobs.includes(f.number) && f.bytes === undefined),
+  );
   if (wrong || fields.some((f) => f.value !== undefined && f.value > 0xffffffff)) return null;
   return (n) => fields.findLast((f) => f.number === n);
 }
@@ -71,7 +96,13 @@ export function decodeDistribution(bytes: Uint8Array): Distribution | null {
   const field = body(bytes, [1, 2], [3, 4]);
   const chainKey = field?.(3)?.bytes;
   const signingKey = field?.(4)?.bytes;
-  if (!field || chainKey?.length !== CHAIN_KEY_LENGTH || signingKey?.length !== SIGNING_KEY_LENGTH || signingKey[0] !== DJB_KEY_TYPE) return null;
+  if (
+    !field ||
+    chainKey?.length !== CHAIN_KEY_LENGTH ||
+    signingKey?.length !== SIGNING_KEY_LENGTH ||
+    signingKey[0] !== DJB_KEY_TYPE
+  )
+    return null;
   return { keyId: field(1)?.value ?? 0, iteration: field(2)?.value ?? 0, chainKey, signingKey };
 }
 
@@ -81,5 +112,11 @@ export function decodeSenderKeyMessage(bytes: Uint8Array): SenderKeyMessage | nu
   const field = body(signed, [1, 2], [3]);
   const ciphertext = field?.(3)?.bytes;
   if (!field || !ciphertext) return null;
-  return { keyId: field(1)?.value ?? 0, iteration: field(2)?.value ?? 0, ciphertext, signed, signature: bytes.subarray(signed.length) };
+  return {
+    keyId: field(1)?.value ?? 0,
+    iteration: field(2)?.value ?? 0,
+    ciphertext,
+    signed,
+    signature: bytes.subarray(signed.length),
+  };
 }

@@ -10,7 +10,12 @@ import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes, ra
 import { PrivateKey, PublicKey } from '@signalapp/libsignal-client';
 import { codeOf, CodedError } from './errors.js';
 import { encodeMessage, pad } from './payload.js';
-import { decodeDistribution, decodeSenderKeyMessage, encodeDistribution, encodeSenderKeyMessageBody } from './sender-key-wire.js';
+import {
+  decodeDistribution,
+  decodeSenderKeyMessage,
+  encodeDistribution,
+  encodeSenderKeyMessageBody,
+} from './sender-key-wire.js';
 
 /** Sender keys a receiver keeps per group and sender; a new one pushes the oldest out. */
 const MAX_SENDER_KEYS = 5;
@@ -20,7 +25,8 @@ const MAX_SKIPPED_KEYS = 2000;
 const MAX_AHEAD = 2000;
 
 /** Why a sender-key message was refused; `duplicate` is a message key already used (GROUP-REPLAY). */
-export type SenderKeyRefusal = 'malformed' | 'no-sender-key' | 'bad-signature' | 'duplicate' | 'too-far-ahead' | 'decrypt';
+export type SenderKeyRefusal =
+  'malformed' | 'no-sender-key' | 'bad-signature' | 'duplicate' | 'too-far-ahead' | 'decrypt';
 
 export class SenderKeyError extends CodedError {
   override readonly code = 'E_SENDER_KEY';
@@ -75,7 +81,8 @@ export class SenderKeyStore {
   }
 }
 
-const hmac = (key: Uint8Array, byte: number): Uint8Array => createHmac('sha256', key).update(Uint8Array.of(byte)).digest();
+const hmac = (key: Uint8Array, byte: number): Uint8Array =>
+  createHmac('sha256', key).update(Uint8Array.of(byte)).digest();
 /** @see `sender_chain_key.js`: 0x01 gives the message key seed, 0x02 the next chain key. */
 const messageSeed = (chainKey: Uint8Array): Uint8Array => hmac(chainKey, 0x01);
 const nextChainKey = (chainKey: Uint8Array): Uint8Array => hmac(chainKey, 0x02);
@@ -114,7 +121,10 @@ export function newDistribution(
 
 /** GROUP-SKDM: the padded `Message` that carries a distribution pairwise; `padding` is random when not given. */
 export const distributionPayload = (group: string, skdm: Uint8Array, padding?: number): Uint8Array =>
-  pad(encodeMessage({ senderKeyDistributionMessage: { groupId: group, axolotlSenderKeyDistributionMessage: skdm } }), padding);
+  pad(
+    encodeMessage({ senderKeyDistributionMessage: { groupId: group, axolotlSenderKeyDistributionMessage: skdm } }),
+    padding,
+  );
 
 /**
  * Stores `sender`'s distribution for `group`. One already held (same key id and signing key) is kept
@@ -122,7 +132,11 @@ export const distributionPayload = (group: string, skdm: Uint8Array, padding?: n
  */
 export function processDistribution(group: string, sender: string, skdm: Uint8Array, store: SenderKeyStore): void {
   const d = decodeDistribution(skdm);
-  if (!d) throw new SenderKeyError('malformed', 'not a SenderKeyDistributionMessage (version 0x33; id, iteration, 32-byte chainKey, 33-byte signingKey)');
+  if (!d)
+    throw new SenderKeyError(
+      'malformed',
+      'not a SenderKeyDistributionMessage (version 0x33; id, iteration, 32-byte chainKey, 33-byte signingKey)',
+    );
   try {
     PublicKey.deserialize(Uint8Array.from(d.signingKey));
   } catch {
@@ -133,7 +147,13 @@ export function processDistribution(group: string, sender: string, skdm: Uint8Ar
   // a key by its id and takes the first it holds (Baileys `WASignalGroup/sender_key_record.js`).
   const held = states.find((s) => s.keyId === d.keyId);
   const others = states.filter((s) => s.keyId !== d.keyId);
-  const state = held ?? { keyId: d.keyId, iteration: d.iteration, chainKey: Uint8Array.from(d.chainKey), signingKey: Uint8Array.from(d.signingKey), skipped: new Map() };
+  const state = held ?? {
+    keyId: d.keyId,
+    iteration: d.iteration,
+    chainKey: Uint8Array.from(d.chainKey),
+    signingKey: Uint8Array.from(d.signingKey),
+    skipped: new Map(),
+  };
   store.set(group, sender, [state, ...others].slice(0, MAX_SENDER_KEYS));
 }
 
@@ -158,24 +178,39 @@ export function groupSeal(group: string, self: string, store: SenderKeyStore, pl
  */
 export function groupOpen(group: string, sender: string, store: SenderKeyStore, skmsg: Uint8Array): Uint8Array {
   const m = decodeSenderKeyMessage(skmsg);
-  if (!m) throw new SenderKeyError('malformed', 'not a SenderKeyMessage (version 0x33; id, iteration, ciphertext; 64-byte signature)');
+  if (!m)
+    throw new SenderKeyError(
+      'malformed',
+      'not a SenderKeyMessage (version 0x33; id, iteration, ciphertext; 64-byte signature)',
+    );
   const state = store.states(group, sender).find((s) => s.keyId === m.keyId);
   if (!state) throw new SenderKeyError('no-sender-key', `no sender key ${m.keyId} from ${sender} in ${group}`);
-  if (!PublicKey.deserialize(state.signingKey).verify(Uint8Array.from(m.signed), Uint8Array.from(m.signature))) throw new SenderKeyError('bad-signature', 'invalid signature');
+  if (!PublicKey.deserialize(state.signingKey).verify(Uint8Array.from(m.signed), Uint8Array.from(m.signature)))
+    throw new SenderKeyError('bad-signature', 'invalid signature');
   if (m.iteration < state.iteration) {
     const seed = state.skipped.get(m.iteration);
-    if (!seed) throw new SenderKeyError('duplicate', `message key ${m.iteration} already used (the chain is at ${state.iteration})`);
+    if (!seed)
+      throw new SenderKeyError(
+        'duplicate',
+        `message key ${m.iteration} already used (the chain is at ${state.iteration})`,
+      );
     const plaintext = decrypt(seed, m.ciphertext);
     state.skipped.delete(m.iteration);
     return plaintext;
   }
-  if (m.iteration - state.iteration > MAX_AHEAD) throw new SenderKeyError('too-far-ahead', `iteration ${m.iteration} is more than ${MAX_AHEAD} past the chain at ${state.iteration}`);
+  if (m.iteration - state.iteration > MAX_AHEAD)
+    throw new SenderKeyError(
+      'too-far-ahead',
+      `iteration ${m.iteration} is more than ${MAX_AHEAD} past the chain at ${state.iteration}`,
+    );
   const skipped: [number, Uint8Array][] = [];
   let chainKey = state.chainKey;
-  for (let i = state.iteration; i < m.iteration; i++, chainKey = nextChainKey(chainKey)) skipped.push([i, messageSeed(chainKey)]);
+  for (let i = state.iteration; i < m.iteration; i++, chainKey = nextChainKey(chainKey))
+    skipped.push([i, messageSeed(chainKey)]);
   const plaintext = decrypt(messageSeed(chainKey), m.ciphertext);
   for (const [i, seed] of skipped) state.skipped.set(i, seed);
-  for (const i of [...state.skipped.keys()].slice(0, Math.max(0, state.skipped.size - MAX_SKIPPED_KEYS))) state.skipped.delete(i);
+  for (const i of [...state.skipped.keys()].slice(0, Math.max(0, state.skipped.size - MAX_SKIPPED_KEYS)))
+    state.skipped.delete(i);
   state.chainKey = nextChainKey(chainKey);
   state.iteration = m.iteration + 1;
   return plaintext;

@@ -89,7 +89,16 @@ export function sealAhead(
   const cipher = createCipheriv('aes-256-cbc', keys.cipherKey, keys.iv);
   const body = Buffer.concat([cipher.update(plaintext), cipher.final()]);
   const ratchetKey = Signal.PublicKey.deserialize(Buffer.from(chains.sender.ratchetKey));
-  const m = Signal.SignalMessage._new(3, keys.macKey, ratchetKey, counter, chains.previousCounter, body, identities.local, identities.remote);
+  const m = Signal.SignalMessage._new(
+    3,
+    keys.macKey,
+    ratchetKey,
+    counter,
+    chains.previousCounter,
+    body,
+    identities.local,
+    identities.remote,
+  );
   return rewriteSignalMessage(new Uint8Array(m.serialize()), 0, keys.macKey, identities);
 }
 
@@ -105,7 +114,12 @@ export const LINEAGE_VERSION_BYTE = 0x33;
 
 /** libsignal's MAC: HMAC-SHA256(MAC key, sender identity ‖ receiver identity ‖ message without MAC), 8 bytes. */
 const signalMac = (macKey: Uint8Array, identities: Identities, body: Uint8Array): Buffer =>
-  createHmac('sha256', macKey).update(identities.local.serialize()).update(identities.remote.serialize()).update(body).digest().subarray(0, MAC_LENGTH);
+  createHmac('sha256', macKey)
+    .update(identities.local.serialize())
+    .update(identities.remote.serialize())
+    .update(body)
+    .digest()
+    .subarray(0, MAC_LENGTH);
 
 /** Sets the version byte of the SignalMessage at `at` in `out` and its MAC, which covers that byte. */
 function rewriteSignalMessage(
@@ -126,17 +140,29 @@ function rewriteSignalMessage(
  * LINEAGE_VERSION_BYTE: the prekey message's own byte, and the SignalMessage's byte and MAC.
  * `sender` is the session's sending chain as it stood before the seal, which gave the message key.
  */
-function toLineageVersion(ciphertext: Uint8Array, type: 'pkmsg' | 'msg', sender: ChainState, identities: Identities): Uint8Array {
+function toLineageVersion(
+  ciphertext: Uint8Array,
+  type: 'pkmsg' | 'msg',
+  sender: ChainState,
+  identities: Identities,
+): Uint8Array {
   const out = new Uint8Array(ciphertext);
   const pk = type === 'pkmsg' ? readPreKeySignalMessage(out) : null;
   const message = type === 'pkmsg' ? pk?.message : readSignalMessage(out);
   if (!message) throw new Error(`not a classic ${type} to rewrite`);
-  if (!equalBytes(message.ratchetKey, sender.ratchetKey)) throw new Error('the message is not on the sending chain it was sealed on');
+  if (!equalBytes(message.ratchetKey, sender.ratchetKey))
+    throw new Error('the message is not on the sending chain it was sealed on');
   const { macKey } = messageKeysAt(sender, message.counter);
   // The keys and identities must be the ones libsignal sealed with: its own MAC proves it, before
   // anything is rewritten (a diverging identity store would give a corrupt message otherwise).
   const signal = pk ? out.subarray(pk.messageOffset, pk.messageOffset + pk.messageBytes.length) : out;
-  if (!equalBytes(signalMac(macKey, identities, signal.subarray(0, signal.length - MAC_LENGTH)), signal.subarray(signal.length - MAC_LENGTH))) throw new Error('libsignal sealed the message with other keys than the sending chain gives');
+  if (
+    !equalBytes(
+      signalMac(macKey, identities, signal.subarray(0, signal.length - MAC_LENGTH)),
+      signal.subarray(signal.length - MAC_LENGTH),
+    )
+  )
+    throw new Error('libsignal sealed the message with other keys than the sending chain gives');
   if (!pk) return rewriteSignalMessage(out, 0, macKey, identities);
   out[0] = LINEAGE_VERSION_BYTE;
   return rewriteSignalMessage(out, pk.messageOffset, macKey, identities, pk.messageBytes.length);

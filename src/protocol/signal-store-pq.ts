@@ -14,7 +14,8 @@ export { SignalPq };
 const addressKey = (a: SignalPq.ProtocolAddress): string => `${a.name()}.${a.deviceId()}`;
 
 /** libsignal wants the type-prefixed 33-byte form of the wire's raw 32-byte keys. */
-export const pqDjbKey = (raw: Uint8Array): SignalPq.PublicKey => SignalPq.PublicKey.deserialize(Uint8Array.from([DJB_KEY_TYPE, ...raw]));
+export const pqDjbKey = (raw: Uint8Array): SignalPq.PublicKey =>
+  SignalPq.PublicKey.deserialize(Uint8Array.from([DJB_KEY_TYPE, ...raw]));
 
 /** A peer's address: its jid, on its one device. jids are not ServiceIds, so no address binding applies. */
 export const pqAddress = (jid: string): SignalPq.ProtocolAddress => SignalPq.ProtocolAddress.new(jid, DEVICE_ID);
@@ -58,7 +59,9 @@ export class PqIdentityStore extends SignalPq.IdentityKeyStore {
   override async saveIdentity(a: SignalPq.ProtocolAddress, k: SignalPq.PublicKey): Promise<SignalPq.IdentityChange> {
     const old = this.known.get(addressKey(a));
     this.known.set(addressKey(a), k.serialize());
-    return old && !equalBytes(old, k.serialize()) ? SignalPq.IdentityChange.ReplacedExisting : SignalPq.IdentityChange.NewOrUnchanged;
+    return old && !equalBytes(old, k.serialize())
+      ? SignalPq.IdentityChange.ReplacedExisting
+      : SignalPq.IdentityChange.NewOrUnchanged;
   }
   override async isTrustedIdentity(a: SignalPq.ProtocolAddress, k: SignalPq.PublicKey): Promise<boolean> {
     const old = this.known.get(addressKey(a));
@@ -142,7 +145,8 @@ export class PqKyberPreKeyStore extends SignalPq.KyberPreKeyStore {
   }
   override async markKyberPreKeyUsed(id: number, signedPreKeyId: number, baseKey: SignalPq.PublicKey): Promise<void> {
     const triple = `${id}/${signedPreKeyId}/${Buffer.from(baseKey.serialize()).toString('hex')}`;
-    if (this.used.has(triple) && this.refuseReplay) throw new Error(`kyber prekey ${id} already used with this base key: a replay`);
+    if (this.used.has(triple) && this.refuseReplay)
+      throw new Error(`kyber prekey ${id} already used with this base key: a replay`);
     this.used.add(triple);
   }
 }

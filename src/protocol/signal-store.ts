@@ -13,7 +13,8 @@ export { Signal };
 const addressKey = (a: Signal.ProtocolAddress): string => `${a.name()}.${a.deviceId()}`;
 
 /** libsignal wants the type-prefixed 33-byte form of the wire's raw 32-byte keys. */
-export const djbKey = (raw: Uint8Array): Signal.PublicKey => Signal.PublicKey.deserialize(Buffer.concat([Buffer.of(DJB_KEY_TYPE), raw]));
+export const djbKey = (raw: Uint8Array): Signal.PublicKey =>
+  Signal.PublicKey.deserialize(Buffer.concat([Buffer.of(DJB_KEY_TYPE), raw]));
 
 /** A peer's address: its jid, on its one device. */
 export const signalAddress = (jid: string): Signal.ProtocolAddress => Signal.ProtocolAddress.new(jid, DEVICE_ID);
@@ -53,7 +54,9 @@ export class MemoryIdentityStore extends Signal.IdentityKeyStore {
   override async saveIdentity(a: Signal.ProtocolAddress, k: Signal.PublicKey): Promise<Signal.IdentityChange> {
     const old = this.known.get(addressKey(a));
     this.known.set(addressKey(a), k.serialize());
-    return old && !equalBytes(old, k.serialize()) ? Signal.IdentityChange.ReplacedExisting : Signal.IdentityChange.NewOrUnchanged;
+    return old && !equalBytes(old, k.serialize())
+      ? Signal.IdentityChange.ReplacedExisting
+      : Signal.IdentityChange.NewOrUnchanged;
   }
   override async isTrustedIdentity(a: Signal.ProtocolAddress, k: Signal.PublicKey): Promise<boolean> {
     const old = this.known.get(addressKey(a));

@@ -50,31 +50,46 @@ export const deliveredMessage = (id: string | undefined, from: string, t: number
 /** The `<enc>` of an outgoing message: the one under participants/to. */
 export const outgoingEnc = (message: StanzaNode): StanzaNode | undefined => at(message, 'participants', 'to', 'enc');
 
-export const ack = (attrs: { class: string; id?: string; to?: string; from?: string; t?: string; error?: InboundCondition }): StanzaNode =>
-  node('ack', attrs);
+export const ack = (attrs: {
+  class: string;
+  id?: string;
+  to?: string;
+  from?: string;
+  t?: string;
+  error?: InboundCondition;
+}): StanzaNode => node('ack', attrs);
 
 /** A delivery receipt has no type (RECEIPT-DELIVERY); `read` and `retry` are the others. */
-export const receipt = (attrs: { id: string; to?: string; from?: string; t: string; type?: 'read' | 'retry' }): StanzaNode =>
-  node('receipt', attrs);
+export const receipt = (attrs: {
+  id: string;
+  to?: string;
+  from?: string;
+  t: string;
+  type?: 'read' | 'retry';
+}): StanzaNode => node('receipt', attrs);
 
 /**
  * RECEIPT-DELIVERY: a delivery receipt has no type, or `inactive`, which WhatsApp's clients put on
  * it while they have not announced themselves available.
  * @see Baileys `lib/Socket/messages-recv.js` handleMessage; whatsmeow `receipt.go` sendMessageReceipt.
  */
-export const isDeliveryReceipt = (n: StanzaNode): boolean => n.tag === 'receipt' && (n.attrs['type'] === undefined || n.attrs['type'] === 'inactive');
+export const isDeliveryReceipt = (n: StanzaNode): boolean =>
+  n.tag === 'receipt' && (n.attrs['type'] === undefined || n.attrs['type'] === 'inactive');
 
 /**
  * PING: the server's ping as WhatsApp's mobile protocol has it, with no `<ping/>` child.
  * @see yowsup `yowsup/layers/protocol_iq/protocolentities/iq_ping.py`.
  */
-export const pingIq = (id: string, to?: string): StanzaNode => node('iq', { id, type: 'get', xmlns: PING_NS, from: GATEKEEPER_SERVER, to });
+export const pingIq = (id: string, to?: string): StanzaNode =>
+  node('iq', { id, type: 'get', xmlns: PING_NS, from: GATEKEEPER_SERVER, to });
 
 export const iqResult = (id: string, attrs: Record<string, string> = {}, content: StanzaNode[] = []): StanzaNode =>
   node('iq', { id, type: 'result', ...attrs }, content);
 
 export const iqError = (id: string, condition: string, attrs: Record<string, string> = {}): StanzaNode =>
-  node('iq', { id, type: 'error', ...attrs }, [node('error', { type: 'cancel' }, [node(condition, { xmlns: 'urn:ietf:params:xml:ns:xmpp-stanzas' })])]);
+  node('iq', { id, type: 'error', ...attrs }, [
+    node('error', { type: 'cancel' }, [node(condition, { xmlns: 'urn:ietf:params:xml:ns:xmpp-stanzas' })]),
+  ]);
 
 // ---- prekeys (KEYS-UPLOAD, KEYS-FETCH) ----
 
@@ -154,11 +169,14 @@ function bytesUint(bytes: Uint8Array): number {
   return bytes.reduce((acc, b) => acc * 256 + b, 0);
 }
 
-const keyNode = (k: OneTimePreKey): StanzaNode => node('key', {}, [bin('id', uintBytes(k.id, 3)), bin('value', k.publicKey)]);
+const keyNode = (k: OneTimePreKey): StanzaNode =>
+  node('key', {}, [bin('id', uintBytes(k.id, 3)), bin('value', k.publicKey)]);
 const skeyNode = (k: SignedPreKey): StanzaNode =>
   node('skey', {}, [bin('id', uintBytes(k.id, 3)), bin('value', k.publicKey), bin('signature', k.signature)]);
 const kskeyNodes = (k: KyberPreKey | undefined): StanzaNode[] =>
-  k ? [node('kskey', {}, [bin('id', uintBytes(k.id, 3)), bin('value', k.publicKey), bin('signature', k.signature)])] : [];
+  k
+    ? [node('kskey', {}, [bin('id', uintBytes(k.id, 3)), bin('value', k.publicKey), bin('signature', k.signature)])]
+    : [];
 
 const keyMaterial = (k: { registrationId: number; identityKey: Uint8Array }): StanzaNode[] => [
   bin('registration', uintBytes(k.registrationId, 4)),
@@ -247,7 +265,12 @@ export function readPreKeyUpload(iq: StanzaNode): PreKeyUpload | null {
   const oneTimePreKeys = children(list, 'key').map(readOneTime);
   const kyberPreKey = readKyber(iq);
   if (oneTimePreKeys.some((k) => k === null) || kyberPreKey === null) return null;
-  return { ...material, signedPreKey, oneTimePreKeys: oneTimePreKeys as OneTimePreKey[], ...(kyberPreKey ? { kyberPreKey } : {}) };
+  return {
+    ...material,
+    signedPreKey,
+    oneTimePreKeys: oneTimePreKeys as OneTimePreKey[],
+    ...(kyberPreKey ? { kyberPreKey } : {}),
+  };
 }
 
 export function readBundleResult(iq: StanzaNode): KeyBundle | null {
@@ -260,5 +283,11 @@ export function readBundleResult(iq: StanzaNode): KeyBundle | null {
   const oneTimePreKey = keyEl ? readOneTime(keyEl) : undefined;
   const kyberPreKey = readKyber(user);
   if (!material || !signedPreKey || oneTimePreKey === null || kyberPreKey === null) return null;
-  return { jid, ...material, signedPreKey, ...(oneTimePreKey ? { oneTimePreKey } : {}), ...(kyberPreKey ? { kyberPreKey } : {}) };
+  return {
+    jid,
+    ...material,
+    signedPreKey,
+    ...(oneTimePreKey ? { oneTimePreKey } : {}),
+    ...(kyberPreKey ? { kyberPreKey } : {}),
+  };
 }

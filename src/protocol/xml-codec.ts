@@ -2,7 +2,6 @@ import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { CodecError, isCodecError, PROFILE_LIMITS, type CodecLimits, type StanzaCodec } from './codec.js';
 import type { StanzaNode } from './node.js';
 
-
 const PREDEFINED: Record<string, string> = { lt: '<', gt: '>', amp: '&', apos: "'", quot: '"' };
 
 // RFC 6120 §11.1: no comments, processing instructions, DTDs or entity references other than the
@@ -98,7 +97,8 @@ function checkReferences(frame: string): void {
     }
     if (name.startsWith('#')) {
       const code = name.startsWith('#x') ? parseInt(name.slice(2), 16) : parseInt(name.slice(1), 10);
-      if (!isXmlChar(code)) throw new CodecError('not-well-formed', `character reference &${name}; is not an XML character`);
+      if (!isXmlChar(code))
+        throw new CodecError('not-well-formed', `character reference &${name}; is not an XML character`);
       continue;
     }
     if (!(name in PREDEFINED)) throw new CodecError('restricted-xml', `entity reference &${name}; is not predefined`);
@@ -115,7 +115,12 @@ function checkCharacters(frame: string): void {
 /** XML 1.0 §2.2 Char production. */
 function isXmlChar(c: number): boolean {
   return (
-    c === 0x9 || c === 0xa || c === 0xd || (c >= 0x20 && c <= 0xd7ff) || (c >= 0xe000 && c <= 0xfffd) || (c >= 0x10000 && c <= 0x10ffff)
+    c === 0x9 ||
+    c === 0xa ||
+    c === 0xd ||
+    (c >= 0x20 && c <= 0xd7ff) ||
+    (c >= 0xe000 && c <= 0xfffd) ||
+    (c >= 0x10000 && c <= 0x10ffff)
   );
 }
 

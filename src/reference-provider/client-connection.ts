@@ -20,7 +20,17 @@ const CLOSE_GRACE_MS = 1_000;
 /** The parts of the inbound context that belong to the client rather than to the connection. */
 export type ClientSide = Pick<
   InboundContext,
-  'registrationId' | 'decrypt' | 'openGroup' | 'deliver' | 'revoke' | 'raise' | 'isMedia' | 'receiveMedia' | 'isBlocked' | 'onReceipt' | 'onChatState'
+  | 'registrationId'
+  | 'decrypt'
+  | 'openGroup'
+  | 'deliver'
+  | 'revoke'
+  | 'raise'
+  | 'isMedia'
+  | 'receiveMedia'
+  | 'isBlocked'
+  | 'onReceipt'
+  | 'onChatState'
 >;
 
 export interface ConnectionOptions {
@@ -127,7 +137,10 @@ export class ChatConnection {
     const opened = new Promise<void>((resolve, reject) => {
       connection.opened = { resolve, reject };
     });
-    const timer = setTimeout(() => connection.opened?.reject(new Error(`no <open/> from the gatekeeper within ${OPEN_TIMEOUT_MS} ms`)), OPEN_TIMEOUT_MS);
+    const timer = setTimeout(
+      () => connection.opened?.reject(new Error(`no <open/> from the gatekeeper within ${OPEN_TIMEOUT_MS} ms`)),
+      OPEN_TIMEOUT_MS,
+    );
     timer.unref();
     ws.once('open', () => connection.writer.write(options.open));
     ws.on('error', (e) => connection.opened?.reject(e));

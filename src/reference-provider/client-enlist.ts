@@ -8,7 +8,12 @@ import { Agent, request } from 'undici';
 import { toBase64, toBase64Url } from '../protocol/base64.js';
 import { DJB_KEY_TYPE } from '../protocol/constants.js';
 import type { EnlistResult, GatekeeperEndpoint } from '../protocol/driver-api.js';
-import { ENLIST_FIRST_BACKOFF_MS, ENLIST_FORM_TYPE, ENLIST_MAX_ATTEMPTS, ENLIST_MAX_RETRY_AFTER_S } from '../protocol/enlistment.js';
+import {
+  ENLIST_FIRST_BACKOFF_MS,
+  ENLIST_FORM_TYPE,
+  ENLIST_MAX_ATTEMPTS,
+  ENLIST_MAX_RETRY_AFTER_S,
+} from '../protocol/enlistment.js';
 import { uintBytes, type SignedPreKey } from '../protocol/stanzas.js';
 import type { FaultSet } from './faults.js';
 
@@ -29,7 +34,9 @@ export interface EnlistmentKeys {
 export function enlistmentForm(keys: EnlistmentKeys, token: string, faults: FaultSet = new Set()): URLSearchParams {
   // The enlistment faults each get one field wrong.
   const encode = faults.has('enlist-padded-base64') ? toBase64 : toBase64Url;
-  const identity = faults.has('enlist-prefixed-ident') ? Uint8Array.of(DJB_KEY_TYPE, ...keys.identityKey) : keys.identityKey;
+  const identity = faults.has('enlist-prefixed-ident')
+    ? Uint8Array.of(DJB_KEY_TYPE, ...keys.identityKey)
+    : keys.identityKey;
   const signature = Uint8Array.from(keys.signedPreKey.signature);
   if (faults.has('enlist-corrupt-skey-sig')) signature[0] = (signature[0] ?? 0) ^ 0x01;
   const fields: Record<string, string> = {
@@ -53,7 +60,12 @@ interface Answer {
 }
 
 /** Posts the form, retrying what the profile says to retry; resolves with the last answer. */
-export async function postEnlistment(endpoint: GatekeeperEndpoint, keys: EnlistmentKeys, token: string, faults: FaultSet): Promise<EnlistResult> {
+export async function postEnlistment(
+  endpoint: GatekeeperEndpoint,
+  keys: EnlistmentKeys,
+  token: string,
+  faults: FaultSet,
+): Promise<EnlistResult> {
   const agent = new Agent({
     connect: { ca: endpoint.caCertPem, timeout: TIMEOUT_MS },
     headersTimeout: TIMEOUT_MS,
@@ -89,7 +101,11 @@ async function post(agent: Agent, url: string, contentType: string, body: string
       signal: AbortSignal.timeout(TIMEOUT_MS * 2),
     });
     const header = res.headers['retry-after'];
-    return { status: res.statusCode, body: await res.body.text(), retryAfter: Array.isArray(header) ? header[0] : header };
+    return {
+      status: res.statusCode,
+      body: await res.body.text(),
+      retryAfter: Array.isArray(header) ? header[0] : header,
+    };
   } catch (e) {
     // No answer at all is a transport error, retried like a 5xx.
     return { status: 0, body: (e as Error).message, retryAfter: undefined };
@@ -115,11 +131,15 @@ const retryOnFail = (result: EnlistResult, _attempt: number, faults: FaultSet): 
   result.status === 'fail' && faults.has('enlist-retry-on-fail') ? ENLIST_FIRST_BACKOFF_MS : undefined;
 
 /** Without backoff, a client that cannot count keeps going: twice the profile's bound, to show it. */
-const attemptLimit = (faults: FaultSet): number => (faults.has('retry-5xx-no-backoff') ? ENLIST_MAX_ATTEMPTS * 2 : ENLIST_MAX_ATTEMPTS);
+const attemptLimit = (faults: FaultSet): number =>
+  faults.has('retry-5xx-no-backoff') ? ENLIST_MAX_ATTEMPTS * 2 : ENLIST_MAX_ATTEMPTS;
 
 const transportFailure = (answer: Answer): EnlistResult => ({
   status: 'fail',
-  reason: answer.status === 0 ? `the enlistment API could not be reached: ${answer.body}` : `the enlistment API answered HTTP ${answer.status}: ${answer.body.slice(0, 200)}`,
+  reason:
+    answer.status === 0
+      ? `the enlistment API could not be reached: ${answer.body}`
+      : `the enlistment API answered HTTP ${answer.status}: ${answer.body.slice(0, 200)}`,
 });
 
 /** `{"login": "<id>@interop", "status": "ok"}` or `{"status": "fail", "reason": "..."}`. */
@@ -128,9 +148,13 @@ function readAnswer(body: string): EnlistResult {
   try {
     answer = JSON.parse(body) as typeof answer;
   } catch {
-    return { status: 'fail', reason: `the enlistment API answered with something other than JSON: ${body.slice(0, 200)}` };
+    return {
+      status: 'fail',
+      reason: `the enlistment API answered with something other than JSON: ${body.slice(0, 200)}`,
+    };
   }
-  if (answer.status === 'ok' && typeof answer.login === 'string' && LOGIN.test(answer.login)) return { status: 'ok', login: answer.login };
+  if (answer.status === 'ok' && typeof answer.login === 'string' && LOGIN.test(answer.login))
+    return { status: 'ok', login: answer.login };
   if (answer.status === 'fail') {
     const reason = typeof answer.reason === 'string' && answer.reason !== '' ? answer.reason : 'no reason given';
     return { status: 'fail', reason };

@@ -7,7 +7,15 @@
  */
 import { randomBytes } from 'node:crypto';
 import { decodeMessage, unpad } from '../protocol/payload.js';
-import { distributionPayload, groupOpen, groupSeal, isDuplicateGroupMessage, newDistribution, processDistribution, SenderKeyStore } from '../protocol/sender-keys.js';
+import {
+  distributionPayload,
+  groupOpen,
+  groupSeal,
+  isDuplicateGroupMessage,
+  newDistribution,
+  processDistribution,
+  SenderKeyStore,
+} from '../protocol/sender-keys.js';
 import { DuplicateMessage } from './client-stack.js';
 import type { FaultSet } from './faults.js';
 
@@ -42,7 +50,12 @@ export class GroupChats {
     let key = this.own.get(group);
     const someoneLeft = key !== undefined && [...key.given].some((m) => !members.includes(m));
     if (!key || (someoneLeft && !this.faults.has('keep-sender-key-after-removal'))) {
-      key = { skdm: newDistribution(group, self, this.senderKeys, { keepChain: someoneLeft && this.faults.has('rekey-same-chain') }).skdm, given: new Set() };
+      key = {
+        skdm: newDistribution(group, self, this.senderKeys, {
+          keepChain: someoneLeft && this.faults.has('rekey-same-chain'),
+        }).skdm,
+        given: new Set(),
+      };
       this.own.set(group, key);
     }
     const needing = this.faults.has('skip-skdm') ? [] : members.filter((m) => !key.given.has(m));

@@ -29,7 +29,12 @@ export interface InboundContext {
   /** Returns the padded plaintext; throws when the ciphertext cannot be decrypted. */
   decrypt(from: string, type: EncType, ciphertext: Uint8Array): Promise<Uint8Array>;
   /** GROUP-IN: stores the distribution a pairwise `<enc>` carries, then opens the skmsg; the padded plaintext. */
-  openGroup(group: string, sender: string, pairwise: { type: EncType; ciphertext: Uint8Array } | undefined, skmsg: Uint8Array): Promise<Uint8Array>;
+  openGroup(
+    group: string,
+    sender: string,
+    pairwise: { type: EncType; ciphertext: Uint8Array } | undefined,
+    skmsg: Uint8Array,
+  ): Promise<Uint8Array>;
   deliver(message: ReceivedMessage): void;
   /** REVOKE-IN: `sender` revoked its message `id`, in `group` when it was a group message. */
   revoke(sender: string, id: string, group: string | undefined): void;
@@ -141,7 +146,14 @@ export class InboundHandler {
     const pairType = pairwise?.attrs['type'];
     const pairBytes = encBytes(pairwise);
     const pairOk = pairwise === undefined || ((pairType === 'pkmsg' || pairType === 'msg') && pairBytes !== null);
-    if (id === undefined || t === undefined || participant === undefined || skmsg?.attrs['v'] !== ENC_VERSION || skBytes === null || !pairOk) {
+    if (
+      id === undefined ||
+      t === undefined ||
+      participant === undefined ||
+      skmsg?.attrs['v'] !== ENC_VERSION ||
+      skBytes === null ||
+      !pairOk
+    ) {
       return this.refuse('bad-request', { class: 'message', id });
     }
     const carried = pairwise && pairBytes ? { type: pairType as EncType, ciphertext: pairBytes } : undefined;
@@ -171,11 +183,21 @@ export class InboundHandler {
     }
     const answers = this.messageAck(n);
     // RECEIPT-EACH: the fault receipts only the first message of each peer.
-    const receipt = !faults.has('no-delivery-receipt') && !(faults.has('receipt-first-only') && this.receipted.has(peer));
+    const receipt =
+      !faults.has('no-delivery-receipt') && !(faults.has('receipt-first-only') && this.receipted.has(peer));
     this.receipted.add(peer);
     // As WhatsApp's clients write it while not marked available: type="inactive" and no t (the
     // fault writes one, in milliseconds).
-    if (receipt) answers.push(node('receipt', { id, to: from, participant, type: 'inactive', t: faults.has('timestamp-ms') ? String(Date.now()) : undefined }));
+    if (receipt)
+      answers.push(
+        node('receipt', {
+          id,
+          to: from,
+          participant,
+          type: 'inactive',
+          t: faults.has('timestamp-ms') ? String(Date.now()) : undefined,
+        }),
+      );
     // READ-ONLY-MARKED: the fault reads for the user.
     if (faults.has('read-on-delivery') && id !== undefined) answers.push(readReceipt(id, peer, nowSeconds()));
     this.answer(answers);
@@ -200,9 +222,17 @@ export class InboundHandler {
     const count = faults.has('retry-count-zero') ? 0 : 1;
     // The receipt's own t is optional (WhatsApp's clients leave it out); the fault writes it in milliseconds.
     const own = faults.has('timestamp-ms') ? String(Date.now()) : now;
-    const plain = retryReceipt({ id: id ?? '', to: from ?? '', t: own, count, registrationId: this.ctx.registrationId, messageT: faults.has('retry-t-own-clock') ? now : (t ?? now) });
+    const plain = retryReceipt({
+      id: id ?? '',
+      to: from ?? '',
+      t: own,
+      count,
+      registrationId: this.ctx.registrationId,
+      messageT: faults.has('retry-t-own-clock') ? now : (t ?? now),
+    });
     const retry = participant === undefined ? plain : { ...plain, attrs: { ...plain.attrs, participant } };
-    if (faults.has('retry-no-registration')) answers.push({ ...retry, children: retry.children.filter((c) => c.tag !== 'registration') });
+    if (faults.has('retry-no-registration'))
+      answers.push({ ...retry, children: retry.children.filter((c) => c.tag !== 'registration') });
     else answers.push(retry);
     this.answer(answers);
   }
@@ -225,7 +255,14 @@ export class InboundHandler {
     if (id === undefined || from === undefined) return this.refuse('bad-request', { class: 'receipt', id });
     if (!this.ctx.faults.has('no-receipt-ack')) {
       // ACK-RECEIPT-TYPE: the fault leaves the receipt's type out of its ack.
-      this.ctx.writer.write(ackNode({ class: 'receipt', id, to: from, type: this.ctx.faults.has('ack-receipt-no-type') ? undefined : type }));
+      this.ctx.writer.write(
+        ackNode({
+          class: 'receipt',
+          id,
+          to: from,
+          type: this.ctx.faults.has('ack-receipt-no-type') ? undefined : type,
+        }),
+      );
     }
     this.ctx.onReceipt(n);
   }

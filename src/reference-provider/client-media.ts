@@ -38,7 +38,8 @@ export interface MediaDeps {
 }
 
 /** The download path of a stored blob (MEDIA-PATH), after the public overview's shape. */
-export const downloadPath = (providerId: string, reference: string): string => `/interop/whatsapp/download/${providerId}/${reference}/`;
+export const downloadPath = (providerId: string, reference: string): string =>
+  `/interop/whatsapp/download/${providerId}/${reference}/`;
 
 export class MediaSender {
   constructor(private readonly deps: MediaDeps) {}
@@ -47,7 +48,9 @@ export class MediaSender {
    * The unpadded `Message` bytes for a file and the `mediatype` its `<enc>` carries (ENC-MEDIATYPE,
    * none when a fault leaves it out), or why the client will not send it.
    */
-  async compose(req: SendMediaRequest): Promise<{ message: Uint8Array; mediatype: string | undefined } | { refused: string }> {
+  async compose(
+    req: SendMediaRequest,
+  ): Promise<{ message: Uint8Array; mediatype: string | undefined } | { refused: string }> {
     const { faults, store } = this.deps;
     const prefix = fromBase64(req.content) ?? new Uint8Array();
     const size = Math.max(req.size ?? 0, prefix.length);
@@ -69,14 +72,21 @@ export class MediaSender {
       directPath: faults.has('media-bare-path') ? `/media/${reference}` : downloadPath(this.deps.providerId, reference),
       mimetype,
       mediaKey,
-      fileSha256: faults.has('media-plain-hash-padded') ? paddedPlainHash(await plaintextOf(prefix, size)) : encrypted.fileSha256,
+      fileSha256: faults.has('media-plain-hash-padded')
+        ? paddedPlainHash(await plaintextOf(prefix, size))
+        : encrypted.fileSha256,
       ...(faults.has('media-no-enc-hash') ? {} : { fileEncSha256: this.encHash(encrypted.blob) }),
       fileLength: faults.has('media-length-of-blob') ? encrypted.blob.length : encrypted.fileLength,
       mediaKeyTimestamp: Math.floor(Date.now() / 1000),
-      ...(req.type === 'document' && !faults.has('document-no-file-name') ? { fileName: req.fileName ?? 'document' } : {}),
+      ...(req.type === 'document' && !faults.has('document-no-file-name')
+        ? { fileName: req.fileName ?? 'document' }
+        : {}),
       ...(req.type === 'audio' ? { ptt: true } : {}),
     };
-    return { message: encodeMediaMessage(req.type, fields, this.layout(req.type)), mediatype: this.mediatype(req.type, fields) };
+    return {
+      message: encodeMediaMessage(req.type, fields, this.layout(req.type)),
+      mediatype: this.mediatype(req.type, fields),
+    };
   }
 
   /** ENC-MEDIATYPE: the kind of the message as composed; the faults leave it out, or call a voice note plain audio. */
@@ -108,7 +118,9 @@ async function plaintextOf(prefix: Uint8Array, size: number): Promise<Buffer> {
 
 function paddedPlainHash(plain: Buffer): Buffer {
   const n = 16 - (plain.length % 16);
-  return createHash('sha256').update(Buffer.concat([plain, Buffer.alloc(n, n)])).digest();
+  return createHash('sha256')
+    .update(Buffer.concat([plain, Buffer.alloc(n, n)]))
+    .digest();
 }
 
 /** Downloads, verifies and decrypts received media; throws, showing nothing, when any check fails. */
@@ -120,7 +132,11 @@ export class MediaReceiver {
   /** Trust the gatekeeper's certificate for its media URLs, as for its chat server (never globally). */
   useGatekeeper(caCertPem: string): void {
     this.close();
-    this.agent = new Agent({ connect: { ca: caCertPem }, headersTimeout: DOWNLOAD_TIMEOUT_MS, bodyTimeout: DOWNLOAD_TIMEOUT_MS });
+    this.agent = new Agent({
+      connect: { ca: caCertPem },
+      headersTimeout: DOWNLOAD_TIMEOUT_MS,
+      bodyTimeout: DOWNLOAD_TIMEOUT_MS,
+    });
   }
 
   isMedia(message: interop.Message): boolean {
@@ -133,7 +149,8 @@ export class MediaReceiver {
     if (!read) throw new Error('no media message');
     const { type, fields } = read;
     const { mediaKey, fileSha256, fileEncSha256, url } = fields;
-    if (!mediaKey || !fileSha256 || !fileEncSha256 || !url) throw new Error('the media message lacks its key, hashes or URL');
+    if (!mediaKey || !fileSha256 || !fileEncSha256 || !url)
+      throw new Error('the media message lacks its key, hashes or URL');
     if (!url.startsWith('https://')) throw new Error(`refusing a media URL that is not https: ${url}`);
     if (!this.agent) throw new Error('no gatekeeper to download from');
     const res = await request(url, { dispatcher: this.agent, signal: AbortSignal.timeout(DOWNLOAD_TIMEOUT_MS) });

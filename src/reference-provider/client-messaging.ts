@@ -68,14 +68,21 @@ export class MessagingState {
   showReceipt(r: StanzaNode): void {
     const { id, from, type } = r.attrs;
     if (id === undefined || from === undefined || this.sent.get(id)?.to !== from) return;
-    if (isDeliveryReceipt(r) && !this.faults.has('hide-delivery-receipts')) this.receipts.push({ id, peer: from, type: 'delivery' });
+    if (isDeliveryReceipt(r) && !this.faults.has('hide-delivery-receipts'))
+      this.receipts.push({ id, peer: from, type: 'delivery' });
     if (type === 'read' && !this.faults.has('hide-read-receipts')) this.receipts.push({ id, peer: from, type: 'read' });
   }
 
   /** TYPING-IN */
   showTyping(n: StanzaNode): void {
     const from = n.attrs['from'];
-    if (from === undefined || readChatState(n) !== 'composing' || this.faults.has('typing-not-shown') || this.isBlocked(from)) return;
+    if (
+      from === undefined ||
+      readChatState(n) !== 'composing' ||
+      this.faults.has('typing-not-shown') ||
+      this.isBlocked(from)
+    )
+      return;
     this.typing.push(from);
   }
 
@@ -106,12 +113,21 @@ export function shownMessage(id: string, from: string, message: interop.Message,
   const reaction = message.reactionMessage;
   const reactedTo = reaction?.key?.id;
   // REACTION-IN: shown on the message it names, not as a text of its own.
-  if (reaction && reactedTo) return { message: faults.has('ignore-reactions') ? { id, from, text: '' } : { id, from, text: '', reaction: { id: reactedTo, emoji: reaction.text ?? '' } } };
-  const revoked = faults.has('unknown-protocol-as-revoke') ? message.protocolMessage?.key?.id || undefined : revokedId(message);
+  if (reaction && reactedTo)
+    return {
+      message: faults.has('ignore-reactions')
+        ? { id, from, text: '' }
+        : { id, from, text: '', reaction: { id: reactedTo, emoji: reaction.text ?? '' } },
+    };
+  const revoked = faults.has('unknown-protocol-as-revoke')
+    ? message.protocolMessage?.key?.id || undefined
+    : revokedId(message);
   // REVOKE-HIDDEN, REVOKE-IN: a revoke is no message of its own; it takes its sender's message out of sight.
   if (revoked !== undefined) {
     if (faults.has('ignore-revoke')) return {};
-    return faults.has('show-revoke-as-text') ? { revokes: revoked, message: { id, from, text: '' } } : { revokes: revoked };
+    return faults.has('show-revoke-as-text')
+      ? { revokes: revoked, message: { id, from, text: '' } }
+      : { revokes: revoked };
   }
   const extended = message.extendedTextMessage;
   if (!Object.hasOwn(message, 'conversation') && !extended) {

@@ -27,7 +27,6 @@ const UNLOCKED_READ_MS = 20;
 /** libsignal's MAX_FORWARD_JUMPS: only the `unbounded-skip` fault goes past it. */
 const FORWARD_JUMPS = 25_000;
 
-
 export interface SessionOptions {
   /** Whether the user speaks the `pq` mode too (the provider's discovery document says so). */
   readonly pq?: boolean;
@@ -61,9 +60,16 @@ export class SignalSession {
     const spk = Signal.PrivateKey.generate();
     // XEdDSA over 0x05 ‖ key: the serialized public key is exactly that.
     const signature = this.identity.privateKey.sign(spk.getPublicKey().serialize());
-    this.signedPreKey = { id: spkId, publicKey: new Uint8Array(spk.getPublicKey().getPublicKeyBytes()), signature: new Uint8Array(signature) };
+    this.signedPreKey = {
+      id: spkId,
+      publicKey: new Uint8Array(spk.getPublicKey().getPublicKeyBytes()),
+      signature: new Uint8Array(signature),
+    };
     this.uploadedSignedPreKey = faults.has('bad-signed-prekey-signature')
-      ? { ...this.signedPreKey, signature: new Uint8Array(this.identity.privateKey.sign(Buffer.from(this.signedPreKey.publicKey))) }
+      ? {
+          ...this.signedPreKey,
+          signature: new Uint8Array(this.identity.privateKey.sign(Buffer.from(this.signedPreKey.publicKey))),
+        }
       : this.signedPreKey;
     const shared = {
       identityPair: new Uint8Array(this.identity.serialize()),
@@ -77,8 +83,16 @@ export class SignalSession {
       return true;
     };
     const deletePreKeysOnUse = !faults.has('reuse-one-time-prekey') && !faults.has('rebuild-session-on-replay');
-    this.classic = new ClassicStack(shared, trust, { deletePreKeysOnUse, libsignalVersion: faults.has('libsignal-version-byte') });
-    this.pq = options.pq ? new PqStack(shared, trust, randomInt(1, MAX_PREKEY_ID + 1), { deletePreKeysOnUse, refuseKyberReplay: !faults.has('accept-kyber-replay') && !faults.has('rebuild-session-on-replay') }) : undefined;
+    this.classic = new ClassicStack(shared, trust, {
+      deletePreKeysOnUse,
+      libsignalVersion: faults.has('libsignal-version-byte'),
+    });
+    this.pq = options.pq
+      ? new PqStack(shared, trust, randomInt(1, MAX_PREKEY_ID + 1), {
+          deletePreKeysOnUse,
+          refuseKyberReplay: !faults.has('accept-kyber-replay') && !faults.has('rebuild-session-on-replay'),
+        })
+      : undefined;
   }
 
   /** The raw 32-byte identity key. */
@@ -159,12 +173,14 @@ export class SignalSession {
     // The high nibble of byte 0 is the message version: 4 is PQXDH, 3 is X3DH.
     const stack = (ciphertext[0] ?? 0) >> 4 === 4 && this.pq ? this.pq : this.classic;
     const before = this.faults.has('forget-ratchet-state') ? await stack.snapshot(peer) : null;
-    const replayed = this.faults.has('rebuild-session-on-replay') && type === 'pkmsg' ? this.readBefore(peer, ciphertext) : undefined;
+    const replayed =
+      this.faults.has('rebuild-session-on-replay') && type === 'pkmsg' ? this.readBefore(peer, ciphertext) : undefined;
     if (replayed?.before) stack.removeSession(peer);
     // The fault holds peers to libsignal's 14-bit range, which WhatsApp's clients do not keep.
     if (this.faults.has('refuse-wide-registration-id') && type === 'pkmsg') {
       const id = readPreKeySignalMessage(ciphertext)?.registrationId ?? 0;
-      if (id < 1 || id > MAX_REGISTRATION_ID) throw new Error(`registration id ${id} outside 1..${MAX_REGISTRATION_ID}`);
+      if (id < 1 || id > MAX_REGISTRATION_ID)
+        throw new Error(`registration id ${id} outside 1..${MAX_REGISTRATION_ID}`);
     }
     if (this.faults.has('drop-out-of-order')) this.dropOutOfOrder(peer, type, ciphertext);
     try {
@@ -174,7 +190,8 @@ export class SignalSession {
       if (before) await stack.restore(peer, before);
       return plaintext;
     } catch (e) {
-      const skipped = this.faults.has('unbounded-skip') && type === 'msg' ? await this.openFarAhead(stack, peer, ciphertext) : null;
+      const skipped =
+        this.faults.has('unbounded-skip') && type === 'msg' ? await this.openFarAhead(stack, peer, ciphertext) : null;
       if (skipped) return skipped;
       if (this.faults.has('reset-session-on-error')) stack.removeSession(peer);
       throw e;
@@ -196,7 +213,10 @@ export class SignalSession {
   private async openFarAhead(stack: SignalStack, peer: string, ciphertext: Uint8Array): Promise<Uint8Array | null> {
     const m = readSignalMessage(ciphertext);
     const record = await stack.snapshot(peer);
-    const chain = m && record && sessionChains(record)?.receivers.find((c) => Buffer.from(c.ratchetKey).equals(Buffer.from(m.ratchetKey)));
+    const chain =
+      m &&
+      record &&
+      sessionChains(record)?.receivers.find((c) => Buffer.from(c.ratchetKey).equals(Buffer.from(m.ratchetKey)));
     if (!m || !chain || m.counter <= chain.index + FORWARD_JUMPS) return null;
     try {
       return new Uint8Array(openBody(messageKeysAt(chain, m.counter), m.ciphertext));
@@ -218,7 +238,14 @@ export class SignalSession {
     const remote = await this.classic.knownIdentity(peer);
     if (!remote) return null;
     const iterations = this.faults.has('wrong-safety-number') ? 1024 : FINGERPRINT_ITERATIONS;
-    const fingerprint = Signal.Fingerprint.new(iterations, FINGERPRINT_VERSION, Buffer.from(login, 'utf8'), this.identity.publicKey, Buffer.from(peer, 'utf8'), djbKey(remote));
+    const fingerprint = Signal.Fingerprint.new(
+      iterations,
+      FINGERPRINT_VERSION,
+      Buffer.from(login, 'utf8'),
+      this.identity.publicKey,
+      Buffer.from(peer, 'utf8'),
+      djbKey(remote),
+    );
     return fingerprint.displayableFingerprint().toString();
   }
 

@@ -34,7 +34,10 @@ export class ClassicStack implements SignalStack {
     this.preKeys = new MemoryPreKeyStore(options.deletePreKeysOnUse);
     const spk = Signal.PrivateKey.deserialize(Buffer.from(keys.signedPreKey.privateKey));
     const { id, signature } = keys.signedPreKey;
-    this.signedPreKeys.records.set(id, Signal.SignedPreKeyRecord.new(id, Date.now(), spk.getPublicKey(), spk, Buffer.from(signature)));
+    this.signedPreKeys.records.set(
+      id,
+      Signal.SignedPreKeyRecord.new(id, Date.now(), spk.getPublicKey(), spk, Buffer.from(signature)),
+    );
   }
 
   async hasSession(peer: string): Promise<boolean> {
@@ -51,7 +54,9 @@ export class ClassicStack implements SignalStack {
   }
 
   encrypt(peer: string, plaintext: Uint8Array): ReturnType<SignalStack['encrypt']> {
-    return sealClassic(plaintext, address(peer), this.sessions, this.identities, { libsignalVersion: this.options.libsignalVersion });
+    return sealClassic(plaintext, address(peer), this.sessions, this.identities, {
+      libsignalVersion: this.options.libsignalVersion,
+    });
   }
 
   async decrypt(peer: string, type: 'pkmsg' | 'msg', ciphertext: Uint8Array): Promise<Uint8Array> {
@@ -59,8 +64,21 @@ export class ClassicStack implements SignalStack {
     try {
       const plaintext =
         type === 'pkmsg'
-          ? await Signal.signalDecryptPreKey(Signal.PreKeySignalMessage.deserialize(bytes), address(peer), this.sessions, this.identities, this.preKeys, this.signedPreKeys, this.kyber)
-          : await Signal.signalDecrypt(Signal.SignalMessage.deserialize(bytes), address(peer), this.sessions, this.identities);
+          ? await Signal.signalDecryptPreKey(
+              Signal.PreKeySignalMessage.deserialize(bytes),
+              address(peer),
+              this.sessions,
+              this.identities,
+              this.preKeys,
+              this.signedPreKeys,
+              this.kyber,
+            )
+          : await Signal.signalDecrypt(
+              Signal.SignalMessage.deserialize(bytes),
+              address(peer),
+              this.sessions,
+              this.identities,
+            );
       return new Uint8Array(plaintext);
     } catch (e) {
       if (isDuplicate(e, Signal.ErrorCode.DuplicatedMessage)) throw new DuplicateMessage((e as Error).message);

@@ -39,7 +39,10 @@ export class PqStack implements SignalStack {
     this.kyber = new PqKyberPreKeyStore(options.refuseKyberReplay);
     const spk = SignalPq.PrivateKey.deserialize(Uint8Array.from(keys.signedPreKey.privateKey));
     const { id, signature } = keys.signedPreKey;
-    this.signedPreKeys.records.set(id, SignalPq.SignedPreKeyRecord.new(id, Date.now(), spk.getPublicKey(), spk, Uint8Array.from(signature)));
+    this.signedPreKeys.records.set(
+      id,
+      SignalPq.SignedPreKeyRecord.new(id, Date.now(), spk.getPublicKey(), spk, Uint8Array.from(signature)),
+    );
     const kem = SignalPq.KEMKeyPair.generate();
     // XEdDSA over the serialized Kyber key, type byte included, as for the signed prekey.
     const kemSignature = identity.privateKey.sign(kem.getPublicKey().serialize());
@@ -60,7 +63,13 @@ export class PqStack implements SignalStack {
   }
 
   async encrypt(peer: string, plaintext: Uint8Array): ReturnType<SignalStack['encrypt']> {
-    const m = await SignalPq.signalEncrypt(Uint8Array.from(plaintext), address(peer), SELF, this.sessions, this.identities);
+    const m = await SignalPq.signalEncrypt(
+      Uint8Array.from(plaintext),
+      address(peer),
+      SELF,
+      this.sessions,
+      this.identities,
+    );
     return { type: m.type() === SignalPq.CiphertextMessageType.PreKey ? 'pkmsg' : 'msg', ciphertext: m.serialize() };
   }
 
@@ -68,8 +77,23 @@ export class PqStack implements SignalStack {
     const bytes = Uint8Array.from(ciphertext);
     try {
       return type === 'pkmsg'
-        ? await SignalPq.signalDecryptPreKey(SignalPq.PreKeySignalMessage.deserialize(bytes), address(peer), SELF, this.sessions, this.identities, this.preKeys, this.signedPreKeys, this.kyber)
-        : await SignalPq.signalDecrypt(SignalPq.SignalMessage.deserialize(bytes), address(peer), SELF, this.sessions, this.identities);
+        ? await SignalPq.signalDecryptPreKey(
+            SignalPq.PreKeySignalMessage.deserialize(bytes),
+            address(peer),
+            SELF,
+            this.sessions,
+            this.identities,
+            this.preKeys,
+            this.signedPreKeys,
+            this.kyber,
+          )
+        : await SignalPq.signalDecrypt(
+            SignalPq.SignalMessage.deserialize(bytes),
+            address(peer),
+            SELF,
+            this.sessions,
+            this.identities,
+          );
     } catch (e) {
       if (isDuplicate(e, SignalPq.ErrorCode.DuplicatedMessage)) throw new DuplicateMessage((e as Error).message);
       throw e;

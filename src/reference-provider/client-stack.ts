@@ -43,4 +43,5 @@ export interface SignalStack {
 }
 
 /** Whether an error of either libsignal release is its DuplicatedMessage (code 1 in both). */
-export const isDuplicate = (e: unknown, duplicatedCode: number): boolean => (e as { code?: unknown }).code === duplicatedCode;
+export const isDuplicate = (e: unknown, duplicatedCode: number): boolean =>
+  (e as { code?: unknown }).code === duplicatedCode;

@@ -8,7 +8,15 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { interop } from '../gen/message.js';
 import { toBase64, toBase64Url } from '../protocol/base64.js';
 import { GATEKEEPER_SERVER, INTEROP_SERVER, MAX_REGISTRATION_ID } from '../protocol/constants.js';
-import type { EnlistResult, GatekeeperEndpoint, ReceivedMessage, SecurityEvent, SendMediaRequest, SendMediaResult, SessionExport } from '../protocol/driver-api.js';
+import type {
+  EnlistResult,
+  GatekeeperEndpoint,
+  ReceivedMessage,
+  SecurityEvent,
+  SendMediaRequest,
+  SendMediaResult,
+  SessionExport,
+} from '../protocol/driver-api.js';
 import { ACCOUNT_NS, DELETE_TAG, UNENLISTED_TAG } from '../protocol/enlistment.js';
 import { child, node, type StanzaNode } from '../protocol/node.js';
 import { bundleFetchIq, clientOpen, preKeyUploadIq, readBundleResult, type EncType } from '../protocol/stanzas.js';
@@ -98,7 +106,8 @@ export class ProviderClient {
       if (this.deps.faults.has('silent-identity-change')) return;
       this.events.push({ type: 'identity-change', peer });
       // IDENTITY-NOTICE: in the thread, before the message that came under the new key.
-      if (!this.deps.faults.has('identity-notice-event-only')) this.inbox.push({ id: '', from: peer, text: '', notice: 'identity-change' });
+      if (!this.deps.faults.has('identity-notice-event-only'))
+        this.inbox.push({ id: '', from: peer, text: '', notice: 'identity-change' });
     };
     return new SignalSession(onIdentityChange, this.deps.faults, { pq: this.deps.pq });
   }
@@ -110,15 +119,22 @@ export class ProviderClient {
     const { authKey, session } = this;
     const token = await this.deps.issueProof(this.identifier);
     this.enlistProof = token;
-    const keys = { authKey, registrationId: session.registrationId, identityKey: session.identityKey, signedPreKey: session.signedPreKey };
+    const keys = {
+      authKey,
+      registrationId: session.registrationId,
+      identityKey: session.identityKey,
+      signedPreKey: session.signedPreKey,
+    };
     const result = await postEnlistment(endpoint, keys, token, faults);
     if (result.status === 'ok') {
       this.login = result.login;
       return result;
     }
     // ENLIST-FAIL: the user learns why, and the client stops until asked again.
-    if (!faults.has('enlist-fail-silent')) this.events.push({ type: 'enlistment-failed', peer: GATEKEEPER_SERVER, detail: result.reason });
-    if (faults.has('connect-despite-enlist-fail')) this.login = `${this.identifier.replace(/\D/g, '')}@${INTEROP_SERVER}`;
+    if (!faults.has('enlist-fail-silent'))
+      this.events.push({ type: 'enlistment-failed', peer: GATEKEEPER_SERVER, detail: result.reason });
+    if (faults.has('connect-despite-enlist-fail'))
+      this.login = `${this.identifier.replace(/\D/g, '')}@${INTEROP_SERVER}`;
     return result;
   }
 
@@ -158,7 +174,8 @@ export class ProviderClient {
         open: this.openElement(login, token),
         client: {
           registrationId: this.session.registrationId,
-          decrypt: (from, type, ciphertext) => this.session.serialized(from, () => this.session.decrypt(from, type, ciphertext)),
+          decrypt: (from, type, ciphertext) =>
+            this.session.serialized(from, () => this.session.decrypt(from, type, ciphertext)),
           openGroup: (group, sender, pairwise, skmsg) => this.openGroup(group, sender, pairwise, skmsg),
           deliver: (message) => this.show(message, drainedFrom),
           revoke: (sender, id, group) => this.revoke(sender, id, group),
@@ -178,7 +195,8 @@ export class ProviderClient {
       await this.disconnect();
       // A refused stream (a bad proof, an unknown login) is an answer, not a failure of the client.
       if (!isStreamRefused(e)) throw e;
-      if (!this.deps.faults.has('stream-refusal-silent')) this.events.push({ type: 'stream-refused', peer: GATEKEEPER_SERVER, detail: e.message });
+      if (!this.deps.faults.has('stream-refusal-silent'))
+        this.events.push({ type: 'stream-refused', peer: GATEKEEPER_SERVER, detail: e.message });
       return false;
     }
   }
@@ -189,7 +207,9 @@ export class ProviderClient {
     const connection = this.connection;
     if (!connection?.isOpen) throw new ClientStateError('the user is not connected');
     if (!faults.has('optout-no-delete')) {
-      const remove = node('iq', { id: randomId(), type: 'set', xmlns: ACCOUNT_NS, to: GATEKEEPER_SERVER }, [node(DELETE_TAG)]);
+      const remove = node('iq', { id: randomId(), type: 'set', xmlns: ACCOUNT_NS, to: GATEKEEPER_SERVER }, [
+        node(DELETE_TAG),
+      ]);
       expectResult(await connection.request(remove, IQ_TIMEOUT_MS), 'deletion request');
     }
     this.login = undefined;
@@ -225,7 +245,13 @@ export class ProviderClient {
     const at = this.inbox.findIndex((m) => m.id === id && (anySender || (m.from === sender && m.group === group)));
     const shown = this.inbox[at];
     if (!shown) return;
-    this.inbox[at] = { id, from: shown.from, text: '', revoked: true, ...(shown.group === undefined ? {} : { group: shown.group }) };
+    this.inbox[at] = {
+      id,
+      from: shown.from,
+      text: '',
+      revoked: true,
+      ...(shown.group === undefined ? {} : { group: shown.group }),
+    };
   }
 
   /** ENLIST-UNENLISTED: enlist again, then reconnect with the new login. */
@@ -251,7 +277,8 @@ export class ProviderClient {
   /** Encrypts `text` to `to` and sends it; resolves with the stanza id once acked, or after ACK_WAIT_MS. */
   send(to: string, text: string, replyTo?: string): Promise<string> {
     // REPLY-OUT: the quoted message's sender is this user when it sent it, the peer otherwise.
-    if (replyTo === undefined || this.deps.faults.has('reply-without-quote')) return this.sendPlaintext(to, this.composer.plaintext(text), text);
+    if (replyTo === undefined || this.deps.faults.has('reply-without-quote'))
+      return this.sendPlaintext(to, this.composer.plaintext(text), text);
     const participant = this.messaging.wasSent(replyTo) ? (this.login ?? '') : to;
     return this.sendPlaintext(to, this.composer.pad(encodeMessage(replyContent(text, replyTo, participant))));
   }
@@ -259,7 +286,10 @@ export class ProviderClient {
   /** REACTION-OUT */
   react(to: string, id: string, emoji: string): Promise<string> {
     const key = this.deps.faults.has('reaction-random-key') ? randomId() : id;
-    return this.sendPlaintext(to, this.composer.pad(encodeMessage(reactionContent(to, key, this.messaging.wasSent(id), emoji))));
+    return this.sendPlaintext(
+      to,
+      this.composer.pad(encodeMessage(reactionContent(to, key, this.messaging.wasSent(id), emoji))),
+    );
   }
 
   /** READ-ON-MARK: the user read message `id` from `peer`. */
@@ -279,7 +309,11 @@ export class ProviderClient {
   async setBlocked(peer: string, blocked: boolean): Promise<void> {
     const connection = this.live();
     const localOnly = this.deps.faults.has(blocked ? 'block-local-only' : 'unblock-local-only');
-    if (!localOnly) expectResult(await connection.request(blocklistIq(randomId(), blocked ? 'block' : 'unblock', peer), IQ_TIMEOUT_MS), 'blocklist change');
+    if (!localOnly)
+      expectResult(
+        await connection.request(blocklistIq(randomId(), blocked ? 'block' : 'unblock', peer), IQ_TIMEOUT_MS),
+        'blocklist change',
+      );
     this.messaging.setBlocked(peer, blocked);
   }
 
@@ -299,10 +333,27 @@ export class ProviderClient {
     const { faults } = this.deps;
     void this.session
       .serialized(resend.to, async () => {
-        const { type, ciphertext } = await this.encryptFor(connection, resend.to, resend.plaintext, undefined, !faults.has('retry-resend-msg'));
+        const { type, ciphertext } = await this.encryptFor(
+          connection,
+          resend.to,
+          resend.plaintext,
+          undefined,
+          !faults.has('retry-resend-msg'),
+        );
         const id = faults.has('retry-resend-new-id') ? this.composer.nextId() : resend.id;
-        const stanza = this.composer.stanza(id, resend.to, this.composer.timestamp(), type, ciphertext, resend.mediatype);
-        return connection.sendMessage(withEncCount(stanza, faults.has('retry-count-off-by-one') ? resend.count + 1 : resend.count), id, ACK_WAIT_MS);
+        const stanza = this.composer.stanza(
+          id,
+          resend.to,
+          this.composer.timestamp(),
+          type,
+          ciphertext,
+          resend.mediatype,
+        );
+        return connection.sendMessage(
+          withEncCount(stanza, faults.has('retry-count-off-by-one') ? resend.count + 1 : resend.count),
+          id,
+          ACK_WAIT_MS,
+        );
       })
       .catch(() => undefined);
   }
@@ -322,7 +373,11 @@ export class ProviderClient {
       this.inbox.push({ id, from, text: '', media });
     } catch (e) {
       if (this.deps.faults.has('receive-no-failure-event')) return;
-      this.events.push({ type: 'decryption-failure', peer: from, detail: `media: ${e instanceof Error ? e.message : String(e)}` });
+      this.events.push({
+        type: 'decryption-failure',
+        peer: from,
+        detail: `media: ${e instanceof Error ? e.message : String(e)}`,
+      });
     }
   }
 
@@ -335,11 +390,14 @@ export class ProviderClient {
       const id = this.composer.nextId();
       this.messaging.remember(id, to, plaintext, mediatype);
       let stanza = this.composer.stanza(id, to, this.composer.timestamp(), type, ciphertext, mediatype);
-      if (text !== undefined && this.deps.faults.has('plaintext-preview')) stanza = { ...stanza, attrs: { ...stanza.attrs, preview: text.slice(0, 40) } };
+      if (text !== undefined && this.deps.faults.has('plaintext-preview'))
+        stanza = { ...stanza, attrs: { ...stanza.attrs, preview: text.slice(0, 40) } };
       return { id, acked: connection.sendMessage(stanza, id, ACK_WAIT_MS) };
     };
     // Written while the peer's queue is held, so that messages leave in ratchet order; the ack is awaited outside it.
-    const { id, acked } = this.deps.faults.has('no-send-lock') ? await compose() : await this.session.serialized(to, compose);
+    const { id, acked } = this.deps.faults.has('no-send-lock')
+      ? await compose()
+      : await this.session.serialized(to, compose);
     await acked;
     return id;
   }
@@ -351,19 +409,33 @@ export class ProviderClient {
   async sendGroup(group: string, text: string): Promise<string> {
     const connection = this.live();
     const { id, acked } = await this.session.serialized(group, async () => {
-      const members = readGroupInfo(expectResult(await connection.request(groupInfoIq(randomId(), group), IQ_TIMEOUT_MS), 'group info'));
+      const members = readGroupInfo(
+        expectResult(await connection.request(groupInfoIq(randomId(), group), IQ_TIMEOUT_MS), 'group info'),
+      );
       if (!members) throw new Error(`the gatekeeper's answer about ${group} lists no members`);
       const others = members.filter((m) => m !== this.login);
       const plaintext = this.composer.plaintext(text);
-      const sealed = this.libsignalSenderKeys ? await this.libsignalSenderKeys.seal(group, this.login ?? '', others, plaintext) : this.groups.seal(group, others, plaintext);
+      const sealed = this.libsignalSenderKeys
+        ? await this.libsignalSenderKeys.seal(group, this.login ?? '', others, plaintext)
+        : this.groups.seal(group, others, plaintext);
       const pairwise = [];
       for (const d of sealed.distributions) {
-        const { type, ciphertext } = await this.session.serialized(d.jid, () => this.encryptFor(connection, d.jid, d.plaintext));
+        const { type, ciphertext } = await this.session.serialized(d.jid, () =>
+          this.encryptFor(connection, d.jid, d.plaintext),
+        );
         pairwise.push({ jid: d.jid, enc: encElement(type, ciphertext) });
       }
       const messageId = this.composer.nextId();
-      const sent = outgoingGroupMessage(messageId, group, this.composer.timestamp(), pairwise, skmsgElement(sealed.skmsg));
-      const stanza = this.deps.faults.has('two-skmsgs') ? { ...sent, children: [...sent.children, skmsgElement(sealed.skmsg)] } : sent;
+      const sent = outgoingGroupMessage(
+        messageId,
+        group,
+        this.composer.timestamp(),
+        pairwise,
+        skmsgElement(sealed.skmsg),
+      );
+      const stanza = this.deps.faults.has('two-skmsgs')
+        ? { ...sent, children: [...sent.children, skmsgElement(sealed.skmsg)] }
+        : sent;
       return { id: messageId, acked: connection.sendMessage(stanza, messageId, ACK_WAIT_MS) };
     });
     await acked;
@@ -371,11 +443,20 @@ export class ProviderClient {
   }
 
   /** GROUP-IN: a distribution in the pairwise `<enc>` is stored first (one seen before is no failure), then the skmsg opens. */
-  private async openGroup(group: string, sender: string, pairwise: { type: EncType; ciphertext: Uint8Array } | undefined, skmsg: Uint8Array): Promise<Uint8Array> {
+  private async openGroup(
+    group: string,
+    sender: string,
+    pairwise: { type: EncType; ciphertext: Uint8Array } | undefined,
+    skmsg: Uint8Array,
+  ): Promise<Uint8Array> {
     return this.session.serialized(sender, async () => {
       if (pairwise) {
         try {
-          this.groups.receiveDistribution(sender, group, await this.session.decrypt(sender, pairwise.type, pairwise.ciphertext));
+          this.groups.receiveDistribution(
+            sender,
+            group,
+            await this.session.decrypt(sender, pairwise.type, pairwise.ciphertext),
+          );
         } catch (e) {
           if (!isDuplicateMessage(e)) throw e;
         }
@@ -387,7 +468,9 @@ export class ProviderClient {
   /** The driver's session export (capability `session-export`): the session with `peer` as it is now. */
   async exportSession(peer: string): Promise<SessionExport | null> {
     const exported = await this.session.serialized(peer, () => this.session.exportSession(peer));
-    return exported && { format: 'libsignal-session-record', sessionMode: exported.mode, record: toBase64(exported.record) };
+    return (
+      exported && { format: 'libsignal-session-record', sessionMode: exported.mode, record: toBase64(exported.record) }
+    );
   }
 
   /** SAFETY-NUMBER with `peer`, once its identity key is known. */
@@ -430,7 +513,9 @@ export class ProviderClient {
   /** KEYS-FETCH */
   private keyFetch(to: string): StanzaNode {
     const iq = bundleFetchIq(randomId(), to);
-    return this.deps.faults.has('fetch-without-key-wrapper') ? { ...iq, children: iq.children.flatMap((k) => k.children) } : iq;
+    return this.deps.faults.has('fetch-without-key-wrapper')
+      ? { ...iq, children: iq.children.flatMap((k) => k.children) }
+      : iq;
   }
 
   /** KEYS-UPLOAD: the identity, the signed prekey and fresh one-time prekeys. */
@@ -441,8 +526,12 @@ export class ProviderClient {
       oneTimePreKeys[1] = { ...oneTimePreKeys[1], id: oneTimePreKeys[0].id };
     }
     return preKeyUploadIq(randomId(), {
-      registrationId: faults.has('registration-id-out-of-range') ? MAX_REGISTRATION_ID + 1 : this.session.registrationId,
-      identityKey: faults.has('identity-with-type-byte') ? Uint8Array.from([0x05, ...this.session.identityKey]) : this.session.identityKey,
+      registrationId: faults.has('registration-id-out-of-range')
+        ? MAX_REGISTRATION_ID + 1
+        : this.session.registrationId,
+      identityKey: faults.has('identity-with-type-byte')
+        ? Uint8Array.from([0x05, ...this.session.identityKey])
+        : this.session.identityKey,
       signedPreKey: this.session.uploadedSignedPreKey,
       oneTimePreKeys,
       ...(this.session.kyberPreKey && !faults.has('no-kyber-upload') ? { kyberPreKey: this.session.kyberPreKey } : {}),

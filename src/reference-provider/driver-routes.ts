@@ -74,7 +74,10 @@ export class DriverRoutes {
   async handle({ method, path, body }: DriverRequest): Promise<DriverAnswer> {
     if (path === '' || path === '/') {
       allow(method, 'GET');
-      const info: DriverInfo = { driverVersion: DRIVER_VERSION, implementation: { name: IMPLEMENTATION_NAME, version: this.version } };
+      const info: DriverInfo = {
+        driverVersion: DRIVER_VERSION,
+        implementation: { name: IMPLEMENTATION_NAME, version: this.version },
+      };
       return ok(info);
     }
     if (path === '/reset') {
@@ -97,7 +100,10 @@ export class DriverRoutes {
     }
     const serverAnswer = await this.serverAction(path, method, body);
     if (serverAnswer) return serverAnswer;
-    const m = /^\/users\/([^/]+)\/(enlist|connect|disconnect|messages|media|events|safety-number|opt-out|read|react|typing|block|unblock|indicators|group-messages|session-export)$/.exec(path);
+    const m =
+      /^\/users\/([^/]+)\/(enlist|connect|disconnect|messages|media|events|safety-number|opt-out|read|react|typing|block|unblock|indicators|group-messages|session-export)$/.exec(
+        path,
+      );
     const handle = m?.[1] === undefined ? undefined : safeDecode(m[1]);
     if (!m || handle === undefined) throw new DriverError(404, 'not-found', `no driver route ${path}`);
     const client = this.users.get(handle);
@@ -110,14 +116,21 @@ export class DriverRoutes {
     }
   }
 
-  private async userAction(client: ProviderClient, action: string, method: string, body: unknown): Promise<DriverAnswer> {
+  private async userAction(
+    client: ProviderClient,
+    action: string,
+    method: string,
+    body: unknown,
+  ): Promise<DriverAnswer> {
     switch (action) {
       case 'enlist':
         allow(method, 'POST');
         return ok(await client.enlist(valid<GatekeeperEndpoint>('GatekeeperEndpoint', body)));
       case 'connect': {
         allow(method, 'POST');
-        const result: ConnectResult = { connected: await client.connect(valid<GatekeeperEndpoint>('GatekeeperEndpoint', body)) };
+        const result: ConnectResult = {
+          connected: await client.connect(valid<GatekeeperEndpoint>('GatekeeperEndpoint', body)),
+        };
         return ok(result);
       }
       case 'disconnect': {

@@ -47,7 +47,13 @@ const permissiveParser = new XMLParser({
   attributeNamePrefix: '',
   // Internal DTD entities are expanded, as a general-purpose parser does; the caps keep an entity
   // bomb from costing more than a moment even here.
-  processEntities: { enabled: true, maxEntitySize: 4096, maxEntityCount: 64, maxTotalExpansions: 1000, maxExpandedLength: 64 * 1024 },
+  processEntities: {
+    enabled: true,
+    maxEntitySize: 4096,
+    maxEntityCount: 64,
+    maxTotalExpansions: 1000,
+    maxExpandedLength: 64 * 1024,
+  },
   parseTagValue: false,
   parseAttributeValue: false,
   trimValues: false,
@@ -72,11 +78,17 @@ class PermissiveXmlCodec implements StanzaCodec {
 
   decode(frame: string): StanzaNode {
     const bytes = Buffer.byteLength(frame, 'utf8');
-    if (bytes > this.limits.maxBytes) throw new CodecError('policy-violation', `element of ${bytes} bytes exceeds the ${this.limits.maxBytes}-byte limit`);
+    if (bytes > this.limits.maxBytes)
+      throw new CodecError(
+        'policy-violation',
+        `element of ${bytes} bytes exceeds the ${this.limits.maxBytes}-byte limit`,
+      );
     scanBounds(frame, this.limits);
     const valid = XMLValidator.validate(frame);
     if (valid !== true) throw new CodecError('not-well-formed', valid.err.msg);
-    const top = (permissiveParser.parse(frame) as Parsed[]).filter((p) => !('#text' in p && String(p['#text']).trim() === ''));
+    const top = (permissiveParser.parse(frame) as Parsed[]).filter(
+      (p) => !('#text' in p && String(p['#text']).trim() === ''),
+    );
     if (top.length !== 1 || top[0] === undefined || '#text' in top[0]) {
       throw new CodecError('not-well-formed', `expected exactly one element, found ${top.length} top-level items`);
     }

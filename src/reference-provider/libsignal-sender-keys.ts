@@ -11,7 +11,11 @@ import type { GroupSend } from './client-groups.js';
 
 class MemorySenderKeys extends SignalPq.SenderKeyStore {
   private readonly records = new Map<string, Uint8Array>();
-  override async saveSenderKey(sender: SignalPq.ProtocolAddress, id: string, record: SignalPq.SenderKeyRecord): Promise<void> {
+  override async saveSenderKey(
+    sender: SignalPq.ProtocolAddress,
+    id: string,
+    record: SignalPq.SenderKeyRecord,
+  ): Promise<void> {
     this.records.set(`${sender.name()}\0${id}`, record.serialize());
   }
   override async getSenderKey(sender: SignalPq.ProtocolAddress, id: string): Promise<SignalPq.SenderKeyRecord | null> {
@@ -36,7 +40,9 @@ export class LibsignalSenderKeys {
     }
     const needing = members.filter((m) => !key.given.has(m));
     for (const m of needing) key.given.add(m);
-    const skmsg = (await SignalPq.groupEncrypt(pqAddress(self), key.id, this.store, Uint8Array.from(plaintext))).serialize();
+    const skmsg = (
+      await SignalPq.groupEncrypt(pqAddress(self), key.id, this.store, Uint8Array.from(plaintext))
+    ).serialize();
     const payload = distributionPayload(group, key.skdm);
     return { distributions: needing.map((jid) => ({ jid, plaintext: payload })), skmsg };
   }

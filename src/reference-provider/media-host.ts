@@ -43,7 +43,9 @@ export async function startMediaHost(store: MediaStore, faults: FaultSet, httpBa
   const serve = (redirect: boolean) => (req: IncomingMessage, res: ServerResponse) =>
     answer(req, res, { store, faults, trusted, redirectTo: redirect ? cdn : undefined });
 
-  const main = await listen(createHttpsServer({ cert, key, requestCert: true, rejectUnauthorized: false }, serve(true)));
+  const main = await listen(
+    createHttpsServer({ cert, key, requestCert: true, rejectUnauthorized: false }, serve(true)),
+  );
   // An origin the discovery document never names, for the deliberate off-origin redirect.
   const other = faults.has('media-redirect-off-origin')
     ? await listen(createHttpsServer({ cert, key, requestCert: true, rejectUnauthorized: false }, serve(false)))

@@ -7,7 +7,15 @@
  * published until it is retired, so that no live user's proof stops verifying.
  */
 import { randomBytes } from 'node:crypto';
-import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JSONWebKeySet, type JWK } from 'jose';
+import {
+  calculateJwkThumbprint,
+  exportJWK,
+  generateKeyPair,
+  SignJWT,
+  type CryptoKey,
+  type JSONWebKeySet,
+  type JWK,
+} from 'jose';
 import { PROOF_AUDIENCE } from '../protocol/ownership.js';
 import type { FaultSet } from './faults.js';
 
@@ -51,18 +59,25 @@ export async function createProofSigner(providerId: string, faults: FaultSet): P
   let signing = await (firstKey ??= newKey());
   let published: SigningKey[] = [signing];
   /** What signs instead of `signing` under a fault (an unpublished or retired key). */
-  let impostor: SigningKey | undefined = faults.has('proof-unpublished-key') ? { ...(await newKey()), kid: signing.kid } : undefined;
+  let impostor: SigningKey | undefined = faults.has('proof-unpublished-key')
+    ? { ...(await newKey()), kid: signing.kid }
+    : undefined;
   /** A signing key the key set does not show yet (only under a fault). */
   let unpublished: SigningKey | undefined;
 
   const sign = async (identifier: string): Promise<string> => {
     const key = impostor ?? signing;
     // The rotation faults are one proof wide: a race at the moment of rotation, not a broken signer.
-    if (faults.has('retired-key-signs-once') && impostor !== undefined && !faults.has('proof-unpublished-key')) impostor = undefined;
+    if (faults.has('retired-key-signs-once') && impostor !== undefined && !faults.has('proof-unpublished-key'))
+      impostor = undefined;
     const now = Math.floor(Date.now() / 1000);
     const lifetime = faults.has('proof-long-lived') ? 24 * 3600 : LIFETIME_S;
     const jwt = new SignJWT(faults.has('proof-oversized') ? { pad: 'x'.repeat(5000) } : {})
-      .setProtectedHeader({ alg: faults.has('proof-hs256') ? 'HS256' : ALGORITHM, typ: 'JWT', ...(faults.has('proof-no-kid') ? {} : { kid: key.kid }) })
+      .setProtectedHeader({
+        alg: faults.has('proof-hs256') ? 'HS256' : ALGORITHM,
+        typ: 'JWT',
+        ...(faults.has('proof-no-kid') ? {} : { kid: key.kid }),
+      })
       .setIssuer(providerId)
       .setSubject(faults.has('proof-sub-without-plus') ? identifier.replace(/^\+/, '') : identifier)
       .setAudience(faults.has('proof-wrong-audience') ? providerId : PROOF_AUDIENCE)

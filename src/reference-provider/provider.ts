@@ -110,7 +110,9 @@ export async function startReferenceProvider(options: ReferenceProviderOptions):
 function checkFaults(names: readonly string[]): FaultName[] {
   const unknown = names.filter((n) => !isFaultName(n));
   if (unknown.length > 0) {
-    throw new Error(`unknown fault${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}; known: ${Object.keys(FAULTS).join(', ')}`);
+    throw new Error(
+      `unknown fault${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}; known: ${Object.keys(FAULTS).join(', ')}`,
+    );
   }
   return names as FaultName[];
 }

@@ -5,10 +5,25 @@
  * `invalid_token` (RFC 6750 §3.1): a prober learns nothing about which check failed.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, importJWK, jwtVerify, type JSONWebKeySet, type JWTPayload, type JWTVerifyOptions } from 'jose';
+import {
+  createLocalJWKSet,
+  decodeJwt,
+  decodeProtectedHeader,
+  importJWK,
+  jwtVerify,
+  type JSONWebKeySet,
+  type JWTPayload,
+  type JWTVerifyOptions,
+} from 'jose';
 import { Agent, request } from 'undici';
 import type { GatekeeperEndpoint } from '../protocol/driver-api.js';
-import { ALLOWED_ALGORITHMS, CLOCK_SKEW_S, isCompactJws, MAX_PUSH_BODY_BYTES, PUSH_ISSUER } from '../protocol/ownership.js';
+import {
+  ALLOWED_ALGORITHMS,
+  CLOCK_SKEW_S,
+  isCompactJws,
+  MAX_PUSH_BODY_BYTES,
+  PUSH_ISSUER,
+} from '../protocol/ownership.js';
 import type { FaultSet } from './faults.js';
 
 const FETCH_TIMEOUT_MS = 5000;
@@ -95,16 +110,26 @@ export class PushEndpoint {
 function claimsHold(claims: JWTPayload, options: JWTVerifyOptions): boolean {
   const now = Math.floor(Date.now() / 1000);
   if (options.issuer !== undefined && claims.iss !== options.issuer) return false;
-  if (options.audience !== undefined && claims.aud !== options.audience && !(Array.isArray(claims.aud) && claims.aud.includes(String(options.audience)))) return false;
+  if (
+    options.audience !== undefined &&
+    claims.aud !== options.audience &&
+    !(Array.isArray(claims.aud) && claims.aud.includes(String(options.audience)))
+  )
+    return false;
   return typeof claims.exp === 'number' && claims.exp + Number(options.clockTolerance ?? 0) >= now;
 }
 
 async function fetchKeySet(endpoint: GatekeeperEndpoint): Promise<JSONWebKeySet> {
-  const agent = new Agent({ connect: { ca: endpoint.caCertPem, timeout: FETCH_TIMEOUT_MS }, headersTimeout: FETCH_TIMEOUT_MS, bodyTimeout: FETCH_TIMEOUT_MS });
+  const agent = new Agent({
+    connect: { ca: endpoint.caCertPem, timeout: FETCH_TIMEOUT_MS },
+    headersTimeout: FETCH_TIMEOUT_MS,
+    bodyTimeout: FETCH_TIMEOUT_MS,
+  });
   try {
     const res = await request(endpoint.url, { dispatcher: agent, signal: AbortSignal.timeout(FETCH_TIMEOUT_MS) });
     const jwks = (await res.body.json()) as JSONWebKeySet;
-    if (res.statusCode !== 200 || !Array.isArray(jwks.keys)) throw new Error(`the gatekeeper's key set answered HTTP ${res.statusCode}`);
+    if (res.statusCode !== 200 || !Array.isArray(jwks.keys))
+      throw new Error(`the gatekeeper's key set answered HTTP ${res.statusCode}`);
     return jwks;
   } finally {
     await agent.close();

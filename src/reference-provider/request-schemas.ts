@@ -11,7 +11,18 @@ import { readProjectFile } from './project.js';
 // ajv-formats is CommonJS: under NodeNext its default import is module.exports, which carries the plugin as `.default`.
 const addFormats = formatsModule.default;
 
-const REQUEST_DEFS = ['CreateUserRequest', 'GatekeeperEndpoint', 'SendRequest', 'SafetyNumberRequest', 'SendMediaRequest', 'Empty', 'ReadRequest', 'ReactRequest', 'PeerRequest', 'GroupSendRequest'] as const;
+const REQUEST_DEFS = [
+  'CreateUserRequest',
+  'GatekeeperEndpoint',
+  'SendRequest',
+  'SafetyNumberRequest',
+  'SendMediaRequest',
+  'Empty',
+  'ReadRequest',
+  'ReactRequest',
+  'PeerRequest',
+  'GroupSendRequest',
+] as const;
 export type RequestDef = (typeof REQUEST_DEFS)[number];
 
 let validators: Map<string, ValidateFunction> | undefined;

@@ -84,7 +84,8 @@ function discovery(deps: ServerDeps): Discovery {
 }
 
 function onlyGet(method: string, answer: () => void): void {
-  if (method !== 'GET' && method !== 'HEAD') throw new DriverError(405, 'method-not-allowed', `use GET here, not ${method}`);
+  if (method !== 'GET' && method !== 'HEAD')
+    throw new DriverError(405, 'method-not-allowed', `use GET here, not ${method}`);
   answer();
 }
 
@@ -116,12 +117,17 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
   }
 }
 
-const tooLarge = (): DriverError => new DriverError(413, 'too-large', `request bodies are limited to ${MAX_BODY_BYTES} bytes`);
+const tooLarge = (): DriverError =>
+  new DriverError(413, 'too-large', `request bodies are limited to ${MAX_BODY_BYTES} bytes`);
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
   if (res.headersSent) return;
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+    'cache-control': 'no-store',
+  });
   res.end(text);
 }
 

@@ -23,12 +23,21 @@ const BADGE: Record<Outcome, { readonly label: string; readonly style: (c: Chalk
   error: { label: 'ERROR', style: (c) => c.bold.magenta },
 };
 
-const COUNTED: Record<Outcome, string> = { pass: 'passed', fail: 'failed', warn: 'warned', skip: 'skipped', error: 'errored' };
+const COUNTED: Record<Outcome, string> = {
+  pass: 'passed',
+  fail: 'failed',
+  warn: 'warned',
+  skip: 'skipped',
+  error: 'errored',
+};
 
 /** Messages quote what a provider sent; one long answer must not bury the rest of the run. */
 const MAX_MESSAGE = 1000;
 
-export const consoleReporter: ReporterDescriptor<'console'> = { name: 'console', create: (context) => new ConsoleReporter(context) };
+export const consoleReporter: ReporterDescriptor<'console'> = {
+  name: 'console',
+  create: (context) => new ConsoleReporter(context),
+};
 
 export class ConsoleReporter implements Reporter {
   readonly name = 'console' as const;
@@ -42,7 +51,9 @@ export class ConsoleReporter implements Reporter {
 
   onBegin(start: RunStart): void {
     const suites = start.suites.length > 0 ? start.suites.join(', ') : 'none';
-    this.#out.write(`Running ${plural(start.cases, 'case')} (${suites}) against ${clean(start.provider)}, seed ${start.seed}\n\n`);
+    this.#out.write(
+      `Running ${plural(start.cases, 'case')} (${suites}) against ${clean(start.provider)}, seed ${start.seed}\n\n`,
+    );
   }
 
   onCaseEnd(result: CaseResult): void {
@@ -74,7 +85,9 @@ export function renderSummary(report: RunReport, c: ChalkInstance): string {
   const lines: string[] = [];
   lines.push(c.bold(`${run.tool.name} ${run.tool.version}, profile ${run.profileVersion}, run ${run.id}`));
   const faults = run.provider.faults.length > 0 ? ` with faults ${run.provider.faults.join(', ')}` : '';
-  lines.push(`provider ${clean(run.provider.endpoint)}${run.provider.embedded ? ` (embedded reference provider${faults})` : ''}`);
+  lines.push(
+    `provider ${clean(run.provider.endpoint)}${run.provider.embedded ? ` (embedded reference provider${faults})` : ''}`,
+  );
   lines.push('');
 
   const counts = OUTCOMES.map((o) => BADGE[o].style(c)(`${summary[o]} ${COUNTED[o]}`)).join(', ');
@@ -86,7 +99,9 @@ export function renderSummary(report: RunReport, c: ChalkInstance): string {
     lines.push('', 'by suite:');
     for (const suite of suites) {
       const own = cases.filter((r) => r.suite === suite);
-      const cells = OUTCOMES.map((o) => `${String(own.filter((r) => r.outcome === o).length).padStart(3)} ${o}`).join('  ');
+      const cells = OUTCOMES.map((o) => `${String(own.filter((r) => r.outcome === o).length).padStart(3)} ${o}`).join(
+        '  ',
+      );
       lines.push(`  ${suite.padEnd(width)}  ${cells}`);
     }
   }
@@ -100,7 +115,9 @@ export function renderSummary(report: RunReport, c: ChalkInstance): string {
     lines.push('', title);
     for (const r of listed) {
       const badge = BADGE[r.outcome];
-      lines.push(`  ${badge.style(c)(badge.label)}  ${clean(r.id)} [${clean(r.requirement.id)}, ${r.level}]: ${oneLine(clean(r.message), 300)}`);
+      lines.push(
+        `  ${badge.style(c)(badge.label)}  ${clean(r.id)} [${clean(r.requirement.id)}, ${r.level}]: ${oneLine(clean(r.message), 300)}`,
+      );
     }
   }
 
@@ -111,7 +128,11 @@ export function renderSummary(report: RunReport, c: ChalkInstance): string {
   return `${lines.join('\n')}\n`;
 }
 
-const TONE: Record<Tone, (c: ChalkInstance) => ChalkInstance> = { good: (c) => c.bold.green, bad: (c) => c.bold.red, none: (c) => c.bold.yellow };
+const TONE: Record<Tone, (c: ChalkInstance) => ChalkInstance> = {
+  good: (c) => c.bold.green,
+  bad: (c) => c.bold.red,
+  none: (c) => c.bold.yellow,
+};
 
 /** The headline the exit code follows, coloured by it: the summary's verdict, and the CLI's when the console reporter is off. */
 export function verdictLine(report: RunReport, c: ChalkInstance): string {
@@ -125,7 +146,10 @@ function baselineLines(report: RunReport): string[] {
   if (b === undefined) return [];
   const head = `baseline ${clean(b.file)} (${plural(b.entries, 'entry')}, judged on ${b.date}): `;
   if (b.matches) return [`${head}the run matches it`];
-  return [`${head}${plural(b.departures.length, 'departure')}`, ...b.departures.map((d) => `  ${oneLine(clean(d), 300)}`)];
+  return [
+    `${head}${plural(b.departures.length, 'departure')}`,
+    ...b.departures.map((d) => `  ${oneLine(clean(d), 300)}`),
+  ];
 }
 
 /**
@@ -134,7 +158,8 @@ function baselineLines(report: RunReport): string[] {
  */
 const clean = (text: string): string => text.replace(/[\u0000-\u0008\u000B-\u001F\u007F-\u009F]/g, '');
 
-const bounded = (text: string): string => (text.length > MAX_MESSAGE ? `${text.slice(0, MAX_MESSAGE)}… [${text.length - MAX_MESSAGE} more characters]` : text);
+const bounded = (text: string): string =>
+  text.length > MAX_MESSAGE ? `${text.slice(0, MAX_MESSAGE)}… [${text.length - MAX_MESSAGE} more characters]` : text;
 
 const oneLine = (text: string, max: number): string => {
   const flat = text.replace(/\s+/g, ' ').trim();

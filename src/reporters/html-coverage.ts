@@ -28,7 +28,12 @@ export function coverageRows(report: RunReport, requirements: readonly ProfileRe
     list.push(r);
     byRequirement.set(r.requirement.id, list);
   }
-  const rows: CoverageRow[] = requirements.map((q) => ({ id: q.id, section: q.section, cases: byRequirement.get(q.id) ?? [], unknown: false }));
+  const rows: CoverageRow[] = requirements.map((q) => ({
+    id: q.id,
+    section: q.section,
+    cases: byRequirement.get(q.id) ?? [],
+    unknown: false,
+  }));
   const known = new Set(requirements.map((q) => q.id));
   for (const [id, cases] of byRequirement) {
     if (!known.has(id)) rows.push({ id, section: '', cases, unknown: requirements.length > 0 });
@@ -62,7 +67,9 @@ export function coverageSection(report: RunReport, requirements: readonly Profil
     );
   }
   out.push('</tbody></table>');
-  out.push(`<p>Outcomes counted per requirement's worst case: ${OUTCOMES.map((o) => `${o} ${rows.filter((r) => requirementOutcome(r) === o).length}`).join(', ')}.</p>`);
+  out.push(
+    `<p>Outcomes counted per requirement's worst case: ${OUTCOMES.map((o) => `${o} ${rows.filter((r) => requirementOutcome(r) === o).length}`).join(', ')}.</p>`,
+  );
   return out.join('\n');
 }
 

@@ -45,7 +45,9 @@ function baselineFact(r: CaseResult): string | undefined {
   const b = r.baseline;
   if (b === undefined) return undefined;
   const e = b.entry;
-  return e === undefined ? b.status : `${b.status}; expected ${e.expected}, owner ${e.owner}, until ${e.expires}${e.expired ? ' (EXPIRED)' : ''}: ${e.reason}`;
+  return e === undefined
+    ? b.status
+    : `${b.status}; expected ${e.expected}, owner ${e.owner}, until ${e.expires}${e.expired ? ' (EXPIRED)' : ''}: ${e.reason}`;
 }
 
 /** A fragment id for a case; case ids are dotted words, but nothing here relies on it. */
@@ -62,7 +64,9 @@ function entry(e: EvidenceEntry): string {
     }
     case 'http': {
       const result = e.error !== undefined ? `failed: ${e.error}` : String(e.status ?? '?');
-      const parts = [`HTTP <b>${text(e.method)}</b> <code>${text(e.url)}</code> → ${text(result)} (${ms(e.durationMs)})`];
+      const parts = [
+        `HTTP <b>${text(e.method)}</b> <code>${text(e.url)}</code> → ${text(result)} (${ms(e.durationMs)})`,
+      ];
       if (e.requestBody !== undefined) parts.push(`<div>request body</div>${pre(prettyBody(e.requestBody))}`);
       if (e.responseBody !== undefined) parts.push(`<div>response body</div>${pre(prettyBody(e.responseBody))}`);
       return parts.join('\n');

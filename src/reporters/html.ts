@@ -21,7 +21,8 @@ export interface HtmlReporterOptions {
 
 export const htmlReporter: ReporterDescriptor<'html'> = {
   name: 'html',
-  create: (context) => new HtmlReporter(context.requirements === undefined ? {} : { requirements: context.requirements }),
+  create: (context) =>
+    new HtmlReporter(context.requirements === undefined ? {} : { requirements: context.requirements }),
 };
 
 export class HtmlReporter implements Reporter {
@@ -90,7 +91,10 @@ function metadata(report: RunReport): string {
     ['started', run.startedAt],
     ['duration', `${(run.durationMs / 1000).toFixed(1)} s`],
     ['filters', filters.length > 0 ? filters.join('; ') : 'none (every case)'],
-    ...run.suites.map((s): [string, string] => [`suite ${s.name}`, `${s.cases} cases · ${s.file} · sha256 ${s.digest}`]),
+    ...run.suites.map((s): [string, string] => [
+      `suite ${s.name}`,
+      `${s.cases} cases · ${s.file} · sha256 ${s.digest}`,
+    ]),
   ];
   const b = report.baseline;
   if (b !== undefined) {
@@ -106,14 +110,25 @@ function metadata(report: RunReport): string {
   ].join('\n');
 }
 
-function countsTable<K extends string>(by: string, keys: readonly K[], match: (r: CaseResult, key: K) => boolean, cases: readonly CaseResult[]): string {
-  const out = [`<table class="counts" data-by="${attr(by)}"><thead><tr><th>${text(by)}</th>${OUTCOMES.map((o) => `<th class="o-${o}">${o}</th>`).join('')}<th>total</th></tr></thead><tbody>`];
+function countsTable<K extends string>(
+  by: string,
+  keys: readonly K[],
+  match: (r: CaseResult, key: K) => boolean,
+  cases: readonly CaseResult[],
+): string {
+  const out = [
+    `<table class="counts" data-by="${attr(by)}"><thead><tr><th>${text(by)}</th>${OUTCOMES.map((o) => `<th class="o-${o}">${o}</th>`).join('')}<th>total</th></tr></thead><tbody>`,
+  ];
   for (const key of keys) {
     const mine = cases.filter((r) => match(r, key));
     if (mine.length === 0) continue;
-    out.push(`<tr><th>${text(key)}</th>${OUTCOMES.map((o) => `<td class="n">${count(mine, o)}</td>`).join('')}<td class="n">${mine.length}</td></tr>`);
+    out.push(
+      `<tr><th>${text(key)}</th>${OUTCOMES.map((o) => `<td class="n">${count(mine, o)}</td>`).join('')}<td class="n">${mine.length}</td></tr>`,
+    );
   }
-  out.push(`<tr><th>all</th>${OUTCOMES.map((o) => `<td class="n"><b>${count(cases, o)}</b></td>`).join('')}<td class="n"><b>${cases.length}</b></td></tr>`);
+  out.push(
+    `<tr><th>all</th>${OUTCOMES.map((o) => `<td class="n"><b>${count(cases, o)}</b></td>`).join('')}<td class="n"><b>${cases.length}</b></td></tr>`,
+  );
   out.push('</tbody></table>');
   return out.join('\n');
 }

@@ -3,7 +3,15 @@
  * the model's order whatever order the runner built them in, so that two reports diff cleanly and
  * snapshot tests only need to mask times.
  */
-import type { BaselineVerdict, CaseBaseline, CaseResult, EvidenceEntry, RunMeta, RunReport, Summary } from '../core/model.js';
+import type {
+  BaselineVerdict,
+  CaseBaseline,
+  CaseResult,
+  EvidenceEntry,
+  RunMeta,
+  RunReport,
+  Summary,
+} from '../core/model.js';
 import type { Reporter, ReporterDescriptor, ReportFile } from './reporter.js';
 
 export const jsonReporter: ReporterDescriptor<'json'> = { name: 'json', create: () => new JsonReporter() };
@@ -42,7 +50,13 @@ function orderedRun(run: RunMeta): RunMeta {
     finishedAt: run.finishedAt,
     durationMs: run.durationMs,
     // discovery and driver are the provider's own documents: kept as the provider wrote them.
-    provider: { endpoint: provider.endpoint, embedded: provider.embedded, faults: provider.faults, discovery: provider.discovery, driver: provider.driver },
+    provider: {
+      endpoint: provider.endpoint,
+      embedded: provider.embedded,
+      faults: provider.faults,
+      discovery: provider.discovery,
+      driver: provider.driver,
+    },
     suites: run.suites.map((s) => ({ name: s.name, file: s.file, digest: s.digest, cases: s.cases })),
     filters: {
       suites: filters.suites,
@@ -92,13 +106,21 @@ function orderedCase(r: CaseResult): CaseResult {
   };
 }
 
-const orderedVerdict = (v: BaselineVerdict): BaselineVerdict => ({ file: v.file, date: v.date, entries: v.entries, matches: v.matches, departures: v.departures });
+const orderedVerdict = (v: BaselineVerdict): BaselineVerdict => ({
+  file: v.file,
+  date: v.date,
+  entries: v.entries,
+  matches: v.matches,
+  departures: v.departures,
+});
 
 function orderedCaseBaseline(b: CaseBaseline): CaseBaseline {
   const e = b.entry;
   return {
     status: b.status,
-    ...(e === undefined ? {} : { entry: { expected: e.expected, reason: e.reason, owner: e.owner, expires: e.expires, expired: e.expired } }),
+    ...(e === undefined
+      ? {}
+      : { entry: { expected: e.expected, reason: e.reason, owner: e.owner, expires: e.expires, expired: e.expired } }),
   };
 }
 

@@ -30,12 +30,20 @@ interface Counts {
 }
 
 /** What each outcome counts as in JUnit terms: warn is a pass, error is not a failure but an error. */
-const COUNTS_AS: Record<Outcome, keyof Counts | undefined> = { pass: undefined, warn: undefined, fail: 'failures', error: 'errors', skip: 'skipped' };
+const COUNTS_AS: Record<Outcome, keyof Counts | undefined> = {
+  pass: undefined,
+  warn: undefined,
+  fail: 'failures',
+  error: 'errors',
+  skip: 'skipped',
+};
 
 export function toJunit(report: RunReport): string {
   const { run } = report;
   const out: string[] = ['<?xml version="1.0" encoding="UTF-8"?>'];
-  out.push(`<testsuites${attrs({ name: run.tool.name, ...counts(report.cases), time: seconds(run.durationMs), timestamp: timestamp(run.startedAt) })}>`);
+  out.push(
+    `<testsuites${attrs({ name: run.tool.name, ...counts(report.cases), time: seconds(run.durationMs), timestamp: timestamp(run.startedAt) })}>`,
+  );
   for (const suite of reportSuites(report)) {
     const cases = report.cases.filter((r) => r.suite === suite);
     const started = cases.map((r) => r.startedAt).sort()[0] ?? run.startedAt;
@@ -159,11 +167,17 @@ const NOT_XML = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uD800-\uDFFF\uFFFE\uFFF
 
 export const xmlSafe = (s: string): string => s.replace(NOT_XML, '\uFFFD');
 
-export const text = (s: string): string => xmlSafe(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+export const text = (s: string): string =>
+  xmlSafe(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 /** Also escapes tab, CR and LF, which attribute-value normalisation would turn into spaces. */
 export const attr = (s: string): string =>
-  text(s).replace(/"/g, '&quot;').replace(/'/g, '&apos;').replace(/\t/g, '&#9;').replace(/\n/g, '&#10;').replace(/\r/g, '&#13;');
+  text(s)
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&apos;')
+    .replace(/\t/g, '&#9;')
+    .replace(/\n/g, '&#10;')
+    .replace(/\r/g, '&#13;');
 
 function attrs(values: Record<string, string | number>): string {
   return Object.entries(values)

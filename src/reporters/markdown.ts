@@ -9,12 +9,21 @@ import { rerunCommand } from './rerun.js';
 import { headline } from './verdict.js';
 
 const OUTCOMES: readonly Outcome[] = ['pass', 'fail', 'warn', 'skip', 'error'];
-const MARK: Record<Outcome, string> = { pass: '✅ pass', fail: '❌ fail', warn: '⚠️ warn', skip: '⏭️ skip', error: '💥 error' };
+const MARK: Record<Outcome, string> = {
+  pass: '✅ pass',
+  fail: '❌ fail',
+  warn: '⚠️ warn',
+  skip: '⏭️ skip',
+  error: '💥 error',
+};
 /** GitHub refuses step summaries over 1 MiB; the failures list stops well before. */
 const MAX_LISTED = 200;
 const MAX_TEXT = 300;
 
-export const markdownReporter: ReporterDescriptor<'markdown'> = { name: 'markdown', create: () => new MarkdownReporter() };
+export const markdownReporter: ReporterDescriptor<'markdown'> = {
+  name: 'markdown',
+  create: () => new MarkdownReporter(),
+};
 
 export class MarkdownReporter implements Reporter {
   readonly name = 'markdown' as const;
@@ -28,8 +37,13 @@ export function toMarkdown(report: RunReport): string {
   const { run, summary } = report;
   const out: string[] = [];
   out.push(`## interop-conformance: ${headline(report).text}`, '');
-  const provider = run.provider.embedded ? `${run.provider.endpoint} (embedded reference provider${run.provider.faults.length ? `, faults: ${run.provider.faults.join(', ')}` : ''})` : run.provider.endpoint;
-  out.push(`Provider ${code(provider)} · profile ${run.profileVersion} · ${run.tool.name} ${run.tool.version} · seed ${run.seed} · ${(run.durationMs / 1000).toFixed(1)} s`, '');
+  const provider = run.provider.embedded
+    ? `${run.provider.endpoint} (embedded reference provider${run.provider.faults.length ? `, faults: ${run.provider.faults.join(', ')}` : ''})`
+    : run.provider.endpoint;
+  out.push(
+    `Provider ${code(provider)} · profile ${run.profileVersion} · ${run.tool.name} ${run.tool.version} · seed ${run.seed} · ${(run.durationMs / 1000).toFixed(1)} s`,
+    '',
+  );
   out.push(`| suite | ${OUTCOMES.join(' | ')} |`, `|---|${OUTCOMES.map(() => '--:').join('|')}|`);
   for (const suite of reportSuites(report)) {
     const cases = report.cases.filter((r) => r.suite === suite);
@@ -59,7 +73,8 @@ function baselineSection(report: RunReport): string[] {
   const head = `**Baseline** ${code(b.file)} (${b.entries} entries, judged on ${b.date}): `;
   if (b.matches) return [`${head}✅ the run matches it`, ''];
   const listed = b.departures.slice(0, MAX_LISTED).map((d) => `- ${cell(d)}`);
-  const more = b.departures.length > MAX_LISTED ? [`- …and ${b.departures.length - MAX_LISTED} more in report.json.`] : [];
+  const more =
+    b.departures.length > MAX_LISTED ? [`- …and ${b.departures.length - MAX_LISTED} more in report.json.`] : [];
   return [`${head}❌ ${b.departures.length} departures`, '', ...listed, ...more, ''];
 }
 
@@ -67,7 +82,10 @@ function baselineSection(report: RunReport): string[] {
 function baselineNote(r: CaseResult): string {
   const b = r.baseline;
   if (b === undefined || (b.status === 'as-expected' && b.entry === undefined)) return '';
-  const entry = b.entry === undefined ? '' : `: expected ${b.entry.expected}, owner ${b.entry.owner}, until ${b.entry.expires}${b.entry.expired ? ' (EXPIRED)' : ''}, ${b.entry.reason}`;
+  const entry =
+    b.entry === undefined
+      ? ''
+      : `: expected ${b.entry.expected}, owner ${b.entry.owner}, until ${b.entry.expires}${b.entry.expired ? ' (EXPIRED)' : ''}, ${b.entry.reason}`;
   return `(baseline ${b.status}${entry}) `;
 }
 

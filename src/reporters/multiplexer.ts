@@ -37,7 +37,9 @@ export class Multiplexer {
       for (const file of produced) {
         const first = owner.get(file.name);
         if (first !== undefined) {
-          this.#problems.push(`${r.name} reporter: ${file.name} is already written by the ${first} reporter; kept the first`);
+          this.#problems.push(
+            `${r.name} reporter: ${file.name} is already written by the ${first} reporter; kept the first`,
+          );
           continue;
         }
         owner.set(file.name, r.name);

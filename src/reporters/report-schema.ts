@@ -26,7 +26,8 @@ const EVIDENCE_ENTRY = /\/evidence\/\d+$/;
 function focusEvidence(errors: readonly ErrorObject[], value: unknown): ErrorObject[] {
   const unions = errors.filter((e) => e.keyword === 'oneOf' && EVIDENCE_ENTRY.test(e.instancePath));
   if (unions.length === 0) return [...errors];
-  const within = (e: ErrorObject, path: string): boolean => e.instancePath === path || e.instancePath.startsWith(`${path}/`);
+  const within = (e: ErrorObject, path: string): boolean =>
+    e.instancePath === path || e.instancePath.startsWith(`${path}/`);
   const focused = errors.filter((e) => !unions.some((u) => within(e, u.instancePath)));
   for (const union of unions) {
     const entry = at(value, union.instancePath);
@@ -37,7 +38,12 @@ function focusEvidence(errors: readonly ErrorObject[], value: unknown): ErrorObj
       focused.push(...(branch.errors ?? []).map((e) => ({ ...e, instancePath: union.instancePath + e.instancePath })));
     } else {
       const kinds = Object.keys(EVIDENCE_KINDS).join(', ');
-      focused.push({ ...union, instancePath: `${union.instancePath}/kind`, keyword: 'enum', message: `must be one of ${kinds}` });
+      focused.push({
+        ...union,
+        instancePath: `${union.instancePath}/kind`,
+        keyword: 'enum',
+        message: `must be one of ${kinds}`,
+      });
     }
   }
   return focused;

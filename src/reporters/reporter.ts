@@ -5,7 +5,6 @@
 import type { CaseResult, RunReport, SuiteName } from '../core/model.js';
 import type { ProfileRequirement } from '../core/profile.js';
 
-
 /** A file for the run's report folder; `name` is a plain file name, no directories. */
 export interface ReportFile {
   readonly name: string;

@@ -15,7 +15,8 @@ export function rerunCommand(report: RunReport): string {
   for (const t of run.filters.tags) args.push('--tag', t);
   if (run.filters.grep !== undefined) args.push('--grep', run.filters.grep);
   // A --last-failed run names its cases; a pattern of exactly those ids repeats it.
-  if (run.filters.cases !== undefined) args.push('--grep', `^(${run.filters.cases.map((id) => id.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})$`);
+  if (run.filters.cases !== undefined)
+    args.push('--grep', `^(${run.filters.cases.map((id) => id.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})$`);
   if (run.filters.shard !== undefined) args.push('--shard', `${run.filters.shard.index}/${run.filters.shard.total}`);
   if (run.timeoutMs !== undefined) args.push('--timeout', String(run.timeoutMs));
   if (run.bail) args.push('--bail');

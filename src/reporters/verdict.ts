@@ -18,18 +18,28 @@ export interface Headline {
 const plural = (n: number, word: string): string => (n === 1 ? `${n} ${word}` : `${n} ${word}s`);
 
 /** The cases a stopped run never started. */
-export const notRun = (report: RunReport): number => report.cases.filter((r) => r.outcome === 'skip' && r.message === NOT_RUN_INTERRUPTED).length;
+export const notRun = (report: RunReport): number =>
+  report.cases.filter((r) => r.outcome === 'skip' && r.message === NOT_RUN_INTERRUPTED).length;
 
 /** The run's own conformance, in words. */
 export function conformance(report: RunReport): Headline {
   const { summary } = report;
   const words: Record<Verdict, () => Headline> = {
-    conformant: () => ({ text: `CONFORMANT${summary.warn > 0 ? `, with ${plural(summary.warn, 'SHOULD')} not met` : ''}`, tone: 'good' }),
-    'not-conformant': () => ({ text: `NOT CONFORMANT: ${summary.fail} failed, ${summary.error} errored (an error is never a pass)`, tone: 'bad' }),
+    conformant: () => ({
+      text: `CONFORMANT${summary.warn > 0 ? `, with ${plural(summary.warn, 'SHOULD')} not met` : ''}`,
+      tone: 'good',
+    }),
+    'not-conformant': () => ({
+      text: `NOT CONFORMANT: ${summary.fail} failed, ${summary.error} errored (an error is never a pass)`,
+      tone: 'bad',
+    }),
     interrupted: () => {
       const skipped = notRun(report);
       const signal = report.run.interrupted?.signal ?? 'a signal';
-      return { text: `INTERRUPTED by ${signal}: ${summary.total - skipped} of ${plural(summary.total, 'case')} ran, ${skipped} not run; no verdict`, tone: 'none' };
+      return {
+        text: `INTERRUPTED by ${signal}: ${summary.total - skipped} of ${plural(summary.total, 'case')} ran, ${skipped} not run; no verdict`,
+        tone: 'none',
+      };
     },
   };
   return words[verdictOf(summary)]();

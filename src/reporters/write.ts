@@ -14,7 +14,10 @@ export const LATEST_FILE = 'latest.txt';
 
 /** A run folder's name, sortable and unique: 2026-11-23T01-02-03Z-1a2b3c. */
 export function runId(started: number): string {
-  return `${new Date(started).toISOString().replace(/\.\d+Z$/, 'Z').replace(/:/g, '-')}-${randomUUID().slice(0, 6)}`;
+  return `${new Date(started)
+    .toISOString()
+    .replace(/\.\d+Z$/, 'Z')
+    .replace(/:/g, '-')}-${randomUUID().slice(0, 6)}`;
 }
 
 /** Writes `files` into `${outDir}/${runId}/` and returns that folder's path. */
@@ -77,7 +80,8 @@ async function makeFolders(dir: string, refuse: (what: string) => HarnessError):
     } catch (e) {
       // ENOTDIR: a file further up, which the walk up names.
       const code = (e as NodeJS.ErrnoException).code;
-      if ((code !== 'ENOENT' && code !== 'ENOTDIR') || dirname(at) === at) throw refuse(`cannot reach ${at} (${describeError(e)})`);
+      if ((code !== 'ENOENT' && code !== 'ENOTDIR') || dirname(at) === at)
+        throw refuse(`cannot reach ${at} (${describeError(e)})`);
       missing.unshift(at);
       continue;
     }

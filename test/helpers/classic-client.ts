@@ -35,8 +35,12 @@ export class ClassicParty {
 
   static async create(): Promise<ClassicParty> {
     const p = new ClassicParty();
-    await p.signedPreKeys.saveSignedPreKey(7, Signal.SignedPreKeyRecord.new(7, Date.now(), p.spk.getPublicKey(), p.spk, p.spkSig));
-    for (const { id, key } of p.opks) await p.preKeys.savePreKey(id, Signal.PreKeyRecord.new(id, key.getPublicKey(), key));
+    await p.signedPreKeys.saveSignedPreKey(
+      7,
+      Signal.SignedPreKeyRecord.new(7, Date.now(), p.spk.getPublicKey(), p.spk, p.spkSig),
+    );
+    for (const { id, key } of p.opks)
+      await p.preKeys.savePreKey(id, Signal.PreKeyRecord.new(id, key.getPublicKey(), key));
     return p;
   }
 
@@ -80,7 +84,12 @@ export class ClassicParty {
             this.signedPreKeys,
             this.kyber,
           )
-        : await Signal.signalDecrypt(Signal.SignalMessage.deserialize(Buffer.from(bytes)), address, this.sessions, this.identities);
+        : await Signal.signalDecrypt(
+            Signal.SignalMessage.deserialize(Buffer.from(bytes)),
+            address,
+            this.sessions,
+            this.identities,
+          );
     return new Uint8Array(out);
   }
 
@@ -90,7 +99,12 @@ export class ClassicParty {
 
   /** Encrypts to `to` over the existing session; returns the `<enc>` element. */
   async encrypt(to: string, plaintext: Uint8Array): Promise<StanzaNode> {
-    const ct = await Signal.signalEncrypt(Buffer.from(plaintext), Signal.ProtocolAddress.new(to, 1), this.sessions, this.identities);
+    const ct = await Signal.signalEncrypt(
+      Buffer.from(plaintext),
+      Signal.ProtocolAddress.new(to, 1),
+      this.sessions,
+      this.identities,
+    );
     return encElement(ct.type() === Signal.CiphertextMessageType.PreKey ? 'pkmsg' : 'msg', ct.serialize());
   }
 }

@@ -17,12 +17,18 @@ export interface CliRun {
   readonly stderr: string;
 }
 
-export async function runCli(args: readonly string[], env: Readonly<Record<string, string | undefined>> = { NO_COLOR: '1' }): Promise<CliRun> {
+export async function runCli(
+  args: readonly string[],
+  env: Readonly<Record<string, string | undefined>> = { NO_COLOR: '1' },
+): Promise<CliRun> {
   const clean = { ...process.env };
   delete clean['FORCE_COLOR'];
   delete clean['NO_COLOR'];
   try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [cli, ...args], { env: { ...clean, ...env }, timeout: 120_000 });
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [cli, ...args], {
+      env: { ...clean, ...env },
+      timeout: 120_000,
+    });
     return { code: 0, stdout, stderr };
   } catch (e) {
     const err = e as { code: number; stdout: string; stderr: string };

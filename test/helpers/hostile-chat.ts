@@ -9,7 +9,15 @@ import type { AddressInfo, Socket } from 'node:net';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import type { TlsMaterial } from '../../src/gatekeeper/tls.js';
 
-export type ChatBehaviour = 'xml-bomb' | 'doctype' | 'deep-nesting' | 'huge-frame' | 'frame-flood' | 'reset-mid-stanza' | 'invalid-utf8-frame' | 'connection-flood';
+export type ChatBehaviour =
+  | 'xml-bomb'
+  | 'doctype'
+  | 'deep-nesting'
+  | 'huge-frame'
+  | 'frame-flood'
+  | 'reset-mid-stanza'
+  | 'invalid-utf8-frame'
+  | 'connection-flood';
 
 /** How many more connections `connection-flood` opens to the chat server, all at once. */
 const FLOOD_CONNECTIONS = 64;

@@ -18,7 +18,8 @@ export interface HostileMedia {
 export async function startHostileMedia(behaviour: MediaBehaviour, tls: TlsMaterial): Promise<HostileMedia> {
   const server: Server = createServer({ key: tls.keyPem, cert: tls.certPem }, (req, res) => {
     if (behaviour === 'redirect-loop') return void res.writeHead(302, { location: req.url ?? '/' }).end();
-    if (behaviour === 'redirect-private') return void res.writeHead(302, { location: 'https://169.254.169.254/latest/meta-data/' }).end();
+    if (behaviour === 'redirect-private')
+      return void res.writeHead(302, { location: 'https://169.254.169.254/latest/meta-data/' }).end();
     res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(Buffer.alloc(1024));
   });
   server.on('tlsClientError', () => undefined);

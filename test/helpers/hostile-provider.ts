@@ -12,7 +12,14 @@ import { DRIVER_ROOT } from '../../src/reference-provider/driver-routes.js';
 import { DISCOVERY_PATH } from '../../src/protocol/driver-api.js';
 import type { ReferenceProvider } from '../../src/reference-provider/provider.js';
 
-export type DriverBehaviour = 'oversized-body' | 'endless-body' | 'slow-drip' | 'never-answers' | 'malformed-json' | 'wrong-content-type' | 'invalid-utf8';
+export type DriverBehaviour =
+  | 'oversized-body'
+  | 'endless-body'
+  | 'slow-drip'
+  | 'never-answers'
+  | 'malformed-json'
+  | 'wrong-content-type'
+  | 'invalid-utf8';
 
 export interface HostileFront {
   readonly url: string;
@@ -47,18 +54,27 @@ export async function startHostileFront(options: FrontOptions): Promise<HostileF
     let body = await readAll(req);
     if (path === DISCOVERY_PATH) return sendJson(res, rewriteDiscovery(await upstreamJson(path), options, url));
     const spoil = options.driver !== undefined && path.startsWith(DRIVER_ROOT) && !PROBE_PATHS.has(path);
-    if (spoil && options.driver !== 'wrong-content-type' && options.driver !== 'invalid-utf8') return misbehave(options.driver, res);
+    if (spoil && options.driver !== 'wrong-content-type' && options.driver !== 'invalid-utf8')
+      return misbehave(options.driver, res);
     if (options.chat && /\/users\/[^/]+\/connect$/.test(path)) body = redirectChat(body, options.chat);
     const answer = await request(`${options.upstream.url}${req.url ?? '/'}`, {
       method: (req.method ?? 'GET') as 'GET',
-      headers: { ...(req.headers.authorization ? { authorization: req.headers.authorization } : {}), 'content-type': 'application/json' },
+      headers: {
+        ...(req.headers.authorization ? { authorization: req.headers.authorization } : {}),
+        'content-type': 'application/json',
+      },
       ...(body.length > 0 ? { body } : {}),
     });
     let payload = Buffer.from(await answer.body.arrayBuffer());
     let type = String(answer.headers['content-type'] ?? JSON_TYPE);
     if (spoil && options.driver === 'wrong-content-type') type = 'text/html; charset=utf-8';
     // Bytes that are no UTF-8 at all, inside a JSON string: 0xFF never occurs in UTF-8.
-    if (spoil && options.driver === 'invalid-utf8') payload = Buffer.concat([Buffer.from('{"user":"'), Buffer.from([0xff, 0xfe]), Buffer.from('","identifier":"x"}')]);
+    if (spoil && options.driver === 'invalid-utf8')
+      payload = Buffer.concat([
+        Buffer.from('{"user":"'),
+        Buffer.from([0xff, 0xfe]),
+        Buffer.from('","identifier":"x"}'),
+      ]);
     res.writeHead(answer.statusCode, { 'content-type': type, 'content-length': payload.length }).end(payload);
   }
 
@@ -79,11 +95,17 @@ export async function startHostileFront(options: FrontOptions): Promise<HostileF
   };
 }
 
-function rewriteDiscovery(discovery: Record<string, unknown>, options: FrontOptions, url: string): Record<string, unknown> {
+function rewriteDiscovery(
+  discovery: Record<string, unknown>,
+  options: FrontOptions,
+  url: string,
+): Record<string, unknown> {
   return {
     ...discovery,
     driver: String(discovery['driver']).replace(options.upstream.url, url),
-    ...(options.mediaOrigin === undefined ? {} : { mediaBase: `${options.mediaOrigin}/media`, mediaOrigins: [options.mediaOrigin] }),
+    ...(options.mediaOrigin === undefined
+      ? {}
+      : { mediaBase: `${options.mediaOrigin}/media`, mediaOrigins: [options.mediaOrigin] }),
   };
 }
 

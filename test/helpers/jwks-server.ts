@@ -9,7 +9,10 @@ import { exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
 export interface JwksServer {
   readonly jwksUri: string;
   /** Signs a proof for `sub` issued at `now` (Unix seconds, the system clock's by default), valid `ttl` seconds (negative: already expired). */
-  sign(sub: string, options?: { ttl?: number; kid?: string; key?: CryptoKey; aud?: string; iss?: string; now?: number }): Promise<string>;
+  sign(
+    sub: string,
+    options?: { ttl?: number; kid?: string; key?: CryptoKey; aud?: string; iss?: string; now?: number },
+  ): Promise<string>;
   /** Number of times the key set was fetched. */
   readonly fetches: number;
   close(): Promise<void>;

@@ -29,7 +29,8 @@ export function killMatrix(index: number, of: number): void {
     void test('every fault is named by at least one case, and every named fault exists', everyFaultNamed);
   }
   void describe('under each fault', { concurrency: 8 }, () => {
-    for (const fault of Object.keys(FAULTS).filter((_, i) => i % of === index)) void test(fault, () => underFault(fault));
+    for (const fault of Object.keys(FAULTS).filter((_, i) => i % of === index))
+      void test(fault, () => underFault(fault));
   });
 }
 
@@ -56,8 +57,14 @@ async function cleanRun(): Promise<void> {
 
 function everyFaultNamed(): void {
   const named = new Set(cases.flatMap((c) => c.faults.map((f) => f.name)));
-  assert.deepEqual(Object.keys(FAULTS).filter((f) => !named.has(f)), []);
-  assert.deepEqual([...named].filter((f) => !(f in FAULTS)), []);
+  assert.deepEqual(
+    Object.keys(FAULTS).filter((f) => !named.has(f)),
+    [],
+  );
+  assert.deepEqual(
+    [...named].filter((f) => !(f in FAULTS)),
+    [],
+  );
 }
 
 async function underFault(fault: string): Promise<void> {
@@ -71,7 +78,8 @@ async function underFault(fault: string): Promise<void> {
     const notMet = NOT_MET[c.level];
     if (ref) {
       if (r?.outcome !== notMet) problems.push(`should ${notMet}: ${brief(r)}`);
-      else if (!(r.actual ?? '').includes(ref.expect)) problems.push(`${notMet}s for another reason than "${ref.expect}": ${brief(r)}`);
+      else if (!(r.actual ?? '').includes(ref.expect))
+        problems.push(`${notMet}s for another reason than "${ref.expect}": ${brief(r)}`);
     } else if (r?.outcome === 'fail' || r?.outcome === 'warn') {
       problems.push(`${r.outcome}s without naming ${fault}: ${brief(r)}`);
     }

@@ -8,6 +8,7 @@ import fc from 'fast-check';
 const FIXED_SEED = 20261206;
 
 const asked = process.env['PROPS_SEED'];
-export const PROPS_SEED = asked === 'random' ? Date.now() % 2 ** 31 : asked !== undefined && /^\d+$/.test(asked) ? Number(asked) : FIXED_SEED;
+export const PROPS_SEED =
+  asked === 'random' ? Date.now() % 2 ** 31 : asked !== undefined && /^\d+$/.test(asked) ? Number(asked) : FIXED_SEED;
 fc.configureGlobal({ seed: PROPS_SEED });
 console.log(`property tests: seed ${PROPS_SEED} (replay with PROPS_SEED=${PROPS_SEED})`);

@@ -30,7 +30,9 @@ export class RawClient {
       }
       this.wake?.();
     });
-    this.closed = new Promise((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+    this.closed = new Promise((resolve) =>
+      ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })),
+    );
   }
 
   static connect(url: string, options: RawClientOptions): Promise<RawClient> {

@@ -15,7 +15,16 @@ export const sampleEvidence = (): EvidenceEntry[] => [
     bytes: 27,
     text: '<message to="bob">hi</message>',
   },
-  { kind: 'frame', at: 6, connection: 'c1', direction: 'gatekeeper-to-client', binary: true, bytes: 4096, text: 'AAEC', truncated: true },
+  {
+    kind: 'frame',
+    at: 6,
+    connection: 'c1',
+    direction: 'gatekeeper-to-client',
+    binary: true,
+    bytes: 4096,
+    text: 'AAEC',
+    truncated: true,
+  },
   {
     kind: 'http',
     at: 8,
@@ -47,7 +56,12 @@ export function sampleCase(outcome: Outcome, extra: Partial<CaseResult> = {}): C
   };
   const byOutcome: Record<Outcome, Partial<CaseResult>> = {
     pass: {},
-    fail: { message: 'expected an <ack/> within 2 s; saw nothing', expected: 'an <ack/> within 2 s', actual: 'nothing', step: 'await ack' },
+    fail: {
+      message: 'expected an <ack/> within 2 s; saw nothing',
+      expected: 'an <ack/> within 2 s',
+      actual: 'nothing',
+      step: 'await ack',
+    },
     warn: { message: 'expected a receipt; saw none', expected: 'a receipt', actual: 'none' },
     skip: { message: 'capability "media" not declared', evidence: [] },
     error: { message: 'no verdict: the provider closed the connection (step send)', step: 'send' },
@@ -66,10 +80,26 @@ export function sampleReport(cases: readonly CaseResult[] = defaultCases()): Run
       startedAt: new Date(T0).toISOString(),
       finishedAt: new Date(T0 + 2500).toISOString(),
       durationMs: 2500,
-      provider: { endpoint: 'http://127.0.0.1:4000', embedded: true, faults: ['no-ack'], discovery: { capabilities: ['classic'] }, driver: { name: 'ref' } },
+      provider: {
+        endpoint: 'http://127.0.0.1:4000',
+        embedded: true,
+        faults: ['no-ack'],
+        discovery: { capabilities: ['classic'] },
+        driver: { name: 'ref' },
+      },
       suites: [
-        { name: 'stanza', file: 'suites/stanza.json', digest: 'a'.repeat(64), cases: cases.filter((c) => c.suite === 'stanza').length },
-        { name: 'media', file: 'suites/media.json', digest: 'b'.repeat(64), cases: cases.filter((c) => c.suite === 'media').length },
+        {
+          name: 'stanza',
+          file: 'suites/stanza.json',
+          digest: 'a'.repeat(64),
+          cases: cases.filter((c) => c.suite === 'stanza').length,
+        },
+        {
+          name: 'media',
+          file: 'suites/media.json',
+          digest: 'b'.repeat(64),
+          cases: cases.filter((c) => c.suite === 'media').length,
+        },
       ],
       filters: { suites: ['stanza', 'media'], grep: 'sample', tags: [] },
       node: 'v20.19.0',

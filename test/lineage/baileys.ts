@@ -91,7 +91,9 @@ class InMemorySocket extends EventEmitter {
     } else {
       // In order: a frame's decoding may take longer than the next one's.
       const bytes = Buffer.from(data);
-      this.outbound = this.outbound.then(async () => this.peer.fromClient(await baileys.decodeBinaryNode(bytes))).catch(() => {});
+      this.outbound = this.outbound
+        .then(async () => this.peer.fromClient(await baileys.decodeBinaryNode(bytes)))
+        .catch(() => {});
     }
     cb?.();
     return true;

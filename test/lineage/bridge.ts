@@ -84,9 +84,15 @@ export class LineageBridge implements TransportPeer {
     // `<open/>` (a mailbox) waits for Baileys with everything else.
     const bridge = new LineageBridge(ws, o.login, o.mediaHost);
     ws.send(xmlCodec.encode(clientOpen(o.login, o.token, o.authkey)));
-    const deadline = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no <open/> from the gatekeeper within ${o.timeoutMs} ms`)), o.timeoutMs).unref());
+    const deadline = new Promise<never>((_, reject) =>
+      setTimeout(
+        () => reject(new Error(`no <open/> from the gatekeeper within ${o.timeoutMs} ms`)),
+        o.timeoutMs,
+      ).unref(),
+    );
     const open = await Promise.race([bridge.opened, deadline]);
-    if (open.tag !== 'open') throw new Error(`the gatekeeper answered <open/> with <${open.tag}>: ${xmlCodec.encode(open).slice(0, 200)}`);
+    if (open.tag !== 'open')
+      throw new Error(`the gatekeeper answered <open/> with <${open.tag}>: ${xmlCodec.encode(open).slice(0, 200)}`);
     return bridge;
   }
 
@@ -202,8 +208,18 @@ export class LineageBridge implements TransportPeer {
     const attrs: Record<string, string> = {};
     for (const [k, v] of Object.entries(b.attrs)) if (v !== undefined) attrs[k] = this.toInterop(String(v));
     const { content } = b;
-    if (Array.isArray(content)) return node(b.tag, attrs, content.map((c) => this.toStanza(c, b.tag)));
-    if (content instanceof Uint8Array) return node(b.tag, attrs, hasBinaryContent(b.tag, parent) || !isText(content) ? toBase64(content) : Buffer.from(content).toString('utf8'));
+    if (Array.isArray(content))
+      return node(
+        b.tag,
+        attrs,
+        content.map((c) => this.toStanza(c, b.tag)),
+      );
+    if (content instanceof Uint8Array)
+      return node(
+        b.tag,
+        attrs,
+        hasBinaryContent(b.tag, parent) || !isText(content) ? toBase64(content) : Buffer.from(content).toString('utf8'),
+      );
     if (typeof content === 'string') return node(b.tag, attrs, content);
     return node(b.tag, attrs);
   }
@@ -213,7 +229,8 @@ export class LineageBridge implements TransportPeer {
     for (const [k, v] of Object.entries(n.attrs)) attrs[k] = this.toLineage(v);
     if (n.children.length > 0) return { tag: n.tag, attrs, content: n.children.map((c) => this.toBinary(c, n.tag)) };
     if (n.text === undefined) return { tag: n.tag, attrs };
-    if (hasBinaryContent(n.tag, parent)) return { tag: n.tag, attrs, content: Buffer.from(fromBase64(n.text) ?? new Uint8Array()) };
+    if (hasBinaryContent(n.tag, parent))
+      return { tag: n.tag, attrs, content: Buffer.from(fromBase64(n.text) ?? new Uint8Array()) };
     return { tag: n.tag, attrs, content: n.text };
   }
 
@@ -255,16 +272,24 @@ function isText(bytes: Uint8Array): boolean {
 /** A usync device list: every user asked about has one device, id 0 (the lineage's primary device). */
 function usyncDevices(iq: StanzaNode): StanzaNode {
   const users = children(child(child(iq, 'usync') ?? iq, 'list') ?? iq, 'user');
-  const list = users.map((u) => node('user', { jid: u.attrs['jid'] }, [node('devices', {}, [node('device-list', {}, [node('device', { id: '0' })])])]));
+  const list = users.map((u) =>
+    node('user', { jid: u.attrs['jid'] }, [
+      node('devices', {}, [node('device-list', {}, [node('device', { id: '0' })])]),
+    ]),
+  );
   return iqResult(iq.attrs['id'] as string, { from: GATEKEEPER_SERVER }, [node('usync', {}, [node('list', {}, list)])]);
 }
 
 /** The privacy settings Baileys reads before a read receipt: read receipts on. */
 function privacySettings(id: string): StanzaNode {
-  return iqResult(id, { from: GATEKEEPER_SERVER }, [node('privacy', {}, [node('category', { name: 'readreceipts', value: 'all' })])]);
+  return iqResult(id, { from: GATEKEEPER_SERVER }, [
+    node('privacy', {}, [node('category', { name: 'readreceipts', value: 'all' })]),
+  ]);
 }
 
 /** Where Baileys uploads media (`<media_conn>`): the provider's own media host. */
 function mediaConn(id: string, hostname: string): StanzaNode {
-  return iqResult(id, { from: GATEKEEPER_SERVER }, [node('media_conn', { auth: 'lineage', ttl: '300' }, [node('host', { hostname })])]);
+  return iqResult(id, { from: GATEKEEPER_SERVER }, [
+    node('media_conn', { auth: 'lineage', ttl: '300' }, [node('host', { hostname })]),
+  ]);
 }

@@ -68,7 +68,8 @@ async function enlist(o: LineageClientOptions, creds: Creds, token: string): Pro
       signal: AbortSignal.timeout(o.timeoutMs),
     });
     const answer = (await res.body.json()) as { status?: string; login?: string; reason?: string };
-    if (answer.status !== 'ok' || !answer.login) throw new Error(`enlistment refused: ${answer.reason ?? res.statusCode}`);
+    if (answer.status !== 'ok' || !answer.login)
+      throw new Error(`enlistment refused: ${answer.reason ?? res.statusCode}`);
     return answer.login;
   } finally {
     await agent.close();
@@ -98,7 +99,15 @@ export async function startLineageClient(o: LineageClientOptions): Promise<Linea
   // Baileys names the user on its own server. A name, so that it goes online (`available`) and sends
   // plain delivery receipts, not `inactive` ones.
   creds.me = { id: `${user}@s.whatsapp.net`, name: 'lineage' };
-  const bridge = await LineageBridge.connect({ chatUrl: o.gatekeeper.chatUrl, ca: o.gatekeeper.caCertPem, login, token, authkey: toBase64Url(creds.noiseKey.public), timeoutMs: o.timeoutMs, mediaHost: o.mediaHost.hostname });
+  const bridge = await LineageBridge.connect({
+    chatUrl: o.gatekeeper.chatUrl,
+    ca: o.gatekeeper.caCertPem,
+    login,
+    token,
+    authkey: toBase64Url(creds.noiseKey.public),
+    timeoutMs: o.timeoutMs,
+    mediaHost: o.mediaHost.hostname,
+  });
   const errors: string[] = [];
   const sentMessages = new Map<string, proto.IMessage>();
   const uploads = new HttpsAgent({ ca: o.mediaHost.certPem });
@@ -137,8 +146,12 @@ export async function startLineageClient(o: LineageClientOptions): Promise<Linea
   // (`<ib><offline/></ib>`), which the profile does not send: end that buffer as its handler does.
   // (flush(true) would release what is held but leave the buffer open, holding every later event.)
   sock.ev.flush();
-  const keys = await o.gatekeeper.waitForKeys(login, { signal: AbortSignal.timeout(o.timeoutMs), timeoutMs: o.timeoutMs });
-  if (!keys) throw new Error(`Baileys uploaded no keys the gatekeeper took within ${o.timeoutMs} ms; ${errors.join('; ')}`);
+  const keys = await o.gatekeeper.waitForKeys(login, {
+    signal: AbortSignal.timeout(o.timeoutMs),
+    timeoutMs: o.timeoutMs,
+  });
+  if (!keys)
+    throw new Error(`Baileys uploaded no keys the gatekeeper took within ${o.timeoutMs} ms; ${errors.join('; ')}`);
   return {
     sock,
     bridge,

@@ -29,7 +29,8 @@ export const DIFFERENCES: readonly Difference[] = [
   {
     id: 'interop-jid',
     status: 'by-design',
-    baileys: 'knows no `interop` server: it re-addresses every non-group jid to `s.whatsapp.net` and drops stanzas from unknown servers',
+    baileys:
+      'knows no `interop` server: it re-addresses every non-group jid to `s.whatsapp.net` and drops stanzas from unknown servers',
     why: 'the lineage has no interop server (WAProto has only ClientPayload.Product INTEROP); the bridge maps the provider user `…@interop` ⇄ `…@s.whatsapp.net`',
     fix: 'no',
   },
@@ -37,20 +38,21 @@ export const DIFFERENCES: readonly Difference[] = [
     id: 'server-jid',
     status: 'by-design',
     baileys: 'addresses the server as `@s.whatsapp.net`, a jid without a user, as its binary encoding writes it',
-    why: 'the same address as the profile\'s `s.whatsapp.net` in another encoding; the bridge maps it both ways',
+    why: "the same address as the profile's `s.whatsapp.net` in another encoding; the bridge maps it both ways",
     fix: 'no',
   },
   {
     id: 'own-device-to',
     status: 'by-design',
-    baileys: 'adds a `<to>` for its own user (a deviceSentMessage copy for its other devices) to every message, after fetching its own bundle',
+    baileys:
+      'adds a `<to>` for its own user (a deviceSentMessage copy for its other devices) to every message, after fetching its own bundle',
     why: 'multi-device; an interop user has one device (MSG-SHAPE: one `<to>`). The bridge drops that `<to>` before the gatekeeper',
     fix: 'no',
   },
   {
     id: 'device-identity',
     status: 'by-design',
-    baileys: 'adds `<device-identity>` (its companion device\'s signed identity) to a message holding a pkmsg',
+    baileys: "adds `<device-identity>` (its companion device's signed identity) to a message holding a pkmsg",
     why: 'multi-device companion identity, outside the profile; the bridge drops it',
     fix: 'no',
   },
@@ -64,7 +66,8 @@ export const DIFFERENCES: readonly Difference[] = [
   {
     id: 'prekey-count',
     status: 'by-design',
-    baileys: 'asks `<iq xmlns="encrypt" type="get"><count/></iq>` after login, and uploads only if the server holds 5 or fewer',
+    baileys:
+      'asks `<iq xmlns="encrypt" type="get"><count/></iq>` after login, and uploads only if the server holds 5 or fewer',
     why: 'the profile uploads after every connect (KEYS-UPLOAD) and has no count query; the bridge answers 0',
     fix: 'no',
   },
@@ -78,44 +81,50 @@ export const DIFFERENCES: readonly Difference[] = [
   {
     id: 'presence',
     status: 'by-design',
-    baileys: 'sends `<presence>` after login (`available`, which makes its delivery receipts plain instead of `type="inactive"`)',
+    baileys:
+      'sends `<presence>` after login (`available`, which makes its delivery receipts plain instead of `type="inactive"`)',
     why: 'presence is outside the profile; the bridge takes it',
     fix: 'no',
   },
   {
     id: 'privacy-iq',
     status: 'by-design',
-    baileys: 'asks `<iq xmlns="privacy" type="get">` before its first read receipt, and sends `read-self` when read receipts are off',
+    baileys:
+      'asks `<iq xmlns="privacy" type="get">` before its first read receipt, and sends `read-self` when read receipts are off',
     why: 'privacy settings are outside the profile; the bridge answers read receipts on',
     fix: 'no',
   },
   {
     id: 'media-conn',
     status: 'by-design',
-    baileys: 'asks `<iq xmlns="w:m" type="set"><media_conn/></iq>` where to upload, then POSTs the blob to `https://{host}/mms/{type}/{fileEncSha256}` and takes `direct_path` from the answer',
-    why: 'the profile has the provider host its users\' media (§9); the bridge names the test\'s provider media host, which answers with the profile\'s directPath',
+    baileys:
+      'asks `<iq xmlns="w:m" type="set"><media_conn/></iq>` where to upload, then POSTs the blob to `https://{host}/mms/{type}/{fileEncSha256}` and takes `direct_path` from the answer',
+    why: "the profile has the provider host its users' media (§9); the bridge names the test's provider media host, which answers with the profile's directPath",
     fix: 'no',
   },
   // ---- judgements of the checks that Baileys does not meet ----
   {
     id: 'MEDIA-RECEIVE-REFUSE',
     status: 'lineage',
-    baileys: 'downloadContentFromMessage checks neither the MAC nor fileEncSha256, fileSha256 or the length: it returns the file of a blob with a bad MAC, a wrong hash or its MAC cut off; only a wrong mediaKey fails, by its AES padding',
+    baileys:
+      'downloadContentFromMessage checks neither the MAC nor fileEncSha256, fileSha256 or the length: it returns the file of a blob with a bad MAC, a wrong hash or its MAC cut off; only a wrong mediaKey fails, by its AES padding',
     why: 'the profile requires the checks (MEDIA-RECEIVE); whatsmeow makes them (download.go). An app on Baileys shows what it was given',
     fix: 'no',
   },
   {
     id: 'BLOCK-HIDDEN',
     status: 'lineage',
-    baileys: 'sends the blocklist IQ (BLOCK-IQ and UNBLOCK are met) but shows a blocked peer\'s later messages, and receipts them: it has no filter of its own, since WhatsApp\'s server stops delivering from a peer its user blocked',
-    why: 'the profile puts the block on the client: the gatekeeper routes what it is given. A candidate for the profile (the gatekeeper dropping a blocked peer\'s messages, as WhatsApp\'s server does), not changed on main',
+    baileys:
+      "sends the blocklist IQ (BLOCK-IQ and UNBLOCK are met) but shows a blocked peer's later messages, and receipts them: it has no filter of its own, since WhatsApp's server stops delivering from a peer its user blocked",
+    why: "the profile puts the block on the client: the gatekeeper routes what it is given. A candidate for the profile (the gatekeeper dropping a blocked peer's messages, as WhatsApp's server does), not changed on main",
     fix: 'no',
   },
   {
     id: 'PING',
     status: 'lineage',
-    baileys: 'does not answer the gatekeeper\'s `<iq type="get" xmlns="urn:xmpp:ping"><ping/></iq>`: a companion client keeps the connection alive itself (`w:p`) and never receives a server ping, so it has no handler for one (whatsmeow neither; WhatsApp\'s mobile clients answer it)',
-    why: 'the profile keeps PING a MUST on purpose: the answer to a ping is the checks\' barrier (IN-ORDER); without it a check waits out its quiet time',
+    baileys:
+      'does not answer the gatekeeper\'s `<iq type="get" xmlns="urn:xmpp:ping"><ping/></iq>`: a companion client keeps the connection alive itself (`w:p`) and never receives a server ping, so it has no handler for one (whatsmeow neither; WhatsApp\'s mobile clients answer it)',
+    why: "the profile keeps PING a MUST on purpose: the answer to a ping is the checks' barrier (IN-ORDER); without it a check waits out its quiet time",
     fix: 'no',
   },
 ];

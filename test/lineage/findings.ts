@@ -31,7 +31,9 @@ export class Findings {
 
   /** The judgements that found nothing to judge, with the check's reason (the profile allows it, or an earlier step did not happen). */
   notJudged(): string[] {
-    return this.judged.flatMap((j) => (j.finding.verdict === 'not-applicable' ? [`${j.id} (${j.scenario}): ${j.finding.reason}`] : []));
+    return this.judged.flatMap((j) =>
+      j.finding.verdict === 'not-applicable' ? [`${j.id} (${j.scenario}): ${j.finding.reason}`] : [],
+    );
   }
 }
 
@@ -40,11 +42,14 @@ export function compare(listed: readonly Difference[], observed: ReadonlyMap<str
   const lines: string[] = [];
   const ids = new Set(listed.map((d) => d.id));
   for (const [id, where] of observed) {
-    if (!ids.has(id)) lines.push(`new difference ${id} (add it to test/lineage/differences.ts, or fix it): ${where.join(' | ')}`);
+    if (!ids.has(id))
+      lines.push(`new difference ${id} (add it to test/lineage/differences.ts, or fix it): ${where.join(' | ')}`);
   }
   for (const d of listed) {
     if (!observed.has(d.id)) {
-      lines.push(`listed difference ${d.id} (${d.status}${d.fix === 'no' ? '' : `, fix on ${d.fix}`}) no longer occurs: remove it from test/lineage/differences.ts`);
+      lines.push(
+        `listed difference ${d.id} (${d.status}${d.fix === 'no' ? '' : `, fix on ${d.fix}`}) no longer occurs: remove it from test/lineage/differences.ts`,
+      );
     }
   }
   return lines;

@@ -46,11 +46,17 @@ export async function startMediaHost(providerId: string): Promise<LineageMediaHo
         blobs.set(reference, Buffer.concat(chunks));
         uploads.push(reference);
         res.writeHead(200, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ url: `${origin}${MEDIA_PATH}${reference}`, direct_path: `/interop/whatsapp/download/${providerId}/${reference}/` }));
+        res.end(
+          JSON.stringify({
+            url: `${origin}${MEDIA_PATH}${reference}`,
+            direct_path: `/interop/whatsapp/download/${providerId}/${reference}/`,
+          }),
+        );
       });
       return;
     }
-    const blob = req.method === 'GET' && path.startsWith(MEDIA_PATH) ? blobs.get(path.slice(MEDIA_PATH.length)) : undefined;
+    const blob =
+      req.method === 'GET' && path.startsWith(MEDIA_PATH) ? blobs.get(path.slice(MEDIA_PATH.length)) : undefined;
     if (!blob) {
       res.writeHead(404).end();
       return;

@@ -11,7 +11,15 @@ import { defineCheck, MODE_PARAM, paramsOf, choiceParam, numberParam, type Check
 import { barrier } from '../observe.js';
 import type { Pair } from '../scenarios/conversation.js';
 import { paddingLength, textPayload } from '../../protocol/payload.js';
-import { conversation, deliverAndWatch, describeAnswer, judgeReplay, sealText, timesShown, type Answer } from '../scenarios/exchange.js';
+import {
+  conversation,
+  deliverAndWatch,
+  describeAnswer,
+  judgeReplay,
+  sealText,
+  timesShown,
+  type Answer,
+} from '../scenarios/exchange.js';
 
 /** Delivers a genuine message; anything but a delivery receipt means the setup failed, not the case. */
 async function genuine(ctx: CheckContext, p: Pair, message: EncryptedMessage, label: string): Promise<void> {
@@ -30,46 +38,61 @@ async function replay(ctx: CheckContext, p: Pair, message: EncryptedMessage, tex
 }
 
 /** ENC-REPLAY, for a SignalMessage inside an established session. */
-export const replayMessage = defineCheck({ name: 'encryption/replay-message', params: paramsOf({ mode: MODE_PARAM }) }, async (ctx) => {
-  const p = await conversation(ctx);
-  const text = `once only ${ctx.rng.string(10)}`;
-  const sealed = await sealText(ctx.rng, p.reference, p.provider, text);
-  if (sealed.type !== 'msg') throw new PreconditionError(`the reference user wrote a ${sealed.type}, not a msg`);
-  return replay(ctx, p, sealed, text);
-});
+export const replayMessage = defineCheck(
+  { name: 'encryption/replay-message', params: paramsOf({ mode: MODE_PARAM }) },
+  async (ctx) => {
+    const p = await conversation(ctx);
+    const text = `once only ${ctx.rng.string(10)}`;
+    const sealed = await sealText(ctx.rng, p.reference, p.provider, text);
+    if (sealed.type !== 'msg') throw new PreconditionError(`the reference user wrote a ${sealed.type}, not a msg`);
+    return replay(ctx, p, sealed, text);
+  },
+);
 
 /** ENC-REPLAY, for the prekey message that opened the session. */
-export const replayPreKeyMessage = defineCheck({ name: 'encryption/replay-prekey-message', params: paramsOf({ mode: MODE_PARAM }) }, async (ctx) => {
-  const provider = await ctx.lab.providerUser();
-  const reference = await ctx.lab.referenceUser();
-  const text = `first and once ${ctx.rng.string(10)}`;
-  const sealed = await sealText(ctx.rng, reference, provider, text);
-  if (sealed.type !== 'pkmsg') throw new PreconditionError('the reference user had a session before its first message');
-  return replay(ctx, { provider, reference }, sealed, text);
-});
+export const replayPreKeyMessage = defineCheck(
+  { name: 'encryption/replay-prekey-message', params: paramsOf({ mode: MODE_PARAM }) },
+  async (ctx) => {
+    const provider = await ctx.lab.providerUser();
+    const reference = await ctx.lab.referenceUser();
+    const text = `first and once ${ctx.rng.string(10)}`;
+    const sealed = await sealText(ctx.rng, reference, provider, text);
+    if (sealed.type !== 'pkmsg')
+      throw new PreconditionError('the reference user had a session before its first message');
+    return replay(ctx, { provider, reference }, sealed, text);
+  },
+);
 
 /**
  * PREKEY-KYBER-REPLAY: a first message built on the last-resort Kyber prekey alone (no one-time
  * prekey) opens one session: delivered again under another sender, who has no session yet, it
  * must be refused, or whoever captured it can open a session with it at will.
  */
-export const kyberReplay = defineCheck({ name: 'encryption/kyber-replay', params: paramsOf({ mode: MODE_PARAM }) }, async (ctx) => {
-  const provider = await ctx.lab.providerUser();
-  const sender = await ctx.lab.referenceUser({ mode: 'pq' });
-  const other = await ctx.lab.referenceUser({ mode: 'pq' });
-  const bundle = ctx.lab.gatekeeper.takeBundle(provider.login);
-  if (!bundle?.kyberPreKey) throw new PreconditionError('the provider user published no Kyber prekey');
-  const { oneTimePreKey: _dropped, ...lastResortOnly } = bundle;
-  await sender.startSession(lastResortOnly);
-  const text = `on the last resort ${ctx.rng.string(10)}`;
-  const sealed = await sealText(ctx.rng, sender, provider, text);
-  await genuine(ctx, { provider, reference: sender }, sealed, 'first message on the last-resort Kyber prekey');
-  const { answer } = await deliverAndWatch(ctx, { provider, reference: other }, sealed, 'the same message from another sender');
-  const expected = `the replay under another sender refused with a retry receipt (Kyber prekey ${bundle.kyberPreKey.id} with that base key already used)`;
-  if (answer !== 'retry') return notMet(expected, `${describeAnswer(answer)} for the replay under another sender`);
-  const shown = await timesShown(provider, text);
-  return shown === 1 ? met() : notMet(expected, `the text shown ${shown} times`);
-});
+export const kyberReplay = defineCheck(
+  { name: 'encryption/kyber-replay', params: paramsOf({ mode: MODE_PARAM }) },
+  async (ctx) => {
+    const provider = await ctx.lab.providerUser();
+    const sender = await ctx.lab.referenceUser({ mode: 'pq' });
+    const other = await ctx.lab.referenceUser({ mode: 'pq' });
+    const bundle = ctx.lab.gatekeeper.takeBundle(provider.login);
+    if (!bundle?.kyberPreKey) throw new PreconditionError('the provider user published no Kyber prekey');
+    const { oneTimePreKey: _dropped, ...lastResortOnly } = bundle;
+    await sender.startSession(lastResortOnly);
+    const text = `on the last resort ${ctx.rng.string(10)}`;
+    const sealed = await sealText(ctx.rng, sender, provider, text);
+    await genuine(ctx, { provider, reference: sender }, sealed, 'first message on the last-resort Kyber prekey');
+    const { answer } = await deliverAndWatch(
+      ctx,
+      { provider, reference: other },
+      sealed,
+      'the same message from another sender',
+    );
+    const expected = `the replay under another sender refused with a retry receipt (Kyber prekey ${bundle.kyberPreKey.id} with that base key already used)`;
+    if (answer !== 'retry') return notMet(expected, `${describeAnswer(answer)} for the replay under another sender`);
+    const shown = await timesShown(provider, text);
+    return shown === 1 ? met() : notMet(expected, `the text shown ${shown} times`);
+  },
+);
 
 const REGIONS = ['version', 'ratchet-key', 'body', 'mac'] as const;
 type Region = (typeof REGIONS)[number];
@@ -77,7 +100,7 @@ type Region = (typeof REGIONS)[number];
 /** A copy of a SignalMessage with one bit flipped in `region`. */
 function tamper(message: EncryptedMessage, region: Region): EncryptedMessage {
   const view = readSignalMessage(message.ciphertext);
-  if (!view) throw new PreconditionError('the reference user\'s message is not a SignalMessage the harness can read');
+  if (!view) throw new PreconditionError("the reference user's message is not a SignalMessage the harness can read");
   const at: Record<Region, number> = {
     version: 0,
     'ratchet-key': view.offsets.ratchetKey + 5,
@@ -91,37 +114,52 @@ function tamper(message: EncryptedMessage, region: Region): EncryptedMessage {
 }
 
 /** ENC-TAMPER: a flipped bit anywhere is refused with a retry receipt, shows nothing, and the session survives it. */
-export const tamperedMessage = defineCheck({ name: 'encryption/tampered-message', params: paramsOf({ mode: MODE_PARAM, region: { enum: REGIONS } }, ['region']) }, async (ctx) => {
-  const region = choiceParam(ctx, 'region', REGIONS);
-  const p = await conversation(ctx);
-  const text = `untouched ${ctx.rng.string(10)}`;
-  const sealed = await sealText(ctx.rng, p.reference, p.provider, text);
-  const { answer } = await deliverAndWatch(ctx, p, tamper(sealed, region), `a copy with the ${region} tampered`);
-  const expected = `the tampered copy refused with a retry receipt, nothing shown, then the genuine message decrypted`;
-  if (answer !== 'retry') return notMet(expected, `${describeAnswer(answer)} for the tampered copy`);
-  if ((await timesShown(p.provider, text)) > 0) return notMet(expected, 'the text shown from the tampered copy');
-  const after = await deliverAndWatch(ctx, p, sealed, 'the genuine message');
-  if (after.answer !== 'delivery') return notMet(expected, `${describeAnswer(after.answer)} for the genuine message after it`);
-  const shown = await timesShown(p.provider, text);
-  return shown === 1 ? met() : notMet(expected, `the text shown ${shown} times`);
-});
+export const tamperedMessage = defineCheck(
+  {
+    name: 'encryption/tampered-message',
+    params: paramsOf({ mode: MODE_PARAM, region: { enum: REGIONS } }, ['region']),
+  },
+  async (ctx) => {
+    const region = choiceParam(ctx, 'region', REGIONS);
+    const p = await conversation(ctx);
+    const text = `untouched ${ctx.rng.string(10)}`;
+    const sealed = await sealText(ctx.rng, p.reference, p.provider, text);
+    const { answer } = await deliverAndWatch(ctx, p, tamper(sealed, region), `a copy with the ${region} tampered`);
+    const expected = `the tampered copy refused with a retry receipt, nothing shown, then the genuine message decrypted`;
+    if (answer !== 'retry') return notMet(expected, `${describeAnswer(answer)} for the tampered copy`);
+    if ((await timesShown(p.provider, text)) > 0) return notMet(expected, 'the text shown from the tampered copy');
+    const after = await deliverAndWatch(ctx, p, sealed, 'the genuine message');
+    if (after.answer !== 'delivery')
+      return notMet(expected, `${describeAnswer(after.answer)} for the genuine message after it`);
+    const shown = await timesShown(p.provider, text);
+    return shown === 1 ? met() : notMet(expected, `the text shown ${shown} times`);
+  },
+);
 
 /** ENC-ORDER: messages delivered out of order inside the window all decrypt, each once. */
-export const outOfOrder = defineCheck({ name: 'encryption/out-of-order', params: paramsOf({ mode: MODE_PARAM }) }, async (ctx) => {
-  const p = await conversation(ctx);
-  const texts = Array.from({ length: 5 }, (_, i) => `in order ${i + 1} ${ctx.rng.string(8)}`);
-  const sealed: EncryptedMessage[] = [];
-  for (const t of texts) sealed.push(await sealText(ctx.rng, p.reference, p.provider, t));
-  const order = [2, 0, 4, 1, 3];
-  const answers: Answer[] = [];
-  for (const i of order) answers.push((await deliverAndWatch(ctx, p, sealed[i] as EncryptedMessage, `message ${i + 1}`)).answer);
-  const expected = `messages sent 1..5 and delivered as ${order.map((i) => i + 1).join(', ')} each decrypted and shown once`;
-  const refused = order.filter((_, k) => answers[k] !== 'delivery').map((i) => i + 1);
-  if (refused.length > 0) return notMet(expected, `no delivery receipt for message ${refused.join(', ')} (${answers.map(describeAnswer).join('; ')})`);
-  const inbox = await p.provider.inbox();
-  const counts = texts.map((t) => inbox.filter((m) => m.text === t).length);
-  return counts.every((c) => c === 1) ? met() : notMet(expected, `shown ${counts.join(', ')} times`);
-});
+export const outOfOrder = defineCheck(
+  { name: 'encryption/out-of-order', params: paramsOf({ mode: MODE_PARAM }) },
+  async (ctx) => {
+    const p = await conversation(ctx);
+    const texts = Array.from({ length: 5 }, (_, i) => `in order ${i + 1} ${ctx.rng.string(8)}`);
+    const sealed: EncryptedMessage[] = [];
+    for (const t of texts) sealed.push(await sealText(ctx.rng, p.reference, p.provider, t));
+    const order = [2, 0, 4, 1, 3];
+    const answers: Answer[] = [];
+    for (const i of order)
+      answers.push((await deliverAndWatch(ctx, p, sealed[i] as EncryptedMessage, `message ${i + 1}`)).answer);
+    const expected = `messages sent 1..5 and delivered as ${order.map((i) => i + 1).join(', ')} each decrypted and shown once`;
+    const refused = order.filter((_, k) => answers[k] !== 'delivery').map((i) => i + 1);
+    if (refused.length > 0)
+      return notMet(
+        expected,
+        `no delivery receipt for message ${refused.join(', ')} (${answers.map(describeAnswer).join('; ')})`,
+      );
+    const inbox = await p.provider.inbox();
+    const counts = texts.map((t) => inbox.filter((m) => m.text === t).length);
+    return counts.every((c) => c === 1) ? met() : notMet(expected, `shown ${counts.join(', ')} times`);
+  },
+);
 
 /** libsignal's bound on how far a message may jump ahead of its chain (MAX_FORWARD_JUMPS). */
 export const FORWARD_WINDOW = 25_000;
@@ -130,21 +168,38 @@ export const FORWARD_WINDOW = 25_000;
  * ENC-WINDOW: a message far past the window is refused, and costs the session nothing. A message
  * built ahead inside the window first proves that the harness builds them right: it must decrypt.
  */
-export const farFuture = defineCheck({ name: 'encryption/far-future', params: paramsOf({ near: { type: 'integer', minimum: 1 } }) }, async (ctx) => {
-  const p = await conversation(ctx);
-  const near = numberParam(ctx, 'near', 50);
-  const next = `next in line ${ctx.rng.string(8)}`;
-  const genuine = await sealText(ctx.rng, p.reference, p.provider, next);
-  if (genuine.type !== 'msg') throw new PreconditionError('the reference user could not read the provider\'s opening message, so it has no chain to build ahead on');
-  const expected = `a message ${near} ahead decrypted, one ${FORWARD_WINDOW + 1} past the chain refused with a retry receipt, then the skipped message decrypted`;
-  const ahead = await p.reference.encryptAhead(p.provider.login, textPayload(`ahead ${ctx.rng.string(8)}`, paddingLength(ctx.rng)), near);
-  const inside = await deliverAndWatch(ctx, p, ahead, `a message ${near} ahead`);
-  if (inside.answer !== 'delivery') return notMet(expected, `${describeAnswer(inside.answer)} for the message ${near} ahead, inside the window`);
-  // The provider's chain now stands at near + 1 past the genuine message; go one past the window from there.
-  const far = await p.reference.encryptAhead(p.provider.login, textPayload(`far ${ctx.rng.string(8)}`, paddingLength(ctx.rng)), near + 1 + FORWARD_WINDOW + 1);
-  const beyond = await deliverAndWatch(ctx, p, far, `a message ${FORWARD_WINDOW + 1} past the chain`);
-  if (beyond.answer !== 'retry') return notMet(expected, `${describeAnswer(beyond.answer)} for the message past the window`);
-  const after = await deliverAndWatch(ctx, p, genuine, 'the skipped message');
-  if (after.answer !== 'delivery') return notMet(expected, `${describeAnswer(after.answer)} for the skipped message after it`);
-  return (await timesShown(p.provider, next)) === 1 ? met() : notMet(expected, 'the skipped message not shown once');
-});
+export const farFuture = defineCheck(
+  { name: 'encryption/far-future', params: paramsOf({ near: { type: 'integer', minimum: 1 } }) },
+  async (ctx) => {
+    const p = await conversation(ctx);
+    const near = numberParam(ctx, 'near', 50);
+    const next = `next in line ${ctx.rng.string(8)}`;
+    const genuine = await sealText(ctx.rng, p.reference, p.provider, next);
+    if (genuine.type !== 'msg')
+      throw new PreconditionError(
+        "the reference user could not read the provider's opening message, so it has no chain to build ahead on",
+      );
+    const expected = `a message ${near} ahead decrypted, one ${FORWARD_WINDOW + 1} past the chain refused with a retry receipt, then the skipped message decrypted`;
+    const ahead = await p.reference.encryptAhead(
+      p.provider.login,
+      textPayload(`ahead ${ctx.rng.string(8)}`, paddingLength(ctx.rng)),
+      near,
+    );
+    const inside = await deliverAndWatch(ctx, p, ahead, `a message ${near} ahead`);
+    if (inside.answer !== 'delivery')
+      return notMet(expected, `${describeAnswer(inside.answer)} for the message ${near} ahead, inside the window`);
+    // The provider's chain now stands at near + 1 past the genuine message; go one past the window from there.
+    const far = await p.reference.encryptAhead(
+      p.provider.login,
+      textPayload(`far ${ctx.rng.string(8)}`, paddingLength(ctx.rng)),
+      near + 1 + FORWARD_WINDOW + 1,
+    );
+    const beyond = await deliverAndWatch(ctx, p, far, `a message ${FORWARD_WINDOW + 1} past the chain`);
+    if (beyond.answer !== 'retry')
+      return notMet(expected, `${describeAnswer(beyond.answer)} for the message past the window`);
+    const after = await deliverAndWatch(ctx, p, genuine, 'the skipped message');
+    if (after.answer !== 'delivery')
+      return notMet(expected, `${describeAnswer(after.answer)} for the skipped message after it`);
+    return (await timesShown(p.provider, next)) === 1 ? met() : notMet(expected, 'the skipped message not shown once');
+  },
+);

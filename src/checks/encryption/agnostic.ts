@@ -26,14 +26,26 @@ export async function twoUsers(ctx: CheckContext): Promise<Users> {
 }
 
 /** `from` sends `text` to `to` through the driver; resolves with the stanza id and `to`'s answer. */
-async function say(ctx: CheckContext, from: ProviderUser, to: ProviderUser, text: string, label: string): Promise<{ id: string; answer: Answer }> {
+async function say(
+  ctx: CheckContext,
+  from: ProviderUser,
+  to: ProviderUser,
+  text: string,
+  label: string,
+): Promise<{ id: string; answer: Answer }> {
   const afterSeq = lastSeq(to.connection);
   ctx.step(`${label}`);
   const { id } = await from.send(to.login, text);
   return { id, answer: await answerTo(ctx, to.connection, id, afterSeq) };
 }
 
-export async function sayOk(ctx: CheckContext, from: ProviderUser, to: ProviderUser, text: string, label: string): Promise<string> {
+export async function sayOk(
+  ctx: CheckContext,
+  from: ProviderUser,
+  to: ProviderUser,
+  text: string,
+  label: string,
+): Promise<string> {
   const { id, answer } = await say(ctx, from, to, text, label);
   if (answer !== 'delivery') throw new PreconditionError(`${label}: ${describeAnswer(answer)}`);
   return id;
@@ -41,7 +53,9 @@ export async function sayOk(ctx: CheckContext, from: ProviderUser, to: ProviderU
 
 /** The message `id` as the gatekeeper delivered it to `connection`. */
 export function delivered(connection: ClientConnection, id: string): StanzaNode {
-  const frame = connection.frames.find((f) => f.direction === 'gatekeeper-to-client' && f.node?.tag === 'message' && f.node.attrs['id'] === id);
+  const frame = connection.frames.find(
+    (f) => f.direction === 'gatekeeper-to-client' && f.node?.tag === 'message' && f.node.attrs['id'] === id,
+  );
   if (!frame?.node) throw new PreconditionError(`the harness never delivered message ${id}`);
   return frame.node;
 }
@@ -68,11 +82,16 @@ export const noPlaintext = defineCheck({ name: 'encryption/no-plaintext' }, asyn
     for (const f of connection.frames) {
       const found = encodings.find((e) => f.text.includes(e));
       if (found !== undefined) {
-        return notMet('no frame carrying the text or an encoding of it', `the plaintext (as ${found === secret ? 'UTF-8' : `"${found.slice(0, 12)}…"`}) in frame ${f.seq}, ${f.direction}: ${f.text.slice(0, 100)}`);
+        return notMet(
+          'no frame carrying the text or an encoding of it',
+          `the plaintext (as ${found === secret ? 'UTF-8' : `"${found.slice(0, 12)}…"`}) in frame ${f.seq}, ${f.direction}: ${f.text.slice(0, 100)}`,
+        );
       }
     }
   }
-  return met(`${a.connection.frames.length + b.connection.frames.length} frames searched for ${encodings.length} encodings`);
+  return met(
+    `${a.connection.frames.length + b.connection.frames.length} frames searched for ${encodings.length} encodings`,
+  );
 });
 
 /** E2E-FRESH: the same text twice gives two different ciphertexts. */
@@ -84,7 +103,12 @@ export const freshCiphertext = defineCheck({ name: 'encryption/fresh-ciphertext'
   const ciphertext = (id: string): string | undefined => child(delivered(b.connection, id), 'enc')?.text;
   const [one, two] = [ciphertext(first), ciphertext(second)];
   if (one === undefined || two === undefined) throw new PreconditionError('a delivered message had no <enc> text');
-  return one !== two ? met() : notMet('two different ciphertexts for the same text', `identical ciphertext for the same text twice (${one.length} characters)`);
+  return one !== two
+    ? met()
+    : notMet(
+        'two different ciphertexts for the same text',
+        `identical ciphertext for the same text twice (${one.length} characters)`,
+      );
 });
 
 /** E2E-REPLAY: a delivered message delivered again is answered and not shown again. */
@@ -115,15 +139,21 @@ export const tamperBetweenUsers = defineCheck({ name: 'encryption/tamper-between
   const original = await held;
   const enc = original && child(original, 'enc');
   const bytes = enc?.text === undefined ? null : fromBase64(enc.text);
-  if (!original || !enc || !bytes) throw new PreconditionError('A\'s message never reached the gatekeeper with a ciphertext');
+  if (!original || !enc || !bytes)
+    throw new PreconditionError("A's message never reached the gatekeeper with a ciphertext");
   // In a Signal message, a bit of its MAC; in another protocol's ciphertext, one in the middle.
   const at = macOffset(bytes) ?? Math.floor(bytes.length / 2);
   const flipped = Uint8Array.from(bytes);
   flipped[at] = (flipped[at] ?? 0) ^ 0x01;
   const tamperedId = `${ctx.rng.string(12)}tampered`;
-  const tampered = { ...original, attrs: { ...original.attrs, id: tamperedId }, children: [encElement(enc.attrs['type'] as EncType, flipped)] };
+  const tampered = {
+    ...original,
+    attrs: { ...original.attrs, id: tamperedId },
+    children: [encElement(enc.attrs['type'] as EncType, flipped)],
+  };
 
-  const expected = 'the changed copy refused with a retry receipt and nothing shown, then the genuine message decrypted';
+  const expected =
+    'the changed copy refused with a retry receipt and nothing shown, then the genuine message decrypted';
   let afterSeq = lastSeq(b.connection);
   ctx.step('deliver the changed copy');
   ctx.lab.gatekeeper.deliver(b.login, tampered);

@@ -32,24 +32,51 @@ function difference(expected: string, actual: string): string {
 }
 
 /** ENC-CONTENT, provider → gatekeeper: the reference user decrypts exactly the text the provider was asked to send. */
-export const contentOut = defineCheck({ name: 'encryption/content-out', params: paramsOf({ mode: MODE_PARAM, text: { enum: Object.keys(TEXTS) } }, ['text']) }, async (ctx) => {
-  const text = textFor(ctx);
-  const p = await conversation(ctx);
-  ctx.step('provider sends the text');
-  const before = new Set(p.reference.deliveries);
-  await p.provider.send(p.reference.jid, text);
-  const delivery = await p.reference.waitForDelivery((d) => !before.has(d), { signal: ctx.signal, timeoutMs: 10_000 });
-  if (!delivery?.plaintext) throw new PreconditionError(`the text never decrypted at the reference user: ${delivery?.decryptError ?? 'no message came'}`);
-  const received = readText(delivery.plaintext) ?? '';
-  return received === text ? met(`${Buffer.byteLength(text)} bytes`) : notMet(`the ${Buffer.byteLength(text)}-byte text, byte for byte`, difference(text, received));
-});
+export const contentOut = defineCheck(
+  {
+    name: 'encryption/content-out',
+    params: paramsOf({ mode: MODE_PARAM, text: { enum: Object.keys(TEXTS) } }, ['text']),
+  },
+  async (ctx) => {
+    const text = textFor(ctx);
+    const p = await conversation(ctx);
+    ctx.step('provider sends the text');
+    const before = new Set(p.reference.deliveries);
+    await p.provider.send(p.reference.jid, text);
+    const delivery = await p.reference.waitForDelivery((d) => !before.has(d), {
+      signal: ctx.signal,
+      timeoutMs: 10_000,
+    });
+    if (!delivery?.plaintext)
+      throw new PreconditionError(
+        `the text never decrypted at the reference user: ${delivery?.decryptError ?? 'no message came'}`,
+      );
+    const received = readText(delivery.plaintext) ?? '';
+    return received === text
+      ? met(`${Buffer.byteLength(text)} bytes`)
+      : notMet(`the ${Buffer.byteLength(text)}-byte text, byte for byte`, difference(text, received));
+  },
+);
 
 /** ENC-CONTENT, gatekeeper → provider: the provider's user is shown exactly the text the reference user sent. */
-export const contentIn = defineCheck({ name: 'encryption/content-in', params: paramsOf({ mode: MODE_PARAM, text: { enum: Object.keys(TEXTS) } }, ['text']) }, async (ctx) => {
-  const text = textFor(ctx);
-  const p = await conversation(ctx);
-  const { id, answer } = await deliverAndWatch(ctx, p, await sealText(ctx.rng, p.reference, p.provider, text), 'the text');
-  if (answer !== 'delivery') throw new PreconditionError(`the text got ${describeAnswer(answer)}`);
-  const shown = (await p.provider.inbox()).find((m) => m.id === id)?.text ?? '';
-  return shown === text ? met(`${Buffer.byteLength(text)} bytes`) : notMet(`the ${Buffer.byteLength(text)}-byte text, byte for byte`, difference(text, shown));
-});
+export const contentIn = defineCheck(
+  {
+    name: 'encryption/content-in',
+    params: paramsOf({ mode: MODE_PARAM, text: { enum: Object.keys(TEXTS) } }, ['text']),
+  },
+  async (ctx) => {
+    const text = textFor(ctx);
+    const p = await conversation(ctx);
+    const { id, answer } = await deliverAndWatch(
+      ctx,
+      p,
+      await sealText(ctx.rng, p.reference, p.provider, text),
+      'the text',
+    );
+    if (answer !== 'delivery') throw new PreconditionError(`the text got ${describeAnswer(answer)}`);
+    const shown = (await p.provider.inbox()).find((m) => m.id === id)?.text ?? '';
+    return shown === text
+      ? met(`${Buffer.byteLength(text)} bytes`)
+      : notMet(`the ${Buffer.byteLength(text)}-byte text, byte for byte`, difference(text, shown));
+  },
+);

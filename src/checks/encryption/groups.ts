@@ -33,14 +33,27 @@ async function group(ctx: CheckContext): Promise<Group> {
 }
 
 /** The provider user sends `text` to the group; resolves with what each reference member received. */
-async function providerSends(ctx: CheckContext, g: Group, text: string, label: string, to = g.members as readonly ReferenceUser[]): Promise<ReferenceGroupDelivery[]> {
+async function providerSends(
+  ctx: CheckContext,
+  g: Group,
+  text: string,
+  label: string,
+  to = g.members as readonly ReferenceUser[],
+): Promise<ReferenceGroupDelivery[]> {
   ctx.step(label);
   const { id } = await g.provider.sendGroup(g.jid, text);
   const sent = sentBy(g.provider.connection).filter((s) => s.element.tag === 'message' && s.element.attrs['id'] === id);
   const skmsgs = sent.flatMap((s) => s.element.children).filter((c) => c.tag === 'enc' && c.attrs['type'] === 'skmsg');
-  if (sent.length !== 1 || skmsgs.length !== 1 || !readOutgoingGroup(sent[0]?.element ?? { tag: '', attrs: {}, children: [] })) {
+  if (
+    sent.length !== 1 ||
+    skmsgs.length !== 1 ||
+    !readOutgoingGroup(sent[0]?.element ?? { tag: '', attrs: {}, children: [] })
+  ) {
     // GROUP-SKMSG: the provider broke the shape every group case rests on; that is its failure, not a case without a verdict.
-    throw new ProviderViolation(`one <message to="${g.jid}"> with one <enc type="skmsg"> for one group send (GROUP-SKMSG)`, `${label}: ${sent.length} message(s) with ${skmsgs.length} skmsg(s)`);
+    throw new ProviderViolation(
+      `one <message to="${g.jid}"> with one <enc type="skmsg"> for one group send (GROUP-SKMSG)`,
+      `${label}: ${sent.length} message(s) with ${skmsgs.length} skmsg(s)`,
+    );
   }
   const deliveries: ReferenceGroupDelivery[] = [];
   for (const member of to) {
@@ -56,7 +69,9 @@ const distributionOf = (member: ReferenceUser, sender: string): Uint8Array | und
   member.groupDeliveries.filter((d) => d.sender === sender && d.distribution).at(-1)?.distribution;
 
 /** The provider user sends two group texts; what each reference member received of each. */
-async function twoGroupTexts(ctx: CheckContext): Promise<{ g: Group; texts: string[]; rounds: ReferenceGroupDelivery[][] }> {
+async function twoGroupTexts(
+  ctx: CheckContext,
+): Promise<{ g: Group; texts: string[]; rounds: ReferenceGroupDelivery[][] }> {
   const g = await group(ctx);
   const texts = [`to the group ${ctx.rng.string(8)}`, `and again ${ctx.rng.string(8)}`];
   const rounds = [
@@ -67,21 +82,27 @@ async function twoGroupTexts(ctx: CheckContext): Promise<{ g: Group; texts: stri
 }
 
 /** GROUP-SKDM: the provider's sender key reaches each member pairwise with its first group message, and reads there. */
-export const groupDistribution = defineCheck({ name: 'encryption/group-distribution', params: paramsOf({ mode: MODE_PARAM }) }, async (ctx) => {
-  const { rounds } = await twoGroupTexts(ctx);
-  ctx.step('read the distributions at each member');
-  return judgeDistributions(rounds[0] ?? []);
-});
+export const groupDistribution = defineCheck(
+  { name: 'encryption/group-distribution', params: paramsOf({ mode: MODE_PARAM }) },
+  async (ctx) => {
+    const { rounds } = await twoGroupTexts(ctx);
+    ctx.step('read the distributions at each member');
+    return judgeDistributions(rounds[0] ?? []);
+  },
+);
 
 /** GROUP-SKDM, on what each reference member received of the client's first group message. */
 export function judgeDistributions(firstRound: readonly ReferenceGroupDelivery[]): Finding {
-  const expected = 'a SenderKeyDistributionMessage in WhatsApp\'s format, pairwise in the first group message to each member';
+  const expected =
+    "a SenderKeyDistributionMessage in WhatsApp's format, pairwise in the first group message to each member";
   for (const d of firstRound) {
     // The gatekeeper's own reading first: it says what is wrong with a distribution that came through.
     const read = d.distribution && readDistribution(d.distribution);
     if (typeof read === 'string') return notMet(expected, `a distribution the gatekeeper does not read: ${read}`);
-    if (d.pairwiseError) return notMet(expected, `a member could not read the sender key distribution: ${d.pairwiseError}`);
-    if (!d.distribution) return notMet(expected, 'no sender key distribution reached a member with the first group message');
+    if (d.pairwiseError)
+      return notMet(expected, `a member could not read the sender key distribution: ${d.pairwiseError}`);
+    if (!d.distribution)
+      return notMet(expected, 'no sender key distribution reached a member with the first group message');
   }
   return met(`${firstRound.map((d) => d.pairwiseType).join(', ')} to ${firstRound.length} members`);
 }
@@ -91,41 +112,72 @@ export function judgeDistributions(firstRound: readonly ReferenceGroupDelivery[]
  * at an iteration past the last one (gaps allowed: the lineage's own sender leaves them), and
  * decrypts to the text, by the gatekeeper's own reading; and each member opened it.
  */
-export const groupSkmsg = defineCheck({ name: 'encryption/group-skmsg', params: paramsOf({ mode: MODE_PARAM }) }, async (ctx) => {
-  const { g, texts, rounds } = await twoGroupTexts(ctx);
-  ctx.step('check the skmsgs against each member\'s distribution');
-  let note = '';
-  for (const [i, member] of g.members.entries()) {
-    const distribution = readDistribution(distributionOf(member, g.provider.login) ?? new Uint8Array());
-    if (typeof distribution === 'string') throw new PreconditionError(`${member.jid} holds no readable sender key of the provider user to check the skmsgs against (GROUP-SKDM): ${distribution}`);
-    const finding = judgeSkmsgsAt(member.jid, distribution, rounds.map((round) => round[i] as ReferenceGroupDelivery), texts);
-    if (finding.verdict !== 'met') return finding;
-    note = finding.note ?? '';
-  }
-  return met(`two members, ${note}`);
-});
+export const groupSkmsg = defineCheck(
+  { name: 'encryption/group-skmsg', params: paramsOf({ mode: MODE_PARAM }) },
+  async (ctx) => {
+    const { g, texts, rounds } = await twoGroupTexts(ctx);
+    ctx.step("check the skmsgs against each member's distribution");
+    let note = '';
+    for (const [i, member] of g.members.entries()) {
+      const distribution = readDistribution(distributionOf(member, g.provider.login) ?? new Uint8Array());
+      if (typeof distribution === 'string')
+        throw new PreconditionError(
+          `${member.jid} holds no readable sender key of the provider user to check the skmsgs against (GROUP-SKDM): ${distribution}`,
+        );
+      const finding = judgeSkmsgsAt(
+        member.jid,
+        distribution,
+        rounds.map((round) => round[i] as ReferenceGroupDelivery),
+        texts,
+      );
+      if (finding.verdict !== 'met') return finding;
+      note = finding.note ?? '';
+    }
+    return met(`two members, ${note}`);
+  },
+);
 
 /**
  * GROUP-SKMSG, at `member`: what it received of the client's group messages in a row (holding
  * `texts`), against the distribution it holds of the sender.
  */
-export function judgeSkmsgsAt(member: string, distribution: DistributionRead, delivered: readonly ReferenceGroupDelivery[], texts: readonly string[]): Finding {
-  const expected = 'skmsgs under the distributed key id and signing key, at increasing iterations, that decrypt to the texts at every member';
-  const judged = judgeSkmsgs(distribution, delivered.map((d) => d.skmsg ?? new Uint8Array()));
+export function judgeSkmsgsAt(
+  member: string,
+  distribution: DistributionRead,
+  delivered: readonly ReferenceGroupDelivery[],
+  texts: readonly string[],
+): Finding {
+  const expected =
+    'skmsgs under the distributed key id and signing key, at increasing iterations, that decrypt to the texts at every member';
+  const judged = judgeSkmsgs(
+    distribution,
+    delivered.map((d) => d.skmsg ?? new Uint8Array()),
+  );
   if (typeof judged === 'string') return notMet(expected, judged);
   for (const [n, d] of delivered.entries()) {
     const text = readText(judged.plaintexts[n] ?? new Uint8Array());
     if (text !== texts[n]) return notMet(expected, `group message ${n + 1} decrypted to ${JSON.stringify(text)}`);
-    if (!d.plaintext) return notMet(expected, `${member} could not open group message ${n + 1}: ${d.decryptError ?? 'no plaintext'}`);
+    if (!d.plaintext)
+      return notMet(expected, `${member} could not open group message ${n + 1}: ${d.decryptError ?? 'no plaintext'}`);
   }
   return met(`iterations ${judged.iterations.join(' and ')}`);
 }
 
 /** Delivers `sealed` from `member` (optionally changed) and returns the provider client's answer. */
-async function deliverGroup(ctx: CheckContext, g: Group, member: ReferenceUser, sealed: SealedGroupMessage, label: string, withDistributions = true): Promise<{ id: string; answer: Answer }> {
+async function deliverGroup(
+  ctx: CheckContext,
+  g: Group,
+  member: ReferenceUser,
+  sealed: SealedGroupMessage,
+  label: string,
+  withDistributions = true,
+): Promise<{ id: string; answer: Answer }> {
   const afterSeq = lastSeq(g.provider.connection);
   ctx.step(`deliver ${label}`);
-  const id = member.deliverGroup(sealed, { id: ctx.rng.string(20, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789'), withDistributions });
+  const id = member.deliverGroup(sealed, {
+    id: ctx.rng.string(20, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789'),
+    withDistributions,
+  });
   ctx.step(`wait for the answer to ${label}`);
   return { id, answer: await answerTo(ctx, g.provider.connection, id, afterSeq) };
 }
@@ -136,24 +188,37 @@ async function shownInGroup(g: Group, sender: string, text: string): Promise<num
 }
 
 /** GROUP-IN: a reference member's group texts (the first with its distribution) are shown once each, in the group, from it. */
-export const groupIn = defineCheck({ name: 'encryption/group-in', params: paramsOf({ mode: MODE_PARAM }) }, async (ctx) => {
-  const g = await group(ctx);
-  const [sender] = g.members;
-  const texts = [`from a member ${ctx.rng.string(8)}`, `more from it ${ctx.rng.string(8)}`];
-  const answers: Answer[] = [];
-  for (const [n, text] of texts.entries()) {
-    const sealed = await sender.sealGroupText(g.jid, text);
-    answers.push((await deliverGroup(ctx, g, sender, sealed, `group message ${n + 1}`)).answer);
-    if (answers.at(-1) !== 'delivery') return judgeGroupIn(g.jid, sender.jid, answers, undefined);
-  }
-  return judgeGroupIn(g.jid, sender.jid, answers, await Promise.all(texts.map((t) => shownInGroup(g, sender.jid, t))));
-});
+export const groupIn = defineCheck(
+  { name: 'encryption/group-in', params: paramsOf({ mode: MODE_PARAM }) },
+  async (ctx) => {
+    const g = await group(ctx);
+    const [sender] = g.members;
+    const texts = [`from a member ${ctx.rng.string(8)}`, `more from it ${ctx.rng.string(8)}`];
+    const answers: Answer[] = [];
+    for (const [n, text] of texts.entries()) {
+      const sealed = await sender.sealGroupText(g.jid, text);
+      answers.push((await deliverGroup(ctx, g, sender, sealed, `group message ${n + 1}`)).answer);
+      if (answers.at(-1) !== 'delivery') return judgeGroupIn(g.jid, sender.jid, answers, undefined);
+    }
+    return judgeGroupIn(
+      g.jid,
+      sender.jid,
+      answers,
+      await Promise.all(texts.map((t) => shownInGroup(g, sender.jid, t))),
+    );
+  },
+);
 
 /**
  * GROUP-IN, on the client's answers to a member's group texts in a row and the times each was
  * shown in `group` from `sender` (undefined when an answer already fails it).
  */
-export function judgeGroupIn(group: string, sender: string, answers: readonly Answer[], shown: readonly number[] | undefined): Finding {
+export function judgeGroupIn(
+  group: string,
+  sender: string,
+  answers: readonly Answer[],
+  shown: readonly number[] | undefined,
+): Finding {
   const expected = `both group texts answered with a delivery receipt and shown once, in ${group}, from ${sender}`;
   const wrong = answers.findIndex((a) => a !== 'delivery');
   if (wrong >= 0) return notMet(expected, `${describeAnswer(answers[wrong] as Answer)} for group message ${wrong + 1}`);
@@ -162,7 +227,13 @@ export function judgeGroupIn(group: string, sender: string, answers: readonly An
 }
 
 /** A reference member's genuine group message, delivered; anything but a delivery receipt is a failed setup. */
-async function genuine(ctx: CheckContext, g: Group, member: ReferenceUser, text: string, label: string): Promise<SealedGroupMessage> {
+async function genuine(
+  ctx: CheckContext,
+  g: Group,
+  member: ReferenceUser,
+  text: string,
+  label: string,
+): Promise<SealedGroupMessage> {
   const sealed = await member.sealGroupText(g.jid, text);
   const { answer } = await deliverGroup(ctx, g, member, sealed, label);
   if (answer !== 'delivery') throw new PreconditionError(`the ${label} got ${describeAnswer(answer)}`);
@@ -192,11 +263,19 @@ export const groupTamper = defineCheck({ name: 'encryption/group-tamper' }, asyn
   const at = flipped.length - 64 - 5;
   flipped[at] = (flipped[at] ?? 0) ^ 0x01;
   const expected = 'the changed skmsg refused with a retry receipt, nothing shown, then the genuine one decrypted';
-  const { answer } = await deliverGroup(ctx, g, sender, { ...sealed, skmsg: flipped }, 'a copy with a flipped bit', false);
+  const { answer } = await deliverGroup(
+    ctx,
+    g,
+    sender,
+    { ...sealed, skmsg: flipped },
+    'a copy with a flipped bit',
+    false,
+  );
   if (answer !== 'retry') return notMet(expected, `${describeAnswer(answer)} for the tampered copy`);
   if ((await shownInGroup(g, sender.jid, text)) > 0) return notMet(expected, 'the text shown from the tampered copy');
   const after = await deliverGroup(ctx, g, sender, sealed, 'the genuine message', false);
-  if (after.answer !== 'delivery') return notMet(expected, `${describeAnswer(after.answer)} for the genuine message after it`);
+  if (after.answer !== 'delivery')
+    return notMet(expected, `${describeAnswer(after.answer)} for the genuine message after it`);
   const shown = await shownInGroup(g, sender.jid, text);
   return shown === 1 ? met() : notMet(expected, `the text shown ${shown} times`);
 });
@@ -208,8 +287,16 @@ export const groupTamper = defineCheck({ name: 'encryption/group-tamper' }, asyn
 export const groupRemoval = defineCheck({ name: 'encryption/group-removal' }, async (ctx) => {
   const g = await group(ctx);
   const [stays, leaves] = g.members;
-  const before = await providerSends(ctx, g, `before anyone leaves ${ctx.rng.string(8)}`, 'the provider user sends a group text');
-  if (before.some((d) => !d.plaintext)) throw new PreconditionError(`a member could not read the first group message: ${before.map((d) => d.decryptError ?? 'ok').join('; ')}`);
+  const before = await providerSends(
+    ctx,
+    g,
+    `before anyone leaves ${ctx.rng.string(8)}`,
+    'the provider user sends a group text',
+  );
+  if (before.some((d) => !d.plaintext))
+    throw new PreconditionError(
+      `a member could not read the first group message: ${before.map((d) => d.decryptError ?? 'ok').join('; ')}`,
+    );
   ctx.step(`${leaves.jid} leaves the group`);
   ctx.lab.gatekeeper.removeFromGroup(g.jid, leaves.jid);
   const text = `after one left ${ctx.rng.string(8)}`;
@@ -218,18 +305,34 @@ export const groupRemoval = defineCheck({ name: 'encryption/group-removal' }, as
   if (!after?.skmsg) return notMet(expected, 'no skmsg reached the member who stays');
   ctx.step('the removed member tries its old sender key');
   const opened = await leaves.openGroupMessage(g.jid, g.provider.login, after.skmsg).then(readText, () => undefined);
-  if (opened !== undefined) return notMet(expected, `the removed member decrypted the message sent after it left: ${JSON.stringify(opened)}`);
+  if (opened !== undefined)
+    return notMet(expected, `the removed member decrypted the message sent after it left: ${JSON.stringify(opened)}`);
   const oldKey = readDistribution(before[0]?.distribution ?? new Uint8Array());
   // A removed member that derives the chain itself needs no lookup by key id: a new id and signing
   // key over the old chain key is no new sender key.
   const derived = typeof oldKey === 'string' ? undefined : deriveOnChain(oldKey, after.skmsg);
-  if (derived && readText(derived) === text) return notMet(expected, 'the removed member derived the message from the chain key it held: a new key id and signing key over the old chain');
+  if (derived && readText(derived) === text)
+    return notMet(
+      expected,
+      'the removed member derived the message from the chain key it held: a new key id and signing key over the old chain',
+    );
   const newKey = readDistribution(after.distribution ?? new Uint8Array());
-  if (typeof newKey === 'string') return notMet(expected, `no new sender key distributed to the member who stays${after.pairwiseError ? ` (${after.pairwiseError})` : ''}`);
+  if (typeof newKey === 'string')
+    return notMet(
+      expected,
+      `no new sender key distributed to the member who stays${after.pairwiseError ? ` (${after.pairwiseError})` : ''}`,
+    );
   // A lineage receiver finds a key by its id and keeps the first it was given under that id, so a new key needs a new id too.
-  if (typeof oldKey !== 'string' && (newKey.keyId === oldKey.keyId || equalBytes(newKey.signingKey, oldKey.signingKey))) {
-    return notMet(expected, `the new distribution reuses ${newKey.keyId === oldKey.keyId ? `key id ${newKey.keyId}` : 'the signing key the removed member holds'}`);
+  if (
+    typeof oldKey !== 'string' &&
+    (newKey.keyId === oldKey.keyId || equalBytes(newKey.signingKey, oldKey.signingKey))
+  ) {
+    return notMet(
+      expected,
+      `the new distribution reuses ${newKey.keyId === oldKey.keyId ? `key id ${newKey.keyId}` : 'the signing key the removed member holds'}`,
+    );
   }
-  if (readText(after.plaintext ?? new Uint8Array()) !== text) return notMet(expected, `the member who stays could not decrypt it: ${after.decryptError ?? 'another text'}`);
+  if (readText(after.plaintext ?? new Uint8Array()) !== text)
+    return notMet(expected, `the member who stays could not decrypt it: ${after.decryptError ?? 'another text'}`);
   return met();
 });

@@ -15,41 +15,50 @@ import { conversation, deliverAndWatch, describeAnswer, sealText } from '../scen
 const FINGERPRINT_ITERATIONS = 5200;
 const FINGERPRINT_VERSION = 1;
 
-
 /** IDENTITY-CHANGE: a message under a peer's new identity key is taken, and the user is told. */
-export const identityChange = defineCheck({ name: 'encryption/identity-change', params: paramsOf({ mode: MODE_PARAM }) }, async (ctx) => {
-  const p = await conversation(ctx);
-  ctx.step('the reference user reinstalls with a new identity key');
-  await p.reference.replaceIdentity();
-  const sealed = await sealText(ctx.rng, p.reference, p.provider, `after the reinstall ${ctx.rng.string(8)}`);
-  const { answer } = await deliverAndWatch(ctx, p, sealed, 'the first message under the new identity');
-  if (answer !== 'delivery') throw new PreconditionError(`the message under the new identity got ${describeAnswer(answer)}`);
-  const events = await p.provider.events();
-  return events.some((e) => e.type === 'identity-change' && e.peer === p.reference.jid)
-    ? met()
-    : notMet(`an identity-change event for ${p.reference.jid}`, `no identity-change event; events: ${events.map((e) => `${e.type} ${e.peer}`).join(', ') || 'none'}`);
-});
+export const identityChange = defineCheck(
+  { name: 'encryption/identity-change', params: paramsOf({ mode: MODE_PARAM }) },
+  async (ctx) => {
+    const p = await conversation(ctx);
+    ctx.step('the reference user reinstalls with a new identity key');
+    await p.reference.replaceIdentity();
+    const sealed = await sealText(ctx.rng, p.reference, p.provider, `after the reinstall ${ctx.rng.string(8)}`);
+    const { answer } = await deliverAndWatch(ctx, p, sealed, 'the first message under the new identity');
+    if (answer !== 'delivery')
+      throw new PreconditionError(`the message under the new identity got ${describeAnswer(answer)}`);
+    const events = await p.provider.events();
+    return events.some((e) => e.type === 'identity-change' && e.peer === p.reference.jid)
+      ? met()
+      : notMet(
+          `an identity-change event for ${p.reference.jid}`,
+          `no identity-change event; events: ${events.map((e) => `${e.type} ${e.peer}`).join(', ') || 'none'}`,
+        );
+  },
+);
 
 /** SAFETY-NUMBER: the provider's user sees the 60 digits the gatekeeper's user sees. */
-export const safetyNumber = defineCheck({ name: 'encryption/safety-number', params: paramsOf({ mode: MODE_PARAM }) }, async (ctx) => {
-  const p = await conversation(ctx);
-  const upload = sentBy(p.provider.connection)
-    .map((s) => s.element)
-    .filter((n) => n.tag === 'iq' && n.attrs['xmlns'] === ENCRYPT_NS && n.attrs['type'] === 'set')
-    .map(readPreKeyUpload)
-    .at(-1);
-  if (!upload) throw new PreconditionError('no key upload of the provider user to take its identity key from');
-  ctx.step('ask the provider for the safety number');
-  const { displayable } = await p.provider.safetyNumber(p.reference.jid);
-  const ours = Signal.Fingerprint.new(
-    FINGERPRINT_ITERATIONS,
-    FINGERPRINT_VERSION,
-    Buffer.from(p.reference.jid, 'utf8'),
-    djbKey(p.reference.identityKey),
-    Buffer.from(p.provider.login, 'utf8'),
-    djbKey(upload.identityKey),
-  )
-    .displayableFingerprint()
-    .toString();
-  return displayable === ours ? met() : notMet(`safety number ${ours}`, `${displayable}, which differs`);
-});
+export const safetyNumber = defineCheck(
+  { name: 'encryption/safety-number', params: paramsOf({ mode: MODE_PARAM }) },
+  async (ctx) => {
+    const p = await conversation(ctx);
+    const upload = sentBy(p.provider.connection)
+      .map((s) => s.element)
+      .filter((n) => n.tag === 'iq' && n.attrs['xmlns'] === ENCRYPT_NS && n.attrs['type'] === 'set')
+      .map(readPreKeyUpload)
+      .at(-1);
+    if (!upload) throw new PreconditionError('no key upload of the provider user to take its identity key from');
+    ctx.step('ask the provider for the safety number');
+    const { displayable } = await p.provider.safetyNumber(p.reference.jid);
+    const ours = Signal.Fingerprint.new(
+      FINGERPRINT_ITERATIONS,
+      FINGERPRINT_VERSION,
+      Buffer.from(p.reference.jid, 'utf8'),
+      djbKey(p.reference.identityKey),
+      Buffer.from(p.provider.login, 'utf8'),
+      djbKey(upload.identityKey),
+    )
+      .displayableFingerprint()
+      .toString();
+    return displayable === ours ? met() : notMet(`safety number ${ours}`, `${displayable}, which differs`);
+  },
+);

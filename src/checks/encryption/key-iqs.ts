@@ -42,7 +42,8 @@ function uploadProblem(iq: StanzaNode): string | null {
   for (const key of children(list, 'key')) {
     const id = fromBase64(child(key, 'id')?.text ?? '');
     const value = fromBase64(child(key, 'value')?.text ?? '');
-    if (id?.length !== 3 || value?.length !== 32) return `a one-time <key> with a ${id?.length ?? 0}-byte id and a ${value?.length ?? 0}-byte value, not 3 and 32`;
+    if (id?.length !== 3 || value?.length !== 32)
+      return `a one-time <key> with a ${id?.length ?? 0}-byte id and a ${value?.length ?? 0}-byte value, not 3 and 32`;
   }
   return null;
 }
@@ -61,7 +62,10 @@ export function judgeUploadShape(iq: StanzaNode): Finding {
   const problem = uploadProblem(iq);
   return problem === null
     ? met()
-    : notMet('<iq type="set" xmlns="encrypt" to="s.whatsapp.net"> with registration (4), type (1), identity (32), list of keys (3+32), skey (3+32+64)', `${problem} in ${show(iq)}`);
+    : notMet(
+        '<iq type="set" xmlns="encrypt" to="s.whatsapp.net"> with registration (4), type (1), identity (32), list of keys (3+32), skey (3+32+64)',
+        `${problem} in ${show(iq)}`,
+      );
 }
 
 /** KEYS-FETCH: before its first message to a new peer, the client fetches the peer's bundle in the profile's shape. */
@@ -70,21 +74,32 @@ export const fetchShape = defineCheck({ name: 'encryption/fetch-shape' }, async 
   const reference = await ctx.lab.referenceUser();
   const afterSeq = lastSeq(provider.connection);
   ctx.step('provider sends its first message to a new peer');
-  await provider.send(reference.jid, `first ${ctx.rng.string(8)}`).catch((e: unknown) => ctx.note(`the driver's send failed: ${String(e)}`));
-  return judgeFetchShape(sentBy(provider.connection, afterSeq).map((s) => s.element), reference.jid);
+  await provider
+    .send(reference.jid, `first ${ctx.rng.string(8)}`)
+    .catch((e: unknown) => ctx.note(`the driver's send failed: ${String(e)}`));
+  return judgeFetchShape(
+    sentBy(provider.connection, afterSeq).map((s) => s.element),
+    reference.jid,
+  );
 });
 
 /** KEYS-FETCH, on what the client sent when asked for its first message to `peer`. */
 export function judgeFetchShape(sent: readonly StanzaNode[], peer: string): Finding {
   const expected = `<iq type="get" xmlns="encrypt" to="s.whatsapp.net"><key><user jid="${peer}"/></key></iq> before the message`;
   const fetches = sent.filter((n) => n.tag === 'iq' && n.attrs['type'] === 'get' && n.attrs['xmlns'] === ENCRYPT_NS);
-  if (fetches.length === 0) return notMet(expected, `no key fetch; the client sent ${sent.map((n) => `<${n.tag}>`).join(', ') || 'nothing'}`);
+  if (fetches.length === 0)
+    return notMet(expected, `no key fetch; the client sent ${sent.map((n) => `<${n.tag}>`).join(', ') || 'nothing'}`);
   // WhatsApp's clients ask other encrypt IQs too (<count/>, <digest/>) and may ask for several users
   // in one fetch; the one judged is the one that names the peer.
   const fetch = fetches.find((n) => fetchedJids(n).includes(peer));
   if (!fetch) {
     const asked = fetches.flatMap((n) => fetchedJids(n));
-    return notMet(expected, asked.length === 0 ? `no <key><user jid>; the IQ holds ${fetches[0]?.children.map((c) => `<${c.tag}>`).join(', ') || 'nothing'}` : `a fetch for ${asked.join(', ')}`);
+    return notMet(
+      expected,
+      asked.length === 0
+        ? `no <key><user jid>; the IQ holds ${fetches[0]?.children.map((c) => `<${c.tag}>`).join(', ') || 'nothing'}`
+        : `a fetch for ${asked.join(', ')}`,
+    );
   }
   if (fetch.attrs['to'] !== GATEKEEPER_SERVER) return notMet(expected, `to="${fetch.attrs['to'] ?? ''}"`);
   return met();

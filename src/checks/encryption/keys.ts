@@ -9,7 +9,17 @@ import type { ClientConnection } from '../../gatekeeper/types.js';
 import { DJB_KEY_TYPE, ENCRYPT_NS, MAX_REGISTRATION_ID } from '../../protocol/constants.js';
 import { djbKey } from '../../protocol/signal-store.js';
 import { readPreKeyUpload, type PreKeyUpload } from '../../protocol/stanzas.js';
-import { defineCheck, MODE_PARAM, paramsOf, ANSWER_MS, choiceParam, QUIET_MS, numberParam, sessionMode, type CheckContext } from '../check.js';
+import {
+  defineCheck,
+  MODE_PARAM,
+  paramsOf,
+  ANSWER_MS,
+  choiceParam,
+  QUIET_MS,
+  numberParam,
+  sessionMode,
+  type CheckContext,
+} from '../check.js';
 import { barrier, lastSeq, sends, sentBy } from '../observe.js';
 import { sendOne } from '../scenarios/conversation.js';
 import { deliverAndWatch, describeAnswer, sealText, timesShown } from '../scenarios/exchange.js';
@@ -24,9 +34,13 @@ const isUpload = sends('iq', { type: 'set', xmlns: ENCRYPT_NS });
 async function uploadOn(ctx: CheckContext, connection: ClientConnection): Promise<PreKeyUpload> {
   const frame = await ctx.lab.frameFrom(connection, isUpload, { afterSeq: 0 });
   if (!frame) throw new PreconditionError(`no <iq type="set" xmlns="${ENCRYPT_NS}"> within ${ANSWER_MS} ms`);
-  const iq = sentBy(connection).filter((s) => s.element.tag === 'iq' && s.element.attrs['xmlns'] === ENCRYPT_NS && s.element.attrs['type'] === 'set').at(-1);
+  const iq = sentBy(connection)
+    .filter(
+      (s) => s.element.tag === 'iq' && s.element.attrs['xmlns'] === ENCRYPT_NS && s.element.attrs['type'] === 'set',
+    )
+    .at(-1);
   const upload = iq && readPreKeyUpload(iq.element);
-  if (!upload) throw new PreconditionError('the key upload does not have the profile\'s shape (KEYS-UPLOAD)');
+  if (!upload) throw new PreconditionError("the key upload does not have the profile's shape (KEYS-UPLOAD)");
   return upload;
 }
 
@@ -42,7 +56,10 @@ export function judgeSignedPreKeySignature(upload: PreKeyUpload): Finding {
   const verifies = djbKey(upload.identityKey).verify(signed, Buffer.from(upload.signedPreKey.signature));
   return verifies
     ? met()
-    : notMet('an XEdDSA signature by the identity key over 0x05 ‖ signed prekey', `signature of signed prekey ${upload.signedPreKey.id} does not verify`);
+    : notMet(
+        'an XEdDSA signature by the identity key over 0x05 ‖ signed prekey',
+        `signature of signed prekey ${upload.signedPreKey.id} does not verify`,
+      );
 }
 
 /** KEYS-KYBER: in the `pq` mode, a last-resort Kyber prekey signed by the identity key. */
@@ -51,18 +68,22 @@ export const kyberPreKey = defineCheck({ name: 'encryption/kyber-prekey' }, asyn
   const { identityKey, kyberPreKey: kyber } = await uploadOn(ctx, connection);
   const expected = 'a <kskey> whose XEdDSA signature by the identity key over the serialized Kyber key verifies';
   if (!kyber) return notMet(expected, 'no <kskey> in the key upload of a provider that declares pq');
-  if (kyber.publicKey[0] !== KYBER_KEY_TYPE) return notMet(expected, `a Kyber key of type ${kyber.publicKey[0] ?? '?'}, not ${KYBER_KEY_TYPE} (Kyber1024)`);
+  if (kyber.publicKey[0] !== KYBER_KEY_TYPE)
+    return notMet(expected, `a Kyber key of type ${kyber.publicKey[0] ?? '?'}, not ${KYBER_KEY_TYPE} (Kyber1024)`);
   return djbKey(identityKey).verify(Buffer.from(kyber.publicKey), Buffer.from(kyber.signature))
     ? met(`Kyber prekey ${kyber.id}`)
     : notMet(expected, `the signature of Kyber prekey ${kyber.id} does not verify`);
 });
 
 /** KEYS-PREKEYS: enough one-time prekeys, with distinct 3-byte ids and distinct keys. */
-export const oneTimePreKeys = defineCheck({ name: 'encryption/one-time-prekeys', params: paramsOf({ minimum: { type: 'integer', minimum: 1 } }) }, async (ctx) => {
-  const minimum = numberParam(ctx, 'minimum', 5);
-  const { connection } = await ctx.lab.providerUser();
-  return judgeOneTimePreKeys(await uploadOn(ctx, connection), minimum);
-});
+export const oneTimePreKeys = defineCheck(
+  { name: 'encryption/one-time-prekeys', params: paramsOf({ minimum: { type: 'integer', minimum: 1 } }) },
+  async (ctx) => {
+    const minimum = numberParam(ctx, 'minimum', 5);
+    const { connection } = await ctx.lab.providerUser();
+    return judgeOneTimePreKeys(await uploadOn(ctx, connection), minimum);
+  },
+);
 
 /** KEYS-PREKEYS, on a key upload as read from the wire. */
 export function judgeOneTimePreKeys({ oneTimePreKeys: keys }: PreKeyUpload, minimum: number): Finding {
@@ -75,13 +96,16 @@ export function judgeOneTimePreKeys({ oneTimePreKeys: keys }: PreKeyUpload, mini
   const outOfRange = keys.filter((k) => k.id < 1 || k.id > MAX_PREKEY_ID).map((k) => k.id);
   if (outOfRange.length > 0) return notMet(expected, `ids out of range: ${outOfRange.join(', ')}`);
   const distinctKeys = new Set(keys.map((k) => Buffer.from(k.publicKey).toString('hex')));
-  if (distinctKeys.size !== keys.length) return notMet(expected, `${keys.length} prekeys with ${distinctKeys.size} distinct keys`);
+  if (distinctKeys.size !== keys.length)
+    return notMet(expected, `${keys.length} prekeys with ${distinctKeys.size} distinct keys`);
   return met(`${keys.length} one-time prekeys`);
 }
 
 /** KEYS-REGISTRATION: a registration id fits 14 bits (a SHOULD: whatsmeow draws 32); 0 is one, as the lineage generates it. */
 export const judgeRegistrationId = (id: number): Finding =>
-  Number.isInteger(id) && id >= 0 && id <= MAX_REGISTRATION_ID ? met() : notMet(`a registration id in 0..${MAX_REGISTRATION_ID} (14 bits)`, `registration id ${id}`);
+  Number.isInteger(id) && id >= 0 && id <= MAX_REGISTRATION_ID
+    ? met()
+    : notMet(`a registration id in 0..${MAX_REGISTRATION_ID} (14 bits)`, `registration id ${id}`);
 
 export const registrationId = defineCheck({ name: 'encryption/registration-id' }, async (ctx) => {
   const { connection } = await ctx.lab.providerUser();
@@ -103,10 +127,18 @@ export const registrationIdTaken = defineCheck({ name: 'encryption/registration-
     const { oneTimePreKey: _unused, ...signedOnly } = bundle;
     await reference.startSession(signedOnly);
     const text = `from registration id ${registrationId} ${ctx.rng.string(8)}`;
-    const { answer } = await deliverAndWatch(ctx, { provider, reference }, await sealText(ctx.rng, reference, provider, text), `the first message of a peer with registration id ${registrationId}`);
+    const { answer } = await deliverAndWatch(
+      ctx,
+      { provider, reference },
+      await sealText(ctx.rng, reference, provider, text),
+      `the first message of a peer with registration id ${registrationId}`,
+    );
     const shown = answer === 'delivery' ? await timesShown(provider, text) : 0;
     if (answer !== 'delivery' || shown !== 1) {
-      return notMet('a session opened, and the text shown once, whatever the peer\'s registration id', `${describeAnswer(answer)} and the text shown ${shown} times for a peer with registration id ${registrationId}`);
+      return notMet(
+        "a session opened, and the text shown once, whatever the peer's registration id",
+        `${describeAnswer(answer)} and the text shown ${shown} times for a peer with registration id ${registrationId}`,
+      );
     }
   }
   return met('registration ids 0 and 4294967295');
@@ -121,24 +153,49 @@ export const oneIdentity = defineCheck({ name: 'encryption/one-identity' }, asyn
   const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
   return hex(first.identityKey) === hex(second.identityKey)
     ? met()
-    : notMet('the same identity key on every connection of a user', `another identity key after reconnecting: ${hex(first.identityKey).slice(0, 16)}… then ${hex(second.identityKey).slice(0, 16)}…`);
+    : notMet(
+        'the same identity key on every connection of a user',
+        `another identity key after reconnecting: ${hex(first.identityKey).slice(0, 16)}… then ${hex(second.identityKey).slice(0, 16)}…`,
+      );
 });
 
 /** BUNDLE-VERIFY: a peer whose bundle's signature does not verify gets no message at all. */
-export const refuseBadBundle = defineCheck({ name: 'encryption/refuse-bad-bundle', params: paramsOf({ mode: MODE_PARAM, forge: { enum: ['signed-prekey', 'kyber'] } }) }, async (ctx) => {
-  const provider = await ctx.lab.providerUser();
-  const forged = await ctx.lab.referenceUser(choiceParam(ctx, 'forge', ['signed-prekey', 'kyber'], 'signed-prekey') === 'kyber' ? { mode: 'pq', badKyberPreKeySignature: true } : { mode: sessionMode(ctx), badSignedPreKeySignature: true });
-  const afterSeq = lastSeq(provider.connection);
-  ctx.step('ask the provider to message a peer with a forged bundle');
-  const refusedBy = await provider.send(forged.jid, `to a forged bundle ${ctx.rng.string(8)}`).then(
-    () => 'nothing',
-    (e: unknown) => (e instanceof Error ? e.message : String(e)),
-  );
-  ctx.note(`the driver's send answered: ${refusedBy}`);
-  const until = await barrier(provider.connection, ctx.signal);
-  const message = sentBy(provider.connection, afterSeq).find((s) => s.element.tag === 'message' && s.element.attrs['to'] === forged.jid);
-  if (message) return notMet('no <message> to a peer whose signed prekey signature does not verify', `a <message> to ${forged.jid} (${message.frame.bytes} bytes)`);
-  // A client that sends nothing at all would refuse the forged bundle for the wrong reason: it must still reach a genuine peer.
-  await sendOne({ provider, reference: await ctx.lab.referenceUser({ mode: forged.mode }) }, ctx, 'message to a genuine peer');
-  return met(`no <message> to the forged bundle before the ${until === 'ping' ? 'answer to a ping' : `end of ${QUIET_MS} ms`}`);
-});
+export const refuseBadBundle = defineCheck(
+  {
+    name: 'encryption/refuse-bad-bundle',
+    params: paramsOf({ mode: MODE_PARAM, forge: { enum: ['signed-prekey', 'kyber'] } }),
+  },
+  async (ctx) => {
+    const provider = await ctx.lab.providerUser();
+    const forged = await ctx.lab.referenceUser(
+      choiceParam(ctx, 'forge', ['signed-prekey', 'kyber'], 'signed-prekey') === 'kyber'
+        ? { mode: 'pq', badKyberPreKeySignature: true }
+        : { mode: sessionMode(ctx), badSignedPreKeySignature: true },
+    );
+    const afterSeq = lastSeq(provider.connection);
+    ctx.step('ask the provider to message a peer with a forged bundle');
+    const refusedBy = await provider.send(forged.jid, `to a forged bundle ${ctx.rng.string(8)}`).then(
+      () => 'nothing',
+      (e: unknown) => (e instanceof Error ? e.message : String(e)),
+    );
+    ctx.note(`the driver's send answered: ${refusedBy}`);
+    const until = await barrier(provider.connection, ctx.signal);
+    const message = sentBy(provider.connection, afterSeq).find(
+      (s) => s.element.tag === 'message' && s.element.attrs['to'] === forged.jid,
+    );
+    if (message)
+      return notMet(
+        'no <message> to a peer whose signed prekey signature does not verify',
+        `a <message> to ${forged.jid} (${message.frame.bytes} bytes)`,
+      );
+    // A client that sends nothing at all would refuse the forged bundle for the wrong reason: it must still reach a genuine peer.
+    await sendOne(
+      { provider, reference: await ctx.lab.referenceUser({ mode: forged.mode }) },
+      ctx,
+      'message to a genuine peer',
+    );
+    return met(
+      `no <message> to the forged bundle before the ${until === 'ping' ? 'answer to a ping' : `end of ${QUIET_MS} ms`}`,
+    );
+  },
+);

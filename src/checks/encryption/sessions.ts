@@ -10,7 +10,17 @@ import { innerSignalMessage, readPreKeySignalMessage, readSignalMessage } from '
 import { defineCheck, MODE_PARAM, paramsOf, ANSWER_MS, numberParam, sessionMode, type CheckContext } from '../check.js';
 import { pair, receiveOne, sendOne, type Outbound, type Pair } from '../scenarios/conversation.js';
 import { lastSeq } from '../observe.js';
-import { answerTo, conversation, deliverAndWatch, deliveredCiphertext, describeAnswer, readText, sealText, timesShown, type Answer } from '../scenarios/exchange.js';
+import {
+  answerTo,
+  conversation,
+  deliverAndWatch,
+  deliveredCiphertext,
+  describeAnswer,
+  readText,
+  sealText,
+  timesShown,
+  type Answer,
+} from '../scenarios/exchange.js';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 const short = (b: Uint8Array): string => `${hex(b).slice(0, 12)}…`;
@@ -20,23 +30,29 @@ async function replyTaken(p: Pair, ctx: CheckContext, label: string): Promise<vo
   const { id, afterSeq } = await receiveOne(p, ctx, label);
   ctx.step(`wait for the provider to take the ${label}`);
   const answer = await answerTo(ctx, p.provider.connection, id, afterSeq);
-  if (answer !== 'delivery') throw new PreconditionError(`the provider answered the ${label} with ${describeAnswer(answer)}`);
+  if (answer !== 'delivery')
+    throw new PreconditionError(`the provider answered the ${label} with ${describeAnswer(answer)}`);
 }
 
 /** SESSION-OUT: the provider's first message is a version 3 prekey message that libsignal decrypts. */
-export const outboundSession = defineCheck({ name: 'encryption/session-out', params: paramsOf({ mode: MODE_PARAM }) }, async (ctx) => {
-  const p = await pair(ctx);
-  const o = await sendOne(p, ctx, 'first message');
-  const bytes = deliveredCiphertext(o.delivery.ciphertext, 'first message');
-  const version = sessionMode(ctx) === 'pq' ? 4 : 3;
-  const expected = `a PreKeySignalMessage of version ${version}, on a one-time prekey, that libsignal decrypts`;
-  if (!o.delivery.plaintext) return notMet(expected, `libsignal could not decrypt it: ${o.delivery.decryptError ?? 'no reason given'}`);
-  const pk = readPreKeySignalMessage(bytes);
-  if (!pk) return notMet(expected, `${bytes.length} bytes that are not a PreKeySignalMessage`);
-  if (pk.version !== version) return notMet(expected, `message version ${pk.version}`);
-  if (pk.preKeyId === undefined) return notMet(expected, 'a prekey message without the one-time prekey the bundle held');
-  return met(`one-time prekey ${pk.preKeyId}, signed prekey ${pk.signedPreKeyId}`);
-});
+export const outboundSession = defineCheck(
+  { name: 'encryption/session-out', params: paramsOf({ mode: MODE_PARAM }) },
+  async (ctx) => {
+    const p = await pair(ctx);
+    const o = await sendOne(p, ctx, 'first message');
+    const bytes = deliveredCiphertext(o.delivery.ciphertext, 'first message');
+    const version = sessionMode(ctx) === 'pq' ? 4 : 3;
+    const expected = `a PreKeySignalMessage of version ${version}, on a one-time prekey, that libsignal decrypts`;
+    if (!o.delivery.plaintext)
+      return notMet(expected, `libsignal could not decrypt it: ${o.delivery.decryptError ?? 'no reason given'}`);
+    const pk = readPreKeySignalMessage(bytes);
+    if (!pk) return notMet(expected, `${bytes.length} bytes that are not a PreKeySignalMessage`);
+    if (pk.version !== version) return notMet(expected, `message version ${pk.version}`);
+    if (pk.preKeyId === undefined)
+      return notMet(expected, 'a prekey message without the one-time prekey the bundle held');
+    return met(`one-time prekey ${pk.preKeyId}, signed prekey ${pk.signedPreKeyId}`);
+  },
+);
 
 /**
  * ENC-VERSION-BYTE: classic messages carry WhatsApp's version byte 0x33 (message version 3,
@@ -47,7 +63,10 @@ export const versionByte = defineCheck({ name: 'encryption/version-byte' }, asyn
   const p = await pair(ctx);
   const first = deliveredCiphertext((await sendOne(p, ctx, 'first message')).delivery.ciphertext, 'first message');
   await replyTaken(p, ctx, 'reply');
-  const later = deliveredCiphertext((await sendOne(p, ctx, 'message after the reply')).delivery.ciphertext, 'message after the reply');
+  const later = deliveredCiphertext(
+    (await sendOne(p, ctx, 'message after the reply')).delivery.ciphertext,
+    'message after the reply',
+  );
   const pk = readPreKeySignalMessage(first);
   const inner = pk?.messageBytes;
   if (!pk || !inner) throw new PreconditionError('the first message is not a prekey message (SESSION-OUT judges that)');
@@ -67,14 +86,18 @@ export const versionByte = defineCheck({ name: 'encryption/version-byte' }, asyn
 });
 
 /** SESSION-IN: the provider's client decrypts the reference user's first message and shows its text. */
-export const inboundSession = defineCheck({ name: 'encryption/session-in', params: paramsOf({ mode: MODE_PARAM }) }, async (ctx) => {
-  const p = await pair(ctx);
-  const text = `first words ${ctx.rng.string(12)}`;
-  const sealed = await sealText(ctx.rng, p.reference, p.provider, text);
-  if (sealed.type !== 'pkmsg') throw new PreconditionError('the reference user had a session before its first message');
-  const { answer } = await deliverAndWatch(ctx, p, sealed, 'the first message');
-  return judgeInboundSession(answer, answer === 'delivery' ? await timesShown(p.provider, text) : 0);
-});
+export const inboundSession = defineCheck(
+  { name: 'encryption/session-in', params: paramsOf({ mode: MODE_PARAM }) },
+  async (ctx) => {
+    const p = await pair(ctx);
+    const text = `first words ${ctx.rng.string(12)}`;
+    const sealed = await sealText(ctx.rng, p.reference, p.provider, text);
+    if (sealed.type !== 'pkmsg')
+      throw new PreconditionError('the reference user had a session before its first message');
+    const { answer } = await deliverAndWatch(ctx, p, sealed, 'the first message');
+    return judgeInboundSession(answer, answer === 'delivery' ? await timesShown(p.provider, text) : 0);
+  },
+);
 
 /** SESSION-IN, on the client's answer to the reference user's first message and the times its text was shown. */
 export function judgeInboundSession(answer: Answer, shown: number): Finding {
@@ -84,105 +107,162 @@ export function judgeInboundSession(answer: Answer, shown: number): Finding {
 }
 
 /** SESSION-ACK: once the peer has answered, the provider's messages are no longer prekey messages. */
-export const noPreKeyAfterReply = defineCheck({ name: 'encryption/no-prekey-after-reply', params: paramsOf({ mode: MODE_PARAM }) }, async (ctx) => {
-  const p = await pair(ctx);
-  await sendOne(p, ctx, 'first message');
-  await replyTaken(p, ctx, 'reply');
-  const second = await sendOne(p, ctx, 'second message');
-  return judgeNoPreKeyAfterReply(deliveredCiphertext(second.delivery.ciphertext, 'second message'));
-});
+export const noPreKeyAfterReply = defineCheck(
+  { name: 'encryption/no-prekey-after-reply', params: paramsOf({ mode: MODE_PARAM }) },
+  async (ctx) => {
+    const p = await pair(ctx);
+    await sendOne(p, ctx, 'first message');
+    await replyTaken(p, ctx, 'reply');
+    const second = await sendOne(p, ctx, 'second message');
+    return judgeNoPreKeyAfterReply(deliveredCiphertext(second.delivery.ciphertext, 'second message'));
+  },
+);
 
 /** SESSION-ACK, on the ciphertext of the client's first message after the peer's reply. */
 export function judgeNoPreKeyAfterReply(bytes: Uint8Array): Finding {
   if (readSignalMessage(bytes) && !readPreKeySignalMessage(bytes)) return met();
   const pk = readPreKeySignalMessage(bytes);
-  return notMet('a SignalMessage once the session is acknowledged', pk ? `a PreKeySignalMessage after the reply (base key ${short(pk.baseKey)})` : `${bytes.length} bytes of neither kind`);
+  return notMet(
+    'a SignalMessage once the session is acknowledged',
+    pk
+      ? `a PreKeySignalMessage after the reply (base key ${short(pk.baseKey)})`
+      : `${bytes.length} bytes of neither kind`,
+  );
 }
 
 /** The ratchet key and counter of a message the reference user received. */
 function ratchetOf(o: Outbound, label: string): { key: string; counter: number } {
-  if (!o.delivery.plaintext) throw new PreconditionError(`the reference user could not decrypt the ${label}: ${o.delivery.decryptError ?? 'no reason given'}`);
+  if (!o.delivery.plaintext)
+    throw new PreconditionError(
+      `the reference user could not decrypt the ${label}: ${o.delivery.decryptError ?? 'no reason given'}`,
+    );
   const m = innerSignalMessage(deliveredCiphertext(o.delivery.ciphertext, label));
   if (!m) throw new PreconditionError(`the ${label} is not a Signal message the harness can read`);
   return { key: hex(m.ratchetKey), counter: m.counter };
 }
 
 /** RATCHET-DH: every change of direction brings a new ratchet key. */
-export const ratchetOnReply = defineCheck({ name: 'encryption/ratchet-on-reply', params: paramsOf({ mode: MODE_PARAM }) }, async (ctx) => {
-  const p = await pair(ctx);
-  const keys: string[] = [];
-  for (let round = 1; round <= 3; round++) {
-    keys.push(ratchetOf(await sendOne(p, ctx, `message ${round}`), `message ${round}`).key);
-    if (round < 3) await replyTaken(p, ctx, `reply ${round}`);
-  }
-  const reused = keys.findIndex((k, i) => keys.indexOf(k) !== i);
-  return reused === -1
-    ? met()
-    : notMet('a new ratchet key on each message after a reply', `the same ratchet key ${keys[reused]?.slice(0, 12)}… on message ${reused + 1} as before the reply`);
-});
+export const ratchetOnReply = defineCheck(
+  { name: 'encryption/ratchet-on-reply', params: paramsOf({ mode: MODE_PARAM }) },
+  async (ctx) => {
+    const p = await pair(ctx);
+    const keys: string[] = [];
+    for (let round = 1; round <= 3; round++) {
+      keys.push(ratchetOf(await sendOne(p, ctx, `message ${round}`), `message ${round}`).key);
+      if (round < 3) await replyTaken(p, ctx, `reply ${round}`);
+    }
+    const reused = keys.findIndex((k, i) => keys.indexOf(k) !== i);
+    return reused === -1
+      ? met()
+      : notMet(
+          'a new ratchet key on each message after a reply',
+          `the same ratchet key ${keys[reused]?.slice(0, 12)}… on message ${reused + 1} as before the reply`,
+        );
+  },
+);
 
 /** RATCHET-CHAIN: a run of messages without a reply stays on one chain, counters counting up by one. */
-export const chainCounters = defineCheck({ name: 'encryption/chain-counters', params: paramsOf({ mode: MODE_PARAM }) }, async (ctx) => {
-  const p = await conversation(ctx);
-  await replyTaken(p, ctx, 'reply');
-  const run: { key: string; counter: number }[] = [];
-  for (let i = 1; i <= 3; i++) run.push(ratchetOf(await sendOne(p, ctx, `message ${i}`), `message ${i}`));
-  const keys = new Set(run.map((r) => r.key));
-  const counters = run.map((r) => r.counter);
-  const counting = counters.every((c, i) => i === 0 || c === (counters[i - 1] ?? 0) + 1);
-  return keys.size === 1 && counting
-    ? met(`counters ${counters.join(', ')}`)
-    : notMet('one ratchet key and counters n, n+1, n+2 over three messages in a row', `${keys.size} ratchet keys, counters ${counters.join(', ')}`);
-});
+export const chainCounters = defineCheck(
+  { name: 'encryption/chain-counters', params: paramsOf({ mode: MODE_PARAM }) },
+  async (ctx) => {
+    const p = await conversation(ctx);
+    await replyTaken(p, ctx, 'reply');
+    const run: { key: string; counter: number }[] = [];
+    for (let i = 1; i <= 3; i++) run.push(ratchetOf(await sendOne(p, ctx, `message ${i}`), `message ${i}`));
+    const keys = new Set(run.map((r) => r.key));
+    const counters = run.map((r) => r.counter);
+    const counting = counters.every((c, i) => i === 0 || c === (counters[i - 1] ?? 0) + 1);
+    return keys.size === 1 && counting
+      ? met(`counters ${counters.join(', ')}`)
+      : notMet(
+          'one ratchet key and counters n, n+1, n+2 over three messages in a row',
+          `${keys.size} ratchet keys, counters ${counters.join(', ')}`,
+        );
+  },
+);
 
 /** PREKEY-ONCE: a second session built on an already used one-time prekey must fail. */
-export const preKeyUsedOnce = defineCheck({ name: 'encryption/prekey-used-once', params: paramsOf({ mode: MODE_PARAM }) }, async (ctx) => {
-  const provider = await ctx.lab.providerUser();
-  const first = await ctx.lab.referenceUser();
-  const second = await ctx.lab.referenceUser();
-  const bundle = ctx.lab.gatekeeper.takeBundle(provider.login);
-  if (!bundle?.oneTimePreKey) throw new PreconditionError('the provider user published no one-time prekey');
-  await first.startSession(bundle);
-  await second.startSession(bundle);
-  const opening = await deliverAndWatch(ctx, { provider, reference: first }, await sealText(ctx.rng, first, provider, `first ${ctx.rng.string(8)}`), 'the first session\'s message');
-  if (opening.answer !== 'delivery') throw new PreconditionError(`the first session on one-time prekey ${bundle.oneTimePreKey.id} got ${describeAnswer(opening.answer)}`);
-  const text = `second ${ctx.rng.string(8)}`;
-  const reuse = await deliverAndWatch(ctx, { provider, reference: second }, await sealText(ctx.rng, second, provider, text), 'the second session\'s message');
-  const expected = `one-time prekey ${bundle.oneTimePreKey.id} consumed: the second session's message not decrypted, a retry receipt`;
-  if (reuse.answer === 'delivery') return notMet(expected, 'a delivery receipt for the second session on the same one-time prekey');
-  // A client that went quiet refused nothing: the profile's answer to a message it cannot decrypt is a retry receipt.
-  if (reuse.answer !== 'retry') return notMet(expected, `${describeAnswer(reuse.answer)} for the second session's message`);
-  const shown = await timesShown(provider, text);
-  return shown === 0 ? met() : notMet(expected, 'the second session\'s text shown');
-});
+export const preKeyUsedOnce = defineCheck(
+  { name: 'encryption/prekey-used-once', params: paramsOf({ mode: MODE_PARAM }) },
+  async (ctx) => {
+    const provider = await ctx.lab.providerUser();
+    const first = await ctx.lab.referenceUser();
+    const second = await ctx.lab.referenceUser();
+    const bundle = ctx.lab.gatekeeper.takeBundle(provider.login);
+    if (!bundle?.oneTimePreKey) throw new PreconditionError('the provider user published no one-time prekey');
+    await first.startSession(bundle);
+    await second.startSession(bundle);
+    const opening = await deliverAndWatch(
+      ctx,
+      { provider, reference: first },
+      await sealText(ctx.rng, first, provider, `first ${ctx.rng.string(8)}`),
+      "the first session's message",
+    );
+    if (opening.answer !== 'delivery')
+      throw new PreconditionError(
+        `the first session on one-time prekey ${bundle.oneTimePreKey.id} got ${describeAnswer(opening.answer)}`,
+      );
+    const text = `second ${ctx.rng.string(8)}`;
+    const reuse = await deliverAndWatch(
+      ctx,
+      { provider, reference: second },
+      await sealText(ctx.rng, second, provider, text),
+      "the second session's message",
+    );
+    const expected = `one-time prekey ${bundle.oneTimePreKey.id} consumed: the second session's message not decrypted, a retry receipt`;
+    if (reuse.answer === 'delivery')
+      return notMet(expected, 'a delivery receipt for the second session on the same one-time prekey');
+    // A client that went quiet refused nothing: the profile's answer to a message it cannot decrypt is a retry receipt.
+    if (reuse.answer !== 'retry')
+      return notMet(expected, `${describeAnswer(reuse.answer)} for the second session's message`);
+    const shown = await timesShown(provider, text);
+    return shown === 0 ? met() : notMet(expected, "the second session's text shown");
+  },
+);
 
 /** SEND-CONCURRENT: concurrent sends never reuse a message key, and all of them decrypt. */
-export const concurrentSends = defineCheck({ name: 'encryption/concurrent-sends', params: paramsOf({ mode: MODE_PARAM, messages: { type: 'integer', minimum: 2 } }) }, async (ctx) => {
-  const count = numberParam(ctx, 'messages', 50);
-  const p = await conversation(ctx);
-  await replyTaken(p, ctx, 'reply');
-  const afterSeq = lastSeq(p.provider.connection);
-  const earlier = new Set(p.reference.deliveries);
-  ctx.step(`provider sends ${count} messages at once`);
-  const texts = Array.from({ length: count }, (_, i) => `burst ${i} ${ctx.rng.string(8)}`);
-  const sends = await Promise.allSettled(texts.map((t) => p.provider.send(p.reference.jid, t)));
-  const refused = sends.filter((s) => s.status === 'rejected').length;
-  if (refused > 0) throw new PreconditionError(`the driver refused ${refused} of ${count} sends`);
-  ctx.step('wait for the reference user to receive them');
-  const all = await p.reference.waitForDelivery(() => p.reference.deliveries.filter((d) => !earlier.has(d)).length >= count, { signal: ctx.signal, timeoutMs: ANSWER_MS * 2 });
-  const received = p.reference.deliveries.filter((d) => !earlier.has(d));
-  const expected = `${count} messages with distinct (ratchet key, counter), all decrypting`;
-  const seen = new Map<string, number>();
-  for (const d of received) {
-    const m = d.ciphertext ? innerSignalMessage(d.ciphertext) : null;
-    if (!m) continue;
-    const k = `${short(m.ratchetKey)}#${m.counter}`;
-    seen.set(k, (seen.get(k) ?? 0) + 1);
-  }
-  const reused = [...seen].filter(([, n]) => n > 1);
-  if (reused.length > 0) return notMet(expected, `counter reused: ${reused.slice(0, 3).map(([k, n]) => `${k} ×${n}`).join(', ')} (since frame ${afterSeq})`);
-  const texts2 = new Set(received.map((d) => (d.plaintext ? readText(d.plaintext) : undefined)));
-  const missing = texts.filter((t) => !texts2.has(t)).length;
-  if (!all || missing > 0) return notMet(expected, `${missing} of ${count} texts never decrypted`);
-  return met();
-});
+export const concurrentSends = defineCheck(
+  {
+    name: 'encryption/concurrent-sends',
+    params: paramsOf({ mode: MODE_PARAM, messages: { type: 'integer', minimum: 2 } }),
+  },
+  async (ctx) => {
+    const count = numberParam(ctx, 'messages', 50);
+    const p = await conversation(ctx);
+    await replyTaken(p, ctx, 'reply');
+    const afterSeq = lastSeq(p.provider.connection);
+    const earlier = new Set(p.reference.deliveries);
+    ctx.step(`provider sends ${count} messages at once`);
+    const texts = Array.from({ length: count }, (_, i) => `burst ${i} ${ctx.rng.string(8)}`);
+    const sends = await Promise.allSettled(texts.map((t) => p.provider.send(p.reference.jid, t)));
+    const refused = sends.filter((s) => s.status === 'rejected').length;
+    if (refused > 0) throw new PreconditionError(`the driver refused ${refused} of ${count} sends`);
+    ctx.step('wait for the reference user to receive them');
+    const all = await p.reference.waitForDelivery(
+      () => p.reference.deliveries.filter((d) => !earlier.has(d)).length >= count,
+      { signal: ctx.signal, timeoutMs: ANSWER_MS * 2 },
+    );
+    const received = p.reference.deliveries.filter((d) => !earlier.has(d));
+    const expected = `${count} messages with distinct (ratchet key, counter), all decrypting`;
+    const seen = new Map<string, number>();
+    for (const d of received) {
+      const m = d.ciphertext ? innerSignalMessage(d.ciphertext) : null;
+      if (!m) continue;
+      const k = `${short(m.ratchetKey)}#${m.counter}`;
+      seen.set(k, (seen.get(k) ?? 0) + 1);
+    }
+    const reused = [...seen].filter(([, n]) => n > 1);
+    if (reused.length > 0)
+      return notMet(
+        expected,
+        `counter reused: ${reused
+          .slice(0, 3)
+          .map(([k, n]) => `${k} ×${n}`)
+          .join(', ')} (since frame ${afterSeq})`,
+      );
+    const texts2 = new Set(received.map((d) => (d.plaintext ? readText(d.plaintext) : undefined)));
+    const missing = texts.filter((t) => !texts2.has(t)).length;
+    if (!all || missing > 0) return notMet(expected, `${missing} of ${count} texts never decrypted`);
+    return met();
+  },
+);

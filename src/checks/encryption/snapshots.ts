@@ -43,14 +43,41 @@ async function replicaOf(exported: SessionExport, peer: string): Promise<Replica
       // A throwaway identity: decrypting a SignalMessage needs the session, not the private identity key.
       const identities = new PqIdentityStore(SignalPq.IdentityKeyPair.generate(), 1, () => true);
       await sessions.saveSession(pqAddress(peer), SignalPq.SessionRecord.deserialize(Uint8Array.from(record)));
-      return { open: (m) => attempt(() => SignalPq.signalDecrypt(SignalPq.SignalMessage.deserialize(Uint8Array.from(m)), pqAddress(peer), pqAddress('replica'), sessions, identities)) };
+      return {
+        open: (m) =>
+          attempt(() =>
+            SignalPq.signalDecrypt(
+              SignalPq.SignalMessage.deserialize(Uint8Array.from(m)),
+              pqAddress(peer),
+              pqAddress('replica'),
+              sessions,
+              identities,
+            ),
+          ),
+      };
     }
     const sessions = new MemorySessionStore();
     const identities = new MemoryIdentityStore(Signal.IdentityKeyPair.generate(), 1, () => true);
     await sessions.saveSession(signalAddress(peer), Signal.SessionRecord.deserialize(Buffer.from(record)));
-    return { open: (m) => attempt(async () => new Uint8Array(await Signal.signalDecrypt(Signal.SignalMessage.deserialize(Buffer.from(m)), signalAddress(peer), sessions, identities))) };
+    return {
+      open: (m) =>
+        attempt(
+          async () =>
+            new Uint8Array(
+              await Signal.signalDecrypt(
+                Signal.SignalMessage.deserialize(Buffer.from(m)),
+                signalAddress(peer),
+                sessions,
+                identities,
+              ),
+            ),
+        ),
+    };
   } catch (e) {
-    throw new PreconditionError(`libsignal does not read the exported ${exported.sessionMode} session record: ${(e as Error).message}`, { cause: e });
+    throw new PreconditionError(
+      `libsignal does not read the exported ${exported.sessionMode} session record: ${(e as Error).message}`,
+      { cause: e },
+    );
   }
 }
 
@@ -71,11 +98,15 @@ function signalMessageOf(to: ProviderUser, id: string): { bytes: Uint8Array; pre
  */
 function controlProblem(opened: Opened, sent: { prekey: boolean }, text: string, what: string): string | undefined {
   if ('text' in opened && opened.text === text) return undefined;
-  if (sent.prekey) throw new PreconditionError(`${what} is a prekey message the export cannot read: a new session, so the export cannot be judged`);
+  if (sent.prekey)
+    throw new PreconditionError(
+      `${what} is a prekey message the export cannot read: a new session, so the export cannot be judged`,
+    );
   return `${what} ${describe(opened)}: the export is not the session in use`;
 }
 
-const describe = (o: Opened): string => ('refused' in o ? `refused (${o.refused})` : `decrypted to ${JSON.stringify(o.text)}`);
+const describe = (o: Opened): string =>
+  'refused' in o ? `refused (${o.refused})` : `decrypted to ${JSON.stringify(o.text)}`;
 
 /**
  * E2E-FORWARD-SECRECY: the state exported after a message was read cannot read it again; it does
@@ -86,17 +117,24 @@ export const forwardSecrecy = defineCheck({ name: 'encryption/forward-secrecy' }
   await sayOk(ctx, a, b, `hello ${ctx.rng.string(8)}`, 'A opens the conversation');
   await sayOk(ctx, b, a, `hi ${ctx.rng.string(8)}`, 'B replies');
   const read = await sayOk(ctx, a, b, `read before the export ${ctx.rng.string(8)}`, 'A sends a message B reads');
-  ctx.step('export B\'s session with A');
+  ctx.step("export B's session with A");
   const exported = await b.exportSession(a.login);
   const nextText = `after the export ${ctx.rng.string(8)}`;
   const next = await sayOk(ctx, a, b, nextText, 'A sends the next message');
   const expected = 'the exported state decrypts the message sent after the export, and not the one B read before it';
   ctx.step('decrypt with the exported state');
   const nextSent = signalMessageOf(b, next);
-  const problem = controlProblem(await (await replicaOf(exported, a.login)).open(nextSent.bytes), nextSent, nextText, 'the message sent after the export');
+  const problem = controlProblem(
+    await (await replicaOf(exported, a.login)).open(nextSent.bytes),
+    nextSent,
+    nextText,
+    'the message sent after the export',
+  );
   if (problem) return notMet(expected, problem);
   const old = await (await replicaOf(exported, a.login)).open(signalMessageOf(b, read).bytes);
-  return 'refused' in old ? met(`${exported.sessionMode} session; the earlier message refused: ${old.refused}`) : notMet(expected, `the state exported after B read a message decrypted it again: ${describe(old)}`);
+  return 'refused' in old
+    ? met(`${exported.sessionMode} session; the earlier message refused: ${old.refused}`)
+    : notMet(expected, `the state exported after B read a message decrypted it again: ${describe(old)}`);
 });
 
 /**
@@ -107,7 +145,7 @@ export const postCompromise = defineCheck({ name: 'encryption/post-compromise' }
   const { a, b } = await twoUsers(ctx);
   await sayOk(ctx, a, b, `hello ${ctx.rng.string(8)}`, 'A opens the conversation');
   await sayOk(ctx, b, a, `hi ${ctx.rng.string(8)}`, 'B replies');
-  ctx.step('export B\'s session with A: the compromise');
+  ctx.step("export B's session with A: the compromise");
   const exported = await b.exportSession(a.login);
   const texts: string[] = [];
   const ids: string[] = [];
@@ -121,14 +159,25 @@ export const postCompromise = defineCheck({ name: 'encryption/post-compromise' }
     await sayOk(ctx, b, a, `round ${round} ${ctx.rng.string(8)}`, `B answers (round ${round})`);
     await fromA(`round ${round}`);
   }
-  const expected = 'the compromised state follows the traffic and reads the message right after the compromise, but not the one after two round trips';
+  const expected =
+    'the compromised state follows the traffic and reads the message right after the compromise, but not the one after two round trips';
   ctx.step('decrypt, in order, with the compromised state');
   const replica = await replicaOf(exported, a.login);
   const sent = ids.map((id) => signalMessageOf(b, id));
   const opened: Opened[] = [];
   for (const m of sent) opened.push(await replica.open(m.bytes));
   const [first, , last] = opened as [Opened, Opened, Opened];
-  const problem = controlProblem(first, sent[0] ?? { prekey: false }, texts[0] ?? '', 'the message right after the compromise');
+  const problem = controlProblem(
+    first,
+    sent[0] ?? { prekey: false },
+    texts[0] ?? '',
+    'the message right after the compromise',
+  );
   if (problem) return notMet(expected, problem);
-  return 'refused' in last ? met(`${exported.sessionMode} session; the message after two round trips refused: ${last.refused}`) : notMet(expected, `the state exported before two round trips still decrypted the message after them: ${describe(last)}`);
+  return 'refused' in last
+    ? met(`${exported.sessionMode} session; the message after two round trips refused: ${last.refused}`)
+    : notMet(
+        expected,
+        `the state exported before two round trips still decrypted the message after them: ${describe(last)}`,
+      );
 });

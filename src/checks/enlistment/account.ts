@@ -29,13 +29,15 @@ export const authKeyReused = defineCheck({ name: 'enlistment/authkey' }, async (
 /** ENLIST-REPEAT */
 export const repeatEnlistment = defineCheck({ name: 'enlistment/repeat' }, async (ctx) => {
   const first = await enlistOnce(ctx);
-  if (first.user.result.status !== 'ok') throw new PreconditionError(`the first enlistment failed: ${first.user.result.reason}`);
+  if (first.user.result.status !== 'ok')
+    throw new PreconditionError(`the first enlistment failed: ${first.user.result.reason}`);
   const seen = ctx.lab.watchEnlistments();
   ctx.step('enlist the same user again');
   const again = await first.user.enlist();
   const second = new URLSearchParams(seen[0]?.body ?? '');
   for (const field of ['authkey', 'e_ident'] as const) {
-    if (second.get(field) !== first.form.get(field)) return notMet(`the same ${field} in a repeated enlistment`, `${field} changed between enlistments`);
+    if (second.get(field) !== first.form.get(field))
+      return notMet(`the same ${field} in a repeated enlistment`, `${field} changed between enlistments`);
   }
   const login = again.status === 'ok' ? again.login : `fail: ${again.reason}`;
   return login === first.user.result.login ? met() : notMet(`the same login ${first.user.result.login}`, login);
@@ -47,11 +49,21 @@ export const optOut = defineCheck({ name: 'enlistment/opt-out' }, async (ctx) =>
   ctx.step('opt the user out');
   await user.optOut();
   const deletion = sends('iq', { type: 'set', xmlns: ACCOUNT_NS }, (n) => child(n, DELETE_TAG) !== undefined);
-  if (!user.connection.frames.some(deletion)) return notMet(`<iq type="set" xmlns="${ACCOUNT_NS}"><${DELETE_TAG}/></iq> over the chat channel`, 'no deletion request over the chat channel');
-  if (ctx.lab.gatekeeper.isEnlisted(user.login)) throw new InternalError('the gatekeeper kept a user that asked to be deleted');
+  if (!user.connection.frames.some(deletion))
+    return notMet(
+      `<iq type="set" xmlns="${ACCOUNT_NS}"><${DELETE_TAG}/></iq> over the chat channel`,
+      'no deletion request over the chat channel',
+    );
+  if (ctx.lab.gatekeeper.isEnlisted(user.login))
+    throw new InternalError('the gatekeeper kept a user that asked to be deleted');
   // The driver resolved once the client was done, so the close is due already.
   const closed = await user.connection.waitForClose({ signal: ctx.signal, timeoutMs: QUIET_MS });
-  return closed ? met() : notMet('the client to close its stream after the deletion', `the stream still open ${QUIET_MS} ms after the opt-out`);
+  return closed
+    ? met()
+    : notMet(
+        'the client to close its stream after the deletion',
+        `the stream still open ${QUIET_MS} ms after the opt-out`,
+      );
 });
 
 /** ENLIST-UNENLISTED: the client enlists again and reconnects on its own; its new login comes in the API's answer. */
@@ -65,11 +77,23 @@ export const reenlistAfterUnenlistment = defineCheck({ name: 'enlistment/unenlis
   let login: string | undefined;
   while (login === undefined && Date.now() < deadline) {
     await sleep(50, undefined, { signal: ctx.signal });
-    login = exchanges.filter((e) => e.url === ctx.lab.gatekeeper.enlistUrl).map(loginOf).find((l) => l !== undefined);
+    login = exchanges
+      .filter((e) => e.url === ctx.lab.gatekeeper.enlistUrl)
+      .map(loginOf)
+      .find((l) => l !== undefined);
   }
-  if (login === undefined) return notMet('a new enlistment after the un-enlistment', `no enlistment within ${ANSWER_MS} ms of the un-enlistment`);
-  const connection = await ctx.lab.gatekeeper.waitForConnection(login, { signal: ctx.signal, timeoutMs: QUIET_MS + ANSWER_MS });
-  return connection ? met(`re-enlisted as ${login}`) : notMet(`a connection as ${login} after re-enlisting`, 'no connection after the re-enlistment');
+  if (login === undefined)
+    return notMet(
+      'a new enlistment after the un-enlistment',
+      `no enlistment within ${ANSWER_MS} ms of the un-enlistment`,
+    );
+  const connection = await ctx.lab.gatekeeper.waitForConnection(login, {
+    signal: ctx.signal,
+    timeoutMs: QUIET_MS + ANSWER_MS,
+  });
+  return connection
+    ? met(`re-enlisted as ${login}`)
+    : notMet(`a connection as ${login} after re-enlisting`, 'no connection after the re-enlistment');
 });
 
 function loginOf(e: HttpExchange): string | undefined {

@@ -25,17 +25,28 @@ async function enlistScripted(ctx: CheckContext, script: (attempt: number) => Sc
   return { user, requests: [...seen] };
 }
 
-const gaps = (requests: readonly EnlistRequest[]): number[] => requests.slice(1).map((r, i) => r.at - (requests[i]?.at ?? r.at));
+const gaps = (requests: readonly EnlistRequest[]): number[] =>
+  requests.slice(1).map((r, i) => r.at - (requests[i]?.at ?? r.at));
 
 /** ENLIST-FAIL */
 export const failIsFinal = defineCheck({ name: 'enlistment/fail-final' }, async (ctx) => {
   const { user, requests } = await enlistScripted(ctx, () => ({ fail: FAIL_REASON }));
-  if (requests.length !== 1) return notMet('one enlistment request, no retry after a fail answer', `${requests.length} enlistment requests after a fail answer`);
-  ctx.step('read the user\'s events');
+  if (requests.length !== 1)
+    return notMet(
+      'one enlistment request, no retry after a fail answer',
+      `${requests.length} enlistment requests after a fail answer`,
+    );
+  ctx.step("read the user's events");
   const events = await user.events();
   const told = events.find((e) => e.type === 'enlistment-failed');
-  if (!told) return notMet(`an enlistment-failed event carrying the reason "${FAIL_REASON}"`, `no enlistment-failed event (events: ${events.map((e) => e.type).join(', ') || 'none'})`);
-  return told.detail?.includes(FAIL_REASON) ? met() : notMet(`the reason "${FAIL_REASON}" in the event`, `detail ${JSON.stringify(told.detail ?? '')}`);
+  if (!told)
+    return notMet(
+      `an enlistment-failed event carrying the reason "${FAIL_REASON}"`,
+      `no enlistment-failed event (events: ${events.map((e) => e.type).join(', ') || 'none'})`,
+    );
+  return told.detail?.includes(FAIL_REASON)
+    ? met()
+    : notMet(`the reason "${FAIL_REASON}" in the event`, `detail ${JSON.stringify(told.detail ?? '')}`);
 });
 
 /** ENLIST-BEFORE-CHAT: after a failed enlistment, asked to connect, the client opens no stream. */
@@ -46,15 +57,24 @@ export const noChatBeforeEnlistment = defineCheck({ name: 'enlistment/no-chat-be
   // The driver answers 409 for a user that is not enlisted; the wire says whether a stream opened anyway.
   await user.connect().catch(() => undefined);
   // Its proof names the user, or it claims a login nobody enlisted: either way, a stream without an ok.
-  const mine = opens.find((f) => subjectOf(f.node?.attrs['token'] ?? '') === user.identifier || !ctx.lab.gatekeeper.isEnlisted(f.node?.attrs['from'] ?? ''));
+  const mine = opens.find(
+    (f) =>
+      subjectOf(f.node?.attrs['token'] ?? '') === user.identifier ||
+      !ctx.lab.gatekeeper.isEnlisted(f.node?.attrs['from'] ?? ''),
+  );
   return mine
-    ? notMet('no chat stream before an enlistment answered ok', `a chat stream opened (<open from="${mine.node?.attrs['from'] ?? ''}">) after the enlistment failed`)
+    ? notMet(
+        'no chat stream before an enlistment answered ok',
+        `a chat stream opened (<open from="${mine.node?.attrs['from'] ?? ''}">) after the enlistment failed`,
+      )
     : met();
 });
 
 /** ENLIST-RETRY-429 */
 export const retryAfter = defineCheck({ name: 'enlistment/retry-after' }, async (ctx) => {
-  const { requests } = await enlistScripted(ctx, (n) => (n === 1 ? { status: 429, headers: { 'retry-after': '1' } } : undefined));
+  const { requests } = await enlistScripted(ctx, (n) =>
+    n === 1 ? { status: 429, headers: { 'retry-after': '1' } } : undefined,
+  );
   const [gap] = gaps(requests);
   const expected = 'a retry no sooner than Retry-After: 1 (1000 ms)';
   if (gap === undefined) return notMet(expected, 'no retry after a 429');
@@ -71,11 +91,15 @@ export const retry5xx = defineCheck({ name: 'enlistment/retry-5xx' }, async (ctx
     const floor = ENLIST_FIRST_BACKOFF_MS * 2 ** i;
     if (gap < floor - SLACK_MS) return notMet(expected, `retry ${i + 1} came ${gap} ms after the previous request`);
   }
-  return requests.length <= ENLIST_MAX_ATTEMPTS ? met(`${requests.length} requests`) : notMet(expected, `${requests.length} requests`);
+  return requests.length <= ENLIST_MAX_ATTEMPTS
+    ? met(`${requests.length} requests`)
+    : notMet(expected, `${requests.length} requests`);
 });
 
 /** ENLIST-NO-RETRY-4XX */
 export const noRetry4xx = defineCheck({ name: 'enlistment/no-retry-4xx' }, async (ctx) => {
   const { requests } = await enlistScripted(ctx, () => ({ status: 400 }));
-  return requests.length === 1 ? met() : notMet('one request: a 400 is final', `${requests.length} requests after a 400`);
+  return requests.length === 1
+    ? met()
+    : notMet('one request: a 400 is final', `${requests.length} requests after a 400`);
 });

@@ -14,18 +14,23 @@ const BINARY = Object.keys(ENLIST_FIELDS) as EnlistBinaryField[];
 const isForm = (r: EnlistRequest): boolean => r.contentType.split(';')[0]?.trim().toLowerCase() === ENLIST_FORM_TYPE;
 
 /** The bytes of a field however it was encoded (base64url or base64, padded or not), for the rules that judge bytes. */
-const lenientBytes = (v: string): Buffer => Buffer.from(v.replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, ''), 'base64url');
+const lenientBytes = (v: string): Buffer =>
+  Buffer.from(v.replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, ''), 'base64url');
 
 /** Judges the form of a fresh enlistment; a body that is not a form is judged by ENLIST-FORM alone. */
 async function judgeForm(ctx: CheckContext, judge: (seen: SeenForm) => Finding): Promise<Finding> {
   const seen = await enlistOnce(ctx);
-  return isForm(seen.request) ? judge(seen) : notApplicable(`not a form (${seen.request.contentType}); ENLIST-FORM judges that`);
+  return isForm(seen.request)
+    ? judge(seen)
+    : notApplicable(`not a form (${seen.request.contentType}); ENLIST-FORM judges that`);
 }
 
 /** ENLIST-FORM */
 export const contentType = defineCheck({ name: 'enlistment/form' }, async (ctx) => {
   const { request } = await enlistOnce(ctx);
-  return isForm(request) ? met() : notMet(`a POST with content type ${ENLIST_FORM_TYPE}`, `content type ${request.contentType || '(none)'}`);
+  return isForm(request)
+    ? met()
+    : notMet(`a POST with content type ${ENLIST_FORM_TYPE}`, `content type ${request.contentType || '(none)'}`);
 });
 
 /** ENLIST-FIELDS */
@@ -33,7 +38,11 @@ export const fields = defineCheck({ name: 'enlistment/fields' }, (ctx) => {
   return judgeForm(ctx, (seen) => {
     for (const name of [...BINARY, 'token']) {
       const count = seen.form.getAll(name).length;
-      if (count !== 1) return notMet(`each of ${[...BINARY, 'token'].join(', ')} exactly once`, count === 0 ? `missing ${name}` : `${name} given ${count} times`);
+      if (count !== 1)
+        return notMet(
+          `each of ${[...BINARY, 'token'].join(', ')} exactly once`,
+          count === 0 ? `missing ${name}` : `${name} given ${count} times`,
+        );
     }
     return met();
   });
@@ -45,7 +54,11 @@ export const base64url = defineCheck({ name: 'enlistment/base64url' }, (ctx) => 
     for (const name of BINARY) {
       const value = seen.form.get(name);
       if (value === null || fromBase64Url(value) !== null) continue;
-      const why = value.endsWith('=') ? 'ends in "=" padding' : /[+/]/.test(value) ? 'uses the base64 alphabet (+ or /)' : 'is not canonical base64url';
+      const why = value.endsWith('=')
+        ? 'ends in "=" padding'
+        : /[+/]/.test(value)
+          ? 'uses the base64 alphabet (+ or /)'
+          : 'is not canonical base64url';
       return notMet('every binary field in unpadded base64url (RFC 4648 §5)', `${name}="${value.slice(0, 48)}" ${why}`);
     }
     return met();
@@ -59,7 +72,8 @@ export const sizes = defineCheck({ name: 'enlistment/sizes' }, (ctx) => {
       const value = seen.form.get(name);
       if (value === null) continue;
       const length = lenientBytes(value).length;
-      if (length !== ENLIST_FIELDS[name]) return notMet(`${name} of ${ENLIST_FIELDS[name]} bytes`, `${name} of ${length} bytes`);
+      if (length !== ENLIST_FIELDS[name])
+        return notMet(`${name} of ${ENLIST_FIELDS[name]} bytes`, `${name} of ${length} bytes`);
     }
     return met();
   });
@@ -72,18 +86,26 @@ export const keyType = defineCheck({ name: 'enlistment/keytype' }, (ctx) => {
     if (value === null) return notApplicable('no e_keytype; ENLIST-FIELDS judges that');
     const bytes = lenientBytes(value);
     const expected = `e_keytype 0x0${DJB_KEY_TYPE}`;
-    return bytes.length === 1 && bytes[0] === DJB_KEY_TYPE ? met() : notMet(expected, `e_keytype 0x${bytes.toString('hex')}`);
+    return bytes.length === 1 && bytes[0] === DJB_KEY_TYPE
+      ? met()
+      : notMet(expected, `e_keytype 0x${bytes.toString('hex')}`);
   });
 });
 
 /** ENLIST-SKEY-SIG, verified by libsignal itself. */
 export const signedPreKeySignature = defineCheck({ name: 'enlistment/skey-signature' }, (ctx) => {
   return judgeForm(ctx, (seen) => {
-    const [ident, value, sig] = (['e_ident', 'e_skey_val', 'e_skey_sig'] as const).map((n) => lenientBytes(seen.form.get(n) ?? ''));
-    if (ident?.length !== 32 || value?.length !== 32 || sig?.length !== 64) return notApplicable('the key fields are missing or of the wrong size; ENLIST-SIZES judges that');
+    const [ident, value, sig] = (['e_ident', 'e_skey_val', 'e_skey_sig'] as const).map((n) =>
+      lenientBytes(seen.form.get(n) ?? ''),
+    );
+    if (ident?.length !== 32 || value?.length !== 32 || sig?.length !== 64)
+      return notApplicable('the key fields are missing or of the wrong size; ENLIST-SIZES judges that');
     return verifySignedPreKey(ident, value, sig)
       ? met()
-      : notMet('e_skey_sig, an XEdDSA signature by e_ident over 0x05 ‖ e_skey_val', `e_skey_sig does not verify under e_ident`);
+      : notMet(
+          'e_skey_sig, an XEdDSA signature by e_ident over 0x05 ‖ e_skey_val',
+          `e_skey_sig does not verify under e_ident`,
+        );
   });
 });
 
@@ -91,7 +113,9 @@ export const signedPreKeySignature = defineCheck({ name: 'enlistment/skey-signat
 export const tokenSize = defineCheck({ name: 'enlistment/token-size' }, (ctx) => {
   return judgeForm(ctx, (seen) => {
     const token = seen.form.get('token') ?? '';
-    return token.length <= MAX_TOKEN_CHARS ? met(`${token.length} characters`) : notMet(`a token of at most ${MAX_TOKEN_CHARS} characters`, `a token of ${token.length} characters`);
+    return token.length <= MAX_TOKEN_CHARS
+      ? met(`${token.length} characters`)
+      : notMet(`a token of at most ${MAX_TOKEN_CHARS} characters`, `a token of ${token.length} characters`);
   });
 });
 
@@ -100,7 +124,9 @@ export const tokenIdentifier = defineCheck({ name: 'enlistment/token-identifier'
   return judgeForm(ctx, (seen) => {
     const sub = subjectOf(seen.form.get('token') ?? '');
     const expected = `a token whose sub is the user's identifier ${JSON.stringify(seen.user.identifier)}`;
-    return sub === seen.user.identifier ? met() : notMet(expected, sub === undefined ? 'a token with no readable sub' : `sub ${JSON.stringify(sub)}`);
+    return sub === seen.user.identifier
+      ? met()
+      : notMet(expected, sub === undefined ? 'a token with no readable sub' : `sub ${JSON.stringify(sub)}`);
   });
 });
 

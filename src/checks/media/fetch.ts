@@ -24,7 +24,11 @@ export const length = defineCheck({ name: 'media/fetch-length' }, async (ctx) =>
   const declared = r.headers['content-length'];
   const expected = `200 with a Content-Length equal to the ${r.bytes} bytes served`;
   if (r.status !== 200) return notMet(expected, `HTTP ${r.status}`);
-  if (declared === undefined) return notMet(expected, `no Content-Length${r.headers['transfer-encoding'] ? ` (transfer-encoding: ${r.headers['transfer-encoding']})` : ''}`);
+  if (declared === undefined)
+    return notMet(
+      expected,
+      `no Content-Length${r.headers['transfer-encoding'] ? ` (transfer-encoding: ${r.headers['transfer-encoding']})` : ''}`,
+    );
   return Number(declared) === r.bytes ? met() : notMet(expected, `Content-Length ${declared}`);
 });
 
@@ -33,7 +37,9 @@ export const contentType = defineCheck({ name: 'media/fetch-content-type' }, asy
   const sent = await sendMedia(ctx, 'document');
   const r = await fetchSent(ctx, sent);
   const type = r.headers['content-type'];
-  return type?.split(';')[0]?.trim() === MEDIA_CONTENT_TYPE ? met() : notMet(`Content-Type: ${MEDIA_CONTENT_TYPE}`, type === undefined ? 'no Content-Type' : `Content-Type: ${type}`);
+  return type?.split(';')[0]?.trim() === MEDIA_CONTENT_TYPE
+    ? met()
+    : notMet(`Content-Type: ${MEDIA_CONTENT_TYPE}`, type === undefined ? 'no Content-Type' : `Content-Type: ${type}`);
 });
 
 /** MEDIA-RANGE: a middle range and a suffix range, each 206 with its Content-Range and exactly its bytes. */
@@ -55,8 +61,10 @@ export const range = defineCheck({ name: 'media/fetch-range' }, async (ctx) => {
     const expected = `206 with Content-Range: bytes ${start}-${end}/${total} for Range: ${header}`;
     if (r.status !== 206) return notMet(expected, `HTTP ${r.status} with ${r.bytes} bytes`);
     const cr = r.headers['content-range'];
-    if (cr !== `bytes ${start}-${end}/${total}`) return notMet(expected, cr === undefined ? 'no Content-Range' : `Content-Range: ${cr}`);
-    if (!r.body?.equals(body.subarray(start, end + 1))) return notMet(`${expected}, and those bytes`, `${r.bytes} other bytes`);
+    if (cr !== `bytes ${start}-${end}/${total}`)
+      return notMet(expected, cr === undefined ? 'no Content-Range' : `Content-Range: ${cr}`);
+    if (!r.body?.equals(body.subarray(start, end + 1)))
+      return notMet(`${expected}, and those bytes`, `${r.bytes} other bytes`);
   }
   return met();
 });
@@ -66,9 +74,15 @@ export const noRedirectOffOrigin = defineCheck({ name: 'media/fetch-no-redirect'
   const sent = await sendMedia(ctx, 'document');
   const r = await fetchRaw(ctx, sent);
   const hop = r.redirects.at(-1);
-  if (r.refused && hop) return notMet('the blob served from a declared media origin', `HTTP ${hop.status} to ${hop.location}, off the declared media origins ${discoveryOf(ctx).mediaOrigins.join(', ')}`);
+  if (r.refused && hop)
+    return notMet(
+      'the blob served from a declared media origin',
+      `HTTP ${hop.status} to ${hop.location}, off the declared media origins ${discoveryOf(ctx).mediaOrigins.join(', ')}`,
+    );
   if (r.refused || r.error) throw new PreconditionError(`the media proxy did not fetch: ${r.refused ?? r.error ?? ''}`);
-  return r.status === 200 ? met(r.redirects.length ? `${r.redirects.length} redirect(s) within the declared origins` : undefined) : notMet('200 from a declared media origin', `HTTP ${r.status}`);
+  return r.status === 200
+    ? met(r.redirects.length ? `${r.redirects.length} redirect(s) within the declared origins` : undefined)
+    : notMet('200 from a declared media origin', `HTTP ${r.status}`);
 });
 
 /** MEDIA-FETCH-AUTH: without the gatekeeper's client certificate, no blob. */
@@ -76,10 +90,13 @@ export const fetchAuth = defineCheck({ name: 'media/fetch-auth' }, async (ctx) =
   const sent = await sendMedia(ctx, 'document');
   const good = await fetchSent(ctx, sent);
   if (good.status !== 200) return notMet('200 to the proxy with its certificate', `HTTP ${good.status}`);
-  ctx.step('fetch without the proxy\'s certificate');
+  ctx.step("fetch without the proxy's certificate");
   const r = await fetchRaw(ctx, sent, { credentials: false });
-  const expected = 'a refusal (401, 403 or a TLS handshake failure) without the proxy\'s client certificate';
+  const expected = "a refusal (401, 403 or a TLS handshake failure) without the proxy's client certificate";
   if (r.error !== undefined) return met(`refused at the transport: ${r.error}`);
   if (r.status === 401 || r.status === 403) return met();
-  return notMet(expected, `HTTP ${r.status ?? '?'}${r.status === 200 ? ` and ${r.bytes} bytes without the proxy's certificate` : ''}`);
+  return notMet(
+    expected,
+    `HTTP ${r.status ?? '?'}${r.status === 200 ? ` and ${r.bytes} bytes without the proxy's certificate` : ''}`,
+  );
 });

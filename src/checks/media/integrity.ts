@@ -12,14 +12,19 @@ import { fetchVerified, sendMedia, short, type SentMedia } from './scenario.js';
 import { essence, sniff } from './sniff.js';
 import { LAYOUTS, type Declared } from './wire-fields.js';
 
-async function verified(ctx: CheckContext, type: MediaType = 'document'): Promise<{ sent: SentMedia; verdict: MediaVerdict } | Finding> {
+async function verified(
+  ctx: CheckContext,
+  type: MediaType = 'document',
+): Promise<{ sent: SentMedia; verdict: MediaVerdict } | Finding> {
   const sent = await sendMedia(ctx, type);
   const r = await fetchVerified(ctx, sent);
-  if (r.status !== 200 || !r.verdict) throw new PreconditionError(`the media host answered HTTP ${r.status ?? '?'} to the proxy`);
+  if (r.status !== 200 || !r.verdict)
+    throw new PreconditionError(`the media host answered HTTP ${r.status ?? '?'} to the proxy`);
   return { sent, verdict: r.verdict };
 }
 
-const equal = (a: Uint8Array, b: Uint8Array | undefined): boolean => b !== undefined && Buffer.from(a).equals(Buffer.from(b));
+const equal = (a: Uint8Array, b: Uint8Array | undefined): boolean =>
+  b !== undefined && Buffer.from(a).equals(Buffer.from(b));
 
 /** MEDIA-ENC-HASH */
 export const encHash = defineCheck({ name: 'media/enc-hash' }, async (ctx) => {
@@ -32,7 +37,12 @@ export const encHash = defineCheck({ name: 'media/enc-hash' }, async (ctx) => {
 export function judgeEncHash({ fileEncSha256: declared }: Declared, verdict: MediaVerdict): Finding {
   const expected = 'fileEncSha256 equal to the SHA-256 of the blob served, MAC included';
   if (!declared) return notMet(expected, 'no fileEncSha256 declared');
-  return equal(verdict.encSha256, declared) ? met() : notMet(expected, `the ${verdict.blobBytes}-byte blob hashes to ${short(verdict.encSha256)}, fileEncSha256 says ${short(declared)}`);
+  return equal(verdict.encSha256, declared)
+    ? met()
+    : notMet(
+        expected,
+        `the ${verdict.blobBytes}-byte blob hashes to ${short(verdict.encSha256)}, fileEncSha256 says ${short(declared)}`,
+      );
 }
 
 /** MEDIA-MAC */
@@ -46,7 +56,10 @@ export const mac = defineCheck({ name: 'media/mac' }, async (ctx) => {
 export function judgeMac(verdict: MediaVerdict, type: MediaType): Finding {
   const info = LAYOUTS[type].info;
   if (verdict.macVerifiesUnder.includes(info)) return met();
-  return notMet(`the last 10 bytes to be HMAC-SHA256(macKey, IV ‖ ciphertext) under "${info}"`, `a MAC that does not verify over ${verdict.blobBytes - 10} bytes of ciphertext`);
+  return notMet(
+    `the last 10 bytes to be HMAC-SHA256(macKey, IV ‖ ciphertext) under "${info}"`,
+    `a MAC that does not verify over ${verdict.blobBytes - 10} bytes of ciphertext`,
+  );
 }
 
 /** MEDIA-PLAIN-HASH */
@@ -61,7 +74,12 @@ export function judgePlainHash(declared: Declared, verdict: MediaVerdict): Findi
   const expected = 'fileSha256 equal to the SHA-256 of the decrypted file';
   if (verdict.decryptError) return notMet(expected, `a blob that does not decrypt: ${verdict.decryptError}`);
   if (!declared.fileSha256) return notMet(expected, 'no fileSha256 declared');
-  return equal(verdict.plainSha256, declared.fileSha256) ? met() : notMet(expected, `the file decrypts to ${short(verdict.plainSha256)}, fileSha256 says ${short(declared.fileSha256)}`);
+  return equal(verdict.plainSha256, declared.fileSha256)
+    ? met()
+    : notMet(
+        expected,
+        `the file decrypts to ${short(verdict.plainSha256)}, fileSha256 says ${short(declared.fileSha256)}`,
+      );
 }
 
 /** MEDIA-LENGTH-MATCH */
@@ -75,7 +93,9 @@ export const lengthMatch = defineCheck({ name: 'media/length-match' }, async (ct
 export function judgeLengthMatch({ fileLength }: Declared, verdict: MediaVerdict): Finding {
   const expected = 'fileLength equal to the length of the decrypted file';
   if (verdict.decryptError) return notMet(expected, `a blob that does not decrypt: ${verdict.decryptError}`);
-  return fileLength === verdict.plainLength ? met() : notMet(expected, `the file decrypts to ${verdict.plainLength} bytes, fileLength says ${fileLength ?? 'nothing'}`);
+  return fileLength === verdict.plainLength
+    ? met()
+    : notMet(expected, `the file decrypts to ${verdict.plainLength} bytes, fileLength says ${fileLength ?? 'nothing'}`);
 }
 
 /** MEDIA-TYPE-MATCH */
@@ -89,18 +109,27 @@ export const typeMatch = defineCheck({ name: 'media/type-match' }, async (ctx) =
 export function judgeTypeMatch({ mimetype }: Declared, verdict: MediaVerdict): Finding {
   const declared = mimetype ?? '';
   const sniffed = sniff(verdict.head);
-  const expected = 'a mimetype matching the decrypted file\'s signature';
-  if (!sniffed) return notMet(expected, `a file whose first bytes match no known signature (${verdict.head.subarray(0, 8).toString('hex')})`);
-  return essence(declared) === sniffed ? met() : notMet(expected, `mimetype ${declared || '(none)'} for a file that sniffs as ${sniffed}`);
+  const expected = "a mimetype matching the decrypted file's signature";
+  if (!sniffed)
+    return notMet(
+      expected,
+      `a file whose first bytes match no known signature (${verdict.head.subarray(0, 8).toString('hex')})`,
+    );
+  return essence(declared) === sniffed
+    ? met()
+    : notMet(expected, `mimetype ${declared || '(none)'} for a file that sniffs as ${sniffed}`);
 }
 
 /** MEDIA-KEYS: the blob is keyed with its own type's info string. */
-export const keys = defineCheck({ name: 'media/keys', params: paramsOf({ type: { enum: MEDIA_TYPES } }) }, async (ctx) => {
-  const type = choiceParam(ctx, 'type', MEDIA_TYPES, 'audio');
-  const v = await verified(ctx, type);
-  if (!('sent' in v)) return v;
-  return judgeKeys(v.verdict, type);
-});
+export const keys = defineCheck(
+  { name: 'media/keys', params: paramsOf({ type: { enum: MEDIA_TYPES } }) },
+  async (ctx) => {
+    const type = choiceParam(ctx, 'type', MEDIA_TYPES, 'audio');
+    const v = await verified(ctx, type);
+    if (!('sent' in v)) return v;
+    return judgeKeys(v.verdict, type);
+  },
+);
 
 /** MEDIA-KEYS, on what the proxy fetched of a file of `type`. */
 export function judgeKeys(verdict: MediaVerdict, type: MediaType): Finding {
@@ -108,6 +137,10 @@ export function judgeKeys(verdict: MediaVerdict, type: MediaType): Finding {
   const under = verdict.macVerifiesUnder;
   const expected = `a ${type} blob keyed with HKDF info "${own}"`;
   if (under.includes(own) && !verdict.decryptError) return met();
-  if (under.length > 0) return notMet(expected, `a blob whose MAC verifies only under keys derived with "${under.join('", "')}"`);
-  return notMet(expected, `a blob whose MAC verifies under no media type's keys${verdict.decryptError ? ` and that does not decrypt (${verdict.decryptError})` : ''}`);
+  if (under.length > 0)
+    return notMet(expected, `a blob whose MAC verifies only under keys derived with "${under.join('", "')}"`);
+  return notMet(
+    expected,
+    `a blob whose MAC verifies under no media type's keys${verdict.decryptError ? ` and that does not decrypt (${verdict.decryptError})` : ''}`,
+  );
 }

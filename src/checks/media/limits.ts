@@ -19,26 +19,47 @@ export const announced = defineCheck({ name: 'media/limits-announced' }, async (
   const expected = `mediaLimits with a byte count from 1 to ${MAX_MEDIA_LIMIT} for ${MEDIA_TYPES.join(', ')}`;
   if (!limits) return notMet(expected, 'no mediaLimits in the discovery document');
   const bad = MEDIA_TYPES.filter((t) => !Number.isInteger(limits[t]) || limits[t] < 1 || limits[t] > MAX_MEDIA_LIMIT);
-  return bad.length === 0 ? met() : notMet(expected, bad.map((t) => `${t}: ${String(limits[t] ?? 'missing')}`).join(', '));
+  return bad.length === 0
+    ? met()
+    : notMet(expected, bad.map((t) => `${t}: ${String(limits[t] ?? 'missing')}`).join(', '));
 });
 
 /** MEDIA-LIMIT-ENFORCED: asked to send one byte over its limit, the client sends no media message. */
-export const enforced = defineCheck({ name: 'media/limits-enforced', params: paramsOf({ type: { enum: MEDIA_TYPES } }) }, async (ctx) => {
-  const type = choiceParam(ctx, 'type', MEDIA_TYPES, 'image');
-  const limit = discoveryOf(ctx).mediaLimits?.[type];
-  if (limit === undefined) return notMet(`an announced ${type} limit to keep`, 'no mediaLimits in the discovery document');
-  const provider = await ctx.lab.providerUser();
-  const reference = await ctx.lab.referenceUser();
-  const before = lastSeq(provider.connection);
-  const earlier = new Set(reference.deliveries);
-  ctx.step(`provider asked to send ${limit + 1} bytes of ${type}`);
-  const answer = await provider.sendMedia({ to: reference.jid, type, mimetype: SAMPLES[type].mimetype, content: toBase64(samplePlaintext(ctx, type, 64)), size: limit + 1 });
-  const frame = await ctx.lab.frameFrom(provider.connection, sends('message'), { afterSeq: before, timeoutMs: 'refused' in answer ? QUIET_MS : ANSWER_MS });
-  if (!frame) return met('refused' in answer ? `refused: ${answer.refused}` : 'nothing sent');
-  const delivery = await reference.waitForDelivery((d) => !earlier.has(d), { signal: ctx.signal, timeoutMs: ANSWER_MS });
-  const unpadded = delivery?.plaintext ? unpad(delivery.plaintext) : undefined;
-  if (!unpadded?.ok) throw new PreconditionError('the message sent instead of a refusal could not be read');
-  const declared = readDeclared(unpadded.bytes, type);
-  const length = typeof declared === 'string' ? undefined : declared.fileLength;
-  return notMet(`no ${type} over the announced limit of ${limit} bytes`, `${type} message of fileLength ${length ?? '?'}, over its announced limit of ${limit}`);
-});
+export const enforced = defineCheck(
+  { name: 'media/limits-enforced', params: paramsOf({ type: { enum: MEDIA_TYPES } }) },
+  async (ctx) => {
+    const type = choiceParam(ctx, 'type', MEDIA_TYPES, 'image');
+    const limit = discoveryOf(ctx).mediaLimits?.[type];
+    if (limit === undefined)
+      return notMet(`an announced ${type} limit to keep`, 'no mediaLimits in the discovery document');
+    const provider = await ctx.lab.providerUser();
+    const reference = await ctx.lab.referenceUser();
+    const before = lastSeq(provider.connection);
+    const earlier = new Set(reference.deliveries);
+    ctx.step(`provider asked to send ${limit + 1} bytes of ${type}`);
+    const answer = await provider.sendMedia({
+      to: reference.jid,
+      type,
+      mimetype: SAMPLES[type].mimetype,
+      content: toBase64(samplePlaintext(ctx, type, 64)),
+      size: limit + 1,
+    });
+    const frame = await ctx.lab.frameFrom(provider.connection, sends('message'), {
+      afterSeq: before,
+      timeoutMs: 'refused' in answer ? QUIET_MS : ANSWER_MS,
+    });
+    if (!frame) return met('refused' in answer ? `refused: ${answer.refused}` : 'nothing sent');
+    const delivery = await reference.waitForDelivery((d) => !earlier.has(d), {
+      signal: ctx.signal,
+      timeoutMs: ANSWER_MS,
+    });
+    const unpadded = delivery?.plaintext ? unpad(delivery.plaintext) : undefined;
+    if (!unpadded?.ok) throw new PreconditionError('the message sent instead of a refusal could not be read');
+    const declared = readDeclared(unpadded.bytes, type);
+    const length = typeof declared === 'string' ? undefined : declared.fileLength;
+    return notMet(
+      `no ${type} over the announced limit of ${limit} bytes`,
+      `${type} message of fileLength ${length ?? '?'}, over its announced limit of ${limit}`,
+    );
+  },
+);

@@ -13,11 +13,14 @@ function typeParam(ctx: CheckContext): MediaType {
 }
 
 /** MEDIA-FIELDS: every field the receiver needs, at its type's numbers, with the right sizes. */
-export const messageFields = defineCheck({ name: 'media/message-fields', params: paramsOf({ type: { enum: MEDIA_TYPES } }) }, async (ctx) => {
-  const type = typeParam(ctx);
-  const sent = await sendMedia(ctx, type);
-  return judgeMediaFields(sent.declared);
-});
+export const messageFields = defineCheck(
+  { name: 'media/message-fields', params: paramsOf({ type: { enum: MEDIA_TYPES } }) },
+  async (ctx) => {
+    const type = typeParam(ctx);
+    const sent = await sendMedia(ctx, type);
+    return judgeMediaFields(sent.declared);
+  },
+);
 
 /** MEDIA-FIELDS, on what a media message declares at its type's field numbers. */
 export function judgeMediaFields(declared: Declared): Finding {
@@ -36,7 +39,10 @@ export const downloadPath = defineCheck({ name: 'media/download-path' }, async (
 /** MEDIA-PATH, on what a media message declares, for the provider `providerId`. */
 export function judgeDownloadPath(declared: Declared, providerId: string): Finding {
   if (storageReference(declared, providerId) !== undefined) return met();
-  return notMet(`directPath /interop/whatsapp/download/${providerId}/{storage reference}/`, `directPath ${JSON.stringify(declared.directPath ?? '')}`);
+  return notMet(
+    `directPath /interop/whatsapp/download/${providerId}/{storage reference}/`,
+    `directPath ${JSON.stringify(declared.directPath ?? '')}`,
+  );
 }
 
 /**
@@ -63,7 +69,9 @@ export function judgeEncMediatypes(encs: readonly { type: MediaType; enc: Stanza
     if (seen === undefined) wrong.push(`no mediatype on the <enc> of the ${label}`);
     else if (seen !== mediatype) wrong.push(`mediatype="${seen}" on the <enc> of the ${label}`);
   }
-  const expected = encs.map(({ type }) => `mediatype="${LAYOUTS[type].mediatype}" on the <enc> of the ${LAYOUTS[type].label}`).join(', ');
+  const expected = encs
+    .map(({ type }) => `mediatype="${LAYOUTS[type].mediatype}" on the <enc> of the ${LAYOUTS[type].label}`)
+    .join(', ');
   return wrong.length === 0 ? met() : notMet(expected, wrong.join('; '));
 }
 

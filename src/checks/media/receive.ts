@@ -21,7 +21,14 @@ import { LAYOUTS } from './wire-fields.js';
 import { unixSeconds } from '../../core/clock.js';
 
 export type Variant = 'valid' | 'bad-mac' | 'wrong-enc-hash' | 'truncated' | 'wrong-plain-hash' | 'wrong-key';
-const VARIANTS: readonly Variant[] = ['valid', 'bad-mac', 'wrong-enc-hash', 'truncated', 'wrong-plain-hash', 'wrong-key'];
+const VARIANTS: readonly Variant[] = [
+  'valid',
+  'bad-mac',
+  'wrong-enc-hash',
+  'truncated',
+  'wrong-plain-hash',
+  'wrong-key',
+];
 const POLL_MS = 150;
 
 const flipFirst = (b: Buffer): Buffer => Buffer.concat([Buffer.of((b[0] ?? 0) ^ 0x01), b.subarray(1)]);
@@ -49,41 +56,62 @@ export function corrupt(variant: Variant, s: Sealed): Sealed {
   }
 }
 
-export const receive = defineCheck({ name: 'media/receive', params: paramsOf({ variant: { enum: VARIANTS }, type: { enum: MEDIA_TYPES } }, ['variant', 'type']) }, async (ctx) => {
-  const variant = choiceParam(ctx, 'variant', VARIANTS);
-  const type = choiceParam(ctx, 'type', MEDIA_TYPES);
-  const provider = await ctx.lab.providerUser();
-  const reference = await ctx.lab.referenceUser();
-  const plaintext = samplePlaintext(ctx, type);
-  const sealed = seal(plaintext, LAYOUTS[type].info);
-  const sent = corrupt(variant, sealed);
-  const hosted = ctx.lab.gatekeeper.mediaHost.put(sent.blob);
-  const message = encodeMediaMessage(type, {
-    url: hosted.url,
-    directPath: hosted.directPath,
-    mimetype: SAMPLES[type].mimetype,
-    mediaKey: sent.mediaKey,
-    fileSha256: sent.fileSha256,
-    fileEncSha256: sent.fileEncSha256,
-    fileLength: plaintext.length,
-    mediaKeyTimestamp: unixSeconds(ctx.clock),
-    ...(type === 'document' ? { fileName: 'sample.pdf' } : {}),
-    // The driver's audio is a voice note, and so is the gatekeeper's.
-    ...(type === 'audio' ? { ptt: true } : {}),
-  });
-  const known = (await provider.events()).length;
-  ctx.step(`reference user sends a ${variant} ${type}`);
-  const media = mediaKind(type, { ptt: type === 'audio' });
-  const id = await reference.sendPayload(provider.login, pad(message, paddingLength(ctx.rng)), { media });
+export const receive = defineCheck(
+  {
+    name: 'media/receive',
+    params: paramsOf({ variant: { enum: VARIANTS }, type: { enum: MEDIA_TYPES } }, ['variant', 'type']),
+  },
+  async (ctx) => {
+    const variant = choiceParam(ctx, 'variant', VARIANTS);
+    const type = choiceParam(ctx, 'type', MEDIA_TYPES);
+    const provider = await ctx.lab.providerUser();
+    const reference = await ctx.lab.referenceUser();
+    const plaintext = samplePlaintext(ctx, type);
+    const sealed = seal(plaintext, LAYOUTS[type].info);
+    const sent = corrupt(variant, sealed);
+    const hosted = ctx.lab.gatekeeper.mediaHost.put(sent.blob);
+    const message = encodeMediaMessage(type, {
+      url: hosted.url,
+      directPath: hosted.directPath,
+      mimetype: SAMPLES[type].mimetype,
+      mediaKey: sent.mediaKey,
+      fileSha256: sent.fileSha256,
+      fileEncSha256: sent.fileEncSha256,
+      fileLength: plaintext.length,
+      mediaKeyTimestamp: unixSeconds(ctx.clock),
+      ...(type === 'document' ? { fileName: 'sample.pdf' } : {}),
+      // The driver's audio is a voice note, and so is the gatekeeper's.
+      ...(type === 'audio' ? { ptt: true } : {}),
+    });
+    const known = (await provider.events()).length;
+    ctx.step(`reference user sends a ${variant} ${type}`);
+    const media = mediaKind(type, { ptt: type === 'audio' });
+    const id = await reference.sendPayload(provider.login, pad(message, paddingLength(ctx.rng)), { media });
 
-  ctx.step('the provider client downloads the blob');
-  const download = await ctx.lab.gatekeeper.mediaHost.waitForDownload(hosted.reference, { signal: ctx.signal, timeoutMs: ANSWER_MS });
-  if (!download) return notMet(`the client to download the ${type} from the gatekeeper's media URL`, `no download within ${ANSWER_MS} ms`);
+    ctx.step('the provider client downloads the blob');
+    const download = await ctx.lab.gatekeeper.mediaHost.waitForDownload(hosted.reference, {
+      signal: ctx.signal,
+      timeoutMs: ANSWER_MS,
+    });
+    if (!download)
+      return notMet(
+        `the client to download the ${type} from the gatekeeper's media URL`,
+        `no download within ${ANSWER_MS} ms`,
+      );
 
-  ctx.step('read what the user was shown');
-  const { shown, failure } = await outcome(ctx, { user: provider, id, peer: reference.jid, known }, variant === 'valid');
-  return judgeShown({ variant, type, id, peer: reference.jid, expectedHash: sealed.fileSha256.toString('base64') }, shown, failure);
-});
+    ctx.step('read what the user was shown');
+    const { shown, failure } = await outcome(
+      ctx,
+      { user: provider, id, peer: reference.jid, known },
+      variant === 'valid',
+    );
+    return judgeShown(
+      { variant, type, id, peer: reference.jid, expectedHash: sealed.fileSha256.toString('base64') },
+      shown,
+      failure,
+    );
+  },
+);
 
 /**
  * MEDIA-RECEIVE (`valid`) and MEDIA-RECEIVE-REFUSE (the other variants), once the client fetched
@@ -98,11 +126,15 @@ export function judgeShown(
   if (variant === 'valid') {
     const expected = `the ${type} shown to the user (inbox entry ${id} with sha256 ${expectedHash})`;
     if (!shown) return notMet(expected, `nothing shown${failure ? `; event decryption-failure: ${failure}` : ''}`);
-    return shown.media?.sha256 === expectedHash ? met() : notMet(expected, `an entry with ${shown.media ? `sha256 ${shown.media.sha256}` : 'no media'}`);
+    return shown.media?.sha256 === expectedHash
+      ? met()
+      : notMet(expected, `an entry with ${shown.media ? `sha256 ${shown.media.sha256}` : 'no media'}`);
   }
   const expected = `the ${variant} ${type} refused: nothing shown, a decryption-failure event raised`;
   if (shown) return notMet(expected, `the ${variant} ${type} shown to the user (inbox entry ${id})`);
-  return failure !== undefined ? met(`refused: ${failure}`) : notMet(expected, `nothing shown, but no decryption-failure event from ${peer}`);
+  return failure !== undefined
+    ? met(`refused: ${failure}`)
+    : notMet(expected, `nothing shown, but no decryption-failure event from ${peer}`);
 }
 
 interface Shown {
@@ -114,7 +146,11 @@ interface Shown {
  * Polls the driver until the message is shown or a failure event from `peer` (after the first
  * `known` events) appears, or the deadline passes. A refusal is awaited a little past an event, in case the file shows up anyway.
  */
-async function outcome(ctx: CheckContext, about: { user: DriverUser; id: string; peer: string; known: number }, wantShown: boolean): Promise<Shown> {
+async function outcome(
+  ctx: CheckContext,
+  about: { user: DriverUser; id: string; peer: string; known: number },
+  wantShown: boolean,
+): Promise<Shown> {
   const { user, id, peer, known } = about;
   const deadline = Date.now() + (wantShown ? ANSWER_MS : 2 * QUIET_MS);
   let failure: string | undefined;

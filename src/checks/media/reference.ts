@@ -28,33 +28,46 @@ function differences(a: string, b: string): number {
 }
 
 /** MEDIA-REFERENCE: long, unrelated references, and a neighbour of one is not served. */
-export const unguessable = defineCheck({ name: 'media/reference-unguessable', params: paramsOf({ files: { type: 'integer', minimum: 2 } }) }, async (ctx) => {
-  const sent = await sendSeveral(ctx, numberParam(ctx, 'files', 3));
-  if (!Array.isArray(sent)) return sent;
-  const providerId = discoveryOf(ctx).providerId;
-  const refs = sent.map((s) => storageReference(s.declared, providerId));
-  if (refs.some((r) => r === undefined)) throw new PreconditionError('a download path names no storage reference');
-  const references = refs as string[];
-  const expected = `storage references of at least ${MIN_REFERENCE_CHARS} random base64url characters (128 bits)`;
-  const short = references.find((r) => r.length < MIN_REFERENCE_CHARS);
-  if (short !== undefined) return notMet(expected, `"${short}", ${short.length} characters`);
-  for (let i = 1; i < references.length; i++) {
-    const [a, b] = [references[i - 1] as string, references[i] as string];
-    const d = differences(a, b);
-    // Independent random strings differ almost everywhere; a counter or a timestamp differs at its end.
-    if (d < Math.min(a.length, b.length) / 2) return notMet(expected, `"${a}" and "${b}" differ in only ${d} of ${Math.min(a.length, b.length)} characters`);
-  }
-  const first = sent[0] as SentMedia;
-  const ref = references[0] as string;
-  const neighbour = `${ref.slice(0, -1)}${ref.endsWith('A') ? 'B' : 'A'}`;
-  // A host that serves nothing would refuse the neighbour for the wrong reason: the genuine reference must be served.
-  const genuine = await fetchSent(ctx, first);
-  if (genuine.status !== 200) throw new PreconditionError(`the genuine reference was answered HTTP ${genuine.status}; MEDIA-FETCH judges that`);
-  ctx.step('the proxy fetches a neighbouring reference');
-  const r = await fetchRaw(ctx, { ...first, declared: { ...first.declared, directPath: `/interop/whatsapp/download/${providerId}/${neighbour}/` } });
-  if (r.error !== undefined || r.refused !== undefined) throw new PreconditionError(`the neighbouring reference could not be fetched at all: ${r.error ?? r.refused ?? ''}`);
-  return r.status === 200 ? notMet(expected, `a blob served for the guessed reference "${neighbour}"`) : met(`HTTP ${r.status} for the guessed reference`);
-});
+export const unguessable = defineCheck(
+  { name: 'media/reference-unguessable', params: paramsOf({ files: { type: 'integer', minimum: 2 } }) },
+  async (ctx) => {
+    const sent = await sendSeveral(ctx, numberParam(ctx, 'files', 3));
+    if (!Array.isArray(sent)) return sent;
+    const providerId = discoveryOf(ctx).providerId;
+    const refs = sent.map((s) => storageReference(s.declared, providerId));
+    if (refs.some((r) => r === undefined)) throw new PreconditionError('a download path names no storage reference');
+    const references = refs as string[];
+    const expected = `storage references of at least ${MIN_REFERENCE_CHARS} random base64url characters (128 bits)`;
+    const short = references.find((r) => r.length < MIN_REFERENCE_CHARS);
+    if (short !== undefined) return notMet(expected, `"${short}", ${short.length} characters`);
+    for (let i = 1; i < references.length; i++) {
+      const [a, b] = [references[i - 1] as string, references[i] as string];
+      const d = differences(a, b);
+      // Independent random strings differ almost everywhere; a counter or a timestamp differs at its end.
+      if (d < Math.min(a.length, b.length) / 2)
+        return notMet(expected, `"${a}" and "${b}" differ in only ${d} of ${Math.min(a.length, b.length)} characters`);
+    }
+    const first = sent[0] as SentMedia;
+    const ref = references[0] as string;
+    const neighbour = `${ref.slice(0, -1)}${ref.endsWith('A') ? 'B' : 'A'}`;
+    // A host that serves nothing would refuse the neighbour for the wrong reason: the genuine reference must be served.
+    const genuine = await fetchSent(ctx, first);
+    if (genuine.status !== 200)
+      throw new PreconditionError(`the genuine reference was answered HTTP ${genuine.status}; MEDIA-FETCH judges that`);
+    ctx.step('the proxy fetches a neighbouring reference');
+    const r = await fetchRaw(ctx, {
+      ...first,
+      declared: { ...first.declared, directPath: `/interop/whatsapp/download/${providerId}/${neighbour}/` },
+    });
+    if (r.error !== undefined || r.refused !== undefined)
+      throw new PreconditionError(
+        `the neighbouring reference could not be fetched at all: ${r.error ?? r.refused ?? ''}`,
+      );
+    return r.status === 200
+      ? notMet(expected, `a blob served for the guessed reference "${neighbour}"`)
+      : met(`HTTP ${r.status} for the guessed reference`);
+  },
+);
 
 /** MEDIA-EXPIRY: once the provider's time to live has passed, the host answers 410. */
 export const expiry = defineCheck({ name: 'media/reference-expiry', changes: ['hosted-media'] }, async (ctx) => {
@@ -65,5 +78,10 @@ export const expiry = defineCheck({ name: 'media/reference-expiry', changes: ['h
   await ctx.providerWide.expireMedia();
   const after = await fetchRaw(ctx, sent);
   if (after.status === EXPIRED_STATUS) return met();
-  return notMet(`${EXPIRED_STATUS} Gone after expiry`, after.status === undefined ? after.refused ?? after.error ?? 'no answer' : `HTTP ${after.status}${after.status === 200 ? ` and ${after.bytes} bytes after expiry` : ''}`);
+  return notMet(
+    `${EXPIRED_STATUS} Gone after expiry`,
+    after.status === undefined
+      ? (after.refused ?? after.error ?? 'no answer')
+      : `HTTP ${after.status}${after.status === 200 ? ` and ${after.bytes} bytes after expiry` : ''}`,
+  );
 });

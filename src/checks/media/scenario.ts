@@ -50,7 +50,11 @@ export function discoveryOf(ctx: CheckContext): Discovery {
  * The provider user sends one file to a reference user. Resolves with what the message declares;
  * a message that is not a readable media message of `type` is the provider's violation.
  */
-export async function sendMedia(ctx: CheckContext, type: MediaType, options: { provider?: ProviderUser; reference?: ReferenceUser } = {}): Promise<SentMedia> {
+export async function sendMedia(
+  ctx: CheckContext,
+  type: MediaType,
+  options: { provider?: ProviderUser; reference?: ReferenceUser } = {},
+): Promise<SentMedia> {
   const provider = options.provider ?? (await ctx.lab.providerUser());
   const reference = options.reference ?? (await ctx.lab.referenceUser());
   const plaintext = samplePlaintext(ctx, type);
@@ -64,15 +68,24 @@ export async function sendMedia(ctx: CheckContext, type: MediaType, options: { p
     content: toBase64(plaintext),
     ...(type === 'document' ? { fileName: 'sample.pdf' } : {}),
   });
-  if ('refused' in answer) throw new PreconditionError(`the client refused to send a ${plaintext.length}-byte ${type}: ${answer.refused}`);
+  if ('refused' in answer)
+    throw new PreconditionError(`the client refused to send a ${plaintext.length}-byte ${type}: ${answer.refused}`);
   const frame = await ctx.lab.frameFrom(provider.connection, sends('message'), { afterSeq: before });
-  if (!frame) throw new PreconditionError(`the driver accepted a media send, but no <message> came within ${ANSWER_MS} ms`);
+  if (!frame)
+    throw new PreconditionError(`the driver accepted a media send, but no <message> came within ${ANSWER_MS} ms`);
   ctx.step(`reference user receives the ${type}`);
-  const delivery = await reference.waitForDelivery((d) => !earlier.has(d), { signal: ctx.signal, timeoutMs: ANSWER_MS });
-  if (!delivery?.plaintext) throw new PreconditionError(`the reference user could not decrypt the ${type} message: ${delivery?.decryptError ?? 'nothing arrived'}`);
+  const delivery = await reference.waitForDelivery((d) => !earlier.has(d), {
+    signal: ctx.signal,
+    timeoutMs: ANSWER_MS,
+  });
+  if (!delivery?.plaintext)
+    throw new PreconditionError(
+      `the reference user could not decrypt the ${type} message: ${delivery?.decryptError ?? 'nothing arrived'}`,
+    );
   const unpadded = unpad(delivery.plaintext);
   const declared = readDeclared(unpadded.ok ? unpadded.bytes : delivery.plaintext, type);
-  if (typeof declared === 'string') throw new ProviderViolation(`a ${LAYOUTS[type].name} (field ${LAYOUTS[type].message}) in the Message`, declared);
+  if (typeof declared === 'string')
+    throw new ProviderViolation(`a ${LAYOUTS[type].name} (field ${LAYOUTS[type].message}) in the Message`, declared);
   const message = elementsOf(frame).find((n) => n.tag === 'message');
   const enc = message && (outgoingEnc(message) ?? child(message, 'enc'));
   return { provider, reference, type, plaintext, declared, enc };
@@ -88,7 +101,11 @@ export function storageReference(declared: Declared, providerId: string): string
 }
 
 /** The proxy fetches the blob of a sent file; a refusal or transport failure leaves the case without a verdict. */
-export async function fetchSent(ctx: CheckContext, sent: SentMedia, options: Partial<MediaFetch> = {}): Promise<MediaFetchResult> {
+export async function fetchSent(
+  ctx: CheckContext,
+  sent: SentMedia,
+  options: Partial<MediaFetch> = {},
+): Promise<MediaFetchResult> {
   const result = await fetchRaw(ctx, sent, options);
   if (result.refused) throw new PreconditionError(`the media proxy did not fetch: ${result.refused}`);
   if (result.error) throw new PreconditionError(`the media fetch failed: ${result.error}`);
@@ -96,10 +113,17 @@ export async function fetchSent(ctx: CheckContext, sent: SentMedia, options: Par
 }
 
 /** The proxy's fetch as it went, refusals included: for the checks that judge those. */
-export async function fetchRaw(ctx: CheckContext, sent: SentMedia, options: Partial<MediaFetch> = {}): Promise<MediaFetchResult> {
+export async function fetchRaw(
+  ctx: CheckContext,
+  sent: SentMedia,
+  options: Partial<MediaFetch> = {},
+): Promise<MediaFetchResult> {
   ctx.step('the media proxy fetches the blob');
   const reference = storageReference(sent.declared, discoveryOf(ctx).providerId);
-  if (reference === undefined) throw new PreconditionError(`no storage reference in the download path ${JSON.stringify(sent.declared.directPath ?? '')}`);
+  if (reference === undefined)
+    throw new PreconditionError(
+      `no storage reference in the download path ${JSON.stringify(sent.declared.directPath ?? '')}`,
+    );
   // The proxy reads no more than the largest blob the announced limit allows (MEDIA-LIMITS).
   const limit = discoveryOf(ctx).mediaLimits?.[sent.type];
   return ctx.lab.gatekeeper.mediaProxy.fetch({
@@ -114,7 +138,12 @@ export async function fetchRaw(ctx: CheckContext, sent: SentMedia, options: Part
 /** The info strings a blob of `type` is verified under: its own first, then the other types', to name a mix-up. */
 export function verifyInfos(type: MediaType): string[] {
   const own = LAYOUTS[type].info;
-  return [own, ...Object.values(LAYOUTS).map((l) => l.info).filter((i) => i !== own)];
+  return [
+    own,
+    ...Object.values(LAYOUTS)
+      .map((l) => l.info)
+      .filter((i) => i !== own),
+  ];
 }
 
 /** Fetches and verifies under the type's keys (and the other types', to name a mix-up). */
@@ -125,4 +154,5 @@ export function fetchVerified(ctx: CheckContext, sent: SentMedia): Promise<Media
 }
 
 /** Hex of the first bytes of a hash, for messages. */
-export const short = (bytes: Uint8Array | undefined): string => (bytes ? `${Buffer.from(bytes).toString('hex').slice(0, 16)}…` : 'nothing');
+export const short = (bytes: Uint8Array | undefined): string =>
+  bytes ? `${Buffer.from(bytes).toString('hex').slice(0, 16)}…` : 'nothing';

@@ -5,7 +5,8 @@
  */
 import type { MediaType } from '../../protocol/media/scheme.js';
 
-export type DeclaredField = 'url' | 'mimetype' | 'fileSha256' | 'fileLength' | 'mediaKey' | 'fileEncSha256' | 'directPath' | 'fileName';
+export type DeclaredField =
+  'url' | 'mimetype' | 'fileSha256' | 'fileLength' | 'mediaKey' | 'fileEncSha256' | 'directPath' | 'fileName';
 
 export interface Layout {
   /** The field of `Message` that carries this type. */
@@ -52,14 +53,26 @@ export const LAYOUTS: Readonly<Record<MediaType, Layout>> = {
   document: {
     message: 7,
     name: 'documentMessage',
-    fields: { url: 1, mimetype: 2, fileSha256: 4, fileLength: 5, mediaKey: 7, fileName: 8, fileEncSha256: 9, directPath: 10 },
+    fields: {
+      url: 1,
+      mimetype: 2,
+      fileSha256: 4,
+      fileLength: 5,
+      mediaKey: 7,
+      fileName: 8,
+      fileEncSha256: 9,
+      directPath: 10,
+    },
     info: 'WhatsApp Document Keys',
     label: 'document',
     mediatype: 'document',
   },
 };
 
-export type WireValue = { readonly wire: 0; readonly value: number } | { readonly wire: 2; readonly value: Uint8Array } | { readonly wire: 1 | 5; readonly value: Uint8Array };
+export type WireValue =
+  | { readonly wire: 0; readonly value: number }
+  | { readonly wire: 2; readonly value: Uint8Array }
+  | { readonly wire: 1 | 5; readonly value: Uint8Array };
 
 /** Every field of one protobuf message, by number, in order; throws on bytes that are not a protobuf. */
 export function readWire(bytes: Uint8Array): Map<number, WireValue[]> {
@@ -119,7 +132,8 @@ export function readDeclared(message: Uint8Array, type: MediaType): Declared | s
   try {
     top = readWire(message);
     const carried = top.get(layout.message)?.[0];
-    if (carried?.wire !== 2) return `no ${layout.name} (field ${layout.message}) in the Message; fields ${[...top.keys()].join(', ') || 'none'}`;
+    if (carried?.wire !== 2)
+      return `no ${layout.name} (field ${layout.message}) in the Message; fields ${[...top.keys()].join(', ') || 'none'}`;
     inner = readWire(carried.value);
   } catch (e) {
     return `bytes that are not a protobuf: ${(e as Error).message}`;

@@ -37,10 +37,13 @@ export const blockIq = defineCheck({ name: 'messaging/block-iq' }, async (ctx) =
 /** BLOCK-IQ, on what the client sent when its user blocked `peer`. */
 export function judgeBlockIq(sent: readonly StanzaNode[], peer: string): Finding {
   const expected = `<iq type="set" xmlns="blocklist"><item action="block" jid="${peer}"/></iq>`;
-  return blocklistIq(sent, 'block', peer) ? met() : notMet(expected, `no blocklist IQ; the client sent ${describeAll(sent)}`);
+  return blocklistIq(sent, 'block', peer)
+    ? met()
+    : notMet(expected, `no blocklist IQ; the client sent ${describeAll(sent)}`);
 }
 
-const blocklistIq = (sent: readonly StanzaNode[], action: 'block' | 'unblock', peer: string) => sent.map(readBlocklistIq).find((b) => b?.action === action && b.jid === peer);
+const blocklistIq = (sent: readonly StanzaNode[], action: 'block' | 'unblock', peer: string) =>
+  sent.map(readBlocklistIq).find((b) => b?.action === action && b.jid === peer);
 
 /** BLOCK-HIDDEN */
 export const blockedHidden = defineCheck({ name: 'messaging/blocked-hidden' }, async (ctx) => {
@@ -52,7 +55,7 @@ export const blockedHidden = defineCheck({ name: 'messaging/blocked-hidden' }, a
 
 /** BLOCK-HIDDEN, on whether a blocked peer's `text` was shown. */
 export const judgeBlockedHidden = (text: string, shown: boolean): Finding =>
-  shown ? notMet('a blocked user\'s message not shown', `the message was shown: "${text}"`) : met();
+  shown ? notMet("a blocked user's message not shown", `the message was shown: "${text}"`) : met();
 
 /** UNBLOCK: the unblock IQ, and the peer's messages shown again. */
 export const unblockRestores = defineCheck({ name: 'messaging/unblock' }, async (ctx) => {
@@ -66,6 +69,7 @@ export const unblockRestores = defineCheck({ name: 'messaging/unblock' }, async 
 /** UNBLOCK, on what the client sent when its user unblocked `peer`, and whether the peer's next message was shown. */
 export function judgeUnblock(sent: readonly StanzaNode[], peer: string, shownAfter: boolean): Finding {
   const expected = `<item action="unblock" jid="${peer}"/> in a blocklist IQ, then the peer's messages shown`;
-  if (!blocklistIq(sent, 'unblock', peer)) return notMet(expected, `no blocklist IQ with action="unblock"; the client sent ${describeAll(sent)}`);
+  if (!blocklistIq(sent, 'unblock', peer))
+    return notMet(expected, `no blocklist IQ with action="unblock"; the client sent ${describeAll(sent)}`);
   return shownAfter ? met() : notMet(expected, 'the message after unblocking was not shown');
 }

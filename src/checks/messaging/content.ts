@@ -23,15 +23,24 @@ export function readContent(padded: Uint8Array | undefined): interop.Message | u
 }
 
 /** A message from the reference user that the provider's client has answered, then what the provider user sends about it. */
-async function aboutReceived(ctx: CheckContext, act: (p: Pair, id: string) => Promise<unknown>): Promise<{ id: string; content: interop.Message | undefined }> {
+async function aboutReceived(
+  ctx: CheckContext,
+  act: (p: Pair, id: string) => Promise<unknown>,
+): Promise<{ id: string; content: interop.Message | undefined }> {
   const p = await pair(ctx);
   const { id, afterSeq } = await receiveOne(p, ctx);
   await answerTo(ctx, p.provider.connection, id, afterSeq);
   const earlier = new Set(p.reference.deliveries);
   await act(p, id);
   ctx.step('reference user receives it');
-  const delivery = await p.reference.waitForDelivery((d) => !earlier.has(d), { signal: ctx.signal, timeoutMs: ANSWER_MS });
-  if (!delivery) throw new PreconditionError(`the driver accepted the action, but no message reached the reference user within ${ANSWER_MS} ms`);
+  const delivery = await p.reference.waitForDelivery((d) => !earlier.has(d), {
+    signal: ctx.signal,
+    timeoutMs: ANSWER_MS,
+  });
+  if (!delivery)
+    throw new PreconditionError(
+      `the driver accepted the action, but no message reached the reference user within ${ANSWER_MS} ms`,
+    );
   return { id, content: readContent(delivery.plaintext) };
 }
 
@@ -49,7 +58,8 @@ export function judgeReactionOut(content: interop.Message | undefined, id: strin
   const reaction = content?.reactionMessage;
   const expected = `a reactionMessage with key.id "${id}" and text "${emoji}"`;
   if (!reaction) return notMet(expected, 'no reactionMessage in the payload');
-  if (reaction.key?.id !== id) return notMet(expected, `a reaction to another message (key.id "${reaction.key?.id ?? ''}")`);
+  if (reaction.key?.id !== id)
+    return notMet(expected, `a reaction to another message (key.id "${reaction.key?.id ?? ''}")`);
   return reaction.text === emoji ? met() : notMet(expected, `text "${reaction.text ?? ''}"`);
 }
 
@@ -74,14 +84,20 @@ export function judgeReplyOut(content: interop.Message | undefined, id: string, 
 }
 
 /** A message from the provider user; the reference user sends `content` about it; the client has answered. */
-async function answeredAbout(ctx: CheckContext, content: (p: Pair, id: string) => interop.Message.$Properties): Promise<{ id: string; inbox: readonly ReceivedMessage[] }> {
+async function answeredAbout(
+  ctx: CheckContext,
+  content: (p: Pair, id: string) => interop.Message.$Properties,
+): Promise<{ id: string; inbox: readonly ReceivedMessage[] }> {
   const p = await pair(ctx);
   const out = await sendOne(p, ctx);
   const id = out.sent.element.attrs['id'];
   if (!id) throw new PreconditionError('the message had no id, so nothing can name it');
   const afterSeq = lastSeq(p.provider.connection);
   ctx.step('reference user sends about the message');
-  const about = await p.reference.sendPayload(p.provider.login, pad(encodeMessage(content(p, id)), paddingLength(ctx.rng)));
+  const about = await p.reference.sendPayload(
+    p.provider.login,
+    pad(encodeMessage(content(p, id)), paddingLength(ctx.rng)),
+  );
   await answerTo(ctx, p.provider.connection, about, afterSeq);
   await barrier(p.provider.connection, ctx.signal);
   return { id, inbox: await p.provider.inbox() };

@@ -10,8 +10,14 @@ export const identityNotice = defineCheck({ name: 'messaging/identity-notice' },
   ctx.step('the reference user reinstalls with a new identity key');
   await p.reference.replaceIdentity();
   const text = `after the reinstall ${ctx.rng.string(8)}`;
-  const { answer } = await deliverAndWatch(ctx, p, await sealText(ctx.rng, p.reference, p.provider, text), 'the first message under the new identity');
-  if (answer !== 'delivery') throw new PreconditionError(`the message under the new identity got ${describeAnswer(answer)}`);
+  const { answer } = await deliverAndWatch(
+    ctx,
+    p,
+    await sealText(ctx.rng, p.reference, p.provider, text),
+    'the first message under the new identity',
+  );
+  if (answer !== 'delivery')
+    throw new PreconditionError(`the message under the new identity got ${describeAnswer(answer)}`);
   const thread = (await p.provider.inbox()).filter((m) => m.from === p.reference.jid);
   const noticeAt = thread.findIndex((m) => m.notice === 'identity-change');
   const messageAt = thread.findIndex((m) => m.text === text);

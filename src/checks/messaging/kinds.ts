@@ -16,7 +16,12 @@ import { barrier, lastSeq } from '../observe.js';
 import { pair, type Pair } from '../scenarios/conversation.js';
 
 /** `send` as the reference user, then the provider user's inbox once its client has handled it. */
-async function settled(ctx: CheckContext, p: Pair, label: string, send: () => Promise<string>): Promise<{ id: string; inbox: readonly ReceivedMessage[] }> {
+async function settled(
+  ctx: CheckContext,
+  p: Pair,
+  label: string,
+  send: () => Promise<string>,
+): Promise<{ id: string; inbox: readonly ReceivedMessage[] }> {
   const afterSeq = lastSeq(p.provider.connection);
   ctx.step(label);
   const id = await send();
@@ -28,15 +33,19 @@ async function settled(ctx: CheckContext, p: Pair, label: string, send: () => Pr
 /** A text from the reference user, shown to the provider user: what the cases then act on. */
 async function shownText(ctx: CheckContext, p: Pair): Promise<{ id: string; text: string }> {
   const text = `to act on ${ctx.rng.string(10)}`;
-  const { id, inbox } = await settled(ctx, p, 'reference user sends a text', () => p.reference.sendText(p.provider.login, text));
-  if (inbox.find((m) => m.id === id)?.text !== text) throw new PreconditionError(`the text ${id} was not shown, so nothing can act on it`);
+  const { id, inbox } = await settled(ctx, p, 'reference user sends a text', () =>
+    p.reference.sendText(p.provider.login, text),
+  );
+  if (inbox.find((m) => m.id === id)?.text !== text)
+    throw new PreconditionError(`the text ${id} was not shown, so nothing can act on it`);
   return { id, text };
 }
 
 /** "still shown as …", or what became of the entry. */
 function describeEntry(entry: ReceivedMessage | undefined): string {
   if (!entry) return 'gone from the inbox';
-  if (entry.revoked) return `marked revoked${entry.text || entry.media ? ` but still showing ${entry.media ? 'its media' : `"${entry.text}"`}` : ''}`;
+  if (entry.revoked)
+    return `marked revoked${entry.text || entry.media ? ` but still showing ${entry.media ? 'its media' : `"${entry.text}"`}` : ''}`;
   return `still shown as "${entry.text}"${entry.media ? ' with its media' : ''}`;
 }
 
@@ -54,8 +63,11 @@ async function revokeScenario(ctx: CheckContext, by: 'sender' | 'another user'):
   const p = await pair(ctx);
   const { id, text } = await shownText(ctx, p);
   const revoker = by === 'sender' ? p.reference : await ctx.lab.referenceUser();
-  const { id: revokeId, inbox } = await settled(ctx, p, `${by === 'sender' ? 'its sender' : 'another reference user'} revokes message ${id}`, () =>
-    revoker.revoke(p.provider.login, id),
+  const { id: revokeId, inbox } = await settled(
+    ctx,
+    p,
+    `${by === 'sender' ? 'its sender' : 'another reference user'} revokes message ${id}`,
+    () => revoker.revoke(p.provider.login, id),
   );
   return { p, id, text, revoker, revokeId, inbox };
 }
@@ -65,7 +77,10 @@ export const revokeHidden = defineCheck({ name: 'messaging/revoke-hidden' }, asy
   const { revokeId, inbox } = await revokeScenario(ctx, 'sender');
   const entry = inbox.find((m) => m.id === revokeId);
   if (!entry) return met();
-  return notMet(`nothing shown for the revoke (stanza ${revokeId})`, `the revoke shown as a message of its own: inbox entry ${revokeId} with text "${entry.text}"`);
+  return notMet(
+    `nothing shown for the revoke (stanza ${revokeId})`,
+    `the revoke shown as a message of its own: inbox entry ${revokeId} with text "${entry.text}"`,
+  );
 });
 
 /** REVOKE-IN: the revoked message removed, or left as a notice without its content. */
@@ -73,9 +88,13 @@ export const revokeApplied = defineCheck({ name: 'messaging/revoke-applied' }, a
   const { id, inbox } = await revokeScenario(ctx, 'sender');
   const entry = inbox.find((m) => m.id === id);
   if (!entry) return met('the revoked message was removed');
-  const bare = entry.revoked === true && entry.text === '' && !entry.media && entry.replyTo === undefined && !entry.reaction;
+  const bare =
+    entry.revoked === true && entry.text === '' && !entry.media && entry.replyTo === undefined && !entry.reaction;
   if (bare) return met('the revoked message is shown as revoked');
-  return notMet(`message ${id} taken out of sight: gone, or shown with revoked: true and none of its content`, `message ${id} ${describeEntry(entry)}`);
+  return notMet(
+    `message ${id} taken out of sight: gone, or shown with revoked: true and none of its content`,
+    `message ${id} ${describeEntry(entry)}`,
+  );
 });
 
 /** REVOKE-SENDER: another user's revoke of the reference user's message changes nothing. */
@@ -103,7 +122,14 @@ export const UNKNOWN_KINDS = {
   location: {
     label: 'location message (field 5)',
     content: (): Uint8Array =>
-      lengthDelimited(5, Buffer.concat([doubleField(1, 52.5163), doubleField(2, 13.3777), lengthDelimited(3, Buffer.from('Brandenburger Tor'))])),
+      lengthDelimited(
+        5,
+        Buffer.concat([
+          doubleField(1, 52.5163),
+          doubleField(2, 13.3777),
+          lengthDelimited(3, Buffer.from('Brandenburger Tor')),
+        ]),
+      ),
   },
   /**
    * An edit: WAProto's ProtocolMessage type MESSAGE_EDIT (14), naming the message by its key, the new
@@ -113,8 +139,16 @@ export const UNKNOWN_KINDS = {
     label: 'protocolMessage of type 14 (an edit)',
     content: (chat: string, id: string): Uint8Array => {
       // MessageKey: remoteJid 1, fromMe 2 (varint 1), id 3.
-      const key = Buffer.concat([lengthDelimited(1, Buffer.from(chat)), Uint8Array.of(0x10, 0x01), lengthDelimited(3, Buffer.from(id))]);
-      const protocol = Buffer.concat([lengthDelimited(1, key), Uint8Array.of(0x10, 14), lengthDelimited(14, encodeMessage({ conversation: 'edited' }))]);
+      const key = Buffer.concat([
+        lengthDelimited(1, Buffer.from(chat)),
+        Uint8Array.of(0x10, 0x01),
+        lengthDelimited(3, Buffer.from(id)),
+      ]);
+      const protocol = Buffer.concat([
+        lengthDelimited(1, key),
+        Uint8Array.of(0x10, 14),
+        lengthDelimited(14, encodeMessage({ conversation: 'edited' })),
+      ]);
       return lengthDelimited(12, protocol);
     },
   },
@@ -126,21 +160,35 @@ type UnknownKind = keyof typeof UNKNOWN_KINDS;
  * MSG-UNKNOWN-KIND: a message of a kind the client does not know is not shown as a text, or is a
  * notice in its place; and it is not taken for a kind the client knows: the text it names stays.
  */
-export const unknownKind = defineCheck({ name: 'messaging/unknown-kind', params: paramsOf({ kind: { enum: Object.keys(UNKNOWN_KINDS) } }, ['kind']) }, async (ctx) => {
-  const kind = choiceParam(ctx, 'kind', Object.keys(UNKNOWN_KINDS) as UnknownKind[]);
-  const { label, content } = UNKNOWN_KINDS[kind];
-  const p = await pair(ctx);
-  const { id, text } = await shownText(ctx, p);
-  const plaintext = pad(content(p.provider.login, id), paddingLength(ctx.rng));
-  const { id: unknownId, inbox } = await settled(ctx, p, `reference user sends a ${label}`, () => p.reference.sendPayload(p.provider.login, plaintext));
-  const entry = inbox.find((m) => m.id === unknownId);
-  if (entry && entry.notice !== 'unsupported') {
-    return notMet(`the ${label} not shown as a text: no inbox entry ${unknownId}, or one with notice "unsupported"`, `the ${label} shown as a text message: inbox entry ${unknownId} with text "${entry.text}"`);
-  }
-  const earlier = inbox.find((m) => m.id === id);
-  if (!earlier || earlier.revoked || earlier.text !== text) {
-    const became = !earlier || earlier.revoked ? `${describeEntry(earlier)}: the ${label} was taken for a revoke` : describeEntry(earlier);
-    return notMet(`the ${label} taken for nothing the client knows: message ${id} left as it was`, `message ${id} ${became}`);
-  }
-  return met(entry ? 'a notice in its place' : 'nothing shown');
-});
+export const unknownKind = defineCheck(
+  { name: 'messaging/unknown-kind', params: paramsOf({ kind: { enum: Object.keys(UNKNOWN_KINDS) } }, ['kind']) },
+  async (ctx) => {
+    const kind = choiceParam(ctx, 'kind', Object.keys(UNKNOWN_KINDS) as UnknownKind[]);
+    const { label, content } = UNKNOWN_KINDS[kind];
+    const p = await pair(ctx);
+    const { id, text } = await shownText(ctx, p);
+    const plaintext = pad(content(p.provider.login, id), paddingLength(ctx.rng));
+    const { id: unknownId, inbox } = await settled(ctx, p, `reference user sends a ${label}`, () =>
+      p.reference.sendPayload(p.provider.login, plaintext),
+    );
+    const entry = inbox.find((m) => m.id === unknownId);
+    if (entry && entry.notice !== 'unsupported') {
+      return notMet(
+        `the ${label} not shown as a text: no inbox entry ${unknownId}, or one with notice "unsupported"`,
+        `the ${label} shown as a text message: inbox entry ${unknownId} with text "${entry.text}"`,
+      );
+    }
+    const earlier = inbox.find((m) => m.id === id);
+    if (!earlier || earlier.revoked || earlier.text !== text) {
+      const became =
+        !earlier || earlier.revoked
+          ? `${describeEntry(earlier)}: the ${label} was taken for a revoke`
+          : describeEntry(earlier);
+      return notMet(
+        `the ${label} taken for nothing the client knows: message ${id} left as it was`,
+        `message ${id} ${became}`,
+      );
+    }
+    return met(entry ? 'a notice in its place' : 'nothing shown');
+  },
+);

@@ -23,7 +23,11 @@ async function received(ctx: CheckContext, p: Pair, label?: string): Promise<{ i
 /** The receipts the provider sent for `id`: of `type`, or delivery receipts (RECEIPT-DELIVERY) when none is given. */
 const receiptsSent = (p: Pair, afterSeq: number, id: string, type?: 'read') =>
   sentBy(p.provider.connection, afterSeq).filter(
-    (s) => s.element.attrs['id'] === id && (type === undefined ? isDeliveryReceipt(s.element) : s.element.tag === 'receipt' && s.element.attrs['type'] === type),
+    (s) =>
+      s.element.attrs['id'] === id &&
+      (type === undefined
+        ? isDeliveryReceipt(s.element)
+        : s.element.tag === 'receipt' && s.element.attrs['type'] === type),
   );
 
 /** RECEIPT-EACH: several messages in a row, a delivery receipt for each. */
@@ -35,7 +39,10 @@ export const deliveryEach = defineCheck({ name: 'messaging/receipt-each' }, asyn
   const missing = ids.filter((id) => receiptsSent(p, afterSeq, id).length === 0);
   return missing.length === 0
     ? met()
-    : notMet(`a delivery receipt for each of ${MESSAGES} messages`, `no delivery receipt for ${missing.length} of them (${missing.join(', ')})`);
+    : notMet(
+        `a delivery receipt for each of ${MESSAGES} messages`,
+        `no delivery receipt for ${missing.length} of them (${missing.join(', ')})`,
+      );
 });
 
 /** READ-ON-MARK: the user reads a message; a read receipt names it. */
@@ -47,14 +54,20 @@ export const readOnMark = defineCheck({ name: 'messaging/read-on-mark' }, async 
   await p.provider.markRead(p.reference.jid, id);
   // The client writes the receipt before the driver answers; a ping after that answer comes behind it.
   await barrier(p.provider.connection, ctx.signal);
-  return judgeReadReceipt(sentBy(p.provider.connection, before).map((s) => s.element), id, p.reference.jid, ctx.clock);
+  return judgeReadReceipt(
+    sentBy(p.provider.connection, before).map((s) => s.element),
+    id,
+    p.reference.jid,
+    ctx.clock,
+  );
 });
 
 /** READ-ON-MARK, on what the client sent after its user read message `id` from `peer`. */
 export function judgeReadReceipt(sent: readonly StanzaNode[], id: string, peer: string, clock: Clock): Finding {
   const expected = `<receipt type="read" id="${id}" to="${peer}" t/>`;
   const read = sent.find((n) => n.tag === 'receipt' && n.attrs['id'] === id && n.attrs['type'] === 'read');
-  if (!read) return notMet(expected, `no read receipt after the user read the message; the client sent ${describeAll(sent)}`);
+  if (!read)
+    return notMet(expected, `no read receipt after the user read the message; the client sent ${describeAll(sent)}`);
   if (read.attrs['to'] !== peer) return notMet(expected, `a read receipt to="${read.attrs['to'] ?? ''}"`);
   return judgeTime(read.attrs['t'], clock, 'the read receipt');
 }
@@ -75,7 +88,10 @@ async function sentAndDelivered(ctx: CheckContext): Promise<{ p: Pair; id: strin
   const { id, afterSeq } = await sendOneWithId(p, ctx);
   ctx.step('wait for the delivery receipt to be acked');
   const acked = await ctx.lab.frameFrom(p.provider.connection, sends('ack', { class: 'receipt', id }), { afterSeq });
-  if (!acked) throw new PreconditionError(`the client did not ack the delivery receipt within ${ANSWER_MS} ms; ACK-RECEIPT judges that`);
+  if (!acked)
+    throw new PreconditionError(
+      `the client did not ack the delivery receipt within ${ANSWER_MS} ms; ACK-RECEIPT judges that`,
+    );
   return { p, id };
 }
 
@@ -84,7 +100,10 @@ async function readByReference(ctx: CheckContext): Promise<{ p: Pair; id: string
   const { p, id } = await sentAndDelivered(ctx);
   const afterSeq = lastSeq(p.provider.connection);
   ctx.step('the reference user reads the message');
-  ctx.lab.gatekeeper.deliver(p.provider.login, receipt({ id, from: p.reference.jid, t: String(unixSeconds(ctx.clock)), type: 'read' }));
+  ctx.lab.gatekeeper.deliver(
+    p.provider.login,
+    receipt({ id, from: p.reference.jid, t: String(unixSeconds(ctx.clock)), type: 'read' }),
+  );
   await barrier(p.provider.connection, ctx.signal);
   return { p, id, afterSeq };
 }
@@ -113,7 +132,11 @@ export const readShown = defineCheck({ name: 'messaging/read-shown' }, async (ct
 /** ACK-RECEIPT-TYPE: a read receipt is acked with its type. */
 export const ackReadReceipt = defineCheck({ name: 'messaging/ack-read-receipt' }, async (ctx) => {
   const { p, id, afterSeq } = await readByReference(ctx);
-  return judgeReadReceiptAck(sentBy(p.provider.connection, afterSeq).map((s) => s.element), id, p.reference.jid);
+  return judgeReadReceiptAck(
+    sentBy(p.provider.connection, afterSeq).map((s) => s.element),
+    id,
+    p.reference.jid,
+  );
 });
 
 /** ACK-RECEIPT of a read receipt, on what the client sent after `peer`'s read receipt for its message `id` reached it. */
@@ -121,6 +144,10 @@ export function judgeReadReceiptAck(sent: readonly StanzaNode[], id: string, pee
   const expected = `<ack class="receipt" id="${id}" to="${peer}" type="read"/>`;
   const ack = sent.find((n) => n.tag === 'ack' && n.attrs['class'] === 'receipt' && n.attrs['id'] === id);
   if (!ack) return notMet(expected, `no ack of the read receipt; the client sent ${describeAll(sent)}`);
-  if (ack.attrs['type'] !== 'read') return notMet(expected, ack.attrs['type'] === undefined ? 'an ack without type' : `an ack with type="${ack.attrs['type']}"`);
+  if (ack.attrs['type'] !== 'read')
+    return notMet(
+      expected,
+      ack.attrs['type'] === undefined ? 'an ack without type' : `an ack with type="${ack.attrs['type']}"`,
+    );
   return ack.attrs['to'] === peer ? met() : notMet(expected, `an ack to="${ack.attrs['to'] ?? ''}"`);
 }

@@ -8,20 +8,36 @@ import type { ReferenceDelivery } from '../../gatekeeper/types.js';
 import { defineCheck, ANSWER_MS, type CheckContext } from '../check.js';
 import { answerTo, readText } from '../scenarios/exchange.js';
 import { describeAll, lastSeq, sends, sentBy, show } from '../observe.js';
-import { deliverUndecryptable, pair, receiveOne, sendOne, type Outbound, type Pair } from '../scenarios/conversation.js';
+import {
+  deliverUndecryptable,
+  pair,
+  receiveOne,
+  sendOne,
+  type Outbound,
+  type Pair,
+} from '../scenarios/conversation.js';
 import { unixSeconds, type Clock } from '../../core/clock.js';
 import { judgeTime } from '../time.js';
 
 /** The client's retry receipt for a message it could not decrypt, with the registration id it uploaded. */
-async function retryFor(ctx: CheckContext): Promise<{ id: string; t: string; retry: StanzaNode; registrationId: number }> {
+async function retryFor(
+  ctx: CheckContext,
+): Promise<{ id: string; t: string; retry: StanzaNode; registrationId: number }> {
   const p = await pair(ctx);
-  const upload = sentBy(p.provider.connection).map((s) => readPreKeyUpload(s.element)).find((u) => u !== null);
+  const upload = sentBy(p.provider.connection)
+    .map((s) => readPreKeyUpload(s.element))
+    .find((u) => u !== null);
   if (!upload) throw new PreconditionError('the client uploaded no keys the harness could read');
   const { id, afterSeq, t } = deliverUndecryptable(p, ctx);
   ctx.step('wait for the retry receipt');
   await ctx.lab.frameFrom(p.provider.connection, sends('receipt', { id, type: 'retry' }), { afterSeq });
-  const retry = sentBy(p.provider.connection, afterSeq).find((s) => s.element.tag === 'receipt' && s.element.attrs['id'] === id && s.element.attrs['type'] === 'retry')?.element;
-  if (!retry) throw new PreconditionError(`no retry receipt within ${ANSWER_MS} ms; RECEIPT-AFTER-DECRYPT judges that; the client sent ${describeAll(sentBy(p.provider.connection, afterSeq).map((s) => s.element))}`);
+  const retry = sentBy(p.provider.connection, afterSeq).find(
+    (s) => s.element.tag === 'receipt' && s.element.attrs['id'] === id && s.element.attrs['type'] === 'retry',
+  )?.element;
+  if (!retry)
+    throw new PreconditionError(
+      `no retry receipt within ${ANSWER_MS} ms; RECEIPT-AFTER-DECRYPT judges that; the client sent ${describeAll(sentBy(p.provider.connection, afterSeq).map((s) => s.element))}`,
+    );
   return { id, t, retry, registrationId: upload.registrationId };
 }
 
@@ -35,7 +51,13 @@ export const registration = defineCheck({ name: 'messaging/retry-registration' }
 export function judgeRetryRegistration(retry: StanzaNode, registrationId: number): Finding {
   const got = retryRegistration(retry);
   const expected = `<registration> holding ${registrationId}, the registration id the client uploaded, in 4 bytes`;
-  if (got === null) return notMet(expected, child(retry, 'registration') ? 'a <registration> that is not 4 bytes of base64' : 'no <registration> in the retry receipt');
+  if (got === null)
+    return notMet(
+      expected,
+      child(retry, 'registration')
+        ? 'a <registration> that is not 4 bytes of base64'
+        : 'no <registration> in the retry receipt',
+    );
   return got === registrationId ? met() : notMet(expected, `registration id ${got}`);
 }
 
@@ -62,7 +84,10 @@ export function judgeRetryElement(retry: StanzaNode, id: string, t: string, cloc
 function askResend(ctx: CheckContext, p: Pair, id: string, count: number): void {
   ctx.step(`retry receipt ${count} for ${id}`);
   const t = String(unixSeconds(ctx.clock));
-  ctx.lab.gatekeeper.deliver(p.provider.login, retryReceipt({ id, from: p.reference.jid, t, count, registrationId: 1 }));
+  ctx.lab.gatekeeper.deliver(
+    p.provider.login,
+    retryReceipt({ id, from: p.reference.jid, t, count, registrationId: 1 }),
+  );
 }
 
 /** A message from the provider user, a retry receipt for it, and the re-sent copy as the reference user received it. */
@@ -75,10 +100,14 @@ async function resentOnce(ctx: CheckContext): Promise<{ out: Outbound; resent: R
   const out = await sendOne(p, ctx);
   const id = out.sent.element.attrs['id'];
   if (!id) throw new PreconditionError('the message had no id, so no retry receipt can name it');
-  if (outgoingEnc(out.sent.element)?.attrs['type'] !== 'msg') throw new PreconditionError('the message after a reply was not a plain msg; ENC-TYPE judges that');
+  if (outgoingEnc(out.sent.element)?.attrs['type'] !== 'msg')
+    throw new PreconditionError('the message after a reply was not a plain msg; ENC-TYPE judges that');
   askResend(ctx, p, id, 1);
   ctx.step('wait for the re-sent message');
-  const resent = await p.reference.waitForDelivery((d) => d.id === id && d !== out.delivery, { signal: ctx.signal, timeoutMs: ANSWER_MS });
+  const resent = await p.reference.waitForDelivery((d) => d.id === id && d !== out.delivery, {
+    signal: ctx.signal,
+    timeoutMs: ANSWER_MS,
+  });
   return { out, resent };
 }
 
@@ -92,21 +121,28 @@ export const resend = defineCheck({ name: 'messaging/resend' }, async (ctx) => {
 export function judgeResend(resent: ReferenceDelivery | null, id: string, text: string): Finding {
   const expected = `the message re-sent with id ${id}, holding the same text, that the reference user decrypts`;
   if (!resent) return notMet(expected, `no re-sent message with that id within ${ANSWER_MS} ms of the retry receipt`);
-  if (!resent.plaintext) return notMet(expected, `a re-send the reference user could not decrypt: ${resent.decryptError ?? ''}`);
+  if (!resent.plaintext)
+    return notMet(expected, `a re-send the reference user could not decrypt: ${resent.decryptError ?? ''}`);
   return readText(resent.plaintext) === text ? met() : notMet(expected, 'a re-send holding another text');
 }
 
 /** RETRY-RESEND: the first re-send is on a fresh session, a prekey message; whatsmeow re-sends on the old one. */
 export const resendPreKey = defineCheck({ name: 'messaging/resend-prekey' }, async (ctx) => {
   const { resent } = await resentOnce(ctx);
-  if (!resent) throw new PreconditionError(`no re-sent message within ${ANSWER_MS} ms; RETRY-RESEND's own case judges that`);
+  if (!resent)
+    throw new PreconditionError(`no re-sent message within ${ANSWER_MS} ms; RETRY-RESEND's own case judges that`);
   return judgeResendPreKey(resent);
 });
 
 /** RETRY-RESEND, the fresh session: on the first re-sent copy as the reference user received it. */
 export function judgeResendPreKey(resent: ReferenceDelivery): Finding {
   const type = resent.enc?.attrs['type'];
-  return type === 'pkmsg' ? met() : notMet('the first re-send as <enc type="pkmsg">, on a session built from a fresh bundle', `a re-send with type="${type ?? ''}"`);
+  return type === 'pkmsg'
+    ? met()
+    : notMet(
+        'the first re-send as <enc type="pkmsg">, on a session built from a fresh bundle',
+        `a re-send with type="${type ?? ''}"`,
+      );
 }
 
 /** RETRY-RESEND: a `count` on the re-sent copy's `<enc>` says which re-send it is; WhatsApp's clients put none. */
@@ -135,8 +171,11 @@ export const resendBounded = defineCheck({ name: 'messaging/resend-bounded' }, a
   askResend(ctx, p, second, 1);
   ctx.step('wait for the re-send of the second message');
   const marker = await ctx.lab.frameFrom(p.provider.connection, sends('message', { id: second }), { afterSeq });
-  if (!marker) throw new PreconditionError(`no re-send of the second message within ${ANSWER_MS} ms; RETRY-RESEND judges that`);
-  const resends = sentBy(p.provider.connection, afterSeq).filter((s) => s.element.tag === 'message' && s.element.attrs['id'] === first).length;
+  if (!marker)
+    throw new PreconditionError(`no re-send of the second message within ${ANSWER_MS} ms; RETRY-RESEND judges that`);
+  const resends = sentBy(p.provider.connection, afterSeq).filter(
+    (s) => s.element.tag === 'message' && s.element.attrs['id'] === first,
+  ).length;
   const expected = `at most ${MAX_RESENDS} re-sends of a message for ${MAX_RESENDS + 1} retry receipts`;
   return resends <= MAX_RESENDS ? met(`${resends} re-sends`) : notMet(expected, `${resends} re-sends`);
 });

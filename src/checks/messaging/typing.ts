@@ -13,7 +13,10 @@ export const typingOut = defineCheck({ name: 'messaging/typing-out' }, async (ct
   ctx.step('the user types');
   await p.provider.typing(p.reference.jid);
   await barrier(p.provider.connection, ctx.signal);
-  return judgeTypingOut(sentBy(p.provider.connection, afterSeq).map((s) => s.element), p.reference.jid);
+  return judgeTypingOut(
+    sentBy(p.provider.connection, afterSeq).map((s) => s.element),
+    p.reference.jid,
+  );
 });
 
 /** TYPING-OUT, on what the client sent after its user started typing to `peer`. */
@@ -22,7 +25,9 @@ export function judgeTypingOut(sent: readonly StanzaNode[], peer: string): Findi
   const state = sent.find((n) => n.tag === CHATSTATE_TAG);
   if (!state) return notMet(expected, `no <chatstate>; the client sent ${describeAll(sent)}`);
   if (state.attrs['to'] !== peer) return notMet(expected, `a <chatstate> to="${state.attrs['to'] ?? ''}"`);
-  return readChatState(state) === 'composing' ? met() : notMet(expected, `a <chatstate> holding <${state.children[0]?.tag ?? 'nothing'}>`);
+  return readChatState(state) === 'composing'
+    ? met()
+    : notMet(expected, `a <chatstate> holding <${state.children[0]?.tag ?? 'nothing'}>`);
 }
 
 /** TYPING-IN: a peer's `<chatstate>` is shown, and never answered. */

@@ -25,7 +25,9 @@ export const signature = defineCheck({ name: 'ownership/signature' }, async (ctx
   const { token, proof } = await enlistmentProof(ctx);
   if (!allowedAlg(proof.header.alg)) return notApplicable(`alg ${proof.header.alg ?? '(none)'}; PROOF-ALG judges that`);
   const problem = await signatureProblem(token, await fetchKeySet(ctx));
-  return problem === undefined ? met() : notMet('a proof whose signature verifies with the published key set', `signature check failed: ${problem}`);
+  return problem === undefined
+    ? met()
+    : notMet('a proof whose signature verifies with the published key set', `signature check failed: ${problem}`);
 });
 
 /** PROOF-KID */
@@ -51,7 +53,9 @@ export const lifetime = defineCheck({ name: 'ownership/lifetime' }, async (ctx) 
   if (iat === undefined) return notMet(expected, 'no iat claim');
   if (exp - iat > PROOF_MAX_LIFETIME_S) return notMet(expected, `a lifetime of ${exp - iat} s`);
   const skew = iat - unixSeconds(ctx.clock);
-  return Math.abs(skew) <= CLOCK_SKEW_S ? met(`${exp - iat} s`) : notMet(expected, `iat ${Math.abs(skew)} s ${skew > 0 ? 'ahead' : 'behind'}`);
+  return Math.abs(skew) <= CLOCK_SKEW_S
+    ? met(`${exp - iat} s`)
+    : notMet(expected, `iat ${Math.abs(skew)} s ${skew > 0 ? 'ahead' : 'behind'}`);
 });
 
 /** PROOF-AUDIENCE: the gatekeeper as audience, the provider as issuer. */

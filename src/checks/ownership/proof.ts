@@ -3,7 +3,15 @@
  * set fetched afresh from the provider's discovery document, the token decoded and verified with
  * `jose`. One rule per function, so that each case judges only its own.
  */
-import { compactVerify, createLocalJWKSet, decodeJwt, decodeProtectedHeader, type JSONWebKeySet, type JWTPayload, type ProtectedHeaderParameters } from 'jose';
+import {
+  compactVerify,
+  createLocalJWKSet,
+  decodeJwt,
+  decodeProtectedHeader,
+  type JSONWebKeySet,
+  type JWTPayload,
+  type ProtectedHeaderParameters,
+} from 'jose';
 import { PreconditionError } from '../../core/errors.js';
 import { ALLOWED_ALGORITHMS } from '../../protocol/ownership.js';
 import { ANSWER_MS, type CheckContext } from '../check.js';
@@ -17,7 +25,7 @@ export interface ReadProof {
 export async function fetchKeySet(ctx: CheckContext): Promise<JSONWebKeySet> {
   const uri = ctx.lab.gatekeeper.providerDiscovery()?.jwksUri;
   if (uri === undefined) throw new PreconditionError('no discovery document, so no key set');
-  ctx.step('fetch the provider\'s key set');
+  ctx.step("fetch the provider's key set");
   const res = await ctx.lab.gatekeeper.providerGet(uri, AbortSignal.any([ctx.signal, AbortSignal.timeout(ANSWER_MS)]));
   const text = res.body.toString('utf8');
   if (res.status !== 200) throw new PreconditionError(`the key set ${uri} answered HTTP ${res.status}`);
@@ -39,7 +47,8 @@ export function readProof(token: string): ReadProof | undefined {
   }
 }
 
-export const allowedAlg = (alg: string | undefined): boolean => (ALLOWED_ALGORITHMS as readonly string[]).includes(alg ?? '');
+export const allowedAlg = (alg: string | undefined): boolean =>
+  (ALLOWED_ALGORITHMS as readonly string[]).includes(alg ?? '');
 
 /** Why the token's signature does not verify with `jwks`, or undefined when it does. */
 export async function signatureProblem(token: string, jwks: JSONWebKeySet): Promise<string | undefined> {
@@ -54,9 +63,10 @@ export async function signatureProblem(token: string, jwks: JSONWebKeySet): Prom
 /** Why the proof's `kid` does not name a published signing key, or undefined when it does. */
 export function kidProblem(proof: ReadProof, jwks: JSONWebKeySet): string | undefined {
   const kid = proof.header.kid;
-  if (kid === undefined) return 'no kid in the proof\'s header';
+  if (kid === undefined) return "no kid in the proof's header";
   const key = jwks.keys.find((k) => k.kid === kid);
-  if (!key) return `kid "${kid}", which the key set does not hold (it holds ${jwks.keys.map((k) => `"${k.kid ?? ''}"`).join(', ') || 'no key'})`;
+  if (!key)
+    return `kid "${kid}", which the key set does not hold (it holds ${jwks.keys.map((k) => `"${k.kid ?? ''}"`).join(', ') || 'no key'})`;
   if (key.use !== undefined && key.use !== 'sig') return `kid "${kid}" names a key with use "${key.use}"`;
   return undefined;
 }

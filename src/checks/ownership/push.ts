@@ -24,50 +24,81 @@ const REFUSAL: Record<Exclude<PushDefect, 'valid'>, readonly number[]> = {
 };
 
 /** A provider user, and the provider's server told which key set signs push tokens. */
-async function pushTarget(ctx: ChangingContext<'trusted-gatekeeper-keys'>): Promise<{ user: string; identifier: string }> {
+async function pushTarget(
+  ctx: ChangingContext<'trusted-gatekeeper-keys'>,
+): Promise<{ user: string; identifier: string }> {
   await ctx.providerWide.trustGatekeeperKeys(ctx.lab.endpoint(ctx.lab.gatekeeper.jwksUri));
   return ctx.lab.driver.createUser('push target');
 }
 
-const described = (a: PushAnswer): string => `HTTP ${a.status}${a.body ? ` with a body of ${a.body.length} bytes` : ''}`;
+const described = (a: PushAnswer): string =>
+  `HTTP ${a.status}${a.body ? ` with a body of ${a.body.length} bytes` : ''}`;
 
 /** PUSH-ACCEPT */
-export const accepted = defineCheck({ name: 'ownership/push-accepted', changes: ['trusted-gatekeeper-keys'] }, async (ctx) => {
-  const { identifier } = await pushTarget(ctx);
-  const answer = await push(ctx, identifier, 'valid');
-  return answer.status === 200 && answer.body === '' ? met() : notMet('HTTP 200 with no body to a valid push', `the valid push answered ${described(answer)}`);
-});
+export const accepted = defineCheck(
+  { name: 'ownership/push-accepted', changes: ['trusted-gatekeeper-keys'] },
+  async (ctx) => {
+    const { identifier } = await pushTarget(ctx);
+    const answer = await push(ctx, identifier, 'valid');
+    return answer.status === 200 && answer.body === ''
+      ? met()
+      : notMet('HTTP 200 with no body to a valid push', `the valid push answered ${described(answer)}`);
+  },
+);
 
 /** PUSH-REFUSE-*: `params.defect` names the one thing wrong with the push. */
-export const refused = defineCheck({ name: 'ownership/push-refused', params: paramsOf({ defect: { enum: Object.keys(REFUSAL) } }, ['defect']), changes: ['trusted-gatekeeper-keys'] }, async (ctx) => {
-  const defect = ctx.params['defect'] as Exclude<PushDefect, 'valid'>;
-  const expectedStatus = REFUSAL[defect];
-  if (!expectedStatus) throw new SuiteError(`unknown push defect ${String(defect)}`);
-  const { identifier } = await pushTarget(ctx);
-  const control = await push(ctx, identifier, 'valid');
-  if (control.status !== 200) throw new PreconditionError(`a valid push was answered HTTP ${control.status}; PUSH-ACCEPT judges that`);
-  const answer = await push(ctx, identifier, defect);
-  const expected = `HTTP ${expectedStatus.join(' or ')} with no body to a push with ${defect.replace(/-/g, ' ')}`;
-  if (!expectedStatus.includes(answer.status)) return notMet(expected, `the push with ${defect.replace(/-/g, ' ')} answered ${described(answer)}`);
-  return answer.body === '' ? met() : notMet(expected, `a refusal with a body of ${answer.body.length} bytes`);
-});
+export const refused = defineCheck(
+  {
+    name: 'ownership/push-refused',
+    params: paramsOf({ defect: { enum: Object.keys(REFUSAL) } }, ['defect']),
+    changes: ['trusted-gatekeeper-keys'],
+  },
+  async (ctx) => {
+    const defect = ctx.params['defect'] as Exclude<PushDefect, 'valid'>;
+    const expectedStatus = REFUSAL[defect];
+    if (!expectedStatus) throw new SuiteError(`unknown push defect ${String(defect)}`);
+    const { identifier } = await pushTarget(ctx);
+    const control = await push(ctx, identifier, 'valid');
+    if (control.status !== 200)
+      throw new PreconditionError(`a valid push was answered HTTP ${control.status}; PUSH-ACCEPT judges that`);
+    const answer = await push(ctx, identifier, defect);
+    const expected = `HTTP ${expectedStatus.join(' or ')} with no body to a push with ${defect.replace(/-/g, ' ')}`;
+    if (!expectedStatus.includes(answer.status))
+      return notMet(expected, `the push with ${defect.replace(/-/g, ' ')} answered ${described(answer)}`);
+    return answer.body === '' ? met() : notMet(expected, `a refusal with a body of ${answer.body.length} bytes`);
+  },
+);
 
 /** PUSH-WAKE: a message waits in the mailbox; after the push the client connects and acks it. */
-export const wakesClient = defineCheck({ name: 'ownership/push-wakes-client', changes: ['trusted-gatekeeper-keys'] }, async (ctx) => {
-  const provider = await ctx.lab.providerUser();
-  const reference = await ctx.lab.referenceUser();
-  await ctx.providerWide.trustGatekeeperKeys(ctx.lab.endpoint(ctx.lab.gatekeeper.jwksUri));
-  await provider.disconnect();
-  ctx.step('reference user sends to the offline provider user');
-  const id = await reference.sendText(provider.login, `while you were away ${ctx.rng.string(8)}`);
-  const answer = await push(ctx, provider.identifier, 'valid');
-  if (answer.status !== 200) throw new PreconditionError(`the valid push was answered HTTP ${answer.status}; PUSH-ACCEPT judges that`);
-  ctx.step('wait for the client to reconnect');
-  const connection = await ctx.lab.gatekeeper.waitForConnection(provider.login, { signal: ctx.signal, timeoutMs: ANSWER_MS });
-  if (!connection || connection === provider.connection) return notMet('a new connection after the push', `no connection within ${ANSWER_MS} ms of the push`);
-  ctx.lab.defer(async () => {
-    await ctx.lab.afterCase().disconnect(provider.user);
-  });
-  const acked = await connection.waitForFrame(sends('ack', { class: 'message', id }), { signal: ctx.signal, timeoutMs: ANSWER_MS, afterSeq: 0 });
-  return acked ? met() : notMet(`the mailbox drained: an ack of message ${id}`, 'no ack of the waiting message after the reconnection');
-});
+export const wakesClient = defineCheck(
+  { name: 'ownership/push-wakes-client', changes: ['trusted-gatekeeper-keys'] },
+  async (ctx) => {
+    const provider = await ctx.lab.providerUser();
+    const reference = await ctx.lab.referenceUser();
+    await ctx.providerWide.trustGatekeeperKeys(ctx.lab.endpoint(ctx.lab.gatekeeper.jwksUri));
+    await provider.disconnect();
+    ctx.step('reference user sends to the offline provider user');
+    const id = await reference.sendText(provider.login, `while you were away ${ctx.rng.string(8)}`);
+    const answer = await push(ctx, provider.identifier, 'valid');
+    if (answer.status !== 200)
+      throw new PreconditionError(`the valid push was answered HTTP ${answer.status}; PUSH-ACCEPT judges that`);
+    ctx.step('wait for the client to reconnect');
+    const connection = await ctx.lab.gatekeeper.waitForConnection(provider.login, {
+      signal: ctx.signal,
+      timeoutMs: ANSWER_MS,
+    });
+    if (!connection || connection === provider.connection)
+      return notMet('a new connection after the push', `no connection within ${ANSWER_MS} ms of the push`);
+    ctx.lab.defer(async () => {
+      await ctx.lab.afterCase().disconnect(provider.user);
+    });
+    const acked = await connection.waitForFrame(sends('ack', { class: 'message', id }), {
+      signal: ctx.signal,
+      timeoutMs: ANSWER_MS,
+      afterSeq: 0,
+    });
+    return acked
+      ? met()
+      : notMet(`the mailbox drained: an ack of message ${id}`, 'no ack of the waiting message after the reconnection');
+  },
+);

@@ -38,13 +38,20 @@ export async function sendOne({ provider, reference }: Pair, ctx: CheckContext, 
   if (!frame) throw new PreconditionError(`the driver accepted a send, but no <message> came within ${ANSWER_MS} ms`);
   const element = elementsOf(frame).find((n) => n.tag === 'message');
   ctx.step(`reference user receives ${label}`);
-  const delivery = await reference.waitForDelivery((d) => !earlier.has(d), { signal: ctx.signal, timeoutMs: ANSWER_MS });
+  const delivery = await reference.waitForDelivery((d) => !earlier.has(d), {
+    signal: ctx.signal,
+    timeoutMs: ANSWER_MS,
+  });
   if (!element || !delivery) throw new PreconditionError(`the <message> for ${label} never reached the reference user`);
   return { text, reportedId: id, sent: { frame, element }, delivery };
 }
 
 /** The reference user sends one text to the provider user; resolves with the stanza id. */
-export async function receiveOne({ provider, reference }: Pair, ctx: CheckContext, label = 'message'): Promise<{ id: string; afterSeq: number }> {
+export async function receiveOne(
+  { provider, reference }: Pair,
+  ctx: CheckContext,
+  label = 'message',
+): Promise<{ id: string; afterSeq: number }> {
   const afterSeq = lastSeq(provider.connection);
   ctx.step(`reference user sends ${label}`);
   const id = await reference.sendText(provider.login, `${label} ${ctx.rng.string(12)}`);
@@ -52,7 +59,10 @@ export async function receiveOne({ provider, reference }: Pair, ctx: CheckContex
 }
 
 /** Delivers, as from the reference user, a `msg` of random bytes that no session can decrypt. */
-export function deliverUndecryptable({ provider, reference }: Pair, ctx: CheckContext): { id: string; afterSeq: number; t: string } {
+export function deliverUndecryptable(
+  { provider, reference }: Pair,
+  ctx: CheckContext,
+): { id: string; afterSeq: number; t: string } {
   const id = ctx.rng.string(20);
   const afterSeq = lastSeq(provider.connection);
   ctx.step('deliver a message that cannot be decrypted');
@@ -66,7 +76,11 @@ export function deliverUndecryptable({ provider, reference }: Pair, ctx: CheckCo
 }
 
 /** The provider user sends one text; its stanza id, which a receipt or an ack must name. */
-export async function sendOneWithId(p: Pair, ctx: CheckContext, label = 'message'): Promise<{ out: Outbound; id: string; afterSeq: number }> {
+export async function sendOneWithId(
+  p: Pair,
+  ctx: CheckContext,
+  label = 'message',
+): Promise<{ out: Outbound; id: string; afterSeq: number }> {
   const afterSeq = lastSeq(p.provider.connection);
   const out = await sendOne(p, ctx, label);
   const id = out.sent.element.attrs['id'];

@@ -15,7 +15,6 @@ import type { ProviderUser } from '../lab.js';
 import { barrier, lastSeq, sentBy } from '../observe.js';
 import { pair, sendOne, type Pair } from './conversation.js';
 
-
 /**
  * A provider user and a reference user whose session the provider started: the reference user's
  * next messages are plain SignalMessages (`msg`), the usual shape after the first exchange.
@@ -33,16 +32,25 @@ export type Answer = 'delivery' | 'retry' | 'ack only' | 'nothing';
  * Waits for the client's answer to message `id`: a delivery or retry receipt; an ack alone, with no
  * receipt before the answer to a later ping (the answer to a duplicate); nothing at all.
  */
-export async function answerTo(ctx: CheckContext, connection: ClientConnection, id: string, afterSeq: number): Promise<Answer> {
+export async function answerTo(
+  ctx: CheckContext,
+  connection: ClientConnection,
+  id: string,
+  afterSeq: number,
+): Promise<Answer> {
   const isReceipt = (n: StanzaNode): boolean => n.tag === 'receipt' && n.attrs['id'] === id;
   const isAck = (n: StanzaNode): boolean => n.tag === 'ack' && n.attrs['class'] === 'message' && n.attrs['id'] === id;
-  const seen = (match: (n: StanzaNode) => boolean): StanzaNode | undefined => sentBy(connection, afterSeq).find((s) => match(s.element))?.element;
+  const seen = (match: (n: StanzaNode) => boolean): StanzaNode | undefined =>
+    sentBy(connection, afterSeq).find((s) => match(s.element))?.element;
   const waitFor = (match: (n: StanzaNode) => boolean, timeoutMs: number) =>
     ctx.lab.frameFrom(connection, () => seen(match) !== undefined, { afterSeq, timeoutMs });
   await waitFor((n) => isReceipt(n) || isAck(n), ANSWER_MS);
   // A receipt, if one comes, comes before the answer to a later ping (IN-ORDER).
   if (!seen(isReceipt)) await barrier(connection, ctx.signal);
-  return classifyAnswer(sentBy(connection, afterSeq).map((s) => s.element), id);
+  return classifyAnswer(
+    sentBy(connection, afterSeq).map((s) => s.element),
+    id,
+  );
 }
 
 /** How the client answered message `id`, from everything it sent since the message reached it. */
@@ -53,7 +61,9 @@ export function classifyAnswer(sent: readonly StanzaNode[], id: string): Answer 
   if (receipts.some((n) => isDeliveryReceipt(n) || n.attrs['type'] === 'read')) return 'delivery';
   if (receipts.some((n) => n.attrs['type'] === 'retry')) return 'retry';
   if (receipts.length > 0) return 'delivery';
-  return sent.some((n) => n.tag === 'ack' && n.attrs['class'] === 'message' && n.attrs['id'] === id) ? 'ack only' : 'nothing';
+  return sent.some((n) => n.tag === 'ack' && n.attrs['class'] === 'message' && n.attrs['id'] === id)
+    ? 'ack only'
+    : 'nothing';
 }
 
 /** Delivers `message` from the reference user and returns the client's answer to it. */
@@ -71,7 +81,12 @@ export async function deliverAndWatch(
 }
 
 /** A text from the reference user to the provider user, encrypted but not yet delivered. */
-export async function sealText(rng: Rng, reference: ReferenceUser, provider: ProviderUser, text: string): Promise<EncryptedMessage> {
+export async function sealText(
+  rng: Rng,
+  reference: ReferenceUser,
+  provider: ProviderUser,
+  text: string,
+): Promise<EncryptedMessage> {
   return reference.encrypt(provider.login, textPayload(text, paddingLength(rng)));
 }
 
@@ -99,8 +114,11 @@ export async function timesShown(provider: ProviderUser, text: string): Promise<
  */
 export function judgeReplay(answer: Answer, shown: number): Finding {
   const expected = 'the replay answered (an ack or a receipt), and its text shown once';
-  if (shown !== 1) return notMet(expected, `the text shown ${shown} times, with ${describeAnswer(answer)} for the replay`);
-  return answer !== 'nothing' ? met(describeAnswer(answer)) : notMet(expected, `${describeAnswer(answer)} for the replay`);
+  if (shown !== 1)
+    return notMet(expected, `the text shown ${shown} times, with ${describeAnswer(answer)} for the replay`);
+  return answer !== 'nothing'
+    ? met(describeAnswer(answer))
+    : notMet(expected, `${describeAnswer(answer)} for the replay`);
 }
 
 /** Describes an answer for a verdict: "a retry receipt", "only an ack". */

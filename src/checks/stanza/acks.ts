@@ -18,13 +18,27 @@ export const ackMessage = defineCheck({ name: 'stanza/ack-message' }, async (ctx
   const { id, afterSeq } = await receiveOne(p, ctx);
   ctx.step('wait for the ack or the delivery receipt');
   const acked = sends('ack', { class: 'message', id });
-  await ctx.lab.frameFrom(p.provider.connection, (f) => acked(f) || sends('receipt', { id }, isDeliveryReceipt)(f), { afterSeq });
-  const decrypted = judgeMessageAck(sentBy(p.provider.connection, afterSeq).map((s) => s.element), id, p.reference.jid, true);
+  await ctx.lab.frameFrom(p.provider.connection, (f) => acked(f) || sends('receipt', { id }, isDeliveryReceipt)(f), {
+    afterSeq,
+  });
+  const decrypted = judgeMessageAck(
+    sentBy(p.provider.connection, afterSeq).map((s) => s.element),
+    id,
+    p.reference.jid,
+    true,
+  );
   if (decrypted.verdict !== 'met') return decrypted;
   const bad = deliverUndecryptable(p, ctx);
   ctx.step('wait for the ack of a message that cannot be decrypted');
-  await ctx.lab.frameFrom(p.provider.connection, sends('ack', { class: 'message', id: bad.id }), { afterSeq: bad.afterSeq });
-  return judgeMessageAck(sentBy(p.provider.connection, bad.afterSeq).map((s) => s.element), bad.id, p.reference.jid, false);
+  await ctx.lab.frameFrom(p.provider.connection, sends('ack', { class: 'message', id: bad.id }), {
+    afterSeq: bad.afterSeq,
+  });
+  return judgeMessageAck(
+    sentBy(p.provider.connection, bad.afterSeq).map((s) => s.element),
+    bad.id,
+    p.reference.jid,
+    false,
+  );
 });
 
 /**
@@ -35,8 +49,13 @@ export function judgeMessageAck(sent: readonly StanzaNode[], id: string, peer: s
   const ack = sent.find((n) => n.tag === 'ack' && n.attrs['id'] === id);
   if (decrypted) {
     const expected = `<ack class="message" id="${id}" to="${peer}"/>, or its delivery receipt`;
-    const answered = sent.some((n) => (n.tag === 'ack' && n.attrs['class'] === 'message' && n.attrs['id'] === id) || (isDeliveryReceipt(n) && n.attrs['id'] === id));
-    if (!answered) return notMet(expected, `neither for the message within ${ANSWER_MS} ms; the client sent ${describeAll(sent)}`);
+    const answered = sent.some(
+      (n) =>
+        (n.tag === 'ack' && n.attrs['class'] === 'message' && n.attrs['id'] === id) ||
+        (isDeliveryReceipt(n) && n.attrs['id'] === id),
+    );
+    if (!answered)
+      return notMet(expected, `neither for the message within ${ANSWER_MS} ms; the client sent ${describeAll(sent)}`);
     return ack && ack.attrs['to'] !== peer ? notMet(expected, `<ack> with to="${ack.attrs['to'] ?? ''}"`) : met();
   }
   const expected = `<ack class="message" id="${id}" to="${peer}"/> for a message it could not decrypt`;
@@ -55,17 +74,23 @@ export const ackReceipt = defineCheck({ name: 'stanza/ack-receipt' }, async (ctx
     (f) => f.node?.tag === 'receipt' && f.node.attrs['id'] === id,
     { signal: ctx.signal, timeoutMs: ANSWER_MS, afterSeq, direction: 'gatekeeper-to-client' },
   );
-  if (!toClient) throw new PreconditionError('the reference user\'s delivery receipt never reached the client');
+  if (!toClient) throw new PreconditionError("the reference user's delivery receipt never reached the client");
   ctx.step('wait for the ack of the receipt');
   await ctx.lab.frameFrom(p.provider.connection, sends('ack', { class: 'receipt', id }), { afterSeq: toClient.seq });
-  return judgeReceiptAck(sentBy(p.provider.connection, toClient.seq).map((s) => s.element), id, p.reference.jid);
+  return judgeReceiptAck(
+    sentBy(p.provider.connection, toClient.seq).map((s) => s.element),
+    id,
+    p.reference.jid,
+  );
 });
 
 /** ACK-RECEIPT, on what the client sent after a receipt for its message `id` from `peer` reached it. */
 export function judgeReceiptAck(sent: readonly StanzaNode[], id: string, peer: string): Finding {
   const expected = `<ack class="receipt" id="${id}" to="${peer}"/>`;
   const ack = sent.find((n) => n.tag === 'ack' && n.attrs['class'] === 'receipt' && n.attrs['id'] === id);
-  return ack ? met() : notMet(expected, `no <ack> for the receipt within ${ANSWER_MS} ms; the client sent ${describeAll(sent)}`);
+  return ack
+    ? met()
+    : notMet(expected, `no <ack> for the receipt within ${ANSWER_MS} ms; the client sent ${describeAll(sent)}`);
 }
 
 /** RECEIPT-DELIVERY */
@@ -74,7 +99,12 @@ export const deliveryReceipt = defineCheck({ name: 'stanza/receipt-delivery' }, 
   const { id, afterSeq } = await receiveOne(p, ctx);
   ctx.step('wait for the delivery receipt');
   await ctx.lab.frameFrom(p.provider.connection, sends('receipt', { id }, isDeliveryReceipt), { afterSeq });
-  return judgeDeliveryReceipt(sentBy(p.provider.connection, afterSeq).map((s) => s.element), id, p.reference.jid, ctx.clock);
+  return judgeDeliveryReceipt(
+    sentBy(p.provider.connection, afterSeq).map((s) => s.element),
+    id,
+    p.reference.jid,
+    ctx.clock,
+  );
 });
 
 /** RECEIPT-DELIVERY, on what the client sent after message `id` from `peer` reached it. */
@@ -87,7 +117,9 @@ export function judgeDeliveryReceipt(sent: readonly StanzaNode[], id: string, pe
   if (!receipt?.attrs['to']) return notMet(expected, 'a receipt without to');
   if (receipt.attrs['to'] !== peer) return notMet(expected, `to="${receipt.attrs['to']}"`);
   // WhatsApp's clients send no t on a delivery receipt; one that is sent is judged (STANZA-TIME).
-  return receipt.attrs['t'] === undefined ? met('no t, as WhatsApp\'s clients send it') : judgeTime(receipt.attrs['t'], clock, 'the delivery receipt');
+  return receipt.attrs['t'] === undefined
+    ? met("no t, as WhatsApp's clients send it")
+    : judgeTime(receipt.attrs['t'], clock, 'the delivery receipt');
 }
 
 /** RECEIPT-AFTER-DECRYPT: a message that cannot decrypt gets no delivery receipt. */
@@ -97,14 +129,21 @@ export const noReceiptWithoutDecrypt = defineCheck({ name: 'stanza/receipt-after
   ctx.step('watch for a delivery receipt');
   await ctx.lab.frameFrom(p.provider.connection, sends('ack', { class: 'message', id }), { afterSeq });
   const until = await barrier(p.provider.connection, ctx.signal);
-  return judgeNoDeliveryReceipt(sentBy(p.provider.connection, afterSeq), id, `before the ${until === 'ping' ? 'answer to a ping' : `end of ${QUIET_MS} ms`}`);
+  return judgeNoDeliveryReceipt(
+    sentBy(p.provider.connection, afterSeq),
+    id,
+    `before the ${until === 'ping' ? 'answer to a ping' : `end of ${QUIET_MS} ms`}`,
+  );
 });
 
 /** RECEIPT-AFTER-DECRYPT, on what the client sent, `until` some point, after an undecryptable message `id` reached it. */
 export function judgeNoDeliveryReceipt(sent: readonly Sent[], id: string, until: string): Finding {
   const receipt = sent.find((s) => isDeliveryReceipt(s.element) && s.element.attrs['id'] === id);
   return receipt
-    ? notMet('no delivery receipt for a message that cannot be decrypted (a retry receipt instead)', `a delivery receipt for it: ${receipt.frame.text.slice(0, 120)}`)
+    ? notMet(
+        'no delivery receipt for a message that cannot be decrypted (a retry receipt instead)',
+        `a delivery receipt for it: ${receipt.frame.text.slice(0, 120)}`,
+      )
     : met(`no delivery receipt ${until}`);
 }
 
@@ -128,9 +167,15 @@ export const inOrder = defineCheck({ name: 'stanza/in-order' }, async (ctx) => {
   if (!answered) throw new PreconditionError(`no answer to the ping within ${ANSWER_MS} ms`);
   const sent = sentBy(p.provider.connection, afterSeq);
   // Any answer to the message will do (its ack or its receipt): the order is what is judged here.
-  const answerAt = sent.findIndex((s) => (s.element.tag === 'receipt' || s.element.tag === 'ack') && s.element.attrs['id'] === id);
+  const answerAt = sent.findIndex(
+    (s) => (s.element.tag === 'receipt' || s.element.tag === 'ack') && s.element.attrs['id'] === id,
+  );
   const pongAt = sent.findIndex((s) => s.element.tag === 'iq' && s.element.attrs['type'] === 'result');
-  const expected = 'the message\'s ack or receipt before the answer to the ping that followed it';
-  if (answerAt === -1) return notMet(expected, `the ping's answer, and no answer to the message before it; the client sent ${describeAll(sent.map((s) => s.element))}`);
-  return answerAt < pongAt ? met() : notMet(expected, 'the ping\'s answer first, then the answer to the message');
+  const expected = "the message's ack or receipt before the answer to the ping that followed it";
+  if (answerAt === -1)
+    return notMet(
+      expected,
+      `the ping's answer, and no answer to the message before it; the client sent ${describeAll(sent.map((s) => s.element))}`,
+    );
+  return answerAt < pongAt ? met() : notMet(expected, "the ping's answer first, then the answer to the message");
 });

@@ -11,7 +11,10 @@ export const subprotocol = defineCheck({ name: 'stanza/frame-subprotocol' }, asy
   const offered = connection.offeredSubprotocols;
   return offered.includes(XMPP_SUBPROTOCOL)
     ? met(`offered ${offered.join(', ')}`)
-    : notMet(`the WebSocket subprotocol "${XMPP_SUBPROTOCOL}" offered (RFC 7395 §3.1)`, offered.length ? `offered ${offered.join(', ')}` : 'no subprotocol offered');
+    : notMet(
+        `the WebSocket subprotocol "${XMPP_SUBPROTOCOL}" offered (RFC 7395 §3.1)`,
+        offered.length ? `offered ${offered.join(', ')}` : 'no subprotocol offered',
+      );
 });
 
 /** FRAME-OPEN */
@@ -38,7 +41,10 @@ export const interopVersion = defineCheck({ name: 'stanza/interop-version' }, as
   const version = open?.attrs['interop-version'];
   return version === INTEROP_VERSION
     ? met()
-    : notMet(`interop-version="${INTEROP_VERSION}" on <open/>`, version === undefined ? 'no interop-version attribute' : `interop-version="${version}"`);
+    : notMet(
+        `interop-version="${INTEROP_VERSION}" on <open/>`,
+        version === undefined ? 'no interop-version attribute' : `interop-version="${version}"`,
+      );
 });
 
 /** FRAME-TEXT: over a send and a receive, every frame the client sends is text. */
@@ -46,11 +52,17 @@ export const textFrames = defineCheck({ name: 'stanza/frame-text' }, async (ctx)
   const p = await pair(ctx);
   await sendOne(p, ctx);
   await receiveOne(p, ctx);
-  await ctx.lab.frameFrom(p.provider.connection, (f) => f.direction === 'client-to-gatekeeper' && elementsOf(f).some((n) => n.tag === 'receipt'));
+  await ctx.lab.frameFrom(
+    p.provider.connection,
+    (f) => f.direction === 'client-to-gatekeeper' && elementsOf(f).some((n) => n.tag === 'receipt'),
+  );
   const binary = p.provider.connection.frames.filter((f) => f.direction === 'client-to-gatekeeper' && f.binary);
   if (binary.length === 0) return met();
   const tags = binary.flatMap((f) => elementsOf(f).map((n) => `<${n.tag}>`));
-  return notMet('every WebSocket message from the client to be a text message', `${binary.length} binary message(s) carrying ${tags.join(', ') || 'unreadable data'}`);
+  return notMet(
+    'every WebSocket message from the client to be a text message',
+    `${binary.length} binary message(s) carrying ${tags.join(', ') || 'unreadable data'}`,
+  );
 });
 
 /** FRAME-ONE-ELEMENT: the ack and receipt of a delivered message, the send of one, each in its own frame. */
@@ -59,13 +71,19 @@ export const oneElement = defineCheck({ name: 'stanza/frame-one-element' }, asyn
   await sendOne(p, ctx);
   const { id, afterSeq } = await receiveOne(p, ctx);
   ctx.step('wait for the answers to the delivered message');
-  const answered = (): boolean => sentBy(p.provider.connection, afterSeq).filter((s) => s.element.attrs['id'] === id).length >= 2;
+  const answered = (): boolean =>
+    sentBy(p.provider.connection, afterSeq).filter((s) => s.element.attrs['id'] === id).length >= 2;
   await ctx.lab.frameFrom(p.provider.connection, () => answered(), { afterSeq });
   for (const f of p.provider.connection.frames) {
     if (f.direction !== 'client-to-gatekeeper') continue;
     const count = elementsOf(f).length;
     if (count !== 1) {
-      const what = count === 0 ? `a message with no readable element: ${f.text.slice(0, 80)}` : `a message with ${count} elements: ${elementsOf(f).map((n) => `<${n.tag}>`).join(', ')}`;
+      const what =
+        count === 0
+          ? `a message with no readable element: ${f.text.slice(0, 80)}`
+          : `a message with ${count} elements: ${elementsOf(f)
+              .map((n) => `<${n.tag}>`)
+              .join(', ')}`;
       return notMet('exactly one element per WebSocket message (RFC 7395 §3.3.1)', what);
     }
   }
@@ -78,9 +96,15 @@ export const close = defineCheck({ name: 'stanza/frame-close' }, async (ctx) => 
   ctx.step('disconnect the provider user');
   await user.disconnect();
   const closed = await user.connection.waitForClose({ signal: ctx.signal, timeoutMs: ANSWER_MS });
-  const closeSent = sentBy(user.connection).some((s) => s.element.tag === 'close' && s.element.attrs['xmlns'] === FRAMING_NS);
-  if (!closed) return notMet('the WebSocket closed after the driver disconnected the user', `still open after ${ANSWER_MS} ms`);
+  const closeSent = sentBy(user.connection).some(
+    (s) => s.element.tag === 'close' && s.element.attrs['xmlns'] === FRAMING_NS,
+  );
+  if (!closed)
+    return notMet('the WebSocket closed after the driver disconnected the user', `still open after ${ANSWER_MS} ms`);
   return closeSent
     ? met()
-    : notMet(`<close xmlns="${FRAMING_NS}"/> before the WebSocket closed`, `the WebSocket closed (code ${closed.code}) with no <close/> element`);
+    : notMet(
+        `<close xmlns="${FRAMING_NS}"/> before the WebSocket closed`,
+        `the WebSocket closed (code ${closed.code}) with no <close/> element`,
+      );
 });

@@ -24,7 +24,10 @@ const message = (id: string, from: string, t: number, inner: string): string =>
   `<message id="${id}" from="${from}" type="text" t="${t}">${inner}</message>`;
 
 const bomb = (): string => {
-  const levels = Array.from({ length: 10 }, (_, i) => `<!ENTITY l${i} "${i === 0 ? 'lol' : `&l${i - 1};`.repeat(10)}">`);
+  const levels = Array.from(
+    { length: 10 },
+    (_, i) => `<!ENTITY l${i} "${i === 0 ? 'lol' : `&l${i - 1};`.repeat(10)}">`,
+  );
   return `<!DOCTYPE message [${levels.join('')}]>`;
 };
 
@@ -68,7 +71,13 @@ export const INPUTS: Record<string, Input> = {
   'too-deep': {
     condition: 'policy-violation',
     identified: false,
-    make: (id, from, t, f) => message(id, from, t, `${'<x>'.repeat(PROFILE_LIMITS.maxDepth + 8)}${enc(f())}${'</x>'.repeat(PROFILE_LIMITS.maxDepth + 8)}`),
+    make: (id, from, t, f) =>
+      message(
+        id,
+        from,
+        t,
+        `${'<x>'.repeat(PROFILE_LIMITS.maxDepth + 8)}${enc(f())}${'</x>'.repeat(PROFILE_LIMITS.maxDepth + 8)}`,
+      ),
   },
   'mixed-content': {
     condition: 'bad-request',
@@ -88,35 +97,53 @@ export const INPUTS: Record<string, Input> = {
 };
 
 /** IN-*: send `params.input`; expect `<ack error={its condition}>`; then the connection must still answer a ping. */
-export const inboundAnswer = defineCheck({ name: 'stanza/inbound-answer', params: paramsOf({ input: { enum: Object.keys(INPUTS) } }, ['input']) }, async (ctx) => {
-  const name = choiceParam(ctx, 'input', Object.keys(INPUTS));
-  const input = INPUTS[name] as Input;
-  const user = await ctx.lab.providerUser();
-  const conn = user.connection;
-  const id = ctx.rng.string(20);
-  const filler = (): string => toBase64(Uint8Array.from({ length: 48 }, () => ctx.rng.int(0, 256)));
-  const afterSeq = lastSeq(conn);
-  ctx.step(`send ${name}`);
-  conn.sendRaw(input.make(id, 'conformance.peer@s.whatsapp.net', unixSeconds(ctx.clock), filler));
+export const inboundAnswer = defineCheck(
+  { name: 'stanza/inbound-answer', params: paramsOf({ input: { enum: Object.keys(INPUTS) } }, ['input']) },
+  async (ctx) => {
+    const name = choiceParam(ctx, 'input', Object.keys(INPUTS));
+    const input = INPUTS[name] as Input;
+    const user = await ctx.lab.providerUser();
+    const conn = user.connection;
+    const id = ctx.rng.string(20);
+    const filler = (): string => toBase64(Uint8Array.from({ length: 48 }, () => ctx.rng.int(0, 256)));
+    const afterSeq = lastSeq(conn);
+    ctx.step(`send ${name}`);
+    conn.sendRaw(input.make(id, 'conformance.peer@s.whatsapp.net', unixSeconds(ctx.clock), filler));
 
-  ctx.step('wait for the error answer');
-  const expected = `<ack error="${input.condition}"${input.identified ? ` class id="${id}"` : ''}/> and a live connection`;
-  const answer = await ctx.lab.frameFrom(conn, sends('ack', {}, (n) => n.attrs['error'] !== undefined), { afterSeq });
-  const ackWithError = sentBy(conn, afterSeq).find((s) => s.element.tag === 'ack' && s.element.attrs['error'] !== undefined)?.element;
-  if (!answer || !ackWithError) {
-    const closed = conn.closed ? `; the connection closed (code ${conn.closed.code})` : '';
-    return notMet(expected, `no <ack error> within ${ANSWER_MS} ms${closed}; the client sent ${describeAll(sentBy(conn, afterSeq).map((s) => s.element))}`);
-  }
-  if (ackWithError.attrs['error'] !== input.condition) return notMet(expected, show(ackWithError));
-  if (input.identified && ackWithError.attrs['id'] !== id) return notMet(expected, `${show(ackWithError)}: the answer does not name id ${id}`);
+    ctx.step('wait for the error answer');
+    const expected = `<ack error="${input.condition}"${input.identified ? ` class id="${id}"` : ''}/> and a live connection`;
+    const answer = await ctx.lab.frameFrom(
+      conn,
+      sends('ack', {}, (n) => n.attrs['error'] !== undefined),
+      { afterSeq },
+    );
+    const ackWithError = sentBy(conn, afterSeq).find(
+      (s) => s.element.tag === 'ack' && s.element.attrs['error'] !== undefined,
+    )?.element;
+    if (!answer || !ackWithError) {
+      const closed = conn.closed ? `; the connection closed (code ${conn.closed.code})` : '';
+      return notMet(
+        expected,
+        `no <ack error> within ${ANSWER_MS} ms${closed}; the client sent ${describeAll(sentBy(conn, afterSeq).map((s) => s.element))}`,
+      );
+    }
+    if (ackWithError.attrs['error'] !== input.condition) return notMet(expected, show(ackWithError));
+    if (input.identified && ackWithError.attrs['id'] !== id)
+      return notMet(expected, `${show(ackWithError)}: the answer does not name id ${id}`);
 
-  ctx.step('check the connection is still alive');
-  const alive = conn.closed === undefined && (await conn.ping({ signal: ctx.signal, timeoutMs: ANSWER_MS }));
-  if (!alive) {
-    return notMet(expected, conn.closed ? `the right answer, then the connection closed (code ${conn.closed.code}, by ${conn.closed.by})` : 'the right answer, then no answer to a ping');
-  }
-  return met();
-});
+    ctx.step('check the connection is still alive');
+    const alive = conn.closed === undefined && (await conn.ping({ signal: ctx.signal, timeoutMs: ANSWER_MS }));
+    if (!alive) {
+      return notMet(
+        expected,
+        conn.closed
+          ? `the right answer, then the connection closed (code ${conn.closed.code}, by ${conn.closed.by})`
+          : 'the right answer, then no answer to a ping',
+      );
+    }
+    return met();
+  },
+);
 
 /** IN-KEEP-CONNECTION: after a run of bad input, the connection still carries a real message to the user. */
 export const keepsConnection = defineCheck({ name: 'stanza/keeps-connection' }, async (ctx) => {
@@ -125,12 +152,25 @@ export const keepsConnection = defineCheck({ name: 'stanza/keeps-connection' }, 
   const filler = (): string => toBase64(Uint8Array.from({ length: 48 }, () => ctx.rng.int(0, 256)));
   const names = ['not-well-formed', 'doctype', 'unknown-element', 'missing-attributes'];
   ctx.step(`send ${names.join(', ')}`);
-  for (const name of names) conn.sendRaw((INPUTS[name] as Input).make(ctx.rng.string(20), 'conformance.peer@s.whatsapp.net', unixSeconds(ctx.clock), filler));
+  for (const name of names)
+    conn.sendRaw(
+      (INPUTS[name] as Input).make(
+        ctx.rng.string(20),
+        'conformance.peer@s.whatsapp.net',
+        unixSeconds(ctx.clock),
+        filler,
+      ),
+    );
   const { id, afterSeq } = await receiveOne(p, ctx, 'real message');
-  ctx.step('wait for the real message\'s answer');
+  ctx.step("wait for the real message's answer");
   // Its ack or its receipt: either shows the connection still carries messages to the client.
   const answered = (f: FrameEvent): boolean => sends('receipt', { id })(f) || sends('ack', { class: 'message', id })(f);
   if (await ctx.lab.frameFrom(conn, answered, { afterSeq })) return met();
-  const closed = conn.closed ? `the connection closed (code ${conn.closed.code}, by ${conn.closed.by})` : `no answer within ${ANSWER_MS} ms`;
-  return notMet(`an ack or receipt for a real message after ${names.length} bad elements`, `${closed}; the client sent ${describeAll(sentBy(conn, afterSeq).map((x) => x.element))}`);
+  const closed = conn.closed
+    ? `the connection closed (code ${conn.closed.code}, by ${conn.closed.by})`
+    : `no answer within ${ANSWER_MS} ms`;
+  return notMet(
+    `an ack or receipt for a real message after ${names.length} bad elements`,
+    `${closed}; the client sent ${describeAll(sentBy(conn, afterSeq).map((x) => x.element))}`,
+  );
 });

@@ -26,7 +26,9 @@ const encOf = (o: Outbound) => outgoingEnc(o.sent.element) ?? child(o.sent.eleme
 /** MSG-ATTRS, on a `<message>` as the client sent it: `t` is the client's to give or not (WhatsApp's clients leave it out); STANZA-TIME judges it. */
 export function judgeMessageAttributes(m: StanzaNode): Finding {
   const missing = ['id', 'to', 'type'].filter((a) => !m.attrs[a]);
-  return missing.length === 0 ? met() : notMet('<message> with id, to and type', `${show(m)} missing ${missing.join(', ')}`);
+  return missing.length === 0
+    ? met()
+    : notMet('<message> with id, to and type', `${show(m)} missing ${missing.join(', ')}`);
 }
 
 /** MSG-ATTRS */
@@ -47,23 +49,30 @@ export function judgeMessageIds(messages: readonly StanzaNode[]): Finding {
 }
 
 /** STANZA-ID */
-export const messageIdFormat = defineCheck({ name: 'stanza/message-id-format', params: paramsOf({ messages: { type: 'integer', minimum: 1 } }) }, async (ctx) => {
-  const sent = await sendMany(ctx, numberParam(ctx, 'messages', 2));
-  return judgeMessageIds(sent.map((o) => o.sent.element));
-});
+export const messageIdFormat = defineCheck(
+  { name: 'stanza/message-id-format', params: paramsOf({ messages: { type: 'integer', minimum: 1 } }) },
+  async (ctx) => {
+    const sent = await sendMany(ctx, numberParam(ctx, 'messages', 2));
+    return judgeMessageIds(sent.map((o) => o.sent.element));
+  },
+);
 
 /** STANZA-ID-UNIQUE */
-export const messageIdUnique = defineCheck({ name: 'stanza/message-id-unique', params: paramsOf({ messages: { type: 'integer', minimum: 2 } }) }, async (ctx) => {
-  const sent = await sendMany(ctx, numberParam(ctx, 'messages', 3));
-  const ids = sent.map((o) => o.sent.element.attrs['id']).filter((id): id is string => id !== undefined);
-  if (ids.length < 2) return notApplicable('fewer than two messages carried an id');
-  const seen = new Set<string>();
-  for (const id of ids) {
-    if (seen.has(id)) return notMet(`${ids.length} distinct message ids`, `id "${id}" reused among ${ids.join(', ')}`);
-    seen.add(id);
-  }
-  return met();
-});
+export const messageIdUnique = defineCheck(
+  { name: 'stanza/message-id-unique', params: paramsOf({ messages: { type: 'integer', minimum: 2 } }) },
+  async (ctx) => {
+    const sent = await sendMany(ctx, numberParam(ctx, 'messages', 3));
+    const ids = sent.map((o) => o.sent.element.attrs['id']).filter((id): id is string => id !== undefined);
+    if (ids.length < 2) return notApplicable('fewer than two messages carried an id');
+    const seen = new Set<string>();
+    for (const id of ids) {
+      if (seen.has(id))
+        return notMet(`${ids.length} distinct message ids`, `id "${id}" reused among ${ids.join(', ')}`);
+      seen.add(id);
+    }
+    return met();
+  },
+);
 
 /** STANZA-TIME */
 export const messageTimestamp = defineCheck({ name: 'stanza/message-timestamp' }, async (ctx) => {
@@ -92,11 +101,15 @@ export function judgeMessageShape(m: StanzaNode): Finding {
   const expected = '<message> → one <participants> → one <to jid={to}> → one <enc>';
   const participants = children(m, 'participants');
   if (participants.length !== 1 || !participants[0]) {
-    return notMet(expected, `${participants.length} <participants> in ${show(m)}, children: ${m.children.map((c) => `<${c.tag}>`).join(', ') || 'none'}`);
+    return notMet(
+      expected,
+      `${participants.length} <participants> in ${show(m)}, children: ${m.children.map((c) => `<${c.tag}>`).join(', ') || 'none'}`,
+    );
   }
   const tos = children(participants[0], 'to');
   if (tos.length !== 1 || !tos[0]) return notMet(expected, `${tos.length} <to> under <participants>`);
-  if (tos[0].attrs['jid'] !== m.attrs['to']) return notMet(expected, `<to jid="${tos[0].attrs['jid'] ?? ''}"> for a message to ${m.attrs['to'] ?? '(none)'}`);
+  if (tos[0].attrs['jid'] !== m.attrs['to'])
+    return notMet(expected, `<to jid="${tos[0].attrs['jid'] ?? ''}"> for a message to ${m.attrs['to'] ?? '(none)'}`);
   const encs = children(tos[0], 'enc');
   return encs.length === 1 ? met() : notMet(expected, `${encs.length} <enc> under <to>`);
 }
@@ -112,7 +125,9 @@ export const encVersion = defineCheck({ name: 'stanza/enc-version' }, async (ctx
 /** ENC-VERSION, on one `<enc>`. */
 export function judgeEncVersion(enc: StanzaNode): Finding {
   const v = enc.attrs['v'];
-  return v === ENC_VERSION ? met() : notMet(`<enc v="${ENC_VERSION}">`, v === undefined ? '<enc> without v' : `<enc v="${v}">`);
+  return v === ENC_VERSION
+    ? met()
+    : notMet(`<enc v="${ENC_VERSION}">`, v === undefined ? '<enc> without v' : `<enc v="${v}">`);
 }
 
 /** What the ciphertext really is, by libsignal's own parsers. */
@@ -137,7 +152,12 @@ export const encType = defineCheck({ name: 'stanza/enc-type' }, async (ctx) => {
   const first = await sendOne(p, ctx, 'first message');
   const { id } = await receiveOne(p, ctx, 'reply');
   ctx.step('wait for the provider to take the reply');
-  await ctx.lab.frameFrom(p.provider.connection, (f) => f.direction === 'client-to-gatekeeper' && sentBy(p.provider.connection).some((s) => s.element.tag === 'ack' && s.element.attrs['id'] === id));
+  await ctx.lab.frameFrom(
+    p.provider.connection,
+    (f) =>
+      f.direction === 'client-to-gatekeeper' &&
+      sentBy(p.provider.connection).some((s) => s.element.tag === 'ack' && s.element.attrs['id'] === id),
+  );
   const second = await sendOne(p, ctx, 'second message');
   return judgeEncTypes([
     { label: 'first message', enc: encOf(first), ciphertext: first.delivery.ciphertext },
@@ -146,13 +166,22 @@ export const encType = defineCheck({ name: 'stanza/enc-type' }, async (ctx) => {
 });
 
 /** ENC-TYPE, on `<enc>`s with the ciphertext each carried: the type says what libsignal parses. */
-export function judgeEncTypes(encs: readonly { label: string; enc: StanzaNode | undefined; ciphertext: Uint8Array | undefined }[]): Finding {
+export function judgeEncTypes(
+  encs: readonly { label: string; enc: StanzaNode | undefined; ciphertext: Uint8Array | undefined }[],
+): Finding {
   for (const { label, enc, ciphertext: bytes } of encs) {
     if (!enc || !bytes) return notApplicable('no <enc> ciphertext to judge');
     const actual = signalKind(bytes);
-    if (actual === undefined) return notMet('a Signal PreKeySignalMessage or SignalMessage in <enc>', `${bytes.length} bytes libsignal cannot parse`);
+    if (actual === undefined)
+      return notMet(
+        'a Signal PreKeySignalMessage or SignalMessage in <enc>',
+        `${bytes.length} bytes libsignal cannot parse`,
+      );
     if (enc.attrs['type'] !== actual) {
-      return notMet(`type="${actual}" for a ${actual === 'pkmsg' ? 'PreKeySignalMessage' : 'SignalMessage'}`, `type="${enc.attrs['type'] ?? ''}" on the ${label}`);
+      return notMet(
+        `type="${actual}" for a ${actual === 'pkmsg' ? 'PreKeySignalMessage' : 'SignalMessage'}`,
+        `type="${enc.attrs['type'] ?? ''}" on the ${label}`,
+      );
     }
   }
   return met(encs.map((e) => e.enc?.attrs['type']).join(' then '));
@@ -162,11 +191,14 @@ export function judgeEncTypes(encs: readonly { label: string; enc: StanzaNode | 
  * ENC-ENCODING, over several messages: one ciphertext's base64 may hold no `+`, `/` or `=`, and
  * then reads the same in base64url; six in a row all doing so is beyond chance.
  */
-export const encEncoding = defineCheck({ name: 'stanza/enc-encoding', params: paramsOf({ messages: { type: 'integer', minimum: 1 } }) }, async (ctx) => {
-  const sent = await sendMany(ctx, numberParam(ctx, 'messages', 6));
-  if (sent.length === 0) return notApplicable('nothing sent');
-  return judgeEncEncoding(sent.map(encOf));
-});
+export const encEncoding = defineCheck(
+  { name: 'stanza/enc-encoding', params: paramsOf({ messages: { type: 'integer', minimum: 1 } }) },
+  async (ctx) => {
+    const sent = await sendMany(ctx, numberParam(ctx, 'messages', 6));
+    if (sent.length === 0) return notApplicable('nothing sent');
+    return judgeEncEncoding(sent.map(encOf));
+  },
+);
 
 /** ENC-ENCODING, on the `<enc>` of each message a client sent in a row (classic mode). */
 export function judgeEncEncoding(encs: readonly (StanzaNode | undefined)[]): Finding {
@@ -175,24 +207,39 @@ export function judgeEncEncoding(encs: readonly (StanzaNode | undefined)[]): Fin
     const text = enc.text ?? '';
     const bytes = fromBase64(text);
     if (!bytes) {
-      const hint = /[-_]/.test(text) ? ' (base64url alphabet)' : !text.endsWith('=') && text.length % 4 !== 0 ? ' (padding missing)' : '';
-      return notMet('canonical padded base64 (RFC 4648 §4) in <enc>', `message ${n + 1}: ${text.length} characters that are not${hint}: ${text.slice(0, 24)}…`);
+      const hint = /[-_]/.test(text)
+        ? ' (base64url alphabet)'
+        : !text.endsWith('=') && text.length % 4 !== 0
+          ? ' (padding missing)'
+          : '';
+      return notMet(
+        'canonical padded base64 (RFC 4648 §4) in <enc>',
+        `message ${n + 1}: ${text.length} characters that are not${hint}: ${text.slice(0, 24)}…`,
+      );
     }
     const kind = signalKind(bytes);
     // Byte 0 of both message kinds is (message version << 4) | current version.
     const version = kind === undefined ? undefined : (bytes[0] ?? 0) >> 4;
     if (version !== 3) {
-      return notMet('a Signal message of version 3 (classic mode)', version === undefined ? `message ${n + 1}: bytes libsignal cannot parse` : `message ${n + 1}: message version ${version}`);
+      return notMet(
+        'a Signal message of version 3 (classic mode)',
+        version === undefined
+          ? `message ${n + 1}: bytes libsignal cannot parse`
+          : `message ${n + 1}: message version ${version}`,
+      );
     }
   }
   return met(`${encs.length} messages`);
 }
 
 /** PAYLOAD-PADDING */
-export const payloadPadding = defineCheck({ name: 'stanza/payload-padding', params: paramsOf({ messages: { type: 'integer', minimum: 1 } }) }, async (ctx) => {
-  const sent = await sendMany(ctx, numberParam(ctx, 'messages', 2));
-  return judgePadding(sent.map((o) => o.delivery));
-});
+export const payloadPadding = defineCheck(
+  { name: 'stanza/payload-padding', params: paramsOf({ messages: { type: 'integer', minimum: 1 } }) },
+  async (ctx) => {
+    const sent = await sendMany(ctx, numberParam(ctx, 'messages', 2));
+    return judgePadding(sent.map((o) => o.delivery));
+  },
+);
 
 /** PAYLOAD-PADDING, on what the reference user decrypted of each message. */
 export function judgePadding(deliveries: readonly Pick<ReferenceDelivery, 'plaintext' | 'decryptError'>[]): Finding {
@@ -213,7 +260,10 @@ export const payloadProtobuf = defineCheck({ name: 'stanza/payload-protobuf' }, 
 });
 
 /** PAYLOAD-PROTOBUF, on what the reference user decrypted of a message the client sent with `text`. */
-export function judgePayloadText(delivery: Pick<ReferenceDelivery, 'plaintext' | 'decryptError'>, text: string): Finding {
+export function judgePayloadText(
+  delivery: Pick<ReferenceDelivery, 'plaintext' | 'decryptError'>,
+  text: string,
+): Finding {
   const plain = delivery.plaintext;
   if (!plain) return notApplicable(`the reference user could not decrypt: ${delivery.decryptError ?? 'nothing sent'}`);
   const r = unpad(plain);
@@ -265,9 +315,18 @@ export const restrictedXml = defineCheck({ name: 'stanza/xml-restricted-out' }, 
   const p = await pair(ctx);
   await sendOne(p, ctx);
   await receiveOne(p, ctx);
-  await ctx.lab.frameFrom(p.provider.connection, (f) => f.direction === 'client-to-gatekeeper' && sentBy(p.provider.connection).some((s) => s.element.tag === 'receipt'));
-  const refused = p.provider.connection.frames.find((f) => f.direction === 'client-to-gatekeeper' && f.refused?.condition === 'restricted-xml');
+  await ctx.lab.frameFrom(
+    p.provider.connection,
+    (f) =>
+      f.direction === 'client-to-gatekeeper' && sentBy(p.provider.connection).some((s) => s.element.tag === 'receipt'),
+  );
+  const refused = p.provider.connection.frames.find(
+    (f) => f.direction === 'client-to-gatekeeper' && f.refused?.condition === 'restricted-xml',
+  );
   return refused?.refused
-    ? notMet('restricted XML (RFC 6120 §11.1): no declaration, PI, comment, DTD or entity', `${refused.refused.message} in ${refused.text.slice(0, 100)}`)
+    ? notMet(
+        'restricted XML (RFC 6120 §11.1): no declaration, PI, comment, DTD or entity',
+        `${refused.refused.message} in ${refused.text.slice(0, 100)}`,
+      )
     : met();
 });

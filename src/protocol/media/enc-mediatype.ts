@@ -24,7 +24,10 @@ export type MediaKind = keyof typeof ENC_MEDIATYPE;
 export type EncMediatype = (typeof ENC_MEDIATYPE)[MediaKind];
 
 /** The kind of a media message of `type`: `ptt` makes an audio a voice note, `gifPlayback` a video a GIF. */
-export function mediaKind(type: MediaType, flags: { readonly ptt?: boolean; readonly gifPlayback?: boolean } = {}): MediaKind {
+export function mediaKind(
+  type: MediaType,
+  flags: { readonly ptt?: boolean; readonly gifPlayback?: boolean } = {},
+): MediaKind {
   if (type === 'audio') return flags.ptt ? 'voice-note' : 'audio';
   if (type === 'video') return flags.gifPlayback ? 'gif' : 'video';
   return type;

@@ -78,7 +78,8 @@ export function readMediaMessage(message: interop.Message, layout?: MediaType): 
   for (const type of Object.keys(FIELD_OF) as MediaType[]) {
     const value = message[FIELD_OF[type]];
     if (!value) continue;
-    const read = layout === undefined || layout === type ? value : LAYOUT[layout].decode(LAYOUT[type].encode(value).finish());
+    const read =
+      layout === undefined || layout === type ? value : LAYOUT[layout].decode(LAYOUT[type].encode(value).finish());
     const m = read as Partial<Record<keyof MediaFields, unknown>>;
     const bytes = (v: unknown): Uint8Array | undefined => (v instanceof Uint8Array && v.length > 0 ? v : undefined);
     const fields: MediaFields = {

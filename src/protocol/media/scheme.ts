@@ -36,7 +36,12 @@ export const newMediaKey = (): Buffer => randomBytes(MEDIA_KEY_BYTES);
 /** HKDF-SHA256 with no salt (32 zero bytes) into 112 bytes: iv[0:16] cipherKey[16:48] macKey[48:80] refKey[80:112]. */
 export function expandMediaKey(mediaKey: Uint8Array, info: string): MediaKeys {
   const out = Buffer.from(hkdfSync('sha256', mediaKey, Buffer.alloc(32), info, EXPANDED_KEY_BYTES));
-  return { iv: out.subarray(0, 16), cipherKey: out.subarray(16, 48), macKey: out.subarray(48, 80), refKey: out.subarray(80, 112) };
+  return {
+    iv: out.subarray(0, 16),
+    cipherKey: out.subarray(16, 48),
+    macKey: out.subarray(48, 80),
+    refKey: out.subarray(80, 112),
+  };
 }
 
 /** Size of the blob for a plaintext of `length` bytes: PKCS#7 always adds 1 to 16 bytes, then the MAC. */

@@ -3,7 +3,15 @@
  * plaintext into the blob and learns its hashes on the way; decryption holds back the last 10
  * bytes (the MAC) and refuses, at the end, a blob whose hash, MAC or plaintext hash is wrong.
  */
-import { createCipheriv, createDecipheriv, createHash, createHmac, timingSafeEqual, type Hash, type Hmac } from 'node:crypto';
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHash,
+  createHmac,
+  timingSafeEqual,
+  type Hash,
+  type Hmac,
+} from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 import { codeOf, CodedError } from '../errors.js';
 import { AES_BLOCK, expandMediaKey, MAC_BYTES, MEDIA_INFO, type MediaDescriptor, type MediaType } from './scheme.js';
@@ -62,7 +70,12 @@ export class MediaEncryptStream extends Transform {
   override _flush(done: TransformCallback): void {
     this.emitBlob(this.cipher.final(), true);
     this.emitBlob(this.mac.digest().subarray(0, MAC_BYTES), false);
-    this.done = { fileSha256: this.plainHash.digest(), fileEncSha256: this.blobHash.digest(), fileLength: this.plainLength, blobLength: this.blobBytes };
+    this.done = {
+      fileSha256: this.plainHash.digest(),
+      fileEncSha256: this.blobHash.digest(),
+      fileLength: this.plainLength,
+      blobLength: this.blobBytes,
+    };
     done();
   }
 
@@ -152,7 +165,10 @@ export class MediaDecryptStream extends Transform {
       throw new MediaIntegrityError('plain-hash', 'the plaintext does not hash to fileSha256');
     }
     if (this.plainLength !== descriptor.fileLength) {
-      throw new MediaIntegrityError('length', `the plaintext is ${this.plainLength} bytes, fileLength says ${descriptor.fileLength}`);
+      throw new MediaIntegrityError(
+        'length',
+        `the plaintext is ${this.plainLength} bytes, fileLength says ${descriptor.fileLength}`,
+      );
     }
   }
 
