@@ -150,7 +150,7 @@ void test('--bail stops at the first MUST failure: a SHOULD not met does not, an
   assert.equal(results.length, cases.length);
 });
 
-void test('lanes run side by side, one case at a time within a lane, and an exclusive case runs alone', async () => {
+void test('workers run side by side, one case at a time within a worker, and an exclusive case runs alone', async () => {
   const suites = ['stanza', 'media', 'messaging'] as const;
   const cases = Array.from({ length: 12 }, (_, i) =>
     spec(`c${i}`, 'MUST', { suite: suites[i % 3] as CaseSpec['suite'] }),
@@ -164,25 +164,25 @@ void test('lanes run side by side, one case at a time within a lane, and an excl
     seed: 11,
     defaultTimeoutMs: 2000,
     capabilities: new Set(),
-    lanes: { count: 3, of: (c) => suites.indexOf(c.suite as (typeof suites)[number]) },
+    workers: { count: 3, of: (c) => suites.indexOf(c.suite as (typeof suites)[number]) },
     isExclusive: (c) => exclusive.has(c.id),
     execute: async (env) => {
-      const lane = `lane ${env.lane}`;
-      if (running.has(lane)) overlaps.push(`${env.spec.id} shares ${lane}`);
+      const worker = `worker ${env.worker}`;
+      if (running.has(worker)) overlaps.push(`${env.spec.id} shares ${worker}`);
       if (exclusive.has(env.spec.id) && running.size > 0)
         overlaps.push(`${env.spec.id} ran beside ${[...running].join(', ')}`);
       if ([...exclusive].some((id) => running.has(id))) overlaps.push(`${env.spec.id} ran beside an exclusive case`);
-      running.add(lane);
+      running.add(worker);
       if (exclusive.has(env.spec.id)) running.add(env.spec.id);
-      widest = Math.max(widest, [...running].filter((r) => r.startsWith('lane')).length);
+      widest = Math.max(widest, [...running].filter((r) => r.startsWith('worker')).length);
       await new Promise((r) => setTimeout(r, 10));
-      running.delete(lane);
+      running.delete(worker);
       running.delete(env.spec.id);
       return met();
     },
   });
   assert.deepEqual(overlaps, []);
-  assert.equal(widest, 3, 'the three lanes never ran at once');
+  assert.equal(widest, 3, 'the three workers never ran at once');
   assert.deepEqual(
     results.map((r) => r.id),
     cases.map((c) => c.id),

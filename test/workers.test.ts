@@ -11,7 +11,7 @@ import { runConformance } from '../src/harness/run.js';
 // Ownership and messaging hold the exclusive cases (proof-key rotation, pushes, the mailbox).
 const SUITES = ['stanza', 'ownership', 'messaging'];
 
-// Logins differ by lane, and a measured clock skew by the second it crossed: neither is a verdict.
+// Logins differ by worker, and a measured clock skew by the second it crossed: neither is a verdict.
 const verdicts = (cases: readonly CaseResult[]): string[] =>
   cases.map(
     (c) =>

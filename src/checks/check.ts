@@ -24,7 +24,7 @@ export interface CheckContext {
 export type Check = (ctx: CheckContext) => Promise<Finding>;
 
 /**
- * Provider-wide state: what every gatekeeper lane shares through the one provider. A check that
+ * Provider-wide state: what every gatekeeper worker shares through the one provider. A check that
  * changes some declares it, the run gives it the provider alone (no other case runs meanwhile), and
  * only such a check is handed the driver actions that change it.
  */

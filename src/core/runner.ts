@@ -1,8 +1,8 @@
 /**
  * Runs cases in a seeded order, each under its own deadline, and returns results in declaration
- * order. Cases are dealt to lanes: one lane runs its cases one at a time, lanes run side by side, and
+ * order. Cases are dealt to workers: one worker runs its cases one at a time, workers run side by side, and
  * an exclusive case runs while no other case does. It knows nothing of providers or gatekeepers:
- * `execute` brings the world, one per lane.
+ * `execute` brings the world, one per worker.
  */
 import {
   codeOf,
@@ -23,8 +23,8 @@ export const EVIDENCE_TEXT_LIMIT = 4096;
 
 export interface CaseEnv {
   readonly spec: CaseSpec;
-  /** The lane the case runs in, 0 when there is one. */
-  readonly lane: number;
+  /** The worker the case runs in, 0 when there is one. */
+  readonly worker: number;
   readonly signal: AbortSignal;
   readonly rng: Rng;
   /** Records evidence; `at` is Date.now() at the time of the event. */
@@ -52,9 +52,9 @@ export interface RunOptions {
   readonly onCaseEnd?: (result: CaseResult) => void;
   /** Stop at the first MUST failure: the cases after it, in execution order, are skipped. */
   readonly bail?: boolean;
-  /** How many lanes run side by side (default 1) and which lane each case belongs to. */
-  readonly lanes?: { readonly count: number; readonly of: (spec: CaseSpec) => number };
-  /** A case that changes state all lanes share, which must run while no other case does. */
+  /** How many workers run side by side (default 1) and which worker each case belongs to. */
+  readonly workers?: { readonly count: number; readonly of: (spec: CaseSpec) => number };
+  /** A case that changes state all workers share, which must run while no other case does. */
   readonly isExclusive?: (spec: CaseSpec) => boolean;
 }
 
@@ -68,18 +68,18 @@ const CLEANUP_MS = 3000;
 export async function runCases(options: RunOptions): Promise<CaseResult[]> {
   const rng = new Rng(options.seed);
   const order = rng.shuffle(options.cases);
-  const laneCount = options.lanes?.count ?? 1;
-  const queues: CaseSpec[][] = Array.from({ length: laneCount }, () => []);
+  const workerCount = options.workers?.count ?? 1;
+  const queues: CaseSpec[][] = Array.from({ length: workerCount }, () => []);
   for (const spec of order) {
-    const queue = queues[options.lanes?.of(spec) ?? 0];
-    // A case dealt to no lane would vanish from the results: that is the caller's bug, said at once.
-    if (!queue) throw new RangeError(`${spec.id} was dealt to a lane outside 0…${laneCount - 1}`);
+    const queue = queues[options.workers?.of(spec) ?? 0];
+    // A case dealt to no worker would vanish from the results: that is the caller's bug, said at once.
+    if (!queue) throw new RangeError(`${spec.id} was dealt to a worker outside 0…${workerCount - 1}`);
     queue.push(spec);
   }
   const gate = new ExclusiveGate();
   const results = new Map<string, CaseResult>();
   let bailedAt: string | undefined;
-  const runLane = async (queue: readonly CaseSpec[], lane: number): Promise<void> => {
+  const runWorker = async (queue: readonly CaseSpec[], worker: number): Promise<void> => {
     for (const spec of queue) {
       const exclusive = options.isExclusive?.(spec) ?? false;
       const result = await gate.enter(exclusive, async () =>
@@ -87,7 +87,7 @@ export async function runCases(options: RunOptions): Promise<CaseResult[]> {
           ? skipped(spec, NOT_RUN_INTERRUPTED)
           : bailedAt !== undefined
             ? skipped(spec, `not run: --bail stopped the run at the first MUST failure, ${bailedAt}`)
-            : runCase(spec, lane, rng.fork(spec.id), options),
+            : runCase(spec, worker, rng.fork(spec.id), options),
       );
       if (options.bail && bailedAt === undefined && result.outcome === 'fail' && result.level === 'MUST')
         bailedAt = result.id;
@@ -95,13 +95,13 @@ export async function runCases(options: RunOptions): Promise<CaseResult[]> {
       options.onCaseEnd?.(result);
     }
   };
-  await Promise.all(queues.map(runLane));
+  await Promise.all(queues.map(runWorker));
   return options.cases.map((c) => results.get(c.id) as CaseResult);
 }
 
 /**
  * Shared entry for ordinary cases, sole entry for exclusive ones. A waiting exclusive case keeps new
- * ordinary cases out, so it is not starved by lanes that never pause.
+ * ordinary cases out, so it is not starved by workers that never pause.
  */
 class ExclusiveGate {
   private running = 0;
@@ -130,7 +130,7 @@ class ExclusiveGate {
   }
 }
 
-async function runCase(spec: CaseSpec, lane: number, rng: Rng, options: RunOptions): Promise<CaseResult> {
+async function runCase(spec: CaseSpec, worker: number, rng: Rng, options: RunOptions): Promise<CaseResult> {
   const missing = spec.needs.filter((n) => !options.capabilities.has(n));
   if (missing.length > 0) return skipped(spec, `the provider does not declare ${missing.join(', ')}`);
 
@@ -149,7 +149,7 @@ async function runCase(spec: CaseSpec, lane: number, rng: Rng, options: RunOptio
 
   const env: CaseEnv = {
     spec,
-    lane,
+    worker,
     signal: controller.signal,
     rng,
     record: (entry) => evidence.push(forReport(entry, started)),

@@ -51,7 +51,7 @@ export interface DriverOptions {
 }
 
 /**
- * The actions that change state every gatekeeper lane shares through the one provider (its proof
+ * The actions that change state every gatekeeper worker shares through the one provider (its proof
  * keys, its hosted media, the gatekeeper keys it trusts). A check reaches them only by declaring
  * the change (checks/check.ts `ProviderState`), which makes the run give it the provider alone.
  */

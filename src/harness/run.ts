@@ -120,13 +120,14 @@ export async function runConformance(options: RunOptions): Promise<RunOutcome> {
       const entry = manifest.get(name);
       if (entry) loaded.set(name, await loadCheck(entry));
     }
-    const lanes = assignSuites(cases, options.workers ?? 1);
+    const workers = assignSuites(cases, options.workers ?? 1);
     const tls = await resolveTls(options.tls);
     const gatekeepers: Gatekeeper[] = [];
-    for (let lane = 0; lane < lanes.count; lane++) {
+    for (let worker = 0; worker < workers.count; worker++) {
       const gatekeeper = await startGatekeeper({
-        // Lane 0 keeps the run's seed, so one worker gives the logins and ids it always gave.
-        seed: lane === 0 ? options.seed : new Rng(options.seed).fork(`lane ${lane}`).seed,
+        // Worker 0 keeps the run's seed, so one worker gives the logins and ids it always gave; the
+        // others fork it by their old label, `lane N`, so a run with --workers keeps its logins too.
+        seed: worker === 0 ? options.seed : new Rng(options.seed).fork(`lane ${worker}`).seed,
         tls,
         clock,
         limits,
@@ -156,12 +157,12 @@ export async function runConformance(options: RunOptions): Promise<RunOutcome> {
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.bail ? { bail: true } : {}),
       onCaseEnd: (r) => mux.onCaseEnd(r),
-      lanes,
+      workers,
       isExclusive,
       execute: async (env) => {
         const check = loaded.get(env.spec.check);
         if (!check) throw new InternalError(`no check named ${env.spec.check}`);
-        const gatekeeper = gatekeepers[env.lane] as Gatekeeper;
+        const gatekeeper = gatekeepers[env.worker] as Gatekeeper;
         const caseDriver = driver.forCase((entry) => env.record(entry), env.signal);
         const lab = new Lab(gatekeeper, caseDriver, env);
         const stopListening = [
@@ -238,7 +239,7 @@ export async function runConformance(options: RunOptions): Promise<RunOutcome> {
 }
 
 /**
- * Deals whole suites to lanes, largest first onto the lightest lane, so a suite's cases keep sharing
+ * Deals whole suites to workers, largest first onto the lightest worker, so a suite's cases keep sharing
  * one gatekeeper and the split is the same for the same selection whatever the seed.
  */
 function assignSuites(cases: readonly CaseSpec[], workers: number): { count: number; of: (spec: CaseSpec) => number } {
@@ -246,13 +247,13 @@ function assignSuites(cases: readonly CaseSpec[], workers: number): { count: num
   for (const c of cases) sizes.set(c.suite, (sizes.get(c.suite) ?? 0) + 1);
   const count = Math.max(1, Math.min(workers, sizes.size));
   const load = new Array<number>(count).fill(0);
-  const laneOfSuite = new Map<string, number>();
+  const workerOfSuite = new Map<string, number>();
   for (const [suite, size] of [...sizes].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))) {
-    const lane = load.indexOf(Math.min(...load));
-    laneOfSuite.set(suite, lane);
-    load[lane] = (load[lane] ?? 0) + size;
+    const worker = load.indexOf(Math.min(...load));
+    workerOfSuite.set(suite, worker);
+    load[worker] = (load[worker] ?? 0) + size;
   }
-  return { count, of: (spec) => laneOfSuite.get(spec.suite) ?? 0 };
+  return { count, of: (spec) => workerOfSuite.get(spec.suite) ?? 0 };
 }
 
 function checkFaults(options: RunOptions): FaultName[] {
