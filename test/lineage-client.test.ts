@@ -72,7 +72,7 @@ import {
   judgeTypeMatch,
 } from '../src/checks/media/integrity.js';
 import { judgeDownloadPath, judgeEncMediatypes, judgeMediaFields } from '../src/checks/media/message.js';
-import { corrupt, judgeShown, type Variant } from '../src/checks/media/receive.js';
+import { corrupt, judgeShown, VARIANTS } from '../src/checks/media/receive.js';
 import { storageReference, verifyInfos } from '../src/checks/media/scenario.js';
 import { hashOf, seal } from '../src/checks/media/seal.js';
 import { SAMPLES } from '../src/checks/media/sniff.js';
@@ -555,14 +555,7 @@ describe('a WhatsApp-lineage client (Baileys 6.17.16) against the gatekeeper', {
     const ref = await gk.createReferenceUser();
     const trustGatekeeper = new HttpsAgent({ ca: gk.caCertPem });
     try {
-      for (const variant of [
-        'valid',
-        'bad-mac',
-        'wrong-enc-hash',
-        'truncated',
-        'wrong-plain-hash',
-        'wrong-key',
-      ] as const satisfies readonly Variant[]) {
+      for (const variant of VARIANTS) {
         const plaintext = sampleFile('document');
         const sealed = seal(plaintext, LAYOUTS.document.info);
         const sent = corrupt(variant, sealed);

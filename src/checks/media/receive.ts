@@ -20,15 +20,9 @@ import { SAMPLES } from './sniff.js';
 import { LAYOUTS } from './wire-fields.js';
 import { unixSeconds } from '../../core/clock.js';
 
-export type Variant = 'valid' | 'bad-mac' | 'wrong-enc-hash' | 'truncated' | 'wrong-plain-hash' | 'wrong-key';
-const VARIANTS: readonly Variant[] = [
-  'valid',
-  'bad-mac',
-  'wrong-enc-hash',
-  'truncated',
-  'wrong-plain-hash',
-  'wrong-key',
-];
+/** What the gatekeeper's media host serves in place of a sound blob, by the name a case gives in `params.variant`. */
+export const VARIANTS = ['valid', 'bad-mac', 'wrong-enc-hash', 'truncated', 'wrong-plain-hash', 'wrong-key'] as const;
+export type Variant = (typeof VARIANTS)[number];
 const POLL_MS = 150;
 
 const flipFirst = (b: Buffer): Buffer => Buffer.concat([Buffer.of((b[0] ?? 0) ^ 0x01), b.subarray(1)]);

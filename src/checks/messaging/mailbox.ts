@@ -1,9 +1,8 @@
 /** The offline mailbox, drained after a push wakes the client (docs/PROFILE.md §14.6). */
-import { PreconditionError } from '../../core/errors.js';
 import { met, notMet } from '../../core/model.js';
 import { defineCheck, ANSWER_MS } from '../check.js';
 import { barrier, sentBy } from '../observe.js';
-import { push } from '../scenarios/push.js';
+import { wakeByPush } from '../scenarios/push.js';
 
 const WAITING = 3;
 
@@ -11,32 +10,13 @@ const WAITING = 3;
 export const drainedAfterPush = defineCheck(
   { name: 'messaging/mailbox-drain', changes: ['trusted-gatekeeper-keys'] },
   async (ctx) => {
-    const provider = await ctx.lab.providerUser();
-    const reference = await ctx.lab.referenceUser();
-    await ctx.providerWide.trustGatekeeperKeys(ctx.lab.endpoint(ctx.lab.gatekeeper.jwksUri));
-    await provider.disconnect();
-    const texts: string[] = [];
-    const ids: string[] = [];
-    for (let i = 1; i <= WAITING; i++) {
-      ctx.step(`reference user sends message ${i} to the offline provider user`);
-      const text = `away ${i} ${ctx.rng.string(8)}`;
-      texts.push(text);
-      ids.push(await reference.sendText(provider.login, text));
-    }
-    const answer = await push(ctx, provider.identifier, 'valid');
-    if (answer.status !== 200)
-      throw new PreconditionError(`the valid push was answered HTTP ${answer.status}; PUSH-ACCEPT judges that`);
-    ctx.step('wait for the client to reconnect');
-    const connection = await ctx.lab.gatekeeper.waitForConnection(provider.login, {
-      signal: ctx.signal,
-      timeoutMs: ANSWER_MS,
-    });
+    const texts = Array.from({ length: WAITING }, (_, i) => `away ${i + 1} ${ctx.rng.string(8)}`);
+    const { provider, ids, connection } = await wakeByPush(
+      ctx,
+      texts.map((text, i) => ({ step: `reference user sends message ${i + 1} to the offline provider user`, text })),
+    );
     const expected = `the ${WAITING} waiting messages shown in the order sent, once each, after the push`;
-    if (!connection || connection === provider.connection)
-      return notMet(expected, `no connection within ${ANSWER_MS} ms of the push`);
-    ctx.lab.defer(async () => {
-      await ctx.lab.afterCase().disconnect(provider.user);
-    });
+    if (!connection) return notMet(expected, `no connection within ${ANSWER_MS} ms of the push`);
     const last = ids.at(-1) ?? '';
     const acked = (): boolean =>
       sentBy(connection).some((s) => s.element.tag === 'ack' && s.element.attrs['id'] === last);

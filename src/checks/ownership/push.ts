@@ -3,12 +3,12 @@
  * refuses each defect alone, and a push wakes the client, which reconnects and drains its mailbox.
  * Every refusal case first sends a valid push, so that a provider refusing everything cannot pass.
  */
-import { PreconditionError, SuiteError } from '../../core/errors.js';
+import { PreconditionError } from '../../core/errors.js';
 import { met, notMet } from '../../core/model.js';
 import type { PushAnswer, PushDefect } from '../../gatekeeper/types.js';
-import { defineCheck, ANSWER_MS, paramsOf, type ChangingContext } from '../check.js';
+import { ANSWER_MS, choiceParam, defineCheck, paramsOf, type ChangingContext } from '../check.js';
 import { sends } from '../observe.js';
-import { push } from '../scenarios/push.js';
+import { push, wakeByPush } from '../scenarios/push.js';
 
 /** What the provider must answer to each defect. */
 const REFUSAL: Record<Exclude<PushDefect, 'valid'>, readonly number[]> = {
@@ -54,9 +54,8 @@ export const refused = defineCheck(
     changes: ['trusted-gatekeeper-keys'],
   },
   async (ctx) => {
-    const defect = ctx.params['defect'] as Exclude<PushDefect, 'valid'>;
+    const defect = choiceParam(ctx, 'defect', Object.keys(REFUSAL) as Exclude<PushDefect, 'valid'>[]);
     const expectedStatus = REFUSAL[defect];
-    if (!expectedStatus) throw new SuiteError(`unknown push defect ${String(defect)}`);
     const { identifier } = await pushTarget(ctx);
     const control = await push(ctx, identifier, 'valid');
     if (control.status !== 200)
@@ -73,25 +72,13 @@ export const refused = defineCheck(
 export const wakesClient = defineCheck(
   { name: 'ownership/push-wakes-client', changes: ['trusted-gatekeeper-keys'] },
   async (ctx) => {
-    const provider = await ctx.lab.providerUser();
-    const reference = await ctx.lab.referenceUser();
-    await ctx.providerWide.trustGatekeeperKeys(ctx.lab.endpoint(ctx.lab.gatekeeper.jwksUri));
-    await provider.disconnect();
-    ctx.step('reference user sends to the offline provider user');
-    const id = await reference.sendText(provider.login, `while you were away ${ctx.rng.string(8)}`);
-    const answer = await push(ctx, provider.identifier, 'valid');
-    if (answer.status !== 200)
-      throw new PreconditionError(`the valid push was answered HTTP ${answer.status}; PUSH-ACCEPT judges that`);
-    ctx.step('wait for the client to reconnect');
-    const connection = await ctx.lab.gatekeeper.waitForConnection(provider.login, {
-      signal: ctx.signal,
-      timeoutMs: ANSWER_MS,
-    });
-    if (!connection || connection === provider.connection)
+    const text = `while you were away ${ctx.rng.string(8)}`;
+    const { ids, connection } = await wakeByPush(ctx, [
+      { step: 'reference user sends to the offline provider user', text },
+    ]);
+    const id = ids[0] ?? '';
+    if (!connection)
       return notMet('a new connection after the push', `no connection within ${ANSWER_MS} ms of the push`);
-    ctx.lab.defer(async () => {
-      await ctx.lab.afterCase().disconnect(provider.user);
-    });
     const acked = await connection.waitForFrame(sends('ack', { class: 'message', id }), {
       signal: ctx.signal,
       timeoutMs: ANSWER_MS,
