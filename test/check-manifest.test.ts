@@ -78,7 +78,7 @@ void (() => {
     // @ts-expect-error: a check that declares no change is given no provider-wide action...
     await ctx.providerWide.expireMedia();
     // @ts-expect-error: ...nor reaches one through the driver.
-    await ctx.lab.driver.rotateProofKey();
+    await ctx.testbed.driver.rotateProofKey();
     return met();
   });
   defineCheck({ name: 'media/declared', changes: ['hosted-media'] }, async (ctx) => {

@@ -1,6 +1,6 @@
 /**
  * The gatekeeper end to end over loopback: enlistment over HTTPS, a raw WSS client with libsignal
- * classic keys, messages both ways with a reference user, and the refusals a client can provoke.
+ * classic keys, messages both ways with a gatekeeper user, and the refusals a client can provoke.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -191,16 +191,16 @@ describe('gatekeeper', () => {
     assert.equal(gk.isEnlisted(dave.login), false);
   });
 
-  it('carries messages both ways between a provider client and a reference user', async () => {
+  it('carries messages both ways between a provider client and a gatekeeper user', async () => {
     const alice = await providerUser('+491700000010');
     assert.equal(await gk.waitForKeys(alice.login, wait()), true);
     const conn = await gk.waitForConnection(alice.login, wait());
     assert.ok(conn?.authenticated);
     assert.deepEqual(conn.offeredSubprotocols, ['xmpp']);
-    const ref = await gk.createReferenceUser();
+    const ref = await gk.createGatekeeperUser();
     assert.match(ref.jid, /^\d+@s\.whatsapp\.net$/);
 
-    // Reference user → client: a prekey message the client decrypts with libsignal.
+    // Gatekeeper user → client: a prekey message the client decrypts with libsignal.
     const id = await ref.sendText(alice.login, 'hello from the gatekeeper');
     assert.match(id, /^[A-Z0-9]{20}$/);
     const incoming = await alice.client.nextTag('message', { id });
@@ -212,14 +212,14 @@ describe('gatekeeper', () => {
     assert.equal(decodeMessage(plain.bytes).conversation, 'hello from the gatekeeper');
     alice.client.send(ack({ class: 'message', id, to: ref.jid }));
 
-    // Client → reference user over the session just made: ack, decryption, delivery receipt.
+    // Client → gatekeeper user over the session just made: ack, decryption, delivery receipt.
     const reply = await alice.party.encrypt(ref.jid, pad(encodeMessage({ conversation: 'hello back' })));
     alice.client.send(outgoingMessage('clientmsg0001', ref.jid, now(), reply));
     const serverAck = await alice.client.nextTag('ack', { class: 'message', id: 'clientmsg0001' });
     assert.equal(serverAck.attrs['from'], GATEKEEPER_SERVER);
     assert.ok(serverAck.attrs['t']);
     const delivery = await ref.waitForDelivery((d) => d.id === 'clientmsg0001', wait());
-    assert.ok(delivery, 'the reference user got the message');
+    assert.ok(delivery, 'the gatekeeper user got the message');
     assert.equal(delivery.decryptError, undefined);
     const unpadded = unpad(delivery.plaintext!);
     assert.ok(unpadded.ok);
@@ -228,7 +228,7 @@ describe('gatekeeper', () => {
     assert.equal(rcpt.attrs['from'], ref.jid);
     assert.equal(rcpt.attrs['type'], undefined);
 
-    // The client's receipt for the first message reaches the reference user; the server acks it.
+    // The client's receipt for the first message reaches the gatekeeper user; the server acks it.
     alice.client.send(receipt({ id, to: ref.jid, t: String(now()) }));
     await alice.client.nextTag('ack', { class: 'receipt', id });
 
@@ -242,7 +242,7 @@ describe('gatekeeper', () => {
 
   it('hands out bundles with each one-time prekey once, and item-not-found for strangers', async () => {
     const bob = await providerUser('+491700000020');
-    const ref = await gk.createReferenceUser();
+    const ref = await gk.createGatekeeperUser();
     const seen = new Set<number>();
     for (const n of [1, 2]) {
       bob.client.send(bundleFetchIq(`fetch000${n}`, ref.jid));
@@ -257,7 +257,7 @@ describe('gatekeeper', () => {
     assert.ok(child(child(error, 'error')!, 'item-not-found'));
 
     // A batch, as WhatsApp's clients ask: a bundle for each user known, in the order asked.
-    const other = await gk.createReferenceUser();
+    const other = await gk.createGatekeeperUser();
     const users = [ref.jid, '999@s.whatsapp.net', other.jid].map((jid) => node('user', { jid }));
     bob.client.send(
       node('iq', { id: 'fetch0010', type: 'get', xmlns: 'encrypt', to: GATEKEEPER_SERVER }, [node('key', {}, users)]),
@@ -305,8 +305,8 @@ describe('gatekeeper', () => {
     carol.client.sendRaw(`<message id="big">${'a'.repeat(300 * 1024)}</message>`);
     await carol.client.nextTag('ack', { error: 'policy-violation' });
 
-    // Garbage ciphertext: the reference user keeps libsignal's error and sends no receipt.
-    const ref = await gk.createReferenceUser();
+    // Garbage ciphertext: the gatekeeper user keeps libsignal's error and sends no receipt.
+    const ref = await gk.createGatekeeperUser();
     carol.client.send(outgoingMessage('garbage0001', ref.jid, now(), encElement('msg', new Uint8Array(40).fill(7))));
     const bad = await ref.waitForDelivery((d) => d.id === 'garbage0001', wait());
     assert.ok(bad?.decryptError && bad.plaintext === undefined && bad.ciphertext?.length === 40);
@@ -348,7 +348,7 @@ describe('gatekeeper', () => {
     const conn = await gk.waitForConnection(erin.login, wait());
     erin.client.close();
     assert.ok(await conn?.waitForClose(wait()));
-    const ref = await gk.createReferenceUser();
+    const ref = await gk.createGatekeeperUser();
     const id = await ref.sendText(erin.login, 'while you were away');
     const back = await connect(erin.login, erin.token, []);
     await back.nextTag('open');
@@ -360,7 +360,7 @@ describe('gatekeeper', () => {
 
   it('hosts a group: members only see its member list, one skmsg fans out with participant, a removed member gets nothing', async () => {
     const [ann, bob] = [await providerUser('+491700000070'), await providerUser('+491700000071')];
-    const ref = await gk.createReferenceUser();
+    const ref = await gk.createGatekeeperUser();
     const group = gk.createGroup([ann.login, bob.login, ref.jid]);
     ann.client.send(groupInfoIq('info0001', group));
     assert.deepEqual(readGroupInfo(await ann.client.nextTag('iq', { id: 'info0001' })), [

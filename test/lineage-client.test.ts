@@ -18,9 +18,9 @@ import type {
   ClientConnection,
   FrameEvent,
   Gatekeeper,
-  ReferenceDelivery,
-  ReferenceGroupDelivery,
-  ReferenceUser,
+  GatekeeperDelivery,
+  GatekeeperGroupDelivery,
+  GatekeeperUser,
 } from '../src/gatekeeper/types.js';
 import { ENCRYPT_NS } from '../src/protocol/constants.js';
 import { child, type StanzaNode } from '../src/protocol/node.js';
@@ -74,7 +74,7 @@ import {
 import { judgeDownloadPath, judgeEncMediatypes, judgeMediaFields } from '../src/checks/media/message.js';
 import { corrupt, judgeShown, VARIANTS } from '../src/checks/media/receive.js';
 import { storageReference, verifyInfos } from '../src/checks/media/scenario.js';
-import { hashOf, seal } from '../src/checks/media/seal.js';
+import { hashOf, encryptMedia } from '../src/checks/media/encrypt.js';
 import { SAMPLES } from '../src/checks/media/sniff.js';
 import { LAYOUTS, readDeclared } from '../src/checks/media/wire-fields.js';
 import { encodeMediaMessage } from '../src/protocol/media/message.js';
@@ -107,8 +107,8 @@ describe('a WhatsApp-lineage client (Baileys 6.17.16) against the gatekeeper', {
   let gk: Gatekeeper;
   let client: LineageClient;
   let conn: ClientConnection;
-  /** The first message Baileys sent, to a reference user, for the re-send scenario. */
-  let firstOut: { id: string; text: string; to: ReferenceUser } | undefined;
+  /** The first message Baileys sent, to a gatekeeper user, for the re-send scenario. */
+  let firstOut: { id: string; text: string; to: GatekeeperUser } | undefined;
 
   const record = (id: string, scenario: string, finding: Finding) => findings.record(id, scenario, finding);
   /** What Baileys sent (as the gatekeeper recorded it) after `afterSeq`. */
@@ -179,14 +179,14 @@ describe('a WhatsApp-lineage client (Baileys 6.17.16) against the gatekeeper', {
   });
 
   it('fetches a bundle and sends a first message: KEYS-FETCH, MSG-*, STANZA-*, ENC-*, PAYLOAD-*, ACK-RECEIPT', async () => {
-    const scenario = 'first message to a reference user';
-    const ref = await gk.createReferenceUser();
+    const scenario = 'first message to a gatekeeper user';
+    const ref = await gk.createGatekeeperUser();
     const afterSeq = lastSeq(conn);
     const body = text('to the gatekeeper');
     const sent = await client.send(ref.jid, { text: body });
     const id = sent.key.id as string;
     const delivery = await ref.waitForDelivery((d) => d.id === id, wait());
-    assert.ok(delivery, `the reference user received ${id}; Baileys logged: ${client.errors.join(' | ')}`);
+    assert.ok(delivery, `the gatekeeper user received ${id}; Baileys logged: ${client.errors.join(' | ')}`);
     const elements = sentSince(afterSeq);
     record('KEYS-FETCH', scenario, judgeFetchShape(elements, ref.jid));
     const message = elements.find((n) => n.tag === 'message' && n.attrs['id'] === id) as StanzaNode;
@@ -201,7 +201,7 @@ describe('a WhatsApp-lineage client (Baileys 6.17.16) against the gatekeeper', {
         direction: 'gatekeeper-to-client',
       })
     )?.seq;
-    assert.ok(receiptSeq, "the reference user's delivery receipt reached Baileys");
+    assert.ok(receiptSeq, "the gatekeeper user's delivery receipt reached Baileys");
     await frameFromClient((n) => n.tag === 'ack' && n.attrs['class'] === 'receipt' && n.attrs['id'] === id, receiptSeq);
     record('ACK-RECEIPT', scenario, judgeReceiptAck(sentSince(receiptSeq), id, ref.jid));
   });
@@ -210,7 +210,7 @@ describe('a WhatsApp-lineage client (Baileys 6.17.16) against the gatekeeper', {
   function judgeMessage(
     scenario: string,
     message: StanzaNode,
-    received: readonly { label: string; delivery: ReferenceDelivery }[],
+    received: readonly { label: string; delivery: GatekeeperDelivery }[],
   ): void {
     const enc = outgoingEnc(message);
     record('MSG-SHAPE', scenario, judgeMessageShape(message));
@@ -250,35 +250,35 @@ describe('a WhatsApp-lineage client (Baileys 6.17.16) against the gatekeeper', {
     }).length;
 
   it('takes a replayed message without showing it again: ENC-REPLAY', async () => {
-    const ref = await gk.createReferenceUser();
+    const ref = await gk.createGatekeeperUser();
     for (const label of ['pkmsg', 'msg']) {
       const body = text(`once only, ${label}`);
-      const sealed = await ref.encrypt(client.login, textPayload(body, paddingLength(rng)));
-      assert.equal(sealed.type, label, `the reference user wrote a ${label}`);
+      const encrypted = await ref.encrypt(client.login, textPayload(body, paddingLength(rng)));
+      assert.equal(encrypted.type, label, `the gatekeeper user wrote a ${label}`);
       const original = lastSeq(conn);
-      const id = ref.deliverCiphertext(client.login, sealed);
+      const id = ref.deliverCiphertext(client.login, encrypted);
       assert.equal(await answerOf(id, original), 'delivery', `Baileys took the original ${label}`);
       const afterSeq = lastSeq(conn);
-      const again = ref.deliverCiphertext(client.login, sealed, rng.string(20, ID_ALPHABET));
+      const again = ref.deliverCiphertext(client.login, encrypted, rng.string(20, ID_ALPHABET));
       const answer = await answerOf(again, afterSeq);
       record(`ENC-REPLAY:${label}`, `replayed ${label}`, judgeReplay(answer, shownTimes(body)));
-      // A reply, so that the reference user's next message is a plain msg.
+      // A reply, so that the gatekeeper user's next message is a plain msg.
       const reply = await client.send(ref.jid, { text: text('a reply') });
-      assert.ok(await ref.waitForDelivery((d) => d.id === reply.key.id, wait()), 'the reference user took the reply');
+      assert.ok(await ref.waitForDelivery((d) => d.id === reply.key.id, wait()), 'the gatekeeper user took the reply');
     }
   });
 
-  it("reads a reference member's group messages: GROUP-IN", async () => {
+  it("reads a gatekeeper member's group messages: GROUP-IN", async () => {
     const scenario = 'group message from a member';
-    const members = [await gk.createReferenceUser(), await gk.createReferenceUser()] as const;
+    const members = [await gk.createGatekeeperUser(), await gk.createGatekeeperUser()] as const;
     const group = gk.createGroup([client.login, ...members.map((m) => m.jid)]);
     const [sender] = members;
     const texts = [text('from a member'), text('more from it')];
     const answers: Answer[] = [];
     for (const body of texts) {
-      const sealed = await sender.sealGroupText(group, body);
+      const encrypted = await sender.encryptGroupText(group, body);
       const afterSeq = lastSeq(conn);
-      const id = sender.deliverGroup(sealed, { id: rng.string(20, ID_ALPHABET), withDistributions: true });
+      const id = sender.deliverGroup(encrypted, { id: rng.string(20, ID_ALPHABET), withDistributions: true });
       answers.push(await answerOf(id, afterSeq));
       record('ACK-MESSAGE', scenario, judgeMessageAck(sentSince(afterSeq), id, group, true));
       record('RECEIPT-DELIVERY', scenario, judgeDeliveryReceipt(sentSince(afterSeq), id, group, systemClock));
@@ -295,12 +295,12 @@ describe('a WhatsApp-lineage client (Baileys 6.17.16) against the gatekeeper', {
     );
   });
 
-  let reader: { ref: ReferenceUser; id: string } | undefined;
+  let reader: { ref: GatekeeperUser; id: string } | undefined;
 
-  it("takes a reference user's pkmsg then msg, and answers on the session: ACK-MESSAGE, RECEIPT-DELIVERY, SESSION-IN, SESSION-ACK", async () => {
-    const ref = await gk.createReferenceUser();
+  it("takes a gatekeeper user's pkmsg then msg, and answers on the session: ACK-MESSAGE, RECEIPT-DELIVERY, SESSION-IN, SESSION-ACK", async () => {
+    const ref = await gk.createGatekeeperUser();
     for (const [n, label] of ['pkmsg', 'msg'].entries()) {
-      const scenario = `${label} from a reference user`;
+      const scenario = `${label} from a gatekeeper user`;
       const body = text(`from the gatekeeper, ${label}`);
       const afterSeq = lastSeq(conn);
       const id = await ref.sendText(client.login, body);
@@ -311,10 +311,10 @@ describe('a WhatsApp-lineage client (Baileys 6.17.16) against the gatekeeper', {
       if (n === 0) record('SESSION-IN', scenario, judgeInboundSession(answer, shownTimes(body)));
       if (n === 0) reader = { ref, id };
     }
-    const scenario = 'reply to a reference user';
+    const scenario = 'reply to a gatekeeper user';
     const sent = await client.send(ref.jid, { text: text('a reply') });
     const delivery = await ref.waitForDelivery((d) => d.id === sent.key.id, wait());
-    assert.ok(delivery?.ciphertext, 'the reference user received the reply');
+    assert.ok(delivery?.ciphertext, 'the gatekeeper user received the reply');
     record('SESSION-ACK', scenario, judgeNoPreKeyAfterReply(delivery.ciphertext));
     const message = sentSince(0).find((n) => n.tag === 'message' && n.attrs['id'] === sent.key.id) as StanzaNode;
     judgeMessage(scenario, message, [{ label: 'reply', delivery }]);
@@ -350,7 +350,7 @@ describe('a WhatsApp-lineage client (Baileys 6.17.16) against the gatekeeper', {
 
   it('answers a message it cannot decrypt with a retry receipt: RECEIPT-AFTER-DECRYPT, RETRY-RECEIPT, ACK-MESSAGE', async () => {
     const scenario = 'undecryptable message';
-    const ref = await gk.createReferenceUser();
+    const ref = await gk.createGatekeeperUser();
     const id = rng.string(20, ID_ALPHABET);
     const garbage = Uint8Array.from({ length: 64 }, () => rng.int(0, 256));
     garbage[0] = 0x33;
@@ -392,7 +392,7 @@ describe('a WhatsApp-lineage client (Baileys 6.17.16) against the gatekeeper', {
   });
 
   it('acks a read receipt for its message with its type: ACK-RECEIPT', async () => {
-    const to = await gk.createReferenceUser();
+    const to = await gk.createGatekeeperUser();
     const sentSeq = lastSeq(conn);
     const id = (await client.send(to.jid, { text: text('to be read') })).key.id as string;
     // The delivery receipt first, and Baileys' ack of it, so that the next ack for this id is the read receipt's.
@@ -402,13 +402,13 @@ describe('a WhatsApp-lineage client (Baileys 6.17.16) against the gatekeeper', {
     await frameFromClient((n) => n.tag === 'ack' && n.attrs['class'] === 'receipt' && n.attrs['id'] === id, afterSeq);
     record(
       'ACK-RECEIPT:read',
-      'read receipt from a reference user',
+      'read receipt from a gatekeeper user',
       judgeReadReceiptAck(sentSince(afterSeq), id, to.jid),
     );
   });
 
   it('says when its user types, and shows a peer typing: TYPING-OUT, TYPING-IN', async () => {
-    const ref = await gk.createReferenceUser();
+    const ref = await gk.createGatekeeperUser();
     const afterSeq = lastSeq(conn);
     await client.sock.sendPresenceUpdate('composing', ref.jid);
     await frameFromClient((n) => n.tag === 'chatstate', afterSeq);
@@ -431,7 +431,7 @@ describe('a WhatsApp-lineage client (Baileys 6.17.16) against the gatekeeper', {
   });
 
   it('blocks and unblocks a peer: BLOCK-IQ, BLOCK-HIDDEN, UNBLOCK', async () => {
-    const ref = await gk.createReferenceUser();
+    const ref = await gk.createGatekeeperUser();
     const blocked = lastSeq(conn);
     await client.sock.updateBlockStatus(ref.jid, 'block');
     record('BLOCK-IQ', 'block', judgeBlockIq(sentSince(blocked), ref.jid));
@@ -452,13 +452,13 @@ describe('a WhatsApp-lineage client (Baileys 6.17.16) against the gatekeeper', {
 
   it('sends group messages with sender keys: GROUP-SKDM, GROUP-SKMSG', async () => {
     const scenario = 'group message';
-    const members = [await gk.createReferenceUser(), await gk.createReferenceUser()] as const;
+    const members = [await gk.createGatekeeperUser(), await gk.createGatekeeperUser()] as const;
     const group = gk.createGroup([client.login, ...members.map((m) => m.jid)]);
     const texts = [text('to the group'), text('again to the group')];
-    const rounds: ReferenceGroupDelivery[][] = [];
+    const rounds: GatekeeperGroupDelivery[][] = [];
     for (const body of texts) {
       const sent = await client.send(group, { text: body });
-      const round: ReferenceGroupDelivery[] = [];
+      const round: GatekeeperGroupDelivery[] = [];
       for (const m of members) {
         const d = await m.waitForGroupDelivery((x) => x.id === sent.key.id, wait());
         assert.ok(d, `${m.jid} received group message ${sent.key.id}; Baileys logged: ${client.errors.join(' | ')}`);
@@ -479,7 +479,7 @@ describe('a WhatsApp-lineage client (Baileys 6.17.16) against the gatekeeper', {
           ? judgeSkmsgsAt(
               m.jid,
               distribution,
-              rounds.map((r) => r[i] as ReferenceGroupDelivery),
+              rounds.map((r) => r[i] as GatekeeperGroupDelivery),
               texts,
             )
           : // The check errors here (E_PRECONDITION): it has no distribution to judge the skmsgs against.
@@ -511,7 +511,7 @@ describe('a WhatsApp-lineage client (Baileys 6.17.16) against the gatekeeper', {
   };
 
   it("sends a file of each type through the provider's media host: ENC-MEDIATYPE, MEDIA-FIELDS, MEDIA-PATH, MEDIA-ENC-HASH, MEDIA-MAC, MEDIA-PLAIN-HASH, MEDIA-LENGTH-MATCH, MEDIA-TYPE-MATCH, MEDIA-KEYS", async () => {
-    const ref = await gk.createReferenceUser();
+    const ref = await gk.createGatekeeperUser();
     const encs: { type: MediaType; enc: StanzaNode | undefined }[] = [];
     for (const type of MEDIA_TYPES) {
       const scenario = `${type} from Baileys`;
@@ -519,7 +519,7 @@ describe('a WhatsApp-lineage client (Baileys 6.17.16) against the gatekeeper', {
       const delivery = await ref.waitForDelivery((d) => d.id === sent.key.id, wait());
       assert.ok(
         delivery?.plaintext,
-        `the reference user decrypted the ${type} message; Baileys logged: ${client.errors.join(' | ')}`,
+        `the gatekeeper user decrypted the ${type} message; Baileys logged: ${client.errors.join(' | ')}`,
       );
       const message = sentSince(0).find((n) => n.tag === 'message' && n.attrs['id'] === sent.key.id) as StanzaNode;
       judgeMessage(scenario, message, [{ label: `${type} message`, delivery }]);
@@ -552,13 +552,13 @@ describe('a WhatsApp-lineage client (Baileys 6.17.16) against the gatekeeper', {
   });
 
   it("downloads a document from the gatekeeper's media host, and what it shows of corrupted ones: MEDIA-RECEIVE, MEDIA-RECEIVE-REFUSE", async () => {
-    const ref = await gk.createReferenceUser();
+    const ref = await gk.createGatekeeperUser();
     const trustGatekeeper = new HttpsAgent({ ca: gk.caCertPem });
     try {
       for (const variant of VARIANTS) {
         const plaintext = sampleFile('document');
-        const sealed = seal(plaintext, LAYOUTS.document.info);
-        const sent = corrupt(variant, sealed);
+        const encrypted = encryptMedia(plaintext, LAYOUTS.document.info);
+        const sent = corrupt(variant, encrypted);
         const hosted = gk.mediaHost.put(sent.blob);
         const message = encodeMediaMessage('document', {
           url: hosted.url,
@@ -597,7 +597,7 @@ describe('a WhatsApp-lineage client (Baileys 6.17.16) against the gatekeeper', {
           type: 'document' as const,
           id,
           peer: ref.jid,
-          expectedHash: sealed.fileSha256.toString('base64'),
+          expectedHash: encrypted.fileSha256.toString('base64'),
         };
         record(
           variant === 'valid' ? 'MEDIA-RECEIVE' : 'MEDIA-RECEIVE-REFUSE',

@@ -95,7 +95,7 @@ void test(
         timeoutMs: 20_000,
         reporters: createReporters(REPORTER_NAMES, { out: { write: () => true }, color: false }),
         outDir: out,
-        seal: (report, files) => certificationPackage(report, files, signingKey),
+        certify: (report, files) => certificationPackage(report, files, signingKey),
         watch: (gatekeeper) => secrets.watch(gatekeeper),
       });
       assert.equal(outcome.report.summary.conformant, true, 'a clean run');

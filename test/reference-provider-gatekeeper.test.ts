@@ -1,6 +1,6 @@
 /**
  * The reference provider against the gatekeeper, both on loopback: the provider is driven only
- * through its driver API, and judged by what the gatekeeper and its reference user saw.
+ * through its driver API, and judged by what the gatekeeper and its gatekeeper user saw.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -89,25 +89,25 @@ void describe('reference provider ⇄ gatekeeper', () => {
     assert.equal(await connection.ping({ signal: AbortSignal.timeout(5000), timeoutMs: 3000 }), true);
   });
 
-  void test('messages both ways with a reference user, with acks and receipts', async () => {
+  void test('messages both ways with a gatekeeper user, with acks and receipts', async () => {
     const { user, login, connection } = await providerUser();
-    const reference = await gk.createReferenceUser();
+    const gatekeeperUser = await gk.createGatekeeperUser();
 
     const { id } = await driver<{ id: string }>('POST', driverPaths.messages(user), {
-      to: reference.jid,
+      to: gatekeeperUser.jid,
       text: 'hello from the provider',
     });
-    const first = await reference.waitForDelivery((d) => d.id === id, wait());
-    assert.ok(first?.plaintext, `the reference user decrypted it: ${first?.decryptError ?? 'no delivery'}`);
+    const first = await gatekeeperUser.waitForDelivery((d) => d.id === id, wait());
+    assert.ok(first?.plaintext, `the gatekeeper user decrypted it: ${first?.decryptError ?? 'no delivery'}`);
     assert.equal(first.enc?.attrs['type'], 'pkmsg');
     const unpadded = unpad(first.plaintext);
     assert.ok(unpadded.ok);
     assert.equal(decodeMessage(unpadded.bytes).conversation, 'hello from the provider');
 
     const beforeReply = connection.frames.at(-1)?.seq ?? 0;
-    const replyId = await reference.sendText(login, 'hello from the gatekeeper');
+    const replyId = await gatekeeperUser.sendText(login, 'hello from the gatekeeper');
     const inbox = await inboxUntil(user, 1);
-    assert.deepEqual(inbox.messages, [{ id: replyId, from: reference.jid, text: 'hello from the gatekeeper' }]);
+    assert.deepEqual(inbox.messages, [{ id: replyId, from: gatekeeperUser.jid, text: 'hello from the gatekeeper' }]);
     const answered = await connection.waitForFrame(
       (f) => f.direction === 'client-to-gatekeeper' && f.node?.tag === 'receipt' && f.node.attrs['id'] === replyId,
       {
@@ -126,19 +126,19 @@ void describe('reference provider ⇄ gatekeeper', () => {
       ),
     );
 
-    // The reference user's delivery receipt for the first message reached the client, which acked it.
+    // The gatekeeper user's delivery receipt for the first message reached the client, which acked it.
     const receiptAck = await connection.waitForFrame(
       (f) => f.node?.tag === 'ack' && f.node.attrs['class'] === 'receipt' && f.node.attrs['id'] === id,
       { ...wait(), afterSeq: 0 },
     );
-    assert.equal(receiptAck?.text, `<ack class="receipt" id="${id}" to="${reference.jid}"/>`);
+    assert.equal(receiptAck?.text, `<ack class="receipt" id="${id}" to="${gatekeeperUser.jid}"/>`);
 
     // After the reply, the session is acknowledged: a plain SignalMessage.
     const second = await driver<{ id: string }>('POST', driverPaths.messages(user), {
-      to: reference.jid,
+      to: gatekeeperUser.jid,
       text: 'second',
     });
-    const delivered = await reference.waitForDelivery((d) => d.id === second.id, wait());
+    const delivered = await gatekeeperUser.waitForDelivery((d) => d.id === second.id, wait());
     assert.equal(delivered?.enc?.attrs['type'], 'msg');
     assert.ok(delivered?.plaintext);
 

@@ -13,7 +13,7 @@ import { judgeSkmsgs, readDistribution, type DistributionRead } from '../src/che
 import { decodeSenderKeyMessage } from '../src/protocol/sender-key-wire.js';
 import {
   groupOpen,
-  groupSeal,
+  groupEncrypt,
   isSenderKeyError,
   newDistribution,
   processDistribution,
@@ -93,38 +93,38 @@ void test("our distribution is processed by Baileys' GroupSessionBuilder and our
     [keyId, 0, 33],
   );
   await new wa.GroupSessionBuilder(store).process(WA_NAME, distribution);
-  const sealed = texts.map((t) => Buffer.from(groupSeal(GROUP, SENDER, ours, t)));
+  const encrypted = texts.map((t) => Buffer.from(groupEncrypt(GROUP, SENDER, ours, t)));
   assert.deepEqual(
-    sealed.map((s) => decodeSenderKeyMessage(s)?.iteration),
+    encrypted.map((s) => decodeSenderKeyMessage(s)?.iteration),
     [0, 1, 2, 3, 4],
     'ours steps by one',
   );
   const cipher = new wa.GroupCipher(store, WA_NAME);
   // Out of order too: Baileys keeps the key it skips.
-  for (const i of [0, 2, 1, 3, 4]) assert.deepEqual(await cipher.decrypt(sealed[i] as Buffer), texts[i]);
-  await assert.rejects(cipher.decrypt(sealed[4] as Buffer), /old counter/, 'Baileys refuses a replay of ours');
+  for (const i of [0, 2, 1, 3, 4]) assert.deepEqual(await cipher.decrypt(encrypted[i] as Buffer), texts[i]);
+  await assert.rejects(cipher.decrypt(encrypted[4] as Buffer), /old counter/, 'Baileys refuses a replay of ours');
 });
 
 void test("Baileys' distribution and skmsgs open in ours, across the iterations its sender skips", async () => {
   const store = waStore();
   const distribution = await new wa.GroupSessionBuilder(store).create(WA_NAME);
   const cipher = new wa.GroupCipher(store, WA_NAME);
-  const sealed: Buffer[] = [];
-  for (const t of texts) sealed.push(await cipher.encrypt(t));
+  const encrypted: Buffer[] = [];
+  for (const t of texts) encrypted.push(await cipher.encrypt(t));
   // group_cipher.js encrypts at `iteration === 0 ? 0 : iteration + 1`: after the first, every message skips one.
   assert.deepEqual(
-    sealed.map((s) => decodeSenderKeyMessage(s)?.keyId),
+    encrypted.map((s) => decodeSenderKeyMessage(s)?.keyId),
     texts.map(() => distribution.getId()),
   );
   assert.deepEqual(
-    sealed.map((s) => decodeSenderKeyMessage(s)?.iteration),
+    encrypted.map((s) => decodeSenderKeyMessage(s)?.iteration),
     [0, 2, 4, 6, 8],
   );
   const ours = new SenderKeyStore();
   processDistribution(GROUP, SENDER, distribution.serialize(), ours);
   for (const i of [0, 2, 1, 3, 4])
-    assert.deepEqual(Buffer.from(groupOpen(GROUP, SENDER, ours, sealed[i] as Buffer)), texts[i]);
-  const verdict = judgeSkmsgs(read(distribution.serialize()), sealed);
+    assert.deepEqual(Buffer.from(groupOpen(GROUP, SENDER, ours, encrypted[i] as Buffer)), texts[i]);
+  const verdict = judgeSkmsgs(read(distribution.serialize()), encrypted);
   if (typeof verdict === 'string') assert.fail(`GROUP-SKMSG's own reading refuses the lineage: ${verdict}`);
   assert.deepEqual(verdict.iterations, [0, 2, 4, 6, 8]);
   assert.deepEqual(
@@ -164,10 +164,10 @@ void test('ours refuses what the lineage refuses: a changed bit, a replay, a mes
 void test('both refuse a message more than 2000 iterations past the chain, and take one at 2000', async () => {
   const ours = new SenderKeyStore();
   const { skdm } = newDistribution(GROUP, SENDER, ours);
-  const sealed = Array.from({ length: 2002 }, (_, i) =>
-    Buffer.from(groupSeal(GROUP, SENDER, ours, Buffer.from(`n${i}`))),
+  const encrypted = Array.from({ length: 2002 }, (_, i) =>
+    Buffer.from(groupEncrypt(GROUP, SENDER, ours, Buffer.from(`n${i}`))),
   );
-  const [at2000, at2001] = [sealed[2000] as Buffer, sealed[2001] as Buffer];
+  const [at2000, at2001] = [encrypted[2000] as Buffer, encrypted[2001] as Buffer];
   const receiver = new SenderKeyStore();
   processDistribution(GROUP, SENDER, skdm, receiver);
   assert.throws(() => groupOpen(GROUP, SENDER, receiver, at2001), refusal('too-far-ahead'));
@@ -190,9 +190,9 @@ void test("GROUP-SKMSG's reading fails an iteration used twice, and libsignal-cl
   const ours = new SenderKeyStore();
   const { skdm } = newDistribution(GROUP, SENDER, ours);
   const before = ours.snapshot(GROUP, SENDER);
-  const once = groupSeal(GROUP, SENDER, ours, texts[0] as Buffer);
+  const once = groupEncrypt(GROUP, SENDER, ours, texts[0] as Buffer);
   ours.restore(GROUP, SENDER, before);
-  const twice = groupSeal(GROUP, SENDER, ours, texts[1] as Buffer);
+  const twice = groupEncrypt(GROUP, SENDER, ours, texts[1] as Buffer);
   assert.match(refused(judgeSkmsgs(read(skdm), [once, twice])), /iterations 0 then 0 .*a message key used twice/);
 
   const newer = await SignalPq.SenderKeyDistributionMessage.create(

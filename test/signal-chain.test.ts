@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { messageKeysAt, openBody, sealAhead, sessionChains } from '../src/protocol/signal-chain.js';
+import { messageKeysAt, openBody, encryptAhead, sessionChains } from '../src/protocol/signal-chain.js';
 import {
   MemoryIdentityStore,
   MemoryPreKeyStore,
@@ -71,7 +71,7 @@ async function ahead(from: Party, to: Party, jump: number, text: string): Promis
   const chains = sessionChains(new Uint8Array(record?.serialize() ?? []));
   assert.ok(chains?.sender);
   return Buffer.from(
-    sealAhead(chains, jump, Buffer.from(text, 'utf8'), {
+    encryptAhead(chains, jump, Buffer.from(text, 'utf8'), {
       local: from.identity.publicKey,
       remote: to.identity.publicKey,
     }),

@@ -1,13 +1,13 @@
 /**
  * The harness's classic peers write WhatsApp's Signal version byte, 0x33 (src/protocol/signal-chain.ts
- * sealClassic), and read what WhatsApp-lineage Signal writes. Proved against libsignal-node 6.0.0,
+ * encryptClassic), and read what WhatsApp-lineage Signal writes. Proved against libsignal-node 6.0.0,
  * the Signal library of the Baileys client, in both directions: a prekey message, the reply, then
  * ordinary messages; and libsignal's own 0x34, which the lineage refuses.
  */
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { test } from 'node:test';
-import { sealClassic } from '../src/protocol/signal-chain.js';
+import { encryptClassic } from '../src/protocol/signal-chain.js';
 import {
   MemoryIdentityStore,
   MemoryPreKeyStore,
@@ -84,8 +84,8 @@ async function pair() {
   await Signal.processPreKeyBundle(bundle, bobAddress, alice.sessions, alice.identities);
   const bobCipher = new lineage.SessionCipher(bob.storage, new lineage.ProtocolAddress('alice', 1));
   const aliceAddress = Signal.ProtocolAddress.new('alice', 1);
-  const aliceSeal = (text: string, options?: { libsignalVersion?: boolean }) =>
-    sealClassic(Buffer.from(text), bobAddress, alice.sessions, alice.identities, options);
+  const aliceEncrypt = (text: string, options?: { libsignalVersion?: boolean }) =>
+    encryptClassic(Buffer.from(text), bobAddress, alice.sessions, alice.identities, options);
   const aliceOpen = async (m: { type: number; body: Buffer }): Promise<string> => {
     const plain =
       m.type === 3
@@ -106,17 +106,17 @@ async function pair() {
           );
     return plain.toString('utf8');
   };
-  return { bobCipher, aliceSeal, aliceOpen, aliceAddress };
+  return { bobCipher, aliceEncrypt, aliceOpen, aliceAddress };
 }
 
 void test("libsignal-node reads the classic peers' prekey message and messages (0x33), and they read its own", async () => {
-  const { bobCipher, aliceSeal, aliceOpen } = await pair();
-  const first = await aliceSeal('first words');
+  const { bobCipher, aliceEncrypt, aliceOpen } = await pair();
+  const first = await aliceEncrypt('first words');
   assert.equal(first.type, 'pkmsg');
   assert.equal(first.ciphertext[0], 0x33);
   assert.equal((await bobCipher.decryptPreKeyWhisperMessage(Buffer.from(first.ciphertext))).toString(), 'first words');
   // Messages in a row before any reply are still prekey messages, each MACed anew.
-  const again = await aliceSeal('second words');
+  const again = await aliceEncrypt('second words');
   assert.equal(again.type, 'pkmsg');
   assert.equal((await bobCipher.decryptPreKeyWhisperMessage(Buffer.from(again.ciphertext))).toString(), 'second words');
 
@@ -125,7 +125,7 @@ void test("libsignal-node reads the classic peers' prekey message and messages (
   assert.equal(await aliceOpen(reply), 'a reply');
 
   for (const text of ['then one', 'and another']) {
-    const m = await aliceSeal(text);
+    const m = await aliceEncrypt(text);
     assert.equal(m.type, 'msg');
     assert.equal(m.ciphertext[0], 0x33);
     assert.equal((await bobCipher.decryptWhisperMessage(Buffer.from(m.ciphertext))).toString(), text);
@@ -135,8 +135,8 @@ void test("libsignal-node reads the classic peers' prekey message and messages (
 });
 
 void test("libsignal-node refuses libsignal's own version byte, 0x34: the interop risk the profile names", async () => {
-  const { bobCipher, aliceSeal } = await pair();
-  const first = await aliceSeal('first words', { libsignalVersion: true });
+  const { bobCipher, aliceEncrypt } = await pair();
+  const first = await aliceEncrypt('first words', { libsignalVersion: true });
   assert.equal(first.ciphertext[0], 0x34);
   await assert.rejects(
     bobCipher.decryptPreKeyWhisperMessage(Buffer.from(first.ciphertext)),

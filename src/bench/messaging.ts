@@ -1,5 +1,5 @@
 /**
- * Message throughput through the provider (a reference user and a provider user in ping-pong,
+ * Message throughput through the provider (a gatekeeper user and a provider user in ping-pong,
  * every message crossing the gatekeeper's chat server, the provider's client and, for the
  * provider's turn, its driver) beside raw libsignal ping-pong between two in-memory parties with
  * the same stores, in the same process and run.
@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { DEFAULT_LIMITS } from '../core/limits.js';
 import { probeProvider, type DriverClient } from '../driver/client.js';
 import { startGatekeeper } from '../gatekeeper/gatekeeper.js';
-import type { ClientConnection, Gatekeeper, ReferenceDelivery, ReferenceUser } from '../gatekeeper/types.js';
+import type { ClientConnection, Gatekeeper, GatekeeperDelivery, GatekeeperUser } from '../gatekeeper/types.js';
 import { textPayload } from '../protocol/payload.js';
 import { SignalSession } from '../reference-provider/client-session.js';
 import { startReferenceProvider, type ReferenceProvider } from '../reference-provider/provider.js';
@@ -29,7 +29,7 @@ interface Pair {
   readonly user: string;
   readonly login: string;
   readonly connection: ClientConnection;
-  readonly reference: ReferenceUser;
+  readonly gatekeeperUser: GatekeeperUser;
 }
 
 async function setUp(): Promise<Pair> {
@@ -52,31 +52,31 @@ async function setUp(): Promise<Pair> {
   const connection = await gatekeeper.waitForConnection(enlisted.login, { signal, timeoutMs: WAIT_MS });
   if (!connection || !(await gatekeeper.waitForKeys(enlisted.login, { signal, timeoutMs: WAIT_MS })))
     throw new Error('the provider user never connected');
-  const reference = await gatekeeper.createReferenceUser();
-  return { provider, gatekeeper, driver, user, login: enlisted.login, connection, reference };
+  const gatekeeperUser = await gatekeeper.createGatekeeperUser();
+  return { provider, gatekeeper, driver, user, login: enlisted.login, connection, gatekeeperUser: gatekeeperUser };
 }
 
 /**
- * One round: the reference user's message until the provider's delivery receipt, then the
- * provider's until the reference user has decrypted it. `signal` bounds the whole sample.
+ * One round: the gatekeeper user's message until the provider's delivery receipt, then the
+ * provider's until the gatekeeper user has decrypted it. `signal` bounds the whole sample.
  */
 async function pingPong(p: Pair, signal: AbortSignal): Promise<void> {
   const wait = { signal, timeoutMs: WAIT_MS };
   const afterSeq = p.connection.frames.at(-1)?.seq ?? 0;
-  const id = await p.reference.sendText(p.login, TEXT);
+  const id = await p.gatekeeperUser.sendText(p.login, TEXT);
   const receipt = await p.connection.waitForFrame((f) => f.node?.tag === 'receipt' && f.node.attrs['id'] === id, {
     ...wait,
     afterSeq,
   });
-  if (!receipt) throw new Error("the provider never receipted the reference user's message");
-  const before = p.reference.deliveries.length;
-  const sent = await p.driver.send(p.user, { to: p.reference.jid, text: TEXT });
+  if (!receipt) throw new Error("the provider never receipted the gatekeeper user's message");
+  const before = p.gatekeeperUser.deliveries.length;
+  const sent = await p.driver.send(p.user, { to: p.gatekeeperUser.jid, text: TEXT });
   // Usually there already (the provider's send resolves on the gatekeeper's ack); looked up among
   // the deliveries since the send, so that a long sample does not rescan every earlier one.
-  const arrived = (d: ReferenceDelivery): boolean => d.id === sent.id && d.plaintext !== undefined;
+  const arrived = (d: GatekeeperDelivery): boolean => d.id === sent.id && d.plaintext !== undefined;
   const delivered =
-    p.reference.deliveries.slice(before).find(arrived) ?? (await p.reference.waitForDelivery(arrived, wait));
-  if (!delivered) throw new Error("the provider's message never decrypted at the reference user");
+    p.gatekeeperUser.deliveries.slice(before).find(arrived) ?? (await p.gatekeeperUser.waitForDelivery(arrived, wait));
+  if (!delivered) throw new Error("the provider's message never decrypted at the gatekeeper user");
 }
 
 /**

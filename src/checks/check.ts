@@ -2,10 +2,10 @@
 import type { Clock } from '../core/clock.js';
 import type { Finding } from '../core/model.js';
 import type { Rng } from '../core/rng.js';
-import type { Lab } from './lab.js';
+import type { Testbed } from './testbed.js';
 import type { DriverClient, ProviderWideCall } from '../driver/client.js';
 
-// The checks read their params and waits from here; they live apart so that lab.ts needs no import of this module.
+// The checks read their params and waits from here; they live apart so that testbed.ts needs no import of this module.
 export { choiceParam, numberParam, sessionMode } from './params.js';
 export { ANSWER_MS, QUIET_MS } from './waits.js';
 
@@ -15,7 +15,7 @@ export interface CheckContext {
   readonly rng: Rng;
   /** The run's clock: what `t`, `iat` and the like are made from and judged against. */
   readonly clock: Clock;
-  readonly lab: Lab;
+  readonly testbed: Testbed;
   /** Names the phase, for the evidence and a timeout's message. */
   step(name: string): void;
   note(text: string): void;

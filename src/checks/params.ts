@@ -1,5 +1,5 @@
 /**
- * Reading a case's params. Apart from check.ts so that the Lab, which check.ts names in
+ * Reading a case's params. Apart from check.ts so that the Testbed, which check.ts names in
  * CheckContext, can read the session mode without importing check.ts back.
  */
 import { SuiteError } from '../core/errors.js';

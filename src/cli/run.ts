@@ -77,7 +77,9 @@ export async function runCommand(
       workers: settings.workers,
       ...(providerCaPem === undefined ? {} : { providerCaPem, providerCaFile: settings.providerCa as string }),
       ...(gate.judge === undefined ? {} : { judge: gate.judge }),
-      ...(signingKey === undefined ? {} : { seal: (report, files) => certificationPackage(report, files, signingKey) }),
+      ...(signingKey === undefined
+        ? {}
+        : { certify: (report, files) => certificationPackage(report, files, signingKey) }),
       limits: settings.limits,
       allowPrivateTargets: settings.allowPrivateTargets,
     });

@@ -27,7 +27,7 @@ export type ErrorCode =
   | HarnessErrorCode
   | 'E_PROVIDER_VIOLATION' // the provider broke a rule deep in a helper: a not-met finding
   | 'E_LIMIT_EXCEEDED' // the provider went past a harness cap (core/limits.ts): a not-met finding naming it
-  | 'E_ENDED_EARLY' // the runner ended a case for a cap or protocol breach (core/runner.ts): a not-met finding
+  | 'E_ENDED_EARLY' // the runner ended a case for a cap or a protocol error (core/runner.ts): a not-met finding
   | 'E_INTERRUPTED' // a signal stopped the run
   | 'E_PRIVATE_TARGET'; // a connection to a private address was refused (net/private-targets.ts)
 

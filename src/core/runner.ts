@@ -36,7 +36,7 @@ export interface CaseEnv {
   /** The provider went past a harness cap during the case: the case cannot pass, and its result names the cap. */
   limitHit(hit: LimitHit): void;
   /** The provider broke a transport protocol so that the case cannot go on (a WebSocket closed on bad UTF-8): it fails now. */
-  breach(message: string): void;
+  protocolError(message: string): void;
 }
 
 export type ExecuteCase = (env: CaseEnv) => Promise<Finding>;
@@ -139,7 +139,7 @@ async function runCase(spec: CaseSpec, worker: number, rng: Rng, options: RunOpt
   const cleanups: (() => Promise<void> | void)[] = [];
   let step: string | undefined;
   let hit: LimitHit | undefined;
-  let breach: string | undefined;
+  let protocolError: string | undefined;
   const timeoutMs = spec.timeoutMs ?? options.defaultTimeoutMs;
   const controller = new AbortController();
   // Not unref'd: the deadline is what guarantees progress when a check awaits nothing at all.
@@ -165,9 +165,9 @@ async function runCase(spec: CaseSpec, worker: number, rng: Rng, options: RunOpt
       // No pass is possible any more, and the provider's side of the case may be gone: end it now.
       controller.abort(new EndedEarly(CAPS_EXPECTED, h.message));
     },
-    breach: (message) => {
-      if (breach !== undefined || hit !== undefined) return;
-      breach = message;
+    protocolError: (message) => {
+      if (protocolError !== undefined || hit !== undefined) return;
+      protocolError = message;
       evidence.push({ kind: 'note', at: Date.now() - started, text: message });
       controller.abort(new EndedEarly("the provider to keep to the transport's protocol", message));
     },

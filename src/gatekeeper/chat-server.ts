@@ -2,7 +2,7 @@
  * The chat server: WSS with RFC 7395 framing on the gatekeeper's HTTPS server. It authenticates
  * each connection's `<open/>` (FRAME-OPEN: an enlisted login and an ownership proof naming its
  * identifier), then hands elements to stanza-handler.ts and routes stanzas between provider
- * clients, their mailboxes and the reference users. It is lenient on purpose: it records what a
+ * clients, their mailboxes and the gatekeeper users. It is lenient on purpose: it records what a
  * client got wrong and goes on, so that one fault does not break unrelated cases.
  */
 import type { IncomingMessage, Server } from 'node:http';
@@ -46,8 +46,8 @@ export class ChatServer {
   readonly keys = new Listeners<string>();
   /** Caps the clients went past. */
   readonly limitHits = new Listeners<LimitHit>();
-  /** Protocol breaches of the clients that cost them their connection. */
-  readonly breaches = new Listeners<string>();
+  /** Protocol errors of the clients that cost them their connection. */
+  readonly protocolErrors = new Listeners<string>();
   /** Logins whose streams a case makes the gatekeeper refuse, with the reason it gives. */
   readonly refusals = new Map<string, { readonly reason: string; readonly condition: StreamRefusalCondition }>();
   private readonly wss: WebSocketServer;
@@ -82,7 +82,7 @@ export class ChatServer {
     this.handlerDeps = {
       directory: deps.directory,
       groups: deps.groups,
-      knows: (jid) => deps.directory.provider(jid) !== undefined || deps.directory.reference(jid) !== undefined,
+      knows: (jid) => deps.directory.provider(jid) !== undefined || deps.directory.gatekeeperUser(jid) !== undefined,
       deliver: (to, stanza) => this.deliver(to, stanza),
       keysUploaded: (login) => this.keys.emit(login),
     };
@@ -111,7 +111,7 @@ export class ChatServer {
   }
 
   /**
-   * Routes a stanza, already in its delivered form (`from` and `t` stamped), to `to`: a reference
+   * Routes a stanza, already in its delivered form (`from` and `t` stamped), to `to`: a gatekeeper
    * user in-process, a provider user's live connection, or else its offline mailbox.
    */
   deliver(to: string, stanza: StanzaNode): RouteResult {
@@ -121,14 +121,14 @@ export class ChatServer {
       hold.take(stanza);
       return 'held';
     }
-    const reference = this.deps.directory.reference(to);
-    if (reference) {
+    const user = this.deps.directory.gatekeeperUser(to);
+    if (user) {
       try {
-        reference.receive(stanza);
+        user.receive(stanza);
       } catch {
-        // A reference user records its own failures; routing goes on.
+        // A gatekeeper user records its own failures; routing goes on.
       }
-      return 'reference';
+      return 'gatekeeper-user';
     }
     if (!this.deps.directory.provider(to)) return 'unknown';
     const live = this.liveConnection(to);
@@ -179,7 +179,7 @@ export class ChatServer {
         messageBytes: this.deps.limits['ws-message-bytes'],
       },
       onLimit: (hit) => this.limitHits.emit(hit),
-      onBreach: (message) => this.breaches.emit(message),
+      onProtocolError: (message) => this.protocolErrors.emit(message),
     });
     this.connections.push(conn);
   }

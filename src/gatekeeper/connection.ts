@@ -35,7 +35,7 @@ export interface ConnectionDeps {
   /** Told when the client goes past a cap; the connection is then closed with 1008 (or 1009 by ws). */
   readonly onLimit: (hit: LimitHit) => void;
   /** Told when the client breaks RFC 6455 (bad UTF-8 in a text frame, an unmasked frame…): ws closes the connection. */
-  readonly onBreach: (message: string) => void;
+  readonly onProtocolError: (message: string) => void;
 }
 
 /** How long a flooding client gets to complete the close handshake before its socket is dropped. */
@@ -76,7 +76,7 @@ export class Connection implements ClientConnection {
       if (e.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH')
         this.hit('ws-message-bytes', deps.caps.messageBytes, 'a WebSocket message');
       else
-        deps.onBreach(
+        deps.onProtocolError(
           `the client of ${this.login ?? this.id} broke RFC 6455 (${e.message}); the gatekeeper closed its connection`,
         );
     });

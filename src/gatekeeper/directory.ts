@@ -1,6 +1,6 @@
 /**
  * The users the gatekeeper knows: enlisted provider users (logins `1-<14 digits>@interop`) and its
- * own reference users (`<digits>@s.whatsapp.net`), with the keys each published and, for provider
+ * own gatekeeper users (`<digits>@s.whatsapp.net`), with the keys each published and, for provider
  * users, the offline mailbox of stanzas waiting for their next connection.
  */
 import type { Rng } from '../core/rng.js';
@@ -33,11 +33,11 @@ export interface ProviderUser {
   readonly mailbox: StanzaNode[];
 }
 
-export interface ReferenceEntry {
-  readonly kind: 'reference';
+export interface GatekeeperUserEntry {
+  readonly kind: 'gatekeeper-user';
   readonly jid: string;
   keys: PublishedKeys;
-  /** Hands a routed stanza (message or receipt) to the reference user. */
+  /** Hands a routed stanza (message or receipt) to the gatekeeper user. */
   readonly receive: (stanza: StanzaNode) => void;
 }
 
@@ -52,7 +52,7 @@ export interface Enlistment {
 export class Directory {
   private readonly providers = new Map<string, ProviderUser>();
   private readonly byIdentifier = new Map<string, string>();
-  private readonly references = new Map<string, ReferenceEntry>();
+  private readonly gatekeeperUsers = new Map<string, GatekeeperUserEntry>();
 
   constructor(private readonly rng: Rng) {}
 
@@ -105,22 +105,22 @@ export class Directory {
     return this.providers.get(login);
   }
 
-  reference(jid: string): ReferenceEntry | undefined {
-    return this.references.get(jid);
+  gatekeeperUser(jid: string): GatekeeperUserEntry | undefined {
+    return this.gatekeeperUsers.get(jid);
   }
 
-  addReference(keys: PublishedKeys, receive: (stanza: StanzaNode) => void): ReferenceEntry {
+  addGatekeeperUser(keys: PublishedKeys, receive: (stanza: StanzaNode) => void): GatekeeperUserEntry {
     let jid: string;
     do jid = `${this.rng.string(11, '0123456789').replace(/^0/, '4')}@${GATEKEEPER_SERVER}`;
-    while (this.references.has(jid));
-    const entry: ReferenceEntry = { kind: 'reference', jid, keys, receive };
-    this.references.set(jid, entry);
+    while (this.gatekeeperUsers.has(jid));
+    const entry: GatekeeperUserEntry = { kind: 'gatekeeper-user', jid, keys, receive };
+    this.gatekeeperUsers.set(jid, entry);
     return entry;
   }
 
-  /** A reference user's reinstall: new keys under the same jid. */
+  /** A gatekeeper user's reinstall: new keys under the same jid. */
   republishReference(jid: string, keys: PublishedKeys): void {
-    const entry = this.references.get(jid);
+    const entry = this.gatekeeperUsers.get(jid);
     if (entry) entry.keys = keys;
   }
 
@@ -145,12 +145,12 @@ export class Directory {
 
   /** The identity key `jid` currently publishes (raw 32 bytes), if it is known. */
   identityOf(jid: string): Uint8Array | undefined {
-    return (this.providers.get(jid) ?? this.references.get(jid))?.keys.identityKey;
+    return (this.providers.get(jid) ?? this.gatekeeperUsers.get(jid))?.keys.identityKey;
   }
 
   /** A prekey bundle for `jid`; the one-time prekey handed out is removed, so it is used once. */
   takeBundle(jid: string): KeyBundle | null {
-    const entry = this.providers.get(jid) ?? this.references.get(jid);
+    const entry = this.providers.get(jid) ?? this.gatekeeperUsers.get(jid);
     if (!entry) return null;
     const { registrationId, identityKey, signedPreKey, kyberPreKey } = entry.keys;
     const oneTimePreKey = entry.keys.oneTimePreKeys.shift();

@@ -1,6 +1,6 @@
 /**
  * The gatekeeper the harness plays: one HTTPS server on loopback carrying the Enlistment API and
- * the chat server (WSS), the directory of users, the proof verifier and the reference users.
+ * the chat server (WSS), the directory of users, the proof verifier and the gatekeeper users.
  */
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -24,7 +24,7 @@ import { ProofVerifier } from './proof-verifier.js';
 import { GATEKEEPER_MEDIA_PATH, GatekeeperMediaHost } from './media-host.js';
 import { MediaProxy } from './media-proxy.js';
 import { PushSender } from './push.js';
-import { LocalReferenceUser } from './reference-user.js';
+import { LocalGatekeeperUser } from './user.js';
 import { resolveTls, type TlsMaterial } from './tls.js';
 import type { ClientConnection, EnlistRequest, Gatekeeper, HttpExchange, WaitOptions } from './types.js';
 
@@ -115,7 +115,7 @@ export async function startGatekeeper(options: GatekeeperOptions = {}): Promise<
   });
   enlistment = api;
 
-  const referenceRng = rng.fork('reference-users');
+  const usersRng = rng.fork('reference-users');
   let closing: Promise<void> | undefined;
   let provider: Discovery | undefined;
 
@@ -134,7 +134,7 @@ export async function startGatekeeper(options: GatekeeperOptions = {}): Promise<
     onFrame: (listener) => chat.frames.add(listener),
     onHttp: (listener) => http.add(listener),
     onLimit: (listener) => limitHits.add(listener),
-    onBreach: (listener) => chat.breaches.add(listener),
+    onProtocolError: (listener) => chat.protocolErrors.add(listener),
     providerGet: (url, signal, bodyCap = 'http-body-bytes') =>
       boundedRequest(providerAgent, url, { method: 'GET', signal, bodyCap, what: `GET ${url}` }, limits),
     providerHttp2Status: (url, signal, timeoutMs) => http2Status(url, outbound, signal, timeoutMs),
@@ -160,8 +160,8 @@ export async function startGatekeeper(options: GatekeeperOptions = {}): Promise<
           if (l === login) resolve(true);
         });
       })) === true,
-    createReferenceUser: (o = {}) =>
-      LocalReferenceUser.create({ directory, groups, deliver: (to, s) => chat.deliver(to, s), rng: referenceRng }, o),
+    createGatekeeperUser: (o = {}) =>
+      LocalGatekeeperUser.create({ directory, groups, deliver: (to, s) => chat.deliver(to, s), rng: usersRng }, o),
     createGroup: (members) => groups.create(members),
     removeFromGroup: (group, member) => groups.remove(group, member),
     takeBundle: (jid: string) => directory.takeBundle(jid),

@@ -1,6 +1,6 @@
 /**
  * The groups the gatekeeper hosts (docs/PROFILE.md §8.7): a jid on `g.us` and its members, provider
- * users and reference users alike. The chat server answers GROUP-INFO from here and fans group
+ * users and gatekeeper users alike. The chat server answers GROUP-INFO from here and fans group
  * messages out to the members; a case adds and removes members.
  */
 import type { Rng } from '../core/rng.js';
@@ -17,7 +17,7 @@ export interface GroupMessage {
   readonly skmsg: StanzaNode;
 }
 
-/** GROUP-FANOUT: one copy to each member but the sender, whoever sent it (a provider's client or a reference user). */
+/** GROUP-FANOUT: one copy to each member but the sender, whoever sent it (a provider's client or a gatekeeper user). */
 export function fanOut(
   members: readonly string[],
   m: GroupMessage,

@@ -24,7 +24,7 @@ import { fanOut, type GroupDirectory } from './groups.js';
 import { GROUPS_NS, groupInfoResult, isGroupJid, readOutgoingGroup } from '../protocol/groups.js';
 
 /** Where a routed stanza went. */
-export type RouteResult = 'connection' | 'mailbox' | 'reference' | 'held' | 'unknown';
+export type RouteResult = 'connection' | 'mailbox' | 'gatekeeper-user' | 'held' | 'unknown';
 
 export interface HandlerDeps {
   readonly directory: Directory;

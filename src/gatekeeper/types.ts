@@ -1,7 +1,7 @@
 /**
  * What the gatekeeper side offers the checks, one role at a time: its endpoints, what it fetches
  * from the provider, what it observes on the wire, the chat server's connections and routing, its
- * own reference users, its media, the enlistment it controls, and its pushes. `Gatekeeper` is all
+ * own gatekeeper users, its media, the enlistment it controls, and its pushes. `Gatekeeper` is all
  * of them, implemented in gatekeeper.ts; a consumer that needs one role takes that role.
  *
  * Interface types only, importing nothing of the gatekeeper's implementation. The records the
@@ -16,13 +16,13 @@ import type { KeyBundle } from '../protocol/stanzas.js';
 import type { PushAnswer, PushDefect, ScriptedAnswer, StreamRefusalCondition } from './control-types.js';
 import type { MediaFetcher, MediaHost } from './media-types.js';
 import type { ClientConnection, EnlistRequest, FrameEvent, HttpExchange, WaitOptions } from './observation-types.js';
-import type { ReferenceUser, ReferenceUserOptions } from './reference-types.js';
+import type { GatekeeperUser, GatekeeperUserOptions } from './user-types.js';
 
 // One import for everything the roles hand out, for a consumer outside the gatekeeper.
 export type * from './control-types.js';
 export type * from './media-types.js';
 export type * from './observation-types.js';
-export type * from './reference-types.js';
+export type * from './user-types.js';
 
 /** Where a provider's clients reach the gatekeeper, and the certificate they must trust. */
 export interface GatekeeperEndpoints {
@@ -59,7 +59,7 @@ export interface Observation {
   /** Caps of the run (core/limits.ts) that the provider went past: on the chat server, in a media fetch. */
   onLimit(listener: (hit: LimitHit) => void): () => void;
   /** A provider's client broke the chat transport's protocol (RFC 6455) and lost its connection. */
-  onBreach(listener: (message: string) => void): () => void;
+  onProtocolError(listener: (message: string) => void): () => void;
 }
 
 /** Provider clients' connections to the chat server. */
@@ -78,13 +78,13 @@ export interface Routing {
   takeBundle(jid: string): KeyBundle | null;
   /** Holds back the next message routed to `to` and resolves with it (null on timeout): it is not delivered. */
   holdNextMessage(to: string, options: WaitOptions): Promise<StanzaNode | null>;
-  /** Routes a stanza, in its delivered form, to `to` (a provider user or a reference user). */
+  /** Routes a stanza, in its delivered form, to `to` (a provider user or a gatekeeper user). */
   deliver(to: string, stanza: StanzaNode): void;
 }
 
 /** The gatekeeper's own users, and the groups the chat server hosts for them and provider users. */
-export interface ReferenceUsers {
-  createReferenceUser(options?: ReferenceUserOptions): Promise<ReferenceUser>;
+export interface GatekeeperUsers {
+  createGatekeeperUser(options?: GatekeeperUserOptions): Promise<GatekeeperUser>;
   /** A group the chat server hosts, of provider logins and reference jids; returns its jid on g.us. */
   createGroup(members: readonly string[]): string;
   /** GROUP-REMOVE: `member` leaves the group; the chat server stops fanning its messages out to it. */
@@ -128,7 +128,7 @@ export interface Gatekeeper
     Observation,
     Connections,
     Routing,
-    ReferenceUsers,
+    GatekeeperUsers,
     Media,
     EnlistmentControl,
     Push {

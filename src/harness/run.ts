@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { DefinedCheck } from '../checks/check.js';
 import { checkManifest, loadCheck } from '../checks/manifest.js';
-import { Lab } from '../checks/lab.js';
+import { Testbed } from '../checks/testbed.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import { InternalError, interruptionOf, ProviderProbeError, UsageError } from '../core/errors.js';
 import { changedLimits, DEFAULT_LIMITS, type Limits } from '../core/limits.js';
@@ -60,7 +60,7 @@ export interface RunOptions {
   /** Writes a judgement into the report before any reporter sees it (a baseline's). */
   readonly judge?: (report: RunReport) => Promise<RunReport>;
   /** Adds files made from all the others (the certification package's) before the folder is written. */
-  readonly seal?: (report: RunReport, files: readonly ReportFile[]) => readonly ReportFile[];
+  readonly certify?: (report: RunReport, files: readonly ReportFile[]) => readonly ReportFile[];
   /** Sees each of the run's gatekeepers once it is up: what passes through unredacted (the redaction test's secrets). */
   readonly watch?: (gatekeeper: Gatekeeper) => void;
   /** Caps and deadlines on what the harness reads from the provider; the defaults otherwise. */
@@ -100,10 +100,10 @@ export async function runConformance(options: RunOptions): Promise<RunOutcome> {
     if (endpoint === undefined) {
       // A token given for the embedded provider is used as is (tests plant a known secret this way).
       token = options.token ?? randomBytes(24).toString('base64url');
-      const reference = await startReferenceProvider({ faults, driverToken: token });
-      teardown.push(() => reference.close());
-      endpoint = reference.url;
-      providerCaPem = reference.mediaCaPem;
+      const embedded = await startReferenceProvider({ faults, driverToken: token });
+      teardown.push(() => embedded.close());
+      endpoint = embedded.url;
+      providerCaPem = embedded.mediaCaPem;
     }
     const { discovery, info, driver } = await probeProvider(endpoint, token, limits, providerCaPem);
     teardown.push(() => driver.close());
@@ -164,10 +164,10 @@ export async function runConformance(options: RunOptions): Promise<RunOutcome> {
         if (!check) throw new InternalError(`no check named ${env.spec.check}`);
         const gatekeeper = gatekeepers[env.worker] as Gatekeeper;
         const caseDriver = driver.forCase((entry) => env.record(entry), env.signal);
-        const lab = new Lab(gatekeeper, caseDriver, env);
+        const testbed = new Testbed(gatekeeper, caseDriver, env);
         const stopListening = [
           gatekeeper.onLimit((hit) => env.limitHit(hit)),
-          gatekeeper.onBreach((message) => env.breach(message)),
+          gatekeeper.onProtocolError((message) => env.protocolError(message)),
         ];
         try {
           const context = {
@@ -175,7 +175,7 @@ export async function runConformance(options: RunOptions): Promise<RunOutcome> {
             signal: env.signal,
             rng: env.rng,
             clock,
-            lab,
+            testbed: testbed,
             step: (name: string) => env.step(name),
             note: (text: string) => env.record({ kind: 'note', at: Date.now(), text }),
           };
@@ -187,7 +187,7 @@ export async function runConformance(options: RunOptions): Promise<RunOutcome> {
     });
 
     const finished = Date.now();
-    // A stopped run is reported, so that what ran is not lost, but judged by nothing: neither a baseline nor a seal.
+    // A stopped run is reported, so that what ran is not lost, but judged by nothing: neither a baseline nor a certification package.
     const interrupted = options.signal?.aborted ? (interruptionOf(options.signal.reason) ?? 'SIGINT') : undefined;
     const selectedSuites = new Set(cases.map((c) => c.suite));
     const changed = changedLimits(limits);
@@ -230,7 +230,8 @@ export async function runConformance(options: RunOptions): Promise<RunOutcome> {
     };
     const report = options.judge === undefined || interrupted !== undefined ? raw : await options.judge(raw);
     const reported = mux.onEnd(report);
-    const files = options.seal === undefined || interrupted !== undefined ? reported : options.seal(report, reported);
+    const files =
+      options.certify === undefined || interrupted !== undefined ? reported : options.certify(report, reported);
     const dir = options.outDir === undefined ? undefined : await writeReportFiles(options.outDir, report.run.id, files);
     return { report, ...(dir === undefined ? {} : { dir }), reporterProblems: mux.problems };
   } finally {

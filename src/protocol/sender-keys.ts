@@ -3,7 +3,7 @@
  * the chain and libsignal-client for XEdDSA. The format is the same in both session modes; only
  * the pairwise message that carries a distribution depends on the mode.
  * @see Baileys 6.17.16 `WASignalGroup/sender_chain_key.js`, `sender_message_key.js` (the chain),
- * `group_cipher.js` (sealing, opening and what is refused), `sender_key_record.js` and
+ * `group_cipher.js` (encrypting, decrypting and what is refused), `sender_key_record.js` and
  * `sender_key_state.js` (what a receiver keeps), `keyhelper.js` (the key id).
  */
 import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes, randomInt } from 'node:crypto';
@@ -157,8 +157,8 @@ export function processDistribution(group: string, sender: string, skdm: Uint8Ar
   store.set(group, sender, [state, ...others].slice(0, MAX_SENDER_KEYS));
 }
 
-/** Seals with the member's own sender key in `group` at its chain's iteration, which then steps by one. */
-export function groupSeal(group: string, self: string, store: SenderKeyStore, plaintext: Uint8Array): Uint8Array {
+/** Encrypts with the member's own sender key in `group` at its chain's iteration, which then steps by one. */
+export function groupEncrypt(group: string, self: string, store: SenderKeyStore, plaintext: Uint8Array): Uint8Array {
   const state = store.states(group, self)[0];
   if (!state?.signingPrivate) throw new Error(`${self} has no sender key of its own in ${group}`);
   const { iv, key } = messageKey(messageSeed(state.chainKey));

@@ -77,7 +77,7 @@ export function openBody(keys: MessageKeys, body: Uint8Array): Buffer {
  * A classic SignalMessage `jump` steps past the next one on the session's sending chain, built
  * from the chain's state without advancing it (ENC-WINDOW): libsignal computes its MAC.
  */
-export function sealAhead(
+export function encryptAhead(
   chains: SessionChains,
   jump: number,
   plaintext: Uint8Array,
@@ -136,9 +136,9 @@ function rewriteSignalMessage(
 }
 
 /**
- * A classic message libsignal has just sealed (`pkmsg` or `msg`), rewritten to
+ * A classic message libsignal has just encrypted (`pkmsg` or `msg`), rewritten to
  * LINEAGE_VERSION_BYTE: the prekey message's own byte, and the SignalMessage's byte and MAC.
- * `sender` is the session's sending chain as it stood before the seal, which gave the message key.
+ * `sender` is the session's sending chain as it stood before the encryption, which gave the message key.
  */
 function toLineageVersion(
   ciphertext: Uint8Array,
@@ -151,9 +151,9 @@ function toLineageVersion(
   const message = type === 'pkmsg' ? pk?.message : readSignalMessage(out);
   if (!message) throw new Error(`not a classic ${type} to rewrite`);
   if (!equalBytes(message.ratchetKey, sender.ratchetKey))
-    throw new Error('the message is not on the sending chain it was sealed on');
+    throw new Error('the message is not on the sending chain it was encrypted on');
   const { macKey } = messageKeysAt(sender, message.counter);
-  // The keys and identities must be the ones libsignal sealed with: its own MAC proves it, before
+  // The keys and identities must be the ones libsignal encrypted with: its own MAC proves it, before
   // anything is rewritten (a diverging identity store would give a corrupt message otherwise).
   const signal = pk ? out.subarray(pk.messageOffset, pk.messageOffset + pk.messageBytes.length) : out;
   if (
@@ -162,17 +162,17 @@ function toLineageVersion(
       signal.subarray(signal.length - MAC_LENGTH),
     )
   )
-    throw new Error('libsignal sealed the message with other keys than the sending chain gives');
+    throw new Error('libsignal encrypted the message with other keys than the sending chain gives');
   if (!pk) return rewriteSignalMessage(out, 0, macKey, identities);
   out[0] = LINEAGE_VERSION_BYTE;
   return rewriteSignalMessage(out, pk.messageOffset, macKey, identities, pk.messageBytes.length);
 }
 
 /**
- * Seals `plaintext` to `peer` on the classic session as WhatsApp's clients write it
+ * Encrypts `plaintext` to `peer` on the classic session as WhatsApp's clients write it
  * (LINEAGE_VERSION_BYTE), or as libsignal writes it when `libsignalVersion` is set.
  */
-export async function sealClassic(
+export async function encryptClassic(
   plaintext: Uint8Array,
   peer: Signal.ProtocolAddress,
   sessions: Signal.SessionStore,
@@ -181,12 +181,12 @@ export async function sealClassic(
 ): Promise<{ type: 'pkmsg' | 'msg'; ciphertext: Uint8Array }> {
   const before = await sessions.getSession(peer);
   const sender = before && sessionChains(new Uint8Array(before.serialize()))?.sender;
-  const sealed = await Signal.signalEncrypt(Buffer.from(plaintext), peer, sessions, identities);
-  const type = sealed.type() === Signal.CiphertextMessageType.PreKey ? 'pkmsg' : 'msg';
-  const bytes = new Uint8Array(sealed.serialize());
+  const encrypted = await Signal.signalEncrypt(Buffer.from(plaintext), peer, sessions, identities);
+  const type = encrypted.type() === Signal.CiphertextMessageType.PreKey ? 'pkmsg' : 'msg';
+  const bytes = new Uint8Array(encrypted.serialize());
   if (options.libsignalVersion) return { type, ciphertext: bytes };
   const remote = await identities.getIdentity(peer);
-  if (!sender || !remote) throw new Error(`no sending chain with ${peer.name()} before the seal`);
+  if (!sender || !remote) throw new Error(`no sending chain with ${peer.name()} before encrypting`);
   const local = (await identities.getIdentityKey()).getPublicKey();
   return { type, ciphertext: toLineageVersion(bytes, type, sender, { local, remote }) };
 }

@@ -10,7 +10,7 @@ import { decodeMessage, unpad } from '../protocol/payload.js';
 import {
   distributionPayload,
   groupOpen,
-  groupSeal,
+  groupEncrypt,
   isDuplicateGroupMessage,
   newDistribution,
   processDistribution,
@@ -42,10 +42,10 @@ export class GroupChats {
   ) {}
 
   /**
-   * Seals `plaintext` for `members` (the group's other members now); the caller encrypts each
+   * Encrypts `plaintext` for `members` (the group's other members now); the caller encrypts each
    * distribution pairwise, and holds the group's queue.
    */
-  seal(group: string, members: readonly string[], plaintext: Uint8Array): GroupSend {
+  encrypt(group: string, members: readonly string[], plaintext: Uint8Array): GroupSend {
     const self = this.self();
     let key = this.own.get(group);
     const someoneLeft = key !== undefined && [...key.given].some((m) => !members.includes(m));
@@ -61,7 +61,7 @@ export class GroupChats {
     const needing = this.faults.has('skip-skdm') ? [] : members.filter((m) => !key.given.has(m));
     for (const m of needing) key.given.add(m);
     const before = this.faults.has('reuse-iteration') ? this.senderKeys.snapshot(group, self) : undefined;
-    const skmsg = groupSeal(group, self, this.senderKeys, plaintext);
+    const skmsg = groupEncrypt(group, self, this.senderKeys, plaintext);
     if (before) this.senderKeys.restore(group, self, before);
     // The signature is the last 64 bytes: the fault signs with a key no member was given.
     if (this.faults.has('wrong-sender-signature')) skmsg.set(randomBytes(64), skmsg.length - 64);

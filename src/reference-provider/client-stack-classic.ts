@@ -9,7 +9,7 @@ import {
   Signal,
   signalAddress as address,
 } from '../protocol/signal-store.js';
-import { sealClassic } from '../protocol/signal-chain.js';
+import { encryptClassic } from '../protocol/signal-chain.js';
 import type { KeyBundle } from '../protocol/stanzas.js';
 import { DuplicateMessage, isDuplicate, type SharedKeys, type SignalStack } from './client-stack.js';
 
@@ -54,7 +54,7 @@ export class ClassicStack implements SignalStack {
   }
 
   encrypt(peer: string, plaintext: Uint8Array): ReturnType<SignalStack['encrypt']> {
-    return sealClassic(plaintext, address(peer), this.sessions, this.identities, {
+    return encryptClassic(plaintext, address(peer), this.sessions, this.identities, {
       libsignalVersion: this.options.libsignalVersion,
     });
   }

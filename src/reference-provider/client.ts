@@ -415,11 +415,11 @@ export class ProviderClient {
       if (!members) throw new Error(`the gatekeeper's answer about ${group} lists no members`);
       const others = members.filter((m) => m !== this.login);
       const plaintext = this.composer.plaintext(text);
-      const sealed = this.libsignalSenderKeys
-        ? await this.libsignalSenderKeys.seal(group, this.login ?? '', others, plaintext)
-        : this.groups.seal(group, others, plaintext);
+      const encrypted = this.libsignalSenderKeys
+        ? await this.libsignalSenderKeys.encrypt(group, this.login ?? '', others, plaintext)
+        : this.groups.encrypt(group, others, plaintext);
       const pairwise = [];
-      for (const d of sealed.distributions) {
+      for (const d of encrypted.distributions) {
         const { type, ciphertext } = await this.session.serialized(d.jid, () =>
           this.encryptFor(connection, d.jid, d.plaintext),
         );
@@ -431,10 +431,10 @@ export class ProviderClient {
         group,
         this.composer.timestamp(),
         pairwise,
-        skmsgElement(sealed.skmsg),
+        skmsgElement(encrypted.skmsg),
       );
       const stanza = this.deps.faults.has('two-skmsgs')
-        ? { ...sent, children: [...sent.children, skmsgElement(sealed.skmsg)] }
+        ? { ...sent, children: [...sent.children, skmsgElement(encrypted.skmsg)] }
         : sent;
       return { id: messageId, acked: connection.sendMessage(stanza, messageId, ACK_WAIT_MS) };
     });
@@ -503,11 +503,11 @@ export class ProviderClient {
         throw e;
       }
     }
-    const sealed = await this.session.encrypt(to, plaintext);
-    const last = sealed.ciphertext.length - 1;
-    if (faults.has('corrupt-outgoing-mac')) sealed.ciphertext[last] = (sealed.ciphertext[last] ?? 0) ^ 0x01;
-    if (cacheKey !== undefined && faults.has('cache-ciphertext')) this.sentCiphertexts.set(cacheKey, sealed);
-    return sealed;
+    const encrypted = await this.session.encrypt(to, plaintext);
+    const last = encrypted.ciphertext.length - 1;
+    if (faults.has('corrupt-outgoing-mac')) encrypted.ciphertext[last] = (encrypted.ciphertext[last] ?? 0) ^ 0x01;
+    if (cacheKey !== undefined && faults.has('cache-ciphertext')) this.sentCiphertexts.set(cacheKey, encrypted);
+    return encrypted;
   }
 
   /** KEYS-FETCH */

@@ -29,8 +29,8 @@ export class LibsignalSenderKeys {
   /** Per group: libsignal's distribution id, the distribution, and the members given it. */
   private readonly own = new Map<string, { id: string; skdm: Uint8Array; given: Set<string> }>();
 
-  /** As GroupChats.seal, in libsignal's layout: the distribution to members that lack it, then the skmsg. */
-  async seal(group: string, self: string, members: readonly string[], plaintext: Uint8Array): Promise<GroupSend> {
+  /** As GroupChats.encrypt, in libsignal's layout: the distribution to members that lack it, then the skmsg. */
+  async encrypt(group: string, self: string, members: readonly string[], plaintext: Uint8Array): Promise<GroupSend> {
     let key = this.own.get(group);
     if (!key) {
       const id = randomUUID();

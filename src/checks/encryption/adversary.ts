@@ -1,6 +1,6 @@
 /**
  * The network as an adversary (docs/PROFILE.md §8.3): the harness's chat server replays, tampers
- * with and reorders the reference user's ciphertexts, and the provider's client must refuse what
+ * with and reorders the gatekeeper user's ciphertexts, and the provider's client must refuse what
  * is not genuine, for the right reason, without losing the session or a genuine message.
  */
 import { PreconditionError } from '../../core/errors.js';
@@ -16,7 +16,7 @@ import {
   deliverAndWatch,
   describeAnswer,
   judgeReplay,
-  sealText,
+  encryptText,
   timesShown,
   type Answer,
 } from '../scenarios/exchange.js';
@@ -43,9 +43,10 @@ export const replayMessage = defineCheck(
   async (ctx) => {
     const p = await conversation(ctx);
     const text = `once only ${ctx.rng.string(10)}`;
-    const sealed = await sealText(ctx.rng, p.reference, p.provider, text);
-    if (sealed.type !== 'msg') throw new PreconditionError(`the reference user wrote a ${sealed.type}, not a msg`);
-    return replay(ctx, p, sealed, text);
+    const encrypted = await encryptText(ctx.rng, p.gatekeeperUser, p.provider, text);
+    if (encrypted.type !== 'msg')
+      throw new PreconditionError(`the gatekeeper user wrote a ${encrypted.type}, not a msg`);
+    return replay(ctx, p, encrypted, text);
   },
 );
 
@@ -53,13 +54,13 @@ export const replayMessage = defineCheck(
 export const replayPreKeyMessage = defineCheck(
   { name: 'encryption/replay-prekey-message', params: paramsOf({ mode: MODE_PARAM }) },
   async (ctx) => {
-    const provider = await ctx.lab.providerUser();
-    const reference = await ctx.lab.referenceUser();
+    const provider = await ctx.testbed.providerUser();
+    const gatekeeperUser = await ctx.testbed.gatekeeperUser();
     const text = `first and once ${ctx.rng.string(10)}`;
-    const sealed = await sealText(ctx.rng, reference, provider, text);
-    if (sealed.type !== 'pkmsg')
-      throw new PreconditionError('the reference user had a session before its first message');
-    return replay(ctx, { provider, reference }, sealed, text);
+    const encrypted = await encryptText(ctx.rng, gatekeeperUser, provider, text);
+    if (encrypted.type !== 'pkmsg')
+      throw new PreconditionError('the gatekeeper user had a session before its first message');
+    return replay(ctx, { provider, gatekeeperUser: gatekeeperUser }, encrypted, text);
   },
 );
 
@@ -71,20 +72,25 @@ export const replayPreKeyMessage = defineCheck(
 export const kyberReplay = defineCheck(
   { name: 'encryption/kyber-replay', params: paramsOf({ mode: MODE_PARAM }) },
   async (ctx) => {
-    const provider = await ctx.lab.providerUser();
-    const sender = await ctx.lab.referenceUser({ mode: 'pq' });
-    const other = await ctx.lab.referenceUser({ mode: 'pq' });
-    const bundle = ctx.lab.gatekeeper.takeBundle(provider.login);
+    const provider = await ctx.testbed.providerUser();
+    const sender = await ctx.testbed.gatekeeperUser({ mode: 'pq' });
+    const other = await ctx.testbed.gatekeeperUser({ mode: 'pq' });
+    const bundle = ctx.testbed.gatekeeper.takeBundle(provider.login);
     if (!bundle?.kyberPreKey) throw new PreconditionError('the provider user published no Kyber prekey');
     const { oneTimePreKey: _dropped, ...lastResortOnly } = bundle;
     await sender.startSession(lastResortOnly);
     const text = `on the last resort ${ctx.rng.string(10)}`;
-    const sealed = await sealText(ctx.rng, sender, provider, text);
-    await genuine(ctx, { provider, reference: sender }, sealed, 'first message on the last-resort Kyber prekey');
+    const encrypted = await encryptText(ctx.rng, sender, provider, text);
+    await genuine(
+      ctx,
+      { provider, gatekeeperUser: sender },
+      encrypted,
+      'first message on the last-resort Kyber prekey',
+    );
     const { answer } = await deliverAndWatch(
       ctx,
-      { provider, reference: other },
-      sealed,
+      { provider, gatekeeperUser: other },
+      encrypted,
       'the same message from another sender',
     );
     const expected = `the replay under another sender refused with a retry receipt (Kyber prekey ${bundle.kyberPreKey.id} with that base key already used)`;
@@ -100,7 +106,7 @@ type Region = (typeof REGIONS)[number];
 /** A copy of a SignalMessage with one bit flipped in `region`. */
 function tamper(message: EncryptedMessage, region: Region): EncryptedMessage {
   const view = readSignalMessage(message.ciphertext);
-  if (!view) throw new PreconditionError("the reference user's message is not a SignalMessage the harness can read");
+  if (!view) throw new PreconditionError("the gatekeeper user's message is not a SignalMessage the harness can read");
   const at: Record<Region, number> = {
     version: 0,
     'ratchet-key': view.offsets.ratchetKey + 5,
@@ -123,12 +129,12 @@ export const tamperedMessage = defineCheck(
     const region = choiceParam(ctx, 'region', REGIONS);
     const p = await conversation(ctx);
     const text = `untouched ${ctx.rng.string(10)}`;
-    const sealed = await sealText(ctx.rng, p.reference, p.provider, text);
-    const { answer } = await deliverAndWatch(ctx, p, tamper(sealed, region), `a copy with the ${region} tampered`);
+    const encrypted = await encryptText(ctx.rng, p.gatekeeperUser, p.provider, text);
+    const { answer } = await deliverAndWatch(ctx, p, tamper(encrypted, region), `a copy with the ${region} tampered`);
     const expected = `the tampered copy refused with a retry receipt, nothing shown, then the genuine message decrypted`;
     if (answer !== 'retry') return notMet(expected, `${describeAnswer(answer)} for the tampered copy`);
     if ((await timesShown(p.provider, text)) > 0) return notMet(expected, 'the text shown from the tampered copy');
-    const after = await deliverAndWatch(ctx, p, sealed, 'the genuine message');
+    const after = await deliverAndWatch(ctx, p, encrypted, 'the genuine message');
     if (after.answer !== 'delivery')
       return notMet(expected, `${describeAnswer(after.answer)} for the genuine message after it`);
     const shown = await timesShown(p.provider, text);
@@ -142,12 +148,12 @@ export const outOfOrder = defineCheck(
   async (ctx) => {
     const p = await conversation(ctx);
     const texts = Array.from({ length: 5 }, (_, i) => `in order ${i + 1} ${ctx.rng.string(8)}`);
-    const sealed: EncryptedMessage[] = [];
-    for (const t of texts) sealed.push(await sealText(ctx.rng, p.reference, p.provider, t));
+    const encrypted: EncryptedMessage[] = [];
+    for (const t of texts) encrypted.push(await encryptText(ctx.rng, p.gatekeeperUser, p.provider, t));
     const order = [2, 0, 4, 1, 3];
     const answers: Answer[] = [];
     for (const i of order)
-      answers.push((await deliverAndWatch(ctx, p, sealed[i] as EncryptedMessage, `message ${i + 1}`)).answer);
+      answers.push((await deliverAndWatch(ctx, p, encrypted[i] as EncryptedMessage, `message ${i + 1}`)).answer);
     const expected = `messages sent 1..5 and delivered as ${order.map((i) => i + 1).join(', ')} each decrypted and shown once`;
     const refused = order.filter((_, k) => answers[k] !== 'delivery').map((i) => i + 1);
     if (refused.length > 0)
@@ -174,13 +180,13 @@ export const farFuture = defineCheck(
     const p = await conversation(ctx);
     const near = numberParam(ctx, 'near', 50);
     const next = `next in line ${ctx.rng.string(8)}`;
-    const genuine = await sealText(ctx.rng, p.reference, p.provider, next);
+    const genuine = await encryptText(ctx.rng, p.gatekeeperUser, p.provider, next);
     if (genuine.type !== 'msg')
       throw new PreconditionError(
-        "the reference user could not read the provider's opening message, so it has no chain to build ahead on",
+        "the gatekeeper user could not read the provider's opening message, so it has no chain to build ahead on",
       );
     const expected = `a message ${near} ahead decrypted, one ${FORWARD_WINDOW + 1} past the chain refused with a retry receipt, then the skipped message decrypted`;
-    const ahead = await p.reference.encryptAhead(
+    const ahead = await p.gatekeeperUser.encryptAhead(
       p.provider.login,
       textPayload(`ahead ${ctx.rng.string(8)}`, paddingLength(ctx.rng)),
       near,
@@ -189,7 +195,7 @@ export const farFuture = defineCheck(
     if (inside.answer !== 'delivery')
       return notMet(expected, `${describeAnswer(inside.answer)} for the message ${near} ahead, inside the window`);
     // The provider's chain now stands at near + 1 past the genuine message; go one past the window from there.
-    const far = await p.reference.encryptAhead(
+    const far = await p.gatekeeperUser.encryptAhead(
       p.provider.login,
       textPayload(`far ${ctx.rng.string(8)}`, paddingLength(ctx.rng)),
       near + 1 + FORWARD_WINDOW + 1,

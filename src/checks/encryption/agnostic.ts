@@ -12,7 +12,7 @@ import { child, type StanzaNode } from '../../protocol/node.js';
 import { macOffset } from '../../protocol/signal-wire.js';
 import { encElement, type EncType } from '../../protocol/stanzas.js';
 import { defineCheck, ANSWER_MS, type CheckContext } from '../check.js';
-import type { ProviderUser } from '../lab.js';
+import type { ProviderUser } from '../testbed.js';
 import { barrier, lastSeq } from '../observe.js';
 import { answerTo, describeAnswer, judgeReplay, timesShown, type Answer } from '../scenarios/exchange.js';
 
@@ -22,7 +22,7 @@ export interface Users {
 }
 
 export async function twoUsers(ctx: CheckContext): Promise<Users> {
-  return { a: await ctx.lab.providerUser('A'), b: await ctx.lab.providerUser('B') };
+  return { a: await ctx.testbed.providerUser('A'), b: await ctx.testbed.providerUser('B') };
 }
 
 /** `from` sends `text` to `to` through the driver; resolves with the stanza id and `to`'s answer. */
@@ -122,7 +122,7 @@ export const replayBetweenUsers = defineCheck({ name: 'encryption/replay-between
   const afterSeq = lastSeq(b.connection);
   const replayId = `${id.slice(0, 8)}replay${ctx.rng.string(8)}`;
   ctx.step('deliver the same message again');
-  ctx.lab.gatekeeper.deliver(b.login, { ...copy, attrs: { ...copy.attrs, id: replayId } });
+  ctx.testbed.gatekeeper.deliver(b.login, { ...copy, attrs: { ...copy.attrs, id: replayId } });
   const answer = await answerTo(ctx, b.connection, replayId, afterSeq);
   await barrier(b.connection, ctx.signal);
   return judgeReplay(answer, await timesShown(b, text));
@@ -133,7 +133,7 @@ export const tamperBetweenUsers = defineCheck({ name: 'encryption/tamper-between
   const { a, b } = await twoUsers(ctx);
   await sayOk(ctx, a, b, `hello ${ctx.rng.string(8)}`, 'A opens the conversation');
   const text = `unchanged ${ctx.rng.string(8)}`;
-  const held = ctx.lab.gatekeeper.holdNextMessage(b.login, { signal: ctx.signal, timeoutMs: ANSWER_MS });
+  const held = ctx.testbed.gatekeeper.holdNextMessage(b.login, { signal: ctx.signal, timeoutMs: ANSWER_MS });
   ctx.step('A sends a message the harness holds back');
   await a.send(b.login, text);
   const original = await held;
@@ -156,13 +156,13 @@ export const tamperBetweenUsers = defineCheck({ name: 'encryption/tamper-between
     'the changed copy refused with a retry receipt and nothing shown, then the genuine message decrypted';
   let afterSeq = lastSeq(b.connection);
   ctx.step('deliver the changed copy');
-  ctx.lab.gatekeeper.deliver(b.login, tampered);
+  ctx.testbed.gatekeeper.deliver(b.login, tampered);
   const answer = await answerTo(ctx, b.connection, tamperedId, afterSeq);
   if (answer !== 'retry') return notMet(expected, `${describeAnswer(answer)} for the changed copy`);
   if ((await timesShown(b, text)) > 0) return notMet(expected, 'the text shown from the changed copy');
   afterSeq = lastSeq(b.connection);
   ctx.step('deliver the genuine message');
-  ctx.lab.gatekeeper.deliver(b.login, original);
+  ctx.testbed.gatekeeper.deliver(b.login, original);
   const after = await answerTo(ctx, b.connection, original.attrs['id'] ?? '', afterSeq);
   if (after !== 'delivery') return notMet(expected, `${describeAnswer(after)} for the genuine message after it`);
   return (await timesShown(b, text)) === 1 ? met() : notMet(expected, 'the genuine text not shown once');

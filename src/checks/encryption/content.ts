@@ -6,7 +6,7 @@ import { PreconditionError } from '../../core/errors.js';
 import { met, notMet } from '../../core/model.js';
 import type { Rng } from '../../core/rng.js';
 import { choiceParam, defineCheck, MODE_PARAM, paramsOf, type CheckContext } from '../check.js';
-import { conversation, deliverAndWatch, describeAnswer, readText, sealText } from '../scenarios/exchange.js';
+import { conversation, deliverAndWatch, describeAnswer, readText, encryptText } from '../scenarios/exchange.js';
 
 /** Texts by the name a case gives in `params.text`. */
 const TEXTS: Record<string, (rng: Rng) => string> = {
@@ -31,7 +31,7 @@ function difference(expected: string, actual: string): string {
   return `${b.length} characters, not ${a.length}; differs at character ${i}: ${at(b)} instead of ${at(a)}`;
 }
 
-/** ENC-CONTENT, provider → gatekeeper: the reference user decrypts exactly the text the provider was asked to send. */
+/** ENC-CONTENT, provider → gatekeeper: the gatekeeper user decrypts exactly the text the provider was asked to send. */
 export const contentOut = defineCheck(
   {
     name: 'encryption/content-out',
@@ -41,15 +41,15 @@ export const contentOut = defineCheck(
     const text = textFor(ctx);
     const p = await conversation(ctx);
     ctx.step('provider sends the text');
-    const before = new Set(p.reference.deliveries);
-    await p.provider.send(p.reference.jid, text);
-    const delivery = await p.reference.waitForDelivery((d) => !before.has(d), {
+    const before = new Set(p.gatekeeperUser.deliveries);
+    await p.provider.send(p.gatekeeperUser.jid, text);
+    const delivery = await p.gatekeeperUser.waitForDelivery((d) => !before.has(d), {
       signal: ctx.signal,
       timeoutMs: 10_000,
     });
     if (!delivery?.plaintext)
       throw new PreconditionError(
-        `the text never decrypted at the reference user: ${delivery?.decryptError ?? 'no message came'}`,
+        `the text never decrypted at the gatekeeper user: ${delivery?.decryptError ?? 'no message came'}`,
       );
     const received = readText(delivery.plaintext) ?? '';
     return received === text
@@ -58,7 +58,7 @@ export const contentOut = defineCheck(
   },
 );
 
-/** ENC-CONTENT, gatekeeper → provider: the provider's user is shown exactly the text the reference user sent. */
+/** ENC-CONTENT, gatekeeper → provider: the provider's user is shown exactly the text the gatekeeper user sent. */
 export const contentIn = defineCheck(
   {
     name: 'encryption/content-in',
@@ -70,7 +70,7 @@ export const contentIn = defineCheck(
     const { id, answer } = await deliverAndWatch(
       ctx,
       p,
-      await sealText(ctx.rng, p.reference, p.provider, text),
+      await encryptText(ctx.rng, p.gatekeeperUser, p.provider, text),
       'the text',
     );
     if (answer !== 'delivery') throw new PreconditionError(`the text got ${describeAnswer(answer)}`);

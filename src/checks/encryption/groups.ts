@@ -2,16 +2,16 @@
  * Group messages with sender keys in WhatsApp's format (docs/PROFILE.md §8.7): the provider
  * distributes its sender key pairwise over each member's session (of the case's mode), then sends
  * one skmsg that the chat server fans out, judged by the gatekeeper's own reading
- * (sender-key-reader.ts) and opened at each reference member; and the other way, the provider's
- * user reads, and refuses, what a reference member sends the group.
+ * (sender-key-reader.ts) and opened at each gatekeeper member; and the other way, the provider's
+ * user reads, and refuses, what a gatekeeper member sends the group.
  */
 import { PreconditionError, ProviderViolation } from '../../core/errors.js';
 import { met, notMet, type Finding } from '../../core/model.js';
-import type { ReferenceGroupDelivery, ReferenceUser, SealedGroupMessage } from '../../gatekeeper/types.js';
+import type { GatekeeperGroupDelivery, GatekeeperUser, EncryptedGroupMessage } from '../../gatekeeper/types.js';
 import { equalBytes } from '../../protocol/bytes.js';
 import { readOutgoingGroup } from '../../protocol/groups.js';
 import { defineCheck, MODE_PARAM, paramsOf, ANSWER_MS, type CheckContext } from '../check.js';
-import type { ProviderUser } from '../lab.js';
+import type { ProviderUser } from '../testbed.js';
 import { barrier, lastSeq, sentBy } from '../observe.js';
 import { answerTo, describeAnswer, judgeReplay, readText, type Answer } from '../scenarios/exchange.js';
 import { deriveOnChain, judgeSkmsgs, readDistribution, type DistributionRead } from './sender-key-reader.js';
@@ -19,27 +19,27 @@ import { deriveOnChain, judgeSkmsgs, readDistribution, type DistributionRead } f
 interface Group {
   readonly jid: string;
   readonly provider: ProviderUser;
-  /** Two reference members, in the case's session mode. */
-  readonly members: readonly [ReferenceUser, ReferenceUser];
+  /** Two gatekeeper members, in the case's session mode. */
+  readonly members: readonly [GatekeeperUser, GatekeeperUser];
 }
 
 async function group(ctx: CheckContext): Promise<Group> {
-  const provider = await ctx.lab.providerUser();
-  const members = [await ctx.lab.referenceUser(), await ctx.lab.referenceUser()] as const;
+  const provider = await ctx.testbed.providerUser();
+  const members = [await ctx.testbed.gatekeeperUser(), await ctx.testbed.gatekeeperUser()] as const;
   ctx.step('create the group');
-  const jid = ctx.lab.gatekeeper.createGroup([provider.login, ...members.map((m) => m.jid)]);
+  const jid = ctx.testbed.gatekeeper.createGroup([provider.login, ...members.map((m) => m.jid)]);
   ctx.note(`group ${jid}: ${provider.login}, ${members.map((m) => m.jid).join(', ')}`);
   return { jid, provider, members };
 }
 
-/** The provider user sends `text` to the group; resolves with what each reference member received. */
+/** The provider user sends `text` to the group; resolves with what each gatekeeper member received. */
 async function providerSends(
   ctx: CheckContext,
   g: Group,
   text: string,
   label: string,
-  to = g.members as readonly ReferenceUser[],
-): Promise<ReferenceGroupDelivery[]> {
+  to = g.members as readonly GatekeeperUser[],
+): Promise<GatekeeperGroupDelivery[]> {
   ctx.step(label);
   const { id } = await g.provider.sendGroup(g.jid, text);
   const sent = sentBy(g.provider.connection).filter((s) => s.element.tag === 'message' && s.element.attrs['id'] === id);
@@ -55,7 +55,7 @@ async function providerSends(
       `${label}: ${sent.length} message(s) with ${skmsgs.length} skmsg(s)`,
     );
   }
-  const deliveries: ReferenceGroupDelivery[] = [];
+  const deliveries: GatekeeperGroupDelivery[] = [];
   for (const member of to) {
     const d = await member.waitForGroupDelivery((x) => x.id === id, { signal: ctx.signal, timeoutMs: ANSWER_MS });
     if (!d) throw new PreconditionError(`${label}: ${member.jid} never received message ${id}`);
@@ -65,13 +65,13 @@ async function providerSends(
 }
 
 /** The distribution a member holds for the provider: the newest one its deliveries carried. */
-const distributionOf = (member: ReferenceUser, sender: string): Uint8Array | undefined =>
+const distributionOf = (member: GatekeeperUser, sender: string): Uint8Array | undefined =>
   member.groupDeliveries.filter((d) => d.sender === sender && d.distribution).at(-1)?.distribution;
 
-/** The provider user sends two group texts; what each reference member received of each. */
+/** The provider user sends two group texts; what each gatekeeper member received of each. */
 async function twoGroupTexts(
   ctx: CheckContext,
-): Promise<{ g: Group; texts: string[]; rounds: ReferenceGroupDelivery[][] }> {
+): Promise<{ g: Group; texts: string[]; rounds: GatekeeperGroupDelivery[][] }> {
   const g = await group(ctx);
   const texts = [`to the group ${ctx.rng.string(8)}`, `and again ${ctx.rng.string(8)}`];
   const rounds = [
@@ -91,8 +91,8 @@ export const groupDistribution = defineCheck(
   },
 );
 
-/** GROUP-SKDM, on what each reference member received of the client's first group message. */
-export function judgeDistributions(firstRound: readonly ReferenceGroupDelivery[]): Finding {
+/** GROUP-SKDM, on what each gatekeeper member received of the client's first group message. */
+export function judgeDistributions(firstRound: readonly GatekeeperGroupDelivery[]): Finding {
   const expected =
     "a SenderKeyDistributionMessage in WhatsApp's format, pairwise in the first group message to each member";
   for (const d of firstRound) {
@@ -127,7 +127,7 @@ export const groupSkmsg = defineCheck(
       const finding = judgeSkmsgsAt(
         member.jid,
         distribution,
-        rounds.map((round) => round[i] as ReferenceGroupDelivery),
+        rounds.map((round) => round[i] as GatekeeperGroupDelivery),
         texts,
       );
       if (finding.verdict !== 'met') return finding;
@@ -144,7 +144,7 @@ export const groupSkmsg = defineCheck(
 export function judgeSkmsgsAt(
   member: string,
   distribution: DistributionRead,
-  delivered: readonly ReferenceGroupDelivery[],
+  delivered: readonly GatekeeperGroupDelivery[],
   texts: readonly string[],
 ): Finding {
   const expected =
@@ -163,18 +163,18 @@ export function judgeSkmsgsAt(
   return met(`iterations ${judged.iterations.join(' and ')}`);
 }
 
-/** Delivers `sealed` from `member` (optionally changed) and returns the provider client's answer. */
+/** Delivers `encrypted` from `member` (optionally changed) and returns the provider client's answer. */
 async function deliverGroup(
   ctx: CheckContext,
   g: Group,
-  member: ReferenceUser,
-  sealed: SealedGroupMessage,
+  member: GatekeeperUser,
+  encrypted: EncryptedGroupMessage,
   label: string,
   withDistributions = true,
 ): Promise<{ id: string; answer: Answer }> {
   const afterSeq = lastSeq(g.provider.connection);
   ctx.step(`deliver ${label}`);
-  const id = member.deliverGroup(sealed, {
+  const id = member.deliverGroup(encrypted, {
     id: ctx.rng.string(20, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789'),
     withDistributions,
   });
@@ -187,7 +187,7 @@ async function shownInGroup(g: Group, sender: string, text: string): Promise<num
   return (await g.provider.inbox()).filter((m) => m.text === text && m.group === g.jid && m.from === sender).length;
 }
 
-/** GROUP-IN: a reference member's group texts (the first with its distribution) are shown once each, in the group, from it. */
+/** GROUP-IN: a gatekeeper member's group texts (the first with its distribution) are shown once each, in the group, from it. */
 export const groupIn = defineCheck(
   { name: 'encryption/group-in', params: paramsOf({ mode: MODE_PARAM }) },
   async (ctx) => {
@@ -196,8 +196,8 @@ export const groupIn = defineCheck(
     const texts = [`from a member ${ctx.rng.string(8)}`, `more from it ${ctx.rng.string(8)}`];
     const answers: Answer[] = [];
     for (const [n, text] of texts.entries()) {
-      const sealed = await sender.sealGroupText(g.jid, text);
-      answers.push((await deliverGroup(ctx, g, sender, sealed, `group message ${n + 1}`)).answer);
+      const encrypted = await sender.encryptGroupText(g.jid, text);
+      answers.push((await deliverGroup(ctx, g, sender, encrypted, `group message ${n + 1}`)).answer);
       if (answers.at(-1) !== 'delivery') return judgeGroupIn(g.jid, sender.jid, answers, undefined);
     }
     return judgeGroupIn(
@@ -226,18 +226,18 @@ export function judgeGroupIn(
   return shown.every((c) => c === 1) ? met() : notMet(expected, `shown ${shown.join(' and ')} times in the group`);
 }
 
-/** A reference member's genuine group message, delivered; anything but a delivery receipt is a failed setup. */
+/** A gatekeeper member's genuine group message, delivered; anything but a delivery receipt is a failed setup. */
 async function genuine(
   ctx: CheckContext,
   g: Group,
-  member: ReferenceUser,
+  member: GatekeeperUser,
   text: string,
   label: string,
-): Promise<SealedGroupMessage> {
-  const sealed = await member.sealGroupText(g.jid, text);
-  const { answer } = await deliverGroup(ctx, g, member, sealed, label);
+): Promise<EncryptedGroupMessage> {
+  const encrypted = await member.encryptGroupText(g.jid, text);
+  const { answer } = await deliverGroup(ctx, g, member, encrypted, label);
   if (answer !== 'delivery') throw new PreconditionError(`the ${label} got ${describeAnswer(answer)}`);
-  return sealed;
+  return encrypted;
 }
 
 /** GROUP-REPLAY: a skmsg delivered again is answered and not shown again. */
@@ -245,8 +245,8 @@ export const groupReplay = defineCheck({ name: 'encryption/group-replay' }, asyn
   const g = await group(ctx);
   const [sender] = g.members;
   const text = `once in the group ${ctx.rng.string(8)}`;
-  const sealed = await genuine(ctx, g, sender, text, 'original group message');
-  const { answer } = await deliverGroup(ctx, g, sender, sealed, 'the replayed skmsg', false);
+  const encrypted = await genuine(ctx, g, sender, text, 'original group message');
+  const { answer } = await deliverGroup(ctx, g, sender, encrypted, 'the replayed skmsg', false);
   await barrier(g.provider.connection, ctx.signal);
   return judgeReplay(answer, await shownInGroup(g, sender.jid, text));
 });
@@ -257,8 +257,8 @@ export const groupTamper = defineCheck({ name: 'encryption/group-tamper' }, asyn
   const [sender] = g.members;
   await genuine(ctx, g, sender, `opening ${ctx.rng.string(8)}`, 'first group message');
   const text = `unchanged in the group ${ctx.rng.string(8)}`;
-  const sealed = await sender.sealGroupText(g.jid, text);
-  const flipped = Uint8Array.from(sealed.skmsg);
+  const encrypted = await sender.encryptGroupText(g.jid, text);
+  const flipped = Uint8Array.from(encrypted.skmsg);
   // A byte of the AES-CBC body, before the 64-byte signature.
   const at = flipped.length - 64 - 5;
   flipped[at] = (flipped[at] ?? 0) ^ 0x01;
@@ -267,13 +267,13 @@ export const groupTamper = defineCheck({ name: 'encryption/group-tamper' }, asyn
     ctx,
     g,
     sender,
-    { ...sealed, skmsg: flipped },
+    { ...encrypted, skmsg: flipped },
     'a copy with a flipped bit',
     false,
   );
   if (answer !== 'retry') return notMet(expected, `${describeAnswer(answer)} for the tampered copy`);
   if ((await shownInGroup(g, sender.jid, text)) > 0) return notMet(expected, 'the text shown from the tampered copy');
-  const after = await deliverGroup(ctx, g, sender, sealed, 'the genuine message', false);
+  const after = await deliverGroup(ctx, g, sender, encrypted, 'the genuine message', false);
   if (after.answer !== 'delivery')
     return notMet(expected, `${describeAnswer(after.answer)} for the genuine message after it`);
   const shown = await shownInGroup(g, sender.jid, text);
@@ -298,7 +298,7 @@ export const groupRemoval = defineCheck({ name: 'encryption/group-removal' }, as
       `a member could not read the first group message: ${before.map((d) => d.decryptError ?? 'ok').join('; ')}`,
     );
   ctx.step(`${leaves.jid} leaves the group`);
-  ctx.lab.gatekeeper.removeFromGroup(g.jid, leaves.jid);
+  ctx.testbed.gatekeeper.removeFromGroup(g.jid, leaves.jid);
   const text = `after one left ${ctx.rng.string(8)}`;
   const [after] = await providerSends(ctx, g, text, 'the provider user sends again', [stays]);
   const expected = `the message after ${leaves.jid} left under a new sender key, distributed to the member who stays, that the removed member cannot decrypt`;

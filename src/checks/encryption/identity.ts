@@ -9,7 +9,7 @@ import { djbKey, Signal } from '../../protocol/signal-store.js';
 import { readPreKeyUpload } from '../../protocol/stanzas.js';
 import { defineCheck, MODE_PARAM, paramsOf } from '../check.js';
 import { sentBy } from '../observe.js';
-import { conversation, deliverAndWatch, describeAnswer, sealText } from '../scenarios/exchange.js';
+import { conversation, deliverAndWatch, describeAnswer, encryptText } from '../scenarios/exchange.js';
 
 /** SAFETY-NUMBER parameters, as docs/PROFILE.md fixes them. */
 const FINGERPRINT_ITERATIONS = 5200;
@@ -20,17 +20,22 @@ export const identityChange = defineCheck(
   { name: 'encryption/identity-change', params: paramsOf({ mode: MODE_PARAM }) },
   async (ctx) => {
     const p = await conversation(ctx);
-    ctx.step('the reference user reinstalls with a new identity key');
-    await p.reference.replaceIdentity();
-    const sealed = await sealText(ctx.rng, p.reference, p.provider, `after the reinstall ${ctx.rng.string(8)}`);
-    const { answer } = await deliverAndWatch(ctx, p, sealed, 'the first message under the new identity');
+    ctx.step('the gatekeeper user reinstalls with a new identity key');
+    await p.gatekeeperUser.replaceIdentity();
+    const encrypted = await encryptText(
+      ctx.rng,
+      p.gatekeeperUser,
+      p.provider,
+      `after the reinstall ${ctx.rng.string(8)}`,
+    );
+    const { answer } = await deliverAndWatch(ctx, p, encrypted, 'the first message under the new identity');
     if (answer !== 'delivery')
       throw new PreconditionError(`the message under the new identity got ${describeAnswer(answer)}`);
     const events = await p.provider.events();
-    return events.some((e) => e.type === 'identity-change' && e.peer === p.reference.jid)
+    return events.some((e) => e.type === 'identity-change' && e.peer === p.gatekeeperUser.jid)
       ? met()
       : notMet(
-          `an identity-change event for ${p.reference.jid}`,
+          `an identity-change event for ${p.gatekeeperUser.jid}`,
           `no identity-change event; events: ${events.map((e) => `${e.type} ${e.peer}`).join(', ') || 'none'}`,
         );
   },
@@ -48,12 +53,12 @@ export const safetyNumber = defineCheck(
       .at(-1);
     if (!upload) throw new PreconditionError('no key upload of the provider user to take its identity key from');
     ctx.step('ask the provider for the safety number');
-    const { displayable } = await p.provider.safetyNumber(p.reference.jid);
+    const { displayable } = await p.provider.safetyNumber(p.gatekeeperUser.jid);
     const ours = Signal.Fingerprint.new(
       FINGERPRINT_ITERATIONS,
       FINGERPRINT_VERSION,
-      Buffer.from(p.reference.jid, 'utf8'),
-      djbKey(p.reference.identityKey),
+      Buffer.from(p.gatekeeperUser.jid, 'utf8'),
+      djbKey(p.gatekeeperUser.identityKey),
       Buffer.from(p.provider.login, 'utf8'),
       djbKey(upload.identityKey),
     )

@@ -50,8 +50,10 @@ function uploadProblem(iq: StanzaNode): string | null {
 
 /** KEYS-UPLOAD: the upload after connecting has the profile's shape, and the gatekeeper took it. */
 export const uploadShape = defineCheck({ name: 'encryption/upload-shape' }, async (ctx) => {
-  const { connection } = await ctx.lab.providerUser('user', { tolerant: true });
-  const frame = await ctx.lab.frameFrom(connection, sends('iq', { type: 'set', xmlns: ENCRYPT_NS }), { afterSeq: 0 });
+  const { connection } = await ctx.testbed.providerUser('user', { tolerant: true });
+  const frame = await ctx.testbed.frameFrom(connection, sends('iq', { type: 'set', xmlns: ENCRYPT_NS }), {
+    afterSeq: 0,
+  });
   const iq = frame && sentBy(connection).find((s) => s.frame === frame && s.element.tag === 'iq')?.element;
   if (!iq) throw new PreconditionError(`no key upload within ${ANSWER_MS} ms`);
   return judgeUploadShape(iq);
@@ -70,16 +72,16 @@ export function judgeUploadShape(iq: StanzaNode): Finding {
 
 /** KEYS-FETCH: before its first message to a new peer, the client fetches the peer's bundle in the profile's shape. */
 export const fetchShape = defineCheck({ name: 'encryption/fetch-shape' }, async (ctx) => {
-  const provider = await ctx.lab.providerUser();
-  const reference = await ctx.lab.referenceUser();
+  const provider = await ctx.testbed.providerUser();
+  const gatekeeperUser = await ctx.testbed.gatekeeperUser();
   const afterSeq = lastSeq(provider.connection);
   ctx.step('provider sends its first message to a new peer');
   await provider
-    .send(reference.jid, `first ${ctx.rng.string(8)}`)
+    .send(gatekeeperUser.jid, `first ${ctx.rng.string(8)}`)
     .catch((e: unknown) => ctx.note(`the driver's send failed: ${String(e)}`));
   return judgeFetchShape(
     sentBy(provider.connection, afterSeq).map((s) => s.element),
-    reference.jid,
+    gatekeeperUser.jid,
   );
 });
 

@@ -22,7 +22,7 @@ import {
 } from '../check.js';
 import { barrier, lastSeq, sends, sentBy } from '../observe.js';
 import { sendOne } from '../scenarios/conversation.js';
-import { deliverAndWatch, describeAnswer, sealText, timesShown } from '../scenarios/exchange.js';
+import { deliverAndWatch, describeAnswer, encryptText, timesShown } from '../scenarios/exchange.js';
 
 /** The type byte of a serialized Kyber1024 public key. */
 const KYBER_KEY_TYPE = 0x08;
@@ -32,7 +32,7 @@ const isUpload = sends('iq', { type: 'set', xmlns: ENCRYPT_NS });
 
 /** The newest KEYS-UPLOAD on `connection`, as sent, waiting for it if need be. */
 async function uploadOn(ctx: CheckContext, connection: ClientConnection): Promise<PreKeyUpload> {
-  const frame = await ctx.lab.frameFrom(connection, isUpload, { afterSeq: 0 });
+  const frame = await ctx.testbed.frameFrom(connection, isUpload, { afterSeq: 0 });
   if (!frame) throw new PreconditionError(`no <iq type="set" xmlns="${ENCRYPT_NS}"> within ${ANSWER_MS} ms`);
   const iq = sentBy(connection)
     .filter(
@@ -46,7 +46,7 @@ async function uploadOn(ctx: CheckContext, connection: ClientConnection): Promis
 
 /** KEYS-SIGNATURE: the signed prekey's XEdDSA signature verifies under the uploaded identity key. */
 export const signedPreKeySignature = defineCheck({ name: 'encryption/signed-prekey-signature' }, async (ctx) => {
-  const { connection } = await ctx.lab.providerUser();
+  const { connection } = await ctx.testbed.providerUser();
   return judgeSignedPreKeySignature(await uploadOn(ctx, connection));
 });
 
@@ -64,7 +64,7 @@ export function judgeSignedPreKeySignature(upload: PreKeyUpload): Finding {
 
 /** KEYS-KYBER: in the `pq` mode, a last-resort Kyber prekey signed by the identity key. */
 export const kyberPreKey = defineCheck({ name: 'encryption/kyber-prekey' }, async (ctx) => {
-  const { connection } = await ctx.lab.providerUser();
+  const { connection } = await ctx.testbed.providerUser();
   const { identityKey, kyberPreKey: kyber } = await uploadOn(ctx, connection);
   const expected = 'a <kskey> whose XEdDSA signature by the identity key over the serialized Kyber key verifies';
   if (!kyber) return notMet(expected, 'no <kskey> in the key upload of a provider that declares pq');
@@ -80,7 +80,7 @@ export const oneTimePreKeys = defineCheck(
   { name: 'encryption/one-time-prekeys', params: paramsOf({ minimum: { type: 'integer', minimum: 1 } }) },
   async (ctx) => {
     const minimum = numberParam(ctx, 'minimum', 5);
-    const { connection } = await ctx.lab.providerUser();
+    const { connection } = await ctx.testbed.providerUser();
     return judgeOneTimePreKeys(await uploadOn(ctx, connection), minimum);
   },
 );
@@ -108,7 +108,7 @@ export const judgeRegistrationId = (id: number): Finding =>
     : notMet(`a registration id in 0..${MAX_REGISTRATION_ID} (14 bits)`, `registration id ${id}`);
 
 export const registrationId = defineCheck({ name: 'encryption/registration-id' }, async (ctx) => {
-  const { connection } = await ctx.lab.providerUser();
+  const { connection } = await ctx.testbed.providerUser();
   return judgeRegistrationId((await uploadOn(ctx, connection)).registrationId);
 });
 
@@ -120,17 +120,17 @@ export const registrationIdTaken = defineCheck({ name: 'encryption/registration-
   for (const registrationId of [0, 0xffffffff]) {
     // A provider user each, and a session on the signed prekey alone, so that the registration id is
     // all this case judges: the one-time prekeys have their own cases (SESSION-IN, PREKEY-ONCE).
-    const provider = await ctx.lab.providerUser(`user for registration id ${registrationId}`);
-    const reference = await ctx.lab.referenceUser({ registrationId });
-    const bundle = ctx.lab.gatekeeper.takeBundle(provider.login);
+    const provider = await ctx.testbed.providerUser(`user for registration id ${registrationId}`);
+    const gatekeeperUser = await ctx.testbed.gatekeeperUser({ registrationId });
+    const bundle = ctx.testbed.gatekeeper.takeBundle(provider.login);
     if (!bundle) throw new PreconditionError('the provider user published no bundle');
     const { oneTimePreKey: _unused, ...signedOnly } = bundle;
-    await reference.startSession(signedOnly);
+    await gatekeeperUser.startSession(signedOnly);
     const text = `from registration id ${registrationId} ${ctx.rng.string(8)}`;
     const { answer } = await deliverAndWatch(
       ctx,
-      { provider, reference },
-      await sealText(ctx.rng, reference, provider, text),
+      { provider, gatekeeperUser: gatekeeperUser },
+      await encryptText(ctx.rng, gatekeeperUser, provider, text),
       `the first message of a peer with registration id ${registrationId}`,
     );
     const shown = answer === 'delivery' ? await timesShown(provider, text) : 0;
@@ -146,7 +146,7 @@ export const registrationIdTaken = defineCheck({ name: 'encryption/registration-
 
 /** ONE-DEVICE: one identity key per user: a new connection publishes the same one. */
 export const oneIdentity = defineCheck({ name: 'encryption/one-identity' }, async (ctx) => {
-  const user = await ctx.lab.providerUser();
+  const user = await ctx.testbed.providerUser();
   const first = await uploadOn(ctx, user.connection);
   const again = await user.reconnect();
   const second = await uploadOn(ctx, again);
@@ -166,8 +166,8 @@ export const refuseBadBundle = defineCheck(
     params: paramsOf({ mode: MODE_PARAM, forge: { enum: ['signed-prekey', 'kyber'] } }),
   },
   async (ctx) => {
-    const provider = await ctx.lab.providerUser();
-    const forged = await ctx.lab.referenceUser(
+    const provider = await ctx.testbed.providerUser();
+    const forged = await ctx.testbed.gatekeeperUser(
       choiceParam(ctx, 'forge', ['signed-prekey', 'kyber'], 'signed-prekey') === 'kyber'
         ? { mode: 'pq', badKyberPreKeySignature: true }
         : { mode: sessionMode(ctx), badSignedPreKeySignature: true },
@@ -190,7 +190,7 @@ export const refuseBadBundle = defineCheck(
       );
     // A client that sends nothing at all would refuse the forged bundle for the wrong reason: it must still reach a genuine peer.
     await sendOne(
-      { provider, reference: await ctx.lab.referenceUser({ mode: forged.mode }) },
+      { provider, gatekeeperUser: await ctx.testbed.gatekeeperUser({ mode: forged.mode }) },
       ctx,
       'message to a genuine peer',
     );

@@ -1,6 +1,6 @@
 /**
  * The gatekeeper's own reading of a provider's sender keys (docs/PROFILE.md §8.7), written apart
- * from the shared code (src/protocol/sender-keys.ts) that the reference provider and the reference
+ * from the shared code (src/protocol/sender-keys.ts) that the reference provider and the gatekeeper
  * users both run, so that a group case cannot pass because both sides share a bug: the protobuf is
  * read with protobufjs' Reader, the signature verified by libsignal, the chain and AES computed on
  * node:crypto. Each function says what was wrong, for a verdict's "saw".

@@ -17,7 +17,7 @@ import {
   deliveredCiphertext,
   describeAnswer,
   readText,
-  sealText,
+  encryptText,
   timesShown,
   type Answer,
 } from '../scenarios/exchange.js';
@@ -25,7 +25,7 @@ import {
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 const short = (b: Uint8Array): string => `${hex(b).slice(0, 12)}…`;
 
-/** The reference user replies, and the provider's client has taken the reply (its delivery receipt). */
+/** The gatekeeper user replies, and the provider's client has taken the reply (its delivery receipt). */
 async function replyTaken(p: Pair, ctx: CheckContext, label: string): Promise<void> {
   const { id, afterSeq } = await receiveOne(p, ctx, label);
   ctx.step(`wait for the provider to take the ${label}`);
@@ -85,21 +85,21 @@ export const versionByte = defineCheck({ name: 'encryption/version-byte' }, asyn
   return notMet(expected, `${wrong.map((b) => `${hex2(b.byte)} on ${b.what}`).join(', ')}${risk}`);
 });
 
-/** SESSION-IN: the provider's client decrypts the reference user's first message and shows its text. */
+/** SESSION-IN: the provider's client decrypts the gatekeeper user's first message and shows its text. */
 export const inboundSession = defineCheck(
   { name: 'encryption/session-in', params: paramsOf({ mode: MODE_PARAM }) },
   async (ctx) => {
     const p = await pair(ctx);
     const text = `first words ${ctx.rng.string(12)}`;
-    const sealed = await sealText(ctx.rng, p.reference, p.provider, text);
-    if (sealed.type !== 'pkmsg')
-      throw new PreconditionError('the reference user had a session before its first message');
-    const { answer } = await deliverAndWatch(ctx, p, sealed, 'the first message');
+    const encrypted = await encryptText(ctx.rng, p.gatekeeperUser, p.provider, text);
+    if (encrypted.type !== 'pkmsg')
+      throw new PreconditionError('the gatekeeper user had a session before its first message');
+    const { answer } = await deliverAndWatch(ctx, p, encrypted, 'the first message');
     return judgeInboundSession(answer, answer === 'delivery' ? await timesShown(p.provider, text) : 0);
   },
 );
 
-/** SESSION-IN, on the client's answer to the reference user's first message and the times its text was shown. */
+/** SESSION-IN, on the client's answer to the gatekeeper user's first message and the times its text was shown. */
 export function judgeInboundSession(answer: Answer, shown: number): Finding {
   const expected = 'a delivery receipt, and the text shown once';
   if (answer !== 'delivery') return notMet(expected, describeAnswer(answer));
@@ -130,11 +130,11 @@ export function judgeNoPreKeyAfterReply(bytes: Uint8Array): Finding {
   );
 }
 
-/** The ratchet key and counter of a message the reference user received. */
+/** The ratchet key and counter of a message the gatekeeper user received. */
 function ratchetOf(o: Outbound, label: string): { key: string; counter: number } {
   if (!o.delivery.plaintext)
     throw new PreconditionError(
-      `the reference user could not decrypt the ${label}: ${o.delivery.decryptError ?? 'no reason given'}`,
+      `the gatekeeper user could not decrypt the ${label}: ${o.delivery.decryptError ?? 'no reason given'}`,
     );
   const m = innerSignalMessage(deliveredCiphertext(o.delivery.ciphertext, label));
   if (!m) throw new PreconditionError(`the ${label} is not a Signal message the harness can read`);
@@ -185,17 +185,17 @@ export const chainCounters = defineCheck(
 export const preKeyUsedOnce = defineCheck(
   { name: 'encryption/prekey-used-once', params: paramsOf({ mode: MODE_PARAM }) },
   async (ctx) => {
-    const provider = await ctx.lab.providerUser();
-    const first = await ctx.lab.referenceUser();
-    const second = await ctx.lab.referenceUser();
-    const bundle = ctx.lab.gatekeeper.takeBundle(provider.login);
+    const provider = await ctx.testbed.providerUser();
+    const first = await ctx.testbed.gatekeeperUser();
+    const second = await ctx.testbed.gatekeeperUser();
+    const bundle = ctx.testbed.gatekeeper.takeBundle(provider.login);
     if (!bundle?.oneTimePreKey) throw new PreconditionError('the provider user published no one-time prekey');
     await first.startSession(bundle);
     await second.startSession(bundle);
     const opening = await deliverAndWatch(
       ctx,
-      { provider, reference: first },
-      await sealText(ctx.rng, first, provider, `first ${ctx.rng.string(8)}`),
+      { provider, gatekeeperUser: first },
+      await encryptText(ctx.rng, first, provider, `first ${ctx.rng.string(8)}`),
       "the first session's message",
     );
     if (opening.answer !== 'delivery')
@@ -205,8 +205,8 @@ export const preKeyUsedOnce = defineCheck(
     const text = `second ${ctx.rng.string(8)}`;
     const reuse = await deliverAndWatch(
       ctx,
-      { provider, reference: second },
-      await sealText(ctx.rng, second, provider, text),
+      { provider, gatekeeperUser: second },
+      await encryptText(ctx.rng, second, provider, text),
       "the second session's message",
     );
     const expected = `one-time prekey ${bundle.oneTimePreKey.id} consumed: the second session's message not decrypted, a retry receipt`;
@@ -231,18 +231,18 @@ export const concurrentSends = defineCheck(
     const p = await conversation(ctx);
     await replyTaken(p, ctx, 'reply');
     const afterSeq = lastSeq(p.provider.connection);
-    const earlier = new Set(p.reference.deliveries);
+    const earlier = new Set(p.gatekeeperUser.deliveries);
     ctx.step(`provider sends ${count} messages at once`);
     const texts = Array.from({ length: count }, (_, i) => `burst ${i} ${ctx.rng.string(8)}`);
-    const sends = await Promise.allSettled(texts.map((t) => p.provider.send(p.reference.jid, t)));
+    const sends = await Promise.allSettled(texts.map((t) => p.provider.send(p.gatekeeperUser.jid, t)));
     const refused = sends.filter((s) => s.status === 'rejected').length;
     if (refused > 0) throw new PreconditionError(`the driver refused ${refused} of ${count} sends`);
-    ctx.step('wait for the reference user to receive them');
-    const all = await p.reference.waitForDelivery(
-      () => p.reference.deliveries.filter((d) => !earlier.has(d)).length >= count,
+    ctx.step('wait for the gatekeeper user to receive them');
+    const all = await p.gatekeeperUser.waitForDelivery(
+      () => p.gatekeeperUser.deliveries.filter((d) => !earlier.has(d)).length >= count,
       { signal: ctx.signal, timeoutMs: ANSWER_MS * 2 },
     );
-    const received = p.reference.deliveries.filter((d) => !earlier.has(d));
+    const received = p.gatekeeperUser.deliveries.filter((d) => !earlier.has(d));
     const expected = `${count} messages with distinct (ratchet key, counter), all decrypting`;
     const seen = new Map<string, number>();
     for (const d of received) {

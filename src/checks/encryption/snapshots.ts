@@ -15,7 +15,7 @@ import { MemoryIdentityStore, MemorySessionStore, Signal, signalAddress } from '
 import { PqIdentityStore, PqSessionStore, pqAddress, SignalPq } from '../../protocol/signal-store-pq.js';
 import { readPreKeySignalMessage } from '../../protocol/signal-wire.js';
 import { defineCheck } from '../check.js';
-import type { ProviderUser } from '../lab.js';
+import type { ProviderUser } from '../testbed.js';
 import { delivered, sayOk, twoUsers } from './agnostic.js';
 import { readText } from '../scenarios/exchange.js';
 

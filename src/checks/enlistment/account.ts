@@ -15,8 +15,8 @@ import { enlistOnce } from '../scenarios/enlistment.js';
 
 /** ENLIST-AUTHKEY */
 export const authKeyReused = defineCheck({ name: 'enlistment/authkey' }, async (ctx) => {
-  const seen = ctx.lab.watchEnlistments();
-  const user = await ctx.lab.providerUser();
+  const seen = ctx.testbed.watchEnlistments();
+  const user = await ctx.testbed.providerUser();
   const enlisted = new URLSearchParams(seen[0]?.body ?? '').get('authkey');
   if (!enlisted) throw new PreconditionError('no authkey in the enlistment form to compare with');
   const presented = user.connection.open?.attrs['authkey'];
@@ -31,7 +31,7 @@ export const repeatEnlistment = defineCheck({ name: 'enlistment/repeat' }, async
   const first = await enlistOnce(ctx);
   if (first.user.result.status !== 'ok')
     throw new PreconditionError(`the first enlistment failed: ${first.user.result.reason}`);
-  const seen = ctx.lab.watchEnlistments();
+  const seen = ctx.testbed.watchEnlistments();
   ctx.step('enlist the same user again');
   const again = await first.user.enlist();
   const second = new URLSearchParams(seen[0]?.body ?? '');
@@ -45,7 +45,7 @@ export const repeatEnlistment = defineCheck({ name: 'enlistment/repeat' }, async
 
 /** ENLIST-OPT-OUT */
 export const optOut = defineCheck({ name: 'enlistment/opt-out' }, async (ctx) => {
-  const user = await ctx.lab.providerUser();
+  const user = await ctx.testbed.providerUser();
   ctx.step('opt the user out');
   await user.optOut();
   const deletion = sends('iq', { type: 'set', xmlns: ACCOUNT_NS }, (n) => child(n, DELETE_TAG) !== undefined);
@@ -54,7 +54,7 @@ export const optOut = defineCheck({ name: 'enlistment/opt-out' }, async (ctx) =>
       `<iq type="set" xmlns="${ACCOUNT_NS}"><${DELETE_TAG}/></iq> over the chat channel`,
       'no deletion request over the chat channel',
     );
-  if (ctx.lab.gatekeeper.isEnlisted(user.login))
+  if (ctx.testbed.gatekeeper.isEnlisted(user.login))
     throw new InternalError('the gatekeeper kept a user that asked to be deleted');
   // The driver resolved once the client was done, so the close is due already.
   const closed = await user.connection.waitForClose({ signal: ctx.signal, timeoutMs: QUIET_MS });
@@ -68,17 +68,17 @@ export const optOut = defineCheck({ name: 'enlistment/opt-out' }, async (ctx) =>
 
 /** ENLIST-UNENLISTED: the client enlists again and reconnects on its own; its new login comes in the API's answer. */
 export const reenlistAfterUnenlistment = defineCheck({ name: 'enlistment/unenlisted' }, async (ctx) => {
-  const user = await ctx.lab.providerUser();
+  const user = await ctx.testbed.providerUser();
   const exchanges: HttpExchange[] = [];
-  ctx.lab.defer(ctx.lab.gatekeeper.onHttp((e) => exchanges.push(e)));
+  ctx.testbed.defer(ctx.testbed.gatekeeper.onHttp((e) => exchanges.push(e)));
   ctx.step('un-enlist the user');
-  ctx.lab.gatekeeper.unenlist(user.login);
+  ctx.testbed.gatekeeper.unenlist(user.login);
   const deadline = Date.now() + ANSWER_MS;
   let login: string | undefined;
   while (login === undefined && Date.now() < deadline) {
     await sleep(50, undefined, { signal: ctx.signal });
     login = exchanges
-      .filter((e) => e.url === ctx.lab.gatekeeper.enlistUrl)
+      .filter((e) => e.url === ctx.testbed.gatekeeper.enlistUrl)
       .map(loginOf)
       .find((l) => l !== undefined);
   }
@@ -87,7 +87,7 @@ export const reenlistAfterUnenlistment = defineCheck({ name: 'enlistment/unenlis
       'a new enlistment after the un-enlistment',
       `no enlistment within ${ANSWER_MS} ms of the un-enlistment`,
     );
-  const connection = await ctx.lab.gatekeeper.waitForConnection(login, {
+  const connection = await ctx.testbed.gatekeeper.waitForConnection(login, {
     signal: ctx.signal,
     timeoutMs: QUIET_MS + ANSWER_MS,
   });

@@ -18,9 +18,9 @@ const FAIL_REASON = 'bad_integrator:refused by the conformance harness';
 
 /** Enlists a fresh user while the gatekeeper answers from `script`; returns what reached the API. */
 async function enlistScripted(ctx: CheckContext, script: (attempt: number) => ScriptedAnswer | undefined) {
-  const seen = ctx.lab.watchEnlistments();
-  ctx.lab.defer(ctx.lab.gatekeeper.scriptEnlistment(script));
-  const user = await ctx.lab.enlistedOnce();
+  const seen = ctx.testbed.watchEnlistments();
+  ctx.testbed.defer(ctx.testbed.gatekeeper.scriptEnlistment(script));
+  const user = await ctx.testbed.enlistedOnce();
   await sleep(LATE_RETRY_MS, undefined, { signal: ctx.signal });
   return { user, requests: [...seen] };
 }
@@ -51,7 +51,7 @@ export const failIsFinal = defineCheck({ name: 'enlistment/fail-final' }, async 
 
 /** ENLIST-BEFORE-CHAT: after a failed enlistment, asked to connect, the client opens no stream. */
 export const noChatBeforeEnlistment = defineCheck({ name: 'enlistment/no-chat-before-enlistment' }, async (ctx) => {
-  const opens = ctx.lab.watchOpens();
+  const opens = ctx.testbed.watchOpens();
   const { user } = await enlistScripted(ctx, () => ({ fail: FAIL_REASON }));
   ctx.step('ask the unenlisted user to connect');
   // The driver answers 409 for a user that is not enlisted; the wire says whether a stream opened anyway.
@@ -60,7 +60,7 @@ export const noChatBeforeEnlistment = defineCheck({ name: 'enlistment/no-chat-be
   const mine = opens.find(
     (f) =>
       subjectOf(f.node?.attrs['token'] ?? '') === user.identifier ||
-      !ctx.lab.gatekeeper.isEnlisted(f.node?.attrs['from'] ?? ''),
+      !ctx.testbed.gatekeeper.isEnlisted(f.node?.attrs['from'] ?? ''),
   );
   return mine
     ? notMet(

@@ -32,24 +32,24 @@ export const enforced = defineCheck(
     const limit = discoveryOf(ctx).mediaLimits?.[type];
     if (limit === undefined)
       return notMet(`an announced ${type} limit to keep`, 'no mediaLimits in the discovery document');
-    const provider = await ctx.lab.providerUser();
-    const reference = await ctx.lab.referenceUser();
+    const provider = await ctx.testbed.providerUser();
+    const gatekeeperUser = await ctx.testbed.gatekeeperUser();
     const before = lastSeq(provider.connection);
-    const earlier = new Set(reference.deliveries);
+    const earlier = new Set(gatekeeperUser.deliveries);
     ctx.step(`provider asked to send ${limit + 1} bytes of ${type}`);
     const answer = await provider.sendMedia({
-      to: reference.jid,
+      to: gatekeeperUser.jid,
       type,
       mimetype: SAMPLES[type].mimetype,
       content: toBase64(samplePlaintext(ctx, type, 64)),
       size: limit + 1,
     });
-    const frame = await ctx.lab.frameFrom(provider.connection, sends('message'), {
+    const frame = await ctx.testbed.frameFrom(provider.connection, sends('message'), {
       afterSeq: before,
       timeoutMs: 'refused' in answer ? QUIET_MS : ANSWER_MS,
     });
     if (!frame) return met('refused' in answer ? `refused: ${answer.refused}` : 'nothing sent');
-    const delivery = await reference.waitForDelivery((d) => !earlier.has(d), {
+    const delivery = await gatekeeperUser.waitForDelivery((d) => !earlier.has(d), {
       signal: ctx.signal,
       timeoutMs: ANSWER_MS,
     });

@@ -50,11 +50,11 @@ export function judgeDownloadPath(declared: Declared, providerId: string): Findi
  * with the lineage's value; every type that does not is named.
  */
 export const encMediatype = defineCheck({ name: 'media/enc-mediatype' }, async (ctx) => {
-  const provider = await ctx.lab.providerUser();
-  const reference = await ctx.lab.referenceUser();
+  const provider = await ctx.testbed.providerUser();
+  const gatekeeperUser = await ctx.testbed.gatekeeperUser();
   const encs: { type: MediaType; enc: StanzaNode | undefined }[] = [];
   for (const type of MEDIA_TYPES) {
-    const sent = await sendMedia(ctx, type, { provider, reference });
+    const sent = await sendMedia(ctx, type, { provider, gatekeeperUser: gatekeeperUser });
     encs.push({ type, enc: sent.enc });
   }
   return judgeEncMediatypes(encs);

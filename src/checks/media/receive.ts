@@ -1,5 +1,5 @@
 /**
- * The other direction (MEDIA-RECEIVE, MEDIA-RECEIVE-REFUSE): a reference user sends a file from the
+ * The other direction (MEDIA-RECEIVE, MEDIA-RECEIVE-REFUSE): a gatekeeper user sends a file from the
  * gatekeeper's media host to a provider user. The host's log shows whether the client fetched the
  * blob; what the user was shown, and the events raised, come from the driver, the only window on a
  * screen. A corrupted variant must be fetched, refused with an event, and never shown.
@@ -8,14 +8,14 @@ import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { met, notMet, type Finding } from '../../core/model.js';
 import type { Inbox } from '../../protocol/driver-api.js';
-import type { DriverUser } from '../lab.js';
+import type { DriverUser } from '../testbed.js';
 import { mediaKind } from '../../protocol/media/enc-mediatype.js';
 import { encodeMediaMessage } from '../../protocol/media/message.js';
 import { MEDIA_TYPES, type MediaType } from '../../protocol/media/scheme.js';
 import { pad, paddingLength } from '../../protocol/payload.js';
 import { defineCheck, paramsOf, ANSWER_MS, choiceParam, QUIET_MS, type CheckContext } from '../check.js';
 import { samplePlaintext } from './scenario.js';
-import { hashOf, seal, type Sealed } from './seal.js';
+import { hashOf, encryptMedia, type EncryptedMedia } from './encrypt.js';
 import { SAMPLES } from './sniff.js';
 import { LAYOUTS } from './wire-fields.js';
 import { unixSeconds } from '../../core/clock.js';
@@ -28,7 +28,7 @@ const POLL_MS = 150;
 const flipFirst = (b: Buffer): Buffer => Buffer.concat([Buffer.of((b[0] ?? 0) ^ 0x01), b.subarray(1)]);
 
 /** The blob to host and what to declare, for one variant: each breaks exactly one check of the receiver. */
-export function corrupt(variant: Variant, s: Sealed): Sealed {
+export function corrupt(variant: Variant, s: EncryptedMedia): EncryptedMedia {
   switch (variant) {
     case 'valid':
       return s;
@@ -58,12 +58,12 @@ export const receive = defineCheck(
   async (ctx) => {
     const variant = choiceParam(ctx, 'variant', VARIANTS);
     const type = choiceParam(ctx, 'type', MEDIA_TYPES);
-    const provider = await ctx.lab.providerUser();
-    const reference = await ctx.lab.referenceUser();
+    const provider = await ctx.testbed.providerUser();
+    const gatekeeperUser = await ctx.testbed.gatekeeperUser();
     const plaintext = samplePlaintext(ctx, type);
-    const sealed = seal(plaintext, LAYOUTS[type].info);
-    const sent = corrupt(variant, sealed);
-    const hosted = ctx.lab.gatekeeper.mediaHost.put(sent.blob);
+    const encrypted = encryptMedia(plaintext, LAYOUTS[type].info);
+    const sent = corrupt(variant, encrypted);
+    const hosted = ctx.testbed.gatekeeper.mediaHost.put(sent.blob);
     const message = encodeMediaMessage(type, {
       url: hosted.url,
       directPath: hosted.directPath,
@@ -78,12 +78,12 @@ export const receive = defineCheck(
       ...(type === 'audio' ? { ptt: true } : {}),
     });
     const known = (await provider.events()).length;
-    ctx.step(`reference user sends a ${variant} ${type}`);
+    ctx.step(`gatekeeper user sends a ${variant} ${type}`);
     const media = mediaKind(type, { ptt: type === 'audio' });
-    const id = await reference.sendPayload(provider.login, pad(message, paddingLength(ctx.rng)), { media });
+    const id = await gatekeeperUser.sendPayload(provider.login, pad(message, paddingLength(ctx.rng)), { media });
 
     ctx.step('the provider client downloads the blob');
-    const download = await ctx.lab.gatekeeper.mediaHost.waitForDownload(hosted.reference, {
+    const download = await ctx.testbed.gatekeeper.mediaHost.waitForDownload(hosted.reference, {
       signal: ctx.signal,
       timeoutMs: ANSWER_MS,
     });
@@ -96,11 +96,11 @@ export const receive = defineCheck(
     ctx.step('read what the user was shown');
     const { shown, failure } = await outcome(
       ctx,
-      { user: provider, id, peer: reference.jid, known },
+      { user: provider, id, peer: gatekeeperUser.jid, known },
       variant === 'valid',
     );
     return judgeShown(
-      { variant, type, id, peer: reference.jid, expectedHash: sealed.fileSha256.toString('base64') },
+      { variant, type, id, peer: gatekeeperUser.jid, expectedHash: encrypted.fileSha256.toString('base64') },
       shown,
       failure,
     );

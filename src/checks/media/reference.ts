@@ -10,11 +10,11 @@ export const MIN_REFERENCE_CHARS = 22;
 export const EXPIRED_STATUS = 410;
 
 async function sendSeveral(ctx: CheckContext, count: number): Promise<SentMedia[]> {
-  const provider = await ctx.lab.providerUser();
-  const reference = await ctx.lab.referenceUser();
+  const provider = await ctx.testbed.providerUser();
+  const gatekeeperUser = await ctx.testbed.gatekeeperUser();
   const out: SentMedia[] = [];
   for (let i = 0; i < count; i++) {
-    const sent = await sendMedia(ctx, 'document', { provider, reference });
+    const sent = await sendMedia(ctx, 'document', { provider, gatekeeperUser: gatekeeperUser });
     out.push(sent);
   }
   return out;

@@ -1,11 +1,11 @@
 /**
- * The exchanges the media checks observe. Outbound: a provider user sends a file to a reference
- * user; the check reads the media message the reference user decrypted, then has the gatekeeper's
+ * The exchanges the media checks observe. Outbound: a provider user sends a file to a gatekeeper
+ * user; the check reads the media message the gatekeeper user decrypted, then has the gatekeeper's
  * proxy fetch the blob from the provider's media host. What the driver answers only says when to
  * look.
  */
 import { ProviderViolation, InternalError, PreconditionError } from '../../core/errors.js';
-import type { MediaFetch, MediaFetchResult, ReferenceUser } from '../../gatekeeper/types.js';
+import type { MediaFetch, MediaFetchResult, GatekeeperUser } from '../../gatekeeper/types.js';
 import { toBase64 } from '../../protocol/base64.js';
 import type { Discovery } from '../../protocol/driver-api.js';
 import { blobLength, type MediaType } from '../../protocol/media/scheme.js';
@@ -13,7 +13,7 @@ import { child, type StanzaNode } from '../../protocol/node.js';
 import { unpad } from '../../protocol/payload.js';
 import { outgoingEnc } from '../../protocol/stanzas.js';
 import { ANSWER_MS, type CheckContext } from '../check.js';
-import type { ProviderUser } from '../lab.js';
+import type { ProviderUser } from '../testbed.js';
 import { elementsOf, lastSeq, sends } from '../observe.js';
 import { SAMPLES } from './sniff.js';
 import { LAYOUTS, readDeclared, type Declared } from './wire-fields.js';
@@ -23,7 +23,7 @@ export const SAMPLE_BYTES = 3000;
 
 export interface SentMedia {
   readonly provider: ProviderUser;
-  readonly reference: ReferenceUser;
+  readonly gatekeeperUser: GatekeeperUser;
   readonly type: MediaType;
   /** The plaintext the harness asked for. */
   readonly plaintext: Buffer;
@@ -41,28 +41,28 @@ export function samplePlaintext(ctx: CheckContext, type: MediaType, size = SAMPL
 }
 
 export function discoveryOf(ctx: CheckContext): Discovery {
-  const d = ctx.lab.gatekeeper.mediaProxy.provider;
+  const d = ctx.testbed.gatekeeper.mediaProxy.provider;
   if (!d) throw new InternalError('the gatekeeper has no discovery document');
   return d;
 }
 
 /**
- * The provider user sends one file to a reference user. Resolves with what the message declares;
+ * The provider user sends one file to a gatekeeper user. Resolves with what the message declares;
  * a message that is not a readable media message of `type` is the provider's violation.
  */
 export async function sendMedia(
   ctx: CheckContext,
   type: MediaType,
-  options: { provider?: ProviderUser; reference?: ReferenceUser } = {},
+  options: { provider?: ProviderUser; gatekeeperUser?: GatekeeperUser } = {},
 ): Promise<SentMedia> {
-  const provider = options.provider ?? (await ctx.lab.providerUser());
-  const reference = options.reference ?? (await ctx.lab.referenceUser());
+  const provider = options.provider ?? (await ctx.testbed.providerUser());
+  const gatekeeperUser = options.gatekeeperUser ?? (await ctx.testbed.gatekeeperUser());
   const plaintext = samplePlaintext(ctx, type);
   const before = lastSeq(provider.connection);
-  const earlier = new Set(reference.deliveries);
+  const earlier = new Set(gatekeeperUser.deliveries);
   ctx.step(`provider sends a ${type}`);
   const answer = await provider.sendMedia({
-    to: reference.jid,
+    to: gatekeeperUser.jid,
     type,
     mimetype: SAMPLES[type].mimetype,
     content: toBase64(plaintext),
@@ -70,17 +70,17 @@ export async function sendMedia(
   });
   if ('refused' in answer)
     throw new PreconditionError(`the client refused to send a ${plaintext.length}-byte ${type}: ${answer.refused}`);
-  const frame = await ctx.lab.frameFrom(provider.connection, sends('message'), { afterSeq: before });
+  const frame = await ctx.testbed.frameFrom(provider.connection, sends('message'), { afterSeq: before });
   if (!frame)
     throw new PreconditionError(`the driver accepted a media send, but no <message> came within ${ANSWER_MS} ms`);
-  ctx.step(`reference user receives the ${type}`);
-  const delivery = await reference.waitForDelivery((d) => !earlier.has(d), {
+  ctx.step(`gatekeeper user receives the ${type}`);
+  const delivery = await gatekeeperUser.waitForDelivery((d) => !earlier.has(d), {
     signal: ctx.signal,
     timeoutMs: ANSWER_MS,
   });
   if (!delivery?.plaintext)
     throw new PreconditionError(
-      `the reference user could not decrypt the ${type} message: ${delivery?.decryptError ?? 'nothing arrived'}`,
+      `the gatekeeper user could not decrypt the ${type} message: ${delivery?.decryptError ?? 'nothing arrived'}`,
     );
   const unpadded = unpad(delivery.plaintext);
   const declared = readDeclared(unpadded.ok ? unpadded.bytes : delivery.plaintext, type);
@@ -88,7 +88,7 @@ export async function sendMedia(
     throw new ProviderViolation(`a ${LAYOUTS[type].name} (field ${LAYOUTS[type].message}) in the Message`, declared);
   const message = elementsOf(frame).find((n) => n.tag === 'message');
   const enc = message && (outgoingEnc(message) ?? child(message, 'enc'));
-  return { provider, reference, type, plaintext, declared, enc };
+  return { provider, gatekeeperUser: gatekeeperUser, type, plaintext, declared, enc };
 }
 
 /** The storage reference in a download path `/interop/whatsapp/download/{provider id}/{reference}/` (MEDIA-PATH). */
@@ -126,7 +126,7 @@ export async function fetchRaw(
     );
   // The proxy reads no more than the largest blob the announced limit allows (MEDIA-LIMITS).
   const limit = discoveryOf(ctx).mediaLimits?.[sent.type];
-  return ctx.lab.gatekeeper.mediaProxy.fetch({
+  return ctx.testbed.gatekeeper.mediaProxy.fetch({
     reference,
     signal: ctx.signal,
     timeoutMs: ANSWER_MS,

@@ -7,21 +7,21 @@ import { answerTo } from '../scenarios/exchange.js';
 import { barrier, describeAll, lastSeq, sentBy } from '../observe.js';
 import { pair, type Pair } from '../scenarios/conversation.js';
 
-/** The user blocks or unblocks the reference user; the blocklist IQ the client sent for it, if any. */
+/** The user blocks or unblocks the gatekeeper user; the blocklist IQ the client sent for it, if any. */
 async function changeBlock(ctx: CheckContext, p: Pair, action: 'block' | 'unblock') {
   const afterSeq = lastSeq(p.provider.connection);
-  ctx.step(`the user ${action}s the reference user`);
-  await (action === 'block' ? p.provider.block(p.reference.jid) : p.provider.unblock(p.reference.jid));
+  ctx.step(`the user ${action}s the gatekeeper user`);
+  await (action === 'block' ? p.provider.block(p.gatekeeperUser.jid) : p.provider.unblock(p.gatekeeperUser.jid));
   const sent = sentBy(p.provider.connection, afterSeq).map((s) => s.element);
-  return { iq: blocklistIq(sent, action, p.reference.jid), sent };
+  return { iq: blocklistIq(sent, action, p.gatekeeperUser.jid), sent };
 }
 
-/** The reference user sends a text; whether the provider user was shown it once the client answered. */
+/** The gatekeeper user sends a text; whether the provider user was shown it once the client answered. */
 async function textShown(ctx: CheckContext, p: Pair, label: string): Promise<{ text: string; shown: boolean }> {
   const afterSeq = lastSeq(p.provider.connection);
   const text = `${label} ${ctx.rng.string(10)}`;
-  ctx.step(`reference user sends ${label}`);
-  const id = await p.reference.sendText(p.provider.login, text);
+  ctx.step(`gatekeeper user sends ${label}`);
+  const id = await p.gatekeeperUser.sendText(p.provider.login, text);
   await answerTo(ctx, p.provider.connection, id, afterSeq);
   await barrier(p.provider.connection, ctx.signal);
   return { text, shown: (await p.provider.inbox()).some((m) => m.text === text) };
@@ -31,7 +31,7 @@ async function textShown(ctx: CheckContext, p: Pair, label: string): Promise<{ t
 export const blockIq = defineCheck({ name: 'messaging/block-iq' }, async (ctx) => {
   const p = await pair(ctx);
   const { sent } = await changeBlock(ctx, p, 'block');
-  return judgeBlockIq(sent, p.reference.jid);
+  return judgeBlockIq(sent, p.gatekeeperUser.jid);
 });
 
 /** BLOCK-IQ, on what the client sent when its user blocked `peer`. */
@@ -62,8 +62,8 @@ export const unblockRestores = defineCheck({ name: 'messaging/unblock' }, async 
   const p = await pair(ctx);
   await changeBlock(ctx, p, 'block');
   const { iq, sent } = await changeBlock(ctx, p, 'unblock');
-  if (!iq) return judgeUnblock(sent, p.reference.jid, false);
-  return judgeUnblock(sent, p.reference.jid, (await textShown(ctx, p, 'after unblocking')).shown);
+  if (!iq) return judgeUnblock(sent, p.gatekeeperUser.jid, false);
+  return judgeUnblock(sent, p.gatekeeperUser.jid, (await textShown(ctx, p, 'after unblocking')).shown);
 });
 
 /** UNBLOCK, on what the client sent when its user unblocked `peer`, and whether the peer's next message was shown. */

@@ -22,7 +22,7 @@ export function readContent(padded: Uint8Array | undefined): interop.Message | u
   }
 }
 
-/** A message from the reference user that the provider's client has answered, then what the provider user sends about it. */
+/** A message from the gatekeeper user that the provider's client has answered, then what the provider user sends about it. */
 async function aboutReceived(
   ctx: CheckContext,
   act: (p: Pair, id: string) => Promise<unknown>,
@@ -30,16 +30,16 @@ async function aboutReceived(
   const p = await pair(ctx);
   const { id, afterSeq } = await receiveOne(p, ctx);
   await answerTo(ctx, p.provider.connection, id, afterSeq);
-  const earlier = new Set(p.reference.deliveries);
+  const earlier = new Set(p.gatekeeperUser.deliveries);
   await act(p, id);
-  ctx.step('reference user receives it');
-  const delivery = await p.reference.waitForDelivery((d) => !earlier.has(d), {
+  ctx.step('gatekeeper user receives it');
+  const delivery = await p.gatekeeperUser.waitForDelivery((d) => !earlier.has(d), {
     signal: ctx.signal,
     timeoutMs: ANSWER_MS,
   });
   if (!delivery)
     throw new PreconditionError(
-      `the driver accepted the action, but no message reached the reference user within ${ANSWER_MS} ms`,
+      `the driver accepted the action, but no message reached the gatekeeper user within ${ANSWER_MS} ms`,
     );
   return { id, content: readContent(delivery.plaintext) };
 }
@@ -48,7 +48,7 @@ async function aboutReceived(
 export const reactionOut = defineCheck({ name: 'messaging/reaction-out' }, async (ctx) => {
   const { id, content } = await aboutReceived(ctx, (p, id) => {
     ctx.step('the user reacts');
-    return p.provider.react(p.reference.jid, id, EMOJI);
+    return p.provider.react(p.gatekeeperUser.jid, id, EMOJI);
   });
   return judgeReactionOut(content, id, EMOJI);
 });
@@ -68,7 +68,7 @@ export const replyOut = defineCheck({ name: 'messaging/reply-out' }, async (ctx)
   const text = `reply ${ctx.rng.string(8)}`;
   const { id, content } = await aboutReceived(ctx, (p, id) => {
     ctx.step('the user replies');
-    return p.provider.send(p.reference.jid, text, { replyTo: id });
+    return p.provider.send(p.gatekeeperUser.jid, text, { replyTo: id });
   });
   return judgeReplyOut(content, id, text);
 });
@@ -83,7 +83,7 @@ export function judgeReplyOut(content: interop.Message | undefined, id: string, 
   return reply?.text === text ? met() : notMet(expected, `text "${reply?.text ?? ''}"`);
 }
 
-/** A message from the provider user; the reference user sends `content` about it; the client has answered. */
+/** A message from the provider user; the gatekeeper user sends `content` about it; the client has answered. */
 async function answeredAbout(
   ctx: CheckContext,
   content: (p: Pair, id: string) => interop.Message.$Properties,
@@ -93,8 +93,8 @@ async function answeredAbout(
   const id = out.sent.element.attrs['id'];
   if (!id) throw new PreconditionError('the message had no id, so nothing can name it');
   const afterSeq = lastSeq(p.provider.connection);
-  ctx.step('reference user sends about the message');
-  const about = await p.reference.sendPayload(
+  ctx.step('gatekeeper user sends about the message');
+  const about = await p.gatekeeperUser.sendPayload(
     p.provider.login,
     pad(encodeMessage(content(p, id)), paddingLength(ctx.rng)),
   );

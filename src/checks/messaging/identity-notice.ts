@@ -2,26 +2,26 @@
 import { PreconditionError } from '../../core/errors.js';
 import { met, notMet } from '../../core/model.js';
 import { defineCheck } from '../check.js';
-import { conversation, deliverAndWatch, describeAnswer, sealText } from '../scenarios/exchange.js';
+import { conversation, deliverAndWatch, describeAnswer, encryptText } from '../scenarios/exchange.js';
 
 /** IDENTITY-NOTICE: a peer's reinstall is shown in the thread, before its first message under the new key. */
 export const identityNotice = defineCheck({ name: 'messaging/identity-notice' }, async (ctx) => {
   const p = await conversation(ctx);
-  ctx.step('the reference user reinstalls with a new identity key');
-  await p.reference.replaceIdentity();
+  ctx.step('the gatekeeper user reinstalls with a new identity key');
+  await p.gatekeeperUser.replaceIdentity();
   const text = `after the reinstall ${ctx.rng.string(8)}`;
   const { answer } = await deliverAndWatch(
     ctx,
     p,
-    await sealText(ctx.rng, p.reference, p.provider, text),
+    await encryptText(ctx.rng, p.gatekeeperUser, p.provider, text),
     'the first message under the new identity',
   );
   if (answer !== 'delivery')
     throw new PreconditionError(`the message under the new identity got ${describeAnswer(answer)}`);
-  const thread = (await p.provider.inbox()).filter((m) => m.from === p.reference.jid);
+  const thread = (await p.provider.inbox()).filter((m) => m.from === p.gatekeeperUser.jid);
   const noticeAt = thread.findIndex((m) => m.notice === 'identity-change');
   const messageAt = thread.findIndex((m) => m.text === text);
-  const expected = `an identity-change notice in the thread with ${p.reference.jid}, before the message that came under the new key`;
+  const expected = `an identity-change notice in the thread with ${p.gatekeeperUser.jid}, before the message that came under the new key`;
   if (noticeAt === -1) return notMet(expected, 'no identity-change notice in the thread');
   return noticeAt < messageAt || messageAt === -1 ? met() : notMet(expected, 'the notice after the message');
 });

@@ -6,7 +6,7 @@
  */
 import { PreconditionError } from '../../core/errors.js';
 import { met, notMet } from '../../core/model.js';
-import type { ReferenceUser } from '../../gatekeeper/types.js';
+import type { GatekeeperUser } from '../../gatekeeper/types.js';
 import type { ReceivedMessage } from '../../protocol/driver-api.js';
 import { lengthDelimited } from '../../protocol/media/message.js';
 import { encodeMessage, pad, paddingLength } from '../../protocol/payload.js';
@@ -15,7 +15,7 @@ import { answerTo } from '../scenarios/exchange.js';
 import { barrier, lastSeq } from '../observe.js';
 import { pair, type Pair } from '../scenarios/conversation.js';
 
-/** `send` as the reference user, then the provider user's inbox once its client has handled it. */
+/** `send` as the gatekeeper user, then the provider user's inbox once its client has handled it. */
 async function settled(
   ctx: CheckContext,
   p: Pair,
@@ -30,11 +30,11 @@ async function settled(
   return { id, inbox: await p.provider.inbox() };
 }
 
-/** A text from the reference user, shown to the provider user: what the cases then act on. */
+/** A text from the gatekeeper user, shown to the provider user: what the cases then act on. */
 async function shownText(ctx: CheckContext, p: Pair): Promise<{ id: string; text: string }> {
   const text = `to act on ${ctx.rng.string(10)}`;
-  const { id, inbox } = await settled(ctx, p, 'reference user sends a text', () =>
-    p.reference.sendText(p.provider.login, text),
+  const { id, inbox } = await settled(ctx, p, 'gatekeeper user sends a text', () =>
+    p.gatekeeperUser.sendText(p.provider.login, text),
   );
   if (inbox.find((m) => m.id === id)?.text !== text)
     throw new PreconditionError(`the text ${id} was not shown, so nothing can act on it`);
@@ -53,20 +53,20 @@ interface Revoked {
   readonly p: Pair;
   readonly id: string;
   readonly text: string;
-  readonly revoker: ReferenceUser;
+  readonly revoker: GatekeeperUser;
   readonly revokeId: string;
   readonly inbox: readonly ReceivedMessage[];
 }
 
-/** The reference user's text is shown, then `by` (its sender, or another reference user) revokes it. */
+/** The gatekeeper user's text is shown, then `by` (its sender, or another gatekeeper user) revokes it. */
 async function revokeScenario(ctx: CheckContext, by: 'sender' | 'another user'): Promise<Revoked> {
   const p = await pair(ctx);
   const { id, text } = await shownText(ctx, p);
-  const revoker = by === 'sender' ? p.reference : await ctx.lab.referenceUser();
+  const revoker = by === 'sender' ? p.gatekeeperUser : await ctx.testbed.gatekeeperUser();
   const { id: revokeId, inbox } = await settled(
     ctx,
     p,
-    `${by === 'sender' ? 'its sender' : 'another reference user'} revokes message ${id}`,
+    `${by === 'sender' ? 'its sender' : 'another gatekeeper user'} revokes message ${id}`,
     () => revoker.revoke(p.provider.login, id),
   );
   return { p, id, text, revoker, revokeId, inbox };
@@ -97,13 +97,13 @@ export const revokeApplied = defineCheck({ name: 'messaging/revoke-applied' }, a
   );
 });
 
-/** REVOKE-SENDER: another user's revoke of the reference user's message changes nothing. */
+/** REVOKE-SENDER: another user's revoke of the gatekeeper user's message changes nothing. */
 export const revokeSenderOnly = defineCheck({ name: 'messaging/revoke-sender-only' }, async (ctx) => {
   const { p, id, text, revoker, inbox } = await revokeScenario(ctx, 'another user');
   const entry = inbox.find((m) => m.id === id);
   if (entry && !entry.revoked && entry.text === text) return met();
   return notMet(
-    `message ${id} from ${p.reference.jid} left as it was: a revoke from ${revoker.jid}, who did not send it, changes nothing`,
+    `message ${id} from ${p.gatekeeperUser.jid} left as it was: a revoke from ${revoker.jid}, who did not send it, changes nothing`,
     `message ${id} ${describeEntry(entry)} after the revoke from ${revoker.jid}, who did not send it`,
   );
 });
@@ -116,7 +116,7 @@ function doubleField(field: number, value: number): Uint8Array {
   return bytes;
 }
 
-/** What the reference user sends that the profile gives the client nothing to show for. */
+/** What the gatekeeper user sends that the profile gives the client nothing to show for. */
 export const UNKNOWN_KINDS = {
   /** WAProto's `Message.locationMessage` (5): degreesLatitude 1, degreesLongitude 2, name 3. */
   location: {
@@ -168,8 +168,8 @@ export const unknownKind = defineCheck(
     const p = await pair(ctx);
     const { id, text } = await shownText(ctx, p);
     const plaintext = pad(content(p.provider.login, id), paddingLength(ctx.rng));
-    const { id: unknownId, inbox } = await settled(ctx, p, `reference user sends a ${label}`, () =>
-      p.reference.sendPayload(p.provider.login, plaintext),
+    const { id: unknownId, inbox } = await settled(ctx, p, `gatekeeper user sends a ${label}`, () =>
+      p.gatekeeperUser.sendPayload(p.provider.login, plaintext),
     );
     const entry = inbox.find((m) => m.id === unknownId);
     if (entry && entry.notice !== 'unsupported') {

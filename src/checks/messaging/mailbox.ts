@@ -13,7 +13,7 @@ export const drainedAfterPush = defineCheck(
     const texts = Array.from({ length: WAITING }, (_, i) => `away ${i + 1} ${ctx.rng.string(8)}`);
     const { provider, ids, connection } = await wakeByPush(
       ctx,
-      texts.map((text, i) => ({ step: `reference user sends message ${i + 1} to the offline provider user`, text })),
+      texts.map((text, i) => ({ step: `gatekeeper user sends message ${i + 1} to the offline provider user`, text })),
     );
     const expected = `the ${WAITING} waiting messages shown in the order sent, once each, after the push`;
     if (!connection) return notMet(expected, `no connection within ${ANSWER_MS} ms of the push`);

@@ -12,7 +12,7 @@ import { unixSeconds, type Clock } from '../../core/clock.js';
 
 const MESSAGES = 3;
 
-/** A message from the reference user, answered by the provider's client: every answer to it is on the wire. */
+/** A message from the gatekeeper user, answered by the provider's client: every answer to it is on the wire. */
 async function received(ctx: CheckContext, p: Pair, label?: string): Promise<{ id: string; afterSeq: number }> {
   const { id, afterSeq } = await receiveOne(p, ctx, label);
   await answerTo(ctx, p.provider.connection, id, afterSeq);
@@ -51,13 +51,13 @@ export const readOnMark = defineCheck({ name: 'messaging/read-on-mark' }, async 
   const { id } = await received(ctx, p);
   const before = lastSeq(p.provider.connection);
   ctx.step('the user reads the message');
-  await p.provider.markRead(p.reference.jid, id);
+  await p.provider.markRead(p.gatekeeperUser.jid, id);
   // The client writes the receipt before the driver answers; a ping after that answer comes behind it.
   await barrier(p.provider.connection, ctx.signal);
   return judgeReadReceipt(
     sentBy(p.provider.connection, before).map((s) => s.element),
     id,
-    p.reference.jid,
+    p.gatekeeperUser.jid,
     ctx.clock,
   );
 });
@@ -82,12 +82,14 @@ export const readOnlyWhenMarked = defineCheck({ name: 'messaging/read-only-when-
     : notMet('no read receipt until the user reads the message', 'a read receipt for it before the user read it');
 });
 
-/** A message from the provider user, with the reference user's delivery receipt for it delivered to the client. */
+/** A message from the provider user, with the gatekeeper user's delivery receipt for it delivered to the client. */
 async function sentAndDelivered(ctx: CheckContext): Promise<{ p: Pair; id: string }> {
   const p = await pair(ctx);
   const { id, afterSeq } = await sendOneWithId(p, ctx);
   ctx.step('wait for the delivery receipt to be acked');
-  const acked = await ctx.lab.frameFrom(p.provider.connection, sends('ack', { class: 'receipt', id }), { afterSeq });
+  const acked = await ctx.testbed.frameFrom(p.provider.connection, sends('ack', { class: 'receipt', id }), {
+    afterSeq,
+  });
   if (!acked)
     throw new PreconditionError(
       `the client did not ack the delivery receipt within ${ANSWER_MS} ms; ACK-RECEIPT judges that`,
@@ -95,14 +97,14 @@ async function sentAndDelivered(ctx: CheckContext): Promise<{ p: Pair; id: strin
   return { p, id };
 }
 
-/** The reference user reads the provider user's message: its read receipt goes to the client. */
-async function readByReference(ctx: CheckContext): Promise<{ p: Pair; id: string; afterSeq: number }> {
+/** The gatekeeper user reads the provider user's message: its read receipt goes to the client. */
+async function readByGatekeeperUser(ctx: CheckContext): Promise<{ p: Pair; id: string; afterSeq: number }> {
   const { p, id } = await sentAndDelivered(ctx);
   const afterSeq = lastSeq(p.provider.connection);
-  ctx.step('the reference user reads the message');
-  ctx.lab.gatekeeper.deliver(
+  ctx.step('the gatekeeper user reads the message');
+  ctx.testbed.gatekeeper.deliver(
     p.provider.login,
-    receipt({ id, from: p.reference.jid, t: String(unixSeconds(ctx.clock)), type: 'read' }),
+    receipt({ id, from: p.gatekeeperUser.jid, t: String(unixSeconds(ctx.clock)), type: 'read' }),
   );
   await barrier(p.provider.connection, ctx.signal);
   return { p, id, afterSeq };
@@ -110,8 +112,8 @@ async function readByReference(ctx: CheckContext): Promise<{ p: Pair; id: string
 
 async function shown(ctx: CheckContext, p: Pair, id: string, type: 'delivery' | 'read'): Promise<Finding> {
   const { receipts } = await p.provider.indicators();
-  const expected = `the ${type} receipt of ${p.reference.jid} shown on message ${id}`;
-  if (receipts.some((r) => r.id === id && r.type === type && r.peer === p.reference.jid)) return met();
+  const expected = `the ${type} receipt of ${p.gatekeeperUser.jid} shown on message ${id}`;
+  if (receipts.some((r) => r.id === id && r.type === type && r.peer === p.gatekeeperUser.jid)) return met();
   const onIt = receipts.filter((r) => r.id === id).map((r) => r.type);
   return notMet(expected, `not shown: the message shows ${onIt.length === 0 ? 'no receipt' : onIt.join(', ')}`);
 }
@@ -125,17 +127,17 @@ export const deliveryShown = defineCheck({ name: 'messaging/delivery-shown' }, a
 
 /** RECEIPT-SHOWN: a read receipt from the peer is shown on the message. */
 export const readShown = defineCheck({ name: 'messaging/read-shown' }, async (ctx) => {
-  const { p, id } = await readByReference(ctx);
+  const { p, id } = await readByGatekeeperUser(ctx);
   return shown(ctx, p, id, 'read');
 });
 
 /** ACK-RECEIPT-TYPE: a read receipt is acked with its type. */
 export const ackReadReceipt = defineCheck({ name: 'messaging/ack-read-receipt' }, async (ctx) => {
-  const { p, id, afterSeq } = await readByReference(ctx);
+  const { p, id, afterSeq } = await readByGatekeeperUser(ctx);
   return judgeReadReceiptAck(
     sentBy(p.provider.connection, afterSeq).map((s) => s.element),
     id,
-    p.reference.jid,
+    p.gatekeeperUser.jid,
   );
 });
 

@@ -4,7 +4,7 @@ import { met, notApplicable, notMet, type Finding } from '../../core/model.js';
 import { child, type StanzaNode } from '../../protocol/node.js';
 import { MAX_RESENDS, retryReceipt, retryRegistration } from '../../protocol/messaging.js';
 import { outgoingEnc, readPreKeyUpload } from '../../protocol/stanzas.js';
-import type { ReferenceDelivery } from '../../gatekeeper/types.js';
+import type { GatekeeperDelivery } from '../../gatekeeper/types.js';
 import { defineCheck, ANSWER_MS, type CheckContext } from '../check.js';
 import { answerTo, readText } from '../scenarios/exchange.js';
 import { describeAll, lastSeq, sends, sentBy, show } from '../observe.js';
@@ -30,7 +30,7 @@ async function retryFor(
   if (!upload) throw new PreconditionError('the client uploaded no keys the harness could read');
   const { id, afterSeq, t } = deliverUndecryptable(p, ctx);
   ctx.step('wait for the retry receipt');
-  await ctx.lab.frameFrom(p.provider.connection, sends('receipt', { id, type: 'retry' }), { afterSeq });
+  await ctx.testbed.frameFrom(p.provider.connection, sends('receipt', { id, type: 'retry' }), { afterSeq });
   const retry = sentBy(p.provider.connection, afterSeq).find(
     (s) => s.element.tag === 'receipt' && s.element.attrs['id'] === id && s.element.attrs['type'] === 'retry',
   )?.element;
@@ -80,18 +80,18 @@ export function judgeRetryElement(retry: StanzaNode, id: string, t: string, cloc
   return clock && retry.attrs['t'] !== undefined ? judgeTime(retry.attrs['t'], clock, 'the retry receipt') : met();
 }
 
-/** The reference user asks the provider's client, `count` times, to re-send message `id`. */
+/** The gatekeeper user asks the provider's client, `count` times, to re-send message `id`. */
 function askResend(ctx: CheckContext, p: Pair, id: string, count: number): void {
   ctx.step(`retry receipt ${count} for ${id}`);
   const t = String(unixSeconds(ctx.clock));
-  ctx.lab.gatekeeper.deliver(
+  ctx.testbed.gatekeeper.deliver(
     p.provider.login,
-    retryReceipt({ id, from: p.reference.jid, t, count, registrationId: 1 }),
+    retryReceipt({ id, from: p.gatekeeperUser.jid, t, count, registrationId: 1 }),
   );
 }
 
-/** A message from the provider user, a retry receipt for it, and the re-sent copy as the reference user received it. */
-async function resentOnce(ctx: CheckContext): Promise<{ out: Outbound; resent: ReferenceDelivery | null }> {
+/** A message from the provider user, a retry receipt for it, and the re-sent copy as the gatekeeper user received it. */
+async function resentOnce(ctx: CheckContext): Promise<{ out: Outbound; resent: GatekeeperDelivery | null }> {
   const p = await pair(ctx);
   await sendOne(p, ctx, 'opening message');
   // A reply confirms the session, so the provider's next message is a plain `msg` and a re-send on it would be too.
@@ -104,7 +104,7 @@ async function resentOnce(ctx: CheckContext): Promise<{ out: Outbound; resent: R
     throw new PreconditionError('the message after a reply was not a plain msg; ENC-TYPE judges that');
   askResend(ctx, p, id, 1);
   ctx.step('wait for the re-sent message');
-  const resent = await p.reference.waitForDelivery((d) => d.id === id && d !== out.delivery, {
+  const resent = await p.gatekeeperUser.waitForDelivery((d) => d.id === id && d !== out.delivery, {
     signal: ctx.signal,
     timeoutMs: ANSWER_MS,
   });
@@ -117,12 +117,12 @@ export const resend = defineCheck({ name: 'messaging/resend' }, async (ctx) => {
   return judgeResend(resent, out.delivery.id ?? '', out.text);
 });
 
-/** RETRY-RESEND, on the re-sent copy of message `id` (holding `text`) as the reference user received it. */
-export function judgeResend(resent: ReferenceDelivery | null, id: string, text: string): Finding {
-  const expected = `the message re-sent with id ${id}, holding the same text, that the reference user decrypts`;
+/** RETRY-RESEND, on the re-sent copy of message `id` (holding `text`) as the gatekeeper user received it. */
+export function judgeResend(resent: GatekeeperDelivery | null, id: string, text: string): Finding {
+  const expected = `the message re-sent with id ${id}, holding the same text, that the gatekeeper user decrypts`;
   if (!resent) return notMet(expected, `no re-sent message with that id within ${ANSWER_MS} ms of the retry receipt`);
   if (!resent.plaintext)
-    return notMet(expected, `a re-send the reference user could not decrypt: ${resent.decryptError ?? ''}`);
+    return notMet(expected, `a re-send the gatekeeper user could not decrypt: ${resent.decryptError ?? ''}`);
   return readText(resent.plaintext) === text ? met() : notMet(expected, 'a re-send holding another text');
 }
 
@@ -134,8 +134,8 @@ export const resendPreKey = defineCheck({ name: 'messaging/resend-prekey' }, asy
   return judgeResendPreKey(resent);
 });
 
-/** RETRY-RESEND, the fresh session: on the first re-sent copy as the reference user received it. */
-export function judgeResendPreKey(resent: ReferenceDelivery): Finding {
+/** RETRY-RESEND, the fresh session: on the first re-sent copy as the gatekeeper user received it. */
+export function judgeResendPreKey(resent: GatekeeperDelivery): Finding {
   const type = resent.enc?.attrs['type'];
   return type === 'pkmsg'
     ? met()
@@ -152,8 +152,8 @@ export const resendCount = defineCheck({ name: 'messaging/resend-count' }, async
   return judgeResendCount(resent);
 });
 
-/** RETRY-RESEND, `count`: on the first re-sent copy as the reference user received it. */
-export function judgeResendCount(resent: ReferenceDelivery): Finding {
+/** RETRY-RESEND, `count`: on the first re-sent copy as the gatekeeper user received it. */
+export function judgeResendCount(resent: GatekeeperDelivery): Finding {
   const count = resent.enc?.attrs['count'];
   if (count === undefined) return notApplicable('no count on <enc>, which the profile allows');
   return count === '1' ? met() : notMet('<enc count="1"> on the first re-send, or no count', `count="${count}"`);
@@ -170,7 +170,7 @@ export const resendBounded = defineCheck({ name: 'messaging/resend-bounded' }, a
   // Re-sends to one peer leave in order: the second message's re-send comes after every re-send of the first.
   askResend(ctx, p, second, 1);
   ctx.step('wait for the re-send of the second message');
-  const marker = await ctx.lab.frameFrom(p.provider.connection, sends('message', { id: second }), { afterSeq });
+  const marker = await ctx.testbed.frameFrom(p.provider.connection, sends('message', { id: second }), { afterSeq });
   if (!marker)
     throw new PreconditionError(`no re-send of the second message within ${ANSWER_MS} ms; RETRY-RESEND judges that`);
   const resends = sentBy(p.provider.connection, afterSeq).filter(

@@ -11,11 +11,11 @@ export const typingOut = defineCheck({ name: 'messaging/typing-out' }, async (ct
   const p = await pair(ctx);
   const afterSeq = lastSeq(p.provider.connection);
   ctx.step('the user types');
-  await p.provider.typing(p.reference.jid);
+  await p.provider.typing(p.gatekeeperUser.jid);
   await barrier(p.provider.connection, ctx.signal);
   return judgeTypingOut(
     sentBy(p.provider.connection, afterSeq).map((s) => s.element),
-    p.reference.jid,
+    p.gatekeeperUser.jid,
   );
 });
 
@@ -34,12 +34,12 @@ export function judgeTypingOut(sent: readonly StanzaNode[], peer: string): Findi
 export const typingIn = defineCheck({ name: 'messaging/typing-in' }, async (ctx) => {
   const p = await pair(ctx);
   const afterSeq = lastSeq(p.provider.connection);
-  ctx.step('the reference user types');
-  ctx.lab.gatekeeper.deliver(p.provider.login, chatState({ from: p.reference.jid }));
+  ctx.step('the gatekeeper user types');
+  ctx.testbed.gatekeeper.deliver(p.provider.login, chatState({ from: p.gatekeeperUser.jid }));
   await barrier(p.provider.connection, ctx.signal);
   const sent = sentBy(p.provider.connection, afterSeq).map((s) => s.element);
-  if (sent.some((n) => n.tag === 'ack')) return judgeTypingIn(sent, [], p.reference.jid);
-  return judgeTypingIn(sent, (await p.provider.indicators()).typing, p.reference.jid);
+  if (sent.some((n) => n.tag === 'ack')) return judgeTypingIn(sent, [], p.gatekeeperUser.jid);
+  return judgeTypingIn(sent, (await p.provider.indicators()).typing, p.gatekeeperUser.jid);
 });
 
 /** TYPING-IN, on what the client sent after `peer`'s `<chatstate>` reached it, and who its user sees typing. */

@@ -61,7 +61,7 @@ export const lifetime = defineCheck({ name: 'ownership/lifetime' }, async (ctx) 
 /** PROOF-AUDIENCE: the gatekeeper as audience, the provider as issuer. */
 export const audience = defineCheck({ name: 'ownership/audience' }, async (ctx) => {
   const { proof } = await enlistmentProof(ctx);
-  const providerId = ctx.lab.gatekeeper.providerDiscovery()?.providerId;
+  const providerId = ctx.testbed.gatekeeper.providerDiscovery()?.providerId;
   const { aud, iss } = proof.claims;
   const expected = `aud "${PROOF_AUDIENCE}" and iss "${providerId ?? ''}"`;
   const audOk = aud === PROOF_AUDIENCE || (Array.isArray(aud) && aud.includes(PROOF_AUDIENCE));
@@ -71,16 +71,16 @@ export const audience = defineCheck({ name: 'ownership/audience' }, async (ctx) 
 
 /** PROOF-ON-CONNECT: every `<open/>` carries a proof that verifies and names the user. */
 export const onEveryConnection = defineCheck({ name: 'ownership/on-every-connection' }, async (ctx) => {
-  const opens = ctx.lab.watchOpens();
-  const enlisted = await ctx.lab.enlistedOnce();
+  const opens = ctx.testbed.watchOpens();
+  const enlisted = await ctx.testbed.enlistedOnce();
   const { identifier, result } = enlisted;
   if (result.status !== 'ok') throw new PreconditionError(`enlistment failed: ${result.reason}`);
   for (const round of ['first', 'second']) {
     ctx.step(`${round} connection`);
     await enlisted.connect();
   }
-  ctx.lab.defer(async () => {
-    await ctx.lab.afterCase().disconnect(enlisted.user);
+  ctx.testbed.defer(async () => {
+    await ctx.testbed.afterCase().disconnect(enlisted.user);
   });
   const mine = opens.filter((f) => f.node?.attrs['from'] === result.login);
   if (mine.length < 2) throw new PreconditionError(`two connections asked for, ${mine.length} <open/> seen`);

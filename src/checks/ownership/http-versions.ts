@@ -9,11 +9,11 @@ import { DISCOVERY_PATH } from '../../protocol/driver-api.js';
 import { defineCheck, ANSWER_MS } from '../check.js';
 
 export const httpVersions = defineCheck({ name: 'ownership/http-versions' }, async (ctx) => {
-  const discovery = ctx.lab.gatekeeper.providerDiscovery();
+  const discovery = ctx.testbed.gatekeeper.providerDiscovery();
   if (!discovery) throw new PreconditionError('no discovery document');
   const origin = new URL(discovery.jwksUri).origin;
   ctx.step('GET the discovery document over HTTP/1.1');
-  const h1 = await ctx.lab.gatekeeper.providerGet(
+  const h1 = await ctx.testbed.gatekeeper.providerGet(
     `${origin}${DISCOVERY_PATH}`,
     AbortSignal.any([ctx.signal, AbortSignal.timeout(ANSWER_MS)]),
     'driver-response-bytes',
@@ -21,7 +21,7 @@ export const httpVersions = defineCheck({ name: 'ownership/http-versions' }, asy
   const expected = `HTTP 200 to GET ${DISCOVERY_PATH} over HTTP/1.1 and over HTTP/2`;
   if (h1.status !== 200) return notMet(expected, `HTTP/1.1 answered ${h1.status}`);
   ctx.step('GET the discovery document over HTTP/2');
-  const h2 = await ctx.lab.gatekeeper.providerHttp2Status(`${origin}${DISCOVERY_PATH}`, ctx.signal, ANSWER_MS);
+  const h2 = await ctx.testbed.gatekeeper.providerHttp2Status(`${origin}${DISCOVERY_PATH}`, ctx.signal, ANSWER_MS);
   return h2 === 200
     ? met()
     : notMet(expected, typeof h2 === 'number' ? `HTTP/2 answered ${h2}` : `HTTP/2 request failed: ${h2}`);

@@ -23,10 +23,13 @@ export interface ReadProof {
 
 /** The provider's key set as it is served right now. */
 export async function fetchKeySet(ctx: CheckContext): Promise<JSONWebKeySet> {
-  const uri = ctx.lab.gatekeeper.providerDiscovery()?.jwksUri;
+  const uri = ctx.testbed.gatekeeper.providerDiscovery()?.jwksUri;
   if (uri === undefined) throw new PreconditionError('no discovery document, so no key set');
   ctx.step("fetch the provider's key set");
-  const res = await ctx.lab.gatekeeper.providerGet(uri, AbortSignal.any([ctx.signal, AbortSignal.timeout(ANSWER_MS)]));
+  const res = await ctx.testbed.gatekeeper.providerGet(
+    uri,
+    AbortSignal.any([ctx.signal, AbortSignal.timeout(ANSWER_MS)]),
+  );
   const text = res.body.toString('utf8');
   if (res.status !== 200) throw new PreconditionError(`the key set ${uri} answered HTTP ${res.status}`);
   try {

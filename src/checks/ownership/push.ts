@@ -27,8 +27,8 @@ const REFUSAL: Record<Exclude<PushDefect, 'valid'>, readonly number[]> = {
 async function pushTarget(
   ctx: ChangingContext<'trusted-gatekeeper-keys'>,
 ): Promise<{ user: string; identifier: string }> {
-  await ctx.providerWide.trustGatekeeperKeys(ctx.lab.endpoint(ctx.lab.gatekeeper.jwksUri));
-  return ctx.lab.driver.createUser('push target');
+  await ctx.providerWide.trustGatekeeperKeys(ctx.testbed.endpoint(ctx.testbed.gatekeeper.jwksUri));
+  return ctx.testbed.driver.createUser('push target');
 }
 
 const described = (a: PushAnswer): string =>
@@ -74,7 +74,7 @@ export const wakesClient = defineCheck(
   async (ctx) => {
     const text = `while you were away ${ctx.rng.string(8)}`;
     const { ids, connection } = await wakeByPush(ctx, [
-      { step: 'reference user sends to the offline provider user', text },
+      { step: 'gatekeeper user sends to the offline provider user', text },
     ]);
     const id = ids[0] ?? '';
     if (!connection)

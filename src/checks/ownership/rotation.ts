@@ -6,13 +6,13 @@
 import { PreconditionError } from '../../core/errors.js';
 import { met, notMet } from '../../core/model.js';
 import { defineCheck, ANSWER_MS, type CheckContext } from '../check.js';
-import type { ProviderUser } from '../lab.js';
+import type { ProviderUser } from '../testbed.js';
 import { fetchKeySet, readProof, signatureProblem } from './proof.js';
 import { refusedOnce } from '../scenarios/stream-refusal.js';
 
 /** Connects `user` again and returns the proof its new `<open/>` carried. */
 async function reconnectProof(ctx: CheckContext, user: ProviderUser): Promise<{ token: string; accepted: boolean }> {
-  const opens = ctx.lab.watchOpens();
+  const opens = ctx.testbed.watchOpens();
   ctx.step('reconnect');
   const { connected } = await user.connect();
   const open = opens.find((f) => f.node?.attrs['from'] === user.login);
@@ -20,7 +20,7 @@ async function reconnectProof(ctx: CheckContext, user: ProviderUser): Promise<{ 
   if (token === undefined) throw new PreconditionError('the reconnection sent no <open/> with a proof');
   const accepted =
     connected &&
-    (await ctx.lab.gatekeeper.waitForConnection(user.login, { signal: ctx.signal, timeoutMs: ANSWER_MS })) !== null;
+    (await ctx.testbed.gatekeeper.waitForConnection(user.login, { signal: ctx.signal, timeoutMs: ANSWER_MS })) !== null;
   return { token, accepted };
 }
 
@@ -28,7 +28,7 @@ async function reconnectProof(ctx: CheckContext, user: ProviderUser): Promise<{ 
 export const publishedBeforeSigning = defineCheck(
   { name: 'ownership/rotation-publish', changes: ['proof-keys'] },
   async (ctx) => {
-    const user = await ctx.lab.providerUser();
+    const user = await ctx.testbed.providerUser();
     ctx.step('rotate the proof key');
     const { kid } = await ctx.providerWide.rotateProofKey();
     const jwks = await fetchKeySet(ctx);
@@ -51,7 +51,7 @@ export const publishedBeforeSigning = defineCheck(
 export const retiredKeySignsNothing = defineCheck(
   { name: 'ownership/rotation-retire', changes: ['proof-keys'] },
   async (ctx) => {
-    const user = await ctx.lab.providerUser();
+    const user = await ctx.testbed.providerUser();
     ctx.step('rotate the proof key, then retire the old one');
     await ctx.providerWide.rotateProofKey();
     await ctx.providerWide.retireProofKeys();

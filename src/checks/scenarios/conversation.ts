@@ -1,9 +1,9 @@
-/** The exchanges the stanza checks observe: a provider user sending to, and receiving from, a reference user. */
+/** The exchanges the stanza checks observe: a provider user sending to, and receiving from, a gatekeeper user. */
 import { PreconditionError } from '../../core/errors.js';
-import type { ReferenceDelivery, ReferenceUser } from '../../gatekeeper/types.js';
+import type { GatekeeperDelivery, GatekeeperUser } from '../../gatekeeper/types.js';
 import type { CheckContext } from '../check.js';
 import { ANSWER_MS } from '../check.js';
-import type { ProviderUser } from '../lab.js';
+import type { ProviderUser } from '../testbed.js';
 import { elementsOf, lastSeq, sends, type Sent } from '../observe.js';
 import { deliveredMessage, encElement } from '../../protocol/stanzas.js';
 import { unixSeconds } from '../../core/clock.js';
@@ -13,54 +13,59 @@ export interface Outbound {
   /** The id the driver said the client used. */
   readonly reportedId: string;
   readonly sent: Sent;
-  readonly delivery: ReferenceDelivery;
+  readonly delivery: GatekeeperDelivery;
 }
 
 export interface Pair {
   readonly provider: ProviderUser;
-  readonly reference: ReferenceUser;
+  readonly gatekeeperUser: GatekeeperUser;
 }
 
 export async function pair(ctx: CheckContext): Promise<Pair> {
-  const provider = await ctx.lab.providerUser();
-  const reference = await ctx.lab.referenceUser();
-  return { provider, reference };
+  const provider = await ctx.testbed.providerUser();
+  const gatekeeperUser = await ctx.testbed.gatekeeperUser();
+  return { provider, gatekeeperUser: gatekeeperUser };
 }
 
-/** The provider user sends one text to the reference user; returns what went over the wire. */
-export async function sendOne({ provider, reference }: Pair, ctx: CheckContext, label = 'message'): Promise<Outbound> {
+/** The provider user sends one text to the gatekeeper user; returns what went over the wire. */
+export async function sendOne(
+  { provider, gatekeeperUser: gatekeeperUser }: Pair,
+  ctx: CheckContext,
+  label = 'message',
+): Promise<Outbound> {
   const text = `${label} ${ctx.rng.string(12)}`;
   const before = lastSeq(provider.connection);
-  const earlier = new Set(reference.deliveries);
+  const earlier = new Set(gatekeeperUser.deliveries);
   ctx.step(`provider sends ${label}`);
-  const { id } = await provider.send(reference.jid, text);
-  const frame = await ctx.lab.frameFrom(provider.connection, sends('message'), { afterSeq: before });
+  const { id } = await provider.send(gatekeeperUser.jid, text);
+  const frame = await ctx.testbed.frameFrom(provider.connection, sends('message'), { afterSeq: before });
   if (!frame) throw new PreconditionError(`the driver accepted a send, but no <message> came within ${ANSWER_MS} ms`);
   const element = elementsOf(frame).find((n) => n.tag === 'message');
-  ctx.step(`reference user receives ${label}`);
-  const delivery = await reference.waitForDelivery((d) => !earlier.has(d), {
+  ctx.step(`gatekeeper user receives ${label}`);
+  const delivery = await gatekeeperUser.waitForDelivery((d) => !earlier.has(d), {
     signal: ctx.signal,
     timeoutMs: ANSWER_MS,
   });
-  if (!element || !delivery) throw new PreconditionError(`the <message> for ${label} never reached the reference user`);
+  if (!element || !delivery)
+    throw new PreconditionError(`the <message> for ${label} never reached the gatekeeper user`);
   return { text, reportedId: id, sent: { frame, element }, delivery };
 }
 
-/** The reference user sends one text to the provider user; resolves with the stanza id. */
+/** The gatekeeper user sends one text to the provider user; resolves with the stanza id. */
 export async function receiveOne(
-  { provider, reference }: Pair,
+  { provider, gatekeeperUser: gatekeeperUser }: Pair,
   ctx: CheckContext,
   label = 'message',
 ): Promise<{ id: string; afterSeq: number }> {
   const afterSeq = lastSeq(provider.connection);
-  ctx.step(`reference user sends ${label}`);
-  const id = await reference.sendText(provider.login, `${label} ${ctx.rng.string(12)}`);
+  ctx.step(`gatekeeper user sends ${label}`);
+  const id = await gatekeeperUser.sendText(provider.login, `${label} ${ctx.rng.string(12)}`);
   return { id, afterSeq };
 }
 
-/** Delivers, as from the reference user, a `msg` of random bytes that no session can decrypt. */
+/** Delivers, as from the gatekeeper user, a `msg` of random bytes that no session can decrypt. */
 export function deliverUndecryptable(
-  { provider, reference }: Pair,
+  { provider, gatekeeperUser: gatekeeperUser }: Pair,
   ctx: CheckContext,
 ): { id: string; afterSeq: number; t: string } {
   const id = ctx.rng.string(20);
@@ -71,7 +76,7 @@ export function deliverUndecryptable(
   // Two minutes old, inside STANZA-TIME's window: a retry receipt that echoes its own clock instead
   // of the message's t is then told apart.
   const t = unixSeconds(ctx.clock) - 120;
-  provider.connection.send(deliveredMessage(id, reference.jid, t, encElement('msg', garbage)));
+  provider.connection.send(deliveredMessage(id, gatekeeperUser.jid, t, encElement('msg', garbage)));
   return { id, afterSeq, t: String(t) };
 }
 

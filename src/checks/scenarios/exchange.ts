@@ -1,22 +1,22 @@
 /**
- * The exchanges the encryption checks build on: a reference user's ciphertexts delivered to a
+ * The exchanges the encryption checks build on: a gatekeeper user's ciphertexts delivered to a
  * provider user as they are (or replayed, tampered, reordered), and what the provider's client
  * answered for each one on the wire.
  */
 import { PreconditionError } from '../../core/errors.js';
 import { met, notMet, type Finding } from '../../core/model.js';
 import type { Rng } from '../../core/rng.js';
-import type { ClientConnection, EncryptedMessage, ReferenceUser } from '../../gatekeeper/types.js';
+import type { ClientConnection, EncryptedMessage, GatekeeperUser } from '../../gatekeeper/types.js';
 import type { StanzaNode } from '../../protocol/node.js';
 import { decodeMessage, paddingLength, textPayload, unpad } from '../../protocol/payload.js';
 import { isDeliveryReceipt } from '../../protocol/stanzas.js';
 import { ANSWER_MS, type CheckContext } from '../check.js';
-import type { ProviderUser } from '../lab.js';
+import type { ProviderUser } from '../testbed.js';
 import { barrier, lastSeq, sentBy } from '../observe.js';
 import { pair, sendOne, type Pair } from './conversation.js';
 
 /**
- * A provider user and a reference user whose session the provider started: the reference user's
+ * A provider user and a gatekeeper user whose session the provider started: the gatekeeper user's
  * next messages are plain SignalMessages (`msg`), the usual shape after the first exchange.
  */
 export async function conversation(ctx: CheckContext): Promise<Pair> {
@@ -43,7 +43,7 @@ export async function answerTo(
   const seen = (match: (n: StanzaNode) => boolean): StanzaNode | undefined =>
     sentBy(connection, afterSeq).find((s) => match(s.element))?.element;
   const waitFor = (match: (n: StanzaNode) => boolean, timeoutMs: number) =>
-    ctx.lab.frameFrom(connection, () => seen(match) !== undefined, { afterSeq, timeoutMs });
+    ctx.testbed.frameFrom(connection, () => seen(match) !== undefined, { afterSeq, timeoutMs });
   await waitFor((n) => isReceipt(n) || isAck(n), ANSWER_MS);
   // A receipt, if one comes, comes before the answer to a later ping (IN-ORDER).
   if (!seen(isReceipt)) await barrier(connection, ctx.signal);
@@ -66,28 +66,28 @@ export function classifyAnswer(sent: readonly StanzaNode[], id: string): Answer 
     : 'nothing';
 }
 
-/** Delivers `message` from the reference user and returns the client's answer to it. */
+/** Delivers `message` from the gatekeeper user and returns the client's answer to it. */
 export async function deliverAndWatch(
   ctx: CheckContext,
-  { provider, reference }: Pair,
+  { provider, gatekeeperUser: gatekeeperUser }: Pair,
   message: EncryptedMessage,
   label: string,
 ): Promise<{ id: string; answer: Answer }> {
   const afterSeq = lastSeq(provider.connection);
   ctx.step(`deliver ${label}`);
-  const id = reference.deliverCiphertext(provider.login, message);
+  const id = gatekeeperUser.deliverCiphertext(provider.login, message);
   ctx.step(`wait for the answer to ${label}`);
   return { id, answer: await answerTo(ctx, provider.connection, id, afterSeq) };
 }
 
-/** A text from the reference user to the provider user, encrypted but not yet delivered. */
-export async function sealText(
+/** A text from the gatekeeper user to the provider user, encrypted but not yet delivered. */
+export async function encryptText(
   rng: Rng,
-  reference: ReferenceUser,
+  gatekeeperUser: GatekeeperUser,
   provider: ProviderUser,
   text: string,
 ): Promise<EncryptedMessage> {
-  return reference.encrypt(provider.login, textPayload(text, paddingLength(rng)));
+  return gatekeeperUser.encrypt(provider.login, textPayload(text, paddingLength(rng)));
 }
 
 /** The text in a padded `Message` plaintext, where PAYLOAD-PROTOBUF puts it, or undefined when it holds none. */
@@ -132,7 +132,7 @@ export function describeAnswer(answer: Answer): string {
   return words[answer];
 }
 
-/** The ciphertext of the provider's message as delivered to the reference user, or a precondition error. */
+/** The ciphertext of the provider's message as delivered to the gatekeeper user, or a precondition error. */
 export function deliveredCiphertext(ciphertext: Uint8Array | undefined, label: string): Uint8Array {
   if (!ciphertext) throw new PreconditionError(`the ${label} carried no ciphertext the harness could read`);
   return ciphertext;

@@ -14,10 +14,10 @@ export async function refusedOnce(
   condition: StreamRefusalCondition,
   reason: string,
 ): Promise<Finding> {
-  const user = await ctx.lab.providerUser();
+  const user = await ctx.testbed.providerUser();
   await user.disconnect();
-  ctx.lab.defer(ctx.lab.gatekeeper.refuseStreams(user.login, reason, condition));
-  const opens = ctx.lab.watchOpens();
+  ctx.testbed.defer(ctx.testbed.gatekeeper.refuseStreams(user.login, reason, condition));
+  const opens = ctx.testbed.watchOpens();
   ctx.step('connect while the gatekeeper refuses the stream');
   const { connected } = await user.connect();
   if (connected)

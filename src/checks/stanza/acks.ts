@@ -18,25 +18,29 @@ export const ackMessage = defineCheck({ name: 'stanza/ack-message' }, async (ctx
   const { id, afterSeq } = await receiveOne(p, ctx);
   ctx.step('wait for the ack or the delivery receipt');
   const acked = sends('ack', { class: 'message', id });
-  await ctx.lab.frameFrom(p.provider.connection, (f) => acked(f) || sends('receipt', { id }, isDeliveryReceipt)(f), {
-    afterSeq,
-  });
+  await ctx.testbed.frameFrom(
+    p.provider.connection,
+    (f) => acked(f) || sends('receipt', { id }, isDeliveryReceipt)(f),
+    {
+      afterSeq,
+    },
+  );
   const decrypted = judgeMessageAck(
     sentBy(p.provider.connection, afterSeq).map((s) => s.element),
     id,
-    p.reference.jid,
+    p.gatekeeperUser.jid,
     true,
   );
   if (decrypted.verdict !== 'met') return decrypted;
   const bad = deliverUndecryptable(p, ctx);
   ctx.step('wait for the ack of a message that cannot be decrypted');
-  await ctx.lab.frameFrom(p.provider.connection, sends('ack', { class: 'message', id: bad.id }), {
+  await ctx.testbed.frameFrom(p.provider.connection, sends('ack', { class: 'message', id: bad.id }), {
     afterSeq: bad.afterSeq,
   });
   return judgeMessageAck(
     sentBy(p.provider.connection, bad.afterSeq).map((s) => s.element),
     bad.id,
-    p.reference.jid,
+    p.gatekeeperUser.jid,
     false,
   );
 });
@@ -74,13 +78,15 @@ export const ackReceipt = defineCheck({ name: 'stanza/ack-receipt' }, async (ctx
     (f) => f.node?.tag === 'receipt' && f.node.attrs['id'] === id,
     { signal: ctx.signal, timeoutMs: ANSWER_MS, afterSeq, direction: 'gatekeeper-to-client' },
   );
-  if (!toClient) throw new PreconditionError("the reference user's delivery receipt never reached the client");
+  if (!toClient) throw new PreconditionError("the gatekeeper user's delivery receipt never reached the client");
   ctx.step('wait for the ack of the receipt');
-  await ctx.lab.frameFrom(p.provider.connection, sends('ack', { class: 'receipt', id }), { afterSeq: toClient.seq });
+  await ctx.testbed.frameFrom(p.provider.connection, sends('ack', { class: 'receipt', id }), {
+    afterSeq: toClient.seq,
+  });
   return judgeReceiptAck(
     sentBy(p.provider.connection, toClient.seq).map((s) => s.element),
     id,
-    p.reference.jid,
+    p.gatekeeperUser.jid,
   );
 });
 
@@ -98,11 +104,11 @@ export const deliveryReceipt = defineCheck({ name: 'stanza/receipt-delivery' }, 
   const p = await pair(ctx);
   const { id, afterSeq } = await receiveOne(p, ctx);
   ctx.step('wait for the delivery receipt');
-  await ctx.lab.frameFrom(p.provider.connection, sends('receipt', { id }, isDeliveryReceipt), { afterSeq });
+  await ctx.testbed.frameFrom(p.provider.connection, sends('receipt', { id }, isDeliveryReceipt), { afterSeq });
   return judgeDeliveryReceipt(
     sentBy(p.provider.connection, afterSeq).map((s) => s.element),
     id,
-    p.reference.jid,
+    p.gatekeeperUser.jid,
     ctx.clock,
   );
 });
@@ -127,7 +133,7 @@ export const noReceiptWithoutDecrypt = defineCheck({ name: 'stanza/receipt-after
   const p = await pair(ctx);
   const { id, afterSeq } = deliverUndecryptable(p, ctx);
   ctx.step('watch for a delivery receipt');
-  await ctx.lab.frameFrom(p.provider.connection, sends('ack', { class: 'message', id }), { afterSeq });
+  await ctx.testbed.frameFrom(p.provider.connection, sends('ack', { class: 'message', id }), { afterSeq });
   const until = await barrier(p.provider.connection, ctx.signal);
   return judgeNoDeliveryReceipt(
     sentBy(p.provider.connection, afterSeq),
@@ -149,7 +155,7 @@ export function judgeNoDeliveryReceipt(sent: readonly Sent[], id: string, until:
 
 /** PING */
 export const ping = defineCheck({ name: 'stanza/ping' }, async (ctx) => {
-  const { connection } = await ctx.lab.providerUser();
+  const { connection } = await ctx.testbed.providerUser();
   ctx.step('ping the client');
   return judgePingAnswer(await connection.ping({ signal: ctx.signal, timeoutMs: ANSWER_MS }), ANSWER_MS);
 });

@@ -7,7 +7,7 @@ import { pair, receiveOne, sendOne } from '../scenarios/conversation.js';
 
 /** FRAME-SUBPROTOCOL */
 export const subprotocol = defineCheck({ name: 'stanza/frame-subprotocol' }, async (ctx) => {
-  const { connection } = await ctx.lab.providerUser();
+  const { connection } = await ctx.testbed.providerUser();
   const offered = connection.offeredSubprotocols;
   return offered.includes(XMPP_SUBPROTOCOL)
     ? met(`offered ${offered.join(', ')}`)
@@ -19,7 +19,7 @@ export const subprotocol = defineCheck({ name: 'stanza/frame-subprotocol' }, asy
 
 /** FRAME-OPEN */
 export const open = defineCheck({ name: 'stanza/frame-open' }, async (ctx) => {
-  const user = await ctx.lab.providerUser();
+  const user = await ctx.testbed.providerUser();
   const first = user.connection.frames.find((f) => f.direction === 'client-to-gatekeeper');
   const element = first ? elementsOf(first)[0] : undefined;
   const expected = `a first element <open xmlns="${FRAMING_NS}" to="${GATEKEEPER_SERVER}" from="${user.login}" version="1.0" token="…">`;
@@ -36,7 +36,7 @@ export const open = defineCheck({ name: 'stanza/frame-open' }, async (ctx) => {
 
 /** CONNECT-VERSION */
 export const interopVersion = defineCheck({ name: 'stanza/interop-version' }, async (ctx) => {
-  const { connection } = await ctx.lab.providerUser();
+  const { connection } = await ctx.testbed.providerUser();
   const open = sentBy(connection).find((s) => s.element.tag === 'open')?.element;
   const version = open?.attrs['interop-version'];
   return version === INTEROP_VERSION
@@ -52,7 +52,7 @@ export const textFrames = defineCheck({ name: 'stanza/frame-text' }, async (ctx)
   const p = await pair(ctx);
   await sendOne(p, ctx);
   await receiveOne(p, ctx);
-  await ctx.lab.frameFrom(
+  await ctx.testbed.frameFrom(
     p.provider.connection,
     (f) => f.direction === 'client-to-gatekeeper' && elementsOf(f).some((n) => n.tag === 'receipt'),
   );
@@ -73,7 +73,7 @@ export const oneElement = defineCheck({ name: 'stanza/frame-one-element' }, asyn
   ctx.step('wait for the answers to the delivered message');
   const answered = (): boolean =>
     sentBy(p.provider.connection, afterSeq).filter((s) => s.element.attrs['id'] === id).length >= 2;
-  await ctx.lab.frameFrom(p.provider.connection, () => answered(), { afterSeq });
+  await ctx.testbed.frameFrom(p.provider.connection, () => answered(), { afterSeq });
   for (const f of p.provider.connection.frames) {
     if (f.direction !== 'client-to-gatekeeper') continue;
     const count = elementsOf(f).length;
@@ -92,7 +92,7 @@ export const oneElement = defineCheck({ name: 'stanza/frame-one-element' }, asyn
 
 /** FRAME-CLOSE */
 export const close = defineCheck({ name: 'stanza/frame-close' }, async (ctx) => {
-  const user = await ctx.lab.providerUser();
+  const user = await ctx.testbed.providerUser();
   ctx.step('disconnect the provider user');
   await user.disconnect();
   const closed = await user.connection.waitForClose({ signal: ctx.signal, timeoutMs: ANSWER_MS });

@@ -102,7 +102,7 @@ export const inboundAnswer = defineCheck(
   async (ctx) => {
     const name = choiceParam(ctx, 'input', Object.keys(INPUTS));
     const input = INPUTS[name] as Input;
-    const user = await ctx.lab.providerUser();
+    const user = await ctx.testbed.providerUser();
     const conn = user.connection;
     const id = ctx.rng.string(20);
     const filler = (): string => toBase64(Uint8Array.from({ length: 48 }, () => ctx.rng.int(0, 256)));
@@ -112,7 +112,7 @@ export const inboundAnswer = defineCheck(
 
     ctx.step('wait for the error answer');
     const expected = `<ack error="${input.condition}"${input.identified ? ` class id="${id}"` : ''}/> and a live connection`;
-    const answer = await ctx.lab.frameFrom(
+    const answer = await ctx.testbed.frameFrom(
       conn,
       sends('ack', {}, (n) => n.attrs['error'] !== undefined),
       { afterSeq },
@@ -165,7 +165,7 @@ export const keepsConnection = defineCheck({ name: 'stanza/keeps-connection' }, 
   ctx.step("wait for the real message's answer");
   // Its ack or its receipt: either shows the connection still carries messages to the client.
   const answered = (f: FrameEvent): boolean => sends('receipt', { id })(f) || sends('ack', { class: 'message', id })(f);
-  if (await ctx.lab.frameFrom(conn, answered, { afterSeq })) return met();
+  if (await ctx.testbed.frameFrom(conn, answered, { afterSeq })) return met();
   const closed = conn.closed
     ? `the connection closed (code ${conn.closed.code}, by ${conn.closed.by})`
     : `no answer within ${ANSWER_MS} ms`;

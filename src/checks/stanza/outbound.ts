@@ -1,4 +1,4 @@
-/** The messages a provider's client sends, as the gatekeeper and its reference user saw them (§2, §4, §5). */
+/** The messages a provider's client sends, as the gatekeeper and its gatekeeper user saw them (§2, §4, §5). */
 import type { Clock } from '../../core/clock.js';
 import { met, notApplicable, notMet, type Finding } from '../../core/model.js';
 import { fromBase64 } from '../../protocol/base64.js';
@@ -7,7 +7,7 @@ import { child, children, type StanzaNode } from '../../protocol/node.js';
 import { decodeMessage, unpad } from '../../protocol/payload.js';
 import { Signal } from '../../protocol/signal-store.js';
 import { outgoingEnc } from '../../protocol/stanzas.js';
-import type { ReferenceDelivery } from '../../gatekeeper/types.js';
+import type { GatekeeperDelivery } from '../../gatekeeper/types.js';
 import { defineCheck, paramsOf, numberParam, type CheckContext } from '../check.js';
 import { sentBy, show } from '../observe.js';
 import { judgeTime } from '../time.js';
@@ -152,7 +152,7 @@ export const encType = defineCheck({ name: 'stanza/enc-type' }, async (ctx) => {
   const first = await sendOne(p, ctx, 'first message');
   const { id } = await receiveOne(p, ctx, 'reply');
   ctx.step('wait for the provider to take the reply');
-  await ctx.lab.frameFrom(
+  await ctx.testbed.frameFrom(
     p.provider.connection,
     (f) =>
       f.direction === 'client-to-gatekeeper' &&
@@ -241,11 +241,11 @@ export const payloadPadding = defineCheck(
   },
 );
 
-/** PAYLOAD-PADDING, on what the reference user decrypted of each message. */
-export function judgePadding(deliveries: readonly Pick<ReferenceDelivery, 'plaintext' | 'decryptError'>[]): Finding {
+/** PAYLOAD-PADDING, on what the gatekeeper user decrypted of each message. */
+export function judgePadding(deliveries: readonly Pick<GatekeeperDelivery, 'plaintext' | 'decryptError'>[]): Finding {
   for (const d of deliveries) {
     const plain = d.plaintext;
-    if (!plain) return notApplicable(`the reference user could not decrypt: ${d.decryptError ?? 'no ciphertext'}`);
+    if (!plain) return notApplicable(`the gatekeeper user could not decrypt: ${d.decryptError ?? 'no ciphertext'}`);
     const r = unpad(plain);
     if (!r.ok) return notMet('plaintext ending in n bytes of value n, 1 ≤ n ≤ 15', r.reason);
   }
@@ -255,17 +255,17 @@ export function judgePadding(deliveries: readonly Pick<ReferenceDelivery, 'plain
 /** PAYLOAD-PROTOBUF */
 export const payloadProtobuf = defineCheck({ name: 'stanza/payload-protobuf' }, async (ctx) => {
   const [o] = await sendMany(ctx, 1);
-  if (!o) return notApplicable('the reference user could not decrypt: nothing sent');
+  if (!o) return notApplicable('the gatekeeper user could not decrypt: nothing sent');
   return judgePayloadText(o.delivery, o.text);
 });
 
-/** PAYLOAD-PROTOBUF, on what the reference user decrypted of a message the client sent with `text`. */
+/** PAYLOAD-PROTOBUF, on what the gatekeeper user decrypted of a message the client sent with `text`. */
 export function judgePayloadText(
-  delivery: Pick<ReferenceDelivery, 'plaintext' | 'decryptError'>,
+  delivery: Pick<GatekeeperDelivery, 'plaintext' | 'decryptError'>,
   text: string,
 ): Finding {
   const plain = delivery.plaintext;
-  if (!plain) return notApplicable(`the reference user could not decrypt: ${delivery.decryptError ?? 'nothing sent'}`);
+  if (!plain) return notApplicable(`the gatekeeper user could not decrypt: ${delivery.decryptError ?? 'nothing sent'}`);
   const r = unpad(plain);
   const bytes = r.ok ? r.bytes : plain;
   const expected = `a Message protobuf with "${text}" in conversation (1) or extendedTextMessage.text (6.1)`;
@@ -315,7 +315,7 @@ export const restrictedXml = defineCheck({ name: 'stanza/xml-restricted-out' }, 
   const p = await pair(ctx);
   await sendOne(p, ctx);
   await receiveOne(p, ctx);
-  await ctx.lab.frameFrom(
+  await ctx.testbed.frameFrom(
     p.provider.connection,
     (f) =>
       f.direction === 'client-to-gatekeeper' && sentBy(p.provider.connection).some((s) => s.element.tag === 'receipt'),

@@ -1,7 +1,7 @@
 /**
  * ENC-MEDIATYPE (docs/PROFILE.md §9): the `mediatype` attribute a sender puts on the `<enc>` of a
  * media message, naming its kind. Both of the harness's peers write it from this one table: the
- * gatekeeper's reference users and the reference provider's client.
+ * gatekeeper's gatekeeper users and the reference provider's client.
  *
  * @see Baileys 6.17.16 `lib/Socket/messages-send.js`, getMediaType: relayMessage puts its value on
  * every `<enc>` of a message; a message that is not media gets none.

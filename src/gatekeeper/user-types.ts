@@ -1,6 +1,6 @@
 /**
- * The gatekeeper's own reference users as the checks drive them, and what they send and receive.
- * Interface types only, implemented by reference-user.ts; no import of the gatekeeper's
+ * The gatekeeper's own gatekeeper users as the checks drive them, and what they send and receive.
+ * Interface types only, implemented by user.ts; no import of the gatekeeper's
  * implementation, so that its modules can import these.
  */
 import type { SessionMode } from '../protocol/driver-api.js';
@@ -9,8 +9,8 @@ import type { StanzaNode } from '../protocol/node.js';
 import type { EncType, KeyBundle } from '../protocol/stanzas.js';
 import type { WaitOptions } from './observation-types.js';
 
-/** A message a reference user received, with every layer kept for the checks. */
-export interface ReferenceDelivery {
+/** A message a gatekeeper user received, with every layer kept for the checks. */
+export interface GatekeeperDelivery {
   readonly stanza: StanzaNode;
   readonly from: string;
   readonly id: string | undefined;
@@ -23,8 +23,8 @@ export interface ReferenceDelivery {
   readonly decryptError: string | undefined;
 }
 
-/** How a reference user is made: its session mode, and keys a provider must refuse. */
-export interface ReferenceUserOptions {
+/** How a gatekeeper user is made: its session mode, and keys a provider must refuse. */
+export interface GatekeeperUserOptions {
   readonly mode?: SessionMode;
   /** Publish a signed prekey whose signature does not verify. */
   readonly badSignedPreKeySignature?: boolean;
@@ -40,8 +40,8 @@ export interface EncryptedMessage {
   readonly ciphertext: Uint8Array;
 }
 
-/** A group message a reference user sealed and has not delivered yet (docs/PROFILE.md §8.7). */
-export interface SealedGroupMessage {
+/** A group message a gatekeeper user encrypted and has not delivered yet (docs/PROFILE.md §8.7). */
+export interface EncryptedGroupMessage {
   readonly group: string;
   /** The pairwise message carrying the sender's key, for each member that needed it. */
   readonly distributions: ReadonlyMap<string, EncryptedMessage>;
@@ -49,8 +49,8 @@ export interface SealedGroupMessage {
   readonly skmsg: Uint8Array;
 }
 
-/** A group message a reference user received, with every layer kept for the checks. */
-export interface ReferenceGroupDelivery {
+/** A group message a gatekeeper user received, with every layer kept for the checks. */
+export interface GatekeeperGroupDelivery {
   readonly stanza: StanzaNode;
   readonly group: string;
   /** The sender, from `participant`. */
@@ -69,12 +69,12 @@ export interface ReferenceGroupDelivery {
 }
 
 /** A user of the gatekeeper's own messenger, on the reference libsignal (classic mode). */
-export interface ReferenceUser {
+export interface GatekeeperUser {
   readonly jid: string;
   readonly mode: SessionMode;
   /** The raw 32-byte identity key it publishes now. */
   readonly identityKey: Uint8Array;
-  readonly deliveries: readonly ReferenceDelivery[];
+  readonly deliveries: readonly GatekeeperDelivery[];
   /**
    * Encrypts `content` (already padded protobuf bytes) to `to` and delivers it; returns the stanza id.
    * `media` names the kind of a media message, which its `<enc>` then carries (ENC-MEDIATYPE).
@@ -87,7 +87,7 @@ export interface ReferenceUser {
    * lineage's stanza (`edit="7"`); returns the revoke's own stanza id. Nothing checks that it sent `id`.
    */
   revoke(to: string, id: string): Promise<string>;
-  waitForDelivery(match: (d: ReferenceDelivery) => boolean, options: WaitOptions): Promise<ReferenceDelivery | null>;
+  waitForDelivery(match: (d: GatekeeperDelivery) => boolean, options: WaitOptions): Promise<GatekeeperDelivery | null>;
   /** Encrypts to `to` (building a session from its published bundle if need be) without sending. */
   encrypt(to: string, plaintext: Uint8Array): Promise<EncryptedMessage>;
   /** A message `jump` steps past the next on the sending chain, without advancing it (`classic` only). */
@@ -99,16 +99,16 @@ export interface ReferenceUser {
   /** A reinstall: new identity key and prekeys under the same jid; sessions are gone. */
   replaceIdentity(): Promise<void>;
   // groups (docs/PROFILE.md §8.7)
-  readonly groupDeliveries: readonly ReferenceGroupDelivery[];
+  readonly groupDeliveries: readonly GatekeeperGroupDelivery[];
   waitForGroupDelivery(
-    match: (d: ReferenceGroupDelivery) => boolean,
+    match: (d: GatekeeperGroupDelivery) => boolean,
     options: WaitOptions,
-  ): Promise<ReferenceGroupDelivery | null>;
-  /** Seals a group text: its sender key distributed pairwise to each member not given it yet, and the skmsg. */
-  sealGroupText(group: string, text: string): Promise<SealedGroupMessage>;
-  /** Delivers a sealed group message to every other member, as the chat server fans it out; returns the stanza id. */
+  ): Promise<GatekeeperGroupDelivery | null>;
+  /** Encrypts a group text: its sender key distributed pairwise to each member not given it yet, and the skmsg. */
+  encryptGroupText(group: string, text: string): Promise<EncryptedGroupMessage>;
+  /** Delivers an encrypted group message to every other member, as the chat server fans it out; returns the stanza id. */
   deliverGroup(
-    sealed: SealedGroupMessage,
+    encrypted: EncryptedGroupMessage,
     options?: { readonly id?: string; readonly withDistributions?: boolean },
   ): string;
   /** Opens `skmsg` from `sender` in `group` with the sender keys this user holds (docs/PROFILE.md §8.7); rejects with why not. */

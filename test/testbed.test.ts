@@ -1,10 +1,10 @@
 /**
- * The check's workbench (checks/lab.ts) on a real gatekeeper: a reference user comes in the case's
+ * The check's testbed (checks/testbed.ts) on a real gatekeeper: a gatekeeper user comes in the case's
  * session mode unless the check asks for another, so a `pq` case never meets a classic peer by omission.
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { Lab } from '../src/checks/lab.js';
+import { Testbed } from '../src/checks/testbed.js';
 import type { CaseEnv } from '../src/core/runner.js';
 import type { DriverClient } from '../src/driver/client.js';
 import { startGatekeeper } from '../src/gatekeeper/gatekeeper.js';
@@ -17,7 +17,7 @@ before(async () => {
 });
 after(() => gk.close());
 
-/** A case's environment with what the Lab touches when it makes reference users. */
+/** A case's environment with what the Testbed touches when it makes gatekeeper users. */
 function envOf(params: Record<string, unknown>): CaseEnv {
   return {
     spec: { params },
@@ -28,9 +28,9 @@ function envOf(params: Record<string, unknown>): CaseEnv {
   } as unknown as CaseEnv;
 }
 
-void test("a reference user is in the case's session mode unless the check names one", async () => {
-  const lab = (params: Record<string, unknown>) => new Lab(gk, {} as DriverClient, envOf(params));
-  assert.equal((await lab({ mode: 'pq' }).referenceUser()).mode, 'pq');
-  assert.equal((await lab({}).referenceUser()).mode, 'classic');
-  assert.equal((await lab({ mode: 'pq' }).referenceUser({ mode: 'classic' })).mode, 'classic');
+void test("a gatekeeper user is in the case's session mode unless the check names one", async () => {
+  const testbed = (params: Record<string, unknown>) => new Testbed(gk, {} as DriverClient, envOf(params));
+  assert.equal((await testbed({ mode: 'pq' }).gatekeeperUser()).mode, 'pq');
+  assert.equal((await testbed({}).gatekeeperUser()).mode, 'classic');
+  assert.equal((await testbed({ mode: 'pq' }).gatekeeperUser({ mode: 'classic' })).mode, 'classic');
 });

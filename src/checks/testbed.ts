@@ -1,6 +1,6 @@
 /**
  * A case's world: provider users made through the driver and observed on the gatekeeper, and
- * reference users on the gatekeeper itself. Everything a case creates is recorded as its evidence
+ * gatekeeper users on the gatekeeper itself. Everything a case creates is recorded as its evidence
  * and torn down when it ends.
  */
 import { PreconditionError } from '../core/errors.js';
@@ -13,8 +13,8 @@ import type {
   FrameEvent,
   Gatekeeper,
   HttpExchange,
-  ReferenceUser,
-  ReferenceUserOptions,
+  GatekeeperUser,
+  GatekeeperUserOptions,
 } from '../gatekeeper/types.js';
 import type {
   ConnectResult,
@@ -79,7 +79,7 @@ export interface ProviderUser extends DriverUser {
   disconnect(): Promise<void>;
 }
 
-export class Lab {
+export class Testbed {
   private readonly logins = new Set<string>();
   private readonly early = new Map<string, FrameEvent[]>();
 
@@ -203,11 +203,11 @@ export class Lab {
     };
   }
 
-  /** A reference user in the case's session mode unless `options.mode` says otherwise, so a `pq` case never gets a classic peer by omission. */
-  async referenceUser(options: ReferenceUserOptions = {}): Promise<ReferenceUser> {
+  /** A gatekeeper user in the case's session mode unless `options.mode` says otherwise, so a `pq` case never gets a classic peer by omission. */
+  async gatekeeperUser(options: GatekeeperUserOptions = {}): Promise<GatekeeperUser> {
     const mode = options.mode ?? sessionMode(this.env.spec);
-    this.env.step(`create reference user${mode === 'pq' ? ' (pq)' : ''}`);
-    return this.gatekeeper.createReferenceUser({ ...options, mode });
+    this.env.step(`create gatekeeper user${mode === 'pq' ? ' (pq)' : ''}`);
+    return this.gatekeeper.createGatekeeperUser({ ...options, mode });
   }
 
   /** Waits for a frame from the client matching `match`, after `afterSeq`. */

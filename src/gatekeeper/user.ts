@@ -1,6 +1,6 @@
 /**
  * A user of the gatekeeper's own messenger, on the reference libsignal in either session mode
- * (reference-device.ts). It publishes its keys in the directory, sends through the chat server's
+ * (user-device.ts). It publishes its keys in the directory, sends through the chat server's
  * routing like any user, and keeps every layer of what it receives for the checks. Its libsignal
  * operations are serialized per peer: libsignal does no locking of its own.
  */
@@ -21,25 +21,25 @@ import {
 } from '../protocol/stanzas.js';
 import type { Directory } from './directory.js';
 import type { GroupDirectory } from './groups.js';
-import { ReferenceGroupMember } from './reference-groups.js';
+import { GatekeeperGroupMember } from './user-groups.js';
 import { isGroupJid } from '../protocol/groups.js';
 import { equalBytes } from '../protocol/bytes.js';
 import { KeyedQueue, Listeners, waitForRecorded } from './events.js';
 import type { SessionMode } from '../protocol/driver-api.js';
-import { newDevice, type DeviceOptions, type ReferenceDevice } from './reference-device.js';
+import { newDevice, type DeviceOptions, type GatekeeperDevice } from './user-device.js';
 import type { RouteResult } from './stanza-handler.js';
 import type { WaitOptions } from './observation-types.js';
 import type {
   EncryptedMessage,
-  ReferenceDelivery,
-  ReferenceGroupDelivery,
-  ReferenceUser,
-  SealedGroupMessage,
-} from './reference-types.js';
+  GatekeeperDelivery,
+  GatekeeperGroupDelivery,
+  GatekeeperUser,
+  EncryptedGroupMessage,
+} from './user-types.js';
 
 const ID_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
 
-export interface ReferenceUserDeps {
+export interface GatekeeperUserDeps {
   readonly directory: Directory;
   readonly groups: GroupDirectory;
   /** Routes a stanza in its delivered form (the chat server's deliver). */
@@ -54,23 +54,23 @@ interface DeliveryOptions {
   readonly edit?: string;
 }
 
-export interface ReferenceUserOptions extends DeviceOptions {
+export interface GatekeeperUserOptions extends DeviceOptions {
   readonly mode?: SessionMode;
 }
 
-export class LocalReferenceUser implements ReferenceUser {
-  readonly deliveries: ReferenceDelivery[] = [];
+export class LocalGatekeeperUser implements GatekeeperUser {
+  readonly deliveries: GatekeeperDelivery[] = [];
 
   private readonly queue = new KeyedQueue();
-  private readonly delivered = new Listeners<ReferenceDelivery>();
+  private readonly delivered = new Listeners<GatekeeperDelivery>();
   private jidValue = '';
-  private readonly member: ReferenceGroupMember;
+  private readonly member: GatekeeperGroupMember;
 
   private constructor(
-    private device: ReferenceDevice,
-    private readonly deps: ReferenceUserDeps,
+    private device: GatekeeperDevice,
+    private readonly deps: GatekeeperUserDeps,
   ) {
-    this.member = new ReferenceGroupMember(() => this.jidValue, {
+    this.member = new GatekeeperGroupMember(() => this.jidValue, {
       groups: deps.groups,
       deliver: deps.deliver,
       encrypt: (to, plaintext) => this.encrypt(to, plaintext),
@@ -80,26 +80,26 @@ export class LocalReferenceUser implements ReferenceUser {
     });
   }
 
-  get groupDeliveries(): readonly ReferenceGroupDelivery[] {
+  get groupDeliveries(): readonly GatekeeperGroupDelivery[] {
     return this.member.deliveries;
   }
 
   waitForGroupDelivery(
-    match: (d: ReferenceGroupDelivery) => boolean,
+    match: (d: GatekeeperGroupDelivery) => boolean,
     options: WaitOptions,
-  ): Promise<ReferenceGroupDelivery | null> {
+  ): Promise<GatekeeperGroupDelivery | null> {
     return this.member.wait(match, options);
   }
 
-  sealGroupText(group: string, text: string): Promise<SealedGroupMessage> {
-    return this.queue.run(group, () => this.member.seal(group, text));
+  encryptGroupText(group: string, text: string): Promise<EncryptedGroupMessage> {
+    return this.queue.run(group, () => this.member.encrypt(group, text));
   }
 
   deliverGroup(
-    sealed: SealedGroupMessage,
+    encrypted: EncryptedGroupMessage,
     options?: { readonly id?: string; readonly withDistributions?: boolean },
   ): string {
-    return this.member.deliver(sealed, options);
+    return this.member.deliver(encrypted, options);
   }
 
   openGroupMessage(group: string, sender: string, skmsg: Uint8Array): Promise<Uint8Array> {
@@ -119,9 +119,9 @@ export class LocalReferenceUser implements ReferenceUser {
   }
 
   /** Generates the keys (identity, signed prekey, five one-time prekeys) and publishes them. */
-  static async create(deps: ReferenceUserDeps, options: ReferenceUserOptions = {}): Promise<LocalReferenceUser> {
-    const user = new LocalReferenceUser(await newDevice(options.mode ?? 'classic', options), deps);
-    const entry = deps.directory.addReference(user.device.published, (stanza) => user.receive(stanza));
+  static async create(deps: GatekeeperUserDeps, options: GatekeeperUserOptions = {}): Promise<LocalGatekeeperUser> {
+    const user = new LocalGatekeeperUser(await newDevice(options.mode ?? 'classic', options), deps);
+    const entry = deps.directory.addGatekeeperUser(user.device.published, (stanza) => user.receive(stanza));
     user.jidValue = entry.jid;
     return user;
   }
@@ -197,7 +197,7 @@ export class LocalReferenceUser implements ReferenceUser {
     return id;
   }
 
-  waitForDelivery(match: (d: ReferenceDelivery) => boolean, options: WaitOptions): Promise<ReferenceDelivery | null> {
+  waitForDelivery(match: (d: GatekeeperDelivery) => boolean, options: WaitOptions): Promise<GatekeeperDelivery | null> {
     return waitForRecorded(this.deliveries, this.delivered, match, options);
   }
 
@@ -253,7 +253,7 @@ export class LocalReferenceUser implements ReferenceUser {
         decryptError = e instanceof Error ? e.message : String(e);
       }
     }
-    const delivery: ReferenceDelivery = { stanza, from, id, enc, ciphertext, plaintext, decryptError };
+    const delivery: GatekeeperDelivery = { stanza, from, id, enc, ciphertext, plaintext, decryptError };
     this.deliveries.push(delivery);
     this.delivered.emit(delivery);
     // RECEIPT-DELIVERY, as the messenger does it: only for a message it decrypted and can name.

@@ -5,7 +5,7 @@
  */
 import { createCipheriv, createHash, createHmac, hkdfSync, randomBytes } from 'node:crypto';
 
-export interface Sealed {
+export interface EncryptedMedia {
   readonly mediaKey: Buffer;
   readonly blob: Buffer;
   readonly fileSha256: Buffer;
@@ -15,7 +15,7 @@ export interface Sealed {
 const sha256 = (b: Uint8Array): Buffer => createHash('sha256').update(b).digest();
 
 /** AES-256-CBC under HKDF-SHA256(mediaKey, info) keys, then HMAC-SHA256(IV ‖ ciphertext) cut to 10 bytes. */
-export function seal(plaintext: Buffer, info: string, mediaKey: Buffer = randomBytes(32)): Sealed {
+export function encryptMedia(plaintext: Buffer, info: string, mediaKey: Buffer = randomBytes(32)): EncryptedMedia {
   const okm = Buffer.from(hkdfSync('sha256', mediaKey, Buffer.alloc(32), Buffer.from(info, 'utf8'), 112));
   const [iv, cipherKey, macKey] = [okm.subarray(0, 16), okm.subarray(16, 48), okm.subarray(48, 80)];
   const cipher = createCipheriv('aes-256-cbc', cipherKey, iv);

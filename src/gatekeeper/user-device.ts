@@ -1,12 +1,12 @@
 /**
- * The Signal side of a reference user's one device, in either session mode of the profile:
+ * The Signal side of a gatekeeper user's one device, in either session mode of the profile:
  * `classic` on libsignal 0.72.1 (X3DH, message version 3) or `pq` on libsignal 0.103 (PQXDH and
  * the triple ratchet, version 4). One identity and everything that hangs off it: a reinstall
  * replaces the whole device. The caller serializes operations per peer.
  */
 import { randomInt } from 'node:crypto';
 import { MAX_REGISTRATION_ID } from '../protocol/constants.js';
-import { sealAhead, sealClassic, sessionChains } from '../protocol/signal-chain.js';
+import { encryptAhead, encryptClassic, sessionChains } from '../protocol/signal-chain.js';
 import {
   classicBundle,
   MemoryIdentityStore,
@@ -29,7 +29,7 @@ import {
 } from '../protocol/signal-store-pq.js';
 import type { EncType, KeyBundle, KyberPreKey, OneTimePreKey, SignedPreKey } from '../protocol/stanzas.js';
 import type { PublishedKeys } from './directory.js';
-import type { EncryptedMessage } from './reference-types.js';
+import type { EncryptedMessage } from './user-types.js';
 import type { SessionMode } from '../protocol/driver-api.js';
 
 const ONE_TIME_PREKEYS = 5;
@@ -46,7 +46,7 @@ export interface DeviceOptions {
   readonly registrationId?: number;
 }
 
-export interface ReferenceDevice {
+export interface GatekeeperDevice {
   readonly mode: SessionMode;
   /** Raw 32-byte identity key. */
   readonly identityKey: Uint8Array;
@@ -84,14 +84,14 @@ function parseFirst<T>(order: readonly (() => T)[]): T {
   throw firstError;
 }
 
-export async function newDevice(mode: SessionMode, options: DeviceOptions): Promise<ReferenceDevice> {
+export async function newDevice(mode: SessionMode, options: DeviceOptions): Promise<GatekeeperDevice> {
   return mode === 'pq' ? newPqDevice(options) : newClassicDevice(options);
 }
 
 /** A peer's new identity key is accepted, as the gatekeeper's messenger does after a reinstall. */
 const trustChanges = (): boolean => true;
 
-async function newClassicDevice(options: DeviceOptions): Promise<ReferenceDevice> {
+async function newClassicDevice(options: DeviceOptions): Promise<GatekeeperDevice> {
   const identity = Signal.IdentityKeyPair.generate();
   const registrationId = options.registrationId ?? randomInt(1, MAX_REGISTRATION_ID + 1);
   const identities = new MemoryIdentityStore(identity, registrationId, trustChanges);
@@ -132,13 +132,13 @@ async function newClassicDevice(options: DeviceOptions): Promise<ReferenceDevice
     processBundle: async (b) => {
       await Signal.processPreKeyBundle(classicBundle(b), address(b.jid), sessions, identities);
     },
-    encrypt: (peer, plaintext) => sealClassic(plaintext, address(peer), sessions, identities),
+    encrypt: (peer, plaintext) => encryptClassic(plaintext, address(peer), sessions, identities),
     encryptAhead: async (peer, plaintext, jump) => {
       const record = await sessions.getSession(address(peer));
       const chains = record && sessionChains(new Uint8Array(record.serialize()));
       const remote = await identities.getIdentity(address(peer));
       if (!chains || !remote) throw new Error(`no session with ${peer} to build ahead on`);
-      return { type: 'msg', ciphertext: sealAhead(chains, jump, plaintext, { local: identity.publicKey, remote }) };
+      return { type: 'msg', ciphertext: encryptAhead(chains, jump, plaintext, { local: identity.publicKey, remote }) };
     },
     decrypt: async (peer, type, bytes) => {
       const buf = Buffer.from(bytes);
@@ -155,7 +155,7 @@ async function newClassicDevice(options: DeviceOptions): Promise<ReferenceDevice
   };
 }
 
-async function newPqDevice(options: DeviceOptions): Promise<ReferenceDevice> {
+async function newPqDevice(options: DeviceOptions): Promise<GatekeeperDevice> {
   const address = pqAddress;
   const identity = SignalPq.IdentityKeyPair.generate();
   const registrationId = options.registrationId ?? randomInt(1, MAX_REGISTRATION_ID + 1);

@@ -1,5 +1,5 @@
 /**
- * A reference user as a group member (docs/PROFILE.md §8.7), on WhatsApp's sender keys: it sends
+ * A gatekeeper user as a group member (docs/PROFILE.md §8.7), on WhatsApp's sender keys: it sends
  * its own sender key pairwise to each member that lacks it (over the session of its mode), then
  * one skmsg; it reads the distributions other members send it and opens their skmsgs, keeping
  * every layer for the checks.
@@ -12,7 +12,7 @@ import { decodeMessage, textPayload, unpad } from '../protocol/payload.js';
 import {
   distributionPayload,
   groupOpen,
-  groupSeal,
+  groupEncrypt,
   newDistribution,
   processDistribution,
   SenderKeyStore,
@@ -21,7 +21,7 @@ import { Listeners, waitForRecorded } from './events.js';
 import { fanOut, type GroupDirectory } from './groups.js';
 import type { RouteResult } from './stanza-handler.js';
 import type { WaitOptions } from './observation-types.js';
-import type { EncryptedMessage, ReferenceGroupDelivery, SealedGroupMessage } from './reference-types.js';
+import type { EncryptedMessage, GatekeeperGroupDelivery, EncryptedGroupMessage } from './user-types.js';
 
 export interface GroupMemberDeps {
   readonly groups: GroupDirectory;
@@ -41,9 +41,9 @@ interface OwnKey {
   readonly given: Set<string>;
 }
 
-export class ReferenceGroupMember {
-  readonly deliveries: ReferenceGroupDelivery[] = [];
-  private readonly delivered = new Listeners<ReferenceGroupDelivery>();
+export class GatekeeperGroupMember {
+  readonly deliveries: GatekeeperGroupDelivery[] = [];
+  private readonly delivered = new Listeners<GatekeeperGroupDelivery>();
   private readonly senderKeys = new SenderKeyStore();
   private readonly own = new Map<string, OwnKey>();
 
@@ -52,7 +52,7 @@ export class ReferenceGroupMember {
     private readonly deps: GroupMemberDeps,
   ) {}
 
-  async seal(group: string, text: string): Promise<SealedGroupMessage> {
+  async encrypt(group: string, text: string): Promise<EncryptedGroupMessage> {
     const self = this.self();
     const members = (this.deps.groups.members(group) ?? []).filter((m) => m !== self);
     let key = this.own.get(group);
@@ -68,24 +68,24 @@ export class ReferenceGroupMember {
       );
       key.given.add(member);
     }
-    const skmsg = groupSeal(group, self, this.senderKeys, textPayload(text, this.deps.paddingLength()));
+    const skmsg = groupEncrypt(group, self, this.senderKeys, textPayload(text, this.deps.paddingLength()));
     return { group, distributions, skmsg };
   }
 
   deliver(
-    sealed: SealedGroupMessage,
+    encrypted: EncryptedGroupMessage,
     options: { readonly id?: string; readonly withDistributions?: boolean } = {},
   ): string {
     const id = options.id ?? this.deps.newId();
     const t = Math.floor(Date.now() / 1000);
     const self = this.self();
     const pairwiseFor = (member: string): StanzaNode | undefined => {
-      const pairwise = options.withDistributions === false ? undefined : sealed.distributions.get(member);
+      const pairwise = options.withDistributions === false ? undefined : encrypted.distributions.get(member);
       return pairwise && encElement(pairwise.type, pairwise.ciphertext);
     };
     fanOut(
-      this.deps.groups.members(sealed.group) ?? [],
-      { id, group: sealed.group, sender: self, t, pairwiseFor, skmsg: skmsgElement(sealed.skmsg) },
+      this.deps.groups.members(encrypted.group) ?? [],
+      { id, group: encrypted.group, sender: self, t, pairwiseFor, skmsg: skmsgElement(encrypted.skmsg) },
       this.deps.deliver,
     );
     return id;
@@ -96,7 +96,7 @@ export class ReferenceGroupMember {
     return groupOpen(group, sender, this.senderKeys, skmsg);
   }
 
-  wait(match: (d: ReferenceGroupDelivery) => boolean, options: WaitOptions): Promise<ReferenceGroupDelivery | null> {
+  wait(match: (d: GatekeeperGroupDelivery) => boolean, options: WaitOptions): Promise<GatekeeperGroupDelivery | null> {
     return waitForRecorded(this.deliveries, this.delivered, match, options);
   }
 
@@ -134,7 +134,7 @@ export class ReferenceGroupMember {
         decryptError = e instanceof Error ? e.message : String(e);
       }
     }
-    const delivery: ReferenceGroupDelivery = {
+    const delivery: GatekeeperGroupDelivery = {
       stanza,
       group,
       sender,
