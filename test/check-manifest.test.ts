@@ -24,6 +24,40 @@ void test('the built manifest is what the check modules declare now, and each en
   }
 });
 
+void test("a check is named by its cases' ids: the longest prefix they share, dots as slashes, the mode segment aside", async () => {
+  const { suites } = await loadCatalogue();
+  const idsOf = new Map<string, string[][]>();
+  for (const c of suites.flatMap((s) => s.cases)) {
+    const segments = c.id.split('.');
+    // `pq` names the session mode, which a param sets on a check both modes share (sessionMode),
+    // or which a pq-only check holds without one.
+    if (c.params['mode'] === 'pq') assert.ok(segments.includes('pq'), `${c.id}: mode pq, no pq segment`);
+    const path = segments.filter((s) => s !== 'pq');
+    idsOf.set(c.check, [...(idsOf.get(c.check) ?? []), path]);
+  }
+  const misnamed = [...idsOf].flatMap(([check, paths]) => {
+    const first = paths[0] ?? [];
+    let shared = 0;
+    while (shared < first.length && paths.every((p) => p[shared] === first[shared])) shared++;
+    const expected = first.slice(0, shared).join('/');
+    return check === expected ? [] : [`${check} should be ${expected}`];
+  });
+  assert.deepEqual(misnamed, []);
+  // And back: a case's check is the longest check name its id begins with.
+  const names = [...idsOf.keys()];
+  const astray = suites
+    .flatMap((s) => s.cases)
+    .filter((c) => {
+      const path = c.id.split('.').filter((s) => s !== 'pq');
+      const longest = names
+        .filter((n) => n.split('/').every((segment, i) => path[i] === segment))
+        .sort((a, b) => b.length - a.length)[0];
+      return longest !== c.check;
+    })
+    .map((c) => c.id);
+  assert.deepEqual(astray, []);
+});
+
 void test('every check is named by some case, and the checks that change provider-wide state are the ones that run alone', async () => {
   const { suites } = await loadCatalogue();
   const used = new Set(suites.flatMap((s) => s.cases.map((c) => c.check)));
@@ -33,13 +67,13 @@ void test('every check is named by some case, and the checks that change provide
     .filter((c) => c.changes.length > 0)
     .map((c) => `${c.name}: ${c.changes.join(', ')}`);
   assert.deepEqual(alone, [
-    'media/reference-expiry: hosted-media',
-    'messaging/mailbox-drain: trusted-gatekeeper-keys',
-    'ownership/push-accepted: trusted-gatekeeper-keys',
-    'ownership/push-refused: trusted-gatekeeper-keys',
-    'ownership/push-wakes-client: trusted-gatekeeper-keys',
-    'ownership/rotation-publish: proof-keys',
-    'ownership/rotation-retire: proof-keys',
+    'media/fetch/expiry: hosted-media',
+    'messaging/mailbox/drain: trusted-gatekeeper-keys',
+    'ownership/push: trusted-gatekeeper-keys',
+    'ownership/push/accepted: trusted-gatekeeper-keys',
+    'ownership/push/wakes-client: trusted-gatekeeper-keys',
+    'ownership/rotation/publish-before-sign: proof-keys',
+    'ownership/rotation/retire: proof-keys',
   ]);
 });
 

@@ -12,7 +12,7 @@ import { loadCatalogue, selectCases, uncovered } from '../src/harness/catalogue.
 
 const catalogue: SuiteCatalogue = {
   checks: new Map([
-    ['stanza/ping', { params: paramsOf({ mode: MODE_PARAM }) }],
+    ['stanza/frame/ping', { params: paramsOf({ mode: MODE_PARAM }) }],
     [
       'stanza/answer',
       {
@@ -33,7 +33,7 @@ const goodCase = {
   requirement: 'PING',
   tags: ['framing'],
   needs: [],
-  check: 'stanza/ping',
+  check: 'stanza/frame/ping',
   params: {},
   faults: [{ name: 'ignore-ping', expect: 'no answer' }],
 };

@@ -63,7 +63,7 @@ export const NO_PARAMS: ParamsSchema = paramsOf({});
 export const MODE_PARAM: ParamsSchema = { enum: ['classic', 'pq'] };
 
 export interface CheckDeclaration<S extends ProviderState = never> {
-  /** What suites write in `check`: the check's folder, a slash, its behaviour (`stanza/frame-open`). */
+  /** What suites write in `check`: the check's folder, a slash, its behaviour (`stanza/frame/open`). */
   readonly name: string;
   /** The case's `params`, checked when the suite loads; the default takes none. */
   readonly params?: ParamsSchema;

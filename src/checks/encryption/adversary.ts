@@ -39,7 +39,7 @@ async function replay(ctx: CheckContext, p: Pair, message: EncryptedMessage, tex
 
 /** ENC-REPLAY, for a SignalMessage inside an established session. */
 export const replayMessage = defineCheck(
-  { name: 'encryption/replay-message', params: paramsOf({ mode: MODE_PARAM }) },
+  { name: 'encryption/replay/message', params: paramsOf({ mode: MODE_PARAM }) },
   async (ctx) => {
     const p = await conversation(ctx);
     const text = `once only ${ctx.rng.string(10)}`;
@@ -52,7 +52,7 @@ export const replayMessage = defineCheck(
 
 /** ENC-REPLAY, for the prekey message that opened the session. */
 export const replayPreKeyMessage = defineCheck(
-  { name: 'encryption/replay-prekey-message', params: paramsOf({ mode: MODE_PARAM }) },
+  { name: 'encryption/replay/prekey-message', params: paramsOf({ mode: MODE_PARAM }) },
   async (ctx) => {
     const provider = await ctx.testbed.providerUser();
     const gatekeeperUser = await ctx.testbed.gatekeeperUser();
@@ -70,7 +70,7 @@ export const replayPreKeyMessage = defineCheck(
  * must be refused, or whoever captured it can open a session with it at will.
  */
 export const kyberReplay = defineCheck(
-  { name: 'encryption/kyber-replay', params: paramsOf({ mode: MODE_PARAM }) },
+  { name: 'encryption/prekey/kyber-replay', params: paramsOf({ mode: MODE_PARAM }) },
   async (ctx) => {
     const provider = await ctx.testbed.providerUser();
     const sender = await ctx.testbed.gatekeeperUser({ mode: 'pq' });
@@ -122,7 +122,7 @@ function tamper(message: EncryptedMessage, region: Region): EncryptedMessage {
 /** ENC-TAMPER: a flipped bit anywhere is refused with a retry receipt, shows nothing, and the session survives it. */
 export const tamperedMessage = defineCheck(
   {
-    name: 'encryption/tampered-message',
+    name: 'encryption/tamper',
     params: paramsOf({ mode: MODE_PARAM, region: { enum: REGIONS } }, ['region']),
   },
   async (ctx) => {
@@ -144,7 +144,7 @@ export const tamperedMessage = defineCheck(
 
 /** ENC-ORDER: messages delivered out of order inside the window all decrypt, each once. */
 export const outOfOrder = defineCheck(
-  { name: 'encryption/out-of-order', params: paramsOf({ mode: MODE_PARAM }) },
+  { name: 'encryption/order/within-window', params: paramsOf({ mode: MODE_PARAM }) },
   async (ctx) => {
     const p = await conversation(ctx);
     const texts = Array.from({ length: 5 }, (_, i) => `in order ${i + 1} ${ctx.rng.string(8)}`);
@@ -175,7 +175,7 @@ export const FORWARD_WINDOW = 25_000;
  * built ahead inside the window first proves that the harness builds them right: it must decrypt.
  */
 export const farFuture = defineCheck(
-  { name: 'encryption/far-future', params: paramsOf({ near: { type: 'integer', minimum: 1 } }) },
+  { name: 'encryption/order/far-future', params: paramsOf({ near: { type: 'integer', minimum: 1 } }) },
   async (ctx) => {
     const p = await conversation(ctx);
     const near = numberParam(ctx, 'near', 50);

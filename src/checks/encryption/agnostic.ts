@@ -73,7 +73,7 @@ function encodingsOf(secret: string): string[] {
 }
 
 /** E2E-CONFIDENTIAL: no frame of either user carries the text, in any common encoding. */
-export const noPlaintext = defineCheck({ name: 'encryption/no-plaintext' }, async (ctx) => {
+export const noPlaintext = defineCheck({ name: 'encryption/wire/no-plaintext' }, async (ctx) => {
   const { a, b } = await twoUsers(ctx);
   const secret = ctx.rng.string(24);
   await sayOk(ctx, a, b, `secret ${secret}`, 'A sends B a secret');
@@ -95,7 +95,7 @@ export const noPlaintext = defineCheck({ name: 'encryption/no-plaintext' }, asyn
 });
 
 /** E2E-FRESH: the same text twice gives two different ciphertexts. */
-export const freshCiphertext = defineCheck({ name: 'encryption/fresh-ciphertext' }, async (ctx) => {
+export const freshCiphertext = defineCheck({ name: 'encryption/wire/fresh-ciphertext' }, async (ctx) => {
   const { a, b } = await twoUsers(ctx);
   const text = `the same words ${ctx.rng.string(8)}`;
   const first = await sayOk(ctx, a, b, text, 'A sends a text');
@@ -112,7 +112,7 @@ export const freshCiphertext = defineCheck({ name: 'encryption/fresh-ciphertext'
 });
 
 /** E2E-REPLAY: a delivered message delivered again is answered and not shown again. */
-export const replayBetweenUsers = defineCheck({ name: 'encryption/replay-between-users' }, async (ctx) => {
+export const replayBetweenUsers = defineCheck({ name: 'encryption/wire/replay' }, async (ctx) => {
   const { a, b } = await twoUsers(ctx);
   await sayOk(ctx, a, b, `hello ${ctx.rng.string(8)}`, 'A opens the conversation');
   await sayOk(ctx, b, a, `hi ${ctx.rng.string(8)}`, 'B replies');
@@ -129,7 +129,7 @@ export const replayBetweenUsers = defineCheck({ name: 'encryption/replay-between
 });
 
 /** E2E-INTEGRITY: a message changed in transit is refused, shows nothing, and the genuine one still arrives. */
-export const tamperBetweenUsers = defineCheck({ name: 'encryption/tamper-between-users' }, async (ctx) => {
+export const tamperBetweenUsers = defineCheck({ name: 'encryption/wire/tamper' }, async (ctx) => {
   const { a, b } = await twoUsers(ctx);
   await sayOk(ctx, a, b, `hello ${ctx.rng.string(8)}`, 'A opens the conversation');
   const text = `unchanged ${ctx.rng.string(8)}`;

@@ -83,7 +83,7 @@ async function twoGroupTexts(
 
 /** GROUP-SKDM: the provider's sender key reaches each member pairwise with its first group message, and reads there. */
 export const groupDistribution = defineCheck(
-  { name: 'encryption/group-distribution', params: paramsOf({ mode: MODE_PARAM }) },
+  { name: 'encryption/group/distribution', params: paramsOf({ mode: MODE_PARAM }) },
   async (ctx) => {
     const { rounds } = await twoGroupTexts(ctx);
     ctx.step('read the distributions at each member');
@@ -113,7 +113,7 @@ export function judgeDistributions(firstRound: readonly GatekeeperGroupDelivery[
  * decrypts to the text, by the gatekeeper's own reading; and each member opened it.
  */
 export const groupSkmsg = defineCheck(
-  { name: 'encryption/group-skmsg', params: paramsOf({ mode: MODE_PARAM }) },
+  { name: 'encryption/group/skmsg', params: paramsOf({ mode: MODE_PARAM }) },
   async (ctx) => {
     const { g, texts, rounds } = await twoGroupTexts(ctx);
     ctx.step("check the skmsgs against each member's distribution");
@@ -189,7 +189,7 @@ async function shownInGroup(g: Group, sender: string, text: string): Promise<num
 
 /** GROUP-IN: a gatekeeper member's group texts (the first with its distribution) are shown once each, in the group, from it. */
 export const groupIn = defineCheck(
-  { name: 'encryption/group-in', params: paramsOf({ mode: MODE_PARAM }) },
+  { name: 'encryption/group/receive', params: paramsOf({ mode: MODE_PARAM }) },
   async (ctx) => {
     const g = await group(ctx);
     const [sender] = g.members;
@@ -241,7 +241,7 @@ async function genuine(
 }
 
 /** GROUP-REPLAY: a skmsg delivered again is answered and not shown again. */
-export const groupReplay = defineCheck({ name: 'encryption/group-replay' }, async (ctx) => {
+export const groupReplay = defineCheck({ name: 'encryption/group/replay' }, async (ctx) => {
   const g = await group(ctx);
   const [sender] = g.members;
   const text = `once in the group ${ctx.rng.string(8)}`;
@@ -252,7 +252,7 @@ export const groupReplay = defineCheck({ name: 'encryption/group-replay' }, asyn
 });
 
 /** GROUP-TAMPER: a skmsg with a flipped bit is refused with a retry receipt, shows nothing, and the genuine one still opens. */
-export const groupTamper = defineCheck({ name: 'encryption/group-tamper' }, async (ctx) => {
+export const groupTamper = defineCheck({ name: 'encryption/group/tamper' }, async (ctx) => {
   const g = await group(ctx);
   const [sender] = g.members;
   await genuine(ctx, g, sender, `opening ${ctx.rng.string(8)}`, 'first group message');
@@ -284,7 +284,7 @@ export const groupTamper = defineCheck({ name: 'encryption/group-tamper' }, asyn
  * GROUP-REMOVE: once a member has left, the provider's next group message is under a new sender
  * key, distributed to those who stay, that the member who left cannot decrypt with the key it had.
  */
-export const groupRemoval = defineCheck({ name: 'encryption/group-removal' }, async (ctx) => {
+export const groupRemoval = defineCheck({ name: 'encryption/group/member-removed' }, async (ctx) => {
   const g = await group(ctx);
   const [stays, leaves] = g.members;
   const before = await providerSends(

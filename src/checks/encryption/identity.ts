@@ -17,7 +17,7 @@ const FINGERPRINT_VERSION = 1;
 
 /** IDENTITY-CHANGE: a message under a peer's new identity key is taken, and the user is told. */
 export const identityChange = defineCheck(
-  { name: 'encryption/identity-change', params: paramsOf({ mode: MODE_PARAM }) },
+  { name: 'encryption/identity/change-raised', params: paramsOf({ mode: MODE_PARAM }) },
   async (ctx) => {
     const p = await conversation(ctx);
     ctx.step('the gatekeeper user reinstalls with a new identity key');
@@ -43,7 +43,7 @@ export const identityChange = defineCheck(
 
 /** SAFETY-NUMBER: the provider's user sees the 60 digits the gatekeeper's user sees. */
 export const safetyNumber = defineCheck(
-  { name: 'encryption/safety-number', params: paramsOf({ mode: MODE_PARAM }) },
+  { name: 'encryption/identity/safety-number', params: paramsOf({ mode: MODE_PARAM }) },
   async (ctx) => {
     const p = await conversation(ctx);
     const upload = sentBy(p.provider.connection)

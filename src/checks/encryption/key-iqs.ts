@@ -49,7 +49,7 @@ function uploadProblem(iq: StanzaNode): string | null {
 }
 
 /** KEYS-UPLOAD: the upload after connecting has the profile's shape, and the gatekeeper took it. */
-export const uploadShape = defineCheck({ name: 'encryption/upload-shape' }, async (ctx) => {
+export const uploadShape = defineCheck({ name: 'encryption/keys/upload-shape' }, async (ctx) => {
   const { connection } = await ctx.testbed.providerUser('user', { tolerant: true });
   const frame = await ctx.testbed.frameFrom(connection, sends('iq', { type: 'set', xmlns: ENCRYPT_NS }), {
     afterSeq: 0,
@@ -71,7 +71,7 @@ export function judgeUploadShape(iq: StanzaNode): Finding {
 }
 
 /** KEYS-FETCH: before its first message to a new peer, the client fetches the peer's bundle in the profile's shape. */
-export const fetchShape = defineCheck({ name: 'encryption/fetch-shape' }, async (ctx) => {
+export const fetchShape = defineCheck({ name: 'encryption/keys/fetch-shape' }, async (ctx) => {
   const provider = await ctx.testbed.providerUser();
   const gatekeeperUser = await ctx.testbed.gatekeeperUser();
   const afterSeq = lastSeq(provider.connection);

@@ -45,7 +45,7 @@ async function uploadOn(ctx: CheckContext, connection: ClientConnection): Promis
 }
 
 /** KEYS-SIGNATURE: the signed prekey's XEdDSA signature verifies under the uploaded identity key. */
-export const signedPreKeySignature = defineCheck({ name: 'encryption/signed-prekey-signature' }, async (ctx) => {
+export const signedPreKeySignature = defineCheck({ name: 'encryption/keys/signed-prekey-signature' }, async (ctx) => {
   const { connection } = await ctx.testbed.providerUser();
   return judgeSignedPreKeySignature(await uploadOn(ctx, connection));
 });
@@ -63,7 +63,7 @@ export function judgeSignedPreKeySignature(upload: PreKeyUpload): Finding {
 }
 
 /** KEYS-KYBER: in the `pq` mode, a last-resort Kyber prekey signed by the identity key. */
-export const kyberPreKey = defineCheck({ name: 'encryption/kyber-prekey' }, async (ctx) => {
+export const kyberPreKey = defineCheck({ name: 'encryption/keys/kyber-prekey' }, async (ctx) => {
   const { connection } = await ctx.testbed.providerUser();
   const { identityKey, kyberPreKey: kyber } = await uploadOn(ctx, connection);
   const expected = 'a <kskey> whose XEdDSA signature by the identity key over the serialized Kyber key verifies';
@@ -77,7 +77,7 @@ export const kyberPreKey = defineCheck({ name: 'encryption/kyber-prekey' }, asyn
 
 /** KEYS-PREKEYS: enough one-time prekeys, with distinct 3-byte ids and distinct keys. */
 export const oneTimePreKeys = defineCheck(
-  { name: 'encryption/one-time-prekeys', params: paramsOf({ minimum: { type: 'integer', minimum: 1 } }) },
+  { name: 'encryption/keys/one-time-prekeys', params: paramsOf({ minimum: { type: 'integer', minimum: 1 } }) },
   async (ctx) => {
     const minimum = numberParam(ctx, 'minimum', 5);
     const { connection } = await ctx.testbed.providerUser();
@@ -107,7 +107,7 @@ export const judgeRegistrationId = (id: number): Finding =>
     ? met()
     : notMet(`a registration id in 0..${MAX_REGISTRATION_ID} (14 bits)`, `registration id ${id}`);
 
-export const registrationId = defineCheck({ name: 'encryption/registration-id' }, async (ctx) => {
+export const registrationId = defineCheck({ name: 'encryption/keys/registration-id' }, async (ctx) => {
   const { connection } = await ctx.testbed.providerUser();
   return judgeRegistrationId((await uploadOn(ctx, connection)).registrationId);
 });
@@ -116,7 +116,7 @@ export const registrationId = defineCheck({ name: 'encryption/registration-id' }
  * KEYS-REGISTRATION, as a receiver: prekey messages from peers whose registration ids are 0 and
  * 2^32 − 1 open sessions like any other. whatsmeow draws 32 bits, libsignal's generators give 0.
  */
-export const registrationIdTaken = defineCheck({ name: 'encryption/registration-id-taken' }, async (ctx) => {
+export const registrationIdTaken = defineCheck({ name: 'encryption/keys/registration-id-taken' }, async (ctx) => {
   for (const registrationId of [0, 0xffffffff]) {
     // A provider user each, and a session on the signed prekey alone, so that the registration id is
     // all this case judges: the one-time prekeys have their own cases (SESSION-IN, PREKEY-ONCE).
@@ -145,7 +145,7 @@ export const registrationIdTaken = defineCheck({ name: 'encryption/registration-
 });
 
 /** ONE-DEVICE: one identity key per user: a new connection publishes the same one. */
-export const oneIdentity = defineCheck({ name: 'encryption/one-identity' }, async (ctx) => {
+export const oneIdentity = defineCheck({ name: 'encryption/keys/one-identity' }, async (ctx) => {
   const user = await ctx.testbed.providerUser();
   const first = await uploadOn(ctx, user.connection);
   const again = await user.reconnect();
@@ -162,7 +162,7 @@ export const oneIdentity = defineCheck({ name: 'encryption/one-identity' }, asyn
 /** BUNDLE-VERIFY: a peer whose bundle's signature does not verify gets no message at all. */
 export const refuseBadBundle = defineCheck(
   {
-    name: 'encryption/refuse-bad-bundle',
+    name: 'encryption/keys',
     params: paramsOf({ mode: MODE_PARAM, forge: { enum: ['signed-prekey', 'kyber'] } }),
   },
   async (ctx) => {

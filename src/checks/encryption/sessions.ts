@@ -36,7 +36,7 @@ async function replyTaken(p: Pair, ctx: CheckContext, label: string): Promise<vo
 
 /** SESSION-OUT: the provider's first message is a version 3 prekey message that libsignal decrypts. */
 export const outboundSession = defineCheck(
-  { name: 'encryption/session-out', params: paramsOf({ mode: MODE_PARAM }) },
+  { name: 'encryption/session/outbound', params: paramsOf({ mode: MODE_PARAM }) },
   async (ctx) => {
     const p = await pair(ctx);
     const o = await sendOne(p, ctx, 'first message');
@@ -59,7 +59,7 @@ export const outboundSession = defineCheck(
  * current version 3), on a prekey message, the SignalMessage inside it, and a later message.
  * libsignal-client writes 0x34, which WhatsApp-lineage Signal refuses.
  */
-export const versionByte = defineCheck({ name: 'encryption/version-byte' }, async (ctx) => {
+export const versionByte = defineCheck({ name: 'encryption/session/version-byte' }, async (ctx) => {
   const p = await pair(ctx);
   const first = deliveredCiphertext((await sendOne(p, ctx, 'first message')).delivery.ciphertext, 'first message');
   await replyTaken(p, ctx, 'reply');
@@ -87,7 +87,7 @@ export const versionByte = defineCheck({ name: 'encryption/version-byte' }, asyn
 
 /** SESSION-IN: the provider's client decrypts the gatekeeper user's first message and shows its text. */
 export const inboundSession = defineCheck(
-  { name: 'encryption/session-in', params: paramsOf({ mode: MODE_PARAM }) },
+  { name: 'encryption/session/inbound', params: paramsOf({ mode: MODE_PARAM }) },
   async (ctx) => {
     const p = await pair(ctx);
     const text = `first words ${ctx.rng.string(12)}`;
@@ -108,7 +108,7 @@ export function judgeInboundSession(answer: Answer, shown: number): Finding {
 
 /** SESSION-ACK: once the peer has answered, the provider's messages are no longer prekey messages. */
 export const noPreKeyAfterReply = defineCheck(
-  { name: 'encryption/no-prekey-after-reply', params: paramsOf({ mode: MODE_PARAM }) },
+  { name: 'encryption/session/no-prekey-after-reply', params: paramsOf({ mode: MODE_PARAM }) },
   async (ctx) => {
     const p = await pair(ctx);
     await sendOne(p, ctx, 'first message');
@@ -143,7 +143,7 @@ function ratchetOf(o: Outbound, label: string): { key: string; counter: number }
 
 /** RATCHET-DH: every change of direction brings a new ratchet key. */
 export const ratchetOnReply = defineCheck(
-  { name: 'encryption/ratchet-on-reply', params: paramsOf({ mode: MODE_PARAM }) },
+  { name: 'encryption/ratchet/new-key-on-reply', params: paramsOf({ mode: MODE_PARAM }) },
   async (ctx) => {
     const p = await pair(ctx);
     const keys: string[] = [];
@@ -163,7 +163,7 @@ export const ratchetOnReply = defineCheck(
 
 /** RATCHET-CHAIN: a run of messages without a reply stays on one chain, counters counting up by one. */
 export const chainCounters = defineCheck(
-  { name: 'encryption/chain-counters', params: paramsOf({ mode: MODE_PARAM }) },
+  { name: 'encryption/ratchet/chain-counters', params: paramsOf({ mode: MODE_PARAM }) },
   async (ctx) => {
     const p = await conversation(ctx);
     await replyTaken(p, ctx, 'reply');
@@ -183,7 +183,7 @@ export const chainCounters = defineCheck(
 
 /** PREKEY-ONCE: a second session built on an already used one-time prekey must fail. */
 export const preKeyUsedOnce = defineCheck(
-  { name: 'encryption/prekey-used-once', params: paramsOf({ mode: MODE_PARAM }) },
+  { name: 'encryption/prekey/used-once', params: paramsOf({ mode: MODE_PARAM }) },
   async (ctx) => {
     const provider = await ctx.testbed.providerUser();
     const first = await ctx.testbed.gatekeeperUser();
@@ -223,7 +223,7 @@ export const preKeyUsedOnce = defineCheck(
 /** SEND-CONCURRENT: concurrent sends never reuse a message key, and all of them decrypt. */
 export const concurrentSends = defineCheck(
   {
-    name: 'encryption/concurrent-sends',
+    name: 'encryption/session/concurrent-sends',
     params: paramsOf({ mode: MODE_PARAM, messages: { type: 'integer', minimum: 2 } }),
   },
   async (ctx) => {

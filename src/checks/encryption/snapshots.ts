@@ -112,7 +112,7 @@ const describe = (o: Opened): string =>
  * E2E-FORWARD-SECRECY: the state exported after a message was read cannot read it again; it does
  * read the next one (else the export is not the session in use).
  */
-export const forwardSecrecy = defineCheck({ name: 'encryption/forward-secrecy' }, async (ctx) => {
+export const forwardSecrecy = defineCheck({ name: 'encryption/wire/forward-secrecy' }, async (ctx) => {
   const { a, b } = await twoUsers(ctx);
   await sayOk(ctx, a, b, `hello ${ctx.rng.string(8)}`, 'A opens the conversation');
   await sayOk(ctx, b, a, `hi ${ctx.rng.string(8)}`, 'B replies');
@@ -141,7 +141,7 @@ export const forwardSecrecy = defineCheck({ name: 'encryption/forward-secrecy' }
  * E2E-POST-COMPROMISE: an attacker holding B's state and every later ciphertext reads on until
  * the ratchet turns twice (B → A, A → B, B → A, A → B); the message after that it cannot read.
  */
-export const postCompromise = defineCheck({ name: 'encryption/post-compromise' }, async (ctx) => {
+export const postCompromise = defineCheck({ name: 'encryption/wire/post-compromise' }, async (ctx) => {
   const { a, b } = await twoUsers(ctx);
   await sayOk(ctx, a, b, `hello ${ctx.rng.string(8)}`, 'A opens the conversation');
   await sayOk(ctx, b, a, `hi ${ctx.rng.string(8)}`, 'B replies');

@@ -14,7 +14,7 @@ import { sends } from '../observe.js';
 import { enlistOnce } from '../scenarios/enlistment.js';
 
 /** ENLIST-AUTHKEY */
-export const authKeyReused = defineCheck({ name: 'enlistment/authkey' }, async (ctx) => {
+export const authKeyReused = defineCheck({ name: 'enlistment/authkey/reused' }, async (ctx) => {
   const seen = ctx.testbed.watchEnlistments();
   const user = await ctx.testbed.providerUser();
   const enlisted = new URLSearchParams(seen[0]?.body ?? '').get('authkey');
@@ -27,7 +27,7 @@ export const authKeyReused = defineCheck({ name: 'enlistment/authkey' }, async (
 });
 
 /** ENLIST-REPEAT */
-export const repeatEnlistment = defineCheck({ name: 'enlistment/repeat' }, async (ctx) => {
+export const repeatEnlistment = defineCheck({ name: 'enlistment/repeat/same-login' }, async (ctx) => {
   const first = await enlistOnce(ctx);
   if (first.user.result.status !== 'ok')
     throw new PreconditionError(`the first enlistment failed: ${first.user.result.reason}`);
@@ -44,7 +44,7 @@ export const repeatEnlistment = defineCheck({ name: 'enlistment/repeat' }, async
 });
 
 /** ENLIST-OPT-OUT */
-export const optOut = defineCheck({ name: 'enlistment/opt-out' }, async (ctx) => {
+export const optOut = defineCheck({ name: 'enlistment/opt-out/delete-over-chat' }, async (ctx) => {
   const user = await ctx.testbed.providerUser();
   ctx.step('opt the user out');
   await user.optOut();
@@ -67,7 +67,7 @@ export const optOut = defineCheck({ name: 'enlistment/opt-out' }, async (ctx) =>
 });
 
 /** ENLIST-UNENLISTED: the client enlists again and reconnects on its own; its new login comes in the API's answer. */
-export const reenlistAfterUnenlistment = defineCheck({ name: 'enlistment/unenlisted' }, async (ctx) => {
+export const reenlistAfterUnenlistment = defineCheck({ name: 'enlistment/unenlisted/reenlist' }, async (ctx) => {
   const user = await ctx.testbed.providerUser();
   const exchanges: HttpExchange[] = [];
   ctx.testbed.defer(ctx.testbed.gatekeeper.onHttp((e) => exchanges.push(e)));

@@ -29,7 +29,7 @@ const gaps = (requests: readonly EnlistRequest[]): number[] =>
   requests.slice(1).map((r, i) => r.at - (requests[i]?.at ?? r.at));
 
 /** ENLIST-FAIL */
-export const failIsFinal = defineCheck({ name: 'enlistment/fail-final' }, async (ctx) => {
+export const failIsFinal = defineCheck({ name: 'enlistment/answer/fail-final' }, async (ctx) => {
   const { user, requests } = await enlistScripted(ctx, () => ({ fail: FAIL_REASON }));
   if (requests.length !== 1)
     return notMet(
@@ -50,7 +50,7 @@ export const failIsFinal = defineCheck({ name: 'enlistment/fail-final' }, async 
 });
 
 /** ENLIST-BEFORE-CHAT: after a failed enlistment, asked to connect, the client opens no stream. */
-export const noChatBeforeEnlistment = defineCheck({ name: 'enlistment/no-chat-before-enlistment' }, async (ctx) => {
+export const noChatBeforeEnlistment = defineCheck({ name: 'enlistment/answer/no-chat-before-ok' }, async (ctx) => {
   const opens = ctx.testbed.watchOpens();
   const { user } = await enlistScripted(ctx, () => ({ fail: FAIL_REASON }));
   ctx.step('ask the unenlisted user to connect');
@@ -71,7 +71,7 @@ export const noChatBeforeEnlistment = defineCheck({ name: 'enlistment/no-chat-be
 });
 
 /** ENLIST-RETRY-429 */
-export const retryAfter = defineCheck({ name: 'enlistment/retry-after' }, async (ctx) => {
+export const retryAfter = defineCheck({ name: 'enlistment/retry/after-429' }, async (ctx) => {
   const { requests } = await enlistScripted(ctx, (n) =>
     n === 1 ? { status: 429, headers: { 'retry-after': '1' } } : undefined,
   );
@@ -82,7 +82,7 @@ export const retryAfter = defineCheck({ name: 'enlistment/retry-after' }, async 
 });
 
 /** ENLIST-RETRY-5XX */
-export const retry5xx = defineCheck({ name: 'enlistment/retry-5xx' }, async (ctx) => {
+export const retry5xx = defineCheck({ name: 'enlistment/retry/5xx-backoff' }, async (ctx) => {
   const { requests } = await enlistScripted(ctx, () => ({ status: 503 }));
   const expected = `retries after a 503, retry n no sooner than ${ENLIST_FIRST_BACKOFF_MS}·2^(n−1) ms after the previous request, at most ${ENLIST_MAX_ATTEMPTS} requests`;
   if (requests.length < 2) return notMet(expected, 'one request: no retry after a 503');
@@ -97,7 +97,7 @@ export const retry5xx = defineCheck({ name: 'enlistment/retry-5xx' }, async (ctx
 });
 
 /** ENLIST-NO-RETRY-4XX */
-export const noRetry4xx = defineCheck({ name: 'enlistment/no-retry-4xx' }, async (ctx) => {
+export const noRetry4xx = defineCheck({ name: 'enlistment/retry/no-4xx' }, async (ctx) => {
   const { requests } = await enlistScripted(ctx, () => ({ status: 400 }));
   return requests.length === 1
     ? met()

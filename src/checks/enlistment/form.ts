@@ -26,7 +26,7 @@ async function judgeForm(ctx: CheckContext, judge: (seen: SeenForm) => Finding):
 }
 
 /** ENLIST-FORM */
-export const contentType = defineCheck({ name: 'enlistment/form' }, async (ctx) => {
+export const contentType = defineCheck({ name: 'enlistment/form/content-type' }, async (ctx) => {
   const { request } = await enlistOnce(ctx);
   return isForm(request)
     ? met()
@@ -34,7 +34,7 @@ export const contentType = defineCheck({ name: 'enlistment/form' }, async (ctx) 
 });
 
 /** ENLIST-FIELDS */
-export const fields = defineCheck({ name: 'enlistment/fields' }, (ctx) => {
+export const fields = defineCheck({ name: 'enlistment/form/fields' }, (ctx) => {
   return judgeForm(ctx, (seen) => {
     for (const name of [...BINARY, 'token']) {
       const count = seen.form.getAll(name).length;
@@ -49,7 +49,7 @@ export const fields = defineCheck({ name: 'enlistment/fields' }, (ctx) => {
 });
 
 /** ENLIST-BASE64URL */
-export const base64url = defineCheck({ name: 'enlistment/base64url' }, (ctx) => {
+export const base64url = defineCheck({ name: 'enlistment/form/base64url' }, (ctx) => {
   return judgeForm(ctx, (seen) => {
     for (const name of BINARY) {
       const value = seen.form.get(name);
@@ -66,7 +66,7 @@ export const base64url = defineCheck({ name: 'enlistment/base64url' }, (ctx) => 
 });
 
 /** ENLIST-SIZES */
-export const sizes = defineCheck({ name: 'enlistment/sizes' }, (ctx) => {
+export const sizes = defineCheck({ name: 'enlistment/form/sizes' }, (ctx) => {
   return judgeForm(ctx, (seen) => {
     for (const name of BINARY) {
       const value = seen.form.get(name);
@@ -80,7 +80,7 @@ export const sizes = defineCheck({ name: 'enlistment/sizes' }, (ctx) => {
 });
 
 /** ENLIST-KEYTYPE */
-export const keyType = defineCheck({ name: 'enlistment/keytype' }, (ctx) => {
+export const keyType = defineCheck({ name: 'enlistment/form/keytype' }, (ctx) => {
   return judgeForm(ctx, (seen) => {
     const value = seen.form.get('e_keytype');
     if (value === null) return notApplicable('no e_keytype; ENLIST-FIELDS judges that');
@@ -93,7 +93,7 @@ export const keyType = defineCheck({ name: 'enlistment/keytype' }, (ctx) => {
 });
 
 /** ENLIST-SKEY-SIG, verified by libsignal itself. */
-export const signedPreKeySignature = defineCheck({ name: 'enlistment/skey-signature' }, (ctx) => {
+export const signedPreKeySignature = defineCheck({ name: 'enlistment/form/skey-signature' }, (ctx) => {
   return judgeForm(ctx, (seen) => {
     const [ident, value, sig] = (['e_ident', 'e_skey_val', 'e_skey_sig'] as const).map((n) =>
       lenientBytes(seen.form.get(n) ?? ''),
@@ -110,7 +110,7 @@ export const signedPreKeySignature = defineCheck({ name: 'enlistment/skey-signat
 });
 
 /** ENLIST-TOKEN-SIZE */
-export const tokenSize = defineCheck({ name: 'enlistment/token-size' }, (ctx) => {
+export const tokenSize = defineCheck({ name: 'enlistment/token/size' }, (ctx) => {
   return judgeForm(ctx, (seen) => {
     const token = seen.form.get('token') ?? '';
     return token.length <= MAX_TOKEN_CHARS
@@ -120,7 +120,7 @@ export const tokenSize = defineCheck({ name: 'enlistment/token-size' }, (ctx) =>
 });
 
 /** ENLIST-TOKEN-SUB: the proof names the identifier the driver said the user has. */
-export const tokenIdentifier = defineCheck({ name: 'enlistment/token-identifier' }, (ctx) => {
+export const tokenIdentifier = defineCheck({ name: 'enlistment/token/identifier' }, (ctx) => {
   return judgeForm(ctx, (seen) => {
     const sub = subjectOf(seen.form.get('token') ?? '');
     const expected = `a token whose sub is the user's identifier ${JSON.stringify(seen.user.identifier)}`;

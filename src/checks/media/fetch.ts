@@ -9,7 +9,7 @@ import { defineCheck } from '../check.js';
 import { discoveryOf, fetchRaw, fetchSent, sendMedia } from './scenario.js';
 
 /** MEDIA-HTTPS: the media base, every media origin and the message's URL are https. */
-export const https = defineCheck({ name: 'media/fetch-https' }, async (ctx) => {
+export const https = defineCheck({ name: 'media/fetch/https' }, async (ctx) => {
   const sent = await sendMedia(ctx, 'document');
   const d = discoveryOf(ctx);
   const urls = [d.mediaBase ?? '(no mediaBase)', ...d.mediaOrigins, ...(sent.declared.url ? [sent.declared.url] : [])];
@@ -18,7 +18,7 @@ export const https = defineCheck({ name: 'media/fetch-https' }, async (ctx) => {
 });
 
 /** MEDIA-LENGTH: 200 with a Content-Length that the body matches. */
-export const length = defineCheck({ name: 'media/fetch-length' }, async (ctx) => {
+export const length = defineCheck({ name: 'media/fetch/length' }, async (ctx) => {
   const sent = await sendMedia(ctx, 'document');
   const r = await fetchSent(ctx, sent);
   const declared = r.headers['content-length'];
@@ -33,7 +33,7 @@ export const length = defineCheck({ name: 'media/fetch-length' }, async (ctx) =>
 });
 
 /** MEDIA-CONTENT-TYPE: the blob is opaque bytes, whatever the file inside. */
-export const contentType = defineCheck({ name: 'media/fetch-content-type' }, async (ctx) => {
+export const contentType = defineCheck({ name: 'media/fetch/content-type' }, async (ctx) => {
   const sent = await sendMedia(ctx, 'document');
   const r = await fetchSent(ctx, sent);
   const type = r.headers['content-type'];
@@ -43,7 +43,7 @@ export const contentType = defineCheck({ name: 'media/fetch-content-type' }, asy
 });
 
 /** MEDIA-RANGE: a middle range and a suffix range, each 206 with its Content-Range and exactly its bytes. */
-export const range = defineCheck({ name: 'media/fetch-range' }, async (ctx) => {
+export const range = defineCheck({ name: 'media/fetch/range' }, async (ctx) => {
   const sent = await sendMedia(ctx, 'document');
   const whole = await fetchSent(ctx, sent, { keepBody: true });
   const body = whole.body;
@@ -70,7 +70,7 @@ export const range = defineCheck({ name: 'media/fetch-range' }, async (ctx) => {
 });
 
 /** MEDIA-NO-REDIRECT: the proxy gets the blob from a declared media origin, never sent elsewhere. */
-export const noRedirectOffOrigin = defineCheck({ name: 'media/fetch-no-redirect' }, async (ctx) => {
+export const noRedirectOffOrigin = defineCheck({ name: 'media/fetch/no-redirect-off-origin' }, async (ctx) => {
   const sent = await sendMedia(ctx, 'document');
   const r = await fetchRaw(ctx, sent);
   const hop = r.redirects.at(-1);
@@ -86,7 +86,7 @@ export const noRedirectOffOrigin = defineCheck({ name: 'media/fetch-no-redirect'
 });
 
 /** MEDIA-FETCH-AUTH: without the gatekeeper's client certificate, no blob. */
-export const fetchAuth = defineCheck({ name: 'media/fetch-auth' }, async (ctx) => {
+export const fetchAuth = defineCheck({ name: 'media/fetch/proxy-credentials' }, async (ctx) => {
   const sent = await sendMedia(ctx, 'document');
   const good = await fetchSent(ctx, sent);
   if (good.status !== 200) return notMet('200 to the proxy with its certificate', `HTTP ${good.status}`);

@@ -27,7 +27,7 @@ const equal = (a: Uint8Array, b: Uint8Array | undefined): boolean =>
   b !== undefined && Buffer.from(a).equals(Buffer.from(b));
 
 /** MEDIA-ENC-HASH */
-export const encHash = defineCheck({ name: 'media/enc-hash' }, async (ctx) => {
+export const encHash = defineCheck({ name: 'media/integrity/enc-hash' }, async (ctx) => {
   const v = await verified(ctx);
   if (!('sent' in v)) return v;
   return judgeEncHash(v.sent.declared, v.verdict);
@@ -46,7 +46,7 @@ export function judgeEncHash({ fileEncSha256: declared }: Declared, verdict: Med
 }
 
 /** MEDIA-MAC */
-export const mac = defineCheck({ name: 'media/mac' }, async (ctx) => {
+export const mac = defineCheck({ name: 'media/integrity/mac' }, async (ctx) => {
   const v = await verified(ctx);
   if (!('sent' in v)) return v;
   return judgeMac(v.verdict, 'document');
@@ -63,7 +63,7 @@ export function judgeMac(verdict: MediaVerdict, type: MediaType): Finding {
 }
 
 /** MEDIA-PLAIN-HASH */
-export const plainHash = defineCheck({ name: 'media/plain-hash' }, async (ctx) => {
+export const plainHash = defineCheck({ name: 'media/integrity/plaintext-hash' }, async (ctx) => {
   const v = await verified(ctx);
   if (!('sent' in v)) return v;
   return judgePlainHash(v.sent.declared, v.verdict);
@@ -83,7 +83,7 @@ export function judgePlainHash(declared: Declared, verdict: MediaVerdict): Findi
 }
 
 /** MEDIA-LENGTH-MATCH */
-export const lengthMatch = defineCheck({ name: 'media/length-match' }, async (ctx) => {
+export const lengthMatch = defineCheck({ name: 'media/integrity/length' }, async (ctx) => {
   const v = await verified(ctx);
   if (!('sent' in v)) return v;
   return judgeLengthMatch(v.sent.declared, v.verdict);
@@ -99,7 +99,7 @@ export function judgeLengthMatch({ fileLength }: Declared, verdict: MediaVerdict
 }
 
 /** MEDIA-TYPE-MATCH */
-export const typeMatch = defineCheck({ name: 'media/type-match' }, async (ctx) => {
+export const typeMatch = defineCheck({ name: 'media/integrity/mimetype' }, async (ctx) => {
   const v = await verified(ctx);
   if (!('sent' in v)) return v;
   return judgeTypeMatch(v.sent.declared, v.verdict);
@@ -122,7 +122,7 @@ export function judgeTypeMatch({ mimetype }: Declared, verdict: MediaVerdict): F
 
 /** MEDIA-KEYS: the blob is keyed with its own type's info string. */
 export const keys = defineCheck(
-  { name: 'media/keys', params: paramsOf({ type: { enum: MEDIA_TYPES } }) },
+  { name: 'media/integrity/voice-note-keys', params: paramsOf({ type: { enum: MEDIA_TYPES } }) },
   async (ctx) => {
     const type = choiceParam(ctx, 'type', MEDIA_TYPES, 'audio');
     const v = await verified(ctx, type);

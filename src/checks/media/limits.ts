@@ -14,7 +14,7 @@ import { readDeclared } from './wire-fields.js';
 export const MAX_MEDIA_LIMIT = 2 * 1024 ** 3;
 
 /** MEDIA-LIMITS */
-export const announced = defineCheck({ name: 'media/limits-announced' }, async (ctx) => {
+export const announced = defineCheck({ name: 'media/limits/announced' }, async (ctx) => {
   const limits = discoveryOf(ctx).mediaLimits;
   const expected = `mediaLimits with a byte count from 1 to ${MAX_MEDIA_LIMIT} for ${MEDIA_TYPES.join(', ')}`;
   if (!limits) return notMet(expected, 'no mediaLimits in the discovery document');
@@ -26,7 +26,7 @@ export const announced = defineCheck({ name: 'media/limits-announced' }, async (
 
 /** MEDIA-LIMIT-ENFORCED: asked to send one byte over its limit, the client sends no media message. */
 export const enforced = defineCheck(
-  { name: 'media/limits-enforced', params: paramsOf({ type: { enum: MEDIA_TYPES } }) },
+  { name: 'media/limits/enforced', params: paramsOf({ type: { enum: MEDIA_TYPES } }) },
   async (ctx) => {
     const type = choiceParam(ctx, 'type', MEDIA_TYPES, 'image');
     const limit = discoveryOf(ctx).mediaLimits?.[type];

@@ -14,7 +14,7 @@ function typeParam(ctx: CheckContext): MediaType {
 
 /** MEDIA-FIELDS: every field the receiver needs, at its type's numbers, with the right sizes. */
 export const messageFields = defineCheck(
-  { name: 'media/message-fields', params: paramsOf({ type: { enum: MEDIA_TYPES } }) },
+  { name: 'media/message', params: paramsOf({ type: { enum: MEDIA_TYPES } }) },
   async (ctx) => {
     const type = typeParam(ctx);
     const sent = await sendMedia(ctx, type);
@@ -31,7 +31,7 @@ export function judgeMediaFields(declared: Declared): Finding {
 }
 
 /** MEDIA-PATH: the download path names the provider and the storage reference. */
-export const downloadPath = defineCheck({ name: 'media/download-path' }, async (ctx) => {
+export const downloadPath = defineCheck({ name: 'media/message/download-path' }, async (ctx) => {
   const sent = await sendMedia(ctx, 'document');
   return judgeDownloadPath(sent.declared, discoveryOf(ctx).providerId);
 });
@@ -49,7 +49,7 @@ export function judgeDownloadPath(declared: Declared, providerId: string): Findi
  * ENC-MEDIATYPE: the provider user sends one file of each type, and each `<enc>` must name its kind
  * with the lineage's value; every type that does not is named.
  */
-export const encMediatype = defineCheck({ name: 'media/enc-mediatype' }, async (ctx) => {
+export const encMediatype = defineCheck({ name: 'media/message/enc-mediatype' }, async (ctx) => {
   const provider = await ctx.testbed.providerUser();
   const gatekeeperUser = await ctx.testbed.gatekeeperUser();
   const encs: { type: MediaType; enc: StanzaNode | undefined }[] = [];

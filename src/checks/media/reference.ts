@@ -29,7 +29,7 @@ function differences(a: string, b: string): number {
 
 /** MEDIA-REFERENCE: long, unrelated references, and a neighbour of one is not served. */
 export const unguessable = defineCheck(
-  { name: 'media/reference-unguessable', params: paramsOf({ files: { type: 'integer', minimum: 2 } }) },
+  { name: 'media/fetch/unguessable-reference', params: paramsOf({ files: { type: 'integer', minimum: 2 } }) },
   async (ctx) => {
     const sent = await sendSeveral(ctx, numberParam(ctx, 'files', 3));
     if (!Array.isArray(sent)) return sent;
@@ -70,7 +70,7 @@ export const unguessable = defineCheck(
 );
 
 /** MEDIA-EXPIRY: once the provider's time to live has passed, the host answers 410. */
-export const expiry = defineCheck({ name: 'media/reference-expiry', changes: ['hosted-media'] }, async (ctx) => {
+export const expiry = defineCheck({ name: 'media/fetch/expiry', changes: ['hosted-media'] }, async (ctx) => {
   const sent = await sendMedia(ctx, 'document');
   const before = await fetchSent(ctx, sent);
   if (before.status !== 200) return notMet('200 before expiry', `HTTP ${before.status}`);

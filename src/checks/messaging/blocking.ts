@@ -28,7 +28,7 @@ async function textShown(ctx: CheckContext, p: Pair, label: string): Promise<{ t
 }
 
 /** BLOCK-IQ */
-export const blockIq = defineCheck({ name: 'messaging/block-iq' }, async (ctx) => {
+export const blockIq = defineCheck({ name: 'messaging/block/iq' }, async (ctx) => {
   const p = await pair(ctx);
   const { sent } = await changeBlock(ctx, p, 'block');
   return judgeBlockIq(sent, p.gatekeeperUser.jid);
@@ -46,7 +46,7 @@ const blocklistIq = (sent: readonly StanzaNode[], action: 'block' | 'unblock', p
   sent.map(readBlocklistIq).find((b) => b?.action === action && b.jid === peer);
 
 /** BLOCK-HIDDEN */
-export const blockedHidden = defineCheck({ name: 'messaging/blocked-hidden' }, async (ctx) => {
+export const blockedHidden = defineCheck({ name: 'messaging/block/hidden' }, async (ctx) => {
   const p = await pair(ctx);
   await changeBlock(ctx, p, 'block');
   const { text, shown } = await textShown(ctx, p, 'from a blocked user');
@@ -58,7 +58,7 @@ export const judgeBlockedHidden = (text: string, shown: boolean): Finding =>
   shown ? notMet("a blocked user's message not shown", `the message was shown: "${text}"`) : met();
 
 /** UNBLOCK: the unblock IQ, and the peer's messages shown again. */
-export const unblockRestores = defineCheck({ name: 'messaging/unblock' }, async (ctx) => {
+export const unblockRestores = defineCheck({ name: 'messaging/block/unblock' }, async (ctx) => {
   const p = await pair(ctx);
   await changeBlock(ctx, p, 'block');
   const { iq, sent } = await changeBlock(ctx, p, 'unblock');

@@ -45,7 +45,7 @@ async function aboutReceived(
 }
 
 /** REACTION-OUT */
-export const reactionOut = defineCheck({ name: 'messaging/reaction-out' }, async (ctx) => {
+export const reactionOut = defineCheck({ name: 'messaging/reaction/out' }, async (ctx) => {
   const { id, content } = await aboutReceived(ctx, (p, id) => {
     ctx.step('the user reacts');
     return p.provider.react(p.gatekeeperUser.jid, id, EMOJI);
@@ -64,7 +64,7 @@ export function judgeReactionOut(content: interop.Message | undefined, id: strin
 }
 
 /** REPLY-OUT */
-export const replyOut = defineCheck({ name: 'messaging/reply-out' }, async (ctx) => {
+export const replyOut = defineCheck({ name: 'messaging/reply/out' }, async (ctx) => {
   const text = `reply ${ctx.rng.string(8)}`;
   const { id, content } = await aboutReceived(ctx, (p, id) => {
     ctx.step('the user replies');
@@ -104,7 +104,7 @@ async function answeredAbout(
 }
 
 /** REACTION-IN */
-export const reactionIn = defineCheck({ name: 'messaging/reaction-in' }, async (ctx) => {
+export const reactionIn = defineCheck({ name: 'messaging/reaction/in' }, async (ctx) => {
   const { id, inbox } = await answeredAbout(ctx, (p, id) => reactionContent(p.provider.login, id, false, EMOJI));
   const expected = `the reaction "${EMOJI}" shown on message ${id}`;
   const shown = inbox.find((m) => m.reaction?.id === id);
@@ -113,7 +113,7 @@ export const reactionIn = defineCheck({ name: 'messaging/reaction-in' }, async (
 });
 
 /** REPLY-IN */
-export const replyIn = defineCheck({ name: 'messaging/reply-in' }, async (ctx) => {
+export const replyIn = defineCheck({ name: 'messaging/reply/in' }, async (ctx) => {
   const text = `reply ${ctx.rng.string(8)}`;
   const { id, inbox } = await answeredAbout(ctx, (p, id) => replyContent(text, id, p.provider.login));
   const expected = `the reply "${text}" shown quoting message ${id}`;

@@ -5,7 +5,7 @@ import { defineCheck } from '../check.js';
 import { conversation, deliverAndWatch, describeAnswer, encryptText } from '../scenarios/exchange.js';
 
 /** IDENTITY-NOTICE: a peer's reinstall is shown in the thread, before its first message under the new key. */
-export const identityNotice = defineCheck({ name: 'messaging/identity-notice' }, async (ctx) => {
+export const identityNotice = defineCheck({ name: 'messaging/identity/notice' }, async (ctx) => {
   const p = await conversation(ctx);
   ctx.step('the gatekeeper user reinstalls with a new identity key');
   await p.gatekeeperUser.replaceIdentity();

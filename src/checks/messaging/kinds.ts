@@ -73,7 +73,7 @@ async function revokeScenario(ctx: CheckContext, by: 'sender' | 'another user'):
 }
 
 /** REVOKE-HIDDEN: nothing in the thread under the revoke's own stanza id. */
-export const revokeHidden = defineCheck({ name: 'messaging/revoke-hidden' }, async (ctx) => {
+export const revokeHidden = defineCheck({ name: 'messaging/revoke/hidden' }, async (ctx) => {
   const { revokeId, inbox } = await revokeScenario(ctx, 'sender');
   const entry = inbox.find((m) => m.id === revokeId);
   if (!entry) return met();
@@ -84,7 +84,7 @@ export const revokeHidden = defineCheck({ name: 'messaging/revoke-hidden' }, asy
 });
 
 /** REVOKE-IN: the revoked message removed, or left as a notice without its content. */
-export const revokeApplied = defineCheck({ name: 'messaging/revoke-applied' }, async (ctx) => {
+export const revokeApplied = defineCheck({ name: 'messaging/revoke/applied' }, async (ctx) => {
   const { id, inbox } = await revokeScenario(ctx, 'sender');
   const entry = inbox.find((m) => m.id === id);
   if (!entry) return met('the revoked message was removed');
@@ -98,7 +98,7 @@ export const revokeApplied = defineCheck({ name: 'messaging/revoke-applied' }, a
 });
 
 /** REVOKE-SENDER: another user's revoke of the gatekeeper user's message changes nothing. */
-export const revokeSenderOnly = defineCheck({ name: 'messaging/revoke-sender-only' }, async (ctx) => {
+export const revokeSenderOnly = defineCheck({ name: 'messaging/revoke/sender-only' }, async (ctx) => {
   const { p, id, text, revoker, inbox } = await revokeScenario(ctx, 'another user');
   const entry = inbox.find((m) => m.id === id);
   if (entry && !entry.revoked && entry.text === text) return met();

@@ -8,7 +8,7 @@ const WAITING = 3;
 
 /** MAILBOX-DRAIN: texts sent while the client was away are shown after the push, in order, once each. */
 export const drainedAfterPush = defineCheck(
-  { name: 'messaging/mailbox-drain', changes: ['trusted-gatekeeper-keys'] },
+  { name: 'messaging/mailbox/drain', changes: ['trusted-gatekeeper-keys'] },
   async (ctx) => {
     const texts = Array.from({ length: WAITING }, (_, i) => `away ${i + 1} ${ctx.rng.string(8)}`);
     const { provider, ids, connection } = await wakeByPush(

@@ -31,7 +31,7 @@ const receiptsSent = (p: Pair, afterSeq: number, id: string, type?: 'read') =>
   );
 
 /** RECEIPT-EACH: several messages in a row, a delivery receipt for each. */
-export const deliveryEach = defineCheck({ name: 'messaging/receipt-each' }, async (ctx) => {
+export const deliveryEach = defineCheck({ name: 'messaging/receipt/delivery-each' }, async (ctx) => {
   const p = await pair(ctx);
   const afterSeq = lastSeq(p.provider.connection);
   const ids: string[] = [];
@@ -46,7 +46,7 @@ export const deliveryEach = defineCheck({ name: 'messaging/receipt-each' }, asyn
 });
 
 /** READ-ON-MARK: the user reads a message; a read receipt names it. */
-export const readOnMark = defineCheck({ name: 'messaging/read-on-mark' }, async (ctx) => {
+export const readOnMark = defineCheck({ name: 'messaging/receipt/read-on-mark' }, async (ctx) => {
   const p = await pair(ctx);
   const { id } = await received(ctx, p);
   const before = lastSeq(p.provider.connection);
@@ -73,7 +73,7 @@ export function judgeReadReceipt(sent: readonly StanzaNode[], id: string, peer: 
 }
 
 /** READ-ONLY-MARKED: a message delivered and not yet read gets no read receipt. */
-export const readOnlyWhenMarked = defineCheck({ name: 'messaging/read-only-when-marked' }, async (ctx) => {
+export const readOnlyWhenMarked = defineCheck({ name: 'messaging/receipt/read-only-when-marked' }, async (ctx) => {
   const p = await pair(ctx);
   const { id, afterSeq } = await received(ctx, p);
   const read = receiptsSent(p, afterSeq, id, 'read');
@@ -119,20 +119,20 @@ async function shown(ctx: CheckContext, p: Pair, id: string, type: 'delivery' | 
 }
 
 /** RECEIPT-SHOWN: a delivery receipt from the peer is shown on the message. */
-export const deliveryShown = defineCheck({ name: 'messaging/delivery-shown' }, async (ctx) => {
+export const deliveryShown = defineCheck({ name: 'messaging/receipt/delivery-shown' }, async (ctx) => {
   const { p, id } = await sentAndDelivered(ctx);
   await barrier(p.provider.connection, ctx.signal);
   return shown(ctx, p, id, 'delivery');
 });
 
 /** RECEIPT-SHOWN: a read receipt from the peer is shown on the message. */
-export const readShown = defineCheck({ name: 'messaging/read-shown' }, async (ctx) => {
+export const readShown = defineCheck({ name: 'messaging/receipt/read-shown' }, async (ctx) => {
   const { p, id } = await readByGatekeeperUser(ctx);
   return shown(ctx, p, id, 'read');
 });
 
 /** ACK-RECEIPT-TYPE: a read receipt is acked with its type. */
-export const ackReadReceipt = defineCheck({ name: 'messaging/ack-read-receipt' }, async (ctx) => {
+export const ackReadReceipt = defineCheck({ name: 'messaging/ack/read-receipt' }, async (ctx) => {
   const { p, id, afterSeq } = await readByGatekeeperUser(ctx);
   return judgeReadReceiptAck(
     sentBy(p.provider.connection, afterSeq).map((s) => s.element),

@@ -42,7 +42,7 @@ async function retryFor(
 }
 
 /** RETRY-RECEIPT: the retry receipt carries the registration id the client uploaded. */
-export const registration = defineCheck({ name: 'messaging/retry-registration' }, async (ctx) => {
+export const registration = defineCheck({ name: 'messaging/retry/registration' }, async (ctx) => {
   const { retry, registrationId } = await retryFor(ctx);
   return judgeRetryRegistration(retry, registrationId);
 });
@@ -62,7 +62,7 @@ export function judgeRetryRegistration(retry: StanzaNode, registrationId: number
 }
 
 /** RETRY-RECEIPT: `<retry count="1" id t v="1"/>` names the message, its `t`, and counts the first request. */
-export const retryElement = defineCheck({ name: 'messaging/retry-element' }, async (ctx) => {
+export const retryElement = defineCheck({ name: 'messaging/retry/element' }, async (ctx) => {
   const { id, t, retry } = await retryFor(ctx);
   return judgeRetryElement(retry, id, t, ctx.clock);
 });
@@ -112,7 +112,7 @@ async function resentOnce(ctx: CheckContext): Promise<{ out: Outbound; resent: G
 }
 
 /** RETRY-RESEND: the message comes again, with the same id and text, and decrypts. */
-export const resend = defineCheck({ name: 'messaging/resend' }, async (ctx) => {
+export const resend = defineCheck({ name: 'messaging/retry/resend' }, async (ctx) => {
   const { out, resent } = await resentOnce(ctx);
   return judgeResend(resent, out.delivery.id ?? '', out.text);
 });
@@ -127,7 +127,7 @@ export function judgeResend(resent: GatekeeperDelivery | null, id: string, text:
 }
 
 /** RETRY-RESEND: the first re-send is on a fresh session, a prekey message; whatsmeow re-sends on the old one. */
-export const resendPreKey = defineCheck({ name: 'messaging/resend-prekey' }, async (ctx) => {
+export const resendPreKey = defineCheck({ name: 'messaging/retry/resend-prekey' }, async (ctx) => {
   const { resent } = await resentOnce(ctx);
   if (!resent)
     throw new PreconditionError(`no re-sent message within ${ANSWER_MS} ms; RETRY-RESEND's own case judges that`);
@@ -146,7 +146,7 @@ export function judgeResendPreKey(resent: GatekeeperDelivery): Finding {
 }
 
 /** RETRY-RESEND: a `count` on the re-sent copy's `<enc>` says which re-send it is; WhatsApp's clients put none. */
-export const resendCount = defineCheck({ name: 'messaging/resend-count' }, async (ctx) => {
+export const resendCount = defineCheck({ name: 'messaging/retry/resend-count' }, async (ctx) => {
   const { resent } = await resentOnce(ctx);
   if (!resent) throw new PreconditionError(`no re-sent message within ${ANSWER_MS} ms; RETRY-RESEND judges that`);
   return judgeResendCount(resent);
@@ -160,7 +160,7 @@ export function judgeResendCount(resent: GatekeeperDelivery): Finding {
 }
 
 /** RETRY-MAX: more retry receipts than the profile allows get no more re-sends than it allows. */
-export const resendBounded = defineCheck({ name: 'messaging/resend-bounded' }, async (ctx) => {
+export const resendBounded = defineCheck({ name: 'messaging/retry/bounded' }, async (ctx) => {
   const p = await pair(ctx);
   const first = (await sendOne(p, ctx, 'first message')).sent.element.attrs['id'];
   const second = (await sendOne(p, ctx, 'second message')).sent.element.attrs['id'];

@@ -7,7 +7,7 @@ import { barrier, describeAll, lastSeq, sentBy } from '../observe.js';
 import { pair } from '../scenarios/conversation.js';
 
 /** TYPING-OUT: the user types; the client sends `<chatstate to><composing/></chatstate>`. */
-export const typingOut = defineCheck({ name: 'messaging/typing-out' }, async (ctx) => {
+export const typingOut = defineCheck({ name: 'messaging/typing/out' }, async (ctx) => {
   const p = await pair(ctx);
   const afterSeq = lastSeq(p.provider.connection);
   ctx.step('the user types');
@@ -31,7 +31,7 @@ export function judgeTypingOut(sent: readonly StanzaNode[], peer: string): Findi
 }
 
 /** TYPING-IN: a peer's `<chatstate>` is shown, and never answered. */
-export const typingIn = defineCheck({ name: 'messaging/typing-in' }, async (ctx) => {
+export const typingIn = defineCheck({ name: 'messaging/typing/in' }, async (ctx) => {
   const p = await pair(ctx);
   const afterSeq = lastSeq(p.provider.connection);
   ctx.step('the gatekeeper user types');

@@ -7,7 +7,7 @@ import { refusedOnce } from '../scenarios/stream-refusal.js';
 const ONLY_SUPPORTED = '99';
 
 /** VERSION-REFUSED: refused with `unsupported-version`; the client reports it and does not try again. */
-export const versionRefused = defineCheck({ name: 'messaging/version-refused' }, (ctx) => {
+export const versionRefused = defineCheck({ name: 'messaging/version/refused' }, (ctx) => {
   const reason = `interop-version ${INTEROP_VERSION} is not supported; supported: ${ONLY_SUPPORTED}`;
   return refusedOnce(ctx, 'unsupported-version', reason);
 });

@@ -21,7 +21,7 @@ async function enlistmentProof(ctx: CheckContext): Promise<{ token: string; proo
 }
 
 /** PROOF-SIGNATURE */
-export const signature = defineCheck({ name: 'ownership/signature' }, async (ctx) => {
+export const signature = defineCheck({ name: 'ownership/proof/signature' }, async (ctx) => {
   const { token, proof } = await enlistmentProof(ctx);
   if (!allowedAlg(proof.header.alg)) return notApplicable(`alg ${proof.header.alg ?? '(none)'}; PROOF-ALG judges that`);
   const problem = await signatureProblem(token, await fetchKeySet(ctx));
@@ -31,21 +31,21 @@ export const signature = defineCheck({ name: 'ownership/signature' }, async (ctx
 });
 
 /** PROOF-KID */
-export const kid = defineCheck({ name: 'ownership/kid' }, async (ctx) => {
+export const kid = defineCheck({ name: 'ownership/proof/kid' }, async (ctx) => {
   const { proof } = await enlistmentProof(ctx);
   const problem = kidProblem(proof, await fetchKeySet(ctx));
   return problem === undefined ? met() : notMet('a kid naming a signing key of the published key set', problem);
 });
 
 /** PROOF-ALG */
-export const algorithm = defineCheck({ name: 'ownership/algorithm' }, async (ctx) => {
+export const algorithm = defineCheck({ name: 'ownership/proof/alg' }, async (ctx) => {
   const { proof } = await enlistmentProof(ctx);
   const { alg } = proof.header;
   return allowedAlg(alg) ? met(`alg ${alg ?? ''}`) : notMet('alg RS256, ES256 or EdDSA', `alg ${alg ?? '(none)'}`);
 });
 
 /** PROOF-LIFETIME */
-export const lifetime = defineCheck({ name: 'ownership/lifetime' }, async (ctx) => {
+export const lifetime = defineCheck({ name: 'ownership/proof/lifetime' }, async (ctx) => {
   const { proof } = await enlistmentProof(ctx);
   const { iat, exp } = proof.claims;
   const expected = `iat and exp, exp − iat ≤ ${PROOF_MAX_LIFETIME_S} s, iat within ${CLOCK_SKEW_S} s of now`;
@@ -59,7 +59,7 @@ export const lifetime = defineCheck({ name: 'ownership/lifetime' }, async (ctx) 
 });
 
 /** PROOF-AUDIENCE: the gatekeeper as audience, the provider as issuer. */
-export const audience = defineCheck({ name: 'ownership/audience' }, async (ctx) => {
+export const audience = defineCheck({ name: 'ownership/proof/audience' }, async (ctx) => {
   const { proof } = await enlistmentProof(ctx);
   const providerId = ctx.testbed.gatekeeper.providerDiscovery()?.providerId;
   const { aud, iss } = proof.claims;
@@ -70,7 +70,7 @@ export const audience = defineCheck({ name: 'ownership/audience' }, async (ctx) 
 });
 
 /** PROOF-ON-CONNECT: every `<open/>` carries a proof that verifies and names the user. */
-export const onEveryConnection = defineCheck({ name: 'ownership/on-every-connection' }, async (ctx) => {
+export const onEveryConnection = defineCheck({ name: 'ownership/proof/on-every-connection' }, async (ctx) => {
   const opens = ctx.testbed.watchOpens();
   const enlisted = await ctx.testbed.enlistedOnce();
   const { identifier, result } = enlisted;

@@ -8,7 +8,7 @@ import { met, notMet } from '../../core/model.js';
 import { DISCOVERY_PATH } from '../../protocol/driver-api.js';
 import { defineCheck, ANSWER_MS } from '../check.js';
 
-export const httpVersions = defineCheck({ name: 'ownership/http-versions' }, async (ctx) => {
+export const httpVersions = defineCheck({ name: 'ownership/server/http-versions' }, async (ctx) => {
   const discovery = ctx.testbed.gatekeeper.providerDiscovery();
   if (!discovery) throw new PreconditionError('no discovery document');
   const origin = new URL(discovery.jwksUri).origin;

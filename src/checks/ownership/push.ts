@@ -36,7 +36,7 @@ const described = (a: PushAnswer): string =>
 
 /** PUSH-ACCEPT */
 export const accepted = defineCheck(
-  { name: 'ownership/push-accepted', changes: ['trusted-gatekeeper-keys'] },
+  { name: 'ownership/push/accepted', changes: ['trusted-gatekeeper-keys'] },
   async (ctx) => {
     const { identifier } = await pushTarget(ctx);
     const answer = await push(ctx, identifier, 'valid');
@@ -49,7 +49,7 @@ export const accepted = defineCheck(
 /** PUSH-REFUSE-*: `params.defect` names the one thing wrong with the push. */
 export const refused = defineCheck(
   {
-    name: 'ownership/push-refused',
+    name: 'ownership/push',
     params: paramsOf({ defect: { enum: Object.keys(REFUSAL) } }, ['defect']),
     changes: ['trusted-gatekeeper-keys'],
   },
@@ -70,7 +70,7 @@ export const refused = defineCheck(
 
 /** PUSH-WAKE: a message waits in the mailbox; after the push the client connects and acks it. */
 export const wakesClient = defineCheck(
-  { name: 'ownership/push-wakes-client', changes: ['trusted-gatekeeper-keys'] },
+  { name: 'ownership/push/wakes-client', changes: ['trusted-gatekeeper-keys'] },
   async (ctx) => {
     const text = `while you were away ${ctx.rng.string(8)}`;
     const { ids, connection } = await wakeByPush(ctx, [

@@ -26,7 +26,7 @@ async function reconnectProof(ctx: CheckContext, user: ProviderUser): Promise<{ 
 
 /** PROOF-ROTATION-PUBLISH */
 export const publishedBeforeSigning = defineCheck(
-  { name: 'ownership/rotation-publish', changes: ['proof-keys'] },
+  { name: 'ownership/rotation/publish-before-sign', changes: ['proof-keys'] },
   async (ctx) => {
     const user = await ctx.testbed.providerUser();
     ctx.step('rotate the proof key');
@@ -49,7 +49,7 @@ export const publishedBeforeSigning = defineCheck(
 
 /** PROOF-ROTATION-RETIRE: after the old key is retired, the live stream lives and new proofs verify. */
 export const retiredKeySignsNothing = defineCheck(
-  { name: 'ownership/rotation-retire', changes: ['proof-keys'] },
+  { name: 'ownership/rotation/retire', changes: ['proof-keys'] },
   async (ctx) => {
     const user = await ctx.testbed.providerUser();
     ctx.step('rotate the proof key, then retire the old one');
@@ -75,6 +75,6 @@ export const retiredKeySignsNothing = defineCheck(
 );
 
 /** PROOF-REFUSED */
-export const refusalReported = defineCheck({ name: 'ownership/refusal-reported' }, (ctx) => {
+export const refusalReported = defineCheck({ name: 'ownership/stream/refusal-reported' }, (ctx) => {
   return refusedOnce(ctx, 'not-authorized', 'proof refused: refused by the conformance harness');
 });

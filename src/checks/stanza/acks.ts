@@ -13,7 +13,7 @@ import { deliverUndecryptable, pair, receiveOne, sendOneWithId } from '../scenar
  * ACK-MESSAGE: a message the client decrypted is acked, or answered by its delivery receipt alone,
  * which whatsmeow sends in place of the ack; one it could not decrypt is acked by every client.
  */
-export const ackMessage = defineCheck({ name: 'stanza/ack-message' }, async (ctx) => {
+export const ackMessage = defineCheck({ name: 'stanza/ack/message' }, async (ctx) => {
   const p = await pair(ctx);
   const { id, afterSeq } = await receiveOne(p, ctx);
   ctx.step('wait for the ack or the delivery receipt');
@@ -70,7 +70,7 @@ export function judgeMessageAck(sent: readonly StanzaNode[], id: string, peer: s
 }
 
 /** ACK-RECEIPT */
-export const ackReceipt = defineCheck({ name: 'stanza/ack-receipt' }, async (ctx) => {
+export const ackReceipt = defineCheck({ name: 'stanza/ack/receipt' }, async (ctx) => {
   const p = await pair(ctx);
   const { id, afterSeq } = await sendOneWithId(p, ctx);
   ctx.step('wait for the receipt to reach the client');
@@ -100,7 +100,7 @@ export function judgeReceiptAck(sent: readonly StanzaNode[], id: string, peer: s
 }
 
 /** RECEIPT-DELIVERY */
-export const deliveryReceipt = defineCheck({ name: 'stanza/receipt-delivery' }, async (ctx) => {
+export const deliveryReceipt = defineCheck({ name: 'stanza/receipt/delivery' }, async (ctx) => {
   const p = await pair(ctx);
   const { id, afterSeq } = await receiveOne(p, ctx);
   ctx.step('wait for the delivery receipt');
@@ -129,7 +129,7 @@ export function judgeDeliveryReceipt(sent: readonly StanzaNode[], id: string, pe
 }
 
 /** RECEIPT-AFTER-DECRYPT: a message that cannot decrypt gets no delivery receipt. */
-export const noReceiptWithoutDecrypt = defineCheck({ name: 'stanza/receipt-after-decrypt' }, async (ctx) => {
+export const noReceiptWithoutDecrypt = defineCheck({ name: 'stanza/receipt/after-decrypt' }, async (ctx) => {
   const p = await pair(ctx);
   const { id, afterSeq } = deliverUndecryptable(p, ctx);
   ctx.step('watch for a delivery receipt');
@@ -154,7 +154,7 @@ export function judgeNoDeliveryReceipt(sent: readonly Sent[], id: string, until:
 }
 
 /** PING */
-export const ping = defineCheck({ name: 'stanza/ping' }, async (ctx) => {
+export const ping = defineCheck({ name: 'stanza/frame/ping' }, async (ctx) => {
   const { connection } = await ctx.testbed.providerUser();
   ctx.step('ping the client');
   return judgePingAnswer(await connection.ping({ signal: ctx.signal, timeoutMs: ANSWER_MS }), ANSWER_MS);
@@ -165,7 +165,7 @@ export const judgePingAnswer = (answered: boolean, timeoutMs: number): Finding =
   answered ? met() : notMet('<iq type="result"> with the ping\'s id', `no answer to the ping within ${timeoutMs} ms`);
 
 /** IN-ORDER: a message, then a ping at once: the message's answers come before the ping's. */
-export const inOrder = defineCheck({ name: 'stanza/in-order' }, async (ctx) => {
+export const inOrder = defineCheck({ name: 'stanza/receipt/in-order' }, async (ctx) => {
   const p = await pair(ctx);
   const { id, afterSeq } = await receiveOne(p, ctx);
   ctx.step('ping right behind the message');

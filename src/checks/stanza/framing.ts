@@ -6,7 +6,7 @@ import { elementsOf, sentBy, show } from '../observe.js';
 import { pair, receiveOne, sendOne } from '../scenarios/conversation.js';
 
 /** FRAME-SUBPROTOCOL */
-export const subprotocol = defineCheck({ name: 'stanza/frame-subprotocol' }, async (ctx) => {
+export const subprotocol = defineCheck({ name: 'stanza/frame/subprotocol' }, async (ctx) => {
   const { connection } = await ctx.testbed.providerUser();
   const offered = connection.offeredSubprotocols;
   return offered.includes(XMPP_SUBPROTOCOL)
@@ -18,7 +18,7 @@ export const subprotocol = defineCheck({ name: 'stanza/frame-subprotocol' }, asy
 });
 
 /** FRAME-OPEN */
-export const open = defineCheck({ name: 'stanza/frame-open' }, async (ctx) => {
+export const open = defineCheck({ name: 'stanza/frame/open' }, async (ctx) => {
   const user = await ctx.testbed.providerUser();
   const first = user.connection.frames.find((f) => f.direction === 'client-to-gatekeeper');
   const element = first ? elementsOf(first)[0] : undefined;
@@ -35,7 +35,7 @@ export const open = defineCheck({ name: 'stanza/frame-open' }, async (ctx) => {
 });
 
 /** CONNECT-VERSION */
-export const interopVersion = defineCheck({ name: 'stanza/interop-version' }, async (ctx) => {
+export const interopVersion = defineCheck({ name: 'stanza/frame/interop-version' }, async (ctx) => {
   const { connection } = await ctx.testbed.providerUser();
   const open = sentBy(connection).find((s) => s.element.tag === 'open')?.element;
   const version = open?.attrs['interop-version'];
@@ -48,7 +48,7 @@ export const interopVersion = defineCheck({ name: 'stanza/interop-version' }, as
 });
 
 /** FRAME-TEXT: over a send and a receive, every frame the client sends is text. */
-export const textFrames = defineCheck({ name: 'stanza/frame-text' }, async (ctx) => {
+export const textFrames = defineCheck({ name: 'stanza/frame/text' }, async (ctx) => {
   const p = await pair(ctx);
   await sendOne(p, ctx);
   await receiveOne(p, ctx);
@@ -66,7 +66,7 @@ export const textFrames = defineCheck({ name: 'stanza/frame-text' }, async (ctx)
 });
 
 /** FRAME-ONE-ELEMENT: the ack and receipt of a delivered message, the send of one, each in its own frame. */
-export const oneElement = defineCheck({ name: 'stanza/frame-one-element' }, async (ctx) => {
+export const oneElement = defineCheck({ name: 'stanza/frame/one-element' }, async (ctx) => {
   const p = await pair(ctx);
   await sendOne(p, ctx);
   const { id, afterSeq } = await receiveOne(p, ctx);
@@ -91,7 +91,7 @@ export const oneElement = defineCheck({ name: 'stanza/frame-one-element' }, asyn
 });
 
 /** FRAME-CLOSE */
-export const close = defineCheck({ name: 'stanza/frame-close' }, async (ctx) => {
+export const close = defineCheck({ name: 'stanza/frame/close' }, async (ctx) => {
   const user = await ctx.testbed.providerUser();
   ctx.step('disconnect the provider user');
   await user.disconnect();

@@ -98,7 +98,7 @@ export const INPUTS: Record<string, Input> = {
 
 /** IN-*: send `params.input`; expect `<ack error={its condition}>`; then the connection must still answer a ping. */
 export const inboundAnswer = defineCheck(
-  { name: 'stanza/inbound-answer', params: paramsOf({ input: { enum: Object.keys(INPUTS) } }, ['input']) },
+  { name: 'stanza/inbound', params: paramsOf({ input: { enum: Object.keys(INPUTS) } }, ['input']) },
   async (ctx) => {
     const name = choiceParam(ctx, 'input', Object.keys(INPUTS));
     const input = INPUTS[name] as Input;
@@ -146,7 +146,7 @@ export const inboundAnswer = defineCheck(
 );
 
 /** IN-KEEP-CONNECTION: after a run of bad input, the connection still carries a real message to the user. */
-export const keepsConnection = defineCheck({ name: 'stanza/keeps-connection' }, async (ctx) => {
+export const keepsConnection = defineCheck({ name: 'stanza/inbound/keeps-connection' }, async (ctx) => {
   const p = await pair(ctx);
   const conn = p.provider.connection;
   const filler = (): string => toBase64(Uint8Array.from({ length: 48 }, () => ctx.rng.int(0, 256)));

@@ -32,7 +32,7 @@ export function judgeMessageAttributes(m: StanzaNode): Finding {
 }
 
 /** MSG-ATTRS */
-export const messageAttributes = defineCheck({ name: 'stanza/message-attributes' }, async (ctx) => {
+export const messageAttributes = defineCheck({ name: 'stanza/message/attributes' }, async (ctx) => {
   const [o] = await sendMany(ctx, 1);
   if (!o) return notApplicable('nothing sent');
   return judgeMessageAttributes(o.sent.element);
@@ -50,7 +50,7 @@ export function judgeMessageIds(messages: readonly StanzaNode[]): Finding {
 
 /** STANZA-ID */
 export const messageIdFormat = defineCheck(
-  { name: 'stanza/message-id-format', params: paramsOf({ messages: { type: 'integer', minimum: 1 } }) },
+  { name: 'stanza/message/id-format', params: paramsOf({ messages: { type: 'integer', minimum: 1 } }) },
   async (ctx) => {
     const sent = await sendMany(ctx, numberParam(ctx, 'messages', 2));
     return judgeMessageIds(sent.map((o) => o.sent.element));
@@ -59,7 +59,7 @@ export const messageIdFormat = defineCheck(
 
 /** STANZA-ID-UNIQUE */
 export const messageIdUnique = defineCheck(
-  { name: 'stanza/message-id-unique', params: paramsOf({ messages: { type: 'integer', minimum: 2 } }) },
+  { name: 'stanza/message/id-unique', params: paramsOf({ messages: { type: 'integer', minimum: 2 } }) },
   async (ctx) => {
     const sent = await sendMany(ctx, numberParam(ctx, 'messages', 3));
     const ids = sent.map((o) => o.sent.element.attrs['id']).filter((id): id is string => id !== undefined);
@@ -75,7 +75,7 @@ export const messageIdUnique = defineCheck(
 );
 
 /** STANZA-TIME */
-export const messageTimestamp = defineCheck({ name: 'stanza/message-timestamp' }, async (ctx) => {
+export const messageTimestamp = defineCheck({ name: 'stanza/message/timestamp' }, async (ctx) => {
   const [o] = await sendMany(ctx, 1);
   if (!o) return notApplicable('nothing sent');
   return judgeMessageTime(o.sent.element, ctx.clock);
@@ -90,7 +90,7 @@ export function judgeMessageTime(m: StanzaNode, clock: Clock): Finding {
 }
 
 /** MSG-SHAPE */
-export const messageShape = defineCheck({ name: 'stanza/message-shape' }, async (ctx) => {
+export const messageShape = defineCheck({ name: 'stanza/message/participants' }, async (ctx) => {
   const [o] = await sendMany(ctx, 1);
   if (!o) return notApplicable('nothing sent');
   return judgeMessageShape(o.sent.element);
@@ -115,7 +115,7 @@ export function judgeMessageShape(m: StanzaNode): Finding {
 }
 
 /** ENC-VERSION */
-export const encVersion = defineCheck({ name: 'stanza/enc-version' }, async (ctx) => {
+export const encVersion = defineCheck({ name: 'stanza/enc/version' }, async (ctx) => {
   const [o] = await sendMany(ctx, 1);
   const enc = o && encOf(o);
   if (!enc) return notApplicable('no <enc> to judge');
@@ -147,7 +147,7 @@ function signalKind(bytes: Uint8Array): 'pkmsg' | 'msg' | undefined {
 }
 
 /** ENC-TYPE: the first message of a session is a prekey message; after a reply, plain ones. */
-export const encType = defineCheck({ name: 'stanza/enc-type' }, async (ctx) => {
+export const encType = defineCheck({ name: 'stanza/enc/type' }, async (ctx) => {
   const p = await pair(ctx);
   const first = await sendOne(p, ctx, 'first message');
   const { id } = await receiveOne(p, ctx, 'reply');
@@ -192,7 +192,7 @@ export function judgeEncTypes(
  * then reads the same in base64url; six in a row all doing so is beyond chance.
  */
 export const encEncoding = defineCheck(
-  { name: 'stanza/enc-encoding', params: paramsOf({ messages: { type: 'integer', minimum: 1 } }) },
+  { name: 'stanza/enc/encoding', params: paramsOf({ messages: { type: 'integer', minimum: 1 } }) },
   async (ctx) => {
     const sent = await sendMany(ctx, numberParam(ctx, 'messages', 6));
     if (sent.length === 0) return notApplicable('nothing sent');
@@ -234,7 +234,7 @@ export function judgeEncEncoding(encs: readonly (StanzaNode | undefined)[]): Fin
 
 /** PAYLOAD-PADDING */
 export const payloadPadding = defineCheck(
-  { name: 'stanza/payload-padding', params: paramsOf({ messages: { type: 'integer', minimum: 1 } }) },
+  { name: 'stanza/payload/padding', params: paramsOf({ messages: { type: 'integer', minimum: 1 } }) },
   async (ctx) => {
     const sent = await sendMany(ctx, numberParam(ctx, 'messages', 2));
     return judgePadding(sent.map((o) => o.delivery));
@@ -253,7 +253,7 @@ export function judgePadding(deliveries: readonly Pick<GatekeeperDelivery, 'plai
 }
 
 /** PAYLOAD-PROTOBUF */
-export const payloadProtobuf = defineCheck({ name: 'stanza/payload-protobuf' }, async (ctx) => {
+export const payloadProtobuf = defineCheck({ name: 'stanza/payload/protobuf' }, async (ctx) => {
   const [o] = await sendMany(ctx, 1);
   if (!o) return notApplicable('the gatekeeper user could not decrypt: nothing sent');
   return judgePayloadText(o.delivery, o.text);
@@ -311,7 +311,7 @@ function unknownFields(bytes: Uint8Array): number[] {
 }
 
 /** XML-RESTRICTED-OUT: over a send and a receive, nothing the client sends is refused as restricted XML. */
-export const restrictedXml = defineCheck({ name: 'stanza/xml-restricted-out' }, async (ctx) => {
+export const restrictedXml = defineCheck({ name: 'stanza/xml/restricted-outbound' }, async (ctx) => {
   const p = await pair(ctx);
   await sendOne(p, ctx);
   await receiveOne(p, ctx);
