@@ -243,6 +243,15 @@ void test("the gatekeeper's interface modules declare types only and import none
   assert.deepEqual(code, [], `the gatekeeper's interface modules hold more than types:\n${listed(code)}`);
 });
 
+void test("the checks reach the gatekeeper only through its interface modules, so a check cannot share its code's bugs", () => {
+  const isInterface = (f: string): boolean =>
+    f === 'src/gatekeeper/types.ts' || /^src\/gatekeeper\/[^/]+-types\.ts$/.test(f);
+  const reaching = edges
+    .filter((e) => e.from.startsWith('src/checks/') && e.to.startsWith('src/gatekeeper/') && !isInterface(e.to))
+    .map(arrow);
+  assert.deepEqual(reaching, [], `a check imports the gatekeeper's implementation:\n${listed(reaching)}`);
+});
+
 /** Imports from one suite's folder under src/checks/ into another's, as `suite/file.ts → other/file.ts`. */
 function crossSuiteImports(): string[] {
   const folderOf = (file: string): string | undefined => /^src\/checks\/([^/]+)\/./.exec(file)?.[1];

@@ -13,7 +13,7 @@ import {
   MAX_TOKEN_CHARS,
   type EnlistBinaryField as BinaryField,
 } from '../protocol/enlistment.js';
-import { Signal } from '../protocol/signal-store.js';
+import { verifySignedPreKey } from '../protocol/prekey-signature.js';
 import type { Directory, Enlistment } from './directory.js';
 import type { ProofVerifier } from './proof-verifier.js';
 import type { ScriptedAnswer } from './control-types.js';
@@ -140,16 +140,6 @@ export class EnlistmentApi {
 }
 
 const badRequest = (detail: string): EnlistOutcome => ({ status: 'fail', reason: `bad_request:${detail}` });
-
-/** XEdDSA by 0x05 ‖ identity over 0x05 ‖ signed prekey (KEYS-UPLOAD); false on any malformed key. */
-export function verifySignedPreKey(identity: Uint8Array, value: Uint8Array, signature: Uint8Array): boolean {
-  try {
-    const key = Signal.PublicKey.deserialize(Buffer.concat([Buffer.of(DJB_KEY_TYPE), identity]));
-    return key.verify(Buffer.concat([Buffer.of(DJB_KEY_TYPE), value]), Buffer.from(signature));
-  } catch {
-    return false;
-  }
-}
 
 /** Keeps the JWT's header and payload for the record, replaces its signature. */
 export function redactToken(body: string): string {

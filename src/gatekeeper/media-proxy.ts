@@ -16,8 +16,6 @@ import type { MediaFetch, MediaFetcher, MediaFetchResult } from './media-types.j
 import type { HttpExchange } from './observation-types.js';
 
 const MAX_REDIRECTS = 3;
-/** The only Content-Type of a blob: it is encrypted, so it is opaque bytes whatever the file (MEDIA-CONTENT-TYPE). */
-export const MEDIA_CONTENT_TYPE = 'application/octet-stream';
 
 export interface ProxyDeps {
   readonly certPem: string;

@@ -17,6 +17,9 @@ export const PING_NS = 'urn:xmpp:ping';
  * The namespace of a WhatsApp client's keep-alive, `<iq type="get" xmlns="w:p"><ping/></iq>` (PING).
  * @see Baileys `lib/Socket/socket.js` startKeepAliveRequest.
  */
+/** The only Content-Type of a blob: it is encrypted, so it is opaque bytes whatever the file (MEDIA-CONTENT-TYPE). */
+export const MEDIA_CONTENT_TYPE = 'application/octet-stream';
+
 export const KEEPALIVE_NS = 'w:p';
 /** Namespace of prekey IQs (the public overview's `encrypt`). */
 export const ENCRYPT_NS = 'encrypt';

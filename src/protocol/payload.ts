@@ -6,13 +6,15 @@ import { randomInt } from 'node:crypto';
 import { interop } from '../gen/message.js';
 
 export type MessageContent = interop.Message.$Properties;
+/** A decoded message, as `decodeMessage` gives it. */
+export type DecodedMessage = interop.Message;
 
 export function encodeMessage(content: MessageContent): Uint8Array {
   return interop.Message.encode(interop.Message.create(content)).finish();
 }
 
 /** Throws when the bytes are not a valid `Message`. */
-export function decodeMessage(bytes: Uint8Array): interop.Message {
+export function decodeMessage(bytes: Uint8Array): DecodedMessage {
   return interop.Message.decode(bytes);
 }
 

@@ -1,7 +1,7 @@
 /** The enlistment form as the gatekeeper received it (docs/PROFILE.md §10, ENLIST-FORM to ENLIST-TOKEN-SUB). */
 import { decodeJwt } from 'jose';
 import { met, notApplicable, notMet, type Finding } from '../../core/model.js';
-import { verifySignedPreKey } from '../../gatekeeper/enlistment-api.js';
+import { verifySignedPreKey } from '../../protocol/prekey-signature.js';
 import type { EnlistRequest } from '../../gatekeeper/types.js';
 import { fromBase64Url } from '../../protocol/base64.js';
 import { DJB_KEY_TYPE } from '../../protocol/constants.js';

@@ -4,7 +4,7 @@
  */
 import { PreconditionError } from '../../core/errors.js';
 import { met, notMet } from '../../core/model.js';
-import { MEDIA_CONTENT_TYPE } from '../../gatekeeper/media-proxy.js';
+import { MEDIA_CONTENT_TYPE } from '../../protocol/constants.js';
 import { defineCheck } from '../check.js';
 import { discoveryOf, fetchRaw, fetchSent, sendMedia } from './scenario.js';
 

@@ -1,9 +1,16 @@
 /** Reactions and replies, both ways, in the public `Message` shapes (docs/PROFILE.md §14.3). */
 import { PreconditionError } from '../../core/errors.js';
 import { met, notMet, type Finding } from '../../core/model.js';
-import type { interop } from '../../gen/message.js';
 import { reactionContent, replyContent } from '../../protocol/messaging.js';
-import { decodeMessage, encodeMessage, pad, paddingLength, unpad } from '../../protocol/payload.js';
+import {
+  decodeMessage,
+  encodeMessage,
+  pad,
+  paddingLength,
+  unpad,
+  type DecodedMessage,
+  type MessageContent,
+} from '../../protocol/payload.js';
 import type { ReceivedMessage } from '../../protocol/driver-api.js';
 import { defineCheck, ANSWER_MS, type CheckContext } from '../check.js';
 import { answerTo } from '../scenarios/exchange.js';
@@ -13,7 +20,7 @@ import { pair, receiveOne, sendOne, type Pair } from '../scenarios/conversation.
 const EMOJI = '👍';
 
 /** The `Message` in a padded plaintext, or undefined when it is not one. */
-export function readContent(padded: Uint8Array | undefined): interop.Message | undefined {
+export function readContent(padded: Uint8Array | undefined): DecodedMessage | undefined {
   const r = padded && unpad(padded);
   try {
     return r?.ok ? decodeMessage(r.bytes) : undefined;
@@ -26,7 +33,7 @@ export function readContent(padded: Uint8Array | undefined): interop.Message | u
 async function aboutReceived(
   ctx: CheckContext,
   act: (p: Pair, id: string) => Promise<unknown>,
-): Promise<{ id: string; content: interop.Message | undefined }> {
+): Promise<{ id: string; content: DecodedMessage | undefined }> {
   const p = await pair(ctx);
   const { id, afterSeq } = await receiveOne(p, ctx);
   await answerTo(ctx, p.provider.connection, id, afterSeq);
@@ -54,7 +61,7 @@ export const reactionOut = defineCheck({ name: 'messaging/reaction/out' }, async
 });
 
 /** REACTION-OUT, on the `Message` the client sent when its user reacted with `emoji` to message `id`. */
-export function judgeReactionOut(content: interop.Message | undefined, id: string, emoji: string): Finding {
+export function judgeReactionOut(content: DecodedMessage | undefined, id: string, emoji: string): Finding {
   const reaction = content?.reactionMessage;
   const expected = `a reactionMessage with key.id "${id}" and text "${emoji}"`;
   if (!reaction) return notMet(expected, 'no reactionMessage in the payload');
@@ -74,7 +81,7 @@ export const replyOut = defineCheck({ name: 'messaging/reply/out' }, async (ctx)
 });
 
 /** REPLY-OUT, on the `Message` the client sent when its user replied `text` to message `id`. */
-export function judgeReplyOut(content: interop.Message | undefined, id: string, text: string): Finding {
+export function judgeReplyOut(content: DecodedMessage | undefined, id: string, text: string): Finding {
   const reply = content?.extendedTextMessage;
   const expected = `an extendedTextMessage with text "${text}" and contextInfo.stanzaId "${id}"`;
   const quoted = reply?.contextInfo?.stanzaId;
@@ -86,7 +93,7 @@ export function judgeReplyOut(content: interop.Message | undefined, id: string, 
 /** A message from the provider user; the gatekeeper user sends `content` about it; the client has answered. */
 async function answeredAbout(
   ctx: CheckContext,
-  content: (p: Pair, id: string) => interop.Message.$Properties,
+  content: (p: Pair, id: string) => MessageContent,
 ): Promise<{ id: string; inbox: readonly ReceivedMessage[] }> {
   const p = await pair(ctx);
   const out = await sendOne(p, ctx);
