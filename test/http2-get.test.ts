@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { createSecureServer, createServer, type Http2SecureServer, type Http2Server } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
-import { DEFAULT_LIMITS } from '../src/core/limits.js';
+import { DEFAULT_LIMITS, isLimitExceeded } from '../src/core/limits.js';
 import { generateTls, type TlsMaterial } from '../src/gatekeeper/tls.js';
 import { http2Status } from '../src/net/http2-get.js';
 
@@ -79,10 +79,10 @@ void test('a silent server ends at the deadline, named; an answer with too many 
   );
   assert.ok(Date.now() - started < 2000);
   const capped = { ...allowed, limits: { ...DEFAULT_LIMITS, 'http-request-ms': 300 } };
-  assert.equal(
-    await http2Status(`http://127.0.0.1:${port(h2c)}/silent`, capped, signal),
-    "no answer within the harness's cap http-request-ms=300",
-  );
+  const capHit = await http2Status(`http://127.0.0.1:${port(h2c)}/silent`, capped, signal);
+  assert.ok(isLimitExceeded(capHit), String(capHit));
+  assert.deepEqual([capHit.limit, capHit.value], ['http-request-ms', 300]);
+  assert.equal(capHit.message, "the HTTP/2 answer went past the harness's cap http-request-ms=300");
   assert.equal(
     await http2Status(`http://127.0.0.1:${port(h2c)}/many-headers`, allowed, signal),
     'Stream closed with error code NGHTTP2_ENHANCE_YOUR_CALM',

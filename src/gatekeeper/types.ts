@@ -8,7 +8,7 @@
  * roles hand out live in the leaf modules *-types.ts, which the gatekeeper's modules import rather
  * than this one, so that no import cycle runs through here.
  */
-import type { LimitHit, LimitName } from '../core/limits.js';
+import type { LimitExceeded, LimitHit, LimitName } from '../core/limits.js';
 import type { BoundedAnswer } from '../net/outbound.js';
 import type { Discovery } from '../protocol/driver-api.js';
 import type { StanzaNode } from '../protocol/node.js';
@@ -47,7 +47,7 @@ export interface ProviderAccess {
    */
   providerGet(url: string, signal: AbortSignal, bodyCap?: LimitName): Promise<BoundedAnswer>;
   /** The status of a GET over HTTP/2 to the provider's server, or why there was none, under the same rules. */
-  providerHttp2Status(url: string, signal: AbortSignal, timeoutMs: number): Promise<number | string>;
+  providerHttp2Status(url: string, signal: AbortSignal, timeoutMs: number): Promise<number | string | LimitExceeded>;
 }
 
 /** What the gatekeeper sees, as it happens. Each subscription returns its unsubscribe function. */

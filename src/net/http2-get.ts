@@ -7,25 +7,28 @@
  * fields (a server that sends more gets the stream reset).
  */
 import { connect } from 'node:http2';
-import { describeLimit } from '../core/limits.js';
+import { LimitExceeded } from '../core/limits.js';
 import type { OutboundOptions } from './outbound.js';
 import { guardedLookup, refusedLiteral } from './private-targets.js';
 
 const MAX_HEADER_FIELDS = 128;
 
-/** The answer's status, or why there was none, in a phrase; within `timeoutMs` when it is shorter than the cap. */
+/**
+ * The answer's status, or why there was none: a phrase, or the harness's request cap when that cap,
+ * not a shorter `timeoutMs`, ran out (a result's `limit` then names it).
+ */
 export function http2Status(
   url: string,
   options: OutboundOptions,
   signal: AbortSignal,
   timeoutMs = Infinity,
-): Promise<number | string> {
+): Promise<number | string | LimitExceeded> {
   const { limits } = options;
   const cap = limits['http-request-ms'];
   const silence =
     timeoutMs < cap
       ? `no answer within ${timeoutMs} ms`
-      : `no answer within the harness's ${describeLimit('http-request-ms', cap)}`;
+      : new LimitExceeded('http-request-ms', cap, 'the HTTP/2 answer');
   const target = new URL(url);
   const refused = options.allowPrivateTargets ? undefined : refusedLiteral(target.hostname);
   if (refused) return Promise.resolve(refused.message);
@@ -36,7 +39,7 @@ export function http2Status(
       maxHeaderListPairs: MAX_HEADER_FIELDS,
       settings: { maxHeaderListSize: limits['http-header-bytes'] },
     });
-    const done = (value: number | string): void => {
+    const done = (value: number | string | LimitExceeded): void => {
       clearTimeout(timer);
       signal.removeEventListener('abort', abort);
       session.destroy();

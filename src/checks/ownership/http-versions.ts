@@ -4,6 +4,7 @@
  * h2c with prior knowledge (RFC 9113 §3.3).
  */
 import { PreconditionError } from '../../core/errors.js';
+import { isLimitExceeded } from '../../core/limits.js';
 import { met, notMet } from '../../core/model.js';
 import { DISCOVERY_PATH } from '../../protocol/driver-api.js';
 import { defineCheck, ANSWER_MS } from '../check.js';
@@ -22,6 +23,8 @@ export const httpVersions = defineCheck({ name: 'ownership/server/http-versions'
   if (h1.status !== 200) return notMet(expected, `HTTP/1.1 answered ${h1.status}`);
   ctx.step('GET the discovery document over HTTP/2');
   const h2 = await ctx.testbed.gatekeeper.providerHttp2Status(`${origin}${DISCOVERY_PATH}`, ctx.signal, ANSWER_MS);
+  // The cap ran out, not the provider's time: the runner reports it as the result's `limit`.
+  if (isLimitExceeded(h2)) throw h2;
   return h2 === 200
     ? met()
     : notMet(expected, typeof h2 === 'number' ? `HTTP/2 answered ${h2}` : `HTTP/2 request failed: ${h2}`);
