@@ -302,10 +302,10 @@ for (const [label, header] of [
   });
 }
 
-void test("Baileys checks only the intermediate's issuerSerial: garbage signatures and another leaf key pass", async () => {
+void test("Baileys checks only the intermediate's issuerSerial: zero signatures and expired certificates pass", async () => {
   const garbage = wa6.CertChain.encode({
     intermediate: {
-      details: wa6.CertChain.NoiseCertificate.Details.encode({ serial: 1, issuerSerial: 0 }).finish(),
+      details: wa6.CertChain.NoiseCertificate.Details.encode({ serial: 1, issuerSerial: 0, notAfter: 1 }).finish(),
       signature: new Uint8Array(64),
     },
     leaf: {
