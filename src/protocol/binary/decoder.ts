@@ -67,7 +67,9 @@ export class BinaryReader {
     if (depth > maxDepth) throw beyond(this.options.limits, 'maxDepth', `element nesting deeper than ${maxDepth}`);
     const size = this.listSize(this.byte(), 'an element');
     if (size === 0) throw malformed(`an element at byte ${this.at - 1} has no tag`);
-    const tag = this.name('a tag');
+    // A tag or an attribute name takes any string form, a jid's too, as Baileys writes and reads
+    // them; no XML name has the `@` that gives one (whatsmeow refuses a jid there: ErrNonStringKey).
+    const tag = this.text(this.byte(), 'a tag');
     if (tag === '') throw malformed(`an element at byte ${this.at - 1} has an empty tag`);
     const count = (size - 1) >> 1;
     if (count > maxAttributes) {
@@ -84,7 +86,7 @@ export class BinaryReader {
     }
     const attrs: Record<string, string> = {};
     for (let i = 0; i < count; i++) {
-      const key = this.name(`an attribute name of <${tag}>`);
+      const key = this.text(this.byte(), `an attribute name of <${tag}>`);
       // The one name a plain object cannot hold as data; the XML codec refuses it too.
       if (key === '__proto__') throw new CodecError('policy-violation', `the name "__proto__" is not accepted`);
       if (Object.hasOwn(attrs, key)) throw malformed(`<${tag}> has the attribute ${JSON.stringify(key)} twice`);
@@ -127,7 +129,7 @@ export class BinaryReader {
     return text;
   }
 
-  /** A tag, an attribute name or a jid's part: a token, packed digits or raw UTF-8, never a jid. */
+  /** A jid's user or server: a token, packed digits or raw UTF-8, never a jid in a jid. */
   private name(what: string): string {
     const marker = this.byte();
     if (marker === JID_PAIR || marker === AD_JID || marker === INTEROP_JID) {
@@ -162,7 +164,8 @@ export class BinaryReader {
       }
       case AD_JID: {
         const [domain = 0, device = 0] = this.take(2, what);
-        return { text: adJid(domain, device, this.nonEmpty(this.name(`the user of a jid in ${what}`), what)) };
+        // An empty user is Baileys' (`:5@s.whatsapp.net` round-trips there); whatsmeow would fail on it.
+        return { text: adJid(domain, device, this.name(`the user of a jid in ${what}`)) };
       }
       case INTEROP_JID:
         return { text: this.interop(what) };

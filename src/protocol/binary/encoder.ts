@@ -55,9 +55,9 @@ export class BinaryWriter {
     const attrs = Object.entries(n.attrs);
     const content = n.children.length > 0 || (n.text !== undefined && n.text !== '') ? 1 : 0;
     this.listStart(2 * attrs.length + 1 + content, `<${n.tag}> attributes`);
-    this.name(n.tag);
+    this.string(n.tag);
     for (const [key, value] of attrs) {
-      this.name(key);
+      this.string(key);
       this.string(value);
     }
     if (n.children.length > 0) {
@@ -78,10 +78,7 @@ export class BinaryWriter {
     this.push(bytes);
   }
 
-  /**
-   * Tags and attribute names never take a jid form: whatsmeow refuses a jid where it reads a name
-   * (decoder.go readAttributes, ErrNonStringKey).
-   */
+  /** A jid's user or server, which has no `@` and so never takes a jid form itself. */
   private name(s: string): void {
     if (!this.packedOrToken(s)) this.raw(s);
   }

@@ -45,7 +45,7 @@ export function jidForm(s: string): JidForm | null {
   if (device === undefined) {
     return interopUser ? { form: 'interop', user, device: 0 } : { form: 'pair', user, server };
   }
-  if (!DEVICE.test(device) || user === '') return null;
+  if (!DEVICE.test(device)) return null;
   const n = Number(device);
   if (interopUser) return n <= 0xffff ? { form: 'interop', user, device: n } : null;
   const domain = DOMAIN_OF.get(server);
