@@ -39,6 +39,19 @@ export interface CodecLimits {
   readonly names?: Readonly<Partial<Record<'maxBytes' | 'maxDepth' | 'maxAttributes' | 'maxTextLength', string>>>;
 }
 
+type Bound = keyof NonNullable<CodecLimits['names']>;
+
+/**
+ * A policy violation past `bound`, for every codec alike: when the bound is a named cap, the
+ * message names it (` (cap xml-depth=32)`) and the error carries it; the profile's own limits go unnamed.
+ */
+export function beyond(limits: CodecLimits, bound: Bound, detail: string): CodecError {
+  const name = limits.names?.[bound];
+  const value = limits[bound];
+  if (name === undefined || value === undefined) return new CodecError('policy-violation', detail);
+  return new CodecError('policy-violation', `${detail} (cap ${name}=${String(value)})`, { name, value });
+}
+
 /** docs/PROFILE.md STANZA-SIZE and XML-DEPTH: what every codec of the profile accepts at most. */
 export const PROFILE_LIMITS: CodecLimits = { maxBytes: 256 * 1024, maxDepth: 32 };
 

@@ -151,9 +151,12 @@ export const BINARY_CONTENT: Readonly<Record<string, readonly string[] | '*'>> =
   signature: ['skey', 'kskey'],
 };
 
-/** True when the content of `<tag>` under `<parent>` is binary (BINARY_CONTENT). */
+/**
+ * True when the content of `<tag>` under `<parent>` is binary (BINARY_CONTENT). Own entries only:
+ * a tag named `constructor` or `toString` would otherwise find Object.prototype's members.
+ */
 export function hasBinaryContent(tag: string, parent: string | undefined): boolean {
-  const under = BINARY_CONTENT[tag];
+  const under = Object.hasOwn(BINARY_CONTENT, tag) ? BINARY_CONTENT[tag] : undefined;
   return under === '*' || (under !== undefined && parent !== undefined && under.includes(parent));
 }
 

@@ -1,5 +1,5 @@
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
-import { CodecError, isCodecError, PROFILE_LIMITS, type CodecLimits, type StanzaCodec } from './codec.js';
+import { beyond, CodecError, isCodecError, PROFILE_LIMITS, type CodecLimits, type StanzaCodec } from './codec.js';
 import type { StanzaNode } from './node.js';
 
 const PREDEFINED: Record<string, string> = { lt: '<', gt: '>', amp: '&', apos: "'", quot: '"' };
@@ -155,19 +155,6 @@ export function scanBounds(frame: string, limits: CodecLimits): void {
   if (frame.length - textStart > maxTextLength) {
     throw beyond(limits, 'maxTextLength', `text of ${frame.length - textStart} characters exceeds ${maxTextLength}`);
   }
-}
-
-type Bound = keyof NonNullable<CodecLimits['names']>;
-
-/**
- * A policy violation past `bound`: when the bound is a named cap, the message names it
- * (` (cap xml-depth=32)`) and the error carries it; the profile's own limits go unnamed.
- */
-function beyond(limits: CodecLimits, bound: Bound, detail: string): CodecError {
-  const name = limits.names?.[bound];
-  const value = limits[bound];
-  if (name === undefined || value === undefined) return new CodecError('policy-violation', detail);
-  return new CodecError('policy-violation', `${detail} (cap ${name}=${String(value)})`, { name, value });
 }
 
 function isBlankText(p: Parsed): boolean {
