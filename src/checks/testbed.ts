@@ -6,6 +6,7 @@
 import { PreconditionError } from '../core/errors.js';
 import type { EvidenceEntry } from '../core/model.js';
 import type { CaseEnv } from '../core/runner.js';
+import type { ChatTransport } from '../protocol/transport.js';
 import type { CaseDriver, DriverClient } from '../driver/client.js';
 import type {
   ClientConnection,
@@ -87,6 +88,8 @@ export class Testbed {
     readonly gatekeeper: Gatekeeper,
     private readonly client: DriverClient,
     private readonly env: CaseEnv,
+    /** The run's chat transport: every connect the testbed asks of the driver is over it. */
+    readonly transport: ChatTransport = 'xml-ws',
   ) {
     const offFrames = gatekeeper.onFrame((f) => this.recordFrame(f));
     const offHttp = gatekeeper.onHttp((e) => env.record(httpEvidence(e)));
@@ -99,6 +102,11 @@ export class Testbed {
   /** The provider's driver; the provider-wide actions come only with a declared change (`ProviderState`). */
   get driver(): CaseDriver {
     return this.client;
+  }
+
+  /** Where the driver connects a user: the chat server over the run's transport. */
+  chatEndpoint(): GatekeeperEndpoint {
+    return this.gatekeeper.chatEndpoint(this.transport);
   }
 
   endpoint(url: string): GatekeeperEndpoint {
@@ -126,7 +134,7 @@ export class Testbed {
     const login = enlisted.login;
     this.logins.add(login);
     this.env.step(`connect provider ${label}`);
-    const answer = await driver.connect(created.user, this.endpoint(gatekeeper.chatUrl)).then(
+    const answer = await driver.connect(created.user, this.chatEndpoint()).then(
       (a) => ({ connected: a.connected, failed: undefined }),
       (e: unknown) => {
         if (!options.tolerant) throw e;
@@ -158,7 +166,7 @@ export class Testbed {
     const reconnect = async (): Promise<ClientConnection> => {
       this.env.step(`reconnect provider ${label}`);
       const before = current;
-      await driver.connect(created.user, this.endpoint(gatekeeper.chatUrl));
+      await driver.connect(created.user, this.chatEndpoint());
       connected = true;
       const again = await gatekeeper.waitForConnection(login, this.wait());
       if (!again || again.id === before.id)
@@ -184,7 +192,7 @@ export class Testbed {
     return {
       user,
       identifier: created.identifier,
-      connect: () => driver.connect(user, this.endpoint(this.gatekeeper.chatUrl)),
+      connect: () => driver.connect(user, this.chatEndpoint()),
       enlist: () => driver.enlist(user, this.endpoint(this.gatekeeper.enlistUrl)),
       send: (to, text, options = {}) => driver.send(user, { to, text, ...options }),
       inbox: async () => (await driver.inbox(user)).messages,

@@ -43,6 +43,7 @@ function program(): Command {
     .option('--bail', 'stop at the first MUST failure; the remaining cases are skipped')
     .option('--provider-ca <file>', "trust this CA (PEM) for the provider's HTTPS: a test deployment with its own")
     .option('--workers <n>', 'run suites side by side on n gatekeepers (1–16; default 2)')
+    .option('--transport <name>', 'the chat transport to connect over: xml-ws or noise-binary (default: xml-ws)')
     .option('--baseline <file>', 'judge the run against a baseline of expected outcomes (schemas/baseline.schema.json)')
     .option(
       '--update-baseline <file>',

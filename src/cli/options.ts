@@ -2,6 +2,7 @@
  * Turns raw flag values into validated settings, once: flag > environment > default, per field.
  * Every problem is an E_USAGE HarnessError with one line that names the flag.
  */
+import { CHAT_TRANSPORTS, isChatTransport, type ChatTransport } from '../protocol/transport.js';
 import { HarnessError, UsageError } from '../core/errors.js';
 import { resolveLimits, type Limits } from '../core/limits.js';
 import type { Shard } from '../core/model.js';
@@ -32,6 +33,7 @@ export interface RawRunFlags {
   shard?: string;
   lastFailed?: boolean;
   workers?: string;
+  transport?: string;
   providerCa?: string;
   official?: boolean;
   signingKey?: string;
@@ -62,6 +64,7 @@ export interface RunSettings {
   readonly lastFailed: boolean;
   /** Gatekeepers side by side, each running whole suites. */
   readonly workers: number;
+  readonly transport?: ChatTransport;
   /** A PEM file: the CA of the provider's HTTPS certificates, for a test deployment with its own. */
   readonly providerCa?: string;
   /** Run every case and write a signed certification package (docs/CERTIFICATION.md). */
@@ -114,6 +117,7 @@ export function resolveRunSettings(flags: RawRunFlags, env: NodeJS.ProcessEnv): 
     ...(flags.shard === undefined ? {} : { shard: parseShard(flags.shard) }),
     lastFailed: flags.lastFailed === true,
     workers: flags.workers === undefined ? DEFAULT_WORKERS : parseInteger('--workers', flags.workers, 1, 16),
+    ...(flags.transport === undefined ? {} : { transport: parseTransport(flags.transport) }),
     ...(flags.providerCa === undefined ? {} : { providerCa: nonEmpty('--provider-ca', flags.providerCa) }),
     official: flags.official === true,
     ...(flags.signingKey === undefined ? {} : { signingKey: nonEmpty('--signing-key', flags.signingKey) }),
@@ -221,4 +225,9 @@ export function splitList(values: readonly string[] | undefined): string[] {
         .filter(Boolean),
     ),
   ];
+}
+
+function parseTransport(value: string): ChatTransport {
+  if (isChatTransport(value)) return value;
+  throw usage(`--transport must be one of ${CHAT_TRANSPORTS.join(', ')}, not ${JSON.stringify(value)}`);
 }

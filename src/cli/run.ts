@@ -75,6 +75,7 @@ export async function runCommand(
       signal: controller.signal,
       bail: settings.bail,
       workers: settings.workers,
+      ...(settings.transport === undefined ? {} : { transport: settings.transport }),
       ...(providerCaPem === undefined ? {} : { providerCaPem, providerCaFile: settings.providerCa as string }),
       ...(gate.judge === undefined ? {} : { judge: gate.judge }),
       ...(signingKey === undefined

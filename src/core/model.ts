@@ -2,6 +2,7 @@
  * The conformance model: suites and cases as declared, results as observed. Closed unions are
  * mapped exhaustively (`Record<Outcome, …>`) so that a new outcome fails to compile where unhandled.
  */
+import type { ChatTransport } from '../protocol/transport.js';
 
 export type Level = 'MUST' | 'SHOULD' | 'MAY';
 export const LEVELS: readonly Level[] = ['MUST', 'SHOULD', 'MAY'];
@@ -34,6 +35,8 @@ export interface CaseSpec {
   readonly tags: readonly string[];
   /** Capabilities the provider must declare for the case to run. */
   readonly needs: readonly string[];
+  /** The chat transports the case applies to; every one when absent (docs/PROFILE.md TRANSPORTS). */
+  readonly transports?: readonly ChatTransport[];
   /** Name of the check in the check registry. */
   readonly check: string;
   readonly params: Readonly<Record<string, unknown>>;
@@ -179,6 +182,8 @@ export interface RunMeta {
   readonly tool: { readonly name: string; readonly version: string };
   readonly profileVersion: string;
   readonly seed: number;
+  /** The chat transport every case of the run connected over. */
+  readonly transport?: ChatTransport;
   readonly startedAt: string;
   readonly finishedAt: string;
   readonly durationMs: number;

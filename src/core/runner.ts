@@ -4,6 +4,7 @@
  * an exclusive case runs while no other case does. It knows nothing of providers or gatekeepers:
  * `execute` brings the world, one per worker.
  */
+import type { ChatTransport } from '../protocol/transport.js';
 import {
   codeOf,
   ConformanceError,
@@ -47,6 +48,8 @@ export interface RunOptions {
   readonly defaultTimeoutMs: number;
   /** What the provider declared; a case needing more is skipped. */
   readonly capabilities: ReadonlySet<string>;
+  /** The run's chat transport: a case for other transports is skipped (CaseSpec.transports). */
+  readonly transport?: ChatTransport;
   readonly execute: ExecuteCase;
   readonly signal?: AbortSignal;
   readonly onCaseEnd?: (result: CaseResult) => void;
@@ -133,6 +136,8 @@ class ExclusiveGate {
 async function runCase(spec: CaseSpec, worker: number, rng: Rng, options: RunOptions): Promise<CaseResult> {
   const missing = spec.needs.filter((n) => !options.capabilities.has(n));
   if (missing.length > 0) return skipped(spec, `the provider does not declare ${missing.join(', ')}`);
+  if (spec.transports !== undefined && options.transport !== undefined && !spec.transports.includes(options.transport))
+    return skipped(spec, `applies to ${spec.transports.join(', ')} only; this run is over ${options.transport}`);
 
   const started = Date.now();
   const evidence: EvidenceEntry[] = [];

@@ -1,36 +1,50 @@
 /**
- * The chat server: WSS with RFC 7395 framing on the gatekeeper's HTTPS server. It authenticates
- * each connection's `<open/>` (FRAME-OPEN: an enlisted login and an ownership proof naming its
- * identifier), then hands elements to stanza-handler.ts and routes stanzas between provider
- * clients, their mailboxes and the gatekeeper users. It is lenient on purpose: it records what a
- * client got wrong and goes on, so that one fault does not break unrelated cases.
+ * The chat server, on the gatekeeper's HTTPS server, over either transport (docs/PROFILE.md
+ * TRANSPORTS): WSS with RFC 7395 framing at CHAT_PATH, or Noise frames carrying binary nodes at
+ * NOISE_CHAT_PATH. It authenticates each connection's login (FRAME-OPEN's `<open/>`, or the Noise
+ * handshake's ClientPayload: an enlisted login and an ownership proof naming its identifier), then
+ * hands elements to stanza-handler.ts and routes stanzas between provider clients, their mailboxes
+ * and the gatekeeper users. It is lenient on purpose: it records what a client got wrong and goes
+ * on, so that one fault does not break unrelated cases.
  */
 import type { IncomingMessage, Server } from 'node:http';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { describeLimit, type LimitHit, type Limits } from '../core/limits.js';
 import type { Rng } from '../core/rng.js';
-import type { StanzaCodec } from '../protocol/codec.js';
+import type { CodecLimits, StanzaCodec } from '../protocol/codec.js';
+import { equalBytes } from '../protocol/bytes.js';
+import type { ClientIdentity, ResponderOptions } from '../protocol/noise/handshake.js';
+import { loginOfPayload } from '../protocol/transport.js';
 import { GATEKEEPER_SERVER, INTEROP_VERSION, XMPP_SUBPROTOCOL } from '../protocol/constants.js';
 import { node, type StanzaNode } from '../protocol/node.js';
 import { unenlistedError } from '../protocol/enlistment.js';
-import { closeElement, openElement, streamError } from '../protocol/stanzas.js';
+import { openElement, streamError } from '../protocol/stanzas.js';
 import { readElementsLeniently } from '../protocol/xml-codec.js';
 import { Connection } from './connection.js';
 import type { Directory } from './directory.js';
 import type { GroupDirectory } from './groups.js';
 import { Listeners } from './events.js';
 import type { ProofVerifier } from './proof-verifier.js';
-import { handleElement, type HandlerDeps, type RouteResult } from './stanza-handler.js';
+import { handleElement, serverTime, type HandlerDeps, type RouteResult } from './stanza-handler.js';
 import { CHATSTATE_TAG } from '../protocol/messaging.js';
 import type { StreamRefusalCondition } from './control-types.js';
 import type { FrameEvent } from './observation-types.js';
+import { NoiseWire } from './noise-wire.js';
+import { XmlWire } from './xml-wire.js';
+import type { ChatWire } from './wire.js';
 
 export const CHAT_PATH = '/chat';
+/** Where Noise clients connect: WhatsApp Web's path (whatsmeow `socket/constants.go` URL). */
+export const NOISE_CHAT_PATH = '/ws/chat';
 
 export interface ChatServerDeps {
   /** The HTTPS server to share (node:https servers are node:http servers with TLS). */
   readonly server: Server;
   readonly codec: StanzaCodec;
+  /** What the binary codec accepts: the XML codec's bounds, under the same cap names. */
+  readonly binaryLimits: CodecLimits;
+  /** The gatekeeper's Noise identity: static key, certificate chain and profile. */
+  readonly noise: ResponderOptions;
   readonly directory: Directory;
   readonly groups: GroupDirectory;
   readonly verifier: ProofVerifier;
@@ -58,14 +72,16 @@ export class ChatServer {
   constructor(private readonly deps: ChatServerDeps) {
     this.wss = new WebSocketServer({
       server: deps.server,
-      path: CHAT_PATH,
       maxPayload: deps.limits['ws-message-bytes'],
       // @see RFC 7395 §3.1: select `xmpp` when offered; a client that offers none is still let in,
-      // and FRAME-SUBPROTOCOL judges it from offeredSubprotocols.
-      handleProtocols: (offered: Set<string>) => (offered.has(XMPP_SUBPROTOCOL) ? XMPP_SUBPROTOCOL : false),
+      // and FRAME-SUBPROTOCOL judges it from offeredSubprotocols. A Noise client offers none.
+      handleProtocols: (offered: Set<string>, req: IncomingMessage) =>
+        pathOf(req) === CHAT_PATH && offered.has(XMPP_SUBPROTOCOL) ? XMPP_SUBPROTOCOL : false,
       // A client that opens connection after connection would hold the gatekeeper's memory: past
       // the cap, the upgrade is refused and the case is told.
-      verifyClient: (_info: unknown, done: (ok: boolean, code?: number, message?: string) => void) => {
+      verifyClient: (info: { req: IncomingMessage }, done: (ok: boolean, code?: number, message?: string) => void) => {
+        const path = pathOf(info.req);
+        if (path !== CHAT_PATH && path !== NOISE_CHAT_PATH) return done(false, 404, 'no chat server here');
         const cap = deps.limits['ws-connections'];
         // ws keeps the open ones (clientTracking): a closed socket leaves `clients`.
         if (this.wss.clients.size < cap) return done(true);
@@ -148,7 +164,7 @@ export class ChatServer {
     const live = this.liveConnection(login);
     if (!live) return;
     live.send(unenlistedError());
-    live.send(closeElement());
+    live.send(live.streamEnd());
     live.end('gatekeeper');
   }
 
@@ -164,15 +180,20 @@ export class ChatServer {
       .split(',')
       .map((p) => p.trim())
       .filter((p) => p !== '');
+    const wire: ChatWire =
+      pathOf(req) === NOISE_CHAT_PATH
+        ? new NoiseWire(this.deps.noise, this.deps.binaryLimits)
+        : new XmlWire(this.deps.codec);
     const conn = new Connection({
       id: `conn-${this.connections.length + 1}`,
       ws,
       offeredSubprotocols: offered,
-      codec: this.deps.codec,
+      wire,
       seq: { next: () => ++this.seq, current: () => this.seq },
       publish: (f) => this.frames.emit(f),
       newId: () => this.deps.rng.string(20, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789'),
       onInbound: (c, f) => c.serial(() => this.onInbound(c, f)),
+      onLogin: (c, identity, open) => c.serial(() => this.login(c, identity, open)),
       caps: {
         messagesPerSecond: this.deps.limits['ws-messages-per-second'],
         connectionBytes: this.deps.limits['ws-connection-bytes'],
@@ -239,25 +260,49 @@ export class ChatServer {
         `interop-version ${version} is not supported; supported: ${INTEROP_VERSION}`,
       );
     }
-    const refusal = this.refusals.get(from);
+    await this.admit(conn, from, token, user.identifier);
+  }
+
+  /**
+   * The Noise handshake's login (TRANSPORTS): the ClientPayload names an enlisted login and carries
+   * its proof, and the static key is the enlisted `authkey` (ENLIST-AUTHKEY). The connection
+   * recorded it as the `<open/>` it stands for (noise-wire.ts).
+   */
+  private async login(conn: Connection, identity: ClientIdentity, open: StanzaNode): Promise<void> {
+    conn.open = open;
+    const said = loginOfPayload(identity.payload);
+    if (!said.ok) return this.refuse(conn, 'not-authorized', said.reason);
+    const { login, token } = said;
+    conn.login = login;
+    const user = this.deps.directory.provider(login);
+    if (!user) return this.refuse(conn, 'not-authorized', `${login} is not an enlisted login`);
+    if (!equalBytes(identity.staticKey, user.authKey))
+      return this.refuse(conn, 'not-authorized', `the Noise static key is not the authkey ${login} enlisted with`);
+    await this.admit(conn, login, token, user.identifier);
+  }
+
+  /** The checks both wires share: a refusal a case set, the proof, and the identifier it names. */
+  private async admit(conn: Connection, login: string, token: string, identifier: string): Promise<void> {
+    const refusal = this.refusals.get(login);
     if (refusal !== undefined) return this.refuse(conn, refusal.condition, refusal.reason);
     const proof = await this.deps.verifier.verify(token);
     if (!proof.ok) return this.refuse(conn, 'not-authorized', `proof refused: ${proof.reason}`);
-    if (proof.identifier !== user.identifier) {
+    if (proof.identifier !== identifier) {
       const names = `proof names ${JSON.stringify(proof.identifier)}`;
-      return this.refuse(conn, 'not-authorized', `${names}, ${from} belongs to ${JSON.stringify(user.identifier)}`);
+      return this.refuse(conn, 'not-authorized', `${names}, ${login} belongs to ${JSON.stringify(identifier)}`);
     }
     if (!conn.isOpen) return;
     conn.authenticated = true;
-    conn.send(this.serverOpen());
-    for (const stanza of this.deps.directory.drainMailbox(from)) conn.send(stanza);
+    // Over Noise, the login succeeded as WhatsApp's server says it (whatsmeow handleConnectSuccess).
+    conn.send(conn.transport === 'xml-ws' ? this.serverOpen() : node('success', { t: serverTime() }));
+    for (const stanza of this.deps.directory.drainMailbox(login)) conn.send(stanza);
     this.authenticated.emit(conn);
   }
 
   private refuse(conn: Connection, condition: string, text: string): void {
-    conn.send(this.serverOpen());
+    if (conn.transport === 'xml-ws') conn.send(this.serverOpen());
     conn.send(streamError(condition, text));
-    conn.send(closeElement());
+    conn.send(conn.streamEnd());
     conn.end('gatekeeper');
   }
 
@@ -265,3 +310,5 @@ export class ChatServer {
     return openElement({ from: GATEKEEPER_SERVER, id: this.deps.rng.string(16), 'interop-version': INTEROP_VERSION });
   }
 }
+
+const pathOf = (req: IncomingMessage): string => new URL(req.url ?? '/', 'wss://gatekeeper').pathname;

@@ -1,15 +1,20 @@
 /**
- * One provider client's WebSocket on the chat server, as the gatekeeper observes it: every data
- * message in both directions becomes a FrameEvent, decoded by the run's codec where it can be.
- * What the frames mean is the chat server's business (chat-server.ts, stanza-handler.ts).
+ * One provider client's WebSocket on the chat server, as the gatekeeper observes it: every element
+ * and handshake message in both directions becomes a FrameEvent, read by the connection's wire
+ * (wire.ts: XML text, or binary nodes in Noise frames). What the frames mean is the chat server's
+ * business (chat-server.ts, stanza-handler.ts).
  */
 import { WebSocket, type RawData } from 'ws';
 import { describeLimit, isLimitName, type LimitHit, type LimitName } from '../core/limits.js';
-import { isCodecError, type StanzaCodec } from '../protocol/codec.js';
+import { isNoiseError } from '../protocol/noise/errors.js';
+import type { ClientIdentity } from '../protocol/noise/handshake.js';
+import type { ChatTransport } from '../protocol/transport.js';
 import type { StanzaNode } from '../protocol/node.js';
 import { pingIq } from '../protocol/stanzas.js';
+import { xmlCodec } from '../protocol/xml-codec.js';
 import { Listeners, waitFor } from './events.js';
 import type { ClientConnection, FrameDirection, FrameEvent, WaitOptions } from './observation-types.js';
+import type { ChatWire, Outgoing, WireUnit } from './wire.js';
 
 type Closed = NonNullable<ClientConnection['closed']>;
 
@@ -17,7 +22,7 @@ export interface ConnectionDeps {
   readonly id: string;
   readonly ws: WebSocket;
   readonly offeredSubprotocols: readonly string[];
-  readonly codec: StanzaCodec;
+  readonly wire: ChatWire;
   /** The gatekeeper-wide frame counter: `next` takes a number, `current` reads the last one. */
   readonly seq: { next(): number; current(): number };
   /** Publishes a frame to the gatekeeper's listeners. */
@@ -26,6 +31,8 @@ export interface ConnectionDeps {
   readonly newId: () => string;
   /** Called with every frame the client sends, after it is recorded. */
   readonly onInbound: (conn: Connection, f: FrameEvent) => void;
+  /** Called when a Noise handshake ends with the client's identity: its static key and login. */
+  readonly onLogin: (conn: Connection, identity: ClientIdentity, open: StanzaNode) => void;
   /** What one connection may send: frames in a second, bytes in all (`ws-message-bytes` is ws's maxPayload). */
   readonly caps: {
     readonly messagesPerSecond: number;
@@ -44,6 +51,7 @@ const CLOSE_GRACE_MS = 250;
 export class Connection implements ClientConnection {
   readonly id: string;
   readonly offeredSubprotocols: readonly string[];
+  readonly transport: ChatTransport;
   login: string | undefined;
   open: StanzaNode | undefined;
   authenticated = false;
@@ -62,13 +70,25 @@ export class Connection implements ClientConnection {
   constructor(private readonly deps: ConnectionDeps) {
     this.id = deps.id;
     this.offeredSubprotocols = deps.offeredSubprotocols;
+    this.transport = deps.wire.transport;
     const { ws } = deps;
     ws.on('message', (data: RawData, isBinary: boolean) => {
       if (this.overCap) return;
       const bytes = toBuffer(data);
       if (this.exceedsCaps(bytes.length)) return;
-      const frame = this.record('client-to-gatekeeper', bytes.toString('utf8'), bytes.length, isBinary);
-      deps.onInbound(this, frame);
+      let units: WireUnit[];
+      try {
+        units = deps.wire.read(bytes, isBinary);
+      } catch (e) {
+        // The client broke the channel itself (a bad Noise frame or handshake): nothing after it can be read.
+        if (!isNoiseError(e)) throw e;
+        deps.onProtocolError(
+          `the client of ${this.login ?? this.id} broke the Noise channel (${e.message}); the gatekeeper closed its connection`,
+        );
+        this.end('gatekeeper', 1002, 'noise');
+        return;
+      }
+      for (const unit of units) this.take(unit);
     });
     // ws reports protocol violations (oversized message, bad UTF-8…) and then closes the socket itself.
     ws.on('error', (e: Error & { code?: string }) => {
@@ -91,20 +111,46 @@ export class Connection implements ClientConnection {
     return this.deps.ws.readyState === WebSocket.OPEN;
   }
 
+  /** The element that ends a stream on this connection's wire (`<close/>`, `<xmlstreamend/>`). */
+  streamEnd(): StanzaNode {
+    return this.deps.wire.streamEnd();
+  }
+
   send(n: StanzaNode): void {
     if (!this.isOpen) return;
-    const text = this.deps.codec.encode(n);
-    this.record('gatekeeper-to-client', text, Buffer.byteLength(text, 'utf8'), false, n);
-    this.deps.ws.send(text, { binary: false }, ignore);
+    this.transmit(this.deps.wire.write(n), n);
   }
 
   sendRaw(data: string | Uint8Array, options: { binary?: boolean } = {}): void {
     if (!this.isOpen) return;
-    const binary = options.binary ?? typeof data !== 'string';
-    const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : Buffer.from(data);
-    this.record('gatekeeper-to-client', bytes.toString('utf8'), bytes.length, binary);
-    const payload = typeof data === 'string' && !binary ? data : bytes;
-    this.deps.ws.send(payload, { binary }, ignore);
+    this.transmit(this.deps.wire.writeRaw(data, options.binary ?? typeof data !== 'string'));
+  }
+
+  private transmit(out: Outgoing, sent?: StanzaNode): void {
+    this.record('gatekeeper-to-client', out.text, out.bytes, out.binary, sent ? { node: sent } : {});
+    this.deps.ws.send(out.payload, { binary: out.binary }, ignore);
+  }
+
+  /** Records what the wire read, then hands an element or a login on, or sends a handshake answer. */
+  private take(unit: WireUnit): void {
+    switch (unit.kind) {
+      case 'login': {
+        const text = `noise clientFinish: ${xmlCodec.encode(unit.open)}`;
+        this.record('client-to-gatekeeper', text, unit.bytes, true, { node: unit.open });
+        return this.deps.onLogin(this, unit.identity, unit.open);
+      }
+      case 'handshake':
+        this.record(unit.direction, unit.text, unit.bytes, true, {});
+        if (unit.send) this.deps.ws.send(unit.send, { binary: true }, ignore);
+        return;
+      case 'element': {
+        const { node, refused, cap } = unit;
+        // Only what the client sends counts against it: the gatekeeper's own hostile frames do not.
+        if (cap !== undefined && isLimitName(cap.name)) this.hit(cap.name, cap.value, 'an element');
+        const decoded = node ? { node } : refused ? { refused } : {};
+        this.deps.onInbound(this, this.record('client-to-gatekeeper', unit.text, unit.bytes, unit.binary, decoded));
+      }
+    }
   }
 
   waitForFrame(
@@ -215,23 +261,8 @@ export class Connection implements ClientConnection {
     text: string,
     bytes: number,
     binary: boolean,
-    sent?: StanzaNode,
+    decoded: Pick<FrameEvent, 'node' | 'refused'>,
   ): FrameEvent {
-    let decoded: Pick<FrameEvent, 'node' | 'refused'>;
-    if (sent) decoded = { node: sent };
-    else {
-      try {
-        decoded = { node: this.deps.codec.decode(text) };
-      } catch (e) {
-        decoded = isCodecError(e)
-          ? { refused: { condition: e.condition, message: e.message } }
-          : { refused: { condition: 'not-well-formed', message: (e as Error).message } };
-        // Only what the client sends counts against it: the gatekeeper's own hostile frames do not.
-        const cap = isCodecError(e) ? e.cap : undefined;
-        if (direction === 'client-to-gatekeeper' && cap !== undefined && isLimitName(cap.name))
-          this.hit(cap.name, cap.value, 'an element');
-      }
-    }
     const frame: FrameEvent = {
       seq: this.deps.seq.next(),
       at: Date.now(),

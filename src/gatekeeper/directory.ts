@@ -178,9 +178,10 @@ export class Directory {
     return user ? user.mailbox.splice(0) : [];
   }
 
+  /** `1-` and 14 digits, the first not 0: over noise-binary the digits travel as a number (accountId). */
   private newLogin(): string {
     let login: string;
-    do login = `1-${this.rng.string(14, '0123456789')}@${INTEROP_SERVER}`;
+    do login = `1-${this.rng.string(1, '123456789')}${this.rng.string(13, '0123456789')}@${INTEROP_SERVER}`;
     while (this.providers.has(login));
     return login;
   }

@@ -8,13 +8,18 @@ import type { AddressInfo } from 'node:net';
 import { systemClock, type Clock } from '../core/clock.js';
 import { DEFAULT_LIMITS, type LimitHit, type Limits } from '../core/limits.js';
 import { Rng, randomSeed } from '../core/rng.js';
-import type { StanzaCodec } from '../protocol/codec.js';
+import { toBase64 } from '../protocol/base64.js';
+import type { CodecLimits, StanzaCodec } from '../protocol/codec.js';
+import { makeCertChain, makeCertRoot } from '../protocol/noise/cert.js';
+import type { ResponderOptions } from '../protocol/noise/handshake.js';
+import { x25519KeyPair } from '../protocol/noise/keys.js';
+import { WA_WEB_NOISE_PROFILE, withCertRoot } from '../protocol/noise/profile.js';
 import type { StanzaNode } from '../protocol/node.js';
 import type { Discovery } from '../protocol/driver-api.js';
 import { XmlTextCodec } from '../protocol/xml-codec.js';
 import { http2Status } from '../net/http2-get.js';
 import { boundedRequest, outboundAgent, trustAlso } from '../net/outbound.js';
-import { CHAT_PATH, ChatServer } from './chat-server.js';
+import { CHAT_PATH, ChatServer, NOISE_CHAT_PATH } from './chat-server.js';
 import { Directory } from './directory.js';
 import { GroupDirectory } from './groups.js';
 import { ENLIST_PATH, EnlistmentApi } from './enlistment-api.js';
@@ -94,7 +99,18 @@ export async function startGatekeeper(options: GatekeeperOptions = {}): Promise<
     route(req, res, enlistment, mediaHost, pusher),
   );
   server.on('clientError', (_err, socket) => socket.destroy());
-  const chat = new ChatServer({ server, codec, directory, groups, verifier, rng: rng.fork('chat'), limits });
+  const noise = noiseIdentity();
+  const chat = new ChatServer({
+    server,
+    codec,
+    binaryLimits: codecLimits(limits),
+    noise: noise.responder,
+    directory,
+    groups,
+    verifier,
+    rng: rng.fork('chat'),
+    limits,
+  });
   chat.limitHits.add((hit) => limitHits.emit(hit));
 
   await new Promise<void>((resolve, reject) => {
@@ -121,6 +137,15 @@ export async function startGatekeeper(options: GatekeeperOptions = {}): Promise<
 
   return {
     chatUrl: `wss://${host}:${port}${CHAT_PATH}`,
+    chatEndpoint: (transport) =>
+      transport === 'xml-ws'
+        ? { url: `wss://${host}:${port}${CHAT_PATH}`, caCertPem: tls.certPem }
+        : {
+            url: `wss://${host}:${port}${NOISE_CHAT_PATH}`,
+            caCertPem: tls.certPem,
+            transport,
+            noiseRoot: toBase64(noise.rootPublicKey),
+          },
     enlistUrl: `${origin}${ENLIST_PATH}`,
     caCertPem: tls.certPem,
     jwksUri: `${origin}${GATEKEEPER_JWKS_PATH}`,
@@ -210,9 +235,9 @@ function route(
   res.end(JSON.stringify({ error: 'not found' }));
 }
 
-/** The XML codec under the run's caps, each refusal naming the cap it hit. */
-function cappedCodec(limits: Limits): StanzaCodec {
-  return new XmlTextCodec({
+/** What either codec accepts under the run's caps, each refusal naming the cap it hit. */
+function codecLimits(limits: Limits): CodecLimits {
+  return {
     maxBytes: limits['xml-bytes'],
     maxDepth: limits['xml-depth'],
     maxAttributes: limits['xml-attributes'],
@@ -223,7 +248,29 @@ function cappedCodec(limits: Limits): StanzaCodec {
       maxAttributes: 'xml-attributes',
       maxTextLength: 'xml-text-bytes',
     },
+  };
+}
+
+const cappedCodec = (limits: Limits): StanzaCodec => new XmlTextCodec(codecLimits(limits));
+
+/** How long the gatekeeper's Noise certificates hold, either side of its start. */
+const NOISE_CERT_SLACK_S = 24 * 3600;
+
+/**
+ * The gatekeeper's Noise identity for one run: a static key certified by a root of its own, which a
+ * provider's client is given (`noiseRoot` of the chat endpoint) in place of WhatsApp's.
+ */
+function noiseIdentity(): { readonly responder: ResponderOptions; readonly rootPublicKey: Uint8Array } {
+  const root = makeCertRoot();
+  const staticKey = x25519KeyPair();
+  const now = Math.floor(Date.now() / 1000);
+  const certChain = makeCertChain(root, {
+    serverStaticKey: staticKey.publicKey,
+    notBefore: now - NOISE_CERT_SLACK_S,
+    notAfter: now + NOISE_CERT_SLACK_S,
   });
+  const profile = withCertRoot(WA_WEB_NOISE_PROFILE, root.key.publicKey);
+  return { responder: { profile, staticKey, certChain }, rootPublicKey: root.key.publicKey };
 }
 
 /** Drops every socket at once: a finished run must not keep the process alive. */

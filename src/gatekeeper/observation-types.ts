@@ -5,10 +5,14 @@
  */
 import type { CodecCondition } from '../protocol/codec.js';
 import type { StanzaNode } from '../protocol/node.js';
+import type { ChatTransport } from '../protocol/transport.js';
 
 export type FrameDirection = 'client-to-gatekeeper' | 'gatekeeper-to-client';
 
-/** One WebSocket data message on a provider client's connection, as the gatekeeper saw it. */
+/**
+ * One element (or Noise handshake message) on a provider client's connection, as the gatekeeper
+ * saw it. Over xml-ws it is one WebSocket data message; over noise-binary one Noise frame.
+ */
 export interface FrameEvent {
   /** Increases by one per frame across the whole gatekeeper. */
   readonly seq: number;
@@ -20,7 +24,10 @@ export interface FrameEvent {
   readonly direction: FrameDirection;
   readonly binary: boolean;
   readonly bytes: number;
-  /** The frame as UTF-8 text (binary frames are decoded as UTF-8 too, for the record). */
+  /**
+   * The frame as UTF-8 text (binary frames are decoded as UTF-8 too, for the record); over
+   * noise-binary the element as XML, or `binary: <base64>` of a plaintext the codec refused.
+   */
   readonly text: string;
   /** The decoded element, when the codec accepted the frame. */
   readonly node?: StanzaNode;
@@ -55,10 +62,14 @@ export interface WaitOptions {
 /** A provider client's connection to the chat server, from the gatekeeper's side. */
 export interface ClientConnection {
   readonly id: string;
+  readonly transport: ChatTransport;
   /** Subprotocols the client offered in its handshake, in order. */
   readonly offeredSubprotocols: readonly string[];
   readonly login: string | undefined;
-  /** The client's first element, if it decoded. */
+  /**
+   * The client's login: its first element, if it decoded; over noise-binary, the handshake's
+   * ClientPayload as the `<open from token authkey>` it stands for.
+   */
   readonly open: StanzaNode | undefined;
   /** True once the `<open/>` was accepted (login enlisted, proof verified). */
   readonly authenticated: boolean;

@@ -10,7 +10,8 @@
  */
 import type { LimitExceeded, LimitHit, LimitName } from '../core/limits.js';
 import type { BoundedAnswer } from '../net/outbound.js';
-import type { Discovery } from '../protocol/driver-api.js';
+import type { Discovery, GatekeeperEndpoint } from '../protocol/driver-api.js';
+import type { ChatTransport } from '../protocol/transport.js';
 import type { StanzaNode } from '../protocol/node.js';
 import type { KeyBundle } from '../protocol/stanzas.js';
 import type { PushAnswer, PushDefect, ScriptedAnswer, StreamRefusalCondition } from './control-types.js';
@@ -28,6 +29,8 @@ export type * from './user-types.js';
 export interface GatekeeperEndpoints {
   /** wss://127.0.0.1:{port}/chat */
   readonly chatUrl: string;
+  /** Where a client connects over `transport`, and what it must trust there (DRIVER-API.md connect). */
+  chatEndpoint(transport: ChatTransport): GatekeeperEndpoint;
   /** https://127.0.0.1:{port}/3p/interop_reg */
   readonly enlistUrl: string;
   /** The run's self-signed certificate (PEM), which provider clients must trust. */

@@ -3,13 +3,14 @@
  * one unless an endpoint is given), probe it, start the gatekeeper, run, report. The CLI maps the
  * outcome to an exit code; the tests call this directly.
  */
+import { DEFAULT_TRANSPORTS, type ChatTransport } from '../protocol/transport.js';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { DefinedCheck } from '../checks/check.js';
 import { checkManifest, loadCheck } from '../checks/manifest.js';
 import { Testbed } from '../checks/testbed.js';
 import { systemClock, type Clock } from '../core/clock.js';
-import { InternalError, interruptionOf, ProviderProbeError, UsageError } from '../core/errors.js';
+import { InternalError, interruptionOf, ProviderProbeError, SelectionError, UsageError } from '../core/errors.js';
 import { changedLimits, DEFAULT_LIMITS, type Limits } from '../core/limits.js';
 import type { CaseResult, CaseSpec, RunReport } from '../core/model.js';
 import { summarize } from '../core/model.js';
@@ -55,6 +56,8 @@ export interface RunOptions {
   readonly providerCaFile?: string;
   /** Gatekeepers run side by side, each with whole suites (default 1). */
   readonly workers?: number;
+  /** The chat transport every case connects over; xml-ws by default. The provider must declare it. */
+  readonly transport?: ChatTransport;
   /** The time checks judge by; the system clock unless a test fixes it. */
   readonly clock?: Clock;
   /** Writes a judgement into the report before any reporter sees it (a baseline's). */
@@ -108,6 +111,12 @@ export async function runConformance(options: RunOptions): Promise<RunOutcome> {
     const { discovery, info, driver } = await probeProvider(endpoint, token, limits, providerCaPem);
     teardown.push(() => driver.close());
     if (!allowPrivateTargets) await refusePrivateTargets(discovery, new URL(DISCOVERY_PATH, endpoint).toString());
+    const transport = options.transport ?? 'xml-ws';
+    const declared = discovery.transports ?? DEFAULT_TRANSPORTS;
+    if (!declared.includes(transport))
+      throw new SelectionError(
+        `the provider declares the transports ${declared.join(', ')}, not ${transport}: pick one with --transport`,
+      );
     try {
       await driver.reset();
     } catch (e) {
@@ -154,6 +163,7 @@ export async function runConformance(options: RunOptions): Promise<RunOutcome> {
       seed: options.seed,
       defaultTimeoutMs: options.timeoutMs,
       capabilities: new Set([...discovery.capabilities, ...discovery.sessionModes]),
+      transport,
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.bail ? { bail: true } : {}),
       onCaseEnd: (r) => mux.onCaseEnd(r),
@@ -164,7 +174,7 @@ export async function runConformance(options: RunOptions): Promise<RunOutcome> {
         if (!check) throw new InternalError(`no check named ${env.spec.check}`);
         const gatekeeper = gatekeepers[env.worker] as Gatekeeper;
         const caseDriver = driver.forCase((entry) => env.record(entry), env.signal);
-        const testbed = new Testbed(gatekeeper, caseDriver, env);
+        const testbed = new Testbed(gatekeeper, caseDriver, env, transport);
         const stopListening = [
           gatekeeper.onLimit((hit) => env.limitHit(hit)),
           gatekeeper.onProtocolError((message) => env.protocolError(message)),
@@ -198,6 +208,7 @@ export async function runConformance(options: RunOptions): Promise<RunOutcome> {
         tool: { name: 'interop-conformance', version: TOOL_VERSION },
         profileVersion: PROFILE_VERSION,
         seed: options.seed,
+        transport,
         startedAt: new Date(started).toISOString(),
         finishedAt: new Date(finished).toISOString(),
         durationMs: finished - started,

@@ -8,6 +8,7 @@
 export const DISCOVERY_PATH = '/.well-known/dma-interop';
 
 import type { MediaType } from './media/scheme.js';
+import type { ChatTransport } from './transport.js';
 
 export type SessionMode = 'classic' | 'pq';
 
@@ -25,6 +26,8 @@ export interface Discovery {
   /** Largest plaintext, in bytes, the provider's users can send per media type (MEDIA-LIMITS). */
   readonly mediaLimits?: Readonly<Record<MediaType, number>>;
   readonly sessionModes: readonly SessionMode[];
+  /** The chat transports the provider's clients speak; `["xml-ws"]` when absent (TRANSPORTS). */
+  readonly transports?: readonly ChatTransport[];
   readonly capabilities: readonly string[];
   /** Absolute URL of the driver API root; only test deployments serve it. */
   readonly driver: string;
@@ -39,6 +42,10 @@ export interface GatekeeperEndpoint {
   readonly url: string;
   /** PEM of the certificate to trust for this run's gatekeeper (it is generated per run). */
   readonly caCertPem: string;
+  /** The chat connection's transport; `xml-ws` when absent (docs/PROFILE.md TRANSPORTS). */
+  readonly transport?: ChatTransport;
+  /** noise-binary: the root public key (32 bytes, base64) that certifies the gatekeeper's Noise key. */
+  readonly noiseRoot?: string;
 }
 
 export interface CreatedUser {

@@ -1,6 +1,7 @@
 /**
- * One chat connection of a client: the WebSocket to the gatekeeper (RFC 7395), the stream's
- * `<open/>` handshake, requests waiting for their answers, and an orderly close.
+ * One chat connection of a client, over either transport: the WebSocket to the gatekeeper with
+ * XML text (RFC 7395) and the stream's `<open/>`, or with Noise frames (client-noise.ts) and the
+ * login in the handshake; then requests waiting for their answers, and an orderly close.
  */
 import WebSocket, { type RawData } from 'ws';
 import { XMPP_SUBPROTOCOL } from '../protocol/constants.js';
@@ -8,7 +9,9 @@ import { codeOf, CodedError } from '../protocol/errors.js';
 import type { StanzaNode } from '../protocol/node.js';
 import { closeElement } from '../protocol/stanzas.js';
 import { InboundHandler, type InboundContext } from './client-inbound.js';
-import { StanzaWriter } from './client-wire.js';
+import { StanzaWriter, type ElementWriter } from './client-wire.js';
+import { openNoise, NoiseWriter, type NoiseLogin } from './client-noise.js';
+import type { NoiseChannel } from '../protocol/noise/channel.js';
 import type { FaultSet } from './faults.js';
 import { inboundCodec } from './inbound-codec.js';
 
@@ -37,8 +40,10 @@ export interface ConnectionOptions {
   readonly url: string;
   readonly caCertPem: string;
   readonly faults: FaultSet;
-  /** The client's `<open/>` (FRAME-OPEN). */
+  /** The client's `<open/>` (FRAME-OPEN), over xml-ws. */
   readonly open: StanzaNode;
+  /** Over noise-binary: the handshake's keys and login; xml-ws when absent. */
+  readonly noise?: NoiseLogin;
   readonly client: ClientSide;
   /** Hears a `<stream:error>` that ends an established stream (un-enlistment, say). */
   readonly onStreamError?: (error: StanzaNode) => void;
@@ -53,7 +58,7 @@ export class StreamRefused extends CodedError {
 export const isStreamRefused = (e: unknown): e is StreamRefused => codeOf(e) === 'E_STREAM_REFUSED';
 
 export class ChatConnection {
-  private readonly writer: StanzaWriter;
+  private readonly writer: ElementWriter;
   private readonly faults: FaultSet;
   private readonly pendingIq = new Map<string, { resolve: (n: StanzaNode) => void; reject: (e: Error) => void }>();
   private readonly pendingAck = new Map<string, () => void>();
@@ -66,18 +71,22 @@ export class ChatConnection {
   private constructor(
     private readonly ws: WebSocket,
     options: ConnectionOptions,
+    /** The Noise channel over `ws`, once its handshake is done: the noise-binary wire. */
+    channel?: NoiseChannel,
   ) {
     const faults = options.faults;
     this.faults = faults;
-    this.writer = new StanzaWriter(
-      {
-        send: (data) => {
-          if (ws.readyState === WebSocket.OPEN) ws.send(data);
-        },
-        close: () => ws.close(1000),
-      },
-      faults,
-    );
+    this.writer = channel
+      ? new NoiseWriter(channel, ws)
+      : new StanzaWriter(
+          {
+            send: (data) => {
+              if (ws.readyState === WebSocket.OPEN) ws.send(data);
+            },
+            close: () => ws.close(1000),
+          },
+          faults,
+        );
     const handler = new InboundHandler({
       ...options.client,
       faults,
@@ -106,14 +115,16 @@ export class ChatConnection {
     // IN-ORDER (RFC 6120 §10.1): each element is handled, and answered, before the next one, so a
     // ping answered means every element before it has had its answer.
     let inOrder: Promise<void> = Promise.resolve();
-    ws.on('message', (data) => {
-      const frame = frameText(data);
-      if (options.faults.has('ping-out-of-order') && PING_FRAME.test(frame)) {
-        void handler.handleFrame(frame).catch(() => undefined);
-        return;
-      }
-      inOrder = inOrder.then(() => handler.handleFrame(frame)).catch(() => undefined);
-    });
+    if (channel) void this.readFrames(channel, handler);
+    else
+      ws.on('message', (data) => {
+        const frame = frameText(data);
+        if (options.faults.has('ping-out-of-order') && PING_FRAME.test(frame)) {
+          void handler.handleFrame(frame).catch(() => undefined);
+          return;
+        }
+        inOrder = inOrder.then(() => handler.handleFrame(frame)).catch(() => undefined);
+      });
     this.closed = new Promise((resolve) => {
       ws.once('close', (code) => {
         const reason = this.refusal ?? `the chat connection closed (code ${code})`;
@@ -129,8 +140,28 @@ export class ChatConnection {
     });
   }
 
-  /** Opens the WebSocket, sends `<open/>`, and resolves once the gatekeeper's `<open/>` arrived. */
+  /** Each Noise frame in turn, handled before the next is read (IN-ORDER); ends when the socket does. */
+  private async readFrames(channel: NoiseChannel, handler: InboundHandler): Promise<void> {
+    const stop = new AbortController();
+    this.ws.once('close', () => stop.abort(new Error('the chat connection closed')));
+    try {
+      for (;;) {
+        const plaintext = await channel.receive(stop.signal);
+        if (plaintext === null) return;
+        await handler.handleBinary(plaintext).catch(() => undefined);
+      }
+    } catch {
+      // A broken channel or a closed socket: the close handler settles what waits.
+      this.ws.terminate();
+    }
+  }
+
+  /**
+   * Opens the connection and resolves once the gatekeeper accepted the login: its `<open/>` after
+   * ours over xml-ws, its `<success/>` after the Noise handshake over noise-binary.
+   */
   static async open(options: ConnectionOptions): Promise<ChatConnection> {
+    if (options.noise) return ChatConnection.openNoise(options, options.noise);
     const protocols = options.faults.has('no-subprotocol') ? [] : [XMPP_SUBPROTOCOL];
     const ws = new WebSocket(options.url, protocols, { ca: options.caCertPem, handshakeTimeout: OPEN_TIMEOUT_MS });
     const connection = new ChatConnection(ws, options);
@@ -152,6 +183,27 @@ export class ChatConnection {
       throw e;
     } finally {
       clearTimeout(timer);
+      connection.opened = undefined;
+    }
+  }
+
+  private static async openNoise(options: ConnectionOptions, login: NoiseLogin): Promise<ChatConnection> {
+    const signal = AbortSignal.timeout(OPEN_TIMEOUT_MS);
+    const { ws, channel } = await openNoise(options.url, options.caCertPem, login, signal);
+    const connection = new ChatConnection(ws, options, channel);
+    const opened = new Promise<void>((resolve, reject) => {
+      connection.opened = { resolve, reject };
+      signal.addEventListener('abort', () => reject(new Error(`no <success/> within ${OPEN_TIMEOUT_MS} ms`)), {
+        once: true,
+      });
+    });
+    try {
+      await opened;
+      return connection;
+    } catch (e) {
+      connection.terminate();
+      throw e;
+    } finally {
       connection.opened = undefined;
     }
   }
@@ -209,7 +261,9 @@ export class ChatConnection {
     if (this.ws.readyState === WebSocket.CLOSED) return;
     this.closing = true;
     if (this.ws.readyState === WebSocket.OPEN) {
-      if (!this.faults.has('no-close-element')) this.writer.write(closeElement());
+      // Over noise-binary the lineage just closes the socket; `<close/>` is RFC 7395's (FRAME-CLOSE).
+      if (this.writer instanceof StanzaWriter && !this.faults.has('no-close-element'))
+        this.writer.write(closeElement());
       else this.writer.closeSocket();
     }
     if (!(await settlesWithin(this.closed, CLOSE_GRACE_MS))) this.writer.closeSocket();

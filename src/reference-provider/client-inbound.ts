@@ -1,5 +1,6 @@
 /**
- * Everything the gatekeeper sends to a client, one WebSocket message at a time. The client never
+ * Everything the gatekeeper sends to a client, one element at a time (a WebSocket message over
+ * xml-ws, a Noise frame over noise-binary). The client never
  * trusts the stream (docs/PROFILE.md §3): whatever arrives, it answers with the profile's answer
  * and keeps the connection. The robustness, ack and receipt faults live here.
  */
@@ -15,14 +16,16 @@ import { isGroupJid, readDeliveredGroup } from '../protocol/groups.js';
 import type { interop } from '../gen/message.js';
 import { shownMessage } from './client-messaging.js';
 import { isDuplicateMessage } from './client-stack.js';
-import type { StanzaWriter } from './client-wire.js';
+import type { ElementWriter } from './client-wire.js';
+import { unpackPlaintext } from '../protocol/binary/plaintext.js';
+import { binaryCodec } from '../protocol/binary/node-codec.js';
 import type { FaultSet } from './faults.js';
 
 /** What the handler needs from the client and its connection. */
 export interface InboundContext {
   readonly faults: FaultSet;
   readonly codec: StanzaCodec;
-  readonly writer: StanzaWriter;
+  readonly writer: ElementWriter;
   readonly registrationId: number;
   /** True once this side has sent `<close/>`, so that the server's `<close/>` is the answer, not a request. */
   isClosing(): boolean;
@@ -84,6 +87,19 @@ export class InboundHandler {
     await this.dispatch(element);
   }
 
+  /** Handles one Noise frame's plaintext (noise-binary): the flags byte, then a binary node. */
+  async handleBinary(plaintext: Uint8Array): Promise<void> {
+    let element: StanzaNode;
+    try {
+      element = binaryCodec.decode(unpackPlaintext(plaintext));
+    } catch (e) {
+      if (!isCodecError(e)) throw e;
+      this.refuse(e.condition, {});
+      return;
+    }
+    await this.dispatch(element);
+  }
+
   private async dispatch(n: StanzaNode): Promise<void> {
     switch (n.tag) {
       case 'message':
@@ -98,7 +114,9 @@ export class InboundHandler {
       case CHATSTATE_TAG:
         // TYPING-IN: shown, never answered.
         return this.ctx.onChatState(n);
+      // noise-binary's `<success/>`: the login succeeded (whatsmeow handleConnectSuccess, Baileys CB:success).
       case 'open':
+      case 'success':
         return this.ctx.onOpen(n);
       case 'stream:error':
         // RFC 6120 §4.9.1.1: a stream error is unrecoverable; the stream ends.
@@ -108,6 +126,9 @@ export class InboundHandler {
       case 'close':
         // RFC 7395 §3.6: answer the server's `<close/>` with ours, unless ours came first.
         if (!this.ctx.isClosing()) this.ctx.writer.write(closeElement());
+        return this.ctx.writer.closeSocket();
+      case 'xmlstreamend':
+        // noise-binary: the server ended the stream; the lineage closes the socket, nothing more.
         return this.ctx.writer.closeSocket();
       default:
         return this.refuse('feature-not-implemented', { class: n.tag, id: n.attrs['id'] });

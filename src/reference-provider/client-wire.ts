@@ -14,7 +14,16 @@ export interface FrameSink {
   close(): void;
 }
 
-export class StanzaWriter {
+/** What the client writes elements with, whatever the transport. */
+export interface ElementWriter {
+  write(n: StanzaNode): void;
+  /** Several elements in one frame, which RFC 7395 forbids: only the `batch-elements` fault calls this. */
+  writeBatch(nodes: readonly StanzaNode[]): void;
+  /** Closes the connection (the caller decides whether an element went first). */
+  closeSocket(): void;
+}
+
+export class StanzaWriter implements ElementWriter {
   constructor(
     private readonly sink: FrameSink,
     private readonly faults: FaultSet,

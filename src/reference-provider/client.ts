@@ -19,6 +19,9 @@ import type {
 } from '../protocol/driver-api.js';
 import { ACCOUNT_NS, DELETE_TAG, UNENLISTED_TAG } from '../protocol/enlistment.js';
 import { child, node, type StanzaNode } from '../protocol/node.js';
+import { x25519KeyPair, type KeyPair } from '../protocol/noise/keys.js';
+import { interopLoginPayload } from '../protocol/transport.js';
+import type { NoiseLogin } from './client-noise.js';
 import { bundleFetchIq, clientOpen, preKeyUploadIq, readBundleResult, type EncType } from '../protocol/stanzas.js';
 import { blocklistIq, chatState, reactionContent, readReceipt, replyContent } from '../protocol/messaging.js';
 import { codeOf, CodedError } from '../protocol/errors.js';
@@ -78,7 +81,11 @@ export class ProviderClient {
   private connections = 0;
   private readonly mediaSender: MediaSender;
   private readonly mediaReceiver: MediaReceiver;
-  private authKey = new Uint8Array(randomBytes(32));
+  /** The static Noise key; the enlistment's `authkey` is its public half (ENLIST-AUTHKEY). */
+  private staticKey: KeyPair = x25519KeyPair();
+  private get authKey(): Uint8Array {
+    return this.staticKey.publicKey;
+  }
   private login: string | undefined;
   private connection: ChatConnection | undefined;
   /** Where the user last enlisted and connected: un-enlistment and push bring the client back there. */
@@ -115,7 +122,7 @@ export class ProviderClient {
   async enlist(endpoint: GatekeeperEndpoint): Promise<EnlistResult> {
     const { faults } = this.deps;
     this.enlistEndpoint = endpoint;
-    if (faults.has('reenlist-new-authkey') && this.login !== undefined) this.authKey = new Uint8Array(randomBytes(32));
+    if (faults.has('reenlist-new-authkey') && this.login !== undefined) this.staticKey = x25519KeyPair();
     const { authKey, session } = this;
     const token = await this.deps.issueProof(this.identifier);
     this.enlistProof = token;
@@ -172,6 +179,7 @@ export class ProviderClient {
         caCertPem: endpoint.caCertPem,
         faults: this.deps.faults,
         open: this.openElement(login, token),
+        ...(endpoint.transport === 'noise-binary' ? { noise: this.noiseLogin(login, token, endpoint) } : {}),
         client: {
           registrationId: this.session.registrationId,
           decrypt: (from, type, ciphertext) =>
@@ -536,6 +544,16 @@ export class ProviderClient {
       oneTimePreKeys,
       ...(this.session.kyberPreKey && !faults.has('no-kyber-upload') ? { kyberPreKey: this.session.kyberPreKey } : {}),
     });
+  }
+
+  /** TRANSPORTS over noise-binary: the static key (ENLIST-AUTHKEY) and the login payload. */
+  private noiseLogin(login: string, token: string, endpoint: GatekeeperEndpoint): NoiseLogin {
+    const { faults } = this.deps;
+    return {
+      staticKey: faults.has('connect-fresh-authkey') ? x25519KeyPair() : this.staticKey,
+      payload: interopLoginPayload(login, faults.has('open-no-token') ? '' : token),
+      root: endpoint.noiseRoot ?? '',
+    };
   }
 
   /** FRAME-OPEN, CONNECT-VERSION, ENLIST-AUTHKEY */

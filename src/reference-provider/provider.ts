@@ -3,6 +3,7 @@
  * on loopback when no endpoint is given, and the example a provider's engineers can read
  * (docs/ARCHITECTURE.md §1). Faults, by name, make it deliberately wrong in one behaviour each.
  */
+import { CHAT_TRANSPORTS, type ChatTransport } from '../protocol/transport.js';
 import type { AddressInfo } from 'node:net';
 import type { SessionMode } from '../protocol/driver-api.js';
 import { FAULTS, isFaultName, type FaultName } from './faults.js';
@@ -27,6 +28,8 @@ export interface ReferenceProviderOptions {
   readonly sessionModes?: readonly SessionMode[];
   /** The optional features it declares; all it has by default (a test may declare fewer). */
   readonly capabilities?: readonly string[];
+  /** The chat transports it declares; both by default (a test may declare one). */
+  readonly transports?: readonly ChatTransport[];
 }
 
 /** What the reference provider can do beyond the required profile. */
@@ -70,6 +73,7 @@ export async function startReferenceProvider(options: ReferenceProviderOptions):
   const { server, closeAllConnections } = createProviderServer({
     providerId,
     sessionModes,
+    transports: options.transports ?? CHAT_TRANSPORTS,
     capabilities: options.capabilities ?? REFERENCE_CAPABILITIES,
     driverToken: options.driverToken,
     signer,

@@ -3,6 +3,7 @@
  * push endpoint, and (test deployments only) the driver API.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
+import type { ChatTransport } from '../protocol/transport.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { PROFILE_VERSION } from '../protocol/constants.js';
 import { DISCOVERY_PATH, type Discovery, type DriverErrorBody, type SessionMode } from '../protocol/driver-api.js';
@@ -25,6 +26,8 @@ const MAX_BODY_BYTES = 512 * 1024;
 export interface ServerDeps {
   readonly providerId: string;
   readonly sessionModes: readonly SessionMode[];
+  /** The chat transports its clients speak (Discovery.transports). */
+  readonly transports: readonly ChatTransport[];
   /** The optional features it declares (Discovery.capabilities). */
   readonly capabilities: readonly string[];
   readonly driverToken: string;
@@ -78,6 +81,7 @@ function discovery(deps: ServerDeps): Discovery {
     mediaBase: deps.media.base,
     ...(deps.faults.has('media-no-limits') ? {} : { mediaLimits: MEDIA_LIMITS }),
     sessionModes: [...deps.sessionModes],
+    transports: [...deps.transports],
     capabilities: [...deps.capabilities],
     driver: `${url}${DRIVER_ROOT}`,
   };

@@ -3,7 +3,8 @@
  * error condition, and the connection must survive it.
  */
 import { met, notMet } from '../../core/model.js';
-import type { FrameEvent } from '../../gatekeeper/types.js';
+import type { ClientConnection, FrameEvent } from '../../gatekeeper/types.js';
+import { node, type StanzaNode } from '../../protocol/node.js';
 import { toBase64 } from '../../protocol/base64.js';
 import type { InboundCondition } from '../../protocol/constants.js';
 import { PROFILE_LIMITS } from '../../protocol/codec.js';
@@ -16,7 +17,24 @@ interface Input {
   readonly condition: InboundCondition;
   /** Whether the element is readable enough that the answer must name its class and id. */
   readonly identified: boolean;
+  /** The input as XML text, for xml-ws. */
   readonly make: (id: string, from: string, t: number, filler: () => string) => string;
+  /**
+   * The same input as a node, for a wire that encodes nodes itself (noise-binary); absent when only
+   * XML text can say it (restricted XML, mixed content), which makes the case xml-ws's alone.
+   */
+  readonly node?: (id: string, from: string, t: number, filler: () => string) => StanzaNode;
+}
+
+const encNode = (body: string): StanzaNode => node('enc', { v: '2', type: 'msg' }, body);
+const messageNode = (id: string, from: string, t: number, inner: StanzaNode): StanzaNode =>
+  node('message', { id, from, type: 'text', t: String(t) }, [inner]);
+
+/** Sends `input` over the connection's wire: XML text over xml-ws, a node where the wire encodes it. */
+function sendInput(conn: ClientConnection, input: Input, id: string, t: number, filler: () => string): void {
+  const from = 'conformance.peer@s.whatsapp.net';
+  if (conn.transport !== 'xml-ws' && input.node) conn.send(input.node(id, from, t, filler));
+  else conn.sendRaw(input.make(id, from, t, filler));
 }
 
 const enc = (body: string): string => `<enc v="2" type="msg">${body}</enc>`;
@@ -67,6 +85,8 @@ export const INPUTS: Record<string, Input> = {
     condition: 'policy-violation',
     identified: false,
     make: (id, from, t) => message(id, from, t, enc('A'.repeat(PROFILE_LIMITS.maxBytes + 4096))),
+    // Binary content is raw bytes on the binary wire: the same size needs that many bytes, not characters.
+    node: (id, from, t) => messageNode(id, from, t, encNode(toBase64(new Uint8Array(PROFILE_LIMITS.maxBytes + 4096)))),
   },
   'too-deep': {
     condition: 'policy-violation',
@@ -78,6 +98,11 @@ export const INPUTS: Record<string, Input> = {
         t,
         `${'<x>'.repeat(PROFILE_LIMITS.maxDepth + 8)}${enc(f())}${'</x>'.repeat(PROFILE_LIMITS.maxDepth + 8)}`,
       ),
+    node: (id, from, t, f) => {
+      let inner = encNode(f());
+      for (let i = 0; i < PROFILE_LIMITS.maxDepth + 8; i++) inner = node('x', {}, [inner]);
+      return messageNode(id, from, t, inner);
+    },
   },
   'mixed-content': {
     condition: 'bad-request',
@@ -88,11 +113,13 @@ export const INPUTS: Record<string, Input> = {
     condition: 'feature-not-implemented',
     identified: true,
     make: (id) => `<frobnicate id="${id}" xmlns="urn:example:not-in-the-profile"><level>11</level></frobnicate>`,
+    node: (id) => node('frobnicate', { id, xmlns: 'urn:example:not-in-the-profile' }, [node('level', {}, '11')]),
   },
   'missing-attributes': {
     condition: 'bad-request',
     identified: true,
     make: (id, _from, _t, f) => `<message id="${id}" type="text">${enc(f())}</message>`,
+    node: (id, _from, _t, f) => node('message', { id, type: 'text' }, [encNode(f())]),
   },
 };
 
@@ -108,7 +135,7 @@ export const inboundAnswer = defineCheck(
     const filler = (): string => toBase64(Uint8Array.from({ length: 48 }, () => ctx.rng.int(0, 256)));
     const afterSeq = lastSeq(conn);
     ctx.step(`send ${name}`);
-    conn.sendRaw(input.make(id, 'conformance.peer@s.whatsapp.net', unixSeconds(ctx.clock), filler));
+    sendInput(conn, input, id, unixSeconds(ctx.clock), filler);
 
     ctx.step('wait for the error answer');
     const expected = `<ack error="${input.condition}"${input.identified ? ` class id="${id}"` : ''}/> and a live connection`;
@@ -152,15 +179,7 @@ export const keepsConnection = defineCheck({ name: 'stanza/inbound/keeps-connect
   const filler = (): string => toBase64(Uint8Array.from({ length: 48 }, () => ctx.rng.int(0, 256)));
   const names = ['not-well-formed', 'doctype', 'unknown-element', 'missing-attributes'];
   ctx.step(`send ${names.join(', ')}`);
-  for (const name of names)
-    conn.sendRaw(
-      (INPUTS[name] as Input).make(
-        ctx.rng.string(20),
-        'conformance.peer@s.whatsapp.net',
-        unixSeconds(ctx.clock),
-        filler,
-      ),
-    );
+  for (const name of names) sendInput(conn, INPUTS[name] as Input, ctx.rng.string(20), unixSeconds(ctx.clock), filler);
   const { id, afterSeq } = await receiveOne(p, ctx, 'real message');
   ctx.step("wait for the real message's answer");
   // Its ack or its receipt: either shows the connection still carries messages to the client.

@@ -1,0 +1,72 @@
+/**
+ * The client's noise-binary side of the chat connection: the Noise handshake over the WebSocket's
+ * binary messages (the client's static key is its enlisted `authkey`, its login the ClientPayload),
+ * then one binary node per Noise frame (docs/PROFILE.md TRANSPORTS).
+ */
+import WebSocket, { createWebSocketStream } from 'ws';
+import { fromBase64 } from '../protocol/base64.js';
+import { binaryCodec } from '../protocol/binary/node-codec.js';
+import { packPlaintext } from '../protocol/binary/plaintext.js';
+import type { StanzaNode } from '../protocol/node.js';
+import { connectNoise, duplexLink, type NoiseChannel } from '../protocol/noise/channel.js';
+import type { ClientPayload } from '../protocol/noise/client-payload.js';
+import type { KeyPair } from '../protocol/noise/keys.js';
+import { WA_WEB_NOISE_PROFILE, withCertRoot } from '../protocol/noise/profile.js';
+import type { ElementWriter } from './client-wire.js';
+
+export interface NoiseLogin {
+  /** The client's static Noise key: the enlistment's `authkey` is its public half. */
+  readonly staticKey: KeyPair;
+  readonly payload: ClientPayload;
+  /** The root that certifies the gatekeeper's Noise key (the endpoint's `noiseRoot`, base64). */
+  readonly root: string;
+}
+
+/** Writes each element as a binary node in its own Noise frame. */
+export class NoiseWriter implements ElementWriter {
+  constructor(
+    private readonly channel: NoiseChannel,
+    private readonly ws: WebSocket,
+  ) {}
+
+  write(n: StanzaNode): void {
+    if (this.ws.readyState === WebSocket.OPEN) this.channel.send(packPlaintext(binaryCodec.encode(n)));
+  }
+
+  /** The binary wire has no batching: each element still goes in its own frame. */
+  writeBatch(nodes: readonly StanzaNode[]): void {
+    for (const n of nodes) this.write(n);
+  }
+
+  closeSocket(): void {
+    this.ws.close(1000);
+  }
+}
+
+/** Opens the WebSocket and runs the handshake; rejects when either fails within `signal`. */
+export async function openNoise(
+  url: string,
+  caCertPem: string,
+  login: NoiseLogin,
+  signal: AbortSignal,
+): Promise<{ readonly ws: WebSocket; readonly channel: NoiseChannel }> {
+  const root = fromBase64(login.root);
+  if (root === null || root.length !== 32) throw new Error('the endpoint has no usable noiseRoot');
+  const ws = new WebSocket(url, [], { ca: caCertPem });
+  ws.binaryType = 'nodebuffer';
+  await new Promise<void>((resolve, reject) => {
+    ws.once('open', () => resolve());
+    ws.once('error', reject);
+    signal.addEventListener('abort', () => reject(signal.reason as Error), { once: true });
+  }).catch((e: unknown) => {
+    ws.terminate();
+    throw e;
+  });
+  const { channel } = await connectNoise(duplexLink(createWebSocketStream(ws)), {
+    profile: withCertRoot(WA_WEB_NOISE_PROFILE, root),
+    staticKey: login.staticKey,
+    payload: login.payload,
+    signal,
+  });
+  return { ws, channel };
+}
