@@ -628,3 +628,12 @@ void test("an AD jid with an empty user is Baileys' own, and round-trips as it d
   assert.equal(hex(packPlaintext(binaryCodec.encode(n))), hex(baileysEncode(n, tables)));
   assert.deepEqual(binaryCodec.decode(binaryCodec.encode(n)), n);
 });
+
+void test('a ciphertext of megabytes goes through as bytes: its base64 is validated without a regex that runs out of stack', () => {
+  const ciphertext = new Uint8Array(4 * 1024 * 1024).fill(0xa5);
+  const text = Buffer.from(ciphertext).toString('base64');
+  const message = node('message', { id: 'M1', type: 'text' }, [node('enc', { v: '2', type: 'msg' }, text)]);
+  const bytes = new BinaryNodeCodec({ ...PROFILE_LIMITS, maxBytes: 8 * 1024 * 1024 }).encode(message);
+  assert.ok(bytes.length > ciphertext.length && bytes.length < ciphertext.length + 64, `${bytes.length} bytes`);
+  assert.deepEqual(new BinaryNodeCodec({ ...PROFILE_LIMITS, maxBytes: 8 * 1024 * 1024 }).decode(bytes), message);
+});

@@ -24,7 +24,7 @@ import { MessageComposer } from '../src/reference-provider/client-outbound.js';
 import { SignalSession } from '../src/reference-provider/client-session.js';
 import { StanzaWriter } from '../src/reference-provider/client-wire.js';
 import { FAULTS, type FaultName } from '../src/reference-provider/faults.js';
-import { inboundCodec } from '../src/reference-provider/inbound-codec.js';
+import { inboundBinary, inboundCodec } from '../src/reference-provider/inbound-codec.js';
 import { createProofSigner } from '../src/reference-provider/proof-signer.js';
 import { startReferenceProvider, type ReferenceProvider } from '../src/reference-provider/provider.js';
 
@@ -312,6 +312,7 @@ function harness(faults: FaultName[] = [], decrypt?: InboundContext['decrypt']):
   const handler = new InboundHandler({
     faults: set,
     codec: inboundCodec(set),
+    decodeBinary: inboundBinary(set),
     writer,
     registrationId: 0x01020304,
     isClosing: () => false,

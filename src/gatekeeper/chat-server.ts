@@ -15,6 +15,7 @@ import type { CodecLimits, StanzaCodec } from '../protocol/codec.js';
 import { equalBytes } from '../protocol/bytes.js';
 import type { ClientIdentity, ResponderOptions } from '../protocol/noise/handshake.js';
 import { loginOfPayload } from '../protocol/transport.js';
+import { makeCertChain, makeCertRoot } from '../protocol/noise/cert.js';
 import { GATEKEEPER_SERVER, INTEROP_VERSION, XMPP_SUBPROTOCOL } from '../protocol/constants.js';
 import { node, type StanzaNode } from '../protocol/node.js';
 import { unenlistedError } from '../protocol/enlistment.js';
@@ -64,6 +65,8 @@ export class ChatServer {
   readonly protocolErrors = new Listeners<string>();
   /** Logins whose streams a case makes the gatekeeper refuse, with the reason it gives. */
   readonly refusals = new Map<string, { readonly reason: string; readonly condition: StreamRefusalCondition }>();
+  /** While set, Noise clients are shown this identity: a chain under another root than their endpoint's. */
+  private foreignIdentity: ResponderOptions | undefined;
   private readonly wss: WebSocketServer;
   private seq = 0;
   private readonly handlerDeps: HandlerDeps;
@@ -168,6 +171,17 @@ export class ChatServer {
     live.end('gatekeeper');
   }
 
+  /**
+   * NOISE-SERVER-CERT: until the undo, a Noise client meets a gatekeeper whose certificate chain
+   * is under a root other than the one its endpoint names, as a man in the middle would present.
+   */
+  presentForeignCertificate(): () => void {
+    this.foreignIdentity = foreignIdentity(this.deps.noise);
+    return () => {
+      this.foreignIdentity = undefined;
+    };
+  }
+
   /** Drops every connection at once and stops accepting new ones. */
   async close(): Promise<void> {
     for (const c of this.connections) c.terminate();
@@ -182,7 +196,7 @@ export class ChatServer {
       .filter((p) => p !== '');
     const wire: ChatWire =
       pathOf(req) === NOISE_CHAT_PATH
-        ? new NoiseWire(this.deps.noise, this.deps.binaryLimits)
+        ? new NoiseWire(this.foreignIdentity ?? this.deps.noise, this.deps.binaryLimits)
         : new XmlWire(this.deps.codec);
     const conn = new Connection({
       id: `conn-${this.connections.length + 1}`,
@@ -312,3 +326,15 @@ export class ChatServer {
 }
 
 const pathOf = (req: IncomingMessage): string => new URL(req.url ?? '/', 'wss://gatekeeper').pathname;
+
+/** The gatekeeper's own static key, certified by a root made for the occasion. */
+function foreignIdentity(own: ResponderOptions): ResponderOptions {
+  const root = makeCertRoot();
+  const now = Math.floor(Date.now() / 1000);
+  const certChain = makeCertChain(root, {
+    serverStaticKey: own.staticKey.publicKey,
+    notBefore: now - 3600,
+    notAfter: now + 3600,
+  });
+  return { ...own, certChain };
+}

@@ -136,7 +136,10 @@ export class Connection implements ClientConnection {
     switch (unit.kind) {
       case 'login': {
         const text = `noise clientFinish: ${xmlCodec.encode(unit.open)}`;
-        this.record('client-to-gatekeeper', text, unit.bytes, true, { node: unit.open });
+        this.record('client-to-gatekeeper', text, unit.bytes, true, {
+          node: unit.open,
+          clientPayload: unit.identity.payload,
+        });
         return this.deps.onLogin(this, unit.identity, unit.open);
       }
       case 'handshake':
@@ -261,7 +264,7 @@ export class Connection implements ClientConnection {
     text: string,
     bytes: number,
     binary: boolean,
-    decoded: Pick<FrameEvent, 'node' | 'refused'>,
+    decoded: Pick<FrameEvent, 'node' | 'refused' | 'clientPayload'>,
   ): FrameEvent {
     const frame: FrameEvent = {
       seq: this.deps.seq.next(),

@@ -201,6 +201,7 @@ export async function startGatekeeper(options: GatekeeperOptions = {}): Promise<
     scriptEnlistment: (script) => api.scripted(script),
     isEnlisted: (login) => directory.provider(login) !== undefined,
     unenlist: (login) => chat.unenlist(login),
+    presentForeignCertificate: () => chat.presentForeignCertificate(),
     refuseStreams: (login, reason, condition = 'not-authorized') => {
       chat.refusals.set(login, { reason, condition });
       return () => chat.refusals.delete(login);

@@ -5,6 +5,7 @@
  */
 import type { CodecCondition } from '../protocol/codec.js';
 import type { StanzaNode } from '../protocol/node.js';
+import type { ClientPayload } from '../protocol/noise/client-payload.js';
 import type { ChatTransport } from '../protocol/transport.js';
 
 export type FrameDirection = 'client-to-gatekeeper' | 'gatekeeper-to-client';
@@ -31,6 +32,8 @@ export interface FrameEvent {
   readonly text: string;
   /** The decoded element, when the codec accepted the frame. */
   readonly node?: StanzaNode;
+  /** noise-binary's login frame: the ClientPayload it carried, as read (its `<open/>` is `node`). */
+  readonly clientPayload?: ClientPayload;
   /** Why the codec refused the frame, when it did. */
   readonly refused?: { readonly condition: CodecCondition; readonly message: string };
 }

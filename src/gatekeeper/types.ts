@@ -112,6 +112,11 @@ export interface EnlistmentControl {
   isEnlisted(login: string): boolean;
   /** Un-enlists `login` (as after 30 days away) and ends its live stream with the unenlisted error. */
   unenlist(login: string): void;
+  /**
+   * Until the returned undo, Noise clients are shown a certificate chain under another root than
+   * their endpoint's `noiseRoot` (NOISE-SERVER-CERT).
+   */
+  presentForeignCertificate(): () => void;
   /** Refuses every `<open/>` of `login` with `<not-authorized/>` until the returned undo is called. */
   refuseStreams(login: string, reason: string, condition?: StreamRefusalCondition): () => void;
 }

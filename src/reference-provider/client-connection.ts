@@ -13,7 +13,7 @@ import { StanzaWriter, type ElementWriter } from './client-wire.js';
 import { openNoise, NoiseWriter, type NoiseLogin } from './client-noise.js';
 import type { NoiseChannel } from '../protocol/noise/channel.js';
 import type { FaultSet } from './faults.js';
-import { inboundCodec } from './inbound-codec.js';
+import { inboundBinary, inboundCodec } from './inbound-codec.js';
 
 /** How long the gatekeeper has to answer our `<open/>`. */
 const OPEN_TIMEOUT_MS = 10_000;
@@ -91,6 +91,7 @@ export class ChatConnection {
       ...options.client,
       faults,
       codec: inboundCodec(faults),
+      decodeBinary: inboundBinary(faults),
       writer: this.writer,
       isClosing: () => this.closing,
       onOpen: () => this.opened?.resolve(),

@@ -17,14 +17,14 @@ import type { interop } from '../gen/message.js';
 import { shownMessage } from './client-messaging.js';
 import { isDuplicateMessage } from './client-stack.js';
 import type { ElementWriter } from './client-wire.js';
-import { unpackPlaintext } from '../protocol/binary/plaintext.js';
-import { binaryCodec } from '../protocol/binary/node-codec.js';
 import type { FaultSet } from './faults.js';
 
 /** What the handler needs from the client and its connection. */
 export interface InboundContext {
   readonly faults: FaultSet;
   readonly codec: StanzaCodec;
+  /** noise-binary: a Noise frame's plaintext to its element; throws CodecError as `codec` does. */
+  readonly decodeBinary: (plaintext: Uint8Array) => StanzaNode;
   readonly writer: ElementWriter;
   readonly registrationId: number;
   /** True once this side has sent `<close/>`, so that the server's `<close/>` is the answer, not a request. */
@@ -91,7 +91,7 @@ export class InboundHandler {
   async handleBinary(plaintext: Uint8Array): Promise<void> {
     let element: StanzaNode;
     try {
-      element = binaryCodec.decode(unpackPlaintext(plaintext));
+      element = this.ctx.decodeBinary(plaintext);
     } catch (e) {
       if (!isCodecError(e)) throw e;
       this.refuse(e.condition, {});

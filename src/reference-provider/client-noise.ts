@@ -20,6 +20,8 @@ export interface NoiseLogin {
   readonly payload: ClientPayload;
   /** The root that certifies the gatekeeper's Noise key (the endpoint's `noiseRoot`, base64). */
   readonly root: string;
+  /** The `noise-skip-cert-check` fault: no chain is verified. */
+  readonly skipChainCheck?: boolean;
 }
 
 /** Writes each element as a binary node in its own Noise frame. */
@@ -67,6 +69,7 @@ export async function openNoise(
     staticKey: login.staticKey,
     payload: login.payload,
     signal,
+    ...(login.skipChainCheck ? { skipChainCheck: true } : {}),
   });
   return { ws, channel };
 }

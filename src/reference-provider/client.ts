@@ -20,6 +20,8 @@ import type {
 import { ACCOUNT_NS, DELETE_TAG, UNENLISTED_TAG } from '../protocol/enlistment.js';
 import { child, node, type StanzaNode } from '../protocol/node.js';
 import { x25519KeyPair, type KeyPair } from '../protocol/noise/keys.js';
+import { Product, type InteropData } from '../protocol/noise/client-payload.js';
+import { isNoiseError } from '../protocol/noise/errors.js';
 import { interopLoginPayload } from '../protocol/transport.js';
 import type { NoiseLogin } from './client-noise.js';
 import { bundleFetchIq, clientOpen, preKeyUploadIq, readBundleResult, type EncType } from '../protocol/stanzas.js';
@@ -201,8 +203,9 @@ export class ProviderClient {
       return true;
     } catch (e) {
       await this.disconnect();
-      // A refused stream (a bad proof, an unknown login) is an answer, not a failure of the client.
-      if (!isStreamRefused(e)) throw e;
+      // A refused stream (a bad proof, an unknown login) is an answer, not a failure of the client;
+      // so is a gatekeeper the client could not authenticate (its Noise certificate chain).
+      if (!isStreamRefused(e) && !isNoiseError(e)) throw e;
       if (!this.deps.faults.has('stream-refusal-silent'))
         this.events.push({ type: 'stream-refused', peer: GATEKEEPER_SERVER, detail: e.message });
       return false;
@@ -549,10 +552,19 @@ export class ProviderClient {
   /** TRANSPORTS over noise-binary: the static key (ENLIST-AUTHKEY) and the login payload. */
   private noiseLogin(login: string, token: string, endpoint: GatekeeperEndpoint): NoiseLogin {
     const { faults } = this.deps;
+    const payload = interopLoginPayload(login, faults.has('open-no-token') ? '' : token);
+    const interopData = payload.interopData as InteropData;
     return {
       staticKey: faults.has('connect-fresh-authkey') ? x25519KeyPair() : this.staticKey,
-      payload: interopLoginPayload(login, faults.has('open-no-token') ? '' : token),
+      payload: {
+        ...payload,
+        ...(faults.has('noise-product-whatsapp') ? { product: Product.WHATSAPP } : {}),
+        ...(faults.has('noise-wrong-account-id')
+          ? { interopData: { ...interopData, accountId: interopData.accountId + 1n } }
+          : {}),
+      },
       root: endpoint.noiseRoot ?? '',
+      skipChainCheck: faults.has('noise-skip-cert-check'),
     };
   }
 

@@ -13,6 +13,10 @@ export const FAULTS = {
   'no-close-element': 'disconnects without sending `<close/>`',
   'ignore-ping': "does not answer the gatekeeper's ping IQs",
   'ping-out-of-order': 'answers pings at once, before the elements that came before them',
+  // the noise-binary transport (§1, TRANSPORTS)
+  'noise-product-whatsapp': 'logs in over Noise with `product` WHATSAPP (0), not INTEROP',
+  'noise-wrong-account-id': "logs in over Noise with an `accountId` one above its login's digits",
+  'noise-skip-cert-check': "completes the Noise handshake with whatever certificate chain the server presents",
   // XML (§2)
   'xml-declaration': 'prefixes message stanzas with an XML declaration',
   'emit-comment': 'puts a comment inside message stanzas',

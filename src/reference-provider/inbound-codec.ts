@@ -8,11 +8,25 @@ import { CodecError, isCodecError, PROFILE_LIMITS, type CodecLimits, type Stanza
 import type { StanzaNode } from '../protocol/node.js';
 import { scanBounds, XmlTextCodec, xmlCodec } from '../protocol/xml-codec.js';
 import type { FaultSet } from './faults.js';
+import { BinaryNodeCodec } from '../protocol/binary/node-codec.js';
+import { unpackPlaintext } from '../protocol/binary/plaintext.js';
 
-export function inboundCodec(faults: FaultSet): StanzaCodec {
+function inboundLimits(faults: FaultSet): CodecLimits {
   let limits: CodecLimits = PROFILE_LIMITS;
   if (faults.has('no-size-limit')) limits = { ...limits, maxBytes: Number.POSITIVE_INFINITY };
   if (faults.has('no-depth-limit')) limits = { ...limits, maxDepth: Number.POSITIVE_INFINITY };
+  return limits;
+}
+
+/** noise-binary: a frame's plaintext to its element, under the same limits (and faults) as XML. */
+export function inboundBinary(faults: FaultSet): (plaintext: Uint8Array) => StanzaNode {
+  const limits = inboundLimits(faults);
+  const codec = new BinaryNodeCodec(limits);
+  return (plaintext) => codec.decode(unpackPlaintext(plaintext, limits));
+}
+
+export function inboundCodec(faults: FaultSet): StanzaCodec {
+  const limits = inboundLimits(faults);
   let codec: StanzaCodec = limits === PROFILE_LIMITS ? xmlCodec : new XmlTextCodec(limits);
   if (faults.has('accept-restricted-xml')) codec = new PermissiveXmlCodec(limits);
   return faults.has('accept-mixed-content') ? new TextDroppingCodec(codec) : codec;

@@ -3,7 +3,8 @@
  * case that names it fails (a SHOULD or MAY case warns) for the stated reason, and no other case of
  * the suites it touches fails or warns.
  * A fault runs only those suites: a fault's collateral damage across suites would show in its own
- * suite first, and the matrix must stay within CI's time. The faults are dealt to two test files,
+ * suite first, and the matrix must stay within CI's time. The clean run goes over each transport; a
+ * fault runs over xml-ws, or over noise-binary when a case naming it applies to that transport only. The faults are dealt to two test files,
  * which the test runner runs in two processes, one per core.
  */
 import assert from 'node:assert/strict';
@@ -13,6 +14,7 @@ import { NOT_MET } from '../../src/core/runner.js';
 import { generateTls, type TlsMaterial } from '../../src/gatekeeper/tls.js';
 import { loadCatalogue } from '../../src/harness/catalogue.js';
 import { runConformance } from '../../src/harness/run.js';
+import { CHAT_TRANSPORTS, type ChatTransport } from '../../src/protocol/transport.js';
 import { FAULTS } from '../../src/reference-provider/faults.js';
 
 let tls: TlsMaterial;
@@ -25,7 +27,10 @@ export function killMatrix(index: number, of: number): void {
     cases = (await loadCatalogue()).suites.flatMap((s) => s.cases);
   });
   if (index === 0) {
-    void test('every case passes against the clean reference provider', cleanRun);
+    for (const transport of CHAT_TRANSPORTS)
+      void test(`every case for ${transport} passes against the clean reference provider over it`, () =>
+        cleanRun(transport),
+      );
     void test('every fault is named by at least one case, and every named fault exists', everyFaultNamed);
   }
   void describe('under each fault', { concurrency: 8 }, () => {
@@ -34,8 +39,16 @@ export function killMatrix(index: number, of: number): void {
   });
 }
 
-async function runWith(faults: string[], suites: string[] = []): Promise<Map<string, CaseResult>> {
+const appliesTo = (c: CaseSpec, transport: ChatTransport): boolean =>
+  c.transports === undefined || c.transports.includes(transport);
+
+async function runWith(
+  faults: string[],
+  suites: string[] = [],
+  transport: ChatTransport = 'xml-ws',
+): Promise<Map<string, CaseResult>> {
   const { report } = await runConformance({
+    transport,
     referenceFaults: faults,
     selection: { suites, tags: [] },
     seed: 20261123,
@@ -48,9 +61,11 @@ async function runWith(faults: string[], suites: string[] = []): Promise<Map<str
 
 const brief = (r: CaseResult | undefined): string => `${r?.id}: ${r?.outcome}: ${r?.message}`;
 
-async function cleanRun(): Promise<void> {
-  const results = await runWith([]);
-  const bad = [...results.values()].filter((r) => r.outcome !== 'pass');
+async function cleanRun(transport: ChatTransport): Promise<void> {
+  const results = await runWith([], [], transport);
+  const bad = cases
+    .map((c) => results.get(c.id))
+    .filter((r, i) => r?.outcome !== (appliesTo(cases[i] as CaseSpec, transport) ? 'pass' : 'skip'));
   assert.deepEqual(bad.map(brief), []);
   assert.equal(results.size, cases.length);
 }
@@ -67,21 +82,31 @@ function everyFaultNamed(): void {
   );
 }
 
+/**
+ * A fault runs over xml-ws when a case naming it applies there, and over noise-binary too when a
+ * case naming it applies to noise-binary alone; each run judges the cases that apply to its transport.
+ */
 async function underFault(fault: string): Promise<void> {
-  const suites = [...new Set(cases.filter((c) => c.faults.some((f) => f.name === fault)).map((c) => c.suite))];
-  const results = await runWith([fault], suites);
+  const naming = cases.filter((c) => c.faults.some((f) => f.name === fault));
+  const suites = [...new Set(naming.map((c) => c.suite))];
+  const transports: ChatTransport[] = [];
+  if (naming.some((c) => appliesTo(c, 'xml-ws'))) transports.push('xml-ws');
+  if (naming.some((c) => !appliesTo(c, 'xml-ws'))) transports.push('noise-binary');
   const problems: string[] = [];
-  for (const c of cases.filter((k) => suites.includes(k.suite))) {
-    const r = results.get(c.id);
-    const ref = c.faults.find((f) => f.name === fault);
-    // A SHOULD or MAY not met is a warning, not a failure: the runner's own table.
-    const notMet = NOT_MET[c.level];
-    if (ref) {
-      if (r?.outcome !== notMet) problems.push(`should ${notMet}: ${brief(r)}`);
-      else if (!(r.actual ?? '').includes(ref.expect))
-        problems.push(`${notMet}s for another reason than "${ref.expect}": ${brief(r)}`);
-    } else if (r?.outcome === 'fail' || r?.outcome === 'warn') {
-      problems.push(`${r.outcome}s without naming ${fault}: ${brief(r)}`);
+  for (const transport of transports) {
+    const results = await runWith([fault], suites, transport);
+    for (const c of cases.filter((k) => suites.includes(k.suite) && appliesTo(k, transport))) {
+      const r = results.get(c.id);
+      const ref = c.faults.find((f) => f.name === fault);
+      // A SHOULD or MAY not met is a warning, not a failure: the runner's own table.
+      const notMet = NOT_MET[c.level];
+      if (ref) {
+        if (r?.outcome !== notMet) problems.push(`${transport}: should ${notMet}: ${brief(r)}`);
+        else if (!(r.actual ?? '').includes(ref.expect))
+          problems.push(`${transport}: ${notMet}s for another reason than "${ref.expect}": ${brief(r)}`);
+      } else if (r?.outcome === 'fail' || r?.outcome === 'warn') {
+        problems.push(`${transport}: ${r.outcome}s without naming ${fault}: ${brief(r)}`);
+      }
     }
   }
   assert.deepEqual(problems, []);

@@ -12,14 +12,19 @@ import { child } from '../../protocol/node.js';
 import { defineCheck, ANSWER_MS, QUIET_MS } from '../check.js';
 import { sends } from '../observe.js';
 import { enlistOnce } from '../scenarios/enlistment.js';
+import { loginAttempt } from '../scenarios/login.js';
 
-/** ENLIST-AUTHKEY */
+/**
+ * ENLIST-AUTHKEY: judged on the login whether or not the gatekeeper took it; over noise-binary the
+ * authkey presented is the handshake's static key, and the gatekeeper refuses another one.
+ */
 export const authKeyReused = defineCheck({ name: 'enlistment/authkey/reused' }, async (ctx) => {
   const seen = ctx.testbed.watchEnlistments();
-  const user = await ctx.testbed.providerUser();
+  const attempt = await loginAttempt(ctx);
   const enlisted = new URLSearchParams(seen[0]?.body ?? '').get('authkey');
   if (!enlisted) throw new PreconditionError('no authkey in the enlistment form to compare with');
-  const presented = user.connection.open?.attrs['authkey'];
+  if (!attempt.frame) throw new PreconditionError(`no login of ${attempt.login} came`);
+  const presented = attempt.frame.node?.attrs['authkey'];
   const expected = `<open authkey="${enlisted}"/>, the enlisted authkey`;
   if (presented === undefined) return notMet(expected, 'no authkey on <open/>');
   // Neither value is quoted: an authkey is a credential, redacted from every report anyway.

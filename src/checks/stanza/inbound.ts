@@ -8,6 +8,9 @@ import { node, type StanzaNode } from '../../protocol/node.js';
 import { toBase64 } from '../../protocol/base64.js';
 import type { InboundCondition } from '../../protocol/constants.js';
 import { PROFILE_LIMITS } from '../../protocol/codec.js';
+import { binaryCodec, BinaryNodeCodec } from '../../protocol/binary/node-codec.js';
+import { packPlaintext } from '../../protocol/binary/plaintext.js';
+import { InternalError } from '../../core/errors.js';
 import { ANSWER_MS, choiceParam, defineCheck, paramsOf } from '../check.js';
 import { describeAll, lastSeq, sends, sentBy, show } from '../observe.js';
 import { pair, receiveOne } from '../scenarios/conversation.js';
@@ -17,8 +20,10 @@ interface Input {
   readonly condition: InboundCondition;
   /** Whether the element is readable enough that the answer must name its class and id. */
   readonly identified: boolean;
-  /** The input as XML text, for xml-ws. */
-  readonly make: (id: string, from: string, t: number, filler: () => string) => string;
+  /** The input as XML text, for xml-ws; absent for an input of the binary wire alone. */
+  readonly make?: (id: string, from: string, t: number, filler: () => string) => string;
+  /** A Noise frame's plaintext that no node can say (a broken token stream): the binary wire's own inputs. */
+  readonly plaintext?: (id: string, from: string, t: number, filler: () => string) => Uint8Array;
   /**
    * The same input as a node, for a wire that encodes nodes itself (noise-binary); absent when only
    * XML text can say it (restricted XML, mixed content), which makes the case xml-ws's alone.
@@ -33,9 +38,16 @@ const messageNode = (id: string, from: string, t: number, inner: StanzaNode): St
 /** Sends `input` over the connection's wire: XML text over xml-ws, a node where the wire encodes it. */
 function sendInput(conn: ClientConnection, input: Input, id: string, t: number, filler: () => string): void {
   const from = 'conformance.peer@s.whatsapp.net';
-  if (conn.transport !== 'xml-ws' && input.node) conn.send(input.node(id, from, t, filler));
-  else conn.sendRaw(input.make(id, from, t, filler));
+  if (conn.transport === 'xml-ws' && input.make) return conn.sendRaw(input.make(id, from, t, filler));
+  if (input.plaintext) return conn.sendRaw(input.plaintext(id, from, t, filler));
+  if (input.node) return conn.send(input.node(id, from, t, filler));
+  // A suite that runs an input on a wire it has no form for: the case's `transports` are wrong.
+  throw new InternalError(`the input has no form for ${conn.transport}`);
 }
+
+/** A binary message as the gatekeeper would send it, under `codec`, with the plaintext's flags byte. */
+const binaryMessage = (codec: BinaryNodeCodec, id: string, from: string, t: number, body: string): Uint8Array =>
+  codec.encode(messageNode(id, from, t, encNode(body)));
 
 const enc = (body: string): string => `<enc v="2" type="msg">${body}</enc>`;
 const message = (id: string, from: string, t: number, inner: string): string =>
@@ -115,6 +127,35 @@ export const INPUTS: Record<string, Input> = {
     make: (id) => `<frobnicate id="${id}" xmlns="urn:example:not-in-the-profile"><level>11</level></frobnicate>`,
     node: (id) => node('frobnicate', { id, xmlns: 'urn:example:not-in-the-profile' }, [node('level', {}, '11')]),
   },
+  // The binary wire's own (noise-binary): what only a token stream can get wrong.
+  'binary-truncated': {
+    condition: 'not-well-formed',
+    identified: false,
+    plaintext: (id, from, t, f) => packPlaintext(binaryMessage(binaryCodec, id, from, t, f()).subarray(0, -3)),
+  },
+  'binary-unknown-token': {
+    condition: 'not-well-formed',
+    identified: false,
+    // A one-item list whose tag is token 246, which no dictionary the profile names defines.
+    plaintext: () => packPlaintext(Uint8Array.of(248, 1, 246)),
+  },
+  'binary-bad-jid': {
+    condition: 'bad-request',
+    identified: false,
+    // An interop jid naming another integrator than the connection's (noise-wire's 0): whatsmeow's form, wrong value.
+    plaintext: (id, _from, t, f) =>
+      packPlaintext(binaryMessage(new BinaryNodeCodec(PROFILE_LIMITS, { integrator: 7 }), id, '1-123@interop', t, f())),
+  },
+  'binary-zlib-bomb': {
+    condition: 'policy-violation',
+    identified: false,
+    // A message whose ciphertext is 4 MiB of zeros, 16 times the element cap, deflated to a few KiB:
+    // refused once inflating passes the cap, never inflated whole.
+    plaintext: (id, from, t) =>
+      packPlaintext(binaryMessage(binaryCodec, id, from, t, toBase64(new Uint8Array(4 * 1024 * 1024))), {
+        compress: true,
+      }),
+  },
   'missing-attributes': {
     condition: 'bad-request',
     identified: true,
@@ -177,7 +218,10 @@ export const keepsConnection = defineCheck({ name: 'stanza/inbound/keeps-connect
   const p = await pair(ctx);
   const conn = p.provider.connection;
   const filler = (): string => toBase64(Uint8Array.from({ length: 48 }, () => ctx.rng.int(0, 256)));
-  const names = ['not-well-formed', 'doctype', 'unknown-element', 'missing-attributes'];
+  const names =
+    conn.transport === 'xml-ws'
+      ? ['not-well-formed', 'doctype', 'unknown-element', 'missing-attributes']
+      : ['binary-truncated', 'binary-unknown-token', 'unknown-element', 'missing-attributes'];
   ctx.step(`send ${names.join(', ')}`);
   for (const name of names) sendInput(conn, INPUTS[name] as Input, ctx.rng.string(20), unixSeconds(ctx.clock), filler);
   const { id, afterSeq } = await receiveOne(p, ctx, 'real message');

@@ -58,7 +58,8 @@ function started(profile: NoiseProfile): SymmetricState {
 /** What the client learned of the server. */
 export interface ServerIdentity {
   readonly staticKey: Uint8Array;
-  readonly chain: VerifiedChain;
+  /** The verified chain; absent only when `skipChainCheck` let it through unverified. */
+  readonly chain: VerifiedChain | undefined;
 }
 
 /** What the server learned of the client: its static key (the enlistment's `authkey`) and its login. */
@@ -77,6 +78,11 @@ export interface InitiatorOptions {
   readonly ephemeralKey?: KeyPair;
   /** The clock the certificates are checked against, in milliseconds. */
   readonly now?: () => number;
+  /**
+   * Accepts whatever chain the server presents, unverified. Only a deliberately faulty client sets
+   * it (the reference provider's `noise-skip-cert-check`): Baileys 6 checks no more than the issuer serial.
+   */
+  readonly skipChainCheck?: boolean;
 }
 
 export class NoiseInitiator {
@@ -120,7 +126,9 @@ export class NoiseInitiator {
     s.mixKey(x25519(this.#ephemeral.privateKey, serverStatic));
     const chainBytes = s.decryptAndHash(sealedChain);
     const now = (this.#options.now ?? Date.now)() / 1000;
-    const chain = verifyCertChain(chainBytes, serverStatic, this.#profile.certificate, now);
+    const chain = this.#options.skipChainCheck
+      ? undefined
+      : verifyCertChain(chainBytes, serverStatic, this.#profile.certificate, now);
 
     const sealedOwn = s.encryptAndHash(this.#options.staticKey.publicKey);
     s.mixKey(x25519(this.#options.staticKey.privateKey, ephemeral));

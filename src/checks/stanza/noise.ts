@@ -1,0 +1,72 @@
+/**
+ * The noise-binary transport's own requirements (docs/PROFILE.md §1): the login the handshake
+ * carries, and a client that will not log in to a gatekeeper it cannot authenticate.
+ */
+import { met, notMet } from '../../core/model.js';
+import type { FrameEvent } from '../../gatekeeper/types.js';
+import { Product } from '../../protocol/noise/client-payload.js';
+import { defineCheck, ANSWER_MS } from '../check.js';
+import { loginAttempt } from '../scenarios/login.js';
+
+/**
+ * TRANSPORTS: the ClientPayload says INTEROP, the login's digits and the proof; the gatekeeper
+ * accepts it, and a ping is then answered (the overview's first milestone for a partner).
+ */
+export const login = defineCheck({ name: 'stanza/noise/login' }, async (ctx) => {
+  const attempt = await loginAttempt(ctx);
+  const digits = attempt.login.slice('1-'.length, attempt.login.indexOf('@'));
+  const expected = `a ClientPayload with product INTEROP (2) and interopData { accountId ${digits}, token: the proof }, accepted, then a ping answered`;
+  const payload = attempt.frame?.clientPayload;
+  if (!payload) return notMet(expected, attempt.frame ? 'a login that is not a Noise ClientPayload' : 'no Noise login');
+  const wrong: string[] = [];
+  if (payload.product !== Product.INTEROP) wrong.push(`product ${payload.product ?? 'absent'}`);
+  const data = payload.interopData;
+  if (data === undefined) wrong.push('no interopData');
+  else {
+    if (String(data.accountId) !== digits) wrong.push(`accountId ${data.accountId}`);
+    if (data.token.length === 0) wrong.push('an empty token');
+  }
+  const refused = attempt.refusal === undefined ? '' : `; the gatekeeper refused it: ${attempt.refusal}`;
+  if (wrong.length > 0) return notMet(expected, `${wrong.join(', ')}${refused}`);
+  if (!attempt.connection) return notMet(expected, `the login was not accepted${refused || ': no <success/>'}`);
+  ctx.step('ping over the Noise channel');
+  return (await attempt.connection.ping({ signal: ctx.signal, timeoutMs: ANSWER_MS }))
+    ? met()
+    : notMet(expected, 'no answer to a ping after <success/>');
+});
+
+/**
+ * NOISE-SERVER-CERT: shown a certificate chain under another root than its endpoint's `noiseRoot`,
+ * the client ends the handshake before its login, whose proof a man in the middle would take; it
+ * then sends its login to the genuine gatekeeper (whether that login is right is TRANSPORTS' to judge).
+ */
+export const serverCert = defineCheck({ name: 'stanza/noise/server-cert' }, async (ctx) => {
+  const logins: FrameEvent[] = [];
+  ctx.testbed.defer(
+    ctx.testbed.gatekeeper.onFrame((f) => {
+      if (f.direction === 'client-to-gatekeeper' && f.node?.tag === 'open') logins.push(f);
+    }),
+  );
+  const user = await ctx.testbed.enlistedOnce();
+  if (user.result.status !== 'ok') return notMet('an enlisted user', `the enlistment failed: ${user.result.reason}`);
+  ctx.testbed.defer(async () => {
+    await ctx.testbed.afterCase().disconnect(user.user);
+  });
+  const expected = 'no login through a handshake whose certificate chain does not verify under noiseRoot';
+  const undo = ctx.testbed.gatekeeper.presentForeignCertificate();
+  ctx.testbed.defer(undo);
+  ctx.step('connect to a gatekeeper whose chain is under another root');
+  await user.connect().catch(() => undefined);
+  undo();
+  const sent = logins[0];
+  if (sent)
+    return notMet(
+      expected,
+      `the client finished the handshake and sent its login${sent.clientPayload?.interopData?.token.length ? ' with its proof' : ''}`,
+    );
+  ctx.step('connect to the genuine gatekeeper');
+  await user.connect().catch(() => undefined);
+  return logins.length > 0
+    ? met()
+    : notMet(`${expected}, then a login to the genuine gatekeeper`, 'no login to the genuine gatekeeper either');
+});
