@@ -465,4 +465,22 @@ describe('gatekeeper over noise-binary', () => {
         await loggedIn(next);
       });
   });
+  it('cuts off a frame announced longer than a WebSocket message may be (2^24 - 1 bytes), as a cap, and serves the next client', async () => {
+    const cap = DEFAULT_LIMITS['ws-message-bytes'];
+    const hits = limitHits.length;
+    const errors = protocolErrors.length;
+    const client = await open();
+    // Three length bytes say 2^24 - 1 at most: the longest frame there is, sixteen times the cap.
+    client.sendBytes(Uint8Array.from([0x57, 0x41, 6, 3, 0xff, 0xff, 0xff, ...new Uint8Array(1024)]));
+    assert.deepEqual(await client.closeRecorded(), { code: 1008, reason: `cap ws-message-bytes=${cap}` });
+    assert.equal(limitHits.length, hits + 1);
+    const hit = limitHits[hits] as LimitHit;
+    assert.deepEqual([hit.limit, hit.value], ['ws-message-bytes', cap]);
+    assert.match(
+      hit.message,
+      new RegExp(`^a Noise frame of conn-\\d+ went past the harness's cap ws-message-bytes=${cap}$`),
+    );
+    assert.deepEqual(protocolErrors.slice(errors), [], 'a cap, not a broken channel');
+    await loggedIn(await providerUser('+491700000701', 'judy static'));
+  });
 });

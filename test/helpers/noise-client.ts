@@ -206,7 +206,7 @@ export class NoiseClient {
       if (left <= 0 || this.readFailure !== undefined || this.closeRecord !== undefined) {
         const seen = this.received.map((n) => xmlCodec.encode(n).slice(0, 120)).join(' | ');
         const why = this.readFailure ?? (this.closeRecord ? `closed ${this.closeRecord.code}` : 'open');
-        throw new Error(`no ${what} within ${timeoutMs} ms (${why}); received: ${seen}`);
+        throw new Error(`${what} did not come within ${timeoutMs} ms (${why}); received: ${seen}`);
       }
       await new Promise<void>((resolve) => {
         const waker = (): void => {
