@@ -13,7 +13,7 @@ import { Agent, request } from 'undici';
 import { DEFAULT_LIMITS, type LimitHit } from '../src/core/limits.js';
 import { startGatekeeper } from '../src/gatekeeper/gatekeeper.js';
 import { generateTls } from '../src/gatekeeper/tls.js';
-import type { FrameEvent, Gatekeeper } from '../src/gatekeeper/types.js';
+import type { ClientConnection, FrameEvent, Gatekeeper } from '../src/gatekeeper/types.js';
 import { toBase64, toBase64Url } from '../src/protocol/base64.js';
 import { binaryCodec } from '../src/protocol/binary/node-codec.js';
 import { COMPRESSED, packPlaintext } from '../src/protocol/binary/plaintext.js';
@@ -21,6 +21,7 @@ import { GATEKEEPER_SERVER, PING_NS } from '../src/protocol/constants.js';
 import type { Discovery, GatekeeperEndpoint } from '../src/protocol/driver-api.js';
 import { child, node } from '../src/protocol/node.js';
 import { Product } from '../src/protocol/noise/client-payload.js';
+import { WA_CONN_HEADER } from '../src/protocol/noise/profile.js';
 import { NoiseInitiator } from '../src/protocol/noise/handshake.js';
 import { x25519KeyPair, type KeyPair } from '../src/protocol/noise/keys.js';
 import { decodeMessage, unpad } from '../src/protocol/payload.js';
@@ -98,17 +99,14 @@ describe('gatekeeper over noise-binary', () => {
 
   /** The next protocol error the gatekeeper reports, within the deadline. */
   function nextProtocolError(timeoutMs = 3000): Promise<string> {
-    const seen = protocolErrors.length;
     return new Promise((resolve, reject) => {
-      const poll = setInterval(() => {
-        if (protocolErrors.length > seen) {
-          clearInterval(poll);
-          clearTimeout(timer);
-          resolve(protocolErrors[seen] as string);
-        }
-      }, 10);
+      const off = gk.onProtocolError((message) => {
+        clearTimeout(timer);
+        off();
+        resolve(message);
+      });
       const timer = setTimeout(() => {
-        clearInterval(poll);
+        off();
         reject(new Error(`no protocol error within ${timeoutMs} ms`));
       }, timeoutMs);
     });
@@ -413,13 +411,19 @@ describe('gatekeeper over noise-binary', () => {
       );
     const cases: readonly {
       readonly name: string;
-      readonly act: () => Promise<{ readonly client: NoiseClient; readonly error: RegExp | string }>;
+      readonly act: () => Promise<{
+        readonly client: NoiseClient;
+        readonly error: RegExp | string;
+        /** The gatekeeper's side of the connection, when it logged in. */
+        readonly conn?: ClientConnection;
+      }>;
     }[] = [
       {
         name: 'a header other than W A 6 3',
         act: async () => {
           const client = await open();
-          const hello = new NoiseInitiator({ staticKey: keyOf('x'), payload: new Uint8Array(1) }).clientHello();
+          const login = { staticKey: keyOf('x'), payload: new Uint8Array(1), profile: client.profile };
+          const hello = new NoiseInitiator(login).clientHello();
           client.sendFrame(hello, Uint8Array.of(0x57, 0x41, 6, 2));
           const error = fromConn('header: byte 3 of the connection header is 2, expected 3 \\(header 87,65,6,3\\)');
           return { client, error };
@@ -441,37 +445,41 @@ describe('gatekeeper over noise-binary', () => {
         act: async () => {
           const frank = await providerUser('+491700000301', 'frank static');
           const client = await loggedIn(frank);
+          const conn = await gk.waitForConnection(frank.login, wait());
+          assert.ok(conn);
           const sealed = client.seal(packPlaintext(binaryCodec.encode(pingIq('tampered01'))));
           sealed[0] = (sealed[0] as number) ^ 1;
           client.sendFrame(sealed);
           const error = `the client of ${frank.login} broke the Noise channel (decrypt: the AEAD tag did not verify); the gatekeeper closed its connection`;
-          return { client, error };
+          return { client, error, conn };
         },
       },
     ];
-    for (const { name, act } of cases)
+    for (const [i, { name, act }] of cases.entries())
       it(name, async () => {
         const heard = nextProtocolError();
-        const { client, error } = await act();
+        const { client, error, conn } = await act();
         const message = await heard;
         if (typeof error === 'string') assert.equal(message, error);
         else assert.match(message, error);
         assert.deepEqual(await client.closeRecorded(), { code: 1002, reason: 'noise' });
-        assert.deepEqual(client.received.slice(1), [], 'nothing after the break');
-        const next = await providerUser(
-          `+4917000004${String(cases.findIndex((c) => c.name === name)).padStart(2, '0')}`,
-          `next after ${name}`,
+        if (conn) assert.deepEqual(await conn.waitForClose(wait()), { code: 1002, reason: 'noise', by: 'gatekeeper' });
+        assert.deepEqual(
+          client.received.map((n) => n.tag),
+          conn ? ['success'] : [],
+          'nothing after the break',
         );
-        await loggedIn(next);
+        await loggedIn(await providerUser(`+49170000040${i}`, `next after ${name}`));
       });
   });
+
   it('cuts off a frame announced longer than a WebSocket message may be (2^24 - 1 bytes), as a cap, and serves the next client', async () => {
     const cap = DEFAULT_LIMITS['ws-message-bytes'];
     const hits = limitHits.length;
     const errors = protocolErrors.length;
     const client = await open();
     // Three length bytes say 2^24 - 1 at most: the longest frame there is, sixteen times the cap.
-    client.sendBytes(Uint8Array.from([0x57, 0x41, 6, 3, 0xff, 0xff, 0xff, ...new Uint8Array(1024)]));
+    client.sendBytes(Uint8Array.from([...WA_CONN_HEADER, 0xff, 0xff, 0xff, ...new Uint8Array(1024)]));
     assert.deepEqual(await client.closeRecorded(), { code: 1008, reason: `cap ws-message-bytes=${cap}` });
     assert.equal(limitHits.length, hits + 1);
     const hit = limitHits[hits] as LimitHit;
