@@ -15,6 +15,7 @@ import { startGatekeeper } from '../src/gatekeeper/gatekeeper.js';
 import { generateTls } from '../src/gatekeeper/tls.js';
 import type { ClientConnection, FrameEvent, Gatekeeper } from '../src/gatekeeper/types.js';
 import { toBase64, toBase64Url } from '../src/protocol/base64.js';
+import { DICTIONARY_V3 } from '../src/protocol/binary/dictionary-v3.js';
 import { binaryCodec } from '../src/protocol/binary/node-codec.js';
 import { COMPRESSED, packPlaintext } from '../src/protocol/binary/plaintext.js';
 import { GATEKEEPER_SERVER, PING_NS } from '../src/protocol/constants.js';
@@ -28,6 +29,8 @@ import { decodeMessage, unpad } from '../src/protocol/payload.js';
 import { iqResult, pingIq, preKeyUploadIq, streamError } from '../src/protocol/stanzas.js';
 import { interopLoginPayload } from '../src/protocol/transport.js';
 import { xmlCodec } from '../src/protocol/xml-codec.js';
+import { baileysTables } from './helpers/baileys-binary.js';
+import { BaileysNoiseClient, baileysLoginPayload } from './helpers/baileys-noise.js';
 import { ClassicParty } from './helpers/classic-client.js';
 import { startJwksServer, type JwksServer } from './helpers/jwks-server.js';
 import { NoiseClient, type NoiseLogin } from './helpers/noise-client.js';
@@ -55,7 +58,7 @@ describe('gatekeeper over noise-binary', () => {
   const frames: FrameEvent[] = [];
   const protocolErrors: string[] = [];
   const limitHits: LimitHit[] = [];
-  const clients: NoiseClient[] = [];
+  const clients: { terminate(): void }[] = [];
 
   /** Enlists over HTTPS with `authkey` = the public half of the X25519 key labelled `keyLabel`. */
   async function providerUser(identifier: string, keyLabel: string): Promise<ProviderUser> {
@@ -490,5 +493,43 @@ describe('gatekeeper over noise-binary', () => {
     );
     assert.deepEqual(protocolErrors.slice(errors), [], 'a cap, not a broken channel');
     await loggedIn(await providerUser('+491700000701', 'judy static'));
+  });
+  it("lets Baileys 6.17.16's own Noise handler log in over a real WebSocket, with W A 6 3 and dictionary 3", async () => {
+    const kim = await providerUser('+491700000801', 'baileys noise key');
+    const tables = baileysTables(DICTIONARY_V3);
+    const client = await BaileysNoiseClient.connect(endpoint, {
+      staticKey: kim.key,
+      ephemeralKey: keyOf('baileys ephemeral'),
+      header: WA_CONN_HEADER,
+      payload: baileysLoginPayload(kim.login, kim.token),
+      tables,
+    });
+    clients.push(client);
+    const success = await client.next((n) => n.tag === 'success', '<success/>');
+    const t = String(success.attrs['t']);
+    assert.deepEqual(success, { tag: 'success', attrs: { t }, content: undefined });
+    assert.ok(Math.abs(Number(t) - now()) <= 5, `t=${t} is not now (${now()})`);
+    const conn = await gk.waitForConnection(kim.login, wait());
+    assert.deepEqual(
+      [conn?.transport, conn?.authenticated, conn?.open],
+      [
+        'noise-binary',
+        true,
+        node('open', { from: kim.login, token: kim.token, authkey: toBase64Url(kim.key.publicKey) }),
+      ],
+    );
+    // Baileys' keep-alive, written by its encoder, and the gatekeeper's answer, read by its decoder.
+    client.send({
+      tag: 'iq',
+      attrs: { id: 'bk1', to: GATEKEEPER_SERVER, type: 'get', xmlns: 'w:p' },
+      content: [{ tag: 'ping', attrs: {} }],
+    });
+    assert.deepEqual(await client.next((n) => n.attrs['id'] === 'bk1', 'the keep-alive result'), {
+      tag: 'iq',
+      attrs: { id: 'bk1', type: 'result', from: GATEKEEPER_SERVER },
+      content: undefined,
+    });
+    const seen = await conn?.waitForFrame((f) => f.node?.attrs['id'] === 'bk1', { ...wait(), afterSeq: 0 });
+    assert.equal(seen?.text, `<iq id="bk1" to="${GATEKEEPER_SERVER}" type="get" xmlns="w:p"><ping/></iq>`);
   });
 });
