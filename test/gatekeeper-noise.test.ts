@@ -347,8 +347,10 @@ describe('gatekeeper over noise-binary', () => {
         [`binary: ${toBase64(plaintext)}`, { condition: 'not-well-formed', message }],
       );
     }
-    // Still open and still read: the next IQ gets its answer.
-    client.send(node('iq', { id: 'after0001', type: 'get', xmlns: PING_NS, to: GATEKEEPER_SERVER }));
+    // Still open and still read: the next IQ, deflated (flags 2), gets its answer.
+    client.send(node('iq', { id: 'after0001', type: 'get', xmlns: PING_NS, to: GATEKEEPER_SERVER }), {
+      compress: true,
+    });
     assert.deepEqual(
       await client.nextTag('iq', { id: 'after0001' }),
       iqResult('after0001', { from: GATEKEEPER_SERVER }),
