@@ -56,7 +56,7 @@ export const LIMIT_SPECS = {
     default: 1 * MiB,
     min: 1 * KiB,
     max: 64 * MiB,
-    what: 'a WebSocket message on the chat server',
+    what: 'a WebSocket message, or a Noise frame, on the chat server',
   },
   'ws-messages-per-second': {
     kind: 'count',

@@ -196,7 +196,11 @@ export class ChatServer {
       .filter((p) => p !== '');
     const wire: ChatWire =
       pathOf(req) === NOISE_CHAT_PATH
-        ? new NoiseWire(this.foreignIdentity ?? this.deps.noise, this.deps.binaryLimits)
+        ? new NoiseWire(
+            this.foreignIdentity ?? this.deps.noise,
+            this.deps.binaryLimits,
+            this.deps.limits['ws-message-bytes'],
+          )
         : new XmlWire(this.deps.codec);
     const conn = new Connection({
       id: `conn-${this.connections.length + 1}`,

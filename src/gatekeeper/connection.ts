@@ -80,8 +80,14 @@ export class Connection implements ClientConnection {
       try {
         units = deps.wire.read(bytes, isBinary);
       } catch (e) {
-        // The client broke the channel itself (a bad Noise frame or handshake): nothing after it can be read.
         if (!isNoiseError(e)) throw e;
+        // A frame longer than the wire reads (ws-message-bytes) is within the protocol's 2^24 - 1: a
+        // cap gone past, as a message over ws's maxPayload is on the XML wire.
+        if (e.refusal === 'frame-too-large') {
+          this.closeOverCap('ws-message-bytes', deps.caps.messageBytes, 'a Noise frame');
+          return;
+        }
+        // The client broke the channel itself (a bad Noise frame or handshake): nothing after it can be read.
         deps.onProtocolError(
           `the client of ${this.login ?? this.id} broke the Noise channel (${e.message}); the gatekeeper closed its connection`,
         );

@@ -30,11 +30,17 @@ export class NoiseWire implements ChatWire {
   private step: 'clientHello' | 'clientFinish' | 'transport' = 'clientHello';
   private session: NoiseSession | undefined;
 
+  /**
+   * `maxFrameBytes` is the run's `ws-message-bytes`: a frame is refused (`frame-too-large`) from its
+   * length alone, so a client cannot make the wire buffer the 2^24 - 1 bytes three length bytes
+   * can announce, where the XML wire holds no more than one WebSocket message.
+   */
   constructor(
     options: ResponderOptions,
     private readonly limits: CodecLimits,
+    maxFrameBytes: number,
   ) {
-    this.reader = new FrameReader({ header: (options.profile ?? WA_WEB_NOISE_PROFILE).header });
+    this.reader = new FrameReader({ header: (options.profile ?? WA_WEB_NOISE_PROFILE).header, maxFrameBytes });
     this.responder = new NoiseResponder(options);
     this.codec = new BinaryNodeCodec(limits);
   }
