@@ -29,8 +29,7 @@ export function killMatrix(index: number, of: number): void {
   if (index === 0) {
     for (const transport of CHAT_TRANSPORTS)
       void test(`every case for ${transport} passes against the clean reference provider over it`, () =>
-        cleanRun(transport),
-      );
+        cleanRun(transport));
     void test('every fault is named by at least one case, and every named fault exists', everyFaultNamed);
   }
   void describe('under each fault', { concurrency: 8 }, () => {

@@ -34,7 +34,8 @@ export async function loginAttempt(ctx: CheckContext): Promise<LoginAttempt> {
   const said = await user.connect().catch(() => undefined);
   const frame = frames.find((f) => f.direction === 'client-to-gatekeeper' && f.node?.tag === 'open');
   const error = frames.find(
-    (f) => f.connection === frame?.connection && f.direction === 'gatekeeper-to-client' && f.node?.tag === 'stream:error',
+    (f) =>
+      f.connection === frame?.connection && f.direction === 'gatekeeper-to-client' && f.node?.tag === 'stream:error',
   )?.node;
   const condition = error?.children.find((c) => c.tag !== 'text')?.tag;
   const text = error?.children.find((c) => c.tag === 'text')?.text;
