@@ -178,6 +178,13 @@ void describe('reference provider server', () => {
       [driverPaths.users, 'POST', '{not json', 400],
       [driverPaths.messages(created.user), 'POST', { to: 'someone@s.whatsapp.net' }, 400],
       [driverPaths.connect(created.user), 'POST', { url: 'wss://127.0.0.1:1/chat', caCertPem: 'nope' }, 400],
+      // noise-binary without the root that certifies the gatekeeper's Noise key
+      [
+        driverPaths.connect(created.user),
+        'POST',
+        { url: 'wss://127.0.0.1:1/ws/chat', caCertPem: '-----BEGIN CERTIFICATE-----', transport: 'noise-binary' },
+        400,
+      ],
       [
         driverPaths.enlist('nobody'),
         'POST',

@@ -4,6 +4,7 @@
  * it never started. A missing or unreadable report is a usage error, not a run of nothing; a report
  * with nothing to run again is a green result, so a "rerun the failures" CI step stays green.
  */
+import type { ChatTransport } from '../protocol/transport.js';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UsageError } from '../core/errors.js';
@@ -25,6 +26,8 @@ export interface LastFailed {
   readonly cases: readonly string[];
   /** The report.json they come from. */
   readonly file: string;
+  /** The transport that run went over, which the rerun keeps unless --transport says otherwise. */
+  readonly transport?: ChatTransport;
 }
 
 export async function lastFailedCases(outDir: string): Promise<LastFailed> {
@@ -40,5 +43,9 @@ export async function lastFailedCases(outDir: string): Promise<LastFailed> {
     '--last-failed: ',
     `the newest run, ${dir}, has no report.json; was the json reporter on?`,
   );
-  return { cases: report.cases.filter((r) => RERUN[r.outcome](r)).map((r) => r.id), file: join(dir, 'report.json') };
+  return {
+    cases: report.cases.filter((r) => RERUN[r.outcome](r)).map((r) => r.id),
+    file: join(dir, 'report.json'),
+    ...(report.run.transport === undefined ? {} : { transport: report.run.transport }),
+  };
 }

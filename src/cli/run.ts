@@ -57,6 +57,8 @@ export async function runCommand(
     const hasConsole = settings.reporters.includes('console');
     // The console reporter prints the seed as the run begins; without it, the seed still shows, once.
     if (!hasConsole) out.write(`seed ${settings.seed}\n`);
+    // A --last-failed rerun goes over the transport its cases failed on, unless told otherwise.
+    const transport = settings.transport ?? lastFailed?.transport;
     const outcome = await runConformance({
       ...(settings.provider === undefined ? {} : { provider: settings.provider }),
       ...(settings.token === undefined ? {} : { token: settings.token }),
@@ -75,7 +77,7 @@ export async function runCommand(
       signal: controller.signal,
       bail: settings.bail,
       workers: settings.workers,
-      ...(settings.transport === undefined ? {} : { transport: settings.transport }),
+      ...(transport === undefined ? {} : { transport }),
       ...(providerCaPem === undefined ? {} : { providerCaPem, providerCaFile: settings.providerCa as string }),
       ...(gate.judge === undefined ? {} : { judge: gate.judge }),
       ...(signingKey === undefined

@@ -91,6 +91,7 @@ const SAME_IN_EVERY_SHARD: readonly (readonly [string, (r: RunReport) => unknown
   ['provider', (r) => (r.run.provider.embedded ? 'the embedded reference provider' : r.run.provider.endpoint)],
   ['reference faults', (r) => r.run.provider.faults],
   ['seed', (r) => r.run.seed],
+  ['--transport', (r) => r.run.transport ?? 'xml-ws'],
   ['--suite', (r) => r.run.filters.suites],
   ['--tag', (r) => r.run.filters.tags],
   ['--grep', (r) => r.run.filters.grep ?? null],

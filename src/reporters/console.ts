@@ -86,7 +86,7 @@ export function renderSummary(report: RunReport, c: ChalkInstance): string {
   lines.push(c.bold(`${run.tool.name} ${run.tool.version}, profile ${run.profileVersion}, run ${run.id}`));
   const faults = run.provider.faults.length > 0 ? ` with faults ${run.provider.faults.join(', ')}` : '';
   lines.push(
-    `provider ${clean(run.provider.endpoint)}${run.provider.embedded ? ` (embedded reference provider${faults})` : ''}`,
+    `provider ${clean(run.provider.endpoint)}${run.provider.embedded ? ` (embedded reference provider${faults})` : ''}, over ${run.transport ?? 'xml-ws'}`,
   );
   lines.push('');
 

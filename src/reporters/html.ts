@@ -84,6 +84,7 @@ function metadata(report: RunReport): string {
   ].filter(Boolean);
   const rows: [string, string][] = [
     ['provider', provider],
+    ['transport', run.transport ?? 'xml-ws'],
     ['run', run.id],
     ['harness', `${run.tool.name} ${run.tool.version} on Node ${run.node}`],
     ['profile', run.profileVersion],

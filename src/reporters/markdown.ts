@@ -41,7 +41,7 @@ export function toMarkdown(report: RunReport): string {
     ? `${run.provider.endpoint} (embedded reference provider${run.provider.faults.length ? `, faults: ${run.provider.faults.join(', ')}` : ''})`
     : run.provider.endpoint;
   out.push(
-    `Provider ${code(provider)} · profile ${run.profileVersion} · ${run.tool.name} ${run.tool.version} · seed ${run.seed} · ${(run.durationMs / 1000).toFixed(1)} s`,
+    `Provider ${code(provider)} · over ${run.transport ?? 'xml-ws'} · profile ${run.profileVersion} · ${run.tool.name} ${run.tool.version} · seed ${run.seed} · ${(run.durationMs / 1000).toFixed(1)} s`,
     '',
   );
   out.push(`| suite | ${OUTCOMES.join(' | ')} |`, `|---|${OUTCOMES.map(() => '--:').join('|')}|`);
