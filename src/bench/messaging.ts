@@ -53,7 +53,7 @@ async function setUp(): Promise<Pair> {
   if (!connection || !(await gatekeeper.waitForKeys(enlisted.login, { signal, timeoutMs: WAIT_MS })))
     throw new Error('the provider user never connected');
   const gatekeeperUser = await gatekeeper.createGatekeeperUser();
-  return { provider, gatekeeper, driver, user, login: enlisted.login, connection, gatekeeperUser: gatekeeperUser };
+  return { provider, gatekeeper, driver, user, login: enlisted.login, connection, gatekeeperUser };
 }
 
 /**

@@ -185,7 +185,7 @@ export async function runConformance(options: RunOptions): Promise<RunOutcome> {
             signal: env.signal,
             rng: env.rng,
             clock,
-            testbed: testbed,
+            testbed,
             step: (name: string) => env.step(name),
             note: (text: string) => env.record({ kind: 'note', at: Date.now(), text }),
           };

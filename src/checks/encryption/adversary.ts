@@ -60,7 +60,7 @@ export const replayPreKeyMessage = defineCheck(
     const encrypted = await encryptText(ctx.rng, gatekeeperUser, provider, text);
     if (encrypted.type !== 'pkmsg')
       throw new PreconditionError('the gatekeeper user had a session before its first message');
-    return replay(ctx, { provider, gatekeeperUser: gatekeeperUser }, encrypted, text);
+    return replay(ctx, { provider, gatekeeperUser }, encrypted, text);
   },
 );
 

@@ -129,7 +129,7 @@ export const registrationIdTaken = defineCheck({ name: 'encryption/keys/registra
     const text = `from registration id ${registrationId} ${ctx.rng.string(8)}`;
     const { answer } = await deliverAndWatch(
       ctx,
-      { provider, gatekeeperUser: gatekeeperUser },
+      { provider, gatekeeperUser },
       await encryptText(ctx.rng, gatekeeperUser, provider, text),
       `the first message of a peer with registration id ${registrationId}`,
     );

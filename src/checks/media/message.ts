@@ -54,7 +54,7 @@ export const encMediatype = defineCheck({ name: 'media/message/enc-mediatype' },
   const gatekeeperUser = await ctx.testbed.gatekeeperUser();
   const encs: { type: MediaType; enc: StanzaNode | undefined }[] = [];
   for (const type of MEDIA_TYPES) {
-    const sent = await sendMedia(ctx, type, { provider, gatekeeperUser: gatekeeperUser });
+    const sent = await sendMedia(ctx, type, { provider, gatekeeperUser });
     encs.push({ type, enc: sent.enc });
   }
   return judgeEncMediatypes(encs);

@@ -14,7 +14,7 @@ async function sendSeveral(ctx: CheckContext, count: number): Promise<SentMedia[
   const gatekeeperUser = await ctx.testbed.gatekeeperUser();
   const out: SentMedia[] = [];
   for (let i = 0; i < count; i++) {
-    const sent = await sendMedia(ctx, 'document', { provider, gatekeeperUser: gatekeeperUser });
+    const sent = await sendMedia(ctx, 'document', { provider, gatekeeperUser });
     out.push(sent);
   }
   return out;

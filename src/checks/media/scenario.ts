@@ -88,7 +88,7 @@ export async function sendMedia(
     throw new ProviderViolation(`a ${LAYOUTS[type].name} (field ${LAYOUTS[type].message}) in the Message`, declared);
   const message = elementsOf(frame).find((n) => n.tag === 'message');
   const enc = message && (outgoingEnc(message) ?? child(message, 'enc'));
-  return { provider, gatekeeperUser: gatekeeperUser, type, plaintext, declared, enc };
+  return { provider, gatekeeperUser, type, plaintext, declared, enc };
 }
 
 /** The storage reference in a download path `/interop/whatsapp/download/{provider id}/{reference}/` (MEDIA-PATH). */

@@ -24,7 +24,7 @@ export interface Pair {
 export async function pair(ctx: CheckContext): Promise<Pair> {
   const provider = await ctx.testbed.providerUser();
   const gatekeeperUser = await ctx.testbed.gatekeeperUser();
-  return { provider, gatekeeperUser: gatekeeperUser };
+  return { provider, gatekeeperUser };
 }
 
 /** The provider user sends one text to the gatekeeper user; returns what went over the wire. */
