@@ -126,9 +126,9 @@ export class Connection implements ClientConnection {
     return this.deps.wire.streamEnd();
   }
 
-  send(n: StanzaNode): void {
+  send(n: StanzaNode, options: { readonly compress?: boolean } = {}): void {
     if (!this.isOpen) return;
-    this.transmit(this.deps.wire.write(n), n);
+    this.transmit(this.deps.wire.write(n, options), n);
   }
 
   sendRaw(data: string | Uint8Array, options: { binary?: boolean } = {}): void {

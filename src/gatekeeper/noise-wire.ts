@@ -100,8 +100,8 @@ export class NoiseWire implements ChatWire {
     }
   }
 
-  write(n: StanzaNode): Outgoing {
-    const frame = this.seal(packPlaintext(this.codec.encode(n)));
+  write(n: StanzaNode, options: { readonly compress?: boolean } = {}): Outgoing {
+    const frame = this.seal(packPlaintext(this.codec.encode(n), options));
     return { payload: frame, binary: true, text: xmlCodec.encode(n), bytes: frame.length };
   }
 

@@ -79,8 +79,8 @@ export interface ClientConnection {
   readonly frames: readonly FrameEvent[];
   /** Set when the WebSocket closed: the close code and who closed it. */
   readonly closed: { readonly code: number; readonly reason: string; readonly by: 'client' | 'gatekeeper' } | undefined;
-  /** Sends a node through the codec. */
-  send(n: StanzaNode): void;
+  /** Sends a node through the codec; `compress` deflates it on a wire that can (noise-binary). */
+  send(n: StanzaNode, options?: { readonly compress?: boolean }): void;
   /** Sends raw text (or bytes) as one WebSocket message: for hostile and malformed input. */
   sendRaw(data: string | Uint8Array, options?: { binary?: boolean }): void;
   /**

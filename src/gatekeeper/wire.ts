@@ -53,7 +53,8 @@ export interface ChatWire {
   readonly transport: ChatTransport;
   /** The units one WebSocket message completes; throws when the client broke the channel itself. */
   read(data: Uint8Array, binary: boolean): WireUnit[];
-  write(n: StanzaNode): Outgoing;
+  /** `compress`: deflate the element where the wire can (noise-binary's flags byte); XML text cannot. */
+  write(n: StanzaNode, options?: { readonly compress?: boolean }): Outgoing;
   /** Exactly these bytes or this text as one element's frame: for hostile and malformed input. */
   writeRaw(data: string | Uint8Array, binary: boolean): Outgoing;
   /** The element that ends a stream on this wire. */

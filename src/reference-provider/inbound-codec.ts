@@ -9,7 +9,7 @@ import type { StanzaNode } from '../protocol/node.js';
 import { scanBounds, XmlTextCodec, xmlCodec } from '../protocol/xml-codec.js';
 import type { FaultSet } from './faults.js';
 import { BinaryNodeCodec } from '../protocol/binary/node-codec.js';
-import { unpackPlaintext } from '../protocol/binary/plaintext.js';
+import { COMPRESSED, unpackPlaintext } from '../protocol/binary/plaintext.js';
 
 function inboundLimits(faults: FaultSet): CodecLimits {
   let limits: CodecLimits = PROFILE_LIMITS;
@@ -22,7 +22,11 @@ function inboundLimits(faults: FaultSet): CodecLimits {
 export function inboundBinary(faults: FaultSet): (plaintext: Uint8Array) => StanzaNode {
   const limits = inboundLimits(faults);
   const codec = new BinaryNodeCodec(limits);
-  return (plaintext) => codec.decode(unpackPlaintext(plaintext, limits));
+  return (plaintext) => {
+    if (faults.has('noise-refuse-compressed') && ((plaintext[0] ?? 0) & COMPRESSED) !== 0)
+      throw new CodecError('not-well-formed', 'a deflated frame');
+    return codec.decode(unpackPlaintext(plaintext, limits));
+  };
 }
 
 export function inboundCodec(faults: FaultSet): StanzaCodec {

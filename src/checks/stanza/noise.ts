@@ -2,11 +2,15 @@
  * The noise-binary transport's own requirements (docs/PROFILE.md §1): the login the handshake
  * carries, and a client that will not log in to a gatekeeper it cannot authenticate.
  */
+import { PreconditionError } from '../../core/errors.js';
 import { met, notMet } from '../../core/model.js';
 import type { FrameEvent } from '../../gatekeeper/types.js';
 import { Product } from '../../protocol/noise/client-payload.js';
 import { defineCheck, ANSWER_MS } from '../check.js';
 import { loginAttempt } from '../scenarios/login.js';
+import { pair, receiveOne } from '../scenarios/conversation.js';
+import { answerTo } from '../scenarios/exchange.js';
+import { describeAll, sentBy } from '../observe.js';
 
 /**
  * TRANSPORTS: the ClientPayload says INTEROP, the login's digits and the proof; the gatekeeper
@@ -69,4 +73,27 @@ export const serverCert = defineCheck({ name: 'stanza/noise/server-cert' }, asyn
   return logins.length > 0
     ? met()
     : notMet(`${expected}, then a login to the genuine gatekeeper`, 'no login to the genuine gatekeeper either');
+});
+
+/**
+ * TRANSPORTS: a frame whose plaintext is deflated (flags 2), as WhatsApp's server sends large
+ * stanzas, is read like any other: a message that comes so is decrypted and receipted.
+ */
+export const compressed = defineCheck({ name: 'stanza/noise/compressed' }, async (ctx) => {
+  const p = await pair(ctx);
+  const { connection, login } = p.provider;
+  const held = ctx.testbed.gatekeeper.holdNextMessage(login, { signal: ctx.signal, timeoutMs: ANSWER_MS });
+  const { id, afterSeq } = await receiveOne(p, ctx, 'message to deflate');
+  const stanza = await held;
+  if (!stanza) throw new PreconditionError("the gatekeeper user's message never reached the chat server");
+  ctx.step('deliver it deflated');
+  connection.send(stanza, { compress: true });
+  ctx.step('wait for its answer');
+  const answer = await answerTo(ctx, connection, id, afterSeq);
+  return answer === 'delivery'
+    ? met()
+    : notMet(
+        'a delivery receipt for a message in a deflated frame',
+        `${answer}: ${describeAll(sentBy(connection, afterSeq).map((s) => s.element))}`,
+      );
 });
