@@ -15,7 +15,7 @@ import type { CodecLimits, StanzaCodec } from '../protocol/codec.js';
 import { equalBytes } from '../protocol/bytes.js';
 import type { ClientIdentity, ResponderOptions } from '../protocol/noise/handshake.js';
 import { loginOfPayload } from '../protocol/transport.js';
-import { makeCertChain, makeCertRoot } from '../protocol/noise/cert.js';
+import { makeCertChain, makeCertRoot, type CertRoot } from '../protocol/noise/cert.js';
 import { GATEKEEPER_SERVER, INTEROP_VERSION, XMPP_SUBPROTOCOL } from '../protocol/constants.js';
 import { node, type StanzaNode } from '../protocol/node.js';
 import { unenlistedError } from '../protocol/enlistment.js';
@@ -28,7 +28,7 @@ import { Listeners } from './events.js';
 import type { ProofVerifier } from './proof-verifier.js';
 import { handleElement, serverTime, type HandlerDeps, type RouteResult } from './stanza-handler.js';
 import { CHATSTATE_TAG } from '../protocol/messaging.js';
-import type { StreamRefusalCondition } from './control-types.js';
+import type { CertificateDefect, StreamRefusalCondition } from './control-types.js';
 import type { FrameEvent } from './observation-types.js';
 import { NoiseWire } from './noise-wire.js';
 import { XmlWire } from './xml-wire.js';
@@ -44,8 +44,8 @@ export interface ChatServerDeps {
   readonly codec: StanzaCodec;
   /** What the binary codec accepts: the XML codec's bounds, under the same cap names. */
   readonly binaryLimits: CodecLimits;
-  /** The gatekeeper's Noise identity: static key, certificate chain and profile. */
-  readonly noise: ResponderOptions;
+  /** The gatekeeper's Noise identity: static key, certificate chain and profile, and the root that signed it. */
+  readonly noise: ResponderOptions & { readonly root: CertRoot };
   readonly directory: Directory;
   readonly groups: GroupDirectory;
   readonly verifier: ProofVerifier;
@@ -173,10 +173,11 @@ export class ChatServer {
 
   /**
    * NOISE-SERVER-CERT: until the undo, a Noise client meets a gatekeeper whose certificate chain
-   * is under a root other than the one its endpoint names, as a man in the middle would present.
+   * does not verify: under a root other than the one its endpoint names, as a man in the middle
+   * would present, or expired.
    */
-  presentForeignCertificate(): () => void {
-    this.foreignIdentity = foreignIdentity(this.deps.noise);
+  presentBadCertificate(defect: CertificateDefect): () => void {
+    this.foreignIdentity = badIdentity(this.deps.noise, defect);
     return () => {
       this.foreignIdentity = undefined;
     };
@@ -331,14 +332,20 @@ export class ChatServer {
 
 const pathOf = (req: IncomingMessage): string => new URL(req.url ?? '/', 'wss://gatekeeper').pathname;
 
-/** The gatekeeper's own static key, certified by a root made for the occasion. */
-function foreignIdentity(own: ResponderOptions): ResponderOptions {
-  const root = makeCertRoot();
+/** The gatekeeper's own static key in a chain with `defect`: a root made for the occasion, or a day past its end. */
+function badIdentity(own: ResponderOptions & { readonly root: CertRoot }, defect: CertificateDefect): ResponderOptions {
   const now = Math.floor(Date.now() / 1000);
-  const certChain = makeCertChain(root, {
-    serverStaticKey: own.staticKey.publicKey,
-    notBefore: now - 3600,
-    notAfter: now + 3600,
-  });
+  const certChain =
+    defect === 'foreign-root'
+      ? makeCertChain(makeCertRoot(), {
+          serverStaticKey: own.staticKey.publicKey,
+          notBefore: now - 3600,
+          notAfter: now + 3600,
+        })
+      : makeCertChain(own.root, {
+          serverStaticKey: own.staticKey.publicKey,
+          notBefore: now - 3 * 86400,
+          notAfter: now - 86400,
+        });
   return { ...own, certChain };
 }

@@ -11,6 +11,9 @@ export type ScriptedAnswer =
 /** The stream error a refused `<open/>` gets: a bad proof, or (VERSION-REFUSED) a version the gatekeeper does not speak. */
 export type StreamRefusalCondition = 'not-authorized' | 'unsupported-version';
 
+/** What is wrong with the certificate chain a check has the gatekeeper present (NOISE-SERVER-CERT). */
+export type CertificateDefect = 'foreign-root' | 'expired';
+
 /** One thing wrong with a push, or nothing (`valid`). */
 export type PushDefect =
   | 'valid'

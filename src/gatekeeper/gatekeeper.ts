@@ -10,7 +10,7 @@ import { DEFAULT_LIMITS, type LimitHit, type Limits } from '../core/limits.js';
 import { Rng, randomSeed } from '../core/rng.js';
 import { toBase64 } from '../protocol/base64.js';
 import type { CodecLimits, StanzaCodec } from '../protocol/codec.js';
-import { makeCertChain, makeCertRoot } from '../protocol/noise/cert.js';
+import { makeCertChain, makeCertRoot, type CertRoot } from '../protocol/noise/cert.js';
 import type { ResponderOptions } from '../protocol/noise/handshake.js';
 import { x25519KeyPair } from '../protocol/noise/keys.js';
 import { WA_WEB_NOISE_PROFILE, withCertRoot } from '../protocol/noise/profile.js';
@@ -201,7 +201,7 @@ export async function startGatekeeper(options: GatekeeperOptions = {}): Promise<
     scriptEnlistment: (script) => api.scripted(script),
     isEnlisted: (login) => directory.provider(login) !== undefined,
     unenlist: (login) => chat.unenlist(login),
-    presentForeignCertificate: () => chat.presentForeignCertificate(),
+    presentBadCertificate: (defect) => chat.presentBadCertificate(defect),
     refuseStreams: (login, reason, condition = 'not-authorized') => {
       chat.refusals.set(login, { reason, condition });
       return () => chat.refusals.delete(login);
@@ -261,7 +261,10 @@ const NOISE_CERT_SLACK_S = 24 * 3600;
  * The gatekeeper's Noise identity for one run: a static key certified by a root of its own, which a
  * provider's client is given (`noiseRoot` of the chat endpoint) in place of WhatsApp's.
  */
-function noiseIdentity(): { readonly responder: ResponderOptions; readonly rootPublicKey: Uint8Array } {
+function noiseIdentity(): {
+  readonly responder: ResponderOptions & { readonly root: CertRoot };
+  readonly rootPublicKey: Uint8Array;
+} {
   const root = makeCertRoot();
   const staticKey = x25519KeyPair();
   const now = Math.floor(Date.now() / 1000);
@@ -271,7 +274,7 @@ function noiseIdentity(): { readonly responder: ResponderOptions; readonly rootP
     notAfter: now + NOISE_CERT_SLACK_S,
   });
   const profile = withCertRoot(WA_WEB_NOISE_PROFILE, root.key.publicKey);
-  return { responder: { profile, staticKey, certChain }, rootPublicKey: root.key.publicKey };
+  return { responder: { profile, staticKey, certChain, root }, rootPublicKey: root.key.publicKey };
 }
 
 /** Drops every socket at once: a finished run must not keep the process alive. */

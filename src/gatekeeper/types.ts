@@ -14,7 +14,13 @@ import type { Discovery, GatekeeperEndpoint } from '../protocol/driver-api.js';
 import type { ChatTransport } from '../protocol/transport.js';
 import type { StanzaNode } from '../protocol/node.js';
 import type { KeyBundle } from '../protocol/stanzas.js';
-import type { PushAnswer, PushDefect, ScriptedAnswer, StreamRefusalCondition } from './control-types.js';
+import type {
+  CertificateDefect,
+  PushAnswer,
+  PushDefect,
+  ScriptedAnswer,
+  StreamRefusalCondition,
+} from './control-types.js';
 import type { MediaFetcher, MediaHost } from './media-types.js';
 import type { ClientConnection, EnlistRequest, FrameEvent, HttpExchange, WaitOptions } from './observation-types.js';
 import type { GatekeeperUser, GatekeeperUserOptions } from './user-types.js';
@@ -113,10 +119,10 @@ export interface EnlistmentControl {
   /** Un-enlists `login` (as after 30 days away) and ends its live stream with the unenlisted error. */
   unenlist(login: string): void;
   /**
-   * Until the returned undo, Noise clients are shown a certificate chain under another root than
-   * their endpoint's `noiseRoot` (NOISE-SERVER-CERT).
+   * Until the returned undo, Noise clients are shown a certificate chain that does not verify: under
+   * another root than their endpoint's `noiseRoot`, or expired (NOISE-SERVER-CERT).
    */
-  presentForeignCertificate(): () => void;
+  presentBadCertificate(defect: CertificateDefect): () => void;
   /** Refuses every `<open/>` of `login` with `<not-authorized/>` until the returned undo is called. */
   refuseStreams(login: string, reason: string, condition?: StreamRefusalCondition): () => void;
 }

@@ -11,7 +11,7 @@ import type { StanzaNode } from '../protocol/node.js';
 import { connectNoise, duplexLink, type NoiseChannel } from '../protocol/noise/channel.js';
 import type { ClientPayload } from '../protocol/noise/client-payload.js';
 import type { KeyPair } from '../protocol/noise/keys.js';
-import { WA_WEB_NOISE_PROFILE, withCertRoot } from '../protocol/noise/profile.js';
+import { WA_WEB_NOISE_PROFILE, withCertRoot, type NoiseProfile } from '../protocol/noise/profile.js';
 import type { ElementWriter } from './client-wire.js';
 
 export interface NoiseLogin {
@@ -22,6 +22,8 @@ export interface NoiseLogin {
   readonly root: string;
   /** The `noise-skip-cert-check` fault: no chain is verified. */
   readonly skipChainCheck?: boolean;
+  /** The `noise-ignore-cert-validity` fault: the chain's dates are not checked. */
+  readonly ignoreValidity?: boolean;
 }
 
 /** Writes each element as a binary node in its own Noise frame. */
@@ -65,7 +67,9 @@ export async function openNoise(
     throw e;
   });
   const { channel } = await connectNoise(duplexLink(createWebSocketStream(ws)), {
-    profile: withCertRoot(WA_WEB_NOISE_PROFILE, root),
+    profile: login.ignoreValidity
+      ? withoutValidity(withCertRoot(WA_WEB_NOISE_PROFILE, root))
+      : withCertRoot(WA_WEB_NOISE_PROFILE, root),
     staticKey: login.staticKey,
     payload: login.payload,
     signal,
@@ -73,3 +77,8 @@ export async function openNoise(
   });
   return { ws, channel };
 }
+
+const withoutValidity = (profile: NoiseProfile): NoiseProfile => ({
+  ...profile,
+  certificate: { ...profile.certificate, checkValidity: false },
+});

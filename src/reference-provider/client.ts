@@ -565,6 +565,7 @@ export class ProviderClient {
       },
       root: endpoint.noiseRoot ?? '',
       skipChainCheck: faults.has('noise-skip-cert-check'),
+      ignoreValidity: faults.has('noise-ignore-cert-validity'),
     };
   }
 

@@ -17,6 +17,7 @@ export const FAULTS = {
   'noise-product-whatsapp': 'logs in over Noise with `product` WHATSAPP (0), not INTEROP',
   'noise-wrong-account-id': "logs in over Noise with an `accountId` one above its login's digits",
   'noise-skip-cert-check': 'completes the Noise handshake with whatever certificate chain the server presents',
+  'noise-ignore-cert-validity': "verifies the Noise certificate chain's signatures but not its validity dates",
   'noise-refuse-compressed': 'refuses a Noise frame whose plaintext is deflated (flags 2) as not well-formed',
   // XML (§2)
   'xml-declaration': 'prefixes message stanzas with an XML declaration',

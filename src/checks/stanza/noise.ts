@@ -6,7 +6,8 @@ import { PreconditionError } from '../../core/errors.js';
 import { met, notMet } from '../../core/model.js';
 import type { FrameEvent } from '../../gatekeeper/types.js';
 import { Product } from '../../protocol/noise/client-payload.js';
-import { defineCheck, ANSWER_MS } from '../check.js';
+import type { CertificateDefect } from '../../gatekeeper/types.js';
+import { choiceParam, defineCheck, paramsOf, ANSWER_MS } from '../check.js';
 import { loginAttempt } from '../scenarios/login.js';
 import { pair, receiveOne } from '../scenarios/conversation.js';
 import { answerTo } from '../scenarios/exchange.js';
@@ -39,41 +40,51 @@ export const login = defineCheck({ name: 'stanza/noise/login' }, async (ctx) => 
     : notMet(expected, 'no answer to a ping after <success/>');
 });
 
+const CERTIFICATE_DEFECTS: readonly CertificateDefect[] = ['foreign-root', 'expired'];
+
 /**
- * NOISE-SERVER-CERT: shown a certificate chain under another root than its endpoint's `noiseRoot`,
- * the client ends the handshake before its login, whose proof a man in the middle would take; it
+ * NOISE-SERVER-CERT: shown a certificate chain that does not verify (`params.chain`: under another
+ * root than its endpoint's `noiseRoot`, or expired), the client ends the handshake before its login, whose proof a man in the middle would take; it
  * then sends its login to the genuine gatekeeper (whether that login is right is TRANSPORTS' to judge).
  */
-export const serverCert = defineCheck({ name: 'stanza/noise/server-cert' }, async (ctx) => {
-  const logins: FrameEvent[] = [];
-  ctx.testbed.defer(
-    ctx.testbed.gatekeeper.onFrame((f) => {
-      if (f.direction === 'client-to-gatekeeper' && f.node?.tag === 'open') logins.push(f);
-    }),
-  );
-  const user = await ctx.testbed.enlistedOnce();
-  if (user.result.status !== 'ok') return notMet('an enlisted user', `the enlistment failed: ${user.result.reason}`);
-  ctx.testbed.defer(async () => {
-    await ctx.testbed.afterCase().disconnect(user.user);
-  });
-  const expected = 'no login through a handshake whose certificate chain does not verify under noiseRoot';
-  const undo = ctx.testbed.gatekeeper.presentForeignCertificate();
-  ctx.testbed.defer(undo);
-  ctx.step('connect to a gatekeeper whose chain is under another root');
-  await user.connect().catch(() => undefined);
-  undo();
-  const sent = logins[0];
-  if (sent)
-    return notMet(
-      expected,
-      `the client finished the handshake and sent its login${sent.clientPayload?.interopData?.token.length ? ' with its proof' : ''}`,
+export const serverCert = defineCheck(
+  { name: 'stanza/noise/server-cert', params: paramsOf({ chain: { enum: CERTIFICATE_DEFECTS } }, ['chain']) },
+  async (ctx) => {
+    const defect = choiceParam(ctx, 'chain', CERTIFICATE_DEFECTS);
+    const logins: FrameEvent[] = [];
+    ctx.testbed.defer(
+      ctx.testbed.gatekeeper.onFrame((f) => {
+        if (f.direction === 'client-to-gatekeeper' && f.node?.tag === 'open') logins.push(f);
+      }),
     );
-  ctx.step('connect to the genuine gatekeeper');
-  await user.connect().catch(() => undefined);
-  return logins.length > 0
-    ? met()
-    : notMet(`${expected}, then a login to the genuine gatekeeper`, 'no login to the genuine gatekeeper either');
-});
+    const user = await ctx.testbed.enlistedOnce();
+    if (user.result.status !== 'ok') return notMet('an enlisted user', `the enlistment failed: ${user.result.reason}`);
+    ctx.testbed.defer(async () => {
+      await ctx.testbed.afterCase().disconnect(user.user);
+    });
+    const expected = `no login through a handshake whose certificate chain does not verify (${defect})`;
+    const undo = ctx.testbed.gatekeeper.presentBadCertificate(defect);
+    ctx.testbed.defer(undo);
+    ctx.step(
+      defect === 'foreign-root'
+        ? 'connect to a gatekeeper whose chain is under another root'
+        : 'connect to a gatekeeper whose chain has expired',
+    );
+    await user.connect().catch(() => undefined);
+    undo();
+    const sent = logins[0];
+    if (sent)
+      return notMet(
+        expected,
+        `the client finished the handshake and sent its login${sent.clientPayload?.interopData?.token.length ? ' with its proof' : ''}`,
+      );
+    ctx.step('connect to the genuine gatekeeper');
+    await user.connect().catch(() => undefined);
+    return logins.length > 0
+      ? met()
+      : notMet(`${expected}, then a login to the genuine gatekeeper`, 'no login to the genuine gatekeeper either');
+  },
+);
 
 /**
  * TRANSPORTS: a frame whose plaintext is deflated (flags 2), as WhatsApp's server sends large
