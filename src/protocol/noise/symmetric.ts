@@ -1,6 +1,6 @@
 /**
  * Noise's CipherState and SymmetricState for AESGCM and SHA256 (Noise spec rev. 34 §5.1, §5.2,
- * §12.6), as WhatsApp's lineage computes them.
+ * §12.4, §12.5), as WhatsApp's lineage computes them.
  * @see whatsmeow `socket/noisehandshake.go` (Start, Authenticate, MixIntoKey, extractAndExpand,
  * Finish), `socket/noisesocket.go` (generateIV); Baileys 6.17.16 `lib/Utils/noise-handler.js`.
  */
@@ -19,7 +19,7 @@ const sha256 = (...parts: readonly Uint8Array[]): Uint8Array => {
 
 /**
  * Eight zero bytes, then the counter as a 32-bit big-endian number: the spec's 4 zero bytes and
- * 64-bit counter for every counter below 2^32 (spec §12.6; whatsmeow generateIV, Baileys generateIV).
+ * 64-bit counter for every counter below 2^32 (spec §12.4; whatsmeow generateIV, Baileys generateIV).
  */
 function nonce(n: number): Uint8Array {
   const iv = new Uint8Array(12);
