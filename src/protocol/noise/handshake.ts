@@ -9,6 +9,10 @@
  *
  * @see whatsmeow `handshake.go` (doHandshake: the initiator, step by step), Noise spec rev. 34 §7.5
  * (XX); Baileys 6.17.16 `lib/Utils/noise-handler.js` and `lib/Socket/socket.js` (validateConnection).
+ *
+ * One departure from the specification, on purpose: the clientHello carries no payload, and none is
+ * hashed (§5.3 would mix in an empty one), as whatsmeow and Baileys write it; WhatsApp's servers
+ * expect that hash. test/noise-initiator-oracle.test.ts holds both the departure and its reason.
  */
 import { wa6 } from '../../gen/wa6.js';
 import { equalBytes, plainBytes } from '../bytes.js';
