@@ -135,40 +135,59 @@ async function warmUp(ms: number, play: () => Promise<void>): Promise<void> {
   while (since(start) < ms) await play();
 }
 
+/** What one transport is measured with: the provider's pair, and the bare wire of the same rounds. */
+interface Lane {
+  readonly transport: ChatTransport;
+  readonly viaProvider: (signal: AbortSignal) => Promise<void>;
+  readonly bare: () => Promise<void>;
+  readonly samples: number[];
+  readonly bareSamples: number[];
+}
+
+const WIRE_WORK: Record<ChatTransport, string> = {
+  'xml-ws': 'the XML codec',
+  'noise-binary': 'the binary codec, Noise AES-GCM',
+};
+
 /**
  * Each sample of the provider is taken right after a sample of the floor and divided by it: the
  * machine's speed drifts between and within processes on a shared host (by a third, seen here),
  * and it drifts for both alike, so the ratio of a pair holds where two medians apart would not.
- * Every transport's sample of a run is paired with that run's floor sample, taken just before them.
+ * Every transport's samples of a run are paired with that run's floor sample, taken just before them.
  */
 export async function messagingFigures(runs: number, rounds: number): Promise<Figure[]> {
   const t = await setUp();
-  let pipeline: Pipeline | undefined;
+  const pipelines: Pipeline[] = [];
   try {
-    const pairs: [ChatTransport, Pair][] = [];
-    for (const transport of CHAT_TRANSPORTS) pairs.push([transport, await pairOver(t, transport)]);
     const { round: raw, ciphertextBytes } = await rawParties();
-    const bareWire = await startPipeline(ciphertextBytes);
-    pipeline = bareWire;
-    const bare = async (): Promise<void> => {
-      await raw();
-      await bareWire.round();
-    };
-    const viaProvider = pairs.map(
-      ([, p]) =>
-        (): Promise<void> =>
-          pingPong(p, AbortSignal.timeout(WAIT_MS)),
-    );
-    for (const r of [raw, bare, ...viaProvider]) await warmUp(WARM_UP_MS, r);
+    const lanes: Lane[] = [];
+    for (const transport of CHAT_TRANSPORTS) {
+      const p = await pairOver(t, transport);
+      const wire = await startPipeline(ciphertextBytes, transport);
+      pipelines.push(wire);
+      lanes.push({
+        transport,
+        viaProvider: (signal) => pingPong(p, signal),
+        bare: async () => {
+          await raw();
+          await wire.round();
+        },
+        samples: [],
+        bareSamples: [],
+      });
+    }
+    await warmUp(WARM_UP_MS, raw);
+    for (const lane of lanes) {
+      await warmUp(WARM_UP_MS, lane.bare);
+      await warmUp(WARM_UP_MS, () => lane.viaProvider(AbortSignal.timeout(WAIT_MS)));
+    }
     const floor: number[] = [];
-    const bareSamples: number[] = [];
-    const samples = new Map<ChatTransport, number[]>(pairs.map(([transport]) => [transport, []]));
     for (let i = 0; i < runs; i++) {
       floor.push(await rate(rounds, raw));
-      bareSamples.push(await rate(rounds, bare));
-      for (const [transport, p] of pairs) {
+      for (const lane of lanes) {
+        lane.bareSamples.push(await rate(rounds, lane.bare));
         const signal = AbortSignal.timeout(WAIT_MS + rounds * WAIT_PER_ROUND_MS);
-        samples.get(transport)?.push(await rate(rounds, () => pingPong(p, signal)));
+        lane.samples.push(await rate(rounds, () => lane.viaProvider(signal)));
       }
     }
     const floorFigure = {
@@ -176,32 +195,30 @@ export async function messagingFigures(runs: number, rounds: number): Promise<Fi
       value: round(median(floor), 1),
       samples: floor.map((s) => round(s, 1)),
     };
-    const bareRatio = pairedRatio(bareSamples, floor);
-    return [
-      ...pairs.map(([transport]): Figure => {
-        const over = samples.get(transport) ?? [];
-        const ratio = pairedRatio(over, floor);
-        return {
+    return lanes.flatMap(({ transport, samples, bareSamples }): Figure[] => {
+      const ratio = pairedRatio(samples, floor);
+      return [
+        {
           name: `messages through the provider over ${transport} (ping-pong, ${rounds} rounds)`,
           unit: 'msg/s',
-          value: round(median(over), 1),
-          samples: over.map((s) => round(s, 1)),
+          value: round(median(samples), 1),
+          samples: samples.map((s) => round(s, 1)),
           floor: floorFigure,
           ratio: round(ratio, 3),
           target: { text: 'ratio ≥ 0.40 (median of paired samples)', met: ratio >= 0.4 },
-        };
-      }),
-      {
-        name: `the same rounds' wire work alone over xml-ws (libsignal, the XML codec, a TLS WebSocket and HTTP; no harness)`,
-        unit: 'msg/s',
-        value: round(median(bareSamples), 1),
-        samples: bareSamples.map((s) => round(s, 1)),
-        floor: floorFigure,
-        ratio: round(bareRatio, 3),
-      },
-    ];
+        },
+        {
+          name: `the same rounds' wire work alone over ${transport} (libsignal, ${WIRE_WORK[transport]}, a TLS WebSocket and HTTP; no harness)`,
+          unit: 'msg/s',
+          value: round(median(bareSamples), 1),
+          samples: bareSamples.map((s) => round(s, 1)),
+          floor: floorFigure,
+          ratio: round(pairedRatio(bareSamples, floor), 3),
+        },
+      ];
+    });
   } finally {
-    await pipeline?.close();
+    for (const wire of pipelines) await wire.close();
     await t.gatekeeper.close();
     await t.driver.close();
     await t.provider.close();
