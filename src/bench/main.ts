@@ -36,7 +36,11 @@ if (!Number.isInteger(runs) || runs < 1 || !Number.isInteger(rounds) || rounds <
 const benches: Record<string, () => Promise<Figure[]>> = {
   startup: () => startupFigures(Math.max(runs, 5)),
   messaging: () => messagingFigures(runs, rounds),
-  run: async () => [await fullRunFigure(runs), await fullRunFigure(runs, 1)],
+  run: async () => [
+    await fullRunFigure(runs),
+    await fullRunFigure(runs, { workers: 1 }),
+    await fullRunFigure(runs, { transport: 'noise-binary' }),
+  ],
   split: () => splitFigures(runs),
   media: () => mediaFigures(runs),
 };

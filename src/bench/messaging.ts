@@ -1,8 +1,8 @@
 /**
  * Message throughput through the provider (a gatekeeper user and a provider user in ping-pong,
  * every message crossing the gatekeeper's chat server, the provider's client and, for the
- * provider's turn, its driver) beside raw libsignal ping-pong between two in-memory parties with
- * the same stores, in the same process and run.
+ * provider's turn, its driver), once per chat transport, beside raw libsignal ping-pong between
+ * two in-memory parties with the same stores, in the same process and run.
  */
 import { randomBytes } from 'node:crypto';
 import { DEFAULT_LIMITS } from '../core/limits.js';
@@ -10,6 +10,7 @@ import { probeProvider, type DriverClient } from '../driver/client.js';
 import { startGatekeeper } from '../gatekeeper/gatekeeper.js';
 import type { ClientConnection, Gatekeeper, GatekeeperDelivery, GatekeeperUser } from '../gatekeeper/types.js';
 import { textPayload } from '../protocol/payload.js';
+import { CHAT_TRANSPORTS, type ChatTransport } from '../protocol/transport.js';
 import { SignalSession } from '../reference-provider/client-session.js';
 import { startReferenceProvider, type ReferenceProvider } from '../reference-provider/provider.js';
 import { median, pairedRatio, round, since, type Figure } from './measure.js';
@@ -22,9 +23,15 @@ const WAIT_PER_ROUND_MS = 50;
 const WARM_UP_MS = 1500;
 const TEXT = 'benchmark message of a typical length, about sixty characters';
 
-interface Pair {
+/** The provider, the gatekeeper and the driver, shared by every transport's pair. */
+interface Testbed {
   readonly provider: ReferenceProvider;
   readonly gatekeeper: Gatekeeper;
+  readonly driver: DriverClient;
+}
+
+/** A provider user connected over one transport, and a gatekeeper user of its own to play with. */
+interface Pair {
   readonly driver: DriverClient;
   readonly user: string;
   readonly login: string;
@@ -32,7 +39,7 @@ interface Pair {
   readonly gatekeeperUser: GatekeeperUser;
 }
 
-async function setUp(): Promise<Pair> {
+async function setUp(): Promise<Testbed> {
   const token = randomBytes(24).toString('base64url');
   const provider = await startReferenceProvider({ driverToken: token });
   const { discovery, driver } = await probeProvider(provider.url, token, {
@@ -43,17 +50,23 @@ async function setUp(): Promise<Pair> {
   const gatekeeper = await startGatekeeper({ limits: { ...DEFAULT_LIMITS, 'ws-messages-per-second': 1_000_000 } });
   gatekeeper.setProvider(discovery);
   await driver.reset();
-  const endpoint = (url: string) => ({ url, caCertPem: gatekeeper.caCertPem });
-  const { user } = await driver.createUser('bench');
-  const enlisted = await driver.enlist(user, endpoint(gatekeeper.enlistUrl));
+  return { provider, gatekeeper, driver };
+}
+
+async function pairOver(t: Testbed, transport: ChatTransport): Promise<Pair> {
+  const { gatekeeper, driver } = t;
+  const { user } = await driver.createUser(`bench ${transport}`);
+  const enlisted = await driver.enlist(user, { url: gatekeeper.enlistUrl, caCertPem: gatekeeper.caCertPem });
   if (enlisted.status !== 'ok') throw new Error(`enlistment failed: ${enlisted.reason}`);
-  await driver.connect(user, endpoint(gatekeeper.chatUrl));
+  await driver.connect(user, gatekeeper.chatEndpoint(transport));
   const signal = AbortSignal.timeout(WAIT_MS);
   const connection = await gatekeeper.waitForConnection(enlisted.login, { signal, timeoutMs: WAIT_MS });
   if (!connection || !(await gatekeeper.waitForKeys(enlisted.login, { signal, timeoutMs: WAIT_MS })))
-    throw new Error('the provider user never connected');
+    throw new Error(`the provider user never connected over ${transport}`);
+  if (connection.transport !== transport)
+    throw new Error(`the provider user connected over ${connection.transport}, not ${transport}`);
   const gatekeeperUser = await gatekeeper.createGatekeeperUser();
-  return { provider, gatekeeper, driver, user, login: enlisted.login, connection, gatekeeperUser };
+  return { driver, user, login: enlisted.login, connection, gatekeeperUser };
 }
 
 /**
@@ -122,63 +135,92 @@ async function warmUp(ms: number, play: () => Promise<void>): Promise<void> {
   while (since(start) < ms) await play();
 }
 
+/** What one transport is measured with: the provider's pair, and the bare wire of the same rounds. */
+interface Lane {
+  readonly transport: ChatTransport;
+  readonly viaProvider: (signal: AbortSignal) => Promise<void>;
+  readonly bare: () => Promise<void>;
+  readonly samples: number[];
+  readonly bareSamples: number[];
+}
+
+const WIRE_WORK: Record<ChatTransport, string> = {
+  'xml-ws': 'the XML codec',
+  'noise-binary': 'the binary codec, Noise AES-GCM',
+};
+
 /**
  * Each sample of the provider is taken right after a sample of the floor and divided by it: the
  * machine's speed drifts between and within processes on a shared host (by a third, seen here),
  * and it drifts for both alike, so the ratio of a pair holds where two medians apart would not.
+ * Every transport's samples of a run are paired with that run's floor sample, taken just before them.
  */
 export async function messagingFigures(runs: number, rounds: number): Promise<Figure[]> {
-  const p = await setUp();
-  let pipeline: Pipeline | undefined;
+  const t = await setUp();
+  const pipelines: Pipeline[] = [];
   try {
     const { round: raw, ciphertextBytes } = await rawParties();
-    const bareWire = await startPipeline(ciphertextBytes);
-    pipeline = bareWire;
-    const viaProvider = (): Promise<void> => pingPong(p, AbortSignal.timeout(WAIT_MS));
-    const bare = async (): Promise<void> => {
-      await raw();
-      await bareWire.round();
-    };
-    for (const r of [raw, bare, viaProvider]) await warmUp(WARM_UP_MS, r);
+    const lanes: Lane[] = [];
+    for (const transport of CHAT_TRANSPORTS) {
+      const p = await pairOver(t, transport);
+      const wire = await startPipeline(ciphertextBytes, transport);
+      pipelines.push(wire);
+      lanes.push({
+        transport,
+        viaProvider: (signal) => pingPong(p, signal),
+        bare: async () => {
+          await raw();
+          await wire.round();
+        },
+        samples: [],
+        bareSamples: [],
+      });
+    }
+    await warmUp(WARM_UP_MS, raw);
+    for (const lane of lanes) {
+      await warmUp(WARM_UP_MS, lane.bare);
+      await warmUp(WARM_UP_MS, () => lane.viaProvider(AbortSignal.timeout(WAIT_MS)));
+    }
     const floor: number[] = [];
-    const samples: number[] = [];
-    const bareSamples: number[] = [];
     for (let i = 0; i < runs; i++) {
       floor.push(await rate(rounds, raw));
-      bareSamples.push(await rate(rounds, bare));
-      const signal = AbortSignal.timeout(WAIT_MS + rounds * WAIT_PER_ROUND_MS);
-      samples.push(await rate(rounds, () => pingPong(p, signal)));
+      for (const lane of lanes) {
+        lane.bareSamples.push(await rate(rounds, lane.bare));
+        const signal = AbortSignal.timeout(WAIT_MS + rounds * WAIT_PER_ROUND_MS);
+        lane.samples.push(await rate(rounds, () => lane.viaProvider(signal)));
+      }
     }
     const floorFigure = {
       name: 'raw libsignal ping-pong',
       value: round(median(floor), 1),
       samples: floor.map((s) => round(s, 1)),
     };
-    const ratio = pairedRatio(samples, floor);
-    const bareRatio = pairedRatio(bareSamples, floor);
-    return [
-      {
-        name: `messages through the provider (ping-pong, ${rounds} rounds)`,
-        unit: 'msg/s',
-        value: round(median(samples), 1),
-        samples: samples.map((s) => round(s, 1)),
-        floor: floorFigure,
-        ratio: round(ratio, 3),
-        target: { text: 'ratio ≥ 0.40 (median of paired samples)', met: ratio >= 0.4 },
-      },
-      {
-        name: `the same rounds' wire work alone (libsignal, the codec, a TLS WebSocket and HTTP; no harness)`,
-        unit: 'msg/s',
-        value: round(median(bareSamples), 1),
-        samples: bareSamples.map((s) => round(s, 1)),
-        floor: floorFigure,
-        ratio: round(bareRatio, 3),
-      },
-    ];
+    return lanes.flatMap(({ transport, samples, bareSamples }): Figure[] => {
+      const ratio = pairedRatio(samples, floor);
+      return [
+        {
+          name: `messages through the provider over ${transport} (ping-pong, ${rounds} rounds)`,
+          unit: 'msg/s',
+          value: round(median(samples), 1),
+          samples: samples.map((s) => round(s, 1)),
+          floor: floorFigure,
+          ratio: round(ratio, 3),
+          target: { text: 'ratio ≥ 0.40 (median of paired samples)', met: ratio >= 0.4 },
+        },
+        {
+          name: `the same rounds' wire work alone over ${transport} (libsignal, ${WIRE_WORK[transport]}, a TLS WebSocket and HTTP; no harness)`,
+          unit: 'msg/s',
+          value: round(median(bareSamples), 1),
+          samples: bareSamples.map((s) => round(s, 1)),
+          floor: floorFigure,
+          ratio: round(pairedRatio(bareSamples, floor), 3),
+        },
+      ];
+    });
   } finally {
-    await pipeline?.close();
-    await p.gatekeeper.close();
-    await p.driver.close();
-    await p.provider.close();
+    for (const wire of pipelines) await wire.close();
+    await t.gatekeeper.close();
+    await t.driver.close();
+    await t.provider.close();
   }
 }
