@@ -55,7 +55,10 @@ void test('a line per case, and for anything but a pass the message and requirem
 void test('the summary counts per outcome and per suite, gives the verdict, the seed and the re-run command', () => {
   const { summary } = play(sampleReport(), false);
   assert.match(summary, /^interop-conformance 0\.1\.0, profile 1\.0, run 2026-03-01T10-00-00Z-abc123$/m);
-  assert.match(summary, /^provider http:\/\/127\.0\.0\.1:4000 \(embedded reference provider with faults no-ack\)$/m);
+  assert.match(
+    summary,
+    /^provider http:\/\/127\.0\.0\.1:4000 \(embedded reference provider with faults no-ack\), over xml-ws$/m,
+  );
   assert.match(summary, /^6 cases: 2 passed, 1 failed, 1 warned, 1 skipped, 1 errored in 2\.5 s$/m);
   assert.match(summary, /^ {2}stanza {4}1 pass {4}1 fail {4}1 warn {4}1 skip {4}1 error$/m);
   assert.match(summary, /^ {2}media {5}1 pass {4}0 fail {4}0 warn {4}0 skip {4}0 error$/m);
