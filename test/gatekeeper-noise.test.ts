@@ -34,6 +34,7 @@ import { BaileysNoiseClient, baileysLoginPayload } from './helpers/baileys-noise
 import { ClassicParty } from './helpers/classic-client.js';
 import { startJwksServer, type JwksServer } from './helpers/jwks-server.js';
 import { NoiseClient, type NoiseLogin } from './helpers/noise-client.js';
+import { RawClient } from './helpers/raw-client.js';
 
 const wait = (timeoutMs = 3000) => ({ signal: AbortSignal.timeout(10_000), timeoutMs });
 const now = (): number => Math.floor(Date.now() / 1000);
@@ -533,5 +534,47 @@ describe('gatekeeper over noise-binary', () => {
     });
     const seen = await conn?.waitForFrame((f) => f.node?.attrs['id'] === 'bk1', { ...wait(), afterSeq: 0 });
     assert.equal(seen?.text, `<iq id="bk1" to="${GATEKEEPER_SERVER}" type="get" xmlns="w:p"><ping/></iq>`);
+  });
+});
+
+describe('a chat connection that never logs in', () => {
+  let gk: Gatekeeper;
+  const hits: LimitHit[] = [];
+
+  before(async () => {
+    gk = await startGatekeeper({
+      tls: await generateTls(),
+      seed: 64,
+      limits: { ...DEFAULT_LIMITS, 'ws-login-ms': 300 },
+    });
+    gk.onLimit((h) => hits.push(h));
+  });
+
+  after(() => gk.close());
+
+  it('is closed at ws-login-ms with 1008 and the cap named, over noise-binary mid-handshake and over xml-ws before <open/>', async () => {
+    const noise = await NoiseClient.open(gk.chatEndpoint('noise-binary'));
+    const staticKey = x25519KeyPair();
+    noise.startHandshake({ staticKey, payload: interopLoginPayload('1-123@interop', 'proof') });
+    await noise.handshakeFrame(); // the serverHello; the clientFinish never goes
+    assert.deepEqual(await noise.closeRecorded(3000), { code: 1008, reason: 'cap ws-login-ms=300' });
+
+    const xml = await RawClient.connect(gk.chatUrl, { ca: gk.caCertPem });
+    const closed = await Promise.race([
+      xml.closed,
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no close within 3 s')), 3000).unref()),
+    ]);
+    assert.deepEqual(closed, { code: 1008, reason: 'cap ws-login-ms=300' });
+    assert.deepEqual(
+      hits.map((h) => [h.limit, h.value]),
+      [
+        ['ws-login-ms', 300],
+        ['ws-login-ms', 300],
+      ],
+    );
+    assert.match(
+      hits[0]?.message ?? '',
+      /^the login \(from the connection opening\) of conn-1 went past the harness's cap ws-login-ms=300$/,
+    );
   });
 });

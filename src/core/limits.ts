@@ -79,6 +79,13 @@ export const LIMIT_SPECS = {
     max: 100_000,
     what: 'chat connections the provider may hold open at once on one gatekeeper',
   },
+  'ws-login-ms': {
+    kind: 'ms',
+    default: 10_000,
+    min: 50,
+    max: 600_000,
+    what: "a chat connection's time from its opening to its login (the `<open/>`, or the Noise handshake's end)",
+  },
   'xml-bytes': {
     kind: 'bytes',
     default: PROFILE_LIMITS.maxBytes,

@@ -217,6 +217,7 @@ export class ChatServer {
         messagesPerSecond: this.deps.limits['ws-messages-per-second'],
         connectionBytes: this.deps.limits['ws-connection-bytes'],
         messageBytes: this.deps.limits['ws-message-bytes'],
+        loginMs: this.deps.limits['ws-login-ms'],
       },
       onLimit: (hit) => this.limitHits.emit(hit),
       onProtocolError: (message) => this.protocolErrors.emit(message),

@@ -33,11 +33,12 @@ export interface ConnectionDeps {
   readonly onInbound: (conn: Connection, f: FrameEvent) => void;
   /** Called when a Noise handshake ends with the client's identity: its static key and login. */
   readonly onLogin: (conn: Connection, identity: ClientIdentity, open: StanzaNode) => void;
-  /** What one connection may send: frames in a second, bytes in all (`ws-message-bytes` is ws's maxPayload). */
+  /** What one connection may send: frames in a second, bytes in all (`ws-message-bytes` is ws's maxPayload), and how long it may take to log in. */
   readonly caps: {
     readonly messagesPerSecond: number;
     readonly connectionBytes: number;
     readonly messageBytes: number;
+    readonly loginMs: number;
   };
   /** Told when the client goes past a cap; the connection is then closed with 1008 (or 1009 by ws). */
   readonly onLimit: (hit: LimitHit) => void;
@@ -66,12 +67,22 @@ export class Connection implements ClientConnection {
   private window = { start: 0, frames: 0 };
   private received = 0;
   private overCap = false;
+  /** True once the client's login came: its first element over xml-ws, the handshake's end over noise-binary. */
+  private loginSeen = false;
 
   constructor(private readonly deps: ConnectionDeps) {
     this.id = deps.id;
     this.offeredSubprotocols = deps.offeredSubprotocols;
     this.transport = deps.wire.transport;
     const { ws } = deps;
+    // A client that opens a connection and never logs in holds the gatekeeper's resources (a Noise
+    // handshake left half done, say): past the cap the connection is closed and the case told.
+    const loginDeadline = setTimeout(() => {
+      if (!this.loginSeen && this.isOpen)
+        this.closeOverCap('ws-login-ms', deps.caps.loginMs, 'the login (from the connection opening)');
+    }, deps.caps.loginMs);
+    loginDeadline.unref();
+    ws.once('close', () => clearTimeout(loginDeadline));
     ws.on('message', (data: RawData, isBinary: boolean) => {
       if (this.overCap) return;
       const bytes = toBuffer(data);
@@ -145,6 +156,7 @@ export class Connection implements ClientConnection {
   private take(unit: WireUnit): void {
     switch (unit.kind) {
       case 'login': {
+        this.loginSeen = true;
         const text = `noise clientFinish: ${xmlCodec.encode(unit.open)}`;
         this.record('client-to-gatekeeper', text, unit.bytes, true, {
           node: unit.open,
@@ -160,6 +172,7 @@ export class Connection implements ClientConnection {
         const { node, refused, cap } = unit;
         // Only what the client sends counts against it: the gatekeeper's own hostile frames do not.
         if (cap !== undefined && isLimitName(cap.name)) this.hit(cap.name, cap.value, 'an element');
+        this.loginSeen = true;
         const decoded = node ? { node } : refused ? { refused } : {};
         this.deps.onInbound(this, this.record('client-to-gatekeeper', unit.text, unit.bytes, unit.binary, decoded));
       }
