@@ -180,7 +180,7 @@ void test('a reader that leaves early (list | head -1) gets its line, and the ha
   assert.equal(stderr, '');
 });
 
-void test('list --json shows every case with its faults', async () => {
+void test('list --json shows every case with its check, its transports when it has them, and its faults', async () => {
   const r = await run(['list', '--json']);
   assert.equal(r.code, 0);
   const rows = JSON.parse(r.stdout) as {
@@ -188,11 +188,17 @@ void test('list --json shows every case with its faults', async () => {
     suite: string;
     level: string;
     requirement: { id: string };
+    check: string;
+    transports?: string[];
     faults: string[];
   }[];
   const stanza = rows.filter((c) => c.suite === 'stanza');
   assert.ok(stanza.length >= 20);
   for (const c of rows) assert.ok(c.faults.length > 0 && c.requirement.id && c.level, c.id);
+  const login = rows.find((c) => c.id === 'stanza.noise.login');
+  assert.deepEqual([login?.check, login?.transports], ['stanza/noise/login', ['noise-binary']]);
+  const ack = rows.find((c) => c.id === 'stanza.ack.message');
+  assert.deepEqual([ack?.check, ack?.transports], ['stanza/ack/message', undefined]);
 });
 
 void test('a baseline gates CI: written from a failing run, matched by it, broken by a fix, refused when malformed', async () => {

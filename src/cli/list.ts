@@ -48,6 +48,8 @@ export async function listCommand(flags: ListFlags, out: NodeJS.WritableStream):
       requirement: c.requirement,
       tags: c.tags,
       needs: c.needs,
+      ...(c.transports === undefined ? {} : { transports: c.transports }),
+      check: c.check,
       faults: c.faults.map((f) => f.name),
     }));
     out.write(`${JSON.stringify(rows, null, 2)}\n`);

@@ -16,6 +16,7 @@ import { equalBytes } from '../protocol/bytes.js';
 import type { ClientIdentity, ResponderOptions } from '../protocol/noise/handshake.js';
 import { loginOfPayload } from '../protocol/transport.js';
 import { makeCertChain, makeCertRoot, type CertRoot } from '../protocol/noise/cert.js';
+import { x25519KeyPair } from '../protocol/noise/keys.js';
 import { GATEKEEPER_SERVER, INTEROP_VERSION, XMPP_SUBPROTOCOL } from '../protocol/constants.js';
 import { node, type StanzaNode } from '../protocol/node.js';
 import { unenlistedError } from '../protocol/enlistment.js';
@@ -174,7 +175,7 @@ export class ChatServer {
   /**
    * NOISE-SERVER-CERT: until the undo, a Noise client meets a gatekeeper whose certificate chain
    * does not verify: under a root other than the one its endpoint names, as a man in the middle
-   * would present, or expired.
+   * would present, expired, or certifying another key than the one the server proves it holds.
    */
   presentBadCertificate(defect: CertificateDefect): () => void {
     this.foreignIdentity = badIdentity(this.deps.noise, defect);
@@ -333,20 +334,33 @@ export class ChatServer {
 
 const pathOf = (req: IncomingMessage): string => new URL(req.url ?? '/', 'wss://gatekeeper').pathname;
 
-/** The gatekeeper's own static key in a chain with `defect`: a root made for the occasion, or a day past its end. */
+/**
+ * The gatekeeper's Noise identity with a chain that does not verify: under a root made for the
+ * occasion, a day past its end, or with a leaf that certifies another key than the one it serves.
+ */
 function badIdentity(own: ResponderOptions & { readonly root: CertRoot }, defect: CertificateDefect): ResponderOptions {
   const now = Math.floor(Date.now() / 1000);
-  const certChain =
-    defect === 'foreign-root'
-      ? makeCertChain(makeCertRoot(), {
-          serverStaticKey: own.staticKey.publicKey,
-          notBefore: now - 3600,
-          notAfter: now + 3600,
-        })
-      : makeCertChain(own.root, {
+  const valid = { notBefore: now - 3600, notAfter: now + 3600 };
+  switch (defect) {
+    case 'foreign-root':
+      return {
+        ...own,
+        certChain: makeCertChain(makeCertRoot(), { serverStaticKey: own.staticKey.publicKey, ...valid }),
+      };
+    case 'expired':
+      return {
+        ...own,
+        certChain: makeCertChain(own.root, {
           serverStaticKey: own.staticKey.publicKey,
           notBefore: now - 3 * 86400,
           notAfter: now - 86400,
-        });
-  return { ...own, certChain };
+        }),
+      };
+    case 'leaf-for-another-key':
+      return {
+        ...own,
+        certChain: makeCertChain(own.root, { serverStaticKey: x25519KeyPair().publicKey, ...valid }),
+        leafForAnotherKey: true,
+      };
+  }
 }

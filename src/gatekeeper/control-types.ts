@@ -12,7 +12,7 @@ export type ScriptedAnswer =
 export type StreamRefusalCondition = 'not-authorized' | 'unsupported-version';
 
 /** What is wrong with the certificate chain a check has the gatekeeper present (NOISE-SERVER-CERT). */
-export type CertificateDefect = 'foreign-root' | 'expired';
+export type CertificateDefect = 'foreign-root' | 'expired' | 'leaf-for-another-key';
 
 /** One thing wrong with a push, or nothing (`valid`). */
 export type PushDefect =

@@ -40,11 +40,11 @@ export const login = defineCheck({ name: 'stanza/noise/login' }, async (ctx) => 
     : notMet(expected, 'no answer to a ping after <success/>');
 });
 
-const CERTIFICATE_DEFECTS: readonly CertificateDefect[] = ['foreign-root', 'expired'];
+const CERTIFICATE_DEFECTS: readonly CertificateDefect[] = ['foreign-root', 'expired', 'leaf-for-another-key'];
 
 /**
  * NOISE-SERVER-CERT: shown a certificate chain that does not verify (`params.chain`: under another
- * root than its endpoint's `noiseRoot`, or expired), the client ends the handshake before its login, whose proof a man in the middle would take; it
+ * root than its endpoint's `noiseRoot`, expired, or with a leaf for another key than the server's), the client ends the handshake before its login, whose proof a man in the middle would take; it
  * then sends its login to the genuine gatekeeper (whether that login is right is TRANSPORTS' to judge).
  */
 export const serverCert = defineCheck(

@@ -160,6 +160,11 @@ export interface ResponderOptions {
   /** The encoded CertChain sent in serverHello's payload (makeCertChain). */
   readonly certChain: Uint8Array;
   readonly ephemeralKey?: KeyPair;
+  /**
+   * Serves `certChain` though its leaf certifies another key than `staticKey`: only a gatekeeper
+   * that shows a client a chain it must refuse (NOISE-SERVER-CERT) sets it.
+   */
+  readonly leafForAnotherKey?: boolean;
 }
 
 export class NoiseResponder {
@@ -179,7 +184,7 @@ export class NoiseResponder {
     } catch {
       leafKey = undefined;
     }
-    if (!leafKey || !equalBytes(leafKey, options.staticKey.publicKey))
+    if (!options.leafForAnotherKey && (!leafKey || !equalBytes(leafKey, options.staticKey.publicKey)))
       throw new NoiseError('config', "the certificate chain's leaf does not certify the server's static key");
   }
 
