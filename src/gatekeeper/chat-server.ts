@@ -13,10 +13,7 @@ import { describeLimit, type LimitHit, type Limits } from '../core/limits.js';
 import type { Rng } from '../core/rng.js';
 import type { CodecLimits, StanzaCodec } from '../protocol/codec.js';
 import { equalBytes } from '../protocol/bytes.js';
-import type { ClientIdentity, ResponderOptions } from '../protocol/noise/handshake.js';
-import { loginOfPayload } from '../protocol/transport.js';
-import { makeCertChain, makeCertRoot, type CertRoot } from '../protocol/noise/cert.js';
-import { x25519KeyPair } from '../protocol/noise/keys.js';
+import type { ResponderOptions } from '../protocol/noise/handshake.js';
 import { GATEKEEPER_SERVER, INTEROP_VERSION, XMPP_SUBPROTOCOL } from '../protocol/constants.js';
 import { node, type StanzaNode } from '../protocol/node.js';
 import { unenlistedError } from '../protocol/enlistment.js';
@@ -31,9 +28,10 @@ import { handleElement, serverTime, type HandlerDeps, type RouteResult } from '.
 import { CHATSTATE_TAG } from '../protocol/messaging.js';
 import type { CertificateDefect, StreamRefusalCondition } from './control-types.js';
 import type { FrameEvent } from './observation-types.js';
+import { withBadCertificate, type NoiseIdentity } from './noise-identity.js';
 import { NoiseWire } from './noise-wire.js';
 import { XmlWire } from './xml-wire.js';
-import type { ChatWire } from './wire.js';
+import type { ChatWire, WireLogin } from './wire.js';
 
 export const CHAT_PATH = '/chat';
 /** Where Noise clients connect: WhatsApp Web's path (whatsmeow `socket/constants.go` URL). */
@@ -46,7 +44,7 @@ export interface ChatServerDeps {
   /** What the binary codec accepts: the XML codec's bounds, under the same cap names. */
   readonly binaryLimits: CodecLimits;
   /** The gatekeeper's Noise identity: static key, certificate chain and profile, and the root that signed it. */
-  readonly noise: ResponderOptions & { readonly root: CertRoot };
+  readonly noise: NoiseIdentity;
   readonly directory: Directory;
   readonly groups: GroupDirectory;
   readonly verifier: ProofVerifier;
@@ -67,7 +65,7 @@ export class ChatServer {
   /** Logins whose streams a case makes the gatekeeper refuse, with the reason it gives. */
   readonly refusals = new Map<string, { readonly reason: string; readonly condition: StreamRefusalCondition }>();
   /** While set, Noise clients are shown this identity: a chain under another root than their endpoint's. */
-  private foreignIdentity: ResponderOptions | undefined;
+  private badIdentity: ResponderOptions | undefined;
   private readonly wss: WebSocketServer;
   private seq = 0;
   private readonly handlerDeps: HandlerDeps;
@@ -178,9 +176,9 @@ export class ChatServer {
    * would present, expired, or certifying another key than the one the server proves it holds.
    */
   presentBadCertificate(defect: CertificateDefect): () => void {
-    this.foreignIdentity = badIdentity(this.deps.noise, defect);
+    this.badIdentity = withBadCertificate(this.deps.noise, defect);
     return () => {
-      this.foreignIdentity = undefined;
+      this.badIdentity = undefined;
     };
   }
 
@@ -199,7 +197,7 @@ export class ChatServer {
     const wire: ChatWire =
       pathOf(req) === NOISE_CHAT_PATH
         ? new NoiseWire(
-            this.foreignIdentity ?? this.deps.noise,
+            this.badIdentity ?? this.deps.noise,
             this.deps.binaryLimits,
             this.deps.limits['ws-message-bytes'],
           )
@@ -213,7 +211,7 @@ export class ChatServer {
       publish: (f) => this.frames.emit(f),
       newId: () => this.deps.rng.string(20, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789'),
       onInbound: (c, f) => c.serial(() => this.onInbound(c, f)),
-      onLogin: (c, identity, open) => c.serial(() => this.login(c, identity, open)),
+      onLogin: (c, unit) => c.serial(() => this.login(c, unit)),
       caps: {
         messagesPerSecond: this.deps.limits['ws-messages-per-second'],
         connectionBytes: this.deps.limits['ws-connection-bytes'],
@@ -289,9 +287,8 @@ export class ChatServer {
    * its proof, and the static key is the enlisted `authkey` (ENLIST-AUTHKEY). The connection
    * recorded it as the `<open/>` it stands for (noise-wire.ts).
    */
-  private async login(conn: Connection, identity: ClientIdentity, open: StanzaNode): Promise<void> {
+  private async login(conn: Connection, { identity, said, open }: WireLogin): Promise<void> {
     conn.open = open;
-    const said = loginOfPayload(identity.payload);
     if (!said.ok) return this.refuse(conn, 'not-authorized', said.reason);
     const { login, token } = said;
     conn.login = login;
@@ -333,34 +330,3 @@ export class ChatServer {
 }
 
 const pathOf = (req: IncomingMessage): string => new URL(req.url ?? '/', 'wss://gatekeeper').pathname;
-
-/**
- * The gatekeeper's Noise identity with a chain that does not verify: under a root made for the
- * occasion, a day past its end, or with a leaf that certifies another key than the one it serves.
- */
-function badIdentity(own: ResponderOptions & { readonly root: CertRoot }, defect: CertificateDefect): ResponderOptions {
-  const now = Math.floor(Date.now() / 1000);
-  const valid = { notBefore: now - 3600, notAfter: now + 3600 };
-  switch (defect) {
-    case 'foreign-root':
-      return {
-        ...own,
-        certChain: makeCertChain(makeCertRoot(), { serverStaticKey: own.staticKey.publicKey, ...valid }),
-      };
-    case 'expired':
-      return {
-        ...own,
-        certChain: makeCertChain(own.root, {
-          serverStaticKey: own.staticKey.publicKey,
-          notBefore: now - 3 * 86400,
-          notAfter: now - 86400,
-        }),
-      };
-    case 'leaf-for-another-key':
-      return {
-        ...own,
-        certChain: makeCertChain(own.root, { serverStaticKey: x25519KeyPair().publicKey, ...valid }),
-        leafForAnotherKey: true,
-      };
-  }
-}

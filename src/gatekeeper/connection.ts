@@ -7,14 +7,13 @@
 import { WebSocket, type RawData } from 'ws';
 import { describeLimit, isLimitName, type LimitHit, type LimitName } from '../core/limits.js';
 import { isNoiseError } from '../protocol/noise/errors.js';
-import type { ClientIdentity } from '../protocol/noise/handshake.js';
 import type { ChatTransport } from '../protocol/transport.js';
 import type { StanzaNode } from '../protocol/node.js';
 import { pingIq } from '../protocol/stanzas.js';
 import { xmlCodec } from '../protocol/xml-codec.js';
 import { Listeners, waitFor } from './events.js';
 import type { ClientConnection, FrameDirection, FrameEvent, WaitOptions } from './observation-types.js';
-import type { ChatWire, Outgoing, WireUnit } from './wire.js';
+import type { ChatWire, Outgoing, WireLogin, WireUnit } from './wire.js';
 
 type Closed = NonNullable<ClientConnection['closed']>;
 
@@ -32,7 +31,7 @@ export interface ConnectionDeps {
   /** Called with every frame the client sends, after it is recorded. */
   readonly onInbound: (conn: Connection, f: FrameEvent) => void;
   /** Called when a Noise handshake ends with the client's identity: its static key and login. */
-  readonly onLogin: (conn: Connection, identity: ClientIdentity, open: StanzaNode) => void;
+  readonly onLogin: (conn: Connection, login: WireLogin) => void;
   /** What one connection may send: frames in a second, bytes in all (`ws-message-bytes` is ws's maxPayload), and how long it may take to log in. */
   readonly caps: {
     readonly messagesPerSecond: number;
@@ -162,7 +161,7 @@ export class Connection implements ClientConnection {
           node: unit.open,
           clientPayload: unit.identity.payload,
         });
-        return this.deps.onLogin(this, unit.identity, unit.open);
+        return this.deps.onLogin(this, unit);
       }
       case 'handshake':
         this.record(unit.direction, unit.text, unit.bytes, true, {});

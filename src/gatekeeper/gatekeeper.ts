@@ -10,16 +10,13 @@ import { DEFAULT_LIMITS, type LimitHit, type Limits } from '../core/limits.js';
 import { Rng, randomSeed } from '../core/rng.js';
 import { toBase64 } from '../protocol/base64.js';
 import type { CodecLimits, StanzaCodec } from '../protocol/codec.js';
-import { makeCertChain, makeCertRoot, type CertRoot } from '../protocol/noise/cert.js';
-import type { ResponderOptions } from '../protocol/noise/handshake.js';
-import { x25519KeyPair } from '../protocol/noise/keys.js';
-import { WA_WEB_NOISE_PROFILE, withCertRoot } from '../protocol/noise/profile.js';
 import type { StanzaNode } from '../protocol/node.js';
 import type { Discovery } from '../protocol/driver-api.js';
 import { XmlTextCodec } from '../protocol/xml-codec.js';
 import { http2Status } from '../net/http2-get.js';
 import { boundedRequest, outboundAgent, trustAlso } from '../net/outbound.js';
 import { CHAT_PATH, ChatServer, NOISE_CHAT_PATH } from './chat-server.js';
+import { noiseIdentity } from './noise-identity.js';
 import { Directory } from './directory.js';
 import { GroupDirectory } from './groups.js';
 import { ENLIST_PATH, EnlistmentApi } from './enlistment-api.js';
@@ -104,7 +101,7 @@ export async function startGatekeeper(options: GatekeeperOptions = {}): Promise<
     server,
     codec,
     binaryLimits: codecLimits(limits),
-    noise: noise.responder,
+    noise,
     directory,
     groups,
     verifier,
@@ -144,7 +141,7 @@ export async function startGatekeeper(options: GatekeeperOptions = {}): Promise<
             url: `wss://${host}:${port}${NOISE_CHAT_PATH}`,
             caCertPem: tls.certPem,
             transport,
-            noiseRoot: toBase64(noise.rootPublicKey),
+            noiseRoot: toBase64(noise.root.key.publicKey),
           },
     enlistUrl: `${origin}${ENLIST_PATH}`,
     caCertPem: tls.certPem,
@@ -253,29 +250,6 @@ function codecLimits(limits: Limits): CodecLimits {
 }
 
 const cappedCodec = (limits: Limits): StanzaCodec => new XmlTextCodec(codecLimits(limits));
-
-/** How long the gatekeeper's Noise certificates hold, either side of its start. */
-const NOISE_CERT_SLACK_S = 24 * 3600;
-
-/**
- * The gatekeeper's Noise identity for one run: a static key certified by a root of its own, which a
- * provider's client is given (`noiseRoot` of the chat endpoint) in place of WhatsApp's.
- */
-function noiseIdentity(): {
-  readonly responder: ResponderOptions & { readonly root: CertRoot };
-  readonly rootPublicKey: Uint8Array;
-} {
-  const root = makeCertRoot();
-  const staticKey = x25519KeyPair();
-  const now = Math.floor(Date.now() / 1000);
-  const certChain = makeCertChain(root, {
-    serverStaticKey: staticKey.publicKey,
-    notBefore: now - NOISE_CERT_SLACK_S,
-    notAfter: now + NOISE_CERT_SLACK_S,
-  });
-  const profile = withCertRoot(WA_WEB_NOISE_PROFILE, root.key.publicKey);
-  return { responder: { profile, staticKey, certChain, root }, rootPublicKey: root.key.publicKey };
-}
 
 /** Drops every socket at once: a finished run must not keep the process alive. */
 async function shutdown(server: Server, chat: ChatServer, verifier: ProofVerifier, pusher: PushSender): Promise<void> {

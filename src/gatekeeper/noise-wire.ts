@@ -11,8 +11,8 @@ import { BinaryNodeCodec } from '../protocol/binary/node-codec.js';
 import { packPlaintext, unpackPlaintext } from '../protocol/binary/plaintext.js';
 import type { StanzaNode } from '../protocol/node.js';
 import { encodeFrame, FrameReader } from '../protocol/noise/frames.js';
-import { NoiseResponder, type ClientIdentity, type ResponderOptions } from '../protocol/noise/handshake.js';
-import { loginOfPayload } from '../protocol/transport.js';
+import { NoiseResponder, type ResponderOptions } from '../protocol/noise/handshake.js';
+import { loginOfPayload, type PayloadLogin } from '../protocol/transport.js';
 import type { NoiseSession } from '../protocol/noise/session.js';
 import { WA_WEB_NOISE_PROFILE } from '../protocol/noise/profile.js';
 import { node } from '../protocol/node.js';
@@ -72,7 +72,8 @@ export class NoiseWire implements ChatWire {
         const { session, client } = this.responder.readClientFinish(frame);
         this.session = session;
         this.step = 'transport';
-        return [{ kind: 'login', identity: client, open: loginAsOpen(client), bytes }];
+        const said = loginOfPayload(client.payload);
+        return [{ kind: 'login', identity: client, said, open: loginAsOpen(said, client.staticKey), bytes }];
       }
       case 'transport':
         return [this.element((this.session as NoiseSession).decrypt(frame), bytes)];
@@ -122,11 +123,10 @@ export class NoiseWire implements ChatWire {
 }
 
 /** The ClientPayload's login as the `<open/>` it stands for; what it lacks stays absent. */
-function loginAsOpen(client: ClientIdentity): StanzaNode {
-  const said = loginOfPayload(client.payload);
+function loginAsOpen(said: PayloadLogin, staticKey: Uint8Array): StanzaNode {
   return node('open', {
     from: said.ok ? said.login : undefined,
     token: said.ok ? said.token : undefined,
-    authkey: toBase64Url(client.staticKey),
+    authkey: toBase64Url(staticKey),
   });
 }

@@ -6,7 +6,7 @@
 import type { CodecCondition } from '../protocol/codec.js';
 import type { StanzaNode } from '../protocol/node.js';
 import type { ClientIdentity } from '../protocol/noise/handshake.js';
-import type { ChatTransport } from '../protocol/transport.js';
+import type { ChatTransport, PayloadLogin } from '../protocol/transport.js';
 import type { FrameDirection } from './observation-types.js';
 
 /** What a wire read or must send, in order. */
@@ -37,9 +37,14 @@ export type WireUnit =
        */
       readonly kind: 'login';
       readonly identity: ClientIdentity;
+      /** What the ClientPayload says of the login, read once for the record and the chat server. */
+      readonly said: PayloadLogin;
       readonly open: StanzaNode;
       readonly bytes: number;
     };
+
+/** A Noise handshake's end, as the connection hands it to the chat server. */
+export type WireLogin = Extract<WireUnit, { readonly kind: 'login' }>;
 
 /** One outgoing WebSocket message and how the record shows it. */
 export interface Outgoing {
