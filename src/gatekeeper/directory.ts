@@ -5,9 +5,10 @@
  */
 import type { Rng } from '../core/rng.js';
 import { equalBytes } from '../protocol/bytes.js';
-import { GATEKEEPER_SERVER, INTEROP_SERVER } from '../protocol/constants.js';
+import { GATEKEEPER_SERVER } from '../protocol/constants.js';
 import type { StanzaNode } from '../protocol/node.js';
 import type { KeyBundle, KyberPreKey, OneTimePreKey, PreKeyUpload, SignedPreKey } from '../protocol/stanzas.js';
+import { interopLogin } from '../protocol/transport.js';
 
 /** Public key material of one user, as published (raw 32-byte keys, no type byte). */
 export interface PublishedKeys {
@@ -181,7 +182,7 @@ export class Directory {
   /** `1-` and 14 digits, the first not 0: over noise-binary the digits travel as a number (accountId). */
   private newLogin(): string {
     let login: string;
-    do login = `1-${this.rng.string(1, '123456789')}${this.rng.string(13, '0123456789')}@${INTEROP_SERVER}`;
+    do login = interopLogin(`${this.rng.string(1, '123456789')}${this.rng.string(13, '0123456789')}`);
     while (this.providers.has(login));
     return login;
   }

@@ -25,10 +25,16 @@ export const DEFAULT_TRANSPORTS: readonly ChatTransport[] = ['xml-ws'];
  */
 const LOGIN = /^1-([1-9]\d{0,18})@interop$/;
 
+/** The login of account `digits`: the one place that writes the form. */
+export const interopLogin = (digits: string | bigint): string => `1-${digits}@${INTEROP_SERVER}`;
+
+/** The account digits of a login, or undefined when it is not of the form. */
+export const accountIdOf = (login: string): string | undefined => LOGIN.exec(login)?.[1];
+
 /** The ClientPayload a client sends as its login: INTEROP, its account and its ownership proof. */
 export function interopLoginPayload(login: string, proof: string): ClientPayload {
-  const digits = LOGIN.exec(login)?.[1];
-  if (digits === undefined) throw new Error(`${login} is not a login of the form 1-<digits>@${INTEROP_SERVER}`);
+  const digits = accountIdOf(login);
+  if (digits === undefined) throw new Error(`${login} is not a login of the form ${interopLogin('<digits>')}`);
   return {
     product: Product.INTEROP,
     interopData: { accountId: BigInt(digits), token: new TextEncoder().encode(proof) },
@@ -52,5 +58,5 @@ export function loginOfPayload(payload: ClientPayload): PayloadLogin {
   } catch {
     return { ok: false, reason: 'interopData.token is not UTF-8' };
   }
-  return { ok: true, login: `1-${data.accountId}@${INTEROP_SERVER}`, token };
+  return { ok: true, login: interopLogin(data.accountId), token };
 }

@@ -16,6 +16,7 @@ import type { BinaryNode } from 'baileys';
 import { WebSocket } from 'ws';
 import type { GatekeeperEndpoint } from '../../src/protocol/driver-api.js';
 import type { KeyPair } from '../../src/protocol/noise/keys.js';
+import { accountIdOf } from '../../src/protocol/transport.js';
 import type { BaileysTables } from './baileys-binary.js';
 
 const require = createRequire(import.meta.url);
@@ -50,7 +51,7 @@ export interface BaileysNoiseOptions {
  * product INTEROP and interopData { accountId: the login's digits, token: the proof }.
  */
 export function baileysLoginPayload(login: string, proof: string): Uint8Array {
-  const digits = /^1-(\d+)@interop$/.exec(login)?.[1];
+  const digits = accountIdOf(login);
   if (digits === undefined) throw new Error(`${login} is not an interop login`);
   const node = baileys.generateLoginNode(`${digits}@s.whatsapp.net`, {
     version: [2, 3000, 1],

@@ -6,6 +6,7 @@ import { PreconditionError } from '../../core/errors.js';
 import { met, notMet } from '../../core/model.js';
 import type { FrameEvent } from '../../gatekeeper/types.js';
 import { Product } from '../../protocol/noise/client-payload.js';
+import { accountIdOf } from '../../protocol/transport.js';
 import type { CertificateDefect } from '../../gatekeeper/types.js';
 import { choiceParam, defineCheck, paramsOf, ANSWER_MS } from '../check.js';
 import { loginAttempt } from '../scenarios/login.js';
@@ -19,7 +20,7 @@ import { describeAll, sentBy } from '../observe.js';
  */
 export const login = defineCheck({ name: 'stanza/noise/login' }, async (ctx) => {
   const attempt = await loginAttempt(ctx);
-  const digits = attempt.login.slice('1-'.length, attempt.login.indexOf('@'));
+  const digits = accountIdOf(attempt.login) ?? attempt.login;
   const expected = `a ClientPayload with product INTEROP (2) and interopData { accountId ${digits}, token: the proof }, accepted, then a ping answered`;
   const payload = attempt.frame?.clientPayload;
   if (!payload) return notMet(expected, attempt.frame ? 'a login that is not a Noise ClientPayload' : 'no Noise login');
