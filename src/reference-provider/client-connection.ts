@@ -162,50 +162,41 @@ export class ChatConnection {
    * ours over xml-ws, its `<success/>` after the Noise handshake over noise-binary.
    */
   static async open(options: ConnectionOptions): Promise<ChatConnection> {
-    if (options.noise) return ChatConnection.openNoise(options, options.noise);
+    const signal = AbortSignal.timeout(OPEN_TIMEOUT_MS);
+    if (options.noise) {
+      const { ws, channel } = await openNoise(options.url, options.caCertPem, options.noise, signal);
+      return new ChatConnection(ws, options, channel).accepted(signal, '<success/>');
+    }
     const protocols = options.faults.has('no-subprotocol') ? [] : [XMPP_SUBPROTOCOL];
     const ws = new WebSocket(options.url, protocols, { ca: options.caCertPem, handshakeTimeout: OPEN_TIMEOUT_MS });
     const connection = new ChatConnection(ws, options);
-    const opened = new Promise<void>((resolve, reject) => {
-      connection.opened = { resolve, reject };
-    });
-    const timer = setTimeout(
-      () => connection.opened?.reject(new Error(`no <open/> from the gatekeeper within ${OPEN_TIMEOUT_MS} ms`)),
-      OPEN_TIMEOUT_MS,
-    );
-    timer.unref();
+    const accepted = connection.accepted(signal, '<open/>');
     ws.once('open', () => connection.writer.write(options.open));
     ws.on('error', (e) => connection.opened?.reject(e));
-    try {
-      await opened;
-      return connection;
-    } catch (e) {
-      connection.terminate();
-      throw e;
-    } finally {
-      clearTimeout(timer);
-      connection.opened = undefined;
-    }
+    return accepted;
   }
 
-  private static async openNoise(options: ConnectionOptions, login: NoiseLogin): Promise<ChatConnection> {
-    const signal = AbortSignal.timeout(OPEN_TIMEOUT_MS);
-    const { ws, channel } = await openNoise(options.url, options.caCertPem, login, signal);
-    const connection = new ChatConnection(ws, options, channel);
+  /**
+   * Resolves once the gatekeeper accepted the login (`onOpen`); on a refusal, an error or the
+   * signal's deadline, drops the connection and rejects.
+   */
+  private async accepted(signal: AbortSignal, what: string): Promise<ChatConnection> {
     const opened = new Promise<void>((resolve, reject) => {
-      connection.opened = { resolve, reject };
-      signal.addEventListener('abort', () => reject(new Error(`no <success/> within ${OPEN_TIMEOUT_MS} ms`)), {
-        once: true,
-      });
+      this.opened = { resolve, reject };
+      signal.addEventListener(
+        'abort',
+        () => reject(new Error(`no ${what} from the gatekeeper within ${OPEN_TIMEOUT_MS} ms`)),
+        { once: true },
+      );
     });
     try {
       await opened;
-      return connection;
+      return this;
     } catch (e) {
-      connection.terminate();
+      this.terminate();
       throw e;
     } finally {
-      connection.opened = undefined;
+      this.opened = undefined;
     }
   }
 
