@@ -20,16 +20,21 @@ export interface LoginAttempt {
   readonly connection: ClientConnection | undefined;
 }
 
+/** A fresh provider user, enlisted and not yet connected; whatever it connects is disconnected when the case ends. */
+export async function enlistedUser(ctx: CheckContext): Promise<{ readonly user: DriverUser; readonly login: string }> {
+  const user = await ctx.testbed.enlistedOnce();
+  if (user.result.status !== 'ok') throw new PreconditionError(`the enlistment failed: ${user.result.reason}`);
+  ctx.testbed.defer(async () => {
+    await ctx.testbed.afterCase().disconnect(user.user);
+  });
+  return { user, login: user.result.login };
+}
+
 /** A fresh provider user, enlisted, asked once to connect. */
 export async function loginAttempt(ctx: CheckContext): Promise<LoginAttempt> {
   const frames: FrameEvent[] = [];
   ctx.testbed.defer(ctx.testbed.gatekeeper.onFrame((f) => frames.push(f)));
-  const user = await ctx.testbed.enlistedOnce();
-  if (user.result.status !== 'ok') throw new PreconditionError(`the enlistment failed: ${user.result.reason}`);
-  const { login } = user.result;
-  ctx.testbed.defer(async () => {
-    await ctx.testbed.afterCase().disconnect(user.user);
-  });
+  const { user, login } = await enlistedUser(ctx);
   ctx.step('connect provider user');
   const said = await user.connect().catch(() => undefined);
   const frame = frames.find((f) => f.direction === 'client-to-gatekeeper' && f.node?.tag === 'open');

@@ -4,12 +4,11 @@
  */
 import { PreconditionError } from '../../core/errors.js';
 import { met, notMet } from '../../core/model.js';
-import type { FrameEvent } from '../../gatekeeper/types.js';
 import { Product } from '../../protocol/noise/client-payload.js';
 import { accountIdOf } from '../../protocol/transport.js';
 import type { CertificateDefect } from '../../gatekeeper/types.js';
 import { choiceParam, defineCheck, paramsOf, ANSWER_MS } from '../check.js';
-import { loginAttempt } from '../scenarios/login.js';
+import { enlistedUser, loginAttempt } from '../scenarios/login.js';
 import { pair, receiveOne } from '../scenarios/conversation.js';
 import { answerTo } from '../scenarios/exchange.js';
 import { describeAll, sentBy } from '../observe.js';
@@ -45,32 +44,20 @@ const CERTIFICATE_DEFECTS: readonly CertificateDefect[] = ['foreign-root', 'expi
 
 /**
  * NOISE-SERVER-CERT: shown a certificate chain that does not verify (`params.chain`: under another
- * root than its endpoint's `noiseRoot`, expired, or with a leaf for another key than the server's), the client ends the handshake before its login, whose proof a man in the middle would take; it
- * then sends its login to the genuine gatekeeper (whether that login is right is TRANSPORTS' to judge).
+ * root than its endpoint's `noiseRoot`, expired, or with a leaf for another key than the server's),
+ * the client ends the handshake before its login, whose proof a man in the middle would take; it then
+ * sends its login to the genuine gatekeeper (whether that login is right is TRANSPORTS' to judge).
  */
 export const serverCert = defineCheck(
   { name: 'stanza/noise/server-cert', params: paramsOf({ chain: { enum: CERTIFICATE_DEFECTS } }, ['chain']) },
   async (ctx) => {
     const defect = choiceParam(ctx, 'chain', CERTIFICATE_DEFECTS);
-    const logins: FrameEvent[] = [];
-    ctx.testbed.defer(
-      ctx.testbed.gatekeeper.onFrame((f) => {
-        if (f.direction === 'client-to-gatekeeper' && f.node?.tag === 'open') logins.push(f);
-      }),
-    );
-    const user = await ctx.testbed.enlistedOnce();
-    if (user.result.status !== 'ok') return notMet('an enlisted user', `the enlistment failed: ${user.result.reason}`);
-    ctx.testbed.defer(async () => {
-      await ctx.testbed.afterCase().disconnect(user.user);
-    });
+    const logins = ctx.testbed.watchOpens();
+    const { user } = await enlistedUser(ctx);
     const expected = `no login through a handshake whose certificate chain does not verify (${defect})`;
     const undo = ctx.testbed.gatekeeper.presentBadCertificate(defect);
     ctx.testbed.defer(undo);
-    ctx.step(
-      defect === 'foreign-root'
-        ? 'connect to a gatekeeper whose chain is under another root'
-        : 'connect to a gatekeeper whose chain has expired',
-    );
+    ctx.step(`connect to a gatekeeper whose chain does not verify: ${defect}`);
     await user.connect().catch(() => undefined);
     undo();
     const sent = logins[0];
