@@ -26,6 +26,7 @@ import { x25519KeyPair, type KeyPair } from '../src/protocol/noise/keys.js';
 import { WA_WEB_NOISE_PROFILE, withCertRoot, type NoiseProfile } from '../src/protocol/noise/profile.js';
 import { CipherState } from '../src/protocol/noise/symmetric.js';
 
+import { baileysLoginPayload } from './helpers/baileys-noise.js';
 const require = createRequire(import.meta.url);
 const baileys = require('baileys') as typeof Baileys;
 
@@ -238,20 +239,8 @@ async function baileysClient(
   return { noise, frames, next };
 }
 
-/** Baileys' login node, as its socket builds it, with the interop enlistment's data. */
-const baileysLogin = (): Uint8Array => {
-  const node = baileys.generateLoginNode('491234567890123@s.whatsapp.net', {
-    version: [2, 3000, 1],
-    browser: ['Ubuntu', 'Chrome', '22.04'],
-    countryCode: 'US',
-    syncFullHistory: false,
-  } as unknown as Parameters<typeof baileys.generateLoginNode>[1]);
-  return baileys.proto.ClientPayload.encode({
-    ...node,
-    product: baileys.proto.ClientPayload.Product.INTEROP,
-    interopData: { accountId: 42, token: Uint8Array.of(9, 8, 7) },
-  }).finish();
-};
+/** Baileys' login node, as its socket builds it, with the interop enlistment's data (token bytes 9, 8, 7). */
+const baileysLogin = (): Uint8Array => baileysLoginPayload('1-491234567890123@interop', '\t\b\x07');
 
 for (const [label, header] of [
   ["Baileys' own header (dictionary version 2)", baileys.NOISE_WA_HEADER],
@@ -279,7 +268,7 @@ for (const [label, header] of [
         connectReason: 1,
         product: Product.INTEROP,
         pull: true,
-        interopData: { accountId: 42n, token: Uint8Array.of(9, 8, 7) },
+        interopData: { accountId: 491234567890123n, token: Uint8Array.of(9, 8, 7) },
       },
     });
     // The partner's first milestone: a ping, and an answer, as binary nodes in transport frames.
