@@ -25,8 +25,8 @@ import { NoiseInitiator, NoiseResponder } from '../src/protocol/noise/handshake.
 import { x25519KeyPair, type KeyPair } from '../src/protocol/noise/keys.js';
 import { WA_WEB_NOISE_PROFILE, withCertRoot, type NoiseProfile } from '../src/protocol/noise/profile.js';
 import { CipherState } from '../src/protocol/noise/symmetric.js';
-
 import { baileysLoginPayload } from './helpers/baileys-noise.js';
+
 const require = createRequire(import.meta.url);
 const baileys = require('baileys') as typeof Baileys;
 
