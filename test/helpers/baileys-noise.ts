@@ -18,6 +18,7 @@ import type { GatekeeperEndpoint } from '../../src/protocol/driver-api.js';
 import type { KeyPair } from '../../src/protocol/noise/keys.js';
 import { accountIdOf } from '../../src/protocol/transport.js';
 import type { BaileysTables } from './baileys-binary.js';
+import { Wakeup } from './wakeup.js';
 
 const require = createRequire(import.meta.url);
 const baileys = require('baileys') as typeof Baileys;
@@ -70,7 +71,7 @@ export class BaileysNoiseClient {
   /** Every node received after the handshake, decoded by Baileys. */
   readonly received: BinaryNode[] = [];
   private readonly chunks: Buffer[] = [];
-  private readonly wakers = new Set<() => void>();
+  private readonly arrivals = new Wakeup();
   private transport = false;
   private inBytes = Buffer.alloc(0);
   private reading: Promise<void> = Promise.resolve();
@@ -85,11 +86,11 @@ export class BaileysNoiseClient {
     ws.on('message', (data: Buffer) => {
       this.chunks.push(data);
       if (this.transport) this.readTransport();
-      this.wake();
+      this.arrivals.wake();
     });
     ws.on('close', (code: number) => {
       this.closed = code;
-      this.wake();
+      this.arrivals.wake();
     });
   }
 
@@ -181,13 +182,9 @@ export class BaileysNoiseClient {
         } catch (e) {
           this.failure = `Baileys did not decode a node: ${(e as Error).message}`;
         }
-        this.wake();
+        this.arrivals.wake();
       });
     }
-  }
-
-  private wake(): void {
-    for (const w of [...this.wakers]) w();
   }
 
   private async until(done: () => Promise<boolean>, what: string): Promise<void> {
@@ -198,16 +195,7 @@ export class BaileysNoiseClient {
         const why = this.failure ?? (this.closed === undefined ? 'open' : `closed ${this.closed}`);
         throw new Error(`${what} did not come within ${WAIT_MS} ms (${why})`);
       }
-      await new Promise<void>((resolve) => {
-        const waker = (): void => {
-          clearTimeout(timer);
-          this.wakers.delete(waker);
-          resolve();
-        };
-        const timer = setTimeout(waker, left);
-        timer.unref();
-        this.wakers.add(waker);
-      });
+      await this.arrivals.next(left);
     }
   }
 }

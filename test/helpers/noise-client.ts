@@ -17,6 +17,7 @@ import type { KeyPair } from '../../src/protocol/noise/keys.js';
 import { WA_WEB_NOISE_PROFILE, withCertRoot, type NoiseProfile } from '../../src/protocol/noise/profile.js';
 import type { NoiseSession } from '../../src/protocol/noise/session.js';
 import { xmlCodec } from '../../src/protocol/xml-codec.js';
+import { Wakeup } from './wakeup.js';
 
 export interface NoiseLogin {
   /** The client's static key: its public half is the enlisted `authkey`, or not, as the test wants. */
@@ -47,7 +48,7 @@ export class NoiseClient {
   /** Frames received before the session: the handshake's. */
   private readonly handshakeFrames: Uint8Array[] = [];
   private readonly taken = new Set<StanzaNode>();
-  private readonly wakers = new Set<() => void>();
+  private readonly arrivals = new Wakeup();
   private session: NoiseSession | undefined;
   private readFailure: string | undefined;
   private closeRecord: { readonly code: number; readonly reason: string } | undefined;
@@ -63,13 +64,13 @@ export class NoiseClient {
       } catch (e) {
         this.readFailure = (e as Error).message;
       }
-      this.wake();
+      this.arrivals.wake();
     });
     this.closed = new Promise((resolve) =>
       ws.on('close', (code, reason) => {
         this.closeRecord = { code, reason: reason.toString() };
         resolve(this.closeRecord);
-        this.wake();
+        this.arrivals.wake();
       }),
     );
   }
@@ -194,10 +195,6 @@ export class NoiseClient {
     }
   }
 
-  private wake(): void {
-    for (const w of [...this.wakers]) w();
-  }
-
   private async until(done: () => boolean, timeoutMs: number, what: string): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (!done()) {
@@ -208,16 +205,7 @@ export class NoiseClient {
         const why = this.readFailure ?? (this.closeRecord ? `closed ${this.closeRecord.code}` : 'open');
         throw new Error(`${what} did not come within ${timeoutMs} ms (${why}); received: ${seen}`);
       }
-      await new Promise<void>((resolve) => {
-        const waker = (): void => {
-          clearTimeout(timer);
-          this.wakers.delete(waker);
-          resolve();
-        };
-        const timer = setTimeout(waker, left);
-        timer.unref();
-        this.wakers.add(waker);
-      });
+      await this.arrivals.next(left);
     }
   }
 }
