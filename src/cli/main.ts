@@ -17,6 +17,9 @@ function program(): Command {
   const p = new Command('interop-conformance')
     .description('Conformance harness for messaging providers interoperating with a gatekeeper (EU DMA Art. 7)')
     .version(version)
+    // The program's own options (-V, -h) come before the command, so a value after it, such as a
+    // random token "-Vx3…", is that option's value and never the program's flag.
+    .enablePositionalOptions()
     .exitOverride()
     .showSuggestionAfterError(true)
     .configureOutput({ outputError: () => undefined });
