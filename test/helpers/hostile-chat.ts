@@ -63,12 +63,22 @@ export async function startHostileChat(behaviour: ChatBehaviour, tls: TlsMateria
   wss.on('connection', (client: WebSocket) => {
     if (!upstream) return client.terminate();
     const { url, ca } = upstream;
-    relay(client, new WebSocket(url, client.protocol ? [client.protocol] : [], { ca }), behaviour, () => {
+    relay(client, new WebSocket(url, client.protocol ? [client.protocol] : [], { ca }), behaviour, async () => {
+      const settled: Promise<void>[] = [];
       for (let i = 0; i < FLOOD_CONNECTIONS; i++) {
         const ws = new WebSocket(url, ['xmpp'], { ca });
-        ws.on('error', () => {}); // past the cap, the upgrade is refused: that is the point
         flood.push(ws);
+        // Past the cap, the upgrade is refused: that is the point.
+        settled.push(
+          new Promise((resolve) => {
+            ws.once('open', () => resolve());
+            ws.once('error', () => resolve());
+          }),
+        );
       }
+      // Every upgrade is answered before the message goes on, so the chat server has counted them
+      // all by the time the case ends, however loaded the machine.
+      await Promise.all(settled);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -89,7 +99,7 @@ export async function startHostileChat(behaviour: ChatBehaviour, tls: TlsMateria
   };
 }
 
-function relay(client: WebSocket, up: WebSocket, behaviour: ChatBehaviour, openFlood: () => void): void {
+function relay(client: WebSocket, up: WebSocket, behaviour: ChatBehaviour, openFlood: () => Promise<void>): void {
   const queued: [RawData, boolean][] = [];
   let authenticated = false;
   const toUp = (data: RawData | string | Buffer, binary: boolean): void => {
@@ -98,12 +108,15 @@ function relay(client: WebSocket, up: WebSocket, behaviour: ChatBehaviour, openF
   up.on('open', () => {
     for (const [data, binary] of queued.splice(0)) toUp(data, binary);
   });
+  // While the flood opens, the client's frames wait behind it, in order.
+  let flooding: Promise<void> | undefined;
   client.on('message', (data: RawData, binary: boolean) => {
     if (up.readyState === WebSocket.CONNECTING) return void queued.push([data, binary]);
+    if (flooding) return void flooding.then(() => toUp(data, binary));
     // The hostile frames go first; the message follows, if the connection still stands.
     if (authenticated && (data as Buffer).toString().startsWith('<message')) {
-      if (behaviour === 'connection-flood') openFlood();
-      else attack(up, behaviour);
+      if (behaviour === 'connection-flood') return void (flooding = openFlood()).then(() => toUp(data, binary));
+      attack(up, behaviour);
     }
     toUp(data, binary);
   });
