@@ -87,6 +87,29 @@ void test('a baseline from a run accepts exactly its failures, keeping entries t
   assert.deepEqual(judgeAgainstBaseline(report, b, TODAY), []);
 });
 
+void test('over several transports an entry holds for its transport, or for every one without it; new entries name theirs', () => {
+  const fail = sampleCase('fail');
+  const over = (r: typeof fail, transport: 'xml-ws' | 'noise-binary'): typeof fail => ({ ...r, transport });
+  const report = {
+    ...sampleReport([over(fail, 'xml-ws'), over(fail, 'noise-binary')]),
+  };
+  const both = { ...report, run: { ...report.run, transports: ['xml-ws', 'noise-binary'] as const } };
+  const problems = (b: Baseline): string[] => judgeAgainstBaseline(both, b, TODAY).map(describeBaselineProblem);
+  assert.deepEqual(problems(baseline(entry('stanza.sample.fail', 'fail'))), []);
+  assert.deepEqual(problems(baseline({ ...entry('stanza.sample.fail', 'fail'), transport: 'noise-binary' })), [
+    'unexpected fail: stanza.sample.fail [xml-ws]: expected an <ack/> within 2 s; saw nothing',
+  ]);
+  const made = baselineFromReport(both, undefined, TODAY);
+  assert.deepEqual(
+    made.entries.map((e) => `${e.case} ${e.transport}`),
+    ['stanza.sample.fail xml-ws', 'stanza.sample.fail noise-binary'],
+  );
+  assert.deepEqual(judgeAgainstBaseline(both, made, TODAY), []);
+  // An entry for every transport, still accurate, is kept once.
+  const kept = baselineFromReport(both, baseline(entry('stanza.sample.fail', 'fail')), TODAY);
+  assert.deepEqual(kept.entries, [entry('stanza.sample.fail', 'fail')]);
+});
+
 void test('a baseline file round-trips; a bad one is one line naming the file and the JSON path', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'baseline-'));
   try {

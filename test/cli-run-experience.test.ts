@@ -21,9 +21,18 @@ import { startReferenceProvider } from '../src/reference-provider/provider.js';
 import { validateReport } from '../src/reporters/report-schema.js';
 import { cli, runCli as run, assertOneLine as oneLine, type CliRun as Ran } from './helpers/cli-run.js';
 
-/** One fast failing case: the reference provider with its acks switched off. */
-const FAILING = ['--reference-fault', 'no-ack', '--grep', '^stanza\\.ack\\.message$', '--seed', '5'];
-const PASSING = ['--grep', '^stanza\\.ack\\.message$', '--seed', '5'];
+/** One fast failing case, over one transport: the reference provider with its acks switched off. */
+const FAILING = [
+  '--reference-fault',
+  'no-ack',
+  '--grep',
+  '^stanza\\.ack\\.message$',
+  '--transport',
+  'xml-ws',
+  '--seed',
+  '5',
+];
+const PASSING = ['--grep', '^stanza\\.ack\\.message$', '--transport', 'xml-ws', '--seed', '5'];
 let root: string;
 
 before(async () => {
@@ -79,7 +88,10 @@ async function interrupted(signal: 'SIGINT' | 'SIGTERM', out: string): Promise<R
 
 void test('a run stopped by Ctrl-C or SIGTERM exits 130 or 143 with a report marked interrupted and no verdict; --last-failed runs what it never ran', async () => {
   const out = join(root, 'interrupted');
-  const stanzaCases = (await loadCatalogue()).suites.find((s) => s.name === 'stanza')?.cases.length;
+  // A case runs once per transport it applies to: the run goes over both the reference provider declares.
+  const stanzaCases = (await loadCatalogue()).suites
+    .find((s) => s.name === 'stanza')
+    ?.cases.reduce((n, c) => n + (c.transports?.length ?? 2), 0);
   for (const [signal, exit] of [
     ['SIGINT', 130],
     ['SIGTERM', 143],
@@ -112,12 +124,20 @@ void test('a run stopped by Ctrl-C or SIGTERM exits 130 or 143 with a report mar
         c.outcome === 'error' ||
         (c.outcome === 'skip' && /interrupted before this case/.test(c.message)),
     )
-    .map((c) => c.id);
+    .map((c) => `${c.id} over ${c.transport}`);
   const again = await run(['run', '--last-failed', '--reporter', 'json', '--out', out]);
   assert.ok(again.code === 0 || again.code === 1, again.stdout + again.stderr);
   const { report: rerun } = await latest(out);
-  assert.deepEqual(rerun.run.filters.cases, unfinished, '--last-failed takes the failures and the cases never run');
-  assert.equal(rerun.cases.length, unfinished.length);
+  const ids = (keys: readonly string[]): string[] => [...new Set(keys.map((k) => k.split(' over ')[0] ?? ''))];
+  assert.deepEqual(
+    rerun.run.filters.cases,
+    ids(unfinished),
+    '--last-failed takes the failures and the cases never run',
+  );
+  // Stopped in its first lane, the run left cases on both transports: the rerun goes over both.
+  const reran = rerun.cases.map((c) => `${c.id} over ${c.transport}`);
+  for (const key of unfinished) assert.ok(reran.includes(key), `${key} runs again`);
+  assert.deepEqual(ids(reran), ids(unfinished));
   assert.notEqual(rerun.summary.conformant, null);
 });
 

@@ -51,12 +51,23 @@ void test('a default run certifies the reference provider and writes a valid rep
     'a conformant run',
   );
   const report = JSON.parse(await readFile(join(out, dir, 'report.json'), 'utf8')) as {
-    run: { seed: number };
+    run: { seed: number; transports: string[] };
     summary: { conformant: boolean };
+    cases: { id: string; transport: string; outcome: string }[];
   };
   assert.deepEqual(validateReport(report), { ok: true });
   assert.equal(report.run.seed, 99);
   assert.equal(report.summary.conformant, true);
+  // Over both transports the reference provider declares, in turn: a lane each, every result naming its own.
+  assert.deepEqual(report.run.transports, ['xml-ws', 'noise-binary']);
+  const lanes = report.cases.map((c) => c.transport);
+  assert.deepEqual([...new Set(lanes)], ['xml-ws', 'noise-binary']);
+  assert.equal(lanes.lastIndexOf('xml-ws') + 1, lanes.indexOf('noise-binary'), 'one lane after the other');
+  assert.ok(
+    report.cases.every((c) => c.outcome === 'pass'),
+    'no case skipped: each ran over what it applies to',
+  );
+  assert.match(r.stdout, /over xml-ws, then noise-binary/);
 });
 
 void test('a reference fault makes the run not conformant: exit 1', async () => {
@@ -146,7 +157,7 @@ void test('an unreachable provider exits 3 with one line and writes nothing', as
   await rm(empty, { recursive: true, force: true });
 });
 
-void test('a token that looks like the program\'s own flags (-V, -h) is the token, not a version or help', async () => {
+void test("a token that looks like the program's own flags (-V, -h) is the token, not a version or help", async () => {
   for (const token of ['-Vx3', '-hq_', '--version']) {
     const r = await run(['run', '--provider', 'http://127.0.0.1:9', '--token', token, '--out', out]);
     assert.equal(r.code, 3, `${token}: ${r.stdout}${r.stderr}`);
@@ -219,6 +230,8 @@ void test('a baseline gates CI: written from a failing run, matched by it, broke
       'no-ack',
       '--grep',
       'ack\\.message$',
+      '--transport',
+      'xml-ws',
       '--reporter',
       'json',
       '--out',

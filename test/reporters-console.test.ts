@@ -14,6 +14,7 @@ function play(report: RunReport, color: boolean): { out: string; summary: string
     cases: report.cases.length,
     provider: report.run.provider.endpoint,
     suites: ['stanza', 'media'],
+    transports: report.run.transports,
   });
   for (const r of report.cases) reporter.onCaseEnd(r);
   const [file, ...rest] = reporter.onEnd(report);
@@ -38,7 +39,10 @@ void test('with colour the stream is coloured but summary.txt is not', () => {
 void test('a line per case, and for anything but a pass the message and requirement below it', () => {
   const { out } = play(sampleReport(), false);
   const lines = out.split('\n');
-  assert.match(lines[0] ?? '', /^Running 6 cases \(stanza, media\) against http:\/\/127.0.0.1:4000, seed 1234$/);
+  assert.match(
+    lines[0] ?? '',
+    /^Running 6 cases \(stanza, media\) against http:\/\/127.0.0.1:4000 over xml-ws, seed 1234$/,
+  );
   const caseLines = lines.filter((l) => /^ {2}(PASS |FAIL |WARN |SKIP |ERROR) {2}\S+ {2}.+ {2}\(\d+ ms\)$/.test(l));
   assert.deepEqual(
     caseLines.map((l) => l.trim().split(/\s+/)[0]),

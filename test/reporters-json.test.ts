@@ -49,6 +49,7 @@ void test('report.json is indented by two spaces, ends with a newline, and keeps
   const keys = Object.keys((JSON.parse(toJson(sampleReport([shuffled]))) as { cases: object[] }).cases[0] ?? {});
   assert.deepEqual(keys, [
     'id',
+    'transport',
     'suite',
     'title',
     'level',

@@ -33,7 +33,7 @@ void test('a throwing reporter becomes a problem; the others still get every hoo
   };
   const report = sampleReport();
   const mux = new Multiplexer([broken, good, duplicate]);
-  mux.onBegin({ seed: 1, cases: report.cases.length, provider: 'p', suites: [] });
+  mux.onBegin({ seed: 1, cases: report.cases.length, provider: 'p', suites: [], transports: ['xml-ws'] });
   for (const r of report.cases) mux.onCaseEnd(r);
   const files = mux.onEnd(report);
 

@@ -12,6 +12,7 @@ import { runCases } from '../src/core/runner.js';
 import { generateTls, type TlsMaterial } from '../src/gatekeeper/tls.js';
 import { loadCatalogue } from '../src/harness/catalogue.js';
 import { runConformance } from '../src/harness/run.js';
+import { CHAT_TRANSPORTS } from '../src/protocol/transport.js';
 
 let catalogue: CaseSpec[];
 let tls: TlsMaterial;
@@ -30,12 +31,13 @@ async function drawsOf(
   await runCases({
     cases,
     seed,
+    transports: CHAT_TRANSPORTS,
     defaultTimeoutMs: 1000,
     capabilities: new Set(cases.flatMap((c) => c.needs)),
     execute: async (env) => {
-      order.push(env.spec.id);
+      order.push(`${env.spec.id} over ${env.transport}`);
       inputs.set(
-        env.spec.id,
+        `${env.spec.id} over ${env.transport}`,
         [
           env.rng.string(20),
           env.rng.int(0, 256),
@@ -52,7 +54,12 @@ async function drawsOf(
 void test('one seed gives the whole catalogue the same order and every case the same inputs; another seed another order', async () => {
   const first = await drawsOf(catalogue, 20261124);
   const again = await drawsOf(catalogue, 20261124);
-  assert.equal(first.order.length, catalogue.length);
+  // Each case once per transport it applies to.
+  const lanes = (c: CaseSpec): number => c.transports?.length ?? CHAT_TRANSPORTS.length;
+  assert.equal(
+    first.order.length,
+    catalogue.reduce((n, c) => n + lanes(c), 0),
+  );
   assert.deepEqual(again.order, first.order);
   assert.deepEqual(again.inputs, first.inputs);
   const other = await drawsOf(catalogue, 20261125);
@@ -60,11 +67,12 @@ void test('one seed gives the whole catalogue the same order and every case the 
   assert.notDeepEqual(other.inputs, first.inputs);
 });
 
-void test("a case's inputs depend on the seed and its id only, not on which other cases run (--grep, --shard)", async () => {
+void test("a case's inputs depend on the seed, its id and its transport only, not on which other cases run (--grep, --shard)", async () => {
   const full = await drawsOf(catalogue, 7);
   const some = catalogue.filter((_, i) => i % 5 === 2);
   const part = await drawsOf(some, 7);
-  for (const c of some) assert.equal(part.inputs.get(c.id), full.inputs.get(c.id), c.id);
+  assert.ok(part.inputs.size > 0);
+  for (const [key, drawn] of part.inputs) assert.equal(drawn, full.inputs.get(key), key);
 });
 
 /** Inbound hostile stanzas: every byte of them (id, filler) comes from the case's generator. */

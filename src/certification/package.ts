@@ -28,7 +28,12 @@ export function certificationPackage(
       name: EVIDENCE_FILE,
       content: json({
         run: report.run.id,
-        cases: report.cases.map((c) => ({ id: c.id, outcome: c.outcome, evidence: c.evidence })),
+        cases: report.cases.map((c) => ({
+          id: c.id,
+          transport: c.transport,
+          outcome: c.outcome,
+          evidence: c.evidence,
+        })),
       }),
     },
     {
@@ -58,6 +63,8 @@ function certificationStatement(report: RunReport): object {
     profileVersion: run.profileVersion,
     node: run.node,
     seed: run.seed,
+    // What the verdict covers: the chat transports the provider was certified over.
+    transports: run.transports,
     startedAt: run.startedAt,
     finishedAt: run.finishedAt,
     provider: { endpoint: run.provider.endpoint, embedded: run.provider.embedded, faults: run.provider.faults },

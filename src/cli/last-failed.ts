@@ -26,7 +26,7 @@ export interface LastFailed {
   readonly cases: readonly string[];
   /** The report.json they come from. */
   readonly file: string;
-  /** The transport that run went over, which the rerun keeps unless --transport says otherwise. */
+  /** The one transport all of them ran over, which the rerun keeps unless --transport says otherwise. */
   readonly transport?: ChatTransport;
 }
 
@@ -43,9 +43,13 @@ export async function lastFailedCases(outDir: string): Promise<LastFailed> {
     '--last-failed: ',
     `the newest run, ${dir}, has no report.json; was the json reporter on?`,
   );
+  const again = report.cases.filter((r) => RERUN[r.outcome](r));
+  // Over the one transport they all ran on; cases to run again on several go over every declared one.
+  const transports = new Set(again.map((r) => r.transport));
+  const [only] = transports;
   return {
-    cases: report.cases.filter((r) => RERUN[r.outcome](r)).map((r) => r.id),
+    cases: [...new Set(again.map((r) => r.id))],
     file: join(dir, 'report.json'),
-    ...(report.run.transport === undefined ? {} : { transport: report.run.transport }),
+    ...(transports.size === 1 && only !== undefined ? { transport: only } : {}),
   };
 }

@@ -4,10 +4,20 @@
  * file, gives today's date, and maps the judgement to an exit code.
  * @see OpenID conformance suite's expected-failures files; WPT's expectation metadata.
  */
-import type { BaselineStatus, CaseBaseline, CaseResult, Outcome, RunReport } from './model.js';
+import type { ChatTransport } from '../protocol/transport.js';
+import {
+  caseName,
+  type BaselineStatus,
+  type CaseBaseline,
+  type CaseResult,
+  type Outcome,
+  type RunReport,
+} from './model.js';
 
 export interface BaselineEntry {
   readonly case: string;
+  /** The transport the entry holds for; over every transport when absent. */
+  readonly transport?: ChatTransport;
   readonly expected: Outcome;
   readonly reason: string;
   readonly owner: string;
@@ -48,20 +58,29 @@ function judge(
   baseline: Baseline,
   today: string,
 ): { problems: BaselineProblem[]; cases: CaseResult[] } {
-  const byCase = new Map(baseline.entries.map((e) => [e.case, e]));
+  const entryOf = entryFinder(baseline.entries);
   const problems: BaselineProblem[] = [];
   const cases = report.cases.map((r): CaseResult => {
-    const entry = byCase.get(r.id);
+    const entry = entryOf(r);
     const status = standing(r, entry);
+    const name = caseName(r, report.run.transports);
     if (status === 'unexpected')
-      problems.push({ kind: 'unexpected', case: r.id, outcome: r.outcome, message: r.message });
+      problems.push({ kind: 'unexpected', case: name, outcome: r.outcome, message: r.message });
     else if (status !== 'as-expected' && entry !== undefined)
-      problems.push({ kind: 'changed', case: r.id, outcome: r.outcome, entry });
+      problems.push({ kind: 'changed', case: name, outcome: r.outcome, entry });
     return { ...r, baseline: caseBaseline(status, entry, today) };
   });
   for (const entry of baseline.entries) if (entry.expires < today) problems.push({ kind: 'expired', entry });
   return { problems, cases };
 }
+
+/** A result's entry: the one for its case over its transport, else the one for its case over every transport. */
+function entryFinder(entries: readonly BaselineEntry[]): (r: CaseResult) => BaselineEntry | undefined {
+  const byKey = new Map(entries.map((e) => [entryKey(e.case, e.transport), e]));
+  return (r) => byKey.get(entryKey(r.id, r.transport)) ?? byKey.get(entryKey(r.id, undefined));
+}
+
+const entryKey = (id: string, transport: ChatTransport | undefined): string => `${id} over ${transport ?? 'any'}`;
 
 /** A case against its entry: the one place a case's standing is decided. */
 function standing(r: CaseResult, entry: BaselineEntry | undefined): BaselineStatus {
@@ -93,23 +112,29 @@ export const NEW_ENTRY_DAYS = 90;
  * `--grep`) stay as they were: the run says nothing about them.
  */
 export function baselineFromReport(report: RunReport, previous: Baseline | undefined, today: string): Baseline {
-  const kept = new Map((previous?.entries ?? []).map((e) => [e.case, e]));
+  const kept = entryFinder(previous?.entries ?? []);
   const expires = new Date(Date.parse(`${today}T00:00:00Z`) + NEW_ENTRY_DAYS * 86_400_000).toISOString().slice(0, 10);
   const entries = report.cases
     .filter((r) => FAILS_UNLESS_EXPECTED[r.outcome])
     .map((r): BaselineEntry => {
-      const old = kept.get(r.id);
+      const old = kept(r);
       if (old !== undefined && old.expected === r.outcome) return old;
       return {
         case: r.id,
+        // Over several transports a case may fail on one only: the entry says which.
+        ...(report.run.transports.length > 1 ? { transport: r.transport } : {}),
         expected: r.outcome,
         reason: `recorded from run ${report.run.id}: ${r.message}`,
         owner: 'unassigned',
         expires,
       };
     });
-  const held = new Set(report.cases.map((r) => r.id));
-  return { schemaVersion: 1, entries: [...entries, ...(previous?.entries ?? []).filter((e) => !held.has(e.case))] };
+  // An entry kept for a case over every transport is one entry, however many of its results it matched.
+  const unique = [...new Set(entries)];
+  const held = new Set(report.cases.map((r) => entryKey(r.id, r.transport)));
+  const untouched = (e: BaselineEntry): boolean =>
+    e.transport === undefined ? !report.cases.some((r) => r.id === e.case) : !held.has(entryKey(e.case, e.transport));
+  return { schemaVersion: 1, entries: [...unique, ...(previous?.entries ?? []).filter(untouched)] };
 }
 
 /**

@@ -95,6 +95,8 @@ export type EvidenceEntry =
 
 export interface CaseResult {
   readonly id: string;
+  /** The chat transport of the lane the case ran in: a run over several holds a case once per transport. */
+  readonly transport: ChatTransport;
   readonly suite: SuiteName;
   readonly title: string;
   readonly level: Level;
@@ -115,6 +117,13 @@ export interface CaseResult {
   /** How the case stood against the baseline the run was judged by, if any. */
   readonly baseline?: CaseBaseline;
 }
+
+/**
+ * How a case's result is named wherever a person reads it: its id, and over which transport when
+ * the run went over several, since the id is then in the report once per transport.
+ */
+export const caseName = (r: CaseResult, transports: readonly ChatTransport[]): string =>
+  transports.length > 1 ? `${r.id} [${r.transport}]` : r.id;
 
 /**
  * A case against a baseline: `as-expected` (the entry's outcome, or no entry and nothing failed),
@@ -182,8 +191,8 @@ export interface RunMeta {
   readonly tool: { readonly name: string; readonly version: string };
   readonly profileVersion: string;
   readonly seed: number;
-  /** The chat transport every case of the run connected over. */
-  readonly transport?: ChatTransport;
+  /** The chat transports the run went over, one lane each, in turn. */
+  readonly transports: readonly ChatTransport[];
   readonly startedAt: string;
   readonly finishedAt: string;
   readonly durationMs: number;
@@ -202,6 +211,8 @@ export interface RunMeta {
     readonly cases?: readonly string[];
     /** This run's share of the selection (`--shard index/total`). */
     readonly shard?: Shard;
+    /** The one transport the run was limited to (`--transport`); every declared one otherwise. */
+    readonly transport?: ChatTransport;
   };
   /** Caps the run set away from their defaults (`--limit`), by name. */
   readonly limits?: Readonly<Record<string, number>>;

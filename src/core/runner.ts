@@ -1,6 +1,6 @@
 /**
- * Runs cases in a seeded order, each under its own deadline, and returns results in declaration
- * order. Cases are dealt to workers: one worker runs its cases one at a time, workers run side by side, and
+ * Runs cases in a seeded order, each under its own deadline, a lane per chat transport in turn,
+ * and returns results lane by lane in declaration order. Cases are dealt to workers: one worker runs its cases one at a time, workers run side by side, and
  * an exclusive case runs while no other case does. It knows nothing of providers or gatekeepers:
  * `execute` brings the world, one per worker.
  */
@@ -26,6 +26,8 @@ export interface CaseEnv {
   readonly spec: CaseSpec;
   /** The worker the case runs in, 0 when there is one. */
   readonly worker: number;
+  /** The chat transport of the lane the case runs in. */
+  readonly transport: ChatTransport;
   readonly signal: AbortSignal;
   readonly rng: Rng;
   /** Records evidence; `at` is Date.now() at the time of the event. */
@@ -48,12 +50,15 @@ export interface RunOptions {
   readonly defaultTimeoutMs: number;
   /** What the provider declared; a case needing more is skipped. */
   readonly capabilities: ReadonlySet<string>;
-  /** The run's chat transport: a case for other transports is skipped (CaseSpec.transports). */
-  readonly transport?: ChatTransport;
+  /**
+   * The run's chat transports, in turn: a lane per transport, each with the cases that apply to it
+   * (CaseSpec.transports); xml-ws alone when absent. A case for none of them is skipped once.
+   */
+  readonly transports?: readonly ChatTransport[];
   readonly execute: ExecuteCase;
   readonly signal?: AbortSignal;
   readonly onCaseEnd?: (result: CaseResult) => void;
-  /** Stop at the first MUST failure: the cases after it, in execution order, are skipped. */
+  /** Stop at the first MUST failure: the cases after it, in execution order and in later lanes, are skipped. */
   readonly bail?: boolean;
   /** How many workers run side by side (default 1) and which worker each case belongs to. */
   readonly workers?: { readonly count: number; readonly of: (spec: CaseSpec) => number };
@@ -69,38 +74,79 @@ export const NOT_MET: Record<Level, Outcome> = { MUST: 'fail', SHOULD: 'warn', M
 const CLEANUP_MS = 3000;
 
 export async function runCases(options: RunOptions): Promise<CaseResult[]> {
-  const rng = new Rng(options.seed);
-  const order = rng.shuffle(options.cases);
-  const workerCount = options.workers?.count ?? 1;
-  const queues: CaseSpec[][] = Array.from({ length: workerCount }, () => []);
-  for (const spec of order) {
-    const queue = queues[options.workers?.of(spec) ?? 0];
-    // A case dealt to no worker would vanish from the results: that is the caller's bug, said at once.
-    if (!queue) throw new RangeError(`${spec.id} was dealt to a worker outside 0…${workerCount - 1}`);
-    queue.push(spec);
-  }
+  const lanes = options.transports ?? ['xml-ws'];
   const gate = new ExclusiveGate();
   const results = new Map<string, CaseResult>();
   let bailedAt: string | undefined;
-  const runWorker = async (queue: readonly CaseSpec[], worker: number): Promise<void> => {
-    for (const spec of queue) {
-      const exclusive = options.isExclusive?.(spec) ?? false;
-      const result = await gate.enter(exclusive, async () =>
-        options.signal?.aborted
-          ? skipped(spec, NOT_RUN_INTERRUPTED)
-          : bailedAt !== undefined
-            ? skipped(spec, `not run: --bail stopped the run at the first MUST failure, ${bailedAt}`)
-            : runCase(spec, worker, rng.fork(spec.id), options),
+  for (const { transport, cases, notApplicable } of lanesOf(options.cases, lanes)) {
+    for (const spec of notApplicable) {
+      const result = skipped(
+        spec,
+        transport,
+        `applies to ${spec.transports?.join(', ')} only; this run is over ${lanes.join(', ')}`,
       );
-      if (options.bail && bailedAt === undefined && result.outcome === 'fail' && result.level === 'MUST')
-        bailedAt = result.id;
-      results.set(spec.id, result);
+      results.set(laneKey(spec.id, transport), result);
       options.onCaseEnd?.(result);
     }
-  };
-  await Promise.all(queues.map(runWorker));
-  return options.cases.map((c) => results.get(c.id) as CaseResult);
+    // Shuffled by the seed alone, so a run of one transport orders a lane as a run of several does.
+    const order = new Rng(options.seed).shuffle(cases);
+    const workerCount = options.workers?.count ?? 1;
+    const queues: CaseSpec[][] = Array.from({ length: workerCount }, () => []);
+    for (const spec of order) {
+      const queue = queues[options.workers?.of(spec) ?? 0];
+      // A case dealt to no worker would vanish from the results: that is the caller's bug, said at once.
+      if (!queue) throw new RangeError(`${spec.id} was dealt to a worker outside 0…${workerCount - 1}`);
+      queue.push(spec);
+    }
+    const rng = new Rng(options.seed);
+    const runWorker = async (queue: readonly CaseSpec[], worker: number): Promise<void> => {
+      for (const spec of queue) {
+        const exclusive = options.isExclusive?.(spec) ?? false;
+        const result = await gate.enter(exclusive, async () =>
+          options.signal?.aborted
+            ? skipped(spec, transport, NOT_RUN_INTERRUPTED)
+            : bailedAt !== undefined
+              ? skipped(spec, transport, `not run: --bail stopped the run at the first MUST failure, ${bailedAt}`)
+              : runCase(spec, worker, transport, rng.fork(laneKey(spec.id, transport)), options),
+        );
+        if (options.bail && bailedAt === undefined && result.outcome === 'fail' && result.level === 'MUST')
+          bailedAt = lanes.length > 1 ? `${result.id} over ${transport}` : result.id;
+        results.set(laneKey(spec.id, transport), result);
+        options.onCaseEnd?.(result);
+      }
+    };
+    await Promise.all(queues.map(runWorker));
+  }
+  // Lanes in turn, each in declaration order.
+  return lanes.flatMap((t) => options.cases.flatMap((c) => results.get(laneKey(c.id, t)) ?? []));
 }
+
+export interface Lane {
+  readonly transport: ChatTransport;
+  /** The cases that apply to the lane's transport, in declaration order. */
+  readonly cases: readonly CaseSpec[];
+  /** Cases for none of the run's transports: skipped once, in the first lane. */
+  readonly notApplicable: readonly CaseSpec[];
+}
+
+/** A run's lanes: one per transport, in turn. */
+export function lanesOf(cases: readonly CaseSpec[], transports: readonly ChatTransport[]): Lane[] {
+  const appliesTo = (spec: CaseSpec, t: ChatTransport): boolean =>
+    spec.transports === undefined || spec.transports.includes(t);
+  return transports.map((transport, i) => ({
+    transport,
+    cases: cases.filter((c) => appliesTo(c, transport)),
+    notApplicable: i > 0 ? [] : cases.filter((c) => !transports.some((t) => appliesTo(c, t))),
+  }));
+}
+
+/**
+ * A case's name within its lane: its results' key and the label its random draws are forked by.
+ * Over xml-ws it is the bare id, the label every run before transports had lanes used, so a seed
+ * draws for those cases what it always drew.
+ */
+const laneKey = (id: string, transport: ChatTransport): string =>
+  transport === 'xml-ws' ? id : `${id} over ${transport}`;
 
 /**
  * Shared entry for ordinary cases, sole entry for exclusive ones. A waiting exclusive case keeps new
@@ -133,11 +179,15 @@ class ExclusiveGate {
   }
 }
 
-async function runCase(spec: CaseSpec, worker: number, rng: Rng, options: RunOptions): Promise<CaseResult> {
+async function runCase(
+  spec: CaseSpec,
+  worker: number,
+  transport: ChatTransport,
+  rng: Rng,
+  options: RunOptions,
+): Promise<CaseResult> {
   const missing = spec.needs.filter((n) => !options.capabilities.has(n));
-  if (missing.length > 0) return skipped(spec, `the provider does not declare ${missing.join(', ')}`);
-  if (spec.transports !== undefined && options.transport !== undefined && !spec.transports.includes(options.transport))
-    return skipped(spec, `applies to ${spec.transports.join(', ')} only; this run is over ${options.transport}`);
+  if (missing.length > 0) return skipped(spec, transport, `the provider does not declare ${missing.join(', ')}`);
 
   const started = Date.now();
   const evidence: EvidenceEntry[] = [];
@@ -155,6 +205,7 @@ async function runCase(spec: CaseSpec, worker: number, rng: Rng, options: RunOpt
   const env: CaseEnv = {
     spec,
     worker,
+    transport,
     signal: controller.signal,
     rng,
     record: (entry) => evidence.push(forReport(entry, started)),
@@ -194,6 +245,7 @@ async function runCase(spec: CaseSpec, worker: number, rng: Rng, options: RunOpt
 
   const base = {
     id: spec.id,
+    transport,
     suite: spec.suite,
     title: spec.title,
     level: spec.level,
@@ -310,9 +362,10 @@ async function runCleanups(cleanups: (() => Promise<void> | void)[], env: CaseEn
   }
 }
 
-function skipped(spec: CaseSpec, reason: string): CaseResult {
+function skipped(spec: CaseSpec, transport: ChatTransport, reason: string): CaseResult {
   return {
     id: spec.id,
+    transport,
     suite: spec.suite,
     title: spec.title,
     level: spec.level,

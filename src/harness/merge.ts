@@ -4,7 +4,7 @@
  * a case in two shards is refused rather than silently kept once.
  */
 import { UsageError } from '../core/errors.js';
-import { summarize, type CaseResult, type RunMeta, type RunReport } from '../core/model.js';
+import { caseName, summarize, type CaseResult, type RunMeta, type RunReport } from '../core/model.js';
 import { Multiplexer } from '../reporters/multiplexer.js';
 import type { Reporter } from '../reporters/reporter.js';
 import { readRunReport } from '../reporters/read-report.js';
@@ -41,18 +41,27 @@ export async function mergeRunReports(
         );
     }
     for (const r of report.cases) {
-      const seen = owner.get(r.id);
-      if (seen !== undefined) throw new UsageError(`case ${r.id} is in both ${seen} and ${dir}; merge disjoint shards`);
-      owner.set(r.id, dir);
+      const key = `${r.id} over ${r.transport}`;
+      const seen = owner.get(key);
+      if (seen !== undefined)
+        throw new UsageError(
+          `case ${caseName(r, report.run.transports)} is in both ${seen} and ${dir}; merge disjoint shards`,
+        );
+      owner.set(key, dir);
     }
   }
   checkOneWholeRun(parts);
   const catalogue = await loadCatalogue();
   const position = new Map(catalogue.suites.flatMap((s) => s.cases).map((c, i) => [c.id, i]));
+  const lane = (r: CaseResult): number => first.report.run.transports.indexOf(r.transport);
   const cases: CaseResult[] = parts
     .flatMap((p) => p.report.cases)
     .map((r, i) => ({ r, i }))
-    .sort((a, b) => (position.get(a.r.id) ?? Infinity) - (position.get(b.r.id) ?? Infinity) || a.i - b.i)
+    // Lane by lane, as one run would have held them, then in declaration order.
+    .sort(
+      (a, b) =>
+        lane(a.r) - lane(b.r) || (position.get(a.r.id) ?? Infinity) - (position.get(b.r.id) ?? Infinity) || a.i - b.i,
+    )
     // A shard's own baseline judgement does not carry over: the merged report is judged anew, or not.
     .map(({ r: { baseline: _judged, ...r } }) => r);
   const started = Math.min(...parts.map((p) => Date.parse(p.report.run.startedAt)));
@@ -91,7 +100,8 @@ const SAME_IN_EVERY_SHARD: readonly (readonly [string, (r: RunReport) => unknown
   ['provider', (r) => (r.run.provider.embedded ? 'the embedded reference provider' : r.run.provider.endpoint)],
   ['reference faults', (r) => r.run.provider.faults],
   ['seed', (r) => r.run.seed],
-  ['--transport', (r) => r.run.transport ?? 'xml-ws'],
+  ['--transport', (r) => r.run.filters.transport ?? null],
+  ['transports', (r) => r.run.transports],
   ['--suite', (r) => r.run.filters.suites],
   ['--tag', (r) => r.run.filters.tags],
   ['--grep', (r) => r.run.filters.grep ?? null],

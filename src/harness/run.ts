@@ -3,7 +3,7 @@
  * one unless an endpoint is given), probe it, start the gatekeeper, run, report. The CLI maps the
  * outcome to an exit code; the tests call this directly.
  */
-import { DEFAULT_TRANSPORTS, type ChatTransport } from '../protocol/transport.js';
+import { CHAT_TRANSPORTS, DEFAULT_TRANSPORTS, type ChatTransport } from '../protocol/transport.js';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { DefinedCheck } from '../checks/check.js';
@@ -16,7 +16,7 @@ import type { CaseResult, CaseSpec, RunReport } from '../core/model.js';
 import { summarize } from '../core/model.js';
 import { projectFile } from '../core/paths.js';
 import { Rng } from '../core/rng.js';
-import { runCases } from '../core/runner.js';
+import { lanesOf, runCases } from '../core/runner.js';
 import { probeProvider } from '../driver/client.js';
 import { startGatekeeper } from '../gatekeeper/gatekeeper.js';
 import { resolveTls } from '../gatekeeper/tls.js';
@@ -56,7 +56,7 @@ export interface RunOptions {
   readonly providerCaFile?: string;
   /** Gatekeepers run side by side, each with whole suites (default 1). */
   readonly workers?: number;
-  /** The chat transport every case connects over; xml-ws by default. The provider must declare it. */
+  /** The one chat transport to run over (`--transport`); by default every one the provider declares, in turn. */
   readonly transport?: ChatTransport;
   /** The time checks judge by; the system clock unless a test fixes it. */
   readonly clock?: Clock;
@@ -111,12 +111,7 @@ export async function runConformance(options: RunOptions): Promise<RunOutcome> {
     const { discovery, info, driver } = await probeProvider(endpoint, token, limits, providerCaPem);
     teardown.push(() => driver.close());
     if (!allowPrivateTargets) await refusePrivateTargets(discovery, new URL(DISCOVERY_PATH, endpoint).toString());
-    const transport = options.transport ?? 'xml-ws';
-    const declared = discovery.transports ?? DEFAULT_TRANSPORTS;
-    if (!declared.includes(transport))
-      throw new SelectionError(
-        `the provider declares the transports ${declared.join(', ')}, not ${transport}: pick one with --transport`,
-      );
+    const transports = runTransports(discovery.transports ?? DEFAULT_TRANSPORTS, options.transport);
     try {
       await driver.reset();
     } catch (e) {
@@ -152,7 +147,8 @@ export async function runConformance(options: RunOptions): Promise<RunOutcome> {
     const mux = new Multiplexer(options.reporters);
     mux.onBegin({
       seed: options.seed,
-      cases: cases.length,
+      cases: lanesOf(cases, transports).reduce((n, lane) => n + lane.cases.length + lane.notApplicable.length, 0),
+      transports,
       provider: endpoint,
       suites: [...new Set(cases.map((c) => c.suite))],
     });
@@ -163,7 +159,7 @@ export async function runConformance(options: RunOptions): Promise<RunOutcome> {
       seed: options.seed,
       defaultTimeoutMs: options.timeoutMs,
       capabilities: new Set([...discovery.capabilities, ...discovery.sessionModes]),
-      transport,
+      transports,
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.bail ? { bail: true } : {}),
       onCaseEnd: (r) => mux.onCaseEnd(r),
@@ -174,7 +170,7 @@ export async function runConformance(options: RunOptions): Promise<RunOutcome> {
         if (!check) throw new InternalError(`no check named ${env.spec.check}`);
         const gatekeeper = gatekeepers[env.worker] as Gatekeeper;
         const caseDriver = driver.forCase((entry) => env.record(entry), env.signal);
-        const testbed = new Testbed(gatekeeper, caseDriver, env, transport);
+        const testbed = new Testbed(gatekeeper, caseDriver, env, env.transport);
         const stopListening = [
           gatekeeper.onLimit((hit) => env.limitHit(hit)),
           gatekeeper.onProtocolError((message) => env.protocolError(message)),
@@ -208,7 +204,7 @@ export async function runConformance(options: RunOptions): Promise<RunOutcome> {
         tool: { name: 'interop-conformance', version: TOOL_VERSION },
         profileVersion: PROFILE_VERSION,
         seed: options.seed,
-        transport,
+        transports,
         startedAt: new Date(started).toISOString(),
         finishedAt: new Date(finished).toISOString(),
         durationMs: finished - started,
@@ -227,6 +223,7 @@ export async function runConformance(options: RunOptions): Promise<RunOutcome> {
           ...(options.selection.grep === undefined ? {} : { grep: options.selection.grep }),
           ...(options.selection.cases === undefined ? {} : { cases: options.selection.cases }),
           ...(options.selection.shard === undefined ? {} : { shard: options.selection.shard }),
+          ...(options.transport === undefined ? {} : { transport: options.transport }),
         },
         ...(Object.keys(changed).length === 0 ? {} : { limits: changed }),
         ...(options.provider !== undefined && allowPrivateTargets ? { allowPrivateTargets: true as const } : {}),
@@ -266,6 +263,16 @@ function assignSuites(cases: readonly CaseSpec[], workers: number): { count: num
     load[worker] = (load[worker] ?? 0) + size;
   }
   return { count, of: (spec) => workerOfSuite.get(spec.suite) ?? 0 };
+}
+
+/** The lanes of a run: the one asked for, which the provider must declare, or all it declares, in the harness's order. */
+function runTransports(declared: readonly ChatTransport[], asked: ChatTransport | undefined): ChatTransport[] {
+  if (asked === undefined) return CHAT_TRANSPORTS.filter((t) => declared.includes(t));
+  if (!declared.includes(asked))
+    throw new SelectionError(
+      `the provider declares the transports ${declared.join(', ')}, not ${asked}: pick one with --transport`,
+    );
+  return [asked];
 }
 
 function checkFaults(options: RunOptions): FaultName[] {

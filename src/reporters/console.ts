@@ -5,7 +5,9 @@
  */
 import { Chalk, type ChalkInstance } from 'chalk';
 import type { CaseResult, Outcome, RunReport } from '../core/model.js';
+import { caseName } from '../core/model.js';
 import { OUTCOMES } from '../core/model.js';
+import type { ChatTransport } from '../protocol/transport.js';
 import { reportSuites, type Reporter, type ReporterDescriptor, type ReportFile, type RunStart } from './reporter.js';
 import { rerunCommand } from './rerun.js';
 import { headline, type Tone } from './verdict.js';
@@ -43,6 +45,7 @@ export class ConsoleReporter implements Reporter {
   readonly name = 'console' as const;
   readonly #out: ConsoleReporterOptions['out'];
   readonly #c: ChalkInstance;
+  #transports: readonly ChatTransport[] = [];
 
   constructor(options: ConsoleReporterOptions) {
     this.#out = options.out;
@@ -51,13 +54,14 @@ export class ConsoleReporter implements Reporter {
 
   onBegin(start: RunStart): void {
     const suites = start.suites.length > 0 ? start.suites.join(', ') : 'none';
+    this.#transports = start.transports;
     this.#out.write(
-      `Running ${plural(start.cases, 'case')} (${suites}) against ${clean(start.provider)}, seed ${start.seed}\n\n`,
+      `Running ${plural(start.cases, 'case')} (${suites}) against ${clean(start.provider)} over ${start.transports.join(', then ')}, seed ${start.seed}\n\n`,
     );
   }
 
   onCaseEnd(result: CaseResult): void {
-    this.#out.write(caseLine(result, this.#c));
+    this.#out.write(caseLine(result, this.#c, this.#transports));
   }
 
   onEnd(report: RunReport): readonly ReportFile[] {
@@ -67,9 +71,9 @@ export class ConsoleReporter implements Reporter {
 }
 
 /** The case's line, and for anything but a pass its message and requirement, indented below. */
-export function caseLine(r: CaseResult, c: ChalkInstance): string {
+export function caseLine(r: CaseResult, c: ChalkInstance, transports: readonly ChatTransport[]): string {
   const badge = BADGE[r.outcome];
-  let line = `  ${badge.style(c)(badge.label)}  ${c.bold(clean(r.id))}  ${clean(r.title)}  ${c.dim(`(${duration(r.durationMs)})`)}\n`;
+  let line = `  ${badge.style(c)(badge.label)}  ${c.bold(clean(caseName(r, transports)))}  ${clean(r.title)}  ${c.dim(`(${duration(r.durationMs)})`)}\n`;
   if (r.outcome !== 'pass') {
     line += indent(bounded(clean(r.message)), 9);
     if (r.outcome === 'fail' || r.outcome === 'warn' || r.outcome === 'error') {
@@ -86,7 +90,7 @@ export function renderSummary(report: RunReport, c: ChalkInstance): string {
   lines.push(c.bold(`${run.tool.name} ${run.tool.version}, profile ${run.profileVersion}, run ${run.id}`));
   const faults = run.provider.faults.length > 0 ? ` with faults ${run.provider.faults.join(', ')}` : '';
   lines.push(
-    `provider ${clean(run.provider.endpoint)}${run.provider.embedded ? ` (embedded reference provider${faults})` : ''}, over ${run.transport ?? 'xml-ws'}`,
+    `provider ${clean(run.provider.endpoint)}${run.provider.embedded ? ` (embedded reference provider${faults})` : ''}, over ${run.transports.join(', then ')}`,
   );
   lines.push('');
 
@@ -116,7 +120,7 @@ export function renderSummary(report: RunReport, c: ChalkInstance): string {
     for (const r of listed) {
       const badge = BADGE[r.outcome];
       lines.push(
-        `  ${badge.style(c)(badge.label)}  ${clean(r.id)} [${clean(r.requirement.id)}, ${r.level}]: ${oneLine(clean(r.message), 300)}`,
+        `  ${badge.style(c)(badge.label)}  ${clean(caseName(r, run.transports))} [${clean(r.requirement.id)}, ${r.level}]: ${oneLine(clean(r.message), 300)}`,
       );
     }
   }

@@ -4,8 +4,10 @@
  * only partly (some of its cases skipped or not selected): a reviewer signs requirements, not cases.
  */
 import type { CaseResult, Outcome, RunReport } from '../core/model.js';
+import { caseName } from '../core/model.js';
 import { OUTCOMES } from '../core/model.js';
 import type { ProfileRequirement } from '../core/profile.js';
+import type { ChatTransport } from '../protocol/transport.js';
 import { caseAnchor } from './html-evidence.js';
 import { attr, text } from './junit.js';
 
@@ -61,7 +63,10 @@ export function coverageSection(report: RunReport, requirements: readonly Profil
     const verdict = requirementOutcome(row);
     const cls = verdict === 'uncovered' ? ' class="uncovered"' : '';
     const section = row.unknown ? 'not in the profile' : row.section;
-    const cases = row.cases.length === 0 ? 'no case in this run' : row.cases.map(caseLink).join('<br/>');
+    const cases =
+      row.cases.length === 0
+        ? 'no case in this run'
+        : row.cases.map((r) => caseLink(r, report.run.transports)).join('<br/>');
     out.push(
       `<tr${cls} data-requirement="${attr(row.id)}" data-verdict="${attr(verdict)}"><td><code>${text(row.id)}</code></td><td>${text(section)}</td><td><span class="o o-${attr(verdict)}">${text(verdict)}</span></td><td>${cases}</td></tr>`,
     );
@@ -73,5 +78,5 @@ export function coverageSection(report: RunReport, requirements: readonly Profil
   return out.join('\n');
 }
 
-const caseLink = (r: CaseResult): string =>
-  `<a href="#${attr(caseAnchor(r.id))}"><span class="o o-${attr(r.outcome)}">${text(r.outcome)}</span> ${text(r.id)}</a>`;
+const caseLink = (r: CaseResult, transports: readonly ChatTransport[]): string =>
+  `<a href="#${attr(caseAnchor(r, transports))}"><span class="o o-${attr(r.outcome)}">${text(r.outcome)}</span> ${text(caseName(r, transports))}</a>`;

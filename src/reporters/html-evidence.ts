@@ -4,16 +4,18 @@
  * start. Every string here may come from a provider, so every one goes through `text` or `attr`.
  */
 import type { CaseResult, EvidenceEntry } from '../core/model.js';
+import { caseName } from '../core/model.js';
+import type { ChatTransport } from '../protocol/transport.js';
 import { attr, bound, text } from './junit.js';
 
 /** One evidence entry's text in the page; report.json keeps all of it. */
 const ENTRY_LIMIT = 64 * 1024;
 
-export function caseSection(r: CaseResult): string {
+export function caseSection(r: CaseResult, transports: readonly ChatTransport[]): string {
   const out: string[] = [];
   out.push(
-    `<details class="case" data-case="" id="${attr(caseAnchor(r.id))}" data-outcome="${attr(r.outcome)}" data-suite="${attr(r.suite)}" data-level="${attr(r.level)}">`,
-    `<summary><span class="o o-${attr(r.outcome)}">${text(r.outcome)}</span> <code>${text(r.id)}</code> ${text(r.title)} <span class="at">(${text(r.level)}, ${ms(r.durationMs)})</span></summary>`,
+    `<details class="case" data-case="" id="${attr(caseAnchor(r, transports))}" data-outcome="${attr(r.outcome)}" data-suite="${attr(r.suite)}" data-level="${attr(r.level)}" data-transport="${attr(r.transport)}">`,
+    `<summary><span class="o o-${attr(r.outcome)}">${text(r.outcome)}</span> <code>${text(caseName(r, transports))}</code> ${text(r.title)} <span class="at">(${text(r.level)}, ${ms(r.durationMs)})</span></summary>`,
     `<p><b>${text(r.requirement.id)}</b> (${text(r.level)}):</p>`,
     `<blockquote>${text(r.requirement.quote)}</blockquote>`,
     `<p class="message">${text(r.message)}</p>`,
@@ -51,7 +53,9 @@ function baselineFact(r: CaseResult): string | undefined {
 }
 
 /** A fragment id for a case; case ids are dotted words, but nothing here relies on it. */
-export const caseAnchor = (id: string): string => `case-${id.replace(/[^A-Za-z0-9._-]/g, '_')}`;
+/** `case-<id>`, and `--<transport>` after it when the run went over several, where an id names a case once per transport. */
+export const caseAnchor = (r: CaseResult, transports: readonly ChatTransport[]): string =>
+  `case-${r.id.replace(/[^A-Za-z0-9._-]/g, '_')}${transports.length > 1 ? `--${r.transport}` : ''}`;
 
 function entry(e: EvidenceEntry): string {
   switch (e.kind) {

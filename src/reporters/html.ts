@@ -64,7 +64,7 @@ export function toHtml(report: RunReport, requirements: readonly ProfileRequirem
     coverageSection(report, requirements),
     `<h2 id="cases">Cases</h2>`,
     filters(report),
-    ...report.cases.map(caseSection),
+    ...report.cases.map((r) => caseSection(r, report.run.transports)),
     `<script>${SCRIPT}</script>`,
     '</body>',
     '</html>',
@@ -84,7 +84,7 @@ function metadata(report: RunReport): string {
   ].filter(Boolean);
   const rows: [string, string][] = [
     ['provider', provider],
-    ['transport', run.transport ?? 'xml-ws'],
+    ['transports', run.transports.join(', then ')],
     ['run', run.id],
     ['harness', `${run.tool.name} ${run.tool.version} on Node ${run.node}`],
     ['profile', run.profileVersion],

@@ -46,6 +46,7 @@ function orderedRun(run: RunMeta): RunMeta {
     tool: { name: run.tool.name, version: run.tool.version },
     profileVersion: run.profileVersion,
     seed: run.seed,
+    transports: run.transports,
     startedAt: run.startedAt,
     finishedAt: run.finishedAt,
     durationMs: run.durationMs,
@@ -64,6 +65,7 @@ function orderedRun(run: RunMeta): RunMeta {
       tags: filters.tags,
       ...opt('cases', filters.cases),
       ...(filters.shard === undefined ? {} : { shard: { index: filters.shard.index, total: filters.shard.total } }),
+      ...opt('transport', filters.transport),
     },
     ...opt('limits', run.limits),
     ...opt('allowPrivateTargets', run.allowPrivateTargets),
@@ -88,6 +90,7 @@ const orderedSummary = (s: Summary): Summary => ({
 function orderedCase(r: CaseResult): CaseResult {
   return {
     id: r.id,
+    transport: r.transport,
     suite: r.suite,
     title: r.title,
     level: r.level,

@@ -5,6 +5,8 @@
  * @see https://github.com/testmoapp/junitxml (the de-facto format); Jenkins' junit-10.xsd.
  */
 import type { CaseResult, EvidenceEntry, Outcome, RunReport } from '../core/model.js';
+import { caseName } from '../core/model.js';
+import type { ChatTransport } from '../protocol/transport.js';
 import { reportSuites, type Reporter, type ReporterDescriptor, type ReportFile } from './reporter.js';
 
 export const junitReporter: ReporterDescriptor<'junit'> = { name: 'junit', create: () => new JunitReporter() };
@@ -55,19 +57,20 @@ export function toJunit(report: RunReport): string {
       ['run', run.id],
       ['profile', run.profileVersion],
       ['provider', run.provider.endpoint],
+      ['transports', run.transports.join(',')],
     ] as const) {
       out.push(`      <property${attrs({ name, value })}/>`);
     }
     out.push('    </properties>');
-    for (const r of cases) out.push(testcase(r));
+    for (const r of cases) out.push(testcase(r, run.transports));
     out.push('  </testsuite>');
   }
   out.push('</testsuites>');
   return `${out.join('\n')}\n`;
 }
 
-function testcase(r: CaseResult): string {
-  const open = `    <testcase${attrs({ classname: r.suite, name: `${r.id}: ${r.title}`, time: seconds(r.durationMs) })}>`;
+function testcase(r: CaseResult, transports: readonly ChatTransport[]): string {
+  const open = `    <testcase${attrs({ classname: r.suite, name: `${caseName(r, transports)}: ${r.title}`, time: seconds(r.durationMs) })}>`;
   const body: string[] = [];
   const details = verdictText(r);
   switch (r.outcome) {

@@ -4,6 +4,8 @@
  * that was not a pass with what was expected and what was seen. report.json has the rest.
  */
 import type { CaseResult, Outcome, RunReport } from '../core/model.js';
+import { caseName } from '../core/model.js';
+import type { ChatTransport } from '../protocol/transport.js';
 import { reportSuites, type Reporter, type ReporterDescriptor, type ReportFile } from './reporter.js';
 import { rerunCommand } from './rerun.js';
 import { headline } from './verdict.js';
@@ -41,7 +43,7 @@ export function toMarkdown(report: RunReport): string {
     ? `${run.provider.endpoint} (embedded reference provider${run.provider.faults.length ? `, faults: ${run.provider.faults.join(', ')}` : ''})`
     : run.provider.endpoint;
   out.push(
-    `Provider ${code(provider)} · over ${run.transport ?? 'xml-ws'} · profile ${run.profileVersion} · ${run.tool.name} ${run.tool.version} · seed ${run.seed} · ${(run.durationMs / 1000).toFixed(1)} s`,
+    `Provider ${code(provider)} · over ${run.transports.join(', then ')} · profile ${run.profileVersion} · ${run.tool.name} ${run.tool.version} · seed ${run.seed} · ${(run.durationMs / 1000).toFixed(1)} s`,
     '',
   );
   out.push(`| suite | ${OUTCOMES.join(' | ')} |`, `|---|${OUTCOMES.map(() => '--:').join('|')}|`);
@@ -54,7 +56,7 @@ export function toMarkdown(report: RunReport): string {
   const notPassed = report.cases.filter((r) => r.outcome !== 'pass');
   if (notPassed.length > 0) {
     out.push('### Not passed', '', '| outcome | case | requirement | what happened |', '|---|---|---|---|');
-    for (const r of notPassed.slice(0, MAX_LISTED)) out.push(row(r));
+    for (const r of notPassed.slice(0, MAX_LISTED)) out.push(row(r, run.transports));
     if (notPassed.length > MAX_LISTED) out.push('', `…and ${notPassed.length - MAX_LISTED} more in report.json.`);
     out.push('');
   }
@@ -62,8 +64,8 @@ export function toMarkdown(report: RunReport): string {
   return `${out.join('\n')}\n`;
 }
 
-function row(r: CaseResult): string {
-  return `| ${MARK[r.outcome]} | ${code(r.id)} | ${r.requirement.id} (${r.level}) | ${cell(`${baselineNote(r)}${r.message}`)} |`;
+function row(r: CaseResult, transports: readonly ChatTransport[]): string {
+  return `| ${MARK[r.outcome]} | ${code(caseName(r, transports))} | ${r.requirement.id} (${r.level}) | ${cell(`${baselineNote(r)}${r.message}`)} |`;
 }
 
 /** With a baseline the gate, not the verdict, decides: say whether it passed and every departure. */

@@ -4,6 +4,7 @@
  */
 import type { CaseResult, RunReport, SuiteName } from '../core/model.js';
 import type { ProfileRequirement } from '../core/profile.js';
+import type { ChatTransport } from '../protocol/transport.js';
 
 /** A file for the run's report folder; `name` is a plain file name, no directories. */
 export interface ReportFile {
@@ -13,7 +14,10 @@ export interface ReportFile {
 
 export interface RunStart {
   readonly seed: number;
+  /** Case runs: a case counts once per transport it runs over. */
   readonly cases: number;
+  /** The chat transports, one lane each, in turn. */
+  readonly transports: readonly ChatTransport[];
   readonly provider: string;
   readonly suites: readonly string[];
 }

@@ -18,7 +18,7 @@ export function rerunCommand(report: RunReport): string {
   if (run.filters.cases !== undefined)
     args.push('--grep', `^(${run.filters.cases.map((id) => id.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})$`);
   if (run.filters.shard !== undefined) args.push('--shard', `${run.filters.shard.index}/${run.filters.shard.total}`);
-  if (run.transport !== undefined && run.transport !== 'xml-ws') args.push('--transport', run.transport);
+  if (run.filters.transport !== undefined) args.push('--transport', run.filters.transport);
   if (run.timeoutMs !== undefined) args.push('--timeout', String(run.timeoutMs));
   if (run.bail) args.push('--bail');
   for (const [name, value] of Object.entries(run.limits ?? {})) args.push('--limit', `${name}=${value}`);

@@ -43,6 +43,7 @@ export function sampleCase(outcome: Outcome, extra: Partial<CaseResult> = {}): C
   const id = extra.id ?? `stanza.sample.${outcome}`;
   const base: CaseResult = {
     id,
+    transport: 'xml-ws',
     suite: 'stanza',
     title: `A ${outcome} case`,
     level: outcome === 'warn' ? 'SHOULD' : 'MUST',
@@ -77,6 +78,7 @@ export function sampleReport(cases: readonly CaseResult[] = defaultCases()): Run
       tool: { name: 'interop-conformance', version: '0.1.0' },
       profileVersion: '1.0',
       seed: 1234,
+      transports: ['xml-ws'],
       startedAt: new Date(T0).toISOString(),
       finishedAt: new Date(T0 + 2500).toISOString(),
       durationMs: 2500,
