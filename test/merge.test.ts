@@ -78,6 +78,48 @@ void test("shards merge into one valid report: every case, counts recomputed, ti
   assert.deepEqual(merged.run.suites.map((s) => `${s.name} ${s.cases}`).sort(), ['media 1', 'stanza 5']);
 });
 
+void test('shards of a run over two transports merge lane by lane; a case over each transport is two results, not an overlap', async () => {
+  const both = ['xml-ws', 'noise-binary'] as const;
+  const [a, b] = shards().map((r): RunReport => ({
+    ...r,
+    run: { ...r.run, transports: both },
+    // Each shard holds its cases over both transports, noise-binary's first, as a lane may finish in any order.
+    cases: [...r.cases.map((c) => ({ ...c, transport: 'noise-binary' as const })), ...r.cases],
+  })) as [RunReport, RunReport];
+  const merged = await mergeRunReports([
+    { dir: 'a', report: a },
+    { dir: 'b', report: b },
+  ]);
+  assert.deepEqual(validateReport(merged), { ok: true });
+  assert.deepEqual(merged.run.transports, both);
+  // Lane by lane, each in declaration order.
+  const lane = merged.cases.filter((c) => c.transport === 'xml-ws').map((c) => c.id);
+  assert.deepEqual(
+    [...lane].sort(),
+    realCases()
+      .map((c) => c.id)
+      .sort(),
+  );
+  assert.deepEqual(
+    merged.cases.map((c) => `${c.transport} ${c.id}`),
+    [...lane.map((id) => `xml-ws ${id}`), ...lane.map((id) => `noise-binary ${id}`)],
+  );
+  await assert.rejects(
+    mergeRunReports([
+      { dir: 'a', report: a },
+      { dir: 'a2', report: a },
+    ]),
+    /case stanza\.frame\.subprotocol \[noise-binary\] is in both a and a2/,
+  );
+  await assert.rejects(
+    mergeRunReports([
+      { dir: 'a', report: a },
+      { dir: 'b', report: { ...b, run: { ...b.run, transports: ['xml-ws'] } } },
+    ]),
+    /transports/,
+  );
+});
+
 void test('shards that overlap or come from another profile or suite version are refused', async () => {
   const [a, b] = shards() as [RunReport, RunReport];
   await assert.rejects(
