@@ -54,8 +54,8 @@ export async function startupFigures(runs: number): Promise<Figure[]> {
 }
 
 /**
- * The full default run, as `npm start` runs it (or with `--workers N`, or over another
- * `--transport`); the cases per second come from its report.
+ * The full default run, as `npm start` runs it, over every transport (or with `--workers N`, or
+ * over one `--transport`); the cases per second come from its report.
  */
 export async function fullRunFigure(
   runs: number,
@@ -63,6 +63,7 @@ export async function fullRunFigure(
 ): Promise<Figure> {
   const { workers, transport } = options;
   let cases = 0;
+  let lanes = 1;
   const samples = await repeat(runs, async () => {
     const out = await mkdtemp(join(tmpdir(), 'bench-run-'));
     try {
@@ -78,8 +79,12 @@ export async function fullRunFigure(
         ...(transport === undefined ? [] : ['--transport', transport]),
       ]);
       const [dir] = (await readdir(out)).filter((d) => d !== 'latest.txt');
-      const report = JSON.parse(await readFile(join(out, dir ?? '', 'report.json'), 'utf8')) as { cases: unknown[] };
+      const report = JSON.parse(await readFile(join(out, dir ?? '', 'report.json'), 'utf8')) as {
+        run: { transports: unknown[] };
+        cases: unknown[];
+      };
       cases = report.cases.length;
+      lanes = report.run.transports.length;
       return ms;
     } finally {
       await rm(out, { recursive: true, force: true });
@@ -95,7 +100,10 @@ export async function fullRunFigure(
     unit: 'ms',
     value: round(value, 0),
     samples: samples.map((s) => round(s, 0)),
-    // The target is the default run's; another worker count or transport is there to compare with it.
-    ...(flags.length === 0 ? { target: { text: '< 15 000 ms', met: value < 15_000 } } : {}),
+    // The target is the default run's, 15 s per transport it goes over; another worker count or
+    // transport is there to compare with it.
+    ...(flags.length === 0
+      ? { target: { text: `< 15 000 ms per transport (${lanes})`, met: value < 15_000 * lanes } }
+      : {}),
   };
 }

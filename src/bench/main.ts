@@ -39,6 +39,7 @@ const benches: Record<string, () => Promise<Figure[]>> = {
   run: async () => [
     await fullRunFigure(runs),
     await fullRunFigure(runs, { workers: 1 }),
+    await fullRunFigure(runs, { transport: 'xml-ws' }),
     await fullRunFigure(runs, { transport: 'noise-binary' }),
   ],
   split: () => splitFigures(runs),
