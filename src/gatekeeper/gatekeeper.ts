@@ -204,6 +204,8 @@ export async function startGatekeeper(options: GatekeeperOptions = {}): Promise<
       return () => chat.refusals.delete(login);
     },
     push: (identifier, defect, signal) => pusher.push(identifier, defect, signal),
+    rotatePushKey: () => pusher.rotate(),
+    pushKeySetFetches: () => pusher.keySetFetches(),
     close: () =>
       (closing ??= shutdown(server, chat, verifier, pusher)
         .then(() => Promise.all([mediaProxy.close(), providerAgent.close()]))
@@ -226,7 +228,7 @@ function route(
   if (path.startsWith(GATEKEEPER_MEDIA_PATH)) return media.handle(req, res);
   if (path === GATEKEEPER_JWKS_PATH && req.method === 'GET') {
     res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'max-age=300' });
-    res.end(JSON.stringify(pusher.jwks));
+    res.end(pusher.keySetDocument());
     return;
   }
   res.writeHead(404, { 'content-type': 'application/json' });

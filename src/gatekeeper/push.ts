@@ -13,6 +13,7 @@ import {
   type CryptoKey,
   type GenerateKeyPairResult,
   type JSONWebKeySet,
+  type JWK,
   type JWTPayload,
 } from 'jose';
 import type { Agent } from 'undici';
@@ -29,6 +30,13 @@ interface SigningKey {
   readonly privateKey: CryptoKey;
 }
 
+/** A key the gatekeeper publishes: its public JWK, with `kid`, `alg` and `use`. */
+async function published(pair: GenerateKeyPairResult): Promise<{ signing: SigningKey; jwk: JWK }> {
+  const jwk = await exportJWK(pair.publicKey);
+  const kid = await calculateJwkThumbprint(jwk);
+  return { signing: { kid, privateKey: pair.privateKey }, jwk: { ...jwk, kid, alg: ALGORITHM, use: 'sig' } };
+}
+
 /**
  * The gatekeeper's push key and the forger's, made once per process: every gatekeeper of a run
  * (`--workers`) and of a test process signs as the one gatekeeper it plays, and an RSA key costs
@@ -40,10 +48,12 @@ export class PushSender {
   private readonly agent: Agent;
   private readonly ownsAgent: boolean;
   private pushEndpoint: string | undefined;
+  /** When the key set was served, Date.now() of each fetch. */
+  private readonly fetches: number[] = [];
 
   private constructor(
-    readonly jwks: JSONWebKeySet,
-    private readonly own: SigningKey,
+    private readonly keys: JWK[],
+    private own: SigningKey,
     /** Same kid, another key: what a forger who read the key set would sign with. */
     private readonly forger: CryptoKey,
     private readonly record: (e: HttpExchange) => void,
@@ -66,10 +76,37 @@ export class PushSender {
       generateKeyPair(ALGORITHM),
       generateKeyPair(ALGORITHM),
     ]));
-    const jwk = await exportJWK(own.publicKey);
-    const kid = await calculateJwkThumbprint(jwk);
-    const jwks: JSONWebKeySet = { keys: [{ ...jwk, kid, alg: ALGORITHM, use: 'sig' }] };
-    return new PushSender(jwks, { kid, privateKey: own.privateKey }, forged.privateKey, record, outbound, clock, agent);
+    const { signing, jwk } = await published(own);
+    return new PushSender([jwk], signing, forged.privateKey, record, outbound, clock, agent);
+  }
+
+  /** The published key set. */
+  get jwks(): JSONWebKeySet {
+    return { keys: [...this.keys] };
+  }
+
+  /** The key set as its URL serves it; each call is a fetch the provider made. */
+  keySetDocument(): string {
+    this.fetches.push(Date.now());
+    return JSON.stringify(this.jwks);
+  }
+
+  /** Date.now() of every fetch of the key set so far. */
+  keySetFetches(): readonly number[] {
+    return [...this.fetches];
+  }
+
+  /**
+   * Rotates the push key as OpenID Connect Core §10.1.1 has a signer do it: a new key joins the
+   * key set under a new `kid` and signs every push from now on. The undo makes the old key sign
+   * again; the new one stays published, as a rolled-over key would.
+   */
+  async rotate(): Promise<{ kid: string; undo: () => void }> {
+    const { signing, jwk } = await published(await generateKeyPair(ALGORITHM));
+    this.keys.push(jwk);
+    const previous = this.own;
+    this.own = signing;
+    return { kid: signing.kid, undo: () => void (this.own = previous) };
   }
 
   setPushEndpoint(url: string): void {

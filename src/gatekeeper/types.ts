@@ -133,6 +133,10 @@ export interface Push {
   readonly jwksUri: string;
   /** Sends a push for the user-visible `identifier` to the provider, with at most one defect. */
   push(identifier: string, defect: PushDefect, signal: AbortSignal): Promise<PushAnswer>;
+  /** Publishes a new push key under a new `kid`, which signs every push until `undo`. */
+  rotatePushKey(): Promise<{ readonly kid: string; readonly undo: () => void }>;
+  /** Date.now() of every time the key set at `jwksUri` was fetched. */
+  pushKeySetFetches(): readonly number[];
 }
 
 export interface Gatekeeper

@@ -22,6 +22,12 @@ export const PUSH_ISSUER = 'WHATSAPP';
 export const GATEKEEPER_JWKS_PATH = '/.well-known/jwks';
 /** Lifetime of a push token the gatekeeper signs. */
 export const PUSH_TOKEN_LIFETIME_S = 3600;
+/**
+ * PUSH-KEY-ROTATION: how long after its last fetch of the gatekeeper's key set a provider may hold
+ * back the refetch that a push under an unfamiliar `kid` calls for; jose's `createRemoteJWKSet`
+ * waits as long by default (its `cooldownDuration`).
+ */
+export const KEY_SET_REFETCH_COOLDOWN_S = 30;
 /** A push body is `{"to": "<identifier>"}`; anything larger than this is refused with 413. */
 export const MAX_PUSH_BODY_BYTES = 1024;
 

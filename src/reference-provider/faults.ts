@@ -169,6 +169,7 @@ export const FAULTS = {
   'stream-refusal-silent': 'does not tell its user that the gatekeeper refused the stream',
   'push-no-signature-check': 'accepts push tokens without checking their signature',
   'push-ignore-kid': 'checks push tokens with the first published key, whatever their `kid`',
+  'push-pin-key-set': "fetches the gatekeeper's key set once and never again, so a push under a rotated key is refused",
   'push-accept-alg-none': 'accepts unsigned (`alg: none`) push tokens',
   'push-ignore-issuer': 'accepts push tokens from any issuer',
   'push-ignore-audience': 'accepts push tokens for any audience',

@@ -9,6 +9,7 @@ import {
   createLocalJWKSet,
   decodeJwt,
   decodeProtectedHeader,
+  errors,
   importJWK,
   jwtVerify,
   type JSONWebKeySet,
@@ -27,6 +28,8 @@ import {
 import type { FaultSet } from './faults.js';
 
 const FETCH_TIMEOUT_MS = 5000;
+/** Fetches of the key set on an unfamiliar `kid` at most this often: a bogus kid cannot make every push a fetch. */
+const REFETCH_COOLDOWN_MS = 100;
 /** What a fault that forgets the size limit still stops at, so that the process survives. */
 const NO_LIMIT_BYTES = 1024 * 1024;
 
@@ -39,16 +42,33 @@ export interface PushDeps {
 }
 
 export class PushEndpoint {
-  private trusted: { endpoint: GatekeeperEndpoint; keys: Promise<JSONWebKeySet> } | undefined;
+  private trusted: { endpoint: GatekeeperEndpoint; keys: Promise<JSONWebKeySet>; fetchedAt: number } | undefined;
 
   constructor(private readonly deps: PushDeps) {}
 
   /** Trusts the gatekeeper whose key set is at `endpoint.url` (a test deployment learns it from the driver). */
   trust(endpoint: GatekeeperEndpoint): void {
     if (this.trusted?.endpoint.url === endpoint.url) return;
+    void this.fetch(endpoint);
+  }
+
+  private fetch(endpoint: GatekeeperEndpoint): Promise<JSONWebKeySet> {
     const keys = fetchKeySet(endpoint);
     keys.catch(() => undefined); // a failed fetch refuses every push (verify), and is no crash
-    this.trusted = { endpoint, keys };
+    this.trusted = { endpoint, keys, fetchedAt: Date.now() };
+    return keys;
+  }
+
+  /**
+   * PUSH-KEY-ROTATION: the key set again, when a token names a `kid` the held copy lacks (OpenID
+   * Connect Core §10.1.1). Far inside the profile's cooldown, so a rotation right after another
+   * fetch is taken at once; a fetch already under way is shared.
+   */
+  private async refetch(): Promise<JSONWebKeySet | undefined> {
+    const trusted = this.trusted;
+    if (!trusted || this.deps.faults.has('push-pin-key-set')) return undefined;
+    if (Date.now() - trusted.fetchedAt < REFETCH_COOLDOWN_MS) return trusted.keys;
+    return this.fetch(trusted.endpoint);
   }
 
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -98,7 +118,14 @@ export class PushEndpoint {
         await jwtVerify(token, await importJWK(first, first.alg ?? 'RS256'), options);
         return true;
       }
-      await jwtVerify(token, createLocalJWKSet(jwks), options);
+      try {
+        await jwtVerify(token, createLocalJWKSet(jwks), options);
+      } catch (e) {
+        if (!(e instanceof errors.JWKSNoMatchingKey)) throw e;
+        const fresh = await this.refetch();
+        if (fresh === undefined) return false;
+        await jwtVerify(token, createLocalJWKSet(fresh), options);
+      }
       return true;
     } catch {
       return false;

@@ -3,7 +3,9 @@
  * refuses each defect alone, and a push wakes the client, which reconnects and drains its mailbox.
  * Every refusal case first sends a valid push, so that a provider refusing everything cannot pass.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { PreconditionError } from '../../core/errors.js';
+import { KEY_SET_REFETCH_COOLDOWN_S } from '../../protocol/ownership.js';
 import { met, notMet } from '../../core/model.js';
 import type { PushAnswer, PushDefect } from '../../gatekeeper/types.js';
 import { ANSWER_MS, choiceParam, defineCheck, paramsOf, type ChangingContext } from '../check.js';
@@ -65,6 +67,46 @@ export const refused = defineCheck(
     if (!expectedStatus.includes(answer.status))
       return notMet(expected, `the push with ${defect.replace(/-/g, ' ')} answered ${described(answer)}`);
     return answer.body === '' ? met() : notMet(expected, `a refusal with a body of ${answer.body.length} bytes`);
+  },
+);
+
+/**
+ * PUSH-KEY-ROTATION: the gatekeeper publishes a new key and signs with it; the provider refetches
+ * the key set on the unfamiliar `kid` and accepts. A provider may hold a refetch back for the
+ * cooldown after its last fetch, so a refusal inside it is asked again once it has passed.
+ */
+export const keyRotation = defineCheck(
+  { name: 'ownership/push/key-rotation', changes: ['trusted-gatekeeper-keys'] },
+  async (ctx) => {
+    const { gatekeeper } = ctx.testbed;
+    const { identifier } = await pushTarget(ctx);
+    const control = await push(ctx, identifier, 'valid');
+    if (control.status !== 200)
+      throw new PreconditionError(`a valid push was answered HTTP ${control.status}; PUSH-ACCEPT judges that`);
+    ctx.step('rotate the gatekeeper push key');
+    const { kid, undo } = await gatekeeper.rotatePushKey();
+    ctx.testbed.defer(undo);
+    const rotatedAt = Date.now();
+    const expected = `HTTP 200 to a push signed under the gatekeeper's new kid ${kid}, after a refetch of its key set`;
+    let answer = await push(ctx, identifier, 'valid');
+    const lastFetch = (): number => Math.max(0, ...gatekeeper.pushKeySetFetches());
+    if (answer.status !== 200 && lastFetch() < rotatedAt) {
+      const wait = lastFetch() + KEY_SET_REFETCH_COOLDOWN_S * 1000 - Date.now();
+      if (wait > 0) {
+        ctx.note(`refused inside the refetch cooldown; asking again in ${Math.ceil(wait / 1000)} s`);
+        ctx.step('wait out the key set refetch cooldown');
+        await sleep(wait, undefined, { signal: ctx.signal });
+      }
+      answer = await push(ctx, identifier, 'valid');
+    }
+    if (answer.status === 200) return met();
+    const fetchedSince = lastFetch() >= rotatedAt;
+    return notMet(
+      expected,
+      fetchedSince
+        ? `the push answered ${described(answer)}, though the provider fetched the key set after the rotation`
+        : `the push answered ${described(answer)}, and the provider never fetched the key set again after the rotation`,
+    );
   },
 );
 
