@@ -290,6 +290,17 @@ describe('gatekeeper over noise-binary', () => {
         },
       },
       {
+        name: 'no token in interopData, recorded as an <open/> without one',
+        arrange: async () => {
+          const faye = await providerUser('+491700000207', 'faye static');
+          return {
+            login: { ...loginOf(faye), payload: interopLoginPayload(faye.login, '') },
+            text: 'the ClientPayload carries no token',
+            open: `<open from="${faye.login}" authkey="${toBase64Url(faye.key.publicKey)}"/>`,
+          };
+        },
+      },
+      {
         name: 'a proof for another identifier',
         arrange: async () => {
           const erin = await providerUser('+491700000205', 'erin static');

@@ -294,6 +294,7 @@ export class ChatServer {
     conn.login = login;
     const user = this.deps.directory.provider(login);
     if (!user) return this.refuse(conn, 'not-authorized', `${login} is not an enlisted login`);
+    if (!token) return this.refuse(conn, 'not-authorized', 'the ClientPayload carries no token');
     if (!equalBytes(identity.staticKey, user.authKey))
       return this.refuse(conn, 'not-authorized', `the Noise static key is not the authkey ${login} enlisted with`);
     await this.admit(conn, login, token, user.identifier);

@@ -122,11 +122,14 @@ export class NoiseWire implements ChatWire {
   }
 }
 
-/** The ClientPayload's login as the `<open/>` it stands for; what it lacks stays absent. */
+/**
+ * The ClientPayload's login as the `<open/>` it stands for; what it lacks stays absent. An empty
+ * `interopData.token` is no token: protobuf does not tell an empty bytes field from an absent one.
+ */
 function loginAsOpen(said: PayloadLogin, staticKey: Uint8Array): StanzaNode {
   return node('open', {
     from: said.ok ? said.login : undefined,
-    token: said.ok ? said.token : undefined,
+    token: said.ok && said.token !== '' ? said.token : undefined,
     authkey: toBase64Url(staticKey),
   });
 }
