@@ -23,6 +23,7 @@ import type { Discovery, GatekeeperEndpoint } from '../src/protocol/driver-api.j
 import { child, node } from '../src/protocol/node.js';
 import { Product } from '../src/protocol/noise/client-payload.js';
 import { WA_CONN_HEADER } from '../src/protocol/noise/profile.js';
+import { isPeerNoiseFault, type NoiseError } from '../src/protocol/noise/errors.js';
 import { NoiseInitiator } from '../src/protocol/noise/handshake.js';
 import { x25519KeyPair, type KeyPair } from '../src/protocol/noise/keys.js';
 import { decodeMessage, unpad } from '../src/protocol/payload.js';
@@ -290,6 +291,17 @@ describe('gatekeeper over noise-binary', () => {
         },
       },
       {
+        name: 'no token in interopData, recorded as an <open/> without one',
+        arrange: async () => {
+          const faye = await providerUser('+491700000207', 'faye static');
+          return {
+            login: { ...loginOf(faye), payload: interopLoginPayload(faye.login, '') },
+            text: 'the ClientPayload carries no token',
+            open: `<open from="${faye.login}" authkey="${toBase64Url(faye.key.publicKey)}"/>`,
+          };
+        },
+      },
+      {
         name: 'a proof for another identifier',
         arrange: async () => {
           const erin = await providerUser('+491700000205', 'erin static');
@@ -477,6 +489,110 @@ describe('gatekeeper over noise-binary', () => {
         );
         await loggedIn(await providerUser(`+49170000040${i}`, `next after ${name}`));
       });
+  });
+
+  describe('breaks its side of the handshake while a check asks (presentBadHandshake), then keeps to Noise', () => {
+    /** The initiator's refusal of `message` as its serverHello: the peer's fault, by refusal. */
+    function refusal(initiator: NoiseInitiator, message: Uint8Array): string {
+      try {
+        initiator.readServerHello(message);
+      } catch (e) {
+        assert.ok(isPeerNoiseFault(e), `not the peer's Noise fault: ${String(e)}`);
+        return (e as NoiseError).refusal;
+      }
+      assert.fail('the initiator took it as its serverHello');
+    }
+
+    it('a transport frame where the serverHello is due: refused as no serverHello; a client that skips it completes the handshake on the serverHello after it', async () => {
+      const lena = await providerUser('+491700000901', 'lena static');
+      const undo = gk.presentBadHandshake('transport-frame-first');
+      try {
+        const login = { ...loginOf(lena), ephemeralKey: keyOf('lena ephemeral') };
+        const client = await open();
+        const initiator = client.startHandshake(login);
+        assert.match(refusal(initiator, await client.handshakeFrame()), /^(malformed|out-of-order)$/);
+        // What a client that skips the stray frame does: the same ephemeral key, the next frame.
+        const skipping = new NoiseInitiator({ ...login, profile: client.profile });
+        skipping.clientHello();
+        client.finishHandshake(skipping, await client.handshakeFrame());
+        await client.nextTag('success');
+        const conn = await gk.waitForConnection(lena.login, wait());
+        assert.deepEqual(
+          conn?.frames.slice(0, 3).map((f) => [f.direction, f.text]),
+          [
+            ['client-to-gatekeeper', 'noise: clientHello'],
+            [
+              'gatekeeper-to-client',
+              'noise: a transport frame where the serverHello is due (<success/> under a key no handshake gave)',
+            ],
+            ['gatekeeper-to-client', 'noise: serverHello'],
+          ],
+        );
+        // Baileys' validateConnection takes the first frame as the HandshakeMessage, and fails on it.
+        await assert.rejects(
+          BaileysNoiseClient.connect(endpoint, {
+            staticKey: lena.key,
+            ephemeralKey: keyOf('lena baileys ephemeral'),
+            header: WA_CONN_HEADER,
+            payload: baileysLoginPayload(lena.login, lena.token),
+            tables: baileysTables(DICTIONARY_V3),
+          }),
+          // Whatever protobufjs or processHandshake makes of the random bytes, not a wait for more.
+          (e: Error) => !/did not come within/.test(e.message),
+        );
+      } finally {
+        undo();
+      }
+      await loggedIn(lena);
+    });
+
+    it('a serverHello replayed from the first handshake: byte for byte, it does not decrypt under a fresh ephemeral key and completes a handshake under the same one', async () => {
+      const mia = await providerUser('+491700000902', 'mia static');
+      const reused = { ...loginOf(mia), ephemeralKey: keyOf('mia ephemeral') };
+      const handshakeOf = async (login: NoiseLogin): Promise<{ client: NoiseClient; hello: Uint8Array }> => {
+        const client = await open();
+        const initiator = client.startHandshake(login);
+        const hello = await client.handshakeFrame();
+        if (login.ephemeralKey === reused.ephemeralKey) client.finishHandshake(initiator, hello);
+        else assert.equal(refusal(initiator, hello), 'decrypt');
+        return { client, hello };
+      };
+      const undo = gk.presentBadHandshake('replayed-server-hello');
+      let recorded: Uint8Array;
+      try {
+        const first = await handshakeOf(reused);
+        await first.client.nextTag('success');
+        recorded = first.hello;
+        const conn = await gk.waitForConnection(mia.login, wait());
+        assert.equal(conn?.frames[1]?.text, 'noise: serverHello (recorded, to be replayed)');
+        // A fresh ephemeral key, as Noise asks: the replay is refused.
+        assert.deepEqual((await handshakeOf(loginOf(mia))).hello, recorded);
+        // The same ephemeral key again: the replay decrypts, and the gatekeeper reads the login.
+        const again = await handshakeOf(reused);
+        assert.deepEqual(again.hello, recorded);
+        await again.client.nextTag('success');
+        const replayed = await gk.waitForConnection(mia.login, wait());
+        assert.notEqual(replayed, conn);
+        assert.equal(replayed?.frames[1]?.text, 'noise: serverHello, replayed from an earlier handshake');
+        // Baileys, whose socket makes an ephemeral key for each connection, fails on the replay.
+        await assert.rejects(
+          BaileysNoiseClient.connect(endpoint, {
+            staticKey: mia.key,
+            ephemeralKey: keyOf('mia baileys ephemeral'),
+            header: WA_CONN_HEADER,
+            payload: baileysLoginPayload(mia.login, mia.token),
+            tables: baileysTables(DICTIONARY_V3),
+          }),
+          /unable to authenticate data/,
+        );
+      } finally {
+        undo();
+      }
+      // Undone: a serverHello of its own again, under the same ephemeral key.
+      const after = await handshakeOf(reused);
+      assert.notDeepEqual(after.hello, recorded);
+      await after.client.nextTag('success');
+    });
   });
 
   it('cuts off a frame announced longer than a WebSocket message may be (2^24 - 1 bytes), as a cap, and serves the next client', async () => {

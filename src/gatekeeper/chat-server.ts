@@ -26,8 +26,9 @@ import { Listeners } from './events.js';
 import type { ProofVerifier } from './proof-verifier.js';
 import { handleElement, serverTime, type HandlerDeps, type RouteResult } from './stanza-handler.js';
 import { CHATSTATE_TAG } from '../protocol/messaging.js';
-import type { CertificateDefect, StreamRefusalCondition } from './control-types.js';
+import type { CertificateDefect, HandshakeDefect, StreamRefusalCondition } from './control-types.js';
 import type { FrameEvent } from './observation-types.js';
+import { BadHandshake } from './noise-conduct.js';
 import { withBadCertificate, type NoiseIdentity } from './noise-identity.js';
 import { NoiseWire } from './noise-wire.js';
 import { XmlWire } from './xml-wire.js';
@@ -66,6 +67,8 @@ export class ChatServer {
   readonly refusals = new Map<string, { readonly reason: string; readonly condition: StreamRefusalCondition }>();
   /** While set, Noise clients are shown this identity: a chain under another root than their endpoint's. */
   private badIdentity: ResponderOptions | undefined;
+  /** While set, Noise clients meet a gatekeeper that breaks its side of the handshake this way. */
+  private badHandshake: BadHandshake | undefined;
   private readonly wss: WebSocketServer;
   private seq = 0;
   private readonly handlerDeps: HandlerDeps;
@@ -182,6 +185,19 @@ export class ChatServer {
     };
   }
 
+  /**
+   * NOISE-HANDSHAKE-ABORT, NOISE-FRESH-EPHEMERAL: until the undo, a Noise client meets a gatekeeper
+   * that sends a transport frame where its serverHello is due, or that records the serverHello of
+   * the first handshake and sends it again to every later one (noise-conduct.ts).
+   */
+  presentBadHandshake(defect: HandshakeDefect): () => void {
+    const bad = new BadHandshake(defect);
+    this.badHandshake = bad;
+    return () => {
+      if (this.badHandshake === bad) this.badHandshake = undefined;
+    };
+  }
+
   /** Drops every connection at once and stops accepting new ones. */
   async close(): Promise<void> {
     for (const c of this.connections) c.terminate();
@@ -200,6 +216,7 @@ export class ChatServer {
             this.badIdentity ?? this.deps.noise,
             this.deps.binaryLimits,
             this.deps.limits['ws-message-bytes'],
+            this.badHandshake?.conduct(),
           )
         : new XmlWire(this.deps.codec);
     const conn = new Connection({
@@ -294,6 +311,7 @@ export class ChatServer {
     conn.login = login;
     const user = this.deps.directory.provider(login);
     if (!user) return this.refuse(conn, 'not-authorized', `${login} is not an enlisted login`);
+    if (!token) return this.refuse(conn, 'not-authorized', 'the ClientPayload carries no token');
     if (!equalBytes(identity.staticKey, user.authKey))
       return this.refuse(conn, 'not-authorized', `the Noise static key is not the authkey ${login} enlisted with`);
     await this.admit(conn, login, token, user.identifier);

@@ -14,6 +14,13 @@ export type StreamRefusalCondition = 'not-authorized' | 'unsupported-version';
 /** What is wrong with the certificate chain a check has the gatekeeper present (NOISE-SERVER-CERT). */
 export type CertificateDefect = 'foreign-root' | 'expired' | 'leaf-for-another-key';
 
+/**
+ * How a check has the gatekeeper break its side of the Noise handshake: a transport frame where its
+ * serverHello is due (NOISE-HANDSHAKE-ABORT), or a serverHello replayed from an earlier handshake
+ * (NOISE-FRESH-EPHEMERAL).
+ */
+export type HandshakeDefect = 'transport-frame-first' | 'replayed-server-hello';
+
 /** One thing wrong with a push, or nothing (`valid`). */
 export type PushDefect =
   | 'valid'

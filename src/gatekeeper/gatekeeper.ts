@@ -199,6 +199,7 @@ export async function startGatekeeper(options: GatekeeperOptions = {}): Promise<
     isEnlisted: (login) => directory.provider(login) !== undefined,
     unenlist: (login) => chat.unenlist(login),
     presentBadCertificate: (defect) => chat.presentBadCertificate(defect),
+    presentBadHandshake: (defect) => chat.presentBadHandshake(defect),
     refuseStreams: (login, reason, condition = 'not-authorized') => {
       chat.refusals.set(login, { reason, condition });
       return () => chat.refusals.delete(login);

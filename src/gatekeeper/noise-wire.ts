@@ -17,6 +17,7 @@ import type { NoiseSession } from '../protocol/noise/session.js';
 import { WA_WEB_NOISE_PROFILE } from '../protocol/noise/profile.js';
 import { node } from '../protocol/node.js';
 import { xmlCodec } from '../protocol/xml-codec.js';
+import { honestConduct, type HandshakeConduct } from './noise-conduct.js';
 import type { ChatWire, Outgoing, WireUnit } from './wire.js';
 
 /** Ends a stream on the binary wire, as WhatsApp's server does (token 2 of the dictionary). */
@@ -33,15 +34,17 @@ export class NoiseWire implements ChatWire {
   /**
    * `maxFrameBytes` is the run's `ws-message-bytes`: a frame is refused (`frame-too-large`) from its
    * length alone, so a client cannot make the wire buffer the 2^24 - 1 bytes three length bytes
-   * can announce, where the XML wire holds no more than one WebSocket message.
+   * can announce, where the XML wire holds no more than one WebSocket message. `conduct` answers the
+   * clientHello: as Noise says, unless a check has the gatekeeper break the handshake (noise-conduct.ts).
    */
   constructor(
     options: ResponderOptions,
     private readonly limits: CodecLimits,
     maxFrameBytes: number,
+    private readonly conduct: HandshakeConduct = honestConduct(),
   ) {
     this.reader = new FrameReader({ header: (options.profile ?? WA_WEB_NOISE_PROFILE).header, maxFrameBytes });
-    this.responder = new NoiseResponder(options);
+    this.responder = new NoiseResponder({ ...options, ephemeralKey: conduct.ephemeralKey });
     this.codec = new BinaryNodeCodec(limits);
   }
 
@@ -55,17 +58,14 @@ export class NoiseWire implements ChatWire {
     const bytes = frame.length + 3;
     switch (this.step) {
       case 'clientHello': {
-        const serverHello = encodeFrame(this.responder.readClientHello(frame));
+        const answers = this.conduct.answer(this.responder.readClientHello(frame));
         this.step = 'clientFinish';
         return [
           { kind: 'handshake', direction: 'client-to-gatekeeper', text: 'noise: clientHello', bytes },
-          {
-            kind: 'handshake',
-            direction: 'gatekeeper-to-client',
-            text: 'noise: serverHello',
-            bytes: serverHello.length,
-            send: serverHello,
-          },
+          ...answers.map(({ text, body }): WireUnit => {
+            const send = encodeFrame(body);
+            return { kind: 'handshake', direction: 'gatekeeper-to-client', text, bytes: send.length, send };
+          }),
         ];
       }
       case 'clientFinish': {
@@ -122,11 +122,14 @@ export class NoiseWire implements ChatWire {
   }
 }
 
-/** The ClientPayload's login as the `<open/>` it stands for; what it lacks stays absent. */
+/**
+ * The ClientPayload's login as the `<open/>` it stands for; what it lacks stays absent. An empty
+ * `interopData.token` is no token: protobuf does not tell an empty bytes field from an absent one.
+ */
 function loginAsOpen(said: PayloadLogin, staticKey: Uint8Array): StanzaNode {
   return node('open', {
     from: said.ok ? said.login : undefined,
-    token: said.ok ? said.token : undefined,
+    token: said.ok && said.token !== '' ? said.token : undefined,
     authkey: toBase64Url(staticKey),
   });
 }

@@ -16,6 +16,7 @@ import type { StanzaNode } from '../protocol/node.js';
 import type { KeyBundle } from '../protocol/stanzas.js';
 import type {
   CertificateDefect,
+  HandshakeDefect,
   PushAnswer,
   PushDefect,
   ScriptedAnswer,
@@ -123,6 +124,12 @@ export interface EnlistmentControl {
    * another root than their endpoint's `noiseRoot`, or expired (NOISE-SERVER-CERT).
    */
   presentBadCertificate(defect: CertificateDefect): () => void;
+  /**
+   * Until the returned undo, Noise clients meet a gatekeeper that breaks its side of the handshake:
+   * a transport frame before its serverHello (NOISE-HANDSHAKE-ABORT), or the serverHello of the
+   * first handshake after the call sent again to every later one (NOISE-FRESH-EPHEMERAL).
+   */
+  presentBadHandshake(defect: HandshakeDefect): () => void;
   /** Refuses every `<open/>` of `login` with `<not-authorized/>` until the returned undo is called. */
   refuseStreams(login: string, reason: string, condition?: StreamRefusalCondition): () => void;
 }

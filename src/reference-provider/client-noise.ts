@@ -4,11 +4,13 @@
  * then one binary node per Noise frame (docs/PROFILE.md TRANSPORTS).
  */
 import WebSocket, { createWebSocketStream } from 'ws';
+import { wa6 } from '../gen/wa6.js';
 import { fromBase64 } from '../protocol/base64.js';
 import { binaryCodec } from '../protocol/binary/node-codec.js';
 import { packPlaintext } from '../protocol/binary/plaintext.js';
 import type { StanzaNode } from '../protocol/node.js';
-import { connectNoise, duplexLink, type NoiseChannel } from '../protocol/noise/channel.js';
+import { connectNoise, duplexLink, type ByteLink, type NoiseChannel } from '../protocol/noise/channel.js';
+import { encodeFrame, FrameReader } from '../protocol/noise/frames.js';
 import type { ClientPayload } from '../protocol/noise/client-payload.js';
 import type { KeyPair } from '../protocol/noise/keys.js';
 import { WA_WEB_NOISE_PROFILE, withCertRoot, type NoiseProfile } from '../protocol/noise/profile.js';
@@ -24,6 +26,10 @@ export interface NoiseLogin {
   readonly skipChainCheck?: boolean;
   /** The `noise-ignore-cert-validity` fault: the chain's dates are not checked. */
   readonly ignoreValidity?: boolean;
+  /** The `noise-skip-stray-frame` fault: frames before the first serverHello are dropped, not refused. */
+  readonly skipStrayFrames?: boolean;
+  /** The `noise-reuse-ephemeral` fault: this ephemeral key, the same on every connection; a fresh one otherwise. */
+  readonly ephemeralKey?: KeyPair;
 }
 
 /** Writes each element as a binary node in its own Noise frame. */
@@ -66,7 +72,8 @@ export async function openNoise(
     ws.terminate();
     throw e;
   });
-  const { channel } = await connectNoise(duplexLink(createWebSocketStream(ws)), {
+  const link = duplexLink(createWebSocketStream(ws));
+  const { channel } = await connectNoise(login.skipStrayFrames ? skippingToServerHello(link) : link, {
     profile: login.ignoreValidity
       ? withoutValidity(withCertRoot(WA_WEB_NOISE_PROFILE, root))
       : withCertRoot(WA_WEB_NOISE_PROFILE, root),
@@ -74,8 +81,36 @@ export async function openNoise(
     payload: login.payload,
     signal,
     ...(login.skipChainCheck ? { skipChainCheck: true } : {}),
+    ...(login.ephemeralKey ? { ephemeralKey: login.ephemeralKey } : {}),
   });
   return { ws, channel };
+}
+
+/**
+ * The `noise-skip-stray-frame` fault: until a frame that is a whole serverHello comes, every frame is
+ * dropped, where Noise (rev. 34 §5.3) reads the first one as the handshake's next message and aborts
+ * when it is not. From the serverHello on, frames pass as they came.
+ */
+function skippingToServerHello(link: ByteLink): ByteLink {
+  const reader = new FrameReader();
+  let helloSeen = false;
+  async function* frames(): AsyncGenerator<Uint8Array> {
+    for await (const chunk of link.incoming)
+      for (const frame of reader.push(chunk)) {
+        helloSeen ||= isServerHello(frame);
+        if (helloSeen) yield encodeFrame(frame);
+      }
+  }
+  return { write: (bytes) => link.write(bytes), close: () => link.close(), incoming: frames() };
+}
+
+function isServerHello(frame: Uint8Array): boolean {
+  try {
+    const hello = wa6.HandshakeMessage.decode(frame).serverHello;
+    return hello?.ephemeral?.length === 32 && (hello.static?.length ?? 0) > 0 && (hello.payload?.length ?? 0) > 0;
+  } catch {
+    return false;
+  }
 }
 
 const withoutValidity = (profile: NoiseProfile): NoiseProfile => ({

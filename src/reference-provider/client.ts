@@ -85,6 +85,8 @@ export class ProviderClient {
   private readonly mediaReceiver: MediaReceiver;
   /** The static Noise key; the enlistment's `authkey` is its public half (ENLIST-AUTHKEY). */
   private staticKey: KeyPair = x25519KeyPair();
+  /** The `noise-reuse-ephemeral` fault's one ephemeral key, made at the first connection. */
+  private reusedEphemeral: KeyPair | undefined;
   private get authKey(): Uint8Array {
     return this.staticKey.publicKey;
   }
@@ -566,6 +568,8 @@ export class ProviderClient {
       root: endpoint.noiseRoot ?? '',
       skipChainCheck: faults.has('noise-skip-cert-check'),
       ignoreValidity: faults.has('noise-ignore-cert-validity'),
+      skipStrayFrames: faults.has('noise-skip-stray-frame'),
+      ...(faults.has('noise-reuse-ephemeral') ? { ephemeralKey: (this.reusedEphemeral ??= x25519KeyPair()) } : {}),
     };
   }
 

@@ -19,6 +19,10 @@ export const FAULTS = {
   'noise-skip-cert-check': 'completes the Noise handshake with whatever certificate chain the server presents',
   'noise-ignore-cert-validity': "verifies the Noise certificate chain's signatures but not its validity dates",
   'noise-refuse-compressed': 'refuses a Noise frame whose plaintext is deflated (flags 2) as not well-formed',
+  'noise-skip-stray-frame':
+    'skips a frame that is no serverHello where its serverHello is due and waits for the next one, instead of abandoning the Noise handshake',
+  'noise-reuse-ephemeral':
+    'makes one Noise ephemeral key and uses it on every connection, so a serverHello replayed from an earlier handshake decrypts',
   // XML (§2)
   'xml-declaration': 'prefixes message stanzas with an XML declaration',
   'emit-comment': 'puts a comment inside message stanzas',

@@ -6,7 +6,7 @@ import { PreconditionError } from '../../core/errors.js';
 import { met, notMet } from '../../core/model.js';
 import { Product } from '../../protocol/noise/client-payload.js';
 import { accountIdOf } from '../../protocol/transport.js';
-import type { CertificateDefect } from '../../gatekeeper/types.js';
+import type { CertificateDefect, FrameEvent, HandshakeDefect } from '../../gatekeeper/types.js';
 import { choiceParam, defineCheck, paramsOf, ANSWER_MS } from '../check.js';
 import { enlistedUser, loginAttempt } from '../scenarios/login.js';
 import { pair, receiveOne } from '../scenarios/conversation.js';
@@ -69,6 +69,67 @@ export const serverCert = defineCheck(
     ctx.step('connect to the genuine gatekeeper');
     await user.connect().catch(() => undefined);
     return logins.length > 0
+      ? met()
+      : notMet(`${expected}, then a login to the genuine gatekeeper`, 'no login to the genuine gatekeeper either');
+  },
+);
+
+const HANDSHAKE_DEFECTS: readonly HandshakeDefect[] = ['transport-frame-first', 'replayed-server-hello'];
+
+/** What the client met where its serverHello was due, as a verdict says it. */
+const MET_INSTEAD: Readonly<Record<HandshakeDefect, string>> = {
+  'transport-frame-first': 'a transport frame came where the serverHello was due',
+  'replayed-server-hello': 'the serverHello was replayed from an earlier handshake',
+};
+
+/** The first login the gatekeeper saw after the frame `afterSeq`: the client's, in a case of its own. */
+function loginSince(logins: readonly FrameEvent[], afterSeq: number): FrameEvent | undefined {
+  return logins.find((f) => f.seq > afterSeq);
+}
+
+/**
+ * NOISE-HANDSHAKE-ABORT, NOISE-FRESH-EPHEMERAL: the gatekeeper breaks its side of the handshake
+ * (`params.defect`): a transport frame where its serverHello is due, the serverHello following it;
+ * or the serverHello of the client's previous handshake, replayed byte for byte. The client must
+ * abandon the handshake and send no clientFinish, which carries its proof; it then logs in to the
+ * genuine gatekeeper (whether that login is right is TRANSPORTS' to judge).
+ */
+export const handshake = defineCheck(
+  { name: 'stanza/noise/handshake', params: paramsOf({ defect: { enum: HANDSHAKE_DEFECTS } }, ['defect']) },
+  async (ctx) => {
+    const defect = choiceParam(ctx, 'defect', HANDSHAKE_DEFECTS);
+    const logins = ctx.testbed.watchOpens();
+    const { user } = await enlistedUser(ctx);
+    const expected = `the handshake abandoned, with no login, when ${MET_INSTEAD[defect]}`;
+    const undo = ctx.testbed.gatekeeper.presentBadHandshake(defect);
+    ctx.testbed.defer(undo);
+    if (defect === 'replayed-server-hello') {
+      // The handshake whose serverHello is replayed: the client's own, on its previous connection.
+      ctx.step('connect once, the serverHello recorded');
+      await user.connect().catch(() => undefined);
+      if (logins.length === 0)
+        return notMet(
+          `${expected}, after a first login`,
+          'no login on the first connection, to a gatekeeper that kept to Noise',
+        );
+    }
+    const before = logins.at(-1)?.seq ?? 0;
+    ctx.step(
+      defect === 'replayed-server-hello'
+        ? 'connect again: the serverHello of the first handshake is replayed'
+        : 'connect: a transport frame comes before the serverHello',
+    );
+    await user.connect().catch(() => undefined);
+    undo();
+    const sent = loginSince(logins, before);
+    if (sent)
+      return notMet(
+        expected,
+        `the client finished the handshake and sent its login${sent.clientPayload?.interopData?.token.length ? ' with its proof' : ''}, though ${MET_INSTEAD[defect]}`,
+      );
+    ctx.step('connect to the genuine gatekeeper');
+    await user.connect().catch(() => undefined);
+    return loginSince(logins, before)
       ? met()
       : notMet(`${expected}, then a login to the genuine gatekeeper`, 'no login to the genuine gatekeeper either');
   },
