@@ -17,7 +17,8 @@ import { generateTls, type TlsMaterial } from '../src/gatekeeper/tls.js';
 import { startReferenceProvider } from '../src/reference-provider/provider.js';
 import { validateReport } from '../src/reporters/report-schema.js';
 import { runHarnessChild, type ChildRun } from './helpers/harness-child.js';
-import { startHostileChat, type ChatBehaviour } from './helpers/hostile-chat.js';
+import type { ChatTransport } from '../src/protocol/transport.js';
+import { startHostileChat, type ChatBehaviour, type NoiseBehaviour } from './helpers/hostile-chat.js';
 import { startHostileMedia, type MediaBehaviour } from './helpers/hostile-media.js';
 import { startHostileFront, type DriverBehaviour } from './helpers/hostile-provider.js';
 
@@ -37,17 +38,7 @@ const MEDIA_CASE = '^media\\.fetch\\.length$';
  * on a loaded machine never hits them; the case deadline outlasts both, and the checks' own 5 s
  * waits after a loaded set-up (a reset connection is found by such a wait, and must be named by it).
  */
-const SMALL = [
-  '--timeout',
-  '15000',
-  '--limit',
-  'http-request-ms=4s',
-  '--limit',
-  'http-read-ms=3s',
-  // The hostile fronts speak xml-ws's chat; a second lane would double each run for nothing new.
-  '--transport',
-  'xml-ws',
-];
+const SMALL = ['--timeout', '15000', '--limit', 'http-request-ms=4s', '--limit', 'http-read-ms=3s'];
 
 interface Prepared {
   readonly args: readonly string[];
@@ -57,6 +48,8 @@ interface Prepared {
 
 interface Scenario {
   readonly behaviour: string;
+  /** The one transport the run goes over (xml-ws unless the behaviour is the binary wire's): a second lane would double the run for nothing new. */
+  readonly transport?: ChatTransport;
   /** What the report's verdicts must say: the specific reason, or the cap. */
   readonly expect: RegExp;
   /** Cases that may pass: those that ran before a provider was killed. */
@@ -120,6 +113,14 @@ const chat = (behaviour: ChatBehaviour, expect: RegExp): Scenario => ({
   expect,
   prepare: () => fronted(behaviour, CHAT_CASE, { chat: behaviour }),
 });
+/** The binary wire's: the relay breaks the Noise channel of a client that sends a message. */
+const noise = (behaviour: NoiseBehaviour, expect: RegExp): Scenario => ({
+  behaviour,
+  expect,
+  transport: 'noise-binary',
+  prepare: () =>
+    fronted(behaviour, MESSAGE_CASE, { chat: behaviour }, ['--allow-private-targets', '--limit', 'ws-login-ms=2s']),
+});
 const media = (behaviour: MediaBehaviour, expect: RegExp): Scenario => ({
   behaviour,
   expect,
@@ -152,6 +153,9 @@ const SCENARIOS: readonly Scenario[] = [
         'ws-connections=16',
       ]),
   },
+  noise('noise-garbage-frame', /broke the Noise channel/),
+  noise('noise-huge-frame', /cap ws-message-bytes=1048576/),
+  noise('noise-stalled-handshake', /cap ws-login-ms=2000/),
   media('redirect-loop', /more than 3 redirects/),
   media('redirect-private', /not following a redirect to https:\/\/169\.254\.169\.254/),
   media('bad-certificate', /certificate/),
@@ -234,10 +238,14 @@ void test(
             const prepared = await s.prepare();
             let run: ChildRun;
             try {
-              run = await runHarnessChild([...prepared.args, ...SMALL, '--seed', '7', '--reporter', 'console,json'], {
-                killAfterMs: RUN_DEADLINE_MS,
-                ...(prepared.onStdout ? { onStdout: prepared.onStdout } : {}),
-              });
+              const over = ['--transport', s.transport ?? 'xml-ws'];
+              run = await runHarnessChild(
+                [...prepared.args, ...SMALL, ...over, '--seed', '7', '--reporter', 'console,json'],
+                {
+                  killAfterMs: RUN_DEADLINE_MS,
+                  ...(prepared.onStdout ? { onStdout: prepared.onStdout } : {}),
+                },
+              );
             } finally {
               await prepared.close();
             }

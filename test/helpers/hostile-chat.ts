@@ -1,10 +1,13 @@
 /**
  * A hostile relay between the provider's client and the harness's chat server, for the bench: it
  * relays both ways, and once the stream is authenticated sends something hostile before each
- * `<message>` the client sends, or opens connection after connection beside it. The harness sees a
- * provider whose client misbehaves mid-stream.
+ * `<message>` the client sends, or opens connection after connection beside it. Over noise-binary,
+ * where it cannot read what it relays, it breaks the Noise wire itself: a frame that does not
+ * decrypt, a frame past the cap, or a handshake it never lets finish. The harness sees a provider
+ * whose client misbehaves mid-stream.
  */
 import { createServer, type Server } from 'node:https';
+import { randomBytes } from 'node:crypto';
 import type { AddressInfo, Socket } from 'node:net';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import type { TlsMaterial } from '../../src/gatekeeper/tls.js';
@@ -17,7 +20,13 @@ export type ChatBehaviour =
   | 'frame-flood'
   | 'reset-mid-stanza'
   | 'invalid-utf8-frame'
-  | 'connection-flood';
+  | 'connection-flood'
+  | NoiseBehaviour;
+
+/** What the relay does to a noise-binary connection. */
+export type NoiseBehaviour = 'noise-garbage-frame' | 'noise-huge-frame' | 'noise-stalled-handshake';
+
+const isNoiseBehaviour = (b: ChatBehaviour): b is NoiseBehaviour => b.startsWith('noise-');
 
 /** How many more connections `connection-flood` opens to the chat server, all at once. */
 const FLOOD_CONNECTIONS = 64;
@@ -51,6 +60,9 @@ function hostileFrames(behaviour: ChatBehaviour): (string | Buffer)[] {
       return [Buffer.from([0x3c, 0x61, 0x3e, 0xff, 0xfe, 0x3c, 0x2f, 0x61, 0x3e])];
     case 'reset-mid-stanza':
     case 'connection-flood':
+    case 'noise-garbage-frame':
+    case 'noise-huge-frame':
+    case 'noise-stalled-handshake':
       return [];
   }
 }
@@ -63,7 +75,9 @@ export async function startHostileChat(behaviour: ChatBehaviour, tls: TlsMateria
   wss.on('connection', (client: WebSocket) => {
     if (!upstream) return client.terminate();
     const { url, ca } = upstream;
-    relay(client, new WebSocket(url, client.protocol ? [client.protocol] : [], { ca }), behaviour, async () => {
+    const up = new WebSocket(url, client.protocol ? [client.protocol] : [], { ca });
+    if (isNoiseBehaviour(behaviour)) return relayNoise(client, up, behaviour);
+    relay(client, up, behaviour, async () => {
       const settled: Promise<void>[] = [];
       for (let i = 0; i < FLOOD_CONNECTIONS; i++) {
         const ws = new WebSocket(url, ['xmpp'], { ca });
@@ -123,6 +137,46 @@ function relay(client: WebSocket, up: WebSocket, behaviour: ChatBehaviour, openF
   up.on('message', (data: RawData, binary: boolean) => {
     if ((data as Buffer).toString().startsWith('<open')) authenticated = true;
     if (client.readyState === WebSocket.OPEN) client.send(data as Buffer, { binary });
+  });
+  up.on('close', () => client.terminate());
+  client.on('close', () => up.terminate());
+  up.on('error', () => client.terminate());
+  client.on('error', () => up.terminate());
+}
+
+/**
+ * A Noise connection relayed as is, until it is the behaviour's turn. The wire's messages are, in
+ * order: the client's prologue and hello, the server's hello, the client's finish, then frames.
+ */
+function relayNoise(client: WebSocket, up: WebSocket, behaviour: NoiseBehaviour): void {
+  const queued: RawData[] = [];
+  let fromClient = 0;
+  let fromServer = 0;
+  let attacked = false;
+  const toUp = (data: RawData | Buffer): void => {
+    if (up.readyState === WebSocket.OPEN) up.send(data as Buffer, { binary: true });
+  };
+  up.on('open', () => {
+    for (const data of queued.splice(0)) toUp(data);
+  });
+  client.on('message', (data: RawData) => {
+    fromClient++;
+    // The finish never reaches the gatekeeper: a login left half done.
+    if (behaviour === 'noise-stalled-handshake' && fromClient === 2) return;
+    if (up.readyState === WebSocket.CONNECTING) return void queued.push(data);
+    // Logged in (the gatekeeper has answered after the handshake): before the client's next frame.
+    if (!attacked && fromServer >= 2 && fromClient >= 3) {
+      attacked = true;
+      // A length prefix and bytes no session key sealed; or 4 MiB in one frame, past ws-message-bytes.
+      const body = behaviour === 'noise-huge-frame' ? Buffer.alloc(4 * 1024 * 1024, 0x41) : randomBytes(48);
+      const header = Buffer.from([(body.length >> 16) & 0xff, (body.length >> 8) & 0xff, body.length & 0xff]);
+      toUp(Buffer.concat([header, body]));
+    }
+    toUp(data);
+  });
+  up.on('message', (data: RawData) => {
+    fromServer++;
+    if (client.readyState === WebSocket.OPEN) client.send(data as Buffer, { binary: true });
   });
   up.on('close', () => client.terminate());
   client.on('close', () => up.terminate());
