@@ -44,7 +44,7 @@ const FLAGS = [
 ];
 
 void test(
-  'in headless Chromium the filters work, the page script runs under its policy, and a planted script does not',
+  'in headless Chromium the page opens on its failures, #case-<id> opens a case, the filters work under the page policy, and a planted script does not run',
   { skip: SKIP, timeout: 60_000 },
   async () => {
     const dir = await mkdtemp(join(tmpdir(), 'report-html-'));
@@ -80,7 +80,20 @@ void test(
         const choose = (name: string, value: string): string =>
           `(() => { const s = document.querySelector('select[name=${name}]'); s.value = ${JSON.stringify(value)}; s.dispatchEvent(new Event('change', { bubbles: true })); return ${shown}; })()`;
 
-        assert.deepEqual(await evaluate(shown), [7, '7']);
+        // A failing run opens on its failures: the filter starts on them, and the first is open on the first screen.
+        assert.deepEqual(await evaluate(shown), [3, '3'], 'fail or error: the two failures and the error');
+        assert.deepEqual(
+          await evaluate(
+            `(() => { const c = document.querySelector('[data-case]:not([hidden])'); return [c.dataset.outcome, c.open, c.getBoundingClientRect().top < window.innerHeight]; })()`,
+          ),
+          ['fail', true, true],
+          'the first failure, open, on the first screen',
+        );
+        // A link to a case opens it, showing every case when the filter hid it.
+        const opened = `(() => { const c = document.getElementById('case-stanza.sample.pass'); return [c.open, c.hidden, ${shown}[0]]; })()`;
+        await evaluate(`location.hash = '#case-stanza.sample.pass'`);
+        await evaluate(`new Promise((resolve) => setTimeout(resolve, 50))`);
+        assert.deepEqual(await evaluate(opened), [true, false, 7], '#case-<id> opens that case');
         assert.deepEqual(await evaluate(choose('outcome', 'fail')), [2, '2'], 'the page script ran and filtered');
         assert.deepEqual(await evaluate(choose('suite', 'media')), [0, '0'], 'filters combine');
         assert.deepEqual(await evaluate(choose('outcome', '')), [1, '1']);

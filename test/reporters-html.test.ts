@@ -75,10 +75,19 @@ void test('report.html is one well-formed page with the verdict, counts and ever
   const verdict = all.find((e) => e.attrs['id'] === 'verdict');
   assert.equal(verdict && textOf(verdict.node), 'NOT CONFORMANT: 1 failed, 1 errored (an error is never a pass)');
   const cases = all.filter((e) => e.attrs['data-case'] !== undefined);
+  // The failures lead, open; the rest follow in the report's order, folded.
+  const failure = (o: string | undefined): boolean => o === 'fail' || o === 'error';
+  const inOrder = [
+    ...defaultCases().filter((r) => failure(r.outcome)),
+    ...defaultCases().filter((r) => !failure(r.outcome)),
+  ];
   assert.deepEqual(
     cases.map((e) => [e.attrs['data-outcome'], e.attrs['data-suite'], e.attrs['data-level']]),
-    defaultCases().map((r) => [r.outcome, r.suite, r.level]),
+    inOrder.map((r) => [r.outcome, r.suite, r.level]),
   );
+  for (const c of cases) assert.equal(c.attrs['open'] !== undefined, failure(c.attrs['data-outcome']));
+  const headings = all.filter((e) => e.tag === 'h2').map((e) => e.attrs['id']);
+  assert.ok(headings.indexOf('cases') < headings.indexOf('coverage'), 'the cases come before the coverage matrix');
   // Every value a filter offers is the value of the attribute it filters on.
   for (const name of ['outcome', 'suite', 'level']) {
     const select = all.find((e) => e.tag === 'select' && e.attrs['name'] === name);
@@ -91,6 +100,14 @@ void test('report.html is one well-formed page with the verdict, counts and ever
   assert.ok(suiteCounts && /stanza11111/.test(textOf(suiteCounts.node).replace(/\s/g, '')));
   const failed = cases.find((e) => e.attrs['data-outcome'] === 'fail');
   const failText = failed ? textOf(failed.node) : '';
+  // The step the verdict came in is marked in the evidence, where the case did not pass.
+  const marked = elements(parse(html([sampleCase('fail', { step: 'connect' })]))).filter(
+    (e) => e.attrs['class'] === 'verdict-step',
+  );
+  assert.deepEqual(
+    marked.map((e) => textOf(e.node).replace(/\s/g, '')),
+    ['+1msstepconnect←theverdictcameinthisstep'],
+  );
   for (const part of [
     'The receiving side MUST ack every message stanza.',
     'expected an <ack/> within 2 s; saw nothing',

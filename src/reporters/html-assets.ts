@@ -28,6 +28,8 @@ details.case { border: 1px solid #8885; border-radius: 4px; margin: .3rem 0; pad
 details.case > summary { cursor: pointer; }
 details.case[data-outcome="fail"], details.case[data-outcome="error"] { border-left: 4px solid var(--fail); }
 details.case[data-outcome="warn"] { border-left: 4px solid var(--warn); }
+li.verdict-step { background: #cf222e18; }
+details.fold > summary { cursor: pointer; color: var(--skip); }
 blockquote { margin: .3rem 0; padding-left: .6rem; border-left: 3px solid #8886; }
 pre { background: #8881; padding: .4rem; overflow-x: auto; white-space: pre-wrap; word-break: break-all; margin: .2rem 0; }
 ol.evidence { padding-left: 1.2rem; }
@@ -38,26 +40,46 @@ dl.meta dt { font-weight: bold; }
 dl.meta dd { margin: 0; }
 `;
 
-/** Shows the cases whose data attributes match every chosen filter, and counts them. */
+/**
+ * Shows the cases whose data attributes match every chosen filter (\`failed\`: fail or error),
+ * and counts them; \`#case-<id>\` opens that case, showing every case if the filters hid it.
+ */
 export const SCRIPT = `
 (function () {
   var form = document.getElementById('filters');
   var keys = ['outcome', 'suite', 'level'];
+  function matches(el, k) {
+    var want = form.elements[k].value;
+    var have = el.getAttribute('data-' + k);
+    if (want === 'failed') return have === 'fail' || have === 'error';
+    return want === '' || have === want;
+  }
   function apply() {
     var shown = 0;
     document.querySelectorAll('[data-case]').forEach(function (el) {
-      var ok = keys.every(function (k) {
-        var want = form.elements[k].value;
-        return want === '' || el.getAttribute('data-' + k) === want;
-      });
+      var ok = keys.every(function (k) { return matches(el, k); });
       el.hidden = !ok;
       if (ok) shown += 1;
     });
     document.getElementById('shown').textContent = String(shown);
   }
+  function showAll() {
+    keys.forEach(function (k) { form.elements[k].value = ''; });
+    apply();
+  }
+  function openTarget() {
+    var el = location.hash ? document.getElementById(decodeURIComponent(location.hash.slice(1))) : null;
+    if (el === null) return;
+    if (!el.hasAttribute('data-case')) return;
+    if (el.hidden) showAll();
+    el.open = true;
+    el.scrollIntoView();
+  }
   form.addEventListener('change', apply);
-  form.addEventListener('reset', function () { setTimeout(apply, 0); });
+  document.getElementById('show-all').addEventListener('click', showAll);
+  window.addEventListener('hashchange', openTarget);
   apply();
+  openTarget();
 })();
 `;
 

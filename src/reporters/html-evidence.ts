@@ -12,9 +12,10 @@ import { attr, bound, text } from './junit.js';
 const ENTRY_LIMIT = 64 * 1024;
 
 export function caseSection(r: CaseResult, transports: readonly ChatTransport[]): string {
+  const failed = r.outcome === 'fail' || r.outcome === 'error';
   const out: string[] = [];
   out.push(
-    `<details class="case" data-case="" id="${attr(caseAnchor(r, transports))}" data-outcome="${attr(r.outcome)}" data-suite="${attr(r.suite)}" data-level="${attr(r.level)}" data-transport="${attr(r.transport)}">`,
+    `<details class="case" data-case="" id="${attr(caseAnchor(r, transports))}" data-outcome="${attr(r.outcome)}" data-suite="${attr(r.suite)}" data-level="${attr(r.level)}" data-transport="${attr(r.transport)}"${failed ? ' open="open"' : ''}>`,
     `<summary><span class="o o-${attr(r.outcome)}">${text(r.outcome)}</span> <code>${text(caseName(r, transports))}</code> ${text(r.title)} <span class="at">(${text(r.level)}, ${ms(r.durationMs)})</span></summary>`,
     `<p><b>${text(r.requirement.id)}</b> (${text(r.level)}):</p>`,
     `<blockquote>${text(r.requirement.quote)}</blockquote>`,
@@ -32,8 +33,17 @@ export function caseSection(r: CaseResult, transports: readonly ChatTransport[])
   for (const [name, value] of facts) if (value !== undefined) out.push(`<dt>${name}</dt><dd>${text(value)}</dd>`);
   out.push('</dl>');
   if (r.evidence.length > 0) {
+    // The step the verdict came in, its last entry of that name, is marked where it did not pass.
+    const verdictStep =
+      r.outcome === 'pass' || r.step === undefined
+        ? -1
+        : r.evidence.findLastIndex((e) => e.kind === 'step' && e.name === r.step);
     out.push(`<ol class="evidence">`);
-    for (const e of r.evidence) out.push(`<li><span class="at">+${Math.round(e.at)} ms</span> ${entry(e)}</li>`);
+    r.evidence.forEach((e, i) => {
+      const mark = i === verdictStep ? ' class="verdict-step"' : '';
+      const note = i === verdictStep ? ' <b>← the verdict came in this step</b>' : '';
+      out.push(`<li${mark}><span class="at">+${Math.round(e.at)} ms</span> ${entry(e)}${note}</li>`);
+    });
     out.push('</ol>');
   } else {
     out.push('<p>No evidence recorded.</p>');
@@ -52,10 +62,13 @@ function baselineFact(r: CaseResult): string | undefined {
     : `${b.status}; expected ${e.expected}, owner ${e.owner}, until ${e.expires}${e.expired ? ' (EXPIRED)' : ''}: ${e.reason}`;
 }
 
-/** A fragment id for a case; case ids are dotted words, but nothing here relies on it. */
-/** `case-<id>`, and `--<transport>` after it when the run went over several, where an id names a case once per transport. */
+/**
+ * A fragment id for a case: `case-<id>` (case ids are dotted words, but nothing here relies on
+ * it). Over several transports `case-<id>` is the first lane's, and `--<transport>` follows the
+ * id in the others', where an id names a case once per transport.
+ */
 export const caseAnchor = (r: CaseResult, transports: readonly ChatTransport[]): string =>
-  `case-${r.id.replace(/[^A-Za-z0-9._-]/g, '_')}${transports.length > 1 ? `--${r.transport}` : ''}`;
+  `case-${r.id.replace(/[^A-Za-z0-9._-]/g, '_')}${r.transport !== (transports[0] ?? r.transport) ? `--${r.transport}` : ''}`;
 
 function entry(e: EvidenceEntry): string {
   switch (e.kind) {
@@ -64,15 +77,15 @@ function entry(e: EvidenceEntry): string {
       const who = e.login === undefined ? e.connection : `${e.connection} (${e.login})`;
       const what = `${e.binary ? 'binary, ' : ''}${e.bytes} B${e.truncated ? ', truncated' : ''}`;
       const body = e.binary ? e.text : prettyXml(e.text);
-      return `frame ${text(arrow)} on ${text(who)}, ${text(what)}${pre(body)}`;
+      return `frame ${text(arrow)} on ${text(who)}, ${text(what)}${body.length > FOLD_CHARS ? folded('the frame', body) : pre(body)}`;
     }
     case 'http': {
       const result = e.error !== undefined ? `failed: ${e.error}` : String(e.status ?? '?');
       const parts = [
         `HTTP <b>${text(e.method)}</b> <code>${text(e.url)}</code> → ${text(result)} (${ms(e.durationMs)})`,
       ];
-      if (e.requestBody !== undefined) parts.push(`<div>request body</div>${pre(prettyBody(e.requestBody))}`);
-      if (e.responseBody !== undefined) parts.push(`<div>response body</div>${pre(prettyBody(e.responseBody))}`);
+      if (e.requestBody !== undefined) parts.push(folded('request body', prettyBody(e.requestBody)));
+      if (e.responseBody !== undefined) parts.push(folded('response body', prettyBody(e.responseBody)));
       return parts.join('\n');
     }
     case 'step':
@@ -83,6 +96,15 @@ function entry(e: EvidenceEntry): string {
 }
 
 const pre = (body: string): string => `<pre>${text(bound(body, ENTRY_LIMIT))}</pre>`;
+
+/** Longer than this, a body or frame is folded: key uploads and bundles are pages of base64. */
+const FOLD_CHARS = 600;
+
+/** A labelled body, shown as it is when short, folded under its label and size when long. */
+function folded(label: string, body: string): string {
+  if (body.length <= FOLD_CHARS) return `<div>${text(label)}</div>${pre(body)}`;
+  return `<details class="fold"><summary>${text(label)} (${body.length} characters)</summary>${pre(body)}</details>`;
+}
 
 const ms = (n: number): string => `${Math.round(n)} ms`;
 

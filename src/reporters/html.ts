@@ -1,8 +1,8 @@
 /**
  * `report.html`: the run for a gatekeeper's reviewer, in one self-contained file that needs no
- * network: the verdict and run metadata, counts by suite and by level, the requirement-coverage
- * matrix, then every case with its requirement, verdict and evidence, with filters by outcome,
- * suite and level. The page is also well-formed XML, so that tests can parse it without a DOM.
+ * network: the verdict, every case with its requirement, verdict and evidence (the failures first,
+ * open), with filters by outcome, suite and level, then counts by suite and by level, the run's
+ * metadata and the requirement-coverage matrix. `#case-<id>` opens that case. The page is also well-formed XML, so that tests can parse it without a DOM.
  */
 import type { CaseResult, Level, Outcome, RunReport } from '../core/model.js';
 import { LEVELS, OUTCOMES } from '../core/model.js';
@@ -57,14 +57,18 @@ export function toHtml(report: RunReport, requirements: readonly ProfileRequirem
     '<body>',
     `<h1>${text(run.tool.name)} report</h1>`,
     `<p class="verdict ${VERDICT_CLASS[head.tone]}" id="verdict">${text(verdict)}</p>`,
-    metadata(report),
+    `<p class="run">${text(`${provider(report)} · over ${run.transports.join(', then ')} · run ${run.id} · seed ${run.seed}`)} · <a href="#summary">summary and run details</a> · <a href="#coverage">requirement coverage</a></p>`,
+    // A reviewer comes for the failures: they lead, open, on the first screen, and the filter starts on them.
+    `<h2 id="cases">Cases</h2>`,
+    filters(report),
+    ...[...report.cases.filter(isFailure), ...report.cases.filter((r) => !isFailure(r))].map((r) =>
+      caseSection(r, report.run.transports),
+    ),
     '<h2 id="summary">Summary</h2>',
     countsTable('suite', reportSuites(report), (r, s) => r.suite === s, report.cases),
     countsTable('level', LEVELS, (r, l: Level) => r.level === l, report.cases),
+    metadata(report),
     coverageSection(report, requirements),
-    `<h2 id="cases">Cases</h2>`,
-    filters(report),
-    ...report.cases.map((r) => caseSection(r, report.run.transports)),
     `<script>${SCRIPT}</script>`,
     '</body>',
     '</html>',
@@ -72,18 +76,22 @@ export function toHtml(report: RunReport, requirements: readonly ProfileRequirem
   return `${out.join('\n')}\n`;
 }
 
+function provider(report: RunReport): string {
+  const { provider: p } = report.run;
+  return p.embedded
+    ? `${p.endpoint} (embedded reference provider${p.faults.length > 0 ? `, faults: ${p.faults.join(', ')}` : ''})`
+    : p.endpoint;
+}
+
 function metadata(report: RunReport): string {
   const { run } = report;
-  const provider = run.provider.embedded
-    ? `${run.provider.endpoint} (embedded reference provider${run.provider.faults.length > 0 ? `, faults: ${run.provider.faults.join(', ')}` : ''})`
-    : run.provider.endpoint;
   const filters = [
     run.filters.suites.length > 0 ? `suites ${run.filters.suites.join(', ')}` : '',
     run.filters.tags.length > 0 ? `tags ${run.filters.tags.join(', ')}` : '',
     run.filters.grep === undefined ? '' : `grep ${run.filters.grep}`,
   ].filter(Boolean);
   const rows: [string, string][] = [
-    ['provider', provider],
+    ['provider', provider(report)],
     ['transports', run.transports.join(', then ')],
     ['run', run.id],
     ['harness', `${run.tool.name} ${run.tool.version} on Node ${run.node}`],
@@ -136,16 +144,24 @@ function countsTable<K extends string>(
 
 const count = (cases: readonly CaseResult[], o: Outcome): number => cases.filter((r) => r.outcome === o).length;
 
-/** Selects whose names are the case elements' data attributes; the inline script does the rest. */
+const isFailure = (r: CaseResult): boolean => r.outcome === 'fail' || r.outcome === 'error';
+
+/**
+ * Selects whose names are the case elements' data attributes; the inline script does the rest.
+ * The outcome select has `failed` too (fail or error), chosen from the start when a case failed.
+ */
 function filters(report: RunReport): string {
-  const select = (name: string, values: readonly string[]): string =>
-    `<label>${name} <select name="${name}"><option value="">all</option>${values.map((v) => `<option value="${attr(v)}">${text(v)}</option>`).join('')}</select></label>`;
+  const failed = report.cases.some(isFailure);
+  const option = (value: string, label: string, selected: boolean): string =>
+    `<option value="${attr(value)}"${selected ? ' selected="selected"' : ''}>${text(label)}</option>`;
+  const select = (name: string, values: readonly string[], extra = ''): string =>
+    `<label>${name} <select name="${name}">${option('', 'all', false)}${extra}${values.map((v) => option(v, v, false)).join('')}</select></label>`;
   return [
     '<form id="filters">',
-    select('outcome', OUTCOMES),
+    select('outcome', OUTCOMES, option('failed', 'fail or error', failed)),
     select('suite', reportSuites(report)),
     select('level', LEVELS),
-    `<button type="reset">show all</button> <span><span id="shown">${report.cases.length}</span> of ${report.cases.length} cases shown</span>`,
+    `<button type="button" id="show-all">show all</button> <span><span id="shown">${report.cases.length}</span> of ${report.cases.length} cases shown</span>`,
     '</form>',
   ].join('\n');
 }
