@@ -93,9 +93,20 @@ export class Testbed {
   ) {
     const offFrames = gatekeeper.onFrame((f) => this.recordFrame(f));
     const offHttp = gatekeeper.onHttp((e) => env.record(httpEvidence(e)));
+    // A verdict may rest on a close ("closed (code 1000, by client)"): the evidence shows it.
+    const offCloses = gatekeeper.onClose((e) => {
+      if (e.login === undefined || !this.logins.has(e.login)) return;
+      const reason = e.reason === '' ? '' : ` "${e.reason}"`;
+      env.record({
+        kind: 'note',
+        at: e.at,
+        text: `connection ${e.connection} (${e.login}) closed: code ${e.code}${reason}, by ${e.by}`,
+      });
+    });
     env.defer(() => {
       offFrames();
       offHttp();
+      offCloses();
     });
   }
 

@@ -27,7 +27,7 @@ import type { ProofVerifier } from './proof-verifier.js';
 import { handleElement, serverTime, type HandlerDeps, type RouteResult } from './stanza-handler.js';
 import { CHATSTATE_TAG } from '../protocol/messaging.js';
 import type { CertificateDefect, HandshakeDefect, StreamRefusalCondition } from './control-types.js';
-import type { FrameEvent } from './observation-types.js';
+import type { CloseEvent, FrameEvent } from './observation-types.js';
 import { BadHandshake } from './noise-conduct.js';
 import { withBadCertificate, type NoiseIdentity } from './noise-identity.js';
 import { NoiseWire } from './noise-wire.js';
@@ -57,6 +57,7 @@ export interface ChatServerDeps {
 export class ChatServer {
   readonly connections: Connection[] = [];
   readonly frames = new Listeners<FrameEvent>();
+  readonly closes = new Listeners<CloseEvent>();
   readonly authenticated = new Listeners<Connection>();
   readonly keys = new Listeners<string>();
   /** Caps the clients went past. */
@@ -237,6 +238,13 @@ export class ChatServer {
       },
       onLimit: (hit) => this.limitHits.emit(hit),
       onProtocolError: (message) => this.protocolErrors.emit(message),
+      onClose: (c, closed) =>
+        this.closes.emit({
+          at: Date.now(),
+          connection: c.id,
+          ...(c.login === undefined ? {} : { login: c.login }),
+          ...closed,
+        }),
     });
     this.connections.push(conn);
   }

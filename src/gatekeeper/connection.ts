@@ -43,6 +43,8 @@ export interface ConnectionDeps {
   readonly onLimit: (hit: LimitHit) => void;
   /** Told when the client breaks RFC 6455 (bad UTF-8 in a text frame, an unmasked frame…): ws closes the connection. */
   readonly onProtocolError: (message: string) => void;
+  /** Told when the WebSocket has closed, however it closed. */
+  readonly onClose: (conn: Connection, closed: Closed) => void;
 }
 
 /** How long a flooding client gets to complete the close handshake before its socket is dropped. */
@@ -123,6 +125,7 @@ export class Connection implements ClientConnection {
     ws.on('close', (code: number, reason: Buffer) => {
       this.closed = { code, reason: reason.toString('utf8'), by: this.closingBy ?? 'client' };
       this.closes.emit(this.closed);
+      deps.onClose(this, this.closed);
     });
   }
 

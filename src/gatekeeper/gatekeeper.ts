@@ -154,6 +154,7 @@ export async function startGatekeeper(options: GatekeeperOptions = {}): Promise<
       mediaProxy.setProvider(discovery);
     },
     onFrame: (listener) => chat.frames.add(listener),
+    onClose: (listener) => chat.closes.add(listener),
     onHttp: (listener) => http.add(listener),
     onLimit: (listener) => limitHits.add(listener),
     onProtocolError: (listener) => chat.protocolErrors.add(listener),

@@ -14,6 +14,17 @@ export type FrameDirection = 'client-to-gatekeeper' | 'gatekeeper-to-client';
  * One element (or Noise handshake message) on a provider client's connection, as the gatekeeper
  * saw it. Over xml-ws it is one WebSocket data message; over noise-binary one Noise frame.
  */
+/** A chat connection's WebSocket closed: when, whose, its code and reason, and who closed it. */
+export interface CloseEvent {
+  /** Date.now() when seen. */
+  readonly at: number;
+  readonly connection: string;
+  readonly login?: string;
+  readonly code: number;
+  readonly reason: string;
+  readonly by: 'client' | 'gatekeeper';
+}
+
 export interface FrameEvent {
   /** Increases by one per frame across the whole gatekeeper. */
   readonly seq: number;

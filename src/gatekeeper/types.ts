@@ -23,7 +23,14 @@ import type {
   StreamRefusalCondition,
 } from './control-types.js';
 import type { MediaFetcher, MediaHost } from './media-types.js';
-import type { ClientConnection, EnlistRequest, FrameEvent, HttpExchange, WaitOptions } from './observation-types.js';
+import type {
+  ClientConnection,
+  CloseEvent,
+  EnlistRequest,
+  FrameEvent,
+  HttpExchange,
+  WaitOptions,
+} from './observation-types.js';
 import type { GatekeeperUser, GatekeeperUserOptions } from './user-types.js';
 
 // One import for everything the roles hand out, for a consumer outside the gatekeeper.
@@ -64,6 +71,8 @@ export interface ProviderAccess {
 export interface Observation {
   /** Every frame on every connection. */
   onFrame(listener: (f: FrameEvent) => void): () => void;
+  /** Every chat connection that closed, however it closed. */
+  onClose(listener: (e: CloseEvent) => void): () => void;
   /** Every enlistment exchange, media fetch and push. */
   onHttp(listener: (e: HttpExchange) => void): () => void;
   /** Caps of the run (core/limits.ts) that the provider went past: on the chat server, in a media fetch. */
