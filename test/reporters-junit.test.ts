@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { readFileSync } from 'node:fs';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { validateXML } from 'xmllint-wasm';
+import { projectFile } from '../src/core/paths.js';
 import type { RunReport } from '../src/core/model.js';
 import { JunitReporter, SYSTEM_OUT_LIMIT } from '../src/reporters/junit.js';
 import { defaultCases, sampleCase, sampleReport } from './helpers/sample-report.js';
@@ -20,11 +23,28 @@ interface Parsed {
   testsuites: Attrs & { testsuite: (Attrs & { testcase: TestCase[] })[] };
 }
 
-function junit(report: RunReport): { xml: string; doc: Parsed } {
+const XSD = readFileSync(projectFile('fixtures', 'junit', 'junit-10.xsd'), 'utf8');
+
+/** junit.xml as Jenkins' xUnit plugin reads it: valid against its junit-10.xsd (libxml2's validator). */
+async function assertJenkinsValid(xml: string): Promise<void> {
+  const result = await validateXML({
+    xml: [{ fileName: 'junit.xml', contents: xml }],
+    schema: [{ fileName: 'junit-10.xsd', contents: XSD }],
+  });
+  assert.deepEqual(
+    result.errors.map((e) => e.rawMessage),
+    [],
+    'junit.xml is valid against junit-10.xsd',
+  );
+  assert.equal(result.valid, true);
+}
+
+async function junit(report: RunReport): Promise<{ xml: string; doc: Parsed }> {
   const [file] = new JunitReporter().onEnd(report);
   assert.equal(file?.name, 'junit.xml');
   const valid = XMLValidator.validate(file.content);
   assert.equal(valid, true, JSON.stringify(valid));
+  await assertJenkinsValid(file.content);
   const parser = new XMLParser({
     ignoreAttributes: false,
     attributeNamePrefix: '',
@@ -39,15 +59,16 @@ function junit(report: RunReport): { xml: string; doc: Parsed } {
   return { xml: file.content, doc: parser.parse(file.content) as Parsed };
 }
 
-void test('junit.xml is well-formed and counts a warn as a pass, an error as an error', () => {
-  const { xml, doc } = junit(sampleReport());
+void test("junit.xml is valid against Jenkins' junit-10.xsd and counts a warn as a pass, an error as an error", async () => {
+  const { xml, doc } = await junit(sampleReport());
   assert.match(xml, /^<\?xml version="1.0" encoding="UTF-8"\?>\n<testsuites /);
   const root = doc.testsuites;
   assert.deepEqual(
-    [root.name, root.tests, root.failures, root.errors, root.skipped, root.time],
-    ['interop-conformance', '6', '1', '1', '1', '2.500'],
+    [root.name, root.tests, root.failures, root.errors, root.time],
+    ['interop-conformance', '6', '1', '1', '2.500'],
   );
-  assert.equal(root.timestamp, '2026-03-01T10:00:00');
+  // The schema has skipped and timestamp on each <testsuite> only.
+  assert.deepEqual([root.skipped, root.timestamp], [undefined, undefined]);
 
   const [stanza, media] = root.testsuite;
   assert.deepEqual(
@@ -79,6 +100,10 @@ void test('junit.xml is well-formed and counts a warn as a pass, an error as an 
   assert.equal(byId.get('stanza.sample.error')?.error?.type, 'no-verdict');
   assert.equal(byId.get('stanza.sample.skip')?.skipped?.message, 'capability "media" not declared');
   assert.equal(byId.get('stanza.sample.pass')?.failure, undefined);
+  // Evidence only where something went wrong: a pass points to the other reports.
+  const passed = byId.get('stanza.sample.pass')?.['system-out'] ?? '';
+  assert.match(passed, /evidence: 6 entries, in report.html and report.json$/);
+  assert.doesNotMatch(passed, /frame ->/);
 
   const out = byId.get('stanza.sample.fail')?.['system-out'] ?? '';
   assert.match(out, /^requirement: ACK-MSG \(MUST\): The receiving side MUST ack/);
@@ -88,7 +113,7 @@ void test('junit.xml is well-formed and counts a warn as a pass, an error as an 
   assert.match(out, /http GET \S+ -> failed: ECONNRESET/);
 });
 
-void test('nasty strings are escaped in attributes and text; characters XML 1.0 forbids are replaced', () => {
+void test('nasty strings are escaped in attributes and text; characters XML 1.0 forbids are replaced', async () => {
   const nasty = `<&"'\u0001]]>\u0000\uD800 x\ty\nz`;
   const report = sampleReport([
     sampleCase('fail', {
@@ -100,7 +125,7 @@ void test('nasty strings are escaped in attributes and text; characters XML 1.0 
     }),
     sampleCase('skip', { id: 'stanza.sample.skip2', message: nasty }),
   ]);
-  const { xml, doc } = junit(report);
+  const { xml, doc } = await junit(report);
   assert.doesNotMatch(xml, /[\u0000\u0001]/);
   const [fail, skip] = doc.testsuites.testsuite[0]?.testcase ?? [];
   const expected = `<&"'\uFFFD]]>\uFFFD\uFFFD x\ty\nz`;
@@ -110,13 +135,13 @@ void test('nasty strings are escaped in attributes and text; characters XML 1.0 
   assert.ok(fail?.failure?.['#text']?.includes(`expected: ${expected}`));
 });
 
-void test('<system-out> is bounded per case', () => {
+void test('<system-out> is bounded per case', async () => {
   const evidence = Array.from({ length: 500 }, (_, i) => ({
     kind: 'note' as const,
     at: i,
     text: `é${'x'.repeat(300)}`,
   }));
-  const { doc } = junit(sampleReport([sampleCase('fail', { evidence }), ...defaultCases().slice(0, 1)]));
+  const { doc } = await junit(sampleReport([sampleCase('fail', { evidence }), ...defaultCases().slice(0, 1)]));
   const out = doc.testsuites.testsuite[0]?.testcase[0]?.['system-out'] ?? '';
   assert.ok(Buffer.byteLength(out) <= SYSTEM_OUT_LIMIT, `${Buffer.byteLength(out)} bytes`);
   assert.ok(Buffer.byteLength(out) > SYSTEM_OUT_LIMIT - 1024);

@@ -2,7 +2,9 @@
  * `junit.xml` for CI: the subset of the JUnit format that Jenkins, GitLab and GitHub test-report
  * actions all read. One <testsuite> per suite, one <testcase> per case. A `warn` (a SHOULD not met)
  * is a passing test with a note, so that a CI gate fails exactly when the run is not conformant.
- * @see https://github.com/testmoapp/junitxml (the de-facto format); Jenkins' junit-10.xsd.
+ * Valid against Jenkins' junit-10.xsd (fixtures/junit/), which `npm test` holds it to; evidence goes
+ * only with failures and errors, the rest point to report.html.
+ * @see https://github.com/testmoapp/junitxml (the de-facto format).
  */
 import type { CaseResult, EvidenceEntry, Outcome, RunReport } from '../core/model.js';
 import { caseName } from '../core/model.js';
@@ -44,7 +46,8 @@ export function toJunit(report: RunReport): string {
   const { run } = report;
   const out: string[] = ['<?xml version="1.0" encoding="UTF-8"?>'];
   out.push(
-    `<testsuites${attrs({ name: run.tool.name, ...counts(report.cases), time: seconds(run.durationMs), timestamp: timestamp(run.startedAt) })}>`,
+    // junit-10.xsd allows no `skipped` or `timestamp` here: each <testsuite> carries both.
+    `<testsuites${attrs({ name: run.tool.name, ...totals(report.cases), time: seconds(run.durationMs) })}>`,
   );
   for (const suite of reportSuites(report)) {
     const cases = report.cases.filter((r) => r.suite === suite);
@@ -101,12 +104,21 @@ function verdictText(r: CaseResult): string {
   return lines.join('\n');
 }
 
-/** The requirement, the verdict, and one line per evidence entry, bounded. */
+/**
+ * The requirement, the verdict, and for a failure or an error one line per evidence entry,
+ * bounded; any other case points to report.html, where its evidence is, and keeps junit.xml small.
+ */
 export function systemOut(r: CaseResult): string {
   const head = [`requirement: ${r.requirement.id} (${r.level}): ${r.requirement.quote}`];
   if (r.outcome === 'warn') head.push(`SHOULD not met (not a failure): ${r.message}`);
   else head.push(`${r.outcome}: ${r.message}`);
   if (r.step !== undefined) head.push(`step: ${r.step}`);
+  if (r.outcome !== 'fail' && r.outcome !== 'error') {
+    head.push(
+      `evidence: ${r.evidence.length} ${r.evidence.length === 1 ? 'entry' : 'entries'}, in report.html and report.json`,
+    );
+    return bound(head.join('\n'), SYSTEM_OUT_LIMIT);
+  }
   head.push(`evidence: ${r.evidence.length} ${r.evidence.length === 1 ? 'entry' : 'entries'}`);
   // In a report, `at` counts milliseconds from the case's start (the runner rebases it).
   const lines = [...head, ...r.evidence.map((e) => `  +${Math.round(e.at)}ms ${evidenceLine(e)}`)];
@@ -145,6 +157,11 @@ export function bound(s: string, limit: number): string {
   let cut = limit - Buffer.byteLength(note);
   while (cut > 0 && ((bytes[cut] ?? 0) & 0xc0) === 0x80) cut--; // back off a continuation byte
   return bytes.subarray(0, cut).toString('utf8') + note;
+}
+
+function totals(cases: readonly CaseResult[]): Omit<Counts, 'skipped'> {
+  const { skipped: _skipped, ...rest } = counts(cases);
+  return rest;
 }
 
 function counts(cases: readonly CaseResult[]): Counts {
