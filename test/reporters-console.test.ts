@@ -120,3 +120,35 @@ void test('control sequences a provider put in a message never reach the termina
   assert.doesNotMatch(out, /[\u001b\u0007\r\u009b]/);
   assert.doesNotMatch(summary, /[\u001b\u0007\r\u009b]/);
 });
+
+void test('on a terminal a status line counts the cases and names those running, and is erased before each case line', () => {
+  let out = '';
+  const reporter = new ConsoleReporter({
+    out: { write: (s: string) => (out += s) },
+    color: false,
+    terminal: { columns: 60 },
+  });
+  const [a, b] = [sampleCase('pass', { id: 'stanza.sample.a' }), sampleCase('fail', { id: 'stanza.sample.b' })];
+  reporter.onBegin({ seed: 1, cases: 2, provider: 'p', suites: ['stanza'], transports: ['xml-ws'] });
+  reporter.onCaseBegin({ id: a.id, transport: 'xml-ws' });
+  reporter.onCaseBegin({ id: b.id, transport: 'xml-ws' });
+  assert.ok(out.endsWith('  [0/2] running stanza.sample.a, stanza.sample.b'), JSON.stringify(out));
+  reporter.onCaseEnd(a);
+  assert.ok(out.endsWith('\r\u001b[2K  PASS   stanza.sample.a  A pass case  (42 ms)\n  [1/2] running stanza.sample.b'));
+  reporter.onCaseEnd(b);
+  const [summary] = reporter.onEnd(sampleReport([a, b]));
+  // The last status line is erased before the summary, which carries no escape of its own.
+  assert.ok(out.includes('  [2/2]\r\u001b[2K'), JSON.stringify(out.slice(-400)));
+  assert.doesNotMatch(summary?.content ?? '', ANSI);
+  // Each status line fits the terminal.
+  for (const line of out.split(/\r\u001b\[2K|\n/).filter((l) => l.startsWith('  ['))) assert.ok(line.length < 60, line);
+});
+
+void test('cases a stopped run never started are counted in one line, not listed one each', () => {
+  const notRun = Array.from({ length: 3 }, (_, i) =>
+    sampleCase('skip', { id: `stanza.sample.n${i}`, message: 'not run: the run was interrupted before this case' }),
+  );
+  const { out } = play(sampleReport([sampleCase('fail'), ...notRun]), false);
+  assert.doesNotMatch(out, /stanza\.sample\.n\d/);
+  assert.match(out, /^ {2}SKIP {3}3 cases not run: the run was interrupted before this case$/m);
+});

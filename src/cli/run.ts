@@ -72,7 +72,12 @@ export async function runCommand(
       },
       seed: settings.seed,
       timeoutMs: settings.timeoutMs,
-      reporters: createReporters(reporters, { out, color, requirements: await loadProfile() }),
+      reporters: createReporters(reporters, {
+        out,
+        color,
+        requirements: await loadProfile(),
+        ...(out.isTTY ? { terminal: { columns: out.columns || 80 } } : {}),
+      }),
       outDir: settings.outDir,
       signal: controller.signal,
       bail: settings.bail,

@@ -122,8 +122,10 @@ export interface CaseResult {
  * How a case's result is named wherever a person reads it: its id, and over which transport when
  * the run went over several, since the id is then in the report once per transport.
  */
-export const caseName = (r: CaseResult, transports: readonly ChatTransport[]): string =>
-  transports.length > 1 ? `${r.id} [${r.transport}]` : r.id;
+export const caseName = (
+  r: { readonly id: string; readonly transport: ChatTransport },
+  transports: readonly ChatTransport[],
+): string => (transports.length > 1 ? `${r.id} [${r.transport}]` : r.id);
 
 /**
  * A case against a baseline: `as-expected` (the entry's outcome, or no entry and nothing failed),

@@ -57,6 +57,8 @@ export interface RunOptions {
   readonly transports?: readonly ChatTransport[];
   readonly execute: ExecuteCase;
   readonly signal?: AbortSignal;
+  /** A case is about to run over `transport` (not called for one skipped before it starts). */
+  readonly onCaseBegin?: (spec: CaseSpec, transport: ChatTransport) => void;
   readonly onCaseEnd?: (result: CaseResult) => void;
   /** Stop at the first MUST failure: the cases after it, in execution order and in later lanes, are skipped. */
   readonly bail?: boolean;
@@ -99,6 +101,10 @@ export async function runCases(options: RunOptions): Promise<CaseResult[]> {
       queue.push(spec);
     }
     const rng = new Rng(options.seed);
+    const start = (spec: CaseSpec, worker: number): Promise<CaseResult> => {
+      options.onCaseBegin?.(spec, transport);
+      return runCase(spec, worker, transport, rng.fork(laneKey(spec.id, transport)), options);
+    };
     const runWorker = async (queue: readonly CaseSpec[], worker: number): Promise<void> => {
       for (const spec of queue) {
         const exclusive = options.isExclusive?.(spec) ?? false;
@@ -107,7 +113,7 @@ export async function runCases(options: RunOptions): Promise<CaseResult[]> {
             ? skipped(spec, transport, NOT_RUN_INTERRUPTED)
             : bailedAt !== undefined
               ? skipped(spec, transport, `not run: --bail stopped the run at the first MUST failure, ${bailedAt}`)
-              : runCase(spec, worker, transport, rng.fork(laneKey(spec.id, transport)), options),
+              : start(spec, worker),
         );
         if (options.bail && bailedAt === undefined && result.outcome === 'fail' && result.level === 'MUST')
           bailedAt = lanes.length > 1 ? `${result.id} over ${transport}` : result.id;

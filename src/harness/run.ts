@@ -162,6 +162,7 @@ export async function runConformance(options: RunOptions): Promise<RunOutcome> {
       transports,
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.bail ? { bail: true } : {}),
+      onCaseBegin: (spec, transport) => mux.onCaseBegin({ id: spec.id, transport }),
       onCaseEnd: (r) => mux.onCaseEnd(r),
       workers,
       isExclusive,

@@ -4,18 +4,28 @@
  * colour (a TTY and no NO_COLOR); `summary.txt` is the same summary without colour.
  */
 import { Chalk, type ChalkInstance } from 'chalk';
-import type { CaseResult, Outcome, RunReport } from '../core/model.js';
-import { caseName } from '../core/model.js';
-import { OUTCOMES } from '../core/model.js';
+import { caseName, OUTCOMES, type CaseResult, type Outcome, type RunReport } from '../core/model.js';
 import type { ChatTransport } from '../protocol/transport.js';
-import { reportSuites, type Reporter, type ReporterDescriptor, type ReportFile, type RunStart } from './reporter.js';
+import {
+  reportSuites,
+  type CaseStart,
+  type Reporter,
+  type ReporterDescriptor,
+  type ReportFile,
+  type RunStart,
+} from './reporter.js';
 import { rerunCommand } from './rerun.js';
 import { headline, type Tone } from './verdict.js';
 
 export interface ConsoleReporterOptions {
   readonly out: { write(chunk: string): unknown };
   readonly color: boolean;
+  /** A terminal: a status line (cases done, those running) is redrawn below the case lines. */
+  readonly terminal?: { readonly columns: number };
 }
+
+/** Cases the run never started (Ctrl-C, --bail) are counted, not listed one line each. */
+const NOT_RUN = /^not run: /;
 
 const BADGE: Record<Outcome, { readonly label: string; readonly style: (c: ChalkInstance) => ChalkInstance }> = {
   pass: { label: 'PASS ', style: (c) => c.green },
@@ -45,28 +55,72 @@ export class ConsoleReporter implements Reporter {
   readonly name = 'console' as const;
   readonly #out: ConsoleReporterOptions['out'];
   readonly #c: ChalkInstance;
+  readonly #terminal: ConsoleReporterOptions['terminal'];
   #transports: readonly ChatTransport[] = [];
+  #total = 0;
+  #done = 0;
+  readonly #running = new Set<string>();
+  /** Why cases were not run, and how many for each reason. */
+  readonly #notRun = new Map<string, number>();
+  #status = false;
 
   constructor(options: ConsoleReporterOptions) {
     this.#out = options.out;
     this.#c = new Chalk({ level: options.color ? 1 : 0 });
+    this.#terminal = options.terminal;
   }
 
   onBegin(start: RunStart): void {
     const suites = start.suites.length > 0 ? start.suites.join(', ') : 'none';
     this.#transports = start.transports;
+    this.#total = start.cases;
     this.#out.write(
       `Running ${plural(start.cases, 'case')} (${suites}) against ${clean(start.provider)} over ${start.transports.join(', then ')}, seed ${start.seed}\n\n`,
     );
   }
 
+  onCaseBegin(start: CaseStart): void {
+    this.#running.add(this.#name(start));
+    this.#redraw();
+  }
+
   onCaseEnd(result: CaseResult): void {
-    this.#out.write(caseLine(result, this.#c, this.#transports));
+    this.#done++;
+    this.#running.delete(this.#name(result));
+    this.#clearStatus();
+    if (result.outcome === 'skip' && NOT_RUN.test(result.message))
+      this.#notRun.set(result.message, (this.#notRun.get(result.message) ?? 0) + 1);
+    else this.#out.write(caseLine(result, this.#c, this.#transports));
+    this.#redraw();
   }
 
   onEnd(report: RunReport): readonly ReportFile[] {
+    this.#clearStatus();
+    for (const [reason, n] of this.#notRun)
+      this.#out.write(`  ${BADGE.skip.style(this.#c)(BADGE.skip.label)}  ${plural(n, 'case')} ${clean(reason)}\n`);
     this.#out.write(`\n${renderSummary(report, this.#c)}`);
     return [{ name: 'summary.txt', content: renderSummary(report, new Chalk({ level: 0 })) }];
+  }
+
+  #name(c: CaseStart): string {
+    return caseName(c, this.#transports);
+  }
+
+  /** On a terminal, one line below the case lines: how many are done, and which are running. */
+  #redraw(): void {
+    if (this.#terminal === undefined) return;
+    this.#clearStatus();
+    const running = [...this.#running].join(', ');
+    const line = `  [${this.#done}/${this.#total}]${running === '' ? '' : ` running ${running}`}`;
+    this.#out.write(this.#c.dim(clean(line).slice(0, Math.max(20, this.#terminal.columns - 1))));
+    this.#status = true;
+  }
+
+  #clearStatus(): void {
+    if (!this.#status) return;
+    // Carriage return, then erase the line (ECMA-48 EL): the next write starts where the status was.
+    this.#out.write('\r\u001b[2K');
+    this.#status = false;
   }
 }
 

@@ -5,7 +5,7 @@
  */
 import { describeError } from '../core/errors.js';
 import type { CaseResult, RunReport } from '../core/model.js';
-import type { Reporter, ReportFile, RunStart } from './reporter.js';
+import type { CaseStart, Reporter, ReportFile, RunStart } from './reporter.js';
 
 export class Multiplexer {
   readonly #reporters: readonly Reporter[];
@@ -22,6 +22,10 @@ export class Multiplexer {
 
   onBegin(start: RunStart): void {
     for (const r of this.#reporters) this.#guard(r, 'onBegin', () => r.onBegin?.(start));
+  }
+
+  onCaseBegin(start: CaseStart): void {
+    for (const r of this.#reporters) this.#guard(r, 'onCaseBegin', () => r.onCaseBegin?.(start));
   }
 
   onCaseEnd(result: CaseResult): void {

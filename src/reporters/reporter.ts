@@ -22,9 +22,17 @@ export interface RunStart {
   readonly suites: readonly string[];
 }
 
+/** A case run about to start: its id and the transport of its lane. */
+export interface CaseStart {
+  readonly id: string;
+  readonly transport: ChatTransport;
+}
+
 export interface Reporter {
   readonly name: string;
   onBegin?(start: RunStart): void;
+  /** Called once per case that runs (not for one skipped before it starts), as it starts. */
+  onCaseBegin?(start: CaseStart): void;
   /** Called once per case, as it finishes. */
   onCaseEnd?(result: CaseResult): void;
   onEnd?(report: RunReport): readonly ReportFile[];
@@ -34,6 +42,8 @@ export interface Reporter {
 export interface ReporterContext {
   readonly out: { write(chunk: string): unknown };
   readonly color: boolean;
+  /** Set when `out` is a terminal: its width, for a status line redrawn in place. */
+  readonly terminal?: { readonly columns: number };
   /** The profile's requirements, for the HTML coverage matrix. */
   readonly requirements?: readonly ProfileRequirement[];
 }
