@@ -28,6 +28,7 @@ export const FAULTS = {
   'reuse-stanza-id': 'uses the same id for every message',
   'timestamp-ms': 'writes `t` in milliseconds on messages and on delivery, read and retry receipts',
   'no-participants': 'puts `<enc>` directly under `<message>`',
+  'message-type-chat': 'writes `type="chat"` on its messages, as XMPP does, instead of `type="text"`',
   // payload (§5)
   'enc-v1': 'marks `<enc>` with v="1"',
   'enc-type-mislabel': 'marks every `<enc>` type="msg", even prekey messages',

@@ -23,12 +23,17 @@ async function sendMany(ctx: CheckContext, count: number): Promise<Outbound[]> {
 /** The `<enc>` wherever the client put it, so that each check judges only its own rule. */
 const encOf = (o: Outbound) => outgoingEnc(o.sent.element) ?? child(o.sent.element, 'enc');
 
-/** MSG-ATTRS, on a `<message>` as the client sent it: `t` is the client's to give or not (WhatsApp's clients leave it out); STANZA-TIME judges it. */
+/**
+ * MSG-ATTRS, on a text `<message>` as the client sent it: `type` is judged by its value, `text`, as
+ * both lineage clients write it for a text; `t` is the client's to give or not (WhatsApp's clients
+ * leave it out), and STANZA-TIME judges it.
+ */
 export function judgeMessageAttributes(m: StanzaNode): Finding {
+  const expected = '<message> with id, to and type="text"';
   const missing = ['id', 'to', 'type'].filter((a) => !m.attrs[a]);
-  return missing.length === 0
-    ? met()
-    : notMet('<message> with id, to and type', `${show(m)} missing ${missing.join(', ')}`);
+  if (missing.length > 0) return notMet(expected, `${show(m)} missing ${missing.join(', ')}`);
+  const type = m.attrs['type'] ?? '';
+  return type === 'text' ? met() : notMet(expected, `type="${type}" on a text message`);
 }
 
 /** MSG-ATTRS */
