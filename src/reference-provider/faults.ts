@@ -34,6 +34,7 @@ export const FAULTS = {
   'enc-type-mislabel': 'marks every `<enc>` type="msg", even prekey messages',
   'base64url-enc': 'writes the ciphertext in base64url instead of base64',
   'no-padding': 'encrypts the protobuf without the padding',
+  'refuse-padding-15': 'refuses a received plaintext padded with 15 bytes, taking padding lengths below 15 only',
   'wrong-field-number':
     'puts the text in field 4 of `Message`, which the profile does not define, instead of `conversation`',
   'garbage-payload': 'encrypts random bytes instead of a `Message` protobuf',
