@@ -140,7 +140,8 @@ export class InboundHandler {
     const { faults, writer } = this.ctx;
     if (faults.has('ignore-bad-stanzas')) return;
     const error = faults.has('generic-error') ? 'bad-request' : condition;
-    writer.write(ackNode({ class: about.class, id: about.id, error }));
+    const kind = faults.has('error-ack-class-message') && about.class !== undefined ? 'message' : about.class;
+    writer.write(ackNode({ class: kind, id: about.id, error }));
     if (faults.has('close-on-error')) writer.closeSocket();
   }
 
