@@ -157,6 +157,8 @@ export const FAULTS = {
   'retry-5xx-no-backoff': 'retries a 5xx at once, eight times',
   'retry-4xx': 'retries 4xx answers as if they were 5xx',
   'optout-no-delete': 'on opt-out, disconnects without the deletion request',
+  'optout-wrong-address':
+    "on opt-out, addresses the deletion request to its own login instead of the gatekeeper's server",
   'optout-stays-connected': 'on opt-out, sends the deletion request but keeps the stream open',
   'ignore-unenlisted': 'does not enlist again after the gatekeeper un-enlisted it',
   // ---- ownership (§11, §12, §13): proofs, key rotation, push, HTTP versions ----
