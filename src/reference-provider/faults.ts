@@ -163,6 +163,8 @@ export const FAULTS = {
   'ignore-unenlisted': 'does not enlist again after the gatekeeper un-enlisted it',
   // ---- ownership (§11, §12, §13): proofs, key rotation, push, HTTP versions ----
   'proof-unpublished-key': 'signs proofs with a key it does not publish, under a published `kid`',
+  'jwks-text-plain': 'serves its key set as `text/plain`',
+  'jwk-no-use': 'publishes its keys without `use: "sig"`',
   'proof-no-kid': 'signs proofs without a `kid`',
   'proof-hs256': 'signs proofs with HMAC (HS256)',
   'proof-no-expiry': 'signs proofs without `exp`',
