@@ -74,11 +74,13 @@ export class MessageComposer {
   }
 }
 
-/** The text faults, on both ways a text passes through the client (ENC-LARGE, ENC-UNICODE). */
+/** The text faults, on both ways a text passes through the client (ENC-CONTENT). */
 export function mangleText(text: string, faults: FaultSet): string {
   let out = text;
   if (faults.has('latin1-text')) out = Buffer.from(out, 'utf8').toString('latin1');
   if (faults.has('truncate-long-text')) out = out.slice(0, 16 * 1024);
+  if (faults.has('trim-text')) out = out.trim();
+  if (faults.has('normalize-text')) out = out.normalize('NFC');
   return out;
 }
 

@@ -104,6 +104,8 @@ export const FAULTS = {
   // encryption: content
   'truncate-long-text': 'cuts texts to 16 KiB when sending and when showing them',
   'latin1-text': 'encodes and decodes texts as Latin-1 instead of UTF-8',
+  'trim-text': 'trims leading and trailing whitespace from texts when sending and when showing them',
+  'normalize-text': 'normalizes texts to Unicode NFC when sending and when showing them',
   'plaintext-preview': 'puts the start of the text in a `preview` attribute of `<message>`',
   'cache-ciphertext': 'sends the same ciphertext again when a peer gets the same text twice',
   // media (§9): the message the client sends
