@@ -15,7 +15,12 @@ import { ProofVerifier } from '../src/gatekeeper/proof-verifier.js';
 import { PushSender } from '../src/gatekeeper/push.js';
 import { runConformance } from '../src/harness/run.js';
 import type { Discovery } from '../src/protocol/driver-api.js';
-import { CLOCK_SKEW_S, PUSH_TOKEN_LIFETIME_S } from '../src/protocol/ownership.js';
+import {
+  CLOCK_SKEW_S,
+  MAX_PUSH_BODY_BYTES,
+  PUSH_TOKEN_LIFETIME_S,
+  SKEW_BOUNDARY_STEP_S,
+} from '../src/protocol/ownership.js';
 import { startJwksServer } from './helpers/jwks-server.js';
 import { sampleReport } from './helpers/sample-report.js';
 import { DEFAULT_LIMITS } from '../src/core/limits.js';
@@ -52,11 +57,17 @@ void test('by the injected clock, a proof is valid from iat to exp within the al
   }
 });
 
-void test('push tokens are issued at the clock: a valid one lasts its lifetime from now, an expired one ended before now', async () => {
+void test('push tokens are issued at the clock: a valid one lasts its lifetime from now, the bounds of exp sit one step either side of the skew, and the bodies at and past the limit are exactly that long', async () => {
   const tokens: string[] = [];
+  const bodies: number[] = [];
   const server = createServer((req, res) => {
     tokens.push(String(req.headers.authorization).replace(/^Bearer /, ''));
-    req.resume().on('end', () => res.writeHead(200).end());
+    let length = 0;
+    req.on('data', (chunk: Buffer) => (length += chunk.length));
+    req.on('end', () => {
+      bodies.push(length);
+      res.writeHead(200).end();
+    });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const clock = fixedClock(T);
@@ -64,12 +75,22 @@ void test('push tokens are issued at the clock: a valid one lasts its lifetime f
   try {
     pusher.setPushEndpoint(`http://127.0.0.1:${(server.address() as AddressInfo).port}/push`);
     const signal = AbortSignal.timeout(5000);
-    await pusher.push('alice@example.test', 'valid', signal);
-    await pusher.push('alice@example.test', 'expired', signal);
-    const [valid, expired] = tokens.map((t) => decodeJwt(t));
+    for (const defect of [
+      'valid',
+      'expired',
+      'valid-expired-within-skew',
+      'valid-body-at-limit',
+      'oversized-body',
+    ] as const)
+      await pusher.push('alice@example.test', defect, signal);
+    const [valid, expired, withinSkew] = tokens.map((t) => decodeJwt(t));
     const now = unixSeconds(clock);
     assert.deepEqual([valid?.iat, valid?.exp], [now, now + PUSH_TOKEN_LIFETIME_S]);
-    assert.ok((expired?.exp ?? Infinity) < now);
+    assert.deepEqual(
+      [expired?.exp, withinSkew?.exp],
+      [now - CLOCK_SKEW_S - SKEW_BOUNDARY_STEP_S, now - CLOCK_SKEW_S + SKEW_BOUNDARY_STEP_S],
+    );
+    assert.deepEqual(bodies.slice(3), [MAX_PUSH_BODY_BYTES, MAX_PUSH_BODY_BYTES + 1]);
   } finally {
     await pusher.close();
     server.closeAllConnections();

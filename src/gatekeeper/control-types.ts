@@ -21,9 +21,15 @@ export type CertificateDefect = 'foreign-root' | 'expired' | 'leaf-for-another-k
  */
 export type HandshakeDefect = 'transport-frame-first' | 'replayed-server-hello';
 
-/** One thing wrong with a push, or nothing (`valid`). */
+/**
+ * One thing wrong with a push, or nothing (`valid`, and the `valid-…` pushes at a bound, which a
+ * provider must accept as well: a token whose `exp` passed inside the clock skew, a body of exactly
+ * the largest size). `expired` and `oversized-body` are each one step past that bound.
+ */
 export type PushDefect =
   | 'valid'
+  | 'valid-expired-within-skew'
+  | 'valid-body-at-limit'
   | 'forged-signature'
   | 'unknown-kid'
   | 'wrong-issuer'

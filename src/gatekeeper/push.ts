@@ -19,7 +19,14 @@ import {
 import type { Agent } from 'undici';
 import { systemClock, unixSeconds, type Clock } from '../core/clock.js';
 import { boundedRequest, outboundAgent, type OutboundOptions } from '../net/outbound.js';
-import { MAX_PUSH_BODY_BYTES, PUSH_ISSUER, PUSH_TOKEN_LIFETIME_S, pushAudience } from '../protocol/ownership.js';
+import {
+  CLOCK_SKEW_S,
+  MAX_PUSH_BODY_BYTES,
+  PUSH_ISSUER,
+  PUSH_TOKEN_LIFETIME_S,
+  pushAudience,
+  SKEW_BOUNDARY_STEP_S,
+} from '../protocol/ownership.js';
 import type { PushAnswer, PushDefect } from './control-types.js';
 import type { HttpExchange } from './observation-types.js';
 
@@ -156,11 +163,19 @@ export class PushSender {
 
   private async token(pushEndpoint: string, defect: PushDefect): Promise<string> {
     const now = unixSeconds(this.clock);
+    // PUSH-REFUSE's bound on exp, from both sides: one step inside the skew, and one step past it.
+    const ago =
+      defect === 'expired'
+        ? CLOCK_SKEW_S + SKEW_BOUNDARY_STEP_S
+        : defect === 'valid-expired-within-skew'
+          ? CLOCK_SKEW_S - SKEW_BOUNDARY_STEP_S
+          : undefined;
+    const exp = ago === undefined ? now + PUSH_TOKEN_LIFETIME_S : now - ago;
     const claims: JWTPayload = {
       iss: defect === 'wrong-issuer' ? `${PUSH_ISSUER}-NOT` : PUSH_ISSUER,
       aud: defect === 'wrong-audience' ? 'https://elsewhere.invalid' : pushAudience(pushEndpoint),
-      iat: defect === 'expired' ? now - 2 * PUSH_TOKEN_LIFETIME_S : now,
-      exp: defect === 'expired' ? now - PUSH_TOKEN_LIFETIME_S : now + PUSH_TOKEN_LIFETIME_S,
+      iat: exp - PUSH_TOKEN_LIFETIME_S,
+      exp,
     };
     if (defect === 'alg-none') return new UnsecuredJWT(claims).encode();
     const kid = defect === 'unknown-kid' ? 'not-a-published-kid' : this.own.kid;
@@ -171,6 +186,13 @@ export class PushSender {
 
 function pushBody(to: string, defect: PushDefect): string {
   if (defect === 'malformed-body') return `{"to": ${JSON.stringify(to)}`;
-  if (defect === 'oversized-body') return JSON.stringify({ to, padding: 'x'.repeat(MAX_PUSH_BODY_BYTES * 4) });
-  return JSON.stringify({ to });
+  const body = JSON.stringify({ to });
+  // The body at the limit and one byte past it: `{"to": …}` and JSON whitespace, so nothing else changes.
+  const size =
+    defect === 'valid-body-at-limit'
+      ? MAX_PUSH_BODY_BYTES
+      : defect === 'oversized-body'
+        ? MAX_PUSH_BODY_BYTES + 1
+        : undefined;
+  return size === undefined ? body : `${body.slice(0, -1)}${' '.repeat(size - Buffer.byteLength(body))}}`;
 }

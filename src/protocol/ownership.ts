@@ -15,6 +15,12 @@ export const PROOF_AUDIENCE = GATEKEEPER_SERVER;
 export const PROOF_MAX_LIFETIME_S = 3600;
 /** Clock difference allowed when judging `iat`, `nbf` and `exp`. */
 export const CLOCK_SKEW_S = 60;
+/**
+ * How far inside and past CLOCK_SKEW_S the harness tests a push token's `exp` (PUSH-REFUSE): more
+ * than a clock's tick and a push's round trip, so that the verdict never rests on which second a
+ * check lands in, and less than a tolerance a unit off (minutes, an hour) would allow.
+ */
+export const SKEW_BOUNDARY_STEP_S = 5;
 
 /** Issuer of push tokens, as in the overview's sample (PUSH-TOKEN). */
 export const PUSH_ISSUER = 'WHATSAPP';

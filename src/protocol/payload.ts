@@ -18,8 +18,17 @@ export function decodeMessage(bytes: Uint8Array): DecodedMessage {
   return interop.Message.decode(bytes);
 }
 
-/** A padding length drawn from `draw`: on the harness side the run's seeded generator, so a seed repeats it. */
-export const paddingLength = (draw: { int(min: number, maxExclusive: number): number }): number => draw.int(1, 16);
+/** The bounds of WhatsApp's padding lengths (PAYLOAD-PADDING): n bytes of value n, MIN ≤ n ≤ MAX. */
+export const PADDING_BOUNDS = [1, 15] as const;
+
+/**
+ * A padding length drawn from `draw`, strictly between the bounds: on the harness side the run's
+ * seeded generator, so a seed repeats it. The bounds themselves are sent on purpose, by
+ * PAYLOAD-PADDING's own case, so that no seed decides whether a boundary is tested, nor which case
+ * meets it.
+ */
+export const paddingLength = (draw: { int(min: number, maxExclusive: number): number }): number =>
+  draw.int(PADDING_BOUNDS[0] + 1, PADDING_BOUNDS[1]);
 
 export function pad(bytes: Uint8Array, n: number = randomInt(1, 16)): Uint8Array {
   const out = new Uint8Array(bytes.length + n);

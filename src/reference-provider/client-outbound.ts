@@ -61,9 +61,11 @@ export class MessageComposer {
     let enc = encElement(this.faults.has('enc-type-mislabel') ? 'msg' : type, ciphertext, mediatype);
     if (this.faults.has('enc-v1')) enc = { ...enc, attrs: { ...enc.attrs, v: '1' } };
     if (this.faults.has('base64url-enc')) enc = { ...enc, text: toBase64Url(ciphertext) };
-    const message = this.faults.has('no-participants')
+    let message = this.faults.has('no-participants')
       ? node('message', { id, to, type: 'text', t: String(t) }, [enc])
       : outgoingMessage(id, to, t, enc);
+    // XMPP's type for a one-to-one chat message (RFC 6121 §5.2.2), where WhatsApp's is `text`.
+    if (this.faults.has('message-type-chat')) message = { ...message, attrs: { ...message.attrs, type: 'chat' } };
     if (this.faults.has('drop-stanza-id')) {
       const { id: _dropped, ...attrs } = message.attrs;
       return { ...message, attrs };
@@ -72,11 +74,13 @@ export class MessageComposer {
   }
 }
 
-/** The text faults, on both ways a text passes through the client (ENC-LARGE, ENC-UNICODE). */
+/** The text faults, on both ways a text passes through the client (ENC-CONTENT). */
 export function mangleText(text: string, faults: FaultSet): string {
   let out = text;
   if (faults.has('latin1-text')) out = Buffer.from(out, 'utf8').toString('latin1');
   if (faults.has('truncate-long-text')) out = out.slice(0, 16 * 1024);
+  if (faults.has('trim-text')) out = out.trim();
+  if (faults.has('normalize-text')) out = out.normalize('NFC');
   return out;
 }
 

@@ -220,9 +220,9 @@ export class ProviderClient {
     const connection = this.connection;
     if (!connection?.isOpen) throw new ClientStateError('the user is not connected');
     if (!faults.has('optout-no-delete')) {
-      const remove = node('iq', { id: randomId(), type: 'set', xmlns: ACCOUNT_NS, to: GATEKEEPER_SERVER }, [
-        node(DELETE_TAG),
-      ]);
+      // The fault addresses the request to the user's own account, as XMPP's in-band registration would.
+      const to = faults.has('optout-wrong-address') ? (this.login ?? GATEKEEPER_SERVER) : GATEKEEPER_SERVER;
+      const remove = node('iq', { id: randomId(), type: 'set', xmlns: ACCOUNT_NS, to }, [node(DELETE_TAG)]);
       expectResult(await connection.request(remove, IQ_TIMEOUT_MS), 'deletion request');
     }
     this.login = undefined;

@@ -1,7 +1,7 @@
 /**
  * How the client reads what the gatekeeper sends. The clean client uses the shared restricted codec
  * (docs/PROFILE.md §2–§3): it refuses DTDs, entities, comments and processing instructions without
- * expanding anything, and bounds size and depth. Two faults weaken it, each in one branch below.
+ * expanding anything, and bounds size and depth. Faults weaken or shift those bounds, each in one branch below.
  */
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { CodecError, isCodecError, PROFILE_LIMITS, type CodecLimits, type StanzaCodec } from '../protocol/codec.js';
@@ -13,8 +13,13 @@ import { COMPRESSED, unpackPlaintext } from '../protocol/binary/plaintext.js';
 
 function inboundLimits(faults: FaultSet): CodecLimits {
   let limits: CodecLimits = PROFILE_LIMITS;
+  const { maxBytes, maxDepth } = PROFILE_LIMITS;
   if (faults.has('no-size-limit')) limits = { ...limits, maxBytes: Number.POSITIVE_INFINITY };
+  if (faults.has('size-limit-one-over')) limits = { ...limits, maxBytes: maxBytes + 1 };
+  if (faults.has('size-limit-one-under')) limits = { ...limits, maxBytes: maxBytes - 1 };
   if (faults.has('no-depth-limit')) limits = { ...limits, maxDepth: Number.POSITIVE_INFINITY };
+  if (faults.has('depth-limit-one-over')) limits = { ...limits, maxDepth: maxDepth + 1 };
+  if (faults.has('depth-limit-one-under')) limits = { ...limits, maxDepth: maxDepth - 1 };
   return limits;
 }
 

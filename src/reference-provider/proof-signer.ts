@@ -89,7 +89,11 @@ export async function createProofSigner(providerId: string, faults: FaultSet): P
   };
 
   return {
-    jwks: () => ({ keys: published.filter((k) => k !== unpublished).map((k) => k.jwk) }),
+    jwks: () => ({
+      keys: published
+        .filter((k) => k !== unpublished)
+        .map((k) => (faults.has('jwk-no-use') ? withoutUse(k.jwk) : k.jwk)),
+    }),
     issue: sign,
     async rotate() {
       const next = await newKey();
@@ -108,4 +112,10 @@ export async function createProofSigner(providerId: string, faults: FaultSet): P
       if (faults.has('retired-key-signs-once') && old[0]) impostor = old[0];
     },
   };
+}
+
+/** The `jwk-no-use` fault's key: every member but `use`. */
+function withoutUse(jwk: JWK): JWK {
+  const { use: _dropped, ...rest } = jwk;
+  return rest;
 }

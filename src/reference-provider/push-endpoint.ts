@@ -77,7 +77,13 @@ export class PushEndpoint {
     const bearer = /^Bearer ([A-Za-z0-9._~+/=-]*)$/.exec(req.headers.authorization ?? '')?.[1];
     if (bearer === undefined && !faults.has('push-no-auth-required')) return refuse(res);
     if (bearer !== undefined && !(await this.verify(bearer))) return refuse(res);
-    const limit = faults.has('push-no-size-limit') ? NO_LIMIT_BYTES : MAX_PUSH_BODY_BYTES;
+    const limit = faults.has('push-no-size-limit')
+      ? NO_LIMIT_BYTES
+      : faults.has('push-size-limit-one-over')
+        ? MAX_PUSH_BODY_BYTES + 1
+        : faults.has('push-size-limit-one-under')
+          ? MAX_PUSH_BODY_BYTES - 1
+          : MAX_PUSH_BODY_BYTES;
     const body = await readBody(req, limit);
     if (body === null) return answer(res, 413, { connection: 'close' });
     const to = readTo(body);
@@ -99,7 +105,13 @@ export class PushEndpoint {
     const options: JWTVerifyOptions = {
       algorithms: [...ALLOWED_ALGORITHMS],
       requiredClaims: ['iss', 'aud', 'iat', 'exp'],
-      clockTolerance: faults.has('push-ignore-expiry') ? 10 * 365 * 86400 : CLOCK_SKEW_S,
+      clockTolerance: faults.has('push-ignore-expiry')
+        ? 10 * 365 * 86400
+        : faults.has('push-expiry-hour')
+          ? 3600
+          : faults.has('push-expiry-no-skew')
+            ? 0
+            : CLOCK_SKEW_S,
       ...(faults.has('push-ignore-issuer') ? {} : { issuer: PUSH_ISSUER }),
       ...(faults.has('push-ignore-audience') ? {} : { audience: this.audience() }),
     };

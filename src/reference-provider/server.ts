@@ -53,7 +53,10 @@ async function route(deps: ServerDeps, req: IncomingMessage, res: ServerResponse
   const method = req.method ?? 'GET';
   const path = new URL(req.url ?? '/', 'http://localhost').pathname;
   if (path === DISCOVERY_PATH) return onlyGet(method, () => sendJson(res, 200, discovery(deps)));
-  if (path === JWKS_PATH) return onlyGet(method, () => sendJson(res, 200, deps.signer.jwks()));
+  if (path === JWKS_PATH) {
+    const type = deps.faults.has('jwks-text-plain') ? 'text/plain; charset=utf-8' : undefined;
+    return onlyGet(method, () => sendJson(res, 200, deps.signer.jwks(), type));
+  }
   if (path === PUSH_PATH) return deps.push.handle(req, res);
   // Media belongs on its own HTTPS origin; only the `media-over-http` fault serves it here.
   if (path.startsWith(`${MEDIA_PATH}/`) && deps.faults.has('media-over-http')) return deps.media.handle(req, res);
@@ -124,11 +127,16 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
 const tooLarge = (): DriverError =>
   new DriverError(413, 'too-large', `request bodies are limited to ${MAX_BODY_BYTES} bytes`);
 
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
+function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  contentType = 'application/json; charset=utf-8',
+): void {
   if (res.headersSent) return;
   const text = JSON.stringify(body);
   res.writeHead(status, {
-    'content-type': 'application/json; charset=utf-8',
+    'content-type': contentType,
     'content-length': Buffer.byteLength(text),
     'cache-control': 'no-store',
   });

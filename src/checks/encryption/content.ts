@@ -8,12 +8,33 @@ import type { Rng } from '../../core/rng.js';
 import { choiceParam, defineCheck, MODE_PARAM, paramsOf, type CheckContext } from '../check.js';
 import { conversation, deliverAndWatch, describeAnswer, readText, encryptText } from '../scenarios/exchange.js';
 
+/**
+ * The parts of the `unicode` text, each what a careless client loses: whitespace at both ends (which
+ * a trim drops), characters whose composed and decomposed forms differ (which a normalisation
+ * changes), NUL and other controls, every bidi control, and long emoji sequences.
+ */
+const UNICODE_PARTS = [
+  // Leading whitespace: space, tab, no-break space, ideographic space.
+  ' \t\u00A0\u3000',
+  // Astral emoji, a ZWJ family, precomposed letters, CJK and right-to-left scripts, a BOM-like character.
+  '😀 👨‍👩‍👧‍👦 é ñ ế 中文 日本語 한국어 العربية עברית \u202E \uFEFF 𝄞',
+  // The same letters decomposed (NFD), and Hangul as conjoining jamo: NFC composes them, NFKC too.
+  ' e\u0301 n\u0303 e\u0302\u0301 \u1100\u1161\u11A8',
+  // NUL, C0 controls, an ANSI escape, CR LF, DEL and a C1 control.
+  ' a\u0000b \u0001\u0007\u001B[0m\r\n\u007F\u0085',
+  // Every bidi control: marks, embeddings, overrides, isolates, the Arabic letter mark.
+  ' \u200E\u200F\u061C\u202A\u202B\u202C\u202D\u2066\u2067\u2068\u2069 \u200B\u200C\u2060',
+  // Emoji sequences: flags, skin tones, a profession, keycaps, a subdivision flag's tags, and a long run.
+  ' 🇪🇺🇺🇳 👍🏽 👩🏿‍🚀 1️⃣#️⃣ 🏴󠁧󠁢󠁳󠁣󠁴󠁿 🏳️‍🌈 ',
+  '👨‍👩‍👧‍👦'.repeat(64),
+];
+
 /** Texts by the name a case gives in `params.text`. */
 const TEXTS: Record<string, (rng: Rng) => string> = {
   // 64 KiB of ASCII: the profile's floor for the largest text a client must carry.
   large: (rng) => `${rng.string(16)} ${'0123456789abcdef'.repeat(4096)}`.slice(0, 64 * 1024),
-  // Astral emoji, a ZWJ family, combining marks, right-to-left and CJK scripts, a BOM-like character.
-  unicode: (rng) => `😀 👨‍👩‍👧‍👦 é ñ ế 中文 日本語 한국어 العربية עברית \u202E \uFEFF 𝄞 ${rng.string(8)}`,
+  // Ends in whitespace too: space, line separator, newline, tab.
+  unicode: (rng) => `${UNICODE_PARTS.join('')} ${rng.string(8)} \u2028\n\t`,
 };
 
 function textFor(ctx: CheckContext): string {
@@ -21,14 +42,25 @@ function textFor(ctx: CheckContext): string {
   return (make as (rng: Rng) => string)(ctx.rng);
 }
 
-/** Where two texts first differ, for a verdict that says what broke. */
-function difference(expected: string, actual: string): string {
+/** Where two texts first differ, for a verdict that says what broke, and how when it is a known way. */
+export function difference(expected: string, actual: string): string {
   const a = [...expected];
   const b = [...actual];
   let i = 0;
   while (i < a.length && a[i] === b[i]) i++;
-  const at = (s: string[]): string => JSON.stringify(s.slice(i, i + 6).join(''));
-  return `${b.length} characters, not ${a.length}; differs at character ${i}: ${at(b)} instead of ${at(a)}`;
+  const at = (s: string[]): string => visible(JSON.stringify(s.slice(i, i + 6).join('')));
+  return `${how(expected, actual)}${b.length} characters, not ${a.length}; differs at character ${i}: ${at(b)} instead of ${at(a)}`;
+}
+
+/** Invisible characters (controls, format and bidi characters, combining marks, spaces other than ' ') as \u{…}. */
+const visible = (quoted: string): string =>
+  quoted.replace(/[\p{C}\p{M}\p{Z}]/gu, (c) => (c === ' ' ? c : `\\u{${(c.codePointAt(0) ?? 0).toString(16)}}`));
+
+/** A known way `actual` came from `expected`: trimmed, or normalised to one of Unicode's forms. */
+function how(expected: string, actual: string): string {
+  if (actual === expected.trim()) return 'the text trimmed of its leading and trailing whitespace: ';
+  const form = (['NFC', 'NFD', 'NFKC', 'NFKD'] as const).find((f) => expected.normalize(f) === actual);
+  return form ? `the text in Unicode normalization form ${form}: ` : '';
 }
 
 /** ENC-CONTENT, provider → gatekeeper: the gatekeeper user decrypts exactly the text the provider was asked to send. */

@@ -9,8 +9,9 @@ import { met, notMet } from '../../core/model.js';
 import type { HttpExchange } from '../../gatekeeper/types.js';
 import { ACCOUNT_NS, DELETE_TAG } from '../../protocol/enlistment.js';
 import { child } from '../../protocol/node.js';
+import { GATEKEEPER_SERVER } from '../../protocol/constants.js';
 import { defineCheck, ANSWER_MS, QUIET_MS } from '../check.js';
-import { sends } from '../observe.js';
+import { sentBy } from '../observe.js';
 import { enlistOnce } from '../scenarios/enlistment.js';
 import { loginAttempt } from '../scenarios/login.js';
 
@@ -48,16 +49,31 @@ export const repeatEnlistment = defineCheck({ name: 'enlistment/repeat/same-logi
   return login === first.user.result.login ? met() : notMet(`the same login ${first.user.result.login}`, login);
 });
 
-/** ENLIST-OPT-OUT */
+/**
+ * ENLIST-OPT-OUT: the deletion request, addressed to the gatekeeper's server, then the close. The
+ * gatekeeper forgets the user whatever the request's `to`, so that a wrong address is judged here,
+ * as a finding, rather than end the driver's opt-out in an error.
+ */
 export const optOut = defineCheck({ name: 'enlistment/opt-out/delete-over-chat' }, async (ctx) => {
   const user = await ctx.testbed.providerUser();
   ctx.step('opt the user out');
   await user.optOut();
-  const deletion = sends('iq', { type: 'set', xmlns: ACCOUNT_NS }, (n) => child(n, DELETE_TAG) !== undefined);
-  if (!user.connection.frames.some(deletion))
+  const expected = `<iq type="set" xmlns="${ACCOUNT_NS}" to="${GATEKEEPER_SERVER}"><${DELETE_TAG}/></iq> over the chat channel`;
+  const request = sentBy(user.connection)
+    .map((s) => s.element)
+    .find(
+      (n) =>
+        n.tag === 'iq' &&
+        n.attrs['type'] === 'set' &&
+        n.attrs['xmlns'] === ACCOUNT_NS &&
+        child(n, DELETE_TAG) !== undefined,
+    );
+  if (!request) return notMet(expected, 'no deletion request over the chat channel');
+  const to = request.attrs['to'];
+  if (to !== GATEKEEPER_SERVER)
     return notMet(
-      `<iq type="set" xmlns="${ACCOUNT_NS}"><${DELETE_TAG}/></iq> over the chat channel`,
-      'no deletion request over the chat channel',
+      expected,
+      `a deletion request ${to === undefined ? 'without to' : `to="${to}"`}, not to the gatekeeper's server`,
     );
   if (ctx.testbed.gatekeeper.isEnlisted(user.login))
     throw new InternalError('the gatekeeper kept a user that asked to be deleted');

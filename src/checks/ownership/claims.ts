@@ -8,7 +8,17 @@ import { met, notApplicable, notMet } from '../../core/model.js';
 import { CLOCK_SKEW_S, PROOF_AUDIENCE, PROOF_MAX_LIFETIME_S } from '../../protocol/ownership.js';
 import { defineCheck, type CheckContext } from '../check.js';
 import { enlistOnce } from '../scenarios/enlistment.js';
-import { allowedAlg, fetchKeySet, kidProblem, readProof, signatureProblem, type ReadProof } from './proof.js';
+import {
+  allowedAlg,
+  fetchKeySet,
+  fetchServedKeySet,
+  KEY_SET_MEDIA_TYPES,
+  keySetProblem,
+  kidProblem,
+  readProof,
+  signatureProblem,
+  type ReadProof,
+} from './proof.js';
 import { unixSeconds } from '../../core/clock.js';
 
 /** The proof of a fresh user's enlistment, decoded. */
@@ -20,14 +30,18 @@ async function enlistmentProof(ctx: CheckContext): Promise<{ token: string; proo
   return { token, proof, identifier: user.identifier };
 }
 
-/** PROOF-SIGNATURE */
+/** PROOF-SIGNATURE: the proof verifies, and the key set is served as the profile says, each key with kid, use "sig" and alg. */
 export const signature = defineCheck({ name: 'ownership/proof/signature' }, async (ctx) => {
   const { token, proof } = await enlistmentProof(ctx);
   if (!allowedAlg(proof.header.alg)) return notApplicable(`alg ${proof.header.alg ?? '(none)'}; PROOF-ALG judges that`);
-  const problem = await signatureProblem(token, await fetchKeySet(ctx));
-  return problem === undefined
+  const { jwks, mediaType } = await fetchServedKeySet(ctx);
+  const problem = await signatureProblem(token, jwks);
+  if (problem !== undefined)
+    return notMet('a proof whose signature verifies with the published key set', `signature check failed: ${problem}`);
+  const served = keySetProblem(jwks, mediaType);
+  return served === undefined
     ? met()
-    : notMet('a proof whose signature verifies with the published key set', `signature check failed: ${problem}`);
+    : notMet(`a key set served as ${KEY_SET_MEDIA_TYPES.join(' or ')}, each key with kid, use "sig" and alg`, served);
 });
 
 /** PROOF-KID */

@@ -23,6 +23,11 @@ export interface ReadProof {
 
 /** The provider's key set as it is served right now. */
 export async function fetchKeySet(ctx: CheckContext): Promise<JSONWebKeySet> {
+  return (await fetchServedKeySet(ctx)).jwks;
+}
+
+/** The key set and the media type it was served as (the Content-Type without its parameters, lowercased). */
+export async function fetchServedKeySet(ctx: CheckContext): Promise<{ jwks: JSONWebKeySet; mediaType: string }> {
   const uri = ctx.testbed.gatekeeper.providerDiscovery()?.jwksUri;
   if (uri === undefined) throw new PreconditionError('no discovery document, so no key set');
   ctx.step("fetch the provider's key set");
@@ -32,13 +37,34 @@ export async function fetchKeySet(ctx: CheckContext): Promise<JSONWebKeySet> {
   );
   const text = res.body.toString('utf8');
   if (res.status !== 200) throw new PreconditionError(`the key set ${uri} answered HTTP ${res.status}`);
+  let jwks: JSONWebKeySet;
   try {
-    const jwks = JSON.parse(text) as JSONWebKeySet;
+    jwks = JSON.parse(text) as JSONWebKeySet;
     if (!Array.isArray(jwks.keys)) throw new Error('no "keys" array');
-    return jwks;
   } catch (e) {
     throw new PreconditionError(`the key set ${uri} is not a JWK Set: ${(e as Error).message}`);
   }
+  return { jwks, mediaType: (res.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '' };
+}
+
+/** The media types a key set may be served as: JSON's, or RFC 7517's own (§8.5). */
+export const KEY_SET_MEDIA_TYPES = ['application/json', 'application/jwk-set+json'] as const;
+
+/**
+ * PROOF-SIGNATURE, on the key set as served: why it is not what a gatekeeper can rely on (its media
+ * type, or a key without `kid`, `use: "sig"` and `alg`), or undefined when it is.
+ */
+export function keySetProblem(jwks: JSONWebKeySet, mediaType: string): string | undefined {
+  if (!(KEY_SET_MEDIA_TYPES as readonly string[]).includes(mediaType))
+    return `the key set served as ${mediaType === '' ? 'no Content-Type' : `Content-Type ${mediaType}`}`;
+  for (const [i, key] of jwks.keys.entries()) {
+    const name = typeof key.kid === 'string' && key.kid !== '' ? `kid "${key.kid}"` : `key ${i + 1}`;
+    if (typeof key.kid !== 'string' || key.kid === '') return `${name} of the key set has no kid`;
+    if (key.use !== 'sig')
+      return `${name} of the key set ${key.use === undefined ? 'has no use' : `has use "${String(key.use)}"`}, not "sig"`;
+    if (typeof key.alg !== 'string' || key.alg === '') return `${name} of the key set has no alg`;
+  }
+  return undefined;
 }
 
 /** Header and claims, or undefined when the token is not a compact JWS. */

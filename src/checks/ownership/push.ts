@@ -10,10 +10,13 @@ import { met, notMet } from '../../core/model.js';
 import type { PushAnswer, PushDefect } from '../../gatekeeper/types.js';
 import { ANSWER_MS, choiceParam, defineCheck, paramsOf, type ChangingContext } from '../check.js';
 import { sends } from '../observe.js';
+import { CLOCK_SKEW_S, MAX_PUSH_BODY_BYTES, SKEW_BOUNDARY_STEP_S } from '../../protocol/ownership.js';
 import { push, wakeByPush } from '../scenarios/push.js';
 
+type Refused = Exclude<PushDefect, 'valid' | 'valid-expired-within-skew' | 'valid-body-at-limit'>;
+
 /** What the provider must answer to each defect. */
-const REFUSAL: Record<Exclude<PushDefect, 'valid'>, readonly number[]> = {
+const REFUSAL: Record<Refused, readonly number[]> = {
   'forged-signature': [401, 403],
   'unknown-kid': [401, 403],
   'wrong-issuer': [401, 403],
@@ -32,6 +35,24 @@ async function pushTarget(
   await ctx.providerWide.trustGatekeeperKeys(ctx.testbed.endpoint(ctx.testbed.gatekeeper.jwksUri));
   return ctx.testbed.driver.createUser('push target');
 }
+
+/**
+ * For a defect one step past a bound (PUSH-REFUSE): the valid push one step inside it, which must be
+ * accepted, so that a bound off either way fails. A step, not one second: see SKEW_BOUNDARY_STEP_S.
+ */
+const INSIDE: Partial<Record<Refused, { defect: PushDefect; what: string }>> = {
+  expired: {
+    defect: 'valid-expired-within-skew',
+    what: `a token whose exp passed ${CLOCK_SKEW_S - SKEW_BOUNDARY_STEP_S} s ago, inside the ${CLOCK_SKEW_S} s of skew`,
+  },
+  'oversized-body': { defect: 'valid-body-at-limit', what: `a body of exactly ${MAX_PUSH_BODY_BYTES} bytes` },
+};
+
+/** What each defect is, for a verdict. */
+const PAST: Partial<Record<Refused, string>> = {
+  expired: `a token that expired ${CLOCK_SKEW_S + SKEW_BOUNDARY_STEP_S} s ago`,
+  'oversized-body': `a body of ${MAX_PUSH_BODY_BYTES + 1} bytes`,
+};
 
 const described = (a: PushAnswer): string =>
   `HTTP ${a.status}${a.body ? ` with a body of ${a.body.length} bytes` : ''}`;
@@ -56,16 +77,23 @@ export const refused = defineCheck(
     changes: ['trusted-gatekeeper-keys'],
   },
   async (ctx) => {
-    const defect = choiceParam(ctx, 'defect', Object.keys(REFUSAL) as Exclude<PushDefect, 'valid'>[]);
+    const defect = choiceParam(ctx, 'defect', Object.keys(REFUSAL) as Refused[]);
     const expectedStatus = REFUSAL[defect];
     const { identifier } = await pushTarget(ctx);
     const control = await push(ctx, identifier, 'valid');
     if (control.status !== 200)
       throw new PreconditionError(`a valid push was answered HTTP ${control.status}; PUSH-ACCEPT judges that`);
+    const inside = INSIDE[defect];
+    const named = PAST[defect] ?? defect.replace(/-/g, ' ');
+    const expected = `${inside ? `HTTP 200 to a push with ${inside.what}, and ` : ''}HTTP ${expectedStatus.join(' or ')} with no body to a push with ${named}`;
+    if (inside) {
+      const accepted = await push(ctx, identifier, inside.defect);
+      if (accepted.status !== 200)
+        return notMet(expected, `the push with ${inside.what} answered ${described(accepted)}`);
+    }
     const answer = await push(ctx, identifier, defect);
-    const expected = `HTTP ${expectedStatus.join(' or ')} with no body to a push with ${defect.replace(/-/g, ' ')}`;
     if (!expectedStatus.includes(answer.status))
-      return notMet(expected, `the push with ${defect.replace(/-/g, ' ')} answered ${described(answer)}`);
+      return notMet(expected, `the push with ${named} answered ${described(answer)}`);
     return answer.body === '' ? met() : notMet(expected, `a refusal with a body of ${answer.body.length} bytes`);
   },
 );

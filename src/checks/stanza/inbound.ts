@@ -11,15 +11,18 @@ import { PROFILE_LIMITS } from '../../protocol/codec.js';
 import { binaryCodec, BinaryNodeCodec } from '../../protocol/binary/node-codec.js';
 import { packPlaintext } from '../../protocol/binary/plaintext.js';
 import { InternalError } from '../../core/errors.js';
-import { ANSWER_MS, choiceParam, defineCheck, paramsOf } from '../check.js';
+import { ANSWER_MS, choiceParam, defineCheck, paramsOf, type CheckContext } from '../check.js';
 import { describeAll, lastSeq, sends, sentBy, show } from '../observe.js';
 import { pair, receiveOne } from '../scenarios/conversation.js';
 import { unixSeconds } from '../../core/clock.js';
 
 interface Input {
   readonly condition: InboundCondition;
-  /** Whether the element is readable enough that the answer must name its class and id. */
-  readonly identified: boolean;
+  /**
+   * The element's tag, when it is readable enough that the answer must name it: `class` (the tag, as
+   * both lineage clients write an ack's class) and `id`. Absent for an element that cannot be read.
+   */
+  readonly names?: string;
   /** The input as XML text, for xml-ws; absent for an input of the binary wire alone. */
   readonly make?: (id: string, from: string, t: number, filler: () => string) => string;
   /** A Noise frame's plaintext that no node can say (a broken token stream): the binary wire's own inputs. */
@@ -29,6 +32,12 @@ interface Input {
    * XML text can say it (restricted XML, mixed content), which makes the case xml-ws's alone.
    */
   readonly node?: (id: string, from: string, t: number, filler: () => string) => StanzaNode;
+  /**
+   * For an input one step past a limit (STANZA-SIZE, XML-DEPTH): the same element exactly at the
+   * limit, sent first, which the client must answer as the element it is. So a limit one step too
+   * lax fails on the input, and one a step too strict on this.
+   */
+  readonly atLimit?: Input;
 }
 
 const encNode = (body: string): StanzaNode => node('enc', { v: '2', type: 'msg' }, body);
@@ -53,6 +62,58 @@ const enc = (body: string): string => `<enc v="2" type="msg">${body}</enc>`;
 const message = (id: string, from: string, t: number, inner: string): string =>
   `<message id="${id}" from="${from}" type="text" t="${t}">${inner}</message>`;
 
+/** The element no profile names: IN-UNKNOWN's, and the carrier of the limits' inputs, where nothing else is wrong. */
+const UNKNOWN_TAG = 'frobnicate';
+const UNKNOWN_NS = 'urn:example:not-in-the-profile';
+
+/** `<frobnicate id>` with `<level>`s nested inside it, `depth` elements deep in all. */
+function deepUnknown(id: string, depth: number): StanzaNode {
+  let inner = node('level', {}, String(depth));
+  for (let i = 2; i < depth; i++) inner = node('level', {}, [inner]);
+  return node(UNKNOWN_TAG, { id, xmlns: UNKNOWN_NS }, depth > 1 ? [inner] : []);
+}
+
+/** The same element as XML text. */
+function deepUnknownXml(id: string, depth: number): string {
+  const levels = depth - 2;
+  return `<${UNKNOWN_TAG} id="${id}" xmlns="${UNKNOWN_NS}">${'<level>'.repeat(levels)}<level>${depth}</level>${'</level>'.repeat(levels)}</${UNKNOWN_TAG}>`;
+}
+
+/** `<frobnicate id><level>x…</level></frobnicate>` of exactly `bytes` bytes as XML text. */
+function largeUnknownXml(id: string, bytes: number): string {
+  const open = `<${UNKNOWN_TAG} id="${id}" xmlns="${UNKNOWN_NS}"><level>`;
+  const close = `</level></${UNKNOWN_TAG}>`;
+  return `${open}${'x'.repeat(bytes - Buffer.byteLength(open + close))}${close}`;
+}
+
+/** The same element, of exactly `bytes` bytes in the binary encoding the gatekeeper's wire writes. */
+function largeUnknownNode(id: string, bytes: number): StanzaNode {
+  const make = (length: number): StanzaNode =>
+    node(UNKNOWN_TAG, { id, xmlns: UNKNOWN_NS }, [node('level', {}, 'x'.repeat(length))]);
+  // A string's length prefix grows in steps, so the overhead is measured, then checked.
+  let length = bytes;
+  for (let i = 0; i < 4; i++) {
+    const size = binaryCodec.encode(make(length)).length;
+    if (size === bytes) return make(length);
+    length += bytes - size;
+  }
+  throw new InternalError(`no unknown element of exactly ${bytes} bytes in the binary encoding`);
+}
+
+/** The limits' inputs: the unknown element at a limit or one step past it, one form per wire. */
+const sizedUnknown = (bytes: number, condition: InboundCondition): Input => ({
+  condition,
+  ...(condition === 'policy-violation' ? {} : { names: UNKNOWN_TAG }),
+  make: (id) => largeUnknownXml(id, bytes),
+  node: (id) => largeUnknownNode(id, bytes),
+});
+const nestedUnknown = (depth: number, condition: InboundCondition): Input => ({
+  condition,
+  ...(condition === 'policy-violation' ? {} : { names: UNKNOWN_TAG }),
+  make: (id) => deepUnknownXml(id, depth),
+  node: (id) => deepUnknown(id, depth),
+});
+
 const bomb = (): string => {
   const levels = Array.from(
     { length: 10 },
@@ -65,90 +126,66 @@ const bomb = (): string => {
 export const INPUTS: Record<string, Input> = {
   'not-well-formed': {
     condition: 'not-well-formed',
-    identified: false,
     make: (id, from, t, f) => `<message id="${id}" from="${from}" type="text" t="${t}">${enc(f())}`,
   },
   doctype: {
     condition: 'restricted-xml',
-    identified: false,
     make: (id, from, t) => `<!DOCTYPE message [<!ENTITY payload "AAAA">]>${message(id, from, t, enc('&payload;'))}`,
   },
   'entity-bomb': {
     condition: 'restricted-xml',
-    identified: false,
     make: (id, from, t) => `${bomb()}${message(id, from, t, enc('&l9;'))}`,
   },
   comment: {
     condition: 'restricted-xml',
-    identified: false,
     make: (id, from, t, f) => message(id, from, t, `<!-- routed by the gatekeeper -->${enc(f())}`),
   },
   'processing-instruction': {
     condition: 'restricted-xml',
-    identified: false,
     make: (id, from, t, f) => message(id, from, t, `<?render fast?>${enc(f())}`),
   },
   'undeclared-entity': {
     condition: 'restricted-xml',
-    identified: false,
     make: (id, from, t) => message(id, from, t, enc('&payload;')),
   },
+  // One byte, and one level, past the limit; each after the same element exactly at it.
   oversized: {
-    condition: 'policy-violation',
-    identified: false,
-    make: (id, from, t) => message(id, from, t, enc('A'.repeat(PROFILE_LIMITS.maxBytes + 4096))),
-    // Binary content is raw bytes on the binary wire: the same size needs that many bytes, not characters.
-    node: (id, from, t) => messageNode(id, from, t, encNode(toBase64(new Uint8Array(PROFILE_LIMITS.maxBytes + 4096)))),
+    ...sizedUnknown(PROFILE_LIMITS.maxBytes + 1, 'policy-violation'),
+    atLimit: sizedUnknown(PROFILE_LIMITS.maxBytes, 'feature-not-implemented'),
   },
   'too-deep': {
-    condition: 'policy-violation',
-    identified: false,
-    make: (id, from, t, f) =>
-      message(
-        id,
-        from,
-        t,
-        `${'<x>'.repeat(PROFILE_LIMITS.maxDepth + 8)}${enc(f())}${'</x>'.repeat(PROFILE_LIMITS.maxDepth + 8)}`,
-      ),
-    node: (id, from, t, f) => {
-      let inner = encNode(f());
-      for (let i = 0; i < PROFILE_LIMITS.maxDepth + 8; i++) inner = node('x', {}, [inner]);
-      return messageNode(id, from, t, inner);
-    },
+    ...nestedUnknown(PROFILE_LIMITS.maxDepth + 1, 'policy-violation'),
+    atLimit: nestedUnknown(PROFILE_LIMITS.maxDepth, 'feature-not-implemented'),
   },
   'mixed-content': {
     condition: 'bad-request',
-    identified: true,
+    names: 'message',
     make: (id, from, t, f) => message(id, from, t, `read me${enc(f())}`),
   },
   'unknown-element': {
     condition: 'feature-not-implemented',
-    identified: true,
-    make: (id) => `<frobnicate id="${id}" xmlns="urn:example:not-in-the-profile"><level>11</level></frobnicate>`,
-    node: (id) => node('frobnicate', { id, xmlns: 'urn:example:not-in-the-profile' }, [node('level', {}, '11')]),
+    names: UNKNOWN_TAG,
+    make: (id) => `<${UNKNOWN_TAG} id="${id}" xmlns="${UNKNOWN_NS}"><level>11</level></${UNKNOWN_TAG}>`,
+    node: (id) => node(UNKNOWN_TAG, { id, xmlns: UNKNOWN_NS }, [node('level', {}, '11')]),
   },
   // The binary wire's own (noise-binary): what only a token stream can get wrong.
   'binary-truncated': {
     condition: 'not-well-formed',
-    identified: false,
     plaintext: (id, from, t, f) => packPlaintext(binaryMessage(binaryCodec, id, from, t, f()).subarray(0, -3)),
   },
   'binary-unknown-token': {
     condition: 'not-well-formed',
-    identified: false,
     // A one-item list whose tag is token 246, which no dictionary the profile names defines.
     plaintext: () => packPlaintext(Uint8Array.of(248, 1, 246)),
   },
   'binary-bad-jid': {
     condition: 'bad-request',
-    identified: false,
     // An interop jid naming another integrator than the connection's (noise-wire's 0): whatsmeow's form, wrong value.
     plaintext: (id, _from, t, f) =>
       packPlaintext(binaryMessage(new BinaryNodeCodec(PROFILE_LIMITS, { integrator: 7 }), id, '1-123@interop', t, f())),
   },
   'binary-zlib-bomb': {
     condition: 'policy-violation',
-    identified: false,
     // A message whose ciphertext is 4 MiB of zeros, 16 times the element cap, deflated to a few KiB:
     // refused once inflating passes the cap, never inflated whole.
     plaintext: (id, from, t) =>
@@ -158,13 +195,57 @@ export const INPUTS: Record<string, Input> = {
   },
   'missing-attributes': {
     condition: 'bad-request',
-    identified: true,
+    names: 'message',
     make: (id, _from, _t, f) => `<message id="${id}" type="text">${enc(f())}</message>`,
     node: (id, _from, _t, f) => node('message', { id, type: 'text' }, [encNode(f())]),
   },
 };
 
-/** IN-*: send `params.input`; expect `<ack error={its condition}>`; then the connection must still answer a ping. */
+/** The answer `input` must get, with the id it was sent under. */
+const answerFor = (input: Input, id: string): string =>
+  `<ack error="${input.condition}"${input.names ? ` class="${input.names}" id="${id}"` : ''}/>`;
+
+/**
+ * Sends `input` under `id` and waits for the client's `<ack error>`: undefined when it is the
+ * answer `input` must get, otherwise what came instead (`what` names the input in that text).
+ */
+async function sendAndJudge(
+  ctx: CheckContext,
+  conn: ClientConnection,
+  input: Input,
+  id: string,
+  what: string,
+): Promise<string | undefined> {
+  const filler = (): string => toBase64(Uint8Array.from({ length: 48 }, () => ctx.rng.int(0, 256)));
+  const afterSeq = lastSeq(conn);
+  ctx.step(`send ${what}`);
+  sendInput(conn, input, id, unixSeconds(ctx.clock), filler);
+  ctx.step(`wait for the answer to ${what}`);
+  const answer = await ctx.testbed.frameFrom(
+    conn,
+    sends('ack', {}, (n) => n.attrs['error'] !== undefined),
+    { afterSeq },
+  );
+  const ackWithError = sentBy(conn, afterSeq).find(
+    (s) => s.element.tag === 'ack' && s.element.attrs['error'] !== undefined,
+  )?.element;
+  if (!answer || !ackWithError) {
+    const closed = conn.closed ? `; the connection closed (code ${conn.closed.code})` : '';
+    return `no <ack error> within ${ANSWER_MS} ms for ${what}${closed}; the client sent ${describeAll(sentBy(conn, afterSeq).map((s) => s.element))}`;
+  }
+  const shown = `${what} answered error="${ackWithError.attrs['error'] ?? ''}": ${show(ackWithError)}`;
+  if (ackWithError.attrs['error'] !== input.condition) return shown;
+  if (input.names && ackWithError.attrs['id'] !== id) return `${shown}: the answer does not name id ${id}`;
+  if (input.names && ackWithError.attrs['class'] !== input.names)
+    return `${shown}: the answer names class "${ackWithError.attrs['class'] ?? ''}", not the <${input.names}> it refused`;
+  return undefined;
+}
+
+/**
+ * IN-*: send `params.input`; expect `<ack error={its condition}>`; then the connection must still
+ * answer a ping. An input one step past a limit comes after the same element at the limit, whose
+ * own answer is judged first.
+ */
 export const inboundAnswer = defineCheck(
   { name: 'stanza/inbound', params: paramsOf({ input: { enum: Object.keys(INPUTS) } }, ['input']) },
   async (ctx) => {
@@ -173,31 +254,19 @@ export const inboundAnswer = defineCheck(
     const user = await ctx.testbed.providerUser();
     const conn = user.connection;
     const id = ctx.rng.string(20);
-    const filler = (): string => toBase64(Uint8Array.from({ length: 48 }, () => ctx.rng.int(0, 256)));
-    const afterSeq = lastSeq(conn);
-    ctx.step(`send ${name}`);
-    sendInput(conn, input, id, unixSeconds(ctx.clock), filler);
-
-    ctx.step('wait for the error answer');
-    const expected = `<ack error="${input.condition}"${input.identified ? ` class id="${id}"` : ''}/> and a live connection`;
-    const answer = await ctx.testbed.frameFrom(
-      conn,
-      sends('ack', {}, (n) => n.attrs['error'] !== undefined),
-      { afterSeq },
-    );
-    const ackWithError = sentBy(conn, afterSeq).find(
-      (s) => s.element.tag === 'ack' && s.element.attrs['error'] !== undefined,
-    )?.element;
-    if (!answer || !ackWithError) {
-      const closed = conn.closed ? `; the connection closed (code ${conn.closed.code})` : '';
-      return notMet(
-        expected,
-        `no <ack error> within ${ANSWER_MS} ms${closed}; the client sent ${describeAll(sentBy(conn, afterSeq).map((s) => s.element))}`,
-      );
+    const limitId = input.atLimit ? ctx.rng.string(20) : '';
+    const expected = `${input.atLimit ? `${answerFor(input.atLimit, limitId)} for the same element exactly at the limit, then ` : ''}${answerFor(input, id)} and a live connection`;
+    if (input.atLimit) {
+      const wrong = await sendAndJudge(ctx, conn, input.atLimit, limitId, 'the element exactly at the limit');
+      if (wrong !== undefined) return notMet(expected, wrong);
+      if (conn.closed)
+        return notMet(
+          expected,
+          `the right answer at the limit, then the connection closed (code ${conn.closed.code}, by ${conn.closed.by})`,
+        );
     }
-    if (ackWithError.attrs['error'] !== input.condition) return notMet(expected, show(ackWithError));
-    if (input.identified && ackWithError.attrs['id'] !== id)
-      return notMet(expected, `${show(ackWithError)}: the answer does not name id ${id}`);
+    const wrong = await sendAndJudge(ctx, conn, input, id, input.atLimit ? `${name}, one step past the limit` : name);
+    if (wrong !== undefined) return notMet(expected, wrong);
 
     ctx.step('check the connection is still alive');
     const alive = conn.closed === undefined && (await conn.ping({ signal: ctx.signal, timeoutMs: ANSWER_MS }));

@@ -4,7 +4,7 @@ import { met, notApplicable, notMet, type Finding } from '../../core/model.js';
 import { fromBase64 } from '../../protocol/base64.js';
 import { ENC_VERSION, STANZA_ID } from '../../protocol/constants.js';
 import { child, children, type StanzaNode } from '../../protocol/node.js';
-import { decodeMessage, unpad } from '../../protocol/payload.js';
+import { decodeMessage, PADDING_BOUNDS, textPayload, unpad } from '../../protocol/payload.js';
 import { Signal } from '../../protocol/signal-store.js';
 import { outgoingEnc } from '../../protocol/stanzas.js';
 import type { GatekeeperDelivery } from '../../gatekeeper/types.js';
@@ -12,6 +12,7 @@ import { defineCheck, paramsOf, numberParam, type CheckContext } from '../check.
 import { sentBy, show } from '../observe.js';
 import { judgeTime } from '../time.js';
 import { pair, receiveOne, sendOne, type Outbound } from '../scenarios/conversation.js';
+import { deliverAndWatch, describeAnswer, type Answer } from '../scenarios/exchange.js';
 
 async function sendMany(ctx: CheckContext, count: number): Promise<Outbound[]> {
   const p = await pair(ctx);
@@ -23,12 +24,17 @@ async function sendMany(ctx: CheckContext, count: number): Promise<Outbound[]> {
 /** The `<enc>` wherever the client put it, so that each check judges only its own rule. */
 const encOf = (o: Outbound) => outgoingEnc(o.sent.element) ?? child(o.sent.element, 'enc');
 
-/** MSG-ATTRS, on a `<message>` as the client sent it: `t` is the client's to give or not (WhatsApp's clients leave it out); STANZA-TIME judges it. */
+/**
+ * MSG-ATTRS, on a text `<message>` as the client sent it: `type` is judged by its value, `text`, as
+ * both lineage clients write it for a text; `t` is the client's to give or not (WhatsApp's clients
+ * leave it out), and STANZA-TIME judges it.
+ */
 export function judgeMessageAttributes(m: StanzaNode): Finding {
+  const expected = '<message> with id, to and type="text"';
   const missing = ['id', 'to', 'type'].filter((a) => !m.attrs[a]);
-  return missing.length === 0
-    ? met()
-    : notMet('<message> with id, to and type', `${show(m)} missing ${missing.join(', ')}`);
+  if (missing.length > 0) return notMet(expected, `${show(m)} missing ${missing.join(', ')}`);
+  const type = m.attrs['type'] ?? '';
+  return type === 'text' ? met() : notMet(expected, `type="${type}" on a text message`);
 }
 
 /** MSG-ATTRS */
@@ -232,14 +238,54 @@ export function judgeEncEncoding(encs: readonly (StanzaNode | undefined)[]): Fin
   return met(`${encs.length} messages`);
 }
 
-/** PAYLOAD-PADDING */
+/**
+ * PAYLOAD-PADDING, both ways: the client's own messages are padded; then it reads a text padded
+ * with each bound, 1 and 15, which the seeded draws of every other case leave out.
+ */
 export const payloadPadding = defineCheck(
   { name: 'stanza/payload/padding', params: paramsOf({ messages: { type: 'integer', minimum: 1 } }) },
   async (ctx) => {
-    const sent = await sendMany(ctx, numberParam(ctx, 'messages', 2));
-    return judgePadding(sent.map((o) => o.delivery));
+    const p = await pair(ctx);
+    const sent: Outbound[] = [];
+    for (let i = 0; i < numberParam(ctx, 'messages', 2); i++) sent.push(await sendOne(p, ctx, `message ${i + 1}`));
+    const out = judgePadding(sent.map((o) => o.delivery));
+    if (out.verdict !== 'met') return out;
+    const received: PaddedText[] = [];
+    for (const padding of PADDING_BOUNDS) {
+      const text = `padded with ${padding} ${ctx.rng.string(8)}`;
+      const encrypted = await p.gatekeeperUser.encrypt(p.provider.login, textPayload(text, padding));
+      const { id, answer } = await deliverAndWatch(ctx, p, encrypted, `a text padded with ${padding} bytes`);
+      const shown = (await p.provider.inbox()).find((m) => m.id === id)?.text;
+      received.push({ padding, text, answer, shown });
+    }
+    return judgePaddingIn(received);
   },
 );
+
+/** A text the gatekeeper user sent padded with `padding` bytes: the client's answer, and what its user was shown. */
+export interface PaddedText {
+  readonly padding: number;
+  readonly text: string;
+  readonly answer: Answer;
+  readonly shown: string | undefined;
+}
+
+/**
+ * PAYLOAD-PADDING, the reading side: each text, whatever its padding in 1..15, is shown as sent.
+ * What the client answered is reported, not judged: RECEIPT-DELIVERY judges that.
+ */
+export function judgePaddingIn(received: readonly PaddedText[]): Finding {
+  const expected = `each text padded with ${received.map((r) => r.padding).join(' and with ')} bytes shown as sent`;
+  for (const r of received) {
+    if (r.shown === r.text) continue;
+    const shown = r.shown === undefined ? 'not shown' : `shown as ${JSON.stringify(r.shown)}`;
+    return notMet(
+      expected,
+      `the text padded with ${r.padding} bytes ${shown}; the client answered it with ${describeAnswer(r.answer)}`,
+    );
+  }
+  return met();
+}
 
 /** PAYLOAD-PADDING, on what the gatekeeper user decrypted of each message. */
 export function judgePadding(deliveries: readonly Pick<GatekeeperDelivery, 'plaintext' | 'decryptError'>[]): Finding {
