@@ -146,7 +146,7 @@ void test('an unreachable provider exits 3 with one line and writes nothing', as
   await rm(empty, { recursive: true, force: true });
 });
 
-void test('a token that looks like the program\'s own flags (-V, -h) is the token, not a version or help', async () => {
+void test("a token that looks like the program's own flags (-V, -h) is the token, not a version or help", async () => {
   for (const token of ['-Vx3', '-hq_', '--version']) {
     const r = await run(['run', '--provider', 'http://127.0.0.1:9', '--token', token, '--out', out]);
     assert.equal(r.code, 3, `${token}: ${r.stdout}${r.stderr}`);
