@@ -22,7 +22,14 @@ import type {
   StreamRefusalCondition,
 } from './control-types.js';
 import type { MediaFetcher, MediaHost } from './media-types.js';
-import type { ClientConnection, EnlistRequest, FrameEvent, HttpExchange, WaitOptions } from './observation-types.js';
+import type {
+  ClientConnection,
+  EnlistRequest,
+  FrameEvent,
+  HttpExchange,
+  Refusal,
+  WaitOptions,
+} from './observation-types.js';
 import type { GatekeeperUser, GatekeeperUserOptions } from './user-types.js';
 
 // One import for everything the roles hand out, for a consumer outside the gatekeeper.
@@ -69,6 +76,8 @@ export interface Observation {
   onLimit(listener: (hit: LimitHit) => void): () => void;
   /** A provider's client broke the chat transport's protocol (RFC 6455) and lost its connection. */
   onProtocolError(listener: (message: string) => void): () => void;
+  /** The chat server refused an element a provider's client sent: an error ack or an IQ error went back. */
+  onRefusal(listener: (refusal: Refusal) => void): () => void;
 }
 
 /** Provider clients' connections to the chat server. */
