@@ -25,12 +25,19 @@ import type {
 import { ENCRYPT_NS } from '../src/protocol/constants.js';
 import { child, type StanzaNode } from '../src/protocol/node.js';
 import { chatState, retryReceipt } from '../src/protocol/messaging.js';
-import { deliveredMessage, encElement, outgoingEnc, readPreKeyUpload, receipt } from '../src/protocol/stanzas.js';
+import {
+  deliveredMessage,
+  encElement,
+  isDeliveryReceipt,
+  outgoingEnc,
+  readPreKeyUpload,
+  receipt,
+} from '../src/protocol/stanzas.js';
 import { judgeFetchShape, judgeUploadShape } from '../src/checks/encryption/key-iqs.js';
 import { judgeOneTimePreKeys, judgeRegistrationId, judgeSignedPreKeySignature } from '../src/checks/encryption/keys.js';
 import { judgeReplay } from '../src/checks/scenarios/exchange.js';
 import { classifyAnswer, type Answer } from '../src/checks/scenarios/exchange.js';
-import { judgeDistributions, judgeGroupIn, judgeSkmsgsAt } from '../src/checks/encryption/groups.js';
+import { judgeDistributions, judgeGroupIn, judgeSkmsgsAt, type GroupAnswer } from '../src/checks/encryption/groups.js';
 import { readDistribution } from '../src/checks/encryption/sender-key-reader.js';
 import { judgeInboundSession, judgeNoPreKeyAfterReply } from '../src/checks/encryption/sessions.js';
 import { judgeBlockedHidden, judgeBlockIq, judgeUnblock } from '../src/checks/messaging/blocking.js';
@@ -274,12 +281,14 @@ describe('a WhatsApp-lineage client (Baileys 6.17.16) against the gatekeeper', {
     const group = gk.createGroup([client.login, ...members.map((m) => m.jid)]);
     const [sender] = members;
     const texts = [text('from a member'), text('more from it')];
-    const answers: Answer[] = [];
+    const answers: GroupAnswer[] = [];
     for (const body of texts) {
       const encrypted = await sender.encryptGroupText(group, body);
       const afterSeq = lastSeq(conn);
       const id = sender.deliverGroup(encrypted, { id: rng.string(20, ID_ALPHABET), withDistributions: true });
-      answers.push(await answerOf(id, afterSeq));
+      const answer = await answerOf(id, afterSeq);
+      const delivered = sentSince(afterSeq).find((n) => isDeliveryReceipt(n) && n.attrs['id'] === id);
+      answers.push({ answer, receipt: delivered });
       record('ACK-MESSAGE', scenario, judgeMessageAck(sentSince(afterSeq), id, group, true));
       record('RECEIPT-DELIVERY', scenario, judgeDeliveryReceipt(sentSince(afterSeq), id, group, systemClock));
     }

@@ -214,7 +214,8 @@ export class InboundHandler {
         node('receipt', {
           id,
           to: from,
-          participant,
+          // GROUP-IN: the fault leaves out whose group message it was.
+          participant: faults.has('group-receipt-no-participant') ? undefined : participant,
           type: 'inactive',
           t: faults.has('timestamp-ms') ? String(Date.now()) : undefined,
         }),

@@ -53,6 +53,8 @@ const REFUSED_WHEREVER_SENT: ReadonlySet<string> = new Set([
   // the key upload (a 33-byte identity) and the key fetch (no <key>) every session starts from
   'identity-with-type-byte',
   'fetch-without-key-wrapper',
+  // the delivery receipt of every group message
+  'group-receipt-no-participant',
 ]);
 const REFUSED = 'the gatekeeper refused';
 
