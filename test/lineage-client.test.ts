@@ -337,11 +337,12 @@ describe('a WhatsApp-lineage client (Baileys 6.17.16) against the gatekeeper', {
     const emoji = '👍';
     const reaction = await client.send(ref.jid, { react: { text: emoji, key: received.key } });
     const reacted = await ref.waitForDelivery((d) => d.id === reaction.key.id, wait());
-    record('REACTION-OUT', 'a reaction', judgeReactionOut(readContent(reacted?.plaintext), id, emoji));
+    const target = { id, chat: ref.jid, sender: ref.jid, fromMe: false };
+    record('REACTION-OUT', 'a reaction', judgeReactionOut(readContent(reacted?.plaintext), target, emoji));
     const body = text('a reply');
     const reply = await client.send(ref.jid, { text: body }, { quoted: received });
     const replied = await ref.waitForDelivery((d) => d.id === reply.key.id, wait());
-    record('REPLY-OUT', 'a reply', judgeReplyOut(readContent(replied?.plaintext), id, body));
+    record('REPLY-OUT', 'a reply', judgeReplyOut(readContent(replied?.plaintext), target, body));
   });
 
   it('sends a read receipt when its user reads a message: READ-ON-MARK', async () => {
