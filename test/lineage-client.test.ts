@@ -447,8 +447,19 @@ describe('a WhatsApp-lineage client (Baileys 6.17.16) against the gatekeeper', {
     record('BLOCK-IQ', 'block', judgeBlockIq(sentSince(blocked), ref.jid));
     const hidden = text('from a blocked user');
     const afterSeq = lastSeq(conn);
-    await answerOf(await ref.sendText(client.login, hidden), afterSeq);
-    record('BLOCK-HIDDEN', "a blocked peer's message", judgeBlockedHidden(hidden, shownTimes(hidden) > 0));
+    const hiddenId = await ref.sendText(client.login, hidden);
+    await answerOf(hiddenId, afterSeq);
+    record(
+      'BLOCK-HIDDEN',
+      "a blocked peer's message",
+      judgeBlockedHidden({
+        peer: ref.jid,
+        id: hiddenId,
+        text: hidden,
+        shown: shownTimes(hidden) > 0,
+        sent: sentSince(blocked),
+      }),
+    );
     const unblocked = lastSeq(conn);
     await client.sock.updateBlockStatus(ref.jid, 'unblock');
     const sent = sentSince(unblocked);

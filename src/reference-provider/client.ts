@@ -309,17 +309,21 @@ export class ProviderClient {
     return this.sendPlaintext(to, this.composer.pad(encodeMessage(reactionContent(to, key, fromMe, emoji))));
   }
 
-  /** READ-ON-MARK: the user read message `id` from `peer`. */
+  /** READ-ON-MARK: the user read message `id` from `peer`; BLOCK-HIDDEN: a blocked peer is not told (the fault tells it). */
   markRead(peer: string, id: string): void {
     const connection = this.live();
-    const t = this.deps.faults.has('timestamp-ms') ? Date.now() : Math.floor(Date.now() / 1000);
-    if (!this.deps.faults.has('no-read-receipt')) connection.write(readReceipt(id, peer, String(t)));
+    const { faults } = this.deps;
+    const t = faults.has('timestamp-ms') ? Date.now() : Math.floor(Date.now() / 1000);
+    if (this.messaging.isBlocked(peer) && !faults.has('read-receipt-to-blocked')) return;
+    if (!faults.has('no-read-receipt')) connection.write(readReceipt(id, peer, String(t)));
   }
 
-  /** TYPING-OUT */
+  /** TYPING-OUT; BLOCK-HIDDEN: a blocked peer does not see the user typing (the fault shows it). */
   typing(peer: string): void {
     const connection = this.live();
-    if (!this.deps.faults.has('no-typing-stanza')) connection.write(chatState({ to: peer }));
+    const { faults } = this.deps;
+    if (this.messaging.isBlocked(peer) && !faults.has('typing-to-blocked')) return;
+    if (!faults.has('no-typing-stanza')) connection.write(chatState({ to: peer }));
   }
 
   /** BLOCK-IQ, UNBLOCK: the gatekeeper is told first; the client hides the peer either way. */
