@@ -112,6 +112,7 @@ export const FAULTS = {
   'media-length-of-blob': "declares the blob's length as fileLength",
   'media-generic-mimetype': 'declares every media file as application/octet-stream',
   'audio-video-keys': 'derives voice-note keys with the info string of video',
+  'media-reuse-key': 'sends every file under the same mediaKey',
   'media-no-size-limit': 'sends media larger than the limits it announces',
   'no-mediatype': 'puts no `mediatype` on the `<enc>` of media messages',
   'wrong-mediatype': 'marks the `<enc>` of a voice note `mediatype="audio"`, as for a music file, instead of `ptt`',
