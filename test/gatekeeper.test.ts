@@ -8,7 +8,7 @@ import { Agent, request } from 'undici';
 import { DEFAULT_LIMITS, type LimitHit } from '../src/core/limits.js';
 import { startGatekeeper } from '../src/gatekeeper/gatekeeper.js';
 import { generateTls } from '../src/gatekeeper/tls.js';
-import type { FrameEvent, Gatekeeper, HttpExchange } from '../src/gatekeeper/types.js';
+import type { FrameEvent, Gatekeeper, HttpExchange, Refusal } from '../src/gatekeeper/types.js';
 import { toBase64Url } from '../src/protocol/base64.js';
 import { GATEKEEPER_SERVER, KEEPALIVE_NS, PING_NS } from '../src/protocol/constants.js';
 import type { Discovery } from '../src/protocol/driver-api.js';
@@ -45,6 +45,7 @@ describe('gatekeeper', () => {
   let agent: Agent;
   const frames: FrameEvent[] = [];
   const exchanges: HttpExchange[] = [];
+  const refusals: Refusal[] = [];
   const clients: RawClient[] = [];
 
   async function enlist(form: Record<string, string>, headers: Record<string, string> = {}, method = 'POST') {
@@ -104,6 +105,7 @@ describe('gatekeeper', () => {
     gk.setProvider(discovery);
     gk.onFrame((f) => frames.push(f));
     gk.onHttp((e) => exchanges.push(e));
+    gk.onRefusal((r) => refusals.push(r));
   });
 
   after(async () => {
@@ -255,6 +257,10 @@ describe('gatekeeper', () => {
     const error = await bob.client.nextTag('iq', { id: 'fetch0009' });
     assert.equal(error.attrs['type'], 'error');
     assert.ok(child(child(error, 'error')!, 'item-not-found'));
+    // An IQ error is a refusal, told to the case with what was refused.
+    const refusal = refusals.find((r) => r.login === bob.login && r.element?.attrs['id'] === 'fetch0009');
+    assert.equal(refusal?.condition, 'item-not-found');
+    assert.equal(refusal?.answer.attrs['type'], 'error');
 
     // A batch, as WhatsApp's clients ask: a bundle for each user known, in the order asked.
     const other = await gk.createGatekeeperUser();
@@ -304,6 +310,17 @@ describe('gatekeeper', () => {
 
     carol.client.sendRaw(`<message id="big">${'a'.repeat(300 * 1024)}</message>`);
     await carol.client.nextTag('ack', { error: 'policy-violation' });
+    // Each error ack is a refusal told to the case: a frame the codec refused, or an element (here
+    // the <message> a lenient reading found in that frame, which has no `to`).
+    assert.deepEqual(
+      refusals.filter((r) => r.login === carol.login).map((r) => [r.condition, r.element?.tag ?? r.frame?.slice(0, 9)]),
+      [
+        ['restricted-xml', '<!DOCTYPE'],
+        ['bad-request', 'message'],
+        ['feature-not-implemented', 'presence'],
+        ['policy-violation', '<message '],
+      ],
+    );
 
     // Garbage ciphertext: the gatekeeper user keeps libsignal's error and sends no receipt.
     const ref = await gk.createGatekeeperUser();

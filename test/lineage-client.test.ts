@@ -25,12 +25,19 @@ import type {
 import { ENCRYPT_NS } from '../src/protocol/constants.js';
 import { child, type StanzaNode } from '../src/protocol/node.js';
 import { chatState, retryReceipt } from '../src/protocol/messaging.js';
-import { deliveredMessage, encElement, outgoingEnc, readPreKeyUpload, receipt } from '../src/protocol/stanzas.js';
+import {
+  deliveredMessage,
+  encElement,
+  isDeliveryReceipt,
+  outgoingEnc,
+  readPreKeyUpload,
+  receipt,
+} from '../src/protocol/stanzas.js';
 import { judgeFetchShape, judgeUploadShape } from '../src/checks/encryption/key-iqs.js';
 import { judgeOneTimePreKeys, judgeRegistrationId, judgeSignedPreKeySignature } from '../src/checks/encryption/keys.js';
 import { judgeReplay } from '../src/checks/scenarios/exchange.js';
 import { classifyAnswer, type Answer } from '../src/checks/scenarios/exchange.js';
-import { judgeDistributions, judgeGroupIn, judgeSkmsgsAt } from '../src/checks/encryption/groups.js';
+import { judgeDistributions, judgeGroupIn, judgeSkmsgsAt, type GroupAnswer } from '../src/checks/encryption/groups.js';
 import { readDistribution } from '../src/checks/encryption/sender-key-reader.js';
 import { judgeInboundSession, judgeNoPreKeyAfterReply } from '../src/checks/encryption/sessions.js';
 import { judgeBlockedHidden, judgeBlockIq, judgeUnblock } from '../src/checks/messaging/blocking.js';
@@ -274,12 +281,14 @@ describe('a WhatsApp-lineage client (Baileys 6.17.16) against the gatekeeper', {
     const group = gk.createGroup([client.login, ...members.map((m) => m.jid)]);
     const [sender] = members;
     const texts = [text('from a member'), text('more from it')];
-    const answers: Answer[] = [];
+    const answers: GroupAnswer[] = [];
     for (const body of texts) {
       const encrypted = await sender.encryptGroupText(group, body);
       const afterSeq = lastSeq(conn);
       const id = sender.deliverGroup(encrypted, { id: rng.string(20, ID_ALPHABET), withDistributions: true });
-      answers.push(await answerOf(id, afterSeq));
+      const answer = await answerOf(id, afterSeq);
+      const delivered = sentSince(afterSeq).find((n) => isDeliveryReceipt(n) && n.attrs['id'] === id);
+      answers.push({ answer, receipt: delivered });
       record('ACK-MESSAGE', scenario, judgeMessageAck(sentSince(afterSeq), id, group, true));
       record('RECEIPT-DELIVERY', scenario, judgeDeliveryReceipt(sentSince(afterSeq), id, group, systemClock));
     }
@@ -328,11 +337,12 @@ describe('a WhatsApp-lineage client (Baileys 6.17.16) against the gatekeeper', {
     const emoji = '👍';
     const reaction = await client.send(ref.jid, { react: { text: emoji, key: received.key } });
     const reacted = await ref.waitForDelivery((d) => d.id === reaction.key.id, wait());
-    record('REACTION-OUT', 'a reaction', judgeReactionOut(readContent(reacted?.plaintext), id, emoji));
+    const target = { id, chat: ref.jid, sender: ref.jid, fromMe: false };
+    record('REACTION-OUT', 'a reaction', judgeReactionOut(readContent(reacted?.plaintext), target, emoji));
     const body = text('a reply');
     const reply = await client.send(ref.jid, { text: body }, { quoted: received });
     const replied = await ref.waitForDelivery((d) => d.id === reply.key.id, wait());
-    record('REPLY-OUT', 'a reply', judgeReplyOut(readContent(replied?.plaintext), id, body));
+    record('REPLY-OUT', 'a reply', judgeReplyOut(readContent(replied?.plaintext), target, body));
   });
 
   it('sends a read receipt when its user reads a message: READ-ON-MARK', async () => {
@@ -437,8 +447,19 @@ describe('a WhatsApp-lineage client (Baileys 6.17.16) against the gatekeeper', {
     record('BLOCK-IQ', 'block', judgeBlockIq(sentSince(blocked), ref.jid));
     const hidden = text('from a blocked user');
     const afterSeq = lastSeq(conn);
-    await answerOf(await ref.sendText(client.login, hidden), afterSeq);
-    record('BLOCK-HIDDEN', "a blocked peer's message", judgeBlockedHidden(hidden, shownTimes(hidden) > 0));
+    const hiddenId = await ref.sendText(client.login, hidden);
+    await answerOf(hiddenId, afterSeq);
+    record(
+      'BLOCK-HIDDEN',
+      "a blocked peer's message",
+      judgeBlockedHidden({
+        peer: ref.jid,
+        id: hiddenId,
+        text: hidden,
+        shown: shownTimes(hidden) > 0,
+        sent: sentSince(blocked),
+      }),
+    );
     const unblocked = lastSeq(conn);
     await client.sock.updateBlockStatus(ref.jid, 'unblock');
     const sent = sentSince(unblocked);

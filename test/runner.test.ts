@@ -226,6 +226,38 @@ void test('a cap the provider went past on a request of the harness (LimitExceed
   assert.deepEqual(result?.limit, { name: 'http-body-bytes', value: 1024 });
 });
 
+void test('a refusal of the gatekeeper fails a case that would have passed or had no verdict, and leaves a failing check its own reason', async () => {
+  const refused = 'the gatekeeper refused <receipt id="r1" to="1@g.us"/> from 1-1@interop with item-not-found';
+  const cases = [spec('passes'), spec('fails'), spec('errs'), spec('skips')];
+  const results = await run(cases, async (env) => {
+    env.refused(refused);
+    switch (env.spec.id) {
+      case 'stanza.fails':
+        return notMet('its own thing', 'something else');
+      case 'stanza.errs':
+        throw new PreconditionError('no delivery reached the gatekeeper user');
+      case 'stanza.skips':
+        return notApplicable('nothing to judge');
+      default:
+        return met();
+    }
+  });
+  const [passes, fails, errs, skips] = results;
+  const expected = `expected nothing the provider sent refused by the gatekeeper (no error ack, no IQ error); saw ${refused}`;
+  assert.equal(passes?.outcome, 'fail');
+  assert.equal(passes?.message, expected);
+  assert.equal(fails?.outcome, 'fail');
+  assert.equal(fails?.actual, 'something else');
+  assert.equal(errs?.outcome, 'fail');
+  assert.equal(errs?.message, expected);
+  assert.ok(
+    errs?.evidence.some((e) => e.kind === 'note' && e.text.includes('no delivery reached the gatekeeper user')),
+    "the check's error stays in the evidence",
+  );
+  assert.equal(skips?.outcome, 'fail');
+  assert.ok(results.every((r) => r.evidence.some((e) => e.kind === 'note' && e.text === refused)));
+});
+
 void test('a case whose params name an unknown choice or a non-number ends without a verdict, never on a default', () => {
   const ctx = (params: Record<string, unknown>) => ({ params });
   assert.equal(choiceParam(ctx({ variant: 'bad-mac' }), 'variant', ['valid', 'bad-mac']), 'bad-mac');

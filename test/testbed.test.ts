@@ -5,11 +5,13 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { Testbed } from '../src/checks/testbed.js';
+import type { EvidenceEntry } from '../src/core/model.js';
 import type { CaseEnv } from '../src/core/runner.js';
 import type { DriverClient } from '../src/driver/client.js';
 import { startGatekeeper } from '../src/gatekeeper/gatekeeper.js';
 import { generateTls } from '../src/gatekeeper/tls.js';
-import type { Gatekeeper } from '../src/gatekeeper/types.js';
+import type { Gatekeeper, Refusal } from '../src/gatekeeper/types.js';
+import { node } from '../src/protocol/node.js';
 
 let gk: Gatekeeper;
 before(async () => {
@@ -33,4 +35,48 @@ void test("a gatekeeper user is in the case's session mode unless the check name
   assert.equal((await testbed({ mode: 'pq' }).gatekeeperUser()).mode, 'pq');
   assert.equal((await testbed({}).gatekeeperUser()).mode, 'classic');
   assert.equal((await testbed({ mode: 'pq' }).gatekeeperUser({ mode: 'classic' })).mode, 'classic');
+});
+
+void test("a refusal sent to one of the case's users fails the case unless the check provoked it; another login's is not the case's", async () => {
+  let emit: (r: Refusal) => void = () => {};
+  const fake = {
+    enlistUrl: 'https://127.0.0.1:1/3p/interop_reg',
+    caCertPem: '',
+    onFrame: () => () => {},
+    onHttp: () => () => {},
+    onRefusal: (listener: (r: Refusal) => void) => {
+      emit = listener;
+      return () => {};
+    },
+  } as unknown as Gatekeeper;
+  const driver = {
+    createUser: async () => ({ user: 'u1', identifier: '+491700000001' }),
+    enlist: async () => ({ status: 'ok', login: '1-00000000000001@interop' }),
+  } as unknown as DriverClient;
+  const refused: string[] = [];
+  const notes: string[] = [];
+  const env = {
+    ...envOf({}),
+    refused: (m: string) => refused.push(m),
+    record: (e: EvidenceEntry) => (e.kind === 'note' ? notes.push(e.text) : undefined),
+  } as unknown as CaseEnv;
+  const testbed = new Testbed(fake, driver, env);
+  await testbed.enlistedOnce();
+  testbed.expectRefusal('the case sends to a group the user left', (r) => r.condition === 'forbidden');
+  const refusal = (login: string, condition: string): Refusal => ({
+    at: Date.now(),
+    connection: 'conn-1',
+    login,
+    element: node('receipt', { id: 'r1', to: '1@g.us' }),
+    condition,
+    answer: node('ack', { class: 'receipt', id: 'r1', error: condition }),
+  });
+  emit(refusal('1-00000000000001@interop', 'item-not-found'));
+  emit(refusal('1-00000000000001@interop', 'forbidden'));
+  emit(refusal('1-00000000000009@interop', 'item-not-found'));
+  assert.deepEqual(refused, [
+    'the gatekeeper refused <receipt id="r1" to="1@g.us"/> from 1-00000000000001@interop with item-not-found: <ack class="receipt" id="r1" error="item-not-found"/>',
+  ]);
+  assert.equal(notes.length, 1);
+  assert.match(notes[0] ?? '', /with forbidden: .*, as the case provokes: the case sends to a group the user left$/);
 });

@@ -1,6 +1,6 @@
 /** Reading what a provider's client sent, as the gatekeeper recorded it. */
 import type { ClientConnection, FrameEvent } from '../gatekeeper/types.js';
-import { ANSWER_MS, QUIET_MS } from './check.js';
+import { ANSWER_MS, QUIET_MS } from './waits.js';
 import type { StanzaNode } from '../protocol/node.js';
 import { xmlCodec, readElementsLeniently } from '../protocol/xml-codec.js';
 

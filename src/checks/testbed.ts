@@ -16,6 +16,7 @@ import type {
   HttpExchange,
   GatekeeperUser,
   GatekeeperUserOptions,
+  Refusal,
 } from '../gatekeeper/types.js';
 import type {
   ConnectResult,
@@ -31,6 +32,7 @@ import type {
   SendResult,
   SessionExport,
 } from '../protocol/driver-api.js';
+import { show } from './observe.js';
 import { sessionMode } from './params.js';
 import { ANSWER_MS, QUIET_MS } from './waits.js';
 
@@ -80,9 +82,16 @@ export interface ProviderUser extends DriverUser {
   disconnect(): Promise<void>;
 }
 
+/** A refusal a check provokes on purpose, and why (`Testbed.expectRefusal`). */
+interface ExpectedRefusal {
+  readonly why: string;
+  readonly match: (refusal: Refusal) => boolean;
+}
+
 export class Testbed {
   private readonly logins = new Set<string>();
   private readonly early = new Map<string, FrameEvent[]>();
+  private readonly expectedRefusals: ExpectedRefusal[] = [];
 
   constructor(
     readonly gatekeeper: Gatekeeper,
@@ -103,11 +112,22 @@ export class Testbed {
         text: `connection ${e.connection} (${e.login}) closed: code ${e.code}${reason}, by ${e.by}`,
       });
     });
+    const offRefusals = gatekeeper.onRefusal((r) => this.onRefusal(r));
     env.defer(() => {
       offFrames();
       offHttp();
       offCloses();
+      offRefusals();
     });
+  }
+
+  /**
+   * Declares a refusal the check provokes on purpose (an element it makes the client send, that
+   * the gatekeeper must refuse): a refusal that `match`es is noted with `why` instead of failing
+   * the case. Every other refusal of the case's users fails it (CaseEnv.refused).
+   */
+  expectRefusal(why: string, match: (refusal: Refusal) => boolean): void {
+    this.expectedRefusals.push({ why, match });
   }
 
   /** The provider's driver; the provider-wide actions come only with a declared change (`ProviderState`). */
@@ -284,6 +304,15 @@ export class Testbed {
     return { ...this.driverUser(created), result };
   }
 
+  /** A refusal sent to one of the case's users: expected, or the provider's finding. */
+  private onRefusal(r: Refusal): void {
+    if (r.login === undefined || !this.logins.has(r.login)) return;
+    const what = describeRefusal(r);
+    const expected = this.expectedRefusals.find((e) => safeMatch(e.match, r));
+    if (expected) this.env.record({ kind: 'note', at: r.at, text: `${what}, as the case provokes: ${expected.why}` });
+    else this.env.refused(what);
+  }
+
   private recordFrame(f: FrameEvent): void {
     if (f.login === undefined) {
       // A connection's first frame (its <open/>) comes before the gatekeeper knows its login.
@@ -316,4 +345,20 @@ function httpEvidence(e: HttpExchange): EvidenceEntry {
   return status === 0
     ? { kind: 'http', ...rest, error: responseBody }
     : { kind: 'http', ...rest, status, responseBody };
+}
+
+/** "the gatekeeper refused <receipt …/> from 1-…@interop with item-not-found: <ack …/>", for a note or a verdict. */
+function describeRefusal(r: Refusal): string {
+  const refused = r.element !== undefined ? show(r.element) : `the frame ${JSON.stringify(cut(r.frame ?? '', 120))}`;
+  return `the gatekeeper refused ${refused} from ${r.login ?? r.connection} with ${r.condition || 'an error'}: ${show(r.answer)}`;
+}
+
+const cut = (s: string, max: number): string => (s.length > max ? `${s.slice(0, max)}…` : s);
+
+function safeMatch(match: (r: Refusal) => boolean, r: Refusal): boolean {
+  try {
+    return match(r);
+  } catch {
+    return false;
+  }
 }

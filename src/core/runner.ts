@@ -9,6 +9,7 @@ import {
   codeOf,
   ConformanceError,
   describeError,
+  interruptionOf,
   isHarnessError,
   isProviderViolation,
   isTimeout,
@@ -40,6 +41,12 @@ export interface CaseEnv {
   limitHit(hit: LimitHit): void;
   /** The provider broke a transport protocol so that the case cannot go on (a WebSocket closed on bad UTF-8): it fails now. */
   protocolError(message: string): void;
+  /**
+   * The gatekeeper refused something the provider sent (an error ack, an IQ error), and the case
+   * did not provoke it: the case cannot pass, and ends without a verdict only when interrupted. It
+   * goes on, so that the check can still say what it saw; its own failure, if any, is the verdict.
+   */
+  refused(message: string): void;
 }
 
 export type ExecuteCase = (env: CaseEnv) => Promise<Finding>;
@@ -201,6 +208,7 @@ async function runCase(
   let step: string | undefined;
   let hit: LimitHit | undefined;
   let protocolError: string | undefined;
+  let refusal: string | undefined;
   const timeoutMs = spec.timeoutMs ?? options.defaultTimeoutMs;
   const controller = new AbortController();
   // Not unref'd: the deadline is what guarantees progress when a check awaits nothing at all.
@@ -232,6 +240,10 @@ async function runCase(
       protocolError = message;
       evidence.push({ kind: 'note', at: Date.now() - started, text: message });
       controller.abort(new EndedEarly("the provider to keep to the transport's protocol", message));
+    },
+    refused: (message) => {
+      refusal ??= message;
+      evidence.push({ kind: 'note', at: Date.now() - started, text: redact(message) });
     },
   };
 
@@ -269,6 +281,20 @@ async function runCase(
     finding = { verdict: 'not-met', expected: CAPS_EXPECTED, actual: thrown.message };
   }
   if (isEndedEarly(thrown)) finding = { verdict: 'not-met', expected: thrown.expected, actual: thrown.actual };
+  // The gatekeeper refused what the provider sent: whatever the check made of the rest, no pass. A
+  // check that failed keeps its own reason; one that could not decide most likely could not because
+  // of the refusal, so the refusal is the verdict, and the check's error stays in the evidence.
+  if (refusal !== undefined && finding?.verdict !== 'not-met' && interruptionOf(thrown) === undefined) {
+    if (finding === undefined)
+      evidence.push({
+        kind: 'note',
+        at: Date.now() - started,
+        text: redact(
+          `after the refusal, the check ended without a verdict: ${isTimeout(thrown) ? thrown.message : describeError(thrown)}`,
+        ),
+      });
+    finding = { verdict: 'not-met', expected: REFUSAL_EXPECTED, actual: refusal };
+  }
   if (finding === undefined) {
     const message = isTimeout(thrown) ? thrown.message : describeError(thrown);
     const where = failedStep && !isTimeout(thrown) ? ` (during ${failedStep})` : '';
@@ -327,6 +353,7 @@ function verdictOf(finding: Finding, spec: CaseSpec, base: Omit<CaseResult, 'out
 }
 
 const CAPS_EXPECTED = "the provider to stay within the harness's caps";
+const REFUSAL_EXPECTED = 'nothing the provider sent refused by the gatekeeper (no error ack, no IQ error)';
 
 /** Why a case was ended before its check did: the provider went past a cap, or broke a protocol. */
 class EndedEarly extends ConformanceError {

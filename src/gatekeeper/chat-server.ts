@@ -5,7 +5,8 @@
  * handshake's ClientPayload: an enlisted login and an ownership proof naming its identifier), then
  * hands elements to stanza-handler.ts and routes stanzas between provider clients, their mailboxes
  * and the gatekeeper users. It is lenient on purpose: it records what a client got wrong and goes
- * on, so that one fault does not break unrelated cases.
+ * on, so that a check still sees what it looks at. What it refuses (an error ack, an IQ error) it
+ * tells the case (`refusalsSent`, Gatekeeper.onRefusal), which then cannot pass.
  */
 import type { IncomingMessage, Server } from 'node:http';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -15,7 +16,7 @@ import type { CodecLimits, StanzaCodec } from '../protocol/codec.js';
 import { equalBytes } from '../protocol/bytes.js';
 import type { ResponderOptions } from '../protocol/noise/handshake.js';
 import { GATEKEEPER_SERVER, INTEROP_VERSION, XMPP_SUBPROTOCOL } from '../protocol/constants.js';
-import { node, type StanzaNode } from '../protocol/node.js';
+import { child, node, type StanzaNode } from '../protocol/node.js';
 import { unenlistedError } from '../protocol/enlistment.js';
 import { openElement, streamError } from '../protocol/stanzas.js';
 import { readElementsLeniently } from '../protocol/xml-codec.js';
@@ -27,7 +28,7 @@ import type { ProofVerifier } from './proof-verifier.js';
 import { handleElement, serverTime, type HandlerDeps, type RouteResult } from './stanza-handler.js';
 import { CHATSTATE_TAG } from '../protocol/messaging.js';
 import type { CertificateDefect, HandshakeDefect, StreamRefusalCondition } from './control-types.js';
-import type { CloseEvent, FrameEvent } from './observation-types.js';
+import type { CloseEvent, FrameEvent, Refusal } from './observation-types.js';
 import { BadHandshake } from './noise-conduct.js';
 import { withBadCertificate, type NoiseIdentity } from './noise-identity.js';
 import { NoiseWire } from './noise-wire.js';
@@ -64,6 +65,8 @@ export class ChatServer {
   readonly limitHits = new Listeners<LimitHit>();
   /** Protocol errors of the clients that cost them their connection. */
   readonly protocolErrors = new Listeners<string>();
+  /** Every error ack and IQ error sent to a client: what the gatekeeper refused. */
+  readonly refusalsSent = new Listeners<Refusal>();
   /** Logins whose streams a case makes the gatekeeper refuse, with the reason it gives. */
   readonly refusals = new Map<string, { readonly reason: string; readonly condition: StreamRefusalCondition }>();
   /** While set, Noise clients are shown this identity: a chain under another root than their endpoint's. */
@@ -107,6 +110,7 @@ export class ChatServer {
       knows: (jid) => deps.directory.provider(jid) !== undefined || deps.directory.gatekeeperUser(jid) !== undefined,
       deliver: (to, stanza) => this.deliver(to, stanza),
       keysUploaded: (login) => this.keys.emit(login),
+      refused: (conn, element, answer) => this.refused(conn, answer, { element }),
     };
   }
 
@@ -255,9 +259,12 @@ export class ChatServer {
     try {
       if (f.node) handleElement(conn, f.node, this.handlerDeps);
       else if (f.refused) {
-        conn.send(node('ack', { error: f.refused.condition }));
-        // Still route what a lenient reading finds, so that one fault of a client (a comment, two
-        // elements in a frame) fails only the case that checks it; the frame stays in the record.
+        const answer = node('ack', { error: f.refused.condition });
+        conn.send(answer);
+        this.refused(conn, answer, { frame: f.text });
+        // Still route what a lenient reading finds, so that the check of a case with one fault of a
+        // client (a comment, two elements in a frame) still sees what it looks at; the refusal has
+        // failed the case already, and the frame stays in the record.
         // A frame over a size or depth bound is never read further: that bound is what keeps it cheap.
         if (f.refused.condition === 'policy-violation') return;
         for (const element of readElementsLeniently(f.text) ?? []) handleElement(conn, element, this.handlerDeps);
@@ -273,6 +280,18 @@ export class ChatServer {
         }),
       );
     }
+  }
+
+  /** Tells the listeners that `conn`'s client was refused an element, or a whole frame, with `answer`. */
+  private refused(conn: Connection, answer: StanzaNode, what: Pick<Refusal, 'element' | 'frame'>): void {
+    this.refusalsSent.emit({
+      at: Date.now(),
+      connection: conn.id,
+      login: conn.login,
+      ...what,
+      condition: refusalCondition(answer),
+      answer,
+    });
   }
 
   /**
@@ -356,3 +375,9 @@ export class ChatServer {
 }
 
 const pathOf = (req: IncomingMessage): string => new URL(req.url ?? '/', 'wss://gatekeeper').pathname;
+
+/** The condition of a refusal: an ack's `error`, or the condition element of an IQ error. */
+function refusalCondition(answer: StanzaNode): string {
+  if (answer.tag === 'ack') return answer.attrs['error'] ?? '';
+  return child(answer, 'error')?.children[0]?.tag ?? '';
+}

@@ -158,6 +158,7 @@ export async function startGatekeeper(options: GatekeeperOptions = {}): Promise<
     onHttp: (listener) => http.add(listener),
     onLimit: (listener) => limitHits.add(listener),
     onProtocolError: (listener) => chat.protocolErrors.add(listener),
+    onRefusal: (listener) => chat.refusalsSent.add(listener),
     providerGet: (url, signal, bodyCap = 'http-body-bytes') =>
       boundedRequest(providerAgent, url, { method: 'GET', signal, bodyCap, what: `GET ${url}` }, limits),
     providerHttp2Status: (url, signal, timeoutMs) => http2Status(url, outbound, signal, timeoutMs),

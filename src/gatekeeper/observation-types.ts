@@ -49,6 +49,26 @@ export interface FrameEvent {
   readonly refused?: { readonly condition: CodecCondition; readonly message: string };
 }
 
+/**
+ * The gatekeeper refused something a provider's client sent it: it answered with an error ack
+ * (`<ack error>`) or an IQ error, so what was refused went nowhere as asked. Whatever case it comes
+ * in, it is the provider's finding, unless the case provoked it (Testbed.expectRefusal).
+ */
+export interface Refusal {
+  /** Date.now() when the refusal was sent. */
+  readonly at: number;
+  readonly connection: string;
+  readonly login: string | undefined;
+  /** The element refused, as the codec or a lenient reading gave it. */
+  readonly element?: StanzaNode;
+  /** A frame the codec refused whole: its text (FrameEvent.text), where there is no element. */
+  readonly frame?: string;
+  /** The refusal's condition: `item-not-found`, `bad-request`, `restricted-xml`, … */
+  readonly condition: string;
+  /** The refusal as the gatekeeper sent it (an `<ack>` or an `<iq type="error">`). */
+  readonly answer: StanzaNode;
+}
+
 export interface HttpExchange {
   readonly at: number;
   readonly method: string;

@@ -2,7 +2,8 @@
  * What the chat server does with each element an authenticated client sends (docs/PROFILE.md §4,
  * §6, §7): prekey upload and fetch, pings, message and receipt routing with the server's acks, and
  * the end of the session. It stays lenient where the profile is strict, so that one fault of the
- * provider does not break the cases that look at something else: the checks judge the frames.
+ * provider does not hide from a check what it looks at: the checks judge the frames. What it does
+ * refuse, it refuses through `refuse`, which tells the case.
  */
 import { ENCRYPT_NS, GATEKEEPER_SERVER, KEEPALIVE_NS, PING_NS } from '../protocol/constants.js';
 import { ACCOUNT_NS, DELETE_TAG } from '../protocol/enlistment.js';
@@ -34,6 +35,8 @@ export interface HandlerDeps {
   readonly deliver: (to: string, stanza: StanzaNode) => RouteResult;
   /** Told when a login has uploaded its keys (Gatekeeper.waitForKeys). */
   readonly keysUploaded: (login: string) => void;
+  /** Told of every refusal sent, after it is sent: `answer`, an error ack or IQ error, refused `element`. */
+  readonly refused: (conn: Connection, element: StanzaNode, answer: StanzaNode) => void;
 }
 
 /** The server's time in Unix seconds, as it stamps `t`. */
@@ -42,6 +45,15 @@ export const serverTime = (): string => String(Math.floor(Date.now() / 1000));
 /** `<ack class id t from="s.whatsapp.net" [error]>`; attributes the client did not give are left out. */
 export const serverAck = (klass: string, id: string | undefined, error?: string): StanzaNode =>
   node('ack', { class: klass, id, t: serverTime(), from: GATEKEEPER_SERVER, error });
+
+/**
+ * Refuses `element` with `answer` (an error ack or an IQ error): the one way the handler says no,
+ * so that the case in which it happens hears of it (Gatekeeper.onRefusal).
+ */
+function refuse(conn: Connection, element: StanzaNode, answer: StanzaNode, deps: HandlerDeps): void {
+  conn.send(answer);
+  deps.refused(conn, element, answer);
+}
 
 /** Handles one element from an authenticated client. `conn.login` is set. */
 export function handleElement(conn: Connection, n: StanzaNode, deps: HandlerDeps): void {
@@ -60,7 +72,7 @@ export function handleElement(conn: Connection, n: StanzaNode, deps: HandlerDeps
       conn.send(closeElement());
       return conn.end('client');
     default:
-      conn.send(node('ack', { class: n.tag, id: n.attrs['id'], error: 'feature-not-implemented' }));
+      refuse(conn, n, node('ack', { class: n.tag, id: n.attrs['id'], error: 'feature-not-implemented' }), deps);
   }
 }
 
@@ -68,23 +80,24 @@ function handleIq(conn: Connection, iq: StanzaNode, deps: HandlerDeps): void {
   const { id, type, xmlns } = iq.attrs;
   // Results and errors answer the gatekeeper's own IQs (pings); Connection.ping sees them as frames.
   if (type === 'result' || type === 'error') return;
-  if (id === undefined || id === '') return conn.send(serverAck('iq', undefined, 'bad-request'));
+  if (id === undefined || id === '') return refuse(conn, iq, serverAck('iq', undefined, 'bad-request'), deps);
   const from = { from: GATEKEEPER_SERVER };
   if (xmlns === ENCRYPT_NS && type === 'set') {
     const upload = readPreKeyUpload(iq);
-    if (!upload) return conn.send(iqError(id, 'bad-request', from));
+    if (!upload) return refuse(conn, iq, iqError(id, 'bad-request', from), deps);
     deps.directory.storeUpload(conn.login as string, upload);
     conn.send(iqResult(id, from));
     return deps.keysUploaded(conn.login as string);
   }
   if (xmlns === ENCRYPT_NS && type === 'get') {
     const jids = fetchedJids(iq);
-    if (jids.length === 0) return conn.send(iqError(id, 'bad-request', from));
+    if (jids.length === 0) return refuse(conn, iq, iqError(id, 'bad-request', from), deps);
     // A batch gets a bundle for each user the gatekeeper knows, once each, so that a user named
     // twice does not spend two of its one-time prekeys; none known is item-not-found.
     const asked = [...new Set(jids)];
     const bundles = asked.flatMap((jid) => deps.directory.takeBundle(jid) ?? []);
-    return conn.send(bundles.length > 0 ? bundleResultIq(id, ...bundles) : iqError(id, 'item-not-found', from));
+    if (bundles.length === 0) return refuse(conn, iq, iqError(id, 'item-not-found', from), deps);
+    return conn.send(bundleResultIq(id, ...bundles));
   }
   // PING: a WhatsApp client's keep-alive (w:p) and an XMPP ping get the same empty result.
   if ((xmlns === KEEPALIVE_NS || xmlns === PING_NS) && type === 'get') return conn.send(iqResult(id, from));
@@ -92,19 +105,22 @@ function handleIq(conn: Connection, iq: StanzaNode, deps: HandlerDeps): void {
   if (xmlns === GROUPS_NS && type === 'get') {
     const group = iq.attrs['to'];
     const members = group === undefined ? undefined : deps.groups.members(group);
-    if (group === undefined || !members) return conn.send(iqError(id, 'item-not-found', from));
-    if (!members.includes(conn.login as string)) return conn.send(iqError(id, 'forbidden', { from: group }));
+    if (group === undefined || !members) return refuse(conn, iq, iqError(id, 'item-not-found', from), deps);
+    if (!members.includes(conn.login as string))
+      return refuse(conn, iq, iqError(id, 'forbidden', { from: group }), deps);
     return conn.send(groupInfoResult(id, group, members));
   }
   // BLOCK-IQ: the checks judge the request on the wire; the gatekeeper only answers it.
   if (xmlns === BLOCKLIST_NS)
-    return conn.send(readBlocklistIq(iq) ? iqResult(id, from) : iqError(id, 'bad-request', from));
+    return readBlocklistIq(iq)
+      ? conn.send(iqResult(id, from))
+      : refuse(conn, iq, iqError(id, 'bad-request', from), deps);
   // ENLIST-OPT-OUT: the user is forgotten; the client then closes the stream.
   if (xmlns === ACCOUNT_NS && type === 'set' && child(iq, DELETE_TAG)) {
     deps.directory.remove(conn.login as string);
     return conn.send(iqResult(id, from));
   }
-  conn.send(iqError(id, 'feature-not-implemented', from));
+  refuse(conn, iq, iqError(id, 'feature-not-implemented', from), deps);
 }
 
 function handleMessage(conn: Connection, message: StanzaNode, deps: HandlerDeps): void {
@@ -112,8 +128,8 @@ function handleMessage(conn: Connection, message: StanzaNode, deps: HandlerDeps)
   if (isGroupJid(to)) return handleGroupMessage(conn, message, to, deps);
   // MSG-SHAPE puts <enc> under participants/to; a bare <enc> child is routed too (the checks judge).
   const enc = outgoingEnc(message) ?? child(message, 'enc');
-  if (!to || !enc) return conn.send(serverAck('message', id, 'bad-request'));
-  if (!deps.knows(to)) return conn.send(serverAck('message', id, 'item-not-found'));
+  if (!to || !enc) return refuse(conn, message, serverAck('message', id, 'bad-request'), deps);
+  if (!deps.knows(to)) return refuse(conn, message, serverAck('message', id, 'item-not-found'), deps);
   const t = serverTime();
   conn.send(serverAck('message', id));
   deps.deliver(to, deliveredMessage(id, conn.login as string, Number(t), enc));
@@ -127,10 +143,10 @@ function handleGroupMessage(conn: Connection, message: StanzaNode, group: string
   const id = message.attrs['id'];
   const sender = conn.login as string;
   const parts = readOutgoingGroup(message);
-  if (!parts) return conn.send(serverAck('message', id, 'bad-request'));
+  if (!parts) return refuse(conn, message, serverAck('message', id, 'bad-request'), deps);
   const members = deps.groups.members(group);
-  if (!members) return conn.send(serverAck('message', id, 'item-not-found'));
-  if (!members.includes(sender)) return conn.send(serverAck('message', id, 'forbidden'));
+  if (!members) return refuse(conn, message, serverAck('message', id, 'item-not-found'), deps);
+  if (!members.includes(sender)) return refuse(conn, message, serverAck('message', id, 'forbidden'), deps);
   const t = serverTime();
   conn.send(serverAck('message', id));
   fanOut(
@@ -142,15 +158,17 @@ function handleGroupMessage(conn: Connection, message: StanzaNode, group: string
 
 function handleReceipt(conn: Connection, r: StanzaNode, deps: HandlerDeps): void {
   const { id, to, type } = r.attrs;
-  if (!id || !to) return conn.send(serverAck('receipt', id, 'bad-request'));
-  // A receipt for a group message goes to its sender, named in `participant`.
+  if (!id || !to) return refuse(conn, r, serverAck('receipt', id, 'bad-request'), deps);
+  // A receipt for a group message goes to its sender, named in `participant`: without one, it goes nowhere.
   const participant = r.attrs['participant'];
+  if (isGroupJid(to) && participant === undefined)
+    return refuse(conn, r, serverAck('receipt', id, 'bad-request'), deps);
   if (isGroupJid(to) && participant !== undefined && deps.knows(participant)) {
     conn.send(serverAck('receipt', id));
     deps.deliver(participant, node('receipt', { id, from: to, participant: conn.login, t: serverTime(), type }));
     return;
   }
-  if (!deps.knows(to)) return conn.send(serverAck('receipt', id, 'item-not-found'));
+  if (!deps.knows(to)) return refuse(conn, r, serverAck('receipt', id, 'item-not-found'), deps);
   const t = serverTime();
   conn.send(serverAck('receipt', id));
   deps.deliver(to, node('receipt', { id, from: conn.login, t, type }));

@@ -29,6 +29,7 @@ import type {
   EnlistRequest,
   FrameEvent,
   HttpExchange,
+  Refusal,
   WaitOptions,
 } from './observation-types.js';
 import type { GatekeeperUser, GatekeeperUserOptions } from './user-types.js';
@@ -79,6 +80,8 @@ export interface Observation {
   onLimit(listener: (hit: LimitHit) => void): () => void;
   /** A provider's client broke the chat transport's protocol (RFC 6455) and lost its connection. */
   onProtocolError(listener: (message: string) => void): () => void;
+  /** The chat server refused an element a provider's client sent: an error ack or an IQ error went back. */
+  onRefusal(listener: (refusal: Refusal) => void): () => void;
 }
 
 /** Provider clients' connections to the chat server. */

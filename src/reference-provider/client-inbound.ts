@@ -193,8 +193,13 @@ export class InboundHandler {
       if (isDuplicateMessage(e)) return this.onDuplicate(n, e.message);
       return this.onUndecryptable(n, e instanceof Error ? e.message : String(e));
     }
-    // BLOCK-HIDDEN: a blocked peer's message is acked, and neither shown nor receipted.
-    if (this.ctx.isBlocked(peer)) return this.answer(this.messageAck(n));
+    // BLOCK-HIDDEN: a blocked peer's message is acked, and neither shown nor receipted (the fault receipts it).
+    if (this.ctx.isBlocked(peer)) {
+      const acked = this.messageAck(n);
+      if (faults.has('receipt-to-blocked'))
+        acked.push(node('receipt', { id, to: from, participant, type: 'inactive' }));
+      return this.answer(acked);
+    }
     // The Signal message decrypted: it is acked and receipted now; its media may still be refused.
     if (this.ctx.isMedia(message)) void this.ctx.receiveMedia(id ?? '', peer, message);
     else {
@@ -215,7 +220,8 @@ export class InboundHandler {
         node('receipt', {
           id,
           to: from,
-          participant,
+          // GROUP-IN: the fault leaves out whose group message it was.
+          participant: faults.has('group-receipt-no-participant') ? undefined : participant,
           type: 'inactive',
           t: faults.has('timestamp-ms') ? String(Date.now()) : undefined,
         }),

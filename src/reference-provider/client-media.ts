@@ -42,6 +42,9 @@ export const downloadPath = (providerId: string, reference: string): string =>
   `/interop/whatsapp/download/${providerId}/${reference}/`;
 
 export class MediaSender {
+  /** The one key the fault `media-reuse-key` sends every file under. */
+  private readonly reusedKey = newMediaKey();
+
   constructor(private readonly deps: MediaDeps) {}
 
   /**
@@ -57,7 +60,8 @@ export class MediaSender {
     if (size > MEDIA_LIMITS[req.type] && !faults.has('media-no-size-limit')) {
       return { refused: `${size} bytes is over the ${req.type} limit of ${MEDIA_LIMITS[req.type]} bytes` };
     }
-    const mediaKey = newMediaKey();
+    // MEDIA-KEY-FRESH: a new key for every file; the fault keeps one.
+    const mediaKey = faults.has('media-reuse-key') ? this.reusedKey : newMediaKey();
     const info = req.type === 'audio' && faults.has('audio-video-keys') ? MEDIA_INFO.video : MEDIA_INFO[req.type];
     const encrypted = await encryptToBuffer(contentStream(prefix, size), {
       type: req.type,

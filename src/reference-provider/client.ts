@@ -290,32 +290,42 @@ export class ProviderClient {
   /** Encrypts `text` to `to` and sends it; resolves with the stanza id once acked, or after ACK_WAIT_MS. */
   send(to: string, text: string, replyTo?: string): Promise<string> {
     // REPLY-OUT: the quoted message's sender is this user when it sent it, the peer otherwise.
-    if (replyTo === undefined || this.deps.faults.has('reply-without-quote'))
+    const { faults } = this.deps;
+    if (replyTo === undefined || faults.has('reply-without-quote'))
       return this.sendPlaintext(to, this.composer.plaintext(text), text);
-    const participant = this.messaging.wasSent(replyTo) ? (this.login ?? '') : to;
-    return this.sendPlaintext(to, this.composer.pad(encodeMessage(replyContent(text, replyTo, participant))));
+    // The faults name the peer as the sender of every message quoted, or quote a made-up id.
+    const own = this.messaging.wasSent(replyTo) && !faults.has('reply-participant-peer');
+    const quoted = faults.has('reply-random-stanza-id') ? randomId() : replyTo;
+    return this.sendPlaintext(
+      to,
+      this.composer.pad(encodeMessage(replyContent(text, quoted, own ? (this.login ?? '') : to))),
+    );
   }
 
   /** REACTION-OUT */
   react(to: string, id: string, emoji: string): Promise<string> {
-    const key = this.deps.faults.has('reaction-random-key') ? randomId() : id;
-    return this.sendPlaintext(
-      to,
-      this.composer.pad(encodeMessage(reactionContent(to, key, this.messaging.wasSent(id), emoji))),
-    );
+    const { faults } = this.deps;
+    const key = faults.has('reaction-random-key') ? randomId() : id;
+    // The fault says the opposite of who sent the message reacted to.
+    const fromMe = this.messaging.wasSent(id) !== faults.has('reaction-inverted-from-me');
+    return this.sendPlaintext(to, this.composer.pad(encodeMessage(reactionContent(to, key, fromMe, emoji))));
   }
 
-  /** READ-ON-MARK: the user read message `id` from `peer`. */
+  /** READ-ON-MARK: the user read message `id` from `peer`; BLOCK-HIDDEN: a blocked peer is not told (the fault tells it). */
   markRead(peer: string, id: string): void {
     const connection = this.live();
-    const t = this.deps.faults.has('timestamp-ms') ? Date.now() : Math.floor(Date.now() / 1000);
-    if (!this.deps.faults.has('no-read-receipt')) connection.write(readReceipt(id, peer, String(t)));
+    const { faults } = this.deps;
+    const t = faults.has('timestamp-ms') ? Date.now() : Math.floor(Date.now() / 1000);
+    if (this.messaging.isBlocked(peer) && !faults.has('read-receipt-to-blocked')) return;
+    if (!faults.has('no-read-receipt')) connection.write(readReceipt(id, peer, String(t)));
   }
 
-  /** TYPING-OUT */
+  /** TYPING-OUT; BLOCK-HIDDEN: a blocked peer does not see the user typing (the fault shows it). */
   typing(peer: string): void {
     const connection = this.live();
-    if (!this.deps.faults.has('no-typing-stanza')) connection.write(chatState({ to: peer }));
+    const { faults } = this.deps;
+    if (this.messaging.isBlocked(peer) && !faults.has('typing-to-blocked')) return;
+    if (!faults.has('no-typing-stanza')) connection.write(chatState({ to: peer }));
   }
 
   /** BLOCK-IQ, UNBLOCK: the gatekeeper is told first; the client hides the peer either way. */

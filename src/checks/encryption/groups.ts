@@ -10,9 +10,11 @@ import { met, notMet, type Finding } from '../../core/model.js';
 import type { GatekeeperGroupDelivery, GatekeeperUser, EncryptedGroupMessage } from '../../gatekeeper/types.js';
 import { equalBytes } from '../../protocol/bytes.js';
 import { readOutgoingGroup } from '../../protocol/groups.js';
+import type { StanzaNode } from '../../protocol/node.js';
+import { isDeliveryReceipt } from '../../protocol/stanzas.js';
 import { defineCheck, MODE_PARAM, paramsOf, ANSWER_MS, type CheckContext } from '../check.js';
 import type { ProviderUser } from '../testbed.js';
-import { barrier, lastSeq, sentBy } from '../observe.js';
+import { barrier, lastSeq, sentBy, show } from '../observe.js';
 import { answerTo, describeAnswer, judgeReplay, readText, type Answer } from '../scenarios/exchange.js';
 import { deriveOnChain, judgeSkmsgs, readDistribution, type DistributionRead } from './sender-key-reader.js';
 
@@ -163,7 +165,10 @@ export function judgeSkmsgsAt(
   return met(`iterations ${judged.iterations.join(' and ')}`);
 }
 
-/** Delivers `encrypted` from `member` (optionally changed) and returns the provider client's answer. */
+/**
+ * Delivers `encrypted` from `member` (optionally changed) and returns the provider client's answer,
+ * with the delivery receipt it sent for it, if any.
+ */
 async function deliverGroup(
   ctx: CheckContext,
   g: Group,
@@ -171,7 +176,7 @@ async function deliverGroup(
   encrypted: EncryptedGroupMessage,
   label: string,
   withDistributions = true,
-): Promise<{ id: string; answer: Answer }> {
+): Promise<{ id: string; answer: Answer; receipt: StanzaNode | undefined }> {
   const afterSeq = lastSeq(g.provider.connection);
   ctx.step(`deliver ${label}`);
   const id = member.deliverGroup(encrypted, {
@@ -179,7 +184,11 @@ async function deliverGroup(
     withDistributions,
   });
   ctx.step(`wait for the answer to ${label}`);
-  return { id, answer: await answerTo(ctx, g.provider.connection, id, afterSeq) };
+  const answer = await answerTo(ctx, g.provider.connection, id, afterSeq);
+  const receipt = sentBy(g.provider.connection, afterSeq)
+    .map((s) => s.element)
+    .find((n) => isDeliveryReceipt(n) && n.attrs['id'] === id);
+  return { id, answer, receipt };
 }
 
 /** How many times the provider's user was shown `text` in the group, from `sender`. */
@@ -194,11 +203,11 @@ export const groupIn = defineCheck(
     const g = await group(ctx);
     const [sender] = g.members;
     const texts = [`from a member ${ctx.rng.string(8)}`, `more from it ${ctx.rng.string(8)}`];
-    const answers: Answer[] = [];
+    const answers: GroupAnswer[] = [];
     for (const [n, text] of texts.entries()) {
       const encrypted = await sender.encryptGroupText(g.jid, text);
-      answers.push((await deliverGroup(ctx, g, sender, encrypted, `group message ${n + 1}`)).answer);
-      if (answers.at(-1) !== 'delivery') return judgeGroupIn(g.jid, sender.jid, answers, undefined);
+      answers.push(await deliverGroup(ctx, g, sender, encrypted, `group message ${n + 1}`));
+      if (answers.at(-1)?.answer !== 'delivery') return judgeGroupIn(g.jid, sender.jid, answers, undefined);
     }
     return judgeGroupIn(
       g.jid,
@@ -209,19 +218,33 @@ export const groupIn = defineCheck(
   },
 );
 
+/** How the client answered one group message, and the delivery receipt it sent for it, if any. */
+export interface GroupAnswer {
+  readonly answer: Answer;
+  readonly receipt: StanzaNode | undefined;
+}
+
 /**
  * GROUP-IN, on the client's answers to a member's group texts in a row and the times each was
- * shown in `group` from `sender` (undefined when an answer already fails it).
+ * shown in `group` from `sender` (undefined when an answer already fails it). Each delivery
+ * receipt goes to the group and names the member who sent the message in `participant`, without
+ * which the gatekeeper cannot route it (GROUP-FANOUT).
  */
 export function judgeGroupIn(
   group: string,
   sender: string,
-  answers: readonly Answer[],
+  answers: readonly GroupAnswer[],
   shown: readonly number[] | undefined,
 ): Finding {
-  const expected = `both group texts answered with a delivery receipt and shown once, in ${group}, from ${sender}`;
-  const wrong = answers.findIndex((a) => a !== 'delivery');
-  if (wrong >= 0) return notMet(expected, `${describeAnswer(answers[wrong] as Answer)} for group message ${wrong + 1}`);
+  const expected = `both group texts answered with a delivery receipt to="${group}" participant="${sender}" and shown once, in ${group}, from ${sender}`;
+  for (const [n, { answer, receipt }] of answers.entries()) {
+    if (answer !== 'delivery') return notMet(expected, `${describeAnswer(answer)} for group message ${n + 1}`);
+    const participant = receipt?.attrs['participant'];
+    if (receipt && participant === undefined)
+      return notMet(expected, `a delivery receipt for group message ${n + 1} without participant: ${show(receipt)}`);
+    if (receipt && (participant !== sender || receipt.attrs['to'] !== group))
+      return notMet(expected, `a delivery receipt for group message ${n + 1} addressed otherwise: ${show(receipt)}`);
+  }
   if (!shown) return notMet(expected, 'nothing shown');
   return shown.every((c) => c === 1) ? met() : notMet(expected, `shown ${shown.join(' and ')} times in the group`);
 }

@@ -1,5 +1,5 @@
 /** The media message a provider's client sends, read at the profile's field numbers (MEDIA-FIELDS, MEDIA-PATH), and its `<enc>` (ENC-MEDIATYPE). */
-import { met, notMet, type Finding } from '../../core/model.js';
+import { met, notApplicable, notMet, type Finding } from '../../core/model.js';
 import type { StanzaNode } from '../../protocol/node.js';
 import { MEDIA_TYPES, type MediaType } from '../../protocol/media/scheme.js';
 import { defineCheck, paramsOf, choiceParam, type CheckContext } from '../check.js';
@@ -73,6 +73,32 @@ export function judgeEncMediatypes(encs: readonly { type: MediaType; enc: Stanza
     .map(({ type }) => `mediatype="${LAYOUTS[type].mediatype}" on the <enc> of the ${LAYOUTS[type].label}`)
     .join(', ');
   return wrong.length === 0 ? met() : notMet(expected, wrong.join('; '));
+}
+
+/** MEDIA-KEY-FRESH: two images sent one after the other, each under a media key of its own. */
+export const freshKey = defineCheck({ name: 'media/message/fresh-key' }, async (ctx) => {
+  const first = await sendMedia(ctx, 'image');
+  const second = await sendMedia(ctx, 'image', { provider: first.provider, gatekeeperUser: first.gatekeeperUser });
+  return judgeFreshKeys([first.declared, second.declared]);
+});
+
+/**
+ * MEDIA-KEY-FRESH, on what media messages sent one after the other declare; a key is never quoted
+ * (it is a secret). A message without a key at its type's number is MEDIA-FIELDS' finding, and
+ * leaves nothing to compare here.
+ */
+export function judgeFreshKeys(declared: readonly Declared[]): Finding {
+  const expected = `a mediaKey of its own in each of the ${declared.length} media messages`;
+  const seen = new Map<string, number>();
+  for (const [n, d] of declared.entries()) {
+    if (!d.mediaKey) return notApplicable(`media message ${n + 1} carries no mediaKey to compare (MEDIA-FIELDS)`);
+    const key = Buffer.from(d.mediaKey).toString('hex');
+    const earlier = seen.get(key);
+    if (earlier !== undefined)
+      return notMet(expected, `media message ${n + 1} reuses the mediaKey of media message ${earlier + 1}`);
+    seen.set(key, n);
+  }
+  return met(`${declared.length} media messages, ${declared.length} keys`);
 }
 
 /** The first required field that is missing or of the wrong size, named with its number. */

@@ -1,11 +1,12 @@
 /** Blocking and unblocking a peer (docs/PROFILE.md §14.5). */
 import { met, notMet, type Finding } from '../../core/model.js';
-import { readBlocklistIq } from '../../protocol/messaging.js';
+import { CHATSTATE_TAG, readBlocklistIq } from '../../protocol/messaging.js';
+import { isDeliveryReceipt } from '../../protocol/stanzas.js';
 import type { StanzaNode } from '../../protocol/node.js';
 import { defineCheck, type CheckContext } from '../check.js';
 import { answerTo } from '../scenarios/exchange.js';
-import { barrier, describeAll, lastSeq, sentBy } from '../observe.js';
-import { pair, type Pair } from '../scenarios/conversation.js';
+import { barrier, describeAll, lastSeq, sentBy, show } from '../observe.js';
+import { pair, receiveOne, type Pair } from '../scenarios/conversation.js';
 
 /** The user blocks or unblocks the gatekeeper user; the blocklist IQ the client sent for it, if any. */
 async function changeBlock(ctx: CheckContext, p: Pair, action: 'block' | 'unblock') {
@@ -17,14 +18,18 @@ async function changeBlock(ctx: CheckContext, p: Pair, action: 'block' | 'unbloc
 }
 
 /** The gatekeeper user sends a text; whether the provider user was shown it once the client answered. */
-async function textShown(ctx: CheckContext, p: Pair, label: string): Promise<{ text: string; shown: boolean }> {
+async function textShown(
+  ctx: CheckContext,
+  p: Pair,
+  label: string,
+): Promise<{ id: string; text: string; shown: boolean }> {
   const afterSeq = lastSeq(p.provider.connection);
   const text = `${label} ${ctx.rng.string(10)}`;
   ctx.step(`gatekeeper user sends ${label}`);
   const id = await p.gatekeeperUser.sendText(p.provider.login, text);
   await answerTo(ctx, p.provider.connection, id, afterSeq);
   await barrier(p.provider.connection, ctx.signal);
-  return { text, shown: (await p.provider.inbox()).some((m) => m.text === text) };
+  return { id, text, shown: (await p.provider.inbox()).some((m) => m.text === text) };
 }
 
 /** BLOCK-IQ */
@@ -45,17 +50,51 @@ export function judgeBlockIq(sent: readonly StanzaNode[], peer: string): Finding
 const blocklistIq = (sent: readonly StanzaNode[], action: 'block' | 'unblock', peer: string) =>
   sent.map(readBlocklistIq).find((b) => b?.action === action && b.jid === peer);
 
-/** BLOCK-HIDDEN */
+/**
+ * BLOCK-HIDDEN: once the user blocked the gatekeeper user, that user's message is not shown nor
+ * receipted, and the user reading an earlier message of theirs or typing in the chat tells them
+ * nothing: no read receipt, no `<chatstate>`.
+ */
 export const blockedHidden = defineCheck({ name: 'messaging/block/hidden' }, async (ctx) => {
   const p = await pair(ctx);
+  const peer = p.gatekeeperUser.jid;
+  const before = await receiveOne(p, ctx, 'a message before the block');
+  await answerTo(ctx, p.provider.connection, before.id, before.afterSeq);
+  const blockedAt = lastSeq(p.provider.connection);
   await changeBlock(ctx, p, 'block');
-  const { text, shown } = await textShown(ctx, p, 'from a blocked user');
-  return judgeBlockedHidden(text, shown);
+  const { id, text, shown } = await textShown(ctx, p, 'from a blocked user');
+  ctx.step('the user reads the message from before the block');
+  await p.provider.markRead(peer, before.id);
+  ctx.step('the user types in the chat with the blocked user');
+  await p.provider.typing(peer);
+  await barrier(p.provider.connection, ctx.signal);
+  const sent = sentBy(p.provider.connection, blockedAt).map((s) => s.element);
+  return judgeBlockedHidden({ peer, id, text, shown, sent });
 });
 
-/** BLOCK-HIDDEN, on whether a blocked peer's `text` was shown. */
-export const judgeBlockedHidden = (text: string, shown: boolean): Finding =>
-  shown ? notMet("a blocked user's message not shown", `the message was shown: "${text}"`) : met();
+/** What a client did about a peer its user blocked: the peer's message after the block, and everything the client sent from the block on. */
+export interface AfterBlock {
+  readonly peer: string;
+  /** The blocked peer's message: its stanza id and text, and whether the user was shown it. */
+  readonly id: string;
+  readonly text: string;
+  readonly shown: boolean;
+  readonly sent: readonly StanzaNode[];
+}
+
+/** BLOCK-HIDDEN, on what the client showed and sent once its user blocked `peer`. */
+export function judgeBlockedHidden(o: AfterBlock): Finding {
+  const expected = `a blocked user's message not shown nor receipted, and no read receipt or <chatstate> to ${o.peer}`;
+  if (o.shown) return notMet(expected, `the message was shown: "${o.text}"`);
+  const toPeer = o.sent.filter((n) => n.attrs['to'] === o.peer);
+  const delivery = toPeer.find((n) => isDeliveryReceipt(n) && n.attrs['id'] === o.id);
+  if (delivery) return notMet(expected, `a delivery receipt for the blocked user's message: ${show(delivery)}`);
+  const read = toPeer.find((n) => n.tag === 'receipt' && n.attrs['type'] === 'read');
+  if (read) return notMet(expected, `a read receipt to the blocked user: ${show(read)}`);
+  const typing = toPeer.find((n) => n.tag === CHATSTATE_TAG);
+  if (typing) return notMet(expected, `a <chatstate> to the blocked user: ${show(typing)}`);
+  return met();
+}
 
 /** UNBLOCK: the unblock IQ, and the peer's messages shown again. */
 export const unblockRestores = defineCheck({ name: 'messaging/block/unblock' }, async (ctx) => {

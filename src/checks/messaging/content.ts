@@ -15,7 +15,7 @@ import type { ReceivedMessage } from '../../protocol/driver-api.js';
 import { defineCheck, ANSWER_MS, type CheckContext } from '../check.js';
 import { answerTo } from '../scenarios/exchange.js';
 import { barrier, lastSeq } from '../observe.js';
-import { pair, receiveOne, sendOne, type Pair } from '../scenarios/conversation.js';
+import { pair, receiveOne, sendOne, sendOneWithId, type Pair } from '../scenarios/conversation.js';
 
 const EMOJI = '👍';
 
@@ -29,16 +29,24 @@ export function readContent(padded: Uint8Array | undefined): DecodedMessage | un
   }
 }
 
-/** A message from the gatekeeper user that the provider's client has answered, then what the provider user sends about it. */
-async function aboutReceived(
-  ctx: CheckContext,
-  act: (p: Pair, id: string) => Promise<unknown>,
-): Promise<{ id: string; content: DecodedMessage | undefined }> {
+/** A message from the gatekeeper user, which the provider's client has answered. */
+async function received(ctx: CheckContext): Promise<{ p: Pair; id: string }> {
   const p = await pair(ctx);
   const { id, afterSeq } = await receiveOne(p, ctx);
   await answerTo(ctx, p.provider.connection, id, afterSeq);
+  return { p, id };
+}
+
+/** The `Message` the provider user sends next, as the gatekeeper user reads it, once the user did `act` (named `label`). */
+async function nextSent(
+  ctx: CheckContext,
+  p: Pair,
+  label: string,
+  act: () => Promise<unknown>,
+): Promise<DecodedMessage | undefined> {
   const earlier = new Set(p.gatekeeperUser.deliveries);
-  await act(p, id);
+  ctx.step(label);
+  await act();
   ctx.step('gatekeeper user receives it');
   const delivery = await p.gatekeeperUser.waitForDelivery((d) => !earlier.has(d), {
     signal: ctx.signal,
@@ -48,45 +56,80 @@ async function aboutReceived(
     throw new PreconditionError(
       `the driver accepted the action, but no message reached the gatekeeper user within ${ANSWER_MS} ms`,
     );
-  return { id, content: readContent(delivery.plaintext) };
+  return readContent(delivery.plaintext);
 }
 
-/** REACTION-OUT */
+/** The message a reaction or a reply is about, as its key must name it (REACTION-OUT, REPLY-OUT). */
+export interface Target {
+  /** Its stanza id. */
+  readonly id: string;
+  /** The chat's peer, from the user's side. */
+  readonly chat: string;
+  /** Who sent it: the user itself, or the peer. */
+  readonly sender: string;
+  /** True when the user sent it. */
+  readonly fromMe: boolean;
+}
+
+/** REACTION-OUT: the user reacts to the message it received, and the key names that message: its id, the chat, not the user's own. */
 export const reactionOut = defineCheck({ name: 'messaging/reaction/out' }, async (ctx) => {
-  const { id, content } = await aboutReceived(ctx, (p, id) => {
-    ctx.step('the user reacts');
-    return p.provider.react(p.gatekeeperUser.jid, id, EMOJI);
-  });
-  return judgeReactionOut(content, id, EMOJI);
+  const { p, id } = await received(ctx);
+  const peer = p.gatekeeperUser.jid;
+  const content = await nextSent(ctx, p, 'the user reacts', () => p.provider.react(peer, id, EMOJI));
+  return judgeReactionOut(content, { id, chat: peer, sender: peer, fromMe: false }, EMOJI);
 });
 
-/** REACTION-OUT, on the `Message` the client sent when its user reacted with `emoji` to message `id`. */
-export function judgeReactionOut(content: DecodedMessage | undefined, id: string, emoji: string): Finding {
+/** REACTION-OUT, on the `Message` the client sent when its user reacted with `emoji` to the message `to`. */
+export function judgeReactionOut(content: DecodedMessage | undefined, to: Target, emoji: string): Finding {
   const reaction = content?.reactionMessage;
-  const expected = `a reactionMessage with key.id "${id}" and text "${emoji}"`;
+  const expected = `a reactionMessage with key { remoteJid "${to.chat}", fromMe ${to.fromMe}, id "${to.id}" } and text "${emoji}"`;
   if (!reaction) return notMet(expected, 'no reactionMessage in the payload');
-  if (reaction.key?.id !== id)
-    return notMet(expected, `a reaction to another message (key.id "${reaction.key?.id ?? ''}")`);
+  const key = reaction.key;
+  if (key?.id !== to.id) return notMet(expected, `a reaction to another message (key.id "${key?.id ?? ''}")`);
+  if (key.remoteJid !== to.chat)
+    return notMet(expected, `a reaction in another chat (key.remoteJid "${key.remoteJid ?? ''}")`);
+  // proto2 leaves a false bool out: absent is false, as the lineage reads it.
+  const fromMe = key.fromMe === true;
+  if (fromMe !== to.fromMe)
+    return notMet(
+      expected,
+      `a key with fromMe=${fromMe}, for a message ${to.fromMe ? 'the user sent itself' : `that ${to.sender} sent`}`,
+    );
   return reaction.text === emoji ? met() : notMet(expected, `text "${reaction.text ?? ''}"`);
 }
 
-/** REPLY-OUT */
+/**
+ * REPLY-OUT: the user replies to the message it received, then to a message it sent itself; each
+ * reply's context names the message quoted and who sent it.
+ */
 export const replyOut = defineCheck({ name: 'messaging/reply/out' }, async (ctx) => {
-  const text = `reply ${ctx.rng.string(8)}`;
-  const { id, content } = await aboutReceived(ctx, (p, id) => {
-    ctx.step('the user replies');
-    return p.provider.send(p.gatekeeperUser.jid, text, { replyTo: id });
-  });
-  return judgeReplyOut(content, id, text);
+  const { p, id } = await received(ctx);
+  const peer = p.gatekeeperUser.jid;
+  const toTheirs = `reply ${ctx.rng.string(8)}`;
+  const theirs = await nextSent(ctx, p, "the user replies to the peer's message", () =>
+    p.provider.send(peer, toTheirs, { replyTo: id }),
+  );
+  const first = judgeReplyOut(theirs, { id, chat: peer, sender: peer, fromMe: false }, toTheirs);
+  if (first.verdict !== 'met') return first;
+  const own = await sendOneWithId(p, ctx, 'its own message');
+  const toMine = `reply ${ctx.rng.string(8)}`;
+  const mine = await nextSent(ctx, p, 'the user replies to its own message', () =>
+    p.provider.send(peer, toMine, { replyTo: own.id }),
+  );
+  const second = judgeReplyOut(mine, { id: own.id, chat: peer, sender: p.provider.login, fromMe: true }, toMine);
+  return second.verdict === 'met' ? met("replies to the peer's message and to the user's own") : second;
 });
 
-/** REPLY-OUT, on the `Message` the client sent when its user replied `text` to message `id`. */
-export function judgeReplyOut(content: DecodedMessage | undefined, id: string, text: string): Finding {
+/** REPLY-OUT, on the `Message` the client sent when its user replied `text` to the message `to`. */
+export function judgeReplyOut(content: DecodedMessage | undefined, to: Target, text: string): Finding {
   const reply = content?.extendedTextMessage;
-  const expected = `an extendedTextMessage with text "${text}" and contextInfo.stanzaId "${id}"`;
-  const quoted = reply?.contextInfo?.stanzaId;
+  const expected = `an extendedTextMessage with text "${text}" and contextInfo { stanzaId "${to.id}", participant "${to.sender}" }, for a reply to ${to.fromMe ? "the user's own message" : "the peer's message"}`;
+  const context = reply?.contextInfo;
+  const quoted = context?.stanzaId;
   if (!quoted) return notMet(expected, 'no contextInfo.stanzaId in the payload');
-  if (quoted !== id) return notMet(expected, `contextInfo.stanzaId "${quoted}"`);
+  if (quoted !== to.id) return notMet(expected, `contextInfo.stanzaId "${quoted}"`);
+  if (context.participant !== to.sender)
+    return notMet(expected, `contextInfo.participant "${context.participant ?? ''}"`);
   return reply?.text === text ? met() : notMet(expected, `text "${reply?.text ?? ''}"`);
 }
 

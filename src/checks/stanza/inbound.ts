@@ -44,9 +44,24 @@ const encNode = (body: string): StanzaNode => node('enc', { v: '2', type: 'msg' 
 const messageNode = (id: string, from: string, t: number, inner: StanzaNode): StanzaNode =>
   node('message', { id, from, type: 'text', t: String(t) }, [inner]);
 
+/** Who the hostile inputs claim to come from: no user of the gatekeeper's. */
+const HOSTILE_PEER = 'conformance.peer@s.whatsapp.net';
+
+/**
+ * What a client that reads a hostile input answers it with (a receipt, say) goes to its made-up
+ * sender, or to none where the input has none, which the gatekeeper refuses: the case provokes
+ * that refusal, not the provider. Only answers naming the inputs' `ids` are the case's.
+ */
+function expectAnswersToHostileInputs(ctx: CheckContext, ids: readonly string[]): void {
+  ctx.testbed.expectRefusal(
+    `an answer to a hostile input, which came from ${HOSTILE_PEER} (no user of the gatekeeper's) or from no one`,
+    (r) => ids.includes(r.element?.attrs['id'] ?? ''),
+  );
+}
+
 /** Sends `input` over the connection's wire: XML text over xml-ws, a node where the wire encodes it. */
 function sendInput(conn: ClientConnection, input: Input, id: string, t: number, filler: () => string): void {
-  const from = 'conformance.peer@s.whatsapp.net';
+  const from = HOSTILE_PEER;
   if (conn.transport === 'xml-ws' && input.make) return conn.sendRaw(input.make(id, from, t, filler));
   if (input.plaintext) return conn.sendRaw(input.plaintext(id, from, t, filler));
   if (input.node) return conn.send(input.node(id, from, t, filler));
@@ -219,6 +234,7 @@ async function sendAndJudge(
   const filler = (): string => toBase64(Uint8Array.from({ length: 48 }, () => ctx.rng.int(0, 256)));
   const afterSeq = lastSeq(conn);
   ctx.step(`send ${what}`);
+  expectAnswersToHostileInputs(ctx, [id]);
   sendInput(conn, input, id, unixSeconds(ctx.clock), filler);
   ctx.step(`wait for the answer to ${what}`);
   const answer = await ctx.testbed.frameFrom(
@@ -292,7 +308,10 @@ export const keepsConnection = defineCheck({ name: 'stanza/inbound/keeps-connect
       ? ['not-well-formed', 'doctype', 'unknown-element', 'missing-attributes']
       : ['binary-truncated', 'binary-unknown-token', 'unknown-element', 'missing-attributes'];
   ctx.step(`send ${names.join(', ')}`);
-  for (const name of names) sendInput(conn, INPUTS[name] as Input, ctx.rng.string(20), unixSeconds(ctx.clock), filler);
+  const ids = names.map(() => ctx.rng.string(20));
+  expectAnswersToHostileInputs(ctx, ids);
+  for (const [n, name] of names.entries())
+    sendInput(conn, INPUTS[name] as Input, ids[n] as string, unixSeconds(ctx.clock), filler);
   const { id, afterSeq } = await receiveOne(p, ctx, 'real message');
   ctx.step("wait for the real message's answer");
   // Its ack or its receipt: either shows the connection still carries messages to the client.
