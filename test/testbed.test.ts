@@ -44,6 +44,7 @@ void test("a refusal sent to one of the case's users fails the case unless the c
     caCertPem: '',
     onFrame: () => () => {},
     onHttp: () => () => {},
+    onClose: () => () => {},
     onRefusal: (listener: (r: Refusal) => void) => {
       emit = listener;
       return () => {};
