@@ -2,6 +2,7 @@
  * The conformance model: suites and cases as declared, results as observed. Closed unions are
  * mapped exhaustively (`Record<Outcome, …>`) so that a new outcome fails to compile where unhandled.
  */
+import type { Deployment } from '../protocol/driver-api.js';
 import type { ChatTransport } from '../protocol/transport.js';
 
 export type Level = 'MUST' | 'SHOULD' | 'MAY';
@@ -37,6 +38,8 @@ export interface CaseSpec {
   readonly needs: readonly string[];
   /** The chat transports the case applies to; every one when absent (docs/PROFILE.md TRANSPORTS). */
   readonly transports?: readonly ChatTransport[];
+  /** The provider deployment the case applies to (Discovery.deployment); every one when absent. */
+  readonly deployment?: Deployment;
   /** Name of the check in the check registry. */
   readonly check: string;
   readonly params: Readonly<Record<string, unknown>>;

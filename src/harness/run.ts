@@ -22,7 +22,7 @@ import { startGatekeeper } from '../gatekeeper/gatekeeper.js';
 import { resolveTls } from '../gatekeeper/tls.js';
 import type { Gatekeeper } from '../gatekeeper/types.js';
 import { PROFILE_VERSION } from '../protocol/constants.js';
-import { DISCOVERY_PATH } from '../protocol/driver-api.js';
+import { DEFAULT_DEPLOYMENT, DISCOVERY_PATH } from '../protocol/driver-api.js';
 import type { FaultName } from '../reference-provider/faults.js';
 import { startReferenceProvider } from '../reference-provider/provider.js';
 import { Multiplexer } from '../reporters/multiplexer.js';
@@ -159,6 +159,7 @@ export async function runConformance(options: RunOptions): Promise<RunOutcome> {
       seed: options.seed,
       defaultTimeoutMs: options.timeoutMs,
       capabilities: new Set([...discovery.capabilities, ...discovery.sessionModes]),
+      deployment: discovery.deployment ?? DEFAULT_DEPLOYMENT,
       transports,
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.bail ? { bail: true } : {}),

@@ -12,6 +12,19 @@ import type { ChatTransport } from './transport.js';
 
 export type SessionMode = 'classic' | 'pq';
 
+/**
+ * How a provider's clients reach the gatekeeper's chat server (Discovery.deployment): each client
+ * itself, or through the provider's proxy, which keeps one connection per client (docs/PROFILE.md §15).
+ */
+export const DEPLOYMENTS = ['direct', 'proxy'] as const;
+export type Deployment = (typeof DEPLOYMENTS)[number];
+
+export const isDeployment = (v: unknown): v is Deployment =>
+  typeof v === 'string' && (DEPLOYMENTS as readonly string[]).includes(v);
+
+/** A provider that declares no `deployment` connects its clients itself. */
+export const DEFAULT_DEPLOYMENT: Deployment = 'direct';
+
 export interface Discovery {
   readonly providerId: string;
   readonly profileVersion: string;
@@ -28,6 +41,8 @@ export interface Discovery {
   readonly sessionModes: readonly SessionMode[];
   /** The chat transports the provider's clients speak; `["xml-ws"]` when absent (TRANSPORTS). */
   readonly transports?: readonly ChatTransport[];
+  /** Whether a proxy of the provider stands between its clients and the chat server; `direct` when absent. */
+  readonly deployment?: Deployment;
   readonly capabilities: readonly string[];
   /** Absolute URL of the driver API root; only test deployments serve it. */
   readonly driver: string;
