@@ -232,6 +232,12 @@ export interface RunMeta {
   readonly node: string;
 }
 
+/** The deployment the run's provider declared in its discovery document (`direct` when it said none). */
+export function deploymentOf(run: RunMeta): Deployment {
+  const declared = (run.provider.discovery as { readonly deployment?: unknown } | null | undefined)?.deployment;
+  return declared === 'proxy' ? 'proxy' : 'direct';
+}
+
 export interface RunReport {
   readonly schemaVersion: 1;
   readonly run: RunMeta;

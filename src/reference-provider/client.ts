@@ -59,6 +59,8 @@ export interface ClientDeps {
   issueProof(identifier: string): Promise<string>;
   /** Tells the provider's media host which gatekeeper certificate its proxy presents. */
   trustGatekeeper(caCertPem: string): void;
+  /** In the proxy deployment: where the provider's chat proxy takes its clients' links (proxy.ts). */
+  readonly proxy?: { readonly url: string };
 }
 
 /** The client is asked to do something its state does not allow (send before connecting, say). */
@@ -101,6 +103,8 @@ export class ProviderClient {
   constructor(
     readonly identifier: string,
     private readonly deps: ClientDeps,
+    /** The address the client's link to the proxy comes from (the proxy deployment): its own, on the device. */
+    private readonly linkAddress = '127.0.0.1',
   ) {
     this.composer = new MessageComposer(deps.faults);
     this.messaging = new MessagingState(deps.faults);
@@ -184,6 +188,7 @@ export class ProviderClient {
         faults: this.deps.faults,
         open: this.openElement(login, token),
         ...(endpoint.transport === 'noise-binary' ? { noise: this.noiseLogin(login, token, endpoint) } : {}),
+        ...(this.deps.proxy ? { proxy: { url: this.deps.proxy.url, localAddress: this.linkAddress } } : {}),
         client: {
           registrationId: this.session.registrationId,
           decrypt: (from, type, ciphertext) =>
