@@ -75,6 +75,11 @@ export type EnlistResult =
 
 export interface ConnectResult {
   readonly connected: boolean;
+  /**
+   * The proxy deployment, on a connect: the IP address the provider's proxy saw this client connect
+   * from, which the proxy must send the gatekeeper as the client's (docs/PROFILE.md CLIENT-IP).
+   */
+  readonly clientAddress?: string;
 }
 
 export interface SendRequest {

@@ -93,6 +93,10 @@ export class ProviderClient {
     return this.staticKey.publicKey;
   }
   private login: string | undefined;
+  /** The login the enlistment gave the user, while it has one. */
+  get enlistedAs(): string | undefined {
+    return this.login;
+  }
   private connection: ChatConnection | undefined;
   /** Where the user last enlisted and connected: un-enlistment and push bring the client back there. */
   private enlistEndpoint: GatekeeperEndpoint | undefined;

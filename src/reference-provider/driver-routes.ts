@@ -68,7 +68,13 @@ export class DriverRoutes {
     private readonly users: UserDirectory,
     private readonly version: string,
     /** The server's parts that the enlistment, ownership and media routes act on. */
-    private readonly server: { readonly signer: ProofSigner; readonly push: PushEndpoint; readonly media: MediaStore },
+    private readonly server: {
+      readonly signer: ProofSigner;
+      readonly push: PushEndpoint;
+      readonly media: MediaStore;
+      /** The proxy deployment's chat proxy: where a client's address, as the proxy saw it, is known. */
+      readonly proxy?: { addressSeen(login: string): string | undefined };
+    },
   ) {}
 
   async handle({ method, path, body }: DriverRequest): Promise<DriverAnswer> {
@@ -128,9 +134,10 @@ export class DriverRoutes {
         return ok(await client.enlist(valid<GatekeeperEndpoint>('GatekeeperEndpoint', body)));
       case 'connect': {
         allow(method, 'POST');
-        const result: ConnectResult = {
-          connected: await client.connect(valid<GatekeeperEndpoint>('GatekeeperEndpoint', body)),
-        };
+        const connected = await client.connect(valid<GatekeeperEndpoint>('GatekeeperEndpoint', body));
+        const login = client.enlistedAs;
+        const clientAddress = login === undefined ? undefined : this.server.proxy?.addressSeen(login);
+        const result: ConnectResult = { connected, ...(clientAddress === undefined ? {} : { clientAddress }) };
         return ok(result);
       }
       case 'disconnect': {

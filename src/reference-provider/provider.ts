@@ -90,7 +90,7 @@ export async function startReferenceProvider(options: ReferenceProviderOptions):
     push,
     media: mediaHost,
     faults,
-    driver: new DriverRoutes(users, packageVersion(), { signer, push, media: store }),
+    driver: new DriverRoutes(users, packageVersion(), { signer, push, media: store, ...(proxy ? { proxy } : {}) }),
     baseUrl: () => url,
   });
   try {

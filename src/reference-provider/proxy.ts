@@ -3,14 +3,18 @@
  * Offer §7.6): its clients link to it (proxy-link.ts), and for each link it opens one connection
  * to the gatekeeper's chat server in that client's name, over the transport the client dials. It
  * relays the client's frames as they are, `<enc>` bytes untouched, and the gatekeeper's back; over
- * noise-binary it runs the Noise handshake itself, with the client's static key and login. The
- * gatekeeper connection lives as long as the link: when either ends, the other is ended at once.
+ * noise-binary it runs the Noise handshake itself, with the client's static key and login. It adds
+ * one thing, the address the client's link came from (CLIENT-IP): to the client's `<open/>` over
+ * xml-ws, to its ClientPayload over noise-binary. The gatekeeper connection lives as long as the
+ * link: when either ends, the other is ended at once.
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import WebSocket, { WebSocketServer, type RawData } from 'ws';
 import type { NoiseChannel } from '../protocol/noise/channel.js';
-import { openNoise } from './client-noise.js';
+import { CLIENT_IP_ATTRIBUTE, interopLogin } from '../protocol/transport.js';
+import { xmlCodec } from '../protocol/xml-codec.js';
+import { openNoise, type NoiseLogin } from './client-noise.js';
 import type { FaultSet } from './faults.js';
 import { dialedNoiseLogin, LINK_PATH, LINK_REFUSED, readDial, readNote, toBytes, type Dial } from './proxy-link.js';
 
@@ -29,6 +33,8 @@ interface Frame {
 export class ChatProxy {
   private readonly wss: WebSocketServer;
   private readonly relays = new Set<Relay>();
+  /** The address each login's client last linked from, as the proxy saw it. */
+  private readonly addresses = new Map<string, string>();
 
   private constructor(
     private readonly server: Server,
@@ -55,6 +61,16 @@ export class ChatProxy {
     return new ChatProxy(server, `ws://${PROXY_ADDRESS}:${port}${LINK_PATH}`, faults);
   }
 
+  /** The address the client of `login` last linked from, as the proxy saw it: what the driver's connect reports. */
+  addressSeen(login: string): string | undefined {
+    return this.addresses.get(login);
+  }
+
+  /** Notes the address a login's client linked from. */
+  saw(login: string, address: string): void {
+    this.addresses.set(login, address);
+  }
+
   /** Ends every link and every gatekeeper connection, and stops listening. */
   async close(): Promise<void> {
     for (const relay of this.relays) relay.end();
@@ -65,7 +81,7 @@ export class ChatProxy {
   }
 
   private accept(link: WebSocket, req: IncomingMessage): void {
-    const relay = new Relay(link, clientAddress(req));
+    const relay = new Relay(link, clientAddress(req), this);
     this.relays.add(relay);
     relay.ended.then(() => this.relays.delete(relay)).catch(() => undefined);
   }
@@ -78,7 +94,9 @@ export class ChatProxy {
 class Relay {
   private upstream: Upstream | undefined;
   private readonly waiting: Frame[] = [];
-  private dialed = false;
+  private dialed: Dial | undefined;
+  /** Over xml-ws, whether the client's login, its `<open/>`, went up yet. */
+  private loggedIn = false;
   private linkClosed = false;
   readonly ended: Promise<void>;
   private finish: () => void = () => {};
@@ -87,6 +105,7 @@ class Relay {
     private readonly link: WebSocket,
     /** The address the client's link came from, as the proxy saw it. */
     readonly address: string,
+    private readonly proxy: ChatProxy,
   ) {
     this.ended = new Promise((resolve) => {
       this.finish = resolve;
@@ -109,15 +128,44 @@ class Relay {
 
   private fromClient(frame: Frame): void {
     if (!this.dialed) {
-      this.dialed = true;
       const dial = frame.binary ? 'the first message of the link is binary' : readDial(frame.data.toString('utf8'));
-      if (typeof dial === 'string') return this.refuse(dial);
+      if (typeof dial === 'string') {
+        this.dialed = { transport: 'xml-ws', url: '', caCertPem: '', protocols: [] };
+        return this.refuse(dial);
+      }
+      this.dialed = dial;
       void this.connect(dial);
       return;
     }
     if (!frame.binary && readNote(frame.data.toString('utf8')) !== undefined) return;
-    if (this.upstream) this.upstream.send(frame);
-    else this.waiting.push(frame);
+    const up = this.dialed.transport === 'xml-ws' && !this.loggedIn ? this.login(frame) : frame;
+    if (this.upstream) this.upstream.send(up);
+    else this.waiting.push(up);
+  }
+
+  /** Over xml-ws: the client's `<open/>`, with the address its link came from (CLIENT-IP). */
+  private login(frame: Frame): Frame {
+    this.loggedIn = true;
+    let open;
+    try {
+      open = xmlCodec.decode(frame.data.toString('utf8'));
+    } catch {
+      return frame;
+    }
+    if (open.tag !== 'open') return frame;
+    const login = open.attrs['from'];
+    if (login !== undefined) this.proxy.saw(login, this.address);
+    const attrs = { ...open.attrs, [CLIENT_IP_ATTRIBUTE]: this.address };
+    return { data: Buffer.from(xmlCodec.encode({ ...open, attrs }), 'utf8'), binary: frame.binary };
+  }
+
+  /** Over noise-binary: the client's ClientPayload, with the address its link came from (CLIENT-IP). */
+  private noiseLogin(dial: Extract<Dial, { transport: 'noise-binary' }>): NoiseLogin {
+    const login = dialedNoiseLogin(dial);
+    const data = login.payload.interopData;
+    if (!data) return login;
+    this.proxy.saw(interopLogin(data.accountId), this.address);
+    return { ...login, payload: { ...login.payload, interopData: { ...data, clientIp: this.address } } };
   }
 
   private async connect(dial: Dial): Promise<void> {
@@ -126,7 +174,7 @@ class Relay {
       upstream =
         dial.transport === 'xml-ws'
           ? await Upstream.xml(dial, (f) => this.toClient(f))
-          : await Upstream.noise(dial, (f) => this.toClient(f));
+          : await Upstream.noise(dial.url, dial.caCertPem, this.noiseLogin(dial), (f) => this.toClient(f));
     } catch (e) {
       return this.refuse(`the gatekeeper connection failed: ${e instanceof Error ? e.message : String(e)}`);
     }
@@ -182,16 +230,13 @@ class Upstream {
   }
 
   static async noise(
-    dial: Extract<Dial, { transport: 'noise-binary' }>,
+    url: string,
+    caCertPem: string,
+    login: NoiseLogin,
     deliver: (f: Frame) => void,
   ): Promise<Upstream> {
-    const { ws, channel } = await openNoise(
-      dial.url,
-      dial.caCertPem,
-      dialedNoiseLogin(dial),
-      AbortSignal.timeout(UPSTREAM_OPEN_MS),
-      PROXY_ADDRESS,
-    );
+    const signal = AbortSignal.timeout(UPSTREAM_OPEN_MS);
+    const { ws, channel } = await openNoise(url, caCertPem, login, signal, PROXY_ADDRESS);
     return new Upstream(ws, channel, deliver);
   }
 
