@@ -143,6 +143,15 @@ export class Testbed {
     );
     if (answer.failed !== undefined)
       this.env.record({ kind: 'note', at: Date.now(), text: `the driver's connect failed: ${answer.failed}` });
+    // Whatever the driver connected is disconnected when the case ends, a user whose connection the
+    // gatekeeper never saw too: its client may hold something of the provider's open (a proxy's connection).
+    let connected = true;
+    const disconnect = async (): Promise<void> => {
+      if (!connected) return;
+      connected = false;
+      await this.afterCase().disconnect(created.user);
+    };
+    this.env.defer(disconnect);
     // A driver that reports a refused stream shortens the wait; only the wire can say it connected.
     const connection =
       answer.failed === undefined
@@ -155,13 +164,6 @@ export class Testbed {
     if (answer.failed === undefined && !(await gatekeeper.waitForKeys(login, this.wait()))) {
       throw new PreconditionError(`${login} connected but uploaded no keys within ${ANSWER_MS} ms`);
     }
-    let connected = true;
-    const disconnect = async (): Promise<void> => {
-      if (!connected) return;
-      connected = false;
-      await this.afterCase().disconnect(created.user);
-    };
-    this.env.defer(disconnect);
     let current = connection;
     const reconnect = async (): Promise<ClientConnection> => {
       this.env.step(`reconnect provider ${label}`);
