@@ -140,6 +140,21 @@ export interface ReceivedMessage {
   readonly group?: string;
 }
 
+/** One `<enc>` of a sent message, as the client produced it. */
+export interface SentEnc {
+  readonly type: 'pkmsg' | 'msg' | 'skmsg';
+  /** Base64 of the ciphertext. */
+  readonly ciphertext: string;
+}
+
+/**
+ * The proxy deployment: what the user's client itself produced for each message it sent, before
+ * anything of the provider's carried it (PROXY-NO-DECRYPT).
+ */
+export interface Outbox {
+  readonly messages: readonly { readonly id: string; readonly to: string; readonly enc: readonly SentEnc[] }[];
+}
+
 export interface Inbox {
   readonly messages: readonly ReceivedMessage[];
 }
@@ -250,4 +265,6 @@ export const driverPaths = {
   indicators: (user: string) => `/users/${encodeURIComponent(user)}/indicators`,
   groupMessages: (user: string) => `/users/${encodeURIComponent(user)}/group-messages`,
   sessionExport: (user: string) => `/users/${encodeURIComponent(user)}/session-export`,
+  dropLink: (user: string) => `/users/${encodeURIComponent(user)}/drop-link`,
+  outbox: (user: string) => `/users/${encodeURIComponent(user)}/outbox`,
 } as const;

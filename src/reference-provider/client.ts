@@ -14,6 +14,7 @@ import type {
   ReceivedMessage,
   SecurityEvent,
   SendMediaRequest,
+  Outbox,
   SendMediaResult,
   SessionExport,
 } from '../protocol/driver-api.js';
@@ -74,6 +75,8 @@ export const isClientStateError = (e: unknown): e is ClientStateError => codeOf(
 export class ProviderClient {
   readonly inbox: ReceivedMessage[] = [];
   readonly events: SecurityEvent[] = [];
+  /** What the client produced for each message it sent: the driver's outbox (PROXY-NO-DECRYPT). */
+  readonly outbox: Outbox['messages'][number][] = [];
   readonly messaging: MessagingState;
   private readonly groups: GroupChats;
   /** The `libsignal-sender-keys` fault: groups in libsignal-client's layout instead of WhatsApp's. */
@@ -289,6 +292,17 @@ export class ProviderClient {
     })().catch(() => undefined);
   }
 
+  /**
+   * The connection is lost as a network loses it, with no close: in the proxy deployment, the link
+   * to the proxy (PROXY-LIFECYCLE). The client does not come back until asked to connect.
+   */
+  dropLink(): void {
+    const connection = this.connection;
+    this.connection = undefined;
+    this.mediaReceiver.close();
+    connection?.drop();
+  }
+
   async disconnect(): Promise<void> {
     const connection = this.connection;
     this.connection = undefined;
@@ -411,6 +425,7 @@ export class ProviderClient {
       const { type, ciphertext } = await this.encryptFor(connection, to, plaintext, text);
       const id = this.composer.nextId();
       this.messaging.remember(id, to, plaintext, mediatype);
+      this.outbox.push({ id, to, enc: [{ type, ciphertext: toBase64(ciphertext) }] });
       let stanza = this.composer.stanza(id, to, this.composer.timestamp(), type, ciphertext, mediatype);
       if (text !== undefined && this.deps.faults.has('plaintext-preview'))
         stanza = { ...stanza, attrs: { ...stanza.attrs, preview: text.slice(0, 40) } };

@@ -9,6 +9,7 @@ import type {
   GatekeeperEndpoint,
   GroupSendRequest,
   Inbox,
+  Outbox,
   PeerRequest,
   ReactRequest,
   ReadRequest,
@@ -107,7 +108,7 @@ export class DriverRoutes {
     const serverAnswer = await this.serverAction(path, method, body);
     if (serverAnswer) return serverAnswer;
     const m =
-      /^\/users\/([^/]+)\/(enlist|connect|disconnect|messages|media|events|safety-number|opt-out|read|react|typing|block|unblock|indicators|group-messages|session-export)$/.exec(
+      /^\/users\/([^/]+)\/(enlist|connect|disconnect|messages|media|events|safety-number|opt-out|read|react|typing|block|unblock|indicators|group-messages|session-export|drop-link|outbox)$/.exec(
         path,
       );
     const handle = m?.[1] === undefined ? undefined : safeDecode(m[1]);
@@ -146,6 +147,18 @@ export class DriverRoutes {
         await client.disconnect();
         const result: ConnectResult = { connected: false };
         return ok(result);
+      }
+      case 'drop-link': {
+        allow(method, 'POST');
+        valid('Empty', body);
+        client.dropLink();
+        const result: ConnectResult = { connected: false };
+        return ok(result);
+      }
+      case 'outbox': {
+        allow(method, 'GET');
+        const outbox: Outbox = { messages: client.outbox };
+        return ok(outbox);
       }
       case 'opt-out':
         allow(method, 'POST');
