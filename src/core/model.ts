@@ -11,7 +11,7 @@ export const LEVELS: readonly Level[] = ['MUST', 'SHOULD', 'MAY'];
 export type Outcome = 'pass' | 'fail' | 'warn' | 'skip' | 'error';
 export const OUTCOMES: readonly Outcome[] = ['pass', 'fail', 'warn', 'skip', 'error'];
 
-export type SuiteName = 'encryption' | 'stanza' | 'enlistment' | 'ownership' | 'media' | 'messaging';
+export type SuiteName = 'encryption' | 'stanza' | 'enlistment' | 'ownership' | 'media' | 'messaging' | 'proxy';
 
 export interface Requirement {
   /** Stable id of a requirement in docs/PROFILE.md, e.g. FRAME-OPEN. */

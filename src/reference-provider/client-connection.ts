@@ -13,7 +13,7 @@ import { closeElement } from '../protocol/stanzas.js';
 import { InboundHandler, type InboundContext } from './client-inbound.js';
 import { StanzaWriter, type ElementWriter } from './client-wire.js';
 import { openNoise, NoiseWriter, type NoiseLogin, type PlaintextChannel } from './client-noise.js';
-import { LINK_REFUSED, LinkChannel, noiseDial, openLink, type ProxyRoute } from './proxy-link.js';
+import { LINK_REFUSED, LinkChannel, noiseDial, openLink, type LinkNote, type ProxyRoute } from './proxy-link.js';
 import type { FaultSet } from './faults.js';
 import { inboundBinary, inboundCodec } from './inbound-codec.js';
 
@@ -64,6 +64,8 @@ export const isStreamRefused = (e: unknown): e is StreamRefused => codeOf(e) ===
 export class ChatConnection {
   private readonly writer: ElementWriter;
   private readonly faults: FaultSet;
+  /** Whether `ws` is the link to the provider's proxy (the proxy deployment). */
+  private readonly proxied: boolean;
   private readonly pendingIq = new Map<string, { resolve: (n: StanzaNode) => void; reject: (e: Error) => void }>();
   private readonly pendingAck = new Map<string, () => void>();
   private closing = false;
@@ -80,6 +82,7 @@ export class ChatConnection {
   ) {
     const faults = options.faults;
     this.faults = faults;
+    this.proxied = options.proxy !== undefined;
     this.writer = channel
       ? new NoiseWriter(channel, ws)
       : new StanzaWriter(
@@ -232,6 +235,11 @@ export class ChatConnection {
 
   get isOpen(): boolean {
     return this.ws.readyState === WebSocket.OPEN && !this.closing;
+  }
+
+  /** The proxy deployment: a note of the link to the proxy, beside the frames (proxy-link.ts); nothing when direct. */
+  tellProxy(note: LinkNote): void {
+    if (this.proxied && this.ws.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify(note));
   }
 
   /** Writes an element that expects no answer (a typing indicator, a receipt). */

@@ -429,6 +429,8 @@ export class ProviderClient {
       let stanza = this.composer.stanza(id, to, this.composer.timestamp(), type, ciphertext, mediatype);
       if (text !== undefined && this.deps.faults.has('plaintext-preview'))
         stanza = { ...stanza, attrs: { ...stanza.attrs, preview: text.slice(0, 40) } };
+      if (text !== undefined && this.deps.faults.has('proxy-plaintext-preview'))
+        connection.tellProxy({ preview: { id, text: text.slice(0, 40) } });
       return { id, acked: connection.sendMessage(stanza, id, ACK_WAIT_MS) };
     };
     // Written while the peer's queue is held, so that messages leave in ratchet order; the ack is awaited outside it.
