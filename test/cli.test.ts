@@ -53,7 +53,7 @@ void test('a default run certifies the reference provider and writes a valid rep
   const report = JSON.parse(await readFile(join(out, dir, 'report.json'), 'utf8')) as {
     run: { seed: number; transports: string[] };
     summary: { conformant: boolean };
-    cases: { id: string; transport: string; outcome: string }[];
+    cases: { id: string; suite: string; transport: string; outcome: string; message: string }[];
   };
   assert.deepEqual(validateReport(report), { ok: true });
   assert.equal(report.run.seed, 99);
@@ -63,9 +63,16 @@ void test('a default run certifies the reference provider and writes a valid rep
   const lanes = report.cases.map((c) => c.transport);
   assert.deepEqual([...new Set(lanes)], ['xml-ws', 'noise-binary']);
   assert.equal(lanes.lastIndexOf('xml-ws') + 1, lanes.indexOf('noise-binary'), 'one lane after the other');
+  // The reference provider runs direct by default: the proxy deployment's cases are skipped, saying so.
+  const proxied = report.cases.filter((c) => c.suite === 'proxy');
+  assert.ok(proxied.length > 0);
   assert.ok(
-    report.cases.every((c) => c.outcome === 'pass'),
-    'no case skipped: each ran over what it applies to',
+    proxied.every((c) => c.outcome === 'skip' && /applies to the proxy deployment only/.test(c.message)),
+    'the proxy cases skipped for their deployment',
+  );
+  assert.ok(
+    report.cases.every((c) => c.suite === 'proxy' || c.outcome === 'pass'),
+    'no other case skipped: each ran over what it applies to',
   );
   assert.match(r.stdout, /over xml-ws, then noise-binary/);
 });
@@ -139,6 +146,10 @@ void test('usage errors exit 2 with one line', async () => {
     ['run', '--provider-ca', 'package.json'],
     ['run', '--limit', 'xml-depth=deep'],
     ['run', '--limit', 'no-such-cap=3'],
+    ['run', '--reference-deployment', 'sideways'],
+    // A provider declares its own deployment: the flag is the embedded reference provider's.
+    ['run', '--reference-deployment', 'proxy', '--provider', 'http://127.0.0.1:9', '--token', 't'],
+    ['reference-provider', '--deployment', 'sideways'],
     ['frobnicate'],
   ]) {
     const r = await run(args);

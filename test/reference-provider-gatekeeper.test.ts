@@ -11,11 +11,13 @@ import { FRAMING_NS, XMPP_SUBPROTOCOL } from '../src/protocol/constants.js';
 import {
   DISCOVERY_PATH,
   driverPaths,
+  type ConnectResult,
   type Discovery,
   type EnlistResult,
   type Inbox,
 } from '../src/protocol/driver-api.js';
 import { decodeMessage, unpad } from '../src/protocol/payload.js';
+import { CHAT_TRANSPORTS, CLIENT_IP_ATTRIBUTE } from '../src/protocol/transport.js';
 import { xmlCodec } from '../src/protocol/xml-codec.js';
 import { startReferenceProvider, type ReferenceProvider } from '../src/reference-provider/provider.js';
 
@@ -189,4 +191,67 @@ void describe('reference provider ⇄ gatekeeper', () => {
       gk.setProvider(discovery);
     }
   });
+});
+
+void describe('reference provider ⇄ gatekeeper, in the proxy deployment', () => {
+  let gk: Gatekeeper;
+  let provider: ReferenceProvider;
+  let discovery: Discovery;
+
+  async function driver<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+    const res = await request(`${discovery.driver}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const json = (await res.body.json()) as T;
+    assert.ok(res.statusCode >= 200 && res.statusCode < 300, `${method} ${path}: HTTP ${res.statusCode}`);
+    return json;
+  }
+
+  before(async () => {
+    gk = await startGatekeeper();
+    provider = await startReferenceProvider({ driverToken: TOKEN, deployment: 'proxy' });
+    discovery = (await (await request(`${provider.url}${DISCOVERY_PATH}`)).body.json()) as Discovery;
+    gk.setProvider(discovery);
+  });
+  after(async () => {
+    await provider?.close();
+    await gk?.close();
+  });
+
+  for (const transport of CHAT_TRANSPORTS)
+    void test(`over ${transport}, one gatekeeper connection per client, from the proxy, with the client's address, as long as the client's`, async () => {
+      assert.equal(discovery.deployment, 'proxy');
+      const connected = [];
+      for (let i = 0; i < 2; i++) {
+        const { user } = await driver<{ user: string }>('POST', driverPaths.users, {});
+        const enlisted = await driver<EnlistResult>('POST', driverPaths.enlist(user), {
+          url: gk.enlistUrl,
+          caCertPem: gk.caCertPem,
+        });
+        assert.equal(enlisted.status, 'ok');
+        const login = (enlisted as { login: string }).login;
+        const answer = await driver<ConnectResult>('POST', driverPaths.connect(user), gk.chatEndpoint(transport));
+        const connection = await gk.waitForConnection(login, wait());
+        assert.ok(connection);
+        connected.push({ user, answer, connection });
+      }
+      const [first, second] = connected;
+      assert.ok(first && second);
+      assert.notEqual(first.connection.id, second.connection.id);
+      for (const { answer, connection } of connected) {
+        assert.equal(answer.connected, true);
+        // The proxy connects from its own address; the client's is its device's, which the login carries.
+        assert.equal(connection.remoteAddress, '127.0.0.1');
+        assert.match(answer.clientAddress ?? '', /^127\.0\.\d+\.\d+$/);
+        assert.notEqual(answer.clientAddress, '127.0.0.1');
+        assert.equal(connection.open?.attrs[CLIENT_IP_ATTRIBUTE], answer.clientAddress);
+      }
+      assert.notEqual(first.answer.clientAddress, second.answer.clientAddress);
+      assert.deepEqual(await driver('POST', driverPaths.disconnect(first.user), {}), { connected: false });
+      assert.ok(await first.connection.waitForClose(wait(2000)), 'closed with its client');
+      assert.equal(second.connection.closed, undefined);
+      await driver('POST', driverPaths.disconnect(second.user), {});
+    });
 });

@@ -93,6 +93,36 @@ void test('a harness error is an error outcome, never a pass; unmet needs skip',
   assert.match(results[1]?.message ?? '', /does not declare pq/);
 });
 
+void test('a case for another deployment than the provider declares is skipped, with the reason', async () => {
+  const cases = [
+    spec('any'),
+    spec('proxy', 'MUST', { deployment: 'proxy' }),
+    spec('direct', 'MUST', { deployment: 'direct' }),
+  ];
+  const ran: string[] = [];
+  const execute: ExecuteCase = async (env) => (ran.push(env.spec.id), met());
+  const direct = await run(cases, execute);
+  assert.deepEqual(
+    direct.map((r) => r.outcome),
+    ['pass', 'skip', 'pass'],
+  );
+  assert.equal(direct[1]?.message, 'applies to the proxy deployment only; the provider declares direct');
+  const proxied = await runCases({
+    cases,
+    seed: 7,
+    defaultTimeoutMs: 2000,
+    capabilities: new Set(['classic']),
+    deployment: 'proxy',
+    execute,
+  });
+  assert.deepEqual(
+    proxied.map((r) => r.outcome),
+    ['pass', 'pass', 'skip'],
+  );
+  assert.match(proxied[2]?.message ?? '', /applies to the direct deployment only; the provider declares proxy/);
+  assert.deepEqual(ran.sort(), ['stanza.any', 'stanza.any', 'stanza.direct', 'stanza.proxy']);
+});
+
 void test('evidence is redacted, bounded and timed from the case start', async () => {
   const jwt = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJlLXNlY3JldA';
   const [r] = await run([spec('e')], async (env) => {

@@ -30,6 +30,7 @@ import type {
   SendMediaRequest,
   SendMediaResult,
   SendResult,
+  Outbox,
   SessionExport,
 } from '../protocol/driver-api.js';
 import { show } from './observe.js';
@@ -70,11 +71,17 @@ export interface DriverUser {
   indicators(): Promise<Indicators>;
   /** The user opts out of interoperability (ENLIST-OPT-OUT). */
   optOut(): Promise<unknown>;
+  /** The proxy deployment: the client's link to the proxy is lost, with no close (PROXY-LIFECYCLE). */
+  dropLink(): Promise<ConnectResult>;
+  /** The proxy deployment: the `<enc>` of each message, as the client produced it (PROXY-NO-DECRYPT). */
+  outbox(): Promise<Outbox>;
 }
 
 /** A provider user enlisted and connected, as the gatekeeper sees it too. */
 export interface ProviderUser extends DriverUser {
   readonly login: string;
+  /** What the driver answered the connect that made the user's newest connection (`clientAddress` in the proxy deployment). */
+  readonly connected: ConnectResult;
   /** The newest connection, as the gatekeeper sees it. */
   readonly connection: ClientConnection;
   /** Connects again through the driver; resolves with the new connection once it is authenticated. */
@@ -166,14 +173,23 @@ export class Testbed {
     this.logins.add(login);
     this.env.step(`connect provider ${label}`);
     const answer = await driver.connect(created.user, this.chatEndpoint()).then(
-      (a) => ({ connected: a.connected, failed: undefined }),
+      (a) => ({ connected: a.connected, said: a, failed: undefined }),
       (e: unknown) => {
         if (!options.tolerant) throw e;
-        return { connected: false, failed: e instanceof Error ? e.message : String(e) };
+        return { connected: false, said: { connected: false }, failed: e instanceof Error ? e.message : String(e) };
       },
     );
     if (answer.failed !== undefined)
       this.env.record({ kind: 'note', at: Date.now(), text: `the driver's connect failed: ${answer.failed}` });
+    // Whatever the driver connected is disconnected when the case ends, a user whose connection the
+    // gatekeeper never saw too: its client may hold something of the provider's open (a proxy's connection).
+    let connected = true;
+    const disconnect = async (): Promise<void> => {
+      if (!connected) return;
+      connected = false;
+      await this.afterCase().disconnect(created.user);
+    };
+    this.env.defer(disconnect);
     // A driver that reports a refused stream shortens the wait; only the wire can say it connected.
     const connection =
       answer.failed === undefined
@@ -186,18 +202,12 @@ export class Testbed {
     if (answer.failed === undefined && !(await gatekeeper.waitForKeys(login, this.wait()))) {
       throw new PreconditionError(`${login} connected but uploaded no keys within ${ANSWER_MS} ms`);
     }
-    let connected = true;
-    const disconnect = async (): Promise<void> => {
-      if (!connected) return;
-      connected = false;
-      await this.afterCase().disconnect(created.user);
-    };
-    this.env.defer(disconnect);
     let current = connection;
+    let said: ConnectResult = answer.said;
     const reconnect = async (): Promise<ClientConnection> => {
       this.env.step(`reconnect provider ${label}`);
       const before = current;
-      await driver.connect(created.user, this.chatEndpoint());
+      said = await driver.connect(created.user, this.chatEndpoint());
       connected = true;
       const again = await gatekeeper.waitForConnection(login, this.wait());
       if (!again || again.id === before.id)
@@ -210,6 +220,9 @@ export class Testbed {
       login,
       get connection() {
         return current;
+      },
+      get connected() {
+        return said;
       },
       reconnect,
       disconnect,
@@ -239,6 +252,8 @@ export class Testbed {
       unblock: (peer) => driver.unblock(user, peer),
       indicators: () => driver.indicators(user),
       optOut: () => driver.optOut(user),
+      dropLink: () => driver.dropLink(user),
+      outbox: () => driver.outbox(user),
     };
   }
 

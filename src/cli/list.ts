@@ -49,6 +49,7 @@ export async function listCommand(flags: ListFlags, out: NodeJS.WritableStream):
       tags: c.tags,
       needs: c.needs,
       ...(c.transports === undefined ? {} : { transports: c.transports }),
+      ...(c.deployment === undefined ? {} : { deployment: c.deployment }),
       check: c.check,
       faults: c.faults.map((f) => f.name),
     }));

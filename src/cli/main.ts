@@ -72,6 +72,10 @@ function program(): Command {
         'switch on a fault of the embedded reference provider (repeatable)',
       ).argParser(collect),
     )
+    .option(
+      '--reference-deployment <name>',
+      'run the embedded reference provider direct (its clients connect themselves; the default) or behind its chat proxy: direct or proxy',
+    )
     .action(async (flags: Record<string, unknown>) => {
       // Commands load on demand: `--version` and `--help` must not pay for libsignal and the suites.
       const { runCommand } = await import('./run.js');
@@ -125,7 +129,11 @@ function program(): Command {
     .option('--token <token>', 'driver API bearer token (default: a random one, printed)')
     .option('--fault <fault>', 'switch on a fault (repeatable)', collect)
     .option('--ca-out <file>', 'write the CA of its HTTPS media host and server here, for run --provider-ca')
-    .action(async (flags: { port?: string; token?: string; fault?: string[]; caOut?: string }) => {
+    .option(
+      '--deployment <name>',
+      'direct (its clients connect themselves; the default) or proxy (behind its chat proxy)',
+    )
+    .action(async (flags: { port?: string; token?: string; fault?: string[]; caOut?: string; deployment?: string }) => {
       const { referenceProviderCommand } = await import('./reference-provider.js');
       process.exitCode = await referenceProviderCommand(flags, process.stdout);
     });

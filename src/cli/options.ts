@@ -3,6 +3,7 @@
  * Every problem is an E_USAGE HarnessError with one line that names the flag.
  */
 import { CHAT_TRANSPORTS, isChatTransport, type ChatTransport } from '../protocol/transport.js';
+import { DEPLOYMENTS, isDeployment, type Deployment } from '../protocol/driver-api.js';
 import { HarnessError, UsageError } from '../core/errors.js';
 import { resolveLimits, type Limits } from '../core/limits.js';
 import type { Shard } from '../core/model.js';
@@ -27,6 +28,7 @@ export interface RawRunFlags {
   seed?: string;
   timeout?: string;
   referenceFault?: string[];
+  referenceDeployment?: string;
   baseline?: string;
   updateBaseline?: string;
   bail?: boolean;
@@ -54,6 +56,8 @@ export interface RunSettings {
   readonly seed: number;
   readonly timeoutMs: number;
   readonly referenceFaults: readonly string[];
+  /** The embedded reference provider's deployment (`--reference-deployment`). */
+  readonly referenceDeployment?: Deployment;
   /** Judge the run against this baseline file instead of plain conformance. */
   readonly baseline?: string;
   /** Write a baseline that accepts this run to this file. */
@@ -109,6 +113,9 @@ export function resolveRunSettings(flags: RawRunFlags, env: NodeJS.ProcessEnv): 
     timeoutMs:
       flags.timeout === undefined ? DEFAULT_TIMEOUT_MS : parseInteger('--timeout', flags.timeout, 100, 600_000),
     referenceFaults: splitList(flags.referenceFault),
+    ...(flags.referenceDeployment === undefined
+      ? {}
+      : { referenceDeployment: parseDeployment('--reference-deployment', flags.referenceDeployment) }),
     ...(flags.baseline === undefined ? {} : { baseline: nonEmpty('--baseline', flags.baseline) }),
     ...(flags.updateBaseline === undefined
       ? {}
@@ -225,6 +232,11 @@ export function splitList(values: readonly string[] | undefined): string[] {
         .filter(Boolean),
     ),
   ];
+}
+
+export function parseDeployment(flag: string, value: string): Deployment {
+  if (isDeployment(value)) return value;
+  throw usage(`${flag} must be one of ${DEPLOYMENTS.join(', ')}, not ${JSON.stringify(value)}`);
 }
 
 function parseTransport(value: string): ChatTransport {

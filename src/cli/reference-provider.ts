@@ -5,18 +5,19 @@ import { describeError, UsageError } from '../core/errors.js';
 import { checkFaultNames } from '../harness/catalogue.js';
 import { startReferenceProvider } from '../reference-provider/provider.js';
 import { EXIT } from './exit-codes.js';
-import { parseInteger } from './options.js';
+import { parseDeployment, parseInteger } from './options.js';
 
 export async function referenceProviderCommand(
-  flags: { port?: string; token?: string; fault?: string[]; caOut?: string },
+  flags: { port?: string; token?: string; fault?: string[]; caOut?: string; deployment?: string },
   out: NodeJS.WritableStream,
 ): Promise<number> {
   const port = flags.port === undefined ? 0 : parseInteger('--port', flags.port, 0, 65535);
+  const deployment = flags.deployment === undefined ? 'direct' : parseDeployment('--deployment', flags.deployment);
   const faults = checkFaultNames((flags.fault ?? []).flatMap((f) => f.split(',')).filter(Boolean));
   const token = flags.token ?? randomBytes(24).toString('base64url');
   let provider;
   try {
-    provider = await startReferenceProvider({ port, faults, driverToken: token });
+    provider = await startReferenceProvider({ port, faults, driverToken: token, deployment });
   } catch (e) {
     throw new UsageError(`cannot serve on 127.0.0.1:${port}: ${describeError(e)}`);
   }
@@ -30,7 +31,7 @@ export async function referenceProviderCommand(
     }
   }
   out.write(
-    `reference provider at ${provider.url}\ndriver token ${token}\n${faults.length ? `faults ${faults.join(', ')}\n` : ''}`,
+    `reference provider at ${provider.url}\ndriver token ${token}\n${deployment === 'proxy' ? 'deployment proxy\n' : ''}${faults.length ? `faults ${faults.join(', ')}\n` : ''}`,
   );
   const trust = flags.caOut === undefined ? '' : ` --provider-ca ${flags.caOut}`;
   // It serves on loopback, which a run refuses to fetch from unless told it is a local test.

@@ -63,6 +63,7 @@ export async function runCommand(
       ...(settings.provider === undefined ? {} : { provider: settings.provider }),
       ...(settings.token === undefined ? {} : { token: settings.token }),
       referenceFaults: settings.referenceFaults,
+      ...(settings.referenceDeployment === undefined ? {} : { referenceDeployment: settings.referenceDeployment }),
       selection: {
         suites: settings.suites,
         tags: settings.tags,

@@ -2,6 +2,7 @@
  * The conformance model: suites and cases as declared, results as observed. Closed unions are
  * mapped exhaustively (`Record<Outcome, …>`) so that a new outcome fails to compile where unhandled.
  */
+import type { Deployment } from '../protocol/driver-api.js';
 import type { ChatTransport } from '../protocol/transport.js';
 
 export type Level = 'MUST' | 'SHOULD' | 'MAY';
@@ -10,7 +11,7 @@ export const LEVELS: readonly Level[] = ['MUST', 'SHOULD', 'MAY'];
 export type Outcome = 'pass' | 'fail' | 'warn' | 'skip' | 'error';
 export const OUTCOMES: readonly Outcome[] = ['pass', 'fail', 'warn', 'skip', 'error'];
 
-export type SuiteName = 'encryption' | 'stanza' | 'enlistment' | 'ownership' | 'media' | 'messaging';
+export type SuiteName = 'encryption' | 'stanza' | 'enlistment' | 'ownership' | 'media' | 'messaging' | 'proxy';
 
 export interface Requirement {
   /** Stable id of a requirement in docs/PROFILE.md, e.g. FRAME-OPEN. */
@@ -37,6 +38,8 @@ export interface CaseSpec {
   readonly needs: readonly string[];
   /** The chat transports the case applies to; every one when absent (docs/PROFILE.md TRANSPORTS). */
   readonly transports?: readonly ChatTransport[];
+  /** The provider deployment the case applies to (Discovery.deployment); every one when absent. */
+  readonly deployment?: Deployment;
   /** Name of the check in the check registry. */
   readonly check: string;
   readonly params: Readonly<Record<string, unknown>>;
@@ -229,6 +232,12 @@ export interface RunMeta {
   /** Present when a signal stopped the run: cases not yet run are skipped, and there is no verdict. */
   readonly interrupted?: { readonly signal: StopSignal };
   readonly node: string;
+}
+
+/** The deployment the run's provider declared in its discovery document (`direct` when it said none). */
+export function deploymentOf(run: RunMeta): Deployment {
+  const declared = (run.provider.discovery as { readonly deployment?: unknown } | null | undefined)?.deployment;
+  return declared === 'proxy' ? 'proxy' : 'direct';
 }
 
 export interface RunReport {

@@ -3,11 +3,11 @@ import { readFile } from 'node:fs/promises';
 import { projectFile } from './paths.js';
 
 /**
- * Where a requirement comes from (PROFILE.md, "Sources"): the public technical overview, the
- * public WhatsApp-lineage clients, or the profile's own choice.
+ * Where a requirement comes from (PROFILE.md, "Sources"): the Reference Offer's public clauses,
+ * the public technical overview, the public WhatsApp-lineage clients, or the profile's own choice.
  */
-export type RequirementSource = 'TECH' | 'LINEAGE' | 'PROFILE';
-const SOURCES: readonly RequirementSource[] = ['TECH', 'LINEAGE', 'PROFILE'];
+export type RequirementSource = 'OFFER' | 'TECH' | 'LINEAGE' | 'PROFILE';
+const SOURCES: readonly RequirementSource[] = ['OFFER', 'TECH', 'LINEAGE', 'PROFILE'];
 
 export interface ProfileRequirement {
   readonly id: string;

@@ -4,6 +4,7 @@
  * an exclusive case runs while no other case does. It knows nothing of providers or gatekeepers:
  * `execute` brings the world, one per worker.
  */
+import type { Deployment } from '../protocol/driver-api.js';
 import type { ChatTransport } from '../protocol/transport.js';
 import {
   codeOf,
@@ -57,6 +58,8 @@ export interface RunOptions {
   readonly defaultTimeoutMs: number;
   /** What the provider declared; a case needing more is skipped. */
   readonly capabilities: ReadonlySet<string>;
+  /** The deployment the provider declared; a case for the other one is skipped. `direct` when absent. */
+  readonly deployment?: Deployment;
   /**
    * The run's chat transports, in turn: a lane per transport, each with the cases that apply to it
    * (CaseSpec.transports); xml-ws alone when absent. A case for none of them is skipped once.
@@ -199,6 +202,13 @@ async function runCase(
   rng: Rng,
   options: RunOptions,
 ): Promise<CaseResult> {
+  const deployment = options.deployment ?? 'direct';
+  if (spec.deployment !== undefined && spec.deployment !== deployment)
+    return skipped(
+      spec,
+      transport,
+      `applies to the ${spec.deployment} deployment only; the provider declares ${deployment}`,
+    );
   const missing = spec.needs.filter((n) => !options.capabilities.has(n));
   if (missing.length > 0) return skipped(spec, transport, `the provider does not declare ${missing.join(', ')}`);
 

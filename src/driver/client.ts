@@ -37,6 +37,7 @@ import {
   type RotatedKey,
   type SendRequest,
   type SendResult,
+  type Outbox,
   type SessionExport,
 } from '../protocol/driver-api.js';
 
@@ -151,6 +152,13 @@ export class DriverClient {
   }
   exportSession(user: string, peer: string): Promise<SessionExport> {
     return this.call('POST', driverPaths.sessionExport(user), { peer }, 'SessionExport');
+  }
+  // the proxy deployment
+  dropLink(user: string): Promise<ConnectResult> {
+    return this.call('POST', driverPaths.dropLink(user), {}, 'ConnectResult');
+  }
+  outbox(user: string): Promise<Outbox> {
+    return this.call('GET', driverPaths.outbox(user), undefined, 'Outbox');
   }
   // enlistment and ownership (driver 1.1)
   optOut(user: string): Promise<unknown> {

@@ -228,6 +228,7 @@ export class ChatServer {
       id: `conn-${this.connections.length + 1}`,
       ws,
       offeredSubprotocols: offered,
+      remoteAddress: peerAddress(req),
       wire,
       seq: { next: () => ++this.seq, current: () => this.seq },
       publish: (f) => this.frames.emit(f),
@@ -372,6 +373,12 @@ export class ChatServer {
   private serverOpen(): StanzaNode {
     return openElement({ from: GATEKEEPER_SERVER, id: this.deps.rng.string(16), 'interop-version': INTEROP_VERSION });
   }
+}
+
+/** The peer's IP address; an IPv4-mapped IPv6 address (a dual-stack socket's) as the IPv4 address it is. */
+function peerAddress(req: IncomingMessage): string {
+  const raw = req.socket.remoteAddress ?? '';
+  return /^::ffff:\d+\.\d+\.\d+\.\d+$/i.test(raw) ? raw.slice('::ffff:'.length) : raw;
 }
 
 const pathOf = (req: IncomingMessage): string => new URL(req.url ?? '/', 'wss://gatekeeper').pathname;

@@ -21,6 +21,8 @@ export interface ConnectionDeps {
   readonly id: string;
   readonly ws: WebSocket;
   readonly offeredSubprotocols: readonly string[];
+  /** The peer's IP address, as the socket saw it. */
+  readonly remoteAddress: string;
   readonly wire: ChatWire;
   /** The gatekeeper-wide frame counter: `next` takes a number, `current` reads the last one. */
   readonly seq: { next(): number; current(): number };
@@ -53,6 +55,8 @@ const CLOSE_GRACE_MS = 250;
 export class Connection implements ClientConnection {
   readonly id: string;
   readonly offeredSubprotocols: readonly string[];
+  readonly remoteAddress: string;
+  readonly openedAt = Date.now();
   readonly transport: ChatTransport;
   login: string | undefined;
   open: StanzaNode | undefined;
@@ -74,6 +78,7 @@ export class Connection implements ClientConnection {
   constructor(private readonly deps: ConnectionDeps) {
     this.id = deps.id;
     this.offeredSubprotocols = deps.offeredSubprotocols;
+    this.remoteAddress = deps.remoteAddress;
     this.transport = deps.wire.transport;
     const { ws } = deps;
     // A client that opens a connection and never logs in holds the gatekeeper's resources (a Noise

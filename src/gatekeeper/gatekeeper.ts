@@ -147,6 +147,7 @@ export async function startGatekeeper(options: GatekeeperOptions = {}): Promise<
     caCertPem: tls.certPem,
     jwksUri: `${origin}${GATEKEEPER_JWKS_PATH}`,
     providerDiscovery: () => provider,
+    allowsPrivateTargets: outbound.allowPrivateTargets,
     setProvider: (discovery: Discovery) => {
       provider = discovery;
       verifier.setDiscovery(discovery);
@@ -174,6 +175,7 @@ export async function startGatekeeper(options: GatekeeperOptions = {}): Promise<
         });
       }),
     connectionsOf: (login: string) => chat.connections.filter((c) => c.authenticated && c.login === login),
+    attemptsOf: (login: string) => chat.connections.filter((c) => c.login === login),
     waitForKeys: async (login: string, o: WaitOptions) =>
       (await waitFor<true>(o, (resolve) => {
         if (directory.provider(login)?.keysUploadedAt !== undefined) {

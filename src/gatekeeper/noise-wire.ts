@@ -12,7 +12,7 @@ import { packPlaintext, unpackPlaintext } from '../protocol/binary/plaintext.js'
 import type { StanzaNode } from '../protocol/node.js';
 import { encodeFrame, FrameReader } from '../protocol/noise/frames.js';
 import { NoiseResponder, type ResponderOptions } from '../protocol/noise/handshake.js';
-import { loginOfPayload, type PayloadLogin } from '../protocol/transport.js';
+import { CLIENT_IP_ATTRIBUTE, loginOfPayload, type PayloadLogin } from '../protocol/transport.js';
 import type { NoiseSession } from '../protocol/noise/session.js';
 import { WA_WEB_NOISE_PROFILE } from '../protocol/noise/profile.js';
 import { node } from '../protocol/node.js';
@@ -131,5 +131,6 @@ function loginAsOpen(said: PayloadLogin, staticKey: Uint8Array): StanzaNode {
     from: said.ok ? said.login : undefined,
     token: said.ok && said.token !== '' ? said.token : undefined,
     authkey: toBase64Url(staticKey),
+    [CLIENT_IP_ATTRIBUTE]: said.ok ? said.clientIp : undefined,
   });
 }

@@ -99,10 +99,17 @@ export interface ClientConnection {
   readonly transport: ChatTransport;
   /** Subprotocols the client offered in its handshake, in order. */
   readonly offeredSubprotocols: readonly string[];
+  /**
+   * The IP address the connection came from, as the chat server saw it (an IPv4-mapped IPv6 address
+   * written as its IPv4 address): in the proxy deployment, the proxy's own (CLIENT-IP).
+   */
+  readonly remoteAddress: string;
+  /** Date.now() when the connection was accepted. */
+  readonly openedAt: number;
   readonly login: string | undefined;
   /**
    * The client's login: its first element, if it decoded; over noise-binary, the handshake's
-   * ClientPayload as the `<open from token authkey>` it stands for.
+   * ClientPayload as the `<open from token authkey client-ip>` it stands for.
    */
   readonly open: StanzaNode | undefined;
   /** True once the `<open/>` was accepted (login enlisted, proof verified). */

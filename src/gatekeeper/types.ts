@@ -58,6 +58,8 @@ export interface ProviderAccess {
   setProvider(discovery: Discovery): void;
   /** The provider's discovery document, once set. */
   providerDiscovery(): Discovery | undefined;
+  /** Whether the run lets the gatekeeper reach, and take from the provider, loopback, private and link-local addresses. */
+  readonly allowsPrivateTargets: boolean;
   /**
    * GET from the provider's server as the gatekeeper does (its key set, its discovery document):
    * under the run's caps and private-target rule; a cap gone past throws LimitExceeded. The body is
@@ -90,6 +92,8 @@ export interface Connections {
   waitForConnection(login: string, options: WaitOptions): Promise<ClientConnection | null>;
   /** Every connection that authenticated as `login`, oldest first, closed ones included. */
   connectionsOf(login: string): readonly ClientConnection[];
+  /** Every connection whose login named `login`, accepted or refused, oldest first, closed ones included. */
+  attemptsOf(login: string): readonly ClientConnection[];
   /** Resolves when `login` has uploaded its keys (KEYS-UPLOAD), or null on timeout. */
   waitForKeys(login: string, options: WaitOptions): Promise<boolean>;
 }

@@ -22,7 +22,7 @@ import { startGatekeeper } from '../gatekeeper/gatekeeper.js';
 import { resolveTls } from '../gatekeeper/tls.js';
 import type { Gatekeeper } from '../gatekeeper/types.js';
 import { PROFILE_VERSION } from '../protocol/constants.js';
-import { DISCOVERY_PATH } from '../protocol/driver-api.js';
+import { DEFAULT_DEPLOYMENT, DISCOVERY_PATH, type Deployment } from '../protocol/driver-api.js';
 import type { FaultName } from '../reference-provider/faults.js';
 import { startReferenceProvider } from '../reference-provider/provider.js';
 import { Multiplexer } from '../reporters/multiplexer.js';
@@ -37,6 +37,8 @@ export interface RunOptions {
   readonly token?: string;
   /** Faults of the embedded reference provider. */
   readonly referenceFaults?: readonly string[];
+  /** The deployment of the embedded reference provider: `direct` (the default), or `proxy` behind its chat proxy. */
+  readonly referenceDeployment?: Deployment;
   readonly selection: Selection;
   readonly seed: number;
   /** Default per-case deadline. */
@@ -103,7 +105,11 @@ export async function runConformance(options: RunOptions): Promise<RunOutcome> {
     if (endpoint === undefined) {
       // A token given for the embedded provider is used as is (tests plant a known secret this way).
       token = options.token ?? randomBytes(24).toString('base64url');
-      const embedded = await startReferenceProvider({ faults, driverToken: token });
+      const embedded = await startReferenceProvider({
+        faults,
+        driverToken: token,
+        ...(options.referenceDeployment === undefined ? {} : { deployment: options.referenceDeployment }),
+      });
       teardown.push(() => embedded.close());
       endpoint = embedded.url;
       providerCaPem = embedded.mediaCaPem;
@@ -159,6 +165,7 @@ export async function runConformance(options: RunOptions): Promise<RunOutcome> {
       seed: options.seed,
       defaultTimeoutMs: options.timeoutMs,
       capabilities: new Set([...discovery.capabilities, ...discovery.sessionModes]),
+      deployment: discovery.deployment ?? DEFAULT_DEPLOYMENT,
       transports,
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.bail ? { bail: true } : {}),
@@ -280,6 +287,11 @@ function checkFaults(options: RunOptions): FaultName[] {
   const faults = options.referenceFaults ?? [];
   if (faults.length > 0 && options.provider !== undefined) {
     throw new UsageError('--reference-fault applies to the embedded reference provider only; drop --provider');
+  }
+  if (options.referenceDeployment !== undefined && options.provider !== undefined) {
+    throw new UsageError(
+      '--reference-deployment applies to the embedded reference provider only; a provider declares its own deployment in its discovery document; drop --provider',
+    );
   }
   return checkFaultNames(faults);
 }

@@ -12,6 +12,19 @@ import type { ChatTransport } from './transport.js';
 
 export type SessionMode = 'classic' | 'pq';
 
+/**
+ * How a provider's clients reach the gatekeeper's chat server (Discovery.deployment): each client
+ * itself, or through the provider's proxy, which keeps one connection per client (docs/PROFILE.md §15).
+ */
+export const DEPLOYMENTS = ['direct', 'proxy'] as const;
+export type Deployment = (typeof DEPLOYMENTS)[number];
+
+export const isDeployment = (v: unknown): v is Deployment =>
+  typeof v === 'string' && (DEPLOYMENTS as readonly string[]).includes(v);
+
+/** A provider that declares no `deployment` connects its clients itself. */
+export const DEFAULT_DEPLOYMENT: Deployment = 'direct';
+
 export interface Discovery {
   readonly providerId: string;
   readonly profileVersion: string;
@@ -28,6 +41,8 @@ export interface Discovery {
   readonly sessionModes: readonly SessionMode[];
   /** The chat transports the provider's clients speak; `["xml-ws"]` when absent (TRANSPORTS). */
   readonly transports?: readonly ChatTransport[];
+  /** Whether a proxy of the provider stands between its clients and the chat server; `direct` when absent. */
+  readonly deployment?: Deployment;
   readonly capabilities: readonly string[];
   /** Absolute URL of the driver API root; only test deployments serve it. */
   readonly driver: string;
@@ -60,6 +75,11 @@ export type EnlistResult =
 
 export interface ConnectResult {
   readonly connected: boolean;
+  /**
+   * The proxy deployment, on a connect: the IP address the provider's proxy saw this client connect
+   * from, which the proxy must send the gatekeeper as the client's (docs/PROFILE.md CLIENT-IP).
+   */
+  readonly clientAddress?: string;
 }
 
 export interface SendRequest {
@@ -118,6 +138,21 @@ export interface ReceivedMessage {
   readonly revoked?: true;
   /** Driver 1.3: the group the message was shown in; `from` is the member who sent it (GROUP-IN). */
   readonly group?: string;
+}
+
+/** One `<enc>` of a sent message, as the client produced it. */
+export interface SentEnc {
+  readonly type: 'pkmsg' | 'msg' | 'skmsg';
+  /** Base64 of the ciphertext. */
+  readonly ciphertext: string;
+}
+
+/**
+ * The proxy deployment: what the user's client itself produced for each message it sent, before
+ * anything of the provider's carried it (PROXY-NO-DECRYPT).
+ */
+export interface Outbox {
+  readonly messages: readonly { readonly id: string; readonly to: string; readonly enc: readonly SentEnc[] }[];
 }
 
 export interface Inbox {
@@ -230,4 +265,6 @@ export const driverPaths = {
   indicators: (user: string) => `/users/${encodeURIComponent(user)}/indicators`,
   groupMessages: (user: string) => `/users/${encodeURIComponent(user)}/group-messages`,
   sessionExport: (user: string) => `/users/${encodeURIComponent(user)}/session-export`,
+  dropLink: (user: string) => `/users/${encodeURIComponent(user)}/drop-link`,
+  outbox: (user: string) => `/users/${encodeURIComponent(user)}/outbox`,
 } as const;

@@ -41,9 +41,16 @@ export function interopLoginPayload(login: string, proof: string): ClientPayload
   };
 }
 
+/**
+ * CLIENT-IP over xml-ws: the attribute of `<open/>` in which a provider's proxy sends its client's
+ * IP address (docs/PROFILE.md §15). Over noise-binary it is `interopData.clientIp`; a Noise login
+ * is recorded as the `<open/>` it stands for, with this attribute. The name is the profile's choice.
+ */
+export const CLIENT_IP_ATTRIBUTE = 'client-ip';
+
 /** What a ClientPayload says of the login, or why it says nothing usable. */
 export type PayloadLogin =
-  | { readonly ok: true; readonly login: string; readonly token: string }
+  | { readonly ok: true; readonly login: string; readonly token: string; readonly clientIp?: string }
   | { readonly ok: false; readonly reason: string };
 
 export function loginOfPayload(payload: ClientPayload): PayloadLogin {
@@ -58,5 +65,10 @@ export function loginOfPayload(payload: ClientPayload): PayloadLogin {
   } catch {
     return { ok: false, reason: 'interopData.token is not UTF-8' };
   }
-  return { ok: true, login: interopLogin(data.accountId), token };
+  return {
+    ok: true,
+    login: interopLogin(data.accountId),
+    token,
+    ...(data.clientIp === undefined ? {} : { clientIp: data.clientIp }),
+  };
 }

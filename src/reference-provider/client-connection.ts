@@ -1,7 +1,9 @@
 /**
  * One chat connection of a client, over either transport: the WebSocket to the gatekeeper with
  * XML text (RFC 7395) and the stream's `<open/>`, or with Noise frames (client-noise.ts) and the
- * login in the handshake; then requests waiting for their answers, and an orderly close.
+ * login in the handshake; then requests waiting for their answers, and an orderly close. In the
+ * proxy deployment the WebSocket is the client's link to its proxy (proxy-link.ts), which carries
+ * the same frames and opens the gatekeeper connection in the client's name.
  */
 import WebSocket, { type RawData } from 'ws';
 import { XMPP_SUBPROTOCOL } from '../protocol/constants.js';
@@ -10,8 +12,8 @@ import type { StanzaNode } from '../protocol/node.js';
 import { closeElement } from '../protocol/stanzas.js';
 import { InboundHandler, type InboundContext } from './client-inbound.js';
 import { StanzaWriter, type ElementWriter } from './client-wire.js';
-import { openNoise, NoiseWriter, type NoiseLogin } from './client-noise.js';
-import type { NoiseChannel } from '../protocol/noise/channel.js';
+import { openNoise, NoiseWriter, type NoiseLogin, type PlaintextChannel } from './client-noise.js';
+import { LINK_REFUSED, LinkChannel, noiseDial, openLink, type LinkNote, type ProxyRoute } from './proxy-link.js';
 import type { FaultSet } from './faults.js';
 import { inboundBinary, inboundCodec } from './inbound-codec.js';
 
@@ -44,6 +46,8 @@ export interface ConnectionOptions {
   readonly open: StanzaNode;
   /** Over noise-binary: the handshake's keys and login; xml-ws when absent. */
   readonly noise?: NoiseLogin;
+  /** In the proxy deployment: the proxy the client links to, which connects to `url` in its name. */
+  readonly proxy?: ProxyRoute;
   readonly client: ClientSide;
   /** Hears a `<stream:error>` that ends an established stream (un-enlistment, say). */
   readonly onStreamError?: (error: StanzaNode) => void;
@@ -60,6 +64,8 @@ export const isStreamRefused = (e: unknown): e is StreamRefused => codeOf(e) ===
 export class ChatConnection {
   private readonly writer: ElementWriter;
   private readonly faults: FaultSet;
+  /** Whether `ws` is the link to the provider's proxy (the proxy deployment). */
+  private readonly proxied: boolean;
   private readonly pendingIq = new Map<string, { resolve: (n: StanzaNode) => void; reject: (e: Error) => void }>();
   private readonly pendingAck = new Map<string, () => void>();
   private closing = false;
@@ -71,11 +77,12 @@ export class ChatConnection {
   private constructor(
     private readonly ws: WebSocket,
     options: ConnectionOptions,
-    /** The Noise channel over `ws`, once its handshake is done: the noise-binary wire. */
-    channel?: NoiseChannel,
+    /** The Noise channel over `ws`, once its handshake is done, or the link's plaintexts: the noise-binary wire. */
+    channel?: PlaintextChannel,
   ) {
     const faults = options.faults;
     this.faults = faults;
+    this.proxied = options.proxy !== undefined;
     this.writer = channel
       ? new NoiseWriter(channel, ws)
       : new StanzaWriter(
@@ -127,8 +134,10 @@ export class ChatConnection {
         inOrder = inOrder.then(() => handler.handleFrame(frame)).catch(() => undefined);
       });
     this.closed = new Promise((resolve) => {
-      ws.once('close', (code) => {
-        const reason = this.refusal ?? `the chat connection closed (code ${code})`;
+      ws.once('close', (code, why) => {
+        // A proxy that could not log in says why (a certificate chain that does not verify, say).
+        const proxied = code === LINK_REFUSED ? `: ${why.toString('utf8')}` : '';
+        const reason = this.refusal ?? `the chat connection closed (code ${code})${proxied}`;
         // Closed before the gatekeeper's `<open/>`: the stream was refused.
         this.opened?.reject(new StreamRefused(reason));
         // A refusal may also follow the gatekeeper's `<open/>` (RFC 6120 §4.9.1.1) and end a request.
@@ -142,7 +151,7 @@ export class ChatConnection {
   }
 
   /** Each Noise frame in turn, handled before the next is read (IN-ORDER); ends when the socket does. */
-  private async readFrames(channel: NoiseChannel, handler: InboundHandler): Promise<void> {
+  private async readFrames(channel: PlaintextChannel, handler: InboundHandler): Promise<void> {
     const stop = new AbortController();
     this.ws.once('close', () => stop.abort(new Error('the chat connection closed')));
     try {
@@ -163,6 +172,7 @@ export class ChatConnection {
    */
   static async open(options: ConnectionOptions): Promise<ChatConnection> {
     const signal = AbortSignal.timeout(OPEN_TIMEOUT_MS);
+    if (options.proxy) return ChatConnection.openThroughProxy(options, options.proxy, signal);
     if (options.noise) {
       const { ws, channel } = await openNoise(options.url, options.caCertPem, options.noise, signal);
       return new ChatConnection(ws, options, channel).accepted(signal, '<success/>');
@@ -173,6 +183,29 @@ export class ChatConnection {
     const accepted = connection.accepted(signal, '<open/>');
     ws.once('open', () => connection.writer.write(options.open));
     ws.on('error', (e) => connection.opened?.reject(e));
+    return accepted;
+  }
+
+  /**
+   * The proxy deployment: the link to the proxy, whose dial names the chat server and the login;
+   * then the same frames as over the gatekeeper's own WebSocket, and the same acceptance.
+   */
+  private static async openThroughProxy(
+    options: ConnectionOptions,
+    route: ProxyRoute,
+    signal: AbortSignal,
+  ): Promise<ChatConnection> {
+    if (options.noise) {
+      const ws = await openLink(route, noiseDial(options.url, options.caCertPem, options.noise), signal);
+      return new ChatConnection(ws, options, new LinkChannel(ws)).accepted(signal, '<success/>');
+    }
+    const protocols = options.faults.has('no-subprotocol') ? [] : [XMPP_SUBPROTOCOL];
+    const dial = { transport: 'xml-ws', url: options.url, caCertPem: options.caCertPem, protocols } as const;
+    const ws = await openLink(route, dial, signal);
+    const connection = new ChatConnection(ws, options);
+    const accepted = connection.accepted(signal, '<open/>');
+    ws.on('error', (e) => connection.opened?.reject(e));
+    connection.writer.write(options.open);
     return accepted;
   }
 
@@ -202,6 +235,11 @@ export class ChatConnection {
 
   get isOpen(): boolean {
     return this.ws.readyState === WebSocket.OPEN && !this.closing;
+  }
+
+  /** The proxy deployment: a note of the link to the proxy, beside the frames (proxy-link.ts); nothing when direct. */
+  tellProxy(note: LinkNote): void {
+    if (this.proxied && this.ws.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify(note));
   }
 
   /** Writes an element that expects no answer (a typing indicator, a receipt). */
@@ -261,6 +299,14 @@ export class ChatConnection {
     if (!(await settlesWithin(this.closed, CLOSE_GRACE_MS))) this.writer.closeSocket();
     if (!(await settlesWithin(this.closed, CLOSE_GRACE_MS))) this.ws.terminate();
     await this.closed;
+  }
+
+  /**
+   * Drops the connection as a lost network would: no `<close/>`, no closing handshake. In the proxy
+   * deployment that is the link to the proxy, which must then end the gatekeeper connection itself.
+   */
+  drop(): void {
+    this.terminate();
   }
 
   private terminate(): void {

@@ -32,10 +32,20 @@ export interface NoiseLogin {
   readonly ephemeralKey?: KeyPair;
 }
 
+/**
+ * Plaintexts in and out: the Noise channel to the gatekeeper, or, in the proxy deployment, the link
+ * to the proxy, which runs the Noise channel in the client's name (proxy-link.ts).
+ */
+export interface PlaintextChannel {
+  send(plaintext: Uint8Array): void;
+  /** The next plaintext; null once the connection has closed. */
+  receive(signal: AbortSignal): Promise<Uint8Array | null>;
+}
+
 /** Writes each element as a binary node in its own Noise frame. */
 export class NoiseWriter implements ElementWriter {
   constructor(
-    private readonly channel: NoiseChannel,
+    private readonly channel: PlaintextChannel,
     private readonly ws: WebSocket,
   ) {}
 
@@ -53,16 +63,20 @@ export class NoiseWriter implements ElementWriter {
   }
 }
 
-/** Opens the WebSocket and runs the handshake; rejects when either fails within `signal`. */
+/**
+ * Opens the WebSocket and runs the handshake; rejects when either fails within `signal`. The proxy
+ * runs it too, in its client's name, from its own `localAddress`.
+ */
 export async function openNoise(
   url: string,
   caCertPem: string,
   login: NoiseLogin,
   signal: AbortSignal,
+  localAddress?: string,
 ): Promise<{ readonly ws: WebSocket; readonly channel: NoiseChannel }> {
   const root = fromBase64(login.root);
   if (root === null || root.length !== 32) throw new Error('the endpoint has no usable noiseRoot');
-  const ws = new WebSocket(url, [], { ca: caCertPem });
+  const ws = new WebSocket(url, [], { ca: caCertPem, ...(localAddress === undefined ? {} : { localAddress }) });
   ws.binaryType = 'nodebuffer';
   await new Promise<void>((resolve, reject) => {
     ws.once('open', () => resolve());

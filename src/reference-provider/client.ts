@@ -14,6 +14,7 @@ import type {
   ReceivedMessage,
   SecurityEvent,
   SendMediaRequest,
+  Outbox,
   SendMediaResult,
   SessionExport,
 } from '../protocol/driver-api.js';
@@ -59,6 +60,8 @@ export interface ClientDeps {
   issueProof(identifier: string): Promise<string>;
   /** Tells the provider's media host which gatekeeper certificate its proxy presents. */
   trustGatekeeper(caCertPem: string): void;
+  /** In the proxy deployment: where the provider's chat proxy takes its clients' links (proxy.ts). */
+  readonly proxy?: { readonly url: string };
 }
 
 /** The client is asked to do something its state does not allow (send before connecting, say). */
@@ -72,6 +75,8 @@ export const isClientStateError = (e: unknown): e is ClientStateError => codeOf(
 export class ProviderClient {
   readonly inbox: ReceivedMessage[] = [];
   readonly events: SecurityEvent[] = [];
+  /** What the client produced for each message it sent: the driver's outbox (PROXY-NO-DECRYPT). */
+  readonly outbox: Outbox['messages'][number][] = [];
   readonly messaging: MessagingState;
   private readonly groups: GroupChats;
   /** The `libsignal-sender-keys` fault: groups in libsignal-client's layout instead of WhatsApp's. */
@@ -91,6 +96,10 @@ export class ProviderClient {
     return this.staticKey.publicKey;
   }
   private login: string | undefined;
+  /** The login the enlistment gave the user, while it has one. */
+  get enlistedAs(): string | undefined {
+    return this.login;
+  }
   private connection: ChatConnection | undefined;
   /** Where the user last enlisted and connected: un-enlistment and push bring the client back there. */
   private enlistEndpoint: GatekeeperEndpoint | undefined;
@@ -101,6 +110,8 @@ export class ProviderClient {
   constructor(
     readonly identifier: string,
     private readonly deps: ClientDeps,
+    /** The address the client's link to the proxy comes from (the proxy deployment): its own, on the device. */
+    private readonly linkAddress = '127.0.0.1',
   ) {
     this.composer = new MessageComposer(deps.faults);
     this.messaging = new MessagingState(deps.faults);
@@ -184,6 +195,7 @@ export class ProviderClient {
         faults: this.deps.faults,
         open: this.openElement(login, token),
         ...(endpoint.transport === 'noise-binary' ? { noise: this.noiseLogin(login, token, endpoint) } : {}),
+        ...(this.deps.proxy ? { proxy: { url: this.deps.proxy.url, localAddress: this.linkAddress } } : {}),
         client: {
           registrationId: this.session.registrationId,
           decrypt: (from, type, ciphertext) =>
@@ -278,6 +290,17 @@ export class ProviderClient {
       const result = await this.enlist(enlistAt);
       if (result.status === 'ok') await this.connect(chatAt);
     })().catch(() => undefined);
+  }
+
+  /**
+   * The connection is lost as a network loses it, with no close: in the proxy deployment, the link
+   * to the proxy (PROXY-LIFECYCLE). The client does not come back until asked to connect.
+   */
+  dropLink(): void {
+    const connection = this.connection;
+    this.connection = undefined;
+    this.mediaReceiver.close();
+    connection?.drop();
   }
 
   async disconnect(): Promise<void> {
@@ -412,9 +435,12 @@ export class ProviderClient {
       const { type, ciphertext } = await this.encryptFor(connection, to, plaintext, text);
       const id = this.composer.nextId();
       this.messaging.remember(id, to, plaintext, mediatype);
+      this.outbox.push({ id, to, enc: [{ type, ciphertext: toBase64(ciphertext) }] });
       let stanza = this.composer.stanza(id, to, this.composer.timestamp(), type, ciphertext, mediatype);
       if (text !== undefined && this.deps.faults.has('plaintext-preview'))
         stanza = { ...stanza, attrs: { ...stanza.attrs, preview: text.slice(0, 40) } };
+      if (text !== undefined && this.deps.faults.has('proxy-plaintext-preview'))
+        connection.tellProxy({ preview: { id, text: text.slice(0, 40) } });
       return { id, acked: connection.sendMessage(stanza, id, ACK_WAIT_MS) };
     };
     // Written while the peer's queue is held, so that messages leave in ratchet order; the ack is awaited outside it.

@@ -9,6 +9,7 @@ import type {
   GatekeeperEndpoint,
   GroupSendRequest,
   Inbox,
+  Outbox,
   PeerRequest,
   ReactRequest,
   ReadRequest,
@@ -68,7 +69,13 @@ export class DriverRoutes {
     private readonly users: UserDirectory,
     private readonly version: string,
     /** The server's parts that the enlistment, ownership and media routes act on. */
-    private readonly server: { readonly signer: ProofSigner; readonly push: PushEndpoint; readonly media: MediaStore },
+    private readonly server: {
+      readonly signer: ProofSigner;
+      readonly push: PushEndpoint;
+      readonly media: MediaStore;
+      /** The proxy deployment's chat proxy: where a client's address, as the proxy saw it, is known. */
+      readonly proxy?: { addressSeen(login: string): string | undefined };
+    },
   ) {}
 
   async handle({ method, path, body }: DriverRequest): Promise<DriverAnswer> {
@@ -101,7 +108,7 @@ export class DriverRoutes {
     const serverAnswer = await this.serverAction(path, method, body);
     if (serverAnswer) return serverAnswer;
     const m =
-      /^\/users\/([^/]+)\/(enlist|connect|disconnect|messages|media|events|safety-number|opt-out|read|react|typing|block|unblock|indicators|group-messages|session-export)$/.exec(
+      /^\/users\/([^/]+)\/(enlist|connect|disconnect|messages|media|events|safety-number|opt-out|read|react|typing|block|unblock|indicators|group-messages|session-export|drop-link|outbox)$/.exec(
         path,
       );
     const handle = m?.[1] === undefined ? undefined : safeDecode(m[1]);
@@ -128,9 +135,10 @@ export class DriverRoutes {
         return ok(await client.enlist(valid<GatekeeperEndpoint>('GatekeeperEndpoint', body)));
       case 'connect': {
         allow(method, 'POST');
-        const result: ConnectResult = {
-          connected: await client.connect(valid<GatekeeperEndpoint>('GatekeeperEndpoint', body)),
-        };
+        const connected = await client.connect(valid<GatekeeperEndpoint>('GatekeeperEndpoint', body));
+        const login = client.enlistedAs;
+        const clientAddress = login === undefined ? undefined : this.server.proxy?.addressSeen(login);
+        const result: ConnectResult = { connected, ...(clientAddress === undefined ? {} : { clientAddress }) };
         return ok(result);
       }
       case 'disconnect': {
@@ -139,6 +147,18 @@ export class DriverRoutes {
         await client.disconnect();
         const result: ConnectResult = { connected: false };
         return ok(result);
+      }
+      case 'drop-link': {
+        allow(method, 'POST');
+        valid('Empty', body);
+        client.dropLink();
+        const result: ConnectResult = { connected: false };
+        return ok(result);
+      }
+      case 'outbox': {
+        allow(method, 'GET');
+        const outbox: Outbox = { messages: client.outbox };
+        return ok(outbox);
       }
       case 'opt-out':
         allow(method, 'POST');

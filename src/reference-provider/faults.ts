@@ -241,6 +241,26 @@ export const FAULTS = {
   'revoke-any-sender': 'applies a revoke to the message its key names, whoever sent that message',
   'show-unknown-as-empty-text': 'shows a message of a kind it does not know as an empty text',
   'unknown-protocol-as-revoke': "reads a protocolMessage of a type it does not know as a revoke, the enum's default",
+  // the proxy deployment (§15)
+  'proxy-multiplex':
+    "its proxy carries a client that connects while another client's gatekeeper connection is up over that connection, answering the newcomer's login itself",
+  'proxy-own-static-key':
+    "its proxy runs the Noise handshake with one static key of its own for every client, not the client's enlisted authkey",
+  'proxy-linger-after-close':
+    "its proxy keeps a client's gatekeeper connection open after the user closed the client, holding back the client's `<close/>`",
+  'proxy-linger-after-drop':
+    "its proxy keeps a client's gatekeeper connection open after the client's link to it was lost without a close",
+  'proxy-second-connection-on-reconnect':
+    'its proxy opens a second gatekeeper connection, logged in the same way, when a client it served before connects again',
+  'proxy-no-client-ip': "its proxy sends no client IP address with a client's login",
+  'proxy-own-ip': "its proxy sends its own address, the one it connects from, as the client's IP address",
+  'proxy-client-ip-with-port': "its proxy sends the client's address with the port it came from (`a.b.c.d:port`)",
+  'proxy-constant-client-ip': "its proxy sends the first client address it saw as every client's",
+  'proxy-reencrypts-content': 'its proxy encrypts the content of each `<enc>` again, under a key of its own',
+  'proxy-plaintext-preview':
+    "its clients hand its proxy each message's text, for a preview, and the proxy puts it on the `<message>` as a `preview` attribute",
+  'proxy-own-service':
+    'its proxy sends a request of the provider\'s own service, `<iq xmlns="urn:reference-provider:sync">`, on each gatekeeper connection',
 } as const satisfies Record<string, string>;
 
 export type FaultName = keyof typeof FAULTS;

@@ -5,7 +5,7 @@
  */
 import { CHAT_TRANSPORTS, type ChatTransport } from '../protocol/transport.js';
 import type { AddressInfo } from 'node:net';
-import type { SessionMode } from '../protocol/driver-api.js';
+import type { Deployment, SessionMode } from '../protocol/driver-api.js';
 import { FAULTS, isFaultName, type FaultName } from './faults.js';
 import { DriverRoutes } from './driver-routes.js';
 import { packageVersion } from './project.js';
@@ -14,6 +14,7 @@ import { PushEndpoint } from './push-endpoint.js';
 import { createProviderServer } from './server.js';
 import { startMediaHost } from './media-host.js';
 import { MediaStore } from './media-store.js';
+import { ChatProxy } from './proxy.js';
 import { UserDirectory } from './users.js';
 
 export interface ReferenceProviderOptions {
@@ -30,6 +31,11 @@ export interface ReferenceProviderOptions {
   readonly capabilities?: readonly string[];
   /** The chat transports it declares; both by default (a test may declare one). */
   readonly transports?: readonly ChatTransport[];
+  /**
+   * `direct` (the default): each client connects to the gatekeeper itself. `proxy`: each client
+   * links to the provider's chat proxy, which keeps one gatekeeper connection per client (proxy.ts).
+   */
+  readonly deployment?: Deployment;
 }
 
 /** What the reference provider can do beyond the required profile. */
@@ -54,12 +60,15 @@ export async function startReferenceProvider(options: ReferenceProviderOptions):
   let url = '';
   const store = new MediaStore(faults);
   const mediaHost = await startMediaHost(store, faults, () => url);
+  const deployment = options.deployment ?? 'direct';
+  const proxy = deployment === 'proxy' ? await ChatProxy.start(faults) : undefined;
   const users = new UserDirectory({
     faults,
     pq: sessionModes.includes('pq'),
     media: { faults, store, providerId, mediaBase: () => mediaHost.base },
     issueProof: (identifier) => signer.issue(identifier),
     trustGatekeeper: (pem) => mediaHost.trustGatekeeper(pem),
+    ...(proxy ? { proxy: { url: proxy.url } } : {}),
   });
   const push = new PushEndpoint({
     faults,
@@ -74,13 +83,14 @@ export async function startReferenceProvider(options: ReferenceProviderOptions):
     providerId,
     sessionModes,
     transports: options.transports ?? CHAT_TRANSPORTS,
+    deployment,
     capabilities: options.capabilities ?? REFERENCE_CAPABILITIES,
     driverToken: options.driverToken,
     signer,
     push,
     media: mediaHost,
     faults,
-    driver: new DriverRoutes(users, packageVersion(), { signer, push, media: store }),
+    driver: new DriverRoutes(users, packageVersion(), { signer, push, media: store, ...(proxy ? { proxy } : {}) }),
     baseUrl: () => url,
   });
   try {
@@ -94,6 +104,7 @@ export async function startReferenceProvider(options: ReferenceProviderOptions):
   } catch (e) {
     // The media host is up already: left open, it would keep the process alive with nothing served (a port in use).
     await mediaHost.close().catch(() => undefined);
+    await proxy?.close().catch(() => undefined);
     throw e;
   }
   url = `http://${host}:${(server.address() as AddressInfo).port}`;
@@ -103,6 +114,7 @@ export async function startReferenceProvider(options: ReferenceProviderOptions):
     mediaCaPem: mediaHost.caCertPem,
     async close() {
       await users.reset();
+      await proxy?.close();
       await mediaHost.close();
       closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

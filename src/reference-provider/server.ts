@@ -6,7 +6,13 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { ChatTransport } from '../protocol/transport.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { PROFILE_VERSION } from '../protocol/constants.js';
-import { DISCOVERY_PATH, type Discovery, type DriverErrorBody, type SessionMode } from '../protocol/driver-api.js';
+import {
+  DISCOVERY_PATH,
+  type Deployment,
+  type Discovery,
+  type DriverErrorBody,
+  type SessionMode,
+} from '../protocol/driver-api.js';
 import { PROVIDER_JWKS_PATH as JWKS_PATH } from '../protocol/ownership.js';
 import { MEDIA_LIMITS } from './client-media.js';
 import { DRIVER_ROOT, DriverError, isDriverError, type DriverRoutes } from './driver-routes.js';
@@ -28,6 +34,8 @@ export interface ServerDeps {
   readonly sessionModes: readonly SessionMode[];
   /** The chat transports its clients speak (Discovery.transports). */
   readonly transports: readonly ChatTransport[];
+  /** Whether its clients reach the chat server through its proxy (Discovery.deployment). */
+  readonly deployment: Deployment;
   /** The optional features it declares (Discovery.capabilities). */
   readonly capabilities: readonly string[];
   readonly driverToken: string;
@@ -85,6 +93,8 @@ function discovery(deps: ServerDeps): Discovery {
     ...(deps.faults.has('media-no-limits') ? {} : { mediaLimits: MEDIA_LIMITS }),
     sessionModes: [...deps.sessionModes],
     transports: [...deps.transports],
+    // A direct provider says nothing: the profile's default, as every provider before deployments did.
+    ...(deps.deployment === 'direct' ? {} : { deployment: deps.deployment }),
     capabilities: [...deps.capabilities],
     driver: `${url}${DRIVER_ROOT}`,
   };

@@ -6,6 +6,17 @@ import { randomInt } from 'node:crypto';
 import type { CreatedUser } from '../protocol/driver-api.js';
 import { ProviderClient, type ClientDeps } from './client.js';
 
+/**
+ * The address user `n`'s device links to the proxy from, in the proxy deployment: one of its own in
+ * 127.0.0.0/8, every address of which is loopback (RFC 1122 §3.2.1.3), and never the proxy's own
+ * 127.0.0.1. Each user's clients so come from an address of their own, as devices on a network do.
+ * (Linux and Windows route the whole block to loopback; macOS only 127.0.0.1 unless given aliases.)
+ */
+export function deviceAddress(n: number): string {
+  const i = n % (254 * 254);
+  return `127.0.${1 + Math.floor(i / 254)}.${1 + (i % 254)}`;
+}
+
 export class UserDirectory {
   private readonly clients = new Map<string, ProviderClient>();
   private readonly identifiers = new Set<string>();
@@ -15,9 +26,10 @@ export class UserDirectory {
   constructor(private readonly deps: ClientDeps) {}
 
   create(): CreatedUser {
-    const user = `u${this.next++}`;
+    const n = this.next++;
+    const user = `u${n}`;
     const identifier = this.freshIdentifier();
-    this.clients.set(user, new ProviderClient(identifier, this.deps));
+    this.clients.set(user, new ProviderClient(identifier, this.deps, deviceAddress(n)));
     return { user, identifier };
   }
 

@@ -4,9 +4,12 @@
  * the suites it touches fails or warns, but through a refusal of the gatekeeper's where the fault
  * is one the gatekeeper refuses wherever the client sends it (REFUSED_WHEREVER_SENT).
  * A fault runs only those suites: a fault's collateral damage across suites would show in its own
- * suite first, and the matrix must stay within CI's time. The clean run goes over each transport; a
- * fault runs over xml-ws, or over noise-binary when a case naming it applies to that transport only. The faults are dealt to two test files,
- * which the test runner runs in two processes, one per core.
+ * suite first, and the matrix must stay within CI's time. The clean run goes over each transport, in
+ * each deployment (the reference provider direct, and behind its chat proxy); a fault runs over
+ * xml-ws, or over noise-binary when a case naming it applies to that transport only, in the
+ * deployment its cases are for (the proxy suite's faults behind the proxy). The faults, and the
+ * clean runs of the two deployments, are dealt to two test files, which the test runner runs in two
+ * processes, one per core.
  */
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
@@ -15,24 +18,28 @@ import { NOT_MET } from '../../src/core/runner.js';
 import { generateTls, type TlsMaterial } from '../../src/gatekeeper/tls.js';
 import { loadCatalogue } from '../../src/harness/catalogue.js';
 import { runConformance } from '../../src/harness/run.js';
+import { DEPLOYMENTS, type Deployment } from '../../src/protocol/driver-api.js';
 import { CHAT_TRANSPORTS, type ChatTransport } from '../../src/protocol/transport.js';
 import { FAULTS } from '../../src/reference-provider/faults.js';
 
 let tls: TlsMaterial;
 let cases: CaseSpec[];
 
-/** The matrix's share `index` of `of`: every `of`-th fault; share 0 also holds the clean run. */
+/**
+ * The matrix's share `index` of `of`: every `of`-th fault, and the clean runs of every `of`-th
+ * deployment (share 0: direct; share 1: proxy); share 0 also checks the fault names.
+ */
 export function killMatrix(index: number, of: number): void {
   before(async () => {
     tls = await generateTls();
     cases = (await loadCatalogue()).suites.flatMap((s) => s.cases);
   });
-  if (index === 0) {
+  for (const deployment of DEPLOYMENTS.filter((_, i) => i % of === index))
     for (const transport of CHAT_TRANSPORTS)
-      void test(`every case for ${transport} passes against the clean reference provider over it`, () =>
-        cleanRun(transport));
+      void test(`every case for ${transport} in the ${deployment} deployment passes against the clean reference provider so`, () =>
+        cleanRun(transport, deployment));
+  if (index === 0)
     void test('every fault is named by at least one case, and every named fault exists', everyFaultNamed);
-  }
   void describe('under each fault', { concurrency: 8 }, () => {
     for (const fault of Object.keys(FAULTS).filter((_, i) => i % of === index))
       void test(fault, () => underFault(fault));
@@ -58,17 +65,20 @@ const REFUSED_WHEREVER_SENT: ReadonlySet<string> = new Set([
 ]);
 const REFUSED = 'the gatekeeper refused';
 
-const appliesTo = (c: CaseSpec, transport: ChatTransport): boolean =>
-  c.transports === undefined || c.transports.includes(transport);
+const appliesTo = (c: CaseSpec, transport: ChatTransport, deployment: Deployment = 'direct'): boolean =>
+  (c.transports === undefined || c.transports.includes(transport)) &&
+  (c.deployment === undefined || c.deployment === deployment);
 
 async function runWith(
   faults: string[],
   suites: string[] = [],
   transport: ChatTransport = 'xml-ws',
+  deployment: Deployment = 'direct',
 ): Promise<Map<string, CaseResult>> {
   const { report } = await runConformance({
     transport,
     referenceFaults: faults,
+    referenceDeployment: deployment,
     selection: { suites, tags: [] },
     seed: 20261123,
     timeoutMs: 20_000,
@@ -80,11 +90,11 @@ async function runWith(
 
 const brief = (r: CaseResult | undefined): string => `${r?.id}: ${r?.outcome}: ${r?.message}`;
 
-async function cleanRun(transport: ChatTransport): Promise<void> {
-  const results = await runWith([], [], transport);
+async function cleanRun(transport: ChatTransport, deployment: Deployment): Promise<void> {
+  const results = await runWith([], [], transport, deployment);
   const bad = cases
     .map((c) => results.get(c.id))
-    .filter((r, i) => r?.outcome !== (appliesTo(cases[i] as CaseSpec, transport) ? 'pass' : 'skip'));
+    .filter((r, i) => r?.outcome !== (appliesTo(cases[i] as CaseSpec, transport, deployment) ? 'pass' : 'skip'));
   assert.deepEqual(bad.map(brief), []);
   assert.equal(results.size, cases.length);
 }
@@ -103,29 +113,35 @@ function everyFaultNamed(): void {
 
 /**
  * A fault runs over xml-ws when a case naming it applies there, and over noise-binary too when a
- * case naming it applies to noise-binary alone; each run judges the cases that apply to its transport.
+ * case naming it applies to noise-binary alone; each run judges the cases that apply to its
+ * transport. It runs in each deployment a case naming it is for: behind the proxy for the proxy
+ * suite's cases, direct for a case of either deployment.
  */
 async function underFault(fault: string): Promise<void> {
   const naming = cases.filter((c) => c.faults.some((f) => f.name === fault));
   const suites = [...new Set(naming.map((c) => c.suite))];
-  const transports: ChatTransport[] = [];
-  if (naming.some((c) => appliesTo(c, 'xml-ws'))) transports.push('xml-ws');
-  if (naming.some((c) => !appliesTo(c, 'xml-ws'))) transports.push('noise-binary');
   const problems: string[] = [];
-  for (const transport of transports) {
-    const results = await runWith([fault], suites, transport);
-    for (const c of cases.filter((k) => suites.includes(k.suite) && appliesTo(k, transport))) {
-      const r = results.get(c.id);
-      const ref = c.faults.find((f) => f.name === fault);
-      // A SHOULD or MAY not met is a warning, not a failure: the runner's own table.
-      const notMet = NOT_MET[c.level];
-      if (ref) {
-        if (r?.outcome !== notMet) problems.push(`${transport}: should ${notMet}: ${brief(r)}`);
-        else if (!(r.actual ?? '').includes(ref.expect))
-          problems.push(`${transport}: ${notMet}s for another reason than "${ref.expect}": ${brief(r)}`);
-      } else if (r?.outcome === 'fail' || r?.outcome === 'warn') {
-        const refused = REFUSED_WHEREVER_SENT.has(fault) && (r.actual ?? '').startsWith(REFUSED);
-        if (!refused) problems.push(`${transport}: ${r.outcome}s without naming ${fault}: ${brief(r)}`);
+  for (const deployment of DEPLOYMENTS.filter((d) => naming.some((c) => (c.deployment ?? 'direct') === d))) {
+    const here = naming.filter((c) => (c.deployment ?? 'direct') === deployment);
+    const transports: ChatTransport[] = [];
+    if (here.some((c) => appliesTo(c, 'xml-ws', deployment))) transports.push('xml-ws');
+    if (here.some((c) => !appliesTo(c, 'xml-ws', deployment))) transports.push('noise-binary');
+    for (const transport of transports) {
+      const results = await runWith([fault], suites, transport, deployment);
+      const where = deployment === 'direct' ? transport : `${transport}, ${deployment}`;
+      for (const c of cases.filter((k) => suites.includes(k.suite) && appliesTo(k, transport, deployment))) {
+        const r = results.get(c.id);
+        const ref = c.faults.find((f) => f.name === fault);
+        // A SHOULD or MAY not met is a warning, not a failure: the runner's own table.
+        const notMet = NOT_MET[c.level];
+        if (ref) {
+          if (r?.outcome !== notMet) problems.push(`${where}: should ${notMet}: ${brief(r)}`);
+          else if (!(r.actual ?? '').includes(ref.expect))
+            problems.push(`${where}: ${notMet}s for another reason than "${ref.expect}": ${brief(r)}`);
+        } else if (r?.outcome === 'fail' || r?.outcome === 'warn') {
+          const refused = REFUSED_WHEREVER_SENT.has(fault) && (r.actual ?? '').startsWith(REFUSED);
+          if (!refused) problems.push(`${where}: ${r.outcome}s without naming ${fault}: ${brief(r)}`);
+        }
       }
     }
   }

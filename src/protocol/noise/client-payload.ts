@@ -18,6 +18,8 @@ export interface InteropData {
   readonly accountId: bigint;
   readonly token: Uint8Array;
   readonly enableReadReceipts?: boolean;
+  /** CLIENT-IP: the client's IP address, sent by a proxy that connects in its name (field 100, the profile's choice). */
+  readonly clientIp?: string;
 }
 
 export interface UserAgent {
@@ -44,7 +46,7 @@ export interface ClientPayload {
 
 /** Wire types (0 varint, 2 length-delimited) of the fields read, by number: another is refused. */
 const WIRE_TYPES: Readonly<Record<number, number>> = { 1: 0, 3: 0, 5: 2, 12: 0, 13: 0, 18: 0, 20: 0, 33: 0, 38: 2 };
-const INTEROP_WIRE_TYPES: Readonly<Record<number, number>> = { 1: 0, 2: 2, 3: 0 };
+const INTEROP_WIRE_TYPES: Readonly<Record<number, number>> = { 1: 0, 2: 2, 3: 0, 100: 2 };
 const INTEROP_DATA_FIELD = 38;
 
 /** A uint64 as the writer takes it: its low and high 32 bits (protobufjs LongBits.from reads only those). */
@@ -141,10 +143,16 @@ function readUserAgent(ua: wa6.ClientPayload.UserAgent): UserAgent {
 }
 
 function readInteropData(d: wa6.ClientPayload.InteropData): InteropData {
-  const { accountId, token, enableReadReceipts } = own(d, ['accountId', 'token', 'enableReadReceipts']);
+  const { accountId, token, enableReadReceipts, clientIp } = own(d, [
+    'accountId',
+    'token',
+    'enableReadReceipts',
+    'clientIp',
+  ]);
   return {
     accountId: u64(accountId ?? 0),
     token: Uint8Array.from(token ?? []),
     ...(enableReadReceipts === undefined ? {} : { enableReadReceipts }),
+    ...(clientIp === undefined ? {} : { clientIp }),
   };
 }
