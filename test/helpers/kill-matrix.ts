@@ -62,6 +62,8 @@ const REFUSED_WHEREVER_SENT: ReadonlySet<string> = new Set([
   'fetch-without-key-wrapper',
   // the delivery receipt of every group message
   'group-receipt-no-participant',
+  // the proxy's own service on every connection it opens to the gatekeeper
+  'proxy-own-service',
 ]);
 const REFUSED = 'the gatekeeper refused';
 
