@@ -22,6 +22,21 @@ import { xmlCodec } from '../src/protocol/xml-codec.js';
 import { startReferenceProvider, type ReferenceProvider } from '../src/reference-provider/provider.js';
 
 const TOKEN = 'gatekeeper-test-token';
+/** One driver call of the reference provider's, which must succeed. */
+async function driverCall<T>(discovery: Discovery, method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+  const res = await request(`${discovery.driver}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const json = (await res.body.json()) as T;
+  assert.ok(
+    res.statusCode >= 200 && res.statusCode < 300,
+    `${method} ${path}: HTTP ${res.statusCode} ${JSON.stringify(json)}`,
+  );
+  return json;
+}
+
 const wait = (timeoutMs = 5000) => ({ signal: AbortSignal.timeout(20_000), timeoutMs });
 
 void describe('reference provider ⇄ gatekeeper', () => {
@@ -29,19 +44,8 @@ void describe('reference provider ⇄ gatekeeper', () => {
   let provider: ReferenceProvider;
   let discovery: Discovery;
 
-  async function driver<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
-    const res = await request(`${discovery.driver}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const json = (await res.body.json()) as T;
-    assert.ok(
-      res.statusCode >= 200 && res.statusCode < 300,
-      `${method} ${path}: HTTP ${res.statusCode} ${JSON.stringify(json)}`,
-    );
-    return json;
-  }
+  const driver = <T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> =>
+    driverCall<T>(discovery, method, path, body);
 
   /** A provider user, enlisted and connected, as the gatekeeper sees it. */
   async function providerUser(): Promise<{ user: string; login: string; connection: ClientConnection }> {
@@ -198,16 +202,8 @@ void describe('reference provider ⇄ gatekeeper, in the proxy deployment', () =
   let provider: ReferenceProvider;
   let discovery: Discovery;
 
-  async function driver<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
-    const res = await request(`${discovery.driver}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const json = (await res.body.json()) as T;
-    assert.ok(res.statusCode >= 200 && res.statusCode < 300, `${method} ${path}: HTTP ${res.statusCode}`);
-    return json;
-  }
+  const driver = <T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> =>
+    driverCall<T>(discovery, method, path, body);
 
   before(async () => {
     gk = await startGatekeeper();
