@@ -27,6 +27,7 @@ import { node, type StanzaNode } from '../src/protocol/node.js';
 import { iqResult, pingIq } from '../src/protocol/stanzas.js';
 import { startReferenceProvider, type ReferenceProvider } from '../src/reference-provider/provider.js';
 import { certChain, certSigner, type CertSigner } from './helpers/spec-cert-chain.js';
+import { Wakeup } from './helpers/wakeup.js';
 import {
   dhKeyPair,
   specNonce,
@@ -55,7 +56,7 @@ class FramedLink {
   #bytes = Buffer.alloc(0);
   #header: Uint8Array | undefined;
   readonly #frames: Uint8Array[] = [];
-  #wake: (() => void) | undefined;
+  readonly #arrival = new Wakeup();
   #closed = false;
   /** Every frame received, in order, handshake frames included. */
   readonly received: Uint8Array[] = [];
@@ -76,11 +77,11 @@ class FramedLink {
         this.received.push(frame);
         this.#frames.push(frame);
       }
-      this.#wake?.();
+      this.#arrival.wake();
     });
     ws.once('close', () => {
       this.#closed = true;
-      this.#wake?.();
+      this.#arrival.wake();
     });
   }
 
@@ -97,15 +98,7 @@ class FramedLink {
       if (this.#closed) return null;
       const left = deadline - Date.now();
       if (left <= 0) throw new Error(`no ${what} and no close within ${STEP_MS} ms`);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left);
-        timer.unref();
-        this.#wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      this.#wake = undefined;
+      await this.#arrival.next(left);
     }
   }
 
@@ -125,7 +118,7 @@ class FramedLink {
 /** The oracle's `/ws/chat` over TLS on loopback; hands out each connection in turn. */
 class OracleServer {
   readonly #links: FramedLink[] = [];
-  #wake: (() => void) | undefined;
+  readonly #arrival = new Wakeup();
 
   private constructor(
     private readonly server: Server,
@@ -133,7 +126,7 @@ class OracleServer {
   ) {
     wss.on('connection', (ws) => {
       this.#links.push(new FramedLink(ws));
-      this.#wake?.();
+      this.#arrival.wake();
     });
   }
 
@@ -155,15 +148,7 @@ class OracleServer {
       if (link !== undefined) return link;
       const left = deadline - Date.now();
       if (left <= 0) throw new Error(`no connection to the oracle within ${STEP_MS} ms`);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left);
-        timer.unref();
-        this.#wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      this.#wake = undefined;
+      await this.#arrival.next(left);
     }
   }
 
