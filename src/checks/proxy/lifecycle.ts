@@ -6,44 +6,58 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { met, notMet, type Finding } from '../../core/model.js';
 import type { ClientConnection } from '../../gatekeeper/types.js';
-import { defineCheck, QUIET_MS } from '../check.js';
+import { defineCheck, QUIET_MS, type CheckContext } from '../check.js';
+import type { ProviderUser } from '../testbed.js';
 
 /** PROXY-LIFECYCLE's bound: how long a proxy's connection may outlive its client. */
 export const LIFECYCLE_MS = 2000;
 
-async function closedWithin(connection: ClientConnection, signal: AbortSignal): Promise<boolean> {
-  return (await connection.waitForClose({ signal, timeoutMs: LIFECYCLE_MS })) !== null;
+/**
+ * The user's gatekeeper connection, after `end` took its client away (`step`): closed within the
+ * bound, or the failure naming what happened (`cause`, `seen`).
+ */
+async function endsWithClient(
+  ctx: CheckContext,
+  step: string,
+  end: (user: ProviderUser) => Promise<unknown>,
+  cause: string,
+  seen: string,
+): Promise<Finding> {
+  const user = await ctx.testbed.providerUser();
+  const { connection } = user;
+  ctx.step(step);
+  await end(user);
+  ctx.step(`wait ${LIFECYCLE_MS} ms for the gatekeeper connection to close`);
+  const closed = (await connection.waitForClose({ signal: ctx.signal, timeoutMs: LIFECYCLE_MS })) !== null;
+  return closed
+    ? met(`${connection.id} closed`)
+    : notMet(
+        `${connection.id}, the user's gatekeeper connection, closed within ${LIFECYCLE_MS} ms of ${cause}`,
+        `${connection.id} still open ${LIFECYCLE_MS} ms after ${seen}`,
+      );
 }
 
 /** PROXY-LIFECYCLE: the user closes the client. */
-export const disconnect = defineCheck({ name: 'proxy/lifecycle/disconnect' }, async (ctx) => {
-  const user = await ctx.testbed.providerUser();
-  const { connection } = user;
-  ctx.step('the user closes the client');
-  await user.disconnect();
-  ctx.step(`wait ${LIFECYCLE_MS} ms for the gatekeeper connection to close`);
-  return (await closedWithin(connection, ctx.signal))
-    ? met(`${connection.id} closed`)
-    : notMet(
-        `${connection.id}, the user's gatekeeper connection, closed within ${LIFECYCLE_MS} ms of the user closing the client`,
-        `${connection.id} still open ${LIFECYCLE_MS} ms after the driver's disconnect answered`,
-      );
-});
+export const disconnect = defineCheck({ name: 'proxy/lifecycle/disconnect' }, (ctx) =>
+  endsWithClient(
+    ctx,
+    'the user closes the client',
+    (user) => user.disconnect(),
+    'the user closing the client',
+    "the driver's disconnect answered",
+  ),
+);
 
 /** PROXY-LIFECYCLE: the client's link to the proxy is lost, with no close. */
-export const droppedLink = defineCheck({ name: 'proxy/lifecycle/dropped-link' }, async (ctx) => {
-  const user = await ctx.testbed.providerUser();
-  const { connection } = user;
-  ctx.step("the client's link to the proxy is lost");
-  await user.dropLink();
-  ctx.step(`wait ${LIFECYCLE_MS} ms for the gatekeeper connection to close`);
-  return (await closedWithin(connection, ctx.signal))
-    ? met(`${connection.id} closed`)
-    : notMet(
-        `${connection.id}, the user's gatekeeper connection, closed within ${LIFECYCLE_MS} ms of the client's link to the proxy being lost`,
-        `${connection.id} still open ${LIFECYCLE_MS} ms after the client's link to the proxy was lost (the driver's drop-link)`,
-      );
-});
+export const droppedLink = defineCheck({ name: 'proxy/lifecycle/dropped-link' }, (ctx) =>
+  endsWithClient(
+    ctx,
+    "the client's link to the proxy is lost",
+    (user) => user.dropLink(),
+    "the client's link to the proxy being lost",
+    "the client's link to the proxy was lost (the driver's drop-link)",
+  ),
+);
 
 /** PROXY-LIFECYCLE: the connections a reconnect opened, as the gatekeeper saw them. */
 export function judgeReconnect(login: string, opened: readonly ClientConnection[]): Finding {
