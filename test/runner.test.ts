@@ -61,6 +61,30 @@ void test('the seed fixes the execution order; another seed changes it', async (
   assert.notDeepEqual(await order(42), await order(43));
 });
 
+void test('a narrowed selection keeps the order its cases had in the whole run, and exclusive cases come last', async () => {
+  const cases = Array.from({ length: 12 }, (_, i) => spec(`c${i}`));
+  const exclusive = new Set(['stanza.c2', 'stanza.c7']);
+  const order = async (selected: CaseSpec[]): Promise<string[]> => {
+    const seen: string[] = [];
+    await runCases({
+      cases: selected,
+      seed: 42,
+      defaultTimeoutMs: 2000,
+      capabilities: new Set(['classic']),
+      isExclusive: (c) => exclusive.has(c.id),
+      execute: async (env) => (seen.push(env.spec.id), met()),
+    });
+    return seen;
+  };
+  const whole = await order(cases);
+  assert.deepEqual(whole.slice(-2).sort(), [...exclusive].sort(), 'the cases that change provider-wide state run last');
+  const narrowed = cases.filter((_, i) => i % 3 !== 1);
+  assert.deepEqual(
+    await order(narrowed),
+    whole.filter((id) => narrowed.some((c) => c.id === id)),
+  );
+});
+
 void test('a case past its deadline is an error naming the step, and its cleanups still run', async () => {
   let cleaned = false;
   let reason: unknown;

@@ -49,4 +49,16 @@ export class Rng {
   }
 }
 
+/**
+ * `items` in an order drawn from the seed, each item's place from its own key alone: any subset
+ * comes out in the order it had within the whole, so a narrowed run (a grep, a rerun of failures,
+ * a shard) meets its cases in the order the full run with that seed met them.
+ */
+export function seededOrder<T>(items: readonly T[], seed: number, keyOf: (item: T) => string): T[] {
+  const root = new Rng(seed);
+  const ranked = items.map((item) => ({ item, key: keyOf(item), rank: root.fork(`order ${keyOf(item)}`).next() }));
+  ranked.sort((a, b) => a.rank - b.rank || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  return ranked.map((r) => r.item);
+}
+
 export const randomSeed = (): number => Math.floor(Math.random() * 2 ** 31);

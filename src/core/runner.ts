@@ -19,7 +19,7 @@ import {
 import { describeLimit, isLimitExceeded, type LimitHit } from './limits.js';
 import type { CaseResult, CaseSpec, EvidenceEntry, Finding, Level, Outcome } from './model.js';
 import { redact } from './redact.js';
-import { Rng } from './rng.js';
+import { Rng, seededOrder } from './rng.js';
 
 /** Frames and bodies longer than this are cut in the evidence (the byte count stays exact). */
 export const EVIDENCE_TEXT_LIMIT = 4096;
@@ -74,7 +74,7 @@ export interface RunOptions {
   readonly bail?: boolean;
   /** How many workers run side by side (default 1) and which worker each case belongs to. */
   readonly workers?: { readonly count: number; readonly of: (spec: CaseSpec) => number };
-  /** A case that changes state all workers share, which must run while no other case does. */
+  /** A case that changes state all workers share: it runs while no other case does, after every case that does not. */
   readonly isExclusive?: (spec: CaseSpec) => boolean;
 }
 
@@ -100,8 +100,19 @@ export async function runCases(options: RunOptions): Promise<CaseResult[]> {
       results.set(laneKey(spec.id, transport), result);
       options.onCaseEnd?.(result);
     }
-    // Shuffled by the seed alone, so a run of one transport orders a lane as a run of several does.
-    const order = new Rng(options.seed).shuffle(cases);
+    // Ordered by the seed and each id alone: a run of one transport orders a lane as a run of
+    // several does, and a narrowed selection keeps the order its cases had in the whole run. The
+    // cases that change provider-wide state come last, so that what one leaves behind (a second
+    // proof key still published) meets no case that assumes the provider as it started.
+    const changing = cases.filter((c) => options.isExclusive?.(c) ?? false);
+    const order = [
+      ...seededOrder(
+        cases.filter((c) => !changing.includes(c)),
+        options.seed,
+        (c) => c.id,
+      ),
+      ...seededOrder(changing, options.seed, (c) => c.id),
+    ];
     const workerCount = options.workers?.count ?? 1;
     const queues: CaseSpec[][] = Array.from({ length: workerCount }, () => []);
     for (const spec of order) {
