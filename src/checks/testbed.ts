@@ -3,7 +3,7 @@
  * gatekeeper users on the gatekeeper itself. Everything a case creates is recorded as its evidence
  * and torn down when it ends.
  */
-import { PreconditionError } from '../core/errors.js';
+import { PreconditionError, ProviderViolation } from '../core/errors.js';
 import type { EvidenceEntry } from '../core/model.js';
 import type { CaseEnv } from '../core/runner.js';
 import type { ChatTransport } from '../protocol/transport.js';
@@ -167,7 +167,14 @@ export class Testbed {
     this.env.step(`enlist provider ${label}`);
     const enlisted = await driver.enlist(created.user, this.endpoint(gatekeeper.enlistUrl));
     if (enlisted.status !== 'ok') {
-      throw new PreconditionError(`enlistment of a provider user failed: ${enlisted.reason}`);
+      // The gatekeeper refused what the provider sent (a proof that does not verify, say): the
+      // provider's failure. A target the run's own policy refused to reach decides nothing of it.
+      if (enlisted.reason.includes('E_PRIVATE_TARGET'))
+        throw new PreconditionError(`enlistment of a provider user failed: ${enlisted.reason}`);
+      throw new ProviderViolation(
+        `the enlistment of provider ${label} accepted`,
+        `the gatekeeper refused the enlistment: ${enlisted.reason}`,
+      );
     }
     const login = enlisted.login;
     this.logins.add(login);

@@ -39,6 +39,8 @@ export interface RunOptions {
   readonly referenceFaults?: readonly string[];
   /** The deployment of the embedded reference provider: `direct` (the default), or `proxy` behind its chat proxy. */
   readonly referenceDeployment?: Deployment;
+  /** Hears each time the embedded reference provider asks whether a fault is on (the kill matrix's trace). */
+  readonly onReferenceFaultConsulted?: (fault: FaultName) => void;
   readonly selection: Selection;
   readonly seed: number;
   /** Default per-case deadline. */
@@ -109,6 +111,9 @@ export async function runConformance(options: RunOptions): Promise<RunOutcome> {
         faults,
         driverToken: token,
         ...(options.referenceDeployment === undefined ? {} : { deployment: options.referenceDeployment }),
+        ...(options.onReferenceFaultConsulted === undefined
+          ? {}
+          : { onFaultConsulted: options.onReferenceFaultConsulted }),
       });
       teardown.push(() => embedded.close());
       endpoint = embedded.url;

@@ -268,3 +268,18 @@ export type FaultName = keyof typeof FAULTS;
 export const isFaultName = (s: string): s is FaultName => Object.hasOwn(FAULTS, s);
 
 export type FaultSet = ReadonlySet<FaultName>;
+
+/**
+ * The faults switched on, as the provider's code asks after them. `onConsult` hears every question,
+ * whether the fault is on or off: a clean run that listens learns which cases reach which fault's
+ * branch, and a case that never reaches it behaves the same under the fault (the kill matrix's trace).
+ */
+export function faultSet(on: readonly FaultName[], onConsult?: (fault: FaultName) => void): FaultSet {
+  if (onConsult === undefined) return new Set(on);
+  return new (class extends Set<FaultName> {
+    override has(fault: FaultName): boolean {
+      onConsult(fault);
+      return super.has(fault);
+    }
+  })(on);
+}

@@ -6,7 +6,7 @@
 import { CHAT_TRANSPORTS, type ChatTransport } from '../protocol/transport.js';
 import type { AddressInfo } from 'node:net';
 import type { Deployment, SessionMode } from '../protocol/driver-api.js';
-import { FAULTS, isFaultName, type FaultName } from './faults.js';
+import { FAULTS, faultSet, isFaultName, type FaultName } from './faults.js';
 import { DriverRoutes } from './driver-routes.js';
 import { packageVersion } from './project.js';
 import { createProofSigner } from './proof-signer.js';
@@ -36,6 +36,8 @@ export interface ReferenceProviderOptions {
    * links to the provider's chat proxy, which keeps one gatekeeper connection per client (proxy.ts).
    */
   readonly deployment?: Deployment;
+  /** Hears each time its code asks whether a fault is on, whatever the answer (faults.ts, faultSet). */
+  readonly onFaultConsulted?: (fault: FaultName) => void;
 }
 
 /** What the reference provider can do beyond the required profile. */
@@ -52,7 +54,7 @@ export interface ReferenceProvider {
 export const DEFAULT_PROVIDER_ID = 'reference-provider';
 
 export async function startReferenceProvider(options: ReferenceProviderOptions): Promise<ReferenceProvider> {
-  const faults = new Set(checkFaults(options.faults ?? []));
+  const faults = faultSet(checkFaults(options.faults ?? []), options.onFaultConsulted);
   const providerId = options.providerId ?? DEFAULT_PROVIDER_ID;
   const host = options.host ?? '127.0.0.1';
   const signer = await createProofSigner(providerId, faults);

@@ -3,13 +3,21 @@
  * case that names it fails (a SHOULD or MAY case warns) for the stated reason, and no other case of
  * the suites it touches fails or warns, but through a refusal of the gatekeeper's where the fault
  * is one the gatekeeper refuses wherever the client sends it (REFUSED_WHEREVER_SENT).
- * A fault runs only those suites: a fault's collateral damage across suites would show in its own
- * suite first, and the matrix must stay within CI's time. The clean run goes over each transport, in
- * each deployment (the reference provider direct, and behind its chat proxy); a fault runs over
- * xml-ws, or over noise-binary when a case naming it applies to that transport only, in the
- * deployment its cases are for (the proxy suite's faults behind the proxy). The faults, and the
- * clean runs of the two deployments, are dealt to two test files, which the test runner runs in two
- * processes, one per core.
+ *
+ * A fault runs only those suites, and of them only the cases that can reach it. The clean run of
+ * each transport and deployment is a trace: it hears each time the provider asks whether a fault
+ * is on (faultSet) and notes the case running then, one case at a time. A case that never asked
+ * after a fault behaves under it as it did clean, where it passed, so running it again proves
+ * nothing; a fault asked after outside every case (at the provider's start, between two cases) is
+ * reachable from any case, and its run takes its suites whole. Mutation testing prunes the same way
+ * (Stryker's per-test coverage analysis).
+ *
+ * The clean run goes over each transport, in each deployment (the reference provider direct, and
+ * behind its chat proxy); a fault runs over xml-ws, or over noise-binary when a case naming it
+ * applies to that transport only, in the deployment its cases are for (the proxy suite's faults
+ * behind the proxy). The faults, and the clean runs of the two deployments, are dealt to two test
+ * files, which the test runner runs in two processes, one per core; each traces the lanes its
+ * faults need.
  */
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
@@ -18,9 +26,10 @@ import { NOT_MET } from '../../src/core/runner.js';
 import { generateTls, type TlsMaterial } from '../../src/gatekeeper/tls.js';
 import { loadCatalogue } from '../../src/harness/catalogue.js';
 import { runConformance } from '../../src/harness/run.js';
+import type { Reporter } from '../../src/reporters/reporter.js';
 import { DEPLOYMENTS, type Deployment } from '../../src/protocol/driver-api.js';
 import { CHAT_TRANSPORTS, type ChatTransport } from '../../src/protocol/transport.js';
-import { FAULTS } from '../../src/reference-provider/faults.js';
+import { FAULTS, type FaultName } from '../../src/reference-provider/faults.js';
 
 let tls: TlsMaterial;
 let cases: CaseSpec[];
@@ -64,6 +73,21 @@ const REFUSED_WHEREVER_SENT: ReadonlySet<string> = new Set([
   'group-receipt-no-participant',
   // the proxy's own service on every connection it opens to the gatekeeper
   'proxy-own-service',
+  // every enlistment, whose provider user a case then never gets (Testbed.providerUser)
+  'enlist-json-body',
+  'enlist-padded-base64',
+  'enlist-keytype-zero',
+  'enlist-omit-regid',
+  'enlist-prefixed-ident',
+  'enlist-corrupt-skey-sig',
+  // every proof an enlistment or a login carries (proof-no-kid: once a rotation has published two keys)
+  'proof-unpublished-key',
+  'proof-hs256',
+  'proof-long-lived',
+  'proof-no-kid',
+  'proof-no-expiry',
+  'proof-wrong-audience',
+  'proof-oversized',
 ]);
 const REFUSED = 'the gatekeeper refused';
 
@@ -71,29 +95,70 @@ const appliesTo = (c: CaseSpec, transport: ChatTransport, deployment: Deployment
   (c.transports === undefined || c.transports.includes(transport)) &&
   (c.deployment === undefined || c.deployment === deployment);
 
+interface Lane {
+  readonly transport: ChatTransport;
+  readonly deployment: Deployment;
+}
+
 async function runWith(
   faults: string[],
-  suites: string[] = [],
-  transport: ChatTransport = 'xml-ws',
-  deployment: Deployment = 'direct',
+  lane: Lane,
+  selection: { suites?: string[]; cases?: string[] } = {},
+  trace?: Pick<Reporter, 'onCaseBegin' | 'onCaseEnd'> & { readonly consulted: (fault: FaultName) => void },
 ): Promise<Map<string, CaseResult>> {
   const { report } = await runConformance({
-    transport,
+    transport: lane.transport,
     referenceFaults: faults,
-    referenceDeployment: deployment,
-    selection: { suites, tags: [] },
+    referenceDeployment: lane.deployment,
+    selection: { suites: selection.suites ?? [], tags: [], ...(selection.cases ? { cases: selection.cases } : {}) },
     seed: 20261123,
     timeoutMs: 20_000,
-    reporters: [],
+    reporters: trace ? [{ name: 'trace', ...trace }] : [],
+    ...(trace ? { onReferenceFaultConsulted: trace.consulted, workers: 1 } : {}),
     tls,
   });
   return new Map(report.cases.map((r) => [r.id, r]));
 }
 
+/** A clean run's results, and which cases asked after each fault; `anywhere`: asked after outside every case. */
+interface Trace {
+  readonly results: Map<string, CaseResult>;
+  readonly reach: ReadonlyMap<FaultName, ReadonlySet<string>>;
+  readonly anywhere: ReadonlySet<FaultName>;
+}
+
+const traces = new Map<string, Promise<Trace>>();
+
+/** The clean run of a lane, traced once per test file: one worker, so one case at a time. */
+function traced(lane: Lane): Promise<Trace> {
+  const key = `${lane.transport} ${lane.deployment}`;
+  let t = traces.get(key);
+  if (!t) {
+    const reach = new Map<FaultName, Set<string>>();
+    const anywhere = new Set<FaultName>();
+    let running: string | undefined;
+    t = runWith(
+      [],
+      lane,
+      {},
+      {
+        onCaseBegin: (c) => (running = c.id),
+        onCaseEnd: () => (running = undefined),
+        consulted: (fault) => {
+          if (running === undefined) anywhere.add(fault);
+          else reach.set(fault, (reach.get(fault) ?? new Set()).add(running));
+        },
+      },
+    ).then((results) => ({ results, reach, anywhere }));
+    traces.set(key, t);
+  }
+  return t;
+}
+
 const brief = (r: CaseResult | undefined): string => `${r?.id}: ${r?.outcome}: ${r?.message}`;
 
 async function cleanRun(transport: ChatTransport, deployment: Deployment): Promise<void> {
-  const results = await runWith([], [], transport, deployment);
+  const { results } = await traced({ transport, deployment });
   const bad = cases
     .map((c) => results.get(c.id))
     .filter((r, i) => r?.outcome !== (appliesTo(cases[i] as CaseSpec, transport, deployment) ? 'pass' : 'skip'));
@@ -129,9 +194,13 @@ async function underFault(fault: string): Promise<void> {
     if (here.some((c) => appliesTo(c, 'xml-ws', deployment))) transports.push('xml-ws');
     if (here.some((c) => !appliesTo(c, 'xml-ws', deployment))) transports.push('noise-binary');
     for (const transport of transports) {
-      const results = await runWith([fault], suites, transport, deployment);
+      const { reach, anywhere } = await traced({ transport, deployment });
+      const lane = cases.filter((k) => suites.includes(k.suite) && appliesTo(k, transport, deployment));
+      const reached = anywhere.has(fault as FaultName) ? undefined : reach.get(fault as FaultName);
+      const judged = lane.filter((k) => reached === undefined || reached.has(k.id) || naming.includes(k));
+      const results = await runWith([fault], { transport, deployment }, { suites, cases: judged.map((k) => k.id) });
       const where = deployment === 'direct' ? transport : `${transport}, ${deployment}`;
-      for (const c of cases.filter((k) => suites.includes(k.suite) && appliesTo(k, transport, deployment))) {
+      for (const c of judged) {
         const r = results.get(c.id);
         const ref = c.faults.find((f) => f.name === fault);
         // A SHOULD or MAY not met is a warning, not a failure: the runner's own table.
