@@ -8,7 +8,7 @@ import { Chalk } from 'chalk';
 import { describeError, Interruption, isHarnessError, UsageError } from '../core/errors.js';
 import type { StopSignal } from '../core/model.js';
 import { loadProfile } from '../core/profile.js';
-import { runConformance } from '../harness/run.js';
+import { loadCatalogue, selectCases, type Selection } from '../harness/catalogue.js';
 import { verdictLine } from '../reporters/console.js';
 import { createReporters } from '../reporters/registry.js';
 import { baselineReport, openBaselineGate } from './baseline-gate.js';
@@ -59,18 +59,24 @@ export async function runCommand(
     if (!hasConsole) out.write(`seed ${settings.seed}\n`);
     // A --last-failed rerun goes over the transport its cases failed on, unless told otherwise.
     const transport = settings.transport ?? lastFailed?.transport;
+    const selection: Selection = {
+      suites: settings.suites,
+      tags: settings.tags,
+      ...(settings.grep === undefined ? {} : { grep: settings.grep }),
+      ...(lastFailed === undefined ? {} : { cases: lastFailed.cases }),
+      ...(settings.shard === undefined ? {} : { shard: settings.shard }),
+    };
+    const catalogue = await loadCatalogue();
+    selectCases(catalogue, selection);
+    // The harness proper loads only now: a flag, a selection or a folder refused above costs no more than reading them.
+    const { runConformance } = await import('../harness/run.js');
     const outcome = await runConformance({
+      catalogue,
       ...(settings.provider === undefined ? {} : { provider: settings.provider }),
       ...(settings.token === undefined ? {} : { token: settings.token }),
       referenceFaults: settings.referenceFaults,
       ...(settings.referenceDeployment === undefined ? {} : { referenceDeployment: settings.referenceDeployment }),
-      selection: {
-        suites: settings.suites,
-        tags: settings.tags,
-        ...(settings.grep === undefined ? {} : { grep: settings.grep }),
-        ...(lastFailed === undefined ? {} : { cases: lastFailed.cases }),
-        ...(settings.shard === undefined ? {} : { shard: settings.shard }),
-      },
+      selection,
       seed: settings.seed,
       timeoutMs: settings.timeoutMs,
       reporters: createReporters(reporters, {

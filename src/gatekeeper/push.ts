@@ -51,6 +51,11 @@ async function published(pair: GenerateKeyPairResult): Promise<{ signing: Signin
  */
 let signingPairs: Promise<[GenerateKeyPairResult, GenerateKeyPairResult]> | undefined;
 
+/** Starts making the push keys on the thread pool, for a run to overlap with its own start-up. */
+export function preparePushKeys(): Promise<[GenerateKeyPairResult, GenerateKeyPairResult]> {
+  return (signingPairs ??= Promise.all([generateKeyPair(ALGORITHM), generateKeyPair(ALGORITHM)]));
+}
+
 export class PushSender {
   private readonly agent: Agent;
   private readonly ownsAgent: boolean;
@@ -79,10 +84,7 @@ export class PushSender {
     clock: Clock = systemClock,
     agent?: Agent,
   ): Promise<PushSender> {
-    const [own, forged] = await (signingPairs ??= Promise.all([
-      generateKeyPair(ALGORITHM),
-      generateKeyPair(ALGORITHM),
-    ]));
+    const [own, forged] = await preparePushKeys();
     const { signing, jwk } = await published(own);
     return new PushSender([jwk], signing, forged.privateKey, record, outbound, clock, agent);
   }

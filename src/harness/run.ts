@@ -19,6 +19,7 @@ import { Rng } from '../core/rng.js';
 import { lanesOf, runCases } from '../core/runner.js';
 import { probeProvider } from '../driver/client.js';
 import { startGatekeeper } from '../gatekeeper/gatekeeper.js';
+import { preparePushKeys } from '../gatekeeper/push.js';
 import { resolveTls } from '../gatekeeper/tls.js';
 import type { Gatekeeper } from '../gatekeeper/types.js';
 import { PROFILE_VERSION } from '../protocol/constants.js';
@@ -28,7 +29,7 @@ import { startReferenceProvider } from '../reference-provider/provider.js';
 import { Multiplexer } from '../reporters/multiplexer.js';
 import type { Reporter, ReportFile } from '../reporters/reporter.js';
 import { checkReportRoot, runId, writeReportFiles } from '../reporters/write.js';
-import { checkFaultNames, loadCatalogue, selectCases, type Selection } from './catalogue.js';
+import { checkFaultNames, loadCatalogue, selectCases, type Catalogue, type Selection } from './catalogue.js';
 import { refusePrivateTargets } from './private-targets.js';
 
 export interface RunOptions {
@@ -49,6 +50,8 @@ export interface RunOptions {
   /** Report folder root; no files are written when absent. */
   readonly outDir?: string;
   readonly suiteDir?: string;
+  /** The catalogue, when the caller has loaded it already (the CLI, to refuse a selection early). */
+  readonly catalogue?: Catalogue;
   /** Reuse a certificate (tests); otherwise one is generated for the run. */
   readonly tls?: { readonly certPem: string; readonly keyPem: string };
   readonly signal?: AbortSignal;
@@ -90,9 +93,12 @@ export interface RunOutcome {
 const TOOL_VERSION = (JSON.parse(readFileSync(projectFile('package.json'), 'utf8')) as { version: string }).version;
 
 export async function runConformance(options: RunOptions): Promise<RunOutcome> {
-  const catalogue = await loadCatalogue(options.suiteDir);
+  const catalogue = options.catalogue ?? (await loadCatalogue(options.suiteDir));
   const cases = selectCases(catalogue, options.selection);
   const faults = checkFaults(options);
+  // Key generation runs on the thread pool while the provider starts and is probed.
+  const tlsReady = resolveTls(options.tls);
+  for (const ready of [tlsReady, preparePushKeys()]) ready.catch(() => undefined);
   const clock = options.clock ?? systemClock;
   const started = Date.now();
   const limits = options.limits ?? DEFAULT_LIMITS;
@@ -136,7 +142,7 @@ export async function runConformance(options: RunOptions): Promise<RunOutcome> {
       if (entry) loaded.set(name, await loadCheck(entry));
     }
     const workers = assignSuites(cases, options.workers ?? 1);
-    const tls = await resolveTls(options.tls);
+    const tls = await tlsReady;
     const gatekeepers: Gatekeeper[] = [];
     for (let worker = 0; worker < workers.count; worker++) {
       const gatekeeper = await startGatekeeper({
