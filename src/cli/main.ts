@@ -42,11 +42,14 @@ function program(): Command {
     .option('--seed <n>', 'seed for generated inputs and case order')
     .option('--timeout <ms>', 'default per-case deadline in milliseconds')
     .option('--shard <i/n>', 'run the i-th of n deterministic shares of the selected cases')
-    .option('--last-failed', 'run only the cases that failed or errored in the newest report under --out')
+    .option('--last-failed', 'run only the cases that failed, errored or never ran in the newest report under --out')
     .option('--bail', 'stop at the first MUST failure; the remaining cases are skipped')
     .option('--provider-ca <file>', "trust this CA (PEM) for the provider's HTTPS: a test deployment with its own")
     .option('--workers <n>', 'run suites side by side on n gatekeepers (1–16; default 2)')
-    .option('--transport <name>', 'the chat transport to connect over: xml-ws or noise-binary (default: xml-ws)')
+    .option(
+      '--transport <name>',
+      'run over this chat transport only: xml-ws or noise-binary (default: every one the provider declares, in turn)',
+    )
     .option('--baseline <file>', 'judge the run against a baseline of expected outcomes (schemas/baseline.schema.json)')
     .option(
       '--update-baseline <file>',
