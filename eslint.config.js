@@ -6,7 +6,7 @@ import prettier from 'eslint-config-prettier';
 import tseslint from 'typescript-eslint';
 
 export default defineConfig(
-  globalIgnores(['dist/', 'reports/', 'src/gen/']),
+  globalIgnores(['dist/', 'reports/', 'src/gen/', '.stryker-tmp/']),
   {
     linterOptions: { reportUnusedDisableDirectives: 'error' },
   },
@@ -16,7 +16,7 @@ export default defineConfig(
     languageOptions: {
       parserOptions: {
         // The project's tsconfig.json types src/, test/ and scripts/; this file is checked on its own.
-        projectService: { allowDefaultProject: ['eslint.config.js'] },
+        projectService: { allowDefaultProject: ['eslint.config.js', 'stryker.config.mjs'] },
         tsconfigRootDir: import.meta.dirname,
       },
     },
