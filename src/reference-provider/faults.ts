@@ -257,6 +257,8 @@ export const FAULTS = {
   'proxy-client-ip-with-port': "its proxy sends the client's address with the port it came from (`a.b.c.d:port`)",
   'proxy-constant-client-ip': "its proxy sends the first client address it saw as every client's",
   'proxy-reencrypts-content': 'its proxy encrypts the content of each `<enc>` again, under a key of its own',
+  'proxy-reencodes-ciphertext':
+    'its proxy, reformatting each `<message>`, carries the ciphertext of each `<enc>` through a UTF-8 string, which turns every byte sequence that is not UTF-8 into U+FFFD',
   'proxy-plaintext-preview':
     "its clients hand its proxy each message's text, for a preview, and the proxy puts it on the `<message>` as a `preview` attribute",
   'proxy-own-service':

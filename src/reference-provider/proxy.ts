@@ -333,7 +333,11 @@ class Relay {
 
   /** Whether a fault has the proxy read and rewrite the client's messages. */
   private rewrites(): boolean {
-    return this.faults.has('proxy-reencrypts-content') || this.faults.has('proxy-plaintext-preview');
+    return (
+      this.faults.has('proxy-reencrypts-content') ||
+      this.faults.has('proxy-reencodes-ciphertext') ||
+      this.faults.has('proxy-plaintext-preview')
+    );
   }
 
   /** The faults that change what a client's `<message>` carries. */
@@ -348,6 +352,7 @@ class Relay {
     if (element.tag !== 'message') return frame;
     let changed = element;
     if (this.faults.has('proxy-reencrypts-content')) changed = reencrypted(changed, this.proxy.contentKey);
+    if (this.faults.has('proxy-reencodes-ciphertext')) changed = throughText(changed);
     const preview = this.previews.get(element.attrs['id'] ?? '');
     if (preview !== undefined && this.faults.has('proxy-plaintext-preview'))
       changed = { ...changed, attrs: { ...changed.attrs, preview } };
@@ -499,6 +504,15 @@ function reencrypted(n: StanzaNode, key: Buffer): StanzaNode {
     return { ...n, text: toBase64(sealed) };
   }
   return { ...n, children: n.children.map((c) => reencrypted(c, key)) };
+}
+
+/** The `proxy-reencodes-ciphertext` fault: each ciphertext read as UTF-8 text and written back. */
+function throughText(n: StanzaNode): StanzaNode {
+  if (n.tag === 'enc' && n.text !== undefined) {
+    const bytes = fromBase64(n.text);
+    return bytes === null ? n : { ...n, text: toBase64(Buffer.from(Buffer.from(bytes).toString('utf8'), 'utf8')) };
+  }
+  return { ...n, children: n.children.map(throughText) };
 }
 
 /** The client's address as the proxy saw it, an IPv4-mapped IPv6 address written as the IPv4 address it is. */
