@@ -5,7 +5,7 @@
  */
 import { PreconditionError, ProviderViolation } from '../core/errors.js';
 import type { EvidenceEntry } from '../core/model.js';
-import type { CaseEnv } from '../core/runner.js';
+import { CLEANUP_MS, type CaseEnv } from '../core/runner.js';
 import type { ChatTransport } from '../protocol/transport.js';
 import type { CaseDriver, DriverClient } from '../driver/client.js';
 import type {
@@ -287,10 +287,10 @@ export class Testbed {
 
   /**
    * The driver for a cleanup: the case's signal has ended the case by the time cleanups run
-   * ("case finished"), so they get one of their own; each exchange keeps its deadline.
+   * ("case finished"), so they get one of their own, which ends with the cleanup's time.
    */
   afterCase(): CaseDriver {
-    return this.client.withSignal(new AbortController().signal);
+    return this.client.withSignal(AbortSignal.timeout(CLEANUP_MS));
   }
 
   /** Runs `cleanup` when the case ends, whatever its outcome. */
