@@ -81,3 +81,18 @@ void test("a refusal sent to one of the case's users fails the case unless the c
   assert.equal(notes.length, 1);
   assert.match(notes[0] ?? '', /with forbidden: .*, as the case provokes: the case sends to a group the user left$/);
 });
+
+void test('a send the case requires fails, saying the client refused; trySend hands the refusal to a check that wants it', async () => {
+  const driver = {
+    send: async () => ({ refused: 'the key bundle does not verify' }),
+    react: async () => ({ refused: 'no' }),
+  } as unknown as DriverClient;
+  const user = new Testbed(gk, driver, envOf({})).driverUser({ user: 'u1', identifier: '+491700000001' });
+  await assert.rejects(user.send('1@s.whatsapp.net', 'hi'), (e: Error & { expected?: string; actual?: string }) => {
+    assert.equal(e.expected, 'the client to send a text to 1@s.whatsapp.net');
+    assert.equal(e.actual, 'the client refused to send: the key bundle does not verify');
+    return true;
+  });
+  await assert.rejects(user.react('1@s.whatsapp.net', 'm1', '👍'), /refused to send: no/);
+  assert.deepEqual(await user.trySend('1@s.whatsapp.net', 'hi'), { refused: 'the key bundle does not verify' });
+});

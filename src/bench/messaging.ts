@@ -84,6 +84,7 @@ async function pingPong(p: Pair, signal: AbortSignal): Promise<void> {
   if (!receipt) throw new Error("the provider never receipted the gatekeeper user's message");
   const before = p.gatekeeperUser.deliveries.length;
   const sent = await p.driver.send(p.user, { to: p.gatekeeperUser.jid, text: TEXT });
+  if ('refused' in sent) throw new Error(`the provider's client refused to send: ${sent.refused}`);
   // Usually there already (the provider's send resolves on the gatekeeper's ack); looked up among
   // the deliveries since the send, so that a long sample does not rescan every earlier one.
   const arrived = (d: GatekeeperDelivery): boolean => d.id === sent.id && d.plaintext !== undefined;

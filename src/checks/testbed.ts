@@ -5,7 +5,7 @@
  */
 import { PreconditionError, ProviderViolation } from '../core/errors.js';
 import type { EvidenceEntry } from '../core/model.js';
-import type { CaseEnv } from '../core/runner.js';
+import { CLEANUP_MS, type CaseEnv } from '../core/runner.js';
 import type { ChatTransport } from '../protocol/transport.js';
 import type { CaseDriver, DriverClient } from '../driver/client.js';
 import type {
@@ -29,6 +29,7 @@ import type {
   SecurityEvent,
   SendMediaRequest,
   SendMediaResult,
+  Sent,
   SendResult,
   Outbox,
   SessionExport,
@@ -48,22 +49,27 @@ export interface DriverUser {
   connect(): Promise<ConnectResult>;
   /** Asks the driver to enlist the user (again) with the gatekeeper's enlistment API. */
   enlist(): Promise<EnlistResult>;
-  /** A text; with `replyTo` (driver 1.2), a reply to that message (REPLY-OUT). */
-  send(to: string, text: string, options?: { readonly replyTo?: string }): Promise<SendResult>;
+  /**
+   * A text; with `replyTo` (driver 1.2), a reply to that message (REPLY-OUT). Sending is required:
+   * a client that refuses fails the case, with its reason (ProviderViolation).
+   */
+  send(to: string, text: string, options?: { readonly replyTo?: string }): Promise<Sent>;
+  /** A text the client may rightly refuse to send (to a peer with a forged bundle): the driver's answer as it came. */
+  trySend(to: string, text: string): Promise<SendResult>;
   /** What the driver says its user was shown. */
   inbox(): Promise<readonly ReceivedMessage[]>;
   /** The security events the driver says its user was told of. */
   events(): Promise<readonly SecurityEvent[]>;
   sendMedia(media: SendMediaRequest): Promise<SendMediaResult>;
-  /** Driver 1.3: a text to a group the gatekeeper hosts (GROUP-SEND). */
-  sendGroup(group: string, text: string): Promise<SendResult>;
+  /** Driver 1.3: a text to a group the gatekeeper hosts (GROUP-SEND); a refusal fails the case, as for `send`. */
+  sendGroup(group: string, text: string): Promise<Sent>;
   /** Driver 1.3, capability `session-export`: the user's session with `peer` as it is now. */
   exportSession(peer: string): Promise<SessionExport>;
   safetyNumber(peer: string): Promise<SafetyNumber>;
   /** Driver 1.2: the user reads message `id` from `peer`. */
   markRead(peer: string, id: string): Promise<unknown>;
-  /** Driver 1.2: the user reacts to message `id` of the conversation with `to`. */
-  react(to: string, id: string, emoji: string): Promise<SendResult>;
+  /** Driver 1.2: the user reacts to message `id` of the conversation with `to`; a refusal fails the case, as for `send`. */
+  react(to: string, id: string, emoji: string): Promise<Sent>;
   typing(peer: string): Promise<unknown>;
   block(peer: string): Promise<unknown>;
   unblock(peer: string): Promise<unknown>;
@@ -245,15 +251,16 @@ export class Testbed {
       identifier: created.identifier,
       connect: () => driver.connect(user, this.chatEndpoint()),
       enlist: () => driver.enlist(user, this.endpoint(this.gatekeeper.enlistUrl)),
-      send: (to, text, options = {}) => driver.send(user, { to, text, ...options }),
+      send: async (to, text, options = {}) => sent(await driver.send(user, { to, text, ...options }), 'a text', to),
+      trySend: (to, text) => driver.send(user, { to, text }),
       inbox: async () => (await driver.inbox(user)).messages,
       events: async () => (await driver.events(user)).events,
       sendMedia: (media) => driver.sendMedia(user, media),
-      sendGroup: (group, text) => driver.sendGroup(user, { group, text }),
+      sendGroup: async (group, text) => sent(await driver.sendGroup(user, { group, text }), 'a group text', group),
       exportSession: (peer) => driver.exportSession(user, peer),
       safetyNumber: (peer) => driver.safetyNumber(user, peer),
       markRead: (peer, id) => driver.markRead(user, peer, id),
-      react: (to, id, emoji) => driver.react(user, { to, id, emoji }),
+      react: async (to, id, emoji) => sent(await driver.react(user, { to, id, emoji }), 'a reaction', to),
       typing: (peer) => driver.typing(user, peer),
       block: (peer) => driver.block(user, peer),
       unblock: (peer) => driver.unblock(user, peer),
@@ -287,10 +294,10 @@ export class Testbed {
 
   /**
    * The driver for a cleanup: the case's signal has ended the case by the time cleanups run
-   * ("case finished"), so they get one of their own; each exchange keeps its deadline.
+   * ("case finished"), so they get one of their own, which ends with the cleanup's time.
    */
   afterCase(): CaseDriver {
-    return this.client.withSignal(new AbortController().signal);
+    return this.client.withSignal(AbortSignal.timeout(CLEANUP_MS));
   }
 
   /** Runs `cleanup` when the case ends, whatever its outcome. */
@@ -359,6 +366,16 @@ export class Testbed {
       text: f.text,
     });
   }
+}
+
+/**
+ * A send the case requires: the stanza id, or, when the client refused, the provider's failure,
+ * saying so (a refusal is an answer the driver may give, DRIVER-API.md; here it is the wrong one).
+ */
+function sent(result: SendResult, what: string, to: string): Sent {
+  if ('refused' in result)
+    throw new ProviderViolation(`the client to send ${what} to ${to}`, `the client refused to send: ${result.refused}`);
+  return result;
 }
 
 /** An exchange the gatekeeper made; status 0 means no answer came, and then the summary is the error. */

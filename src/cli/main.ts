@@ -40,7 +40,7 @@ function program(): Command {
     .option('--color', 'colour the console output, even into a pipe (default: when a terminal, unless NO_COLOR)')
     .option('--no-color', 'never colour the console output')
     .option('--seed <n>', 'seed for generated inputs and case order')
-    .option('--timeout <ms>', 'default per-case deadline in milliseconds')
+    .option('--timeout <ms>', 'default per-case deadline in milliseconds; it bounds every driver call of the case')
     .option('--shard <i/n>', 'run the i-th of n deterministic shares of the selected cases')
     .option('--last-failed', 'run only the cases that failed, errored or never ran in the newest report under --out')
     .option('--bail', 'stop at the first MUST failure; the remaining cases are skipped')

@@ -77,7 +77,11 @@ export class PreconditionError extends HarnessError {
   override readonly code = 'E_PRECONDITION';
 }
 
-/** A deadline of the harness passed: `case deadline of 20000 ms passed during <step>`. */
+/**
+ * A deadline of the harness passed: `case deadline of 20000 ms passed during <step>`, and, when
+ * the case was waiting on the provider's driver then, which call and for how long: a driver too
+ * slow for the deadline leaves the harness without a verdict, not the provider without a pass.
+ */
 export class TimeoutError extends HarnessError {
   override readonly code = 'E_TIMEOUT';
 
@@ -87,8 +91,14 @@ export class TimeoutError extends HarnessError {
     readonly ms: number,
     /** The case's step when it passed, if it had one. */
     readonly step?: string,
+    /** What the case was waiting on when it passed (`the driver call POST /users`), and for how long. */
+    readonly waitingOn?: { readonly what: string; readonly forMs: number },
   ) {
-    super(`${deadline} of ${ms} ms passed${step ? ` during ${step}` : ''}`);
+    super(
+      `${deadline} of ${ms} ms passed${step ? ` during ${step}` : ''}${
+        waitingOn ? `: ${waitingOn.what} took too long, still unanswered after ${waitingOn.forMs} ms` : ''
+      }`,
+    );
   }
 }
 

@@ -121,7 +121,7 @@ export const LIMIT_SPECS = {
     default: 5_000,
     min: 50,
     max: 600_000,
-    what: 'one driver, discovery, key set or push exchange, start to end',
+    what: 'one discovery, key set or push exchange, or driver call of the start-of-run probe, start to end',
   },
 } as const satisfies Record<string, LimitSpec>;
 

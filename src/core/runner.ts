@@ -36,6 +36,12 @@ export interface CaseEnv {
   record(entry: EvidenceEntry): void;
   /** Names the phase the case is in, for the evidence and for a timeout's message. */
   step(name: string): void;
+  /**
+   * The case now waits on something outside the harness (`the driver call POST /users`) until the
+   * returned function is called. If the case's deadline passes meanwhile, the result says what it
+   * was waiting on, and for how long: the provider's slowness, not a requirement it failed.
+   */
+  awaiting(what: string): () => void;
   /** Runs after the verdict, in reverse order, whatever the outcome. */
   defer(cleanup: () => Promise<void> | void): void;
   /** The provider went past a harness cap during the case: the case cannot pass, and its result names the cap. */
@@ -83,7 +89,8 @@ export const NOT_RUN_INTERRUPTED = 'not run: the run was interrupted before this
 
 /** The outcome of a requirement not met, by the case's level. */
 export const NOT_MET: Record<Level, Outcome> = { MUST: 'fail', SHOULD: 'warn', MAY: 'warn' };
-const CLEANUP_MS = 3000;
+/** How long each of a case's cleanups may take, a driver call in one included. */
+export const CLEANUP_MS = 3000;
 
 export async function runCases(options: RunOptions): Promise<CaseResult[]> {
   const lanes = options.transports ?? ['xml-ws'];
@@ -232,8 +239,19 @@ async function runCase(
   let refusal: string | undefined;
   const timeoutMs = spec.timeoutMs ?? options.defaultTimeoutMs;
   const controller = new AbortController();
+  /** What the case waits on outside the harness, oldest first, each with when it began. */
+  const waits = new Map<symbol, { what: string; since: number }>();
+  const deadlinePassed = (): TimeoutError => {
+    const oldest = waits.values().next();
+    return new TimeoutError(
+      'case deadline',
+      timeoutMs,
+      step,
+      oldest.done ? undefined : { what: oldest.value.what, forMs: Date.now() - oldest.value.since },
+    );
+  };
   // Not unref'd: the deadline is what guarantees progress when a check awaits nothing at all.
-  const timer = setTimeout(() => controller.abort(new TimeoutError('case deadline', timeoutMs, step)), timeoutMs);
+  const timer = setTimeout(() => controller.abort(deadlinePassed()), timeoutMs);
   const onRunAbort = (): void => controller.abort(options.signal?.reason);
   options.signal?.addEventListener('abort', onRunAbort, { once: true });
 
@@ -247,6 +265,11 @@ async function runCase(
     step: (name) => {
       step = name;
       evidence.push({ kind: 'step', at: Date.now() - started, name });
+    },
+    awaiting: (what) => {
+      const key = Symbol(what);
+      waits.set(key, { what, since: Date.now() });
+      return () => waits.delete(key);
     },
     defer: (fn) => cleanups.push(fn),
     limitHit: (h) => {

@@ -2,6 +2,11 @@
  * Client of the provider's conformance driver API (docs/DRIVER-API.md). Every answer is validated
  * against schemas/driver-api.schema.json: a provider whose driver breaks the schema fails the case
  * (ProviderViolation), with the JSON path. Every exchange is recorded as evidence.
+ *
+ * Deadlines (DRIVER-API.md §2): a call without a signal (the start-of-run probe) has
+ * `http-request-ms`; a call with one (a case's, or a cleanup's) may take until that signal ends,
+ * and nothing else cuts it. A call that takes too long is the driver's slowness, never a
+ * requirement the provider failed: the case ends without a verdict, naming the call.
  */
 import type { Agent } from 'undici';
 import {
@@ -14,7 +19,7 @@ import {
   ProviderViolation,
 } from '../core/errors.js';
 import { describeSchemaErrors, schemaValidator } from '../core/json-schema.js';
-import { DEFAULT_LIMITS, isLimitExceeded, type Limits } from '../core/limits.js';
+import { DEFAULT_LIMITS, isLimitExceeded, type LimitName, type Limits } from '../core/limits.js';
 import type { EvidenceEntry } from '../core/model.js';
 import { boundedRequest, decodeJson, outboundAgent, trustAlso } from '../net/outbound.js';
 import {
@@ -48,7 +53,10 @@ export interface DriverOptions {
   /** Caps and deadlines on every answer (core/limits.ts). */
   readonly limits: Limits;
   readonly record?: (entry: EvidenceEntry) => void;
+  /** The deadline of every call: without one, each call has `http-request-ms`. */
   readonly signal?: AbortSignal;
+  /** Tells the case what it is waiting on while a call is out (CaseEnv.awaiting). */
+  readonly awaiting?: (what: string) => () => void;
 }
 
 /**
@@ -73,17 +81,25 @@ export class DriverClient {
     this.agent = agent ?? newAgent(options.limits);
   }
 
-  /** The same driver, recording into another case's evidence under another signal. */
-  forCase(record: (entry: EvidenceEntry) => void, signal: AbortSignal): DriverClient {
-    return new DriverClient({ ...this.options, record, signal }, this.agent);
+  /**
+   * The same driver for one case: recording into its evidence, each call bounded by the case's
+   * signal (what is left of its deadline), and telling the case which call it waits on.
+   */
+  forCase(
+    record: (entry: EvidenceEntry) => void,
+    signal: AbortSignal,
+    awaiting?: (what: string) => () => void,
+  ): DriverClient {
+    return new DriverClient({ ...this.options, record, signal, ...(awaiting ? { awaiting } : {}) }, this.agent);
   }
 
   /**
-   * The same driver under another signal: a case's cleanup runs after the case's own signal has
-   * ended it, so it needs one of its own (each exchange keeps its http-request-ms deadline).
+   * The same driver under another signal, which bounds each call: a case's cleanup runs after the
+   * case's own signal has ended it, so it needs one of its own, with the cleanup's deadline.
    */
   withSignal(signal: AbortSignal): DriverClient {
-    return new DriverClient({ ...this.options, signal }, this.agent);
+    const { awaiting: _, ...options } = this.options;
+    return new DriverClient({ ...options, signal }, this.agent);
   }
 
   /** Closes the pooled connections, for every view of this driver. */
@@ -177,12 +193,19 @@ export class DriverClient {
 
   private async call<T>(method: Method, path: string, body: unknown, def: string): Promise<T> {
     const url = `${this.options.base}${path}`;
-    const { status, json } = await exchange(this.agent, method, url, body, {
-      token: this.options.token,
-      limits: this.options.limits,
-      ...(this.options.record ? { record: this.options.record } : {}),
-      ...(this.options.signal ? { signal: this.options.signal } : {}),
-    });
+    const done = this.options.awaiting?.(`the driver call ${method} ${path}`);
+    let answer: { status: number; json: unknown };
+    try {
+      answer = await exchange(this.agent, method, url, body, {
+        token: this.options.token,
+        limits: this.options.limits,
+        ...(this.options.record ? { record: this.options.record } : {}),
+        ...(this.options.signal ? { signal: this.options.signal } : {}),
+      });
+    } finally {
+      done?.();
+    }
+    const { status, json } = answer;
     if (status < 200 || status > 299) {
       const detail = errorText(json);
       throw new DriverCallError(`driver ${method} ${path} answered HTTP ${status}${detail ? `: ${detail}` : ''}`);
@@ -306,14 +329,19 @@ async function exchange(
         },
         ...(requestBody === undefined ? {} : { body: requestBody }),
         bodyCap: 'driver-response-bytes',
+        // With a signal, the call may take until it ends (a case's deadline); without, the cap.
+        deadline: options.signal ? 'signal' : 'cap',
         what,
       },
       options.limits,
     );
   } catch (e) {
     record({ error: describeError(e) });
-    // A cap the provider hit is its failure: the runner makes it one that names the cap, as data.
-    if (isLimitExceeded(e)) throw e;
+    // A cap the provider went past is its failure: the runner makes it one that names the cap, as
+    // data. But during a case a time cap (connecting) is the driver's slowness, as a call the case's
+    // deadline ended is: no verdict, and no requirement failed, so no cap is carried.
+    if (isLimitExceeded(e) && !(options.signal && TIME_CAPS.has(e.limit))) throw e;
+    if (isLimitExceeded(e)) throw new DriverCallError(`the driver call ${method} ${url} took too long: ${e.message}`);
     throw new DriverCallError(`${method} ${url} failed: ${describeError(e)}`, { cause: e });
   }
   const { status, headers } = answer;
@@ -334,6 +362,9 @@ async function exchange(
   }
 }
 
+/** The caps on time, as opposed to size: a driver call past one was slow, not wrong. */
+const TIME_CAPS: ReadonlySet<LimitName> = new Set(['http-request-ms', 'http-read-ms']);
+
 /** application/json or a +json type (RFC 6839), parameters aside. */
 function isJsonType(contentType: string | undefined): boolean {
   const type = (contentType ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
@@ -350,7 +381,8 @@ function errorText(json: unknown): string | undefined {
  * A connection pool for one run: driver calls reuse their connections across cases, and two runs
  * in one process (the tests) never share, so one closing cannot break the other. The driver is at
  * the endpoint the user declared, on loopback for a local test: private targets are allowed here.
+ * No silence cap cuts an answer: each call has its own deadline (the probe's cap, or its signal).
  */
 function newAgent(limits: Limits, caPem?: string): Agent {
-  return outboundAgent({ limits, allowPrivateTargets: true, ...trustAlso(caPem) });
+  return outboundAgent({ limits, allowPrivateTargets: true, slowAnswers: true, ...trustAlso(caPem) });
 }

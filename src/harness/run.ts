@@ -188,7 +188,11 @@ export async function runConformance(options: RunOptions): Promise<RunOutcome> {
         const check = loaded.get(env.spec.check);
         if (!check) throw new InternalError(`no check named ${env.spec.check}`);
         const gatekeeper = gatekeepers[env.worker] as Gatekeeper;
-        const caseDriver = driver.forCase((entry) => env.record(entry), env.signal);
+        const caseDriver = driver.forCase(
+          (entry) => env.record(entry),
+          env.signal,
+          (what) => env.awaiting(what),
+        );
         const testbed = new Testbed(gatekeeper, caseDriver, env, env.transport);
         const stopListening = [
           gatekeeper.onLimit((hit) => env.limitHit(hit)),

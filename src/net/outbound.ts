@@ -1,7 +1,8 @@
 /**
  * HTTP requests to the provider under test, each bounded by the run's caps (core/limits.ts): the
  * connection pool caps headers and the silence between reads, the body is read up to its cap and
- * then dropped, the whole exchange has a deadline. Going past a cap throws LimitExceeded naming it.
+ * then dropped, the whole exchange has a deadline (`http-request-ms`, or the caller's own for a driver
+ * call during a case). Going past a cap throws LimitExceeded naming it.
  */
 import { rootCertificates } from 'node:tls';
 import { Agent, request, type Dispatcher } from 'undici';
@@ -15,6 +16,12 @@ export interface OutboundOptions {
   readonly allowPrivateTargets: boolean;
   /** CAs to trust (instead of the system's), and a client certificate to present. */
   readonly tls?: { readonly ca?: string | readonly string[]; readonly cert?: string; readonly key?: string };
+  /**
+   * True: an answer may take as long as its exchange's own deadline allows, with no `http-read-ms`
+   * on the wait for its headers or between its reads. The driver's pool: a driver call is bounded by
+   * what is left of its case's deadline, and a client acting may keep the driver silent that long.
+   */
+  readonly slowAnswers?: boolean;
 }
 
 /**
@@ -29,10 +36,12 @@ export function trustAlso(caPem: string | undefined): Pick<OutboundOptions, 'tls
 export function outboundAgent(options: OutboundOptions): Agent {
   const { limits } = options;
   const tls = Object.fromEntries(Object.entries(options.tls ?? {}).filter(([, v]) => v !== undefined));
+  // undici reads 0 as no timeout.
+  const silence = options.slowAnswers ? 0 : limits['http-read-ms'];
   return new Agent({
     connect: guardedConnector({ timeout: limits['http-read-ms'], ...tls }, options.allowPrivateTargets),
-    headersTimeout: limits['http-read-ms'],
-    bodyTimeout: limits['http-read-ms'],
+    headersTimeout: silence,
+    bodyTimeout: silence,
     maxHeaderSize: limits['http-header-bytes'],
   });
 }
@@ -48,6 +57,12 @@ export interface BoundedRequest {
   readonly headers?: Record<string, string>;
   readonly body?: string;
   readonly signal?: AbortSignal;
+  /**
+   * What bounds the whole exchange: the `http-request-ms` cap (`cap`, the default), or the
+   * caller's `signal` alone (`signal`: a driver call during a case, which may use what is left of
+   * the case's deadline).
+   */
+  readonly deadline?: 'cap' | 'signal';
   /** The cap on the body's bytes. */
   readonly bodyCap: LimitName;
   /** What is being read, for the messages: "the driver's answer to GET /info". */
@@ -65,15 +80,20 @@ export async function boundedRequest(
   // armed until it fired). The caller's signal joins through AbortSignal.any, which adds no
   // listener to it: a case may have fifty requests out at once on its signal.
   const deadline = new AbortController();
-  const timer = setTimeout(
-    () => deadline.abort(new TimeoutError('request deadline', limits['http-request-ms'])),
-    limits['http-request-ms'],
-  );
+  // A caller whose signal is the deadline (a case's) gets no timer of the cap's.
+  const callerSignal = req.deadline === 'signal' ? req.signal : undefined;
+  const timer =
+    callerSignal === undefined
+      ? setTimeout(
+          () => deadline.abort(new TimeoutError('request deadline', limits['http-request-ms'])),
+          limits['http-request-ms'],
+        )
+      : undefined;
   try {
     const res = await request(url, {
       method: req.method,
       dispatcher: agent,
-      signal: req.signal ? AbortSignal.any([req.signal, deadline.signal]) : deadline.signal,
+      signal: callerSignal ?? (req.signal ? AbortSignal.any([req.signal, deadline.signal]) : deadline.signal),
       ...(req.headers ? { headers: req.headers } : {}),
       ...(req.body === undefined ? {} : { body: req.body }),
     });

@@ -89,10 +89,16 @@ export interface SendRequest {
   readonly replyTo?: string;
 }
 
-export interface SendResult {
-  /** The stanza id the client used. */
+/** A sent message: the stanza id the client used. */
+export interface Sent {
   readonly id: string;
 }
+
+/**
+ * A send's answer (a text, a reaction, a group text): the stanza id the client used, or why the
+ * client refused to send, as it would tell its user (a peer whose bundle does not verify).
+ */
+export type SendResult = Sent | { readonly refused: string };
 
 /**
  * A media file to send. The plaintext is `content` (base64) followed, when `size` is larger, by the

@@ -78,9 +78,10 @@ export class SignalSession {
       identities: new IdentityBook(),
     };
     // Trust on first use; a changed key is accepted but raised to the user (an event in the driver).
+    // The fault refuses it after telling the user, so the message under it gets a retry receipt.
     const trust = (peer: string): boolean => {
       onIdentityChange(peer);
-      return true;
+      return !faults.has('identity-change-retry');
     };
     const deletePreKeysOnUse = !faults.has('reuse-one-time-prekey') && !faults.has('rebuild-session-on-replay');
     this.classic = new ClassicStack(shared, trust, {

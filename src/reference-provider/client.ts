@@ -72,6 +72,17 @@ export class ClientStateError extends CodedError {
 
 export const isClientStateError = (e: unknown): e is ClientStateError => codeOf(e) === 'E_CLIENT_STATE';
 
+/**
+ * The client refused to send, as its user would be told (a peer whose bundle does not verify,
+ * BUNDLE-VERIFY): the driver answers `{"refused": message}`, not an error.
+ */
+export class SendRefused extends CodedError {
+  override readonly code = 'E_SEND_REFUSED';
+  override readonly name = 'SendRefused';
+}
+
+export const isSendRefused = (e: unknown): e is SendRefused => codeOf(e) === 'E_SEND_REFUSED';
+
 export class ProviderClient {
   readonly inbox: ReceivedMessage[] = [];
   readonly events: SecurityEvent[] = [];
@@ -549,7 +560,10 @@ export class ProviderClient {
       } catch (e) {
         // BUNDLE-VERIFY: a bundle libsignal refuses leaves no session, and nothing is sent.
         if (faults.has('send-despite-bad-bundle')) return { type: 'pkmsg', ciphertext: plaintext };
-        throw e;
+        throw new SendRefused(
+          `the key bundle of ${to} does not verify: ${e instanceof Error ? e.message : String(e)}`,
+          { cause: e },
+        );
       }
     }
     const encrypted = await this.session.encrypt(to, plaintext);

@@ -22,7 +22,7 @@ import type {
   SessionExport,
 } from '../protocol/driver-api.js';
 import { codeOf, CodedError } from '../protocol/errors.js';
-import { isClientStateError, type ProviderClient } from './client.js';
+import { isClientStateError, isSendRefused, type ProviderClient } from './client.js';
 import type { ProofSigner } from './proof-signer.js';
 import type { PushEndpoint } from './push-endpoint.js';
 import { requestProblem, type RequestDef } from './request-schemas.js';
@@ -172,8 +172,7 @@ export class DriverRoutes {
         }
         allow(method, 'POST');
         const request = valid<SendRequest>('SendRequest', body);
-        const result: SendResult = { id: await client.send(request.to, request.text, request.replyTo) };
-        return ok(result);
+        return ok(await sendResult(() => client.send(request.to, request.text, request.replyTo)));
       }
       case 'safety-number': {
         allow(method, 'POST');
@@ -192,8 +191,7 @@ export class DriverRoutes {
       case 'react': {
         allow(method, 'POST');
         const { to, id, emoji } = valid<ReactRequest>('ReactRequest', body);
-        const result: SendResult = { id: await client.react(to, id, emoji) };
-        return ok(result);
+        return ok(await sendResult(() => client.react(to, id, emoji)));
       }
       case 'typing':
         allow(method, 'POST');
@@ -213,8 +211,7 @@ export class DriverRoutes {
       case 'group-messages': {
         allow(method, 'POST');
         const { group, text } = valid<GroupSendRequest>('GroupSendRequest', body);
-        const result: SendResult = { id: await client.sendGroup(group, text) };
-        return ok(result);
+        return ok(await sendResult(() => client.sendGroup(group, text)));
       }
       case 'session-export': {
         allow(method, 'POST');
@@ -256,6 +253,16 @@ export class DriverRoutes {
 }
 
 const ok = (body: unknown): DriverAnswer => ({ status: 200, body });
+
+/** A send's answer: the stanza id, or `{"refused"}` when the client refused to send (SendResult). */
+async function sendResult(send: () => Promise<string>): Promise<SendResult> {
+  try {
+    return { id: await send() };
+  } catch (e) {
+    if (isSendRefused(e)) return { refused: e.message };
+    throw e;
+  }
+}
 
 function allow(method: string, expected: 'GET' | 'POST'): void {
   if (method !== expected) throw new DriverError(405, 'method-not-allowed', `use ${expected} here, not ${method}`);

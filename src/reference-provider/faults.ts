@@ -105,6 +105,8 @@ export const FAULTS = {
   'drop-out-of-order': 'drops a message whose counter is lower than one already received',
   'unbounded-skip': 'decrypts a message however far ahead of its chain it claims to be',
   'silent-identity-change': "accepts a peer's new identity key without telling its user",
+  'identity-change-retry':
+    "tells its user of a peer's new identity key, but refuses that peer's message under it with a retry receipt, as if it could not decrypt it",
   'wrong-safety-number': 'computes safety numbers with 1024 iterations instead of 5200',
   // encryption: content
   'truncate-long-text': 'cuts texts to 16 KiB when sending and when showing them',
