@@ -1,0 +1,73 @@
+/**
+ * The media checks' judgements on their own: MEDIA-KEYS for each media type on a blob the harness
+ * really decrypts (the gatekeeper's verifier, fed a blob made under one type's keys or another's),
+ * MEDIA-MAC leaving the info string to MEDIA-KEYS. Inputs are fixed bytes, so every run sees the same.
+ */
+import assert from 'node:assert/strict';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { test } from 'node:test';
+import { encryptMedia, hashOf } from '../src/checks/media/encrypt.js';
+import { judgeKeys, judgeMac } from '../src/checks/media/integrity.js';
+import { verifyInfos } from '../src/checks/media/scenario.js';
+import { LAYOUTS } from '../src/checks/media/wire-fields.js';
+import type { Finding } from '../src/core/model.js';
+import { MediaVerifier } from '../src/gatekeeper/media-verifier.js';
+import type { MediaVerdict } from '../src/gatekeeper/types.js';
+import { MEDIA_TYPES, type MediaType } from '../src/protocol/media/scheme.js';
+
+const plaintext = Buffer.from(Array.from({ length: 3000 }, (_, i) => (i * 31 + 7) % 256));
+const mediaKey = Buffer.alloc(32, 0x5a);
+
+/** The verdict the proxy reaches on a blob keyed with `info`, verified as a file of `type` (its own info first). */
+async function verdictOn(type: MediaType, info: string, infos = verifyInfos(type)): Promise<MediaVerdict> {
+  const { blob } = encryptMedia(plaintext, info, mediaKey);
+  const verifier = new MediaVerifier(mediaKey, infos);
+  await pipeline(Readable.from([blob.subarray(0, 1000), blob.subarray(1000)]), verifier);
+  return verifier.result();
+}
+
+const actual = (f: Finding): string => (f.verdict === 'not-met' ? f.actual : `(${f.verdict})`);
+
+void test('MEDIA-KEYS: each type is met under its own info string and decrypts to the file sent', async () => {
+  for (const type of MEDIA_TYPES) {
+    const v = await verdictOn(type, LAYOUTS[type].info);
+    assert.deepEqual(judgeKeys(v, type, hashOf(plaintext)), { verdict: 'met' }, type);
+  }
+});
+
+void test("MEDIA-KEYS: each type keyed with another type's info string fails, naming that string", async () => {
+  for (const type of MEDIA_TYPES) {
+    for (const other of MEDIA_TYPES.filter((t) => t !== type)) {
+      const v = await verdictOn(type, LAYOUTS[other].info);
+      const f = judgeKeys(v, type, hashOf(plaintext));
+      assert.equal(f.verdict, 'not-met', `${type} under ${other}'s keys`);
+      assert.equal(actual(f), `a blob whose MAC verifies only under keys derived with "${LAYOUTS[other].info}"`);
+    }
+  }
+});
+
+void test('MEDIA-KEYS: an info string of no media type verifies under none, and the blob does not decrypt', async () => {
+  const f = judgeKeys(await verdictOn('image', 'WhatsApp Images Keys'), 'image', hashOf(plaintext));
+  assert.equal(f.verdict, 'not-met');
+  assert.match(actual(f), /^a blob whose MAC verifies under no media type's keys/);
+});
+
+void test('MEDIA-KEYS: a blob under the right keys that decrypts to another file than the one sent fails', async () => {
+  const v = await verdictOn('video', LAYOUTS.video.info);
+  const f = judgeKeys(v, 'video', hashOf(Buffer.from('another file')));
+  assert.equal(f.verdict, 'not-met');
+  assert.match(actual(f), /^a blob that verifies under "WhatsApp Video Keys" but decrypts to 3000 bytes hashing to/);
+  // Without the file sent (the lineage test), the keys alone are judged.
+  assert.deepEqual(judgeKeys(v, 'video'), { verdict: 'met' });
+});
+
+void test("MEDIA-MAC: a MAC computed as the scheme says is met under another type's keys, and leaves those to MEDIA-KEYS", async () => {
+  const v = await verdictOn('document', LAYOUTS.image.info);
+  assert.deepEqual(judgeMac(v, 'document'), {
+    verdict: 'met',
+    note: 'the MAC verifies under the keys of "WhatsApp Image Keys" (MEDIA-KEYS judges which)',
+  });
+  const flipped = await verdictOn('document', 'not a media type');
+  assert.equal(judgeMac(flipped, 'document').verdict, 'not-met');
+});
