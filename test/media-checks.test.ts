@@ -1,7 +1,8 @@
 /**
  * The media checks' judgements on their own: MEDIA-KEYS for each media type on a blob the harness
  * really decrypts (the gatekeeper's verifier, fed a blob made under one type's keys or another's),
- * MEDIA-MAC leaving the info string to MEDIA-KEYS. Inputs are fixed bytes, so every run sees the same.
+ * MEDIA-MAC leaving the info string to MEDIA-KEYS, and MEDIA-RECEIVE on what the driver says the
+ * user was shown. Inputs are fixed bytes, so every run sees the same.
  */
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
@@ -9,6 +10,7 @@ import { pipeline } from 'node:stream/promises';
 import { test } from 'node:test';
 import { encryptMedia, hashOf } from '../src/checks/media/encrypt.js';
 import { judgeKeys, judgeMac } from '../src/checks/media/integrity.js';
+import { judgeShown } from '../src/checks/media/receive.js';
 import { verifyInfos } from '../src/checks/media/scenario.js';
 import { LAYOUTS } from '../src/checks/media/wire-fields.js';
 import type { Finding } from '../src/core/model.js';
@@ -70,4 +72,33 @@ void test("MEDIA-MAC: a MAC computed as the scheme says is met under another typ
   });
   const flipped = await verdictOn('document', 'not a media type');
   assert.equal(judgeMac(flipped, 'document').verdict, 'not-met');
+});
+
+void test('MEDIA-RECEIVE: the entry shown must be the file sent, by type, length and SHA-256', () => {
+  const sha256 = hashOf(plaintext).toString('base64');
+  const about = {
+    variant: 'valid' as const,
+    type: 'video' as const,
+    id: 'M1',
+    peer: 'g@s.whatsapp.net',
+    expectedHash: sha256,
+    expectedLength: plaintext.length,
+  };
+  const shown = (media: { type: MediaType; fileLength: number; sha256: string }) => ({ media });
+  assert.deepEqual(judgeShown(about, shown({ type: 'video', fileLength: 3000, sha256 }), undefined), {
+    verdict: 'met',
+  });
+  assert.equal(
+    actual(judgeShown(about, shown({ type: 'image', fileLength: 3000, sha256 }), undefined)),
+    'an entry with type image',
+  );
+  assert.equal(
+    actual(judgeShown(about, shown({ type: 'video', fileLength: 2999, sha256: 'x' }), undefined)),
+    'an entry with fileLength 2999, sha256 x',
+  );
+  assert.equal(actual(judgeShown(about, { media: undefined }, undefined)), 'an entry with no media');
+  assert.equal(
+    actual(judgeShown(about, undefined, 'media: the MAC does not verify')),
+    'nothing shown; event decryption-failure: media: the MAC does not verify',
+  );
 });

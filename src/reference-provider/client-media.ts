@@ -40,6 +40,14 @@ const SEND_WRONG_INFO: Readonly<Record<MediaType, { fault: FaultName; info: stri
   document: { fault: 'document-wrong-hkdf-info', info: MEDIA_INFO.image },
 };
 
+/** MEDIA-RECEIVE, one fault per type: the client derives a received file's keys with another type's info string. */
+const RECEIVE_WRONG_INFO: Readonly<Record<MediaType, { fault: FaultName; info: string }>> = {
+  image: { fault: 'receive-image-wrong-hkdf-info', info: MEDIA_INFO.document },
+  video: { fault: 'receive-video-wrong-hkdf-info', info: MEDIA_INFO.image },
+  audio: { fault: 'receive-audio-wrong-hkdf-info', info: MEDIA_INFO.video },
+  document: { fault: 'receive-document-wrong-hkdf-info', info: MEDIA_INFO.image },
+};
+
 export interface MediaDeps {
   readonly faults: FaultSet;
   readonly store: MediaStore;
@@ -180,7 +188,7 @@ export class MediaReceiver {
     const decrypt = new MediaDecryptStream({
       type,
       descriptor: { mediaKey, fileSha256, fileEncSha256, fileLength: fields.fileLength },
-      ...(type === 'image' && faults.has('receive-wrong-info') ? { info: MEDIA_INFO.document } : {}),
+      ...(faults.has(RECEIVE_WRONG_INFO[type].fault) ? { info: RECEIVE_WRONG_INFO[type].info } : {}),
       skip,
       macOptional: faults.has('receive-optional-mac'),
     });

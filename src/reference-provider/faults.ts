@@ -143,7 +143,10 @@ export const FAULTS = {
   'media-no-auth': "serves media to anyone, without the proxy's client certificate",
   'media-no-limits': 'announces no media size limits',
   // media (§9): the client receiving media
-  'receive-wrong-info': 'derives the keys of received images with the document info string',
+  'receive-image-wrong-hkdf-info': 'derives the keys of received images with the document info string',
+  'receive-video-wrong-hkdf-info': 'derives the keys of received videos with the image info string',
+  'receive-audio-wrong-hkdf-info': 'derives the keys of received voice notes with the video info string',
+  'receive-document-wrong-hkdf-info': 'derives the keys of received documents with the image info string',
   'receive-shared-layout': "reads every received media message with the image message's field numbers",
   'receive-skip-mac': 'does not check the MAC of received media',
   'receive-skip-enc-hash': 'does not check fileEncSha256 of received media',
