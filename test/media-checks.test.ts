@@ -1,14 +1,16 @@
 /**
  * The media checks' judgements on their own: MEDIA-KEYS for each media type on a blob the harness
  * really decrypts (the gatekeeper's verifier, fed a blob made under one type's keys or another's),
- * MEDIA-MAC leaving the info string to MEDIA-KEYS, and MEDIA-RECEIVE on what the driver says the
- * user was shown. Inputs are fixed bytes, so every run sees the same.
+ * MEDIA-MAC leaving the info string to MEDIA-KEYS, MEDIA-RECEIVE on what the driver says the user
+ * was shown, and MEDIA-RANGE on each way a range answer can be wrong. Inputs are fixed bytes, so
+ * every run sees the same.
  */
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { test } from 'node:test';
 import { encryptMedia, hashOf } from '../src/checks/media/encrypt.js';
+import { judgeRange } from '../src/checks/media/fetch.js';
 import { judgeKeys, judgeMac } from '../src/checks/media/integrity.js';
 import { judgeShown } from '../src/checks/media/receive.js';
 import { verifyInfos } from '../src/checks/media/scenario.js';
@@ -101,4 +103,40 @@ void test('MEDIA-RECEIVE: the entry shown must be the file sent, by type, length
     actual(judgeShown(about, undefined, 'media: the MAC does not verify')),
     'nothing shown; event decryption-failure: media: the MAC does not verify',
   );
+});
+
+void test('MEDIA-RANGE: every part of a wrong range answer is named, and a body that stops is a failure, not an error', () => {
+  const blob = Buffer.from(Array.from({ length: 100 }, (_, i) => i));
+  const ask = { header: 'bytes=10-19', start: 10, end: 19 };
+  const answer = (more: Partial<Parameters<typeof judgeRange>[1]>) => ({
+    status: 206,
+    headers: { 'content-range': 'bytes 10-19/100', 'content-length': '10' },
+    bytes: 10,
+    body: blob.subarray(10, 20),
+    ...more,
+  });
+  const saw = (more: Partial<Parameters<typeof judgeRange>[1]>): string => actual(judgeRange(ask, answer(more), blob));
+  assert.deepEqual(judgeRange(ask, answer({}), blob), { verdict: 'met' });
+  assert.equal(saw({ status: 200, bytes: 100, body: blob, headers: {} }), 'HTTP 200 with 100 bytes, the whole blob');
+  assert.equal(saw({ headers: { 'content-length': '10' } }), '206 with no Content-Range');
+  assert.equal(
+    saw({ headers: { 'content-range': 'bytes 10-19' } }),
+    '206 with Content-Range: bytes 10-19, not of the form bytes first-last/length',
+  );
+  assert.equal(
+    saw({ headers: { 'content-range': 'bytes 10-19/116' } }),
+    "206 with Content-Range: bytes 10-19/116, whose length 116, not the blob's 100",
+  );
+  assert.equal(
+    saw({ headers: { 'content-range': 'bytes 11-18/100' } }),
+    '206 with Content-Range: bytes 11-18/100, whose first byte 11, not 10, last byte 18, not 19',
+  );
+  assert.equal(
+    saw({ bytes: 5, body: blob.subarray(10, 15), error: 'other side closed' }),
+    '206 with a body that stopped after 5 bytes of the 10 its Content-Length promised: other side closed',
+  );
+  assert.equal(saw({ body: blob.subarray(11, 21) }), "206 with 10 bytes that are not the blob's 10-19");
+  const { status: _none, ...unanswered } = answer({ error: 'connection reset' });
+  assert.equal(actual(judgeRange(ask, unanswered, blob)), 'no answer: connection reset');
+  assert.equal(saw({ refused: 'more than 3 redirects' }), 'an answer the proxy would not take: more than 3 redirects');
 });

@@ -137,6 +137,12 @@ export const FAULTS = {
   'media-chunked': 'serves media without a Content-Length',
   'media-plaintext-content-type': "serves blobs with the plaintext's MIME type",
   'media-ignore-range': 'answers range requests with the whole blob and 200',
+  'range-wrong-total': "answers a range request with a Content-Range whose length is 16 bytes past the blob's",
+  'range-off-by-one':
+    'takes the last byte of a range request as excluded: it serves, and names in Content-Range, one byte less',
+  'range-no-content-range': 'answers a range request with 206 and its bytes, but no Content-Range',
+  'range-short-body':
+    'answers a range request with 206 and its headers, then drops the connection halfway through the body',
   'media-redirect-off-origin': 'redirects media fetches to an origin it does not declare',
   'media-counter-reference': 'names stored blobs with a zero-padded counter',
   'media-never-expires': 'serves media past its expiry',

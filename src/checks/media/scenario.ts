@@ -117,8 +117,9 @@ export async function fetchRaw(
   ctx: CheckContext,
   sent: SentMedia,
   options: Partial<MediaFetch> = {},
+  step = 'the media proxy fetches the blob',
 ): Promise<MediaFetchResult> {
-  ctx.step('the media proxy fetches the blob');
+  ctx.step(step);
   const reference = storageReference(sent.declared, discoveryOf(ctx).providerId);
   if (reference === undefined)
     throw new PreconditionError(
