@@ -597,7 +597,7 @@ describe('a WhatsApp-lineage client (Baileys 6.17.16) against the gatekeeper', {
         const doc = shownMessage?.message?.documentMessage;
         assert.ok(doc, `Baileys took the ${variant} document message`);
         // What an app on Baileys does to show a file: download and decrypt it with Baileys' own code.
-        let shown: { media: { sha256: string } } | undefined;
+        let shown: { media: { type: MediaType; fileLength: number; sha256: string } } | undefined;
         let failure: string | undefined;
         try {
           const chunks: Buffer[] = [];
@@ -605,7 +605,9 @@ describe('a WhatsApp-lineage client (Baileys 6.17.16) against the gatekeeper', {
             options: { httpsAgent: trustGatekeeper, timeout: WAIT_MS },
           }))
             chunks.push(c as Buffer);
-          shown = { media: { sha256: hashOf(Buffer.concat(chunks)).toString('base64') } };
+          const file = Buffer.concat(chunks);
+          // Baileys read it from the documentMessage, which is what an app on it shows.
+          shown = { media: { type: 'document', fileLength: file.length, sha256: hashOf(file).toString('base64') } };
         } catch (e) {
           failure = (e as Error).message;
         }
@@ -619,6 +621,7 @@ describe('a WhatsApp-lineage client (Baileys 6.17.16) against the gatekeeper', {
           id,
           peer: ref.jid,
           expectedHash: encrypted.fileSha256.toString('base64'),
+          expectedLength: plaintext.length,
         };
         record(
           variant === 'valid' ? 'MEDIA-RECEIVE' : 'MEDIA-RECEIVE-REFUSE',

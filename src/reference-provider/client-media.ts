@@ -17,7 +17,7 @@ import { ENC_MEDIATYPE, mediaKind } from '../protocol/media/enc-mediatype.js';
 import { encodeMediaMessage, readMediaMessage, type MediaFields } from '../protocol/media/message.js';
 import { MEDIA_INFO, newMediaKey, type MediaType } from '../protocol/media/scheme.js';
 import { MediaDecryptStream } from '../protocol/media/stream.js';
-import type { FaultSet } from './faults.js';
+import type { FaultName, FaultSet } from './faults.js';
 import type { MediaStore } from './media-store.js';
 
 /** The largest plaintext per type that this provider's users can send (MEDIA-LIMITS). */
@@ -28,6 +28,25 @@ export const MEDIA_LIMITS: Readonly<Record<MediaType, number>> = {
   document: 100 * 1024 * 1024,
 };
 const DOWNLOAD_TIMEOUT_MS = 10_000;
+
+/**
+ * MEDIA-KEYS, one fault per type: the info string a sent file of that type is keyed with under its
+ * fault, another type's or one no type uses, while every other type keeps its own.
+ */
+const SEND_WRONG_INFO: Readonly<Record<MediaType, { fault: FaultName; info: string }>> = {
+  image: { fault: 'image-wrong-hkdf-info', info: 'WhatsApp Images Keys' },
+  video: { fault: 'video-wrong-hkdf-info', info: MEDIA_INFO.image },
+  audio: { fault: 'audio-wrong-hkdf-info', info: MEDIA_INFO.video },
+  document: { fault: 'document-wrong-hkdf-info', info: MEDIA_INFO.image },
+};
+
+/** MEDIA-RECEIVE, one fault per type: the client derives a received file's keys with another type's info string. */
+const RECEIVE_WRONG_INFO: Readonly<Record<MediaType, { fault: FaultName; info: string }>> = {
+  image: { fault: 'receive-image-wrong-hkdf-info', info: MEDIA_INFO.document },
+  video: { fault: 'receive-video-wrong-hkdf-info', info: MEDIA_INFO.image },
+  audio: { fault: 'receive-audio-wrong-hkdf-info', info: MEDIA_INFO.video },
+  document: { fault: 'receive-document-wrong-hkdf-info', info: MEDIA_INFO.image },
+};
 
 export interface MediaDeps {
   readonly faults: FaultSet;
@@ -62,7 +81,7 @@ export class MediaSender {
     }
     // MEDIA-KEY-FRESH: a new key for every file; the fault keeps one.
     const mediaKey = faults.has('media-reuse-key') ? this.reusedKey : newMediaKey();
-    const info = req.type === 'audio' && faults.has('audio-video-keys') ? MEDIA_INFO.video : MEDIA_INFO[req.type];
+    const info = faults.has(SEND_WRONG_INFO[req.type].fault) ? SEND_WRONG_INFO[req.type].info : MEDIA_INFO[req.type];
     const encrypted = await encryptToBuffer(contentStream(prefix, size), {
       type: req.type,
       mediaKey,
@@ -169,7 +188,7 @@ export class MediaReceiver {
     const decrypt = new MediaDecryptStream({
       type,
       descriptor: { mediaKey, fileSha256, fileEncSha256, fileLength: fields.fileLength },
-      ...(type === 'image' && faults.has('receive-wrong-info') ? { info: MEDIA_INFO.document } : {}),
+      ...(faults.has(RECEIVE_WRONG_INFO[type].fault) ? { info: RECEIVE_WRONG_INFO[type].info } : {}),
       skip,
       macOptional: faults.has('receive-optional-mac'),
     });

@@ -113,6 +113,7 @@ function answer(req: IncomingMessage, res: ServerResponse, { store, faults, trus
   const range = faults.has('media-ignore-range') ? undefined : req.headers.range;
   let body = blob;
   let code = 200;
+  let cutAt: number | undefined;
   if (range !== undefined) {
     const r = parseRange(range, blob.length);
     if (r === 'unsatisfiable') {
@@ -120,15 +121,24 @@ function answer(req: IncomingMessage, res: ServerResponse, { store, faults, trus
       return void res.end();
     }
     if (r) {
-      body = blob.subarray(r.start, r.end + 1);
+      // MEDIA-RANGE; the faults get one part of the answer wrong each.
+      const end = faults.has('range-off-by-one') ? r.end - 1 : r.end;
+      const total = faults.has('range-wrong-total') ? blob.length + 16 : blob.length;
+      body = blob.subarray(r.start, end + 1);
       code = 206;
-      headers['content-range'] = `bytes ${r.start}-${r.end}/${blob.length}`;
+      if (!faults.has('range-no-content-range')) headers['content-range'] = `bytes ${r.start}-${end}/${total}`;
+      cutAt = faults.has('range-short-body') ? Math.floor(body.length / 2) : undefined;
     }
   }
   // MEDIA-LENGTH: a length up front; without it (the fault) Node falls back to chunked encoding.
   if (!faults.has('media-chunked')) headers['content-length'] = String(body.length);
   res.writeHead(code, headers);
   if (req.method === 'HEAD') return void res.end();
+  if (cutAt !== undefined) {
+    // The body breaks off: half of it, then the connection is dropped.
+    res.write(body.subarray(0, cutAt), () => res.destroy());
+    return;
+  }
   for (let i = 0; i < body.length; i += CHUNK) res.write(body.subarray(i, i + CHUNK));
   res.end();
 }

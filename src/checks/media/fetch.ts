@@ -3,7 +3,8 @@
  * MEDIA-CONTENT-TYPE, MEDIA-RANGE, MEDIA-NO-REDIRECT, MEDIA-FETCH-AUTH).
  */
 import { PreconditionError } from '../../core/errors.js';
-import { met, notMet } from '../../core/model.js';
+import { met, notMet, type Finding } from '../../core/model.js';
+import type { MediaFetchResult } from '../../gatekeeper/types.js';
 import { MEDIA_CONTENT_TYPE } from '../../protocol/constants.js';
 import { defineCheck } from '../check.js';
 import { discoveryOf, fetchRaw, fetchSent, sendMedia } from './scenario.js';
@@ -42,7 +43,12 @@ export const contentType = defineCheck({ name: 'media/fetch/content-type' }, asy
     : notMet(`Content-Type: ${MEDIA_CONTENT_TYPE}`, type === undefined ? 'no Content-Type' : `Content-Type: ${type}`);
 });
 
-/** MEDIA-RANGE: a middle range and a suffix range, each 206 with its Content-Range and exactly its bytes. */
+/**
+ * MEDIA-RANGE: a middle range and a suffix range, each 206 with its Content-Range and exactly its
+ * bytes. The plain GET came whole, so whatever goes wrong with a range answer is the host's: a
+ * wrong status or Content-Range, or a body that breaks off, is a failure naming it, not a case
+ * without a verdict.
+ */
 export const range = defineCheck({ name: 'media/fetch/range' }, async (ctx) => {
   const sent = await sendMedia(ctx, 'document');
   const whole = await fetchSent(ctx, sent, { keepBody: true });
@@ -51,23 +57,77 @@ export const range = defineCheck({ name: 'media/fetch/range' }, async (ctx) => {
   const total = body.length;
   const first = Math.floor(total / 3);
   const last = Math.floor((2 * total) / 3);
-  const asks: [string, number, number][] = [
-    [`bytes=${first}-${last}`, first, last],
-    ['bytes=-10', total - 10, total - 1],
+  const asks: RangeAsk[] = [
+    { header: `bytes=${first}-${last}`, start: first, end: last },
+    { header: 'bytes=-10', start: total - 10, end: total - 1 },
   ];
-  for (const [header, start, end] of asks) {
-    ctx.step(`range ${header}`);
-    const r = await fetchSent(ctx, sent, { range: header, keepBody: true });
-    const expected = `206 with Content-Range: bytes ${start}-${end}/${total} for Range: ${header}`;
-    if (r.status !== 206) return notMet(expected, `HTTP ${r.status} with ${r.bytes} bytes`);
-    const cr = r.headers['content-range'];
-    if (cr !== `bytes ${start}-${end}/${total}`)
-      return notMet(expected, cr === undefined ? 'no Content-Range' : `Content-Range: ${cr}`);
-    if (!r.body?.equals(body.subarray(start, end + 1)))
-      return notMet(`${expected}, and those bytes`, `${r.bytes} other bytes`);
+  for (const ask of asks) {
+    const r = await fetchRaw(
+      ctx,
+      sent,
+      { range: ask.header, keepBody: true },
+      `the media proxy asks for ${ask.header}`,
+    );
+    ctx.signal.throwIfAborted();
+    const finding = judgeRange(ask, r, body);
+    if (finding.verdict !== 'met') return finding;
   }
   return met();
 });
+
+/** One range the proxy asks for, `Range: header`, and the bytes of the blob it names (inclusive). */
+export interface RangeAsk {
+  readonly header: string;
+  readonly start: number;
+  readonly end: number;
+}
+
+/**
+ * MEDIA-RANGE, on the proxy's fetch of one range of `blob` (which a plain GET served whole): what
+ * was wrong with the answer, every part of it named.
+ */
+export function judgeRange(
+  ask: RangeAsk,
+  r: Pick<MediaFetchResult, 'status' | 'headers' | 'bytes' | 'body' | 'error' | 'refused'>,
+  blob: Buffer,
+): Finding {
+  const { header, start, end } = ask;
+  const total = blob.length;
+  const length = end - start + 1;
+  const expected = `206 with Content-Range: bytes ${start}-${end}/${total} for Range: ${header}, and those ${length} bytes`;
+  if (r.refused !== undefined) return notMet(expected, `an answer the proxy would not take: ${r.refused}`);
+  if (r.status === undefined) return notMet(expected, `no answer: ${r.error ?? 'the fetch failed'}`);
+  const broke = r.error === undefined ? '' : `, then the body stopped: ${r.error}`;
+  if (r.status !== 206)
+    return notMet(
+      expected,
+      `HTTP ${r.status} with ${r.bytes} bytes${r.status === 200 && r.bytes === total ? ', the whole blob' : ''}${broke}`,
+    );
+  const wrong: string[] = [];
+  const cr = r.headers['content-range'];
+  const parts = cr === undefined ? undefined : /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(cr.trim());
+  if (cr === undefined) wrong.push('no Content-Range');
+  else if (!parts) wrong.push(`Content-Range: ${cr}, not of the form bytes first-last/length`);
+  else {
+    const [, first, last, size] = parts;
+    const named = [
+      ...(Number(first) === start ? [] : [`first byte ${first}, not ${start}`]),
+      ...(Number(last) === end ? [] : [`last byte ${last}, not ${end}`]),
+      ...(size === String(total) ? [] : [`length ${size}, not the blob's ${total}`]),
+    ];
+    if (named.length > 0) wrong.push(`Content-Range: ${cr}, whose ${named.join(', ')}`);
+  }
+  const declared = r.headers['content-length'];
+  const promised = declared === undefined ? '' : ` of the ${declared} its Content-Length promised`;
+  if (r.error !== undefined) wrong.push(`a body that stopped after ${r.bytes} bytes${promised}: ${r.error}`);
+  else if (r.body === undefined || !r.body.equals(blob.subarray(start, end + 1)))
+    wrong.push(
+      r.bytes === length
+        ? `${length} bytes that are not the blob's ${start}-${end}`
+        : `${r.bytes} bytes, not ${length}`,
+    );
+  return wrong.length === 0 ? met() : notMet(expected, `206 with ${wrong.join('; ')}`);
+}
 
 /** MEDIA-NO-REDIRECT: the proxy gets the blob from a declared media origin, never sent elsewhere. */
 export const noRedirectOffOrigin = defineCheck({ name: 'media/fetch/no-redirect-off-origin' }, async (ctx) => {

@@ -5,22 +5,37 @@
  */
 import { PreconditionError } from '../../core/errors.js';
 import { met, notMet, type Finding } from '../../core/model.js';
-import type { MediaVerdict } from '../../gatekeeper/types.js';
+import type { MediaFetchResult, MediaVerdict } from '../../gatekeeper/types.js';
 import { MEDIA_TYPES, type MediaType } from '../../protocol/media/scheme.js';
 import { defineCheck, paramsOf, choiceParam, type CheckContext } from '../check.js';
+import { hashOf } from './encrypt.js';
 import { fetchVerified, sendMedia, short, type SentMedia } from './scenario.js';
 import { essence, sniff } from './sniff.js';
-import { LAYOUTS, type Declared } from './wire-fields.js';
+import { LAYOUTS, oneOf, type Declared } from './wire-fields.js';
 
+/**
+ * A file of `type` sent and its blob fetched and verified. Decrypted under the type's own keys, or,
+ * with `asKeyed`, under the keys its MAC verifies under when those are another type's: whether the
+ * info string is the type's own is MEDIA-KEYS's to judge, and the other rules judge the file the
+ * provider encrypted, whatever it keyed it with.
+ */
 async function verified(
   ctx: CheckContext,
   type: MediaType = 'document',
-): Promise<{ sent: SentMedia; verdict: MediaVerdict } | Finding> {
+  { asKeyed = true }: { asKeyed?: boolean } = {},
+): Promise<{ sent: SentMedia; verdict: MediaVerdict }> {
   const sent = await sendMedia(ctx, type);
-  const r = await fetchVerified(ctx, sent);
+  const first = verdictOf(await fetchVerified(ctx, sent));
+  const keyedWith = first.macVerifiesUnder[0];
+  if (!asKeyed || keyedWith === undefined || keyedWith === LAYOUTS[type].info) return { sent, verdict: first };
+  ctx.note(`the MAC verifies under "${keyedWith}", not "${LAYOUTS[type].info}": decrypting under the former`);
+  return { sent, verdict: verdictOf(await fetchVerified(ctx, sent, keyedWith)) };
+}
+
+function verdictOf(r: MediaFetchResult): MediaVerdict {
   if (r.status !== 200 || !r.verdict)
     throw new PreconditionError(`the media host answered HTTP ${r.status ?? '?'} to the proxy`);
-  return { sent, verdict: r.verdict };
+  return r.verdict;
 }
 
 const equal = (a: Uint8Array, b: Uint8Array | undefined): boolean =>
@@ -29,7 +44,6 @@ const equal = (a: Uint8Array, b: Uint8Array | undefined): boolean =>
 /** MEDIA-ENC-HASH */
 export const encHash = defineCheck({ name: 'media/integrity/enc-hash' }, async (ctx) => {
   const v = await verified(ctx);
-  if (!('sent' in v)) return v;
   return judgeEncHash(v.sent.declared, v.verdict);
 });
 
@@ -48,14 +62,18 @@ export function judgeEncHash({ fileEncSha256: declared }: Declared, verdict: Med
 /** MEDIA-MAC */
 export const mac = defineCheck({ name: 'media/integrity/mac' }, async (ctx) => {
   const v = await verified(ctx);
-  if (!('sent' in v)) return v;
   return judgeMac(v.verdict, 'document');
 });
 
-/** MEDIA-MAC, on what the proxy fetched of a file of `type`. */
+/**
+ * MEDIA-MAC, on what the proxy fetched of a file of `type`. A MAC that verifies under another
+ * type's keys is computed as the scheme says; the info string is MEDIA-KEYS's to judge.
+ */
 export function judgeMac(verdict: MediaVerdict, type: MediaType): Finding {
   const info = LAYOUTS[type].info;
-  if (verdict.macVerifiesUnder.includes(info)) return met();
+  const under = verdict.macVerifiesUnder;
+  if (under.includes(info)) return met();
+  if (under[0] !== undefined) return met(`the MAC verifies under the keys of "${under[0]}" (MEDIA-KEYS judges which)`);
   return notMet(
     `the last 10 bytes to be HMAC-SHA256(macKey, IV ‖ ciphertext) under "${info}"`,
     `a MAC that does not verify over ${verdict.blobBytes - 10} bytes of ciphertext`,
@@ -65,7 +83,6 @@ export function judgeMac(verdict: MediaVerdict, type: MediaType): Finding {
 /** MEDIA-PLAIN-HASH */
 export const plainHash = defineCheck({ name: 'media/integrity/plaintext-hash' }, async (ctx) => {
   const v = await verified(ctx);
-  if (!('sent' in v)) return v;
   return judgePlainHash(v.sent.declared, v.verdict);
 });
 
@@ -85,7 +102,6 @@ export function judgePlainHash(declared: Declared, verdict: MediaVerdict): Findi
 /** MEDIA-LENGTH-MATCH */
 export const lengthMatch = defineCheck({ name: 'media/integrity/length' }, async (ctx) => {
   const v = await verified(ctx);
-  if (!('sent' in v)) return v;
   return judgeLengthMatch(v.sent.declared, v.verdict);
 });
 
@@ -101,7 +117,6 @@ export function judgeLengthMatch({ fileLength }: Declared, verdict: MediaVerdict
 /** MEDIA-TYPE-MATCH */
 export const typeMatch = defineCheck({ name: 'media/integrity/mimetype' }, async (ctx) => {
   const v = await verified(ctx);
-  if (!('sent' in v)) return v;
   return judgeTypeMatch(v.sent.declared, v.verdict);
 });
 
@@ -120,23 +135,34 @@ export function judgeTypeMatch({ mimetype }: Declared, verdict: MediaVerdict): F
     : notMet(expected, `mimetype ${declared || '(none)'} for a file that sniffs as ${sniffed}`);
 }
 
-/** MEDIA-KEYS: the blob is keyed with its own type's info string. */
+/**
+ * MEDIA-KEYS: a file of each type the profile names, decrypted by the harness with the declared
+ * mediaKey under its own type's info string, must verify and decrypt to the file the driver was given.
+ */
 export const keys = defineCheck(
-  { name: 'media/integrity/voice-note-keys', params: paramsOf({ type: { enum: MEDIA_TYPES } }) },
+  { name: 'media/integrity/keys', params: paramsOf({ type: { enum: MEDIA_TYPES } }, ['type']) },
   async (ctx) => {
-    const type = choiceParam(ctx, 'type', MEDIA_TYPES, 'audio');
-    const v = await verified(ctx, type);
-    if (!('sent' in v)) return v;
-    return judgeKeys(v.verdict, type);
+    const type = choiceParam(ctx, 'type', MEDIA_TYPES);
+    const v = await verified(ctx, type, { asKeyed: false });
+    return judgeKeys(v.verdict, type, hashOf(v.sent.plaintext));
   },
 );
 
-/** MEDIA-KEYS, on what the proxy fetched of a file of `type`. */
-export function judgeKeys(verdict: MediaVerdict, type: MediaType): Finding {
+/**
+ * MEDIA-KEYS, on what the proxy fetched of a file of `type`, decrypted under its own keys; with
+ * `sentSha256`, the SHA-256 of the file the sender was given, which the blob must decrypt to.
+ */
+export function judgeKeys(verdict: MediaVerdict, type: MediaType, sentSha256?: Uint8Array): Finding {
   const own = LAYOUTS[type].info;
   const under = verdict.macVerifiesUnder;
-  const expected = `a ${type} blob keyed with HKDF info "${own}"`;
-  if (under.includes(own) && !verdict.decryptError) return met();
+  const expected = `${oneOf(type)} blob keyed with HKDF info "${own}"${sentSha256 ? ', decrypting to the file sent' : ''}`;
+  if (under.includes(own) && !verdict.decryptError) {
+    if (sentSha256 === undefined || equal(verdict.plainSha256, sentSha256)) return met();
+    return notMet(
+      expected,
+      `a blob that verifies under "${own}" but decrypts to ${verdict.plainLength} bytes hashing to ${short(verdict.plainSha256)}, not to the file sent (${short(sentSha256)})`,
+    );
+  }
   if (under.length > 0)
     return notMet(expected, `a blob whose MAC verifies only under keys derived with "${under.join('", "')}"`);
   return notMet(

@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { met, notMet, type Finding } from '../../core/model.js';
-import type { Inbox } from '../../protocol/driver-api.js';
+import type { Inbox, ReceivedMedia } from '../../protocol/driver-api.js';
 import type { DriverUser } from '../testbed.js';
 import { mediaKind } from '../../protocol/media/enc-mediatype.js';
 import { encodeMediaMessage } from '../../protocol/media/message.js';
@@ -17,7 +17,7 @@ import { defineCheck, paramsOf, ANSWER_MS, choiceParam, QUIET_MS, type CheckCont
 import { samplePlaintext } from './scenario.js';
 import { hashOf, encryptMedia, type EncryptedMedia } from './encrypt.js';
 import { SAMPLES } from './sniff.js';
-import { LAYOUTS } from './wire-fields.js';
+import { LAYOUTS, oneOf } from './wire-fields.js';
 import { unixSeconds } from '../../core/clock.js';
 
 /** What the gatekeeper's media host serves in place of a sound blob, by the name a case gives in `params.variant`. */
@@ -100,7 +100,14 @@ export const receive = defineCheck(
       variant === 'valid',
     );
     return judgeShown(
-      { variant, type, id, peer: gatekeeperUser.jid, expectedHash: encrypted.fileSha256.toString('base64') },
+      {
+        variant,
+        type,
+        id,
+        peer: gatekeeperUser.jid,
+        expectedHash: encrypted.fileSha256.toString('base64'),
+        expectedLength: plaintext.length,
+      },
       shown,
       failure,
     );
@@ -109,20 +116,33 @@ export const receive = defineCheck(
 
 /**
  * MEDIA-RECEIVE (`valid`) and MEDIA-RECEIVE-REFUSE (the other variants), once the client fetched
- * the blob: what its user was shown of message `id`, and the decryption failure it raised, if any.
+ * the blob: what its user was shown of message `id` (the file's type, length and SHA-256, as the
+ * client decrypted it), and the decryption failure it raised, if any.
  */
 export function judgeShown(
-  about: { variant: Variant; type: MediaType; id: string; peer: string; expectedHash: string },
-  shown: { readonly media?: { readonly sha256: string } | undefined } | undefined,
+  about: {
+    variant: Variant;
+    type: MediaType;
+    id: string;
+    peer: string;
+    expectedHash: string;
+    expectedLength: number;
+  },
+  shown: { readonly media?: Pick<ReceivedMedia, 'type' | 'fileLength' | 'sha256'> | undefined } | undefined,
   failure: string | undefined,
 ): Finding {
-  const { variant, type, id, peer, expectedHash } = about;
+  const { variant, type, id, peer, expectedHash, expectedLength } = about;
   if (variant === 'valid') {
-    const expected = `the ${type} shown to the user (inbox entry ${id} with sha256 ${expectedHash})`;
+    const expected = `the ${LAYOUTS[type].label} shown to the user (inbox entry ${id}: ${oneOf(type)} of ${expectedLength} bytes with sha256 ${expectedHash})`;
     if (!shown) return notMet(expected, `nothing shown${failure ? `; event decryption-failure: ${failure}` : ''}`);
-    return shown.media?.sha256 === expectedHash
-      ? met()
-      : notMet(expected, `an entry with ${shown.media ? `sha256 ${shown.media.sha256}` : 'no media'}`);
+    const media = shown.media;
+    if (!media) return notMet(expected, 'an entry with no media');
+    const wrong = [
+      ...(media.type === type ? [] : [`type ${media.type}`]),
+      ...(media.fileLength === expectedLength ? [] : [`fileLength ${media.fileLength}`]),
+      ...(media.sha256 === expectedHash ? [] : [`sha256 ${media.sha256}`]),
+    ];
+    return wrong.length === 0 ? met() : notMet(expected, `an entry with ${wrong.join(', ')}`);
   }
   const expected = `the ${variant} ${type} refused: nothing shown, a decryption-failure event raised`;
   if (shown) return notMet(expected, `the ${variant} ${type} shown to the user (inbox entry ${id})`);

@@ -117,8 +117,9 @@ export async function fetchRaw(
   ctx: CheckContext,
   sent: SentMedia,
   options: Partial<MediaFetch> = {},
+  step = 'the media proxy fetches the blob',
 ): Promise<MediaFetchResult> {
-  ctx.step('the media proxy fetches the blob');
+  ctx.step(step);
   const reference = storageReference(sent.declared, discoveryOf(ctx).providerId);
   if (reference === undefined)
     throw new PreconditionError(
@@ -146,11 +147,16 @@ export function verifyInfos(type: MediaType): string[] {
   ];
 }
 
-/** Fetches and verifies under the type's keys (and the other types', to name a mix-up). */
-export function fetchVerified(ctx: CheckContext, sent: SentMedia): Promise<MediaFetchResult> {
+/**
+ * Fetches and verifies under the type's keys (and the other types', to name a mix-up). With
+ * `decryptUnder`, the blob is decrypted under that info string instead of the type's own.
+ */
+export function fetchVerified(ctx: CheckContext, sent: SentMedia, decryptUnder?: string): Promise<MediaFetchResult> {
   const { mediaKey } = sent.declared;
   if (!mediaKey) throw new PreconditionError('the media message declares no mediaKey');
-  return fetchSent(ctx, sent, { verify: { mediaKey, infos: verifyInfos(sent.type) } });
+  const infos = verifyInfos(sent.type);
+  const first = decryptUnder === undefined ? infos : [decryptUnder, ...infos.filter((i) => i !== decryptUnder)];
+  return fetchSent(ctx, sent, { verify: { mediaKey, infos: first } });
 }
 
 /** Hex of the first bytes of a hash, for messages. */

@@ -69,6 +69,12 @@ export const LAYOUTS: Readonly<Record<MediaType, Layout>> = {
   },
 };
 
+/** The type as a verdict names one file of it: "an image", "a voice note". */
+export const oneOf = (type: MediaType): string => {
+  const { label } = LAYOUTS[type];
+  return `${/^[aeiou]/.test(label) ? 'an' : 'a'} ${label}`;
+};
+
 export type WireValue =
   | { readonly wire: 0; readonly value: number }
   | { readonly wire: 2; readonly value: Uint8Array }
