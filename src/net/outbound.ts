@@ -93,7 +93,9 @@ export async function boundedRequest(
     const res = await request(url, {
       method: req.method,
       dispatcher: agent,
-      signal: callerSignal ?? (req.signal ? AbortSignal.any([req.signal, deadline.signal]) : deadline.signal),
+      signal: req.signal
+        ? AbortSignal.any(callerSignal ? [callerSignal] : [req.signal, deadline.signal])
+        : deadline.signal,
       ...(req.headers ? { headers: req.headers } : {}),
       ...(req.body === undefined ? {} : { body: req.body }),
     });
