@@ -67,7 +67,11 @@ export class MessagingState {
   /** RECEIPT-SHOWN: a delivery or read receipt from the peer a message went to is shown on it. */
   showReceipt(r: StanzaNode): void {
     const { id, from, type } = r.attrs;
-    if (id === undefined || from === undefined || this.sent.get(id)?.to !== from) return;
+    if (id === undefined || from === undefined) return;
+    // A receipt from anyone but the recipient names no message of this chat (Baileys keys it by
+    // the chat it came from), so it is ignored.
+    const sent = this.sent.get(id);
+    if (sent === undefined || (sent.to !== from && !this.faults.has('receipt-from-anyone'))) return;
     if (isDeliveryReceipt(r) && !this.faults.has('hide-delivery-receipts'))
       this.receipts.push({ id, peer: from, type: 'delivery' });
     if (type === 'read' && !this.faults.has('hide-read-receipts')) this.receipts.push({ id, peer: from, type: 'read' });

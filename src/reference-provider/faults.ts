@@ -211,6 +211,7 @@ export const FAULTS = {
   'read-on-delivery': 'sends a read receipt with every delivery receipt, before its user reads anything',
   'hide-delivery-receipts': 'does not show its user the delivery receipts of its messages',
   'hide-read-receipts': 'does not show its user the read receipts of its messages',
+  'receipt-from-anyone': 'shows a delivery or read receipt on its message whoever sends it, not only its recipient',
   'ack-receipt-no-type': "leaves the receipt's type out of the ack of a read or retry receipt",
   'retry-no-registration': 'sends retry receipts without `<registration>`',
   'retry-count-zero': 'writes `count="0"` in the `<retry>` of its first retry receipt',
