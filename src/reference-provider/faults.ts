@@ -202,6 +202,7 @@ export const FAULTS = {
   'push-size-limit-one-under': 'refuses a push body of exactly 1024 bytes, the limit, with 413',
   'push-no-wake': 'answers a push but does not wake the client',
   'push-strict-audience': "expects its push URL, not its base URL, as the push token's audience",
+  'push-unknown-200': 'answers 200 to a valid push for an identifier it does not know, instead of 404',
   'http1-only': 'serves HTTP/1.1 only',
   // messaging (§14)
   'mailbox-newest-first': 'shows the messages a push-woken connection drains newest first',
