@@ -76,6 +76,7 @@ void test('every check is named by some case, and the checks that change provide
     'ownership/push/wakes-client: trusted-gatekeeper-keys',
     'ownership/rotation/publish-before-sign: proof-keys',
     'ownership/rotation/retire: proof-keys',
+    'ownership/server/http-versions/push: trusted-gatekeeper-keys',
   ]);
 });
 

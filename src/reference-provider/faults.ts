@@ -204,6 +204,9 @@ export const FAULTS = {
   'push-strict-audience': "expects its push URL, not its base URL, as the push token's audience",
   'push-unknown-200': 'answers 200 to a valid push for an identifier it does not know, instead of 404',
   'http1-only': 'serves HTTP/1.1 only',
+  'jwks-http1-only': 'serves its key set over HTTP/1.1 only: over HTTP/2 it resets the request with HTTP_1_1_REQUIRED',
+  'push-http1-only':
+    'serves its push endpoint over HTTP/1.1 only: over HTTP/2 it resets the request with HTTP_1_1_REQUIRED',
   // messaging (§14)
   'mailbox-newest-first': 'shows the messages a push-woken connection drains newest first',
   'mailbox-shown-twice': 'shows each message a push-woken connection drains twice',
