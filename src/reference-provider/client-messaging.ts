@@ -142,8 +142,10 @@ export function shownMessage(id: string, from: string, message: interop.Message,
   }
   const text = mangleText(message.conversation || extended?.text || '', faults);
   const quoted = extended?.contextInfo?.stanzaId;
-  // REPLY-IN
-  return { message: quoted && !faults.has('drop-quote') ? { id, from, text, replyTo: quoted } : { id, from, text } };
+  // REPLY-IN: the quoted message is the user's own or the peer's (contextInfo.participant the peer); both are shown.
+  const dropped =
+    faults.has('drop-quote') || (extended?.contextInfo?.participant === from && faults.has('reply-in-own-only'));
+  return { message: quoted && !dropped ? { id, from, text, replyTo: quoted } : { id, from, text } };
 }
 
 /** RETRY-RESEND: the re-sent message's `<enc>` carries `count`, the number of this re-send. */

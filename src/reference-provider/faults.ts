@@ -231,6 +231,8 @@ export const FAULTS = {
   'reply-random-stanza-id': 'sends a reply whose contextInfo.stanzaId is a made-up message id',
   'reply-participant-peer': "names the chat's peer as the quoted message's sender, even when its own user sent it",
   'drop-quote': 'shows a received reply as a plain text, without the message it quotes',
+  'reply-in-own-only':
+    "shows a received reply without its quote when it quotes the peer's own message, as if a peer could only quote its user's",
   'no-typing-stanza': 'sends no typing indicator when its user types',
   'typing-not-shown': 'does not show its user that a peer is typing',
   'block-local-only': 'blocks a peer on the device only, without the blocklist IQ',
