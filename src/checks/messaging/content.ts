@@ -197,7 +197,12 @@ async function repliedToOwn(
   );
   await answerTo(ctx, p.provider.connection, reply, afterSeq);
   await barrier(p.provider.connection, ctx.signal);
-  return { id, inbox: await p.provider.inbox() };
+  const inbox = await p.provider.inbox();
+  // A reply can only be shown quoting a message that was shown: a message the client could not
+  // open (a prekey message it cannot decrypt, say) is the encryption cases' to judge.
+  if (!inbox.some((m) => m.id === id))
+    throw new PreconditionError(`the quoted message ${id} itself was not shown, so no reply can be seen quoting it`);
+  return { id, inbox };
 }
 
 /** REPLY-IN, on the inbox after a reply `text` quoting message `id` (`whose`, for the verdict). */
