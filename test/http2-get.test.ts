@@ -88,3 +88,31 @@ void test('a silent server ends at the deadline, named; an answer with too many 
     'Stream closed with error code NGHTTP2_ENHANCE_YOUR_CALM',
   );
 });
+
+void test('a request other than a GET goes with its method, headers and body (a push over HTTP/2)', async () => {
+  const seen: { method: string; authorization: string | undefined; body: string }[] = [];
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      seen.push({
+        method: req.method,
+        authorization: req.headers.authorization,
+        body: Buffer.concat(chunks).toString(),
+      });
+      res.writeHead(req.method === 'POST' ? 200 : 405).end();
+    });
+  });
+  await listen(server);
+  try {
+    const status = await http2Status(`http://127.0.0.1:${port(server)}/push`, allowed, signal, Infinity, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: 'Bearer t' },
+      body: '{"to":"+4915550123456"}',
+    });
+    assert.equal(status, 200);
+    assert.deepEqual(seen, [{ method: 'POST', authorization: 'Bearer t', body: '{"to":"+4915550123456"}' }]);
+  } finally {
+    server.close();
+  }
+});

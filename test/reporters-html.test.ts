@@ -13,6 +13,7 @@ const REQUIREMENTS = [
     section: '6. Acknowledgements and receipts',
     sources: ['TECH' as const],
     cited: ['TECH' as const],
+    clauses: [],
     quote: 'A client MUST ack a message.',
   },
   {
@@ -20,6 +21,7 @@ const REQUIREMENTS = [
     section: '9. Media',
     sources: ['TECH' as const],
     cited: ['TECH' as const],
+    clauses: [],
     quote: 'A hash MUST match.',
   },
   {
@@ -27,6 +29,7 @@ const REQUIREMENTS = [
     section: '9. Media',
     sources: ['PROFILE' as const],
     cited: ['PROFILE' as const],
+    clauses: [],
     quote: 'Nobody checks this.',
   },
 ];

@@ -240,3 +240,103 @@ void test('selection refuses unknown suites, tags and empty greps', async () => 
 void test('a tag outside the one vocabulary is refused when the suite loads, naming where', async () => {
   assert.match(await loadError(suite([{ ...goodCase, tags: ['ack'] }])), /tags\/0/);
 });
+
+void test('a requirement marks its clauses [1], [2], …: each with its text, none in the quote, and only in order', () => {
+  const [push, one, http] = parseProfile(
+    [
+      '## 12. Push',
+      '- **PUSH-ACCEPT** [TECH, PROFILE] — [1] The provider MUST answer a valid push with 200 and an',
+      '  empty body. [2] A valid push for an identifier it does not know gets 404. More text.',
+      '  (Source: TECH, the overview [3] of it; PROFILE, the `404`.)',
+      '- **ONE** [PROFILE] — Never `x[0] & y`, nor [1]x. (Source: PROFILE.)',
+      '- **HTTP** [TECH] — It MUST answer for each of [1] its document, [2] its key set and [3] its',
+      '  push endpoint: over both. (Source: TECH.)',
+    ].join('\n'),
+  );
+  assert.deepEqual(push?.clauses, [
+    { index: 1, text: 'The provider MUST answer a valid push with 200 and an empty body.' },
+    { index: 2, text: 'A valid push for an identifier it does not know gets 404.' },
+  ]);
+  assert.equal(push?.quote, 'The provider MUST answer a valid push with 200 and an empty body.');
+  // A bracket in a code span or glued to a word is no marker: the requirement is one clause.
+  assert.deepEqual(one?.clauses, []);
+  assert.deepEqual(
+    http?.clauses.map((c) => c.text),
+    ['its document', 'its key set', 'its push endpoint: over both.'],
+  );
+  assert.equal(http?.quote, 'It MUST answer for each of its document, its key set and its push endpoint: over both.');
+  assert.throws(
+    () => parseProfile('- **GAP** [PROFILE] — [1] One MUST. [3] Three MUST. (Source: PROFILE.)'),
+    /GAP marks clause \[3\] where \[2\] is due/,
+  );
+});
+
+void test('a case of a requirement that marks clauses names the ones it judges; list --uncovered names each clause no case names', async () => {
+  const clauses: SuiteCatalogue = {
+    ...catalogue,
+    requirements: new Map([['PING', 'A client MUST answer a ping.']]),
+    clauses: new Map([['PING', 2]]),
+  };
+  const load = async (c: object): Promise<string> => {
+    const path = join(dir, 'stanza.json');
+    await writeFile(path, JSON.stringify({ suite: 'stanza', title: 'Stanza', cases: [c] }));
+    try {
+      const suite = await loadSuiteFile(path, clauses);
+      return `loaded ${JSON.stringify(suite.cases[0]?.clauses)}`;
+    } catch (e) {
+      assert.ok(isHarnessError(e), String(e));
+      return e.message;
+    }
+  };
+  assert.match(
+    await load(goodCase),
+    /\/clauses\): PING marks clauses \[1\] to \[2\] in docs\/PROFILE\.md; name the ones/,
+  );
+  assert.match(
+    await load({ ...goodCase, clauses: [3] }),
+    /PING marks clauses \[1\] to \[2\] in docs\/PROFILE\.md, not \[3\]/,
+  );
+  assert.equal(await load({ ...goodCase, clauses: [2] }), 'loaded [2]');
+  assert.match(
+    await loadError({ suite: 'stanza', title: 'Stanza', cases: [{ ...goodCase, clauses: [1] }] }),
+    /PING marks no clauses/,
+  );
+
+  const requirement = (id: string, marked: number) => ({
+    id,
+    section: '12. Push',
+    sources: ['PROFILE' as const],
+    cited: ['PROFILE' as const],
+    quote: `${id} MUST.`,
+    clauses: Array.from({ length: marked }, (_, i) => ({ index: i + 1, text: `clause ${i + 1}` })),
+  });
+  const spec = (requirementId: string, named?: number[]) => ({
+    ...goodCase,
+    id: `stanza.${requirementId.toLowerCase()}`,
+    level: 'MUST' as const,
+    suite: 'stanza' as const,
+    requirement: { id: requirementId, quote: '' },
+    ...(named === undefined ? {} : { clauses: named }),
+  });
+  const missing = uncovered({
+    requirements: [
+      requirement('UNCITED', 0),
+      requirement('WHOLE', 0),
+      requirement('SPLIT', 3),
+      requirement('UNCITED-SPLIT', 2),
+    ],
+    suites: [
+      {
+        name: 'stanza',
+        title: 'Stanza',
+        file: 'suites/stanza.json',
+        digest: '',
+        cases: [spec('WHOLE'), spec('SPLIT', [1]), { ...spec('SPLIT', [3]), id: 'stanza.split.three' }],
+      },
+    ],
+  });
+  assert.deepEqual(
+    missing.map((m) => (m.clause === undefined ? m.id : `${m.id} [${m.clause.index}] ${m.clause.text}`)),
+    ['UNCITED', 'SPLIT [2] clause 2', 'UNCITED-SPLIT'],
+  );
+});

@@ -1,4 +1,4 @@
-/** `interop-conformance list`: the cases, the uncovered requirements, or the faults. */
+/** `interop-conformance list`: the cases, the uncovered requirements and clauses, or the faults. */
 import { loadCatalogue, selectCases, uncovered } from '../harness/catalogue.js';
 import { FAULTS } from '../reference-provider/faults.js';
 import { EXIT } from './exit-codes.js';
@@ -29,7 +29,13 @@ export async function listCommand(flags: ListFlags, out: NodeJS.WritableStream):
     out.write(
       flags.json
         ? `${JSON.stringify(missing, null, 2)}\n`
-        : missing.map((r) => `${r.id.padEnd(24)} ${r.section}\n`).join(''),
+        : missing
+            .map((r) =>
+              r.clause === undefined
+                ? `${r.id.padEnd(24)} ${r.section}\n`
+                : `${`${r.id} [${r.clause.index}]`.padEnd(24)} ${r.section}: ${r.clause.text}\n`,
+            )
+            .join(''),
     );
     return EXIT.conformant;
   }
@@ -46,6 +52,7 @@ export async function listCommand(flags: ListFlags, out: NodeJS.WritableStream):
       title: c.title,
       level: c.level,
       requirement: c.requirement,
+      ...(c.clauses === undefined ? {} : { clauses: c.clauses }),
       tags: c.tags,
       needs: c.needs,
       ...(c.transports === undefined ? {} : { transports: c.transports }),

@@ -116,7 +116,10 @@ function program(): Command {
   p.command('list')
     .description('list every case with its id, suite, level, requirement and faults')
     .option('--json', 'machine-readable output')
-    .option('--uncovered', 'list the profile requirements that no case checks')
+    .option(
+      '--uncovered',
+      'list the profile requirements that no case checks, and the marked clauses ([1], [2], …) that no case names',
+    )
     .option('--faults', "list the reference provider's faults")
     .option('--suite <name>', "only this suite's cases (repeatable, or comma-separated)", collect)
     .option('--grep <regex>', 'only cases whose id or title matches')

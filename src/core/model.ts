@@ -33,6 +33,11 @@ export interface CaseSpec {
   readonly title: string;
   readonly level: Level;
   readonly requirement: Requirement;
+  /**
+   * The clauses of the requirement the case judges, by their numbers in docs/PROFILE.md (`[1]`),
+   * when the requirement marks clauses; absent when it marks none.
+   */
+  readonly clauses?: readonly number[];
   readonly tags: readonly string[];
   /** Capabilities the provider must declare for the case to run. */
   readonly needs: readonly string[];

@@ -18,6 +18,66 @@ export interface ProfileRequirement {
   readonly cited: readonly RequirementSource[];
   /** Its first sentence, as plain text: what a case that checks it quotes in its report. */
   readonly quote: string;
+  /**
+   * Its clauses, when its text marks them (`[1] … [2] …`): each a part that a case judges on its
+   * own, and that a case names by its number (`clauses` in a suite). Empty when it marks none: the
+   * requirement is then one clause, which any case citing it judges.
+   */
+  readonly clauses: readonly ProfileClause[];
+}
+
+/** One marked clause of a requirement: its number and its text, as plain text. */
+export interface ProfileClause {
+  readonly index: number;
+  readonly text: string;
+}
+
+/**
+ * A clause marker: `[n]` after a space (or at the start of the statement) and before one. Outside
+ * those places brackets are other text (an index in a code span, `[TECH]` on the lead line).
+ */
+const CLAUSE_MARKER = /(?<=^|\s)\[(\d+)\](?=\s)/g;
+/** A marker and the space after it, which a quote leaves out. */
+const UNMARKED = /(?<=^|\s)\[\d+\]\s/g;
+
+/** `text` up to the end of its first sentence, full stop included; all of it when none ends. */
+function sentenceOf(text: string): string {
+  for (const m of text.matchAll(/\.(?=\s)/g)) {
+    if (!/\b(?:e\.g|i\.e|cf|vs|etc)$/.test(text.slice(0, m.index))) return text.slice(0, m.index + 1);
+  }
+  return text;
+}
+
+/** The statement of a requirement's text: after the dash of its lead line, up to its `(Source: …)` citation. */
+function statementOf(text: string): string {
+  const statement = text.slice(text.indexOf(' — ') + 3);
+  const citationAt = statement.indexOf('(Source:');
+  return citationAt === -1 ? statement : statement.slice(0, citationAt);
+}
+
+/**
+ * The clauses `[1]`, `[2]`, … that a requirement's statement marks, numbered from 1 in the order
+ * written; a gap, a repeat or a marker out of order is an error in the profile.
+ */
+export function clausesOf(id: string, text: string): ProfileClause[] {
+  const statement = statementOf(text);
+  const markers = [...statement.matchAll(CLAUSE_MARKER)];
+  return markers.map((m, i) => {
+    const index = Number(m[1]);
+    if (index !== i + 1)
+      throw new Error(
+        `docs/PROFILE.md: ${id} marks clause [${index}] where [${i + 1}] is due; number its clauses 1, 2, … in order`,
+      );
+    const end = markers[i + 1]?.index ?? statement.length;
+    const clause = statement
+      .slice((m.index ?? 0) + m[0].length, end)
+      .replace(/`/g, '')
+      .replace(/\s+/g, ' ')
+      .trim();
+    // What the clause says, without the sentences after it or the word that joins it to the next one.
+    const sentence = sentenceOf(clause);
+    return { index, text: sentence.replace(/(?:[,;]|,? (?:and|or))$/, '') };
+  });
 }
 
 /** The sources `text` names, in the order it names them. */
@@ -42,7 +102,10 @@ function citation(text: string): string {
  * unquoted. A sentence ends at a full stop before a space, except in an abbreviation.
  */
 export function firstSentence(text: string): string {
-  const statement = text.slice(text.indexOf(' — ') + 3).replace(/`/g, '');
+  const statement = text
+    .slice(text.indexOf(' — ') + 3)
+    .replace(UNMARKED, '')
+    .replace(/`/g, '');
   for (const m of statement.matchAll(/\.(?=\s)/g)) {
     if (!/\b(?:e\.g|i\.e|cf|vs|etc)$/.test(statement.slice(0, m.index))) return statement.slice(0, m.index + 1);
   }
@@ -63,6 +126,7 @@ export function parseProfile(markdown: string): ProfileRequirement[] {
           sources: open.sources,
           cited: named(citation(open.text)),
           quote: firstSentence(open.text),
+          clauses: clausesOf(id, open.text),
         });
       }
     }

@@ -18,6 +18,11 @@ export interface SuiteCatalogue {
   readonly faults: ReadonlySet<string>;
   /** The profile's requirements by id, each with the quote a case's report carries. */
   readonly requirements: ReadonlyMap<string, string>;
+  /**
+   * How many clauses each requirement marks (`[1] … [2] …`, docs/PROFILE.md); one absent marks
+   * none. A case of a requirement that marks clauses names the ones it judges (`clauses`).
+   */
+  readonly clauses?: ReadonlyMap<string, number>;
 }
 
 interface RawSuite {
@@ -83,6 +88,7 @@ export async function loadSuiteFile(path: string, catalogue: SuiteCatalogue): Pr
     const quote = catalogue.requirements.get(c.requirement);
     if (quote === undefined)
       throw new SuiteError(`${where}/requirement): "${c.requirement}" is not a requirement of docs/PROFILE.md`);
+    checkClauses(c.requirement, c.clauses, catalogue.clauses?.get(c.requirement) ?? 0, where);
     // A pq case that does not need pq would run against a classic-only provider and fail it, not skip.
     if (c.params['mode'] === 'pq' && !c.needs.includes('pq'))
       throw new SuiteError(`${where}/needs): a case in mode "pq" must need "pq"`);
@@ -93,6 +99,27 @@ export async function loadSuiteFile(path: string, catalogue: SuiteCatalogue): Pr
   });
   const digest = createHash('sha256').update(text).digest('hex');
   return { name: suite.suite, title: suite.title, file, digest, cases };
+}
+
+/**
+ * A case of a requirement that marks clauses names the ones it judges, each one the requirement
+ * marks; a case of a requirement that marks none names none (the requirement is one clause).
+ */
+function checkClauses(requirement: string, named: readonly number[] | undefined, marked: number, where: string): void {
+  if (named === undefined) {
+    if (marked > 0)
+      throw new SuiteError(
+        `${where}/clauses): ${requirement} marks clauses [1] to [${marked}] in docs/PROFILE.md; name the ones this case judges`,
+      );
+    return;
+  }
+  if (marked === 0)
+    throw new SuiteError(`${where}/clauses): ${requirement} marks no clauses in docs/PROFILE.md, so a case names none`);
+  const unknown = named.filter((k) => k > marked);
+  if (unknown.length > 0)
+    throw new SuiteError(
+      `${where}/clauses): ${requirement} marks clauses [1] to [${marked}] in docs/PROFILE.md, not ${unknown.map((k) => `[${k}]`).join(', ')}`,
+    );
 }
 
 function checkUnique(suites: readonly SuiteSpec[]): void {

@@ -209,6 +209,7 @@ export async function startGatekeeper(options: GatekeeperOptions = {}): Promise<
       return () => chat.refusals.delete(login);
     },
     push: (identifier, defect, signal) => pusher.push(identifier, defect, signal),
+    pushOverHttp2: (identifier, signal, timeoutMs) => pusher.pushOverHttp2(identifier, signal, timeoutMs),
     rotatePushKey: () => pusher.rotate(),
     pushKeySetFetches: () => pusher.keySetFetches(),
     close: () =>

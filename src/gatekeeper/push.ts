@@ -18,6 +18,8 @@ import {
 } from 'jose';
 import type { Agent } from 'undici';
 import { systemClock, unixSeconds, type Clock } from '../core/clock.js';
+import type { LimitExceeded } from '../core/limits.js';
+import { http2Status } from '../net/http2-get.js';
 import { boundedRequest, outboundAgent, type OutboundOptions } from '../net/outbound.js';
 import {
   CLOCK_SKEW_S,
@@ -157,6 +159,33 @@ export class PushSender {
       durationMs: Date.now() - started,
     });
     return { status: res.status, body: text, wwwAuthenticate: header };
+  }
+
+  /**
+   * A valid push for `to` over HTTP/2 (SERVER-HTTP-VERSIONS): h2 by ALPN over https, h2c with prior
+   * knowledge over http. The answer's status, or why there was none, as `http2Status` gives it.
+   */
+  async pushOverHttp2(to: string, signal: AbortSignal, timeoutMs: number): Promise<number | string | LimitExceeded> {
+    const url = this.pushEndpoint;
+    if (url === undefined) throw new Error('no provider is set, so there is no push endpoint');
+    const body = pushBody(to, 'valid');
+    const token = await this.token(url, 'valid');
+    const started = Date.now();
+    const status = await http2Status(url, this.outbound, signal, timeoutMs, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body,
+    });
+    this.record({
+      at: started,
+      method: 'POST (HTTP/2)',
+      url,
+      status: typeof status === 'number' ? status : 0,
+      requestBody: `Authorization: Bearer ${token}\n${body}`,
+      responseBody: typeof status === 'number' ? '' : String(status),
+      durationMs: Date.now() - started,
+    });
+    return status;
   }
 
   close(): Promise<void> {

@@ -156,6 +156,8 @@ export interface Push {
   readonly jwksUri: string;
   /** Sends a push for the user-visible `identifier` to the provider, with at most one defect. */
   push(identifier: string, defect: PushDefect, signal: AbortSignal): Promise<PushAnswer>;
+  /** Sends a valid push for `identifier` over HTTP/2: the status, or why there was none (as `providerHttp2Status`). */
+  pushOverHttp2(identifier: string, signal: AbortSignal, timeoutMs: number): Promise<number | string | LimitExceeded>;
   /** Publishes a new push key under a new `kid`, which signs every push until `undo`. */
   rotatePushKey(): Promise<{ readonly kid: string; readonly undo: () => void }>;
   /** Date.now() of every time the key set at `jwksUri` was fetched. */

@@ -2,7 +2,7 @@
 import { checkManifest } from '../checks/manifest.js';
 import { SelectionError, UsageError } from '../core/errors.js';
 import type { CaseSpec, Shard, SuiteSpec } from '../core/model.js';
-import { loadProfile, type ProfileRequirement } from '../core/profile.js';
+import { loadProfile, type ProfileClause, type ProfileRequirement } from '../core/profile.js';
 import { loadSuites } from '../core/suite-loader.js';
 import { FAULTS, isFaultName, type FaultName } from '../reference-provider/faults.js';
 import { didYouMean } from '../core/suggest.js';
@@ -19,6 +19,7 @@ export async function loadCatalogue(suiteDir?: string): Promise<Catalogue> {
       checks: checkManifest(),
       faults: new Set(Object.keys(FAULTS)),
       requirements: new Map(requirements.map((r) => [r.id, r.quote])),
+      clauses: new Map(requirements.filter((r) => r.clauses.length > 0).map((r) => [r.id, r.clauses.length])),
     },
     suiteDir,
   );
@@ -99,8 +100,22 @@ export function checkFaultNames(names: readonly string[]): FaultName[] {
   return names as FaultName[];
 }
 
-/** Requirements of the profile that no case cites. */
-export function uncovered(catalogue: Catalogue): ProfileRequirement[] {
-  const cited = new Set(catalogue.suites.flatMap((s) => s.cases.map((c) => c.requirement.id)));
-  return catalogue.requirements.filter((r) => !cited.has(r.id));
+/** A requirement no case cites, or one clause of it that no case names (`clause`). */
+export type Uncovered = ProfileRequirement & {
+  /** The clause, when the requirement marks clauses and only this one has no case. */
+  readonly clause?: ProfileClause;
+};
+
+/**
+ * What of the profile no case judges: each requirement that no case cites, and each marked clause
+ * of a cited requirement that none of its cases names, in the profile's order.
+ */
+export function uncovered(catalogue: Catalogue): Uncovered[] {
+  const cases = catalogue.suites.flatMap((s) => s.cases);
+  const cited = new Set(cases.map((c) => c.requirement.id));
+  const named = new Set(cases.flatMap((c) => (c.clauses ?? []).map((k) => `${c.requirement.id} ${k}`)));
+  return catalogue.requirements.flatMap((r): Uncovered[] => {
+    if (!cited.has(r.id)) return [r];
+    return r.clauses.filter((clause) => !named.has(`${r.id} ${clause.index}`)).map((clause) => ({ ...r, clause }));
+  });
 }

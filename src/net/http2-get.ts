@@ -1,5 +1,6 @@
 /**
- * One GET over HTTP/2 to the provider's server, for the status alone (SERVER-HTTP-VERSIONS): over
+ * One request over HTTP/2 to the provider's server, a GET unless told otherwise, for the status
+ * alone (SERVER-HTTP-VERSIONS): over
  * https, h2 by ALPN; over http, h2c with prior knowledge (RFC 9113 §3.3). Held to the same rules
  * as the HTTP/1.1 requests of outbound.ts: the private-target rule, the trusted CAs and the
  * request deadline. Only the status is read: the session ends at the answer's headers, which the
@@ -13,6 +14,13 @@ import { guardedLookup, refusedLiteral } from './private-targets.js';
 
 const MAX_HEADER_FIELDS = 128;
 
+/** A request other than a bare GET: a push is a POST with its headers and body. */
+export interface Http2Request {
+  readonly method: string;
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly body?: string;
+}
+
 /**
  * The answer's status, or why there was none: a phrase, or the harness's request cap when that cap,
  * not a shorter `timeoutMs`, ran out (a result's `limit` then names it).
@@ -22,6 +30,7 @@ export function http2Status(
   options: OutboundOptions,
   signal: AbortSignal,
   timeoutMs = Infinity,
+  request: Http2Request = { method: 'GET' },
 ): Promise<number | string | LimitExceeded> {
   const { limits } = options;
   const cap = limits['http-request-ms'];
@@ -49,9 +58,13 @@ export function http2Status(
     const timer = setTimeout(() => done(silence), Math.min(timeoutMs, cap));
     signal.addEventListener('abort', abort, { once: true });
     session.on('error', (e: Error) => done(e.message));
-    const req = session.request({ ':method': 'GET', ':path': `${target.pathname}${target.search}` });
+    const req = session.request({
+      ...request.headers,
+      ':method': request.method,
+      ':path': `${target.pathname}${target.search}`,
+    });
     req.on('response', (headers) => done(Number(headers[':status'])));
     req.on('error', (e: Error) => done(e.message));
-    req.end();
+    req.end(request.body);
   });
 }

@@ -67,7 +67,11 @@ export class MessagingState {
   /** RECEIPT-SHOWN: a delivery or read receipt from the peer a message went to is shown on it. */
   showReceipt(r: StanzaNode): void {
     const { id, from, type } = r.attrs;
-    if (id === undefined || from === undefined || this.sent.get(id)?.to !== from) return;
+    if (id === undefined || from === undefined) return;
+    // A receipt from anyone but the recipient names no message of this chat (Baileys keys it by
+    // the chat it came from), so it is ignored.
+    const sent = this.sent.get(id);
+    if (sent === undefined || (sent.to !== from && !this.faults.has('receipt-from-anyone'))) return;
     if (isDeliveryReceipt(r) && !this.faults.has('hide-delivery-receipts'))
       this.receipts.push({ id, peer: from, type: 'delivery' });
     if (type === 'read' && !this.faults.has('hide-read-receipts')) this.receipts.push({ id, peer: from, type: 'read' });
@@ -138,8 +142,10 @@ export function shownMessage(id: string, from: string, message: interop.Message,
   }
   const text = mangleText(message.conversation || extended?.text || '', faults);
   const quoted = extended?.contextInfo?.stanzaId;
-  // REPLY-IN
-  return { message: quoted && !faults.has('drop-quote') ? { id, from, text, replyTo: quoted } : { id, from, text } };
+  // REPLY-IN: the quoted message is the user's own or the peer's (contextInfo.participant the peer); both are shown.
+  const dropped =
+    faults.has('drop-quote') || (extended?.contextInfo?.participant === from && faults.has('reply-in-own-only'));
+  return { message: quoted && !dropped ? { id, from, text, replyTo: quoted } : { id, from, text } };
 }
 
 /** RETRY-RESEND: the re-sent message's `<enc>` carries `count`, the number of this re-send. */

@@ -216,7 +216,11 @@ export const FAULTS = {
   'push-size-limit-one-under': 'refuses a push body of exactly 1024 bytes, the limit, with 413',
   'push-no-wake': 'answers a push but does not wake the client',
   'push-strict-audience': "expects its push URL, not its base URL, as the push token's audience",
+  'push-unknown-200': 'answers 200 to a valid push for an identifier it does not know, instead of 404',
   'http1-only': 'serves HTTP/1.1 only',
+  'jwks-http1-only': 'serves its key set over HTTP/1.1 only: over HTTP/2 it resets the request with HTTP_1_1_REQUIRED',
+  'push-http1-only':
+    'serves its push endpoint over HTTP/1.1 only: over HTTP/2 it resets the request with HTTP_1_1_REQUIRED',
   // messaging (§14)
   'mailbox-newest-first': 'shows the messages a push-woken connection drains newest first',
   'mailbox-shown-twice': 'shows each message a push-woken connection drains twice',
@@ -225,6 +229,7 @@ export const FAULTS = {
   'read-on-delivery': 'sends a read receipt with every delivery receipt, before its user reads anything',
   'hide-delivery-receipts': 'does not show its user the delivery receipts of its messages',
   'hide-read-receipts': 'does not show its user the read receipts of its messages',
+  'receipt-from-anyone': 'shows a delivery or read receipt on its message whoever sends it, not only its recipient',
   'ack-receipt-no-type': "leaves the receipt's type out of the ack of a read or retry receipt",
   'retry-no-registration': 'sends retry receipts without `<registration>`',
   'retry-count-zero': 'writes `count="0"` in the `<retry>` of its first retry receipt',
@@ -240,6 +245,8 @@ export const FAULTS = {
   'reply-random-stanza-id': 'sends a reply whose contextInfo.stanzaId is a made-up message id',
   'reply-participant-peer': "names the chat's peer as the quoted message's sender, even when its own user sent it",
   'drop-quote': 'shows a received reply as a plain text, without the message it quotes',
+  'reply-in-own-only':
+    "shows a received reply without its quote when it quotes the peer's own message, as if a peer could only quote its user's",
   'no-typing-stanza': 'sends no typing indicator when its user types',
   'typing-not-shown': 'does not show its user that a peer is typing',
   'block-local-only': 'blocks a peer on the device only, without the blocklist IQ',

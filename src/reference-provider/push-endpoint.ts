@@ -88,7 +88,8 @@ export class PushEndpoint {
     if (body === null) return answer(res, 413, { connection: 'close' });
     const to = readTo(body);
     if (to === undefined && !faults.has('push-lenient-body')) return answer(res, 400);
-    if (to !== undefined && !this.deps.wake(to)) return answer(res, 404);
+    // PUSH-ACCEPT: an identifier it does not know gets 404.
+    if (to !== undefined && !this.deps.wake(to)) return answer(res, faults.has('push-unknown-200') ? 200 : 404);
     answer(res, 200);
   }
 

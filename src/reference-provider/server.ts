@@ -5,6 +5,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { ChatTransport } from '../protocol/transport.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { constants, type Http2ServerResponse } from 'node:http2';
 import { PROFILE_VERSION } from '../protocol/constants.js';
 import {
   DISCOVERY_PATH,
@@ -62,10 +63,14 @@ async function route(deps: ServerDeps, req: IncomingMessage, res: ServerResponse
   const path = new URL(req.url ?? '/', 'http://localhost').pathname;
   if (path === DISCOVERY_PATH) return onlyGet(method, () => sendJson(res, 200, discovery(deps)));
   if (path === JWKS_PATH) {
+    if (req.httpVersionMajor === 2 && deps.faults.has('jwks-http1-only')) return http1Required(res);
     const type = deps.faults.has('jwks-text-plain') ? 'text/plain; charset=utf-8' : undefined;
     return onlyGet(method, () => sendJson(res, 200, deps.signer.jwks(), type));
   }
-  if (path === PUSH_PATH) return deps.push.handle(req, res);
+  if (path === PUSH_PATH) {
+    if (req.httpVersionMajor === 2 && deps.faults.has('push-http1-only')) return http1Required(res);
+    return deps.push.handle(req, res);
+  }
   // Media belongs on its own HTTPS origin; only the `media-over-http` fault serves it here.
   if (path.startsWith(`${MEDIA_PATH}/`) && deps.faults.has('media-over-http')) return deps.media.handle(req, res);
   if (path === DRIVER_ROOT || path.startsWith(`${DRIVER_ROOT}/`)) {
@@ -98,6 +103,14 @@ function discovery(deps: ServerDeps): Discovery {
     capabilities: [...deps.capabilities],
     driver: `${url}${DRIVER_ROOT}`,
   };
+}
+
+/**
+ * What a server that serves a path over HTTP/1.1 alone answers an HTTP/2 request for it: the
+ * stream reset with HTTP_1_1_REQUIRED (RFC 9113 §7), for the faults that plant that.
+ */
+function http1Required(res: ServerResponse): void {
+  (res as unknown as Http2ServerResponse).stream.close(constants.NGHTTP2_HTTP_1_1_REQUIRED);
 }
 
 function onlyGet(method: string, answer: () => void): void {

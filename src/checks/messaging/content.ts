@@ -12,7 +12,7 @@ import {
   type MessageContent,
 } from '../../protocol/payload.js';
 import type { ReceivedMessage } from '../../protocol/driver-api.js';
-import { defineCheck, ANSWER_MS, type CheckContext } from '../check.js';
+import { defineCheck, ANSWER_MS, choiceParam, paramsOf, type CheckContext } from '../check.js';
 import { answerTo } from '../scenarios/exchange.js';
 import { barrier, lastSeq } from '../observe.js';
 import { pair, receiveOne, sendOne, sendOneWithId, type Pair } from '../scenarios/conversation.js';
@@ -162,13 +162,54 @@ export const reactionIn = defineCheck({ name: 'messaging/reaction/in' }, async (
   return shown.reaction?.emoji === EMOJI ? met() : notMet(expected, `the reaction "${shown.reaction?.emoji ?? ''}"`);
 });
 
-/** REPLY-IN */
-export const replyIn = defineCheck({ name: 'messaging/reply/in' }, async (ctx) => {
-  const text = `reply ${ctx.rng.string(8)}`;
-  const { id, inbox } = await answeredAbout(ctx, (p, id) => replyContent(text, id, p.provider.login));
-  const expected = `the reply "${text}" shown quoting message ${id}`;
+/** Whose message a received reply quotes (REPLY-IN's clauses): the provider user's own, or the peer's. */
+const QUOTES = ['own', 'peer'] as const;
+
+/**
+ * REPLY-IN: the gatekeeper user replies to a message, and the client shows the reply quoting it.
+ * `params.quotes` says whose: the provider user's own (`contextInfo.participant` its login, the
+ * default) or the gatekeeper user's own earlier message (`participant` the gatekeeper user).
+ */
+export const replyIn = defineCheck(
+  { name: 'messaging/reply/in', params: paramsOf({ quotes: { enum: [...QUOTES] } }) },
+  async (ctx) => {
+    const quotes = choiceParam(ctx, 'quotes', QUOTES, 'own');
+    const text = `reply ${ctx.rng.string(8)}`;
+    const { id, inbox } =
+      quotes === 'own'
+        ? await answeredAbout(ctx, (p, id) => replyContent(text, id, p.provider.login))
+        : await repliedToOwn(ctx, text);
+    return judgeReplyIn(inbox, text, id, quotes === 'own' ? "the user's own message" : "the peer's own message");
+  },
+);
+
+/** The gatekeeper user sends a message, then a reply `text` quoting it (`participant` itself); the client has answered both. */
+async function repliedToOwn(
+  ctx: CheckContext,
+  text: string,
+): Promise<{ id: string; inbox: readonly ReceivedMessage[] }> {
+  const { p, id } = await received(ctx);
+  const afterSeq = lastSeq(p.provider.connection);
+  ctx.step('gatekeeper user replies to its own message');
+  const reply = await p.gatekeeperUser.sendPayload(
+    p.provider.login,
+    pad(encodeMessage(replyContent(text, id, p.gatekeeperUser.jid)), paddingLength(ctx.rng)),
+  );
+  await answerTo(ctx, p.provider.connection, reply, afterSeq);
+  await barrier(p.provider.connection, ctx.signal);
+  const inbox = await p.provider.inbox();
+  // A reply can only be shown quoting a message that was shown: a message the client could not
+  // open (a prekey message it cannot decrypt, say) is the encryption cases' to judge.
+  if (!inbox.some((m) => m.id === id))
+    throw new PreconditionError(`the quoted message ${id} itself was not shown, so no reply can be seen quoting it`);
+  return { id, inbox };
+}
+
+/** REPLY-IN, on the inbox after a reply `text` quoting message `id` (`whose`, for the verdict). */
+export function judgeReplyIn(inbox: readonly ReceivedMessage[], text: string, id: string, whose: string): Finding {
+  const expected = `the reply "${text}" shown quoting message ${id}, ${whose}`;
   const shown = inbox.find((m) => m.text === text);
   if (!shown) return notMet(expected, 'the reply was not shown at all');
   if (shown.replyTo === undefined) return notMet(expected, 'the reply shown with no replyTo');
   return shown.replyTo === id ? met() : notMet(expected, `the reply shown quoting ${shown.replyTo}`);
-});
+}

@@ -1,6 +1,7 @@
 /** Delivery and read receipts, both ways, and their acks (docs/PROFILE.md §14.1). */
 import { PreconditionError } from '../../core/errors.js';
 import { met, notMet, type Finding } from '../../core/model.js';
+import type { ShownReceipt } from '../../protocol/driver-api.js';
 import type { StanzaNode } from '../../protocol/node.js';
 import { isDeliveryReceipt, receipt } from '../../protocol/stanzas.js';
 import { defineCheck, ANSWER_MS, type CheckContext } from '../check.js';
@@ -130,6 +131,54 @@ export const readShown = defineCheck({ name: 'messaging/receipt/read-shown' }, a
   const { p, id } = await readByGatekeeperUser(ctx);
   return shown(ctx, p, id, 'read');
 });
+
+/**
+ * RECEIPT-SHOWN's second clause: a receipt from anyone but the recipient names no message of this
+ * chat and is ignored. A second gatekeeper user, who never got the message, sends a delivery and a
+ * read receipt for its id; neither may show on it. Then the recipient reads it, and that read
+ * receipt must show, so that a client which shows no receipt at all cannot pass.
+ */
+export const otherSenderIgnored = defineCheck({ name: 'messaging/receipt/other-sender-ignored' }, async (ctx) => {
+  const { p, id } = await sentAndDelivered(ctx);
+  const stranger = await ctx.testbed.gatekeeperUser();
+  ctx.step('another gatekeeper user sends receipts for the message');
+  const t = String(unixSeconds(ctx.clock));
+  ctx.testbed.gatekeeper.deliver(p.provider.login, receipt({ id, from: stranger.jid, t }));
+  ctx.testbed.gatekeeper.deliver(p.provider.login, receipt({ id, from: stranger.jid, t, type: 'read' }));
+  await barrier(p.provider.connection, ctx.signal);
+  const before = (await p.provider.indicators()).receipts;
+  ctx.step('the recipient reads the message');
+  ctx.testbed.gatekeeper.deliver(
+    p.provider.login,
+    receipt({ id, from: p.gatekeeperUser.jid, t: String(unixSeconds(ctx.clock)), type: 'read' }),
+  );
+  await barrier(p.provider.connection, ctx.signal);
+  const after = (await p.provider.indicators()).receipts;
+  return judgeOtherSenderIgnored(before, after, id, p.gatekeeperUser.jid, stranger.jid);
+});
+
+/**
+ * RECEIPT-SHOWN, on the receipts the user was shown after a stranger's receipts for message `id`
+ * (`before`) and after the recipient's read receipt (`after`).
+ */
+export function judgeOtherSenderIgnored(
+  before: readonly ShownReceipt[],
+  after: readonly ShownReceipt[],
+  id: string,
+  recipient: string,
+  stranger: string,
+): Finding {
+  const expected = `no receipt of ${stranger}, who did not get message ${id}, shown on it, and the read receipt of its recipient ${recipient} shown`;
+  const misread = before.filter((r) => r.id === id && (r.peer !== recipient || r.type === 'read'));
+  if (misread.length > 0)
+    return notMet(
+      expected,
+      `a receipt of someone else shown on the message: ${misread.map((r) => `${r.type} from ${r.peer}`).join(', ')}`,
+    );
+  return after.some((r) => r.id === id && r.type === 'read' && r.peer === recipient)
+    ? met()
+    : notMet(expected, "the recipient's own read receipt not shown after it");
+}
 
 /** ACK-RECEIPT-TYPE: a read receipt is acked with its type. */
 export const ackReadReceipt = defineCheck({ name: 'messaging/ack/read-receipt' }, async (ctx) => {

@@ -69,6 +69,30 @@ export const accepted = defineCheck(
   },
 );
 
+/**
+ * PUSH-ACCEPT's second clause: a valid push for an identifier the provider does not know gets 404,
+ * exactly (not 200, 400 or 500), while the same push for one of its users is accepted. The unknown
+ * identifier is a user's own with four more digits, which the provider never issued.
+ */
+export const unknownIdentifier = defineCheck(
+  { name: 'ownership/push/unknown-identifier', changes: ['trusted-gatekeeper-keys'] },
+  async (ctx) => {
+    const { identifier } = await pushTarget(ctx);
+    const control = await push(ctx, identifier, 'valid');
+    if (control.status !== 200)
+      throw new PreconditionError(`a valid push was answered HTTP ${control.status}; PUSH-ACCEPT judges that`);
+    const unknown = `${identifier}${ctx.rng.string(4, '0123456789')}`;
+    ctx.note(`${unknown}: no user of the provider's`);
+    const answer = await push(ctx, unknown, 'valid');
+    return answer.status === 404
+      ? met()
+      : notMet(
+          `HTTP 404 to a valid push for ${unknown}, an identifier the provider does not know`,
+          `the push for an unknown identifier answered ${described(answer)}`,
+        );
+  },
+);
+
 /** PUSH-REFUSE-*: `params.defect` names the one thing wrong with the push. */
 export const refused = defineCheck(
   {
