@@ -7,7 +7,7 @@
  * (`__stryker__.currentTestId`), so each mutant runs only the cases that reach its code. A mutant is
  * killed by a case that fails or warns, as a provider with that bug would be found. A case that
  * ends without a verdict (`error`) does not kill it: the harness could not say the provider was
- * wrong. Those mutants show as survived, with the cases that errored in the sweep's log.
+ * wrong. Those mutants show as survived; the case that errored is not named in Stryker's report.
  */
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';

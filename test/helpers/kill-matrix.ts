@@ -196,7 +196,8 @@ async function underFault(fault: string): Promise<void> {
     for (const transport of transports) {
       const { reach, anywhere } = await traced({ transport, deployment });
       const lane = cases.filter((k) => suites.includes(k.suite) && appliesTo(k, transport, deployment));
-      const reached = anywhere.has(fault as FaultName) ? undefined : reach.get(fault as FaultName);
+      // Asked after outside every case: any case may reach it. Never asked after: only its own cases can.
+      const reached = anywhere.has(fault as FaultName) ? undefined : (reach.get(fault as FaultName) ?? new Set());
       const judged = lane.filter((k) => reached === undefined || reached.has(k.id) || naming.includes(k));
       const results = await runWith([fault], { transport, deployment }, { suites, cases: judged.map((k) => k.id) });
       const where = deployment === 'direct' ? transport : `${transport}, ${deployment}`;
