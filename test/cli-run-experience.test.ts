@@ -21,18 +21,22 @@ import { startReferenceProvider } from '../src/reference-provider/provider.js';
 import { validateReport } from '../src/reporters/report-schema.js';
 import { cli, runCli as run, assertOneLine as oneLine, type CliRun as Ran } from './helpers/cli-run.js';
 
-/** One fast failing case, over one transport: the reference provider with its acks switched off. */
+/**
+ * One fast failing case, over one transport: the reference provider's client states no interop
+ * version, which the case sees in its login at once (a fault the case waits out, such as no-ack,
+ * would cost every run here the wait for an answer).
+ */
 const FAILING = [
   '--reference-fault',
-  'no-ack',
+  'omit-interop-version',
   '--grep',
-  '^stanza\\.ack\\.message$',
+  '^stanza\\.frame\\.interop-version$',
   '--transport',
   'xml-ws',
   '--seed',
   '5',
 ];
-const PASSING = ['--grep', '^stanza\\.ack\\.message$', '--transport', 'xml-ws', '--seed', '5'];
+const PASSING = ['--grep', '^stanza\\.frame\\.interop-version$', '--transport', 'xml-ws', '--seed', '5'];
 let root: string;
 
 before(async () => {
@@ -145,7 +149,7 @@ void test('a run stopped by Ctrl-C or SIGTERM exits 130 or 143 with a report mar
 void test("under a baseline, the headline is the judgement the exit code follows, with the run's own conformance beside it", async () => {
   const file = join(root, 'baseline.json');
   const entry = (expires: string): object => ({
-    case: 'stanza.ack.message',
+    case: 'stanza.frame.interop-version',
     expected: 'fail',
     reason: 'ticket 1',
     owner: 'team',
@@ -227,11 +231,11 @@ void test('the printed re-run command, on the console and in summary.md, is one 
     '--suite',
     'stanza',
     '--tag',
-    'acks',
+    'versioning',
     '--grep',
-    'message$',
+    'version$',
     '--reference-fault',
-    'no-ack',
+    'omit-interop-version',
     '--timeout',
     '15000',
     '--seed',
@@ -246,7 +250,7 @@ void test('the printed re-run command, on the console and in summary.md, is one 
   const printed = /re-run the same cases in the same order with:\n {2}(.+)\n/.exec(first.stdout)?.[1];
   assert.equal(
     printed,
-    "interop-conformance run --seed 21 --reference-fault no-ack --suite stanza --tag acks --grep 'message$' --timeout 15000",
+    "interop-conformance run --seed 21 --reference-fault omit-interop-version --suite stanza --tag versioning --grep 'version$' --timeout 15000",
   );
   const { dir, report } = await latest(out);
   assert.equal(report.run.timeoutMs, 15000);

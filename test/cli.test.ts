@@ -10,7 +10,7 @@ import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 import { loadProfile } from '../src/core/profile.js';
 import { validateReport } from '../src/reporters/report-schema.js';
-import { cli, runCli as run, assertOneLine as oneLine } from './helpers/cli-run.js';
+import { cli, runCli as run, spawnCli, assertOneLine as oneLine } from './helpers/cli-run.js';
 
 let out: string;
 
@@ -22,8 +22,9 @@ after(async () => {
 });
 
 void test('a default run certifies the reference provider and writes a valid report folder, as an official package when asked', async () => {
-  // --official changes nothing of a default run but the package it adds, so one run tests both.
-  const r = await run(['run', '--out', out, '--seed', '99', '--official']);
+  // --official changes nothing of a default run but the package it adds, so one run tests both. The
+  // binary itself, once: the exit code its process ends with.
+  const r = await spawnCli(['run', '--out', out, '--seed', '99', '--official']);
   assert.equal(r.code, 0, r.stdout + r.stderr);
   assert.match(r.stdout, /seed 99/);
   assert.match(
@@ -81,16 +82,16 @@ void test('a reference fault makes the run not conformant: exit 1', async () => 
   const r = await run([
     'run',
     '--reference-fault',
-    'no-ack',
+    'omit-interop-version',
     '--grep',
-    'ack\\.message',
+    'frame\\.interop-version',
     '--reporter',
     'console',
     '--out',
     out,
   ]);
   assert.equal(r.code, 1, r.stdout + r.stderr);
-  assert.match(r.stdout, /stanza\.ack\.message/);
+  assert.match(r.stdout, /stanza\.frame\.interop-version/);
 });
 
 void test('a provider served apart, with its own CA, is certified when the run trusts that CA, and not otherwise', async () => {
@@ -238,9 +239,9 @@ void test('a baseline gates CI: written from a failing run, matched by it, broke
     const failing = [
       'run',
       '--reference-fault',
-      'no-ack',
+      'omit-interop-version',
       '--grep',
-      'ack\\.message$',
+      'frame\\.interop-version$',
       '--transport',
       'xml-ws',
       '--reporter',
@@ -256,7 +257,7 @@ void test('a baseline gates CI: written from a failing run, matched by it, broke
     };
     assert.deepEqual(
       baseline.entries.map((e) => [e.case, e.expected, e.owner]),
-      [['stanza.ack.message', 'fail', 'unassigned']],
+      [['stanza.frame.interop-version', 'fail', 'unassigned']],
     );
 
     const matched = await run([...failing, '--baseline', file]);
@@ -267,13 +268,13 @@ void test('a baseline gates CI: written from a failing run, matched by it, broke
     };
     assert.deepEqual(
       report.cases.map((c) => [c.id, c.outcome]),
-      [['stanza.ack.message', 'fail']],
+      [['stanza.frame.interop-version', 'fail']],
     );
 
     const again = await run([
       'run',
       '--reference-fault',
-      'no-ack',
+      'omit-interop-version',
       '--last-failed',
       '--reporter',
       'json',
@@ -292,12 +293,12 @@ void test('a baseline gates CI: written from a failing run, matched by it, broke
     };
     assert.deepEqual(
       rerun.run.filters.cases,
-      ['stanza.ack.message'],
+      ['stanza.frame.interop-version'],
       '--last-failed took the failed case of the newest report',
     );
     assert.deepEqual(
       rerun.cases.map((c) => c.id),
-      ['stanza.ack.message'],
+      ['stanza.frame.interop-version'],
     );
     const nothingBefore = await run(['run', '--last-failed', '--out', join(dir, 'nothing-here')]);
     assert.equal(nothingBefore.code, 2);
@@ -316,7 +317,7 @@ void test('a baseline gates CI: written from a failing run, matched by it, broke
     const fixed = await run([
       'run',
       '--grep',
-      'ack\\.message$',
+      'frame\\.interop-version$',
       '--reporter',
       'json',
       '--out',
@@ -325,10 +326,10 @@ void test('a baseline gates CI: written from a failing run, matched by it, broke
       file,
     ]);
     assert.equal(fixed.code, 1, fixed.stdout + fixed.stderr);
-    assert.match(fixed.stdout, /baseline: expected fail now passes: stanza\.ack\.message/);
+    assert.match(fixed.stdout, /baseline: expected fail now passes: stanza\.frame\.interop-version/);
 
     const empty = join(dir, 'empty');
-    await writeFile(file, JSON.stringify({ schemaVersion: 1, entries: [{ case: 'stanza.ack.message' }] }));
+    await writeFile(file, JSON.stringify({ schemaVersion: 1, entries: [{ case: 'stanza.frame.interop-version' }] }));
     const malformed = await run([...failing.slice(0, -1), empty, '--baseline', file]);
     assert.equal(malformed.code, 2, malformed.stdout + malformed.stderr);
     oneLine(malformed.stderr);

@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { writeReportFiles } from '../src/reporters/write.js';
+import { runId, writeReportFiles } from '../src/reporters/write.js';
 
 let root: string;
 before(async () => {
@@ -24,6 +24,15 @@ const rejects = (p: Promise<unknown>, message: RegExp): Promise<void> =>
     assert.match((e as Error).message, message);
     return true;
   });
+
+void test('run ids sort by start to the millisecond, so a run started within the same second as the one before it still sorts after it', () => {
+  const start = Date.parse('2026-03-01T10:00:00.998Z');
+  for (let i = 0; i < 20; i++) {
+    const [a, b, c] = [runId(start), runId(start + 1), runId(start + 2)];
+    assert.deepEqual([c, a, b].sort(), [a, b, c]);
+  }
+  assert.match(runId(start), /^2026-03-01T10-00-00\.998Z-[0-9a-f]{6}$/);
+});
 
 void test('writes the run folder whole, leaves no temporary folder, and points latest.txt at it', async () => {
   const out = join(root, 'ok', 'nested');

@@ -12,12 +12,13 @@ import type { ReportFile } from './reporter.js';
 
 export const LATEST_FILE = 'latest.txt';
 
-/** A run folder's name, sortable and unique: 2026-11-23T01-02-03Z-1a2b3c. */
+/**
+ * A run folder's name, sortable by start and unique: 2026-11-23T01-02-03.456Z-1a2b3c. To the
+ * millisecond: runs a second apart or less (a rerun right after a short run) must still sort in
+ * the order they started, or the newer would not take `latest.txt`.
+ */
 export function runId(started: number): string {
-  return `${new Date(started)
-    .toISOString()
-    .replace(/\.\d+Z$/, 'Z')
-    .replace(/:/g, '-')}-${randomUUID().slice(0, 6)}`;
+  return `${new Date(started).toISOString().replace(/:/g, '-')}-${randomUUID().slice(0, 6)}`;
 }
 
 /** Writes `files` into `${outDir}/${runId}/` and returns that folder's path. */
