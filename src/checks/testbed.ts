@@ -6,6 +6,8 @@
 import { PreconditionError, ProviderViolation } from '../core/errors.js';
 import type { EvidenceEntry } from '../core/model.js';
 import { CLEANUP_MS, type CaseEnv } from '../core/runner.js';
+import type { StanzaNode } from '../protocol/node.js';
+import { describeStreamError } from '../protocol/stanzas.js';
 import type { ChatTransport } from '../protocol/transport.js';
 import type { CaseDriver, DriverClient } from '../driver/client.js';
 import type {
@@ -185,6 +187,20 @@ export class Testbed {
     const login = enlisted.login;
     this.logins.add(login);
     this.env.step(`connect provider ${label}`);
+    // The gatekeeper's refusals while the client logs in: of this login, or of one that is no other
+    // user's of the case (a login it could not read, a ClientPayload naming another account).
+    const refusals: StanzaNode[] = [];
+    const ours = (other: string | undefined): boolean =>
+      other === undefined || other === login || !this.logins.has(other);
+    const unwatch = gatekeeper.onFrame((f) => {
+      if (f.direction === 'gatekeeper-to-client' && f.node?.tag === 'stream:error' && ours(f.login))
+        refusals.push(f.node);
+    });
+    this.env.defer(unwatch);
+    const loginRefusal = (): string | undefined => {
+      const error = refusals.at(-1);
+      return error && describeStreamError(error);
+    };
     const answer = await driver.connect(created.user, this.chatEndpoint()).then(
       (a) => ({ connected: a.connected, said: a, failed: undefined }),
       (e: unknown) => {
@@ -203,12 +219,24 @@ export class Testbed {
       await this.afterCase().disconnect(created.user);
     };
     this.env.defer(disconnect);
-    // A driver that reports a refused stream shortens the wait; only the wire can say it connected.
+    // A driver that reports a refused stream shortens the wait, to nothing when the gatekeeper did
+    // refuse the login; only the wire can say it connected.
+    const refusedAtOnce = answer.failed === undefined && !answer.connected ? loginRefusal() : undefined;
     const connection =
-      answer.failed === undefined
-        ? await gatekeeper.waitForConnection(login, this.wait(answer.connected ? ANSWER_MS : QUIET_MS))
-        : gatekeeper.connectionsOf(login).at(-1);
+      refusedAtOnce !== undefined
+        ? undefined
+        : answer.failed === undefined
+          ? await gatekeeper.waitForConnection(login, this.wait(answer.connected ? ANSWER_MS : QUIET_MS))
+          : gatekeeper.connectionsOf(login).at(-1);
     if (!connection) {
+      // The gatekeeper refused what the client logged in with (no proof, another account, the wrong
+      // product): the provider's failure, as a refused enlistment is.
+      const refusal = refusedAtOnce ?? loginRefusal();
+      if (refusal !== undefined && !refusal.includes('E_PRIVATE_TARGET'))
+        throw new ProviderViolation(
+          `provider ${label} logged in`,
+          `the gatekeeper refused the login of provider ${label}: ${refusal}`,
+        );
       const said = answer.connected ? 'the driver said it connected' : 'the driver said the stream was refused';
       throw new PreconditionError(`no authenticated connection of ${login} came (${said})`);
     }

@@ -193,15 +193,22 @@ export class Connection implements ClientConnection {
     const after = options.afterSeq ?? this.deps.seq.current();
     const direction = options.direction ?? 'client-to-gatekeeper';
     const fits = (f: FrameEvent): boolean => f.direction === direction && f.seq > after && safeMatch(match, f);
-    return waitFor<FrameEvent>(options, (resolve) => {
+    // No frame comes after the close (frames are recorded as they are read, before it): a wait on a
+    // closed connection ends with it, not at its deadline.
+    return waitFor<FrameEvent | null>(options, (resolve) => {
       const seen = this.firstSince(after, fits);
-      if (seen) {
-        resolve(seen);
+      if (seen || this.closed) {
+        resolve(seen ?? null);
         return () => {};
       }
-      return this.recorded.add((f) => {
+      const offFrames = this.recorded.add((f) => {
         if (fits(f)) resolve(f);
       });
+      const offClose = this.closes.add(() => resolve(null));
+      return () => {
+        offFrames();
+        offClose();
+      };
     });
   }
 

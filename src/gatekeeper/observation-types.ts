@@ -122,8 +122,8 @@ export interface ClientConnection {
   /** Sends raw text (or bytes) as one WebSocket message: for hostile and malformed input. */
   sendRaw(data: string | Uint8Array, options?: { binary?: boolean }): void;
   /**
-   * Resolves with the first frame after `afterSeq` (default: now) that matches, or null; frames
-   * from the client unless `direction` says otherwise.
+   * Resolves with the first frame after `afterSeq` (default: now) that matches, or null at the
+   * deadline or once the connection has closed; frames from the client unless `direction` says otherwise.
    */
   waitForFrame(
     match: (f: FrameEvent) => boolean,

@@ -35,6 +35,13 @@ export const streamError = (condition: string, text?: string): StanzaNode =>
     ...(text ? [node('text', { xmlns: STREAMS_NS }, text)] : []),
   ]);
 
+/** A `<stream:error>` as `condition (text)`: why the server ended the stream. */
+export function describeStreamError(error: StanzaNode): string {
+  const condition = error.children.find((c) => c.tag !== 'text')?.tag ?? 'no condition';
+  const text = error.children.find((c) => c.tag === 'text')?.text;
+  return text ? `${condition} (${text})` : condition;
+}
+
 /** `<enc v="2" type>`; a media message's names its kind in `mediatype` (ENC-MEDIATYPE, media/enc-mediatype.ts). */
 export const encElement = (type: EncType, ciphertext: Uint8Array, mediatype?: string): StanzaNode =>
   node('enc', { v: ENC_VERSION, type, mediatype }, toBase64(ciphertext));

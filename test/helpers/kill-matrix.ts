@@ -80,6 +80,12 @@ const REFUSED_WHEREVER_SENT: ReadonlySet<string> = new Set([
   'enlist-omit-regid',
   'enlist-prefixed-ident',
   'enlist-corrupt-skey-sig',
+  // every login (Testbed.providerUser): no proof, another account, another product, another static key
+  'open-no-token',
+  'noise-wrong-account-id',
+  'noise-product-whatsapp',
+  'connect-fresh-authkey',
+  'proxy-own-static-key',
   // every proof an enlistment or a login carries (proof-no-kid: once a rotation has published two keys)
   'proof-unpublished-key',
   'proof-hs256',

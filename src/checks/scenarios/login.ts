@@ -5,6 +5,7 @@
  */
 import { PreconditionError } from '../../core/errors.js';
 import type { ClientConnection, FrameEvent } from '../../gatekeeper/types.js';
+import { describeStreamError } from '../../protocol/stanzas.js';
 import type { CheckContext } from '../check.js';
 import { ANSWER_MS } from '../check.js';
 import type { DriverUser } from '../testbed.js';
@@ -42,8 +43,6 @@ export async function loginAttempt(ctx: CheckContext): Promise<LoginAttempt> {
     (f) =>
       f.connection === frame?.connection && f.direction === 'gatekeeper-to-client' && f.node?.tag === 'stream:error',
   )?.node;
-  const condition = error?.children.find((c) => c.tag !== 'text')?.tag;
-  const text = error?.children.find((c) => c.tag === 'text')?.text;
   const connection = said?.connected
     ? ((await ctx.testbed.gatekeeper.waitForConnection(login, { signal: ctx.signal, timeoutMs: ANSWER_MS })) ??
       undefined)
@@ -52,7 +51,7 @@ export async function loginAttempt(ctx: CheckContext): Promise<LoginAttempt> {
     user,
     login,
     frame,
-    refusal: condition === undefined ? undefined : `${condition}${text ? ` (${text})` : ''}`,
+    refusal: error && describeStreamError(error),
     connection,
   };
 }
