@@ -193,35 +193,49 @@ function everyFaultNamed(): void {
 async function underFault(fault: string): Promise<void> {
   const naming = cases.filter((c) => c.faults.some((f) => f.name === fault));
   const suites = [...new Set(naming.map((c) => c.suite))];
-  const problems: string[] = [];
+  const lanes: Lane[] = [];
   for (const deployment of DEPLOYMENTS.filter((d) => naming.some((c) => (c.deployment ?? 'direct') === d))) {
     const here = naming.filter((c) => (c.deployment ?? 'direct') === deployment);
-    const transports: ChatTransport[] = [];
-    if (here.some((c) => appliesTo(c, 'xml-ws', deployment))) transports.push('xml-ws');
-    if (here.some((c) => !appliesTo(c, 'xml-ws', deployment))) transports.push('noise-binary');
-    for (const transport of transports) {
-      const { reach, anywhere } = await traced({ transport, deployment });
-      const lane = cases.filter((k) => suites.includes(k.suite) && appliesTo(k, transport, deployment));
-      // Asked after outside every case: any case may reach it. Never asked after: only its own cases can.
-      const reached = anywhere.has(fault as FaultName) ? undefined : (reach.get(fault as FaultName) ?? new Set());
-      const judged = lane.filter((k) => reached === undefined || reached.has(k.id) || naming.includes(k));
-      const results = await runWith([fault], { transport, deployment }, { suites, cases: judged.map((k) => k.id) });
-      const where = deployment === 'direct' ? transport : `${transport}, ${deployment}`;
-      for (const c of judged) {
-        const r = results.get(c.id);
-        const ref = c.faults.find((f) => f.name === fault);
-        // A SHOULD or MAY not met is a warning, not a failure: the runner's own table.
-        const notMet = NOT_MET[c.level];
-        if (ref) {
-          if (r?.outcome !== notMet) problems.push(`${where}: should ${notMet}: ${brief(r)}`);
-          else if (!(r.actual ?? '').includes(ref.expect))
-            problems.push(`${where}: ${notMet}s for another reason than "${ref.expect}": ${brief(r)}`);
-        } else if (r?.outcome === 'fail' || r?.outcome === 'warn') {
-          const refused = REFUSED_WHEREVER_SENT.has(fault) && (r.actual ?? '').startsWith(REFUSED);
-          if (!refused) problems.push(`${where}: ${r.outcome}s without naming ${fault}: ${brief(r)}`);
-        }
-      }
+    if (here.some((c) => appliesTo(c, 'xml-ws', deployment))) lanes.push({ transport: 'xml-ws', deployment });
+    if (here.some((c) => !appliesTo(c, 'xml-ws', deployment))) lanes.push({ transport: 'noise-binary', deployment });
+  }
+  // The lanes run side by side: each has a provider of its own, and a fault's runs mostly wait (a
+  // case waits out the answer the fault withholds).
+  const problems = await Promise.all(lanes.map((lane) => judgeLane(fault, naming, suites, lane)));
+  assert.deepEqual(problems.flat(), []);
+}
+
+async function judgeLane(
+  fault: string,
+  naming: readonly CaseSpec[],
+  suites: readonly string[],
+  { transport, deployment }: Lane,
+): Promise<string[]> {
+  const problems: string[] = [];
+  const { reach, anywhere } = await traced({ transport, deployment });
+  const lane = cases.filter((k) => suites.includes(k.suite) && appliesTo(k, transport, deployment));
+  // Asked after outside every case: any case may reach it. Never asked after: only its own cases can.
+  const reached = anywhere.has(fault as FaultName) ? undefined : (reach.get(fault as FaultName) ?? new Set());
+  const judged = lane.filter((k) => reached === undefined || reached.has(k.id) || naming.includes(k));
+  const results = await runWith(
+    [fault],
+    { transport, deployment },
+    { suites: [...suites], cases: judged.map((k) => k.id) },
+  );
+  const where = deployment === 'direct' ? transport : `${transport}, ${deployment}`;
+  for (const c of judged) {
+    const r = results.get(c.id);
+    const ref = c.faults.find((f) => f.name === fault);
+    // A SHOULD or MAY not met is a warning, not a failure: the runner's own table.
+    const notMet = NOT_MET[c.level];
+    if (ref) {
+      if (r?.outcome !== notMet) problems.push(`${where}: should ${notMet}: ${brief(r)}`);
+      else if (!(r.actual ?? '').includes(ref.expect))
+        problems.push(`${where}: ${notMet}s for another reason than "${ref.expect}": ${brief(r)}`);
+    } else if (r?.outcome === 'fail' || r?.outcome === 'warn') {
+      const refused = REFUSED_WHEREVER_SENT.has(fault) && (r.actual ?? '').startsWith(REFUSED);
+      if (!refused) problems.push(`${where}: ${r.outcome}s without naming ${fault}: ${brief(r)}`);
     }
   }
-  assert.deepEqual(problems, []);
+  return problems;
 }
