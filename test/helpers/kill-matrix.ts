@@ -80,6 +80,10 @@ const REFUSED_WHEREVER_SENT: ReadonlySet<string> = new Set([
   'enlist-omit-regid',
   'enlist-prefixed-ident',
   'enlist-corrupt-skey-sig',
+  // every media fetch of a blob the provider's client sent (media/scenario.ts fetchSent, fetchRaw)
+  'media-over-http',
+  'media-redirect-off-origin',
+  'media-bare-path',
   // every login (Testbed.providerUser): no proof, another account, another product, another static key
   'open-no-token',
   'noise-wrong-account-id',

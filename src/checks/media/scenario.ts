@@ -107,7 +107,13 @@ export async function fetchSent(
   options: Partial<MediaFetch> = {},
 ): Promise<MediaFetchResult> {
   const result = await fetchRaw(ctx, sent, options);
-  if (result.refused) throw new PreconditionError(`the media proxy did not fetch: ${result.refused}`);
+  // What the proxy refuses (no https, an origin the discovery document does not declare) is the
+  // provider's doing; MEDIA-FETCH's own cases judge each refusal, every other case fails through it.
+  if (result.refused)
+    throw new ProviderViolation(
+      "the media proxy's fetch of the blob",
+      `the gatekeeper refused to fetch the blob: ${result.refused}`,
+    );
   if (result.error) throw new PreconditionError(`the media fetch failed: ${result.error}`);
   return result;
 }
@@ -122,8 +128,9 @@ export async function fetchRaw(
   ctx.step(step);
   const reference = storageReference(sent.declared, discoveryOf(ctx).providerId);
   if (reference === undefined)
-    throw new PreconditionError(
-      `no storage reference in the download path ${JSON.stringify(sent.declared.directPath ?? '')}`,
+    throw new ProviderViolation(
+      `a download path /interop/whatsapp/download/${discoveryOf(ctx).providerId}/{reference}/ (MEDIA-PATH)`,
+      `the gatekeeper refused the download path ${JSON.stringify(sent.declared.directPath ?? '')}: it names no storage reference`,
     );
   // The proxy reads no more than the largest blob the announced limit allows (MEDIA-LIMITS).
   const limit = discoveryOf(ctx).mediaLimits?.[sent.type];
@@ -153,7 +160,11 @@ export function verifyInfos(type: MediaType): string[] {
  */
 export function fetchVerified(ctx: CheckContext, sent: SentMedia, decryptUnder?: string): Promise<MediaFetchResult> {
   const { mediaKey } = sent.declared;
-  if (!mediaKey) throw new PreconditionError('the media message declares no mediaKey');
+  if (!mediaKey)
+    throw new ProviderViolation(
+      `a mediaKey at field ${LAYOUTS[sent.type].fields.mediaKey} of the ${LAYOUTS[sent.type].name}`,
+      'the media message declares no mediaKey, so no key to decrypt the blob with',
+    );
   const infos = verifyInfos(sent.type);
   const first = decryptUnder === undefined ? infos : [decryptUnder, ...infos.filter((i) => i !== decryptUnder)];
   return fetchSent(ctx, sent, { verify: { mediaKey, infos: first } });
