@@ -4,7 +4,7 @@
  * routing like any user, and keeps every layer of what it receives for the checks. Its libsignal
  * operations are serialized per peer: libsignal does no locking of its own.
  */
-import { PreconditionError } from '../core/errors.js';
+import { PreconditionError, ProviderViolation } from '../core/errors.js';
 import type { Rng } from '../core/rng.js';
 import { fromBase64 } from '../protocol/base64.js';
 import { child, type StanzaNode } from '../protocol/node.js';
@@ -231,10 +231,12 @@ export class LocalGatekeeperUser implements GatekeeperUser {
     try {
       await this.device.processBundle(bundle);
     } catch (e) {
-      // A bundle libsignal refuses (say, a bad signed-prekey signature) leaves nothing to send with.
-      throw new PreconditionError(`libsignal refused the bundle of ${bundle.jid}: ${(e as Error).message}`, {
-        cause: e,
-      });
+      // A bundle libsignal refuses (a bad signed-prekey signature, no Kyber prekey for a pq session)
+      // leaves nothing to send with: the provider published it, so the case fails through it.
+      throw new ProviderViolation(
+        `a prekey bundle of ${bundle.jid} that libsignal accepts (BUNDLE-VERIFY)`,
+        `the gatekeeper refused the bundle of ${bundle.jid}: ${(e as Error).message}`,
+      );
     }
   }
 

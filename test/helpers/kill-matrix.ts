@@ -80,6 +80,10 @@ const REFUSED_WHEREVER_SENT: ReadonlySet<string> = new Set([
   'enlist-omit-regid',
   'enlist-prefixed-ident',
   'enlist-corrupt-skey-sig',
+  // the bundle every session a gatekeeper user starts is built from (GatekeeperUser: processBundle)
+  'bad-signed-prekey-signature',
+  'bad-kyber-prekey-signature',
+  'no-kyber-upload',
   // every media fetch of a blob the provider's client sent (media/scenario.ts fetchSent, fetchRaw)
   'media-over-http',
   'media-redirect-off-origin',

@@ -3,7 +3,7 @@
  * with and reorders the gatekeeper user's ciphertexts, and the provider's client must refuse what
  * is not genuine, for the right reason, without losing the session or a genuine message.
  */
-import { PreconditionError } from '../../core/errors.js';
+import { PreconditionError, ProviderViolation } from '../../core/errors.js';
 import { met, notMet, type Finding } from '../../core/model.js';
 import type { EncryptedMessage } from '../../gatekeeper/types.js';
 import { readSignalMessage } from '../../protocol/signal-wire.js';
@@ -76,7 +76,11 @@ export const kyberReplay = defineCheck(
     const sender = await ctx.testbed.gatekeeperUser({ mode: 'pq' });
     const other = await ctx.testbed.gatekeeperUser({ mode: 'pq' });
     const bundle = ctx.testbed.gatekeeper.takeBundle(provider.login);
-    if (!bundle?.kyberPreKey) throw new PreconditionError('the provider user published no Kyber prekey');
+    if (!bundle?.kyberPreKey)
+      throw new ProviderViolation(
+        "a Kyber prekey in the provider user's bundle",
+        `the gatekeeper refused the bundle of ${provider.login}: it holds no Kyber prekey`,
+      );
     const { oneTimePreKey: _dropped, ...lastResortOnly } = bundle;
     await sender.startSession(lastResortOnly);
     const text = `on the last resort ${ctx.rng.string(10)}`;
