@@ -52,7 +52,8 @@ export const FAULTS = {
   'close-on-error': 'answers a bad element correctly, then closes the connection',
   'generic-error': 'answers every bad element with `bad-request`, whatever was wrong',
   'error-ack-class-message': 'names every element it refuses `class="message"` in its error ack, whatever its tag',
-  'accept-restricted-xml': 'parses DOCTYPEs, entities, comments and processing instructions like any XML',
+  'accept-restricted-xml':
+    'parses DOCTYPEs, entities, comments, processing instructions, XML declarations and CDATA like any XML',
   'no-size-limit': 'accepts elements of any size',
   'size-limit-one-over': "refuses elements only past 262 145 bytes, one byte over the profile's limit",
   'size-limit-one-under': "refuses an element of 262 144 bytes, the profile's limit, as too large",

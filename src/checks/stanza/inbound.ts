@@ -159,6 +159,15 @@ export const INPUTS: Record<string, Input> = {
     condition: 'restricted-xml',
     make: (id, from, t, f) => message(id, from, t, `<?render fast?>${enc(f())}`),
   },
+  // RFC 7395 §3.3.3: no XML declaration in a frame, and no CDATA section (restricted XML, RFC 6120 §11.1).
+  'xml-declaration': {
+    condition: 'restricted-xml',
+    make: (id, from, t, f) => `<?xml version="1.0" encoding="UTF-8"?>${message(id, from, t, enc(f()))}`,
+  },
+  cdata: {
+    condition: 'restricted-xml',
+    make: (id, from, t, f) => message(id, from, t, enc(`<![CDATA[${f()}]]>`)),
+  },
   'undeclared-entity': {
     condition: 'restricted-xml',
     make: (id, from, t) => message(id, from, t, enc('&payload;')),
