@@ -176,6 +176,7 @@ export async function startGatekeeper(options: GatekeeperOptions = {}): Promise<
       }),
     connectionsOf: (login: string) => chat.connections.filter((c) => c.authenticated && c.login === login),
     attemptsOf: (login: string) => chat.connections.filter((c) => c.login === login),
+    unreadAttempts: () => chat.connections.filter((c) => c.login === undefined),
     waitForKeys: async (login: string, o: WaitOptions) =>
       (await waitFor<true>(o, (resolve) => {
         if (directory.provider(login)?.keysUploadedAt !== undefined) {

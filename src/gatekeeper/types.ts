@@ -94,6 +94,12 @@ export interface Connections {
   connectionsOf(login: string): readonly ClientConnection[];
   /** Every connection whose login named `login`, accepted or refused, oldest first, closed ones included. */
   attemptsOf(login: string): readonly ClientConnection[];
+  /**
+   * Every connection whose login the gatekeeper has not read, oldest first, closed ones included:
+   * not yet (no `<open/>`, a Noise handshake under way), or not at all (a first element that is no
+   * `<open/>`, an `<open/>` without `from`, a ClientPayload it could not read).
+   */
+  unreadAttempts(): readonly ClientConnection[];
   /** Resolves when `login` has uploaded its keys (KEYS-UPLOAD), or null on timeout. */
   waitForKeys(login: string, options: WaitOptions): Promise<boolean>;
 }
