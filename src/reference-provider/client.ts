@@ -248,9 +248,14 @@ export class ProviderClient {
       const remove = node('iq', { id: randomId(), type: 'set', xmlns: ACCOUNT_NS, to }, [node(DELETE_TAG)]);
       expectResult(await connection.request(remove, IQ_TIMEOUT_MS), 'deletion request');
     }
-    this.login = undefined;
+    // The fault's reconnect logic takes the close for a lost connection: it keeps the login and
+    // comes back at once, as wake() does, without waiting for the driver.
+    const endpoint = this.chatEndpoint;
+    const comesBack = faults.has('optout-reconnect');
+    if (!comesBack) this.login = undefined;
     this.chatEndpoint = undefined;
     if (!faults.has('optout-stays-connected')) await this.disconnect();
+    if (comesBack && endpoint !== undefined) void this.connect(endpoint).catch(() => undefined);
   }
 
   /** PUSH-WAKE: a push says the mailbox holds something; reconnect, and the gatekeeper drains it. */

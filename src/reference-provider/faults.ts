@@ -183,6 +183,7 @@ export const FAULTS = {
   'optout-wrong-address':
     "on opt-out, addresses the deletion request to its own login instead of the gatekeeper's server",
   'optout-stays-connected': 'on opt-out, sends the deletion request but keeps the stream open',
+  'optout-reconnect': 'after opting out and closing the stream, connects again at once as the same login',
   'ignore-unenlisted': 'does not enlist again after the gatekeeper un-enlisted it',
   // ---- ownership (§11, §12, §13): proofs, key rotation, push, HTTP versions ----
   'proof-unpublished-key': 'signs proofs with a key it does not publish, under a published `kid`',

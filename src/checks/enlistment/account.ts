@@ -1,15 +1,16 @@
 /**
  * The enlisted account over time (docs/PROFILE.md §10): the authkey the client connects with,
- * a repeated enlistment, opt-out over the chat channel, and re-enlistment after the gatekeeper
- * un-enlisted the user.
+ * a repeated enlistment, opt-out over the chat channel and no connection after it, and
+ * re-enlistment after the gatekeeper un-enlisted the user.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { InternalError, PreconditionError } from '../../core/errors.js';
 import { met, notMet } from '../../core/model.js';
-import type { HttpExchange } from '../../gatekeeper/types.js';
+import type { ClientConnection, HttpExchange } from '../../gatekeeper/types.js';
 import { ACCOUNT_NS, DELETE_TAG } from '../../protocol/enlistment.js';
 import { child } from '../../protocol/node.js';
 import { GATEKEEPER_SERVER } from '../../protocol/constants.js';
+import { describeStreamError } from '../../protocol/stanzas.js';
 import { defineCheck, ANSWER_MS, QUIET_MS } from '../check.js';
 import { sentBy } from '../observe.js';
 import { enlistOnce } from '../scenarios/enlistment.js';
@@ -86,6 +87,70 @@ export const optOut = defineCheck({ name: 'enlistment/opt-out/delete-over-chat' 
         `the stream still open ${QUIET_MS} ms after the opt-out`,
       );
 });
+
+/**
+ * How long after the opt-out's close the gatekeeper watches for the user's client to come back
+ * (ENLIST-OPT-OUT [3]). A client that reconnects at once, its reconnect logic taking the close for
+ * a lost connection, reaches the gatekeeper within tens of milliseconds: a fresh proof from its
+ * provider and a handshake on loopback. ANSWER_MS is what the harness gives a client to act on its
+ * own elsewhere (the re-enlistment after an un-enlistment, ENLIST-UNENLISTED), so a reconnect
+ * loop that waits a moment first, on timers like those, shows within it too; one that waits
+ * longer goes unseen. It bounds the run: the case watches for ANSWER_MS once, whatever comes.
+ */
+const STAY_AWAY_MS = ANSWER_MS;
+
+/**
+ * ENLIST-OPT-OUT [3]: once the user opted out and its stream closed, no new connection for it
+ * within STAY_AWAY_MS of the close: none of its login, accepted or refused, and none whose login
+ * the gatekeeper could not read, which can be no other's: no other client of the provider is at
+ * work in the case.
+ */
+export const optOutStaysAway = defineCheck({ name: 'enlistment/opt-out/stays-away' }, async (ctx) => {
+  const user = await ctx.testbed.providerUser();
+  const { gatekeeper } = ctx.testbed;
+  const { login, connection } = user;
+  let closedAt: number | undefined;
+  ctx.testbed.defer(
+    gatekeeper.onClose((e) => {
+      if (e.connection === connection.id) closedAt ??= e.at;
+    }),
+  );
+  const before = new Set([...gatekeeper.attemptsOf(login), ...gatekeeper.unreadAttempts()].map((c) => c.id));
+  ctx.step('opt the user out');
+  await user.optOut();
+  if (!(await connection.waitForClose({ signal: ctx.signal, timeoutMs: QUIET_MS })))
+    throw new PreconditionError(
+      `the stream of ${login} still open ${QUIET_MS} ms after the opt-out; ENLIST-OPT-OUT [2]'s case judges that`,
+    );
+  const closed = closedAt ?? Date.now();
+  ctx.step(`watch the gatekeeper for ${STAY_AWAY_MS} ms after the close`);
+  await sleep(Math.max(0, closed + STAY_AWAY_MS - Date.now()), undefined, { signal: ctx.signal });
+  const seen = [...gatekeeper.attemptsOf(login), ...gatekeeper.unreadAttempts()]
+    .filter((c) => !before.has(c.id))
+    .sort((a, b) => a.openedAt - b.openedAt);
+  if (seen.length === 0) return met(`no connection for ${login} in the ${STAY_AWAY_MS} ms after the close`);
+  const what = seen.length === 1 ? 'a new connection' : `${seen.length} new connections`;
+  return notMet(
+    `no new connection for ${login} within ${STAY_AWAY_MS} ms of its stream's close after the opt-out`,
+    `${what} after the opt-out: ${seen.map((c) => describeAttempt(c, closed)).join('; ')}`,
+  );
+});
+
+/** "conn-7 as 1-…@interop, opened 12 ms after the close, refused by the gatekeeper: not-authorized (…)" */
+function describeAttempt(c: ClientConnection, closed: number): string {
+  const who = c.login === undefined ? 'whose login the gatekeeper did not read' : `as ${c.login}`;
+  const gap = c.openedAt - closed;
+  const when = gap >= 0 ? `${gap} ms after the close` : `${-gap} ms before the close was seen`;
+  return `${c.id} ${who}, opened ${when}, ${admission(c)}`;
+}
+
+/** Whether the gatekeeper accepted the connection's login, and if it refused it, with what. */
+function admission(c: ClientConnection): string {
+  if (c.authenticated) return 'accepted by the gatekeeper';
+  const error = c.frames.find((f) => f.direction === 'gatekeeper-to-client' && f.node?.tag === 'stream:error')?.node;
+  if (error) return `refused by the gatekeeper: ${describeStreamError(error)}`;
+  return c.closed === undefined ? 'not accepted yet' : 'closed without being accepted';
+}
 
 /** ENLIST-UNENLISTED: the client enlists again and reconnects on its own; its new login comes in the API's answer. */
 export const reenlistAfterUnenlistment = defineCheck({ name: 'enlistment/unenlisted/reenlist' }, async (ctx) => {
