@@ -24,7 +24,9 @@ export type HandshakeDefect = 'transport-frame-first' | 'replayed-server-hello';
 /**
  * One thing wrong with a push, or nothing (`valid`, and the `valid-…` pushes at a bound, which a
  * provider must accept as well: a token whose `exp` passed inside the clock skew, a body of exactly
- * the largest size). `expired` and `oversized-body` are each one step past that bound.
+ * the largest size). `expired` and `oversized-body` are each one step past that bound. `alg-rs384`
+ * and `alg-hs256-public-key` are tokens under an algorithm outside PROOF-ALG that a lax verifier
+ * takes (see PushSender's token).
  */
 export type PushDefect =
   | 'valid'
@@ -36,6 +38,8 @@ export type PushDefect =
   | 'wrong-audience'
   | 'expired'
   | 'alg-none'
+  | 'alg-rs384'
+  | 'alg-hs256-public-key'
   | 'missing-header'
   | 'malformed-body'
   | 'oversized-body';

@@ -4,9 +4,11 @@
  * published at `{gatekeeper origin}/.well-known/jwks`. The defects are the ways a forged or stale
  * push can look; a provider must refuse each one.
  */
+import { KeyObject } from 'node:crypto';
 import {
   calculateJwkThumbprint,
   exportJWK,
+  exportSPKI,
   generateKeyPair,
   SignJWT,
   UnsecuredJWT,
@@ -37,13 +39,18 @@ const ALGORITHM = 'RS256';
 interface SigningKey {
   readonly kid: string;
   readonly privateKey: CryptoKey;
+  /** The published key itself: its PEM keys the algorithm-confusion token (`alg-hs256-public-key`). */
+  readonly publicKey: CryptoKey;
 }
 
 /** A key the gatekeeper publishes: its public JWK, with `kid`, `alg` and `use`. */
 async function published(pair: GenerateKeyPairResult): Promise<{ signing: SigningKey; jwk: JWK }> {
   const jwk = await exportJWK(pair.publicKey);
   const kid = await calculateJwkThumbprint(jwk);
-  return { signing: { kid, privateKey: pair.privateKey }, jwk: { ...jwk, kid, alg: ALGORITHM, use: 'sig' } };
+  return {
+    signing: { kid, privateKey: pair.privateKey, publicKey: pair.publicKey },
+    jwk: { ...jwk, kid, alg: ALGORITHM, use: 'sig' },
+  };
 }
 
 /**
@@ -209,6 +216,25 @@ export class PushSender {
       exp,
     };
     if (defect === 'alg-none') return new UnsecuredJWT(claims).encode();
+    // PUSH-REFUSE [7], an algorithm outside PROOF-ALG: two that a careless verifier still takes,
+    // each under the published kid, so that nothing but the algorithm is wrong.
+    if (defect === 'alg-hs256-public-key') {
+      // The classic algorithm confusion: HS256 keyed with the published key's SPKI PEM, as jose
+      // writes it. A verifier that runs whatever `alg` the header names and hands it the PEM it made
+      // of the key set takes it as the HMAC secret (jsonwebtoken before 4.2.2, hand-made verifiers),
+      // and anyone who has read the key set can sign such a token. A verifier keyed by another form
+      // of the key (a PEM with a final newline, PKCS#1) takes other bytes, which this case misses.
+      const secret = new TextEncoder().encode(await exportSPKI(this.own.publicKey));
+      return new SignJWT(claims).setProtectedHeader({ alg: 'HS256', kid: this.own.kid, typ: 'JWT' }).sign(secret);
+    }
+    if (defect === 'alg-rs384') {
+      // RS384 by the gatekeeper's own key: a verifier handed the RSA key with no list of algorithms
+      // takes any the key can do (jsonwebtoken 9's default for an RSA key is RS256 to RS512 and
+      // PS256 to PS512, jose's for a KeyObject alike); only such a list, or the key's own `alg`,
+      // pins RS256. The key as a KeyObject, since the CryptoKey is bound to RS256's hash.
+      const key = KeyObject.from(this.own.privateKey);
+      return new SignJWT(claims).setProtectedHeader({ alg: 'RS384', kid: this.own.kid, typ: 'JWT' }).sign(key);
+    }
     const kid = defect === 'unknown-kid' ? 'not-a-published-kid' : this.own.kid;
     const key = defect === 'forged-signature' ? this.forger : this.own.privateKey;
     return new SignJWT(claims).setProtectedHeader({ alg: ALGORITHM, kid, typ: 'JWT' }).sign(key);

@@ -206,6 +206,10 @@ export const FAULTS = {
   'push-ignore-kid': 'checks push tokens with the first published key, whatever their `kid`',
   'push-pin-key-set': "fetches the gatekeeper's key set once and never again, so a push under a rotated key is refused",
   'push-accept-alg-none': 'accepts unsigned (`alg: none`) push tokens',
+  'push-any-rsa-alg':
+    "checks push tokens with no list of algorithms, so it takes any RSA algorithm the gatekeeper's key can do (RS384, PS256), not RS256 alone",
+  'push-any-alg':
+    "checks push tokens with whatever `alg` their header names, an HMAC one keyed with the PEM of the gatekeeper's public key (algorithm confusion)",
   'push-ignore-issuer': 'accepts push tokens from any issuer',
   'push-ignore-audience': 'accepts push tokens for any audience',
   'push-ignore-expiry': 'accepts expired push tokens',

@@ -4,16 +4,19 @@
  * wakes the user's client, which reconnects and drains its mailbox. A refusal says only
  * `invalid_token` (RFC 6750 §3.1): a prober learns nothing about which check failed.
  */
+import { KeyObject } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   createLocalJWKSet,
   decodeJwt,
   decodeProtectedHeader,
   errors,
+  exportSPKI,
   importJWK,
   jwtVerify,
   type JSONWebKeySet,
   type JWTPayload,
+  type JWTVerifyGetKey,
   type JWTVerifyOptions,
 } from 'jose';
 import { Agent, request } from 'undici';
@@ -103,8 +106,12 @@ export class PushEndpoint {
   private async verify(token: string): Promise<boolean> {
     const { faults } = this.deps;
     if (!this.trusted) return false;
+    // PUSH-REFUSE [7]'s faults verify with no list of algorithms, each as a careless verifier would.
+    const anyAlg = faults.has('push-any-alg');
+    const lax = anyAlg || faults.has('push-any-rsa-alg');
+    const keysOf = (set: JSONWebKeySet): JWTVerifyGetKey => (lax ? laxKeys(set, anyAlg) : createLocalJWKSet(set));
     const options: JWTVerifyOptions = {
-      algorithms: [...ALLOWED_ALGORITHMS],
+      ...(lax ? {} : { algorithms: [...ALLOWED_ALGORITHMS] }),
       requiredClaims: ['iss', 'aud', 'iat', 'exp'],
       clockTolerance: faults.has('push-ignore-expiry')
         ? 10 * 365 * 86400
@@ -132,18 +139,38 @@ export class PushEndpoint {
         return true;
       }
       try {
-        await jwtVerify(token, createLocalJWKSet(jwks), options);
+        await jwtVerify(token, keysOf(jwks), options);
       } catch (e) {
         if (!(e instanceof errors.JWKSNoMatchingKey)) throw e;
         const fresh = await this.refetch();
         if (fresh === undefined) return false;
-        await jwtVerify(token, createLocalJWKSet(fresh), options);
+        await jwtVerify(token, keysOf(fresh), options);
       }
       return true;
     } catch {
       return false;
     }
   }
+}
+
+/**
+ * The key a careless verifier takes for a token: the published key its `kid` names, held as a
+ * KeyObject, as a verifier keyed by PEMs holds it, so that jose with no list of algorithms runs any
+ * RSA algorithm the header names (push-any-rsa-alg, like jsonwebtoken 9 given no `algorithms`).
+ * With `hmacFromPem`, an HMAC `alg` gets the key's PEM as its secret, as a verifier that runs
+ * whatever the header names does (push-any-alg, like jsonwebtoken before 4.2.2). No key under that
+ * `kid` is JWKSNoMatchingKey, so that a rotation is refetched as ever.
+ */
+function laxKeys(jwks: JSONWebKeySet, hmacFromPem: boolean): JWTVerifyGetKey {
+  return async (header) => {
+    const jwk = jwks.keys.find((k) => k.kid === header.kid);
+    if (!jwk) throw new errors.JWKSNoMatchingKey();
+    const key = await importJWK(jwk, 'RS256');
+    if (key instanceof Uint8Array) throw new TypeError('the push key set holds a symmetric key');
+    return hmacFromPem && header.alg?.startsWith('HS') === true
+      ? new TextEncoder().encode(await exportSPKI(key))
+      : KeyObject.from(key);
+  };
 }
 
 /** The claim checks alone, for the faults that skip the signature. */

@@ -23,6 +23,8 @@ const REFUSAL: Record<Refused, readonly number[]> = {
   'wrong-audience': [401, 403],
   expired: [401, 403],
   'alg-none': [401, 403],
+  'alg-rs384': [401, 403],
+  'alg-hs256-public-key': [401, 403],
   'missing-header': [401, 403],
   'malformed-body': [400],
   'oversized-body': [413],
@@ -52,6 +54,8 @@ const INSIDE: Partial<Record<Refused, { defect: PushDefect; what: string }>> = {
 const PAST: Partial<Record<Refused, string>> = {
   expired: `a token that expired ${CLOCK_SKEW_S + SKEW_BOUNDARY_STEP_S} s ago`,
   'oversized-body': `a body of ${MAX_PUSH_BODY_BYTES + 1} bytes`,
+  'alg-rs384': "a token the gatekeeper's own key signed with RS384",
+  'alg-hs256-public-key': "a token signed with HS256 keyed with the gatekeeper's public key",
 };
 
 const described = (a: PushAnswer): string =>
