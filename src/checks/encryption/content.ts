@@ -6,7 +6,14 @@ import { PreconditionError } from '../../core/errors.js';
 import { met, notMet } from '../../core/model.js';
 import type { Rng } from '../../core/rng.js';
 import { choiceParam, defineCheck, MODE_PARAM, paramsOf, type CheckContext } from '../check.js';
-import { conversation, deliverAndWatch, describeAnswer, readText, encryptText } from '../scenarios/exchange.js';
+import {
+  conversation,
+  decryptedPlaintext,
+  deliverAndWatch,
+  describeAnswer,
+  readText,
+  encryptText,
+} from '../scenarios/exchange.js';
 
 /**
  * The parts of the `unicode` text, each what a careless client loses: whitespace at both ends (which
@@ -79,11 +86,7 @@ export const contentOut = defineCheck(
       signal: ctx.signal,
       timeoutMs: 10_000,
     });
-    if (!delivery?.plaintext)
-      throw new PreconditionError(
-        `the text never decrypted at the gatekeeper user: ${delivery?.decryptError ?? 'no message came'}`,
-      );
-    const received = readText(delivery.plaintext) ?? '';
+    const received = readText(decryptedPlaintext(delivery, 'text')) ?? '';
     return received === text
       ? met(`${Buffer.byteLength(text)} bytes`)
       : notMet(`the ${Buffer.byteLength(text)}-byte text, byte for byte`, difference(text, received));

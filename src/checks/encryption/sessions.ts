@@ -20,6 +20,7 @@ import {
   encryptText,
   timesShown,
   type Answer,
+  decryptedPlaintext,
 } from '../scenarios/exchange.js';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
@@ -132,10 +133,7 @@ export function judgeNoPreKeyAfterReply(bytes: Uint8Array): Finding {
 
 /** The ratchet key and counter of a message the gatekeeper user received. */
 function ratchetOf(o: Outbound, label: string): { key: string; counter: number } {
-  if (!o.delivery.plaintext)
-    throw new PreconditionError(
-      `the gatekeeper user could not decrypt the ${label}: ${o.delivery.decryptError ?? 'no reason given'}`,
-    );
+  decryptedPlaintext(o.delivery, label);
   const m = innerSignalMessage(deliveredCiphertext(o.delivery.ciphertext, label));
   if (!m) throw new PreconditionError(`the ${label} is not a Signal message the harness can read`);
   return { key: hex(m.ratchetKey), counter: m.counter };

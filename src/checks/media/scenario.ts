@@ -15,6 +15,7 @@ import { outgoingEnc } from '../../protocol/stanzas.js';
 import { ANSWER_MS, type CheckContext } from '../check.js';
 import type { ProviderUser } from '../testbed.js';
 import { elementsOf, lastSeq, sends } from '../observe.js';
+import { decryptedPlaintext } from '../scenarios/exchange.js';
 import { SAMPLES } from './sniff.js';
 import { LAYOUTS, readDeclared, type Declared } from './wire-fields.js';
 
@@ -78,12 +79,9 @@ export async function sendMedia(
     signal: ctx.signal,
     timeoutMs: ANSWER_MS,
   });
-  if (!delivery?.plaintext)
-    throw new PreconditionError(
-      `the gatekeeper user could not decrypt the ${type} message: ${delivery?.decryptError ?? 'nothing arrived'}`,
-    );
-  const unpadded = unpad(delivery.plaintext);
-  const declared = readDeclared(unpadded.ok ? unpadded.bytes : delivery.plaintext, type);
+  const decrypted = decryptedPlaintext(delivery, `${type} message`);
+  const unpadded = unpad(decrypted);
+  const declared = readDeclared(unpadded.ok ? unpadded.bytes : decrypted, type);
   if (typeof declared === 'string')
     throw new ProviderViolation(`a ${LAYOUTS[type].name} (field ${LAYOUTS[type].message}) in the Message`, declared);
   const message = elementsOf(frame).find((n) => n.tag === 'message');

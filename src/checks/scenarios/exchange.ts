@@ -3,10 +3,10 @@
  * provider user as they are (or replayed, tampered, reordered), and what the provider's client
  * answered for each one on the wire.
  */
-import { PreconditionError } from '../../core/errors.js';
+import { PreconditionError, ProviderViolation } from '../../core/errors.js';
 import { met, notMet, type Finding } from '../../core/model.js';
 import type { Rng } from '../../core/rng.js';
-import type { ClientConnection, EncryptedMessage, GatekeeperUser } from '../../gatekeeper/types.js';
+import type { ClientConnection, EncryptedMessage, GatekeeperDelivery, GatekeeperUser } from '../../gatekeeper/types.js';
 import type { StanzaNode } from '../../protocol/node.js';
 import { decodeMessage, paddingLength, textPayload, unpad } from '../../protocol/payload.js';
 import { isDeliveryReceipt } from '../../protocol/stanzas.js';
@@ -130,6 +130,21 @@ export function describeAnswer(answer: Answer): string {
     nothing: `no ack and no receipt within ${ANSWER_MS} ms`,
   };
   return words[answer];
+}
+
+/**
+ * The padded plaintext of the provider's `label` as the gatekeeper user's libsignal decrypted it.
+ * A message that came and did not decrypt is the provider's failure, whatever the case judges; one
+ * that never came leaves the case without a verdict.
+ */
+export function decryptedPlaintext(delivery: GatekeeperDelivery | null | undefined, label: string): Uint8Array {
+  if (!delivery) throw new PreconditionError(`no ${label} reached the gatekeeper user`);
+  if (!delivery.plaintext)
+    throw new ProviderViolation(
+      `the ${label}, decrypted by the gatekeeper user's libsignal`,
+      `the gatekeeper user could not decrypt the ${label}: ${delivery.decryptError ?? 'no ciphertext it could read'}`,
+    );
+  return delivery.plaintext;
 }
 
 /** The ciphertext of the provider's message as delivered to the gatekeeper user, or a precondition error. */
