@@ -620,8 +620,14 @@ void test('every refusal has one fault, peer or local', () => {
 void test('a chain verifies step by step as whatsmeow verifies it; each defect is refused', () => {
   const policy = PROFILE.certificate;
   assert.deepEqual(verifyCertChain(chain, serverKey.publicKey, policy, NOW_S).leaf.key, serverKey.publicKey);
+  const leafOfAnotherSigner = makeCertChain(root, {
+    serverStaticKey: serverKey.publicKey,
+    ...VALIDITY,
+    leafSignerPrivateKey: seed('not the intermediate'),
+  });
   const cases: [string, Uint8Array, Uint8Array, number][] = [
     ['another server key', chain, keyOf('x').publicKey, NOW_S],
+    ['a leaf the intermediate did not sign', leafOfAnotherSigner, serverKey.publicKey, NOW_S],
     ['before notBefore', chain, serverKey.publicKey, VALIDITY.notBefore - 1],
     ['after notAfter', chain, serverKey.publicKey, VALIDITY.notAfter + 1],
     ['not a CertChain', Uint8Array.of(0xff), serverKey.publicKey, NOW_S],
@@ -637,8 +643,10 @@ void test('a chain verifies step by step as whatsmeow verifies it; each defect i
   ];
   for (const [label, bytes, key, now] of cases)
     assert.throws(() => verifyCertChain(bytes, key, policy, now), refusal('cert-chain'), label);
-  // The validity check is the profile's to turn off.
+  // The validity check and the leaf's signature are the profile's to turn off.
   assert.doesNotThrow(() => verifyCertChain(chain, serverKey.publicKey, { ...policy, checkValidity: false }, 0));
+  const unsignedLeaf = { ...policy, checkLeafSignature: false };
+  assert.doesNotThrow(() => verifyCertChain(leafOfAnotherSigner, serverKey.publicKey, unsignedLeaf, NOW_S));
   // Ed25519, for a profile that signs so.
   const edRoot = makeCertRoot({ scheme: 'ed25519', privateKey: seed('ed root') });
   const edChain = makeCertChain(edRoot, { serverStaticKey: serverKey.publicKey, ...VALIDITY });

@@ -69,7 +69,7 @@ export class ChatServer {
   readonly refusalsSent = new Listeners<Refusal>();
   /** Logins whose streams a case makes the gatekeeper refuse, with the reason it gives. */
   readonly refusals = new Map<string, { readonly reason: string; readonly condition: StreamRefusalCondition }>();
-  /** While set, Noise clients are shown this identity: a chain under another root than their endpoint's. */
+  /** While set, Noise clients are shown this identity: a chain that does not verify (presentBadCertificate). */
   private badIdentity: ResponderOptions | undefined;
   /** While set, Noise clients meet a gatekeeper that breaks its side of the handshake this way. */
   private badHandshake: BadHandshake | undefined;
@@ -181,7 +181,8 @@ export class ChatServer {
   /**
    * NOISE-SERVER-CERT: until the undo, a Noise client meets a gatekeeper whose certificate chain
    * does not verify: under a root other than the one its endpoint names, as a man in the middle
-   * would present, expired, or certifying another key than the one the server proves it holds.
+   * would present, with a leaf the intermediate did not sign, expired, or certifying another key
+   * than the one the server proves it holds.
    */
   presentBadCertificate(defect: CertificateDefect): () => void {
     this.badIdentity = withBadCertificate(this.deps.noise, defect);

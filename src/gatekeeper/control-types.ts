@@ -12,7 +12,7 @@ export type ScriptedAnswer =
 export type StreamRefusalCondition = 'not-authorized' | 'unsupported-version';
 
 /** What is wrong with the certificate chain a check has the gatekeeper present (NOISE-SERVER-CERT). */
-export type CertificateDefect = 'foreign-root' | 'expired' | 'leaf-for-another-key';
+export type CertificateDefect = 'foreign-root' | 'leaf-foreign-signer' | 'expired' | 'leaf-for-another-key';
 
 /**
  * How a check has the gatekeeper break its side of the Noise handshake: a transport frame where its

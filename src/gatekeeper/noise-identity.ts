@@ -5,7 +5,7 @@
  */
 import { makeCertChain, makeCertRoot, type CertRoot } from '../protocol/noise/cert.js';
 import type { ResponderOptions } from '../protocol/noise/handshake.js';
-import { x25519KeyPair } from '../protocol/noise/keys.js';
+import { signingKeyPair, x25519KeyPair } from '../protocol/noise/keys.js';
 import { WA_WEB_NOISE_PROFILE, withCertRoot } from '../protocol/noise/profile.js';
 import type { CertificateDefect } from './control-types.js';
 
@@ -34,14 +34,25 @@ export function noiseIdentity(): NoiseIdentity {
 }
 
 /**
- * `own` with a chain that does not verify: under a root made for the occasion, a day past its end,
- * or with a leaf that certifies another key than the one it serves.
+ * `own` with a chain that does not verify: under a root made for the occasion, with a leaf signed by
+ * a key made for the occasion instead of the intermediate (as a man in the middle who replays the
+ * intermediate would sign his own), a day past its end, or with a leaf that certifies another key
+ * than the one it serves.
  */
 export function withBadCertificate(own: NoiseIdentity, defect: CertificateDefect): ResponderOptions {
   const serverStaticKey = own.staticKey.publicKey;
   switch (defect) {
     case 'foreign-root':
       return { ...own, certChain: makeCertChain(makeCertRoot(), { serverStaticKey, ...days(-1, 1) }) };
+    case 'leaf-foreign-signer':
+      return {
+        ...own,
+        certChain: makeCertChain(own.root, {
+          serverStaticKey,
+          ...days(-1, 1),
+          leafSignerPrivateKey: signingKeyPair(own.root.scheme).privateKey,
+        }),
+      };
     case 'expired':
       return { ...own, certChain: makeCertChain(own.root, { serverStaticKey, ...days(-3, -1) }) };
     case 'leaf-for-another-key':

@@ -143,7 +143,8 @@ export interface EnlistmentControl {
   unenlist(login: string): void;
   /**
    * Until the returned undo, Noise clients are shown a certificate chain that does not verify: under
-   * another root than their endpoint's `noiseRoot`, or expired (NOISE-SERVER-CERT).
+   * another root than their endpoint's `noiseRoot`, with a leaf the intermediate did not sign,
+   * expired, or with a leaf for another key than the server's (NOISE-SERVER-CERT).
    */
   presentBadCertificate(defect: CertificateDefect): () => void;
   /**

@@ -26,6 +26,8 @@ export interface NoiseLogin {
   readonly skipChainCheck?: boolean;
   /** The `noise-ignore-cert-validity` fault: the chain's dates are not checked. */
   readonly ignoreValidity?: boolean;
+  /** The `noise-skip-leaf-signature` fault: the intermediate's signature on the leaf is not checked. */
+  readonly skipLeafSignature?: boolean;
   /** The `noise-skip-stray-frame` fault: frames before the first serverHello are dropped, not refused. */
   readonly skipStrayFrames?: boolean;
   /** The `noise-reuse-ephemeral` fault: this ephemeral key, the same on every connection; a fresh one otherwise. */
@@ -88,9 +90,7 @@ export async function openNoise(
   });
   const link = duplexLink(createWebSocketStream(ws));
   const { channel } = await connectNoise(login.skipStrayFrames ? skippingToServerHello(link) : link, {
-    profile: login.ignoreValidity
-      ? withoutValidity(withCertRoot(WA_WEB_NOISE_PROFILE, root))
-      : withCertRoot(WA_WEB_NOISE_PROFILE, root),
+    profile: profileOf(login, root),
     staticKey: login.staticKey,
     payload: login.payload,
     signal,
@@ -127,7 +127,15 @@ function isServerHello(frame: Uint8Array): boolean {
   }
 }
 
-const withoutValidity = (profile: NoiseProfile): NoiseProfile => ({
-  ...profile,
-  certificate: { ...profile.certificate, checkValidity: false },
-});
+/** WhatsApp Web's profile under the endpoint's root, less the checks a fault of `login` skips. */
+function profileOf(login: NoiseLogin, root: Uint8Array): NoiseProfile {
+  const profile = withCertRoot(WA_WEB_NOISE_PROFILE, root);
+  return {
+    ...profile,
+    certificate: {
+      ...profile.certificate,
+      ...(login.ignoreValidity ? { checkValidity: false } : {}),
+      ...(login.skipLeafSignature ? { checkLeafSignature: false } : {}),
+    },
+  };
+}

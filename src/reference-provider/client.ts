@@ -623,6 +623,7 @@ export class ProviderClient {
       root: endpoint.noiseRoot ?? '',
       skipChainCheck: faults.has('noise-skip-cert-check'),
       ignoreValidity: faults.has('noise-ignore-cert-validity'),
+      skipLeafSignature: faults.has('noise-skip-leaf-signature'),
       skipStrayFrames: faults.has('noise-skip-stray-frame'),
       ...(faults.has('noise-reuse-ephemeral') ? { ephemeralKey: (this.reusedEphemeral ??= x25519KeyPair()) } : {}),
     };

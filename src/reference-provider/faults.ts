@@ -18,6 +18,7 @@ export const FAULTS = {
   'noise-wrong-account-id': "logs in over Noise with an `accountId` one above its login's digits",
   'noise-skip-cert-check': 'completes the Noise handshake with whatever certificate chain the server presents',
   'noise-ignore-cert-validity': "verifies the Noise certificate chain's signatures but not its validity dates",
+  'noise-skip-leaf-signature': "verifies the Noise certificate chain but not the intermediate's signature on the leaf",
   'noise-refuse-compressed': 'refuses a Noise frame whose plaintext is deflated (flags 2) as not well-formed',
   'noise-skip-stray-frame':
     'skips a frame that is no serverHello where its serverHello is due and waits for the next one, instead of abandoning the Noise handshake',

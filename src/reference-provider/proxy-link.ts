@@ -48,6 +48,7 @@ export type Dial =
         readonly root: string;
         readonly skipChainCheck?: boolean;
         readonly ignoreValidity?: boolean;
+        readonly skipLeafSignature?: boolean;
         readonly skipStrayFrames?: boolean;
         readonly ephemeralKey?: WireKeyPair;
       };
@@ -75,6 +76,7 @@ export function noiseDial(url: string, caCertPem: string, login: NoiseLogin): Di
       root: login.root,
       ...(login.skipChainCheck ? { skipChainCheck: true } : {}),
       ...(login.ignoreValidity ? { ignoreValidity: true } : {}),
+      ...(login.skipLeafSignature ? { skipLeafSignature: true } : {}),
       ...(login.skipStrayFrames ? { skipStrayFrames: true } : {}),
       ...(login.ephemeralKey ? { ephemeralKey: wireKey(login.ephemeralKey) } : {}),
     },
@@ -111,6 +113,7 @@ export function dialedNoiseLogin(dial: Extract<Dial, { transport: 'noise-binary'
     root: noise.root,
     ...(noise.skipChainCheck ? { skipChainCheck: true } : {}),
     ...(noise.ignoreValidity ? { ignoreValidity: true } : {}),
+    ...(noise.skipLeafSignature ? { skipLeafSignature: true } : {}),
     ...(noise.skipStrayFrames ? { skipStrayFrames: true } : {}),
     ...(ephemeralKey ? { ephemeralKey } : {}),
   };

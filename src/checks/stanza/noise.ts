@@ -40,11 +40,17 @@ export const login = defineCheck({ name: 'stanza/noise/login' }, async (ctx) => 
     : notMet(expected, 'no answer to a ping after <success/>');
 });
 
-const CERTIFICATE_DEFECTS: readonly CertificateDefect[] = ['foreign-root', 'expired', 'leaf-for-another-key'];
+const CERTIFICATE_DEFECTS: readonly CertificateDefect[] = [
+  'foreign-root',
+  'leaf-foreign-signer',
+  'expired',
+  'leaf-for-another-key',
+];
 
 /**
  * NOISE-SERVER-CERT: shown a certificate chain that does not verify (`params.chain`: under another
- * root than its endpoint's `noiseRoot`, expired, or with a leaf for another key than the server's),
+ * root than its endpoint's `noiseRoot`, with a leaf the intermediate did not sign, expired, or with
+ * a leaf for another key than the server's),
  * the client ends the handshake before its login, whose proof a man in the middle would take; it then
  * sends its login to the genuine gatekeeper (whether that login is right is TRANSPORTS' to judge).
  */

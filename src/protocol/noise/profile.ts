@@ -18,6 +18,8 @@ export interface CertificatePolicy {
   /** The root's serial: the intermediate's `issuerSerial` must equal it. */
   readonly rootSerial: number;
   readonly signature: CertSignatureScheme;
+  /** Whether the leaf's signature must verify under the intermediate's key. */
+  readonly checkLeafSignature: boolean;
   /** Whether each certificate's notBefore/notAfter (Unix seconds) must hold the current time. */
   readonly checkValidity: boolean;
 }
@@ -63,6 +65,7 @@ export const WA_WEB_NOISE_PROFILE: NoiseProfile = {
     rootPublicKey: WA_CERT_ROOT_PUBLIC_KEY,
     rootSerial: 0,
     signature: 'xeddsa',
+    checkLeafSignature: true,
     checkValidity: true,
   },
 };
