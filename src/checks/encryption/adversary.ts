@@ -19,12 +19,13 @@ import {
   encryptText,
   timesShown,
   type Answer,
+  expectTaken,
 } from '../scenarios/exchange.js';
 
 /** Delivers a genuine message; anything but a delivery receipt means the setup failed, not the case. */
 async function genuine(ctx: CheckContext, p: Pair, message: EncryptedMessage, label: string): Promise<void> {
   const { answer } = await deliverAndWatch(ctx, p, message, label);
-  if (answer !== 'delivery') throw new PreconditionError(`the ${label} got ${describeAnswer(answer)}`);
+  expectTaken(answer, `the ${label}`);
 }
 
 /** ENC-REPLAY: the same ciphertext again is answered, and its text is not shown a second time. */

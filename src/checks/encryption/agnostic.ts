@@ -14,7 +14,7 @@ import { encElement, type EncType } from '../../protocol/stanzas.js';
 import { defineCheck, ANSWER_MS, type CheckContext } from '../check.js';
 import type { ProviderUser } from '../testbed.js';
 import { barrier, lastSeq } from '../observe.js';
-import { answerTo, describeAnswer, judgeReplay, timesShown, type Answer } from '../scenarios/exchange.js';
+import { answerTo, describeAnswer, judgeReplay, timesShown, type Answer, expectTaken } from '../scenarios/exchange.js';
 
 export interface Users {
   readonly a: ProviderUser;
@@ -47,7 +47,7 @@ export async function sayOk(
   label: string,
 ): Promise<string> {
   const { id, answer } = await say(ctx, from, to, text, label);
-  if (answer !== 'delivery') throw new PreconditionError(`${label}: ${describeAnswer(answer)}`);
+  expectTaken(answer, `the message of "${label}"`);
   return id;
 }
 

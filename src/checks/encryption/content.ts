@@ -2,7 +2,6 @@
  * Texts that stress the payload (docs/PROFILE.md §8.5): large and unicode texts cross the session
  * byte for byte, in both directions.
  */
-import { PreconditionError } from '../../core/errors.js';
 import { met, notMet } from '../../core/model.js';
 import type { Rng } from '../../core/rng.js';
 import { choiceParam, defineCheck, MODE_PARAM, paramsOf, type CheckContext } from '../check.js';
@@ -10,9 +9,9 @@ import {
   conversation,
   decryptedPlaintext,
   deliverAndWatch,
-  describeAnswer,
   readText,
   encryptText,
+  expectTaken,
 } from '../scenarios/exchange.js';
 
 /**
@@ -108,7 +107,7 @@ export const contentIn = defineCheck(
       await encryptText(ctx.rng, p.gatekeeperUser, p.provider, text),
       'the text',
     );
-    if (answer !== 'delivery') throw new PreconditionError(`the text got ${describeAnswer(answer)}`);
+    expectTaken(answer, 'the text');
     const shown = (await p.provider.inbox()).find((m) => m.id === id)?.text ?? '';
     return shown === text
       ? met(`${Buffer.byteLength(text)} bytes`)

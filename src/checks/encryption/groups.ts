@@ -15,7 +15,7 @@ import { isDeliveryReceipt } from '../../protocol/stanzas.js';
 import { defineCheck, MODE_PARAM, paramsOf, ANSWER_MS, type CheckContext } from '../check.js';
 import type { ProviderUser } from '../testbed.js';
 import { barrier, lastSeq, sentBy, show } from '../observe.js';
-import { answerTo, describeAnswer, judgeReplay, readText, type Answer } from '../scenarios/exchange.js';
+import { answerTo, describeAnswer, judgeReplay, readText, type Answer, expectTaken } from '../scenarios/exchange.js';
 import { deriveOnChain, judgeSkmsgs, readDistribution, type DistributionRead } from './sender-key-reader.js';
 
 interface Group {
@@ -259,7 +259,7 @@ async function genuine(
 ): Promise<EncryptedGroupMessage> {
   const encrypted = await member.encryptGroupText(g.jid, text);
   const { answer } = await deliverGroup(ctx, g, member, encrypted, label);
-  if (answer !== 'delivery') throw new PreconditionError(`the ${label} got ${describeAnswer(answer)}`);
+  expectTaken(answer, `the ${label}`);
   return encrypted;
 }
 

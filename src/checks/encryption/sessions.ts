@@ -21,6 +21,7 @@ import {
   timesShown,
   type Answer,
   decryptedPlaintext,
+  expectTaken,
 } from '../scenarios/exchange.js';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
@@ -31,8 +32,7 @@ async function replyTaken(p: Pair, ctx: CheckContext, label: string): Promise<vo
   const { id, afterSeq } = await receiveOne(p, ctx, label);
   ctx.step(`wait for the provider to take the ${label}`);
   const answer = await answerTo(ctx, p.provider.connection, id, afterSeq);
-  if (answer !== 'delivery')
-    throw new PreconditionError(`the provider answered the ${label} with ${describeAnswer(answer)}`);
+  expectTaken(answer, `the ${label}`);
 }
 
 /** SESSION-OUT: the provider's first message is a version 3 prekey message that libsignal decrypts. */

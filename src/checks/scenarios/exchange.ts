@@ -121,6 +121,19 @@ export function judgeReplay(answer: Answer, shown: number): Finding {
     : notMet(expected, `${describeAnswer(answer)} for the replay`);
 }
 
+/**
+ * A genuine message, which the case sends only to set up what it judges, must be taken: its
+ * delivery receipt. A retry receipt, an ack alone or silence is the client failing a valid message
+ * (RECEIPT-AFTER-DECRYPT), which fails whatever case needed it. `what` names it: "the original message".
+ */
+export function expectTaken(answer: Answer, what: string): void {
+  if (answer !== 'delivery')
+    throw new ProviderViolation(
+      `a delivery receipt for ${what}, a genuine message`,
+      `the client answered ${what} with ${describeAnswer(answer)}`,
+    );
+}
+
 /** Describes an answer for a verdict: "a retry receipt", "only an ack". */
 export function describeAnswer(answer: Answer): string {
   const words: Record<Answer, string> = {
