@@ -67,13 +67,17 @@ export function judgeReconnect(login: string, opened: readonly ClientConnection[
   return notMet(expected, `${opened.length} new connections of ${login}: ${ids || 'none'}`);
 }
 
-/** PROXY-LIFECYCLE: a client that connects again gets one connection, not two. */
+/**
+ * PROXY-LIFECYCLE [4]: a client that connects again gets one connection, not two. Counted from
+ * before the close: a connection the proxy opened while the client was away is one more, wherever
+ * it fell against the driver's answer.
+ */
 export const reconnect = defineCheck({ name: 'proxy/lifecycle/reconnect' }, async (ctx) => {
   const user = await ctx.testbed.providerUser();
   const { gatekeeper } = ctx.testbed;
+  const before = new Set(gatekeeper.attemptsOf(user.login).map((c) => c.id));
   ctx.step('the user closes the client');
   await user.disconnect();
-  const before = new Set(gatekeeper.attemptsOf(user.login).map((c) => c.id));
   await user.reconnect();
   ctx.step(`watch the gatekeeper for ${QUIET_MS} ms more`);
   await sleep(QUIET_MS, undefined, { signal: ctx.signal });
