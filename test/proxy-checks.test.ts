@@ -1,14 +1,14 @@
 /**
  * The proxy suite's judgements (src/checks/proxy/), on observations made by hand: the client IP's
  * rules, the private-address rule among them, which a run against the embedded provider never
- * meets; one new connection on a reconnect; the `<enc>` as the client produced it; the interop
- * service only.
+ * meets; no new connection while a client is away, and one on a reconnect; the `<enc>` as the
+ * client produced it; the interop service only.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { judgeClientIp, judgePerUser } from '../src/checks/proxy/client-ip.js';
 import { judgeEncUntouched, judgeInteropOnly } from '../src/checks/proxy/content.js';
-import { judgeReconnect } from '../src/checks/proxy/lifecycle.js';
+import { judgeReconnect, judgeStaysAway } from '../src/checks/proxy/lifecycle.js';
 import type { Finding } from '../src/core/model.js';
 import type { ClientConnection } from '../src/gatekeeper/types.js';
 import { node } from '../src/protocol/node.js';
@@ -63,6 +63,29 @@ void test('a reconnect opens exactly one connection', () => {
     '2 new connections of l: conn-3, conn-4 (refused)',
   );
   assert.equal(actual(judgeReconnect('l', [])), '0 new connections of l: none');
+});
+
+void test('no connection opens for a client that is away; each that does is named, timed and its admission told', () => {
+  const away = [
+    { login: 'a', how: 'its user closed the client', connection: 'conn-1', closedAt: 1000 },
+    { login: 'b', how: "its client's link to the proxy was lost", connection: 'conn-2', closedAt: 1040 },
+  ];
+  const conn = (c: Partial<ClientConnection>): ClientConnection =>
+    ({ authenticated: false, frames: [], closed: undefined, login: undefined, ...c }) as ClientConnection;
+  assert.equal(judgeStaysAway(away, []).verdict, 'met');
+  assert.equal(
+    actual(
+      judgeStaysAway(away, [
+        conn({ id: 'conn-3', login: 'a', openedAt: 1012, authenticated: true }),
+        conn({ id: 'conn-4', login: 'b', openedAt: 1030, closed: { code: 1000, reason: '', by: 'client' } }),
+        conn({ id: 'conn-5', openedAt: 1100 }),
+      ]),
+    ),
+    '3 new connections while the clients were away: ' +
+      'conn-3 as a (its user closed the client), opened 12 ms after conn-1 closed, accepted by the gatekeeper; ' +
+      "conn-4 as b (its client's link to the proxy was lost), opened 10 ms before conn-2 closed, closed without being accepted; " +
+      'conn-5 whose login the gatekeeper did not read, opened 100 ms after conn-1 closed, not accepted yet',
+  );
 });
 
 void test("each <enc> must be the client's, byte for byte and of its type", () => {

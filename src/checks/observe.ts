@@ -2,6 +2,7 @@
 import type { ClientConnection, FrameEvent } from '../gatekeeper/types.js';
 import { ANSWER_MS, QUIET_MS } from './waits.js';
 import type { StanzaNode } from '../protocol/node.js';
+import { describeStreamError } from '../protocol/stanzas.js';
 import { xmlCodec, readElementsLeniently } from '../protocol/xml-codec.js';
 
 /** The elements in a frame: the codec's node, or what a lenient reading finds in a refused frame. */
@@ -55,4 +56,12 @@ export async function barrier(connection: ClientConnection, signal: AbortSignal)
   if (await connection.ping({ signal, timeoutMs: ANSWER_MS })) return 'ping';
   await new Promise((resolve) => setTimeout(resolve, QUIET_MS).unref());
   return 'quiet';
+}
+
+/** Whether the gatekeeper accepted the connection's login, and if it refused it, with what. */
+export function admission(c: ClientConnection): string {
+  if (c.authenticated) return 'accepted by the gatekeeper';
+  const error = c.frames.find((f) => f.direction === 'gatekeeper-to-client' && f.node?.tag === 'stream:error')?.node;
+  if (error) return `refused by the gatekeeper: ${describeStreamError(error)}`;
+  return c.closed === undefined ? 'not accepted yet' : 'closed without being accepted';
 }

@@ -278,6 +278,8 @@ export const FAULTS = {
     "its proxy keeps a client's gatekeeper connection open after the user closed the client, holding back the client's `<close/>`",
   'proxy-linger-after-drop':
     "its proxy keeps a client's gatekeeper connection open after the client's link to it was lost without a close",
+  'proxy-reopen-while-away':
+    "its proxy, having closed a client's gatekeeper connection because the client went away, opens a new one in the client's name at once, as if the connection had been lost",
   'proxy-second-connection-on-reconnect':
     'its proxy opens a second gatekeeper connection, logged in the same way, when a client it served before connects again',
   'proxy-no-client-ip': "its proxy sends no client IP address with a client's login",

@@ -37,6 +37,9 @@ const OWN_SERVICE_NS = 'urn:reference-provider:sync';
 /** WebSocket's code for a connection that ended without a close frame (RFC 6455 §7.1.5). */
 const ABNORMAL_CLOSURE = 1006;
 
+/** A client's `<close/>` over xml-ws, recognised without parsing: the client ends its session. */
+const CLOSE_FRAME = /^\s*<close\b/;
+
 /** One frame as it came: its bytes and whether its WebSocket message was binary. */
 interface Frame {
   readonly data: Buffer;
@@ -60,6 +63,8 @@ export class ChatProxy {
   readonly ownStaticKey: KeyPair = x25519KeyPair();
   /** The `proxy-reencrypts-content` fault: the proxy's own content key. */
   readonly contentKey = randomBytes(32);
+  /** Set once the proxy is shutting down: the `proxy-reopen-while-away` fault opens nothing then. */
+  stopping = false;
 
   private constructor(
     private readonly server: Server,
@@ -101,6 +106,7 @@ export class ChatProxy {
 
   /** Ends every link and every gatekeeper connection, lingering ones too, and stops listening. */
   async close(): Promise<void> {
+    this.stopping = true;
     for (const relay of this.relays) relay.end();
     for (const upstream of this.upstreams) upstream.close();
     for (const client of this.wss.clients) client.terminate();
@@ -130,6 +136,12 @@ class Relay {
   private loggedIn = false;
   /** The `proxy-multiplex` fault: this client rides on another client's gatekeeper connection. */
   private riding = false;
+  /** Over xml-ws, whether the client sent `<close/>`: it ended its session itself. */
+  private sentClose = false;
+  /** Whether the proxy closed the link, the gatekeeper connection having ended. */
+  private closingLink = false;
+  /** The client's login as the proxy sent it (its `<open/>`, its Noise login): the `proxy-reopen-while-away` fault sends it again. */
+  private sentLogin: { readonly open: Frame } | { readonly noise: NoiseLogin } | undefined;
   /** The `proxy-plaintext-preview` fault: the texts the client handed over, by message id. */
   private readonly previews = new Map<string, string>();
   private readonly listener = (frame: Frame): void => this.toClient(frame);
@@ -177,6 +189,10 @@ class Relay {
     if (!dropped && this.faults.has('proxy-linger-after-close')) return;
     // A connection other clients ride on (the multiplexing fault) stays while any of them is linked.
     if (upstream.listeners.size === 0) upstream.close();
+    // The client went away when it ended its session or its link, not when the gatekeeper ended the connection.
+    const away = this.sentClose || !this.closingLink;
+    if (away && this.faults.has('proxy-reopen-while-away'))
+      upstream.closed.then(() => this.reopen()).catch(() => undefined);
   }
 
   private fromClient(frame: Frame): void {
@@ -195,6 +211,8 @@ class Relay {
       if (note.preview) this.previews.set(note.preview.id, note.preview.text);
       return;
     }
+    if (this.dialed.transport === 'xml-ws' && !frame.binary && CLOSE_FRAME.test(frame.data.toString('utf8')))
+      this.sentClose = true;
     let up: Frame | undefined = frame;
     if (this.dialed.transport === 'xml-ws' && !this.loggedIn) up = this.login(frame);
     else if (this.heldBack(frame)) up = undefined;
@@ -266,6 +284,7 @@ class Relay {
       if (accepted) this.toClient(accepted);
       return undefined;
     }
+    this.sentLogin = { open: up };
     if (again && this.faults.has('proxy-second-connection-on-reconnect')) this.openSpare(up);
     return up;
   }
@@ -282,6 +301,7 @@ class Relay {
       ...withKey,
       payload: { ...withKey.payload, interopData: { ...data, ...(clientIp === undefined ? {} : { clientIp }) } },
     };
+    this.sentLogin = { noise: sent };
     if (again && this.faults.has('proxy-second-connection-on-reconnect')) this.openSpare(undefined, sent, dial);
     return sent;
   }
@@ -315,6 +335,27 @@ class Relay {
         if (this.link.readyState !== WebSocket.OPEN) spare.close();
       })
       .catch(() => undefined);
+  }
+
+  /**
+   * The `proxy-reopen-while-away` fault: the client's gatekeeper connection closed because the
+   * client went away, and the proxy, taking the close for a lost connection, opens another in its
+   * name at once, with the login it sent before (the same `<open/>` over xml-ws, the same Noise
+   * login over noise-binary). Its frames go nowhere; it stays until the gatekeeper or the proxy's
+   * shutdown ends it.
+   */
+  private reopen(): void {
+    const dialed = this.dialed;
+    const sent = this.sentLogin;
+    if (!dialed || !sent || this.proxy.stopping) return;
+    const ignore = (): void => {};
+    if ('noise' in sent) {
+      Upstream.noise(dialed.url, dialed.caCertPem, sent.noise, ignore, this.proxy).catch(() => undefined);
+    } else if (dialed.transport === 'xml-ws') {
+      Upstream.xml(dialed, ignore, this.proxy)
+        .then((upstream) => upstream.send(sent.open))
+        .catch(() => undefined);
+    }
   }
 
   /**
@@ -366,7 +407,9 @@ class Relay {
   }
 
   private closeLink(): void {
-    if (this.link.readyState === WebSocket.OPEN || this.link.readyState === WebSocket.CONNECTING) this.link.close(1000);
+    if (this.link.readyState !== WebSocket.OPEN && this.link.readyState !== WebSocket.CONNECTING) return;
+    this.closingLink = true;
+    this.link.close(1000);
   }
 
   private refuse(reason: string): void {

@@ -10,9 +10,8 @@ import type { ClientConnection, HttpExchange } from '../../gatekeeper/types.js';
 import { ACCOUNT_NS, DELETE_TAG } from '../../protocol/enlistment.js';
 import { child } from '../../protocol/node.js';
 import { GATEKEEPER_SERVER } from '../../protocol/constants.js';
-import { describeStreamError } from '../../protocol/stanzas.js';
 import { defineCheck, ANSWER_MS, QUIET_MS } from '../check.js';
-import { sentBy } from '../observe.js';
+import { admission, sentBy } from '../observe.js';
 import { enlistOnce } from '../scenarios/enlistment.js';
 import { loginAttempt } from '../scenarios/login.js';
 
@@ -141,14 +140,6 @@ function describeAttempt(c: ClientConnection, closed: number): string {
   const gap = c.openedAt - closed;
   const when = gap >= 0 ? `${gap} ms after the close` : `${-gap} ms before the close was seen`;
   return `${c.id} ${who}, opened ${when}, ${admission(c)}`;
-}
-
-/** Whether the gatekeeper accepted the connection's login, and if it refused it, with what. */
-function admission(c: ClientConnection): string {
-  if (c.authenticated) return 'accepted by the gatekeeper';
-  const error = c.frames.find((f) => f.direction === 'gatekeeper-to-client' && f.node?.tag === 'stream:error')?.node;
-  if (error) return `refused by the gatekeeper: ${describeStreamError(error)}`;
-  return c.closed === undefined ? 'not accepted yet' : 'closed without being accepted';
 }
 
 /** ENLIST-UNENLISTED: the client enlists again and reconnects on its own; its new login comes in the API's answer. */

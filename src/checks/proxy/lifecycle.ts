@@ -1,12 +1,15 @@
 /**
  * PROXY-LIFECYCLE (docs/PROFILE.md §15): a proxy's connection has its client's lifecycle. It ends
  * when the user closes the client, and when the client's link to the proxy is lost, within the
- * profile's bound; a client that comes back gets one new connection.
+ * profile's bound; none opens again while the client is away; a client that comes back gets one
+ * new connection.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import { PreconditionError } from '../../core/errors.js';
 import { met, notMet, type Finding } from '../../core/model.js';
 import type { ClientConnection } from '../../gatekeeper/types.js';
 import { defineCheck, QUIET_MS, type CheckContext } from '../check.js';
+import { admission } from '../observe.js';
 import type { ProviderUser } from '../testbed.js';
 
 /** PROXY-LIFECYCLE's bound: how long a proxy's connection may outlive its client. */
@@ -59,6 +62,110 @@ export const droppedLink = defineCheck({ name: 'proxy/lifecycle/dropped-link' },
   ),
 );
 
+/**
+ * How long after a client's gatekeeper connection closed the gatekeeper watches for a new one in
+ * its name (PROXY-LIFECYCLE [3]): QUIET_MS, the harness's wait for what must not come. A proxy that
+ * opens one at once, its reconnect logic taking the close it made for a lost connection, shows
+ * within tens of milliseconds: a handshake on loopback, with the login it already holds. One that
+ * backs off longer first goes unseen, and so does one that reopens only on a later trigger (a
+ * message or a push for the absent user, a timer of minutes): the case gives none. The wait is the
+ * case's whole cost, once for both of its users.
+ */
+const STAY_AWAY_MS = QUIET_MS;
+
+/** A user whose client went away, and when the gatekeeper saw its connection close. */
+export interface AwayClient {
+  readonly login: string;
+  /** How the client went away, as a clause: "its user closed the client". */
+  readonly how: string;
+  /** The gatekeeper connection it had, which the proxy closed. */
+  readonly connection: string;
+  /** Date.now() when the gatekeeper saw that connection close. */
+  readonly closedAt: number;
+}
+
+/**
+ * PROXY-LIFECYCLE [3]: the new gatekeeper connections seen while the clients were away (`seen`,
+ * of their logins or of none the gatekeeper read), each named: its id, whose, how long after the
+ * close, whether the gatekeeper accepted it.
+ */
+export function judgeStaysAway(away: readonly AwayClient[], seen: readonly ClientConnection[]): Finding {
+  const logins = away.map((a) => a.login).join(' or ');
+  if (seen.length === 0) return met(`no new connection for ${logins} in the ${STAY_AWAY_MS} ms after the closes`);
+  const describe = (c: ClientConnection): string => {
+    const client = away.find((a) => a.login === c.login);
+    // A login the gatekeeper did not read is timed from the first close.
+    const since = client ?? away[0];
+    const who = client === undefined ? 'whose login the gatekeeper did not read' : `as ${client.login} (${client.how})`;
+    const gap = c.openedAt - (since?.closedAt ?? c.openedAt);
+    const close = `${since?.connection ?? 'its connection'} closed`;
+    const when = gap >= 0 ? `${gap} ms after ${close}` : `${-gap} ms before ${close}`;
+    return `${c.id} ${who}, opened ${when}, ${admission(c)}`;
+  };
+  const what = seen.length === 1 ? 'a new connection' : `${seen.length} new connections`;
+  return notMet(
+    `no new gatekeeper connection for ${logins}, whose clients went away, in the ${STAY_AWAY_MS} ms after the proxy closed theirs`,
+    `${what} while the clients were away: ${seen.map(describe).join('; ')}`,
+  );
+}
+
+/**
+ * PROXY-LIFECYCLE [3]: two users' clients go away, the first closed by its user, the second's link
+ * to the proxy lost; once the proxy closed their gatekeeper connections ([1] and [2] judge how
+ * soon), no new connection within STAY_AWAY_MS of the closes: none of their logins, accepted or
+ * refused, and none whose login the gatekeeper could not read, which can be no other's: no other
+ * client is at work in the case.
+ */
+export const staysAway = defineCheck({ name: 'proxy/lifecycle/stays-away' }, async (ctx) => {
+  const { gatekeeper } = ctx.testbed;
+  const ways = [
+    {
+      how: 'its user closed the client',
+      step: 'the first user closes the client',
+      end: (u: ProviderUser) => u.disconnect(),
+    },
+    {
+      how: "its client's link to the proxy was lost",
+      step: "the second user's client loses its link to the proxy",
+      end: (u: ProviderUser) => u.dropLink(),
+    },
+  ];
+  const users: ProviderUser[] = [];
+  for (let i = 0; i < ways.length; i++) users.push(await ctx.testbed.providerUser());
+  const closes = new Map<string, number>();
+  ctx.testbed.defer(
+    gatekeeper.onClose((e) => {
+      if (!closes.has(e.connection)) closes.set(e.connection, e.at);
+    }),
+  );
+  const attempts = (): ClientConnection[] => [
+    ...users.flatMap((u) => gatekeeper.attemptsOf(u.login)),
+    ...gatekeeper.unreadAttempts(),
+  ];
+  const before = new Set(attempts().map((c) => c.id));
+  const away: AwayClient[] = [];
+  for (const [i, { how, step, end }] of ways.entries()) {
+    const user = users[i] as ProviderUser;
+    const { connection } = user;
+    ctx.step(step);
+    await end(user);
+    if (!(await connection.waitForClose({ signal: ctx.signal, timeoutMs: LIFECYCLE_MS })))
+      throw new PreconditionError(
+        `${connection.id} of ${user.login} still open ${LIFECYCLE_MS} ms after its client went away (${how}); PROXY-LIFECYCLE [1] and [2] judge that`,
+      );
+    away.push({ login: user.login, how, connection: connection.id, closedAt: closes.get(connection.id) ?? Date.now() });
+  }
+  const last = Math.max(...away.map((a) => a.closedAt));
+  ctx.step(`watch the gatekeeper for ${STAY_AWAY_MS} ms after the closes`);
+  await sleep(Math.max(0, last + STAY_AWAY_MS - Date.now()), undefined, { signal: ctx.signal });
+  return judgeStaysAway(
+    away,
+    attempts()
+      .filter((c) => !before.has(c.id))
+      .sort((a, b) => a.openedAt - b.openedAt),
+  );
+});
+
 /** PROXY-LIFECYCLE: the connections a reconnect opened, as the gatekeeper saw them. */
 export function judgeReconnect(login: string, opened: readonly ClientConnection[]): Finding {
   const expected = `exactly one new gatekeeper connection for ${login} when its client connects again`;
@@ -67,13 +174,17 @@ export function judgeReconnect(login: string, opened: readonly ClientConnection[
   return notMet(expected, `${opened.length} new connections of ${login}: ${ids || 'none'}`);
 }
 
-/** PROXY-LIFECYCLE: a client that connects again gets one connection, not two. */
+/**
+ * PROXY-LIFECYCLE [4]: a client that connects again gets one connection, not two. Counted from
+ * before the close: a connection the proxy opened while the client was away is one more, wherever
+ * it fell against the driver's answer.
+ */
 export const reconnect = defineCheck({ name: 'proxy/lifecycle/reconnect' }, async (ctx) => {
   const user = await ctx.testbed.providerUser();
   const { gatekeeper } = ctx.testbed;
+  const before = new Set(gatekeeper.attemptsOf(user.login).map((c) => c.id));
   ctx.step('the user closes the client');
   await user.disconnect();
-  const before = new Set(gatekeeper.attemptsOf(user.login).map((c) => c.id));
   await user.reconnect();
   ctx.step(`watch the gatekeeper for ${QUIET_MS} ms more`);
   await sleep(QUIET_MS, undefined, { signal: ctx.signal });
