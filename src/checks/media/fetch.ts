@@ -7,7 +7,7 @@ import { met, notMet, type Finding } from '../../core/model.js';
 import type { MediaFetchResult } from '../../gatekeeper/types.js';
 import { MEDIA_CONTENT_TYPE } from '../../protocol/constants.js';
 import { defineCheck } from '../check.js';
-import { discoveryOf, fetchRaw, fetchSent, sendMedia } from './scenario.js';
+import { discoveryOf, fetchRaw, fetchSent, refusedFetch, sendMedia } from './scenario.js';
 
 /** MEDIA-HTTPS: the media base, every media origin and the message's URL are https. */
 export const https = defineCheck({ name: 'media/fetch/https' }, async (ctx) => {
@@ -139,7 +139,8 @@ export const noRedirectOffOrigin = defineCheck({ name: 'media/fetch/no-redirect-
       'the blob served from a declared media origin',
       `HTTP ${hop.status} to ${hop.location}, off the declared media origins ${discoveryOf(ctx).mediaOrigins.join(', ')}`,
     );
-  if (r.refused || r.error) throw new PreconditionError(`the media proxy did not fetch: ${r.refused ?? r.error ?? ''}`);
+  if (r.refused) throw refusedFetch(r.refused);
+  if (r.error) throw new PreconditionError(`the media proxy did not fetch: ${r.error}`);
   return r.status === 200
     ? met(r.redirects.length ? `${r.redirects.length} redirect(s) within the declared origins` : undefined)
     : notMet('200 from a declared media origin', `HTTP ${r.status}`);

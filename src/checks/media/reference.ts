@@ -2,7 +2,15 @@
 import { PreconditionError } from '../../core/errors.js';
 import { met, notMet } from '../../core/model.js';
 import { defineCheck, paramsOf, numberParam, type CheckContext } from '../check.js';
-import { discoveryOf, fetchRaw, fetchSent, sendMedia, storageReference, type SentMedia } from './scenario.js';
+import {
+  discoveryOf,
+  fetchRaw,
+  fetchSent,
+  noStorageReference,
+  sendMedia,
+  storageReference,
+  type SentMedia,
+} from './scenario.js';
 
 /** 22 base64url characters carry 132 bits: the profile's bound is 128. */
 export const MIN_REFERENCE_CHARS = 22;
@@ -35,7 +43,8 @@ export const unguessable = defineCheck(
     if (!Array.isArray(sent)) return sent;
     const providerId = discoveryOf(ctx).providerId;
     const refs = sent.map((s) => storageReference(s.declared, providerId));
-    if (refs.some((r) => r === undefined)) throw new PreconditionError('a download path names no storage reference');
+    const bare = sent.find((_, i) => refs[i] === undefined);
+    if (bare) throw noStorageReference(bare.declared, providerId);
     const references = refs as string[];
     const expected = `storage references of at least ${MIN_REFERENCE_CHARS} random base64url characters (128 bits)`;
     const short = references.find((r) => r.length < MIN_REFERENCE_CHARS);

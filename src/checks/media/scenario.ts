@@ -98,6 +98,20 @@ export function storageReference(declared: Declared, providerId: string): string
   return /^[A-Za-z0-9_-]+$/.test(reference) ? reference : undefined;
 }
 
+/**
+ * What the proxy refuses to fetch (no https, an origin the discovery document does not declare) is
+ * the provider's doing: MEDIA-FETCH's own cases judge each refusal, every other case fails through it.
+ */
+export const refusedFetch = (refusal: string): ProviderViolation =>
+  new ProviderViolation("the media proxy's fetch of the blob", `the gatekeeper refused to fetch the blob: ${refusal}`);
+
+/** A download path with no storage reference in it (MEDIA-PATH) leaves the gatekeeper nothing to fetch. */
+export const noStorageReference = (declared: Declared, providerId: string): ProviderViolation =>
+  new ProviderViolation(
+    `a download path /interop/whatsapp/download/${providerId}/{reference}/ (MEDIA-PATH)`,
+    `the gatekeeper refused the download path ${JSON.stringify(declared.directPath ?? '')}: it names no storage reference`,
+  );
+
 /** The proxy fetches the blob of a sent file; a refusal or transport failure leaves the case without a verdict. */
 export async function fetchSent(
   ctx: CheckContext,
@@ -105,13 +119,7 @@ export async function fetchSent(
   options: Partial<MediaFetch> = {},
 ): Promise<MediaFetchResult> {
   const result = await fetchRaw(ctx, sent, options);
-  // What the proxy refuses (no https, an origin the discovery document does not declare) is the
-  // provider's doing; MEDIA-FETCH's own cases judge each refusal, every other case fails through it.
-  if (result.refused)
-    throw new ProviderViolation(
-      "the media proxy's fetch of the blob",
-      `the gatekeeper refused to fetch the blob: ${result.refused}`,
-    );
+  if (result.refused) throw refusedFetch(result.refused);
   if (result.error) throw new PreconditionError(`the media fetch failed: ${result.error}`);
   return result;
 }
@@ -125,11 +133,7 @@ export async function fetchRaw(
 ): Promise<MediaFetchResult> {
   ctx.step(step);
   const reference = storageReference(sent.declared, discoveryOf(ctx).providerId);
-  if (reference === undefined)
-    throw new ProviderViolation(
-      `a download path /interop/whatsapp/download/${discoveryOf(ctx).providerId}/{reference}/ (MEDIA-PATH)`,
-      `the gatekeeper refused the download path ${JSON.stringify(sent.declared.directPath ?? '')}: it names no storage reference`,
-    );
+  if (reference === undefined) throw noStorageReference(sent.declared, discoveryOf(ctx).providerId);
   // The proxy reads no more than the largest blob the announced limit allows (MEDIA-LIMITS).
   const limit = discoveryOf(ctx).mediaLimits?.[sent.type];
   return ctx.testbed.gatekeeper.mediaProxy.fetch({
