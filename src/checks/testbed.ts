@@ -187,19 +187,21 @@ export class Testbed {
     const login = enlisted.login;
     this.logins.add(login);
     this.env.step(`connect provider ${label}`);
-    // The gatekeeper's refusals while the client logs in: of this login, or of one that is no other
-    // user's of the case (a login it could not read, a ClientPayload naming another account).
-    const refusals: StanzaNode[] = [];
+    // The gatekeeper's refusals while the client logs in: of this login, or of one no enlisted user
+    // holds (a login it could not read, a ClientPayload naming another account); the login's own
+    // refusal decides when there is one. Another user's client (a reconnect left over from an
+    // earlier case) logs in as an enlisted login and is not counted.
+    const refusals: { readonly login: string | undefined; readonly error: StanzaNode }[] = [];
     const ours = (other: string | undefined): boolean =>
-      other === undefined || other === login || !this.logins.has(other);
+      other === undefined || other === login || !gatekeeper.isEnlisted(other);
     const unwatch = gatekeeper.onFrame((f) => {
       if (f.direction === 'gatekeeper-to-client' && f.node?.tag === 'stream:error' && ours(f.login))
-        refusals.push(f.node);
+        refusals.push({ login: f.login, error: f.node });
     });
     this.env.defer(unwatch);
     const loginRefusal = (): string | undefined => {
-      const error = refusals.at(-1);
-      return error && describeStreamError(error);
+      const refusal = refusals.filter((r) => r.login === login).at(-1) ?? refusals.at(-1);
+      return refusal && describeStreamError(refusal.error);
     };
     const answer = await driver.connect(created.user, this.chatEndpoint()).then(
       (a) => ({ connected: a.connected, said: a, failed: undefined }),

@@ -234,7 +234,7 @@ export class LocalGatekeeperUser implements GatekeeperUser {
       // A bundle libsignal refuses (a bad signed-prekey signature, no Kyber prekey for a pq session)
       // leaves nothing to send with: the provider published it, so the case fails through it.
       throw new ProviderViolation(
-        `a prekey bundle of ${bundle.jid} that libsignal accepts (BUNDLE-VERIFY)`,
+        `a prekey bundle of ${bundle.jid} that libsignal accepts (KEYS-SIGNATURE, KEYS-KYBER)`,
         `the gatekeeper refused the bundle of ${bundle.jid}: ${(e as Error).message}`,
       );
     }

@@ -79,7 +79,9 @@ export async function mergeRunReports(
     schemaVersion: 1,
     run: {
       ...first.report.run,
-      id: runId(started),
+      // Named by when it was merged, so that it sorts after its shards under one --out and
+      // latest.txt, which --last-failed reads, points at the whole run, not at a shard.
+      id: runId(Date.now()),
       startedAt: new Date(started).toISOString(),
       finishedAt: new Date(finished).toISOString(),
       durationMs: Math.max(...parts.map((p) => p.report.run.durationMs)),

@@ -44,15 +44,32 @@ function capture(): { stream: Writable; text: () => string } {
   return { stream, text: () => chunks.join('') };
 }
 
+/** How long an in-process command may take, as the spawned binary's own timeout bounded it. */
+const RUN_MS = 120_000;
+
 export async function runCli(args: readonly string[], env: Env = { NO_COLOR: '1' }): Promise<CliRun> {
   const stdout = capture();
   const stderr = capture();
-  const code = await runProgram(args, {
-    env: environment(env),
-    stdout: stdout.stream as unknown as NodeJS.WriteStream,
-    stderr: stderr.stream,
+  let timer: NodeJS.Timeout | undefined;
+  // A command that never ends (a server left listening, a wait on a signal) fails the test that
+  // ran it, naming the command, instead of holding the test file until the runner gives up.
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${args.join(' ')} still running after ${RUN_MS} ms`)), RUN_MS);
+    timer.unref();
   });
-  return { code, stdout: stdout.text(), stderr: stderr.text() };
+  try {
+    const code = await Promise.race([
+      runProgram(args, {
+        env: environment(env),
+        stdout: stdout.stream as unknown as NodeJS.WriteStream,
+        stderr: stderr.stream,
+      }),
+      timeout,
+    ]);
+    return { code, stdout: stdout.text(), stderr: stderr.text() };
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 export async function spawnCli(args: readonly string[], env: Env = { NO_COLOR: '1' }): Promise<CliRun> {

@@ -57,53 +57,57 @@ export function killMatrix(index: number, of: number): void {
 
 /**
  * Faults that make the gatekeeper refuse what the client sends, wherever it sends it: a case fails
- * through that refusal (CaseEnv.refused) whatever it checks, so any case of their suites that does
- * not name them may fail for that reason, `the gatekeeper refused`, and for no other. The cases that
- * judge the behaviour name them, with their own reason.
+ * through that refusal (CaseEnv.refused, or the refusal a scenario reports) whatever it checks, so
+ * any case of their suites that does not name them may fail for that reason, and for no other: its
+ * verdict begins with the fault's refusal (`the gatekeeper refused`, or the narrower words given).
+ * The cases that judge the behaviour name them, with their own reason.
  */
-const REFUSED_WHEREVER_SENT: ReadonlySet<string> = new Set([
-  // every element of a frame the XML codec refuses: restricted XML, or two elements in one
-  'xml-declaration',
-  'emit-comment',
-  'batch-elements',
-  // the key upload (a 33-byte identity) and the key fetch (no <key>) every session starts from
-  'identity-with-type-byte',
-  'fetch-without-key-wrapper',
-  // the delivery receipt of every group message
-  'group-receipt-no-participant',
-  // the proxy's own service on every connection it opens to the gatekeeper
-  'proxy-own-service',
-  // every enlistment, whose provider user a case then never gets (Testbed.providerUser)
-  'enlist-json-body',
-  'enlist-padded-base64',
-  'enlist-keytype-zero',
-  'enlist-omit-regid',
-  'enlist-prefixed-ident',
-  'enlist-corrupt-skey-sig',
-  // the bundle every session a gatekeeper user starts is built from (GatekeeperUser: processBundle)
-  'bad-signed-prekey-signature',
-  'bad-kyber-prekey-signature',
-  'no-kyber-upload',
-  // every media fetch of a blob the provider's client sent (media/scenario.ts fetchSent, fetchRaw)
-  'media-over-http',
-  'media-redirect-off-origin',
-  'media-bare-path',
-  // every login (Testbed.providerUser): no proof, another account, another product, another static key
-  'open-no-token',
-  'noise-wrong-account-id',
-  'noise-product-whatsapp',
-  'connect-fresh-authkey',
-  'proxy-own-static-key',
-  // every proof an enlistment or a login carries (proof-no-kid: once a rotation has published two keys)
-  'proof-unpublished-key',
-  'proof-hs256',
-  'proof-long-lived',
-  'proof-no-kid',
-  'proof-no-expiry',
-  'proof-wrong-audience',
-  'proof-oversized',
-]);
 const REFUSED = 'the gatekeeper refused';
+const LOGIN = `${REFUSED} the login`;
+const BUNDLE = `${REFUSED} the bundle`;
+const ENLISTMENT = `${REFUSED} the enlistment`;
+const REFUSED_WHEREVER_SENT: ReadonlyMap<string, string> = new Map([
+  // every element of a frame the XML codec refuses: restricted XML, or two elements in one
+  ['xml-declaration', REFUSED],
+  ['emit-comment', REFUSED],
+  ['batch-elements', REFUSED],
+  // the key upload (a 33-byte identity) and the key fetch (no <key>) every session starts from
+  ['identity-with-type-byte', REFUSED],
+  ['fetch-without-key-wrapper', REFUSED],
+  // the delivery receipt of every group message
+  ['group-receipt-no-participant', REFUSED],
+  // the proxy's own service on every connection it opens to the gatekeeper
+  ['proxy-own-service', REFUSED],
+  // every enlistment, whose provider user a case then never gets (Testbed.providerUser)
+  ['enlist-json-body', ENLISTMENT],
+  ['enlist-padded-base64', ENLISTMENT],
+  ['enlist-keytype-zero', ENLISTMENT],
+  ['enlist-omit-regid', ENLISTMENT],
+  ['enlist-prefixed-ident', ENLISTMENT],
+  ['enlist-corrupt-skey-sig', ENLISTMENT],
+  // the bundle every session a gatekeeper user starts is built from (GatekeeperUser: processBundle)
+  ['bad-signed-prekey-signature', BUNDLE],
+  ['bad-kyber-prekey-signature', BUNDLE],
+  ['no-kyber-upload', BUNDLE],
+  // every media fetch of a blob the provider's client sent (media/scenario.ts fetchSent, fetchRaw)
+  ['media-over-http', `${REFUSED} to fetch the blob`],
+  ['media-redirect-off-origin', `${REFUSED} to fetch the blob`],
+  ['media-bare-path', `${REFUSED} the download path`],
+  // every login (Testbed.providerUser): no proof, another account, another product, another static key
+  ['open-no-token', LOGIN],
+  ['noise-wrong-account-id', LOGIN],
+  ['noise-product-whatsapp', LOGIN],
+  ['connect-fresh-authkey', LOGIN],
+  ['proxy-own-static-key', LOGIN],
+  // every proof an enlistment or a login carries (proof-no-kid: once a rotation has published two keys)
+  ['proof-unpublished-key', REFUSED],
+  ['proof-hs256', REFUSED],
+  ['proof-long-lived', REFUSED],
+  ['proof-no-kid', REFUSED],
+  ['proof-no-expiry', REFUSED],
+  ['proof-wrong-audience', REFUSED],
+  ['proof-oversized', REFUSED],
+]);
 
 const appliesTo = (c: CaseSpec, transport: ChatTransport, deployment: Deployment = 'direct'): boolean =>
   (c.transports === undefined || c.transports.includes(transport)) &&
@@ -241,7 +245,8 @@ async function judgeLane(
       else if (!(r.actual ?? '').includes(ref.expect))
         problems.push(`${where}: ${notMet}s for another reason than "${ref.expect}": ${brief(r)}`);
     } else if (r?.outcome === 'fail' || r?.outcome === 'warn') {
-      const refused = REFUSED_WHEREVER_SENT.has(fault) && (r.actual ?? '').startsWith(REFUSED);
+      const refusal = REFUSED_WHEREVER_SENT.get(fault);
+      const refused = refusal !== undefined && (r.actual ?? '').startsWith(refusal);
       if (!refused) problems.push(`${where}: ${r.outcome}s without naming ${fault}: ${brief(r)}`);
     }
   }

@@ -25,7 +25,7 @@ import {
 /** Delivers a genuine message; anything but a delivery receipt means the setup failed, not the case. */
 async function genuine(ctx: CheckContext, p: Pair, message: EncryptedMessage, label: string): Promise<void> {
   const { answer } = await deliverAndWatch(ctx, p, message, label);
-  expectTaken(answer, `the ${label}`);
+  expectTaken(answer, `the ${label}`, p.provider.connection);
 }
 
 /** ENC-REPLAY: the same ciphertext again is answered, and its text is not shown a second time. */
@@ -79,8 +79,10 @@ export const kyberReplay = defineCheck(
     const bundle = ctx.testbed.gatekeeper.takeBundle(provider.login);
     if (!bundle?.kyberPreKey)
       throw new ProviderViolation(
-        "a Kyber prekey in the provider user's bundle",
-        `the gatekeeper refused the bundle of ${provider.login}: it holds no Kyber prekey`,
+        "a Kyber prekey in the provider user's bundle (KEYS-KYBER)",
+        bundle
+          ? `the gatekeeper refused the bundle of ${provider.login}: it holds no Kyber prekey`
+          : `the gatekeeper refused the bundle of ${provider.login}: it published none`,
       );
     const { oneTimePreKey: _dropped, ...lastResortOnly } = bundle;
     await sender.startSession(lastResortOnly);
@@ -164,7 +166,7 @@ export const outOfOrder = defineCheck(
     if (refused.length > 0)
       return notMet(
         expected,
-        `no delivery receipt for message ${refused.join(', ')} (${answers.map(describeAnswer).join('; ')})`,
+        `no delivery receipt for message ${refused.join(', ')} (${answers.map((a) => describeAnswer(a)).join('; ')})`,
       );
     const inbox = await p.provider.inbox();
     const counts = texts.map((t) => inbox.filter((m) => m.text === t).length);

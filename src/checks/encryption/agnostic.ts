@@ -47,7 +47,7 @@ export async function sayOk(
   label: string,
 ): Promise<string> {
   const { id, answer } = await say(ctx, from, to, text, label);
-  expectTaken(answer, `the message of "${label}"`);
+  expectTaken(answer, `the message of "${label}"`, to.connection);
   return id;
 }
 

@@ -107,7 +107,7 @@ export const contentIn = defineCheck(
       await encryptText(ctx.rng, p.gatekeeperUser, p.provider, text),
       'the text',
     );
-    expectTaken(answer, 'the text');
+    expectTaken(answer, 'the text', p.provider.connection);
     const shown = (await p.provider.inbox()).find((m) => m.id === id)?.text ?? '';
     return shown === text
       ? met(`${Buffer.byteLength(text)} bytes`)

@@ -259,7 +259,7 @@ async function genuine(
 ): Promise<EncryptedGroupMessage> {
   const encrypted = await member.encryptGroupText(g.jid, text);
   const { answer } = await deliverGroup(ctx, g, member, encrypted, label);
-  expectTaken(answer, `the ${label}`);
+  expectTaken(answer, `the ${label}`, g.provider.connection);
   return encrypted;
 }
 

@@ -32,7 +32,7 @@ async function replyTaken(p: Pair, ctx: CheckContext, label: string): Promise<vo
   const { id, afterSeq } = await receiveOne(p, ctx, label);
   ctx.step(`wait for the provider to take the ${label}`);
   const answer = await answerTo(ctx, p.provider.connection, id, afterSeq);
-  expectTaken(answer, `the ${label}`);
+  expectTaken(answer, `the ${label}`, p.provider.connection);
 }
 
 /** SESSION-OUT: the provider's first message is a version 3 prekey message that libsignal decrypts. */

@@ -124,23 +124,35 @@ export function judgeReplay(answer: Answer, shown: number): Finding {
 /**
  * A genuine message, which the case sends only to set up what it judges, must be taken: its
  * delivery receipt. A retry receipt, an ack alone or silence is the client failing a valid message
- * (RECEIPT-AFTER-DECRYPT), which fails whatever case needed it. `what` names it: "the original message".
+ * (RECEIPT-AFTER-DECRYPT), which fails whatever case needed it; so is a connection its client
+ * closed instead. One the gatekeeper closed for a fault of its own (1011) decides nothing of the
+ * client. `what` names the message: "the original message".
  */
-export function expectTaken(answer: Answer, what: string): void {
-  if (answer !== 'delivery')
-    throw new ProviderViolation(
-      `a delivery receipt for ${what}, a genuine message`,
-      `the client answered ${what} with ${describeAnswer(answer)}`,
+export function expectTaken(answer: Answer, what: string, connection: ClientConnection): void {
+  if (answer === 'delivery') return;
+  const { closed } = connection;
+  if (closed?.by === 'gatekeeper' && closed.code === 1011)
+    throw new PreconditionError(
+      `the gatekeeper closed the connection (1011, its own fault) before an answer to ${what}`,
     );
+  throw new ProviderViolation(
+    `a delivery receipt for ${what}, a genuine message`,
+    closed
+      ? `the connection closed (code ${closed.code}, by ${closed.by}) with ${describeAnswer(answer, true)} for ${what}`
+      : `the client answered ${what} with ${describeAnswer(answer)}`,
+  );
 }
 
-/** Describes an answer for a verdict: "a retry receipt", "only an ack". */
-export function describeAnswer(answer: Answer): string {
+/**
+ * Describes an answer for a verdict: "a retry receipt", "only an ack". `closed`: the connection
+ * closed first, so "nothing" came before that, not within the wait.
+ */
+export function describeAnswer(answer: Answer, closed = false): string {
   const words: Record<Answer, string> = {
     delivery: 'a delivery receipt',
     retry: 'a retry receipt',
     'ack only': 'only an ack',
-    nothing: `no ack and no receipt within ${ANSWER_MS} ms`,
+    nothing: closed ? 'no ack and no receipt' : `no ack and no receipt within ${ANSWER_MS} ms`,
   };
   return words[answer];
 }
