@@ -159,7 +159,7 @@ export const INPUTS: Record<string, Input> = {
     condition: 'restricted-xml',
     make: (id, from, t, f) => message(id, from, t, `<?render fast?>${enc(f())}`),
   },
-  // RFC 7395 §3.3.3: no XML declaration in a frame, and no CDATA section (restricted XML, RFC 6120 §11.1).
+  // The profile's own restricted XML (IN-RESTRICTED [5], [6]): no XML declaration before a stanza, no CDATA section in one.
   'xml-declaration': {
     condition: 'restricted-xml',
     make: (id, from, t, f) => `<?xml version="1.0" encoding="UTF-8"?>${message(id, from, t, enc(f()))}`,
