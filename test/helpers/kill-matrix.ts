@@ -56,16 +56,17 @@ export function killMatrix(index: number, of: number): void {
 }
 
 /**
- * Faults that make the gatekeeper refuse what the client sends, wherever it sends it: a case fails
- * through that refusal (CaseEnv.refused, or the refusal a scenario reports) whatever it checks, so
- * any case of their suites that does not name them may fail for that reason, and for no other: its
- * verdict begins with the fault's refusal (`the gatekeeper refused`, or the narrower words given).
+ * Faults that make the gatekeeper refuse what the client sends, or fail to decrypt it, wherever it
+ * sends it: a case fails through that (CaseEnv.refused, or the refusal a scenario reports) whatever
+ * it checks, so any case of their suites that does not name them may fail for that reason, and for
+ * no other: its verdict begins with the fault's words (`the gatekeeper refused`, or narrower).
  * The cases that judge the behaviour name them, with their own reason.
  */
 const REFUSED = 'the gatekeeper refused';
 const LOGIN = `${REFUSED} the login`;
 const BUNDLE = `${REFUSED} the bundle`;
 const ENLISTMENT = `${REFUSED} the enlistment`;
+const UNDECRYPTED = 'the gatekeeper user could not decrypt';
 const REFUSED_WHEREVER_SENT: ReadonlyMap<string, string> = new Map([
   // every element of a frame the XML codec refuses: restricted XML, or two elements in one
   ['xml-declaration', REFUSED],
@@ -93,6 +94,10 @@ const REFUSED_WHEREVER_SENT: ReadonlyMap<string, string> = new Map([
   ['media-over-http', `${REFUSED} to fetch the blob`],
   ['media-redirect-off-origin', `${REFUSED} to fetch the blob`],
   ['media-bare-path', `${REFUSED} the download path`],
+  // every message the provider's client sends, which the gatekeeper user then cannot decrypt: the
+  // opening message of every conversation (scenarios/exchange.ts decryptedPlaintext)
+  ['corrupt-outgoing-mac', UNDECRYPTED],
+  ['classic-to-pq-peers', UNDECRYPTED],
   // every login (Testbed.providerUser): no proof, another account, another product, another static key
   ['open-no-token', LOGIN],
   ['noise-wrong-account-id', LOGIN],

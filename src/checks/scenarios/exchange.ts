@@ -21,7 +21,8 @@ import { pair, sendOne, type Pair } from './conversation.js';
  */
 export async function conversation(ctx: CheckContext): Promise<Pair> {
   const p = await pair(ctx);
-  await sendOne(p, ctx, 'opening message');
+  // An opening message the gatekeeper user cannot decrypt starts no session: the provider's failure.
+  decryptedPlaintext((await sendOne(p, ctx, 'opening message')).delivery, 'opening message');
   return p;
 }
 
