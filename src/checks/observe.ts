@@ -1,5 +1,5 @@
 /** Reading what a provider's client sent, as the gatekeeper recorded it. */
-import type { ClientConnection, FrameEvent } from '../gatekeeper/types.js';
+import type { ClientConnection, Connections, FrameEvent } from '../gatekeeper/types.js';
 import { ANSWER_MS, QUIET_MS } from './waits.js';
 import type { StanzaNode } from '../protocol/node.js';
 import { describeStreamError } from '../protocol/stanzas.js';
@@ -64,4 +64,33 @@ export function admission(c: ClientConnection): string {
   const error = c.frames.find((f) => f.direction === 'gatekeeper-to-client' && f.node?.tag === 'stream:error')?.node;
   if (error) return `refused by the gatekeeper: ${describeStreamError(error)}`;
   return c.closed === undefined ? 'not accepted yet' : 'closed without being accepted';
+}
+
+/**
+ * What a stays-away case watches for (ENLIST-OPT-OUT [3], PROXY-LIFECYCLE [3]): the connections
+ * opened from now on for `logins`, accepted or refused, and those whose login the gatekeeper did
+ * not read, which can be no other's: no other client is at work in the case. Call the result for
+ * the new ones, oldest first.
+ */
+export function newAttemptsOf(gatekeeper: Connections, logins: () => readonly string[]): () => ClientConnection[] {
+  const all = (): ClientConnection[] => [
+    ...logins().flatMap((l) => gatekeeper.attemptsOf(l)),
+    ...gatekeeper.unreadAttempts(),
+  ];
+  const before = new Set(all().map((c) => c.id));
+  return () =>
+    all()
+      .filter((c) => !before.has(c.id))
+      .sort((a, b) => a.openedAt - b.openedAt);
+}
+
+/** "conn-7 as 1-…@interop, opened 12 ms after conn-3 closed, refused by the gatekeeper: not-authorized (…)" */
+export function describeReturn(
+  c: ClientConnection,
+  who: string,
+  closed: { readonly id: string; readonly at: number },
+): string {
+  const gap = c.openedAt - closed.at;
+  const when = gap >= 0 ? `${gap} ms after ${closed.id} closed` : `${-gap} ms before ${closed.id} closed`;
+  return `${c.id} ${c.login === undefined ? 'whose login the gatekeeper did not read' : who}, opened ${when}, ${admission(c)}`;
 }

@@ -6,12 +6,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { InternalError, PreconditionError } from '../../core/errors.js';
 import { met, notMet } from '../../core/model.js';
-import type { ClientConnection, HttpExchange } from '../../gatekeeper/types.js';
+import type { HttpExchange } from '../../gatekeeper/types.js';
 import { ACCOUNT_NS, DELETE_TAG } from '../../protocol/enlistment.js';
 import { child } from '../../protocol/node.js';
 import { GATEKEEPER_SERVER } from '../../protocol/constants.js';
 import { defineCheck, ANSWER_MS, QUIET_MS } from '../check.js';
-import { admission, sentBy } from '../observe.js';
+import { describeReturn, newAttemptsOf, sentBy } from '../observe.js';
 import { enlistOnce } from '../scenarios/enlistment.js';
 import { loginAttempt } from '../scenarios/login.js';
 
@@ -113,34 +113,24 @@ export const optOutStaysAway = defineCheck({ name: 'enlistment/opt-out/stays-awa
       if (e.connection === connection.id) closedAt ??= e.at;
     }),
   );
-  const before = new Set([...gatekeeper.attemptsOf(login), ...gatekeeper.unreadAttempts()].map((c) => c.id));
+  const returned = newAttemptsOf(gatekeeper, () => [login]);
   ctx.step('opt the user out');
   await user.optOut();
   if (!(await connection.waitForClose({ signal: ctx.signal, timeoutMs: QUIET_MS })))
     throw new PreconditionError(
       `the stream of ${login} still open ${QUIET_MS} ms after the opt-out; ENLIST-OPT-OUT [2]'s case judges that`,
     );
-  const closed = closedAt ?? Date.now();
+  const closed = { id: connection.id, at: closedAt ?? Date.now() };
   ctx.step(`watch the gatekeeper for ${STAY_AWAY_MS} ms after the close`);
-  await sleep(Math.max(0, closed + STAY_AWAY_MS - Date.now()), undefined, { signal: ctx.signal });
-  const seen = [...gatekeeper.attemptsOf(login), ...gatekeeper.unreadAttempts()]
-    .filter((c) => !before.has(c.id))
-    .sort((a, b) => a.openedAt - b.openedAt);
+  await sleep(Math.max(0, closed.at + STAY_AWAY_MS - Date.now()), undefined, { signal: ctx.signal });
+  const seen = returned();
   if (seen.length === 0) return met(`no connection for ${login} in the ${STAY_AWAY_MS} ms after the close`);
   const what = seen.length === 1 ? 'a new connection' : `${seen.length} new connections`;
   return notMet(
     `no new connection for ${login} within ${STAY_AWAY_MS} ms of its stream's close after the opt-out`,
-    `${what} after the opt-out: ${seen.map((c) => describeAttempt(c, closed)).join('; ')}`,
+    `${what} after the opt-out: ${seen.map((c) => describeReturn(c, `as ${login}`, closed)).join('; ')}`,
   );
 });
-
-/** "conn-7 as 1-…@interop, opened 12 ms after the close, refused by the gatekeeper: not-authorized (…)" */
-function describeAttempt(c: ClientConnection, closed: number): string {
-  const who = c.login === undefined ? 'whose login the gatekeeper did not read' : `as ${c.login}`;
-  const gap = c.openedAt - closed;
-  const when = gap >= 0 ? `${gap} ms after the close` : `${-gap} ms before the close was seen`;
-  return `${c.id} ${who}, opened ${when}, ${admission(c)}`;
-}
 
 /** ENLIST-UNENLISTED: the client enlists again and reconnects on its own; its new login comes in the API's answer. */
 export const reenlistAfterUnenlistment = defineCheck({ name: 'enlistment/unenlisted/reenlist' }, async (ctx) => {

@@ -9,7 +9,7 @@ import { PreconditionError } from '../../core/errors.js';
 import { met, notMet, type Finding } from '../../core/model.js';
 import type { ClientConnection } from '../../gatekeeper/types.js';
 import { defineCheck, QUIET_MS, type CheckContext } from '../check.js';
-import { admission } from '../observe.js';
+import { admission, describeReturn, newAttemptsOf } from '../observe.js';
 import type { ProviderUser } from '../testbed.js';
 
 /** PROXY-LIFECYCLE's bound: how long a proxy's connection may outlive its client. */
@@ -96,11 +96,8 @@ export function judgeStaysAway(away: readonly AwayClient[], seen: readonly Clien
     const client = away.find((a) => a.login === c.login);
     // A login the gatekeeper did not read is timed from the first close.
     const since = client ?? away[0];
-    const who = client === undefined ? 'whose login the gatekeeper did not read' : `as ${client.login} (${client.how})`;
-    const gap = c.openedAt - (since?.closedAt ?? c.openedAt);
-    const close = `${since?.connection ?? 'its connection'} closed`;
-    const when = gap >= 0 ? `${gap} ms after ${close}` : `${-gap} ms before ${close}`;
-    return `${c.id} ${who}, opened ${when}, ${admission(c)}`;
+    if (since === undefined) return `${c.id}, ${admission(c)}`;
+    return describeReturn(c, `as ${since.login} (${since.how})`, { id: since.connection, at: since.closedAt });
   };
   const what = seen.length === 1 ? 'a new connection' : `${seen.length} new connections`;
   return notMet(
@@ -138,11 +135,7 @@ export const staysAway = defineCheck({ name: 'proxy/lifecycle/stays-away' }, asy
       if (!closes.has(e.connection)) closes.set(e.connection, e.at);
     }),
   );
-  const attempts = (): ClientConnection[] => [
-    ...users.flatMap((u) => gatekeeper.attemptsOf(u.login)),
-    ...gatekeeper.unreadAttempts(),
-  ];
-  const before = new Set(attempts().map((c) => c.id));
+  const returned = newAttemptsOf(gatekeeper, () => users.map((u) => u.login));
   const away: AwayClient[] = [];
   for (const [i, { how, step, end }] of ways.entries()) {
     const user = users[i] as ProviderUser;
@@ -158,12 +151,7 @@ export const staysAway = defineCheck({ name: 'proxy/lifecycle/stays-away' }, asy
   const last = Math.max(...away.map((a) => a.closedAt));
   ctx.step(`watch the gatekeeper for ${STAY_AWAY_MS} ms after the closes`);
   await sleep(Math.max(0, last + STAY_AWAY_MS - Date.now()), undefined, { signal: ctx.signal });
-  return judgeStaysAway(
-    away,
-    attempts()
-      .filter((c) => !before.has(c.id))
-      .sort((a, b) => a.openedAt - b.openedAt),
-  );
+  return judgeStaysAway(away, returned());
 });
 
 /** PROXY-LIFECYCLE: the connections a reconnect opened, as the gatekeeper saw them. */
