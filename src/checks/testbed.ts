@@ -242,6 +242,8 @@ export class Testbed {
       const said = answer.connected ? 'the driver said it connected' : 'the driver said the stream was refused';
       throw new PreconditionError(`no authenticated connection of ${login} came (${said})`);
     }
+    // Logged in: the rest of the case's frames need not pass the refusal filter.
+    unwatch();
     if (answer.failed === undefined && !(await gatekeeper.waitForKeys(login, this.wait()))) {
       throw new PreconditionError(`${login} connected but uploaded no keys within ${ANSWER_MS} ms`);
     }
