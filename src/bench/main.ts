@@ -19,13 +19,33 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
   if (e.code !== 'EPIPE') throw e;
 });
 
-const { values } = parseArgs({
-  options: {
-    runs: { type: 'string', default: '3' },
-    rounds: { type: 'string', default: '200' },
-    only: { type: 'string' },
-  },
-});
+const USAGE = `usage: npm run bench -- [--only startup,messaging,run,split,media] [--runs N] [--rounds N]
+  --only    the benchmarks to run, comma-separated (default: all)
+  --runs    samples per figure (default 3)
+  --rounds  ping-pong rounds per messaging sample (default 200)
+`;
+
+function parseOptions(): { runs?: string; rounds?: string; only?: string; help?: boolean } {
+  try {
+    return parseArgs({
+      options: {
+        runs: { type: 'string', default: '3' },
+        rounds: { type: 'string', default: '200' },
+        only: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }).values;
+  } catch (e) {
+    process.stderr.write(`bench: ${(e as Error).message}\n${USAGE}`);
+    process.exit(2);
+  }
+}
+
+const values = parseOptions();
+if (values.help) {
+  process.stdout.write(USAGE);
+  process.exit(0);
+}
 const runs = Number(values.runs);
 const rounds = Number(values.rounds);
 if (!Number.isInteger(runs) || runs < 1 || !Number.isInteger(rounds) || rounds < 1) {
