@@ -3,13 +3,13 @@
  * binary messages (the client's static key is its enlisted `authkey`, its login the ClientPayload),
  * then one binary node per Noise frame (docs/PROFILE.md TRANSPORTS).
  */
-import WebSocket, { createWebSocketStream } from 'ws';
+import WebSocket, { type RawData } from 'ws';
 import { wa6 } from '../gen/wa6.js';
 import { fromBase64 } from '../protocol/base64.js';
 import { binaryCodec } from '../protocol/binary/node-codec.js';
 import { packPlaintext } from '../protocol/binary/plaintext.js';
 import type { StanzaNode } from '../protocol/node.js';
-import { connectNoise, duplexLink, type ByteLink, type NoiseChannel } from '../protocol/noise/channel.js';
+import { connectNoise, type ByteLink, type NoiseChannel } from '../protocol/noise/channel.js';
 import { encodeFrame, FrameReader } from '../protocol/noise/frames.js';
 import type { ClientPayload } from '../protocol/noise/client-payload.js';
 import type { KeyPair } from '../protocol/noise/keys.js';
@@ -88,7 +88,7 @@ export async function openNoise(
     ws.terminate();
     throw e;
   });
-  const link = duplexLink(createWebSocketStream(ws));
+  const link = webSocketLink(ws);
   const { channel } = await connectNoise(login.skipStrayFrames ? skippingToServerHello(link) : link, {
     profile: profileOf(login, root),
     staticKey: login.staticKey,
@@ -98,6 +98,43 @@ export async function openNoise(
     ...(login.ephemeralKey ? { ephemeralKey: login.ephemeralKey } : {}),
   });
   return { ws, channel };
+}
+
+/**
+ * A WebSocket's binary messages as a link: each message a chunk, in order, until the socket closes;
+ * `close` drops the socket. ws's createWebSocketStream does the same through a Duplex, whose
+ * machinery cost more than the frame's own decryption on every message.
+ */
+function webSocketLink(ws: WebSocket): ByteLink {
+  const queued: Uint8Array[] = [];
+  let closed = false;
+  let wake: (() => void) | undefined;
+  ws.on('message', (data: RawData) => {
+    queued.push(data as Buffer);
+    wake?.();
+  });
+  ws.once('close', () => {
+    closed = true;
+    wake?.();
+  });
+  async function* incoming(): AsyncGenerator<Uint8Array> {
+    for (;;) {
+      const chunk = queued.shift();
+      if (chunk) yield chunk;
+      else if (closed) return;
+      else
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+        }).finally(() => (wake = undefined));
+    }
+  }
+  return {
+    write: (bytes) => {
+      if (ws.readyState === WebSocket.OPEN) ws.send(bytes, { binary: true });
+    },
+    incoming: incoming(),
+    close: () => ws.terminate(),
+  };
 }
 
 /**

@@ -43,31 +43,16 @@ export interface ChannelOptions {
   readonly maxFrameBytes?: number;
 }
 
-/** Resolves as `promise` does, or rejects with the signal's reason when it aborts first. */
-function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason as Error);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason as Error);
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (v) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(v);
-      },
-      (e: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(e);
-      },
-    );
-  });
-}
-
 /** Frames from a link, one at a time; null once the link has closed between frames. */
 class FrameSource {
   readonly #chunks: AsyncIterator<Uint8Array>;
   readonly #reader: FrameReader;
   readonly #ready: Uint8Array[] = [];
   #ended = false;
+  /** The signal of the waits, heard once for all of them rather than once a frame, and the wait it would end. */
+  #signal: AbortSignal | undefined;
+  #waiting: ((reason: unknown) => void) | undefined;
+  readonly #onAbort = (): void => this.#waiting?.(this.#signal?.reason);
 
   constructor(link: ByteLink, reader: FrameReader) {
     this.#chunks = link.incoming[Symbol.asyncIterator]();
@@ -77,13 +62,36 @@ class FrameSource {
   async next(signal: AbortSignal): Promise<Uint8Array | null> {
     while (this.#ready.length === 0) {
       if (this.#ended) return null;
-      const chunk = await abortable(this.#chunks.next(), signal);
+      const chunk = await this.#pull(signal);
       if (chunk.done === true) {
         this.#ended = true;
         this.#reader.end();
       } else this.#ready.push(...this.#reader.push(chunk.value));
     }
     return this.#ready.shift() as Uint8Array;
+  }
+
+  /** The link's next chunk, or the signal's reason when it aborts first. */
+  #pull(signal: AbortSignal): Promise<IteratorResult<Uint8Array>> {
+    if (signal.aborted) return Promise.reject(signal.reason as Error);
+    if (signal !== this.#signal) {
+      this.#signal?.removeEventListener('abort', this.#onAbort);
+      this.#signal = signal;
+      signal.addEventListener('abort', this.#onAbort, { once: true });
+    }
+    return new Promise((resolve, reject) => {
+      this.#waiting = reject;
+      this.#chunks.next().then(
+        (chunk) => {
+          this.#waiting = undefined;
+          resolve(chunk);
+        },
+        (e: unknown) => {
+          this.#waiting = undefined;
+          reject(e);
+        },
+      );
+    });
   }
 
   /** The next frame of the handshake, which must come. */

@@ -4,7 +4,7 @@
  * @see whatsmeow `socket/noisehandshake.go` (Start, Authenticate, MixIntoKey, extractAndExpand,
  * Finish), `socket/noisesocket.go` (generateIV); Baileys 6.17.16 `lib/Utils/noise-handler.js`.
  */
-import { createCipheriv, createDecipheriv, createHash, hkdfSync } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, createSecretKey, hkdfSync, type KeyObject } from 'node:crypto';
 import { NoiseError } from './errors.js';
 
 const TAG_BYTES = 16;
@@ -36,6 +36,8 @@ function hkdf2(chainingKey: Uint8Array, ikm: Uint8Array): [Uint8Array, Uint8Arra
 /** One direction's key and counter. */
 export class CipherState {
   #n: number;
+  /** Imported once: a raw key given to createCipheriv is imported again on every frame. */
+  readonly #key: KeyObject;
 
   /** `n` other than 0 only to test the counter's end. */
   constructor(
@@ -43,6 +45,7 @@ export class CipherState {
     n = 0,
   ) {
     this.#n = n;
+    this.#key = createSecretKey(key);
   }
 
   /** How many messages this key has sealed or opened. */
@@ -51,10 +54,15 @@ export class CipherState {
   }
 
   encrypt(ad: Uint8Array, plaintext: Uint8Array): Uint8Array {
-    const cipher = createCipheriv('aes-256-gcm', this.key, this.#next());
-    cipher.setAAD(ad);
-    const body = Buffer.concat([cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]);
-    return new Uint8Array(body.buffer, body.byteOffset, body.length);
+    const cipher = createCipheriv('aes-256-gcm', this.#key, this.#next());
+    // An empty AD authenticates nothing, and setAAD costs as much as the frame's encryption.
+    if (ad.length > 0) cipher.setAAD(ad);
+    const body = cipher.update(plaintext);
+    cipher.final();
+    const out = new Uint8Array(body.length + TAG_BYTES);
+    out.set(body);
+    out.set(cipher.getAuthTag(), body.length);
+    return out;
   }
 
   /** Opens a message; a bad tag is the peer's fault, and the counter moves either way, as the lineage's does. */
@@ -62,14 +70,13 @@ export class CipherState {
     const n = this.#next();
     if (ciphertext.length < TAG_BYTES)
       throw new NoiseError('decrypt', `a ciphertext of ${ciphertext.length} bytes is shorter than its tag`);
-    const decipher = createDecipheriv('aes-256-gcm', this.key, n);
-    decipher.setAAD(ad);
+    const decipher = createDecipheriv('aes-256-gcm', this.#key, n);
+    if (ad.length > 0) decipher.setAAD(ad);
     decipher.setAuthTag(ciphertext.subarray(ciphertext.length - TAG_BYTES));
     try {
-      const body = Buffer.concat([
-        decipher.update(ciphertext.subarray(0, ciphertext.length - TAG_BYTES)),
-        decipher.final(),
-      ]);
+      const body = decipher.update(ciphertext.subarray(0, ciphertext.length - TAG_BYTES));
+      // GCM's final gives no bytes: it verifies the tag.
+      decipher.final();
       return new Uint8Array(body.buffer, body.byteOffset, body.length);
     } catch (cause) {
       throw new NoiseError('decrypt', 'the AEAD tag did not verify', { cause });
