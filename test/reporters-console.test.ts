@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { RunReport } from '../src/core/model.js';
 import { ConsoleReporter } from '../src/reporters/console.js';
+import { rerunCommand } from '../src/reporters/rerun.js';
 import { sampleCase, sampleReport } from './helpers/sample-report.js';
 
 const ANSI = /\u001b\[/;
@@ -61,7 +62,7 @@ void test('the summary counts per outcome and per suite, gives the verdict, the 
   assert.match(summary, /^interop-conformance 0\.1\.0, profile 1\.0, run 2026-03-01T10-00-00Z-abc123$/m);
   assert.match(
     summary,
-    /^provider http:\/\/127\.0\.0\.1:4000 \(embedded reference provider with faults no-ack\), over xml-ws$/m,
+    /^provider http:\/\/127\.0\.0\.1:4000 \(embedded reference provider with faults no-ack\), in the direct and proxy deployments, over xml-ws$/m,
   );
   assert.match(summary, /^6 cases: 2 passed, 1 failed, 1 warned, 1 skipped, 1 errored in 2\.5 s$/m);
   assert.match(summary, /^ {2}stanza {4}1 pass {4}1 fail {4}1 warn {4}1 skip {4}1 error$/m);
@@ -151,4 +152,17 @@ void test('cases a stopped run never started are counted in one line, not listed
   const { out } = play(sampleReport([sampleCase('fail'), ...notRun]), false);
   assert.doesNotMatch(out, /stanza\.sample\.n\d/);
   assert.match(out, /^ {2}SKIP {3}3 cases not run: the run was interrupted before this case$/m);
+});
+
+void test('the re-run command names the embedded provider deployment only when the run had one', () => {
+  const report = sampleReport([sampleCase('fail')]);
+  const command = (deployments?: RunReport['run']['deployments']): string => {
+    const { deployments: _, ...run } = report.run;
+    return rerunCommand({ ...report, run: deployments ? { ...run, deployments } : run });
+  };
+  assert.doesNotMatch(command(['direct', 'proxy']), /--reference-deployment/);
+  assert.match(command(['proxy']), / --reference-deployment proxy /);
+  assert.match(command(['direct']), / --reference-deployment direct /);
+  // A report from before deployments were recorded ran the embedded provider direct.
+  assert.match(command(), / --reference-deployment direct /);
 });

@@ -136,7 +136,7 @@ void test('a case for another deployment than the provider declares is skipped, 
     seed: 7,
     defaultTimeoutMs: 2000,
     capabilities: new Set(['classic']),
-    deployment: 'proxy',
+    deployments: ['proxy'],
     execute,
   });
   assert.deepEqual(
@@ -145,6 +145,33 @@ void test('a case for another deployment than the provider declares is skipped, 
   );
   assert.match(proxied[2]?.message ?? '', /applies to the direct deployment only; the provider declares proxy/);
   assert.deepEqual(ran.sort(), ['stanza.any', 'stanza.any', 'stanza.direct', 'stanza.proxy']);
+  // The embedded reference provider runs in both: no case is skipped for its deployment.
+  const both = await runCases({
+    cases,
+    seed: 7,
+    defaultTimeoutMs: 2000,
+    capabilities: new Set(['classic']),
+    deployments: ['direct', 'proxy'],
+    execute,
+  });
+  assert.deepEqual(
+    both.map((r) => r.outcome),
+    ['pass', 'pass', 'pass'],
+  );
+  // A deployment the run could not bring up says why its cases did not run.
+  const leftOut = await runCases({
+    cases,
+    seed: 7,
+    defaultTimeoutMs: 2000,
+    capabilities: new Set(['classic']),
+    deployments: ['direct'],
+    deploymentsLeftOut: new Map([['proxy', 'no loopback aliases']]),
+    execute,
+  });
+  assert.equal(
+    leftOut[1]?.message,
+    'applies to the proxy deployment only, which the run left out: no loopback aliases',
+  );
 });
 
 void test('evidence is redacted, bounded and timed from the case start', async () => {

@@ -88,7 +88,7 @@ function program(io: CliIo, exit: { code: number }): Command {
     )
     .option(
       '--reference-deployment <name>',
-      'run the embedded reference provider direct (its clients connect themselves; the default) or behind its chat proxy: direct or proxy',
+      'run the embedded reference provider in one deployment: direct (its clients connect themselves) or proxy (behind its chat proxy, every suite); by default both, the proxy suite behind the proxy',
     )
     .action(async (flags: Record<string, unknown>) => {
       // Commands load on demand: `--version` and `--help` must not pay for libsignal and the suites.

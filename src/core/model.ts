@@ -203,6 +203,11 @@ export interface RunMeta {
   readonly seed: number;
   /** The chat transports the run went over, one lane each, in turn. */
   readonly transports: readonly ChatTransport[];
+  /**
+   * The deployments the run judged its cases in: the provider's, or both for the embedded
+   * reference provider (its proxy deployment's cases against a second one). Absent in older reports.
+   */
+  readonly deployments?: readonly Deployment[];
   readonly startedAt: string;
   readonly finishedAt: string;
   readonly durationMs: number;
@@ -244,6 +249,15 @@ export function deploymentOf(run: RunMeta): Deployment {
   const declared = (run.provider.discovery as { readonly deployment?: unknown } | null | undefined)?.deployment;
   return declared === 'proxy' ? 'proxy' : 'direct';
 }
+
+/** The deployments the run judged its cases in; an older report's is its provider's alone. */
+export const deploymentsOf = (run: RunMeta): readonly Deployment[] => run.deployments ?? [deploymentOf(run)];
+
+/** "in the direct and proxy deployments", for a report's header. */
+export const deploymentsText = (run: RunMeta): string => {
+  const all = deploymentsOf(run);
+  return `in the ${all.join(' and ')} deployment${all.length > 1 ? 's' : ''}`;
+};
 
 export interface RunReport {
   readonly schemaVersion: 1;

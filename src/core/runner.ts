@@ -64,8 +64,13 @@ export interface RunOptions {
   readonly defaultTimeoutMs: number;
   /** What the provider declared; a case needing more is skipped. */
   readonly capabilities: ReadonlySet<string>;
-  /** The deployment the provider declared; a case for the other one is skipped. `direct` when absent. */
-  readonly deployment?: Deployment;
+  /**
+   * The deployments the run has a provider in: the one the provider declared, or both for the
+   * embedded reference provider. A case for another one is skipped. `direct` alone when absent.
+   */
+  readonly deployments?: readonly Deployment[];
+  /** Why the run has no provider in a deployment it would have had one in: its cases' skip reason. */
+  readonly deploymentsLeftOut?: ReadonlyMap<Deployment, string>;
   /**
    * The run's chat transports, in turn: a lane per transport, each with the cases that apply to it
    * (CaseSpec.transports); xml-ws alone when absent. A case for none of them is skipped once.
@@ -220,13 +225,17 @@ async function runCase(
   rng: Rng,
   options: RunOptions,
 ): Promise<CaseResult> {
-  const deployment = options.deployment ?? 'direct';
-  if (spec.deployment !== undefined && spec.deployment !== deployment)
+  const deployments = options.deployments ?? ['direct'];
+  if (spec.deployment !== undefined && !deployments.includes(spec.deployment)) {
+    const leftOut = options.deploymentsLeftOut?.get(spec.deployment);
     return skipped(
       spec,
       transport,
-      `applies to the ${spec.deployment} deployment only; the provider declares ${deployment}`,
+      leftOut === undefined
+        ? `applies to the ${spec.deployment} deployment only; the provider declares ${deployments.join(' and ')}`
+        : `applies to the ${spec.deployment} deployment only, which the run left out: ${leftOut}`,
     );
+  }
   const missing = spec.needs.filter((n) => !options.capabilities.has(n));
   if (missing.length > 0) return skipped(spec, transport, `the provider does not declare ${missing.join(', ')}`);
 

@@ -4,7 +4,7 @@
  * a case in two shards is refused rather than silently kept once.
  */
 import { UsageError } from '../core/errors.js';
-import { caseName, deploymentOf, summarize, type CaseResult, type RunMeta, type RunReport } from '../core/model.js';
+import { caseName, deploymentsOf, summarize, type CaseResult, type RunMeta, type RunReport } from '../core/model.js';
 import { Multiplexer } from '../reporters/multiplexer.js';
 import type { Reporter } from '../reporters/reporter.js';
 import { readRunReport } from '../reporters/read-report.js';
@@ -101,7 +101,7 @@ export async function mergeRunReports(
 const SAME_IN_EVERY_SHARD: readonly (readonly [string, (r: RunReport) => unknown])[] = [
   ['provider', (r) => (r.run.provider.embedded ? 'the embedded reference provider' : r.run.provider.endpoint)],
   ['reference faults', (r) => r.run.provider.faults],
-  ['deployment', (r) => deploymentOf(r.run)],
+  ['deployments', (r) => deploymentsOf(r.run)],
   ['seed', (r) => r.run.seed],
   ['--transport', (r) => r.run.filters.transport ?? null],
   ['transports', (r) => r.run.transports],

@@ -17,15 +17,16 @@ import { summarize } from '../core/model.js';
 import { projectFile } from '../core/paths.js';
 import { Rng } from '../core/rng.js';
 import { lanesOf, runCases } from '../core/runner.js';
-import { probeProvider } from '../driver/client.js';
+import { probeProvider, type DriverClient } from '../driver/client.js';
 import { startGatekeeper } from '../gatekeeper/gatekeeper.js';
 import { preparePushKeys } from '../gatekeeper/push.js';
 import { resolveTls } from '../gatekeeper/tls.js';
 import type { Gatekeeper } from '../gatekeeper/types.js';
 import { PROFILE_VERSION } from '../protocol/constants.js';
-import { DEFAULT_DEPLOYMENT, DISCOVERY_PATH, type Deployment } from '../protocol/driver-api.js';
+import { DEFAULT_DEPLOYMENT, DISCOVERY_PATH, type Deployment, type Discovery } from '../protocol/driver-api.js';
 import type { FaultName } from '../reference-provider/faults.js';
-import { startReferenceProvider } from '../reference-provider/provider.js';
+import { startReferenceProvider, type ReferenceProvider } from '../reference-provider/provider.js';
+import { deviceAddressesUnusable } from '../reference-provider/users.js';
 import { Multiplexer } from '../reporters/multiplexer.js';
 import type { Reporter, ReportFile } from '../reporters/reporter.js';
 import { checkReportRoot, runId, writeReportFiles } from '../reporters/write.js';
@@ -38,7 +39,10 @@ export interface RunOptions {
   readonly token?: string;
   /** Faults of the embedded reference provider. */
   readonly referenceFaults?: readonly string[];
-  /** The deployment of the embedded reference provider: `direct` (the default), or `proxy` behind its chat proxy. */
+  /**
+   * The one deployment of the embedded reference provider: `direct`, or `proxy` behind its chat
+   * proxy. When absent, both: the proxy deployment's cases go to a second provider in it.
+   */
   readonly referenceDeployment?: Deployment;
   /** Hears each time the embedded reference provider asks whether a fault is on (the kill matrix's trace). */
   readonly onReferenceFaultConsulted?: (fault: FaultName) => void;
@@ -110,18 +114,22 @@ export async function runConformance(options: RunOptions): Promise<RunOutcome> {
     let endpoint = options.provider;
     let token = options.token ?? '';
     let providerCaPem = options.providerCaPem;
-    if (endpoint === undefined) {
-      // A token given for the embedded provider is used as is (tests plant a known secret this way).
-      token = options.token ?? randomBytes(24).toString('base64url');
+    // A token given for the embedded provider is used as is (tests plant a known secret this way).
+    if (endpoint === undefined) token = options.token ?? randomBytes(24).toString('base64url');
+    const startEmbedded = async (deployment: Deployment | undefined): Promise<ReferenceProvider> => {
       const embedded = await startReferenceProvider({
         faults,
         driverToken: token,
-        ...(options.referenceDeployment === undefined ? {} : { deployment: options.referenceDeployment }),
+        ...(deployment === undefined ? {} : { deployment }),
         ...(options.onReferenceFaultConsulted === undefined
           ? {}
           : { onFaultConsulted: options.onReferenceFaultConsulted }),
       });
       teardown.push(() => embedded.close());
+      return embedded;
+    };
+    if (endpoint === undefined) {
+      const embedded = await startEmbedded(options.referenceDeployment);
       endpoint = embedded.url;
       providerCaPem = embedded.mediaCaPem;
     }
@@ -129,10 +137,36 @@ export async function runConformance(options: RunOptions): Promise<RunOutcome> {
     teardown.push(() => driver.close());
     if (!allowPrivateTargets) await refusePrivateTargets(discovery, new URL(DISCOVERY_PATH, endpoint).toString());
     const transports = runTransports(discovery.transports ?? DEFAULT_TRANSPORTS, options.transport);
-    try {
-      await driver.reset();
-    } catch (e) {
-      throw new ProviderProbeError(`the driver's reset failed: ${(e as Error).message}`, { cause: e });
+    // The embedded reference provider is certified in both deployments unless one is named: the
+    // cases for the proxy deployment go to a second one, behind its chat proxy, on a gatekeeper of
+    // their own (started only when the selection has such a case).
+    const bothDeployments = options.provider === undefined && options.referenceDeployment === undefined;
+    const proxyWanted = bothDeployments && cases.some((c) => c.deployment === 'proxy');
+    const proxyUnusable = proxyWanted ? await deviceAddressesUnusable() : undefined;
+    const deploymentsLeftOut = new Map<Deployment, string>(
+      proxyUnusable === undefined
+        ? []
+        : [
+            [
+              'proxy',
+              `the embedded reference provider cannot run behind its proxy on this machine: ${proxyUnusable}; see README (macOS needs loopback aliases)`,
+            ],
+          ],
+    );
+    const deployments: Deployment[] =
+      bothDeployments && proxyUnusable === undefined
+        ? ['direct', 'proxy']
+        : [discovery.deployment ?? DEFAULT_DEPLOYMENT];
+    const proxySite =
+      proxyWanted && proxyUnusable === undefined
+        ? await probeEmbedded(await startEmbedded('proxy'), token, limits, teardown)
+        : undefined;
+    for (const d of [driver, ...(proxySite ? [proxySite.driver] : [])]) {
+      try {
+        await d.reset();
+      } catch (e) {
+        throw new ProviderProbeError(`the driver's reset failed: ${(e as Error).message}`, { cause: e });
+      }
     }
     // The selected cases' checks, imported before the first case starts: no case's time includes loading them.
     const manifest = checkManifest();
@@ -141,9 +175,17 @@ export async function runConformance(options: RunOptions): Promise<RunOutcome> {
       const entry = manifest.get(name);
       if (entry) loaded.set(name, await loadCheck(entry));
     }
-    const workers = assignSuites(cases, options.workers ?? 1);
+    const suiteWorkers = assignSuites(cases, options.workers ?? 1);
+    const workers = proxySite
+      ? {
+          count: suiteWorkers.count + 1,
+          of: (spec: CaseSpec) => (spec.deployment === 'proxy' ? suiteWorkers.count : suiteWorkers.of(spec)),
+        }
+      : suiteWorkers;
     const tls = await tlsReady;
     const gatekeepers: Gatekeeper[] = [];
+    /** Each worker's provider: the proxy deployment's worker has its own. */
+    const drivers: DriverClient[] = [];
     for (let worker = 0; worker < workers.count; worker++) {
       const gatekeeper = await startGatekeeper({
         // Worker 0 keeps the run's seed, so one worker gives the logins and ids it always gave; the
@@ -156,8 +198,10 @@ export async function runConformance(options: RunOptions): Promise<RunOutcome> {
         ...(providerCaPem === undefined ? {} : { providerCaPem }),
       });
       teardown.push(() => gatekeeper.close());
-      gatekeeper.setProvider(discovery);
+      const site = proxySite && worker === suiteWorkers.count ? proxySite : { discovery, driver };
+      gatekeeper.setProvider(site.discovery);
       gatekeepers.push(gatekeeper);
+      drivers.push(site.driver);
       options.watch?.(gatekeeper);
     }
 
@@ -176,7 +220,8 @@ export async function runConformance(options: RunOptions): Promise<RunOutcome> {
       seed: options.seed,
       defaultTimeoutMs: options.timeoutMs,
       capabilities: new Set([...discovery.capabilities, ...discovery.sessionModes]),
-      deployment: discovery.deployment ?? DEFAULT_DEPLOYMENT,
+      deployments,
+      deploymentsLeftOut,
       transports,
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.bail ? { bail: true } : {}),
@@ -188,7 +233,7 @@ export async function runConformance(options: RunOptions): Promise<RunOutcome> {
         const check = loaded.get(env.spec.check);
         if (!check) throw new InternalError(`no check named ${env.spec.check}`);
         const gatekeeper = gatekeepers[env.worker] as Gatekeeper;
-        const caseDriver = driver.forCase(
+        const caseDriver = (drivers[env.worker] as DriverClient).forCase(
           (entry) => env.record(entry),
           env.signal,
           (what) => env.awaiting(what),
@@ -228,6 +273,7 @@ export async function runConformance(options: RunOptions): Promise<RunOutcome> {
         profileVersion: PROFILE_VERSION,
         seed: options.seed,
         transports,
+        deployments,
         startedAt: new Date(started).toISOString(),
         finishedAt: new Date(finished).toISOString(),
         durationMs: finished - started,
@@ -268,6 +314,18 @@ export async function runConformance(options: RunOptions): Promise<RunOutcome> {
   } finally {
     for (const fn of teardown.reverse()) await fn().catch(() => undefined);
   }
+}
+
+/** A second embedded provider, probed as the first was, whose driver closes with the run. */
+async function probeEmbedded(
+  embedded: ReferenceProvider,
+  token: string,
+  limits: Limits,
+  teardown: (() => Promise<unknown>)[],
+): Promise<{ readonly discovery: Discovery; readonly driver: DriverClient }> {
+  const { discovery, driver } = await probeProvider(embedded.url, token, limits, embedded.mediaCaPem);
+  teardown.push(() => driver.close());
+  return { discovery, driver };
 }
 
 /**

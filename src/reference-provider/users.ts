@@ -3,6 +3,7 @@
  * and one client, which is its one device.
  */
 import { randomInt } from 'node:crypto';
+import { createServer } from 'node:net';
 import type { CreatedUser } from '../protocol/driver-api.js';
 import { ProviderClient, type ClientDeps } from './client.js';
 
@@ -15,6 +16,21 @@ import { ProviderClient, type ClientDeps } from './client.js';
 export function deviceAddress(n: number): string {
   const i = n % (254 * 254);
   return `127.0.${1 + Math.floor(i / 254)}.${1 + (i % 254)}`;
+}
+
+/**
+ * Why this machine cannot give devices addresses of their own (macOS without loopback aliases:
+ * EADDRNOTAVAIL), or undefined when it can: the proxy deployment needs them.
+ */
+export function deviceAddressesUnusable(): Promise<string | undefined> {
+  const address = deviceAddress(1);
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', (e: NodeJS.ErrnoException) =>
+      resolve(`its clients' addresses, such as ${address}, cannot be bound here (${e.code ?? e.message})`),
+    );
+    server.listen(0, address, () => server.close(() => resolve(undefined)));
+  });
 }
 
 export class UserDirectory {

@@ -4,7 +4,7 @@
  * colour (a TTY and no NO_COLOR); `summary.txt` is the same summary without colour.
  */
 import { Chalk, type ChalkInstance } from 'chalk';
-import { caseName, OUTCOMES, type CaseResult, type Outcome, type RunReport } from '../core/model.js';
+import { caseName, deploymentsText, OUTCOMES, type CaseResult, type Outcome, type RunReport } from '../core/model.js';
 import type { ChatTransport } from '../protocol/transport.js';
 import {
   reportSuites,
@@ -144,7 +144,7 @@ export function renderSummary(report: RunReport, c: ChalkInstance): string {
   lines.push(c.bold(`${run.tool.name} ${run.tool.version}, profile ${run.profileVersion}, run ${run.id}`));
   const faults = run.provider.faults.length > 0 ? ` with faults ${run.provider.faults.join(', ')}` : '';
   lines.push(
-    `provider ${clean(run.provider.endpoint)}${run.provider.embedded ? ` (embedded reference provider${faults})` : ''}, over ${run.transports.join(', then ')}`,
+    `provider ${clean(run.provider.endpoint)}${run.provider.embedded ? ` (embedded reference provider${faults})` : ''}, ${deploymentsText(run)}, over ${run.transports.join(', then ')}`,
   );
   lines.push('');
 

@@ -5,7 +5,7 @@
  * metadata and the requirement-coverage matrix. `#case-<id>` opens that case. The page is also well-formed XML, so that tests can parse it without a DOM.
  */
 import type { CaseResult, Level, Outcome, RunReport } from '../core/model.js';
-import { LEVELS, OUTCOMES } from '../core/model.js';
+import { deploymentsOf, deploymentsText, LEVELS, OUTCOMES } from '../core/model.js';
 import type { ProfileRequirement } from '../core/profile.js';
 import { CONTENT_SECURITY_POLICY, SCRIPT, STYLE } from './html-assets.js';
 import { coverageSection } from './html-coverage.js';
@@ -57,7 +57,7 @@ export function toHtml(report: RunReport, requirements: readonly ProfileRequirem
     '<body>',
     `<h1>${text(run.tool.name)} report</h1>`,
     `<p class="verdict ${VERDICT_CLASS[head.tone]}" id="verdict">${text(verdict)}</p>`,
-    `<p class="run">${text(`${provider(report)} · over ${run.transports.join(', then ')} · run ${run.id} · seed ${run.seed}`)} · <a href="#summary">summary and run details</a> · <a href="#coverage">requirement coverage</a></p>`,
+    `<p class="run">${text(`${provider(report)} · ${deploymentsText(run)} · over ${run.transports.join(', then ')} · run ${run.id} · seed ${run.seed}`)} · <a href="#summary">summary and run details</a> · <a href="#coverage">requirement coverage</a></p>`,
     // A reviewer comes for the failures: they lead, open, on the first screen, and the filter starts on them.
     `<h2 id="cases">Cases</h2>`,
     filters(report),
@@ -93,6 +93,7 @@ function metadata(report: RunReport): string {
   const rows: [string, string][] = [
     ['provider', provider(report)],
     ['transports', run.transports.join(', then ')],
+    ['deployments', deploymentsOf(run).join(', ')],
     ['run', run.id],
     ['harness', `${run.tool.name} ${run.tool.version} on Node ${run.node}`],
     ['profile', run.profileVersion],

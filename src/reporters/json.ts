@@ -47,6 +47,7 @@ function orderedRun(run: RunMeta): RunMeta {
     profileVersion: run.profileVersion,
     seed: run.seed,
     transports: run.transports,
+    ...opt('deployments', run.deployments),
     startedAt: run.startedAt,
     finishedAt: run.finishedAt,
     durationMs: run.durationMs,

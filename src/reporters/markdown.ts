@@ -4,7 +4,7 @@
  * that was not a pass with what was expected and what was seen. report.json has the rest.
  */
 import type { CaseResult, Outcome, RunReport } from '../core/model.js';
-import { caseName } from '../core/model.js';
+import { caseName, deploymentsText } from '../core/model.js';
 import type { ChatTransport } from '../protocol/transport.js';
 import { reportSuites, type Reporter, type ReporterDescriptor, type ReportFile } from './reporter.js';
 import { rerunCommand } from './rerun.js';
@@ -43,7 +43,7 @@ export function toMarkdown(report: RunReport): string {
     ? `${run.provider.endpoint} (embedded reference provider${run.provider.faults.length ? `, faults: ${run.provider.faults.join(', ')}` : ''})`
     : run.provider.endpoint;
   out.push(
-    `Provider ${code(provider)} · over ${run.transports.join(', then ')} · profile ${run.profileVersion} · ${run.tool.name} ${run.tool.version} · seed ${run.seed} · ${(run.durationMs / 1000).toFixed(1)} s`,
+    `Provider ${code(provider)} · ${deploymentsText(run)} · over ${run.transports.join(', then ')} · profile ${run.profileVersion} · ${run.tool.name} ${run.tool.version} · seed ${run.seed} · ${(run.durationMs / 1000).toFixed(1)} s`,
     '',
   );
   out.push(`| suite | ${OUTCOMES.join(' | ')} |`, `|---|${OUTCOMES.map(() => '--:').join('|')}|`);

@@ -3,7 +3,7 @@
  * and caps. The console summary and summary.md both print it from here, so they cannot drift. The
  * driver token is never printed: a run against an endpoint takes it from the environment again.
  */
-import { deploymentOf, type RunReport } from '../core/model.js';
+import { deploymentsOf, type RunReport } from '../core/model.js';
 
 export function rerunCommand(report: RunReport): string {
   const { run } = report;
@@ -11,7 +11,9 @@ export function rerunCommand(report: RunReport): string {
   if (!run.provider.embedded) args.push('--provider', run.provider.endpoint);
   if (run.providerCa !== undefined) args.push('--provider-ca', run.providerCa);
   for (const f of run.provider.faults) args.push('--reference-fault', f);
-  if (run.provider.embedded && deploymentOf(run) === 'proxy') args.push('--reference-deployment', 'proxy');
+  // The embedded provider runs in both deployments unless the run named one.
+  const [only, ...others] = deploymentsOf(run);
+  if (run.provider.embedded && only !== undefined && others.length === 0) args.push('--reference-deployment', only);
   for (const s of run.filters.suites) args.push('--suite', s);
   for (const t of run.filters.tags) args.push('--tag', t);
   if (run.filters.grep !== undefined) args.push('--grep', run.filters.grep);

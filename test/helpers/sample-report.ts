@@ -79,6 +79,7 @@ export function sampleReport(cases: readonly CaseResult[] = defaultCases()): Run
       profileVersion: '1.0',
       seed: 1234,
       transports: ['xml-ws'],
+      deployments: ['direct', 'proxy'],
       startedAt: new Date(T0).toISOString(),
       finishedAt: new Date(T0 + 2500).toISOString(),
       durationMs: 2500,
