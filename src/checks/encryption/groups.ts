@@ -95,18 +95,71 @@ export const groupDistribution = defineCheck(
 
 /** GROUP-SKDM, on what each gatekeeper member received of the client's first group message. */
 export function judgeDistributions(firstRound: readonly GatekeeperGroupDelivery[]): Finding {
-  const expected =
-    "a SenderKeyDistributionMessage in WhatsApp's format, pairwise in the first group message to each member";
   for (const d of firstRound) {
-    // The gatekeeper's own reading first: it says what is wrong with a distribution that came through.
-    const read = d.distribution && readDistribution(d.distribution);
-    if (typeof read === 'string') return notMet(expected, `a distribution the gatekeeper does not read: ${read}`);
-    if (d.pairwiseError)
-      return notMet(expected, `a member could not read the sender key distribution: ${d.pairwiseError}`);
-    if (!d.distribution)
-      return notMet(expected, 'no sender key distribution reached a member with the first group message');
+    const problem = distributionProblem(d);
+    if (problem !== undefined) return notMet(SKDM_EXPECTED, problem);
   }
   return met(`${firstRound.map((d) => d.pairwiseType).join(', ')} to ${firstRound.length} members`);
+}
+
+const SKDM_EXPECTED =
+  "a SenderKeyDistributionMessage in WhatsApp's format, pairwise in the first group message to each member";
+
+/** GROUP-SKDM, on what one member received of the client's first group message: what keeps it from the sender's key, if anything. */
+function distributionProblem(d: GatekeeperGroupDelivery): string | undefined {
+  // The gatekeeper's own reading first: it says what is wrong with a distribution that came through.
+  const read = d.distribution && readDistribution(d.distribution);
+  if (typeof read === 'string') return `a distribution the gatekeeper does not read: ${read}`;
+  if (d.pairwiseError) return `a member could not read the sender key distribution: ${d.pairwiseError}`;
+  if (!d.distribution) return 'no sender key distribution reached a member with the first group message';
+  return undefined;
+}
+
+/**
+ * The sender key of the provider user that each member holds after `firstRound`, the client's first
+ * group message (the newest distribution a member was given, by the gatekeeper's own reading):
+ * what every case judging the client's group messages reads them with. A member left without one
+ * is the client's failure of GROUP-SKDM, whatever the case judges, in judgeDistributions' words.
+ */
+function heldKeys(g: Group, firstRound: readonly GatekeeperGroupDelivery[]): DistributionRead[] {
+  return g.members.map((member, i) => {
+    const first = firstRound[i];
+    const problem = first && distributionProblem(first);
+    if (problem) throw new ProviderViolation(`${SKDM_EXPECTED} (GROUP-SKDM)`, problem);
+    const read = readDistribution(distributionOf(member, g.provider.login) ?? new Uint8Array());
+    if (typeof read === 'string')
+      throw new ProviderViolation(
+        `${SKDM_EXPECTED} (GROUP-SKDM)`,
+        `a distribution the gatekeeper does not read: ${read}`,
+      );
+    return read;
+  });
+}
+
+/**
+ * Every member opened `round`, a group message of the client's, with the key it holds (`keys`,
+ * heldKeys). One that did not is the client's failure of GROUP-SKMSG when the gatekeeper's own
+ * reading finds the skmsg wrong, in its words; when that reading opens it, the member's failure is
+ * the harness's own, and the case has no verdict.
+ */
+function openedByAll(
+  g: Group,
+  round: readonly GatekeeperGroupDelivery[],
+  keys: readonly DistributionRead[],
+  what: string,
+): void {
+  for (const [i, d] of round.entries()) {
+    if (d.plaintext) continue;
+    const judged = judgeSkmsgs(keys[i] as DistributionRead, [d.skmsg ?? new Uint8Array()]);
+    if (typeof judged === 'string')
+      throw new ProviderViolation(
+        `${what} opened at every member with the sender key it was given (GROUP-SKMSG)`,
+        `a member could not read ${what}: ${judged}`,
+      );
+    throw new PreconditionError(
+      `${g.members[i]?.jid} could not open ${what}, which the gatekeeper's own reading opens: ${d.decryptError ?? 'no plaintext'}`,
+    );
+  }
 }
 
 /**
@@ -118,17 +171,13 @@ export const groupSkmsg = defineCheck(
   { name: 'encryption/group/skmsg', params: paramsOf({ mode: MODE_PARAM }) },
   async (ctx) => {
     const { g, texts, rounds } = await twoGroupTexts(ctx);
+    const keys = heldKeys(g, rounds[0] ?? []);
     ctx.step("check the skmsgs against each member's distribution");
     let note = '';
     for (const [i, member] of g.members.entries()) {
-      const distribution = readDistribution(distributionOf(member, g.provider.login) ?? new Uint8Array());
-      if (typeof distribution === 'string')
-        throw new PreconditionError(
-          `${member.jid} holds no readable sender key of the provider user to check the skmsgs against (GROUP-SKDM): ${distribution}`,
-        );
       const finding = judgeSkmsgsAt(
         member.jid,
-        distribution,
+        keys[i] as DistributionRead,
         rounds.map((round) => round[i] as GatekeeperGroupDelivery),
         texts,
       );
@@ -316,10 +365,7 @@ export const groupRemoval = defineCheck({ name: 'encryption/group/member-removed
     `before anyone leaves ${ctx.rng.string(8)}`,
     'the provider user sends a group text',
   );
-  if (before.some((d) => !d.plaintext))
-    throw new PreconditionError(
-      `a member could not read the first group message: ${before.map((d) => d.decryptError ?? 'ok').join('; ')}`,
-    );
+  openedByAll(g, before, heldKeys(g, before), 'the first group message');
   ctx.step(`${leaves.jid} leaves the group`);
   ctx.testbed.gatekeeper.removeFromGroup(g.jid, leaves.jid);
   const text = `after one left ${ctx.rng.string(8)}`;

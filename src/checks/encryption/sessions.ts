@@ -196,10 +196,11 @@ export const preKeyUsedOnce = defineCheck(
       await encryptText(ctx.rng, first, provider, `first ${ctx.rng.string(8)}`),
       "the first session's message",
     );
-    if (opening.answer !== 'delivery')
-      throw new PreconditionError(
-        `the first session on one-time prekey ${bundle.oneTimePreKey.id} got ${describeAnswer(opening.answer)}`,
-      );
+    expectTaken(
+      opening.answer,
+      `the first session's message (on one-time prekey ${bundle.oneTimePreKey.id})`,
+      provider.connection,
+    );
     const text = `second ${ctx.rng.string(8)}`;
     const reuse = await deliverAndWatch(
       ctx,

@@ -6,7 +6,7 @@
  * right after it (so the export is the live session), and must not read a message already
  * received (FS) nor one sent after two round trips (PCS).
  */
-import { PreconditionError } from '../../core/errors.js';
+import { PreconditionError, ProviderViolation } from '../../core/errors.js';
 import { met, notMet } from '../../core/model.js';
 import { fromBase64 } from '../../protocol/base64.js';
 import type { SessionExport } from '../../protocol/driver-api.js';
@@ -93,14 +93,17 @@ function signalMessageOf(to: ProviderUser, id: string): { bytes: Uint8Array; pre
 }
 
 /**
- * The control: the exported state must read the message sent right after it. A prekey message
- * it cannot read may open a new session (a client may start one at will): no verdict then.
+ * The control: the exported state must read the message sent right after it. Each case sends that
+ * message after A took B's reply (its delivery receipt), so a prekey message there is a new session
+ * the client had no cause to start: its failure of SESSION-ACK, which leaves the export nothing to
+ * be judged on, whatever the case judges.
  */
 function controlProblem(opened: Opened, sent: { prekey: boolean }, text: string, what: string): string | undefined {
   if ('text' in opened && opened.text === text) return undefined;
   if (sent.prekey)
-    throw new PreconditionError(
-      `${what} is a prekey message the export cannot read: a new session, so the export cannot be judged`,
+    throw new ProviderViolation(
+      "SignalMessages from A to B once A has decrypted B's reply (SESSION-ACK)",
+      `a PreKeySignalMessage after the reply: ${what} starts a new session, which the exported state ${describe(opened)}`,
     );
   return `${what} ${describe(opened)}: the export is not the session in use`;
 }
