@@ -375,4 +375,11 @@ void test('a requirement marked *definition* obliges the provider to nothing: no
     missing.map((m) => m.id),
     ['OVER-BOUND', 'SAYS-DEFINITION'],
   );
+
+  // The shipped profile marks these three.
+  const shipped = await loadCatalogue();
+  assert.deepEqual(
+    shipped.requirements.filter((r) => r.definition).map((r) => r.id),
+    ['STANZA-SIZE', 'JID-USER', 'PUSH-TOKEN'],
+  );
 });
