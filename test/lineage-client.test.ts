@@ -37,7 +37,13 @@ import { judgeFetchShape, judgeUploadShape } from '../src/checks/encryption/key-
 import { judgeOneTimePreKeys, judgeRegistrationId, judgeSignedPreKeySignature } from '../src/checks/encryption/keys.js';
 import { judgeReplay } from '../src/checks/scenarios/exchange.js';
 import { classifyAnswer, type Answer } from '../src/checks/scenarios/exchange.js';
-import { judgeDistributions, judgeGroupIn, judgeSkmsgsAt, type GroupAnswer } from '../src/checks/encryption/groups.js';
+import {
+  judgeDistributions,
+  judgeGroupAnswers,
+  judgeGroupIn,
+  judgeSkmsgsAt,
+  type GroupAnswer,
+} from '../src/checks/encryption/groups.js';
 import { readDistribution } from '../src/checks/encryption/sender-key-reader.js';
 import { judgeInboundSession, judgeNoPreKeyAfterReply } from '../src/checks/encryption/sessions.js';
 import { judgeBlockedHidden, judgeBlockIq, judgeUnblock } from '../src/checks/messaging/blocking.js';
@@ -275,7 +281,7 @@ describe('a WhatsApp-lineage client (Baileys 6.17.16) against the gatekeeper', {
     }
   });
 
-  it("reads a gatekeeper member's group messages: GROUP-IN", async () => {
+  it("reads a gatekeeper member's group messages: GROUP-IN, GROUP-FANOUT", async () => {
     const scenario = 'group message from a member';
     const members = [await gk.createGatekeeperUser(), await gk.createGatekeeperUser()] as const;
     const group = gk.createGroup([client.login, ...members.map((m) => m.jid)]);
@@ -291,6 +297,7 @@ describe('a WhatsApp-lineage client (Baileys 6.17.16) against the gatekeeper', {
       answers.push({ answer, receipt: delivered });
       record('ACK-MESSAGE', scenario, judgeMessageAck(sentSince(afterSeq), id, group, true));
       record('RECEIPT-DELIVERY', scenario, judgeDeliveryReceipt(sentSince(afterSeq), id, group, systemClock));
+      record('GROUP-FANOUT', scenario, judgeGroupAnswers(sentSince(afterSeq), id, group, sender.jid));
     }
     record(
       'GROUP-IN',

@@ -265,10 +265,15 @@ export class InboundHandler {
     this.answer(answers);
   }
 
-  /** ACK-MESSAGE: every delivered message is acked, whether it decrypted or not. */
+  /** ACK-MESSAGE: every delivered message is acked, whether it decrypted or not; a group message's names its sender (GROUP-FANOUT). */
   private messageAck(n: StanzaNode): StanzaNode[] {
-    if (this.ctx.faults.has('no-ack')) return [];
-    return [ackNode({ class: 'message', id: n.attrs['id'], to: n.attrs['from'], participant: n.attrs['participant'] })];
+    const { faults } = this.ctx;
+    if (faults.has('no-ack')) return [];
+    const { id, from } = n.attrs;
+    // GROUP-FANOUT: the fault names the group where the member who sent it belongs.
+    const participant =
+      n.attrs['participant'] !== undefined && faults.has('group-ack-participant-group') ? from : n.attrs['participant'];
+    return [ackNode({ class: 'message', id, to: from, participant })];
   }
 
   /** FRAME-ONE-ELEMENT: each answer in its own WebSocket message. */

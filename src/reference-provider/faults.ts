@@ -94,6 +94,7 @@ export const FAULTS = {
   'ignore-sender-keys': 'drops the sender keys other members distribute to it',
   'forget-sender-key-state': "puts a member's sender key back as it was before each group message it opens",
   'group-receipt-no-participant': 'sends the delivery receipt of a group message to the group without `participant`',
+  'group-ack-participant-group': 'acks a group message with the group as its `participant`, not the member who sent it',
   'forget-one-time-prekeys': 'keeps no private one-time prekeys, so prekey messages that use one fail',
   'reuse-one-time-prekey': 'never deletes a one-time prekey once a prekey message has used it',
   'rebuild-session-per-message': 'fetches a bundle and starts a new session for every message it sends',
