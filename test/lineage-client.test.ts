@@ -41,6 +41,7 @@ import {
   judgeDistributions,
   judgeGroupAnswers,
   judgeGroupIn,
+  judgeGroupInfo,
   judgeSkmsgsAt,
   type GroupAnswer,
 } from '../src/checks/encryption/groups.js';
@@ -478,14 +479,16 @@ describe('a WhatsApp-lineage client (Baileys 6.17.16) against the gatekeeper', {
     record('UNBLOCK', 'unblock', judgeUnblock(sent, ref.jid, shownTimes(again) > 0));
   });
 
-  it('sends group messages with sender keys: GROUP-SKDM, GROUP-SKMSG', async () => {
+  it('sends group messages with sender keys: GROUP-INFO, GROUP-SKDM, GROUP-SKMSG', async () => {
     const scenario = 'group message';
     const members = [await gk.createGatekeeperUser(), await gk.createGatekeeperUser()] as const;
     const group = gk.createGroup([client.login, ...members.map((m) => m.jid)]);
     const texts = [text('to the group'), text('again to the group')];
     const rounds: GatekeeperGroupDelivery[][] = [];
+    const first = lastSeq(conn);
     for (const body of texts) {
       const sent = await client.send(group, { text: body });
+      if (body === texts[0]) record('GROUP-INFO', scenario, judgeGroupInfo(sentSince(first), group));
       const round: GatekeeperGroupDelivery[] = [];
       for (const m of members) {
         const d = await m.waitForGroupDelivery((x) => x.id === sent.key.id, wait());

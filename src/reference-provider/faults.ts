@@ -82,6 +82,8 @@ export const FAULTS = {
     "writes libsignal's version byte 0x34 on classic messages, which WhatsApp-lineage Signal refuses, instead of 0x33",
   'corrupt-outgoing-mac': 'flips the last MAC byte of every ciphertext it sends',
   // encryption: groups and sender keys (§8.7)
+  'group-info-without-query':
+    'asks the gatekeeper for a group\'s members without the `<query request="interactive"/>` child',
   'skip-skdm': 'sends group messages without distributing its sender key to the members first',
   'wrong-sender-signature': 'signs its group messages with a key it never distributed',
   'reuse-iteration': 'encrypts every group message at the same sender-key iteration',

@@ -9,8 +9,8 @@ import { PreconditionError, ProviderViolation } from '../../core/errors.js';
 import { met, notMet, type Finding } from '../../core/model.js';
 import type { GatekeeperGroupDelivery, GatekeeperUser, EncryptedGroupMessage } from '../../gatekeeper/types.js';
 import { equalBytes } from '../../protocol/bytes.js';
-import { readOutgoingGroup } from '../../protocol/groups.js';
-import type { StanzaNode } from '../../protocol/node.js';
+import { GROUPS_NS, readOutgoingGroup } from '../../protocol/groups.js';
+import { child, type StanzaNode } from '../../protocol/node.js';
 import { isDeliveryReceipt } from '../../protocol/stanzas.js';
 import { defineCheck, MODE_PARAM, paramsOf, ANSWER_MS, type CheckContext } from '../check.js';
 import type { ProviderUser } from '../testbed.js';
@@ -81,6 +81,46 @@ async function twoGroupTexts(
     await providerSends(ctx, g, texts[1] ?? '', 'the provider user sends a second group text'),
   ];
   return { g, texts, rounds };
+}
+
+/**
+ * GROUP-INFO: before its first message to a group it has never written to, the client asks the
+ * gatekeeper for the members with WhatsApp's group-info IQ, the one source of the member list.
+ */
+export const groupInfo = defineCheck({ name: 'encryption/group/info' }, async (ctx) => {
+  const g = await group(ctx);
+  const afterSeq = lastSeq(g.provider.connection);
+  ctx.step('the provider user sends its first group text');
+  await g.provider
+    .sendGroup(g.jid, `to a new group ${ctx.rng.string(8)}`)
+    .catch((e: unknown) => ctx.note(`the driver's group send failed: ${String(e)}`));
+  return judgeGroupInfo(
+    sentBy(g.provider.connection, afterSeq).map((s) => s.element),
+    g.jid,
+  );
+});
+
+/** GROUP-INFO, on what the client sent when asked for its first message to `group`. */
+export function judgeGroupInfo(sent: readonly StanzaNode[], group: string): Finding {
+  const expected = `<iq type="get" xmlns="${GROUPS_NS}" to="${group}"><query request="interactive"/></iq> before its first message to the group`;
+  const at = sent.findIndex((n) => n.tag === 'message' && n.attrs['to'] === group);
+  const before = at === -1 ? sent : sent.slice(0, at);
+  const asks = before.filter((n) => n.tag === 'iq' && n.attrs['xmlns'] === GROUPS_NS);
+  if (asks.length === 0)
+    return notMet(
+      expected,
+      `no group-info query ${at === -1 ? 'and no message to the group' : 'before the message'}; the client sent ${describeAll(before)}`,
+    );
+  const ask = asks.find((n) => n.attrs['to'] === group);
+  if (!ask)
+    return notMet(expected, `a group-info query to="${asks[0]?.attrs['to'] ?? ''}": ${show(asks[0] as StanzaNode)}`);
+  if (ask.attrs['type'] !== 'get')
+    return notMet(expected, `a group-info query of type="${ask.attrs['type'] ?? ''}": ${show(ask)}`);
+  const query = child(ask, 'query');
+  if (!query) return notMet(expected, `a group-info query without <query>: ${show(ask)}`);
+  if (query.attrs['request'] !== 'interactive')
+    return notMet(expected, `<query request="${query.attrs['request'] ?? ''}">: ${show(ask)}`);
+  return met();
 }
 
 /** GROUP-SKDM: the provider's sender key reaches each member pairwise with its first group message, and reads there. */
