@@ -141,7 +141,8 @@ export class InboundHandler {
     if (faults.has('ignore-bad-stanzas')) return;
     const error = faults.has('generic-error') ? 'bad-request' : condition;
     const kind = faults.has('error-ack-class-message') && about.class !== undefined ? 'message' : about.class;
-    writer.write(ackNode({ class: kind, id: about.id, error }));
+    // IN-ERROR: the fault leaves out the id of the element it refuses.
+    writer.write(ackNode({ class: kind, id: faults.has('error-ack-without-id') ? undefined : about.id, error }));
     if (faults.has('close-on-error')) writer.closeSocket();
   }
 
