@@ -37,7 +37,14 @@ import { judgeFetchShape, judgeUploadShape } from '../src/checks/encryption/key-
 import { judgeOneTimePreKeys, judgeRegistrationId, judgeSignedPreKeySignature } from '../src/checks/encryption/keys.js';
 import { judgeReplay } from '../src/checks/scenarios/exchange.js';
 import { classifyAnswer, type Answer } from '../src/checks/scenarios/exchange.js';
-import { judgeDistributions, judgeGroupIn, judgeSkmsgsAt, type GroupAnswer } from '../src/checks/encryption/groups.js';
+import {
+  judgeDistributions,
+  judgeGroupAnswers,
+  judgeGroupIn,
+  judgeGroupInfo,
+  judgeSkmsgsAt,
+  type GroupAnswer,
+} from '../src/checks/encryption/groups.js';
 import { readDistribution } from '../src/checks/encryption/sender-key-reader.js';
 import { judgeInboundSession, judgeNoPreKeyAfterReply } from '../src/checks/encryption/sessions.js';
 import { judgeBlockedHidden, judgeBlockIq, judgeUnblock } from '../src/checks/messaging/blocking.js';
@@ -275,7 +282,7 @@ describe('a WhatsApp-lineage client (Baileys 6.17.16) against the gatekeeper', {
     }
   });
 
-  it("reads a gatekeeper member's group messages: GROUP-IN", async () => {
+  it("reads a gatekeeper member's group messages: GROUP-IN, GROUP-FANOUT", async () => {
     const scenario = 'group message from a member';
     const members = [await gk.createGatekeeperUser(), await gk.createGatekeeperUser()] as const;
     const group = gk.createGroup([client.login, ...members.map((m) => m.jid)]);
@@ -291,6 +298,7 @@ describe('a WhatsApp-lineage client (Baileys 6.17.16) against the gatekeeper', {
       answers.push({ answer, receipt: delivered });
       record('ACK-MESSAGE', scenario, judgeMessageAck(sentSince(afterSeq), id, group, true));
       record('RECEIPT-DELIVERY', scenario, judgeDeliveryReceipt(sentSince(afterSeq), id, group, systemClock));
+      record('GROUP-FANOUT', scenario, judgeGroupAnswers(sentSince(afterSeq), id, group, sender.jid));
     }
     record(
       'GROUP-IN',
@@ -471,14 +479,16 @@ describe('a WhatsApp-lineage client (Baileys 6.17.16) against the gatekeeper', {
     record('UNBLOCK', 'unblock', judgeUnblock(sent, ref.jid, shownTimes(again) > 0));
   });
 
-  it('sends group messages with sender keys: GROUP-SKDM, GROUP-SKMSG', async () => {
+  it('sends group messages with sender keys: GROUP-INFO, GROUP-SKDM, GROUP-SKMSG', async () => {
     const scenario = 'group message';
     const members = [await gk.createGatekeeperUser(), await gk.createGatekeeperUser()] as const;
     const group = gk.createGroup([client.login, ...members.map((m) => m.jid)]);
     const texts = [text('to the group'), text('again to the group')];
     const rounds: GatekeeperGroupDelivery[][] = [];
+    const first = lastSeq(conn);
     for (const body of texts) {
       const sent = await client.send(group, { text: body });
+      if (body === texts[0]) record('GROUP-INFO', scenario, judgeGroupInfo(sentSince(first), group));
       const round: GatekeeperGroupDelivery[] = [];
       for (const m of members) {
         const d = await m.waitForGroupDelivery((x) => x.id === sent.key.id, wait());

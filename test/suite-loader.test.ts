@@ -309,6 +309,7 @@ void test('a case of a requirement that marks clauses names the ones it judges; 
     cited: ['PROFILE' as const],
     quote: `${id} MUST.`,
     clauses: Array.from({ length: marked }, (_, i) => ({ index: i + 1, text: `clause ${i + 1}` })),
+    definition: false,
   });
   const spec = (requirementId: string, named?: number[]) => ({
     ...goodCase,
@@ -338,5 +339,47 @@ void test('a case of a requirement that marks clauses names the ones it judges; 
   assert.deepEqual(
     missing.map((m) => (m.clause === undefined ? m.id : `${m.id} [${m.clause.index}] ${m.clause.text}`)),
     ['UNCITED', 'SPLIT [2] clause 2', 'UNCITED-SPLIT'],
+  );
+});
+
+void test('a requirement marked *definition* obliges the provider to nothing: no case cites it, and list --uncovered leaves it out', async () => {
+  const [bound, applied, lookalike] = parseProfile(
+    [
+      '## 2. XML text encoding',
+      '- **BOUND** [PROFILE] *definition* — An element is at most 42 bytes. (Source: PROFILE.)',
+      '- **OVER-BOUND** [PROFILE] — A client MUST refuse an element over BOUND. (Source: PROFILE.)',
+      '- **SAYS-DEFINITION** [PROFILE] — A *definition* in the text is no marker. (Source: PROFILE.)',
+    ].join('\n'),
+  );
+  assert.deepEqual(
+    [bound, applied, lookalike].map((r) => [r?.id, r?.definition]),
+    [
+      ['BOUND', true],
+      ['OVER-BOUND', false],
+      ['SAYS-DEFINITION', false],
+    ],
+  );
+  assert.equal(bound?.quote, 'An element is at most 42 bytes.');
+  assert.deepEqual(bound?.sources, ['PROFILE']);
+
+  const path = join(dir, 'stanza.json');
+  await writeFile(path, JSON.stringify({ suite: 'stanza', title: 'Stanza', cases: [goodCase] }));
+  await assert.rejects(
+    loadSuiteFile(path, { ...catalogue, definitions: new Set(['PING']) }),
+    /requirement\): PING is a definition in docs\/PROFILE\.md, which obliges the provider to nothing/,
+  );
+
+  const requirements = [bound, applied, lookalike].flatMap((r) => (r ? [r] : []));
+  const missing = uncovered({ requirements, suites: [] });
+  assert.deepEqual(
+    missing.map((m) => m.id),
+    ['OVER-BOUND', 'SAYS-DEFINITION'],
+  );
+
+  // The shipped profile marks these three.
+  const shipped = await loadCatalogue();
+  assert.deepEqual(
+    shipped.requirements.filter((r) => r.definition).map((r) => r.id),
+    ['STANZA-SIZE', 'JID-USER', 'PUSH-TOKEN'],
   );
 });

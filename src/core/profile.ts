@@ -24,6 +24,12 @@ export interface ProfileRequirement {
    * requirement is then one clause, which any case citing it judges.
    */
   readonly clauses: readonly ProfileClause[];
+  /**
+   * Marked `*definition*` after its sources (`- **PUSH-TOKEN** [TECH, PROFILE] *definition* —`): it
+   * defines a value or a shape that the harness follows and other requirements apply, and puts no
+   * obligation of its own on the provider. No case cites it, and `list --uncovered` leaves it out.
+   */
+  readonly definition: boolean;
 }
 
 /** One marked clause of a requirement: its number and its text, as plain text. */
@@ -37,6 +43,8 @@ export interface ProfileClause {
  * those places brackets are other text (an index in a code span, `[TECH]` on the lead line).
  */
 const CLAUSE_MARKER = /(?<=^|\s)\[(\d+)\](?=\s)/g;
+/** The definition marker, right after a requirement's sources on its lead line. */
+const DEFINITION_MARKER = /^ \*definition\*(?= )/;
 /** A marker and the space after it, which a quote leaves out. */
 const UNMARKED = /(?<=^|\s)\[\d+\]\s/g;
 
@@ -116,7 +124,8 @@ export function firstSentence(text: string): string {
 export function parseProfile(markdown: string): ProfileRequirement[] {
   const out: ProfileRequirement[] = [];
   let section = '';
-  let open: { ids: string[]; section: string; sources: RequirementSource[]; text: string } | undefined;
+  let open:
+    { ids: string[]; section: string; sources: RequirementSource[]; definition: boolean; text: string } | undefined;
   const close = (): void => {
     if (open) {
       for (const id of open.ids) {
@@ -127,6 +136,7 @@ export function parseProfile(markdown: string): ProfileRequirement[] {
           cited: named(citation(open.text)),
           quote: firstSentence(open.text),
           clauses: clausesOf(id, open.text),
+          definition: open.definition,
         });
       }
     }
@@ -143,7 +153,8 @@ export function parseProfile(markdown: string): ProfileRequirement[] {
     const lead = /^- ((?:\*\*[A-Z][A-Z0-9-]*\*\*(?:, | and )?)+)(?: ?\[([^\]]*)\])?/.exec(line);
     if (!lead?.[1]) continue;
     const ids = [...lead[1].matchAll(/\*\*([A-Z][A-Z0-9-]*)\*\*/g)].flatMap((m) => (m[1] ? [m[1]] : []));
-    open = { ids, section, sources: named(lead[2] ?? ''), text: line };
+    const definition = DEFINITION_MARKER.test(line.slice(lead[0].length));
+    open = { ids, section, sources: named(lead[2] ?? ''), definition, text: line };
   }
   close();
   return out;

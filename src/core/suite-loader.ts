@@ -23,6 +23,8 @@ export interface SuiteCatalogue {
    * none. A case of a requirement that marks clauses names the ones it judges (`clauses`).
    */
   readonly clauses?: ReadonlyMap<string, number>;
+  /** The requirements marked `*definition*`: they oblige the provider to nothing, so no case cites one. */
+  readonly definitions?: ReadonlySet<string>;
 }
 
 interface RawSuite {
@@ -88,6 +90,10 @@ export async function loadSuiteFile(path: string, catalogue: SuiteCatalogue): Pr
     const quote = catalogue.requirements.get(c.requirement);
     if (quote === undefined)
       throw new SuiteError(`${where}/requirement): "${c.requirement}" is not a requirement of docs/PROFILE.md`);
+    if (catalogue.definitions?.has(c.requirement))
+      throw new SuiteError(
+        `${where}/requirement): ${c.requirement} is a definition in docs/PROFILE.md, which obliges the provider to nothing; cite the requirement that applies it`,
+      );
     checkClauses(c.requirement, c.clauses, catalogue.clauses?.get(c.requirement) ?? 0, where);
     // A pq case that does not need pq would run against a classic-only provider and fail it, not skip.
     if (c.params['mode'] === 'pq' && !c.needs.includes('pq'))

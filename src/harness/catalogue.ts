@@ -20,6 +20,7 @@ export async function loadCatalogue(suiteDir?: string): Promise<Catalogue> {
       faults: new Set(Object.keys(FAULTS)),
       requirements: new Map(requirements.map((r) => [r.id, r.quote])),
       clauses: new Map(requirements.filter((r) => r.clauses.length > 0).map((r) => [r.id, r.clauses.length])),
+      definitions: new Set(requirements.filter((r) => r.definition).map((r) => r.id)),
     },
     suiteDir,
   );
@@ -108,13 +109,15 @@ export type Uncovered = ProfileRequirement & {
 
 /**
  * What of the profile no case judges: each requirement that no case cites, and each marked clause
- * of a cited requirement that none of its cases names, in the profile's order.
+ * of a cited requirement that none of its cases names, in the profile's order. A definition puts
+ * no obligation on the provider, so no case is due for it.
  */
 export function uncovered(catalogue: Catalogue): Uncovered[] {
   const cases = catalogue.suites.flatMap((s) => s.cases);
   const cited = new Set(cases.map((c) => c.requirement.id));
   const named = new Set(cases.flatMap((c) => (c.clauses ?? []).map((k) => `${c.requirement.id} ${k}`)));
   return catalogue.requirements.flatMap((r): Uncovered[] => {
+    if (r.definition) return [];
     if (!cited.has(r.id)) return [r];
     return r.clauses.filter((clause) => !named.has(`${r.id} ${clause.index}`)).map((clause) => ({ ...r, clause }));
   });

@@ -141,7 +141,8 @@ export class InboundHandler {
     if (faults.has('ignore-bad-stanzas')) return;
     const error = faults.has('generic-error') ? 'bad-request' : condition;
     const kind = faults.has('error-ack-class-message') && about.class !== undefined ? 'message' : about.class;
-    writer.write(ackNode({ class: kind, id: about.id, error }));
+    // IN-ERROR: the fault leaves out the id of the element it refuses.
+    writer.write(ackNode({ class: kind, id: faults.has('error-ack-without-id') ? undefined : about.id, error }));
     if (faults.has('close-on-error')) writer.closeSocket();
   }
 
@@ -265,10 +266,15 @@ export class InboundHandler {
     this.answer(answers);
   }
 
-  /** ACK-MESSAGE: every delivered message is acked, whether it decrypted or not. */
+  /** ACK-MESSAGE: every delivered message is acked, whether it decrypted or not; a group message's names its sender (GROUP-FANOUT). */
   private messageAck(n: StanzaNode): StanzaNode[] {
-    if (this.ctx.faults.has('no-ack')) return [];
-    return [ackNode({ class: 'message', id: n.attrs['id'], to: n.attrs['from'], participant: n.attrs['participant'] })];
+    const { faults } = this.ctx;
+    if (faults.has('no-ack')) return [];
+    const { id, from } = n.attrs;
+    // GROUP-FANOUT: the fault names the group where the member who sent it belongs.
+    const participant =
+      n.attrs['participant'] !== undefined && faults.has('group-ack-participant-group') ? from : n.attrs['participant'];
+    return [ackNode({ class: 'message', id, to: from, participant })];
   }
 
   /** FRAME-ONE-ELEMENT: each answer in its own WebSocket message. */

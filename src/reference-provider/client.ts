@@ -474,8 +474,16 @@ export class ProviderClient {
   async sendGroup(group: string, text: string): Promise<string> {
     const connection = this.live();
     const { id, acked } = await this.session.serialized(group, async () => {
+      const ask = groupInfoIq(randomId(), group);
+      // GROUP-INFO: the fault leaves out the <query request="interactive"/> the lineage sends.
       const members = readGroupInfo(
-        expectResult(await connection.request(groupInfoIq(randomId(), group), IQ_TIMEOUT_MS), 'group info'),
+        expectResult(
+          await connection.request(
+            this.deps.faults.has('group-info-without-query') ? { ...ask, children: [] } : ask,
+            IQ_TIMEOUT_MS,
+          ),
+          'group info',
+        ),
       );
       if (!members) throw new Error(`the gatekeeper's answer about ${group} lists no members`);
       const others = members.filter((m) => m !== this.login);

@@ -53,6 +53,7 @@ export const FAULTS = {
   'close-on-error': 'answers a bad element correctly, then closes the connection',
   'generic-error': 'answers every bad element with `bad-request`, whatever was wrong',
   'error-ack-class-message': 'names every element it refuses `class="message"` in its error ack, whatever its tag',
+  'error-ack-without-id': 'leaves the `id` of the element it refuses out of its error ack',
   'accept-restricted-xml':
     'parses DOCTYPEs, entities, comments, processing instructions, XML declarations and CDATA like any XML',
   'no-size-limit': 'accepts elements of any size',
@@ -82,6 +83,8 @@ export const FAULTS = {
     "writes libsignal's version byte 0x34 on classic messages, which WhatsApp-lineage Signal refuses, instead of 0x33",
   'corrupt-outgoing-mac': 'flips the last MAC byte of every ciphertext it sends',
   // encryption: groups and sender keys (§8.7)
+  'group-info-without-query':
+    'asks the gatekeeper for a group\'s members without the `<query request="interactive"/>` child',
   'skip-skdm': 'sends group messages without distributing its sender key to the members first',
   'wrong-sender-signature': 'signs its group messages with a key it never distributed',
   'reuse-iteration': 'encrypts every group message at the same sender-key iteration',
@@ -94,6 +97,7 @@ export const FAULTS = {
   'ignore-sender-keys': 'drops the sender keys other members distribute to it',
   'forget-sender-key-state': "puts a member's sender key back as it was before each group message it opens",
   'group-receipt-no-participant': 'sends the delivery receipt of a group message to the group without `participant`',
+  'group-ack-participant-group': 'acks a group message with the group as its `participant`, not the member who sent it',
   'forget-one-time-prekeys': 'keeps no private one-time prekeys, so prekey messages that use one fail',
   'reuse-one-time-prekey': 'never deletes a one-time prekey once a prekey message has used it',
   'rebuild-session-per-message': 'fetches a bundle and starts a new session for every message it sends',

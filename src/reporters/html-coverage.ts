@@ -30,12 +30,15 @@ export function coverageRows(report: RunReport, requirements: readonly ProfileRe
     list.push(r);
     byRequirement.set(r.requirement.id, list);
   }
-  const rows: CoverageRow[] = requirements.map((q) => ({
-    id: q.id,
-    section: q.section,
-    cases: byRequirement.get(q.id) ?? [],
-    unknown: false,
-  }));
+  // A definition obliges the provider to nothing: no case is due for it, so it has no row.
+  const rows: CoverageRow[] = requirements
+    .filter((q) => !q.definition)
+    .map((q) => ({
+      id: q.id,
+      section: q.section,
+      cases: byRequirement.get(q.id) ?? [],
+      unknown: false,
+    }));
   const known = new Set(requirements.map((q) => q.id));
   for (const [id, cases] of byRequirement) {
     if (!known.has(id)) rows.push({ id, section: '', cases, unknown: requirements.length > 0 });

@@ -9,12 +9,12 @@ import { PreconditionError, ProviderViolation } from '../../core/errors.js';
 import { met, notMet, type Finding } from '../../core/model.js';
 import type { GatekeeperGroupDelivery, GatekeeperUser, EncryptedGroupMessage } from '../../gatekeeper/types.js';
 import { equalBytes } from '../../protocol/bytes.js';
-import { readOutgoingGroup } from '../../protocol/groups.js';
-import type { StanzaNode } from '../../protocol/node.js';
+import { GROUPS_NS, readOutgoingGroup } from '../../protocol/groups.js';
+import { child, type StanzaNode } from '../../protocol/node.js';
 import { isDeliveryReceipt } from '../../protocol/stanzas.js';
 import { defineCheck, MODE_PARAM, paramsOf, ANSWER_MS, type CheckContext } from '../check.js';
 import type { ProviderUser } from '../testbed.js';
-import { barrier, lastSeq, sentBy, show } from '../observe.js';
+import { barrier, describeAll, lastSeq, sentBy, show } from '../observe.js';
 import { answerTo, describeAnswer, judgeReplay, readText, type Answer, expectTaken } from '../scenarios/exchange.js';
 import { deriveOnChain, judgeSkmsgs, readDistribution, type DistributionRead } from './sender-key-reader.js';
 
@@ -81,6 +81,46 @@ async function twoGroupTexts(
     await providerSends(ctx, g, texts[1] ?? '', 'the provider user sends a second group text'),
   ];
   return { g, texts, rounds };
+}
+
+/**
+ * GROUP-INFO: before its first message to a group it has never written to, the client asks the
+ * gatekeeper for the members with WhatsApp's group-info IQ, the one source of the member list.
+ */
+export const groupInfo = defineCheck({ name: 'encryption/group/info' }, async (ctx) => {
+  const g = await group(ctx);
+  const afterSeq = lastSeq(g.provider.connection);
+  ctx.step('the provider user sends its first group text');
+  await g.provider
+    .sendGroup(g.jid, `to a new group ${ctx.rng.string(8)}`)
+    .catch((e: unknown) => ctx.note(`the driver's group send failed: ${String(e)}`));
+  return judgeGroupInfo(
+    sentBy(g.provider.connection, afterSeq).map((s) => s.element),
+    g.jid,
+  );
+});
+
+/** GROUP-INFO, on what the client sent when asked for its first message to `group`. */
+export function judgeGroupInfo(sent: readonly StanzaNode[], group: string): Finding {
+  const expected = `<iq type="get" xmlns="${GROUPS_NS}" to="${group}"><query request="interactive"/></iq> before its first message to the group`;
+  const at = sent.findIndex((n) => n.tag === 'message' && n.attrs['to'] === group);
+  const before = at === -1 ? sent : sent.slice(0, at);
+  const asks = before.filter((n) => n.tag === 'iq' && n.attrs['xmlns'] === GROUPS_NS);
+  if (asks.length === 0)
+    return notMet(
+      expected,
+      `no group-info query ${at === -1 ? 'and no message to the group' : 'before the message'}; the client sent ${describeAll(before)}`,
+    );
+  const ask = asks.find((n) => n.attrs['to'] === group);
+  if (!ask)
+    return notMet(expected, `a group-info query to="${asks[0]?.attrs['to'] ?? ''}": ${show(asks[0] as StanzaNode)}`);
+  if (ask.attrs['type'] !== 'get')
+    return notMet(expected, `a group-info query of type="${ask.attrs['type'] ?? ''}": ${show(ask)}`);
+  const query = child(ask, 'query');
+  if (!query) return notMet(expected, `a group-info query without <query>: ${show(ask)}`);
+  if (query.attrs['request'] !== 'interactive')
+    return notMet(expected, `<query request="${query.attrs['request'] ?? ''}">: ${show(ask)}`);
+  return met();
 }
 
 /** GROUP-SKDM: the provider's sender key reaches each member pairwise with its first group message, and reads there. */
@@ -296,6 +336,47 @@ export function judgeGroupIn(
   }
   if (!shown) return notMet(expected, 'nothing shown');
   return shown.every((c) => c === 1) ? met() : notMet(expected, `shown ${shown.join(' and ')} times in the group`);
+}
+
+/**
+ * GROUP-FANOUT: the client's ack and receipts for a member's group message go to the group and name
+ * that member in `participant`. The second member sends, so that a name taken from anywhere but the
+ * message (the group, the first member) shows.
+ */
+export const groupAnswers = defineCheck({ name: 'encryption/group/participant' }, async (ctx) => {
+  const g = await group(ctx);
+  const sender = g.members[1];
+  const encrypted = await sender.encryptGroupText(g.jid, `from the second member ${ctx.rng.string(8)}`);
+  const afterSeq = lastSeq(g.provider.connection);
+  const { id } = await deliverGroup(ctx, g, sender, encrypted, 'a group message from the second member');
+  ctx.step('wait until every answer to it is in');
+  // Every answer to the message comes before the answer to a later ping (IN-ORDER).
+  await barrier(g.provider.connection, ctx.signal);
+  return judgeGroupAnswers(
+    sentBy(g.provider.connection, afterSeq).map((s) => s.element),
+    id,
+    g.jid,
+    sender.jid,
+  );
+});
+
+/** GROUP-FANOUT, on what the client sent after the group message `id` from `sender` reached it. */
+export function judgeGroupAnswers(sent: readonly StanzaNode[], id: string, group: string, sender: string): Finding {
+  const expected = `its ack and receipts for group message ${id} to="${group}" participant="${sender}", the member who sent it`;
+  const answers = sent.filter(
+    (n) => n.attrs['id'] === id && ((n.tag === 'ack' && n.attrs['class'] === 'message') || n.tag === 'receipt'),
+  );
+  if (answers.length === 0)
+    return notMet(expected, `neither an ack nor a receipt for it; the client sent ${describeAll(sent)}`);
+  for (const a of answers) {
+    const what = a.tag === 'ack' ? 'the ack' : `the ${a.attrs['type'] === 'retry' ? 'retry' : 'delivery'} receipt`;
+    const participant = a.attrs['participant'];
+    if (participant === undefined) return notMet(expected, `${what} without participant: ${show(a)}`);
+    if (participant !== sender)
+      return notMet(expected, `${what} names participant="${participant}", not the member who sent it: ${show(a)}`);
+    if (a.attrs['to'] !== group) return notMet(expected, `${what} to="${a.attrs['to'] ?? ''}": ${show(a)}`);
+  }
+  return met(answers.map((a) => `<${a.tag}>`).join(' and '));
 }
 
 /** A gatekeeper member's genuine group message, delivered; anything but a delivery receipt is a failed setup. */

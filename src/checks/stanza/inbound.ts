@@ -217,6 +217,13 @@ export const INPUTS: Record<string, Input> = {
         compress: true,
       }),
   },
+  // IN-ERROR: a known element other than <message>, refused, is named by its own tag and id.
+  'receipt-missing-from': {
+    condition: 'bad-request',
+    names: 'receipt',
+    make: (id, _from, t) => `<receipt id="${id}" t="${t}"/>`,
+    node: (id, _from, t) => node('receipt', { id, t: String(t) }),
+  },
   'missing-attributes': {
     condition: 'bad-request',
     names: 'message',
