@@ -221,6 +221,12 @@ export const FAULTS = {
   'push-no-size-limit': 'reads push bodies of any size',
   'push-size-limit-one-over': 'reads push bodies of up to 1025 bytes, one over the limit',
   'push-size-limit-one-under': 'refuses a push body of exactly 1024 bytes, the limit, with 413',
+  'push-read-whole-body':
+    'reads a push body to its end (up to 1 MiB) before judging its size, so a body over the limit is read past it, and one whose end does not come is never answered',
+  'push-challenge-basic':
+    'refuses a push with no Authorization header with `WWW-Authenticate: Basic realm="push"`, not a Bearer challenge',
+  'push-challenge-detail':
+    'refuses a push whose token does not verify with `WWW-Authenticate: Bearer error="invalid_token", error_description="…"`, saying which check failed',
   'push-no-wake': 'answers a push but does not wake the client',
   'push-strict-audience': "expects its push URL, not its base URL, as the push token's audience",
   'push-unknown-200': 'answers 200 to a valid push for an identifier it does not know, instead of 404',
