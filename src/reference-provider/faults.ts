@@ -22,6 +22,8 @@ export const FAULTS = {
   'noise-refuse-compressed': 'refuses a Noise frame whose plaintext is deflated (flags 2) as not well-formed',
   'noise-skip-stray-frame':
     'skips a frame that is no serverHello where its serverHello is due and waits for the next one, instead of abandoning the Noise handshake',
+  'noise-abort-stays-open':
+    'abandons a Noise handshake it must refuse without sending its clientFinish, but leaves the connection open and silent instead of closing it',
   'noise-reuse-ephemeral':
     'makes one Noise ephemeral key and uses it on every connection, so a serverHello replayed from an earlier handshake decrypts',
   // XML (§2)
