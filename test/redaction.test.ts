@@ -144,5 +144,11 @@ void test('redact masks proof signatures, bearer tokens and authkeys in stanzas,
   assert.equal(redact('https://gk.test/x?authkey=zzz&a=1'), 'https://gk.test/x?authkey=[redacted]&a=1');
   assert.equal(redact('{"authKey": "zzz", "other": "kept"}'), '{"authKey": "[redacted]", "other": "kept"}');
   assert.equal(redact('authorization: Bearer abc.def-ghi'), 'authorization: Bearer [redacted]');
+  assert.equal(
+    redact('WWW-Authenticate: Bearer error="invalid_token"'),
+    'WWW-Authenticate: Bearer error="invalid_token"',
+    "a challenge's parameter is no credential",
+  );
+  assert.equal(redact('{"authorization": "Bearer abc.def="}'), '{"authorization": "Bearer [redacted]"}');
   assert.equal(redact('an authkey differs'), 'an authkey differs', 'the word alone is not a secret');
 });

@@ -5,7 +5,11 @@
  * client connects with) are masked whole, as an XML attribute, a form or query field, or a JSON member.
  */
 const JWT = /\b(eyJ[A-Za-z0-9_-]*\.eyJ[A-Za-z0-9_-]*)\.[A-Za-z0-9_-]+/g;
-const BEARER = /\b(Bearer)\s+[A-Za-z0-9._~+/=-]+/gi;
+/**
+ * A Bearer credential; not a Bearer challenge's parameter (RFC 6750 §3: `Bearer error="invalid_token"`),
+ * which a verdict on a refusal quotes, and which is no secret.
+ */
+const BEARER = /\b(Bearer)\s+(?!(?:realm|scope|error|error_description|error_uri)\s*=\s*")[A-Za-z0-9._~+/=-]+/gi;
 /** Fields whose whole value is a credential. */
 const CREDENTIAL_FIELDS = 'authkey';
 const ATTRIBUTE = new RegExp(`\\b(${CREDENTIAL_FIELDS})=(["'])[^"']*\\2`, 'gi');

@@ -49,3 +49,9 @@ export interface PushAnswer {
   readonly body: string;
   readonly wwwAuthenticate: string | undefined;
 }
+
+/**
+ * The answer to a push whose body was begun and held back (PUSH-REFUSE [11]), or why there was none
+ * (`none`: "no answer within 5000 ms", or the transport's error).
+ */
+export type HeldPushAnswer = PushAnswer | { readonly none: string };

@@ -210,6 +210,7 @@ export async function startGatekeeper(options: GatekeeperOptions = {}): Promise<
       return () => chat.refusals.delete(login);
     },
     push: (identifier, defect, signal) => pusher.push(identifier, defect, signal),
+    pushHeldBody: (identifier, signal, timeoutMs) => pusher.pushHeldBody(identifier, signal, timeoutMs),
     pushOverHttp2: (identifier, signal, timeoutMs) => pusher.pushOverHttp2(identifier, signal, timeoutMs),
     rotatePushKey: () => pusher.rotate(),
     pushKeySetFetches: () => pusher.keySetFetches(),

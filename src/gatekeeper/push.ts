@@ -22,6 +22,7 @@ import type { Agent } from 'undici';
 import { systemClock, unixSeconds, type Clock } from '../core/clock.js';
 import type { LimitExceeded } from '../core/limits.js';
 import { http2Status } from '../net/http2-get.js';
+import { postHeldBody } from '../net/held-body.js';
 import { boundedRequest, outboundAgent, type OutboundOptions } from '../net/outbound.js';
 import {
   CLOCK_SKEW_S,
@@ -31,7 +32,7 @@ import {
   pushAudience,
   SKEW_BOUNDARY_STEP_S,
 } from '../protocol/ownership.js';
-import type { PushAnswer, PushDefect } from './control-types.js';
+import type { HeldPushAnswer, PushAnswer, PushDefect } from './control-types.js';
 import type { HttpExchange } from './observation-types.js';
 
 const ALGORITHM = 'RS256';
@@ -169,6 +170,47 @@ export class PushSender {
   }
 
   /**
+   * PUSH-REFUSE [11]: a push with a valid token whose body is sent, chunked, as far as one byte
+   * past the limit, and no further (postHeldBody). The answer, or why none came within `timeoutMs`.
+   */
+  async pushHeldBody(to: string, signal: AbortSignal, timeoutMs: number): Promise<HeldPushAnswer> {
+    const url = this.pushEndpoint;
+    if (url === undefined) throw new Error('no provider is set, so there is no push endpoint');
+    const token = await this.token(url, 'valid');
+    const sent = heldBodyStart(to);
+    const started = Date.now();
+    const res = await postHeldBody(
+      url,
+      this.outbound,
+      {
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        sent,
+        bodyCap: 'http-body-bytes',
+      },
+      signal,
+      timeoutMs,
+    );
+    const none =
+      'silent' in res
+        ? `no answer within ${timeoutMs} ms`
+        : 'error' in res
+          ? `no answer: the exchange failed (${res.error})`
+          : undefined;
+    const text = none === undefined && 'body' in res ? res.body.toString('utf8') : '';
+    this.record({
+      at: started,
+      method: 'POST (chunked, the body held back)',
+      url,
+      status: 'status' in res ? res.status : 0,
+      requestBody: `Authorization: Bearer ${token}\n${sent.slice(0, 200)}… (${Buffer.byteLength(sent)} bytes sent, the rest held back)`,
+      responseBody: none ?? text,
+      durationMs: Date.now() - started,
+    });
+    if (none !== undefined || !('status' in res)) return { none: none ?? 'no answer' };
+    return { status: res.status, body: text, wwwAuthenticate: res.headers['www-authenticate'] };
+  }
+
+  /**
    * A valid push for `to` over HTTP/2 (SERVER-HTTP-VERSIONS): h2 by ALPN over https, h2c with prior
    * knowledge over http. The answer's status, or why there was none, as `http2Status` gives it.
    */
@@ -239,6 +281,12 @@ export class PushSender {
     const key = defect === 'forged-signature' ? this.forger : this.own.privateKey;
     return new SignJWT(claims).setProtectedHeader({ alg: ALGORITHM, kid, typ: 'JWT' }).sign(key);
   }
+}
+
+/** The part of a push body that PUSH-REFUSE [11] sends: `{"to": …` and whitespace, one byte past the limit, unclosed. */
+function heldBodyStart(to: string): string {
+  const start = `{"to": ${JSON.stringify(to)}`;
+  return `${start}${' '.repeat(MAX_PUSH_BODY_BYTES + 1 - Buffer.byteLength(start))}`;
 }
 
 function pushBody(to: string, defect: PushDefect): string {

@@ -17,6 +17,7 @@ import type { KeyBundle } from '../protocol/stanzas.js';
 import type {
   CertificateDefect,
   HandshakeDefect,
+  HeldPushAnswer,
   PushAnswer,
   PushDefect,
   ScriptedAnswer,
@@ -163,6 +164,12 @@ export interface Push {
   readonly jwksUri: string;
   /** Sends a push for the user-visible `identifier` to the provider, with at most one defect. */
   push(identifier: string, defect: PushDefect, signal: AbortSignal): Promise<PushAnswer>;
+  /**
+   * A push with a valid token whose body, chunked, is sent as far as one byte past the limit
+   * (`{"to": …` and JSON whitespace) and the rest held back until the provider answers or
+   * `timeoutMs` passes (PUSH-REFUSE [11]).
+   */
+  pushHeldBody(identifier: string, signal: AbortSignal, timeoutMs: number): Promise<HeldPushAnswer>;
   /** Sends a valid push for `identifier` over HTTP/2: the status, or why there was none (as `providerHttp2Status`). */
   pushOverHttp2(identifier: string, signal: AbortSignal, timeoutMs: number): Promise<number | string | LimitExceeded>;
   /** Publishes a new push key under a new `kid`, which signs every push until `undo`. */

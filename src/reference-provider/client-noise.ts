@@ -32,6 +32,12 @@ export interface NoiseLogin {
   readonly skipStrayFrames?: boolean;
   /** The `noise-reuse-ephemeral` fault: this ephemeral key, the same on every connection; a fresh one otherwise. */
   readonly ephemeralKey?: KeyPair;
+  /**
+   * The `noise-abort-stays-open` fault: a handshake the client abandons leaves its connection open
+   * and silent, and the close it would have made goes here, for the client to make when it next
+   * disconnects. A proxy, which runs the handshake in the client's name, closes as ever.
+   */
+  readonly abandoned?: (close: () => void) => void;
 }
 
 /**
@@ -88,7 +94,12 @@ export async function openNoise(
     ws.terminate();
     throw e;
   });
-  const link = webSocketLink(ws);
+  const socket = webSocketLink(ws);
+  let handshaking = true;
+  const abandoned = login.abandoned;
+  const link: ByteLink = abandoned
+    ? { ...socket, close: () => (handshaking ? abandoned(() => socket.close()) : socket.close()) }
+    : socket;
   const { channel } = await connectNoise(login.skipStrayFrames ? skippingToServerHello(link) : link, {
     profile: profileOf(login, root),
     staticKey: login.staticKey,
@@ -97,6 +108,7 @@ export async function openNoise(
     ...(login.skipChainCheck ? { skipChainCheck: true } : {}),
     ...(login.ephemeralKey ? { ephemeralKey: login.ephemeralKey } : {}),
   });
+  handshaking = false;
   return { ws, channel };
 }
 

@@ -103,6 +103,8 @@ export class ProviderClient {
   private staticKey: KeyPair = x25519KeyPair();
   /** The `noise-reuse-ephemeral` fault's one ephemeral key, made at the first connection. */
   private reusedEphemeral: KeyPair | undefined;
+  /** The `noise-abort-stays-open` fault's connections of abandoned handshakes, closed at the next disconnect. */
+  private abandonedSockets: (() => void)[] = [];
   private get authKey(): Uint8Array {
     return this.staticKey.publicKey;
   }
@@ -227,7 +229,9 @@ export class ProviderClient {
       expectResult(await connection.request(await this.keyUpload(), IQ_TIMEOUT_MS), 'key upload');
       return true;
     } catch (e) {
-      await this.disconnect();
+      // The connection of an abandoned handshake stays, under noise-abort-stays-open, until the
+      // next disconnect the driver asks for, or the next connect.
+      await this.dropConnection();
       // A refused stream (a bad proof, an unknown login) is an answer, not a failure of the client;
       // so is a gatekeeper the client could not authenticate (its Noise certificate chain).
       if (!isStreamRefused(e) && !isNoiseError(e)) throw e;
@@ -320,6 +324,12 @@ export class ProviderClient {
   }
 
   async disconnect(): Promise<void> {
+    for (const close of this.abandonedSockets.splice(0)) close();
+    await this.dropConnection();
+  }
+
+  /** Closes the chat connection, if there is one. */
+  private async dropConnection(): Promise<void> {
     const connection = this.connection;
     this.connection = undefined;
     this.mediaReceiver.close();
@@ -634,6 +644,9 @@ export class ProviderClient {
       skipLeafSignature: faults.has('noise-skip-leaf-signature'),
       skipStrayFrames: faults.has('noise-skip-stray-frame'),
       ...(faults.has('noise-reuse-ephemeral') ? { ephemeralKey: (this.reusedEphemeral ??= x25519KeyPair()) } : {}),
+      ...(faults.has('noise-abort-stays-open')
+        ? { abandoned: (close: () => void) => void this.abandonedSockets.push(close) }
+        : {}),
     };
   }
 

@@ -22,6 +22,8 @@ export const FAULTS = {
   'noise-refuse-compressed': 'refuses a Noise frame whose plaintext is deflated (flags 2) as not well-formed',
   'noise-skip-stray-frame':
     'skips a frame that is no serverHello where its serverHello is due and waits for the next one, instead of abandoning the Noise handshake',
+  'noise-abort-stays-open':
+    'abandons a Noise handshake it must refuse without sending its clientFinish, but leaves the connection open and silent instead of closing it',
   'noise-reuse-ephemeral':
     'makes one Noise ephemeral key and uses it on every connection, so a serverHello replayed from an earlier handshake decrypts',
   // XML (§2)
@@ -225,6 +227,12 @@ export const FAULTS = {
   'push-no-size-limit': 'reads push bodies of any size',
   'push-size-limit-one-over': 'reads push bodies of up to 1025 bytes, one over the limit',
   'push-size-limit-one-under': 'refuses a push body of exactly 1024 bytes, the limit, with 413',
+  'push-read-whole-body':
+    'reads a push body to its end (up to 1 MiB) before judging its size, so a body over the limit is read past it, and one whose end does not come is never answered',
+  'push-challenge-basic':
+    'refuses a push with no Authorization header with `WWW-Authenticate: Basic realm="push"`, not a Bearer challenge',
+  'push-challenge-detail':
+    'refuses a push whose token does not verify with `WWW-Authenticate: Bearer error="invalid_token", error_description="…"`, saying which check failed',
   'push-no-wake': 'answers a push but does not wake the client',
   'push-strict-audience': "expects its push URL, not its base URL, as the push token's audience",
   'push-unknown-200': 'answers 200 to a valid push for an identifier it does not know, instead of 404',

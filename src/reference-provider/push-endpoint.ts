@@ -78,8 +78,9 @@ export class PushEndpoint {
     const { faults } = this.deps;
     if (req.method !== 'POST') return answer(res, 405, { allow: 'POST' });
     const bearer = /^Bearer ([A-Za-z0-9._~+/=-]*)$/.exec(req.headers.authorization ?? '')?.[1];
-    if (bearer === undefined && !faults.has('push-no-auth-required')) return refuse(res);
-    if (bearer !== undefined && !(await this.verify(bearer))) return refuse(res);
+    if (bearer === undefined && !faults.has('push-no-auth-required')) return refuse(res, faults, undefined);
+    const refusal = bearer === undefined ? undefined : await this.verify(bearer);
+    if (refusal !== undefined) return refuse(res, faults, refusal);
     const limit = faults.has('push-no-size-limit')
       ? NO_LIMIT_BYTES
       : faults.has('push-size-limit-one-over')
@@ -87,8 +88,8 @@ export class PushEndpoint {
         : faults.has('push-size-limit-one-under')
           ? MAX_PUSH_BODY_BYTES - 1
           : MAX_PUSH_BODY_BYTES;
-    const body = await readBody(req, limit);
-    if (body === null) return answer(res, 413, { connection: 'close' });
+    const body = await readBody(req, limit, faults.has('push-read-whole-body'));
+    if (body === null) return refuseOversized(req, res);
     const to = readTo(body);
     if (to === undefined && !faults.has('push-lenient-body')) return answer(res, 400);
     // PUSH-ACCEPT: an identifier it does not know gets 404.
@@ -102,10 +103,13 @@ export class PushEndpoint {
     return this.deps.faults.has('push-strict-audience') ? `${origin}/push` : origin;
   }
 
-  /** True when `token` is a push token of the trusted gatekeeper for this provider, still valid. */
-  private async verify(token: string): Promise<boolean> {
+  /**
+   * Undefined when `token` is a push token of the trusted gatekeeper for this provider, still valid;
+   * otherwise why not, which only the `push-challenge-detail` fault tells the pusher.
+   */
+  private async verify(token: string): Promise<string | undefined> {
     const { faults } = this.deps;
-    if (!this.trusted) return false;
+    if (!this.trusted) return 'no key set of the gatekeeper is trusted';
     // PUSH-REFUSE [7]'s faults verify with no list of algorithms, each as a careless verifier would.
     const anyAlg = faults.has('push-any-alg');
     const lax = anyAlg || faults.has('push-any-rsa-alg');
@@ -126,29 +130,29 @@ export class PushEndpoint {
     try {
       const header = decodeProtectedHeader(token);
       if (faults.has('push-no-signature-check') || (faults.has('push-accept-alg-none') && header.alg === 'none')) {
-        return claimsHold(decodeJwt(token), options);
+        return claimsHold(decodeJwt(token), options) ? undefined : 'the claims do not hold';
       }
       // Only a token in canonical compact serialization is verified (an alg-none token, with no
       // signature segment, is the faults' business above).
-      if (!isCompactJws(token)) return false;
+      if (!isCompactJws(token)) return 'the token is not a compact JWS';
       const jwks = await this.trusted.keys;
       if (faults.has('push-ignore-kid')) {
         const first = jwks.keys[0];
-        if (!first) return false;
+        if (!first) return 'the key set is empty';
         await jwtVerify(token, await importJWK(first, first.alg ?? 'RS256'), options);
-        return true;
+        return undefined;
       }
       try {
         await jwtVerify(token, keysOf(jwks), options);
       } catch (e) {
         if (!(e instanceof errors.JWKSNoMatchingKey)) throw e;
         const fresh = await this.refetch();
-        if (fresh === undefined) return false;
+        if (fresh === undefined) return "no key of the key set has the token's kid";
         await jwtVerify(token, keysOf(fresh), options);
       }
-      return true;
-    } catch {
-      return false;
+      return undefined;
+    } catch (e) {
+      return e instanceof Error ? e.message : String(e);
     }
   }
 }
@@ -212,9 +216,29 @@ function readTo(body: string): string | undefined {
   }
 }
 
-/** RFC 6750 §3: 401 with the error code only, and no body. */
-function refuse(res: ServerResponse): void {
-  answer(res, 401, { 'www-authenticate': 'Bearer error="invalid_token"' });
+/**
+ * RFC 6750 §3: 401 with the error code only, and no body (PUSH-REFUSE). `why` is the token's
+ * refusal, undefined when there was no token.
+ */
+function refuse(res: ServerResponse, faults: FaultSet, why: string | undefined): void {
+  // A framework's default for a request with no credentials: a Basic challenge.
+  if (why === undefined && faults.has('push-challenge-basic'))
+    return answer(res, 401, { 'www-authenticate': 'Basic realm="push"' });
+  // RFC 6750 §3 allows error_description; PUSH-REFUSE does not, since it tells a prober which check failed.
+  const detail =
+    why !== undefined && faults.has('push-challenge-detail')
+      ? `, error_description="${why.replace(/["\\]/g, "'")}"`
+      : '';
+  answer(res, 401, { 'www-authenticate': `Bearer error="invalid_token"${detail}` });
+}
+
+/**
+ * PUSH-REFUSE [11]: 413, and not a byte more read. The connection closes once the answer is out:
+ * the rest of the body is never taken in, and the socket goes with what the client may still send.
+ */
+function refuseOversized(req: IncomingMessage, res: ServerResponse): void {
+  res.once('finish', () => req.socket.destroy());
+  answer(res, 413, { connection: 'close' });
 }
 
 function answer(res: ServerResponse, status: number, headers: Record<string, string> = {}): void {
@@ -223,21 +247,30 @@ function answer(res: ServerResponse, status: number, headers: Record<string, str
   res.end();
 }
 
-function readBody(req: IncomingMessage, limit: number): Promise<string | null> {
-  if (Number(req.headers['content-length'] ?? 0) > limit) return Promise.resolve(null);
+/**
+ * The body, or null when it is over `limit`: known from its Content-Length before a byte is read, or
+ * on the byte past the limit, where reading stops. `wholly` (the `push-read-whole-body` fault)
+ * reads the body to its end, up to NO_LIMIT_BYTES, before judging its size.
+ */
+function readBody(req: IncomingMessage, limit: number, wholly: boolean): Promise<string | null> {
+  if (!wholly && Number(req.headers['content-length'] ?? 0) > limit) return Promise.resolve(null);
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    req.on('data', (chunk: Buffer) => {
+    const stop = (): void => {
+      req.removeListener('data', onData);
+      req.pause();
+      resolve(null);
+    };
+    const onData = (chunk: Buffer): void => {
       size += chunk.length;
-      if (size > limit) {
-        resolve(null);
-        req.destroy();
-        return;
-      }
+      if (size > (wholly ? NO_LIMIT_BYTES : limit)) return stop();
       chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    };
+    req.on('data', onData);
+    req.on('end', () => resolve(size > limit ? null : Buffer.concat(chunks).toString('utf8')));
+    // A client that gave up before the end: nothing to answer (a promise settles once).
+    req.on('close', () => resolve(null));
     req.on('error', reject);
   });
 }

@@ -9,8 +9,8 @@ import { fromBase64 } from '../../protocol/base64.js';
 import { ENCRYPT_NS, GATEKEEPER_SERVER } from '../../protocol/constants.js';
 import { at, child, children, type StanzaNode } from '../../protocol/node.js';
 import { fetchedJids, KYBER_KEY_LENGTH } from '../../protocol/stanzas.js';
-import { defineCheck, ANSWER_MS } from '../check.js';
-import { lastSeq, sends, sentBy, show } from '../observe.js';
+import { defineCheck } from '../check.js';
+import { lastSeq, noneBefore, sends, sentBy, show } from '../observe.js';
 
 /** Byte lengths of each base64 child, by path under the IQ (KEYS-UPLOAD). */
 const UPLOAD_LENGTHS: readonly [path: readonly string[], bytes: number, optional?: boolean][] = [
@@ -55,7 +55,7 @@ export const uploadShape = defineCheck({ name: 'encryption/keys/upload-shape' },
     afterSeq: 0,
   });
   const iq = frame && sentBy(connection).find((s) => s.frame === frame && s.element.tag === 'iq')?.element;
-  if (!iq) throw new PreconditionError(`no key upload within ${ANSWER_MS} ms`);
+  if (!iq) throw new PreconditionError(noneBefore('no key upload', connection.closed));
   return judgeUploadShape(iq);
 });
 

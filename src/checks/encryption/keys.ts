@@ -13,14 +13,13 @@ import {
   defineCheck,
   MODE_PARAM,
   paramsOf,
-  ANSWER_MS,
   choiceParam,
   QUIET_MS,
   numberParam,
   sessionMode,
   type CheckContext,
 } from '../check.js';
-import { barrier, lastSeq, sends, sentBy } from '../observe.js';
+import { barrier, lastSeq, noneBefore, sends, sentBy } from '../observe.js';
 import { sendOne } from '../scenarios/conversation.js';
 import { deliverAndWatch, describeAnswer, encryptText, timesShown } from '../scenarios/exchange.js';
 
@@ -33,7 +32,7 @@ const isUpload = sends('iq', { type: 'set', xmlns: ENCRYPT_NS });
 /** The newest KEYS-UPLOAD on `connection`, as sent, waiting for it if need be. */
 async function uploadOn(ctx: CheckContext, connection: ClientConnection): Promise<PreKeyUpload> {
   const frame = await ctx.testbed.frameFrom(connection, isUpload, { afterSeq: 0 });
-  if (!frame) throw new PreconditionError(`no <iq type="set" xmlns="${ENCRYPT_NS}"> within ${ANSWER_MS} ms`);
+  if (!frame) throw new PreconditionError(noneBefore(`no <iq type="set" xmlns="${ENCRYPT_NS}">`, connection.closed));
   const iq = sentBy(connection)
     .filter(
       (s) => s.element.tag === 'iq' && s.element.attrs['xmlns'] === ENCRYPT_NS && s.element.attrs['type'] === 'set',

@@ -14,7 +14,7 @@ import { unpad } from '../../protocol/payload.js';
 import { outgoingEnc } from '../../protocol/stanzas.js';
 import { ANSWER_MS, type CheckContext } from '../check.js';
 import type { ProviderUser } from '../testbed.js';
-import { elementsOf, lastSeq, sends } from '../observe.js';
+import { elementsOf, lastSeq, noneBefore, sends } from '../observe.js';
 import { decryptedPlaintext } from '../scenarios/exchange.js';
 import { SAMPLES } from './sniff.js';
 import { LAYOUTS, readDeclared, type Declared } from './wire-fields.js';
@@ -73,7 +73,9 @@ export async function sendMedia(
     throw new PreconditionError(`the client refused to send a ${plaintext.length}-byte ${type}: ${answer.refused}`);
   const frame = await ctx.testbed.frameFrom(provider.connection, sends('message'), { afterSeq: before });
   if (!frame)
-    throw new PreconditionError(`the driver accepted a media send, but no <message> came within ${ANSWER_MS} ms`);
+    throw new PreconditionError(
+      `the driver accepted a media send, but ${noneBefore('no <message> came', provider.connection.closed)}`,
+    );
   ctx.step(`gatekeeper user receives the ${type}`);
   const delivery = await gatekeeperUser.waitForDelivery((d) => !earlier.has(d), {
     signal: ctx.signal,

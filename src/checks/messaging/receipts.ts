@@ -4,9 +4,9 @@ import { met, notMet, type Finding } from '../../core/model.js';
 import type { ShownReceipt } from '../../protocol/driver-api.js';
 import type { StanzaNode } from '../../protocol/node.js';
 import { isDeliveryReceipt, receipt } from '../../protocol/stanzas.js';
-import { defineCheck, ANSWER_MS, type CheckContext } from '../check.js';
+import { defineCheck, type CheckContext } from '../check.js';
 import { answerTo } from '../scenarios/exchange.js';
-import { barrier, describeAll, lastSeq, sends, sentBy } from '../observe.js';
+import { barrier, describeAll, lastSeq, noneBefore, sends, sentBy } from '../observe.js';
 import { judgeTime } from '../time.js';
 import { pair, receiveOne, sendOneWithId, type Pair } from '../scenarios/conversation.js';
 import { unixSeconds, type Clock } from '../../core/clock.js';
@@ -93,7 +93,7 @@ async function sentAndDelivered(ctx: CheckContext): Promise<{ p: Pair; id: strin
   });
   if (!acked)
     throw new PreconditionError(
-      `the client did not ack the delivery receipt within ${ANSWER_MS} ms; ACK-RECEIPT judges that`,
+      `${noneBefore('no <ack> of the delivery receipt', p.provider.connection.closed)}; ACK-RECEIPT judges that`,
     );
   return { p, id };
 }

@@ -7,7 +7,7 @@ import { outgoingEnc, readPreKeyUpload } from '../../protocol/stanzas.js';
 import type { GatekeeperDelivery } from '../../gatekeeper/types.js';
 import { defineCheck, ANSWER_MS, type CheckContext } from '../check.js';
 import { answerTo, readText } from '../scenarios/exchange.js';
-import { describeAll, lastSeq, sends, sentBy, show } from '../observe.js';
+import { describeAll, lastSeq, noneBefore, sends, sentBy, show } from '../observe.js';
 import {
   deliverUndecryptable,
   pair,
@@ -36,7 +36,7 @@ async function retryFor(
   )?.element;
   if (!retry)
     throw new PreconditionError(
-      `no retry receipt within ${ANSWER_MS} ms; RECEIPT-AFTER-DECRYPT judges that; the client sent ${describeAll(sentBy(p.provider.connection, afterSeq).map((s) => s.element))}`,
+      `${noneBefore('no retry receipt', p.provider.connection.closed)}; RECEIPT-AFTER-DECRYPT judges that; the client sent ${describeAll(sentBy(p.provider.connection, afterSeq).map((s) => s.element))}`,
     );
   return { id, t, retry, registrationId: upload.registrationId };
 }
@@ -172,7 +172,9 @@ export const resendBounded = defineCheck({ name: 'messaging/retry/bounded' }, as
   ctx.step('wait for the re-send of the second message');
   const marker = await ctx.testbed.frameFrom(p.provider.connection, sends('message', { id: second }), { afterSeq });
   if (!marker)
-    throw new PreconditionError(`no re-send of the second message within ${ANSWER_MS} ms; RETRY-RESEND judges that`);
+    throw new PreconditionError(
+      `${noneBefore('no re-send of the second message', p.provider.connection.closed)}; RETRY-RESEND judges that`,
+    );
   const resends = sentBy(p.provider.connection, afterSeq).filter(
     (s) => s.element.tag === 'message' && s.element.attrs['id'] === first,
   ).length;

@@ -6,9 +6,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PreconditionError } from '../../core/errors.js';
 import { KEY_SET_REFETCH_COOLDOWN_S } from '../../protocol/ownership.js';
-import { met, notMet } from '../../core/model.js';
+import { met, notMet, type Finding } from '../../core/model.js';
 import type { PushAnswer, PushDefect } from '../../gatekeeper/types.js';
-import { ANSWER_MS, choiceParam, defineCheck, paramsOf, type ChangingContext } from '../check.js';
+import { ANSWER_MS, choiceParam, defineCheck, paramsOf, type ChangingContext, type CheckContext } from '../check.js';
 import { sends } from '../observe.js';
 import { CLOCK_SKEW_S, MAX_PUSH_BODY_BYTES, SKEW_BOUNDARY_STEP_S } from '../../protocol/ownership.js';
 import { push, wakeByPush } from '../scenarios/push.js';
@@ -60,6 +60,33 @@ const PAST: Partial<Record<Refused, string>> = {
 
 const described = (a: PushAnswer): string =>
   `HTTP ${a.status}${a.body ? ` with a body of ${a.body.length} bytes` : ''}`;
+
+/** RFC 9110 §5.6.2's token: an auth scheme, a parameter's name, a value unquoted. */
+const TOKEN = "[!#$%&'*+.^_`|~0-9A-Za-z-]+";
+
+/** The one challenge PUSH-REFUSE allows a refusal, at most (RFC 6750 §3.1). */
+const INVALID_TOKEN = 'Bearer error="invalid_token"';
+
+/**
+ * Why a refusal's `WWW-Authenticate` is more than PUSH-REFUSE allows, or undefined when it is at
+ * most `Bearer error="invalid_token"`: none, the Bearer scheme alone, or with that one parameter.
+ * The scheme and the parameter's name are case-insensitive, and the value a token or a quoted
+ * string (RFC 9110 §11.2); another scheme, another error, a second parameter (`realm`,
+ * `error_description`, which tells a prober which check failed) or a second challenge is more.
+ */
+export function challengeExcess(header: string | undefined): string | undefined {
+  if (header === undefined) return undefined;
+  const challenge = new RegExp(`^(${TOKEN})(?:(?:[ \\t]*,[ \\t]*|[ \\t]+)(.*))?$`).exec(header.trim());
+  if (!challenge) return 'no challenge RFC 9110 can read';
+  const [, scheme = '', params = ''] = challenge;
+  if (scheme.toLowerCase() !== 'bearer') return `a ${scheme} challenge, not Bearer`;
+  if (params === '') return undefined;
+  const param = new RegExp(`^(${TOKEN})[ \\t]*=[ \\t]*("(?:[^"\\\\]|\\\\.)*"|${TOKEN})$`).exec(params.trim());
+  if (!param) return `more than ${INVALID_TOKEN}`;
+  const [, name = '', raw = ''] = param;
+  const value = raw.startsWith('"') ? raw.slice(1, -1).replace(/\\(.)/g, '$1') : raw;
+  return name.toLowerCase() === 'error' && value === 'invalid_token' ? undefined : `not ${INVALID_TOKEN}`;
+}
 
 /** PUSH-ACCEPT */
 export const accepted = defineCheck(
@@ -113,7 +140,14 @@ export const refused = defineCheck(
       throw new PreconditionError(`a valid push was answered HTTP ${control.status}; PUSH-ACCEPT judges that`);
     const inside = INSIDE[defect];
     const named = PAST[defect] ?? defect.replace(/-/g, ' ');
-    const expected = `${inside ? `HTTP 200 to a push with ${inside.what}, and ` : ''}HTTP ${expectedStatus.join(' or ')} with no body to a push with ${named}`;
+    const challenged = expectedStatus.includes(401);
+    const expected = [
+      inside ? `HTTP 200 to a push with ${inside.what}, and ` : '',
+      `HTTP ${expectedStatus.join(' or ')} with no body`,
+      challenged ? ` and at most WWW-Authenticate: ${INVALID_TOKEN}` : '',
+      ` to a push with ${named}`,
+      defect === 'oversized-body' ? `, and to one whose ${HELD} before it comes` : '',
+    ].join('');
     if (inside) {
       const accepted = await push(ctx, identifier, inside.defect);
       if (accepted.status !== 200)
@@ -122,9 +156,34 @@ export const refused = defineCheck(
     const answer = await push(ctx, identifier, defect);
     if (!expectedStatus.includes(answer.status))
       return notMet(expected, `the push with ${named} answered ${described(answer)}`);
-    return answer.body === '' ? met() : notMet(expected, `a refusal with a body of ${answer.body.length} bytes`);
+    if (answer.body !== '') return notMet(expected, `a refusal with a body of ${answer.body.length} bytes`);
+    const excess = challenged ? challengeExcess(answer.wwwAuthenticate) : undefined;
+    if (excess !== undefined)
+      return notMet(
+        expected,
+        `the push with ${named} answered HTTP ${answer.status} with WWW-Authenticate: ${answer.wwwAuthenticate ?? ''}, ${excess}`,
+      );
+    return defect === 'oversized-body' ? heldBody(ctx, identifier, expected) : met();
   },
 );
+
+/** The push of PUSH-REFUSE [11]'s second half, as a verdict names it. */
+const HELD = `body is sent as far as ${MAX_PUSH_BODY_BYTES + 1} bytes (chunked, with no Content-Length) and the rest held back, answered 413`;
+
+/**
+ * PUSH-REFUSE [11], "without reading more than the limit", as far as a client can see it: the
+ * provider answers 413 to a body whose first byte past the limit has come, while the rest is held
+ * back, within ANSWER_MS. One that reads a body to its end before judging its size never answers,
+ * since the end never comes; the bytes sent are the most it can have read. Whether it kept them, or
+ * read and dropped what a client still sends after the answer, no client can see.
+ */
+async function heldBody(ctx: CheckContext, identifier: string, expected: string): Promise<Finding> {
+  ctx.step('push a body past the limit, and hold the rest back');
+  const answer = await ctx.testbed.gatekeeper.pushHeldBody(identifier, ctx.signal, ANSWER_MS);
+  const what = `the push whose body came as far as ${MAX_PUSH_BODY_BYTES + 1} bytes, the rest held back,`;
+  if ('none' in answer) return notMet(expected, `${what} had ${answer.none}`);
+  return answer.status === 413 ? met() : notMet(expected, `${what} answered ${described(answer)}`);
+}
 
 /**
  * PUSH-KEY-ROTATION: the gatekeeper publishes a new key and signs with it; the provider refetches

@@ -13,8 +13,8 @@ import { ACCOUNT_NS } from '../../protocol/enlistment.js';
 import { GROUPS_NS } from '../../protocol/groups.js';
 import { BLOCKLIST_NS, CHATSTATE_TAG } from '../../protocol/messaging.js';
 import type { StanzaNode } from '../../protocol/node.js';
-import { defineCheck, ANSWER_MS } from '../check.js';
-import { barrier, elementsOf, lastSeq, sentBy, show } from '../observe.js';
+import { defineCheck } from '../check.js';
+import { barrier, elementsOf, lastSeq, noneBefore, sentBy, show } from '../observe.js';
 import { pair, receiveOne, type Pair } from '../scenarios/conversation.js';
 import type { CheckContext } from '../check.js';
 
@@ -38,7 +38,7 @@ async function sendThroughProxy(
   const element = frame && elementsOf(frame).find((n) => n.tag === 'message' && n.attrs['id'] === id);
   if (!element)
     throw new PreconditionError(
-      `the driver sent message ${id}, but no <message id="${id}"> came within ${ANSWER_MS} ms`,
+      `the driver sent message ${id}, but ${noneBefore(`no <message id="${id}"> came`, provider.connection.closed)}`,
     );
   return { id, element, afterSeq };
 }

@@ -4,7 +4,7 @@ import type { GatekeeperDelivery, GatekeeperUser } from '../../gatekeeper/types.
 import type { CheckContext } from '../check.js';
 import { ANSWER_MS } from '../check.js';
 import type { ProviderUser } from '../testbed.js';
-import { elementsOf, lastSeq, sends, type Sent } from '../observe.js';
+import { elementsOf, lastSeq, noneBefore, sends, type Sent } from '../observe.js';
 import { deliveredMessage, encElement } from '../../protocol/stanzas.js';
 import { unixSeconds } from '../../core/clock.js';
 
@@ -39,7 +39,10 @@ export async function sendOne(
   ctx.step(`provider sends ${label}`);
   const { id } = await provider.send(gatekeeperUser.jid, text);
   const frame = await ctx.testbed.frameFrom(provider.connection, sends('message'), { afterSeq: before });
-  if (!frame) throw new PreconditionError(`the driver accepted a send, but no <message> came within ${ANSWER_MS} ms`);
+  if (!frame)
+    throw new PreconditionError(
+      `the driver accepted a send, but ${noneBefore('no <message> came', provider.connection.closed)}`,
+    );
   const element = elementsOf(frame).find((n) => n.tag === 'message');
   ctx.step(`gatekeeper user receives ${label}`);
   const delivery = await gatekeeperUser.waitForDelivery((d) => !earlier.has(d), {

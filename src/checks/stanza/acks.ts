@@ -4,7 +4,7 @@ import { PreconditionError } from '../../core/errors.js';
 import { met, notMet, type Finding } from '../../core/model.js';
 import type { StanzaNode } from '../../protocol/node.js';
 import { defineCheck, ANSWER_MS, QUIET_MS } from '../check.js';
-import { barrier, describeAll, sends, sentBy, type Sent } from '../observe.js';
+import { barrier, describeAll, noneBefore, sends, sentBy, type Closed, type Sent } from '../observe.js';
 import { judgeTime } from '../time.js';
 import { isDeliveryReceipt } from '../../protocol/stanzas.js';
 import { deliverUndecryptable, pair, receiveOne, sendOneWithId } from '../scenarios/conversation.js';
@@ -30,6 +30,7 @@ export const ackMessage = defineCheck({ name: 'stanza/ack/message' }, async (ctx
     id,
     p.gatekeeperUser.jid,
     true,
+    p.provider.connection.closed,
   );
   if (decrypted.verdict !== 'met') return decrypted;
   const bad = deliverUndecryptable(p, ctx);
@@ -42,14 +43,22 @@ export const ackMessage = defineCheck({ name: 'stanza/ack/message' }, async (ctx
     bad.id,
     p.gatekeeperUser.jid,
     false,
+    p.provider.connection.closed,
   );
 });
 
 /**
  * ACK-MESSAGE, on what the client sent after message `id` from `peer` reached it: an ack, or for a
- * message it `decrypted`, its delivery receipt in the ack's stead.
+ * message it `decrypted`, its delivery receipt in the ack's stead. `closed`: the connection closed,
+ * which ended the wait.
  */
-export function judgeMessageAck(sent: readonly StanzaNode[], id: string, peer: string, decrypted: boolean): Finding {
+export function judgeMessageAck(
+  sent: readonly StanzaNode[],
+  id: string,
+  peer: string,
+  decrypted: boolean,
+  closed?: Closed,
+): Finding {
   const ack = sent.find((n) => n.tag === 'ack' && n.attrs['id'] === id);
   if (decrypted) {
     const expected = `<ack class="message" id="${id}" to="${peer}"/>, or its delivery receipt`;
@@ -59,12 +68,12 @@ export function judgeMessageAck(sent: readonly StanzaNode[], id: string, peer: s
         (isDeliveryReceipt(n) && n.attrs['id'] === id),
     );
     if (!answered)
-      return notMet(expected, `neither for the message within ${ANSWER_MS} ms; the client sent ${describeAll(sent)}`);
+      return notMet(expected, `${noneBefore('neither for the message', closed)}; the client sent ${describeAll(sent)}`);
     return ack && ack.attrs['to'] !== peer ? notMet(expected, `<ack> with to="${ack.attrs['to'] ?? ''}"`) : met();
   }
   const expected = `<ack class="message" id="${id}" to="${peer}"/> for a message it could not decrypt`;
   if (!sent.some((n) => n.tag === 'ack' && n.attrs['class'] === 'message' && n.attrs['id'] === id)) {
-    return notMet(expected, `no <ack> for the message within ${ANSWER_MS} ms; the client sent ${describeAll(sent)}`);
+    return notMet(expected, `${noneBefore('no <ack> for the message', closed)}; the client sent ${describeAll(sent)}`);
   }
   return ack?.attrs['to'] === peer ? met() : notMet(expected, `<ack> with to="${ack?.attrs['to'] ?? ''}"`);
 }
@@ -87,16 +96,20 @@ export const ackReceipt = defineCheck({ name: 'stanza/ack/receipt' }, async (ctx
     sentBy(p.provider.connection, toClient.seq).map((s) => s.element),
     id,
     p.gatekeeperUser.jid,
+    p.provider.connection.closed,
   );
 });
 
-/** ACK-RECEIPT, on what the client sent after a receipt for its message `id` from `peer` reached it. */
-export function judgeReceiptAck(sent: readonly StanzaNode[], id: string, peer: string): Finding {
+/**
+ * ACK-RECEIPT, on what the client sent after a receipt for its message `id` from `peer` reached it;
+ * `closed`: the connection closed, which ended the wait.
+ */
+export function judgeReceiptAck(sent: readonly StanzaNode[], id: string, peer: string, closed?: Closed): Finding {
   const expected = `<ack class="receipt" id="${id}" to="${peer}"/>`;
   const ack = sent.find((n) => n.tag === 'ack' && n.attrs['class'] === 'receipt' && n.attrs['id'] === id);
   return ack
     ? met()
-    : notMet(expected, `no <ack> for the receipt within ${ANSWER_MS} ms; the client sent ${describeAll(sent)}`);
+    : notMet(expected, `${noneBefore('no <ack> for the receipt', closed)}; the client sent ${describeAll(sent)}`);
 }
 
 /** RECEIPT-DELIVERY */
@@ -110,14 +123,24 @@ export const deliveryReceipt = defineCheck({ name: 'stanza/receipt/delivery' }, 
     id,
     p.gatekeeperUser.jid,
     ctx.clock,
+    p.provider.connection.closed,
   );
 });
 
-/** RECEIPT-DELIVERY, on what the client sent after message `id` from `peer` reached it. */
-export function judgeDeliveryReceipt(sent: readonly StanzaNode[], id: string, peer: string, clock: Clock): Finding {
+/**
+ * RECEIPT-DELIVERY, on what the client sent after message `id` from `peer` reached it; `closed`:
+ * the connection closed, which ended the wait.
+ */
+export function judgeDeliveryReceipt(
+  sent: readonly StanzaNode[],
+  id: string,
+  peer: string,
+  clock: Clock,
+  closed?: Closed,
+): Finding {
   const expected = `<receipt id="${id}" to="${peer}"/> with no type or type="inactive" (t optional)`;
   if (!sent.some((n) => isDeliveryReceipt(n) && n.attrs['id'] === id)) {
-    return notMet(expected, `no delivery receipt within ${ANSWER_MS} ms; the client sent ${describeAll(sent)}`);
+    return notMet(expected, `${noneBefore('no delivery receipt', closed)}; the client sent ${describeAll(sent)}`);
   }
   const receipt = sent.find((n) => isDeliveryReceipt(n) && n.attrs['id'] === id);
   if (!receipt?.attrs['to']) return notMet(expected, 'a receipt without to');
@@ -157,12 +180,21 @@ export function judgeNoDeliveryReceipt(sent: readonly Sent[], id: string, until:
 export const ping = defineCheck({ name: 'stanza/frame/ping' }, async (ctx) => {
   const { connection } = await ctx.testbed.providerUser();
   ctx.step('ping the client');
-  return judgePingAnswer(await connection.ping({ signal: ctx.signal, timeoutMs: ANSWER_MS }), ANSWER_MS);
+  return judgePingAnswer(
+    await connection.ping({ signal: ctx.signal, timeoutMs: ANSWER_MS }),
+    ANSWER_MS,
+    connection.closed,
+  );
 });
 
-/** PING, on whether the client answered the gatekeeper's ping within `timeoutMs`. */
-export const judgePingAnswer = (answered: boolean, timeoutMs: number): Finding =>
-  answered ? met() : notMet('<iq type="result"> with the ping\'s id', `no answer to the ping within ${timeoutMs} ms`);
+/**
+ * PING, on whether the client answered the gatekeeper's ping within `timeoutMs`; `closed`: the
+ * connection closed, which ended the wait.
+ */
+export const judgePingAnswer = (answered: boolean, timeoutMs: number, closed?: Closed): Finding =>
+  answered
+    ? met()
+    : notMet('<iq type="result"> with the ping\'s id', noneBefore('no answer to the ping', closed, timeoutMs));
 
 /** IN-ORDER: a message, then a ping at once: the message's answers come before the ping's. */
 export const inOrder = defineCheck({ name: 'stanza/receipt/in-order' }, async (ctx) => {
@@ -170,7 +202,7 @@ export const inOrder = defineCheck({ name: 'stanza/receipt/in-order' }, async (c
   const { id, afterSeq } = await receiveOne(p, ctx);
   ctx.step('ping right behind the message');
   const answered = await p.provider.connection.ping({ signal: ctx.signal, timeoutMs: ANSWER_MS });
-  if (!answered) throw new PreconditionError(`no answer to the ping within ${ANSWER_MS} ms`);
+  if (!answered) throw new PreconditionError(noneBefore('no answer to the ping', p.provider.connection.closed));
   const sent = sentBy(p.provider.connection, afterSeq);
   // Any answer to the message will do (its ack or its receipt): the order is what is judged here.
   const answerAt = sent.findIndex(

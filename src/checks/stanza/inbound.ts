@@ -12,7 +12,7 @@ import { binaryCodec, BinaryNodeCodec } from '../../protocol/binary/node-codec.j
 import { packPlaintext } from '../../protocol/binary/plaintext.js';
 import { InternalError } from '../../core/errors.js';
 import { ANSWER_MS, choiceParam, defineCheck, paramsOf, type CheckContext } from '../check.js';
-import { describeAll, lastSeq, sends, sentBy, show } from '../observe.js';
+import { describeAll, lastSeq, noneBefore, sends, sentBy, show } from '../observe.js';
 import { pair, receiveOne } from '../scenarios/conversation.js';
 import { unixSeconds } from '../../core/clock.js';
 
@@ -262,8 +262,7 @@ async function sendAndJudge(
     (s) => s.element.tag === 'ack' && s.element.attrs['error'] !== undefined,
   )?.element;
   if (!answer || !ackWithError) {
-    const closed = conn.closed ? `; the connection closed (code ${conn.closed.code})` : '';
-    return `no <ack error> within ${ANSWER_MS} ms for ${what}${closed}; the client sent ${describeAll(sentBy(conn, afterSeq).map((s) => s.element))}`;
+    return `${noneBefore(`no <ack error> for ${what}`, conn.closed)}; the client sent ${describeAll(sentBy(conn, afterSeq).map((s) => s.element))}`;
   }
   const shown = `${what} answered error="${ackWithError.attrs['error'] ?? ''}": ${show(ackWithError)}`;
   if (ackWithError.attrs['error'] !== input.condition) return shown;

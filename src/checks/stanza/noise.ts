@@ -11,7 +11,7 @@ import { choiceParam, defineCheck, paramsOf, ANSWER_MS } from '../check.js';
 import { enlistedUser, loginAttempt } from '../scenarios/login.js';
 import { pair, receiveOne } from '../scenarios/conversation.js';
 import { answerTo } from '../scenarios/exchange.js';
-import { describeAll, sentBy } from '../observe.js';
+import { describeAll, newAttemptsOf, sentBy } from '../observe.js';
 
 /**
  * TRANSPORTS: the ClientPayload says INTEROP, the login's digits and the proof; the gatekeeper
@@ -94,10 +94,18 @@ function loginSince(logins: readonly FrameEvent[], afterSeq: number): FrameEvent
 }
 
 /**
+ * How long a client has to close the connection of a handshake it abandons, from the gatekeeper's
+ * first handshake frame on it (NOISE-HANDSHAKE-ABORT: "closing the connection"). The profile names
+ * no bound; a client that abandons closes at once, and this one is the harness's wait for an answer.
+ */
+const ABANDON_MS = ANSWER_MS;
+
+/**
  * NOISE-HANDSHAKE-ABORT, NOISE-FRESH-EPHEMERAL: the gatekeeper breaks its side of the handshake
  * (`params.defect`): a transport frame where its serverHello is due, the serverHello following it;
  * or the serverHello of the client's previous handshake, replayed byte for byte. The client must
- * abandon the handshake and send no clientFinish, which carries its proof; it then logs in to the
+ * abandon the handshake: send no clientFinish, which carries its proof, and close the connection,
+ * itself, within ABANDON_MS of the gatekeeper's first handshake frame. It then logs in to the
  * genuine gatekeeper (whether that login is right is TRANSPORTS' to judge).
  */
 export const handshake = defineCheck(
@@ -105,8 +113,8 @@ export const handshake = defineCheck(
   async (ctx) => {
     const defect = choiceParam(ctx, 'defect', HANDSHAKE_DEFECTS);
     const logins = ctx.testbed.watchOpens();
-    const { user } = await enlistedUser(ctx);
-    const expected = `the handshake abandoned, with no login, when ${MET_INSTEAD[defect]}`;
+    const { user, login } = await enlistedUser(ctx);
+    const expected = `the handshake abandoned, with no login and the connection closed by the client within ${ABANDON_MS} ms of the gatekeeper's first handshake frame, when ${MET_INSTEAD[defect]}`;
     const undo = ctx.testbed.gatekeeper.presentBadHandshake(defect);
     ctx.testbed.defer(undo);
     if (defect === 'replayed-server-hello') {
@@ -120,6 +128,7 @@ export const handshake = defineCheck(
         );
     }
     const before = logins.at(-1)?.seq ?? 0;
+    const attempts = newAttemptsOf(ctx.testbed.gatekeeper, () => [login]);
     ctx.step(
       defect === 'replayed-server-hello'
         ? 'connect again: the serverHello of the first handshake is replayed'
@@ -132,6 +141,24 @@ export const handshake = defineCheck(
       return notMet(
         expected,
         `the client finished the handshake and sent its login${sent.clientPayload?.interopData?.token.length ? ' with its proof' : ''}, though ${MET_INSTEAD[defect]}`,
+      );
+    // No login came, so the connection is one whose login the gatekeeper did not read.
+    const broken = attempts().find((c) => c.login === undefined);
+    if (!broken) throw new PreconditionError('the driver asked the client to connect, but no connection came');
+    ctx.step('wait for the client to close the abandoned connection');
+    const from = broken.frames.find((f) => f.direction === 'gatekeeper-to-client')?.at ?? broken.openedAt;
+    const left = from + ABANDON_MS - Date.now();
+    const closed =
+      broken.closed ?? (left > 0 ? await broken.waitForClose({ signal: ctx.signal, timeoutMs: left }) : null);
+    if (!closed)
+      return notMet(
+        expected,
+        `the client sent no login, but left the connection (${broken.id}) open for ${ABANDON_MS} ms after ${MET_INSTEAD[defect]}`,
+      );
+    if (closed.by !== 'client')
+      return notMet(
+        expected,
+        `the client sent no login, but did not close the connection (${broken.id}): the gatekeeper closed it (code ${closed.code})`,
       );
     ctx.step('connect to the genuine gatekeeper');
     await user.connect().catch(() => undefined);
