@@ -88,7 +88,8 @@ class HarnessTestRunner implements TestRunner {
     space.hitCount = options.hitLimit === undefined ? undefined : 0;
     space.hitLimit = options.hitLimit;
     try {
-      const result = await this.cases(options.testFilter, options.timeout);
+      // One failing case kills the mutant: unless Stryker asks for them all, the run stops there.
+      const result = await this.cases(options.testFilter, options.timeout, !options.disableBail);
       return toMutantRunResult(determineHitLimitReached(space.hitCount, space.hitLimit) ?? result);
     } finally {
       space.activeMutant = undefined;
@@ -98,7 +99,7 @@ class HarnessTestRunner implements TestRunner {
   }
 
   /** The cases given (all of them when none are), one at a time, each its own test. */
-  private async cases(ids: readonly string[] | undefined, timeoutMs: number): Promise<DryRunResult> {
+  private async cases(ids: readonly string[] | undefined, timeoutMs: number, bail = false): Promise<DryRunResult> {
     const space = ns();
     const tests: TestResult[] = [];
     try {
@@ -110,6 +111,7 @@ class HarnessTestRunner implements TestRunner {
         timeoutMs: Math.min(20_000, timeoutMs),
         tls: this.tls,
         workers: 1,
+        ...(bail ? { bail: true } : {}),
         reporters: [
           {
             name: 'stryker',
