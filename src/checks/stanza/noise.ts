@@ -6,8 +6,8 @@ import { PreconditionError } from '../../core/errors.js';
 import { met, notMet } from '../../core/model.js';
 import { Product } from '../../protocol/noise/client-payload.js';
 import { accountIdOf } from '../../protocol/transport.js';
-import type { CertificateDefect, FrameEvent, HandshakeDefect } from '../../gatekeeper/types.js';
-import { choiceParam, defineCheck, paramsOf, ANSWER_MS } from '../check.js';
+import type { CertificateDefect, ClientConnection, FrameEvent, HandshakeDefect } from '../../gatekeeper/types.js';
+import { choiceParam, defineCheck, paramsOf, ANSWER_MS, type CheckContext } from '../check.js';
 import { enlistedUser, loginAttempt } from '../scenarios/login.js';
 import { pair, receiveOne } from '../scenarios/conversation.js';
 import { answerTo } from '../scenarios/exchange.js';
@@ -40,6 +40,38 @@ export const login = defineCheck({ name: 'stanza/noise/login' }, async (ctx) => 
     : notMet(expected, 'no answer to a ping after <success/>');
 });
 
+/**
+ * How long a client has to close the connection of a handshake it abandons, from the gatekeeper's
+ * first handshake frame on it (NOISE-HANDSHAKE-ABORT: "closing the connection"). The profile names
+ * no bound; a client that abandons closes at once, and this one is the harness's wait for an answer.
+ */
+const ABANDON_MS = ANSWER_MS;
+
+/**
+ * What is wrong with how the client left a handshake it abandoned, sending no login, after
+ * `metInstead`; undefined when it closed the connection itself within ABANDON_MS of the
+ * gatekeeper's first handshake frame (NOISE-HANDSHAKE-ABORT: "closing the connection").
+ */
+async function abandonmentProblem(
+  ctx: CheckContext,
+  attempts: () => readonly ClientConnection[],
+  metInstead: string,
+): Promise<string | undefined> {
+  // No login came, so the connection is one whose login the gatekeeper did not read.
+  const broken = attempts().find((c) => c.login === undefined);
+  if (!broken) throw new PreconditionError('the driver asked the client to connect, but no connection came');
+  ctx.step('wait for the client to close the abandoned connection');
+  const from = broken.frames.find((f) => f.direction === 'gatekeeper-to-client')?.at ?? broken.openedAt;
+  const left = from + ABANDON_MS - Date.now();
+  const closed =
+    broken.closed ?? (left > 0 ? await broken.waitForClose({ signal: ctx.signal, timeoutMs: left }) : null);
+  if (!closed)
+    return `the client sent no login, but left the connection (${broken.id}) open for ${ABANDON_MS} ms after ${metInstead}`;
+  if (closed.by !== 'client')
+    return `the client sent no login, but did not close the connection (${broken.id}): the gatekeeper closed it (code ${closed.code})`;
+  return undefined;
+}
+
 const CERTIFICATE_DEFECTS: readonly CertificateDefect[] = [
   'foreign-root',
   'leaf-foreign-signer',
@@ -50,19 +82,20 @@ const CERTIFICATE_DEFECTS: readonly CertificateDefect[] = [
 /**
  * NOISE-SERVER-CERT: shown a certificate chain that does not verify (`params.chain`: under another
  * root than its endpoint's `noiseRoot`, with a leaf the intermediate did not sign, expired, or with
- * a leaf for another key than the server's),
- * the client ends the handshake before its login, whose proof a man in the middle would take; it then
- * sends its login to the genuine gatekeeper (whether that login is right is TRANSPORTS' to judge).
+ * a leaf for another key than the server's), the client ends the handshake before its login, whose
+ * proof a man in the middle would take, and closes the connection as NOISE-HANDSHAKE-ABORT says; it
+ * then sends its login to the genuine gatekeeper (whether that login is right is TRANSPORTS' to judge).
  */
 export const serverCert = defineCheck(
   { name: 'stanza/noise/server-cert', params: paramsOf({ chain: { enum: CERTIFICATE_DEFECTS } }, ['chain']) },
   async (ctx) => {
     const defect = choiceParam(ctx, 'chain', CERTIFICATE_DEFECTS);
     const logins = ctx.testbed.watchOpens();
-    const { user } = await enlistedUser(ctx);
-    const expected = `no login through a handshake whose certificate chain does not verify (${defect})`;
+    const { user, login } = await enlistedUser(ctx);
+    const expected = `no login through a handshake whose certificate chain does not verify (${defect}), and the connection closed by the client within ${ABANDON_MS} ms of the gatekeeper's first handshake frame`;
     const undo = ctx.testbed.gatekeeper.presentBadCertificate(defect);
     ctx.testbed.defer(undo);
+    const attempts = newAttemptsOf(ctx.testbed.gatekeeper, () => [login]);
     ctx.step(`connect to a gatekeeper whose chain does not verify: ${defect}`);
     await user.connect().catch(() => undefined);
     undo();
@@ -72,6 +105,8 @@ export const serverCert = defineCheck(
         expected,
         `the client finished the handshake and sent its login${sent.clientPayload?.interopData?.token.length ? ' with its proof' : ''}`,
       );
+    const unclosed = await abandonmentProblem(ctx, attempts, `a certificate chain that does not verify (${defect})`);
+    if (unclosed) return notMet(expected, unclosed);
     ctx.step('connect to the genuine gatekeeper');
     await user.connect().catch(() => undefined);
     return logins.length > 0
@@ -92,13 +127,6 @@ const MET_INSTEAD: Readonly<Record<HandshakeDefect, string>> = {
 function loginSince(logins: readonly FrameEvent[], afterSeq: number): FrameEvent | undefined {
   return logins.find((f) => f.seq > afterSeq);
 }
-
-/**
- * How long a client has to close the connection of a handshake it abandons, from the gatekeeper's
- * first handshake frame on it (NOISE-HANDSHAKE-ABORT: "closing the connection"). The profile names
- * no bound; a client that abandons closes at once, and this one is the harness's wait for an answer.
- */
-const ABANDON_MS = ANSWER_MS;
 
 /**
  * NOISE-HANDSHAKE-ABORT, NOISE-FRESH-EPHEMERAL: the gatekeeper breaks its side of the handshake
@@ -142,24 +170,8 @@ export const handshake = defineCheck(
         expected,
         `the client finished the handshake and sent its login${sent.clientPayload?.interopData?.token.length ? ' with its proof' : ''}, though ${MET_INSTEAD[defect]}`,
       );
-    // No login came, so the connection is one whose login the gatekeeper did not read.
-    const broken = attempts().find((c) => c.login === undefined);
-    if (!broken) throw new PreconditionError('the driver asked the client to connect, but no connection came');
-    ctx.step('wait for the client to close the abandoned connection');
-    const from = broken.frames.find((f) => f.direction === 'gatekeeper-to-client')?.at ?? broken.openedAt;
-    const left = from + ABANDON_MS - Date.now();
-    const closed =
-      broken.closed ?? (left > 0 ? await broken.waitForClose({ signal: ctx.signal, timeoutMs: left }) : null);
-    if (!closed)
-      return notMet(
-        expected,
-        `the client sent no login, but left the connection (${broken.id}) open for ${ABANDON_MS} ms after ${MET_INSTEAD[defect]}`,
-      );
-    if (closed.by !== 'client')
-      return notMet(
-        expected,
-        `the client sent no login, but did not close the connection (${broken.id}): the gatekeeper closed it (code ${closed.code})`,
-      );
+    const unclosed = await abandonmentProblem(ctx, attempts, MET_INSTEAD[defect]);
+    if (unclosed) return notMet(expected, unclosed);
     ctx.step('connect to the genuine gatekeeper');
     await user.connect().catch(() => undefined);
     return loginSince(logins, before)
