@@ -40,7 +40,10 @@ interface StrykerNamespace {
   hitLimit?: number | undefined;
 }
 
-/** Each case's deadline while a mutant is on: the clean provider's slowest case takes under 2 s. */
+/**
+ * A case's deadline while a mutant is on, unless the case sets its own: the clean provider's
+ * cases without one end within 2 s.
+ */
 const MUTANT_CASE_MS = 10_000;
 
 const global = globalThis as { __stryker__?: StrykerNamespace };

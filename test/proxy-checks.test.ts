@@ -77,7 +77,7 @@ void test('no connection opens for a client that is away; each that does is name
     actual(
       judgeStaysAway(away, [
         conn({ id: 'conn-3', login: 'a', openedAt: 1012, authenticated: true }),
-        conn({ id: 'conn-4', login: 'b', openedAt: 1030, closed: { code: 1000, reason: '', by: 'client' } }),
+        conn({ id: 'conn-4', login: 'b', openedAt: 1030, closed: { at: 1040, code: 1000, reason: '', by: 'client' } }),
         conn({ id: 'conn-5', openedAt: 1100 }),
       ]),
     ),

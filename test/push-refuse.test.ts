@@ -14,14 +14,20 @@ void test('a refusal may say at most Bearer error="invalid_token"', () => {
     'Bearer error="invalid_token"',
     'bearer  ERROR = invalid_token',
     'Bearer error="invalid\\_token"',
+    // RFC 6750 §3's realm tells nothing of the token: beside the error, or alone.
+    'Bearer realm="push", error="invalid_token"',
+    'Bearer error=invalid_token,realm=push',
+    'Bearer realm="push"',
   ])
     assert.equal(challengeExcess(allowed), undefined, String(allowed));
   const excess: [string, string][] = [
     ['Basic realm="push"', 'a Basic challenge, not Bearer'],
-    ['Bearer realm="push", error="invalid_token"', 'more than Bearer error="invalid_token"'],
-    ['Bearer error="invalid_token", error_description="bad signature"', 'more than Bearer error="invalid_token"'],
-    ['Bearer error="invalid_request"', 'not Bearer error="invalid_token"'],
-    ['Bearer realm="push"', 'not Bearer error="invalid_token"'],
+    [
+      'Bearer error="invalid_token", error_description="bad signature"',
+      'more than Bearer error="invalid_token": error_description',
+    ],
+    ['Bearer realm="push", error="invalid_request"', 'not Bearer error="invalid_token"'],
+    ['Bearer error="invalid_token" realm="push"', 'more than Bearer error="invalid_token"'],
     ['Bearer, Basic', 'more than Bearer error="invalid_token"'],
     ['', 'no challenge RFC 9110 can read'],
   ];

@@ -62,7 +62,7 @@ void test('the summary counts per outcome and per suite, gives the verdict, the 
   assert.match(summary, /^interop-conformance 0\.1\.0, profile 1\.0, run 2026-03-01T10-00-00Z-abc123$/m);
   assert.match(
     summary,
-    /^provider http:\/\/127\.0\.0\.1:4000 \(embedded reference provider with faults no-ack\), in the direct and proxy deployments, over xml-ws$/m,
+    /^provider http:\/\/127\.0\.0\.1:4000 \(embedded reference provider with faults no-ack\), direct, and behind its proxy for the proxy cases, over xml-ws$/m,
   );
   assert.match(summary, /^6 cases: 2 passed, 1 failed, 1 warned, 1 skipped, 1 errored in 2\.5 s$/m);
   assert.match(summary, /^ {2}stanza {4}1 pass {4}1 fail {4}1 warn {4}1 skip {4}1 error$/m);

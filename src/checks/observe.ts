@@ -1,5 +1,5 @@
 /** Reading what a provider's client sent, as the gatekeeper recorded it. */
-import type { ClientConnection, Connections, FrameEvent } from '../gatekeeper/types.js';
+import type { ClientConnection, ConnectionClosed, Connections, FrameEvent } from '../gatekeeper/types.js';
 import { ANSWER_MS, QUIET_MS } from './waits.js';
 import type { StanzaNode } from '../protocol/node.js';
 import { describeStreamError } from '../protocol/stanzas.js';
@@ -24,7 +24,7 @@ export function sentBy(connection: ClientConnection, afterSeq = 0): Sent[] {
 }
 
 /** How a connection closed, as the gatekeeper saw it. */
-export type Closed = NonNullable<ClientConnection['closed']>;
+export type Closed = ConnectionClosed;
 
 /**
  * What a wait on a connection that found nothing saw, for a verdict: `nothing` within `ms`, or, when

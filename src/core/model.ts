@@ -253,10 +253,13 @@ export function deploymentOf(run: RunMeta): Deployment {
 /** The deployments the run judged its cases in; an older report's is its provider's alone. */
 export const deploymentsOf = (run: RunMeta): readonly Deployment[] => run.deployments ?? [deploymentOf(run)];
 
-/** "in the direct and proxy deployments", for a report's header. */
+/**
+ * The deployments, for a report's header. Both (the embedded reference provider's default) means
+ * every case direct, and the proxy deployment's own cases behind the proxy: not every case twice.
+ */
 export const deploymentsText = (run: RunMeta): string => {
   const all = deploymentsOf(run);
-  return `in the ${all.join(' and ')} deployment${all.length > 1 ? 's' : ''}`;
+  return all.length > 1 ? 'direct, and behind its proxy for the proxy cases' : `in the ${all.join('')} deployment`;
 };
 
 export interface RunReport {

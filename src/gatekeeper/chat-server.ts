@@ -246,7 +246,6 @@ export class ChatServer {
       onProtocolError: (message) => this.protocolErrors.emit(message),
       onClose: (c, closed) =>
         this.closes.emit({
-          at: Date.now(),
           connection: c.id,
           ...(c.login === undefined ? {} : { login: c.login }),
           ...closed,

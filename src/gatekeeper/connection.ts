@@ -12,10 +12,14 @@ import type { StanzaNode } from '../protocol/node.js';
 import { pingIq } from '../protocol/stanzas.js';
 import { xmlCodec } from '../protocol/xml-codec.js';
 import { Listeners, waitFor } from './events.js';
-import type { ClientConnection, FrameDirection, FrameEvent, WaitOptions } from './observation-types.js';
+import type {
+  ClientConnection,
+  ConnectionClosed,
+  FrameDirection,
+  FrameEvent,
+  WaitOptions,
+} from './observation-types.js';
 import type { ChatWire, Outgoing, WireLogin, WireUnit } from './wire.js';
-
-type Closed = NonNullable<ClientConnection['closed']>;
 
 export interface ConnectionDeps {
   readonly id: string;
@@ -46,7 +50,7 @@ export interface ConnectionDeps {
   /** Told when the client breaks RFC 6455 (bad UTF-8 in a text frame, an unmasked frame…): ws closes the connection. */
   readonly onProtocolError: (message: string) => void;
   /** Told when the WebSocket has closed, however it closed. */
-  readonly onClose: (conn: Connection, closed: Closed) => void;
+  readonly onClose: (conn: Connection, closed: ConnectionClosed) => void;
 }
 
 /** How long a flooding client gets to complete the close handshake before its socket is dropped. */
@@ -62,11 +66,11 @@ export class Connection implements ClientConnection {
   open: StanzaNode | undefined;
   authenticated = false;
   readonly frames: FrameEvent[] = [];
-  closed: Closed | undefined;
+  closed: ConnectionClosed | undefined;
 
-  private closingBy: Closed['by'] | undefined;
+  private closingBy: ConnectionClosed['by'] | undefined;
   private readonly recorded = new Listeners<FrameEvent>();
-  private readonly closes = new Listeners<Closed>();
+  private readonly closes = new Listeners<ConnectionClosed>();
   private chain: Promise<void> = Promise.resolve();
   /** Frames and bytes received, for the caps: the current one-second window, and in all. */
   private window = { start: 0, frames: 0 };
@@ -128,7 +132,7 @@ export class Connection implements ClientConnection {
         );
     });
     ws.on('close', (code: number, reason: Buffer) => {
-      this.closed = { code, reason: reason.toString('utf8'), by: this.closingBy ?? 'client' };
+      this.closed = { at: Date.now(), code, reason: reason.toString('utf8'), by: this.closingBy ?? 'client' };
       this.closes.emit(this.closed);
       deps.onClose(this, this.closed);
     });
@@ -223,8 +227,8 @@ export class Connection implements ClientConnection {
     return undefined;
   }
 
-  waitForClose(options: WaitOptions): Promise<Closed | null> {
-    return waitFor<Closed>(options, (resolve) => {
+  waitForClose(options: WaitOptions): Promise<ConnectionClosed | null> {
+    return waitFor<ConnectionClosed>(options, (resolve) => {
       if (this.closed) {
         resolve(this.closed);
         return () => {};
@@ -253,7 +257,7 @@ export class Connection implements ClientConnection {
   }
 
   /** Closes the WebSocket; `by` says who ended the session (the client, by sending `<close/>`). */
-  end(by: Closed['by'], code = 1000, reason = ''): void {
+  end(by: ConnectionClosed['by'], code = 1000, reason = ''): void {
     this.closingBy ??= by;
     const { ws } = this.deps;
     if (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING) ws.close(code, reason);

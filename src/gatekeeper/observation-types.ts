@@ -94,6 +94,14 @@ export interface WaitOptions {
 }
 
 /** A provider client's connection to the chat server, from the gatekeeper's side. */
+/** How a chat connection ended. */
+export interface ConnectionClosed {
+  readonly at: number;
+  readonly code: number;
+  readonly reason: string;
+  readonly by: 'client' | 'gatekeeper';
+}
+
 export interface ClientConnection {
   readonly id: string;
   readonly transport: ChatTransport;
@@ -115,8 +123,8 @@ export interface ClientConnection {
   /** True once the `<open/>` was accepted (login enlisted, proof verified). */
   readonly authenticated: boolean;
   readonly frames: readonly FrameEvent[];
-  /** Set when the WebSocket closed: the close code and who closed it. */
-  readonly closed: { readonly code: number; readonly reason: string; readonly by: 'client' | 'gatekeeper' } | undefined;
+  /** Set when the WebSocket closed: when (ms since the epoch), the close code and who closed it. */
+  readonly closed: ConnectionClosed | undefined;
   /** Sends a node through the codec; `compress` deflates it on a wire that can (noise-binary). */
   send(n: StanzaNode, options?: { readonly compress?: boolean }): void;
   /** Sends raw text (or bytes) as one WebSocket message: for hostile and malformed input. */

@@ -141,8 +141,9 @@ export async function runConformance(options: RunOptions): Promise<RunOutcome> {
     // cases for the proxy deployment go to a second one, behind its chat proxy, on a gatekeeper of
     // their own (started only when the selection has such a case).
     const bothDeployments = options.provider === undefined && options.referenceDeployment === undefined;
+    // Asked whatever the selection, so that every shard of one run on one machine records the same deployments.
+    const proxyUnusable = bothDeployments ? await deviceAddressesUnusable() : undefined;
     const proxyWanted = bothDeployments && cases.some((c) => c.deployment === 'proxy');
-    const proxyUnusable = proxyWanted ? await deviceAddressesUnusable() : undefined;
     const deploymentsLeftOut = new Map<Deployment, string>(
       proxyUnusable === undefined
         ? []
@@ -187,6 +188,7 @@ export async function runConformance(options: RunOptions): Promise<RunOutcome> {
     /** Each worker's provider: the proxy deployment's worker has its own. */
     const drivers: DriverClient[] = [];
     for (let worker = 0; worker < workers.count; worker++) {
+      const site = proxySite && worker === suiteWorkers.count ? proxySite : { discovery, driver, providerCaPem };
       const gatekeeper = await startGatekeeper({
         // Worker 0 keeps the run's seed, so one worker gives the logins and ids it always gave; the
         // others fork it by their old label, `lane N`, so a run with --workers keeps its logins too.
@@ -195,10 +197,10 @@ export async function runConformance(options: RunOptions): Promise<RunOutcome> {
         clock,
         limits,
         allowPrivateTargets,
-        ...(providerCaPem === undefined ? {} : { providerCaPem }),
+        // Each embedded provider's media host has a certificate of its own.
+        ...(site.providerCaPem === undefined ? {} : { providerCaPem: site.providerCaPem }),
       });
       teardown.push(() => gatekeeper.close());
-      const site = proxySite && worker === suiteWorkers.count ? proxySite : { discovery, driver };
       gatekeeper.setProvider(site.discovery);
       gatekeepers.push(gatekeeper);
       drivers.push(site.driver);
@@ -322,10 +324,10 @@ async function probeEmbedded(
   token: string,
   limits: Limits,
   teardown: (() => Promise<unknown>)[],
-): Promise<{ readonly discovery: Discovery; readonly driver: DriverClient }> {
+): Promise<{ readonly discovery: Discovery; readonly driver: DriverClient; readonly providerCaPem: string }> {
   const { discovery, driver } = await probeProvider(embedded.url, token, limits, embedded.mediaCaPem);
   teardown.push(() => driver.close());
-  return { discovery, driver };
+  return { discovery, driver, providerCaPem: embedded.mediaCaPem };
 }
 
 /**

@@ -66,16 +66,22 @@ export function postHeldBody(
     signal.addEventListener('abort', abort, { once: true });
     if (signal.aborted) return abort();
     const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
-    outgoing = send(target, {
-      method: 'POST',
-      headers: { ...req.headers, 'transfer-encoding': 'chunked' },
-      agent: false,
-      maxHeaderSize: limits['http-header-bytes'],
-      // The checked lookup answers the calls a socket makes (net.connect's), which node:http's type
-      // declares more widely than node:dns's.
-      ...(guardedLookup(options.allowPrivateTargets) as Pick<RequestOptions, 'lookup'>),
-      ...tlsOf(options),
-    });
+    // A request node:http refuses at once (a header value it will not send) throws: it ends the
+    // wait like any other error, and the timer and the listener with it.
+    try {
+      outgoing = send(target, {
+        method: 'POST',
+        headers: { ...req.headers, 'transfer-encoding': 'chunked' },
+        agent: false,
+        maxHeaderSize: limits['http-header-bytes'],
+        // The checked lookup answers the calls a socket makes (net.connect's), which node:http's type
+        // declares more widely than node:dns's.
+        ...(guardedLookup(options.allowPrivateTargets) as Pick<RequestOptions, 'lookup'>),
+        ...tlsOf(options),
+      });
+    } catch (e) {
+      return done({ error: (e as Error).message });
+    }
     // The server may close as it answers, while the body is still open here (EPIPE, a reset): an
     // answer that came stands.
     outgoing.on('error', (e: Error) =>

@@ -64,15 +64,19 @@ const described = (a: PushAnswer): string =>
 /** RFC 9110 §5.6.2's token: an auth scheme, a parameter's name, a value unquoted. */
 const TOKEN = "[!#$%&'*+.^_`|~0-9A-Za-z-]+";
 
-/** The one challenge PUSH-REFUSE allows a refusal, at most (RFC 6750 §3.1). */
+/** The one challenge PUSH-REFUSE allows a refusal, at most (RFC 6750 §3.1), besides a `realm`. */
 const INVALID_TOKEN = 'Bearer error="invalid_token"';
+
+/** One auth-param, `name=value`, the value a token or a quoted string, then a comma or the end. */
+const AUTH_PARAM = new RegExp(`^(${TOKEN})[ \\t]*=[ \\t]*("(?:[^"\\\\]|\\\\.)*"|${TOKEN})[ \\t]*(?:,[ \\t]*|$)`);
 
 /**
  * Why a refusal's `WWW-Authenticate` is more than PUSH-REFUSE allows, or undefined when it is at
- * most `Bearer error="invalid_token"`: none, the Bearer scheme alone, or with that one parameter.
- * The scheme and the parameter's name are case-insensitive, and the value a token or a quoted
- * string (RFC 9110 §11.2); another scheme, another error, a second parameter (`realm`,
- * `error_description`, which tells a prober which check failed) or a second challenge is more.
+ * most `Bearer error="invalid_token"`: none, the Bearer scheme alone, or with that parameter, and a
+ * `realm` beside it if any (RFC 6750 §3 names it, and it tells nothing of the token). The scheme and
+ * the parameters' names are case-insensitive, and a value a token or a quoted string (RFC 9110
+ * §11.2); another scheme, another error, another parameter (`error_description`, which tells a
+ * prober which check failed) or a second challenge is more.
  */
 export function challengeExcess(header: string | undefined): string | undefined {
   if (header === undefined) return undefined;
@@ -80,12 +84,19 @@ export function challengeExcess(header: string | undefined): string | undefined 
   if (!challenge) return 'no challenge RFC 9110 can read';
   const [, scheme = '', params = ''] = challenge;
   if (scheme.toLowerCase() !== 'bearer') return `a ${scheme} challenge, not Bearer`;
-  if (params === '') return undefined;
-  const param = new RegExp(`^(${TOKEN})[ \\t]*=[ \\t]*("(?:[^"\\\\]|\\\\.)*"|${TOKEN})$`).exec(params.trim());
-  if (!param) return `more than ${INVALID_TOKEN}`;
-  const [, name = '', raw = ''] = param;
-  const value = raw.startsWith('"') ? raw.slice(1, -1).replace(/\\(.)/g, '$1') : raw;
-  return name.toLowerCase() === 'error' && value === 'invalid_token' ? undefined : `not ${INVALID_TOKEN}`;
+  let rest = params.trim();
+  const named = new Map<string, string>();
+  while (rest !== '') {
+    const param = AUTH_PARAM.exec(rest);
+    if (!param) return `more than ${INVALID_TOKEN}`;
+    const [whole, name = '', raw = ''] = param;
+    named.set(name.toLowerCase(), raw.startsWith('"') ? raw.slice(1, -1).replace(/\\(.)/g, '$1') : raw);
+    rest = rest.slice(whole.length);
+  }
+  const others = [...named.keys()].filter((n) => n !== 'error' && n !== 'realm');
+  if (others.length > 0) return `more than ${INVALID_TOKEN}: ${others.join(', ')}`;
+  const error = named.get('error');
+  return error === undefined || error === 'invalid_token' ? undefined : `not ${INVALID_TOKEN}`;
 }
 
 /** PUSH-ACCEPT */

@@ -67,6 +67,9 @@ async function abandonmentProblem(
     broken.closed ?? (left > 0 ? await broken.waitForClose({ signal: ctx.signal, timeoutMs: left }) : null);
   if (!closed)
     return `the client sent no login, but left the connection (${broken.id}) open for ${ABANDON_MS} ms after ${metInstead}`;
+  // Closed before the driver answered, perhaps, but not necessarily in time: when it closed counts.
+  if (closed.at - from > ABANDON_MS)
+    return `the client sent no login, but left the connection (${broken.id}) open for ${closed.at - from} ms after ${metInstead}, past ${ABANDON_MS} ms`;
   if (closed.by !== 'client')
     return `the client sent no login, but did not close the connection (${broken.id}): the gatekeeper closed it (code ${closed.code})`;
   return undefined;

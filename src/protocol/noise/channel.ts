@@ -81,13 +81,17 @@ class FrameSource {
     }
     return new Promise((resolve, reject) => {
       this.#waiting = reject;
+      // A pull whose wait was aborted may settle after a newer pull began: it must not clear that one's.
+      const settled = (): void => {
+        if (this.#waiting === reject) this.#waiting = undefined;
+      };
       this.#chunks.next().then(
         (chunk) => {
-          this.#waiting = undefined;
+          settled();
           resolve(chunk);
         },
         (e: unknown) => {
-          this.#waiting = undefined;
+          settled();
           reject(e);
         },
       );
