@@ -234,12 +234,19 @@ function refuse(res: ServerResponse, faults: FaultSet, why: string | undefined):
 
 /**
  * PUSH-REFUSE [11]: 413, and not a byte more read. The connection closes once the answer is out:
- * the rest of the body is never taken in, and the socket goes with what the client may still send.
+ * the rest of the body is never taken in. A socket destroyed with unread bytes sends a reset, which
+ * can reach the client before it has read the 413; so it is half-closed first, and dropped a little later.
  */
 function refuseOversized(req: IncomingMessage, res: ServerResponse): void {
-  res.once('finish', () => req.socket.destroy());
+  res.once('finish', () => {
+    req.socket.end();
+    setTimeout(() => req.socket.destroy(), LINGER_MS).unref();
+  });
   answer(res, 413, { connection: 'close' });
 }
+
+/** How long a refused upload's connection stays half-closed before it is dropped (a lingering close). */
+const LINGER_MS = 1000;
 
 function answer(res: ServerResponse, status: number, headers: Record<string, string> = {}): void {
   if (res.headersSent) return;
