@@ -72,7 +72,10 @@ export class MessagingState {
     // the chat it came from), so it is ignored.
     const sent = this.sent.get(id);
     if (sent === undefined || (sent.to !== from && !this.faults.has('receipt-from-anyone'))) return;
-    if (isDeliveryReceipt(r) && !this.faults.has('hide-delivery-receipts'))
+    if (
+      (isDeliveryReceipt(r) || (type === 'read' && this.faults.has('read-shown-as-delivered'))) &&
+      !this.faults.has('hide-delivery-receipts')
+    )
       this.receipts.push({ id, peer: from, type: 'delivery' });
     if (type === 'read' && !this.faults.has('hide-read-receipts')) this.receipts.push({ id, peer: from, type: 'read' });
   }
@@ -82,7 +85,7 @@ export class MessagingState {
     const from = n.attrs['from'];
     if (
       from === undefined ||
-      readChatState(n) !== 'composing' ||
+      (readChatState(n) !== 'composing' && !this.faults.has('paused-shown-as-typing')) ||
       this.faults.has('typing-not-shown') ||
       this.isBlocked(from)
     )

@@ -126,11 +126,41 @@ export const deliveryShown = defineCheck({ name: 'messaging/receipt/delivery-sho
   return shown(ctx, p, id, 'delivery');
 });
 
-/** RECEIPT-SHOWN: a read receipt from the peer is shown on the message. */
+/**
+ * RECEIPT-SHOWN: a read receipt from the peer is shown on the message, as read: the message shows
+ * no more delivery receipts after it than before it.
+ */
 export const readShown = defineCheck({ name: 'messaging/receipt/read-shown' }, async (ctx) => {
-  const { p, id } = await readByGatekeeperUser(ctx);
-  return shown(ctx, p, id, 'read');
+  const { p, id } = await sentAndDelivered(ctx);
+  await barrier(p.provider.connection, ctx.signal);
+  const before = (await p.provider.indicators()).receipts;
+  ctx.step('the gatekeeper user reads the message');
+  ctx.testbed.gatekeeper.deliver(
+    p.provider.login,
+    receipt({ id, from: p.gatekeeperUser.jid, t: String(unixSeconds(ctx.clock)), type: 'read' }),
+  );
+  await barrier(p.provider.connection, ctx.signal);
+  const after = (await p.provider.indicators()).receipts;
+  return judgeReadShown(before, after, id, p.gatekeeperUser.jid);
 });
+
+/** RECEIPT-SHOWN, on the receipts shown before and after `peer`'s read receipt for message `id` reached the client. */
+export function judgeReadShown(
+  before: readonly ShownReceipt[],
+  after: readonly ShownReceipt[],
+  id: string,
+  peer: string,
+): Finding {
+  const expected = `the read receipt of ${peer} shown on message ${id}, as read`;
+  if (!after.some((r) => r.id === id && r.type === 'read' && r.peer === peer)) {
+    const onIt = after.filter((r) => r.id === id).map((r) => r.type);
+    return notMet(expected, `not shown: the message shows ${onIt.length === 0 ? 'no receipt' : onIt.join(', ')}`);
+  }
+  const delivered = (rs: readonly ShownReceipt[]) => rs.filter((r) => r.id === id && r.type === 'delivery').length;
+  return delivered(after) > delivered(before)
+    ? notMet(expected, 'the read receipt also shown as a delivery receipt')
+    : met();
+}
 
 /**
  * RECEIPT-SHOWN's second clause: a receipt from anyone but the recipient names no message of this

@@ -30,22 +30,39 @@ export function judgeTypingOut(sent: readonly StanzaNode[], peer: string): Findi
     : notMet(expected, `a <chatstate> holding <${state.children[0]?.tag ?? 'nothing'}>`);
 }
 
-/** TYPING-IN: a peer's `<chatstate>` is shown, and never answered. */
+/**
+ * TYPING-IN: a peer's `<chatstate>` is shown, and never answered. The peer first pauses, which shows
+ * no one typing, then types, which must show; so a client that shows every `<chatstate>` as typing,
+ * or none, fails.
+ */
 export const typingIn = defineCheck({ name: 'messaging/typing/in' }, async (ctx) => {
   const p = await pair(ctx);
   const afterSeq = lastSeq(p.provider.connection);
+  ctx.step('the gatekeeper user pauses');
+  ctx.testbed.gatekeeper.deliver(p.provider.login, chatState({ from: p.gatekeeperUser.jid }, 'paused'));
+  await barrier(p.provider.connection, ctx.signal);
+  const paused = (await p.provider.indicators()).typing;
   ctx.step('the gatekeeper user types');
   ctx.testbed.gatekeeper.deliver(p.provider.login, chatState({ from: p.gatekeeperUser.jid }));
   await barrier(p.provider.connection, ctx.signal);
   const sent = sentBy(p.provider.connection, afterSeq).map((s) => s.element);
   if (sent.some((n) => n.tag === 'ack')) return judgeTypingIn(sent, [], p.gatekeeperUser.jid);
-  return judgeTypingIn(sent, (await p.provider.indicators()).typing, p.gatekeeperUser.jid);
+  return judgeTypingIn(sent, (await p.provider.indicators()).typing, p.gatekeeperUser.jid, paused);
 });
 
-/** TYPING-IN, on what the client sent after `peer`'s `<chatstate>` reached it, and who its user sees typing. */
-export function judgeTypingIn(sent: readonly StanzaNode[], typing: readonly string[], peer: string): Finding {
-  const expected = `${peer} shown typing, and no answer to the <chatstate>`;
+/**
+ * TYPING-IN, on what the client sent after `peer`'s `<chatstate>`s reached it, who its user sees
+ * typing after `<composing/>`, and who after `<paused/>` alone (`paused`).
+ */
+export function judgeTypingIn(
+  sent: readonly StanzaNode[],
+  typing: readonly string[],
+  peer: string,
+  paused: readonly string[] = [],
+): Finding {
+  const expected = `${peer} shown typing on <composing/> only, and no answer to the <chatstate>`;
   const answers = sent.filter((n) => n.tag === 'ack');
   if (answers.length > 0) return notMet(expected, `an answer to it: ${describeAll(answers)}`);
+  if (paused.includes(peer)) return notMet(expected, 'shown typing on <paused/>');
   return typing.includes(peer) ? met() : notMet(expected, 'not shown: the user sees no one typing');
 }
