@@ -133,16 +133,26 @@ export const deliveryShown = defineCheck({ name: 'messaging/receipt/delivery-sho
 export const readShown = defineCheck({ name: 'messaging/receipt/read-shown' }, async (ctx) => {
   const { p, id } = await sentAndDelivered(ctx);
   await barrier(p.provider.connection, ctx.signal);
+  const { before, after } = await aroundRead(ctx, p, id, 'the gatekeeper user reads the message');
+  return judgeReadShown(before, after, id, p.gatekeeperUser.jid);
+});
+
+/** The receipts the provider shows before and after the recipient's read receipt for message `id` reached it. */
+async function aroundRead(
+  ctx: CheckContext,
+  p: Pair,
+  id: string,
+  step: string,
+): Promise<{ before: readonly ShownReceipt[]; after: readonly ShownReceipt[] }> {
   const before = (await p.provider.indicators()).receipts;
-  ctx.step('the gatekeeper user reads the message');
+  ctx.step(step);
   ctx.testbed.gatekeeper.deliver(
     p.provider.login,
     receipt({ id, from: p.gatekeeperUser.jid, t: String(unixSeconds(ctx.clock)), type: 'read' }),
   );
   await barrier(p.provider.connection, ctx.signal);
-  const after = (await p.provider.indicators()).receipts;
-  return judgeReadShown(before, after, id, p.gatekeeperUser.jid);
-});
+  return { before, after: (await p.provider.indicators()).receipts };
+}
 
 /** RECEIPT-SHOWN, on the receipts shown before and after `peer`'s read receipt for message `id` reached the client. */
 export function judgeReadShown(
@@ -176,14 +186,7 @@ export const otherSenderIgnored = defineCheck({ name: 'messaging/receipt/other-s
   ctx.testbed.gatekeeper.deliver(p.provider.login, receipt({ id, from: stranger.jid, t }));
   ctx.testbed.gatekeeper.deliver(p.provider.login, receipt({ id, from: stranger.jid, t, type: 'read' }));
   await barrier(p.provider.connection, ctx.signal);
-  const before = (await p.provider.indicators()).receipts;
-  ctx.step('the recipient reads the message');
-  ctx.testbed.gatekeeper.deliver(
-    p.provider.login,
-    receipt({ id, from: p.gatekeeperUser.jid, t: String(unixSeconds(ctx.clock)), type: 'read' }),
-  );
-  await barrier(p.provider.connection, ctx.signal);
-  const after = (await p.provider.indicators()).receipts;
+  const { before, after } = await aroundRead(ctx, p, id, 'the recipient reads the message');
   return judgeOtherSenderIgnored(before, after, id, p.gatekeeperUser.jid, stranger.jid);
 });
 
