@@ -153,12 +153,20 @@ export class InboundHandler {
     const enc = child(n, 'enc');
     const type = enc?.attrs['type'];
     const ciphertext = encBytes(enc);
-    const encOk = enc?.attrs['v'] === ENC_VERSION && (type === 'pkmsg' || type === 'msg') && ciphertext !== null;
+    // IN-BAD-REQUEST: each fault reads past one of the `<enc>` rules; what it lets through fails decryption.
+    const encOk =
+      enc === undefined
+        ? faults.has('accept-message-without-enc')
+        : (enc.attrs['v'] === ENC_VERSION || faults.has('accept-any-enc-version')) &&
+          (type === 'pkmsg' || type === 'msg' || faults.has('accept-any-enc-type')) &&
+          (ciphertext !== null || faults.has('accept-unreadable-enc'));
     const attrsOk = id !== undefined && from !== undefined && t !== undefined;
     if (!encOk || (!attrsOk && !faults.has('lenient-attributes'))) {
       return this.refuse('bad-request', { class: 'message', id });
     }
-    await this.openAndShow(n, from ?? '', () => this.ctx.decrypt(from ?? '', type, ciphertext));
+    await this.openAndShow(n, from ?? '', () =>
+      this.ctx.decrypt(from ?? '', (type ?? 'msg') as EncType, ciphertext ?? new Uint8Array()),
+    );
   }
 
   /** GROUP-IN: `participant` sent it; the member's pairwise `<enc>`, if any, carries its sender key. */

@@ -224,6 +224,54 @@ export const INPUTS: Record<string, Input> = {
     make: (id, _from, t) => `<receipt id="${id}" t="${t}"/>`,
     node: (id, _from, t) => node('receipt', { id, t: String(t) }),
   },
+  // IN-BAD-REQUEST: each required attribute and child of a one-to-one `<message>` alone, so that a
+  // client that checks only some of them is caught.
+  'message-without-t': {
+    condition: 'bad-request',
+    names: 'message',
+    make: (id, from, _t, f) => `<message id="${id}" from="${from}" type="text">${enc(f())}</message>`,
+    node: (id, from, _t, f) => node('message', { id, from, type: 'text' }, [encNode(f())]),
+  },
+  'message-without-from': {
+    condition: 'bad-request',
+    names: 'message',
+    make: (id, _from, t, f) => `<message id="${id}" type="text" t="${t}">${enc(f())}</message>`,
+    node: (id, _from, t, f) => node('message', { id, type: 'text', t: String(t) }, [encNode(f())]),
+  },
+  'message-without-enc': {
+    condition: 'bad-request',
+    names: 'message',
+    make: (id, from, t) => `<message id="${id}" from="${from}" type="text" t="${t}"/>`,
+    node: (id, from, t) => node('message', { id, from, type: 'text', t: String(t) }),
+  },
+  // ENC-VERSION: an `<enc>` of a version the profile does not name cannot be read.
+  'enc-version-1': {
+    condition: 'bad-request',
+    names: 'message',
+    make: (id, from, t, f) => message(id, from, t, `<enc v="1" type="msg">${f()}</enc>`),
+    node: (id, from, t, f) => messageNode(id, from, t, node('enc', { v: '1', type: 'msg' }, f())),
+  },
+  // ENC-TYPE: a one-to-one `<enc>` is pkmsg or msg; a sender key's skmsg belongs in a group message.
+  'enc-unknown-type': {
+    condition: 'bad-request',
+    names: 'message',
+    make: (id, from, t, f) => message(id, from, t, `<enc v="2" type="skmsg">${f()}</enc>`),
+    node: (id, from, t, f) => messageNode(id, from, t, node('enc', { v: '2', type: 'skmsg' }, f())),
+  },
+  // ENC-ENCODING: canonical padded base64, which `_` and `-` (base64url's) are outside of. XML text's
+  // alone: the binary wire carries ciphertexts as bytes.
+  'enc-not-base64': {
+    condition: 'bad-request',
+    names: 'message',
+    make: (id, from, t, f) => message(id, from, t, enc(`_-_-${f()}`)),
+  },
+  // An `<enc>` carries its ciphertext as text, never child elements.
+  'enc-with-children': {
+    condition: 'bad-request',
+    names: 'message',
+    make: (id, from, t) => message(id, from, t, '<enc v="2" type="msg"><frobnicate/></enc>'),
+    node: (id, from, t) => messageNode(id, from, t, node('enc', { v: '2', type: 'msg' }, [node(UNKNOWN_TAG, {})])),
+  },
   'missing-attributes': {
     condition: 'bad-request',
     names: 'message',
