@@ -171,24 +171,28 @@ export class InboundHandler {
 
   /** GROUP-IN: `participant` sent it; the member's pairwise `<enc>`, if any, carries its sender key. */
   private async onGroupMessage(n: StanzaNode, group: string): Promise<void> {
+    const { faults } = this.ctx;
     const { id, participant, t } = n.attrs;
     const { pairwise, skmsg } = readDeliveredGroup(n);
     const skBytes = encBytes(skmsg);
     const pairType = pairwise?.attrs['type'];
     const pairBytes = encBytes(pairwise);
-    const pairOk = pairwise === undefined || ((pairType === 'pkmsg' || pairType === 'msg') && pairBytes !== null);
-    if (
-      id === undefined ||
-      t === undefined ||
-      participant === undefined ||
-      skmsg?.attrs['v'] !== ENC_VERSION ||
-      skBytes === null ||
-      !pairOk
-    ) {
+    const unreadable = faults.has('accept-unreadable-enc');
+    const pairOk =
+      pairwise === undefined || ((pairType === 'pkmsg' || pairType === 'msg') && (pairBytes !== null || unreadable));
+    // IN-BAD-REQUEST: the faults read past the same rules as a one-to-one message's.
+    const skOk =
+      skmsg === undefined
+        ? faults.has('accept-message-without-enc')
+        : (skmsg.attrs['v'] === ENC_VERSION || faults.has('accept-any-enc-version')) &&
+          (skBytes !== null || unreadable);
+    const attrsOk = id !== undefined && t !== undefined && participant !== undefined;
+    if (!skOk || !pairOk || (!attrsOk && !faults.has('lenient-attributes'))) {
       return this.refuse('bad-request', { class: 'message', id });
     }
+    const sender = participant ?? '';
     const carried = pairwise && pairBytes ? { type: pairType as EncType, ciphertext: pairBytes } : undefined;
-    await this.openAndShow(n, participant, () => this.ctx.openGroup(group, participant, carried, skBytes));
+    await this.openAndShow(n, sender, () => this.ctx.openGroup(group, sender, carried, skBytes ?? new Uint8Array()));
   }
 
   /** Decrypts with `open`, then shows and answers: a receipt, a retry receipt, or an ack alone for a duplicate. */

@@ -9,6 +9,7 @@ import { toBase64 } from '../../protocol/base64.js';
 import type { InboundCondition } from '../../protocol/constants.js';
 import { PROFILE_LIMITS } from '../../protocol/codec.js';
 import { binaryCodec, BinaryNodeCodec } from '../../protocol/binary/node-codec.js';
+import { xmlCodec } from '../../protocol/xml-codec.js';
 import { packPlaintext } from '../../protocol/binary/plaintext.js';
 import { InternalError } from '../../core/errors.js';
 import { ANSWER_MS, choiceParam, defineCheck, paramsOf, type CheckContext } from '../check.js';
@@ -136,6 +137,44 @@ const bomb = (): string => {
   );
   return `<!DOCTYPE message [${levels.join('')}]>`;
 };
+
+/** The group the hostile group messages claim to come from: no group of the gatekeeper's. */
+const HOSTILE_GROUP = '120363000000000001@g.us';
+
+/**
+ * A group message from `HOSTILE_GROUP` wrong in one way: without `t` or `participant`, with its
+ * skmsg of another version, unreadable or absent, or with an unreadable pairwise `<enc>` beside it.
+ * Text outside base64 is XML text's alone (`xmlOnly`): the binary wire carries ciphertexts as bytes.
+ */
+function groupInput(wrong: {
+  readonly t?: false;
+  readonly participant?: false;
+  readonly skmsg?: ((f: () => string) => string) | undefined;
+  readonly skmsgV?: string;
+  readonly pairwise?: (f: () => string) => string;
+  readonly xmlOnly?: true;
+}): Input {
+  const make = (id: string, _from: string, t: number, f: () => string): StanzaNode => {
+    const encs: StanzaNode[] = [];
+    if (wrong.pairwise) encs.push(node('enc', { v: '2', type: 'msg' }, wrong.pairwise(f)));
+    const skmsg = 'skmsg' in wrong ? wrong.skmsg : (g: () => string) => g();
+    if (skmsg) encs.push(node('enc', { v: wrong.skmsgV ?? '2', type: 'skmsg' }, skmsg(f)));
+    const attrs = {
+      id,
+      from: HOSTILE_GROUP,
+      type: 'text',
+      ...(wrong.t === false ? {} : { t: String(t) }),
+      ...(wrong.participant === false ? {} : { participant: HOSTILE_PEER }),
+    };
+    return node('message', attrs, encs);
+  };
+  return {
+    condition: 'bad-request',
+    names: 'message',
+    make: (id, from, t, f) => xmlCodec.encode(make(id, from, t, f)),
+    ...(wrong.xmlOnly ? {} : { node: make }),
+  };
+}
 
 /** Named hostile inputs; suites pick one by name in `params.input`. */
 export const INPUTS: Record<string, Input> = {
@@ -272,6 +311,14 @@ export const INPUTS: Record<string, Input> = {
     make: (id, from, t) => message(id, from, t, '<enc v="2" type="msg"><frobnicate/></enc>'),
     node: (id, from, t) => messageNode(id, from, t, node('enc', { v: '2', type: 'msg' }, [node(UNKNOWN_TAG, {})])),
   },
+  // IN-BAD-REQUEST for a group message (GROUP-SKMSG, GROUP-IN): `participant`, `t` and one readable
+  // skmsg of v="2" are required, and a pairwise `<enc>` beside it must be readable too.
+  'group-without-t': groupInput({ t: false }),
+  'group-without-participant': groupInput({ participant: false }),
+  'group-without-skmsg': groupInput({ skmsg: undefined }),
+  'group-skmsg-version-1': groupInput({ skmsgV: '1' }),
+  'group-skmsg-not-base64': groupInput({ skmsg: (f) => `_-_-${f()}`, xmlOnly: true }),
+  'group-pairwise-not-base64': groupInput({ pairwise: (f) => `_-_-${f()}`, xmlOnly: true }),
   'missing-attributes': {
     condition: 'bad-request',
     names: 'message',
