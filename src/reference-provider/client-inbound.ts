@@ -315,9 +315,11 @@ export class InboundHandler {
 
   private onIq(n: StanzaNode): void {
     const { id, type, xmlns } = n.attrs;
-    if (id === undefined || type === undefined) return this.refuse('bad-request', { class: 'iq', id });
+    const { faults } = this.ctx;
+    if (id === undefined || (type === undefined && !faults.has('iq-without-type-unknown')))
+      return this.refuse('bad-request', { class: 'iq', id });
     if (type === 'result' || type === 'error') return this.ctx.onIqResponse(n);
-    if (type === 'get' && xmlns === PING_NS) {
+    if ((type === 'get' && xmlns === PING_NS) || faults.has('pong-any-iq')) {
       // PING
       if (!this.ctx.faults.has('ignore-ping')) this.ctx.writer.write(iqResult(id));
       return;

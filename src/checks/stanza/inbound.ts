@@ -319,6 +319,26 @@ export const INPUTS: Record<string, Input> = {
   'group-skmsg-version-1': groupInput({ skmsgV: '1' }),
   'group-skmsg-not-base64': groupInput({ skmsg: (f) => `_-_-${f()}`, xmlOnly: true }),
   'group-pairwise-not-base64': groupInput({ pairwise: (f) => `_-_-${f()}`, xmlOnly: true }),
+  // An `<iq>` needs its `type` (IN-BAD-REQUEST); one the client does not know, a get of another
+  // namespace than ping's or a ping that is no get, is IN-UNKNOWN's, never answered as a ping.
+  'iq-without-type': {
+    condition: 'bad-request',
+    names: 'iq',
+    make: (id) => `<iq id="${id}" xmlns="urn:xmpp:ping"><ping/></iq>`,
+    node: (id) => node('iq', { id, xmlns: 'urn:xmpp:ping' }, [node('ping', {})]),
+  },
+  'unknown-iq-get': {
+    condition: 'feature-not-implemented',
+    names: 'iq',
+    make: (id) => `<iq id="${id}" type="get" xmlns="${UNKNOWN_NS}"><${UNKNOWN_TAG}/></iq>`,
+    node: (id) => node('iq', { id, type: 'get', xmlns: UNKNOWN_NS }, [node(UNKNOWN_TAG, {})]),
+  },
+  'ping-set': {
+    condition: 'feature-not-implemented',
+    names: 'iq',
+    make: (id) => `<iq id="${id}" type="set" xmlns="urn:xmpp:ping"><ping/></iq>`,
+    node: (id) => node('iq', { id, type: 'set', xmlns: 'urn:xmpp:ping' }, [node('ping', {})]),
+  },
   'missing-attributes': {
     condition: 'bad-request',
     names: 'message',
