@@ -153,34 +153,46 @@ export class InboundHandler {
     const enc = child(n, 'enc');
     const type = enc?.attrs['type'];
     const ciphertext = encBytes(enc);
-    const encOk = enc?.attrs['v'] === ENC_VERSION && (type === 'pkmsg' || type === 'msg') && ciphertext !== null;
+    // IN-BAD-REQUEST: each fault reads past one of the `<enc>` rules; what it lets through fails decryption.
+    const encOk =
+      enc === undefined
+        ? faults.has('accept-message-without-enc')
+        : (enc.attrs['v'] === ENC_VERSION || faults.has('accept-any-enc-version')) &&
+          (type === 'pkmsg' || type === 'msg' || faults.has('accept-any-enc-type')) &&
+          (ciphertext !== null || faults.has('accept-unreadable-enc'));
     const attrsOk = id !== undefined && from !== undefined && t !== undefined;
     if (!encOk || (!attrsOk && !faults.has('lenient-attributes'))) {
       return this.refuse('bad-request', { class: 'message', id });
     }
-    await this.openAndShow(n, from ?? '', () => this.ctx.decrypt(from ?? '', type, ciphertext));
+    await this.openAndShow(n, from ?? '', () =>
+      this.ctx.decrypt(from ?? '', (type ?? 'msg') as EncType, ciphertext ?? new Uint8Array()),
+    );
   }
 
   /** GROUP-IN: `participant` sent it; the member's pairwise `<enc>`, if any, carries its sender key. */
   private async onGroupMessage(n: StanzaNode, group: string): Promise<void> {
+    const { faults } = this.ctx;
     const { id, participant, t } = n.attrs;
     const { pairwise, skmsg } = readDeliveredGroup(n);
     const skBytes = encBytes(skmsg);
     const pairType = pairwise?.attrs['type'];
     const pairBytes = encBytes(pairwise);
-    const pairOk = pairwise === undefined || ((pairType === 'pkmsg' || pairType === 'msg') && pairBytes !== null);
-    if (
-      id === undefined ||
-      t === undefined ||
-      participant === undefined ||
-      skmsg?.attrs['v'] !== ENC_VERSION ||
-      skBytes === null ||
-      !pairOk
-    ) {
+    const unreadable = faults.has('accept-unreadable-enc');
+    const pairOk =
+      pairwise === undefined || ((pairType === 'pkmsg' || pairType === 'msg') && (pairBytes !== null || unreadable));
+    // IN-BAD-REQUEST: the faults read past the same rules as a one-to-one message's.
+    const skOk =
+      skmsg === undefined
+        ? faults.has('accept-message-without-enc')
+        : (skmsg.attrs['v'] === ENC_VERSION || faults.has('accept-any-enc-version')) &&
+          (skBytes !== null || unreadable);
+    const attrsOk = id !== undefined && t !== undefined && participant !== undefined;
+    if (!skOk || !pairOk || (!attrsOk && !faults.has('lenient-attributes'))) {
       return this.refuse('bad-request', { class: 'message', id });
     }
+    const sender = participant ?? '';
     const carried = pairwise && pairBytes ? { type: pairType as EncType, ciphertext: pairBytes } : undefined;
-    await this.openAndShow(n, participant, () => this.ctx.openGroup(group, participant, carried, skBytes));
+    await this.openAndShow(n, sender, () => this.ctx.openGroup(group, sender, carried, skBytes ?? new Uint8Array()));
   }
 
   /** Decrypts with `open`, then shows and answers: a receipt, a retry receipt, or an ack alone for a duplicate. */
@@ -303,9 +315,11 @@ export class InboundHandler {
 
   private onIq(n: StanzaNode): void {
     const { id, type, xmlns } = n.attrs;
-    if (id === undefined || type === undefined) return this.refuse('bad-request', { class: 'iq', id });
+    const { faults } = this.ctx;
+    if (id === undefined || (type === undefined && !faults.has('iq-without-type-unknown')))
+      return this.refuse('bad-request', { class: 'iq', id });
     if (type === 'result' || type === 'error') return this.ctx.onIqResponse(n);
-    if (type === 'get' && xmlns === PING_NS) {
+    if ((type === 'get' && xmlns === PING_NS) || faults.has('pong-any-iq')) {
       // PING
       if (!this.ctx.faults.has('ignore-ping')) this.ctx.writer.write(iqResult(id));
       return;

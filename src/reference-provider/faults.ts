@@ -66,6 +66,13 @@ export const FAULTS = {
   'depth-limit-one-under': "refuses an element 32 levels deep, the profile's limit, as too deep",
   'accept-mixed-content': 'reads an element that mixes text and children by dropping the text',
   'lenient-attributes': 'processes messages that lack required attributes',
+  'iq-without-type-unknown': 'answers an `<iq>` without `type` as one it does not know, `feature-not-implemented`',
+  'pong-any-iq': 'answers every `<iq>` it does not know with a result, as if it were a ping',
+  'accept-message-without-enc': 'processes a message without an `<enc>` as one it cannot decrypt',
+  'accept-any-enc-version': 'processes an `<enc>` of any `v`, not only 2',
+  'accept-any-enc-type': 'processes a one-to-one `<enc>` of a type other than pkmsg and msg as one it cannot decrypt',
+  'accept-unreadable-enc':
+    'processes an `<enc>` whose text is not canonical base64, or that holds child elements, as one it cannot decrypt',
   // encryption: published keys (docs/PROFILE.md §9)
   'bad-signed-prekey-signature': 'uploads a signed prekey signed over the raw 32 bytes instead of 0x05 ‖ key',
   'duplicate-prekey-ids': 'uploads one-time prekeys that share an id',

@@ -9,6 +9,7 @@ import { toBase64 } from '../../protocol/base64.js';
 import type { InboundCondition } from '../../protocol/constants.js';
 import { PROFILE_LIMITS } from '../../protocol/codec.js';
 import { binaryCodec, BinaryNodeCodec } from '../../protocol/binary/node-codec.js';
+import { xmlCodec } from '../../protocol/xml-codec.js';
 import { packPlaintext } from '../../protocol/binary/plaintext.js';
 import { InternalError } from '../../core/errors.js';
 import { ANSWER_MS, choiceParam, defineCheck, paramsOf, type CheckContext } from '../check.js';
@@ -137,6 +138,44 @@ const bomb = (): string => {
   return `<!DOCTYPE message [${levels.join('')}]>`;
 };
 
+/** The group the hostile group messages claim to come from: no group of the gatekeeper's. */
+const HOSTILE_GROUP = '120363000000000001@g.us';
+
+/**
+ * A group message from `HOSTILE_GROUP` wrong in one way: without `t` or `participant`, with its
+ * skmsg of another version, unreadable or absent, or with an unreadable pairwise `<enc>` beside it.
+ * Text outside base64 is XML text's alone (`xmlOnly`): the binary wire carries ciphertexts as bytes.
+ */
+function groupInput(wrong: {
+  readonly t?: false;
+  readonly participant?: false;
+  readonly skmsg?: ((f: () => string) => string) | undefined;
+  readonly skmsgV?: string;
+  readonly pairwise?: (f: () => string) => string;
+  readonly xmlOnly?: true;
+}): Input {
+  const make = (id: string, _from: string, t: number, f: () => string): StanzaNode => {
+    const encs: StanzaNode[] = [];
+    if (wrong.pairwise) encs.push(node('enc', { v: '2', type: 'msg' }, wrong.pairwise(f)));
+    const skmsg = 'skmsg' in wrong ? wrong.skmsg : (g: () => string) => g();
+    if (skmsg) encs.push(node('enc', { v: wrong.skmsgV ?? '2', type: 'skmsg' }, skmsg(f)));
+    const attrs = {
+      id,
+      from: HOSTILE_GROUP,
+      type: 'text',
+      ...(wrong.t === false ? {} : { t: String(t) }),
+      ...(wrong.participant === false ? {} : { participant: HOSTILE_PEER }),
+    };
+    return node('message', attrs, encs);
+  };
+  return {
+    condition: 'bad-request',
+    names: 'message',
+    make: (id, from, t, f) => xmlCodec.encode(make(id, from, t, f)),
+    ...(wrong.xmlOnly ? {} : { node: make }),
+  };
+}
+
 /** Named hostile inputs; suites pick one by name in `params.input`. */
 export const INPUTS: Record<string, Input> = {
   'not-well-formed': {
@@ -223,6 +262,82 @@ export const INPUTS: Record<string, Input> = {
     names: 'receipt',
     make: (id, _from, t) => `<receipt id="${id}" t="${t}"/>`,
     node: (id, _from, t) => node('receipt', { id, t: String(t) }),
+  },
+  // IN-BAD-REQUEST: each required attribute and child of a one-to-one `<message>` alone, so that a
+  // client that checks only some of them is caught.
+  'message-without-t': {
+    condition: 'bad-request',
+    names: 'message',
+    make: (id, from, _t, f) => `<message id="${id}" from="${from}" type="text">${enc(f())}</message>`,
+    node: (id, from, _t, f) => node('message', { id, from, type: 'text' }, [encNode(f())]),
+  },
+  'message-without-from': {
+    condition: 'bad-request',
+    names: 'message',
+    make: (id, _from, t, f) => `<message id="${id}" type="text" t="${t}">${enc(f())}</message>`,
+    node: (id, _from, t, f) => node('message', { id, type: 'text', t: String(t) }, [encNode(f())]),
+  },
+  'message-without-enc': {
+    condition: 'bad-request',
+    names: 'message',
+    make: (id, from, t) => `<message id="${id}" from="${from}" type="text" t="${t}"/>`,
+    node: (id, from, t) => node('message', { id, from, type: 'text', t: String(t) }),
+  },
+  // ENC-VERSION: an `<enc>` of a version the profile does not name cannot be read.
+  'enc-version-1': {
+    condition: 'bad-request',
+    names: 'message',
+    make: (id, from, t, f) => message(id, from, t, `<enc v="1" type="msg">${f()}</enc>`),
+    node: (id, from, t, f) => messageNode(id, from, t, node('enc', { v: '1', type: 'msg' }, f())),
+  },
+  // ENC-TYPE: a one-to-one `<enc>` is pkmsg or msg; a sender key's skmsg belongs in a group message.
+  'enc-unknown-type': {
+    condition: 'bad-request',
+    names: 'message',
+    make: (id, from, t, f) => message(id, from, t, `<enc v="2" type="skmsg">${f()}</enc>`),
+    node: (id, from, t, f) => messageNode(id, from, t, node('enc', { v: '2', type: 'skmsg' }, f())),
+  },
+  // ENC-ENCODING: canonical padded base64, which `_` and `-` (base64url's) are outside of. XML text's
+  // alone: the binary wire carries ciphertexts as bytes.
+  'enc-not-base64': {
+    condition: 'bad-request',
+    names: 'message',
+    make: (id, from, t, f) => message(id, from, t, enc(`_-_-${f()}`)),
+  },
+  // An `<enc>` carries its ciphertext as text, never child elements.
+  'enc-with-children': {
+    condition: 'bad-request',
+    names: 'message',
+    make: (id, from, t) => message(id, from, t, '<enc v="2" type="msg"><frobnicate/></enc>'),
+    node: (id, from, t) => messageNode(id, from, t, node('enc', { v: '2', type: 'msg' }, [node(UNKNOWN_TAG, {})])),
+  },
+  // IN-BAD-REQUEST for a group message (GROUP-SKMSG, GROUP-IN): `participant`, `t` and one readable
+  // skmsg of v="2" are required, and a pairwise `<enc>` beside it must be readable too.
+  'group-without-t': groupInput({ t: false }),
+  'group-without-participant': groupInput({ participant: false }),
+  'group-without-skmsg': groupInput({ skmsg: undefined }),
+  'group-skmsg-version-1': groupInput({ skmsgV: '1' }),
+  'group-skmsg-not-base64': groupInput({ skmsg: (f) => `_-_-${f()}`, xmlOnly: true }),
+  'group-pairwise-not-base64': groupInput({ pairwise: (f) => `_-_-${f()}`, xmlOnly: true }),
+  // An `<iq>` needs its `type` (IN-BAD-REQUEST); one the client does not know, a get of another
+  // namespace than ping's or a ping that is no get, is IN-UNKNOWN's, never answered as a ping.
+  'iq-without-type': {
+    condition: 'bad-request',
+    names: 'iq',
+    make: (id) => `<iq id="${id}" xmlns="urn:xmpp:ping"><ping/></iq>`,
+    node: (id) => node('iq', { id, xmlns: 'urn:xmpp:ping' }, [node('ping', {})]),
+  },
+  'unknown-iq-get': {
+    condition: 'feature-not-implemented',
+    names: 'iq',
+    make: (id) => `<iq id="${id}" type="get" xmlns="${UNKNOWN_NS}"><${UNKNOWN_TAG}/></iq>`,
+    node: (id) => node('iq', { id, type: 'get', xmlns: UNKNOWN_NS }, [node(UNKNOWN_TAG, {})]),
+  },
+  'ping-set': {
+    condition: 'feature-not-implemented',
+    names: 'iq',
+    make: (id) => `<iq id="${id}" type="set" xmlns="urn:xmpp:ping"><ping/></iq>`,
+    node: (id) => node('iq', { id, type: 'set', xmlns: 'urn:xmpp:ping' }, [node('ping', {})]),
   },
   'missing-attributes': {
     condition: 'bad-request',
