@@ -88,3 +88,10 @@ export class RawClient {
     this.ws.terminate();
   }
 }
+
+/** A close record without its time, which differs on every run: what a test compares. */
+export function withoutTime<T extends { readonly at: number }>(closed: T | null | undefined): Omit<T, 'at'> | null {
+  if (!closed) return null;
+  const { at: _, ...rest } = closed;
+  return rest;
+}
