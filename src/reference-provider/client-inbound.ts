@@ -153,13 +153,7 @@ export class InboundHandler {
     const enc = child(n, 'enc');
     const type = enc?.attrs['type'];
     const ciphertext = encBytes(enc);
-    // IN-BAD-REQUEST: each fault reads past one of the `<enc>` rules; what it lets through fails decryption.
-    const encOk =
-      enc === undefined
-        ? faults.has('accept-message-without-enc')
-        : (enc.attrs['v'] === ENC_VERSION || faults.has('accept-any-enc-version')) &&
-          (type === 'pkmsg' || type === 'msg' || faults.has('accept-any-enc-type')) &&
-          (ciphertext !== null || faults.has('accept-unreadable-enc'));
+    const encOk = encAccepted(enc, ciphertext, PAIRWISE_TYPES, faults);
     const attrsOk = id !== undefined && from !== undefined && t !== undefined;
     if (!encOk || (!attrsOk && !faults.has('lenient-attributes'))) {
       return this.refuse('bad-request', { class: 'message', id });
@@ -177,15 +171,9 @@ export class InboundHandler {
     const skBytes = encBytes(skmsg);
     const pairType = pairwise?.attrs['type'];
     const pairBytes = encBytes(pairwise);
-    const unreadable = faults.has('accept-unreadable-enc');
-    const pairOk =
-      pairwise === undefined || ((pairType === 'pkmsg' || pairType === 'msg') && (pairBytes !== null || unreadable));
-    // IN-BAD-REQUEST: the faults read past the same rules as a one-to-one message's.
-    const skOk =
-      skmsg === undefined
-        ? faults.has('accept-message-without-enc')
-        : (skmsg.attrs['v'] === ENC_VERSION || faults.has('accept-any-enc-version')) &&
-          (skBytes !== null || unreadable);
+    // The same rules as a one-to-one message's `<enc>`, for the skmsg and the pairwise `<enc>` beside it.
+    const pairOk = pairwise === undefined || encAccepted(pairwise, pairBytes, PAIRWISE_TYPES, faults);
+    const skOk = encAccepted(skmsg, skBytes, ['skmsg'], faults);
     const attrsOk = id !== undefined && t !== undefined && participant !== undefined;
     if (!skOk || !pairOk || (!attrsOk && !faults.has('lenient-attributes'))) {
       return this.refuse('bad-request', { class: 'message', id });
@@ -334,6 +322,26 @@ function encBytes(enc: StanzaNode | undefined): Uint8Array | null {
 }
 
 /** The padded plaintext to its `Message` (PAYLOAD-PADDING, PAYLOAD-PROTOBUF); throws when it is not one. */
+const PAIRWISE_TYPES: readonly string[] = ['pkmsg', 'msg'];
+
+/**
+ * IN-BAD-REQUEST's rules for an `<enc>`: there, of v="2", of one of `types`, its ciphertext readable
+ * (`bytes`). Each fault reads past one rule; what it lets through then fails decryption.
+ */
+function encAccepted(
+  enc: StanzaNode | undefined,
+  bytes: Uint8Array | null,
+  types: readonly string[],
+  faults: FaultSet,
+): boolean {
+  if (enc === undefined) return faults.has('accept-message-without-enc');
+  return (
+    (enc.attrs['v'] === ENC_VERSION || faults.has('accept-any-enc-version')) &&
+    (types.includes(enc.attrs['type'] ?? '') || faults.has('accept-any-enc-type')) &&
+    (bytes !== null || faults.has('accept-unreadable-enc'))
+  );
+}
+
 function readMessage(padded: Uint8Array, faults: FaultSet): interop.Message {
   // An off-by-one upper bound (n < 15), which only the padding WhatsApp's clients draw once in eight times meets.
   if (faults.has('refuse-padding-15') && padded.at(-1) === 15) throw new Error('padding: 15 is not below 15');
