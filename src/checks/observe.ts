@@ -23,16 +23,13 @@ export function sentBy(connection: ClientConnection, afterSeq = 0): Sent[] {
     .flatMap((frame) => elementsOf(frame).map((element) => ({ frame, element })));
 }
 
-/** How a connection closed, as the gatekeeper saw it. */
-export type Closed = ConnectionClosed;
-
 /**
  * What a wait on a connection that found nothing saw, for a verdict: `nothing` within `ms`, or, when
  * the connection closed, `nothing` before it closed, with its code and who closed it. A wait on a
  * connection ends with its close (Connection.waitForFrame), often long before `ms`, so "within"
  * would then say what was not watched.
  */
-export function noneBefore(nothing: string, closed: Closed | undefined, ms: number = ANSWER_MS): string {
+export function noneBefore(nothing: string, closed: ConnectionClosed | undefined, ms: number = ANSWER_MS): string {
   return closed
     ? `${nothing} before the connection closed (code ${closed.code}, by ${closed.by})`
     : `${nothing} within ${ms} ms`;

@@ -244,14 +244,15 @@ export interface RunMeta {
   readonly node: string;
 }
 
-/** The deployment the run's provider declared in its discovery document (`direct` when it said none). */
-export function deploymentOf(run: RunMeta): Deployment {
+/**
+ * The deployments the run judged its cases in; an older report's is the one its provider declared
+ * in its discovery document (`direct` when it said none).
+ */
+export function deploymentsOf(run: RunMeta): readonly Deployment[] {
+  if (run.deployments) return run.deployments;
   const declared = (run.provider.discovery as { readonly deployment?: unknown } | null | undefined)?.deployment;
-  return declared === 'proxy' ? 'proxy' : 'direct';
+  return [declared === 'proxy' ? 'proxy' : 'direct'];
 }
-
-/** The deployments the run judged its cases in; an older report's is its provider's alone. */
-export const deploymentsOf = (run: RunMeta): readonly Deployment[] => run.deployments ?? [deploymentOf(run)];
 
 /**
  * The deployments, for a report's header. Both (the embedded reference provider's default) means

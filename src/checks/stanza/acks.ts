@@ -4,7 +4,8 @@ import { PreconditionError } from '../../core/errors.js';
 import { met, notMet, type Finding } from '../../core/model.js';
 import type { StanzaNode } from '../../protocol/node.js';
 import { defineCheck, ANSWER_MS, QUIET_MS } from '../check.js';
-import { barrier, describeAll, noneBefore, sends, sentBy, type Closed, type Sent } from '../observe.js';
+import type { ConnectionClosed } from '../../gatekeeper/types.js';
+import { barrier, describeAll, noneBefore, sends, sentBy, type Sent } from '../observe.js';
 import { judgeTime } from '../time.js';
 import { isDeliveryReceipt } from '../../protocol/stanzas.js';
 import { deliverUndecryptable, pair, receiveOne, sendOneWithId } from '../scenarios/conversation.js';
@@ -57,7 +58,7 @@ export function judgeMessageAck(
   id: string,
   peer: string,
   decrypted: boolean,
-  closed?: Closed,
+  closed?: ConnectionClosed,
 ): Finding {
   const ack = sent.find((n) => n.tag === 'ack' && n.attrs['id'] === id);
   if (decrypted) {
@@ -104,7 +105,12 @@ export const ackReceipt = defineCheck({ name: 'stanza/ack/receipt' }, async (ctx
  * ACK-RECEIPT, on what the client sent after a receipt for its message `id` from `peer` reached it;
  * `closed`: the connection closed, which ended the wait.
  */
-export function judgeReceiptAck(sent: readonly StanzaNode[], id: string, peer: string, closed?: Closed): Finding {
+export function judgeReceiptAck(
+  sent: readonly StanzaNode[],
+  id: string,
+  peer: string,
+  closed?: ConnectionClosed,
+): Finding {
   const expected = `<ack class="receipt" id="${id}" to="${peer}"/>`;
   const ack = sent.find((n) => n.tag === 'ack' && n.attrs['class'] === 'receipt' && n.attrs['id'] === id);
   return ack
@@ -136,7 +142,7 @@ export function judgeDeliveryReceipt(
   id: string,
   peer: string,
   clock: Clock,
-  closed?: Closed,
+  closed?: ConnectionClosed,
 ): Finding {
   const expected = `<receipt id="${id}" to="${peer}"/> with no type or type="inactive" (t optional)`;
   if (!sent.some((n) => isDeliveryReceipt(n) && n.attrs['id'] === id)) {
@@ -191,7 +197,7 @@ export const ping = defineCheck({ name: 'stanza/frame/ping' }, async (ctx) => {
  * PING, on whether the client answered the gatekeeper's ping within `timeoutMs`; `closed`: the
  * connection closed, which ended the wait.
  */
-export const judgePingAnswer = (answered: boolean, timeoutMs: number, closed?: Closed): Finding =>
+export const judgePingAnswer = (answered: boolean, timeoutMs: number, closed?: ConnectionClosed): Finding =>
   answered
     ? met()
     : notMet('<iq type="result"> with the ping\'s id', noneBefore('no answer to the ping', closed, timeoutMs));

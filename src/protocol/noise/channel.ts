@@ -1,11 +1,10 @@
 /**
  * The Noise channel over a byte stream: the handshake, then encrypted frames both ways. A server
- * (the gatekeeper) calls `acceptNoise`, a client `connectNoise`, each with a `ByteLink`: a TCP
- * socket, or a WebSocket's binary messages as a stream (ws's `createWebSocketStream`), through
- * `duplexLink`. Every wait takes the caller's signal: a silent peer ends in the caller's deadline,
- * and a failed handshake closes the link.
+ * (the gatekeeper) calls `acceptNoise`, a client `connectNoise`, each with a `ByteLink`: whatever
+ * carries the bytes (the reference client's WebSocket messages, client-noise.ts `webSocketLink`).
+ * Every wait takes the caller's signal: a silent peer ends in the caller's deadline, and a failed
+ * handshake closes the link.
  */
-import type { Duplex } from 'node:stream';
 import { NoiseError } from './errors.js';
 import { encodeFrame, FrameReader, MAX_FRAME_BYTES } from './frames.js';
 import {
@@ -28,13 +27,6 @@ export interface ByteLink {
   readonly incoming: AsyncIterable<Uint8Array>;
   close(): void;
 }
-
-/** A Node stream as a link: a `net.Socket`, or `createWebSocketStream(ws)` for a WebSocket. */
-export const duplexLink = (stream: Duplex): ByteLink => ({
-  write: (bytes) => void stream.write(bytes),
-  incoming: stream as AsyncIterable<Uint8Array>,
-  close: () => void stream.destroy(),
-});
 
 export interface ChannelOptions {
   /** Ends every wait: the caller's deadline. */
