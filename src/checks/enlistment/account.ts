@@ -107,20 +107,15 @@ export const optOutStaysAway = defineCheck({ name: 'enlistment/opt-out/stays-awa
   const user = await ctx.testbed.providerUser();
   const { gatekeeper } = ctx.testbed;
   const { login, connection } = user;
-  let closedAt: number | undefined;
-  ctx.testbed.defer(
-    gatekeeper.onClose((e) => {
-      if (e.connection === connection.id) closedAt ??= e.at;
-    }),
-  );
   const returned = newAttemptsOf(gatekeeper, () => [login]);
   ctx.step('opt the user out');
   await user.optOut();
-  if (!(await connection.waitForClose({ signal: ctx.signal, timeoutMs: QUIET_MS })))
+  const close = await connection.waitForClose({ signal: ctx.signal, timeoutMs: QUIET_MS });
+  if (!close)
     throw new PreconditionError(
       `the stream of ${login} still open ${QUIET_MS} ms after the opt-out; ENLIST-OPT-OUT [2]'s case judges that`,
     );
-  const closed = { id: connection.id, at: closedAt ?? Date.now() };
+  const closed = { id: connection.id, at: close.at };
   ctx.step(`watch the gatekeeper for ${STAY_AWAY_MS} ms after the close`);
   await sleep(Math.max(0, closed.at + STAY_AWAY_MS - Date.now()), undefined, { signal: ctx.signal });
   const seen = returned();

@@ -129,12 +129,6 @@ export const staysAway = defineCheck({ name: 'proxy/lifecycle/stays-away' }, asy
   ];
   const users: ProviderUser[] = [];
   for (let i = 0; i < ways.length; i++) users.push(await ctx.testbed.providerUser());
-  const closes = new Map<string, number>();
-  ctx.testbed.defer(
-    gatekeeper.onClose((e) => {
-      if (!closes.has(e.connection)) closes.set(e.connection, e.at);
-    }),
-  );
   const returned = newAttemptsOf(gatekeeper, () => users.map((u) => u.login));
   const away: AwayClient[] = [];
   for (const [i, { how, step, end }] of ways.entries()) {
@@ -142,11 +136,12 @@ export const staysAway = defineCheck({ name: 'proxy/lifecycle/stays-away' }, asy
     const { connection } = user;
     ctx.step(step);
     await end(user);
-    if (!(await connection.waitForClose({ signal: ctx.signal, timeoutMs: LIFECYCLE_MS })))
+    const close = await connection.waitForClose({ signal: ctx.signal, timeoutMs: LIFECYCLE_MS });
+    if (!close)
       throw new PreconditionError(
         `${connection.id} of ${user.login} still open ${LIFECYCLE_MS} ms after its client went away (${how}); PROXY-LIFECYCLE [1] and [2] judge that`,
       );
-    away.push({ login: user.login, how, connection: connection.id, closedAt: closes.get(connection.id) ?? Date.now() });
+    away.push({ login: user.login, how, connection: connection.id, closedAt: close.at });
   }
   const last = Math.max(...away.map((a) => a.closedAt));
   ctx.step(`watch the gatekeeper for ${STAY_AWAY_MS} ms after the closes`);
