@@ -134,8 +134,7 @@ export class PushSender {
 
   /** Sends one push for `to`, with at most one defect, and returns the provider's answer. */
   async push(to: string, defect: PushDefect, signal: AbortSignal): Promise<PushAnswer> {
-    const url = this.pushEndpoint;
-    if (url === undefined) throw new Error('no provider is set, so there is no push endpoint');
+    const url = this.endpoint();
     const body = pushBody(to, defect);
     const token = defect === 'missing-header' ? undefined : await this.token(url, defect);
     const started = Date.now();
@@ -174,8 +173,7 @@ export class PushSender {
    * past the limit, and no further (postHeldBody). The answer, or why none came within `timeoutMs`.
    */
   async pushHeldBody(to: string, signal: AbortSignal, timeoutMs: number): Promise<HeldPushAnswer> {
-    const url = this.pushEndpoint;
-    if (url === undefined) throw new Error('no provider is set, so there is no push endpoint');
+    const url = this.endpoint();
     const token = await this.token(url, 'valid');
     const sent = heldBodyStart(to);
     const started = Date.now();
@@ -215,8 +213,7 @@ export class PushSender {
    * knowledge over http. The answer's status, or why there was none, as `http2Status` gives it.
    */
   async pushOverHttp2(to: string, signal: AbortSignal, timeoutMs: number): Promise<number | string | LimitExceeded> {
-    const url = this.pushEndpoint;
-    if (url === undefined) throw new Error('no provider is set, so there is no push endpoint');
+    const url = this.endpoint();
     const body = pushBody(to, 'valid');
     const token = await this.token(url, 'valid');
     const started = Date.now();
@@ -235,6 +232,11 @@ export class PushSender {
       durationMs: Date.now() - started,
     });
     return status;
+  }
+
+  private endpoint(): string {
+    if (this.pushEndpoint === undefined) throw new Error('no provider is set, so there is no push endpoint');
+    return this.pushEndpoint;
   }
 
   close(): Promise<void> {
