@@ -6,7 +6,7 @@ import prettier from 'eslint-config-prettier';
 import tseslint from 'typescript-eslint';
 
 export default defineConfig(
-  globalIgnores(['dist/', 'reports/', 'src/gen/', '.stryker-tmp/']),
+  globalIgnores(['dist/', 'reports/', 'src/gen/', '.stryker-tmp/', '.planted/']),
   {
     linterOptions: { reportUnusedDisableDirectives: 'error' },
   },

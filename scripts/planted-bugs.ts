@@ -1,0 +1,234 @@
+#!/usr/bin/env node
+/**
+ * `npm run planted-bugs`: how many realistic provider bugs the default run catches. Each bug of the
+ * bank (test/planted-bugs/*.json) is a hand-written edit of the built reference provider that no
+ * fault of faults.ts makes. Each is planted in its own copy of dist/src, and the copy's default run
+ * (every suite, both transports, both deployments, --bail) gives its verdict:
+ *   caught  a case failed: a provider with this bug is told so;
+ *   warned  only SHOULD cases failed;
+ *   errored no case failed but some errored: the harness could not say the provider was wrong;
+ *   missed  every case passed.
+ * The mutation sweep (`npm run mutation`) plants machine-made bugs; this bank holds the bugs
+ * engineers ship, and a clean copy runs first as the control. Outside `npm test`: about 20 s a bug.
+ */
+import { spawn } from 'node:child_process';
+import { cp, mkdir, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { projectRoot } from '../src/protocol/project-root.js';
+
+export interface PlantedEdit {
+  /** The built module, relative to dist/src. */
+  readonly file: string;
+  /** Text that occurs exactly once in the module (after the bug's earlier edits of it). */
+  readonly find: string;
+  readonly replace: string;
+}
+
+export interface PlantedBug {
+  readonly id: string;
+  /** Which kind of blind spot of issue 17's list the bug belongs to. */
+  readonly blindSpot: string;
+  readonly bug: string;
+  readonly edits: readonly PlantedEdit[];
+}
+
+export const BANK_DIR = 'test/planted-bugs';
+
+export async function loadBank(dir = join(projectRoot(), BANK_DIR)): Promise<PlantedBug[]> {
+  const files = (await readdir(dir)).filter((f) => f.endsWith('.json')).sort();
+  const bugs: PlantedBug[] = [];
+  for (const f of files) bugs.push(...(JSON.parse(await readFile(join(dir, f), 'utf8')) as PlantedBug[]));
+  return bugs;
+}
+
+/** The bug's modules as it leaves them, by file; throws where a `find` is absent or not unique. */
+export async function plantedSources(bug: PlantedBug, distSrc: string): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (const edit of bug.edits) {
+    const text = out.get(edit.file) ?? (await readFile(join(distSrc, edit.file), 'utf8'));
+    const at = text.indexOf(edit.find);
+    if (at < 0) throw new Error(`${bug.id}: ${edit.file} no longer holds ${JSON.stringify(edit.find.slice(0, 60))}`);
+    if (text.indexOf(edit.find, at + 1) >= 0) {
+      throw new Error(`${bug.id}: ${edit.file} holds ${JSON.stringify(edit.find.slice(0, 60))} more than once`);
+    }
+    out.set(edit.file, text.slice(0, at) + edit.replace + text.slice(at + edit.find.length));
+  }
+  return out;
+}
+
+type Verdict = 'caught' | 'warned' | 'errored' | 'missed' | 'broken';
+
+interface Result {
+  readonly id: string;
+  readonly blindSpot: string;
+  readonly verdict: Verdict;
+  /** The first failing case, or the reason the run gave no report. */
+  readonly by?: string;
+  readonly seconds: number;
+}
+
+const SHIPPED = ['suites', 'schemas', 'proto', 'docs', 'fixtures', 'node_modules'];
+
+/** A copy of the project whose dist/src holds the bug; its run reads everything else from the project. */
+async function plantedCopy(root: string, bug: PlantedBug | undefined, where: string): Promise<void> {
+  await rm(where, { recursive: true, force: true });
+  await mkdir(join(where, 'dist'), { recursive: true });
+  await cp(join(root, 'package.json'), join(where, 'package.json'));
+  for (const name of SHIPPED) await symlink(join(root, name), join(where, name));
+  await cp(join(root, 'dist', 'src'), join(where, 'dist', 'src'), { recursive: true });
+  if (bug) {
+    for (const [file, text] of await plantedSources(bug, join(root, 'dist', 'src'))) {
+      await writeFile(join(where, 'dist', 'src', file), text);
+    }
+  }
+}
+
+interface CaseOutcome {
+  readonly id: string;
+  readonly transport?: string;
+  readonly outcome: string;
+  readonly message?: string;
+}
+
+async function runCopy(
+  where: string,
+  seed: number,
+  timeoutMs: number,
+): Promise<{ cases?: CaseOutcome[]; why?: string }> {
+  const out = join(where, 'reports');
+  const args = ['dist/src/cli/main.js', 'run', '--bail', '--reporter', 'json', '--out', out, '--seed', String(seed)];
+  const child = spawn(process.execPath, args, { cwd: where, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  clearTimeout(timer);
+  try {
+    const runId = (await readFile(join(out, 'latest.txt'), 'utf8')).trim();
+    const report = JSON.parse(await readFile(join(out, runId, 'report.json'), 'utf8')) as { cases: CaseOutcome[] };
+    return { cases: report.cases };
+  } catch {
+    const last = stderr.trim().split('\n').at(-1) ?? '';
+    return { why: code === null ? `killed after ${timeoutMs} ms` : `exit ${code}, no report: ${last}` };
+  }
+}
+
+function judge(cases: readonly CaseOutcome[]): { verdict: Verdict; by?: string } {
+  const first = (outcome: string) => cases.find((c) => c.outcome === outcome);
+  const named = (c: CaseOutcome) => `${c.id} [${c.transport ?? '?'}]: ${(c.message ?? '').slice(0, 160)}`;
+  const fail = first('fail');
+  if (fail) return { verdict: 'caught', by: named(fail) };
+  const warn = first('warn');
+  if (warn) return { verdict: 'warned', by: named(warn) };
+  const error = first('error');
+  if (error) return { verdict: 'errored', by: named(error) };
+  return { verdict: 'missed' };
+}
+
+async function plantAndRun(
+  root: string,
+  bug: PlantedBug | undefined,
+  seed: number,
+  timeoutMs: number,
+): Promise<Result> {
+  const id = bug?.id ?? 'control';
+  const where = join(root, '.planted', id);
+  const started = Date.now();
+  try {
+    await plantedCopy(root, bug, where);
+    const run = await runCopy(where, seed, timeoutMs);
+    const seconds = Math.round((Date.now() - started) / 100) / 10;
+    const blindSpot = bug?.blindSpot ?? '-';
+    if (!run.cases) return { id, blindSpot, verdict: 'broken', by: run.why ?? '', seconds };
+    return { id, blindSpot, ...judge(run.cases), seconds };
+  } finally {
+    await rm(where, { recursive: true, force: true });
+  }
+}
+
+const USAGE = `usage: npm run planted-bugs -- [--only id,id] [--jobs N] [--seed N]
+  --only   the bugs to plant, comma-separated ids (default: the whole bank)
+  --jobs   bugs run side by side (default: the machine's cores)
+  --seed   the runs' seed (default 20261207)
+`;
+
+async function main(): Promise<void> {
+  let values: { only?: string; jobs?: string; seed?: string; help?: boolean };
+  try {
+    values = parseArgs({
+      options: {
+        only: { type: 'string' },
+        jobs: { type: 'string', default: String(availableParallelism()) },
+        seed: { type: 'string', default: '20261207' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }).values;
+  } catch (e) {
+    process.stderr.write(`planted-bugs: ${(e as Error).message}\n${USAGE}`);
+    process.exit(2);
+  }
+  if (values.help) return void process.stdout.write(USAGE);
+  const jobs = Number(values.jobs);
+  const seed = Number(values.seed);
+  if (!Number.isInteger(jobs) || jobs < 1 || !Number.isInteger(seed)) {
+    process.stderr.write(`planted-bugs: --jobs and --seed take integers\n${USAGE}`);
+    process.exit(2);
+  }
+  const root = projectRoot();
+  const bank = await loadBank();
+  const only = values.only?.split(',').filter(Boolean);
+  const unknown = only?.filter((id) => !bank.some((b) => b.id === id)) ?? [];
+  if (unknown.length) {
+    process.stderr.write(`planted-bugs: no bug named ${unknown.join(', ')} in ${BANK_DIR}\n`);
+    process.exit(2);
+  }
+  const bugs = only ? bank.filter((b) => only.includes(b.id)) : bank;
+  // Every bug must still plant before any runs: a bank gone stale is a finding of its own.
+  for (const bug of bugs) await plantedSources(bug, join(root, 'dist', 'src'));
+  const timeoutMs = 300_000;
+  process.stdout.write(`seed ${seed}, ${bugs.length} bugs, ${jobs} at a time\n`);
+
+  const control = await plantAndRun(root, undefined, seed, timeoutMs);
+  if (control.verdict !== 'missed') {
+    process.stderr.write(`planted-bugs: the clean copy did not pass (${control.verdict}: ${control.by ?? ''})\n`);
+    process.exit(1);
+  }
+  process.stdout.write(`control  clean copy passes (${control.seconds} s)\n`);
+
+  const results: Result[] = [];
+  const queue = [...bugs];
+  await Promise.all(
+    Array.from({ length: Math.min(jobs, queue.length) }, async () => {
+      for (let bug = queue.shift(); bug; bug = queue.shift()) {
+        const r = await plantAndRun(root, bug, seed, timeoutMs);
+        results.push(r);
+        process.stdout.write(`${r.verdict.padEnd(8)} ${r.id} (${r.seconds} s)${r.by ? `\n         ${r.by}` : ''}\n`);
+      }
+    }),
+  );
+
+  const count = (v: Verdict, of = results) => of.filter((r) => r.verdict === v).length;
+  const spots = [...new Set(results.map((r) => r.blindSpot))].sort();
+  process.stdout.write('\nblind spot        bugs  caught  warned  errored  missed\n');
+  for (const spot of [...spots, 'all']) {
+    const of = spot === 'all' ? results : results.filter((r) => r.blindSpot === spot);
+    const cells = (['caught', 'warned', 'errored', 'missed'] as const).map((v) => String(count(v, of)).padStart(6));
+    process.stdout.write(`${spot.padEnd(16)} ${String(of.length).padStart(5)}  ${cells.join('  ')}\n`);
+  }
+  const caught = count('caught');
+  process.stdout.write(
+    `\n${caught} of ${results.length} caught with a failure (${Math.round((100 * caught) / results.length)}%)\n`,
+  );
+  const file = join(root, 'reports', 'planted-bugs', `${new Date().toISOString().replace(/:/g, '-')}.json`);
+  await mkdir(join(root, 'reports', 'planted-bugs'), { recursive: true });
+  await writeFile(
+    file,
+    `${JSON.stringify({ seed, results: results.sort((a, b) => a.id.localeCompare(b.id)) }, null, 2)}\n`,
+  );
+  process.stdout.write(`written to ${file}\n`);
+  if (count('broken')) process.exit(1);
+}
+
+if (process.argv[1]?.endsWith('planted-bugs.js')) await main();
