@@ -410,7 +410,8 @@ async function sendAndJudge(
 
 /**
  * Sends `control`, `input`'s element with nothing wrong, under `id`, and takes all its answers at a
- * ping (IN-ORDER): undefined unless one refuses it with `input`'s own condition, otherwise that one.
+ * ping (IN-ORDER): undefined unless one refuses it with `input`'s own condition, otherwise what
+ * the client answered it. Any other answer is no concern of the input's: a retry receipt, an ack.
  */
 async function sendAndJudgeControl(
   ctx: CheckContext,
