@@ -13,7 +13,7 @@ import { xmlCodec } from '../../protocol/xml-codec.js';
 import { packPlaintext } from '../../protocol/binary/plaintext.js';
 import { InternalError } from '../../core/errors.js';
 import { ANSWER_MS, choiceParam, defineCheck, paramsOf, type CheckContext } from '../check.js';
-import { barrier, describeAll, lastSeq, noneBefore, sends, sentBy, show } from '../observe.js';
+import { describeAll, lastSeq, noneBefore, sends, sentBy, show } from '../observe.js';
 import { pair, receiveOne } from '../scenarios/conversation.js';
 import { unixSeconds } from '../../core/clock.js';
 
@@ -410,7 +410,7 @@ async function sendAndJudge(
 
 /**
  * Sends `control`, `input`'s element with nothing wrong, under `id`, and takes all its answers at a
- * ping (IN-ORDER): undefined unless one refuses it with `input`'s own condition, otherwise what
+ * ping (IN-ORDER), which must come (IN-KEEP-CONNECTION): undefined unless one refuses it with `input`'s own condition, otherwise what
  * the client answered it. Any other answer is no concern of the input's: a retry receipt, an ack.
  */
 async function sendAndJudgeControl(
@@ -425,7 +425,11 @@ async function sendAndJudgeControl(
   expectAnswersToHostileInputs(ctx, [id]);
   conn.send(control(id, HOSTILE_PEER, unixSeconds(ctx.clock), fillerOf(ctx)));
   ctx.step('wait, at a ping, for all its answers');
-  await barrier(conn, ctx.signal);
+  // A client that does not answer the ping fails the case's last step anyway: it fails here at once.
+  if (!(await conn.ping({ signal: ctx.signal, timeoutMs: ANSWER_MS })))
+    return conn.closed
+      ? `the same ${input.names ?? 'element'} with nothing wrong, sent first, then the connection closed (code ${conn.closed.code}, by ${conn.closed.by})`
+      : `the same ${input.names ?? 'element'} with nothing wrong, sent first, then no answer to a ping`;
   const answers = sentBy(conn, afterSeq).map((s) => s.element);
   const refusal = answers.find(
     (n) => n.tag === 'ack' && n.attrs['error'] === input.condition && (n.attrs['id'] ?? id) === id,
