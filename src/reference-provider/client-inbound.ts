@@ -175,16 +175,32 @@ export class InboundHandler {
     const pairOk = pairwise === undefined || encAccepted(pairwise, pairBytes, PAIRWISE_TYPES, faults);
     const skOk = encAccepted(skmsg, skBytes, ['skmsg'], faults);
     const attrsOk = id !== undefined && t !== undefined && participant !== undefined;
-    if (!skOk || !pairOk || (!attrsOk && !faults.has('lenient-attributes'))) {
+    // The fault checks nothing here, and refuses whatever it then cannot open: a group it does not
+    // know, or an skmsg it holds no sender key for, is as malformed to it as a message without `t`.
+    const unplaceable = faults.has('refuse-unplaceable-group');
+    if (!unplaceable && (!skOk || !pairOk || (!attrsOk && !faults.has('lenient-attributes')))) {
       return this.refuse('bad-request', { class: 'message', id });
     }
     const sender = participant ?? '';
     const carried = pairwise && pairBytes ? { type: pairType as EncType, ciphertext: pairBytes } : undefined;
-    await this.openAndShow(n, sender, () => this.ctx.openGroup(group, sender, carried, skBytes ?? new Uint8Array()));
+    await this.openAndShow(
+      n,
+      sender,
+      () => this.ctx.openGroup(group, sender, carried, skBytes ?? new Uint8Array()),
+      unplaceable ? () => this.refuse('bad-request', { class: 'message', id }) : undefined,
+    );
   }
 
-  /** Decrypts with `open`, then shows and answers: a receipt, a retry receipt, or an ack alone for a duplicate. */
-  private async openAndShow(n: StanzaNode, peer: string, open: () => Promise<Uint8Array>): Promise<void> {
+  /**
+   * Decrypts with `open`, then shows and answers: a receipt, a retry receipt, or an ack alone for a
+   * duplicate. `refuseUnopened` is a fault's answer to what does not decrypt, in place of the retry receipt.
+   */
+  private async openAndShow(
+    n: StanzaNode,
+    peer: string,
+    open: () => Promise<Uint8Array>,
+    refuseUnopened?: () => void,
+  ): Promise<void> {
     const { faults } = this.ctx;
     const { id, from, participant } = n.attrs;
     let message: interop.Message;
@@ -192,6 +208,7 @@ export class InboundHandler {
       message = readMessage(await open(), faults);
     } catch (e) {
       if (isDuplicateMessage(e)) return this.onDuplicate(n, e.message);
+      if (refuseUnopened) return refuseUnopened();
       return this.onUndecryptable(n, e instanceof Error ? e.message : String(e));
     }
     // BLOCK-HIDDEN: a blocked peer's message is acked, and neither shown nor receipted (the fault receipts it).

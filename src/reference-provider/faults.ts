@@ -73,6 +73,8 @@ export const FAULTS = {
   'accept-any-enc-type': 'processes a one-to-one `<enc>` of a type other than pkmsg and msg as one it cannot decrypt',
   'accept-unreadable-enc':
     'processes an `<enc>` whose text is not canonical base64, or that holds child elements, as one it cannot decrypt',
+  'refuse-unplaceable-group':
+    'checks no group message for its attributes or `<enc>`s, and answers every group message it cannot open with `bad-request`, well-formed or not',
   // encryption: published keys (docs/PROFILE.md §9)
   'bad-signed-prekey-signature': 'uploads a signed prekey signed over the raw 32 bytes instead of 0x05 ‖ key',
   'duplicate-prekey-ids': 'uploads one-time prekeys that share an id',

@@ -42,6 +42,13 @@ interface Input {
    * lax fails on the input, and one a step too strict on this.
    */
   readonly atLimit?: Input;
+  /**
+   * For an input whose element a client could refuse for another reason than the one it has wrong
+   * (a group message from a group it does not know): the same element with nothing wrong, sent
+   * first, which the client must not refuse with the input's condition. So a client that refuses
+   * every such element, without reading what the input gets wrong, fails on this.
+   */
+  readonly control?: (id: string, from: string, t: number, filler: () => string) => StanzaNode;
 }
 
 const encNode = (body: string): StanzaNode => node('enc', { v: '2', type: 'msg' }, body);
@@ -144,20 +151,43 @@ const bomb = (): string => {
 /** The group the hostile group messages claim to come from: no group of the gatekeeper's. */
 const HOSTILE_GROUP = '120363000000000001@g.us';
 
-/**
- * A group message from `HOSTILE_GROUP` wrong in one way: without `t` or `participant`, with its
- * skmsg of another version, unreadable or absent, or with an unreadable pairwise `<enc>` beside it.
- * Text outside base64 is XML text's alone (`xmlOnly`): the binary wire carries ciphertexts as bytes.
- */
-function groupInput(wrong: {
+/** What a group message from `HOSTILE_GROUP` has wrong, if anything. */
+interface GroupWrong {
   readonly t?: false;
   readonly participant?: false;
   readonly skmsg?: ((f: () => string) => string) | undefined;
   readonly skmsgV?: string;
   readonly pairwise?: (f: () => string) => string;
   readonly xmlOnly?: true;
-}): Input {
-  const make = (id: string, _from: string, t: number, f: () => string): StanzaNode => {
+}
+
+/**
+ * A group message from `HOSTILE_GROUP` wrong in one way: without `t` or `participant`, with its
+ * skmsg of another version, unreadable or absent, or with an unreadable pairwise `<enc>` beside it.
+ * Text outside base64 is XML text's alone (`xmlOnly`): the binary wire carries ciphertexts as bytes.
+ *
+ * Its control is the same message with nothing wrong (GROUP-FANOUT's shape; a readable pairwise
+ * `<enc>` where the input's is unreadable), which the client cannot open either: no sender key of
+ * that group's reaches it. IN-BAD-REQUEST's `bad-request` is for an element that lacks or cannot
+ * read what it requires, which this one does not; a message it cannot decrypt is
+ * RECEIPT-AFTER-DECRYPT's, answered with a retry receipt (§8.3). So a client that answers
+ * `bad-request` to any group message it cannot place has not earned the input's verdict.
+ */
+function groupInput(wrong: GroupWrong): Input {
+  const control = groupMessage(wrong.pairwise ? { pairwise: (f) => f() } : {});
+  return {
+    condition: 'bad-request',
+    names: 'message',
+    control,
+    ...(wrong.xmlOnly
+      ? { make: (id, from, t, f) => xmlCodec.encode(groupMessage(wrong)(id, from, t, f)) }
+      : { node: groupMessage(wrong) }),
+  };
+}
+
+/** The group message `wrong` describes, as a node. */
+function groupMessage(wrong: GroupWrong): NonNullable<Input['node']> {
+  return (id, _from, t, f) => {
     const encs: StanzaNode[] = [];
     if (wrong.pairwise) encs.push(node('enc', { v: '2', type: 'msg' }, wrong.pairwise(f)));
     const skmsg = 'skmsg' in wrong ? wrong.skmsg : (g: () => string) => g();
@@ -170,11 +200,6 @@ function groupInput(wrong: {
       ...(wrong.participant === false ? {} : { participant: HOSTILE_PEER }),
     };
     return node('message', attrs, encs);
-  };
-  return {
-    condition: 'bad-request',
-    names: 'message',
-    ...(wrong.xmlOnly ? { make: (id, from, t, f) => xmlCodec.encode(make(id, from, t, f)) } : { node: make }),
   };
 }
 
@@ -343,6 +368,10 @@ export const INPUTS: Record<string, Input> = {
 const answerFor = (input: Input, id: string): string =>
   `<ack error="${input.condition}"${input.names ? ` class="${input.names}" id="${id}"` : ''}/>`;
 
+/** Random ciphertext-sized base64, for the inputs' `<enc>`s. */
+const fillerOf = (ctx: CheckContext) => (): string =>
+  toBase64(Uint8Array.from({ length: 48 }, () => ctx.rng.int(0, 256)));
+
 /**
  * Sends `input` under `id` and waits for the client's `<ack error>`: undefined when it is the
  * answer `input` must get, otherwise what came instead (`what` names the input in that text).
@@ -354,7 +383,7 @@ async function sendAndJudge(
   id: string,
   what: string,
 ): Promise<string | undefined> {
-  const filler = (): string => toBase64(Uint8Array.from({ length: 48 }, () => ctx.rng.int(0, 256)));
+  const filler = fillerOf(ctx);
   const afterSeq = lastSeq(conn);
   ctx.step(`send ${what}`);
   expectAnswersToHostileInputs(ctx, [id]);
@@ -380,9 +409,40 @@ async function sendAndJudge(
 }
 
 /**
+ * Sends `control`, `input`'s element with nothing wrong, under `id`, and takes all its answers at a
+ * ping (IN-ORDER), which must come (IN-KEEP-CONNECTION): undefined unless one refuses it with `input`'s own condition, otherwise what
+ * the client answered it. Any other answer is no concern of the input's: a retry receipt, an ack.
+ */
+async function sendAndJudgeControl(
+  ctx: CheckContext,
+  conn: ClientConnection,
+  input: Input,
+  control: NonNullable<Input['control']>,
+  id: string,
+): Promise<string | undefined> {
+  const afterSeq = lastSeq(conn);
+  ctx.step('send the same element with nothing wrong');
+  expectAnswersToHostileInputs(ctx, [id]);
+  conn.send(control(id, HOSTILE_PEER, unixSeconds(ctx.clock), fillerOf(ctx)));
+  ctx.step('wait, at a ping, for all its answers');
+  // A client that does not answer the ping fails the case's last step anyway: it fails here at once.
+  if (!(await conn.ping({ signal: ctx.signal, timeoutMs: ANSWER_MS })))
+    return conn.closed
+      ? `the same ${input.names ?? 'element'} with nothing wrong, sent first, then the connection closed (code ${conn.closed.code}, by ${conn.closed.by})`
+      : `the same ${input.names ?? 'element'} with nothing wrong, sent first, then no answer to a ping`;
+  const answers = sentBy(conn, afterSeq).map((s) => s.element);
+  const refusal = answers.find(
+    (n) => n.tag === 'ack' && n.attrs['error'] === input.condition && (n.attrs['id'] ?? id) === id,
+  );
+  if (!refusal) return undefined;
+  return `the same ${input.names ?? 'element'} with nothing wrong, sent first, answered error="${input.condition}": ${describeAll(answers.filter((n) => n.tag !== 'iq'))}`;
+}
+
+/**
  * IN-*: send `params.input`; expect `<ack error={its condition}>`; then the connection must still
  * answer a ping. An input one step past a limit comes after the same element at the limit, whose
- * own answer is judged first.
+ * own answer is judged first; an input with a control, after the same element with nothing wrong,
+ * which must not be refused with the input's condition.
  */
 export const inboundAnswer = defineCheck(
   { name: 'stanza/inbound', params: paramsOf({ input: { enum: Object.keys(INPUTS) } }, ['input']) },
@@ -393,7 +453,12 @@ export const inboundAnswer = defineCheck(
     const conn = user.connection;
     const id = ctx.rng.string(20);
     const limitId = input.atLimit ? ctx.rng.string(20) : '';
-    const expected = `${input.atLimit ? `${answerFor(input.atLimit, limitId)} for the same element exactly at the limit, then ` : ''}${answerFor(input, id)} and a live connection`;
+    const controlId = input.control ? ctx.rng.string(20) : '';
+    const expected = `${input.atLimit ? `${answerFor(input.atLimit, limitId)} for the same element exactly at the limit, then ` : ''}${input.control ? `no <ack error="${input.condition}"> for the same element with nothing wrong, then ` : ''}${answerFor(input, id)} and a live connection`;
+    if (input.control) {
+      const wrong = await sendAndJudgeControl(ctx, conn, input, input.control, controlId);
+      if (wrong !== undefined) return notMet(expected, wrong);
+    }
     if (input.atLimit) {
       const wrong = await sendAndJudge(ctx, conn, input.atLimit, limitId, 'the element exactly at the limit');
       if (wrong !== undefined) return notMet(expected, wrong);
@@ -424,7 +489,7 @@ export const inboundAnswer = defineCheck(
 export const keepsConnection = defineCheck({ name: 'stanza/inbound/keeps-connection' }, async (ctx) => {
   const p = await pair(ctx);
   const conn = p.provider.connection;
-  const filler = (): string => toBase64(Uint8Array.from({ length: 48 }, () => ctx.rng.int(0, 256)));
+  const filler = fillerOf(ctx);
   const names =
     conn.transport === 'xml-ws'
       ? ['not-well-formed', 'doctype', 'unknown-element', 'missing-attributes']
