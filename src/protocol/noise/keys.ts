@@ -1,16 +1,9 @@
 /**
- * The raw 32-byte keys the wire carries, over node:crypto: X25519 for the handshake's agreements,
- * and the two signature schemes a certificate chain may use.
+ * The raw 32-byte keys the wire carries: X25519 for the handshake's agreements, and the two
+ * signature schemes a certificate chain may use. X25519 is libsignal's: node:crypto takes a key
+ * only as DER, and decoding it cost ten times the agreement itself, a second of a default run.
  */
-import {
-  createPrivateKey,
-  createPublicKey,
-  diffieHellman,
-  randomBytes,
-  sign,
-  verify,
-  type KeyObject,
-} from 'node:crypto';
+import { createPrivateKey, createPublicKey, randomBytes, sign, verify, type KeyObject } from 'node:crypto';
 import { PrivateKey, PublicKey } from '@signalapp/libsignal-client';
 import { DJB_KEY_TYPE } from '../constants.js';
 import { NoiseError } from './errors.js';
@@ -47,7 +40,7 @@ export function x25519KeyPair(privateKey: Uint8Array = randomBytes(KEY_BYTES)): 
   checkLength('an X25519 private key', privateKey);
   return {
     privateKey: Uint8Array.from(privateKey),
-    publicKey: rawPublic(createPublicKey(privateKeyObject('x25519', privateKey))),
+    publicKey: PrivateKey.deserialize(Uint8Array.from(privateKey)).getPublicKey().getPublicKeyBytes(),
   };
 }
 
@@ -56,11 +49,8 @@ export function x25519(privateKey: Uint8Array, peerPublicKey: Uint8Array): Uint8
   if (peerPublicKey.length !== KEY_BYTES)
     throw new NoiseError('malformed', `a public key of ${peerPublicKey.length} bytes, not ${KEY_BYTES}`);
   try {
-    return Uint8Array.from(
-      diffieHellman({
-        privateKey: privateKeyObject('x25519', privateKey),
-        publicKey: publicKeyObject('x25519', peerPublicKey),
-      }),
+    return PrivateKey.deserialize(Uint8Array.from(privateKey)).agree(
+      PublicKey.deserialize(Uint8Array.from([DJB_KEY_TYPE, ...peerPublicKey])),
     );
   } catch (cause) {
     throw new NoiseError('bad-key', 'X25519 refused the public key (a low-order point?)', { cause });
