@@ -4,7 +4,7 @@
  * then dropped, the whole exchange has a deadline (`http-request-ms`, or the caller's own for a driver
  * call during a case). Going past a cap throws LimitExceeded naming it.
  */
-import { rootCertificates } from 'node:tls';
+import { createSecureContext, rootCertificates } from 'node:tls';
 import { Agent, request, type Dispatcher } from 'undici';
 import { isLimitExceeded, LimitExceeded, type LimitName, type Limits } from '../core/limits.js';
 import { ProviderViolation, TimeoutError } from '../core/errors.js';
@@ -35,7 +35,10 @@ export function trustAlso(caPem: string | undefined): Pick<OutboundOptions, 'tls
 /** A connection pool whose every connection honours the caps and the private-target rule. */
 export function outboundAgent(options: OutboundOptions): Agent {
   const { limits } = options;
-  const tls = Object.fromEntries(Object.entries(options.tls ?? {}).filter(([, v]) => v !== undefined));
+  const given = Object.fromEntries(Object.entries(options.tls ?? {}).filter(([, v]) => v !== undefined));
+  // One context for the pool: built per connection, parsing the system's CAs beside a provider's
+  // own cost more than the handshake.
+  const tls = Object.keys(given).length === 0 ? {} : { secureContext: createSecureContext(given) };
   // undici reads 0 as no timeout.
   const silence = options.slowAnswers ? 0 : limits['http-read-ms'];
   return new Agent({
