@@ -229,9 +229,12 @@ export const FAULTS = {
   'push-ignore-issuer': 'accepts push tokens from any issuer',
   'push-ignore-audience': 'accepts push tokens for any audience',
   'push-ignore-expiry': 'accepts expired push tokens',
+  'push-exp-optional': 'requires only `iss` and `aud` of a push token, so one with no `exp` never expires',
   'push-expiry-hour': "allows an hour of clock skew on a push token's `exp`, not 60 s",
   'push-expiry-no-skew': "allows no clock skew on a push token's `exp`, refusing one that passed within the 60 s",
   'push-no-auth-required': 'accepts pushes without an Authorization header',
+  'push-unreadable-token-500':
+    "reads a push token's header outside its error handling, so a Bearer value that is no JWT answers 500, not 401",
   'push-lenient-body': 'answers 200 to a push whose body is not `{"to": …}`',
   'push-no-size-limit': 'reads push bodies of any size',
   'push-size-limit-one-over': 'reads push bodies of up to 1025 bytes, one over the limit',
