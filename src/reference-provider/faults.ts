@@ -216,6 +216,8 @@ export const FAULTS = {
   'client-caches-proof': "presents the enlistment's proof again on every connection",
   'rotate-sign-before-publish': 'after a rotation, signs its first proof with the new key before the key set shows it',
   'retired-key-signs-once': 'after retiring the old key, signs one more proof with it',
+  'rotate-drop-old-key':
+    'on a rotation publishes the new key alone, dropping the old one while proofs it signed are still live',
   'stream-refusal-loop': 'reconnects again and again when the gatekeeper refuses the stream',
   'stream-refusal-silent': 'does not tell its user that the gatekeeper refused the stream',
   'push-no-signature-check': 'accepts push tokens without checking their signature',
