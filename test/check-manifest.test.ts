@@ -74,6 +74,7 @@ void test('every check is named by some case, and the checks that change provide
     'ownership/push/key-rotation: trusted-gatekeeper-keys',
     'ownership/push/unknown-identifier: trusted-gatekeeper-keys',
     'ownership/push/wakes-client: trusted-gatekeeper-keys',
+    'ownership/rotation/keep-old-key: proof-keys',
     'ownership/rotation/publish-before-sign: proof-keys',
     'ownership/rotation/retire: proof-keys',
     'ownership/server/http-versions/push: trusted-gatekeeper-keys',

@@ -26,7 +26,8 @@ export type HandshakeDefect = 'transport-frame-first' | 'replayed-server-hello';
  * provider must accept as well: a token whose `exp` passed inside the clock skew, a body of exactly
  * the largest size). `expired` and `oversized-body` are each one step past that bound. `alg-rs384`
  * and `alg-hs256-public-key` are tokens under an algorithm outside PROOF-ALG that a lax verifier
- * takes (see PushSender's token).
+ * takes (see PushSender's token). `no-exp` is a valid token but for its `exp`, `not-a-jws` a Bearer
+ * value that is no JWS at all.
  */
 export type PushDefect =
   | 'valid'
@@ -37,10 +38,12 @@ export type PushDefect =
   | 'wrong-issuer'
   | 'wrong-audience'
   | 'expired'
+  | 'no-exp'
   | 'alg-none'
   | 'alg-rs384'
   | 'alg-hs256-public-key'
   | 'missing-header'
+  | 'not-a-jws'
   | 'malformed-body'
   | 'oversized-body';
 

@@ -4,7 +4,7 @@
  * published at `{gatekeeper origin}/.well-known/jwks`. The defects are the ways a forged or stale
  * push can look; a provider must refuse each one.
  */
-import { KeyObject } from 'node:crypto';
+import { KeyObject, randomBytes } from 'node:crypto';
 import {
   calculateJwkThumbprint,
   exportJWK,
@@ -257,8 +257,11 @@ export class PushSender {
       iss: defect === 'wrong-issuer' ? `${PUSH_ISSUER}-NOT` : PUSH_ISSUER,
       aud: defect === 'wrong-audience' ? 'https://elsewhere.invalid' : pushAudience(pushEndpoint),
       iat: exp - PUSH_TOKEN_LIFETIME_S,
-      exp,
+      // PUSH-REFUSE [13]: RFC 7519 makes exp optional, so a verifier must be told to require it.
+      ...(defect === 'no-exp' ? {} : { exp }),
     };
+    // PUSH-REFUSE [14]: an opaque token, as an OAuth server hands out, one base64url segment.
+    if (defect === 'not-a-jws') return randomBytes(32).toString('base64url');
     if (defect === 'alg-none') return new UnsecuredJWT(claims).encode();
     // PUSH-REFUSE [7], an algorithm outside PROOF-ALG: two that a careless verifier still takes,
     // each under the published kid, so that nothing but the algorithm is wrong.

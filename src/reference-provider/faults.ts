@@ -216,6 +216,8 @@ export const FAULTS = {
   'client-caches-proof': "presents the enlistment's proof again on every connection",
   'rotate-sign-before-publish': 'after a rotation, signs its first proof with the new key before the key set shows it',
   'retired-key-signs-once': 'after retiring the old key, signs one more proof with it',
+  'rotate-drop-old-key':
+    'on a rotation publishes the new key alone, dropping the old one while proofs it signed are still live',
   'stream-refusal-loop': 'reconnects again and again when the gatekeeper refuses the stream',
   'stream-refusal-silent': 'does not tell its user that the gatekeeper refused the stream',
   'push-no-signature-check': 'accepts push tokens without checking their signature',
@@ -229,9 +231,12 @@ export const FAULTS = {
   'push-ignore-issuer': 'accepts push tokens from any issuer',
   'push-ignore-audience': 'accepts push tokens for any audience',
   'push-ignore-expiry': 'accepts expired push tokens',
+  'push-exp-optional': 'requires only `iss` and `aud` of a push token, so one with no `exp` never expires',
   'push-expiry-hour': "allows an hour of clock skew on a push token's `exp`, not 60 s",
   'push-expiry-no-skew': "allows no clock skew on a push token's `exp`, refusing one that passed within the 60 s",
   'push-no-auth-required': 'accepts pushes without an Authorization header',
+  'push-unreadable-token-500':
+    "reads a push token's header outside its error handling, so a Bearer value that is no JWT answers 500, not 401",
   'push-lenient-body': 'answers 200 to a push whose body is not `{"to": …}`',
   'push-no-size-limit': 'reads push bodies of any size',
   'push-size-limit-one-over': 'reads push bodies of up to 1025 bytes, one over the limit',

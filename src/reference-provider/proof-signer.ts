@@ -98,6 +98,8 @@ export async function createProofSigner(providerId: string, faults: FaultSet): P
     async rotate() {
       const next = await newKey();
       published = [...published, next];
+      // PROOF-ROTATION-PUBLISH [2]: the fault drops the old key while its proofs are still live.
+      if (faults.has('rotate-drop-old-key')) published = [next];
       // The fault signs its first proof with the new key before the key set shows it.
       if (faults.has('rotate-sign-before-publish')) unpublished = next;
       signing = next;

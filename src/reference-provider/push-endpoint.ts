@@ -117,6 +117,8 @@ export class PushEndpoint {
     const options: JWTVerifyOptions = {
       ...(lax ? {} : { algorithms: [...ALLOWED_ALGORITHMS] }),
       requiredClaims: ['iss', 'aud', 'iat', 'exp'],
+      // PUSH-REFUSE [13]: the fault requires only the claims it compares, so no exp is no expiry.
+      ...(faults.has('push-exp-optional') ? { requiredClaims: ['iss', 'aud'] } : {}),
       clockTolerance: faults.has('push-ignore-expiry')
         ? 10 * 365 * 86400
         : faults.has('push-expiry-hour')
@@ -127,6 +129,9 @@ export class PushEndpoint {
       ...(faults.has('push-ignore-issuer') ? {} : { issuer: PUSH_ISSUER }),
       ...(faults.has('push-ignore-audience') ? {} : { audience: this.audience() }),
     };
+    // PUSH-REFUSE [14]: the fault reads the header before its error handling, so a token it cannot
+    // read escapes as the server's error, a 500, instead of a refusal.
+    if (faults.has('push-unreadable-token-500')) decodeProtectedHeader(token);
     try {
       const header = decodeProtectedHeader(token);
       if (faults.has('push-no-signature-check') || (faults.has('push-accept-alg-none') && header.alg === 'none')) {

@@ -22,10 +22,12 @@ const REFUSAL: Record<Refused, readonly number[]> = {
   'wrong-issuer': [401, 403],
   'wrong-audience': [401, 403],
   expired: [401, 403],
+  'no-exp': [401, 403],
   'alg-none': [401, 403],
   'alg-rs384': [401, 403],
   'alg-hs256-public-key': [401, 403],
   'missing-header': [401, 403],
+  'not-a-jws': [401, 403],
   'malformed-body': [400],
   'oversized-body': [413],
 };
@@ -56,6 +58,8 @@ const PAST: Partial<Record<Refused, string>> = {
   'oversized-body': `a body of ${MAX_PUSH_BODY_BYTES + 1} bytes`,
   'alg-rs384': "a token the gatekeeper's own key signed with RS384",
   'alg-hs256-public-key': "a token signed with HS256 keyed with the gatekeeper's public key",
+  'no-exp': 'a token with no exp (all else valid)',
+  'not-a-jws': 'an opaque token (no JWS at all)',
 };
 
 const described = (a: PushAnswer): string =>

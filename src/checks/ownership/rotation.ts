@@ -3,6 +3,7 @@
  * signs, a retired key signs nothing more, no live user breaks, and a refused stream is reported
  * to the user rather than retried in a loop.
  */
+import type { JSONWebKeySet, JWK } from 'jose';
 import { PreconditionError } from '../../core/errors.js';
 import { met, notMet } from '../../core/model.js';
 import { defineCheck, ANSWER_MS, type CheckContext } from '../check.js';
@@ -46,6 +47,47 @@ export const publishedBeforeSigning = defineCheck(
         );
   },
 );
+
+/**
+ * The published key that verifies `token` on its own, or undefined when none does: judged key by
+ * key, since a proof with no `kid` (PROOF-KID's business) leaves jose no key to pick among several.
+ */
+async function signingKey(token: string, jwks: JSONWebKeySet): Promise<JWK | undefined> {
+  for (const key of jwks.keys) if ((await signatureProblem(token, { keys: [key] })) === undefined) return key;
+  return undefined;
+}
+
+/**
+ * PROOF-ROTATION-PUBLISH [2], a SHOULD: a proof signed just before the rotation still verifies
+ * with the key set served right after it. A provider that publishes the new key alone strands
+ * every proof the old key signed while it is still live.
+ */
+export const oldKeyKept = defineCheck(
+  { name: 'ownership/rotation/keep-old-key', changes: ['proof-keys'] },
+  async (ctx) => {
+    const user = await ctx.testbed.providerUser();
+    const { token } = await reconnectProof(ctx, user);
+    const old = await signingKey(token, await fetchKeySet(ctx));
+    if (!old)
+      throw new PreconditionError(
+        'no published key verifies the proof before the rotation; PROOF-SIGNATURE judges that',
+      );
+    const named = old.kid === undefined ? 'the key' : `the key (kid "${old.kid}")`;
+    ctx.note(`the proof before the rotation is signed by ${named}`);
+    ctx.step('rotate the proof key');
+    await ctx.providerWide.rotateProofKey();
+    const after = await fetchKeySet(ctx);
+    if (await signingKey(token, after)) return met();
+    return notMet(
+      `${named} that signed a proof just before the rotation still in the key set after it, for the proof's lifetime`,
+      `the key set served right after the rotation no longer verifies the proof ${named} signed just before it; it holds ${describeKids(after)}`,
+    );
+  },
+);
+
+/** The kids of a key set, for a verdict. */
+const describeKids = (jwks: JSONWebKeySet): string =>
+  jwks.keys.length === 0 ? 'no key' : jwks.keys.map((k) => `kid "${k.kid ?? '(none)'}"`).join(', ');
 
 /** PROOF-ROTATION-RETIRE: after the old key is retired, the live stream lives and new proofs verify. */
 export const retiredKeySignsNothing = defineCheck(
