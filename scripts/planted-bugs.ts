@@ -69,17 +69,24 @@ interface Result {
   readonly seconds: number;
 }
 
-const SHIPPED = ['suites', 'schemas', 'proto', 'docs', 'fixtures', 'node_modules'];
+/** What a run reads besides its code; copied, like dist/src, so that a build or a merge during the measurement changes nothing. */
+const SHIPPED = ['package.json', 'suites', 'schemas', 'proto', 'docs', 'fixtures'];
 
-/** A copy of the project whose dist/src holds the bug; its run reads everything else from the project. */
-async function plantedCopy(root: string, bug: PlantedBug | undefined, where: string): Promise<void> {
+/** The project as the measurement found it: every bug's copy is made from this one. */
+async function snapshot(root: string, base: string): Promise<void> {
+  await rm(base, { recursive: true, force: true });
+  await mkdir(join(base, 'dist'), { recursive: true });
+  for (const name of SHIPPED) await cp(join(root, name), join(base, name), { recursive: true });
+  await cp(join(root, 'dist', 'src'), join(base, 'dist', 'src'), { recursive: true });
+}
+
+/** A copy of the snapshot whose dist/src holds the bug; its packages are the project's. */
+async function plantedCopy(root: string, base: string, bug: PlantedBug | undefined, where: string): Promise<void> {
   await rm(where, { recursive: true, force: true });
-  await mkdir(join(where, 'dist'), { recursive: true });
-  await cp(join(root, 'package.json'), join(where, 'package.json'));
-  for (const name of SHIPPED) await symlink(join(root, name), join(where, name));
-  await cp(join(root, 'dist', 'src'), join(where, 'dist', 'src'), { recursive: true });
+  await cp(base, where, { recursive: true });
+  await symlink(join(root, 'node_modules'), join(where, 'node_modules'));
   if (bug) {
-    for (const [file, text] of await plantedSources(bug, join(root, 'dist', 'src'))) {
+    for (const [file, text] of await plantedSources(bug, join(base, 'dist', 'src'))) {
       await writeFile(join(where, 'dist', 'src', file), text);
     }
   }
@@ -129,6 +136,7 @@ function judge(cases: readonly CaseOutcome[]): { verdict: Verdict; by?: string }
 
 async function plantAndRun(
   root: string,
+  base: string,
   bug: PlantedBug | undefined,
   seed: number,
   timeoutMs: number,
@@ -137,7 +145,7 @@ async function plantAndRun(
   const where = join(root, '.planted', id);
   const started = Date.now();
   try {
-    await plantedCopy(root, bug, where);
+    await plantedCopy(root, base, bug, where);
     const run = await runCopy(where, seed, timeoutMs);
     const seconds = Math.round((Date.now() - started) / 100) / 10;
     const blindSpot = bug?.blindSpot ?? '-';
@@ -185,12 +193,14 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const bugs = only ? bank.filter((b) => only.includes(b.id)) : bank;
+  const base = join(root, '.planted', '.base');
+  await snapshot(root, base);
   // Every bug must still plant before any runs: a bank gone stale is a finding of its own.
-  for (const bug of bugs) await plantedSources(bug, join(root, 'dist', 'src'));
+  for (const bug of bugs) await plantedSources(bug, join(base, 'dist', 'src'));
   const timeoutMs = 300_000;
   process.stdout.write(`seed ${seed}, ${bugs.length} bugs, ${jobs} at a time\n`);
 
-  const control = await plantAndRun(root, undefined, seed, timeoutMs);
+  const control = await plantAndRun(root, base, undefined, seed, timeoutMs);
   if (control.verdict !== 'missed') {
     process.stderr.write(`planted-bugs: the clean copy did not pass (${control.verdict}: ${control.by ?? ''})\n`);
     process.exit(1);
@@ -202,13 +212,14 @@ async function main(): Promise<void> {
   await Promise.all(
     Array.from({ length: Math.min(jobs, queue.length) }, async () => {
       for (let bug = queue.shift(); bug; bug = queue.shift()) {
-        const r = await plantAndRun(root, bug, seed, timeoutMs);
+        const r = await plantAndRun(root, base, bug, seed, timeoutMs);
         results.push(r);
         process.stdout.write(`${r.verdict.padEnd(8)} ${r.id} (${r.seconds} s)${r.by ? `\n         ${r.by}` : ''}\n`);
       }
     }),
   );
 
+  await rm(base, { recursive: true, force: true });
   const count = (v: Verdict, of = results) => of.filter((r) => r.verdict === v).length;
   const spots = [...new Set(results.map((r) => r.blindSpot))].sort();
   process.stdout.write('\nblind spot        bugs  caught  warned  errored  missed\n');
