@@ -166,6 +166,7 @@ export const FAULTS = {
   'media-counter-reference': 'names stored blobs with a zero-padded counter',
   'media-never-expires': 'serves media past its expiry',
   'media-no-auth': "serves media to anyone, without the proxy's client certificate",
+  'media-any-client-cert': "serves media to any client that presents a certificate, the gatekeeper's or another",
   'media-no-limits': 'announces no media size limits',
   // media (§9): the client receiving media
   'receive-image-wrong-hkdf-info': 'derives the keys of received images with the document info string',
