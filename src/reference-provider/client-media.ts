@@ -76,7 +76,9 @@ export class MediaSender {
     const { faults, store } = this.deps;
     const prefix = fromBase64(req.content) ?? new Uint8Array();
     const size = Math.max(req.size ?? 0, prefix.length);
-    if (size > MEDIA_LIMITS[req.type] && !faults.has('media-no-size-limit')) {
+    // MEDIA-LIMIT-ENFORCED: the limit is the largest file sent; one fault sends any size, the other refuses the limit itself.
+    const over = faults.has('media-limit-exclusive') ? size >= MEDIA_LIMITS[req.type] : size > MEDIA_LIMITS[req.type];
+    if (over && !faults.has('media-no-size-limit')) {
       return { refused: `${size} bytes is over the ${req.type} limit of ${MEDIA_LIMITS[req.type]} bytes` };
     }
     // MEDIA-KEY-FRESH: a new key for every file; the fault keeps one.

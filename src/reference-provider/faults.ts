@@ -149,6 +149,7 @@ export const FAULTS = {
   'document-wrong-hkdf-info': 'derives document keys with the info string of images',
   'media-reuse-key': 'sends every file under the same mediaKey',
   'media-no-size-limit': 'sends media larger than the limits it announces',
+  'media-limit-exclusive': 'refuses a file of exactly the size limit it announces for its type, as if it were over it',
   'no-mediatype': 'puts no `mediatype` on the `<enc>` of media messages',
   'wrong-mediatype': 'marks the `<enc>` of a voice note `mediatype="audio"`, as for a music file, instead of `ptt`',
   // media (§9): the provider's media host
