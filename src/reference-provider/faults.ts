@@ -148,6 +148,8 @@ export const FAULTS = {
   'audio-wrong-hkdf-info': 'derives voice-note keys with the info string of video',
   'document-wrong-hkdf-info': 'derives document keys with the info string of images',
   'media-reuse-key': 'sends every file under the same mediaKey',
+  'media-key-per-content':
+    'keeps one mediaKey per file content to deduplicate uploads, so the same file sent again goes out under the same key',
   'media-no-size-limit': 'sends media larger than the limits it announces',
   'media-limit-exclusive': 'refuses a file of exactly the size limit it announces for its type, as if it were over it',
   'no-mediatype': 'puts no `mediatype` on the `<enc>` of media messages',

@@ -57,6 +57,8 @@ export interface SendOptions {
   readonly gatekeeperUser?: GatekeeperUser;
   /** The file's length: the sample, then the filler of src/protocol/media/content.ts up to it. */
   readonly size?: number;
+  /** The content to send again (an earlier `SentMedia`'s); a new sample otherwise. */
+  readonly plaintext?: Buffer;
 }
 
 /**
@@ -79,7 +81,7 @@ export async function sendFile(
 ): Promise<SentMedia | { refused: string; size: number }> {
   const provider = options.provider ?? (await ctx.testbed.providerUser());
   const gatekeeperUser = options.gatekeeperUser ?? (await ctx.testbed.gatekeeperUser());
-  const plaintext = samplePlaintext(ctx, type);
+  const plaintext = options.plaintext ?? samplePlaintext(ctx, type);
   const size = Math.max(options.size ?? 0, plaintext.length);
   const before = lastSeq(provider.connection);
   const earlier = new Set(gatekeeperUser.deliveries);
