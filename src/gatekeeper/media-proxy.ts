@@ -12,7 +12,8 @@ import { isLimitExceeded, LimitExceeded, type LimitHit } from '../core/limits.js
 import { asLimit, flattenHeaders, outboundAgent, type OutboundOptions } from '../net/outbound.js';
 import type { Discovery } from '../protocol/driver-api.js';
 import { MediaVerifier } from './media-verifier.js';
-import type { MediaFetch, MediaFetcher, MediaFetchResult } from './media-types.js';
+import type { MediaFetch, MediaFetcher, MediaFetchResult, ProxyCredentials } from './media-types.js';
+import { generateTls } from './tls.js';
 import type { HttpExchange } from './observation-types.js';
 
 const MAX_REDIRECTS = 3;
@@ -33,6 +34,8 @@ export class MediaProxy implements MediaFetcher {
   private discovery: Discovery | undefined;
   private readonly withCert: Agent;
   private readonly withoutCert: Agent;
+  /** Made at the first fetch that asks for it: a certificate of its own costs a key pair. */
+  private withAnotherCert: Promise<Agent> | undefined;
 
   constructor(private readonly deps: ProxyDeps) {
     const { outbound } = deps;
@@ -54,6 +57,8 @@ export class MediaProxy implements MediaFetcher {
     const redirects: { status: number; location: string }[] = [];
     const nothing = { url, headers: {}, redirects, bytes: 0 };
     if (!base) return { ...nothing, refused: 'the discovery document declares no mediaBase' };
+    // Outside the fetch's try: a certificate the proxy failed to make is no refusal by the host.
+    const dispatcher = await this.dispatcher(req.credentials ?? 'gatekeeper');
     let target = url;
     for (;;) {
       if (!target.startsWith('https://'))
@@ -62,7 +67,7 @@ export class MediaProxy implements MediaFetcher {
       let res;
       try {
         res = await request(target, {
-          dispatcher: req.credentials === false ? this.withoutCert : this.withCert,
+          dispatcher,
           signal: AbortSignal.any([req.signal, AbortSignal.timeout(req.timeoutMs)]),
           headers: req.range === undefined ? {} : { range: req.range },
         });
@@ -122,9 +127,21 @@ export class MediaProxy implements MediaFetcher {
     }
   }
 
-  close(): Promise<void> {
+  async close(): Promise<void> {
     const owned = this.deps.agent === undefined ? [this.withCert, this.withoutCert] : [this.withCert];
-    return Promise.all(owned.map((a) => a.close())).then(() => undefined);
+    if (this.withAnotherCert) owned.push(await this.withAnotherCert);
+    await Promise.all(owned.map((a) => a.close()));
+  }
+
+  private dispatcher(credentials: ProxyCredentials): Agent | Promise<Agent> {
+    if (credentials === 'gatekeeper') return this.withCert;
+    if (credentials === 'none') return this.withoutCert;
+    // The gatekeeper's subject and extensions on another key: a host must know the certificate, not its name.
+    const { outbound } = this.deps;
+    this.withAnotherCert ??= generateTls().then(({ certPem, keyPem }) =>
+      outboundAgent({ ...outbound, tls: { ...outbound.tls, cert: certPem, key: keyPem } }),
+    );
+    return this.withAnotherCert;
   }
 
   private declaresOrigin(origin: string): boolean {

@@ -21,12 +21,17 @@ export interface MediaVerdict {
   readonly head: Buffer;
 }
 
+export type ProxyCredentials = 'gatekeeper' | 'none' | 'another';
+
 export interface MediaFetch extends WaitOptions {
   readonly reference: string;
   /** A Range header to send. */
   readonly range?: string;
-  /** False to fetch without the proxy's client certificate (MEDIA-FETCH-AUTH). */
-  readonly credentials?: boolean;
+  /**
+   * The client certificate the proxy presents (MEDIA-FETCH-AUTH): the gatekeeper's (the default),
+   * none, or `another`: the proxy's own, of the same shape as the gatekeeper's but not it.
+   */
+  readonly credentials?: ProxyCredentials;
   /** Verify and decrypt the body with this media key, under these info strings (the type's first). */
   readonly verify?: { readonly mediaKey: Uint8Array; readonly infos: readonly string[] };
   /** Stop reading past this many bytes (the provider's announced limit); else the cap media-bytes. */

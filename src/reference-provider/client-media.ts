@@ -63,6 +63,8 @@ export const downloadPath = (providerId: string, reference: string): string =>
 export class MediaSender {
   /** The one key the fault `media-reuse-key` sends every file under. */
   private readonly reusedKey = newMediaKey();
+  /** The keys the fault `media-key-per-content` sends each file content under. */
+  private readonly keyByContent = new Map<string, Buffer>();
 
   constructor(private readonly deps: MediaDeps) {}
 
@@ -76,11 +78,12 @@ export class MediaSender {
     const { faults, store } = this.deps;
     const prefix = fromBase64(req.content) ?? new Uint8Array();
     const size = Math.max(req.size ?? 0, prefix.length);
-    if (size > MEDIA_LIMITS[req.type] && !faults.has('media-no-size-limit')) {
+    // MEDIA-LIMIT-ENFORCED: the limit is the largest file sent; one fault sends any size, the other refuses the limit itself.
+    const over = faults.has('media-limit-exclusive') ? size >= MEDIA_LIMITS[req.type] : size > MEDIA_LIMITS[req.type];
+    if (over && !faults.has('media-no-size-limit')) {
       return { refused: `${size} bytes is over the ${req.type} limit of ${MEDIA_LIMITS[req.type]} bytes` };
     }
-    // MEDIA-KEY-FRESH: a new key for every file; the fault keeps one.
-    const mediaKey = faults.has('media-reuse-key') ? this.reusedKey : newMediaKey();
+    const mediaKey = this.mediaKeyFor(req, size);
     const info = faults.has(SEND_WRONG_INFO[req.type].fault) ? SEND_WRONG_INFO[req.type].info : MEDIA_INFO[req.type];
     const encrypted = await encryptToBuffer(contentStream(prefix, size), {
       type: req.type,
@@ -110,6 +113,20 @@ export class MediaSender {
       message: encodeMediaMessage(req.type, fields, this.layout(req.type)),
       mediatype: this.mediatype(req.type, fields),
     };
+  }
+
+  /**
+   * MEDIA-KEY-FRESH: a new key for every file, the same file sent again included. One fault keeps
+   * one key for all; the other keeps one per file content, as an upload cache would.
+   */
+  private mediaKeyFor(req: SendMediaRequest, size: number): Buffer {
+    const { faults } = this.deps;
+    if (faults.has('media-reuse-key')) return this.reusedKey;
+    if (!faults.has('media-key-per-content')) return newMediaKey();
+    const content = `${req.type}:${req.content}:${size}`;
+    const key = this.keyByContent.get(content) ?? newMediaKey();
+    this.keyByContent.set(content, key);
+    return key;
   }
 
   /** ENC-MEDIATYPE: the kind of the message as composed; the faults leave it out, or call a voice note plain audio. */

@@ -148,7 +148,10 @@ export const FAULTS = {
   'audio-wrong-hkdf-info': 'derives voice-note keys with the info string of video',
   'document-wrong-hkdf-info': 'derives document keys with the info string of images',
   'media-reuse-key': 'sends every file under the same mediaKey',
+  'media-key-per-content':
+    'keeps one mediaKey per file content to deduplicate uploads, so the same file sent again goes out under the same key',
   'media-no-size-limit': 'sends media larger than the limits it announces',
+  'media-limit-exclusive': 'refuses a file of exactly the size limit it announces for its type, as if it were over it',
   'no-mediatype': 'puts no `mediatype` on the `<enc>` of media messages',
   'wrong-mediatype': 'marks the `<enc>` of a voice note `mediatype="audio"`, as for a music file, instead of `ptt`',
   // media (§9): the provider's media host
@@ -166,6 +169,7 @@ export const FAULTS = {
   'media-counter-reference': 'names stored blobs with a zero-padded counter',
   'media-never-expires': 'serves media past its expiry',
   'media-no-auth': "serves media to anyone, without the proxy's client certificate",
+  'media-any-client-cert': "serves media to any client that presents a certificate, the gatekeeper's or another",
   'media-no-limits': 'announces no media size limits',
   // media (§9): the client receiving media
   'receive-image-wrong-hkdf-info': 'derives the keys of received images with the document info string',

@@ -94,8 +94,9 @@ function answer(req: IncomingMessage, res: ServerResponse, { store, faults, trus
   const path = (req.url ?? '').split('?')[0] ?? '';
   if (req.method !== 'GET' && req.method !== 'HEAD') return status(res, 405);
   if (!path.startsWith(`${MEDIA_PATH}/`)) return status(res, 404);
-  // MEDIA-FETCH-AUTH: only the gatekeeper's proxy, by its certificate.
-  if (!faults.has('media-no-auth') && !trusted.has(peerFingerprint(req) ?? '')) return status(res, 403);
+  // MEDIA-FETCH-AUTH: only the gatekeeper's proxy, by its certificate; the fault takes any certificate at all.
+  const anyCert = faults.has('media-any-client-cert') && peerFingerprint(req) !== undefined;
+  if (!faults.has('media-no-auth') && !anyCert && !trusted.has(peerFingerprint(req) ?? '')) return status(res, 403);
   const reference = decodeURIComponent(path.slice(MEDIA_PATH.length + 1));
   const stored = store.get(reference);
   if (!stored) return status(res, 404);

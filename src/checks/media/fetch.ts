@@ -6,7 +6,7 @@ import { PreconditionError } from '../../core/errors.js';
 import { met, notMet, type Finding } from '../../core/model.js';
 import type { MediaFetchResult } from '../../gatekeeper/types.js';
 import { MEDIA_CONTENT_TYPE } from '../../protocol/constants.js';
-import { defineCheck } from '../check.js';
+import { choiceParam, defineCheck, paramsOf } from '../check.js';
 import { discoveryOf, fetchRaw, fetchSent, refusedFetch, sendMedia } from './scenario.js';
 
 /** MEDIA-HTTPS: the media base, every media origin and the message's URL are https. */
@@ -146,18 +146,30 @@ export const noRedirectOffOrigin = defineCheck({ name: 'media/fetch/no-redirect-
     : notMet('200 from a declared media origin', `HTTP ${r.status}`);
 });
 
-/** MEDIA-FETCH-AUTH: without the gatekeeper's client certificate, no blob. */
-export const fetchAuth = defineCheck({ name: 'media/fetch/proxy-credentials' }, async (ctx) => {
-  const sent = await sendMedia(ctx, 'document');
-  const good = await fetchSent(ctx, sent);
-  if (good.status !== 200) return notMet('200 to the proxy with its certificate', `HTTP ${good.status}`);
-  ctx.step("fetch without the proxy's certificate");
-  const r = await fetchRaw(ctx, sent, { credentials: false });
-  const expected = "a refusal (401, 403 or a TLS handshake failure) without the proxy's client certificate";
-  if (r.error !== undefined) return met(`refused at the transport: ${r.error}`);
-  if (r.status === 401 || r.status === 403) return met();
-  return notMet(
-    expected,
-    `HTTP ${r.status ?? '?'}${r.status === 200 ? ` and ${r.bytes} bytes without the proxy's certificate` : ''}`,
-  );
-});
+/** What the proxy presents in place of the gatekeeper's certificate, as the verdicts name it. */
+const STAND_INS = {
+  none: "without the proxy's certificate",
+  another: 'with another client certificate',
+} as const;
+const STAND_IN_NAMES = Object.keys(STAND_INS) as (keyof typeof STAND_INS)[];
+
+/**
+ * MEDIA-FETCH-AUTH: without the gatekeeper's client certificate, no blob: [1] with no certificate,
+ * [2] with one that is not the gatekeeper's (same subject, another key).
+ */
+export const fetchAuth = defineCheck(
+  { name: 'media/fetch/proxy-credentials', params: paramsOf({ certificate: { enum: STAND_IN_NAMES } }) },
+  async (ctx) => {
+    const certificate = choiceParam(ctx, 'certificate', STAND_IN_NAMES, 'none');
+    const sent = await sendMedia(ctx, 'document');
+    const good = await fetchSent(ctx, sent);
+    if (good.status !== 200) return notMet('200 to the proxy with its certificate', `HTTP ${good.status}`);
+    const how = STAND_INS[certificate];
+    ctx.step(`fetch ${how}`);
+    const r = await fetchRaw(ctx, sent, { credentials: certificate });
+    const expected = `a refusal (401, 403 or a TLS handshake failure) ${how}`;
+    if (r.error !== undefined) return met(`refused at the transport: ${r.error}`);
+    if (r.status === 401 || r.status === 403) return met();
+    return notMet(expected, `HTTP ${r.status ?? '?'}${r.status === 200 ? ` and ${r.bytes} bytes ${how}` : ''}`);
+  },
+);

@@ -6,9 +6,10 @@ import { MEDIA_TYPES } from '../../protocol/media/scheme.js';
 import { unpad } from '../../protocol/payload.js';
 import { defineCheck, paramsOf, ANSWER_MS, choiceParam, QUIET_MS } from '../check.js';
 import { lastSeq, sends } from '../observe.js';
-import { discoveryOf, samplePlaintext } from './scenario.js';
+import { judgeKeys, verdictOf } from './integrity.js';
+import { discoveryOf, fetchVerified, samplePlaintext, sendFile, sentSha256 } from './scenario.js';
 import { SAMPLES } from './sniff.js';
-import { readDeclared } from './wire-fields.js';
+import { oneOf, readDeclared } from './wire-fields.js';
 
 /** The largest limit the profile lets a provider announce: 2 GiB, as the gatekeeper's own clients. */
 export const MAX_MEDIA_LIMIT = 2 * 1024 ** 3;
@@ -24,7 +25,7 @@ export const announced = defineCheck({ name: 'media/limits/announced' }, async (
     : notMet(expected, bad.map((t) => `${t}: ${String(limits[t] ?? 'missing')}`).join(', '));
 });
 
-/** MEDIA-LIMIT-ENFORCED: asked to send one byte over its limit, the client sends no media message. */
+/** MEDIA-LIMIT-ENFORCED [1]: asked to send one byte over its limit, the client sends no media message. */
 export const enforced = defineCheck(
   { name: 'media/limits/enforced', params: paramsOf({ type: { enum: MEDIA_TYPES } }) },
   async (ctx) => {
@@ -61,5 +62,29 @@ export const enforced = defineCheck(
       `no ${type} over the announced limit of ${limit} bytes`,
       `${type} message of fileLength ${length ?? '?'}, over its announced limit of ${limit}`,
     );
+  },
+);
+
+/**
+ * MEDIA-LIMIT-ENFORCED [2]: the announced limit is the largest file the client sends, so a file of
+ * exactly that size is sent, and decrypts at the gatekeeper to the file given. The file is the
+ * sample, then filler: one blob of the limit's size (16 MiB for the reference's images) is
+ * encrypted by the client, fetched and decrypted once.
+ */
+export const atLimit = defineCheck(
+  { name: 'media/limits/at-limit', params: paramsOf({ type: { enum: MEDIA_TYPES } }) },
+  async (ctx) => {
+    const type = choiceParam(ctx, 'type', MEDIA_TYPES, 'image');
+    const limit = discoveryOf(ctx).mediaLimits?.[type];
+    if (limit === undefined)
+      return notMet(`an announced ${type} limit to send up to`, 'no mediaLimits in the discovery document');
+    const sent = await sendFile(ctx, type, { size: limit });
+    if ('refused' in sent)
+      return notMet(
+        `${oneOf(type)} of exactly the announced ${limit} bytes sent`,
+        `refused ${oneOf(type)} of exactly the announced ${limit} bytes: ${sent.refused}`,
+      );
+    const verdict = verdictOf(await fetchVerified(ctx, sent));
+    return judgeKeys(verdict, type, await sentSha256(sent));
   },
 );

@@ -75,27 +75,45 @@ export function judgeEncMediatypes(encs: readonly { type: MediaType; enc: Stanza
   return wrong.length === 0 ? met() : notMet(expected, wrong.join('; '));
 }
 
-/** MEDIA-KEY-FRESH: two images sent one after the other, each under a media key of its own. */
-export const freshKey = defineCheck({ name: 'media/message/fresh-key' }, async (ctx) => {
-  const first = await sendMedia(ctx, 'image');
-  const second = await sendMedia(ctx, 'image', { provider: first.provider, gatekeeperUser: first.gatekeeperUser });
-  return judgeFreshKeys([first.declared, second.declared]);
-});
+/** What the second image of MEDIA-KEY-FRESH is: [1] another file, or [2] the first one sent again. */
+const SECOND_FILES = ['another', 'same'] as const;
+
+/**
+ * MEDIA-KEY-FRESH: two images sent one after the other, each under a media key of its own, and so
+ * each its own blob, even when the second is the same file again (a client that deduplicates
+ * uploads by content would send the earlier key).
+ */
+export const freshKey = defineCheck(
+  { name: 'media/message/fresh-key', params: paramsOf({ file: { enum: SECOND_FILES } }) },
+  async (ctx) => {
+    const file = choiceParam(ctx, 'file', SECOND_FILES, 'another');
+    const first = await sendMedia(ctx, 'image');
+    const second = await sendMedia(ctx, 'image', {
+      provider: first.provider,
+      gatekeeperUser: first.gatekeeperUser,
+      ...(file === 'same' ? { plaintext: first.plaintext } : {}),
+    });
+    return judgeFreshKeys([first.declared, second.declared], file === 'same' ? 'the same image sent twice' : undefined);
+  },
+);
 
 /**
  * MEDIA-KEY-FRESH, on what media messages sent one after the other declare; a key is never quoted
- * (it is a secret). A message without a key at its type's number is MEDIA-FIELDS' finding, and
+ * (it is a secret); `of` says what the messages are, when it matters. A message without a key at its type's number is MEDIA-FIELDS' finding, and
  * leaves nothing to compare here.
  */
-export function judgeFreshKeys(declared: readonly Declared[]): Finding {
-  const expected = `a mediaKey of its own in each of the ${declared.length} media messages`;
+export function judgeFreshKeys(declared: readonly Declared[], of?: string): Finding {
+  const expected = `a mediaKey of its own in each of the ${declared.length} media messages${of ? ` of ${of}` : ''}`;
   const seen = new Map<string, number>();
   for (const [n, d] of declared.entries()) {
     if (!d.mediaKey) return notApplicable(`media message ${n + 1} carries no mediaKey to compare (MEDIA-FIELDS)`);
     const key = Buffer.from(d.mediaKey).toString('hex');
     const earlier = seen.get(key);
     if (earlier !== undefined)
-      return notMet(expected, `media message ${n + 1} reuses the mediaKey of media message ${earlier + 1}`);
+      return notMet(
+        expected,
+        `media message ${n + 1} reuses the mediaKey of media message ${earlier + 1}${of ? ` (${of})` : ''}`,
+      );
     seen.set(key, n);
   }
   return met(`${declared.length} media messages, ${declared.length} keys`);

@@ -4,10 +4,12 @@
  * proxy fetch the blob from the provider's media host. What the driver answers only says when to
  * look.
  */
+import { createHash } from 'node:crypto';
 import { ProviderViolation, InternalError, PreconditionError } from '../../core/errors.js';
 import type { MediaFetch, MediaFetchResult, GatekeeperUser } from '../../gatekeeper/types.js';
 import { toBase64 } from '../../protocol/base64.js';
 import type { Discovery } from '../../protocol/driver-api.js';
+import { contentStream } from '../../protocol/media/content.js';
 import { blobLength, type MediaType } from '../../protocol/media/scheme.js';
 import { child, type StanzaNode } from '../../protocol/node.js';
 import { unpad } from '../../protocol/payload.js';
@@ -26,8 +28,10 @@ export interface SentMedia {
   readonly provider: ProviderUser;
   readonly gatekeeperUser: GatekeeperUser;
   readonly type: MediaType;
-  /** The plaintext the harness asked for. */
+  /** The content the harness gave the driver: the whole file, or its start when `size` is larger. */
   readonly plaintext: Buffer;
+  /** The file's length in bytes. */
+  readonly size: number;
   readonly declared: Declared;
   /** The `<enc>` of the `<message>` as the client sent it. */
   readonly enc: StanzaNode | undefined;
@@ -47,30 +51,50 @@ export function discoveryOf(ctx: CheckContext): Discovery {
   return d;
 }
 
+/** Who sends a file to whom, and how large the file is. */
+export interface SendOptions {
+  readonly provider?: ProviderUser;
+  readonly gatekeeperUser?: GatekeeperUser;
+  /** The file's length: the sample, then the filler of src/protocol/media/content.ts up to it. */
+  readonly size?: number;
+  /** The content to send again (an earlier `SentMedia`'s); a new sample otherwise. */
+  readonly plaintext?: Buffer;
+}
+
 /**
  * The provider user sends one file to a gatekeeper user. Resolves with what the message declares;
- * a message that is not a readable media message of `type` is the provider's violation.
+ * a message that is not a readable media message of `type` is the provider's violation. A client
+ * that refuses a small sample leaves the case without a verdict.
  */
-export async function sendMedia(
+export async function sendMedia(ctx: CheckContext, type: MediaType, options: SendOptions = {}): Promise<SentMedia> {
+  const sent = await sendFile(ctx, type, options);
+  if ('refused' in sent)
+    throw new PreconditionError(`the client refused to send a ${sent.size}-byte ${type}: ${sent.refused}`);
+  return sent;
+}
+
+/** `sendMedia`, with the client's refusal as it answered it: for the checks that judge the refusal. */
+export async function sendFile(
   ctx: CheckContext,
   type: MediaType,
-  options: { provider?: ProviderUser; gatekeeperUser?: GatekeeperUser } = {},
-): Promise<SentMedia> {
+  options: SendOptions = {},
+): Promise<SentMedia | { refused: string; size: number }> {
   const provider = options.provider ?? (await ctx.testbed.providerUser());
   const gatekeeperUser = options.gatekeeperUser ?? (await ctx.testbed.gatekeeperUser());
-  const plaintext = samplePlaintext(ctx, type);
+  const plaintext = options.plaintext ?? samplePlaintext(ctx, type);
+  const size = Math.max(options.size ?? 0, plaintext.length);
   const before = lastSeq(provider.connection);
   const earlier = new Set(gatekeeperUser.deliveries);
-  ctx.step(`provider sends a ${type}`);
+  ctx.step(`provider sends a ${size > plaintext.length ? `${size}-byte ` : ''}${type}`);
   const answer = await provider.sendMedia({
     to: gatekeeperUser.jid,
     type,
     mimetype: SAMPLES[type].mimetype,
     content: toBase64(plaintext),
+    ...(size > plaintext.length ? { size } : {}),
     ...(type === 'document' ? { fileName: 'sample.pdf' } : {}),
   });
-  if ('refused' in answer)
-    throw new PreconditionError(`the client refused to send a ${plaintext.length}-byte ${type}: ${answer.refused}`);
+  if ('refused' in answer) return { refused: answer.refused, size };
   const frame = await ctx.testbed.frameFrom(provider.connection, sends('message'), { afterSeq: before });
   if (!frame)
     throw new PreconditionError(
@@ -88,7 +112,14 @@ export async function sendMedia(
     throw new ProviderViolation(`a ${LAYOUTS[type].name} (field ${LAYOUTS[type].message}) in the Message`, declared);
   const message = elementsOf(frame).find((n) => n.tag === 'message');
   const enc = message && (outgoingEnc(message) ?? child(message, 'enc'));
-  return { provider, gatekeeperUser, type, plaintext, declared, enc };
+  return { provider, gatekeeperUser, type, plaintext, size, declared, enc };
+}
+
+/** SHA-256 of the file sent, filler included, hashed as it streams. */
+export async function sentSha256(sent: SentMedia): Promise<Buffer> {
+  const hash = createHash('sha256');
+  for await (const chunk of contentStream(sent.plaintext, sent.size)) hash.update(chunk as Buffer);
+  return hash.digest();
 }
 
 /** The storage reference in a download path `/interop/whatsapp/download/{provider id}/{reference}/` (MEDIA-PATH). */

@@ -15,6 +15,9 @@ export function fillerByte(offset: number): number {
   return offset % FILLER_MODULUS;
 }
 
+/** The filler of a whole chunk from any offset: copied from here, at the offset mod 251 (a file of the limit's size is hashed on both sides). */
+const FILLER = Buffer.from(Array.from({ length: CHUNK + FILLER_MODULUS }, (_, i) => fillerByte(i)));
+
 /** The content: `prefix`, then filler up to `size` bytes (or the prefix alone when `size` is smaller). */
 export function contentStream(prefix: Uint8Array, size: number = prefix.length): Readable {
   let offset = 0;
@@ -27,10 +30,10 @@ export function contentStream(prefix: Uint8Array, size: number = prefix.length):
       }
       const n = Math.min(CHUNK, total - offset);
       const chunk = Buffer.allocUnsafe(n);
-      for (let i = 0; i < n; i++) {
-        const at = offset + i;
-        chunk[i] = at < prefix.length ? (prefix[at] as number) : fillerByte(at);
-      }
+      const fromPrefix = Math.max(0, Math.min(n, prefix.length - offset));
+      chunk.set(prefix.subarray(offset, offset + fromPrefix));
+      const at = (offset + fromPrefix) % FILLER_MODULUS;
+      FILLER.copy(chunk, fromPrefix, at, at + n - fromPrefix);
       offset += n;
       this.push(chunk);
     },
