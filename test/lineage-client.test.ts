@@ -49,7 +49,7 @@ import { readDistribution } from '../src/checks/encryption/sender-key-reader.js'
 import { judgeInboundSession, judgeNoPreKeyAfterReply } from '../src/checks/encryption/sessions.js';
 import { judgeBlockedHidden, judgeBlockIq, judgeUnblock } from '../src/checks/messaging/blocking.js';
 import { judgeReactionOut, judgeReplyOut, readContent } from '../src/checks/messaging/content.js';
-import { judgeReadReceipt, judgeReadReceiptAck } from '../src/checks/messaging/receipts.js';
+import { judgeReadReceipt } from '../src/checks/messaging/receipts.js';
 import { judgeTypingIn, judgeTypingOut } from '../src/checks/messaging/typing.js';
 import {
   judgeResend,
@@ -404,6 +404,7 @@ describe('a WhatsApp-lineage client (Baileys 6.17.16) against the gatekeeper', {
     const resent = await to.waitForDelivery((d) => d.id === id && !before.has(d), wait());
     // Baileys acks the retry receipt once it has re-sent; the next receipt for this message waits for that.
     await frameFromClient((n) => n.tag === 'ack' && n.attrs['class'] === 'receipt' && n.attrs['id'] === id, afterSeq);
+    record('ACK-RECEIPT:retry', 're-send', judgeReceiptAck(sentSince(afterSeq), id, to.jid, { type: 'retry' }));
     record('RETRY-RESEND', 're-send', judgeResend(resent, id, body));
     record('RETRY-RESEND:pkmsg', 're-send', resent ? judgeResendPreKey(resent) : notApplicable('no re-send'));
     record('RETRY-RESEND:count', 're-send', resent ? judgeResendCount(resent) : notApplicable('no re-send'));
@@ -421,7 +422,7 @@ describe('a WhatsApp-lineage client (Baileys 6.17.16) against the gatekeeper', {
     record(
       'ACK-RECEIPT:read',
       'read receipt from a gatekeeper user',
-      judgeReadReceiptAck(sentSince(afterSeq), id, to.jid),
+      judgeReceiptAck(sentSince(afterSeq), id, to.jid, { type: 'read' }),
     );
   });
 
