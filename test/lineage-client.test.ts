@@ -346,7 +346,7 @@ describe('a WhatsApp-lineage client (Baileys 6.17.16) against the gatekeeper', {
     const reaction = await client.send(ref.jid, { react: { text: emoji, key: received.key } });
     const reacted = await ref.waitForDelivery((d) => d.id === reaction.key.id, wait());
     const target = { id, chat: ref.jid, sender: ref.jid, fromMe: false };
-    record('REACTION-OUT', 'a reaction', judgeReactionOut(readContent(reacted?.plaintext), target, emoji));
+    record('REACTION-OUT', 'a reaction', judgeReactionOut(readContent(reacted?.plaintext), target, emoji, systemClock));
     const body = text('a reply');
     const reply = await client.send(ref.jid, { text: body }, { quoted: received });
     const replied = await ref.waitForDelivery((d) => d.id === reply.key.id, wait());

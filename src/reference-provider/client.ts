@@ -357,7 +357,9 @@ export class ProviderClient {
     const key = faults.has('reaction-random-key') ? randomId() : id;
     // The fault says the opposite of who sent the message reacted to.
     const fromMe = this.messaging.wasSent(id) !== faults.has('reaction-inverted-from-me');
-    return this.sendPlaintext(to, this.composer.pad(encodeMessage(reactionContent(to, key, fromMe, emoji))));
+    // The fault writes the reaction's time in seconds where the field counts milliseconds.
+    const sentAt = faults.has('reaction-timestamp-seconds') ? Math.floor(Date.now() / 1000) : Date.now();
+    return this.sendPlaintext(to, this.composer.pad(encodeMessage(reactionContent(to, key, fromMe, emoji, sentAt))));
   }
 
   /** READ-ON-MARK: the user read message `id` from `peer`; BLOCK-HIDDEN: a blocked peer is not told (the fault tells it). */

@@ -270,6 +270,7 @@ export const FAULTS = {
   'reaction-random-key': 'reacts with a key naming a made-up message id',
   'ignore-reactions': 'shows a received reaction as an empty text, on no message',
   'reaction-inverted-from-me': 'reacts with a key whose fromMe says the opposite of who sent the message',
+  'reaction-timestamp-seconds': "writes the reaction's senderTimestampMs in Unix seconds, not milliseconds",
   'reply-without-quote': "sends a reply as a plain text, without the quoted message's id",
   'reply-random-stanza-id': 'sends a reply whose contextInfo.stanzaId is a made-up message id',
   'reply-participant-peer': "names the chat's peer as the quoted message's sender, even when its own user sent it",
