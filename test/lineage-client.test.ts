@@ -39,6 +39,7 @@ import { judgeReplay } from '../src/checks/scenarios/exchange.js';
 import { classifyAnswer, type Answer } from '../src/checks/scenarios/exchange.js';
 import {
   judgeDistributions,
+  judgeRecipients,
   judgeGroupAnswers,
   judgeGroupIn,
   judgeGroupInfo,
@@ -501,6 +502,18 @@ describe('a WhatsApp-lineage client (Baileys 6.17.16) against the gatekeeper', {
       record('MSG-ATTRS', scenario, judgeMessageAttributes(message));
     }
     record('GROUP-SKDM', scenario, judgeDistributions(rounds[0] ?? []));
+    const firstGroupMessage = sentSince(first).find((n) => n.tag === 'message' && n.attrs['to'] === group);
+    record(
+      'GROUP-SKDM:recipients',
+      scenario,
+      firstGroupMessage
+        ? judgeRecipients(
+            firstGroupMessage,
+            client.login,
+            members.map((m) => m.jid),
+          )
+        : notMet('a first group message of Baileys', 'none'),
+    );
     for (const [i, m] of members.entries()) {
       const held = rounds[0]?.[i]?.distribution;
       const distribution = held ? readDistribution(held) : 'no distribution reached the member';

@@ -498,7 +498,8 @@ export class ProviderClient {
         ),
       );
       if (!members) throw new Error(`the gatekeeper's answer about ${group} lists no members`);
-      const others = members.filter((m) => m !== this.login);
+      // GROUP-SKDM: the fault leaves the sender itself among the recipients of its sender key.
+      const others = this.deps.faults.has('group-send-to-self') ? members : members.filter((m) => m !== this.login);
       const plaintext = this.composer.plaintext(text);
       const encrypted = this.libsignalSenderKeys
         ? await this.libsignalSenderKeys.encrypt(group, this.login ?? '', others, plaintext)

@@ -104,6 +104,7 @@ export const FAULTS = {
   'libsignal-sender-keys':
     "writes group sender keys in libsignal-client's current layout (a 16-byte distribution id, a chain id), which WhatsApp's clients cannot read",
   'two-skmsgs': 'puts its skmsg twice in one group message',
+  'group-send-to-self': 'keeps itself among the members it sends its group message and sender key to',
   'keep-sender-key-after-removal': 'keeps its sender key when a member leaves the group',
   'ignore-sender-keys': 'drops the sender keys other members distribute to it',
   'forget-sender-key-state': "puts a member's sender key back as it was before each group message it opens",
