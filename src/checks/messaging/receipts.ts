@@ -210,7 +210,7 @@ const TYPED_RECEIPTS = ['read', 'retry'] as const;
  * gatekeeper user sends for the provider user's message: a read receipt, or a retry receipt.
  */
 export const ackTypedReceipt = defineCheck(
-  { name: 'messaging/ack/typed-receipt', params: paramsOf({ type: { enum: [...TYPED_RECEIPTS] } }, ['type']) },
+  { name: 'messaging/ack', params: paramsOf({ type: { enum: [...TYPED_RECEIPTS] } }, ['type']) },
   async (ctx) => {
     const type = choiceParam(ctx, 'type', TYPED_RECEIPTS);
     const { p, id } = await sentAndDelivered(ctx);
