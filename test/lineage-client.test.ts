@@ -39,6 +39,7 @@ import { judgeReplay } from '../src/checks/scenarios/exchange.js';
 import { classifyAnswer, type Answer } from '../src/checks/scenarios/exchange.js';
 import {
   judgeDistributions,
+  judgeRecipients,
   judgeGroupAnswers,
   judgeGroupIn,
   judgeGroupInfo,
@@ -49,7 +50,7 @@ import { readDistribution } from '../src/checks/encryption/sender-key-reader.js'
 import { judgeInboundSession, judgeNoPreKeyAfterReply } from '../src/checks/encryption/sessions.js';
 import { judgeBlockedHidden, judgeBlockIq, judgeUnblock } from '../src/checks/messaging/blocking.js';
 import { judgeReactionOut, judgeReplyOut, readContent } from '../src/checks/messaging/content.js';
-import { judgeReadReceipt, judgeReadReceiptAck } from '../src/checks/messaging/receipts.js';
+import { judgeReadReceipt } from '../src/checks/messaging/receipts.js';
 import { judgeTypingIn, judgeTypingOut } from '../src/checks/messaging/typing.js';
 import {
   judgeResend,
@@ -346,7 +347,7 @@ describe('a WhatsApp-lineage client (Baileys 6.17.16) against the gatekeeper', {
     const reaction = await client.send(ref.jid, { react: { text: emoji, key: received.key } });
     const reacted = await ref.waitForDelivery((d) => d.id === reaction.key.id, wait());
     const target = { id, chat: ref.jid, sender: ref.jid, fromMe: false };
-    record('REACTION-OUT', 'a reaction', judgeReactionOut(readContent(reacted?.plaintext), target, emoji));
+    record('REACTION-OUT', 'a reaction', judgeReactionOut(readContent(reacted?.plaintext), target, emoji, systemClock));
     const body = text('a reply');
     const reply = await client.send(ref.jid, { text: body }, { quoted: received });
     const replied = await ref.waitForDelivery((d) => d.id === reply.key.id, wait());
@@ -404,6 +405,7 @@ describe('a WhatsApp-lineage client (Baileys 6.17.16) against the gatekeeper', {
     const resent = await to.waitForDelivery((d) => d.id === id && !before.has(d), wait());
     // Baileys acks the retry receipt once it has re-sent; the next receipt for this message waits for that.
     await frameFromClient((n) => n.tag === 'ack' && n.attrs['class'] === 'receipt' && n.attrs['id'] === id, afterSeq);
+    record('ACK-RECEIPT:retry', 're-send', judgeReceiptAck(sentSince(afterSeq), id, to.jid, { type: 'retry' }));
     record('RETRY-RESEND', 're-send', judgeResend(resent, id, body));
     record('RETRY-RESEND:pkmsg', 're-send', resent ? judgeResendPreKey(resent) : notApplicable('no re-send'));
     record('RETRY-RESEND:count', 're-send', resent ? judgeResendCount(resent) : notApplicable('no re-send'));
@@ -421,7 +423,7 @@ describe('a WhatsApp-lineage client (Baileys 6.17.16) against the gatekeeper', {
     record(
       'ACK-RECEIPT:read',
       'read receipt from a gatekeeper user',
-      judgeReadReceiptAck(sentSince(afterSeq), id, to.jid),
+      judgeReceiptAck(sentSince(afterSeq), id, to.jid, { type: 'read' }),
     );
   });
 
@@ -500,6 +502,18 @@ describe('a WhatsApp-lineage client (Baileys 6.17.16) against the gatekeeper', {
       record('MSG-ATTRS', scenario, judgeMessageAttributes(message));
     }
     record('GROUP-SKDM', scenario, judgeDistributions(rounds[0] ?? []));
+    const firstGroupMessage = sentSince(first).find((n) => n.tag === 'message' && n.attrs['to'] === group);
+    record(
+      'GROUP-SKDM:recipients',
+      scenario,
+      firstGroupMessage
+        ? judgeRecipients(
+            firstGroupMessage,
+            client.login,
+            members.map((m) => m.jid),
+          )
+        : notMet('a first group message of Baileys', 'none'),
+    );
     for (const [i, m] of members.entries()) {
       const held = rounds[0]?.[i]?.distribution;
       const distribution = held ? readDistribution(held) : 'no distribution reached the member';

@@ -82,8 +82,14 @@ export function readBlocklistIq(iq: StanzaNode): { action: 'block' | 'unblock'; 
 }
 
 /** REACTION-OUT: a reaction to message `id` in the chat with `chat`; `fromMe` when the reactor sent that message. */
-export const reactionContent = (chat: string, id: string, fromMe: boolean, emoji: string): MessageContent => ({
-  reactionMessage: { key: { remoteJid: chat, fromMe, id }, text: emoji, senderTimestampMs: Date.now() },
+export const reactionContent = (
+  chat: string,
+  id: string,
+  fromMe: boolean,
+  emoji: string,
+  senderTimestampMs = Date.now(),
+): MessageContent => ({
+  reactionMessage: { key: { remoteJid: chat, fromMe, id }, text: emoji, senderTimestampMs },
 });
 
 /** REPLY-OUT: a text quoting message `id`, sent by `participant`. */

@@ -211,9 +211,10 @@ export class InboundHandler {
       if (refuseUnopened) return refuseUnopened();
       return this.onUndecryptable(n, e instanceof Error ? e.message : String(e));
     }
-    // BLOCK-HIDDEN: a blocked peer's message is acked, and neither shown nor receipted (the fault receipts it).
+    // BLOCK-HIDDEN: a blocked peer's message is acked, and neither shown nor receipted (the faults
+    // receipt it, or drop it unacked).
     if (this.ctx.isBlocked(peer)) {
-      const acked = this.messageAck(n);
+      const acked = faults.has('blocked-message-unacked') ? [] : this.messageAck(n);
       if (faults.has('receipt-to-blocked'))
         acked.push(node('receipt', { id, to: from, participant, type: 'inactive' }));
       return this.answer(acked);

@@ -357,7 +357,9 @@ export class ProviderClient {
     const key = faults.has('reaction-random-key') ? randomId() : id;
     // The fault says the opposite of who sent the message reacted to.
     const fromMe = this.messaging.wasSent(id) !== faults.has('reaction-inverted-from-me');
-    return this.sendPlaintext(to, this.composer.pad(encodeMessage(reactionContent(to, key, fromMe, emoji))));
+    // The fault writes the reaction's time in seconds where the field counts milliseconds.
+    const sentAt = faults.has('reaction-timestamp-seconds') ? Math.floor(Date.now() / 1000) : Date.now();
+    return this.sendPlaintext(to, this.composer.pad(encodeMessage(reactionContent(to, key, fromMe, emoji, sentAt))));
   }
 
   /** READ-ON-MARK: the user read message `id` from `peer`; BLOCK-HIDDEN: a blocked peer is not told (the fault tells it). */
@@ -496,7 +498,8 @@ export class ProviderClient {
         ),
       );
       if (!members) throw new Error(`the gatekeeper's answer about ${group} lists no members`);
-      const others = members.filter((m) => m !== this.login);
+      // GROUP-SKDM: the fault leaves the sender itself among the recipients of its sender key.
+      const others = this.deps.faults.has('group-send-to-self') ? members : members.filter((m) => m !== this.login);
       const plaintext = this.composer.plaintext(text);
       const encrypted = this.libsignalSenderKeys
         ? await this.libsignalSenderKeys.encrypt(group, this.login ?? '', others, plaintext)

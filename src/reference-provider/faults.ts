@@ -104,6 +104,7 @@ export const FAULTS = {
   'libsignal-sender-keys':
     "writes group sender keys in libsignal-client's current layout (a 16-byte distribution id, a chain id), which WhatsApp's clients cannot read",
   'two-skmsgs': 'puts its skmsg twice in one group message',
+  'group-send-to-self': 'keeps itself among the members it sends its group message and sender key to',
   'keep-sender-key-after-removal': 'keeps its sender key when a member leaves the group',
   'ignore-sender-keys': 'drops the sender keys other members distribute to it',
   'forget-sender-key-state': "puts a member's sender key back as it was before each group message it opens",
@@ -279,6 +280,7 @@ export const FAULTS = {
   'reaction-random-key': 'reacts with a key naming a made-up message id',
   'ignore-reactions': 'shows a received reaction as an empty text, on no message',
   'reaction-inverted-from-me': 'reacts with a key whose fromMe says the opposite of who sent the message',
+  'reaction-timestamp-seconds': "writes the reaction's senderTimestampMs in Unix seconds, not milliseconds",
   'reply-without-quote': "sends a reply as a plain text, without the quoted message's id",
   'reply-random-stanza-id': 'sends a reply whose contextInfo.stanzaId is a made-up message id',
   'reply-participant-peer': "names the chat's peer as the quoted message's sender, even when its own user sent it",
@@ -291,6 +293,7 @@ export const FAULTS = {
   'block-local-only': 'blocks a peer on the device only, without the blocklist IQ',
   'show-blocked': 'shows messages from peers its user blocked',
   'receipt-to-blocked': 'hides the messages of a peer its user blocked, but sends it their delivery receipts',
+  'blocked-message-unacked': "drops a blocked peer's message without acking it",
   'read-receipt-to-blocked': 'sends a peer its user blocked a read receipt when its user reads their earlier message',
   'typing-to-blocked': 'sends a peer its user blocked a typing indicator when its user types in their chat',
   'unblock-local-only': 'unblocks a peer on the device only, without the blocklist IQ',

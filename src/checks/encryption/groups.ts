@@ -10,7 +10,7 @@ import { met, notMet, type Finding } from '../../core/model.js';
 import type { GatekeeperGroupDelivery, GatekeeperUser, EncryptedGroupMessage } from '../../gatekeeper/types.js';
 import { equalBytes } from '../../protocol/bytes.js';
 import { GROUPS_NS, readOutgoingGroup } from '../../protocol/groups.js';
-import { child, type StanzaNode } from '../../protocol/node.js';
+import { child, children, type StanzaNode } from '../../protocol/node.js';
 import { isDeliveryReceipt } from '../../protocol/stanzas.js';
 import { defineCheck, MODE_PARAM, paramsOf, ANSWER_MS, type CheckContext } from '../check.js';
 import type { ProviderUser } from '../testbed.js';
@@ -129,11 +129,40 @@ export function judgeGroupInfo(sent: readonly StanzaNode[], group: string): Find
 export const groupDistribution = defineCheck(
   { name: 'encryption/group/distribution', params: paramsOf({ mode: MODE_PARAM }) },
   async (ctx) => {
-    const { rounds } = await twoGroupTexts(ctx);
+    const { g, rounds } = await twoGroupTexts(ctx);
     ctx.step('read the distributions at each member');
-    return judgeDistributions(rounds[0] ?? []);
+    const read = judgeDistributions(rounds[0] ?? []);
+    if (read.verdict !== 'met') return read;
+    const id = rounds[0]?.[0]?.id;
+    const first = sentBy(g.provider.connection).find(
+      (s) => s.element.tag === 'message' && s.element.attrs['id'] === id,
+    );
+    if (!first) throw new PreconditionError(`the client's first group message ${id ?? ''} is not among what it sent`);
+    return judgeRecipients(
+      first.element,
+      g.provider.login,
+      g.members.map((m) => m.jid),
+    );
   },
 );
+
+/**
+ * GROUP-SKDM, the recipients: on the client's first group message as `sender` wrote it, whose
+ * `<participants>` name each of `others`, the other members, once, and never the sender itself,
+ * whose own device the lineage leaves out. `<participants>` is read here as written: a Map of it
+ * would fold a member named twice into one.
+ */
+export function judgeRecipients(message: StanzaNode, sender: string, others: readonly string[]): Finding {
+  const expected = `<participants> naming each other member (${others.join(', ')}) once, and not the sender ${sender}`;
+  const named = children(message, 'participants').flatMap((p) => children(p, 'to').map((to) => to.attrs['jid'] ?? ''));
+  if (named.includes(sender)) return notMet(expected, `a <to jid="${sender}"> for the sender itself`);
+  const stranger = named.find((jid) => !others.includes(jid));
+  if (stranger !== undefined) return notMet(expected, `a <to jid="${stranger}">, not another member of the group`);
+  const twice = named.find((jid, i) => named.indexOf(jid) !== i);
+  if (twice !== undefined) return notMet(expected, `two <to jid="${twice}">`);
+  const missing = others.filter((jid) => !named.includes(jid));
+  return missing.length === 0 ? met() : notMet(expected, `no <to> for ${missing.join(', ')}`);
+}
 
 /** GROUP-SKDM, on what each gatekeeper member received of the client's first group message. */
 export function judgeDistributions(firstRound: readonly GatekeeperGroupDelivery[]): Finding {

@@ -5,6 +5,7 @@ import { isDeliveryReceipt } from '../../protocol/stanzas.js';
 import type { StanzaNode } from '../../protocol/node.js';
 import { defineCheck, type CheckContext } from '../check.js';
 import { answerTo } from '../scenarios/exchange.js';
+import { judgeMessageAck } from '../stanza/acks.js';
 import { barrier, describeAll, lastSeq, sentBy, show } from '../observe.js';
 import { pair, receiveOne, type Pair } from '../scenarios/conversation.js';
 
@@ -95,6 +96,25 @@ export function judgeBlockedHidden(o: AfterBlock): Finding {
   if (typing) return notMet(expected, `a <chatstate> to the blocked user: ${show(typing)}`);
   return met();
 }
+
+/**
+ * ACK-MESSAGE, in the block scenario: a blocked user's message is still acked. BLOCK-HIDDEN forbids
+ * its delivery receipt, a SHOULD that the lineage breaks; the ack is a MUST whatever the block, so
+ * the receipt that may stand for it passes here and is BLOCK-HIDDEN's to judge.
+ */
+export const blockedAcked = defineCheck({ name: 'messaging/block/acked' }, async (ctx) => {
+  const p = await pair(ctx);
+  await changeBlock(ctx, p, 'block');
+  const afterSeq = lastSeq(p.provider.connection);
+  const { id } = await textShown(ctx, p, 'from a blocked user');
+  return judgeMessageAck(
+    sentBy(p.provider.connection, afterSeq).map((s) => s.element),
+    id,
+    p.gatekeeperUser.jid,
+    true,
+    p.provider.connection.closed,
+  );
+});
 
 /** UNBLOCK: the unblock IQ, and the peer's messages shown again. */
 export const unblockRestores = defineCheck({ name: 'messaging/block/unblock' }, async (ctx) => {

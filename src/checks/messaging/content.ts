@@ -1,6 +1,8 @@
 /** Reactions and replies, both ways, in the public `Message` shapes (docs/PROFILE.md §14.3). */
 import { PreconditionError } from '../../core/errors.js';
 import { met, notMet, type Finding } from '../../core/model.js';
+import { unixSeconds, type Clock } from '../../core/clock.js';
+import { MAX_CLOCK_SKEW_S } from '../../protocol/constants.js';
 import { reactionContent, replyContent } from '../../protocol/messaging.js';
 import {
   decodeMessage,
@@ -76,11 +78,19 @@ export const reactionOut = defineCheck({ name: 'messaging/reaction/out' }, async
   const { p, id } = await received(ctx);
   const peer = p.gatekeeperUser.jid;
   const content = await nextSent(ctx, p, 'the user reacts', () => p.provider.react(peer, id, EMOJI));
-  return judgeReactionOut(content, { id, chat: peer, sender: peer, fromMe: false }, EMOJI);
+  return judgeReactionOut(content, { id, chat: peer, sender: peer, fromMe: false }, EMOJI, ctx.clock);
 });
 
-/** REACTION-OUT, on the `Message` the client sent when its user reacted with `emoji` to the message `to`. */
-export function judgeReactionOut(content: DecodedMessage | undefined, to: Target, emoji: string): Finding {
+/**
+ * REACTION-OUT, on the `Message` the client sent when its user reacted with `emoji` to the message
+ * `to`, with its `senderTimestampMs` judged by `clock`.
+ */
+export function judgeReactionOut(
+  content: DecodedMessage | undefined,
+  to: Target,
+  emoji: string,
+  clock: Clock,
+): Finding {
   const reaction = content?.reactionMessage;
   const expected = `a reactionMessage with key { remoteJid "${to.chat}", fromMe ${to.fromMe}, id "${to.id}" } and text "${emoji}"`;
   if (!reaction) return notMet(expected, 'no reactionMessage in the payload');
@@ -95,7 +105,23 @@ export function judgeReactionOut(content: DecodedMessage | undefined, to: Target
       expected,
       `a key with fromMe=${fromMe}, for a message ${to.fromMe ? 'the user sent itself' : `that ${to.sender} sent`}`,
     );
-  return reaction.text === emoji ? met() : notMet(expected, `text "${reaction.text ?? ''}"`);
+  if (reaction.text !== emoji) return notMet(expected, `text "${reaction.text ?? ''}"`);
+  return judgeSenderTimestampMs(reaction.senderTimestampMs, clock);
+}
+
+/**
+ * REACTION-OUT, `senderTimestampMs`: the reaction's time in Unix milliseconds, within the skew
+ * STANZA-TIME allows a `t`. A count of seconds reads as a day in 1970, and fails as such.
+ */
+function judgeSenderTimestampMs(value: number | { toString(): string } | null | undefined, clock: Clock): Finding {
+  const expected = `senderTimestampMs in Unix milliseconds within ${MAX_CLOCK_SKEW_S} s of the gatekeeper's clock`;
+  // An int64 that protobufjs reads as a Long, which prints as its decimal value; absent, it reads as 0.
+  const ms = Number(String(value ?? 0));
+  if (ms === 0) return notMet(expected, 'a reaction without senderTimestampMs');
+  const skewS = Math.round((ms - clock.now()) / 1000);
+  if (Math.abs(skewS) <= MAX_CLOCK_SKEW_S) return met(`senderTimestampMs skew ${skewS} s`);
+  const hint = Math.abs(ms - unixSeconds(clock)) <= MAX_CLOCK_SKEW_S ? ' (seconds, not milliseconds?)' : '';
+  return notMet(expected, `senderTimestampMs ${ms}, ${Math.abs(skewS)} s ${skewS > 0 ? 'ahead' : 'behind'}${hint}`);
 }
 
 /**

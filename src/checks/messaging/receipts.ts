@@ -4,7 +4,9 @@ import { met, notMet, type Finding } from '../../core/model.js';
 import type { ShownReceipt } from '../../protocol/driver-api.js';
 import type { StanzaNode } from '../../protocol/node.js';
 import { isDeliveryReceipt, receipt } from '../../protocol/stanzas.js';
-import { defineCheck, type CheckContext } from '../check.js';
+import { retryReceipt } from '../../protocol/messaging.js';
+import { judgeReceiptAck } from '../stanza/acks.js';
+import { choiceParam, defineCheck, paramsOf, type CheckContext } from '../check.js';
 import { answerTo } from '../scenarios/exchange.js';
 import { barrier, describeAll, lastSeq, noneBefore, sends, sentBy } from '../observe.js';
 import { judgeTime } from '../time.js';
@@ -96,19 +98,6 @@ async function sentAndDelivered(ctx: CheckContext): Promise<{ p: Pair; id: strin
       `${noneBefore('no <ack> of the delivery receipt', p.provider.connection.closed)}; ACK-RECEIPT judges that`,
     );
   return { p, id };
-}
-
-/** The gatekeeper user reads the provider user's message: its read receipt goes to the client. */
-async function readByGatekeeperUser(ctx: CheckContext): Promise<{ p: Pair; id: string; afterSeq: number }> {
-  const { p, id } = await sentAndDelivered(ctx);
-  const afterSeq = lastSeq(p.provider.connection);
-  ctx.step('the gatekeeper user reads the message');
-  ctx.testbed.gatekeeper.deliver(
-    p.provider.login,
-    receipt({ id, from: p.gatekeeperUser.jid, t: String(unixSeconds(ctx.clock)), type: 'read' }),
-  );
-  await barrier(p.provider.connection, ctx.signal);
-  return { p, id, afterSeq };
 }
 
 async function shown(ctx: CheckContext, p: Pair, id: string, type: 'delivery' | 'read'): Promise<Finding> {
@@ -213,25 +202,36 @@ export function judgeOtherSenderIgnored(
     : notMet(expected, "the recipient's own read receipt not shown after it");
 }
 
-/** ACK-RECEIPT-TYPE: a read receipt is acked with its type. */
-export const ackReadReceipt = defineCheck({ name: 'messaging/ack/read-receipt' }, async (ctx) => {
-  const { p, id, afterSeq } = await readByGatekeeperUser(ctx);
-  return judgeReadReceiptAck(
-    sentBy(p.provider.connection, afterSeq).map((s) => s.element),
-    id,
-    p.gatekeeperUser.jid,
-  );
-});
+/** The receipts with a `type` that the gatekeeper delivers to a client; the delivery receipt, without one, is stanza.ack.receipt's. */
+const TYPED_RECEIPTS = ['read', 'retry'] as const;
 
-/** ACK-RECEIPT of a read receipt, on what the client sent after `peer`'s read receipt for its message `id` reached it. */
-export function judgeReadReceiptAck(sent: readonly StanzaNode[], id: string, peer: string): Finding {
-  const expected = `<ack class="receipt" id="${id}" to="${peer}" type="read"/>`;
-  const ack = sent.find((n) => n.tag === 'ack' && n.attrs['class'] === 'receipt' && n.attrs['id'] === id);
-  if (!ack) return notMet(expected, `no ack of the read receipt; the client sent ${describeAll(sent)}`);
-  if (ack.attrs['type'] !== 'read')
-    return notMet(
-      expected,
-      ack.attrs['type'] === undefined ? 'an ack without type' : `an ack with type="${ack.attrs['type']}"`,
+/**
+ * ACK-RECEIPT: a receipt with a `type` is acked with it; `params.type` says which receipt the
+ * gatekeeper user sends for the provider user's message: a read receipt, or a retry receipt.
+ */
+export const ackTypedReceipt = defineCheck(
+  { name: 'messaging/ack', params: paramsOf({ type: { enum: [...TYPED_RECEIPTS] } }, ['type']) },
+  async (ctx) => {
+    const type = choiceParam(ctx, 'type', TYPED_RECEIPTS);
+    const { p, id } = await sentAndDelivered(ctx);
+    const afterSeq = lastSeq(p.provider.connection);
+    ctx.step(`the gatekeeper user sends a ${type} receipt for the message`);
+    const from = p.gatekeeperUser.jid;
+    const t = String(unixSeconds(ctx.clock));
+    ctx.testbed.gatekeeper.deliver(
+      p.provider.login,
+      type === 'read' ? receipt({ id, from, t, type }) : retryReceipt({ id, from, t, count: 1, registrationId: 1 }),
     );
-  return ack.attrs['to'] === peer ? met() : notMet(expected, `an ack to="${ack.attrs['to'] ?? ''}"`);
-}
+    ctx.step(`wait for the ack of the ${type} receipt`);
+    await ctx.testbed.frameFrom(p.provider.connection, sends('ack', { class: 'receipt', id }), { afterSeq });
+    return judgeReceiptAck(
+      sentBy(p.provider.connection, afterSeq).map((s) => s.element),
+      id,
+      from,
+      {
+        type,
+        closed: p.provider.connection.closed,
+      },
+    );
+  },
+);

@@ -79,7 +79,7 @@ export function judgeMessageAck(
   return ack?.attrs['to'] === peer ? met() : notMet(expected, `<ack> with to="${ack?.attrs['to'] ?? ''}"`);
 }
 
-/** ACK-RECEIPT */
+/** ACK-RECEIPT, on the ack of the gatekeeper user's delivery receipt, which has no `type`. */
 export const ackReceipt = defineCheck({ name: 'stanza/ack/receipt' }, async (ctx) => {
   const p = await pair(ctx);
   const { id, afterSeq } = await sendOneWithId(p, ctx);
@@ -97,25 +97,31 @@ export const ackReceipt = defineCheck({ name: 'stanza/ack/receipt' }, async (ctx
     sentBy(p.provider.connection, toClient.seq).map((s) => s.element),
     id,
     p.gatekeeperUser.jid,
-    p.provider.connection.closed,
+    {
+      closed: p.provider.connection.closed,
+    },
   );
 });
 
 /**
- * ACK-RECEIPT, on what the client sent after a receipt for its message `id` from `peer` reached it;
- * `closed`: the connection closed, which ended the wait.
+ * ACK-RECEIPT, on what the client sent after a receipt for its message `id` from `peer` reached it:
+ * the ack goes `to` the peer and carries the receipt's `type`, none for a receipt without one (the
+ * lineage copies the receipt's own). `closed`: the connection closed, which ended the wait.
  */
 export function judgeReceiptAck(
   sent: readonly StanzaNode[],
   id: string,
   peer: string,
-  closed?: ConnectionClosed,
+  receipt: { type?: string; closed?: ConnectionClosed | undefined } = {},
 ): Finding {
-  const expected = `<ack class="receipt" id="${id}" to="${peer}"/>`;
+  const { type, closed } = receipt;
+  const expected = `<ack class="receipt" id="${id}" to="${peer}"${type === undefined ? '' : ` type="${type}"`}/>`;
   const ack = sent.find((n) => n.tag === 'ack' && n.attrs['class'] === 'receipt' && n.attrs['id'] === id);
-  return ack
-    ? met()
-    : notMet(expected, `${noneBefore('no <ack> for the receipt', closed)}; the client sent ${describeAll(sent)}`);
+  if (!ack)
+    return notMet(expected, `${noneBefore('no <ack> for the receipt', closed)}; the client sent ${describeAll(sent)}`);
+  const got = ack.attrs['type'];
+  if (got !== type) return notMet(expected, got === undefined ? 'an ack without type' : `an ack with type="${got}"`);
+  return ack.attrs['to'] === peer ? met() : notMet(expected, `an ack to="${ack.attrs['to'] ?? ''}"`);
 }
 
 /** RECEIPT-DELIVERY */
