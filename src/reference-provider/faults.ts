@@ -193,6 +193,7 @@ export const FAULTS = {
   'ignore-retry-after': 'retries a 429 after its own short backoff, ignoring Retry-After',
   'no-429-retry': 'gives up on the first 429',
   'no-5xx-retry': 'gives up on the first 5xx',
+  'no-answer-final': 'gives up on an enlistment request that got no answer (reset, refused, timed out)',
   'retry-5xx-no-backoff': 'retries a 5xx at once, eight times',
   'retry-4xx': 'retries 4xx answers as if they were 5xx',
   'optout-no-delete': 'on opt-out, disconnects without the deletion request',
