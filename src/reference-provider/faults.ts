@@ -317,6 +317,8 @@ export const FAULTS = {
     "its clients hand its proxy each message's text, for a preview, and the proxy puts it on the `<message>` as a `preview` attribute",
   'proxy-own-service':
     'its proxy sends a request of the provider\'s own service, `<iq xmlns="urn:reference-provider:sync">`, on each gatekeeper connection',
+  'proxy-binary-frames':
+    "its proxy relays each xml-ws frame to the gatekeeper as a binary WebSocket message, the client's text flag dropped",
 } as const satisfies Record<string, string>;
 
 export type FaultName = keyof typeof FAULTS;
