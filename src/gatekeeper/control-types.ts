@@ -4,9 +4,14 @@
  * import of the gatekeeper's implementation, so that its modules can import these.
  */
 
-/** A transport answer a case makes the enlistment API give instead of enlisting. */
+/**
+ * A transport answer a case makes the enlistment API give instead of enlisting; `drop` is no
+ * answer at all: the connection closes before any HTTP answer.
+ */
 export type ScriptedAnswer =
-  { readonly status: number; readonly headers?: Record<string, string> } | { readonly fail: string };
+  | { readonly status: number; readonly headers?: Record<string, string> }
+  | { readonly fail: string }
+  | { readonly drop: true };
 
 /** The stream error a refused `<open/>` gets: a bad proof, or (VERSION-REFUSED) a version the gatekeeper does not speak. */
 export type StreamRefusalCondition = 'not-authorized' | 'unsupported-version';

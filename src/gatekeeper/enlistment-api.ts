@@ -55,11 +55,8 @@ export class EnlistmentApi {
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = Date.now();
     let requestBody = '';
-    const reply = (status: number, body: string, headers: Record<string, string> = {}): void => {
-      if (!res.headersSent) {
-        res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers });
-        res.end(body);
-      }
+    // Status 0 records no answer; its body is then what happened instead.
+    const record = (status: number, body: string): void =>
       this.deps.record({
         at: started,
         method: req.method ?? '',
@@ -69,6 +66,12 @@ export class EnlistmentApi {
         responseBody: body,
         durationMs: Date.now() - started,
       });
+    const reply = (status: number, body: string, headers: Record<string, string> = {}): void => {
+      if (!res.headersSent) {
+        res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers });
+        res.end(body);
+      }
+      record(status, body);
     };
     const error = (status: number, message: string, headers?: Record<string, string>): void =>
       reply(status, JSON.stringify({ error: message }), headers);
@@ -90,6 +93,11 @@ export class EnlistmentApi {
       this.deps.seen({ at: started, contentType, body: raw });
       // A scripted answer stands for the service's state (overloaded, down), so it comes before any validation.
       const scripted = this.script?.(++this.attempts);
+      if (scripted && 'drop' in scripted) {
+        // As a crashed or unreachable service: the connection goes, with no status line.
+        req.socket.destroy();
+        return record(0, 'the gatekeeper closed the connection without an answer, as the case scripts');
+      }
       if (scripted && 'fail' in scripted) return reply(200, JSON.stringify({ status: 'fail', reason: scripted.fail }));
       if (scripted) return error(scripted.status, 'scripted answer', scripted.headers);
       if (contentType.split(';')[0]?.trim().toLowerCase() !== FORM_TYPE)

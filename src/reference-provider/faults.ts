@@ -198,6 +198,7 @@ export const FAULTS = {
   'ignore-retry-after': 'retries a 429 after its own short backoff, ignoring Retry-After',
   'no-429-retry': 'gives up on the first 429',
   'no-5xx-retry': 'gives up on the first 5xx',
+  'no-answer-final': 'gives up on an enlistment request that got no answer (reset, refused, timed out)',
   'retry-5xx-no-backoff': 'retries a 5xx at once, eight times',
   'retry-4xx': 'retries 4xx answers as if they were 5xx',
   'optout-no-delete': 'on opt-out, disconnects without the deletion request',
@@ -328,6 +329,8 @@ export const FAULTS = {
     "its clients hand its proxy each message's text, for a preview, and the proxy puts it on the `<message>` as a `preview` attribute",
   'proxy-own-service':
     'its proxy sends a request of the provider\'s own service, `<iq xmlns="urn:reference-provider:sync">`, on each gatekeeper connection',
+  'proxy-binary-frames':
+    "its proxy relays each xml-ws frame to the gatekeeper as a binary WebSocket message, the client's text flag dropped",
 } as const satisfies Record<string, string>;
 
 export type FaultName = keyof typeof FAULTS;

@@ -427,6 +427,7 @@ class Upstream {
   /** The gatekeeper's first frame: its acceptance of the login (`<open/>`, `<success/>`), once it came. */
   accepted: Frame | undefined;
   private readonly whenAccepted: (() => void)[] = [];
+  private readonly faults: FaultSet;
 
   private constructor(
     private readonly ws: WebSocket,
@@ -435,6 +436,7 @@ class Upstream {
     proxy: ChatProxy,
   ) {
     this.listeners.add(listener);
+    this.faults = proxy.faults;
     proxy.upstreams.add(this);
     this.closed = new Promise((resolve) =>
       ws.once('close', () => {
@@ -493,6 +495,8 @@ class Upstream {
   send(frame: Frame): void {
     if (this.ws.readyState !== WebSocket.OPEN) return;
     if (this.channel) this.channel.send(frame.data);
+    // The fault drops the flag, and ws sends a Buffer as a binary message.
+    else if (this.faults.has('proxy-binary-frames')) this.ws.send(frame.data);
     else this.ws.send(frame.data, { binary: frame.binary });
   }
 

@@ -4,7 +4,7 @@
  * opens before an `ok`. The gatekeeper gives scripted answers; the request times are the evidence.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { met, notMet } from '../../core/model.js';
+import { met, notMet, type Finding } from '../../core/model.js';
 import type { EnlistRequest, ScriptedAnswer } from '../../gatekeeper/types.js';
 import { ENLIST_FIRST_BACKOFF_MS, ENLIST_MAX_ATTEMPTS } from '../../protocol/enlistment.js';
 import { defineCheck, type CheckContext } from '../check.js';
@@ -81,11 +81,10 @@ export const retryAfter = defineCheck({ name: 'enlistment/retry/after-429' }, as
   return gap >= 1000 - SLACK_MS ? met(`retried after ${gap} ms`) : notMet(expected, `a retry ${gap} ms after the 429`);
 });
 
-/** ENLIST-RETRY-5XX */
-export const retry5xx = defineCheck({ name: 'enlistment/retry/5xx-backoff' }, async (ctx) => {
-  const { requests } = await enlistScripted(ctx, () => ({ status: 503 }));
-  const expected = `retries after a 503, retry n no sooner than ${ENLIST_FIRST_BACKOFF_MS}·2^(n−1) ms after the previous request, at most ${ENLIST_MAX_ATTEMPTS} requests`;
-  if (requests.length < 2) return notMet(expected, 'one request: no retry after a 503');
+/** ENLIST-RETRY-5XX: retries after `what`, each later than the backoff's floor, and no more than the bound. */
+function backoffKept(requests: readonly EnlistRequest[], what: string): Finding {
+  const expected = `retries after ${what}, retry n no sooner than ${ENLIST_FIRST_BACKOFF_MS}·2^(n−1) ms after the previous request, at most ${ENLIST_MAX_ATTEMPTS} requests`;
+  if (requests.length < 2) return notMet(expected, `one request: no retry after ${what}`);
   // The measured gaps include each request's round trip, so the floors double from the profile's, not from them.
   for (const [i, gap] of gaps(requests).entries()) {
     const floor = ENLIST_FIRST_BACKOFF_MS * 2 ** i;
@@ -94,6 +93,27 @@ export const retry5xx = defineCheck({ name: 'enlistment/retry/5xx-backoff' }, as
   return requests.length <= ENLIST_MAX_ATTEMPTS
     ? met(`${requests.length} requests`)
     : notMet(expected, `${requests.length} requests`);
+}
+
+/** ENLIST-RETRY-5XX */
+export const retry5xx = defineCheck({ name: 'enlistment/retry/5xx-backoff' }, async (ctx) => {
+  const { requests } = await enlistScripted(ctx, () => ({ status: 503 }));
+  return backoffKept(requests, 'a 503');
+});
+
+/** Requests the gatekeeper drops before it answers: two, so that the backoff's doubling shows. */
+const DROPPED = 2;
+
+/** ENLIST-RETRY-5XX: no answer at all is retried as a 5xx is, until an answer comes within the bound. */
+export const retryNoAnswer = defineCheck({ name: 'enlistment/retry/no-answer-backoff' }, async (ctx) => {
+  const { requests } = await enlistScripted(ctx, (n) => (n <= DROPPED ? { drop: true } : undefined));
+  const kept = backoffKept(requests, 'a connection closed without an answer');
+  if (kept.verdict !== 'met' || requests.length === DROPPED + 1) return kept;
+  // The bound is where a client may stop; before it, a dropped request is one more to retry.
+  return notMet(
+    `request ${DROPPED + 1}, the first the gatekeeper answers, and none after it`,
+    `${requests.length} requests`,
+  );
 });
 
 /** ENLIST-NO-RETRY-4XX */

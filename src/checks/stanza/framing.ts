@@ -4,6 +4,7 @@ import { FRAMING_NS, GATEKEEPER_SERVER, INTEROP_VERSION, XMPP_SUBPROTOCOL } from
 import { defineCheck, ANSWER_MS } from '../check.js';
 import { elementsOf, sentBy, show } from '../observe.js';
 import { pair, receiveOne, sendOne } from '../scenarios/conversation.js';
+import { framesBothWays, judgeTextFrames } from '../scenarios/text-frames.js';
 
 /** FRAME-SUBPROTOCOL */
 export const subprotocol = defineCheck({ name: 'stanza/frame/subprotocol' }, async (ctx) => {
@@ -48,22 +49,9 @@ export const interopVersion = defineCheck({ name: 'stanza/frame/interop-version'
 });
 
 /** FRAME-TEXT: over a send and a receive, every frame the client sends is text. */
-export const textFrames = defineCheck({ name: 'stanza/frame/text' }, async (ctx) => {
-  const p = await pair(ctx);
-  await sendOne(p, ctx);
-  await receiveOne(p, ctx);
-  await ctx.testbed.frameFrom(
-    p.provider.connection,
-    (f) => f.direction === 'client-to-gatekeeper' && elementsOf(f).some((n) => n.tag === 'receipt'),
-  );
-  const binary = p.provider.connection.frames.filter((f) => f.direction === 'client-to-gatekeeper' && f.binary);
-  if (binary.length === 0) return met();
-  const tags = binary.flatMap((f) => elementsOf(f).map((n) => `<${n.tag}>`));
-  return notMet(
-    'every WebSocket message from the client to be a text message',
-    `${binary.length} binary message(s) carrying ${tags.join(', ') || 'unreadable data'}`,
-  );
-});
+export const textFrames = defineCheck({ name: 'stanza/frame/text' }, async (ctx) =>
+  judgeTextFrames(await framesBothWays(ctx), 'the client'),
+);
 
 /** FRAME-ONE-ELEMENT: the ack and receipt of a delivered message, the send of one, each in its own frame. */
 export const oneElement = defineCheck({ name: 'stanza/frame/one-element' }, async (ctx) => {
