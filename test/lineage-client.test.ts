@@ -59,13 +59,8 @@ import {
   judgeRetryElement,
   judgeRetryRegistration,
 } from '../src/checks/messaging/retry.js';
-import {
-  judgeDeliveryReceipt,
-  judgeMessageAck,
-  judgeNoDeliveryReceipt,
-  judgePingAnswer,
-  judgeReceiptAck,
-} from '../src/checks/stanza/acks.js';
+import { judgeMessageAck, judgeReceiptAck } from '../src/checks/scenarios/acks.js';
+import { judgeDeliveryReceipt, judgeNoDeliveryReceipt, judgePingAnswer } from '../src/checks/stanza/acks.js';
 import {
   judgeEncEncoding,
   judgeEncTypes,

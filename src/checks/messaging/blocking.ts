@@ -5,7 +5,7 @@ import { isDeliveryReceipt } from '../../protocol/stanzas.js';
 import type { StanzaNode } from '../../protocol/node.js';
 import { defineCheck, type CheckContext } from '../check.js';
 import { answerTo } from '../scenarios/exchange.js';
-import { judgeMessageAck } from '../stanza/acks.js';
+import { judgeMessageAck } from '../scenarios/acks.js';
 import { barrier, describeAll, lastSeq, sentBy, show } from '../observe.js';
 import { pair, receiveOne, type Pair } from '../scenarios/conversation.js';
 

@@ -5,7 +5,7 @@ import type { ShownReceipt } from '../../protocol/driver-api.js';
 import type { StanzaNode } from '../../protocol/node.js';
 import { isDeliveryReceipt, receipt } from '../../protocol/stanzas.js';
 import { retryReceipt } from '../../protocol/messaging.js';
-import { judgeReceiptAck } from '../stanza/acks.js';
+import { judgeReceiptAck } from '../scenarios/acks.js';
 import { choiceParam, defineCheck, paramsOf, type CheckContext } from '../check.js';
 import { answerTo } from '../scenarios/exchange.js';
 import { barrier, describeAll, lastSeq, noneBefore, sends, sentBy } from '../observe.js';

@@ -6,6 +6,7 @@ import type { StanzaNode } from '../../protocol/node.js';
 import { defineCheck, ANSWER_MS, QUIET_MS } from '../check.js';
 import type { ConnectionClosed } from '../../gatekeeper/types.js';
 import { barrier, describeAll, noneBefore, sends, sentBy, type Sent } from '../observe.js';
+import { judgeMessageAck, judgeReceiptAck } from '../scenarios/acks.js';
 import { judgeTime } from '../time.js';
 import { isDeliveryReceipt } from '../../protocol/stanzas.js';
 import { deliverUndecryptable, pair, receiveOne, sendOneWithId } from '../scenarios/conversation.js';
@@ -48,37 +49,6 @@ export const ackMessage = defineCheck({ name: 'stanza/ack/message' }, async (ctx
   );
 });
 
-/**
- * ACK-MESSAGE, on what the client sent after message `id` from `peer` reached it: an ack, or for a
- * message it `decrypted`, its delivery receipt in the ack's stead. `closed`: the connection closed,
- * which ended the wait.
- */
-export function judgeMessageAck(
-  sent: readonly StanzaNode[],
-  id: string,
-  peer: string,
-  decrypted: boolean,
-  closed?: ConnectionClosed,
-): Finding {
-  const ack = sent.find((n) => n.tag === 'ack' && n.attrs['id'] === id);
-  if (decrypted) {
-    const expected = `<ack class="message" id="${id}" to="${peer}"/>, or its delivery receipt`;
-    const answered = sent.some(
-      (n) =>
-        (n.tag === 'ack' && n.attrs['class'] === 'message' && n.attrs['id'] === id) ||
-        (isDeliveryReceipt(n) && n.attrs['id'] === id),
-    );
-    if (!answered)
-      return notMet(expected, `${noneBefore('neither for the message', closed)}; the client sent ${describeAll(sent)}`);
-    return ack && ack.attrs['to'] !== peer ? notMet(expected, `<ack> with to="${ack.attrs['to'] ?? ''}"`) : met();
-  }
-  const expected = `<ack class="message" id="${id}" to="${peer}"/> for a message it could not decrypt`;
-  if (!sent.some((n) => n.tag === 'ack' && n.attrs['class'] === 'message' && n.attrs['id'] === id)) {
-    return notMet(expected, `${noneBefore('no <ack> for the message', closed)}; the client sent ${describeAll(sent)}`);
-  }
-  return ack?.attrs['to'] === peer ? met() : notMet(expected, `<ack> with to="${ack?.attrs['to'] ?? ''}"`);
-}
-
 /** ACK-RECEIPT, on the ack of the gatekeeper user's delivery receipt, which has no `type`. */
 export const ackReceipt = defineCheck({ name: 'stanza/ack/receipt' }, async (ctx) => {
   const p = await pair(ctx);
@@ -102,27 +72,6 @@ export const ackReceipt = defineCheck({ name: 'stanza/ack/receipt' }, async (ctx
     },
   );
 });
-
-/**
- * ACK-RECEIPT, on what the client sent after a receipt for its message `id` from `peer` reached it:
- * the ack goes `to` the peer and carries the receipt's `type`, none for a receipt without one (the
- * lineage copies the receipt's own). `closed`: the connection closed, which ended the wait.
- */
-export function judgeReceiptAck(
-  sent: readonly StanzaNode[],
-  id: string,
-  peer: string,
-  receipt: { type?: string; closed?: ConnectionClosed | undefined } = {},
-): Finding {
-  const { type, closed } = receipt;
-  const expected = `<ack class="receipt" id="${id}" to="${peer}"${type === undefined ? '' : ` type="${type}"`}/>`;
-  const ack = sent.find((n) => n.tag === 'ack' && n.attrs['class'] === 'receipt' && n.attrs['id'] === id);
-  if (!ack)
-    return notMet(expected, `${noneBefore('no <ack> for the receipt', closed)}; the client sent ${describeAll(sent)}`);
-  const got = ack.attrs['type'];
-  if (got !== type) return notMet(expected, got === undefined ? 'an ack without type' : `an ack with type="${got}"`);
-  return ack.attrs['to'] === peer ? met() : notMet(expected, `an ack to="${ack.attrs['to'] ?? ''}"`);
-}
 
 /** RECEIPT-DELIVERY */
 export const deliveryReceipt = defineCheck({ name: 'stanza/receipt/delivery' }, async (ctx) => {
