@@ -8,6 +8,9 @@
  *   warned  only SHOULD cases failed;
  *   errored no case failed but some errored: the harness could not say the provider was wrong;
  *   missed  every case passed.
+ * A change the profile allows (`conformant`, with the words that allow it) is in the bank too, the
+ * other way round: its run must pass (`passes`), and a case that fails it is `over-strict`, a
+ * verdict a correct provider would get.
  * The mutation sweep (`npm run mutation`) plants machine-made bugs; this bank holds the bugs
  * engineers ship, and a clean copy runs first as the control. Outside `npm test`: about 20 s a bug.
  */
@@ -31,6 +34,8 @@ export interface PlantedBug {
   /** Which kind of blind spot of issue 17's list the bug belongs to. */
   readonly blindSpot: string;
   readonly bug: string;
+  /** Set for a change that is no bug by the profile: the requirement's words that allow it. */
+  readonly conformant?: string;
   readonly edits: readonly PlantedEdit[];
 }
 
@@ -58,7 +63,7 @@ export async function plantedSources(bug: PlantedBug, distSrc: string): Promise<
   return out;
 }
 
-type Verdict = 'caught' | 'warned' | 'errored' | 'missed' | 'broken';
+type Verdict = 'caught' | 'warned' | 'errored' | 'missed' | 'passes' | 'over-strict' | 'broken';
 
 interface Result {
   readonly id: string;
@@ -150,7 +155,11 @@ async function plantAndRun(
     const seconds = Math.round((Date.now() - started) / 100) / 10;
     const blindSpot = bug?.blindSpot ?? '-';
     if (!run.cases) return { id, blindSpot, verdict: 'broken', by: run.why ?? '', seconds };
-    return { id, blindSpot, ...judge(run.cases), seconds };
+    const judged = judge(run.cases);
+    if (bug?.conformant === undefined) return { id, blindSpot, ...judged, seconds };
+    return judged.verdict === 'missed'
+      ? { id, blindSpot, verdict: 'passes', seconds }
+      : { id, blindSpot, ...judged, verdict: 'over-strict', seconds };
   } finally {
     await rm(where, { recursive: true, force: true });
   }
@@ -221,17 +230,23 @@ async function main(): Promise<void> {
 
   await rm(base, { recursive: true, force: true });
   const count = (v: Verdict, of = results) => of.filter((r) => r.verdict === v).length;
-  const spots = [...new Set(results.map((r) => r.blindSpot))].sort();
+  const conformant = new Set(bugs.filter((b) => b.conformant !== undefined).map((b) => b.id));
+  const planted = results.filter((r) => !conformant.has(r.id));
+  const spots = [...new Set(planted.map((r) => r.blindSpot))].sort();
   process.stdout.write('\nblind spot        bugs  caught  warned  errored  missed\n');
   for (const spot of [...spots, 'all']) {
-    const of = spot === 'all' ? results : results.filter((r) => r.blindSpot === spot);
+    const of = spot === 'all' ? planted : planted.filter((r) => r.blindSpot === spot);
     const cells = (['caught', 'warned', 'errored', 'missed'] as const).map((v) => String(count(v, of)).padStart(6));
     process.stdout.write(`${spot.padEnd(16)} ${String(of.length).padStart(5)}  ${cells.join('  ')}\n`);
   }
-  const caught = count('caught');
+  const caught = count('caught', planted);
   process.stdout.write(
-    `\n${caught} of ${results.length} caught with a failure (${Math.round((100 * caught) / results.length)}%)\n`,
+    `\n${caught} of ${planted.length} bugs caught with a failure (${Math.round((100 * caught) / Math.max(1, planted.length))}%)\n`,
   );
+  if (conformant.size > 0)
+    process.stdout.write(
+      `${count('passes')} of ${conformant.size} changes the profile allows pass; ${count('over-strict')} over-strict\n`,
+    );
   const file = join(root, 'reports', 'planted-bugs', `${new Date().toISOString().replace(/:/g, '-')}.json`);
   await mkdir(join(root, 'reports', 'planted-bugs'), { recursive: true });
   await writeFile(
@@ -239,7 +254,7 @@ async function main(): Promise<void> {
     `${JSON.stringify({ seed, results: results.sort((a, b) => a.id.localeCompare(b.id)) }, null, 2)}\n`,
   );
   process.stdout.write(`written to ${file}\n`);
-  if (count('broken')) process.exit(1);
+  if (count('broken') || count('over-strict')) process.exit(1);
 }
 
 if (process.argv[1]?.endsWith('planted-bugs.js')) await main();

@@ -38,6 +38,8 @@ void test('every planted bug still plants: its edits find their text once, and t
     assert.match(bug.id, /^[a-z0-9]+(-[a-z0-9]+)*$/, bug.id);
     assert.ok(BLIND_SPOTS.has(bug.blindSpot), `${bug.id}: blind spot ${bug.blindSpot}`);
     assert.ok(bug.bug.length > 20, `${bug.id}: says what the bug is`);
+    if (bug.conformant !== undefined)
+      assert.match(bug.conformant, /^[A-Z§][^\n]{20,}/, `${bug.id}: names the words that allow it`);
     for (const [file, text] of await plantedSources(bug, join(projectRoot(), 'dist', 'src'))) {
       assert.ok(file.startsWith('reference-provider/'), `${bug.id}: ${file} is not the reference provider's`);
       const { diagnostics = [] } = ts.transpileModule(text, { reportDiagnostics: true, fileName: file });
