@@ -233,16 +233,18 @@ async function main(): Promise<void> {
   const conformant = new Set(bugs.filter((b) => b.conformant !== undefined).map((b) => b.id));
   const planted = results.filter((r) => !conformant.has(r.id));
   const spots = [...new Set(planted.map((r) => r.blindSpot))].sort();
-  process.stdout.write('\nblind spot        bugs  caught  warned  errored  missed\n');
-  for (const spot of [...spots, 'all']) {
-    const of = spot === 'all' ? planted : planted.filter((r) => r.blindSpot === spot);
-    const cells = (['caught', 'warned', 'errored', 'missed'] as const).map((v) => String(count(v, of)).padStart(6));
-    process.stdout.write(`${spot.padEnd(16)} ${String(of.length).padStart(5)}  ${cells.join('  ')}\n`);
+  if (planted.length > 0) {
+    process.stdout.write('\nblind spot        bugs  caught  warned  errored  missed\n');
+    for (const spot of [...spots, 'all']) {
+      const of = spot === 'all' ? planted : planted.filter((r) => r.blindSpot === spot);
+      const cells = (['caught', 'warned', 'errored', 'missed'] as const).map((v) => String(count(v, of)).padStart(6));
+      process.stdout.write(`${spot.padEnd(16)} ${String(of.length).padStart(5)}  ${cells.join('  ')}\n`);
+    }
+    const caught = count('caught', planted);
+    process.stdout.write(
+      `\n${caught} of ${planted.length} bugs caught with a failure (${Math.round((100 * caught) / Math.max(1, planted.length))}%)\n`,
+    );
   }
-  const caught = count('caught', planted);
-  process.stdout.write(
-    `\n${caught} of ${planted.length} bugs caught with a failure (${Math.round((100 * caught) / Math.max(1, planted.length))}%)\n`,
-  );
   if (conformant.size > 0)
     process.stdout.write(
       `${count('passes')} of ${conformant.size} changes the profile allows pass; ${count('over-strict')} over-strict\n`,
