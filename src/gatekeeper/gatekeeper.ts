@@ -191,6 +191,7 @@ export async function startGatekeeper(options: GatekeeperOptions = {}): Promise<
       LocalGatekeeperUser.create({ directory, groups, deliver: (to, s) => chat.deliver(to, s), rng: usersRng }, o),
     createGroup: (members) => groups.create(members),
     removeFromGroup: (group, member) => groups.remove(group, member),
+    addToGroup: (group, member) => groups.add(group, member),
     takeBundle: (jid: string) => directory.takeBundle(jid),
     holdNextMessage: (to: string, o: WaitOptions) =>
       waitFor<StanzaNode>(o, (resolve) => chat.holdNextMessage(to, resolve)),

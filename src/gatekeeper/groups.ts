@@ -46,6 +46,12 @@ export class GroupDirectory {
     return this.groups.get(group);
   }
 
+  /** `member` gets every message of the group from now on. */
+  add(group: string, member: string): void {
+    const members = this.groups.get(group);
+    if (members && !members.includes(member)) members.push(member);
+  }
+
   /** GROUP-REMOVE: `member` gets no message of the group from now on. */
   remove(group: string, member: string): void {
     const members = this.groups.get(group);

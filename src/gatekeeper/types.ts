@@ -122,6 +122,8 @@ export interface GatekeeperUsers {
   createGroup(members: readonly string[]): string;
   /** GROUP-REMOVE: `member` leaves the group; the chat server stops fanning its messages out to it. */
   removeFromGroup(group: string, member: string): void;
+  /** A member joins the group; the chat server fans its messages out to it from now on. */
+  addToGroup(group: string, member: string): void;
 }
 
 /** Media (docs/PROFILE.md §9). */

@@ -48,7 +48,13 @@ export class GroupChats {
   encrypt(group: string, members: readonly string[], plaintext: Uint8Array): GroupSend {
     const self = this.self();
     let key = this.own.get(group);
-    const someoneLeft = key !== undefined && [...key.given].some((m) => !members.includes(m));
+    // A departure is a holder of the key who is no member now: fewer members than holders misses a
+    // leave and a join at once.
+    const someoneLeft =
+      key !== undefined &&
+      (this.faults.has('rekey-by-member-count')
+        ? members.length < key.given.size
+        : [...key.given].some((m) => !members.includes(m)));
     if (!key || (someoneLeft && !this.faults.has('keep-sender-key-after-removal'))) {
       key = {
         skdm: newDistribution(group, self, this.senderKeys, {

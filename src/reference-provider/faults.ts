@@ -106,6 +106,8 @@ export const FAULTS = {
   'two-skmsgs': 'puts its skmsg twice in one group message',
   'group-send-to-self': 'keeps itself among the members it sends its group message and sender key to',
   'keep-sender-key-after-removal': 'keeps its sender key when a member leaves the group',
+  'rekey-by-member-count':
+    'tells that a member left by there being fewer members than holders of its sender key, so a leave and a join at once keep the old key',
   'ignore-sender-keys': 'drops the sender keys other members distribute to it',
   'forget-sender-key-state': "puts a member's sender key back as it was before each group message it opens",
   'group-receipt-no-participant': 'sends the delivery receipt of a group message to the group without `participant`',

@@ -12,7 +12,7 @@ import { equalBytes } from '../../protocol/bytes.js';
 import { GROUPS_NS, readOutgoingGroup } from '../../protocol/groups.js';
 import { child, children, type StanzaNode } from '../../protocol/node.js';
 import { isDeliveryReceipt } from '../../protocol/stanzas.js';
-import { defineCheck, MODE_PARAM, paramsOf, ANSWER_MS, type CheckContext } from '../check.js';
+import { choiceParam, defineCheck, MODE_PARAM, paramsOf, ANSWER_MS, type CheckContext } from '../check.js';
 import type { ProviderUser } from '../testbed.js';
 import { barrier, describeAll, lastSeq, sentBy, show } from '../observe.js';
 import { answerTo, describeAnswer, judgeReplay, readText, type Answer, expectTaken } from '../scenarios/exchange.js';
@@ -465,55 +465,75 @@ export const groupTamper = defineCheck({ name: 'encryption/group/tamper' }, asyn
 });
 
 /**
+ * How the membership changes before the second message: a member leaves, or one leaves as another
+ * joins, which a client that counts members instead of naming them takes for no departure.
+ */
+const MEMBERSHIP_CHANGES = ['leave', 'leave-and-join'] as const;
+
+/**
  * GROUP-REMOVE: once a member has left, the provider's next group message is under a new sender
  * key, distributed to those who stay, that the member who left cannot decrypt with the key it had.
  */
-export const groupRemoval = defineCheck({ name: 'encryption/group/member-removed' }, async (ctx) => {
-  const g = await group(ctx);
-  const [stays, leaves] = g.members;
-  const before = await providerSends(
-    ctx,
-    g,
-    `before anyone leaves ${ctx.rng.string(8)}`,
-    'the provider user sends a group text',
-  );
-  openedByAll(g, before, heldKeys(g, before), 'the first group message');
-  ctx.step(`${leaves.jid} leaves the group`);
-  ctx.testbed.gatekeeper.removeFromGroup(g.jid, leaves.jid);
-  const text = `after one left ${ctx.rng.string(8)}`;
-  const [after] = await providerSends(ctx, g, text, 'the provider user sends again', [stays]);
-  const expected = `the message after ${leaves.jid} left under a new sender key, distributed to the member who stays, that the removed member cannot decrypt`;
-  if (!after?.skmsg) return notMet(expected, 'no skmsg reached the member who stays');
-  ctx.step('the removed member tries its old sender key');
-  const opened = await leaves.openGroupMessage(g.jid, g.provider.login, after.skmsg).then(readText, () => undefined);
-  if (opened !== undefined)
-    return notMet(expected, `the removed member decrypted the message sent after it left: ${JSON.stringify(opened)}`);
-  const oldKey = readDistribution(before[0]?.distribution ?? new Uint8Array());
-  // A removed member that derives the chain itself needs no lookup by key id: a new id and signing
-  // key over the old chain key is no new sender key.
-  const derived = typeof oldKey === 'string' ? undefined : deriveOnChain(oldKey, after.skmsg);
-  if (derived && readText(derived) === text)
-    return notMet(
-      expected,
-      'the removed member derived the message from the chain key it held: a new key id and signing key over the old chain',
+export const groupRemoval = defineCheck(
+  { name: 'encryption/group/member-removed', params: paramsOf({ change: { enum: [...MEMBERSHIP_CHANGES] } }) },
+  async (ctx) => {
+    const change = choiceParam(ctx, 'change', MEMBERSHIP_CHANGES, 'leave');
+    const g = await group(ctx);
+    const [stays, leaves] = g.members;
+    const joins = change === 'leave-and-join' ? await ctx.testbed.gatekeeperUser() : undefined;
+    const before = await providerSends(
+      ctx,
+      g,
+      `before anyone leaves ${ctx.rng.string(8)}`,
+      'the provider user sends a group text',
     );
-  const newKey = readDistribution(after.distribution ?? new Uint8Array());
-  if (typeof newKey === 'string')
-    return notMet(
-      expected,
-      `no new sender key distributed to the member who stays${after.pairwiseError ? ` (${after.pairwiseError})` : ''}`,
+    openedByAll(g, before, heldKeys(g, before), 'the first group message');
+    ctx.step(joins ? `${leaves.jid} leaves the group as ${joins.jid} joins it` : `${leaves.jid} leaves the group`);
+    ctx.testbed.gatekeeper.removeFromGroup(g.jid, leaves.jid);
+    if (joins) ctx.testbed.gatekeeper.addToGroup(g.jid, joins.jid);
+    const text = `after one left ${ctx.rng.string(8)}`;
+    const [after, joined] = await providerSends(
+      ctx,
+      g,
+      text,
+      'the provider user sends again',
+      joins ? [stays, joins] : [stays],
     );
-  // A lineage receiver finds a key by its id and keeps the first it was given under that id, so a new key needs a new id too.
-  if (
-    typeof oldKey !== 'string' &&
-    (newKey.keyId === oldKey.keyId || equalBytes(newKey.signingKey, oldKey.signingKey))
-  ) {
-    return notMet(
-      expected,
-      `the new distribution reuses ${newKey.keyId === oldKey.keyId ? `key id ${newKey.keyId}` : 'the signing key the removed member holds'}`,
-    );
-  }
-  if (readText(after.plaintext ?? new Uint8Array()) !== text)
-    return notMet(expected, `the member who stays could not decrypt it: ${after.decryptError ?? 'another text'}`);
-  return met();
-});
+    const expected = `the message after ${leaves.jid} left${joins ? ` and ${joins.jid} joined` : ''} under a new sender key, distributed to the member${joins ? 's' : ''} who ${joins ? 'are in the group' : 'stays'}, that the removed member cannot decrypt`;
+    if (!after?.skmsg) return notMet(expected, 'no skmsg reached the member who stays');
+    ctx.step('the removed member tries its old sender key');
+    const opened = await leaves.openGroupMessage(g.jid, g.provider.login, after.skmsg).then(readText, () => undefined);
+    if (opened !== undefined)
+      return notMet(expected, `the removed member decrypted the message sent after it left: ${JSON.stringify(opened)}`);
+    const oldKey = readDistribution(before[0]?.distribution ?? new Uint8Array());
+    // A removed member that derives the chain itself needs no lookup by key id: a new id and signing
+    // key over the old chain key is no new sender key.
+    const derived = typeof oldKey === 'string' ? undefined : deriveOnChain(oldKey, after.skmsg);
+    if (derived && readText(derived) === text)
+      return notMet(
+        expected,
+        'the removed member derived the message from the chain key it held: a new key id and signing key over the old chain',
+      );
+    const newKey = readDistribution(after.distribution ?? new Uint8Array());
+    if (typeof newKey === 'string')
+      return notMet(
+        expected,
+        `no new sender key distributed to the member who stays${after.pairwiseError ? ` (${after.pairwiseError})` : ''}`,
+      );
+    // A lineage receiver finds a key by its id and keeps the first it was given under that id, so a new key needs a new id too.
+    if (
+      typeof oldKey !== 'string' &&
+      (newKey.keyId === oldKey.keyId || equalBytes(newKey.signingKey, oldKey.signingKey))
+    ) {
+      return notMet(
+        expected,
+        `the new distribution reuses ${newKey.keyId === oldKey.keyId ? `key id ${newKey.keyId}` : 'the signing key the removed member holds'}`,
+      );
+    }
+    if (readText(after.plaintext ?? new Uint8Array()) !== text)
+      return notMet(expected, `the member who stays could not decrypt it: ${after.decryptError ?? 'another text'}`);
+    if (joined && readText(joined.plaintext ?? new Uint8Array()) !== text)
+      return notMet(expected, `the member who joined could not decrypt it: ${joined.decryptError ?? 'another text'}`);
+    return met();
+  },
+);
