@@ -153,6 +153,7 @@ export const FAULTS = {
     'keeps one mediaKey per file content to deduplicate uploads, so the same file sent again goes out under the same key',
   'media-no-size-limit': 'sends media larger than the limits it announces',
   'media-limit-exclusive': 'refuses a file of exactly the size limit it announces for its type, as if it were over it',
+  'media-key-time-ms': 'writes the mediaKeyTimestamp of its media messages in milliseconds instead of seconds',
   'no-mediatype': 'puts no `mediatype` on the `<enc>` of media messages',
   'wrong-mediatype': 'marks the `<enc>` of a voice note `mediatype="audio"`, as for a music file, instead of `ptt`',
   // media (§9): the provider's media host
