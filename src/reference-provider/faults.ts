@@ -164,6 +164,8 @@ export const FAULTS = {
   'range-wrong-total': "answers a range request with a Content-Range whose length is 16 bytes past the blob's",
   'range-off-by-one':
     'takes the last byte of a range request as excluded: it serves, and names in Content-Range, one byte less',
+  'range-end-past-blob':
+    "takes a range's last byte as asked when it lies past the blob's end, and names it so in Content-Range",
   'range-no-content-range': 'answers a range request with 206 and its bytes, but no Content-Range',
   'range-short-body':
     'answers a range request with 206 and its headers, then drops the connection halfway through the body',

@@ -44,7 +44,7 @@ export const contentType = defineCheck({ name: 'media/fetch/content-type' }, asy
 });
 
 /**
- * MEDIA-RANGE: a middle range and a suffix range, each 206 with its Content-Range and exactly its
+ * MEDIA-RANGE: a middle range, a suffix range and a range whose last byte lies past the blob, each 206 with its Content-Range and exactly its
  * bytes. The plain GET came whole, so whatever goes wrong with a range answer is the host's: a
  * wrong status or Content-Range, or a body that breaks off, is a failure naming it, not a case
  * without a verdict.
@@ -60,6 +60,8 @@ export const range = defineCheck({ name: 'media/fetch/range' }, async (ctx) => {
   const asks: RangeAsk[] = [
     { header: `bytes=${first}-${last}`, start: first, end: last },
     { header: 'bytes=-10', start: total - 10, end: total - 1 },
+    // A last byte past the end is the blob's last (RFC 9110 §14.1.2), and so named in Content-Range.
+    { header: `bytes=${first}-${total + 100}`, start: first, end: total - 1 },
   ];
   for (const ask of asks) {
     const r = await fetchRaw(
