@@ -174,6 +174,8 @@ export const FAULTS = {
   'media-never-expires': 'serves media past its expiry',
   'media-no-auth': "serves media to anyone, without the proxy's client certificate",
   'media-any-client-cert': "serves media to any client that presents a certificate, the gatekeeper's or another",
+  'media-auth-after-lookup':
+    'looks a reference up before checking the client certificate, so a stranger gets 404 or 410 for a reference it does not hold',
   'media-no-limits': 'announces no media size limits',
   // media (§9): the client receiving media
   'receive-image-wrong-hkdf-info': 'derives the keys of received images with the document info string',

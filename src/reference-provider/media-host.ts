@@ -96,11 +96,14 @@ function answer(req: IncomingMessage, res: ServerResponse, { store, faults, trus
   if (!path.startsWith(`${MEDIA_PATH}/`)) return status(res, 404);
   // MEDIA-FETCH-AUTH: only the gatekeeper's proxy, by its certificate; the fault takes any certificate at all.
   const anyCert = faults.has('media-any-client-cert') && peerFingerprint(req) !== undefined;
-  if (!faults.has('media-no-auth') && !anyCert && !trusted.has(peerFingerprint(req) ?? '')) return status(res, 403);
+  const stranger = !faults.has('media-no-auth') && !anyCert && !trusted.has(peerFingerprint(req) ?? '');
+  // Refused before the lookup, so that a stranger learns nothing of which references exist [3]; the fault looks first.
+  if (stranger && !faults.has('media-auth-after-lookup')) return status(res, 403);
   const reference = decodeURIComponent(path.slice(MEDIA_PATH.length + 1));
   const stored = store.get(reference);
   if (!stored) return status(res, 404);
   if (stored.expired && !faults.has('media-never-expires')) return status(res, 410);
+  if (stranger) return status(res, 403);
   if (redirectTo !== undefined) {
     res.writeHead(302, { location: `${redirectTo}${path}` });
     return void res.end();
