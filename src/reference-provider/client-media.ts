@@ -104,6 +104,7 @@ export class MediaSender {
       ...(faults.has('media-no-enc-hash') ? {} : { fileEncSha256: this.encHash(encrypted.blob) }),
       fileLength: faults.has('media-length-of-blob') ? encrypted.blob.length : encrypted.fileLength,
       mediaKeyTimestamp: Math.floor(Date.now() / 1000),
+      ...(faults.has('media-key-time-ms') ? { mediaKeyTimestamp: Date.now() } : {}),
       ...(req.type === 'document' && !faults.has('document-no-file-name')
         ? { fileName: req.fileName ?? 'document' }
         : {}),

@@ -155,6 +155,7 @@ export const FAULTS = {
     'keeps one mediaKey per file content to deduplicate uploads, so the same file sent again goes out under the same key',
   'media-no-size-limit': 'sends media larger than the limits it announces',
   'media-limit-exclusive': 'refuses a file of exactly the size limit it announces for its type, as if it were over it',
+  'media-key-time-ms': 'writes the mediaKeyTimestamp of its media messages in milliseconds instead of seconds',
   'no-mediatype': 'puts no `mediatype` on the `<enc>` of media messages',
   'wrong-mediatype': 'marks the `<enc>` of a voice note `mediatype="audio"`, as for a music file, instead of `ptt`',
   // media (§9): the provider's media host
@@ -165,6 +166,8 @@ export const FAULTS = {
   'range-wrong-total': "answers a range request with a Content-Range whose length is 16 bytes past the blob's",
   'range-off-by-one':
     'takes the last byte of a range request as excluded: it serves, and names in Content-Range, one byte less',
+  'range-end-past-blob':
+    "takes a range's last byte as asked when it lies past the blob's end, and names it so in Content-Range",
   'range-no-content-range': 'answers a range request with 206 and its bytes, but no Content-Range',
   'range-short-body':
     'answers a range request with 206 and its headers, then drops the connection halfway through the body',
@@ -173,6 +176,8 @@ export const FAULTS = {
   'media-never-expires': 'serves media past its expiry',
   'media-no-auth': "serves media to anyone, without the proxy's client certificate",
   'media-any-client-cert': "serves media to any client that presents a certificate, the gatekeeper's or another",
+  'media-auth-after-lookup':
+    'looks a reference up before checking the client certificate, so a stranger gets 404 or 410 for a reference it does not hold',
   'media-no-limits': 'announces no media size limits',
   // media (§9): the client receiving media
   'receive-image-wrong-hkdf-info': 'derives the keys of received images with the document info string',

@@ -96,11 +96,14 @@ function answer(req: IncomingMessage, res: ServerResponse, { store, faults, trus
   if (!path.startsWith(`${MEDIA_PATH}/`)) return status(res, 404);
   // MEDIA-FETCH-AUTH: only the gatekeeper's proxy, by its certificate; the fault takes any certificate at all.
   const anyCert = faults.has('media-any-client-cert') && peerFingerprint(req) !== undefined;
-  if (!faults.has('media-no-auth') && !anyCert && !trusted.has(peerFingerprint(req) ?? '')) return status(res, 403);
+  const stranger = !faults.has('media-no-auth') && !anyCert && !trusted.has(peerFingerprint(req) ?? '');
+  // Refused before the lookup, so that a stranger learns nothing of which references exist [3]; the fault looks first.
+  if (stranger && !faults.has('media-auth-after-lookup')) return status(res, 403);
   const reference = decodeURIComponent(path.slice(MEDIA_PATH.length + 1));
   const stored = store.get(reference);
   if (!stored) return status(res, 404);
   if (stored.expired && !faults.has('media-never-expires')) return status(res, 410);
+  if (stranger) return status(res, 403);
   if (redirectTo !== undefined) {
     res.writeHead(302, { location: `${redirectTo}${path}` });
     return void res.end();
@@ -116,7 +119,7 @@ function answer(req: IncomingMessage, res: ServerResponse, { store, faults, trus
   let code = 200;
   let cutAt: number | undefined;
   if (range !== undefined) {
-    const r = parseRange(range, blob.length);
+    const r = parseRange(range, blob.length, !faults.has('range-end-past-blob'));
     if (r === 'unsatisfiable') {
       res.writeHead(416, { 'content-range': `bytes */${blob.length}` });
       return void res.end();
@@ -150,8 +153,15 @@ function peerFingerprint(req: IncomingMessage): string | undefined {
   return cert && 'fingerprint256' in cert && cert.fingerprint256 ? cert.fingerprint256 : undefined;
 }
 
-/** @see RFC 9110 §14.1.2: one range, `first-last`, `first-` or `-suffix`; several ranges are served whole. */
-function parseRange(header: string, size: number): { start: number; end: number } | 'unsatisfiable' | undefined {
+/**
+ * @see RFC 9110 §14.1.2: one range, `first-last`, `first-` or `-suffix`; several ranges are served whole.
+ * A `last` past the blob is its last byte; `clamp` false (the fault) keeps it as asked.
+ */
+function parseRange(
+  header: string,
+  size: number,
+  clamp: boolean,
+): { start: number; end: number } | 'unsatisfiable' | undefined {
   const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
   if (!m || (m[1] === '' && m[2] === '')) return undefined;
   let start: number;
@@ -161,7 +171,7 @@ function parseRange(header: string, size: number): { start: number; end: number 
     end = size - 1;
   } else {
     start = Number(m[1]);
-    end = m[2] === '' ? size - 1 : Math.min(Number(m[2]), size - 1);
+    end = m[2] === '' ? size - 1 : clamp ? Math.min(Number(m[2]), size - 1) : Number(m[2]);
   }
   if (start >= size || start > end) return 'unsatisfiable';
   return { start, end };

@@ -7,7 +7,7 @@ import { met, notMet, type Finding } from '../../core/model.js';
 import type { MediaFetchResult } from '../../gatekeeper/types.js';
 import { MEDIA_CONTENT_TYPE } from '../../protocol/constants.js';
 import { choiceParam, defineCheck, paramsOf } from '../check.js';
-import { discoveryOf, fetchRaw, fetchSent, refusedFetch, sendMedia } from './scenario.js';
+import { discoveryOf, fetchRaw, fetchSent, neighbourOf, refusedFetch, sendMedia } from './scenario.js';
 
 /** MEDIA-HTTPS: the media base, every media origin and the message's URL are https. */
 export const https = defineCheck({ name: 'media/fetch/https' }, async (ctx) => {
@@ -44,7 +44,7 @@ export const contentType = defineCheck({ name: 'media/fetch/content-type' }, asy
 });
 
 /**
- * MEDIA-RANGE: a middle range and a suffix range, each 206 with its Content-Range and exactly its
+ * MEDIA-RANGE: a middle range, a suffix range and a range whose last byte lies past the blob, each 206 with its Content-Range and exactly its
  * bytes. The plain GET came whole, so whatever goes wrong with a range answer is the host's: a
  * wrong status or Content-Range, or a body that breaks off, is a failure naming it, not a case
  * without a verdict.
@@ -60,6 +60,8 @@ export const range = defineCheck({ name: 'media/fetch/range' }, async (ctx) => {
   const asks: RangeAsk[] = [
     { header: `bytes=${first}-${last}`, start: first, end: last },
     { header: 'bytes=-10', start: total - 10, end: total - 1 },
+    // A last byte past the end is the blob's last (RFC 9110 §14.1.2), and so named in Content-Range.
+    { header: `bytes=${first}-${total + 100}`, start: first, end: total - 1 },
   ];
   for (const ask of asks) {
     const r = await fetchRaw(
@@ -152,24 +154,33 @@ const STAND_INS = {
   another: 'with another client certificate',
 } as const;
 const STAND_IN_NAMES = Object.keys(STAND_INS) as (keyof typeof STAND_INS)[];
+/** Which reference the fetch names: the sent file's, or one the host does not hold. */
+const REFERENCES = ['sent', 'unknown'] as const;
 
 /**
  * MEDIA-FETCH-AUTH: without the gatekeeper's client certificate, no blob: [1] with no certificate,
- * [2] with one that is not the gatekeeper's (same subject, another key).
+ * [2] with one that is not the gatekeeper's (same subject, another key), [3] and no 404 either for a
+ * reference the host does not hold: a refusal that waits for the lookup tells a stranger which
+ * references exist.
  */
 export const fetchAuth = defineCheck(
-  { name: 'media/fetch/proxy-credentials', params: paramsOf({ certificate: { enum: STAND_IN_NAMES } }) },
+  {
+    name: 'media/fetch/proxy-credentials',
+    params: paramsOf({ certificate: { enum: STAND_IN_NAMES }, reference: { enum: REFERENCES } }),
+  },
   async (ctx) => {
     const certificate = choiceParam(ctx, 'certificate', STAND_IN_NAMES, 'none');
+    const reference = choiceParam(ctx, 'reference', REFERENCES, 'sent');
     const sent = await sendMedia(ctx, 'document');
     const good = await fetchSent(ctx, sent);
     if (good.status !== 200) return notMet('200 to the proxy with its certificate', `HTTP ${good.status}`);
-    const how = STAND_INS[certificate];
+    const target = reference === 'sent' ? sent : neighbourOf(sent, discoveryOf(ctx).providerId).sent;
+    const how = `${STAND_INS[certificate]}${reference === 'sent' ? '' : ', for a reference the host does not hold'}`;
     ctx.step(`fetch ${how}`);
-    const r = await fetchRaw(ctx, sent, { credentials: certificate });
+    const r = await fetchRaw(ctx, target, { credentials: certificate });
     const expected = `a refusal (401, 403 or a TLS handshake failure) ${how}`;
     if (r.error !== undefined) return met(`refused at the transport: ${r.error}`);
     if (r.status === 401 || r.status === 403) return met();
-    return notMet(expected, `HTTP ${r.status ?? '?'}${r.status === 200 ? ` and ${r.bytes} bytes ${how}` : ''}`);
+    return notMet(expected, `HTTP ${r.status ?? '?'}${r.status === 200 ? ` and ${r.bytes} bytes ${how}` : ` ${how}`}`);
   },
 );

@@ -1,8 +1,11 @@
-/** The media message a provider's client sends, read at the profile's field numbers (MEDIA-FIELDS, MEDIA-PATH), and its `<enc>` (ENC-MEDIATYPE). */
+/** The media message a provider's client sends, read at the profile's field numbers (MEDIA-FIELDS, MEDIA-PATH, MEDIA-KEY-TIME), and its `<enc>` (ENC-MEDIATYPE). */
+import type { Clock } from '../../core/clock.js';
 import { met, notApplicable, notMet, type Finding } from '../../core/model.js';
 import type { StanzaNode } from '../../protocol/node.js';
+import { MAX_CLOCK_SKEW_S } from '../../protocol/constants.js';
 import { MEDIA_TYPES, type MediaType } from '../../protocol/media/scheme.js';
 import { defineCheck, paramsOf, choiceParam, type CheckContext } from '../check.js';
+import { judgeClockField } from '../time.js';
 import { discoveryOf, sendMedia, storageReference } from './scenario.js';
 import { LAYOUTS, type Declared, type DeclaredField } from './wire-fields.js';
 
@@ -73,6 +76,34 @@ export function judgeEncMediatypes(encs: readonly { type: MediaType; enc: Stanza
     .map(({ type }) => `mediatype="${LAYOUTS[type].mediatype}" on the <enc> of the ${LAYOUTS[type].label}`)
     .join(', ');
   return wrong.length === 0 ? met() : notMet(expected, wrong.join('; '));
+}
+
+/**
+ * MEDIA-KEY-TIME: the provider user sends one file of each type, and each mediaKeyTimestamp it sets
+ * must be its clock in seconds; a type whose message carries none is not judged (whatsmeow sets none).
+ */
+export const keyTime = defineCheck({ name: 'media/message/key-time' }, async (ctx) => {
+  const provider = await ctx.testbed.providerUser();
+  const gatekeeperUser = await ctx.testbed.gatekeeperUser();
+  const declared: Declared[] = [];
+  for (const type of MEDIA_TYPES) declared.push((await sendMedia(ctx, type, { provider, gatekeeperUser })).declared);
+  return judgeKeyTimes(declared, ctx.clock);
+});
+
+/** MEDIA-KEY-TIME, on media messages as sent, judged by `clock` as STANZA-TIME judges a `t`; every wrong type is named. */
+export function judgeKeyTimes(declared: readonly Declared[], clock: Clock): Finding {
+  const timed = declared.filter((d) => d.mediaKeyTimestamp !== undefined);
+  if (timed.length === 0)
+    return notApplicable('no media message sent carries a mediaKeyTimestamp, which MAY be left out');
+  const wrong: string[] = [];
+  for (const d of timed) {
+    const { name, fields } = LAYOUTS[d.type];
+    const at = `the ${name} (field ${fields.mediaKeyTimestamp ?? '?'})`;
+    const finding = judgeClockField('mediaKeyTimestamp', String(d.mediaKeyTimestamp), clock, at);
+    if (finding.verdict === 'not-met') wrong.push(finding.actual);
+  }
+  const expected = `a mediaKeyTimestamp in Unix seconds within ${MAX_CLOCK_SKEW_S} s of the gatekeeper's clock on ${timed.map((d) => `the ${LAYOUTS[d.type].name}`).join(', ')}`;
+  return wrong.length === 0 ? met(`${timed.length} media types, in seconds`) : notMet(expected, wrong.join('; '));
 }
 
 /** What the second image of MEDIA-KEY-FRESH is: [1] another file, or [2] the first one sent again. */

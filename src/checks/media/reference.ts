@@ -6,6 +6,7 @@ import {
   discoveryOf,
   fetchRaw,
   fetchSent,
+  neighbourOf,
   noStorageReference,
   sendMedia,
   storageReference,
@@ -57,23 +58,19 @@ export const unguessable = defineCheck(
         return notMet(expected, `"${a}" and "${b}" differ in only ${d} of ${Math.min(a.length, b.length)} characters`);
     }
     const first = sent[0] as SentMedia;
-    const ref = references[0] as string;
-    const neighbour = `${ref.slice(0, -1)}${ref.endsWith('A') ? 'B' : 'A'}`;
+    const neighbour = neighbourOf(first, providerId);
     // A host that serves nothing would refuse the neighbour for the wrong reason: the genuine reference must be served.
     const genuine = await fetchSent(ctx, first);
     if (genuine.status !== 200)
       throw new PreconditionError(`the genuine reference was answered HTTP ${genuine.status}; MEDIA-FETCH judges that`);
     ctx.step('the proxy fetches a neighbouring reference');
-    const r = await fetchRaw(ctx, {
-      ...first,
-      declared: { ...first.declared, directPath: `/interop/whatsapp/download/${providerId}/${neighbour}/` },
-    });
+    const r = await fetchRaw(ctx, neighbour.sent);
     if (r.error !== undefined || r.refused !== undefined)
       throw new PreconditionError(
         `the neighbouring reference could not be fetched at all: ${r.error ?? r.refused ?? ''}`,
       );
     return r.status === 200
-      ? notMet(expected, `a blob served for the guessed reference "${neighbour}"`)
+      ? notMet(expected, `a blob served for the guessed reference "${neighbour.reference}"`)
       : met(`HTTP ${r.status} for the guessed reference`);
   },
 );

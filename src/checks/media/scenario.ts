@@ -132,6 +132,18 @@ export function storageReference(declared: Declared, providerId: string): string
 }
 
 /**
+ * A storage reference one character off the sent file's, which the host does not hold (MEDIA-REFERENCE),
+ * and the sent file as though its message named that reference instead, for `fetchRaw`.
+ */
+export function neighbourOf(sent: SentMedia, providerId: string): { reference: string; sent: SentMedia } {
+  const own = storageReference(sent.declared, providerId);
+  if (own === undefined) throw noStorageReference(sent.declared, providerId);
+  const reference = `${own.slice(0, -1)}${own.endsWith('A') ? 'B' : 'A'}`;
+  const directPath = `/interop/whatsapp/download/${providerId}/${reference}/`;
+  return { reference, sent: { ...sent, declared: { ...sent.declared, directPath } } };
+}
+
+/**
  * What the proxy refuses to fetch (no https, an origin the discovery document does not declare) is
  * the provider's doing: MEDIA-FETCH's own cases judge each refusal, every other case fails through it.
  */

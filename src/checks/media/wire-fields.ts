@@ -6,7 +6,15 @@
 import type { MediaType } from '../../protocol/media/scheme.js';
 
 export type DeclaredField =
-  'url' | 'mimetype' | 'fileSha256' | 'fileLength' | 'mediaKey' | 'fileEncSha256' | 'directPath' | 'fileName';
+  | 'url'
+  | 'mimetype'
+  | 'fileSha256'
+  | 'fileLength'
+  | 'mediaKey'
+  | 'fileEncSha256'
+  | 'directPath'
+  | 'fileName'
+  | 'mediaKeyTimestamp';
 
 export interface Layout {
   /** The field of `Message` that carries this type. */
@@ -29,7 +37,16 @@ export const LAYOUTS: Readonly<Record<MediaType, Layout>> = {
   image: {
     message: 3,
     name: 'imageMessage',
-    fields: { url: 1, mimetype: 2, fileSha256: 4, fileLength: 5, mediaKey: 8, fileEncSha256: 9, directPath: 11 },
+    fields: {
+      url: 1,
+      mimetype: 2,
+      fileSha256: 4,
+      fileLength: 5,
+      mediaKey: 8,
+      fileEncSha256: 9,
+      directPath: 11,
+      mediaKeyTimestamp: 12,
+    },
     info: 'WhatsApp Image Keys',
     label: 'image',
     mediatype: 'image',
@@ -37,7 +54,16 @@ export const LAYOUTS: Readonly<Record<MediaType, Layout>> = {
   video: {
     message: 9,
     name: 'videoMessage',
-    fields: { url: 1, mimetype: 2, fileSha256: 3, fileLength: 4, mediaKey: 6, fileEncSha256: 11, directPath: 13 },
+    fields: {
+      url: 1,
+      mimetype: 2,
+      fileSha256: 3,
+      fileLength: 4,
+      mediaKey: 6,
+      fileEncSha256: 11,
+      directPath: 13,
+      mediaKeyTimestamp: 14,
+    },
     info: 'WhatsApp Video Keys',
     label: 'video',
     mediatype: 'video',
@@ -45,7 +71,16 @@ export const LAYOUTS: Readonly<Record<MediaType, Layout>> = {
   audio: {
     message: 8,
     name: 'audioMessage',
-    fields: { url: 1, mimetype: 2, fileSha256: 3, fileLength: 4, mediaKey: 7, fileEncSha256: 8, directPath: 9 },
+    fields: {
+      url: 1,
+      mimetype: 2,
+      fileSha256: 3,
+      fileLength: 4,
+      mediaKey: 7,
+      fileEncSha256: 8,
+      directPath: 9,
+      mediaKeyTimestamp: 10,
+    },
     info: 'WhatsApp Audio Keys',
     label: 'voice note',
     mediatype: 'ptt',
@@ -62,6 +97,7 @@ export const LAYOUTS: Readonly<Record<MediaType, Layout>> = {
       fileName: 8,
       fileEncSha256: 9,
       directPath: 10,
+      mediaKeyTimestamp: 11,
     },
     info: 'WhatsApp Document Keys',
     label: 'document',
@@ -125,6 +161,8 @@ export interface Declared {
   readonly directPath?: string;
   readonly fileName?: string;
   readonly fileLength?: number;
+  /** MEDIA-KEY-TIME: the sender's clock when it drew the key, if it says. */
+  readonly mediaKeyTimestamp?: number;
   readonly mediaKey?: Uint8Array;
   readonly fileSha256?: Uint8Array;
   readonly fileEncSha256?: Uint8Array;
@@ -154,10 +192,14 @@ export function readDeclared(message: Uint8Array, type: MediaType): Declared | s
     const v = n === undefined ? undefined : inner.get(n)?.[0];
     return v?.wire === 2 ? v.value : undefined;
   };
-  const lengthField = inner.get(layout.fields.fileLength as number)?.[0];
+  const varint = (f: DeclaredField): number | undefined => {
+    const n = layout.fields[f];
+    const v = n === undefined ? undefined : inner.get(n)?.[0];
+    return v?.wire === 0 ? v.value : undefined;
+  };
   const out: Record<string, unknown> = { type, present: [...inner.keys()] };
   for (const f of ['url', 'mimetype', 'directPath', 'fileName'] as const) if (text(f) !== undefined) out[f] = text(f);
   for (const f of ['mediaKey', 'fileSha256', 'fileEncSha256'] as const) if (bytes(f) !== undefined) out[f] = bytes(f);
-  if (lengthField?.wire === 0) out['fileLength'] = lengthField.value;
+  for (const f of ['fileLength', 'mediaKeyTimestamp'] as const) if (varint(f) !== undefined) out[f] = varint(f);
   return out as unknown as Declared;
 }
