@@ -278,8 +278,11 @@ export const FAULTS = {
   'retry-resend-new-id': 'answers a retry receipt by sending the message again under a new stanza id',
   'retry-count-off-by-one': 'numbers its re-sends from 2: `count="2"` on the first re-send\'s `<enc>`',
   'retry-unbounded': 're-sends a message for every retry receipt, without a limit',
+  'retry-from-anyone': 're-sends a message for a retry receipt from anyone, not only its recipient',
   'reaction-random-key': 'reacts with a key naming a made-up message id',
   'ignore-reactions': 'shows a received reaction as an empty text, on no message',
+  'reaction-removal-unsupported':
+    "shows a reaction's removal (an empty text) as an unsupported message, not on its message",
   'reaction-inverted-from-me': 'reacts with a key whose fromMe says the opposite of who sent the message',
   'reaction-timestamp-seconds': "writes the reaction's senderTimestampMs in Unix seconds, not milliseconds",
   'reply-without-quote': "sends a reply as a plain text, without the quoted message's id",
