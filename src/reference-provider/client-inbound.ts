@@ -212,8 +212,9 @@ export class InboundHandler {
       return this.onUndecryptable(n, e instanceof Error ? e.message : String(e));
     }
     // BLOCK-HIDDEN: a blocked peer's message is acked, and neither shown nor receipted (the faults
-    // receipt it, or drop it unacked).
-    if (this.ctx.isBlocked(peer)) {
+    // receipt it, or drop it unacked). In a group the peer is the member who sent it, not the group.
+    const sender = faults.has('blocked-group-member-shown') ? (from ?? peer) : peer;
+    if (this.ctx.isBlocked(sender)) {
       const acked = faults.has('blocked-message-unacked') ? [] : this.messageAck(n);
       if (faults.has('receipt-to-blocked'))
         acked.push(node('receipt', { id, to: from, participant, type: 'inactive' }));

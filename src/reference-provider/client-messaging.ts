@@ -97,7 +97,9 @@ export class MessagingState {
   resendFor(r: StanzaNode): Resend | undefined {
     const { id, from } = r.attrs;
     const sent = id === undefined ? undefined : this.sent.get(id);
-    if (id === undefined || !sent || sent.to !== from) return undefined;
+    // A retry from anyone but the recipient names no message of its chat (both lineage clients look
+    // the message up by the receipt's chat), so it is ignored.
+    if (id === undefined || !sent || (sent.to !== from && !this.faults.has('retry-from-anyone'))) return undefined;
     if (sent.resends >= MAX_RESENDS && !this.faults.has('retry-unbounded')) return undefined;
     sent.resends++;
     return { id, to: sent.to, plaintext: sent.plaintext, mediatype: sent.mediatype, count: sent.resends };
@@ -119,8 +121,9 @@ export interface Shown {
 export function shownMessage(id: string, from: string, message: interop.Message, faults: FaultSet): Shown {
   const reaction = message.reactionMessage;
   const reactedTo = reaction?.key?.id;
-  // REACTION-IN: shown on the message it names, not as a text of its own.
-  if (reaction && reactedTo)
+  // REACTION-IN: shown on the message it names, not as a text of its own; an empty text is the
+  // reaction's removal, shown on that message too (the driver's entry with an empty emoji).
+  if (reaction && reactedTo && (reaction.text || !faults.has('reaction-removal-unsupported')))
     return {
       message: faults.has('ignore-reactions')
         ? { id, from, text: '' }

@@ -18,14 +18,14 @@ import { barrier, describeAll, lastSeq, sentBy, show } from '../observe.js';
 import { answerTo, describeAnswer, judgeReplay, readText, type Answer, expectTaken } from '../scenarios/exchange.js';
 import { deriveOnChain, judgeSkmsgs, readDistribution, type DistributionRead } from './sender-key-reader.js';
 
-interface Group {
+export interface Group {
   readonly jid: string;
   readonly provider: ProviderUser;
   /** Two gatekeeper members, in the case's session mode. */
   readonly members: readonly [GatekeeperUser, GatekeeperUser];
 }
 
-async function group(ctx: CheckContext): Promise<Group> {
+export async function group(ctx: CheckContext): Promise<Group> {
   const provider = await ctx.testbed.providerUser();
   const members = [await ctx.testbed.gatekeeperUser(), await ctx.testbed.gatekeeperUser()] as const;
   ctx.step('create the group');
@@ -289,7 +289,7 @@ export function judgeSkmsgsAt(
  * Delivers `encrypted` from `member` (optionally changed) and returns the provider client's answer,
  * with the delivery receipt it sent for it, if any.
  */
-async function deliverGroup(
+export async function deliverGroup(
   ctx: CheckContext,
   g: Group,
   member: GatekeeperUser,
@@ -312,7 +312,7 @@ async function deliverGroup(
 }
 
 /** How many times the provider's user was shown `text` in the group, from `sender`. */
-async function shownInGroup(g: Group, sender: string, text: string): Promise<number> {
+export async function shownInGroup(g: Group, sender: string, text: string): Promise<number> {
   return (await g.provider.inbox()).filter((m) => m.text === text && m.group === g.jid && m.from === sender).length;
 }
 

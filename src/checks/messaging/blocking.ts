@@ -1,4 +1,5 @@
 /** Blocking and unblocking a peer (docs/PROFILE.md §14.5). */
+import { PreconditionError } from '../../core/errors.js';
 import { met, notMet, type Finding } from '../../core/model.js';
 import { CHATSTATE_TAG, readBlocklistIq } from '../../protocol/messaging.js';
 import { isDeliveryReceipt } from '../../protocol/stanzas.js';
@@ -8,6 +9,7 @@ import { answerTo } from '../scenarios/exchange.js';
 import { judgeMessageAck } from '../scenarios/acks.js';
 import { barrier, describeAll, lastSeq, sentBy, show } from '../observe.js';
 import { pair, receiveOne, type Pair } from '../scenarios/conversation.js';
+import { deliverGroup, group, shownInGroup } from '../encryption/groups.js';
 
 /** The user blocks or unblocks the gatekeeper user; the blocklist IQ the client sent for it, if any. */
 async function changeBlock(ctx: CheckContext, p: Pair, action: 'block' | 'unblock') {
@@ -95,6 +97,39 @@ export function judgeBlockedHidden(o: AfterBlock): Finding {
   const typing = toPeer.find((n) => n.tag === CHATSTATE_TAG);
   if (typing) return notMet(expected, `a <chatstate> to the blocked user: ${show(typing)}`);
   return met();
+}
+
+/**
+ * BLOCK-HIDDEN in a group: the user blocks the first member, who then sends the group a text; the
+ * peer is that member, not the group, so the text is neither shown nor receipted. The second
+ * member's text is shown, so that a client which shows no group message cannot pass.
+ */
+export const blockedInGroup = defineCheck({ name: 'messaging/block/group' }, async (ctx) => {
+  const g = await group(ctx);
+  const [blocked, other] = g.members;
+  ctx.step(`the user blocks ${blocked.jid}`);
+  await g.provider.block(blocked.jid);
+  const text = `from a blocked member ${ctx.rng.string(8)}`;
+  const { receipt } = await deliverGroup(ctx, g, blocked, await blocked.encryptGroupText(g.jid, text), 'its text');
+  const control = `from another member ${ctx.rng.string(8)}`;
+  await deliverGroup(ctx, g, other, await other.encryptGroupText(g.jid, control), "the other member's text");
+  await barrier(g.provider.connection, ctx.signal);
+  if ((await shownInGroup(g, other.jid, control)) === 0)
+    throw new PreconditionError("the other member's group text was not shown either; GROUP-IN judges that");
+  const shown = (await shownInGroup(g, blocked.jid, text)) > 0;
+  return judgeBlockedInGroup(blocked.jid, text, shown, receipt);
+});
+
+/** BLOCK-HIDDEN, on the blocked `member`'s group `text`: whether it was shown, and the delivery receipt for it, if any. */
+export function judgeBlockedInGroup(
+  member: string,
+  text: string,
+  shown: boolean,
+  receipt: StanzaNode | undefined,
+): Finding {
+  const expected = `the group text of ${member}, whom the user blocked, neither shown nor receipted`;
+  if (shown) return notMet(expected, `the blocked member's group text was shown: "${text}"`);
+  return receipt ? notMet(expected, `a delivery receipt for the blocked member's group text: ${show(receipt)}`) : met();
 }
 
 /**

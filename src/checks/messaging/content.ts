@@ -163,30 +163,65 @@ export function judgeReplyOut(content: DecodedMessage | undefined, to: Target, t
 async function answeredAbout(
   ctx: CheckContext,
   content: (p: Pair, id: string) => MessageContent,
-): Promise<{ id: string; inbox: readonly ReceivedMessage[] }> {
+): Promise<{ p: Pair; id: string; inbox: readonly ReceivedMessage[] }> {
   const p = await pair(ctx);
   const out = await sendOne(p, ctx);
   const id = out.sent.element.attrs['id'];
   if (!id) throw new PreconditionError('the message had no id, so nothing can name it');
+  const { inbox } = await sendAbout(ctx, p, content(p, id));
+  return { p, id, inbox };
+}
+
+/** The gatekeeper user sends `content` about a message; once the client answered, its stanza id and the inbox. */
+async function sendAbout(
+  ctx: CheckContext,
+  p: Pair,
+  content: MessageContent,
+): Promise<{ about: string; inbox: readonly ReceivedMessage[] }> {
   const afterSeq = lastSeq(p.provider.connection);
   ctx.step('gatekeeper user sends about the message');
   const about = await p.gatekeeperUser.sendPayload(
     p.provider.login,
-    pad(encodeMessage(content(p, id)), paddingLength(ctx.rng)),
+    pad(encodeMessage(content), paddingLength(ctx.rng)),
   );
   await answerTo(ctx, p.provider.connection, about, afterSeq);
   await barrier(p.provider.connection, ctx.signal);
-  return { id, inbox: await p.provider.inbox() };
+  return { about, inbox: await p.provider.inbox() };
 }
+
+/** The reaction the inbox shows on message `id` now: the latest entry that reacts to it. */
+const reactionOn = (inbox: readonly ReceivedMessage[], id: string): ReceivedMessage | undefined =>
+  inbox.findLast((m) => m.reaction?.id === id);
 
 /** REACTION-IN */
 export const reactionIn = defineCheck({ name: 'messaging/reaction/in' }, async (ctx) => {
   const { id, inbox } = await answeredAbout(ctx, (p, id) => reactionContent(p.provider.login, id, false, EMOJI));
   const expected = `the reaction "${EMOJI}" shown on message ${id}`;
-  const shown = inbox.find((m) => m.reaction?.id === id);
+  const shown = reactionOn(inbox, id);
   if (!shown) return notMet(expected, 'no reaction shown on it');
   return shown.reaction?.emoji === EMOJI ? met() : notMet(expected, `the reaction "${shown.reaction?.emoji ?? ''}"`);
 });
+
+/**
+ * REACTION-IN, the removal: the gatekeeper user reacts, then takes the reaction back with an empty
+ * `text`; the message shows no reaction any more, and the removal is no message of its own.
+ */
+export const reactionRemovedIn = defineCheck({ name: 'messaging/reaction/removed-in' }, async (ctx) => {
+  const { p, id, inbox } = await answeredAbout(ctx, (p, id) => reactionContent(p.provider.login, id, false, EMOJI));
+  if (reactionOn(inbox, id)?.reaction?.emoji !== EMOJI)
+    throw new PreconditionError(`the reaction "${EMOJI}" was not shown on message ${id}; REACTION-IN judges that`);
+  const removal = await sendAbout(ctx, p, reactionContent(p.provider.login, id, false, ''));
+  return judgeReactionRemoved(removal.inbox, id, removal.about);
+});
+
+/** REACTION-IN, the removal: on the inbox after the removal (stanza `about`) of the reaction on message `id`. */
+export function judgeReactionRemoved(inbox: readonly ReceivedMessage[], id: string, about: string): Finding {
+  const expected = `no reaction shown on message ${id} once its sender removed it, and the removal ${about} no message of its own`;
+  const own = inbox.find((m) => m.id === about && m.reaction?.id !== id);
+  if (own) return notMet(expected, `the removal shown as a message of its own: ${JSON.stringify(own)}`);
+  const left = reactionOn(inbox, id)?.reaction?.emoji;
+  return left ? notMet(expected, `the reaction "${left}" still shown on it`) : met();
+}
 
 /** Whose message a received reply quotes (REPLY-IN's clauses): the provider user's own, or the peer's. */
 const QUOTES = ['own', 'peer'] as const;

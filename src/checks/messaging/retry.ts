@@ -7,12 +7,13 @@ import { outgoingEnc, readPreKeyUpload } from '../../protocol/stanzas.js';
 import type { GatekeeperDelivery } from '../../gatekeeper/types.js';
 import { defineCheck, ANSWER_MS, type CheckContext } from '../check.js';
 import { answerTo, readText } from '../scenarios/exchange.js';
-import { describeAll, lastSeq, noneBefore, sends, sentBy, show } from '../observe.js';
+import { barrier, describeAll, lastSeq, noneBefore, sends, sentBy, show } from '../observe.js';
 import {
   deliverUndecryptable,
   pair,
   receiveOne,
   sendOne,
+  sendOneWithId,
   type Outbound,
   type Pair,
 } from '../scenarios/conversation.js';
@@ -80,14 +81,11 @@ export function judgeRetryElement(retry: StanzaNode, id: string, t: string, cloc
   return clock && retry.attrs['t'] !== undefined ? judgeTime(retry.attrs['t'], clock, 'the retry receipt') : met();
 }
 
-/** The gatekeeper user asks the provider's client, `count` times, to re-send message `id`. */
-function askResend(ctx: CheckContext, p: Pair, id: string, count: number): void {
-  ctx.step(`retry receipt ${count} for ${id}`);
+/** `from` (the gatekeeper user, unless told) asks the provider's client, `count` times, to re-send message `id`. */
+function askResend(ctx: CheckContext, p: Pair, id: string, count: number, from = p.gatekeeperUser.jid): void {
+  ctx.step(`retry receipt ${count} for ${id} from ${from}`);
   const t = String(unixSeconds(ctx.clock));
-  ctx.testbed.gatekeeper.deliver(
-    p.provider.login,
-    retryReceipt({ id, from: p.gatekeeperUser.jid, t, count, registrationId: 1 }),
-  );
+  ctx.testbed.gatekeeper.deliver(p.provider.login, retryReceipt({ id, from, t, count, registrationId: 1 }));
 }
 
 /** A message from the provider user, a retry receipt for it, and the re-sent copy as the gatekeeper user received it. */
@@ -133,6 +131,44 @@ export const resendPreKey = defineCheck({ name: 'messaging/retry/resend-prekey' 
     throw new PreconditionError(`no re-sent message within ${ANSWER_MS} ms; RETRY-RESEND's own case judges that`);
   return judgeResendPreKey(resent);
 });
+
+/**
+ * RETRY-RESEND's second clause: a retry receipt from anyone but the recipient is not answered. A
+ * second gatekeeper user, who never got the first message, asks for it again; then the recipient
+ * asks for the second message again, and that re-send must come, so that a client which never
+ * re-sends cannot pass. Re-sends to one peer leave in the order of the receipts (RETRY-MAX), so a
+ * re-send of the first message to its recipient would come before the marker; the barrier waits
+ * out one meant for the other user.
+ */
+export const resendOtherSenderIgnored = defineCheck({ name: 'messaging/retry/other-sender-ignored' }, async (ctx) => {
+  const p = await pair(ctx);
+  const first = (await sendOneWithId(p, ctx, 'first message')).id;
+  const second = (await sendOneWithId(p, ctx, 'second message')).id;
+  const stranger = await ctx.testbed.gatekeeperUser();
+  const afterSeq = lastSeq(p.provider.connection);
+  askResend(ctx, p, first, 1, stranger.jid);
+  askResend(ctx, p, second, 1);
+  ctx.step('wait for the re-send of the second message');
+  const marker = await ctx.testbed.frameFrom(p.provider.connection, sends('message', { id: second }), { afterSeq });
+  if (!marker)
+    throw new PreconditionError(
+      `${noneBefore("no re-send of the second message for its recipient's retry receipt", p.provider.connection.closed)}; RETRY-RESEND's own case judges that`,
+    );
+  await barrier(p.provider.connection, ctx.signal);
+  const resent = sentBy(p.provider.connection, afterSeq)
+    .map((s) => s.element)
+    .filter((e) => e.tag === 'message' && e.attrs['id'] === first);
+  return judgeOtherSenderIgnored(resent, first, stranger.jid);
+});
+
+/** RETRY-RESEND, on the copies of message `id` the client sent after `stranger`'s retry receipt for it. */
+export function judgeOtherSenderIgnored(resent: readonly StanzaNode[], id: string, stranger: string): Finding {
+  if (resent.length === 0) return met();
+  return notMet(
+    `no re-send of message ${id} for a retry receipt from ${stranger}, who is not its recipient`,
+    `message ${id} re-sent ${resent.length === 1 ? 'once' : `${resent.length} times`}, to ${resent.map((e) => e.attrs['to'] ?? '(no to)').join(', ')}`,
+  );
+}
 
 /** RETRY-RESEND, the fresh session: on the first re-sent copy as the gatekeeper user received it. */
 export function judgeResendPreKey(resent: GatekeeperDelivery): Finding {
