@@ -11,28 +11,11 @@ import type { GatekeeperGroupDelivery, GatekeeperUser, EncryptedGroupMessage } f
 import { equalBytes } from '../../protocol/bytes.js';
 import { GROUPS_NS, readOutgoingGroup } from '../../protocol/groups.js';
 import { child, children, type StanzaNode } from '../../protocol/node.js';
-import { isDeliveryReceipt } from '../../protocol/stanzas.js';
 import { choiceParam, defineCheck, MODE_PARAM, paramsOf, ANSWER_MS, type CheckContext } from '../check.js';
-import type { ProviderUser } from '../testbed.js';
 import { barrier, describeAll, lastSeq, sentBy, show } from '../observe.js';
-import { answerTo, describeAnswer, judgeReplay, readText, type Answer, expectTaken } from '../scenarios/exchange.js';
+import { describeAnswer, judgeReplay, readText, type Answer, expectTaken } from '../scenarios/exchange.js';
 import { deriveOnChain, judgeSkmsgs, readDistribution, type DistributionRead } from './sender-key-reader.js';
-
-export interface Group {
-  readonly jid: string;
-  readonly provider: ProviderUser;
-  /** Two gatekeeper members, in the case's session mode. */
-  readonly members: readonly [GatekeeperUser, GatekeeperUser];
-}
-
-export async function group(ctx: CheckContext): Promise<Group> {
-  const provider = await ctx.testbed.providerUser();
-  const members = [await ctx.testbed.gatekeeperUser(), await ctx.testbed.gatekeeperUser()] as const;
-  ctx.step('create the group');
-  const jid = ctx.testbed.gatekeeper.createGroup([provider.login, ...members.map((m) => m.jid)]);
-  ctx.note(`group ${jid}: ${provider.login}, ${members.map((m) => m.jid).join(', ')}`);
-  return { jid, provider, members };
-}
+import { deliverGroup, group, shownInGroup, type Group } from '../scenarios/groups.js';
 
 /** The provider user sends `text` to the group; resolves with what each gatekeeper member received. */
 async function providerSends(
@@ -283,37 +266,6 @@ export function judgeSkmsgsAt(
       return notMet(expected, `${member} could not open group message ${n + 1}: ${d.decryptError ?? 'no plaintext'}`);
   }
   return met(`iterations ${judged.iterations.join(' and ')}`);
-}
-
-/**
- * Delivers `encrypted` from `member` (optionally changed) and returns the provider client's answer,
- * with the delivery receipt it sent for it, if any.
- */
-export async function deliverGroup(
-  ctx: CheckContext,
-  g: Group,
-  member: GatekeeperUser,
-  encrypted: EncryptedGroupMessage,
-  label: string,
-  withDistributions = true,
-): Promise<{ id: string; answer: Answer; receipt: StanzaNode | undefined }> {
-  const afterSeq = lastSeq(g.provider.connection);
-  ctx.step(`deliver ${label}`);
-  const id = member.deliverGroup(encrypted, {
-    id: ctx.rng.string(20, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789'),
-    withDistributions,
-  });
-  ctx.step(`wait for the answer to ${label}`);
-  const answer = await answerTo(ctx, g.provider.connection, id, afterSeq);
-  const receipt = sentBy(g.provider.connection, afterSeq)
-    .map((s) => s.element)
-    .find((n) => isDeliveryReceipt(n) && n.attrs['id'] === id);
-  return { id, answer, receipt };
-}
-
-/** How many times the provider's user was shown `text` in the group, from `sender`. */
-export async function shownInGroup(g: Group, sender: string, text: string): Promise<number> {
-  return (await g.provider.inbox()).filter((m) => m.text === text && m.group === g.jid && m.from === sender).length;
 }
 
 /** GROUP-IN: a gatekeeper member's group texts (the first with its distribution) are shown once each, in the group, from it. */

@@ -9,7 +9,7 @@ import { answerTo } from '../scenarios/exchange.js';
 import { judgeMessageAck } from '../scenarios/acks.js';
 import { barrier, describeAll, lastSeq, sentBy, show } from '../observe.js';
 import { pair, receiveOne, type Pair } from '../scenarios/conversation.js';
-import { deliverGroup, group, shownInGroup } from '../encryption/groups.js';
+import { deliverGroup, group, shownInGroup } from '../scenarios/groups.js';
 
 /** The user blocks or unblocks the gatekeeper user; the blocklist IQ the client sent for it, if any. */
 async function changeBlock(ctx: CheckContext, p: Pair, action: 'block' | 'unblock') {

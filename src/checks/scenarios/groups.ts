@@ -1,0 +1,59 @@
+/**
+ * A group of the gatekeeper's with the provider user and two gatekeeper members in it, and the
+ * group messages a member delivers to the provider's client: the setting of every case about
+ * groups, the encryption suite's and the messaging suite's (a blocked member).
+ */
+import type { GatekeeperUser, EncryptedGroupMessage } from '../../gatekeeper/types.js';
+import type { StanzaNode } from '../../protocol/node.js';
+import { isDeliveryReceipt } from '../../protocol/stanzas.js';
+import type { CheckContext } from '../check.js';
+import { lastSeq, sentBy } from '../observe.js';
+import type { ProviderUser } from '../testbed.js';
+import { answerTo, type Answer } from './exchange.js';
+
+export interface Group {
+  readonly jid: string;
+  readonly provider: ProviderUser;
+  /** Two gatekeeper members, in the case's session mode. */
+  readonly members: readonly [GatekeeperUser, GatekeeperUser];
+}
+
+export async function group(ctx: CheckContext): Promise<Group> {
+  const provider = await ctx.testbed.providerUser();
+  const members = [await ctx.testbed.gatekeeperUser(), await ctx.testbed.gatekeeperUser()] as const;
+  ctx.step('create the group');
+  const jid = ctx.testbed.gatekeeper.createGroup([provider.login, ...members.map((m) => m.jid)]);
+  ctx.note(`group ${jid}: ${provider.login}, ${members.map((m) => m.jid).join(', ')}`);
+  return { jid, provider, members };
+}
+
+/**
+ * Delivers `encrypted` from `member` (optionally changed) and returns the provider client's answer,
+ * with the delivery receipt it sent for it, if any.
+ */
+export async function deliverGroup(
+  ctx: CheckContext,
+  g: Group,
+  member: GatekeeperUser,
+  encrypted: EncryptedGroupMessage,
+  label: string,
+  withDistributions = true,
+): Promise<{ id: string; answer: Answer; receipt: StanzaNode | undefined }> {
+  const afterSeq = lastSeq(g.provider.connection);
+  ctx.step(`deliver ${label}`);
+  const id = member.deliverGroup(encrypted, {
+    id: ctx.rng.string(20, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789'),
+    withDistributions,
+  });
+  ctx.step(`wait for the answer to ${label}`);
+  const answer = await answerTo(ctx, g.provider.connection, id, afterSeq);
+  const receipt = sentBy(g.provider.connection, afterSeq)
+    .map((s) => s.element)
+    .find((n) => isDeliveryReceipt(n) && n.attrs['id'] === id);
+  return { id, answer, receipt };
+}
+
+/** How many times the provider's user was shown `text` in the group, from `sender`. */
+export async function shownInGroup(g: Group, sender: string, text: string): Promise<number> {
+  return (await g.provider.inbox()).filter((m) => m.text === text && m.group === g.jid && m.from === sender).length;
+}
