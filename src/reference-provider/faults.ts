@@ -222,6 +222,7 @@ export const FAULTS = {
   'client-caches-proof': "presents the enlistment's proof again on every connection",
   'rotate-sign-before-publish': 'after a rotation, signs its first proof with the new key before the key set shows it',
   'retired-key-signs-once': 'after retiring the old key, signs one more proof with it',
+  'retire-keeps-old-keys': 'on retiring keys stops signing with the old ones but keeps them in its published key set',
   'rotate-drop-old-key':
     'on a rotation publishes the new key alone, dropping the old one while proofs it signed are still live',
   'stream-refusal-loop': 'reconnects again and again when the gatekeeper refuses the stream',
