@@ -323,6 +323,8 @@ export const FAULTS = {
   'proxy-own-ip': "its proxy sends its own address, the one it connects from, as the client's IP address",
   'proxy-client-ip-with-port': "its proxy sends the client's address with the port it came from (`a.b.c.d:port`)",
   'proxy-constant-client-ip': "its proxy sends the first client address it saw as every client's",
+  'proxy-client-ip-first-login-only':
+    "its proxy sends the client's IP address on a login's first connection only, not when the same login connects again",
   'proxy-reencrypts-content': 'its proxy encrypts the content of each `<enc>` again, under a key of its own',
   'proxy-reencodes-ciphertext':
     'its proxy, reformatting each `<message>`, carries the ciphertext of each `<enc>` through a UTF-8 string, which turns every byte sequence that is not UTF-8 into U+FFFD',
