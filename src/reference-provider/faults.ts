@@ -24,6 +24,8 @@ export const FAULTS = {
     'skips a frame that is no serverHello where its serverHello is due and waits for the next one, instead of abandoning the Noise handshake',
   'noise-abort-stays-open':
     'abandons a Noise handshake it must refuse without sending its clientFinish, but leaves the connection open and silent instead of closing it',
+  'noise-close-drops-connection':
+    'ends a noise-binary session by dropping the connection (1006 at the gatekeeper), with no WebSocket Close frame',
   'noise-reuse-ephemeral':
     'makes one Noise ephemeral key and uses it on every connection, so a serverHello replayed from an earlier handshake decrypts',
   // XML (§2)
