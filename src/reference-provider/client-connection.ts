@@ -292,7 +292,9 @@ export class ChatConnection {
     this.closing = true;
     if (this.ws.readyState === WebSocket.OPEN) {
       // Over noise-binary the lineage just closes the socket; `<close/>` is RFC 7395's (FRAME-CLOSE).
-      if (this.writer instanceof StanzaWriter && !this.faults.has('no-close-element'))
+      // NOISE-CLOSE: the fault ends a noise-binary session as a lost network would, with no Close frame.
+      if (this.writer instanceof NoiseWriter && this.faults.has('noise-close-drops-connection')) this.terminate();
+      else if (this.writer instanceof StanzaWriter && !this.faults.has('no-close-element'))
         this.writer.write(closeElement());
       else this.writer.closeSocket();
     }

@@ -325,6 +325,9 @@ export class InboundHandler {
     const { faults } = this.ctx;
     if (id === undefined || (type === undefined && !faults.has('iq-without-type-unknown')))
       return this.refuse('bad-request', { class: 'iq', id });
+    // IQ-ERROR: the fault takes only a result as an answer, and refuses an error as unknown.
+    if (type === 'error' && faults.has('iq-error-not-a-response'))
+      return this.refuse('feature-not-implemented', { class: 'iq', id });
     if (type === 'result' || type === 'error') return this.ctx.onIqResponse(n);
     if ((type === 'get' && xmlns === PING_NS) || faults.has('pong-any-iq')) {
       // PING

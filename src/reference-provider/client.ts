@@ -578,7 +578,13 @@ export class ProviderClient {
     const cached = cacheKey === undefined ? undefined : this.sentCiphertexts.get(cacheKey);
     if (cached && faults.has('cache-ciphertext')) return cached;
     if (freshSession || !(await this.session.hasSession(to)) || faults.has('rebuild-session-per-message')) {
-      const answer = expectResult(await connection.request(this.keyFetch(to), IQ_TIMEOUT_MS), `key fetch for ${to}`);
+      // IQ-ERROR: a fetch the gatekeeper answers with an error (a user it does not know) ends the
+      // send there, refused as its user would be told.
+      const answer = expectResult(
+        await connection.request(this.keyFetch(to), IQ_TIMEOUT_MS),
+        `key fetch for ${to}`,
+        SendRefused,
+      );
       const bundle = readBundleResult(answer);
       if (!bundle || bundle.jid !== to) throw new Error(`the key fetch for ${to} returned no usable bundle`);
       try {
@@ -665,10 +671,11 @@ export class ProviderClient {
   }
 }
 
-function expectResult(iq: StanzaNode, what: string): StanzaNode {
+/** The IQ's answer when it is a result; anything else is thrown as a `Failure` naming `what`. */
+function expectResult(iq: StanzaNode, what: string, Failure: new (message: string) => Error = Error): StanzaNode {
   if (iq.attrs['type'] !== 'result') {
     const condition = iq.children[0]?.children[0]?.tag ?? 'no condition';
-    throw new Error(`the gatekeeper refused the ${what}: <iq type="${iq.attrs['type'] ?? ''}"> (${condition})`);
+    throw new Failure(`the gatekeeper refused the ${what}: <iq type="${iq.attrs['type'] ?? ''}"> (${condition})`);
   }
   return iq;
 }

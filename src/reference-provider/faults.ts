@@ -24,6 +24,8 @@ export const FAULTS = {
     'skips a frame that is no serverHello where its serverHello is due and waits for the next one, instead of abandoning the Noise handshake',
   'noise-abort-stays-open':
     'abandons a Noise handshake it must refuse without sending its clientFinish, but leaves the connection open and silent instead of closing it',
+  'noise-close-drops-connection':
+    'ends a noise-binary session by dropping the connection (1006 at the gatekeeper), with no WebSocket Close frame',
   'noise-reuse-ephemeral':
     'makes one Noise ephemeral key and uses it on every connection, so a serverHello replayed from an earlier handshake decrypts',
   // XML (§2)
@@ -68,6 +70,8 @@ export const FAULTS = {
   'lenient-attributes': 'processes messages that lack required attributes',
   'iq-without-type-unknown': 'answers an `<iq>` without `type` as one it does not know, `feature-not-implemented`',
   'pong-any-iq': 'answers every `<iq>` it does not know with a result, as if it were a ping',
+  'iq-error-not-a-response':
+    'takes only `<iq type="result">` as the answer to its own IQs: an `<iq type="error">` gets an error ack, and the request waits out its timeout',
   'accept-message-without-enc': 'processes a message without an `<enc>` as one it cannot decrypt',
   'accept-any-enc-version': 'processes an `<enc>` of any `v`, not only 2',
   'accept-any-enc-type': 'processes a one-to-one `<enc>` of a type other than pkmsg and msg as one it cannot decrypt',
@@ -229,6 +233,7 @@ export const FAULTS = {
   'client-caches-proof': "presents the enlistment's proof again on every connection",
   'rotate-sign-before-publish': 'after a rotation, signs its first proof with the new key before the key set shows it',
   'retired-key-signs-once': 'after retiring the old key, signs one more proof with it',
+  'retire-keeps-old-keys': 'on retiring keys stops signing with the old ones but keeps them in its published key set',
   'rotate-drop-old-key':
     'on a rotation publishes the new key alone, dropping the old one while proofs it signed are still live',
   'stream-refusal-loop': 'reconnects again and again when the gatekeeper refuses the stream',
@@ -333,6 +338,8 @@ export const FAULTS = {
   'proxy-own-ip': "its proxy sends its own address, the one it connects from, as the client's IP address",
   'proxy-client-ip-with-port': "its proxy sends the client's address with the port it came from (`a.b.c.d:port`)",
   'proxy-constant-client-ip': "its proxy sends the first client address it saw as every client's",
+  'proxy-client-ip-first-login-only':
+    "its proxy sends the client's IP address on a login's first connection only, not when the same login connects again",
   'proxy-reencrypts-content': 'its proxy encrypts the content of each `<enc>` again, under a key of its own',
   'proxy-reencodes-ciphertext':
     'its proxy, reformatting each `<message>`, carries the ciphertext of each `<enc>` through a UTF-8 string, which turns every byte sequence that is not UTF-8 into U+FFFD',

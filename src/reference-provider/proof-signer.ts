@@ -109,6 +109,8 @@ export async function createProofSigner(providerId: string, faults: FaultSet): P
     retire() {
       const old = published.filter((k) => k !== signing);
       published = [signing];
+      // PROOF-ROTATION-RETIRE: the fault stops signing with the old keys but leaves them published.
+      if (faults.has('retire-keeps-old-keys')) published = [...old, signing];
       unpublished = undefined;
       // The fault signs one more proof with a key it no longer publishes.
       if (faults.has('retired-key-signs-once') && old[0]) impostor = old[0];

@@ -276,7 +276,7 @@ class Relay {
     if (open.tag !== 'open') return frame;
     const login = open.attrs['from'];
     const again = login !== undefined && this.proxy.saw(login, this.address);
-    const clientIp = this.clientIp();
+    const clientIp = this.clientIp(again);
     const attrs = { ...open.attrs, ...(clientIp === undefined ? {} : { [CLIENT_IP_ATTRIBUTE]: clientIp }) };
     const up = { data: Buffer.from(xmlCodec.encode({ ...open, attrs }), 'utf8'), binary: frame.binary };
     if (this.riding) {
@@ -296,7 +296,7 @@ class Relay {
     const data = withKey.payload.interopData;
     if (!data) return withKey;
     const again = this.proxy.saw(interopLogin(data.accountId), this.address);
-    const clientIp = this.clientIp();
+    const clientIp = this.clientIp(again);
     const sent: NoiseLogin = {
       ...withKey,
       payload: { ...withKey.payload, interopData: { ...data, ...(clientIp === undefined ? {} : { clientIp }) } },
@@ -306,10 +306,14 @@ class Relay {
     return sent;
   }
 
-  /** CLIENT-IP: the address the client's link came from, unless a fault sends something else. */
-  private clientIp(): string | undefined {
+  /**
+   * CLIENT-IP: the address the client's link came from, unless a fault sends something else;
+   * `again` when the proxy has seen this login before (a reconnect).
+   */
+  private clientIp(again: boolean): string | undefined {
     const { faults } = this;
     if (faults.has('proxy-no-client-ip')) return undefined;
+    if (again && faults.has('proxy-client-ip-first-login-only')) return undefined;
     if (faults.has('proxy-own-ip')) return PROXY_ADDRESS;
     if (faults.has('proxy-client-ip-with-port')) return `${this.address}:${this.port}`;
     if (faults.has('proxy-constant-client-ip')) return this.proxy.firstAddress ?? this.address;

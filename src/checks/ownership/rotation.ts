@@ -89,13 +89,16 @@ export const oldKeyKept = defineCheck(
 const describeKids = (jwks: JSONWebKeySet): string =>
   jwks.keys.length === 0 ? 'no key' : jwks.keys.map((k) => `kid "${k.kid ?? '(none)'}"`).join(', ');
 
-/** PROOF-ROTATION-RETIRE: after the old key is retired, the live stream lives and new proofs verify. */
+/**
+ * PROOF-ROTATION-RETIRE: after the old key is retired, the live stream lives, new proofs verify,
+ * and the key set holds the signing key alone.
+ */
 export const retiredKeySignsNothing = defineCheck(
   { name: 'ownership/rotation/retire', changes: ['proof-keys'] },
   async (ctx) => {
     const user = await ctx.testbed.providerUser();
     ctx.step('rotate the proof key, then retire the old one');
-    await ctx.providerWide.rotateProofKey();
+    const { kid } = await ctx.providerWide.rotateProofKey();
     await ctx.providerWide.retireProofKeys();
     if (!(await user.connection.ping({ signal: ctx.signal, timeoutMs: ANSWER_MS }))) {
       return notMet('the live stream to go on across a key rotation', 'no answer to a ping after the rotation');
@@ -109,6 +112,13 @@ export const retiredKeySignsNothing = defineCheck(
       return notMet(
         expected,
         `a proof (kid "${readProof(token)?.header.kid ?? ''}") the published key set does not verify: ${problem}`,
+      );
+    // Judged by kid: the old keys sign nothing now, so only the key set shows they still verify.
+    const kept = jwks.keys.filter((k) => k.kid !== kid);
+    if (kept.length > 0)
+      return notMet(
+        `the signing key (kid "${kid}") alone in the key set after the retire`,
+        `the key set served after the retire still holds ${describeKids({ keys: kept })}`,
       );
     return accepted
       ? met()

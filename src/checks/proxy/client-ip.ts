@@ -9,7 +9,7 @@ import { PreconditionError } from '../../core/errors.js';
 import { met, notApplicable, notMet, type Finding } from '../../core/model.js';
 import { privateKind } from '../../net/private-targets.js';
 import { CLIENT_IP_ATTRIBUTE, type ChatTransport } from '../../protocol/transport.js';
-import { defineCheck } from '../check.js';
+import { defineCheck, type CheckContext } from '../check.js';
 import type { ProviderUser } from '../testbed.js';
 
 /** Where the client IP goes on a transport, for a verdict's text. */
@@ -131,4 +131,39 @@ export const perUser = defineCheck({ name: 'proxy/client-ip/per-user' }, async (
     return { login: u.login, sent, reported: u.connected.clientAddress };
   });
   return judgePerUser(seen[0] as (typeof seen)[number], seen[1] as (typeof seen)[number]);
+});
+
+/** CLIENT-IP as judged of a user's newest login: there, and the client's address. */
+function judgeLogin(ctx: CheckContext, user: ProviderUser): Finding {
+  const sent = clientIpOf(user);
+  if (sent === undefined || sent === '')
+    return notMet(
+      `the client's IP address with ${user.login}'s login, as ${carrier(ctx.testbed.transport)}`,
+      `no client IP address on ${user.connection.id}'s login`,
+    );
+  return judgeClientIp({
+    sent,
+    reported: user.connected.clientAddress,
+    proxyAddress: user.connection.remoteAddress,
+    allowPrivate: ctx.testbed.gatekeeper.allowsPrivateTargets,
+  });
+}
+
+/**
+ * CLIENT-IP on every connection the proxy makes for a client, not only a login's first: the same
+ * user connects again, and the new connection's login is judged as the first one's was. A proxy
+ * that knows the login already has no reason to drop the address, but one keyed on "new login"
+ * does.
+ */
+export const onReconnect = defineCheck({ name: 'proxy/client-ip/reconnect' }, async (ctx) => {
+  const user = await ctx.testbed.providerUser();
+  const first = judgeLogin(ctx, user);
+  if (first.verdict !== 'met')
+    throw new PreconditionError(
+      `${user.login}'s first login already fails CLIENT-IP (proxy.client-ip.present and .address judge that)`,
+    );
+  ctx.step('the user closes the client, and connects again');
+  await user.disconnect();
+  await user.reconnect();
+  return judgeLogin(ctx, user);
 });
