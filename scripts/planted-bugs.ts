@@ -10,7 +10,7 @@
  *   missed  every case passed.
  * A change the profile allows (`conformant`, with the words that allow it) is in the bank too, the
  * other way round: its run must pass (`passes`), and a case that fails it is `over-strict`, a
- * verdict a correct provider would get.
+ * verdict a correct provider would get; a warning or an error is reported as such.
  * The mutation sweep (`npm run mutation`) plants machine-made bugs; this bank holds the bugs
  * engineers ship, and a clean copy runs first as the control. Outside `npm test`: about 20 s a bug.
  */
@@ -157,9 +157,9 @@ async function plantAndRun(
     if (!run.cases) return { id, blindSpot, verdict: 'broken', by: run.why ?? '', seconds };
     const judged = judge(run.cases);
     if (bug?.conformant === undefined) return { id, blindSpot, ...judged, seconds };
-    return judged.verdict === 'missed'
-      ? { id, blindSpot, verdict: 'passes', seconds }
-      : { id, blindSpot, ...judged, verdict: 'over-strict', seconds };
+    // A warning or an error is no verdict against it; only a failure is one a correct provider gets.
+    if (judged.verdict === 'missed') return { id, blindSpot, verdict: 'passes', seconds };
+    return { id, blindSpot, ...judged, ...(judged.verdict === 'caught' ? { verdict: 'over-strict' } : {}), seconds };
   } finally {
     await rm(where, { recursive: true, force: true });
   }
@@ -234,10 +234,12 @@ async function main(): Promise<void> {
   const planted = results.filter((r) => !conformant.has(r.id));
   const spots = [...new Set(planted.map((r) => r.blindSpot))].sort();
   if (planted.length > 0) {
-    process.stdout.write('\nblind spot        bugs  caught  warned  errored  missed\n');
+    process.stdout.write('\nblind spot        bugs  caught  warned  errored  missed  broken\n');
     for (const spot of [...spots, 'all']) {
       const of = spot === 'all' ? planted : planted.filter((r) => r.blindSpot === spot);
-      const cells = (['caught', 'warned', 'errored', 'missed'] as const).map((v) => String(count(v, of)).padStart(6));
+      const cells = (['caught', 'warned', 'errored', 'missed', 'broken'] as const).map((v) =>
+        String(count(v, of)).padStart(6),
+      );
       process.stdout.write(`${spot.padEnd(16)} ${String(of.length).padStart(5)}  ${cells.join('  ')}\n`);
     }
     const caught = count('caught', planted);

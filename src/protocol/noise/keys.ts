@@ -18,7 +18,6 @@ export interface KeyPair {
 
 /** DER prefixes before a raw key (RFC 8410): PKCS#8 private, SPKI public. */
 const DER = {
-  x25519: { pkcs8: '302e020100300506032b656e04220420', spki: '302a300506032b656e032100' },
   ed25519: { pkcs8: '302e020100300506032b657004220420', spki: '302a300506032b6570032100' },
 } as const;
 
