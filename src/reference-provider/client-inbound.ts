@@ -328,6 +328,7 @@ export class InboundHandler {
     // IQ-ERROR: the fault takes only a result as an answer, and refuses an error as unknown.
     if (type === 'error' && faults.has('iq-error-not-a-response'))
       return this.refuse('feature-not-implemented', { class: 'iq', id });
+    if (type === 'error' && faults.has('iq-error-ignored')) return;
     if (type === 'result' || type === 'error') return this.ctx.onIqResponse(n);
     if ((type === 'get' && xmlns === PING_NS) || faults.has('pong-any-iq')) {
       // PING

@@ -72,6 +72,8 @@ export const FAULTS = {
   'pong-any-iq': 'answers every `<iq>` it does not know with a result, as if it were a ping',
   'iq-error-not-a-response':
     'takes only `<iq type="result">` as the answer to its own IQs: an `<iq type="error">` gets an error ack, and the request waits out its timeout',
+  'iq-error-ignored':
+    'drops an `<iq type="error">` answering its own IQ without a word, so the request fails only when its timeout runs out',
   'accept-message-without-enc': 'processes a message without an `<enc>` as one it cannot decrypt',
   'accept-any-enc-version': 'processes an `<enc>` of any `v`, not only 2',
   'accept-any-enc-type': 'processes a one-to-one `<enc>` of a type other than pkmsg and msg as one it cannot decrypt',

@@ -10,8 +10,12 @@ import type { SendResult } from '../../protocol/driver-api.js';
 import { defineCheck, ANSWER_MS } from '../check.js';
 import { barrier, lastSeq, sentBy, show } from '../observe.js';
 
-/** IQ-ERROR [2]'s bound: the driver says the send failed this soon after the error came. */
-const FAILED_WITHIN_MS = ANSWER_MS;
+/**
+ * IQ-ERROR [2]'s bound: the driver says the send failed this soon after the error came. Well under
+ * any IQ timeout a client would set (whatsmeow's is 75 s, Baileys' 60 s, the reference's 5 s), so a
+ * client that drops the error and fails at its timeout is not taken for one that read it.
+ */
+const FAILED_WITHIN_MS = 2_000;
 
 const isIqError = (f: FrameEvent): boolean => f.node?.tag === 'iq' && f.node.attrs['type'] === 'error';
 
