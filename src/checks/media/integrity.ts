@@ -33,7 +33,7 @@ async function verified(
 }
 
 /** What the proxy learned of a blob it fetched whole; any other answer leaves the case without a verdict. */
-export function verdictOf(r: MediaFetchResult): MediaVerdict {
+function verdictOf(r: MediaFetchResult): MediaVerdict {
   if (r.status !== 200 || !r.verdict)
     throw new PreconditionError(`the media host answered HTTP ${r.status ?? '?'} to the proxy`);
   return r.verdict;

@@ -6,10 +6,13 @@ import { MEDIA_TYPES } from '../../protocol/media/scheme.js';
 import { unpad } from '../../protocol/payload.js';
 import { defineCheck, paramsOf, ANSWER_MS, choiceParam, QUIET_MS } from '../check.js';
 import { lastSeq, sends } from '../observe.js';
-import { judgeKeys, verdictOf } from './integrity.js';
+import { judgeKeys } from './integrity.js';
 import { discoveryOf, fetchVerified, samplePlaintext, sendFile, sentSha256 } from './scenario.js';
 import { SAMPLES } from './sniff.js';
 import { oneOf, readDeclared } from './wire-fields.js';
+
+/** The slowest host the at-limit fetch allows for: a blob of the limit is given a second for each 4 MiB. */
+const FETCH_BYTES_PER_S = 4 * 1024 ** 2;
 
 /** The largest limit the profile lets a provider announce: 2 GiB, as the gatekeeper's own clients. */
 export const MAX_MEDIA_LIMIT = 2 * 1024 ** 3;
@@ -84,7 +87,15 @@ export const atLimit = defineCheck(
         `${oneOf(type)} of exactly the announced ${limit} bytes sent`,
         `refused ${oneOf(type)} of exactly the announced ${limit} bytes: ${sent.refused}`,
       );
-    const verdict = verdictOf(await fetchVerified(ctx, sent));
-    return judgeKeys(verdict, type, await sentSha256(sent));
+    // The blob is as large as the provider's limit: its fetch gets the time a slow host needs for it.
+    const fetched = await fetchVerified(ctx, sent, undefined, {
+      timeoutMs: ANSWER_MS + Math.ceil(limit / FETCH_BYTES_PER_S) * 1000,
+    });
+    if (fetched.status !== 200 || !fetched.verdict)
+      return notMet(
+        `${oneOf(type)} of exactly the announced ${limit} bytes sent, and its blob served`,
+        `the host answered HTTP ${fetched.status ?? '?'} for the blob of ${oneOf(type)} of exactly the limit`,
+      );
+    return judgeKeys(fetched.verdict, type, await sentSha256(sent));
   },
 );

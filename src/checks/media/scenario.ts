@@ -205,7 +205,12 @@ export function verifyInfos(type: MediaType): string[] {
  * Fetches and verifies under the type's keys (and the other types', to name a mix-up). With
  * `decryptUnder`, the blob is decrypted under that info string instead of the type's own.
  */
-export function fetchVerified(ctx: CheckContext, sent: SentMedia, decryptUnder?: string): Promise<MediaFetchResult> {
+export function fetchVerified(
+  ctx: CheckContext,
+  sent: SentMedia,
+  decryptUnder?: string,
+  options: Partial<MediaFetch> = {},
+): Promise<MediaFetchResult> {
   const { mediaKey } = sent.declared;
   if (!mediaKey)
     throw new ProviderViolation(
@@ -214,7 +219,7 @@ export function fetchVerified(ctx: CheckContext, sent: SentMedia, decryptUnder?:
     );
   const infos = verifyInfos(sent.type);
   const first = decryptUnder === undefined ? infos : [decryptUnder, ...infos.filter((i) => i !== decryptUnder)];
-  return fetchSent(ctx, sent, { verify: { mediaKey, infos: first } });
+  return fetchSent(ctx, sent, { verify: { mediaKey, infos: first }, ...options });
 }
 
 /** Hex of the first bytes of a hash, for messages. */
