@@ -1,9 +1,9 @@
 /** Reactions and replies, both ways, in the public `Message` shapes (docs/PROFILE.md §14.3). */
 import { PreconditionError } from '../../core/errors.js';
 import { met, notMet, type Finding } from '../../core/model.js';
-import { unixSeconds, type Clock } from '../../core/clock.js';
-import { MAX_CLOCK_SKEW_S } from '../../protocol/constants.js';
+import type { Clock } from '../../core/clock.js';
 import { reactionContent, replyContent } from '../../protocol/messaging.js';
+import { judgeClockField } from '../time.js';
 import {
   decodeMessage,
   encodeMessage,
@@ -114,14 +114,9 @@ export function judgeReactionOut(
  * STANZA-TIME allows a `t`. A count of seconds reads as a day in 1970, and fails as such.
  */
 function judgeSenderTimestampMs(value: number | { toString(): string } | null | undefined, clock: Clock): Finding {
-  const expected = `senderTimestampMs in Unix milliseconds within ${MAX_CLOCK_SKEW_S} s of the gatekeeper's clock`;
   // An int64 that protobufjs reads as a Long, which prints as its decimal value; absent, it reads as 0.
-  const ms = Number(String(value ?? 0));
-  if (ms === 0) return notMet(expected, 'a reaction without senderTimestampMs');
-  const skewS = Math.round((ms - clock.now()) / 1000);
-  if (Math.abs(skewS) <= MAX_CLOCK_SKEW_S) return met(`senderTimestampMs skew ${skewS} s`);
-  const hint = Math.abs(ms - unixSeconds(clock)) <= MAX_CLOCK_SKEW_S ? ' (seconds, not milliseconds?)' : '';
-  return notMet(expected, `senderTimestampMs ${ms}, ${Math.abs(skewS)} s ${skewS > 0 ? 'ahead' : 'behind'}${hint}`);
+  const ms = String(value ?? 0);
+  return judgeClockField('senderTimestampMs', ms === '0' ? undefined : ms, clock, 'the reaction', 'milliseconds');
 }
 
 /**
