@@ -26,16 +26,28 @@ const sameAddress = (a: string, b: string): boolean => canonical(a) === canonica
 /** The client IP a user's login carried. */
 const clientIpOf = (user: ProviderUser): string | undefined => user.connection.open?.attrs[CLIENT_IP_ATTRIBUTE];
 
+/** CLIENT-IP's first clause, on a user's newest login: it carries an address; undefined when it does. */
+function missingClientIp(ctx: CheckContext, user: ProviderUser): Finding | undefined {
+  const sent = clientIpOf(user);
+  if (sent !== undefined && sent !== '') return undefined;
+  return notMet(
+    `the client's IP address with ${user.login}'s login, as ${carrier(ctx.testbed.transport)}`,
+    `no client IP address on the login of ${user.connection.id}`,
+  );
+}
+
+/** What judgeClientIp weighs for a user's newest login, which carried `sent`. */
+const seenAt = (ctx: CheckContext, user: ProviderUser, sent: string): ClientIpSeen => ({
+  sent,
+  reported: user.connected.clientAddress,
+  proxyAddress: user.connection.remoteAddress,
+  allowPrivate: ctx.testbed.gatekeeper.allowsPrivateTargets,
+});
+
 /** CLIENT-IP: the login carries one. */
 export const present = defineCheck({ name: 'proxy/client-ip/present' }, async (ctx) => {
   const user = await ctx.testbed.providerUser();
-  const sent = clientIpOf(user);
-  return sent !== undefined && sent !== ''
-    ? met(`${CLIENT_IP_ATTRIBUTE}="${sent}"`)
-    : notMet(
-        `the client's IP address with ${user.login}'s login, as ${carrier(ctx.testbed.transport)}`,
-        'no client IP address on the login',
-      );
+  return missingClientIp(ctx, user) ?? met(`${CLIENT_IP_ATTRIBUTE}="${clientIpOf(user) ?? ''}"`);
 });
 
 export interface ClientIpSeen {
@@ -90,12 +102,7 @@ function literalClientIp(user: ProviderUser): string {
 /** CLIENT-IP: the address is the client's, as the proxy saw it. */
 export const address = defineCheck({ name: 'proxy/client-ip/address' }, async (ctx) => {
   const user = await ctx.testbed.providerUser();
-  return judgeClientIp({
-    sent: literalClientIp(user),
-    reported: user.connected.clientAddress,
-    proxyAddress: user.connection.remoteAddress,
-    allowPrivate: ctx.testbed.gatekeeper.allowsPrivateTargets,
-  });
+  return judgeClientIp(seenAt(ctx, user, literalClientIp(user)));
 });
 
 /** CLIENT-IP: two clients the proxy saw at two addresses are sent as two addresses, not a constant. */
@@ -135,18 +142,7 @@ export const perUser = defineCheck({ name: 'proxy/client-ip/per-user' }, async (
 
 /** CLIENT-IP as judged of a user's newest login: there, and the client's address. */
 function judgeLogin(ctx: CheckContext, user: ProviderUser): Finding {
-  const sent = clientIpOf(user);
-  if (sent === undefined || sent === '')
-    return notMet(
-      `the client's IP address with ${user.login}'s login, as ${carrier(ctx.testbed.transport)}`,
-      `no client IP address on ${user.connection.id}'s login`,
-    );
-  return judgeClientIp({
-    sent,
-    reported: user.connected.clientAddress,
-    proxyAddress: user.connection.remoteAddress,
-    allowPrivate: ctx.testbed.gatekeeper.allowsPrivateTargets,
-  });
+  return missingClientIp(ctx, user) ?? judgeClientIp(seenAt(ctx, user, clientIpOf(user) ?? ''));
 }
 
 /**
