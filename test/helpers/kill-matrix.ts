@@ -80,7 +80,8 @@ const REFUSED_WHEREVER_SENT: ReadonlyMap<string, string | readonly string[]> = n
   ['batch-elements', REFUSED],
   // the key upload (a 33-byte identity) and the key fetch (no <key>) every session starts from
   ['identity-with-type-byte', REFUSED],
-  ['fetch-without-key-wrapper', REFUSED],
+  // the key fetch, which the gatekeeper answers with an IQ error: the client then refuses the send (IQ-ERROR)
+  ['fetch-without-key-wrapper', [REFUSED, `the client refused to send: ${REFUSED} the key fetch`]],
   // the delivery receipt of every group message
   ['group-receipt-no-participant', REFUSED],
   // the proxy's own service on every connection it opens to the gatekeeper
