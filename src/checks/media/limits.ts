@@ -1,10 +1,10 @@
 /** Size limits per media type: announced in the discovery document (MEDIA-LIMITS) and kept by the client (MEDIA-LIMIT-ENFORCED). */
-import { PreconditionError } from '../../core/errors.js';
+import { PreconditionError, ProviderViolation } from '../../core/errors.js';
 import { met, notMet } from '../../core/model.js';
 import { toBase64 } from '../../protocol/base64.js';
-import { MEDIA_TYPES } from '../../protocol/media/scheme.js';
+import { MEDIA_TYPES, type MediaType } from '../../protocol/media/scheme.js';
 import { unpad } from '../../protocol/payload.js';
-import { defineCheck, paramsOf, ANSWER_MS, choiceParam, QUIET_MS } from '../check.js';
+import { defineCheck, paramsOf, ANSWER_MS, choiceParam, QUIET_MS, type CheckContext } from '../check.js';
 import { lastSeq, sends } from '../observe.js';
 import { judgeKeys } from './integrity.js';
 import { discoveryOf, fetchVerified, samplePlaintext, sendFile, sentSha256 } from './scenario.js';
@@ -28,14 +28,20 @@ export const announced = defineCheck({ name: 'media/limits/announced' }, async (
     : notMet(expected, bad.map((t) => `${t}: ${String(limits[t] ?? 'missing')}`).join(', '));
 });
 
+/** The case's media type (`params.type`) and the limit the provider announced for it, which it must have. */
+function announcedLimit(ctx: CheckContext, purpose: string): { type: MediaType; limit: number } {
+  const type = choiceParam(ctx, 'type', MEDIA_TYPES, 'image');
+  const limit = discoveryOf(ctx).mediaLimits?.[type];
+  if (limit === undefined)
+    throw new ProviderViolation(`an announced ${type} limit to ${purpose}`, 'no mediaLimits in the discovery document');
+  return { type, limit };
+}
+
 /** MEDIA-LIMIT-ENFORCED [1]: asked to send one byte over its limit, the client sends no media message. */
 export const enforced = defineCheck(
   { name: 'media/limits/enforced', params: paramsOf({ type: { enum: MEDIA_TYPES } }) },
   async (ctx) => {
-    const type = choiceParam(ctx, 'type', MEDIA_TYPES, 'image');
-    const limit = discoveryOf(ctx).mediaLimits?.[type];
-    if (limit === undefined)
-      return notMet(`an announced ${type} limit to keep`, 'no mediaLimits in the discovery document');
+    const { type, limit } = announcedLimit(ctx, 'keep');
     const provider = await ctx.testbed.providerUser();
     const gatekeeperUser = await ctx.testbed.gatekeeperUser();
     const before = lastSeq(provider.connection);
@@ -77,10 +83,7 @@ export const enforced = defineCheck(
 export const atLimit = defineCheck(
   { name: 'media/limits/at-limit', params: paramsOf({ type: { enum: MEDIA_TYPES } }) },
   async (ctx) => {
-    const type = choiceParam(ctx, 'type', MEDIA_TYPES, 'image');
-    const limit = discoveryOf(ctx).mediaLimits?.[type];
-    if (limit === undefined)
-      return notMet(`an announced ${type} limit to send up to`, 'no mediaLimits in the discovery document');
+    const { type, limit } = announcedLimit(ctx, 'send up to');
     const sent = await sendFile(ctx, type, { size: limit });
     if ('refused' in sent)
       return notMet(
