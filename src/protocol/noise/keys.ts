@@ -4,8 +4,8 @@
  * only as DER, and decoding it cost ten times the agreement itself, a second of a default run.
  */
 import { createPrivateKey, createPublicKey, randomBytes, sign, verify, type KeyObject } from 'node:crypto';
-import { PrivateKey, PublicKey } from '@signalapp/libsignal-client';
-import { DJB_KEY_TYPE } from '../constants.js';
+import { PrivateKey } from '@signalapp/libsignal-client';
+import { pqDjbKey } from '../signal-store-pq.js';
 import { NoiseError } from './errors.js';
 import type { CertSignatureScheme } from './profile.js';
 
@@ -16,16 +16,15 @@ export interface KeyPair {
   readonly publicKey: Uint8Array;
 }
 
-/** DER prefixes before a raw key (RFC 8410): PKCS#8 private, SPKI public. */
-const DER = {
-  ed25519: { pkcs8: '302e020100300506032b657004220420', spki: '302a300506032b6570032100' },
-} as const;
+/** Ed25519's DER prefixes before a raw key (RFC 8410): PKCS#8 private, SPKI public. */
+const ED25519_PKCS8 = Buffer.from('302e020100300506032b657004220420', 'hex');
+const ED25519_SPKI = Buffer.from('302a300506032b6570032100', 'hex');
 
-const privateKeyObject = (curve: keyof typeof DER, raw: Uint8Array): KeyObject =>
-  createPrivateKey({ key: Buffer.concat([Buffer.from(DER[curve].pkcs8, 'hex'), raw]), format: 'der', type: 'pkcs8' });
+const privateKeyObject = (raw: Uint8Array): KeyObject =>
+  createPrivateKey({ key: Buffer.concat([ED25519_PKCS8, raw]), format: 'der', type: 'pkcs8' });
 
-const publicKeyObject = (curve: keyof typeof DER, raw: Uint8Array): KeyObject =>
-  createPublicKey({ key: Buffer.concat([Buffer.from(DER[curve].spki, 'hex'), raw]), format: 'der', type: 'spki' });
+const publicKeyObject = (raw: Uint8Array): KeyObject =>
+  createPublicKey({ key: Buffer.concat([ED25519_SPKI, raw]), format: 'der', type: 'spki' });
 
 const rawPublic = (key: KeyObject): Uint8Array =>
   Uint8Array.from(key.export({ format: 'der', type: 'spki' }).subarray(-KEY_BYTES));
@@ -48,9 +47,7 @@ export function x25519(privateKey: Uint8Array, peerPublicKey: Uint8Array): Uint8
   if (peerPublicKey.length !== KEY_BYTES)
     throw new NoiseError('malformed', `a public key of ${peerPublicKey.length} bytes, not ${KEY_BYTES}`);
   try {
-    return PrivateKey.deserialize(Uint8Array.from(privateKey)).agree(
-      PublicKey.deserialize(Uint8Array.from([DJB_KEY_TYPE, ...peerPublicKey])),
-    );
+    return PrivateKey.deserialize(Uint8Array.from(privateKey)).agree(pqDjbKey(peerPublicKey));
   } catch (cause) {
     throw new NoiseError('bad-key', 'X25519 refused the public key (a low-order point?)', { cause });
   }
@@ -62,7 +59,7 @@ export function signingKeyPair(scheme: CertSignatureScheme, privateKey: Uint8Arr
   checkLength('an Ed25519 private key', privateKey);
   return {
     privateKey: Uint8Array.from(privateKey),
-    publicKey: rawPublic(createPublicKey(privateKeyObject('ed25519', privateKey))),
+    publicKey: rawPublic(createPublicKey(privateKeyObject(privateKey))),
   };
 }
 
@@ -72,7 +69,7 @@ export function signingKeyPair(scheme: CertSignatureScheme, privateKey: Uint8Arr
  */
 export function signWith(scheme: CertSignatureScheme, privateKey: Uint8Array, message: Uint8Array): Uint8Array {
   if (scheme === 'xeddsa') return PrivateKey.deserialize(Uint8Array.from(privateKey)).sign(Uint8Array.from(message));
-  return Uint8Array.from(sign(null, message, privateKeyObject('ed25519', privateKey)));
+  return Uint8Array.from(sign(null, message, privateKeyObject(privateKey)));
 }
 
 export function verifyWith(
@@ -83,12 +80,8 @@ export function verifyWith(
 ): boolean {
   if (publicKey.length !== KEY_BYTES || signature.length !== 64) return false;
   try {
-    if (scheme === 'xeddsa')
-      return PublicKey.deserialize(Uint8Array.from([DJB_KEY_TYPE, ...publicKey])).verify(
-        Uint8Array.from(message),
-        Uint8Array.from(signature),
-      );
-    return verify(null, message, publicKeyObject('ed25519', publicKey), signature);
+    if (scheme === 'xeddsa') return pqDjbKey(publicKey).verify(Uint8Array.from(message), Uint8Array.from(signature));
+    return verify(null, message, publicKeyObject(publicKey), signature);
   } catch {
     // A key that does not decode (not on the curve) verifies nothing.
     return false;
