@@ -29,6 +29,7 @@ void test('a refusal may say at most Bearer error="invalid_token"', () => {
     ['Bearer realm="push", error="invalid_request"', 'not Bearer error="invalid_token"'],
     ['Bearer error="invalid_token" realm="push"', 'more than Bearer error="invalid_token"'],
     ['Bearer, Basic', 'more than Bearer error="invalid_token"'],
+    ['Bearer error="x", error="invalid_token"', 'more than Bearer error="invalid_token": error twice'],
     ['', 'no challenge RFC 9110 can read'],
   ];
   for (const [header, why] of excess) assert.equal(challengeExcess(header), why, header);

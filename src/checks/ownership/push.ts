@@ -94,6 +94,8 @@ export function challengeExcess(header: string | undefined): string | undefined 
     const param = AUTH_PARAM.exec(rest);
     if (!param) return `more than ${INVALID_TOKEN}`;
     const [whole, name = '', raw = ''] = param;
+    // A parameter named twice (RFC 9110 §11.2 allows each once) could hide a second error behind the first.
+    if (named.has(name.toLowerCase())) return `more than ${INVALID_TOKEN}: ${name} twice`;
     named.set(name.toLowerCase(), raw.startsWith('"') ? raw.slice(1, -1).replace(/\\(.)/g, '$1') : raw);
     rest = rest.slice(whole.length);
   }

@@ -75,8 +75,13 @@ export const oldKeyKept = defineCheck(
     const named = old.kid === undefined ? 'the key' : `the key (kid "${old.kid}")`;
     ctx.note(`the proof before the rotation is signed by ${named}`);
     ctx.step('rotate the proof key');
-    await ctx.providerWide.rotateProofKey();
+    const { kid } = await ctx.providerWide.rotateProofKey();
     const after = await fetchKeySet(ctx);
+    // A rotation that published no new key leaves the old one where it was, and proves nothing.
+    if (kid === old.kid || !after.keys.some((k) => k.kid === kid))
+      throw new PreconditionError(
+        `the rotation published no new key (kid "${kid}"); PROOF-ROTATION-PUBLISH [1]'s case judges that`,
+      );
     if (await signingKey(token, after)) return met();
     return notMet(
       `${named} that signed a proof just before the rotation still in the key set after it, for the proof's lifetime`,
