@@ -2,7 +2,8 @@
 /**
  * `npm run planted-bugs`: how many realistic provider bugs the default run catches. Each bug of the
  * bank (test/planted-bugs/*.json) is a hand-written edit of the built reference provider that no
- * fault of faults.ts makes. Each is planted in its own copy of dist/src, and the copy's default run
+ * fault of faults.ts made when it was written; one that a case was then added for, with a fault
+ * that makes it, says so (`becameFault`) and is planted only when named. Each is planted in its own copy of dist/src, and the copy's default run
  * (every suite, both transports, both deployments, --bail) gives its verdict:
  *   caught  a case failed: a provider with this bug is told so;
  *   warned  only SHOULD cases failed;
@@ -19,9 +20,12 @@ import { cp, mkdir, readdir, readFile, rm, symlink, writeFile } from 'node:fs/pr
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import type { CaseResult, Outcome } from '../src/core/model.js';
 import { projectRoot } from '../src/protocol/project-root.js';
+import { readRunReport } from '../src/reporters/read-report.js';
+import { LATEST_FILE } from '../src/reporters/write.js';
 
-export interface PlantedEdit {
+interface PlantedEdit {
   /** The built module, relative to dist/src. */
   readonly file: string;
   /** Text that occurs exactly once in the module (after the bug's earlier edits of it). */
@@ -36,12 +40,18 @@ export interface PlantedBug {
   readonly bug: string;
   /** Set for a change that is no bug by the profile: the requirement's words that allow it. */
   readonly conformant?: string;
+  /**
+   * The fault that now makes this bug, once a case was added for it: the kill matrix holds it from
+   * then on, and the measurement plants it only when asked by name.
+   */
+  readonly becameFault?: string;
   readonly edits: readonly PlantedEdit[];
 }
 
-export const BANK_DIR = 'test/planted-bugs';
+const BANK_DIR = 'test/planted-bugs';
 
-export async function loadBank(dir = join(projectRoot(), BANK_DIR)): Promise<PlantedBug[]> {
+export async function loadBank(): Promise<PlantedBug[]> {
+  const dir = join(projectRoot(), BANK_DIR);
   const files = (await readdir(dir)).filter((f) => f.endsWith('.json')).sort();
   const bugs: PlantedBug[] = [];
   for (const f of files) bugs.push(...(JSON.parse(await readFile(join(dir, f), 'utf8')) as PlantedBug[]));
@@ -85,30 +95,19 @@ async function snapshot(root: string, base: string): Promise<void> {
   await cp(join(root, 'dist', 'src'), join(base, 'dist', 'src'), { recursive: true });
 }
 
-/** A copy of the snapshot whose dist/src holds the bug; its packages are the project's. */
-async function plantedCopy(root: string, base: string, bug: PlantedBug | undefined, where: string): Promise<void> {
+/** A copy of the snapshot whose dist/src holds `modules` (a bug's, by file); its packages are the project's. */
+async function plantedCopy(root: string, base: string, modules: ReadonlyMap<string, string>, where: string) {
   await rm(where, { recursive: true, force: true });
   await cp(base, where, { recursive: true });
   await symlink(join(root, 'node_modules'), join(where, 'node_modules'));
-  if (bug) {
-    for (const [file, text] of await plantedSources(bug, join(base, 'dist', 'src'))) {
-      await writeFile(join(where, 'dist', 'src', file), text);
-    }
-  }
-}
-
-interface CaseOutcome {
-  readonly id: string;
-  readonly transport?: string;
-  readonly outcome: string;
-  readonly message?: string;
+  for (const [file, text] of modules) await writeFile(join(where, 'dist', 'src', file), text);
 }
 
 async function runCopy(
   where: string,
   seed: number,
   timeoutMs: number,
-): Promise<{ cases?: CaseOutcome[]; why?: string }> {
+): Promise<{ cases?: readonly CaseResult[]; why?: string }> {
   const out = join(where, 'reports');
   const args = ['dist/src/cli/main.js', 'run', '--bail', '--reporter', 'json', '--out', out, '--seed', String(seed)];
   const child = spawn(process.execPath, args, { cwd: where, stdio: ['ignore', 'ignore', 'pipe'] });
@@ -118,18 +117,17 @@ async function runCopy(
   const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
   clearTimeout(timer);
   try {
-    const runId = (await readFile(join(out, 'latest.txt'), 'utf8')).trim();
-    const report = JSON.parse(await readFile(join(out, runId, 'report.json'), 'utf8')) as { cases: CaseOutcome[] };
-    return { cases: report.cases };
+    const runId = (await readFile(join(out, LATEST_FILE), 'utf8')).trim();
+    return { cases: (await readRunReport(join(out, runId))).cases };
   } catch {
     const last = stderr.trim().split('\n').at(-1) ?? '';
     return { why: code === null ? `killed after ${timeoutMs} ms` : `exit ${code}, no report: ${last}` };
   }
 }
 
-function judge(cases: readonly CaseOutcome[]): { verdict: Verdict; by?: string } {
-  const first = (outcome: string) => cases.find((c) => c.outcome === outcome);
-  const named = (c: CaseOutcome) => `${c.id} [${c.transport ?? '?'}]: ${(c.message ?? '').slice(0, 160)}`;
+function judge(cases: readonly CaseResult[]): { verdict: Verdict; by?: string } {
+  const first = (outcome: Outcome) => cases.find((c) => c.outcome === outcome);
+  const named = (c: CaseResult) => `${c.id} [${c.transport ?? '?'}]: ${(c.message ?? '').slice(0, 160)}`;
   const fail = first('fail');
   if (fail) return { verdict: 'caught', by: named(fail) };
   const warn = first('warn');
@@ -143,6 +141,7 @@ async function plantAndRun(
   root: string,
   base: string,
   bug: PlantedBug | undefined,
+  modules: ReadonlyMap<string, string>,
   seed: number,
   timeoutMs: number,
 ): Promise<Result> {
@@ -150,7 +149,7 @@ async function plantAndRun(
   const where = join(root, '.planted', id);
   const started = Date.now();
   try {
-    await plantedCopy(root, base, bug, where);
+    await plantedCopy(root, base, modules, where);
     const run = await runCopy(where, seed, timeoutMs);
     const seconds = Math.round((Date.now() - started) / 100) / 10;
     const blindSpot = bug?.blindSpot ?? '-';
@@ -158,15 +157,16 @@ async function plantAndRun(
     const judged = judge(run.cases);
     if (bug?.conformant === undefined) return { id, blindSpot, ...judged, seconds };
     // A warning or an error is no verdict against it; only a failure is one a correct provider gets.
-    if (judged.verdict === 'missed') return { id, blindSpot, verdict: 'passes', seconds };
-    return { id, blindSpot, ...judged, ...(judged.verdict === 'caught' ? { verdict: 'over-strict' } : {}), seconds };
+    const verdict =
+      judged.verdict === 'missed' ? 'passes' : judged.verdict === 'caught' ? 'over-strict' : judged.verdict;
+    return { id, blindSpot, ...judged, verdict, seconds };
   } finally {
     await rm(where, { recursive: true, force: true });
   }
 }
 
 const USAGE = `usage: npm run planted-bugs -- [--only id,id] [--jobs N] [--seed N]
-  --only   the bugs to plant, comma-separated ids (default: the whole bank)
+  --only   the bugs to plant, comma-separated ids (default: the bank but the bugs that became faults)
   --jobs   bugs run side by side (default: the machine's cores)
   --seed   the runs' seed (default 20261207)
 `;
@@ -201,15 +201,19 @@ async function main(): Promise<void> {
     process.stderr.write(`planted-bugs: no bug named ${unknown.join(', ')} in ${BANK_DIR}\n`);
     process.exit(2);
   }
-  const bugs = only ? bank.filter((b) => only.includes(b.id)) : bank;
+  const bugs = only ? bank.filter((b) => only.includes(b.id)) : bank.filter((b) => b.becameFault === undefined);
   const base = join(root, '.planted', '.base');
   await snapshot(root, base);
   // Every bug must still plant before any runs: a bank gone stale is a finding of its own.
-  for (const bug of bugs) await plantedSources(bug, join(base, 'dist', 'src'));
+  const modules = new Map<string, ReadonlyMap<string, string>>();
+  for (const bug of bugs) modules.set(bug.id, await plantedSources(bug, join(base, 'dist', 'src')));
   const timeoutMs = 300_000;
-  process.stdout.write(`seed ${seed}, ${bugs.length} bugs, ${jobs} at a time\n`);
+  const faults = only ? 0 : bank.length - bugs.length;
+  process.stdout.write(
+    `seed ${seed}, ${bugs.length} bugs, ${jobs} at a time${faults ? ` (${faults} more became faults: the kill matrix holds them)` : ''}\n`,
+  );
 
-  const control = await plantAndRun(root, base, undefined, seed, timeoutMs);
+  const control = await plantAndRun(root, base, undefined, new Map(), seed, timeoutMs);
   if (control.verdict !== 'missed') {
     process.stderr.write(`planted-bugs: the clean copy did not pass (${control.verdict}: ${control.by ?? ''})\n`);
     process.exit(1);
@@ -221,7 +225,7 @@ async function main(): Promise<void> {
   await Promise.all(
     Array.from({ length: Math.min(jobs, queue.length) }, async () => {
       for (let bug = queue.shift(); bug; bug = queue.shift()) {
-        const r = await plantAndRun(root, base, bug, seed, timeoutMs);
+        const r = await plantAndRun(root, base, bug, modules.get(bug.id) ?? new Map(), seed, timeoutMs);
         results.push(r);
         process.stdout.write(`${r.verdict.padEnd(8)} ${r.id} (${r.seconds} s)${r.by ? `\n         ${r.by}` : ''}\n`);
       }

@@ -10,6 +10,7 @@ import { test } from 'node:test';
 import ts from 'typescript';
 import { projectRoot } from '../src/protocol/project-root.js';
 import { loadBank, plantedSources } from '../scripts/planted-bugs.js';
+import { FAULTS } from '../src/reference-provider/faults.js';
 
 const BLIND_SPOTS = new Set([
   'value',
@@ -38,6 +39,9 @@ void test('every planted bug still plants: its edits find their text once, and t
     assert.match(bug.id, /^[a-z0-9]+(-[a-z0-9]+)*$/, bug.id);
     assert.ok(BLIND_SPOTS.has(bug.blindSpot), `${bug.id}: blind spot ${bug.blindSpot}`);
     assert.ok(bug.bug.length > 20, `${bug.id}: says what the bug is`);
+    // A bug with a fault's name is that fault's, planted no more by default: it must say so.
+    if (bug.id in FAULTS) assert.equal(bug.becameFault, bug.id, `${bug.id} is a fault of that name`);
+    if (bug.becameFault !== undefined) assert.ok(bug.becameFault in FAULTS, `${bug.id}: no fault ${bug.becameFault}`);
     if (bug.conformant !== undefined)
       assert.match(bug.conformant, /^[A-Z§][^\n]{20,}/, `${bug.id}: names the words that allow it`);
     for (const [file, text] of await plantedSources(bug, join(projectRoot(), 'dist', 'src'))) {
