@@ -91,7 +91,7 @@ export const keyTime = defineCheck({ name: 'media/message/key-time' }, async (ct
 });
 
 /** MEDIA-KEY-TIME, on media messages as sent, judged by `clock` as STANZA-TIME judges a `t`; every wrong type is named. */
-export function judgeKeyTimes(declared: readonly Declared[], clock: Clock): Finding {
+function judgeKeyTimes(declared: readonly Declared[], clock: Clock): Finding {
   const timed = declared.filter((d) => d.mediaKeyTimestamp !== undefined);
   if (timed.length === 0)
     return notApplicable('no media message sent carries a mediaKeyTimestamp, which MAY be left out');

@@ -114,19 +114,15 @@ export const blockedInGroup = defineCheck({ name: 'messaging/block/group' }, asy
   const control = `from another member ${ctx.rng.string(8)}`;
   await deliverGroup(ctx, g, other, await other.encryptGroupText(g.jid, control), "the other member's text");
   await barrier(g.provider.connection, ctx.signal);
-  if ((await shownInGroup(g, other.jid, control)) === 0)
+  const inbox = await g.provider.inbox();
+  if ((await shownInGroup(g, other.jid, control, inbox)) === 0)
     throw new PreconditionError("the other member's group text was not shown either; GROUP-IN judges that");
-  const shown = (await shownInGroup(g, blocked.jid, text)) > 0;
+  const shown = (await shownInGroup(g, blocked.jid, text, inbox)) > 0;
   return judgeBlockedInGroup(blocked.jid, text, shown, receipt);
 });
 
 /** BLOCK-HIDDEN, on the blocked `member`'s group `text`: whether it was shown, and the delivery receipt for it, if any. */
-export function judgeBlockedInGroup(
-  member: string,
-  text: string,
-  shown: boolean,
-  receipt: StanzaNode | undefined,
-): Finding {
+function judgeBlockedInGroup(member: string, text: string, shown: boolean, receipt: StanzaNode | undefined): Finding {
   const expected = `the group text of ${member}, whom the user blocked, neither shown nor receipted`;
   if (shown) return notMet(expected, `the blocked member's group text was shown: "${text}"`);
   return receipt ? notMet(expected, `a delivery receipt for the blocked member's group text: ${show(receipt)}`) : met();

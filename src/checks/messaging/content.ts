@@ -210,7 +210,7 @@ export const reactionRemovedIn = defineCheck({ name: 'messaging/reaction/removed
 });
 
 /** REACTION-IN, the removal: on the inbox after the removal (stanza `about`) of the reaction on message `id`. */
-export function judgeReactionRemoved(inbox: readonly ReceivedMessage[], id: string, about: string): Finding {
+function judgeReactionRemoved(inbox: readonly ReceivedMessage[], id: string, about: string): Finding {
   const expected = `no reaction shown on message ${id} once its sender removed it, and the removal ${about} no message of its own`;
   const own = inbox.find((m) => m.id === about && m.reaction?.id !== id);
   if (own) return notMet(expected, `the removal shown as a message of its own: ${JSON.stringify(own)}`);

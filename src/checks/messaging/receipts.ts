@@ -144,7 +144,7 @@ async function aroundRead(
 }
 
 /** RECEIPT-SHOWN, on the receipts shown before and after `peer`'s read receipt for message `id` reached the client. */
-export function judgeReadShown(
+function judgeReadShown(
   before: readonly ShownReceipt[],
   after: readonly ShownReceipt[],
   id: string,

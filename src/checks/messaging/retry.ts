@@ -158,11 +158,11 @@ export const resendOtherSenderIgnored = defineCheck({ name: 'messaging/retry/oth
   const resent = sentBy(p.provider.connection, afterSeq)
     .map((s) => s.element)
     .filter((e) => e.tag === 'message' && e.attrs['id'] === first);
-  return judgeOtherSenderIgnored(resent, first, stranger.jid);
+  return judgeRetryFromStranger(resent, first, stranger.jid);
 });
 
 /** RETRY-RESEND, on the copies of message `id` the client sent after `stranger`'s retry receipt for it. */
-export function judgeOtherSenderIgnored(resent: readonly StanzaNode[], id: string, stranger: string): Finding {
+function judgeRetryFromStranger(resent: readonly StanzaNode[], id: string, stranger: string): Finding {
   if (resent.length === 0) return met();
   return notMet(
     `no re-send of message ${id} for a retry receipt from ${stranger}, who is not its recipient`,

@@ -9,6 +9,7 @@ import { isDeliveryReceipt } from '../../protocol/stanzas.js';
 import type { CheckContext } from '../check.js';
 import { lastSeq, sentBy } from '../observe.js';
 import type { ProviderUser } from '../testbed.js';
+import type { ReceivedMessage } from '../../protocol/driver-api.js';
 import { answerTo, type Answer } from './exchange.js';
 
 export interface Group {
@@ -53,7 +54,13 @@ export async function deliverGroup(
   return { id, answer, receipt };
 }
 
-/** How many times the provider's user was shown `text` in the group, from `sender`. */
-export async function shownInGroup(g: Group, sender: string, text: string): Promise<number> {
-  return (await g.provider.inbox()).filter((m) => m.text === text && m.group === g.jid && m.from === sender).length;
+/** How many times the provider's user was shown `text` in the group, from `sender`: in `inbox` when the caller has read it. */
+export async function shownInGroup(
+  g: Group,
+  sender: string,
+  text: string,
+  inbox?: readonly ReceivedMessage[],
+): Promise<number> {
+  return (inbox ?? (await g.provider.inbox())).filter((m) => m.text === text && m.group === g.jid && m.from === sender)
+    .length;
 }

@@ -427,9 +427,7 @@ async function sendAndJudgeControl(
   ctx.step('wait, at a ping, for all its answers');
   // A client that does not answer the ping fails the case's last step anyway: it fails here at once.
   if (!(await conn.ping({ signal: ctx.signal, timeoutMs: ANSWER_MS })))
-    return conn.closed
-      ? `the same ${input.names ?? 'element'} with nothing wrong, sent first, then the connection closed (code ${conn.closed.code}, by ${conn.closed.by})`
-      : `the same ${input.names ?? 'element'} with nothing wrong, sent first, then no answer to a ping`;
+    return `the same ${input.names ?? 'element'} with nothing wrong, sent first, then ${noneBefore('no answer to a ping', conn.closed)}`;
   const answers = sentBy(conn, afterSeq).map((s) => s.element);
   const refusal = answers.find(
     (n) => n.tag === 'ack' && n.attrs['error'] === input.condition && (n.attrs['id'] ?? id) === id,
