@@ -129,8 +129,12 @@ export class MediaProxy implements MediaFetcher {
 
   async close(): Promise<void> {
     const owned = this.deps.agent === undefined ? [this.withCert, this.withoutCert] : [this.withCert];
-    if (this.withAnotherCert) owned.push(await this.withAnotherCert);
-    await Promise.all(owned.map((a) => a.close()));
+    // A certificate that could not be made left no agent to close, and must not keep the others open.
+    const another = this.withAnotherCert?.then(
+      (a) => a.close(),
+      () => undefined,
+    );
+    await Promise.all([...owned.map((a) => a.close()), another]);
   }
 
   private dispatcher(credentials: ProxyCredentials): Agent | Promise<Agent> {

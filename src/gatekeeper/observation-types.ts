@@ -10,21 +10,16 @@ import type { ChatTransport } from '../protocol/transport.js';
 
 export type FrameDirection = 'client-to-gatekeeper' | 'gatekeeper-to-client';
 
+/** A chat connection's WebSocket closed: how (ConnectionClosed), and whose. */
+export interface CloseEvent extends ConnectionClosed {
+  readonly connection: string;
+  readonly login?: string;
+}
+
 /**
  * One element (or Noise handshake message) on a provider client's connection, as the gatekeeper
  * saw it. Over xml-ws it is one WebSocket data message; over noise-binary one Noise frame.
  */
-/** A chat connection's WebSocket closed: when, whose, its code and reason, and who closed it. */
-export interface CloseEvent {
-  /** Date.now() when seen. */
-  readonly at: number;
-  readonly connection: string;
-  readonly login?: string;
-  readonly code: number;
-  readonly reason: string;
-  readonly by: 'client' | 'gatekeeper';
-}
-
 export interface FrameEvent {
   /** Increases by one per frame across the whole gatekeeper. */
   readonly seq: number;
@@ -93,15 +88,16 @@ export interface WaitOptions {
   readonly timeoutMs: number;
 }
 
-/** A provider client's connection to the chat server, from the gatekeeper's side. */
 /** How a chat connection ended. */
 export interface ConnectionClosed {
+  /** Date.now() when seen. */
   readonly at: number;
   readonly code: number;
   readonly reason: string;
   readonly by: 'client' | 'gatekeeper';
 }
 
+/** A provider client's connection to the chat server, from the gatekeeper's side. */
 export interface ClientConnection {
   readonly id: string;
   readonly transport: ChatTransport;

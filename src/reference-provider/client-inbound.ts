@@ -183,24 +183,14 @@ export class InboundHandler {
     }
     const sender = participant ?? '';
     const carried = pairwise && pairBytes ? { type: pairType as EncType, ciphertext: pairBytes } : undefined;
-    await this.openAndShow(
-      n,
-      sender,
-      () => this.ctx.openGroup(group, sender, carried, skBytes ?? new Uint8Array()),
-      unplaceable ? () => this.refuse('bad-request', { class: 'message', id }) : undefined,
-    );
+    await this.openAndShow(n, sender, () => this.ctx.openGroup(group, sender, carried, skBytes ?? new Uint8Array()));
   }
 
   /**
    * Decrypts with `open`, then shows and answers: a receipt, a retry receipt, or an ack alone for a
-   * duplicate. `refuseUnopened` is a fault's answer to what does not decrypt, in place of the retry receipt.
+   * duplicate.
    */
-  private async openAndShow(
-    n: StanzaNode,
-    peer: string,
-    open: () => Promise<Uint8Array>,
-    refuseUnopened?: () => void,
-  ): Promise<void> {
+  private async openAndShow(n: StanzaNode, peer: string, open: () => Promise<Uint8Array>): Promise<void> {
     const { faults } = this.ctx;
     const { id, from, participant } = n.attrs;
     let message: interop.Message;
@@ -208,7 +198,9 @@ export class InboundHandler {
       message = readMessage(await open(), faults);
     } catch (e) {
       if (isDuplicateMessage(e)) return this.onDuplicate(n, e.message);
-      if (refuseUnopened) return refuseUnopened();
+      // The fault answers a group message it cannot open as malformed, in place of the retry receipt.
+      if (faults.has('refuse-unplaceable-group') && isGroupJid(from))
+        return this.refuse('bad-request', { class: 'message', id });
       return this.onUndecryptable(n, e instanceof Error ? e.message : String(e));
     }
     // BLOCK-HIDDEN: a blocked peer's message is acked, and neither shown nor receipted (the faults

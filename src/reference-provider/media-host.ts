@@ -95,8 +95,9 @@ function answer(req: IncomingMessage, res: ServerResponse, { store, faults, trus
   if (req.method !== 'GET' && req.method !== 'HEAD') return status(res, 405);
   if (!path.startsWith(`${MEDIA_PATH}/`)) return status(res, 404);
   // MEDIA-FETCH-AUTH: only the gatekeeper's proxy, by its certificate; the fault takes any certificate at all.
-  const anyCert = faults.has('media-any-client-cert') && peerFingerprint(req) !== undefined;
-  const stranger = !faults.has('media-no-auth') && !anyCert && !trusted.has(peerFingerprint(req) ?? '');
+  const fingerprint = peerFingerprint(req);
+  const anyCert = faults.has('media-any-client-cert') && fingerprint !== undefined;
+  const stranger = !faults.has('media-no-auth') && !anyCert && !trusted.has(fingerprint ?? '');
   // Refused before the lookup, so that a stranger learns nothing of which references exist [3]; the fault looks first.
   if (stranger && !faults.has('media-auth-after-lookup')) return status(res, 403);
   const reference = decodeURIComponent(path.slice(MEDIA_PATH.length + 1));

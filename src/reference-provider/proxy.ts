@@ -431,7 +431,8 @@ class Upstream {
   /** The gatekeeper's first frame: its acceptance of the login (`<open/>`, `<success/>`), once it came. */
   accepted: Frame | undefined;
   private readonly whenAccepted: (() => void)[] = [];
-  private readonly faults: FaultSet;
+  /** How an xml-ws frame goes up: as it came, or, under the fault, every one a binary message. */
+  private readonly forceBinary: boolean;
 
   private constructor(
     private readonly ws: WebSocket,
@@ -440,7 +441,7 @@ class Upstream {
     proxy: ChatProxy,
   ) {
     this.listeners.add(listener);
-    this.faults = proxy.faults;
+    this.forceBinary = proxy.faults.has('proxy-binary-frames');
     proxy.upstreams.add(this);
     this.closed = new Promise((resolve) =>
       ws.once('close', () => {
@@ -499,9 +500,7 @@ class Upstream {
   send(frame: Frame): void {
     if (this.ws.readyState !== WebSocket.OPEN) return;
     if (this.channel) this.channel.send(frame.data);
-    // The fault drops the flag, and ws sends a Buffer as a binary message.
-    else if (this.faults.has('proxy-binary-frames')) this.ws.send(frame.data);
-    else this.ws.send(frame.data, { binary: frame.binary });
+    else this.ws.send(frame.data, { binary: frame.binary || this.forceBinary });
   }
 
   /** An element of the proxy's own, in the connection's encoding. */
