@@ -15,8 +15,17 @@ export function fillerByte(offset: number): number {
   return offset % FILLER_MODULUS;
 }
 
-/** The filler of a whole chunk from any offset: copied from here, at the offset mod 251 (a file of the limit's size is hashed on both sides). */
-const FILLER = Buffer.from(Array.from({ length: CHUNK + FILLER_MODULUS }, (_, i) => fillerByte(i)));
+/**
+ * The filler of a whole chunk from any offset: copied from here, at the offset mod 251 (a file of
+ * the limit's size is hashed on both sides). Made at the first stream, not when the module loads.
+ */
+let filler: Buffer | undefined;
+function fillerBytes(): Buffer {
+  if (filler) return filler;
+  filler = Buffer.allocUnsafe(CHUNK + FILLER_MODULUS);
+  for (let i = 0; i < filler.length; i++) filler[i] = fillerByte(i);
+  return filler;
+}
 
 /** The content: `prefix`, then filler up to `size` bytes (or the prefix alone when `size` is smaller). */
 export function contentStream(prefix: Uint8Array, size: number = prefix.length): Readable {
@@ -33,7 +42,7 @@ export function contentStream(prefix: Uint8Array, size: number = prefix.length):
       const fromPrefix = Math.max(0, Math.min(n, prefix.length - offset));
       chunk.set(prefix.subarray(offset, offset + fromPrefix));
       const at = (offset + fromPrefix) % FILLER_MODULUS;
-      FILLER.copy(chunk, fromPrefix, at, at + n - fromPrefix);
+      fillerBytes().copy(chunk, fromPrefix, at, at + n - fromPrefix);
       offset += n;
       this.push(chunk);
     },
