@@ -50,11 +50,19 @@ export interface PlantedBug {
 
 const BANK_DIR = 'test/planted-bugs';
 
-export async function loadBank(): Promise<PlantedBug[]> {
+/** A bug and the bank file it is in (its name without `.json`): a batch is measured as a whole. */
+export interface BankedBug extends PlantedBug {
+  readonly bank: string;
+}
+
+export async function loadBank(): Promise<BankedBug[]> {
   const dir = join(projectRoot(), BANK_DIR);
   const files = (await readdir(dir)).filter((f) => f.endsWith('.json')).sort();
-  const bugs: PlantedBug[] = [];
-  for (const f of files) bugs.push(...(JSON.parse(await readFile(join(dir, f), 'utf8')) as PlantedBug[]));
+  const bugs: BankedBug[] = [];
+  for (const f of files) {
+    const bank = f.slice(0, -'.json'.length);
+    for (const bug of JSON.parse(await readFile(join(dir, f), 'utf8')) as PlantedBug[]) bugs.push({ ...bug, bank });
+  }
   return bugs;
 }
 
@@ -165,18 +173,21 @@ async function plantAndRun(
   }
 }
 
-const USAGE = `usage: npm run planted-bugs -- [--only id,id] [--jobs N] [--seed N]
+const USAGE = `usage: npm run planted-bugs -- [--only id,id | --bank name] [--jobs N] [--seed N]
   --only   the bugs to plant, comma-separated ids (default: the bank but the bugs that became faults)
+  --bank   the bugs of one bank file (test/planted-bugs/<name>.json) but those that became faults:
+           a batch written blind is measured without reading its ids
   --jobs   bugs run side by side (default: the machine's cores)
   --seed   the runs' seed (default 20261207)
 `;
 
 async function main(): Promise<void> {
-  let values: { only?: string; jobs?: string; seed?: string; help?: boolean };
+  let values: { only?: string; bank?: string; jobs?: string; seed?: string; help?: boolean };
   try {
     values = parseArgs({
       options: {
         only: { type: 'string' },
+        bank: { type: 'string' },
         jobs: { type: 'string', default: String(availableParallelism()) },
         seed: { type: 'string', default: '20261207' },
         help: { type: 'boolean', short: 'h' },
@@ -201,14 +212,27 @@ async function main(): Promise<void> {
     process.stderr.write(`planted-bugs: no bug named ${unknown.join(', ')} in ${BANK_DIR}\n`);
     process.exit(2);
   }
-  const bugs = only ? bank.filter((b) => only.includes(b.id)) : bank.filter((b) => b.becameFault === undefined);
+  if (values.bank !== undefined && (only || !bank.some((b) => b.bank === values.bank))) {
+    const banks = [...new Set(bank.map((b) => b.bank))].join(', ');
+    process.stderr.write(
+      only
+        ? 'planted-bugs: --only and --bank exclude each other\n'
+        : `planted-bugs: no bank ${values.bank} (${banks})\n`,
+    );
+    process.exit(2);
+  }
+  const bugs = only
+    ? bank.filter((b) => only.includes(b.id))
+    : bank.filter((b) => b.becameFault === undefined && (values.bank === undefined || b.bank === values.bank));
   const base = join(root, '.planted', '.base');
   await snapshot(root, base);
   // Every bug must still plant before any runs: a bank gone stale is a finding of its own.
   const modules = new Map<string, ReadonlyMap<string, string>>();
   for (const bug of bugs) modules.set(bug.id, await plantedSources(bug, join(base, 'dist', 'src')));
   const timeoutMs = 300_000;
-  const faults = only ? 0 : bank.length - bugs.length;
+  const faults = only
+    ? 0
+    : bank.filter((b) => b.becameFault !== undefined && b.bank === (values.bank ?? b.bank)).length;
   process.stdout.write(
     `seed ${seed}, ${bugs.length} bugs, ${jobs} at a time${faults ? ` (${faults} more became faults: the kill matrix holds them)` : ''}\n`,
   );
