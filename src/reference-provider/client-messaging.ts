@@ -121,6 +121,8 @@ export interface Shown {
 export function shownMessage(id: string, from: string, message: interop.Message, faults: FaultSet): Shown {
   const reaction = message.reactionMessage;
   const reactedTo = reaction?.key?.id;
+  // The fault reads fromMe from its own side and keeps only reactions to its user's messages.
+  if (reaction?.key?.fromMe && faults.has('reaction-in-own-only')) return {};
   // REACTION-IN: shown on the message it names, not as a text of its own; an empty text is the
   // reaction's removal, shown on that message too (the driver's entry with an empty emoji).
   if (reaction && reactedTo && (reaction.text || !faults.has('reaction-removal-unsupported')))

@@ -35,6 +35,8 @@ export const FAULTS = {
   'drop-stanza-id': 'sends messages without an id',
   'short-stanza-id': 'uses a counter (1, 2, 3…) as message id',
   'reuse-stanza-id': 'uses the same id for every message',
+  'stanza-id-per-connection':
+    'numbers its message ids with a counter that starts again on every connection, so a reconnected client reuses its first ids',
   'timestamp-ms': 'writes `t` in milliseconds on messages and on delivery, read and retry receipts',
   'no-participants': 'puts `<enc>` directly under `<message>`',
   'message-type-chat': 'writes `type="chat"` on its messages, as XMPP does, instead of `type="text"`',
@@ -279,6 +281,7 @@ export const FAULTS = {
   'mailbox-shown-twice': 'shows each message a push-woken connection drains twice',
   'receipt-first-only': 'sends a delivery receipt for the first message of each peer only',
   'no-read-receipt': 'sends no read receipt when its user reads a message',
+  'read-receipt-latest': "sends the read receipt for the peer's latest message, whichever one its user read",
   'read-on-delivery': 'sends a read receipt with every delivery receipt, before its user reads anything',
   'hide-delivery-receipts': 'does not show its user the delivery receipts of its messages',
   'hide-read-receipts': 'does not show its user the read receipts of its messages',
@@ -295,9 +298,13 @@ export const FAULTS = {
   'retry-from-anyone': 're-sends a message for a retry receipt from anyone, not only its recipient',
   'reaction-random-key': 'reacts with a key naming a made-up message id',
   'ignore-reactions': 'shows a received reaction as an empty text, on no message',
+  'reaction-in-own-only':
+    "drops a received reaction whose key says fromMe, on the reactor's own message, as if a peer could only react to its user's",
   'reaction-removal-unsupported':
     "shows a reaction's removal (an empty text) as an unsupported message, not on its message",
   'reaction-inverted-from-me': 'reacts with a key whose fromMe says the opposite of who sent the message',
+  'reaction-from-me-unset':
+    "reacts with a key that never sets fromMe, so a reaction to its user's own message names the peer's",
   'reaction-timestamp-seconds': "writes the reaction's senderTimestampMs in Unix seconds, not milliseconds",
   'reply-without-quote': "sends a reply as a plain text, without the quoted message's id",
   'reply-random-stanza-id': 'sends a reply whose contextInfo.stanzaId is a made-up message id',

@@ -6,7 +6,7 @@ import type { StanzaNode } from '../../protocol/node.js';
 import { isDeliveryReceipt, receipt } from '../../protocol/stanzas.js';
 import { retryReceipt } from '../../protocol/messaging.js';
 import { judgeReceiptAck } from '../scenarios/acks.js';
-import { choiceParam, defineCheck, paramsOf, type CheckContext } from '../check.js';
+import { choiceParam, defineCheck, numberParam, paramsOf, type CheckContext } from '../check.js';
 import { answerTo } from '../scenarios/exchange.js';
 import { barrier, describeAll, lastSeq, noneBefore, sends, sentBy } from '../observe.js';
 import { judgeTime } from '../time.js';
@@ -48,10 +48,24 @@ export const deliveryEach = defineCheck({ name: 'messaging/receipt/delivery-each
       );
 });
 
-/** READ-ON-MARK: the user reads a message; a read receipt names it. */
-export const readOnMark = defineCheck({ name: 'messaging/receipt/read-on-mark' }, async (ctx) => {
-  const p = await pair(ctx);
-  const { id } = await received(ctx, p);
+/**
+ * READ-ON-MARK: the user reads a message; a read receipt names it. With `params.messages` above 1,
+ * the peer sends that many and the user reads the first, which a receipt for the chat's latest
+ * message does not name.
+ */
+export const readOnMark = defineCheck(
+  { name: 'messaging/receipt/read-on-mark', params: paramsOf({ messages: { type: 'integer', minimum: 1 } }) },
+  async (ctx) => {
+    const p = await pair(ctx);
+    const count = numberParam(ctx, 'messages', 1);
+    const { id } = await received(ctx, p, count > 1 ? 'message 1' : undefined);
+    for (let i = 2; i <= count; i++) await received(ctx, p, `message ${i}`);
+    return readAndJudge(ctx, p, id);
+  },
+);
+
+/** The user reads message `id` of the gatekeeper user; READ-ON-MARK on what its client sent. */
+async function readAndJudge(ctx: CheckContext, p: Pair, id: string): Promise<Finding> {
   const before = lastSeq(p.provider.connection);
   ctx.step('the user reads the message');
   await p.provider.markRead(p.gatekeeperUser.jid, id);
@@ -63,14 +77,21 @@ export const readOnMark = defineCheck({ name: 'messaging/receipt/read-on-mark' }
     p.gatekeeperUser.jid,
     ctx.clock,
   );
-});
+}
 
 /** READ-ON-MARK, on what the client sent after its user read message `id` from `peer`. */
 export function judgeReadReceipt(sent: readonly StanzaNode[], id: string, peer: string, clock: Clock): Finding {
   const expected = `<receipt type="read" id="${id}" to="${peer}" t/>`;
   const read = sent.find((n) => n.tag === 'receipt' && n.attrs['id'] === id && n.attrs['type'] === 'read');
-  if (!read)
-    return notMet(expected, `no read receipt after the user read the message; the client sent ${describeAll(sent)}`);
+  if (!read) {
+    const other = sent.find((n) => n.tag === 'receipt' && n.attrs['type'] === 'read');
+    return notMet(
+      expected,
+      other
+        ? `a read receipt for another message, id="${other.attrs['id'] ?? ''}", not the one the user read`
+        : `no read receipt after the user read the message; the client sent ${describeAll(sent)}`,
+    );
+  }
   if (read.attrs['to'] !== peer) return notMet(expected, `a read receipt to="${read.attrs['to'] ?? ''}"`);
   return judgeTime(read.attrs['t'], clock, 'the read receipt');
 }
