@@ -47,6 +47,8 @@ export interface InboundContext {
   raise(event: SecurityEvent): void;
   /** BLOCK-HIDDEN: true when the user blocked `peer`. */
   isBlocked(peer: string): boolean;
+  /** True once the user read a message of `peer`'s (READ-ON-MARK): only the `read-chat-stays-read` fault looks. */
+  wasRead(peer: string): boolean;
   /** A receipt from a peer, after its ack: shown on the message, or a retry to answer. */
   onReceipt(receipt: StanzaNode): void;
   /** TYPING-IN */
@@ -238,8 +240,9 @@ export class InboundHandler {
           t: faults.has('timestamp-ms') ? String(Date.now()) : undefined,
         }),
       );
-    // READ-ONLY-MARKED: the fault reads for the user.
-    if (faults.has('read-on-delivery') && id !== undefined) answers.push(readReceipt(id, peer, nowSeconds()));
+    // READ-ONLY-MARKED: the faults read for the user, always, or in a chat it read before.
+    const readsFor = faults.has('read-on-delivery') || (faults.has('read-chat-stays-read') && this.ctx.wasRead(peer));
+    if (readsFor && id !== undefined) answers.push(readReceipt(id, peer, nowSeconds()));
     this.answer(answers);
   }
 

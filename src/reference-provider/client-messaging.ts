@@ -8,6 +8,7 @@ import type { Indicators, ReceivedMessage, ShownReceipt } from '../protocol/driv
 import { MAX_RESENDS, readChatState, revokedId } from '../protocol/messaging.js';
 import type { StanzaNode } from '../protocol/node.js';
 import { isDeliveryReceipt } from '../protocol/stanzas.js';
+import { decodeMessage, encodeMessage, pad, unpad } from '../protocol/payload.js';
 import { mangleText } from './client-outbound.js';
 import type { FaultSet } from './faults.js';
 
@@ -36,6 +37,8 @@ export class MessagingState {
   private readonly receipts: ShownReceipt[] = [];
   private readonly typing: string[] = [];
   private readonly blocked = new Set<string>();
+  /** Peers a message of whose the user read. */
+  private readonly readChats = new Set<string>();
   private readonly sent = new Map<string, Sent>();
 
   constructor(private readonly faults: FaultSet) {}
@@ -53,6 +56,15 @@ export class MessagingState {
   setBlocked(peer: string, blocked: boolean): void {
     if (blocked) this.blocked.add(peer);
     else if (!this.faults.has('stay-blocked')) this.blocked.delete(peer);
+  }
+
+  /** READ-ON-MARK: the user read a message of `peer`'s. */
+  read(peer: string): void {
+    this.readChats.add(peer);
+  }
+
+  wasRead(peer: string): boolean {
+    return this.readChats.has(peer);
   }
 
   wasSent(id: string): boolean {
@@ -102,7 +114,9 @@ export class MessagingState {
     if (id === undefined || !sent || (sent.to !== from && !this.faults.has('retry-from-anyone'))) return undefined;
     if (sent.resends >= MAX_RESENDS && !this.faults.has('retry-unbounded')) return undefined;
     sent.resends++;
-    return { id, to: sent.to, plaintext: sent.plaintext, mediatype: sent.mediatype, count: sent.resends };
+    // The fault re-sends what it would keep of a message, its text alone: a reply loses its quote.
+    const plaintext = this.faults.has('resend-text-only') ? textOnly(sent.plaintext) : sent.plaintext;
+    return { id, to: sent.to, plaintext, mediatype: sent.mediatype, count: sent.resends };
   }
 }
 
@@ -154,6 +168,14 @@ export function shownMessage(id: string, from: string, message: interop.Message,
   const dropped =
     faults.has('drop-quote') || (extended?.contextInfo?.participant === from && faults.has('reply-in-own-only'));
   return { message: quoted && !dropped ? { id, from, text, replyTo: quoted } : { id, from, text } };
+}
+
+/** A padded `Message` rebuilt from its text alone, as a plain `conversation`; the `resend-text-only` fault's. */
+function textOnly(padded: Uint8Array): Uint8Array {
+  const r = unpad(padded);
+  if (!r.ok) return padded;
+  const m = decodeMessage(r.bytes);
+  return pad(encodeMessage({ conversation: m.conversation || m.extendedTextMessage?.text || '' }));
 }
 
 /** RETRY-RESEND: the re-sent message's `<enc>` carries `count`, the number of this re-send. */

@@ -221,6 +221,7 @@ export class ProviderClient {
           receiveMedia: (id, from, message) => this.receiveMedia(id, from, message),
           raise: (event) => this.events.push(event),
           isBlocked: (peer) => this.messaging.isBlocked(peer),
+          wasRead: (peer) => this.messaging.wasRead(peer),
           onReceipt: (receipt) => this.onReceipt(receipt),
           onChatState: (n) => this.messaging.showTyping(n),
         },
@@ -286,9 +287,15 @@ export class ProviderClient {
    * content. REVOKE-SENDER: only a message the revoke's sender sent in that chat.
    */
   private revoke(sender: string, id: string, group: string | undefined): void {
-    const anySender = this.deps.faults.has('revoke-any-sender');
+    const { faults } = this.deps;
+    // The fault takes a revoke as a one-to-one chat's only: in a group it changes nothing.
+    if (group !== undefined && faults.has('revoke-direct-only')) return;
+    const anySender = faults.has('revoke-any-sender');
+    // The fault looks the message up in the revoke's chat only, where in a group every member's is.
+    const bySender = (m: ReceivedMessage) => m.from === sender || faults.has('revoke-chat-only');
+    const inChat = (m: ReceivedMessage) => (m.group ?? m.from) === (group ?? sender);
     // An identity notice has the id "", which no revoke names.
-    const at = this.inbox.findIndex((m) => m.id === id && (anySender || (m.from === sender && m.group === group)));
+    const at = this.inbox.findIndex((m) => m.id === id && (anySender || (inChat(m) && bySender(m))));
     const shown = this.inbox[at];
     if (!shown) return;
     this.inbox[at] = {
@@ -370,6 +377,7 @@ export class ProviderClient {
     const { faults } = this.deps;
     const t = faults.has('timestamp-ms') ? Date.now() : Math.floor(Date.now() / 1000);
     if (this.messaging.isBlocked(peer) && !faults.has('read-receipt-to-blocked')) return;
+    this.messaging.read(peer);
     // The fault receipts the peer's latest message shown, as a chat opened to its end, whichever one the user read.
     const read = faults.has('read-receipt-latest')
       ? (this.inbox.findLast((m) => m.from === peer && m.id)?.id ?? id)

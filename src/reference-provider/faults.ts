@@ -283,6 +283,8 @@ export const FAULTS = {
   'no-read-receipt': 'sends no read receipt when its user reads a message',
   'read-receipt-latest': "sends the read receipt for the peer's latest message, whichever one its user read",
   'read-on-delivery': 'sends a read receipt with every delivery receipt, before its user reads anything',
+  'read-chat-stays-read':
+    "once its user read a peer's message, sends a read receipt with each later message of that peer, as if the chat stayed open",
   'hide-delivery-receipts': 'does not show its user the delivery receipts of its messages',
   'hide-read-receipts': 'does not show its user the read receipts of its messages',
   'receipt-from-anyone': 'shows a delivery or read receipt on its message whoever sends it, not only its recipient',
@@ -296,6 +298,8 @@ export const FAULTS = {
   'retry-count-off-by-one': 'numbers its re-sends from 2: `count="2"` on the first re-send\'s `<enc>`',
   'retry-unbounded': 're-sends a message for every retry receipt, without a limit',
   'retry-from-anyone': 're-sends a message for a retry receipt from anyone, not only its recipient',
+  'resend-text-only':
+    "answers a retry receipt with the message's text alone, as a plain text: a reply's re-send loses its quote",
   'reaction-random-key': 'reacts with a key naming a made-up message id',
   'ignore-reactions': 'shows a received reaction as an empty text, on no message',
   'reaction-in-own-only':
@@ -328,6 +332,9 @@ export const FAULTS = {
   'show-revoke-as-text': 'takes a revoked message out of sight, but also shows the revoke as an empty text of its own',
   'ignore-revoke': 'does nothing with a revoke: the revoked message stays shown as it was',
   'revoke-any-sender': 'applies a revoke to the message its key names, whoever sent that message',
+  'revoke-chat-only':
+    "applies a revoke to the message it names in the revoke's chat, whoever sent it: in a group, another member's too",
+  'revoke-direct-only': "applies a revoke in a one-to-one chat only: a group message's revoke leaves it shown",
   'show-unknown-as-empty-text': 'shows a message of a kind it does not know as an empty text',
   'unknown-protocol-as-revoke': "reads a protocolMessage of a type it does not know as a revoke, the enum's default",
   // the proxy deployment (§15)

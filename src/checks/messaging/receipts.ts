@@ -96,15 +96,31 @@ export function judgeReadReceipt(sent: readonly StanzaNode[], id: string, peer: 
   return judgeTime(read.attrs['t'], clock, 'the read receipt');
 }
 
-/** READ-ONLY-MARKED: a message delivered and not yet read gets no read receipt. */
-export const readOnlyWhenMarked = defineCheck({ name: 'messaging/receipt/read-only-when-marked' }, async (ctx) => {
-  const p = await pair(ctx);
-  const { id, afterSeq } = await received(ctx, p);
-  const read = receiptsSent(p, afterSeq, id, 'read');
-  return read.length === 0
-    ? met('no read receipt before the answer to a ping')
-    : notMet('no read receipt until the user reads the message', 'a read receipt for it before the user read it');
-});
+/** What the user read in the chat before the message judged (`params.earlier`): nothing, or the peer's message before it. */
+const EARLIER = ['none', 'read'] as const;
+
+/**
+ * READ-ONLY-MARKED: a message delivered and not yet read gets no read receipt; with
+ * `params.earlier` `read`, not even in a chat whose earlier message the user read, which a client
+ * that keeps the chat open as read would receipt.
+ */
+export const readOnlyWhenMarked = defineCheck(
+  { name: 'messaging/receipt/read-only-when-marked', params: paramsOf({ earlier: { enum: [...EARLIER] } }) },
+  async (ctx) => {
+    const p = await pair(ctx);
+    if (choiceParam(ctx, 'earlier', EARLIER, 'none') === 'read') {
+      const first = await received(ctx, p, 'message 1');
+      ctx.step('the user reads message 1');
+      await p.provider.markRead(p.gatekeeperUser.jid, first.id);
+      await barrier(p.provider.connection, ctx.signal);
+    }
+    const { id, afterSeq } = await received(ctx, p, 'the message not read');
+    const read = receiptsSent(p, afterSeq, id, 'read');
+    return read.length === 0
+      ? met('no read receipt before the answer to a ping')
+      : notMet('no read receipt until the user reads the message', 'a read receipt for it before the user read it');
+  },
+);
 
 /** A message from the provider user, with the gatekeeper user's delivery receipt for it delivered to the client. */
 async function sentAndDelivered(ctx: CheckContext): Promise<{ p: Pair; id: string }> {
