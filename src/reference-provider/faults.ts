@@ -65,6 +65,8 @@ export const FAULTS = {
   'no-size-limit': 'accepts elements of any size',
   'size-limit-one-over': "refuses elements only past 262 145 bytes, one byte over the profile's limit",
   'size-limit-one-under': "refuses an element of 262 144 bytes, the profile's limit, as too large",
+  'size-limit-characters':
+    'measures an element in characters, not UTF-8 bytes, so text of multi-byte characters passes the 262 144-byte limit',
   'no-depth-limit': 'accepts elements nested to any depth',
   'depth-limit-one-over': "refuses elements only past 33 levels, one level over the profile's limit",
   'depth-limit-one-under': "refuses an element 32 levels deep, the profile's limit, as too deep",
