@@ -76,6 +76,11 @@ export class MessagingState {
     if (this.sent.size > KEPT_SENT) this.sent.delete(this.sent.keys().next().value as string);
   }
 
+  /** The latest message sent to `peer`, kept for re-sending. */
+  private latestTo(peer: string): string | undefined {
+    return [...this.sent].findLast(([, s]) => s.to === peer)?.[0];
+  }
+
   /** RECEIPT-SHOWN: a delivery or read receipt from the peer a message went to is shown on it. */
   showReceipt(r: StanzaNode): void {
     const { id, from, type } = r.attrs;
@@ -89,7 +94,10 @@ export class MessagingState {
       !this.faults.has('hide-delivery-receipts')
     )
       this.receipts.push({ id, peer: from, type: 'delivery' });
-    if (type === 'read' && !this.faults.has('hide-read-receipts')) this.receipts.push({ id, peer: from, type: 'read' });
+    // The fault shows a read receipt on the latest message sent to the peer, whichever one it names.
+    const readOn = this.faults.has('read-shown-on-latest') ? (this.latestTo(from) ?? id) : id;
+    if (type === 'read' && !this.faults.has('hide-read-receipts'))
+      this.receipts.push({ id: readOn, peer: from, type: 'read' });
   }
 
   /** TYPING-IN */

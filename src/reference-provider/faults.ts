@@ -291,6 +291,8 @@ export const FAULTS = {
   'hide-read-receipts': 'does not show its user the read receipts of its messages',
   'receipt-from-anyone': 'shows a delivery or read receipt on its message whoever sends it, not only its recipient',
   'read-shown-as-delivered': 'shows a read receipt on its message as a delivery receipt too',
+  'read-shown-on-latest':
+    'shows a read receipt on the latest message its user sent to that peer, not on the one it names',
   'ack-receipt-no-type': "leaves the receipt's type out of the ack of a read or retry receipt",
   'retry-no-registration': 'sends retry receipts without `<registration>`',
   'retry-count-zero': 'writes `count="0"` in the `<retry>` of its first retry receipt',

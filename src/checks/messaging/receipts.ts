@@ -122,10 +122,21 @@ export const readOnlyWhenMarked = defineCheck(
   },
 );
 
-/** A message from the provider user, with the gatekeeper user's delivery receipt for it delivered to the client. */
-async function sentAndDelivered(ctx: CheckContext): Promise<{ p: Pair; id: string }> {
+/**
+ * A message from the provider user, with the gatekeeper user's delivery receipt for it delivered to
+ * the client; then `later` more, each delivered too, whose ids come back in `later`.
+ */
+async function sentAndDelivered(ctx: CheckContext, later = 0): Promise<{ p: Pair; id: string; later: string[] }> {
   const p = await pair(ctx);
-  const { id, afterSeq } = await sendOneWithId(p, ctx);
+  const id = await delivered(ctx, p, 'message');
+  const rest: string[] = [];
+  for (let i = 1; i <= later; i++) rest.push(await delivered(ctx, p, `later message ${i}`));
+  return { p, id, later: rest };
+}
+
+/** The provider user sends a message, and the gatekeeper user's delivery receipt for it is acked; its id. */
+async function delivered(ctx: CheckContext, p: Pair, label: string): Promise<string> {
+  const { id, afterSeq } = await sendOneWithId(p, ctx, label);
   ctx.step('wait for the delivery receipt to be acked');
   const acked = await ctx.testbed.frameFrom(p.provider.connection, sends('ack', { class: 'receipt', id }), {
     afterSeq,
@@ -134,7 +145,7 @@ async function sentAndDelivered(ctx: CheckContext): Promise<{ p: Pair; id: strin
     throw new PreconditionError(
       `${noneBefore('no <ack> of the delivery receipt', p.provider.connection.closed)}; ACK-RECEIPT judges that`,
     );
-  return { p, id };
+  return id;
 }
 
 async function shown(ctx: CheckContext, p: Pair, id: string, type: 'delivery' | 'read'): Promise<Finding> {
@@ -154,14 +165,18 @@ export const deliveryShown = defineCheck({ name: 'messaging/receipt/delivery-sho
 
 /**
  * RECEIPT-SHOWN: a read receipt from the peer is shown on the message, as read: the message shows
- * no more delivery receipts after it than before it.
+ * no more delivery receipts after it than before it. With `params.messages` above 1, the user sent
+ * that many and the peer reads the first: the read shows on it, and on none of the later ones.
  */
-export const readShown = defineCheck({ name: 'messaging/receipt/read-shown' }, async (ctx) => {
-  const { p, id } = await sentAndDelivered(ctx);
-  await barrier(p.provider.connection, ctx.signal);
-  const { before, after } = await aroundRead(ctx, p, id, 'the gatekeeper user reads the message');
-  return judgeReadShown(before, after, id, p.gatekeeperUser.jid);
-});
+export const readShown = defineCheck(
+  { name: 'messaging/receipt/read-shown', params: paramsOf({ messages: { type: 'integer', minimum: 1 } }) },
+  async (ctx) => {
+    const { p, id, later } = await sentAndDelivered(ctx, numberParam(ctx, 'messages', 1) - 1);
+    await barrier(p.provider.connection, ctx.signal);
+    const { before, after } = await aroundRead(ctx, p, id, 'the gatekeeper user reads the first message');
+    return judgeReadShown(before, after, id, p.gatekeeperUser.jid, later);
+  },
+);
 
 /** The receipts the provider shows before and after the recipient's read receipt for message `id` reached it. */
 async function aroundRead(
@@ -180,18 +195,24 @@ async function aroundRead(
   return { before, after: (await p.provider.indicators()).receipts };
 }
 
-/** RECEIPT-SHOWN, on the receipts shown before and after `peer`'s read receipt for message `id` reached the client. */
+/**
+ * RECEIPT-SHOWN, on the receipts shown before and after `peer`'s read receipt for message `id`
+ * reached the client; `later`: the user's messages after it, which the receipt does not name.
+ */
 function judgeReadShown(
   before: readonly ShownReceipt[],
   after: readonly ShownReceipt[],
   id: string,
   peer: string,
+  later: readonly string[] = [],
 ): Finding {
-  const expected = `the read receipt of ${peer} shown on message ${id}, as read`;
+  const expected = `the read receipt of ${peer} shown on message ${id}, as read${later.length > 0 ? ', and on no later message' : ''}`;
   if (!after.some((r) => r.id === id && r.type === 'read' && r.peer === peer)) {
     const onIt = after.filter((r) => r.id === id).map((r) => r.type);
     return notMet(expected, `not shown: the message shows ${onIt.length === 0 ? 'no receipt' : onIt.join(', ')}`);
   }
+  const misplaced = after.find((r) => r.type === 'read' && later.includes(r.id));
+  if (misplaced) return notMet(expected, `a read receipt shown on message ${misplaced.id}, which it does not name`);
   const delivered = (rs: readonly ShownReceipt[]) => rs.filter((r) => r.id === id && r.type === 'delivery').length;
   return delivered(after) > delivered(before)
     ? notMet(expected, 'the read receipt also shown as a delivery receipt')
