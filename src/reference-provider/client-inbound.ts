@@ -65,6 +65,9 @@ interface Identity {
   readonly id?: string | undefined;
 }
 
+/** How late the `receipt-ack-deferred` fault writes a receipt's ack: past a ping right behind the receipt. */
+const DEFERRED_ACK_MS = 50;
+
 const nowSeconds = (): string => String(Math.floor(Date.now() / 1000));
 
 /** The acks this client writes may lack attributes on lenient paths; node() drops undefined ones. */
@@ -303,16 +306,26 @@ export class InboundHandler {
     if (id === undefined || from === undefined) return this.refuse('bad-request', { class: 'receipt', id });
     if (!this.ctx.faults.has('no-receipt-ack')) {
       // ACK-RECEIPT-TYPE: the fault leaves the receipt's type out of its ack.
-      this.ctx.writer.write(
-        ackNode({
-          class: 'receipt',
-          id,
-          to: from,
-          type: this.ctx.faults.has('ack-receipt-no-type') ? undefined : type,
-        }),
-      );
+      const ack = ackNode({
+        class: 'receipt',
+        id,
+        to: from,
+        type: this.ctx.faults.has('ack-receipt-no-type') ? undefined : type,
+      });
+      // IN-ORDER: the fault writes the ack from a task of its own, behind what came after the receipt.
+      if (this.ctx.faults.has('receipt-ack-deferred')) setTimeout(() => this.writeLate(ack), DEFERRED_ACK_MS);
+      else this.ctx.writer.write(ack);
     }
     this.ctx.onReceipt(n);
+  }
+
+  /** The `receipt-ack-deferred` fault's late write, to a connection that may have closed since. */
+  private writeLate(n: StanzaNode): void {
+    try {
+      this.ctx.writer.write(n);
+    } catch {
+      /* the connection closed first */
+    }
   }
 
   private onIq(n: StanzaNode): void {

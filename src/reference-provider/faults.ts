@@ -13,6 +13,7 @@ export const FAULTS = {
   'no-close-element': 'disconnects without sending `<close/>`',
   'ignore-ping': "does not answer the gatekeeper's ping IQs",
   'ping-out-of-order': 'answers pings at once, before the elements that came before them',
+  'receipt-ack-deferred': 'acks a receipt from a task of its own, after the answer to a ping that came behind it',
   // the noise-binary transport (§1, TRANSPORTS)
   'noise-product-whatsapp': 'logs in over Noise with `product` WHATSAPP (0), not INTEROP',
   'noise-wrong-account-id': "logs in over Noise with an `accountId` one above its login's digits",
