@@ -324,6 +324,7 @@ function harness(faults: FaultName[] = [], decrypt?: InboundContext['decrypt']):
     registrationId: 0x01020304,
     isClosing: () => false,
     isBlocked: () => false,
+    wasRead: () => false,
     onReceipt: () => undefined,
     onChatState: () => undefined,
     decrypt: decrypt ?? (() => Promise.reject(new Error('no session'))),

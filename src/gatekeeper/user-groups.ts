@@ -8,7 +8,7 @@ import { fromBase64 } from '../protocol/base64.js';
 import { encElement } from '../protocol/stanzas.js';
 import { readDeliveredGroup, skmsgElement } from '../protocol/groups.js';
 import type { StanzaNode } from '../protocol/node.js';
-import { decodeMessage, textPayload, unpad } from '../protocol/payload.js';
+import { decodeMessage, unpad } from '../protocol/payload.js';
 import {
   distributionPayload,
   groupOpen,
@@ -52,7 +52,8 @@ export class GatekeeperGroupMember {
     private readonly deps: GroupMemberDeps,
   ) {}
 
-  async encrypt(group: string, text: string): Promise<EncryptedGroupMessage> {
+  /** `plaintext`: a padded `Message`, the skmsg's content. */
+  async encrypt(group: string, plaintext: Uint8Array): Promise<EncryptedGroupMessage> {
     const self = this.self();
     const members = (this.deps.groups.members(group) ?? []).filter((m) => m !== self);
     let key = this.own.get(group);
@@ -68,7 +69,7 @@ export class GatekeeperGroupMember {
       );
       key.given.add(member);
     }
-    const skmsg = groupEncrypt(group, self, this.senderKeys, textPayload(text, this.deps.paddingLength()));
+    const skmsg = groupEncrypt(group, self, this.senderKeys, plaintext);
     return { group, distributions, skmsg };
   }
 

@@ -92,7 +92,11 @@ export class LocalGatekeeperUser implements GatekeeperUser {
   }
 
   encryptGroupText(group: string, text: string): Promise<EncryptedGroupMessage> {
-    return this.queue.run(group, () => this.member.encrypt(group, text));
+    return this.encryptGroupPayload(group, textPayload(text, paddingLength(this.deps.rng)));
+  }
+
+  encryptGroupPayload(group: string, plaintext: Uint8Array): Promise<EncryptedGroupMessage> {
+    return this.queue.run(group, () => this.member.encrypt(group, plaintext));
   }
 
   deliverGroup(

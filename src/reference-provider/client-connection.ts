@@ -34,6 +34,7 @@ export type ClientSide = Pick<
   | 'isMedia'
   | 'receiveMedia'
   | 'isBlocked'
+  | 'wasRead'
   | 'onReceipt'
   | 'onChatState'
 >;

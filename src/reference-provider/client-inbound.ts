@@ -47,6 +47,8 @@ export interface InboundContext {
   raise(event: SecurityEvent): void;
   /** BLOCK-HIDDEN: true when the user blocked `peer`. */
   isBlocked(peer: string): boolean;
+  /** True once the user read a message of `peer`'s (READ-ON-MARK): only the `read-chat-stays-read` fault looks. */
+  wasRead(peer: string): boolean;
   /** A receipt from a peer, after its ack: shown on the message, or a retry to answer. */
   onReceipt(receipt: StanzaNode): void;
   /** TYPING-IN */
@@ -62,6 +64,9 @@ interface Identity {
   readonly class?: string | undefined;
   readonly id?: string | undefined;
 }
+
+/** How late the `receipt-ack-deferred` fault writes a receipt's ack: past a ping right behind the receipt. */
+const DEFERRED_ACK_MS = 50;
 
 const nowSeconds = (): string => String(Math.floor(Date.now() / 1000));
 
@@ -238,8 +243,9 @@ export class InboundHandler {
           t: faults.has('timestamp-ms') ? String(Date.now()) : undefined,
         }),
       );
-    // READ-ONLY-MARKED: the fault reads for the user.
-    if (faults.has('read-on-delivery') && id !== undefined) answers.push(readReceipt(id, peer, nowSeconds()));
+    // READ-ONLY-MARKED: the faults read for the user, always, or in a chat it read before.
+    const readsFor = faults.has('read-on-delivery') || (faults.has('read-chat-stays-read') && this.ctx.wasRead(peer));
+    if (readsFor && id !== undefined) answers.push(readReceipt(id, peer, nowSeconds()));
     this.answer(answers);
   }
 
@@ -300,16 +306,26 @@ export class InboundHandler {
     if (id === undefined || from === undefined) return this.refuse('bad-request', { class: 'receipt', id });
     if (!this.ctx.faults.has('no-receipt-ack')) {
       // ACK-RECEIPT-TYPE: the fault leaves the receipt's type out of its ack.
-      this.ctx.writer.write(
-        ackNode({
-          class: 'receipt',
-          id,
-          to: from,
-          type: this.ctx.faults.has('ack-receipt-no-type') ? undefined : type,
-        }),
-      );
+      const ack = ackNode({
+        class: 'receipt',
+        id,
+        to: from,
+        type: this.ctx.faults.has('ack-receipt-no-type') ? undefined : type,
+      });
+      // IN-ORDER: the fault writes the ack from a task of its own, behind what came after the receipt.
+      if (this.ctx.faults.has('receipt-ack-deferred')) setTimeout(() => this.writeLate(ack), DEFERRED_ACK_MS);
+      else this.ctx.writer.write(ack);
     }
     this.ctx.onReceipt(n);
+  }
+
+  /** The `receipt-ack-deferred` fault's late write, to a connection that may have closed since. */
+  private writeLate(n: StanzaNode): void {
+    try {
+      this.ctx.writer.write(n);
+    } catch {
+      /* the connection closed first */
+    }
   }
 
   private onIq(n: StanzaNode): void {

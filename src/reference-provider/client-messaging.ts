@@ -8,6 +8,7 @@ import type { Indicators, ReceivedMessage, ShownReceipt } from '../protocol/driv
 import { MAX_RESENDS, readChatState, revokedId } from '../protocol/messaging.js';
 import type { StanzaNode } from '../protocol/node.js';
 import { isDeliveryReceipt } from '../protocol/stanzas.js';
+import { decodeMessage, encodeMessage, pad, unpad } from '../protocol/payload.js';
 import { mangleText } from './client-outbound.js';
 import type { FaultSet } from './faults.js';
 
@@ -36,6 +37,8 @@ export class MessagingState {
   private readonly receipts: ShownReceipt[] = [];
   private readonly typing: string[] = [];
   private readonly blocked = new Set<string>();
+  /** Peers a message of whose the user read. */
+  private readonly readChats = new Set<string>();
   private readonly sent = new Map<string, Sent>();
 
   constructor(private readonly faults: FaultSet) {}
@@ -55,6 +58,15 @@ export class MessagingState {
     else if (!this.faults.has('stay-blocked')) this.blocked.delete(peer);
   }
 
+  /** READ-ON-MARK: the user read a message of `peer`'s. */
+  read(peer: string): void {
+    this.readChats.add(peer);
+  }
+
+  wasRead(peer: string): boolean {
+    return this.readChats.has(peer);
+  }
+
   wasSent(id: string): boolean {
     return this.sent.has(id);
   }
@@ -62,6 +74,11 @@ export class MessagingState {
   remember(id: string, to: string, plaintext: Uint8Array, mediatype?: string): void {
     this.sent.set(id, { to, plaintext, mediatype, resends: 0 });
     if (this.sent.size > KEPT_SENT) this.sent.delete(this.sent.keys().next().value as string);
+  }
+
+  /** The latest message sent to `peer`, kept for re-sending. */
+  private latestTo(peer: string): string | undefined {
+    return [...this.sent].findLast(([, s]) => s.to === peer)?.[0];
   }
 
   /** RECEIPT-SHOWN: a delivery or read receipt from the peer a message went to is shown on it. */
@@ -77,7 +94,10 @@ export class MessagingState {
       !this.faults.has('hide-delivery-receipts')
     )
       this.receipts.push({ id, peer: from, type: 'delivery' });
-    if (type === 'read' && !this.faults.has('hide-read-receipts')) this.receipts.push({ id, peer: from, type: 'read' });
+    // The fault shows a read receipt on the latest message sent to the peer, whichever one it names.
+    const readOn = this.faults.has('read-shown-on-latest') ? (this.latestTo(from) ?? id) : id;
+    if (type === 'read' && !this.faults.has('hide-read-receipts'))
+      this.receipts.push({ id: readOn, peer: from, type: 'read' });
   }
 
   /** TYPING-IN */
@@ -102,7 +122,9 @@ export class MessagingState {
     if (id === undefined || !sent || (sent.to !== from && !this.faults.has('retry-from-anyone'))) return undefined;
     if (sent.resends >= MAX_RESENDS && !this.faults.has('retry-unbounded')) return undefined;
     sent.resends++;
-    return { id, to: sent.to, plaintext: sent.plaintext, mediatype: sent.mediatype, count: sent.resends };
+    // The fault re-sends what it would keep of a message, its text alone: a reply loses its quote.
+    const plaintext = this.faults.has('resend-text-only') ? textOnly(sent.plaintext) : sent.plaintext;
+    return { id, to: sent.to, plaintext, mediatype: sent.mediatype, count: sent.resends };
   }
 }
 
@@ -121,6 +143,8 @@ export interface Shown {
 export function shownMessage(id: string, from: string, message: interop.Message, faults: FaultSet): Shown {
   const reaction = message.reactionMessage;
   const reactedTo = reaction?.key?.id;
+  // The fault reads fromMe from its own side and keeps only reactions to its user's messages.
+  if (reaction?.key?.fromMe && faults.has('reaction-in-own-only')) return {};
   // REACTION-IN: shown on the message it names, not as a text of its own; an empty text is the
   // reaction's removal, shown on that message too (the driver's entry with an empty emoji).
   if (reaction && reactedTo && (reaction.text || !faults.has('reaction-removal-unsupported')))
@@ -152,6 +176,14 @@ export function shownMessage(id: string, from: string, message: interop.Message,
   const dropped =
     faults.has('drop-quote') || (extended?.contextInfo?.participant === from && faults.has('reply-in-own-only'));
   return { message: quoted && !dropped ? { id, from, text, replyTo: quoted } : { id, from, text } };
+}
+
+/** A padded `Message` rebuilt from its text alone, as a plain `conversation`; the `resend-text-only` fault's. */
+function textOnly(padded: Uint8Array): Uint8Array {
+  const r = unpad(padded);
+  if (!r.ok) return padded;
+  const m = decodeMessage(r.bytes);
+  return pad(encodeMessage({ conversation: m.conversation || m.extendedTextMessage?.text || '' }));
 }
 
 /** RETRY-RESEND: the re-sent message's `<enc>` carries `count`, the number of this re-send. */

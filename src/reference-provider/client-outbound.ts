@@ -22,13 +22,22 @@ export function randomId(length = ID_LENGTH): string {
 
 export class MessageComposer {
   private counter = 0;
+  /** Messages numbered on the current connection: only the `stanza-id-per-connection` fault counts them. */
+  private onConnection = 0;
   private readonly fixedId = randomId();
 
   constructor(private readonly faults: FaultSet) {}
 
+  /** A new connection: its count of messages starts again. */
+  connected(): void {
+    this.onConnection = 0;
+  }
+
   /** A new message id; never reused (STANZA-ID-UNIQUE). */
   nextId(): string {
     if (this.faults.has('short-stanza-id')) return String(++this.counter);
+    // A well-formed id, unique on its connection, whose counter a reconnect sets back.
+    if (this.faults.has('stanza-id-per-connection')) return `3EB0${String(++this.onConnection).padStart(16, '0')}`;
     if (this.faults.has('reuse-stanza-id')) return this.fixedId;
     return randomId();
   }

@@ -194,6 +194,7 @@ export class ProviderClient {
     await this.disconnect();
     if (this.deps.faults.has('new-identity-per-connect') && this.connections > 0) this.session = this.newSession();
     this.connections++;
+    this.composer.connected();
     // A fresh proof on every connection (the caching fault presents the enlistment's again).
     const cached = this.deps.faults.has('client-caches-proof') ? this.enlistProof : undefined;
     const token = cached ?? (await this.deps.issueProof(this.identifier));
@@ -220,6 +221,7 @@ export class ProviderClient {
           receiveMedia: (id, from, message) => this.receiveMedia(id, from, message),
           raise: (event) => this.events.push(event),
           isBlocked: (peer) => this.messaging.isBlocked(peer),
+          wasRead: (peer) => this.messaging.wasRead(peer),
           onReceipt: (receipt) => this.onReceipt(receipt),
           onChatState: (n) => this.messaging.showTyping(n),
         },
@@ -285,9 +287,15 @@ export class ProviderClient {
    * content. REVOKE-SENDER: only a message the revoke's sender sent in that chat.
    */
   private revoke(sender: string, id: string, group: string | undefined): void {
-    const anySender = this.deps.faults.has('revoke-any-sender');
+    const { faults } = this.deps;
+    // The fault takes a revoke as a one-to-one chat's only: in a group it changes nothing.
+    if (group !== undefined && faults.has('revoke-direct-only')) return;
+    const anySender = faults.has('revoke-any-sender');
+    // The fault looks the message up in the revoke's chat only, where in a group every member's is.
+    const bySender = (m: ReceivedMessage) => m.from === sender || faults.has('revoke-chat-only');
+    const inChat = (m: ReceivedMessage) => (m.group ?? m.from) === (group ?? sender);
     // An identity notice has the id "", which no revoke names.
-    const at = this.inbox.findIndex((m) => m.id === id && (anySender || (m.from === sender && m.group === group)));
+    const at = this.inbox.findIndex((m) => m.id === id && (anySender || (inChat(m) && bySender(m))));
     const shown = this.inbox[at];
     if (!shown) return;
     this.inbox[at] = {
@@ -355,8 +363,9 @@ export class ProviderClient {
   react(to: string, id: string, emoji: string): Promise<string> {
     const { faults } = this.deps;
     const key = faults.has('reaction-random-key') ? randomId() : id;
-    // The fault says the opposite of who sent the message reacted to.
-    const fromMe = this.messaging.wasSent(id) !== faults.has('reaction-inverted-from-me');
+    // The faults say the opposite of who sent the message reacted to, or leave fromMe out (false) whoever did.
+    const fromMe =
+      !faults.has('reaction-from-me-unset') && this.messaging.wasSent(id) !== faults.has('reaction-inverted-from-me');
     // The fault writes the reaction's time in seconds where the field counts milliseconds.
     const sentAt = faults.has('reaction-timestamp-seconds') ? Math.floor(Date.now() / 1000) : Date.now();
     return this.sendPlaintext(to, this.composer.pad(encodeMessage(reactionContent(to, key, fromMe, emoji, sentAt))));
@@ -368,7 +377,12 @@ export class ProviderClient {
     const { faults } = this.deps;
     const t = faults.has('timestamp-ms') ? Date.now() : Math.floor(Date.now() / 1000);
     if (this.messaging.isBlocked(peer) && !faults.has('read-receipt-to-blocked')) return;
-    if (!faults.has('no-read-receipt')) connection.write(readReceipt(id, peer, String(t)));
+    this.messaging.read(peer);
+    // The fault receipts the peer's latest message shown, as a chat opened to its end, whichever one the user read.
+    const read = faults.has('read-receipt-latest')
+      ? (this.inbox.findLast((m) => m.from === peer && m.id)?.id ?? id)
+      : id;
+    if (!faults.has('no-read-receipt')) connection.write(readReceipt(read, peer, String(t)));
   }
 
   /** TYPING-OUT; BLOCK-HIDDEN: a blocked peer does not see the user typing (the fault shows it). */

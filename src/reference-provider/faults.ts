@@ -13,6 +13,7 @@ export const FAULTS = {
   'no-close-element': 'disconnects without sending `<close/>`',
   'ignore-ping': "does not answer the gatekeeper's ping IQs",
   'ping-out-of-order': 'answers pings at once, before the elements that came before them',
+  'receipt-ack-deferred': 'acks a receipt from a task of its own, after the answer to a ping that came behind it',
   // the noise-binary transport (§1, TRANSPORTS)
   'noise-product-whatsapp': 'logs in over Noise with `product` WHATSAPP (0), not INTEROP',
   'noise-wrong-account-id': "logs in over Noise with an `accountId` one above its login's digits",
@@ -35,6 +36,8 @@ export const FAULTS = {
   'drop-stanza-id': 'sends messages without an id',
   'short-stanza-id': 'uses a counter (1, 2, 3…) as message id',
   'reuse-stanza-id': 'uses the same id for every message',
+  'stanza-id-per-connection':
+    'numbers its message ids with a counter that starts again on every connection, so a reconnected client reuses its first ids',
   'timestamp-ms': 'writes `t` in milliseconds on messages and on delivery, read and retry receipts',
   'no-participants': 'puts `<enc>` directly under `<message>`',
   'message-type-chat': 'writes `type="chat"` on its messages, as XMPP does, instead of `type="text"`',
@@ -63,6 +66,8 @@ export const FAULTS = {
   'no-size-limit': 'accepts elements of any size',
   'size-limit-one-over': "refuses elements only past 262 145 bytes, one byte over the profile's limit",
   'size-limit-one-under': "refuses an element of 262 144 bytes, the profile's limit, as too large",
+  'size-limit-characters':
+    'measures an element in characters, not UTF-8 bytes, so text of multi-byte characters passes the 262 144-byte limit',
   'no-depth-limit': 'accepts elements nested to any depth',
   'depth-limit-one-over': "refuses elements only past 33 levels, one level over the profile's limit",
   'depth-limit-one-under': "refuses an element 32 levels deep, the profile's limit, as too deep",
@@ -279,11 +284,16 @@ export const FAULTS = {
   'mailbox-shown-twice': 'shows each message a push-woken connection drains twice',
   'receipt-first-only': 'sends a delivery receipt for the first message of each peer only',
   'no-read-receipt': 'sends no read receipt when its user reads a message',
+  'read-receipt-latest': "sends the read receipt for the peer's latest message, whichever one its user read",
   'read-on-delivery': 'sends a read receipt with every delivery receipt, before its user reads anything',
+  'read-chat-stays-read':
+    "once its user read a peer's message, sends a read receipt with each later message of that peer, as if the chat stayed open",
   'hide-delivery-receipts': 'does not show its user the delivery receipts of its messages',
   'hide-read-receipts': 'does not show its user the read receipts of its messages',
   'receipt-from-anyone': 'shows a delivery or read receipt on its message whoever sends it, not only its recipient',
   'read-shown-as-delivered': 'shows a read receipt on its message as a delivery receipt too',
+  'read-shown-on-latest':
+    'shows a read receipt on the latest message its user sent to that peer, not on the one it names',
   'ack-receipt-no-type': "leaves the receipt's type out of the ack of a read or retry receipt",
   'retry-no-registration': 'sends retry receipts without `<registration>`',
   'retry-count-zero': 'writes `count="0"` in the `<retry>` of its first retry receipt',
@@ -293,11 +303,17 @@ export const FAULTS = {
   'retry-count-off-by-one': 'numbers its re-sends from 2: `count="2"` on the first re-send\'s `<enc>`',
   'retry-unbounded': 're-sends a message for every retry receipt, without a limit',
   'retry-from-anyone': 're-sends a message for a retry receipt from anyone, not only its recipient',
+  'resend-text-only':
+    "answers a retry receipt with the message's text alone, as a plain text: a reply's re-send loses its quote",
   'reaction-random-key': 'reacts with a key naming a made-up message id',
   'ignore-reactions': 'shows a received reaction as an empty text, on no message',
+  'reaction-in-own-only':
+    "drops a received reaction whose key says fromMe, on the reactor's own message, as if a peer could only react to its user's",
   'reaction-removal-unsupported':
     "shows a reaction's removal (an empty text) as an unsupported message, not on its message",
   'reaction-inverted-from-me': 'reacts with a key whose fromMe says the opposite of who sent the message',
+  'reaction-from-me-unset':
+    "reacts with a key that never sets fromMe, so a reaction to its user's own message names the peer's",
   'reaction-timestamp-seconds': "writes the reaction's senderTimestampMs in Unix seconds, not milliseconds",
   'reply-without-quote': "sends a reply as a plain text, without the quoted message's id",
   'reply-random-stanza-id': 'sends a reply whose contextInfo.stanzaId is a made-up message id',
@@ -321,6 +337,9 @@ export const FAULTS = {
   'show-revoke-as-text': 'takes a revoked message out of sight, but also shows the revoke as an empty text of its own',
   'ignore-revoke': 'does nothing with a revoke: the revoked message stays shown as it was',
   'revoke-any-sender': 'applies a revoke to the message its key names, whoever sent that message',
+  'revoke-chat-only':
+    "applies a revoke to the message it names in the revoke's chat, whoever sent it: in a group, another member's too",
+  'revoke-direct-only': "applies a revoke in a one-to-one chat only: a group message's revoke leaves it shown",
   'show-unknown-as-empty-text': 'shows a message of a kind it does not know as an empty text',
   'unknown-protocol-as-revoke': "reads a protocolMessage of a type it does not know as a revoke, the enum's default",
   // the proxy deployment (§15)

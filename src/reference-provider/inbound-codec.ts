@@ -36,9 +36,34 @@ export function inboundBinary(faults: FaultSet): (plaintext: Uint8Array) => Stan
 
 export function inboundCodec(faults: FaultSet): StanzaCodec {
   const limits = inboundLimits(faults);
-  let codec: StanzaCodec = limits === PROFILE_LIMITS ? xmlCodec : new XmlTextCodec(limits);
+  let codec: StanzaCodec = faults.has('size-limit-characters')
+    ? new CharacterCountingCodec(limits)
+    : limits === PROFILE_LIMITS
+      ? xmlCodec
+      : new XmlTextCodec(limits);
   if (faults.has('accept-restricted-xml')) codec = new PermissiveXmlCodec(limits);
   return faults.has('accept-mixed-content') ? new TextDroppingCodec(codec) : codec;
+}
+
+// ---- the `size-limit-characters` fault ----
+
+/** Measures an element by its string's length, in UTF-16 code units, where STANZA-SIZE counts UTF-8 bytes. */
+class CharacterCountingCodec implements StanzaCodec {
+  readonly name = 'xml-text-characters';
+  private readonly inner: StanzaCodec;
+  constructor(private readonly limits: CodecLimits) {
+    this.inner = new XmlTextCodec({ ...limits, maxBytes: Number.POSITIVE_INFINITY });
+  }
+
+  encode(n: StanzaNode): string {
+    return this.inner.encode(n);
+  }
+
+  decode(frame: string): StanzaNode {
+    if (frame.length > this.limits.maxBytes)
+      throw new CodecError('policy-violation', `element of ${frame.length} characters exceeds the limit`);
+    return this.inner.decode(frame);
+  }
 }
 
 // ---- the `accept-mixed-content` fault ----

@@ -73,13 +73,42 @@ export interface Target {
   readonly fromMe: boolean;
 }
 
-/** REACTION-OUT: the user reacts to the message it received, and the key names that message: its id, the chat, not the user's own. */
-export const reactionOut = defineCheck({ name: 'messaging/reaction/out' }, async (ctx) => {
+/** Whose message the user reacts to (REACTION-OUT's key): the peer's, or its own. */
+const REACTS_TO = ['peer', 'own'] as const;
+
+/**
+ * REACTION-OUT: the user reacts to a message, and the key names that message: its id, the chat,
+ * and who sent it. `params.to` says whose: the message it received (`peer`, the default, fromMe
+ * false) or one it sent itself (`own`, fromMe true), which a key that never sets fromMe names wrongly.
+ */
+export const reactionOut = defineCheck(
+  { name: 'messaging/reaction/out', params: paramsOf({ to: { enum: [...REACTS_TO] } }) },
+  async (ctx) => {
+    const to = choiceParam(ctx, 'to', REACTS_TO, 'peer');
+    const { p, target } = to === 'peer' ? await peerTarget(ctx) : await ownTarget(ctx);
+    const content = await nextSent(
+      ctx,
+      p,
+      `the user reacts to ${to === 'peer' ? "the peer's" : 'its own'} message`,
+      () => p.provider.react(target.chat, target.id, EMOJI),
+    );
+    return judgeReactionOut(content, target, EMOJI, ctx.clock);
+  },
+);
+
+/** A message the gatekeeper user sent, which the provider's client has answered, as a key must name it. */
+async function peerTarget(ctx: CheckContext): Promise<{ p: Pair; target: Target }> {
   const { p, id } = await received(ctx);
   const peer = p.gatekeeperUser.jid;
-  const content = await nextSent(ctx, p, 'the user reacts', () => p.provider.react(peer, id, EMOJI));
-  return judgeReactionOut(content, { id, chat: peer, sender: peer, fromMe: false }, EMOJI, ctx.clock);
-});
+  return { p, target: { id, chat: peer, sender: peer, fromMe: false } };
+}
+
+/** A message the provider user sent, as a key must name it. */
+async function ownTarget(ctx: CheckContext): Promise<{ p: Pair; target: Target }> {
+  const p = await pair(ctx);
+  const { id } = await sendOneWithId(p, ctx, 'its own message');
+  return { p, target: { id, chat: p.gatekeeperUser.jid, sender: p.provider.login, fromMe: true } };
+}
 
 /**
  * REACTION-OUT, on the `Message` the client sent when its user reacted with `emoji` to the message
@@ -188,14 +217,40 @@ async function sendAbout(
 const reactionOn = (inbox: readonly ReceivedMessage[], id: string): ReceivedMessage | undefined =>
   inbox.findLast((m) => m.reaction?.id === id);
 
-/** REACTION-IN */
-export const reactionIn = defineCheck({ name: 'messaging/reaction/in' }, async (ctx) => {
-  const { id, inbox } = await answeredAbout(ctx, (p, id) => reactionContent(p.provider.login, id, false, EMOJI));
-  const expected = `the reaction "${EMOJI}" shown on message ${id}`;
-  const shown = reactionOn(inbox, id);
-  if (!shown) return notMet(expected, 'no reaction shown on it');
-  return shown.reaction?.emoji === EMOJI ? met() : notMet(expected, `the reaction "${shown.reaction?.emoji ?? ''}"`);
-});
+/** Whose message a received reaction is on (REACTION-IN): the provider user's own, or the peer's. */
+const REACTS_ON = ['own', 'peer'] as const;
+
+/**
+ * REACTION-IN: the gatekeeper user reacts to a message, and the client shows the reaction on it.
+ * `params.on` says whose: the provider user's (the default, key.fromMe false) or the gatekeeper
+ * user's own earlier message (key.fromMe true, as the reactor sent it).
+ */
+export const reactionIn = defineCheck(
+  { name: 'messaging/reaction/in', params: paramsOf({ on: { enum: [...REACTS_ON] } }) },
+  async (ctx) => {
+    const on = choiceParam(ctx, 'on', REACTS_ON, 'own');
+    const { id, inbox } =
+      on === 'own'
+        ? await answeredAbout(ctx, (p, id) => reactionContent(p.provider.login, id, false, EMOJI))
+        : await reactedToOwn(ctx);
+    const whose = on === 'own' ? "the user's own message" : "the peer's own message";
+    const expected = `the reaction "${EMOJI}" shown on message ${id}, ${whose}`;
+    const shown = reactionOn(inbox, id);
+    if (!shown) return notMet(expected, 'no reaction shown on it');
+    return shown.reaction?.emoji === EMOJI ? met() : notMet(expected, `the reaction "${shown.reaction?.emoji ?? ''}"`);
+  },
+);
+
+/** The gatekeeper user sends a message, then reacts to it (key.fromMe true); the client has answered both. */
+async function reactedToOwn(ctx: CheckContext): Promise<{ id: string; inbox: readonly ReceivedMessage[] }> {
+  const { p, id } = await received(ctx);
+  const { inbox } = await sendAbout(ctx, p, reactionContent(p.provider.login, id, true, EMOJI));
+  // A reaction can only be shown on a message that was shown: one the client could not open is the
+  // encryption cases' to judge.
+  if (!inbox.some((m) => m.id === id))
+    throw new PreconditionError(`the message ${id} itself was not shown, so no reaction can be seen on it`);
+  return { id, inbox };
+}
 
 /**
  * REACTION-IN, the removal: the gatekeeper user reacts, then takes the reaction back with an empty

@@ -9,11 +9,13 @@ import { met, notMet } from '../../core/model.js';
 import type { GatekeeperUser } from '../../gatekeeper/types.js';
 import type { ReceivedMessage } from '../../protocol/driver-api.js';
 import { lengthDelimited } from '../../protocol/media/message.js';
+import { revokeContent } from '../../protocol/messaging.js';
 import { encodeMessage, pad, paddingLength } from '../../protocol/payload.js';
 import { defineCheck, paramsOf, choiceParam, type CheckContext } from '../check.js';
 import { answerTo } from '../scenarios/exchange.js';
 import { barrier, lastSeq } from '../observe.js';
 import { pair, type Pair } from '../scenarios/conversation.js';
+import { deliverGroup, group, shownInGroup } from '../scenarios/groups.js';
 
 /** `send` as the gatekeeper user, then the provider user's inbox once its client has handled it. */
 async function settled(
@@ -50,7 +52,8 @@ function describeEntry(entry: ReceivedMessage | undefined): string {
 }
 
 interface Revoked {
-  readonly p: Pair;
+  /** Who sent the message revoked. */
+  readonly sender: string;
   readonly id: string;
   readonly text: string;
   readonly revoker: GatekeeperUser;
@@ -58,8 +61,16 @@ interface Revoked {
   readonly inbox: readonly ReceivedMessage[];
 }
 
+/** Where a revoke comes (`params.chat`): the one-to-one chat with the gatekeeper user, or a group. */
+const CHATS = ['direct', 'group'] as const;
+type Revoker = 'sender' | 'another user';
+const CHAT_PARAMS = paramsOf({ chat: { enum: [...CHATS] } });
+
+const revokeScenario = (ctx: CheckContext, by: Revoker): Promise<Revoked> =>
+  choiceParam(ctx, 'chat', CHATS, 'direct') === 'direct' ? directRevoke(ctx, by) : groupRevoke(ctx, by);
+
 /** The gatekeeper user's text is shown, then `by` (its sender, or another gatekeeper user) revokes it. */
-async function revokeScenario(ctx: CheckContext, by: 'sender' | 'another user'): Promise<Revoked> {
+async function directRevoke(ctx: CheckContext, by: Revoker): Promise<Revoked> {
   const p = await pair(ctx);
   const { id, text } = await shownText(ctx, p);
   const revoker = by === 'sender' ? p.gatekeeperUser : await ctx.testbed.gatekeeperUser();
@@ -69,11 +80,31 @@ async function revokeScenario(ctx: CheckContext, by: 'sender' | 'another user'):
     `${by === 'sender' ? 'its sender' : 'another gatekeeper user'} revokes message ${id}`,
     () => revoker.revoke(p.provider.login, id),
   );
-  return { p, id, text, revoker, revokeId, inbox };
+  return { sender: p.gatekeeperUser.jid, id, text, revoker, revokeId, inbox };
+}
+
+/**
+ * A member's group text is shown, then `by` revokes it in the group: its sender, or the other
+ * member, who is in the same chat but did not send it.
+ */
+async function groupRevoke(ctx: CheckContext, by: Revoker): Promise<Revoked> {
+  const g = await group(ctx);
+  const [sender, other] = g.members;
+  const text = `to act on ${ctx.rng.string(10)}`;
+  const { id } = await deliverGroup(ctx, g, sender, await sender.encryptGroupText(g.jid, text), 'a group text');
+  await barrier(g.provider.connection, ctx.signal);
+  if ((await shownInGroup(g, sender.jid, text)) === 0)
+    throw new PreconditionError(`the group text ${id} was not shown, so nothing can act on it; GROUP-IN judges that`);
+  const revoker = by === 'sender' ? sender : other;
+  const revoke = pad(encodeMessage(revokeContent(g.jid, id)), paddingLength(ctx.rng));
+  const label = `${by === 'sender' ? 'its sender' : 'the other member'} revokes message ${id} in the group`;
+  const { id: revokeId } = await deliverGroup(ctx, g, revoker, await revoker.encryptGroupPayload(g.jid, revoke), label);
+  await barrier(g.provider.connection, ctx.signal);
+  return { sender: sender.jid, id, text, revoker, revokeId, inbox: await g.provider.inbox() };
 }
 
 /** REVOKE-HIDDEN: nothing in the thread under the revoke's own stanza id. */
-export const revokeHidden = defineCheck({ name: 'messaging/revoke/hidden' }, async (ctx) => {
+export const revokeHidden = defineCheck({ name: 'messaging/revoke/hidden', params: CHAT_PARAMS }, async (ctx) => {
   const { revokeId, inbox } = await revokeScenario(ctx, 'sender');
   const entry = inbox.find((m) => m.id === revokeId);
   if (!entry) return met();
@@ -84,7 +115,7 @@ export const revokeHidden = defineCheck({ name: 'messaging/revoke/hidden' }, asy
 });
 
 /** REVOKE-IN: the revoked message removed, or left as a notice without its content. */
-export const revokeApplied = defineCheck({ name: 'messaging/revoke/applied' }, async (ctx) => {
+export const revokeApplied = defineCheck({ name: 'messaging/revoke/applied', params: CHAT_PARAMS }, async (ctx) => {
   const { id, inbox } = await revokeScenario(ctx, 'sender');
   const entry = inbox.find((m) => m.id === id);
   if (!entry) return met('the revoked message was removed');
@@ -98,15 +129,18 @@ export const revokeApplied = defineCheck({ name: 'messaging/revoke/applied' }, a
 });
 
 /** REVOKE-SENDER: another user's revoke of the gatekeeper user's message changes nothing. */
-export const revokeSenderOnly = defineCheck({ name: 'messaging/revoke/sender-only' }, async (ctx) => {
-  const { p, id, text, revoker, inbox } = await revokeScenario(ctx, 'another user');
-  const entry = inbox.find((m) => m.id === id);
-  if (entry && !entry.revoked && entry.text === text) return met();
-  return notMet(
-    `message ${id} from ${p.gatekeeperUser.jid} left as it was: a revoke from ${revoker.jid}, who did not send it, changes nothing`,
-    `message ${id} ${describeEntry(entry)} after the revoke from ${revoker.jid}, who did not send it`,
-  );
-});
+export const revokeSenderOnly = defineCheck(
+  { name: 'messaging/revoke/sender-only', params: CHAT_PARAMS },
+  async (ctx) => {
+    const { sender, id, text, revoker, inbox } = await revokeScenario(ctx, 'another user');
+    const entry = inbox.find((m) => m.id === id);
+    if (entry && !entry.revoked && entry.text === text) return met();
+    return notMet(
+      `message ${id} from ${sender} left as it was: a revoke from ${revoker.jid}, who did not send it, changes nothing`,
+      `message ${id} ${describeEntry(entry)} after the revoke from ${revoker.jid}, who did not send it`,
+    );
+  },
+);
 
 /** A protobuf field of wire type 1 (64 bits) holding a double. */
 function doubleField(field: number, value: number): Uint8Array {

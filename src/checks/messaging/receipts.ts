@@ -6,7 +6,7 @@ import type { StanzaNode } from '../../protocol/node.js';
 import { isDeliveryReceipt, receipt } from '../../protocol/stanzas.js';
 import { retryReceipt } from '../../protocol/messaging.js';
 import { judgeReceiptAck } from '../scenarios/acks.js';
-import { choiceParam, defineCheck, paramsOf, type CheckContext } from '../check.js';
+import { choiceParam, defineCheck, numberParam, paramsOf, type CheckContext } from '../check.js';
 import { answerTo } from '../scenarios/exchange.js';
 import { barrier, describeAll, lastSeq, noneBefore, sends, sentBy } from '../observe.js';
 import { judgeTime } from '../time.js';
@@ -48,10 +48,24 @@ export const deliveryEach = defineCheck({ name: 'messaging/receipt/delivery-each
       );
 });
 
-/** READ-ON-MARK: the user reads a message; a read receipt names it. */
-export const readOnMark = defineCheck({ name: 'messaging/receipt/read-on-mark' }, async (ctx) => {
-  const p = await pair(ctx);
-  const { id } = await received(ctx, p);
+/**
+ * READ-ON-MARK: the user reads a message; a read receipt names it. With `params.messages` above 1,
+ * the peer sends that many and the user reads the first, which a receipt for the chat's latest
+ * message does not name.
+ */
+export const readOnMark = defineCheck(
+  { name: 'messaging/receipt/read-on-mark', params: paramsOf({ messages: { type: 'integer', minimum: 1 } }) },
+  async (ctx) => {
+    const p = await pair(ctx);
+    const count = numberParam(ctx, 'messages', 1);
+    const { id } = await received(ctx, p, count > 1 ? 'message 1' : undefined);
+    for (let i = 2; i <= count; i++) await received(ctx, p, `message ${i}`);
+    return readAndJudge(ctx, p, id);
+  },
+);
+
+/** The user reads message `id` of the gatekeeper user; READ-ON-MARK on what its client sent. */
+async function readAndJudge(ctx: CheckContext, p: Pair, id: string): Promise<Finding> {
   const before = lastSeq(p.provider.connection);
   ctx.step('the user reads the message');
   await p.provider.markRead(p.gatekeeperUser.jid, id);
@@ -63,32 +77,66 @@ export const readOnMark = defineCheck({ name: 'messaging/receipt/read-on-mark' }
     p.gatekeeperUser.jid,
     ctx.clock,
   );
-});
+}
 
 /** READ-ON-MARK, on what the client sent after its user read message `id` from `peer`. */
 export function judgeReadReceipt(sent: readonly StanzaNode[], id: string, peer: string, clock: Clock): Finding {
   const expected = `<receipt type="read" id="${id}" to="${peer}" t/>`;
   const read = sent.find((n) => n.tag === 'receipt' && n.attrs['id'] === id && n.attrs['type'] === 'read');
-  if (!read)
-    return notMet(expected, `no read receipt after the user read the message; the client sent ${describeAll(sent)}`);
+  if (!read) {
+    const other = sent.find((n) => n.tag === 'receipt' && n.attrs['type'] === 'read');
+    return notMet(
+      expected,
+      other
+        ? `a read receipt for another message, id="${other.attrs['id'] ?? ''}", not the one the user read`
+        : `no read receipt after the user read the message; the client sent ${describeAll(sent)}`,
+    );
+  }
   if (read.attrs['to'] !== peer) return notMet(expected, `a read receipt to="${read.attrs['to'] ?? ''}"`);
   return judgeTime(read.attrs['t'], clock, 'the read receipt');
 }
 
-/** READ-ONLY-MARKED: a message delivered and not yet read gets no read receipt. */
-export const readOnlyWhenMarked = defineCheck({ name: 'messaging/receipt/read-only-when-marked' }, async (ctx) => {
-  const p = await pair(ctx);
-  const { id, afterSeq } = await received(ctx, p);
-  const read = receiptsSent(p, afterSeq, id, 'read');
-  return read.length === 0
-    ? met('no read receipt before the answer to a ping')
-    : notMet('no read receipt until the user reads the message', 'a read receipt for it before the user read it');
-});
+/** What the user read in the chat before the message judged (`params.earlier`): nothing, or the peer's message before it. */
+const EARLIER = ['none', 'read'] as const;
 
-/** A message from the provider user, with the gatekeeper user's delivery receipt for it delivered to the client. */
-async function sentAndDelivered(ctx: CheckContext): Promise<{ p: Pair; id: string }> {
+/**
+ * READ-ONLY-MARKED: a message delivered and not yet read gets no read receipt; with
+ * `params.earlier` `read`, not even in a chat whose earlier message the user read, which a client
+ * that keeps the chat open as read would receipt.
+ */
+export const readOnlyWhenMarked = defineCheck(
+  { name: 'messaging/receipt/read-only-when-marked', params: paramsOf({ earlier: { enum: [...EARLIER] } }) },
+  async (ctx) => {
+    const p = await pair(ctx);
+    if (choiceParam(ctx, 'earlier', EARLIER, 'none') === 'read') {
+      const first = await received(ctx, p, 'message 1');
+      ctx.step('the user reads message 1');
+      await p.provider.markRead(p.gatekeeperUser.jid, first.id);
+      await barrier(p.provider.connection, ctx.signal);
+    }
+    const { id, afterSeq } = await received(ctx, p, 'the message not read');
+    const read = receiptsSent(p, afterSeq, id, 'read');
+    return read.length === 0
+      ? met('no read receipt before the answer to a ping')
+      : notMet('no read receipt until the user reads the message', 'a read receipt for it before the user read it');
+  },
+);
+
+/**
+ * A message from the provider user, with the gatekeeper user's delivery receipt for it delivered to
+ * the client; then `later` more, each delivered too, whose ids come back in `later`.
+ */
+async function sentAndDelivered(ctx: CheckContext, later = 0): Promise<{ p: Pair; id: string; later: string[] }> {
   const p = await pair(ctx);
-  const { id, afterSeq } = await sendOneWithId(p, ctx);
+  const id = await delivered(ctx, p, 'message');
+  const rest: string[] = [];
+  for (let i = 1; i <= later; i++) rest.push(await delivered(ctx, p, `later message ${i}`));
+  return { p, id, later: rest };
+}
+
+/** The provider user sends a message, and the gatekeeper user's delivery receipt for it is acked; its id. */
+async function delivered(ctx: CheckContext, p: Pair, label: string): Promise<string> {
+  const { id, afterSeq } = await sendOneWithId(p, ctx, label);
   ctx.step('wait for the delivery receipt to be acked');
   const acked = await ctx.testbed.frameFrom(p.provider.connection, sends('ack', { class: 'receipt', id }), {
     afterSeq,
@@ -97,7 +145,7 @@ async function sentAndDelivered(ctx: CheckContext): Promise<{ p: Pair; id: strin
     throw new PreconditionError(
       `${noneBefore('no <ack> of the delivery receipt', p.provider.connection.closed)}; ACK-RECEIPT judges that`,
     );
-  return { p, id };
+  return id;
 }
 
 async function shown(ctx: CheckContext, p: Pair, id: string, type: 'delivery' | 'read'): Promise<Finding> {
@@ -117,14 +165,18 @@ export const deliveryShown = defineCheck({ name: 'messaging/receipt/delivery-sho
 
 /**
  * RECEIPT-SHOWN: a read receipt from the peer is shown on the message, as read: the message shows
- * no more delivery receipts after it than before it.
+ * no more delivery receipts after it than before it. With `params.messages` above 1, the user sent
+ * that many and the peer reads the first: the read shows on it, and on none of the later ones.
  */
-export const readShown = defineCheck({ name: 'messaging/receipt/read-shown' }, async (ctx) => {
-  const { p, id } = await sentAndDelivered(ctx);
-  await barrier(p.provider.connection, ctx.signal);
-  const { before, after } = await aroundRead(ctx, p, id, 'the gatekeeper user reads the message');
-  return judgeReadShown(before, after, id, p.gatekeeperUser.jid);
-});
+export const readShown = defineCheck(
+  { name: 'messaging/receipt/read-shown', params: paramsOf({ messages: { type: 'integer', minimum: 1 } }) },
+  async (ctx) => {
+    const { p, id, later } = await sentAndDelivered(ctx, numberParam(ctx, 'messages', 1) - 1);
+    await barrier(p.provider.connection, ctx.signal);
+    const { before, after } = await aroundRead(ctx, p, id, 'the gatekeeper user reads the first message');
+    return judgeReadShown(before, after, id, p.gatekeeperUser.jid, later);
+  },
+);
 
 /** The receipts the provider shows before and after the recipient's read receipt for message `id` reached it. */
 async function aroundRead(
@@ -143,18 +195,24 @@ async function aroundRead(
   return { before, after: (await p.provider.indicators()).receipts };
 }
 
-/** RECEIPT-SHOWN, on the receipts shown before and after `peer`'s read receipt for message `id` reached the client. */
+/**
+ * RECEIPT-SHOWN, on the receipts shown before and after `peer`'s read receipt for message `id`
+ * reached the client; `later`: the user's messages after it, which the receipt does not name.
+ */
 function judgeReadShown(
   before: readonly ShownReceipt[],
   after: readonly ShownReceipt[],
   id: string,
   peer: string,
+  later: readonly string[] = [],
 ): Finding {
-  const expected = `the read receipt of ${peer} shown on message ${id}, as read`;
+  const expected = `the read receipt of ${peer} shown on message ${id}, as read${later.length > 0 ? ', and on no later message' : ''}`;
   if (!after.some((r) => r.id === id && r.type === 'read' && r.peer === peer)) {
     const onIt = after.filter((r) => r.id === id).map((r) => r.type);
     return notMet(expected, `not shown: the message shows ${onIt.length === 0 ? 'no receipt' : onIt.join(', ')}`);
   }
+  const misplaced = after.find((r) => r.type === 'read' && later.includes(r.id));
+  if (misplaced) return notMet(expected, `a read receipt shown on message ${misplaced.id}, which it does not name`);
   const delivered = (rs: readonly ShownReceipt[]) => rs.filter((r) => r.id === id && r.type === 'delivery').length;
   return delivered(after) > delivered(before)
     ? notMet(expected, 'the read receipt also shown as a delivery receipt')

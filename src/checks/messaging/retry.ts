@@ -5,8 +5,9 @@ import { child, type StanzaNode } from '../../protocol/node.js';
 import { MAX_RESENDS, retryReceipt, retryRegistration } from '../../protocol/messaging.js';
 import { outgoingEnc, readPreKeyUpload } from '../../protocol/stanzas.js';
 import type { GatekeeperDelivery } from '../../gatekeeper/types.js';
-import { defineCheck, ANSWER_MS, QUIET_MS, type CheckContext } from '../check.js';
+import { choiceParam, defineCheck, paramsOf, ANSWER_MS, QUIET_MS, type CheckContext } from '../check.js';
 import { answerTo, readText } from '../scenarios/exchange.js';
+import { readContent } from './content.js';
 import { describeAll, lastSeq, noneBefore, sends, sentBy, show } from '../observe.js';
 import {
   deliverUndecryptable,
@@ -88,14 +89,21 @@ function askResend(ctx: CheckContext, p: Pair, id: string, count: number, from =
   ctx.testbed.gatekeeper.deliver(p.provider.login, retryReceipt({ id, from, t, count, registrationId: 1 }));
 }
 
-/** A message from the provider user, a retry receipt for it, and the re-sent copy as the gatekeeper user received it. */
-async function resentOnce(ctx: CheckContext): Promise<{ out: Outbound; resent: GatekeeperDelivery | null }> {
+/**
+ * A message from the provider user, a retry receipt for it, and the re-sent copy as the gatekeeper
+ * user received it. `quoting`: the message is the user's reply to the gatekeeper user's message.
+ */
+async function resentOnce(
+  ctx: CheckContext,
+  quoting = false,
+): Promise<{ out: Outbound; resent: GatekeeperDelivery | null; quoted?: string }> {
   const p = await pair(ctx);
   await sendOne(p, ctx, 'opening message');
   // A reply confirms the session, so the provider's next message is a plain `msg` and a re-send on it would be too.
   const reply = await receiveOne(p, ctx, 'reply');
   await answerTo(ctx, p.provider.connection, reply.id, reply.afterSeq);
-  const out = await sendOne(p, ctx);
+  const quoted = quoting ? reply.id : undefined;
+  const out = await sendOne(p, ctx, quoting ? 'reply to the peer' : 'message', quoted);
   const id = out.sent.element.attrs['id'];
   if (!id) throw new PreconditionError('the message had no id, so no retry receipt can name it');
   if (outgoingEnc(out.sent.element)?.attrs['type'] !== 'msg')
@@ -106,22 +114,38 @@ async function resentOnce(ctx: CheckContext): Promise<{ out: Outbound; resent: G
     signal: ctx.signal,
     timeoutMs: ANSWER_MS,
   });
-  return { out, resent };
+  return { out, resent, ...(quoted === undefined ? {} : { quoted }) };
 }
 
-/** RETRY-RESEND: the message comes again, with the same id and text, and decrypts. */
-export const resend = defineCheck({ name: 'messaging/retry/resend' }, async (ctx) => {
-  const { out, resent } = await resentOnce(ctx);
-  return judgeResend(resent, out.delivery.id ?? '', out.text);
-});
+/** What the re-sent message is (`params.kind`): a text, or a reply, whose quote is content too. */
+const RESENT_KINDS = ['text', 'reply'] as const;
 
-/** RETRY-RESEND, on the re-sent copy of message `id` (holding `text`) as the gatekeeper user received it. */
-export function judgeResend(resent: GatekeeperDelivery | null, id: string, text: string): Finding {
-  const expected = `the message re-sent with id ${id}, holding the same text, that the gatekeeper user decrypts`;
+/** RETRY-RESEND: the message comes again, with the same id and content, and decrypts. */
+export const resend = defineCheck(
+  { name: 'messaging/retry/resend', params: paramsOf({ kind: { enum: [...RESENT_KINDS] } }) },
+  async (ctx) => {
+    const quoting = choiceParam(ctx, 'kind', RESENT_KINDS, 'text') === 'reply';
+    const { out, resent, quoted } = await resentOnce(ctx, quoting);
+    return judgeResend(resent, out.delivery.id ?? '', out.text, quoted);
+  },
+);
+
+/**
+ * RETRY-RESEND, on the re-sent copy of message `id` (holding `text`, and quoting message `quoted`
+ * when it is a reply) as the gatekeeper user received it.
+ */
+export function judgeResend(resent: GatekeeperDelivery | null, id: string, text: string, quoted?: string): Finding {
+  const content = quoted === undefined ? 'the same text' : `the same text and its quote of ${quoted}`;
+  const expected = `the message re-sent with id ${id}, holding ${content}, that the gatekeeper user decrypts`;
   if (!resent) return notMet(expected, `no re-sent message with that id within ${ANSWER_MS} ms of the retry receipt`);
   if (!resent.plaintext)
     return notMet(expected, `a re-send the gatekeeper user could not decrypt: ${resent.decryptError ?? ''}`);
-  return readText(resent.plaintext) === text ? met() : notMet(expected, 'a re-send holding another text');
+  if (readText(resent.plaintext) !== text) return notMet(expected, 'a re-send holding another text');
+  if (quoted === undefined) return met();
+  const stanzaId = readContent(resent.plaintext)?.extendedTextMessage?.contextInfo?.stanzaId;
+  return stanzaId === quoted
+    ? met()
+    : notMet(expected, stanzaId ? `a re-send quoting ${stanzaId}` : 'a re-send without the quote: a plain text');
 }
 
 /** RETRY-RESEND: the first re-send is on a fresh session, a prekey message; whatsmeow re-sends on the old one. */

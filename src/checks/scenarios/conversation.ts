@@ -27,17 +27,18 @@ export async function pair(ctx: CheckContext): Promise<Pair> {
   return { provider, gatekeeperUser };
 }
 
-/** The provider user sends one text to the gatekeeper user; returns what went over the wire. */
+/** The provider user sends one text to the gatekeeper user, a reply quoting `replyTo` if given; returns what went over the wire. */
 export async function sendOne(
   { provider, gatekeeperUser: gatekeeperUser }: Pair,
   ctx: CheckContext,
   label = 'message',
+  replyTo?: string,
 ): Promise<Outbound> {
   const text = `${label} ${ctx.rng.string(12)}`;
   const before = lastSeq(provider.connection);
   const earlier = new Set(gatekeeperUser.deliveries);
   ctx.step(`provider sends ${label}`);
-  const { id } = await provider.send(gatekeeperUser.jid, text);
+  const { id } = await provider.send(gatekeeperUser.jid, text, replyTo === undefined ? undefined : { replyTo });
   const frame = await ctx.testbed.frameFrom(provider.connection, sends('message'), { afterSeq: before });
   if (!frame)
     throw new PreconditionError(

@@ -3,13 +3,14 @@ import type { Clock } from '../../core/clock.js';
 import { PreconditionError } from '../../core/errors.js';
 import { met, notMet, type Finding } from '../../core/model.js';
 import type { StanzaNode } from '../../protocol/node.js';
-import { defineCheck, ANSWER_MS, QUIET_MS } from '../check.js';
+import { choiceParam, defineCheck, paramsOf, ANSWER_MS, QUIET_MS, type CheckContext } from '../check.js';
 import type { ConnectionClosed } from '../../gatekeeper/types.js';
-import { barrier, describeAll, noneBefore, sends, sentBy, type Sent } from '../observe.js';
+import { barrier, describeAll, lastSeq, noneBefore, sends, sentBy, type Sent } from '../observe.js';
 import { judgeMessageAck, judgeReceiptAck } from '../scenarios/acks.js';
 import { judgeTime } from '../time.js';
-import { isDeliveryReceipt } from '../../protocol/stanzas.js';
-import { deliverUndecryptable, pair, receiveOne, sendOneWithId } from '../scenarios/conversation.js';
+import { isDeliveryReceipt, receipt } from '../../protocol/stanzas.js';
+import { unixSeconds } from '../../core/clock.js';
+import { deliverUndecryptable, pair, receiveOne, sendOneWithId, type Pair } from '../scenarios/conversation.js';
 
 /**
  * ACK-MESSAGE: a message the client decrypted is acked, or answered by its delivery receipt alone,
@@ -157,24 +158,61 @@ export const judgePingAnswer = (answered: boolean, timeoutMs: number, closed?: C
     ? met()
     : notMet('<iq type="result"> with the ping\'s id', noneBefore('no answer to the ping', closed, timeoutMs));
 
-/** IN-ORDER: a message, then a ping at once: the message's answers come before the ping's. */
-export const inOrder = defineCheck({ name: 'stanza/receipt/in-order' }, async (ctx) => {
-  const p = await pair(ctx);
-  const { id, afterSeq } = await receiveOne(p, ctx);
-  ctx.step('ping right behind the message');
-  const answered = await p.provider.connection.ping({ signal: ctx.signal, timeoutMs: ANSWER_MS });
-  if (!answered) throw new PreconditionError(noneBefore('no answer to the ping', p.provider.connection.closed));
-  const sent = sentBy(p.provider.connection, afterSeq);
-  // Any answer to the message will do (its ack or its receipt): the order is what is judged here.
-  const answerAt = sent.findIndex(
-    (s) => (s.element.tag === 'receipt' || s.element.tag === 'ack') && s.element.attrs['id'] === id,
-  );
-  const pongAt = sent.findIndex((s) => s.element.tag === 'iq' && s.element.attrs['type'] === 'result');
-  const expected = "the message's ack or receipt before the answer to the ping that followed it";
-  if (answerAt === -1)
+/** What comes right before the ping (`params.element`): a message from a peer, or a read receipt for the user's message. */
+const ORDERED = ['message', 'receipt'] as const;
+
+/**
+ * IN-ORDER: an element, then a ping at once: the element's answers come before the ping's. A
+ * message is answered by its ack or receipt; a receipt by its ack, which a client that acks
+ * receipts from a task of its own writes too late.
+ */
+export const inOrder = defineCheck(
+  { name: 'stanza/receipt/in-order', params: paramsOf({ element: { enum: [...ORDERED] } }) },
+  async (ctx) => {
+    const p = await pair(ctx);
+    const element = choiceParam(ctx, 'element', ORDERED, 'message');
+    const { id, afterSeq } = element === 'message' ? await receiveOne(p, ctx) : await readReceiptFor(ctx, p);
+    ctx.step(`ping right behind the ${element}`);
+    const answered = await p.provider.connection.ping({ signal: ctx.signal, timeoutMs: ANSWER_MS });
+    if (!answered) throw new PreconditionError(noneBefore('no answer to the ping', p.provider.connection.closed));
+    // Any answer to a message will do (its ack or its receipt): the order is what is judged here.
+    const isAnswer = (n: StanzaNode): boolean =>
+      element === 'message'
+        ? (n.tag === 'receipt' || n.tag === 'ack') && n.attrs['id'] === id
+        : n.tag === 'ack' && n.attrs['class'] === 'receipt' && n.attrs['id'] === id;
+    const sent = sentBy(p.provider.connection, afterSeq);
+    const answerAt = sent.findIndex((s) => isAnswer(s.element));
+    const pongAt = sent.findIndex((s) => s.element.tag === 'iq' && s.element.attrs['type'] === 'result');
+    const answer = element === 'message' ? "the message's ack or receipt" : "the receipt's ack";
+    const expected = `${answer} before the answer to the ping that followed it`;
+    if (answerAt !== -1)
+      return answerAt < pongAt ? met() : notMet(expected, `the ping's answer first, then the answer to the ${element}`);
+    // Too late, or never: the verdict says which.
+    ctx.step(`wait for a late answer to the ${element}`);
+    const late = await ctx.testbed.frameFrom(
+      p.provider.connection,
+      () => sentBy(p.provider.connection, afterSeq).some((s) => isAnswer(s.element)),
+      { afterSeq },
+    );
+    if (late) return notMet(expected, `the ping's answer first, then the answer to the ${element}`);
     return notMet(
       expected,
-      `the ping's answer, and no answer to the message before it; the client sent ${describeAll(sent.map((s) => s.element))}`,
+      `the ping's answer, and no answer to the ${element} at all; the client sent ${describeAll(sent.map((s) => s.element))}`,
     );
-  return answerAt < pongAt ? met() : notMet(expected, "the ping's answer first, then the answer to the message");
-});
+  },
+);
+
+/**
+ * The provider user's message, its delivery receipt acked, then the gatekeeper user's read receipt
+ * for it delivered: its id, and where the answers to the read receipt start.
+ */
+async function readReceiptFor(ctx: CheckContext, p: Pair): Promise<{ id: string; afterSeq: number }> {
+  const { id, afterSeq: sentAt } = await sendOneWithId(p, ctx);
+  ctx.step('wait for the delivery receipt to be acked');
+  await ctx.testbed.frameFrom(p.provider.connection, sends('ack', { class: 'receipt', id }), { afterSeq: sentAt });
+  const afterSeq = lastSeq(p.provider.connection);
+  ctx.step('the gatekeeper user reads the message');
+  const t = String(unixSeconds(ctx.clock));
+  ctx.testbed.gatekeeper.deliver(p.provider.login, receipt({ id, from: p.gatekeeperUser.jid, t, type: 'read' }));
+  return { id, afterSeq };
+}

@@ -105,11 +105,16 @@ function deepUnknownXml(id: string, depth: number): string {
   return `<${UNKNOWN_TAG} id="${id}" xmlns="${UNKNOWN_NS}">${'<level>'.repeat(levels)}<level>${depth}</level>${'</level>'.repeat(levels)}</${UNKNOWN_TAG}>`;
 }
 
-/** `<frobnicate id><level>x…</level></frobnicate>` of exactly `bytes` bytes as XML text. */
-function largeUnknownXml(id: string, bytes: number): string {
+/**
+ * `<frobnicate id><level>x…</level></frobnicate>` of exactly `bytes` bytes as XML text; `wide`:
+ * the text is three-byte characters (`€`), so the element is a third as many characters as bytes.
+ */
+function largeUnknownXml(id: string, bytes: number, wide = false): string {
   const open = `<${UNKNOWN_TAG} id="${id}" xmlns="${UNKNOWN_NS}"><level>`;
   const close = `</level></${UNKNOWN_TAG}>`;
-  return `${open}${'x'.repeat(bytes - Buffer.byteLength(open + close))}${close}`;
+  const room = bytes - Buffer.byteLength(open + close);
+  const text = wide ? `${'€'.repeat(Math.floor(room / 3))}${'x'.repeat(room % 3)}` : 'x'.repeat(room);
+  return `${open}${text}${close}`;
 }
 
 /** The same element, of exactly `bytes` bytes in the binary encoding the gatekeeper's wire writes. */
@@ -125,6 +130,13 @@ function largeUnknownNode(id: string, bytes: number): StanzaNode {
   }
   throw new InternalError(`no unknown element of exactly ${bytes} bytes in the binary encoding`);
 }
+
+/** The unknown element of `bytes` bytes in three-byte characters, as XML text (xml-ws only): STANZA-SIZE counts bytes. */
+const sizedWideUnknown = (bytes: number, condition: InboundCondition): Input => ({
+  condition,
+  ...(condition === 'policy-violation' ? {} : { names: UNKNOWN_TAG }),
+  make: (id) => largeUnknownXml(id, bytes, true),
+});
 
 /** The limits' inputs: the unknown element at a limit or one step past it, one form per wire. */
 const sizedUnknown = (bytes: number, condition: InboundCondition): Input => ({
@@ -242,6 +254,12 @@ export const INPUTS: Record<string, Input> = {
   oversized: {
     ...sizedUnknown(PROFILE_LIMITS.maxBytes + 1, 'policy-violation'),
     atLimit: sizedUnknown(PROFILE_LIMITS.maxBytes, 'feature-not-implemented'),
+  },
+  // The same over xml-ws in text of three-byte characters: a limit counted in characters lets the
+  // element past it through, as a third of the size.
+  'oversized-multibyte': {
+    ...sizedWideUnknown(PROFILE_LIMITS.maxBytes + 1, 'policy-violation'),
+    atLimit: sizedWideUnknown(PROFILE_LIMITS.maxBytes, 'feature-not-implemented'),
   },
   'too-deep': {
     ...nestedUnknown(PROFILE_LIMITS.maxDepth + 1, 'policy-violation'),

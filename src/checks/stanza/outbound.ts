@@ -8,7 +8,7 @@ import { decodeMessage, PADDING_BOUNDS, textPayload, unpad } from '../../protoco
 import { Signal } from '../../protocol/signal-store.js';
 import { outgoingEnc } from '../../protocol/stanzas.js';
 import type { GatekeeperDelivery } from '../../gatekeeper/types.js';
-import { defineCheck, paramsOf, numberParam, type CheckContext } from '../check.js';
+import { choiceParam, defineCheck, paramsOf, numberParam, type CheckContext } from '../check.js';
 import { sentBy, show } from '../observe.js';
 import { judgeTime } from '../time.js';
 import { pair, receiveOne, sendOne, type Outbound } from '../scenarios/conversation.js';
@@ -63,11 +63,28 @@ export const messageIdFormat = defineCheck(
   },
 );
 
-/** STANZA-ID-UNIQUE */
+/** Where STANZA-ID-UNIQUE's messages go: all on one connection, or half of them after a reconnect. */
+const ID_SPANS = ['connection', 'reconnect'] as const;
+
+/**
+ * STANZA-ID-UNIQUE: `params.messages` ids, none reused. With `params.across` `reconnect`, the
+ * client sends that many again on a new connection, where a counter that starts again would
+ * repeat its first ids.
+ */
 export const messageIdUnique = defineCheck(
-  { name: 'stanza/message/id-unique', params: paramsOf({ messages: { type: 'integer', minimum: 2 } }) },
+  {
+    name: 'stanza/message/id-unique',
+    params: paramsOf({ messages: { type: 'integer', minimum: 2 }, across: { enum: [...ID_SPANS] } }),
+  },
   async (ctx) => {
-    const sent = await sendMany(ctx, numberParam(ctx, 'messages', 3));
+    const count = numberParam(ctx, 'messages', 3);
+    const p = await pair(ctx);
+    const sent: Outbound[] = [];
+    for (let i = 0; i < count; i++) sent.push(await sendOne(p, ctx, `message ${i + 1}`));
+    if (choiceParam(ctx, 'across', ID_SPANS, 'connection') === 'reconnect') {
+      await p.provider.reconnect();
+      for (let i = 0; i < count; i++) sent.push(await sendOne(p, ctx, `message ${i + 1} after reconnecting`));
+    }
     const ids = sent.map((o) => o.sent.element.attrs['id']).filter((id): id is string => id !== undefined);
     if (ids.length < 2) return notApplicable('fewer than two messages carried an id');
     const seen = new Set<string>();
