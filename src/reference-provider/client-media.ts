@@ -79,10 +79,10 @@ export class MediaSender {
     const prefix = fromBase64(req.content) ?? new Uint8Array();
     const size = Math.max(req.size ?? 0, prefix.length);
     // MEDIA-LIMIT-ENFORCED: the limit is the largest file sent; one fault sends any size, the other refuses the limit itself.
-    const over = faults.has('media-limit-exclusive') ? size >= MEDIA_LIMITS[req.type] : size > MEDIA_LIMITS[req.type];
-    if (over && !faults.has('media-no-size-limit')) {
-      return { refused: `${size} bytes is over the ${req.type} limit of ${MEDIA_LIMITS[req.type]} bytes` };
-    }
+    const limit = MEDIA_LIMITS[faults.has('media-limit-of-image') ? 'image' : req.type];
+    const over = faults.has('media-limit-exclusive') ? size >= limit : size > limit;
+    const kept = !faults.has('media-no-size-limit') && (req.type === 'image' || !faults.has('media-limit-image-only'));
+    if (over && kept) return { refused: `${size} bytes is over the ${req.type} limit of ${limit} bytes` };
     const mediaKey = this.mediaKeyFor(req, size);
     const info = faults.has(SEND_WRONG_INFO[req.type].fault) ? SEND_WRONG_INFO[req.type].info : MEDIA_INFO[req.type];
     const encrypted = await encryptToBuffer(contentStream(prefix, size), {
@@ -200,7 +200,8 @@ export class MediaReceiver {
       throw new Error(`the media download answered HTTP ${res.statusCode}`);
     }
     const skip = new Set<'enc-hash' | 'mac' | 'plain-hash'>();
-    if (faults.has('receive-skip-mac')) skip.add('mac');
+    // The video fault streams a video to its player as it decrypts, so the MAC at the end comes too late to matter.
+    if (faults.has('receive-skip-mac') || (type === 'video' && faults.has('receive-video-skip-mac'))) skip.add('mac');
     if (faults.has('receive-skip-enc-hash')) skip.add('enc-hash');
     if (faults.has('receive-skip-plain-hash')) skip.add('plain-hash');
     const decrypt = new MediaDecryptStream({

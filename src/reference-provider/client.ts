@@ -305,6 +305,7 @@ export class ProviderClient {
     const chatAt = this.chatEndpoint;
     if (!child(error, UNENLISTED_TAG) || this.deps.faults.has('ignore-unenlisted') || !enlistAt || !chatAt) return;
     this.login = undefined;
+    if (this.deps.faults.has('unenlisted-new-authkey')) this.staticKey = x25519KeyPair();
     void (async () => {
       await this.disconnect();
       const result = await this.enlist(enlistAt);
