@@ -91,7 +91,7 @@ export class MediaSender {
       info,
       macWithoutIv: faults.has('media-mac-without-iv'),
     });
-    const mimetype = faults.has('media-generic-mimetype') ? 'application/octet-stream' : req.mimetype;
+    const mimetype = faults.has('media-generic-mimetype') ? 'application/octet-stream' : this.mimetype(req);
     const reference = store.put(encrypted.blob, mimetype);
     const fields: MediaFields = {
       url: `${this.deps.mediaBase()}/${reference}`,
@@ -101,7 +101,7 @@ export class MediaSender {
       fileSha256: faults.has('media-plain-hash-padded')
         ? paddedPlainHash(await plaintextOf(prefix, size))
         : encrypted.fileSha256,
-      ...(faults.has('media-no-enc-hash') ? {} : { fileEncSha256: this.encHash(encrypted.blob) }),
+      ...(faults.has('media-no-enc-hash') ? {} : { fileEncSha256: this.encHash(req.type, encrypted.blob) }),
       fileLength: faults.has('media-length-of-blob') ? encrypted.blob.length : encrypted.fileLength,
       mediaKeyTimestamp: Math.floor(Date.now() / 1000),
       ...(faults.has('media-key-time-ms') ? { mediaKeyTimestamp: Date.now() } : {}),
@@ -138,9 +138,20 @@ export class MediaSender {
     return ENC_MEDIATYPE[kind === 'voice-note' && faults.has('wrong-mediatype') ? 'audio' : kind];
   }
 
-  private encHash(blob: Buffer): Buffer {
-    const hashed = this.deps.faults.has('media-wrong-enc-hash') ? blob.subarray(0, blob.length - 10) : blob;
-    return createHash('sha256').update(hashed).digest();
+  /** MEDIA-ENC-HASH: the blob whole; the faults leave the MAC out, of every blob or of a video's only. */
+  private encHash(type: MediaType, blob: Buffer): Buffer {
+    const { faults } = this.deps;
+    const withoutMac =
+      faults.has('media-wrong-enc-hash') || (type === 'video' && faults.has('video-enc-hash-without-mac'));
+    return createHash('sha256')
+      .update(withoutMac ? blob.subarray(0, blob.length - 10) : blob)
+      .digest();
+  }
+
+  /** MEDIA-TYPE-MATCH: the type the user's file is; the fault names a JPEG after its extension. */
+  private mimetype(req: SendMediaRequest): string {
+    const jpg = req.type === 'image' && this.deps.faults.has('image-mimetype-jpg');
+    return jpg ? req.mimetype.replace(/^image\/jpeg/i, 'image/jpg') : req.mimetype;
   }
 
   private layout(type: MediaType): MediaType {

@@ -152,6 +152,9 @@ export const FAULTS = {
   'media-plain-hash-padded': 'declares the SHA-256 of the PKCS#7-padded plaintext as fileSha256',
   'media-length-of-blob': "declares the blob's length as fileLength",
   'media-generic-mimetype': 'declares every media file as application/octet-stream',
+  'image-mimetype-jpg': 'names a JPEG image after its file extension, `image/jpg`, a type no sniffer gives',
+  'video-enc-hash-without-mac':
+    "declares a video's fileEncSha256 over its ciphertext alone, the MAC left out (other media hashed whole)",
   'image-wrong-hkdf-info': 'derives image keys with the info string "WhatsApp Images Keys", which no media type uses',
   'video-wrong-hkdf-info': 'derives video keys with the info string of images',
   'audio-wrong-hkdf-info': 'derives voice-note keys with the info string of video',
@@ -161,8 +164,10 @@ export const FAULTS = {
     'keeps one mediaKey per file content to deduplicate uploads, so the same file sent again goes out under the same key',
   'media-no-size-limit': 'sends media larger than the limits it announces',
   'media-limit-exclusive': 'refuses a file of exactly the size limit it announces for its type, as if it were over it',
-  'media-limit-image-only': 'keeps the size limit it announces for images only, sending videos, audio and documents of any size',
-  'media-limit-of-image': "refuses every media file over the image limit, whatever the limit announced for the file's type",
+  'media-limit-image-only':
+    'keeps the size limit it announces for images only, sending videos, audio and documents of any size',
+  'media-limit-of-image':
+    "refuses every media file over the image limit, whatever the limit announced for the file's type",
   'media-key-time-ms': 'writes the mediaKeyTimestamp of its media messages in milliseconds instead of seconds',
   'no-mediatype': 'puts no `mediatype` on the `<enc>` of media messages',
   'wrong-mediatype': 'marks the `<enc>` of a voice note `mediatype="audio"`, as for a music file, instead of `ptt`',

@@ -116,7 +116,8 @@ async function judgeSentWithin(
   { size, what }: { size: number; what: string },
 ): Promise<Finding> {
   const sent = await sendFile(ctx, type, { size });
-  if ('refused' in sent) return notMet(`${oneOf(type)} ${what} sent`, `refused ${oneOf(type)} ${what}: ${sent.refused}`);
+  if ('refused' in sent)
+    return notMet(`${oneOf(type)} ${what} sent`, `refused ${oneOf(type)} ${what}: ${sent.refused}`);
   // The blob is as large as the file: its fetch gets the time a slow host needs for it.
   const fetched = await fetchVerified(ctx, sent, undefined, {
     timeoutMs: ANSWER_MS + Math.ceil(size / FETCH_BYTES_PER_S) * 1000,
