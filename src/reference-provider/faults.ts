@@ -220,6 +220,7 @@ export const FAULTS = {
   'no-429-retry': 'gives up on the first 429',
   'no-5xx-retry': 'gives up on the first 5xx',
   'no-answer-final': 'gives up on an enlistment request that got no answer (reset, refused, timed out)',
+  'retry-503-only': 'retries an enlistment answered 503, but takes a 500 or any other 5xx for a final answer',
   'retry-5xx-no-backoff': 'retries a 5xx at once, eight times',
   'retry-4xx': 'retries 4xx answers as if they were 5xx',
   'optout-no-delete': 'on opt-out, disconnects without the deletion request',
