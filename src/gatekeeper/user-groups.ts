@@ -52,7 +52,12 @@ export class GatekeeperGroupMember {
     private readonly deps: GroupMemberDeps,
   ) {}
 
-  async encrypt(group: string, text: string): Promise<EncryptedGroupMessage> {
+  encrypt(group: string, text: string): Promise<EncryptedGroupMessage> {
+    return this.encryptPayload(group, textPayload(text, this.deps.paddingLength()));
+  }
+
+  /** A padded `Message` (a media message's, say) as the group's next skmsg, its sender key distributed first. */
+  async encryptPayload(group: string, plaintext: Uint8Array): Promise<EncryptedGroupMessage> {
     const self = this.self();
     const members = (this.deps.groups.members(group) ?? []).filter((m) => m !== self);
     let key = this.own.get(group);
@@ -68,7 +73,7 @@ export class GatekeeperGroupMember {
       );
       key.given.add(member);
     }
-    const skmsg = groupEncrypt(group, self, this.senderKeys, textPayload(text, this.deps.paddingLength()));
+    const skmsg = groupEncrypt(group, self, this.senderKeys, plaintext);
     return { group, distributions, skmsg };
   }
 

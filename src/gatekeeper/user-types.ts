@@ -106,6 +106,8 @@ export interface GatekeeperUser {
   ): Promise<GatekeeperGroupDelivery | null>;
   /** Encrypts a group text: its sender key distributed pairwise to each member not given it yet, and the skmsg. */
   encryptGroupText(group: string, text: string): Promise<EncryptedGroupMessage>;
+  /** Encrypts a padded `Message` of any kind (a media message's) for the group, as `encryptGroupText` a text. */
+  encryptGroupPayload(group: string, plaintext: Uint8Array): Promise<EncryptedGroupMessage>;
   /** Delivers an encrypted group message to every other member, as the chat server fans it out; returns the stanza id. */
   deliverGroup(
     encrypted: EncryptedGroupMessage,

@@ -95,6 +95,10 @@ export class LocalGatekeeperUser implements GatekeeperUser {
     return this.queue.run(group, () => this.member.encrypt(group, text));
   }
 
+  encryptGroupPayload(group: string, plaintext: Uint8Array): Promise<EncryptedGroupMessage> {
+    return this.queue.run(group, () => this.member.encryptPayload(group, plaintext));
+  }
+
   deliverGroup(
     encrypted: EncryptedGroupMessage,
     options?: { readonly id?: string; readonly withDistributions?: boolean },

@@ -217,7 +217,7 @@ export class ProviderClient {
           deliver: (message) => this.show(message, drainedFrom),
           revoke: (sender, id, group) => this.revoke(sender, id, group),
           isMedia: (message) => this.mediaReceiver.isMedia(message),
-          receiveMedia: (id, from, message) => this.receiveMedia(id, from, message),
+          receiveMedia: (id, from, message, group) => this.receiveMedia(id, from, message, group),
           raise: (event) => this.events.push(event),
           isBlocked: (peer) => this.messaging.isBlocked(peer),
           onReceipt: (receipt) => this.onReceipt(receipt),
@@ -442,10 +442,10 @@ export class ProviderClient {
   }
 
   /** Shows received media only once it was downloaded and verified; otherwise raises an event. */
-  private async receiveMedia(id: string, from: string, message: interop.Message): Promise<void> {
+  private async receiveMedia(id: string, from: string, message: interop.Message, group?: string): Promise<void> {
     try {
       const media = await this.mediaReceiver.receive(message);
-      this.inbox.push({ id, from, text: '', media });
+      this.inbox.push({ id, from, text: '', media, ...(group === undefined ? {} : { group }) });
     } catch (e) {
       if (this.deps.faults.has('receive-no-failure-event')) return;
       this.events.push({

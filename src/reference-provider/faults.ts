@@ -204,6 +204,7 @@ export const FAULTS = {
   'receive-optional-mac': 'takes a received blob of whole AES blocks as ciphertext without a MAC',
   'receive-skip-plain-hash': 'does not check fileSha256 of received media',
   'receive-no-failure-event': 'refuses corrupted media silently, raising no event',
+  'group-media-as-direct': "shows a media file received in a group in its sender's 1:1 chat, not in the group",
   // ---- enlistment (§10): the form, its answers, opt-out and un-enlistment ----
   'enlist-json-body': 'posts the enlistment as a JSON body instead of a form',
   'enlist-omit-regid': 'leaves `e_regid` out of the enlistment form',
