@@ -422,7 +422,7 @@ export class ProviderClient {
           this.composer.timestamp(),
           type,
           ciphertext,
-          resend.mediatype,
+          faults.has('resend-no-mediatype') ? undefined : resend.mediatype,
         );
         return connection.sendMessage(
           withEncCount(stanza, faults.has('retry-count-off-by-one') ? resend.count + 1 : resend.count),
