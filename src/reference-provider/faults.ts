@@ -171,7 +171,7 @@ export const FAULTS = {
   'media-key-time-ms': 'writes the mediaKeyTimestamp of its media messages in milliseconds instead of seconds',
   'no-mediatype': 'puts no `mediatype` on the `<enc>` of media messages',
   'wrong-mediatype': 'marks the `<enc>` of a voice note `mediatype="audio"`, as for a music file, instead of `ptt`',
-  'resend-no-mediatype': "re-sends a media message without the `mediatype` its first `<enc>` carried",
+  'resend-no-mediatype': 're-sends a media message without the `mediatype` its first `<enc>` carried',
   // media (§9): the provider's media host
   'media-over-http': 'announces and serves its media base over plain http',
   'media-chunked': 'serves media without a Content-Length',
