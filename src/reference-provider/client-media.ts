@@ -108,7 +108,8 @@ export class MediaSender {
       ...(req.type === 'document' && !faults.has('document-no-file-name')
         ? { fileName: req.fileName ?? 'document' }
         : {}),
-      ...(req.type === 'audio' ? { ptt: true } : {}),
+      // The driver's audio is a voice note; the fault sends it as a music file.
+      ...(req.type === 'audio' && !faults.has('voice-note-no-ptt') ? { ptt: true } : {}),
     };
     return {
       message: encodeMediaMessage(req.type, fields, this.layout(req.type)),

@@ -144,6 +144,7 @@ export const FAULTS = {
   // media (§9): the message the client sends
   'image-video-layout': "writes image messages with the video message's field numbers",
   'media-shared-layout': "writes video and audio messages with the image message's field numbers",
+  'voice-note-no-ptt': 'sends voice notes as plain audio messages, without `ptt` true',
   'document-no-file-name': 'sends documents without a fileName',
   'media-bare-path': "puts its own host's path, /media/{reference}, in directPath",
   'media-no-enc-hash': 'leaves fileEncSha256 out of media messages',

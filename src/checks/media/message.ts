@@ -36,7 +36,7 @@ export const messageFields = defineCheck(
 /** MEDIA-FIELDS, on what a media message declares at its type's field numbers. */
 export function judgeMediaFields(declared: Declared): Finding {
   const layout = LAYOUTS[declared.type];
-  const expected = `a ${layout.name} (${layout.message}) with mediaKey (${layout.fields.mediaKey}), fileSha256 (${layout.fields.fileSha256}), fileEncSha256 (${layout.fields.fileEncSha256}), fileLength (${layout.fields.fileLength}), mimetype (${layout.fields.mimetype}) and directPath (${layout.fields.directPath})${layout.fields.fileName ? `, fileName (${layout.fields.fileName})` : ''}`;
+  const expected = `a ${layout.name} (${layout.message}) with mediaKey (${layout.fields.mediaKey}), fileSha256 (${layout.fields.fileSha256}), fileEncSha256 (${layout.fields.fileEncSha256}), fileLength (${layout.fields.fileLength}), mimetype (${layout.fields.mimetype}) and directPath (${layout.fields.directPath})${layout.fields.fileName ? `, fileName (${layout.fields.fileName})` : ''}${layout.fields.ptt ? `, ptt (${layout.fields.ptt}) true` : ''}`;
   const problem = missingField(declared);
   return problem ? notMet(expected, `${problem}; fields present: ${declared.present.join(', ')}`) : met();
 }
@@ -209,5 +209,8 @@ function missingField(d: Declared): string | undefined {
   if (!d.mimetype) return `no ${at('mimetype')}`;
   if (!d.directPath) return `no ${at('directPath')}`;
   if (layout.fields.fileName !== undefined && !d.fileName) return `no ${at('fileName')}`;
+  // The driver's audio is a voice note: without ptt its receiver plays it as a music file.
+  if (layout.fields.ptt !== undefined && d.ptt !== true)
+    return `${d.ptt === undefined ? 'no' : 'false'} ${at('ptt')}, so no voice note`;
   return undefined;
 }
