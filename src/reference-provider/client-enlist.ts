@@ -122,7 +122,8 @@ function retryDelay(answer: Answer, backoff: number, faults: FaultSet): number |
     return seconds <= ENLIST_MAX_RETRY_AFTER_S ? Math.max(0, seconds) * 1000 : undefined;
   }
   if (answer.status === 0 && faults.has('no-answer-final')) return undefined;
-  const transient = answer.status === 0 || answer.status >= 500 || (faults.has('retry-4xx') && answer.status >= 400);
+  const serverError = faults.has('retry-503-only') ? answer.status === 503 : answer.status >= 500;
+  const transient = answer.status === 0 || serverError || (faults.has('retry-4xx') && answer.status >= 400);
   if (!transient || faults.has('no-5xx-retry')) return undefined;
   return faults.has('retry-5xx-no-backoff') ? 0 : backoff;
 }

@@ -43,7 +43,8 @@ export interface InboundContext {
   revoke(sender: string, id: string, group: string | undefined): void;
   isMedia(message: interop.Message): boolean;
   /** Downloads and verifies media in the background, then shows it or raises an event. */
-  receiveMedia(id: string, from: string, message: interop.Message): Promise<void>;
+  /** `group`: the group the message came in, where it is shown (GROUP-IN); none in a 1:1 chat. */
+  receiveMedia(id: string, from: string, message: interop.Message, group: string | undefined): Promise<void>;
   raise(event: SecurityEvent): void;
   /** BLOCK-HIDDEN: true when the user blocked `peer`. */
   isBlocked(peer: string): boolean;
@@ -218,9 +219,11 @@ export class InboundHandler {
       return this.answer(acked);
     }
     // The Signal message decrypted: it is acked and receipted now; its media may still be refused.
-    if (this.ctx.isMedia(message)) void this.ctx.receiveMedia(id ?? '', peer, message);
+    const group = participant === undefined ? undefined : from;
+    // GROUP-IN for media too: the fault shows a group's file in the sender's 1:1 chat.
+    if (this.ctx.isMedia(message))
+      void this.ctx.receiveMedia(id ?? '', peer, message, faults.has('group-media-as-direct') ? undefined : group);
     else {
-      const group = participant === undefined ? undefined : from;
       const shown = shownMessage(id ?? '', peer, message, faults);
       if (shown.revokes !== undefined) this.ctx.revoke(peer, shown.revokes, group);
       if (shown.message) this.ctx.deliver({ ...shown.message, ...(group === undefined ? {} : { group }) });

@@ -79,10 +79,10 @@ export class MediaSender {
     const prefix = fromBase64(req.content) ?? new Uint8Array();
     const size = Math.max(req.size ?? 0, prefix.length);
     // MEDIA-LIMIT-ENFORCED: the limit is the largest file sent; one fault sends any size, the other refuses the limit itself.
-    const over = faults.has('media-limit-exclusive') ? size >= MEDIA_LIMITS[req.type] : size > MEDIA_LIMITS[req.type];
-    if (over && !faults.has('media-no-size-limit')) {
-      return { refused: `${size} bytes is over the ${req.type} limit of ${MEDIA_LIMITS[req.type]} bytes` };
-    }
+    const limit = MEDIA_LIMITS[faults.has('media-limit-of-image') ? 'image' : req.type];
+    const over = faults.has('media-limit-exclusive') ? size >= limit : size > limit;
+    const kept = !faults.has('media-no-size-limit') && (req.type === 'image' || !faults.has('media-limit-image-only'));
+    if (over && kept) return { refused: `${size} bytes is over the ${req.type} limit of ${limit} bytes` };
     const mediaKey = this.mediaKeyFor(req, size);
     const info = faults.has(SEND_WRONG_INFO[req.type].fault) ? SEND_WRONG_INFO[req.type].info : MEDIA_INFO[req.type];
     const encrypted = await encryptToBuffer(contentStream(prefix, size), {
@@ -91,7 +91,7 @@ export class MediaSender {
       info,
       macWithoutIv: faults.has('media-mac-without-iv'),
     });
-    const mimetype = faults.has('media-generic-mimetype') ? 'application/octet-stream' : req.mimetype;
+    const mimetype = faults.has('media-generic-mimetype') ? 'application/octet-stream' : this.mimetype(req);
     const reference = store.put(encrypted.blob, mimetype);
     const fields: MediaFields = {
       url: `${this.deps.mediaBase()}/${reference}`,
@@ -101,14 +101,15 @@ export class MediaSender {
       fileSha256: faults.has('media-plain-hash-padded')
         ? paddedPlainHash(await plaintextOf(prefix, size))
         : encrypted.fileSha256,
-      ...(faults.has('media-no-enc-hash') ? {} : { fileEncSha256: this.encHash(encrypted.blob) }),
+      ...(faults.has('media-no-enc-hash') ? {} : { fileEncSha256: this.encHash(req.type, encrypted.blob) }),
       fileLength: faults.has('media-length-of-blob') ? encrypted.blob.length : encrypted.fileLength,
       mediaKeyTimestamp: Math.floor(Date.now() / 1000),
       ...(faults.has('media-key-time-ms') ? { mediaKeyTimestamp: Date.now() } : {}),
       ...(req.type === 'document' && !faults.has('document-no-file-name')
         ? { fileName: req.fileName ?? 'document' }
         : {}),
-      ...(req.type === 'audio' ? { ptt: true } : {}),
+      // The driver's audio is a voice note; the fault sends it as a music file.
+      ...(req.type === 'audio' && !faults.has('voice-note-no-ptt') ? { ptt: true } : {}),
     };
     return {
       message: encodeMediaMessage(req.type, fields, this.layout(req.type)),
@@ -138,9 +139,20 @@ export class MediaSender {
     return ENC_MEDIATYPE[kind === 'voice-note' && faults.has('wrong-mediatype') ? 'audio' : kind];
   }
 
-  private encHash(blob: Buffer): Buffer {
-    const hashed = this.deps.faults.has('media-wrong-enc-hash') ? blob.subarray(0, blob.length - 10) : blob;
-    return createHash('sha256').update(hashed).digest();
+  /** MEDIA-ENC-HASH: the blob whole; the faults leave the MAC out, of every blob or of a video's only. */
+  private encHash(type: MediaType, blob: Buffer): Buffer {
+    const { faults } = this.deps;
+    const withoutMac =
+      faults.has('media-wrong-enc-hash') || (type === 'video' && faults.has('video-enc-hash-without-mac'));
+    return createHash('sha256')
+      .update(withoutMac ? blob.subarray(0, blob.length - 10) : blob)
+      .digest();
+  }
+
+  /** MEDIA-TYPE-MATCH: the type the user's file is; the fault names a JPEG after its extension. */
+  private mimetype(req: SendMediaRequest): string {
+    const jpg = req.type === 'image' && this.deps.faults.has('image-mimetype-jpg');
+    return jpg ? req.mimetype.replace(/^image\/jpeg/i, 'image/jpg') : req.mimetype;
   }
 
   private layout(type: MediaType): MediaType {
@@ -200,7 +212,8 @@ export class MediaReceiver {
       throw new Error(`the media download answered HTTP ${res.statusCode}`);
     }
     const skip = new Set<'enc-hash' | 'mac' | 'plain-hash'>();
-    if (faults.has('receive-skip-mac')) skip.add('mac');
+    // The video fault streams a video to its player as it decrypts, so the MAC at the end comes too late to matter.
+    if (faults.has('receive-skip-mac') || (type === 'video' && faults.has('receive-video-skip-mac'))) skip.add('mac');
     if (faults.has('receive-skip-enc-hash')) skip.add('enc-hash');
     if (faults.has('receive-skip-plain-hash')) skip.add('plain-hash');
     const decrypt = new MediaDecryptStream({

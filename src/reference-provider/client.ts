@@ -218,7 +218,7 @@ export class ProviderClient {
           deliver: (message) => this.show(message, drainedFrom),
           revoke: (sender, id, group) => this.revoke(sender, id, group),
           isMedia: (message) => this.mediaReceiver.isMedia(message),
-          receiveMedia: (id, from, message) => this.receiveMedia(id, from, message),
+          receiveMedia: (id, from, message, group) => this.receiveMedia(id, from, message, group),
           raise: (event) => this.events.push(event),
           isBlocked: (peer) => this.messaging.isBlocked(peer),
           wasRead: (peer) => this.messaging.wasRead(peer),
@@ -313,6 +313,7 @@ export class ProviderClient {
     const chatAt = this.chatEndpoint;
     if (!child(error, UNENLISTED_TAG) || this.deps.faults.has('ignore-unenlisted') || !enlistAt || !chatAt) return;
     this.login = undefined;
+    if (this.deps.faults.has('unenlisted-new-authkey')) this.staticKey = x25519KeyPair();
     void (async () => {
       await this.disconnect();
       const result = await this.enlist(enlistAt);
@@ -435,7 +436,7 @@ export class ProviderClient {
           this.composer.timestamp(),
           type,
           ciphertext,
-          resend.mediatype,
+          faults.has('resend-no-mediatype') ? undefined : resend.mediatype,
         );
         return connection.sendMessage(
           withEncCount(stanza, faults.has('retry-count-off-by-one') ? resend.count + 1 : resend.count),
@@ -455,10 +456,10 @@ export class ProviderClient {
   }
 
   /** Shows received media only once it was downloaded and verified; otherwise raises an event. */
-  private async receiveMedia(id: string, from: string, message: interop.Message): Promise<void> {
+  private async receiveMedia(id: string, from: string, message: interop.Message, group?: string): Promise<void> {
     try {
       const media = await this.mediaReceiver.receive(message);
-      this.inbox.push({ id, from, text: '', media });
+      this.inbox.push({ id, from, text: '', media, ...(group === undefined ? {} : { group }) });
     } catch (e) {
       if (this.deps.faults.has('receive-no-failure-event')) return;
       this.events.push({

@@ -149,6 +149,7 @@ export const FAULTS = {
   // media (§9): the message the client sends
   'image-video-layout': "writes image messages with the video message's field numbers",
   'media-shared-layout': "writes video and audio messages with the image message's field numbers",
+  'voice-note-no-ptt': 'sends voice notes as plain audio messages, without `ptt` true',
   'document-no-file-name': 'sends documents without a fileName',
   'media-bare-path': "puts its own host's path, /media/{reference}, in directPath",
   'media-no-enc-hash': 'leaves fileEncSha256 out of media messages',
@@ -157,6 +158,9 @@ export const FAULTS = {
   'media-plain-hash-padded': 'declares the SHA-256 of the PKCS#7-padded plaintext as fileSha256',
   'media-length-of-blob': "declares the blob's length as fileLength",
   'media-generic-mimetype': 'declares every media file as application/octet-stream',
+  'image-mimetype-jpg': 'names a JPEG image after its file extension, `image/jpg`, a type no sniffer gives',
+  'video-enc-hash-without-mac':
+    "declares a video's fileEncSha256 over its ciphertext alone, the MAC left out (other media hashed whole)",
   'image-wrong-hkdf-info': 'derives image keys with the info string "WhatsApp Images Keys", which no media type uses',
   'video-wrong-hkdf-info': 'derives video keys with the info string of images',
   'audio-wrong-hkdf-info': 'derives voice-note keys with the info string of video',
@@ -166,9 +170,14 @@ export const FAULTS = {
     'keeps one mediaKey per file content to deduplicate uploads, so the same file sent again goes out under the same key',
   'media-no-size-limit': 'sends media larger than the limits it announces',
   'media-limit-exclusive': 'refuses a file of exactly the size limit it announces for its type, as if it were over it',
+  'media-limit-image-only':
+    'keeps the size limit it announces for images only, sending videos, audio and documents of any size',
+  'media-limit-of-image':
+    "refuses every media file over the image limit, whatever the limit announced for the file's type",
   'media-key-time-ms': 'writes the mediaKeyTimestamp of its media messages in milliseconds instead of seconds',
   'no-mediatype': 'puts no `mediatype` on the `<enc>` of media messages',
   'wrong-mediatype': 'marks the `<enc>` of a voice note `mediatype="audio"`, as for a music file, instead of `ptt`',
+  'resend-no-mediatype': 're-sends a media message without the `mediatype` its first `<enc>` carried',
   // media (§9): the provider's media host
   'media-over-http': 'announces and serves its media base over plain http',
   'media-chunked': 'serves media without a Content-Length',
@@ -197,10 +206,12 @@ export const FAULTS = {
   'receive-document-wrong-hkdf-info': 'derives the keys of received documents with the image info string',
   'receive-shared-layout': "reads every received media message with the image message's field numbers",
   'receive-skip-mac': 'does not check the MAC of received media',
+  'receive-video-skip-mac': 'plays a received video as it streams, never checking its MAC (other media still checked)',
   'receive-skip-enc-hash': 'does not check fileEncSha256 of received media',
   'receive-optional-mac': 'takes a received blob of whole AES blocks as ciphertext without a MAC',
   'receive-skip-plain-hash': 'does not check fileSha256 of received media',
   'receive-no-failure-event': 'refuses corrupted media silently, raising no event',
+  'group-media-as-direct': "shows a media file received in a group in its sender's 1:1 chat, not in the group",
   // ---- enlistment (§10): the form, its answers, opt-out and un-enlistment ----
   'enlist-json-body': 'posts the enlistment as a JSON body instead of a form',
   'enlist-omit-regid': 'leaves `e_regid` out of the enlistment form',
@@ -217,6 +228,7 @@ export const FAULTS = {
   'no-429-retry': 'gives up on the first 429',
   'no-5xx-retry': 'gives up on the first 5xx',
   'no-answer-final': 'gives up on an enlistment request that got no answer (reset, refused, timed out)',
+  'retry-503-only': 'retries an enlistment answered 503, but takes a 500 or any other 5xx for a final answer',
   'retry-5xx-no-backoff': 'retries a 5xx at once, eight times',
   'retry-4xx': 'retries 4xx answers as if they were 5xx',
   'optout-no-delete': 'on opt-out, disconnects without the deletion request',
@@ -225,6 +237,7 @@ export const FAULTS = {
   'optout-stays-connected': 'on opt-out, sends the deletion request but keeps the stream open',
   'optout-reconnect': 'after opting out and closing the stream, connects again at once as the same login',
   'ignore-unenlisted': 'does not enlist again after the gatekeeper un-enlisted it',
+  'unenlisted-new-authkey': 'takes an un-enlistment for a fresh install, and enlists again under a new `authkey`',
   // ---- ownership (§11, §12, §13): proofs, key rotation, push, HTTP versions ----
   'proof-unpublished-key': 'signs proofs with a key it does not publish, under a published `kid`',
   'jwks-text-plain': 'serves its key set as `text/plain`',

@@ -6,7 +6,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { InternalError, PreconditionError } from '../../core/errors.js';
 import { met, notMet } from '../../core/model.js';
-import type { HttpExchange } from '../../gatekeeper/types.js';
+import type { EnlistRequest, HttpExchange } from '../../gatekeeper/types.js';
 import { ACCOUNT_NS, DELETE_TAG } from '../../protocol/enlistment.js';
 import { child } from '../../protocol/node.js';
 import { GATEKEEPER_SERVER } from '../../protocol/constants.js';
@@ -127,9 +127,14 @@ export const optOutStaysAway = defineCheck({ name: 'enlistment/opt-out/stays-awa
   );
 });
 
-/** ENLIST-UNENLISTED: the client enlists again and reconnects on its own; its new login comes in the API's answer. */
+/**
+ * ENLIST-UNENLISTED: the client enlists again under the keys it enlisted with, and reconnects on its
+ * own; its new login comes in the API's answer.
+ */
 export const reenlistAfterUnenlistment = defineCheck({ name: 'enlistment/unenlisted/reenlist' }, async (ctx) => {
+  const forms = ctx.testbed.watchEnlistments();
   const user = await ctx.testbed.providerUser();
+  const first = forms.length;
   const exchanges: HttpExchange[] = [];
   ctx.testbed.defer(ctx.testbed.gatekeeper.onHttp((e) => exchanges.push(e)));
   ctx.step('un-enlist the user');
@@ -148,6 +153,12 @@ export const reenlistAfterUnenlistment = defineCheck({ name: 'enlistment/unenlis
       'a new enlistment after the un-enlistment',
       `no enlistment within ${ANSWER_MS} ms of the un-enlistment`,
     );
+  const changed = changedKey(forms[0], forms[first]);
+  if (changed !== undefined)
+    return notMet(
+      `the enlisted ${changed} in the enlistment after the un-enlistment`,
+      `${changed} changed between the enlistment and the one after the un-enlistment`,
+    );
   const connection = await ctx.testbed.gatekeeper.waitForConnection(login, {
     signal: ctx.signal,
     timeoutMs: QUIET_MS + ANSWER_MS,
@@ -156,6 +167,13 @@ export const reenlistAfterUnenlistment = defineCheck({ name: 'enlistment/unenlis
     ? met(`re-enlisted as ${login}`)
     : notMet(`a connection as ${login} after re-enlisting`, 'no connection after the re-enlistment');
 });
+
+/** The first of the keys ENLIST-REPEAT keeps that differs between two enlistment forms (neither value quoted: credentials). */
+function changedKey(before: EnlistRequest | undefined, after: EnlistRequest | undefined): string | undefined {
+  if (!before || !after) throw new PreconditionError('the enlistments were not seen by the enlistment API');
+  const [a, b] = [new URLSearchParams(before.body), new URLSearchParams(after.body)];
+  return (['authkey', 'e_ident'] as const).find((field) => a.get(field) !== b.get(field));
+}
 
 function loginOf(e: HttpExchange): string | undefined {
   if (e.status !== 200) return undefined;

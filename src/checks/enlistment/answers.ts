@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { met, notMet, type Finding } from '../../core/model.js';
 import type { EnlistRequest, ScriptedAnswer } from '../../gatekeeper/types.js';
 import { ENLIST_FIRST_BACKOFF_MS, ENLIST_MAX_ATTEMPTS } from '../../protocol/enlistment.js';
-import { defineCheck, type CheckContext } from '../check.js';
+import { choiceParam, defineCheck, paramsOf, type CheckContext } from '../check.js';
 import { subjectOf } from './form.js';
 
 /** A late retry, one a client makes after it answered the driver, would come within this. */
@@ -95,11 +95,18 @@ function backoffKept(requests: readonly EnlistRequest[], what: string): Finding 
     : notMet(expected, `${requests.length} requests`);
 }
 
-/** ENLIST-RETRY-5XX */
-export const retry5xx = defineCheck({ name: 'enlistment/retry/5xx-backoff' }, async (ctx) => {
-  const { requests } = await enlistScripted(ctx, () => ({ status: 503 }));
-  return backoffKept(requests, 'a 503');
-});
+/** The 5xx answers the cases give: 503, the answer of an overloaded server, and 500, of a failing one. */
+const SERVER_ERRORS = ['503', '500'] as const;
+
+/** ENLIST-RETRY-5XX, on the 5xx of `params.status`: every 5xx is retried, not the 503 alone. */
+export const retry5xx = defineCheck(
+  { name: 'enlistment/retry/5xx-backoff', params: paramsOf({ status: { enum: SERVER_ERRORS } }) },
+  async (ctx) => {
+    const status = choiceParam(ctx, 'status', SERVER_ERRORS, '503');
+    const { requests } = await enlistScripted(ctx, () => ({ status: Number(status) }));
+    return backoffKept(requests, `a ${status}`);
+  },
+);
 
 /** Requests the gatekeeper drops before it answers: two, so that the backoff's doubling shows. */
 const DROPPED = 2;

@@ -9,7 +9,7 @@ import type { MediaFetchResult, MediaVerdict } from '../../gatekeeper/types.js';
 import { MEDIA_TYPES, type MediaType } from '../../protocol/media/scheme.js';
 import { defineCheck, paramsOf, choiceParam, type CheckContext } from '../check.js';
 import { hashOf } from './encrypt.js';
-import { fetchVerified, sendMedia, short, type SentMedia } from './scenario.js';
+import { fetchVerified, sendMedia, short, type SendOptions, type SentMedia } from './scenario.js';
 import { essence, sniff } from './sniff.js';
 import { LAYOUTS, oneOf, type Declared } from './wire-fields.js';
 
@@ -21,15 +21,49 @@ import { LAYOUTS, oneOf, type Declared } from './wire-fields.js';
  */
 async function verified(
   ctx: CheckContext,
-  type: MediaType = 'document',
-  { asKeyed = true }: { asKeyed?: boolean } = {},
-): Promise<{ sent: SentMedia; verdict: MediaVerdict }> {
-  const sent = await sendMedia(ctx, type);
+  type: MediaType,
+  { asKeyed = true, ...parties }: { asKeyed?: boolean } & SendOptions = {},
+): Promise<Verified> {
+  const sent = await sendMedia(ctx, type, parties);
   const first = verdictOf(await fetchVerified(ctx, sent));
   const keyedWith = first.macVerifiesUnder[0];
   if (!asKeyed || keyedWith === undefined || keyedWith === LAYOUTS[type].info) return { sent, verdict: first };
   ctx.note(`the MAC verifies under "${keyedWith}", not "${LAYOUTS[type].info}": decrypting under the former`);
   return { sent, verdict: verdictOf(await fetchVerified(ctx, sent, keyedWith)) };
+}
+
+interface Verified {
+  readonly sent: SentMedia;
+  readonly verdict: MediaVerdict;
+}
+
+/**
+ * A file of each type, from one provider user to one gatekeeper user, each fetched and verified:
+ * the rules hold for every type, and a client that gets one type's hash, length or mimetype wrong
+ * (a video uploaded through a path of its own, an image's type named after its extension) gets
+ * the others right.
+ */
+async function verifiedEach(ctx: CheckContext): Promise<Verified[]> {
+  const provider = await ctx.testbed.providerUser();
+  const gatekeeperUser = await ctx.testbed.gatekeeperUser();
+  const each: Verified[] = [];
+  for (const type of MEDIA_TYPES) each.push(await verified(ctx, type, { provider, gatekeeperUser }));
+  return each;
+}
+
+/** A rule judged on a file of each type: met when it holds for all, else every type it fails for, named. */
+function judgeEach(each: readonly Verified[], judge: (v: Verified) => Finding): Finding {
+  const wrong: string[] = [];
+  let expected = '';
+  for (const v of each) {
+    const finding = judge(v);
+    if (finding.verdict !== 'not-met') continue;
+    expected = finding.expected;
+    wrong.push(`the ${LAYOUTS[v.sent.type].label}: ${finding.actual}`);
+  }
+  return wrong.length === 0
+    ? met(`${each.length} media types`)
+    : notMet(`${expected}, for every media type`, wrong.join('; '));
 }
 
 /** What the proxy learned of a blob it fetched whole; any other answer leaves the case without a verdict. */
@@ -43,10 +77,9 @@ const equal = (a: Uint8Array, b: Uint8Array | undefined): boolean =>
   b !== undefined && Buffer.from(a).equals(Buffer.from(b));
 
 /** MEDIA-ENC-HASH */
-export const encHash = defineCheck({ name: 'media/integrity/enc-hash' }, async (ctx) => {
-  const v = await verified(ctx);
-  return judgeEncHash(v.sent.declared, v.verdict);
-});
+export const encHash = defineCheck({ name: 'media/integrity/enc-hash' }, async (ctx) =>
+  judgeEach(await verifiedEach(ctx), (v) => judgeEncHash(v.sent.declared, v.verdict)),
+);
 
 /** MEDIA-ENC-HASH, on what a media message declares and what the proxy fetched. */
 export function judgeEncHash({ fileEncSha256: declared }: Declared, verdict: MediaVerdict): Finding {
@@ -61,10 +94,9 @@ export function judgeEncHash({ fileEncSha256: declared }: Declared, verdict: Med
 }
 
 /** MEDIA-MAC */
-export const mac = defineCheck({ name: 'media/integrity/mac' }, async (ctx) => {
-  const v = await verified(ctx);
-  return judgeMac(v.verdict, 'document');
-});
+export const mac = defineCheck({ name: 'media/integrity/mac' }, async (ctx) =>
+  judgeEach(await verifiedEach(ctx), (v) => judgeMac(v.verdict, v.sent.type)),
+);
 
 /**
  * MEDIA-MAC, on what the proxy fetched of a file of `type`. A MAC that verifies under another
@@ -82,10 +114,9 @@ export function judgeMac(verdict: MediaVerdict, type: MediaType): Finding {
 }
 
 /** MEDIA-PLAIN-HASH */
-export const plainHash = defineCheck({ name: 'media/integrity/plaintext-hash' }, async (ctx) => {
-  const v = await verified(ctx);
-  return judgePlainHash(v.sent.declared, v.verdict);
-});
+export const plainHash = defineCheck({ name: 'media/integrity/plaintext-hash' }, async (ctx) =>
+  judgeEach(await verifiedEach(ctx), (v) => judgePlainHash(v.sent.declared, v.verdict)),
+);
 
 /** MEDIA-PLAIN-HASH, on what a media message declares and what the proxy fetched. */
 export function judgePlainHash(declared: Declared, verdict: MediaVerdict): Finding {
@@ -101,10 +132,9 @@ export function judgePlainHash(declared: Declared, verdict: MediaVerdict): Findi
 }
 
 /** MEDIA-LENGTH-MATCH */
-export const lengthMatch = defineCheck({ name: 'media/integrity/length' }, async (ctx) => {
-  const v = await verified(ctx);
-  return judgeLengthMatch(v.sent.declared, v.verdict);
-});
+export const lengthMatch = defineCheck({ name: 'media/integrity/length' }, async (ctx) =>
+  judgeEach(await verifiedEach(ctx), (v) => judgeLengthMatch(v.sent.declared, v.verdict)),
+);
 
 /** MEDIA-LENGTH-MATCH, on what a media message declares and what the proxy fetched. */
 export function judgeLengthMatch({ fileLength }: Declared, verdict: MediaVerdict): Finding {
@@ -116,10 +146,9 @@ export function judgeLengthMatch({ fileLength }: Declared, verdict: MediaVerdict
 }
 
 /** MEDIA-TYPE-MATCH */
-export const typeMatch = defineCheck({ name: 'media/integrity/mimetype' }, async (ctx) => {
-  const v = await verified(ctx);
-  return judgeTypeMatch(v.sent.declared, v.verdict);
-});
+export const typeMatch = defineCheck({ name: 'media/integrity/mimetype' }, async (ctx) =>
+  judgeEach(await verifiedEach(ctx), (v) => judgeTypeMatch(v.sent.declared, v.verdict)),
+);
 
 /** MEDIA-TYPE-MATCH, on what a media message declares and what the proxy fetched. */
 export function judgeTypeMatch({ mimetype }: Declared, verdict: MediaVerdict): Finding {

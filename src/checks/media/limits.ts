@@ -1,6 +1,6 @@
 /** Size limits per media type: announced in the discovery document (MEDIA-LIMITS) and kept by the client (MEDIA-LIMIT-ENFORCED). */
 import { PreconditionError, ProviderViolation } from '../../core/errors.js';
-import { met, notMet } from '../../core/model.js';
+import { met, notApplicable, notMet, type Finding } from '../../core/model.js';
 import { toBase64 } from '../../protocol/base64.js';
 import { MEDIA_TYPES, type MediaType } from '../../protocol/media/scheme.js';
 import { unpad } from '../../protocol/payload.js';
@@ -84,21 +84,48 @@ export const atLimit = defineCheck(
   { name: 'media/limits/at-limit', params: paramsOf({ type: { enum: MEDIA_TYPES } }) },
   async (ctx) => {
     const { type, limit } = announcedLimit(ctx, 'send up to');
-    const sent = await sendFile(ctx, type, { size: limit });
-    if ('refused' in sent)
-      return notMet(
-        `${oneOf(type)} of exactly the announced ${limit} bytes sent`,
-        `refused ${oneOf(type)} of exactly the announced ${limit} bytes: ${sent.refused}`,
-      );
-    // The blob is as large as the provider's limit: its fetch gets the time a slow host needs for it.
-    const fetched = await fetchVerified(ctx, sent, undefined, {
-      timeoutMs: ANSWER_MS + Math.ceil(limit / FETCH_BYTES_PER_S) * 1000,
-    });
-    if (fetched.status !== 200 || !fetched.verdict)
-      return notMet(
-        `${oneOf(type)} of exactly the announced ${limit} bytes sent, and its blob served`,
-        `the host answered HTTP ${fetched.status ?? '?'} for the blob of ${oneOf(type)} of exactly the limit`,
-      );
-    return judgeKeys(fetched.verdict, type, await sentSha256(sent));
+    return judgeSentWithin(ctx, type, { size: limit, what: `of exactly the announced ${limit} bytes` });
   },
 );
+
+/**
+ * MEDIA-LIMIT-ENFORCED [2], for a type whose limit is above another's: a file one byte over the
+ * largest smaller limit is within its own type's, and is sent like any other (a client that keeps
+ * one limit for all its types refuses it). A provider whose other limits are none smaller has
+ * nothing to judge here.
+ */
+export const withinLimit = defineCheck(
+  { name: 'media/limits/within-limit', params: paramsOf({ type: { enum: MEDIA_TYPES } }) },
+  async (ctx) => {
+    const { type, limit } = announcedLimit(ctx, 'send up to');
+    const of = (t: MediaType): number => discoveryOf(ctx).mediaLimits?.[t] ?? limit;
+    const other = MEDIA_TYPES.filter((t) => of(t) < limit).sort((a, b) => of(b) - of(a))[0];
+    if (other === undefined) return notApplicable(`no type's announced limit is below the ${type} limit of ${limit}`);
+    const size = of(other) + 1;
+    return judgeSentWithin(ctx, type, {
+      size,
+      what: `of ${size} bytes, over the ${other} limit but within its own ${limit}`,
+    });
+  },
+);
+
+/** A file of `type` and `size` bytes, within the type's limit, must be sent, served and decrypt to the file given. */
+async function judgeSentWithin(
+  ctx: CheckContext,
+  type: MediaType,
+  { size, what }: { size: number; what: string },
+): Promise<Finding> {
+  const sent = await sendFile(ctx, type, { size });
+  if ('refused' in sent)
+    return notMet(`${oneOf(type)} ${what} sent`, `refused ${oneOf(type)} ${what}: ${sent.refused}`);
+  // The blob is as large as the file: its fetch gets the time a slow host needs for it.
+  const fetched = await fetchVerified(ctx, sent, undefined, {
+    timeoutMs: ANSWER_MS + Math.ceil(size / FETCH_BYTES_PER_S) * 1000,
+  });
+  if (fetched.status !== 200 || !fetched.verdict)
+    return notMet(
+      `${oneOf(type)} ${what} sent, and its blob served`,
+      `the host answered HTTP ${fetched.status ?? '?'} for the blob of ${oneOf(type)} ${what}`,
+    );
+  return judgeKeys(fetched.verdict, type, await sentSha256(sent));
+}

@@ -6,6 +6,14 @@ import { MAX_CLOCK_SKEW_S } from '../../protocol/constants.js';
 import { MEDIA_TYPES, type MediaType } from '../../protocol/media/scheme.js';
 import { defineCheck, paramsOf, choiceParam, type CheckContext } from '../check.js';
 import { judgeClockField } from '../time.js';
+import { PreconditionError } from '../../core/errors.js';
+import { unixSeconds } from '../../core/clock.js';
+import type { GatekeeperUser } from '../../gatekeeper/types.js';
+import { retryReceipt } from '../../protocol/messaging.js';
+import { child } from '../../protocol/node.js';
+import { outgoingEnc } from '../../protocol/stanzas.js';
+import { elementsOf, lastSeq, sends } from '../observe.js';
+import type { ProviderUser } from '../testbed.js';
 import { discoveryOf, sendMedia, storageReference } from './scenario.js';
 import { LAYOUTS, type Declared, type DeclaredField } from './wire-fields.js';
 
@@ -28,7 +36,7 @@ export const messageFields = defineCheck(
 /** MEDIA-FIELDS, on what a media message declares at its type's field numbers. */
 export function judgeMediaFields(declared: Declared): Finding {
   const layout = LAYOUTS[declared.type];
-  const expected = `a ${layout.name} (${layout.message}) with mediaKey (${layout.fields.mediaKey}), fileSha256 (${layout.fields.fileSha256}), fileEncSha256 (${layout.fields.fileEncSha256}), fileLength (${layout.fields.fileLength}), mimetype (${layout.fields.mimetype}) and directPath (${layout.fields.directPath})${layout.fields.fileName ? `, fileName (${layout.fields.fileName})` : ''}`;
+  const expected = `a ${layout.name} (${layout.message}) with mediaKey (${layout.fields.mediaKey}), fileSha256 (${layout.fields.fileSha256}), fileEncSha256 (${layout.fields.fileEncSha256}), fileLength (${layout.fields.fileLength}), mimetype (${layout.fields.mimetype}) and directPath (${layout.fields.directPath})${layout.fields.fileName ? `, fileName (${layout.fields.fileName})` : ''}${layout.fields.ptt ? `, ptt (${layout.fields.ptt}) true` : ''}`;
   const problem = missingField(declared);
   return problem ? notMet(expected, `${problem}; fields present: ${declared.present.join(', ')}`) : met();
 }
@@ -48,33 +56,67 @@ export function judgeDownloadPath(declared: Declared, providerId: string): Findi
   );
 }
 
+/** Which sends ENC-MEDIATYPE judges: the first send of one file of each type, or an image's re-send. */
+const MEDIATYPE_SENDS = ['first', 'resend'] as const;
+
 /**
  * ENC-MEDIATYPE: the provider user sends one file of each type, and each `<enc>` must name its kind
- * with the lineage's value; every type that does not is named.
+ * with the lineage's value; every type that does not is named. With `send: resend`, an image is
+ * asked for again by a retry receipt, and the re-send's `<enc>` must name it too: a client that
+ * re-sends from the stored plaintext rebuilds the stanza, and can lose the attribute.
  */
-export const encMediatype = defineCheck({ name: 'media/message/enc-mediatype' }, async (ctx) => {
-  const provider = await ctx.testbed.providerUser();
-  const gatekeeperUser = await ctx.testbed.gatekeeperUser();
-  const encs: { type: MediaType; enc: StanzaNode | undefined }[] = [];
-  for (const type of MEDIA_TYPES) {
-    const sent = await sendMedia(ctx, type, { provider, gatekeeperUser });
-    encs.push({ type, enc: sent.enc });
-  }
-  return judgeEncMediatypes(encs);
-});
+export const encMediatype = defineCheck(
+  { name: 'media/message/enc-mediatype', params: paramsOf({ send: { enum: MEDIATYPE_SENDS } }) },
+  async (ctx) => {
+    const provider = await ctx.testbed.providerUser();
+    const gatekeeperUser = await ctx.testbed.gatekeeperUser();
+    if (choiceParam(ctx, 'send', MEDIATYPE_SENDS, 'first') === 'resend')
+      return judgeEncMediatypes([{ type: 'image', enc: await resentEnc(ctx, provider, gatekeeperUser) }], 're-send');
+    const encs: { type: MediaType; enc: StanzaNode | undefined }[] = [];
+    for (const type of MEDIA_TYPES) {
+      const sent = await sendMedia(ctx, type, { provider, gatekeeperUser });
+      encs.push({ type, enc: sent.enc });
+    }
+    return judgeEncMediatypes(encs);
+  },
+);
 
-/** ENC-MEDIATYPE, on the `<enc>` of one media message of each type, as the client sent them. */
-export function judgeEncMediatypes(encs: readonly { type: MediaType; enc: StanzaNode | undefined }[]): Finding {
+/** An image sent, a retry receipt for it from its recipient, and the `<enc>` of the re-send as the client sent it. */
+async function resentEnc(
+  ctx: CheckContext,
+  provider: ProviderUser,
+  gatekeeperUser: GatekeeperUser,
+): Promise<StanzaNode | undefined> {
+  const sent = await sendMedia(ctx, 'image', { provider, gatekeeperUser });
+  if (sent.id === undefined)
+    throw new PreconditionError('the media message had no id, so no retry receipt can name it');
+  const before = lastSeq(provider.connection);
+  ctx.step(`retry receipt for ${sent.id}`);
+  const t = String(unixSeconds(ctx.clock));
+  const retry = retryReceipt({ id: sent.id, from: gatekeeperUser.jid, t, count: 1, registrationId: 1 });
+  ctx.testbed.gatekeeper.deliver(provider.login, retry);
+  const frame = await ctx.testbed.frameFrom(provider.connection, sends('message'), { afterSeq: before });
+  const message = frame && elementsOf(frame).find((n) => n.tag === 'message' && n.attrs['id'] === sent.id);
+  if (!message)
+    throw new PreconditionError(
+      `no re-send of ${sent.id} came after the retry receipt; RETRY-RESEND judges that, ENC-MEDIATYPE the re-send's <enc>`,
+    );
+  return outgoingEnc(message) ?? child(message, 'enc');
+}
+
+/** ENC-MEDIATYPE, on the `<enc>` of one media message of each type, as the client sent them; `of` says which send, when not the first. */
+export function judgeEncMediatypes(
+  encs: readonly { type: MediaType; enc: StanzaNode | undefined }[],
+  of?: string,
+): Finding {
   const wrong: string[] = [];
+  const what = (type: MediaType): string => `the <enc> of the ${LAYOUTS[type].label}${of ? `'s ${of}` : ''}`;
   for (const { type, enc } of encs) {
-    const { label, mediatype } = LAYOUTS[type];
     const seen = enc?.attrs['mediatype'];
-    if (seen === undefined) wrong.push(`no mediatype on the <enc> of the ${label}`);
-    else if (seen !== mediatype) wrong.push(`mediatype="${seen}" on the <enc> of the ${label}`);
+    if (seen === undefined) wrong.push(`no mediatype on ${what(type)}`);
+    else if (seen !== LAYOUTS[type].mediatype) wrong.push(`mediatype="${seen}" on ${what(type)}`);
   }
-  const expected = encs
-    .map(({ type }) => `mediatype="${LAYOUTS[type].mediatype}" on the <enc> of the ${LAYOUTS[type].label}`)
-    .join(', ');
+  const expected = encs.map(({ type }) => `mediatype="${LAYOUTS[type].mediatype}" on ${what(type)}`).join(', ');
   return wrong.length === 0 ? met() : notMet(expected, wrong.join('; '));
 }
 
@@ -167,5 +209,8 @@ function missingField(d: Declared): string | undefined {
   if (!d.mimetype) return `no ${at('mimetype')}`;
   if (!d.directPath) return `no ${at('directPath')}`;
   if (layout.fields.fileName !== undefined && !d.fileName) return `no ${at('fileName')}`;
+  // The driver's audio is a voice note: without ptt its receiver plays it as a music file.
+  if (layout.fields.ptt !== undefined && d.ptt !== true)
+    return `${d.ptt === undefined ? 'no' : 'false'} ${at('ptt')}, so no voice note`;
   return undefined;
 }

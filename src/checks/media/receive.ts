@@ -14,6 +14,7 @@ import { encodeMediaMessage } from '../../protocol/media/message.js';
 import { MEDIA_TYPES, type MediaType } from '../../protocol/media/scheme.js';
 import { pad, paddingLength } from '../../protocol/payload.js';
 import { defineCheck, paramsOf, ANSWER_MS, choiceParam, QUIET_MS, type CheckContext } from '../check.js';
+import { group } from '../scenarios/groups.js';
 import { samplePlaintext } from './scenario.js';
 import { hashOf, encryptMedia, type EncryptedMedia } from './encrypt.js';
 import { SAMPLES } from './sniff.js';
@@ -50,16 +51,25 @@ export function corrupt(variant: Variant, s: EncryptedMedia): EncryptedMedia {
   }
 }
 
+/** Where the gatekeeper user sends the file: to the provider user, or to a group of theirs (GROUP-IN). */
+const CHATS = ['direct', 'group'] as const;
+type Chat = (typeof CHATS)[number];
+
 export const receive = defineCheck(
   {
     name: 'media/receive',
-    params: paramsOf({ variant: { enum: VARIANTS }, type: { enum: MEDIA_TYPES } }, ['variant', 'type']),
+    params: paramsOf({ variant: { enum: VARIANTS }, type: { enum: MEDIA_TYPES }, chat: { enum: CHATS } }, [
+      'variant',
+      'type',
+    ]),
   },
   async (ctx) => {
     const variant = choiceParam(ctx, 'variant', VARIANTS);
     const type = choiceParam(ctx, 'type', MEDIA_TYPES);
-    const provider = await ctx.testbed.providerUser();
-    const gatekeeperUser = await ctx.testbed.gatekeeperUser();
+    const chat: Chat = choiceParam(ctx, 'chat', CHATS, 'direct');
+    const g = chat === 'group' ? await group(ctx) : undefined;
+    const provider = g?.provider ?? (await ctx.testbed.providerUser());
+    const gatekeeperUser = g?.members[0] ?? (await ctx.testbed.gatekeeperUser());
     const plaintext = samplePlaintext(ctx, type);
     const encrypted = encryptMedia(plaintext, LAYOUTS[type].info);
     const sent = corrupt(variant, encrypted);
@@ -78,9 +88,11 @@ export const receive = defineCheck(
       ...(type === 'audio' ? { ptt: true } : {}),
     });
     const known = (await provider.events()).length;
-    ctx.step(`gatekeeper user sends a ${variant} ${type}`);
-    const media = mediaKind(type, { ptt: type === 'audio' });
-    const id = await gatekeeperUser.sendPayload(provider.login, pad(message, paddingLength(ctx.rng)), { media });
+    ctx.step(`gatekeeper user sends a ${variant} ${type}${g ? ' to the group' : ''}`);
+    const padded = pad(message, paddingLength(ctx.rng));
+    const id = g
+      ? gatekeeperUser.deliverGroup(await gatekeeperUser.encryptGroupPayload(g.jid, padded))
+      : await gatekeeperUser.sendPayload(provider.login, padded, { media: mediaKind(type, { ptt: type === 'audio' }) });
 
     ctx.step('the provider client downloads the blob');
     const download = await ctx.testbed.gatekeeper.mediaHost.waitForDownload(hosted.reference, {
@@ -107,6 +119,7 @@ export const receive = defineCheck(
         peer: gatekeeperUser.jid,
         expectedHash: encrypted.fileSha256.toString('base64'),
         expectedLength: plaintext.length,
+        ...(g ? { group: g.jid } : {}),
       },
       shown,
       failure,
@@ -127,13 +140,21 @@ export function judgeShown(
     peer: string;
     expectedHash: string;
     expectedLength: number;
+    /** The group the file was sent to, where it must be shown (GROUP-IN); none in a 1:1 chat. */
+    group?: string;
   },
-  shown: { readonly media?: Pick<ReceivedMedia, 'type' | 'fileLength' | 'sha256'> | undefined } | undefined,
+  shown:
+    | {
+        readonly media?: Pick<ReceivedMedia, 'type' | 'fileLength' | 'sha256'> | undefined;
+        readonly group?: string | undefined;
+      }
+    | undefined,
   failure: string | undefined,
 ): Finding {
-  const { variant, type, id, peer, expectedHash, expectedLength } = about;
+  const { variant, type, id, peer, expectedHash, expectedLength, group } = about;
   if (variant === 'valid') {
-    const expected = `the ${LAYOUTS[type].label} shown to the user (inbox entry ${id}: ${oneOf(type)} of ${expectedLength} bytes with sha256 ${expectedHash})`;
+    const where = group === undefined ? '' : ` in the group ${group}`;
+    const expected = `the ${LAYOUTS[type].label} shown to the user${where} (inbox entry ${id}: ${oneOf(type)} of ${expectedLength} bytes with sha256 ${expectedHash})`;
     if (!shown) return notMet(expected, `nothing shown${failure ? `; event decryption-failure: ${failure}` : ''}`);
     const media = shown.media;
     if (!media) return notMet(expected, 'an entry with no media');
@@ -141,6 +162,9 @@ export function judgeShown(
       ...(media.type === type ? [] : [`type ${media.type}`]),
       ...(media.fileLength === expectedLength ? [] : [`fileLength ${media.fileLength}`]),
       ...(media.sha256 === expectedHash ? [] : [`sha256 ${media.sha256}`]),
+      ...(shown.group === group
+        ? []
+        : [shown.group === undefined ? 'no group: shown in a 1:1 chat' : `group ${shown.group}`]),
     ];
     return wrong.length === 0 ? met() : notMet(expected, `an entry with ${wrong.join(', ')}`);
   }

@@ -35,6 +35,8 @@ export interface SentMedia {
   readonly declared: Declared;
   /** The `<enc>` of the `<message>` as the client sent it. */
   readonly enc: StanzaNode | undefined;
+  /** The `<message>`'s id, for a retry receipt to name. */
+  readonly id: string | undefined;
 }
 
 /** A sample file of `type`: its signature, then seeded random bytes. */
@@ -112,7 +114,7 @@ export async function sendFile(
     throw new ProviderViolation(`a ${LAYOUTS[type].name} (field ${LAYOUTS[type].message}) in the Message`, declared);
   const message = elementsOf(frame).find((n) => n.tag === 'message');
   const enc = message && (outgoingEnc(message) ?? child(message, 'enc'));
-  return { provider, gatekeeperUser, type, plaintext, size, declared, enc };
+  return { provider, gatekeeperUser, type, plaintext, size, declared, enc, id: message?.attrs['id'] };
 }
 
 /** SHA-256 of the file sent, filler included, hashed as it streams. */

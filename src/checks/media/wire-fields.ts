@@ -14,7 +14,8 @@ export type DeclaredField =
   | 'fileEncSha256'
   | 'directPath'
   | 'fileName'
-  | 'mediaKeyTimestamp';
+  | 'mediaKeyTimestamp'
+  | 'ptt';
 
 export interface Layout {
   /** The field of `Message` that carries this type. */
@@ -76,6 +77,7 @@ export const LAYOUTS: Readonly<Record<MediaType, Layout>> = {
       mimetype: 2,
       fileSha256: 3,
       fileLength: 4,
+      ptt: 6,
       mediaKey: 7,
       fileEncSha256: 8,
       directPath: 9,
@@ -163,6 +165,8 @@ export interface Declared {
   readonly fileLength?: number;
   /** MEDIA-KEY-TIME: the sender's clock when it drew the key, if it says. */
   readonly mediaKeyTimestamp?: number;
+  /** MEDIA-FIELDS: an audio message's mark of a voice note. */
+  readonly ptt?: boolean;
   readonly mediaKey?: Uint8Array;
   readonly fileSha256?: Uint8Array;
   readonly fileEncSha256?: Uint8Array;
@@ -201,5 +205,6 @@ export function readDeclared(message: Uint8Array, type: MediaType): Declared | s
   for (const f of ['url', 'mimetype', 'directPath', 'fileName'] as const) if (text(f) !== undefined) out[f] = text(f);
   for (const f of ['mediaKey', 'fileSha256', 'fileEncSha256'] as const) if (bytes(f) !== undefined) out[f] = bytes(f);
   for (const f of ['fileLength', 'mediaKeyTimestamp'] as const) if (varint(f) !== undefined) out[f] = varint(f);
+  if (varint('ptt') !== undefined) out['ptt'] = varint('ptt') !== 0;
   return out as unknown as Declared;
 }
