@@ -72,6 +72,11 @@ export class GatekeeperGroupMember {
     return { group, distributions, skmsg };
   }
 
+  /** Forgets the member's own sender key in `group`: the next encrypt draws a new one and gives it to every member. */
+  renew(group: string): void {
+    this.own.delete(group);
+  }
+
   deliver(
     encrypted: EncryptedGroupMessage,
     options: { readonly id?: string; readonly withDistributions?: boolean } = {},

@@ -106,6 +106,8 @@ export interface GatekeeperUser {
   ): Promise<GatekeeperGroupDelivery | null>;
   /** Encrypts a group text: its sender key distributed pairwise to each member not given it yet, and the skmsg. */
   encryptGroupText(group: string, text: string): Promise<EncryptedGroupMessage>;
+  /** Draws a new sender key for `group`, as a member that must change it does (GROUP-REMOVE); the next group text distributes it. */
+  renewGroupKey(group: string): Promise<void>;
   /** Delivers an encrypted group message to every other member, as the chat server fans it out; returns the stanza id. */
   deliverGroup(
     encrypted: EncryptedGroupMessage,

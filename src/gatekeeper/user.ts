@@ -95,6 +95,10 @@ export class LocalGatekeeperUser implements GatekeeperUser {
     return this.queue.run(group, () => this.member.encrypt(group, text));
   }
 
+  renewGroupKey(group: string): Promise<void> {
+    return this.queue.run(group, async () => this.member.renew(group));
+  }
+
   deliverGroup(
     encrypted: EncryptedGroupMessage,
     options?: { readonly id?: string; readonly withDistributions?: boolean },

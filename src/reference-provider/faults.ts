@@ -116,6 +116,12 @@ export const FAULTS = {
     'tells that a member left by there being fewer members than holders of its sender key, so a leave and a join at once keep the old key',
   'ignore-sender-keys': 'drops the sender keys other members distribute to it',
   'forget-sender-key-state': "puts a member's sender key back as it was before each group message it opens",
+  'group-iteration-step-one':
+    "refuses a member's group message that is not the next iteration of its chain, as if senders stepped by one (Baileys' steps two)",
+  'group-no-skipped-keys':
+    'keeps no message keys for the group iterations it skips, so a group message that comes late is refused',
+  'one-sender-key-per-member':
+    "keeps the first sender key a member distributes in a group and ignores the member's later ones",
   'group-receipt-no-participant': 'sends the delivery receipt of a group message to the group without `participant`',
   'group-ack-participant-group': 'acks a group message with the group as its `participant`, not the member who sent it',
   'forget-one-time-prekeys': 'keeps no private one-time prekeys, so prekey messages that use one fail',

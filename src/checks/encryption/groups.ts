@@ -268,25 +268,53 @@ export function judgeSkmsgsAt(
   return met(`iterations ${judged.iterations.join(' and ')}`);
 }
 
-/** GROUP-IN: a gatekeeper member's group texts (the first with its distribution) are shown once each, in the group, from it. */
+/**
+ * How a member's group texts reach the provider's client: the texts it encrypts, in order, and the
+ * order the chat server delivers them in (a text left out is lost on the way). `renewBefore`: the
+ * member draws a new sender key before encrypting that text, which then carries the new distribution.
+ */
+const SEQUENCES = {
+  'in-order': { count: 2, delivered: [0, 1] },
+  // The lineage's own sender steps two iterations a message after its first (Baileys sends 0, 2, 4).
+  'with-gaps': { count: 5, delivered: [0, 2, 4] },
+  // A message behind the chain opens with the message key kept when it was skipped.
+  'out-of-order': { count: 3, delivered: [0, 2, 1] },
+  // A member changes its sender key (a member left, GROUP-REMOVE): a new key id, stored beside the old.
+  'new-sender-key': { count: 2, delivered: [0, 1], renewBefore: 1 },
+} as const satisfies Record<string, { count: number; delivered: readonly number[]; renewBefore?: number }>;
+type Sequence = keyof typeof SEQUENCES;
+
+/**
+ * GROUP-IN: a gatekeeper member's group texts (the first with its distribution) are shown once
+ * each, in the group, from it, whatever `sequence` they come in.
+ */
 export const groupIn = defineCheck(
-  { name: 'encryption/group/receive', params: paramsOf({ mode: MODE_PARAM }) },
+  {
+    name: 'encryption/group/receive',
+    params: paramsOf({ mode: MODE_PARAM, sequence: { enum: Object.keys(SEQUENCES) } }),
+  },
   async (ctx) => {
+    const plan: { count: number; delivered: readonly number[]; renewBefore?: number } =
+      SEQUENCES[choiceParam(ctx, 'sequence', Object.keys(SEQUENCES) as Sequence[], 'in-order')];
     const g = await group(ctx);
     const [sender] = g.members;
-    const texts = [`from a member ${ctx.rng.string(8)}`, `more from it ${ctx.rng.string(8)}`];
-    const answers: GroupAnswer[] = [];
+    const texts = Array.from({ length: plan.count }, (_, n) => `group text ${n + 1} ${ctx.rng.string(8)}`);
+    const encrypted: EncryptedGroupMessage[] = [];
     for (const [n, text] of texts.entries()) {
-      const encrypted = await sender.encryptGroupText(g.jid, text);
-      answers.push(await deliverGroup(ctx, g, sender, encrypted, `group message ${n + 1}`));
-      if (answers.at(-1)?.answer !== 'delivery') return judgeGroupIn(g.jid, sender.jid, answers, undefined);
+      if (n === plan.renewBefore) {
+        ctx.step(`${sender.jid} draws a new sender key`);
+        await sender.renewGroupKey(g.jid);
+      }
+      encrypted.push(await sender.encryptGroupText(g.jid, text));
     }
-    return judgeGroupIn(
-      g.jid,
-      sender.jid,
-      answers,
-      await Promise.all(texts.map((t) => shownInGroup(g, sender.jid, t))),
-    );
+    const answers: GroupAnswer[] = [];
+    for (const n of plan.delivered) {
+      const d = await deliverGroup(ctx, g, sender, encrypted[n] as EncryptedGroupMessage, `group message ${n + 1}`);
+      answers.push({ ...d, number: n + 1 });
+      if (d.answer !== 'delivery') return judgeGroupIn(g.jid, sender.jid, answers, undefined);
+    }
+    const shown = await Promise.all(plan.delivered.map((n) => shownInGroup(g, sender.jid, texts[n] ?? '')));
+    return judgeGroupIn(g.jid, sender.jid, answers, shown);
   },
 );
 
@@ -294,6 +322,8 @@ export const groupIn = defineCheck(
 export interface GroupAnswer {
   readonly answer: Answer;
   readonly receipt: StanzaNode | undefined;
+  /** Which of the member's texts it was, counted as sent; the order answered when not given. */
+  readonly number?: number;
 }
 
 /**
@@ -308,17 +338,20 @@ export function judgeGroupIn(
   answers: readonly GroupAnswer[],
   shown: readonly number[] | undefined,
 ): Finding {
-  const expected = `both group texts answered with a delivery receipt to="${group}" participant="${sender}" and shown once, in ${group}, from ${sender}`;
-  for (const [n, { answer, receipt }] of answers.entries()) {
-    if (answer !== 'delivery') return notMet(expected, `${describeAnswer(answer)} for group message ${n + 1}`);
+  const expected = `each group text answered with a delivery receipt to="${group}" participant="${sender}" and shown once, in ${group}, from ${sender}`;
+  for (const [i, { answer, receipt, number }] of answers.entries()) {
+    const n = number ?? i + 1;
+    if (answer !== 'delivery') return notMet(expected, `${describeAnswer(answer)} for group message ${n}`);
     const participant = receipt?.attrs['participant'];
     if (receipt && participant === undefined)
-      return notMet(expected, `a delivery receipt for group message ${n + 1} without participant: ${show(receipt)}`);
+      return notMet(expected, `a delivery receipt for group message ${n} without participant: ${show(receipt)}`);
     if (receipt && (participant !== sender || receipt.attrs['to'] !== group))
-      return notMet(expected, `a delivery receipt for group message ${n + 1} addressed otherwise: ${show(receipt)}`);
+      return notMet(expected, `a delivery receipt for group message ${n} addressed otherwise: ${show(receipt)}`);
   }
   if (!shown) return notMet(expected, 'nothing shown');
-  return shown.every((c) => c === 1) ? met() : notMet(expected, `shown ${shown.join(' and ')} times in the group`);
+  if (shown.every((c) => c === 1)) return met();
+  const numbers = answers.map((a, i) => a.number ?? i + 1);
+  return notMet(expected, `group messages ${numbers.join(', ')} shown ${shown.join(', ')} times in the group`);
 }
 
 /**
