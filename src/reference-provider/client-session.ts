@@ -84,13 +84,16 @@ export class SignalSession {
       return !faults.has('identity-change-retry');
     };
     const deletePreKeysOnUse = !faults.has('reuse-one-time-prekey') && !faults.has('rebuild-session-on-replay');
+    const spendPreKeysOnLoad = faults.has('spend-prekey-on-load');
     this.classic = new ClassicStack(shared, trust, {
       deletePreKeysOnUse,
+      spendPreKeysOnLoad,
       libsignalVersion: faults.has('libsignal-version-byte'),
     });
     this.pq = options.pq
       ? new PqStack(shared, trust, randomInt(1, MAX_PREKEY_ID + 1), {
           deletePreKeysOnUse,
+          spendPreKeysOnLoad,
           refuseKyberReplay: !faults.has('accept-kyber-replay') && !faults.has('rebuild-session-on-replay'),
         })
       : undefined;
