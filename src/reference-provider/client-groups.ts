@@ -65,7 +65,9 @@ export class GroupChats {
       };
       this.own.set(group, key);
     }
-    const needing = this.faults.has('skip-skdm') ? [] : members.filter((m) => !key.given.has(m));
+    // The second fault gives a key once, to the members of its first message: a member who joins later never gets it.
+    const givenOnce = this.faults.has('skdm-once-per-key') && key.given.size > 0;
+    const needing = this.faults.has('skip-skdm') || givenOnce ? [] : members.filter((m) => !key.given.has(m));
     for (const m of needing) key.given.add(m);
     const before = this.faults.has('reuse-iteration') ? this.senderKeys.snapshot(group, self) : undefined;
     const skmsg = groupEncrypt(group, self, this.senderKeys, plaintext);

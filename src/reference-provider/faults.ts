@@ -103,6 +103,8 @@ export const FAULTS = {
   'group-info-without-query':
     'asks the gatekeeper for a group\'s members without the `<query request="interactive"/>` child',
   'skip-skdm': 'sends group messages without distributing its sender key to the members first',
+  'skdm-once-per-key':
+    'distributes a sender key once, to the members of its first message under it: a member who joins later never gets it',
   'wrong-sender-signature': 'signs its group messages with a key it never distributed',
   'reuse-iteration': 'encrypts every group message at the same sender-key iteration',
   'rekey-same-chain':

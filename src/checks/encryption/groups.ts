@@ -108,10 +108,15 @@ export function judgeGroupInfo(sent: readonly StanzaNode[], group: string): Find
   return met();
 }
 
-/** GROUP-SKDM: the provider's sender key reaches each member pairwise with its first group message, and reads there. */
+/**
+ * GROUP-SKDM: the provider's sender key reaches each member pairwise with its first group message,
+ * and reads there; with `joined`, it reaches a member who joins after that too, with the first
+ * group message the member is sent.
+ */
 export const groupDistribution = defineCheck(
-  { name: 'encryption/group/distribution', params: paramsOf({ mode: MODE_PARAM }) },
+  { name: 'encryption/group/distribution', params: paramsOf({ mode: MODE_PARAM, joined: { type: 'boolean' } }) },
   async (ctx) => {
+    if (ctx.params['joined'] === true) return distributionToJoiner(ctx);
     const { g, rounds } = await twoGroupTexts(ctx);
     ctx.step('read the distributions at each member');
     const read = judgeDistributions(rounds[0] ?? []);
@@ -128,6 +133,27 @@ export const groupDistribution = defineCheck(
     );
   },
 );
+
+/**
+ * GROUP-SKDM, a member who joins after the client's first group message: a client that sends its
+ * sender key once, with its first message or a new key, leaves the member unable to read on.
+ */
+async function distributionToJoiner(ctx: CheckContext): Promise<Finding> {
+  const g = await group(ctx);
+  const joins = await ctx.testbed.gatekeeperUser();
+  await providerSends(ctx, g, `before anyone joins ${ctx.rng.string(8)}`, 'the provider user sends a group text');
+  ctx.step(`${joins.jid} joins the group`);
+  ctx.testbed.gatekeeper.addToGroup(g.jid, joins.jid);
+  const text = `after one joined ${ctx.rng.string(8)}`;
+  const [joined] = await providerSends(ctx, g, text, 'the provider user sends again', [joins]);
+  const expected = `the sender key sent pairwise to ${joins.jid}, who joined, with the first group message after it joined, which it opens`;
+  if (!joined) throw new PreconditionError(`${joins.jid} received nothing`);
+  const problem = distributionProblem(joined, 'who joined, with the message after it joined');
+  if (problem !== undefined) return notMet(expected, problem);
+  if (readText(joined.plaintext ?? new Uint8Array()) !== text)
+    return notMet(expected, `the member who joined could not decrypt it: ${joined.decryptError ?? 'another text'}`);
+  return met(`${joined.pairwiseType ?? ''} to the member who joined`);
+}
 
 /**
  * GROUP-SKDM, the recipients: on the client's first group message as `sender` wrote it, whose
@@ -160,12 +186,12 @@ const SKDM_EXPECTED =
   "a SenderKeyDistributionMessage in WhatsApp's format, pairwise in the first group message to each member";
 
 /** GROUP-SKDM, on what one member received of the client's first group message: what keeps it from the sender's key, if anything. */
-function distributionProblem(d: GatekeeperGroupDelivery): string | undefined {
+function distributionProblem(d: GatekeeperGroupDelivery, when = 'with the first group message'): string | undefined {
   // The gatekeeper's own reading first: it says what is wrong with a distribution that came through.
   const read = d.distribution && readDistribution(d.distribution);
   if (typeof read === 'string') return `a distribution the gatekeeper does not read: ${read}`;
   if (d.pairwiseError) return `a member could not read the sender key distribution: ${d.pairwiseError}`;
-  if (!d.distribution) return 'no sender key distribution reached a member with the first group message';
+  if (!d.distribution) return `no sender key distribution reached a member ${when}`;
   return undefined;
 }
 
