@@ -125,6 +125,7 @@ export const FAULTS = {
   'one-sender-key-per-member':
     "keeps the first sender key a member distributes in a group and ignores the member's later ones",
   'group-receipt-no-participant': 'sends the delivery receipt of a group message to the group without `participant`',
+  'group-read-no-participant': 'sends the read receipt of a group message to the group without `participant`',
   'group-ack-participant-group': 'acks a group message with the group as its `participant`, not the member who sent it',
   'forget-one-time-prekeys': 'keeps no private one-time prekeys, so prekey messages that use one fail',
   'reuse-one-time-prekey': 'never deletes a one-time prekey once a prekey message has used it',

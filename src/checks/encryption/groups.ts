@@ -383,24 +383,35 @@ export function judgeGroupIn(
 /**
  * GROUP-FANOUT: the client's ack and receipts for a member's group message go to the group and name
  * that member in `participant`. The second member sends, so that a name taken from anywhere but the
- * message (the group, the first member) shows.
+ * message (the group, the first member) shows. With `read`, the user reads the message too, and
+ * its read receipt is judged with the rest.
  */
-export const groupAnswers = defineCheck({ name: 'encryption/group/participant' }, async (ctx) => {
-  const g = await group(ctx);
-  const sender = g.members[1];
-  const encrypted = await sender.encryptGroupText(g.jid, `from the second member ${ctx.rng.string(8)}`);
-  const afterSeq = lastSeq(g.provider.connection);
-  const { id } = await deliverGroup(ctx, g, sender, encrypted, 'a group message from the second member');
-  ctx.step('wait until every answer to it is in');
-  // Every answer to the message comes before the answer to a later ping (IN-ORDER).
-  await barrier(g.provider.connection, ctx.signal);
-  return judgeGroupAnswers(
-    sentBy(g.provider.connection, afterSeq).map((s) => s.element),
-    id,
-    g.jid,
-    sender.jid,
-  );
-});
+export const groupAnswers = defineCheck(
+  { name: 'encryption/group/participant', params: paramsOf({ read: { type: 'boolean' } }) },
+  async (ctx) => {
+    const read = ctx.params['read'] === true;
+    const g = await group(ctx);
+    const sender = g.members[1];
+    const encrypted = await sender.encryptGroupText(g.jid, `from the second member ${ctx.rng.string(8)}`);
+    const afterSeq = lastSeq(g.provider.connection);
+    const { id } = await deliverGroup(ctx, g, sender, encrypted, 'a group message from the second member');
+    ctx.step('wait until every answer to it is in');
+    // Every answer to the message comes before the answer to a later ping (IN-ORDER).
+    await barrier(g.provider.connection, ctx.signal);
+    if (read) {
+      ctx.step('the provider user reads the group message');
+      await g.provider.markRead(g.jid, id);
+      await barrier(g.provider.connection, ctx.signal);
+    }
+    const sent = sentBy(g.provider.connection, afterSeq).map((s) => s.element);
+    if (read && !sent.some((n) => n.tag === 'receipt' && n.attrs['id'] === id && n.attrs['type'] === 'read'))
+      return notMet(
+        `a read receipt for group message ${id} to="${g.jid}" participant="${sender.jid}" once the user read it`,
+        `no read receipt for it; the client sent ${describeAll(sent)}`,
+      );
+    return judgeGroupAnswers(sent, id, g.jid, sender.jid);
+  },
+);
 
 /** GROUP-FANOUT, on what the client sent after the group message `id` from `sender` reached it. */
 export function judgeGroupAnswers(sent: readonly StanzaNode[], id: string, group: string, sender: string): Finding {
@@ -411,7 +422,8 @@ export function judgeGroupAnswers(sent: readonly StanzaNode[], id: string, group
   if (answers.length === 0)
     return notMet(expected, `neither an ack nor a receipt for it; the client sent ${describeAll(sent)}`);
   for (const a of answers) {
-    const what = a.tag === 'ack' ? 'the ack' : `the ${a.attrs['type'] === 'retry' ? 'retry' : 'delivery'} receipt`;
+    const type = a.attrs['type'];
+    const what = a.tag === 'ack' ? 'the ack' : `the ${type === 'retry' || type === 'read' ? type : 'delivery'} receipt`;
     const participant = a.attrs['participant'];
     if (participant === undefined) return notMet(expected, `${what} without participant: ${show(a)}`);
     if (participant !== sender)
