@@ -49,6 +49,8 @@ export class SignalSession {
   private readonly highestCounter = new Map<string, number>();
   /** Peer and base key of each prekey message read (the `rebuild-session-on-replay` fault). */
   private readonly baseKeysRead = new Set<string>();
+  /** The peers whose session this user opened from their bundle (the `own-sessions-only` fault). */
+  private readonly opened = new Set<string>();
 
   /** `onIdentityChange` hears of a peer whose identity key changed; the new key is trusted. */
   constructor(
@@ -144,6 +146,8 @@ export class SignalSession {
   // The methods below assume the caller holds the peer's queue (serialized).
 
   async hasSession(peer: string): Promise<boolean> {
+    // The fault sends only on sessions it opened, so a peer that wrote first gets a second one.
+    if (this.faults.has('own-sessions-only') && !this.opened.has(peer)) return false;
     return (await this.sessionStack(peer)) !== undefined;
   }
 
@@ -153,6 +157,7 @@ export class SignalSession {
     const stack = pq ?? this.classic;
     await stack.processBundle(bundle);
     this.stackOf.set(bundle.jid, stack);
+    this.opened.add(bundle.jid);
   }
 
   async encrypt(peer: string, plaintext: Uint8Array): Promise<{ type: EncType; ciphertext: Uint8Array }> {

@@ -132,6 +132,8 @@ export const FAULTS = {
   'spend-prekey-on-load':
     'deletes a one-time prekey as soon as a prekey message names it, before that message decrypts, so a changed copy spends it',
   'rebuild-session-per-message': 'fetches a bundle and starts a new session for every message it sends',
+  'own-sessions-only':
+    'sends only on sessions it opened from a bundle: its reply to a peer who wrote first opens a second session, a prekey message',
   'forget-ratchet-state': 'does not keep the session state a decryption advanced',
   'no-send-lock': 'encrypts concurrent sends to one peer without serializing them',
   // encryption: what it receives

@@ -394,7 +394,9 @@ export const groupAnswers = defineCheck(
     const sender = g.members[1];
     const encrypted = await sender.encryptGroupText(g.jid, `from the second member ${ctx.rng.string(8)}`);
     const afterSeq = lastSeq(g.provider.connection);
-    const { id } = await deliverGroup(ctx, g, sender, encrypted, 'a group message from the second member');
+    const { id, answer } = await deliverGroup(ctx, g, sender, encrypted, 'a group message from the second member');
+    // A message the user is to read must have been shown: one the client refused is its failure.
+    if (read) expectTaken(answer, 'the group message from the second member', g.provider.connection);
     ctx.step('wait until every answer to it is in');
     // Every answer to the message comes before the answer to a later ping (IN-ORDER).
     await barrier(g.provider.connection, ctx.signal);
