@@ -49,6 +49,8 @@ export class SignalSession {
   private readonly highestCounter = new Map<string, number>();
   /** Peer and base key of each prekey message read (the `rebuild-session-on-replay` fault). */
   private readonly baseKeysRead = new Set<string>();
+  /** The safety number last shown for each peer: only the `stale-safety-number` fault reads it. */
+  private readonly safetyNumbers = new Map<string, string>();
   /** The peers whose session this user opened from their bundle (the `own-sessions-only` fault). */
   private readonly opened = new Set<string>();
 
@@ -246,6 +248,9 @@ export class SignalSession {
     // Both stacks keep identities in the one book (SharedKeys.identities): either can answer.
     const remote = await this.classic.knownIdentity(peer);
     if (!remote) return null;
+    // The fault keeps a number by peer, not by key: a reinstalled peer's new key never shows.
+    const shown = this.faults.has('stale-safety-number') ? this.safetyNumbers.get(peer) : undefined;
+    if (shown !== undefined) return shown;
     const iterations = this.faults.has('wrong-safety-number') ? 1024 : FINGERPRINT_ITERATIONS;
     const fingerprint = Signal.Fingerprint.new(
       iterations,
@@ -255,7 +260,9 @@ export class SignalSession {
       Buffer.from(peer, 'utf8'),
       djbKey(remote),
     );
-    return fingerprint.displayableFingerprint().toString();
+    const digits = fingerprint.displayableFingerprint().toString();
+    this.safetyNumbers.set(peer, digits);
+    return digits;
   }
 
   private stacks(): SignalStack[] {

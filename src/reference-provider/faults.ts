@@ -147,6 +147,8 @@ export const FAULTS = {
   'identity-change-retry':
     "tells its user of a peer's new identity key, but refuses that peer's message under it with a retry receipt, as if it could not decrypt it",
   'wrong-safety-number': 'computes safety numbers with 1024 iterations instead of 5200',
+  'stale-safety-number':
+    "keeps the first safety number it showed for a peer, and shows it after the peer's identity key changed",
   // encryption: content
   'truncate-long-text': 'cuts texts to 16 KiB when sending and when showing them',
   'latin1-text': 'encodes and decodes texts as Latin-1 instead of UTF-8',
