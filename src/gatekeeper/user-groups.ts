@@ -77,6 +77,11 @@ export class GatekeeperGroupMember {
     this.own.delete(group);
   }
 
+  /** The next encrypt gives every member the sender key held in `group` again, as it was first written. */
+  resend(group: string): void {
+    this.own.get(group)?.given.clear();
+  }
+
   deliver(
     encrypted: EncryptedGroupMessage,
     options: { readonly id?: string; readonly withDistributions?: boolean } = {},

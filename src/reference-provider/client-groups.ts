@@ -16,7 +16,7 @@ import {
   processDistribution,
   SenderKeyStore,
 } from '../protocol/sender-keys.js';
-import { decodeSenderKeyMessage } from '../protocol/sender-key-wire.js';
+import { decodeDistribution, decodeSenderKeyMessage } from '../protocol/sender-key-wire.js';
 import { DuplicateMessage } from './client-stack.js';
 import type { FaultSet } from './faults.js';
 
@@ -87,6 +87,8 @@ export class GroupChats {
     if (!skdm || carried?.groupId !== group || this.faults.has('ignore-sender-keys')) return;
     // The fault takes a member's sender key once, as if it never changed.
     if (this.faults.has('one-sender-key-per-member') && this.senderKeys.states(group, sender).length > 0) return;
+    // The fault stores a distribution over the key it holds under that id, chain and all.
+    if (this.faults.has('rewind-on-redistribution')) this.forgetKey(group, sender, skdm);
     processDistribution(group, sender, skdm, this.senderKeys);
   }
 
@@ -104,6 +106,13 @@ export class GroupChats {
     } finally {
       if (before) this.senderKeys.restore(group, sender, before);
     }
+  }
+
+  /** The `rewind-on-redistribution` fault: the key held under the distribution's key id is dropped first. */
+  private forgetKey(group: string, sender: string, skdm: Uint8Array): void {
+    const keyId = decodeDistribution(skdm)?.keyId;
+    const kept = this.senderKeys.states(group, sender).filter((s) => s.keyId !== keyId);
+    this.senderKeys.set(group, sender, kept);
   }
 
   /** The `group-iteration-step-one` fault: an skmsg at any iteration but its chain's next is refused. */

@@ -122,6 +122,8 @@ export const FAULTS = {
     "refuses a member's group message that is not the next iteration of its chain, as if senders stepped by one (Baileys' steps two)",
   'group-no-skipped-keys':
     'keeps no message keys for the group iterations it skips, so a group message that comes late is refused',
+  'rewind-on-redistribution':
+    "takes a member's sender key sent again over the one it holds under that key id, winding its chain back so that a replay opens",
   'one-sender-key-per-member':
     "keeps the first sender key a member distributes in a group and ignores the member's later ones",
   'group-receipt-no-participant': 'sends the delivery receipt of a group message to the group without `participant`',

@@ -450,15 +450,30 @@ async function genuine(
 }
 
 /** GROUP-REPLAY: a skmsg delivered again is answered and not shown again. */
-export const groupReplay = defineCheck({ name: 'encryption/group/replay' }, async (ctx) => {
-  const g = await group(ctx);
-  const [sender] = g.members;
-  const text = `once in the group ${ctx.rng.string(8)}`;
-  const encrypted = await genuine(ctx, g, sender, text, 'original group message');
-  const { answer } = await deliverGroup(ctx, g, sender, encrypted, 'the replayed skmsg', false);
-  await barrier(g.provider.connection, ctx.signal);
-  return judgeReplay(answer, await shownInGroup(g, sender.jid, text));
-});
+export const groupReplay = defineCheck(
+  { name: 'encryption/group/replay', params: paramsOf({ redistributed: { type: 'boolean' } }) },
+  async (ctx) => {
+    const g = await group(ctx);
+    const [sender] = g.members;
+    const text = `once in the group ${ctx.rng.string(8)}`;
+    const encrypted = await genuine(ctx, g, sender, text, 'original group message');
+    if (ctx.params['redistributed'] !== true) {
+      const { answer } = await deliverGroup(ctx, g, sender, encrypted, 'the replayed skmsg', false);
+      await barrier(g.provider.connection, ctx.signal);
+      return judgeReplay(answer, await shownInGroup(g, sender.jid, text));
+    }
+    // The member sends its sender key again, as first written (iteration 0), in a new pairwise
+    // message beside the replayed skmsg: a receiver that takes it over the key it holds winds the
+    // chain back, and the replay opens again.
+    ctx.step(`${sender.jid} distributes the same sender key again`);
+    await sender.resendGroupKey(g.jid);
+    const again = await sender.encryptGroupText(g.jid, `carrier ${ctx.rng.string(8)}`);
+    const replay = { ...again, skmsg: encrypted.skmsg };
+    const { answer } = await deliverGroup(ctx, g, sender, replay, 'the replayed skmsg beside the key sent again');
+    await barrier(g.provider.connection, ctx.signal);
+    return judgeReplay(answer, await shownInGroup(g, sender.jid, text));
+  },
+);
 
 /** GROUP-TAMPER: a skmsg with a flipped bit is refused with a retry receipt, shows nothing, and the genuine one still opens. */
 export const groupTamper = defineCheck({ name: 'encryption/group/tamper' }, async (ctx) => {
