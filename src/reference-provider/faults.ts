@@ -140,6 +140,8 @@ export const FAULTS = {
   'no-send-lock': 'encrypts concurrent sends to one peer without serializing them',
   // encryption: what it receives
   'silent-on-duplicate': 'answers a replayed message with nothing at all: no ack, no receipt',
+  'drop-seen-id-unanswered':
+    'drops a message under a stanza id it has already shown before decrypting it, with no ack and no receipt',
   'rebuild-session-on-replay':
     'keeps its one-time prekeys, and builds a new session from a prekey message it has already read, so that a replay decrypts again',
   'reset-session-on-error': 'deletes the session with a peer when one of its messages fails to decrypt',

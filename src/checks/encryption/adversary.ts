@@ -22,16 +22,26 @@ import {
   expectTaken,
 } from '../scenarios/exchange.js';
 
-/** Delivers a genuine message; anything but a delivery receipt means the setup failed, not the case. */
-async function genuine(ctx: CheckContext, p: Pair, message: EncryptedMessage, label: string): Promise<void> {
-  const { answer } = await deliverAndWatch(ctx, p, message, label);
+/** Delivers a genuine message, and returns its stanza id; anything but a delivery receipt is the client's failure. */
+async function genuine(ctx: CheckContext, p: Pair, message: EncryptedMessage, label: string): Promise<string> {
+  const { id, answer } = await deliverAndWatch(ctx, p, message, label);
   expectTaken(answer, `the ${label}`, p.provider.connection);
+  return id;
 }
 
-/** ENC-REPLAY: the same ciphertext again is answered, and its text is not shown a second time. */
-async function replay(ctx: CheckContext, p: Pair, message: EncryptedMessage, text: string): Promise<Finding> {
-  await genuine(ctx, p, message, 'original message');
-  const { answer } = await deliverAndWatch(ctx, p, message, 'the replayed copy');
+/**
+ * ENC-REPLAY: the same ciphertext again is answered, and its text is not shown a second time; with
+ * `sameId`, under the original's stanza id, which a client that drops ids it has seen answers with nothing.
+ */
+async function replay(
+  ctx: CheckContext,
+  p: Pair,
+  message: EncryptedMessage,
+  text: string,
+  sameId = false,
+): Promise<Finding> {
+  const id = await genuine(ctx, p, message, 'original message');
+  const { answer } = await deliverAndWatch(ctx, p, message, 'the replayed copy', sameId ? id : undefined);
   // A delivery receipt is an allowed answer, so what is judged is the inbox: read it once the
   // client has answered everything before a ping, not at the first receipt.
   await barrier(p.provider.connection, ctx.signal);
@@ -40,14 +50,14 @@ async function replay(ctx: CheckContext, p: Pair, message: EncryptedMessage, tex
 
 /** ENC-REPLAY, for a SignalMessage inside an established session. */
 export const replayMessage = defineCheck(
-  { name: 'encryption/replay/message', params: paramsOf({ mode: MODE_PARAM }) },
+  { name: 'encryption/replay/message', params: paramsOf({ mode: MODE_PARAM, sameId: { type: 'boolean' } }) },
   async (ctx) => {
     const p = await conversation(ctx);
     const text = `once only ${ctx.rng.string(10)}`;
     const encrypted = await encryptText(ctx.rng, p.gatekeeperUser, p.provider, text);
     if (encrypted.type !== 'msg')
       throw new PreconditionError(`the gatekeeper user wrote a ${encrypted.type}, not a msg`);
-    return replay(ctx, p, encrypted, text);
+    return replay(ctx, p, encrypted, text, ctx.params['sameId'] === true);
   },
 );
 
