@@ -73,6 +73,16 @@ export class GatekeeperGroupMember {
     return { group, distributions, skmsg };
   }
 
+  /** Forgets the member's own sender key in `group`: the next encrypt draws a new one and gives it to every member. */
+  renew(group: string): void {
+    this.own.delete(group);
+  }
+
+  /** The next encrypt gives every member the sender key held in `group` again, as it was first written. */
+  resend(group: string): void {
+    this.own.get(group)?.given.clear();
+  }
+
   deliver(
     encrypted: EncryptedGroupMessage,
     options: { readonly id?: string; readonly withDistributions?: boolean } = {},

@@ -108,6 +108,10 @@ export interface GatekeeperUser {
   encryptGroupText(group: string, text: string): Promise<EncryptedGroupMessage>;
   /** The same for any content: `plaintext` is a padded `Message` (a revoke, say). */
   encryptGroupPayload(group: string, plaintext: Uint8Array): Promise<EncryptedGroupMessage>;
+  /** Draws a new sender key for `group`, as a member that must change it does (GROUP-REMOVE); the next group text distributes it. */
+  renewGroupKey(group: string): Promise<void>;
+  /** Marks the sender key held in `group` as given to no one: the next group text distributes it again, unchanged. */
+  resendGroupKey(group: string): Promise<void>;
   /** Delivers an encrypted group message to every other member, as the chat server fans it out; returns the stanza id. */
   deliverGroup(
     encrypted: EncryptedGroupMessage,

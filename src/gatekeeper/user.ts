@@ -99,6 +99,14 @@ export class LocalGatekeeperUser implements GatekeeperUser {
     return this.queue.run(group, () => this.member.encrypt(group, plaintext));
   }
 
+  renewGroupKey(group: string): Promise<void> {
+    return this.queue.run(group, async () => this.member.renew(group));
+  }
+
+  resendGroupKey(group: string): Promise<void> {
+    return this.queue.run(group, async () => this.member.resend(group));
+  }
+
   deliverGroup(
     encrypted: EncryptedGroupMessage,
     options?: { readonly id?: string; readonly withDistributions?: boolean },

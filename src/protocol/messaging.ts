@@ -23,9 +23,9 @@ export const BLOCKLIST_NS = 'blocklist';
 export const CHATSTATE_TAG = 'chatstate';
 export type ChatState = 'composing' | 'paused';
 
-/** READ-ON-MARK: `<receipt type="read" id to t/>`. */
-export const readReceipt = (id: string, to: string, t: string): StanzaNode =>
-  node('receipt', { id, to, t, type: 'read' });
+/** READ-ON-MARK: `<receipt type="read" id to t/>`; a group message's names its sender in `participant` (GROUP-FANOUT). */
+export const readReceipt = (id: string, to: string, t: string, participant?: string): StanzaNode =>
+  node('receipt', { id, to, t, type: 'read', ...(participant === undefined ? {} : { participant }) });
 
 /**
  * RETRY-RECEIPT: `<receipt type="retry" id to t><retry count id t v="1"/><registration/></receipt>`,

@@ -176,7 +176,14 @@ export function groupEncrypt(group: string, self: string, store: SenderKeyStore,
  * unknown key id, a bad signature (checked first), a message key already used, one more than
  * MAX_AHEAD past the chain, a ciphertext that does not decrypt.
  */
-export function groupOpen(group: string, sender: string, store: SenderKeyStore, skmsg: Uint8Array): Uint8Array {
+export function groupOpen(
+  group: string,
+  sender: string,
+  store: SenderKeyStore,
+  skmsg: Uint8Array,
+  /** The `group-no-skipped-keys` fault: keep no message keys for the iterations skipped. */
+  options: { readonly keepSkipped?: boolean } = {},
+): Uint8Array {
   const m = decodeSenderKeyMessage(skmsg);
   if (!m)
     throw new SenderKeyError(
@@ -208,7 +215,7 @@ export function groupOpen(group: string, sender: string, store: SenderKeyStore, 
   for (let i = state.iteration; i < m.iteration; i++, chainKey = nextChainKey(chainKey))
     skipped.push([i, messageSeed(chainKey)]);
   const plaintext = decrypt(messageSeed(chainKey), m.ciphertext);
-  for (const [i, seed] of skipped) state.skipped.set(i, seed);
+  if (options.keepSkipped !== false) for (const [i, seed] of skipped) state.skipped.set(i, seed);
   for (const i of [...state.skipped.keys()].slice(0, Math.max(0, state.skipped.size - MAX_SKIPPED_KEYS)))
     state.skipped.delete(i);
   state.chainKey = nextChainKey(chainKey);

@@ -94,8 +94,14 @@ export class PqSessionStore extends SignalPq.SessionStore {
 
 export class PqPreKeyStore extends SignalPq.PreKeyStore {
   readonly records = new Map<number, SignalPq.PreKeyRecord>();
-  /** When false, a used one-time prekey stays available: the `reuse-one-time-prekey` fault. */
-  constructor(private readonly deleteOnUse = true) {
+  /**
+   * deleteOnUse false: a used one-time prekey stays available (the `reuse-one-time-prekey` fault);
+   * deleteOnLoad true: a prekey goes when a message names it, decrypted or not (`spend-prekey-on-load`).
+   */
+  constructor(
+    private readonly deleteOnUse = true,
+    private readonly deleteOnLoad = false,
+  ) {
     super();
   }
   override async savePreKey(id: number, r: SignalPq.PreKeyRecord): Promise<void> {
@@ -104,6 +110,7 @@ export class PqPreKeyStore extends SignalPq.PreKeyStore {
   override async getPreKey(id: number): Promise<SignalPq.PreKeyRecord> {
     const r = this.records.get(id);
     if (!r) throw new Error(`no prekey ${id}`);
+    if (this.deleteOnLoad) this.records.delete(id);
     return r;
   }
   override async removePreKey(id: number): Promise<void> {

@@ -89,8 +89,14 @@ export class MemorySessionStore extends Signal.SessionStore {
 
 export class MemoryPreKeyStore extends Signal.PreKeyStore {
   readonly records = new Map<number, Signal.PreKeyRecord>();
-  /** When false, a used one-time prekey stays available: the `reuse-one-time-prekey` fault. */
-  constructor(private readonly deleteOnUse = true) {
+  /**
+   * deleteOnUse false: a used one-time prekey stays available (the `reuse-one-time-prekey` fault);
+   * deleteOnLoad true: a prekey goes when a message names it, decrypted or not (`spend-prekey-on-load`).
+   */
+  constructor(
+    private readonly deleteOnUse = true,
+    private readonly deleteOnLoad = false,
+  ) {
     super();
   }
   override async savePreKey(id: number, r: Signal.PreKeyRecord): Promise<void> {
@@ -99,6 +105,7 @@ export class MemoryPreKeyStore extends Signal.PreKeyStore {
   override async getPreKey(id: number): Promise<Signal.PreKeyRecord> {
     const r = this.records.get(id);
     if (!r) throw new Error(`no prekey ${id}`);
+    if (this.deleteOnLoad) this.records.delete(id);
     return r;
   }
   override async removePreKey(id: number): Promise<void> {

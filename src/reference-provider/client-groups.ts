@@ -16,6 +16,7 @@ import {
   processDistribution,
   SenderKeyStore,
 } from '../protocol/sender-keys.js';
+import { decodeDistribution, decodeSenderKeyMessage } from '../protocol/sender-key-wire.js';
 import { DuplicateMessage } from './client-stack.js';
 import type { FaultSet } from './faults.js';
 
@@ -64,7 +65,9 @@ export class GroupChats {
       };
       this.own.set(group, key);
     }
-    const needing = this.faults.has('skip-skdm') ? [] : members.filter((m) => !key.given.has(m));
+    // The second fault gives a key once, to the members of its first message: a member who joins later never gets it.
+    const givenOnce = this.faults.has('skdm-once-per-key') && key.given.size > 0;
+    const needing = this.faults.has('skip-skdm') || givenOnce ? [] : members.filter((m) => !key.given.has(m));
     for (const m of needing) key.given.add(m);
     const before = this.faults.has('reuse-iteration') ? this.senderKeys.snapshot(group, self) : undefined;
     const skmsg = groupEncrypt(group, self, this.senderKeys, plaintext);
@@ -82,19 +85,41 @@ export class GroupChats {
     const carried = decodeMessage(unpadded.bytes).senderKeyDistributionMessage;
     const skdm = carried?.axolotlSenderKeyDistributionMessage;
     if (!skdm || carried?.groupId !== group || this.faults.has('ignore-sender-keys')) return;
+    // The fault takes a member's sender key once, as if it never changed.
+    if (this.faults.has('one-sender-key-per-member') && this.senderKeys.states(group, sender).length > 0) return;
+    // The fault stores a distribution over the key it holds under that id, chain and all.
+    if (this.faults.has('rewind-on-redistribution')) this.forgetKey(group, sender, skdm);
     processDistribution(group, sender, skdm, this.senderKeys);
   }
 
   /** GROUP-IN: the padded plaintext of `sender`'s skmsg in `group`; throws DuplicateMessage for a message key already used. */
   open(group: string, sender: string, skmsg: Uint8Array): Uint8Array {
     const before = this.faults.has('forget-sender-key-state') ? this.senderKeys.snapshot(group, sender) : undefined;
+    if (this.faults.has('group-iteration-step-one')) this.expectNextIteration(group, sender, skmsg);
     try {
-      return groupOpen(group, sender, this.senderKeys, skmsg);
+      return groupOpen(group, sender, this.senderKeys, skmsg, {
+        keepSkipped: !this.faults.has('group-no-skipped-keys'),
+      });
     } catch (e) {
       if (isDuplicateGroupMessage(e)) throw new DuplicateMessage((e as Error).message);
       throw e;
     } finally {
       if (before) this.senderKeys.restore(group, sender, before);
     }
+  }
+
+  /** The `rewind-on-redistribution` fault: the key held under the distribution's key id is dropped first. */
+  private forgetKey(group: string, sender: string, skdm: Uint8Array): void {
+    const keyId = decodeDistribution(skdm)?.keyId;
+    const kept = this.senderKeys.states(group, sender).filter((s) => s.keyId !== keyId);
+    this.senderKeys.set(group, sender, kept);
+  }
+
+  /** The `group-iteration-step-one` fault: an skmsg at any iteration but its chain's next is refused. */
+  private expectNextIteration(group: string, sender: string, skmsg: Uint8Array): void {
+    const m = decodeSenderKeyMessage(skmsg);
+    const state = m && this.senderKeys.states(group, sender).find((s) => s.keyId === m.keyId);
+    if (m && state && m.iteration !== state.iteration)
+      throw new Error(`iteration ${m.iteration} is not the next one, ${state.iteration}`);
   }
 }

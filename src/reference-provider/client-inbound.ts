@@ -77,6 +77,8 @@ const ackNode = (attrs: Record<string, string | undefined>): StanzaNode => node(
 export class InboundHandler {
   /** Peers that have had a delivery receipt: only the `receipt-first-only` fault looks. */
   private readonly receipted = new Set<string>();
+  /** Sender and stanza id of each message shown: only the `drop-seen-id-unanswered` fault reads it. */
+  private readonly shownIds = new Set<string>();
 
   constructor(private readonly ctx: InboundContext) {}
 
@@ -199,6 +201,9 @@ export class InboundHandler {
   private async openAndShow(n: StanzaNode, peer: string, open: () => Promise<Uint8Array>): Promise<void> {
     const { faults } = this.ctx;
     const { id, from, participant } = n.attrs;
+    // The fault takes a stanza id it has shown as the message's copy, and drops it unanswered.
+    const key = `${from ?? ''} ${participant ?? ''} ${id ?? ''}`;
+    if (faults.has('drop-seen-id-unanswered') && this.shownIds.has(key)) return;
     let message: interop.Message;
     try {
       message = readMessage(await open(), faults);
@@ -227,6 +232,7 @@ export class InboundHandler {
       const shown = shownMessage(id ?? '', peer, message, faults);
       if (shown.revokes !== undefined) this.ctx.revoke(peer, shown.revokes, group);
       if (shown.message) this.ctx.deliver({ ...shown.message, ...(group === undefined ? {} : { group }) });
+      this.shownIds.add(key);
     }
     const answers = this.messageAck(n);
     // RECEIPT-EACH: the fault receipts only the first message of each peer.

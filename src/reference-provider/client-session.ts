@@ -49,6 +49,10 @@ export class SignalSession {
   private readonly highestCounter = new Map<string, number>();
   /** Peer and base key of each prekey message read (the `rebuild-session-on-replay` fault). */
   private readonly baseKeysRead = new Set<string>();
+  /** The safety number last shown for each peer: only the `stale-safety-number` fault reads it. */
+  private readonly safetyNumbers = new Map<string, string>();
+  /** The peers whose session this user opened from their bundle (the `own-sessions-only` fault). */
+  private readonly opened = new Set<string>();
 
   /** `onIdentityChange` hears of a peer whose identity key changed; the new key is trusted. */
   constructor(
@@ -84,13 +88,16 @@ export class SignalSession {
       return !faults.has('identity-change-retry');
     };
     const deletePreKeysOnUse = !faults.has('reuse-one-time-prekey') && !faults.has('rebuild-session-on-replay');
+    const spendPreKeysOnLoad = faults.has('spend-prekey-on-load');
     this.classic = new ClassicStack(shared, trust, {
       deletePreKeysOnUse,
+      spendPreKeysOnLoad,
       libsignalVersion: faults.has('libsignal-version-byte'),
     });
     this.pq = options.pq
       ? new PqStack(shared, trust, randomInt(1, MAX_PREKEY_ID + 1), {
           deletePreKeysOnUse,
+          spendPreKeysOnLoad,
           refuseKyberReplay: !faults.has('accept-kyber-replay') && !faults.has('rebuild-session-on-replay'),
         })
       : undefined;
@@ -141,6 +148,8 @@ export class SignalSession {
   // The methods below assume the caller holds the peer's queue (serialized).
 
   async hasSession(peer: string): Promise<boolean> {
+    // The fault sends only on sessions it opened, so a peer that wrote first gets a second one.
+    if (this.faults.has('own-sessions-only') && !this.opened.has(peer)) return false;
     return (await this.sessionStack(peer)) !== undefined;
   }
 
@@ -150,6 +159,7 @@ export class SignalSession {
     const stack = pq ?? this.classic;
     await stack.processBundle(bundle);
     this.stackOf.set(bundle.jid, stack);
+    this.opened.add(bundle.jid);
   }
 
   async encrypt(peer: string, plaintext: Uint8Array): Promise<{ type: EncType; ciphertext: Uint8Array }> {
@@ -238,6 +248,9 @@ export class SignalSession {
     // Both stacks keep identities in the one book (SharedKeys.identities): either can answer.
     const remote = await this.classic.knownIdentity(peer);
     if (!remote) return null;
+    // The fault keeps a number by peer, not by key: a reinstalled peer's new key never shows.
+    const shown = this.faults.has('stale-safety-number') ? this.safetyNumbers.get(peer) : undefined;
+    if (shown !== undefined) return shown;
     const iterations = this.faults.has('wrong-safety-number') ? 1024 : FINGERPRINT_ITERATIONS;
     const fingerprint = Signal.Fingerprint.new(
       iterations,
@@ -247,7 +260,9 @@ export class SignalSession {
       Buffer.from(peer, 'utf8'),
       djbKey(remote),
     );
-    return fingerprint.displayableFingerprint().toString();
+    const digits = fingerprint.displayableFingerprint().toString();
+    this.safetyNumbers.set(peer, digits);
+    return digits;
   }
 
   private stacks(): SignalStack[] {

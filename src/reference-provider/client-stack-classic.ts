@@ -25,13 +25,14 @@ export class ClassicStack implements SignalStack {
     onIdentityChange: (peer: string) => boolean,
     private readonly options: {
       readonly deletePreKeysOnUse: boolean;
+      readonly spendPreKeysOnLoad: boolean;
       /** Send libsignal's own version byte, 0x34, instead of WhatsApp's 0x33: the `libsignal-version-byte` fault. */
       readonly libsignalVersion: boolean;
     },
   ) {
     const identity = Signal.IdentityKeyPair.deserialize(Buffer.from(keys.identityPair));
     this.identities = new MemoryIdentityStore(identity, keys.registrationId, onIdentityChange, keys.identities);
-    this.preKeys = new MemoryPreKeyStore(options.deletePreKeysOnUse);
+    this.preKeys = new MemoryPreKeyStore(options.deletePreKeysOnUse, options.spendPreKeysOnLoad);
     const spk = Signal.PrivateKey.deserialize(Buffer.from(keys.signedPreKey.privateKey));
     const { id, signature } = keys.signedPreKey;
     this.signedPreKeys.records.set(

@@ -20,6 +20,7 @@ const SELF = address('self');
 
 export interface PqOptions {
   readonly deletePreKeysOnUse: boolean;
+  readonly spendPreKeysOnLoad: boolean;
   readonly refuseKyberReplay: boolean;
 }
 
@@ -35,7 +36,7 @@ export class PqStack implements SignalStack {
   constructor(keys: SharedKeys, onIdentityChange: (peer: string) => boolean, kyberId: number, options: PqOptions) {
     const identity = SignalPq.IdentityKeyPair.deserialize(Uint8Array.from(keys.identityPair));
     this.identities = new PqIdentityStore(identity, keys.registrationId, onIdentityChange, keys.identities);
-    this.preKeys = new PqPreKeyStore(options.deletePreKeysOnUse);
+    this.preKeys = new PqPreKeyStore(options.deletePreKeysOnUse, options.spendPreKeysOnLoad);
     this.kyber = new PqKyberPreKeyStore(options.refuseKyberReplay);
     const spk = SignalPq.PrivateKey.deserialize(Uint8Array.from(keys.signedPreKey.privateKey));
     const { id, signature } = keys.signedPreKey;

@@ -383,7 +383,14 @@ export class ProviderClient {
     const read = faults.has('read-receipt-latest')
       ? (this.inbox.findLast((m) => m.from === peer && m.id)?.id ?? id)
       : id;
-    if (!faults.has('no-read-receipt')) connection.write(readReceipt(read, peer, String(t)));
+    // GROUP-FANOUT: in a group, the member who sent the message; the fault leaves it out.
+    const participant = faults.has('group-read-no-participant') ? undefined : this.senderInGroup(peer, read);
+    if (!faults.has('no-read-receipt')) connection.write(readReceipt(read, peer, String(t), participant));
+  }
+
+  /** Who sent message `id` in `group`, as the user was shown it; undefined for a chat that is no group. */
+  private senderInGroup(group: string, id: string): string | undefined {
+    return this.inbox.find((m) => m.id === id && m.group === group)?.from;
   }
 
   /** TYPING-OUT; BLOCK-HIDDEN: a blocked peer does not see the user typing (the fault shows it). */

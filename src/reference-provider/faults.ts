@@ -108,6 +108,8 @@ export const FAULTS = {
   'group-info-without-query':
     'asks the gatekeeper for a group\'s members without the `<query request="interactive"/>` child',
   'skip-skdm': 'sends group messages without distributing its sender key to the members first',
+  'skdm-once-per-key':
+    'distributes a sender key once, to the members of its first message under it: a member who joins later never gets it',
   'wrong-sender-signature': 'signs its group messages with a key it never distributed',
   'reuse-iteration': 'encrypts every group message at the same sender-key iteration',
   'rekey-same-chain':
@@ -121,15 +123,30 @@ export const FAULTS = {
     'tells that a member left by there being fewer members than holders of its sender key, so a leave and a join at once keep the old key',
   'ignore-sender-keys': 'drops the sender keys other members distribute to it',
   'forget-sender-key-state': "puts a member's sender key back as it was before each group message it opens",
+  'group-iteration-step-one':
+    "refuses a member's group message that is not the next iteration of its chain, as if senders stepped by one (Baileys' steps two)",
+  'group-no-skipped-keys':
+    'keeps no message keys for the group iterations it skips, so a group message that comes late is refused',
+  'rewind-on-redistribution':
+    "takes a member's sender key sent again over the one it holds under that key id, winding its chain back so that a replay opens",
+  'one-sender-key-per-member':
+    "keeps the first sender key a member distributes in a group and ignores the member's later ones",
   'group-receipt-no-participant': 'sends the delivery receipt of a group message to the group without `participant`',
+  'group-read-no-participant': 'sends the read receipt of a group message to the group without `participant`',
   'group-ack-participant-group': 'acks a group message with the group as its `participant`, not the member who sent it',
   'forget-one-time-prekeys': 'keeps no private one-time prekeys, so prekey messages that use one fail',
   'reuse-one-time-prekey': 'never deletes a one-time prekey once a prekey message has used it',
+  'spend-prekey-on-load':
+    'deletes a one-time prekey as soon as a prekey message names it, before that message decrypts, so a changed copy spends it',
   'rebuild-session-per-message': 'fetches a bundle and starts a new session for every message it sends',
+  'own-sessions-only':
+    'sends only on sessions it opened from a bundle: its reply to a peer who wrote first opens a second session, a prekey message',
   'forget-ratchet-state': 'does not keep the session state a decryption advanced',
   'no-send-lock': 'encrypts concurrent sends to one peer without serializing them',
   // encryption: what it receives
   'silent-on-duplicate': 'answers a replayed message with nothing at all: no ack, no receipt',
+  'drop-seen-id-unanswered':
+    'drops a message under a stanza id it has already shown before decrypting it, with no ack and no receipt',
   'rebuild-session-on-replay':
     'keeps its one-time prekeys, and builds a new session from a prekey message it has already read, so that a replay decrypts again',
   'reset-session-on-error': 'deletes the session with a peer when one of its messages fails to decrypt',
@@ -139,6 +156,8 @@ export const FAULTS = {
   'identity-change-retry':
     "tells its user of a peer's new identity key, but refuses that peer's message under it with a retry receipt, as if it could not decrypt it",
   'wrong-safety-number': 'computes safety numbers with 1024 iterations instead of 5200',
+  'stale-safety-number':
+    "keeps the first safety number it showed for a peer, and shows it after the peer's identity key changed",
   // encryption: content
   'truncate-long-text': 'cuts texts to 16 KiB when sending and when showing them',
   'latin1-text': 'encodes and decodes texts as Latin-1 instead of UTF-8',

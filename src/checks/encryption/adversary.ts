@@ -6,10 +6,10 @@
 import { PreconditionError, ProviderViolation } from '../../core/errors.js';
 import { met, notMet, type Finding } from '../../core/model.js';
 import type { EncryptedMessage } from '../../gatekeeper/types.js';
-import { readSignalMessage } from '../../protocol/signal-wire.js';
+import { readPreKeySignalMessage, readSignalMessage } from '../../protocol/signal-wire.js';
 import { defineCheck, MODE_PARAM, paramsOf, choiceParam, numberParam, type CheckContext } from '../check.js';
 import { barrier } from '../observe.js';
-import type { Pair } from '../scenarios/conversation.js';
+import { pair, type Pair } from '../scenarios/conversation.js';
 import { paddingLength, textPayload } from '../../protocol/payload.js';
 import {
   conversation,
@@ -22,16 +22,26 @@ import {
   expectTaken,
 } from '../scenarios/exchange.js';
 
-/** Delivers a genuine message; anything but a delivery receipt means the setup failed, not the case. */
-async function genuine(ctx: CheckContext, p: Pair, message: EncryptedMessage, label: string): Promise<void> {
-  const { answer } = await deliverAndWatch(ctx, p, message, label);
+/** Delivers a genuine message, and returns its stanza id; anything but a delivery receipt is the client's failure. */
+async function genuine(ctx: CheckContext, p: Pair, message: EncryptedMessage, label: string): Promise<string> {
+  const { id, answer } = await deliverAndWatch(ctx, p, message, label);
   expectTaken(answer, `the ${label}`, p.provider.connection);
+  return id;
 }
 
-/** ENC-REPLAY: the same ciphertext again is answered, and its text is not shown a second time. */
-async function replay(ctx: CheckContext, p: Pair, message: EncryptedMessage, text: string): Promise<Finding> {
-  await genuine(ctx, p, message, 'original message');
-  const { answer } = await deliverAndWatch(ctx, p, message, 'the replayed copy');
+/**
+ * ENC-REPLAY: the same ciphertext again is answered, and its text is not shown a second time; with
+ * `sameId`, under the original's stanza id, which a client that drops ids it has seen answers with nothing.
+ */
+async function replay(
+  ctx: CheckContext,
+  p: Pair,
+  message: EncryptedMessage,
+  text: string,
+  sameId = false,
+): Promise<Finding> {
+  const id = await genuine(ctx, p, message, 'original message');
+  const { answer } = await deliverAndWatch(ctx, p, message, 'the replayed copy', sameId ? id : undefined);
   // A delivery receipt is an allowed answer, so what is judged is the inbox: read it once the
   // client has answered everything before a ping, not at the first receipt.
   await barrier(p.provider.connection, ctx.signal);
@@ -40,14 +50,14 @@ async function replay(ctx: CheckContext, p: Pair, message: EncryptedMessage, tex
 
 /** ENC-REPLAY, for a SignalMessage inside an established session. */
 export const replayMessage = defineCheck(
-  { name: 'encryption/replay/message', params: paramsOf({ mode: MODE_PARAM }) },
+  { name: 'encryption/replay/message', params: paramsOf({ mode: MODE_PARAM, sameId: { type: 'boolean' } }) },
   async (ctx) => {
     const p = await conversation(ctx);
     const text = `once only ${ctx.rng.string(10)}`;
     const encrypted = await encryptText(ctx.rng, p.gatekeeperUser, p.provider, text);
     if (encrypted.type !== 'msg')
       throw new PreconditionError(`the gatekeeper user wrote a ${encrypted.type}, not a msg`);
-    return replay(ctx, p, encrypted, text);
+    return replay(ctx, p, encrypted, text, ctx.params['sameId'] === true);
   },
 );
 
@@ -110,15 +120,21 @@ export const kyberReplay = defineCheck(
 const REGIONS = ['version', 'ratchet-key', 'body', 'mac'] as const;
 type Region = (typeof REGIONS)[number];
 
-/** A copy of a SignalMessage with one bit flipped in `region`. */
+/** The messages a tamper case changes: a SignalMessage in a session, or the prekey message that opens one. */
+const KINDS = ['msg', 'pkmsg'] as const;
+
+/** A copy of a SignalMessage, or of the one inside a prekey message, with one bit flipped in `region`. */
 function tamper(message: EncryptedMessage, region: Region): EncryptedMessage {
-  const view = readSignalMessage(message.ciphertext);
+  const pk = message.type === 'pkmsg' ? readPreKeySignalMessage(message.ciphertext) : null;
+  const view = pk?.message ?? readSignalMessage(message.ciphertext);
   if (!view) throw new PreconditionError("the gatekeeper user's message is not a SignalMessage the harness can read");
+  // The prekey message's own version byte leads it; the SignalMessage's regions sit inside, at its offset.
+  const base = pk?.messageOffset ?? 0;
   const at: Record<Region, number> = {
     version: 0,
-    'ratchet-key': view.offsets.ratchetKey + 5,
-    body: view.offsets.ciphertext + 3,
-    mac: view.offsets.mac + 2,
+    'ratchet-key': base + view.offsets.ratchetKey + 5,
+    body: base + view.offsets.ciphertext + 3,
+    mac: base + view.offsets.mac + 2,
   };
   const bytes = Uint8Array.from(message.ciphertext);
   // The version byte's high nibble is the message version: flipping its low bit of that nibble turns 3 into 2.
@@ -126,19 +142,26 @@ function tamper(message: EncryptedMessage, region: Region): EncryptedMessage {
   return { type: message.type, ciphertext: bytes };
 }
 
-/** ENC-TAMPER: a flipped bit anywhere is refused with a retry receipt, shows nothing, and the session survives it. */
+/**
+ * ENC-TAMPER: a flipped bit anywhere is refused with a retry receipt, shows nothing, and the session
+ * survives it. On a prekey message (`message: "pkmsg"`), the one that opens the session, surviving
+ * it means the one-time prekey it names is still there for the genuine one.
+ */
 export const tamperedMessage = defineCheck(
   {
     name: 'encryption/tamper',
-    params: paramsOf({ mode: MODE_PARAM, region: { enum: REGIONS } }, ['region']),
+    params: paramsOf({ mode: MODE_PARAM, region: { enum: REGIONS }, message: { enum: KINDS } }, ['region']),
   },
   async (ctx) => {
     const region = choiceParam(ctx, 'region', REGIONS);
-    const p = await conversation(ctx);
+    const kind = choiceParam(ctx, 'message', KINDS, 'msg');
+    const p = kind === 'msg' ? await conversation(ctx) : await pair(ctx);
     const text = `untouched ${ctx.rng.string(10)}`;
     const encrypted = await encryptText(ctx.rng, p.gatekeeperUser, p.provider, text);
+    if (encrypted.type !== kind)
+      throw new PreconditionError(`the gatekeeper user wrote a ${encrypted.type}, not a ${kind}`);
     const { answer } = await deliverAndWatch(ctx, p, tamper(encrypted, region), `a copy with the ${region} tampered`);
-    const expected = `the tampered copy refused with a retry receipt, nothing shown, then the genuine message decrypted`;
+    const expected = `the tampered copy refused with a retry receipt, nothing shown, then the genuine ${kind} decrypted`;
     if (answer !== 'retry') return notMet(expected, `${describeAnswer(answer)} for the tampered copy`);
     if ((await timesShown(p.provider, text)) > 0) return notMet(expected, 'the text shown from the tampered copy');
     const after = await deliverAndWatch(ctx, p, encrypted, 'the genuine message');

@@ -108,10 +108,15 @@ export function judgeGroupInfo(sent: readonly StanzaNode[], group: string): Find
   return met();
 }
 
-/** GROUP-SKDM: the provider's sender key reaches each member pairwise with its first group message, and reads there. */
+/**
+ * GROUP-SKDM: the provider's sender key reaches each member pairwise with its first group message,
+ * and reads there; with `joined`, it reaches a member who joins after that too, with the first
+ * group message the member is sent.
+ */
 export const groupDistribution = defineCheck(
-  { name: 'encryption/group/distribution', params: paramsOf({ mode: MODE_PARAM }) },
+  { name: 'encryption/group/distribution', params: paramsOf({ mode: MODE_PARAM, joined: { type: 'boolean' } }) },
   async (ctx) => {
+    if (ctx.params['joined'] === true) return distributionToJoiner(ctx);
     const { g, rounds } = await twoGroupTexts(ctx);
     ctx.step('read the distributions at each member');
     const read = judgeDistributions(rounds[0] ?? []);
@@ -128,6 +133,27 @@ export const groupDistribution = defineCheck(
     );
   },
 );
+
+/**
+ * GROUP-SKDM, a member who joins after the client's first group message: a client that sends its
+ * sender key once, with its first message or a new key, leaves the member unable to read on.
+ */
+async function distributionToJoiner(ctx: CheckContext): Promise<Finding> {
+  const g = await group(ctx);
+  const joins = await ctx.testbed.gatekeeperUser();
+  await providerSends(ctx, g, `before anyone joins ${ctx.rng.string(8)}`, 'the provider user sends a group text');
+  ctx.step(`${joins.jid} joins the group`);
+  ctx.testbed.gatekeeper.addToGroup(g.jid, joins.jid);
+  const text = `after one joined ${ctx.rng.string(8)}`;
+  const [joined] = await providerSends(ctx, g, text, 'the provider user sends again', [joins]);
+  const expected = `the sender key sent pairwise to ${joins.jid}, who joined, with the first group message after it joined, which it opens`;
+  if (!joined) throw new PreconditionError(`${joins.jid} received nothing`);
+  const problem = distributionProblem(joined, 'who joined, with the message after it joined');
+  if (problem !== undefined) return notMet(expected, problem);
+  if (readText(joined.plaintext ?? new Uint8Array()) !== text)
+    return notMet(expected, `the member who joined could not decrypt it: ${joined.decryptError ?? 'another text'}`);
+  return met(`${joined.pairwiseType ?? ''} to the member who joined`);
+}
 
 /**
  * GROUP-SKDM, the recipients: on the client's first group message as `sender` wrote it, whose
@@ -160,12 +186,12 @@ const SKDM_EXPECTED =
   "a SenderKeyDistributionMessage in WhatsApp's format, pairwise in the first group message to each member";
 
 /** GROUP-SKDM, on what one member received of the client's first group message: what keeps it from the sender's key, if anything. */
-function distributionProblem(d: GatekeeperGroupDelivery): string | undefined {
+function distributionProblem(d: GatekeeperGroupDelivery, when = 'with the first group message'): string | undefined {
   // The gatekeeper's own reading first: it says what is wrong with a distribution that came through.
   const read = d.distribution && readDistribution(d.distribution);
   if (typeof read === 'string') return `a distribution the gatekeeper does not read: ${read}`;
   if (d.pairwiseError) return `a member could not read the sender key distribution: ${d.pairwiseError}`;
-  if (!d.distribution) return 'no sender key distribution reached a member with the first group message';
+  if (!d.distribution) return `no sender key distribution reached a member ${when}`;
   return undefined;
 }
 
@@ -268,25 +294,53 @@ export function judgeSkmsgsAt(
   return met(`iterations ${judged.iterations.join(' and ')}`);
 }
 
-/** GROUP-IN: a gatekeeper member's group texts (the first with its distribution) are shown once each, in the group, from it. */
+/**
+ * How a member's group texts reach the provider's client: the texts it encrypts, in order, and the
+ * order the chat server delivers them in (a text left out is lost on the way). `renewBefore`: the
+ * member draws a new sender key before encrypting that text, which then carries the new distribution.
+ */
+const SEQUENCES = {
+  'in-order': { count: 2, delivered: [0, 1] },
+  // The lineage's own sender steps two iterations a message after its first (Baileys sends 0, 2, 4).
+  'with-gaps': { count: 5, delivered: [0, 2, 4] },
+  // A message behind the chain opens with the message key kept when it was skipped.
+  'out-of-order': { count: 3, delivered: [0, 2, 1] },
+  // A member changes its sender key (a member left, GROUP-REMOVE): a new key id, stored beside the old.
+  'new-sender-key': { count: 2, delivered: [0, 1], renewBefore: 1 },
+} as const satisfies Record<string, { count: number; delivered: readonly number[]; renewBefore?: number }>;
+type Sequence = keyof typeof SEQUENCES;
+
+/**
+ * GROUP-IN: a gatekeeper member's group texts (the first with its distribution) are shown once
+ * each, in the group, from it, whatever `sequence` they come in.
+ */
 export const groupIn = defineCheck(
-  { name: 'encryption/group/receive', params: paramsOf({ mode: MODE_PARAM }) },
+  {
+    name: 'encryption/group/receive',
+    params: paramsOf({ mode: MODE_PARAM, sequence: { enum: Object.keys(SEQUENCES) } }),
+  },
   async (ctx) => {
+    const plan: { count: number; delivered: readonly number[]; renewBefore?: number } =
+      SEQUENCES[choiceParam(ctx, 'sequence', Object.keys(SEQUENCES) as Sequence[], 'in-order')];
     const g = await group(ctx);
     const [sender] = g.members;
-    const texts = [`from a member ${ctx.rng.string(8)}`, `more from it ${ctx.rng.string(8)}`];
-    const answers: GroupAnswer[] = [];
+    const texts = Array.from({ length: plan.count }, (_, n) => `group text ${n + 1} ${ctx.rng.string(8)}`);
+    const encrypted: EncryptedGroupMessage[] = [];
     for (const [n, text] of texts.entries()) {
-      const encrypted = await sender.encryptGroupText(g.jid, text);
-      answers.push(await deliverGroup(ctx, g, sender, encrypted, `group message ${n + 1}`));
-      if (answers.at(-1)?.answer !== 'delivery') return judgeGroupIn(g.jid, sender.jid, answers, undefined);
+      if (n === plan.renewBefore) {
+        ctx.step(`${sender.jid} draws a new sender key`);
+        await sender.renewGroupKey(g.jid);
+      }
+      encrypted.push(await sender.encryptGroupText(g.jid, text));
     }
-    return judgeGroupIn(
-      g.jid,
-      sender.jid,
-      answers,
-      await Promise.all(texts.map((t) => shownInGroup(g, sender.jid, t))),
-    );
+    const answers: GroupAnswer[] = [];
+    for (const n of plan.delivered) {
+      const d = await deliverGroup(ctx, g, sender, encrypted[n] as EncryptedGroupMessage, `group message ${n + 1}`);
+      answers.push({ ...d, number: n + 1 });
+      if (d.answer !== 'delivery') return judgeGroupIn(g.jid, sender.jid, answers, undefined);
+    }
+    const shown = await Promise.all(plan.delivered.map((n) => shownInGroup(g, sender.jid, texts[n] ?? '')));
+    return judgeGroupIn(g.jid, sender.jid, answers, shown);
   },
 );
 
@@ -294,6 +348,8 @@ export const groupIn = defineCheck(
 export interface GroupAnswer {
   readonly answer: Answer;
   readonly receipt: StanzaNode | undefined;
+  /** Which of the member's texts it was, counted as sent; the order answered when not given. */
+  readonly number?: number;
 }
 
 /**
@@ -308,40 +364,56 @@ export function judgeGroupIn(
   answers: readonly GroupAnswer[],
   shown: readonly number[] | undefined,
 ): Finding {
-  const expected = `both group texts answered with a delivery receipt to="${group}" participant="${sender}" and shown once, in ${group}, from ${sender}`;
-  for (const [n, { answer, receipt }] of answers.entries()) {
-    if (answer !== 'delivery') return notMet(expected, `${describeAnswer(answer)} for group message ${n + 1}`);
+  const expected = `each group text answered with a delivery receipt to="${group}" participant="${sender}" and shown once, in ${group}, from ${sender}`;
+  for (const [i, { answer, receipt, number }] of answers.entries()) {
+    const n = number ?? i + 1;
+    if (answer !== 'delivery') return notMet(expected, `${describeAnswer(answer)} for group message ${n}`);
     const participant = receipt?.attrs['participant'];
     if (receipt && participant === undefined)
-      return notMet(expected, `a delivery receipt for group message ${n + 1} without participant: ${show(receipt)}`);
+      return notMet(expected, `a delivery receipt for group message ${n} without participant: ${show(receipt)}`);
     if (receipt && (participant !== sender || receipt.attrs['to'] !== group))
-      return notMet(expected, `a delivery receipt for group message ${n + 1} addressed otherwise: ${show(receipt)}`);
+      return notMet(expected, `a delivery receipt for group message ${n} addressed otherwise: ${show(receipt)}`);
   }
   if (!shown) return notMet(expected, 'nothing shown');
-  return shown.every((c) => c === 1) ? met() : notMet(expected, `shown ${shown.join(' and ')} times in the group`);
+  if (shown.every((c) => c === 1)) return met();
+  const numbers = answers.map((a, i) => a.number ?? i + 1);
+  return notMet(expected, `group messages ${numbers.join(', ')} shown ${shown.join(', ')} times in the group`);
 }
 
 /**
  * GROUP-FANOUT: the client's ack and receipts for a member's group message go to the group and name
  * that member in `participant`. The second member sends, so that a name taken from anywhere but the
- * message (the group, the first member) shows.
+ * message (the group, the first member) shows. With `read`, the user reads the message too, and
+ * its read receipt is judged with the rest.
  */
-export const groupAnswers = defineCheck({ name: 'encryption/group/participant' }, async (ctx) => {
-  const g = await group(ctx);
-  const sender = g.members[1];
-  const encrypted = await sender.encryptGroupText(g.jid, `from the second member ${ctx.rng.string(8)}`);
-  const afterSeq = lastSeq(g.provider.connection);
-  const { id } = await deliverGroup(ctx, g, sender, encrypted, 'a group message from the second member');
-  ctx.step('wait until every answer to it is in');
-  // Every answer to the message comes before the answer to a later ping (IN-ORDER).
-  await barrier(g.provider.connection, ctx.signal);
-  return judgeGroupAnswers(
-    sentBy(g.provider.connection, afterSeq).map((s) => s.element),
-    id,
-    g.jid,
-    sender.jid,
-  );
-});
+export const groupAnswers = defineCheck(
+  { name: 'encryption/group/participant', params: paramsOf({ read: { type: 'boolean' } }) },
+  async (ctx) => {
+    const read = ctx.params['read'] === true;
+    const g = await group(ctx);
+    const sender = g.members[1];
+    const encrypted = await sender.encryptGroupText(g.jid, `from the second member ${ctx.rng.string(8)}`);
+    const afterSeq = lastSeq(g.provider.connection);
+    const { id, answer } = await deliverGroup(ctx, g, sender, encrypted, 'a group message from the second member');
+    // A message the user is to read must have been shown: one the client refused is its failure.
+    if (read) expectTaken(answer, 'the group message from the second member', g.provider.connection);
+    ctx.step('wait until every answer to it is in');
+    // Every answer to the message comes before the answer to a later ping (IN-ORDER).
+    await barrier(g.provider.connection, ctx.signal);
+    if (read) {
+      ctx.step('the provider user reads the group message');
+      await g.provider.markRead(g.jid, id);
+      await barrier(g.provider.connection, ctx.signal);
+    }
+    const sent = sentBy(g.provider.connection, afterSeq).map((s) => s.element);
+    if (read && !sent.some((n) => n.tag === 'receipt' && n.attrs['id'] === id && n.attrs['type'] === 'read'))
+      return notMet(
+        `a read receipt for group message ${id} to="${g.jid}" participant="${sender.jid}" once the user read it`,
+        `no read receipt for it; the client sent ${describeAll(sent)}`,
+      );
+    return judgeGroupAnswers(sent, id, g.jid, sender.jid);
+  },
+);
 
 /** GROUP-FANOUT, on what the client sent after the group message `id` from `sender` reached it. */
 export function judgeGroupAnswers(sent: readonly StanzaNode[], id: string, group: string, sender: string): Finding {
@@ -352,7 +424,8 @@ export function judgeGroupAnswers(sent: readonly StanzaNode[], id: string, group
   if (answers.length === 0)
     return notMet(expected, `neither an ack nor a receipt for it; the client sent ${describeAll(sent)}`);
   for (const a of answers) {
-    const what = a.tag === 'ack' ? 'the ack' : `the ${a.attrs['type'] === 'retry' ? 'retry' : 'delivery'} receipt`;
+    const type = a.attrs['type'];
+    const what = a.tag === 'ack' ? 'the ack' : `the ${type === 'retry' || type === 'read' ? type : 'delivery'} receipt`;
     const participant = a.attrs['participant'];
     if (participant === undefined) return notMet(expected, `${what} without participant: ${show(a)}`);
     if (participant !== sender)
@@ -377,15 +450,30 @@ async function genuine(
 }
 
 /** GROUP-REPLAY: a skmsg delivered again is answered and not shown again. */
-export const groupReplay = defineCheck({ name: 'encryption/group/replay' }, async (ctx) => {
-  const g = await group(ctx);
-  const [sender] = g.members;
-  const text = `once in the group ${ctx.rng.string(8)}`;
-  const encrypted = await genuine(ctx, g, sender, text, 'original group message');
-  const { answer } = await deliverGroup(ctx, g, sender, encrypted, 'the replayed skmsg', false);
-  await barrier(g.provider.connection, ctx.signal);
-  return judgeReplay(answer, await shownInGroup(g, sender.jid, text));
-});
+export const groupReplay = defineCheck(
+  { name: 'encryption/group/replay', params: paramsOf({ redistributed: { type: 'boolean' } }) },
+  async (ctx) => {
+    const g = await group(ctx);
+    const [sender] = g.members;
+    const text = `once in the group ${ctx.rng.string(8)}`;
+    const encrypted = await genuine(ctx, g, sender, text, 'original group message');
+    if (ctx.params['redistributed'] !== true) {
+      const { answer } = await deliverGroup(ctx, g, sender, encrypted, 'the replayed skmsg', false);
+      await barrier(g.provider.connection, ctx.signal);
+      return judgeReplay(answer, await shownInGroup(g, sender.jid, text));
+    }
+    // The member sends its sender key again, as first written (iteration 0), in a new pairwise
+    // message beside the replayed skmsg: a receiver that takes it over the key it holds winds the
+    // chain back, and the replay opens again.
+    ctx.step(`${sender.jid} distributes the same sender key again`);
+    await sender.resendGroupKey(g.jid);
+    const again = await sender.encryptGroupText(g.jid, `carrier ${ctx.rng.string(8)}`);
+    const replay = { ...again, skmsg: encrypted.skmsg };
+    const { answer } = await deliverGroup(ctx, g, sender, replay, 'the replayed skmsg beside the key sent again');
+    await barrier(g.provider.connection, ctx.signal);
+    return judgeReplay(answer, await shownInGroup(g, sender.jid, text));
+  },
+);
 
 /** GROUP-TAMPER: a skmsg with a flipped bit is refused with a retry receipt, shows nothing, and the genuine one still opens. */
 export const groupTamper = defineCheck({ name: 'encryption/group/tamper' }, async (ctx) => {

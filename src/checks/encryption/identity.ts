@@ -2,7 +2,7 @@
  * Identity keys as users see them (docs/PROFILE.md §8.4): a peer's new identity key is told to
  * the user, its first message taken or held, and both sides compute the same safety number.
  */
-import { PreconditionError } from '../../core/errors.js';
+import { PreconditionError, ProviderViolation } from '../../core/errors.js';
 import { met, notMet, type Finding } from '../../core/model.js';
 import type { SecurityEvent } from '../../protocol/driver-api.js';
 import { ENCRYPT_NS } from '../../protocol/constants.js';
@@ -93,9 +93,16 @@ function wrongAnswer(answer: Answer, shown: boolean): string | undefined {
   }
 }
 
-/** SAFETY-NUMBER: the provider's user sees the 60 digits the gatekeeper's user sees. */
+/**
+ * SAFETY-NUMBER: the provider's user sees the 60 digits the gatekeeper's user sees; with
+ * `reinstalled`, again after the peer reinstalled and wrote under its new identity key, when the
+ * number is another one.
+ */
 export const safetyNumber = defineCheck(
-  { name: 'encryption/identity/safety-number', params: paramsOf({ mode: MODE_PARAM }) },
+  {
+    name: 'encryption/identity/safety-number',
+    params: paramsOf({ mode: MODE_PARAM, reinstalled: { type: 'boolean' } }),
+  },
   async (ctx) => {
     const p = await conversation(ctx);
     const upload = sentBy(p.provider.connection)
@@ -104,18 +111,37 @@ export const safetyNumber = defineCheck(
       .map(readPreKeyUpload)
       .at(-1);
     if (!upload) throw new PreconditionError('no key upload of the provider user to take its identity key from');
+    const ours = (): string =>
+      Signal.Fingerprint.new(
+        FINGERPRINT_ITERATIONS,
+        FINGERPRINT_VERSION,
+        Buffer.from(p.gatekeeperUser.jid, 'utf8'),
+        djbKey(p.gatekeeperUser.identityKey),
+        Buffer.from(p.provider.login, 'utf8'),
+        djbKey(upload.identityKey),
+      )
+        .displayableFingerprint()
+        .toString();
     ctx.step('ask the provider for the safety number');
-    const { displayable } = await p.provider.safetyNumber(p.gatekeeperUser.jid);
-    const ours = Signal.Fingerprint.new(
-      FINGERPRINT_ITERATIONS,
-      FINGERPRINT_VERSION,
-      Buffer.from(p.gatekeeperUser.jid, 'utf8'),
-      djbKey(p.gatekeeperUser.identityKey),
-      Buffer.from(p.provider.login, 'utf8'),
-      djbKey(upload.identityKey),
-    )
-      .displayableFingerprint()
-      .toString();
-    return displayable === ours ? met() : notMet(`safety number ${ours}`, `${displayable}, which differs`);
+    const first = (await p.provider.safetyNumber(p.gatekeeperUser.jid)).displayable;
+    if (first !== ours()) return notMet(`safety number ${ours()}`, `${first}, which differs`);
+    if (ctx.params['reinstalled'] !== true) return met();
+    ctx.step('the gatekeeper user reinstalls with a new identity key, and writes under it');
+    await p.gatekeeperUser.replaceIdentity();
+    const encrypted = await encryptText(ctx.rng, p.gatekeeperUser, p.provider, `reinstalled ${ctx.rng.string(8)}`);
+    const { answer } = await deliverAndWatch(ctx, p, encrypted, 'the first message under the new identity');
+    // A client that refused the message broke IDENTITY-CHANGE, and may not know the new key.
+    if (answer === 'retry' || answer === 'nothing')
+      throw new ProviderViolation(
+        'the first message under the new identity taken or held (IDENTITY-CHANGE)',
+        `the client answered it with ${describeAnswer(answer)}`,
+      );
+    ctx.step('ask the provider for the safety number again');
+    const again = (await p.provider.safetyNumber(p.gatekeeperUser.jid)).displayable;
+    if (again === ours()) return met();
+    return notMet(
+      `safety number ${ours()} under the peer's new identity key`,
+      again === first ? `${again}, the number under its old key` : `${again}, which differs`,
+    );
   },
 );

@@ -7,7 +7,16 @@ import { PreconditionError } from '../../core/errors.js';
 import { met, notMet, type Finding } from '../../core/model.js';
 import { LINEAGE_VERSION_BYTE } from '../../protocol/signal-chain.js';
 import { innerSignalMessage, readPreKeySignalMessage, readSignalMessage } from '../../protocol/signal-wire.js';
-import { defineCheck, MODE_PARAM, paramsOf, ANSWER_MS, numberParam, sessionMode, type CheckContext } from '../check.js';
+import {
+  choiceParam,
+  defineCheck,
+  MODE_PARAM,
+  paramsOf,
+  ANSWER_MS,
+  numberParam,
+  sessionMode,
+  type CheckContext,
+} from '../check.js';
 import { pair, receiveOne, sendOne, type Outbound, type Pair } from '../scenarios/conversation.js';
 import { lastSeq } from '../observe.js';
 import {
@@ -107,11 +116,25 @@ export function judgeInboundSession(answer: Answer, shown: number): Finding {
   return shown === 1 ? met() : notMet(expected, `the text shown ${shown} times`);
 }
 
-/** SESSION-ACK: once the peer has answered, the provider's messages are no longer prekey messages. */
+/** Who opened the session SESSION-ACK is judged on: the provider's first message, or the peer's. */
+const OPENERS = ['provider', 'peer'] as const;
+
+/**
+ * SESSION-ACK: once the peer has answered, the provider's messages are no longer prekey messages;
+ * with `opened: "peer"`, the provider's answer to a peer who wrote first is on that peer's session.
+ */
 export const noPreKeyAfterReply = defineCheck(
-  { name: 'encryption/session/no-prekey-after-reply', params: paramsOf({ mode: MODE_PARAM }) },
+  {
+    name: 'encryption/session/no-prekey-after-reply',
+    params: paramsOf({ mode: MODE_PARAM, opened: { enum: OPENERS } }),
+  },
   async (ctx) => {
     const p = await pair(ctx);
+    if (choiceParam(ctx, 'opened', OPENERS, 'provider') === 'peer') {
+      await replyTaken(p, ctx, 'first message of the peer');
+      const answer = await sendOne(p, ctx, 'answer to the peer');
+      return judgeNoPreKeyAfterReply(deliveredCiphertext(answer.delivery.ciphertext, 'answer to the peer'));
+    }
     await sendOne(p, ctx, 'first message');
     await replyTaken(p, ctx, 'reply');
     const second = await sendOne(p, ctx, 'second message');

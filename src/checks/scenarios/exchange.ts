@@ -67,16 +67,17 @@ export function classifyAnswer(sent: readonly StanzaNode[], id: string): Answer 
     : 'nothing';
 }
 
-/** Delivers `message` from the gatekeeper user and returns the client's answer to it. */
+/** Delivers `message` from the gatekeeper user (under stanza id `asId` when given) and returns the client's answer to it. */
 export async function deliverAndWatch(
   ctx: CheckContext,
   { provider, gatekeeperUser: gatekeeperUser }: Pair,
   message: EncryptedMessage,
   label: string,
+  asId?: string,
 ): Promise<{ id: string; answer: Answer }> {
   const afterSeq = lastSeq(provider.connection);
   ctx.step(`deliver ${label}`);
-  const id = gatekeeperUser.deliverCiphertext(provider.login, message);
+  const id = gatekeeperUser.deliverCiphertext(provider.login, message, asId);
   ctx.step(`wait for the answer to ${label}`);
   return { id, answer: await answerTo(ctx, provider.connection, id, afterSeq) };
 }
