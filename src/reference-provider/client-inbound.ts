@@ -66,8 +66,12 @@ interface Identity {
   readonly id?: string | undefined;
 }
 
-/** How late the `receipt-ack-deferred` fault writes a receipt's ack: past a ping right behind the receipt. */
-const DEFERRED_ACK_MS = 50;
+/**
+ * The `receipt-ack-deferred` fault holds a receipt's ack until the next element has been answered,
+ * so that it goes out behind a ping right after the receipt whatever the machine's load; with no
+ * element after it, it goes out this late.
+ */
+const DEFERRED_ACK_MS = 1000;
 
 const nowSeconds = (): string => String(Math.floor(Date.now() / 1000));
 
@@ -79,6 +83,9 @@ export class InboundHandler {
   private readonly receipted = new Set<string>();
   /** Sender and stanza id of each message shown: only the `drop-seen-id-unanswered` fault reads it. */
   private readonly shownIds = new Set<string>();
+
+  /** The `receipt-ack-deferred` fault's ack, held until the next element is answered. */
+  private deferredAck: StanzaNode | undefined;
 
   constructor(private readonly ctx: InboundContext) {}
 
@@ -109,6 +116,13 @@ export class InboundHandler {
   }
 
   private async dispatch(n: StanzaNode): Promise<void> {
+    const deferred = this.deferredAck;
+    this.deferredAck = undefined;
+    await this.handle(n);
+    if (deferred) this.writeLate(deferred);
+  }
+
+  private async handle(n: StanzaNode): Promise<void> {
     switch (n.tag) {
       case 'message':
         return this.onMessage(n);
@@ -322,10 +336,20 @@ export class InboundHandler {
         type: this.ctx.faults.has('ack-receipt-no-type') ? undefined : type,
       });
       // IN-ORDER: the fault writes the ack from a task of its own, behind what came after the receipt.
-      if (this.ctx.faults.has('receipt-ack-deferred')) setTimeout(() => this.writeLate(ack), DEFERRED_ACK_MS);
+      if (this.ctx.faults.has('receipt-ack-deferred')) this.deferAck(ack);
       else this.ctx.writer.write(ack);
     }
     this.ctx.onReceipt(n);
+  }
+
+  /** The `receipt-ack-deferred` fault: the ack goes out after the next element's answers, or at the latest DEFERRED_ACK_MS on. */
+  private deferAck(ack: StanzaNode): void {
+    this.deferredAck = ack;
+    setTimeout(() => {
+      if (this.deferredAck !== ack) return;
+      this.deferredAck = undefined;
+      this.writeLate(ack);
+    }, DEFERRED_ACK_MS).unref();
   }
 
   /** The `receipt-ack-deferred` fault's late write, to a connection that may have closed since. */
