@@ -1,5 +1,4 @@
 /** Delivery and read receipts, both ways, and their acks (docs/PROFILE.md §14.1). */
-import { PreconditionError } from '../../core/errors.js';
 import { met, notMet, type Finding } from '../../core/model.js';
 import type { ShownReceipt } from '../../protocol/driver-api.js';
 import type { StanzaNode } from '../../protocol/node.js';
@@ -8,9 +7,9 @@ import { retryReceipt } from '../../protocol/messaging.js';
 import { judgeReceiptAck } from '../scenarios/acks.js';
 import { choiceParam, defineCheck, numberParam, paramsOf, type CheckContext } from '../check.js';
 import { answerTo } from '../scenarios/exchange.js';
-import { barrier, describeAll, lastSeq, noneBefore, sends, sentBy } from '../observe.js';
+import { barrier, describeAll, lastSeq, sends, sentBy } from '../observe.js';
 import { judgeTime } from '../time.js';
-import { pair, receiveOne, sendOneWithId, type Pair } from '../scenarios/conversation.js';
+import { pair, receiveOne, sendReceiptAcked, type Pair } from '../scenarios/conversation.js';
 import { unixSeconds, type Clock } from '../../core/clock.js';
 
 const MESSAGES = 3;
@@ -128,24 +127,10 @@ export const readOnlyWhenMarked = defineCheck(
  */
 async function sentAndDelivered(ctx: CheckContext, later = 0): Promise<{ p: Pair; id: string; later: string[] }> {
   const p = await pair(ctx);
-  const id = await delivered(ctx, p, 'message');
+  const id = await sendReceiptAcked(ctx, p, 'message');
   const rest: string[] = [];
-  for (let i = 1; i <= later; i++) rest.push(await delivered(ctx, p, `later message ${i}`));
+  for (let i = 1; i <= later; i++) rest.push(await sendReceiptAcked(ctx, p, `later message ${i}`));
   return { p, id, later: rest };
-}
-
-/** The provider user sends a message, and the gatekeeper user's delivery receipt for it is acked; its id. */
-async function delivered(ctx: CheckContext, p: Pair, label: string): Promise<string> {
-  const { id, afterSeq } = await sendOneWithId(p, ctx, label);
-  ctx.step('wait for the delivery receipt to be acked');
-  const acked = await ctx.testbed.frameFrom(p.provider.connection, sends('ack', { class: 'receipt', id }), {
-    afterSeq,
-  });
-  if (!acked)
-    throw new PreconditionError(
-      `${noneBefore('no <ack> of the delivery receipt', p.provider.connection.closed)}; ACK-RECEIPT judges that`,
-    );
-  return id;
 }
 
 async function shown(ctx: CheckContext, p: Pair, id: string, type: 'delivery' | 'read'): Promise<Finding> {

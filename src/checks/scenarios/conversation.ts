@@ -96,3 +96,20 @@ export async function sendOneWithId(
   if (!id) throw new PreconditionError('the message had no id, so no receipt can name it');
   return { out, id, afterSeq };
 }
+
+/**
+ * The provider user sends one text and acks the gatekeeper user's delivery receipt for it: its
+ * stanza id. A receipt left unacked ends the case without a verdict; ACK-RECEIPT judges that.
+ */
+export async function sendReceiptAcked(ctx: CheckContext, p: Pair, label = 'message'): Promise<string> {
+  const { id, afterSeq } = await sendOneWithId(p, ctx, label);
+  ctx.step('wait for the delivery receipt to be acked');
+  const acked = await ctx.testbed.frameFrom(p.provider.connection, sends('ack', { class: 'receipt', id }), {
+    afterSeq,
+  });
+  if (!acked)
+    throw new PreconditionError(
+      `${noneBefore('no <ack> of the delivery receipt', p.provider.connection.closed)}; ACK-RECEIPT judges that`,
+    );
+  return id;
+}

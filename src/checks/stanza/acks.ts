@@ -10,7 +10,14 @@ import { judgeMessageAck, judgeReceiptAck } from '../scenarios/acks.js';
 import { judgeTime } from '../time.js';
 import { isDeliveryReceipt, receipt } from '../../protocol/stanzas.js';
 import { unixSeconds } from '../../core/clock.js';
-import { deliverUndecryptable, pair, receiveOne, sendOneWithId, type Pair } from '../scenarios/conversation.js';
+import {
+  deliverUndecryptable,
+  pair,
+  receiveOne,
+  sendOneWithId,
+  sendReceiptAcked,
+  type Pair,
+} from '../scenarios/conversation.js';
 
 /**
  * ACK-MESSAGE: a message the client decrypted is acked, or answered by its delivery receipt alone,
@@ -207,9 +214,7 @@ export const inOrder = defineCheck(
  * for it delivered: its id, and where the answers to the read receipt start.
  */
 async function readReceiptFor(ctx: CheckContext, p: Pair): Promise<{ id: string; afterSeq: number }> {
-  const { id, afterSeq: sentAt } = await sendOneWithId(p, ctx);
-  ctx.step('wait for the delivery receipt to be acked');
-  await ctx.testbed.frameFrom(p.provider.connection, sends('ack', { class: 'receipt', id }), { afterSeq: sentAt });
+  const id = await sendReceiptAcked(ctx, p);
   const afterSeq = lastSeq(p.provider.connection);
   ctx.step('the gatekeeper user reads the message');
   const t = String(unixSeconds(ctx.clock));
