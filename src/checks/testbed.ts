@@ -68,7 +68,7 @@ export interface DriverUser {
   /** Driver 1.3, capability `session-export`: the user's session with `peer` as it is now. */
   exportSession(peer: string): Promise<SessionExport>;
   safetyNumber(peer: string): Promise<SafetyNumber>;
-  /** Driver 1.2: the user reads message `id` from `peer`. */
+  /** Driver 1.2: the user reads message `id` from `peer`, a group's jid for a group message. */
   markRead(peer: string, id: string): Promise<unknown>;
   /** Driver 1.2: the user reacts to message `id` of the conversation with `to`; a refusal fails the case, as for `send`. */
   react(to: string, id: string, emoji: string): Promise<Sent>;

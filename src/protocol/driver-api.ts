@@ -211,7 +211,7 @@ export interface RotatedKey {
   readonly kid: string;
 }
 
-/** Driver 1.2: the user marks message `id` from `peer` read (READ-ON-MARK). */
+/** Driver 1.2: the user marks message `id` from `peer` read (READ-ON-MARK); for a group message, `peer` is the group's jid. */
 export interface ReadRequest {
   readonly peer: string;
   readonly id: string;
