@@ -260,9 +260,13 @@ export const FAULTS = {
   'optout-wrong-address':
     "on opt-out, addresses the deletion request to its own login instead of the gatekeeper's server",
   'optout-stays-connected': 'on opt-out, sends the deletion request but keeps the stream open',
+  'optout-drops-connection':
+    'on opt-out, sends the deletion request, then drops its connection as a lost network would, with no `<close/>` nor Close frame',
   'optout-reconnect': 'after opting out and closing the stream, connects again at once as the same login',
   'ignore-unenlisted': 'does not enlist again after the gatekeeper un-enlisted it',
   'unenlisted-new-authkey': 'takes an un-enlistment for a fresh install, and enlists again under a new `authkey`',
+  'reenlist-same-proof':
+    'presents the proof of its first enlistment again whenever it enlists again, the one after `unenlisted` included',
   // ---- ownership (§11, §12, §13): proofs, key rotation, push, HTTP versions ----
   'proof-unpublished-key': 'signs proofs with a key it does not publish, under a published `kid`',
   'jwks-text-plain': 'serves its key set as `text/plain`',
