@@ -12,7 +12,7 @@ import { Agent, request } from 'undici';
 import type { interop } from '../gen/message.js';
 import { fromBase64, toBase64 } from '../protocol/base64.js';
 import type { ReceivedMedia, SendMediaRequest } from '../protocol/driver-api.js';
-import { contentStream, encryptToBuffer } from '../protocol/media/content.js';
+import { contentStream, encryptToBuffer, type EncryptedMedia } from '../protocol/media/content.js';
 import { ENC_MEDIATYPE, mediaKind } from '../protocol/media/enc-mediatype.js';
 import { encodeMediaMessage, readMediaMessage, type MediaFields } from '../protocol/media/message.js';
 import { MEDIA_INFO, newMediaKey, type MediaType } from '../protocol/media/scheme.js';
@@ -98,9 +98,7 @@ export class MediaSender {
       directPath: faults.has('media-bare-path') ? `/media/${reference}` : downloadPath(this.deps.providerId, reference),
       mimetype,
       mediaKey,
-      fileSha256: faults.has('media-plain-hash-padded')
-        ? paddedPlainHash(await plaintextOf(prefix, size))
-        : encrypted.fileSha256,
+      fileSha256: await this.plainHash(encrypted, prefix, size),
       ...(faults.has('media-no-enc-hash') ? {} : { fileEncSha256: this.encHash(req.type, encrypted.blob) }),
       fileLength: faults.has('media-length-of-blob') ? encrypted.blob.length : encrypted.fileLength,
       mediaKeyTimestamp: Math.floor(Date.now() / 1000),
@@ -149,9 +147,25 @@ export class MediaSender {
       .digest();
   }
 
-  /** MEDIA-TYPE-MATCH: the type the user's file is; the fault names a JPEG after its extension. */
+  /**
+   * MEDIA-PLAIN-HASH: the file as the user gave it; the faults hash it padded, or hash the blob,
+   * as a client that takes the upload's hash for the file's would.
+   */
+  private async plainHash(encrypted: EncryptedMedia, prefix: Uint8Array, size: number): Promise<Buffer> {
+    const { faults } = this.deps;
+    if (faults.has('media-plain-hash-padded')) return paddedPlainHash(await plaintextOf(prefix, size));
+    if (faults.has('media-plain-hash-of-blob')) return createHash('sha256').update(encrypted.blob).digest();
+    return encrypted.fileSha256;
+  }
+
+  /**
+   * MEDIA-TYPE-MATCH: the type the user's file is; one fault names a JPEG after its extension, the
+   * other names every audio file a recorded voice note's type.
+   */
   private mimetype(req: SendMediaRequest): string {
-    const jpg = req.type === 'image' && this.deps.faults.has('image-mimetype-jpg');
+    const { faults } = this.deps;
+    if (req.type === 'audio' && faults.has('audio-mimetype-opus')) return 'audio/ogg; codecs=opus';
+    const jpg = req.type === 'image' && faults.has('image-mimetype-jpg');
     return jpg ? req.mimetype.replace(/^image\/jpeg/i, 'image/jpg') : req.mimetype;
   }
 

@@ -152,7 +152,9 @@ export class ProviderClient {
     this.enlistEndpoint = endpoint;
     if (faults.has('reenlist-new-authkey') && this.login !== undefined) this.staticKey = x25519KeyPair();
     const { authKey, session } = this;
-    const token = await this.deps.issueProof(this.identifier);
+    // A fresh proof for every enlistment; the fault presents the first one's again.
+    const kept = faults.has('reenlist-same-proof') ? this.enlistProof : undefined;
+    const token = kept ?? (await this.deps.issueProof(this.identifier));
     this.enlistProof = token;
     const keys = {
       authKey,
@@ -260,7 +262,9 @@ export class ProviderClient {
     const comesBack = faults.has('optout-reconnect');
     if (!comesBack) this.login = undefined;
     this.chatEndpoint = undefined;
-    if (!faults.has('optout-stays-connected')) await this.disconnect();
+    // The first fault drops the connection as a lost network does, the second leaves it open.
+    if (faults.has('optout-drops-connection')) this.dropLink();
+    else if (!faults.has('optout-stays-connected')) await this.disconnect();
     if (comesBack && endpoint !== undefined) void this.connect(endpoint).catch(() => undefined);
   }
 

@@ -175,9 +175,12 @@ export const FAULTS = {
   'media-wrong-enc-hash': 'declares the SHA-256 of the ciphertext without its MAC as fileEncSha256',
   'media-mac-without-iv': 'computes the media MAC over the ciphertext only, without the IV',
   'media-plain-hash-padded': 'declares the SHA-256 of the PKCS#7-padded plaintext as fileSha256',
+  'media-plain-hash-of-blob': 'declares the SHA-256 of the encrypted blob, the hash of fileEncSha256, as fileSha256',
   'media-length-of-blob': "declares the blob's length as fileLength",
   'media-generic-mimetype': 'declares every media file as application/octet-stream',
   'image-mimetype-jpg': 'names a JPEG image after its file extension, `image/jpg`, a type no sniffer gives',
+  'audio-mimetype-opus':
+    'names every audio file it sends `audio/ogg; codecs=opus`, the type of a recorded voice note, whatever the file is',
   'video-enc-hash-without-mac':
     "declares a video's fileEncSha256 over its ciphertext alone, the MAC left out (other media hashed whole)",
   'image-wrong-hkdf-info': 'derives image keys with the info string "WhatsApp Images Keys", which no media type uses',
@@ -207,12 +210,15 @@ export const FAULTS = {
     'takes the last byte of a range request as excluded: it serves, and names in Content-Range, one byte less',
   'range-end-past-blob':
     "takes a range's last byte as asked when it lies past the blob's end, and names it so in Content-Range",
+  'range-suffix-past-blob':
+    "takes a suffix range longer than the blob as asked, naming a first byte before the blob's start in Content-Range",
   'range-no-content-range': 'answers a range request with 206 and its bytes, but no Content-Range',
   'range-short-body':
     'answers a range request with 206 and its headers, then drops the connection halfway through the body',
   'media-redirect-off-origin': 'redirects media fetches to an origin it does not declare',
   'media-counter-reference': 'names stored blobs with a zero-padded counter',
   'media-never-expires': 'serves media past its expiry',
+  'media-expiry-whole-only': 'answers 410 for an expired blob to a whole GET only, and still serves a range of it',
   'media-no-auth': "serves media to anyone, without the proxy's client certificate",
   'media-any-client-cert': "serves media to any client that presents a certificate, the gatekeeper's or another",
   'media-auth-after-lookup':
@@ -254,9 +260,13 @@ export const FAULTS = {
   'optout-wrong-address':
     "on opt-out, addresses the deletion request to its own login instead of the gatekeeper's server",
   'optout-stays-connected': 'on opt-out, sends the deletion request but keeps the stream open',
+  'optout-drops-connection':
+    'on opt-out, sends the deletion request, then drops its connection as a lost network would, with no `<close/>` nor Close frame',
   'optout-reconnect': 'after opting out and closing the stream, connects again at once as the same login',
   'ignore-unenlisted': 'does not enlist again after the gatekeeper un-enlisted it',
   'unenlisted-new-authkey': 'takes an un-enlistment for a fresh install, and enlists again under a new `authkey`',
+  'reenlist-same-proof':
+    'presents the proof of its first enlistment again whenever it enlists again, the one after `unenlisted` included',
   // ---- ownership (§11, §12, §13): proofs, key rotation, push, HTTP versions ----
   'proof-unpublished-key': 'signs proofs with a key it does not publish, under a published `kid`',
   'jwks-text-plain': 'serves its key set as `text/plain`',

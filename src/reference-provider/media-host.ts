@@ -103,7 +103,9 @@ function answer(req: IncomingMessage, res: ServerResponse, { store, faults, trus
   const reference = decodeURIComponent(path.slice(MEDIA_PATH.length + 1));
   const stored = store.get(reference);
   if (!stored) return status(res, 404);
-  if (stored.expired && !faults.has('media-never-expires')) return status(res, 410);
+  // MEDIA-EXPIRY: gone to every GET; the fault still serves ranges, as a host whose range path skips the check would.
+  const ranged = req.headers.range !== undefined && faults.has('media-expiry-whole-only');
+  if (stored.expired && !ranged && !faults.has('media-never-expires')) return status(res, 410);
   if (stranger) return status(res, 403);
   if (redirectTo !== undefined) {
     res.writeHead(302, { location: `${redirectTo}${path}` });
@@ -120,7 +122,10 @@ function answer(req: IncomingMessage, res: ServerResponse, { store, faults, trus
   let code = 200;
   let cutAt: number | undefined;
   if (range !== undefined) {
-    const r = parseRange(range, blob.length, !faults.has('range-end-past-blob'));
+    const r = parseRange(range, blob.length, {
+      last: !faults.has('range-end-past-blob'),
+      suffix: !faults.has('range-suffix-past-blob'),
+    });
     if (r === 'unsatisfiable') {
       res.writeHead(416, { 'content-range': `bytes */${blob.length}` });
       return void res.end();
@@ -156,23 +161,24 @@ function peerFingerprint(req: IncomingMessage): string | undefined {
 
 /**
  * @see RFC 9110 §14.1.2: one range, `first-last`, `first-` or `-suffix`; several ranges are served whole.
- * A `last` past the blob is its last byte; `clamp` false (the fault) keeps it as asked.
+ * A `last` past the blob is its last byte, and a suffix longer than the blob is the whole blob;
+ * `clamp` false for either (the faults) keeps it as asked.
  */
 function parseRange(
   header: string,
   size: number,
-  clamp: boolean,
+  clamp: { readonly last: boolean; readonly suffix: boolean },
 ): { start: number; end: number } | 'unsatisfiable' | undefined {
   const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
   if (!m || (m[1] === '' && m[2] === '')) return undefined;
   let start: number;
   let end: number;
   if (m[1] === '') {
-    start = Math.max(0, size - Number(m[2]));
+    start = clamp.suffix ? Math.max(0, size - Number(m[2])) : size - Number(m[2]);
     end = size - 1;
   } else {
     start = Number(m[1]);
-    end = m[2] === '' ? size - 1 : clamp ? Math.min(Number(m[2]), size - 1) : Number(m[2]);
+    end = m[2] === '' ? size - 1 : clamp.last ? Math.min(Number(m[2]), size - 1) : Number(m[2]);
   }
   if (start >= size || start > end) return 'unsatisfiable';
   return { start, end };

@@ -6,14 +6,16 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { InternalError, PreconditionError } from '../../core/errors.js';
 import { met, notMet } from '../../core/model.js';
-import type { EnlistRequest, HttpExchange } from '../../gatekeeper/types.js';
+import type { ClientConnection, ConnectionClosed, EnlistRequest, HttpExchange } from '../../gatekeeper/types.js';
 import { ACCOUNT_NS, DELETE_TAG } from '../../protocol/enlistment.js';
 import { child } from '../../protocol/node.js';
-import { GATEKEEPER_SERVER } from '../../protocol/constants.js';
+import { FRAMING_NS, GATEKEEPER_SERVER } from '../../protocol/constants.js';
 import { defineCheck, ANSWER_MS, QUIET_MS } from '../check.js';
 import { describeReturn, newAttemptsOf, sentBy } from '../observe.js';
 import { enlistOnce } from '../scenarios/enlistment.js';
 import { loginAttempt } from '../scenarios/login.js';
+import { readProof } from '../ownership/proof.js';
+import { ORDERLY_CLOSE_CODES } from '../stanza/noise.js';
 
 /**
  * ENLIST-AUTHKEY: judged on the login whether or not the gatekeeper took it; over noise-binary the
@@ -79,13 +81,29 @@ export const optOut = defineCheck({ name: 'enlistment/opt-out/delete-over-chat' 
     throw new InternalError('the gatekeeper kept a user that asked to be deleted');
   // The driver resolved once the client was done, so the close is due already.
   const closed = await user.connection.waitForClose({ signal: ctx.signal, timeoutMs: QUIET_MS });
-  return closed
-    ? met()
-    : notMet(
-        'the client to close its stream after the deletion',
-        `the stream still open ${QUIET_MS} ms after the opt-out`,
-      );
+  const closing = `the client to close its stream after the deletion (${
+    user.connection.transport === 'xml-ws'
+      ? `<close xmlns="${FRAMING_NS}"/>, FRAME-CLOSE`
+      : 'a WebSocket Close frame, NOISE-CLOSE'
+  })`;
+  if (!closed) return notMet(closing, `the stream still open ${QUIET_MS} ms after the opt-out`);
+  const wrong = disorderlyEnd(user.connection, closed);
+  return wrong === undefined ? met() : notMet(closing, `after the deletion, ${wrong}`);
 });
+
+/**
+ * How a client's stream ended, when not as its transport's orderly close: over xml-ws without
+ * `<close/>` (FRAME-CLOSE), over noise-binary without a WebSocket Close frame (NOISE-CLOSE). A
+ * dropped connection is how a lost network looks, so the gatekeeper cannot tell an opt-out from it.
+ */
+function disorderlyEnd(connection: ClientConnection, closed: ConnectionClosed): string | undefined {
+  if (connection.transport === 'xml-ws') {
+    const sent = sentBy(connection).some((s) => s.element.tag === 'close' && s.element.attrs['xmlns'] === FRAMING_NS);
+    return sent ? undefined : `the WebSocket closed (code ${closed.code}) with no <close/> element`;
+  }
+  if (ORDERLY_CLOSE_CODES.includes(closed.code)) return undefined;
+  return closed.code === 1006 ? 'the connection dropped with no Close frame (code 1006)' : `code ${closed.code}`;
+}
 
 /**
  * How long after the opt-out's close the gatekeeper watches for the user's client to come back
@@ -128,8 +146,15 @@ export const optOutStaysAway = defineCheck({ name: 'enlistment/opt-out/stays-awa
 });
 
 /**
- * ENLIST-UNENLISTED: the client enlists again under the keys it enlisted with, and reconnects on its
- * own; its new login comes in the API's answer.
+ * How long after the first enlistment the user is un-enlisted: past the next second of any clock,
+ * so that a fresh proof for the enlistment after it carries a later `iat` than the first one's,
+ * whatever the provider's clock reads, and a proof presented again is told from one issued anew.
+ */
+const FRESH_PROOF_GAP_MS = 1100;
+
+/**
+ * ENLIST-UNENLISTED: the client enlists again under the keys it enlisted with, with a fresh proof,
+ * and reconnects on its own; its new login comes in the API's answer.
  */
 export const reenlistAfterUnenlistment = defineCheck({ name: 'enlistment/unenlisted/reenlist' }, async (ctx) => {
   const forms = ctx.testbed.watchEnlistments();
@@ -137,6 +162,7 @@ export const reenlistAfterUnenlistment = defineCheck({ name: 'enlistment/unenlis
   const first = forms.length;
   const exchanges: HttpExchange[] = [];
   ctx.testbed.defer(ctx.testbed.gatekeeper.onHttp((e) => exchanges.push(e)));
+  await sleep(FRESH_PROOF_GAP_MS, undefined, { signal: ctx.signal });
   ctx.step('un-enlist the user');
   ctx.testbed.gatekeeper.unenlist(user.login);
   const deadline = Date.now() + ANSWER_MS;
@@ -159,6 +185,9 @@ export const reenlistAfterUnenlistment = defineCheck({ name: 'enlistment/unenlis
       `the enlisted ${changed} in the enlistment after the un-enlistment`,
       `${changed} changed between the enlistment and the one after the un-enlistment`,
     );
+  const stale = staleProof(forms[0], forms[first]);
+  if (stale !== undefined)
+    return notMet('a fresh proof in the enlistment after the un-enlistment, issued after the first', stale);
   const connection = await ctx.testbed.gatekeeper.waitForConnection(login, {
     signal: ctx.signal,
     timeoutMs: QUIET_MS + ANSWER_MS,
@@ -173,6 +202,18 @@ function changedKey(before: EnlistRequest | undefined, after: EnlistRequest | un
   if (!before || !after) throw new PreconditionError('the enlistments were not seen by the enlistment API');
   const [a, b] = [new URLSearchParams(before.body), new URLSearchParams(after.body)];
   return (['authkey', 'e_ident'] as const).find((field) => a.get(field) !== b.get(field));
+}
+
+/**
+ * What is stale about the proof of the enlistment `after` against the one `before` it, issued at
+ * least FRESH_PROOF_GAP_MS earlier: the same token, or an `iat` no later than the first's.
+ */
+function staleProof(before: EnlistRequest | undefined, after: EnlistRequest | undefined): string | undefined {
+  const [a, b] = [before, after].map((form) => new URLSearchParams(form?.body ?? '').get('token') ?? '');
+  const [iatA, iatB] = [a, b].map((token) => (token === undefined ? undefined : readProof(token)?.claims.iat));
+  if (iatA === undefined || iatB === undefined) return undefined; // PROOF-LIFETIME's to judge
+  if (a === b) return `the first enlistment's proof again (iat ${iatA}), ${FRESH_PROOF_GAP_MS} ms and more later`;
+  return iatB > iatA ? undefined : `a proof with iat ${iatB}, no later than the first enlistment's ${iatA}`;
 }
 
 function loginOf(e: HttpExchange): string | undefined {

@@ -44,8 +44,8 @@ export const contentType = defineCheck({ name: 'media/fetch/content-type' }, asy
 });
 
 /**
- * MEDIA-RANGE: a middle range, a suffix range and a range whose last byte lies past the blob, each 206 with its Content-Range and exactly its
- * bytes. The plain GET came whole, so whatever goes wrong with a range answer is the host's: a
+ * MEDIA-RANGE: a middle range, a suffix range, a suffix longer than the blob and a range whose
+ * last byte lies past the blob, each 206 with its Content-Range and exactly its bytes. The plain GET came whole, so whatever goes wrong with a range answer is the host's: a
  * wrong status or Content-Range, or a body that breaks off, is a failure naming it, not a case
  * without a verdict.
  */
@@ -60,6 +60,8 @@ export const range = defineCheck({ name: 'media/fetch/range' }, async (ctx) => {
   const asks: RangeAsk[] = [
     { header: `bytes=${first}-${last}`, start: first, end: last },
     { header: 'bytes=-10', start: total - 10, end: total - 1 },
+    // A suffix longer than the blob is the whole blob (RFC 9110 §14.1.2): its first byte is 0, never before it.
+    { header: `bytes=-${total + 100}`, start: 0, end: total - 1 },
     // A last byte past the end is the blob's last (RFC 9110 §14.1.2), and so named in Content-Range.
     { header: `bytes=${first}-${total + 100}`, start: first, end: total - 1 },
   ];

@@ -10,7 +10,7 @@ import { MEDIA_TYPES, type MediaType } from '../../protocol/media/scheme.js';
 import { defineCheck, paramsOf, choiceParam, type CheckContext } from '../check.js';
 import { hashOf } from './encrypt.js';
 import { fetchVerified, sendMedia, short, type SendOptions, type SentMedia } from './scenario.js';
-import { essence, sniff } from './sniff.js';
+import { essence, MP3_SAMPLE, sniff } from './sniff.js';
 import { LAYOUTS, oneOf, type Declared } from './wire-fields.js';
 
 /**
@@ -35,6 +35,8 @@ async function verified(
 interface Verified {
   readonly sent: SentMedia;
   readonly verdict: MediaVerdict;
+  /** What the file is, in a verdict, when the type's name does not say it (an MP3 sent as audio). */
+  readonly label?: string;
 }
 
 /**
@@ -59,10 +61,10 @@ function judgeEach(each: readonly Verified[], judge: (v: Verified) => Finding): 
     const finding = judge(v);
     if (finding.verdict !== 'not-met') continue;
     expected = finding.expected;
-    wrong.push(`the ${LAYOUTS[v.sent.type].label}: ${finding.actual}`);
+    wrong.push(`the ${v.label ?? LAYOUTS[v.sent.type].label}: ${finding.actual}`);
   }
   return wrong.length === 0
-    ? met(`${each.length} media types`)
+    ? met(`${each.length} files`)
     : notMet(`${expected}, for every media type`, wrong.join('; '));
 }
 
@@ -145,10 +147,18 @@ export function judgeLengthMatch({ fileLength }: Declared, verdict: MediaVerdict
     : notMet(expected, `the file decrypts to ${verdict.plainLength} bytes, fileLength says ${fileLength ?? 'nothing'}`);
 }
 
-/** MEDIA-TYPE-MATCH */
-export const typeMatch = defineCheck({ name: 'media/integrity/mimetype' }, async (ctx) =>
-  judgeEach(await verifiedEach(ctx), (v) => judgeTypeMatch(v.sent.declared, v.verdict)),
-);
+/**
+ * MEDIA-TYPE-MATCH, on a file of each type and on an MP3 sent as audio: a client that names every
+ * audio file after the voice note's Opus gets the voice-note sample right, and the MP3 wrong.
+ */
+export const typeMatch = defineCheck({ name: 'media/integrity/mimetype' }, async (ctx) => {
+  const each = await verifiedEach(ctx);
+  const { provider, gatekeeperUser } = (each[0] as Verified).sent;
+  const mp3 = await verified(ctx, 'audio', { provider, gatekeeperUser, sample: MP3_SAMPLE });
+  return judgeEach([...each, { ...mp3, label: 'MP3 sent as audio' }], (v) =>
+    judgeTypeMatch(v.sent.declared, v.verdict),
+  );
+});
 
 /** MEDIA-TYPE-MATCH, on what a media message declares and what the proxy fetched. */
 export function judgeTypeMatch({ mimetype }: Declared, verdict: MediaVerdict): Finding {

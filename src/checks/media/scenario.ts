@@ -18,7 +18,7 @@ import { ANSWER_MS, type CheckContext } from '../check.js';
 import type { ProviderUser } from '../testbed.js';
 import { elementsOf, lastSeq, noneBefore, sends } from '../observe.js';
 import { decryptedPlaintext } from '../scenarios/exchange.js';
-import { SAMPLES } from './sniff.js';
+import { SAMPLES, type Sample } from './sniff.js';
 import { LAYOUTS, readDeclared, type Declared } from './wire-fields.js';
 
 /** Small enough for a quick case, large enough for many AES blocks and several TCP segments. */
@@ -39,9 +39,14 @@ export interface SentMedia {
   readonly id: string | undefined;
 }
 
-/** A sample file of `type`: its signature, then seeded random bytes. */
-export function samplePlaintext(ctx: CheckContext, type: MediaType, size = SAMPLE_BYTES): Buffer {
-  const head = Buffer.from(SAMPLES[type].head);
+/** A sample file of `type` (or of `sample`'s kind): its signature, then seeded random bytes. */
+export function samplePlaintext(
+  ctx: CheckContext,
+  type: MediaType,
+  size = SAMPLE_BYTES,
+  sample: Sample = SAMPLES[type],
+): Buffer {
+  const head = Buffer.from(sample.head);
   const tail = Buffer.alloc(Math.max(0, size - head.length));
   for (let i = 0; i < tail.length; i++) tail[i] = ctx.rng.int(0, 256);
   return Buffer.concat([head, tail]);
@@ -61,6 +66,8 @@ export interface SendOptions {
   readonly size?: number;
   /** The content to send again (an earlier `SentMedia`'s); a new sample otherwise. */
   readonly plaintext?: Buffer;
+  /** The kind of file sent, named by its mimetype to the driver: the type's own sample unless given. */
+  readonly sample?: Sample;
 }
 
 /**
@@ -83,7 +90,8 @@ export async function sendFile(
 ): Promise<SentMedia | { refused: string; size: number }> {
   const provider = options.provider ?? (await ctx.testbed.providerUser());
   const gatekeeperUser = options.gatekeeperUser ?? (await ctx.testbed.gatekeeperUser());
-  const plaintext = options.plaintext ?? samplePlaintext(ctx, type);
+  const sample = options.sample ?? SAMPLES[type];
+  const plaintext = options.plaintext ?? samplePlaintext(ctx, type, SAMPLE_BYTES, sample);
   const size = Math.max(options.size ?? 0, plaintext.length);
   const before = lastSeq(provider.connection);
   const earlier = new Set(gatekeeperUser.deliveries);
@@ -91,7 +99,7 @@ export async function sendFile(
   const answer = await provider.sendMedia({
     to: gatekeeperUser.jid,
     type,
-    mimetype: SAMPLES[type].mimetype,
+    mimetype: sample.mimetype,
     content: toBase64(plaintext),
     ...(size > plaintext.length ? { size } : {}),
     ...(type === 'document' ? { fileName: 'sample.pdf' } : {}),

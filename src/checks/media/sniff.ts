@@ -7,6 +7,7 @@ const SIGNATURES: readonly { readonly mime: string; readonly at: number; readonl
   { mime: 'image/png', at: 0, bytes: [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a] },
   { mime: 'video/mp4', at: 4, bytes: [0x66, 0x74, 0x79, 0x70] }, // "ftyp"
   { mime: 'audio/ogg', at: 0, bytes: [0x4f, 0x67, 0x67, 0x53] }, // "OggS"
+  { mime: 'audio/mpeg', at: 0, bytes: [0x49, 0x44, 0x33] }, // "ID3", an MP3's tag
   { mime: 'application/pdf', at: 0, bytes: [0x25, 0x50, 0x44, 0x46, 0x2d] }, // "%PDF-"
 ];
 
@@ -18,6 +19,12 @@ export function sniff(head: Uint8Array): string | undefined {
 /** The essence of a MIME type: lowercase type/subtype without parameters. */
 export const essence = (mime: string): string => (mime.split(';')[0] ?? '').trim().toLowerCase();
 
+/** A file's MIME type, and the first bytes of a file of that type. */
+export interface Sample {
+  readonly mimetype: string;
+  readonly head: readonly number[];
+}
+
 /** A small file of each type, with the signature its MIME type sniffs to. */
 export const SAMPLES = {
   image: { mimetype: 'image/jpeg', head: [0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, 0x4a, 0x46, 0x49, 0x46, 0x00] },
@@ -25,3 +32,9 @@ export const SAMPLES = {
   audio: { mimetype: 'audio/ogg; codecs=opus', head: [0x4f, 0x67, 0x67, 0x53, 0x00, 0x02] },
   document: { mimetype: 'application/pdf', head: [...Buffer.from('%PDF-1.7\n')] },
 } as const;
+
+/**
+ * An audio file that is no recorded voice note: an MP3 a user shares as audio, which a client
+ * must not name after the voice note's Opus (MEDIA-TYPE-MATCH).
+ */
+export const MP3_SAMPLE: Sample = { mimetype: 'audio/mpeg', head: [0x49, 0x44, 0x33, 0x04, 0x00, 0x00] };

@@ -207,7 +207,7 @@ export const compressed = defineCheck({ name: 'stanza/noise/compressed' }, async
 });
 
 /** The close codes a Close frame of NOISE-CLOSE leaves at the gatekeeper: 1000, or 1005 for a frame with no status. */
-const ORDERLY_CLOSE_CODES: readonly number[] = [1000, 1005];
+export const ORDERLY_CLOSE_CODES: readonly number[] = [1000, 1005];
 
 /** NOISE-CLOSE: the user's end of the session is a WebSocket Close frame, not a dropped connection. */
 export const close = defineCheck({ name: 'stanza/noise/close' }, async (ctx) => {
