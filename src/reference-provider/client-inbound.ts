@@ -230,8 +230,10 @@ export class InboundHandler {
     }
     // BLOCK-HIDDEN: a blocked peer's message is acked, and neither shown nor receipted (the faults
     // receipt it, or drop it unacked). In a group the peer is the member who sent it, not the group.
+    // A file too: the fault lets a blocked peer's file through to the media path.
     const sender = faults.has('blocked-group-member-shown') ? (from ?? peer) : peer;
-    if (this.ctx.isBlocked(sender)) {
+    const mediaSlips = faults.has('blocked-media-shown') && this.ctx.isMedia(message);
+    if (this.ctx.isBlocked(sender) && !mediaSlips) {
       const acked = faults.has('blocked-message-unacked') ? [] : this.messageAck(n);
       if (faults.has('receipt-to-blocked'))
         acked.push(node('receipt', { id, to: from, participant, type: 'inactive' }));

@@ -360,6 +360,8 @@ export const FAULTS = {
   'show-blocked': 'shows messages from peers its user blocked',
   'receipt-to-blocked': 'hides the messages of a peer its user blocked, but sends it their delivery receipts',
   'blocked-message-unacked': "drops a blocked peer's message without acking it",
+  'blocked-media-shown':
+    "tests the block list for texts only: a blocked peer's file is downloaded, shown and receipted",
   'blocked-group-member-shown': "looks a group message's group up in the block list, not the member who sent it",
   'read-receipt-to-blocked': 'sends a peer its user blocked a read receipt when its user reads their earlier message',
   'typing-to-blocked': 'sends a peer its user blocked a typing indicator when its user types in their chat',
