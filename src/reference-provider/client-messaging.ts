@@ -89,8 +89,10 @@ export class MessagingState {
     // the chat it came from), so it is ignored.
     const sent = this.sent.get(id);
     if (sent === undefined || (sent.to !== from && !this.faults.has('receipt-from-anyone'))) return;
+    // The fault takes only a receipt with no type for a delivery receipt, not one marked inactive.
+    const delivery = this.faults.has('inactive-receipt-hidden') ? type === undefined : isDeliveryReceipt(r);
     if (
-      (isDeliveryReceipt(r) || (type === 'read' && this.faults.has('read-shown-as-delivered'))) &&
+      (delivery || (type === 'read' && this.faults.has('read-shown-as-delivered'))) &&
       !this.faults.has('hide-delivery-receipts')
     )
       this.receipts.push({ id, peer: from, type: 'delivery' });

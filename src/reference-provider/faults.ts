@@ -320,6 +320,7 @@ export const FAULTS = {
   'read-on-delivery': 'sends a read receipt with every delivery receipt, before its user reads anything',
   'read-chat-stays-read':
     "once its user read a peer's message, sends a read receipt with each later message of that peer, as if the chat stayed open",
+  'inactive-receipt-hidden': 'shows a delivery receipt with no type, but not one written type="inactive"',
   'hide-delivery-receipts': 'does not show its user the delivery receipts of its messages',
   'hide-read-receipts': 'does not show its user the read receipts of its messages',
   'receipt-from-anyone': 'shows a delivery or read receipt on its message whoever sends it, not only its recipient',
