@@ -124,6 +124,8 @@ export class MessagingState {
     if (id === undefined || !sent || (sent.to !== from && !this.faults.has('retry-from-anyone'))) return undefined;
     if (sent.resends >= MAX_RESENDS && !this.faults.has('retry-unbounded')) return undefined;
     sent.resends++;
+    // The fault forgets a message once re-sent: a second retry receipt for it finds nothing.
+    if (this.faults.has('forget-resent')) this.sent.delete(id);
     // The fault re-sends what it would keep of a message, its text alone: a reply loses its quote.
     const plaintext = this.faults.has('resend-text-only') ? textOnly(sent.plaintext) : sent.plaintext;
     return { id, to: sent.to, plaintext, mediatype: sent.mediatype, count: sent.resends };
