@@ -35,6 +35,8 @@ export const FAULTS = {
   // messages (§4)
   'drop-stanza-id': 'sends messages without an id',
   'short-stanza-id': 'uses a counter (1, 2, 3…) as message id',
+  'clock-stanza-id':
+    'makes message ids from the clock alone (Unix seconds in base 36), so messages written in one second share one',
   'reuse-stanza-id': 'uses the same id for every message',
   'stanza-id-per-connection':
     'numbers its message ids with a counter that starts again on every connection, so a reconnected client reuses its first ids',
