@@ -166,6 +166,7 @@ export const FAULTS = {
   'trim-text': 'trims leading and trailing whitespace from texts when sending and when showing them',
   'normalize-text': 'normalizes texts to Unicode NFC when sending and when showing them',
   'plaintext-preview': 'puts the start of the text in a `preview` attribute of `<message>`',
+  'group-plaintext-preview': 'puts the first 40 characters of a group text on its <message> as a `preview` attribute',
   'cache-ciphertext': 'sends the same ciphertext again when a peer gets the same text twice',
   // media (§9): the message the client sends
   'image-video-layout': "writes image messages with the video message's field numbers",
@@ -352,6 +353,7 @@ export const FAULTS = {
     "reacts with a key that never sets fromMe, so a reaction to its user's own message names the peer's",
   'reaction-timestamp-seconds': "writes the reaction's senderTimestampMs in Unix seconds, not milliseconds",
   'reply-without-quote': "sends a reply as a plain text, without the quoted message's id",
+  'reply-trim-text': "trims whitespace at both ends of a reply's text; plain texts go as typed",
   'reply-random-stanza-id': 'sends a reply whose contextInfo.stanzaId is a made-up message id',
   'reply-participant-peer': "names the chat's peer as the quoted message's sender, even when its own user sent it",
   'drop-quote': 'shows a received reply as a plain text, without the message it quotes',
