@@ -62,6 +62,7 @@ export const FAULTS = {
   'close-on-error': 'answers a bad element correctly, then closes the connection',
   'generic-error': 'answers every bad element with `bad-request`, whatever was wrong',
   'error-ack-class-message': 'names every element it refuses `class="message"` in its error ack, whatever its tag',
+  'refused-id-short-window': "looks for a refused element's tag and id in the frame's first 256 characters only",
   'error-ack-without-id': 'leaves the `id` of the element it refuses out of its error ack',
   'accept-restricted-xml':
     'parses DOCTYPEs, entities, comments, processing instructions, XML declarations and CDATA like any XML',
