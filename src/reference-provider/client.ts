@@ -139,6 +139,9 @@ export class ProviderClient {
   private newSession(): SignalSession {
     const onIdentityChange = (peer: string): void => {
       if (this.deps.faults.has('silent-identity-change')) return;
+      // The fault tells of a peer's first change only: a second reinstall's key is taken silently.
+      const toldBefore = this.events.some((e) => e.type === 'identity-change' && e.peer === peer);
+      if (this.deps.faults.has('identity-change-once') && toldBefore) return;
       this.events.push({ type: 'identity-change', peer });
       // IDENTITY-NOTICE: in the thread, before the message that came under the new key.
       if (!this.deps.faults.has('identity-notice-event-only'))

@@ -373,6 +373,8 @@ export const FAULTS = {
   'read-receipt-to-blocked': 'sends a peer its user blocked a read receipt when its user reads their earlier message',
   'typing-to-blocked': 'sends a peer its user blocked a typing indicator when its user types in their chat',
   'unblock-local-only': 'unblocks a peer on the device only, without the blocklist IQ',
+  'identity-change-once':
+    "tells of a peer's identity change the first time only: a second reinstall's key is taken with no event and no notice",
   'identity-notice-event-only': 'raises the identity-change event but shows no notice in the thread',
   'stay-blocked': "sends the unblock IQ but keeps hiding the peer's messages",
   'show-revoke-as-text': 'takes a revoked message out of sight, but also shows the revoke as an empty text of its own',
