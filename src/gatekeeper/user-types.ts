@@ -32,6 +32,11 @@ export interface GatekeeperUserOptions {
   readonly badKyberPreKeySignature?: boolean;
   /** The registration id to publish and put in prekey messages (KEYS-REGISTRATION): any 32-bit value. */
   readonly registrationId?: number;
+  /**
+   * The type its delivery receipts carry: none (the default), or `inactive`, as WhatsApp's clients
+   * write them while not marked available (RECEIPT-DELIVERY allows both).
+   */
+  readonly receiptType?: 'inactive';
 }
 
 /** A Signal message as it goes into `<enc>`. */

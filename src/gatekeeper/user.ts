@@ -56,6 +56,8 @@ interface DeliveryOptions {
 
 export interface GatekeeperUserOptions extends DeviceOptions {
   readonly mode?: SessionMode;
+  /** The type its delivery receipts carry: none (the default), or `inactive` (RECEIPT-DELIVERY allows both). */
+  readonly receiptType?: 'inactive';
 }
 
 export class LocalGatekeeperUser implements GatekeeperUser {
@@ -64,6 +66,7 @@ export class LocalGatekeeperUser implements GatekeeperUser {
   private readonly queue = new KeyedQueue();
   private readonly delivered = new Listeners<GatekeeperDelivery>();
   private jidValue = '';
+  private receiptType: GatekeeperUserOptions['receiptType'];
   private readonly member: GatekeeperGroupMember;
 
   private constructor(
@@ -133,6 +136,7 @@ export class LocalGatekeeperUser implements GatekeeperUser {
   /** Generates the keys (identity, signed prekey, five one-time prekeys) and publishes them. */
   static async create(deps: GatekeeperUserDeps, options: GatekeeperUserOptions = {}): Promise<LocalGatekeeperUser> {
     const user = new LocalGatekeeperUser(await newDevice(options.mode ?? 'classic', options), deps);
+    user.receiptType = options.receiptType;
     const entry = deps.directory.addGatekeeperUser(user.device.published, (stanza) => user.receive(stanza));
     user.jidValue = entry.jid;
     return user;
@@ -272,7 +276,15 @@ export class LocalGatekeeperUser implements GatekeeperUser {
     this.delivered.emit(delivery);
     // RECEIPT-DELIVERY, as the messenger does it: only for a message it decrypted and can name.
     if (plaintext && id)
-      this.deps.deliver(from, receipt({ id, from: this.jid, t: String(Math.floor(Date.now() / 1000)) }));
+      this.deps.deliver(
+        from,
+        receipt({
+          id,
+          from: this.jid,
+          t: String(Math.floor(Date.now() / 1000)),
+          ...(this.receiptType ? { type: this.receiptType } : {}),
+        }),
+      );
   }
 }
 

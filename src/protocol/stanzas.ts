@@ -66,13 +66,13 @@ export const ack = (attrs: {
   error?: InboundCondition;
 }): StanzaNode => node('ack', attrs);
 
-/** A delivery receipt has no type (RECEIPT-DELIVERY); `read` and `retry` are the others. */
+/** A delivery receipt has no type or `inactive` (RECEIPT-DELIVERY); `read` and `retry` are the others. */
 export const receipt = (attrs: {
   id: string;
   to?: string;
   from?: string;
   t: string;
-  type?: 'read' | 'retry';
+  type?: 'read' | 'retry' | 'inactive';
 }): StanzaNode => node('receipt', attrs);
 
 /**

@@ -96,7 +96,7 @@ export class InboundHandler {
       element = this.ctx.codec.decode(frame);
     } catch (e) {
       if (!isCodecError(e)) throw e;
-      this.refuse(e.condition, identify(frame));
+      this.refuse(e.condition, identify(frame, this.ctx.faults));
       return;
     }
     await this.dispatch(element);
@@ -230,8 +230,10 @@ export class InboundHandler {
     }
     // BLOCK-HIDDEN: a blocked peer's message is acked, and neither shown nor receipted (the faults
     // receipt it, or drop it unacked). In a group the peer is the member who sent it, not the group.
+    // A file too: the fault lets a blocked peer's file through to the media path.
     const sender = faults.has('blocked-group-member-shown') ? (from ?? peer) : peer;
-    if (this.ctx.isBlocked(sender)) {
+    const mediaSlips = faults.has('blocked-media-shown') && this.ctx.isMedia(message);
+    if (this.ctx.isBlocked(sender) && !mediaSlips) {
       const acked = faults.has('blocked-message-unacked') ? [] : this.messageAck(n);
       if (faults.has('receipt-to-blocked'))
         acked.push(node('receipt', { id, to: from, participant, type: 'inactive' }));
@@ -422,8 +424,9 @@ const ID_ATTR = /\sid\s*=\s*(?:"([^"<&]*)"|'([^'<&]*)')/;
  * plainly (IN-ERROR: "whenever the element could be parsed far enough"). Never more than a regex
  * over the start tag: nothing in a refused frame is parsed further.
  */
-function identify(frame: string): Identity {
-  const start = START_TAG.exec(frame.slice(0, 4096));
+function identify(frame: string, faults: FaultSet): Identity {
+  // The fault reads only the first 256 characters: a longer start tag gives no id.
+  const start = START_TAG.exec(frame.slice(0, faults.has('refused-id-short-window') ? 256 : 4096));
   if (!start) return {};
   const id = ID_ATTR.exec(start[2] ?? '');
   return { class: start[1], id: id?.[1] ?? id?.[2] };

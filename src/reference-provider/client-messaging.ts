@@ -89,8 +89,10 @@ export class MessagingState {
     // the chat it came from), so it is ignored.
     const sent = this.sent.get(id);
     if (sent === undefined || (sent.to !== from && !this.faults.has('receipt-from-anyone'))) return;
+    // The fault takes only a receipt with no type for a delivery receipt, not one marked inactive.
+    const delivery = this.faults.has('inactive-receipt-hidden') ? type === undefined : isDeliveryReceipt(r);
     if (
-      (isDeliveryReceipt(r) || (type === 'read' && this.faults.has('read-shown-as-delivered'))) &&
+      (delivery || (type === 'read' && this.faults.has('read-shown-as-delivered'))) &&
       !this.faults.has('hide-delivery-receipts')
     )
       this.receipts.push({ id, peer: from, type: 'delivery' });
@@ -122,6 +124,8 @@ export class MessagingState {
     if (id === undefined || !sent || (sent.to !== from && !this.faults.has('retry-from-anyone'))) return undefined;
     if (sent.resends >= MAX_RESENDS && !this.faults.has('retry-unbounded')) return undefined;
     sent.resends++;
+    // The fault forgets a message once re-sent: a second retry receipt for it finds nothing.
+    if (this.faults.has('forget-resent')) this.sent.delete(id);
     // The fault re-sends what it would keep of a message, its text alone: a reply loses its quote.
     const plaintext = this.faults.has('resend-text-only') ? textOnly(sent.plaintext) : sent.plaintext;
     return { id, to: sent.to, plaintext, mediatype: sent.mediatype, count: sent.resends };

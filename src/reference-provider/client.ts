@@ -139,6 +139,9 @@ export class ProviderClient {
   private newSession(): SignalSession {
     const onIdentityChange = (peer: string): void => {
       if (this.deps.faults.has('silent-identity-change')) return;
+      // The fault tells of a peer's first change only: a second reinstall's key is taken silently.
+      const toldBefore = this.events.some((e) => e.type === 'identity-change' && e.peer === peer);
+      if (this.deps.faults.has('identity-change-once') && toldBefore) return;
       this.events.push({ type: 'identity-change', peer });
       // IDENTITY-NOTICE: in the thread, before the message that came under the new key.
       if (!this.deps.faults.has('identity-notice-event-only'))
@@ -358,9 +361,11 @@ export class ProviderClient {
     // The faults name the peer as the sender of every message quoted, or quote a made-up id.
     const own = this.messaging.wasSent(replyTo) && !faults.has('reply-participant-peer');
     const quoted = faults.has('reply-random-stanza-id') ? randomId() : replyTo;
+    // ENC-CONTENT: the fault trims a reply's text, where a plain text goes as typed.
+    const typed = faults.has('reply-trim-text') ? text.trim() : text;
     return this.sendPlaintext(
       to,
-      this.composer.pad(encodeMessage(replyContent(text, quoted, own ? (this.login ?? '') : to))),
+      this.composer.pad(encodeMessage(replyContent(typed, quoted, own ? (this.login ?? '') : to))),
     );
   }
 
@@ -491,8 +496,7 @@ export class ProviderClient {
       this.messaging.remember(id, to, plaintext, mediatype);
       this.outbox.push({ id, to, enc: [{ type, ciphertext: toBase64(ciphertext) }] });
       let stanza = this.composer.stanza(id, to, this.composer.timestamp(), type, ciphertext, mediatype);
-      if (text !== undefined && this.deps.faults.has('plaintext-preview'))
-        stanza = { ...stanza, attrs: { ...stanza.attrs, preview: text.slice(0, 40) } };
+      if (text !== undefined && this.deps.faults.has('plaintext-preview')) stanza = withPreview(stanza, text);
       if (text !== undefined && this.deps.faults.has('proxy-plaintext-preview'))
         connection.tellProxy({ preview: { id, text: text.slice(0, 40) } });
       return { id, acked: connection.sendMessage(stanza, id, ACK_WAIT_MS) };
@@ -545,9 +549,11 @@ export class ProviderClient {
         pairwise,
         skmsgElement(encrypted.skmsg),
       );
-      const stanza = this.deps.faults.has('two-skmsgs')
+      const skmsgs = this.deps.faults.has('two-skmsgs')
         ? { ...sent, children: [...sent.children, skmsgElement(encrypted.skmsg)] }
         : sent;
+      // E2E-CONFIDENTIAL: the fault writes the text's start on the group's stanza, as on a 1:1 one.
+      const stanza = this.deps.faults.has('group-plaintext-preview') ? withPreview(skmsgs, text) : skmsgs;
       return { id: messageId, acked: connection.sendMessage(stanza, messageId, ACK_WAIT_MS) };
     });
     await acked;
@@ -704,4 +710,9 @@ function expectResult(iq: StanzaNode, what: string, Failure: new (message: strin
     throw new Failure(`the gatekeeper refused the ${what}: <iq type="${iq.attrs['type'] ?? ''}"> (${condition})`);
   }
   return iq;
+}
+
+/** The faults' `preview` attribute: the text's first 40 characters in the clear, for a push notification. */
+function withPreview(stanza: StanzaNode, text: string): StanzaNode {
+  return { ...stanza, attrs: { ...stanza.attrs, preview: text.slice(0, 40) } };
 }

@@ -35,6 +35,8 @@ export const FAULTS = {
   // messages (§4)
   'drop-stanza-id': 'sends messages without an id',
   'short-stanza-id': 'uses a counter (1, 2, 3…) as message id',
+  'clock-stanza-id':
+    'makes message ids from the clock alone (Unix seconds in base 36), so messages written in one second share one',
   'reuse-stanza-id': 'uses the same id for every message',
   'stanza-id-per-connection':
     'numbers its message ids with a counter that starts again on every connection, so a reconnected client reuses its first ids',
@@ -60,6 +62,7 @@ export const FAULTS = {
   'close-on-error': 'answers a bad element correctly, then closes the connection',
   'generic-error': 'answers every bad element with `bad-request`, whatever was wrong',
   'error-ack-class-message': 'names every element it refuses `class="message"` in its error ack, whatever its tag',
+  'refused-id-short-window': "looks for a refused element's tag and id in the frame's first 256 characters only",
   'error-ack-without-id': 'leaves the `id` of the element it refuses out of its error ack',
   'accept-restricted-xml':
     'parses DOCTYPEs, entities, comments, processing instructions, XML declarations and CDATA like any XML',
@@ -164,6 +167,7 @@ export const FAULTS = {
   'trim-text': 'trims leading and trailing whitespace from texts when sending and when showing them',
   'normalize-text': 'normalizes texts to Unicode NFC when sending and when showing them',
   'plaintext-preview': 'puts the start of the text in a `preview` attribute of `<message>`',
+  'group-plaintext-preview': 'puts the first 40 characters of a group text on its <message> as a `preview` attribute',
   'cache-ciphertext': 'sends the same ciphertext again when a peer gets the same text twice',
   // media (§9): the message the client sends
   'image-video-layout': "writes image messages with the video message's field numbers",
@@ -330,6 +334,7 @@ export const FAULTS = {
   'read-on-delivery': 'sends a read receipt with every delivery receipt, before its user reads anything',
   'read-chat-stays-read':
     "once its user read a peer's message, sends a read receipt with each later message of that peer, as if the chat stayed open",
+  'inactive-receipt-hidden': 'shows a delivery receipt with no type, but not one written type="inactive"',
   'hide-delivery-receipts': 'does not show its user the delivery receipts of its messages',
   'hide-read-receipts': 'does not show its user the read receipts of its messages',
   'receipt-from-anyone': 'shows a delivery or read receipt on its message whoever sends it, not only its recipient',
@@ -343,6 +348,7 @@ export const FAULTS = {
   'retry-resend-msg': 'answers a retry receipt by re-sending on the old session, as a `msg`',
   'retry-resend-new-id': 'answers a retry receipt by sending the message again under a new stanza id',
   'retry-count-off-by-one': 'numbers its re-sends from 2: `count="2"` on the first re-send\'s `<enc>`',
+  'forget-resent': 'forgets a sent message once it has re-sent it, so a second retry receipt for it gets no re-send',
   'retry-unbounded': 're-sends a message for every retry receipt, without a limit',
   'retry-from-anyone': 're-sends a message for a retry receipt from anyone, not only its recipient',
   'resend-text-only':
@@ -358,6 +364,7 @@ export const FAULTS = {
     "reacts with a key that never sets fromMe, so a reaction to its user's own message names the peer's",
   'reaction-timestamp-seconds': "writes the reaction's senderTimestampMs in Unix seconds, not milliseconds",
   'reply-without-quote': "sends a reply as a plain text, without the quoted message's id",
+  'reply-trim-text': "trims whitespace at both ends of a reply's text; plain texts go as typed",
   'reply-random-stanza-id': 'sends a reply whose contextInfo.stanzaId is a made-up message id',
   'reply-participant-peer': "names the chat's peer as the quoted message's sender, even when its own user sent it",
   'drop-quote': 'shows a received reply as a plain text, without the message it quotes',
@@ -370,10 +377,14 @@ export const FAULTS = {
   'show-blocked': 'shows messages from peers its user blocked',
   'receipt-to-blocked': 'hides the messages of a peer its user blocked, but sends it their delivery receipts',
   'blocked-message-unacked': "drops a blocked peer's message without acking it",
+  'blocked-media-shown':
+    "tests the block list for texts only: a blocked peer's file is downloaded, shown and receipted",
   'blocked-group-member-shown': "looks a group message's group up in the block list, not the member who sent it",
   'read-receipt-to-blocked': 'sends a peer its user blocked a read receipt when its user reads their earlier message',
   'typing-to-blocked': 'sends a peer its user blocked a typing indicator when its user types in their chat',
   'unblock-local-only': 'unblocks a peer on the device only, without the blocklist IQ',
+  'identity-change-once':
+    "tells of a peer's identity change the first time only: a second reinstall's key is taken with no event and no notice",
   'identity-notice-event-only': 'raises the identity-change event but shows no notice in the thread',
   'stay-blocked': "sends the unblock IQ but keeps hiding the peer's messages",
   'show-revoke-as-text': 'takes a revoked message out of sight, but also shows the revoke as an empty text of its own',

@@ -11,7 +11,8 @@ import { fromBase64 } from '../../protocol/base64.js';
 import { child, type StanzaNode } from '../../protocol/node.js';
 import { macOffset } from '../../protocol/signal-wire.js';
 import { encElement, type EncType } from '../../protocol/stanzas.js';
-import { defineCheck, ANSWER_MS, type CheckContext } from '../check.js';
+import { choiceParam, defineCheck, paramsOf, ANSWER_MS, type CheckContext } from '../check.js';
+import { group } from '../scenarios/groups.js';
 import type { ProviderUser } from '../testbed.js';
 import { barrier, lastSeq } from '../observe.js';
 import { answerTo, describeAnswer, judgeReplay, timesShown, type Answer, expectTaken } from '../scenarios/exchange.js';
@@ -72,13 +73,45 @@ function encodingsOf(secret: string): string[] {
   return out;
 }
 
-/** E2E-CONFIDENTIAL: no frame of either user carries the text, in any common encoding. */
-export const noPlaintext = defineCheck({ name: 'encryption/wire/no-plaintext' }, async (ctx) => {
+/** Where E2E-CONFIDENTIAL's text goes: from one provider user to another, or to a group (GROUP-SEND). */
+const CHATS = ['direct', 'group'] as const;
+
+/**
+ * E2E-CONFIDENTIAL: no frame of either user carries the text, in any common encoding. With
+ * `params.chat` "group", the provider user sends the text to a group, and no frame of its carries it.
+ */
+export const noPlaintext = defineCheck(
+  { name: 'encryption/wire/no-plaintext', params: paramsOf({ chat: { enum: [...CHATS] } }) },
+  async (ctx) => {
+    const secret = ctx.rng.string(24);
+    const connections =
+      choiceParam(ctx, 'chat', CHATS, 'direct') === 'group'
+        ? await groupSecret(ctx, `secret ${secret}`)
+        : await directSecret(ctx, `secret ${secret}`);
+    return judgeNoPlaintext(connections, secret);
+  },
+);
+
+/** A sends B `text`; the connections of both. */
+async function directSecret(ctx: CheckContext, text: string): Promise<ClientConnection[]> {
   const { a, b } = await twoUsers(ctx);
-  const secret = ctx.rng.string(24);
-  await sayOk(ctx, a, b, `secret ${secret}`, 'A sends B a secret');
+  await sayOk(ctx, a, b, text, 'A sends B a secret');
+  return [a.connection, b.connection];
+}
+
+/** The provider user sends a group `text`, acked; the connection it went over. */
+async function groupSecret(ctx: CheckContext, text: string): Promise<ClientConnection[]> {
+  const g = await group(ctx);
+  ctx.step('the provider user sends the group a secret');
+  await g.provider.sendGroup(g.jid, text);
+  await barrier(g.provider.connection, ctx.signal);
+  return [g.provider.connection];
+}
+
+/** E2E-CONFIDENTIAL, on every frame of `connections`: none carries `secret` in a common encoding. */
+function judgeNoPlaintext(connections: readonly ClientConnection[], secret: string) {
   const encodings = encodingsOf(secret);
-  for (const connection of [a.connection, b.connection]) {
+  for (const connection of connections) {
     for (const f of connection.frames) {
       const found = encodings.find((e) => f.text.includes(e));
       if (found !== undefined) {
@@ -89,10 +122,9 @@ export const noPlaintext = defineCheck({ name: 'encryption/wire/no-plaintext' },
       }
     }
   }
-  return met(
-    `${a.connection.frames.length + b.connection.frames.length} frames searched for ${encodings.length} encodings`,
-  );
-});
+  const frames = connections.reduce((n, c) => n + c.frames.length, 0);
+  return met(`${frames} frames searched for ${encodings.length} encodings`);
+}
 
 /** E2E-FRESH: the same text twice gives two different ciphertexts. */
 export const freshCiphertext = defineCheck({ name: 'encryption/wire/fresh-ciphertext' }, async (ctx) => {

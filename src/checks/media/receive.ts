@@ -51,6 +51,28 @@ export function corrupt(variant: Variant, s: EncryptedMedia): EncryptedMedia {
   }
 }
 
+/**
+ * Puts `sent` on the gatekeeper's media host; the hosted blob, and the `Message` protobuf that
+ * declares it (a file of `plainLength` bytes once decrypted).
+ */
+export function hostedMedia(ctx: CheckContext, type: MediaType, sent: EncryptedMedia, plainLength: number) {
+  const hosted = ctx.testbed.gatekeeper.mediaHost.put(sent.blob);
+  const message = encodeMediaMessage(type, {
+    url: hosted.url,
+    directPath: hosted.directPath,
+    mimetype: SAMPLES[type].mimetype,
+    mediaKey: sent.mediaKey,
+    fileSha256: sent.fileSha256,
+    fileEncSha256: sent.fileEncSha256,
+    fileLength: plainLength,
+    mediaKeyTimestamp: unixSeconds(ctx.clock),
+    ...(type === 'document' ? { fileName: 'sample.pdf' } : {}),
+    // The driver's audio is a voice note, and so is the gatekeeper's.
+    ...(type === 'audio' ? { ptt: true } : {}),
+  });
+  return { hosted, message };
+}
+
 /** Where the gatekeeper user sends the file: to the provider user, or to a group of theirs (GROUP-IN). */
 const CHATS = ['direct', 'group'] as const;
 type Chat = (typeof CHATS)[number];
@@ -72,21 +94,7 @@ export const receive = defineCheck(
     const gatekeeperUser = g?.members[0] ?? (await ctx.testbed.gatekeeperUser());
     const plaintext = samplePlaintext(ctx, type);
     const encrypted = encryptMedia(plaintext, LAYOUTS[type].info);
-    const sent = corrupt(variant, encrypted);
-    const hosted = ctx.testbed.gatekeeper.mediaHost.put(sent.blob);
-    const message = encodeMediaMessage(type, {
-      url: hosted.url,
-      directPath: hosted.directPath,
-      mimetype: SAMPLES[type].mimetype,
-      mediaKey: sent.mediaKey,
-      fileSha256: sent.fileSha256,
-      fileEncSha256: sent.fileEncSha256,
-      fileLength: plaintext.length,
-      mediaKeyTimestamp: unixSeconds(ctx.clock),
-      ...(type === 'document' ? { fileName: 'sample.pdf' } : {}),
-      // The driver's audio is a voice note, and so is the gatekeeper's.
-      ...(type === 'audio' ? { ptt: true } : {}),
-    });
+    const { hosted, message } = hostedMedia(ctx, type, corrupt(variant, encrypted), plaintext.length);
     const known = (await provider.events()).length;
     ctx.step(`gatekeeper user sends a ${variant} ${type}${g ? ' to the group' : ''}`);
     const padded = pad(message, paddingLength(ctx.rng));
@@ -184,7 +192,7 @@ interface Shown {
  * Polls the driver until the message is shown or a failure event from `peer` (after the first
  * `known` events) appears, or the deadline passes. A refusal is awaited a little past an event, in case the file shows up anyway.
  */
-async function outcome(
+export async function outcome(
   ctx: CheckContext,
   about: { user: DriverUser; id: string; peer: string; known: number },
   wantShown: boolean,

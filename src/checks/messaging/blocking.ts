@@ -10,6 +10,12 @@ import { judgeMessageAck } from '../scenarios/acks.js';
 import { barrier, describeAll, lastSeq, sentBy, show } from '../observe.js';
 import { pair, receiveOne, type Pair } from '../scenarios/conversation.js';
 import { deliverGroup, group, shownInGroup } from '../scenarios/groups.js';
+import { mediaKind } from '../../protocol/media/enc-mediatype.js';
+import { pad, paddingLength } from '../../protocol/payload.js';
+import { encryptMedia } from '../media/encrypt.js';
+import { hostedMedia, outcome } from '../media/receive.js';
+import { samplePlaintext } from '../media/scenario.js';
+import { LAYOUTS } from '../media/wire-fields.js';
 
 /** The user blocks or unblocks the gatekeeper user; the blocklist IQ the client sent for it, if any. */
 async function changeBlock(ctx: CheckContext, p: Pair, action: 'block' | 'unblock') {
@@ -98,6 +104,31 @@ export function judgeBlockedHidden(o: AfterBlock): Finding {
   if (typing) return notMet(expected, `a <chatstate> to the blocked user: ${show(typing)}`);
   return met();
 }
+
+/**
+ * BLOCK-HIDDEN for a file: once the user blocked the gatekeeper user, that user's image is not shown
+ * nor receipted either. A client whose media path skips the text path's block test would download
+ * the image, show it and receipt it.
+ */
+export const blockedMediaHidden = defineCheck({ name: 'messaging/block/media' }, async (ctx) => {
+  const p = await pair(ctx);
+  const peer = p.gatekeeperUser.jid;
+  const blockedAt = lastSeq(p.provider.connection);
+  await changeBlock(ctx, p, 'block');
+  const plaintext = samplePlaintext(ctx, 'image');
+  const { message } = hostedMedia(ctx, 'image', encryptMedia(plaintext, LAYOUTS.image.info), plaintext.length);
+  const afterSeq = lastSeq(p.provider.connection);
+  const known = (await p.provider.events()).length;
+  ctx.step('gatekeeper user sends an image from a blocked user');
+  const padded = pad(message, paddingLength(ctx.rng));
+  const id = await p.gatekeeperUser.sendPayload(p.provider.login, padded, { media: mediaKind('image') });
+  await answerTo(ctx, p.provider.connection, id, afterSeq);
+  // A file is shown once downloaded, later than its receipt: wait for it as a refused file is waited for.
+  const { shown } = await outcome(ctx, { user: p.provider, id, peer, known }, false);
+  await barrier(p.provider.connection, ctx.signal);
+  const sent = sentBy(p.provider.connection, blockedAt).map((s) => s.element);
+  return judgeBlockedHidden({ peer, id, text: `image ${id}`, shown: shown !== undefined, sent });
+});
 
 /**
  * BLOCK-HIDDEN in a group: the user blocks the first member, who then sends the group a text; the

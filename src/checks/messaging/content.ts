@@ -3,6 +3,7 @@ import { PreconditionError } from '../../core/errors.js';
 import { met, notMet, type Finding } from '../../core/model.js';
 import type { Clock } from '../../core/clock.js';
 import { reactionContent, replyContent } from '../../protocol/messaging.js';
+import { difference } from '../encryption/content.js';
 import { judgeClockField } from '../time.js';
 import {
   decodeMessage,
@@ -149,26 +150,38 @@ function judgeSenderTimestampMs(value: number | { toString(): string } | null | 
 }
 
 /**
- * REPLY-OUT: the user replies to the message it received, then to a message it sent itself; each
- * reply's context names the message quoted and who sent it.
+ * A reply's text (`params.text`): plain, or with whitespace at either end, which ENC-CONTENT keeps
+ * in a reply as in any text.
  */
-export const replyOut = defineCheck({ name: 'messaging/reply/out' }, async (ctx) => {
-  const { p, id } = await received(ctx);
-  const peer = p.gatekeeperUser.jid;
-  const toTheirs = `reply ${ctx.rng.string(8)}`;
-  const theirs = await nextSent(ctx, p, "the user replies to the peer's message", () =>
-    p.provider.send(peer, toTheirs, { replyTo: id }),
-  );
-  const first = judgeReplyOut(theirs, { id, chat: peer, sender: peer, fromMe: false }, toTheirs);
-  if (first.verdict !== 'met') return first;
-  const own = await sendOneWithId(p, ctx, 'its own message');
-  const toMine = `reply ${ctx.rng.string(8)}`;
-  const mine = await nextSent(ctx, p, 'the user replies to its own message', () =>
-    p.provider.send(peer, toMine, { replyTo: own.id }),
-  );
-  const second = judgeReplyOut(mine, { id: own.id, chat: peer, sender: p.provider.login, fromMe: true }, toMine);
-  return second.verdict === 'met' ? met("replies to the peer's message and to the user's own") : second;
-});
+const REPLY_TEXTS = ['plain', 'edges'] as const;
+
+/**
+ * REPLY-OUT: the user replies to the message it received, then to a message it sent itself; each
+ * reply's context names the message quoted and who sent it, and its text is the one typed (with
+ * `params.text` "edges", whitespace at its ends included: ENC-CONTENT).
+ */
+export const replyOut = defineCheck(
+  { name: 'messaging/reply/out', params: paramsOf({ text: { enum: [...REPLY_TEXTS] } }) },
+  async (ctx) => {
+    const edges = choiceParam(ctx, 'text', REPLY_TEXTS, 'plain') === 'edges';
+    const replyText = () => (edges ? `\t reply ${ctx.rng.string(8)} \n` : `reply ${ctx.rng.string(8)}`);
+    const { p, id } = await received(ctx);
+    const peer = p.gatekeeperUser.jid;
+    const toTheirs = replyText();
+    const theirs = await nextSent(ctx, p, "the user replies to the peer's message", () =>
+      p.provider.send(peer, toTheirs, { replyTo: id }),
+    );
+    const first = judgeReplyOut(theirs, { id, chat: peer, sender: peer, fromMe: false }, toTheirs);
+    if (first.verdict !== 'met') return first;
+    const own = await sendOneWithId(p, ctx, 'its own message');
+    const toMine = replyText();
+    const mine = await nextSent(ctx, p, 'the user replies to its own message', () =>
+      p.provider.send(peer, toMine, { replyTo: own.id }),
+    );
+    const second = judgeReplyOut(mine, { id: own.id, chat: peer, sender: p.provider.login, fromMe: true }, toMine);
+    return second.verdict === 'met' ? met("replies to the peer's message and to the user's own") : second;
+  },
+);
 
 /** REPLY-OUT, on the `Message` the client sent when its user replied `text` to the message `to`. */
 export function judgeReplyOut(content: DecodedMessage | undefined, to: Target, text: string): Finding {
@@ -180,7 +193,7 @@ export function judgeReplyOut(content: DecodedMessage | undefined, to: Target, t
   if (quoted !== to.id) return notMet(expected, `contextInfo.stanzaId "${quoted}"`);
   if (context.participant !== to.sender)
     return notMet(expected, `contextInfo.participant "${context.participant ?? ''}"`);
-  return reply?.text === text ? met() : notMet(expected, `text "${reply?.text ?? ''}"`);
+  return reply?.text === text ? met() : notMet(expected, `text ${difference(text, reply?.text ?? '')}`);
 }
 
 /** A message from the provider user; the gatekeeper user sends `content` about it; the client has answered. */

@@ -11,6 +11,7 @@ import { barrier, describeAll, lastSeq, sends, sentBy } from '../observe.js';
 import { judgeTime } from '../time.js';
 import { pair, receiveOne, sendReceiptAcked, type Pair } from '../scenarios/conversation.js';
 import { unixSeconds, type Clock } from '../../core/clock.js';
+import type { GatekeeperUserOptions } from '../../gatekeeper/types.js';
 
 const MESSAGES = 3;
 
@@ -125,8 +126,12 @@ export const readOnlyWhenMarked = defineCheck(
  * A message from the provider user, with the gatekeeper user's delivery receipt for it delivered to
  * the client; then `later` more, each delivered too, whose ids come back in `later`.
  */
-async function sentAndDelivered(ctx: CheckContext, later = 0): Promise<{ p: Pair; id: string; later: string[] }> {
-  const p = await pair(ctx);
+async function sentAndDelivered(
+  ctx: CheckContext,
+  later = 0,
+  options: GatekeeperUserOptions = {},
+): Promise<{ p: Pair; id: string; later: string[] }> {
+  const p = await pair(ctx, options);
   const id = await sendReceiptAcked(ctx, p, 'message');
   const rest: string[] = [];
   for (let i = 1; i <= later; i++) rest.push(await sendReceiptAcked(ctx, p, `later message ${i}`));
@@ -141,12 +146,23 @@ async function shown(ctx: CheckContext, p: Pair, id: string, type: 'delivery' | 
   return notMet(expected, `not shown: the message shows ${onIt.length === 0 ? 'no receipt' : onIt.join(', ')}`);
 }
 
-/** RECEIPT-SHOWN: a delivery receipt from the peer is shown on the message. */
-export const deliveryShown = defineCheck({ name: 'messaging/receipt/delivery-shown' }, async (ctx) => {
-  const { p, id } = await sentAndDelivered(ctx);
-  await barrier(p.provider.connection, ctx.signal);
-  return shown(ctx, p, id, 'delivery');
-});
+/** The `type` a delivery receipt may carry (RECEIPT-DELIVERY): none, or `inactive`. */
+const RECEIPT_TYPES = ['none', 'inactive'] as const;
+
+/**
+ * RECEIPT-SHOWN: a delivery receipt from the peer is shown on the message. With
+ * `params.receiptType` "inactive" the peer writes it so, as WhatsApp's clients do while not marked
+ * available: a delivery receipt all the same (RECEIPT-DELIVERY).
+ */
+export const deliveryShown = defineCheck(
+  { name: 'messaging/receipt/delivery-shown', params: paramsOf({ receiptType: { enum: RECEIPT_TYPES } }) },
+  async (ctx) => {
+    const receiptType = choiceParam(ctx, 'receiptType', RECEIPT_TYPES, 'none');
+    const { p, id } = await sentAndDelivered(ctx, 0, receiptType === 'none' ? {} : { receiptType });
+    await barrier(p.provider.connection, ctx.signal);
+    return shown(ctx, p, id, 'delivery');
+  },
+);
 
 /**
  * RECEIPT-SHOWN: a read receipt from the peer is shown on the message, as read: the message shows

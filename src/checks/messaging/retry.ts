@@ -5,7 +5,7 @@ import { child, type StanzaNode } from '../../protocol/node.js';
 import { MAX_RESENDS, retryReceipt, retryRegistration } from '../../protocol/messaging.js';
 import { outgoingEnc, readPreKeyUpload } from '../../protocol/stanzas.js';
 import type { GatekeeperDelivery } from '../../gatekeeper/types.js';
-import { choiceParam, defineCheck, paramsOf, ANSWER_MS, QUIET_MS, type CheckContext } from '../check.js';
+import { choiceParam, defineCheck, numberParam, paramsOf, ANSWER_MS, QUIET_MS, type CheckContext } from '../check.js';
 import { answerTo, readText } from '../scenarios/exchange.js';
 import { readContent } from './content.js';
 import { describeAll, lastSeq, noneBefore, sends, sentBy, show } from '../observe.js';
@@ -92,10 +92,13 @@ function askResend(ctx: CheckContext, p: Pair, id: string, count: number, from =
 /**
  * A message from the provider user, a retry receipt for it, and the re-sent copy as the gatekeeper
  * user received it. `quoting`: the message is the user's reply to the gatekeeper user's message.
+ * `retries`: how many retry receipts ask for it, each once the re-send before it came; the copy is
+ * the last re-send.
  */
 async function resentOnce(
   ctx: CheckContext,
   quoting = false,
+  retries = 1,
 ): Promise<{ out: Outbound; resent: GatekeeperDelivery | null; quoted?: string }> {
   const p = await pair(ctx);
   await sendOne(p, ctx, 'opening message');
@@ -108,24 +111,36 @@ async function resentOnce(
   if (!id) throw new PreconditionError('the message had no id, so no retry receipt can name it');
   if (outgoingEnc(out.sent.element)?.attrs['type'] !== 'msg')
     throw new PreconditionError('the message after a reply was not a plain msg; ENC-TYPE judges that');
-  askResend(ctx, p, id, 1);
-  ctx.step('wait for the re-sent message');
-  const resent = await p.gatekeeperUser.waitForDelivery((d) => d.id === id && d !== out.delivery, {
-    signal: ctx.signal,
-    timeoutMs: ANSWER_MS,
-  });
+  const copies = new Set([out.delivery]);
+  let resent: GatekeeperDelivery | null = null;
+  for (let count = 1; count <= retries && (count === 1 || resent); count++) {
+    askResend(ctx, p, id, count);
+    ctx.step(`wait for re-send ${count}`);
+    resent = await p.gatekeeperUser.waitForDelivery((d) => d.id === id && !copies.has(d), {
+      signal: ctx.signal,
+      timeoutMs: ANSWER_MS,
+    });
+    if (resent) copies.add(resent);
+  }
   return { out, resent, ...(quoted === undefined ? {} : { quoted }) };
 }
 
 /** What the re-sent message is (`params.kind`): a text, or a reply, whose quote is content too. */
 const RESENT_KINDS = ['text', 'reply'] as const;
 
-/** RETRY-RESEND: the message comes again, with the same id and content, and decrypts. */
+/**
+ * RETRY-RESEND: the message comes again, with the same id and content, and decrypts. With
+ * `params.retries` 2 the recipient asks a second time once the first re-send came, and the second
+ * re-send is judged: a client that forgets a message once re-sent would send none.
+ */
 export const resend = defineCheck(
-  { name: 'messaging/retry/resend', params: paramsOf({ kind: { enum: [...RESENT_KINDS] } }) },
+  {
+    name: 'messaging/retry/resend',
+    params: paramsOf({ kind: { enum: [...RESENT_KINDS] }, retries: { type: 'integer', minimum: 1, maximum: 2 } }),
+  },
   async (ctx) => {
     const quoting = choiceParam(ctx, 'kind', RESENT_KINDS, 'text') === 'reply';
-    const { out, resent, quoted } = await resentOnce(ctx, quoting);
+    const { out, resent, quoted } = await resentOnce(ctx, quoting, numberParam(ctx, 'retries', 1));
     return judgeResend(resent, out.delivery.id ?? '', out.text, quoted);
   },
 );

@@ -1,6 +1,6 @@
 /** The exchanges the stanza checks observe: a provider user sending to, and receiving from, a gatekeeper user. */
 import { PreconditionError } from '../../core/errors.js';
-import type { GatekeeperDelivery, GatekeeperUser } from '../../gatekeeper/types.js';
+import type { GatekeeperDelivery, GatekeeperUser, GatekeeperUserOptions } from '../../gatekeeper/types.js';
 import type { CheckContext } from '../check.js';
 import { ANSWER_MS } from '../check.js';
 import type { ProviderUser } from '../testbed.js';
@@ -21,9 +21,9 @@ export interface Pair {
   readonly gatekeeperUser: GatekeeperUser;
 }
 
-export async function pair(ctx: CheckContext): Promise<Pair> {
+export async function pair(ctx: CheckContext, options: GatekeeperUserOptions = {}): Promise<Pair> {
   const provider = await ctx.testbed.providerUser();
-  const gatekeeperUser = await ctx.testbed.gatekeeperUser();
+  const gatekeeperUser = await ctx.testbed.gatekeeperUser(options);
   return { provider, gatekeeperUser };
 }
 

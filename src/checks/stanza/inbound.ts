@@ -270,6 +270,14 @@ export const INPUTS: Record<string, Input> = {
     names: 'message',
     make: (id, from, t, f) => message(id, from, t, `read me${enc(f())}`),
   },
+  // IN-ERROR: the same, its id after 300 characters of attributes the client does not know: a client
+  // that reads only the frame's first few hundred characters for the refused element's id misses it.
+  'mixed-content-long-tag': {
+    condition: 'bad-request',
+    names: 'message',
+    make: (id, from, t, f) =>
+      `<message from="${from}" type="text" t="${t}" x-route="${'r'.repeat(300)}" id="${id}">read me${enc(f())}</message>`,
+  },
   'unknown-element': {
     condition: 'feature-not-implemented',
     names: UNKNOWN_TAG,

@@ -9,7 +9,8 @@ import { Signal } from '../../protocol/signal-store.js';
 import { outgoingEnc } from '../../protocol/stanzas.js';
 import type { GatekeeperDelivery } from '../../gatekeeper/types.js';
 import { choiceParam, defineCheck, paramsOf, numberParam, type CheckContext } from '../check.js';
-import { sentBy, show } from '../observe.js';
+import { barrier, lastSeq, sentBy, show } from '../observe.js';
+import { PreconditionError } from '../../core/errors.js';
 import { judgeTime } from '../time.js';
 import { pair, receiveOne, sendOne, type Outbound } from '../scenarios/conversation.js';
 import { deliverAndWatch, describeAnswer, type Answer } from '../scenarios/exchange.js';
@@ -63,13 +64,18 @@ export const messageIdFormat = defineCheck(
   },
 );
 
-/** Where STANZA-ID-UNIQUE's messages go: all on one connection, or half of them after a reconnect. */
-const ID_SPANS = ['connection', 'reconnect'] as const;
+/**
+ * Where STANZA-ID-UNIQUE's messages go: all on one connection, half of them after a reconnect, or
+ * half of them at once, one to each of as many peers.
+ */
+const ID_SPANS = ['connection', 'reconnect', 'burst'] as const;
 
 /**
  * STANZA-ID-UNIQUE: `params.messages` ids, none reused. With `params.across` `reconnect`, the
  * client sends that many again on a new connection, where a counter that starts again would
- * repeat its first ids.
+ * repeat its first ids. With `burst`, the user sends one message to each of that many peers, then
+ * another to each all at once: the client writes them side by side, within a millisecond or two,
+ * where an id made from the clock alone would repeat.
  */
 export const messageIdUnique = defineCheck(
   {
@@ -78,14 +84,9 @@ export const messageIdUnique = defineCheck(
   },
   async (ctx) => {
     const count = numberParam(ctx, 'messages', 3);
-    const p = await pair(ctx);
-    const sent: Outbound[] = [];
-    for (let i = 0; i < count; i++) sent.push(await sendOne(p, ctx, `message ${i + 1}`));
-    if (choiceParam(ctx, 'across', ID_SPANS, 'connection') === 'reconnect') {
-      await p.provider.reconnect();
-      for (let i = 0; i < count; i++) sent.push(await sendOne(p, ctx, `message ${i + 1} after reconnecting`));
-    }
-    const ids = sent.map((o) => o.sent.element.attrs['id']).filter((id): id is string => id !== undefined);
+    const across = choiceParam(ctx, 'across', ID_SPANS, 'connection');
+    const sent = across === 'burst' ? await sentInBurst(ctx, count) : await sentInTurn(ctx, count, across);
+    const ids = sent.map((m) => m.attrs['id']).filter((id): id is string => id !== undefined);
     if (ids.length < 2) return notApplicable('fewer than two messages carried an id');
     const seen = new Set<string>();
     for (const id of ids) {
@@ -96,6 +97,40 @@ export const messageIdUnique = defineCheck(
     return met();
   },
 );
+
+/** `count` messages one after the other, and as many again after a reconnect if `across` says so. */
+async function sentInTurn(ctx: CheckContext, count: number, across: 'connection' | 'reconnect') {
+  const p = await pair(ctx);
+  const sent: Outbound[] = [];
+  for (let i = 0; i < count; i++) sent.push(await sendOne(p, ctx, `message ${i + 1}`));
+  if (across === 'reconnect') {
+    await p.provider.reconnect();
+    for (let i = 0; i < count; i++) sent.push(await sendOne(p, ctx, `message ${i + 1} after reconnecting`));
+  }
+  return sent.map((o) => o.sent.element);
+}
+
+/**
+ * A message to each of `count` peers, one after the other so that every session is set up, then
+ * another to each all at once; the `<message>` elements the client sent.
+ */
+async function sentInBurst(ctx: CheckContext, count: number): Promise<StanzaNode[]> {
+  const provider = await ctx.testbed.providerUser();
+  const peers = [];
+  for (let i = 0; i < count; i++) peers.push(await ctx.testbed.gatekeeperUser());
+  const first = [];
+  for (const peer of peers) first.push(await sendOne({ provider, gatekeeperUser: peer }, ctx, 'first message'));
+  const afterSeq = lastSeq(provider.connection);
+  ctx.step(`the user sends ${count} peers a message each, at once`);
+  const sends = await Promise.allSettled(peers.map((peer) => provider.send(peer.jid, `at once ${ctx.rng.string(8)}`)));
+  const refused = sends.filter((s) => s.status === 'rejected').length;
+  if (refused > 0) throw new PreconditionError(`the driver refused ${refused} of ${count} sends`);
+  await barrier(provider.connection, ctx.signal);
+  const burst = sentBy(provider.connection, afterSeq)
+    .map((s) => s.element)
+    .filter((e) => e.tag === 'message');
+  return [...first.map((o) => o.sent.element), ...burst];
+}
 
 /** STANZA-TIME */
 export const messageTimestamp = defineCheck({ name: 'stanza/message/timestamp' }, async (ctx) => {
