@@ -48,7 +48,8 @@ import {
 } from '../src/checks/encryption/groups.js';
 import { readDistribution } from '../src/checks/encryption/sender-key-reader.js';
 import { judgeInboundSession, judgeNoPreKeyAfterReply } from '../src/checks/encryption/sessions.js';
-import { judgeBlockedHidden, judgeBlockIq, judgeUnblock } from '../src/checks/messaging/blocking.js';
+import { judgeBlockIq, judgeUnblock } from '../src/checks/messaging/blocking.js';
+import { judgeBlockedHidden } from '../src/checks/scenarios/blocking.js';
 import { judgeReactionOut, judgeReplyOut, readContent } from '../src/checks/messaging/content.js';
 import { judgeReadReceipt } from '../src/checks/messaging/receipts.js';
 import { judgeTypingIn, judgeTypingOut } from '../src/checks/messaging/typing.js';

@@ -36,6 +36,9 @@ export function noneBefore(nothing: string, closed: ConnectionClosed | undefined
 }
 
 /** The seq of the newest frame on the connection, to wait for what comes after it. */
+/** The close codes an orderly Close frame leaves at the gatekeeper (NOISE-CLOSE): 1000, or 1005 for a frame with no status. */
+export const ORDERLY_CLOSE_CODES: readonly number[] = [1000, 1005];
+
 export const lastSeq = (connection: ClientConnection): number => connection.frames.at(-1)?.seq ?? 0;
 
 /** A frame matcher for elements the client sends: `<tag>` whose attributes include `attrs`. */

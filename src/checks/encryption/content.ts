@@ -5,6 +5,7 @@
 import { met, notMet } from '../../core/model.js';
 import type { Rng } from '../../core/rng.js';
 import { choiceParam, defineCheck, MODE_PARAM, paramsOf, type CheckContext } from '../check.js';
+import { difference } from '../text-difference.js';
 import {
   conversation,
   decryptedPlaintext,
@@ -46,27 +47,6 @@ const TEXTS: Record<string, (rng: Rng) => string> = {
 function textFor(ctx: CheckContext): string {
   const make = TEXTS[choiceParam(ctx, 'text', Object.keys(TEXTS))];
   return (make as (rng: Rng) => string)(ctx.rng);
-}
-
-/** Where two texts first differ, for a verdict that says what broke, and how when it is a known way. */
-export function difference(expected: string, actual: string): string {
-  const a = [...expected];
-  const b = [...actual];
-  let i = 0;
-  while (i < a.length && a[i] === b[i]) i++;
-  const at = (s: string[]): string => visible(JSON.stringify(s.slice(i, i + 6).join('')));
-  return `${how(expected, actual)}${b.length} characters, not ${a.length}; differs at character ${i}: ${at(b)} instead of ${at(a)}`;
-}
-
-/** Invisible characters (controls, format and bidi characters, combining marks, spaces other than ' ') as \u{…}. */
-const visible = (quoted: string): string =>
-  quoted.replace(/[\p{C}\p{M}\p{Z}]/gu, (c) => (c === ' ' ? c : `\\u{${(c.codePointAt(0) ?? 0).toString(16)}}`));
-
-/** A known way `actual` came from `expected`: trimmed, or normalised to one of Unicode's forms. */
-function how(expected: string, actual: string): string {
-  if (actual === expected.trim()) return 'the text trimmed of its leading and trailing whitespace: ';
-  const form = (['NFC', 'NFD', 'NFKC', 'NFKD'] as const).find((f) => expected.normalize(f) === actual);
-  return form ? `the text in Unicode normalization form ${form}: ` : '';
 }
 
 /** ENC-CONTENT, provider → gatekeeper: the gatekeeper user decrypts exactly the text the provider was asked to send. */

@@ -11,11 +11,10 @@ import { ACCOUNT_NS, DELETE_TAG } from '../../protocol/enlistment.js';
 import { child } from '../../protocol/node.js';
 import { FRAMING_NS, GATEKEEPER_SERVER } from '../../protocol/constants.js';
 import { defineCheck, ANSWER_MS, QUIET_MS } from '../check.js';
-import { describeReturn, newAttemptsOf, sentBy } from '../observe.js';
+import { describeReturn, newAttemptsOf, sentBy, ORDERLY_CLOSE_CODES } from '../observe.js';
 import { enlistOnce } from '../scenarios/enlistment.js';
 import { loginAttempt } from '../scenarios/login.js';
-import { readProof } from '../ownership/proof.js';
-import { ORDERLY_CLOSE_CODES } from '../stanza/noise.js';
+import { readProof } from '../scenarios/proof.js';
 
 /**
  * ENLIST-AUTHKEY: judged on the login whether or not the gatekeeper took it; over noise-binary the

@@ -1,8 +1,6 @@
 /** Blocking and unblocking a peer (docs/PROFILE.md §14.5). */
 import { PreconditionError } from '../../core/errors.js';
 import { met, notMet, type Finding } from '../../core/model.js';
-import { CHATSTATE_TAG, readBlocklistIq } from '../../protocol/messaging.js';
-import { isDeliveryReceipt } from '../../protocol/stanzas.js';
 import type { StanzaNode } from '../../protocol/node.js';
 import { defineCheck, type CheckContext } from '../check.js';
 import { answerTo } from '../scenarios/exchange.js';
@@ -10,21 +8,7 @@ import { judgeMessageAck } from '../scenarios/acks.js';
 import { barrier, describeAll, lastSeq, sentBy, show } from '../observe.js';
 import { pair, receiveOne, type Pair } from '../scenarios/conversation.js';
 import { deliverGroup, group, shownInGroup } from '../scenarios/groups.js';
-import { mediaKind } from '../../protocol/media/enc-mediatype.js';
-import { pad, paddingLength } from '../../protocol/payload.js';
-import { encryptMedia } from '../media/encrypt.js';
-import { hostedMedia, outcome } from '../media/receive.js';
-import { samplePlaintext } from '../media/scenario.js';
-import { LAYOUTS } from '../media/wire-fields.js';
-
-/** The user blocks or unblocks the gatekeeper user; the blocklist IQ the client sent for it, if any. */
-async function changeBlock(ctx: CheckContext, p: Pair, action: 'block' | 'unblock') {
-  const afterSeq = lastSeq(p.provider.connection);
-  ctx.step(`the user ${action}s the gatekeeper user`);
-  await (action === 'block' ? p.provider.block(p.gatekeeperUser.jid) : p.provider.unblock(p.gatekeeperUser.jid));
-  const sent = sentBy(p.provider.connection, afterSeq).map((s) => s.element);
-  return { iq: blocklistIq(sent, action, p.gatekeeperUser.jid), sent };
-}
+import { blocklistIq, changeBlock, judgeBlockedHidden } from '../scenarios/blocking.js';
 
 /** The gatekeeper user sends a text; whether the provider user was shown it once the client answered. */
 async function textShown(
@@ -56,9 +40,6 @@ export function judgeBlockIq(sent: readonly StanzaNode[], peer: string): Finding
     : notMet(expected, `no blocklist IQ; the client sent ${describeAll(sent)}`);
 }
 
-const blocklistIq = (sent: readonly StanzaNode[], action: 'block' | 'unblock', peer: string) =>
-  sent.map(readBlocklistIq).find((b) => b?.action === action && b.jid === peer);
-
 /**
  * BLOCK-HIDDEN: once the user blocked the gatekeeper user, that user's message is not shown nor
  * receipted, and the user reading an earlier message of theirs or typing in the chat tells them
@@ -79,55 +60,6 @@ export const blockedHidden = defineCheck({ name: 'messaging/block/hidden' }, asy
   await barrier(p.provider.connection, ctx.signal);
   const sent = sentBy(p.provider.connection, blockedAt).map((s) => s.element);
   return judgeBlockedHidden({ peer, id, text, shown, sent });
-});
-
-/** What a client did about a peer its user blocked: the peer's message after the block, and everything the client sent from the block on. */
-export interface AfterBlock {
-  readonly peer: string;
-  /** The blocked peer's message: its stanza id and text, and whether the user was shown it. */
-  readonly id: string;
-  readonly text: string;
-  readonly shown: boolean;
-  readonly sent: readonly StanzaNode[];
-}
-
-/** BLOCK-HIDDEN, on what the client showed and sent once its user blocked `peer`. */
-export function judgeBlockedHidden(o: AfterBlock): Finding {
-  const expected = `a blocked user's message not shown nor receipted, and no read receipt or <chatstate> to ${o.peer}`;
-  if (o.shown) return notMet(expected, `the message was shown: "${o.text}"`);
-  const toPeer = o.sent.filter((n) => n.attrs['to'] === o.peer);
-  const delivery = toPeer.find((n) => isDeliveryReceipt(n) && n.attrs['id'] === o.id);
-  if (delivery) return notMet(expected, `a delivery receipt for the blocked user's message: ${show(delivery)}`);
-  const read = toPeer.find((n) => n.tag === 'receipt' && n.attrs['type'] === 'read');
-  if (read) return notMet(expected, `a read receipt to the blocked user: ${show(read)}`);
-  const typing = toPeer.find((n) => n.tag === CHATSTATE_TAG);
-  if (typing) return notMet(expected, `a <chatstate> to the blocked user: ${show(typing)}`);
-  return met();
-}
-
-/**
- * BLOCK-HIDDEN for a file: once the user blocked the gatekeeper user, that user's image is not shown
- * nor receipted either. A client whose media path skips the text path's block test would download
- * the image, show it and receipt it.
- */
-export const blockedMediaHidden = defineCheck({ name: 'messaging/block/media' }, async (ctx) => {
-  const p = await pair(ctx);
-  const peer = p.gatekeeperUser.jid;
-  const blockedAt = lastSeq(p.provider.connection);
-  await changeBlock(ctx, p, 'block');
-  const plaintext = samplePlaintext(ctx, 'image');
-  const { message } = hostedMedia(ctx, 'image', encryptMedia(plaintext, LAYOUTS.image.info), plaintext.length);
-  const afterSeq = lastSeq(p.provider.connection);
-  const known = (await p.provider.events()).length;
-  ctx.step('gatekeeper user sends an image from a blocked user');
-  const padded = pad(message, paddingLength(ctx.rng));
-  const id = await p.gatekeeperUser.sendPayload(p.provider.login, padded, { media: mediaKind('image') });
-  await answerTo(ctx, p.provider.connection, id, afterSeq);
-  // A file is shown once downloaded, later than its receipt: wait for it as a refused file is waited for.
-  const { shown } = await outcome(ctx, { user: p.provider, id, peer, known }, false);
-  await barrier(p.provider.connection, ctx.signal);
-  const sent = sentBy(p.provider.connection, blockedAt).map((s) => s.element);
-  return judgeBlockedHidden({ peer, id, text: `image ${id}`, shown: shown !== undefined, sent });
 });
 
 /**

@@ -3,7 +3,7 @@ import { PreconditionError } from '../../core/errors.js';
 import { met, notMet, type Finding } from '../../core/model.js';
 import type { Clock } from '../../core/clock.js';
 import { reactionContent, replyContent } from '../../protocol/messaging.js';
-import { difference } from '../encryption/content.js';
+import { difference } from '../text-difference.js';
 import { judgeClockField } from '../time.js';
 import {
   decodeMessage,

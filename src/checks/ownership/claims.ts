@@ -15,10 +15,9 @@ import {
   KEY_SET_MEDIA_TYPES,
   keySetProblem,
   kidProblem,
-  readProof,
   signatureProblem,
-  type ReadProof,
 } from './proof.js';
+import { readProof, type ReadProof } from '../scenarios/proof.js';
 import { unixSeconds } from '../../core/clock.js';
 
 /** The proof of a fresh user's enlistment, decoded. */

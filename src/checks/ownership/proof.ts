@@ -3,23 +3,11 @@
  * set fetched afresh from the provider's discovery document, the token decoded and verified with
  * `jose`. One rule per function, so that each case judges only its own.
  */
-import {
-  compactVerify,
-  createLocalJWKSet,
-  decodeJwt,
-  decodeProtectedHeader,
-  type JSONWebKeySet,
-  type JWTPayload,
-  type ProtectedHeaderParameters,
-} from 'jose';
+import { compactVerify, createLocalJWKSet, type JSONWebKeySet } from 'jose';
 import { PreconditionError } from '../../core/errors.js';
 import { ALLOWED_ALGORITHMS } from '../../protocol/ownership.js';
 import { ANSWER_MS, type CheckContext } from '../check.js';
-
-export interface ReadProof {
-  readonly header: ProtectedHeaderParameters;
-  readonly claims: JWTPayload;
-}
+import type { ReadProof } from '../scenarios/proof.js';
 
 /** The provider's key set as it is served right now. */
 export async function fetchKeySet(ctx: CheckContext): Promise<JSONWebKeySet> {
@@ -65,15 +53,6 @@ export function keySetProblem(jwks: JSONWebKeySet, mediaType: string): string | 
     if (typeof key.alg !== 'string' || key.alg === '') return `${name} of the key set has no alg`;
   }
   return undefined;
-}
-
-/** Header and claims, or undefined when the token is not a compact JWS. */
-export function readProof(token: string): ReadProof | undefined {
-  try {
-    return { header: decodeProtectedHeader(token), claims: decodeJwt(token) };
-  } catch {
-    return undefined;
-  }
 }
 
 export const allowedAlg = (alg: string | undefined): boolean =>

@@ -8,7 +8,8 @@ import { PreconditionError } from '../../core/errors.js';
 import { met, notMet } from '../../core/model.js';
 import { defineCheck, ANSWER_MS, type CheckContext } from '../check.js';
 import type { ProviderUser } from '../testbed.js';
-import { fetchKeySet, readProof, signatureProblem } from './proof.js';
+import { readProof } from '../scenarios/proof.js';
+import { fetchKeySet, signatureProblem } from './proof.js';
 import { refusedOnce } from '../scenarios/stream-refusal.js';
 
 /** Connects `user` again and returns the proof its new `<open/>` carried. */

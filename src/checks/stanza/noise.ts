@@ -11,7 +11,7 @@ import { choiceParam, defineCheck, paramsOf, ANSWER_MS, type CheckContext } from
 import { enlistedUser, loginAttempt } from '../scenarios/login.js';
 import { pair, receiveOne } from '../scenarios/conversation.js';
 import { answerTo } from '../scenarios/exchange.js';
-import { describeAll, newAttemptsOf, sentBy } from '../observe.js';
+import { describeAll, newAttemptsOf, sentBy, ORDERLY_CLOSE_CODES } from '../observe.js';
 
 /**
  * TRANSPORTS: the ClientPayload says INTEROP, the login's digits and the proof; the gatekeeper
@@ -205,9 +205,6 @@ export const compressed = defineCheck({ name: 'stanza/noise/compressed' }, async
         `${answer}: ${describeAll(sentBy(connection, afterSeq).map((s) => s.element))}`,
       );
 });
-
-/** The close codes a Close frame of NOISE-CLOSE leaves at the gatekeeper: 1000, or 1005 for a frame with no status. */
-export const ORDERLY_CLOSE_CODES: readonly number[] = [1000, 1005];
 
 /** NOISE-CLOSE: the user's end of the session is a WebSocket Close frame, not a dropped connection. */
 export const close = defineCheck({ name: 'stanza/noise/close' }, async (ctx) => {
