@@ -408,6 +408,8 @@ export const FAULTS = {
     'its proxy sends a request of the provider\'s own service, `<iq xmlns="urn:reference-provider:sync">`, on each gatekeeper connection',
   'proxy-binary-frames':
     "its proxy relays each xml-ws frame to the gatekeeper as a binary WebSocket message, the client's text flag dropped",
+  'proxy-upstream-dropped':
+    'its proxy ends the gatekeeper connection of a client that left by dropping the socket (1006 at the gatekeeper), with no WebSocket Close frame',
 } as const satisfies Record<string, string>;
 
 export type FaultName = keyof typeof FAULTS;
