@@ -21,6 +21,8 @@ export const FAULTS = {
   'noise-ignore-cert-validity': "verifies the Noise certificate chain's signatures but not its validity dates",
   'noise-skip-leaf-signature': "verifies the Noise certificate chain but not the intermediate's signature on the leaf",
   'noise-refuse-compressed': 'refuses a Noise frame whose plaintext is deflated (flags 2) as not well-formed',
+  'noise-inflate-uncapped':
+    'inflates a deflated Noise frame with no cap of its own and weighs the element only once it is inflated whole',
   'noise-skip-stray-frame':
     'skips a frame that is no serverHello where its serverHello is due and waits for the next one, instead of abandoning the Noise handshake',
   'noise-abort-stays-open':
