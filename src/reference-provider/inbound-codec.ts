@@ -31,8 +31,9 @@ export function inboundBinary(faults: FaultSet): (plaintext: Uint8Array) => Stan
     if (faults.has('noise-refuse-compressed') && ((plaintext[0] ?? 0) & COMPRESSED) !== 0)
       throw new CodecError('not-well-formed', 'a deflated frame');
     // The fault inflates up to Node's largest buffer and leaves the cap to the decoder.
-    const inflateLimits = faults.has('noise-inflate-uncapped') ? { ...limits, maxBytes: 2 ** 31 - 1 } : limits;
-    return codec.decode(unpackPlaintext(plaintext, inflateLimits));
+    if (faults.has('noise-inflate-uncapped'))
+      return codec.decode(unpackPlaintext(plaintext, { ...limits, maxBytes: 2 ** 31 - 1 }));
+    return codec.decode(unpackPlaintext(plaintext, limits));
   };
 }
 
