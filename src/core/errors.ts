@@ -71,7 +71,18 @@ export class ProviderProbeError extends HarnessError {
 
 export class DriverCallError extends HarnessError {
   override readonly code = 'E_DRIVER';
+  /** The HTTP status the driver answered with, when it answered: its own error, not a lost call. */
+  readonly status: number | undefined;
+
+  constructor(message: string, options?: { cause?: unknown; status?: number }) {
+    super(message, options);
+    this.status = options?.status;
+  }
 }
+
+/** The HTTP status of a driver call the driver answered with an error; undefined for any other failure. */
+export const driverStatusOf = (e: unknown): number | undefined =>
+  codeOf(e) === 'E_DRIVER' ? (e as DriverCallError).status : undefined;
 
 export class PreconditionError extends HarnessError {
   override readonly code = 'E_PRECONDITION';

@@ -208,7 +208,9 @@ export class DriverClient {
     const { status, json } = answer;
     if (status < 200 || status > 299) {
       const detail = errorText(json);
-      throw new DriverCallError(`driver ${method} ${path} answered HTTP ${status}${detail ? `: ${detail}` : ''}`);
+      throw new DriverCallError(`driver ${method} ${path} answered HTTP ${status}${detail ? `: ${detail}` : ''}`, {
+        status,
+      });
     }
     return conform<T>(json, def, `the driver's answer to ${method} ${path}`);
   }

@@ -96,6 +96,8 @@ export class ProviderClient {
   private readonly composer: MessageComposer;
   /** Ciphertexts by peer and text: only the `cache-ciphertext` fault uses them. */
   private readonly sentCiphertexts = new Map<string, { type: EncType; ciphertext: Uint8Array }>();
+  /** The one-time prekeys of the first upload, which republish-one-time-prekeys uploads again. */
+  private firstPreKeys: Awaited<ReturnType<SignalSession['newOneTimePreKeys']>> | undefined;
   private connections = 0;
   private readonly mediaSender: MediaSender;
   private readonly mediaReceiver: MediaReceiver;
@@ -576,7 +578,7 @@ export class ProviderClient {
             await this.session.decrypt(sender, pairwise.type, pairwise.ciphertext),
           );
         } catch (e) {
-          if (!isDuplicateMessage(e)) throw e;
+          if (!isDuplicateMessage(e) && !this.deps.faults.has('ignore-bad-distribution')) throw e;
         }
       }
       return this.groups.open(group, sender, skmsg);
@@ -615,7 +617,7 @@ export class ProviderClient {
       const answer = expectResult(
         await connection.request(this.keyFetch(to), IQ_TIMEOUT_MS),
         `key fetch for ${to}`,
-        SendRefused,
+        faults.has('key-fetch-error-thrown') ? Error : SendRefused,
       );
       const bundle = readBundleResult(answer);
       if (!bundle || bundle.jid !== to) throw new Error(`the key fetch for ${to} returned no usable bundle`);
@@ -648,7 +650,9 @@ export class ProviderClient {
   /** KEYS-UPLOAD: the identity, the signed prekey and fresh one-time prekeys. */
   private async keyUpload(): Promise<StanzaNode> {
     const { faults } = this.deps;
-    const oneTimePreKeys = await this.session.newOneTimePreKeys(PREKEYS_PER_UPLOAD);
+    const oneTimePreKeys = faults.has('republish-one-time-prekeys')
+      ? (this.firstPreKeys ??= await this.session.newOneTimePreKeys(PREKEYS_PER_UPLOAD))
+      : await this.session.newOneTimePreKeys(PREKEYS_PER_UPLOAD);
     if (faults.has('duplicate-prekey-ids') && oneTimePreKeys[0] && oneTimePreKeys[1]) {
       oneTimePreKeys[1] = { ...oneTimePreKeys[1], id: oneTimePreKeys[0].id };
     }

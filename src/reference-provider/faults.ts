@@ -21,6 +21,8 @@ export const FAULTS = {
   'noise-ignore-cert-validity': "verifies the Noise certificate chain's signatures but not its validity dates",
   'noise-skip-leaf-signature': "verifies the Noise certificate chain but not the intermediate's signature on the leaf",
   'noise-refuse-compressed': 'refuses a Noise frame whose plaintext is deflated (flags 2) as not well-formed',
+  'noise-inflate-uncapped':
+    'inflates a deflated Noise frame with no cap of its own and weighs the element only once it is inflated whole',
   'noise-skip-stray-frame':
     'skips a frame that is no serverHello where its serverHello is due and waits for the next one, instead of abandoning the Noise handshake',
   'noise-abort-stays-open':
@@ -82,14 +84,20 @@ export const FAULTS = {
     'takes only `<iq type="result">` as the answer to its own IQs: an `<iq type="error">` gets an error ack, and the request waits out its timeout',
   'iq-error-ignored':
     'drops an `<iq type="error">` answering its own IQ without a word, so the request fails only when its timeout runs out',
+  'key-fetch-error-thrown':
+    'takes an `<iq type="error">` answering its key fetch for a failure of its own, so the send ends in a driver error, not `{"refused"}`',
   'accept-message-without-enc': 'processes a message without an `<enc>` as one it cannot decrypt',
   'accept-any-enc-version': 'processes an `<enc>` of any `v`, not only 2',
   'accept-any-enc-type': 'processes a one-to-one `<enc>` of a type other than pkmsg and msg as one it cannot decrypt',
   'accept-unreadable-enc':
     'processes an `<enc>` whose text is not canonical base64, or that holds child elements, as one it cannot decrypt',
+  'ignore-bad-distribution':
+    'ignores a pairwise `<enc>` beside a group message that does not decrypt, and opens the skmsg with the sender key it already holds',
   'refuse-unplaceable-group':
     'checks no group message for its attributes or `<enc>`s, and answers every group message it cannot open with `bad-request`, well-formed or not',
   // encryption: published keys (docs/PROFILE.md §9)
+  'republish-one-time-prekeys':
+    'uploads the one-time prekeys of its first connection again on every later one, those that opened a session included',
   'bad-signed-prekey-signature': 'uploads a signed prekey signed over the raw 32 bytes instead of 0x05 ‖ key',
   'duplicate-prekey-ids': 'uploads one-time prekeys that share an id',
   'registration-id-out-of-range': 'uploads registration id 16384, one past the 14 bits',
@@ -423,6 +431,8 @@ export const FAULTS = {
     'its proxy sends a request of the provider\'s own service, `<iq xmlns="urn:reference-provider:sync">`, on each gatekeeper connection',
   'proxy-binary-frames':
     "its proxy relays each xml-ws frame to the gatekeeper as a binary WebSocket message, the client's text flag dropped",
+  'proxy-upstream-dropped':
+    'its proxy ends the gatekeeper connection of a client that left by dropping the socket (1006 at the gatekeeper), with no WebSocket Close frame',
 } as const satisfies Record<string, string>;
 
 export type FaultName = keyof typeof FAULTS;

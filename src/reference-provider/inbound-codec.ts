@@ -30,6 +30,9 @@ export function inboundBinary(faults: FaultSet): (plaintext: Uint8Array) => Stan
   return (plaintext) => {
     if (faults.has('noise-refuse-compressed') && ((plaintext[0] ?? 0) & COMPRESSED) !== 0)
       throw new CodecError('not-well-formed', 'a deflated frame');
+    // The fault inflates up to Node's largest buffer and leaves the cap to the decoder.
+    if (faults.has('noise-inflate-uncapped'))
+      return codec.decode(unpackPlaintext(plaintext, { ...limits, maxBytes: 2 ** 31 - 1 }));
     return codec.decode(unpackPlaintext(plaintext, limits));
   };
 }

@@ -433,6 +433,8 @@ class Upstream {
   private readonly whenAccepted: (() => void)[] = [];
   /** How an xml-ws frame goes up: as it came, or, under the fault, every one a binary message. */
   private readonly forceBinary: boolean;
+  /** How the proxy ends the connection: a Close frame of 1000 (NOISE-CLOSE), or, under the fault, a dropped socket. */
+  private readonly dropOnClose: boolean;
 
   private constructor(
     private readonly ws: WebSocket,
@@ -442,6 +444,7 @@ class Upstream {
   ) {
     this.listeners.add(listener);
     this.forceBinary = proxy.faults.has('proxy-binary-frames');
+    this.dropOnClose = proxy.faults.has('proxy-upstream-dropped');
     proxy.upstreams.add(this);
     this.closed = new Promise((resolve) =>
       ws.once('close', () => {
@@ -510,7 +513,9 @@ class Upstream {
   }
 
   close(): void {
-    if (this.ws.readyState === WebSocket.OPEN || this.ws.readyState === WebSocket.CONNECTING) this.ws.close(1000);
+    if (this.ws.readyState !== WebSocket.OPEN && this.ws.readyState !== WebSocket.CONNECTING) return;
+    if (this.dropOnClose) this.ws.terminate();
+    else this.ws.close(1000);
   }
 
   private deliver(frame: Frame): void {

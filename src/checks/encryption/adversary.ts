@@ -118,13 +118,13 @@ export const kyberReplay = defineCheck(
 );
 
 const REGIONS = ['version', 'ratchet-key', 'body', 'mac'] as const;
-type Region = (typeof REGIONS)[number];
+export type Region = (typeof REGIONS)[number];
 
 /** The messages a tamper case changes: a SignalMessage in a session, or the prekey message that opens one. */
 const KINDS = ['msg', 'pkmsg'] as const;
 
 /** A copy of a SignalMessage, or of the one inside a prekey message, with one bit flipped in `region`. */
-function tamper(message: EncryptedMessage, region: Region): EncryptedMessage {
+export function tamper(message: EncryptedMessage, region: Region): EncryptedMessage {
   const pk = message.type === 'pkmsg' ? readPreKeySignalMessage(message.ciphertext) : null;
   const view = pk?.message ?? readSignalMessage(message.ciphertext);
   if (!view) throw new PreconditionError("the gatekeeper user's message is not a SignalMessage the harness can read");

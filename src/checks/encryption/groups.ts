@@ -16,6 +16,7 @@ import { barrier, describeAll, lastSeq, sentBy, show } from '../observe.js';
 import { describeAnswer, judgeReplay, readText, type Answer, expectTaken } from '../scenarios/exchange.js';
 import { deriveOnChain, judgeSkmsgs, readDistribution, type DistributionRead } from './sender-key-reader.js';
 import { deliverGroup, group, shownInGroup, type Group } from '../scenarios/groups.js';
+import { tamper } from './adversary.js';
 
 /** The provider user sends `text` to the group; resolves with what each gatekeeper member received. */
 async function providerSends(
@@ -475,34 +476,61 @@ export const groupReplay = defineCheck(
   },
 );
 
-/** GROUP-TAMPER: a skmsg with a flipped bit is refused with a retry receipt, shows nothing, and the genuine one still opens. */
-export const groupTamper = defineCheck({ name: 'encryption/group/tamper' }, async (ctx) => {
-  const g = await group(ctx);
-  const [sender] = g.members;
-  await genuine(ctx, g, sender, `opening ${ctx.rng.string(8)}`, 'first group message');
-  const text = `unchanged in the group ${ctx.rng.string(8)}`;
-  const encrypted = await sender.encryptGroupText(g.jid, text);
+/**
+ * What a GROUP-TAMPER case changes: a bit of the skmsg, or of the pairwise `<enc>` beside it that
+ * distributes again a sender key the client already holds, where a client that reads the pairwise
+ * part as optional would open the skmsg all the same.
+ */
+const TAMPERED_PARTS = ['skmsg', 'distribution'] as const;
+
+/** A copy of `encrypted` with one bit of `part` flipped. */
+function tamperGroup(encrypted: EncryptedGroupMessage, part: (typeof TAMPERED_PARTS)[number]): EncryptedGroupMessage {
+  if (part === 'distribution') {
+    const distributions = new Map([...encrypted.distributions].map(([to, m]) => [to, tamper(m, 'mac')] as const));
+    return { ...encrypted, distributions };
+  }
   const flipped = Uint8Array.from(encrypted.skmsg);
   // A byte of the AES-CBC body, before the 64-byte signature.
   const at = flipped.length - 64 - 5;
   flipped[at] = (flipped[at] ?? 0) ^ 0x01;
-  const expected = 'the changed skmsg refused with a retry receipt, nothing shown, then the genuine one decrypted';
-  const { answer } = await deliverGroup(
-    ctx,
-    g,
-    sender,
-    { ...encrypted, skmsg: flipped },
-    'a copy with a flipped bit',
-    false,
-  );
-  if (answer !== 'retry') return notMet(expected, `${describeAnswer(answer)} for the tampered copy`);
-  if ((await shownInGroup(g, sender.jid, text)) > 0) return notMet(expected, 'the text shown from the tampered copy');
-  const after = await deliverGroup(ctx, g, sender, encrypted, 'the genuine message', false);
-  if (after.answer !== 'delivery')
-    return notMet(expected, `${describeAnswer(after.answer)} for the genuine message after it`);
-  const shown = await shownInGroup(g, sender.jid, text);
-  return shown === 1 ? met() : notMet(expected, `the text shown ${shown} times`);
-});
+  return { ...encrypted, skmsg: flipped };
+}
+
+/** GROUP-TAMPER: a group message with a flipped bit is refused with a retry receipt, shows nothing, and the genuine one still opens. */
+export const groupTamper = defineCheck(
+  { name: 'encryption/group/tamper', params: paramsOf({ part: { enum: TAMPERED_PARTS } }) },
+  async (ctx) => {
+    const part = choiceParam(ctx, 'part', TAMPERED_PARTS, 'skmsg');
+    const g = await group(ctx);
+    const [sender] = g.members;
+    await genuine(ctx, g, sender, `opening ${ctx.rng.string(8)}`, 'first group message');
+    if (part === 'distribution') {
+      ctx.step(`${sender.jid} distributes the sender key the provider holds again`);
+      await sender.resendGroupKey(g.jid);
+    }
+    const text = `unchanged in the group ${ctx.rng.string(8)}`;
+    const encrypted = await sender.encryptGroupText(g.jid, text);
+    if (part === 'distribution' && encrypted.distributions.size === 0)
+      throw new PreconditionError(`${sender.jid} wrote no pairwise <enc> beside its skmsg`);
+    const withDistributions = part === 'distribution';
+    const expected = `the changed ${part === 'skmsg' ? 'skmsg' : 'pairwise <enc>'} refused with a retry receipt, nothing shown, then the genuine one decrypted`;
+    const { answer } = await deliverGroup(
+      ctx,
+      g,
+      sender,
+      tamperGroup(encrypted, part),
+      `a copy with a flipped bit in its ${part}`,
+      withDistributions,
+    );
+    if (answer !== 'retry') return notMet(expected, `${describeAnswer(answer)} for the tampered copy`);
+    if ((await shownInGroup(g, sender.jid, text)) > 0) return notMet(expected, 'the text shown from the tampered copy');
+    const after = await deliverGroup(ctx, g, sender, encrypted, 'the genuine message', withDistributions);
+    if (after.answer !== 'delivery')
+      return notMet(expected, `${describeAnswer(after.answer)} for the genuine message after it`);
+    const shown = await shownInGroup(g, sender.jid, text);
+    return shown === 1 ? met() : notMet(expected, `the text shown ${shown} times`);
+  },
+);
 
 /**
  * How the membership changes before the second message: a member leaves, or one leaves as another

@@ -18,7 +18,10 @@ import {
   type CheckContext,
 } from '../check.js';
 import { pair, receiveOne, sendOne, type Outbound, type Pair } from '../scenarios/conversation.js';
-import { lastSeq } from '../observe.js';
+import { lastSeq, sends, sentBy } from '../observe.js';
+import { ENCRYPT_NS } from '../../protocol/constants.js';
+import { equalBytes } from '../../protocol/bytes.js';
+import { readPreKeyUpload } from '../../protocol/stanzas.js';
 import {
   answerTo,
   conversation,
@@ -241,6 +244,43 @@ export const preKeyUsedOnce = defineCheck(
     return shown === 0 ? met() : notMet(expected, "the second session's text shown");
   },
 );
+
+/**
+ * PREKEY-ONCE, on what the client publishes: once a one-time prekey has opened a session, the key
+ * upload of the client's next connection does not hold it again (a peer handed it would open a
+ * session the client can no longer read). A client that uploads nothing then publishes nothing again.
+ */
+export const preKeyNotRepublished = defineCheck({ name: 'encryption/prekey/not-republished' }, async (ctx) => {
+  const provider = await ctx.testbed.providerUser();
+  const first = await ctx.testbed.gatekeeperUser();
+  const bundle = ctx.testbed.gatekeeper.takeBundle(provider.login);
+  const used = bundle?.oneTimePreKey;
+  if (!bundle || !used) throw new PreconditionError('the provider user published no one-time prekey');
+  await first.startSession(bundle);
+  const opening = await deliverAndWatch(
+    ctx,
+    { provider, gatekeeperUser: first },
+    await encryptText(ctx.rng, first, provider, `first ${ctx.rng.string(8)}`),
+    "the first session's message",
+  );
+  expectTaken(opening.answer, `the first session's message (on one-time prekey ${used.id})`, provider.connection);
+  const connection = await provider.reconnect();
+  ctx.step('wait for the key upload of the new connection, if any');
+  const frame = await ctx.testbed.frameFrom(connection, sends('iq', { type: 'set', xmlns: ENCRYPT_NS }), {
+    afterSeq: 0,
+  });
+  const iq = frame && sentBy(connection).find((s) => s.frame === frame && s.element.tag === 'iq')?.element;
+  if (!iq) return met(`no key upload within ${ANSWER_MS} ms of the reconnect: nothing published again`);
+  const upload = readPreKeyUpload(iq);
+  if (!upload) throw new PreconditionError('the key upload after the reconnect is not one the harness can read');
+  const again = upload.oneTimePreKeys.find((k) => k.id === used.id && equalBytes(k.publicKey, used.publicKey));
+  return again
+    ? notMet(
+        `the upload after the reconnect without one-time prekey ${used.id}, which opened a session`,
+        `one-time prekey ${used.id} published again, the same key, among ${upload.oneTimePreKeys.length}`,
+      )
+    : met(`${upload.oneTimePreKeys.length} one-time prekeys uploaded, none the one used (${used.id})`);
+});
 
 /** SEND-CONCURRENT: concurrent sends never reuse a message key, and all of them decrypt. */
 export const concurrentSends = defineCheck(

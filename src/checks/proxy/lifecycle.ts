@@ -11,6 +11,7 @@ import type { ClientConnection } from '../../gatekeeper/types.js';
 import { defineCheck, QUIET_MS, type CheckContext } from '../check.js';
 import { admission, describeReturn, newAttemptsOf } from '../observe.js';
 import type { ProviderUser } from '../testbed.js';
+import { judgeNoiseClose } from '../scenarios/noise-close.js';
 
 /** PROXY-LIFECYCLE's bound: how long a proxy's connection may outlive its client. */
 export const LIFECYCLE_MS = 2000;
@@ -176,3 +177,6 @@ export const reconnect = defineCheck({ name: 'proxy/lifecycle/reconnect' }, asyn
     gatekeeper.attemptsOf(user.login).filter((c) => !before.has(c.id)),
   );
 });
+
+/** NOISE-CLOSE behind the proxy: the connection a proxy ends because its client left ends with a Close frame. */
+export const closeFrame = defineCheck({ name: 'proxy/lifecycle/close-frame' }, judgeNoiseClose);

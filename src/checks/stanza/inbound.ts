@@ -84,6 +84,10 @@ function sendInput(conn: ClientConnection, input: Input, id: string, t: number, 
 const binaryMessage = (codec: BinaryNodeCodec, id: string, from: string, t: number, body: string): Uint8Array =>
   codec.encode(messageNode(id, from, t, encNode(body)));
 
+/** IN-OVERSIZED's zlib bomb: a message whose ciphertext is 4 MiB of zeros, deflated, in a plaintext of its own. */
+const zlibBomb = (id: string, from: string, t: number): Uint8Array =>
+  packPlaintext(binaryMessage(binaryCodec, id, from, t, toBase64(new Uint8Array(4 * 1024 * 1024))), { compress: true });
+
 const enc = (body: string): string => `<enc v="2" type="msg">${body}</enc>`;
 const message = (id: string, from: string, t: number, inner: string): string =>
   `<message id="${id}" from="${from}" type="text" t="${t}">${inner}</message>`;
@@ -304,10 +308,18 @@ export const INPUTS: Record<string, Input> = {
     condition: 'policy-violation',
     // A message whose ciphertext is 4 MiB of zeros, 16 times the element cap, deflated to a few KiB:
     // refused once inflating passes the cap, never inflated whole.
-    plaintext: (id, from, t) =>
-      packPlaintext(binaryMessage(binaryCodec, id, from, t, toBase64(new Uint8Array(4 * 1024 * 1024))), {
-        compress: true,
-      }),
+    plaintext: (id, from, t) => zlibBomb(id, from, t),
+  },
+  'binary-zlib-bomb-bad-checksum': {
+    condition: 'policy-violation',
+    // The same bomb with its zlib checksum (the stream's last byte) wrong: a client that stops at the
+    // cap never reads it; one that inflates the whole stream before it weighs the element finds a
+    // stream that does not inflate, and says not-well-formed.
+    plaintext: (id, from, t) => {
+      const bomb = zlibBomb(id, from, t);
+      bomb[bomb.length - 1] = (bomb[bomb.length - 1] ?? 0) ^ 0xff;
+      return bomb;
+    },
   },
   // IN-ERROR: a known element other than <message>, refused, is named by its own tag and id.
   'receipt-missing-from': {

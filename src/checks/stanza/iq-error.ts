@@ -3,6 +3,7 @@
  * The case provokes one where every client meets it: a send to a user the gatekeeper does not
  * know, whose key fetch it answers with item-not-found.
  */
+import { driverStatusOf } from '../../core/errors.js';
 import { met, notMet } from '../../core/model.js';
 import type { FrameEvent } from '../../gatekeeper/types.js';
 import { GATEKEEPER_SERVER } from '../../protocol/constants.js';
@@ -71,7 +72,13 @@ export const iqErrorAnswers = defineCheck({ name: 'stanza/iq-error/answer' }, as
   const answer = await Promise.race([answered, late]);
   const expected = `the send reported failed (the driver's {"refused"}) within ${FAILED_WITHIN_MS} ms of the <iq type="error" id="${id}">`;
   if (answer === undefined) return notMet(expected, `no answer from the driver's send within ${FAILED_WITHIN_MS} ms`);
-  if ('error' in answer) throw answer.error;
+  if ('error' in answer) {
+    // The driver's own error is the provider telling its user something else than a refusal; a
+    // call that got no answer at all says nothing of the client.
+    const status = driverStatusOf(answer.error);
+    if (status === undefined) throw answer.error;
+    return notMet(expected, `the driver's send failed with HTTP ${status}: ${(answer.error as Error).message}`);
+  }
   if ('refused' in answer.result)
     return met(`refused ${answer.at - error.at} ms after the error: ${answer.result.refused}`);
   return notMet(expected, `the driver said the client sent ${answer.result.id} to a user the gatekeeper does not know`);

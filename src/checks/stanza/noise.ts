@@ -11,7 +11,8 @@ import { choiceParam, defineCheck, paramsOf, ANSWER_MS, type CheckContext } from
 import { enlistedUser, loginAttempt } from '../scenarios/login.js';
 import { pair, receiveOne } from '../scenarios/conversation.js';
 import { answerTo } from '../scenarios/exchange.js';
-import { describeAll, newAttemptsOf, sentBy, ORDERLY_CLOSE_CODES } from '../observe.js';
+import { judgeNoiseClose } from '../scenarios/noise-close.js';
+import { describeAll, newAttemptsOf, sentBy } from '../observe.js';
 
 /**
  * TRANSPORTS: the ClientPayload says INTEROP, the login's digits and the proof; the gatekeeper
@@ -206,18 +207,4 @@ export const compressed = defineCheck({ name: 'stanza/noise/compressed' }, async
       );
 });
 
-/** NOISE-CLOSE: the user's end of the session is a WebSocket Close frame, not a dropped connection. */
-export const close = defineCheck({ name: 'stanza/noise/close' }, async (ctx) => {
-  const user = await ctx.testbed.providerUser();
-  ctx.step('disconnect the provider user');
-  await user.disconnect();
-  const closed = await user.connection.waitForClose({ signal: ctx.signal, timeoutMs: ANSWER_MS });
-  const expected = 'a WebSocket Close frame of status 1000 or none (code 1000 or 1005 at the gatekeeper)';
-  if (!closed)
-    return notMet(expected, `the connection still open ${ANSWER_MS} ms after the driver disconnected the user`);
-  if (closed.by !== 'client')
-    return notMet(expected, `the gatekeeper closed the connection first (code ${closed.code}), not the client`);
-  if (ORDERLY_CLOSE_CODES.includes(closed.code)) return met(`code ${closed.code}`);
-  const how = closed.code === 1006 ? 'the connection dropped with no Close frame (code 1006)' : `code ${closed.code}`;
-  return notMet(expected, how);
-});
+export const close = defineCheck({ name: 'stanza/noise/close' }, judgeNoiseClose);
