@@ -248,7 +248,7 @@ export class InboundHandler {
       const shown = shownMessage(id ?? '', peer, message, faults);
       if (shown.revokes !== undefined) this.ctx.revoke(peer, shown.revokes, group);
       if (shown.message) this.ctx.deliver({ ...shown.message, ...(group === undefined ? {} : { group }) });
-      this.shownIds.add(key);
+      if (faults.has('drop-seen-id-unanswered')) this.shownIds.add(key);
     }
     const answers = this.messageAck(n);
     // RECEIPT-EACH: the fault receipts only the first message of each peer.

@@ -22,6 +22,8 @@ import { lastSeq, sends, sentBy } from '../observe.js';
 import { ENCRYPT_NS } from '../../protocol/constants.js';
 import { equalBytes } from '../../protocol/bytes.js';
 import { readPreKeyUpload } from '../../protocol/stanzas.js';
+import type { GatekeeperUser } from '../../gatekeeper/types.js';
+import type { ProviderUser } from '../testbed.js';
 import {
   answerTo,
   conversation,
@@ -216,17 +218,7 @@ export const preKeyUsedOnce = defineCheck(
     if (!bundle?.oneTimePreKey) throw new PreconditionError('the provider user published no one-time prekey');
     await first.startSession(bundle);
     await second.startSession(bundle);
-    const opening = await deliverAndWatch(
-      ctx,
-      { provider, gatekeeperUser: first },
-      await encryptText(ctx.rng, first, provider, `first ${ctx.rng.string(8)}`),
-      "the first session's message",
-    );
-    expectTaken(
-      opening.answer,
-      `the first session's message (on one-time prekey ${bundle.oneTimePreKey.id})`,
-      provider.connection,
-    );
+    await firstSessionTaken(ctx, provider, first, bundle.oneTimePreKey.id);
     const text = `second ${ctx.rng.string(8)}`;
     const reuse = await deliverAndWatch(
       ctx,
@@ -245,6 +237,22 @@ export const preKeyUsedOnce = defineCheck(
   },
 );
 
+/** The first session's message, opened on one-time prekey `preKeyId`, taken by the client: the ground a second use stands on. */
+async function firstSessionTaken(
+  ctx: CheckContext,
+  provider: ProviderUser,
+  first: GatekeeperUser,
+  preKeyId: number,
+): Promise<void> {
+  const opening = await deliverAndWatch(
+    ctx,
+    { provider, gatekeeperUser: first },
+    await encryptText(ctx.rng, first, provider, `first ${ctx.rng.string(8)}`),
+    "the first session's message",
+  );
+  expectTaken(opening.answer, `the first session's message (on one-time prekey ${preKeyId})`, provider.connection);
+}
+
 /**
  * PREKEY-ONCE, on what the client publishes: once a one-time prekey has opened a session, the key
  * upload of the client's next connection does not hold it again (a peer handed it would open a
@@ -257,13 +265,7 @@ export const preKeyNotRepublished = defineCheck({ name: 'encryption/prekey/not-r
   const used = bundle?.oneTimePreKey;
   if (!bundle || !used) throw new PreconditionError('the provider user published no one-time prekey');
   await first.startSession(bundle);
-  const opening = await deliverAndWatch(
-    ctx,
-    { provider, gatekeeperUser: first },
-    await encryptText(ctx.rng, first, provider, `first ${ctx.rng.string(8)}`),
-    "the first session's message",
-  );
-  expectTaken(opening.answer, `the first session's message (on one-time prekey ${used.id})`, provider.connection);
+  await firstSessionTaken(ctx, provider, first, used.id);
   const connection = await provider.reconnect();
   ctx.step('wait for the key upload of the new connection, if any');
   const frame = await ctx.testbed.frameFrom(connection, sends('iq', { type: 'set', xmlns: ENCRYPT_NS }), {

@@ -135,19 +135,15 @@ function largeUnknownNode(id: string, bytes: number): StanzaNode {
   throw new InternalError(`no unknown element of exactly ${bytes} bytes in the binary encoding`);
 }
 
-/** The unknown element of `bytes` bytes in three-byte characters, as XML text (xml-ws only): STANZA-SIZE counts bytes. */
-const sizedWideUnknown = (bytes: number, condition: InboundCondition): Input => ({
+/**
+ * The limits' inputs: the unknown element at a limit or one step past it, one form per wire; `wide`,
+ * in three-byte characters as XML text only (xml-ws), since STANZA-SIZE counts bytes.
+ */
+const sizedUnknown = (bytes: number, condition: InboundCondition, wide = false): Input => ({
   condition,
   ...(condition === 'policy-violation' ? {} : { names: UNKNOWN_TAG }),
-  make: (id) => largeUnknownXml(id, bytes, true),
-});
-
-/** The limits' inputs: the unknown element at a limit or one step past it, one form per wire. */
-const sizedUnknown = (bytes: number, condition: InboundCondition): Input => ({
-  condition,
-  ...(condition === 'policy-violation' ? {} : { names: UNKNOWN_TAG }),
-  make: (id) => largeUnknownXml(id, bytes),
-  node: (id) => largeUnknownNode(id, bytes),
+  make: (id) => largeUnknownXml(id, bytes, wide),
+  ...(wide ? {} : { node: (id: string) => largeUnknownNode(id, bytes) }),
 });
 const nestedUnknown = (depth: number, condition: InboundCondition): Input => ({
   condition,
@@ -262,8 +258,8 @@ export const INPUTS: Record<string, Input> = {
   // The same over xml-ws in text of three-byte characters: a limit counted in characters lets the
   // element past it through, as a third of the size.
   'oversized-multibyte': {
-    ...sizedWideUnknown(PROFILE_LIMITS.maxBytes + 1, 'policy-violation'),
-    atLimit: sizedWideUnknown(PROFILE_LIMITS.maxBytes, 'feature-not-implemented'),
+    ...sizedUnknown(PROFILE_LIMITS.maxBytes + 1, 'policy-violation', true),
+    atLimit: sizedUnknown(PROFILE_LIMITS.maxBytes, 'feature-not-implemented', true),
   },
   'too-deep': {
     ...nestedUnknown(PROFILE_LIMITS.maxDepth + 1, 'policy-violation'),
