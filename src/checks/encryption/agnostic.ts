@@ -12,7 +12,7 @@ import { child, type StanzaNode } from '../../protocol/node.js';
 import { macOffset } from '../../protocol/signal-wire.js';
 import { encElement, type EncType } from '../../protocol/stanzas.js';
 import { choiceParam, defineCheck, paramsOf, ANSWER_MS, type CheckContext } from '../check.js';
-import { group } from '../scenarios/groups.js';
+import { group, CHATS } from '../scenarios/groups.js';
 import type { ProviderUser } from '../testbed.js';
 import { barrier, lastSeq } from '../observe.js';
 import { answerTo, describeAnswer, judgeReplay, timesShown, type Answer, expectTaken } from '../scenarios/exchange.js';
@@ -74,7 +74,6 @@ function encodingsOf(secret: string): string[] {
 }
 
 /** Where E2E-CONFIDENTIAL's text goes: from one provider user to another, or to a group (GROUP-SEND). */
-const CHATS = ['direct', 'group'] as const;
 
 /**
  * E2E-CONFIDENTIAL: no frame of either user carries the text, in any common encoding. With

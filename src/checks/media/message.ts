@@ -7,15 +7,14 @@ import { MEDIA_TYPES, type MediaType } from '../../protocol/media/scheme.js';
 import { defineCheck, paramsOf, choiceParam, type CheckContext } from '../check.js';
 import { judgeClockField } from '../time.js';
 import { PreconditionError } from '../../core/errors.js';
-import { unixSeconds } from '../../core/clock.js';
 import type { GatekeeperUser } from '../../gatekeeper/types.js';
-import { retryReceipt } from '../../protocol/messaging.js';
 import { child } from '../../protocol/node.js';
 import { outgoingEnc } from '../../protocol/stanzas.js';
 import { elementsOf, lastSeq, sends } from '../observe.js';
 import type { ProviderUser } from '../testbed.js';
 import { discoveryOf, sendMedia, storageReference } from './scenario.js';
 import { LAYOUTS, type Declared, type DeclaredField } from './wire-fields.js';
+import { askResend } from '../scenarios/conversation.js';
 
 const HASH_BYTES = 32;
 
@@ -91,10 +90,7 @@ async function resentEnc(
   if (sent.id === undefined)
     throw new PreconditionError('the media message had no id, so no retry receipt can name it');
   const before = lastSeq(provider.connection);
-  ctx.step(`retry receipt for ${sent.id}`);
-  const t = String(unixSeconds(ctx.clock));
-  const retry = retryReceipt({ id: sent.id, from: gatekeeperUser.jid, t, count: 1, registrationId: 1 });
-  ctx.testbed.gatekeeper.deliver(provider.login, retry);
+  askResend(ctx, { provider, gatekeeperUser }, sent.id, 1);
   const frame = await ctx.testbed.frameFrom(provider.connection, sends('message'), { afterSeq: before });
   const message = frame && elementsOf(frame).find((n) => n.tag === 'message' && n.attrs['id'] === sent.id);
   if (!message)

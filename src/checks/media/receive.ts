@@ -14,7 +14,7 @@ import { encodeMediaMessage } from '../../protocol/media/message.js';
 import { MEDIA_TYPES, type MediaType } from '../../protocol/media/scheme.js';
 import { pad, paddingLength } from '../../protocol/payload.js';
 import { defineCheck, paramsOf, ANSWER_MS, choiceParam, QUIET_MS, type CheckContext } from '../check.js';
-import { group } from '../scenarios/groups.js';
+import { group, CHATS } from '../scenarios/groups.js';
 import { samplePlaintext } from './scenario.js';
 import { hashOf, encryptMedia, type EncryptedMedia } from './encrypt.js';
 import { SAMPLES } from './sniff.js';
@@ -74,7 +74,6 @@ export function hostedMedia(ctx: CheckContext, type: MediaType, sent: EncryptedM
 }
 
 /** Where the gatekeeper user sends the file: to the provider user, or to a group of theirs (GROUP-IN). */
-const CHATS = ['direct', 'group'] as const;
 type Chat = (typeof CHATS)[number];
 
 export const receive = defineCheck(

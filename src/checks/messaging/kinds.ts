@@ -15,7 +15,7 @@ import { defineCheck, paramsOf, choiceParam, type CheckContext } from '../check.
 import { answerTo } from '../scenarios/exchange.js';
 import { barrier, lastSeq } from '../observe.js';
 import { pair, type Pair } from '../scenarios/conversation.js';
-import { deliverGroup, group, shownInGroup } from '../scenarios/groups.js';
+import { deliverGroup, group, shownInGroup, CHATS } from '../scenarios/groups.js';
 
 /** `send` as the gatekeeper user, then the provider user's inbox once its client has handled it. */
 async function settled(
@@ -62,7 +62,6 @@ interface Revoked {
 }
 
 /** Where a revoke comes (`params.chat`): the one-to-one chat with the gatekeeper user, or a group. */
-const CHATS = ['direct', 'group'] as const;
 type Revoker = 'sender' | 'another user';
 const CHAT_PARAMS = paramsOf({ chat: { enum: [...CHATS] } });
 

@@ -2,7 +2,7 @@
 import { PreconditionError } from '../../core/errors.js';
 import { met, notApplicable, notMet, type Finding } from '../../core/model.js';
 import { child, type StanzaNode } from '../../protocol/node.js';
-import { MAX_RESENDS, retryReceipt, retryRegistration } from '../../protocol/messaging.js';
+import { MAX_RESENDS, retryRegistration } from '../../protocol/messaging.js';
 import { outgoingEnc, readPreKeyUpload } from '../../protocol/stanzas.js';
 import type { GatekeeperDelivery } from '../../gatekeeper/types.js';
 import { choiceParam, defineCheck, numberParam, paramsOf, ANSWER_MS, QUIET_MS, type CheckContext } from '../check.js';
@@ -10,15 +10,15 @@ import { answerTo, readText } from '../scenarios/exchange.js';
 import { readContent } from './content.js';
 import { describeAll, lastSeq, noneBefore, sends, sentBy, show } from '../observe.js';
 import {
+  askResend,
   deliverUndecryptable,
   pair,
   receiveOne,
   sendOne,
   sendOneWithId,
   type Outbound,
-  type Pair,
 } from '../scenarios/conversation.js';
-import { unixSeconds, type Clock } from '../../core/clock.js';
+import type { Clock } from '../../core/clock.js';
 import { judgeTime } from '../time.js';
 
 /** The client's retry receipt for a message it could not decrypt, with the registration id it uploaded. */
@@ -80,13 +80,6 @@ export function judgeRetryElement(retry: StanzaNode, id: string, t: string, cloc
   const ok = r.attrs['count'] === '1' && r.attrs['id'] === id && r.attrs['v'] === '1' && r.attrs['t'] === t;
   if (!ok) return notMet(expected, show(r));
   return clock && retry.attrs['t'] !== undefined ? judgeTime(retry.attrs['t'], clock, 'the retry receipt') : met();
-}
-
-/** `from` (the gatekeeper user, unless told) asks the provider's client, `count` times, to re-send message `id`. */
-function askResend(ctx: CheckContext, p: Pair, id: string, count: number, from = p.gatekeeperUser.jid): void {
-  ctx.step(`retry receipt ${count} for ${id} from ${from}`);
-  const t = String(unixSeconds(ctx.clock));
-  ctx.testbed.gatekeeper.deliver(p.provider.login, retryReceipt({ id, from, t, count, registrationId: 1 }));
 }
 
 /**

@@ -7,6 +7,7 @@ import type { ProviderUser } from '../testbed.js';
 import { elementsOf, lastSeq, noneBefore, sends, type Sent } from '../observe.js';
 import { deliveredMessage, encElement } from '../../protocol/stanzas.js';
 import { unixSeconds } from '../../core/clock.js';
+import { retryReceipt } from '../../protocol/messaging.js';
 
 export interface Outbound {
   readonly text: string;
@@ -112,4 +113,11 @@ export async function sendReceiptAcked(ctx: CheckContext, p: Pair, label = 'mess
       `${noneBefore('no <ack> of the delivery receipt', p.provider.connection.closed)}; ACK-RECEIPT judges that`,
     );
   return id;
+}
+
+/** `from` (the gatekeeper user, unless told) asks the provider's client, `count` times, to re-send message `id`. */
+export function askResend(ctx: CheckContext, p: Pair, id: string, count: number, from = p.gatekeeperUser.jid): void {
+  ctx.step(`retry receipt ${count} for ${id} from ${from}`);
+  const t = String(unixSeconds(ctx.clock));
+  ctx.testbed.gatekeeper.deliver(p.provider.login, retryReceipt({ id, from, t, count, registrationId: 1 }));
 }

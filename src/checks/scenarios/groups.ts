@@ -12,6 +12,9 @@ import type { ProviderUser } from '../testbed.js';
 import type { ReceivedMessage } from '../../protocol/driver-api.js';
 import { answerTo, type Answer } from './exchange.js';
 
+/** The chats a check that runs in either takes as its `chat` param: one-to-one, or a group the gatekeeper hosts. */
+export const CHATS = ['direct', 'group'] as const;
+
 export interface Group {
   readonly jid: string;
   readonly provider: ProviderUser;
