@@ -30,6 +30,7 @@ import {
   outgoingGroupMessage,
   readDeliveredGroup,
   readGroupInfo,
+  readGroupChange,
   skmsgElement,
 } from '../src/protocol/groups.js';
 import { ClassicParty } from './helpers/classic-client.js';
@@ -375,7 +376,7 @@ describe('gatekeeper', () => {
     assert.deepEqual(again?.offeredSubprotocols, []);
   });
 
-  it('hosts a group: members only see its member list, one skmsg fans out with participant, a removed member gets nothing', async () => {
+  it('hosts a group: members only see its member list, one skmsg fans out with participant, a leave is told to the members, a removed member gets nothing', async () => {
     const [ann, bob] = [await providerUser('+491700000070'), await providerUser('+491700000071')];
     const ref = await gk.createGatekeeperUser();
     const group = gk.createGroup([ann.login, bob.login, ref.jid]);
@@ -396,7 +397,14 @@ describe('gatekeeper', () => {
     const atRef = await ref.waitForGroupDelivery((d) => d.id === 'group0001', wait());
     assert.deepEqual([atRef?.sender, atRef?.pairwiseType], [ann.login, undefined]);
 
-    gk.removeFromGroup(group, bob.login);
+    // GROUP-CHANGE: both members hear of the leave, the one who left included, under one id.
+    const left = gk.removeFromGroup(group, bob.login);
+    for (const member of [ann, bob]) {
+      const told = await member.client.nextTag('notification', { id: left });
+      assert.deepEqual(readGroupChange(told), { group, joined: [], left: [bob.login] });
+      assert.deepEqual([told.attrs['type'], told.attrs['participant']], ['w:gp2', bob.login]);
+    }
+    assert.equal(gk.removeFromGroup(group, bob.login), '', 'no change, no notification');
     ann.client.send(outgoingGroupMessage('group0002', group, now(), [], skmsg));
     await ann.client.nextTag('ack', { id: 'group0002' });
     // The fan-out is written with ann's ack, so bob's answer to a later request comes after anything it would get.

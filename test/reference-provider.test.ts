@@ -327,6 +327,7 @@ function harness(faults: FaultName[] = [], decrypt?: InboundContext['decrypt']):
     wasRead: () => false,
     onReceipt: () => undefined,
     onChatState: () => undefined,
+    onGroupChange: () => undefined,
     decrypt: decrypt ?? (() => Promise.reject(new Error('no session'))),
     openGroup: () => Promise.reject(new Error('no sender key')),
     deliver: (m) => inbox.push(m),

@@ -16,9 +16,10 @@ import { XmlTextCodec } from '../protocol/xml-codec.js';
 import { http2Status } from '../net/http2-get.js';
 import { boundedRequest, outboundAgent, trustAlso } from '../net/outbound.js';
 import { CHAT_PATH, ChatServer, NOISE_CHAT_PATH } from './chat-server.js';
+import { serverTime } from './stanza-handler.js';
 import { noiseIdentity } from './noise-identity.js';
 import { Directory } from './directory.js';
-import { GroupDirectory } from './groups.js';
+import { GroupDirectory, type Notice } from './groups.js';
 import { ENLIST_PATH, EnlistmentApi } from './enlistment-api.js';
 import { Listeners, waitFor } from './events.js';
 import { GATEKEEPER_JWKS_PATH } from '../protocol/ownership.js';
@@ -109,6 +110,12 @@ export async function startGatekeeper(options: GatekeeperOptions = {}): Promise<
     limits,
   });
   chat.limitHits.add((hit) => limitHits.emit(hit));
+  /** GROUP-CHANGE: each member told of a change gets its notification; returns its id ('' for no change). */
+  const notify = (notice: Notice | undefined): string => {
+    if (!notice) return '';
+    for (const member of notice.recipients) chat.deliver(member, notice.notification);
+    return notice.id;
+  };
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -190,8 +197,8 @@ export async function startGatekeeper(options: GatekeeperOptions = {}): Promise<
     createGatekeeperUser: (o = {}) =>
       LocalGatekeeperUser.create({ directory, groups, deliver: (to, s) => chat.deliver(to, s), rng: usersRng }, o),
     createGroup: (members) => groups.create(members),
-    removeFromGroup: (group, member) => groups.remove(group, member),
-    addToGroup: (group, member) => groups.add(group, member),
+    removeFromGroup: (group, member) => notify(groups.remove(group, member, Number(serverTime()))),
+    addToGroup: (group, member) => notify(groups.add(group, member, Number(serverTime()))),
     takeBundle: (jid: string) => directory.takeBundle(jid),
     holdNextMessage: (to: string, o: WaitOptions) =>
       waitFor<StanzaNode>(o, (resolve) => chat.holdNextMessage(to, resolve)),

@@ -120,10 +120,18 @@ export interface GatekeeperUsers {
   createGatekeeperUser(options?: GatekeeperUserOptions): Promise<GatekeeperUser>;
   /** A group the chat server hosts, of provider logins and reference jids; returns its jid on g.us. */
   createGroup(members: readonly string[]): string;
-  /** GROUP-REMOVE: `member` leaves the group; the chat server stops fanning its messages out to it. */
-  removeFromGroup(group: string, member: string): void;
-  /** A member joins the group; the chat server fans its messages out to it from now on. */
-  addToGroup(group: string, member: string): void;
+  /**
+   * GROUP-REMOVE: `member` leaves the group; the chat server stops fanning its messages out to it,
+   * and tells the members, the one who left included (GROUP-CHANGE). Returns the notification's id,
+   * '' when `member` was no member.
+   */
+  removeFromGroup(group: string, member: string): string;
+  /**
+   * A member joins the group; the chat server fans its messages out to it from now on, and tells the
+   * members, the one who joined included (GROUP-CHANGE). Returns the notification's id, '' when
+   * `member` was one already.
+   */
+  addToGroup(group: string, member: string): string;
 }
 
 /** Media (docs/PROFILE.md §9). */

@@ -116,3 +116,48 @@ export function readGroupInfo(iq: StanzaNode): string[] | null {
   if (iq.attrs['type'] !== 'result' || !group) return null;
   return children(group, 'participant').flatMap((p) => (p.attrs['jid'] ? [p.attrs['jid']] : []));
 }
+
+/** The `type` of the gatekeeper's notification of a change to a group (GROUP-CHANGE), WhatsApp's own. */
+export const GROUP_NOTIFICATION_TYPE = 'w:gp2';
+
+/** A change of a group's members: `add` when members join, `remove` when they leave. */
+export type MembershipChange = 'add' | 'remove';
+
+export interface GroupChange {
+  readonly id: string;
+  readonly group: string;
+  /** Who made the change: the member who left, for a leave; the member who joined by an invite, for a join. */
+  readonly participant: string;
+  readonly change: MembershipChange;
+  readonly members: readonly string[];
+  readonly t: number;
+}
+
+/**
+ * GROUP-CHANGE: `<notification id from="…@g.us" participant type="w:gp2" t><add|remove><participant
+ * jid/>…</add|remove></notification>`, as whatsmeow's `parseGroupChange` and Baileys'
+ * `handleGroupNotification` read it.
+ */
+export const groupChangeNotification = (c: GroupChange): StanzaNode =>
+  node(
+    'notification',
+    { id: c.id, from: c.group, participant: c.participant, type: GROUP_NOTIFICATION_TYPE, t: String(c.t) },
+    [
+      node(
+        c.change,
+        {},
+        c.members.map((jid) => node('participant', { jid })),
+      ),
+    ],
+  );
+
+/** The members a `w:gp2` notification adds and removes; null when it is no group notification from a group. */
+export function readGroupChange(n: StanzaNode): { group: string; joined: string[]; left: string[] } | null {
+  const group = n.attrs['from'];
+  if (n.tag !== 'notification' || n.attrs['type'] !== GROUP_NOTIFICATION_TYPE || !isGroupJid(group)) return null;
+  const jids = (change: MembershipChange) =>
+    children(n, change).flatMap((c) =>
+      children(c, 'participant').flatMap((p) => (p.attrs['jid'] ? [p.attrs['jid']] : [])),
+    );
+  return { group, joined: jids('add'), left: jids('remove') };
+}

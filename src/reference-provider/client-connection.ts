@@ -37,6 +37,7 @@ export type ClientSide = Pick<
   | 'wasRead'
   | 'onReceipt'
   | 'onChatState'
+  | 'onGroupChange'
 >;
 
 export interface ConnectionOptions {

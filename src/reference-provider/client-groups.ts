@@ -123,3 +123,29 @@ export class GroupChats {
       throw new Error(`iteration ${m.iteration} is not the next one, ${state.iteration}`);
   }
 }
+
+/**
+ * GROUP-CHANGE: the members of each group the user has sent to, as GROUP-INFO first gave them and
+ * the gatekeeper's notifications have changed them since; a group not asked about yet is not kept,
+ * so its first message asks (whatsmeow `getCachedGroupData`, `updateGroupParticipantCache`).
+ */
+export class GroupMembers {
+  private readonly members = new Map<string, string[]>();
+
+  /** The members kept for `group`, or those `ask` returns, then kept. */
+  async of(group: string, ask: () => Promise<string[]>): Promise<readonly string[]> {
+    const kept = this.members.get(group);
+    if (kept) return kept;
+    const asked = await ask();
+    this.members.set(group, asked);
+    return asked;
+  }
+
+  /** Members joined or left `group`; a group not kept stays unknown, to be asked about. */
+  change(c: { group: string; joined: readonly string[]; left: readonly string[] }): void {
+    const kept = this.members.get(c.group);
+    if (!kept) return;
+    const stay = kept.filter((m) => !c.left.includes(m));
+    this.members.set(c.group, [...stay, ...c.joined.filter((m) => !stay.includes(m))]);
+  }
+}

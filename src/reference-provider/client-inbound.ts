@@ -12,7 +12,7 @@ import { child, node, type StanzaNode } from '../protocol/node.js';
 import { decodeMessage, unpad } from '../protocol/payload.js';
 import { closeElement, iqResult, type EncType } from '../protocol/stanzas.js';
 import { CHATSTATE_TAG, readReceipt, retryReceipt } from '../protocol/messaging.js';
-import { isGroupJid, readDeliveredGroup } from '../protocol/groups.js';
+import { isGroupJid, readDeliveredGroup, readGroupChange } from '../protocol/groups.js';
 import type { interop } from '../gen/message.js';
 import { shownMessage } from './client-messaging.js';
 import { isDuplicateMessage } from './client-stack.js';
@@ -56,6 +56,8 @@ export interface InboundContext {
   onChatState(chatState: StanzaNode): void;
   onOpen(open: StanzaNode): void;
   onAck(ack: StanzaNode): void;
+  /** GROUP-CHANGE: members joined or left a group. */
+  onGroupChange(change: { group: string; joined: readonly string[]; left: readonly string[] }): void;
   onIqResponse(iq: StanzaNode): void;
   onStreamError(error: StanzaNode): void;
 }
@@ -131,6 +133,8 @@ export class InboundHandler {
       case 'ack':
         // Acks are never answered, not even malformed ones: two peers answering each other's acks loop.
         return this.ctx.onAck(n);
+      case 'notification':
+        return this.onNotification(n);
       case 'iq':
         return this.onIq(n);
       case CHATSTATE_TAG:
@@ -155,6 +159,28 @@ export class InboundHandler {
       default:
         return this.refuse('feature-not-implemented', { class: n.tag, id: n.attrs['id'] });
     }
+  }
+
+  /**
+   * GROUP-CHANGE: a change of a group's members is taken, then acked as the lineage acks every
+   * notification, with its `type` and `participant`; a notification of another kind is only acked.
+   */
+  private onNotification(n: StanzaNode): void {
+    const { id, from, type, participant } = n.attrs;
+    if (id === undefined || from === undefined) return this.refuse('bad-request', { class: n.tag, id });
+    const change = readGroupChange(n);
+    const { faults, writer } = this.ctx;
+    if (change && !faults.has('group-members-stale')) this.ctx.onGroupChange(change);
+    if (faults.has('notification-no-ack')) return;
+    writer.write(
+      ackNode({
+        class: 'notification',
+        id,
+        to: from,
+        type: faults.has('notification-ack-untyped') ? undefined : type,
+        participant: faults.has('notification-ack-no-participant') ? undefined : participant,
+      }),
+    );
   }
 
   /** IN-ERROR: the one place a bad element is answered. */

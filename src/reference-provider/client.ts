@@ -35,7 +35,7 @@ import { MediaReceiver, MediaSender, type MediaDeps } from './client-media.js';
 import { MessagingState, withEncCount } from './client-messaging.js';
 import { MessageComposer, randomId } from './client-outbound.js';
 import { LibsignalSenderKeys } from './libsignal-sender-keys.js';
-import { GroupChats } from './client-groups.js';
+import { GroupChats, GroupMembers } from './client-groups.js';
 import { isDuplicateMessage } from './client-stack.js';
 import { groupInfoIq, outgoingGroupMessage, readGroupInfo, skmsgElement } from '../protocol/groups.js';
 import { encElement } from '../protocol/stanzas.js';
@@ -90,6 +90,7 @@ export class ProviderClient {
   readonly outbox: Outbox['messages'][number][] = [];
   readonly messaging: MessagingState;
   private readonly groups: GroupChats;
+  private readonly groupMembers = new GroupMembers();
   /** The `libsignal-sender-keys` fault: groups in libsignal-client's layout instead of WhatsApp's. */
   private readonly libsignalSenderKeys: LibsignalSenderKeys | undefined;
   private session: SignalSession;
@@ -231,6 +232,7 @@ export class ProviderClient {
           wasRead: (peer) => this.messaging.wasRead(peer),
           onReceipt: (receipt) => this.onReceipt(receipt),
           onChatState: (n) => this.messaging.showTyping(n),
+          onGroupChange: (change) => this.groupMembers.change(change),
         },
         onStreamError: (error) => this.onStreamError(error),
       });
@@ -512,24 +514,28 @@ export class ProviderClient {
   }
 
   /**
-   * GROUP-SEND: the group's members from the gatekeeper (GROUP-INFO), the sender key's
+   * GROUP-SEND: the group's members from the gatekeeper (GROUP-INFO) on the first message, kept
+   * and changed by its notifications since (GROUP-CHANGE), the sender key's
    * distributions pairwise to those that lack it, then one skmsg; resolves once acked.
    */
   async sendGroup(group: string, text: string): Promise<string> {
     const connection = this.live();
     const { id, acked } = await this.session.serialized(group, async () => {
-      const ask = groupInfoIq(randomId(), group);
-      // GROUP-INFO: the fault leaves out the <query request="interactive"/> the lineage sends.
-      const members = readGroupInfo(
-        expectResult(
-          await connection.request(
-            this.deps.faults.has('group-info-without-query') ? { ...ask, children: [] } : ask,
-            IQ_TIMEOUT_MS,
+      const members = await this.groupMembers.of(group, async () => {
+        const ask = groupInfoIq(randomId(), group);
+        // GROUP-INFO: the fault leaves out the <query request="interactive"/> the lineage sends.
+        const listed = readGroupInfo(
+          expectResult(
+            await connection.request(
+              this.deps.faults.has('group-info-without-query') ? { ...ask, children: [] } : ask,
+              IQ_TIMEOUT_MS,
+            ),
+            'group info',
           ),
-          'group info',
-        ),
-      );
-      if (!members) throw new Error(`the gatekeeper's answer about ${group} lists no members`);
+        );
+        if (!listed) throw new Error(`the gatekeeper's answer about ${group} lists no members`);
+        return listed;
+      });
       // GROUP-SKDM: the fault leaves the sender itself among the recipients of its sender key.
       const others = this.deps.faults.has('group-send-to-self') ? members : members.filter((m) => m !== this.login);
       const plaintext = this.composer.plaintext(text);

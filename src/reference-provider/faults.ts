@@ -118,6 +118,11 @@ export const FAULTS = {
   // encryption: groups and sender keys (§8.7)
   'group-info-without-query':
     'asks the gatekeeper for a group\'s members without the `<query request="interactive"/>` child',
+  'group-members-stale':
+    "keeps a group's members as GROUP-INFO first gave them, acking the gatekeeper's notifications of who joined or left without taking them",
+  'notification-no-ack': 'sends no ack for a notification from the gatekeeper',
+  'notification-ack-untyped': 'acks a notification without its `type`, which the lineage copies onto the ack',
+  'notification-ack-no-participant': 'acks a notification without its `participant`, which the lineage copies onto the ack',
   'skip-skdm': 'sends group messages without distributing its sender key to the members first',
   'skdm-once-per-key':
     'distributes a sender key once, to the members of its first message under it: a member who joins later never gets it',

@@ -15,7 +15,7 @@ import { choiceParam, defineCheck, MODE_PARAM, paramsOf, ANSWER_MS, type CheckCo
 import { barrier, describeAll, lastSeq, sentBy, show } from '../observe.js';
 import { describeAnswer, judgeReplay, readText, type Answer, expectTaken } from '../scenarios/exchange.js';
 import { deriveOnChain, judgeSkmsgs, readDistribution, type DistributionRead } from './sender-key-reader.js';
-import { deliverGroup, group, shownInGroup, type Group } from '../scenarios/groups.js';
+import { changeMembers, deliverGroup, group, shownInGroup, type Group } from '../scenarios/groups.js';
 import { tamper } from './adversary.js';
 
 /** The provider user sends `text` to the group; resolves with what each gatekeeper member received. */
@@ -143,8 +143,7 @@ async function distributionToJoiner(ctx: CheckContext): Promise<Finding> {
   const g = await group(ctx);
   const joins = await ctx.testbed.gatekeeperUser();
   await providerSends(ctx, g, `before anyone joins ${ctx.rng.string(8)}`, 'the provider user sends a group text');
-  ctx.step(`${joins.jid} joins the group`);
-  ctx.testbed.gatekeeper.addToGroup(g.jid, joins.jid);
+  await changeMembers(ctx, g, { joins });
   const text = `after one joined ${ctx.rng.string(8)}`;
   const [joined] = await providerSends(ctx, g, text, 'the provider user sends again', [joins]);
   const expected = `the sender key sent pairwise to ${joins.jid}, who joined, with the first group message after it joined, which it opens`;
@@ -556,9 +555,7 @@ export const groupRemoval = defineCheck(
       'the provider user sends a group text',
     );
     openedByAll(g, before, heldKeys(g, before), 'the first group message');
-    ctx.step(joins ? `${leaves.jid} leaves the group as ${joins.jid} joins it` : `${leaves.jid} leaves the group`);
-    ctx.testbed.gatekeeper.removeFromGroup(g.jid, leaves.jid);
-    if (joins) ctx.testbed.gatekeeper.addToGroup(g.jid, joins.jid);
+    await changeMembers(ctx, g, joins ? { leaves, joins } : { leaves });
     const text = `after one left ${ctx.rng.string(8)}`;
     const [after, joined] = await providerSends(
       ctx,

@@ -3,11 +3,12 @@
  * group messages a member delivers to the provider's client: the setting of every case about
  * groups, the encryption suite's and the messaging suite's (a blocked member).
  */
+import { ProviderViolation } from '../../core/errors.js';
 import type { GatekeeperUser, EncryptedGroupMessage } from '../../gatekeeper/types.js';
 import type { StanzaNode } from '../../protocol/node.js';
 import { isDeliveryReceipt } from '../../protocol/stanzas.js';
 import type { CheckContext } from '../check.js';
-import { lastSeq, sentBy } from '../observe.js';
+import { lastSeq, noneBefore, sends, sentBy } from '../observe.js';
 import type { ProviderUser } from '../testbed.js';
 import type { ReceivedMessage } from '../../protocol/driver-api.js';
 import { answerTo, type Answer } from './exchange.js';
@@ -66,4 +67,38 @@ export async function shownInGroup(
 ): Promise<number> {
   return (inbox ?? (await g.provider.inbox())).filter((m) => m.text === text && m.group === g.jid && m.from === sender)
     .length;
+}
+
+/** A change of a group's members: one leaves, one joins, or both at once. */
+export interface MembersChange {
+  readonly leaves?: GatekeeperUser;
+  readonly joins?: GatekeeperUser;
+}
+
+/**
+ * GROUP-CHANGE: the members change, the gatekeeper tells each of them, and the provider's client
+ * acks its notification, so that it has the change before the case goes on (the lineage acks a
+ * notification once it has handled it: Baileys `handleNotification`). Returns each notification's
+ * id; a client that does not ack fails the case, as the gatekeeper cannot tell it took the change.
+ */
+export async function changeMembers(ctx: CheckContext, g: Group, change: MembersChange): Promise<string[]> {
+  const { leaves, joins } = change;
+  const afterSeq = lastSeq(g.provider.connection);
+  ctx.step(
+    [leaves && `${leaves.jid} leaves the group`, joins && `${joins.jid} joins the group`].filter(Boolean).join(' as '),
+  );
+  const ids = [
+    ...(leaves ? [ctx.testbed.gatekeeper.removeFromGroup(g.jid, leaves.jid)] : []),
+    ...(joins ? [ctx.testbed.gatekeeper.addToGroup(g.jid, joins.jid)] : []),
+  ];
+  for (const id of ids) {
+    ctx.step(`wait for the ack of notification ${id}`);
+    const acked = await ctx.testbed.frameFrom(g.provider.connection, sends('ack', { id }), { afterSeq });
+    if (!acked)
+      throw new ProviderViolation(
+        `an <ack> of the notification ${id} of the change of members, before the client sends to the group again (GROUP-CHANGE)`,
+        noneBefore('no <ack> for the notification', g.provider.connection.closed),
+      );
+  }
+  return ids;
 }
