@@ -350,3 +350,13 @@ void test('a case whose params name an unknown choice or a non-number ends witho
   assert.equal(numberParam(ctx({}), 'messages', 6), 6);
   assert.throws(() => numberParam(ctx({ messages: '6' }), 'messages', 6), { code: 'E_SUITE' });
 });
+
+void test('a rule broken through the case (CaseEnv.breached) fails a passing case with its own expectation; the first breach or refusal stands', async () => {
+  const [result] = await run([spec('passes')], async (env) => {
+    env.breached('no frame carrying the text', 'the text in frame 7');
+    env.refused('the gatekeeper refused something later');
+    return met();
+  });
+  assert.equal(result?.outcome, 'fail');
+  assert.equal(result?.message, 'expected no frame carrying the text; saw the text in frame 7');
+});

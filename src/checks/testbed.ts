@@ -37,6 +37,7 @@ import type {
   SessionExport,
 } from '../protocol/driver-api.js';
 import { show } from './observe.js';
+import { PlaintextWatch } from './plaintext.js';
 import { sessionMode } from './params.js';
 import { ANSWER_MS, QUIET_MS } from './waits.js';
 
@@ -97,6 +98,10 @@ export interface ProviderUser extends DriverUser {
   disconnect(): Promise<void>;
 }
 
+const PLAINTEXT_EXPECTED = 'no frame carrying the text of a message the client was asked to send (E2E-CONFIDENTIAL)';
+/** The start of the verdict of a text found in the clear, whatever the case. */
+export const PLAINTEXT_LEAKED = 'a frame carried the text of a message in the clear:';
+
 /** A refusal a check provokes on purpose, and why (`Testbed.expectRefusal`). */
 interface ExpectedRefusal {
   readonly why: string;
@@ -107,6 +112,8 @@ export class Testbed {
   private readonly logins = new Set<string>();
   private readonly early = new Map<string, FrameEvent[]>();
   private readonly expectedRefusals: ExpectedRefusal[] = [];
+  /** E2E-CONFIDENTIAL through the whole case: every text its provider users were asked to send. */
+  private readonly plaintexts = new PlaintextWatch();
 
   constructor(
     readonly gatekeeper: Gatekeeper,
@@ -283,12 +290,21 @@ export class Testbed {
       identifier: created.identifier,
       connect: () => driver.connect(user, this.chatEndpoint()),
       enlist: () => driver.enlist(user, this.endpoint(this.gatekeeper.enlistUrl)),
-      send: async (to, text, options = {}) => sent(await driver.send(user, { to, text, ...options }), 'a text', to),
-      trySend: (to, text) => driver.send(user, { to, text }),
+      send: async (to, text, options = {}) => {
+        this.plaintexts.keep(text);
+        return sent(await driver.send(user, { to, text, ...options }), 'a text', to);
+      },
+      trySend: (to, text) => {
+        this.plaintexts.keep(text);
+        return driver.send(user, { to, text });
+      },
       inbox: async () => (await driver.inbox(user)).messages,
       events: async () => (await driver.events(user)).events,
       sendMedia: (media) => driver.sendMedia(user, media),
-      sendGroup: async (group, text) => sent(await driver.sendGroup(user, { group, text }), 'a group text', group),
+      sendGroup: async (group, text) => {
+        this.plaintexts.keep(text);
+        return sent(await driver.sendGroup(user, { group, text }), 'a group text', group);
+      },
       exportSession: (peer) => driver.exportSession(user, peer),
       safetyNumber: (peer) => driver.safetyNumber(user, peer),
       markRead: (peer, id) => driver.markRead(user, peer, id),
@@ -387,6 +403,12 @@ export class Testbed {
       this.early.delete(f.connection);
       for (const e of early) this.recordFrame({ ...e, login: f.login });
     }
+    const leak = f.direction === 'client-to-gatekeeper' ? this.plaintexts.find(f.text) : undefined;
+    if (leak)
+      this.env.breached(
+        PLAINTEXT_EXPECTED,
+        `${PLAINTEXT_LEAKED} ${JSON.stringify(leak.text.slice(0, 40))} (as ${leak.as}) in frame ${f.seq} from ${f.login}`,
+      );
     this.env.record({
       kind: 'frame',
       at: f.at,

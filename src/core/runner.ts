@@ -54,6 +54,12 @@ export interface CaseEnv {
    * goes on, so that the check can still say what it saw; its own failure, if any, is the verdict.
    */
   refused(message: string): void;
+  /**
+   * The provider broke a rule the harness watches through every case (a text it was asked to send,
+   * in the clear in a frame): as with a refusal, the case cannot pass, and goes on so that the check
+   * can still say what it saw.
+   */
+  breached(expected: string, actual: string): void;
 }
 
 export type ExecuteCase = (env: CaseEnv) => Promise<Finding>;
@@ -245,7 +251,8 @@ async function runCase(
   let step: string | undefined;
   let hit: LimitHit | undefined;
   let protocolError: string | undefined;
-  let refusal: string | undefined;
+  /** The first refusal or watched rule broken, which no pass survives. */
+  let breach: { expected: string; actual: string } | undefined;
   const timeoutMs = spec.timeoutMs ?? options.defaultTimeoutMs;
   const controller = new AbortController();
   /** What the case waits on outside the harness, oldest first, each with when it began. */
@@ -295,8 +302,12 @@ async function runCase(
       controller.abort(new EndedEarly("the provider to keep to the transport's protocol", message));
     },
     refused: (message) => {
-      refusal ??= message;
+      breach ??= { expected: REFUSAL_EXPECTED, actual: message };
       evidence.push({ kind: 'note', at: Date.now() - started, text: redact(message) });
+    },
+    breached: (expected, actual) => {
+      breach ??= { expected, actual };
+      evidence.push({ kind: 'note', at: Date.now() - started, text: redact(actual) });
     },
   };
 
@@ -334,19 +345,20 @@ async function runCase(
     finding = { verdict: 'not-met', expected: CAPS_EXPECTED, actual: thrown.message };
   }
   if (isEndedEarly(thrown)) finding = { verdict: 'not-met', expected: thrown.expected, actual: thrown.actual };
-  // The gatekeeper refused what the provider sent: whatever the check made of the rest, no pass. A
-  // check that failed keeps its own reason; one that could not decide most likely could not because
-  // of the refusal, so the refusal is the verdict, and the check's error stays in the evidence.
-  if (refusal !== undefined && finding?.verdict !== 'not-met' && interruptionOf(thrown) === undefined) {
+  // The gatekeeper refused what the provider sent, or the provider broke a rule watched through
+  // every case: whatever the check made of the rest, no pass. A check that failed keeps its own
+  // reason; one that could not decide most likely could not because of the refusal, so the refusal
+  // is the verdict, and the check's error stays in the evidence.
+  if (breach !== undefined && finding?.verdict !== 'not-met' && interruptionOf(thrown) === undefined) {
     if (finding === undefined)
       evidence.push({
         kind: 'note',
         at: Date.now() - started,
         text: redact(
-          `after the refusal, the check ended without a verdict: ${isTimeout(thrown) ? thrown.message : describeError(thrown)}`,
+          `after the ${breach.expected === REFUSAL_EXPECTED ? 'refusal' : 'breach'}, the check ended without a verdict: ${isTimeout(thrown) ? thrown.message : describeError(thrown)}`,
         ),
       });
-    finding = { verdict: 'not-met', expected: REFUSAL_EXPECTED, actual: refusal };
+    finding = { verdict: 'not-met', ...breach };
   }
   if (finding === undefined) {
     const message = isTimeout(thrown) ? thrown.message : describeError(thrown);

@@ -24,6 +24,7 @@ import { before, describe, test } from 'node:test';
 import type { CaseResult, CaseSpec } from '../../src/core/model.js';
 import { NOT_MET } from '../../src/core/runner.js';
 import { generateTls, type TlsMaterial } from '../../src/gatekeeper/tls.js';
+import { PLAINTEXT_LEAKED } from '../../src/checks/testbed.js';
 import { loadCatalogue } from '../../src/harness/catalogue.js';
 import { runConformance } from '../../src/harness/run.js';
 import type { Reporter } from '../../src/reporters/reporter.js';
@@ -56,10 +57,11 @@ export function killMatrix(index: number, of: number): void {
 }
 
 /**
- * Faults that make the gatekeeper refuse what the client sends, or fail to decrypt or read it,
- * wherever it sends it: a case fails through that (CaseEnv.refused, or the refusal a scenario
- * reports) whatever it checks, so any case of their suites that does not name them may fail for
- * that reason, and for no other: its verdict begins with the fault's words (`the gatekeeper
+ * Faults that make the gatekeeper refuse what the client sends, or fail to decrypt or read it, or
+ * that break a rule the Testbed watches through every case, wherever the client sends it: a case
+ * fails through that (CaseEnv.refused or breached, or the refusal a scenario reports) whatever it
+ * checks, so any case of their suites that does not name them may fail for that reason, and for
+ * no other: its verdict begins with the fault's words (`the gatekeeper
  * refused`, or narrower; one of them, for a fault that breaks what several scenarios read). The
  * cases that judge the behaviour name them, with their own reason.
  */
@@ -86,6 +88,11 @@ const REFUSED_WHEREVER_SENT: ReadonlyMap<string, string | readonly string[]> = n
   ['group-receipt-no-participant', REFUSED],
   // the proxy's own service on every connection it opens to the gatekeeper
   ['proxy-own-service', REFUSED],
+  // every text the client is asked to send, on the frame that carries it in the clear (the
+  // Testbed's watch, E2E-CONFIDENTIAL): a 1:1 text, a group text, or either through the proxy
+  ['plaintext-preview', PLAINTEXT_LEAKED],
+  ['group-plaintext-preview', PLAINTEXT_LEAKED],
+  ['proxy-plaintext-preview', PLAINTEXT_LEAKED],
   // every enlistment, whose provider user a case then never gets (Testbed.providerUser)
   ['enlist-json-body', ENLISTMENT],
   ['enlist-padded-base64', ENLISTMENT],

@@ -15,6 +15,7 @@ import { choiceParam, defineCheck, paramsOf, ANSWER_MS, type CheckContext } from
 import { group, CHATS } from '../scenarios/groups.js';
 import type { ProviderUser } from '../testbed.js';
 import { barrier, lastSeq } from '../observe.js';
+import { encodingsOf } from '../plaintext.js';
 import { answerTo, describeAnswer, judgeReplay, timesShown, type Answer, expectTaken } from '../scenarios/exchange.js';
 
 export interface Users {
@@ -60,20 +61,6 @@ export function delivered(connection: ClientConnection, id: string): StanzaNode 
   if (!frame?.node) throw new PreconditionError(`the harness never delivered message ${id}`);
   return frame.node;
 }
-
-/** The ways a plaintext can travel in a text frame unencrypted: as is, hex, base64 and base64url at every alignment. */
-function encodingsOf(secret: string): string[] {
-  const bytes = Buffer.from(secret, 'utf8');
-  const out = [secret, bytes.toString('hex'), bytes.toString('hex').toUpperCase()];
-  for (let k = 0; k < 3; k++) {
-    const aligned = bytes.subarray(k);
-    const b64 = aligned.toString('base64').slice(0, Math.floor(aligned.length / 3) * 4);
-    out.push(b64, b64.replace(/\+/g, '-').replace(/\//g, '_'));
-  }
-  return out;
-}
-
-/** Where E2E-CONFIDENTIAL's text goes: from one provider user to another, or to a group (GROUP-SEND). */
 
 /**
  * E2E-CONFIDENTIAL: no frame of either user carries the text, in any common encoding. With
