@@ -4,6 +4,7 @@
  * and torn down when it ends.
  */
 import { PreconditionError, ProviderViolation } from '../core/errors.js';
+import { systemClock } from '../core/clock.js';
 import type { EvidenceEntry } from '../core/model.js';
 import { CLEANUP_MS, type CaseEnv } from '../core/runner.js';
 import type { StanzaNode } from '../protocol/node.js';
@@ -36,8 +37,9 @@ import type {
   Outbox,
   SessionExport,
 } from '../protocol/driver-api.js';
-import { show } from './observe.js';
+import { elementsOf, show } from './observe.js';
 import { PlaintextWatch } from './plaintext.js';
+import { judgeTime } from './time.js';
 import { sessionMode } from './params.js';
 import { ANSWER_MS, QUIET_MS } from './waits.js';
 
@@ -101,6 +103,9 @@ export interface ProviderUser extends DriverUser {
 const PLAINTEXT_EXPECTED = 'no frame carrying the text of a message the client was asked to send (E2E-CONFIDENTIAL)';
 /** The start of the verdict of a text found in the clear, whatever the case. */
 export const PLAINTEXT_LEAKED = 'a frame carried the text of a message in the clear:';
+
+/** The start of the verdict of a `t` that is not the client's clock in Unix seconds, whatever the case. */
+export const TIME_BROKEN = 'a stanza broke STANZA-TIME:';
 
 /** A refusal a check provokes on purpose, and why (`Testbed.expectRefusal`). */
 interface ExpectedRefusal {
@@ -390,6 +395,25 @@ export class Testbed {
     else this.env.refused(what);
   }
 
+  /**
+   * The rules watched through every case, on a frame the client sent: no text it was asked to send
+   * in the clear (E2E-CONFIDENTIAL), and every `t` its clock in Unix seconds (STANZA-TIME).
+   */
+  private watch(f: FrameEvent): void {
+    const leak = this.plaintexts.find(f.text);
+    if (leak)
+      this.env.breached(
+        PLAINTEXT_EXPECTED,
+        `${PLAINTEXT_LEAKED} ${JSON.stringify(leak.text.slice(0, 40))} (as ${leak.as}) in frame ${f.seq} from ${f.login}`,
+      );
+    for (const n of elementsOf(f)) {
+      if (n.attrs['t'] === undefined) continue;
+      // The client's clock against the machine's: a case's own clock may be set elsewhere (a proof's, a push's).
+      const time = judgeTime(n.attrs['t'], systemClock, `<${n.tag}>`);
+      if (time.verdict === 'not-met') this.env.breached(time.expected, `${TIME_BROKEN} ${time.actual}`);
+    }
+  }
+
   private recordFrame(f: FrameEvent): void {
     if (f.login === undefined) {
       // A connection's first frame (its <open/>) comes before the gatekeeper knows its login.
@@ -403,12 +427,7 @@ export class Testbed {
       this.early.delete(f.connection);
       for (const e of early) this.recordFrame({ ...e, login: f.login });
     }
-    const leak = f.direction === 'client-to-gatekeeper' ? this.plaintexts.find(f.text) : undefined;
-    if (leak)
-      this.env.breached(
-        PLAINTEXT_EXPECTED,
-        `${PLAINTEXT_LEAKED} ${JSON.stringify(leak.text.slice(0, 40))} (as ${leak.as}) in frame ${f.seq} from ${f.login}`,
-      );
+    if (f.direction === 'client-to-gatekeeper') this.watch(f);
     this.env.record({
       kind: 'frame',
       at: f.at,
