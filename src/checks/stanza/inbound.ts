@@ -11,7 +11,7 @@ import { PROFILE_LIMITS } from '../../protocol/codec.js';
 import { binaryCodec, BinaryNodeCodec } from '../../protocol/binary/node-codec.js';
 import { xmlCodec } from '../../protocol/xml-codec.js';
 import { packPlaintext } from '../../protocol/binary/plaintext.js';
-import { InternalError } from '../../core/errors.js';
+import { InternalError, SuiteError } from '../../core/errors.js';
 import { ANSWER_MS, choiceParam, defineCheck, paramsOf, type CheckContext } from '../check.js';
 import { describeAll, lastSeq, noneBefore, sends, sentBy, show } from '../observe.js';
 import { pair, receiveOne } from '../scenarios/conversation.js';
@@ -398,6 +398,16 @@ export const INPUTS: Record<string, Input> = {
   },
 };
 
+/**
+ * What a case of `stanza/inbound` judges: `answer`, the input's own condition (IN-NOT-WELL-FORMED to
+ * IN-BAD-REQUEST, XML-MIXED, XML-DEPTH, SHOULDs) and then a live connection; `naming`, only that an
+ * error answer, of any condition, names the element (IN-ERROR, a MUST the lineage meets: whatsmeow
+ * answers a message or receipt it cannot parse with `<ack class id error="487">`, receipt.go sendAck,
+ * and Baileys answers it with nothing).
+ */
+const JUDGES = ['answer', 'naming'] as const;
+type Judge = (typeof JUDGES)[number];
+
 /** The answer `input` must get, with the id it was sent under. */
 const answerFor = (input: Input, id: string): string =>
   `<ack error="${input.condition}"${input.names ? ` class="${input.names}" id="${id}"` : ''}/>`;
@@ -416,6 +426,7 @@ async function sendAndJudge(
   input: Input,
   id: string,
   what: string,
+  judge: Judge = 'answer',
 ): Promise<string | undefined> {
   const filler = fillerOf(ctx);
   const afterSeq = lastSeq(conn);
@@ -432,10 +443,12 @@ async function sendAndJudge(
     (s) => s.element.tag === 'ack' && s.element.attrs['error'] !== undefined,
   )?.element;
   if (!answer || !ackWithError) {
+    // No error answer names nothing wrongly: whether one is due is the condition's requirement.
+    if (judge === 'naming') return undefined;
     return `${noneBefore(`no <ack error> for ${what}`, conn.closed)}; the client sent ${describeAll(sentBy(conn, afterSeq).map((s) => s.element))}`;
   }
   const shown = `${what} answered error="${ackWithError.attrs['error'] ?? ''}": ${show(ackWithError)}`;
-  if (ackWithError.attrs['error'] !== input.condition) return shown;
+  if (judge === 'answer' && ackWithError.attrs['error'] !== input.condition) return shown;
   if (input.names && ackWithError.attrs['id'] !== id) return `${shown}: the answer does not name id ${id}`;
   if (input.names && ackWithError.attrs['class'] !== input.names)
     return `${shown}: the answer names class "${ackWithError.attrs['class'] ?? ''}", not the <${input.names}> it refused`;
@@ -474,16 +487,29 @@ async function sendAndJudgeControl(
  * IN-*: send `params.input`; expect `<ack error={its condition}>`; then the connection must still
  * answer a ping. An input one step past a limit comes after the same element at the limit, whose
  * own answer is judged first; an input with a control, after the same element with nothing wrong,
- * which must not be refused with the input's condition.
+ * which must not be refused with the input's condition. With `params.judge` `naming` (IN-ERROR),
+ * only the naming of an error answer, if one comes, is judged.
  */
 export const inboundAnswer = defineCheck(
-  { name: 'stanza/inbound', params: paramsOf({ input: { enum: Object.keys(INPUTS) } }, ['input']) },
+  {
+    name: 'stanza/inbound',
+    params: paramsOf({ input: { enum: Object.keys(INPUTS) }, judge: { enum: [...JUDGES] } }, ['input']),
+  },
   async (ctx) => {
     const name = choiceParam(ctx, 'input', Object.keys(INPUTS));
     const input = INPUTS[name] as Input;
+    const judge = choiceParam(ctx, 'judge', JUDGES, 'answer');
     const user = await ctx.testbed.providerUser();
     const conn = user.connection;
     const id = ctx.rng.string(20);
+    if (judge === 'naming') {
+      if (!input.names || input.control || input.atLimit)
+        throw new SuiteError(`the input ${name} names no element, or needs a control: judge it by its answer`);
+      const wrong = await sendAndJudge(ctx, conn, input, id, name, judge);
+      return wrong === undefined
+        ? met()
+        : notMet(`any <ack error> for it naming it: class="${input.names}" id="${id}"`, wrong);
+    }
     const limitId = input.atLimit ? ctx.rng.string(20) : '';
     const controlId = input.control ? ctx.rng.string(20) : '';
     const expected = `${input.atLimit ? `${answerFor(input.atLimit, limitId)} for the same element exactly at the limit, then ` : ''}${input.control ? `no <ack error="${input.condition}"> for the same element with nothing wrong, then ` : ''}${answerFor(input, id)} and a live connection`;
@@ -517,30 +543,45 @@ export const inboundAnswer = defineCheck(
   },
 );
 
-/** IN-KEEP-CONNECTION: after a run of bad input, the connection still carries a real message to the user. */
-export const keepsConnection = defineCheck({ name: 'stanza/inbound/keeps-connection' }, async (ctx) => {
-  const p = await pair(ctx);
-  const conn = p.provider.connection;
-  const filler = fillerOf(ctx);
-  const names =
-    conn.transport === 'xml-ws'
-      ? ['not-well-formed', 'doctype', 'unknown-element', 'missing-attributes']
-      : ['binary-truncated', 'binary-unknown-token', 'unknown-element', 'missing-attributes'];
-  ctx.step(`send ${names.join(', ')}`);
-  const ids = names.map(() => ctx.rng.string(20));
-  expectAnswersToHostileInputs(ctx, ids);
-  for (const [n, name] of names.entries())
-    sendInput(conn, INPUTS[name] as Input, ids[n] as string, unixSeconds(ctx.clock), filler);
-  const { id, afterSeq } = await receiveOne(p, ctx, 'real message');
-  ctx.step("wait for the real message's answer");
-  // Its ack or its receipt: either shows the connection still carries messages to the client.
-  const answered = (f: FrameEvent): boolean => sends('receipt', { id })(f) || sends('ack', { class: 'message', id })(f);
-  if (await ctx.testbed.frameFrom(conn, answered, { afterSeq })) return met();
-  const closed = conn.closed
-    ? `the connection closed (code ${conn.closed.code}, by ${conn.closed.by})`
-    : `no answer within ${ANSWER_MS} ms`;
-  return notMet(
-    `an ack or receipt for a real message after ${names.length} bad elements`,
-    `${closed}; the client sent ${describeAll(sentBy(conn, afterSeq).map((x) => x.element))}`,
-  );
-});
+/** Whether `input` has a form for `transport`'s wire (sendInput). */
+const sendableOver = (input: Input, transport: ClientConnection['transport']): boolean =>
+  transport === 'xml-ws'
+    ? input.make !== undefined || input.node !== undefined
+    : input.plaintext !== undefined || input.node !== undefined;
+
+/**
+ * IN-KEEP-CONNECTION: after bad input, the connection still carries a real message to the user.
+ * The bad input is `params.input` alone, or else every input with a form for the wire: the
+ * survival each input's own case judges only after the right answer, a SHOULD, is a MUST here,
+ * whatever the client answered.
+ */
+export const keepsConnection = defineCheck(
+  { name: 'stanza/inbound/keeps-connection', params: paramsOf({ input: { enum: Object.keys(INPUTS) } }) },
+  async (ctx) => {
+    const p = await pair(ctx);
+    const conn = p.provider.connection;
+    const filler = fillerOf(ctx);
+    const names =
+      ctx.params['input'] === undefined
+        ? Object.keys(INPUTS).filter((n) => sendableOver(INPUTS[n] as Input, conn.transport))
+        : [choiceParam(ctx, 'input', Object.keys(INPUTS))];
+    ctx.step(`send ${names.join(', ')}`);
+    const ids = names.map(() => ctx.rng.string(20));
+    expectAnswersToHostileInputs(ctx, ids);
+    for (const [n, name] of names.entries())
+      sendInput(conn, INPUTS[name] as Input, ids[n] as string, unixSeconds(ctx.clock), filler);
+    const { id, afterSeq } = await receiveOne(p, ctx, 'real message');
+    ctx.step("wait for the real message's answer");
+    // Its ack or its receipt: either shows the connection still carries messages to the client.
+    const answered = (f: FrameEvent): boolean =>
+      sends('receipt', { id })(f) || sends('ack', { class: 'message', id })(f);
+    if (await ctx.testbed.frameFrom(conn, answered, { afterSeq })) return met();
+    const closed = conn.closed
+      ? `the connection closed (code ${conn.closed.code}, by ${conn.closed.by})`
+      : `no answer within ${ANSWER_MS} ms`;
+    return notMet(
+      `an ack or receipt for a real message after ${names.length} bad elements`,
+      `${closed}; the client sent ${describeAll(sentBy(conn, afterSeq).map((x) => x.element))}`,
+    );
+  },
+);
