@@ -40,6 +40,7 @@ import type {
 import { elementsOf, show } from './observe.js';
 import { PlaintextWatch } from './plaintext.js';
 import { judgeTime } from './time.js';
+import { judgeMessageId } from './message-ids.js';
 import { sessionMode } from './params.js';
 import { ANSWER_MS, QUIET_MS } from './waits.js';
 
@@ -104,6 +105,8 @@ const PLAINTEXT_EXPECTED = 'no frame carrying the text of a message the client w
 /** The start of the verdict of a text found in the clear, whatever the case. */
 export const PLAINTEXT_LEAKED = 'a frame carried the text of a message in the clear:';
 
+/** The start of the verdict of a message id out of STANZA-ID's alphabet or length, whatever the case. */
+export const ID_BROKEN = 'a message broke STANZA-ID:';
 /** The start of the verdict of a `t` that is not the client's clock in Unix seconds, whatever the case. */
 export const TIME_BROKEN = 'a stanza broke STANZA-TIME:';
 
@@ -397,7 +400,8 @@ export class Testbed {
 
   /**
    * The rules watched through every case, on a frame the client sent: no text it was asked to send
-   * in the clear (E2E-CONFIDENTIAL), and every `t` its clock in Unix seconds (STANZA-TIME).
+   * in the clear (E2E-CONFIDENTIAL), every message id of STANZA-ID's alphabet and length, and every
+   * `t` its clock in Unix seconds (STANZA-TIME).
    */
   private watch(f: FrameEvent): void {
     const leak = this.plaintexts.find(f.text);
@@ -407,6 +411,10 @@ export class Testbed {
         `${PLAINTEXT_LEAKED} ${JSON.stringify(leak.text.slice(0, 40))} (as ${leak.as}) in frame ${f.seq} from ${f.login}`,
       );
     for (const n of elementsOf(f)) {
+      if (n.tag === 'message') {
+        const id = judgeMessageId(n);
+        if (id.verdict === 'not-met') this.env.breached(id.expected, `${ID_BROKEN} ${id.actual}`);
+      }
       if (n.attrs['t'] === undefined) continue;
       // The client's clock against the machine's: a case's own clock may be set elsewhere (a proof's, a push's).
       const time = judgeTime(n.attrs['t'], systemClock, `<${n.tag}>`);

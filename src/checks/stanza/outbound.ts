@@ -2,7 +2,7 @@
 import type { Clock } from '../../core/clock.js';
 import { met, notApplicable, notMet, type Finding } from '../../core/model.js';
 import { fromBase64 } from '../../protocol/base64.js';
-import { ENC_VERSION, STANZA_ID } from '../../protocol/constants.js';
+import { ENC_VERSION } from '../../protocol/constants.js';
 import { child, children, type StanzaNode } from '../../protocol/node.js';
 import { decodeMessage, PADDING_BOUNDS, textPayload, unpad } from '../../protocol/payload.js';
 import { Signal } from '../../protocol/signal-store.js';
@@ -12,6 +12,7 @@ import { choiceParam, defineCheck, paramsOf, numberParam, type CheckContext } fr
 import { barrier, lastSeq, sentBy, show } from '../observe.js';
 import { PreconditionError } from '../../core/errors.js';
 import { judgeTime } from '../time.js';
+import { judgeMessageId } from '../message-ids.js';
 import { pair, receiveOne, sendOne, type Outbound } from '../scenarios/conversation.js';
 import { deliverAndWatch, describeAnswer, type Answer } from '../scenarios/exchange.js';
 
@@ -47,12 +48,7 @@ export const messageAttributes = defineCheck({ name: 'stanza/message/attributes'
 
 /** STANZA-ID, on the messages a client sent. */
 export function judgeMessageIds(messages: readonly StanzaNode[]): Finding {
-  for (const m of messages) {
-    const id = m.attrs['id'];
-    if (id === undefined) return notMet('an id of 8 to 64 characters of [A-Za-z0-9_-]', `${show(m)} has no id`);
-    if (!STANZA_ID.test(id)) return notMet('an id of 8 to 64 characters of [A-Za-z0-9_-]', `id="${id}"`);
-  }
-  return met();
+  return messages.map(judgeMessageId).find((f) => f.verdict === 'not-met') ?? met();
 }
 
 /** STANZA-ID */
