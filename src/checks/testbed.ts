@@ -41,6 +41,7 @@ import { elementsOf, show } from './observe.js';
 import { PlaintextWatch } from './plaintext.js';
 import { judgeTime } from './time.js';
 import { judgeMessageId } from './message-ids.js';
+import { judgeAckAddressing } from './ack-addressing.js';
 import { sessionMode } from './params.js';
 import { ANSWER_MS, QUIET_MS } from './waits.js';
 
@@ -105,6 +106,8 @@ const PLAINTEXT_EXPECTED = 'no frame carrying the text of a message the client w
 /** The start of the verdict of a text found in the clear, whatever the case. */
 export const PLAINTEXT_LEAKED = 'a frame carried the text of a message in the clear:';
 
+/** The start of the verdict of an ack that does not name what it acks as the lineage does, whatever the case. */
+export const ACK_BROKEN = 'an ack did not name what it acks:';
 /** The start of the verdict of a message id out of STANZA-ID's alphabet or length, whatever the case. */
 export const ID_BROKEN = 'a message broke STANZA-ID:';
 /** The start of the verdict of a `t` that is not the client's clock in Unix seconds, whatever the case. */
@@ -120,6 +123,8 @@ export class Testbed {
   private readonly logins = new Set<string>();
   private readonly early = new Map<string, FrameEvent[]>();
   private readonly expectedRefusals: ExpectedRefusal[] = [];
+  /** Each connection's elements from the gatekeeper, by tag and id: what the client's acks name. */
+  private readonly toClient = new Map<string, Map<string, StanzaNode[]>>();
   /** E2E-CONFIDENTIAL through the whole case: every text its provider users were asked to send. */
   private readonly plaintexts = new PlaintextWatch();
 
@@ -400,8 +405,9 @@ export class Testbed {
 
   /**
    * The rules watched through every case, on a frame the client sent: no text it was asked to send
-   * in the clear (E2E-CONFIDENTIAL), every message id of STANZA-ID's alphabet and length, and every
-   * `t` its clock in Unix seconds (STANZA-TIME).
+   * in the clear (E2E-CONFIDENTIAL), every ack naming what it acks as the lineage does (ACK-MESSAGE,
+   * ACK-RECEIPT, GROUP-FANOUT, GROUP-CHANGE), every message id of STANZA-ID's alphabet and length,
+   * and every `t` its clock in Unix seconds (STANZA-TIME).
    */
   private watch(f: FrameEvent): void {
     const leak = this.plaintexts.find(f.text);
@@ -411,6 +417,12 @@ export class Testbed {
         `${PLAINTEXT_LEAKED} ${JSON.stringify(leak.text.slice(0, 40))} (as ${leak.as}) in frame ${f.seq} from ${f.login}`,
       );
     for (const n of elementsOf(f)) {
+      const acked = n.tag === 'ack' && n.attrs['error'] === undefined ? this.ackedBy(f.connection, n) : [];
+      // Elements of one tag may share an id (a delivery receipt, then a read receipt): the ack is of one of them.
+      const judged = acked.map((a) => judgeAckAddressing(n, a));
+      const wrong = judged.at(-1);
+      if (wrong?.verdict === 'not-met' && judged.every((j) => j.verdict === 'not-met'))
+        this.env.breached(wrong.expected, `${ACK_BROKEN} ${wrong.actual}`);
       if (n.tag === 'message') {
         const id = judgeMessageId(n);
         if (id.verdict === 'not-met') this.env.breached(id.expected, `${ID_BROKEN} ${id.actual}`);
@@ -419,6 +431,22 @@ export class Testbed {
       // The client's clock against the machine's: a case's own clock may be set elsewhere (a proof's, a push's).
       const time = judgeTime(n.attrs['t'], systemClock, `<${n.tag}>`);
       if (time.verdict === 'not-met') this.env.breached(time.expected, `${TIME_BROKEN} ${time.actual}`);
+    }
+  }
+
+  /** The elements the gatekeeper sent `connection` that `ack` names by its class and id. */
+  private ackedBy(connection: string, ack: StanzaNode): readonly StanzaNode[] {
+    return this.toClient.get(connection)?.get(`${ack.attrs['class'] ?? ''} ${ack.attrs['id'] ?? ''}`) ?? [];
+  }
+
+  /** What the gatekeeper sent each connection, by tag and id, so that an ack can be held to what it acks. */
+  private remember(f: FrameEvent): void {
+    const sent = this.toClient.get(f.connection) ?? new Map<string, StanzaNode[]>();
+    this.toClient.set(f.connection, sent);
+    for (const n of elementsOf(f)) {
+      if (n.attrs['id'] === undefined) continue;
+      const key = `${n.tag} ${n.attrs['id']}`;
+      sent.set(key, [...(sent.get(key) ?? []), n]);
     }
   }
 
@@ -436,6 +464,7 @@ export class Testbed {
       for (const e of early) this.recordFrame({ ...e, login: f.login });
     }
     if (f.direction === 'client-to-gatekeeper') this.watch(f);
+    else this.remember(f);
     this.env.record({
       kind: 'frame',
       at: f.at,

@@ -24,7 +24,7 @@ import { before, describe, test } from 'node:test';
 import type { CaseResult, CaseSpec } from '../../src/core/model.js';
 import { NOT_MET } from '../../src/core/runner.js';
 import { generateTls, type TlsMaterial } from '../../src/gatekeeper/tls.js';
-import { ID_BROKEN, PLAINTEXT_LEAKED, TIME_BROKEN } from '../../src/checks/testbed.js';
+import { ACK_BROKEN, ID_BROKEN, PLAINTEXT_LEAKED, TIME_BROKEN } from '../../src/checks/testbed.js';
 import { loadCatalogue } from '../../src/harness/catalogue.js';
 import { runConformance } from '../../src/harness/run.js';
 import type { Reporter } from '../../src/reporters/reporter.js';
@@ -97,6 +97,12 @@ const REFUSED_WHEREVER_SENT: ReadonlyMap<string, string | readonly string[]> = n
   ['timestamp-ms', TIME_BROKEN],
   // every message id the client writes (the Testbed's watch, STANZA-ID)
   ['short-stanza-id', ID_BROKEN],
+  // every ack of a read or retry receipt, of a group message, of a notification (the Testbed's
+  // watch: ACK-RECEIPT, GROUP-FANOUT, GROUP-CHANGE)
+  ['ack-receipt-no-type', ACK_BROKEN],
+  ['group-ack-participant-group', ACK_BROKEN],
+  ['notification-ack-untyped', ACK_BROKEN],
+  ['notification-ack-no-participant', ACK_BROKEN],
   // every enlistment, whose provider user a case then never gets (Testbed.providerUser)
   ['enlist-json-body', ENLISTMENT],
   ['enlist-padded-base64', ENLISTMENT],
