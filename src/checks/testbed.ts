@@ -41,7 +41,7 @@ import { elementsOf, show } from './observe.js';
 import { PlaintextWatch } from './plaintext.js';
 import { judgeTime } from './time.js';
 import { judgeMessageId } from './message-ids.js';
-import { judgeAckAddressing } from './ack-addressing.js';
+import { judgeAckAddressing, judgeReceiptAddressing } from './ack-addressing.js';
 import { sessionMode } from './params.js';
 import { ANSWER_MS, QUIET_MS } from './waits.js';
 
@@ -106,6 +106,8 @@ const PLAINTEXT_EXPECTED = 'no frame carrying the text of a message the client w
 /** The start of the verdict of a text found in the clear, whatever the case. */
 export const PLAINTEXT_LEAKED = 'a frame carried the text of a message in the clear:';
 
+/** The start of the verdict of a receipt for no message delivered, or to another than its sender, whatever the case. */
+export const RECEIPT_BROKEN = 'a receipt did not name a message delivered to the client:';
 /** The start of the verdict of an ack that does not name what it acks as the lineage does, whatever the case. */
 export const ACK_BROKEN = 'an ack did not name what it acks:';
 /** The start of the verdict of a message id out of STANZA-ID's alphabet or length, whatever the case. */
@@ -123,6 +125,8 @@ export class Testbed {
   private readonly logins = new Set<string>();
   private readonly early = new Map<string, FrameEvent[]>();
   private readonly expectedRefusals: ExpectedRefusal[] = [];
+  /** Each login's messages from the gatekeeper, by id: what the client's receipts name. */
+  private readonly delivered = new Map<string, StanzaNode[]>();
   /** Each connection's elements from the gatekeeper, by tag and id: what the client's acks name. */
   private readonly toClient = new Map<string, Map<string, StanzaNode[]>>();
   /** E2E-CONFIDENTIAL through the whole case: every text its provider users were asked to send. */
@@ -406,7 +410,8 @@ export class Testbed {
   /**
    * The rules watched through every case, on a frame the client sent: no text it was asked to send
    * in the clear (E2E-CONFIDENTIAL), every ack naming what it acks as the lineage does (ACK-MESSAGE,
-   * ACK-RECEIPT, GROUP-FANOUT, GROUP-CHANGE), every message id of STANZA-ID's alphabet and length,
+   * ACK-RECEIPT, GROUP-FANOUT, GROUP-CHANGE), every receipt a message delivered to it, to its
+   * sender (RECEIPT-DELIVERY, READ-ON-MARK, GROUP-FANOUT), every message id of STANZA-ID's alphabet and length,
    * and every `t` its clock in Unix seconds (STANZA-TIME).
    */
   private watch(f: FrameEvent): void {
@@ -423,6 +428,10 @@ export class Testbed {
       const wrong = judged.at(-1);
       if (wrong?.verdict === 'not-met' && judged.every((j) => j.verdict === 'not-met'))
         this.env.breached(wrong.expected, `${ACK_BROKEN} ${wrong.actual}`);
+      if (n.tag === 'receipt') {
+        const named = judgeReceiptAddressing(n, this.deliveredTo(f.login ?? '', n.attrs['id']));
+        if (named.verdict === 'not-met') this.env.breached(named.expected, `${RECEIPT_BROKEN} ${named.actual}`);
+      }
       if (n.tag === 'message') {
         const id = judgeMessageId(n);
         if (id.verdict === 'not-met') this.env.breached(id.expected, `${ID_BROKEN} ${id.actual}`);
@@ -439,6 +448,11 @@ export class Testbed {
     return this.toClient.get(connection)?.get(`${ack.attrs['class'] ?? ''} ${ack.attrs['id'] ?? ''}`) ?? [];
   }
 
+  /** The messages of `id` the gatekeeper delivered to `login`, on any of its connections. */
+  private deliveredTo(login: string, id: string | undefined): readonly StanzaNode[] {
+    return this.delivered.get(`${login} ${id ?? ''}`) ?? [];
+  }
+
   /** What the gatekeeper sent each connection, by tag and id, so that an ack can be held to what it acks. */
   private remember(f: FrameEvent): void {
     const sent = this.toClient.get(f.connection) ?? new Map<string, StanzaNode[]>();
@@ -447,6 +461,10 @@ export class Testbed {
       if (n.attrs['id'] === undefined) continue;
       const key = `${n.tag} ${n.attrs['id']}`;
       sent.set(key, [...(sent.get(key) ?? []), n]);
+      // A receipt may go out on a later connection than its message came on (read after a reconnect).
+      if (n.tag !== 'message') continue;
+      const byLogin = `${f.login ?? ''} ${n.attrs['id']}`;
+      this.delivered.set(byLogin, [...(this.delivered.get(byLogin) ?? []), n]);
     }
   }
 

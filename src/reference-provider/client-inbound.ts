@@ -296,7 +296,8 @@ export class InboundHandler {
       );
     // READ-ONLY-MARKED: the faults read for the user, always, or in a chat it read before.
     const readsFor = faults.has('read-on-delivery') || (faults.has('read-chat-stays-read') && this.ctx.wasRead(peer));
-    if (readsFor && id !== undefined) answers.push(readReceipt(id, peer, nowSeconds()));
+    // Addressed as the user's own read would be (GROUP-FANOUT): the faults' mistake is when, not where.
+    if (readsFor && id !== undefined) answers.push(readReceipt(id, from ?? peer, nowSeconds(), participant));
     this.answer(answers);
   }
 
