@@ -1,4 +1,4 @@
-/** The kill matrix (helpers/kill-matrix.ts): the clean run and the first half of the faults. */
+/** The kill matrix (helpers/kill-matrix.ts): the clean runs of the direct deployment, and a share of the faults. */
 import { killMatrix } from './helpers/kill-matrix.js';
 
-killMatrix(0, 2);
+await killMatrix(0, 2);

@@ -1,4 +1,4 @@
-/** The kill matrix (helpers/kill-matrix.ts): the second half of the faults. */
+/** The kill matrix (helpers/kill-matrix.ts): the clean runs of the proxy deployment, and a share of the faults. */
 import { killMatrix } from './helpers/kill-matrix.js';
 
-killMatrix(1, 2);
+await killMatrix(1, 2);

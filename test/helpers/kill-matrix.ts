@@ -16,13 +16,14 @@
  * behind its chat proxy); a fault runs over xml-ws, or over noise-binary when a case naming it
  * applies to that transport only, in the deployment its cases are for (the proxy suite's faults
  * behind the proxy). The faults, and the clean runs of the two deployments, are dealt to two test
- * files, which the test runner runs in two processes, one per core; each traces the lanes its
- * faults need.
+ * files, which the test runner runs in processes of their own; each traces the lanes its clean runs
+ * and its faults need, all at once at its start.
  */
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import type { CaseResult, CaseSpec } from '../../src/core/model.js';
 import { NOT_MET } from '../../src/core/runner.js';
+import { ANSWER_MS } from '../../src/checks/waits.js';
 import { generateTls, type TlsMaterial } from '../../src/gatekeeper/tls.js';
 import { ACK_BROKEN, ID_BROKEN, PLAINTEXT_LEAKED, RECEIPT_BROKEN, TIME_BROKEN } from '../../src/checks/testbed.js';
 import { loadCatalogue } from '../../src/harness/catalogue.js';
@@ -36,24 +37,83 @@ let tls: TlsMaterial;
 let cases: CaseSpec[];
 
 /**
- * The matrix's share `index` of `of`: every `of`-th fault, and the clean runs of every `of`-th
- * deployment (share 0: direct; share 1: proxy); share 0 also checks the fault names.
+ * The matrix's share `index` of `of` (deal): the clean runs of every `of`-th deployment
+ * (share 0: direct; share 1: proxy) and the faults dealt to it; share 0 also checks the fault names.
  */
-export function killMatrix(index: number, of: number): void {
+export async function killMatrix(index: number, of: number): Promise<void> {
+  // The faults are dealt by the cases that name them, so the catalogue is read before any test is declared.
+  cases = (await loadCatalogue()).suites.flatMap((s) => s.cases);
+  const share = deal(of)[index] as Share;
   before(async () => {
     tls = await generateTls();
-    cases = (await loadCatalogue()).suites.flatMap((s) => s.cases);
+    // Every trace the share needs, side by side: each mostly waits, and a fault waits only for its own lanes'.
+    for (const lane of share.lanes) void traced(lane).catch(() => undefined);
   });
-  for (const deployment of DEPLOYMENTS.filter((_, i) => i % of === index))
-    for (const transport of CHAT_TRANSPORTS)
-      void test(`every case for ${transport} in the ${deployment} deployment passes against the clean reference provider so`, () =>
-        cleanRun(transport, deployment));
+  for (const { transport, deployment } of share.clean)
+    void test(`every case for ${transport} in the ${deployment} deployment passes against the clean reference provider so`, () =>
+      cleanRun(transport, deployment));
   if (index === 0)
     void test('every fault is named by at least one case, and every named fault exists', everyFaultNamed);
-  void describe('under each fault', { concurrency: 8 }, () => {
-    for (const fault of Object.keys(FAULTS).filter((_, i) => i % of === index))
-      void test(fault, () => underFault(fault));
+  void describe('under each fault', { concurrency: FAULTS_AT_ONCE }, () => {
+    for (const fault of share.faults) void test(fault, () => underFault(fault));
   });
+}
+
+/** How many faults a test file runs side by side. */
+const FAULTS_AT_ONCE = 8;
+
+interface Share {
+  /** The lanes of its clean runs. */
+  readonly clean: Lane[];
+  /** Its faults, the longest first. */
+  readonly faults: string[];
+  /** Every lane it traces: its clean runs', and those its faults run in. */
+  readonly lanes: Lane[];
+}
+
+/**
+ * A fault's estimated run, in seconds: a case naming it whose reason begins "no " waited out an
+ * answer window (ANSWER_MS) for what the fault withholds; the rest of the run takes a few seconds.
+ */
+const estimate = (fault: string): number =>
+  3 +
+  (ANSWER_MS / 1000) *
+    cases.flatMap((c) => c.faults).filter((f) => f.name === fault && f.expect.startsWith('no ')).length;
+
+/**
+ * What tracing one more lane adds to a share, in the estimate's seconds: a traced clean run keeps a
+ * core busy about 17 s, as long as some 160 s of fault runs do (they mostly wait).
+ */
+const TRACE_COST = 160;
+
+/**
+ * The shares of the matrix, one per test file. Each takes the clean runs of every `of`-th deployment;
+ * the faults are dealt longest first, each to the share it adds least to (the longest processing
+ * time rule), counting the lanes it would trace for it alone: so the files end about together, and
+ * few lanes are traced twice.
+ */
+function deal(of: number): Share[] {
+  const shares = Array.from({ length: of }, (_, i) => {
+    const clean = DEPLOYMENTS.filter((_, d) => d % of === i).flatMap((deployment) =>
+      CHAT_TRANSPORTS.map((transport) => ({ transport, deployment })),
+    );
+    return { clean, faults: [] as string[], lanes: [...clean], load: TRACE_COST * clean.length };
+  });
+  const cost = new Map(Object.keys(FAULTS).map((f) => [f, estimate(f)]));
+  // Longest first, ties by name: the deal does not depend on the order FAULTS lists them in.
+  const order = [...cost.keys()].sort(
+    (a, b) => (cost.get(b) as number) - (cost.get(a) as number) || a.localeCompare(b),
+  );
+  for (const fault of order) {
+    const needs = faultLanes(fault);
+    const added = (s: (typeof shares)[number]): number =>
+      (cost.get(fault) as number) + TRACE_COST * needs.filter((l) => !s.lanes.some((m) => sameLane(l, m))).length;
+    const to = shares.reduce((best, s) => (s.load + added(s) < best.load + added(best) ? s : best));
+    to.load += added(to);
+    to.lanes.push(...needs.filter((l) => !to.lanes.some((m) => sameLane(l, m))));
+    to.faults.push(fault);
+  }
+  return shares;
 }
 
 /**
@@ -158,6 +218,8 @@ interface Lane {
   readonly deployment: Deployment;
 }
 
+const sameLane = (a: Lane, b: Lane): boolean => a.transport === b.transport && a.deployment === b.deployment;
+
 async function runWith(
   faults: string[],
   lane: Lane,
@@ -242,18 +304,23 @@ function everyFaultNamed(): void {
  * transport. It runs in each deployment a case naming it is for: behind the proxy for the proxy
  * suite's cases, direct for a case of either deployment.
  */
-async function underFault(fault: string): Promise<void> {
+function faultLanes(fault: string): Lane[] {
   const naming = cases.filter((c) => c.faults.some((f) => f.name === fault));
-  const suites = [...new Set(naming.map((c) => c.suite))];
   const lanes: Lane[] = [];
   for (const deployment of DEPLOYMENTS.filter((d) => naming.some((c) => (c.deployment ?? 'direct') === d))) {
     const here = naming.filter((c) => (c.deployment ?? 'direct') === deployment);
     if (here.some((c) => appliesTo(c, 'xml-ws', deployment))) lanes.push({ transport: 'xml-ws', deployment });
     if (here.some((c) => !appliesTo(c, 'xml-ws', deployment))) lanes.push({ transport: 'noise-binary', deployment });
   }
+  return lanes;
+}
+
+async function underFault(fault: string): Promise<void> {
+  const naming = cases.filter((c) => c.faults.some((f) => f.name === fault));
+  const suites = [...new Set(naming.map((c) => c.suite))];
   // The lanes run side by side: each has a provider of its own, and a fault's runs mostly wait (a
   // case waits out the answer the fault withholds).
-  const problems = await Promise.all(lanes.map((lane) => judgeLane(fault, naming, suites, lane)));
+  const problems = await Promise.all(faultLanes(fault).map((lane) => judgeLane(fault, naming, suites, lane)));
   assert.deepEqual(problems.flat(), []);
 }
 
