@@ -65,14 +65,13 @@ import { judgeDeliveryReceipt, judgeNoDeliveryReceipt, judgePingAnswer } from '.
 import {
   judgeEncEncoding,
   judgeEncTypes,
-  judgeEncVersion,
   judgeMessageAttributes,
   judgeMessageIds,
-  judgeMessageShape,
   judgeMessageTime,
   judgePadding,
   judgePayloadText,
 } from '../src/checks/stanza/outbound.js';
+import { judgeEncVersion, judgeMessageShape } from '../src/checks/message-shape.js';
 import { lastSeq, sentBy } from '../src/checks/observe.js';
 import {
   judgeEncHash,

@@ -5,9 +5,10 @@
  */
 import { PreconditionError, ProviderViolation } from '../core/errors.js';
 import { systemClock } from '../core/clock.js';
-import type { EvidenceEntry } from '../core/model.js';
+import type { EvidenceEntry, Finding } from '../core/model.js';
 import { CLEANUP_MS, type CaseEnv } from '../core/runner.js';
-import type { StanzaNode } from '../protocol/node.js';
+import { children, type StanzaNode } from '../protocol/node.js';
+import { isGroupJid } from '../protocol/groups.js';
 import { describeStreamError } from '../protocol/stanzas.js';
 import type { ChatTransport } from '../protocol/transport.js';
 import type { CaseDriver, DriverClient } from '../driver/client.js';
@@ -40,7 +41,7 @@ import type {
 import { elementsOf, show } from './observe.js';
 import { PlaintextWatch } from './plaintext.js';
 import { judgeTime } from './time.js';
-import { judgeMessageId } from './message-ids.js';
+import { judgeEncType, judgeEncVersion, judgeMessageId, judgeMessageShape } from './message-shape.js';
 import { judgeAckAddressing, judgeReceiptAddressing } from './ack-addressing.js';
 import { sessionMode } from './params.js';
 import { ANSWER_MS, QUIET_MS } from './waits.js';
@@ -110,8 +111,8 @@ export const PLAINTEXT_LEAKED = 'a frame carried the text of a message in the cl
 export const RECEIPT_BROKEN = 'a receipt did not name a message delivered to the client:';
 /** The start of the verdict of an ack that does not name what it acks as the lineage does, whatever the case. */
 export const ACK_BROKEN = 'an ack did not name what it acks:';
-/** The start of the verdict of a message id out of STANZA-ID's alphabet or length, whatever the case. */
-export const ID_BROKEN = 'a message broke STANZA-ID:';
+/** The start of the verdict of a message made wrong (STANZA-ID, MSG-SHAPE, ENC-VERSION, ENC-TYPE), whatever the case. */
+export const MESSAGE_BROKEN = 'a message the client sent was made wrong:';
 /** The start of the verdict of a `t` that is not the client's clock in Unix seconds, whatever the case. */
 export const TIME_BROKEN = 'a stanza broke STANZA-TIME:';
 
@@ -411,8 +412,8 @@ export class Testbed {
    * The rules watched through every case, on a frame the client sent: no text it was asked to send
    * in the clear (E2E-CONFIDENTIAL), every ack naming what it acks as the lineage does (ACK-MESSAGE,
    * ACK-RECEIPT, GROUP-FANOUT, GROUP-CHANGE), every receipt a message delivered to it, to its
-   * sender (RECEIPT-DELIVERY, READ-ON-MARK, GROUP-FANOUT), every message id of STANZA-ID's alphabet and length,
-   * and every `t` its clock in Unix seconds (STANZA-TIME).
+   * sender (RECEIPT-DELIVERY, READ-ON-MARK, GROUP-FANOUT), every message made as the profile says
+   * (watchMessage), and every `t` its clock in Unix seconds (STANZA-TIME).
    */
   private watch(f: FrameEvent): void {
     const leak = this.plaintexts.find(f.text);
@@ -432,14 +433,31 @@ export class Testbed {
         const named = judgeReceiptAddressing(n, this.deliveredTo(f.login ?? '', n.attrs['id']));
         if (named.verdict === 'not-met') this.env.breached(named.expected, `${RECEIPT_BROKEN} ${named.actual}`);
       }
-      if (n.tag === 'message') {
-        const id = judgeMessageId(n);
-        if (id.verdict === 'not-met') this.env.breached(id.expected, `${ID_BROKEN} ${id.actual}`);
-      }
+      if (n.tag === 'message') this.watchMessage(n);
       if (n.attrs['t'] === undefined) continue;
       // The client's clock against the machine's: a case's own clock may be set elsewhere (a proof's, a push's).
       const time = judgeTime(n.attrs['t'], systemClock, `<${n.tag}>`);
       if (time.verdict === 'not-met') this.env.breached(time.expected, `${TIME_BROKEN} ${time.actual}`);
+    }
+  }
+
+  /**
+   * A message the client sent: its id (STANZA-ID), a one-to-one message's one `<to>` (MSG-SHAPE),
+   * and each of its `<enc>`s' version and type (ENC-VERSION, ENC-TYPE), a group message's pairwise
+   * ones too.
+   */
+  private watchMessage(m: StanzaNode): void {
+    const broken = (f: Finding | undefined): void => {
+      if (f?.verdict === 'not-met') this.env.breached(f.expected, `${MESSAGE_BROKEN} ${f.actual}`);
+    };
+    broken(judgeMessageId(m));
+    if (!isGroupJid(m.attrs['to'])) broken(judgeMessageShape(m));
+    const encs = [...children(m, 'enc'), ...children(m, 'participants').flatMap((p) => children(p, 'to'))].flatMap(
+      (n) => (n.tag === 'enc' ? [n] : children(n, 'enc')),
+    );
+    for (const enc of encs) {
+      broken(judgeEncVersion(enc));
+      broken(judgeEncType(enc));
     }
   }
 

@@ -25,7 +25,7 @@ import type { CaseResult, CaseSpec } from '../../src/core/model.js';
 import { NOT_MET } from '../../src/core/runner.js';
 import { ANSWER_MS } from '../../src/checks/waits.js';
 import { generateTls, type TlsMaterial } from '../../src/gatekeeper/tls.js';
-import { ACK_BROKEN, ID_BROKEN, PLAINTEXT_LEAKED, RECEIPT_BROKEN, TIME_BROKEN } from '../../src/checks/testbed.js';
+import { ACK_BROKEN, MESSAGE_BROKEN, PLAINTEXT_LEAKED, RECEIPT_BROKEN, TIME_BROKEN } from '../../src/checks/testbed.js';
 import { loadCatalogue } from '../../src/harness/catalogue.js';
 import { runConformance } from '../../src/harness/run.js';
 import type { Reporter } from '../../src/reporters/reporter.js';
@@ -155,8 +155,16 @@ const REFUSED_WHEREVER_SENT: ReadonlyMap<string, string | readonly string[]> = n
   ['proxy-plaintext-preview', PLAINTEXT_LEAKED],
   // every `t` the client writes, on a message or a receipt (the Testbed's watch, STANZA-TIME)
   ['timestamp-ms', TIME_BROKEN],
-  // every message id the client writes (the Testbed's watch, STANZA-ID)
-  ['short-stanza-id', ID_BROKEN],
+  // every message the client writes: its id, a one-to-one message's shape, each <enc>'s version and
+  // type (the Testbed's watch: STANZA-ID, MSG-SHAPE, ENC-VERSION, ENC-TYPE)
+  ['short-stanza-id', MESSAGE_BROKEN],
+  ['drop-stanza-id', MESSAGE_BROKEN],
+  ['no-participants', MESSAGE_BROKEN],
+  ['enc-v1', MESSAGE_BROKEN],
+  ['enc-type-mislabel', MESSAGE_BROKEN],
+  // and through the proxy, which must pass each <enc> on byte for byte (PROXY-NO-DECRYPT)
+  ['proxy-reencodes-ciphertext', MESSAGE_BROKEN],
+  ['proxy-reencrypts-content', MESSAGE_BROKEN],
   // every ack of a read or retry receipt, of a group message, of a notification (the Testbed's
   // watch: ACK-RECEIPT, GROUP-FANOUT, GROUP-CHANGE)
   ['ack-receipt-no-type', ACK_BROKEN],

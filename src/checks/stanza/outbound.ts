@@ -2,17 +2,15 @@
 import type { Clock } from '../../core/clock.js';
 import { met, notApplicable, notMet, type Finding } from '../../core/model.js';
 import { fromBase64 } from '../../protocol/base64.js';
-import { ENC_VERSION } from '../../protocol/constants.js';
-import { child, children, type StanzaNode } from '../../protocol/node.js';
+import { child, type StanzaNode } from '../../protocol/node.js';
 import { decodeMessage, PADDING_BOUNDS, textPayload, unpad } from '../../protocol/payload.js';
-import { Signal } from '../../protocol/signal-store.js';
 import { outgoingEnc } from '../../protocol/stanzas.js';
 import type { GatekeeperDelivery } from '../../gatekeeper/types.js';
 import { choiceParam, defineCheck, paramsOf, numberParam, type CheckContext } from '../check.js';
 import { barrier, lastSeq, sentBy, show } from '../observe.js';
 import { PreconditionError } from '../../core/errors.js';
 import { judgeTime } from '../time.js';
-import { judgeMessageId } from '../message-ids.js';
+import { judgeEncVersion, judgeMessageId, judgeMessageShape, signalKind } from '../message-shape.js';
 import { pair, receiveOne, sendOne, type Outbound } from '../scenarios/conversation.js';
 import { deliverAndWatch, describeAnswer, type Answer } from '../scenarios/exchange.js';
 
@@ -150,24 +148,6 @@ export const messageShape = defineCheck({ name: 'stanza/message/participants' },
   return judgeMessageShape(o.sent.element);
 });
 
-/** MSG-SHAPE, on a one-to-one `<message>` as the client sent it. */
-export function judgeMessageShape(m: StanzaNode): Finding {
-  const expected = '<message> → one <participants> → one <to jid={to}> → one <enc>';
-  const participants = children(m, 'participants');
-  if (participants.length !== 1 || !participants[0]) {
-    return notMet(
-      expected,
-      `${participants.length} <participants> in ${show(m)}, children: ${m.children.map((c) => `<${c.tag}>`).join(', ') || 'none'}`,
-    );
-  }
-  const tos = children(participants[0], 'to');
-  if (tos.length !== 1 || !tos[0]) return notMet(expected, `${tos.length} <to> under <participants>`);
-  if (tos[0].attrs['jid'] !== m.attrs['to'])
-    return notMet(expected, `<to jid="${tos[0].attrs['jid'] ?? ''}"> for a message to ${m.attrs['to'] ?? '(none)'}`);
-  const encs = children(tos[0], 'enc');
-  return encs.length === 1 ? met() : notMet(expected, `${encs.length} <enc> under <to>`);
-}
-
 /** ENC-VERSION */
 export const encVersion = defineCheck({ name: 'stanza/enc/version' }, async (ctx) => {
   const [o] = await sendMany(ctx, 1);
@@ -175,30 +155,6 @@ export const encVersion = defineCheck({ name: 'stanza/enc/version' }, async (ctx
   if (!enc) return notApplicable('no <enc> to judge');
   return judgeEncVersion(enc);
 });
-
-/** ENC-VERSION, on one `<enc>`. */
-export function judgeEncVersion(enc: StanzaNode): Finding {
-  const v = enc.attrs['v'];
-  return v === ENC_VERSION
-    ? met()
-    : notMet(`<enc v="${ENC_VERSION}">`, v === undefined ? '<enc> without v' : `<enc v="${v}">`);
-}
-
-/** What the ciphertext really is, by libsignal's own parsers. */
-function signalKind(bytes: Uint8Array): 'pkmsg' | 'msg' | undefined {
-  try {
-    Signal.PreKeySignalMessage.deserialize(Buffer.from(bytes));
-    return 'pkmsg';
-  } catch {
-    /* not a prekey message */
-  }
-  try {
-    Signal.SignalMessage.deserialize(Buffer.from(bytes));
-    return 'msg';
-  } catch {
-    return undefined;
-  }
-}
 
 /** ENC-TYPE: the first message of a session is a prekey message; after a reply, plain ones. */
 export const encType = defineCheck({ name: 'stanza/enc/type' }, async (ctx) => {

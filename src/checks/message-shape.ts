@@ -1,0 +1,87 @@
+/**
+ * Judging what a client's `<message>` is made of (MSG-SHAPE, STANZA-ID, ENC-VERSION, ENC-TYPE): one
+ * judgement for the case that asks for each and for the Testbed's watch over every message a
+ * client sends, so that one made wrong for one kind of message (a group text, a reaction, a
+ * re-send) fails as surely.
+ */
+import { met, notMet, type Finding } from '../core/model.js';
+import { fromBase64 } from '../protocol/base64.js';
+import { ENC_VERSION, STANZA_ID } from '../protocol/constants.js';
+import { children, type StanzaNode } from '../protocol/node.js';
+import { Signal } from '../protocol/signal-store.js';
+import { show } from './observe.js';
+
+const EXPECTED = 'an id of 8 to 64 characters of [A-Za-z0-9_-]';
+
+/** STANZA-ID, on one message a client sent. */
+export function judgeMessageId(m: StanzaNode): Finding {
+  const id = m.attrs['id'];
+  if (id === undefined) return notMet(EXPECTED, `${show(m)} has no id`);
+  return STANZA_ID.test(id) ? met() : notMet(EXPECTED, `id="${id}" on ${show(m)}`);
+}
+
+/** MSG-SHAPE, on a one-to-one `<message>` as the client sent it. */
+export function judgeMessageShape(m: StanzaNode): Finding {
+  const expected = '<message> → one <participants> → one <to jid={to}> → one <enc>';
+  const participants = children(m, 'participants');
+  if (participants.length !== 1 || !participants[0]) {
+    return notMet(
+      expected,
+      `${participants.length} <participants> in ${show(m)}, children: ${m.children.map((c) => `<${c.tag}>`).join(', ') || 'none'}`,
+    );
+  }
+  const tos = children(participants[0], 'to');
+  if (tos.length !== 1 || !tos[0]) return notMet(expected, `${tos.length} <to> under <participants>`);
+  if (tos[0].attrs['jid'] !== m.attrs['to'])
+    return notMet(expected, `<to jid="${tos[0].attrs['jid'] ?? ''}"> for a message to ${m.attrs['to'] ?? '(none)'}`);
+  const encs = children(tos[0], 'enc');
+  return encs.length === 1 ? met() : notMet(expected, `${encs.length} <enc> under <to>`);
+}
+
+/** ENC-VERSION, on one `<enc>`. */
+export function judgeEncVersion(enc: StanzaNode): Finding {
+  const v = enc.attrs['v'];
+  return v === ENC_VERSION
+    ? met()
+    : notMet(`<enc v="${ENC_VERSION}">`, v === undefined ? '<enc> without v' : `<enc v="${v}">`);
+}
+
+/** What the ciphertext really is, by libsignal's own parsers. */
+export function signalKind(bytes: Uint8Array): 'pkmsg' | 'msg' | undefined {
+  try {
+    Signal.PreKeySignalMessage.deserialize(Buffer.from(bytes));
+    return 'pkmsg';
+  } catch {
+    /* not a prekey message */
+  }
+  try {
+    Signal.SignalMessage.deserialize(Buffer.from(bytes));
+    return 'msg';
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * ENC-TYPE, on one pairwise `<enc>` as the client wrote it: `pkmsg` for what libsignal parses as a
+ * PreKeySignalMessage, `msg` for a SignalMessage. Undefined when it is no pairwise `<enc>` or its
+ * text is no base64 (ENC-ENCODING judges that).
+ */
+export function judgeEncType(enc: StanzaNode): Finding | undefined {
+  const type = enc.attrs['type'];
+  if ((type !== 'pkmsg' && type !== 'msg') || enc.text === undefined) return undefined;
+  const bytes = fromBase64(enc.text);
+  if (!bytes) return undefined;
+  const actual = signalKind(bytes);
+  if (actual === undefined)
+    return notMet(
+      'a Signal PreKeySignalMessage or SignalMessage in <enc>',
+      `${bytes.length} bytes libsignal cannot parse`,
+    );
+  return type === actual
+    ? met()
+    : notMet(
+        `type="${actual}" for a ${actual === 'pkmsg' ? 'PreKeySignalMessage' : 'SignalMessage'}`,
+        `type="${type}"`,
+      );
+}
