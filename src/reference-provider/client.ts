@@ -195,6 +195,17 @@ export class ProviderClient {
     }
   }
 
+  /**
+   * The faults a connection runs under: the provider's, and for a connection a push woke under the
+   * fault, none of its messages answered, neither acked nor receipted (PUSH-WAKE).
+   */
+  private connectionFaults(woken: boolean): FaultSet {
+    const { faults } = this.deps;
+    return woken && faults.has('woken-mailbox-unanswered')
+      ? new Set([...faults, 'no-ack', 'no-delivery-receipt'] as const)
+      : faults;
+  }
+
   private async connectOnce(endpoint: GatekeeperEndpoint, woken: boolean): Promise<boolean> {
     const login = this.login;
     if (login === undefined) throw new ClientStateError('the user is not enlisted');
@@ -214,7 +225,7 @@ export class ProviderClient {
       const connection = await ChatConnection.open({
         url: endpoint.url,
         caCertPem: endpoint.caCertPem,
-        faults: this.deps.faults,
+        faults: this.connectionFaults(woken),
         open: this.openElement(login, token),
         ...(endpoint.transport === 'noise-binary' ? { noise: this.noiseLogin(login, token, endpoint) } : {}),
         ...(this.deps.proxy ? { proxy: { url: this.deps.proxy.url, localAddress: this.linkAddress } } : {}),

@@ -122,7 +122,8 @@ export const FAULTS = {
     "keeps a group's members as GROUP-INFO first gave them, acking the gatekeeper's notifications of who joined or left without taking them",
   'notification-no-ack': 'sends no ack for a notification from the gatekeeper',
   'notification-ack-untyped': 'acks a notification without its `type`, which the lineage copies onto the ack',
-  'notification-ack-no-participant': 'acks a notification without its `participant`, which the lineage copies onto the ack',
+  'notification-ack-no-participant':
+    'acks a notification without its `participant`, which the lineage copies onto the ack',
   'skip-skdm': 'sends group messages without distributing its sender key to the members first',
   'skdm-once-per-key':
     'distributes a sender key once, to the members of its first message under it: a member who joins later never gets it',
@@ -332,6 +333,8 @@ export const FAULTS = {
   'push-challenge-detail':
     'refuses a push whose token does not verify with `WWW-Authenticate: Bearer error="invalid_token", error_description="…"`, saying which check failed',
   'push-no-wake': 'answers a push but does not wake the client',
+  'woken-mailbox-unanswered':
+    'wakes the client on a push, but the woken connection answers none of the messages its mailbox delivers',
   'push-strict-audience': "expects its push URL, not its base URL, as the push token's audience",
   'push-unknown-200': 'answers 200 to a valid push for an identifier it does not know, instead of 404',
   'http1-only': 'serves HTTP/1.1 only',

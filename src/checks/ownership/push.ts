@@ -6,6 +6,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PreconditionError } from '../../core/errors.js';
 import { KEY_SET_REFETCH_COOLDOWN_S } from '../../protocol/ownership.js';
+import { isDeliveryReceipt } from '../../protocol/stanzas.js';
 import { met, notMet, type Finding } from '../../core/model.js';
 import type { PushAnswer, PushDefect } from '../../gatekeeper/types.js';
 import { ANSWER_MS, choiceParam, defineCheck, paramsOf, type ChangingContext, type CheckContext } from '../check.js';
@@ -242,7 +243,11 @@ export const keyRotation = defineCheck(
   },
 );
 
-/** PUSH-WAKE: a message waits in the mailbox; after the push the client connects and acks it. */
+/**
+ * PUSH-WAKE: a message waits in the mailbox; after the push the client connects and takes it: an
+ * ack, or the delivery receipt that ACK-MESSAGE lets stand for the ack of a message decrypted
+ * (whatsmeow acks only what it could not decrypt).
+ */
 export const wakesClient = defineCheck(
   { name: 'ownership/push/wakes-client', changes: ['trusted-gatekeeper-keys'] },
   async (ctx) => {
@@ -253,13 +258,15 @@ export const wakesClient = defineCheck(
     const id = ids[0] ?? '';
     if (!connection)
       return notMet('a new connection after the push', `no connection within ${ANSWER_MS} ms of the push`);
-    const acked = await connection.waitForFrame(sends('ack', { class: 'message', id }), {
-      signal: ctx.signal,
-      timeoutMs: ANSWER_MS,
-      afterSeq: 0,
-    });
-    return acked
+    const taken = await connection.waitForFrame(
+      (f) => sends('ack', { class: 'message', id })(f) || sends('receipt', { id }, isDeliveryReceipt)(f),
+      { signal: ctx.signal, timeoutMs: ANSWER_MS, afterSeq: 0 },
+    );
+    return taken
       ? met()
-      : notMet(`the mailbox drained: an ack of message ${id}`, 'no ack of the waiting message after the reconnection');
+      : notMet(
+          `the mailbox drained: an ack or a delivery receipt of message ${id}`,
+          'no ack of the waiting message after the reconnection, and no delivery receipt',
+        );
   },
 );
