@@ -1,4 +1,5 @@
 /** The offline mailbox, drained after a push wakes the client (docs/PROFILE.md §14.6). */
+import { isDeliveryReceipt } from '../../protocol/stanzas.js';
 import { met, notMet } from '../../core/model.js';
 import { defineCheck, ANSWER_MS } from '../check.js';
 import { barrier, sentBy } from '../observe.js';
@@ -18,9 +19,12 @@ export const drainedAfterPush = defineCheck(
     const expected = `the ${WAITING} waiting messages shown in the order sent, once each, after the push`;
     if (!connection) return notMet(expected, `no connection within ${ANSWER_MS} ms of the push`);
     const last = ids.at(-1) ?? '';
-    const acked = (): boolean =>
-      sentBy(connection).some((s) => s.element.tag === 'ack' && s.element.attrs['id'] === last);
-    await connection.waitForFrame(() => acked(), { signal: ctx.signal, timeoutMs: ANSWER_MS, afterSeq: 0 });
+    // The last one taken: acked, or receipted, which ACK-MESSAGE lets stand for the ack.
+    const taken = (): boolean =>
+      sentBy(connection).some(
+        (s) => (s.element.tag === 'ack' || isDeliveryReceipt(s.element)) && s.element.attrs['id'] === last,
+      );
+    await connection.waitForFrame(() => taken(), { signal: ctx.signal, timeoutMs: ANSWER_MS, afterSeq: 0 });
     await barrier(connection, ctx.signal);
     const shown = (await provider.inbox()).map((m) => m.text).filter((t) => texts.includes(t));
     if (shown.join('\n') === texts.join('\n')) return met();

@@ -4,7 +4,7 @@ import { met, notApplicable, notMet, type Finding } from '../../core/model.js';
 import { fromBase64 } from '../../protocol/base64.js';
 import { child, type StanzaNode } from '../../protocol/node.js';
 import { decodeMessage, PADDING_BOUNDS, textPayload, unpad } from '../../protocol/payload.js';
-import { outgoingEnc } from '../../protocol/stanzas.js';
+import { isDeliveryReceipt, outgoingEnc } from '../../protocol/stanzas.js';
 import type { GatekeeperDelivery } from '../../gatekeeper/types.js';
 import { choiceParam, defineCheck, paramsOf, numberParam, type CheckContext } from '../check.js';
 import { barrier, lastSeq, sentBy, show } from '../observe.js';
@@ -166,7 +166,10 @@ export const encType = defineCheck({ name: 'stanza/enc/type' }, async (ctx) => {
     p.provider.connection,
     (f) =>
       f.direction === 'client-to-gatekeeper' &&
-      sentBy(p.provider.connection).some((s) => s.element.tag === 'ack' && s.element.attrs['id'] === id),
+      // Acked, or receipted, which ACK-MESSAGE lets stand for the ack of a message decrypted.
+      sentBy(p.provider.connection).some(
+        (s) => (s.element.tag === 'ack' || isDeliveryReceipt(s.element)) && s.element.attrs['id'] === id,
+      ),
   );
   const second = await sendOne(p, ctx, 'second message');
   return judgeEncTypes([
