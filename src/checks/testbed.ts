@@ -4,11 +4,9 @@
  * and torn down when it ends.
  */
 import { PreconditionError, ProviderViolation } from '../core/errors.js';
-import { systemClock } from '../core/clock.js';
-import type { EvidenceEntry, Finding } from '../core/model.js';
+import type { EvidenceEntry } from '../core/model.js';
 import { CLEANUP_MS, type CaseEnv } from '../core/runner.js';
-import { children, type StanzaNode } from '../protocol/node.js';
-import { isGroupJid } from '../protocol/groups.js';
+import type { StanzaNode } from '../protocol/node.js';
 import { describeStreamError } from '../protocol/stanzas.js';
 import type { ChatTransport } from '../protocol/transport.js';
 import type { CaseDriver, DriverClient } from '../driver/client.js';
@@ -38,11 +36,8 @@ import type {
   Outbox,
   SessionExport,
 } from '../protocol/driver-api.js';
-import { elementsOf, show } from './observe.js';
-import { PlaintextWatch } from './plaintext.js';
-import { judgeTime } from './time.js';
-import { judgeEncType, judgeEncVersion, judgeMessageId, judgeMessageShape } from './message-shape.js';
-import { judgeAckAddressing, judgeReceiptAddressing } from './ack-addressing.js';
+import { show } from './observe.js';
+import { WireWatch } from './wire-watch.js';
 import { sessionMode } from './params.js';
 import { ANSWER_MS, QUIET_MS } from './waits.js';
 
@@ -103,19 +98,6 @@ export interface ProviderUser extends DriverUser {
   disconnect(): Promise<void>;
 }
 
-const PLAINTEXT_EXPECTED = 'no frame carrying the text of a message the client was asked to send (E2E-CONFIDENTIAL)';
-/** The start of the verdict of a text found in the clear, whatever the case. */
-export const PLAINTEXT_LEAKED = 'a frame carried the text of a message in the clear:';
-
-/** The start of the verdict of a receipt for no message delivered, or to another than its sender, whatever the case. */
-export const RECEIPT_BROKEN = 'a receipt did not name a message delivered to the client:';
-/** The start of the verdict of an ack that does not name what it acks as the lineage does, whatever the case. */
-export const ACK_BROKEN = 'an ack did not name what it acks:';
-/** The start of the verdict of a message made wrong (STANZA-ID, MSG-SHAPE, ENC-VERSION, ENC-TYPE), whatever the case. */
-export const MESSAGE_BROKEN = 'a message the client sent was made wrong:';
-/** The start of the verdict of a `t` that is not the client's clock in Unix seconds, whatever the case. */
-export const TIME_BROKEN = 'a stanza broke STANZA-TIME:';
-
 /** A refusal a check provokes on purpose, and why (`Testbed.expectRefusal`). */
 interface ExpectedRefusal {
   readonly why: string;
@@ -126,12 +108,8 @@ export class Testbed {
   private readonly logins = new Set<string>();
   private readonly early = new Map<string, FrameEvent[]>();
   private readonly expectedRefusals: ExpectedRefusal[] = [];
-  /** Each login's messages from the gatekeeper, by id: what the client's receipts name. */
-  private readonly delivered = new Map<string, StanzaNode[]>();
-  /** Each connection's elements from the gatekeeper, by tag and id: what the client's acks name. */
-  private readonly toClient = new Map<string, Map<string, StanzaNode[]>>();
-  /** E2E-CONFIDENTIAL through the whole case: every text its provider users were asked to send. */
-  private readonly plaintexts = new PlaintextWatch();
+  /** The rules judged through every frame of the case's users (wire-watch.ts). */
+  private readonly wire: WireWatch;
 
   constructor(
     readonly gatekeeper: Gatekeeper,
@@ -140,6 +118,7 @@ export class Testbed {
     /** The run's chat transport: every connect the testbed asks of the driver is over it. */
     readonly transport: ChatTransport = 'xml-ws',
   ) {
+    this.wire = new WireWatch((expected, actual) => env.breached(expected, actual));
     const offFrames = gatekeeper.onFrame((f) => this.recordFrame(f));
     const offHttp = gatekeeper.onHttp((e) => env.record(httpEvidence(e)));
     // A verdict may rest on a close ("closed (code 1000, by client)"): the evidence shows it.
@@ -309,18 +288,18 @@ export class Testbed {
       connect: () => driver.connect(user, this.chatEndpoint()),
       enlist: () => driver.enlist(user, this.endpoint(this.gatekeeper.enlistUrl)),
       send: async (to, text, options = {}) => {
-        this.plaintexts.keep(text);
+        this.wire.keepText(text);
         return sent(await driver.send(user, { to, text, ...options }), 'a text', to);
       },
       trySend: (to, text) => {
-        this.plaintexts.keep(text);
+        this.wire.keepText(text);
         return driver.send(user, { to, text });
       },
       inbox: async () => (await driver.inbox(user)).messages,
       events: async () => (await driver.events(user)).events,
       sendMedia: (media) => driver.sendMedia(user, media),
       sendGroup: async (group, text) => {
-        this.plaintexts.keep(text);
+        this.wire.keepText(text);
         return sent(await driver.sendGroup(user, { group, text }), 'a group text', group);
       },
       exportSession: (peer) => driver.exportSession(user, peer),
@@ -408,84 +387,6 @@ export class Testbed {
     else this.env.refused(what);
   }
 
-  /**
-   * The rules watched through every case, on a frame the client sent: no text it was asked to send
-   * in the clear (E2E-CONFIDENTIAL), every ack naming what it acks as the lineage does (ACK-MESSAGE,
-   * ACK-RECEIPT, GROUP-FANOUT, GROUP-CHANGE), every receipt a message delivered to it, to its
-   * sender (RECEIPT-DELIVERY, READ-ON-MARK, GROUP-FANOUT), every message made as the profile says
-   * (watchMessage), and every `t` its clock in Unix seconds (STANZA-TIME).
-   */
-  private watch(f: FrameEvent): void {
-    const leak = this.plaintexts.find(f.text);
-    if (leak)
-      this.env.breached(
-        PLAINTEXT_EXPECTED,
-        `${PLAINTEXT_LEAKED} ${JSON.stringify(leak.text.slice(0, 40))} (as ${leak.as}) in frame ${f.seq} from ${f.login}`,
-      );
-    for (const n of elementsOf(f)) {
-      const acked = n.tag === 'ack' && n.attrs['error'] === undefined ? this.ackedBy(f.connection, n) : [];
-      // Elements of one tag may share an id (a delivery receipt, then a read receipt): the ack is of one of them.
-      const judged = acked.map((a) => judgeAckAddressing(n, a));
-      const wrong = judged.at(-1);
-      if (wrong?.verdict === 'not-met' && judged.every((j) => j.verdict === 'not-met'))
-        this.env.breached(wrong.expected, `${ACK_BROKEN} ${wrong.actual}`);
-      if (n.tag === 'receipt') {
-        const named = judgeReceiptAddressing(n, this.deliveredTo(f.login ?? '', n.attrs['id']));
-        if (named.verdict === 'not-met') this.env.breached(named.expected, `${RECEIPT_BROKEN} ${named.actual}`);
-      }
-      if (n.tag === 'message') this.watchMessage(n);
-      if (n.attrs['t'] === undefined) continue;
-      // The client's clock against the machine's: a case's own clock may be set elsewhere (a proof's, a push's).
-      const time = judgeTime(n.attrs['t'], systemClock, `<${n.tag}>`);
-      if (time.verdict === 'not-met') this.env.breached(time.expected, `${TIME_BROKEN} ${time.actual}`);
-    }
-  }
-
-  /**
-   * A message the client sent: its id (STANZA-ID), a one-to-one message's one `<to>` (MSG-SHAPE),
-   * and each of its `<enc>`s' version and type (ENC-VERSION, ENC-TYPE), a group message's pairwise
-   * ones too.
-   */
-  private watchMessage(m: StanzaNode): void {
-    const broken = (f: Finding | undefined): void => {
-      if (f?.verdict === 'not-met') this.env.breached(f.expected, `${MESSAGE_BROKEN} ${f.actual}`);
-    };
-    broken(judgeMessageId(m));
-    if (!isGroupJid(m.attrs['to'])) broken(judgeMessageShape(m));
-    const encs = [...children(m, 'enc'), ...children(m, 'participants').flatMap((p) => children(p, 'to'))].flatMap(
-      (n) => (n.tag === 'enc' ? [n] : children(n, 'enc')),
-    );
-    for (const enc of encs) {
-      broken(judgeEncVersion(enc));
-      broken(judgeEncType(enc));
-    }
-  }
-
-  /** The elements the gatekeeper sent `connection` that `ack` names by its class and id. */
-  private ackedBy(connection: string, ack: StanzaNode): readonly StanzaNode[] {
-    return this.toClient.get(connection)?.get(`${ack.attrs['class'] ?? ''} ${ack.attrs['id'] ?? ''}`) ?? [];
-  }
-
-  /** The messages of `id` the gatekeeper delivered to `login`, on any of its connections. */
-  private deliveredTo(login: string, id: string | undefined): readonly StanzaNode[] {
-    return this.delivered.get(`${login} ${id ?? ''}`) ?? [];
-  }
-
-  /** What the gatekeeper sent each connection, by tag and id, so that an ack can be held to what it acks. */
-  private remember(f: FrameEvent): void {
-    const sent = this.toClient.get(f.connection) ?? new Map<string, StanzaNode[]>();
-    this.toClient.set(f.connection, sent);
-    for (const n of elementsOf(f)) {
-      if (n.attrs['id'] === undefined) continue;
-      const key = `${n.tag} ${n.attrs['id']}`;
-      sent.set(key, [...(sent.get(key) ?? []), n]);
-      // A receipt may go out on a later connection than its message came on (read after a reconnect).
-      if (n.tag !== 'message') continue;
-      const byLogin = `${f.login ?? ''} ${n.attrs['id']}`;
-      this.delivered.set(byLogin, [...(this.delivered.get(byLogin) ?? []), n]);
-    }
-  }
-
   private recordFrame(f: FrameEvent): void {
     if (f.login === undefined) {
       // A connection's first frame (its <open/>) comes before the gatekeeper knows its login.
@@ -499,8 +400,7 @@ export class Testbed {
       this.early.delete(f.connection);
       for (const e of early) this.recordFrame({ ...e, login: f.login });
     }
-    if (f.direction === 'client-to-gatekeeper') this.watch(f);
-    else this.remember(f);
+    this.wire.frame(f);
     this.env.record({
       kind: 'frame',
       at: f.at,

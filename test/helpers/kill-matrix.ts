@@ -25,7 +25,13 @@ import type { CaseResult, CaseSpec } from '../../src/core/model.js';
 import { NOT_MET } from '../../src/core/runner.js';
 import { ANSWER_MS } from '../../src/checks/waits.js';
 import { generateTls, type TlsMaterial } from '../../src/gatekeeper/tls.js';
-import { ACK_BROKEN, MESSAGE_BROKEN, PLAINTEXT_LEAKED, RECEIPT_BROKEN, TIME_BROKEN } from '../../src/checks/testbed.js';
+import {
+  ACK_BROKEN,
+  MESSAGE_BROKEN,
+  PLAINTEXT_LEAKED,
+  RECEIPT_BROKEN,
+  TIME_BROKEN,
+} from '../../src/checks/wire-watch.js';
 import { loadCatalogue } from '../../src/harness/catalogue.js';
 import { runConformance } from '../../src/harness/run.js';
 import type { Reporter } from '../../src/reporters/reporter.js';

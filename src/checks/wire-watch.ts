@@ -1,0 +1,130 @@
+/**
+ * The rules the harness judges through every case, on every frame of the case's users, not only in
+ * the case that looks for each: a breach wherever it shows up leaves that case no pass
+ * (CaseEnv.breached), as a refusal of the gatekeeper's does. On a frame the client sent:
+ * - no text it was asked to send, in the clear (E2E-CONFIDENTIAL);
+ * - every ack naming what it acks as the lineage does (ACK-MESSAGE, ACK-RECEIPT, GROUP-FANOUT,
+ *   GROUP-CHANGE), and every receipt a message delivered to it, to its sender (RECEIPT-DELIVERY,
+ *   READ-ON-MARK, GROUP-FANOUT);
+ * - every message made as the profile says: its id, a one-to-one message's one `<to>`, each
+ *   `<enc>`'s version and type (STANZA-ID, MSG-SHAPE, ENC-VERSION, ENC-TYPE);
+ * - every `t` its clock in Unix seconds (STANZA-TIME).
+ * Each rule's judgement is the one its own case uses; each verdict starts with a phrase of its own,
+ * which the kill matrix reads.
+ */
+import { systemClock } from '../core/clock.js';
+import type { Finding } from '../core/model.js';
+import type { FrameEvent } from '../gatekeeper/types.js';
+import { isGroupJid } from '../protocol/groups.js';
+import { children, type StanzaNode } from '../protocol/node.js';
+import { judgeAckAddressing, judgeReceiptAddressing } from './ack-addressing.js';
+import { judgeEncType, judgeEncVersion, judgeMessageId, judgeMessageShape } from './message-shape.js';
+import { elementsOf } from './observe.js';
+import { PlaintextWatch } from './plaintext.js';
+import { judgeTime } from './time.js';
+
+const PLAINTEXT_EXPECTED = 'no frame carrying the text of a message the client was asked to send (E2E-CONFIDENTIAL)';
+/** The start of the verdict of a text found in the clear, whatever the case. */
+export const PLAINTEXT_LEAKED = 'a frame carried the text of a message in the clear:';
+
+/** The start of the verdict of a receipt for no message delivered, or to another than its sender, whatever the case. */
+export const RECEIPT_BROKEN = 'a receipt did not name a message delivered to the client:';
+/** The start of the verdict of an ack that does not name what it acks as the lineage does, whatever the case. */
+export const ACK_BROKEN = 'an ack did not name what it acks:';
+/** The start of the verdict of a message made wrong (STANZA-ID, MSG-SHAPE, ENC-VERSION, ENC-TYPE), whatever the case. */
+export const MESSAGE_BROKEN = 'a message the client sent was made wrong:';
+/** The start of the verdict of a `t` that is not the client's clock in Unix seconds, whatever the case. */
+export const TIME_BROKEN = 'a stanza broke STANZA-TIME:';
+
+export class WireWatch {
+  /** Each login's messages from the gatekeeper, by id: what the client's receipts name. */
+  private readonly delivered = new Map<string, StanzaNode[]>();
+  /** Each connection's elements from the gatekeeper, by tag and id: what the client's acks name. */
+  private readonly toClient = new Map<string, Map<string, StanzaNode[]>>();
+  /** Every text the case's provider users were asked to send. */
+  private readonly plaintexts = new PlaintextWatch();
+
+  constructor(private readonly breached: (expected: string, actual: string) => void) {}
+
+  /** A frame the client sent, judged by every rule; one the gatekeeper sent, remembered. */
+  frame(f: FrameEvent): void {
+    if (f.direction === 'client-to-gatekeeper') this.judge(f);
+    else this.remember(f);
+  }
+
+  /** Watches `text`, which a provider user was asked to send, from now on (E2E-CONFIDENTIAL). */
+  keepText(text: string): void {
+    this.plaintexts.keep(text);
+  }
+
+  private judge(f: FrameEvent): void {
+    const leak = this.plaintexts.find(f.text);
+    if (leak)
+      this.breached(
+        PLAINTEXT_EXPECTED,
+        `${PLAINTEXT_LEAKED} ${JSON.stringify(leak.text.slice(0, 40))} (as ${leak.as}) in frame ${f.seq} from ${f.login}`,
+      );
+    for (const n of elementsOf(f)) {
+      const acked = n.tag === 'ack' && n.attrs['error'] === undefined ? this.ackedBy(f.connection, n) : [];
+      // Elements of one tag may share an id (a delivery receipt, then a read receipt): the ack is of one of them.
+      const judged = acked.map((a) => judgeAckAddressing(n, a));
+      const wrong = judged.at(-1);
+      if (wrong?.verdict === 'not-met' && judged.every((j) => j.verdict === 'not-met'))
+        this.breached(wrong.expected, `${ACK_BROKEN} ${wrong.actual}`);
+      if (n.tag === 'receipt') {
+        const named = judgeReceiptAddressing(n, this.deliveredTo(f.login ?? '', n.attrs['id']));
+        if (named.verdict === 'not-met') this.breached(named.expected, `${RECEIPT_BROKEN} ${named.actual}`);
+      }
+      if (n.tag === 'message') this.watchMessage(n);
+      if (n.attrs['t'] === undefined) continue;
+      // The client's clock against the machine's: a case's own clock may be set elsewhere (a proof's, a push's).
+      const time = judgeTime(n.attrs['t'], systemClock, `<${n.tag}>`);
+      if (time.verdict === 'not-met') this.breached(time.expected, `${TIME_BROKEN} ${time.actual}`);
+    }
+  }
+
+  /**
+   * A message the client sent: its id (STANZA-ID), a one-to-one message's one `<to>` (MSG-SHAPE),
+   * and each of its `<enc>`s' version and type (ENC-VERSION, ENC-TYPE), a group message's pairwise
+   * ones too.
+   */
+  private watchMessage(m: StanzaNode): void {
+    const broken = (f: Finding | undefined): void => {
+      if (f?.verdict === 'not-met') this.breached(f.expected, `${MESSAGE_BROKEN} ${f.actual}`);
+    };
+    broken(judgeMessageId(m));
+    if (!isGroupJid(m.attrs['to'])) broken(judgeMessageShape(m));
+    const encs = [...children(m, 'enc'), ...children(m, 'participants').flatMap((p) => children(p, 'to'))].flatMap(
+      (n) => (n.tag === 'enc' ? [n] : children(n, 'enc')),
+    );
+    for (const enc of encs) {
+      broken(judgeEncVersion(enc));
+      broken(judgeEncType(enc));
+    }
+  }
+
+  /** The elements the gatekeeper sent `connection` that `ack` names by its class and id. */
+  private ackedBy(connection: string, ack: StanzaNode): readonly StanzaNode[] {
+    return this.toClient.get(connection)?.get(`${ack.attrs['class'] ?? ''} ${ack.attrs['id'] ?? ''}`) ?? [];
+  }
+
+  /** The messages of `id` the gatekeeper delivered to `login`, on any of its connections. */
+  private deliveredTo(login: string, id: string | undefined): readonly StanzaNode[] {
+    return this.delivered.get(`${login} ${id ?? ''}`) ?? [];
+  }
+
+  /** What the gatekeeper sent each connection, by tag and id, so that an ack can be held to what it acks. */
+  private remember(f: FrameEvent): void {
+    const sent = this.toClient.get(f.connection) ?? new Map<string, StanzaNode[]>();
+    this.toClient.set(f.connection, sent);
+    for (const n of elementsOf(f)) {
+      if (n.attrs['id'] === undefined) continue;
+      const key = `${n.tag} ${n.attrs['id']}`;
+      sent.set(key, [...(sent.get(key) ?? []), n]);
+      // A receipt may go out on a later connection than its message came on (read after a reconnect).
+      if (n.tag !== 'message') continue;
+      const byLogin = `${f.login ?? ''} ${n.attrs['id']}`;
+      this.delivered.set(byLogin, [...(this.delivered.get(byLogin) ?? []), n]);
+    }
+  }
+}
