@@ -188,6 +188,7 @@ export const FAULTS = {
   'media-shared-layout': "writes video and audio messages with the image message's field numbers",
   'voice-note-no-ptt': 'sends voice notes as plain audio messages, without `ptt` true',
   'document-no-file-name': 'sends documents without a fileName',
+  'media-unpadded': "encrypts a media message's `Message` without the padding its texts carry",
   'media-bare-path': "puts its own host's path, /media/{reference}, in directPath",
   'media-no-enc-hash': 'leaves fileEncSha256 out of media messages',
   'media-wrong-enc-hash': 'declares the SHA-256 of the ciphertext without its MAC as fileEncSha256',
