@@ -560,7 +560,9 @@ export class ProviderClient {
         const { type, ciphertext } = await this.session.serialized(d.jid, () =>
           this.encryptFor(connection, d.jid, d.plaintext),
         );
-        pairwise.push({ jid: d.jid, enc: encElement(type, ciphertext) });
+        // ENC-TYPE: the fault labels a distribution over an established session a prekey message.
+        const label = this.deps.faults.has('distribution-always-pkmsg') ? 'pkmsg' : type;
+        pairwise.push({ jid: d.jid, enc: encElement(label, ciphertext) });
       }
       const messageId = this.composer.nextId();
       const sent = outgoingGroupMessage(
