@@ -68,10 +68,9 @@ import {
   judgeMessageAttributes,
   judgeMessageIds,
   judgeMessageTime,
-  judgePadding,
   judgePayloadText,
 } from '../src/checks/stanza/outbound.js';
-import { judgeEncVersion, judgeMessageShape } from '../src/checks/message-shape.js';
+import { judgeEncVersion, judgeMessageShape, judgePadding } from '../src/checks/message-shape.js';
 import { lastSeq, sentBy } from '../src/checks/observe.js';
 import {
   judgeEncHash,

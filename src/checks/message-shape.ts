@@ -1,12 +1,14 @@
 /**
- * Judging what a client's `<message>` is made of (MSG-SHAPE, STANZA-ID, ENC-VERSION, ENC-TYPE): one
- * judgement for the case that asks for each and for the Testbed's watch over every message a
- * client sends, so that one made wrong for one kind of message (a group text, a reaction, a
- * re-send) fails as surely.
+ * Judging what a client's `<message>` is made of (MSG-SHAPE, STANZA-ID, ENC-VERSION, ENC-TYPE,
+ * PAYLOAD-PADDING): one judgement for the case that asks for each and for the Testbed's watch over
+ * every message a client sends, or the cases of each kind of message, so that one made wrong for
+ * one kind of message (a group text, a reaction, a re-send, a media message) fails as surely.
  */
-import { met, notMet, type Finding } from '../core/model.js';
+import { met, notApplicable, notMet, type Finding } from '../core/model.js';
+import type { GatekeeperDelivery } from '../gatekeeper/types.js';
 import { fromBase64 } from '../protocol/base64.js';
 import { ENC_VERSION, STANZA_ID } from '../protocol/constants.js';
+import { unpad } from '../protocol/payload.js';
 import { children, type StanzaNode } from '../protocol/node.js';
 import { Signal } from '../protocol/signal-store.js';
 import { show } from './observe.js';
@@ -84,4 +86,21 @@ export function judgeEncType(enc: StanzaNode): Finding | undefined {
         `type="${actual}" for a ${actual === 'pkmsg' ? 'PreKeySignalMessage' : 'SignalMessage'}`,
         `type="${type}"`,
       );
+}
+
+/**
+ * PAYLOAD-PADDING, on what the gatekeeper user decrypted of each message; `what` names the kind
+ * of message, which the verdict names with its number.
+ */
+export function judgePadding(
+  deliveries: readonly Pick<GatekeeperDelivery, 'plaintext' | 'decryptError'>[],
+  what = 'message',
+): Finding {
+  for (const [n, d] of deliveries.entries()) {
+    const plain = d.plaintext;
+    if (!plain) return notApplicable(`the gatekeeper user could not decrypt: ${d.decryptError ?? 'no ciphertext'}`);
+    const r = unpad(plain);
+    if (!r.ok) return notMet('plaintext ending in n bytes of value n, 1 ≤ n ≤ 15', `${what} ${n + 1}: ${r.reason}`);
+  }
+  return met();
 }

@@ -230,7 +230,9 @@ export class InboundHandler {
       return this.refuse('bad-request', { class: 'message', id });
     }
     const sender = participant ?? '';
-    const carried = pairwise && pairBytes ? { type: pairType as EncType, ciphertext: pairBytes } : undefined;
+    // GROUP-IN: the fault reads a sender key only from a prekey message, not over an established session.
+    const readable = pairwise && pairBytes && (pairType === 'pkmsg' || !faults.has('distribution-prekey-only'));
+    const carried = readable ? { type: pairType as EncType, ciphertext: pairBytes } : undefined;
     await this.openAndShow(n, sender, () => this.ctx.openGroup(group, sender, carried, skBytes ?? new Uint8Array()));
   }
 

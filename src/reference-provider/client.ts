@@ -483,7 +483,9 @@ export class ProviderClient {
     if (!this.connection?.isOpen) throw new ClientStateError('the user is not connected');
     const composed = await this.mediaSender.compose(req);
     if ('refused' in composed) return composed;
-    return { id: await this.sendPlaintext(req.to, this.composer.pad(composed.message), undefined, composed.mediatype) };
+    // PAYLOAD-PADDING: the fault forgets the padding on the media path only.
+    const plaintext = this.deps.faults.has('media-unpadded') ? composed.message : this.composer.pad(composed.message);
+    return { id: await this.sendPlaintext(req.to, plaintext, undefined, composed.mediatype) };
   }
 
   /** Shows received media only once it was downloaded and verified; otherwise raises an event. */
@@ -558,7 +560,9 @@ export class ProviderClient {
         const { type, ciphertext } = await this.session.serialized(d.jid, () =>
           this.encryptFor(connection, d.jid, d.plaintext),
         );
-        pairwise.push({ jid: d.jid, enc: encElement(type, ciphertext) });
+        // ENC-TYPE: the fault labels a distribution over an established session a prekey message.
+        const label = this.deps.faults.has('distribution-always-pkmsg') ? 'pkmsg' : type;
+        pairwise.push({ jid: d.jid, enc: encElement(label, ciphertext) });
       }
       const messageId = this.composer.nextId();
       const sent = outgoingGroupMessage(

@@ -148,6 +148,10 @@ export const FAULTS = {
     "takes a member's sender key sent again over the one it holds under that key id, winding its chain back so that a replay opens",
   'one-sender-key-per-member':
     "keeps the first sender key a member distributes in a group and ignores the member's later ones",
+  'distribution-prekey-only':
+    "reads a member's sender key only from a pkmsg beside its group message, dropping one sent over an established session (a msg)",
+  'distribution-always-pkmsg':
+    'labels the pairwise `<enc>` of every sender-key distribution type="pkmsg", even one sent over an established session',
   'group-receipt-no-participant': 'sends the delivery receipt of a group message to the group without `participant`',
   'group-read-no-participant': 'sends the read receipt of a group message to the group without `participant`',
   'group-ack-participant-group': 'acks a group message with the group as its `participant`, not the member who sent it',
@@ -188,6 +192,7 @@ export const FAULTS = {
   'media-shared-layout': "writes video and audio messages with the image message's field numbers",
   'voice-note-no-ptt': 'sends voice notes as plain audio messages, without `ptt` true',
   'document-no-file-name': 'sends documents without a fileName',
+  'media-unpadded': "encrypts a media message's `Message` without the padding its texts carry",
   'media-bare-path': "puts its own host's path, /media/{reference}, in directPath",
   'media-no-enc-hash': 'leaves fileEncSha256 out of media messages',
   'media-wrong-enc-hash': 'declares the SHA-256 of the ciphertext without its MAC as fileEncSha256',

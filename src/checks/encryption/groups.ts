@@ -13,7 +13,8 @@ import { GROUPS_NS, readOutgoingGroup } from '../../protocol/groups.js';
 import { child, children, type StanzaNode } from '../../protocol/node.js';
 import { choiceParam, defineCheck, MODE_PARAM, paramsOf, ANSWER_MS, type CheckContext } from '../check.js';
 import { barrier, describeAll, lastSeq, sentBy, show } from '../observe.js';
-import { describeAnswer, judgeReplay, readText, type Answer, expectTaken } from '../scenarios/exchange.js';
+import { answerTo, describeAnswer, judgeReplay, readText, type Answer, expectTaken } from '../scenarios/exchange.js';
+import { receiveOne, sendOne } from '../scenarios/conversation.js';
 import { deriveOnChain, judgeSkmsgs, readDistribution, type DistributionRead } from './sender-key-reader.js';
 import { changeMembers, deliverGroup, group, shownInGroup, type Group } from '../scenarios/groups.js';
 import { tamper } from './adversary.js';
@@ -307,12 +308,23 @@ const SEQUENCES = {
   'out-of-order': { count: 3, delivered: [0, 2, 1] },
   // A member changes its sender key (a member left, GROUP-REMOVE): a new key id, stored beside the old.
   'new-sender-key': { count: 2, delivered: [0, 1], renewBefore: 1 },
-} as const satisfies Record<string, { count: number; delivered: readonly number[]; renewBefore?: number }>;
+  // The provider user has written to the member first, so the member's session is answered and its
+  // sender key comes over it as a msg, not the pkmsg of a session's first messages.
+  'over-answered-session': { count: 2, delivered: [0, 1], writtenTo: true },
+} as const satisfies Record<string, Plan>;
+
+interface Plan {
+  readonly count: number;
+  readonly delivered: readonly number[];
+  readonly renewBefore?: number;
+  readonly writtenTo?: boolean;
+}
 type Sequence = keyof typeof SEQUENCES;
 
 /**
  * GROUP-IN: a gatekeeper member's group texts (the first with its distribution) are shown once
- * each, in the group, from it, whatever `sequence` they come in.
+ * each, in the group, from it, whatever `sequence` they come in, and whichever Signal message
+ * carries the distribution.
  */
 export const groupIn = defineCheck(
   {
@@ -320,10 +332,10 @@ export const groupIn = defineCheck(
     params: paramsOf({ mode: MODE_PARAM, sequence: { enum: Object.keys(SEQUENCES) } }),
   },
   async (ctx) => {
-    const plan: { count: number; delivered: readonly number[]; renewBefore?: number } =
-      SEQUENCES[choiceParam(ctx, 'sequence', Object.keys(SEQUENCES) as Sequence[], 'in-order')];
+    const plan: Plan = SEQUENCES[choiceParam(ctx, 'sequence', Object.keys(SEQUENCES) as Sequence[], 'in-order')];
     const g = await group(ctx);
     const [sender] = g.members;
+    if (plan.writtenTo) await sendOne({ provider: g.provider, gatekeeperUser: sender }, ctx, 'a one-to-one text');
     const texts = Array.from({ length: plan.count }, (_, n) => `group text ${n + 1} ${ctx.rng.string(8)}`);
     const encrypted: EncryptedGroupMessage[] = [];
     for (const [n, text] of texts.entries()) {
@@ -333,6 +345,12 @@ export const groupIn = defineCheck(
       }
       encrypted.push(await sender.encryptGroupText(g.jid, text));
     }
+    // A pkmsg here would judge again what the other sequences judge, not the answered session.
+    const carrier = encrypted[0]?.distributions.get(g.provider.login)?.type;
+    if (plan.writtenTo && carrier !== 'msg')
+      throw new PreconditionError(
+        `the member's sender key went as a ${carrier ?? 'nothing'}, not over an answered session`,
+      );
     const answers: GroupAnswer[] = [];
     for (const n of plan.delivered) {
       const d = await deliverGroup(ctx, g, sender, encrypted[n] as EncryptedGroupMessage, `group message ${n + 1}`);
@@ -540,9 +558,15 @@ const MEMBERSHIP_CHANGES = ['leave', 'leave-and-join'] as const;
 /**
  * GROUP-REMOVE: once a member has left, the provider's next group message is under a new sender
  * key, distributed to those who stay, that the member who left cannot decrypt with the key it had.
+ * With `written`, the member who stays writes to the provider user one-to-one before the leave,
+ * which answers the session its first distribution opened: the new key then goes over that session
+ * as a msg, whose label the Testbed judges (ENC-TYPE).
  */
 export const groupRemoval = defineCheck(
-  { name: 'encryption/group/member-removed', params: paramsOf({ change: { enum: [...MEMBERSHIP_CHANGES] } }) },
+  {
+    name: 'encryption/group/member-removed',
+    params: paramsOf({ change: { enum: [...MEMBERSHIP_CHANGES] }, written: { type: 'boolean' } }),
+  },
   async (ctx) => {
     const change = choiceParam(ctx, 'change', MEMBERSHIP_CHANGES, 'leave');
     const g = await group(ctx);
@@ -555,6 +579,7 @@ export const groupRemoval = defineCheck(
       'the provider user sends a group text',
     );
     openedByAll(g, before, heldKeys(g, before), 'the first group message');
+    if (ctx.params['written'] === true) await writesToProvider(ctx, g, stays);
     await changeMembers(ctx, g, joins ? { leaves, joins } : { leaves });
     const text = `after one left ${ctx.rng.string(8)}`;
     const [after, joined] = await providerSends(
@@ -602,3 +627,10 @@ export const groupRemoval = defineCheck(
     return met();
   },
 );
+
+/** `member` writes to the provider user one-to-one, and the client takes the text. */
+async function writesToProvider(ctx: CheckContext, g: Group, member: GatekeeperUser): Promise<void> {
+  const label = 'a one-to-one text from the member who stays';
+  const { id, afterSeq } = await receiveOne({ provider: g.provider, gatekeeperUser: member }, ctx, label);
+  expectTaken(await answerTo(ctx, g.provider.connection, id, afterSeq), `the ${label}`, g.provider.connection);
+}

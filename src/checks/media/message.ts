@@ -1,4 +1,4 @@
-/** The media message a provider's client sends, read at the profile's field numbers (MEDIA-FIELDS, MEDIA-PATH, MEDIA-KEY-TIME), and its `<enc>` (ENC-MEDIATYPE). */
+/** The media message a provider's client sends, read at the profile's field numbers (MEDIA-FIELDS, MEDIA-PATH, MEDIA-KEY-TIME), its padding (PAYLOAD-PADDING) and its `<enc>` (ENC-MEDIATYPE). */
 import type { Clock } from '../../core/clock.js';
 import { met, notApplicable, notMet, type Finding } from '../../core/model.js';
 import type { StanzaNode } from '../../protocol/node.js';
@@ -6,6 +6,7 @@ import { MAX_CLOCK_SKEW_S } from '../../protocol/constants.js';
 import { MEDIA_TYPES, type MediaType } from '../../protocol/media/scheme.js';
 import { defineCheck, paramsOf, choiceParam, type CheckContext } from '../check.js';
 import { judgeClockField } from '../time.js';
+import { judgePadding } from '../message-shape.js';
 import { PreconditionError } from '../../core/errors.js';
 import type { GatekeeperUser } from '../../gatekeeper/types.js';
 import { child } from '../../protocol/node.js';
@@ -39,6 +40,18 @@ export function judgeMediaFields(declared: Declared): Finding {
   const problem = missingField(declared);
   return problem ? notMet(expected, `${problem}; fields present: ${declared.present.join(', ')}`) : met();
 }
+
+/**
+ * PAYLOAD-PADDING on a media message: its `Message` is padded as a text's is. The media path builds
+ * its own `Message`, so a client can pad its texts and forget the padding here.
+ */
+export const mediaPadding = defineCheck(
+  { name: 'media/message/padding', params: paramsOf({ type: { enum: MEDIA_TYPES } }) },
+  async (ctx) => {
+    const sent = await sendMedia(ctx, typeParam(ctx));
+    return judgePadding([{ plaintext: sent.payload, decryptError: undefined }], `${sent.type} message`);
+  },
+);
 
 /** MEDIA-PATH: the download path names the provider and the storage reference. */
 export const downloadPath = defineCheck({ name: 'media/message/download-path' }, async (ctx) => {

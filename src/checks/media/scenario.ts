@@ -33,6 +33,8 @@ export interface SentMedia {
   /** The file's length in bytes. */
   readonly size: number;
   readonly declared: Declared;
+  /** The media message's plaintext as the gatekeeper user decrypted it, padding and all. */
+  readonly payload: Uint8Array;
   /** The `<enc>` of the `<message>` as the client sent it. */
   readonly enc: StanzaNode | undefined;
   /** The `<message>`'s id, for a retry receipt to name. */
@@ -122,7 +124,17 @@ export async function sendFile(
     throw new ProviderViolation(`a ${LAYOUTS[type].name} (field ${LAYOUTS[type].message}) in the Message`, declared);
   const message = elementsOf(frame).find((n) => n.tag === 'message');
   const enc = message && (outgoingEnc(message) ?? child(message, 'enc'));
-  return { provider, gatekeeperUser, type, plaintext, size, declared, enc, id: message?.attrs['id'] };
+  return {
+    provider,
+    gatekeeperUser,
+    type,
+    plaintext,
+    size,
+    declared,
+    payload: decrypted,
+    enc,
+    id: message?.attrs['id'],
+  };
 }
 
 /** SHA-256 of the file sent, filler included, hashed as it streams. */
