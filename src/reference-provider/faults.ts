@@ -230,10 +230,16 @@ export const FAULTS = {
     "takes a range's last byte as asked when it lies past the blob's end, and names it so in Content-Range",
   'range-suffix-past-blob':
     "takes a suffix range longer than the blob as asked, naming a first byte before the blob's start in Content-Range",
+  'range-open-end-past-blob':
+    "takes an open-ended range `first-` to end at the blob's length, naming a last byte one past the blob in Content-Range",
+  'range-one-byte-unsatisfiable':
+    'takes a range whose first and last byte are the same (`N-N`, `-1`) for an empty one and answers 416',
   'range-no-content-range': 'answers a range request with 206 and its bytes, but no Content-Range',
   'range-short-body':
     'answers a range request with 206 and its headers, then drops the connection halfway through the body',
   'media-redirect-off-origin': 'redirects media fetches to an origin it does not declare',
+  'media-reference-any-case':
+    "looks a storage reference up whatever the case of its letters, so a reference with its letters' case changed is served",
   'media-counter-reference': 'names stored blobs with a zero-padded counter',
   'media-never-expires': 'serves media past its expiry',
   'media-expiry-whole-only': 'answers 410 for an expired blob to a whole GET only, and still serves a range of it',
