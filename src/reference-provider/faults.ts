@@ -263,6 +263,7 @@ export const FAULTS = {
   'group-media-as-direct': "shows a media file received in a group in its sender's 1:1 chat, not in the group",
   // ---- enlistment (§10): the form, its answers, opt-out and un-enlistment ----
   'enlist-json-body': 'posts the enlistment as a JSON body instead of a form',
+  'enlist-regid-little-endian': "writes e_regid as the registration id's 4 bytes in little-endian order",
   'enlist-omit-regid': 'leaves `e_regid` out of the enlistment form',
   'enlist-padded-base64': 'writes the form values in padded standard base64',
   'enlist-prefixed-ident': 'sends `e_ident` with its 0x05 type byte (33 bytes)',
@@ -280,6 +281,7 @@ export const FAULTS = {
   'retry-503-only': 'retries an enlistment answered 503, but takes a 500 or any other 5xx for a final answer',
   'retry-5xx-no-backoff': 'retries a 5xx at once, eight times',
   'retry-4xx': 'retries 4xx answers as if they were 5xx',
+  'retry-408': 'takes a 408 Request Timeout for a timeout of its own and retries it with backoff',
   'optout-no-delete': 'on opt-out, disconnects without the deletion request',
   'optout-wrong-address':
     "on opt-out, addresses the deletion request to its own login instead of the gatekeeper's server",
