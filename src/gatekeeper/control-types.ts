@@ -50,6 +50,7 @@ export type PushDefect =
   | 'missing-header'
   | 'not-a-jws'
   | 'malformed-body'
+  | 'number-to'
   | 'oversized-body';
 
 export interface PushAnswer {

@@ -296,6 +296,8 @@ function heldBodyStart(to: string): string {
 
 function pushBody(to: string, defect: PushDefect): string {
   if (defect === 'malformed-body') return `{"to": ${JSON.stringify(to)}`;
+  // The identifier's digits as a JSON number: what a loosely typed provider would look up, and must refuse.
+  if (defect === 'number-to') return `{"to": ${to.replace(/\D/g, '') || '0'}}`;
   const body = JSON.stringify({ to });
   // The body at the limit and one byte past it: `{"to": …}` and JSON whitespace, so nothing else changes.
   const size =

@@ -50,6 +50,8 @@ export function enlistmentForm(keys: EnlistmentKeys, token: string, faults: Faul
     token,
   };
   if (faults.has('enlist-omit-regid')) delete fields['e_regid'];
+  // The fault writes the registration id's 4 bytes little-endian: the right size, in the wrong order.
+  if (faults.has('enlist-regid-little-endian')) fields['e_regid'] = encode(uintBytes(keys.registrationId, 4).reverse());
   return new URLSearchParams(fields);
 }
 
@@ -123,7 +125,9 @@ function retryDelay(answer: Answer, backoff: number, faults: FaultSet): number |
   }
   if (answer.status === 0 && faults.has('no-answer-final')) return undefined;
   const serverError = faults.has('retry-503-only') ? answer.status === 503 : answer.status >= 500;
-  const transient = answer.status === 0 || serverError || (faults.has('retry-4xx') && answer.status >= 400);
+  // The fault takes a 408 Request Timeout for a timeout of its own, which a client retries.
+  const timedOut = faults.has('retry-408') && answer.status === 408;
+  const transient = answer.status === 0 || serverError || timedOut || (faults.has('retry-4xx') && answer.status >= 400);
   if (!transient || faults.has('no-5xx-retry')) return undefined;
   return faults.has('retry-5xx-no-backoff') ? 0 : backoff;
 }

@@ -235,10 +235,16 @@ export const FAULTS = {
     "takes a range's last byte as asked when it lies past the blob's end, and names it so in Content-Range",
   'range-suffix-past-blob':
     "takes a suffix range longer than the blob as asked, naming a first byte before the blob's start in Content-Range",
+  'range-open-end-past-blob':
+    "takes an open-ended range `first-` to end at the blob's length, naming a last byte one past the blob in Content-Range",
+  'range-one-byte-unsatisfiable':
+    'takes a range whose first and last byte are the same (`N-N`, `-1`) for an empty one and answers 416',
   'range-no-content-range': 'answers a range request with 206 and its bytes, but no Content-Range',
   'range-short-body':
     'answers a range request with 206 and its headers, then drops the connection halfway through the body',
   'media-redirect-off-origin': 'redirects media fetches to an origin it does not declare',
+  'media-reference-any-case':
+    "looks a storage reference up whatever the case of its letters, so a reference with its letters' case changed is served",
   'media-counter-reference': 'names stored blobs with a zero-padded counter',
   'media-never-expires': 'serves media past its expiry',
   'media-expiry-whole-only': 'answers 410 for an expired blob to a whole GET only, and still serves a range of it',
@@ -262,6 +268,7 @@ export const FAULTS = {
   'group-media-as-direct': "shows a media file received in a group in its sender's 1:1 chat, not in the group",
   // ---- enlistment (§10): the form, its answers, opt-out and un-enlistment ----
   'enlist-json-body': 'posts the enlistment as a JSON body instead of a form',
+  'enlist-regid-little-endian': "writes e_regid as the registration id's 4 bytes in little-endian order",
   'enlist-omit-regid': 'leaves `e_regid` out of the enlistment form',
   'enlist-padded-base64': 'writes the form values in padded standard base64',
   'enlist-prefixed-ident': 'sends `e_ident` with its 0x05 type byte (33 bytes)',
@@ -279,6 +286,7 @@ export const FAULTS = {
   'retry-503-only': 'retries an enlistment answered 503, but takes a 500 or any other 5xx for a final answer',
   'retry-5xx-no-backoff': 'retries a 5xx at once, eight times',
   'retry-4xx': 'retries 4xx answers as if they were 5xx',
+  'retry-408': 'takes a 408 Request Timeout for a timeout of its own and retries it with backoff',
   'optout-no-delete': 'on opt-out, disconnects without the deletion request',
   'optout-wrong-address':
     "on opt-out, addresses the deletion request to its own login instead of the gatekeeper's server",
@@ -327,6 +335,8 @@ export const FAULTS = {
   'push-no-auth-required': 'accepts pushes without an Authorization header',
   'push-unreadable-token-500':
     "reads a push token's header outside its error handling, so a Bearer value that is no JWT answers 500, not 401",
+  'push-to-coerced':
+    "takes a push body's `to` that is a JSON number for the identifier it spells, instead of refusing it with 400",
   'push-lenient-body': 'answers 200 to a push whose body is not `{"to": …}`',
   'push-no-size-limit': 'reads push bodies of any size',
   'push-size-limit-one-over': 'reads push bodies of up to 1025 bytes, one over the limit',

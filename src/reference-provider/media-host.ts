@@ -125,6 +125,8 @@ function answer(req: IncomingMessage, res: ServerResponse, { store, faults, trus
     const r = parseRange(range, blob.length, {
       last: !faults.has('range-end-past-blob'),
       suffix: !faults.has('range-suffix-past-blob'),
+      openEnd: !faults.has('range-open-end-past-blob'),
+      oneByte: !faults.has('range-one-byte-unsatisfiable'),
     });
     if (r === 'unsatisfiable') {
       res.writeHead(416, { 'content-range': `bytes */${blob.length}` });
@@ -162,12 +164,13 @@ function peerFingerprint(req: IncomingMessage): string | undefined {
 /**
  * @see RFC 9110 §14.1.2: one range, `first-last`, `first-` or `-suffix`; several ranges are served whole.
  * A `last` past the blob is its last byte, and a suffix longer than the blob is the whole blob;
- * `clamp` false for either (the faults) keeps it as asked.
+ * `clamp` false for either (the faults) keeps it as asked. `openEnd` false (a fault) ends `first-` one
+ * past the blob's last byte; `oneByte` false (a fault) takes a range of one byte for an empty one.
  */
 function parseRange(
   header: string,
   size: number,
-  clamp: { readonly last: boolean; readonly suffix: boolean },
+  clamp: { readonly last: boolean; readonly suffix: boolean; readonly openEnd: boolean; readonly oneByte: boolean },
 ): { start: number; end: number } | 'unsatisfiable' | undefined {
   const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
   if (!m || (m[1] === '' && m[2] === '')) return undefined;
@@ -180,7 +183,9 @@ function parseRange(
     start = Number(m[1]);
     end = m[2] === '' ? size - 1 : clamp.last ? Math.min(Number(m[2]), size - 1) : Number(m[2]);
   }
+  if (m[1] !== '' && m[2] === '' && !clamp.openEnd) end = size;
   if (start >= size || start > end) return 'unsatisfiable';
+  if (start === end && !clamp.oneByte) return 'unsatisfiable';
   return { start, end };
 }
 

@@ -28,6 +28,9 @@ export class MediaStore {
   }
 
   get(reference: string): StoredBlob | undefined {
+    // The fault matches a reference whatever the case of its letters, as a case-insensitive key column would.
+    if (this.faults.has('media-reference-any-case'))
+      return [...this.blobs].find(([held]) => held.toLowerCase() === reference.toLowerCase())?.[1];
     return this.blobs.get(reference);
   }
 

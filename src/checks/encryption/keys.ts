@@ -5,43 +5,18 @@
  */
 import { PreconditionError } from '../../core/errors.js';
 import { met, notMet, type Finding } from '../../core/model.js';
-import type { ClientConnection } from '../../gatekeeper/types.js';
-import { DJB_KEY_TYPE, ENCRYPT_NS, MAX_REGISTRATION_ID } from '../../protocol/constants.js';
+import { DJB_KEY_TYPE, MAX_REGISTRATION_ID } from '../../protocol/constants.js';
 import { djbKey } from '../../protocol/signal-store.js';
-import { readPreKeyUpload, type PreKeyUpload } from '../../protocol/stanzas.js';
-import {
-  defineCheck,
-  MODE_PARAM,
-  paramsOf,
-  choiceParam,
-  QUIET_MS,
-  numberParam,
-  sessionMode,
-  type CheckContext,
-} from '../check.js';
-import { barrier, lastSeq, noneBefore, sends, sentBy } from '../observe.js';
+import type { PreKeyUpload } from '../../protocol/stanzas.js';
+import { defineCheck, MODE_PARAM, paramsOf, choiceParam, QUIET_MS, numberParam, sessionMode } from '../check.js';
+import { barrier, lastSeq, sentBy } from '../observe.js';
 import { sendOne } from '../scenarios/conversation.js';
+import { uploadOn } from '../scenarios/keys.js';
 import { deliverAndWatch, describeAnswer, encryptText, timesShown } from '../scenarios/exchange.js';
 
 /** The type byte of a serialized Kyber1024 public key. */
 const KYBER_KEY_TYPE = 0x08;
 const MAX_PREKEY_ID = 0xffffff;
-
-const isUpload = sends('iq', { type: 'set', xmlns: ENCRYPT_NS });
-
-/** The newest KEYS-UPLOAD on `connection`, as sent, waiting for it if need be. */
-async function uploadOn(ctx: CheckContext, connection: ClientConnection): Promise<PreKeyUpload> {
-  const frame = await ctx.testbed.frameFrom(connection, isUpload, { afterSeq: 0 });
-  if (!frame) throw new PreconditionError(noneBefore(`no <iq type="set" xmlns="${ENCRYPT_NS}">`, connection.closed));
-  const iq = sentBy(connection)
-    .filter(
-      (s) => s.element.tag === 'iq' && s.element.attrs['xmlns'] === ENCRYPT_NS && s.element.attrs['type'] === 'set',
-    )
-    .at(-1);
-  const upload = iq && readPreKeyUpload(iq.element);
-  if (!upload) throw new PreconditionError("the key upload does not have the profile's shape (KEYS-UPLOAD)");
-  return upload;
-}
 
 /** KEYS-SIGNATURE: the signed prekey's XEdDSA signature verifies under the uploaded identity key. */
 export const signedPreKeySignature = defineCheck({ name: 'encryption/keys/signed-prekey-signature' }, async (ctx) => {

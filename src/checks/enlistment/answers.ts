@@ -123,10 +123,20 @@ export const retryNoAnswer = defineCheck({ name: 'enlistment/retry/no-answer-bac
   );
 });
 
-/** ENLIST-NO-RETRY-4XX */
-export const noRetry4xx = defineCheck({ name: 'enlistment/retry/no-4xx' }, async (ctx) => {
-  const { requests } = await enlistScripted(ctx, () => ({ status: 400 }));
-  return requests.length === 1
-    ? met()
-    : notMet('one request: a 400 is final', `${requests.length} requests after a 400`);
-});
+/**
+ * The 4xx answers the cases give: 400, and 404, 408 and 409, each of which a client might take
+ * for a passing state (a timeout, a conflict, a route not there yet) where every 4xx but 429 is final.
+ */
+const CLIENT_ERRORS = ['400', '404', '408', '409'] as const;
+
+/** ENLIST-NO-RETRY-4XX, on the 4xx of `params.status`. */
+export const noRetry4xx = defineCheck(
+  { name: 'enlistment/retry/no-4xx', params: paramsOf({ status: { enum: CLIENT_ERRORS } }) },
+  async (ctx) => {
+    const status = choiceParam(ctx, 'status', CLIENT_ERRORS, '400');
+    const { requests } = await enlistScripted(ctx, () => ({ status: Number(status) }));
+    return requests.length === 1
+      ? met()
+      : notMet(`one request: a ${status} is final`, `${requests.length} requests after a ${status}`);
+  },
+);

@@ -5,9 +5,11 @@ import { verifySignedPreKey } from '../../protocol/prekey-signature.js';
 import type { EnlistRequest } from '../../gatekeeper/types.js';
 import { fromBase64Url } from '../../protocol/base64.js';
 import { DJB_KEY_TYPE } from '../../protocol/constants.js';
+import { uintBytes } from '../../protocol/stanzas.js';
 import { ENLIST_FIELDS, ENLIST_FORM_TYPE, MAX_TOKEN_CHARS, type EnlistBinaryField } from '../../protocol/enlistment.js';
 import { defineCheck, type CheckContext } from '../check.js';
 import { enlistOnce, type SeenForm } from '../scenarios/enlistment.js';
+import { uploadOn } from '../scenarios/keys.js';
 
 const BINARY = Object.keys(ENLIST_FIELDS) as EnlistBinaryField[];
 
@@ -77,6 +79,30 @@ export const sizes = defineCheck({ name: 'enlistment/form/sizes' }, (ctx) => {
     }
     return met();
   });
+});
+
+/**
+ * ENLIST-SIZES, on e_regid's value: its 4 bytes, read big-endian, are the registration id the
+ * client then uploads with its keys (KEYS-UPLOAD). Four bytes of the wrong order have the right size.
+ */
+export const registrationIdValue = defineCheck({ name: 'enlistment/form/regid-value' }, async (ctx) => {
+  const seen = ctx.testbed.watchEnlistments();
+  const { connection } = await ctx.testbed.providerUser();
+  const value = new URLSearchParams(seen[0]?.body ?? '').get('e_regid');
+  const bytes = lenientBytes(value ?? '');
+  if (bytes.length !== ENLIST_FIELDS.e_regid)
+    return notApplicable('no e_regid of 4 bytes; ENLIST-FIELDS and ENLIST-SIZES judge that');
+  const { registrationId } = await uploadOn(ctx, connection);
+  const enlisted = bytes.readUInt32BE(0);
+  if (enlisted === registrationId) return met();
+  const turned =
+    bytes.readUInt32LE(0) === registrationId
+      ? ': the uploaded id in little-endian order'
+      : `, not the ${registrationId} uploaded`;
+  return notMet(
+    `e_regid ${Buffer.from(uintBytes(registrationId, 4)).toString('hex')}, the registration id ${registrationId} the client uploaded, big-endian`,
+    `e_regid ${bytes.toString('hex')}, ${enlisted} read big-endian${turned}`,
+  );
 });
 
 /** ENLIST-KEYTYPE */

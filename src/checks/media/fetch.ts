@@ -44,40 +44,71 @@ export const contentType = defineCheck({ name: 'media/fetch/content-type' }, asy
 });
 
 /**
- * MEDIA-RANGE: a middle range, a suffix range, a suffix longer than the blob and a range whose
- * last byte lies past the blob, each 206 with its Content-Range and exactly its bytes. The plain GET came whole, so whatever goes wrong with a range answer is the host's: a
- * wrong status or Content-Range, or a body that breaks off, is a failure naming it, not a case
- * without a verdict.
+ * The ranges the proxy asks for (MEDIA-RANGE), of a blob of `total` bytes: `inner` ones, whose
+ * bytes lie between the blob's edges or are clamped to them, and `one-byte` and `open-end` ones at
+ * its boundaries, where a first and a last byte meet or the last is left to the host.
  */
-export const range = defineCheck({ name: 'media/fetch/range' }, async (ctx) => {
-  const sent = await sendMedia(ctx, 'document');
-  const whole = await fetchSent(ctx, sent, { keepBody: true });
-  const body = whole.body;
-  if (whole.status !== 200 || !body) return notMet('200 and the blob for a plain GET', `HTTP ${whole.status}`);
-  const total = body.length;
-  const first = Math.floor(total / 3);
-  const last = Math.floor((2 * total) / 3);
-  const asks: RangeAsk[] = [
-    { header: `bytes=${first}-${last}`, start: first, end: last },
-    { header: 'bytes=-10', start: total - 10, end: total - 1 },
-    // A suffix longer than the blob is the whole blob (RFC 9110 §14.1.2): its first byte is 0, never before it.
-    { header: `bytes=-${total + 100}`, start: 0, end: total - 1 },
-    // A last byte past the end is the blob's last (RFC 9110 §14.1.2), and so named in Content-Range.
-    { header: `bytes=${first}-${total + 100}`, start: first, end: total - 1 },
-  ];
-  for (const ask of asks) {
-    const r = await fetchRaw(
-      ctx,
-      sent,
-      { range: ask.header, keepBody: true },
-      `the media proxy asks for ${ask.header}`,
-    );
-    ctx.signal.throwIfAborted();
-    const finding = judgeRange(ask, r, body);
-    if (finding.verdict !== 'met') return finding;
-  }
-  return met();
-});
+const RANGE_SETS = {
+  inner: (total: number): RangeAsk[] => {
+    const first = Math.floor(total / 3);
+    const last = Math.floor((2 * total) / 3);
+    return [
+      { header: `bytes=${first}-${last}`, start: first, end: last },
+      { header: 'bytes=-10', start: total - 10, end: total - 1 },
+      // A suffix longer than the blob is the whole blob (RFC 9110 §14.1.2): its first byte is 0, never before it.
+      { header: `bytes=-${total + 100}`, start: 0, end: total - 1 },
+      // A last byte past the end is the blob's last (RFC 9110 §14.1.2), and so named in Content-Range.
+      { header: `bytes=${first}-${total + 100}`, start: first, end: total - 1 },
+    ];
+  },
+  // A range of one byte is that byte, not an empty range: its first and last byte are the same (§14.1.1).
+  'one-byte': (total: number): RangeAsk[] => {
+    const middle = Math.floor(total / 2);
+    return [
+      { header: `bytes=${middle}-${middle}`, start: middle, end: middle },
+      { header: 'bytes=0-0', start: 0, end: 0 },
+      { header: 'bytes=-1', start: total - 1, end: total - 1 },
+    ];
+  },
+  // An open end is the blob's last byte, `length`−1, never its length (§14.1.2): from a middle byte and from the last.
+  'open-end': (total: number): RangeAsk[] => {
+    const first = Math.floor(total / 3);
+    return [
+      { header: `bytes=${first}-`, start: first, end: total - 1 },
+      { header: `bytes=${total - 1}-`, start: total - 1, end: total - 1 },
+    ];
+  },
+} as const;
+const RANGE_SET_NAMES = Object.keys(RANGE_SETS) as (keyof typeof RANGE_SETS)[];
+
+/**
+ * MEDIA-RANGE: each range of the case's set (`ranges`, `inner` by default) 206 with its
+ * Content-Range and exactly its bytes. The plain GET came whole, so whatever goes wrong with a
+ * range answer is the host's: a wrong status or Content-Range, or a body that breaks off, is a
+ * failure naming it, not a case without a verdict.
+ */
+export const range = defineCheck(
+  { name: 'media/fetch/range', params: paramsOf({ ranges: { enum: RANGE_SET_NAMES } }) },
+  async (ctx) => {
+    const ranges = choiceParam(ctx, 'ranges', RANGE_SET_NAMES, 'inner');
+    const sent = await sendMedia(ctx, 'document');
+    const whole = await fetchSent(ctx, sent, { keepBody: true });
+    const body = whole.body;
+    if (whole.status !== 200 || !body) return notMet('200 and the blob for a plain GET', `HTTP ${whole.status}`);
+    for (const ask of RANGE_SETS[ranges](body.length)) {
+      const r = await fetchRaw(
+        ctx,
+        sent,
+        { range: ask.header, keepBody: true },
+        `the media proxy asks for ${ask.header}`,
+      );
+      ctx.signal.throwIfAborted();
+      const finding = judgeRange(ask, r, body);
+      if (finding.verdict !== 'met') return finding;
+    }
+    return met();
+  },
+);
 
 /** One range the proxy asks for, `Range: header`, and the bytes of the blob it names (inclusive). */
 export interface RangeAsk {

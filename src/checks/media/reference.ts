@@ -1,11 +1,12 @@
 /** The storage reference as the only secret of a media URL: unguessable (MEDIA-REFERENCE) and short-lived (MEDIA-EXPIRY). */
 import { PreconditionError } from '../../core/errors.js';
 import { met, notMet } from '../../core/model.js';
-import { defineCheck, paramsOf, numberParam, type CheckContext } from '../check.js';
+import { choiceParam, defineCheck, paramsOf, numberParam, type CheckContext } from '../check.js';
 import {
   discoveryOf,
   fetchRaw,
   fetchSent,
+  guessedFrom,
   neighbourOf,
   noStorageReference,
   sendMedia,
@@ -36,10 +37,29 @@ function differences(a: string, b: string): number {
   return n;
 }
 
-/** MEDIA-REFERENCE: long, unrelated references, and a neighbour of one is not served. */
+/** Swaps the case of each letter: base64url tells `a` from `A`, so this is another reference. */
+const swapCase = (reference: string): string =>
+  [...reference].map((c) => (c === c.toLowerCase() ? c.toUpperCase() : c.toLowerCase())).join('');
+
+/**
+ * The references a stranger might guess from a genuine one (MEDIA-REFERENCE), each another
+ * reference the host does not hold: a neighbour one character off, or the same letters in the
+ * other case, which a host that keys its blobs case-insensitively would serve.
+ */
+const GUESSES = {
+  neighbour: (sent: SentMedia, providerId: string) => neighbourOf(sent, providerId),
+  'swapped-case': (sent: SentMedia, providerId: string) => guessedFrom(sent, providerId, swapCase),
+} as const;
+const GUESS_NAMES = Object.keys(GUESSES) as (keyof typeof GUESSES)[];
+
+/** MEDIA-REFERENCE: long, unrelated references, and a reference guessed from one (`guess`) is not served. */
 export const unguessable = defineCheck(
-  { name: 'media/fetch/unguessable-reference', params: paramsOf({ files: { type: 'integer', minimum: 2 } }) },
+  {
+    name: 'media/fetch/unguessable-reference',
+    params: paramsOf({ files: { type: 'integer', minimum: 2 }, guess: { enum: GUESS_NAMES } }),
+  },
   async (ctx) => {
+    const guess = choiceParam(ctx, 'guess', GUESS_NAMES, 'neighbour');
     const sent = await sendSeveral(ctx, numberParam(ctx, 'files', 3));
     if (!Array.isArray(sent)) return sent;
     const providerId = discoveryOf(ctx).providerId;
@@ -58,19 +78,22 @@ export const unguessable = defineCheck(
         return notMet(expected, `"${a}" and "${b}" differ in only ${d} of ${Math.min(a.length, b.length)} characters`);
     }
     const first = sent[0] as SentMedia;
-    const neighbour = neighbourOf(first, providerId);
-    // A host that serves nothing would refuse the neighbour for the wrong reason: the genuine reference must be served.
+    const guessed = GUESSES[guess](first, providerId);
+    if (guessed.reference === references[0])
+      throw new PreconditionError(`the reference "${guessed.reference}" has no letter whose case could change`);
+    // A host that serves nothing would refuse the guess for the wrong reason: the genuine reference must be served.
     const genuine = await fetchSent(ctx, first);
     if (genuine.status !== 200)
       throw new PreconditionError(`the genuine reference was answered HTTP ${genuine.status}; MEDIA-FETCH judges that`);
-    ctx.step('the proxy fetches a neighbouring reference');
-    const r = await fetchRaw(ctx, neighbour.sent);
+    ctx.step(`the proxy fetches a guessed reference (${guess})`);
+    const r = await fetchRaw(ctx, guessed.sent);
     if (r.error !== undefined || r.refused !== undefined)
-      throw new PreconditionError(
-        `the neighbouring reference could not be fetched at all: ${r.error ?? r.refused ?? ''}`,
-      );
+      throw new PreconditionError(`the guessed reference could not be fetched at all: ${r.error ?? r.refused ?? ''}`);
     return r.status === 200
-      ? notMet(expected, `a blob served for the guessed reference "${neighbour.reference}"`)
+      ? notMet(
+          'no blob for a reference guessed from a genuine one',
+          `a blob served for the guessed reference "${guessed.reference}"`,
+        )
       : met(`HTTP ${r.status} for the guessed reference`);
   },
 );

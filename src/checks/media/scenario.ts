@@ -158,9 +158,19 @@ export function storageReference(declared: Declared, providerId: string): string
  * and the sent file as though its message named that reference instead, for `fetchRaw`.
  */
 export function neighbourOf(sent: SentMedia, providerId: string): { reference: string; sent: SentMedia } {
+  // A digit, which has no case: the neighbour is another reference even to a host that ignores case.
+  return guessedFrom(sent, providerId, (own) => `${own.slice(0, -1)}${own.endsWith('0') ? '1' : '0'}`);
+}
+
+/** `sent` with its download path naming the reference `guess` makes of its own storage reference. */
+export function guessedFrom(
+  sent: SentMedia,
+  providerId: string,
+  guess: (own: string) => string,
+): { reference: string; sent: SentMedia } {
   const own = storageReference(sent.declared, providerId);
   if (own === undefined) throw noStorageReference(sent.declared, providerId);
-  const reference = `${own.slice(0, -1)}${own.endsWith('A') ? 'B' : 'A'}`;
+  const reference = guess(own);
   const directPath = `/interop/whatsapp/download/${providerId}/${reference}/`;
   return { reference, sent: { ...sent, declared: { ...sent.declared, directPath } } };
 }

@@ -30,6 +30,7 @@ const REFUSAL: Record<Refused, readonly number[]> = {
   'missing-header': [401, 403],
   'not-a-jws': [401, 403],
   'malformed-body': [400],
+  'number-to': [400],
   'oversized-body': [413],
 };
 
@@ -61,6 +62,7 @@ const PAST: Partial<Record<Refused, string>> = {
   'alg-hs256-public-key': "a token signed with HS256 keyed with the gatekeeper's public key",
   'no-exp': 'a token with no exp (all else valid)',
   'not-a-jws': 'an opaque token (no JWS at all)',
+  'number-to': 'a body whose to is a JSON number, not a string',
 };
 
 const described = (a: PushAnswer): string =>
