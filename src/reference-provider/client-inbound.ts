@@ -171,6 +171,9 @@ export class InboundHandler {
     const change = readGroupChange(n);
     const { faults, writer } = this.ctx;
     if (change && !faults.has('group-members-stale')) this.ctx.onGroupChange(change);
+    // ACK-NOTIFICATION: the fault takes a notification it cannot handle for one it must refuse.
+    if (!change && faults.has('unhandled-notification-refused'))
+      return this.refuse('feature-not-implemented', { class: n.tag, id });
     if (faults.has('notification-no-ack')) return;
     writer.write(
       ackNode({

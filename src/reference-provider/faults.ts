@@ -122,6 +122,8 @@ export const FAULTS = {
     "keeps a group's members as GROUP-INFO first gave them, acking the gatekeeper's notifications of who joined or left without taking them",
   'notification-no-ack': 'sends no ack for a notification from the gatekeeper',
   'notification-ack-untyped': 'acks a notification without its `type`, which the lineage copies onto the ack',
+  'unhandled-notification-refused':
+    'refuses a notification of a `type` it does not handle with feature-not-implemented instead of acking it',
   'notification-ack-no-participant':
     'acks a notification without its `participant`, which the lineage copies onto the ack',
   'skip-skdm': 'sends group messages without distributing its sender key to the members first',
