@@ -83,6 +83,8 @@ const ackNode = (attrs: Record<string, string | undefined>): StanzaNode => node(
 export class InboundHandler {
   /** Peers that have had a delivery receipt: only the `receipt-first-only` fault looks. */
   private readonly receipted = new Set<string>();
+  /** Retry receipts sent to each sender: only the `retry-count-per-sender` fault counts them. */
+  private readonly retriesBySender = new Map<string, number>();
   /** Sender and stanza id of each message shown: only the `drop-seen-id-unanswered` fault reads it. */
   private readonly shownIds = new Set<string>();
 
@@ -270,11 +272,14 @@ export class InboundHandler {
     }
     // The Signal message decrypted: it is acked and receipted now; its media may still be refused.
     const group = participant === undefined ? undefined : from;
+    // The message a revoke takes out of sight: only the `revoke-not-receipted` fault looks.
+    let revokes: string | undefined;
     // GROUP-IN for media too: the fault shows a group's file in the sender's 1:1 chat.
     if (this.ctx.isMedia(message))
       void this.ctx.receiveMedia(id ?? '', peer, message, faults.has('group-media-as-direct') ? undefined : group);
     else {
       const shown = shownMessage(id ?? '', peer, message, faults);
+      revokes = shown.revokes;
       if (shown.revokes !== undefined) this.ctx.revoke(peer, shown.revokes, group);
       if (shown.message) this.ctx.deliver({ ...shown.message, ...(group === undefined ? {} : { group }) });
       if (faults.has('drop-seen-id-unanswered')) this.shownIds.add(key);
@@ -286,7 +291,8 @@ export class InboundHandler {
     this.receipted.add(peer);
     // As WhatsApp's clients write it while not marked available: type="inactive" and no t (the
     // fault writes one, in milliseconds).
-    if (receipt)
+    // REVOKE-HIDDEN: the fault receipts only what shows in the thread, and a revoke shows nothing.
+    if (receipt && !(revokes !== undefined && faults.has('revoke-not-receipted')))
       answers.push(
         node('receipt', {
           id,
@@ -321,13 +327,17 @@ export class InboundHandler {
     if (faults.has('receipt-on-failure')) answers.push(node('receipt', { id, to: from, participant, t: now }));
     // RETRY-RECEIPT: the first request for this message, with the registration id.
     const count = faults.has('retry-count-zero') ? 0 : 1;
+    const sender = participant ?? from ?? '';
+    // The fault numbers the requests by sender, so a second message's first request is not 1.
+    const counted = faults.has('retry-count-per-sender') ? (this.retriesBySender.get(sender) ?? 0) + 1 : count;
+    this.retriesBySender.set(sender, counted);
     // The receipt's own t is optional (WhatsApp's clients leave it out); the fault writes it in milliseconds.
     const own = faults.has('timestamp-ms') ? String(Date.now()) : now;
     const plain = retryReceipt({
       id: id ?? '',
       to: from ?? '',
       t: own,
-      count,
+      count: counted,
       registrationId: this.ctx.registrationId,
       messageT: faults.has('retry-t-own-clock') ? now : (t ?? now),
     });
