@@ -208,7 +208,9 @@ export class InboundHandler {
     const ciphertext = encBytes(enc);
     const encOk = encAccepted(enc, ciphertext, PAIRWISE_TYPES, faults);
     const attrsOk = id !== undefined && from !== undefined && t !== undefined;
-    if (!encOk || (!attrsOk && !faults.has('lenient-attributes'))) {
+    // MAILBOX-DRAIN: the fault refuses, as a replay, a message whose t is more than 300 s from its clock.
+    const stale = faults.has('message-t-window-refused') && Math.abs(Number(t) - Date.now() / 1000) > 300;
+    if (!encOk || stale || (!attrsOk && !faults.has('lenient-attributes'))) {
       return this.refuse('bad-request', { class: 'message', id });
     }
     await this.openAndShow(n, from ?? '', () =>
