@@ -345,7 +345,7 @@ export const FAULTS = {
     'serves its push endpoint over HTTP/1.1 only: over HTTP/2 it resets the request with HTTP_1_1_REQUIRED',
   // messaging (§14)
   'message-t-window-refused':
-    'refuses with bad-request a one-to-one message whose `t` is more than 300 s from its own clock, so one that waited in the mailbox is lost',
+    'refuses a one-to-one message whose `t` is over 300 s from its clock, so one that waited in the mailbox is lost',
   'mailbox-newest-first': 'shows the messages a push-woken connection drains newest first',
   'mailbox-shown-twice': 'shows each message a push-woken connection drains twice',
   'receipt-first-only': 'sends a delivery receipt for the first message of each peer only',

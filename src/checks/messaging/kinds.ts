@@ -19,7 +19,10 @@ import { barrier, describeAll, lastSeq, sentBy } from '../observe.js';
 import { pair, type Pair } from '../scenarios/conversation.js';
 import { deliverGroup, group, shownInGroup, CHATS } from '../scenarios/groups.js';
 
-/** `send` as the gatekeeper user, then the provider user's inbox once its client has handled it, and what the client sent. */
+/**
+ * `send` as the gatekeeper user, then the provider user's inbox once its client has handled it, and
+ * what the client sent.
+ */
 async function settled(
   ctx: CheckContext,
   p: Pair,
