@@ -37,6 +37,11 @@ export interface GatekeeperUserOptions {
    * write them while not marked available (RECEIPT-DELIVERY allows both).
    */
   readonly receiptType?: 'inactive';
+  /**
+   * `false`: it sends no delivery receipts, so that its read receipt is the first the sender gets,
+   * as from a recipient who reads on a device whose delivery receipt was lost (RECEIPT-SHOWN).
+   */
+  readonly deliveryReceipts?: false;
 }
 
 /** A Signal message as it goes into `<enc>`. */

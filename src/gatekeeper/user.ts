@@ -58,6 +58,8 @@ export interface GatekeeperUserOptions extends DeviceOptions {
   readonly mode?: SessionMode;
   /** The type its delivery receipts carry: none (the default), or `inactive` (RECEIPT-DELIVERY allows both). */
   readonly receiptType?: 'inactive';
+  /** `false`: no delivery receipts at all, so that its read receipt comes alone (RECEIPT-SHOWN). */
+  readonly deliveryReceipts?: false;
 }
 
 export class LocalGatekeeperUser implements GatekeeperUser {
@@ -67,6 +69,7 @@ export class LocalGatekeeperUser implements GatekeeperUser {
   private readonly delivered = new Listeners<GatekeeperDelivery>();
   private jidValue = '';
   private receiptType: GatekeeperUserOptions['receiptType'];
+  private deliveryReceipts = true;
   private readonly member: GatekeeperGroupMember;
 
   private constructor(
@@ -137,6 +140,7 @@ export class LocalGatekeeperUser implements GatekeeperUser {
   static async create(deps: GatekeeperUserDeps, options: GatekeeperUserOptions = {}): Promise<LocalGatekeeperUser> {
     const user = new LocalGatekeeperUser(await newDevice(options.mode ?? 'classic', options), deps);
     user.receiptType = options.receiptType;
+    user.deliveryReceipts = options.deliveryReceipts !== false;
     const entry = deps.directory.addGatekeeperUser(user.device.published, (stanza) => user.receive(stanza));
     user.jidValue = entry.jid;
     return user;
@@ -275,7 +279,7 @@ export class LocalGatekeeperUser implements GatekeeperUser {
     this.deliveries.push(delivery);
     this.delivered.emit(delivery);
     // RECEIPT-DELIVERY, as the messenger does it: only for a message it decrypted and can name.
-    if (plaintext && id)
+    if (plaintext && id && this.deliveryReceipts)
       this.deps.deliver(
         from,
         receipt({

@@ -66,6 +66,16 @@ export const ack = (attrs: {
   error?: InboundCondition;
 }): StanzaNode => node('ack', attrs);
 
+/**
+ * ACK-NOTIFICATION: a `type` of notification that neither the profile nor WhatsApp defines, so no
+ * client handles it; it is acked all the same.
+ */
+export const UNHANDLED_NOTIFICATION_TYPE = 'interop:unhandled';
+
+/** `<notification id from="s.whatsapp.net" type t/>`: a notification from the server itself. */
+export const serverNotification = (id: string, type: string, t: number): StanzaNode =>
+  node('notification', { id, from: GATEKEEPER_SERVER, type, t: String(t) });
+
 /** A delivery receipt has no type or `inactive` (RECEIPT-DELIVERY); `read` and `retry` are the others. */
 export const receipt = (attrs: {
   id: string;

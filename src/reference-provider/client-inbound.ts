@@ -83,6 +83,8 @@ const ackNode = (attrs: Record<string, string | undefined>): StanzaNode => node(
 export class InboundHandler {
   /** Peers that have had a delivery receipt: only the `receipt-first-only` fault looks. */
   private readonly receipted = new Set<string>();
+  /** Retry receipts sent to each sender: only the `retry-count-per-sender` fault counts them. */
+  private readonly retriesBySender = new Map<string, number>();
   /** Sender and stanza id of each message shown: only the `drop-seen-id-unanswered` fault reads it. */
   private readonly shownIds = new Set<string>();
 
@@ -171,6 +173,9 @@ export class InboundHandler {
     const change = readGroupChange(n);
     const { faults, writer } = this.ctx;
     if (change && !faults.has('group-members-stale')) this.ctx.onGroupChange(change);
+    // ACK-NOTIFICATION: the fault takes a notification it cannot handle for one it must refuse.
+    if (!change && faults.has('unhandled-notification-refused'))
+      return this.refuse('feature-not-implemented', { class: n.tag, id });
     if (faults.has('notification-no-ack')) return;
     writer.write(
       ackNode({
@@ -203,7 +208,9 @@ export class InboundHandler {
     const ciphertext = encBytes(enc);
     const encOk = encAccepted(enc, ciphertext, PAIRWISE_TYPES, faults);
     const attrsOk = id !== undefined && from !== undefined && t !== undefined;
-    if (!encOk || (!attrsOk && !faults.has('lenient-attributes'))) {
+    // MAILBOX-DRAIN: the fault refuses, as a replay, a message whose t is more than 300 s from its clock.
+    const stale = faults.has('message-t-window-refused') && Math.abs(Number(t) - Date.now() / 1000) > 300;
+    if (!encOk || stale || (!attrsOk && !faults.has('lenient-attributes'))) {
       return this.refuse('bad-request', { class: 'message', id });
     }
     await this.openAndShow(n, from ?? '', () =>
@@ -269,11 +276,14 @@ export class InboundHandler {
     }
     // The Signal message decrypted: it is acked and receipted now; its media may still be refused.
     const group = participant === undefined ? undefined : from;
+    // The message a revoke takes out of sight: only the `revoke-not-receipted` fault looks.
+    let revokes: string | undefined;
     // GROUP-IN for media too: the fault shows a group's file in the sender's 1:1 chat.
     if (this.ctx.isMedia(message))
       void this.ctx.receiveMedia(id ?? '', peer, message, faults.has('group-media-as-direct') ? undefined : group);
     else {
       const shown = shownMessage(id ?? '', peer, message, faults);
+      revokes = shown.revokes;
       if (shown.revokes !== undefined) this.ctx.revoke(peer, shown.revokes, group);
       if (shown.message) this.ctx.deliver({ ...shown.message, ...(group === undefined ? {} : { group }) });
       if (faults.has('drop-seen-id-unanswered')) this.shownIds.add(key);
@@ -285,7 +295,8 @@ export class InboundHandler {
     this.receipted.add(peer);
     // As WhatsApp's clients write it while not marked available: type="inactive" and no t (the
     // fault writes one, in milliseconds).
-    if (receipt)
+    // REVOKE-HIDDEN: the fault receipts only what shows in the thread, and a revoke shows nothing.
+    if (receipt && !(revokes !== undefined && faults.has('revoke-not-receipted')))
       answers.push(
         node('receipt', {
           id,
@@ -320,13 +331,17 @@ export class InboundHandler {
     if (faults.has('receipt-on-failure')) answers.push(node('receipt', { id, to: from, participant, t: now }));
     // RETRY-RECEIPT: the first request for this message, with the registration id.
     const count = faults.has('retry-count-zero') ? 0 : 1;
+    const sender = participant ?? from ?? '';
+    // The fault numbers the requests by sender, so a second message's first request is not 1.
+    const counted = faults.has('retry-count-per-sender') ? (this.retriesBySender.get(sender) ?? 0) + 1 : count;
+    this.retriesBySender.set(sender, counted);
     // The receipt's own t is optional (WhatsApp's clients leave it out); the fault writes it in milliseconds.
     const own = faults.has('timestamp-ms') ? String(Date.now()) : now;
     const plain = retryReceipt({
       id: id ?? '',
       to: from ?? '',
       t: own,
-      count,
+      count: counted,
       registrationId: this.ctx.registrationId,
       messageT: faults.has('retry-t-own-clock') ? now : (t ?? now),
     });

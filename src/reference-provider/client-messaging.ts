@@ -98,6 +98,9 @@ export class MessagingState {
       this.receipts.push({ id, peer: from, type: 'delivery' });
     // The fault shows a read receipt on the latest message sent to the peer, whichever one it names.
     const readOn = this.faults.has('read-shown-on-latest') ? (this.latestTo(from) ?? id) : id;
+    // The fault takes a read receipt for a step after the delivery receipt, and drops one that comes first.
+    const delivered = this.receipts.some((x) => x.id === id && x.type === 'delivery');
+    if (type === 'read' && !delivered && this.faults.has('read-shown-only-after-delivered')) return;
     if (type === 'read' && !this.faults.has('hide-read-receipts'))
       this.receipts.push({ id: readOn, peer: from, type: 'read' });
   }
@@ -145,7 +148,11 @@ export interface Shown {
 
 /** REACTION-IN, REPLY-IN, REVOKE-HIDDEN, REVOKE-IN, MSG-UNKNOWN-KIND */
 export function shownMessage(id: string, from: string, message: interop.Message, faults: FaultSet): Shown {
-  const reaction = message.reactionMessage;
+  const sent = message.reactionMessage;
+  // The fault keeps the emoji's first code point only: a skin tone, a flag's second letter, the rest
+  // of a ZWJ sequence are cut.
+  const reaction =
+    sent?.text && faults.has('reaction-emoji-first-codepoint') ? { ...sent, text: [...sent.text][0] } : sent;
   const reactedTo = reaction?.key?.id;
   // The fault reads fromMe from its own side and keeps only reactions to its user's messages.
   if (reaction?.key?.fromMe && faults.has('reaction-in-own-only')) return {};

@@ -122,6 +122,8 @@ export const FAULTS = {
     "keeps a group's members as GROUP-INFO first gave them, acking the gatekeeper's notifications of who joined or left without taking them",
   'notification-no-ack': 'sends no ack for a notification from the gatekeeper',
   'notification-ack-untyped': 'acks a notification without its `type`, which the lineage copies onto the ack',
+  'unhandled-notification-refused':
+    'refuses a notification of a `type` it does not handle with feature-not-implemented instead of acking it',
   'notification-ack-no-participant':
     'acks a notification without its `participant`, which the lineage copies onto the ack',
   'skip-skdm': 'sends group messages without distributing its sender key to the members first',
@@ -357,6 +359,8 @@ export const FAULTS = {
   'push-http1-only':
     'serves its push endpoint over HTTP/1.1 only: over HTTP/2 it resets the request with HTTP_1_1_REQUIRED',
   // messaging (§14)
+  'message-t-window-refused':
+    'refuses a one-to-one message whose `t` is over 300 s from its clock, so one that waited in the mailbox is lost',
   'mailbox-newest-first': 'shows the messages a push-woken connection drains newest first',
   'mailbox-shown-twice': 'shows each message a push-woken connection drains twice',
   'receipt-first-only': 'sends a delivery receipt for the first message of each peer only',
@@ -370,10 +374,14 @@ export const FAULTS = {
   'hide-read-receipts': 'does not show its user the read receipts of its messages',
   'receipt-from-anyone': 'shows a delivery or read receipt on its message whoever sends it, not only its recipient',
   'read-shown-as-delivered': 'shows a read receipt on its message as a delivery receipt too',
+  'read-shown-only-after-delivered':
+    'shows a read receipt only on a message already shown as delivered, so one that comes first is never shown',
   'read-shown-on-latest':
     'shows a read receipt on the latest message its user sent to that peer, not on the one it names',
   'ack-receipt-no-type': "leaves the receipt's type out of the ack of a read or retry receipt",
   'retry-no-registration': 'sends retry receipts without `<registration>`',
+  'retry-count-per-sender':
+    'numbers its retry receipts per sender, not per message, so the first request for a second message says count="2"',
   'retry-count-zero': 'writes `count="0"` in the `<retry>` of its first retry receipt',
   'retry-t-own-clock': 'writes its own clock in `<retry t>`, not the `t` of the message it could not decrypt',
   'retry-resend-msg': 'answers a retry receipt by re-sending on the old session, as a `msg`',
@@ -385,6 +393,8 @@ export const FAULTS = {
   'resend-text-only':
     "answers a retry receipt with the message's text alone, as a plain text: a reply's re-send loses its quote",
   'reaction-random-key': 'reacts with a key naming a made-up message id',
+  'reaction-emoji-first-codepoint':
+    "keeps only the first code point of a received reaction's emoji, so a skin tone, flag or ZWJ emoji is shown cut",
   'ignore-reactions': 'shows a received reaction as an empty text, on no message',
   'reaction-in-own-only':
     "drops a received reaction whose key says fromMe, on the reactor's own message, as if a peer could only react to its user's",
@@ -418,6 +428,7 @@ export const FAULTS = {
     "tells of a peer's identity change the first time only: a second reinstall's key is taken with no event and no notice",
   'identity-notice-event-only': 'raises the identity-change event but shows no notice in the thread',
   'stay-blocked': "sends the unblock IQ but keeps hiding the peer's messages",
+  'revoke-not-receipted': 'acks a revoke it decrypted but sends no delivery receipt for it, as it shows nothing',
   'show-revoke-as-text': 'takes a revoked message out of sight, but also shows the revoke as an empty text of its own',
   'ignore-revoke': 'does nothing with a revoke: the revoked message stays shown as it was',
   'revoke-any-sender': 'applies a revoke to the message its key names, whoever sent that message',

@@ -234,30 +234,50 @@ const reactionOn = (inbox: readonly ReceivedMessage[], id: string): ReceivedMess
 const REACTS_ON = ['own', 'peer'] as const;
 
 /**
+ * The emoji a received reaction carries (`params.emoji`): one code point, or one emoji of several,
+ * which is shown whole: a skin tone joined to a person by a ZWJ, and a flag of two regional letters.
+ */
+const REACTION_EMOJI = { single: EMOJI, 'skin-tone-zwj': '👩🏽\u200d💻', flag: '🇪🇺' } as const;
+const EMOJI_KINDS = Object.keys(REACTION_EMOJI) as (keyof typeof REACTION_EMOJI)[];
+
+/** The code points of `emoji`, which a verdict names so that a cut one reads as such. */
+const codePoints = (emoji: string): string =>
+  [...emoji].map((c) => `U+${(c.codePointAt(0) ?? 0).toString(16).toUpperCase()}`).join(' ');
+
+/**
  * REACTION-IN: the gatekeeper user reacts to a message, and the client shows the reaction on it.
  * `params.on` says whose: the provider user's (the default, key.fromMe false) or the gatekeeper
- * user's own earlier message (key.fromMe true, as the reactor sent it).
+ * user's own earlier message (key.fromMe true, as the reactor sent it). `params.emoji` says with
+ * what: an emoji of several code points is shown whole, not cut to its first.
  */
 export const reactionIn = defineCheck(
-  { name: 'messaging/reaction/in', params: paramsOf({ on: { enum: [...REACTS_ON] } }) },
+  {
+    name: 'messaging/reaction/in',
+    params: paramsOf({ on: { enum: [...REACTS_ON] }, emoji: { enum: EMOJI_KINDS } }),
+  },
   async (ctx) => {
     const on = choiceParam(ctx, 'on', REACTS_ON, 'own');
+    const emoji = REACTION_EMOJI[choiceParam(ctx, 'emoji', EMOJI_KINDS, 'single')];
     const { id, inbox } =
       on === 'own'
-        ? await answeredAbout(ctx, (p, id) => reactionContent(p.provider.login, id, false, EMOJI))
-        : await reactedToOwn(ctx);
+        ? await answeredAbout(ctx, (p, id) => reactionContent(p.provider.login, id, false, emoji))
+        : await reactedToOwn(ctx, emoji);
     const whose = on === 'own' ? "the user's own message" : "the peer's own message";
-    const expected = `the reaction "${EMOJI}" shown on message ${id}, ${whose}`;
+    const expected = `the reaction "${emoji}" (${codePoints(emoji)}) shown on message ${id}, ${whose}`;
     const shown = reactionOn(inbox, id);
     if (!shown) return notMet(expected, 'no reaction shown on it');
-    return shown.reaction?.emoji === EMOJI ? met() : notMet(expected, `the reaction "${shown.reaction?.emoji ?? ''}"`);
+    const got = shown.reaction?.emoji ?? '';
+    return got === emoji ? met() : notMet(expected, `the reaction "${got}" (${codePoints(got)})`);
   },
 );
 
 /** The gatekeeper user sends a message, then reacts to it (key.fromMe true); the client has answered both. */
-async function reactedToOwn(ctx: CheckContext): Promise<{ id: string; inbox: readonly ReceivedMessage[] }> {
+async function reactedToOwn(
+  ctx: CheckContext,
+  emoji: string,
+): Promise<{ id: string; inbox: readonly ReceivedMessage[] }> {
   const { p, id } = await received(ctx);
-  const { inbox } = await sendAbout(ctx, p, reactionContent(p.provider.login, id, true, EMOJI));
+  const { inbox } = await sendAbout(ctx, p, reactionContent(p.provider.login, id, true, emoji));
   // A reaction can only be shown on a message that was shown: one the client could not open is the
   // encryption cases' to judge.
   if (!inbox.some((m) => m.id === id))

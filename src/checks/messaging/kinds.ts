@@ -10,26 +10,32 @@ import type { GatekeeperUser } from '../../gatekeeper/types.js';
 import type { ReceivedMessage } from '../../protocol/driver-api.js';
 import { lengthDelimited } from '../../protocol/media/message.js';
 import { revokeContent } from '../../protocol/messaging.js';
+import type { StanzaNode } from '../../protocol/node.js';
+import { isDeliveryReceipt } from '../../protocol/stanzas.js';
 import { encodeMessage, pad, paddingLength } from '../../protocol/payload.js';
 import { defineCheck, paramsOf, choiceParam, type CheckContext } from '../check.js';
 import { answerTo } from '../scenarios/exchange.js';
-import { barrier, lastSeq } from '../observe.js';
+import { barrier, describeAll, lastSeq, sentBy } from '../observe.js';
 import { pair, type Pair } from '../scenarios/conversation.js';
 import { deliverGroup, group, shownInGroup, CHATS } from '../scenarios/groups.js';
 
-/** `send` as the gatekeeper user, then the provider user's inbox once its client has handled it. */
+/**
+ * `send` as the gatekeeper user, then the provider user's inbox once its client has handled it, and
+ * what the client sent.
+ */
 async function settled(
   ctx: CheckContext,
   p: Pair,
   label: string,
   send: () => Promise<string>,
-): Promise<{ id: string; inbox: readonly ReceivedMessage[] }> {
+): Promise<{ id: string; inbox: readonly ReceivedMessage[]; sent: readonly StanzaNode[] }> {
   const afterSeq = lastSeq(p.provider.connection);
   ctx.step(label);
   const id = await send();
   await answerTo(ctx, p.provider.connection, id, afterSeq);
   await barrier(p.provider.connection, ctx.signal);
-  return { id, inbox: await p.provider.inbox() };
+  const sent = sentBy(p.provider.connection, afterSeq).map((s) => s.element);
+  return { id, inbox: await p.provider.inbox(), sent };
 }
 
 /** A text from the gatekeeper user, shown to the provider user: what the cases then act on. */
@@ -59,6 +65,8 @@ interface Revoked {
   readonly revoker: GatekeeperUser;
   readonly revokeId: string;
   readonly inbox: readonly ReceivedMessage[];
+  /** What the provider's client sent once the revoke reached it. */
+  readonly sent: readonly StanzaNode[];
 }
 
 /** Where a revoke comes (`params.chat`): the one-to-one chat with the gatekeeper user, or a group. */
@@ -73,13 +81,14 @@ async function directRevoke(ctx: CheckContext, by: Revoker): Promise<Revoked> {
   const p = await pair(ctx);
   const { id, text } = await shownText(ctx, p);
   const revoker = by === 'sender' ? p.gatekeeperUser : await ctx.testbed.gatekeeperUser();
-  const { id: revokeId, inbox } = await settled(
-    ctx,
-    p,
-    `${by === 'sender' ? 'its sender' : 'another gatekeeper user'} revokes message ${id}`,
-    () => revoker.revoke(p.provider.login, id),
+  const {
+    id: revokeId,
+    inbox,
+    sent,
+  } = await settled(ctx, p, `${by === 'sender' ? 'its sender' : 'another gatekeeper user'} revokes message ${id}`, () =>
+    revoker.revoke(p.provider.login, id),
   );
-  return { sender: p.gatekeeperUser.jid, id, text, revoker, revokeId, inbox };
+  return { sender: p.gatekeeperUser.jid, id, text, revoker, revokeId, inbox, sent };
 }
 
 /**
@@ -97,9 +106,11 @@ async function groupRevoke(ctx: CheckContext, by: Revoker): Promise<Revoked> {
   const revoker = by === 'sender' ? sender : other;
   const revoke = pad(encodeMessage(revokeContent(g.jid, id)), paddingLength(ctx.rng));
   const label = `${by === 'sender' ? 'its sender' : 'the other member'} revokes message ${id} in the group`;
+  const afterSeq = lastSeq(g.provider.connection);
   const { id: revokeId } = await deliverGroup(ctx, g, revoker, await revoker.encryptGroupPayload(g.jid, revoke), label);
   await barrier(g.provider.connection, ctx.signal);
-  return { sender: sender.jid, id, text, revoker, revokeId, inbox: await g.provider.inbox() };
+  const sent = sentBy(g.provider.connection, afterSeq).map((s) => s.element);
+  return { sender: sender.jid, id, text, revoker, revokeId, inbox: await g.provider.inbox(), sent };
 }
 
 /** REVOKE-HIDDEN: nothing in the thread under the revoke's own stanza id. */
@@ -110,6 +121,19 @@ export const revokeHidden = defineCheck({ name: 'messaging/revoke/hidden', param
   return notMet(
     `nothing shown for the revoke (stanza ${revokeId})`,
     `the revoke shown as a message of its own: inbox entry ${revokeId} with text "${entry.text}"`,
+  );
+});
+
+/**
+ * REVOKE-HIDDEN, RECEIPT-EACH: a revoke shows nothing, but it decrypted, so it gets its delivery
+ * receipt as any message does; the sender learns by it that the revoke arrived.
+ */
+export const revokeReceipted = defineCheck({ name: 'messaging/revoke/receipted', params: CHAT_PARAMS }, async (ctx) => {
+  const { revokeId, sent } = await revokeScenario(ctx, 'sender');
+  if (sent.some((n) => isDeliveryReceipt(n) && n.attrs['id'] === revokeId)) return met();
+  return notMet(
+    `a delivery receipt for the revoke (stanza ${revokeId}), which decrypted`,
+    `no delivery receipt for the revoke before the answer to a ping; the client sent ${describeAll(sent)}`,
   );
 });
 

@@ -1,22 +1,33 @@
 /** The offline mailbox, drained after a push wakes the client (docs/PROFILE.md §14.6). */
 import { isDeliveryReceipt } from '../../protocol/stanzas.js';
 import { met, notMet } from '../../core/model.js';
-import { defineCheck, ANSWER_MS } from '../check.js';
+import { defineCheck, numberParam, paramsOf, ANSWER_MS } from '../check.js';
 import { barrier, sentBy } from '../observe.js';
 import { wakeByPush } from '../scenarios/push.js';
 
 const WAITING = 3;
 
-/** MAILBOX-DRAIN: texts sent while the client was away are shown after the push, in order, once each. */
+/**
+ * MAILBOX-DRAIN: texts sent while the client was away are shown after the push, in order, once
+ * each. With `params.waitedS` they waited that long, and their `t` is as old: a message is taken
+ * however long it waited, STANZA-TIME's window being the client's own `t`'s.
+ */
 export const drainedAfterPush = defineCheck(
-  { name: 'messaging/mailbox/drain', changes: ['trusted-gatekeeper-keys'] },
+  {
+    name: 'messaging/mailbox/drain',
+    changes: ['trusted-gatekeeper-keys'],
+    params: paramsOf({ waitedS: { type: 'integer', minimum: 0 } }),
+  },
   async (ctx) => {
     const texts = Array.from({ length: WAITING }, (_, i) => `away ${i + 1} ${ctx.rng.string(8)}`);
+    const waitedS = numberParam(ctx, 'waitedS', 0);
     const { provider, ids, connection } = await wakeByPush(
       ctx,
       texts.map((text, i) => ({ step: `gatekeeper user sends message ${i + 1} to the offline provider user`, text })),
+      waitedS,
     );
-    const expected = `the ${WAITING} waiting messages shown in the order sent, once each, after the push`;
+    const waited = waitedS === 0 ? '' : `, though their t is ${waitedS} s old`;
+    const expected = `the ${WAITING} waiting messages shown in the order sent, once each, after the push${waited}`;
     if (!connection) return notMet(expected, `no connection within ${ANSWER_MS} ms of the push`);
     const last = ids.at(-1) ?? '';
     // The last one taken: acked, or receipted, which ACK-MESSAGE lets stand for the ack.

@@ -9,7 +9,7 @@ import { choiceParam, defineCheck, numberParam, paramsOf, type CheckContext } fr
 import { answerTo } from '../scenarios/exchange.js';
 import { barrier, describeAll, lastSeq, sends, sentBy } from '../observe.js';
 import { judgeTime } from '../time.js';
-import { pair, receiveOne, sendReceiptAcked, type Pair } from '../scenarios/conversation.js';
+import { pair, receiveOne, sendOneWithId, sendReceiptAcked, type Pair } from '../scenarios/conversation.js';
 import { unixSeconds, type Clock } from '../../core/clock.js';
 import type { GatekeeperUserOptions } from '../../gatekeeper/types.js';
 
@@ -165,14 +165,35 @@ export const deliveryShown = defineCheck(
 );
 
 /**
+ * Whether the peer sent a delivery receipt before its read receipt (`params.delivery`): it did, or
+ * it sent none, and the read receipt is the first the client gets for the message.
+ */
+const DELIVERY = ['receipted', 'none'] as const;
+
+/** A message from the provider user to a gatekeeper user who sends no delivery receipt for it. */
+async function sentUnreceipted(ctx: CheckContext): Promise<{ p: Pair; id: string; later: string[] }> {
+  const p = await pair(ctx, { deliveryReceipts: false });
+  const { id } = await sendOneWithId(p, ctx);
+  return { p, id, later: [] };
+}
+
+/**
  * RECEIPT-SHOWN: a read receipt from the peer is shown on the message, as read: the message shows
  * no more delivery receipts after it than before it. With `params.messages` above 1, the user sent
  * that many and the peer reads the first: the read shows on it, and on none of the later ones.
+ * With `params.delivery` "none" the read receipt comes with no delivery receipt before it, and is
+ * shown as read all the same.
  */
 export const readShown = defineCheck(
-  { name: 'messaging/receipt/read-shown', params: paramsOf({ messages: { type: 'integer', minimum: 1 } }) },
+  {
+    name: 'messaging/receipt/read-shown',
+    params: paramsOf({ messages: { type: 'integer', minimum: 1 }, delivery: { enum: [...DELIVERY] } }),
+  },
   async (ctx) => {
-    const { p, id, later } = await sentAndDelivered(ctx, numberParam(ctx, 'messages', 1) - 1);
+    const { p, id, later } =
+      choiceParam(ctx, 'delivery', DELIVERY, 'receipted') === 'receipted'
+        ? await sentAndDelivered(ctx, numberParam(ctx, 'messages', 1) - 1)
+        : await sentUnreceipted(ctx);
     await barrier(p.provider.connection, ctx.signal);
     const { before, after } = await aroundRead(ctx, p, id, 'the gatekeeper user reads the first message');
     return judgeReadShown(before, after, id, p.gatekeeperUser.jid, later);

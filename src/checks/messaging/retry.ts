@@ -17,19 +17,25 @@ import {
   sendOne,
   sendOneWithId,
   type Outbound,
+  type Pair,
 } from '../scenarios/conversation.js';
 import type { Clock } from '../../core/clock.js';
 import { judgeTime } from '../time.js';
 
-/** The client's retry receipt for a message it could not decrypt, with the registration id it uploaded. */
+/**
+ * The client's retry receipt for a message it could not decrypt, with the registration id it
+ * uploaded; with `messages` above 1, the last of that many from the same sender, each retried in turn.
+ */
 async function retryFor(
   ctx: CheckContext,
+  messages = 1,
 ): Promise<{ id: string; t: string; retry: StanzaNode; registrationId: number }> {
   const p = await pair(ctx);
   const upload = sentBy(p.provider.connection)
     .map((s) => readPreKeyUpload(s.element))
     .find((u) => u !== null);
   if (!upload) throw new PreconditionError('the client uploaded no keys the harness could read');
+  for (let i = 1; i < messages; i++) await retried(ctx, p);
   const { id, afterSeq, t } = deliverUndecryptable(p, ctx);
   ctx.step('wait for the retry receipt');
   await ctx.testbed.frameFrom(p.provider.connection, sends('receipt', { id, type: 'retry' }), { afterSeq });
@@ -63,11 +69,25 @@ export function judgeRetryRegistration(retry: StanzaNode, registrationId: number
   return got === registrationId ? met() : notMet(expected, `registration id ${got}`);
 }
 
-/** RETRY-RECEIPT: `<retry count="1" id t v="1"/>` names the message, its `t`, and counts the first request. */
-export const retryElement = defineCheck({ name: 'messaging/retry/element' }, async (ctx) => {
-  const { id, t, retry } = await retryFor(ctx);
-  return judgeRetryElement(retry, id, t, ctx.clock);
-});
+/** A message that cannot be decrypted, answered by its retry receipt: an earlier request to the same sender. */
+async function retried(ctx: CheckContext, p: Pair): Promise<void> {
+  const { id, afterSeq } = deliverUndecryptable(p, ctx);
+  ctx.step('wait for its retry receipt');
+  await ctx.testbed.frameFrom(p.provider.connection, sends('receipt', { id, type: 'retry' }), { afterSeq });
+}
+
+/**
+ * RETRY-RECEIPT: `<retry count="1" id t v="1"/>` names the message, its `t`, and counts the first
+ * request. With `params.messages` above 1, the sender's earlier messages could not be decrypted
+ * either, and the last one's first request still counts 1: the count is the message's, not the sender's.
+ */
+export const retryElement = defineCheck(
+  { name: 'messaging/retry/element', params: paramsOf({ messages: { type: 'integer', minimum: 1 } }) },
+  async (ctx) => {
+    const { id, t, retry } = await retryFor(ctx, numberParam(ctx, 'messages', 1));
+    return judgeRetryElement(retry, id, t, ctx.clock);
+  },
+);
 
 /**
  * RETRY-RECEIPT, `<retry>`: on the first retry receipt for message `id`, delivered with `t`, as sent.

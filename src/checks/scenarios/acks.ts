@@ -1,9 +1,10 @@
 /**
- * How a client's acks are judged (ACK-MESSAGE, ACK-RECEIPT, docs/PROFILE.md §6), for every suite
- * whose cases deliver a message or a receipt to it: the stanza suite's own, a blocked peer's
- * message, each kind of receipt.
+ * How a client's acks are judged (ACK-MESSAGE, ACK-RECEIPT, ACK-NOTIFICATION, docs/PROFILE.md
+ * §6), for every suite whose cases deliver a message, a receipt or a notification to it: the stanza
+ * suite's own, a blocked peer's message, each kind of receipt.
  */
 import { met, notMet, type Finding } from '../../core/model.js';
+import { judgeAckAddressing } from '../ack-addressing.js';
 import type { ConnectionClosed } from '../../gatekeeper/types.js';
 import type { StanzaNode } from '../../protocol/node.js';
 import { isDeliveryReceipt } from '../../protocol/stanzas.js';
@@ -59,4 +60,29 @@ export function judgeReceiptAck(
   const got = ack.attrs['type'];
   if (got !== type) return notMet(expected, got === undefined ? 'an ack without type' : `an ack with type="${got}"`);
   return ack.attrs['to'] === peer ? met() : notMet(expected, `an ack to="${ack.attrs['to'] ?? ''}"`);
+}
+
+/**
+ * ACK-NOTIFICATION, on what the client sent after `notification` reached it: an ack of class
+ * `notification`, no refusal, addressed as the lineage addresses every ack. `closed`: the
+ * connection closed, which ended the wait.
+ */
+export function judgeNotificationAck(
+  sent: readonly StanzaNode[],
+  notification: StanzaNode,
+  closed?: ConnectionClosed,
+): Finding {
+  const { id = '', from = '', type = '' } = notification.attrs;
+  const expected = `<ack class="notification" id="${id}" to="${from}" type="${type}"/>`;
+  const ack = sent.find((n) => n.tag === 'ack' && n.attrs['id'] === id);
+  if (!ack)
+    return notMet(
+      expected,
+      `${noneBefore('no <ack> for the notification', closed)}; the client sent ${describeAll(sent)}`,
+    );
+  // A refusal is an ack too (IN-ERROR), but a notification is acked whatever its type.
+  const error = ack.attrs['error'];
+  if (error !== undefined) return notMet(expected, `the notification refused: an ack with error="${error}"`);
+  if (ack.attrs['class'] !== 'notification') return notMet(expected, `an ack with class="${ack.attrs['class'] ?? ''}"`);
+  return judgeAckAddressing(ack, notification);
 }

@@ -6,9 +6,9 @@ import type { StanzaNode } from '../../protocol/node.js';
 import { choiceParam, defineCheck, paramsOf, ANSWER_MS, QUIET_MS, type CheckContext } from '../check.js';
 import type { ConnectionClosed } from '../../gatekeeper/types.js';
 import { barrier, describeAll, lastSeq, noneBefore, sends, sentBy, type Sent } from '../observe.js';
-import { judgeMessageAck, judgeReceiptAck } from '../scenarios/acks.js';
+import { judgeMessageAck, judgeNotificationAck, judgeReceiptAck } from '../scenarios/acks.js';
 import { judgeTime } from '../time.js';
-import { isDeliveryReceipt, receipt } from '../../protocol/stanzas.js';
+import { isDeliveryReceipt, receipt, serverNotification, UNHANDLED_NOTIFICATION_TYPE } from '../../protocol/stanzas.js';
 import { unixSeconds } from '../../core/clock.js';
 import {
   deliverUndecryptable,
@@ -78,6 +78,26 @@ export const ackReceipt = defineCheck({ name: 'stanza/ack/receipt' }, async (ctx
     {
       closed: p.provider.connection.closed,
     },
+  );
+});
+
+/**
+ * ACK-NOTIFICATION: the server sends a notification of a type the client cannot handle, as it may
+ * any day WhatsApp adds one; the client acks it as it acks every notification.
+ */
+export const ackNotification = defineCheck({ name: 'stanza/ack/notification' }, async (ctx) => {
+  const { connection } = await ctx.testbed.providerUser();
+  const notification = serverNotification(ctx.rng.string(20), UNHANDLED_NOTIFICATION_TYPE, unixSeconds(ctx.clock));
+  const id = notification.attrs['id'] ?? '';
+  const afterSeq = lastSeq(connection);
+  ctx.step(`send a notification of type="${UNHANDLED_NOTIFICATION_TYPE}", which no client handles`);
+  connection.send(notification);
+  ctx.step('wait for the ack of the notification');
+  await ctx.testbed.frameFrom(connection, sends('ack', { id }), { afterSeq });
+  return judgeNotificationAck(
+    sentBy(connection, afterSeq).map((s) => s.element),
+    notification,
+    connection.closed,
   );
 });
 
