@@ -4,8 +4,8 @@
  * (CaseEnv.breached), as a refusal of the gatekeeper's does. On a frame the client sent:
  * - no text it was asked to send, in the clear (E2E-CONFIDENTIAL);
  * - every ack naming what it acks as the lineage does (ACK-MESSAGE, ACK-RECEIPT, GROUP-FANOUT,
- *   GROUP-CHANGE), and every receipt a message delivered to it, to its sender (RECEIPT-DELIVERY,
- *   READ-ON-MARK, GROUP-FANOUT);
+ *   GROUP-CHANGE), and every receipt for a message delivered to it sent to that message's sender
+ *   (RECEIPT-DELIVERY, READ-ON-MARK, GROUP-FANOUT);
  * - every message made as the profile says: its id, a one-to-one message's one `<to>`, each
  *   `<enc>`'s version and type (STANZA-ID, MSG-SHAPE, ENC-VERSION, ENC-TYPE);
  * - every `t` its clock in Unix seconds (STANZA-TIME).
@@ -27,8 +27,8 @@ const PLAINTEXT_EXPECTED = 'no frame carrying the text of a message the client w
 /** The start of the verdict of a text found in the clear, whatever the case. */
 export const PLAINTEXT_LEAKED = 'a frame carried the text of a message in the clear:';
 
-/** The start of the verdict of a receipt for no message delivered, or to another than its sender, whatever the case. */
-export const RECEIPT_BROKEN = 'a receipt did not name a message delivered to the client:';
+/** The start of the verdict of a receipt to another than the sender of the message it names, whatever the case. */
+export const RECEIPT_BROKEN = 'a receipt did not go to the sender of its message:';
 /** The start of the verdict of an ack that does not name what it acks as the lineage does, whatever the case. */
 export const ACK_BROKEN = 'an ack did not name what it acks:';
 /** The start of the verdict of a message made wrong (STANZA-ID, MSG-SHAPE, ENC-VERSION, ENC-TYPE), whatever the case. */

@@ -44,8 +44,13 @@ function replay(socket: Socket, first: Buffer): Duplex {
   return duplex;
 }
 
+const KEEP_ALIVE_MS = 60_000;
+
 export function createDualServer(handler: Handler, faults: FaultSet): DualServer {
-  const http1 = createHttp1(handler);
+  // An idle connection is kept a minute, not Node's 5 s: the harness's client reuses it after up to
+  // 4 s idle, and on a loaded machine the server's close and the client's next request crossed,
+  // which the client read as ECONNRESET in the middle of a case.
+  const http1 = createHttp1({ keepAliveTimeout: KEEP_ALIVE_MS }, handler);
   // Node's own answer to a request its parser refuses (HTTP/2's preface, under the fault), written
   // here because on a replayed stream the default would raise the error unhandled.
   http1.on('clientError', (_error, socket) => {
