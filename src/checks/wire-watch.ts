@@ -119,12 +119,16 @@ export class WireWatch {
     this.toClient.set(f.connection, sent);
     for (const n of elementsOf(f)) {
       if (n.attrs['id'] === undefined) continue;
-      const key = `${n.tag} ${n.attrs['id']}`;
-      sent.set(key, [...(sent.get(key) ?? []), n]);
+      append(sent, `${n.tag} ${n.attrs['id']}`, n);
       // A receipt may go out on a later connection than its message came on (read after a reconnect).
-      if (n.tag !== 'message') continue;
-      const byLogin = `${f.login ?? ''} ${n.attrs['id']}`;
-      this.delivered.set(byLogin, [...(this.delivered.get(byLogin) ?? []), n]);
+      if (n.tag === 'message') append(this.delivered, `${f.login ?? ''} ${n.attrs['id']}`, n);
     }
   }
+}
+
+/** Adds `n` to the list under `key`, in place: a frame's elements are remembered as they come, once each. */
+function append(lists: Map<string, StanzaNode[]>, key: string, n: StanzaNode): void {
+  const list = lists.get(key);
+  if (list) list.push(n);
+  else lists.set(key, [n]);
 }
