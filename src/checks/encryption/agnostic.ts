@@ -15,7 +15,7 @@ import { choiceParam, defineCheck, paramsOf, ANSWER_MS, type CheckContext } from
 import { group, CHATS } from '../scenarios/groups.js';
 import type { ProviderUser } from '../testbed.js';
 import { barrier, lastSeq } from '../observe.js';
-import { encodingsOf } from '../plaintext.js';
+import { encodingsOf, PlaintextWatch } from '../plaintext.js';
 import { answerTo, describeAnswer, judgeReplay, timesShown, type Answer, expectTaken } from '../scenarios/exchange.js';
 
 export interface Users {
@@ -96,20 +96,20 @@ async function groupSecret(ctx: CheckContext, text: string): Promise<ClientConne
 
 /** E2E-CONFIDENTIAL, on every frame of `connections`: none carries `secret` in a common encoding. */
 function judgeNoPlaintext(connections: readonly ClientConnection[], secret: string) {
-  const encodings = encodingsOf(secret);
+  const watch = new PlaintextWatch();
+  watch.keep(secret);
   for (const connection of connections) {
     for (const f of connection.frames) {
-      const found = encodings.find((e) => f.text.includes(e));
-      if (found !== undefined) {
+      const leak = watch.find(f.text);
+      if (leak)
         return notMet(
           'no frame carrying the text or an encoding of it',
-          `the plaintext (as ${found === secret ? 'UTF-8' : `"${found.slice(0, 12)}…"`}) in frame ${f.seq}, ${f.direction}: ${f.text.slice(0, 100)}`,
+          `the plaintext (as ${leak.as}) in frame ${f.seq}, ${f.direction}: ${f.text.slice(0, 100)}`,
         );
-      }
     }
   }
   const frames = connections.reduce((n, c) => n + c.frames.length, 0);
-  return met(`${frames} frames searched for ${encodings.length} encodings`);
+  return met(`${frames} frames searched for ${encodingsOf(secret).length} encodings`);
 }
 
 /** E2E-FRESH: the same text twice gives two different ciphertexts. */
