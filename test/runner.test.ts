@@ -351,9 +351,9 @@ void test('a case whose params name an unknown choice or a non-number ends witho
   assert.throws(() => numberParam(ctx({ messages: '6' }), 'messages', 6), { code: 'E_SUITE' });
 });
 
-void test('a rule broken through the case (CaseEnv.breached) fails a passing case with its own expectation; the first breach or refusal stands', async () => {
+void test('a rule broken through the case (CaseEnv.violated) fails a passing case with its own expectation; the first violation or refusal stands', async () => {
   const [result] = await run([spec('passes')], async (env) => {
-    env.breached('no frame carrying the text', 'the text in frame 7');
+    env.violated('no frame carrying the text', 'the text in frame 7');
     env.refused('the gatekeeper refused something later');
     return met();
   });

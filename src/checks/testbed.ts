@@ -118,7 +118,7 @@ export class Testbed {
     /** The run's chat transport: every connect the testbed asks of the driver is over it. */
     readonly transport: ChatTransport = 'xml-ws',
   ) {
-    this.wire = new WireWatch((expected, actual) => env.breached(expected, actual));
+    this.wire = new WireWatch((expected, actual) => env.violated(expected, actual));
     const offFrames = gatekeeper.onFrame((f) => this.recordFrame(f));
     const offHttp = gatekeeper.onHttp((e) => env.record(httpEvidence(e)));
     // A verdict may rest on a close ("closed (code 1000, by client)"): the evidence shows it.

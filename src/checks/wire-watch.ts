@@ -1,7 +1,7 @@
 /**
  * The rules the harness judges through every case, on every frame of the case's users, not only in
- * the case that looks for each: a breach wherever it shows up leaves that case no pass
- * (CaseEnv.breached), as a refusal of the gatekeeper's does. On a frame the client sent:
+ * the case that looks for each: a violation wherever it shows up leaves that case no pass
+ * (CaseEnv.violated), as a refusal of the gatekeeper's does. On a frame the client sent:
  * - no text it was asked to send, in the clear (E2E-CONFIDENTIAL);
  * - every ack naming what it acks as the lineage does (ACK-MESSAGE, ACK-RECEIPT, GROUP-FANOUT,
  *   GROUP-CHANGE), and every receipt for a message delivered to it sent to that message's sender
@@ -44,7 +44,7 @@ export class WireWatch {
   /** Every text the case's provider users were asked to send. */
   private readonly plaintexts = new PlaintextWatch();
 
-  constructor(private readonly breached: (expected: string, actual: string) => void) {}
+  constructor(private readonly violated: (expected: string, actual: string) => void) {}
 
   /** A frame the client sent, judged by every rule; one the gatekeeper sent, remembered. */
   frame(f: FrameEvent): void {
@@ -60,7 +60,7 @@ export class WireWatch {
   private judge(f: FrameEvent): void {
     const leak = this.plaintexts.find(f.text);
     if (leak)
-      this.breached(
+      this.violated(
         PLAINTEXT_EXPECTED,
         `${PLAINTEXT_LEAKED} ${JSON.stringify(leak.text.slice(0, 40))} (as ${leak.as}) in frame ${f.seq} from ${f.login}`,
       );
@@ -70,16 +70,16 @@ export class WireWatch {
       const judged = acked.map((a) => judgeAckAddressing(n, a));
       const wrong = judged.at(-1);
       if (wrong?.verdict === 'not-met' && judged.every((j) => j.verdict === 'not-met'))
-        this.breached(wrong.expected, `${ACK_BROKEN} ${wrong.actual}`);
+        this.violated(wrong.expected, `${ACK_BROKEN} ${wrong.actual}`);
       if (n.tag === 'receipt') {
         const named = judgeReceiptAddressing(n, this.deliveredTo(f.login ?? '', n.attrs['id']));
-        if (named.verdict === 'not-met') this.breached(named.expected, `${RECEIPT_BROKEN} ${named.actual}`);
+        if (named.verdict === 'not-met') this.violated(named.expected, `${RECEIPT_BROKEN} ${named.actual}`);
       }
       if (n.tag === 'message') this.watchMessage(n);
       if (n.attrs['t'] === undefined) continue;
       // The client's clock against the machine's: a case's own clock may be set elsewhere (a proof's, a push's).
       const time = judgeTime(n.attrs['t'], systemClock, `<${n.tag}>`);
-      if (time.verdict === 'not-met') this.breached(time.expected, `${TIME_BROKEN} ${time.actual}`);
+      if (time.verdict === 'not-met') this.violated(time.expected, `${TIME_BROKEN} ${time.actual}`);
     }
   }
 
@@ -90,7 +90,7 @@ export class WireWatch {
    */
   private watchMessage(m: StanzaNode): void {
     const broken = (f: Finding | undefined): void => {
-      if (f?.verdict === 'not-met') this.breached(f.expected, `${MESSAGE_BROKEN} ${f.actual}`);
+      if (f?.verdict === 'not-met') this.violated(f.expected, `${MESSAGE_BROKEN} ${f.actual}`);
     };
     broken(judgeMessageId(m));
     if (!isGroupJid(m.attrs['to'])) broken(judgeMessageShape(m));

@@ -59,7 +59,7 @@ export interface CaseEnv {
    * in the clear in a frame): as with a refusal, the case cannot pass, and goes on so that the check
    * can still say what it saw.
    */
-  breached(expected: string, actual: string): void;
+  violated(expected: string, actual: string): void;
 }
 
 export type ExecuteCase = (env: CaseEnv) => Promise<Finding>;
@@ -252,7 +252,7 @@ async function runCase(
   let hit: LimitHit | undefined;
   let protocolError: string | undefined;
   /** The first refusal or watched rule broken, which no pass survives. */
-  let breach: { expected: string; actual: string } | undefined;
+  let violation: { expected: string; actual: string } | undefined;
   const timeoutMs = spec.timeoutMs ?? options.defaultTimeoutMs;
   const controller = new AbortController();
   /** What the case waits on outside the harness, oldest first, each with when it began. */
@@ -302,11 +302,11 @@ async function runCase(
       controller.abort(new EndedEarly("the provider to keep to the transport's protocol", message));
     },
     refused: (message) => {
-      breach ??= { expected: REFUSAL_EXPECTED, actual: message };
+      violation ??= { expected: REFUSAL_EXPECTED, actual: message };
       evidence.push({ kind: 'note', at: Date.now() - started, text: redact(message) });
     },
-    breached: (expected, actual) => {
-      breach ??= { expected, actual };
+    violated: (expected, actual) => {
+      violation ??= { expected, actual };
       evidence.push({ kind: 'note', at: Date.now() - started, text: redact(actual) });
     },
   };
@@ -349,16 +349,16 @@ async function runCase(
   // every case: whatever the check made of the rest, no pass. A check that failed keeps its own
   // reason; one that could not decide most likely could not because of the refusal, so the refusal
   // is the verdict, and the check's error stays in the evidence.
-  if (breach !== undefined && finding?.verdict !== 'not-met' && interruptionOf(thrown) === undefined) {
+  if (violation !== undefined && finding?.verdict !== 'not-met' && interruptionOf(thrown) === undefined) {
     if (finding === undefined)
       evidence.push({
         kind: 'note',
         at: Date.now() - started,
         text: redact(
-          `after the ${breach.expected === REFUSAL_EXPECTED ? 'refusal' : 'breach'}, the check ended without a verdict: ${isTimeout(thrown) ? thrown.message : describeError(thrown)}`,
+          `after the ${violation.expected === REFUSAL_EXPECTED ? 'refusal' : 'violation'}, the check ended without a verdict: ${isTimeout(thrown) ? thrown.message : describeError(thrown)}`,
         ),
       });
-    finding = { verdict: 'not-met', ...breach };
+    finding = { verdict: 'not-met', ...violation };
   }
   if (finding === undefined) {
     const message = isTimeout(thrown) ? thrown.message : describeError(thrown);

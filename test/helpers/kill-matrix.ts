@@ -125,7 +125,7 @@ function deal(of: number): Share[] {
 /**
  * Faults that make the gatekeeper refuse what the client sends, or fail to decrypt or read it, or
  * that break a rule the Testbed watches through every case, wherever the client sends it: a case
- * fails through that (CaseEnv.refused or breached, or the refusal a scenario reports) whatever it
+ * fails through that (CaseEnv.refused or violated, or the refusal a scenario reports) whatever it
  * checks, so any case of their suites that does not name them may fail for that reason, and for
  * no other: its verdict begins with the fault's words (`the gatekeeper
  * refused`, or narrower; one of them, for a fault that breaks what several scenarios read). The
