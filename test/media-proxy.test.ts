@@ -63,8 +63,17 @@ before(async () => {
   proxy.setProvider(discovery(`${origin}/m`, [origin]));
 });
 
-function newProxy(allowPrivateTargets: boolean, limits = DEFAULT_LIMITS): MediaProxy {
-  const outbound = { limits, allowPrivateTargets, tls: { ca: tls.certPem } };
+function newProxy(
+  allowPrivateTargets: boolean,
+  limits = DEFAULT_LIMITS,
+  onPrivateTargetRefused?: (refusal: Error) => void,
+): MediaProxy {
+  const outbound = {
+    limits,
+    allowPrivateTargets,
+    ...(onPrivateTargetRefused ? { onPrivateTargetRefused } : {}),
+    tls: { ca: tls.certPem },
+  };
   return new MediaProxy({ certPem: tls.certPem, keyPem: tls.keyPem, outbound, record: () => {} });
 }
 
@@ -131,8 +140,9 @@ void test('stops past the media-bytes cap and names it', async () => {
   }
 });
 
-void test('refuses loopback targets, by address and by name, unless private targets are allowed', async () => {
-  const strict = newProxy(false);
+void test('refuses loopback targets, by address and by name, unless private targets are allowed; each refusal is told', async () => {
+  const told: string[] = [];
+  const strict = newProxy(false, DEFAULT_LIMITS, (refusal) => told.push(refusal.message));
   try {
     const port = new URL(origin).port;
     for (const host of ['127.0.0.1', 'localhost']) {
@@ -143,7 +153,9 @@ void test('refuses loopback targets, by address and by name, unless private targ
         /refused to connect to .*loopback address; private targets are allowed only with --allow-private-targets/,
         host,
       );
+      assert.equal(told.at(-1), r.error, `${host}: the refusal is told as it is answered`);
     }
+    assert.equal(told.length, 2);
   } finally {
     await strict.close();
   }

@@ -177,12 +177,14 @@ export class Testbed {
     this.env.step(`create provider ${label}`);
     const created = await driver.createUser(label);
     this.env.step(`enlist provider ${label}`);
+    // Counted by the gatekeeper, not read from the reason the provider's driver reports.
+    const privateRefusals = gatekeeper.privateTargetsRefused();
+    const refusedByRunRule = (): boolean => gatekeeper.privateTargetsRefused() > privateRefusals;
     const enlisted = await driver.enlist(created.user, this.endpoint(gatekeeper.enlistUrl));
     if (enlisted.status !== 'ok') {
       // The gatekeeper refused what the provider sent (a proof that does not verify, say): the
       // provider's failure. A target the run's own policy refused to reach decides nothing of it.
-      if (enlisted.reason.includes('E_PRIVATE_TARGET'))
-        throw new PreconditionError(`enlistment of a provider user failed: ${enlisted.reason}`);
+      if (refusedByRunRule()) throw new PreconditionError(`enlistment of a provider user failed: ${enlisted.reason}`);
       throw new ProviderViolation(
         `the enlistment of provider ${label} accepted`,
         `the gatekeeper refused the enlistment: ${enlisted.reason}`,
@@ -238,7 +240,7 @@ export class Testbed {
       // The gatekeeper refused what the client logged in with (no proof, another account, the wrong
       // product): the provider's failure, as a refused enlistment is.
       const refusal = refusedAtOnce ?? loginRefusal();
-      if (refusal !== undefined && !refusal.includes('E_PRIVATE_TARGET'))
+      if (refusal !== undefined && !refusedByRunRule())
         throw new ProviderViolation(
           `provider ${label} logged in`,
           `the gatekeeper refused the login of provider ${label}: ${refusal}`,

@@ -57,9 +57,11 @@ export async function startGatekeeper(options: GatekeeperOptions = {}): Promise<
   const rng = new Rng(options.seed ?? randomSeed());
   const limits = options.limits ?? DEFAULT_LIMITS;
   const codec = options.codec ?? cappedCodec(limits);
+  let privateTargetsRefused = 0;
   const outbound = {
     limits,
     allowPrivateTargets: options.allowPrivateTargets ?? true,
+    onPrivateTargetRefused: () => void privateTargetsRefused++,
     ...trustAlso(options.providerCaPem),
   };
   const directory = new Directory(rng.fork('directory'));
@@ -155,6 +157,7 @@ export async function startGatekeeper(options: GatekeeperOptions = {}): Promise<
     jwksUri: `${origin}${GATEKEEPER_JWKS_PATH}`,
     providerDiscovery: () => provider,
     allowsPrivateTargets: outbound.allowPrivateTargets,
+    privateTargetsRefused: () => privateTargetsRefused,
     setProvider: (discovery: Discovery) => {
       provider = discovery;
       verifier.setDiscovery(discovery);

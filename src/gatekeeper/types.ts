@@ -61,6 +61,8 @@ export interface ProviderAccess {
   providerDiscovery(): Discovery | undefined;
   /** Whether the run lets the gatekeeper reach, and take from the provider, loopback, private and link-local addresses. */
   readonly allowsPrivateTargets: boolean;
+  /** How many targets that rule has refused so far (a key set, a push endpoint, a media host). */
+  privateTargetsRefused(): number;
   /**
    * GET from the provider's server as the gatekeeper does (its key set, its discovery document):
    * under the run's caps and private-target rule; a cap gone past throws LimitExceeded. The body is

@@ -37,7 +37,9 @@ export function postHeldBody(
   timeoutMs: number,
 ): Promise<BoundedAnswer | { readonly silent: true } | { readonly error: string }> {
   const target = new URL(url);
-  const refused = options.allowPrivateTargets ? undefined : refusedLiteral(target.hostname);
+  const refused = options.allowPrivateTargets
+    ? undefined
+    : refusedLiteral(target.hostname, options.onPrivateTargetRefused);
   if (refused) return Promise.resolve({ error: refused.message });
   const { limits } = options;
   const max = limits[req.bodyCap];
@@ -76,7 +78,10 @@ export function postHeldBody(
         maxHeaderSize: limits['http-header-bytes'],
         // The checked lookup answers the calls a socket makes (net.connect's), which node:http's type
         // declares more widely than node:dns's.
-        ...(guardedLookup(options.allowPrivateTargets) as Pick<RequestOptions, 'lookup'>),
+        ...(guardedLookup(options.allowPrivateTargets, options.onPrivateTargetRefused) as Pick<
+          RequestOptions,
+          'lookup'
+        >),
         ...tlsOf(options),
       });
     } catch (e) {

@@ -39,11 +39,13 @@ export function http2Status(
       ? `no answer within ${timeoutMs} ms`
       : new LimitExceeded('http-request-ms', cap, 'the HTTP/2 answer');
   const target = new URL(url);
-  const refused = options.allowPrivateTargets ? undefined : refusedLiteral(target.hostname);
+  const refused = options.allowPrivateTargets
+    ? undefined
+    : refusedLiteral(target.hostname, options.onPrivateTargetRefused);
   if (refused) return Promise.resolve(refused.message);
   return new Promise((resolve) => {
     const session = connect(target.origin, {
-      ...guardedLookup(options.allowPrivateTargets),
+      ...guardedLookup(options.allowPrivateTargets, options.onPrivateTargetRefused),
       ...(options.tls?.ca === undefined ? {} : { ca: options.tls.ca }),
       maxHeaderListPairs: MAX_HEADER_FIELDS,
       settings: { maxHeaderListSize: limits['http-header-bytes'] },

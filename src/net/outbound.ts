@@ -8,12 +8,14 @@ import { createSecureContext, rootCertificates } from 'node:tls';
 import { Agent, request, type Dispatcher } from 'undici';
 import { isLimitExceeded, LimitExceeded, type LimitName, type Limits } from '../core/limits.js';
 import { ProviderViolation, TimeoutError } from '../core/errors.js';
-import { guardedConnector } from './private-targets.js';
+import { guardedConnector, type OnPrivateTargetRefused } from './private-targets.js';
 
 export interface OutboundOptions {
   readonly limits: Limits;
   /** False refuses loopback, private and link-local targets (private-targets.ts). */
   readonly allowPrivateTargets: boolean;
+  /** Told of each target that rule refused. */
+  readonly onPrivateTargetRefused?: OnPrivateTargetRefused;
   /** CAs to trust (instead of the system's), and a client certificate to present. */
   readonly tls?: { readonly ca?: string | readonly string[]; readonly cert?: string; readonly key?: string };
   /**
@@ -42,7 +44,11 @@ export function outboundAgent(options: OutboundOptions): Agent {
   // undici reads 0 as no timeout.
   const silence = options.slowAnswers ? 0 : limits['http-read-ms'];
   return new Agent({
-    connect: guardedConnector({ timeout: limits['http-read-ms'], ...tls }, options.allowPrivateTargets),
+    connect: guardedConnector(
+      { timeout: limits['http-read-ms'], ...tls },
+      options.allowPrivateTargets,
+      options.onPrivateTargetRefused,
+    ),
     headersTimeout: silence,
     bodyTimeout: silence,
     maxHeaderSize: limits['http-header-bytes'],

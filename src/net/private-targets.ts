@@ -62,7 +62,7 @@ function embeddedIpv4(v6: string): string | undefined {
   return `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
 }
 
-class PrivateTargetRefused extends ConformanceError {
+export class PrivateTargetRefused extends ConformanceError {
   override readonly code = 'E_PRIVATE_TARGET';
   constructor(
     readonly host: string,
@@ -77,51 +77,72 @@ class PrivateTargetRefused extends ConformanceError {
   }
 }
 
+/**
+ * Told of every refusal: the gatekeeper counts them, so that a case can tell the run's own rule
+ * (no verdict) from a provider's fault, whatever text the provider's driver reports.
+ */
+export type OnPrivateTargetRefused = (refusal: PrivateTargetRefused) => void;
+
 type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
 
-/** dns.lookup that fails when any address of the name is private, as net.connect expects it. */
-function checkedLookup(
+type CheckedLookup = (
   hostname: string,
   options: LookupAllOptions | { all?: boolean; family?: number },
   callback: LookupCallback,
-): void {
-  dnsLookup(hostname, { ...options, all: true }, (err, addresses) => {
-    if (err) return callback(err, []);
-    for (const a of addresses) {
-      const kind = privateKind(a.address);
-      if (kind !== undefined) return callback(new PrivateTargetRefused(hostname, a.address, kind), []);
-    }
-    const first = addresses[0];
-    if (options.all === true) return callback(null, addresses);
-    if (first === undefined)
-      return callback(Object.assign(new Error(`${hostname} resolved to no address`), { code: 'ENOTFOUND' }), []);
-    callback(null, first.address, first.family);
-  });
-}
+) => void;
+
+/** dns.lookup that fails when any address of the name is private, as net.connect expects it. */
+const checkedLookup =
+  (onRefused?: OnPrivateTargetRefused): CheckedLookup =>
+  (hostname, options, callback) => {
+    dnsLookup(hostname, { ...options, all: true }, (err, addresses) => {
+      if (err) return callback(err, []);
+      for (const a of addresses) {
+        const kind = privateKind(a.address);
+        if (kind !== undefined) {
+          const refused = new PrivateTargetRefused(hostname, a.address, kind);
+          onRefused?.(refused);
+          return callback(refused, []);
+        }
+      }
+      const first = addresses[0];
+      if (options.all === true) return callback(null, addresses);
+      if (first === undefined)
+        return callback(Object.assign(new Error(`${hostname} resolved to no address`), { code: 'ENOTFOUND' }), []);
+      callback(null, first.address, first.family);
+    });
+  };
 
 /** The refusal for an address literal that is private; a name is checked by its lookup instead. */
-export function refusedLiteral(hostname: string): PrivateTargetRefused | undefined {
+export function refusedLiteral(hostname: string, onRefused?: OnPrivateTargetRefused): PrivateTargetRefused | undefined {
   const host = hostname.replace(/^\[|\]$/g, '');
   const kind = isIP(host) === 0 ? undefined : privateKind(host);
-  return kind === undefined ? undefined : new PrivateTargetRefused(host, host, kind);
+  if (kind === undefined) return undefined;
+  const refused = new PrivateTargetRefused(host, host, kind);
+  onRefused?.(refused);
+  return refused;
 }
 
 /**
  * The connect options of a socket that refuses private targets unless `allowPrivate`: its lookup
  * fails on a private address, so the socket connects to what was checked. (Literals: refusedLiteral.)
  */
-export const guardedLookup = (allowPrivate: boolean): { lookup?: typeof checkedLookup } =>
-  allowPrivate ? {} : { lookup: checkedLookup };
+export const guardedLookup = (allowPrivate: boolean, onRefused?: OnPrivateTargetRefused): { lookup?: CheckedLookup } =>
+  allowPrivate ? {} : { lookup: checkedLookup(onRefused) };
 
 /**
  * undici's connector, with TLS options, that refuses private targets unless `allowPrivate`: an
  * address literal is checked here, a name by its lookup (the socket then connects to what was checked).
  */
-export function guardedConnector(tls: buildConnector.BuildOptions, allowPrivate: boolean): buildConnector.connector {
+export function guardedConnector(
+  tls: buildConnector.BuildOptions,
+  allowPrivate: boolean,
+  onRefused?: OnPrivateTargetRefused,
+): buildConnector.connector {
   if (allowPrivate) return buildConnector(tls);
-  const connect = buildConnector({ ...tls, ...guardedLookup(false) } as buildConnector.BuildOptions);
+  const connect = buildConnector({ ...tls, ...guardedLookup(false, onRefused) } as buildConnector.BuildOptions);
   return (options, callback) => {
-    const refused = refusedLiteral(options.hostname);
+    const refused = refusedLiteral(options.hostname, onRefused);
     if (refused) {
       callback(refused, null);
       return;
