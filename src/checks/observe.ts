@@ -3,12 +3,12 @@ import type { ClientConnection, ConnectionClosed, Connections, FrameEvent } from
 import { ANSWER_MS, QUIET_MS } from './waits.js';
 import type { StanzaNode } from '../protocol/node.js';
 import { describeStreamError } from '../protocol/stanzas.js';
-import { xmlCodec, readElementsLeniently } from '../protocol/xml-codec.js';
+import { xmlCodec } from '../protocol/xml-codec.js';
 
-/** The elements in a frame: the codec's node, or what a lenient reading finds in a refused frame. */
-export function elementsOf(f: FrameEvent): StanzaNode[] {
+/** The elements in a frame: the codec's node, or what the wire salvaged of a refused frame. */
+export function elementsOf(f: FrameEvent): readonly StanzaNode[] {
   if (f.node) return [f.node];
-  return readElementsLeniently(f.text) ?? [];
+  return f.salvaged ?? [];
 }
 
 export interface Sent {

@@ -19,7 +19,6 @@ import { GATEKEEPER_SERVER, INTEROP_VERSION, XMPP_SUBPROTOCOL } from '../protoco
 import { child, node, type StanzaNode } from '../protocol/node.js';
 import { unenlistedError } from '../protocol/enlistment.js';
 import { openElement, streamError } from '../protocol/stanzas.js';
-import { readElementsLeniently } from '../protocol/xml-codec.js';
 import { Connection } from './connection.js';
 import type { Directory } from './directory.js';
 import type { GroupDirectory } from './groups.js';
@@ -268,7 +267,7 @@ export class ChatServer {
         // failed the case already, and the frame stays in the record.
         // A frame over a size or depth bound is never read further: that bound is what keeps it cheap.
         if (f.refused.condition === 'policy-violation') return;
-        for (const element of readElementsLeniently(f.text) ?? []) handleElement(conn, element, this.handlerDeps);
+        for (const element of f.salvaged ?? []) handleElement(conn, element, this.handlerDeps);
       }
     } catch (e) {
       // A handler bug must not take the server down; the client learns something went wrong.

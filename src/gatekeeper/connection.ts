@@ -180,11 +180,11 @@ export class Connection implements ClientConnection {
         if (unit.send) this.deps.ws.send(unit.send, { binary: true }, ignore);
         return;
       case 'element': {
-        const { node, refused, cap } = unit;
+        const { node, refused, salvaged, cap } = unit;
         // Only what the client sends counts against it: the gatekeeper's own hostile frames do not.
         if (cap !== undefined && isLimitName(cap.name)) this.hit(cap.name, cap.value, 'an element');
         this.loginSeen = true;
-        const decoded = node ? { node } : refused ? { refused } : {};
+        const decoded = node ? { node } : refused ? { refused, ...(salvaged ? { salvaged } : {}) } : {};
         this.deps.onInbound(this, this.record('client-to-gatekeeper', unit.text, unit.bytes, unit.binary, decoded));
       }
     }
@@ -305,7 +305,7 @@ export class Connection implements ClientConnection {
     text: string,
     bytes: number,
     binary: boolean,
-    decoded: Pick<FrameEvent, 'node' | 'refused' | 'clientPayload'>,
+    decoded: Pick<FrameEvent, 'node' | 'refused' | 'salvaged' | 'clientPayload'>,
   ): FrameEvent {
     const frame: FrameEvent = {
       seq: this.deps.seq.next(),

@@ -42,6 +42,11 @@ export interface FrameEvent {
   readonly clientPayload?: ClientPayload;
   /** Why the codec refused the frame, when it did. */
   readonly refused?: { readonly condition: CodecCondition; readonly message: string };
+  /**
+   * The elements a lenient reading finds in a refused frame (a comment, two elements at once), so
+   * that routing and checks still see what was sent; xml-ws only.
+   */
+  readonly salvaged?: readonly StanzaNode[];
 }
 
 /**

@@ -18,6 +18,8 @@ export type WireUnit =
       readonly binary: boolean;
       readonly node?: StanzaNode;
       readonly refused?: { readonly condition: CodecCondition; readonly message: string };
+      /** What a lenient reading finds in a refused unit, for routing and observers (XML only). */
+      readonly salvaged?: readonly StanzaNode[];
       /** The configured cap the element went past, when one refused it. */
       readonly cap?: { readonly name: string; readonly value: number };
     }

@@ -3,6 +3,7 @@
  * message is read as UTF-8 all the same, so that FRAME-TEXT can judge the frame and not its loss.
  */
 import { isCodecError, type StanzaCodec } from '../protocol/codec.js';
+import { readElementsLeniently } from '../protocol/xml-codec.js';
 import type { StanzaNode } from '../protocol/node.js';
 import { closeElement } from '../protocol/stanzas.js';
 import type { ChatWire, Outgoing, WireUnit } from './wire.js';
@@ -18,15 +19,18 @@ export class XmlWire implements ChatWire {
     try {
       return [{ ...base, node: this.codec.decode(text) }];
     } catch (e) {
-      if (!isCodecError(e)) {
-        const message = e instanceof Error ? e.message : String(e);
-        return [{ ...base, refused: { condition: 'not-well-formed', message } }];
-      }
+      // A comment, a declaration, two elements at once: the frame is refused, but what it holds is
+      // still routed and seen. The lenient reading has bounds of its own.
+      const salvaged = readElementsLeniently(text);
+      const refused = isCodecError(e)
+        ? { condition: e.condition, message: e.message }
+        : { condition: 'not-well-formed' as const, message: e instanceof Error ? e.message : String(e) };
       return [
         {
           ...base,
-          refused: { condition: e.condition, message: e.message },
-          ...(e.cap === undefined ? {} : { cap: e.cap }),
+          refused,
+          ...(salvaged === null ? {} : { salvaged }),
+          ...(isCodecError(e) && e.cap !== undefined ? { cap: e.cap } : {}),
         },
       ];
     }
