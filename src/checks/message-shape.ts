@@ -40,6 +40,23 @@ export function judgeMessageShape(m: StanzaNode): Finding {
   return encs.length === 1 ? met() : notMet(expected, `${encs.length} <enc> under <to>`);
 }
 
+/**
+ * GROUP-SKMSG and GROUP-SKDM, on a group `<message>` as `sender` wrote it: one `<enc type="skmsg">`,
+ * and `<participants>` naming nobody twice and never the sender itself (who the other members are
+ * is the case's to judge). `<participants>` is read as written: a Map of it would fold a member
+ * named twice into one.
+ */
+export function judgeGroupMessageShape(m: StanzaNode, sender: string | undefined): Finding {
+  const expected = `one <enc type="skmsg">, and <participants> naming each other member once and not the sender ${sender ?? ''}`;
+  const skmsgs = children(m, 'enc').filter((e) => e.attrs['type'] === 'skmsg');
+  if (skmsgs.length !== 1) return notMet(expected, `${skmsgs.length} <enc type="skmsg"> in ${show(m)}`);
+  const named = children(m, 'participants').flatMap((p) => children(p, 'to').map((to) => to.attrs['jid'] ?? ''));
+  if (sender !== undefined && named.includes(sender))
+    return notMet(expected, `a <to jid="${sender}"> for the sender itself`);
+  const twice = named.find((jid, i) => named.indexOf(jid) !== i);
+  return twice === undefined ? met() : notMet(expected, `two <to jid="${twice}">`);
+}
+
 /** ENC-VERSION, on one `<enc>`. */
 export function judgeEncVersion(enc: StanzaNode): Finding {
   const v = enc.attrs['v'];

@@ -6,8 +6,9 @@
  * - every ack naming what it acks as the lineage does (ACK-MESSAGE, ACK-RECEIPT, GROUP-FANOUT,
  *   GROUP-CHANGE), and every receipt for a message delivered to it sent to that message's sender
  *   (RECEIPT-DELIVERY, READ-ON-MARK, GROUP-FANOUT);
- * - every message made as the profile says: its id, a one-to-one message's one `<to>`, each
- *   `<enc>`'s version and type (STANZA-ID, MSG-SHAPE, ENC-VERSION, ENC-TYPE);
+ * - every message made as the profile says: its id, a one-to-one message's one `<to>`, a group
+ *   message's one skmsg and its `<participants>` never naming the sender or anyone twice, each
+ *   `<enc>`'s version and type (STANZA-ID, MSG-SHAPE, GROUP-SKMSG, GROUP-SKDM, ENC-VERSION, ENC-TYPE);
  * - every `t` its clock in Unix seconds (STANZA-TIME).
  * Each rule's judgement is the one its own case uses; each verdict starts with a phrase of its own,
  * which the kill matrix reads.
@@ -18,7 +19,13 @@ import type { FrameEvent } from '../gatekeeper/types.js';
 import { isGroupJid } from '../protocol/groups.js';
 import { children, type StanzaNode } from '../protocol/node.js';
 import { judgeAckAddressing, judgeReceiptAddressing } from './ack-addressing.js';
-import { judgeEncType, judgeEncVersion, judgeMessageId, judgeMessageShape } from './message-shape.js';
+import {
+  judgeEncType,
+  judgeEncVersion,
+  judgeGroupMessageShape,
+  judgeMessageId,
+  judgeMessageShape,
+} from './message-shape.js';
 import { elementsOf } from './observe.js';
 import { PlaintextWatch } from './plaintext.js';
 import { judgeTime } from './time.js';
@@ -75,7 +82,7 @@ export class WireWatch {
         const named = judgeReceiptAddressing(n, this.deliveredTo(f.login ?? '', n.attrs['id']));
         if (named.verdict === 'not-met') this.violated(named.expected, `${RECEIPT_BROKEN} ${named.actual}`);
       }
-      if (n.tag === 'message') this.watchMessage(n);
+      if (n.tag === 'message') this.watchMessage(n, f.login);
       if (n.attrs['t'] === undefined) continue;
       // The client's clock against the machine's: a case's own clock may be set elsewhere (a proof's, a push's).
       const time = judgeTime(n.attrs['t'], systemClock, `<${n.tag}>`);
@@ -85,15 +92,15 @@ export class WireWatch {
 
   /**
    * A message the client sent: its id (STANZA-ID), a one-to-one message's one `<to>` (MSG-SHAPE),
-   * and each of its `<enc>`s' version and type (ENC-VERSION, ENC-TYPE), a group message's pairwise
+   * a group message's one skmsg and recipients (GROUP-SKMSG, GROUP-SKDM), and each of its `<enc>`s' version and type (ENC-VERSION, ENC-TYPE), a group message's pairwise
    * ones too.
    */
-  private watchMessage(m: StanzaNode): void {
+  private watchMessage(m: StanzaNode, sender: string | undefined): void {
     const broken = (f: Finding | undefined): void => {
       if (f?.verdict === 'not-met') this.violated(f.expected, `${MESSAGE_BROKEN} ${f.actual}`);
     };
     broken(judgeMessageId(m));
-    if (!isGroupJid(m.attrs['to'])) broken(judgeMessageShape(m));
+    broken(isGroupJid(m.attrs['to']) ? judgeGroupMessageShape(m, sender) : judgeMessageShape(m));
     const encs = [...children(m, 'enc'), ...children(m, 'participants').flatMap((p) => children(p, 'to'))].flatMap(
       (n) => (n.tag === 'enc' ? [n] : children(n, 'enc')),
     );

@@ -166,6 +166,9 @@ const REFUSED_WHEREVER_SENT: ReadonlyMap<string, string | readonly string[]> = n
   ['short-stanza-id', MESSAGE_BROKEN],
   ['drop-stanza-id', MESSAGE_BROKEN],
   ['no-participants', MESSAGE_BROKEN],
+  // and a group message's one skmsg and recipients (GROUP-SKMSG, GROUP-SKDM)
+  ['two-skmsgs', MESSAGE_BROKEN],
+  ['group-send-to-self', MESSAGE_BROKEN],
   ['enc-v1', MESSAGE_BROKEN],
   ['enc-type-mislabel', MESSAGE_BROKEN],
   // and through the proxy, which must pass each <enc> on byte for byte (PROXY-NO-DECRYPT)

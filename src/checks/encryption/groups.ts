@@ -13,6 +13,7 @@ import { GROUPS_NS, readOutgoingGroup } from '../../protocol/groups.js';
 import { child, children, type StanzaNode } from '../../protocol/node.js';
 import { choiceParam, defineCheck, MODE_PARAM, paramsOf, ANSWER_MS, type CheckContext } from '../check.js';
 import { barrier, describeAll, lastSeq, sentBy, show } from '../observe.js';
+import { judgeGroupMessageShape } from '../message-shape.js';
 import { answerTo, describeAnswer, judgeReplay, readText, type Answer, expectTaken } from '../scenarios/exchange.js';
 import { receiveOne, sendOne } from '../scenarios/conversation.js';
 import { deriveOnChain, judgeSkmsgs, readDistribution, type DistributionRead } from './sender-key-reader.js';
@@ -164,12 +165,11 @@ async function distributionToJoiner(ctx: CheckContext): Promise<Finding> {
  */
 export function judgeRecipients(message: StanzaNode, sender: string, others: readonly string[]): Finding {
   const expected = `<participants> naming each other member (${others.join(', ')}) once, and not the sender ${sender}`;
+  const shape = judgeGroupMessageShape(message, sender);
+  if (shape.verdict === 'not-met') return notMet(expected, shape.actual);
   const named = children(message, 'participants').flatMap((p) => children(p, 'to').map((to) => to.attrs['jid'] ?? ''));
-  if (named.includes(sender)) return notMet(expected, `a <to jid="${sender}"> for the sender itself`);
   const stranger = named.find((jid) => !others.includes(jid));
   if (stranger !== undefined) return notMet(expected, `a <to jid="${stranger}">, not another member of the group`);
-  const twice = named.find((jid, i) => named.indexOf(jid) !== i);
-  if (twice !== undefined) return notMet(expected, `two <to jid="${twice}">`);
   const missing = others.filter((jid) => !named.includes(jid));
   return missing.length === 0 ? met() : notMet(expected, `no <to> for ${missing.join(', ')}`);
 }
