@@ -55,6 +55,13 @@ before(async () => {
     if (req.url === '/m/inside') return void res.writeHead(302, { location: '/m/blob' }).end();
     if (req.url === '/m/outside') return void res.writeHead(302, { location: 'https://127.0.0.2:1/m/blob' }).end();
     if (req.url === '/m/loop') return void res.writeHead(302, { location: '/m/loop' }).end();
+    // Headers, then nothing: a host whose body never starts; or half a body, then the connection gone.
+    if (req.url === '/m/stall')
+      return void res.writeHead(200, { 'content-length': String(blob.length) }).flushHeaders();
+    if (req.url === '/m/drop') {
+      res.writeHead(200, { 'content-length': String(blob.length) });
+      return void res.write(blob.subarray(0, 100), () => res.destroy());
+    }
     res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(blob.length) }).end(blob);
   });
   await new Promise<void>((resolve) => host.listen(0, '127.0.0.1', resolve));
@@ -127,6 +134,22 @@ void test('fetches over https only, and stops reading past the limit', async () 
 
 void test('bounds a redirect loop', async () => {
   assert.match((await fetch('loop')).refused ?? '', /more than 3 redirects/);
+});
+
+void test("a host that goes silent or drops the connection fails the fetch by its doing; the case's own end does not", async () => {
+  const stalled = await proxy.fetch({ reference: 'stall', signal: abort.signal, timeoutMs: 200 });
+  assert.equal(stalled.status, 200);
+  assert.match(stalled.error ?? '', /timeout/);
+  assert.equal(stalled.byHost, true, 'silence past the fetch deadline');
+  const dropped = await proxy.fetch({ reference: 'drop', signal: abort.signal, timeoutMs: 5000 });
+  assert.ok(dropped.error !== undefined && dropped.bytes < blob.length, `${dropped.bytes} bytes`);
+  assert.equal(dropped.byHost, true, 'a connection dropped mid-body');
+  const ended = new AbortController();
+  const pending = proxy.fetch({ reference: 'stall', signal: ended.signal, timeoutMs: 5000 });
+  setTimeout(() => ended.abort(new Error('case finished')), 100);
+  const cut = await pending;
+  assert.ok(cut.error !== undefined);
+  assert.equal(cut.byHost, undefined, "the case's end is not the host's doing");
 });
 
 void test('stops past the media-bytes cap and names it', async () => {

@@ -7,7 +7,7 @@
 import { Transform, Writable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { request, type Agent } from 'undici';
-import { describeError } from '../core/errors.js';
+import { codeOf, describeError } from '../core/errors.js';
 import { isLimitExceeded, LimitExceeded, type LimitHit } from '../core/limits.js';
 import { asLimit, flattenHeaders, outboundAgent, type OutboundOptions } from '../net/outbound.js';
 import type { Discovery } from '../protocol/driver-api.js';
@@ -17,6 +17,30 @@ import { generateTls } from './tls.js';
 import type { HttpExchange } from './observation-types.js';
 
 const MAX_REDIRECTS = 3;
+
+/** How a host that stops answering, or drops the connection, makes a fetch fail (undici's codes, Node's). */
+const HOST_FAILURES = new Set([
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CLOSED',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ERR_STREAM_PREMATURE_CLOSE',
+]);
+
+/**
+ * Whether a failed fetch is the host's doing: silence past the fetch's own deadline, a connection
+ * refused or dropped. Not the case's own end, nor what the harness's side refused (a certificate
+ * its pool does not trust, a private target): those decide nothing of the provider.
+ */
+function failedByHost(e: unknown, caseSignal: AbortSignal): boolean {
+  if (caseSignal.aborted) return false;
+  if (e instanceof DOMException && e.name === 'TimeoutError') return true;
+  const code = codeOf(e);
+  return typeof code === 'string' && HOST_FAILURES.has(code);
+}
 
 export interface ProxyDeps {
   readonly certPem: string;
@@ -75,7 +99,7 @@ export class MediaProxy implements MediaFetcher {
         const failure = asLimit(e, this.deps.outbound.limits, `the media host's answer`);
         const error = describeError(failure);
         this.record(target, started, undefined, error, failure);
-        return { ...nothing, error };
+        return { ...nothing, error, ...(failedByHost(e, req.signal) ? { byHost: true as const } : {}) };
       }
       const headers = flattenHeaders(res.headers);
       const location = headers['location'];
@@ -107,11 +131,13 @@ export class MediaProxy implements MediaFetcher {
         req.verify && res.statusCode === 200 ? new MediaVerifier(req.verify.mediaKey, req.verify.infos) : undefined;
       let error: string | undefined;
       let failure: unknown;
+      let byHost = false;
       try {
         await pipeline(res.body, meter, verifier ?? discard());
       } catch (e) {
         failure = asLimit(e, this.deps.outbound.limits, `the media blob`);
         error = describeError(failure);
+        byHost = failedByHost(e, req.signal);
       }
       this.record(target, started, res.statusCode, error ?? `${meter.bytes} bytes`, failure);
       return {
@@ -123,6 +149,7 @@ export class MediaProxy implements MediaFetcher {
         ...(req.keepBody ? { body: Buffer.concat(meter.kept) } : {}),
         ...(verifier && error === undefined ? { verdict: verifier.result() } : {}),
         ...(error === undefined ? {} : { error }),
+        ...(byHost ? { byHost: true as const } : {}),
       };
     }
   }

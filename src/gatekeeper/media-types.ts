@@ -54,6 +54,12 @@ export interface MediaFetchResult {
   readonly verdict?: MediaVerdict;
   /** A transport error (TLS refused, connection reset, timeout). */
   readonly error?: string;
+  /**
+   * Set when `error` is the host's doing: it answered nothing, or stopped, within the fetch's
+   * deadline, or refused or dropped the connection. Not for the case's own end, nor for what the
+   * harness's side refused (a certificate it does not trust, a private target).
+   */
+  readonly byHost?: true;
 }
 
 /** The gatekeeper's media proxy: it fetches `GET {mediaBase}/{reference}` from the provider. */

@@ -242,6 +242,7 @@ export const FAULTS = {
   'range-one-byte-unsatisfiable':
     'takes a range whose first and last byte are the same (`N-N`, `-1`) for an empty one and answers 416',
   'range-no-content-range': 'answers a range request with 206 and its bytes, but no Content-Range',
+  'media-body-dropped': "sends half of a whole blob's body, then drops the connection",
   'range-short-body':
     'answers a range request with 206 and its headers, then drops the connection halfway through the body',
   'media-redirect-off-origin': 'redirects media fetches to an origin it does not declare',

@@ -142,6 +142,7 @@ function answer(req: IncomingMessage, res: ServerResponse, { store, faults, trus
       cutAt = faults.has('range-short-body') ? Math.floor(body.length / 2) : undefined;
     }
   }
+  if (code === 200 && faults.has('media-body-dropped')) cutAt = Math.floor(body.length / 2);
   // MEDIA-LENGTH: a length up front; without it (the fault) Node falls back to chunked encoding.
   if (!faults.has('media-chunked')) headers['content-length'] = String(body.length);
   res.writeHead(code, headers);

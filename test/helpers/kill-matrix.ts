@@ -32,6 +32,7 @@ import {
   RECEIPT_BROKEN,
   TIME_BROKEN,
 } from '../../src/checks/wire-watch.js';
+import { MEDIA_HOST_FAILED } from '../../src/checks/media/scenario.js';
 import { loadCatalogue } from '../../src/harness/catalogue.js';
 import { runConformance } from '../../src/harness/run.js';
 import type { Reporter } from '../../src/reporters/reporter.js';
@@ -195,6 +196,8 @@ const REFUSED_WHEREVER_SENT: ReadonlyMap<string, string | readonly string[]> = n
   ['media-over-http', `${REFUSED} to fetch the blob`],
   ['media-redirect-off-origin', `${REFUSED} to fetch the blob`],
   ['media-bare-path', `${REFUSED} the download path`],
+  // every media fetch of a blob the provider's client sent, which its host breaks off (media/scenario.ts fetchFailed)
+  ['media-body-dropped', MEDIA_HOST_FAILED],
   // every message the provider's client sends, which the gatekeeper user then cannot decrypt: the
   // opening message of every conversation (scenarios/exchange.ts decryptedPlaintext), and the
   // pairwise sender key distribution of every group's first message

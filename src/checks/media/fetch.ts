@@ -2,12 +2,11 @@
  * The provider's media host as the gatekeeper's proxy finds it (MEDIA-HTTPS, MEDIA-LENGTH,
  * MEDIA-CONTENT-TYPE, MEDIA-RANGE, MEDIA-NO-REDIRECT, MEDIA-FETCH-AUTH).
  */
-import { PreconditionError } from '../../core/errors.js';
 import { met, notMet, type Finding } from '../../core/model.js';
 import type { MediaFetchResult } from '../../gatekeeper/types.js';
 import { MEDIA_CONTENT_TYPE } from '../../protocol/constants.js';
 import { choiceParam, defineCheck, paramsOf } from '../check.js';
-import { discoveryOf, fetchRaw, fetchSent, neighbourOf, refusedFetch, sendMedia } from './scenario.js';
+import { discoveryOf, fetchFailed, fetchRaw, fetchSent, neighbourOf, refusedFetch, sendMedia } from './scenario.js';
 
 /** MEDIA-HTTPS: the media base, every media origin and the message's URL are https. */
 export const https = defineCheck({ name: 'media/fetch/https' }, async (ctx) => {
@@ -175,7 +174,7 @@ export const noRedirectOffOrigin = defineCheck({ name: 'media/fetch/no-redirect-
       `HTTP ${hop.status} to ${hop.location}, off the declared media origins ${discoveryOf(ctx).mediaOrigins.join(', ')}`,
     );
   if (r.refused) throw refusedFetch(r.refused);
-  if (r.error) throw new PreconditionError(`the media proxy did not fetch: ${r.error}`);
+  if (r.error) throw fetchFailed(r, 'the media proxy did not fetch');
   return r.status === 200
     ? met(r.redirects.length ? `${r.redirects.length} redirect(s) within the declared origins` : undefined)
     : notMet('200 from a declared media origin', `HTTP ${r.status}`);

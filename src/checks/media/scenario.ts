@@ -197,9 +197,24 @@ export async function fetchSent(
 ): Promise<MediaFetchResult> {
   const result = await fetchRaw(ctx, sent, options);
   if (result.refused) throw refusedFetch(result.refused);
-  if (result.error) throw new PreconditionError(`the media fetch failed: ${result.error}`);
+  if (result.error) throw fetchFailed(result);
   return result;
 }
+
+/**
+ * A fetch that failed at the transport: the provider's failure when its host went silent or dropped
+ * the connection, which the proxy tells apart; otherwise the case cannot decide.
+ */
+export const fetchFailed = (result: MediaFetchResult, what = 'the media fetch failed'): Error =>
+  result.byHost
+    ? new ProviderViolation(
+        `the media host's whole answer to the proxy's fetch within ${ANSWER_MS} ms`,
+        `${MEDIA_HOST_FAILED} ${result.error ?? ''}`,
+      )
+    : new PreconditionError(`${what}: ${result.error ?? ''}`);
+
+/** The start of the verdict of a fetch the media host left unanswered or broke off, whatever the case. */
+export const MEDIA_HOST_FAILED = 'the media host broke off or never finished its answer to the fetch:';
 
 /** The proxy's fetch as it went, refusals included: for the checks that judge those. */
 export async function fetchRaw(
