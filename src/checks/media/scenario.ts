@@ -189,7 +189,7 @@ export const noStorageReference = (declared: Declared, providerId: string): Prov
     `the gatekeeper refused the download path ${JSON.stringify(declared.directPath ?? '')}: it names no storage reference`,
   );
 
-/** The proxy fetches the blob of a sent file; a refusal or transport failure leaves the case without a verdict. */
+/** The proxy fetches the blob of a sent file; a refusal, or a host that broke off, fails the case (fetchFailed). */
 export async function fetchSent(
   ctx: CheckContext,
   sent: SentMedia,
