@@ -51,6 +51,7 @@ export type PushDefect =
   | 'not-a-jws'
   | 'malformed-body'
   | 'number-to'
+  | 'empty-to'
   | 'oversized-body';
 
 export interface PushAnswer {

@@ -298,6 +298,7 @@ function pushBody(to: string, defect: PushDefect): string {
   if (defect === 'malformed-body') return `{"to": ${JSON.stringify(to)}`;
   // The identifier's digits as a JSON number: what a loosely typed provider would look up, and must refuse.
   if (defect === 'number-to') return `{"to": ${to.replace(/\D/g, '') || '0'}}`;
+  if (defect === 'empty-to') return '{"to": ""}';
   const body = JSON.stringify({ to });
   // The body at the limit and one byte past it: `{"to": …}` and JSON whitespace, so nothing else changes.
   const size =

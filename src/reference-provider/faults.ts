@@ -338,6 +338,7 @@ export const FAULTS = {
   'push-no-auth-required': 'accepts pushes without an Authorization header',
   'push-unreadable-token-500':
     "reads a push token's header outside its error handling, so a Bearer value that is no JWT answers 500, not 401",
+  'push-empty-to-404': 'takes an empty string `to` for an identifier it does not know, and answers 404 rather than 400',
   'push-to-coerced':
     "takes a push body's `to` that is a JSON number for the identifier it spells, instead of refusing it with 400",
   'push-lenient-body': 'answers 200 to a push whose body is not `{"to": …}`',

@@ -90,7 +90,7 @@ export class PushEndpoint {
           : MAX_PUSH_BODY_BYTES;
     const body = await readBody(req, limit, faults.has('push-read-whole-body'));
     if (body === null) return refuseOversized(req, res);
-    const to = readTo(body, faults.has('push-to-coerced'));
+    const to = readTo(body, faults.has('push-to-coerced'), faults.has('push-empty-to-404'));
     if (to === undefined && !faults.has('push-lenient-body')) return answer(res, 400);
     // PUSH-ACCEPT: an identifier it does not know gets 404.
     if (to !== undefined && !this.deps.wake(to)) return answer(res, faults.has('push-unknown-200') ? 200 : 404);
@@ -213,10 +213,11 @@ async function fetchKeySet(endpoint: GatekeeperEndpoint): Promise<JSONWebKeySet>
 }
 
 /** PUSH-REFUSE [10]: the body's `to`, a non-empty string; `coerce` (a fault) takes a number for the identifier it spells. */
-function readTo(body: string, coerce: boolean): string | undefined {
+function readTo(body: string, coerce: boolean, takeEmpty: boolean): string | undefined {
   try {
     const json = JSON.parse(body) as { to?: unknown };
     if (coerce && typeof json.to === 'number') return String(json.to);
+    if (takeEmpty && json.to === '') return '';
     return typeof json.to === 'string' && json.to !== '' ? json.to : undefined;
   } catch {
     return undefined;

@@ -31,6 +31,7 @@ const REFUSAL: Record<Refused, readonly number[]> = {
   'not-a-jws': [401, 403],
   'malformed-body': [400],
   'number-to': [400],
+  'empty-to': [400],
   'oversized-body': [413],
 };
 
@@ -63,6 +64,7 @@ const PAST: Partial<Record<Refused, string>> = {
   'no-exp': 'a token with no exp (all else valid)',
   'not-a-jws': 'an opaque token (no JWS at all)',
   'number-to': 'a body whose to is a JSON number, not a string',
+  'empty-to': 'a body whose to is the empty string',
 };
 
 const described = (a: PushAnswer): string =>
