@@ -95,6 +95,7 @@ export class GroupChats {
   /** GROUP-IN: the padded plaintext of `sender`'s skmsg in `group`; throws DuplicateMessage for a message key already used. */
   open(group: string, sender: string, skmsg: Uint8Array): Uint8Array {
     const before = this.faults.has('forget-sender-key-state') ? this.senderKeys.snapshot(group, sender) : undefined;
+    if (this.faults.has('group-skip-window-1000')) this.expectWithin(group, sender, skmsg, 1000);
     if (this.faults.has('group-iteration-step-one')) this.expectNextIteration(group, sender, skmsg);
     try {
       return groupOpen(group, sender, this.senderKeys, skmsg, {
@@ -113,6 +114,14 @@ export class GroupChats {
     const keyId = decodeDistribution(skdm)?.keyId;
     const kept = this.senderKeys.states(group, sender).filter((s) => s.keyId !== keyId);
     this.senderKeys.set(group, sender, kept);
+  }
+
+  /** The `group-skip-window-1000` fault: an skmsg more than `ahead` iterations past its chain is refused. */
+  private expectWithin(group: string, sender: string, skmsg: Uint8Array, ahead: number): void {
+    const m = decodeSenderKeyMessage(skmsg);
+    const state = m && this.senderKeys.states(group, sender).find((s) => s.keyId === m.keyId);
+    if (m && state && m.iteration - state.iteration > ahead)
+      throw new Error(`iteration ${m.iteration} is more than ${ahead} past the chain at ${state.iteration}`);
   }
 
   /** The `group-iteration-step-one` fault: an skmsg at any iteration but its chain's next is refused. */

@@ -142,6 +142,8 @@ export const FAULTS = {
     'tells that a member left by there being fewer members than holders of its sender key, so a leave and a join at once keep the old key',
   'ignore-sender-keys': 'drops the sender keys other members distribute to it',
   'forget-sender-key-state': "puts a member's sender key back as it was before each group message it opens",
+  'group-skip-window-1000':
+    "refuses a member's group message more than 1000 iterations past its chain, where the lineage's receivers take 2000",
   'group-iteration-step-one':
     "refuses a member's group message that is not the next iteration of its chain, as if senders stepped by one (Baileys' steps two)",
   'group-no-skipped-keys':

@@ -304,6 +304,9 @@ const SEQUENCES = {
   'in-order': { count: 2, delivered: [0, 1] },
   // The lineage's own sender steps two iterations a message after its first (Baileys sends 0, 2, 4).
   'with-gaps': { count: 5, delivered: [0, 2, 4] },
+  // The lineage's receivers take a message up to 2000 iterations past their chain (group_cipher.js):
+  // after the first, the chain is at 1, and the last text is exactly that far past it.
+  'far-ahead': { count: 2002, delivered: [0, 2001] },
   // A message behind the chain opens with the message key kept when it was skipped.
   'out-of-order': { count: 3, delivered: [0, 2, 1] },
   // A member changes its sender key (a member left, GROUP-REMOVE): a new key id, stored beside the old.
