@@ -52,6 +52,9 @@ export function enlistmentForm(keys: EnlistmentKeys, token: string, faults: Faul
   if (faults.has('enlist-omit-regid')) delete fields['e_regid'];
   // The fault writes the registration id's 4 bytes little-endian: the right size, in the wrong order.
   if (faults.has('enlist-regid-little-endian')) fields['e_regid'] = encode(uintBytes(keys.registrationId, 4).reverse());
+  // And this one the signed prekey id's 3 bytes.
+  if (faults.has('enlist-skey-id-little-endian'))
+    fields['e_skey_id'] = encode(uintBytes(keys.signedPreKey.id, 3).reverse());
   return new URLSearchParams(fields);
 }
 

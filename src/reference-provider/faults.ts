@@ -273,6 +273,7 @@ export const FAULTS = {
   'enlist-json-body': 'posts the enlistment as a JSON body instead of a form',
   'enlist-regid-little-endian': "writes e_regid as the registration id's 4 bytes in little-endian order",
   'enlist-omit-regid': 'leaves `e_regid` out of the enlistment form',
+  'enlist-skey-id-little-endian': "writes e_skey_id as the signed prekey id's 3 bytes in little-endian order",
   'enlist-padded-base64': 'writes the form values in padded standard base64',
   'enlist-prefixed-ident': 'sends `e_ident` with its 0x05 type byte (33 bytes)',
   'enlist-keytype-zero': 'sends `e_keytype` 0x00',
