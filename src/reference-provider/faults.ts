@@ -289,6 +289,7 @@ export const FAULTS = {
   'no-answer-final': 'gives up on an enlistment request that got no answer (reset, refused, timed out)',
   'retry-503-only': 'retries an enlistment answered 503, but takes a 500 or any other 5xx for a final answer',
   'retry-5xx-no-backoff': 'retries a 5xx at once, eight times',
+  'enlist-three-attempts': 'gives up on a 5xx or unanswered enlistment after 3 requests, one short of the bound',
   'retry-4xx': 'retries 4xx answers as if they were 5xx',
   'retry-408': 'takes a 408 Request Timeout for a timeout of its own and retries it with backoff',
   'optout-no-delete': 'on opt-out, disconnects without the deletion request',
