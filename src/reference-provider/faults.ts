@@ -109,6 +109,10 @@ export const FAULTS = {
   // encryption: the pq mode (PQXDH)
   'bad-kyber-prekey-signature': 'uploads a Kyber prekey signed over the key without its type byte',
   'no-kyber-upload': 'declares the pq mode but uploads no Kyber prekey',
+  'signed-prekey-id-bumped-per-connection':
+    'uploads its signed prekey under a new id on every connection after the first, the same key, stored under its old id only',
+  'kyber-prekey-id-per-connection':
+    'uploads its last-resort Kyber prekey under a new id on every connection after the first, stored under its old id only',
   'classic-to-pq-peers': 'builds classic X3DH sessions even with peers whose bundle has a Kyber prekey',
   'accept-kyber-replay': 'lets its last-resort Kyber prekey open a session twice with the same base key',
   // encryption: sessions and the ratchet
