@@ -52,6 +52,9 @@ export function enlistmentForm(keys: EnlistmentKeys, token: string, faults: Faul
   if (faults.has('enlist-omit-regid')) delete fields['e_regid'];
   // The fault writes the registration id's 4 bytes little-endian: the right size, in the wrong order.
   if (faults.has('enlist-regid-little-endian')) fields['e_regid'] = encode(uintBytes(keys.registrationId, 4).reverse());
+  // And this one the signed prekey id's 3 bytes.
+  if (faults.has('enlist-skey-id-little-endian'))
+    fields['e_skey_id'] = encode(uintBytes(keys.signedPreKey.id, 3).reverse());
   return new URLSearchParams(fields);
 }
 
@@ -136,9 +139,13 @@ function retryDelay(answer: Answer, backoff: number, faults: FaultSet): number |
 const retryOnFail = (result: EnlistResult, _attempt: number, faults: FaultSet): number | undefined =>
   result.status === 'fail' && faults.has('enlist-retry-on-fail') ? ENLIST_FIRST_BACKOFF_MS : undefined;
 
-/** Without backoff, a client that cannot count keeps going: twice the profile's bound, to show it. */
+/** Without backoff, a client that cannot count keeps going: twice the profile's bound, to show it; or it stops one short. */
 const attemptLimit = (faults: FaultSet): number =>
-  faults.has('retry-5xx-no-backoff') ? ENLIST_MAX_ATTEMPTS * 2 : ENLIST_MAX_ATTEMPTS;
+  faults.has('retry-5xx-no-backoff')
+    ? ENLIST_MAX_ATTEMPTS * 2
+    : faults.has('enlist-three-attempts')
+      ? ENLIST_MAX_ATTEMPTS - 1
+      : ENLIST_MAX_ATTEMPTS;
 
 const transportFailure = (answer: Answer): EnlistResult => ({
   status: 'fail',

@@ -25,7 +25,14 @@ import { Product, type InteropData } from '../protocol/noise/client-payload.js';
 import { isNoiseError } from '../protocol/noise/errors.js';
 import { interopLoginPayload } from '../protocol/transport.js';
 import type { NoiseLogin } from './client-noise.js';
-import { bundleFetchIq, clientOpen, preKeyUploadIq, readBundleResult, type EncType } from '../protocol/stanzas.js';
+import {
+  bundleFetchIq,
+  clientOpen,
+  preKeyUploadIq,
+  readBundleResult,
+  type EncType,
+  type PreKeyUpload,
+} from '../protocol/stanzas.js';
 import { blocklistIq, chatState, reactionContent, readReceipt, replyContent } from '../protocol/messaging.js';
 import { codeOf, CodedError } from '../protocol/errors.js';
 import { encodeMessage } from '../protocol/payload.js';
@@ -677,7 +684,7 @@ export class ProviderClient {
     if (faults.has('duplicate-prekey-ids') && oneTimePreKeys[0] && oneTimePreKeys[1]) {
       oneTimePreKeys[1] = { ...oneTimePreKeys[1], id: oneTimePreKeys[0].id };
     }
-    return preKeyUploadIq(randomId(), {
+    const keys: PreKeyUpload = {
       registrationId: faults.has('registration-id-out-of-range')
         ? MAX_REGISTRATION_ID + 1
         : this.session.registrationId,
@@ -687,7 +694,27 @@ export class ProviderClient {
       signedPreKey: this.session.uploadedSignedPreKey,
       oneTimePreKeys,
       ...(this.session.kyberPreKey && !faults.has('no-kyber-upload') ? { kyberPreKey: this.session.kyberPreKey } : {}),
-    });
+    };
+    return preKeyUploadIq(randomId(), this.renamedOnReconnect(keys));
+  }
+
+  /**
+   * The two faults upload the signed prekey, or the Kyber prekey, under a new id on every connection
+   * after the first, as if rotated: the same key, stored under its first id only.
+   */
+  private renamedOnReconnect(keys: PreKeyUpload): PreKeyUpload {
+    const { faults } = this.deps;
+    const bump = this.connections - 1;
+    const { signedPreKey, kyberPreKey } = keys;
+    return {
+      ...keys,
+      ...(faults.has('signed-prekey-id-bumped-per-connection')
+        ? { signedPreKey: { ...signedPreKey, id: signedPreKey.id + bump } }
+        : {}),
+      ...(kyberPreKey && faults.has('kyber-prekey-id-per-connection')
+        ? { kyberPreKey: { ...kyberPreKey, id: kyberPreKey.id + bump } }
+        : {}),
+    };
   }
 
   /** TRANSPORTS over noise-binary: the static key (ENLIST-AUTHKEY) and the login payload. */

@@ -109,6 +109,10 @@ export const FAULTS = {
   // encryption: the pq mode (PQXDH)
   'bad-kyber-prekey-signature': 'uploads a Kyber prekey signed over the key without its type byte',
   'no-kyber-upload': 'declares the pq mode but uploads no Kyber prekey',
+  'signed-prekey-id-bumped-per-connection':
+    'uploads its signed prekey under a new id on every connection after the first, the same key, stored under its old id only',
+  'kyber-prekey-id-per-connection':
+    'uploads its last-resort Kyber prekey under a new id on every connection after the first, stored under its old id only',
   'classic-to-pq-peers': 'builds classic X3DH sessions even with peers whose bundle has a Kyber prekey',
   'accept-kyber-replay': 'lets its last-resort Kyber prekey open a session twice with the same base key',
   // encryption: sessions and the ratchet
@@ -275,6 +279,7 @@ export const FAULTS = {
   'enlist-json-body': 'posts the enlistment as a JSON body instead of a form',
   'enlist-regid-little-endian': "writes e_regid as the registration id's 4 bytes in little-endian order",
   'enlist-omit-regid': 'leaves `e_regid` out of the enlistment form',
+  'enlist-skey-id-little-endian': "writes e_skey_id as the signed prekey id's 3 bytes in little-endian order",
   'enlist-padded-base64': 'writes the form values in padded standard base64',
   'enlist-prefixed-ident': 'sends `e_ident` with its 0x05 type byte (33 bytes)',
   'enlist-keytype-zero': 'sends `e_keytype` 0x00',
@@ -290,6 +295,7 @@ export const FAULTS = {
   'no-answer-final': 'gives up on an enlistment request that got no answer (reset, refused, timed out)',
   'retry-503-only': 'retries an enlistment answered 503, but takes a 500 or any other 5xx for a final answer',
   'retry-5xx-no-backoff': 'retries a 5xx at once, eight times',
+  'enlist-three-attempts': 'gives up on a 5xx or unanswered enlistment after 3 requests, one short of the bound',
   'retry-4xx': 'retries 4xx answers as if they were 5xx',
   'retry-408': 'takes a 408 Request Timeout for a timeout of its own and retries it with backoff',
   'optout-no-delete': 'on opt-out, disconnects without the deletion request',

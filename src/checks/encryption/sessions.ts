@@ -18,6 +18,7 @@ import {
   type CheckContext,
 } from '../check.js';
 import { pair, receiveOne, sendOne, type Outbound, type Pair } from '../scenarios/conversation.js';
+import { uploadOn } from '../scenarios/keys.js';
 import { lastSeq, sends, sentBy } from '../observe.js';
 import { ENCRYPT_NS } from '../../protocol/constants.js';
 import { equalBytes } from '../../protocol/bytes.js';
@@ -100,11 +101,25 @@ export const versionByte = defineCheck({ name: 'encryption/session/version-byte'
   return notMet(expected, `${wrong.map((b) => `${hex2(b.byte)} on ${b.what}`).join(', ')}${risk}`);
 });
 
-/** SESSION-IN: the provider's client decrypts the gatekeeper user's first message and shows its text. */
+/**
+ * SESSION-IN: the provider's client decrypts the gatekeeper user's first message and shows its text.
+ * With `reconnect`, the provider user connects again first, and the bundle the message is built on
+ * is the one its second connection uploaded: every upload names keys the client holds under their ids.
+ */
 export const inboundSession = defineCheck(
-  { name: 'encryption/session/inbound', params: paramsOf({ mode: MODE_PARAM }) },
+  {
+    name: 'encryption/session/inbound',
+    params: paramsOf({ mode: MODE_PARAM, reconnect: { type: 'boolean' } }),
+  },
   async (ctx) => {
     const p = await pair(ctx);
+    if (ctx.params['reconnect'] === true) {
+      // The gatekeeper user has no session yet: it takes the bundle only when it first encrypts.
+      const again = await p.provider.reconnect();
+      const upload = await uploadOn(ctx, again);
+      const kyber = upload.kyberPreKey ? `, Kyber prekey ${upload.kyberPreKey.id}` : '';
+      ctx.note(`the second connection uploaded signed prekey ${upload.signedPreKey.id}${kyber}`);
+    }
     const text = `first words ${ctx.rng.string(12)}`;
     const encrypted = await encryptText(ctx.rng, p.gatekeeperUser, p.provider, text);
     if (encrypted.type !== 'pkmsg')

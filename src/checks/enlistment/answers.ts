@@ -108,6 +108,46 @@ export const retry5xx = defineCheck(
   },
 );
 
+/**
+ * ENLIST-RETRY-5XX at its bound: the gatekeeper answers `params.status` to every request but the
+ * last the profile allows, and ok to that one. A client that stops a request early never sees the
+ * ok; past the bound (`past`), every request is answered so, and the client stops at the bound.
+ */
+export const retry5xxBound = defineCheck(
+  {
+    name: 'enlistment/retry/5xx-bound',
+    params: paramsOf({ status: { enum: SERVER_ERRORS }, past: { type: 'boolean' } }),
+  },
+  async (ctx) => {
+    const status = choiceParam(ctx, 'status', SERVER_ERRORS, '503');
+    const past = ctx.params['past'] === true;
+    const failing = past ? ENLIST_MAX_ATTEMPTS : ENLIST_MAX_ATTEMPTS - 1;
+    const { user, requests } = await enlistScripted(ctx, (n) =>
+      n <= failing ? { status: Number(status) } : undefined,
+    );
+    const kept = backoffKept(requests, `a ${status}`);
+    if (kept.verdict !== 'met') return kept;
+    if (requests.length !== ENLIST_MAX_ATTEMPTS)
+      return notMet(
+        `${ENLIST_MAX_ATTEMPTS} requests, the profile's bound, ${past ? 'each' : `the first ${failing}`} answered ${status}`,
+        `${requests.length} requests: the client gave up after ${requests.length} ${status} answers`,
+      );
+    if (past)
+      return user.result.status === 'fail'
+        ? met(`${requests.length} requests, then the failure reported`)
+        : notMet(
+            `the enlistment failed after ${ENLIST_MAX_ATTEMPTS} ${status} answers`,
+            `status ${user.result.status}`,
+          );
+    return user.result.status === 'ok'
+      ? met(`enlisted on request ${requests.length}`)
+      : notMet(
+          `enlisted on request ${ENLIST_MAX_ATTEMPTS}, the first answered ok`,
+          `status ${user.result.status}: ${user.result.reason ?? ''}`,
+        );
+  },
+);
+
 /** Requests the gatekeeper drops before it answers: two, so that the backoff's doubling shows. */
 const DROPPED = 2;
 

@@ -105,6 +105,28 @@ export const registrationIdValue = defineCheck({ name: 'enlistment/form/regid-va
   );
 });
 
+/**
+ * ENLIST-SIZES, on e_skey_id's value: its 3 bytes, read big-endian, are the id of the signed prekey
+ * the client then uploads with its keys (KEYS-UPLOAD), the key e_skey_val and e_skey_sig are of.
+ */
+export const signedPreKeyIdValue = defineCheck({ name: 'enlistment/form/skey-id-value' }, async (ctx) => {
+  const seen = ctx.testbed.watchEnlistments();
+  const { connection } = await ctx.testbed.providerUser();
+  const value = new URLSearchParams(seen[0]?.body ?? '').get('e_skey_id');
+  const bytes = lenientBytes(value ?? '');
+  if (bytes.length !== ENLIST_FIELDS.e_skey_id)
+    return notApplicable('no e_skey_id of 3 bytes; ENLIST-FIELDS and ENLIST-SIZES judge that');
+  const { id } = (await uploadOn(ctx, connection)).signedPreKey;
+  const enlisted = bytes.readUIntBE(0, 3);
+  if (enlisted === id) return met();
+  const turned =
+    bytes.readUIntLE(0, 3) === id ? ': the uploaded id in little-endian order' : `, not the ${id} uploaded`;
+  return notMet(
+    `e_skey_id ${Buffer.from(uintBytes(id, 3)).toString('hex')}, the signed prekey id ${id} the client uploaded, big-endian`,
+    `e_skey_id ${bytes.toString('hex')}, ${enlisted} read big-endian${turned}`,
+  );
+});
+
 /** ENLIST-KEYTYPE */
 export const keyType = defineCheck({ name: 'enlistment/form/keytype' }, (ctx) => {
   return judgeForm(ctx, (seen) => {
