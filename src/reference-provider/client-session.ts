@@ -60,7 +60,10 @@ export class SignalSession {
     private readonly faults: FaultSet = new Set(),
     options: SessionOptions = {},
   ) {
-    const spkId = randomInt(1, MAX_PREKEY_ID + 1);
+    // Any id would do, but one whose 3 bytes read the same both ways would hide a byte-order fault
+    // (enlist-skey-id-little-endian) one run in 256.
+    let spkId = randomInt(1, MAX_PREKEY_ID + 1);
+    while (spkId >> 16 === (spkId & 0xff)) spkId = randomInt(1, MAX_PREKEY_ID + 1);
     const spk = Signal.PrivateKey.generate();
     // XEdDSA over 0x05 ‖ key: the serialized public key is exactly that.
     const signature = this.identity.privateKey.sign(spk.getPublicKey().serialize());
