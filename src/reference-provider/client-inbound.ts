@@ -267,7 +267,10 @@ export class InboundHandler {
     // receipt it, or drop it unacked). In a group the peer is the member who sent it, not the group.
     // A file too: the fault lets a blocked peer's file through to the media path.
     const sender = faults.has('blocked-group-member-shown') ? (from ?? peer) : peer;
-    const mediaSlips = faults.has('blocked-media-shown') && this.ctx.isMedia(message);
+    // The other fault lets a blocked peer's reaction through the same way, to be shown and receipted.
+    const mediaSlips =
+      (faults.has('blocked-media-shown') && this.ctx.isMedia(message)) ||
+      (faults.has('blocked-reaction-shown') && Boolean(message.reactionMessage));
     if (this.ctx.isBlocked(sender) && !mediaSlips) {
       const acked = faults.has('blocked-message-unacked') ? [] : this.messageAck(n);
       if (faults.has('receipt-to-blocked'))
@@ -285,7 +288,13 @@ export class InboundHandler {
       const shown = shownMessage(id ?? '', peer, message, faults);
       revokes = shown.revokes;
       if (shown.revokes !== undefined) this.ctx.revoke(peer, shown.revokes, group);
-      if (shown.message) this.ctx.deliver({ ...shown.message, ...(group === undefined ? {} : { group }) });
+      // REACTION-IN: the fault shows a reaction as sent by its key's remoteJid, which names the chat
+      // from the reactor's side: for a reaction to the user's own message, the user itself.
+      const reactor = faults.has('reaction-shown-from-remote-jid')
+        ? message.reactionMessage?.key?.remoteJid
+        : undefined;
+      if (shown.message && reactor) this.ctx.deliver({ ...shown.message, from: reactor });
+      else if (shown.message) this.ctx.deliver({ ...shown.message, ...(group === undefined ? {} : { group }) });
       if (faults.has('drop-seen-id-unanswered')) this.shownIds.add(key);
     }
     const answers = this.messageAck(n);
@@ -311,7 +320,15 @@ export class InboundHandler {
     const readsFor = faults.has('read-on-delivery') || (faults.has('read-chat-stays-read') && this.ctx.wasRead(peer));
     // Addressed as the user's own read would be (GROUP-FANOUT): the faults' mistake is when, not where.
     if (readsFor && id !== undefined) answers.push(readReceipt(id, from ?? peer, nowSeconds(), participant));
-    this.answer(answers);
+    // RECEIPT-EACH: the fault names, in a reaction's delivery receipt, the message it points at.
+    const target = faults.has('reaction-receipt-names-target') ? message.reactionMessage?.key?.id : undefined;
+    this.answer(
+      target
+        ? answers.map((a) =>
+            a.tag === 'receipt' && a.attrs['type'] === 'inactive' ? { ...a, attrs: { ...a.attrs, id: target } } : a,
+          )
+        : answers,
+    );
   }
 
   /** ENC-REPLAY: a message already received is acked and reported, never shown again nor retried. */

@@ -25,6 +25,8 @@ export class MessageComposer {
   /** Messages numbered on the current connection: only the `stanza-id-per-connection` fault counts them. */
   private onConnection = 0;
   private readonly fixedId = randomId();
+  /** The id the next message takes in place of a new one: only the `reaction-id-derived` fault sets it. */
+  private derivedId: string | undefined;
 
   constructor(private readonly faults: FaultSet) {}
 
@@ -33,8 +35,16 @@ export class MessageComposer {
     this.onConnection = 0;
   }
 
+  /** The next message's id is `id`, not a new one: the `reaction-id-derived` fault's. */
+  deriveNextId(id: string): void {
+    this.derivedId = id;
+  }
+
   /** A new message id; never reused (STANZA-ID-UNIQUE). */
   nextId(): string {
+    const derived = this.derivedId;
+    this.derivedId = undefined;
+    if (derived !== undefined) return derived;
     if (this.faults.has('short-stanza-id')) return String(++this.counter);
     // A well-formed id, unique on its connection, whose counter a reconnect sets back.
     if (this.faults.has('stanza-id-per-connection')) return `3EB0${String(++this.onConnection).padStart(16, '0')}`;

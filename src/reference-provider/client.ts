@@ -392,8 +392,13 @@ export class ProviderClient {
   }
 
   /** REACTION-OUT */
-  react(to: string, id: string, emoji: string): Promise<string> {
+  react(to: string, id: string, chosen: string): Promise<string> {
     const { faults } = this.deps;
+    // The fault strips the emoji's presentation selectors (U+FE0F), so ❤️ goes out as the text-style ❤.
+    const emoji = faults.has('reaction-emoji-fe0f-stripped-out') ? chosen.replace(/\uFE0F/g, '') : chosen;
+    // STANZA-ID-UNIQUE: the fault derives the reaction's stanza id from the message reacted to, so a
+    // second reaction to it reuses the first one's id.
+    if (faults.has('reaction-id-derived')) this.composer.deriveNextId(`R${id.slice(-40)}`);
     const key = faults.has('reaction-random-key') ? randomId() : id;
     // The faults say the opposite of who sent the message reacted to, or leave fromMe out (false) whoever did.
     const fromMe =

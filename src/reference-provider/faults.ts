@@ -414,6 +414,15 @@ export const FAULTS = {
   'reaction-from-me-unset':
     "reacts with a key that never sets fromMe, so a reaction to its user's own message names the peer's",
   'reaction-timestamp-seconds': "writes the reaction's senderTimestampMs in Unix seconds, not milliseconds",
+  'reaction-shown-from-remote-jid':
+    "shows a received reaction as sent by its key's remoteJid, which for a reaction to the user's own message is the user itself",
+  'reaction-receipt-names-target':
+    "writes a received reaction's delivery receipt with the id of the message it reacts to, not the reaction's own",
+  'blocked-reaction-shown': "applies the block list to a peer's texts and files but not to its reactions",
+  'reaction-emoji-fe0f-stripped-out':
+    'strips the presentation selectors (U+FE0F) from the emoji of the reactions it sends, so ❤️ goes out as ❤',
+  'reaction-id-derived':
+    "derives a reaction's stanza id from the id of the message reacted to, so a second reaction to it reuses an id",
   'reply-without-quote': "sends a reply as a plain text, without the quoted message's id",
   'reply-trim-text': "trims whitespace at both ends of a reply's text; plain texts go as typed",
   'reply-random-stanza-id': 'sends a reply whose contextInfo.stanzaId is a made-up message id',

@@ -2,11 +2,13 @@
 import { PreconditionError } from '../../core/errors.js';
 import { met, notMet, type Finding } from '../../core/model.js';
 import type { StanzaNode } from '../../protocol/node.js';
-import { defineCheck, type CheckContext } from '../check.js';
+import { choiceParam, defineCheck, paramsOf, type CheckContext } from '../check.js';
+import { reactionContent } from '../../protocol/messaging.js';
+import { encodeMessage, pad, paddingLength } from '../../protocol/payload.js';
 import { answerTo } from '../scenarios/exchange.js';
 import { judgeMessageAck } from '../scenarios/acks.js';
 import { barrier, describeAll, lastSeq, sentBy, show } from '../observe.js';
-import { pair, receiveOne, type Pair } from '../scenarios/conversation.js';
+import { pair, receiveOne, sendOneWithId, type Pair } from '../scenarios/conversation.js';
 import { deliverGroup, group, shownInGroup } from '../scenarios/groups.js';
 import { blocklistIq, changeBlock, judgeBlockedHidden } from '../scenarios/blocking.js';
 
@@ -40,27 +42,57 @@ export function judgeBlockIq(sent: readonly StanzaNode[], peer: string): Finding
     : notMet(expected, `no blocklist IQ; the client sent ${describeAll(sent)}`);
 }
 
+/** The gatekeeper user's reaction to message `id` of the user's; whether it was shown on it once the client answered. */
+async function reactionShown(
+  ctx: CheckContext,
+  p: Pair,
+  id: string,
+): Promise<{ id: string; text: string; shown: boolean }> {
+  const emoji = '👍';
+  const afterSeq = lastSeq(p.provider.connection);
+  ctx.step("the blocked gatekeeper user reacts to the user's message");
+  const reaction = await p.gatekeeperUser.sendPayload(
+    p.provider.login,
+    pad(encodeMessage(reactionContent(p.provider.login, id, false, emoji)), paddingLength(ctx.rng)),
+  );
+  await answerTo(ctx, p.provider.connection, reaction, afterSeq);
+  await barrier(p.provider.connection, ctx.signal);
+  const shown = (await p.provider.inbox()).some((m) => m.reaction?.id === id && m.reaction.emoji === emoji);
+  return { id: reaction, text: `the reaction ${emoji} on message ${id}`, shown };
+}
+
+/** What the blocked gatekeeper user sends (`params.sends`): a text, or a reaction to the user's own message. */
+const BLOCKED_SENDS = ['text', 'reaction'] as const;
+
 /**
  * BLOCK-HIDDEN: once the user blocked the gatekeeper user, that user's message is not shown nor
  * receipted, and the user reading an earlier message of theirs or typing in the chat tells them
- * nothing: no read receipt, no `<chatstate>`.
+ * nothing: no read receipt, no `<chatstate>`. With `params.sends` `reaction`, the blocked user's
+ * message is a reaction to a message the user sent before the block, which is not shown on it.
  */
-export const blockedHidden = defineCheck({ name: 'messaging/block/hidden' }, async (ctx) => {
-  const p = await pair(ctx);
-  const peer = p.gatekeeperUser.jid;
-  const before = await receiveOne(p, ctx, 'a message before the block');
-  await answerTo(ctx, p.provider.connection, before.id, before.afterSeq);
-  const blockedAt = lastSeq(p.provider.connection);
-  await changeBlock(ctx, p, 'block');
-  const { id, text, shown } = await textShown(ctx, p, 'from a blocked user');
-  ctx.step('the user reads the message from before the block');
-  await p.provider.markRead(peer, before.id);
-  ctx.step('the user types in the chat with the blocked user');
-  await p.provider.typing(peer);
-  await barrier(p.provider.connection, ctx.signal);
-  const sent = sentBy(p.provider.connection, blockedAt).map((s) => s.element);
-  return judgeBlockedHidden({ peer, id, text, shown, sent });
-});
+export const blockedHidden = defineCheck(
+  { name: 'messaging/block/hidden', params: paramsOf({ sends: { enum: [...BLOCKED_SENDS] } }) },
+  async (ctx) => {
+    const p = await pair(ctx);
+    const peer = p.gatekeeperUser.jid;
+    const reacts = choiceParam(ctx, 'sends', BLOCKED_SENDS, 'text') === 'reaction';
+    const own = reacts ? await sendOneWithId(p, ctx, "the user's message before the block") : undefined;
+    const before = await receiveOne(p, ctx, 'a message before the block');
+    await answerTo(ctx, p.provider.connection, before.id, before.afterSeq);
+    const blockedAt = lastSeq(p.provider.connection);
+    await changeBlock(ctx, p, 'block');
+    const { id, text, shown } = own
+      ? await reactionShown(ctx, p, own.id)
+      : await textShown(ctx, p, 'from a blocked user');
+    ctx.step('the user reads the message from before the block');
+    await p.provider.markRead(peer, before.id);
+    ctx.step('the user types in the chat with the blocked user');
+    await p.provider.typing(peer);
+    await barrier(p.provider.connection, ctx.signal);
+    const sent = sentBy(p.provider.connection, blockedAt).map((s) => s.element);
+    return judgeBlockedHidden({ peer, id, text, shown, sent });
+  },
+);
 
 /**
  * BLOCK-HIDDEN in a group: the user blocks the first member, who then sends the group a text; the

@@ -22,6 +22,10 @@ import { pair, receiveOne, sendOne, sendOneWithId, type Pair } from '../scenario
 
 const EMOJI = '👍';
 
+/** The code points of `emoji`, which a verdict names so that a cut one reads as such. */
+const codePoints = (emoji: string): string =>
+  [...emoji].map((c) => `U+${(c.codePointAt(0) ?? 0).toString(16).toUpperCase()}`).join(' ');
+
 /** The `Message` in a padded plaintext, or undefined when it is not one. */
 export function readContent(padded: Uint8Array | undefined): DecodedMessage | undefined {
   const r = padded && unpad(padded);
@@ -78,22 +82,34 @@ export interface Target {
 const REACTS_TO = ['peer', 'own'] as const;
 
 /**
+ * The emoji the user reacts with (`params.emoji`): one code point, or a heart with its emoji
+ * presentation selector (U+FE0F), which goes out with it (REACTION-OUT's `text`).
+ */
+const SENT_EMOJI = { single: EMOJI, 'presentation-selector': '\u2764\uFE0F' } as const;
+const SENT_EMOJI_KINDS = Object.keys(SENT_EMOJI) as (keyof typeof SENT_EMOJI)[];
+
+/**
  * REACTION-OUT: the user reacts to a message, and the key names that message: its id, the chat,
  * and who sent it. `params.to` says whose: the message it received (`peer`, the default, fromMe
  * false) or one it sent itself (`own`, fromMe true), which a key that never sets fromMe names wrongly.
+ * `params.emoji` says with what: the emoji goes out as chosen, a presentation selector included.
  */
 export const reactionOut = defineCheck(
-  { name: 'messaging/reaction/out', params: paramsOf({ to: { enum: [...REACTS_TO] } }) },
+  {
+    name: 'messaging/reaction/out',
+    params: paramsOf({ to: { enum: [...REACTS_TO] }, emoji: { enum: SENT_EMOJI_KINDS } }),
+  },
   async (ctx) => {
     const to = choiceParam(ctx, 'to', REACTS_TO, 'peer');
+    const emoji = SENT_EMOJI[choiceParam(ctx, 'emoji', SENT_EMOJI_KINDS, 'single')];
     const { p, target } = to === 'peer' ? await peerTarget(ctx) : await ownTarget(ctx);
     const content = await nextSent(
       ctx,
       p,
       `the user reacts to ${to === 'peer' ? "the peer's" : 'its own'} message`,
-      () => p.provider.react(target.chat, target.id, EMOJI),
+      () => p.provider.react(target.chat, target.id, emoji),
     );
-    return judgeReactionOut(content, target, EMOJI, ctx.clock);
+    return judgeReactionOut(content, target, emoji, ctx.clock);
   },
 );
 
@@ -122,7 +138,7 @@ export function judgeReactionOut(
   clock: Clock,
 ): Finding {
   const reaction = content?.reactionMessage;
-  const expected = `a reactionMessage with key { remoteJid "${to.chat}", fromMe ${to.fromMe}, id "${to.id}" } and text "${emoji}"`;
+  const expected = `a reactionMessage with key { remoteJid "${to.chat}", fromMe ${to.fromMe}, id "${to.id}" } and text "${emoji}" (${codePoints(emoji)})`;
   if (!reaction) return notMet(expected, 'no reactionMessage in the payload');
   const key = reaction.key;
   if (key?.id !== to.id) return notMet(expected, `a reaction to another message (key.id "${key?.id ?? ''}")`);
@@ -135,7 +151,8 @@ export function judgeReactionOut(
       expected,
       `a key with fromMe=${fromMe}, for a message ${to.fromMe ? 'the user sent itself' : `that ${to.sender} sent`}`,
     );
-  if (reaction.text !== emoji) return notMet(expected, `text "${reaction.text ?? ''}"`);
+  if (reaction.text !== emoji)
+    return notMet(expected, `text "${reaction.text ?? ''}" (${codePoints(reaction.text ?? '')})`);
   return judgeSenderTimestampMs(reaction.senderTimestampMs, clock);
 }
 
@@ -240,10 +257,6 @@ const REACTS_ON = ['own', 'peer'] as const;
 const REACTION_EMOJI = { single: EMOJI, 'skin-tone-zwj': '👩🏽\u200d💻', flag: '🇪🇺' } as const;
 const EMOJI_KINDS = Object.keys(REACTION_EMOJI) as (keyof typeof REACTION_EMOJI)[];
 
-/** The code points of `emoji`, which a verdict names so that a cut one reads as such. */
-const codePoints = (emoji: string): string =>
-  [...emoji].map((c) => `U+${(c.codePointAt(0) ?? 0).toString(16).toUpperCase()}`).join(' ');
-
 /**
  * REACTION-IN: the gatekeeper user reacts to a message, and the client shows the reaction on it.
  * `params.on` says whose: the provider user's (the default, key.fromMe false) or the gatekeeper
@@ -258,16 +271,19 @@ export const reactionIn = defineCheck(
   async (ctx) => {
     const on = choiceParam(ctx, 'on', REACTS_ON, 'own');
     const emoji = REACTION_EMOJI[choiceParam(ctx, 'emoji', EMOJI_KINDS, 'single')];
-    const { id, inbox } =
+    const { p, id, inbox } =
       on === 'own'
         ? await answeredAbout(ctx, (p, id) => reactionContent(p.provider.login, id, false, emoji))
         : await reactedToOwn(ctx, emoji);
     const whose = on === 'own' ? "the user's own message" : "the peer's own message";
-    const expected = `the reaction "${emoji}" (${codePoints(emoji)}) shown on message ${id}, ${whose}`;
+    const peer = p.gatekeeperUser.jid;
+    const expected = `the reaction "${emoji}" (${codePoints(emoji)}) of ${peer} shown on message ${id}, ${whose}`;
     const shown = reactionOn(inbox, id);
     if (!shown) return notMet(expected, 'no reaction shown on it');
     const got = shown.reaction?.emoji ?? '';
-    return got === emoji ? met() : notMet(expected, `the reaction "${got}" (${codePoints(got)})`);
+    if (got !== emoji) return notMet(expected, `the reaction "${got}" (${codePoints(got)})`);
+    // The key's remoteJid names the chat from the reactor's side, the user itself: not the reactor.
+    return shown.from === peer ? met() : notMet(expected, `the reaction shown as sent by ${shown.from}`);
   },
 );
 
@@ -275,14 +291,14 @@ export const reactionIn = defineCheck(
 async function reactedToOwn(
   ctx: CheckContext,
   emoji: string,
-): Promise<{ id: string; inbox: readonly ReceivedMessage[] }> {
+): Promise<{ p: Pair; id: string; inbox: readonly ReceivedMessage[] }> {
   const { p, id } = await received(ctx);
   const { inbox } = await sendAbout(ctx, p, reactionContent(p.provider.login, id, true, emoji));
   // A reaction can only be shown on a message that was shown: one the client could not open is the
   // encryption cases' to judge.
   if (!inbox.some((m) => m.id === id))
     throw new PreconditionError(`the message ${id} itself was not shown, so no reaction can be seen on it`);
-  return { id, inbox };
+  return { p, id, inbox };
 }
 
 /**

@@ -3,7 +3,8 @@ import { met, notMet, type Finding } from '../../core/model.js';
 import type { ShownReceipt } from '../../protocol/driver-api.js';
 import type { StanzaNode } from '../../protocol/node.js';
 import { isDeliveryReceipt, receipt } from '../../protocol/stanzas.js';
-import { retryReceipt } from '../../protocol/messaging.js';
+import { reactionContent, retryReceipt } from '../../protocol/messaging.js';
+import { encodeMessage, pad, paddingLength } from '../../protocol/payload.js';
 import { judgeReceiptAck } from '../scenarios/acks.js';
 import { choiceParam, defineCheck, numberParam, paramsOf, type CheckContext } from '../check.js';
 import { answerTo } from '../scenarios/exchange.js';
@@ -33,20 +34,46 @@ const receiptsSent = (p: Pair, afterSeq: number, id: string, type?: 'read') =>
         : s.element.tag === 'receipt' && s.element.attrs['type'] === type),
   );
 
-/** RECEIPT-EACH: several messages in a row, a delivery receipt for each. */
-export const deliveryEach = defineCheck({ name: 'messaging/receipt/delivery-each' }, async (ctx) => {
-  const p = await pair(ctx);
+/** What the last of the messages is (`params.last`): a text, or the peer's reaction to its first. */
+const LAST = ['text', 'reaction'] as const;
+
+/**
+ * RECEIPT-EACH: several messages in a row, a delivery receipt for each. With `params.last`
+ * `reaction`, the last is the peer's reaction to its first message, whose receipt names the
+ * reaction's own stanza, not the message its key points at (which has its receipt already).
+ */
+export const deliveryEach = defineCheck(
+  { name: 'messaging/receipt/delivery-each', params: paramsOf({ last: { enum: [...LAST] } }) },
+  async (ctx) => {
+    const p = await pair(ctx);
+    const reaction = choiceParam(ctx, 'last', LAST, 'text') === 'reaction';
+    const afterSeq = lastSeq(p.provider.connection);
+    const ids: string[] = [];
+    for (let i = 1; i <= (reaction ? MESSAGES - 1 : MESSAGES); i++)
+      ids.push((await received(ctx, p, `message ${i}`)).id);
+    if (reaction) ids.push(await reactTo(ctx, p, ids[0] ?? ''));
+    const missing = ids.filter((id) => receiptsSent(p, afterSeq, id).length === 0);
+    return missing.length === 0
+      ? met()
+      : notMet(
+          `a delivery receipt for each of ${MESSAGES} messages`,
+          `no delivery receipt for ${missing.length} of them (${missing.join(', ')})`,
+        );
+  },
+);
+
+/** The gatekeeper user reacts to its own message `id`; the reaction's stanza id, once the client answered it. */
+async function reactTo(ctx: CheckContext, p: Pair, id: string): Promise<string> {
   const afterSeq = lastSeq(p.provider.connection);
-  const ids: string[] = [];
-  for (let i = 1; i <= MESSAGES; i++) ids.push((await received(ctx, p, `message ${i}`)).id);
-  const missing = ids.filter((id) => receiptsSent(p, afterSeq, id).length === 0);
-  return missing.length === 0
-    ? met()
-    : notMet(
-        `a delivery receipt for each of ${MESSAGES} messages`,
-        `no delivery receipt for ${missing.length} of them (${missing.join(', ')})`,
-      );
-});
+  ctx.step('gatekeeper user reacts to its first message');
+  const reaction = await p.gatekeeperUser.sendPayload(
+    p.provider.login,
+    pad(encodeMessage(reactionContent(p.provider.login, id, true, '👍')), paddingLength(ctx.rng)),
+  );
+  await answerTo(ctx, p.provider.connection, reaction, afterSeq);
+  await barrier(p.provider.connection, ctx.signal);
+  return reaction;
+}
 
 /**
  * READ-ON-MARK: the user reads a message; a read receipt names it. With `params.messages` above 1,

@@ -59,17 +59,19 @@ export const messageIdFormat = defineCheck(
 );
 
 /**
- * Where STANZA-ID-UNIQUE's messages go: all on one connection, half of them after a reconnect, or
- * half of them at once, one to each of as many peers.
+ * Where STANZA-ID-UNIQUE's messages go: all on one connection, half of them after a reconnect,
+ * half of them at once, one to each of as many peers, or as reactions to one message.
  */
-const ID_SPANS = ['connection', 'reconnect', 'burst'] as const;
+const ID_SPANS = ['connection', 'reconnect', 'burst', 'reactions'] as const;
 
 /**
  * STANZA-ID-UNIQUE: `params.messages` ids, none reused. With `params.across` `reconnect`, the
  * client sends that many again on a new connection, where a counter that starts again would
  * repeat its first ids. With `burst`, the user sends one message to each of that many peers, then
  * another to each all at once: the client writes them side by side, within a millisecond or two,
- * where an id made from the clock alone would repeat.
+ * where an id made from the clock alone would repeat. With `reactions`, the user sends a message,
+ * then reacts to it that many times over, each time with another emoji: each reaction is a
+ * message with an id of its own, not one made from the id of the message reacted to.
  */
 export const messageIdUnique = defineCheck(
   {
@@ -79,7 +81,12 @@ export const messageIdUnique = defineCheck(
   async (ctx) => {
     const count = numberParam(ctx, 'messages', 3);
     const across = choiceParam(ctx, 'across', ID_SPANS, 'connection');
-    const sent = across === 'burst' ? await sentInBurst(ctx, count) : await sentInTurn(ctx, count, across);
+    const sent =
+      across === 'burst'
+        ? await sentInBurst(ctx, count)
+        : across === 'reactions'
+          ? await reactionsSent(ctx, count)
+          : await sentInTurn(ctx, count, across);
     const ids = sent.map((m) => m.attrs['id']).filter((id): id is string => id !== undefined);
     if (ids.length < 2) return notApplicable('fewer than two messages carried an id');
     const seen = new Set<string>();
@@ -102,6 +109,28 @@ async function sentInTurn(ctx: CheckContext, count: number, across: 'connection'
     for (let i = 0; i < count; i++) sent.push(await sendOne(p, ctx, `message ${i + 1} after reconnecting`));
   }
   return sent.map((o) => o.sent.element);
+}
+
+/** Emoji for the reactions to one message, each unlike the one before it. */
+const REACTIONS = ['👍', '❤️', '😂', '😮', '😢', '🙏'];
+
+/** A message, then `count` reactions to it one after the other; the `<message>` elements the client sent. */
+async function reactionsSent(ctx: CheckContext, count: number): Promise<StanzaNode[]> {
+  const p = await pair(ctx);
+  const first = await sendOne(p, ctx, 'the message reacted to');
+  const id = first.sent.element.attrs['id'];
+  if (!id) throw new PreconditionError('the message had no id, so no reaction can name it');
+  const afterSeq = lastSeq(p.provider.connection);
+  for (let i = 0; i < count; i++) {
+    const emoji = REACTIONS[i % REACTIONS.length] ?? '👍';
+    ctx.step(`the user reacts ${emoji} to its message (reaction ${i + 1})`);
+    await p.provider.react(p.gatekeeperUser.jid, id, emoji);
+  }
+  await barrier(p.provider.connection, ctx.signal);
+  const reactions = sentBy(p.provider.connection, afterSeq)
+    .map((s) => s.element)
+    .filter((e) => e.tag === 'message');
+  return [first.sent.element, ...reactions];
 }
 
 /**
