@@ -186,6 +186,8 @@ export const FAULTS = {
   'latin1-text': 'encodes and decodes texts as Latin-1 instead of UTF-8',
   'trim-text': 'trims leading and trailing whitespace from texts when sending and when showing them',
   'normalize-text': 'normalizes texts to Unicode NFC when sending and when showing them',
+  'received-text-bom-stripped':
+    'drops a leading U+FEFF from every text it receives, as a decoder that strips a byte-order mark',
   'plaintext-preview': 'puts the start of the text in a `preview` attribute of `<message>`',
   'group-plaintext-preview': 'puts the first 40 characters of a group text on its <message> as a `preview` attribute',
   'cache-ciphertext': 'sends the same ciphertext again when a peer gets the same text twice',
