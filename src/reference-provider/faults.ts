@@ -409,6 +409,7 @@ export const FAULTS = {
   'reaction-timestamp-seconds': "writes the reaction's senderTimestampMs in Unix seconds, not milliseconds",
   'reply-without-quote': "sends a reply as a plain text, without the quoted message's id",
   'reply-trim-text': "trims whitespace at both ends of a reply's text; plain texts go as typed",
+  'reply-text-cut-4096': "cuts a reply's text to 4096 characters; plain texts go whole",
   'reply-random-stanza-id': 'sends a reply whose contextInfo.stanzaId is a made-up message id',
   'reply-participant-peer': "names the chat's peer as the quoted message's sender, even when its own user sent it",
   'drop-quote': 'shows a received reply as a plain text, without the message it quotes',
