@@ -230,6 +230,8 @@ export class MediaReceiver {
     if (faults.has('receive-skip-mac') || (type === 'video' && faults.has('receive-video-skip-mac'))) skip.add('mac');
     if (faults.has('receive-skip-enc-hash')) skip.add('enc-hash');
     if (faults.has('receive-skip-plain-hash')) skip.add('plain-hash');
+    // The document fault streams a document to storage as it decrypts, never hashing what it wrote.
+    if (type === 'document' && faults.has('document-plain-hash-unchecked')) skip.add('plain-hash');
     const decrypt = new MediaDecryptStream({
       type,
       descriptor: { mediaKey, fileSha256, fileEncSha256, fileLength: fields.fileLength },

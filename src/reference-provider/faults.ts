@@ -269,6 +269,8 @@ export const FAULTS = {
   'receive-skip-enc-hash': 'does not check fileEncSha256 of received media',
   'receive-optional-mac': 'takes a received blob of whole AES blocks as ciphertext without a MAC',
   'receive-skip-plain-hash': 'does not check fileSha256 of received media',
+  'document-plain-hash-unchecked':
+    'does not check fileSha256 of a received document (images, video and voice notes still checked)',
   'receive-no-failure-event': 'refuses corrupted media silently, raising no event',
   'group-media-as-direct': "shows a media file received in a group in its sender's 1:1 chat, not in the group",
   // ---- enlistment (§10): the form, its answers, opt-out and un-enlistment ----
