@@ -92,6 +92,9 @@ export class MediaSender {
       macWithoutIv: faults.has('media-mac-without-iv'),
     });
     const mimetype = faults.has('media-generic-mimetype') ? 'application/octet-stream' : this.mimetype(req);
+    // MEDIA-REFERENCE: the fault names the blob by its file's SHA-256, as a deduplicating upload would.
+    if (faults.has('media-reference-file-hash'))
+      store.nameNext(Buffer.from(encrypted.fileSha256).toString('base64url'));
     const reference = store.put(encrypted.blob, mimetype);
     const fields: MediaFields = {
       url: `${this.deps.mediaBase()}/${reference}`,

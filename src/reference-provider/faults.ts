@@ -251,6 +251,8 @@ export const FAULTS = {
   'media-reference-any-case':
     "looks a storage reference up whatever the case of its letters, so a reference with its letters' case changed is served",
   'media-counter-reference': 'names stored blobs with a zero-padded counter',
+  'media-reference-file-hash':
+    'names each stored blob by the base64url SHA-256 of its file, so the same file sent twice shares one reference',
   'media-never-expires': 'serves media past its expiry',
   'media-expiry-whole-only': 'answers 410 for an expired blob to a whole GET only, and still serves a range of it',
   'media-no-auth': "serves media to anyone, without the proxy's client certificate",
