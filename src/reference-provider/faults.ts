@@ -170,6 +170,8 @@ export const FAULTS = {
   'silent-on-duplicate': 'answers a replayed message with nothing at all: no ack, no receipt',
   'drop-seen-id-unanswered':
     'drops a message under a stanza id it has already shown before decrypting it, with no ack and no receipt',
+  'stanza-id-dedupe-drops-resend':
+    'dedupes incoming messages by sender and stanza id before decrypting, so a re-send for its retry receipt is acked as a duplicate',
   'rebuild-session-on-replay':
     'keeps its one-time prekeys, and builds a new session from a prekey message it has already read, so that a replay decrypts again',
   'reset-session-on-error': 'deletes the session with a peer when one of its messages fails to decrypt',
