@@ -252,6 +252,11 @@ export class InboundHandler {
     const { id, from, participant } = n.attrs;
     // The fault takes a stanza id it has shown as the message's copy, and drops it unanswered.
     const key = `${from ?? ''} ${participant ?? ''} ${id ?? ''}`;
+    // The other fault dedupes by stanza id before decrypting: a re-send for a retry receipt is acked as a duplicate.
+    if (faults.has('stanza-id-dedupe-drops-resend')) {
+      if (this.shownIds.has(key)) return this.onDuplicate(n, 'a stanza id seen before');
+      this.shownIds.add(key);
+    }
     if (faults.has('drop-seen-id-unanswered') && this.shownIds.has(key)) return;
     let message: interop.Message;
     try {

@@ -92,6 +92,9 @@ export class MediaSender {
       macWithoutIv: faults.has('media-mac-without-iv'),
     });
     const mimetype = faults.has('media-generic-mimetype') ? 'application/octet-stream' : this.mimetype(req);
+    // MEDIA-REFERENCE: the fault names the blob by its file's SHA-256, as a deduplicating upload would.
+    if (faults.has('media-reference-file-hash'))
+      store.nameNext(Buffer.from(encrypted.fileSha256).toString('base64url'));
     const reference = store.put(encrypted.blob, mimetype);
     const fields: MediaFields = {
       url: `${this.deps.mediaBase()}/${reference}`,
@@ -230,6 +233,8 @@ export class MediaReceiver {
     if (faults.has('receive-skip-mac') || (type === 'video' && faults.has('receive-video-skip-mac'))) skip.add('mac');
     if (faults.has('receive-skip-enc-hash')) skip.add('enc-hash');
     if (faults.has('receive-skip-plain-hash')) skip.add('plain-hash');
+    // The document fault streams a document to storage as it decrypts, never hashing what it wrote.
+    if (type === 'document' && faults.has('document-plain-hash-unchecked')) skip.add('plain-hash');
     const decrypt = new MediaDecryptStream({
       type,
       descriptor: { mediaKey, fileSha256, fileEncSha256, fileLength: fields.fileLength },

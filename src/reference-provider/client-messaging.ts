@@ -182,11 +182,12 @@ export function shownMessage(id: string, from: string, message: interop.Message,
     return message.protocolMessage ? {} : { message: { id, from, text: '', notice: 'unsupported' } };
   }
   const text = mangleText(message.conversation || extended?.text || '', faults);
+  const shown = faults.has('received-text-bom-stripped') ? text.replace(/^\uFEFF/, '') : text;
   const quoted = extended?.contextInfo?.stanzaId;
   // REPLY-IN: the quoted message is the user's own or the peer's (contextInfo.participant the peer); both are shown.
   const dropped =
     faults.has('drop-quote') || (extended?.contextInfo?.participant === from && faults.has('reply-in-own-only'));
-  return { message: quoted && !dropped ? { id, from, text, replyTo: quoted } : { id, from, text } };
+  return { message: quoted && !dropped ? { id, from, text: shown, replyTo: quoted } : { id, from, text: shown } };
 }
 
 /** A padded `Message` rebuilt from its text alone, as a plain `conversation`; the `resend-text-only` fault's. */

@@ -383,11 +383,12 @@ export class ProviderClient {
     // The faults name the peer as the sender of every message quoted, or quote a made-up id.
     const own = this.messaging.wasSent(replyTo) && !faults.has('reply-participant-peer');
     const quoted = faults.has('reply-random-stanza-id') ? randomId() : replyTo;
-    // ENC-CONTENT: the fault trims a reply's text, where a plain text goes as typed.
+    // ENC-CONTENT: the faults trim a reply's text, or cut it to 4096 characters, where a plain text goes as typed.
     const typed = faults.has('reply-trim-text') ? text.trim() : text;
+    const composed = faults.has('reply-text-cut-4096') ? typed.slice(0, 4096) : typed;
     return this.sendPlaintext(
       to,
-      this.composer.pad(encodeMessage(replyContent(typed, quoted, own ? (this.login ?? '') : to))),
+      this.composer.pad(encodeMessage(replyContent(composed, quoted, own ? (this.login ?? '') : to))),
     );
   }
 

@@ -176,6 +176,8 @@ export const FAULTS = {
   'silent-on-duplicate': 'answers a replayed message with nothing at all: no ack, no receipt',
   'drop-seen-id-unanswered':
     'drops a message under a stanza id it has already shown before decrypting it, with no ack and no receipt',
+  'stanza-id-dedupe-drops-resend':
+    'dedupes incoming messages by sender and stanza id before decrypting, so a re-send for its retry receipt is acked as a duplicate',
   'rebuild-session-on-replay':
     'keeps its one-time prekeys, and builds a new session from a prekey message it has already read, so that a replay decrypts again',
   'reset-session-on-error': 'deletes the session with a peer when one of its messages fails to decrypt',
@@ -192,6 +194,8 @@ export const FAULTS = {
   'latin1-text': 'encodes and decodes texts as Latin-1 instead of UTF-8',
   'trim-text': 'trims leading and trailing whitespace from texts when sending and when showing them',
   'normalize-text': 'normalizes texts to Unicode NFC when sending and when showing them',
+  'received-text-bom-stripped':
+    'drops a leading U+FEFF from every text it receives, as a decoder that strips a byte-order mark',
   'plaintext-preview': 'puts the start of the text in a `preview` attribute of `<message>`',
   'group-plaintext-preview': 'puts the first 40 characters of a group text on its <message> as a `preview` attribute',
   'cache-ciphertext': 'sends the same ciphertext again when a peer gets the same text twice',
@@ -255,6 +259,8 @@ export const FAULTS = {
   'media-reference-any-case':
     "looks a storage reference up whatever the case of its letters, so a reference with its letters' case changed is served",
   'media-counter-reference': 'names stored blobs with a zero-padded counter',
+  'media-reference-file-hash':
+    'names each stored blob by the base64url SHA-256 of its file, so the same file sent twice shares one reference',
   'media-never-expires': 'serves media past its expiry',
   'media-expiry-whole-only': 'answers 410 for an expired blob to a whole GET only, and still serves a range of it',
   'media-no-auth': "serves media to anyone, without the proxy's client certificate",
@@ -273,6 +279,8 @@ export const FAULTS = {
   'receive-skip-enc-hash': 'does not check fileEncSha256 of received media',
   'receive-optional-mac': 'takes a received blob of whole AES blocks as ciphertext without a MAC',
   'receive-skip-plain-hash': 'does not check fileSha256 of received media',
+  'document-plain-hash-unchecked':
+    'does not check fileSha256 of a received document (images, video and voice notes still checked)',
   'receive-no-failure-event': 'refuses corrupted media silently, raising no event',
   'group-media-as-direct': "shows a media file received in a group in its sender's 1:1 chat, not in the group",
   // ---- enlistment (§10): the form, its answers, opt-out and un-enlistment ----
@@ -425,6 +433,7 @@ export const FAULTS = {
     "derives a reaction's stanza id from the id of the message reacted to, so a second reaction to it reuses an id",
   'reply-without-quote': "sends a reply as a plain text, without the quoted message's id",
   'reply-trim-text': "trims whitespace at both ends of a reply's text; plain texts go as typed",
+  'reply-text-cut-4096': "cuts a reply's text to 4096 characters; plain texts go whole",
   'reply-random-stanza-id': 'sends a reply whose contextInfo.stanzaId is a made-up message id',
   'reply-participant-peer': "names the chat's peer as the quoted message's sender, even when its own user sent it",
   'drop-quote': 'shows a received reply as a plain text, without the message it quotes',

@@ -15,6 +15,7 @@ export interface StoredBlob {
 export class MediaStore {
   private readonly blobs = new Map<string, StoredBlob>();
   private counter = 0;
+  private nextName: string | undefined;
 
   constructor(private readonly faults: FaultSet) {}
 
@@ -22,9 +23,15 @@ export class MediaStore {
   put(blob: Buffer, mimetype: string): string {
     const reference = this.faults.has('media-counter-reference')
       ? String(++this.counter).padStart(24, '0')
-      : randomBytes(32).toString('base64url');
+      : (this.nextName ?? randomBytes(32).toString('base64url'));
+    this.nextName = undefined;
     this.blobs.set(reference, { blob, mimetype, expired: false });
     return reference;
+  }
+
+  /** The `media-reference-file-hash` fault's: the next blob put is stored under `name`, over any blob held there. */
+  nameNext(name: string): void {
+    this.nextName = name;
   }
 
   get(reference: string): StoredBlob | undefined {

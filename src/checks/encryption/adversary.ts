@@ -144,7 +144,8 @@ export function tamper(message: EncryptedMessage, region: Region): EncryptedMess
 
 /**
  * ENC-TAMPER: a flipped bit anywhere is refused with a retry receipt, shows nothing, and the session
- * survives it. On a prekey message (`message: "pkmsg"`), the one that opens the session, surviving
+ * survives it: the genuine message, re-sent under the same stanza id as a sender answers a retry
+ * receipt, decrypts and is shown. On a prekey message (`message: "pkmsg"`), the one that opens the session, surviving
  * it means the one-time prekey it names is still there for the genuine one.
  */
 export const tamperedMessage = defineCheck(
@@ -160,13 +161,20 @@ export const tamperedMessage = defineCheck(
     const encrypted = await encryptText(ctx.rng, p.gatekeeperUser, p.provider, text);
     if (encrypted.type !== kind)
       throw new PreconditionError(`the gatekeeper user wrote a ${encrypted.type}, not a ${kind}`);
-    const { answer } = await deliverAndWatch(ctx, p, tamper(encrypted, region), `a copy with the ${region} tampered`);
+    const { id, answer } = await deliverAndWatch(
+      ctx,
+      p,
+      tamper(encrypted, region),
+      `a copy with the ${region} tampered`,
+    );
     const expected = `the tampered copy refused with a retry receipt, nothing shown, then the genuine ${kind} decrypted`;
     if (answer !== 'retry') return notMet(expected, `${describeAnswer(answer)} for the tampered copy`);
     if ((await timesShown(p.provider, text)) > 0) return notMet(expected, 'the text shown from the tampered copy');
-    const after = await deliverAndWatch(ctx, p, encrypted, 'the genuine message');
+    // Under the tampered copy's stanza id, as the sender re-sends it for the retry receipt (RETRY-RESEND):
+    // a client that drops an id it has seen before decrypting never shows it.
+    const after = await deliverAndWatch(ctx, p, encrypted, 'the genuine message, under the same stanza id', id);
     if (after.answer !== 'delivery')
-      return notMet(expected, `${describeAnswer(after.answer)} for the genuine message after it`);
+      return notMet(expected, `${describeAnswer(after.answer)} for the genuine message re-sent under the same id`);
     const shown = await timesShown(p.provider, text);
     return shown === 1 ? met() : notMet(expected, `the text shown ${shown} times`);
   },

@@ -16,13 +16,14 @@ import {
 } from '../scenarios/exchange.js';
 
 /**
- * The parts of the `unicode` text, each what a careless client loses: whitespace at both ends (which
- * a trim drops), characters whose composed and decomposed forms differ (which a normalisation
+ * The parts of the `unicode` text, each what a careless client loses: a leading U+FEFF (which a
+ * decoder taking it for a byte-order mark drops), whitespace at both ends (which a trim drops), characters whose composed and decomposed forms differ (which a normalisation
  * changes), NUL and other controls, every bidi control, and long emoji sequences.
  */
 const UNICODE_PARTS = [
-  // Leading whitespace: space, tab, no-break space, ideographic space.
-  ' \t\u00A0\u3000',
+  // Leading U+FEFF (a zero-width no-break space, which a decoder stripping a byte-order mark drops),
+  // then leading whitespace: space, tab, no-break space, ideographic space.
+  '\uFEFF \t\u00A0\u3000',
   // Astral emoji, a ZWJ family, precomposed letters, CJK and right-to-left scripts, a BOM-like character.
   '😀 👨‍👩‍👧‍👦 é ñ ế 中文 日本語 한국어 العربية עברית \u202E \uFEFF 𝄞',
   // The same letters decomposed (NFD), and Hangul as conjoining jamo: NFC composes them, NFKC too.

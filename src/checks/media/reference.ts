@@ -1,4 +1,5 @@
 /** The storage reference as the only secret of a media URL: unguessable (MEDIA-REFERENCE) and short-lived (MEDIA-EXPIRY). */
+import { createHash } from 'node:crypto';
 import { PreconditionError } from '../../core/errors.js';
 import { met, notMet } from '../../core/model.js';
 import { choiceParam, defineCheck, paramsOf, numberParam, type CheckContext } from '../check.js';
@@ -19,15 +20,49 @@ export const MIN_REFERENCE_CHARS = 22;
 /** After expiry the host answers 410 Gone (MEDIA-EXPIRY). */
 export const EXPIRED_STATUS = 410;
 
+/**
+ * `count` documents, the last of them the first file again: the same file sent twice is two
+ * uploads, each with a reference of its own (MEDIA-REFERENCE).
+ */
 async function sendSeveral(ctx: CheckContext, count: number): Promise<SentMedia[]> {
   const provider = await ctx.testbed.providerUser();
   const gatekeeperUser = await ctx.testbed.gatekeeperUser();
   const out: SentMedia[] = [];
   for (let i = 0; i < count; i++) {
-    const sent = await sendMedia(ctx, 'document', { provider, gatekeeperUser });
+    const again = i === count - 1 ? out[0]?.plaintext : undefined;
+    const sent = await sendMedia(ctx, 'document', {
+      provider,
+      gatekeeperUser,
+      ...(again ? { plaintext: again } : {}),
+    });
     out.push(sent);
   }
   return out;
+}
+
+/**
+ * The names a content-addressed store gives a file: SHA-256 of its bytes (fileSha256, computed here
+ * from the bytes sent) in base64url, base64 without its `+/=`, and hex. Whoever holds the file can
+ * compute them. A name from the blob's hash is no such leak (the blob is encrypted under a fresh
+ * media key, and whatsmeow's `upload.go` `rawUpload` names an upload by its fileEncSha256), so it is
+ * not judged.
+ */
+function contentNames(sent: SentMedia): { name: string; what: string }[] {
+  const hash = createHash('sha256').update(sent.plaintext).digest();
+  return [
+    { name: hash.toString('base64url'), what: "the base64url of the file's SHA-256" },
+    { name: hash.toString('base64').replace(/[+/=]/g, ''), what: "the base64 of the file's SHA-256" },
+    { name: hash.toString('hex'), what: "the hex of the file's SHA-256" },
+  ];
+}
+
+/** What `reference` is derived from among `sent`'s content names: equal to one, a cut of one, or holding one. */
+function derivedFrom(reference: string, sent: SentMedia): string | undefined {
+  const lower = reference.toLowerCase();
+  return contentNames(sent).find(
+    ({ name }) =>
+      name.includes(reference) || name.includes(lower) || reference.includes(name.slice(0, MIN_REFERENCE_CHARS)),
+  )?.what;
 }
 
 /** Positions at which two strings differ, over the shorter one. */
@@ -52,7 +87,10 @@ const GUESSES = {
 } as const;
 const GUESS_NAMES = Object.keys(GUESSES) as (keyof typeof GUESSES)[];
 
-/** MEDIA-REFERENCE: long, unrelated references, and a reference guessed from one (`guess`) is not served. */
+/**
+ * MEDIA-REFERENCE: long, unrelated references, none named after its file's content (the same file
+ * sent twice gets two), and a reference guessed from one (`guess`) is not served.
+ */
 export const unguessable = defineCheck(
   {
     name: 'media/fetch/unguessable-reference',
@@ -70,13 +108,24 @@ export const unguessable = defineCheck(
     const expected = `storage references of at least ${MIN_REFERENCE_CHARS} random base64url characters (128 bits)`;
     const short = references.find((r) => r.length < MIN_REFERENCE_CHARS);
     if (short !== undefined) return notMet(expected, `"${short}", ${short.length} characters`);
-    for (let i = 1; i < references.length; i++) {
-      const [a, b] = [references[i - 1] as string, references[i] as string];
-      const d = differences(a, b);
-      // Independent random strings differ almost everywhere; a counter or a timestamp differs at its end.
-      if (d < Math.min(a.length, b.length) / 2)
-        return notMet(expected, `"${a}" and "${b}" differ in only ${d} of ${Math.min(a.length, b.length)} characters`);
+    // A reference named after the file's content is guessable by whoever has the file.
+    for (const [i, reference] of references.entries()) {
+      const derived = derivedFrom(reference, sent[i] as SentMedia);
+      if (derived !== undefined) return notMet(expected, `"${reference}", ${derived}`);
     }
+    // Every pair, the first file and the same file sent again included.
+    for (let i = 0; i < references.length; i++)
+      for (let j = i + 1; j < references.length; j++) {
+        const [a, b] = [references[i] as string, references[j] as string];
+        const d = differences(a, b);
+        const again = j === references.length - 1 && i === 0 ? ', for the same file sent twice' : '';
+        // Independent random strings differ almost everywhere; a counter or a timestamp differs at its end.
+        if (d < Math.min(a.length, b.length) / 2)
+          return notMet(
+            expected,
+            `"${a}" and "${b}" differ in only ${d} of ${Math.min(a.length, b.length)} characters${again}`,
+          );
+      }
     const first = sent[0] as SentMedia;
     const guessed = GUESSES[guess](first, providerId);
     if (guessed.reference === references[0])

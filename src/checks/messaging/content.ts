@@ -167,21 +167,29 @@ function judgeSenderTimestampMs(value: number | { toString(): string } | null | 
 }
 
 /**
- * A reply's text (`params.text`): plain, or with whitespace at either end, which ENC-CONTENT keeps
- * in a reply as in any text.
+ * A reply's text (`params.text`): plain, with whitespace at either end, or long (10,000 characters,
+ * past the 4096 a composer's field might hold, within ENC-CONTENT's 64 KiB): ENC-CONTENT keeps each
+ * whole in a reply as in any text.
  */
-const REPLY_TEXTS = ['plain', 'edges'] as const;
+const REPLY_TEXTS = ['plain', 'edges', 'long'] as const;
+
+/** The characters of a `long` reply's text. */
+const LONG_REPLY = 10_000;
 
 /**
  * REPLY-OUT: the user replies to the message it received, then to a message it sent itself; each
  * reply's context names the message quoted and who sent it, and its text is the one typed (with
- * `params.text` "edges", whitespace at its ends included: ENC-CONTENT).
+ * `params.text` "edges", whitespace at its ends included; "long", every character: ENC-CONTENT).
  */
 export const replyOut = defineCheck(
   { name: 'messaging/reply/out', params: paramsOf({ text: { enum: [...REPLY_TEXTS] } }) },
   async (ctx) => {
-    const edges = choiceParam(ctx, 'text', REPLY_TEXTS, 'plain') === 'edges';
-    const replyText = () => (edges ? `\t reply ${ctx.rng.string(8)} \n` : `reply ${ctx.rng.string(8)}`);
+    const kind = choiceParam(ctx, 'text', REPLY_TEXTS, 'plain');
+    const replyText = (): string => {
+      if (kind === 'edges') return `\t reply ${ctx.rng.string(8)} \n`;
+      const plain = `reply ${ctx.rng.string(8)}`;
+      return kind === 'long' ? `${plain} ${'0123456789abcdef'.repeat(LONG_REPLY / 16)}`.slice(0, LONG_REPLY) : plain;
+    };
     const { p, id } = await received(ctx);
     const peer = p.gatekeeperUser.jid;
     const toTheirs = replyText();
@@ -203,7 +211,8 @@ export const replyOut = defineCheck(
 /** REPLY-OUT, on the `Message` the client sent when its user replied `text` to the message `to`. */
 export function judgeReplyOut(content: DecodedMessage | undefined, to: Target, text: string): Finding {
   const reply = content?.extendedTextMessage;
-  const expected = `an extendedTextMessage with text "${text}" and contextInfo { stanzaId "${to.id}", participant "${to.sender}" }, for a reply to ${to.fromMe ? "the user's own message" : "the peer's message"}`;
+  const typed = text.length > 64 ? `the ${text.length}-character text typed` : `text "${text}"`;
+  const expected = `an extendedTextMessage with ${typed} and contextInfo { stanzaId "${to.id}", participant "${to.sender}" }, for a reply to ${to.fromMe ? "the user's own message" : "the peer's message"}`;
   const context = reply?.contextInfo;
   const quoted = context?.stanzaId;
   if (!quoted) return notMet(expected, 'no contextInfo.stanzaId in the payload');
