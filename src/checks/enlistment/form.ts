@@ -5,7 +5,7 @@ import { verifySignedPreKey } from '../../protocol/prekey-signature.js';
 import type { EnlistRequest } from '../../gatekeeper/types.js';
 import { fromBase64Url } from '../../protocol/base64.js';
 import { DJB_KEY_TYPE } from '../../protocol/constants.js';
-import { uintBytes } from '../../protocol/stanzas.js';
+import { uintBytes, type PreKeyUpload } from '../../protocol/stanzas.js';
 import { ENLIST_FIELDS, ENLIST_FORM_TYPE, MAX_TOKEN_CHARS, type EnlistBinaryField } from '../../protocol/enlistment.js';
 import { defineCheck, type CheckContext } from '../check.js';
 import { enlistOnce, type SeenForm } from '../scenarios/enlistment.js';
@@ -82,50 +82,42 @@ export const sizes = defineCheck({ name: 'enlistment/form/sizes' }, (ctx) => {
 });
 
 /**
- * ENLIST-SIZES, on e_regid's value: its 4 bytes, read big-endian, are the registration id the
- * client then uploads with its keys (KEYS-UPLOAD). Four bytes of the wrong order have the right size.
+ * ENLIST-SIZES, on the value of a number the form carries: `field`'s bytes, read big-endian, are the
+ * number the client then uploads with its keys (KEYS-UPLOAD), which `uploaded` reads. Bytes of the
+ * wrong order have the right size.
  */
-export const registrationIdValue = defineCheck({ name: 'enlistment/form/regid-value' }, async (ctx) => {
+async function judgeEnlistedNumber(
+  ctx: CheckContext,
+  field: 'e_regid' | 'e_skey_id',
+  what: string,
+  uploaded: (upload: PreKeyUpload) => number,
+): Promise<Finding> {
   const seen = ctx.testbed.watchEnlistments();
   const { connection } = await ctx.testbed.providerUser();
-  const value = new URLSearchParams(seen[0]?.body ?? '').get('e_regid');
-  const bytes = lenientBytes(value ?? '');
-  if (bytes.length !== ENLIST_FIELDS.e_regid)
-    return notApplicable('no e_regid of 4 bytes; ENLIST-FIELDS and ENLIST-SIZES judge that');
-  const { registrationId } = await uploadOn(ctx, connection);
-  const enlisted = bytes.readUInt32BE(0);
-  if (enlisted === registrationId) return met();
+  const bytes = lenientBytes(new URLSearchParams(seen[0]?.body ?? '').get(field) ?? '');
+  const size = ENLIST_FIELDS[field];
+  if (bytes.length !== size)
+    return notApplicable(`no ${field} of ${size} bytes; ENLIST-FIELDS and ENLIST-SIZES judge that`);
+  const number = uploaded(await uploadOn(ctx, connection));
+  const enlisted = bytes.readUIntBE(0, size);
+  if (enlisted === number) return met();
   const turned =
-    bytes.readUInt32LE(0) === registrationId
-      ? ': the uploaded id in little-endian order'
-      : `, not the ${registrationId} uploaded`;
+    bytes.readUIntLE(0, size) === number ? ': the uploaded id in little-endian order' : `, not the ${number} uploaded`;
   return notMet(
-    `e_regid ${Buffer.from(uintBytes(registrationId, 4)).toString('hex')}, the registration id ${registrationId} the client uploaded, big-endian`,
-    `e_regid ${bytes.toString('hex')}, ${enlisted} read big-endian${turned}`,
+    `${field} ${Buffer.from(uintBytes(number, size)).toString('hex')}, the ${what} ${number} the client uploaded, big-endian`,
+    `${field} ${bytes.toString('hex')}, ${enlisted} read big-endian${turned}`,
   );
-});
+}
 
-/**
- * ENLIST-SIZES, on e_skey_id's value: its 3 bytes, read big-endian, are the id of the signed prekey
- * the client then uploads with its keys (KEYS-UPLOAD), the key e_skey_val and e_skey_sig are of.
- */
-export const signedPreKeyIdValue = defineCheck({ name: 'enlistment/form/skey-id-value' }, async (ctx) => {
-  const seen = ctx.testbed.watchEnlistments();
-  const { connection } = await ctx.testbed.providerUser();
-  const value = new URLSearchParams(seen[0]?.body ?? '').get('e_skey_id');
-  const bytes = lenientBytes(value ?? '');
-  if (bytes.length !== ENLIST_FIELDS.e_skey_id)
-    return notApplicable('no e_skey_id of 3 bytes; ENLIST-FIELDS and ENLIST-SIZES judge that');
-  const { id } = (await uploadOn(ctx, connection)).signedPreKey;
-  const enlisted = bytes.readUIntBE(0, 3);
-  if (enlisted === id) return met();
-  const turned =
-    bytes.readUIntLE(0, 3) === id ? ': the uploaded id in little-endian order' : `, not the ${id} uploaded`;
-  return notMet(
-    `e_skey_id ${Buffer.from(uintBytes(id, 3)).toString('hex')}, the signed prekey id ${id} the client uploaded, big-endian`,
-    `e_skey_id ${bytes.toString('hex')}, ${enlisted} read big-endian${turned}`,
-  );
-});
+/** ENLIST-SIZES, on e_regid's value: the registration id the client uploads. */
+export const registrationIdValue = defineCheck({ name: 'enlistment/form/regid-value' }, (ctx) =>
+  judgeEnlistedNumber(ctx, 'e_regid', 'registration id', (upload) => upload.registrationId),
+);
+
+/** ENLIST-SIZES, on e_skey_id's value: the id of the signed prekey e_skey_val and e_skey_sig are of. */
+export const signedPreKeyIdValue = defineCheck({ name: 'enlistment/form/skey-id-value' }, (ctx) =>
+  judgeEnlistedNumber(ctx, 'e_skey_id', 'signed prekey id', (upload) => upload.signedPreKey.id),
+);
 
 /** ENLIST-KEYTYPE */
 export const keyType = defineCheck({ name: 'enlistment/form/keytype' }, (ctx) => {
