@@ -1,0 +1,63 @@
+/** The rules the Testbed's watch holds through every case, on group messages (GROUP-SKMSG, GROUP-SKDM). */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { FrameEvent } from '../src/gatekeeper/types.js';
+import { MESSAGE_BROKEN, WireWatch } from '../src/checks/wire-watch.js';
+import { node, type StanzaNode } from '../src/protocol/node.js';
+
+const GROUP = '120363000000000001@g.us';
+const SENDER = '1-1@interop';
+const MEMBER = '2@s.whatsapp.net';
+
+/** What the watch makes of one message the client sends: the violations it reports. */
+function violations(message: StanzaNode): string[] {
+  const seen: string[] = [];
+  const watch = new WireWatch((_expected, actual) => seen.push(actual));
+  const frame: FrameEvent = {
+    seq: 1,
+    at: Date.now(),
+    connection: 'c1',
+    login: SENDER,
+    direction: 'client-to-gatekeeper',
+    binary: false,
+    bytes: 0,
+    text: '',
+    node: message,
+  };
+  watch.frame(frame);
+  return seen;
+}
+
+const enc = (type: string): StanzaNode => node('enc', { v: '2', type });
+const groupMessage = (attrs: Record<string, string>, ...children: StanzaNode[]): StanzaNode =>
+  node('message', { id: 'ABCDEF0123456789', to: GROUP, type: 'text', ...attrs }, children);
+const participants = (...jids: string[]): StanzaNode =>
+  node(
+    'participants',
+    {},
+    jids.map((jid) => node('to', { jid }, [enc('pkmsg')])),
+  );
+
+void test('a group message with one skmsg, its key to the other members or to none, passes the watch', () => {
+  assert.deepEqual(violations(groupMessage({}, participants(MEMBER), enc('skmsg'))), []);
+  assert.deepEqual(violations(groupMessage({}, enc('skmsg'))), []);
+});
+
+void test('two skmsgs, the sender among the recipients, or a member named twice, is a violation wherever it is sent', () => {
+  for (const [message, why] of [
+    [groupMessage({}, enc('skmsg'), enc('skmsg')), '2 <enc type="skmsg">'],
+    [groupMessage({}, participants(MEMBER, SENDER), enc('skmsg')), 'for the sender itself'],
+    [groupMessage({}, participants(MEMBER, MEMBER), enc('skmsg')), `two <to jid="${MEMBER}">`],
+  ] as const) {
+    const [seen, ...more] = violations(message);
+    assert.equal(more.length, 0);
+    assert.ok(seen?.startsWith(MESSAGE_BROKEN) && seen.includes(why), seen);
+  }
+});
+
+void test("a re-send to one member for its retry receipt passes in either lineage client's shape", () => {
+  // whatsmeow retry.go: the pairwise <enc> alone, to the group, with the member as participant.
+  assert.deepEqual(violations(groupMessage({ participant: MEMBER }, enc('msg'))), []);
+  // Baileys relayMessage with a participant: the group's own shape, with the member as participant.
+  assert.deepEqual(violations(groupMessage({ participant: MEMBER }, participants(MEMBER), enc('skmsg'))), []);
+});
