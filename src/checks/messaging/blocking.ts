@@ -3,9 +3,7 @@ import { PreconditionError } from '../../core/errors.js';
 import { met, notMet, type Finding } from '../../core/model.js';
 import type { StanzaNode } from '../../protocol/node.js';
 import { choiceParam, defineCheck, paramsOf, type CheckContext } from '../check.js';
-import { reactionContent } from '../../protocol/messaging.js';
-import { encodeMessage, pad, paddingLength } from '../../protocol/payload.js';
-import { answerTo } from '../scenarios/exchange.js';
+import { answerTo, gatekeeperReacts } from '../scenarios/exchange.js';
 import { judgeMessageAck } from '../scenarios/acks.js';
 import { barrier, describeAll, lastSeq, sentBy, show } from '../observe.js';
 import { pair, receiveOne, sendOneWithId, type Pair } from '../scenarios/conversation.js';
@@ -49,14 +47,12 @@ async function reactionShown(
   id: string,
 ): Promise<{ id: string; text: string; shown: boolean }> {
   const emoji = '👍';
-  const afterSeq = lastSeq(p.provider.connection);
-  ctx.step("the blocked gatekeeper user reacts to the user's message");
-  const reaction = await p.gatekeeperUser.sendPayload(
-    p.provider.login,
-    pad(encodeMessage(reactionContent(p.provider.login, id, false, emoji)), paddingLength(ctx.rng)),
+  const reaction = await gatekeeperReacts(
+    ctx,
+    p,
+    { id, fromMe: false, emoji },
+    "the blocked gatekeeper user reacts to the user's message",
   );
-  await answerTo(ctx, p.provider.connection, reaction, afterSeq);
-  await barrier(p.provider.connection, ctx.signal);
   const shown = (await p.provider.inbox()).some((m) => m.reaction?.id === id && m.reaction.emoji === emoji);
   return { id: reaction, text: `the reaction ${emoji} on message ${id}`, shown };
 }

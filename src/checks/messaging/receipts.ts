@@ -3,11 +3,10 @@ import { met, notMet, type Finding } from '../../core/model.js';
 import type { ShownReceipt } from '../../protocol/driver-api.js';
 import type { StanzaNode } from '../../protocol/node.js';
 import { isDeliveryReceipt, receipt } from '../../protocol/stanzas.js';
-import { reactionContent, retryReceipt } from '../../protocol/messaging.js';
-import { encodeMessage, pad, paddingLength } from '../../protocol/payload.js';
+import { retryReceipt } from '../../protocol/messaging.js';
 import { judgeReceiptAck } from '../scenarios/acks.js';
 import { choiceParam, defineCheck, numberParam, paramsOf, type CheckContext } from '../check.js';
-import { answerTo } from '../scenarios/exchange.js';
+import { answerTo, gatekeeperReacts } from '../scenarios/exchange.js';
 import { barrier, describeAll, lastSeq, sends, sentBy } from '../observe.js';
 import { judgeTime } from '../time.js';
 import { pair, receiveOne, sendOneWithId, sendReceiptAcked, type Pair } from '../scenarios/conversation.js';
@@ -63,17 +62,8 @@ export const deliveryEach = defineCheck(
 );
 
 /** The gatekeeper user reacts to its own message `id`; the reaction's stanza id, once the client answered it. */
-async function reactTo(ctx: CheckContext, p: Pair, id: string): Promise<string> {
-  const afterSeq = lastSeq(p.provider.connection);
-  ctx.step('gatekeeper user reacts to its first message');
-  const reaction = await p.gatekeeperUser.sendPayload(
-    p.provider.login,
-    pad(encodeMessage(reactionContent(p.provider.login, id, true, '👍')), paddingLength(ctx.rng)),
-  );
-  await answerTo(ctx, p.provider.connection, reaction, afterSeq);
-  await barrier(p.provider.connection, ctx.signal);
-  return reaction;
-}
+const reactTo = (ctx: CheckContext, p: Pair, id: string): Promise<string> =>
+  gatekeeperReacts(ctx, p, { id, fromMe: true, emoji: '👍' }, 'gatekeeper user reacts to its first message');
 
 /**
  * READ-ON-MARK: the user reads a message; a read receipt names it. With `params.messages` above 1,

@@ -8,7 +8,8 @@ import { met, notMet, type Finding } from '../../core/model.js';
 import type { Rng } from '../../core/rng.js';
 import type { ClientConnection, EncryptedMessage, GatekeeperDelivery, GatekeeperUser } from '../../gatekeeper/types.js';
 import type { StanzaNode } from '../../protocol/node.js';
-import { decodeMessage, paddingLength, textPayload, unpad } from '../../protocol/payload.js';
+import { reactionContent } from '../../protocol/messaging.js';
+import { decodeMessage, encodeMessage, pad, paddingLength, textPayload, unpad } from '../../protocol/payload.js';
 import { isDeliveryReceipt } from '../../protocol/stanzas.js';
 import { ANSWER_MS, type CheckContext } from '../check.js';
 import type { ProviderUser } from '../testbed.js';
@@ -178,4 +179,28 @@ export function decryptedPlaintext(delivery: GatekeeperDelivery | null | undefin
 export function deliveredCiphertext(ciphertext: Uint8Array | undefined, label: string): Uint8Array {
   if (!ciphertext) throw new PreconditionError(`the ${label} carried no ciphertext the harness could read`);
   return ciphertext;
+}
+
+/**
+ * The gatekeeper user reacts with `emoji` to message `id`, its own (`fromMe`) or the provider user's;
+ * resolves with the reaction's stanza id once the client has answered it and its answers are in.
+ */
+export async function gatekeeperReacts(
+  ctx: CheckContext,
+  p: Pair,
+  reaction: { readonly id: string; readonly fromMe: boolean; readonly emoji: string },
+  step: string,
+): Promise<string> {
+  const afterSeq = lastSeq(p.provider.connection);
+  ctx.step(step);
+  const sent = await p.gatekeeperUser.sendPayload(
+    p.provider.login,
+    pad(
+      encodeMessage(reactionContent(p.provider.login, reaction.id, reaction.fromMe, reaction.emoji)),
+      paddingLength(ctx.rng),
+    ),
+  );
+  await answerTo(ctx, p.provider.connection, sent, afterSeq);
+  await barrier(p.provider.connection, ctx.signal);
+  return sent;
 }
