@@ -50,12 +50,16 @@ export function judgeGroupMessageShape(m: StanzaNode, sender: string | undefined
   const expected = `one <enc type="skmsg">, and <participants> naming each other member once and not the sender ${sender ?? ''}`;
   const skmsgs = children(m, 'enc').filter((e) => e.attrs['type'] === 'skmsg');
   if (skmsgs.length !== 1) return notMet(expected, `${skmsgs.length} <enc type="skmsg"> in ${show(m)}`);
-  const named = children(m, 'participants').flatMap((p) => children(p, 'to').map((to) => to.attrs['jid'] ?? ''));
+  const named = recipientsNamed(m);
   if (sender !== undefined && named.includes(sender))
     return notMet(expected, `a <to jid="${sender}"> for the sender itself`);
   const twice = named.find((jid, i) => named.indexOf(jid) !== i);
   return twice === undefined ? met() : notMet(expected, `two <to jid="${twice}">`);
 }
+
+/** The jids a group message's `<participants>` name, as written: once each time they are named. */
+export const recipientsNamed = (m: StanzaNode): string[] =>
+  children(m, 'participants').flatMap((p) => children(p, 'to').map((to) => to.attrs['jid'] ?? ''));
 
 /** ENC-VERSION, on one `<enc>`. */
 export function judgeEncVersion(enc: StanzaNode): Finding {
