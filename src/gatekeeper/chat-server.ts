@@ -265,7 +265,7 @@ export class ChatServer {
         // Still route what a lenient reading finds, so that the check of a case with one fault of a
         // client (a comment, two elements in a frame) still sees what it looks at; the refusal has
         // failed the case already, and the frame stays in the record.
-        // A frame over a size or depth bound is never read further: that bound is what keeps it cheap.
+        // A frame over a size or depth bound is not routed: the wire's lenient reading of it has bounds of its own.
         if (f.refused.condition === 'policy-violation') return;
         for (const element of f.salvaged ?? []) handleElement(conn, element, this.handlerDeps);
       }

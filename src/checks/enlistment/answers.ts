@@ -130,7 +130,9 @@ export const retry5xxBound = defineCheck(
     if (requests.length !== ENLIST_MAX_ATTEMPTS)
       return notMet(
         `${ENLIST_MAX_ATTEMPTS} requests, the profile's bound, ${past ? 'each' : `the first ${failing}`} answered ${status}`,
-        `${requests.length} requests: the client gave up after ${requests.length} ${status} answers`,
+        requests.length < ENLIST_MAX_ATTEMPTS
+          ? `${requests.length} requests: the client gave up after ${requests.length} ${status} answers`
+          : `${requests.length} requests: the client went on past the bound`,
       );
     if (past)
       return user.result.status === 'fail'

@@ -208,7 +208,7 @@ export async function fetchSent(
 export const fetchFailed = (result: MediaFetchResult, what = 'the media fetch failed'): Error =>
   result.byHost
     ? new ProviderViolation(
-        `the media host's whole answer to the proxy's fetch within ${ANSWER_MS} ms`,
+        "the media host's whole answer to the proxy's fetch, within the fetch's deadline",
         `${MEDIA_HOST_FAILED} ${result.error ?? ''}`,
       )
     : new PreconditionError(`${what}: ${result.error ?? ''}`);
