@@ -709,8 +709,10 @@ export class ProviderClient {
    * after the first, as if rotated: the same key, stored under its first id only.
    */
   private renamedOnReconnect(keys: PreKeyUpload): PreKeyUpload {
-    const { faults } = this.deps;
     const bump = this.connections - 1;
+    // Asked after only on a reconnect: the kill matrix then runs the faults over the cases that reconnect.
+    if (bump === 0) return keys;
+    const { faults } = this.deps;
     const { signedPreKey, kyberPreKey } = keys;
     return {
       ...keys,
