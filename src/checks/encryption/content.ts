@@ -1,11 +1,13 @@
 /**
  * Texts that stress the payload (docs/PROFILE.md §8.5): large and unicode texts cross the session
- * byte for byte, in both directions.
+ * byte for byte, in both directions, in a one-to-one chat and in a group (a client's group path
+ * encodes and shows texts apart from its one-to-one path, and can lose what that one keeps).
  */
 import { met, notMet } from '../../core/model.js';
 import type { Rng } from '../../core/rng.js';
 import { choiceParam, defineCheck, MODE_PARAM, paramsOf, type CheckContext } from '../check.js';
 import { difference } from '../text-difference.js';
+import { CHATS, deliverGroup, group } from '../scenarios/groups.js';
 import {
   conversation,
   decryptedPlaintext,
@@ -50,48 +52,75 @@ function textFor(ctx: CheckContext): string {
   return (make as (rng: Rng) => string)(ctx.rng);
 }
 
-/** ENC-CONTENT, provider → gatekeeper: the gatekeeper user decrypts exactly the text the provider was asked to send. */
-export const contentOut = defineCheck(
-  {
-    name: 'encryption/content-out',
-    params: paramsOf({ mode: MODE_PARAM, text: { enum: Object.keys(TEXTS) } }, ['text']),
-  },
-  async (ctx) => {
-    const text = textFor(ctx);
-    const p = await conversation(ctx);
-    ctx.step('provider sends the text');
-    const before = new Set(p.gatekeeperUser.deliveries);
-    await p.provider.send(p.gatekeeperUser.jid, text);
-    const delivery = await p.gatekeeperUser.waitForDelivery((d) => !before.has(d), {
+const CONTENT_PARAMS = paramsOf({ mode: MODE_PARAM, text: { enum: Object.keys(TEXTS) }, chat: { enum: [...CHATS] } }, [
+  'text',
+]);
+
+const inGroup = (ctx: CheckContext): boolean => choiceParam(ctx, 'chat', CHATS, 'direct') === 'group';
+
+/** The provider sends `text`, to a gatekeeper user or to a group; what a gatekeeper user decrypted of it. */
+async function sentAndDecrypted(ctx: CheckContext, text: string): Promise<string> {
+  if (inGroup(ctx)) {
+    const g = await group(ctx);
+    ctx.step('provider sends the text to the group');
+    const { id } = await g.provider.sendGroup(g.jid, text);
+    const delivery = await g.members[0].waitForGroupDelivery((d) => d.id === id, {
       signal: ctx.signal,
       timeoutMs: 10_000,
     });
-    const received = readText(decryptedPlaintext(delivery, 'text')) ?? '';
-    return received === text
-      ? met(`${Buffer.byteLength(text)} bytes`)
-      : notMet(`the ${Buffer.byteLength(text)}-byte text, byte for byte`, difference(text, received));
-  },
-);
+    return readText(decryptedPlaintext(delivery, 'group text')) ?? '';
+  }
+  const p = await conversation(ctx);
+  ctx.step('provider sends the text');
+  const before = new Set(p.gatekeeperUser.deliveries);
+  await p.provider.send(p.gatekeeperUser.jid, text);
+  const delivery = await p.gatekeeperUser.waitForDelivery((d) => !before.has(d), {
+    signal: ctx.signal,
+    timeoutMs: 10_000,
+  });
+  return readText(decryptedPlaintext(delivery, 'text')) ?? '';
+}
+
+/** A gatekeeper user sends `text` to the provider's user, one to one or in a group; what the provider's user was shown. */
+async function deliveredAndShown(ctx: CheckContext, text: string): Promise<string> {
+  if (inGroup(ctx)) {
+    const g = await group(ctx);
+    const [sender] = g.members;
+    const { id, answer } = await deliverGroup(
+      ctx,
+      g,
+      sender,
+      await sender.encryptGroupText(g.jid, text),
+      'the group text',
+    );
+    expectTaken(answer, 'the group text', g.provider.connection);
+    return (await g.provider.inbox()).find((m) => m.id === id && m.group === g.jid)?.text ?? '';
+  }
+  const p = await conversation(ctx);
+  const { id, answer } = await deliverAndWatch(
+    ctx,
+    p,
+    await encryptText(ctx.rng, p.gatekeeperUser, p.provider, text),
+    'the text',
+  );
+  expectTaken(answer, 'the text', p.provider.connection);
+  return (await p.provider.inbox()).find((m) => m.id === id)?.text ?? '';
+}
+
+/** ENC-CONTENT, provider → gatekeeper: a gatekeeper user decrypts exactly the text the provider was asked to send. */
+export const contentOut = defineCheck({ name: 'encryption/content-out', params: CONTENT_PARAMS }, async (ctx) => {
+  const text = textFor(ctx);
+  const received = await sentAndDecrypted(ctx, text);
+  return received === text
+    ? met(`${Buffer.byteLength(text)} bytes`)
+    : notMet(`the ${Buffer.byteLength(text)}-byte text, byte for byte`, difference(text, received));
+});
 
 /** ENC-CONTENT, gatekeeper → provider: the provider's user is shown exactly the text the gatekeeper user sent. */
-export const contentIn = defineCheck(
-  {
-    name: 'encryption/content-in',
-    params: paramsOf({ mode: MODE_PARAM, text: { enum: Object.keys(TEXTS) } }, ['text']),
-  },
-  async (ctx) => {
-    const text = textFor(ctx);
-    const p = await conversation(ctx);
-    const { id, answer } = await deliverAndWatch(
-      ctx,
-      p,
-      await encryptText(ctx.rng, p.gatekeeperUser, p.provider, text),
-      'the text',
-    );
-    expectTaken(answer, 'the text', p.provider.connection);
-    const shown = (await p.provider.inbox()).find((m) => m.id === id)?.text ?? '';
-    return shown === text
-      ? met(`${Buffer.byteLength(text)} bytes`)
-      : notMet(`the ${Buffer.byteLength(text)}-byte text, byte for byte`, difference(text, shown));
-  },
-);
+export const contentIn = defineCheck({ name: 'encryption/content-in', params: CONTENT_PARAMS }, async (ctx) => {
+  const text = textFor(ctx);
+  const shown = await deliveredAndShown(ctx, text);
+  return shown === text
+    ? met(`${Buffer.byteLength(text)} bytes`)
+    : notMet(`the ${Buffer.byteLength(text)}-byte text, byte for byte`, difference(text, shown));
+});

@@ -165,7 +165,10 @@ export function describeAnswer(answer: Answer, closed = false): string {
  * A message that came and did not decrypt is the provider's failure, whatever the case judges; one
  * that never came leaves the case without a verdict.
  */
-export function decryptedPlaintext(delivery: GatekeeperDelivery | null | undefined, label: string): Uint8Array {
+export function decryptedPlaintext(
+  delivery: Pick<GatekeeperDelivery, 'plaintext' | 'decryptError'> | null | undefined,
+  label: string,
+): Uint8Array {
   if (!delivery) throw new PreconditionError(`no ${label} reached the gatekeeper user`);
   if (!delivery.plaintext)
     throw new ProviderViolation(
