@@ -37,6 +37,7 @@ import type {
   SessionExport,
 } from '../protocol/driver-api.js';
 import { show } from './observe.js';
+import { CONTENT_EXPECTED, ContentWatch } from './content-watch.js';
 import { WireWatch } from './wire-watch.js';
 import { sessionMode } from './params.js';
 import { ANSWER_MS, QUIET_MS } from './waits.js';
@@ -110,6 +111,9 @@ export class Testbed {
   private readonly expectedRefusals: ExpectedRefusal[] = [];
   /** The rules judged through every frame of the case's users (wire-watch.ts). */
   private readonly wire: WireWatch;
+  /** ENC-CONTENT on every text the case has its provider users send (content-watch.ts). */
+  private readonly content = new ContentWatch();
+  private readonly gatekeeperUsers: GatekeeperUser[] = [];
 
   constructor(
     readonly gatekeeper: Gatekeeper,
@@ -133,6 +137,8 @@ export class Testbed {
     });
     const offRefusals = gatekeeper.onRefusal((r) => this.onRefusal(r));
     env.defer(() => {
+      const changed = this.content.judge(this.gatekeeperUsers);
+      if (changed !== undefined) env.violated(CONTENT_EXPECTED, changed);
       offFrames();
       offHttp();
       offCloses();
@@ -291,18 +297,20 @@ export class Testbed {
       enlist: () => driver.enlist(user, this.endpoint(this.gatekeeper.enlistUrl)),
       send: async (to, text, options = {}) => {
         this.wire.keepText(text);
-        return sent(await driver.send(user, { to, text, ...options }), 'a text', to);
+        return this.asked(sent(await driver.send(user, { to, text, ...options }), 'a text', to), text);
       },
-      trySend: (to, text) => {
+      trySend: async (to, text) => {
         this.wire.keepText(text);
-        return driver.send(user, { to, text });
+        const result = await driver.send(user, { to, text });
+        if ('id' in result) this.asked(result, text);
+        return result;
       },
       inbox: async () => (await driver.inbox(user)).messages,
       events: async () => (await driver.events(user)).events,
       sendMedia: (media) => driver.sendMedia(user, media),
       sendGroup: async (group, text) => {
         this.wire.keepText(text);
-        return sent(await driver.sendGroup(user, { group, text }), 'a group text', group);
+        return this.asked(sent(await driver.sendGroup(user, { group, text }), 'a group text', group), text);
       },
       exportSession: (peer) => driver.exportSession(user, peer),
       safetyNumber: (peer) => driver.safetyNumber(user, peer),
@@ -322,7 +330,15 @@ export class Testbed {
   async gatekeeperUser(options: GatekeeperUserOptions = {}): Promise<GatekeeperUser> {
     const mode = options.mode ?? sessionMode(this.env.spec);
     this.env.step(`create gatekeeper user${mode === 'pq' ? ' (pq)' : ''}`);
-    return this.gatekeeper.createGatekeeperUser({ ...options, mode });
+    const created = await this.gatekeeper.createGatekeeperUser({ ...options, mode });
+    this.gatekeeperUsers.push(created);
+    return created;
+  }
+
+  /** A send the driver answered: its text is held to what arrives (ContentWatch). */
+  private asked<T extends Sent>(result: T, text: string): T {
+    this.content.sent(result.id, text);
+    return result;
   }
 
   /** Waits for a frame from the client matching `match`, after `afterSeq`. */

@@ -56,3 +56,26 @@ export function unpad(bytes: Uint8Array): { ok: true; bytes: Uint8Array } | { ok
   }
   return { ok: true, bytes: bytes.subarray(0, bytes.length - n) };
 }
+
+/**
+ * The text in a padded `Message` plaintext, where PAYLOAD-PROTOBUF puts it; or why there is none:
+ * padding that does not unpad, bytes that are no `Message`, a `Message` without a text.
+ */
+export function textOf(padded: Uint8Array): { ok: true; text: string } | { ok: false; reason: string } {
+  const r = unpad(padded);
+  if (!r.ok) return { ok: false, reason: `a plaintext whose padding does not unpad (${r.reason})` };
+  let m: DecodedMessage;
+  try {
+    m = decodeMessage(r.bytes);
+  } catch (e) {
+    return { ok: false, reason: `a plaintext that is no Message protobuf (${(e as Error).message})` };
+  }
+  const text = m.conversation || m.extendedTextMessage?.text;
+  return text ? { ok: true, text } : { ok: false, reason: 'a Message with no text' };
+}
+
+/** The text in a padded `Message` plaintext, or undefined when it holds none (textOf says why). */
+export function readText(padded: Uint8Array): string | undefined {
+  const r = textOf(padded);
+  return r.ok ? r.text : undefined;
+}

@@ -32,6 +32,7 @@ import {
   RECEIPT_BROKEN,
   TIME_BROKEN,
 } from '../../src/checks/wire-watch.js';
+import { CONTENT_BROKEN } from '../../src/checks/content-watch.js';
 import { MEDIA_HOST_FAILED } from '../../src/checks/media/scenario.js';
 import { loadCatalogue } from '../../src/harness/catalogue.js';
 import { runConformance } from '../../src/harness/run.js';
@@ -160,6 +161,11 @@ const REFUSED_WHEREVER_SENT: ReadonlyMap<string, string | readonly string[]> = n
   ['plaintext-preview', PLAINTEXT_LEAKED],
   ['group-plaintext-preview', PLAINTEXT_LEAKED],
   ['proxy-plaintext-preview', PLAINTEXT_LEAKED],
+  // every text the client is asked to send, as its recipient decrypts it (the Testbed's content
+  // watch, ENC-CONTENT): a Message that is not padded, not a Message, or holds the text elsewhere
+  ['no-padding', CONTENT_BROKEN],
+  ['garbage-payload', CONTENT_BROKEN],
+  ['wrong-field-number', CONTENT_BROKEN],
   // every `t` the client writes, on a message or a receipt (the Testbed's watch, STANZA-TIME)
   ['timestamp-ms', TIME_BROKEN],
   // every message the client writes: its id, a one-to-one message's shape, each <enc>'s version and

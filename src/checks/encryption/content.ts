@@ -8,14 +8,8 @@ import type { Rng } from '../../core/rng.js';
 import { choiceParam, defineCheck, MODE_PARAM, paramsOf, type CheckContext } from '../check.js';
 import { difference } from '../text-difference.js';
 import { CHATS, deliverGroup, group } from '../scenarios/groups.js';
-import {
-  conversation,
-  decryptedPlaintext,
-  deliverAndWatch,
-  readText,
-  encryptText,
-  expectTaken,
-} from '../scenarios/exchange.js';
+import { readText } from '../../protocol/payload.js';
+import { conversation, decryptedPlaintext, deliverAndWatch, encryptText, expectTaken } from '../scenarios/exchange.js';
 
 /**
  * The parts of the `unicode` text, each what a careless client loses: a leading U+FEFF (which a

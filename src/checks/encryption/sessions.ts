@@ -25,13 +25,13 @@ import { equalBytes } from '../../protocol/bytes.js';
 import { readPreKeyUpload } from '../../protocol/stanzas.js';
 import type { GatekeeperUser } from '../../gatekeeper/types.js';
 import type { ProviderUser } from '../testbed.js';
+import { readText } from '../../protocol/payload.js';
 import {
   answerTo,
   conversation,
   deliverAndWatch,
   deliveredCiphertext,
   describeAnswer,
-  readText,
   encryptText,
   timesShown,
   type Answer,

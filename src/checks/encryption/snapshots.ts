@@ -6,6 +6,7 @@
  * right after it (so the export is the live session), and must not read a message already
  * received (FS) nor one sent after two round trips (PCS).
  */
+import { readText } from '../../protocol/payload.js';
 import { PreconditionError, ProviderViolation } from '../../core/errors.js';
 import { met, notMet } from '../../core/model.js';
 import { fromBase64 } from '../../protocol/base64.js';
@@ -17,7 +18,6 @@ import { readPreKeySignalMessage } from '../../protocol/signal-wire.js';
 import { defineCheck } from '../check.js';
 import type { ProviderUser } from '../testbed.js';
 import { delivered, sayOk, twoUsers } from './agnostic.js';
-import { readText } from '../scenarios/exchange.js';
 
 /** What a replica made of one ciphertext: its text, or libsignal's refusal. */
 type Opened = { readonly text: string | undefined } | { readonly refused: string };

@@ -6,7 +6,8 @@ import { MAX_RESENDS, retryRegistration } from '../../protocol/messaging.js';
 import { outgoingEnc, readPreKeyUpload } from '../../protocol/stanzas.js';
 import type { GatekeeperDelivery } from '../../gatekeeper/types.js';
 import { choiceParam, defineCheck, numberParam, paramsOf, ANSWER_MS, QUIET_MS, type CheckContext } from '../check.js';
-import { answerTo, readText } from '../scenarios/exchange.js';
+import { readText } from '../../protocol/payload.js';
+import { answerTo } from '../scenarios/exchange.js';
 import { readContent } from './content.js';
 import { describeAll, lastSeq, noneBefore, sends, sentBy, show } from '../observe.js';
 import {

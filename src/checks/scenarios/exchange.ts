@@ -9,7 +9,7 @@ import type { Rng } from '../../core/rng.js';
 import type { ClientConnection, EncryptedMessage, GatekeeperDelivery, GatekeeperUser } from '../../gatekeeper/types.js';
 import type { StanzaNode } from '../../protocol/node.js';
 import { reactionContent } from '../../protocol/messaging.js';
-import { decodeMessage, encodeMessage, pad, paddingLength, textPayload, unpad } from '../../protocol/payload.js';
+import { encodeMessage, pad, paddingLength, textPayload } from '../../protocol/payload.js';
 import { isDeliveryReceipt } from '../../protocol/stanzas.js';
 import { ANSWER_MS, type CheckContext } from '../check.js';
 import type { ProviderUser } from '../testbed.js';
@@ -91,18 +91,6 @@ export async function encryptText(
   text: string,
 ): Promise<EncryptedMessage> {
   return gatekeeperUser.encrypt(provider.login, textPayload(text, paddingLength(rng)));
-}
-
-/** The text in a padded `Message` plaintext, where PAYLOAD-PROTOBUF puts it, or undefined when it holds none. */
-export function readText(padded: Uint8Array): string | undefined {
-  const r = unpad(padded);
-  if (!r.ok) return undefined;
-  try {
-    const m = decodeMessage(r.bytes);
-    return m.conversation || m.extendedTextMessage?.text || undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /** How many times the provider's user was shown `text`. */

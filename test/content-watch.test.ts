@@ -1,0 +1,70 @@
+/** ENC-CONTENT through every case (ContentWatch): each asked text, as its recipients decrypted it. */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { CONTENT_BROKEN, ContentWatch } from '../src/checks/content-watch.js';
+import type { GatekeeperUser } from '../src/gatekeeper/types.js';
+import { encodeMessage, pad, textPayload } from '../src/protocol/payload.js';
+
+const GROUP = '120363000000000001@g.us';
+
+/** A gatekeeper user holding these one-to-one and group deliveries; the watch reads nothing else of it. */
+function recipient(
+  deliveries: { id: string; plaintext?: Uint8Array }[],
+  groupDeliveries: { id: string; plaintext?: Uint8Array }[] = [],
+): GatekeeperUser {
+  return {
+    jid: '2@s.whatsapp.net',
+    deliveries,
+    groupDeliveries: groupDeliveries.map((d) => ({ ...d, group: GROUP })),
+  } as unknown as GatekeeperUser;
+}
+
+function watching(...sends: [string, string][]): ContentWatch {
+  const watch = new ContentWatch();
+  for (const [id, text] of sends) watch.sent(id, text);
+  return watch;
+}
+
+void test('a text decrypted as asked passes, one to one, replied or in a group; one never asked for is not judged', () => {
+  const watch = watching(['A1', ' hello\u00A0']);
+  const reply = pad(encodeMessage({ extendedTextMessage: { text: ' hello\u00A0', contextInfo: { stanzaId: 'X' } } }));
+  assert.equal(watch.judge([recipient([{ id: 'A1', plaintext: textPayload(' hello\u00A0') }])]), undefined);
+  assert.equal(watch.judge([recipient([{ id: 'A1', plaintext: reply }])]), undefined);
+  assert.equal(watch.judge([recipient([], [{ id: 'A1', plaintext: textPayload(' hello\u00A0') }])]), undefined);
+  assert.equal(watch.judge([recipient([{ id: 'B2', plaintext: textPayload('other') }])]), undefined);
+});
+
+void test('a message the recipient could not decrypt is left to the cases that judge decryption', () => {
+  assert.equal(watching(['A1', 'hello']).judge([recipient([{ id: 'A1' }])]), undefined);
+});
+
+void test('a changed text fails on any send, the second as the first, and says how it changed', () => {
+  const watch = watching(['A1', 'first'], ['A2', ' second ']);
+  const users = [
+    recipient([
+      { id: 'A1', plaintext: textPayload('first') },
+      { id: 'A2', plaintext: textPayload('second') },
+    ]),
+  ];
+  const actual = watch.judge(users) ?? '';
+  assert.ok(actual.startsWith(CONTENT_BROKEN), actual);
+  assert.match(actual, /message A2 to 2@s\.whatsapp\.net/);
+  assert.match(actual, /trimmed of its leading and trailing whitespace/);
+});
+
+void test('a group text changed in the group fails, named by the group', () => {
+  const actual = watching(['G1', 'e\u0301']).judge([recipient([], [{ id: 'G1', plaintext: textPayload('\u00E9') }])]);
+  assert.match(actual ?? '', /message G1 in 120363000000000001@g\.us.*normalization form NFC/);
+});
+
+void test('a plaintext that does not unpad, is no Message, or holds no text fails with that reason', () => {
+  const unpadded = encodeMessage({ conversation: 'hello' });
+  unpadded[unpadded.length - 1] = 0;
+  const cases: [Uint8Array, RegExp][] = [
+    [unpadded, /padding does not unpad/],
+    [pad(new Uint8Array([0x07, 0x01, 0x02])), /no Message protobuf/],
+    [pad(encodeMessage({})), /a Message with no text/],
+  ];
+  for (const [plaintext, reason] of cases)
+    assert.match(watching(['A1', 'hello']).judge([recipient([{ id: 'A1', plaintext }])]) ?? '', reason);
+});
