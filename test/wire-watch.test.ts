@@ -1,4 +1,7 @@
-/** The rules the Testbed's watch holds through every case, on group messages (GROUP-SKMSG, GROUP-SKDM). */
+/**
+ * The rules the Testbed's watch holds through every case: on group messages (GROUP-SKMSG,
+ * GROUP-SKDM), and on message ids used again (STANZA-ID-UNIQUE).
+ */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { FrameEvent } from '../src/gatekeeper/types.js';
@@ -9,22 +12,25 @@ const GROUP = '120363000000000001@g.us';
 const SENDER = '1-1@interop';
 const MEMBER = '2@s.whatsapp.net';
 
-/** What the watch makes of one message the client sends: the violations it reports. */
-function violations(message: StanzaNode): string[] {
+/** What the watch makes of the messages the client sends, and of the gatekeeper's (`to client`) between them: the violations it reports. */
+function violations(...stanzas: (StanzaNode | { toClient: StanzaNode })[]): string[] {
   const seen: string[] = [];
   const watch = new WireWatch((_expected, actual) => seen.push(actual));
-  const frame: FrameEvent = {
-    seq: 1,
-    at: Date.now(),
-    connection: 'c1',
-    login: SENDER,
-    direction: 'client-to-gatekeeper',
-    binary: false,
-    bytes: 0,
-    text: '',
-    node: message,
-  };
-  watch.frame(frame);
+  for (const [seq, s] of stanzas.entries()) {
+    const toClient = 'toClient' in s;
+    const frame: FrameEvent = {
+      seq: seq + 1,
+      at: Date.now(),
+      connection: 'c1',
+      login: SENDER,
+      direction: toClient ? 'gatekeeper-to-client' : 'client-to-gatekeeper',
+      binary: false,
+      bytes: 0,
+      text: '',
+      node: toClient ? s.toClient : s,
+    };
+    watch.frame(frame);
+  }
   return seen;
 }
 
@@ -60,4 +66,22 @@ void test("a re-send to one member for its retry receipt passes in either lineag
   assert.deepEqual(violations(groupMessage({ participant: MEMBER }, enc('msg'))), []);
   // Baileys relayMessage with a participant: the group's own shape, with the member as participant.
   assert.deepEqual(violations(groupMessage({ participant: MEMBER }, participants(MEMBER), enc('skmsg'))), []);
+});
+
+void test('a message id sent again is a violation, but for the re-send a retry receipt asked for', () => {
+  const message = (id: string): StanzaNode =>
+    node(
+      'message',
+      { id, to: MEMBER, type: 'text' },
+      [participants(MEMBER).children[0] as StanzaNode].map((to) => node('participants', {}, [to])),
+    );
+  assert.deepEqual(violations(message('3EB0AAAA00000001'), message('3EB0AAAA00000002')), []);
+  const [seen, ...more] = violations(message('3EB0AAAA00000001'), message('3EB0AAAA00000001'));
+  assert.equal(more.length, 0);
+  assert.ok(seen?.startsWith(MESSAGE_BROKEN) && seen.includes('id="3EB0AAAA00000001" again'), seen);
+  const retry = { toClient: node('receipt', { id: '3EB0AAAA00000001', from: MEMBER, type: 'retry' }) };
+  assert.deepEqual(violations(message('3EB0AAAA00000001'), retry, message('3EB0AAAA00000001')), []);
+  // A delivery receipt asks for nothing again.
+  const delivered = { toClient: node('receipt', { id: '3EB0AAAA00000001', from: MEMBER }) };
+  assert.equal(violations(message('3EB0AAAA00000001'), delivered, message('3EB0AAAA00000001')).length, 1);
 });

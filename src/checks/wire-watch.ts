@@ -6,15 +6,16 @@
  * - every ack naming what it acks as the lineage does (ACK-MESSAGE, ACK-RECEIPT, GROUP-FANOUT,
  *   GROUP-CHANGE), and every receipt for a message delivered to it sent to that message's sender
  *   (RECEIPT-DELIVERY, READ-ON-MARK, GROUP-FANOUT);
- * - every message made as the profile says: its id, a one-to-one message's one `<to>`, a group
+ * - every message made as the profile says: its id, new but for a re-send a retry receipt asked
+ *   for, a one-to-one message's one `<to>`, a group
  *   message's one skmsg and its `<participants>` never naming the sender or anyone twice, each
- *   `<enc>`'s version and type (STANZA-ID, MSG-SHAPE, GROUP-SKMSG, GROUP-SKDM, ENC-VERSION, ENC-TYPE);
+ *   `<enc>`'s version and type (STANZA-ID, STANZA-ID-UNIQUE, MSG-SHAPE, GROUP-SKMSG, GROUP-SKDM, ENC-VERSION, ENC-TYPE);
  * - every `t` its clock in Unix seconds (STANZA-TIME).
  * Each rule's judgement is the one its own case uses; each verdict starts with a phrase of its own,
  * which the kill matrix reads.
  */
 import { systemClock } from '../core/clock.js';
-import type { Finding } from '../core/model.js';
+import { notMet, type Finding } from '../core/model.js';
 import type { FrameEvent } from '../gatekeeper/types.js';
 import { isGroupJid } from '../protocol/groups.js';
 import { children, type StanzaNode } from '../protocol/node.js';
@@ -26,7 +27,7 @@ import {
   judgeMessageId,
   judgeMessageShape,
 } from './message-shape.js';
-import { elementsOf } from './observe.js';
+import { elementsOf, show } from './observe.js';
 import { PlaintextWatch } from './plaintext.js';
 import { judgeTime } from './time.js';
 
@@ -50,6 +51,9 @@ export class WireWatch {
   private readonly toClient = new Map<string, Map<string, StanzaNode[]>>();
   /** Every text the case's provider users were asked to send. */
   private readonly plaintexts = new PlaintextWatch();
+  /** Each login's message ids, as `login id`: every one it sent, and those the gatekeeper asked it to re-send. */
+  private readonly messageIds = new Set<string>();
+  private readonly retried = new Set<string>();
 
   constructor(private readonly violated: (expected: string, actual: string) => void) {}
 
@@ -100,6 +104,7 @@ export class WireWatch {
       if (f?.verdict === 'not-met') this.violated(f.expected, `${MESSAGE_BROKEN} ${f.actual}`);
     };
     broken(judgeMessageId(m));
+    broken(this.judgeIdNew(m, sender));
     // A group message with a `participant` is a re-send to that member for its retry receipt, in the
     // lineage's two shapes: whatsmeow's pairwise <enc> alone (retry.go), Baileys' the group's own.
     if (!isGroupJid(m.attrs['to'])) broken(judgeMessageShape(m));
@@ -111,6 +116,24 @@ export class WireWatch {
       broken(judgeEncVersion(enc));
       broken(judgeEncType(enc));
     }
+  }
+
+  /**
+   * STANZA-ID-UNIQUE, across the case's connections of `sender`: an id it sent before comes again
+   * only as the re-send a retry receipt for it asked for, which keeps its id (RETRY-RESEND).
+   */
+  private judgeIdNew(m: StanzaNode, sender: string | undefined): Finding | undefined {
+    const id = m.attrs['id'];
+    if (id === undefined) return undefined;
+    const key = `${sender ?? ''} ${id}`;
+    const again = this.messageIds.has(key) && !this.retried.has(key);
+    this.messageIds.add(key);
+    return again
+      ? notMet(
+          'a new id on every message the client sends, its id kept only by a re-send for a retry receipt (STANZA-ID-UNIQUE)',
+          `id="${id}" again, on ${show(m)}, with no retry receipt for it`,
+        )
+      : undefined;
   }
 
   /** The elements the gatekeeper sent `connection` that `ack` names by its class and id. */
@@ -132,6 +155,7 @@ export class WireWatch {
       append(sent, `${n.tag} ${n.attrs['id']}`, n);
       // A receipt may go out on a later connection than its message came on (read after a reconnect).
       if (n.tag === 'message') append(this.delivered, `${f.login ?? ''} ${n.attrs['id']}`, n);
+      if (n.tag === 'receipt' && n.attrs['type'] === 'retry') this.retried.add(`${f.login ?? ''} ${n.attrs['id']}`);
     }
   }
 }

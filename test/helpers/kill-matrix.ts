@@ -172,6 +172,9 @@ const REFUSED_WHEREVER_SENT: ReadonlyMap<string, string | readonly string[]> = n
   // type (the Testbed's watch: STANZA-ID, MSG-SHAPE, ENC-VERSION, ENC-TYPE)
   ['short-stanza-id', MESSAGE_BROKEN],
   ['drop-stanza-id', MESSAGE_BROKEN],
+  // and any id a case's client sends twice, where it sends more than one message (STANZA-ID-UNIQUE)
+  ['reuse-stanza-id', MESSAGE_BROKEN],
+  ['clock-stanza-id', MESSAGE_BROKEN],
   ['no-participants', MESSAGE_BROKEN],
   // and a group message's one skmsg and recipients (GROUP-SKMSG, GROUP-SKDM)
   ['two-skmsgs', MESSAGE_BROKEN],
