@@ -1,8 +1,9 @@
-/** ENC-CONTENT through every case (ContentWatch): each asked text, as its recipients decrypted it. */
+/** What a case's gatekeeper users decrypted (ContentWatch): each asked text as asked (ENC-CONTENT), a media key per message (MEDIA-KEY-FRESH). */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { CONTENT_BROKEN, ContentWatch } from '../src/checks/content-watch.js';
+import { CONTENT_BROKEN, ContentWatch, MEDIA_KEY_REUSED } from '../src/checks/content-watch.js';
 import type { GatekeeperUser } from '../src/gatekeeper/types.js';
+import { encodeMediaMessage, type MediaFields } from '../src/protocol/media/message.js';
 import { encodeMessage, pad, textPayload } from '../src/protocol/payload.js';
 
 const GROUP = '120363000000000001@g.us';
@@ -67,4 +68,51 @@ void test('a plaintext that does not unpad, is no Message, or holds no text fail
   ];
   for (const [plaintext, reason] of cases)
     assert.match(watching(['A1', 'hello']).judge([recipient([{ id: 'A1', plaintext }])]) ?? '', reason);
+});
+
+const file = (key: number): MediaFields => ({
+  directPath: '/v/t62/a',
+  mimetype: 'image/jpeg',
+  fileLength: 10,
+  mediaKey: new Uint8Array(32).fill(key),
+});
+const media = (type: 'image' | 'video' | 'audio' | 'document', key: number): Uint8Array =>
+  pad(encodeMediaMessage(type, file(key)));
+
+void test('a mediaKey of its own in each media message passes; the same message re-sent under its id, or to two members, is one message', () => {
+  const watch = new ContentWatch();
+  assert.equal(
+    watch.judgeMediaKeys([
+      recipient([
+        { id: 'M1', plaintext: media('image', 1) },
+        { id: 'M2', plaintext: media('video', 2) },
+      ]),
+    ]),
+    undefined,
+  );
+  assert.equal(
+    watch.judgeMediaKeys([
+      recipient([
+        { id: 'M1', plaintext: media('image', 1) },
+        { id: 'M1', plaintext: media('image', 1) },
+      ]),
+      recipient([{ id: 'M1', plaintext: media('image', 1) }]),
+    ]),
+    undefined,
+  );
+});
+
+void test('one mediaKey in two media messages fails, of any types, and the key is never quoted', () => {
+  const actual =
+    new ContentWatch().judgeMediaKeys([
+      recipient([
+        { id: 'M1', plaintext: media('document', 7) },
+        { id: 'M2', plaintext: media('audio', 7) },
+      ]),
+    ]) ?? '';
+  assert.ok(actual.startsWith(MEDIA_KEY_REUSED), actual);
+  assert.match(actual, /message M2 .* mediaKey of message M1/);
+  assert.ok(
+    !actual.includes(Buffer.alloc(32, 7).toString('hex')) && !actual.includes(Buffer.alloc(32, 7).toString('base64')),
+  );
 });

@@ -37,7 +37,7 @@ import type {
   SessionExport,
 } from '../protocol/driver-api.js';
 import { show } from './observe.js';
-import { CONTENT_EXPECTED, ContentWatch } from './content-watch.js';
+import { CONTENT_EXPECTED, ContentWatch, MEDIA_KEY_EXPECTED } from './content-watch.js';
 import { WireWatch } from './wire-watch.js';
 import { sessionMode } from './params.js';
 import { ANSWER_MS, QUIET_MS } from './waits.js';
@@ -139,6 +139,8 @@ export class Testbed {
     env.defer(() => {
       const changed = this.content.judge(this.gatekeeperUsers);
       if (changed !== undefined) env.violated(CONTENT_EXPECTED, changed);
+      const reused = this.content.judgeMediaKeys(this.gatekeeperUsers);
+      if (reused !== undefined) env.violated(MEDIA_KEY_EXPECTED, reused);
       offFrames();
       offHttp();
       offCloses();

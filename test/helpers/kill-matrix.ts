@@ -32,7 +32,7 @@ import {
   RECEIPT_BROKEN,
   TIME_BROKEN,
 } from '../../src/checks/wire-watch.js';
-import { CONTENT_BROKEN } from '../../src/checks/content-watch.js';
+import { CONTENT_BROKEN, MEDIA_KEY_REUSED } from '../../src/checks/content-watch.js';
 import { MEDIA_HOST_FAILED } from '../../src/checks/media/scenario.js';
 import { loadCatalogue } from '../../src/harness/catalogue.js';
 import { runConformance } from '../../src/harness/run.js';
@@ -166,6 +166,8 @@ const REFUSED_WHEREVER_SENT: ReadonlyMap<string, string | readonly string[]> = n
   ['no-padding', CONTENT_BROKEN],
   ['garbage-payload', CONTENT_BROKEN],
   ['wrong-field-number', CONTENT_BROKEN],
+  // and every media message, where a case has the client send more than one (MEDIA-KEY-FRESH)
+  ['media-reuse-key', MEDIA_KEY_REUSED],
   // every `t` the client writes, on a message or a receipt (the Testbed's watch, STANZA-TIME)
   ['timestamp-ms', TIME_BROKEN],
   // every message the client writes: its id, a one-to-one message's shape, each <enc>'s version and
