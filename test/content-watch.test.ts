@@ -29,14 +29,14 @@ function watching(...sends: [string, string][]): ContentWatch {
 void test('a text decrypted as asked passes, one to one, replied or in a group; one never asked for is not judged', () => {
   const watch = watching(['A1', ' hello\u00A0']);
   const reply = pad(encodeMessage({ extendedTextMessage: { text: ' hello\u00A0', contextInfo: { stanzaId: 'X' } } }));
-  assert.equal(watch.judge([recipient([{ id: 'A1', plaintext: textPayload(' hello\u00A0') }])]), undefined);
-  assert.equal(watch.judge([recipient([{ id: 'A1', plaintext: reply }])]), undefined);
-  assert.equal(watch.judge([recipient([], [{ id: 'A1', plaintext: textPayload(' hello\u00A0') }])]), undefined);
-  assert.equal(watch.judge([recipient([{ id: 'B2', plaintext: textPayload('other') }])]), undefined);
+  assert.equal(watch.judgeTexts([recipient([{ id: 'A1', plaintext: textPayload(' hello\u00A0') }])]), undefined);
+  assert.equal(watch.judgeTexts([recipient([{ id: 'A1', plaintext: reply }])]), undefined);
+  assert.equal(watch.judgeTexts([recipient([], [{ id: 'A1', plaintext: textPayload(' hello\u00A0') }])]), undefined);
+  assert.equal(watch.judgeTexts([recipient([{ id: 'B2', plaintext: textPayload('other') }])]), undefined);
 });
 
 void test('a message the recipient could not decrypt is left to the cases that judge decryption', () => {
-  assert.equal(watching(['A1', 'hello']).judge([recipient([{ id: 'A1' }])]), undefined);
+  assert.equal(watching(['A1', 'hello']).judgeTexts([recipient([{ id: 'A1' }])]), undefined);
 });
 
 void test('a changed text fails on any send, the second as the first, and says how it changed', () => {
@@ -47,14 +47,16 @@ void test('a changed text fails on any send, the second as the first, and says h
       { id: 'A2', plaintext: textPayload('second') },
     ]),
   ];
-  const actual = watch.judge(users) ?? '';
+  const actual = watch.judgeTexts(users) ?? '';
   assert.ok(actual.startsWith(CONTENT_BROKEN), actual);
   assert.match(actual, /message A2 to 2@s\.whatsapp\.net/);
   assert.match(actual, /trimmed of its leading and trailing whitespace/);
 });
 
 void test('a group text changed in the group fails, named by the group', () => {
-  const actual = watching(['G1', 'e\u0301']).judge([recipient([], [{ id: 'G1', plaintext: textPayload('\u00E9') }])]);
+  const actual = watching(['G1', 'e\u0301']).judgeTexts([
+    recipient([], [{ id: 'G1', plaintext: textPayload('\u00E9') }]),
+  ]);
   assert.match(actual ?? '', /message G1 in 120363000000000001@g\.us.*normalization form NFC/);
 });
 
@@ -67,7 +69,7 @@ void test('a plaintext that does not unpad, is no Message, or holds no text fail
     [pad(encodeMessage({})), /a Message with no text/],
   ];
   for (const [plaintext, reason] of cases)
-    assert.match(watching(['A1', 'hello']).judge([recipient([{ id: 'A1', plaintext }])]) ?? '', reason);
+    assert.match(watching(['A1', 'hello']).judgeTexts([recipient([{ id: 'A1', plaintext }])]) ?? '', reason);
 });
 
 const file = (key: number): MediaFields => ({

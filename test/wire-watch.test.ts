@@ -1,11 +1,12 @@
 /**
  * The rules the Testbed's watch holds through every case: on group messages (GROUP-SKMSG,
- * GROUP-SKDM), and on message ids used again (STANZA-ID-UNIQUE).
+ * GROUP-SKDM), on message ids used again (STANZA-ID-UNIQUE), and on read receipts for what the
+ * user did not read (READ-ONLY-MARKED).
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { FrameEvent } from '../src/gatekeeper/types.js';
-import { MESSAGE_BROKEN, WireWatch } from '../src/checks/wire-watch.js';
+import { MESSAGE_BROKEN, READ_BROKEN, WireWatch } from '../src/checks/wire-watch.js';
 import { node, type StanzaNode } from '../src/protocol/node.js';
 
 const GROUP = '120363000000000001@g.us';
@@ -13,10 +14,14 @@ const SENDER = '1-1@interop';
 const MEMBER = '2@s.whatsapp.net';
 
 /** What the watch makes of the messages the client sends, and of the gatekeeper's (`to client`) between them: the violations it reports. */
-function violations(...stanzas: (StanzaNode | { toClient: StanzaNode })[]): string[] {
+function violations(...stanzas: (StanzaNode | { toClient: StanzaNode } | { read: readonly [string, string] })[]): string[] {
   const seen: string[] = [];
   const watch = new WireWatch((_expected, actual) => seen.push(actual));
   for (const [seq, s] of stanzas.entries()) {
+    if ('read' in s) {
+      watch.markedRead(...s.read);
+      continue;
+    }
     const toClient = 'toClient' in s;
     const frame: FrameEvent = {
       seq: seq + 1,
@@ -84,4 +89,38 @@ void test('a message id sent again is a violation, but for the re-send a retry r
   // A delivery receipt asks for nothing again.
   const delivered = { toClient: node('receipt', { id: '3EB0AAAA00000001', from: MEMBER }) };
   assert.equal(violations(message('3EB0AAAA00000001'), delivered, message('3EB0AAAA00000001')).length, 1);
+});
+
+void test('a read receipt names only messages the user was asked to read, in its id and its list', () => {
+  const delivered = (id: string): { toClient: StanzaNode } => ({
+    toClient: node('message', { id, from: MEMBER, type: 'text' }, [enc('msg')]),
+  });
+  const read = (id: string, ...more: string[]): StanzaNode =>
+    node(
+      'receipt',
+      { id, to: MEMBER, type: 'read', t: String(Math.floor(Date.now() / 1000)) },
+      more.length === 0
+        ? []
+        : [
+            node(
+              'list',
+              {},
+              more.map((m) => node('item', { id: m })),
+            ),
+          ],
+    );
+  assert.deepEqual(violations(delivered('M1'), { read: [MEMBER, 'M1'] }, read('M1')), []);
+  assert.deepEqual(
+    violations(delivered('M1'), delivered('M2'), { read: [MEMBER, 'M1'] }, { read: [MEMBER, 'M2'] }, read('M1', 'M2')),
+    [],
+  );
+  for (const stanzas of [
+    [delivered('M1'), read('M1')],
+    [delivered('M1'), delivered('M2'), { read: [MEMBER, 'M1'] } as const, read('M1', 'M2')],
+    [delivered('M1'), { read: [GROUP, 'M1'] } as const, read('M1')],
+  ]) {
+    const [seen, ...more] = violations(...stanzas);
+    assert.equal(more.length, 0);
+    assert.ok(seen?.startsWith(READ_BROKEN), seen);
+  }
 });

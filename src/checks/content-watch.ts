@@ -48,7 +48,7 @@ export class ContentWatch {
    * the verdict's actual; undefined when each arrived as asked (or could not be decrypted: the
    * cases that judge decryption say so).
    */
-  judge(users: readonly GatekeeperUser[]): string | undefined {
+  judgeTexts(users: readonly GatekeeperUser[]): string | undefined {
     if (this.asked.size === 0) return undefined;
     for (const user of users) {
       for (const { id, plaintext, where } of receivedBy(user)) {

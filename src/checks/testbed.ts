@@ -137,7 +137,7 @@ export class Testbed {
     });
     const offRefusals = gatekeeper.onRefusal((r) => this.onRefusal(r));
     env.defer(() => {
-      const changed = this.content.judge(this.gatekeeperUsers);
+      const changed = this.content.judgeTexts(this.gatekeeperUsers);
       if (changed !== undefined) env.violated(CONTENT_EXPECTED, changed);
       const reused = this.content.judgeMediaKeys(this.gatekeeperUsers);
       if (reused !== undefined) env.violated(MEDIA_KEY_EXPECTED, reused);
@@ -316,7 +316,10 @@ export class Testbed {
       },
       exportSession: (peer) => driver.exportSession(user, peer),
       safetyNumber: (peer) => driver.safetyNumber(user, peer),
-      markRead: (peer, id) => driver.markRead(user, peer, id),
+      markRead: (peer, id) => {
+        this.wire.markedRead(peer, id);
+        return driver.markRead(user, peer, id);
+      },
       react: async (to, id, emoji) => sent(await driver.react(user, { to, id, emoji }), 'a reaction', to),
       typing: (peer) => driver.typing(user, peer),
       block: (peer) => driver.block(user, peer),

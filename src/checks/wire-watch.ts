@@ -5,7 +5,8 @@
  * - no text it was asked to send, in the clear (E2E-CONFIDENTIAL);
  * - every ack naming what it acks as the lineage does (ACK-MESSAGE, ACK-RECEIPT, GROUP-FANOUT,
  *   GROUP-CHANGE), and every receipt for a message delivered to it sent to that message's sender
- *   (RECEIPT-DELIVERY, READ-ON-MARK, GROUP-FANOUT);
+ *   (RECEIPT-DELIVERY, READ-ON-MARK, GROUP-FANOUT), and every read receipt for a message its user
+ *   was asked to read (READ-ONLY-MARKED);
  * - every message made as the profile says: its id, new but for a re-send a retry receipt asked
  *   for, a one-to-one message's one `<to>`, a group
  *   message's one skmsg and its `<participants>` never naming the sender or anyone twice, each
@@ -41,6 +42,8 @@ export const RECEIPT_BROKEN = 'a receipt did not go to the sender of its message
 export const ACK_BROKEN = 'an ack did not name what it acks:';
 /** The start of the verdict of a message made wrong (STANZA-ID, MSG-SHAPE, ENC-VERSION, ENC-TYPE), whatever the case. */
 export const MESSAGE_BROKEN = 'a message the client sent was made wrong:';
+/** The start of the verdict of a read receipt for a message the user did not read, whatever the case. */
+export const READ_BROKEN = 'a read receipt named a message its user did not read:';
 /** The start of the verdict of a `t` that is not the client's clock in Unix seconds, whatever the case. */
 export const TIME_BROKEN = 'a stanza broke STANZA-TIME:';
 
@@ -54,6 +57,8 @@ export class WireWatch {
   /** Each login's message ids, as `login id`: every one it sent, and those the gatekeeper asked it to re-send. */
   private readonly messageIds = new Set<string>();
   private readonly retried = new Set<string>();
+  /** The messages the case's provider users were asked to read, as `chat id`. */
+  private readonly read = new Set<string>();
 
   constructor(private readonly violated: (expected: string, actual: string) => void) {}
 
@@ -66,6 +71,11 @@ export class WireWatch {
   /** Watches `text`, which a provider user was asked to send, from now on (E2E-CONFIDENTIAL). */
   keepText(text: string): void {
     this.plaintexts.keep(text);
+  }
+
+  /** A provider user was asked to read message `id` of `chat` (a peer, or a group): its read receipt may name it. */
+  markedRead(chat: string, id: string): void {
+    this.read.add(`${chat} ${id}`);
   }
 
   private judge(f: FrameEvent): void {
@@ -85,6 +95,7 @@ export class WireWatch {
       if (n.tag === 'receipt') {
         const named = judgeReceiptAddressing(n, this.deliveredTo(f.login ?? '', n.attrs['id']));
         if (named.verdict === 'not-met') this.violated(named.expected, `${RECEIPT_BROKEN} ${named.actual}`);
+        if (n.attrs['type'] === 'read') this.judgeReadReceipt(n);
       }
       if (n.tag === 'message') this.watchMessage(n, f.login);
       if (n.attrs['t'] === undefined) continue;
@@ -134,6 +145,24 @@ export class WireWatch {
           `id="${id}" again, on ${show(m)}, with no retry receipt for it`,
         )
       : undefined;
+  }
+
+  /**
+   * READ-ONLY-MARKED: a read receipt names, in its `id` and its `<list>`, only messages of its chat
+   * the user was asked to read; each message is read on its own, not with the chat.
+   */
+  private judgeReadReceipt(receipt: StanzaNode): void {
+    const chat = receipt.attrs['to'] ?? '';
+    const ids = [
+      receipt.attrs['id'],
+      ...children(receipt, 'list').flatMap((l) => children(l, 'item').map((i) => i.attrs['id'])),
+    ].filter((id): id is string => id !== undefined);
+    const unread = ids.filter((id) => !this.read.has(`${chat} ${id}`));
+    if (unread.length > 0)
+      this.violated(
+        'a read receipt only for messages the user read (READ-ONLY-MARKED)',
+        `${READ_BROKEN} ${unread.join(', ')} of ${chat}, on ${show(receipt)}`,
+      );
   }
 
   /** The elements the gatekeeper sent `connection` that `ack` names by its class and id. */
