@@ -14,10 +14,12 @@ export function difference(expected: string, actual: string): string {
 const visible = (quoted: string): string =>
   quoted.replace(/[\p{C}\p{M}\p{Z}]/gu, (c) => (c === ' ' ? c : `\\u{${(c.codePointAt(0) ?? 0).toString(16)}}`));
 
-/** A known way `actual` came from `expected`: trimmed, stripped of a leading U+FEFF, or normalised to one of Unicode's forms. */
+/** A known way `actual` came from `expected`: trimmed, stripped of a leading U+FEFF or of its ending line breaks, or normalised to one of Unicode's forms. */
 function how(expected: string, actual: string): string {
   if (actual === expected.trim()) return 'the text trimmed of its leading and trailing whitespace: ';
   if (expected.startsWith('\uFEFF') && actual === expected.slice(1)) return 'the text without its leading U+FEFF: ';
+  if (actual !== expected && actual === expected.replace(/[\r\n]+$/, ''))
+    return 'the text without the line breaks that end it: ';
   const form = (['NFC', 'NFD', 'NFKC', 'NFKD'] as const).find((f) => expected.normalize(f) === actual);
   return form ? `the text in Unicode normalization form ${form}: ` : '';
 }

@@ -19,6 +19,7 @@ import { systemClock } from '../core/clock.js';
 import { notMet, type Finding } from '../core/model.js';
 import type { FrameEvent } from '../gatekeeper/types.js';
 import { isGroupJid } from '../protocol/groups.js';
+import { receiptIds } from '../protocol/stanzas.js';
 import { children, type StanzaNode } from '../protocol/node.js';
 import { judgeAckAddressing, judgeReceiptAddressing } from './ack-addressing.js';
 import {
@@ -153,11 +154,7 @@ export class WireWatch {
    */
   private judgeReadReceipt(receipt: StanzaNode): void {
     const chat = receipt.attrs['to'] ?? '';
-    const ids = [
-      receipt.attrs['id'],
-      ...children(receipt, 'list').flatMap((l) => children(l, 'item').map((i) => i.attrs['id'])),
-    ].filter((id): id is string => id !== undefined);
-    const unread = ids.filter((id) => !this.read.has(`${chat} ${id}`));
+    const unread = receiptIds(receipt).filter((id) => !this.read.has(`${chat} ${id}`));
     if (unread.length > 0)
       this.violated(
         'a read receipt only for messages the user read (READ-ONLY-MARKED)',

@@ -94,6 +94,17 @@ export const isDeliveryReceipt = (n: StanzaNode): boolean =>
   n.tag === 'receipt' && (n.attrs['type'] === undefined || n.attrs['type'] === 'inactive');
 
 /**
+ * The message ids a receipt names: its `id`, and for a receipt of several messages those of the
+ * `<item>`s of its `<list>`.
+ * @see whatsmeow `receipt.go` parseReceipt and sendMessageReceipt.
+ */
+export const receiptIds = (receipt: StanzaNode): string[] =>
+  [
+    receipt.attrs['id'],
+    ...children(receipt, 'list').flatMap((l) => children(l, 'item').map((i) => i.attrs['id'])),
+  ].filter((id): id is string => id !== undefined);
+
+/**
  * PING: the server's ping as WhatsApp's mobile protocol has it, with no `<ping/>` child.
  * @see yowsup `yowsup/layers/protocol_iq/protocolentities/iq_ping.py`.
  */

@@ -295,10 +295,13 @@ export class InboundHandler {
       if (shown.revokes !== undefined) this.ctx.revoke(peer, shown.revokes, group);
       // REACTION-IN: the fault shows a reaction as sent by its key's remoteJid, which names the chat
       // from the reactor's side: for a reaction to the user's own message, the user itself.
-      const reactor = faults.has('reaction-shown-from-remote-jid')
+      // REPLY-IN: the other fault shows a reply as sent by the sender of the message it quotes.
+      const shownFrom = faults.has('reaction-shown-from-remote-jid')
         ? message.reactionMessage?.key?.remoteJid
-        : undefined;
-      if (shown.message && reactor) this.ctx.deliver({ ...shown.message, from: reactor });
+        : faults.has('reply-shown-from-quoted-sender') && shown.message?.replyTo !== undefined
+          ? message.extendedTextMessage?.contextInfo?.participant || undefined
+          : undefined;
+      if (shown.message && shownFrom) this.ctx.deliver({ ...shown.message, from: shownFrom });
       else if (shown.message) this.ctx.deliver({ ...shown.message, ...(group === undefined ? {} : { group }) });
       if (faults.has('drop-seen-id-unanswered')) this.shownIds.add(key);
     }

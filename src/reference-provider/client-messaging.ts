@@ -148,6 +148,8 @@ export interface Shown {
 
 /** REACTION-IN, REPLY-IN, REVOKE-HIDDEN, REVOKE-IN, MSG-UNKNOWN-KIND */
 export function shownMessage(id: string, from: string, message: interop.Message, faults: FaultSet): Shown {
+  // ENC-CONTENT: the fault drops the line breaks that end a text it shows, as a bubble renderer might.
+  if (faults.has('received-trailing-newline-trimmed')) message = withoutTrailingBreaks(message);
   const sent = message.reactionMessage;
   // The fault keeps the emoji's first code point only: a skin tone, a flag's second letter, the rest
   // of a ZWJ sequence are cut.
@@ -188,6 +190,15 @@ export function shownMessage(id: string, from: string, message: interop.Message,
   const dropped =
     faults.has('drop-quote') || (extended?.contextInfo?.participant === from && faults.has('reply-in-own-only'));
   return { message: quoted && !dropped ? { id, from, text: shown, replyTo: quoted } : { id, from, text: shown } };
+}
+
+/** `message` with the line breaks that end its text cut: the `received-trailing-newline-trimmed` fault's. */
+function withoutTrailingBreaks(message: interop.Message): interop.Message {
+  const copy = decodeMessage(encodeMessage(message));
+  const cut = (text: string): string => text.replace(/[\r\n]+$/, '');
+  if (copy.conversation) copy.conversation = cut(copy.conversation);
+  if (copy.extendedTextMessage?.text) copy.extendedTextMessage.text = cut(copy.extendedTextMessage.text);
+  return copy;
 }
 
 /** A padded `Message` rebuilt from its text alone, as a plain `conversation`; the `resend-text-only` fault's. */

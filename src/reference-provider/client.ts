@@ -386,6 +386,9 @@ export class ProviderClient {
     // ENC-CONTENT: the faults trim a reply's text, or cut it to 4096 characters, where a plain text goes as typed.
     const typed = faults.has('reply-trim-text') ? text.trim() : text;
     const composed = faults.has('reply-text-cut-4096') ? typed.slice(0, 4096) : typed;
+    // STANZA-ID-UNIQUE: the fault derives the reply's stanza id from the quoted message's, so a second
+    // reply to it reuses the first one's id.
+    if (faults.has('reply-id-derived')) this.composer.deriveNextId(`Q${replyTo.slice(-40)}`);
     return this.sendPlaintext(
       to,
       this.composer.pad(encodeMessage(replyContent(composed, quoted, own ? (this.login ?? '') : to))),
@@ -422,6 +425,13 @@ export class ProviderClient {
       : id;
     // GROUP-FANOUT: in a group, the member who sent the message; the fault leaves it out.
     const participant = faults.has('group-read-no-participant') ? undefined : this.senderInGroup(peer, read);
+    // READ-ONLY-MARKED: the fault receipts the chat's earlier messages too, as a chat read up to this one.
+    if (faults.has('read-marks-earlier-messages')) {
+      const upTo = this.inbox.findIndex((m) => m.id === read && (m.group ?? m.from) === peer);
+      for (const m of this.inbox.slice(0, Math.max(0, upTo)))
+        if (m.id && (m.group ?? m.from) === peer)
+          connection.write(readReceipt(m.id, peer, String(t), m.group === undefined ? undefined : m.from));
+    }
     if (!faults.has('no-read-receipt')) connection.write(readReceipt(read, peer, String(t), participant));
   }
 

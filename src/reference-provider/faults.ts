@@ -194,6 +194,7 @@ export const FAULTS = {
   'latin1-text': 'encodes and decodes texts as Latin-1 instead of UTF-8',
   'trim-text': 'trims leading and trailing whitespace from texts when sending and when showing them',
   'normalize-text': 'normalizes texts to Unicode NFC when sending and when showing them',
+  'received-trailing-newline-trimmed': 'drops the line breaks that end a text it receives before showing it',
   'received-text-bom-stripped':
     'drops a leading U+FEFF from every text it receives, as a decoder that strips a byte-order mark',
   'plaintext-preview': 'puts the start of the text in a `preview` attribute of `<message>`',
@@ -384,6 +385,8 @@ export const FAULTS = {
   'receipt-first-only': 'sends a delivery receipt for the first message of each peer only',
   'no-read-receipt': 'sends no read receipt when its user reads a message',
   'read-receipt-latest': "sends the read receipt for the peer's latest message, whichever one its user read",
+  'read-marks-earlier-messages':
+    "when the user reads a message, also sends read receipts for the chat's earlier messages, as a chat read up to it",
   'read-on-delivery': 'sends a read receipt with every delivery receipt, before its user reads anything',
   'read-chat-stays-read':
     "once its user read a peer's message, sends a read receipt with each later message of that peer, as if the chat stayed open",
@@ -431,6 +434,7 @@ export const FAULTS = {
     'strips the presentation selectors (U+FE0F) from the emoji of the reactions it sends, so ❤️ goes out as ❤',
   'reaction-id-derived':
     "derives a reaction's stanza id from the id of the message reacted to, so a second reaction to it reuses an id",
+  'reply-id-derived': "derives a reply's stanza id from the id of the message it quotes",
   'reply-without-quote': "sends a reply as a plain text, without the quoted message's id",
   'reply-trim-text': "trims whitespace at both ends of a reply's text; plain texts go as typed",
   'reply-text-cut-4096': "cuts a reply's text to 4096 characters; plain texts go whole",
@@ -439,6 +443,7 @@ export const FAULTS = {
   'drop-quote': 'shows a received reply as a plain text, without the message it quotes',
   'reply-in-own-only':
     "shows a received reply without its quote when it quotes the peer's own message, as if a peer could only quote its user's",
+  'reply-shown-from-quoted-sender': 'shows a received reply as sent by the sender of the message it quotes',
   'no-typing-stanza': 'sends no typing indicator when its user types',
   'typing-not-shown': 'does not show its user that a peer is typing',
   'paused-shown-as-typing': 'shows its user a peer typing on any `<chatstate>`, `<paused/>` too',

@@ -29,6 +29,7 @@ import {
   ACK_BROKEN,
   MESSAGE_BROKEN,
   PLAINTEXT_LEAKED,
+  READ_BROKEN,
   RECEIPT_BROKEN,
   TIME_BROKEN,
 } from '../../src/checks/wire-watch.js';
@@ -192,6 +193,8 @@ const REFUSED_WHEREVER_SENT: ReadonlyMap<string, string | readonly string[]> = n
   ['group-ack-participant-group', ACK_BROKEN],
   ['notification-ack-untyped', ACK_BROKEN],
   ['notification-ack-no-participant', ACK_BROKEN],
+  // every message delivered to the client, which it reads on delivery (the Testbed's watch: READ-ONLY-MARKED)
+  ['read-on-delivery', READ_BROKEN],
   // every enlistment, whose provider user a case then never gets (Testbed.providerUser)
   ['enlist-json-body', ENLISTMENT],
   ['enlist-padded-base64', ENLISTMENT],

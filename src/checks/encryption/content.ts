@@ -37,8 +37,8 @@ const UNICODE_PARTS = [
 const TEXTS: Record<string, (rng: Rng) => string> = {
   // 64 KiB of ASCII: the profile's floor for the largest text a client must carry.
   large: (rng) => `${rng.string(16)} ${'0123456789abcdef'.repeat(4096)}`.slice(0, 64 * 1024),
-  // Ends in whitespace too: space, line separator, newline, tab.
-  unicode: (rng) => `${UNICODE_PARTS.join('')} ${rng.string(8)} \u2028\n\t`,
+  // Ends in whitespace too, line breaks last (which a renderer drops): space, line separator, tab, LF, CR LF.
+  unicode: (rng) => `${UNICODE_PARTS.join('')} ${rng.string(8)} \u2028\t\n\r\n`,
 };
 
 function textFor(ctx: CheckContext): string {

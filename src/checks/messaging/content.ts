@@ -344,11 +344,12 @@ export const replyIn = defineCheck(
   async (ctx) => {
     const quotes = choiceParam(ctx, 'quotes', QUOTES, 'own');
     const text = `reply ${ctx.rng.string(8)}`;
-    const { id, inbox } =
+    const { p, id, inbox } =
       quotes === 'own'
         ? await answeredAbout(ctx, (p, id) => replyContent(text, id, p.provider.login))
         : await repliedToOwn(ctx, text);
-    return judgeReplyIn(inbox, text, id, quotes === 'own' ? "the user's own message" : "the peer's own message");
+    const whose = quotes === 'own' ? "the user's own message" : "the peer's own message";
+    return judgeReplyIn(inbox, text, id, whose, p.gatekeeperUser.jid);
   },
 );
 
@@ -356,7 +357,7 @@ export const replyIn = defineCheck(
 async function repliedToOwn(
   ctx: CheckContext,
   text: string,
-): Promise<{ id: string; inbox: readonly ReceivedMessage[] }> {
+): Promise<{ p: Pair; id: string; inbox: readonly ReceivedMessage[] }> {
   const { p, id } = await received(ctx);
   const afterSeq = lastSeq(p.provider.connection);
   ctx.step('gatekeeper user replies to its own message');
@@ -371,14 +372,24 @@ async function repliedToOwn(
   // open (a prekey message it cannot decrypt, say) is the encryption cases' to judge.
   if (!inbox.some((m) => m.id === id))
     throw new PreconditionError(`the quoted message ${id} itself was not shown, so no reply can be seen quoting it`);
-  return { id, inbox };
+  return { p, id, inbox };
 }
 
-/** REPLY-IN, on the inbox after a reply `text` quoting message `id` (`whose`, for the verdict). */
-export function judgeReplyIn(inbox: readonly ReceivedMessage[], text: string, id: string, whose: string): Finding {
-  const expected = `the reply "${text}" shown quoting message ${id}, ${whose}`;
+/**
+ * REPLY-IN, on the inbox after a reply `text` from `peer` quoting message `id` (`whose`, for the
+ * verdict): shown from the peer who sent it, whoever sent the message it quotes.
+ */
+export function judgeReplyIn(
+  inbox: readonly ReceivedMessage[],
+  text: string,
+  id: string,
+  whose: string,
+  peer: string,
+): Finding {
+  const expected = `the reply "${text}" shown from ${peer}, quoting message ${id}, ${whose}`;
   const shown = inbox.find((m) => m.text === text);
   if (!shown) return notMet(expected, 'the reply was not shown at all');
+  if (shown.from !== peer) return notMet(expected, `the reply shown as sent by ${shown.from}`);
   if (shown.replyTo === undefined) return notMet(expected, 'the reply shown with no replyTo');
   return shown.replyTo === id ? met() : notMet(expected, `the reply shown quoting ${shown.replyTo}`);
 }

@@ -2,12 +2,12 @@
 import { met, notMet, type Finding } from '../../core/model.js';
 import type { ShownReceipt } from '../../protocol/driver-api.js';
 import type { StanzaNode } from '../../protocol/node.js';
-import { isDeliveryReceipt, receipt } from '../../protocol/stanzas.js';
+import { isDeliveryReceipt, receipt, receiptIds } from '../../protocol/stanzas.js';
 import { retryReceipt } from '../../protocol/messaging.js';
 import { judgeReceiptAck } from '../scenarios/acks.js';
 import { choiceParam, defineCheck, numberParam, paramsOf, type CheckContext } from '../check.js';
 import { answerTo, gatekeeperReacts } from '../scenarios/exchange.js';
-import { barrier, describeAll, lastSeq, sends, sentBy } from '../observe.js';
+import { barrier, describeAll, lastSeq, sends, sentBy, show } from '../observe.js';
 import { judgeTime } from '../time.js';
 import { pair, receiveOne, sendOneWithId, sendReceiptAcked, type Pair } from '../scenarios/conversation.js';
 import { unixSeconds, type Clock } from '../../core/clock.js';
@@ -113,8 +113,11 @@ export function judgeReadReceipt(sent: readonly StanzaNode[], id: string, peer: 
   return judgeTime(read.attrs['t'], clock, 'the read receipt');
 }
 
-/** What the user read in the chat before the message judged (`params.earlier`): nothing, or the peer's message before it. */
-const EARLIER = ['none', 'read'] as const;
+/**
+ * What the user did in the chat about the peer's message before the one judged (`params.earlier`):
+ * nothing came before; it was read; it was left unread, and the user reads the later one.
+ */
+const EARLIER = ['none', 'read', 'unread'] as const;
 
 /**
  * READ-ONLY-MARKED: a message delivered and not yet read gets no read receipt; with
@@ -125,7 +128,9 @@ export const readOnlyWhenMarked = defineCheck(
   { name: 'messaging/receipt/read-only-when-marked', params: paramsOf({ earlier: { enum: [...EARLIER] } }) },
   async (ctx) => {
     const p = await pair(ctx);
-    if (choiceParam(ctx, 'earlier', EARLIER, 'none') === 'read') {
+    const earlier = choiceParam(ctx, 'earlier', EARLIER, 'none');
+    if (earlier === 'unread') return readLaterOnly(ctx, p);
+    if (earlier === 'read') {
       const first = await received(ctx, p, 'message 1');
       ctx.step('the user reads message 1');
       await p.provider.markRead(p.gatekeeperUser.jid, first.id);
@@ -138,6 +143,28 @@ export const readOnlyWhenMarked = defineCheck(
       : notMet('no read receipt until the user reads the message', 'a read receipt for it before the user read it');
   },
 );
+
+/**
+ * READ-ONLY-MARKED, a chat read up to a point: of two messages, the user reads the later one; no
+ * read receipt, in its id or its list, names the earlier, which a client that marks a chat read up
+ * to the message read would receipt too.
+ */
+async function readLaterOnly(ctx: CheckContext, p: Pair): Promise<Finding> {
+  const first = await received(ctx, p, 'message 1, which the user leaves unread');
+  const second = await received(ctx, p, 'message 2');
+  ctx.step('the user reads message 2');
+  await p.provider.markRead(p.gatekeeperUser.jid, second.id);
+  await barrier(p.provider.connection, ctx.signal);
+  const naming = sentBy(p.provider.connection, first.afterSeq)
+    .map((s) => s.element)
+    .filter((n) => n.tag === 'receipt' && n.attrs['type'] === 'read' && receiptIds(n).includes(first.id));
+  return naming.length === 0
+    ? met('a read receipt for message 2 alone')
+    : notMet(
+        'no read receipt for message 1, which the user did not read, when the user reads message 2',
+        `a read receipt naming message 1: ${show(naming[0] as StanzaNode)}`,
+      );
+}
 
 /**
  * A message from the provider user, with the gatekeeper user's delivery receipt for it delivered to

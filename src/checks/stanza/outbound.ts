@@ -60,9 +60,9 @@ export const messageIdFormat = defineCheck(
 
 /**
  * Where STANZA-ID-UNIQUE's messages go: all on one connection, half of them after a reconnect,
- * half of them at once, one to each of as many peers, or as reactions to one message.
+ * half of them at once, one to each of as many peers, or as reactions or replies to one message.
  */
-const ID_SPANS = ['connection', 'reconnect', 'burst', 'reactions'] as const;
+const ID_SPANS = ['connection', 'reconnect', 'burst', 'reactions', 'replies'] as const;
 
 /**
  * STANZA-ID-UNIQUE: `params.messages` ids, none reused. With `params.across` `reconnect`, the
@@ -71,7 +71,8 @@ const ID_SPANS = ['connection', 'reconnect', 'burst', 'reactions'] as const;
  * another to each all at once: the client writes them side by side, within a millisecond or two,
  * where an id made from the clock alone would repeat. With `reactions`, the user sends a message,
  * then reacts to it that many times over, each time with another emoji: each reaction is a
- * message with an id of its own, not one made from the id of the message reacted to.
+ * message with an id of its own, not one made from the id of the message reacted to; with
+ * `replies`, it replies to it that many times over, likewise.
  */
 export const messageIdUnique = defineCheck(
   {
@@ -84,8 +85,8 @@ export const messageIdUnique = defineCheck(
     const sent =
       across === 'burst'
         ? await sentInBurst(ctx, count)
-        : across === 'reactions'
-          ? await reactionsSent(ctx, count)
+        : across === 'reactions' || across === 'replies'
+          ? await answersSent(ctx, count, across)
           : await sentInTurn(ctx, count, across);
     const ids = sent.map((m) => m.attrs['id']).filter((id): id is string => id !== undefined);
     if (ids.length < 2) return notApplicable('fewer than two messages carried an id');
@@ -114,14 +115,19 @@ async function sentInTurn(ctx: CheckContext, count: number, across: 'connection'
 /** Emoji for the reactions to one message, each unlike the one before it. */
 const REACTIONS = ['👍', '❤️', '😂', '😮', '😢', '🙏'];
 
-/** A message, then `count` reactions to it one after the other; the `<message>` elements the client sent. */
-async function reactionsSent(ctx: CheckContext, count: number): Promise<StanzaNode[]> {
+/** A message, then `count` reactions or replies to it one after the other; the `<message>` elements the client sent. */
+async function answersSent(ctx: CheckContext, count: number, kind: 'reactions' | 'replies'): Promise<StanzaNode[]> {
   const p = await pair(ctx);
   const first = await sendOne(p, ctx, 'the message reacted to');
   const id = first.sent.element.attrs['id'];
   if (!id) throw new PreconditionError('the message had no id, so no reaction can name it');
   const afterSeq = lastSeq(p.provider.connection);
   for (let i = 0; i < count; i++) {
+    if (kind === 'replies') {
+      ctx.step(`the user replies to its message (reply ${i + 1})`);
+      await p.provider.send(p.gatekeeperUser.jid, `reply ${i + 1} ${ctx.rng.string(8)}`, { replyTo: id });
+      continue;
+    }
     const emoji = REACTIONS[i % REACTIONS.length] ?? '👍';
     ctx.step(`the user reacts ${emoji} to its message (reaction ${i + 1})`);
     await p.provider.react(p.gatekeeperUser.jid, id, emoji);
