@@ -98,8 +98,12 @@ export class ProviderClient {
   readonly messaging: MessagingState;
   private readonly groups: GroupChats;
   private readonly groupMembers = new GroupMembers();
-  /** The `libsignal-sender-keys` fault: groups in libsignal-client's layout instead of WhatsApp's. */
-  private readonly libsignalSenderKeys: LibsignalSenderKeys | undefined;
+  /**
+   * The `libsignal-sender-keys` fault: groups in libsignal-client's layout instead of WhatsApp's.
+   * Asked after at the first group send (null until then), so that the kill matrix runs the fault
+   * over the cases that send to a group.
+   */
+  private libsignalSenderKeys: LibsignalSenderKeys | undefined | null = null;
   private session: SignalSession;
   private readonly composer: MessageComposer;
   /** Ciphertexts by peer and text: only the `cache-ciphertext` fault uses them. */
@@ -142,7 +146,6 @@ export class ProviderClient {
     this.mediaReceiver = new MediaReceiver(deps.faults);
     this.session = this.newSession();
     this.groups = new GroupChats(deps.faults, () => this.login ?? '');
-    this.libsignalSenderKeys = deps.faults.has('libsignal-sender-keys') ? new LibsignalSenderKeys() : undefined;
   }
 
   /** IDENTITY-CHANGE: a peer's new identity key is accepted, and its user is told. */
@@ -575,6 +578,10 @@ export class ProviderClient {
       // GROUP-SKDM: the fault leaves the sender itself among the recipients of its sender key.
       const others = this.deps.faults.has('group-send-to-self') ? members : members.filter((m) => m !== this.login);
       const plaintext = this.composer.plaintext(text);
+      if (this.libsignalSenderKeys === null)
+        this.libsignalSenderKeys = this.deps.faults.has('libsignal-sender-keys')
+          ? new LibsignalSenderKeys()
+          : undefined;
       const encrypted = this.libsignalSenderKeys
         ? await this.libsignalSenderKeys.encrypt(group, this.login ?? '', others, plaintext)
         : this.groups.encrypt(group, others, plaintext);
