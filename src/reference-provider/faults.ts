@@ -240,6 +240,8 @@ export const FAULTS = {
   'media-chunked': 'serves media without a Content-Length',
   'media-plaintext-content-type': "serves blobs with the plaintext's MIME type",
   'media-ignore-range': 'answers range requests with the whole blob and 200',
+  'range-answer-real-content-type':
+    "serves a range of a blob with the plaintext's MIME type as Content-Type (whole blobs as application/octet-stream)",
   'range-wrong-total': "answers a range request with a Content-Range whose length is 16 bytes past the blob's",
   'range-off-by-one':
     'takes the last byte of a range request as excluded: it serves, and names in Content-Range, one byte less',
