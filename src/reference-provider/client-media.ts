@@ -162,12 +162,13 @@ export class MediaSender {
   }
 
   /**
-   * MEDIA-TYPE-MATCH: the type the user's file is; one fault names a JPEG after its extension, the
-   * other names every audio file a recorded voice note's type.
+   * MEDIA-TYPE-MATCH: the type the user's file is; one fault names a JPEG after its extension, one
+   * names every audio file a recorded voice note's type, and one names every video an MP4.
    */
   private mimetype(req: SendMediaRequest): string {
     const { faults } = this.deps;
     if (req.type === 'audio' && faults.has('audio-mimetype-opus')) return 'audio/ogg; codecs=opus';
+    if (req.type === 'video' && faults.has('video-mimetype-always-mp4')) return 'video/mp4';
     const jpg = req.type === 'image' && faults.has('image-mimetype-jpg');
     return jpg ? req.mimetype.replace(/^image\/jpeg/i, 'image/jpg') : req.mimetype;
   }

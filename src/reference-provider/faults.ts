@@ -216,6 +216,8 @@ export const FAULTS = {
   'image-mimetype-jpg': 'names a JPEG image after its file extension, `image/jpg`, a type no sniffer gives',
   'audio-mimetype-opus':
     'names every audio file it sends `audio/ogg; codecs=opus`, the type of a recorded voice note, whatever the file is',
+  'video-mimetype-always-mp4':
+    'labels every video it sends `video/mp4`, whatever the file is (a WebM included), as its player pipeline assumes',
   'video-enc-hash-without-mac':
     "declares a video's fileEncSha256 over its ciphertext alone, the MAC left out (other media hashed whole)",
   'image-wrong-hkdf-info': 'derives image keys with the info string "WhatsApp Images Keys", which no media type uses',
