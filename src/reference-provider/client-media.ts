@@ -253,6 +253,12 @@ export class MediaReceiver {
       },
     });
     await pipeline(res.body, decrypt, sink);
+    // MEDIA-RECEIVE: the fault keeps only the mimetype's essence, as a media index that drops parameters would.
+    if (faults.has('received-media-mimetype-params-dropped')) {
+      const essence = fields.mimetype.split(';')[0]?.trim() ?? '';
+      const digest = toBase64(hash.digest());
+      return { type, mimetype: essence, fileLength: length, sha256: digest };
+    }
     return { type, mimetype: fields.mimetype, fileLength: length, sha256: toBase64(hash.digest()) };
   }
 

@@ -285,6 +285,8 @@ export const FAULTS = {
   'receive-skip-plain-hash': 'does not check fileSha256 of received media',
   'document-plain-hash-unchecked':
     'does not check fileSha256 of a received document (images, video and voice notes still checked)',
+  'received-media-mimetype-params-dropped':
+    'shows a received file with its mimetype cut at the first `;`, `audio/ogg; codecs=opus` as `audio/ogg`',
   'receive-no-failure-event': 'refuses corrupted media silently, raising no event',
   'group-media-as-direct': "shows a media file received in a group in its sender's 1:1 chat, not in the group",
   // ---- enlistment (§10): the form, its answers, opt-out and un-enlistment ----
