@@ -76,7 +76,7 @@ void test("MEDIA-MAC: a MAC computed as the scheme says is met under another typ
   assert.equal(judgeMac(flipped, 'document').verdict, 'not-met');
 });
 
-void test('MEDIA-RECEIVE: the entry shown must be the file sent, by type, length and SHA-256', () => {
+void test('MEDIA-RECEIVE: the entry shown must be the file sent, by type, mimetype, length and SHA-256', () => {
   const sha256 = hashOf(plaintext).toString('base64');
   const about = {
     variant: 'valid' as const,
@@ -85,8 +85,12 @@ void test('MEDIA-RECEIVE: the entry shown must be the file sent, by type, length
     peer: 'g@s.whatsapp.net',
     expectedHash: sha256,
     expectedLength: plaintext.length,
+    expectedMimetype: 'video/mp4; codecs="avc1.42E01E"',
   };
-  const shown = (media: { type: MediaType; fileLength: number; sha256: string }) => ({ media });
+  const mimetype = about.expectedMimetype;
+  const shown = (media: { type: MediaType; mimetype?: string; fileLength: number; sha256: string }) => ({
+    media: { mimetype, ...media },
+  });
   assert.deepEqual(judgeShown(about, shown({ type: 'video', fileLength: 3000, sha256 }), undefined), {
     verdict: 'met',
   });
@@ -97,6 +101,11 @@ void test('MEDIA-RECEIVE: the entry shown must be the file sent, by type, length
   assert.equal(
     actual(judgeShown(about, shown({ type: 'video', fileLength: 2999, sha256: 'x' }), undefined)),
     'an entry with fileLength 2999, sha256 x',
+  );
+  // Byte for byte: a mimetype shown without its parameters is not the one the message declared.
+  assert.equal(
+    actual(judgeShown(about, shown({ type: 'video', mimetype: 'video/mp4', fileLength: 3000, sha256 }), undefined)),
+    'an entry with mimetype video/mp4, not video/mp4; codecs="avc1.42E01E"',
   );
   assert.equal(actual(judgeShown(about, { media: undefined }, undefined)), 'an entry with no media');
   assert.equal(

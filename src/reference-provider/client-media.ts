@@ -162,12 +162,13 @@ export class MediaSender {
   }
 
   /**
-   * MEDIA-TYPE-MATCH: the type the user's file is; one fault names a JPEG after its extension, the
-   * other names every audio file a recorded voice note's type.
+   * MEDIA-TYPE-MATCH: the type the user's file is; one fault names a JPEG after its extension, one
+   * names every audio file a recorded voice note's type, and one names every video an MP4.
    */
   private mimetype(req: SendMediaRequest): string {
     const { faults } = this.deps;
     if (req.type === 'audio' && faults.has('audio-mimetype-opus')) return 'audio/ogg; codecs=opus';
+    if (req.type === 'video' && faults.has('video-mimetype-always-mp4')) return 'video/mp4';
     const jpg = req.type === 'image' && faults.has('image-mimetype-jpg');
     return jpg ? req.mimetype.replace(/^image\/jpeg/i, 'image/jpg') : req.mimetype;
   }
@@ -252,6 +253,12 @@ export class MediaReceiver {
       },
     });
     await pipeline(res.body, decrypt, sink);
+    // MEDIA-RECEIVE: the fault keeps only the mimetype's essence, as a media index that drops parameters would.
+    if (faults.has('received-media-mimetype-params-dropped')) {
+      const essence = fields.mimetype.split(';')[0]?.trim() ?? '';
+      const digest = toBase64(hash.digest());
+      return { type, mimetype: essence, fileLength: length, sha256: digest };
+    }
     return { type, mimetype: fields.mimetype, fileLength: length, sha256: toBase64(hash.digest()) };
   }
 

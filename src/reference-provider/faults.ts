@@ -217,6 +217,8 @@ export const FAULTS = {
   'image-mimetype-jpg': 'names a JPEG image after its file extension, `image/jpg`, a type no sniffer gives',
   'audio-mimetype-opus':
     'names every audio file it sends `audio/ogg; codecs=opus`, the type of a recorded voice note, whatever the file is',
+  'video-mimetype-always-mp4':
+    'labels every video it sends `video/mp4`, whatever the file is (a WebM included), as its player pipeline assumes',
   'video-enc-hash-without-mac':
     "declares a video's fileEncSha256 over its ciphertext alone, the MAC left out (other media hashed whole)",
   'image-wrong-hkdf-info': 'derives image keys with the info string "WhatsApp Images Keys", which no media type uses',
@@ -241,6 +243,8 @@ export const FAULTS = {
   'media-chunked': 'serves media without a Content-Length',
   'media-plaintext-content-type': "serves blobs with the plaintext's MIME type",
   'media-ignore-range': 'answers range requests with the whole blob and 200',
+  'range-answer-real-content-type':
+    "serves a range of a blob with the plaintext's MIME type as Content-Type (whole blobs as application/octet-stream)",
   'range-wrong-total': "answers a range request with a Content-Range whose length is 16 bytes past the blob's",
   'range-off-by-one':
     'takes the last byte of a range request as excluded: it serves, and names in Content-Range, one byte less',
@@ -282,6 +286,8 @@ export const FAULTS = {
   'receive-skip-plain-hash': 'does not check fileSha256 of received media',
   'document-plain-hash-unchecked':
     'does not check fileSha256 of a received document (images, video and voice notes still checked)',
+  'received-media-mimetype-params-dropped':
+    'shows a received file with its mimetype cut at the first `;`, `audio/ogg; codecs=opus` as `audio/ogg`',
   'receive-no-failure-event': 'refuses corrupted media silently, raising no event',
   'group-media-as-direct': "shows a media file received in a group in its sender's 1:1 chat, not in the group",
   // ---- enlistment (§10): the form, its answers, opt-out and un-enlistment ----

@@ -138,6 +138,8 @@ function answer(req: IncomingMessage, res: ServerResponse, { store, faults, trus
       const total = faults.has('range-wrong-total') ? blob.length + 16 : blob.length;
       body = blob.subarray(r.start, end + 1);
       code = 206;
+      // MEDIA-CONTENT-TYPE: the fault copies the file's type onto a range, as a streaming path for players would.
+      if (faults.has('range-answer-real-content-type')) headers['content-type'] = stored.mimetype;
       if (!faults.has('range-no-content-range')) headers['content-range'] = `bytes ${r.start}-${end}/${total}`;
       cutAt = faults.has('range-short-body') ? Math.floor(body.length / 2) : undefined;
     }

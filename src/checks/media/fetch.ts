@@ -32,14 +32,31 @@ export const length = defineCheck({ name: 'media/fetch/length' }, async (ctx) =>
   return Number(declared) === r.bytes ? met() : notMet(expected, `Content-Length ${declared}`);
 });
 
-/** MEDIA-CONTENT-TYPE: the blob is opaque bytes, whatever the file inside. */
+/**
+ * MEDIA-CONTENT-TYPE: the blob is opaque bytes, whatever the file inside, in a whole answer and in
+ * the answer to a range alike: a host whose streaming path names the file's type on a range tells
+ * whoever sees the answer what the encrypted file is.
+ */
 export const contentType = defineCheck({ name: 'media/fetch/content-type' }, async (ctx) => {
   const sent = await sendMedia(ctx, 'document');
-  const r = await fetchSent(ctx, sent);
-  const type = r.headers['content-type'];
-  return type?.split(';')[0]?.trim() === MEDIA_CONTENT_TYPE
+  const whole = await fetchSent(ctx, sent);
+  const total = Number(whole.headers['content-length'] ?? whole.bytes);
+  const header = `bytes=0-${Math.max(0, Math.floor(total / 2) - 1)}`;
+  // Only the range's headers are judged here: its status and bytes are MEDIA-RANGE's.
+  const ranged = await fetchRaw(ctx, sent, { range: header }, `the media proxy asks for ${header}`);
+  const answers = [
+    { what: 'the whole blob', r: whole },
+    { what: `the range ${header}`, r: ranged },
+  ];
+  const wrong = answers.flatMap(({ what, r }) => {
+    if (r.status === undefined) return [];
+    const type = r.headers['content-type'];
+    if (type?.split(';')[0]?.trim() === MEDIA_CONTENT_TYPE) return [];
+    return [`${type === undefined ? 'no Content-Type' : `Content-Type: ${type}`} for ${what} (HTTP ${r.status})`];
+  });
+  return wrong.length === 0
     ? met()
-    : notMet(`Content-Type: ${MEDIA_CONTENT_TYPE}`, type === undefined ? 'no Content-Type' : `Content-Type: ${type}`);
+    : notMet(`Content-Type: ${MEDIA_CONTENT_TYPE} for the whole blob and for a range of it`, wrong.join('; '));
 });
 
 /**

@@ -10,7 +10,7 @@ import { MEDIA_TYPES, type MediaType } from '../../protocol/media/scheme.js';
 import { defineCheck, paramsOf, choiceParam, type CheckContext } from '../check.js';
 import { hashOf } from './encrypt.js';
 import { fetchVerified, sendMedia, short, type SendOptions, type SentMedia } from './scenario.js';
-import { essence, MP3_SAMPLE, sniff } from './sniff.js';
+import { essence, MP3_SAMPLE, sniff, WEBM_SAMPLE } from './sniff.js';
 import { LAYOUTS, oneOf, type Declared } from './wire-fields.js';
 
 /**
@@ -148,14 +148,16 @@ export function judgeLengthMatch({ fileLength }: Declared, verdict: MediaVerdict
 }
 
 /**
- * MEDIA-TYPE-MATCH, on a file of each type and on an MP3 sent as audio: a client that names every
- * audio file after the voice note's Opus gets the voice-note sample right, and the MP3 wrong.
+ * MEDIA-TYPE-MATCH, on a file of each type, an MP3 sent as audio and a WebM sent as video: a client
+ * that names every audio file after the voice note's Opus gets the voice-note sample right, and the
+ * MP3 wrong; one that names every video MP4 gets the MP4 right, and the WebM wrong.
  */
 export const typeMatch = defineCheck({ name: 'media/integrity/mimetype' }, async (ctx) => {
   const each = await verifiedEach(ctx);
   const { provider, gatekeeperUser } = (each[0] as Verified).sent;
   const mp3 = await verified(ctx, 'audio', { provider, gatekeeperUser, sample: MP3_SAMPLE });
-  return judgeEach([...each, { ...mp3, label: 'MP3 sent as audio' }], (v) =>
+  const webm = await verified(ctx, 'video', { provider, gatekeeperUser, sample: WEBM_SAMPLE });
+  return judgeEach([...each, { ...mp3, label: 'MP3 sent as audio' }, { ...webm, label: 'WebM sent as video' }], (v) =>
     judgeTypeMatch(v.sent.declared, v.verdict),
   );
 });

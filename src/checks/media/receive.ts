@@ -126,6 +126,7 @@ export const receive = defineCheck(
         peer: gatekeeperUser.jid,
         expectedHash: encrypted.fileSha256.toString('base64'),
         expectedLength: plaintext.length,
+        expectedMimetype: SAMPLES[type].mimetype,
         ...(g ? { group: g.jid } : {}),
       },
       shown,
@@ -137,7 +138,8 @@ export const receive = defineCheck(
 /**
  * MEDIA-RECEIVE (`valid`) and MEDIA-RECEIVE-REFUSE (the other variants), once the client fetched
  * the blob: what its user was shown of message `id` (the file's type, length and SHA-256, as the
- * client decrypted it), and the decryption failure it raised, if any.
+ * client decrypted it, and its mimetype as the message declared it, byte for byte: parameters such
+ * as a voice note's `codecs=opus` included), and the decryption failure it raised, if any.
  */
 export function judgeShown(
   about: {
@@ -147,26 +149,29 @@ export function judgeShown(
     peer: string;
     expectedHash: string;
     expectedLength: number;
+    /** The mimetype the message declared, which the user must be shown unchanged. */
+    expectedMimetype: string;
     /** The group the file was sent to, where it must be shown (GROUP-IN); none in a 1:1 chat. */
     group?: string;
   },
   shown:
     | {
-        readonly media?: Pick<ReceivedMedia, 'type' | 'fileLength' | 'sha256'> | undefined;
+        readonly media?: Pick<ReceivedMedia, 'type' | 'mimetype' | 'fileLength' | 'sha256'> | undefined;
         readonly group?: string | undefined;
       }
     | undefined,
   failure: string | undefined,
 ): Finding {
-  const { variant, type, id, peer, expectedHash, expectedLength, group } = about;
+  const { variant, type, id, peer, expectedHash, expectedLength, expectedMimetype, group } = about;
   if (variant === 'valid') {
     const where = group === undefined ? '' : ` in the group ${group}`;
-    const expected = `the ${LAYOUTS[type].label} shown to the user${where} (inbox entry ${id}: ${oneOf(type)} of ${expectedLength} bytes with sha256 ${expectedHash})`;
+    const expected = `the ${LAYOUTS[type].label} shown to the user${where} (inbox entry ${id}: ${oneOf(type)} of ${expectedLength} bytes, mimetype ${expectedMimetype}, with sha256 ${expectedHash})`;
     if (!shown) return notMet(expected, `nothing shown${failure ? `; event decryption-failure: ${failure}` : ''}`);
     const media = shown.media;
     if (!media) return notMet(expected, 'an entry with no media');
     const wrong = [
       ...(media.type === type ? [] : [`type ${media.type}`]),
+      ...(media.mimetype === expectedMimetype ? [] : [`mimetype ${media.mimetype}, not ${expectedMimetype}`]),
       ...(media.fileLength === expectedLength ? [] : [`fileLength ${media.fileLength}`]),
       ...(media.sha256 === expectedHash ? [] : [`sha256 ${media.sha256}`]),
       ...(shown.group === group

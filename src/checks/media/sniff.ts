@@ -11,8 +11,21 @@ const SIGNATURES: readonly { readonly mime: string; readonly at: number; readonl
   { mime: 'application/pdf', at: 0, bytes: [0x25, 0x50, 0x44, 0x46, 0x2d] }, // "%PDF-"
 ];
 
+/**
+ * The standard's WebM signature: an EBML header (1A 45 DF A3) whose DocType element (42 82), within
+ * its first 38 bytes, is "webm" (a DocType of one size byte, as every WebM muxer writes it).
+ */
+function isWebm(head: Uint8Array): boolean {
+  if (![0x1a, 0x45, 0xdf, 0xa3].every((b, i) => head[i] === b)) return false;
+  const webm = [0x77, 0x65, 0x62, 0x6d];
+  for (let i = 4; i + 7 <= Math.min(head.length, 38); i++)
+    if (head[i] === 0x42 && head[i + 1] === 0x82 && webm.every((b, j) => head[i + 3 + j] === b)) return true;
+  return false;
+}
+
 /** The MIME type the bytes announce, or undefined when none of the signatures matches. */
 export function sniff(head: Uint8Array): string | undefined {
+  if (isWebm(head)) return 'video/webm';
   return SIGNATURES.find((s) => s.bytes.every((b, i) => head[s.at + i] === b))?.mime;
 }
 
@@ -38,3 +51,15 @@ export const SAMPLES = {
  * must not name after the voice note's Opus (MEDIA-TYPE-MATCH).
  */
 export const MP3_SAMPLE: Sample = { mimetype: 'audio/mpeg', head: [0x49, 0x44, 0x33, 0x04, 0x00, 0x00] };
+
+/**
+ * A video that is no MP4: a WebM a user shares as video, which a client must not name after the MP4
+ * its player expects (MEDIA-TYPE-MATCH). Its head is a WebM's EBML header, DocType "webm".
+ */
+export const WEBM_SAMPLE: Sample = {
+  mimetype: 'video/webm',
+  head: [
+    0x1a, 0x45, 0xdf, 0xa3, 0x9f, 0x42, 0x86, 0x81, 0x01, 0x42, 0xf7, 0x81, 0x01, 0x42, 0xf2, 0x81, 0x04, 0x42, 0xf3,
+    0x81, 0x08, 0x42, 0x82, 0x84, 0x77, 0x65, 0x62, 0x6d, 0x42, 0x87, 0x81, 0x04, 0x42, 0x85, 0x81, 0x02,
+  ],
+};
