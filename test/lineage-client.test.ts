@@ -615,7 +615,7 @@ describe('a WhatsApp-lineage client (Baileys 6.17.16) against the gatekeeper', {
         const doc = shownMessage?.message?.documentMessage;
         assert.ok(doc, `Baileys took the ${variant} document message`);
         // What an app on Baileys does to show a file: download and decrypt it with Baileys' own code.
-        let shown: { media: { type: MediaType; fileLength: number; sha256: string } } | undefined;
+        let shown: { media: { type: MediaType; fileLength: number; sha256: string }; from: string } | undefined;
         let failure: string | undefined;
         try {
           const chunks: Buffer[] = [];
@@ -625,7 +625,10 @@ describe('a WhatsApp-lineage client (Baileys 6.17.16) against the gatekeeper', {
             chunks.push(c as Buffer);
           const file = Buffer.concat(chunks);
           // Baileys read it from the documentMessage, which is what an app on it shows.
-          shown = { media: { type: 'document', fileLength: file.length, sha256: hashOf(file).toString('base64') } };
+          shown = {
+            media: { type: 'document', fileLength: file.length, sha256: hashOf(file).toString('base64') },
+            from: ref.jid,
+          };
         } catch (e) {
           failure = (e as Error).message;
         }

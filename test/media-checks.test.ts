@@ -86,7 +86,10 @@ void test('MEDIA-RECEIVE: the entry shown must be the file sent, by type, length
     expectedHash: sha256,
     expectedLength: plaintext.length,
   };
-  const shown = (media: { type: MediaType; fileLength: number; sha256: string }) => ({ media });
+  const shown = (media: { type: MediaType; fileLength: number; sha256: string }, from = about.peer) => ({
+    media,
+    from,
+  });
   assert.deepEqual(judgeShown(about, shown({ type: 'video', fileLength: 3000, sha256 }), undefined), {
     verdict: 'met',
   });
@@ -98,7 +101,11 @@ void test('MEDIA-RECEIVE: the entry shown must be the file sent, by type, length
     actual(judgeShown(about, shown({ type: 'video', fileLength: 2999, sha256: 'x' }), undefined)),
     'an entry with fileLength 2999, sha256 x',
   );
-  assert.equal(actual(judgeShown(about, { media: undefined }, undefined)), 'an entry with no media');
+  assert.equal(
+    actual(judgeShown(about, shown({ type: 'video', fileLength: 3000, sha256 }, '120363000000000001@g.us'), undefined)),
+    'an entry with from 120363000000000001@g.us',
+  );
+  assert.equal(actual(judgeShown(about, { media: undefined, from: about.peer }, undefined)), 'an entry with no media');
   assert.equal(
     actual(judgeShown(about, undefined, 'media: the MAC does not verify')),
     'nothing shown; event decryption-failure: media: the MAC does not verify',

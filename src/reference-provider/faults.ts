@@ -283,6 +283,8 @@ export const FAULTS = {
     'does not check fileSha256 of a received document (images, video and voice notes still checked)',
   'receive-no-failure-event': 'refuses corrupted media silently, raising no event',
   'group-media-as-direct': "shows a media file received in a group in its sender's 1:1 chat, not in the group",
+  'group-media-shown-from-group':
+    "shows a media file received in a group as sent by the group's jid (the stanza's `from`), not the member in `participant`",
   // ---- enlistment (§10): the form, its answers, opt-out and un-enlistment ----
   'enlist-json-body': 'posts the enlistment as a JSON body instead of a form',
   'enlist-regid-little-endian': "writes e_regid as the registration id's 4 bytes in little-endian order",
