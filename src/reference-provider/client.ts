@@ -97,7 +97,7 @@ export class ProviderClient {
   readonly outbox: Outbox['messages'][number][] = [];
   readonly messaging: MessagingState;
   private readonly groups: GroupChats;
-  private readonly groupMembers = new GroupMembers();
+  private readonly groupMembers: GroupMembers;
   /** The `libsignal-sender-keys` fault: groups in libsignal-client's layout instead of WhatsApp's. */
   private readonly libsignalSenderKeys: LibsignalSenderKeys | undefined;
   private session: SignalSession;
@@ -142,6 +142,7 @@ export class ProviderClient {
     this.mediaReceiver = new MediaReceiver(deps.faults);
     this.session = this.newSession();
     this.groups = new GroupChats(deps.faults, () => this.login ?? '');
+    this.groupMembers = new GroupMembers(deps.faults);
     this.libsignalSenderKeys = deps.faults.has('libsignal-sender-keys') ? new LibsignalSenderKeys() : undefined;
   }
 
