@@ -615,7 +615,9 @@ describe('a WhatsApp-lineage client (Baileys 6.17.16) against the gatekeeper', {
         const doc = shownMessage?.message?.documentMessage;
         assert.ok(doc, `Baileys took the ${variant} document message`);
         // What an app on Baileys does to show a file: download and decrypt it with Baileys' own code.
-        let shown: { media: { type: MediaType; mimetype: string; fileLength: number; sha256: string } } | undefined;
+        let shown:
+          | { media: { type: MediaType; mimetype: string; fileLength: number; sha256: string }; from: string }
+          | undefined;
         let failure: string | undefined;
         try {
           const chunks: Buffer[] = [];
@@ -632,6 +634,7 @@ describe('a WhatsApp-lineage client (Baileys 6.17.16) against the gatekeeper', {
               fileLength: file.length,
               sha256: hashOf(file).toString('base64'),
             },
+            from: ref.jid,
           };
         } catch (e) {
           failure = (e as Error).message;

@@ -88,8 +88,12 @@ void test('MEDIA-RECEIVE: the entry shown must be the file sent, by type, mimety
     expectedMimetype: 'video/mp4; codecs="avc1.42E01E"',
   };
   const mimetype = about.expectedMimetype;
-  const shown = (media: { type: MediaType; mimetype?: string; fileLength: number; sha256: string }) => ({
+  const shown = (
+    media: { type: MediaType; mimetype?: string; fileLength: number; sha256: string },
+    from = about.peer,
+  ) => ({
     media: { mimetype, ...media },
+    from,
   });
   assert.deepEqual(judgeShown(about, shown({ type: 'video', fileLength: 3000, sha256 }), undefined), {
     verdict: 'met',
@@ -107,7 +111,12 @@ void test('MEDIA-RECEIVE: the entry shown must be the file sent, by type, mimety
     actual(judgeShown(about, shown({ type: 'video', mimetype: 'video/mp4', fileLength: 3000, sha256 }), undefined)),
     'an entry with mimetype video/mp4, not video/mp4; codecs="avc1.42E01E"',
   );
-  assert.equal(actual(judgeShown(about, { media: undefined }, undefined)), 'an entry with no media');
+
+  assert.equal(
+    actual(judgeShown(about, shown({ type: 'video', fileLength: 3000, sha256 }, '120363000000000001@g.us'), undefined)),
+    'an entry with from 120363000000000001@g.us',
+  );
+  assert.equal(actual(judgeShown(about, { media: undefined, from: about.peer }, undefined)), 'an entry with no media');
   assert.equal(
     actual(judgeShown(about, undefined, 'media: the MAC does not verify')),
     'nothing shown; event decryption-failure: media: the MAC does not verify',

@@ -69,6 +69,11 @@ export class GroupChats {
     const givenOnce = this.faults.has('skdm-once-per-key') && key.given.size > 0;
     const needing = this.faults.has('skip-skdm') || givenOnce ? [] : members.filter((m) => !key.given.has(m));
     for (const m of needing) key.given.add(m);
+    // The fault keeps as holders only the members of the latest distribution: holders before a join are forgotten.
+    if (this.faults.has('group-rekey-ignores-unreceived-leaver') && needing.length > 0) {
+      key.given.clear();
+      for (const m of needing) key.given.add(m);
+    }
     const before = this.faults.has('reuse-iteration') ? this.senderKeys.snapshot(group, self) : undefined;
     const skmsg = groupEncrypt(group, self, this.senderKeys, plaintext);
     if (before) this.senderKeys.restore(group, self, before);
@@ -141,6 +146,8 @@ export class GroupChats {
 export class GroupMembers {
   private readonly members = new Map<string, string[]>();
 
+  constructor(private readonly faults: FaultSet) {}
+
   /** The members kept for `group`, or those `ask` returns, then kept. */
   async of(group: string, ask: () => Promise<string[]>): Promise<readonly string[]> {
     const kept = this.members.get(group);
@@ -152,9 +159,14 @@ export class GroupMembers {
 
   /** Members joined or left `group`; a group not kept stays unknown, to be asked about. */
   change(c: { group: string; joined: readonly string[]; left: readonly string[] }): void {
+    // The fault keeps a group not asked about from its first notification: only those who joined.
+    if (this.faults.has('group-members-from-first-notification') && !this.members.has(c.group))
+      this.members.set(c.group, []);
     const kept = this.members.get(c.group);
     if (!kept) return;
     const stay = kept.filter((m) => !c.left.includes(m));
     this.members.set(c.group, [...stay, ...c.joined.filter((m) => !stay.includes(m))]);
+    // The fault adds who joined unchecked: a member announced again is kept twice.
+    if (this.faults.has('group-join-duplicates-member')) this.members.set(c.group, [...stay, ...c.joined]);
   }
 }

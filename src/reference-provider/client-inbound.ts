@@ -286,8 +286,11 @@ export class InboundHandler {
     const group = participant === undefined ? undefined : from;
     // The message a revoke takes out of sight: only the `revoke-not-receipted` fault looks.
     let revokes: string | undefined;
-    // GROUP-IN for media too: the fault shows a group's file in the sender's 1:1 chat.
-    if (this.ctx.isMedia(message))
+    // GROUP-IN for media too: the fault shows a group's file in the sender's 1:1 chat; the other
+    // fault shows it as sent by the group, the stanza's `from`, not the member in `participant`.
+    if (this.ctx.isMedia(message) && group !== undefined && faults.has('group-media-shown-from-group'))
+      void this.ctx.receiveMedia(id ?? '', group, message, group);
+    else if (this.ctx.isMedia(message))
       void this.ctx.receiveMedia(id ?? '', peer, message, faults.has('group-media-as-direct') ? undefined : group);
     else {
       const shown = shownMessage(id ?? '', peer, message, faults);

@@ -97,7 +97,7 @@ export class ProviderClient {
   readonly outbox: Outbox['messages'][number][] = [];
   readonly messaging: MessagingState;
   private readonly groups: GroupChats;
-  private readonly groupMembers = new GroupMembers();
+  private readonly groupMembers: GroupMembers;
   /**
    * The `libsignal-sender-keys` fault: groups in libsignal-client's layout instead of WhatsApp's.
    * Asked after at the first group send (null until then), so that the kill matrix runs the fault
@@ -146,6 +146,7 @@ export class ProviderClient {
     this.mediaReceiver = new MediaReceiver(deps.faults);
     this.session = this.newSession();
     this.groups = new GroupChats(deps.faults, () => this.login ?? '');
+    this.groupMembers = new GroupMembers(deps.faults);
   }
 
   /** IDENTITY-CHANGE: a peer's new identity key is accepted, and its user is told. */

@@ -124,6 +124,10 @@ export const FAULTS = {
     'asks the gatekeeper for a group\'s members without the `<query request="interactive"/>` child',
   'group-members-stale':
     "keeps a group's members as GROUP-INFO first gave them, acking the gatekeeper's notifications of who joined or left without taking them",
+  'group-members-from-first-notification':
+    "keeps a group's members from the first notification about a group it has not asked about (only those who joined), so it never asks",
+  'group-join-duplicates-member':
+    "adds every member a notification says joined to a group's members unchecked, so one announced again is named twice",
   'notification-no-ack': 'sends no ack for a notification from the gatekeeper',
   'notification-ack-untyped': 'acks a notification without its `type`, which the lineage copies onto the ack',
   'unhandled-notification-refused':
@@ -144,6 +148,8 @@ export const FAULTS = {
   'keep-sender-key-after-removal': 'keeps its sender key when a member leaves the group',
   'rekey-by-member-count':
     'tells that a member left by there being fewer members than holders of its sender key, so a leave and a join at once keep the old key',
+  'group-rekey-ignores-unreceived-leaver':
+    'keeps as holders of its sender key only the members of its latest distribution, so a holder who leaves after a join keeps the old key',
   'ignore-sender-keys': 'drops the sender keys other members distribute to it',
   'forget-sender-key-state': "puts a member's sender key back as it was before each group message it opens",
   'group-skip-window-1000':
@@ -290,6 +296,8 @@ export const FAULTS = {
     'shows a received file with its mimetype cut at the first `;`, `audio/ogg; codecs=opus` as `audio/ogg`',
   'receive-no-failure-event': 'refuses corrupted media silently, raising no event',
   'group-media-as-direct': "shows a media file received in a group in its sender's 1:1 chat, not in the group",
+  'group-media-shown-from-group':
+    "shows a media file received in a group as sent by the group's jid (the stanza's `from`), not the member in `participant`",
   // ---- enlistment (§10): the form, its answers, opt-out and un-enlistment ----
   'enlist-json-body': 'posts the enlistment as a JSON body instead of a form',
   'enlist-regid-little-endian': "writes e_regid as the registration id's 4 bytes in little-endian order",

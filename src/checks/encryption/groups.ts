@@ -18,7 +18,7 @@ import { readText } from '../../protocol/payload.js';
 import { answerTo, describeAnswer, judgeReplay, type Answer, expectTaken } from '../scenarios/exchange.js';
 import { receiveOne, sendOne } from '../scenarios/conversation.js';
 import { deriveOnChain, judgeSkmsgs, readDistribution, type DistributionRead } from './sender-key-reader.js';
-import { changeMembers, deliverGroup, group, shownInGroup, type Group } from '../scenarios/groups.js';
+import { announceAgain, changeMembers, deliverGroup, group, shownInGroup, type Group } from '../scenarios/groups.js';
 import { tamper } from './adversary.js';
 
 /** The provider user sends `text` to the group; resolves with what each gatekeeper member received. */
@@ -73,21 +73,31 @@ async function twoGroupTexts(
 /**
  * GROUP-INFO: before its first message to a group it has never written to, the client asks the
  * gatekeeper for the members with WhatsApp's group-info IQ, the one source of the member list.
+ * With `joined`, a member joins before that first message, so that the client hears of the group
+ * first from a notification that names only who joined (GROUP-CHANGE): it must still ask, and its
+ * first message goes to every member (GROUP-SKDM).
  */
-export const groupInfo = defineCheck({ name: 'encryption/group/info' }, async (ctx) => {
-  const g = await group(ctx);
-  const afterSeq = lastSeq(g.provider.connection);
-  ctx.step('the provider user sends its first group text');
-  await g.provider.sendGroup(g.jid, `to a new group ${ctx.rng.string(8)}`).catch((e: unknown) => {
-    // A driver that failed before its client wrote anything leaves nothing to judge: no verdict.
-    if (sentBy(g.provider.connection, afterSeq).length === 0) throw e;
-    ctx.note(`the driver's group send failed: ${String(e)}`);
-  });
-  return judgeGroupInfo(
-    sentBy(g.provider.connection, afterSeq).map((s) => s.element),
-    g.jid,
-  );
-});
+export const groupInfo = defineCheck(
+  { name: 'encryption/group/info', params: paramsOf({ joined: { type: 'boolean' } }) },
+  async (ctx) => {
+    const g = await group(ctx);
+    const joins = ctx.params['joined'] === true ? await ctx.testbed.gatekeeperUser() : undefined;
+    if (joins) await changeMembers(ctx, g, { joins });
+    const afterSeq = lastSeq(g.provider.connection);
+    ctx.step('the provider user sends its first group text');
+    await g.provider.sendGroup(g.jid, `to a new group ${ctx.rng.string(8)}`).catch((e: unknown) => {
+      // A driver that failed before its client wrote anything leaves nothing to judge: no verdict.
+      if (sentBy(g.provider.connection, afterSeq).length === 0) throw e;
+      ctx.note(`the driver's group send failed: ${String(e)}`);
+    });
+    const sent = sentBy(g.provider.connection, afterSeq).map((s) => s.element);
+    const info = judgeGroupInfo(sent, g.jid);
+    if (info.verdict !== 'met' || !joins) return info;
+    const first = sent.find((n) => n.tag === 'message' && n.attrs['to'] === g.jid);
+    if (!first) throw new PreconditionError('the client asked for the members but sent no message to the group');
+    return judgeRecipients(first, g.provider.login, [...g.members.map((m) => m.jid), joins.jid]);
+  },
+);
 
 /** GROUP-INFO, on what the client sent when asked for its first message to `group`. */
 export function judgeGroupInfo(sent: readonly StanzaNode[], group: string): Finding {
@@ -118,7 +128,10 @@ export function judgeGroupInfo(sent: readonly StanzaNode[], group: string): Find
  * group message the member is sent.
  */
 export const groupDistribution = defineCheck(
-  { name: 'encryption/group/distribution', params: paramsOf({ mode: MODE_PARAM, joined: { type: 'boolean' } }) },
+  {
+    name: 'encryption/group/distribution',
+    params: paramsOf({ mode: MODE_PARAM, joined: { type: 'boolean' }, again: { type: 'boolean' } }),
+  },
   async (ctx) => {
     if (ctx.params['joined'] === true) return distributionToJoiner(ctx);
     const { g, rounds } = await twoGroupTexts(ctx);
@@ -140,17 +153,26 @@ export const groupDistribution = defineCheck(
 
 /**
  * GROUP-SKDM, a member who joins after the client's first group message: a client that sends its
- * sender key once, with its first message or a new key, leaves the member unable to read on.
+ * sender key once, with its first message or a new key, leaves the member unable to read on. With
+ * `again`, the gatekeeper announces the join a second time (GROUP-CHANGE): the member is still one
+ * member, named once in the `<participants>` of the message after it.
  */
 async function distributionToJoiner(ctx: CheckContext): Promise<Finding> {
   const g = await group(ctx);
   const joins = await ctx.testbed.gatekeeperUser();
   await providerSends(ctx, g, `before anyone joins ${ctx.rng.string(8)}`, 'the provider user sends a group text');
-  await changeMembers(ctx, g, { joins });
+  const [notification = ''] = await changeMembers(ctx, g, { joins });
+  if (ctx.params['again'] === true) await announceAgain(ctx, g, notification);
   const text = `after one joined ${ctx.rng.string(8)}`;
   const [joined] = await providerSends(ctx, g, text, 'the provider user sends again', [joins]);
   const expected = `the sender key sent pairwise to ${joins.jid}, who joined, with the first group message after it joined, which it opens`;
   if (!joined) throw new PreconditionError(`${joins.jid} received nothing`);
+  const message = sentBy(g.provider.connection).find(
+    (s) => s.element.tag === 'message' && s.element.attrs['id'] === joined.id,
+  )?.element;
+  if (!message) throw new PreconditionError(`the client's group message ${joined.id} is not among what it sent`);
+  const shape = judgeGroupMessageShape(message, g.provider.login);
+  if (shape.verdict === 'not-met') return notMet(expected, shape.actual);
   const problem = distributionProblem(joined, 'who joined, with the message after it joined');
   if (problem !== undefined) return notMet(expected, problem);
   if (readText(joined.plaintext ?? new Uint8Array()) !== text)
@@ -554,10 +576,12 @@ export const groupTamper = defineCheck(
 );
 
 /**
- * How the membership changes before the second message: a member leaves, or one leaves as another
- * joins, which a client that counts members instead of naming them takes for no departure.
+ * How the membership changes before the message judged: a member leaves; one leaves as another
+ * joins, which a client that counts members instead of naming them takes for no departure; or one
+ * joins and is given the key with a message of its own before one who held the key from the first
+ * message leaves, which a client that keeps only its latest distribution's members as holders misses.
  */
-const MEMBERSHIP_CHANGES = ['leave', 'leave-and-join'] as const;
+const MEMBERSHIP_CHANGES = ['leave', 'leave-and-join', 'join-then-leave'] as const;
 
 /**
  * GROUP-REMOVE: once a member has left, the provider's next group message is under a new sender
@@ -575,7 +599,7 @@ export const groupRemoval = defineCheck(
     const change = choiceParam(ctx, 'change', MEMBERSHIP_CHANGES, 'leave');
     const g = await group(ctx);
     const [stays, leaves] = g.members;
-    const joins = change === 'leave-and-join' ? await ctx.testbed.gatekeeperUser() : undefined;
+    const joins = change === 'leave' ? undefined : await ctx.testbed.gatekeeperUser();
     const before = await providerSends(
       ctx,
       g,
@@ -584,7 +608,23 @@ export const groupRemoval = defineCheck(
     );
     openedByAll(g, before, heldKeys(g, before), 'the first group message');
     if (ctx.params['written'] === true) await writesToProvider(ctx, g, stays);
-    await changeMembers(ctx, g, joins ? { leaves, joins } : { leaves });
+    if (joins && change === 'join-then-leave') {
+      await changeMembers(ctx, g, { joins });
+      const [, , toJoined] = await providerSends(
+        ctx,
+        g,
+        `after one joined ${ctx.rng.string(8)}`,
+        'the provider user sends to the group the member joined',
+        [stays, leaves, joins],
+      );
+      // The member who joined holds the key only if it was given it: a client that gave it none fails GROUP-SKDM, whatever this case judges.
+      if (!toJoined?.distribution)
+        throw new ProviderViolation(
+          `the sender key sent pairwise to ${joins.jid}, who joined, with the first group message after it joined (GROUP-SKDM)`,
+          `no sender key distribution reached it${toJoined?.pairwiseError ? ` (${toJoined.pairwiseError})` : ''}`,
+        );
+    }
+    await changeMembers(ctx, g, joins && change === 'leave-and-join' ? { leaves, joins } : { leaves });
     const text = `after one left ${ctx.rng.string(8)}`;
     const [after, joined] = await providerSends(
       ctx,

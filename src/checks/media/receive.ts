@@ -158,6 +158,8 @@ export function judgeShown(
     | {
         readonly media?: Pick<ReceivedMedia, 'type' | 'mimetype' | 'fileLength' | 'sha256'> | undefined;
         readonly group?: string | undefined;
+        /** Who the user was shown the file from: the member who sent it, in a group too (GROUP-IN). */
+        readonly from: string;
       }
     | undefined,
   failure: string | undefined,
@@ -165,7 +167,7 @@ export function judgeShown(
   const { variant, type, id, peer, expectedHash, expectedLength, expectedMimetype, group } = about;
   if (variant === 'valid') {
     const where = group === undefined ? '' : ` in the group ${group}`;
-    const expected = `the ${LAYOUTS[type].label} shown to the user${where} (inbox entry ${id}: ${oneOf(type)} of ${expectedLength} bytes, mimetype ${expectedMimetype}, with sha256 ${expectedHash})`;
+    const expected = `the ${LAYOUTS[type].label} shown to the user${where} from ${peer} (inbox entry ${id}: ${oneOf(type)} of ${expectedLength} bytes, mimetype ${expectedMimetype}, with sha256 ${expectedHash})`;
     if (!shown) return notMet(expected, `nothing shown${failure ? `; event decryption-failure: ${failure}` : ''}`);
     const media = shown.media;
     if (!media) return notMet(expected, 'an entry with no media');
@@ -177,6 +179,8 @@ export function judgeShown(
       ...(shown.group === group
         ? []
         : [shown.group === undefined ? 'no group: shown in a 1:1 chat' : `group ${shown.group}`]),
+      // In a group the sender is the member in `participant`, never the group in the stanza's `from`.
+      ...(shown.from === peer ? [] : [`from ${shown.from}`]),
     ];
     return wrong.length === 0 ? met() : notMet(expected, `an entry with ${wrong.join(', ')}`);
   }

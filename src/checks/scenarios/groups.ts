@@ -3,7 +3,7 @@
  * group messages a member delivers to the provider's client: the setting of every case about
  * groups, the encryption suite's and the messaging suite's (a blocked member).
  */
-import { ProviderViolation } from '../../core/errors.js';
+import { PreconditionError, ProviderViolation } from '../../core/errors.js';
 import type { GatekeeperUser, EncryptedGroupMessage } from '../../gatekeeper/types.js';
 import type { StanzaNode } from '../../protocol/node.js';
 import { isDeliveryReceipt } from '../../protocol/stanzas.js';
@@ -101,4 +101,27 @@ export async function changeMembers(ctx: CheckContext, g: Group, change: Members
       );
   }
   return ids;
+}
+
+/**
+ * GROUP-CHANGE: the gatekeeper announces again a change it told the provider's client of in
+ * notification `id`, in a copy under a new id (a member announced again, as a notification the
+ * server sends twice names it), and waits for the client's ack of it. Returns the copy's id.
+ */
+export async function announceAgain(ctx: CheckContext, g: Group, id: string): Promise<string> {
+  const notification = g.provider.connection.frames.find(
+    (f) => f.direction === 'gatekeeper-to-client' && f.node?.tag === 'notification' && f.node.attrs['id'] === id,
+  )?.node;
+  if (!notification) throw new PreconditionError(`the gatekeeper's notification ${id} never reached the client`);
+  const again = ctx.rng.string(20, '0123456789');
+  const afterSeq = lastSeq(g.provider.connection);
+  ctx.step(`the gatekeeper announces the change of notification ${id} again, as ${again}`);
+  ctx.testbed.gatekeeper.deliver(g.provider.login, { ...notification, attrs: { ...notification.attrs, id: again } });
+  const acked = await ctx.testbed.frameFrom(g.provider.connection, sends('ack', { id: again }), { afterSeq });
+  if (!acked)
+    throw new ProviderViolation(
+      `an <ack> of the notification ${again} that announces a change again (GROUP-CHANGE)`,
+      noneBefore('no <ack> for the notification', g.provider.connection.closed),
+    );
+  return again;
 }
