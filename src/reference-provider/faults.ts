@@ -340,6 +340,8 @@ export const FAULTS = {
   'push-no-signature-check': 'accepts push tokens without checking their signature',
   'push-ignore-kid': 'checks push tokens with the first published key, whatever their `kid`',
   'push-pin-key-set': "fetches the gatekeeper's key set once and never again, so a push under a rotated key is refused",
+  'push-unknown-kid-cached':
+    'remembers a `kid` its refetched key set lacked and refuses later pushes under it without fetching again',
   'push-accept-alg-none': 'accepts unsigned (`alg: none`) push tokens',
   'push-any-rsa-alg':
     "checks push tokens with no list of algorithms, so it takes any RSA algorithm the gatekeeper's key can do (RS384, PS256), not RS256 alone",
