@@ -445,6 +445,7 @@ export const FAULTS = {
   'typing-not-shown': 'does not show its user that a peer is typing',
   'paused-shown-as-typing': 'shows its user a peer typing on any `<chatstate>`, `<paused/>` too',
   'block-local-only': 'blocks a peer on the device only, without the blocklist IQ',
+  'blocklist-error-ignored': 'takes an error answer to its blocklist IQ for success, and hides the peer',
   'show-blocked': 'shows messages from peers its user blocked',
   'receipt-to-blocked': 'hides the messages of a peer its user blocked, but sends it their delivery receipts',
   'blocked-message-unacked': "drops a blocked peer's message without acking it",
