@@ -284,8 +284,11 @@ export class ProviderClient {
     // The fault's reconnect logic takes the close for a lost connection: it keeps the login and
     // comes back at once, as wake() does, without waiting for the driver.
     const endpoint = this.chatEndpoint;
+    const login = this.login;
     const comesBack = faults.has('optout-reconnect');
     if (!comesBack) this.login = undefined;
+    // The fault keeps the login, so the next connect the driver asks for is made as that login.
+    if (faults.has('optout-keeps-login')) this.login = login;
     this.chatEndpoint = undefined;
     // The first fault drops the connection as a lost network does, the second leaves it open.
     if (faults.has('optout-drops-connection')) this.dropLink();

@@ -313,6 +313,8 @@ export const FAULTS = {
   'optout-drops-connection':
     'on opt-out, sends the deletion request, then drops its connection as a lost network would, with no `<close/>` nor Close frame',
   'optout-reconnect': 'after opting out and closing the stream, connects again at once as the same login',
+  'optout-keeps-login':
+    'after opting out and closing the stream, keeps the login, so a later connect request connects again',
   'ignore-unenlisted': 'does not enlist again after the gatekeeper un-enlisted it',
   'unenlisted-new-authkey': 'takes an un-enlistment for a fresh install, and enlists again under a new `authkey`',
   'reenlist-same-proof':
