@@ -221,6 +221,8 @@ export class ProviderClient {
     if (this.deps.faults.has('new-identity-per-connect') && this.connections > 0) this.session = this.newSession();
     this.connections++;
     this.composer.connected();
+    // The fault clears the events on a connect, as a UI clears a session's notifications.
+    if (this.deps.faults.has('events-reset-on-connect')) this.events.length = 0;
     // A fresh proof on every connection (the caching fault presents the enlistment's again).
     const cached = this.deps.faults.has('client-caches-proof') ? this.enlistProof : undefined;
     const token = cached ?? (await this.deps.issueProof(this.identifier));
@@ -264,6 +266,9 @@ export class ProviderClient {
       // A refused stream (a bad proof, an unknown login) is an answer, not a failure of the client;
       // so is a gatekeeper the client could not authenticate (its Noise certificate chain).
       if (!isStreamRefused(e) && !isNoiseError(e)) throw e;
+      // The fault de-duplicates the refusals it tells its user of: only the first is told.
+      const toldBefore = this.events.some((x) => x.type === 'stream-refused');
+      if (this.deps.faults.has('stream-refused-reported-once') && toldBefore) return false;
       if (!this.deps.faults.has('stream-refusal-silent'))
         this.events.push({ type: 'stream-refused', peer: GATEKEEPER_SERVER, detail: e.message });
       return false;

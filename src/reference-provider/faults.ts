@@ -339,6 +339,8 @@ export const FAULTS = {
     'on a rotation publishes the new key alone, dropping the old one while proofs it signed are still live',
   'stream-refusal-loop': 'reconnects again and again when the gatekeeper refuses the stream',
   'stream-refusal-silent': 'does not tell its user that the gatekeeper refused the stream',
+  'stream-refused-reported-once': 'tells its user of a refused stream only the first time, not of a later refusal',
+  'events-reset-on-connect': "clears its user's events on every connect, so an event raised before a reconnect is gone",
   'push-no-signature-check': 'accepts push tokens without checking their signature',
   'push-ignore-kid': 'checks push tokens with the first published key, whatever their `kid`',
   'push-pin-key-set': "fetches the gatekeeper's key set once and never again, so a push under a rotated key is refused",
