@@ -54,6 +54,15 @@ export type PushDefect =
   | 'empty-to'
   | 'oversized-body';
 
+/** The gatekeeper's new push key (`Push.rotatePushKey`). */
+export interface RotatedPushKey {
+  readonly kid: string;
+  /** Makes the old key sign again; the new one stays published, if it was. */
+  readonly undo: () => void;
+  /** Adds the new key to the key set, if it was not yet there. */
+  readonly publish: () => void;
+}
+
 export interface PushAnswer {
   readonly status: number;
   readonly body: string;

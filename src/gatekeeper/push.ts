@@ -32,7 +32,7 @@ import {
   pushAudience,
   SKEW_BOUNDARY_STEP_S,
 } from '../protocol/ownership.js';
-import type { HeldPushAnswer, PushAnswer, PushDefect } from './control-types.js';
+import type { HeldPushAnswer, PushAnswer, PushDefect, RotatedPushKey } from './control-types.js';
 import type { HttpExchange } from './observation-types.js';
 
 const ALGORITHM = 'RS256';
@@ -118,14 +118,19 @@ export class PushSender {
   /**
    * Rotates the push key as OpenID Connect Core §10.1.1 has a signer do it: a new key joins the
    * key set under a new `kid` and signs every push from now on. The undo makes the old key sign
-   * again; the new one stays published, as a rolled-over key would.
+   * again; the new one stays published, as a rolled-over key would. Unless `publish`, the new key
+   * signs before it is published, until `publish()` (PUSH-KEY-ROTATION: a kid refused once is
+   * accepted once its key is published).
    */
-  async rotate(): Promise<{ kid: string; undo: () => void }> {
+  async rotate(publish = true): Promise<RotatedPushKey> {
     const { signing, jwk } = await published(await generateKeyPair(ALGORITHM));
-    this.keys.push(jwk);
+    const add = (): void => {
+      if (!this.keys.some((k) => k.kid === jwk.kid)) this.keys.push(jwk);
+    };
+    if (publish) add();
     const previous = this.own;
     this.own = signing;
-    return { kid: signing.kid, undo: () => void (this.own = previous) };
+    return { kid: signing.kid, undo: () => void (this.own = previous), publish: add };
   }
 
   setPushEndpoint(url: string): void {

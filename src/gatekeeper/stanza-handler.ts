@@ -110,11 +110,14 @@ function handleIq(conn: Connection, iq: StanzaNode, deps: HandlerDeps): void {
       return refuse(conn, iq, iqError(id, 'forbidden', { from: group }), deps);
     return conn.send(groupInfoResult(id, group, members));
   }
-  // BLOCK-IQ: the checks judge the request on the wire; the gatekeeper only answers it.
-  if (xmlns === BLOCKLIST_NS)
-    return readBlocklistIq(iq)
-      ? conn.send(iqResult(id, from))
-      : refuse(conn, iq, iqError(id, 'bad-request', from), deps);
+  // BLOCK-IQ: the checks judge the request on the wire; the gatekeeper only answers it, with
+  // item-not-found for a jid it does not know (IQ-ERROR: the client's block then failed).
+  if (xmlns === BLOCKLIST_NS) {
+    const change = readBlocklistIq(iq);
+    if (!change) return refuse(conn, iq, iqError(id, 'bad-request', from), deps);
+    if (!deps.knows(change.jid)) return refuse(conn, iq, iqError(id, 'item-not-found', from), deps);
+    return conn.send(iqResult(id, from));
+  }
   // ENLIST-OPT-OUT: the user is forgotten; the client then closes the stream.
   if (xmlns === ACCOUNT_NS && type === 'set' && child(iq, DELETE_TAG)) {
     deps.directory.remove(conn.login as string);

@@ -20,6 +20,7 @@ import type {
   HeldPushAnswer,
   PushAnswer,
   PushDefect,
+  RotatedPushKey,
   ScriptedAnswer,
   StreamRefusalCondition,
 } from './control-types.js';
@@ -184,8 +185,11 @@ export interface Push {
   pushHeldBody(identifier: string, signal: AbortSignal, timeoutMs: number): Promise<HeldPushAnswer>;
   /** Sends a valid push for `identifier` over HTTP/2: the status, or why there was none (as `providerHttp2Status`). */
   pushOverHttp2(identifier: string, signal: AbortSignal, timeoutMs: number): Promise<number | string | LimitExceeded>;
-  /** Publishes a new push key under a new `kid`, which signs every push until `undo`. */
-  rotatePushKey(): Promise<{ readonly kid: string; readonly undo: () => void }>;
+  /**
+   * Publishes a new push key under a new `kid`, which signs every push until `undo`. With
+   * `published: false` the key signs at once but joins the key set only when `publish` is called.
+   */
+  rotatePushKey(options?: { readonly published?: boolean }): Promise<RotatedPushKey>;
   /** Date.now() of every time the key set at `jwksUri` was fetched. */
   pushKeySetFetches(): readonly number[];
 }

@@ -225,6 +225,8 @@ export class ProviderClient {
     if (this.deps.faults.has('new-identity-per-connect') && this.connections > 0) this.session = this.newSession();
     this.connections++;
     this.composer.connected();
+    // The fault clears the events on a connect, as a UI clears a session's notifications.
+    if (this.deps.faults.has('events-reset-on-connect')) this.events.length = 0;
     // A fresh proof on every connection (the caching fault presents the enlistment's again).
     const cached = this.deps.faults.has('client-caches-proof') ? this.enlistProof : undefined;
     const token = cached ?? (await this.deps.issueProof(this.identifier));
@@ -268,6 +270,9 @@ export class ProviderClient {
       // A refused stream (a bad proof, an unknown login) is an answer, not a failure of the client;
       // so is a gatekeeper the client could not authenticate (its Noise certificate chain).
       if (!isStreamRefused(e) && !isNoiseError(e)) throw e;
+      // The fault de-duplicates the refusals it tells its user of: only the first is told.
+      const toldBefore = this.events.some((x) => x.type === 'stream-refused');
+      if (this.deps.faults.has('stream-refused-reported-once') && toldBefore) return false;
       if (!this.deps.faults.has('stream-refusal-silent'))
         this.events.push({ type: 'stream-refused', peer: GATEKEEPER_SERVER, detail: e.message });
       return false;
@@ -288,8 +293,11 @@ export class ProviderClient {
     // The fault's reconnect logic takes the close for a lost connection: it keeps the login and
     // comes back at once, as wake() does, without waiting for the driver.
     const endpoint = this.chatEndpoint;
+    const login = this.login;
     const comesBack = faults.has('optout-reconnect');
     if (!comesBack) this.login = undefined;
+    // The fault keeps the login, so the next connect the driver asks for is made as that login.
+    if (faults.has('optout-keeps-login')) this.login = login;
     this.chatEndpoint = undefined;
     // The first fault drops the connection as a lost network does, the second leaves it open.
     if (faults.has('optout-drops-connection')) this.dropLink();
@@ -456,7 +464,10 @@ export class ProviderClient {
   async setBlocked(peer: string, blocked: boolean): Promise<void> {
     const connection = this.live();
     const localOnly = this.deps.faults.has(blocked ? 'block-local-only' : 'unblock-local-only');
-    if (!localOnly)
+    // The fault does not look at the answer: an error is taken for success.
+    if (!localOnly && this.deps.faults.has('blocklist-error-ignored'))
+      await connection.request(blocklistIq(randomId(), blocked ? 'block' : 'unblock', peer), IQ_TIMEOUT_MS);
+    else if (!localOnly)
       expectResult(
         await connection.request(blocklistIq(randomId(), blocked ? 'block' : 'unblock', peer), IQ_TIMEOUT_MS),
         'blocklist change',

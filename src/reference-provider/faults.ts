@@ -328,6 +328,8 @@ export const FAULTS = {
   'optout-drops-connection':
     'on opt-out, sends the deletion request, then drops its connection as a lost network would, with no `<close/>` nor Close frame',
   'optout-reconnect': 'after opting out and closing the stream, connects again at once as the same login',
+  'optout-keeps-login':
+    'after opting out and closing the stream, keeps the login, so a later connect request connects again',
   'ignore-unenlisted': 'does not enlist again after the gatekeeper un-enlisted it',
   'unenlisted-new-authkey': 'takes an un-enlistment for a fresh install, and enlists again under a new `authkey`',
   'reenlist-same-proof':
@@ -352,9 +354,13 @@ export const FAULTS = {
     'on a rotation publishes the new key alone, dropping the old one while proofs it signed are still live',
   'stream-refusal-loop': 'reconnects again and again when the gatekeeper refuses the stream',
   'stream-refusal-silent': 'does not tell its user that the gatekeeper refused the stream',
+  'stream-refused-reported-once': 'tells its user of a refused stream only the first time, not of a later refusal',
+  'events-reset-on-connect': "clears its user's events on every connect, so an event raised before a reconnect is gone",
   'push-no-signature-check': 'accepts push tokens without checking their signature',
   'push-ignore-kid': 'checks push tokens with the first published key, whatever their `kid`',
   'push-pin-key-set': "fetches the gatekeeper's key set once and never again, so a push under a rotated key is refused",
+  'push-unknown-kid-cached':
+    'remembers a `kid` its refetched key set lacked and refuses later pushes under it without fetching again',
   'push-accept-alg-none': 'accepts unsigned (`alg: none`) push tokens',
   'push-any-rsa-alg':
     "checks push tokens with no list of algorithms, so it takes any RSA algorithm the gatekeeper's key can do (RS384, PS256), not RS256 alone",
@@ -462,6 +468,7 @@ export const FAULTS = {
   'typing-not-shown': 'does not show its user that a peer is typing',
   'paused-shown-as-typing': 'shows its user a peer typing on any `<chatstate>`, `<paused/>` too',
   'block-local-only': 'blocks a peer on the device only, without the blocklist IQ',
+  'blocklist-error-ignored': 'takes an error answer to its blocklist IQ for success, and hides the peer',
   'show-blocked': 'shows messages from peers its user blocked',
   'receipt-to-blocked': 'hides the messages of a peer its user blocked, but sends it their delivery receipts',
   'blocked-message-unacked': "drops a blocked peer's message without acking it",

@@ -47,6 +47,9 @@ export interface PushDeps {
 export class PushEndpoint {
   private trusted: { endpoint: GatekeeperEndpoint; keys: Promise<JSONWebKeySet>; fetchedAt: number } | undefined;
 
+  /** The `kid`s a refetch did not hold, remembered by the push-unknown-kid-cached fault alone. */
+  private readonly unknownKids = new Set<string>();
+
   constructor(private readonly deps: PushDeps) {}
 
   /** Trusts the gatekeeper whose key set is at `endpoint.url` (a test deployment learns it from the driver). */
@@ -151,12 +154,17 @@ export class PushEndpoint {
         await jwtVerify(token, keysOf(jwks), options);
       } catch (e) {
         if (!(e instanceof errors.JWKSNoMatchingKey)) throw e;
+        // The fault refuses a kid it once found missing without fetching the key set again.
+        if (this.unknownKids.has(header.kid ?? '')) return "the token's kid is known not to be in the key set";
         const fresh = await this.refetch();
         if (fresh === undefined) return "no key of the key set has the token's kid";
         await jwtVerify(token, keysOf(fresh), options);
       }
       return undefined;
     } catch (e) {
+      // The fault remembers a kid that even the refetched key set lacked.
+      if (e instanceof errors.JWKSNoMatchingKey && faults.has('push-unknown-kid-cached'))
+        this.unknownKids.add(decodeProtectedHeader(token).kid ?? '');
       return e instanceof Error ? e.message : String(e);
     }
   }

@@ -4,13 +4,13 @@
  * re-enlistment after the gatekeeper un-enlisted the user.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { InternalError, PreconditionError } from '../../core/errors.js';
+import { driverStatusOf, InternalError, PreconditionError } from '../../core/errors.js';
 import { met, notMet } from '../../core/model.js';
 import type { ClientConnection, ConnectionClosed, EnlistRequest, HttpExchange } from '../../gatekeeper/types.js';
 import { ACCOUNT_NS, DELETE_TAG } from '../../protocol/enlistment.js';
 import { child } from '../../protocol/node.js';
 import { FRAMING_NS, GATEKEEPER_SERVER } from '../../protocol/constants.js';
-import { defineCheck, ANSWER_MS, QUIET_MS } from '../check.js';
+import { defineCheck, paramsOf, ANSWER_MS, QUIET_MS } from '../check.js';
 import { describeReturn, newAttemptsOf, sentBy, ORDERLY_CLOSE_CODES } from '../observe.js';
 import { enlistOnce } from '../scenarios/enlistment.js';
 import { loginAttempt } from '../scenarios/login.js';
@@ -120,29 +120,49 @@ const STAY_AWAY_MS = QUIET_MS;
  * the gatekeeper could not read, which can be no other's: no other client of the provider is at
  * work in the case.
  */
-export const optOutStaysAway = defineCheck({ name: 'enlistment/opt-out/stays-away' }, async (ctx) => {
-  const user = await ctx.testbed.providerUser();
-  const { gatekeeper } = ctx.testbed;
-  const { login, connection } = user;
-  const returned = newAttemptsOf(gatekeeper, () => [login]);
-  ctx.step('opt the user out');
-  await user.optOut();
-  const close = await connection.waitForClose({ signal: ctx.signal, timeoutMs: QUIET_MS });
-  if (!close)
-    throw new PreconditionError(
-      `the stream of ${login} still open ${QUIET_MS} ms after the opt-out; ENLIST-OPT-OUT [2]'s case judges that`,
+export const optOutStaysAway = defineCheck(
+  { name: 'enlistment/opt-out/stays-away', params: paramsOf({ askedToConnect: { type: 'boolean' } }) },
+  async (ctx) => {
+    const asked = ctx.params['askedToConnect'] === true;
+    const user = await ctx.testbed.providerUser();
+    const { gatekeeper } = ctx.testbed;
+    const { login, connection } = user;
+    const returned = newAttemptsOf(gatekeeper, () => [login]);
+    ctx.step('opt the user out');
+    await user.optOut();
+    const close = await connection.waitForClose({ signal: ctx.signal, timeoutMs: QUIET_MS });
+    if (!close)
+      throw new PreconditionError(
+        `the stream of ${login} still open ${QUIET_MS} ms after the opt-out; ENLIST-OPT-OUT [2]'s case judges that`,
+      );
+    const closed = { id: connection.id, at: close.at };
+    ctx.step(`watch the gatekeeper for ${STAY_AWAY_MS} ms after the close`);
+    await sleep(Math.max(0, closed.at + STAY_AWAY_MS - Date.now()), undefined, { signal: ctx.signal });
+    // The user, no longer enlisted, asks to connect: the driver's answer is 409 (DRIVER-API), and
+    // whatever it is, no stream is opened for the login the opt-out gave up.
+    let answer = '';
+    if (asked) {
+      ctx.step('the user asks to connect again');
+      answer = await user.connect().then(
+        (r) => `, the connect request answered connected: ${String(r.connected)}`,
+        (e: unknown) => `, the connect request answered ${driverStatusOf(e) ?? 'with no status'}`,
+      );
+      await sleep(QUIET_MS / 2, undefined, { signal: ctx.signal });
+    }
+    const seen = returned();
+    const window = asked
+      ? `after the close, nor on the user's connect request`
+      : `in the ${STAY_AWAY_MS} ms after the close`;
+    if (seen.length === 0) return met(`no connection for ${login} ${window}`);
+    const what = seen.length === 1 ? 'a new connection' : `${seen.length} new connections`;
+    return notMet(
+      asked
+        ? `no new connection for ${login} after the opt-out, even when its user asks to connect (DRIVER-API: 409)`
+        : `no new connection for ${login} within ${STAY_AWAY_MS} ms of its stream's close after the opt-out`,
+      `${what} after the opt-out${answer}: ${seen.map((c) => describeReturn(c, `as ${login}`, closed)).join('; ')}`,
     );
-  const closed = { id: connection.id, at: close.at };
-  ctx.step(`watch the gatekeeper for ${STAY_AWAY_MS} ms after the close`);
-  await sleep(Math.max(0, closed.at + STAY_AWAY_MS - Date.now()), undefined, { signal: ctx.signal });
-  const seen = returned();
-  if (seen.length === 0) return met(`no connection for ${login} in the ${STAY_AWAY_MS} ms after the close`);
-  const what = seen.length === 1 ? 'a new connection' : `${seen.length} new connections`;
-  return notMet(
-    `no new connection for ${login} within ${STAY_AWAY_MS} ms of its stream's close after the opt-out`,
-    `${what} after the opt-out: ${seen.map((c) => describeReturn(c, `as ${login}`, closed)).join('; ')}`,
-  );
-});
+  },
+);
 
 /**
  * How long after the first enlistment the user is un-enlisted: past the next second of any clock,

@@ -1,5 +1,6 @@
 /** Blocking and unblocking a peer (docs/PROFILE.md §14.5). */
-import { PreconditionError } from '../../core/errors.js';
+import { driverStatusOf, PreconditionError } from '../../core/errors.js';
+import { GATEKEEPER_SERVER } from '../../protocol/constants.js';
 import { met, notMet, type Finding } from '../../core/model.js';
 import type { StanzaNode } from '../../protocol/node.js';
 import { choiceParam, defineCheck, paramsOf, type CheckContext } from '../check.js';
@@ -25,12 +26,48 @@ async function textShown(
   return { id, text, shown: (await p.provider.inbox()).some((m) => m.text === text) };
 }
 
-/** BLOCK-IQ */
-export const blockIq = defineCheck({ name: 'messaging/block/iq' }, async (ctx) => {
-  const p = await pair(ctx);
-  const { sent } = await changeBlock(ctx, p, 'block');
-  return judgeBlockIq(sent, p.gatekeeperUser.jid);
-});
+/**
+ * BLOCK-IQ; with `params.refused`, the user blocks a number the gatekeeper does not know, whose
+ * blocklist IQ it answers with item-not-found: the block failed, and the driver must not say it
+ * worked (IQ-ERROR [2]; DRIVER-API: a non-2xx answer, not `{}`).
+ */
+export const blockIq = defineCheck(
+  { name: 'messaging/block/iq', params: paramsOf({ refused: { type: 'boolean' } }) },
+  async (ctx) => {
+    if (ctx.params['refused'] === true) return blockRefused(ctx);
+    const p = await pair(ctx);
+    const { sent } = await changeBlock(ctx, p, 'block');
+    return judgeBlockIq(sent, p.gatekeeperUser.jid);
+  },
+);
+
+async function blockRefused(ctx: CheckContext): Promise<Finding> {
+  const provider = await ctx.testbed.providerUser();
+  const { connection } = provider;
+  // Another number of the gatekeeper's own form (Directory), which no user of its holds.
+  const stranger = `${ctx.rng.string(11, '0123456789').replace(/^0/, '4')}@${GATEKEEPER_SERVER}`;
+  ctx.testbed.expectRefusal(
+    `the blocklist IQ for ${stranger}, a user the gatekeeper does not know, answered with item-not-found`,
+    (r) => r.element?.tag === 'iq' && r.condition === 'item-not-found',
+  );
+  const afterSeq = lastSeq(connection);
+  ctx.step(`the user blocks ${stranger}, whom the gatekeeper does not know`);
+  const answer = await provider.block(stranger).then(
+    (body) => ({ body }),
+    (error: unknown) => ({ error }),
+  );
+  const sent = sentBy(connection, afterSeq).map((s) => s.element);
+  const iq = judgeBlockIq(sent, stranger);
+  if (iq.verdict !== 'met') return iq;
+  if (!('error' in answer))
+    return notMet(
+      `the block reported failed (a non-2xx driver answer) after the gatekeeper answered its blocklist IQ with <iq type="error">`,
+      `the driver answered ${JSON.stringify(answer.body)}: the block of ${stranger} reported done though the gatekeeper refused it`,
+    );
+  // A call that got no answer at all says nothing of the client.
+  if (driverStatusOf(answer.error) === undefined) throw answer.error;
+  return met(`the block reported failed: HTTP ${driverStatusOf(answer.error)}`);
+}
 
 /** BLOCK-IQ, on what the client sent when its user blocked `peer`. */
 export function judgeBlockIq(sent: readonly StanzaNode[], peer: string): Finding {

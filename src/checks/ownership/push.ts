@@ -207,22 +207,42 @@ async function heldBody(ctx: CheckContext, identifier: string, expected: string)
   return answer.status === 413 ? met() : notMet(expected, `${what} answered ${described(answer)}`);
 }
 
+/** How long after the push under its unpublished key the gatekeeper publishes that key. */
+const PUBLISH_AFTER_MS = 1000;
+
 /**
  * PUSH-KEY-ROTATION: the gatekeeper publishes a new key and signs with it; the provider refetches
  * the key set on the unfamiliar `kid` and accepts. A provider may hold a refetch back for the
- * cooldown after its last fetch, so a refusal inside it is asked again once it has passed.
+ * cooldown after its last fetch, so a refusal inside it is asked again once it has passed. With
+ * `params.publishedLate`, the new key signs a push before it is published (which the provider
+ * refuses, or not: PUSH-REFUSE judges that), and the pushes after it is published are judged: a
+ * kid once missing from the key set is looked for again.
  */
 export const keyRotation = defineCheck(
-  { name: 'ownership/push/key-rotation', changes: ['trusted-gatekeeper-keys'] },
+  {
+    name: 'ownership/push/key-rotation',
+    changes: ['trusted-gatekeeper-keys'],
+    params: paramsOf({ publishedLate: { type: 'boolean' } }),
+  },
   async (ctx) => {
     const { gatekeeper } = ctx.testbed;
+    const late = ctx.params['publishedLate'] === true;
     const { identifier } = await pushTarget(ctx);
     const control = await push(ctx, identifier, 'valid');
     if (control.status !== 200)
       throw new PreconditionError(`a valid push was answered HTTP ${control.status}; PUSH-ACCEPT judges that`);
-    ctx.step('rotate the gatekeeper push key');
-    const { kid, undo } = await gatekeeper.rotatePushKey();
+    ctx.step(
+      late ? 'the gatekeeper signs with a new push key it has not published yet' : 'rotate the gatekeeper push key',
+    );
+    const { kid, undo, publish } = await gatekeeper.rotatePushKey({ published: !late });
     ctx.testbed.defer(undo);
+    if (late) {
+      const early = await push(ctx, identifier, 'valid');
+      ctx.note(`the push under the unpublished kid ${kid} answered ${described(early)}`);
+      await sleep(PUBLISH_AFTER_MS, undefined, { signal: ctx.signal });
+      ctx.step(`the gatekeeper publishes kid ${kid}`);
+      publish();
+    }
     const rotatedAt = Date.now();
     const expected = `HTTP 200 to a push signed under the gatekeeper's new kid ${kid}, after a refetch of its key set`;
     let answer = await push(ctx, identifier, 'valid');
@@ -242,7 +262,7 @@ export const keyRotation = defineCheck(
       expected,
       fetchedSince
         ? `the push answered ${described(answer)}, though the provider fetched the key set after the rotation`
-        : `the push answered ${described(answer)}, and the provider never fetched the key set again after the rotation`,
+        : `the push answered ${described(answer)}, and the provider never fetched the key set again after the ${late ? 'kid was published' : 'rotation'}`,
     );
   },
 );

@@ -6,11 +6,11 @@
 import type { JSONWebKeySet, JWK } from 'jose';
 import { PreconditionError } from '../../core/errors.js';
 import { met, notMet } from '../../core/model.js';
-import { defineCheck, ANSWER_MS, type CheckContext } from '../check.js';
+import { defineCheck, paramsOf, ANSWER_MS, type CheckContext } from '../check.js';
 import type { ProviderUser } from '../testbed.js';
 import { readProof } from '../scenarios/proof.js';
 import { fetchKeySet, signatureProblem } from './proof.js';
-import { refusedOnce } from '../scenarios/stream-refusal.js';
+import { refusedOnce, type AfterRefusal } from '../scenarios/stream-refusal.js';
 
 /** Connects `user` again and returns the proof its new `<open/>` carried. */
 async function reconnectProof(ctx: CheckContext, user: ProviderUser): Promise<{ token: string; accepted: boolean }> {
@@ -132,7 +132,17 @@ export const retiredKeySignsNothing = defineCheck(
   },
 );
 
-/** PROOF-REFUSED */
-export const refusalReported = defineCheck({ name: 'ownership/stream/refusal-reported' }, (ctx) => {
-  return refusedOnce(ctx, 'not-authorized', 'proof refused: refused by the conformance harness');
-});
+/**
+ * PROOF-REFUSED; with `params.then`, what follows the first refusal: a second one, which gets an
+ * event of its own, or a connection, after which the first event is still there.
+ */
+export const refusalReported = defineCheck(
+  {
+    name: 'ownership/stream/refusal-reported',
+    params: paramsOf({ then: { enum: ['refused-again', 'connected'] satisfies AfterRefusal[] } }),
+  },
+  (ctx) => {
+    const then = ctx.params['then'] as AfterRefusal | undefined;
+    return refusedOnce(ctx, 'not-authorized', 'proof refused: refused by the conformance harness', then);
+  },
+);
