@@ -14,7 +14,9 @@ const SENDER = '1-1@interop';
 const MEMBER = '2@s.whatsapp.net';
 
 /** What the watch makes of the messages the client sends, and of the gatekeeper's (`to client`) between them: the violations it reports. */
-function violations(...stanzas: (StanzaNode | { toClient: StanzaNode } | { read: readonly [string, string] })[]): string[] {
+function violations(
+  ...stanzas: (StanzaNode | { toClient: StanzaNode } | { read: readonly [string, string] })[]
+): string[] {
   const seen: string[] = [];
   const watch = new WireWatch((_expected, actual) => seen.push(actual));
   for (const [seq, s] of stanzas.entries()) {
