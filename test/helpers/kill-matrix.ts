@@ -167,8 +167,10 @@ const REFUSED_WHEREVER_SENT: ReadonlyMap<string, string | readonly string[]> = n
   ['no-padding', CONTENT_BROKEN],
   ['garbage-payload', CONTENT_BROKEN],
   ['wrong-field-number', CONTENT_BROKEN],
-  // and every media message, where a case has the client send more than one (MEDIA-KEY-FRESH)
+  // every media message, where a case has the client send more than one (MEDIA-KEY-FRESH)
   ['media-reuse-key', MEDIA_KEY_REUSED],
+  // and where a case has it send one file twice
+  ['media-key-per-content', MEDIA_KEY_REUSED],
   // every `t` the client writes, on a message or a receipt (the Testbed's watch, STANZA-TIME)
   ['timestamp-ms', TIME_BROKEN],
   // every message the client writes: its id, a one-to-one message's shape, each <enc>'s version and
