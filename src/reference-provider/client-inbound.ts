@@ -439,6 +439,9 @@ export class InboundHandler {
       return this.refuse('feature-not-implemented', { class: 'iq', id });
     if (type === 'error' && faults.has('iq-error-ignored')) return;
     if (type === 'result' || type === 'error') return this.ctx.onIqResponse(n);
+    // PING: the fault answers a ping only with no child, and refuses one carrying `<ping/>` as unknown.
+    if (type === 'get' && xmlns === PING_NS && n.children.length > 0 && faults.has('ping-with-child-ignored'))
+      return this.refuse('feature-not-implemented', { class: 'iq', id });
     if ((type === 'get' && xmlns === PING_NS) || faults.has('pong-any-iq')) {
       // PING
       if (!this.ctx.faults.has('ignore-ping')) this.ctx.writer.write(iqResult(id));

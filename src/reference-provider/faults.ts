@@ -12,6 +12,8 @@ export const FAULTS = {
   'binary-frames': 'sends message stanzas in binary WebSocket messages',
   'no-close-element': 'disconnects without sending `<close/>`',
   'ignore-ping': "does not answer the gatekeeper's ping IQs",
+  'ping-with-child-ignored':
+    "answers the gatekeeper's ping only without a child, refusing one carrying `<ping/>` as unknown",
   'ping-out-of-order': 'answers pings at once, before the elements that came before them',
   'receipt-ack-deferred': 'acks a receipt from a task of its own, after the answer to a ping that came behind it',
   // the noise-binary transport (§1, TRANSPORTS)

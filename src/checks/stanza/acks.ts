@@ -5,7 +5,7 @@ import { met, notMet, type Finding } from '../../core/model.js';
 import type { StanzaNode } from '../../protocol/node.js';
 import { choiceParam, defineCheck, paramsOf, ANSWER_MS, QUIET_MS, type CheckContext } from '../check.js';
 import type { ConnectionClosed } from '../../gatekeeper/types.js';
-import { barrier, describeAll, lastSeq, noneBefore, sends, sentBy, type Sent } from '../observe.js';
+import { barrier, describeAll, lastSeq, noneBefore, sends, sentBy, show, type Sent } from '../observe.js';
 import { judgeMessageAck, judgeNotificationAck, judgeReceiptAck } from '../scenarios/acks.js';
 import { judgeTime } from '../time.js';
 import { isDeliveryReceipt, receipt, serverNotification, UNHANDLED_NOTIFICATION_TYPE } from '../../protocol/stanzas.js';
@@ -165,16 +165,25 @@ export function judgeNoDeliveryReceipt(sent: readonly Sent[], id: string, until:
     : met(`no delivery receipt ${until}`);
 }
 
-/** PING */
-export const ping = defineCheck({ name: 'stanza/frame/ping' }, async (ctx) => {
-  const { connection } = await ctx.testbed.providerUser();
-  ctx.step('ping the client');
-  return judgePingAnswer(
-    await connection.ping({ signal: ctx.signal, timeoutMs: ANSWER_MS }),
-    ANSWER_MS,
-    connection.closed,
-  );
-});
+/** PING: `params.child`, the ping carries a `<ping/>` child, which a client takes too. */
+export const ping = defineCheck(
+  { name: 'stanza/frame/ping', params: paramsOf({ child: { type: 'boolean' } }) },
+  async (ctx) => {
+    const child = ctx.params['child'] === true;
+    const { connection } = await ctx.testbed.providerUser();
+    ctx.step(child ? 'ping the client with a <ping/> child' : 'ping the client');
+    const after = lastSeq(connection);
+    if (await connection.ping({ signal: ctx.signal, timeoutMs: ANSWER_MS, child })) return met();
+    // A refusal: an `<iq type="error">`, or an ack with an error (IN-ERROR).
+    const refusal = sentBy(connection, after).find(
+      ({ element: e }) =>
+        (e.tag === 'iq' && e.attrs['type'] === 'error') || (e.tag === 'ack' && e.attrs['error'] !== undefined),
+    )?.element;
+    return refusal
+      ? notMet('<iq type="result"> with the ping\'s id', `the ping refused: ${show(refusal)}`)
+      : judgePingAnswer(false, ANSWER_MS, connection.closed);
+  },
+);
 
 /**
  * PING, on whether the client answered the gatekeeper's ping within `timeoutMs`; `closed`: the
