@@ -127,6 +127,8 @@ export const FAULTS = {
   'group-members-stale':
     "keeps a group's members as GROUP-INFO first gave them, acking the gatekeeper's notifications of who joined or left without taking them",
   'notification-no-ack': 'sends no ack for a notification from the gatekeeper',
+  'unhandled-notification-ack-to-server':
+    'acks a notification of a type it does not handle `to` the server, not `to` its `from`; group changes are acked right',
   'notification-ack-untyped': 'acks a notification without its `type`, which the lineage copies onto the ack',
   'unhandled-notification-refused':
     'refuses a notification of a `type` it does not handle with feature-not-implemented instead of acking it',

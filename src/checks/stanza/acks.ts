@@ -10,6 +10,7 @@ import { judgeMessageAck, judgeNotificationAck, judgeReceiptAck } from '../scena
 import { judgeTime } from '../time.js';
 import { isDeliveryReceipt, receipt, serverNotification, UNHANDLED_NOTIFICATION_TYPE } from '../../protocol/stanzas.js';
 import { unixSeconds } from '../../core/clock.js';
+import { GATEKEEPER_SERVER } from '../../protocol/constants.js';
 import {
   deliverUndecryptable,
   pair,
@@ -81,25 +82,35 @@ export const ackReceipt = defineCheck({ name: 'stanza/ack/receipt' }, async (ctx
   );
 });
 
+/** Who sends the unhandled notification (`params.from`): the server itself, or a peer, as a user's own notifications come. */
+const NOTIFIERS = ['server', 'peer'] as const;
+
 /**
  * ACK-NOTIFICATION: the server sends a notification of a type the client cannot handle, as it may
- * any day WhatsApp adds one; the client acks it as it acks every notification.
+ * any day WhatsApp adds one; the client acks it as it acks every notification, `to` its `from`,
+ * which is a peer's jid for one about a user (`params.from`).
  */
-export const ackNotification = defineCheck({ name: 'stanza/ack/notification' }, async (ctx) => {
-  const { connection } = await ctx.testbed.providerUser();
-  const notification = serverNotification(ctx.rng.string(20), UNHANDLED_NOTIFICATION_TYPE, unixSeconds(ctx.clock));
-  const id = notification.attrs['id'] ?? '';
-  const afterSeq = lastSeq(connection);
-  ctx.step(`send a notification of type="${UNHANDLED_NOTIFICATION_TYPE}", which no client handles`);
-  connection.send(notification);
-  ctx.step('wait for the ack of the notification');
-  await ctx.testbed.frameFrom(connection, sends('ack', { id }), { afterSeq });
-  return judgeNotificationAck(
-    sentBy(connection, afterSeq).map((s) => s.element),
-    notification,
-    connection.closed,
-  );
-});
+export const ackNotification = defineCheck(
+  { name: 'stanza/ack/notification', params: paramsOf({ from: { enum: [...NOTIFIERS] } }) },
+  async (ctx) => {
+    const notifier = choiceParam(ctx, 'from', NOTIFIERS, 'server');
+    const { connection } = await ctx.testbed.providerUser();
+    const sent = serverNotification(ctx.rng.string(20), UNHANDLED_NOTIFICATION_TYPE, unixSeconds(ctx.clock));
+    const from = notifier === 'peer' ? (await ctx.testbed.gatekeeperUser()).jid : GATEKEEPER_SERVER;
+    const notification: StanzaNode = { ...sent, attrs: { ...sent.attrs, from } };
+    const id = notification.attrs['id'] ?? '';
+    const afterSeq = lastSeq(connection);
+    ctx.step(`send a notification of type="${UNHANDLED_NOTIFICATION_TYPE}" from ${from}, which no client handles`);
+    connection.send(notification);
+    ctx.step('wait for the ack of the notification');
+    await ctx.testbed.frameFrom(connection, sends('ack', { id }), { afterSeq });
+    return judgeNotificationAck(
+      sentBy(connection, afterSeq).map((s) => s.element),
+      notification,
+      connection.closed,
+    );
+  },
+);
 
 /** RECEIPT-DELIVERY */
 export const deliveryReceipt = defineCheck({ name: 'stanza/receipt/delivery' }, async (ctx) => {
