@@ -409,6 +409,8 @@ export const FAULTS = {
   'retry-resend-msg': 'answers a retry receipt by re-sending on the old session, as a `msg`',
   'retry-resend-new-id': 'answers a retry receipt by sending the message again under a new stanza id',
   'retry-count-off-by-one': 'numbers its re-sends from 2: `count="2"` on the first re-send\'s `<enc>`',
+  'resend-count-always-one':
+    'puts `count="1"` on the `<enc>` of every re-send of a message, the second and later ones too',
   'forget-resent': 'forgets a sent message once it has re-sent it, so a second retry receipt for it gets no re-send',
   'retry-unbounded': 're-sends a message for every retry receipt, without a limit',
   'retry-from-anyone': 're-sends a message for a retry receipt from anyone, not only its recipient',
