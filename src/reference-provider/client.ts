@@ -221,6 +221,8 @@ export class ProviderClient {
     if (this.deps.faults.has('new-identity-per-connect') && this.connections > 0) this.session = this.newSession();
     this.connections++;
     this.composer.connected();
+    // SESSION-ACK: the fault keeps its sessions in the connection's scope, so a reconnect starts without them.
+    if (this.connections > 1 && this.deps.faults.has('sessions-dropped-on-reconnect')) this.session.dropSessions();
     // A fresh proof on every connection (the caching fault presents the enlistment's again).
     const cached = this.deps.faults.has('client-caches-proof') ? this.enlistProof : undefined;
     const token = cached ?? (await this.deps.issueProof(this.identifier));

@@ -174,6 +174,8 @@ export const FAULTS = {
   'rebuild-session-per-message': 'fetches a bundle and starts a new session for every message it sends',
   'own-sessions-only':
     'sends only on sessions it opened from a bundle: its reply to a peer who wrote first opens a second session, a prekey message',
+  'sessions-dropped-on-reconnect':
+    "keeps its sessions in the connection's scope: after a reconnect it writes a prekey message to a peer it has read from",
   'forget-ratchet-state': 'does not keep the session state a decryption advanced',
   'no-send-lock': 'encrypts concurrent sends to one peer without serializing them',
   // encryption: what it receives
