@@ -33,6 +33,8 @@ export const FAULTS = {
     'ends a noise-binary session by dropping the connection (1006 at the gatekeeper), with no WebSocket Close frame',
   'noise-reuse-ephemeral':
     'makes one Noise ephemeral key and uses it on every connection, so a serverHello replayed from an earlier handshake decrypts',
+  'noise-ephemeral-kept-until-success':
+    'keeps its Noise ephemeral key until a handshake succeeds, so the handshake after an abandoned one reuses it',
   // XML (§2)
   'xml-declaration': 'prefixes message stanzas with an XML declaration',
   'emit-comment': 'puts a comment inside message stanzas',
