@@ -237,10 +237,10 @@ export class Connection implements ClientConnection {
     });
   }
 
-  async ping(options: WaitOptions): Promise<boolean> {
+  async ping(options: WaitOptions & { readonly child?: boolean }): Promise<boolean> {
     const id = this.deps.newId();
     const after = this.deps.seq.current();
-    this.send(pingIq(id, this.login));
+    this.send(pingIq(id, this.login, options.child));
     const answer = await this.waitForFrame(
       (f) =>
         f.node?.tag === 'iq' &&

@@ -24,7 +24,7 @@ export type CertificateDefect = 'foreign-root' | 'leaf-foreign-signer' | 'expire
  * serverHello is due (NOISE-HANDSHAKE-ABORT), or a serverHello replayed from an earlier handshake
  * (NOISE-FRESH-EPHEMERAL).
  */
-export type HandshakeDefect = 'transport-frame-first' | 'replayed-server-hello';
+export type HandshakeDefect = 'transport-frame-first' | 'replayed-server-hello' | 'replayed-abandoned-server-hello';
 
 /**
  * One thing wrong with a push, or nothing (`valid`, and the `valid-…` pushes at a bound, which a

@@ -57,7 +57,11 @@ function strayTransportFrame(): Uint8Array {
  * - `replayed-server-hello`: the first handshake after the call runs as Noise says and its
  *   serverHello is recorded; every later one gets that serverHello again, byte for byte, its
  *   responder holding the recorded ephemeral key. A client with a fresh ephemeral key cannot
- *   decrypt it; one that reuses its key completes the handshake, and is read.
+ *   decrypt it; one that reuses its key completes the handshake, and is read;
+ * - `replayed-abandoned-server-hello`: as `replayed-server-hello`, but the recorded serverHello
+ *   comes behind a transport frame, as in `transport-frame-first`, so the client abandons the
+ *   handshake it was made for: a client that keeps its ephemeral key until a handshake succeeds
+ *   completes the next one on the replay.
  */
 export class BadHandshake {
   #recorded: SentServerHello | undefined;
@@ -78,7 +82,8 @@ export class BadHandshake {
             { text: SERVER_HELLO, body: serverHello },
           ],
         };
-      case 'replayed-server-hello': {
+      case 'replayed-server-hello':
+      case 'replayed-abandoned-server-hello': {
         const recorded = this.#recorded;
         if (recorded)
           return {
@@ -86,11 +91,17 @@ export class BadHandshake {
             answer: () => [{ text: 'noise: serverHello, replayed from an earlier handshake', body: recorded.message }],
           };
         const ephemeralKey = x25519KeyPair();
+        const stray = this.defect === 'replayed-abandoned-server-hello';
         return {
           ephemeralKey,
           answer: (serverHello) => {
             this.#recorded ??= { ephemeralKey, message: serverHello };
-            return [{ text: `${SERVER_HELLO} (recorded, to be replayed)`, body: serverHello }];
+            return [
+              ...(stray
+                ? [{ text: 'noise: a transport frame where the serverHello is due', body: strayTransportFrame() }]
+                : []),
+              { text: `${SERVER_HELLO} (recorded, to be replayed)`, body: serverHello },
+            ];
           },
         };
       }

@@ -140,6 +140,9 @@ export interface ClientConnection {
   ): Promise<FrameEvent | null>;
   /** Resolves with the close record once the connection is closed, or null on timeout. */
   waitForClose(options: WaitOptions): Promise<ClientConnection['closed'] | null>;
-  /** Sends a ping IQ and resolves true when the matching result arrives in time. */
-  ping(options: WaitOptions): Promise<boolean>;
+  /**
+   * Sends a ping IQ (with a `<ping/>` child when `child`) and resolves true when the matching
+   * result arrives in time.
+   */
+  ping(options: WaitOptions & { readonly child?: boolean }): Promise<boolean>;
 }

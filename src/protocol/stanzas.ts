@@ -105,11 +105,12 @@ export const receiptIds = (receipt: StanzaNode): string[] =>
   ].filter((id): id is string => id !== undefined);
 
 /**
- * PING: the server's ping as WhatsApp's mobile protocol has it, with no `<ping/>` child.
+ * PING: the server's ping as WhatsApp's mobile protocol has it, with no `<ping/>` child, or with
+ * one (`child`), the shape of the lineage's own `<ping/>`-carrying keep-alive, which a client takes too.
  * @see yowsup `yowsup/layers/protocol_iq/protocolentities/iq_ping.py`.
  */
-export const pingIq = (id: string, to?: string): StanzaNode =>
-  node('iq', { id, type: 'get', xmlns: PING_NS, from: GATEKEEPER_SERVER, to });
+export const pingIq = (id: string, to?: string, child = false): StanzaNode =>
+  node('iq', { id, type: 'get', xmlns: PING_NS, from: GATEKEEPER_SERVER, to }, child ? [node('ping', {})] : []);
 
 export const iqResult = (id: string, attrs: Record<string, string> = {}, content: StanzaNode[] = []): StanzaNode =>
   node('iq', { id, type: 'result', ...attrs }, content);

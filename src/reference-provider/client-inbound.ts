@@ -6,7 +6,7 @@
  */
 import { fromBase64 } from '../protocol/base64.js';
 import { isCodecError, type StanzaCodec } from '../protocol/codec.js';
-import { ENC_VERSION, PING_NS, type InboundCondition } from '../protocol/constants.js';
+import { ENC_VERSION, GATEKEEPER_SERVER, PING_NS, type InboundCondition } from '../protocol/constants.js';
 import type { ReceivedMessage, SecurityEvent } from '../protocol/driver-api.js';
 import { child, node, type StanzaNode } from '../protocol/node.js';
 import { decodeMessage, unpad } from '../protocol/payload.js';
@@ -177,6 +177,9 @@ export class InboundHandler {
     if (!change && faults.has('unhandled-notification-refused'))
       return this.refuse('feature-not-implemented', { class: n.tag, id });
     if (faults.has('notification-no-ack')) return;
+    // ACK-NOTIFICATION: the fault acks a notification it does not handle to the server, not to its `from`.
+    if (!change && faults.has('unhandled-notification-ack-to-server'))
+      return writer.write(ackNode({ class: 'notification', id, to: GATEKEEPER_SERVER, type, participant }));
     writer.write(
       ackNode({
         class: 'notification',
@@ -445,6 +448,9 @@ export class InboundHandler {
       return this.refuse('feature-not-implemented', { class: 'iq', id });
     if (type === 'error' && faults.has('iq-error-ignored')) return;
     if (type === 'result' || type === 'error') return this.ctx.onIqResponse(n);
+    // PING: the fault answers a ping only with no child, and refuses one carrying `<ping/>` as unknown.
+    if (type === 'get' && xmlns === PING_NS && n.children.length > 0 && faults.has('ping-with-child-ignored'))
+      return this.refuse('feature-not-implemented', { class: 'iq', id });
     if ((type === 'get' && xmlns === PING_NS) || faults.has('pong-any-iq')) {
       // PING
       if (!this.ctx.faults.has('ignore-ping')) this.ctx.writer.write(iqResult(id));

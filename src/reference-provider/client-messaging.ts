@@ -131,6 +131,9 @@ export class MessagingState {
     if (this.faults.has('forget-resent')) this.sent.delete(id);
     // The fault re-sends what it would keep of a message, its text alone: a reply loses its quote.
     const plaintext = this.faults.has('resend-text-only') ? textOnly(sent.plaintext) : sent.plaintext;
+    // The fault numbers every re-send as the first: `count="1"` on the second and later ones too.
+    if (this.faults.has('resend-count-always-one'))
+      return { id, to: sent.to, plaintext, mediatype: sent.mediatype, count: 1 };
     return { id, to: sent.to, plaintext, mediatype: sent.mediatype, count: sent.resends };
   }
 }

@@ -268,6 +268,11 @@ export class SignalSession {
     return digits;
   }
 
+  /** The `sessions-dropped-on-reconnect` fault: every session with a peer it knows is forgotten. */
+  dropSessions(): void {
+    for (const stack of this.stacks()) for (const peer of this.stackOf.keys()) stack.removeSession(peer);
+  }
+
   private stacks(): SignalStack[] {
     return this.pq ? [this.classic, this.pq] : [this.classic];
   }

@@ -117,6 +117,8 @@ export class ProviderClient {
   private staticKey: KeyPair = x25519KeyPair();
   /** The `noise-reuse-ephemeral` fault's one ephemeral key, made at the first connection. */
   private reusedEphemeral: KeyPair | undefined;
+  /** The `noise-ephemeral-kept-until-success` fault's ephemeral key, kept until a handshake succeeds. */
+  private pendingEphemeral: KeyPair | undefined;
   /** The `noise-abort-stays-open` fault's connections of abandoned handshakes, closed at the next disconnect. */
   private abandonedSockets: (() => void)[] = [];
   private get authKey(): Uint8Array {
@@ -227,6 +229,8 @@ export class ProviderClient {
     this.composer.connected();
     // The fault clears the events on a connect, as a UI clears a session's notifications.
     if (this.deps.faults.has('events-reset-on-connect')) this.events.length = 0;
+    // SESSION-ACK: the fault keeps its sessions in the connection's scope, so a reconnect starts without them.
+    if (this.connections > 1 && this.deps.faults.has('sessions-dropped-on-reconnect')) this.session.dropSessions();
     // A fresh proof on every connection (the caching fault presents the enlistment's again).
     const cached = this.deps.faults.has('client-caches-proof') ? this.enlistProof : undefined;
     const token = cached ?? (await this.deps.issueProof(this.identifier));
@@ -260,6 +264,8 @@ export class ProviderClient {
         },
         onStreamError: (error) => this.onStreamError(error),
       });
+      // The `noise-ephemeral-kept-until-success` fault lets its ephemeral key go only now.
+      this.pendingEphemeral = undefined;
       this.connection = connection;
       expectResult(await connection.request(await this.keyUpload(), IQ_TIMEOUT_MS), 'key upload');
       return true;
@@ -774,6 +780,10 @@ export class ProviderClient {
       skipLeafSignature: faults.has('noise-skip-leaf-signature'),
       skipStrayFrames: faults.has('noise-skip-stray-frame'),
       ...(faults.has('noise-reuse-ephemeral') ? { ephemeralKey: (this.reusedEphemeral ??= x25519KeyPair()) } : {}),
+      // The fault keeps the ephemeral key of a handshake that came to nothing for the next one.
+      ...(faults.has('noise-ephemeral-kept-until-success')
+        ? { ephemeralKey: (this.pendingEphemeral ??= x25519KeyPair()) }
+        : {}),
       ...(faults.has('noise-abort-stays-open')
         ? { abandoned: (close: () => void) => void this.abandonedSockets.push(close) }
         : {}),

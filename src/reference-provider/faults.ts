@@ -12,6 +12,8 @@ export const FAULTS = {
   'binary-frames': 'sends message stanzas in binary WebSocket messages',
   'no-close-element': 'disconnects without sending `<close/>`',
   'ignore-ping': "does not answer the gatekeeper's ping IQs",
+  'ping-with-child-ignored':
+    "answers the gatekeeper's ping only without a child, refusing one carrying `<ping/>` as unknown",
   'ping-out-of-order': 'answers pings at once, before the elements that came before them',
   'receipt-ack-deferred': 'acks a receipt from a task of its own, after the answer to a ping that came behind it',
   // the noise-binary transport (§1, TRANSPORTS)
@@ -31,6 +33,8 @@ export const FAULTS = {
     'ends a noise-binary session by dropping the connection (1006 at the gatekeeper), with no WebSocket Close frame',
   'noise-reuse-ephemeral':
     'makes one Noise ephemeral key and uses it on every connection, so a serverHello replayed from an earlier handshake decrypts',
+  'noise-ephemeral-kept-until-success':
+    'keeps its Noise ephemeral key until a handshake succeeds, so the handshake after an abandoned one reuses it',
   // XML (§2)
   'xml-declaration': 'prefixes message stanzas with an XML declaration',
   'emit-comment': 'puts a comment inside message stanzas',
@@ -129,6 +133,8 @@ export const FAULTS = {
   'group-join-duplicates-member':
     "adds every member a notification says joined to a group's members unchecked, so one announced again is named twice",
   'notification-no-ack': 'sends no ack for a notification from the gatekeeper',
+  'unhandled-notification-ack-to-server':
+    'acks a notification of a type it does not handle `to` the server, not `to` its `from`; group changes are acked right',
   'notification-ack-untyped': 'acks a notification without its `type`, which the lineage copies onto the ack',
   'unhandled-notification-refused':
     'refuses a notification of a `type` it does not handle with feature-not-implemented instead of acking it',
@@ -176,6 +182,8 @@ export const FAULTS = {
   'rebuild-session-per-message': 'fetches a bundle and starts a new session for every message it sends',
   'own-sessions-only':
     'sends only on sessions it opened from a bundle: its reply to a peer who wrote first opens a second session, a prekey message',
+  'sessions-dropped-on-reconnect':
+    "keeps its sessions in the connection's scope: after a reconnect it writes a prekey message to a peer it has read from",
   'forget-ratchet-state': 'does not keep the session state a decryption advanced',
   'no-send-lock': 'encrypts concurrent sends to one peer without serializing them',
   // encryption: what it receives
@@ -428,6 +436,8 @@ export const FAULTS = {
   'retry-resend-msg': 'answers a retry receipt by re-sending on the old session, as a `msg`',
   'retry-resend-new-id': 'answers a retry receipt by sending the message again under a new stanza id',
   'retry-count-off-by-one': 'numbers its re-sends from 2: `count="2"` on the first re-send\'s `<enc>`',
+  'resend-count-always-one':
+    'puts `count="1"` on the `<enc>` of every re-send of a message, the second and later ones too',
   'forget-resent': 'forgets a sent message once it has re-sent it, so a second retry receipt for it gets no re-send',
   'retry-unbounded': 're-sends a message for every retry receipt, without a limit',
   'retry-from-anyone': 're-sends a message for a retry receipt from anyone, not only its recipient',

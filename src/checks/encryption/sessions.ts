@@ -142,21 +142,26 @@ const OPENERS = ['provider', 'peer'] as const;
 /**
  * SESSION-ACK: once the peer has answered, the provider's messages are no longer prekey messages;
  * with `opened: "peer"`, the provider's answer to a peer who wrote first is on that peer's session.
+ * With `reconnect`, the provider user connects again between the peer's message and its answer:
+ * sessions are the client's, not its connection's.
  */
 export const noPreKeyAfterReply = defineCheck(
   {
     name: 'encryption/session/no-prekey-after-reply',
-    params: paramsOf({ mode: MODE_PARAM, opened: { enum: OPENERS } }),
+    params: paramsOf({ mode: MODE_PARAM, opened: { enum: OPENERS }, reconnect: { type: 'boolean' } }),
   },
   async (ctx) => {
     const p = await pair(ctx);
+    const reconnect = ctx.params['reconnect'] === true;
     if (choiceParam(ctx, 'opened', OPENERS, 'provider') === 'peer') {
       await replyTaken(p, ctx, 'first message of the peer');
+      if (reconnect) await p.provider.reconnect();
       const answer = await sendOne(p, ctx, 'answer to the peer');
       return judgeNoPreKeyAfterReply(deliveredCiphertext(answer.delivery.ciphertext, 'answer to the peer'));
     }
     await sendOne(p, ctx, 'first message');
     await replyTaken(p, ctx, 'reply');
+    if (reconnect) await p.provider.reconnect();
     const second = await sendOne(p, ctx, 'second message');
     return judgeNoPreKeyAfterReply(deliveredCiphertext(second.delivery.ciphertext, 'second message'));
   },

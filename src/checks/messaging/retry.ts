@@ -238,18 +238,32 @@ export function judgeResendPreKey(resent: GatekeeperDelivery): Finding {
       );
 }
 
-/** RETRY-RESEND: a `count` on the re-sent copy's `<enc>` says which re-send it is; WhatsApp's clients put none. */
-export const resendCount = defineCheck({ name: 'messaging/retry/resend-count' }, async (ctx) => {
-  const { resent } = await resentOnce(ctx);
-  if (!resent) throw new PreconditionError(`no re-sent message within ${ANSWER_MS} ms; RETRY-RESEND judges that`);
-  return judgeResendCount(resent);
-});
+/**
+ * RETRY-RESEND: a `count` on the re-sent copy's `<enc>` says which re-send it is; WhatsApp's clients
+ * put none. With `params.retries` 2 the recipient asks again once the first re-send came, and the
+ * second re-send's count is judged: a client that writes 1 on every re-send passes the first.
+ */
+export const resendCount = defineCheck(
+  {
+    name: 'messaging/retry/resend-count',
+    params: paramsOf({ retries: { type: 'integer', minimum: 1, maximum: 2 } }),
+  },
+  async (ctx) => {
+    const retries = numberParam(ctx, 'retries', 1);
+    const { resent } = await resentOnce(ctx, false, retries);
+    if (!resent) throw new PreconditionError(`no re-sent message within ${ANSWER_MS} ms; RETRY-RESEND judges that`);
+    return judgeResendCount(resent, retries);
+  },
+);
 
-/** RETRY-RESEND, `count`: on the first re-sent copy as the gatekeeper user received it. */
-export function judgeResendCount(resent: GatekeeperDelivery): Finding {
+/** RETRY-RESEND, `count`: on the `k`-th re-sent copy as the gatekeeper user received it. */
+export function judgeResendCount(resent: GatekeeperDelivery, k = 1): Finding {
   const count = resent.enc?.attrs['count'];
   if (count === undefined) return notApplicable('no count on <enc>, which the profile allows');
-  return count === '1' ? met() : notMet('<enc count="1"> on the first re-send, or no count', `count="${count}"`);
+  const nth = k === 1 ? 'first' : k === 2 ? 'second' : `${k}th`;
+  return count === String(k)
+    ? met()
+    : notMet(`<enc count="${k}"> on the ${nth} re-send, or no count`, `count="${count}"`);
 }
 
 /** RETRY-MAX: more retry receipts than the profile allows get no more re-sends than it allows. */

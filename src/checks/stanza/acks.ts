@@ -5,11 +5,12 @@ import { met, notMet, type Finding } from '../../core/model.js';
 import type { StanzaNode } from '../../protocol/node.js';
 import { choiceParam, defineCheck, paramsOf, ANSWER_MS, QUIET_MS, type CheckContext } from '../check.js';
 import type { ConnectionClosed } from '../../gatekeeper/types.js';
-import { barrier, describeAll, lastSeq, noneBefore, sends, sentBy, type Sent } from '../observe.js';
+import { barrier, describeAll, lastSeq, noneBefore, sends, sentBy, show, type Sent } from '../observe.js';
 import { judgeMessageAck, judgeNotificationAck, judgeReceiptAck } from '../scenarios/acks.js';
 import { judgeTime } from '../time.js';
 import { isDeliveryReceipt, receipt, serverNotification, UNHANDLED_NOTIFICATION_TYPE } from '../../protocol/stanzas.js';
 import { unixSeconds } from '../../core/clock.js';
+import { GATEKEEPER_SERVER } from '../../protocol/constants.js';
 import {
   deliverUndecryptable,
   pair,
@@ -81,25 +82,35 @@ export const ackReceipt = defineCheck({ name: 'stanza/ack/receipt' }, async (ctx
   );
 });
 
+/** Who sends the unhandled notification (`params.from`): the server itself, or a peer, as a user's own notifications come. */
+const NOTIFIERS = ['server', 'peer'] as const;
+
 /**
  * ACK-NOTIFICATION: the server sends a notification of a type the client cannot handle, as it may
- * any day WhatsApp adds one; the client acks it as it acks every notification.
+ * any day WhatsApp adds one; the client acks it as it acks every notification, `to` its `from`,
+ * which is a peer's jid for one about a user (`params.from`).
  */
-export const ackNotification = defineCheck({ name: 'stanza/ack/notification' }, async (ctx) => {
-  const { connection } = await ctx.testbed.providerUser();
-  const notification = serverNotification(ctx.rng.string(20), UNHANDLED_NOTIFICATION_TYPE, unixSeconds(ctx.clock));
-  const id = notification.attrs['id'] ?? '';
-  const afterSeq = lastSeq(connection);
-  ctx.step(`send a notification of type="${UNHANDLED_NOTIFICATION_TYPE}", which no client handles`);
-  connection.send(notification);
-  ctx.step('wait for the ack of the notification');
-  await ctx.testbed.frameFrom(connection, sends('ack', { id }), { afterSeq });
-  return judgeNotificationAck(
-    sentBy(connection, afterSeq).map((s) => s.element),
-    notification,
-    connection.closed,
-  );
-});
+export const ackNotification = defineCheck(
+  { name: 'stanza/ack/notification', params: paramsOf({ from: { enum: [...NOTIFIERS] } }) },
+  async (ctx) => {
+    const notifier = choiceParam(ctx, 'from', NOTIFIERS, 'server');
+    const { connection } = await ctx.testbed.providerUser();
+    const sent = serverNotification(ctx.rng.string(20), UNHANDLED_NOTIFICATION_TYPE, unixSeconds(ctx.clock));
+    const from = notifier === 'peer' ? (await ctx.testbed.gatekeeperUser()).jid : GATEKEEPER_SERVER;
+    const notification: StanzaNode = { ...sent, attrs: { ...sent.attrs, from } };
+    const id = notification.attrs['id'] ?? '';
+    const afterSeq = lastSeq(connection);
+    ctx.step(`send a notification of type="${UNHANDLED_NOTIFICATION_TYPE}" from ${from}, which no client handles`);
+    connection.send(notification);
+    ctx.step('wait for the ack of the notification');
+    await ctx.testbed.frameFrom(connection, sends('ack', { id }), { afterSeq });
+    return judgeNotificationAck(
+      sentBy(connection, afterSeq).map((s) => s.element),
+      notification,
+      connection.closed,
+    );
+  },
+);
 
 /** RECEIPT-DELIVERY */
 export const deliveryReceipt = defineCheck({ name: 'stanza/receipt/delivery' }, async (ctx) => {
@@ -165,16 +176,25 @@ export function judgeNoDeliveryReceipt(sent: readonly Sent[], id: string, until:
     : met(`no delivery receipt ${until}`);
 }
 
-/** PING */
-export const ping = defineCheck({ name: 'stanza/frame/ping' }, async (ctx) => {
-  const { connection } = await ctx.testbed.providerUser();
-  ctx.step('ping the client');
-  return judgePingAnswer(
-    await connection.ping({ signal: ctx.signal, timeoutMs: ANSWER_MS }),
-    ANSWER_MS,
-    connection.closed,
-  );
-});
+/** PING: `params.child`, the ping carries a `<ping/>` child, which a client takes too. */
+export const ping = defineCheck(
+  { name: 'stanza/frame/ping', params: paramsOf({ child: { type: 'boolean' } }) },
+  async (ctx) => {
+    const child = ctx.params['child'] === true;
+    const { connection } = await ctx.testbed.providerUser();
+    ctx.step(child ? 'ping the client with a <ping/> child' : 'ping the client');
+    const after = lastSeq(connection);
+    if (await connection.ping({ signal: ctx.signal, timeoutMs: ANSWER_MS, child })) return met();
+    // A refusal: an `<iq type="error">`, or an ack with an error (IN-ERROR).
+    const refusal = sentBy(connection, after).find(
+      ({ element: e }) =>
+        (e.tag === 'iq' && e.attrs['type'] === 'error') || (e.tag === 'ack' && e.attrs['error'] !== undefined),
+    )?.element;
+    return refusal
+      ? notMet('<iq type="result"> with the ping\'s id', `the ping refused: ${show(refusal)}`)
+      : judgePingAnswer(false, ANSWER_MS, connection.closed);
+  },
+);
 
 /**
  * PING, on whether the client answered the gatekeeper's ping within `timeoutMs`; `closed`: the

@@ -119,12 +119,17 @@ export const serverCert = defineCheck(
   },
 );
 
-const HANDSHAKE_DEFECTS: readonly HandshakeDefect[] = ['transport-frame-first', 'replayed-server-hello'];
+const HANDSHAKE_DEFECTS: readonly HandshakeDefect[] = [
+  'transport-frame-first',
+  'replayed-server-hello',
+  'replayed-abandoned-server-hello',
+];
 
 /** What the client met where its serverHello was due, as a verdict says it. */
 const MET_INSTEAD: Readonly<Record<HandshakeDefect, string>> = {
   'transport-frame-first': 'a transport frame came where the serverHello was due',
   'replayed-server-hello': 'the serverHello was replayed from an earlier handshake',
+  'replayed-abandoned-server-hello': 'the serverHello was replayed from an earlier, abandoned handshake',
 };
 
 /** The first login the gatekeeper saw after the frame `afterSeq`: the client's, in a case of its own. */
@@ -135,7 +140,8 @@ function loginSince(logins: readonly FrameEvent[], afterSeq: number): FrameEvent
 /**
  * NOISE-HANDSHAKE-ABORT, NOISE-FRESH-EPHEMERAL: the gatekeeper breaks its side of the handshake
  * (`params.defect`): a transport frame where its serverHello is due, the serverHello following it;
- * or the serverHello of the client's previous handshake, replayed byte for byte. The client must
+ * or the serverHello of the client's previous handshake, replayed byte for byte: one it completed,
+ * or one it abandoned (a transport frame came before that serverHello). The client must
  * abandon the handshake: send no clientFinish, which carries its proof, and close the connection,
  * itself, within ABANDON_MS of the gatekeeper's first handshake frame. It then logs in to the
  * genuine gatekeeper (whether that login is right is TRANSPORTS' to judge).
@@ -159,12 +165,23 @@ export const handshake = defineCheck(
           'no login on the first connection, to a gatekeeper that kept to Noise',
         );
     }
+    if (defect === 'replayed-abandoned-server-hello') {
+      // The handshake whose serverHello is replayed: one the client abandoned, its serverHello behind a transport frame.
+      const first = logins.at(-1)?.seq ?? 0;
+      ctx.step('connect once: a transport frame comes before the serverHello, which is recorded');
+      await user.connect().catch(() => undefined);
+      if (loginSince(logins, first))
+        return notMet(
+          `${expected}, after a first handshake abandoned`,
+          `the client finished the first handshake and sent its login, though ${MET_INSTEAD['transport-frame-first']}`,
+        );
+    }
     const before = logins.at(-1)?.seq ?? 0;
     const attempts = newAttemptsOf(ctx.testbed.gatekeeper, () => [login]);
     ctx.step(
-      defect === 'replayed-server-hello'
-        ? 'connect again: the serverHello of the first handshake is replayed'
-        : 'connect: a transport frame comes before the serverHello',
+      defect === 'transport-frame-first'
+        ? 'connect: a transport frame comes before the serverHello'
+        : `connect again: the serverHello of the ${defect === 'replayed-server-hello' ? 'first' : 'abandoned'} handshake is replayed`,
     );
     await user.connect().catch(() => undefined);
     undo();
