@@ -95,7 +95,7 @@ export class SignalSession {
     this.classic = new ClassicStack(shared, trust, {
       deletePreKeysOnUse,
       spendPreKeysOnLoad,
-      libsignalVersion: faults.has('libsignal-version-byte'),
+      libsignalVersion: () => faults.has('libsignal-version-byte'),
     });
     this.pq = options.pq
       ? new PqStack(shared, trust, randomInt(1, MAX_PREKEY_ID + 1), {

@@ -26,8 +26,11 @@ export class ClassicStack implements SignalStack {
     private readonly options: {
       readonly deletePreKeysOnUse: boolean;
       readonly spendPreKeysOnLoad: boolean;
-      /** Send libsignal's own version byte, 0x34, instead of WhatsApp's 0x33: the `libsignal-version-byte` fault. */
-      readonly libsignalVersion: boolean;
+      /**
+       * Send libsignal's own version byte, 0x34, instead of WhatsApp's 0x33: the `libsignal-version-byte`
+       * fault, asked after at each encryption, so that the kill matrix runs it over the cases that send.
+       */
+      readonly libsignalVersion: () => boolean;
     },
   ) {
     const identity = Signal.IdentityKeyPair.deserialize(Buffer.from(keys.identityPair));
@@ -56,7 +59,7 @@ export class ClassicStack implements SignalStack {
 
   encrypt(peer: string, plaintext: Uint8Array): ReturnType<SignalStack['encrypt']> {
     return encryptClassic(plaintext, address(peer), this.sessions, this.identities, {
-      libsignalVersion: this.options.libsignalVersion,
+      libsignalVersion: this.options.libsignalVersion(),
     });
   }
 
