@@ -3,7 +3,7 @@
  * byte for byte, in both directions, in a one-to-one chat and in a group (a client's group path
  * encodes and shows texts apart from its one-to-one path, and can lose what that one keeps).
  */
-import { met, notMet } from '../../core/model.js';
+import { met, notMet, type Finding } from '../../core/model.js';
 import type { Rng } from '../../core/rng.js';
 import { choiceParam, defineCheck, MODE_PARAM, paramsOf, type CheckContext } from '../check.js';
 import { difference } from '../text-difference.js';
@@ -104,17 +104,17 @@ async function deliveredAndShown(ctx: CheckContext, text: string): Promise<strin
 /** ENC-CONTENT, provider → gatekeeper: a gatekeeper user decrypts exactly the text the provider was asked to send. */
 export const contentOut = defineCheck({ name: 'encryption/content-out', params: CONTENT_PARAMS }, async (ctx) => {
   const text = textFor(ctx);
-  const received = await sentAndDecrypted(ctx, text);
-  return received === text
-    ? met(`${Buffer.byteLength(text)} bytes`)
-    : notMet(`the ${Buffer.byteLength(text)}-byte text, byte for byte`, difference(text, received));
+  return byteForByte(text, await sentAndDecrypted(ctx, text));
 });
 
 /** ENC-CONTENT, gatekeeper → provider: the provider's user is shown exactly the text the gatekeeper user sent. */
 export const contentIn = defineCheck({ name: 'encryption/content-in', params: CONTENT_PARAMS }, async (ctx) => {
   const text = textFor(ctx);
-  const shown = await deliveredAndShown(ctx, text);
-  return shown === text
-    ? met(`${Buffer.byteLength(text)} bytes`)
-    : notMet(`the ${Buffer.byteLength(text)}-byte text, byte for byte`, difference(text, shown));
+  return byteForByte(text, await deliveredAndShown(ctx, text));
 });
+
+/** ENC-CONTENT's judgement: `got` is `text`, byte for byte, or the verdict says where it differs. */
+const byteForByte = (text: string, got: string): Finding =>
+  got === text
+    ? met(`${Buffer.byteLength(text)} bytes`)
+    : notMet(`the ${Buffer.byteLength(text)}-byte text, byte for byte`, difference(text, got));

@@ -1,13 +1,12 @@
 /** Blocking and unblocking a peer (docs/PROFILE.md §14.5). */
 import { driverStatusOf, PreconditionError } from '../../core/errors.js';
-import { GATEKEEPER_SERVER } from '../../protocol/constants.js';
 import { met, notMet, type Finding } from '../../core/model.js';
 import type { StanzaNode } from '../../protocol/node.js';
 import { choiceParam, defineCheck, paramsOf, type CheckContext } from '../check.js';
 import { answerTo, gatekeeperReacts } from '../scenarios/exchange.js';
 import { judgeMessageAck } from '../scenarios/acks.js';
 import { barrier, describeAll, lastSeq, sentBy, show } from '../observe.js';
-import { pair, receiveOne, sendOneWithId, type Pair } from '../scenarios/conversation.js';
+import { pair, receiveOne, sendOneWithId, type Pair, strangerJid } from '../scenarios/conversation.js';
 import { deliverGroup, group, shownInGroup } from '../scenarios/groups.js';
 import { blocklistIq, changeBlock, judgeBlockedHidden } from '../scenarios/blocking.js';
 
@@ -44,8 +43,7 @@ export const blockIq = defineCheck(
 async function blockRefused(ctx: CheckContext): Promise<Finding> {
   const provider = await ctx.testbed.providerUser();
   const { connection } = provider;
-  // Another number of the gatekeeper's own form (Directory), which no user of its holds.
-  const stranger = `${ctx.rng.string(11, '0123456789').replace(/^0/, '4')}@${GATEKEEPER_SERVER}`;
+  const stranger = strangerJid(ctx.rng);
   ctx.testbed.expectRefusal(
     `the blocklist IQ for ${stranger}, a user the gatekeeper does not know, answered with item-not-found`,
     (r) => r.element?.tag === 'iq' && r.condition === 'item-not-found',

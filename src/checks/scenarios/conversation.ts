@@ -8,6 +8,12 @@ import { elementsOf, lastSeq, noneBefore, sends, type Sent } from '../observe.js
 import { deliveredMessage, encElement } from '../../protocol/stanzas.js';
 import { unixSeconds } from '../../core/clock.js';
 import { retryReceipt } from '../../protocol/messaging.js';
+import { GATEKEEPER_SERVER } from '../../protocol/constants.js';
+import type { Rng } from '../../core/rng.js';
+
+/** Another number of the gatekeeper's own form (Directory), which no user of its holds: a peer it answers with item-not-found. */
+export const strangerJid = (rng: Rng): string =>
+  `${rng.string(11, '0123456789').replace(/^0/, '4')}@${GATEKEEPER_SERVER}`;
 
 export interface Outbound {
   readonly text: string;

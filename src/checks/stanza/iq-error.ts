@@ -3,10 +3,10 @@
  * The case provokes one where every client meets it: a send to a user the gatekeeper does not
  * know, whose key fetch it answers with item-not-found.
  */
+import { strangerJid } from '../scenarios/conversation.js';
 import { driverStatusOf } from '../../core/errors.js';
 import { met, notMet } from '../../core/model.js';
 import type { FrameEvent } from '../../gatekeeper/types.js';
-import { GATEKEEPER_SERVER } from '../../protocol/constants.js';
 import type { SendResult } from '../../protocol/driver-api.js';
 import { defineCheck, ANSWER_MS } from '../check.js';
 import { barrier, lastSeq, sentBy, show } from '../observe.js';
@@ -27,8 +27,7 @@ type Answered = { readonly result: SendResult; readonly at: number } | { readonl
 export const iqErrorAnswers = defineCheck({ name: 'stanza/iq-error/answer' }, async (ctx) => {
   const provider = await ctx.testbed.providerUser();
   const { connection } = provider;
-  // Another number of the gatekeeper's own form (Directory), which no user of its holds.
-  const stranger = `${ctx.rng.string(11, '0123456789').replace(/^0/, '4')}@${GATEKEEPER_SERVER}`;
+  const stranger = strangerJid(ctx.rng);
   ctx.testbed.expectRefusal(
     `the key fetch for ${stranger}, a user the gatekeeper does not know, answered with item-not-found`,
     (r) => r.element?.tag === 'iq' && r.condition === 'item-not-found',
