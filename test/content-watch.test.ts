@@ -1,7 +1,13 @@
 /** What a case's gatekeeper users decrypted (ContentWatch): each asked text as asked (ENC-CONTENT), a media key per message (MEDIA-KEY-FRESH). */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { CONTENT_BROKEN, ContentWatch, MEDIA_KEY_REUSED } from '../src/checks/content-watch.js';
+import {
+  CONTENT_BROKEN,
+  CONTENT_EXPECTED,
+  ContentWatch,
+  MEDIA_KEY_EXPECTED,
+  MEDIA_KEY_REUSED,
+} from '../src/checks/content-watch.js';
 import type { GatekeeperUser } from '../src/gatekeeper/types.js';
 import { encodeMediaMessage, type MediaFields } from '../src/protocol/media/message.js';
 import { encodeMessage, pad, textPayload } from '../src/protocol/payload.js';
@@ -20,6 +26,13 @@ function recipient(
   } as unknown as GatekeeperUser;
 }
 
+/** The actual of the watch's verdict on texts (ENC-CONTENT), or undefined when it has none. */
+const judgeTexts = (watch: ContentWatch, users: readonly GatekeeperUser[]): string | undefined =>
+  watch.judge(users).find((v) => v.expected === CONTENT_EXPECTED)?.actual;
+/** The same for media keys (MEDIA-KEY-FRESH). */
+const judgeMediaKeys = (watch: ContentWatch, users: readonly GatekeeperUser[]): string | undefined =>
+  watch.judge(users).find((v) => v.expected === MEDIA_KEY_EXPECTED)?.actual;
+
 function watching(...sends: [string, string][]): ContentWatch {
   const watch = new ContentWatch();
   for (const [id, text] of sends) watch.sent(id, text);
@@ -29,14 +42,14 @@ function watching(...sends: [string, string][]): ContentWatch {
 void test('a text decrypted as asked passes, one to one, replied or in a group; one never asked for is not judged', () => {
   const watch = watching(['A1', ' hello\u00A0']);
   const reply = pad(encodeMessage({ extendedTextMessage: { text: ' hello\u00A0', contextInfo: { stanzaId: 'X' } } }));
-  assert.equal(watch.judgeTexts([recipient([{ id: 'A1', plaintext: textPayload(' hello\u00A0') }])]), undefined);
-  assert.equal(watch.judgeTexts([recipient([{ id: 'A1', plaintext: reply }])]), undefined);
-  assert.equal(watch.judgeTexts([recipient([], [{ id: 'A1', plaintext: textPayload(' hello\u00A0') }])]), undefined);
-  assert.equal(watch.judgeTexts([recipient([{ id: 'B2', plaintext: textPayload('other') }])]), undefined);
+  assert.equal(judgeTexts(watch, [recipient([{ id: 'A1', plaintext: textPayload(' hello\u00A0') }])]), undefined);
+  assert.equal(judgeTexts(watch, [recipient([{ id: 'A1', plaintext: reply }])]), undefined);
+  assert.equal(judgeTexts(watch, [recipient([], [{ id: 'A1', plaintext: textPayload(' hello\u00A0') }])]), undefined);
+  assert.equal(judgeTexts(watch, [recipient([{ id: 'B2', plaintext: textPayload('other') }])]), undefined);
 });
 
 void test('a message the recipient could not decrypt is left to the cases that judge decryption', () => {
-  assert.equal(watching(['A1', 'hello']).judgeTexts([recipient([{ id: 'A1' }])]), undefined);
+  assert.equal(judgeTexts(watching(['A1', 'hello']), [recipient([{ id: 'A1' }])]), undefined);
 });
 
 void test('a changed text fails on any send, the second as the first, and says how it changed', () => {
@@ -47,14 +60,14 @@ void test('a changed text fails on any send, the second as the first, and says h
       { id: 'A2', plaintext: textPayload('second') },
     ]),
   ];
-  const actual = watch.judgeTexts(users) ?? '';
+  const actual = judgeTexts(watch, users) ?? '';
   assert.ok(actual.startsWith(CONTENT_BROKEN), actual);
   assert.match(actual, /message A2 to 2@s\.whatsapp\.net/);
   assert.match(actual, /trimmed of its leading and trailing whitespace/);
 });
 
 void test('a group text changed in the group fails, named by the group', () => {
-  const actual = watching(['G1', 'e\u0301']).judgeTexts([
+  const actual = judgeTexts(watching(['G1', 'e\u0301']), [
     recipient([], [{ id: 'G1', plaintext: textPayload('\u00E9') }]),
   ]);
   assert.match(actual ?? '', /message G1 in 120363000000000001@g\.us.*normalization form NFC/);
@@ -69,7 +82,7 @@ void test('a plaintext that does not unpad, is no Message, or holds no text fail
     [pad(encodeMessage({})), /a Message with no text/],
   ];
   for (const [plaintext, reason] of cases)
-    assert.match(watching(['A1', 'hello']).judgeTexts([recipient([{ id: 'A1', plaintext }])]) ?? '', reason);
+    assert.match(judgeTexts(watching(['A1', 'hello']), [recipient([{ id: 'A1', plaintext }])]) ?? '', reason);
 });
 
 const file = (key: number): MediaFields => ({
@@ -84,7 +97,7 @@ const media = (type: 'image' | 'video' | 'audio' | 'document', key: number): Uin
 void test('a mediaKey of its own in each media message passes; the same message re-sent under its id, or to two members, is one message', () => {
   const watch = new ContentWatch();
   assert.equal(
-    watch.judgeMediaKeys([
+    judgeMediaKeys(watch, [
       recipient([
         { id: 'M1', plaintext: media('image', 1) },
         { id: 'M2', plaintext: media('video', 2) },
@@ -93,7 +106,7 @@ void test('a mediaKey of its own in each media message passes; the same message 
     undefined,
   );
   assert.equal(
-    watch.judgeMediaKeys([
+    judgeMediaKeys(watch, [
       recipient([
         { id: 'M1', plaintext: media('image', 1) },
         { id: 'M1', plaintext: media('image', 1) },
@@ -106,7 +119,7 @@ void test('a mediaKey of its own in each media message passes; the same message 
 
 void test('one mediaKey in two media messages fails, of any types, and the key is never quoted', () => {
   const actual =
-    new ContentWatch().judgeMediaKeys([
+    judgeMediaKeys(new ContentWatch(), [
       recipient([
         { id: 'M1', plaintext: media('document', 7) },
         { id: 'M2', plaintext: media('audio', 7) },

@@ -10,7 +10,7 @@
  */
 import type { GatekeeperUser } from '../gatekeeper/types.js';
 import { readMediaMessage } from '../protocol/media/message.js';
-import { decodeMessage, textOf, unpad } from '../protocol/payload.js';
+import { messageOf, textIn } from '../protocol/payload.js';
 import { difference } from './text-difference.js';
 
 export const CONTENT_EXPECTED =
@@ -34,6 +34,12 @@ const receivedBy = (user: GatekeeperUser): Received[] => [
   ...user.groupDeliveries.map((d) => ({ id: d.id, plaintext: d.plaintext, where: `in ${d.group}` })),
 ];
 
+/** A rule broken, as `CaseEnv.violated` takes it. */
+export interface Violation {
+  readonly expected: string;
+  readonly actual: string;
+}
+
 export class ContentWatch {
   /** The text each message id the driver answered a send with was asked to carry. */
   private readonly asked = new Map<string, string>();
@@ -44,53 +50,37 @@ export class ContentWatch {
   }
 
   /**
-   * The first message of an asked send that `users` decrypted to another text, or to no text, as
-   * the verdict's actual; undefined when each arrived as asked (or could not be decrypted: the
-   * cases that judge decryption say so).
+   * What `users` decrypted, each delivery read once: the first message of an asked send that
+   * arrived as another text, or as no text (ENC-CONTENT), and the first media message whose
+   * mediaKey an earlier one of another id carried (MEDIA-KEY-FRESH; the key, a secret, is never
+   * quoted). A message a recipient could not decrypt is left to the cases that judge decryption.
    */
-  judgeTexts(users: readonly GatekeeperUser[]): string | undefined {
-    if (this.asked.size === 0) return undefined;
+  judge(users: readonly GatekeeperUser[]): Violation[] {
+    let changed: string | undefined;
+    let reused: string | undefined;
+    const keys = new Map<string, { id: string; where: string }>();
     for (const user of users) {
       for (const { id, plaintext, where } of receivedBy(user)) {
-        const text = id === undefined ? undefined : this.asked.get(id);
-        if (text === undefined || plaintext === undefined) continue;
-        const got = textOf(plaintext);
-        if (got.ok && got.text === text) continue;
-        const how = got.ok ? difference(text, got.text) : got.reason;
-        return `${CONTENT_BROKEN} message ${id} ${where}, as decrypted by ${user.jid}: ${how}`;
-      }
-    }
-    return undefined;
-  }
-
-  /**
-   * The first media message whose mediaKey an earlier one of another id carried, as the verdict's
-   * actual (the key itself is a secret, never quoted); undefined when every key is new.
-   */
-  judgeMediaKeys(users: readonly GatekeeperUser[]): string | undefined {
-    const first = new Map<string, { id: string; where: string }>();
-    for (const user of users) {
-      for (const { id, plaintext, where } of receivedBy(user)) {
-        const key = plaintext && id !== undefined ? mediaKeyIn(plaintext) : undefined;
-        if (key === undefined || id === undefined) continue;
-        const earlier = first.get(key);
-        if (earlier === undefined) first.set(key, { id, where });
+        if (id === undefined || plaintext === undefined) continue;
+        const read = messageOf(plaintext);
+        const text = this.asked.get(id);
+        if (text !== undefined && changed === undefined) {
+          const got = read.ok ? textIn(read.message) : read;
+          if (!got.ok || got.text !== text)
+            changed = `${CONTENT_BROKEN} message ${id} ${where}, as decrypted by ${user.jid}: ${got.ok ? difference(text, got.text) : got.reason}`;
+        }
+        const mediaKey = read.ok ? readMediaMessage(read.message)?.fields.mediaKey : undefined;
+        if (mediaKey === undefined || reused !== undefined) continue;
+        const key = Buffer.from(mediaKey).toString('hex');
+        const earlier = keys.get(key);
+        if (earlier === undefined) keys.set(key, { id, where });
         else if (earlier.id !== id)
-          return `${MEDIA_KEY_REUSED} message ${id} ${where} carried the mediaKey of message ${earlier.id} ${earlier.where}`;
+          reused = `${MEDIA_KEY_REUSED} message ${id} ${where} carried the mediaKey of message ${earlier.id} ${earlier.where}`;
       }
     }
-    return undefined;
-  }
-}
-
-/** The mediaKey of the media message in a padded plaintext, as hex; undefined when it holds none. */
-function mediaKeyIn(padded: Uint8Array): string | undefined {
-  const r = unpad(padded);
-  if (!r.ok) return undefined;
-  try {
-    const key = readMediaMessage(decodeMessage(r.bytes))?.fields.mediaKey;
-    return key ? Buffer.from(key).toString('hex') : undefined;
-  } catch {
-    return undefined;
+    return [
+      ...(changed === undefined ? [] : [{ expected: CONTENT_EXPECTED, actual: changed }]),
+      ...(reused === undefined ? [] : [{ expected: MEDIA_KEY_EXPECTED, actual: reused }]),
+    ];
   }
 }

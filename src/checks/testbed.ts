@@ -37,7 +37,7 @@ import type {
   SessionExport,
 } from '../protocol/driver-api.js';
 import { show } from './observe.js';
-import { CONTENT_EXPECTED, ContentWatch, MEDIA_KEY_EXPECTED } from './content-watch.js';
+import { ContentWatch } from './content-watch.js';
 import { WireWatch } from './wire-watch.js';
 import { sessionMode } from './params.js';
 import { ANSWER_MS, QUIET_MS } from './waits.js';
@@ -111,7 +111,7 @@ export class Testbed {
   private readonly expectedRefusals: ExpectedRefusal[] = [];
   /** The rules judged through every frame of the case's users (wire-watch.ts). */
   private readonly wire: WireWatch;
-  /** ENC-CONTENT on every text the case has its provider users send (content-watch.ts). */
+  /** What the case's gatekeeper users decrypted, judged when it ends (content-watch.ts: ENC-CONTENT, MEDIA-KEY-FRESH). */
   private readonly content = new ContentWatch();
   private readonly gatekeeperUsers: GatekeeperUser[] = [];
 
@@ -137,10 +137,7 @@ export class Testbed {
     });
     const offRefusals = gatekeeper.onRefusal((r) => this.onRefusal(r));
     env.defer(() => {
-      const changed = this.content.judgeTexts(this.gatekeeperUsers);
-      if (changed !== undefined) env.violated(CONTENT_EXPECTED, changed);
-      const reused = this.content.judgeMediaKeys(this.gatekeeperUsers);
-      if (reused !== undefined) env.violated(MEDIA_KEY_EXPECTED, reused);
+      for (const { expected, actual } of this.content.judge(this.gatekeeperUsers)) env.violated(expected, actual);
       offFrames();
       offHttp();
       offCloses();

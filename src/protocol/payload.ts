@@ -57,21 +57,27 @@ export function unpad(bytes: Uint8Array): { ok: true; bytes: Uint8Array } | { ok
   return { ok: true, bytes: bytes.subarray(0, bytes.length - n) };
 }
 
-/**
- * The text in a padded `Message` plaintext, where PAYLOAD-PROTOBUF puts it; or why there is none:
- * padding that does not unpad, bytes that are no `Message`, a `Message` without a text.
- */
-export function textOf(padded: Uint8Array): { ok: true; text: string } | { ok: false; reason: string } {
+/** The `Message` in a padded plaintext; or why there is none: padding that does not unpad, bytes that are no `Message`. */
+export function messageOf(padded: Uint8Array): { ok: true; message: DecodedMessage } | { ok: false; reason: string } {
   const r = unpad(padded);
   if (!r.ok) return { ok: false, reason: `a plaintext whose padding does not unpad (${r.reason})` };
-  let m: DecodedMessage;
   try {
-    m = decodeMessage(r.bytes);
+    return { ok: true, message: decodeMessage(r.bytes) };
   } catch (e) {
     return { ok: false, reason: `a plaintext that is no Message protobuf (${(e as Error).message})` };
   }
+}
+
+/** The text of a `Message`, where PAYLOAD-PROTOBUF puts it; or why there is none. */
+export function textIn(m: DecodedMessage): { ok: true; text: string } | { ok: false; reason: string } {
   const text = m.conversation || m.extendedTextMessage?.text;
   return text ? { ok: true, text } : { ok: false, reason: 'a Message with no text' };
+}
+
+/** The text in a padded `Message` plaintext, or why there is none (messageOf, textIn). */
+export function textOf(padded: Uint8Array): { ok: true; text: string } | { ok: false; reason: string } {
+  const r = messageOf(padded);
+  return r.ok ? textIn(r.message) : r;
 }
 
 /** The text in a padded `Message` plaintext, or undefined when it holds none (textOf says why). */

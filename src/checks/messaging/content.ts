@@ -6,11 +6,10 @@ import { reactionContent, replyContent } from '../../protocol/messaging.js';
 import { difference } from '../text-difference.js';
 import { judgeClockField } from '../time.js';
 import {
-  decodeMessage,
   encodeMessage,
+  messageOf,
   pad,
   paddingLength,
-  unpad,
   type DecodedMessage,
   type MessageContent,
 } from '../../protocol/payload.js';
@@ -28,12 +27,8 @@ const codePoints = (emoji: string): string =>
 
 /** The `Message` in a padded plaintext, or undefined when it is not one. */
 export function readContent(padded: Uint8Array | undefined): DecodedMessage | undefined {
-  const r = padded && unpad(padded);
-  try {
-    return r?.ok ? decodeMessage(r.bytes) : undefined;
-  } catch {
-    return undefined;
-  }
+  const r = padded && messageOf(padded);
+  return r?.ok ? r.message : undefined;
 }
 
 /** A message from the gatekeeper user, which the provider's client has answered. */
