@@ -68,12 +68,9 @@ export class GroupChats {
     // The second fault gives a key once, to the members of its first message: a member who joins later never gets it.
     const givenOnce = this.faults.has('skdm-once-per-key') && key.given.size > 0;
     const needing = this.faults.has('skip-skdm') || givenOnce ? [] : members.filter((m) => !key.given.has(m));
-    for (const m of needing) key.given.add(m);
     // The fault keeps as holders only the members of the latest distribution: holders before a join are forgotten.
-    if (this.faults.has('group-rekey-ignores-unreceived-leaver') && needing.length > 0) {
-      key.given.clear();
-      for (const m of needing) key.given.add(m);
-    }
+    if (this.faults.has('group-rekey-ignores-unreceived-leaver') && needing.length > 0) key.given.clear();
+    for (const m of needing) key.given.add(m);
     const before = this.faults.has('reuse-iteration') ? this.senderKeys.snapshot(group, self) : undefined;
     const skmsg = groupEncrypt(group, self, this.senderKeys, plaintext);
     if (before) this.senderKeys.restore(group, self, before);
@@ -165,8 +162,10 @@ export class GroupMembers {
     const kept = this.members.get(c.group);
     if (!kept) return;
     const stay = kept.filter((m) => !c.left.includes(m));
-    this.members.set(c.group, [...stay, ...c.joined.filter((m) => !stay.includes(m))]);
     // The fault adds who joined unchecked: a member announced again is kept twice.
-    if (this.faults.has('group-join-duplicates-member')) this.members.set(c.group, [...stay, ...c.joined]);
+    const joined = this.faults.has('group-join-duplicates-member')
+      ? c.joined
+      : c.joined.filter((m) => !stay.includes(m));
+    this.members.set(c.group, [...stay, ...joined]);
   }
 }

@@ -93,9 +93,10 @@ export class MediaSender {
     });
     const mimetype = faults.has('media-generic-mimetype') ? 'application/octet-stream' : this.mimetype(req);
     // MEDIA-REFERENCE: the fault names the blob by its file's SHA-256, as a deduplicating upload would.
-    if (faults.has('media-reference-file-hash'))
-      store.nameNext(Buffer.from(encrypted.fileSha256).toString('base64url'));
-    const reference = store.put(encrypted.blob, mimetype);
+    const name = faults.has('media-reference-file-hash')
+      ? Buffer.from(encrypted.fileSha256).toString('base64url')
+      : undefined;
+    const reference = store.put(encrypted.blob, mimetype, name);
     const fields: MediaFields = {
       url: `${this.deps.mediaBase()}/${reference}`,
       directPath: faults.has('media-bare-path') ? `/media/${reference}` : downloadPath(this.deps.providerId, reference),
@@ -254,12 +255,10 @@ export class MediaReceiver {
     });
     await pipeline(res.body, decrypt, sink);
     // MEDIA-RECEIVE: the fault keeps only the mimetype's essence, as a media index that drops parameters would.
-    if (faults.has('received-media-mimetype-params-dropped')) {
-      const essence = fields.mimetype.split(';')[0]?.trim() ?? '';
-      const digest = toBase64(hash.digest());
-      return { type, mimetype: essence, fileLength: length, sha256: digest };
-    }
-    return { type, mimetype: fields.mimetype, fileLength: length, sha256: toBase64(hash.digest()) };
+    const mimetype = faults.has('received-media-mimetype-params-dropped')
+      ? (fields.mimetype.split(';')[0]?.trim() ?? '')
+      : fields.mimetype;
+    return { type, mimetype, fileLength: length, sha256: toBase64(hash.digest()) };
   }
 
   /** Lets downloads in flight finish, then drops the connections to the gatekeeper. */

@@ -15,23 +15,19 @@ export interface StoredBlob {
 export class MediaStore {
   private readonly blobs = new Map<string, StoredBlob>();
   private counter = 0;
-  private nextName: string | undefined;
 
   constructor(private readonly faults: FaultSet) {}
 
-  /** Keeps an uploaded blob; returns its storage reference. */
-  put(blob: Buffer, mimetype: string): string {
+  /**
+   * Keeps an uploaded blob; returns its storage reference. Only the `media-reference-file-hash`
+   * fault passes a `name`, which stores the blob there over any blob held under it.
+   */
+  put(blob: Buffer, mimetype: string, name?: string): string {
     const reference = this.faults.has('media-counter-reference')
       ? String(++this.counter).padStart(24, '0')
-      : (this.nextName ?? randomBytes(32).toString('base64url'));
-    this.nextName = undefined;
+      : (name ?? randomBytes(32).toString('base64url'));
     this.blobs.set(reference, { blob, mimetype, expired: false });
     return reference;
-  }
-
-  /** The `media-reference-file-hash` fault's: the next blob put is stored under `name`, over any blob held there. */
-  nameNext(name: string): void {
-    this.nextName = name;
   }
 
   get(reference: string): StoredBlob | undefined {

@@ -150,21 +150,19 @@ export class PushEndpoint {
         await jwtVerify(token, await importJWK(first, first.alg ?? 'RS256'), options);
         return undefined;
       }
-      try {
-        await jwtVerify(token, keysOf(jwks), options);
-      } catch (e) {
-        if (!(e instanceof errors.JWKSNoMatchingKey)) throw e;
+      if (!(await holdsKey(token, keysOf(jwks), options))) {
         // The fault refuses a kid it once found missing without fetching the key set again.
-        if (this.unknownKids.has(header.kid ?? '')) return "the token's kid is known not to be in the key set";
+        const kid = header.kid ?? '';
+        if (this.unknownKids.has(kid)) return "the token's kid is known not to be in the key set";
         const fresh = await this.refetch();
-        if (fresh === undefined) return "no key of the key set has the token's kid";
-        await jwtVerify(token, keysOf(fresh), options);
+        if (fresh === undefined || !(await holdsKey(token, keysOf(fresh), options))) {
+          // The fault remembers a kid that even the refetched key set lacked.
+          if (faults.has('push-unknown-kid-cached')) this.unknownKids.add(kid);
+          return "no key of the key set has the token's kid";
+        }
       }
       return undefined;
     } catch (e) {
-      // The fault remembers a kid that even the refetched key set lacked.
-      if (e instanceof errors.JWKSNoMatchingKey && faults.has('push-unknown-kid-cached'))
-        this.unknownKids.add(decodeProtectedHeader(token).kid ?? '');
       return e instanceof Error ? e.message : String(e);
     }
   }
@@ -188,6 +186,17 @@ function laxKeys(jwks: JSONWebKeySet, hmacFromPem: boolean): JWTVerifyGetKey {
       ? new TextEncoder().encode(await exportSPKI(key))
       : KeyObject.from(key);
   };
+}
+
+/** Whether `keys` verify the token: false when they hold no key for it; throws when one refuses it. */
+async function holdsKey(token: string, keys: JWTVerifyGetKey, options: JWTVerifyOptions): Promise<boolean> {
+  try {
+    await jwtVerify(token, keys, options);
+    return true;
+  } catch (e) {
+    if (e instanceof errors.JWKSNoMatchingKey) return false;
+    throw e;
+  }
 }
 
 /** The claim checks alone, for the faults that skip the signature. */
