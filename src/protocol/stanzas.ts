@@ -72,9 +72,9 @@ export const ack = (attrs: {
  */
 export const UNHANDLED_NOTIFICATION_TYPE = 'interop:unhandled';
 
-/** `<notification id from="s.whatsapp.net" type t/>`: a notification from the server itself. */
-export const serverNotification = (id: string, type: string, t: number): StanzaNode =>
-  node('notification', { id, from: GATEKEEPER_SERVER, type, t: String(t) });
+/** `<notification id from type t/>`: from the server itself unless `from` names a user it is about. */
+export const serverNotification = (id: string, type: string, t: number, from = GATEKEEPER_SERVER): StanzaNode =>
+  node('notification', { id, from, type, t: String(t) });
 
 /** A delivery receipt has no type or `inactive` (RECEIPT-DELIVERY); `read` and `retry` are the others. */
 export const receipt = (attrs: {

@@ -1,8 +1,8 @@
 /** The storage reference as the only secret of a media URL: unguessable (MEDIA-REFERENCE) and short-lived (MEDIA-EXPIRY). */
-import { createHash } from 'node:crypto';
 import { PreconditionError } from '../../core/errors.js';
 import { met, notMet } from '../../core/model.js';
 import { choiceParam, defineCheck, paramsOf, numberParam, type CheckContext } from '../check.js';
+import { hashOf } from './encrypt.js';
 import {
   discoveryOf,
   fetchRaw,
@@ -48,7 +48,7 @@ async function sendSeveral(ctx: CheckContext, count: number): Promise<SentMedia[
  * not judged.
  */
 function contentNames(sent: SentMedia): { name: string; what: string }[] {
-  const hash = createHash('sha256').update(sent.plaintext).digest();
+  const hash = hashOf(sent.plaintext);
   return [
     { name: hash.toString('base64url'), what: "the base64url of the file's SHA-256" },
     { name: hash.toString('base64').replace(/[+/=]/g, ''), what: "the base64 of the file's SHA-256" },

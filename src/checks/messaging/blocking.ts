@@ -9,6 +9,7 @@ import { barrier, describeAll, lastSeq, sentBy, show } from '../observe.js';
 import { pair, receiveOne, sendOneWithId, type Pair, strangerJid } from '../scenarios/conversation.js';
 import { deliverGroup, group, shownInGroup } from '../scenarios/groups.js';
 import { blocklistIq, changeBlock, judgeBlockedHidden } from '../scenarios/blocking.js';
+import { reactionOn } from './content.js';
 
 /** The gatekeeper user sends a text; whether the provider user was shown it once the client answered. */
 async function textShown(
@@ -88,7 +89,7 @@ async function reactionShown(
     { id, fromMe: false, emoji },
     "the blocked gatekeeper user reacts to the user's message",
   );
-  const shown = (await p.provider.inbox()).some((m) => m.reaction?.id === id && m.reaction.emoji === emoji);
+  const shown = reactionOn(await p.provider.inbox(), id)?.reaction?.emoji === emoji;
   return { id: reaction, text: `the reaction ${emoji} on message ${id}`, shown };
 }
 

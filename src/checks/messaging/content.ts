@@ -248,7 +248,7 @@ async function sendAbout(
 }
 
 /** The reaction the inbox shows on message `id` now: the latest entry that reacts to it. */
-const reactionOn = (inbox: readonly ReceivedMessage[], id: string): ReceivedMessage | undefined =>
+export const reactionOn = (inbox: readonly ReceivedMessage[], id: string): ReceivedMessage | undefined =>
   inbox.findLast((m) => m.reaction?.id === id);
 
 /** Whose message a received reaction is on (REACTION-IN): the provider user's own, or the peer's. */

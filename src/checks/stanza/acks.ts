@@ -10,7 +10,7 @@ import { judgeMessageAck, judgeNotificationAck, judgeReceiptAck } from '../scena
 import { judgeTime } from '../time.js';
 import { isDeliveryReceipt, receipt, serverNotification, UNHANDLED_NOTIFICATION_TYPE } from '../../protocol/stanzas.js';
 import { unixSeconds } from '../../core/clock.js';
-import { GATEKEEPER_SERVER } from '../../protocol/constants.js';
+import { GATEKEEPER_SERVER, PING_NS } from '../../protocol/constants.js';
 import {
   deliverUndecryptable,
   pair,
@@ -95,9 +95,13 @@ export const ackNotification = defineCheck(
   async (ctx) => {
     const notifier = choiceParam(ctx, 'from', NOTIFIERS, 'server');
     const { connection } = await ctx.testbed.providerUser();
-    const sent = serverNotification(ctx.rng.string(20), UNHANDLED_NOTIFICATION_TYPE, unixSeconds(ctx.clock));
     const from = notifier === 'peer' ? (await ctx.testbed.gatekeeperUser()).jid : GATEKEEPER_SERVER;
-    const notification: StanzaNode = { ...sent, attrs: { ...sent.attrs, from } };
+    const notification = serverNotification(
+      ctx.rng.string(20),
+      UNHANDLED_NOTIFICATION_TYPE,
+      unixSeconds(ctx.clock),
+      from,
+    );
     const id = notification.attrs['id'] ?? '';
     const afterSeq = lastSeq(connection);
     ctx.step(`send a notification of type="${UNHANDLED_NOTIFICATION_TYPE}" from ${from}, which no client handles`);
@@ -185,10 +189,14 @@ export const ping = defineCheck(
     ctx.step(child ? 'ping the client with a <ping/> child' : 'ping the client');
     const after = lastSeq(connection);
     if (await connection.ping({ signal: ctx.signal, timeoutMs: ANSWER_MS, child })) return met();
-    // A refusal: an `<iq type="error">`, or an ack with an error (IN-ERROR).
+    const pingId = connection.frames.find(
+      (f) => f.direction === 'gatekeeper-to-client' && f.seq > after && f.node?.attrs['xmlns'] === PING_NS,
+    )?.node?.attrs['id'];
+    // A refusal of this ping: an `<iq type="error">`, or an ack with an error (IN-ERROR).
     const refusal = sentBy(connection, after).find(
       ({ element: e }) =>
-        (e.tag === 'iq' && e.attrs['type'] === 'error') || (e.tag === 'ack' && e.attrs['error'] !== undefined),
+        e.attrs['id'] === pingId &&
+        ((e.tag === 'iq' && e.attrs['type'] === 'error') || (e.tag === 'ack' && e.attrs['error'] !== undefined)),
     )?.element;
     return refusal
       ? notMet('<iq type="result"> with the ping\'s id', `the ping refused: ${show(refusal)}`)
