@@ -44,8 +44,12 @@ function capture(): { stream: Writable; text: () => string } {
   return { stream, text: () => chunks.join('') };
 }
 
-/** How long an in-process command may take, as the spawned binary's own timeout bounded it. */
-const RUN_MS = 120_000;
+/**
+ * How long a command may take, in process or spawned, before its test fails naming it: a guard
+ * against a hang, not a measure of speed. A default run takes some 75 s alone, and twice that with
+ * the kill matrix's files beside it on two cores.
+ */
+const RUN_MS = 300_000;
 
 export async function runCli(args: readonly string[], env: Env = { NO_COLOR: '1' }): Promise<CliRun> {
   const stdout = capture();
@@ -76,7 +80,7 @@ export async function spawnCli(args: readonly string[], env: Env = { NO_COLOR: '
   try {
     const { stdout, stderr } = await promisify(execFile)(process.execPath, [cli, ...args], {
       env: environment(env),
-      timeout: 120_000,
+      timeout: RUN_MS,
     });
     return { code: 0, stdout, stderr };
   } catch (e) {
