@@ -38,6 +38,7 @@ import type {
 } from '../protocol/driver-api.js';
 import { show } from './observe.js';
 import { ContentWatch } from './content-watch.js';
+import { ShownWatch } from './shown-watch.js';
 import { WireWatch } from './wire-watch.js';
 import { sessionMode } from './params.js';
 import { ANSWER_MS, QUIET_MS } from './waits.js';
@@ -113,6 +114,8 @@ export class Testbed {
   private readonly wire: WireWatch;
   /** What the case's gatekeeper users decrypted, judged when it ends (content-watch.ts: ENC-CONTENT, MEDIA-KEY-FRESH). */
   private readonly content = new ContentWatch();
+  /** What the case's provider users were shown of its gatekeeper users' messages, judged when it ends (shown-watch.ts). */
+  private readonly shown = new ShownWatch();
   private readonly gatekeeperUsers: GatekeeperUser[] = [];
 
   constructor(
@@ -137,7 +140,11 @@ export class Testbed {
     });
     const offRefusals = gatekeeper.onRefusal((r) => this.onRefusal(r));
     env.defer(() => {
-      for (const { expected, actual } of this.content.judge(this.gatekeeperUsers)) env.violated(expected, actual);
+      for (const { expected, actual } of [
+        ...this.content.judge(this.gatekeeperUsers),
+        ...this.shown.judge(this.gatekeeperUsers),
+      ])
+        env.violated(expected, actual);
       offFrames();
       offHttp();
       offCloses();
@@ -304,7 +311,11 @@ export class Testbed {
         if ('id' in result) this.asked(result, text);
         return result;
       },
-      inbox: async () => (await driver.inbox(user)).messages,
+      inbox: async () => {
+        const { messages } = await driver.inbox(user);
+        this.shown.shown(created.identifier, messages);
+        return messages;
+      },
       events: async () => (await driver.events(user)).events,
       sendMedia: (media) => driver.sendMedia(user, media),
       sendGroup: async (group, text) => {

@@ -24,6 +24,13 @@ export interface GatekeeperDelivery {
 }
 
 /** How a gatekeeper user is made: its session mode, and keys a provider must refuse. */
+/** A message a gatekeeper user sent: its id, to whom (a user's or a group's jid), and its padded plaintext. */
+export interface GatekeeperSend {
+  readonly id: string;
+  readonly to: string;
+  readonly plaintext: Uint8Array;
+}
+
 export interface GatekeeperUserOptions {
   readonly mode?: SessionMode;
   /** Publish a signed prekey whose signature does not verify. */
@@ -85,6 +92,8 @@ export interface GatekeeperUser {
   /** The raw 32-byte identity key it publishes now. */
   readonly identityKey: Uint8Array;
   readonly deliveries: readonly GatekeeperDelivery[];
+  /** Every message it sent whose plaintext it encrypted itself, oldest first. */
+  readonly sends: readonly GatekeeperSend[];
   /**
    * Encrypts `content` (already padded protobuf bytes) to `to` and delivers it; returns the stanza id.
    * `media` names the kind of a media message, which its `<enc>` then carries (ENC-MEDIATYPE).

@@ -33,6 +33,7 @@ import type {
   EncryptedMessage,
   GatekeeperDelivery,
   GatekeeperGroupDelivery,
+  GatekeeperSend,
   GatekeeperUser,
   EncryptedGroupMessage,
 } from './user-types.js';
@@ -64,6 +65,9 @@ export interface GatekeeperUserOptions extends DeviceOptions {
 
 export class LocalGatekeeperUser implements GatekeeperUser {
   readonly deliveries: GatekeeperDelivery[] = [];
+  readonly sends: GatekeeperSend[] = [];
+  /** The plaintext of each message it encrypted, until a deliver names its id (sends). */
+  private readonly plaintextOf = new WeakMap<EncryptedMessage | EncryptedGroupMessage, Uint8Array>();
 
   private readonly queue = new KeyedQueue();
   private readonly delivered = new Listeners<GatekeeperDelivery>();
@@ -102,7 +106,7 @@ export class LocalGatekeeperUser implements GatekeeperUser {
   }
 
   encryptGroupPayload(group: string, plaintext: Uint8Array): Promise<EncryptedGroupMessage> {
-    return this.queue.run(group, () => this.member.encrypt(group, plaintext));
+    return this.queue.run(group, async () => this.kept(await this.member.encrypt(group, plaintext), plaintext));
   }
 
   renewGroupKey(group: string): Promise<void> {
@@ -117,7 +121,7 @@ export class LocalGatekeeperUser implements GatekeeperUser {
     encrypted: EncryptedGroupMessage,
     options?: { readonly id?: string; readonly withDistributions?: boolean },
   ): string {
-    return this.member.deliver(encrypted, options);
+    return this.sent(encrypted.group, this.member.deliver(encrypted, options), this.plaintextOf.get(encrypted));
   }
 
   openGroupMessage(group: string, sender: string, skmsg: Uint8Array): Promise<Uint8Array> {
@@ -175,18 +179,30 @@ export class LocalGatekeeperUser implements GatekeeperUser {
   private sendNow(to: string, plaintext: Uint8Array, stanza: DeliveryOptions): Promise<string> {
     return this.queue.run(to, async () => {
       const { type, ciphertext } = await this.encryptNow(to, plaintext);
-      return this.deliverNow(to, type, ciphertext, stanza);
+      return this.sent(to, this.deliverNow(to, type, ciphertext, stanza), plaintext);
     });
   }
 
   encrypt(to: string, plaintext: Uint8Array): Promise<EncryptedMessage> {
-    return this.queue.run(to, () => this.encryptNow(to, plaintext));
+    return this.queue.run(to, async () => this.kept(await this.encryptNow(to, plaintext), plaintext));
+  }
+
+  /** `encrypted`, its plaintext noted for the deliver that sends it. */
+  private kept<E extends EncryptedMessage | EncryptedGroupMessage>(encrypted: E, plaintext: Uint8Array): E {
+    this.plaintextOf.set(encrypted, plaintext);
+    return encrypted;
+  }
+
+  /** Message `id`, delivered to `to`: noted in `sends` when its plaintext is known. */
+  private sent(to: string, id: string, plaintext: Uint8Array | undefined): string {
+    if (plaintext !== undefined) this.sends.push({ id, to, plaintext });
+    return id;
   }
 
   encryptAhead(to: string, plaintext: Uint8Array, jump: number): Promise<EncryptedMessage> {
     return this.queue.run(to, async () => {
       try {
-        return await this.device.encryptAhead(to, plaintext, jump);
+        return this.kept(await this.device.encryptAhead(to, plaintext, jump), plaintext);
       } catch (e) {
         throw new PreconditionError((e as Error).message, { cause: e });
       }
@@ -194,7 +210,8 @@ export class LocalGatekeeperUser implements GatekeeperUser {
   }
 
   deliverCiphertext(to: string, message: EncryptedMessage, id?: string): string {
-    return this.deliverNow(to, message.type, message.ciphertext, id === undefined ? {} : { id });
+    const sent = this.deliverNow(to, message.type, message.ciphertext, id === undefined ? {} : { id });
+    return this.sent(to, sent, this.plaintextOf.get(message));
   }
 
   startSession(bundle: KeyBundle): Promise<void> {

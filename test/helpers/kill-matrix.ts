@@ -36,6 +36,7 @@ import {
   TIME_BROKEN,
 } from '../../src/checks/wire-watch.js';
 import { CONTENT_BROKEN, MEDIA_KEY_REUSED } from '../../src/checks/content-watch.js';
+import { SHOWN_BROKEN } from '../../src/checks/shown-watch.js';
 import { MEDIA_HOST_FAILED } from '../../src/checks/media/scenario.js';
 import { loadCatalogue } from '../../src/harness/catalogue.js';
 import { runConformance } from '../../src/harness/run.js';
@@ -204,6 +205,10 @@ const REFUSED_WHEREVER_SENT: ReadonlyMap<string, string | readonly string[]> = n
   ['notification-ack-no-participant', ACK_BROKEN],
   // every message delivered to the client, which it reads on delivery (the Testbed's watch: READ-ONLY-MARKED)
   ['read-on-delivery', READ_BROKEN],
+  // every reaction a gatekeeper user sends, as the client's inbox shows it (the Testbed's shown
+  // watch, REACTION-IN): not shown, or shown from the chat's jid rather than its sender's
+  ['ignore-reactions', SHOWN_BROKEN],
+  ['reaction-shown-from-remote-jid', SHOWN_BROKEN],
   // every enlistment, whose provider user a case then never gets (Testbed.providerUser)
   ['enlist-json-body', ENLISTMENT],
   ['enlist-padded-base64', ENLISTMENT],
