@@ -14,9 +14,26 @@ export function difference(expected: string, actual: string): string {
 const visible = (quoted: string): string =>
   quoted.replace(/[\p{C}\p{M}\p{Z}]/gu, (c) => (c === ' ' ? c : `\\u{${(c.codePointAt(0) ?? 0).toString(16)}}`));
 
-/** A known way `actual` came from `expected`: trimmed, stripped of a leading U+FEFF or of its ending line breaks, or normalised to one of Unicode's forms. */
+const HTML_ENTITIES: Readonly<Record<string, string>> = {
+  lt: '<',
+  gt: '>',
+  amp: '&',
+  quot: '"',
+  apos: "'",
+  '#39': "'",
+};
+
+/** `text` with the entities an HTML escaper writes read back, once. */
+const unescapeHtml = (text: string): string =>
+  text.replace(/&(lt|gt|amp|quot|apos|#39);/g, (_, name: string) => HTML_ENTITIES[name] ?? '');
+
+/**
+ * A known way `actual` came from `expected`: trimmed, stripped of a leading U+FEFF or of its ending
+ * line breaks, escaped for HTML, or normalised to one of Unicode's forms.
+ */
 function how(expected: string, actual: string): string {
   if (actual === expected.trim()) return 'the text trimmed of its leading and trailing whitespace: ';
+  if (actual !== expected && unescapeHtml(actual) === expected) return 'the text escaped for HTML: ';
   if (expected.startsWith('\uFEFF') && actual === expected.slice(1)) return 'the text without its leading U+FEFF: ';
   if (actual !== expected && actual === expected.replace(/[\r\n]+$/, ''))
     return 'the text without the line breaks that end it: ';

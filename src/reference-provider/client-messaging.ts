@@ -156,8 +156,12 @@ export function shownMessage(id: string, from: string, message: interop.Message,
   const sent = message.reactionMessage;
   // The fault keeps the emoji's first code point only: a skin tone, a flag's second letter, the rest
   // of a ZWJ sequence are cut.
+  const cut = sent?.text && faults.has('reaction-emoji-first-codepoint') ? { ...sent, text: [...sent.text][0] } : sent;
+  // The other fault strips presentation selectors, as an emoji font that has text-style forms only.
   const reaction =
-    sent?.text && faults.has('reaction-emoji-first-codepoint') ? { ...sent, text: [...sent.text][0] } : sent;
+    cut?.text && faults.has('reaction-emoji-fe0f-stripped-in')
+      ? { ...cut, text: cut.text.replace(/\uFE0F/g, '') }
+      : cut;
   const reactedTo = reaction?.key?.id;
   // The fault reads fromMe from its own side and keeps only reactions to its user's messages.
   if (reaction?.key?.fromMe && faults.has('reaction-in-own-only')) return {};
@@ -187,13 +191,19 @@ export function shownMessage(id: string, from: string, message: interop.Message,
     return message.protocolMessage ? {} : { message: { id, from, text: '', notice: 'unsupported' } };
   }
   const text = mangleText(message.conversation || extended?.text || '', faults);
-  const shown = faults.has('received-text-bom-stripped') ? text.replace(/^\uFEFF/, '') : text;
+  const unmarked = faults.has('received-text-bom-stripped') ? text.replace(/^\uFEFF/, '') : text;
+  // The fault escapes the text for HTML where it stores it, as a web view's sanitiser would.
+  const shown = faults.has('received-text-html-escaped') ? escapeHtml(unmarked) : unmarked;
   const quoted = extended?.contextInfo?.stanzaId;
   // REPLY-IN: the quoted message is the user's own or the peer's (contextInfo.participant the peer); both are shown.
   const dropped =
     faults.has('drop-quote') || (extended?.contextInfo?.participant === from && faults.has('reply-in-own-only'));
   return { message: quoted && !dropped ? { id, from, text: shown, replyTo: quoted } : { id, from, text: shown } };
 }
+
+/** `text` escaped for HTML: the `received-text-html-escaped` fault's. */
+const escapeHtml = (text: string): string =>
+  text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 /** `message` with the line breaks that end its text cut: the `received-trailing-newline-trimmed` fault's. */
 function withoutTrailingBreaks(message: interop.Message): interop.Message {

@@ -325,6 +325,10 @@ export class ProviderClient {
       this.inbox.splice(drainedFrom, 0, message);
       return;
     }
+    // The fault takes a text equal to the one just before it, of one sender in one chat, for a double send.
+    const last = this.inbox.at(-1);
+    const again = message.text !== '' && last?.text === message.text && last.from === message.from;
+    if (again && last.group === message.group && faults.has('received-same-text-deduped')) return;
     this.inbox.push(message);
     if (drainedFrom !== undefined && faults.has('mailbox-shown-twice')) this.inbox.push(message);
   }

@@ -211,6 +211,8 @@ export const FAULTS = {
   'received-trailing-newline-trimmed': 'drops the line breaks that end a text it receives before showing it',
   'received-text-bom-stripped':
     'drops a leading U+FEFF from every text it receives, as a decoder that strips a byte-order mark',
+  'received-text-html-escaped':
+    'HTML-escapes the texts it receives before showing them (`<` as `&lt;`), as a web view sanitising stored text',
   'plaintext-preview': 'puts the start of the text in a `preview` attribute of `<message>`',
   'group-plaintext-preview': 'puts the first 40 characters of a group text on its <message> as a `preview` attribute',
   'cache-ciphertext': 'sends the same ciphertext again when a peer gets the same text twice',
@@ -410,6 +412,8 @@ export const FAULTS = {
     'refuses a one-to-one message whose `t` is over 300 s from its clock, so one that waited in the mailbox is lost',
   'mailbox-newest-first': 'shows the messages a push-woken connection drains newest first',
   'mailbox-shown-twice': 'shows each message a push-woken connection drains twice',
+  'received-same-text-deduped':
+    'drops a received text equal to the one just before it from the same sender in the same chat, as a double-send guard',
   'receipt-first-only': 'sends a delivery receipt for the first message of each peer only',
   'no-read-receipt': 'sends no read receipt when its user reads a message',
   'read-receipt-latest': "sends the read receipt for the peer's latest message, whichever one its user read",
@@ -462,6 +466,8 @@ export const FAULTS = {
   'blocked-reaction-shown': "applies the block list to a peer's texts and files but not to its reactions",
   'reaction-emoji-fe0f-stripped-out':
     'strips the presentation selectors (U+FE0F) from the emoji of the reactions it sends, so ❤️ goes out as ❤',
+  'reaction-emoji-fe0f-stripped-in':
+    'strips the presentation selectors (U+FE0F) from the emoji of the reactions it receives, so ❤️ is shown as ❤',
   'reaction-id-derived':
     "derives a reaction's stanza id from the id of the message reacted to, so a second reaction to it reuses an id",
   'reply-id-derived': "derives a reply's stanza id from the id of the message it quotes",

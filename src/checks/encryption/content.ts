@@ -26,6 +26,8 @@ const UNICODE_PARTS = [
   ' e\u0301 n\u0303 e\u0302\u0301 \u1100\u1161\u11A8',
   // NUL, C0 controls, an ANSI escape, CR LF, DEL and a C1 control.
   ' a\u0000b \u0001\u0007\u001B[0m\r\n\u007F\u0085',
+  // Markup and format characters, which a client escaping for HTML or XML, or formatting, changes.
+  ' a < b & c > d "q" \'s\' &amp; <b>x</b> \\n %s {0}',
   // Every bidi control: marks, embeddings, overrides, isolates, the Arabic letter mark.
   ' \u200E\u200F\u061C\u202A\u202B\u202C\u202D\u2066\u2067\u2068\u2069 \u200B\u200C\u2060',
   // Emoji sequences: flags, skin tones, a profession, keycaps, a subdivision flag's tags, and a long run.

@@ -256,9 +256,15 @@ const REACTS_ON = ['own', 'peer'] as const;
 
 /**
  * The emoji a received reaction carries (`params.emoji`): one code point, or one emoji of several,
- * which is shown whole: a skin tone joined to a person by a ZWJ, and a flag of two regional letters.
+ * which is shown whole: a skin tone joined to a person by a ZWJ, a flag of two regional letters,
+ * and a heart with its presentation selector (U+FE0F), WhatsApp's own ❤️ reaction.
  */
-const REACTION_EMOJI = { single: EMOJI, 'skin-tone-zwj': '👩🏽\u200d💻', flag: '🇪🇺' } as const;
+const REACTION_EMOJI = {
+  single: EMOJI,
+  'skin-tone-zwj': '👩🏽\u200d💻',
+  flag: '🇪🇺',
+  'presentation-selector': '\u2764\uFE0F',
+} as const;
 const EMOJI_KINDS = Object.keys(REACTION_EMOJI) as (keyof typeof REACTION_EMOJI)[];
 
 /**
