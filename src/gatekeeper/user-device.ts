@@ -33,6 +33,7 @@ import type { EncryptedMessage } from './user-types.js';
 import type { SessionMode } from '../protocol/driver-api.js';
 
 const ONE_TIME_PREKEYS = 5;
+const oneTimePreKeyCount = (options: DeviceOptions): number => (options.noOneTimePreKeys ? 0 : ONE_TIME_PREKEYS);
 
 export interface DeviceOptions {
   /** Publish a signed prekey whose signature does not verify (a bundle a provider must refuse). */
@@ -44,6 +45,8 @@ export interface DeviceOptions {
    * bits come only where a case asks for them (KEYS-REGISTRATION), so no other case meets them by chance.
    */
   readonly registrationId?: number;
+  /** Publish no one-time prekey, as a user whose stock the gatekeeper has run out of: a bundle holds none (KEYS-FETCH). */
+  readonly noOneTimePreKeys?: boolean;
 }
 
 export interface GatekeeperDevice {
@@ -114,7 +117,7 @@ async function newClassicDevice(options: DeviceOptions): Promise<GatekeeperDevic
   };
   const oneTimePreKeys: OneTimePreKey[] = [];
   const firstId = randomInt(1, 0x1000000 - ONE_TIME_PREKEYS);
-  for (let id = firstId; id < firstId + ONE_TIME_PREKEYS; id++) {
+  for (let id = firstId; id < firstId + oneTimePreKeyCount(options); id++) {
     const k = Signal.PrivateKey.generate();
     await preKeys.savePreKey(id, Signal.PreKeyRecord.new(id, k.getPublicKey(), k));
     oneTimePreKeys.push({ id, publicKey: new Uint8Array(k.getPublicKey().getPublicKeyBytes()) });
@@ -181,7 +184,7 @@ async function newPqDevice(options: DeviceOptions): Promise<GatekeeperDevice> {
   await kyberStore.saveKyberPreKey(kyberId, SignalPq.KyberPreKeyRecord.new(kyberId, Date.now(), kem, kemSignature));
   const oneTimePreKeys: OneTimePreKey[] = [];
   const firstId = randomInt(1, 0x1000000 - ONE_TIME_PREKEYS);
-  for (let id = firstId; id < firstId + ONE_TIME_PREKEYS; id++) {
+  for (let id = firstId; id < firstId + oneTimePreKeyCount(options); id++) {
     const k = SignalPq.PrivateKey.generate();
     await preKeys.savePreKey(id, SignalPq.PreKeyRecord.new(id, k.getPublicKey(), k));
     oneTimePreKeys.push({ id, publicKey: k.getPublicKey().getPublicKeyBytes() });

@@ -39,6 +39,8 @@ export interface GatekeeperUserOptions {
   readonly badKyberPreKeySignature?: boolean;
   /** The registration id to publish and put in prekey messages (KEYS-REGISTRATION): any 32-bit value. */
   readonly registrationId?: number;
+  /** Publish no one-time prekey, as a user whose stock the gatekeeper has run out of (KEYS-FETCH). */
+  readonly noOneTimePreKeys?: boolean;
   /**
    * The type its delivery receipts carry: none (the default), or `inactive`, as WhatsApp's clients
    * write them while not marked available (RECEIPT-DELIVERY allows both).

@@ -694,6 +694,10 @@ export class ProviderClient {
       );
       const bundle = readBundleResult(answer);
       if (!bundle || bundle.jid !== to) throw new Error(`the key fetch for ${to} returned no usable bundle`);
+      // KEYS-FETCH: X3DH opens a session on the signed prekey alone; the fault wants a one-time
+      // prekey too, and tells its user the send failed.
+      if (bundle.oneTimePreKey === undefined && faults.has('bundle-without-one-time-prekey-refused'))
+        throw new SendRefused(`the bundle of ${to} holds no one-time prekey`);
       try {
         await this.session.processBundle(bundle);
       } catch (e) {

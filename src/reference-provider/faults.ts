@@ -177,6 +177,8 @@ export const FAULTS = {
   'group-ack-participant-group': 'acks a group message with the group as its `participant`, not the member who sent it',
   'forget-one-time-prekeys': 'keeps no private one-time prekeys, so prekey messages that use one fail',
   'reuse-one-time-prekey': 'never deletes a one-time prekey once a prekey message has used it',
+  'bundle-without-one-time-prekey-refused':
+    "refuses to send to a peer whose fetched bundle holds no one-time prekey (the gatekeeper ran out of the peer's)",
   'spend-prekey-on-load':
     'deletes a one-time prekey as soon as a prekey message names it, before that message decrypts, so a changed copy spends it',
   'rebuild-session-per-message': 'fetches a bundle and starts a new session for every message it sends',

@@ -50,20 +50,33 @@ async function replyTaken(p: Pair, ctx: CheckContext, label: string): Promise<vo
   expectTaken(answer, `the ${label}`, p.provider.connection);
 }
 
-/** SESSION-OUT: the provider's first message is a version 3 prekey message that libsignal decrypts. */
+/**
+ * SESSION-OUT: the provider's first message is a version 3 prekey message that libsignal decrypts.
+ * With `params.noOneTimePreKey` the peer's bundle holds none (KEYS-FETCH: at most one, and none once
+ * the gatekeeper ran out): X3DH opens the session on the signed prekey alone.
+ */
 export const outboundSession = defineCheck(
-  { name: 'encryption/session/outbound', params: paramsOf({ mode: MODE_PARAM }) },
+  {
+    name: 'encryption/session/outbound',
+    params: paramsOf({ mode: MODE_PARAM, noOneTimePreKey: { type: 'boolean' } }),
+  },
   async (ctx) => {
-    const p = await pair(ctx);
+    const none = ctx.params['noOneTimePreKey'] === true;
+    const p = await pair(ctx, none ? { noOneTimePreKeys: true } : {});
     const o = await sendOne(p, ctx, 'first message');
     const bytes = deliveredCiphertext(o.delivery.ciphertext, 'first message');
     const version = sessionMode(ctx) === 'pq' ? 4 : 3;
-    const expected = `a PreKeySignalMessage of version ${version}, on a one-time prekey, that libsignal decrypts`;
+    const on = none ? 'on the signed prekey alone, the bundle holding no one-time prekey' : 'on a one-time prekey';
+    const expected = `a PreKeySignalMessage of version ${version}, ${on}, that libsignal decrypts`;
     if (!o.delivery.plaintext)
       return notMet(expected, `libsignal could not decrypt it: ${o.delivery.decryptError ?? 'no reason given'}`);
     const pk = readPreKeySignalMessage(bytes);
     if (!pk) return notMet(expected, `${bytes.length} bytes that are not a PreKeySignalMessage`);
     if (pk.version !== version) return notMet(expected, `message version ${pk.version}`);
+    if (none)
+      return pk.preKeyId === undefined
+        ? met(`signed prekey ${pk.signedPreKeyId}`)
+        : notMet(expected, `a prekey message naming one-time prekey ${pk.preKeyId}, which no bundle held`);
     if (pk.preKeyId === undefined)
       return notMet(expected, 'a prekey message without the one-time prekey the bundle held');
     return met(`one-time prekey ${pk.preKeyId}, signed prekey ${pk.signedPreKeyId}`);
