@@ -431,7 +431,13 @@ export class ProviderClient {
       !faults.has('reaction-from-me-unset') && this.messaging.wasSent(id) !== faults.has('reaction-inverted-from-me');
     // The fault writes the reaction's time in seconds where the field counts milliseconds.
     const sentAt = faults.has('reaction-timestamp-seconds') ? Math.floor(Date.now() / 1000) : Date.now();
-    return this.sendPlaintext(to, this.composer.pad(encodeMessage(reactionContent(to, key, fromMe, emoji, sentAt))));
+    const sent = this.sendPlaintext(
+      to,
+      this.composer.pad(encodeMessage(reactionContent(to, key, fromMe, emoji, sentAt))),
+    );
+    // The driver API: the fault answers with the id of the message reacted to, not the reaction's own.
+    if (faults.has('react-answers-target-id')) return sent.then(() => id);
+    return sent;
   }
 
   /** READ-ON-MARK: the user read message `id` from `peer`; BLOCK-HIDDEN: a blocked peer is not told (the fault tells it). */

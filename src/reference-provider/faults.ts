@@ -470,6 +470,8 @@ export const FAULTS = {
     'strips the presentation selectors (U+FE0F) from the emoji of the reactions it sends, so ❤️ goes out as ❤',
   'reaction-emoji-fe0f-stripped-in':
     'strips the presentation selectors (U+FE0F) from the emoji of the reactions it receives, so ❤️ is shown as ❤',
+  'react-answers-target-id':
+    "answers the driver's react with the id of the message reacted to instead of the reaction's own stanza id",
   'reaction-id-derived':
     "derives a reaction's stanza id from the id of the message reacted to, so a second reaction to it reuses an id",
   'reply-id-derived': "derives a reply's stanza id from the id of the message it quotes",

@@ -1,5 +1,5 @@
 /** Reactions and replies, both ways, in the public `Message` shapes (docs/PROFILE.md §14.3). */
-import { PreconditionError } from '../../core/errors.js';
+import { PreconditionError, ProviderViolation } from '../../core/errors.js';
 import { met, notMet, type Finding } from '../../core/model.js';
 import type { Clock } from '../../core/clock.js';
 import { reactionContent, replyContent } from '../../protocol/messaging.js';
@@ -13,7 +13,7 @@ import {
   type DecodedMessage,
   type MessageContent,
 } from '../../protocol/payload.js';
-import type { ReceivedMessage } from '../../protocol/driver-api.js';
+import type { ReceivedMessage, Sent } from '../../protocol/driver-api.js';
 import { defineCheck, ANSWER_MS, choiceParam, paramsOf, type CheckContext } from '../check.js';
 import { answerTo } from '../scenarios/exchange.js';
 import { barrier, lastSeq } from '../observe.js';
@@ -44,11 +44,11 @@ async function nextSent(
   ctx: CheckContext,
   p: Pair,
   label: string,
-  act: () => Promise<unknown>,
+  act: () => Promise<Sent>,
 ): Promise<DecodedMessage | undefined> {
   const earlier = new Set(p.gatekeeperUser.deliveries);
   ctx.step(label);
-  await act();
+  const { id } = await act();
   ctx.step('gatekeeper user receives it');
   const delivery = await p.gatekeeperUser.waitForDelivery((d) => !earlier.has(d), {
     signal: ctx.signal,
@@ -57,6 +57,13 @@ async function nextSent(
   if (!delivery)
     throw new PreconditionError(
       `the driver accepted the action, but no message reached the gatekeeper user within ${ANSWER_MS} ms`,
+    );
+  // The driver API: a send is answered with the stanza id of the message the client sent, which
+  // the user's later actions (a read, a reaction, a reply) name.
+  if (delivery.id !== id)
+    throw new ProviderViolation(
+      `the driver's answer naming the message the client sent, id ${delivery.id ?? '(none)'}`,
+      `the driver answered with id ${id}`,
     );
   return readContent(delivery.plaintext);
 }
