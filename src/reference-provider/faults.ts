@@ -320,6 +320,10 @@ export const FAULTS = {
   'connect-despite-enlist-fail': 'opens a chat stream after its enlistment failed',
   'enlist-retry-on-fail': 'retries an enlistment that was answered `fail`',
   'enlist-fail-silent': 'does not tell its user that the enlistment failed',
+  'enlist-transport-failure-silent':
+    'tells its user only of `fail` answers: an enlistment that ends on 5xx answers, no answer or a 4xx raises no event',
+  'enlist-bad-token-retried-fresh':
+    'takes a `fail` answer of `bad_token` for a stale proof, and enlists once more on its own with a fresh one',
   'ignore-retry-after': 'retries a 429 after its own short backoff, ignoring Retry-After',
   'no-429-retry': 'gives up on the first 429',
   'no-5xx-retry': 'gives up on the first 5xx',
