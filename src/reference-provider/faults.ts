@@ -364,6 +364,8 @@ export const FAULTS = {
   'retire-keeps-old-keys': 'on retiring keys stops signing with the old ones but keeps them in its published key set',
   'rotate-drop-old-key':
     'on a rotation publishes the new key alone, dropping the old one while proofs it signed are still live',
+  'rotation-keeps-two-keys':
+    'publishes at most two keys: a second rotation drops the key from before the first, while its proofs may be live',
   'stream-refusal-loop': 'reconnects again and again when the gatekeeper refuses the stream',
   'stream-refusal-silent': 'does not tell its user that the gatekeeper refused the stream',
   'stream-refused-reported-once': 'tells its user of a refused stream only the first time, not of a later refusal',
