@@ -132,6 +132,8 @@ export const FAULTS = {
     "keeps a group's members from the first notification about a group it has not asked about (only those who joined), so it never asks",
   'group-join-duplicates-member':
     "adds every member a notification says joined to a group's members unchecked, so one announced again is named twice",
+  'group-change-applied-to-all-groups':
+    'applies a group-change notification to every group it keeps members for, not only the group it names',
   'notification-no-ack': 'sends no ack for a notification from the gatekeeper',
   'unhandled-notification-ack-to-server':
     'acks a notification of a type it does not handle `to` the server, not `to` its `from`; group changes are acked right',
