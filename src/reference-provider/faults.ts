@@ -256,6 +256,8 @@ export const FAULTS = {
   'resend-no-mediatype': 're-sends a media message without the `mediatype` its first `<enc>` carried',
   // media (§9): the provider's media host
   'media-over-http': 'announces and serves its media base over plain http',
+  'media-origins-with-path':
+    'announces its media base URL, `/media` path and all, in `mediaOrigins`, where an origin is a scheme, host and port',
   'media-chunked': 'serves media without a Content-Length',
   'media-plaintext-content-type': "serves blobs with the plaintext's MIME type",
   'media-ignore-range': 'answers range requests with the whole blob and 200',
