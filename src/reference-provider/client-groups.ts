@@ -156,6 +156,13 @@ export class GroupMembers {
 
   /** Members joined or left `group`; a group not kept stays unknown, to be asked about. */
   change(c: { group: string; joined: readonly string[]; left: readonly string[] }): void {
+    // The fault applies the change to every group it keeps, not only to the one the notification names.
+    if (this.faults.has('group-change-applied-to-all-groups'))
+      for (const group of [...this.members.keys()]) if (group !== c.group) this.apply({ ...c, group });
+    this.apply(c);
+  }
+
+  private apply(c: { group: string; joined: readonly string[]; left: readonly string[] }): void {
     // The fault keeps a group not asked about from its first notification: only those who joined.
     if (this.faults.has('group-members-from-first-notification') && !this.members.has(c.group))
       this.members.set(c.group, []);

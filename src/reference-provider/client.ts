@@ -181,14 +181,29 @@ export class ProviderClient {
       identityKey: session.identityKey,
       signedPreKey: session.signedPreKey,
     };
-    const result = await postEnlistment(endpoint, keys, token, faults);
+    let result = await postEnlistment(endpoint, keys, token, faults);
+    // The fault takes a bad_token fail for a stale proof, where a fail is final (ENLIST-FAIL [1]).
+    if (
+      faults.has('enlist-bad-token-retried-fresh') &&
+      result.status === 'fail' &&
+      result.reason.startsWith('bad_token')
+    )
+      result = await postEnlistment(
+        endpoint,
+        keys,
+        (this.enlistProof = await this.deps.issueProof(this.identifier)),
+        faults,
+      );
     if (result.status === 'ok') {
       this.login = result.login;
       return result;
     }
     // ENLIST-FAIL: the user learns why, and the client stops until asked again.
-    if (!faults.has('enlist-fail-silent'))
-      this.events.push({ type: 'enlistment-failed', peer: GATEKEEPER_SERVER, detail: result.reason });
+    // The fault tells the user of a gatekeeper's fail alone, not of an enlistment the API never answered ok to.
+    const silent =
+      faults.has('enlist-fail-silent') ||
+      (faults.has('enlist-transport-failure-silent') && result.reason.startsWith('the enlistment API'));
+    if (!silent) this.events.push({ type: 'enlistment-failed', peer: GATEKEEPER_SERVER, detail: result.reason });
     if (faults.has('connect-despite-enlist-fail'))
       this.login = `${this.identifier.replace(/\D/g, '')}@${INTEROP_SERVER}`;
     return result;

@@ -132,6 +132,8 @@ export const FAULTS = {
     "keeps a group's members from the first notification about a group it has not asked about (only those who joined), so it never asks",
   'group-join-duplicates-member':
     "adds every member a notification says joined to a group's members unchecked, so one announced again is named twice",
+  'group-change-applied-to-all-groups':
+    'applies a group-change notification to every group it keeps members for, not only the group it names',
   'notification-no-ack': 'sends no ack for a notification from the gatekeeper',
   'unhandled-notification-ack-to-server':
     'acks a notification of a type it does not handle `to` the server, not `to` its `from`; group changes are acked right',
@@ -258,6 +260,8 @@ export const FAULTS = {
   'resend-no-mediatype': 're-sends a media message without the `mediatype` its first `<enc>` carried',
   // media (§9): the provider's media host
   'media-over-http': 'announces and serves its media base over plain http',
+  'media-origins-with-path':
+    'announces its media base URL, `/media` path and all, in `mediaOrigins`, where an origin is a scheme, host and port',
   'media-chunked': 'serves media without a Content-Length',
   'media-plaintext-content-type': "serves blobs with the plaintext's MIME type",
   'media-ignore-range': 'answers range requests with the whole blob and 200',
@@ -324,6 +328,10 @@ export const FAULTS = {
   'connect-despite-enlist-fail': 'opens a chat stream after its enlistment failed',
   'enlist-retry-on-fail': 'retries an enlistment that was answered `fail`',
   'enlist-fail-silent': 'does not tell its user that the enlistment failed',
+  'enlist-transport-failure-silent':
+    'tells its user only of `fail` answers: an enlistment that ends on 5xx answers, no answer or a 4xx raises no event',
+  'enlist-bad-token-retried-fresh':
+    'takes a `fail` answer of `bad_token` for a stale proof, and enlists once more on its own with a fresh one',
   'ignore-retry-after': 'retries a 429 after its own short backoff, ignoring Retry-After',
   'no-429-retry': 'gives up on the first 429',
   'no-5xx-retry': 'gives up on the first 5xx',
@@ -364,6 +372,8 @@ export const FAULTS = {
   'retire-keeps-old-keys': 'on retiring keys stops signing with the old ones but keeps them in its published key set',
   'rotate-drop-old-key':
     'on a rotation publishes the new key alone, dropping the old one while proofs it signed are still live',
+  'rotation-keeps-two-keys':
+    'publishes at most two keys: a second rotation drops the key from before the first, while its proofs may be live',
   'stream-refusal-loop': 'reconnects again and again when the gatekeeper refuses the stream',
   'stream-refusal-silent': 'does not tell its user that the gatekeeper refused the stream',
   'stream-refused-reported-once': 'tells its user of a refused stream only the first time, not of a later refusal',

@@ -100,6 +100,8 @@ export async function createProofSigner(providerId: string, faults: FaultSet): P
       published = [...published, next];
       // PROOF-ROTATION-PUBLISH [2]: the fault drops the old key while its proofs are still live.
       if (faults.has('rotate-drop-old-key')) published = [next];
+      // The fault keeps the two newest keys alone: a second rotation drops the first one's old key, its proofs still live.
+      if (faults.has('rotation-keeps-two-keys')) published = published.slice(-2);
       // The fault signs its first proof with the new key before the key set shows it.
       if (faults.has('rotate-sign-before-publish')) unpublished = next;
       signing = next;

@@ -94,6 +94,8 @@ function discovery(deps: ServerDeps): Discovery {
     jwksUri: `${url}${JWKS_PATH}`,
     pushEndpoint: `${url}${PUSH_PATH}`,
     mediaOrigins: [...deps.media.origins],
+    // The fault announces the media base, its path included, for an origin.
+    ...(deps.faults.has('media-origins-with-path') ? { mediaOrigins: [deps.media.base] } : {}),
     mediaBase: deps.media.base,
     ...(deps.faults.has('media-no-limits') ? {} : { mediaLimits: MEDIA_LIMITS }),
     sessionModes: [...deps.sessionModes],

@@ -672,6 +672,46 @@ export const groupRemoval = defineCheck(
   },
 );
 
+/**
+ * GROUP-CHANGE: a notification changes the members of the group it names, no other. The provider
+ * user shares two groups with the same two members and has written to both; one member leaves the
+ * first, and the client's next message to the second still reaches that member, who reads it: a
+ * client that applies the leave to every group it keeps drops the member from the second too.
+ */
+export const changeScoped = defineCheck({ name: 'encryption/group/change-one-group' }, async (ctx) => {
+  const g = await group(ctx);
+  const [stays, leaves] = g.members;
+  ctx.step('create a second group of the same members');
+  const other: Group = {
+    ...g,
+    jid: ctx.testbed.gatekeeper.createGroup([g.provider.login, ...g.members.map((m) => m.jid)]),
+  };
+  ctx.note(`second group ${other.jid}`);
+  await providerSends(ctx, g, `to the first group ${ctx.rng.string(8)}`, 'the provider user sends to the first group');
+  await providerSends(ctx, other, `to the second ${ctx.rng.string(8)}`, 'the provider user sends to the second group');
+  await changeMembers(ctx, g, { leaves });
+  const text = `to the second after a leave from the first ${ctx.rng.string(8)}`;
+  // Waited for at the member who stays alone: whether the one who left the first group got it is the verdict.
+  const [after] = await providerSends(ctx, other, text, 'the provider user sends to the second group again', [stays]);
+  if (!after) throw new PreconditionError(`${stays.jid} received nothing`);
+  const expected = `the message to ${other.jid} after ${leaves.jid} left ${g.jid} alone read by ${leaves.jid}, still a member of ${other.jid}`;
+  ctx.step(`wait for ${leaves.jid} to receive it`);
+  const got = await leaves.waitForGroupDelivery((d) => d.id === after.id && d.group === other.jid, {
+    signal: ctx.signal,
+    timeoutMs: ANSWER_MS,
+  });
+  if (!got) return notMet(expected, `${leaves.jid}, who left the other group, never received it`);
+  if (readText(got.plaintext ?? new Uint8Array()) === text) return met();
+  const message = sentBy(g.provider.connection).find(
+    (s) => s.element.tag === 'message' && s.element.attrs['id'] === after.id,
+  )?.element;
+  const named = message ? recipientsNamed(message) : [];
+  return notMet(
+    expected,
+    `${leaves.jid}, who left the other group, could not decrypt it (${got.decryptError ?? 'another text'}); its sender key went to ${named.join(', ') || 'no one'}`,
+  );
+});
+
 /** `member` writes to the provider user one-to-one, and the client takes the text. */
 async function writesToProvider(ctx: CheckContext, g: Group, member: GatekeeperUser): Promise<void> {
   const label = 'a one-to-one text from the member who stays';

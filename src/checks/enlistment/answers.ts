@@ -8,6 +8,8 @@ import { met, notMet, type Finding } from '../../core/model.js';
 import type { EnlistRequest, ScriptedAnswer } from '../../gatekeeper/types.js';
 import { ENLIST_FIRST_BACKOFF_MS, ENLIST_MAX_ATTEMPTS } from '../../protocol/enlistment.js';
 import { choiceParam, defineCheck, paramsOf, type CheckContext } from '../check.js';
+import type { DriverUser } from '../testbed.js';
+import type { EnlistResult } from '../../protocol/driver-api.js';
 import { subjectOf } from './form.js';
 
 /** A late retry, one a client makes after it answered the driver, would come within this. */
@@ -28,26 +30,37 @@ async function enlistScripted(ctx: CheckContext, script: (attempt: number) => Sc
 const gaps = (requests: readonly EnlistRequest[]): number[] =>
   requests.slice(1).map((r, i) => r.at - (requests[i]?.at ?? r.at));
 
-/** ENLIST-FAIL */
-export const failIsFinal = defineCheck({ name: 'enlistment/answer/fail-final' }, async (ctx) => {
-  const { user, requests } = await enlistScripted(ctx, () => ({ fail: FAIL_REASON }));
-  if (requests.length !== 1)
-    return notMet(
-      'one enlistment request, no retry after a fail answer',
-      `${requests.length} enlistment requests after a fail answer`,
-    );
-  ctx.step("read the user's events");
-  const events = await user.events();
-  const told = events.find((e) => e.type === 'enlistment-failed');
-  if (!told)
-    return notMet(
-      `an enlistment-failed event carrying the reason "${FAIL_REASON}"`,
-      `no enlistment-failed event (events: ${events.map((e) => e.type).join(', ') || 'none'})`,
-    );
-  return told.detail?.includes(FAIL_REASON)
-    ? met()
-    : notMet(`the reason "${FAIL_REASON}" in the event`, `detail ${JSON.stringify(told.detail ?? '')}`);
-});
+/**
+ * The fail reasons the cases give: `bad_integrator`, and `bad_token`, which a client might take for
+ * a stale proof and enlist again with a fresh one, where every fail is final.
+ */
+const FAIL_CODES = ['bad_integrator', 'bad_token'] as const;
+
+/** ENLIST-FAIL, on a fail of the reason `params.reason`. */
+export const failIsFinal = defineCheck(
+  { name: 'enlistment/answer/fail-final', params: paramsOf({ reason: { enum: FAIL_CODES } }) },
+  async (ctx) => {
+    const code = choiceParam(ctx, 'reason', FAIL_CODES, 'bad_integrator');
+    const reason = `${code}:refused by the conformance harness`;
+    const { user, requests } = await enlistScripted(ctx, () => ({ fail: reason }));
+    if (requests.length !== 1)
+      return notMet(
+        'one enlistment request, no retry after a fail answer',
+        `${requests.length} enlistment requests after a fail answer (${code})`,
+      );
+    ctx.step("read the user's events");
+    const events = await user.events();
+    const told = events.find((e) => e.type === 'enlistment-failed');
+    if (!told)
+      return notMet(
+        `an enlistment-failed event carrying the reason "${reason}"`,
+        `no enlistment-failed event (events: ${events.map((e) => e.type).join(', ') || 'none'})`,
+      );
+    return told.detail?.includes(reason)
+      ? met()
+      : notMet(`the reason "${reason}" in the event`, `detail ${JSON.stringify(told.detail ?? '')}`);
+  },
+);
 
 /** ENLIST-BEFORE-CHAT: after a failed enlistment, asked to connect, the client opens no stream. */
 export const noChatBeforeEnlistment = defineCheck({ name: 'enlistment/answer/no-chat-before-ok' }, async (ctx) => {
@@ -133,13 +146,7 @@ export const retry5xxBound = defineCheck(
         `${ENLIST_MAX_ATTEMPTS} requests, the profile's bound, ${past ? 'each' : `the first ${failing}`} answered ${status}`,
         `${requests.length} requests: the client gave up after ${requests.length} ${status} answers`,
       );
-    if (past)
-      return user.result.status === 'fail'
-        ? met(`${requests.length} requests, then the failure reported`)
-        : notMet(
-            `the enlistment failed after ${ENLIST_MAX_ATTEMPTS} ${status} answers`,
-            `status ${user.result.status}`,
-          );
+    if (past) return failureReported(ctx, user, `${ENLIST_MAX_ATTEMPTS} ${status} answers`);
     return user.result.status === 'ok'
       ? met(`enlisted on request ${requests.length}`)
       : notMet(
@@ -148,6 +155,28 @@ export const retry5xxBound = defineCheck(
         );
   },
 );
+
+/**
+ * ENLIST-RETRY-5XX, then ENLIST-FAIL [2]: an enlistment that ends at the bound failed, and the user
+ * is told so with an enlistment-failed event, as for a fail answer: the client's own reason, none
+ * the gatekeeper gave, so any detail.
+ */
+async function failureReported(
+  ctx: CheckContext,
+  user: DriverUser & { readonly result: EnlistResult },
+  after: string,
+): Promise<Finding> {
+  const expected = `the enlistment failed after ${after}, and an enlistment-failed event tells the user`;
+  if (user.result.status !== 'fail') return notMet(expected, `status ${user.result.status}`);
+  ctx.step("read the user's events");
+  const events = await user.events();
+  return events.some((e) => e.type === 'enlistment-failed')
+    ? met(`the failure reported after ${after}`)
+    : notMet(
+        expected,
+        `the enlistment failed after ${after} with no enlistment-failed event (events: ${events.map((e) => e.type).join(', ') || 'none'})`,
+      );
+}
 
 /** Requests the gatekeeper drops before it answers: two, so that the backoff's doubling shows. */
 const DROPPED = 2;

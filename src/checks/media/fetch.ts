@@ -17,6 +17,25 @@ export const https = defineCheck({ name: 'media/fetch/https' }, async (ctx) => {
   return plain.length === 0 ? met() : notMet('https:// media base, media origins and media URLs', plain.join(', '));
 });
 
+/**
+ * MEDIA-HTTPS, the origins: each entry of `mediaOrigins` is an origin, a scheme, host and port, with
+ * no path, query, fragment or user: what a proxy compares a redirect's target with (MEDIA-NO-REDIRECT).
+ */
+export const origins = defineCheck({ name: 'media/fetch/origins' }, (ctx) => {
+  const wrong = discoveryOf(ctx).mediaOrigins.filter((o) => {
+    const u = URL.canParse(o) ? new URL(o) : undefined;
+    return !u || u.pathname !== '/' || u.search !== '' || u.hash !== '' || u.username !== '' || u.password !== '';
+  });
+  return Promise.resolve(
+    wrong.length === 0
+      ? met()
+      : notMet(
+          'each entry of mediaOrigins an origin: scheme, host and port only (https://media.example:8443)',
+          `mediaOrigins entries that are no origin: ${wrong.join(', ')}`,
+        ),
+  );
+});
+
 /** MEDIA-LENGTH: 200 with a Content-Length that the body matches. */
 export const length = defineCheck({ name: 'media/fetch/length' }, async (ctx) => {
   const sent = await sendMedia(ctx, 'document');

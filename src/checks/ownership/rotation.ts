@@ -61,11 +61,18 @@ async function signingKey(token: string, jwks: JSONWebKeySet): Promise<JWK | und
 /**
  * PROOF-ROTATION-PUBLISH [2], a SHOULD: a proof signed just before the rotation still verifies
  * with the key set served right after it. A provider that publishes the new key alone strands
- * every proof the old key signed while it is still live.
+ * every proof the old key signed while it is still live. With `twice`, a second rotation follows
+ * the first at once: the proof is still live, so the key from before the first one stays too, which
+ * a provider that keeps only its two newest keys drops.
  */
 export const oldKeyKept = defineCheck(
-  { name: 'ownership/rotation/keep-old-key', changes: ['proof-keys'] },
+  {
+    name: 'ownership/rotation/keep-old-key',
+    changes: ['proof-keys'],
+    params: paramsOf({ twice: { type: 'boolean' } }),
+  },
   async (ctx) => {
+    const twice = ctx.params['twice'] === true;
     const user = await ctx.testbed.providerUser();
     const { token } = await reconnectProof(ctx, user);
     const old = await signingKey(token, await fetchKeySet(ctx));
@@ -83,10 +90,24 @@ export const oldKeyKept = defineCheck(
       throw new PreconditionError(
         `the rotation published no new key (kid "${kid}"); PROOF-ROTATION-PUBLISH [1]'s case judges that`,
       );
-    if (await signingKey(token, after)) return met();
+    if (!twice) {
+      if (await signingKey(token, after)) return met();
+      return notMet(
+        `${named} that signed a proof just before the rotation still in the key set after it, for the proof's lifetime`,
+        `the key set served right after the rotation no longer verifies the proof ${named} signed just before it; it holds ${describeKids(after)}`,
+      );
+    }
+    ctx.step('rotate the proof key again');
+    const second = await ctx.providerWide.rotateProofKey();
+    const last = await fetchKeySet(ctx);
+    if (second.kid === kid || second.kid === old.kid || !last.keys.some((k) => k.kid === second.kid))
+      throw new PreconditionError(
+        `the second rotation published no new key (kid "${second.kid}"); PROOF-ROTATION-PUBLISH [1]'s case judges that`,
+      );
+    if (await signingKey(token, last)) return met();
     return notMet(
-      `${named} that signed a proof just before the rotation still in the key set after it, for the proof's lifetime`,
-      `the key set served right after the rotation no longer verifies the proof ${named} signed just before it; it holds ${describeKids(after)}`,
+      `${named} that signed a proof just before two rotations in a row still in the key set after both, for the proof's lifetime`,
+      `the key set served right after the second rotation no longer verifies the proof ${named} signed before the first; it holds ${describeKids(last)}`,
     );
   },
 );
