@@ -61,6 +61,8 @@ export const FAULTS = {
   // acks and receipts (§6)
   'no-ack': 'does not acknowledge delivered messages',
   'no-receipt-ack': 'does not acknowledge delivered receipts',
+  'receipt-for-unknown-id-refused':
+    'refuses a receipt naming no message it keeps as sent (a group message, or one past its cache) with an `item-not-found` error ack',
   'no-delivery-receipt': 'sends no delivery receipt after decrypting a message',
   'receipt-on-failure': 'sends a delivery receipt for a message it could not decrypt',
   // inbound robustness (§3)

@@ -58,10 +58,40 @@ export const ackMessage = defineCheck({ name: 'stanza/ack/message' }, async (ctx
   );
 });
 
-/** ACK-RECEIPT, on the ack of the gatekeeper user's delivery receipt, which has no `type`. */
-export const ackReceipt = defineCheck({ name: 'stanza/ack/receipt' }, async (ctx) => {
-  const p = await pair(ctx);
-  const { id, afterSeq } = await sendOneWithId(p, ctx);
+/**
+ * What the receipt names (`params.message`): the provider user's message, or one the client never
+ * sent, as a receipt for its group message (which it need not keep) or for one past its cache names.
+ */
+const NAMED = ['sent', 'unknown'] as const;
+
+/**
+ * ACK-RECEIPT, on the ack of the gatekeeper user's delivery receipt, which has no `type`: acked, not
+ * refused, whether or not the client knows the message it names.
+ */
+export const ackReceipt = defineCheck(
+  { name: 'stanza/ack/receipt', params: paramsOf({ message: { enum: [...NAMED] } }) },
+  async (ctx) => {
+    const p = await pair(ctx);
+    const { id, afterSeq } =
+      choiceParam(ctx, 'message', NAMED, 'sent') === 'sent' ? await sendOneWithId(p, ctx) : unknownReceipt(ctx, p);
+    return judgeAckOfReceipt(ctx, p, id, afterSeq);
+  },
+);
+
+/** The gatekeeper user's delivery receipt for a message id the client never sent: the id, and where its answers start. */
+function unknownReceipt(ctx: CheckContext, p: Pair): { id: string; afterSeq: number } {
+  const id = ctx.rng.string(20, 'ABCDEF0123456789');
+  const afterSeq = lastSeq(p.provider.connection);
+  ctx.step(`the gatekeeper user sends a delivery receipt for ${id}, a message the client never sent`);
+  ctx.testbed.gatekeeper.deliver(
+    p.provider.login,
+    receipt({ id, from: p.gatekeeperUser.jid, t: String(unixSeconds(ctx.clock)) }),
+  );
+  return { id, afterSeq };
+}
+
+/** ACK-RECEIPT, once the gatekeeper user's delivery receipt for `id` is on its way to the client. */
+async function judgeAckOfReceipt(ctx: CheckContext, p: Pair, id: string, afterSeq: number): Promise<Finding> {
   ctx.step('wait for the receipt to reach the client');
   const toClient = await p.provider.connection.waitForFrame(
     (f) => f.node?.tag === 'receipt' && f.node.attrs['id'] === id,
@@ -80,7 +110,7 @@ export const ackReceipt = defineCheck({ name: 'stanza/ack/receipt' }, async (ctx
       closed: p.provider.connection.closed,
     },
   );
-});
+}
 
 /** Who sends the unhandled notification (`params.from`): the server itself, or a peer, as a user's own notifications come. */
 const NOTIFIERS = ['server', 'peer'] as const;
