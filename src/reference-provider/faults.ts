@@ -425,6 +425,8 @@ export const FAULTS = {
   'hide-read-receipts': 'does not show its user the read receipts of its messages',
   'receipt-from-anyone': 'shows a delivery or read receipt on its message whoever sends it, not only its recipient',
   'read-shown-as-delivered': 'shows a read receipt on its message as a delivery receipt too',
+  'retry-receipt-shown-delivered':
+    'takes every receipt that is not a read receipt for a delivery receipt, so it shows a retry receipt on its message as delivered',
   'read-shown-only-after-delivered':
     'shows a read receipt only on a message already shown as delivered, so one that comes first is never shown',
   'read-shown-on-latest':
