@@ -16,6 +16,8 @@ export const FAULTS = {
     "answers the gatekeeper's ping only without a child, refusing one carrying `<ping/>` as unknown",
   'ping-out-of-order': 'answers pings at once, before the elements that came before them',
   'receipt-ack-deferred': 'acks a receipt from a task of its own, after the answer to a ping that came behind it',
+  'group-messages-off-read-loop':
+    "answers each group message from a task of its own, so a ping right behind one is answered before the group message's ack and receipt",
   // the noise-binary transport (§1, TRANSPORTS)
   'noise-product-whatsapp': 'logs in over Noise with `product` WHATSAPP (0), not INTEROP',
   'noise-wrong-account-id': "logs in over Noise with an `accountId` one above its login's digits",
