@@ -326,6 +326,7 @@ function harness(faults: FaultName[] = [], decrypt?: InboundContext['decrypt']):
     isBlocked: () => false,
     wasRead: () => false,
     onReceipt: () => undefined,
+    wasSent: () => true,
     onChatState: () => undefined,
     onGroupChange: () => undefined,
     decrypt: decrypt ?? (() => Promise.reject(new Error('no session'))),

@@ -36,6 +36,7 @@ export type ClientSide = Pick<
   | 'isBlocked'
   | 'wasRead'
   | 'onReceipt'
+  | 'wasSent'
   | 'onChatState'
   | 'onGroupChange'
 >;

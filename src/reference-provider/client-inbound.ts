@@ -52,6 +52,8 @@ export interface InboundContext {
   wasRead(peer: string): boolean;
   /** A receipt from a peer, after its ack: shown on the message, or a retry to answer. */
   onReceipt(receipt: StanzaNode): void;
+  /** True when the client keeps message `id` as one it sent: only the `receipt-for-unknown-id-refused` fault asks. */
+  wasSent(id: string): boolean;
   /** TYPING-IN */
   onChatState(chatState: StanzaNode): void;
   onOpen(open: StanzaNode): void;
@@ -191,8 +193,8 @@ export class InboundHandler {
     );
   }
 
-  /** IN-ERROR: the one place a bad element is answered. */
-  private refuse(condition: InboundCondition, about: Identity): void {
+  /** IN-ERROR: the one place a bad element is answered; `item-not-found` is only the `receipt-for-unknown-id-refused` fault's. */
+  private refuse(condition: InboundCondition | 'item-not-found', about: Identity): void {
     const { faults, writer } = this.ctx;
     if (faults.has('ignore-bad-stanzas')) return;
     const error = faults.has('generic-error') ? 'bad-request' : condition;
@@ -205,6 +207,12 @@ export class InboundHandler {
   private async onMessage(n: StanzaNode): Promise<void> {
     const { faults } = this.ctx;
     const { id, from, t } = n.attrs;
+    // IN-ORDER: the fault opens a group message off the read loop (sender-key work), so the next
+    // element is answered before it; a one-to-one message is still answered in order.
+    if (isGroupJid(from) && faults.has('group-messages-off-read-loop')) {
+      void this.onGroupMessage(n, from).catch(() => undefined);
+      return;
+    }
     if (isGroupJid(from)) return this.onGroupMessage(n, from);
     const enc = child(n, 'enc');
     const type = enc?.attrs['type'];
@@ -404,6 +412,10 @@ export class InboundHandler {
   private onReceipt(n: StanzaNode): void {
     const { id, from, type } = n.attrs;
     if (id === undefined || from === undefined) return this.refuse('bad-request', { class: 'receipt', id });
+    // ACK-RECEIPT: the fault takes a receipt for a message it does not keep as sent (a group
+    // message's, or one past its cache) for one that names nothing, and refuses it.
+    if (this.ctx.faults.has('receipt-for-unknown-id-refused') && !this.ctx.wasSent(id))
+      return this.refuse('item-not-found', { class: 'receipt', id });
     if (!this.ctx.faults.has('no-receipt-ack')) {
       // ACK-RECEIPT-TYPE: the fault leaves the receipt's type out of its ack.
       const ack = ackNode({

@@ -91,8 +91,11 @@ export class MessagingState {
     if (sent === undefined || (sent.to !== from && !this.faults.has('receipt-from-anyone'))) return;
     // The fault takes only a receipt with no type for a delivery receipt, not one marked inactive.
     const delivery = this.faults.has('inactive-receipt-hidden') ? type === undefined : isDeliveryReceipt(r);
+    // The other fault takes every receipt but a read receipt for a delivery receipt: a retry receipt
+    // too, which says the recipient could not decrypt the message (RECEIPT-AFTER-DECRYPT).
+    const asDelivery = delivery || (type !== 'read' && this.faults.has('retry-receipt-shown-delivered'));
     if (
-      (delivery || (type === 'read' && this.faults.has('read-shown-as-delivered'))) &&
+      (asDelivery || (type === 'read' && this.faults.has('read-shown-as-delivered'))) &&
       !this.faults.has('hide-delivery-receipts')
     )
       this.receipts.push({ id, peer: from, type: 'delivery' });

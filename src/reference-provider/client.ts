@@ -274,6 +274,7 @@ export class ProviderClient {
           isBlocked: (peer) => this.messaging.isBlocked(peer),
           wasRead: (peer) => this.messaging.wasRead(peer),
           onReceipt: (receipt) => this.onReceipt(receipt),
+          wasSent: (id) => this.messaging.wasSent(id),
           onChatState: (n) => this.messaging.showTyping(n),
           onGroupChange: (change) => this.groupMembers.change(change),
         },

@@ -16,6 +16,8 @@ export const FAULTS = {
     "answers the gatekeeper's ping only without a child, refusing one carrying `<ping/>` as unknown",
   'ping-out-of-order': 'answers pings at once, before the elements that came before them',
   'receipt-ack-deferred': 'acks a receipt from a task of its own, after the answer to a ping that came behind it',
+  'group-messages-off-read-loop':
+    "answers each group message from a task of its own, so a ping right behind one is answered before the group message's ack and receipt",
   // the noise-binary transport (§1, TRANSPORTS)
   'noise-product-whatsapp': 'logs in over Noise with `product` WHATSAPP (0), not INTEROP',
   'noise-wrong-account-id': "logs in over Noise with an `accountId` one above its login's digits",
@@ -61,6 +63,8 @@ export const FAULTS = {
   // acks and receipts (§6)
   'no-ack': 'does not acknowledge delivered messages',
   'no-receipt-ack': 'does not acknowledge delivered receipts',
+  'receipt-for-unknown-id-refused':
+    'refuses a receipt naming no message it keeps as sent (a group message, or one past its cache) with an `item-not-found` error ack',
   'no-delivery-receipt': 'sends no delivery receipt after decrypting a message',
   'receipt-on-failure': 'sends a delivery receipt for a message it could not decrypt',
   // inbound robustness (§3)
@@ -439,6 +443,8 @@ export const FAULTS = {
   'hide-read-receipts': 'does not show its user the read receipts of its messages',
   'receipt-from-anyone': 'shows a delivery or read receipt on its message whoever sends it, not only its recipient',
   'read-shown-as-delivered': 'shows a read receipt on its message as a delivery receipt too',
+  'retry-receipt-shown-delivered':
+    'takes every receipt that is not a read receipt for a delivery receipt, so it shows a retry receipt on its message as delivered',
   'read-shown-only-after-delivered':
     'shows a read receipt only on a message already shown as delivered, so one that comes first is never shown',
   'read-shown-on-latest':

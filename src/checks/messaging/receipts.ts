@@ -9,7 +9,7 @@ import { choiceParam, defineCheck, numberParam, paramsOf, type CheckContext } fr
 import { answerTo, gatekeeperReacts } from '../scenarios/exchange.js';
 import { barrier, describeAll, lastSeq, sends, sentBy, show } from '../observe.js';
 import { judgeTime } from '../time.js';
-import { pair, receiveOne, sendOneWithId, sendReceiptAcked, type Pair } from '../scenarios/conversation.js';
+import { askResend, pair, receiveOne, sendOneWithId, sendReceiptAcked, type Pair } from '../scenarios/conversation.js';
 import { unixSeconds, type Clock } from '../../core/clock.js';
 import type { GatekeeperUserOptions } from '../../gatekeeper/types.js';
 
@@ -196,17 +196,50 @@ const RECEIPT_TYPES = ['none', 'inactive'] as const;
 /**
  * RECEIPT-SHOWN: a delivery receipt from the peer is shown on the message. With
  * `params.receiptType` "inactive" the peer writes it so, as WhatsApp's clients do while not marked
- * available: a delivery receipt all the same (RECEIPT-DELIVERY).
+ * available: a delivery receipt all the same (RECEIPT-DELIVERY). With `params.retried` the peer
+ * could not decrypt the message and first answers it with a retry receipt alone
+ * (RECEIPT-AFTER-DECRYPT), which must not show as delivered; its delivery receipt, once the re-sent
+ * copy decrypted, then must.
  */
 export const deliveryShown = defineCheck(
-  { name: 'messaging/receipt/delivery-shown', params: paramsOf({ receiptType: { enum: RECEIPT_TYPES } }) },
+  {
+    name: 'messaging/receipt/delivery-shown',
+    params: paramsOf({ receiptType: { enum: RECEIPT_TYPES }, retried: { type: 'boolean' } }),
+  },
   async (ctx) => {
     const receiptType = choiceParam(ctx, 'receiptType', RECEIPT_TYPES, 'none');
+    if (ctx.params['retried'] === true) return retriedThenDelivered(ctx, receiptType);
     const { p, id } = await sentAndDelivered(ctx, 0, receiptType === 'none' ? {} : { receiptType });
     await barrier(p.provider.connection, ctx.signal);
     return shown(ctx, p, id, 'delivery');
   },
 );
+
+/**
+ * RECEIPT-SHOWN, for a message whose recipient first sends a retry receipt for it alone, then,
+ * once the re-sent copy decrypted, its delivery receipt written with `receiptType`.
+ */
+async function retriedThenDelivered(ctx: CheckContext, receiptType: (typeof RECEIPT_TYPES)[number]): Promise<Finding> {
+  const p = await pair(ctx, { deliveryReceipts: false });
+  const { id } = await sendOneWithId(p, ctx);
+  const from = p.gatekeeperUser.jid;
+  askResend(ctx, p, id, 1);
+  await barrier(p.provider.connection, ctx.signal);
+  const early = (await p.provider.indicators()).receipts.filter((r) => r.id === id && r.type === 'delivery');
+  if (early.length > 0)
+    return notMet(
+      `no delivery receipt shown on message ${id} for the retry receipt of ${from}, who could not decrypt it`,
+      `the retry receipt shown as delivered: ${early.map((r) => `delivery from ${r.peer}`).join(', ')}`,
+    );
+  ctx.step('the re-sent copy decrypted: the gatekeeper user sends its delivery receipt');
+  const t = String(unixSeconds(ctx.clock));
+  ctx.testbed.gatekeeper.deliver(
+    p.provider.login,
+    receipt(receiptType === 'none' ? { id, from, t } : { id, from, t, type: receiptType }),
+  );
+  await barrier(p.provider.connection, ctx.signal);
+  return shown(ctx, p, id, 'delivery');
+}
 
 /**
  * Whether the peer sent a delivery receipt before its read receipt (`params.delivery`): it did, or

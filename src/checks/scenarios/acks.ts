@@ -42,9 +42,10 @@ export function judgeMessageAck(
 }
 
 /**
- * ACK-RECEIPT, on what the client sent after a receipt for its message `id` from `peer` reached it:
- * the ack goes `to` the peer and carries the receipt's `type`, none for a receipt without one (the
- * lineage copies the receipt's own). `closed`: the connection closed, which ended the wait.
+ * ACK-RECEIPT, on what the client sent after a receipt for message `id` from `peer` reached it: an
+ * ack, no refusal, even for a message the client does not keep; it goes `to` the peer and carries
+ * the receipt's `type`, none for a receipt without one (the lineage copies the receipt's own).
+ * `closed`: the connection closed, which ended the wait.
  */
 export function judgeReceiptAck(
   sent: readonly StanzaNode[],
@@ -57,6 +58,9 @@ export function judgeReceiptAck(
   const ack = sent.find((n) => n.tag === 'ack' && n.attrs['class'] === 'receipt' && n.attrs['id'] === id);
   if (!ack)
     return notMet(expected, `${noneBefore('no <ack> for the receipt', closed)}; the client sent ${describeAll(sent)}`);
+  // A refusal is an ack too (IN-ERROR), but a receipt is acked whatever message it names.
+  const error = ack.attrs['error'];
+  if (error !== undefined) return notMet(expected, `the receipt refused: an ack with error="${error}"`);
   const got = ack.attrs['type'];
   if (got !== type) return notMet(expected, got === undefined ? 'an ack without type' : `an ack with type="${got}"`);
   return ack.attrs['to'] === peer ? met() : notMet(expected, `an ack to="${ack.attrs['to'] ?? ''}"`);

@@ -4,7 +4,7 @@ import { PreconditionError } from '../../core/errors.js';
 import { met, notMet, type Finding } from '../../core/model.js';
 import type { StanzaNode } from '../../protocol/node.js';
 import { choiceParam, defineCheck, paramsOf, ANSWER_MS, QUIET_MS, type CheckContext } from '../check.js';
-import type { ConnectionClosed } from '../../gatekeeper/types.js';
+import type { ClientConnection, ConnectionClosed } from '../../gatekeeper/types.js';
 import { barrier, describeAll, lastSeq, noneBefore, sends, sentBy, show, type Sent } from '../observe.js';
 import { judgeMessageAck, judgeNotificationAck, judgeReceiptAck } from '../scenarios/acks.js';
 import { judgeTime } from '../time.js';
@@ -19,6 +19,7 @@ import {
   sendReceiptAcked,
   type Pair,
 } from '../scenarios/conversation.js';
+import { group } from '../scenarios/groups.js';
 
 /**
  * ACK-MESSAGE: a message the client decrypted is acked, or answered by its delivery receipt alone,
@@ -58,10 +59,40 @@ export const ackMessage = defineCheck({ name: 'stanza/ack/message' }, async (ctx
   );
 });
 
-/** ACK-RECEIPT, on the ack of the gatekeeper user's delivery receipt, which has no `type`. */
-export const ackReceipt = defineCheck({ name: 'stanza/ack/receipt' }, async (ctx) => {
-  const p = await pair(ctx);
-  const { id, afterSeq } = await sendOneWithId(p, ctx);
+/**
+ * What the receipt names (`params.message`): the provider user's message, or one the client never
+ * sent, as a receipt for its group message (which it need not keep) or for one past its cache names.
+ */
+const NAMED = ['sent', 'unknown'] as const;
+
+/**
+ * ACK-RECEIPT, on the ack of the gatekeeper user's delivery receipt, which has no `type`: acked, not
+ * refused, whether or not the client knows the message it names.
+ */
+export const ackReceipt = defineCheck(
+  { name: 'stanza/ack/receipt', params: paramsOf({ message: { enum: [...NAMED] } }) },
+  async (ctx) => {
+    const p = await pair(ctx);
+    const { id, afterSeq } =
+      choiceParam(ctx, 'message', NAMED, 'sent') === 'sent' ? await sendOneWithId(p, ctx) : unknownReceipt(ctx, p);
+    return judgeAckOfReceipt(ctx, p, id, afterSeq);
+  },
+);
+
+/** The gatekeeper user's delivery receipt for a message id the client never sent: the id, and where its answers start. */
+function unknownReceipt(ctx: CheckContext, p: Pair): { id: string; afterSeq: number } {
+  const id = ctx.rng.string(20, 'ABCDEF0123456789');
+  const afterSeq = lastSeq(p.provider.connection);
+  ctx.step(`the gatekeeper user sends a delivery receipt for ${id}, a message the client never sent`);
+  ctx.testbed.gatekeeper.deliver(
+    p.provider.login,
+    receipt({ id, from: p.gatekeeperUser.jid, t: String(unixSeconds(ctx.clock)) }),
+  );
+  return { id, afterSeq };
+}
+
+/** ACK-RECEIPT, once the gatekeeper user's delivery receipt for `id` is on its way to the client. */
+async function judgeAckOfReceipt(ctx: CheckContext, p: Pair, id: string, afterSeq: number): Promise<Finding> {
   ctx.step('wait for the receipt to reach the client');
   const toClient = await p.provider.connection.waitForFrame(
     (f) => f.node?.tag === 'receipt' && f.node.attrs['id'] === id,
@@ -80,7 +111,7 @@ export const ackReceipt = defineCheck({ name: 'stanza/ack/receipt' }, async (ctx
       closed: p.provider.connection.closed,
     },
   );
-});
+}
 
 /** Who sends the unhandled notification (`params.from`): the server itself, or a peer, as a user's own notifications come. */
 const NOTIFIERS = ['server', 'peer'] as const;
@@ -213,49 +244,72 @@ export const judgePingAnswer = (answered: boolean, timeoutMs: number, closed?: C
     ? met()
     : notMet('<iq type="result"> with the ping\'s id', noneBefore('no answer to the ping', closed, timeoutMs));
 
-/** What comes right before the ping (`params.element`): a message from a peer, or a read receipt for the user's message. */
-const ORDERED = ['message', 'receipt'] as const;
+/**
+ * What comes right before the ping (`params.element`): a message from a peer, a read receipt for the
+ * user's message, or a member's message in a group, which a client may open apart (sender keys).
+ */
+const ORDERED = ['message', 'receipt', 'group'] as const;
 
 /**
  * IN-ORDER: an element, then a ping at once: the element's answers come before the ping's. A
  * message is answered by its ack or receipt; a receipt by its ack, which a client that acks
- * receipts from a task of its own writes too late.
+ * receipts from a task of its own writes too late; a group message too by its ack or receipt, which
+ * a client that opens group messages off its read loop writes too late.
  */
 export const inOrder = defineCheck(
   { name: 'stanza/receipt/in-order', params: paramsOf({ element: { enum: [...ORDERED] } }) },
   async (ctx) => {
-    const p = await pair(ctx);
     const element = choiceParam(ctx, 'element', ORDERED, 'message');
-    const { id, afterSeq } = element === 'message' ? await receiveOne(p, ctx) : await readReceiptFor(ctx, p);
-    ctx.step(`ping right behind the ${element}`);
-    const answered = await p.provider.connection.ping({ signal: ctx.signal, timeoutMs: ANSWER_MS });
-    if (!answered) throw new PreconditionError(noneBefore('no answer to the ping', p.provider.connection.closed));
+    const { connection, id, afterSeq } = await orderedElement(ctx, element);
+    const what = element === 'group' ? 'group message' : element;
+    ctx.step(`ping right behind the ${what}`);
+    const answered = await connection.ping({ signal: ctx.signal, timeoutMs: ANSWER_MS });
+    if (!answered) throw new PreconditionError(noneBefore('no answer to the ping', connection.closed));
     // Any answer to a message will do (its ack or its receipt): the order is what is judged here.
     const isAnswer = (n: StanzaNode): boolean =>
-      element === 'message'
-        ? (n.tag === 'receipt' || n.tag === 'ack') && n.attrs['id'] === id
-        : n.tag === 'ack' && n.attrs['class'] === 'receipt' && n.attrs['id'] === id;
-    const sent = sentBy(p.provider.connection, afterSeq);
+      element === 'receipt'
+        ? n.tag === 'ack' && n.attrs['class'] === 'receipt' && n.attrs['id'] === id
+        : (n.tag === 'receipt' || n.tag === 'ack') && n.attrs['id'] === id;
+    const sent = sentBy(connection, afterSeq);
     const answerAt = sent.findIndex((s) => isAnswer(s.element));
     const pongAt = sent.findIndex((s) => s.element.tag === 'iq' && s.element.attrs['type'] === 'result');
-    const answer = element === 'message' ? "the message's ack or receipt" : "the receipt's ack";
+    const answer = element === 'receipt' ? "the receipt's ack" : `the ${what}'s ack or receipt`;
     const expected = `${answer} before the answer to the ping that followed it`;
     if (answerAt !== -1)
-      return answerAt < pongAt ? met() : notMet(expected, `the ping's answer first, then the answer to the ${element}`);
+      return answerAt < pongAt ? met() : notMet(expected, `the ping's answer first, then the answer to the ${what}`);
     // Too late, or never: the verdict says which.
-    ctx.step(`wait for a late answer to the ${element}`);
+    ctx.step(`wait for a late answer to the ${what}`);
     const late = await ctx.testbed.frameFrom(
-      p.provider.connection,
-      () => sentBy(p.provider.connection, afterSeq).some((s) => isAnswer(s.element)),
+      connection,
+      () => sentBy(connection, afterSeq).some((s) => isAnswer(s.element)),
       { afterSeq },
     );
-    if (late) return notMet(expected, `the ping's answer first, then the answer to the ${element}`);
+    if (late) return notMet(expected, `the ping's answer first, then the answer to the ${what}`);
     return notMet(
       expected,
-      `the ping's answer, and no answer to the ${element} at all; the client sent ${describeAll(sent.map((s) => s.element))}`,
+      `the ping's answer, and no answer to the ${what} at all; the client sent ${describeAll(sent.map((s) => s.element))}`,
     );
   },
 );
+
+/** The element IN-ORDER puts right before a ping, delivered: the provider's connection, its id, and where the answers to it start. */
+async function orderedElement(
+  ctx: CheckContext,
+  element: (typeof ORDERED)[number],
+): Promise<{ connection: ClientConnection; id: string; afterSeq: number }> {
+  if (element === 'group') {
+    const g = await group(ctx);
+    const [member] = g.members;
+    const encrypted = await member.encryptGroupText(g.jid, `group message ${ctx.rng.string(12)}`);
+    const afterSeq = lastSeq(g.provider.connection);
+    ctx.step('a member sends a group message, its sender key beside it');
+    const id = member.deliverGroup(encrypted, { id: ctx.rng.string(20, 'ABCDEF0123456789'), withDistributions: true });
+    return { connection: g.provider.connection, id, afterSeq };
+  }
+  const p = await pair(ctx);
+  const { id, afterSeq } = element === 'message' ? await receiveOne(p, ctx) : await readReceiptFor(ctx, p);
+  return { connection: p.provider.connection, id, afterSeq };
+}
 
 /**
  * The provider user's message, its delivery receipt acked, then the gatekeeper user's read receipt
