@@ -178,8 +178,12 @@ async function failureReported(
       );
 }
 
-/** Requests the gatekeeper drops before it answers: two, so that the backoff's doubling shows. */
-const DROPPED = 2;
+/**
+ * Requests the gatekeeper drops before it answers: all but the last the bound allows, so that the
+ * backoff's doubling reaches 400 ms, past any delay a loaded machine puts between a client's
+ * retries that wait for nothing.
+ */
+const DROPPED = ENLIST_MAX_ATTEMPTS - 1;
 
 /** ENLIST-RETRY-5XX: no answer at all is retried as a 5xx is, until an answer comes within the bound. */
 export const retryNoAnswer = defineCheck({ name: 'enlistment/retry/no-answer-backoff' }, async (ctx) => {
