@@ -58,6 +58,11 @@ export class MessagingState {
     else if (!this.faults.has('stay-blocked')) this.blocked.delete(peer);
   }
 
+  /** The `blocklist-per-connection` fault: every peer the user blocked is forgotten. */
+  dropBlocked(): void {
+    this.blocked.clear();
+  }
+
   /** READ-ON-MARK: the user read a message of `peer`'s. */
   read(peer: string): void {
     this.readChats.add(peer);

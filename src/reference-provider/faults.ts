@@ -487,6 +487,8 @@ export const FAULTS = {
   'blocked-group-member-shown': "looks a group message's group up in the block list, not the member who sent it",
   'read-receipt-to-blocked': 'sends a peer its user blocked a read receipt when its user reads their earlier message',
   'typing-to-blocked': 'sends a peer its user blocked a typing indicator when its user types in their chat',
+  'blocklist-per-connection':
+    "keeps its user's block list in the connection's scope: after a reconnect a peer blocked before is shown, receipted and sent read receipts and typing again",
   'unblock-local-only': 'unblocks a peer on the device only, without the blocklist IQ',
   'identity-change-once':
     "tells of a peer's identity change the first time only: a second reinstall's key is taken with no event and no notice",
