@@ -158,6 +158,8 @@ export const FAULTS = {
     'keeps as holders of its sender key only the members of its latest distribution, so a holder who leaves after a join keeps the old key',
   'ignore-sender-keys': 'drops the sender keys other members distribute to it',
   'forget-sender-key-state': "puts a member's sender key back as it was before each group message it opens",
+  'group-keys-per-connection':
+    "keeps its sender keys, its own and those members distributed to it, in the connection's scope: after a reconnect a member's group message under the key it distributed before does not open",
   'group-skip-window-1000':
     "refuses a member's group message more than 1000 iterations past its chain, where the lineage's receivers take 2000",
   'group-iteration-step-one':
