@@ -81,6 +81,11 @@ export class MessagingState {
     if (this.sent.size > KEPT_SENT) this.sent.delete(this.sent.keys().next().value as string);
   }
 
+  /** The `sent-messages-per-connection` fault: every message sent is forgotten. */
+  dropSent(): void {
+    this.sent.clear();
+  }
+
   /** The latest message sent to `peer`, kept for re-sending. */
   private latestTo(peer: string): string | undefined {
     return [...this.sent].findLast(([, s]) => s.to === peer)?.[0];

@@ -441,6 +441,8 @@ export const FAULTS = {
   'resend-count-always-one':
     'puts `count="1"` on the `<enc>` of every re-send of a message, the second and later ones too',
   'forget-resent': 'forgets a sent message once it has re-sent it, so a second retry receipt for it gets no re-send',
+  'sent-messages-per-connection':
+    "keeps the messages it sent in the connection's scope: after a reconnect a retry receipt for one sent before gets no re-send, its receipts are not shown, and a reply to it names the peer",
   'retry-unbounded': 're-sends a message for every retry receipt, without a limit',
   'retry-from-anyone': 're-sends a message for a retry receipt from anyone, not only its recipient',
   'resend-text-only':
