@@ -34,7 +34,7 @@ export interface GroupSend {
 }
 
 export class GroupChats {
-  private readonly senderKeys = new SenderKeyStore();
+  private senderKeys = new SenderKeyStore();
   private readonly own = new Map<string, OwnKey>();
 
   constructor(
@@ -109,6 +109,12 @@ export class GroupChats {
     } finally {
       if (before) this.senderKeys.restore(group, sender, before);
     }
+  }
+
+  /** The `group-keys-per-connection` fault: every sender key, its own and its members', is forgotten. */
+  dropKeys(): void {
+    this.senderKeys = new SenderKeyStore();
+    this.own.clear();
   }
 
   /** The `rewind-on-redistribution` fault: the key held under the distribution's key id is dropped first. */

@@ -58,6 +58,11 @@ export class MessagingState {
     else if (!this.faults.has('stay-blocked')) this.blocked.delete(peer);
   }
 
+  /** The `blocklist-per-connection` fault: every peer the user blocked is forgotten. */
+  dropBlocked(): void {
+    this.blocked.clear();
+  }
+
   /** READ-ON-MARK: the user read a message of `peer`'s. */
   read(peer: string): void {
     this.readChats.add(peer);
@@ -74,6 +79,11 @@ export class MessagingState {
   remember(id: string, to: string, plaintext: Uint8Array, mediatype?: string): void {
     this.sent.set(id, { to, plaintext, mediatype, resends: 0 });
     if (this.sent.size > KEPT_SENT) this.sent.delete(this.sent.keys().next().value as string);
+  }
+
+  /** The `sent-messages-per-connection` fault: every message sent is forgotten. */
+  dropSent(): void {
+    this.sent.clear();
   }
 
   /** The latest message sent to `peer`, kept for re-sending. */

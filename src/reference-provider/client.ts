@@ -246,6 +246,12 @@ export class ProviderClient {
     if (this.deps.faults.has('events-reset-on-connect')) this.events.length = 0;
     // SESSION-ACK: the fault keeps its sessions in the connection's scope, so a reconnect starts without them.
     if (this.connections > 1 && this.deps.faults.has('sessions-dropped-on-reconnect')) this.session.dropSessions();
+    // BLOCK-HIDDEN: the fault keeps the block list in the connection's scope, though the gatekeeper knows it.
+    if (this.connections > 1 && this.deps.faults.has('blocklist-per-connection')) this.messaging.dropBlocked();
+    // GROUP-IN: the fault keeps the sender keys, its own and its members', in the connection's scope.
+    if (this.connections > 1 && this.deps.faults.has('group-keys-per-connection')) this.groups.dropKeys();
+    // RETRY-RESEND, RECEIPT-SHOWN, REPLY-OUT: the fault keeps the messages it sent in the connection's scope.
+    if (this.connections > 1 && this.deps.faults.has('sent-messages-per-connection')) this.messaging.dropSent();
     // A fresh proof on every connection (the caching fault presents the enlistment's again).
     const cached = this.deps.faults.has('client-caches-proof') ? this.enlistProof : undefined;
     const token = cached ?? (await this.deps.issueProof(this.identifier));

@@ -164,6 +164,8 @@ export const FAULTS = {
     'keeps as holders of its sender key only the members of its latest distribution, so a holder who leaves after a join keeps the old key',
   'ignore-sender-keys': 'drops the sender keys other members distribute to it',
   'forget-sender-key-state': "puts a member's sender key back as it was before each group message it opens",
+  'group-keys-per-connection':
+    "keeps its sender keys, its own and those members distributed to it, in the connection's scope: after a reconnect a member's group message under the key it distributed before does not open",
   'group-skip-window-1000':
     "refuses a member's group message more than 1000 iterations past its chain, where the lineage's receivers take 2000",
   'group-iteration-step-one':
@@ -461,6 +463,8 @@ export const FAULTS = {
   'resend-count-always-one':
     'puts `count="1"` on the `<enc>` of every re-send of a message, the second and later ones too',
   'forget-resent': 'forgets a sent message once it has re-sent it, so a second retry receipt for it gets no re-send',
+  'sent-messages-per-connection':
+    "keeps the messages it sent in the connection's scope: after a reconnect a retry receipt for one sent before gets no re-send, its receipts are not shown, and a reply to it names the peer",
   'retry-unbounded': 're-sends a message for every retry receipt, without a limit',
   'retry-from-anyone': 're-sends a message for a retry receipt from anyone, not only its recipient',
   'resend-text-only':
@@ -513,6 +517,8 @@ export const FAULTS = {
   'blocked-group-member-shown': "looks a group message's group up in the block list, not the member who sent it",
   'read-receipt-to-blocked': 'sends a peer its user blocked a read receipt when its user reads their earlier message',
   'typing-to-blocked': 'sends a peer its user blocked a typing indicator when its user types in their chat',
+  'blocklist-per-connection':
+    "keeps its user's block list in the connection's scope: after a reconnect a peer blocked before is shown, receipted and sent read receipts and typing again",
   'unblock-local-only': 'unblocks a peer on the device only, without the blocklist IQ',
   'identity-change-once':
     "tells of a peer's identity change the first time only: a second reinstall's key is taken with no event and no notice",

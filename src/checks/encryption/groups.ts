@@ -350,12 +350,14 @@ type Sequence = keyof typeof SEQUENCES;
 /**
  * GROUP-IN: a gatekeeper member's group texts (the first with its distribution) are shown once
  * each, in the group, from it, whatever `sequence` they come in, and whichever Signal message
- * carries the distribution.
+ * carries the distribution. With `reconnect`, the provider user connects again after the first
+ * text: the member's next texts come under the key it distributed before, which the client keeps
+ * in its store, not its connection's.
  */
 export const groupIn = defineCheck(
   {
     name: 'encryption/group/receive',
-    params: paramsOf({ mode: MODE_PARAM, sequence: { enum: Object.keys(SEQUENCES) } }),
+    params: paramsOf({ mode: MODE_PARAM, sequence: { enum: Object.keys(SEQUENCES) }, reconnect: { type: 'boolean' } }),
   },
   async (ctx) => {
     const plan: Plan = SEQUENCES[choiceParam(ctx, 'sequence', Object.keys(SEQUENCES) as Sequence[], 'in-order')];
@@ -378,7 +380,8 @@ export const groupIn = defineCheck(
         `the member's sender key went as a ${carrier ?? 'nothing'}, not over an answered session`,
       );
     const answers: GroupAnswer[] = [];
-    for (const n of plan.delivered) {
+    for (const [i, n] of plan.delivered.entries()) {
+      if (i === 1 && ctx.params['reconnect'] === true) await g.provider.reconnect();
       const d = await deliverGroup(ctx, g, sender, encrypted[n] as EncryptedGroupMessage, `group message ${n + 1}`);
       answers.push({ ...d, number: n + 1 });
       if (d.answer !== 'delivery') return judgeGroupIn(g.jid, sender.jid, answers, undefined);

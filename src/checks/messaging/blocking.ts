@@ -101,9 +101,14 @@ const BLOCKED_SENDS = ['text', 'reaction'] as const;
  * receipted, and the user reading an earlier message of theirs or typing in the chat tells them
  * nothing: no read receipt, no `<chatstate>`. With `params.sends` `reaction`, the blocked user's
  * message is a reaction to a message the user sent before the block, which is not shown on it.
+ * With `params.reconnect`, the provider user connects again after the block: the block is the
+ * user's, not its connection's.
  */
 export const blockedHidden = defineCheck(
-  { name: 'messaging/block/hidden', params: paramsOf({ sends: { enum: [...BLOCKED_SENDS] } }) },
+  {
+    name: 'messaging/block/hidden',
+    params: paramsOf({ sends: { enum: [...BLOCKED_SENDS] }, reconnect: { type: 'boolean' } }),
+  },
   async (ctx) => {
     const p = await pair(ctx);
     const peer = p.gatekeeperUser.jid;
@@ -111,8 +116,10 @@ export const blockedHidden = defineCheck(
     const own = reacts ? await sendOneWithId(p, ctx, "the user's message before the block") : undefined;
     const before = await receiveOne(p, ctx, 'a message before the block');
     await answerTo(ctx, p.provider.connection, before.id, before.afterSeq);
-    const blockedAt = lastSeq(p.provider.connection);
+    const blockedOn = p.provider.connection;
+    const blockedAt = lastSeq(blockedOn);
     await changeBlock(ctx, p, 'block');
+    if (ctx.params['reconnect'] === true) await p.provider.reconnect();
     const { id, text, shown } = own
       ? await reactionShown(ctx, p, own.id)
       : await textShown(ctx, p, 'from a blocked user');
@@ -121,7 +128,9 @@ export const blockedHidden = defineCheck(
     ctx.step('the user types in the chat with the blocked user');
     await p.provider.typing(peer);
     await barrier(p.provider.connection, ctx.signal);
-    const sent = sentBy(p.provider.connection, blockedAt).map((s) => s.element);
+    // From the block on: the rest of its connection, and the whole of a connection after it.
+    const after = p.provider.connection === blockedOn ? [] : sentBy(p.provider.connection);
+    const sent = [...sentBy(blockedOn, blockedAt), ...after].map((s) => s.element);
     return judgeBlockedHidden({ peer, id, text, shown, sent });
   },
 );

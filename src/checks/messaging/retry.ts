@@ -113,6 +113,7 @@ async function resentOnce(
   ctx: CheckContext,
   quoting = false,
   retries = 1,
+  reconnect = false,
 ): Promise<{ out: Outbound; resent: GatekeeperDelivery | null; quoted?: string }> {
   const p = await pair(ctx);
   await sendOne(p, ctx, 'opening message');
@@ -125,6 +126,7 @@ async function resentOnce(
   if (!id) throw new PreconditionError('the message had no id, so no retry receipt can name it');
   if (outgoingEnc(out.sent.element)?.attrs['type'] !== 'msg')
     throw new PreconditionError('the message after a reply was not a plain msg; ENC-TYPE judges that');
+  if (reconnect) await p.provider.reconnect();
   const copies = new Set([out.delivery]);
   let resent: GatekeeperDelivery | null = null;
   for (let count = 1; count <= retries && (count === 1 || resent); count++) {
@@ -145,16 +147,23 @@ const RESENT_KINDS = ['text', 'reply'] as const;
 /**
  * RETRY-RESEND: the message comes again, with the same id and content, and decrypts. With
  * `params.retries` 2 the recipient asks a second time once the first re-send came, and the second
- * re-send is judged: a client that forgets a message once re-sent would send none.
+ * re-send is judged: a client that forgets a message once re-sent would send none. With
+ * `params.reconnect`, the provider user connects again between the message and the retry receipt:
+ * the messages a client sent are its own, kept past its connection.
  */
 export const resend = defineCheck(
   {
     name: 'messaging/retry/resend',
-    params: paramsOf({ kind: { enum: [...RESENT_KINDS] }, retries: { type: 'integer', minimum: 1, maximum: 2 } }),
+    params: paramsOf({
+      kind: { enum: [...RESENT_KINDS] },
+      retries: { type: 'integer', minimum: 1, maximum: 2 },
+      reconnect: { type: 'boolean' },
+    }),
   },
   async (ctx) => {
     const quoting = choiceParam(ctx, 'kind', RESENT_KINDS, 'text') === 'reply';
-    const { out, resent, quoted } = await resentOnce(ctx, quoting, numberParam(ctx, 'retries', 1));
+    const reconnect = ctx.params['reconnect'] === true;
+    const { out, resent, quoted } = await resentOnce(ctx, quoting, numberParam(ctx, 'retries', 1), reconnect);
     return judgeResend(resent, out.delivery.id ?? '', out.text, quoted);
   },
 );
