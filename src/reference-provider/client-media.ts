@@ -105,6 +105,8 @@ export class MediaSender {
       fileSha256: await this.plainHash(encrypted, prefix, size),
       ...(faults.has('media-no-enc-hash') ? {} : { fileEncSha256: this.encHash(req.type, encrypted.blob) }),
       fileLength: faults.has('media-length-of-blob') ? encrypted.blob.length : encrypted.fileLength,
+      // MEDIA-LENGTH-MATCH: the fault counts the content it was handed, not the filler up to `size`.
+      ...(faults.has('media-file-length-of-prefix') ? { fileLength: prefix.length } : {}),
       mediaKeyTimestamp: Math.floor(Date.now() / 1000),
       ...(faults.has('media-key-time-ms') ? { mediaKeyTimestamp: Date.now() } : {}),
       ...(req.type === 'document' && !faults.has('document-no-file-name')
@@ -113,9 +115,11 @@ export class MediaSender {
       // The driver's audio is a voice note; the fault sends it as a music file.
       ...(req.type === 'audio' && !faults.has('voice-note-no-ptt') ? { ptt: true } : {}),
     };
+    // MEDIA-FIELDS: the fault takes only an Opus file for a voice note, so an MP3 one goes out as a music file.
+    const sent = faults.has('ptt-only-for-opus') && !/opus/i.test(req.mimetype) ? withoutPtt(fields) : fields;
     return {
-      message: encodeMediaMessage(req.type, fields, this.layout(req.type)),
-      mediatype: this.mediatype(req.type, fields),
+      message: encodeMediaMessage(req.type, sent, this.layout(req.type)),
+      mediatype: this.mediatype(req.type, sent),
     };
   }
 
@@ -181,6 +185,10 @@ export class MediaSender {
     return type;
   }
 }
+
+/** The fields of a music file: `ptt` left out. */
+const withoutPtt = (fields: MediaFields): MediaFields =>
+  Object.fromEntries(Object.entries(fields).filter(([name]) => name !== 'ptt')) as unknown as MediaFields;
 
 async function plaintextOf(prefix: Uint8Array, size: number): Promise<Buffer> {
   const chunks: Buffer[] = [];

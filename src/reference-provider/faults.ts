@@ -218,6 +218,8 @@ export const FAULTS = {
   'image-video-layout': "writes image messages with the video message's field numbers",
   'media-shared-layout': "writes video and audio messages with the image message's field numbers",
   'voice-note-no-ptt': 'sends voice notes as plain audio messages, without `ptt` true',
+  'ptt-only-for-opus':
+    'marks a voice note `ptt` only when its mimetype names Opus, so an MP3 or AAC voice note goes out as a music file',
   'document-no-file-name': 'sends documents without a fileName',
   'media-unpadded': "encrypts a media message's `Message` without the padding its texts carry",
   'media-bare-path': "puts its own host's path, /media/{reference}, in directPath",
@@ -227,6 +229,8 @@ export const FAULTS = {
   'media-plain-hash-padded': 'declares the SHA-256 of the PKCS#7-padded plaintext as fileSha256',
   'media-plain-hash-of-blob': 'declares the SHA-256 of the encrypted blob, the hash of fileEncSha256, as fileSha256',
   'media-length-of-blob': "declares the blob's length as fileLength",
+  'media-file-length-of-prefix':
+    "declares as fileLength the bytes of content it was handed, not the file's size, so a sized file is declared short",
   'media-generic-mimetype': 'declares every media file as application/octet-stream',
   'image-mimetype-jpg': 'names a JPEG image after its file extension, `image/jpg`, a type no sniffer gives',
   'audio-mimetype-opus':
