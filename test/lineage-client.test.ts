@@ -81,7 +81,7 @@ import {
   judgeTypeMatch,
 } from '../src/checks/media/integrity.js';
 import { judgeDownloadPath, judgeEncMediatypes, judgeMediaFields } from '../src/checks/media/message.js';
-import { corrupt, judgeShown, VARIANTS } from '../src/checks/media/receive.js';
+import { corrupt, declaredLength, judgeShown, VARIANTS } from '../src/checks/media/receive.js';
 import { storageReference, verifyInfos } from '../src/checks/media/scenario.js';
 import { hashOf, encryptMedia } from '../src/checks/media/encrypt.js';
 import { SAMPLES } from '../src/checks/media/sniff.js';
@@ -606,7 +606,7 @@ describe('a WhatsApp-lineage client (Baileys 6.17.16) against the gatekeeper', {
           mediaKey: sent.mediaKey,
           fileSha256: sent.fileSha256,
           fileEncSha256: sent.fileEncSha256,
-          fileLength: plaintext.length,
+          fileLength: declaredLength(variant, plaintext.length),
           mediaKeyTimestamp: unixSeconds(systemClock),
           fileName: 'sample.pdf',
         });
@@ -653,7 +653,7 @@ describe('a WhatsApp-lineage client (Baileys 6.17.16) against the gatekeeper', {
           expectedMimetype: SAMPLES.document.mimetype,
         };
         record(
-          variant === 'valid' ? 'MEDIA-RECEIVE' : 'MEDIA-RECEIVE-REFUSE',
+          variant === 'valid' || variant === 'wrong-length' ? 'MEDIA-RECEIVE' : 'MEDIA-RECEIVE-REFUSE',
           `${variant} document to Baileys`,
           judgeShown(about, shown, failure),
         );

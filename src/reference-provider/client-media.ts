@@ -105,6 +105,8 @@ export class MediaSender {
       fileSha256: await this.plainHash(encrypted, prefix, size),
       ...(faults.has('media-no-enc-hash') ? {} : { fileEncSha256: this.encHash(req.type, encrypted.blob) }),
       fileLength: faults.has('media-length-of-blob') ? encrypted.blob.length : encrypted.fileLength,
+      // MEDIA-LENGTH-MATCH: the fault counts the content it was handed, not the filler up to `size`.
+      ...(faults.has('media-file-length-of-prefix') ? { fileLength: prefix.length } : {}),
       mediaKeyTimestamp: Math.floor(Date.now() / 1000),
       ...(faults.has('media-key-time-ms') ? { mediaKeyTimestamp: Date.now() } : {}),
       ...(req.type === 'document' && !faults.has('document-no-file-name')
@@ -113,9 +115,11 @@ export class MediaSender {
       // The driver's audio is a voice note; the fault sends it as a music file.
       ...(req.type === 'audio' && !faults.has('voice-note-no-ptt') ? { ptt: true } : {}),
     };
+    // MEDIA-FIELDS: the fault takes only an Opus file for a voice note, so an MP3 one goes out as a music file.
+    const sent = faults.has('ptt-only-for-opus') && !/opus/i.test(req.mimetype) ? withoutPtt(fields) : fields;
     return {
-      message: encodeMediaMessage(req.type, fields, this.layout(req.type)),
-      mediatype: this.mediatype(req.type, fields),
+      message: encodeMediaMessage(req.type, sent, this.layout(req.type)),
+      mediatype: this.mediatype(req.type, sent),
     };
   }
 
@@ -182,6 +186,10 @@ export class MediaSender {
   }
 }
 
+/** The fields of a music file: `ptt` left out. */
+const withoutPtt = (fields: MediaFields): MediaFields =>
+  Object.fromEntries(Object.entries(fields).filter(([name]) => name !== 'ptt')) as unknown as MediaFields;
+
 async function plaintextOf(prefix: Uint8Array, size: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of contentStream(prefix, size)) chunks.push(chunk as Buffer);
@@ -193,6 +201,12 @@ function paddedPlainHash(plain: Buffer): Buffer {
   return createHash('sha256')
     .update(Buffer.concat([plain, Buffer.alloc(n, n)]))
     .digest();
+}
+
+/** The media type a mimetype's top-level type names, a document for any other (the fault `received-media-type-from-mimetype`). */
+function typeOfMimetype(mimetype: string): MediaType {
+  const top = mimetype.split('/')[0]?.trim().toLowerCase();
+  return top === 'image' || top === 'video' || top === 'audio' ? top : 'document';
 }
 
 /** Downloads, verifies and decrypts received media; throws, showing nothing, when any check fails. */
@@ -230,17 +244,21 @@ export class MediaReceiver {
       await res.body.dump();
       throw new Error(`the media download answered HTTP ${res.statusCode}`);
     }
-    const skip = new Set<'enc-hash' | 'mac' | 'plain-hash'>();
+    const skip = new Set<'enc-hash' | 'mac' | 'plain-hash' | 'length'>();
     // The video fault streams a video to its player as it decrypts, so the MAC at the end comes too late to matter.
     if (faults.has('receive-skip-mac') || (type === 'video' && faults.has('receive-video-skip-mac'))) skip.add('mac');
     if (faults.has('receive-skip-enc-hash')) skip.add('enc-hash');
     if (faults.has('receive-skip-plain-hash')) skip.add('plain-hash');
     // The document fault streams a document to storage as it decrypts, never hashing what it wrote.
     if (type === 'document' && faults.has('document-plain-hash-unchecked')) skip.add('plain-hash');
+    // MEDIA-RECEIVE: the fault leaves fileLength unchecked, as the lineage does, but then shows the declared one.
+    if (faults.has('received-length-as-declared')) skip.add('length');
     const decrypt = new MediaDecryptStream({
       type,
       descriptor: { mediaKey, fileSha256, fileEncSha256, fileLength: fields.fileLength },
       ...(faults.has(RECEIVE_WRONG_INFO[type].fault) ? { info: RECEIVE_WRONG_INFO[type].info } : {}),
+      // MEDIA-KEYS: the fault keys the file by its mimetype's top-level type, a PNG sent as a document as an image.
+      ...(faults.has('received-media-type-from-mimetype') ? { info: MEDIA_INFO[typeOfMimetype(fields.mimetype)] } : {}),
       skip,
       macOptional: faults.has('receive-optional-mac'),
     });
@@ -254,6 +272,8 @@ export class MediaReceiver {
       },
     });
     await pipeline(res.body, decrypt, sink);
+    // MEDIA-RECEIVE: the fault shows the length the message declares, when it declares one, not the one it decrypted.
+    if (faults.has('received-length-as-declared') && fields.fileLength > 0) length = fields.fileLength;
     // MEDIA-RECEIVE: the fault keeps only the mimetype's essence, as a media index that drops parameters would.
     const mimetype = faults.has('received-media-mimetype-params-dropped')
       ? (fields.mimetype.split(';')[0]?.trim() ?? '')

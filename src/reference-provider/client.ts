@@ -564,6 +564,13 @@ export class ProviderClient {
     return { id: await this.sendPlaintext(req.to, plaintext, undefined, composed.mediatype) };
   }
 
+  /** Whether a media decryption-failure event from `from` was raised already. */
+  private alertedMediaFailure(from: string): boolean {
+    return this.events.some(
+      (e) => e.type === 'decryption-failure' && e.peer === from && e.detail?.startsWith('media:'),
+    );
+  }
+
   /** Shows received media only once it was downloaded and verified; otherwise raises an event. */
   private async receiveMedia(id: string, from: string, message: interop.Message, group?: string): Promise<void> {
     try {
@@ -571,6 +578,8 @@ export class ProviderClient {
       this.inbox.push({ id, from, text: '', media, ...(group === undefined ? {} : { group }) });
     } catch (e) {
       if (this.deps.faults.has('receive-no-failure-event')) return;
+      // MEDIA-RECEIVE-REFUSE [2]: the fault de-duplicates its alerts, one media failure per peer.
+      if (this.deps.faults.has('media-failure-event-once-per-peer') && this.alertedMediaFailure(from)) return;
       this.events.push({
         type: 'decryption-failure',
         peer: from,

@@ -230,6 +230,8 @@ export const FAULTS = {
   'image-video-layout': "writes image messages with the video message's field numbers",
   'media-shared-layout': "writes video and audio messages with the image message's field numbers",
   'voice-note-no-ptt': 'sends voice notes as plain audio messages, without `ptt` true',
+  'ptt-only-for-opus':
+    'marks a voice note `ptt` only when its mimetype names Opus, so an MP3 or AAC voice note goes out as a music file',
   'document-no-file-name': 'sends documents without a fileName',
   'media-unpadded': "encrypts a media message's `Message` without the padding its texts carry",
   'media-bare-path': "puts its own host's path, /media/{reference}, in directPath",
@@ -239,6 +241,8 @@ export const FAULTS = {
   'media-plain-hash-padded': 'declares the SHA-256 of the PKCS#7-padded plaintext as fileSha256',
   'media-plain-hash-of-blob': 'declares the SHA-256 of the encrypted blob, the hash of fileEncSha256, as fileSha256',
   'media-length-of-blob': "declares the blob's length as fileLength",
+  'media-file-length-of-prefix':
+    "declares as fileLength the bytes of content it was handed, not the file's size, so a sized file is declared short",
   'media-generic-mimetype': 'declares every media file as application/octet-stream',
   'image-mimetype-jpg': 'names a JPEG image after its file extension, `image/jpg`, a type no sniffer gives',
   'audio-mimetype-opus':
@@ -307,6 +311,8 @@ export const FAULTS = {
   'receive-audio-wrong-hkdf-info': 'derives the keys of received voice notes with the video info string',
   'receive-document-wrong-hkdf-info': 'derives the keys of received documents with the image info string',
   'receive-shared-layout': "reads every received media message with the image message's field numbers",
+  'received-media-type-from-mimetype':
+    "takes a received file's type from its mimetype's top-level type, not its message's field, so a PNG document is keyed as an image",
   'receive-skip-mac': 'does not check the MAC of received media',
   'receive-video-skip-mac': 'plays a received video as it streams, never checking its MAC (other media still checked)',
   'receive-skip-enc-hash': 'does not check fileEncSha256 of received media',
@@ -316,7 +322,11 @@ export const FAULTS = {
     'does not check fileSha256 of a received document (images, video and voice notes still checked)',
   'received-media-mimetype-params-dropped':
     'shows a received file with its mimetype cut at the first `;`, `audio/ogg; codecs=opus` as `audio/ogg`',
+  'received-length-as-declared':
+    'leaves a received fileLength unchecked, as the lineage does, and shows that declared length, not the one it decrypted',
   'receive-no-failure-event': 'refuses corrupted media silently, raising no event',
+  'media-failure-event-once-per-peer':
+    'raises a media decryption-failure event once per peer, so a second bad file from it is refused silently',
   'group-media-as-direct': "shows a media file received in a group in its sender's 1:1 chat, not in the group",
   'group-media-shown-from-group':
     "shows a media file received in a group as sent by the group's jid (the stanza's `from`), not the member in `participant`",

@@ -7,7 +7,7 @@ import { PreconditionError } from '../../core/errors.js';
 import { met, notMet, type Finding } from '../../core/model.js';
 import type { MediaFetchResult, MediaVerdict } from '../../gatekeeper/types.js';
 import { MEDIA_TYPES, type MediaType } from '../../protocol/media/scheme.js';
-import { defineCheck, paramsOf, choiceParam, type CheckContext } from '../check.js';
+import { defineCheck, paramsOf, choiceParam, numberParam, type CheckContext } from '../check.js';
 import { hashOf } from './encrypt.js';
 import { fetchVerified, sendMedia, short, type SendOptions, type SentMedia } from './scenario.js';
 import { essence, MP3_SAMPLE, sniff, WEBM_SAMPLE } from './sniff.js';
@@ -45,11 +45,12 @@ interface Verified {
  * (a video uploaded through a path of its own, an image's type named after its extension) gets
  * the others right.
  */
-async function verifiedEach(ctx: CheckContext): Promise<Verified[]> {
+async function verifiedEach(ctx: CheckContext, size?: number): Promise<Verified[]> {
   const provider = await ctx.testbed.providerUser();
   const gatekeeperUser = await ctx.testbed.gatekeeperUser();
   const each: Verified[] = [];
-  for (const type of MEDIA_TYPES) each.push(await verified(ctx, type, { provider, gatekeeperUser }));
+  for (const type of MEDIA_TYPES)
+    each.push(await verified(ctx, type, { provider, gatekeeperUser, ...(size === undefined ? {} : { size }) }));
   return each;
 }
 
@@ -133,9 +134,16 @@ export function judgePlainHash(declared: Declared, verdict: MediaVerdict): Findi
       );
 }
 
-/** MEDIA-LENGTH-MATCH */
-export const lengthMatch = defineCheck({ name: 'media/integrity/length' }, async (ctx) =>
-  judgeEach(await verifiedEach(ctx), (v) => judgeLengthMatch(v.sent.declared, v.verdict)),
+/**
+ * MEDIA-LENGTH-MATCH. With `size`, each file is given to the driver as its sample and a size larger
+ * than it (the filler up to it, docs/DRIVER-API.md): the length is the file's, not the content's.
+ */
+export const lengthMatch = defineCheck(
+  { name: 'media/integrity/length', params: paramsOf({ size: { type: 'integer', minimum: 1, maximum: 1048576 } }) },
+  async (ctx) => {
+    const size = ctx.params['size'] === undefined ? undefined : numberParam(ctx, 'size', 0);
+    return judgeEach(await verifiedEach(ctx, size), (v) => judgeLengthMatch(v.sent.declared, v.verdict));
+  },
 );
 
 /** MEDIA-LENGTH-MATCH, on what a media message declares and what the proxy fetched. */

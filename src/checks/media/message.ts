@@ -15,6 +15,7 @@ import { elementsOf, lastSeq, sends } from '../observe.js';
 import type { ProviderUser } from '../testbed.js';
 import { discoveryOf, sendMedia, storageReference } from './scenario.js';
 import { LAYOUTS, type Declared, type DeclaredField } from './wire-fields.js';
+import { MP3_SAMPLE } from './sniff.js';
 import { askResend } from '../scenarios/conversation.js';
 
 const HASH_BYTES = 32;
@@ -25,10 +26,14 @@ function typeParam(ctx: CheckContext): MediaType {
 
 /** MEDIA-FIELDS: every field the receiver needs, at its type's numbers, with the right sizes. */
 export const messageFields = defineCheck(
-  { name: 'media/message', params: paramsOf({ type: { enum: MEDIA_TYPES } }) },
+  {
+    name: 'media/message',
+    // `file: mp3`: an MP3 in place of the type's sample, a voice note in a format other than Opus say.
+    params: paramsOf({ type: { enum: MEDIA_TYPES }, file: { enum: ['mp3'] } }),
+  },
   async (ctx) => {
     const type = typeParam(ctx);
-    const sent = await sendMedia(ctx, type);
+    const sent = await sendMedia(ctx, type, ctx.params['file'] === 'mp3' ? { sample: MP3_SAMPLE } : {});
     return judgeMediaFields(sent.declared);
   },
 );

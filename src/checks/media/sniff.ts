@@ -53,6 +53,15 @@ export const SAMPLES = {
 export const MP3_SAMPLE: Sample = { mimetype: 'audio/mpeg', head: [0x49, 0x44, 0x33, 0x04, 0x00, 0x00] };
 
 /**
+ * An image sent as a file: a PNG a user shares as a document, which a receiver must key and show as
+ * the document its message is, whatever its mimetype says (MEDIA-KEYS, MEDIA-RECEIVE).
+ */
+export const PNG_SAMPLE: Sample = {
+  mimetype: 'image/png',
+  head: [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52],
+};
+
+/**
  * A video that is no MP4: a WebM a user shares as video, which a client must not name after the MP4
  * its player expects (MEDIA-TYPE-MATCH). Its head is a WebM's EBML header, DocType "webm".
  */

@@ -98,7 +98,7 @@ export interface DecryptOptions {
   readonly descriptor: MediaDescriptor;
   readonly info?: string;
   /** Checks a receiver may skip (deliberate defects of the reference provider). */
-  readonly skip?: ReadonlySet<'enc-hash' | 'mac' | 'plain-hash'>;
+  readonly skip?: ReadonlySet<'enc-hash' | 'mac' | 'plain-hash' | 'length'>;
   /** Take a blob with no MAC (a multiple of 16 bytes) as ciphertext only (a deliberate defect). */
   readonly macOptional?: boolean;
 }
@@ -164,7 +164,7 @@ export class MediaDecryptStream extends Transform {
     if (!skip?.has('plain-hash') && !this.plainHash.digest().equals(Buffer.from(descriptor.fileSha256))) {
       throw new MediaIntegrityError('plain-hash', 'the plaintext does not hash to fileSha256');
     }
-    if (this.plainLength !== descriptor.fileLength) {
+    if (!skip?.has('length') && this.plainLength !== descriptor.fileLength) {
       throw new MediaIntegrityError(
         'length',
         `the plaintext is ${this.plainLength} bytes, fileLength says ${descriptor.fileLength}`,
