@@ -379,9 +379,11 @@ void test('flags: --reporter accumulates, the verdict prints without the console
 void test('list honours --suite, --grep and --tag as run does', async () => {
   const r = await run(['list', '--json', '--suite', 'stanza', '--tag', 'acks', '--grep', 'message']);
   assert.equal(r.code, 0, r.stderr);
-  const rows = JSON.parse(r.stdout) as { id: string; suite: string; tags: string[] }[];
+  const rows = JSON.parse(r.stdout) as { id: string; title: string; suite: string; tags: string[] }[];
   assert.ok(rows.length > 0);
-  for (const c of rows) assert.ok(c.suite === 'stanza' && c.tags.includes('acks') && /message/.test(c.id), c.id);
+  // --grep matches a case's id or its title, as run's does.
+  for (const c of rows)
+    assert.ok(c.suite === 'stanza' && c.tags.includes('acks') && /message/.test(`${c.id} ${c.title}`), c.id);
   const text = await run(['list', '--suite', 'media']);
   assert.match(text.stdout, /^\d+ cases in 1 suite\(s\)$/m);
 });
