@@ -265,7 +265,7 @@ const REFUSED_WHEREVER_SENT: ReadonlyMap<string, string | readonly string[]> = n
  * each run (the lowest hashes of seed, fault and case id); `npm run kill-matrix:full`
  * (KILL_MATRIX_OTHERS=all) judges every one.
  */
-const OTHERS_PER_FAULT = process.env['KILL_MATRIX_OTHERS'] === 'all' ? Infinity : 4;
+const OTHERS_PER_FAULT = process.env['KILL_MATRIX_OTHERS'] === 'all' ? Infinity : 2;
 
 function sampleOthers(fault: string, others: readonly CaseSpec[]): readonly CaseSpec[] {
   if (others.length <= OTHERS_PER_FAULT) return others;
