@@ -101,7 +101,9 @@ function literalClientIp(user: ProviderUser): string {
 
 /** CLIENT-IP: the address is the client's, as the proxy saw it. */
 export const address = defineCheck({ name: 'proxy/client-ip/address' }, async (ctx) => {
-  const user = await ctx.testbed.providerUser();
+  // Another client first, whatever ran before: a proxy that keeps the first address it saw sends it for this one too.
+  await ctx.testbed.providerUser('first');
+  const user = await ctx.testbed.providerUser('second');
   return judgeClientIp(seenAt(ctx, user, literalClientIp(user)));
 });
 
